@@ -1,0 +1,116 @@
+// Runs Kamailio in the foreground from a generated config (see config.ts) and
+// tells when it is ready to answer: Kamailio prints no ready line, so we ask
+// it with a SIP OPTIONS over UDP until it answers 200.
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { LOOPBACK, freePort, makeTempDir, removeDir, requireTool, stopChild } from '../../test/interop/harness.ts';
+import type { TestUser } from '../../test/interop/users.ts';
+import type { KamailioAuthBackend } from './config.ts';
+import { writeKamailioConfig } from './config.ts';
+
+export interface KamailioHandle {
+  /** The main (attendant) process; its children are the workers. */
+  readonly pid: number;
+  readonly host: string;
+  readonly port: number;
+  readonly domain: string;
+  readonly dir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartKamailioOptions {
+  domain?: string;
+  users: readonly TestUser[];
+  tcp?: boolean;
+  children?: number;
+  /** Shared memory in MB: 100k contacts need ~150 MB; default 512. */
+  shmMb?: number;
+  readyTimeoutMs?: number;
+  authBackend?: KamailioAuthBackend;
+  maxBuffer?: number;
+  /** Default: a free port. */
+  port?: number;
+}
+
+/** One OPTIONS over UDP; resolves true if a 200 came back within waitMs. */
+export function pingOptions(host: string, port: number, waitMs = 500): Promise<boolean> {
+  return new Promise((res) => {
+    const sock = createSocket('udp4');
+    const branch = `z9hG4bK-ping-${process.pid}-${Date.now()}`;
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      res(ok);
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    sock.on('error', () => finish(false));
+    sock.on('message', (msg) => finish(msg.subarray(0, 16).toString('latin1').startsWith('SIP/2.0 200')));
+    sock.bind(0, LOOPBACK, () => {
+      const local = sock.address().port;
+      const msg =
+        `OPTIONS sip:${host}:${port} SIP/2.0\r\n` +
+        `Via: SIP/2.0/UDP ${LOOPBACK}:${local};branch=${branch};rport\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:ping@${LOOPBACK}>;tag=${branch}\r\n` +
+        `To: <sip:${host}:${port}>\r\nCall-ID: ${branch}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+      sock.send(msg, port, host);
+    });
+  });
+}
+
+/** Checks the generated config with `kamailio -c` and throws with its output. */
+export function checkConfig(configFile: string): void {
+  const r = spawnSync(requireTool('kamailio'), ['-c', '-f', configFile], { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`kamailio -c rejected ${configFile}:\n${r.stdout}\n${r.stderr}`);
+}
+
+export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHandle> {
+  const kamailio = requireTool('kamailio');
+  const domain = o.domain ?? 'lab.test';
+  const dir = makeTempDir('kamailio');
+  const port = o.port ?? (await freePort());
+  const { configFile } = writeKamailioConfig({
+    dir, host: LOOPBACK, port, tcp: o.tcp ?? true, domain, users: o.users, children: o.children,
+    authBackend: o.authBackend, maxBuffer: o.maxBuffer,
+  });
+  checkConfig(configFile);
+  const pidFile = join(dir, 'kamailio.pid');
+  // -DD: stay in the foreground but still fork the workers; -E: log to stderr.
+  const args = ['-f', configFile, '-DD', '-E', '-m', String(o.shmMb ?? 512), '-M', '16', '-P', pidFile, '-Y', dir];
+  const child = spawn(kamailio, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (c: string): void => {
+    out += c;
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout.setEncoding('utf8').on('data', keep);
+  child.stderr.setEncoding('utf8').on('data', keep);
+  const output = (): string => out.slice(-8000);
+
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
+  let ready = false;
+  while (!ready && Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    ready = await pingOptions(LOOPBACK, port, 300);
+  }
+  if (!ready) {
+    await stopChild(child, 3000);
+    removeDir(dir);
+    throw new Error(`kamailio did not answer OPTIONS on ${LOOPBACK}:${port}\n$ kamailio ${args.join(' ')}\n${output()}`);
+  }
+  return {
+    pid: child.pid ?? -1,
+    host: LOOPBACK,
+    port,
+    domain,
+    dir,
+    output,
+    async stop() {
+      await stopChild(child, 5000);
+      removeDir(dir);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { registerStartCommand } from './start.ts';
+import { registerUserCommands } from './users.ts';
+import { registerCertCommands } from './certs.ts';
+import { CliError } from './common.ts';
+
+/**
+ * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
+ * stderr saying why), 1 anything else.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('switchboard')
+    .description('Switchboard SIP communications server')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError(false);
+  registerStartCommand(program);
+  registerUserCommands(program);
+  registerCertCommands(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; commander already printed its reason otherwise.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`switchboard: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`switchboard: ${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { User } from '../store/types.ts';
+import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
+
+/** What `user list --json` prints per user: every field except secrets. */
+function publicView(u: User) {
+  return {
+    extension: u.extension,
+    name: u.name,
+    fullName: u.fullName,
+    authUser: u.authUser,
+    enabled: u.enabled,
+    callWaiting: u.callWaiting,
+    codecs: u.codecs,
+    maxCalls: u.maxCalls,
+    noAnswerTimeoutSec: u.noAnswerTimeoutSec,
+  };
+}
+
+export function registerUserCommands(program: Command): void {
+  const user = program.command('user').description('manage users and extensions (works while the server runs)');
+
+  user
+    .command('add')
+    .description('add a user')
+    .requiredOption('--ext <extension>', 'extension number')
+    .requiredOption('--password <secret>', 'SIP password (login code)')
+    .option('--name <name>', 'account name (default: the extension)')
+    .option('--full-name <name>', 'display name')
+    .option('--auth-user <user>', 'SIP digest user name (default: the extension)')
+    .option('--voicemail-code <digits>', 'mailbox PIN')
+    .option('--disabled', 'create the user disabled')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { ext: string; password: string; name?: string; fullName?: string; authUser?: string; voicemailCode?: string; disabled?: boolean; dataDir?: string }) => {
+      const u = withStore(o.dataDir, (s) =>
+        s.users.add({
+          extension: o.ext,
+          password: o.password,
+          name: o.name,
+          fullName: o.fullName,
+          authUser: o.authUser,
+          voicemailCode: o.voicemailCode,
+          enabled: !o.disabled,
+        }),
+      );
+      print(`added ${u.extension}`);
+    });
+
+  user
+    .command('list')
+    .description('list users')
+    .option('--search <text>', 'filter by extension, name or auth user')
+    .option('--json', 'print JSON')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { search?: string; json?: boolean; dataDir?: string }) => {
+      const users = withStore(o.dataDir, (s) => {
+        const all: User[] = [];
+        for (let offset = 0; ; offset += 1000) {
+          const page = s.users.list({ offset, limit: 1000, search: o.search });
+          all.push(...page);
+          if (page.length < 1000) return all;
+        }
+      });
+      if (o.json) {
+        print(JSON.stringify(users.map(publicView)));
+        return;
+      }
+      for (const u of users) print(`${u.extension}\t${u.name}\t${u.fullName}\t${u.enabled ? 'enabled' : 'disabled'}`);
+    });
+
+  user
+    .command('remove')
+    .description('remove a user')
+    .requiredOption('--ext <extension>', 'extension number')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { ext: string; dataDir?: string }) => {
+      withStore(o.dataDir, (s) => s.users.remove(o.ext));
+      print(`removed ${o.ext}`);
+    });
+
+  user
+    .command('import')
+    .description('import users from CSV (header row; columns extension,name,password)')
+    .argument('<file>', 'CSV file')
+    .option(...DATA_DIR_OPTION)
+    .action((file: string, o: { dataDir?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      }
+      const rows = withStore(o.dataDir, (s) => s.users.importCsv(text));
+      let errors = 0;
+      const counts = { added: 0, updated: 0 };
+      for (const r of rows) {
+        if (r.action === 'error') {
+          errors++;
+          process.stderr.write(`row ${r.row} (${r.extension || '?'}): ${r.error}\n`);
+        } else counts[r.action]++;
+      }
+      print(`imported: ${counts.added} added, ${counts.updated} updated, ${errors} errors`);
+      if (errors > 0) process.exitCode = 2;
+    });
+}

@@ -1,0 +1,81 @@
+import type { Header, SipRequest } from '../../sip/message.ts';
+import type { DigestServer } from '../../sip/digest.ts';
+import { parseAuthHeader } from '../../sip/digest.ts';
+import type { AuthHeader } from '../../sip/digest.ts';
+import { getHeaders } from '../../sip/headers.ts';
+import type { AuthGuard } from '../../security/auth-guard.ts';
+import type { User } from '../../store/types.ts';
+import type { Directory } from '../directory/directory.ts';
+
+export type AuthOutcome =
+  | { kind: 'ok'; user: User }
+  | { kind: 'reject'; status: number; reason: string; headers?: Header[] };
+
+/**
+ * Digest authentication of requests from users (RFC 3261 §22): 401 for the
+ * registrar, 407 for requests we route. Every answer is the same for an
+ * unknown user as for a known user with a wrong password, and the auth guard
+ * only ever sees failed verifications, never the first challenge round, so a
+ * gateway registering thousands of users from one address is never slowed.
+ */
+export class Authenticator {
+  constructor(
+    private readonly digest: DigestServer,
+    private readonly guard: AuthGuard,
+    private readonly directory: Directory,
+  ) {}
+
+  authenticate(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthOutcome {
+    const credentials = this.findCredentials(req, role);
+    if (!credentials) return this.challenge(role, false, sourceIp);
+    const { value, username } = credentials;
+    const verdict = this.guard.check(sourceIp, username);
+    if (!verdict.allowed) return { kind: 'reject', status: 403, reason: 'Forbidden' };
+    const result = this.digest.verify(value, req.method, req.uriRaw, (u, realm, alg) => this.directory.ha1(u, realm, alg), {
+      bind: sourceIp,
+    });
+    switch (result.kind) {
+      case 'ok': {
+        const user = this.directory.byAuthUser(result.username);
+        if (!user) return this.challenge(role, false, sourceIp); // removed between lookup and now
+        this.guard.recordSuccess(sourceIp, username);
+        return { kind: 'ok', user };
+      }
+      case 'stale':
+        return this.challenge(role, true, sourceIp);
+      case 'fail':
+        if (result.reason === 'response') {
+          this.guard.recordFailure(sourceIp, username);
+          return this.challenge(role, false, sourceIp);
+        }
+        // A nonce we did not issue (e.g. from before a restart) needs no new password: say stale.
+        if (result.reason === 'nonce') return this.challenge(role, true, sourceIp);
+        return { kind: 'reject', status: 403, reason: 'Forbidden' };
+      case 'malformed':
+        return { kind: 'reject', status: 400, reason: 'Bad Authorization Header' };
+    }
+  }
+
+  /** The Digest credentials for our realm; others (another proxy's, unknown schemes) are ignored. */
+  private findCredentials(req: SipRequest, role: 'registrar' | 'proxy'): { value: AuthHeader; username: string } | undefined {
+    const values = getHeaders(req, role === 'registrar' ? 'authorization' : 'proxy-authorization');
+    for (const value of values) {
+      const parsed = parseAuthHeader(value);
+      if (!parsed || parsed.scheme.toLowerCase() !== 'digest') continue;
+      if (parsed.params.get('realm') !== this.digest.realm) continue;
+      const username = parsed.params.get('username');
+      if (username === undefined) continue;
+      return { value: parsed, username };
+    }
+    return undefined;
+  }
+
+  /** Nonces are bound to the source address, so a spoofed request from elsewhere cannot use them (nor get a handset banned). */
+  private challenge(role: 'registrar' | 'proxy', stale: boolean, sourceIp: string): AuthOutcome {
+    const name = role === 'registrar' ? 'www-authenticate' : 'proxy-authenticate';
+    const headers = this.digest.challenge({ stale, bind: sourceIp }).map((value) => ({ name, value }));
+    return role === 'registrar'
+      ? { kind: 'reject', status: 401, reason: 'Unauthorized', headers }
+      : { kind: 'reject', status: 407, reason: 'Proxy Authentication Required', headers };
+  }
+}

@@ -1,0 +1,117 @@
+import type { Binding, RegistrationRepository } from '../../store/types.ts';
+
+/**
+ * A binding as the store keeps it, plus the stream connection it arrived on
+ * (connection ids do not survive a restart, so they are never persisted).
+ */
+export type LiveBinding = Binding & { connectionId?: number };
+
+/** The part of the registration repository the location service writes behind to. */
+export type BindingPersistence = Pick<RegistrationRepository, 'loadAll' | 'enqueueUpsert' | 'enqueueDelete'>;
+
+export interface LocationEvents {
+  onChange?(aor: string, bindings: readonly LiveBinding[]): void;
+}
+
+/**
+ * The location index: AOR -> bindings, in memory, with every change queued to
+ * the persistence layer. Expired bindings are invisible at once and removed by
+ * sweep().
+ */
+export class LocationService {
+  private readonly byAor = new Map<string, LiveBinding[]>();
+  private total = 0;
+
+  constructor(
+    private readonly persistence: BindingPersistence | undefined,
+    private readonly now: () => number,
+    private readonly events: LocationEvents = {},
+  ) {}
+
+  /** Loads what was registered before a restart, dropping what expired meanwhile. */
+  load(): number {
+    if (!this.persistence) return 0;
+    const t = this.now();
+    for (const b of this.persistence.loadAll()) {
+      if (b.expiresAt <= t) {
+        this.persistence.enqueueDelete(b.aor, b.contactUri);
+        continue;
+      }
+      this.insert(b);
+    }
+    return this.total;
+  }
+
+  /** Live bindings of an AOR, best q first (RFC 3261 §16.6 ordering for forking). */
+  lookup(aor: string): LiveBinding[] {
+    const list = this.byAor.get(aor);
+    if (!list) return [];
+    const t = this.now();
+    const live = list.filter((b) => b.expiresAt > t);
+    return live.sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
+  }
+
+  /** All bindings including not-yet-swept expired ones (for the registrar's own bookkeeping). */
+  raw(aor: string): readonly LiveBinding[] {
+    return this.byAor.get(aor) ?? [];
+  }
+
+  get count(): number {
+    return this.total;
+  }
+
+  get aorCount(): number {
+    return this.byAor.size;
+  }
+
+  *all(): IterableIterator<LiveBinding> {
+    for (const list of this.byAor.values()) yield* list;
+  }
+
+  put(b: LiveBinding): void {
+    const list = this.byAor.get(b.aor);
+    const i = list ? list.findIndex((x) => x.contactUri === b.contactUri) : -1;
+    if (list && i >= 0) list[i] = b;
+    else this.insert(b);
+    this.persistence?.enqueueUpsert(b);
+    this.events.onChange?.(b.aor, this.byAor.get(b.aor)!);
+  }
+
+  remove(aor: string, contactUri: string): void {
+    const list = this.byAor.get(aor);
+    if (!list) return;
+    const i = list.findIndex((x) => x.contactUri === contactUri);
+    if (i < 0) return;
+    list.splice(i, 1);
+    this.total--;
+    if (list.length === 0) this.byAor.delete(aor);
+    this.persistence?.enqueueDelete(aor, contactUri);
+    this.events.onChange?.(aor, list);
+  }
+
+  removeAll(aor: string): void {
+    for (const b of [...this.raw(aor)]) this.remove(aor, b.contactUri);
+  }
+
+  /** Drops expired bindings; returns how many. */
+  sweep(): number {
+    const t = this.now();
+    let n = 0;
+    for (const [aor, list] of this.byAor) {
+      for (const b of [...list]) {
+        if (b.expiresAt <= t) {
+          this.remove(aor, b.contactUri);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  private insert(b: LiveBinding): void {
+    const list = this.byAor.get(b.aor);
+    if (list) list.push(b);
+    else this.byAor.set(b.aor, [b]);
+    this.total++;
+  }
+}

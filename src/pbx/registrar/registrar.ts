@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import type { Header, NameAddr, SipRequest, SipResponse } from '../../sip/message.ts';
+import type { Inbound } from '../../sip/transport/types.ts';
+import { formatUri } from '../../sip/uri.ts';
+import { getHeader, getHeaders, parseNameAddrList, parseTokenList } from '../../sip/headers.ts';
+import type { LocationService, LiveBinding } from './location.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+
+export interface RegistrarConfig {
+  domain: string;
+  minExpiresSec: number;
+  maxExpiresSec: number;
+  defaultExpiresSec: number;
+  maxContactsPerAor: number;
+}
+
+/** What the registrar does with a REGISTER: the response to send. */
+export type Respond = (status: number, reason?: string, extraHeaders?: Header[]) => void;
+
+interface ContactUpdate {
+  contact: NameAddr;
+  contactUri: string;
+  expiresSec: number;
+}
+
+/**
+ * RFC 3261 §10.3 registrar with Path (RFC 3327) and GRUU (RFC 5627). The AOR
+ * is the To user in our single domain: a device may register
+ * "sip:1001@<server IP>" (SPEC EC-11) and still be 1001 of the domain.
+ */
+export class Registrar {
+  private readonly gruuSalt = randomBytes(8).toString('hex');
+
+  constructor(
+    private readonly config: RegistrarConfig,
+    private readonly location: LocationService,
+    private readonly auth: Authenticator,
+    private readonly now: () => number,
+  ) {}
+
+  aorFor(user: string): string {
+    return `sip:${user}@${this.config.domain}`;
+  }
+
+  handle(req: SipRequest, inbound: Inbound, respond: Respond): void {
+    const to = req.to.uri;
+    if (to.scheme !== 'sip' && to.scheme !== 'sips') {
+      respond(400, 'To must be a SIP URI');
+      return;
+    }
+    if (!to.user) {
+      respond(404, 'Not Found');
+      return;
+    }
+    const outcome = this.auth.authenticate(req, inbound.source.address, 'registrar');
+    if (outcome.kind !== 'ok') {
+      respond(outcome.status, outcome.reason, outcome.headers);
+      return;
+    }
+    // SPEC A-02: the digest user must be the one whose extension is being registered.
+    if (outcome.user.extension !== to.user) {
+      respond(403, 'Forbidden');
+      return;
+    }
+    this.update(req, inbound, this.aorFor(to.user), respond);
+  }
+
+  private update(req: SipRequest, inbound: Inbound, aor: string, respond: Respond): void {
+    const parsed = this.readContacts(req);
+    if (parsed === 'invalid') {
+      respond(400, 'Bad Contact');
+      return;
+    }
+    const now = this.now();
+    if (parsed === 'star') {
+      // §10.3 step 6: "*" only with Expires: 0 and as the only Contact.
+      if (getHeader(req, 'expires')?.trim() !== '0') {
+        respond(400, 'Wildcard Contact needs Expires: 0');
+        return;
+      }
+      for (const b of this.location.raw(aor)) {
+        if (b.callId === req.callId && req.cseq.seq <= b.cseq) {
+          respond(500, 'Out of order request');
+          return;
+        }
+      }
+      this.location.removeAll(aor);
+      respond(200, 'OK', this.okHeaders(req, aor, now));
+      return;
+    }
+    const min = this.config.minExpiresSec;
+    for (const c of parsed) {
+      if (c.expiresSec > 0 && c.expiresSec < min) {
+        respond(423, 'Interval Too Brief', [{ name: 'min-expires', value: String(min) }]);
+        return;
+      }
+    }
+    const existing = this.location.raw(aor);
+    for (const c of parsed) {
+      const old = existing.find((b) => b.contactUri === c.contactUri);
+      if (old && old.callId === req.callId && req.cseq.seq <= old.cseq) {
+        respond(500, 'Out of order request');
+        return;
+      }
+    }
+    const wantsPath = parseTokenList(getHeaders(req, 'supported')).includes('path');
+    const path = wantsPath ? getHeaders(req, 'path') : [];
+    const userAgent = getHeader(req, 'user-agent') ?? null;
+    for (const c of parsed) {
+      if (c.expiresSec === 0) {
+        this.location.remove(aor, c.contactUri);
+        continue;
+      }
+      const instance = unquote(c.contact.params.get('+sip.instance'));
+      // RFC 5626 §6: a new binding for the same instance replaces the old one (phone rebooted, new port).
+      if (instance) {
+        for (const b of [...this.location.raw(aor)]) {
+          if (b.instanceId === instance && b.contactUri !== c.contactUri) this.location.remove(aor, b.contactUri);
+        }
+      }
+      const binding: LiveBinding = {
+        aor,
+        contactUri: c.contactUri,
+        contactRaw: c.contactUri,
+        callId: req.callId,
+        cseq: req.cseq.seq,
+        expiresAt: now + c.expiresSec * 1000,
+        q: parseQ(c.contact.params.get('q')),
+        path,
+        instanceId: instance ?? null,
+        regId: toInt(c.contact.params.get('reg-id')),
+        pubGruu: instance ? this.publicGruu(aor, instance) : null,
+        tempGruu: instance ? this.tempGruu(aor, instance, req.callId) : null,
+        transport: inbound.source.transport,
+        sourceAddress: inbound.source.address,
+        sourcePort: inbound.source.port,
+        localAddress: inbound.local.address,
+        localPort: inbound.local.port,
+        userAgent,
+        updatedAt: now,
+        connectionId: inbound.source.connectionId,
+      };
+      this.location.put(binding);
+    }
+    this.enforceMaxContacts(aor);
+    const extra = this.okHeaders(req, aor, now);
+    if (wantsPath && path.length) for (const p of path) extra.push({ name: 'path', value: p });
+    respond(200, 'OK', extra);
+  }
+
+  /** Keeps the newest bindings when a device keeps registering new contacts (e.g. new port after each reboot). */
+  private enforceMaxContacts(aor: string): void {
+    const list = [...this.location.raw(aor)];
+    const excess = list.length - this.config.maxContactsPerAor;
+    if (excess <= 0) return;
+    list.sort((a, b) => a.updatedAt - b.updatedAt);
+    for (let i = 0; i < excess; i++) this.location.remove(aor, list[i]!.contactUri);
+  }
+
+  private readContacts(req: SipRequest): ContactUpdate[] | 'star' | 'invalid' {
+    const values = getHeaders(req, 'contact');
+    if (values.length === 0) return [];
+    const contacts: NameAddr[] = [];
+    let star = false;
+    for (const v of values) {
+      const list = parseNameAddrList(v);
+      if (list === undefined) return 'invalid';
+      if (list === '*') star = true;
+      else contacts.push(...list);
+    }
+    if (star) return contacts.length === 0 && values.length === 1 ? 'star' : 'invalid';
+    const headerExpires = toInt(getHeader(req, 'expires') ?? null);
+    const max = this.config.maxExpiresSec;
+    const out: ContactUpdate[] = [];
+    for (const contact of contacts) {
+      const scheme = contact.uri.scheme;
+      if (scheme !== 'sip' && scheme !== 'sips') return 'invalid';
+      const param = toInt(contact.params.get('expires') ?? null);
+      let expiresSec = param ?? headerExpires ?? this.config.defaultExpiresSec;
+      if (expiresSec < 0) return 'invalid';
+      if (expiresSec > max) expiresSec = max;
+      out.push({ contact, contactUri: formatUri(contact.uri), expiresSec });
+    }
+    return out;
+  }
+
+  /** The 200 OK lists every current binding with its remaining time (§10.3 step 8). */
+  private okHeaders(req: SipRequest, aor: string, now: number): Header[] {
+    const headers: Header[] = [];
+    const gruu = parseTokenList(getHeaders(req, 'supported')).includes('gruu');
+    for (const b of this.location.lookup(aor)) {
+      let v = `<${b.contactUri}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
+      if (b.q !== null && b.q !== undefined) v += `;q=${b.q}`;
+      if (b.instanceId) v += `;+sip.instance="${b.instanceId}"`;
+      if (b.regId !== null && b.regId !== undefined) v += `;reg-id=${b.regId}`;
+      if (gruu && b.pubGruu) v += `;pub-gruu="${b.pubGruu}";temp-gruu="${b.tempGruu}"`;
+      headers.push({ name: 'contact', value: v });
+    }
+    headers.push({ name: 'date', value: new Date(now).toUTCString() });
+    return headers;
+  }
+
+  private publicGruu(aor: string, instance: string): string {
+    return `${aor};gr=${instance}`;
+  }
+
+  /** Opaque but stable per registration Call-ID (RFC 5627 §5.3: a new one per refresh is allowed; stable is friendlier). */
+  private tempGruu(aor: string, instance: string, callId: string): string {
+    const tag = Buffer.from(`${this.gruuSalt}|${instance}|${callId}`).toString('base64url').slice(0, 32);
+    return `sip:tgruu.${tag}@${this.config.domain};gr`;
+  }
+}
+
+function toInt(v: string | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  const t = v.trim();
+  if (t === '' || t.length > 10) return t.length > 10 && isDigits(t) ? 2 ** 31 - 1 : null;
+  if (!isDigits(t)) return null;
+  return Number(t);
+}
+
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return s.length > 0;
+}
+
+function parseQ(v: string | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  const q = Number(v);
+  return Number.isFinite(q) && q >= 0 && q <= 1 ? q : null;
+}
+
+function unquote(v: string | null | undefined): string | undefined {
+  if (!v) return undefined;
+  let s = v.trim();
+  if (s.startsWith('"') && s.endsWith('"') && s.length >= 2) s = s.slice(1, -1);
+  if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1);
+  return s || undefined;
+}

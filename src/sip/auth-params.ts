@@ -1,0 +1,108 @@
+// auth-param syntax of Authorization / WWW-Authenticate values (RFC 7235
+// §2.1, as RFC 3261 §25 and RFC 7616 use it). Hand-written scanner: these
+// headers are parsed on every authenticated request, and input comes from the
+// network, so it must be cheap, bounded and never throw.
+
+export interface AuthHeader {
+  /** Scheme as written ("Digest"); compare case-insensitively. */
+  scheme: string;
+  /** Lower-case parameter name -> unquoted, unescaped value. */
+  params: Map<string, string>;
+}
+
+const MAX_AUTH_HEADER = 8192;
+const MAX_AUTH_PARAMS = 32;
+
+function isTchar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
+    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e;
+}
+const isWs = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/**
+ * Parse `scheme name=value, name="quoted \"value\""`. Tolerates extra
+ * whitespace, empty list elements and unquoted values holding non-token
+ * characters (some phones send unquoted base64 nonces). Returns undefined on
+ * anything else, on duplicate parameters and on oversized input; never throws.
+ */
+export function parseAuthHeader(value: string): AuthHeader | undefined {
+  if (typeof value !== 'string' || value.length > MAX_AUTH_HEADER) return undefined;
+  const n = value.length;
+  let i = 0;
+  while (i < n && isWs(value.charCodeAt(i))) i++;
+  const schemeStart = i;
+  while (i < n && isTchar(value.charCodeAt(i))) i++;
+  if (i === schemeStart) return undefined;
+  const scheme = value.slice(schemeStart, i);
+  if (i < n && !isWs(value.charCodeAt(i))) return undefined;
+  const params = new Map<string, string>();
+  for (;;) {
+    while (i < n && (isWs(value.charCodeAt(i)) || value.charCodeAt(i) === 0x2c)) i++;
+    if (i >= n) return { scheme, params };
+    const nameStart = i;
+    while (i < n && isTchar(value.charCodeAt(i))) i++;
+    if (i === nameStart) return undefined;
+    const name = value.slice(nameStart, i).toLowerCase();
+    while (i < n && isWs(value.charCodeAt(i))) i++;
+    if (value.charCodeAt(i) !== 0x3d) return undefined; // '='
+    i++;
+    while (i < n && isWs(value.charCodeAt(i))) i++;
+    let v: string;
+    if (value.charCodeAt(i) === 0x22) { // quoted-string
+      i++;
+      const start = i;
+      let escaped = false;
+      while (i < n) {
+        const c = value.charCodeAt(i);
+        if (c === 0x22) break;
+        if (c === 0x5c) { escaped = true; i++; }
+        i++;
+      }
+      if (i >= n) return undefined; // unterminated (or a trailing lone backslash)
+      v = escaped ? unescapeQuoted(value.slice(start, i)) : value.slice(start, i);
+      i++;
+    } else {
+      const start = i;
+      while (i < n) {
+        const c = value.charCodeAt(i);
+        if (c === 0x2c || c === 0x22 || isWs(c)) break;
+        i++;
+      }
+      if (i === start) return undefined;
+      v = value.slice(start, i);
+    }
+    while (i < n && isWs(value.charCodeAt(i))) i++;
+    if (i < n && value.charCodeAt(i) !== 0x2c) return undefined;
+    if (params.has(name) || params.size >= MAX_AUTH_PARAMS) return undefined;
+    params.set(name, v);
+  }
+}
+
+function unescapeQuoted(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) === 0x5c) i++;
+    out += s[i] ?? '';
+  }
+  return out;
+}
+
+const isCtl = (c: number): boolean => (c < 0x20 && c !== 0x09) || c === 0x7f;
+
+/** Render a quoted-string, escaping `"` and `\` and dropping control characters (no header injection). */
+export function quote(s: string): string {
+  let plain = true;
+  for (let i = 0; i < s.length && plain; i++) {
+    const c = s.charCodeAt(i);
+    plain = c !== 0x22 && c !== 0x5c && !isCtl(c);
+  }
+  if (plain) return `"${s}"`;
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (isCtl(c)) continue;
+    out += c === 0x22 || c === 0x5c ? '\\' + s[i] : s[i];
+  }
+  return out + '"';
+}

@@ -1,0 +1,45 @@
+// The SIP library logs through this minimal interface so it does not depend on
+// a logging package; pino loggers satisfy it as they are.
+export interface Logger {
+  error(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+
+/**
+ * Lets an event through once per key per interval, so a flood of bad packets
+ * from one source produces one log line per interval instead of one per packet.
+ * The key map is bounded: when it is full, it is cleared, which at worst logs
+ * an event a little early.
+ */
+export class OncePerInterval {
+  private readonly last = new Map<string, number>();
+  private suppressed = new Map<string, number>();
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 10_000,
+  ) {}
+
+  /** Returns the number of suppressed events since the last pass (>= 0) when the event may be logged, or -1. */
+  take(key: string): number {
+    const t = this.now();
+    const prev = this.last.get(key);
+    if (prev !== undefined && t - prev < this.intervalMs) {
+      this.suppressed.set(key, (this.suppressed.get(key) ?? 0) + 1);
+      return -1;
+    }
+    if (this.last.size >= this.maxKeys) {
+      this.last.clear();
+      this.suppressed.clear();
+    }
+    this.last.set(key, t);
+    const n = this.suppressed.get(key) ?? 0;
+    this.suppressed.delete(key);
+    return n;
+  }
+}

@@ -1,0 +1,285 @@
+import os from 'node:os';
+import { isIP } from 'node:net';
+import type tls from 'node:tls';
+import type { Endpoint, ParseFailure, ParseLimits, SipMessage, SipRequest, TransportName, Via } from '../message.ts';
+import { DEFAULT_PARSE_LIMITS } from '../message.ts';
+import { parseMessage } from '../parser.ts';
+import { createResponseFromHeaders, formatVia, serializeMessage } from '../serializer.ts';
+import type { Logger } from '../log.ts';
+import { OncePerInterval, silentLogger } from '../log.ts';
+import type { Inbound, MessageSender } from './types.ts';
+import { UdpListener } from './udp.ts';
+import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
+import type { Connection, StreamLimits } from './stream.ts';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface TransportConfig {
+  udp?: ListenAddress;
+  tcp?: ListenAddress;
+  tls?: ListenAddress;
+  /** Address to put in Via/Contact when a listener is bound to a wildcard address. */
+  advertisedAddress?: string;
+  parseLimits?: ParseLimits;
+  streamLimits?: StreamLimits;
+  tlsServerOptions?: tls.TlsOptions;
+  tlsClientOptions?: tls.ConnectionOptions;
+  logger?: Logger;
+}
+
+export interface TransportStats {
+  received: number;
+  sent: number;
+  malformed: number;
+  oversized: number;
+  sendErrors: number;
+}
+
+type Local = Inbound['local'];
+
+/**
+ * Owns every SIP listener, turns bytes into messages and messages into bytes,
+ * and decides where responses go (RFC 3261 §18.2.2 with RFC 3581 rport):
+ * over the connection the request came on, or to the source address and port
+ * of the request over UDP.
+ */
+export class TransportLayer implements MessageSender {
+  onInbound: (inbound: Inbound) => void = () => {};
+  readonly stats: TransportStats = { received: 0, sent: 0, malformed: 0, oversized: 0, sendErrors: 0 };
+  private udp?: UdpListener;
+  private readonly streams = new Map<TransportName, StreamTransport>();
+  private readonly locals = new Map<TransportName, Local>();
+  private readonly parseLimits: ParseLimits;
+  private readonly log: Logger;
+  private readonly logOnce = new OncePerInterval(60_000);
+
+  constructor(private readonly config: TransportConfig) {
+    this.parseLimits = config.parseLimits ?? DEFAULT_PARSE_LIMITS;
+    this.log = config.logger ?? silentLogger;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    if (c.udp) {
+      const udp = new UdpListener(
+        (data, address, port) => this.onDatagram(data, address, port),
+        (err) => this.problem('udp-socket', err.message, c.udp!.host),
+      );
+      await udp.start(c.udp.host, c.udp.port);
+      this.udp = udp;
+      this.locals.set('udp', { transport: 'udp', address: this.advertise(udp.address), port: udp.port });
+    }
+    for (const t of ['tcp', 'tls'] as const) {
+      const listen = c[t];
+      if (!listen) continue;
+      const st = new StreamTransport(
+        t,
+        {
+          onMessage: (data, conn) => this.onStreamMessage(data, conn),
+          onFramingError: (reason, conn) => {
+            this.stats.malformed++;
+            this.problem('framing', reason, conn.remoteAddress);
+          },
+          onConnectionProblem: (kind, detail, remote) => this.problem(kind, detail, remote),
+        },
+        this.parseLimits,
+        c.streamLimits ?? DEFAULT_STREAM_LIMITS,
+        c.tlsServerOptions,
+        c.tlsClientOptions,
+      );
+      await st.start(listen.host, listen.port);
+      this.streams.set(t, st);
+      this.locals.set(t, { transport: t, address: this.advertise(st.address), port: st.port });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.udp?.close();
+    for (const s of this.streams.values()) await s.close();
+  }
+
+  /** Bound address and port of each listener (port is the real one when 0 was asked for). */
+  listening(): Local[] {
+    return [...this.locals.values()];
+  }
+
+  connectionCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.connectionCount;
+    return n;
+  }
+
+  isReliable(transport: TransportName): boolean {
+    return transport !== 'udp';
+  }
+
+  localEndpoint(transport: TransportName): { address: string; port: number } | undefined {
+    return this.locals.get(transport);
+  }
+
+  private advertise(bound: string): string {
+    if (this.config.advertisedAddress) return this.config.advertisedAddress;
+    if (bound !== '0.0.0.0' && bound !== '::') return bound;
+    for (const list of Object.values(os.networkInterfaces())) {
+      for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
+    }
+    return '127.0.0.1';
+  }
+
+  private problem(kind: string, detail: string, source: string): void {
+    const suppressed = this.logOnce.take(`${kind}|${source}`);
+    if (suppressed >= 0) this.log.warn({ kind, source, detail, suppressed }, 'SIP transport problem');
+  }
+
+  private onDatagram(data: Buffer, address: string, port: number): void {
+    this.stats.received++;
+    if (data.length > this.parseLimits.maxMessageBytes) {
+      this.stats.oversized++;
+      this.problem('oversized', `${data.length} bytes`, address);
+      return;
+    }
+    // Bare CRLF datagrams are NAT keep-alives (RFC 5626 §3.5.1 allows STUN instead; both are ignored).
+    if (data.length <= 4 && isOnlyWhitespace(data)) return;
+    const source: Endpoint = { transport: 'udp', address: normalizeAddress(address), port };
+    this.handle(parseMessage(data, { limits: this.parseLimits }), source, this.locals.get('udp')!);
+  }
+
+  private onStreamMessage(data: Buffer, conn: Connection): void {
+    this.stats.received++;
+    const source: Endpoint = {
+      transport: conn.transport,
+      address: conn.remoteAddress,
+      port: conn.remotePort,
+      connectionId: conn.id,
+    };
+    this.handle(parseMessage(data, { limits: this.parseLimits, stream: true }), source, this.locals.get(conn.transport)!);
+  }
+
+  private handle(result: ReturnType<typeof parseMessage>, source: Endpoint, local: Local): void {
+    if (!result.ok) {
+      this.reject(result, source);
+      return;
+    }
+    const message = result.message;
+    if (message.kind === 'request') markReceived(message, source);
+    try {
+      this.onInbound({ message, source, local });
+    } catch (err) {
+      // An application bug must not take the listener down with it.
+      this.log.error({ err, callId: message.callId }, 'unhandled error processing SIP message');
+    }
+  }
+
+  /** Answers an unparseable request with 400/505 when it can be answered; drops everything else. */
+  private reject(failure: ParseFailure, source: Endpoint): void {
+    this.stats.malformed++;
+    this.problem('malformed', failure.reason, source.address);
+    const r = failure.respondTo;
+    if (!r || r.method === 'ACK') return;
+    const response = createResponseFromHeaders(r.method, r.headers, failure.status, failure.reason);
+    this.send(response, source);
+  }
+
+  send(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): void {
+    let data: Buffer;
+    try {
+      data = serializeMessage(message);
+    } catch (err) {
+      this.sendFailed(err as Error, onError);
+      return;
+    }
+    const fail = (err: Error) => this.sendFailed(err, onError);
+    if (message.kind === 'response') dest = this.responseDestination(message.via[0], dest);
+    if (dest.transport === 'udp') {
+      if (!this.udp) return fail(new Error('UDP is not enabled'));
+      this.stats.sent++;
+      this.udp.send(data, dest.address, dest.port, fail);
+      return;
+    }
+    const st = this.streams.get(dest.transport);
+    if (!st) return fail(new Error(`${dest.transport.toUpperCase()} is not enabled`));
+    const pinned = dest.connectionId !== undefined ? st.get(dest.connectionId) : undefined;
+    if (pinned) {
+      this.stats.sent++;
+      pinned.write(data, fail);
+      return;
+    }
+    st.connect(dest.address, dest.port, (err, conn) => {
+      if (err || !conn) return fail(err ?? new Error('connect failed'));
+      this.stats.sent++;
+      conn.write(data, fail);
+    });
+  }
+
+  /** The connection the request came on while it is open (RFC 3261 §18.2.2), else the top Via. */
+  private responseDestination(via: Via | undefined, dest: Endpoint): Endpoint {
+    if (dest.transport !== 'udp' && dest.connectionId !== undefined && this.streams.get(dest.transport)?.get(dest.connectionId)) {
+      return dest;
+    }
+    return viaDestination(via, dest);
+  }
+
+  private sendFailed(err: Error, onError?: (err: Error) => void): void {
+    this.stats.sendErrors++;
+    if (onError) onError(err);
+    else this.problem('send', err.message, '-');
+  }
+}
+
+function isOnlyWhitespace(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (c !== 13 && c !== 10 && c !== 32 && c !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * RFC 3261 §18.2.1 and RFC 3581 §4: note in the top Via where the request really
+ * came from, so responses (ours and any proxy's) find their way back through NAT.
+ */
+function markReceived(req: SipRequest, source: Endpoint): void {
+  const top = req.via[0];
+  if (!top) return;
+  const hasRport = top.params.has('rport');
+  const hostDiffers = stripBrackets(top.host) !== source.address;
+  if (!hasRport && !hostDiffers) return;
+  if (hostDiffers || hasRport) top.params.set('received', source.address);
+  if (hasRport) top.params.set('rport', String(source.port));
+  rewriteVias(req);
+}
+
+/** Re-renders the Via headers from the decoded list after a change to one of them. */
+function rewriteVias(msg: SipMessage): void {
+  const headers = msg.headers;
+  let first = -1;
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i]!.name === 'via') {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return;
+  const rest = headers.filter((h, i) => i < first || h.name !== 'via');
+  const vias = msg.via.map((v) => ({ name: 'via', value: formatVia(v) }));
+  rest.splice(first, 0, ...vias);
+  msg.headers = rest;
+}
+
+function stripBrackets(host: string): string {
+  return host.charCodeAt(0) === 91 /* [ */ ? host.slice(1, -1) : host;
+}
+
+/** The Via's received/rport (RFC 3581) or sent-by, as an endpoint; the fallback when unusable. */
+function viaDestination(via: Via | undefined, fallback: Endpoint): Endpoint {
+  if (!via) return fallback;
+  const received = via.params.get('received');
+  const rport = via.params.get('rport');
+  const host = received ?? stripBrackets(via.host);
+  const port = rport ? Number(rport) : (via.port ?? (fallback.transport === 'tls' ? 5061 : 5060));
+  if (!isIP(host) || !(port > 0 && port < 65536)) return fallback;
+  return { transport: fallback.transport, address: host, port };
+}

@@ -1,0 +1,276 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ParseLimits, TransportName } from '../message.ts';
+import { frameStream } from '../parser.ts';
+
+export interface StreamLimits {
+  /** Connections accepted from one IP address at once. */
+  maxConnectionsPerSource: number;
+  /** Connections held in all (inbound and outbound). */
+  maxConnections: number;
+  /** A connection with no traffic for this long is closed (RFC 5626 keep-alives count as traffic). */
+  idleTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxConnectionsPerSource: 1024,
+  maxConnections: 20_000,
+  idleTimeoutMs: 900_000,
+  connectTimeoutMs: 10_000,
+};
+
+export interface StreamEvents {
+  /** One framed SIP message (the bytes of exactly one message). */
+  onMessage(data: Buffer, conn: Connection): void;
+  /** Unrecoverable framing error: the connection is closed after this. */
+  onFramingError(reason: string, conn: Connection): void;
+  /** A refused or failed connection, a TLS handshake failure, ...: for rate-limited logging. */
+  onConnectionProblem(kind: string, detail: string, remoteAddress: string): void;
+}
+
+export interface Connection {
+  readonly id: number;
+  readonly transport: TransportName;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  write(data: Buffer, onError?: (err: Error) => void): void;
+  close(): void;
+}
+
+let nextConnectionId = 1;
+
+/**
+ * A TCP or TLS listener and every connection of that transport, inbound or
+ * outbound. Connections are found by id (to answer over the connection a
+ * request came in on) and by remote address:port (to reuse one for a new
+ * request, RFC 3261 §18.1.1).
+ */
+export class StreamTransport {
+  private server?: net.Server;
+  private readonly byId = new Map<number, StreamConnection>();
+  private readonly byRemote = new Map<string, StreamConnection>();
+  private readonly perSource = new Map<string, number>();
+  address = '';
+  port = 0;
+
+  constructor(
+    readonly transport: 'tcp' | 'tls',
+    private readonly events: StreamEvents,
+    private readonly parseLimits: ParseLimits,
+    private readonly limits: StreamLimits,
+    private readonly tlsServerOptions?: tls.TlsOptions,
+    private readonly tlsClientOptions?: tls.ConnectionOptions,
+  ) {}
+
+  get connectionCount(): number {
+    return this.byId.size;
+  }
+
+  start(host: string, port: number): Promise<void> {
+    const onSocket = (socket: net.Socket) => this.accept(socket);
+    const server =
+      this.transport === 'tls'
+        ? tls.createServer(this.tlsServerOptions ?? {}, onSocket)
+        : net.createServer({ noDelay: true }, onSocket);
+    this.server = server;
+    if (this.transport === 'tls') {
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+        this.events.onConnectionProblem('tls-handshake', err.message, socket.remoteAddress ?? '?');
+      });
+    }
+    server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const a = server.address() as net.AddressInfo;
+        this.address = a.address;
+        this.port = a.port;
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    const remote = socket.remoteAddress ?? '';
+    const count = this.perSource.get(remote) ?? 0;
+    if (count >= this.limits.maxConnectionsPerSource || this.byId.size >= this.limits.maxConnections) {
+      this.events.onConnectionProblem('connection-limit', `refused (${count} from source)`, remote);
+      socket.destroy();
+      return;
+    }
+    this.register(new StreamConnection(this, socket, this.transport));
+  }
+
+  private register(conn: StreamConnection): void {
+    this.byId.set(conn.id, conn);
+    this.byRemote.set(remoteKey(conn.remoteAddress, conn.remotePort), conn);
+    this.perSource.set(conn.remoteAddress, (this.perSource.get(conn.remoteAddress) ?? 0) + 1);
+  }
+
+  /** @internal called by a connection when it closes. */
+  forget(conn: StreamConnection): void {
+    if (this.byId.delete(conn.id)) {
+      const key = remoteKey(conn.remoteAddress, conn.remotePort);
+      if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
+      const n = (this.perSource.get(conn.remoteAddress) ?? 1) - 1;
+      if (n <= 0) this.perSource.delete(conn.remoteAddress);
+      else this.perSource.set(conn.remoteAddress, n);
+    }
+  }
+
+  /** @internal */
+  get framing(): { parse: ParseLimits; idleMs: number } {
+    return { parse: this.parseLimits, idleMs: this.limits.idleTimeoutMs };
+  }
+
+  /** @internal */
+  get handlers(): StreamEvents {
+    return this.events;
+  }
+
+  get(id: number): Connection | undefined {
+    return this.byId.get(id);
+  }
+
+  findByRemote(address: string, port: number): Connection | undefined {
+    return this.byRemote.get(remoteKey(address, port));
+  }
+
+  /** Reuses a connection to address:port or opens one; the callback gets it once usable. */
+  connect(address: string, port: number, done: (err: Error | undefined, conn?: Connection) => void): void {
+    const existing = this.byRemote.get(remoteKey(address, port));
+    if (existing) {
+      existing.whenReady(done);
+      return;
+    }
+    if (this.byId.size >= this.limits.maxConnections) {
+      done(new Error('connection limit reached'));
+      return;
+    }
+    const socket =
+      this.transport === 'tls'
+        ? tls.connect({ ...this.tlsClientOptions, host: address, port })
+        : net.connect({ host: address, port, noDelay: true });
+    const conn = new StreamConnection(this, socket, this.transport, address, port);
+    this.register(conn);
+    conn.whenReady(done);
+    socket.setTimeout(this.limits.connectTimeoutMs);
+  }
+
+  async close(): Promise<void> {
+    for (const c of [...this.byId.values()]) c.close();
+    const s = this.server;
+    this.server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+function remoteKey(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+class StreamConnection implements Connection {
+  readonly id = nextConnectionId++;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private pending: Buffer | undefined;
+  private ready: boolean;
+  private closed = false;
+  private waiters: Array<(err: Error | undefined, conn?: Connection) => void> = [];
+
+  constructor(
+    private readonly owner: StreamTransport,
+    private readonly socket: net.Socket,
+    readonly transport: TransportName,
+    remoteAddress?: string,
+    remotePort?: number,
+  ) {
+    this.remoteAddress = normalizeAddress(remoteAddress ?? socket.remoteAddress ?? '');
+    this.remotePort = remotePort ?? socket.remotePort ?? 0;
+    // Inbound sockets are usable at once; outbound ones after connect/handshake.
+    this.ready = remoteAddress === undefined;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('timeout', () => this.close());
+    if (this.ready) socket.setTimeout(owner.framing.idleMs);
+    else socket.once(transport === 'tls' ? 'secureConnect' : 'connect', () => this.onConnected());
+  }
+
+  private onConnected(): void {
+    this.ready = true;
+    this.socket.setTimeout(this.owner.framing.idleMs);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const cb of w) cb(undefined, this);
+  }
+
+  whenReady(cb: (err: Error | undefined, conn?: Connection) => void): void {
+    if (this.closed) cb(new Error('connection closed'));
+    else if (this.ready) cb(undefined, this);
+    else this.waiters.push(cb);
+  }
+
+  private onData(chunk: Buffer): void {
+    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    const limits = this.owner.framing.parse;
+    let offset = 0;
+    while (offset < buf.length && !this.closed) {
+      const f = frameStream(buf, offset, limits);
+      if (f.kind === 'need-more') break;
+      if (f.kind === 'keepalive') {
+        // RFC 5626 §4.4.1: a double-CRLF ping gets a single-CRLF pong.
+        this.socket.write('\r\n');
+        offset = f.end;
+        continue;
+      }
+      if (f.kind === 'error') {
+        this.owner.handlers.onFramingError(f.reason, this);
+        this.close();
+        return;
+      }
+      this.owner.handlers.onMessage(buf.subarray(f.start, f.end), this);
+      offset = f.end;
+    }
+    if (offset >= buf.length) {
+      this.pending = undefined;
+      return;
+    }
+    buf = buf.subarray(offset);
+    if (buf.length > limits.maxMessageBytes) {
+      this.owner.handlers.onFramingError('message too large', this);
+      this.close();
+      return;
+    }
+    // Copy so the remainder does not pin a large socket chunk in memory.
+    this.pending = Buffer.from(buf);
+  }
+
+  write(data: Buffer, onError?: (err: Error) => void): void {
+    if (this.closed) {
+      onError?.(new Error('connection closed'));
+      return;
+    }
+    this.socket.write(data, (err) => {
+      if (err) onError?.(err);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = undefined;
+    this.socket.destroy();
+    this.owner.forget(this);
+    const w = this.waiters;
+    this.waiters = [];
+    for (const cb of w) cb(new Error('connection failed'));
+  }
+}
+
+/** "::ffff:127.0.0.1" (dual-stack sockets) is the IPv4 peer 127.0.0.1 for every purpose here. */
+export function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.indexOf('.') > 0 ? a.slice(7) : a;
+}

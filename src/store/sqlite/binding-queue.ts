@@ -1,0 +1,81 @@
+// The write-behind queue of registration changes, coalesced by key: of many
+// writes to one (aor, contact) only the last is kept, and removing a whole AOR
+// discards what was queued for it. Pure data structure; registrations.ts
+// drives it and writes it out.
+import type { Binding } from '../types.ts';
+
+/** Queued work for one AOR: optionally delete all its rows first, then per-contact upserts (Binding) or deletes (null). */
+export interface AorWork {
+  deleteAll: boolean;
+  ops: Map<string, Binding | null>;
+}
+
+export type Batch = Map<string, AorWork>;
+
+export class BindingQueue {
+  private byAor: Batch = new Map();
+  /** Distinct queued operations (per-contact ops plus whole-AOR deletes). */
+  size = 0;
+
+  private work(aor: string): AorWork {
+    let w = this.byAor.get(aor);
+    if (!w) {
+      w = { deleteAll: false, ops: new Map() };
+      this.byAor.set(aor, w);
+    }
+    return w;
+  }
+
+  upsert(b: Binding): void {
+    const ops = this.work(b.aor).ops;
+    const before = ops.size;
+    ops.set(b.contactUri, b);
+    this.size += ops.size - before;
+  }
+
+  delete(aor: string, contactUri: string): void {
+    const ops = this.work(aor).ops;
+    const before = ops.size;
+    ops.set(contactUri, null);
+    this.size += ops.size - before;
+  }
+
+  deleteAor(aor: string): void {
+    const w = this.work(aor);
+    this.size -= w.ops.size;
+    w.ops.clear();
+    if (!w.deleteAll) this.size++;
+    w.deleteAll = true;
+  }
+
+  /** Hands over everything queued and starts an empty queue. */
+  take(): Batch {
+    const batch = this.byAor;
+    this.byAor = new Map();
+    this.size = 0;
+    return batch;
+  }
+
+  /** Puts back a batch that could not be written, under anything queued since (newer wins). */
+  restore(older: Batch): void {
+    for (const [aor, o] of older) {
+      const n = this.byAor.get(aor);
+      if (!n) {
+        this.byAor.set(aor, o);
+        this.size += o.ops.size + (o.deleteAll ? 1 : 0);
+        continue;
+      }
+      if (n.deleteAll) continue;
+      if (o.deleteAll) {
+        n.deleteAll = true;
+        this.size++;
+      }
+      for (const [uri, op] of o.ops) {
+        if (!n.ops.has(uri)) {
+          n.ops.set(uri, op);
+          this.size++;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.ts';
+
+/** How long a writer waits for another process's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (creating if needed) the database file and brings its schema up to
+ * date. The server and the CLI open the same file from two processes, hence
+ * WAL (readers never block the writer) and a busy timeout instead of failing
+ * on the first lock.
+ */
+export function openDatabase(file: string): Database.Database {
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL cannot corrupt the file; a power cut may lose the
+    // last commits, which the write-behind registration log tolerates anyway.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,224 @@
+import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.ts';
+import { newUserFields, patchedUserFields, type UserFields } from '../user-validate.ts';
+import type {
+  ChangeListener, ChangeWatcher, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
+  UserListQuery, UserPatch, UserRepository,
+} from '../types.ts';
+import { importUsersCsv } from './user-import.ts';
+import { watchUserChanges } from './user-watch.ts';
+
+interface UserRow {
+  id: number;
+  extension: string;
+  name: string;
+  full_name: string;
+  auth_user: string;
+  password: string;
+  voicemail_code: string | null;
+  enabled: number;
+  call_waiting: number;
+  codecs: string | null;
+  max_calls: number | null;
+  no_answer_timeout_sec: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function parseCodecs(json: string | null): readonly string[] | null {
+  if (json === null) return null;
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? Object.freeze(v.filter((c): c is string => typeof c === 'string')) : null;
+  } catch {
+    return null; // a hand-edited bad value falls back to the system default
+  }
+}
+
+function toUser(r: UserRow): User {
+  return Object.freeze({
+    id: r.id,
+    extension: r.extension,
+    name: r.name,
+    fullName: r.full_name,
+    authUser: r.auth_user,
+    password: r.password,
+    voicemailCode: r.voicemail_code,
+    enabled: r.enabled !== 0,
+    callWaiting: r.call_waiting !== 0,
+    codecs: parseCodecs(r.codecs),
+    maxCalls: r.max_calls,
+    noAnswerTimeoutSec: r.no_answer_timeout_sec,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+}
+
+/** Bind values of the writable columns, in COLUMNS order. */
+function values(f: UserFields): (string | number | null)[] {
+  return [
+    f.extension, f.name, f.fullName, f.authUser, f.password, f.voicemailCode,
+    f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
+    f.maxCalls, f.noAnswerTimeoutSec,
+  ];
+}
+
+const COLUMNS = 'extension, name, full_name, auth_user, password, voicemail_code, enabled, call_waiting, codecs, max_calls, no_answer_timeout_sec';
+const ORDER = 'ORDER BY length(extension), extension';
+const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
+  OR lower(full_name) LIKE ? ESCAPE '\\' OR lower(auth_user) LIKE ? ESCAPE '\\'`;
+
+function likePattern(search: string): string {
+  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class SqliteUserRepository implements UserRepository {
+  /** Bumped on every write through this connection; see user-watch.ts for why. */
+  localWrites = 0;
+  private readonly s;
+  private readonly addTx;
+  private readonly updateTx;
+  private readonly removeTx;
+
+  constructor(
+    readonly db: Database.Database,
+    private readonly now: () => number,
+    private readonly changeLogKeep: number,
+  ) {
+    const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.s = {
+      byExt: p<UserRow>('SELECT * FROM users WHERE extension = ?'),
+      byAuth: p<UserRow>('SELECT * FROM users WHERE auth_user = ?'),
+      byName: p<UserRow>('SELECT * FROM users WHERE lower(name) = lower(?)'),
+      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      update: p(`UPDATE users SET extension=?, name=?, full_name=?, auth_user=?, password=?, voicemail_code=?,
+        enabled=?, call_waiting=?, codecs=?, max_calls=?, no_answer_timeout_sec=?, updated_at=? WHERE id=?`),
+      remove: p('DELETE FROM users WHERE id = ?'),
+      all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
+      page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),
+      pageSearch: p<UserRow>(`SELECT * FROM users ${SEARCH} ${ORDER} LIMIT ? OFFSET ?`),
+      count: p<number>('SELECT count(*) FROM users').pluck(),
+      countSearch: p<number>(`SELECT count(*) FROM users ${SEARCH}`).pluck(),
+      log: p('INSERT INTO user_changes (extension, op, at) VALUES (?, ?, ?)'),
+      trim: p('DELETE FROM user_changes WHERE seq <= ?'),
+      lastSeq: p<number | null>('SELECT max(seq) FROM user_changes').pluck(),
+      changes: p<UserChange>('SELECT seq, extension, op FROM user_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+    };
+    this.addTx = db.transaction((input: UserInput): User => {
+      const f = newUserFields(input);
+      this.checkUnique(f, null);
+      const t = this.now();
+      this.s.insert.run(...values(f), t, t);
+      this.log(f.extension, 'add', t);
+      return toUser(this.s.byExt.get(f.extension)!);
+    });
+    this.updateTx = db.transaction((extension: string, patch: UserPatch): User => {
+      const cur = this.mustGet(extension);
+      const f = patchedUserFields(cur, patch);
+      this.checkUnique(f, cur.id);
+      const t = this.now();
+      this.s.update.run(...values(f), t, cur.id);
+      if (f.extension === cur.extension) {
+        this.log(f.extension, 'update', t);
+      } else {
+        this.log(cur.extension, 'remove', t);
+        this.log(f.extension, 'add', t);
+      }
+      return toUser(this.s.byExt.get(f.extension)!);
+    });
+    this.removeTx = db.transaction((extension: string): User => {
+      const cur = this.mustGet(extension);
+      this.s.remove.run(cur.id);
+      this.log(cur.extension, 'remove', this.now());
+      return cur;
+    });
+  }
+
+  private mustGet(extension: string): User {
+    const row = typeof extension === 'string' ? this.s.byExt.get(extension) : undefined;
+    if (!row) throw new StoreError('not-found', 'extension', `no user with extension ${String(extension)}`);
+    return toUser(row);
+  }
+
+  // Checked by query rather than from the constraint error so the caller
+  // learns which field clashed; the UNIQUE indexes still guard the data, and
+  // IMMEDIATE transactions keep another process from slipping in between.
+  private checkUnique(f: UserFields, selfId: number | null): void {
+    const clash = (row: UserRow | undefined) => row !== undefined && row.id !== selfId;
+    if (clash(this.s.byExt.get(f.extension))) {
+      throw new StoreError('duplicate', 'extension', `extension ${f.extension} already exists`);
+    }
+    if (clash(this.s.byAuth.get(f.authUser))) {
+      throw new StoreError('duplicate', 'authUser', `auth user ${f.authUser} is already used`);
+    }
+    if (clash(this.s.byName.get(f.name))) {
+      throw new StoreError('duplicate', 'name', `name ${f.name} is already used`);
+    }
+  }
+
+  private log(extension: string, op: UserChangeOp, at: number): void {
+    const seq = Number(this.s.log.run(extension, op, at).lastInsertRowid);
+    // Trimming by primary key range is one cheap indexed delete per change.
+    if (seq > this.changeLogKeep) this.s.trim.run(seq - this.changeLogKeep);
+    this.localWrites++;
+  }
+
+  add(input: UserInput): User {
+    return this.addTx.immediate(input);
+  }
+
+  update(extension: string, patch: UserPatch): User {
+    return this.updateTx.immediate(extension, patch);
+  }
+
+  remove(extension: string): User {
+    return this.removeTx.immediate(extension);
+  }
+
+  getByExtension(extension: string): User | undefined {
+    const row = this.s.byExt.get(extension);
+    return row && toUser(row);
+  }
+
+  getByAuthUser(authUser: string): User | undefined {
+    const row = this.s.byAuth.get(authUser);
+    return row && toUser(row);
+  }
+
+  list(query: UserListQuery = {}): User[] {
+    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
+    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
+    const offset = Math.max(int(query.offset, 0), 0);
+    const search = query.search?.trim();
+    const rows = search
+      ? this.s.pageSearch.all(...Array<string>(4).fill(likePattern(search)), limit, offset)
+      : this.s.page.all(limit, offset);
+    return rows.map(toUser);
+  }
+
+  count(search?: string): number {
+    const s = search?.trim();
+    return s ? this.s.countSearch.get(...Array<string>(4).fill(likePattern(s)))! : this.s.count.get()!;
+  }
+
+  snapshot(): { users: User[]; seq: number } {
+    // A read transaction pins one WAL snapshot, so the users and the sequence agree.
+    return this.db.transaction(() => ({ users: this.s.all.all().map(toUser), seq: this.lastChangeSeq() })).deferred();
+  }
+
+  importCsv(text: string): ImportRowResult[] {
+    return this.db.transaction(() => importUsersCsv(this, text)).immediate();
+  }
+
+  lastChangeSeq(): number {
+    return this.s.lastSeq.get() ?? 0;
+  }
+
+  pollChanges(afterSeq: number, limit = 1000): UserChange[] {
+    return this.s.changes.all(afterSeq, limit);
+  }
+
+  watchChanges(listener: ChangeListener, opts: { intervalMs?: number; afterSeq?: number } = {}): ChangeWatcher {
+    return watchUserChanges(this, listener, opts);
+  }
+}

@@ -1,0 +1,204 @@
+// Repository interfaces of the persistence layer. They name no SQL dialect and
+// no driver, so a PostgreSQL implementation can satisfy them later beside the
+// embedded SQLite one (src/store/sqlite/).
+
+export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'SHA-512-256';
+
+/** One user of the directory (SPEC 1.A "User"). */
+export interface User {
+  readonly id: number;
+  /** Number (or SIP user part) the user is reached on; unique. */
+  readonly extension: string;
+  /** Account name; unique ignoring ASCII case. Defaults to the extension. */
+  readonly name: string;
+  /** Display name ('' when none). */
+  readonly fullName: string;
+  /** SIP digest username; unique. Defaults to the extension. */
+  readonly authUser: string;
+  /**
+   * The "login code", which is also the SIP digest secret. Kept retrievable
+   * (not hashed) because HA1 depends on the realm and the algorithm, both of
+   * which the server may change; see ha1() in src/store/ha1.ts.
+   */
+  readonly password: string;
+  /** Mailbox PIN (digits) or null when none is set. */
+  readonly voicemailCode: string | null;
+  readonly enabled: boolean;
+  readonly callWaiting: boolean;
+  /** Allowed codec names in preference order; null = system default. */
+  readonly codecs: readonly string[] | null;
+  /** Simultaneous calls allowed; null = system default. */
+  readonly maxCalls: number | null;
+  /** Seconds before an unanswered call goes to coverage; null = system default. */
+  readonly noAnswerTimeoutSec: number | null;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** What add() takes; omitted optional fields take their defaults. */
+export interface UserInput {
+  extension: string;
+  password: string;
+  name?: string;
+  fullName?: string;
+  authUser?: string;
+  voicemailCode?: string | null;
+  enabled?: boolean;
+  callWaiting?: boolean;
+  codecs?: readonly string[] | null;
+  maxCalls?: number | null;
+  noAnswerTimeoutSec?: number | null;
+}
+
+/** What update() takes: undefined keeps a field, null clears a nullable one. */
+export type UserPatch = Partial<UserInput>;
+
+export interface UserListQuery {
+  offset?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+  /** Case-insensitive substring of extension, name, fullName or authUser. */
+  search?: string;
+}
+
+export type UserChangeOp = 'add' | 'update' | 'remove';
+
+/**
+ * One entry of the change log. A hint, not a diff: the consumer re-reads the
+ * user by extension, so seeing an entry twice is harmless.
+ */
+export interface UserChange {
+  readonly seq: number;
+  readonly extension: string;
+  readonly op: UserChangeOp;
+}
+
+export interface ImportRowResult {
+  /** Record number in the file, the header being record 1 (the spreadsheet row). */
+  row: number;
+  extension: string;
+  action: 'added' | 'updated' | 'error';
+  error?: string;
+}
+
+export interface ChangeWatcher {
+  /** Checks for changes now; true when the listener was called. */
+  poll(): boolean;
+  stop(): void;
+  /** Last change sequence delivered. */
+  readonly seq: number;
+}
+
+/**
+ * Called with the changes after the watcher's position, oldest first. reset is
+ * true when the log was trimmed past that position: reload the whole directory.
+ */
+export type ChangeListener = (changes: readonly UserChange[], reset: boolean) => void;
+
+export interface UserRepository {
+  /** @throws StoreError duplicate | invalid */
+  add(input: UserInput): User;
+  /** Renaming the extension also moves authUser when it equalled the old extension. @throws StoreError */
+  update(extension: string, patch: UserPatch): User;
+  /** @throws StoreError not-found */
+  remove(extension: string): User;
+  getByExtension(extension: string): User | undefined;
+  getByAuthUser(authUser: string): User | undefined;
+  /** Ordered by extension, shortest first (numeric order for digit plans). */
+  list(query?: UserListQuery): User[];
+  count(search?: string): number;
+  /** Every user and the change sequence they reflect, read in one snapshot. */
+  snapshot(): { users: User[]; seq: number };
+  /**
+   * CSV with a header row naming columns (extension, password required; name,
+   * fullName, authUser, voicemailCode optional). One transaction: valid rows
+   * are applied, bad rows are reported and skipped.
+   * @throws StoreError invalid (field 'csv') when the file or header is unusable
+   */
+  importCsv(text: string): ImportRowResult[];
+  /** Highest change sequence so far (0 when none). */
+  lastChangeSeq(): number;
+  /** Changes with seq > afterSeq, oldest first, at most limit (default 1000). */
+  pollChanges(afterSeq: number, limit?: number): UserChange[];
+  /**
+   * Polls the change log every intervalMs (default 500) and calls listener.
+   * Sees changes by other processes on the same database and by this one.
+   */
+  watchChanges(listener: ChangeListener, opts?: { intervalMs?: number; afterSeq?: number }): ChangeWatcher;
+}
+
+/** One registered contact of an address-of-record (RFC 3261 §10). */
+export interface Binding {
+  /** Canonical address-of-record, e.g. "sip:41510@example.com". */
+  aor: string;
+  /** Contact URI as registered; with aor the key of the binding. */
+  contactUri: string;
+  /** The whole Contact header value, echoed in the 200 OK. */
+  contactRaw: string;
+  callId: string;
+  cseq: number;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  q: number | null;
+  /** Path header URIs (RFC 3327), in order. */
+  path: string[];
+  /** +sip.instance (RFC 5626/5627). */
+  instanceId: string | null;
+  regId: number | null;
+  pubGruu: string | null;
+  tempGruu: string | null;
+  /** Where the REGISTER came from, for NAT traversal ("received"). */
+  transport: string;
+  sourceAddress: string;
+  sourcePort: number;
+  /** Local listener that took it, so requests go back out of the same socket. */
+  localAddress: string | null;
+  localPort: number | null;
+  userAgent: string | null;
+  updatedAt: number;
+}
+
+export interface RegistrationRepository {
+  /** Committed bindings (pending writes are not seen: flush() first). With now, only unexpired ones. */
+  loadAll(now?: number): Binding[];
+  /** Queued, coalesced by (aor, contactUri); never writes synchronously except when the queue is full. */
+  enqueueUpsert(binding: Binding): void;
+  enqueueDelete(aor: string, contactUri: string): void;
+  enqueueDeleteAor(aor: string): void;
+  /**
+   * Writes everything queued in one transaction now, waiting for another
+   * process's lock up to the busy timeout (for shutdown and tests; the timer
+   * never waits). @throws the database error (the batch is kept for a retry)
+   */
+  flush(): void;
+  /**
+   * Flushes, then deletes rows with expiresAt <= now; returns how many were
+   * deleted. Never waits for a lock: returns 0 when another process holds it.
+   */
+  deleteExpired(now: number): number;
+  /** Distinct keys waiting to be written. */
+  readonly pending: number;
+  /** Flushes and stops the timer; later enqueues are dropped. */
+  close(): void;
+}
+
+export interface Store {
+  users: UserRepository;
+  registrations: RegistrationRepository;
+  /** Flushes pending writes and closes the database. */
+  close(): void;
+}
+
+export interface StoreOptions {
+  /** Clock for createdAt/updatedAt (epoch ms). */
+  now?: () => number;
+  /** Write-behind period, default 20 ms. */
+  flushIntervalMs?: number;
+  /** Queue size that forces a flush, default 2,000. */
+  maxQueue?: number;
+  /** Change-log entries kept, default 10,000 (older ones are trimmed). */
+  changeLogKeep?: number;
+  /** Where write-behind flush failures from the timer go; default process.emitWarning. */
+  onError?: (err: Error) => void;
+}

@@ -1,0 +1,117 @@
+// Validation of user fields, shared by every store implementation so SQLite
+// and PostgreSQL accept exactly the same data. Runs on administrative writes
+// only (CLI, REST, CSV import), never on the SIP path, so regexes are fine.
+import { StoreError } from './errors.ts';
+import type { User, UserInput, UserPatch } from './types.ts';
+
+/** A user as written to storage, before id and timestamps. */
+export type UserFields = Omit<User, 'id' | 'createdAt' | 'updatedAt'>;
+
+// RFC 3261 user part: unreserved and user-unreserved characters, minus ";" "?"
+// "/" which naive URI handling (and voicemail file names) misread, and minus
+// "%" so the stored extension is already the decoded user part.
+const EXTENSION_RE = /^[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/;
+// The digest username travels as a quoted-string and feeds "user:realm:pass":
+// visible ASCII without '"', '\' or ':' keeps both unambiguous.
+const AUTH_USER_RE = /^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]{1,128}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+const CODEC_RE = /^[A-Za-z0-9._/+-]{1,64}$/;
+const DIGITS_RE = /^[0-9]{1,16}$/;
+
+function invalid(field: string, message: string): never {
+  throw new StoreError('invalid', field, `${field}: ${message}`);
+}
+
+function text(field: string, value: unknown, min: number, max: number): string {
+  if (typeof value !== 'string') invalid(field, 'must be a string');
+  if (value.length < min) invalid(field, min === 1 ? 'must not be empty' : `must have at least ${min} characters`);
+  if (value.length > max) invalid(field, `must have at most ${max} characters`);
+  if (CONTROL_RE.test(value)) invalid(field, 'must not contain control characters');
+  return value;
+}
+
+export function validExtension(value: unknown): string {
+  if (typeof value !== 'string' || !EXTENSION_RE.test(value)) {
+    invalid('extension', "must be 1-64 letters, digits or -_.!~*'()&=+$,");
+  }
+  return value;
+}
+
+function authUser(value: unknown): string {
+  if (typeof value !== 'string' || !AUTH_USER_RE.test(value)) {
+    invalid('authUser', 'must be 1-128 visible ASCII characters without quote, backslash or colon');
+  }
+  return value;
+}
+
+function bool(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') invalid(field, 'must be true or false');
+  return value;
+}
+
+function optInt(field: string, value: unknown, min: number, max: number): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    invalid(field, `must be an integer from ${min} to ${max}, or null`);
+  }
+  return value;
+}
+
+function voicemailCode(value: unknown): string | null {
+  if (value === null) return null;
+  if (typeof value !== 'string' || !DIGITS_RE.test(value)) invalid('voicemailCode', 'must be 1-16 digits, or null');
+  return value;
+}
+
+function codecs(value: unknown): readonly string[] | null {
+  if (value === null) return null;
+  if (!Array.isArray(value) || value.length === 0 || value.length > 32) {
+    invalid('codecs', 'must be a list of 1-32 codec names, or null');
+  }
+  for (const c of value) {
+    if (typeof c !== 'string' || !CODEC_RE.test(c)) invalid('codecs', `bad codec name ${JSON.stringify(c)}`);
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
+/** Fields of a user built from an add() input, defaults applied. @throws StoreError invalid */
+export function newUserFields(input: UserInput): UserFields {
+  if (input === null || typeof input !== 'object') invalid('user', 'must be an object');
+  const extension = validExtension(input.extension);
+  return {
+    extension,
+    name: text('name', input.name ?? extension, 1, 64),
+    fullName: text('fullName', input.fullName ?? '', 0, 128),
+    authUser: authUser(input.authUser ?? extension),
+    password: text('password', input.password, 1, 128),
+    voicemailCode: voicemailCode(input.voicemailCode ?? null),
+    enabled: bool('enabled', input.enabled ?? true),
+    callWaiting: bool('callWaiting', input.callWaiting ?? true),
+    codecs: codecs(input.codecs ?? null),
+    maxCalls: optInt('maxCalls', input.maxCalls ?? null, 1, 1000),
+    noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', input.noAnswerTimeoutSec ?? null, 1, 3600),
+  };
+}
+
+/** Fields of an existing user with a patch applied. @throws StoreError invalid */
+export function patchedUserFields(current: User, patch: UserPatch): UserFields {
+  if (patch === null || typeof patch !== 'object') invalid('user', 'must be an object');
+  const extension = patch.extension === undefined ? current.extension : validExtension(patch.extension);
+  // An authUser that merely defaulted to the extension follows a renumbering.
+  const followAuth = patch.authUser === undefined && current.authUser === current.extension;
+  const pick = <K extends keyof UserFields>(k: K): unknown => (patch[k as keyof UserPatch] === undefined ? current[k] : patch[k as keyof UserPatch]);
+  return {
+    extension,
+    name: text('name', pick('name'), 1, 64),
+    fullName: text('fullName', pick('fullName'), 0, 128),
+    authUser: authUser(followAuth ? extension : pick('authUser')),
+    password: text('password', pick('password'), 1, 128),
+    voicemailCode: voicemailCode(pick('voicemailCode')),
+    enabled: bool('enabled', pick('enabled')),
+    callWaiting: bool('callWaiting', pick('callWaiting')),
+    codecs: codecs(pick('codecs')),
+    maxCalls: optInt('maxCalls', pick('maxCalls'), 1, 1000),
+    noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', pick('noAnswerTimeoutSec'), 1, 3600),
+  };
+}

@@ -1,0 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type SqliteStore, type StoreOptions } from '../../../src/store/index.ts';
+
+/** A fresh data directory per test, removed (with every store opened on it) afterwards. */
+export function tempStores(): { dir: string; open(opts?: StoreOptions): SqliteStore; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  const opened: SqliteStore[] = [];
+  return {
+    dir,
+    open(opts) {
+      const s = openStore(dir, opts);
+      opened.push(s);
+      return s;
+    },
+    cleanup() {
+      for (const s of opened) s.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

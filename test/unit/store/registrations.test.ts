@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Binding, SqliteStore } from '../../../src/store/index.ts';
+import { BindingQueue } from '../../../src/store/sqlite/binding-queue.ts';
+import { tempStores } from './helpers.ts';
+
+function binding(aor: string, contactUri: string, over: Partial<Binding> = {}): Binding {
+  return {
+    aor, contactUri, contactRaw: `<${contactUri}>;expires=3600`, callId: 'c1@h', cseq: 1,
+    expiresAt: 2_000_000, q: null, path: [], instanceId: null, regId: null, pubGruu: null, tempGruu: null,
+    transport: 'udp', sourceAddress: '192.0.2.1', sourcePort: 5060, localAddress: null, localPort: null,
+    userAgent: null, updatedAt: 1_000_000, ...over,
+  };
+}
+
+const rowCount = (s: SqliteStore) => s.db.prepare('SELECT count(*) FROM registrations').pluck().get() as number;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('RegistrationRepository (SQLite, write-behind)', () => {
+  let t: ReturnType<typeof tempStores>;
+  let store: SqliteStore;
+  const errors: Error[] = [];
+
+  beforeEach(() => {
+    t = tempStores();
+    errors.length = 0;
+    store = t.open({ onError: (e) => errors.push(e) });
+  });
+  afterEach(() => t.cleanup());
+
+  it('round-trips every field of a binding', () => {
+    const b = binding('sip:100@example.com', 'sip:100@192.0.2.1:5062;transport=tcp', {
+      q: 0.5, path: ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>'], instanceId: '"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"',
+      regId: 1, pubGruu: 'sip:100@example.com;gr=urn:uuid:x', tempGruu: 'sip:tgruu.1@example.com;gr', transport: 'tcp',
+      localAddress: '192.0.2.10', localPort: 5060, userAgent: 'Spectralink 8440', cseq: 42,
+    });
+    store.registrations.enqueueUpsert(b);
+    expect(store.registrations.loadAll()).toEqual([]);
+    store.registrations.flush();
+    expect(store.registrations.loadAll()).toEqual([b]);
+  });
+
+  it('coalesces 1,000 upserts of one key into one row, written within the interval', async () => {
+    for (let i = 1; i <= 1000; i++) {
+      store.registrations.enqueueUpsert(binding('sip:100@h', 'sip:100@a', { cseq: i }));
+    }
+    expect(store.registrations.pending).toBe(1);
+    expect(rowCount(store)).toBe(0);
+    await sleep(120);
+    expect(store.registrations.pending).toBe(0);
+    const rows = store.registrations.loadAll();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.cseq).toBe(1000);
+  });
+
+  it('applies deletes and whole-AOR deletes in order with later upserts', () => {
+    const r = store.registrations;
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@1'));
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@2'));
+    r.enqueueUpsert(binding('sip:b@h', 'sip:b@1'));
+    r.enqueueUpsert(binding('sip:b@h', 'sip:b@2'));
+    r.flush();
+    r.enqueueDelete('sip:b@h', 'sip:b@1');
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@3'));
+    r.enqueueDeleteAor('sip:a@h');
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@4'));
+    expect(r.pending).toBe(3);
+    r.flush();
+    const keys = r.loadAll().map((b) => b.contactUri).sort();
+    expect(keys).toEqual(['sip:a@4', 'sip:b@2']);
+  });
+
+  it('flushes at once when the queue reaches maxQueue', () => {
+    const small = t.open({ maxQueue: 10, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 9; i++) small.registrations.enqueueUpsert(binding('sip:x@h', `sip:x@${i}`));
+    expect(rowCount(small)).toBe(0);
+    small.registrations.enqueueUpsert(binding('sip:x@h', 'sip:x@9'));
+    expect(small.registrations.pending).toBe(0);
+    expect(rowCount(small)).toBe(10);
+  });
+
+  it('loses nothing across close and reopen', () => {
+    for (let i = 0; i < 500; i++) store.registrations.enqueueUpsert(binding(`sip:${i}@h`, `sip:${i}@c`));
+    store.registrations.enqueueDelete('sip:7@h', 'sip:7@c');
+    store.close();
+    const again = t.open();
+    const all = again.registrations.loadAll();
+    expect(all).toHaveLength(499);
+    expect(all.some((b) => b.aor === 'sip:7@h')).toBe(false);
+    store.registrations.enqueueUpsert(binding('sip:late@h', 'sip:late@c'));
+    expect(store.registrations.pending).toBe(0);
+  });
+
+  it('sweeps expired bindings, including ones still queued', () => {
+    const r = store.registrations;
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { expiresAt: 100 }));
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@2', { expiresAt: 200 }));
+    r.flush();
+    r.enqueueUpsert(binding('sip:a@h', 'sip:a@3', { expiresAt: 150 }));
+    expect(r.loadAll(150).map((b) => b.contactUri)).toEqual(['sip:a@2']);
+    expect(r.deleteExpired(150)).toBe(2);
+    expect(r.loadAll().map((b) => b.contactUri)).toEqual(['sip:a@2']);
+  });
+
+  it('drops an entry the database refuses without blocking the others', () => {
+    const r = store.registrations;
+    r.enqueueUpsert(binding('sip:ok@h', 'sip:ok@1'));
+    r.enqueueUpsert(binding('sip:bad@h', 'sip:bad@1', { callId: null as never }));
+    r.flush();
+    expect(r.loadAll().map((b) => b.aor)).toEqual(['sip:ok@h']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/sip:bad@h/);
+    expect(r.pending).toBe(0);
+  });
+
+  it('keeps the batch when another process holds the write lock, and writes it later', () => {
+    const other = t.open();
+    other.db.prepare('BEGIN IMMEDIATE').run();
+    store.db.pragma('busy_timeout = 0');
+    store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { cseq: 1 }));
+    expect(() => store.registrations.flush()).toThrow(/busy|locked/i);
+    expect(store.registrations.pending).toBe(1);
+    store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { cseq: 2 }));
+    store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@2'));
+    other.db.prepare('COMMIT').run();
+    store.registrations.flush();
+    const rows = store.registrations.loadAll();
+    expect(rows.map((b) => [b.contactUri, b.cseq]).sort()).toEqual([['sip:a@1', 2], ['sip:a@2', 1]]);
+  });
+
+  it('the timer does not wait for a lock held elsewhere: it backs off, reports once, and writes after release', async () => {
+    const other = t.open();
+    other.db.prepare('BEGIN IMMEDIATE').run();
+    const t0 = performance.now();
+    store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@1'));
+    await sleep(200);
+    // Several retries fell in those 200 ms; none of them blocked for the 5 s busy timeout.
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(store.registrations.pending).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error & { code?: string }).code).toMatch(/^SQLITE_BUSY/);
+    const sweepStart = performance.now();
+    expect(store.registrations.deleteExpired(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(performance.now() - sweepStart).toBeLessThan(1000);
+    other.db.prepare('COMMIT').run();
+    for (let i = 0; i < 40 && store.registrations.pending > 0; i++) await sleep(50);
+    expect(store.registrations.pending).toBe(0);
+    expect(store.registrations.loadAll().map((b) => b.contactUri)).toEqual(['sip:a@1']);
+    expect(errors).toHaveLength(1);
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+  });
+
+  it('micro-measure: 100,000 enqueued upserts', () => {
+    const big = t.open({ maxQueue: 1_000_000, flushIntervalMs: 60_000 });
+    const items = Array.from({ length: 100_000 }, (_, i) => binding(`sip:${i}@example.com`, `sip:${i}@192.0.2.1:5060`, { callId: `c${i}` }));
+    let t0 = performance.now();
+    for (const b of items) big.registrations.enqueueUpsert(b);
+    const enqueueMs = performance.now() - t0;
+    t0 = performance.now();
+    big.registrations.flush();
+    const flushMs = performance.now() - t0;
+    for (const b of items) big.registrations.enqueueUpsert({ ...b, cseq: 2 });
+    t0 = performance.now();
+    big.registrations.flush();
+    const updateMs = performance.now() - t0;
+    const dflt = t.open();
+    t0 = performance.now();
+    for (const b of items) dflt.registrations.enqueueUpsert({ ...b, cseq: 3 });
+    dflt.registrations.flush();
+    const defaultMs = performance.now() - t0;
+    console.log(`[store] 100k upserts: enqueue ${enqueueMs.toFixed(1)} ms, one-batch insert flush ${flushMs.toFixed(1)} ms, `
+      + `one-batch update flush ${updateMs.toFixed(1)} ms, enqueue+flush at default maxQueue ${defaultMs.toFixed(1)} ms`);
+    expect(rowCount(big)).toBe(100_000);
+    expect(big.db.prepare('SELECT count(*) FROM registrations WHERE cseq = 3').pluck().get()).toBe(100_000);
+  });
+});
+
+describe('BindingQueue.restore', () => {
+  const b = (aor: string, uri: string) => binding(aor, uri);
+
+  it('puts a failed batch back under newer work, newer winning', () => {
+    const q = new BindingQueue();
+    q.deleteAor('sip:a@h');
+    q.upsert(b('sip:a@h', 'x'));
+    q.upsert(b('sip:b@h', 'y'));
+    const old = q.take();
+    expect(q.size).toBe(0);
+    q.delete('sip:a@h', 'x');
+    q.upsert(b('sip:a@h', 'z'));
+    q.restore(old);
+    expect(q.size).toBe(4);
+    const batch = q.take();
+    const a = batch.get('sip:a@h')!;
+    expect(a.deleteAll).toBe(true);
+    expect([...a.ops].map(([k, v]) => [k, v === null ? 'delete' : 'upsert'])).toEqual([['x', 'delete'], ['z', 'upsert']]);
+    expect([...batch.get('sip:b@h')!.ops.keys()]).toEqual(['y']);
+  });
+
+  it('drops restored work for an AOR deleted since', () => {
+    const q = new BindingQueue();
+    q.upsert(b('sip:a@h', 'x'));
+    const old = q.take();
+    q.deleteAor('sip:a@h');
+    q.restore(old);
+    expect(q.size).toBe(1);
+    expect(q.take().get('sip:a@h')).toEqual({ deleteAll: true, ops: new Map() });
+  });
+});
