@@ -43,7 +43,7 @@ function settings(argv: string[]): Settings {
       duration: { type: 'string', default: '10' },
       'start-rate': { type: 'string', default: '1000' },
       transport: { type: 'string', default: 'u1' },
-      'sipp-procs': { type: 'string', default: '1' },
+      'sipp-procs': { type: 'string', default: '2' },
       budget: { type: 'string', default: '300' },
       'kamailio-auth': { type: 'string', default: 'htable' },
     },
@@ -150,7 +150,10 @@ async function main(): Promise<number> {
     }
     const sb = best.get('switchboard');
     const ka = best.get('kamailio');
-    if (sb !== undefined && ka !== undefined) console.log(`ratio switchboard/kamailio: ${(sb / ka).toFixed(2)}`);
+    if (cfg.targets.length === 2) {
+      const ratio = sb !== undefined && ka !== undefined ? (sb / ka).toFixed(2) : 'n/a (a target has no figure)';
+      console.log(`ratio switchboard/kamailio: ${ratio}`);
+    }
   } finally {
     removeDir(workDir);
   }

@@ -16,6 +16,10 @@ export interface KamailioHandle {
   readonly port: number;
   readonly domain: string;
   readonly dir: string;
+  /** 0 unless started with tls. */
+  readonly tlsPort: number;
+  /** Self-signed certificate (PEM) the TLS listener presents; '' without tls. */
+  readonly certFile: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -32,6 +36,8 @@ export interface StartKamailioOptions {
   maxBuffer?: number;
   /** Default: a free port. */
   port?: number;
+  /** Also listen on TLS with a fresh self-signed certificate (openssl). */
+  tls?: boolean;
 }
 
 /** One OPTIONS over UDP; resolves true if a 200 came back within waitMs. */
@@ -62,6 +68,20 @@ export function pingOptions(host: string, port: number, waitMs = 500): Promise<b
   });
 }
 
+/** A throw-away self-signed EC certificate for the domain and 127.0.0.1. */
+export function selfSignedCert(domain: string, certFile: string, keyFile: string): void {
+  const r = spawnSync(
+    'openssl',
+    [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${domain}`,
+      '-addext', `subjectAltName=DNS:${domain},IP:127.0.0.1`,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (r.status !== 0) throw new Error(`openssl could not make a test certificate:\n${r.stderr}`);
+}
+
 /** Checks the generated config with `kamailio -c` and throws with its output. */
 export function checkConfig(configFile: string): void {
   const r = spawnSync(requireTool('kamailio'), ['-c', '-f', configFile], { encoding: 'utf8', timeout: 20_000 });
@@ -73,11 +93,22 @@ export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHa
   const domain = o.domain ?? 'lab.test';
   const dir = makeTempDir('kamailio');
   const port = o.port ?? (await freePort());
-  const { configFile } = writeKamailioConfig({
-    dir, host: LOOPBACK, port, tcp: o.tcp ?? true, domain, users: o.users, children: o.children,
-    authBackend: o.authBackend, maxBuffer: o.maxBuffer,
-  });
-  checkConfig(configFile);
+  let tls: { port: number; certFile: string; keyFile: string } | undefined;
+  let configFile: string;
+  try {
+    if (o.tls === true) {
+      tls = { port: await freePort(), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
+      selfSignedCert(domain, tls.certFile, tls.keyFile);
+    }
+    ({ configFile } = writeKamailioConfig({
+      dir, host: LOOPBACK, port, tcp: o.tcp ?? true, domain, users: o.users, children: o.children,
+      authBackend: o.authBackend, maxBuffer: o.maxBuffer, tls,
+    }));
+    checkConfig(configFile);
+  } catch (err) {
+    removeDir(dir);
+    throw err;
+  }
   const pidFile = join(dir, 'kamailio.pid');
   // -DD: stay in the foreground but still fork the workers; -E: log to stderr.
   const args = ['-f', configFile, '-DD', '-E', '-m', String(o.shmMb ?? 512), '-M', '16', '-P', pidFile, '-Y', dir];
@@ -107,6 +138,8 @@ export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHa
     port,
     domain,
     dir,
+    tlsPort: tls?.port ?? 0,
+    certFile: tls?.certFile ?? '',
     output,
     async stop() {
       await stopChild(child, 5000);

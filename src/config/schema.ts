@@ -83,7 +83,13 @@ export const configSchema = z
     auth: z
       .object({
         nonceTtlSec: seconds(300, 10, 86_400),
-        algorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['SHA-256', 'MD5']),
+        /**
+         * Digest algorithms challenged with, in header order. MD5 alone by default:
+         * SIPp reads only the first challenge and baresip gives up when any
+         * challenge is not MD5, and handsets in the field are no better. Add
+         * SHA-256 (RFC 8760) where every device copes, e.g. ["SHA-256", "MD5"].
+         */
+        algorithms: z.array(z.enum(['SHA-256', 'MD5'])).min(1).default(['MD5']),
         /** Failures of one user from one address before that pair is banned. */
         pairFailures: z.number().int().min(1).default(5),
         /** Failures against one user from anywhere before the user is banned for unproven sources. */

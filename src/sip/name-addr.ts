@@ -48,8 +48,10 @@ export function parseNameAddrAt(s: string, i: number, inList: boolean): { value:
   if (angle) {
     const gt = s.indexOf('>', i + 1);
     if (gt < 0) return undefined;
-    // Spaces just inside the brackets are tolerated (RFC 4475 badaspec allows it).
-    uriText = trimWs(s.slice(i + 1, gt));
+    // No LWS inside the brackets (RFC 3261 LAQUOT/RAQUOT; RFC 4475 badaspec):
+    // accepting it would give the invalid badaspec OPTIONS a 200.
+    uriText = s.slice(i + 1, gt);
+    if (uriText !== trimWs(uriText)) return undefined;
     i = gt + 1;
   } else {
     const a = i;

@@ -346,5 +346,7 @@ function canRespond(headers: Header[]): boolean {
       case 'cseq': seen |= 16; break;
     }
   }
-  return seen === 31;
+  // A Via is all a response needs to find its way back (RFC 4475 §3.3.1 asks for
+  // a 400 even when From/To/Call-ID are missing); the rest is copied when present.
+  return (seen & 1) === 1;
 }

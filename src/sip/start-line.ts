@@ -1,9 +1,10 @@
 // Request-Line and Status-Line (RFC 3261 §7.1, §7.2).
 //
 // Liberal where RFC 4475 allows it: several SP between elements (lwsstart)
-// and trailing SP (trws) are accepted. Strict where it asks for rejection:
-// a Request-URI in <> (ltgtruri) or with LWS inside (lwsruri, which splits
-// into four elements), status codes outside 100..699 (bigcode).
+// are accepted. Strict where it asks for rejection: a Request-URI in <>
+// (ltgtruri) or with LWS inside (lwsruri, which splits into four elements),
+// trailing SP after the version (trws: an OPTIONS accepted liberally would
+// earn an invalid message a 2xx), status codes outside 100..699 (bigcode).
 
 import type { SipUri } from './message.ts';
 import { isToken, isWs } from './syntax.ts';
@@ -41,11 +42,6 @@ function isDigits(s: string, a: number, b: number): boolean {
     if (c < 0x30 || c > 0x39) return false;
   }
   return b > a;
-}
-
-function allWs(s: string, i: number): boolean {
-  for (; i < s.length; i++) if (!isWs(s.charCodeAt(i))) return false;
-  return true;
 }
 
 function isResponseLine(line: string): boolean {
@@ -108,8 +104,8 @@ export function parseStartLine(line: string): StartLine {
   while (line.charCodeAt(vs0) === 0x20) vs0++;
   let ve = line.indexOf(' ', vs0);
   if (ve < 0) ve = line.length;
-  else if (!allWs(line, ve)) {
-    // A fourth element: LWS inside the Request-URI (RFC 4475 lwsruri).
+  else {
+    // A fourth element (LWS inside the Request-URI, RFC 4475 lwsruri) or trailing SP (trws).
     out.error = 'Malformed Request-Line';
     return out;
   }

@@ -19,11 +19,11 @@ const USERS = makeUsers(1000, 20000);
 // Two registrars, one per credential back end of bench/kamailio/config.ts.
 const env = fixture(
   async () => {
-    for (const t of ['kamailio', 'sipp', 'baresip', 'sipsak']) requireTool(t);
+    for (const t of ['kamailio', 'sipp', 'baresip', 'sipsak', 'openssl']) requireTool(t);
     const work = makeTempDir('reference');
     // 4-digit port: sipsak 0.9.8 mangles 5-digit ones (see sipsak.ts).
     const port = await freePort(SIPSAK_PORT_RANGE);
-    const htable = await startKamailio({ users: USERS, domain: DOMAIN, tcp: true, authBackend: 'htable', port });
+    const htable = await startKamailio({ users: USERS, domain: DOMAIN, tcp: true, authBackend: 'htable', port, tls: true });
     try {
       const dbText = await startKamailio({ users: USERS, domain: DOMAIN, tcp: true, authBackend: 'db_text' });
       return { work, htable, dbText };
@@ -102,13 +102,14 @@ describe('interop tooling against the Kamailio reference', () => {
     expect(r.messages).not.toMatch(/^SIP\/2\.0 200/m);
   });
 
-  it.each(['udp', 'tcp'] as const)('baresip registers over %s and is refused with a wrong password', async (transport: SipTransport) => {
+  it.each(['udp', 'tcp', 'tls'] as const)('baresip registers over %s and is refused with a wrong password', async (transport: SipTransport) => {
     const k = env.get().htable;
     const u = USERS[5];
     if (u === undefined) throw new Error('no user');
     for (const [password, shouldRegister] of [[u.password, true], ['wrong', false]] as const) {
       const cfg = await writeBaresipConfig({
-        account: { user: u.ext, password, domain: DOMAIN, proxyHost: k.host, proxyPort: k.port, transport },
+        account: { user: u.ext, password, domain: DOMAIN, proxyHost: k.host, proxyPort: transport === 'tls' ? k.tlsPort : k.port, transport },
+        caFile: transport === 'tls' ? k.certFile : undefined,
       });
       const r = await baresipRegister(cfg, 20_000);
       removeDir(cfg.dir);
@@ -116,6 +117,7 @@ describe('interop tooling against the Kamailio reference', () => {
       expect(r.registered, why).toBe(shouldRegister);
       expect(r.failed, why).toBe(!shouldRegister);
       if (!shouldRegister) expect(r.run.stdout, why).toMatch(/reg: sip:\S+: 401 /);
+      else expect(r.run.stdout, why).toContain(`{0/${transport.toUpperCase()}/v4} 200 OK`);
     }
   });
 

@@ -180,10 +180,12 @@ export class TransportLayer implements MessageSender {
     const r = failure.respondTo;
     if (!r || r.method === 'ACK') return;
     const response = createResponseFromHeaders(r.method, r.headers, failure.status, failure.reason);
-    this.send(response, source);
+    // The Via of a broken message cannot be trusted to route the answer: it goes back where the bytes came from.
+    this.send(response, source, undefined, true);
   }
 
-  send(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): void {
+  /** @param exact send to dest as given, not to the response's Via (answers to unparseable requests). */
+  send(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void, exact = false): void {
     let data: Buffer;
     try {
       data = serializeMessage(message);
@@ -192,7 +194,7 @@ export class TransportLayer implements MessageSender {
       return;
     }
     const fail = (err: Error) => this.sendFailed(err, onError);
-    if (message.kind === 'response') dest = this.responseDestination(message.via[0], dest);
+    if (message.kind === 'response' && !exact) dest = this.responseDestination(message.via[0], dest);
     if (dest.transport === 'udp') {
       if (!this.udp) return fail(new Error('UDP is not enabled'));
       this.stats.sent++;

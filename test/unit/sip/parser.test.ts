@@ -247,8 +247,10 @@ describe('parseMessage: header syntax', () => {
     expect(m.method).toBe('RE%47IST%45R');
   });
 
-  it('tolerates several SP in the Request-Line and trailing SP (lwsstart, trws)', () => {
-    expect(req(variant((l) => ['INVITE  sip:bob@biloxi.example.com   SIP/2.0  ', ...l.slice(1)])).uriRaw).toBe('sip:bob@biloxi.example.com');
+  it('tolerates several SP between Request-Line elements (lwsstart) but not trailing SP (trws)', () => {
+    expect(req(variant((l) => ['INVITE  sip:bob@biloxi.example.com   SIP/2.0', ...l.slice(1)])).uriRaw).toBe('sip:bob@biloxi.example.com');
+    const r = parseMessage(variant((l) => ['INVITE sip:bob@biloxi.example.com SIP/2.0 ', ...l.slice(1)]));
+    expect(r.ok).toBe(false);
   });
 
   it('accepts the version token in any case', () => {

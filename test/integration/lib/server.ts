@@ -1,0 +1,75 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { configSchema } from '../../../src/config/schema.ts';
+import type { ConfigInput } from '../../../src/config/schema.ts';
+import { Server } from '../../../src/server.ts';
+import type { Logger } from '../../../src/sip/log.ts';
+
+/** A port free for both UDP and TCP on the host, so one number serves both listeners. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const srv = net.createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(0, host, () => resolve((srv.address() as net.AddressInfo).port));
+    });
+    const udp = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, host, () => resolve(true));
+    });
+    await new Promise<void>((r) => srv.close(() => r()));
+    if (ok) await new Promise<void>((r) => udp.close(() => r()));
+    if (ok) return port;
+  }
+  throw new Error('no free port');
+}
+
+export interface LogEntry {
+  level: string;
+  obj: object;
+  msg?: string;
+}
+
+/** Collects log lines so tests can assert on what was (and was not) logged. */
+export function captureLogger(): Logger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void entries.push({ level, obj, msg });
+  return { entries, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+}
+
+export interface TestServer {
+  server: Server;
+  host: string;
+  sipPort: number;
+  tlsPort: number;
+  dataDir: string;
+  log: ReturnType<typeof captureLogger>;
+  stop(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
+}
+
+/** Starts a real server in this process on fresh loopback ports. */
+export async function startTestServer(
+  opts: { config?: ConfigInput; dataDir?: string; host?: string; sipPort?: number; tlsPort?: number } = {},
+): Promise<TestServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const sipPort = opts.sipPort ?? (await freePort(host));
+  const tlsPort = opts.tlsPort ?? (await freePort(host));
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const hp = (p: number) => (host.includes(':') ? `[${host}]:${p}` : `${host}:${p}`);
+  const input = opts.config ?? {};
+  const config = configSchema.parse({
+    ...input,
+    sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
+  });
+  const log = captureLogger();
+  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50 });
+  return { server, host, sipPort, tlsPort, dataDir, log, stop: () => server.stop() };
+}
