@@ -67,6 +67,10 @@ export class Server {
     directory.start(opts.directoryPollMs);
     const location = new LocationService(store.registrations, now);
     const restored = location.load();
+    // A removed or disabled user keeps no registrations: nothing may be routed to them.
+    directory.onUserChanged = (extension, user) => {
+      if (!user || !user.enabled) location.removeAll(`sip:${extension}@${sip.domain}`);
+    };
 
     const a = config.auth;
     const rule = (maxFailures: number) => ({ maxFailures, windowMs: a.windowSec * 1000, banMs: a.banSec * 1000 });

@@ -17,6 +17,9 @@ export class Directory {
   private ha1Cache = new WeakMap<User, Map<string, string>>();
   private watcher?: ChangeWatcher;
 
+  /** Called after a user changed, with the user as it is now (undefined once removed). */
+  onUserChanged?: (extension: string, user: User | undefined) => void;
+
   constructor(
     private readonly users: UserRepository,
     private readonly log: Logger,
@@ -91,6 +94,7 @@ export class Directory {
     const current = this.users.getByExtension(extension);
     // index() overwrites any stale holder of the same auth user: the store keeps auth users unique.
     if (current) this.index(current);
+    this.onUserChanged?.(extension, current);
   }
 
   private index(u: User): void {
