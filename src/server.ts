@@ -81,7 +81,7 @@ export class Server {
       ip: rule(a.sourceFailures),
       onBan: (ban) => log.warn({ ban }, 'authentication failures: temporary ban'),
     });
-    const digest = new DigestServer({ realm: sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
+    const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
     const authenticator = new Authenticator(digest, guard, directory);
     const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now);
 

@@ -82,6 +82,8 @@ export const configSchema = z
       .prefault({}),
     auth: z
       .object({
+        /** Digest realm; the SIP domain when not set. */
+        realm: z.string().min(1).optional(),
         nonceTtlSec: seconds(300, 10, 86_400),
         /**
          * Digest algorithms challenged with, in header order. MD5 alone by default:

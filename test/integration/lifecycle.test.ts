@@ -133,3 +133,15 @@ async function waitUntil(cond: () => boolean, timeoutMs = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('configuration', () => {
+  it('challenges with the configured realm instead of the domain, and authenticates against it', async () => {
+    const ts = await start(tempDataDir(), { auth: { realm: 'ward-4' } });
+    ts.server.store.users.add({ extension: '3400', password: 'pw' });
+    ts.server.directory.poll();
+    const c = await client(ts);
+    const challenge = await c.request('REGISTER', { user: '3400' });
+    expect(challenge.headers.find((h) => h.name === 'www-authenticate')?.value).toContain('realm="ward-4"');
+    expect((await c.register('3400', 'pw')).status).toBe(200);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { LocationService } from '../../../src/pbx/registrar/location.ts';
+import type { BindingPersistence, LiveBinding } from '../../../src/pbx/registrar/location.ts';
+
+function binding(aor: string, contactUri: string, expiresAt: number, q: number | null = null): LiveBinding {
+  return {
+    aor, contactUri, contactRaw: contactUri, callId: 'c', cseq: 1, expiresAt, q, path: [], instanceId: null, regId: null,
+    pubGruu: null, tempGruu: null, transport: 'udp', sourceAddress: '127.0.0.1', sourcePort: 5060, localAddress: null,
+    localPort: null, userAgent: null, updatedAt: 0,
+  };
+}
+
+/** Records what the location service asks to persist, and serves loadAll from a list. */
+function recorder(initial: LiveBinding[] = []) {
+  const ops: string[] = [];
+  const p: BindingPersistence = {
+    loadAll: () => initial,
+    enqueueUpsert: (b) => void ops.push(`upsert ${b.contactUri}`),
+    enqueueDelete: (aor, uri) => void ops.push(`delete ${uri}`),
+  };
+  return { p, ops };
+}
+
+describe('LocationService', () => {
+  it('keys bindings by AOR and contact, replacing on re-registration, and persists each change', () => {
+    let now = 1000;
+    const { p, ops } = recorder();
+    const loc = new LocationService(p, () => now);
+    loc.put(binding('sip:a@d', 'sip:a@1.1.1.1', 5000));
+    loc.put(binding('sip:a@d', 'sip:a@2.2.2.2', 5000));
+    loc.put(binding('sip:a@d', 'sip:a@1.1.1.1', 9000));
+    expect(loc.count).toBe(2);
+    expect(loc.lookup('sip:a@d').find((b) => b.contactUri === 'sip:a@1.1.1.1')!.expiresAt).toBe(9000);
+    loc.remove('sip:a@d', 'sip:a@2.2.2.2');
+    loc.remove('sip:a@d', 'sip:a@nowhere');
+    expect(ops).toEqual(['upsert sip:a@1.1.1.1', 'upsert sip:a@2.2.2.2', 'upsert sip:a@1.1.1.1', 'delete sip:a@2.2.2.2']);
+    expect(loc.count).toBe(1);
+    now = 9000;
+    expect(loc.lookup('sip:a@d')).toEqual([]);
+  });
+
+  it('orders lookups by q, highest first, with no q counting as 1.0', () => {
+    const loc = new LocationService(undefined, () => 0);
+    loc.put(binding('sip:a@d', 'sip:low', 10, 0.1));
+    loc.put(binding('sip:a@d', 'sip:none', 10));
+    loc.put(binding('sip:a@d', 'sip:mid', 10, 0.5));
+    expect(loc.lookup('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:none', 'sip:mid', 'sip:low']);
+  });
+
+  it('sweeps every expired binding, including several in one AOR, and forgets empty AORs', () => {
+    let now = 0;
+    const { p, ops } = recorder();
+    const loc = new LocationService(p, () => now);
+    for (let i = 0; i < 5; i++) loc.put(binding('sip:a@d', `sip:a${i}`, i < 4 ? 100 : 1000));
+    loc.put(binding('sip:b@d', 'sip:b', 100));
+    now = 100;
+    expect(loc.sweep()).toBe(5);
+    expect(loc.count).toBe(1);
+    expect(loc.aorCount).toBe(1);
+    expect(ops.filter((o) => o.startsWith('delete'))).toHaveLength(5);
+  });
+
+  it('loads what was persisted and deletes what expired meanwhile', () => {
+    const { p, ops } = recorder([binding('sip:a@d', 'sip:old', 50), binding('sip:a@d', 'sip:live', 500)]);
+    const loc = new LocationService(p, () => 100);
+    expect(loc.load()).toBe(1);
+    expect(loc.lookup('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:live']);
+    expect(ops).toEqual(['delete sip:old']);
+  });
+
+  it('removeAll drops every binding of an AOR and tells the listener', () => {
+    const changes: Array<[string, number]> = [];
+    const loc = new LocationService(undefined, () => 0, { onChange: (aor, list) => changes.push([aor, list.length]) });
+    loc.put(binding('sip:a@d', 'sip:1', 10));
+    loc.put(binding('sip:a@d', 'sip:2', 10));
+    loc.removeAll('sip:a@d');
+    expect(loc.count).toBe(0);
+    expect(changes).toEqual([['sip:a@d', 1], ['sip:a@d', 2], ['sip:a@d', 1], ['sip:a@d', 0]]);
+  });
+});
