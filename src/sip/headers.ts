@@ -10,9 +10,11 @@ import type { Header, NameAddr, SipMessage, SipRequest, SipUri, Via } from './me
 import { canonicalHeaderName, isListHeader } from './header-names.ts';
 import { formatNameAddr, parseNameAddr, parseNameAddrList } from './name-addr.ts';
 import { isCallId, parseCSeq } from './parser.ts';
-import { isTokenChar, parseDecimal, scanQuoted, scanToken, skipWs, splitTopLevel, trimWs, unquote } from './syntax.ts';
+import { parseDecimal, splitTopLevel, trimWs, unquote } from './syntax.ts';
 import { formatUri, parseUri } from './uri.ts';
 import { formatVia, parseViaList } from './via.ts';
+import { parseAuthHeader } from './auth-params.ts';
+import type { AuthHeader, AuthParseOptions } from './auth-params.ts';
 
 export { parseNameAddr, parseNameAddrList, formatNameAddr, tagOf } from './name-addr.ts';
 export { parseParams, parseValueWithParams, formatParams } from './params.ts';
@@ -284,76 +286,19 @@ export function getQ(na: NameAddr): number | undefined {
   return n;
 }
 
-export interface AuthParams {
-  /** As written, e.g. "Digest". Compare case-insensitively. */
-  scheme: string;
-  /** Lower-case names; quoted values unquoted. */
-  params: Map<string, string>;
-  /** For schemes that carry one opaque token instead of parameters (e.g. Bearer). */
-  token68?: string;
-}
+/** A parsed Authorization / WWW-Authenticate value; the same shape parseAuthHeader returns. */
+export type AuthParams = AuthHeader;
+
+const WITH_TOKEN68: AuthParseOptions = { token68: true };
 
 /**
  * Authorization / Proxy-Authorization / WWW-Authenticate / Proxy-Authenticate
  * value: scheme then comma-separated name=value pairs (values quoted-string or
- * token). Unknown schemes parse the same way (RFC 4475 regaut01). Undefined
- * when malformed.
+ * token), or scheme then one token68 (e.g. Bearer). Unknown schemes parse the
+ * same way (RFC 4475 regaut01). Undefined when malformed, on duplicate
+ * parameters and past the size limits of parseAuthHeader (auth-params.ts),
+ * which this is.
  */
 export function parseAuthParams(value: string): AuthParams | undefined {
-  let i = skipWs(value, 0);
-  const se = scanToken(value, i);
-  if (se === i) return undefined;
-  const scheme = value.slice(i, se);
-  const params = new Map<string, string>();
-  i = skipWs(value, se);
-  if (i >= value.length) return { scheme, params };
-  if (se === i) return undefined;
-  const restStart = i;
-  for (;;) {
-    const ne = scanToken(value, i);
-    let j = skipWs(value, ne);
-    if (ne === i || value.charCodeAt(j) !== 0x3d) {
-      if (params.size === 0) return token68(scheme, value.slice(restStart));
-      return undefined;
-    }
-    const pname = value.slice(i, ne).toLowerCase();
-    j = skipWs(value, j + 1);
-    let pval: string;
-    if (value.charCodeAt(j) === 0x22) {
-      const qe = scanQuoted(value, j);
-      if (qe < 0) return undefined;
-      pval = unquote(value.slice(j, qe));
-      j = qe;
-    } else {
-      const vs = j;
-      while (j < value.length) {
-        const c = value.charCodeAt(j);
-        if (c === 0x2c || c === 0x20 || c === 0x09) break;
-        j++;
-      }
-      if (j === vs || value.charCodeAt(vs) === 0x3d) {
-        if (params.size === 0) return token68(scheme, value.slice(restStart));
-        return undefined;
-      }
-      pval = value.slice(vs, j);
-    }
-    if (!params.has(pname)) params.set(pname, pval);
-    j = skipWs(value, j);
-    if (j >= value.length) return { scheme, params };
-    if (value.charCodeAt(j) !== 0x2c) return undefined;
-    i = skipWs(value, j + 1);
-    // Tolerate a trailing or doubled comma.
-    while (value.charCodeAt(i) === 0x2c) i = skipWs(value, i + 1);
-    if (i >= value.length) return { scheme, params };
-  }
+  return parseAuthHeader(value, WITH_TOKEN68);
 }
-
-function token68(scheme: string, rest: string): AuthParams | undefined {
-  const t = trimWs(rest);
-  for (let k = 0; k < t.length; k++) {
-    const c = t.charCodeAt(k);
-    if (!isTokenChar(c) && c !== 0x2f && c !== 0x3d) return undefined;
-  }
-  return { scheme, params: new Map(), token68: t };
-}
-

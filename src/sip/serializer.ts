@@ -5,9 +5,9 @@
 // the body, whatever headers[] says. Header objects are treated as immutable
 // (responses share them with their request), so nothing here edits one in place.
 
-import { randomBytes } from 'node:crypto';
 import type { CSeq, Header, NameAddr, SipRequest, SipResponse, SipUri, SipMessage, Via } from './message.ts';
 import { canonicalHeaderName, wireHeaderName } from './header-names.ts';
+import { generateTag } from './ids.ts';
 import { formatNameAddr, parseNameAddr } from './name-addr.ts';
 import { parseCSeq } from './parser.ts';
 import { reasonPhrase } from './reason-phrases.ts';
@@ -18,6 +18,7 @@ export { formatUri } from './uri.ts';
 export { formatNameAddr } from './name-addr.ts';
 export { formatVia } from './via.ts';
 export { reasonPhrase } from './reason-phrases.ts';
+export { generateTag } from './ids.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -52,33 +53,12 @@ export function serializeMessage(msg: SipMessage): Buffer {
   return out;
 }
 
-// Tags and similar identifiers: 64 random bits as hex, drawn from a pool so the
-// hot path (a tag per response) does not call into the CSPRNG every time.
-let pool = Buffer.alloc(0);
-let poolPos = 0;
-
-/** A fresh random token suitable for a From/To tag (16 hex digits). */
-export function generateTag(): string {
-  if (poolPos + 8 > pool.length) {
-    pool = randomBytes(4096);
-    poolPos = 0;
-  }
-  const s = pool.toString('hex', poolPos, poolPos + 8);
-  poolPos += 8;
-  return s;
-}
-
 export interface ResponseOptions {
   /** To tag to add when the request has none (default: a random one, except for 100). */
   toTag?: string;
   extraHeaders?: Header[];
   body?: Buffer;
   contentType?: string;
-}
-
-function firstHeader(headers: Header[], name: string): Header | undefined {
-  for (const h of headers) if (h.name === name) return h;
-  return undefined;
 }
 
 /**

@@ -2,6 +2,5 @@
 // SQLite implementation. openStore() is what the server and the CLI call.
 export type * from './types.ts';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.ts';
-export { ha1 } from './ha1.ts';
 export { parseCsv, type CsvResult } from './csv.ts';
 export { openStore, openSqliteStore, DATABASE_FILE, type SqliteStore } from './sqlite/database.ts';

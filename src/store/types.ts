@@ -18,7 +18,7 @@ export interface User {
   /**
    * The "login code", which is also the SIP digest secret. Kept retrievable
    * (not hashed) because HA1 depends on the realm and the algorithm, both of
-   * which the server may change; see ha1() in src/store/ha1.ts.
+   * which the server may change; see ha1() in src/sip/digest.ts.
    */
   readonly password: string;
   /** Mailbox PIN (digits) or null when none is set. */

@@ -17,6 +17,8 @@ import type { ParseLimits } from '../../src/sip/message.ts';
 import { DEFAULT_PARSE_LIMITS } from '../../src/sip/message.ts';
 import { frameStream, parseMessage } from '../../src/sip/parser.ts';
 import { serializeMessage } from '../../src/sip/serializer.ts';
+import { makeRng } from '../lib/prng.ts';
+import type { Rng } from '../lib/prng.ts';
 
 const TORTURE = new URL('../../../shared/conformance/rfc4475/', import.meta.url);
 
@@ -81,20 +83,6 @@ export function loadCorpus(): Buffer[] {
     out.push(raw.includes('\r\n') ? raw : crlf(raw.toString('latin1')));
   }
   return out;
-}
-
-export type Rng = () => number;
-
-/** mulberry32: tiny, fast, good enough to spread mutations; the seed makes runs repeatable. */
-export function makeRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const INTERESTING = Buffer.from(' \t\r\n:;,<>"\\%@[]?=&/0123456789\u0000\u007f\u00ff', 'latin1');

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Header, NameAddr, SipRequest, SipResponse } from '../../sip/message.ts';
+import type { Header, NameAddr, SipRequest } from '../../sip/message.ts';
 import type { Inbound } from '../../sip/transport/types.ts';
 import { formatUri } from '../../sip/uri.ts';
-import { getHeader, getHeaders, parseNameAddrList, parseTokenList } from '../../sip/headers.ts';
+import { getExpires, getHeader, getHeaders, parseDeltaSeconds, parseNameAddrList, parseTokenList, unquote } from '../../sip/headers.ts';
 import type { LocationService, LiveBinding } from './location.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 
@@ -74,7 +74,7 @@ export class Registrar {
     const now = this.now();
     if (parsed === 'star') {
       // §10.3 step 6: "*" only with Expires: 0 and as the only Contact.
-      if (getHeader(req, 'expires')?.trim() !== '0') {
+      if (getExpires(req) !== 0) {
         respond(400, 'Wildcard Contact needs Expires: 0');
         return;
       }
@@ -111,7 +111,7 @@ export class Registrar {
         this.location.remove(aor, c.contactUri);
         continue;
       }
-      const instance = unquote(c.contact.params.get('+sip.instance'));
+      const instance = instanceId(c.contact.params.get('+sip.instance'));
       // RFC 5626 §6: a new binding for the same instance replaces the old one (phone rebooted, new port).
       if (instance) {
         for (const b of [...this.location.raw(aor)]) {
@@ -128,7 +128,7 @@ export class Registrar {
         q: parseQ(c.contact.params.get('q')),
         path,
         instanceId: instance ?? null,
-        regId: toInt(c.contact.params.get('reg-id')),
+        regId: parseDeltaSeconds(c.contact.params.get('reg-id') ?? '') ?? null,
         pubGruu: instance ? this.publicGruu(aor, instance) : null,
         tempGruu: instance ? this.tempGruu(aor, instance, req.callId) : null,
         transport: inbound.source.transport,
@@ -169,16 +169,12 @@ export class Registrar {
       else contacts.push(...list);
     }
     if (star) return contacts.length === 0 && values.length === 1 ? 'star' : 'invalid';
-    const headerExpires = toInt(getHeader(req, 'expires') ?? null);
     const max = this.config.maxExpiresSec;
     const out: ContactUpdate[] = [];
     for (const contact of contacts) {
       const scheme = contact.uri.scheme;
       if (scheme !== 'sip' && scheme !== 'sips') return 'invalid';
-      const param = toInt(contact.params.get('expires') ?? null);
-      let expiresSec = param ?? headerExpires ?? this.config.defaultExpiresSec;
-      if (expiresSec < 0) return 'invalid';
-      if (expiresSec > max) expiresSec = max;
+      const expiresSec = Math.min(getExpires(req, contact) ?? this.config.defaultExpiresSec, max);
       out.push({ contact, contactUri: formatUri(contact.uri), expiresSec });
     }
     return out;
@@ -211,32 +207,16 @@ export class Registrar {
   }
 }
 
-function toInt(v: string | null | undefined): number | null {
-  if (v === null || v === undefined) return null;
-  const t = v.trim();
-  if (t === '' || t.length > 10) return t.length > 10 && isDigits(t) ? 2 ** 31 - 1 : null;
-  if (!isDigits(t)) return null;
-  return Number(t);
-}
-
-function isDigits(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return s.length > 0;
-}
-
 function parseQ(v: string | null | undefined): number | null {
   if (v === null || v === undefined) return null;
   const q = Number(v);
   return Number.isFinite(q) && q >= 0 && q <= 1 ? q : null;
 }
 
-function unquote(v: string | null | undefined): string | undefined {
+/** The +sip.instance value without its quotes and angle brackets: `"<urn:uuid:…>"` → `urn:uuid:…`. */
+function instanceId(v: string | null | undefined): string | undefined {
   if (!v) return undefined;
-  let s = v.trim();
-  if (s.startsWith('"') && s.endsWith('"') && s.length >= 2) s = s.slice(1, -1);
+  let s = unquote(v.trim());
   if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1);
   return s || undefined;
 }

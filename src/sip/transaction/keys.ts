@@ -1,11 +1,12 @@
 import type { SipRequest, Via } from '../message.ts';
+import { MAGIC_COOKIE } from '../ids.ts';
 
 // Transaction matching keys (RFC 3261 §17.1.3 and §17.2.3). Keys are plain
 // strings so one Map lookup per message finds the transaction. Separator
 // characters cannot occur in the parsed values (control characters are not
 // allowed in SIP tokens, URIs or header values).
 
-export const MAGIC_COOKIE = 'z9hG4bK';
+export { MAGIC_COOKIE } from '../ids.ts';
 
 const SEP = '\x01';
 // Legacy keys start with a character no branch can start with, so both kinds share one map.

@@ -2,8 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Endpoint, NameAddr, SipRequest, SipResponse } from '../message.ts';
 import type { TimerQueue } from '../timer-queue.ts';
 import type { Inbound, MessageSender } from '../transport/types.ts';
-import { generateTag } from './branch.ts';
-import { buildResponse } from './build.ts';
+import { createResponse } from '../serializer.ts';
 import type { ClientOptions, ClientTxBase } from './client.ts';
 import { NonInviteClientTx } from './client.ts';
 import { InviteClientTx } from './client-invite.ts';
@@ -154,10 +153,7 @@ export class TransactionLayer {
     }
     if (this.counters.serverInvite + this.counters.serverNonInvite >= this.maxServer) {
       this.counters.overloadRejected++;
-      const busy = buildResponse(msg, 503, 'Service Unavailable', {
-        toTag: generateTag(),
-        extraHeaders: [{ name: 'retry-after', value: '5' }],
-      });
+      const busy = createResponse(msg, 503, 'Service Unavailable', { extraHeaders: [{ name: 'retry-after', value: '5' }] });
       this.sender.send(busy, inbound.source);
       return;
     }

@@ -1,6 +1,6 @@
 import type { SipResponse } from '../message.ts';
 import type { TimerHandle } from '../timer-queue.ts';
-import { buildResponse } from './build.ts';
+import { createResponse } from '../serializer.ts';
 import { ServerTxBase } from './server.ts';
 import type { InviteServerState, InviteServerTransaction } from './types.ts';
 
@@ -46,7 +46,7 @@ export class InviteServerTx extends ServerTxBase implements InviteServerTransact
   tryingDue(): void {
     this.timer = undefined;
     if (this.state !== 'proceeding' || this.lastResponse) return;
-    const trying = buildResponse(this.request, 100, 'Trying');
+    const trying = createResponse(this.request, 100, 'Trying');
     this.lastResponse = trying;
     this.transmit(trying);
   }

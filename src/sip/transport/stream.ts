@@ -39,6 +39,8 @@ export interface Connection {
 }
 
 let nextConnectionId = 1;
+const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /**
  * A TCP or TLS listener and every connection of that transport, inbound or
@@ -51,6 +53,10 @@ export class StreamTransport {
   private readonly byId = new Map<number, StreamConnection>();
   private readonly byRemote = new Map<string, StreamConnection>();
   private readonly perSource = new Map<string, number>();
+  /** Inbound TLS connections still in their handshake, by remote key: they already hold a slot. */
+  private readonly handshaking = new Set<string>();
+  /** Refused TLS peers whose wrapper will still report a hang-up that is not worth a log line. */
+  private refusedHandshakes = 0;
   address = '';
   port = 0;
 
@@ -71,12 +77,19 @@ export class StreamTransport {
     const onSocket = (socket: net.Socket) => this.accept(socket);
     const server =
       this.transport === 'tls'
-        ? tls.createServer(this.tlsServerOptions ?? {}, onSocket)
+        ? tls.createServer({ handshakeTimeout: this.limits.connectTimeoutMs, ...this.tlsServerOptions }, onSocket)
         : net.createServer({ noDelay: true }, onSocket);
     this.server = server;
     if (this.transport === 'tls') {
+      // Admit TLS peers when the TCP connection arrives, not after the handshake:
+      // otherwise one that never sends a ClientHello holds sockets beyond every limit.
+      server.on('connection', (raw: net.Socket) => this.admitHandshake(raw));
       server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-        this.events.onConnectionProblem('tls-handshake', err.message, socket.remoteAddress ?? '?');
+        if (this.refusedHandshakes > 0 && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+          this.refusedHandshakes--;
+          return;
+        }
+        this.events.onConnectionProblem('tls-handshake', err.message, normalizeAddress(socket.remoteAddress ?? '?'));
       });
     }
     server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
@@ -92,21 +105,50 @@ export class StreamTransport {
     });
   }
 
-  private accept(socket: net.Socket): void {
-    const remote = socket.remoteAddress ?? '';
+  private admitHandshake(raw: net.Socket): void {
+    const remote = normalizeAddress(raw.remoteAddress ?? '');
+    if (!this.admissible(remote)) {
+      this.refusedHandshakes++;
+      raw.destroy();
+      return;
+    }
+    const key = remoteKey(remote, raw.remotePort ?? 0);
+    this.handshaking.add(key);
+    this.countSource(remote, 1);
+    raw.once('close', () => {
+      if (this.handshaking.delete(key)) this.countSource(remote, -1);
+    });
+  }
+
+  private admissible(remote: string): boolean {
     const count = this.perSource.get(remote) ?? 0;
-    if (count >= this.limits.maxConnectionsPerSource || this.byId.size >= this.limits.maxConnections) {
-      this.events.onConnectionProblem('connection-limit', `refused (${count} from source)`, remote);
+    if (count < this.limits.maxConnectionsPerSource && this.byId.size + this.handshaking.size < this.limits.maxConnections) return true;
+    this.events.onConnectionProblem('connection-limit', `refused (${count} from source)`, remote);
+    return false;
+  }
+
+  private accept(socket: net.Socket): void {
+    // Keyed like register() does: on a dual-stack listener every IPv4 peer arrives as ::ffff:a.b.c.d.
+    const remote = normalizeAddress(socket.remoteAddress ?? '');
+    // A TLS peer was admitted, and counted, when its TCP connection arrived.
+    const admitted = this.handshaking.delete(remoteKey(remote, socket.remotePort ?? 0));
+    if (!admitted && !this.admissible(remote)) {
       socket.destroy();
       return;
     }
-    this.register(new StreamConnection(this, socket, this.transport));
+    this.register(new StreamConnection(this, socket, this.transport), admitted);
   }
 
-  private register(conn: StreamConnection): void {
+  private register(conn: StreamConnection, counted = false): void {
     this.byId.set(conn.id, conn);
     this.byRemote.set(remoteKey(conn.remoteAddress, conn.remotePort), conn);
-    this.perSource.set(conn.remoteAddress, (this.perSource.get(conn.remoteAddress) ?? 0) + 1);
+    if (!counted) this.countSource(conn.remoteAddress, 1);
+  }
+
+  private countSource(address: string, delta: number): void {
+    const n = (this.perSource.get(address) ?? 0) + delta;
+    if (n <= 0) this.perSource.delete(address);
+    else this.perSource.set(address, n);
   }
 
   /** @internal called by a connection when it closes. */
@@ -114,9 +156,7 @@ export class StreamTransport {
     if (this.byId.delete(conn.id)) {
       const key = remoteKey(conn.remoteAddress, conn.remotePort);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
-      const n = (this.perSource.get(conn.remoteAddress) ?? 1) - 1;
-      if (n <= 0) this.perSource.delete(conn.remoteAddress);
-      else this.perSource.set(conn.remoteAddress, n);
+      this.countSource(conn.remoteAddress, -1);
     }
   }
 
@@ -178,6 +218,8 @@ class StreamConnection implements Connection {
   private pending: Buffer | undefined;
   private ready: boolean;
   private closed = false;
+  /** Reading is paused until the peer takes what we already queued for it. */
+  private throttled = false;
   private waiters: Array<(err: Error | undefined, conn?: Connection) => void> = [];
 
   constructor(
@@ -214,15 +256,15 @@ class StreamConnection implements Connection {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    let buf = this.pending ? (chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk])) : chunk;
     const limits = this.owner.framing.parse;
     let offset = 0;
-    while (offset < buf.length && !this.closed) {
+    while (offset < buf.length && !this.closed && !this.throttled) {
       const f = frameStream(buf, offset, limits);
       if (f.kind === 'need-more') break;
       if (f.kind === 'keepalive') {
         // RFC 5626 §4.4.1: a double-CRLF ping gets a single-CRLF pong.
-        this.socket.write('\r\n');
+        this.write(CRLF);
         offset = f.end;
         continue;
       }
@@ -234,18 +276,21 @@ class StreamConnection implements Connection {
       this.owner.handlers.onMessage(buf.subarray(f.start, f.end), this);
       offset = f.end;
     }
+    if (this.closed) return;
     if (offset >= buf.length) {
       this.pending = undefined;
       return;
     }
     buf = buf.subarray(offset);
-    if (buf.length > limits.maxMessageBytes) {
+    // While throttled the rest may hold whole messages; it stops growing because reading is paused.
+    if (!this.throttled && buf.length > limits.maxMessageBytes) {
       this.owner.handlers.onFramingError('message too large', this);
       this.close();
       return;
     }
-    // Copy so the remainder does not pin a large socket chunk in memory.
-    this.pending = Buffer.from(buf);
+    // Copy so the remainder does not pin a large socket chunk in memory; while
+    // throttled it is the rest of the chunk being worked through, kept as is.
+    this.pending = this.throttled ? buf : Buffer.from(buf);
   }
 
   write(data: Buffer, onError?: (err: Error) => void): void {
@@ -253,9 +298,24 @@ class StreamConnection implements Connection {
       onError?.(new Error('connection closed'));
       return;
     }
-    this.socket.write(data, (err) => {
+    const flushed = this.socket.write(data, (err) => {
       if (err) onError?.(err);
     });
+    // A peer that sends requests (or pings) but never reads the answers would
+    // otherwise make us queue them without bound: stop reading it until it
+    // catches up. If it never does, the idle timeout closes the connection.
+    if (!flushed && !this.throttled) {
+      this.throttled = true;
+      this.socket.pause();
+      this.socket.once('drain', () => this.unthrottle());
+    }
+  }
+
+  private unthrottle(): void {
+    this.throttled = false;
+    if (this.closed) return;
+    if (this.pending) this.onData(EMPTY);
+    if (!this.throttled && !this.closed) this.socket.resume();
   }
 
   close(): void {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { computeHa1, digestResponse, DigestServer, ha1, hashHex, parseAuthHeader, quote } from '../../../src/sip/digest.ts';
 import type { DigestAlgorithm, HashFn, VerifyResult } from '../../../src/sip/digest.ts';
 import { chooseChallenge, DigestClient, parseDigestChallenge } from '../../../src/sip/digest-client.ts';
+import { makeRng } from '../../lib/prng.ts';
 
 // RFC 7616 §3.9.1
 const RFC = {
@@ -37,18 +38,6 @@ function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms
   return { now: () => t, advance: (ms) => { t += ms; } };
 }
 
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('RFC 7616 §3.9.1 vectors', () => {
   it('digestResponse gives the RFC responses for MD5 and SHA-256', () => {
     for (const [alg, expected] of [['MD5', RFC.md5], ['SHA-256', RFC.sha256]] as const) {
@@ -57,6 +46,23 @@ describe('RFC 7616 §3.9.1 vectors', () => {
       expect(digestResponse(alg, h, RFC.nonce, RFC.method, RFC.uri, qop)).toBe(expected);
     }
     expect(computeHa1('a', 'b', 'c', 'SHA-256')).toBe(ha1('a', 'b', 'c', 'SHA-256'));
+  });
+
+  it('ha1 and digestResponse give the RFC 2617 §3.5 values', () => {
+    const h = ha1('Mufasa', 'testrealm@host.com', 'Circle Of Life');
+    expect(h).toBe('939e7578ed9e3c518a452acee763bce9');
+    const qop = { qop: 'auth' as const, nc: '00000001', cnonce: '0a4f113b' };
+    expect(digestResponse('MD5', h, 'dcd98b7102dd2f0e8b11d0f600bfb0c093', 'GET', '/dir/index.html', qop))
+      .toBe('6629fae49393a05397450978507c4ef1');
+  });
+
+  it('SHA-512-256 is the FIPS 180-4 SHA-512/256, and HA1 depends on realm and algorithm', () => {
+    // FIPS 180-4 example for SHA-512/256 ("abc"): not SHA-256, not truncated SHA-512.
+    expect(hashHex('SHA-512-256', 'abc')).toBe('53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23');
+    const a = ha1('100', 'a', 'pw', 'SHA-512-256');
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(a).not.toBe(ha1('100', 'b', 'pw', 'SHA-512-256'));
+    expect(a).not.toBe(ha1('100', 'a', 'pw', 'SHA-256'));
   });
 
   it('DigestClient answers the RFC challenges with the RFC responses', () => {
@@ -104,6 +110,19 @@ describe('parseAuthHeader', () => {
       'Digest a=1 b=2', 'Digest a="x"y', '', '   ', '"Digest" a=1', 'Dig@st a=1', 'Digest a=b"c"',
       'Digest ' + 'x=1,'.repeat(3000),
     ]) expect(parseAuthHeader(bad), bad).toBeUndefined();
+  });
+
+  it('reads the token68 form only when asked, and then only when the whole rest fits it', () => {
+    for (const v of ['Bearer abc.def-ghi==', 'Digest a', 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==']) {
+      expect(parseAuthHeader(v)?.token68, v).toBeUndefined();
+    }
+    expect(parseAuthHeader('Digest a')).toBeUndefined();
+    expect(parseAuthHeader('Bearer  mF_9.B5f-4.1JqM/+~ ', { token68: true })).toEqual({ scheme: 'Bearer', params: new Map(), token68: 'mF_9.B5f-4.1JqM/+~' });
+    expect(parseAuthHeader('Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==', { token68: true })?.token68).toBe('QWxhZGRpbjpvcGVuIHNlc2FtZQ==');
+    const params = parseAuthHeader('Digest realm="r", nonce=abc=', { token68: true });
+    expect(params?.token68).toBeUndefined();
+    expect(params?.params.get('nonce')).toBe('abc=');
+    for (const bad of ['Bearer a=b c', 'Bearer ab c', 'Bearer a!b', 'Bearer "ab"']) expect(parseAuthHeader(bad, { token68: true }), bad).toBeUndefined();
   });
 
   it('quote escapes and strips control characters', () => {
@@ -194,7 +213,7 @@ describe('DigestServer.verify', () => {
     const { server, clock } = setup({ secret });
     const { auth } = answer(server, '1001', USERS['1001'] as string);
     const nonce = param(auth, 'nonce') as string;
-    const rnd = prng(1);
+    const rnd = makeRng(1);
     const forged = Array.from({ length: 40 }, () => 'ABCxyz019-_'[Math.floor(rnd() * 11)]).join('');
     const tampered = nonce.slice(0, 30) + (nonce[30] === 'A' ? 'B' : 'A') + nonce.slice(31);
     const olderTs = 'AAAA' + nonce.slice(4); // timestamp rewritten: MAC no longer matches
@@ -299,7 +318,7 @@ describe('DigestServer.verify', () => {
   it('never throws on random or mutated input', () => {
     const { server } = setup();
     const good = answer(server, '1001', USERS['1001'] as string).auth;
-    const rnd = prng(42);
+    const rnd = makeRng(42);
     const alphabet = 'Digest usernamrlcoqp=",\\ \t\r\n0123456789abcdef-_/+:@;%\u00e9\u0000';
     const kinds = new Set<string>();
     for (let i = 0; i < 400; i++) {

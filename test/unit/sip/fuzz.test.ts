@@ -3,7 +3,8 @@
 // defensive catch must never be what answers, and every accepted message must
 // survive serialize -> parse with the same Call-ID, CSeq, Via count and body.
 import { describe, expect, it } from 'vitest';
-import { checkInput, loadCorpus, makeRng, mutate, runFuzz } from '../../fuzz/run.ts';
+import { checkInput, loadCorpus, mutate, runFuzz } from '../../fuzz/run.ts';
+import { makeRng } from '../../lib/prng.ts';
 
 describe('parser fuzzing', () => {
   const corpus = loadCorpus();

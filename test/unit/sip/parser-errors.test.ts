@@ -1,45 +1,9 @@
 // Rejections, limits and hostile input for parseMessage.
 import { describe, expect, it } from 'vitest';
-import type { ParseFailure, ParseLimits, SipMessage } from '../../../src/sip/message.ts';
+import type { ParseLimits } from '../../../src/sip/message.ts';
 import { DEFAULT_PARSE_LIMITS } from '../../../src/sip/message.ts';
 import { frameStream, parseMessage } from '../../../src/sip/parser.ts';
-
-const SDP = 'v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
-
-/** Header lines joined with CRLF, then an empty line and the body. */
-function wire(lines: string[], body = ''): Buffer {
-  return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'utf8');
-}
-
-const INVITE_LINES = [
-  'INVITE sip:bob@biloxi.example.com SIP/2.0',
-  'Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK776asdhds;rport',
-  'Max-Forwards: 70',
-  'To: Bob <sip:bob@biloxi.example.com>',
-  'From: "Alice \\"A\\" Liddell" <sip:alice@atlanta.example.com>;tag=1928301774',
-  'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
-  'CSeq: 314159 INVITE',
-  'Contact: <sip:alice@pc33.atlanta.example.com>',
-  'Content-Type: application/sdp',
-  `Content-Length: ${SDP.length}`,
-];
-
-function ok(buf: Buffer, opts?: Parameters<typeof parseMessage>[1]): SipMessage {
-  const r = parseMessage(buf, opts);
-  if (!r.ok) throw new Error(`parse failed: ${r.reason}`);
-  return r.message;
-}
-
-function bad(buf: Buffer, opts?: Parameters<typeof parseMessage>[1]): ParseFailure {
-  const r = parseMessage(buf, opts);
-  if (r.ok) throw new Error('parsed but should not have');
-  return r;
-}
-
-/** INVITE_LINES edited by a function. */
-function variant(edit: (lines: string[]) => string[], body = SDP): Buffer {
-  return wire(edit([...INVITE_LINES]), body);
-}
+import { bad, INVITE_LINES, ok, SDP, variant, wire } from './parser-fixture.ts';
 
 describe('parseMessage: rejections', () => {
   const cases: Array<[string, (l: string[]) => string[], RegExp, number?]> = [

@@ -6,6 +6,7 @@ import {
   parseNameAddrList, parseParams, parseTokenList, parseValueWithParams, popVia, pushVia, removeHeader, setHeader,
   setRequestUri, setToTag, unquote, wireHeaderName,
 } from '../../../src/sip/headers.ts';
+import { parseAuthHeader } from '../../../src/sip/auth-params.ts';
 import { parseMessage } from '../../../src/sip/parser.ts';
 import { serializeMessage } from '../../../src/sip/serializer.ts';
 
@@ -198,6 +199,14 @@ describe('parseAuthParams', () => {
     expect(parseAuthParams('')).toBeUndefined();
     expect(parseAuthParams('Digest realm="unterminated')).toBeUndefined();
     expect(parseAuthParams('Digest realm="a" nonce="b"')).toBeUndefined();
+  });
+
+  it('is parseAuthHeader with token68 allowed: same limits, duplicates refused', () => {
+    const v = 'Digest username="1001", realm="example.com", nonce="a,b", response="0123"';
+    expect(parseAuthParams(v)).toEqual(parseAuthHeader(v));
+    expect(parseAuthParams('Digest realm="a", REALM="b"')).toBeUndefined();
+    expect(parseAuthParams('Digest ' + 'x=1,'.repeat(3000))).toBeUndefined();
+    expect(parseAuthParams('Digest a=1 b=2')).toBeUndefined();
   });
 });
 

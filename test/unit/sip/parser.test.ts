@@ -1,49 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ParseFailure, SipMessage, SipRequest, SipResponse } from '../../../src/sip/message.ts';
+import type { SipRequest, SipResponse } from '../../../src/sip/message.ts';
 import { parseMessage } from '../../../src/sip/parser.ts';
-
-const SDP = 'v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
-
-/** Header lines joined with CRLF, then an empty line and the body. */
-function wire(lines: string[], body = ''): Buffer {
-  return Buffer.from(lines.join('\r\n') + '\r\n\r\n' + body, 'utf8');
-}
-
-const INVITE_LINES = [
-  'INVITE sip:bob@biloxi.example.com SIP/2.0',
-  'Via: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK776asdhds;rport',
-  'Max-Forwards: 70',
-  'To: Bob <sip:bob@biloxi.example.com>',
-  'From: "Alice \\"A\\" Liddell" <sip:alice@atlanta.example.com>;tag=1928301774',
-  'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
-  'CSeq: 314159 INVITE',
-  'Contact: <sip:alice@pc33.atlanta.example.com>',
-  'Content-Type: application/sdp',
-  `Content-Length: ${SDP.length}`,
-];
-
-function ok(buf: Buffer, opts?: Parameters<typeof parseMessage>[1]): SipMessage {
-  const r = parseMessage(buf, opts);
-  if (!r.ok) throw new Error(`parse failed: ${r.reason}`);
-  return r.message;
-}
-
-function req(buf: Buffer): SipRequest {
-  const m = ok(buf);
-  if (m.kind !== 'request') throw new Error('not a request');
-  return m;
-}
-
-function bad(buf: Buffer, opts?: Parameters<typeof parseMessage>[1]): ParseFailure {
-  const r = parseMessage(buf, opts);
-  if (r.ok) throw new Error('parsed but should not have');
-  return r;
-}
-
-/** INVITE_LINES edited by a function. */
-function variant(edit: (lines: string[]) => string[], body = SDP): Buffer {
-  return wire(edit([...INVITE_LINES]), body);
-}
+import { bad, INVITE_LINES, ok, req, SDP, variant, wire } from './parser-fixture.ts';
 
 describe('parseMessage: a typical request', () => {
   const m = req(wire(INVITE_LINES, SDP));

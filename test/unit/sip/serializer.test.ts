@@ -3,7 +3,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../../../src/sip/messa
 import { parseMessage } from '../../../src/sip/parser.ts';
 import { parseUri } from '../../../src/sip/uri.ts';
 import {
-  createRequest, createResponse, createResponseFromHeaders, formatNameAddr, formatUri, formatVia, generateTag,
+  createRequest, createResponse, createResponseFromHeaders, formatNameAddr, formatUri, formatVia,
   reasonPhrase, serializeMessage,
 } from '../../../src/sip/serializer.ts';
 
@@ -122,7 +122,7 @@ describe('createResponse (RFC 3261 §8.2.6)', () => {
       req.headers.filter((h) => h.name === 'via').map((h) => h.value),
     );
     const tag = res.to.params.get('tag');
-    expect(tag).toMatch(/^[0-9a-f]{16}$/);
+    expect(tag).toMatch(/^[A-Za-z0-9_-]{12}$/);
     expect(res.headers[3]?.value).toBe(`Bob <sip:bob@biloxi.example.com>;tag=${tag}`);
     expect(req.to.params.has('tag')).toBe(false);
     expect(res.via).toEqual(req.via);
@@ -170,11 +170,6 @@ describe('createResponse (RFC 3261 §8.2.6)', () => {
     ]);
     const back = parse(serializeMessage(res));
     expect(back.body.toString()).toBe(BODY);
-  });
-
-  it('generates distinct tags', () => {
-    const tags = new Set(Array.from({ length: 1000 }, generateTag));
-    expect(tags.size).toBe(1000);
   });
 });
 

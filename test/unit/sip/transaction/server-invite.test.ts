@@ -25,6 +25,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
   it('sends 100 Trying after 200 ms when the TU is silent, and resends the last provisional on retransmission', () => {
     const h = harness();
     const invite = makeRequest();
+    invite.headers.push({ name: 'timestamp', value: '54.2 0.1' });
     h.layer.receive(inbound(invite));
     expect(h.requests).toHaveLength(1);
     h.layer.receive(inbound(retransmissionOf(invite)));
@@ -35,6 +36,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     expect(h.sender.count(100)).toBe(1);
     const trying = h.sender.last()!;
     expect(trying.kind === 'response' && trying.to.params.has('tag')).toBe(false);
+    expect(trying.headers.find((x) => x.name === 'to')?.value).toBe('<sip:bob@example.com>');
+    // RFC 3261 §8.2.6.1: a 100 copies the request's Timestamp.
+    expect(trying.headers.filter((x) => x.name === 'timestamp').map((x) => x.value)).toEqual(['54.2 0.1']);
     expect(trying.headers.filter((x) => x.name === 'via').map((x) => x.value)).toEqual(
       invite.headers.filter((x) => x.name === 'via').map((x) => x.value),
     );
@@ -226,6 +230,7 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     expect(h.sender.count(503)).toBe(1);
     const busy = h.sender.all(503)[0]!;
     expect(busy.to.params.get('tag')).toBeTruthy();
+    expect(busy.headers.find((x) => x.name === 'to')?.value).toBe(`<sip:bob@example.com>;tag=${busy.to.params.get('tag')}`);
     expect(busy.headers.some((x) => x.name === 'retry-after')).toBe(true);
     expect(h.layer.counters.overloadRejected).toBe(1);
   });

@@ -1,0 +1,162 @@
+// Memory benchmark: resident memory of a Switchboard server holding N
+// (default 100,000) registered contacts. The server runs as a child process
+// with N users imported through `switchboard user import`; a UDP load
+// generator (lib/register-load.ts) registers every user once with digest
+// auth; RSS comes from /proc/<pid>/status before and after. The count is
+// checked twice: 200 OKs seen by the client, and rows in the registrations
+// table once the server has stopped (its shutdown flushes the write-behind).
+//
+//   node --import tsx bench/memory.ts [--users N] [--rate R] [--window W] [--deadline S] [--hold S] [--keep]
+//
+// Prints one line per figure. Exit code 1 when the plumbing broke (server
+// did not start, fewer contacts than users), never for a large figure.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { machineLines } from './lib/machine.ts';
+import { registerAll } from './lib/register-load.ts';
+import { GcTrace, mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
+import type { ServerProc } from './lib/switchboard-proc.ts';
+import { treeCpuSeconds } from './lib/cpu.ts';
+import { importUsers, makeTempDir, removeDir } from '../test/interop/harness.ts';
+import { makeUsers } from '../test/interop/users.ts';
+
+const DOMAIN = 'lab.test';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function int(name: string, v: string | undefined, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+/** RSS once it has stopped moving much (GC, lazy pages), at most waitMs. */
+async function settledRss(pid: number, waitMs: number): Promise<number | null> {
+  let last = procMemory(pid)?.rss ?? null;
+  const end = Date.now() + waitMs;
+  while (Date.now() < end) {
+    await sleep(1000);
+    const now = procMemory(pid)?.rss ?? null;
+    if (now === null || last === null) return now;
+    if (Math.abs(now - last) < 1 << 20) return now;
+    last = now;
+  }
+  return last;
+}
+
+function countRows(dataDir: string): { rows: number; aors: number } {
+  const db = new Database(join(dataDir, 'switchboard.db'), { readonly: true });
+  try {
+    const rows = (db.prepare('SELECT COUNT(*) AS n FROM registrations').get() as { n: number }).n;
+    const aors = (db.prepare('SELECT COUNT(DISTINCT aor) AS n FROM registrations').get() as { n: number }).n;
+    return { rows, aors };
+  } finally {
+    db.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      users: { type: 'string', default: '100000' },
+      rate: { type: 'string', default: '3000' },
+      window: { type: 'string', default: '300' },
+      deadline: { type: 'string', default: '300' },
+      hold: { type: 'string', default: '45' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const n = int('users', values.users, 100, 500_000);
+  const rate = int('rate', values.rate, 10, 50_000);
+  const window = int('window', values.window, 1, 10_000);
+  const deadlineSec = int('deadline', values.deadline, 10, 1800);
+  const holdSec = int('hold', values.hold, 0, 600);
+  for (const line of machineLines()) console.log(line);
+  console.log(`setup: ${n} users, register at <= ${rate}/s with <= ${window} in flight, UDP loopback, digest MD5, Expires 3600`);
+
+  const dataDir = makeTempDir('bench-memory');
+  let server: ServerProc | null = null;
+  let broken = false;
+  try {
+    const users = makeUsers(n, 100000);
+    const t0 = Date.now();
+    await importUsers(dataDir, users);
+    console.log(`import of ${n} users (switchboard user import): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const t1 = Date.now();
+    const gc = new GcTrace();
+    // --trace-gc costs a line per collection: the live heap without guessing.
+    server = await startServerProc({ dataDir, domain: DOMAIN, nodeArgs: ['--trace-gc'], onOutput: (c) => gc.feed(c) });
+    const heap = (): string => (gc.lastFull === null ? 'n/a (no full GC yet)' : `${gc.lastFull.afterMb} MB live after the last full GC`);
+    console.log(`server start with ${n} users: ${((Date.now() - t1) / 1000).toFixed(1)} s (pid ${server.pid})`);
+    const before = await settledRss(server.pid, 10_000);
+    console.log(`rss with ${n} users, 0 contacts: ${before === null ? 'n/a' : mib(before)}; heap ${heap()}`);
+
+    const cpu0 = treeCpuSeconds(server.pid);
+    let lastLog = 0;
+    const load = await registerAll({
+      host: server.host,
+      port: server.udpPort,
+      domain: DOMAIN,
+      users,
+      rate,
+      window,
+      expiresSec: 3600,
+      deadlineMs: deadlineSec * 1000,
+      retryPasses: 2,
+      onProgress: (done, ok) => {
+        if (Date.now() - lastLog < 10_000) return;
+        lastLog = Date.now();
+        console.log(`  progress: ${done} done, ${ok} ok`);
+      },
+    });
+    const cpu1 = treeCpuSeconds(server.pid);
+    const unexpected = [...load.unexpected.entries()].map(([s, c]) => `${s}x${c}`).join(' ') || 'none';
+    console.log(
+      `registered (200 OK seen by client): ${load.ok}/${n} in ${load.elapsedSec.toFixed(1)} s ` +
+        `(${(load.ok / load.elapsedSec).toFixed(0)}/s incl. retry passes), retransmissions ${load.retransmissions}, ` +
+        `unexpected finals ${unexpected}, server cpu ${cpu0 !== null && cpu1 !== null ? `${(cpu1 - cpu0).toFixed(1)} s` : 'n/a'}`,
+    );
+    const busy = procMemory(server.pid);
+    console.log(
+      `rss right after registering (completed transactions still held for timer J): ` +
+        `${busy === null ? 'n/a' : `${mib(busy.rss)}, peak ${mib(busy.hwm)}`}; heap ${heap()}`,
+    );
+    // Timer J keeps each completed UDP transaction 64*T1 = 32 s; after that
+    // only the contacts remain. V8's memory reducer runs a full GC once the
+    // process has gone quiet, which --trace-gc shows.
+    const fullBefore = gc.fullCount;
+    await sleep(holdSec * 1000);
+    const after = await settledRss(server.pid, 15_000);
+    console.log(
+      `rss with ${n} users, ${load.ok} contacts, ${holdSec} s later: ${after === null ? 'n/a' : mib(after)}; ` +
+        `heap ${heap()} (${gc.fullCount - fullBefore} full GCs while waiting)`,
+    );
+    if (before !== null && after !== null && load.ok > 0) {
+      console.log(`rss growth per contact: ${((after - before) / load.ok).toFixed(0)} bytes`);
+    }
+
+    const code = await server.stop();
+    server = null;
+    const { rows, aors } = countRows(dataDir);
+    console.log(`registrations table after SIGTERM (exit ${code}): ${rows} rows, ${aors} distinct AORs`);
+    if (load.ok !== n || rows !== n || aors !== n) {
+      broken = true;
+      console.log(`CHECK FAILED: expected ${n} contacts on both sides`);
+    }
+  } catch (err) {
+    broken = true;
+    console.log(`memory bench could not run: ${(err as Error).message}`);
+  } finally {
+    if (server !== null) await server.stop();
+    if (values.keep) console.log(`data dir kept: ${dataDir}`);
+    else removeDir(dataDir);
+  }
+  return broken ? 1 : 0;
+}
+
+process.exitCode = await main();
