@@ -34,8 +34,6 @@ export function ha1(username: string, realm: string, password: string, algorithm
   return hashHex(algorithm, `${username}:${realm}:${password}`);
 }
 
-export const computeHa1 = ha1;
-
 /** Parse an algorithm token case-insensitively; `sess` is true for the "-sess" variants. */
 export function parseAlgorithm(token: string | undefined): { algorithm: DigestAlgorithm; sess: boolean } | undefined {
   if (token === undefined) return { algorithm: 'MD5', sess: false }; // RFC 2617 default
