@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { machineLines } from './lib/machine.ts';
 import { registerAll } from './lib/register-load.ts';
-import { GcTrace, mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
+import { GcHookReader, gcHookArgs, mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
 import type { ServerProc } from './lib/switchboard-proc.ts';
 import { treeCpuSeconds } from './lib/cpu.ts';
 import { importUsers, makeTempDir, removeDir } from '../test/interop/harness.ts';
@@ -31,20 +31,6 @@ function int(name: string, v: string | undefined, min: number, max: number): num
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
   return n;
-}
-
-/** RSS once it has stopped moving much (GC, lazy pages), at most waitMs. */
-async function settledRss(pid: number, waitMs: number): Promise<number | null> {
-  let last = procMemory(pid)?.rss ?? null;
-  const end = Date.now() + waitMs;
-  while (Date.now() < end) {
-    await sleep(1000);
-    const now = procMemory(pid)?.rss ?? null;
-    if (now === null || last === null) return now;
-    if (Math.abs(now - last) < 1 << 20) return now;
-    last = now;
-  }
-  return last;
 }
 
 function countRows(dataDir: string): { rows: number; aors: number } {
@@ -88,15 +74,26 @@ async function main(): Promise<number> {
     console.log(`import of ${n} users (switchboard user import): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const t1 = Date.now();
-    const gc = new GcTrace();
-    // --trace-gc costs a line per collection: the live heap without guessing.
-    server = await startServerProc({ dataDir, domain: DOMAIN, nodeArgs: ['--trace-gc'], onOutput: (c) => gc.feed(c) });
-    const heap = (): string => (gc.lastFull === null ? 'n/a (no full GC yet)' : `${gc.lastFull.afterMb} MB live after the last full GC`);
+    const hook = new GcHookReader();
+    server = await startServerProc({ dataDir, domain: DOMAIN, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c) });
     console.log(`server start with ${n} users: ${((Date.now() - t1) / 1000).toFixed(1)} s (pid ${server.pid})`);
-    const before = await settledRss(server.pid, 10_000);
-    console.log(`rss with ${n} users, 0 contacts: ${before === null ? 'n/a' : mib(before)}; heap ${heap()}`);
+    const pid = server.pid;
+    const figure = async (what: string): Promise<number | null> => {
+      const raw = procMemory(pid);
+      const m = await hook.request(pid);
+      await sleep(500);
+      const gced = procMemory(pid);
+      const heap = m === null ? 'n/a' : `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
+      console.log(
+        `${what}: rss ${raw === null ? 'n/a' : mib(raw.rss)}; after full GC rss ${gced === null ? 'n/a' : mib(gced.rss)}, ${heap}` +
+          `${raw === null ? '' : `; peak rss so far ${mib(raw.hwm)}`}`,
+      );
+      return gced?.rss ?? null;
+    };
+    await sleep(2000);
+    const before = await figure(`${n} users, 0 contacts`);
 
-    const cpu0 = treeCpuSeconds(server.pid);
+    const cpu0 = treeCpuSeconds(pid);
     let lastLog = 0;
     const load = await registerAll({
       host: server.host,
@@ -114,30 +111,20 @@ async function main(): Promise<number> {
         console.log(`  progress: ${done} done, ${ok} ok`);
       },
     });
-    const cpu1 = treeCpuSeconds(server.pid);
+    const cpu1 = treeCpuSeconds(pid);
     const unexpected = [...load.unexpected.entries()].map(([s, c]) => `${s}x${c}`).join(' ') || 'none';
     console.log(
       `registered (200 OK seen by client): ${load.ok}/${n} in ${load.elapsedSec.toFixed(1)} s ` +
         `(${(load.ok / load.elapsedSec).toFixed(0)}/s incl. retry passes), retransmissions ${load.retransmissions}, ` +
         `unexpected finals ${unexpected}, server cpu ${cpu0 !== null && cpu1 !== null ? `${(cpu1 - cpu0).toFixed(1)} s` : 'n/a'}`,
     );
-    const busy = procMemory(server.pid);
-    console.log(
-      `rss right after registering (completed transactions still held for timer J): ` +
-        `${busy === null ? 'n/a' : `${mib(busy.rss)}, peak ${mib(busy.hwm)}`}; heap ${heap()}`,
-    );
+    await figure(`${load.ok} contacts, right after registering (completed transactions still held for timer J)`);
     // Timer J keeps each completed UDP transaction 64*T1 = 32 s; after that
-    // only the contacts remain. V8's memory reducer runs a full GC once the
-    // process has gone quiet, which --trace-gc shows.
-    const fullBefore = gc.fullCount;
+    // only the users and the contacts remain.
     await sleep(holdSec * 1000);
-    const after = await settledRss(server.pid, 15_000);
-    console.log(
-      `rss with ${n} users, ${load.ok} contacts, ${holdSec} s later: ${after === null ? 'n/a' : mib(after)}; ` +
-        `heap ${heap()} (${gc.fullCount - fullBefore} full GCs while waiting)`,
-    );
+    const after = await figure(`${load.ok} contacts, ${holdSec} s later (steady state)`);
     if (before !== null && after !== null && load.ok > 0) {
-      console.log(`rss growth per contact: ${((after - before) / load.ok).toFixed(0)} bytes`);
+      console.log(`rss growth per contact (steady, after GC): ${((after - before) / load.ok).toFixed(0)} bytes`);
     }
 
     const code = await server.stop();

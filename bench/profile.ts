@@ -4,8 +4,10 @@
 // server is stopped with SIGTERM so V8 writes the profile, and the top
 // functions by self time over the load phase only are printed.
 //
-//   node --import tsx bench/profile.ts [--rate R] [--duration S] [--top N] [--out DIR]
+//   node --import tsx bench/profile.ts [--rate R] [--duration S] [--top N] [--out DIR] [--config FILE]
 //
+// --config passes a server config file through (`start --config`), e.g. to
+// see what a shorter timer J (sip.timers.t1Ms) does to the same load.
 // --out keeps the .cpuprofile (open it in Chrome DevTools or speedscope);
 // without it the profile goes to a temp dir that is removed afterwards.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,9 +16,9 @@ import { parseArgs } from 'node:util';
 import { machineLines } from './lib/machine.ts';
 import { formatStep, runStep } from './lib/ramp.ts';
 import { formatSummary, summarize } from './lib/profile-top.ts';
-import { mib, procMemory } from './lib/switchboard-proc.ts';
+import { mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
 import type { CpuProfile } from './lib/profile-top.ts';
-import { REPO_ROOT, makeTempDir, removeDir, requireTool, startSwitchboard } from '../test/interop/harness.ts';
+import { REPO_ROOT, importUsers, makeTempDir, removeDir, requireTool } from '../test/interop/harness.ts';
 import { makeUsers } from '../test/interop/users.ts';
 
 const DOMAIN = 'lab.test';
@@ -37,6 +39,7 @@ async function main(): Promise<number> {
       duration: { type: 'string', default: '15' },
       top: { type: 'string', default: '15' },
       out: { type: 'string' },
+      config: { type: 'string' },
       'by-file': { type: 'boolean', default: false },
     },
   });
@@ -48,13 +51,15 @@ async function main(): Promise<number> {
   const outDir = values.out === undefined ? makeTempDir('bench-profile') : resolve(values.out);
   mkdirSync(outDir, { recursive: true });
   const workDir = makeTempDir('bench-profile-sipp');
+  const dataDir = makeTempDir('bench-profile-data');
   // Distinct users for the whole run, as in the REGISTER bench.
   const users = makeUsers(Math.max(1000, rate * seconds), 100000);
   console.log(`setup: ${users.length} users, SIPp register_auth at ${rate}/s for ${seconds} s, UDP loopback, profile in ${outDir}`);
   let broken = false;
   try {
-    const server = await startSwitchboard({
-      users, domain: DOMAIN, tls: false, tcp: false,
+    await importUsers(dataDir, users);
+    const server = await startServerProc({
+      dataDir, domain: DOMAIN, configFile: values.config === undefined ? undefined : resolve(values.config),
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`],
     });
     let from = 0;
@@ -73,6 +78,7 @@ async function main(): Promise<number> {
       if (step.problem !== null) console.log(step.problem);
     } finally {
       const code = await server.stop();
+      removeDir(dataDir);
       if (code !== 0) console.log(`switchboard exit code after SIGTERM: ${code} (a killed server writes no profile)`);
     }
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main
@@ -93,6 +99,7 @@ async function main(): Promise<number> {
     console.log(`profile bench could not run: ${(err as Error).message}`);
   } finally {
     removeDir(workDir);
+    removeDir(dataDir);
     if (values.out === undefined) removeDir(outDir);
   }
   return broken ? 1 : 0;

@@ -3,6 +3,8 @@
 // database after the server has shut down), plus /proc memory readings.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LOOPBACK, REPO_ROOT, SWITCHBOARD_BIN, appendCapped, freePort, stopChild } from '../../test/interop/harness.ts';
 
 export interface ServerProc {
@@ -20,6 +22,8 @@ export interface ServerProcOptions {
   nodeArgs?: string[];
   readyTimeoutMs?: number;
   logLevel?: string;
+  /** A JSON config file (`start --config`), e.g. for timer experiments. */
+  configFile?: string;
   /** Sees everything the server writes to stdout and stderr, as it comes. */
   onOutput?: (chunk: string) => void;
 }
@@ -36,6 +40,7 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--sip-tcp', `${LOOPBACK}:0`,
     '--sip-tls', `${LOOPBACK}:0`,
     '--log-level', o.logLevel ?? 'warn',
+    ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -99,36 +104,60 @@ export function procMemory(pid: number): ProcMemory | null {
   return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss, hwm } : null;
 }
 
-export interface GcEvent {
-  kind: string;
-  /** Heap used after the collection, MB as V8 prints it. */
-  afterMb: number;
-  /** Heap committed after the collection, MB. */
-  committedMb: number;
+/** What bench/lib/gc-hook.mjs prints: process.memoryUsage() after full GCs. */
+export interface HookMemory {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  gc: boolean;
 }
 
-/**
- * Follows `node --trace-gc` output, e.g. "Mark-Compact 850.2 (900.1) ->
- * 600.3 (700.4) MB, ...", and keeps the last full (mark-compact) collection:
- * the heap still reachable then is the live data, garbage excluded.
- */
-export class GcTrace {
-  lastFull: GcEvent | null = null;
-  fullCount = 0;
+/** node arguments that preload gc-hook.mjs (SIGUSR2 -> GC + memory line). */
+export function gcHookArgs(): string[] {
+  return ['--expose-gc', '--import', pathToFileURL(join(REPO_ROOT, 'bench', 'lib', 'gc-hook.mjs')).href];
+}
+
+/** Collects the hook's lines from a server's output, as they come. */
+export class GcHookReader {
   private partial = '';
+  private waiters: Array<(m: HookMemory) => void> = [];
 
   feed(chunk: string): void {
-    const text = this.partial + chunk;
-    const lines = text.split('\n');
+    const lines = (this.partial + chunk).split('\n');
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
-      const at = line.indexOf('Mark-Compact');
+      const at = line.indexOf('bench-memory: ');
       if (at < 0) continue;
-      const m = /Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line.slice(at));
-      if (m === null) continue;
-      this.fullCount++;
-      this.lastFull = { kind: line.includes('(reduce)') ? 'Mark-Compact (reduce)' : 'Mark-Compact', afterMb: Number(m[1]), committedMb: Number(m[2]) };
+      try {
+        const m = JSON.parse(line.slice(at + 14)) as HookMemory;
+        for (const w of this.waiters.splice(0)) w(m);
+      } catch {
+        // A torn line: the next request gets a fresh one.
+      }
     }
+  }
+
+  /** SIGUSR2 to pid, then the hook's answer; null after timeoutMs. */
+  request(pid: number, timeoutMs = 30_000): Promise<HookMemory | null> {
+    return new Promise((res) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        res(null);
+      }, timeoutMs);
+      const done = (m: HookMemory): void => {
+        clearTimeout(timer);
+        res(m);
+      };
+      this.waiters.push(done);
+      try {
+        process.kill(pid, 'SIGUSR2');
+      } catch {
+        clearTimeout(timer);
+        res(null);
+      }
+    });
   }
 }
 

@@ -1,0 +1,94 @@
+// Runs every benchmark in sequence with the defaults bench/README.md's
+// figures were taken with (`npm run bench`). Each bench is its own child
+// process with a hard time limit, so one that hangs cannot hold up the rest;
+// their output goes straight through.
+//
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile] [--quick]
+//
+// --quick: smaller and shorter (a smoke run, not figures to publish).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../test/interop/harness.ts';
+
+interface Bench {
+  name: string;
+  file: string;
+  args: string[];
+  quickArgs: string[];
+  /** Hard limit for the whole child, seconds. */
+  limitSec: number;
+}
+
+const BENCHES: Bench[] = [
+  { name: 'parse', file: 'parse.ts', args: ['2'], quickArgs: ['0.5'], limitSec: 120 },
+  {
+    name: 'register',
+    file: 'register.ts',
+    args: ['--target', 'both', '--budget', '240'],
+    quickArgs: ['--target', 'both', '--users', '5000', '--duration', '3', '--budget', '30'],
+    limitSec: 900,
+  },
+  {
+    name: 'memory',
+    file: 'memory.ts',
+    args: [],
+    quickArgs: ['--users', '5000', '--hold', '35'],
+    limitSec: 900,
+  },
+  {
+    name: 'profile',
+    file: 'profile.ts',
+    args: ['--rate', '4000', '--duration', '15'],
+    quickArgs: ['--rate', '1000', '--duration', '3'],
+    limitSec: 300,
+  },
+];
+
+function runChild(b: Bench, quick: boolean): Promise<number | null> {
+  return new Promise((resolve) => {
+    const args = ['--import', 'tsx', join(REPO_ROOT, 'bench', b.file), ...(quick ? b.quickArgs : b.args)];
+    console.log(`\n=== ${b.name}: node ${args.join(' ')}`);
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+    const timer = setTimeout(() => {
+      console.log(`=== ${b.name}: over its ${b.limitSec} s limit, stopping it`);
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, b.limitSec * 1000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      console.log(`=== ${b.name}: could not start: ${err.message}`);
+      resolve(null);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  });
+  const only = values.only === undefined ? null : new Set(values.only.split(',').map((s) => s.trim()));
+  if (only !== null) {
+    for (const name of only) {
+      if (!BENCHES.some((b) => b.name === name)) throw new Error(`--only: unknown bench '${name}'`);
+    }
+  }
+  const results: string[] = [];
+  let failed = 0;
+  for (const b of BENCHES) {
+    if (only !== null && !only.has(b.name)) continue;
+    const started = Date.now();
+    const code = await runChild(b, values.quick);
+    if (code !== 0) failed++;
+    results.push(`${b.name}: exit ${code} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  console.log(`\n=== summary\n${results.join('\n')}`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
