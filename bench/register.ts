@@ -140,7 +140,8 @@ async function main(): Promise<number> {
           console.log(
             `${name} register max sustained: ${b.achievedRate.toFixed(0)} registrations/s ` +
               `(${(2 * b.achievedRate).toFixed(0)} REGISTER requests/s; offered ${b.targetRate}/s, ` +
-              `failed ${b.failPct.toFixed(2)}%, sipp cpu ${cpu(b.sippCpuPct)}, server cpu ${cpu(b.serverCpuPct)})`,
+              `failed ${b.failPct.toFixed(2)}%, sipp cpu ${cpu(b.sippCpuPct)}, server cpu ${cpu(b.serverCpuPct)} ` +
+              `(sys ${cpu(b.serverSysPct)}))`,
           );
         }
       } catch (err) {

@@ -21,6 +21,8 @@ interface ProcStat {
   ppid: number;
   /** utime + stime, ticks */
   self: number;
+  /** stime alone (kernel: syscalls such as sendmsg/recvmsg), ticks */
+  sys: number;
   /** cutime + cstime (reaped children), ticks */
   reaped: number;
 }
@@ -34,7 +36,7 @@ export function parseProcStat(text: string): ProcStat | null {
   const f = text.slice(close + 2).split(' ');
   // f[0] is field 3 (state); utime is field 14 -> f[11].
   const n = (i: number): number => Number(f[i] ?? NaN);
-  const stat = { pid, ppid: n(1), self: n(11) + n(12), reaped: n(13) + n(14) };
+  const stat = { pid, ppid: n(1), self: n(11) + n(12), sys: n(12), reaped: n(13) + n(14) };
   return Number.isFinite(stat.self) && Number.isFinite(stat.reaped) ? stat : null;
 }
 
@@ -51,6 +53,11 @@ function readStat(pid: number): ProcStat | null {
  * they already reaped. null when root no longer exists.
  */
 export function treeCpuSeconds(root: number): number | null {
+  return treeCpu(root)?.total ?? null;
+}
+
+/** Like treeCpuSeconds, with the kernel share of live processes apart. */
+export function treeCpu(root: number): { total: number; sys: number } | null {
   const rootStat = readStat(root);
   if (rootStat === null) return null;
   const byParent = new Map<number, ProcStat[]>();
@@ -64,6 +71,7 @@ export function treeCpuSeconds(root: number): number | null {
     else list.push(st);
   }
   let ticks = 0;
+  let sysTicks = 0;
   const stack: ProcStat[] = [rootStat];
   const seen = new Set<number>();
   while (stack.length > 0) {
@@ -71,21 +79,24 @@ export function treeCpuSeconds(root: number): number | null {
     if (seen.has(st.pid)) continue;
     seen.add(st.pid);
     ticks += st.self + st.reaped;
+    sysTicks += st.sys;
     for (const child of byParent.get(st.pid) ?? []) stack.push(child);
   }
-  return ticks / clockTicks();
+  return { total: ticks / clockTicks(), sys: sysTicks / clockTicks() };
 }
 
 /** Samples a tree at the start of a window; finish() gives CPU % over it. */
-export function cpuWindow(root: number): { finish(): number | null } {
+export function cpuWindow(root: number): { finish(): number | null; finishSplit(): { total: number; sys: number } | null } {
   const t0 = Date.now();
-  const c0 = treeCpuSeconds(root);
+  const c0 = treeCpu(root);
+  const split = (): { total: number; sys: number } | null => {
+    const c1 = treeCpu(root);
+    const wall = (Date.now() - t0) / 1000;
+    if (c0 === null || c1 === null || wall <= 0) return null;
+    return { total: ((c1.total - c0.total) / wall) * 100, sys: ((c1.sys - c0.sys) / wall) * 100 };
+  };
   return {
-    finish() {
-      const c1 = treeCpuSeconds(root);
-      const wall = (Date.now() - t0) / 1000;
-      if (c0 === null || c1 === null || wall <= 0) return null;
-      return ((c1 - c0) / wall) * 100;
-    },
+    finish: () => split()?.total ?? null,
+    finishSplit: split,
   };
 }

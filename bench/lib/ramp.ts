@@ -40,6 +40,8 @@ export interface StepResult {
   elapsedSec: number;
   sippCpuPct: number | null;
   serverCpuPct: number | null;
+  /** Kernel (system) part of serverCpuPct. */
+  serverSysPct: number | null;
   /** Set when a SIPp process did not end normally. */
   problem: string | null;
 }
@@ -87,7 +89,7 @@ export async function runStep(target: LoadTarget, rate: number, o: StepOptions):
   }
   const results = await Promise.all(runs);
   const wall = (Date.now() - started) / 1000;
-  const serverCpuPct = server.finish();
+  const serverCpu = server.finishSplit();
   let successful = 0;
   let failed = 0;
   let created = 0;
@@ -118,7 +120,8 @@ export async function runStep(target: LoadTarget, rate: number, o: StepOptions):
     achievedRate: successful / elapsedSec,
     elapsedSec,
     sippCpuPct: sippCpu === null ? null : (sippCpu / wall) * 100,
-    serverCpuPct,
+    serverCpuPct: serverCpu?.total ?? null,
+    serverSysPct: serverCpu?.sys ?? null,
     problem,
   };
 }
@@ -154,7 +157,7 @@ export function formatStep(name: string, s: StepResult): string {
   return (
     `${name} step: offered ${s.targetRate}/s, achieved ${s.achievedRate.toFixed(0)}/s, ` +
     `${s.successful}/${s.calls} ok, failed ${s.failPct.toFixed(2)}%, ` +
-    `sipp cpu ${pct(s.sippCpuPct)}, server cpu ${pct(s.serverCpuPct)}` +
+    `sipp cpu ${pct(s.sippCpuPct)}, server cpu ${pct(s.serverCpuPct)} (sys ${pct(s.serverSysPct)})` +
     `${stepOk(s) ? '' : ' [not sustained]'}`
   );
 }

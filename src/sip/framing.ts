@@ -6,7 +6,11 @@ import type { ParseLimits } from './message.ts';
 import { CR, LF } from './syntax.ts';
 
 export type FrameResult =
-  | { kind: 'need-more' }
+  /**
+   * Not a whole message yet. Pass `resumeAt` back as `scanFrom` on the next call
+   * over the same (grown) buffer, so bytes already searched are not searched again.
+   */
+  | { kind: 'need-more'; resumeAt?: number }
   /** A complete message occupies buf[start, end); parse it with parseMessage(buf.subarray(start, end), { stream: true }). */
   | { kind: 'message'; start: number; end: number }
   /** A double-CRLF ping ends at `end`: answer it with a single CRLF (pong). */
@@ -25,7 +29,7 @@ const NEED_MORE: FrameResult = Object.freeze({ kind: 'need-more' });
  * streams). The returned message may still fail to parse; that is
  * parseMessage's business.
  */
-export function frameStream(buf: Buffer, offset: number, limits: ParseLimits): FrameResult {
+export function frameStream(buf: Buffer, offset: number, limits: ParseLimits, scanFrom = offset): FrameResult {
   const len = buf.length;
   let i = offset;
   while (i < len) {
@@ -47,10 +51,12 @@ export function frameStream(buf: Buffer, offset: number, limits: ParseLimits): F
   }
   if (i >= len) return NEED_MORE;
   const start = i;
-  const headEnd = buf.indexOf(CRLFCRLF, start);
+  // A peer dripping its header block a byte at a time must not make us rescan it
+  // from the start on every byte: the caller tells where the search stopped.
+  const headEnd = buf.indexOf(CRLFCRLF, scanFrom > start ? scanFrom : start);
   if (headEnd < 0) {
     if (len - start > limits.maxMessageBytes) return { kind: 'error', reason: 'Message too large' };
-    return NEED_MORE;
+    return { kind: 'need-more', resumeAt: len - 3 > start ? len - 3 : start };
   }
   const bodyStart = headEnd + 4;
   if (bodyStart - start > limits.maxMessageBytes) return { kind: 'error', reason: 'Message too large' };
@@ -59,7 +65,7 @@ export function frameStream(buf: Buffer, offset: number, limits: ParseLimits): F
   if (cl < 0) return { kind: 'error', reason: 'Malformed Content-Length' };
   const end = bodyStart + cl;
   if (end - start > limits.maxMessageBytes) return { kind: 'error', reason: 'Message too large' };
-  if (end > len) return NEED_MORE;
+  if (end > len) return { kind: 'need-more', resumeAt: headEnd };
   return { kind: 'message', start, end };
 }
 

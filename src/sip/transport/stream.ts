@@ -215,7 +215,11 @@ class StreamConnection implements Connection {
   readonly id = nextConnectionId++;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Unconsumed bytes live in pending[0, pendingLength); capacity grows by doubling, so dripped input stays linear. */
   private pending: Buffer | undefined;
+  private pendingLength = 0;
+  /** Where frameStream stopped searching in pending (see FrameResult.resumeAt). */
+  private scanFrom = 0;
   private ready: boolean;
   private closed = false;
   /** Reading is paused until the peer takes what we already queued for it. */
@@ -256,16 +260,27 @@ class StreamConnection implements Connection {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = this.pending ? (chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk])) : chunk;
+    let buf: Buffer;
+    if (this.pendingLength === 0) {
+      buf = chunk; // the common case: whole messages in one read, no copy at all
+      this.scanFrom = 0;
+    } else {
+      this.append(chunk);
+      buf = this.pending!.subarray(0, this.pendingLength);
+    }
     const limits = this.owner.framing.parse;
     let offset = 0;
+    let scanFrom = this.scanFrom;
     while (offset < buf.length && !this.closed && !this.throttled) {
-      const f = frameStream(buf, offset, limits);
-      if (f.kind === 'need-more') break;
+      const f = frameStream(buf, offset, limits, scanFrom);
+      if (f.kind === 'need-more') {
+        scanFrom = f.resumeAt ?? offset;
+        break;
+      }
       if (f.kind === 'keepalive') {
         // RFC 5626 §4.4.1: a double-CRLF ping gets a single-CRLF pong.
         this.write(CRLF);
-        offset = f.end;
+        offset = scanFrom = f.end;
         continue;
       }
       if (f.kind === 'error') {
@@ -274,23 +289,41 @@ class StreamConnection implements Connection {
         return;
       }
       this.owner.handlers.onMessage(buf.subarray(f.start, f.end), this);
-      offset = f.end;
+      offset = scanFrom = f.end;
     }
     if (this.closed) return;
-    if (offset >= buf.length) {
-      this.pending = undefined;
+    const rest = buf.length - offset;
+    if (rest === 0) {
+      this.pendingLength = 0;
+      if (this.pending && this.pending.length > 65_536) this.pending = undefined; // give back a grown buffer
       return;
     }
-    buf = buf.subarray(offset);
     // While throttled the rest may hold whole messages; it stops growing because reading is paused.
-    if (!this.throttled && buf.length > limits.maxMessageBytes) {
+    if (!this.throttled && rest > limits.maxMessageBytes) {
       this.owner.handlers.onFramingError('message too large', this);
       this.close();
       return;
     }
-    // Copy so the remainder does not pin a large socket chunk in memory; while
-    // throttled it is the rest of the chunk being worked through, kept as is.
-    this.pending = this.throttled ? buf : Buffer.from(buf);
+    // Keep the rest at the front of our own buffer (never pinning a socket chunk).
+    if (buf === chunk) {
+      this.pendingLength = 0;
+      this.append(chunk.subarray(offset));
+    } else if (offset > 0) {
+      this.pending!.copyWithin(0, offset, this.pendingLength);
+      this.pendingLength = rest;
+    }
+    this.scanFrom = Math.max(0, scanFrom - offset);
+  }
+
+  private append(data: Buffer): void {
+    const need = this.pendingLength + data.length;
+    if (!this.pending || this.pending.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, (this.pending?.length ?? 0) * 2, 4096));
+      if (this.pending) this.pending.copy(grown, 0, 0, this.pendingLength);
+      this.pending = grown;
+    }
+    data.copy(this.pending, this.pendingLength);
+    this.pendingLength = need;
   }
 
   write(data: Buffer, onError?: (err: Error) => void): void {
@@ -314,7 +347,7 @@ class StreamConnection implements Connection {
   private unthrottle(): void {
     this.throttled = false;
     if (this.closed) return;
-    if (this.pending) this.onData(EMPTY);
+    if (this.pendingLength > 0) this.onData(EMPTY);
     if (!this.throttled && !this.closed) this.socket.resume();
   }
 
@@ -322,6 +355,7 @@ class StreamConnection implements Connection {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
+    this.pendingLength = 0;
     this.socket.destroy();
     this.owner.forget(this);
     const w = this.waiters;

@@ -91,4 +91,25 @@ describe('frameStream', () => {
   it('reports a stray CR as an error instead of looping', () => {
     expect(frameStream(Buffer.from('\rX'), 0, L).kind).toBe('error');
   });
+
+  it('says where to resume, so a header block arriving a byte at a time is searched once', () => {
+    const whole = message('drip', 'body!', []);
+    const headEnd = whole.indexOf('\r\n\r\n');
+    let scanFrom = 0;
+    const searchedFrom: number[] = [];
+    for (let n = 1; n < headEnd + 4; n++) {
+      const f = frameStream(whole.subarray(0, n), 0, L, scanFrom);
+      expect(f.kind).toBe('need-more');
+      const resumeAt = (f as { resumeAt?: number }).resumeAt!;
+      // Never further back than three bytes before the end: a CRLFCRLF may straddle reads.
+      expect(resumeAt).toBeGreaterThanOrEqual(Math.max(0, n - 3));
+      searchedFrom.push(resumeAt);
+      scanFrom = resumeAt;
+    }
+    expect(searchedFrom).toEqual([...searchedFrom].sort((a, b) => a - b));
+    // Header complete, body still missing: resume at the header end, which is found again.
+    const partialBody = frameStream(whole.subarray(0, whole.length - 1), 0, L, scanFrom);
+    expect(partialBody).toEqual({ kind: 'need-more', resumeAt: headEnd });
+    expect(frameStream(whole, 0, L, headEnd)).toEqual({ kind: 'message', start: 0, end: whole.length });
+  });
 });
