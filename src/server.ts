@@ -10,7 +10,7 @@ import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
-import { tlsServerOptions } from './security/tls-policy.ts';
+import { describeTlsError, parseClientHello, tlsServerOptions } from './security/tls-policy.ts';
 import { openStore } from './store/sqlite/database.ts';
 import type { Store } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
@@ -102,6 +102,8 @@ export class Server {
         connectTimeoutMs: 10_000,
       },
       tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
+      describeHandshakeError: (err, hello) =>
+        describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
       logger: log,
     });
     const timers = new TimerQueue();

@@ -559,10 +559,21 @@ describe('TLS', () => {
     expect((await handshake(ts, {})).protocol).toMatch(/^TLSv1\.[23]$/);
   });
 
-  it('refuses a TLS 1.1-only client by default (and accepts it with legacyTls)', async () => {
-    const refused = await handshake(ts, tls11);
-    expect(refused.error).toBeDefined();
-    expect(refused.protocol).toBeUndefined();
+  it('refuses a TLS 1.1-only client by default, naming what it offered (EC-03), and accepts it with legacyTls', async () => {
+    // A server of its own: the plain-text test above already used this source's one log line per interval.
+    const fresh = await startTestServer({ dataDir: ts.dataDir });
+    try {
+      const refused = await handshake(fresh, tls11);
+      expect(refused.error).toBeDefined();
+      expect(refused.protocol).toBeUndefined();
+      // The log line says which version and suites were refused, from the peer's ClientHello.
+      expect(await waitUntil(() => problems(fresh.log.entries, 'tls-handshake').length > 0)).toBe(true);
+      const line = detailOf(problems(fresh.log.entries, 'tls-handshake')[0]!);
+      expect(line).toMatch(/below our minimum; legacy TLS is off/);
+      expect(line).toMatch(/client offered up to TLS 1\.1, suites [A-Z0-9-]+/);
+    } finally {
+      await fresh.stop();
+    }
     // Control: the same client gets through where legacy TLS is on, so the refusal above is the policy.
     const accepted = await handshake(legacy, tls11);
     expect(accepted.error).toBeUndefined();
@@ -570,6 +581,10 @@ describe('TLS', () => {
     expect(await optionsStatus(ts, 'tls', { ca: ts.server.certificates.caCertPem })).toBe(200);
   });
 });
+
+function detailOf(e: { obj: object }): string {
+  return String((e.obj as { detail?: unknown }).detail ?? '');
+}
 
 // --- IPv6 --------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ export interface TransportConfig {
   streamLimits?: StreamLimits;
   tlsServerOptions?: tls.TlsOptions;
   tlsClientOptions?: tls.ConnectionOptions;
+  /** One log line for a failed inbound TLS handshake, given the peer's first bytes (its ClientHello). */
+  describeHandshakeError?: (err: Error, clientHello: Buffer | undefined) => string;
   logger?: Logger;
 }
 
@@ -84,6 +86,7 @@ export class TransportLayer implements MessageSender {
             this.problem('framing', reason, conn.remoteAddress);
           },
           onConnectionProblem: (kind, detail, remote) => this.problem(kind, detail, remote),
+          describeHandshakeError: c.describeHandshakeError,
         },
         this.parseLimits,
         c.streamLimits ?? DEFAULT_STREAM_LIMITS,

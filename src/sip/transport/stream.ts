@@ -27,6 +27,12 @@ export interface StreamEvents {
   onFramingError(reason: string, conn: Connection): void;
   /** A refused or failed connection, a TLS handshake failure, ...: for rate-limited logging. */
   onConnectionProblem(kind: string, detail: string, remoteAddress: string): void;
+  /**
+   * Turns a failed TLS handshake into one log line, given the first bytes the
+   * peer sent (its ClientHello), so the versions and suites we refused can be
+   * named (SPEC EC-03). The SIP library leaves TLS policy to its user.
+   */
+  describeHandshakeError?(err: Error, clientHello: Buffer | undefined): string;
 }
 
 export interface Connection {
@@ -55,8 +61,7 @@ export class StreamTransport {
   private readonly perSource = new Map<string, number>();
   /** Inbound TLS connections still in their handshake, by remote key: they already hold a slot. */
   private readonly handshaking = new Set<string>();
-  /** Refused TLS peers whose wrapper will still report a hang-up that is not worth a log line. */
-  private refusedHandshakes = 0;
+  private secureContext?: tls.SecureContext;
   address = '';
   port = 0;
 
@@ -74,24 +79,16 @@ export class StreamTransport {
   }
 
   start(host: string, port: number): Promise<void> {
-    const onSocket = (socket: net.Socket) => this.accept(socket);
-    const server =
-      this.transport === 'tls'
-        ? tls.createServer({ handshakeTimeout: this.limits.connectTimeoutMs, ...this.tlsServerOptions }, onSocket)
-        : net.createServer({ noDelay: true }, onSocket);
+    // TLS listens on a plain TCP server and wraps each socket itself: Node's
+    // tls.Server reports a failed handshake without the ClientHello, and the
+    // refused versions and suites are what an operator needs to see (EC-03).
+    // Admitting at TCP accept also keeps peers that never finish a handshake
+    // inside the connection limits.
+    const server = net.createServer({ noDelay: true }, (socket) =>
+      this.transport === 'tls' ? this.acceptTls(socket) : this.accept(socket),
+    );
     this.server = server;
-    if (this.transport === 'tls') {
-      // Admit TLS peers when the TCP connection arrives, not after the handshake:
-      // otherwise one that never sends a ClientHello holds sockets beyond every limit.
-      server.on('connection', (raw: net.Socket) => this.admitHandshake(raw));
-      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-        if (this.refusedHandshakes > 0 && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
-          this.refusedHandshakes--;
-          return;
-        }
-        this.events.onConnectionProblem('tls-handshake', err.message, normalizeAddress(socket.remoteAddress ?? '?'));
-      });
-    }
+    if (this.transport === 'tls') this.secureContext = tls.createSecureContext(this.tlsServerOptions ?? {});
     server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -105,18 +102,43 @@ export class StreamTransport {
     });
   }
 
-  private admitHandshake(raw: net.Socket): void {
+  private acceptTls(raw: net.Socket): void {
     const remote = normalizeAddress(raw.remoteAddress ?? '');
     if (!this.admissible(remote)) {
-      this.refusedHandshakes++;
       raw.destroy();
       return;
     }
     const key = remoteKey(remote, raw.remotePort ?? 0);
     this.handshaking.add(key);
     this.countSource(remote, 1);
+    let handedOver = false;
     raw.once('close', () => {
-      if (this.handshaking.delete(key)) this.countSource(remote, -1);
+      if (!handedOver && this.handshaking.delete(key)) this.countSource(remote, -1);
+    });
+    raw.on('error', () => raw.destroy());
+    raw.setTimeout(this.limits.connectTimeoutMs, () => raw.destroy());
+    raw.once('data', (first: Buffer) => {
+      // Paused before unshift: a flowing socket would hand the bytes to nobody.
+      raw.pause();
+      raw.unshift(first);
+      const secure = new tls.TLSSocket(raw, {
+        isServer: true,
+        secureContext: this.secureContext,
+        requestCert: false,
+        rejectUnauthorized: false,
+      });
+      secure.once('error', (err: Error) => {
+        const detail = this.events.describeHandshakeError?.(err, first) ?? err.message;
+        this.events.onConnectionProblem('tls-handshake', detail, remote);
+        secure.destroy();
+        raw.destroy();
+      });
+      secure.once('secure', () => {
+        handedOver = true;
+        this.handshaking.delete(key);
+        raw.setTimeout(0);
+        this.register(new StreamConnection(this, secure, 'tls', remote, raw.remotePort ?? 0, true), true);
+      });
     });
   }
 
@@ -130,13 +152,11 @@ export class StreamTransport {
   private accept(socket: net.Socket): void {
     // Keyed like register() does: on a dual-stack listener every IPv4 peer arrives as ::ffff:a.b.c.d.
     const remote = normalizeAddress(socket.remoteAddress ?? '');
-    // A TLS peer was admitted, and counted, when its TCP connection arrived.
-    const admitted = this.handshaking.delete(remoteKey(remote, socket.remotePort ?? 0));
-    if (!admitted && !this.admissible(remote)) {
+    if (!this.admissible(remote)) {
       socket.destroy();
       return;
     }
-    this.register(new StreamConnection(this, socket, this.transport), admitted);
+    this.register(new StreamConnection(this, socket, this.transport));
   }
 
   private register(conn: StreamConnection, counted = false): void {
@@ -232,11 +252,13 @@ class StreamConnection implements Connection {
     readonly transport: TransportName,
     remoteAddress?: string,
     remotePort?: number,
+    /** An inbound TLS socket arrives here with its handshake done. */
+    handshakeDone = false,
   ) {
     this.remoteAddress = normalizeAddress(remoteAddress ?? socket.remoteAddress ?? '');
     this.remotePort = remotePort ?? socket.remotePort ?? 0;
     // Inbound sockets are usable at once; outbound ones after connect/handshake.
-    this.ready = remoteAddress === undefined;
+    this.ready = handshakeDone || remoteAddress === undefined;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
