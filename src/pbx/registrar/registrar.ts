@@ -85,7 +85,7 @@ export class Registrar {
         }
       }
       this.location.removeAll(aor);
-      respond(200, 'OK', this.okHeaders(req, aor, now));
+      respond(200, 'OK', this.okHeaders(aor, now, false));
       return;
     }
     const min = this.config.minExpiresSec;
@@ -103,7 +103,8 @@ export class Registrar {
         return;
       }
     }
-    const wantsPath = parseTokenList(getHeaders(req, 'supported')).includes('path');
+    const supported = parseTokenList(getHeaders(req, 'supported'));
+    const wantsPath = supported.includes('path');
     const path = wantsPath ? getHeaders(req, 'path') : [];
     const userAgent = getHeader(req, 'user-agent') ?? null;
     for (const c of parsed) {
@@ -143,7 +144,7 @@ export class Registrar {
       this.location.put(binding);
     }
     this.enforceMaxContacts(aor);
-    const extra = this.okHeaders(req, aor, now);
+    const extra = this.okHeaders(aor, now, supported.includes('gruu'));
     if (wantsPath && path.length) for (const p of path) extra.push({ name: 'path', value: p });
     respond(200, 'OK', extra);
   }
@@ -181,9 +182,8 @@ export class Registrar {
   }
 
   /** The 200 OK lists every current binding with its remaining time (§10.3 step 8). */
-  private okHeaders(req: SipRequest, aor: string, now: number): Header[] {
+  private okHeaders(aor: string, now: number, gruu: boolean): Header[] {
     const headers: Header[] = [];
-    const gruu = parseTokenList(getHeaders(req, 'supported')).includes('gruu');
     for (const b of this.location.lookup(aor)) {
       let v = `<${b.contactUri}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
       if (b.q !== null && b.q !== undefined) v += `;q=${b.q}`;
@@ -192,8 +192,17 @@ export class Registrar {
       if (gruu && b.pubGruu) v += `;pub-gruu="${b.pubGruu}";temp-gruu="${b.tempGruu}"`;
       headers.push({ name: 'contact', value: v });
     }
-    headers.push({ name: 'date', value: new Date(now).toUTCString() });
+    headers.push(this.dateHeader(now));
     return headers;
+  }
+
+  private dateCache: { second: number; header: Header } = { second: -1, header: { name: 'date', value: '' } };
+
+  /** The Date header (RFC 3261 §20.17), formatted once per second rather than per REGISTER. */
+  private dateHeader(now: number): Header {
+    const second = Math.floor(now / 1000);
+    if (this.dateCache.second !== second) this.dateCache = { second, header: { name: 'date', value: new Date(second * 1000).toUTCString() } };
+    return this.dateCache.header;
   }
 
   private publicGruu(aor: string, instance: string): string {

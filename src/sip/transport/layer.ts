@@ -257,7 +257,7 @@ function markReceived(req: SipRequest, source: Endpoint): void {
   rewriteVias(req);
 }
 
-/** Re-renders the Via headers from the decoded list after a change to one of them. */
+/** Re-renders the top Via after a change to it; headers[] is what gets serialized. */
 function rewriteVias(msg: SipMessage): void {
   const headers = msg.headers;
   let first = -1;
@@ -268,9 +268,14 @@ function rewriteVias(msg: SipMessage): void {
     }
   }
   if (first < 0) return;
+  // Usual case: the top Via stands alone on its line, so only that line changes.
+  // Header objects may be shared with other messages: replace, never mutate.
+  if (headers[first]!.value.indexOf(',') < 0) {
+    headers[first] = { name: 'via', value: formatVia(msg.via[0]!) };
+    return;
+  }
   const rest = headers.filter((h, i) => i < first || h.name !== 'via');
-  const vias = msg.via.map((v) => ({ name: 'via', value: formatVia(v) }));
-  rest.splice(first, 0, ...vias);
+  rest.splice(first, 0, ...msg.via.map((v) => ({ name: 'via', value: formatVia(v) })));
   msg.headers = rest;
 }
 
