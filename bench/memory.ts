@@ -7,11 +7,16 @@
 // table once the server has stopped (its shutdown flushes the write-behind).
 //
 //   node --import tsx bench/memory.ts [--users N] [--rate R] [--window W] [--deadline S] [--hold S] [--keep]
+//        [--heap-snapshots DIR]
+//
+// --heap-snapshots writes a heap snapshot with 0 contacts and one in the
+// steady state (compare them with lib/heap-top.ts); analysis only, slow.
 //
 // Prints one line per figure. Exit code 1 when the plumbing broke (server
 // did not start, fewer contacts than users), never for a large figure.
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { machineLines } from './lib/machine.ts';
 import { registerAll } from './lib/register-load.ts';
@@ -54,6 +59,7 @@ async function main(): Promise<number> {
       deadline: { type: 'string', default: '300' },
       hold: { type: 'string', default: '45' },
       keep: { type: 'boolean', default: false },
+      'heap-snapshots': { type: 'string' },
     },
   });
   const n = int('users', values.users, 100, 500_000);
@@ -75,12 +81,20 @@ async function main(): Promise<number> {
 
     const t1 = Date.now();
     const hook = new GcHookReader();
-    server = await startServerProc({ dataDir, domain: DOMAIN, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c) });
+    const snapDir = values['heap-snapshots'] === undefined ? undefined : resolve(values['heap-snapshots']);
+    if (snapDir !== undefined) mkdirSync(snapDir, { recursive: true });
+    server = await startServerProc({
+      dataDir, domain: DOMAIN, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c),
+      env: snapDir === undefined ? {} : { BENCH_HEAP_SNAPSHOT_DIR: snapDir },
+    });
     console.log(`server start with ${n} users: ${((Date.now() - t1) / 1000).toFixed(1)} s (pid ${server.pid})`);
     const pid = server.pid;
-    const figure = async (what: string): Promise<{ rss: number | null; heap: number | null }> => {
+    const figure = async (what: string, snapshot = false): Promise<{ rss: number | null; heap: number | null }> => {
       const raw = procMemory(pid);
-      const m = await hook.request(pid);
+      const snap = snapshot && snapDir !== undefined;
+      if (snap) writeFileSync(join(snapDir, 'next'), '');
+      const m = await hook.request(pid, snap ? 600_000 : 30_000);
+      if (m?.snapshot) console.log(`heap snapshot: ${m.snapshot}`);
       await sleep(500);
       const gced = procMemory(pid);
       const heap = m === null ? 'n/a' : `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
@@ -92,6 +106,7 @@ async function main(): Promise<number> {
     };
     await sleep(2000);
     const before = await figure(`${n} users, 0 contacts`);
+    if (snapDir !== undefined) await figure(`${n} users, 0 contacts, for the heap snapshot`, true);
 
     const cpu0 = treeCpuSeconds(pid);
     let lastLog = 0;
@@ -122,7 +137,9 @@ async function main(): Promise<number> {
     // Timer J keeps each completed UDP transaction 64*T1 = 32 s; after that
     // only the users and the contacts remain.
     await sleep(holdSec * 1000);
+    // The snapshot goes last: writing it costs memory the RSS figure must not see.
     const after = await figure(`${load.ok} contacts, ${holdSec} s later (steady state)`);
+    if (snapDir !== undefined) await figure(`${load.ok} contacts, for the heap snapshot`, true);
     if (load.ok > 0) {
       const per = (a: number | null, b: number | null): string => (a === null || b === null ? 'n/a' : `${((a - b) / load.ok).toFixed(0)} bytes`);
       // The live heap is the precise figure; RSS also holds heap V8 keeps committed.

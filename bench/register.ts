@@ -128,6 +128,7 @@ async function main(): Promise<number> {
             refineSteps: 2,
             budgetSec: cfg.budgetSec,
             pauseSec: 3,
+            recoverSec: 35,
             log: (l) => console.log(l),
           }),
         );

@@ -2,6 +2,13 @@
 // on SIGUSR2 it runs full garbage collections and prints
 // process.memoryUsage() as one line on stderr, so a memory bench can tell
 // live data from garbage not yet collected, with no hook in the server itself.
+// With BENCH_HEAP_SNAPSHOT_DIR set, and a file named `next` in that dir, it
+// also writes a heap snapshot there and removes `next` (slow, and it needs
+// memory of its own: for analysis runs only).
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+
 process.on('SIGUSR2', () => {
   const gc = globalThis.gc;
   // Twice: the first pass may only schedule finalizers that free more.
@@ -10,5 +17,11 @@ process.on('SIGUSR2', () => {
     gc();
   }
   const m = process.memoryUsage();
-  process.stderr.write(`bench-memory: ${JSON.stringify({ ...m, gc: typeof gc === 'function' })}\n`);
+  const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  let snapshot = null;
+  if (dir && existsSync(join(dir, 'next'))) {
+    rmSync(join(dir, 'next'));
+    snapshot = writeHeapSnapshot(join(dir, `server-${process.pid}-${Date.now()}.heapsnapshot`));
+  }
+  process.stderr.write(`bench-memory: ${JSON.stringify({ ...m, gc: typeof gc === 'function', snapshot })}\n`);
 });

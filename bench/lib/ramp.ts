@@ -138,6 +138,11 @@ export interface RampOptions extends Omit<StepOptions, 'userOffset'> {
   /** Idle time before each step, so a backlog of retransmissions from an
    * overloaded step does not count against the next one. */
   pauseSec: number;
+  /** Idle time after a step that was not sustained: long enough for the
+   * server to drop what that overload left behind (Switchboard keeps each
+   * completed UDP transaction for timer J, 32 s), so the next, lower step
+   * measures the rate and not the recovery. Default pauseSec. */
+  recoverSec?: number;
   log: (line: string) => void;
 }
 
@@ -174,7 +179,11 @@ export async function ramp(target: LoadTarget, o: RampOptions): Promise<RampResu
   let bad: number | null = null;
   let rate = o.startRate;
   const step = async (r: number): Promise<StepResult> => {
-    if (steps.length > 0) await new Promise((res) => setTimeout(res, o.pauseSec * 1000));
+    const prev = steps.at(-1);
+    if (prev !== undefined) {
+      const idle = stepOk(prev) ? o.pauseSec : Math.max(o.pauseSec, o.recoverSec ?? o.pauseSec);
+      await new Promise((res) => setTimeout(res, idle * 1000));
+    }
     const s = await runStep(target, r, { ...o, userOffset: offset });
     offset = (offset + s.calls) % Math.max(1, o.users.length);
     steps.push(s);

@@ -22,6 +22,8 @@ export interface ServerProcOptions {
   nodeArgs?: string[];
   readyTimeoutMs?: number;
   logLevel?: string;
+  /** Added to this process's environment for the server. */
+  env?: Record<string, string>;
   /** A JSON config file (`start --config`), e.g. for timer experiments. */
   configFile?: string;
   /** Sees everything the server writes to stdout and stderr, as it comes. */
@@ -42,7 +44,7 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--log-level', o.logLevel ?? 'warn',
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
   ];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let out = '';
   const take = (c: string): void => {
     out = appendCapped(out, c);
@@ -112,6 +114,8 @@ export interface HookMemory {
   external: number;
   arrayBuffers: number;
   gc: boolean;
+  /** Heap snapshot file, when BENCH_HEAP_SNAPSHOT_DIR was set. */
+  snapshot: string | null;
 }
 
 /** node arguments that preload gc-hook.mjs (SIGUSR2 -> GC + memory line). */

@@ -14,7 +14,8 @@
 //   answers `stale` when the response itself is right (RFC 7616 §3.3), so a
 //   `stale` never acts as a password oracle.
 
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { detachString } from './syntax.ts';
 import { parseAuthHeader, quote } from './auth-params.ts';
 import type { AuthHeader } from './auth-params.ts';
 
@@ -27,7 +28,11 @@ export type HashFn = (algorithm: DigestAlgorithm, input: string) => string;
 const NODE_HASH: Record<DigestAlgorithm, string> = { 'MD5': 'md5', 'SHA-256': 'sha256', 'SHA-512-256': 'sha512-256' };
 const HEX_LEN: Record<DigestAlgorithm, number> = { 'MD5': 32, 'SHA-256': 64, 'SHA-512-256': 64 };
 
-export const hashHex: HashFn = (algorithm, input) => createHash(NODE_HASH[algorithm]).update(input).digest('hex');
+// crypto.hash (Node >= 20.12) is the one-shot form: no Hash object per digest step.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+export const hashHex: HashFn = oneShot
+  ? (algorithm, input) => oneShot(NODE_HASH[algorithm], input, 'hex')
+  : (algorithm, input) => createHash(NODE_HASH[algorithm]).update(input).digest('hex');
 
 /** HA1 = H(username ":" realm ":" password), the value a directory stores or caches per user and algorithm. */
 export function ha1(username: string, realm: string, password: string, algorithm: DigestAlgorithm = 'MD5'): string {
@@ -282,7 +287,8 @@ export class DigestServer {
       if (now - this.ncStarted >= 2 * this.ttl) this.rotateNc(now, false);
       this.rotateNc(now, false);
     }
-    this.ncCur.set(nonce, nc);
+    // Detached: a slice would keep the whole REGISTER text alive while the nonce is tracked.
+    this.ncCur.set(detachString(nonce), nc);
     if (ts > this.curMaxTs) this.curMaxTs = ts;
     if (this.ncCur.size >= this.ncHalf) this.rotateNc(now, true);
   }

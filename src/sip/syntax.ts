@@ -220,3 +220,13 @@ export function splitTopLevel(s: string): string[] {
   out.push(trimWs(s.slice(start)));
   return out;
 }
+
+/**
+ * A copy of s that does not share memory with the message it was cut from.
+ * V8 keeps a whole message's text alive for as long as any slice of it lives,
+ * so values stored for minutes (a binding's Call-ID, a tracked nonce) are
+ * detached first; values used only while a message is handled need not be.
+ */
+export function detachString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Header, NameAddr, SipRequest } from '../../sip/message.ts';
 import type { Inbound } from '../../sip/transport/types.ts';
 import { formatUri } from '../../sip/uri.ts';
+import { detachString } from '../../sip/syntax.ts';
 import { getExpires, getHeader, getHeaders, parseDeltaSeconds, parseNameAddrList, parseTokenList, unquote } from '../../sip/headers.ts';
 import type { LocationService, LiveBinding } from './location.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -105,8 +106,9 @@ export class Registrar {
     }
     const supported = parseTokenList(getHeaders(req, 'supported'));
     const wantsPath = supported.includes('path');
-    const path = wantsPath ? getHeaders(req, 'path') : [];
-    const userAgent = getHeader(req, 'user-agent') ?? null;
+    const path = wantsPath ? getHeaders(req, 'path').map(detachString) : [];
+    const ua = getHeader(req, 'user-agent');
+    const userAgent = ua === undefined ? null : detachString(ua);
     for (const c of parsed) {
       if (c.expiresSec === 0) {
         this.location.remove(aor, c.contactUri);
@@ -119,16 +121,18 @@ export class Registrar {
           if (b.instanceId === instance && b.contactUri !== c.contactUri) this.location.remove(aor, b.contactUri);
         }
       }
+      // Bindings live for an hour: detach what is stored from the request's text (see detachString).
+      const contactUri = detachString(c.contactUri);
       const binding: LiveBinding = {
         aor,
-        contactUri: c.contactUri,
-        contactRaw: c.contactUri,
-        callId: req.callId,
+        contactUri,
+        contactRaw: contactUri,
+        callId: detachString(req.callId),
         cseq: req.cseq.seq,
         expiresAt: now + c.expiresSec * 1000,
         q: parseQ(c.contact.params.get('q')),
         path,
-        instanceId: instance ?? null,
+        instanceId: instance ? detachString(instance) : null,
         regId: parseDeltaSeconds(c.contact.params.get('reg-id') ?? '') ?? null,
         pubGruu: instance ? this.publicGruu(aor, instance) : null,
         tempGruu: instance ? this.tempGruu(aor, instance, req.callId) : null,

@@ -426,3 +426,15 @@ describe('DigestClient', () => {
     expect(param(auth, 'realm')).toBe('r"x');
   });
 });
+
+describe('hashHex', () => {
+  it('gives the same digests through the one-shot path as createHash', async () => {
+    const { createHash } = await import('node:crypto');
+    for (const alg of ['MD5', 'SHA-256', 'SHA-512-256'] as const) {
+      const node = { 'MD5': 'md5', 'SHA-256': 'sha256', 'SHA-512-256': 'sha512-256' }[alg];
+      for (const input of ['', 'abc', 'Mufasa:http-auth@example.org:Circle of Life', 'ünïcödé']) {
+        expect(hashHex(alg, input)).toBe(createHash(node).update(input).digest('hex'));
+      }
+    }
+  });
+});
