@@ -1,5 +1,6 @@
-import type { SipRequest, SipResponse } from '../message.ts';
+import type { SipResponse } from '../message.ts';
 import type { TimerHandle } from '../timer-queue.ts';
+import type { PreparedMessage } from '../transport/types.ts';
 import { buildAck } from './build.ts';
 import { ClientTxBase } from './client.ts';
 import type { InviteClientState } from './types.ts';
@@ -35,7 +36,8 @@ export class InviteClientTx extends ClientTxBase {
   private timer: TimerHandle | undefined;
   private cancelTimer: TimerHandle | undefined;
   private interval = 0;
-  private ack: SipRequest | undefined;
+  /** The ACK for our non-2xx, as bytes: re-sent for each retransmission of that response. */
+  private ack: PreparedMessage | undefined;
 
   protected arm(): void {
     const ctx = this.ctx;
@@ -49,8 +51,7 @@ export class InviteClientTx extends ClientTxBase {
   timerA(): void {
     this.timerAHandle = undefined;
     if (this.state !== 'calling') return;
-    this.ctx.counters.retransmissionsSent++;
-    this.transmit(this.request);
+    this.retransmitRequest();
     if (this.isTerminated()) return;
     this.interval *= 2;
     this.timerAHandle = this.ctx.timers.schedule(this.interval, onTimerA, this);
@@ -75,20 +76,22 @@ export class InviteClientTx extends ClientTxBase {
           this.state = 'proceeding';
           // Timer B only guards "calling": once the far end answers, the TU decides how long to ring.
           this.stopTimers(false);
+          this.requestDone();
         }
         this.handlers.onResponse(response);
         return;
       }
       this.finalDelivered = true;
+      this.requestDone();
       this.stopTimers(true);
       if (status < 300) {
         this.state = 'accepted';
         this.timer = this.ctx.timers.schedule(64 * this.ctx.t1, onTerminateTimer, this);
       } else {
         this.state = 'completed';
-        const ack = buildAck(this.request, response);
+        const ack = this.prepare(buildAck(this.request, response));
         this.ack = ack;
-        this.transmit(ack);
+        if (ack !== undefined) this.transmit(ack);
         if (!this.isTerminated()) {
           if (this.reliable) this.terminate();
           else this.timer = this.ctx.timers.schedule(this.ctx.timerD, onTerminateTimer, this);
@@ -119,6 +122,11 @@ export class InviteClientTx extends ClientTxBase {
       timers.cancel(this.cancelTimer);
       this.cancelTimer = undefined;
     }
+  }
+
+  override terminate(): void {
+    this.ack = undefined;
+    super.terminate();
   }
 
   protected clearTimers(): void {

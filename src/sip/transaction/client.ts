@@ -1,5 +1,6 @@
-import type { Endpoint, SipMessage, SipRequest, SipResponse } from '../message.ts';
+import type { Endpoint, SipRequest, SipResponse } from '../message.ts';
 import type { TimerHandle } from '../timer-queue.ts';
+import type { PreparedMessage } from '../transport/types.ts';
 import type { TxContext } from './context.ts';
 import type {
   ClientHandlers,
@@ -22,6 +23,8 @@ export abstract class ClientTxBase implements ClientTransaction {
   /** Set once a final response went to the TU: later transport errors are not the TU's business. */
   protected finalDelivered = false;
   private starting = false;
+  /** The request's bytes, made once for every (re)transmission; dropped when no more can be due. */
+  private prepared: PreparedMessage | undefined = undefined;
 
   constructor(
     protected readonly ctx: TxContext,
@@ -43,7 +46,8 @@ export abstract class ClientTxBase implements ClientTransaction {
   /** Sends the request for the first time and starts the timers. */
   start(): void {
     this.starting = true;
-    this.transmit(this.request);
+    this.prepared = this.prepare(this.request);
+    if (this.prepared !== undefined) this.transmit(this.prepared);
     this.starting = false;
     if (!this.isTerminated()) this.arm();
   }
@@ -54,8 +58,25 @@ export abstract class ClientTxBase implements ClientTransaction {
     return this.state === 'terminated';
   }
 
-  protected transmit(message: SipMessage): void {
-    this.ctx.sender.send(message, this.dest, this.sendFailed);
+  /** Undefined when the message cannot be serialized (the transaction has ended then). */
+  protected prepare(message: SipRequest): PreparedMessage | undefined {
+    return this.ctx.sender.prepare(message, this.dest, this.sendFailed);
+  }
+
+  protected transmit(prepared: PreparedMessage): void {
+    this.ctx.sender.sendPrepared(prepared, this.sendFailed);
+  }
+
+  /** Timer A/E: the request again, as the same bytes. */
+  protected retransmitRequest(): void {
+    if (this.prepared === undefined) return;
+    this.ctx.counters.retransmissionsSent++;
+    this.transmit(this.prepared);
+  }
+
+  /** A final response came: the request is never sent again. */
+  protected requestDone(): void {
+    this.prepared = undefined;
   }
 
   private readonly sendFailed = (err: Error): void => {
@@ -78,6 +99,7 @@ export abstract class ClientTxBase implements ClientTransaction {
   terminate(): void {
     if (this.isTerminated()) return;
     this.state = 'terminated';
+    this.prepared = undefined;
     this.clearTimers();
     this.ctx.release(this, 'client');
   }
@@ -119,8 +141,7 @@ export class NonInviteClientTx extends ClientTxBase {
     this.timerEHandle = undefined;
     const state = this.state;
     if (state !== 'trying' && state !== 'proceeding') return;
-    this.ctx.counters.retransmissionsSent++;
-    this.transmit(this.request);
+    this.retransmitRequest();
     if (this.isTerminated()) return;
     this.interval = state === 'trying' ? Math.min(2 * this.interval, this.ctx.t2) : this.ctx.t2;
     this.timerEHandle = this.ctx.timers.schedule(this.interval, onTimerE, this);
@@ -144,6 +165,7 @@ export class NonInviteClientTx extends ClientTxBase {
     }
     this.state = 'completed';
     this.finalDelivered = true;
+    this.requestDone();
     this.clearTimers();
     if (this.reliable) this.terminate();
     else this.timer = this.ctx.timers.schedule(this.ctx.t4, onTimerK, this);

@@ -20,11 +20,6 @@ function sentBy(via: Via): string {
   return via.port === undefined ? via.host.toLowerCase() : `${via.host.toLowerCase()}:${via.port}`;
 }
 
-/** The top Via as far as RFC 2543 matching cares: transport, sent-by and branch if any. */
-function viaKey(via: Via): string {
-  return `${via.transport}${SEP}${sentBy(via)}${SEP}${via.params.get('branch') ?? ''}`;
-}
-
 export function tagOf(params: Map<string, string | null>): string {
   return params.get('tag') ?? '';
 }
@@ -33,20 +28,25 @@ export function tagOf(params: Map<string, string | null>): string {
  * Server transaction key for `req`, as if its method were `method` (ACK and
  * the CANCEL lookup pass 'INVITE'). With the RFC 3261 cookie: branch, sent-by
  * and method. Without it, the RFC 2543 fields of §17.2.3: Request-URI, From
- * tag, Call-ID, CSeq number, top Via and method — plus the To tag for
- * non-INVITE. INVITE keys leave the To tag out because the ACK for a non-2xx
- * carries the tag of our response, not of the INVITE; callers compare To
- * tags after the lookup (see legacyToTagMatches in the layer).
+ * tag, Call-ID, CSeq number, top Via (transport, sent-by, branch if any) and
+ * method — plus the To tag for non-INVITE. INVITE keys leave the To tag out
+ * because the ACK for a non-2xx carries the tag of our response, not of the
+ * INVITE; callers compare To tags after the lookup (sameTag and ackTagMatches in
+ * the layer).
+ *
+ * Built with join() rather than `+`: the parts are slices of the message text,
+ * and `+` makes a string that points at them, so a key kept in the server map
+ * through timer J would keep the whole request text alive; join() copies the
+ * characters into a new flat string.
  */
 export function serverKey(req: SipRequest, method: string): string | undefined {
   const top = req.via[0];
   if (!top) return undefined;
   const branch = top.params.get('branch');
-  if (hasMagicCookie(branch)) return branch + SEP + sentBy(top) + SEP + method;
-  let key =
-    LEGACY + req.uriRaw + SEP + tagOf(req.from.params) + SEP + req.callId + SEP + req.cseq.seq + SEP + viaKey(top) + SEP + method;
-  if (method !== 'INVITE') key += SEP + tagOf(req.to.params);
-  return key;
+  if (hasMagicCookie(branch)) return [branch, sentBy(top), method].join(SEP);
+  const parts = [LEGACY + req.uriRaw, tagOf(req.from.params), req.callId, req.cseq.seq, top.transport, sentBy(top), branch ?? '', method];
+  if (method !== 'INVITE') parts.push(tagOf(req.to.params));
+  return parts.join(SEP);
 }
 
 export function isLegacyKey(key: string): boolean {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Endpoint, NameAddr, SipRequest, SipResponse } from '../message.ts';
 import type { TimerQueue } from '../timer-queue.ts';
-import type { Inbound, MessageSender } from '../transport/types.ts';
+import type { Inbound, MessageSender, PreparedMessage } from '../transport/types.ts';
 import { createResponse } from '../serializer.ts';
 import type { ClientOptions, ClientTxBase } from './client.ts';
 import { NonInviteClientTx } from './client.ts';
@@ -10,7 +10,7 @@ import type { TxContext } from './context.ts';
 import { clientKey, isLegacyKey, serverKey, tagOf } from './keys.ts';
 import { Retransmitter2xx } from './retransmit-2xx.ts';
 import type { ServerTxBase } from './server.ts';
-import { NonInviteServerTx } from './server.ts';
+import { NonInviteServerTx, NonInviteServerView } from './server.ts';
 import { InviteServerTx } from './server-invite.ts';
 import type {
   ClientHandlers,
@@ -147,7 +147,7 @@ export class TransactionLayer {
       return;
     }
     const existing = this.server.get(key);
-    if (existing && (msg.method !== 'INVITE' || !isLegacyKey(key) || sameTag(msg.to, existing.request.to))) {
+    if (existing && (!(existing instanceof InviteServerTx) || !isLegacyKey(key) || sameTag(msg.to, existing.request.to))) {
       existing.receiveRetransmission();
       return;
     }
@@ -157,7 +157,7 @@ export class TransactionLayer {
       this.sender.send(busy, inbound.source);
       return;
     }
-    let tx: ServerTxBase;
+    let tx: ServerTransaction;
     if (msg.method === 'INVITE') {
       const inv = new InviteServerTx(this.ctx, key, msg, inbound.source);
       this.server.set(key, inv);
@@ -166,11 +166,11 @@ export class TransactionLayer {
       if (this.autoTrying !== false) inv.scheduleTrying(this.autoTrying);
       tx = inv;
     } else {
-      const non = new NonInviteServerTx(this.ctx, key, msg, inbound.source);
+      const non = new NonInviteServerTx(this.ctx, key, inbound.source);
       this.server.set(key, non);
       this.counters.serverNonInvite++;
       non.start();
-      tx = non;
+      tx = new NonInviteServerView(non, msg);
     }
     this.onRequest(msg, tx, inbound);
   }
@@ -224,13 +224,17 @@ export class TransactionLayer {
   retransmit2xx(tx: InviteServerTransaction, response: SipResponse, onTimeout?: () => void): Retransmitter2xx {
     const counters = this.counters;
     const sender = this.sender;
+    // Only needed if the re-sends outlast "accepted" (timer L ends it a little before the last one).
+    let prepared: PreparedMessage | undefined;
     return new Retransmitter2xx({
       timers: this.timers,
       t1: this.t1,
       t2: this.t2,
       send: () => {
         counters.retransmissionsSent++;
-        if (tx.state !== 'accepted' || !tx.respond(response)) sender.send(response, tx.source);
+        if (tx.state === 'accepted' && tx.respond(response)) return;
+        prepared ??= sender.prepare(response, tx.source);
+        if (prepared !== undefined) sender.sendPrepared(prepared);
       },
       onTimeout,
     });

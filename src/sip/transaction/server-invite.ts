@@ -1,6 +1,7 @@
-import type { SipResponse } from '../message.ts';
+import type { Endpoint, SipRequest, SipResponse } from '../message.ts';
 import type { TimerHandle } from '../timer-queue.ts';
 import { createResponse } from '../serializer.ts';
+import type { TxContext } from './context.ts';
 import { ServerTxBase } from './server.ts';
 import type { InviteServerState, InviteServerTransaction } from './types.ts';
 
@@ -28,14 +29,29 @@ function onTerminateTimer(tx: InviteServerTx): void {
  * In "accepted" the TU retransmits the 2xx itself (see Retransmitter2xx);
  * respond() still accepts further 2xx so those go through here, retransmitted
  * INVITEs are absorbed, and ACKs go to the TU.
+ *
+ * Unlike the non-INVITE kind this is also the TU's handle, request and last
+ * response included, for its whole life: a CANCEL lookup hands it back to the
+ * TU in any state. Retransmissions (timer G, retransmitted INVITEs, the TU's
+ * 2xx re-sends) still go out as the bytes kept from the first send.
  */
 export class InviteServerTx extends ServerTxBase implements InviteServerTransaction {
   readonly kind = 'invite' as const;
   state: InviteServerState = 'proceeding';
+  lastResponse: SipResponse | undefined = undefined;
   // Only one of trying / G+H / I / L runs at a time, except G with H.
   private retransmit: TimerHandle | undefined;
   private timer: TimerHandle | undefined;
   private interval = 0;
+
+  constructor(
+    ctx: TxContext,
+    key: string,
+    readonly request: SipRequest,
+    source: Endpoint,
+  ) {
+    super(ctx, key, source);
+  }
 
   /** Sends 100 Trying after `delayMs` unless the TU answered first; 0 sends it now. */
   scheduleTrying(delayMs: number): void {
@@ -85,8 +101,9 @@ export class InviteServerTx extends ServerTxBase implements InviteServerTransact
     if (status < 100) return false;
     if (this.state === 'accepted') {
       if (status < 200 || status >= 300) return false;
+      // The same object again is the TU's 2xx retransmission: the bytes already made will do.
+      if (response !== this.lastResponse || !this.resend()) this.transmit(response);
       this.lastResponse = response;
-      this.transmit(response);
       return true;
     }
     if (this.state !== 'proceeding') return false;
@@ -116,9 +133,8 @@ export class InviteServerTx extends ServerTxBase implements InviteServerTransact
 
   timerG(): void {
     this.retransmit = undefined;
-    if (this.state !== 'completed' || !this.lastResponse) return;
+    if (this.state !== 'completed' || !this.resend()) return;
     this.ctx.counters.retransmissionsSent++;
-    this.transmit(this.lastResponse);
     if (this.isTerminated()) return;
     this.interval = Math.min(2 * this.interval, this.ctx.t2);
     this.retransmit = this.ctx.timers.schedule(this.interval, onTimerG, this);

@@ -9,16 +9,30 @@ export type InviteClientState = 'calling' | 'proceeding' | 'accepted' | 'complet
 /** RFC 3261 §17.1.2. */
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
+/**
+ * The TU's handle on a server transaction. What the layer itself keeps to
+ * match and answer retransmissions is the serialized bytes of the last
+ * response and where they went, not message objects: a non-INVITE handle is
+ * a separate object holding `request` and `lastResponse`, so once the TU lets
+ * go of it both can be collected while the transaction waits out timer J.
+ * An INVITE transaction is its own handle for its whole life, because
+ * TransactionLayer.findInviteServerTransactionForCancel hands it back in any
+ * state.
+ */
 export interface ServerTransaction {
   readonly kind: 'invite' | 'non-invite';
   readonly state: InviteServerState | NonInviteServerState;
-  /** The request that created the transaction. */
+  /** The request that created the transaction (held by this handle, see above). */
   readonly request: SipRequest;
   /** Where it came from; responses are sent there (the transport applies §18.2.2 / rport). */
   readonly source: Endpoint;
   /** Clock reading when the transaction was created. */
   readonly createdAt: number;
-  /** The last response handed to respond(), if any. */
+  /**
+   * The last response respond() accepted (for INVITE also the automatic
+   * 100 Trying), if any. It is serialized when respond() is called: later
+   * changes to the object do not reach the wire, retransmissions included.
+   */
   readonly lastResponse: SipResponse | undefined;
   /**
    * Sends a response through the transaction and moves its state machine.
@@ -57,6 +71,7 @@ export interface ClientHandlers {
 export interface ClientTransaction {
   readonly kind: 'invite' | 'non-invite';
   readonly state: InviteClientState | NonInviteClientState;
+  /** The request as given to sendRequest; serialized once there, so retransmissions (timers A, E) are those bytes. */
   readonly request: SipRequest;
   readonly dest: Endpoint;
   /** Top Via branch of the request; responses match on it plus the CSeq method. */

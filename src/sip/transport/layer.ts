@@ -7,7 +7,7 @@ import { parseMessage } from '../parser.ts';
 import { createResponseFromHeaders, formatVia, serializeMessage } from '../serializer.ts';
 import type { Logger } from '../log.ts';
 import { OncePerInterval, silentLogger } from '../log.ts';
-import type { Inbound, MessageSender } from './types.ts';
+import type { Inbound, MessageSender, PreparedMessage } from './types.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
 import type { Connection, StreamLimits } from './stream.ts';
@@ -196,8 +196,34 @@ export class TransportLayer implements MessageSender {
       this.sendFailed(err as Error, onError);
       return;
     }
-    const fail = (err: Error) => this.sendFailed(err, onError);
     if (message.kind === 'response' && !exact) dest = this.responseDestination(message.via[0], dest);
+    this.transmit(data, dest, onError);
+  }
+
+  prepare(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): PreparedMessage | undefined {
+    let data: Buffer;
+    try {
+      data = serializeMessage(message);
+    } catch (err) {
+      this.sendFailed(err as Error, onError);
+      return undefined;
+    }
+    if (message.kind !== 'response') return { data, dest };
+    const via = message.via[0];
+    // Whether the connection is still open is decided at each send, as send() does.
+    if (dest.transport !== 'udp' && dest.connectionId !== undefined) return { data, dest, fallback: settled(viaDestination(via, dest), dest) };
+    return { data, dest: settled(viaDestination(via, dest), dest) };
+  }
+
+  sendPrepared(prepared: PreparedMessage, onError?: (err: Error) => void): void {
+    let dest = prepared.dest;
+    const fallback = prepared.fallback;
+    if (fallback !== undefined && !this.streams.get(dest.transport)?.get(dest.connectionId!)) dest = fallback;
+    this.transmit(prepared.data, dest, onError);
+  }
+
+  private transmit(data: Buffer, dest: Endpoint, onError: ((err: Error) => void) | undefined): void {
+    const fail = (err: Error) => this.sendFailed(err, onError);
     if (dest.transport === 'udp') {
       if (!this.udp) return fail(new Error('UDP is not enabled'));
       this.stats.sent++;
@@ -292,4 +318,14 @@ function viaDestination(via: Via | undefined, fallback: Endpoint): Endpoint {
   const port = rport ? Number(rport) : (via.port ?? (fallback.transport === 'tls' ? 5061 : 5060));
   if (!isIP(host) || !(port > 0 && port < 65536)) return fallback;
   return { transport: fallback.transport, address: host, port };
+}
+
+/**
+ * A prepared response may be kept for 32 s (timer J): when the Via names the
+ * endpoint the request came from (the usual case), use that endpoint, so the
+ * kept destination does not hold a slice of the request's text alive.
+ */
+function settled(to: Endpoint, source: Endpoint): Endpoint {
+  if (to === source || to.address !== source.address) return to;
+  return to.port === source.port ? source : { transport: to.transport, address: source.address, port: to.port };
 }

@@ -9,12 +9,37 @@ export interface Inbound {
 }
 
 /**
+ * A message serialized once, with its destination resolved once, so that each
+ * retransmission costs one socket write and holds no message object: made by
+ * MessageSender.prepare, sent any number of times with sendPrepared.
+ */
+export interface PreparedMessage {
+  /** The wire form. */
+  readonly data: Buffer;
+  /**
+   * Where the bytes go. For a response: the connection it came on (streams),
+   * or the top Via's received/rport address (RFC 3261 §18.2.2, RFC 3581).
+   */
+  readonly dest: Endpoint;
+  /** Responses over a stream: where to go instead (the top Via) once the connection in `dest` has closed. */
+  readonly fallback?: Endpoint;
+}
+
+/**
  * What the transaction layer and the applications need from the transport
  * layer. Sending never throws: failures are reported through the callback so
  * a dead TCP peer cannot crash the caller.
  */
 export interface MessageSender {
   send(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): void;
+  /**
+   * Serializes `message` and resolves its destination as send() would, without
+   * sending. Undefined (after onError) when it cannot be serialized. Later
+   * changes to `message` do not change the prepared bytes.
+   */
+  prepare(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): PreparedMessage | undefined;
+  /** Sends prepared bytes (again): no serialization, no header lookups. */
+  sendPrepared(prepared: PreparedMessage, onError?: (err: Error) => void): void;
   /** Stream transports retransmit for us: no timer A/E/G retransmissions on them (RFC 3261 §17). */
   isReliable(transport: TransportName): boolean;
   /** The address:port to put in our Via / Contact for a transport. */

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { configSchema } from '../../../src/config/schema.ts';
@@ -51,8 +51,20 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
+const created: string[] = [];
+let cleanupHooked = false;
+
+/** A fresh data directory, removed when the test process exits. */
 export function tempDataDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'switchboard-test-'));
+  created.push(dir);
+  if (!cleanupHooked) {
+    cleanupHooked = true;
+    process.once('exit', () => {
+      for (const d of created) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
 }
 
 /** Starts a real server in this process on fresh loopback ports. */

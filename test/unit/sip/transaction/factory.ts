@@ -2,7 +2,8 @@
 // so the state machines are tested on their own.
 import type { Endpoint, Header, NameAddr, SipMessage, SipRequest, SipResponse, TransportName, Via } from '../../../../src/sip/message.ts';
 import type { Clock } from '../../../../src/sip/clock.ts';
-import type { Inbound, MessageSender } from '../../../../src/sip/transport/types.ts';
+import type { Inbound, MessageSender, PreparedMessage } from '../../../../src/sip/transport/types.ts';
+import { serializeMessage } from '../../../../src/sip/serializer.ts';
 import { ManualTimerQueue } from '../../../../src/sip/timer-queue.ts';
 import { TransactionLayer } from '../../../../src/sip/transaction/layer.ts';
 import type { TransactionLayerOptions } from '../../../../src/sip/transaction/layer.ts';
@@ -110,10 +111,22 @@ export interface Sent {
   dest: Endpoint;
   /** Clock reading at the send. */
   at: number;
+  /** The prepared message sent, when it went through sendPrepared. */
+  prepared?: PreparedMessage;
+}
+
+/** What FakeSender.prepare makes: real bytes, plus the message itself unless `keep` is off. */
+interface FakePrepared extends PreparedMessage {
+  readonly kind: string | number;
+  readonly message: SipMessage | undefined;
+}
+
+function kindOf(m: SipMessage): string | number {
+  return m.kind === 'request' ? m.method : m.status;
 }
 
 function matches(m: SipMessage, what: string | number): boolean {
-  return m.kind === 'request' ? m.method === what : m.status === what;
+  return kindOf(m) === what;
 }
 
 export class FakeSender implements MessageSender {
@@ -121,16 +134,34 @@ export class FakeSender implements MessageSender {
   reliable = new Set<TransportName>(['tcp', 'tls']);
   /** When set, the next sends fail with this error; 'sync' calls onError inside send. */
   failMode: 'none' | 'sync' | 'async' = 'none';
-  /** False keeps only per-kind counts (large runs). */
+  /** False keeps only per-kind counts (large runs), and prepared messages then hold bytes only. */
   keep = true;
+  /** Calls of send, prepare and sendPrepared: serializations are sends + prepares. */
+  readonly calls = { send: 0, prepare: 0, sendPrepared: 0 };
   private readonly counts = new Map<string | number, number>();
 
   constructor(private readonly clock: Clock = { now: () => 0 }) {}
 
   send(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): void {
-    const kind = message.kind === 'request' ? message.method : message.status;
+    this.calls.send++;
+    this.record(kindOf(message), message, dest, undefined, onError);
+  }
+
+  prepare(message: SipMessage, dest: Endpoint): PreparedMessage {
+    this.calls.prepare++;
+    const prepared: FakePrepared = { data: serializeMessage(message), dest, kind: kindOf(message), message: this.keep ? message : undefined };
+    return prepared;
+  }
+
+  sendPrepared(prepared: PreparedMessage, onError?: (err: Error) => void): void {
+    this.calls.sendPrepared++;
+    const p = prepared as FakePrepared;
+    this.record(p.kind, p.message, p.dest, p, onError);
+  }
+
+  private record(kind: string | number, message: SipMessage | undefined, dest: Endpoint, prepared: PreparedMessage | undefined, onError?: (err: Error) => void): void {
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-    if (this.keep) this.sent.push({ message, dest, at: this.clock.now() });
+    if (this.keep && message) this.sent.push({ message, dest, at: this.clock.now(), prepared });
     if (this.failMode === 'none' || !onError) return;
     const err = new Error('send failed');
     if (this.failMode === 'sync') onError(err);
