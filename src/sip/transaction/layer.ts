@@ -224,7 +224,7 @@ export class TransactionLayer {
   retransmit2xx(tx: InviteServerTransaction, response: SipResponse, onTimeout?: () => void): Retransmitter2xx {
     const counters = this.counters;
     const sender = this.sender;
-    // Only needed if the re-sends outlast "accepted" (timer L ends it a little before the last one).
+    // Only used if the re-sends outlast "accepted" (timer L may end it before the last one).
     let prepared: PreparedMessage | undefined;
     return new Retransmitter2xx({
       timers: this.timers,
