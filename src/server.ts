@@ -18,6 +18,7 @@ import { LocationService } from './pbx/registrar/location.ts';
 import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
 import { handleRequest } from './pbx/requests.ts';
+import type { RequestContext } from './pbx/requests.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -67,10 +68,6 @@ export class Server {
     directory.start(opts.directoryPollMs);
     const location = new LocationService(store.registrations, now);
     const restored = location.load();
-    // A removed or disabled user keeps no registrations: nothing may be routed to them.
-    directory.onUserChanged = (extension, user) => {
-      if (!user || !user.enabled) location.removeAll(`sip:${extension}@${sip.domain}`);
-    };
 
     const a = config.auth;
     const rule = (maxFailures: number) => ({ maxFailures, windowMs: a.windowSec * 1000, banMs: a.banSec * 1000 });
@@ -84,6 +81,10 @@ export class Server {
     const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
     const authenticator = new Authenticator(digest, guard, directory);
     const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now);
+    // A removed or disabled user keeps no registrations: nothing may be routed to them.
+    directory.onUserChanged = (extension, user) => {
+      if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
+    };
 
     const transport = new TransportLayer({
       udp: enabled(sip.udp),
@@ -107,20 +108,18 @@ export class Server {
       logger: log,
     });
     const timers = new TimerQueue();
-    const transactions = new TransactionLayer({
+    const requestContext: RequestContext = {
+      registrar,
+      findInviteForCancel: (cancel) => transactions.findInviteServerTransactionForCancel(cancel),
+    };
+    const transactions: TransactionLayer = new TransactionLayer({
       sender: transport,
       timers,
       clock,
       t1: sip.timers.t1Ms,
       t2: sip.timers.t2Ms,
       t4: sip.timers.t4Ms,
-      onRequest: (req, tx, inbound) =>
-        handleRequest(
-          { registrar, findInviteForCancel: (cancel) => transactions.findInviteServerTransactionForCancel(cancel) },
-          req,
-          tx,
-          inbound,
-        ),
+      onRequest: (req, tx, inbound) => handleRequest(requestContext, req, tx, inbound),
     });
     transport.onInbound = (inbound) => transactions.receive(inbound);
     try {
