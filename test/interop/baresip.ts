@@ -77,7 +77,9 @@ export function baresipConfigText(listenPort: number, caFile: string | undefined
 export async function writeBaresipConfig(o: BaresipConfigOptions): Promise<BaresipConfig> {
   const dir = o.dir ?? makeTempDir('baresip');
   mkdirSync(dir, { recursive: true });
-  const listenPort = await freePort();
+  // baresip binds sip_listen's port for UDP and TCP and the next one for TLS. Both are taken
+  // below the kernel's ephemeral range (32768+), so no outgoing socket grabs them meanwhile.
+  const listenPort = await freePort({ min: 20000, max: 29998 }, 2);
   writeFileSync(join(dir, 'config'), baresipConfigText(listenPort, o.caFile));
   writeFileSync(join(dir, 'accounts'), accountLine(o.account));
   writeFileSync(join(dir, 'contacts'), '');

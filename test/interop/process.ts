@@ -75,15 +75,19 @@ function udpFree(port: number): Promise<boolean> {
  * both), not handed out before by this process. Racy by nature, like every
  * free-port finder; bounded to 50 attempts. With a range, picks at random
  * in it (sipsak 0.9.8 mangles 5-digit ports in its Request-URI, so its tests
- * need a server on a 4-digit port).
+ * need a server on a 4-digit port). With span > 1 the next span-1 ports are
+ * free for TCP too (a program that binds port+1 for TLS).
  */
-export async function freePort(range?: { min: number; max: number }): Promise<number> {
+export async function freePort(range?: { min: number; max: number }, span = 1): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const want = range === undefined ? 0 : range.min + Math.floor(Math.random() * (range.max - range.min + 1));
     const port = await tcpFree(want);
     if (port === null || handedOut.has(port)) continue;
     if (!(await udpFree(port))) continue;
-    handedOut.add(port);
+    let rest = true;
+    for (let k = 1; k < span && rest; k++) rest = !handedOut.has(port + k) && (await tcpFree(port + k)) === port + k;
+    if (!rest) continue;
+    for (let k = 0; k < span; k++) handedOut.add(port + k);
     return port;
   }
   throw new Error('freePort: no port free for both UDP and TCP after 50 attempts');
