@@ -5,6 +5,7 @@ import { TestClient } from './lib/sip-client.ts';
 import { startTestServer, tempDataDir } from './lib/server.ts';
 import type { TestServer } from './lib/server.ts';
 import { openStore } from '../../src/store/sqlite/database.ts';
+import { waitUntil } from '../lib/wait.ts';
 
 const running: TestServer[] = [];
 const clients: TestClient[] = [];
@@ -102,37 +103,29 @@ describe('directory changes while running', () => {
       const c = await client(ts);
       expect((await c.register('3300', 'first')).status).toBe(401);
       other.users.add({ extension: '3300', password: 'first' });
-      await waitUntil(() => ts.server.directory.byExtension('3300') !== undefined);
+      expect(await waitUntil(() => ts.server.directory.byExtension('3300') !== undefined)).toBe(true);
       expect((await c.register('3300', 'first')).status).toBe(200);
       other.users.update('3300', { password: 'second' });
-      await waitUntil(() => ts.server.directory.byExtension('3300')?.password === 'second');
+      expect(await waitUntil(() => ts.server.directory.byExtension('3300')?.password === 'second')).toBe(true);
       expect((await c.register('3300', 'first')).status).toBe(401);
       expect((await c.register('3300', 'second')).status).toBe(200);
       expect(ts.server.location.lookup('sip:3300@test.local')).toHaveLength(1);
       other.users.update('3300', { enabled: false });
-      await waitUntil(() => ts.server.directory.byExtension('3300')?.enabled === false);
+      expect(await waitUntil(() => ts.server.directory.byExtension('3300')?.enabled === false)).toBe(true);
       // Disabling drops the registration at once, and the user cannot register again.
       expect(ts.server.location.lookup('sip:3300@test.local')).toHaveLength(0);
       expect((await c.register('3300', 'second')).status).toBe(401);
       other.users.update('3300', { enabled: true });
-      await waitUntil(() => ts.server.directory.byExtension('3300')?.enabled === true);
+      expect(await waitUntil(() => ts.server.directory.byExtension('3300')?.enabled === true)).toBe(true);
       expect((await c.register('3300', 'second')).status).toBe(200);
       other.users.remove('3300');
-      await waitUntil(() => ts.server.directory.byExtension('3300') === undefined);
+      expect(await waitUntil(() => ts.server.directory.byExtension('3300') === undefined)).toBe(true);
       expect(ts.server.location.lookup('sip:3300@test.local')).toHaveLength(0);
     } finally {
       other.close();
     }
   });
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('configuration', () => {
   it('challenges with the configured realm instead of the domain, and authenticates against it', async () => {

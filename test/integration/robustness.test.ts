@@ -16,21 +16,12 @@ import type { LogEntry, TestServer } from './lib/server.ts';
 import { loadTortureMessage, tortureRows } from '../lib/torture.ts';
 import { makeRng } from '../lib/prng.ts';
 import type { Rng } from '../lib/prng.ts';
+import { sleep, waitUntil } from '../lib/wait.ts';
 
 // --- helpers ---------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
-/** Polls until pred() holds or timeoutMs passes; returns the last value of pred(). */
-async function waitUntil(pred: () => boolean, timeoutMs = 5000, stepMs = 10): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) return false;
-    await sleep(stepMs);
-  }
-  return true;
-}
 
 function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;

@@ -7,17 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PARSE_LIMITS } from '../../src/sip/message.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport } from '../../src/sip/transport/stream.ts';
 import type { Connection, StreamEvents, StreamLimits } from '../../src/sip/transport/stream.ts';
+import { sleep, waitUntil } from '../lib/wait.ts';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitUntil(pred: () => boolean, timeoutMs = 5000, stepMs = 10): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) return false;
-    await sleep(stepMs);
-  }
-  return true;
-}
 
 interface Harness {
   st: StreamTransport;
