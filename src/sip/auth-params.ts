@@ -117,21 +117,5 @@ export function parseAuthHeader(value: string, opts?: AuthParseOptions): AuthHea
   }
 }
 
-const isCtl = (c: number): boolean => (c < 0x20 && c !== 0x09) || c === 0x7f;
-
-/** Render a quoted-string, escaping `"` and `\` and dropping control characters (no header injection). */
-export function quote(s: string): string {
-  let plain = true;
-  for (let i = 0; i < s.length && plain; i++) {
-    const c = s.charCodeAt(i);
-    plain = c !== 0x22 && c !== 0x5c && !isCtl(c);
-  }
-  if (plain) return `"${s}"`;
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (isCtl(c)) continue;
-    out += c === 0x22 || c === 0x5c ? '\\' + s[i] : s[i];
-  }
-  return out + '"';
-}
+/** Quoting is the one of src/sip/syntax.ts (escapes, control characters dropped). */
+export { quote } from './syntax.ts';

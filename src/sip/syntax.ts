@@ -144,17 +144,25 @@ export function unescapeQuoted(inner: string): string {
   return out;
 }
 
-/** Wrap s as a quoted-string, escaping quote and backslash. */
+/** Wrap s as a quoted-string, escaping quote and backslash and dropping control characters. */
 export function quote(s: string): string {
-  if (s.indexOf('"') < 0 && s.indexOf('\\') < 0) return '"' + s + '"';
+  let plain = true;
+  for (let i = 0; i < s.length && plain; i++) {
+    const c = s.charCodeAt(i);
+    plain = c !== 0x22 && c !== 0x5c && !isCtl(c);
+  }
+  if (plain) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === '"' || ch === '\\') out += '\\';
-    out += ch;
+    const c = s.charCodeAt(i);
+    // Control characters are dropped, not escaped: a CR/LF must never reach the wire (header injection).
+    if (isCtl(c)) continue;
+    out += c === 0x22 || c === 0x5c ? '\\' + s[i] : s[i];
   }
   return out + '"';
 }
+
+const isCtl = (c: number): boolean => (c < 0x20 && c !== 0x09) || c === 0x7f;
 
 /** s.slice(a, b) lower-cased, without the toLowerCase pass when it has no upper-case ASCII. */
 export function lowerSlice(s: string, a: number, b: number): string {

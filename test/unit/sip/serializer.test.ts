@@ -284,3 +284,11 @@ describe('formatters', () => {
     expect(reasonPhrase(499)).toBe('Client Error');
   });
 });
+
+describe('display names cannot inject headers', () => {
+  it('drops control characters when quoting a display name', () => {
+    const out = formatNameAddr({ displayName: 'Ward 4\r\nContact: <sip:evil@x>', uri: parseUri('sip:1001@example.com')!, params: new Map() });
+    expect(out).not.toMatch(/[\r\n]/);
+    expect(out).toContain('"Ward 4Contact: <sip:evil@x>"');
+  });
+});
