@@ -31,6 +31,8 @@ export interface User {
   readonly maxCalls: number | null;
   /** Seconds before an unanswered call goes to coverage; null = system default. */
   readonly noAnswerTimeoutSec: number | null;
+  /** May place calls through SIP trunks (off by default: no toll fraud). */
+  readonly outboundCalls: boolean;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -49,6 +51,7 @@ export interface UserInput {
   codecs?: readonly string[] | null;
   maxCalls?: number | null;
   noAnswerTimeoutSec?: number | null;
+  outboundCalls?: boolean;
 }
 
 /** What update() takes: undefined keeps a field, null clears a nullable one. */
@@ -183,9 +186,151 @@ export interface RegistrationRepository {
   close(): void;
 }
 
+export type TrunkTransport = 'udp' | 'tcp' | 'tls';
+
+/** An outbound SIP peer (PSTN gateway, ITSP, another call server) and the dialled numbers routed to it. */
+export interface Trunk {
+  readonly id: number;
+  /** Unique, [A-Za-z0-9_.-]{1,64}. */
+  readonly name: string;
+  /** Host name or IP address of the peer. */
+  readonly host: string;
+  readonly port: number;
+  readonly transport: TrunkTransport;
+  /** Digest username for registering to the peer and answering its challenges; null = none. */
+  readonly registerUser: string | null;
+  readonly registerPassword: string | null;
+  /** Send requests here instead of host:port ("HOST:PORT"); null = none. */
+  readonly outboundProxy: string | null;
+  /**
+   * Dialled numbers starting with this prefix go to this trunk ('' matches
+   * every number not matched by a longer prefix). Longest prefix wins.
+   */
+  readonly prefix: string;
+  /** Digits removed from the front of the dialled number before sending. */
+  readonly strip: number;
+  /** Digits put in front after stripping (e.g. a country code). */
+  readonly addPrefix: string;
+  readonly enabled: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface TrunkInput {
+  name: string;
+  host: string;
+  port?: number;
+  transport?: TrunkTransport;
+  registerUser?: string | null;
+  registerPassword?: string | null;
+  outboundProxy?: string | null;
+  prefix?: string;
+  strip?: number;
+  addPrefix?: string;
+  enabled?: boolean;
+}
+
+/** An inbound number: calls arriving from a trunk for `number` ring `extension`. */
+export interface Did {
+  /** Digits, optionally with a leading '+'; unique. */
+  readonly number: string;
+  readonly extension: string;
+  readonly createdAt: number;
+}
+
+export interface TrunkRepository {
+  /** @throws StoreError duplicate | invalid */
+  add(input: TrunkInput): Trunk;
+  /** @throws StoreError not-found | invalid */
+  update(name: string, patch: Partial<TrunkInput>): Trunk;
+  /** @throws StoreError not-found */
+  remove(name: string): Trunk;
+  get(name: string): Trunk | undefined;
+  list(): Trunk[];
+  /** @throws StoreError duplicate | invalid */
+  addDid(number: string, extension: string): Did;
+  /** @throws StoreError not-found */
+  removeDid(number: string): Did;
+  listDids(): Did[];
+  /**
+   * Increases with every trunk or DID change, by any process on the database;
+   * the server polls it and reloads both lists when it moves.
+   */
+  revision(): number;
+}
+
+export type CallDirection = 'internal' | 'inbound' | 'outbound';
+/** How a call ended, from the caller's point of view. */
+export type CallDisposition = 'answered' | 'no-answer' | 'busy' | 'cancelled' | 'rejected' | 'failed';
+
+/** One outbound attempt of a call (a fork to one contact, or a trunk). */
+export interface CdrLeg {
+  /** Request-URI the leg was sent to. */
+  target: string;
+  /** Final status the leg got (200, 486, 487, 408 ...) or 0 when none came. */
+  status: number;
+  /** Dialog Call-ID of the leg. */
+  callId: string;
+}
+
+/** A call detail record: one per call, written when the call ends. */
+export interface Cdr {
+  readonly id: number;
+  /** Switchboard's own id for the call (also in logs and status). */
+  readonly callRef: string;
+  readonly direction: CallDirection;
+  /** Caller number (extension, or the trunk's From user) and display name. */
+  readonly caller: string;
+  readonly callerName: string;
+  /** Caller's extension when a local user; null otherwise. */
+  readonly callerExtension: string | null;
+  /** Number as dialled. */
+  readonly callee: string;
+  /** Extension that was rung (after DID mapping); null for outbound calls. */
+  readonly calleeExtension: string | null;
+  /** Trunk used (outbound) or arrived on (inbound); null for internal calls. */
+  readonly trunk: string | null;
+  /** Epoch ms. answeredAt is null for unanswered calls. */
+  readonly startedAt: number;
+  readonly answeredAt: number | null;
+  readonly endedAt: number;
+  readonly disposition: CallDisposition;
+  /** Final SIP status the caller got (200 for answered calls). */
+  readonly status: number;
+  /** Negotiated codec name ('PCMU', 'G722' ...) or null. */
+  readonly codec: string | null;
+  readonly legs: readonly CdrLeg[];
+}
+
+export type CdrInput = Omit<Cdr, 'id'>;
+
+export interface CdrQuery {
+  /** Calls where this extension was caller or callee. */
+  extension?: string;
+  /** With extension: 'placed' (caller), 'received' (callee, answered), 'missed' (callee, not answered). */
+  kind?: 'placed' | 'received' | 'missed';
+  /** Epoch ms, inclusive lower bound on startedAt. */
+  since?: number;
+  offset?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+}
+
+export interface CdrRepository {
+  /** Queued and written in the background (like registrations); never blocks the call path. */
+  enqueue(cdr: CdrInput): void;
+  /** Writes queued records now. */
+  flush(): void;
+  /** Newest first. Flushes first. */
+  list(query?: CdrQuery): Cdr[];
+  count(query?: CdrQuery): number;
+}
+
 export interface Store {
   users: UserRepository;
   registrations: RegistrationRepository;
+  trunks: TrunkRepository;
+  cdrs: CdrRepository;
   /** Flushes pending writes and closes the database. */
   close(): void;
 }
