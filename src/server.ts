@@ -19,6 +19,15 @@ import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
 import { handleRequest } from './pbx/requests.ts';
 import type { RequestContext } from './pbx/requests.ts';
+import { ALLOWED_METHODS } from './pbx/requests.ts';
+import { CallEngine } from './pbx/call/engine.ts';
+import { TrunkTable } from './pbx/trunks/trunk-table.ts';
+import { AlarmCenter } from './ops/alarms.ts';
+import type { HealthReport } from './ops/health.ts';
+import { WriteBehindWatch, createOps } from './ops/ops.ts';
+import type { Ops } from './ops/ops.ts';
+import { createSyslogLogger } from './ops/syslog.ts';
+import type { SyslogLogger } from './ops/syslog.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -33,6 +42,13 @@ export interface ServerOptions {
  * is global: tests start several in one process on their own ports.
  */
 export class Server {
+  /** Calls in progress, for metrics; the call engine replaces this. */
+  activeCalls: () => number = () => 0;
+  private ops!: Ops;
+  calls!: CallEngine;
+  trunks!: TrunkTable;
+  private syslog: SyslogLogger | undefined;
+
   private constructor(
     readonly config: Config,
     readonly transport: TransportLayer,
@@ -41,6 +57,7 @@ export class Server {
     readonly directory: Directory,
     readonly location: LocationService,
     readonly guard: AuthGuard,
+    readonly alarms: AlarmCenter,
     readonly certificates: CertificateSet,
     private readonly timers: TimerQueue,
     private readonly sweeper: NodeJS.Timeout,
@@ -48,10 +65,15 @@ export class Server {
   ) {}
 
   static async start(opts: ServerOptions): Promise<Server> {
-    const { config, dataDir, logger: log } = opts;
+    const { config, dataDir } = opts;
     const sip = config.sip;
     const clock = systemClock;
     const now = () => clock.now();
+    // Remote syslog first, so start-up messages reach the collector too.
+    const syslog = config.log.syslog ? await createSyslogLogger(opts.logger, config.log.syslog) : undefined;
+    const log = syslog ?? opts.logger;
+    const alarms = new AlarmCenter({ log });
+    const writeBehind = new WriteBehindWatch(alarms, now);
 
     const certificates = await ensureCertificates(dataDir, {
       hostName: os.hostname(),
@@ -63,7 +85,12 @@ export class Server {
     }
     for (const w of certificates.warnings) log.warn({ warning: w }, 'certificate warning');
 
-    const store = openStore(dataDir, { onError: (err) => log.error({ err }, 'registration write-behind failed') });
+    const store = openStore(dataDir, {
+      onError: (err) => {
+        log.error({ err }, 'registration write-behind failed');
+        writeBehind.failed(err);
+      },
+    });
     const directory = new Directory(store.users, log);
     directory.start(opts.directoryPollMs);
     const location = new LocationService(store.registrations, now);
@@ -76,7 +103,11 @@ export class Server {
       pair: rule(a.pairFailures),
       user: rule(a.userFailures),
       ip: rule(a.sourceFailures),
-      onBan: (ban) => log.warn({ ban }, 'authentication failures: temporary ban'),
+      onBan: (ban) => {
+        log.warn({ ban }, 'authentication failures: temporary ban');
+        alarms.banned(ban);
+      },
+      onFailure: (ip, username) => alarms.authFailed(ip, username),
     });
     const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
     const authenticator = new Authenticator(digest, guard, directory);
@@ -105,11 +136,15 @@ export class Server {
       tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
       describeHandshakeError: (err, hello) =>
         describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
+      onProblem: (kind, detail, source) => {
+        if (kind === 'tls-handshake') alarms.tlsHandshakeFailed(source, detail);
+      },
       logger: log,
     });
     const timers = new TimerQueue();
     const requestContext: RequestContext = {
       registrar,
+      calls: undefined as unknown as CallEngine, // set below, before the transport starts
       findInviteForCancel: (cancel) => transactions.findInviteServerTransactionForCancel(cancel),
     };
     const transactions: TransactionLayer = new TransactionLayer({
@@ -121,18 +156,71 @@ export class Server {
       t4: sip.timers.t4Ms,
       onRequest: (req, tx, inbound) => handleRequest(requestContext, req, tx, inbound),
     });
+    const trunks = new TrunkTable(store.trunks, log);
+    await trunks.start(opts.directoryPollMs);
+    const calls = new CallEngine({
+      ctx: {
+        settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
+        transactions,
+        sender: transport,
+        timers,
+        log,
+        now,
+        commonHeaders: {
+          allow: { name: 'allow', value: ALLOWED_METHODS.join(', ') },
+          supported: { name: 'supported', value: '100rel, timer' },
+        },
+      },
+      directory,
+      location,
+      authenticator,
+      trunks,
+      cdrs: store.cdrs,
+      aorFor: (ext) => registrar.aorFor(ext),
+      localEndpoint: (t) => transport.localEndpoint(t),
+    });
+    requestContext.calls = calls;
     transport.onInbound = (inbound) => transactions.receive(inbound);
     try {
       await transport.start();
     } catch (err) {
+      trunks.stop();
       directory.stop();
       store.close();
+      await syslog?.close();
       throw err;
     }
-    const sweeper = setInterval(() => location.sweep(), 5_000);
+    const sweeper = setInterval(() => {
+      location.sweep();
+      alarms.sweep();
+      writeBehind.check(store.registrations.pending);
+    }, 5_000);
     sweeper.unref();
     log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
-    return new Server(config, transport, transactions, store, directory, location, guard, certificates, timers, sweeper, log);
+    const server = new Server(config, transport, transactions, store, directory, location, guard, alarms, certificates, timers, sweeper, log);
+    server.syslog = syslog;
+    server.calls = calls;
+    server.trunks = trunks;
+    server.activeCalls = () => calls.activeCount;
+    server.ops = createOps(
+      { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog, activeCalls: () => server.activeCalls() },
+      writeBehind,
+    );
+    return server;
+  }
+
+  /** Prometheus text exposition of this server's metrics; serve with metricsContentType. */
+  metrics(): Promise<string> {
+    return this.ops.metrics.render();
+  }
+
+  get metricsContentType(): string {
+    return this.ops.metrics.contentType;
+  }
+
+  /** Listeners, database and write-behind queue: 'ok' or 'degraded' with the failing check. */
+  health(): HealthReport {
+    return this.ops.health();
   }
 
   /** Listening endpoints with their real ports. */
@@ -142,13 +230,18 @@ export class Server {
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
+    // Calls end first, so their parties hear a BYE and their records reach the store.
+    this.calls.close();
+    this.trunks.stop();
     await this.transport.stop();
     this.directory.stop();
     this.transactions.close();
     this.timers.close();
     // Flushes the write-behind queue: every registration accepted so far survives the restart.
     this.store.close();
+    this.ops.metrics.close();
     this.log.info({}, 'stopped');
+    await this.syslog?.close();
   }
 }
 

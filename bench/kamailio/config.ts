@@ -13,6 +13,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestUser } from '../../test/interop/users.ts';
+import type { KamailioProxyOptions } from './proxy-route.ts';
+import { proxyModules, proxyRoutes } from './proxy-route.ts';
 
 export const KAMAILIO_MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules';
 
@@ -33,6 +35,8 @@ export interface KamailioConfigOptions {
   authBackend?: KamailioAuthBackend;
   /** Also listen on TLS (needs kamailio-tls-modules and a PEM key + cert). */
   tls?: { port: number; certFile: string; keyFile: string };
+  /** Also route calls as a stateful proxy (proxy-route.ts); default registrar only. */
+  proxy?: KamailioProxyOptions;
 }
 
 export type KamailioAuthBackend = 'db_text' | 'htable';
@@ -72,7 +76,17 @@ export function writeDbText(dbDir: string, domain: string, users: readonly TestU
   writeFileSync(join(dbDir, 'htable'), `${ht.join('\n')}\n`);
 }
 
-function authSection(o: KamailioConfigOptions, dbDir: string): { modules: string; check: string } {
+interface AuthSection {
+  modules: string;
+  /** REGISTER: auth user = To user. */
+  check: string;
+  /** Other requests: auth user = From user (the functions pick www/proxy by method). */
+  proxyCheck: string;
+  /** The Request-URI user is one of ours (404 or 480 when it has no contact). */
+  userExists: string;
+}
+
+function authSection(o: KamailioConfigOptions, dbDir: string): AuthSection {
   if ((o.authBackend ?? 'htable') === 'db_text') {
     return {
       modules: `loadmodule "auth_db.so"
@@ -83,6 +97,8 @@ modparam("auth_db", "load_credentials", "")
 modparam("auth_db", "use_domain", 1)`,
       // flag 1: the auth user must match the To user.
       check: 'auth_check("$td", "subscriber", "1")',
+      proxyCheck: 'auth_check("$fd", "subscriber", "1")',
+      userExists: 'is_subscriber("$ru", "subscriber", "0")',
     };
   }
   // size=16: 2^16 buckets, enough for ~100k users at short chains.
@@ -92,7 +108,39 @@ modparam("htable", "db_url", "text://${dbDir}")
 modparam("htable", "htable", "users=>size=16;dbtable=htable;")`,
     // flags 0: plain password; checks 1: the auth user must match the To user.
     check: 'pv_auth_check("$td", "$sht(users=>$au)", "0", "1")',
+    proxyCheck: 'pv_auth_check("$fd", "$sht(users=>$au)", "0", "1")',
+    userExists: '$sht(users=>$rU) != $null',
   };
+}
+
+/** Registrar only: every request but REGISTER and OPTIONS gets 405. */
+function registrarRoute(auth: AuthSection): string {
+  return `request_route {
+\tif (!mf_process_maxfwd_header("10")) {
+\t\tsl_send_reply("483", "Too Many Hops");
+\t\texit;
+\t}
+\tif (method=="OPTIONS") {
+\t\tsl_send_reply("200", "OK");
+\t\texit;
+\t}
+\tif (method!="REGISTER") {
+\t\tsl_send_reply("405", "Method Not Allowed");
+\t\texit;
+\t}
+\t# Realm = the To domain (our domain).
+\tif (!${auth.check}) {
+\t\t# flag 1: qop=auth in the challenge, as Switchboard offers.
+\t\tauth_challenge("$td", "1");
+\t\texit;
+\t}
+\tconsume_credentials();
+\tif (!save("location")) {
+\t\tsl_reply_error();
+\t}
+\texit;
+}
+`;
 }
 
 export function kamailioConfig(o: KamailioConfigOptions, dbDir: string): string {
@@ -142,39 +190,14 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
 ${auth.modules}
-${tlsModule}
+${tlsModule}${o.proxy === undefined ? '' : `${proxyModules(o.proxy)}\n# Stream clients are reached back over their own connection.\ntcp_connection_lifetime=3605\n`}
 # Location in memory only, like Switchboard's in-memory index.
 modparam("usrloc", "db_mode", 0)
 modparam("usrloc", "hash_size", 14)
 modparam("registrar", "max_expires", 7200)
 modparam("registrar", "max_contacts", 10)
 
-request_route {
-\tif (!mf_process_maxfwd_header("10")) {
-\t\tsl_send_reply("483", "Too Many Hops");
-\t\texit;
-\t}
-\tif (method=="OPTIONS") {
-\t\tsl_send_reply("200", "OK");
-\t\texit;
-\t}
-\tif (method!="REGISTER") {
-\t\tsl_send_reply("405", "Method Not Allowed");
-\t\texit;
-\t}
-\t# Realm = the To domain (our domain).
-\tif (!${auth.check}) {
-\t\t# flag 1: qop=auth in the challenge, as Switchboard offers.
-\t\tauth_challenge("$td", "1");
-\t\texit;
-\t}
-\tconsume_credentials();
-\tif (!save("location")) {
-\t\tsl_reply_error();
-\t}
-\texit;
-}
-`;
+${o.proxy === undefined ? registrarRoute(auth) : proxyRoutes(o.proxy, auth.check, auth.proxyCheck, auth.userExists)}`;
 }
 
 /** TLS profile: our key and cert, no client certificates asked for. */

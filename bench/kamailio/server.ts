@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LOOPBACK, freePort, makeTempDir, removeDir, requireTool, stopChild } from '../../test/interop/harness.ts';
 import type { TestUser } from '../../test/interop/users.ts';
 import type { KamailioAuthBackend } from './config.ts';
+import type { KamailioProxyOptions } from './proxy-route.ts';
 import { writeKamailioConfig } from './config.ts';
 
 export interface KamailioHandle {
@@ -38,6 +39,8 @@ export interface StartKamailioOptions {
   port?: number;
   /** Also listen on TLS with a fresh self-signed certificate (openssl). */
   tls?: boolean;
+  /** Also route calls as a stateful proxy (see proxy-route.ts). */
+  proxy?: KamailioProxyOptions;
 }
 
 /** One OPTIONS over UDP; resolves true if a 200 came back within waitMs. */
@@ -102,7 +105,7 @@ export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHa
     }
     ({ configFile } = writeKamailioConfig({
       dir, host: LOOPBACK, port, tcp: o.tcp ?? true, domain, users: o.users, children: o.children,
-      authBackend: o.authBackend, maxBuffer: o.maxBuffer, tls,
+      authBackend: o.authBackend, maxBuffer: o.maxBuffer, tls, proxy: o.proxy,
     }));
     checkConfig(configFile);
   } catch (err) {

@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { registerStartCommand } from './start.ts';
 import { registerUserCommands } from './users.ts';
 import { registerCertCommands } from './certs.ts';
+import { registerTrunkCommands } from './trunks.ts';
+import { registerCallsCommand } from './calls.ts';
 import { CliError } from './common.ts';
 
 /**
@@ -17,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
   registerStartCommand(program);
   registerUserCommands(program);
   registerCertCommands(program);
+  registerTrunkCommands(program);
+  registerCallsCommand(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

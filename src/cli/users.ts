@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { User } from '../store/types.ts';
 import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
+import { registerUserSetCommand } from './user-set.ts';
 
 /** What `user list --json` prints per user: every field except secrets. */
 function publicView(u: User) {
@@ -15,6 +16,7 @@ function publicView(u: User) {
     codecs: u.codecs,
     maxCalls: u.maxCalls,
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
+    outboundCalls: u.outboundCalls,
   };
 }
 
@@ -69,6 +71,8 @@ export function registerUserCommands(program: Command): void {
       for (const u of users) print(`${u.extension}\t${u.name}\t${u.fullName}\t${u.enabled ? 'enabled' : 'disabled'}`);
     });
 
+  registerUserSetCommand(user);
+
   user
     .command('remove')
     .description('remove a user')
@@ -81,7 +85,7 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('import')
-    .description('import users from CSV (header row; columns extension,name,password)')
+    .description('import users from CSV (header row; columns extension,name,password; optional outboundCalls yes/no)')
     .argument('<file>', 'CSV file')
     .option(...DATA_DIR_OPTION)
     .action((file: string, o: { dataDir?: string }) => {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/syslog-target.ts';
+import type { SyslogFacility } from '../ops/syslog-target.ts';
 
 // The one description of Switchboard's settings: the config file, the command
 // line overrides and (later) the REST API and web forms all validate against
@@ -40,6 +42,17 @@ export function parseHostPort(s: string): { host: string; port: number } | undef
 
 const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);
 
+/** Rules for administrator passwords (SPEC 4.1 "strict password requirements", "password expiration"). */
+export const passwordPolicySchema = z
+  .object({
+    minLength: z.number().int().min(8).max(128).default(12),
+    /** Of lowercase, uppercase, digits, other characters: how many must appear. */
+    requireClasses: z.number().int().min(1).max(4).default(3),
+    /** A password older than this must be changed at the next login; 0 = never expires. */
+    maxAgeDays: z.number().int().min(0).max(3650).default(0),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     sip: z
@@ -80,6 +93,16 @@ export const configSchema = z
         maxContactsPerAor: z.number().int().min(1).max(100).default(10),
       })
       .prefault({}),
+    calls: z
+      .object({
+        /** Seconds a call rings before the caller gets 480 (per-user noAnswerTimeoutSec overrides). */
+        noAnswerTimeoutSec: seconds(60, 5, 600),
+        /** Simultaneous calls per user (per-user maxCalls overrides); 4 = a handset's line count (SPEC 3.5). */
+        maxCallsPerUser: z.number().int().min(1).max(100).default(4),
+        /** Codecs for users without their own list, in preference order; telephone-event is always kept. */
+        codecs: z.array(z.enum(['PCMU', 'PCMA', 'G722', 'G729'])).min(1).default(['PCMU', 'PCMA', 'G722', 'G729']),
+      })
+      .prefault({}),
     auth: z
       .object({
         /** Digest realm; the SIP domain when not set. */
@@ -105,7 +128,48 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** Remote syslog (RFC 5424); off unless set (SPEC B-31). */
+        syslog: z
+          .object({
+            /** "udp://host:port", "tcp://host:port" (RFC 6587 octet counting) or "tls://host:port" (RFC 5425). */
+            target: z.string().refine((s) => parseSyslogTarget(s) !== undefined, {
+              message: 'expected udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT',
+            }),
+            /** Lowest level sent; SPEC B-31 recommends at least errors and warnings. */
+            minLevel: z.enum(SYSLOG_LEVELS).default('warn'),
+            facility: z.enum(Object.keys(SYSLOG_FACILITIES) as [SyslogFacility, ...SyslogFacility[]]).default('local0'),
+            /** RFC 5424 APP-NAME: 1-48 printable US-ASCII characters. */
+            appName: z.string().regex(/^[!-~]{1,48}$/, '1-48 printable ASCII characters, no spaces').default('switchboard'),
+            /** PEM file of the CA that signed the collector's certificate (tls:// only); system CAs when not set. */
+            caFile: z.string().min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
+      .prefault({}),
+    /** Management web server: REST API, web UI, CA download (SPEC 4.6, 4.7, A-30). */
+    http: z
+      .object({
+        /** Port 0 turns it off. */
+        listen: listenAddress.prefault('0.0.0.0:7071'),
+        /** Serve plain HTTP instead of HTTPS; off by default (SPEC 4.6 "Allow unencrypted HTTP"). */
+        allowHttp: z.boolean().default(false),
+        /** An admin session ends after this much inactivity (fractions allowed). */
+        sessionIdleMinutes: z.number().min(0.01).max(1440).default(10),
+        passwordPolicy: passwordPolicySchema.prefault({}),
+        lockout: z
+          .object({
+            /** Failed logins to one account within windowSec that lock it for lockSec. */
+            failures: z.number().int().min(1).max(1000).default(5),
+            /** Failed logins from one address (any account) within windowSec that block it for lockSec. */
+            sourceFailures: z.number().int().min(1).max(10_000).default(20),
+            windowSec: seconds(300, 1),
+            lockSec: seconds(900, 1),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
       .prefault({}),
   })
   .strict();

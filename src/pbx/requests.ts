@@ -4,13 +4,16 @@ import type { ServerTransaction } from '../sip/transaction/types.ts';
 import { createResponse } from '../sip/serializer.ts';
 import { getHeader, getHeaders, parseTokenList } from '../sip/headers.ts';
 import type { Registrar } from './registrar/registrar.ts';
+import type { CallEngine } from './call/engine.ts';
+import type { InviteServerTransaction } from '../sip/transaction/types.ts';
+import { tagOf } from '../sip/headers.ts';
 
 /** Methods this server implements; the Allow header of every 405/501/OPTIONS answer. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK'] as const;
 /** Methods we know of but do not take yet: 405, not 501 (RFC 3261 §8.2.1). */
-const KNOWN_METHODS = new Set(['SUBSCRIBE', 'NOTIFY', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'MESSAGE', 'PUBLISH']);
-/** Option tags we support (RFC 3261 §8.2.2.3): Path (RFC 3327) and GRUU (RFC 5627). */
-export const SUPPORTED_OPTIONS = ['path', 'gruu'] as const;
+const KNOWN_METHODS = new Set(['SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+/** Option tags we support (RFC 3261 §8.2.2.3): Path (RFC 3327), GRUU (RFC 5627), reliable provisionals (RFC 3262), session timers (RFC 4028). */
+export const SUPPORTED_OPTIONS = ['path', 'gruu', '100rel', 'timer'] as const;
 
 const ALLOW: Header = { name: 'allow', value: ALLOWED_METHODS.join(', ') };
 const SUPPORTED: Header = { name: 'supported', value: SUPPORTED_OPTIONS.join(', ') };
@@ -20,6 +23,7 @@ const supported = new Set<string>(SUPPORTED_OPTIONS);
 
 export interface RequestContext {
   registrar: Registrar;
+  calls: CallEngine;
   /** Finds the INVITE server transaction a CANCEL targets (RFC 3261 §9.2). */
   findInviteForCancel(cancel: SipRequest): ServerTransaction | undefined;
 }
@@ -30,7 +34,11 @@ export interface RequestContext {
  * handler. Every request leaves with exactly one final response, except ACK.
  */
 export function handleRequest(ctx: RequestContext, req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
-  if (req.method === 'ACK' || !tx) return; // ACK has no response; ACKs for our 2xx are a dialog matter.
+  if (req.method === 'ACK' || !tx) {
+    // ACKs for our 2xx belong to a dialog; an ACK without one is dropped (it has no response).
+    if (req.method === 'ACK') ctx.calls.inDialog(req, undefined, inbound);
+    return;
+  }
   const respond = (status: number, reason?: string, extra?: Header[], toTag?: string): void => {
     tx.respond(createResponse(req, status, reason, { extraHeaders: extra, toTag }));
   };
@@ -58,6 +66,10 @@ export function handleRequest(ctx: RequestContext, req: SipRequest, tx: ServerTr
       return;
     }
   }
+  if (method !== 'REGISTER' && method !== 'CANCEL' && tagOf(req.to) !== undefined) {
+    ctx.calls.inDialog(req, tx, inbound);
+    return;
+  }
   switch (method) {
     case 'REGISTER':
       ctx.registrar.handle(req, inbound, (status, reason, extra) => respond(status, reason, extra));
@@ -72,6 +84,7 @@ export function handleRequest(ctx: RequestContext, req: SipRequest, tx: ServerTr
         return;
       }
       respond(200, 'OK');
+      if (ctx.calls.cancel(invite)) return;
       if (!invite.lastResponse || invite.lastResponse.status < 200) {
         invite.respond(createResponse(invite.request, 487, 'Request Terminated'));
       }
@@ -82,10 +95,13 @@ export function handleRequest(ctx: RequestContext, req: SipRequest, tx: ServerTr
         respond(406, 'Not Acceptable', [{ name: 'warning', value: '399 switchboard "Only application/sdp can be answered"' }]);
         return;
       }
-      // Call routing arrives with the B2BUA (calls issue); until then no one can be reached.
-      respond(480, 'Temporarily Unavailable');
+      ctx.calls.invite(req, tx as InviteServerTransaction, inbound);
       return;
     case 'BYE':
+    case 'UPDATE':
+    case 'INFO':
+    case 'PRACK':
+      // Only meaningful inside a dialog, and this one names none (no To tag).
       respond(481, 'Call/Transaction Does Not Exist');
       return;
   }

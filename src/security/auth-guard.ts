@@ -55,6 +55,8 @@ export interface AuthGuardOptions {
   maxEntries?: number;
   /** Called once per ban; exceptions from it are swallowed. */
   onBan?: (ban: BanEvent) => void;
+  /** Called for every recorded failure (alarms on failure bursts); must be cheap; exceptions are swallowed. */
+  onFailure?: (ip: string, username: string) => void;
 }
 
 export type GuardVerdict =
@@ -156,6 +158,7 @@ export class AuthGuard {
   private readonly exemptGoodUsers: number;
   private readonly trustMs: number;
   private readonly onBan: ((ban: BanEvent) => void) | undefined;
+  private readonly onFailure: ((ip: string, username: string) => void) | undefined;
 
   private readonly pairFail: GenMap<Window>;
   private readonly userFail: GenMap<Window>;
@@ -186,6 +189,7 @@ export class AuthGuard {
     this.exemptGoodUsers = opts.ip?.exemptGoodUsers ?? 5;
     this.trustMs = opts.trustMs ?? 3_600_000;
     this.onBan = opts.onBan;
+    this.onFailure = opts.onFailure;
     const cap = Math.max(2, opts.maxEntries ?? 100_000);
     const t = this.now();
     this.pairFail = new GenMap(cap, this.pairRule.windowMs, t);
@@ -233,6 +237,13 @@ export class AuthGuard {
     const userKey = boundKey(username);
     const pairKey = ipKey + '\0' + userKey;
     this.failures++;
+    if (this.onFailure !== undefined) {
+      try {
+        this.onFailure(ipKey, userKey);
+      } catch {
+        // Same as onBan: reporting must not break authentication.
+      }
+    }
 
     const pf = this.bump(this.pairFail, pairKey, now, this.pairRule.windowMs);
     if (pf >= this.pairRule.maxFailures && !isBanned(this.pairBans, pairKey, now)) {

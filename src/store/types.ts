@@ -115,7 +115,8 @@ export interface UserRepository {
   snapshot(): { users: User[]; seq: number };
   /**
    * CSV with a header row naming columns (extension, password required; name,
-   * fullName, authUser, voicemailCode optional). One transaction: valid rows
+   * fullName, authUser, voicemailCode, outboundCalls optional, the last taking
+   * true/false, yes/no or 1/0). One transaction: valid rows
    * are applied, bad rows are reported and skipped.
    * @throws StoreError invalid (field 'csv') when the file or header is unusable
    */

@@ -16,7 +16,9 @@ const EXTENSION_RE = /^[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/;
 const AUTH_USER_RE = /^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]{1,128}$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
-const CODEC_RE = /^[A-Za-z0-9._/+-]{1,64}$/;
+// The codecs the call server can put in an offer; telephone-event is always
+// kept and is not listed.
+export const KNOWN_CODECS: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'G722', 'G729']);
 const DIGITS_RE = /^[0-9]{1,16}$/;
 
 function invalid(field: string, message: string): never {
@@ -64,16 +66,27 @@ function voicemailCode(value: unknown): string | null {
   return value;
 }
 
-function codecs(value: unknown): readonly string[] | null {
+/** Codec names in preference order, upper-cased. @throws StoreError invalid */
+export function validCodecs(value: unknown): readonly string[] | null {
   if (value === null) return null;
-  if (!Array.isArray(value) || value.length === 0 || value.length > 32) {
-    invalid('codecs', 'must be a list of 1-32 codec names, or null');
+  if (!Array.isArray(value) || value.length === 0) {
+    invalid('codecs', `must be a list of one or more of ${KNOWN_CODECS.join(', ')}, or null`);
   }
-  for (const c of value) {
-    if (typeof c !== 'string' || !CODEC_RE.test(c)) invalid('codecs', `bad codec name ${JSON.stringify(c)}`);
+  const out: string[] = [];
+  for (const c of value as unknown[]) {
+    const name = typeof c === 'string' ? c.trim().toUpperCase() : '';
+    if (!KNOWN_CODECS.includes(name)) {
+      invalid('codecs', `unknown codec ${JSON.stringify(c)} (known: ${KNOWN_CODECS.join(', ')})`);
+    }
+    if (out.includes(name)) invalid('codecs', `${name} is listed twice`);
+    out.push(name);
   }
-  return Object.freeze([...(value as string[])]);
+  return Object.freeze(out);
 }
+
+/** Limits shared with the CLI and the API so their messages match the store's. */
+export const MAX_CALLS_RANGE = [1, 100] as const;
+export const NO_ANSWER_TIMEOUT_RANGE = [5, 600] as const;
 
 /** Fields of a user built from an add() input, defaults applied. @throws StoreError invalid */
 export function newUserFields(input: UserInput): UserFields {
@@ -88,9 +101,10 @@ export function newUserFields(input: UserInput): UserFields {
     voicemailCode: voicemailCode(input.voicemailCode ?? null),
     enabled: bool('enabled', input.enabled ?? true),
     callWaiting: bool('callWaiting', input.callWaiting ?? true),
-    codecs: codecs(input.codecs ?? null),
-    maxCalls: optInt('maxCalls', input.maxCalls ?? null, 1, 1000),
-    noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', input.noAnswerTimeoutSec ?? null, 1, 3600),
+    codecs: validCodecs(input.codecs ?? null),
+    maxCalls: optInt('maxCalls', input.maxCalls ?? null, ...MAX_CALLS_RANGE),
+    noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', input.noAnswerTimeoutSec ?? null, ...NO_ANSWER_TIMEOUT_RANGE),
+    outboundCalls: bool('outboundCalls', input.outboundCalls ?? false),
   };
 }
 
@@ -110,8 +124,9 @@ export function patchedUserFields(current: User, patch: UserPatch): UserFields {
     voicemailCode: voicemailCode(pick('voicemailCode')),
     enabled: bool('enabled', pick('enabled')),
     callWaiting: bool('callWaiting', pick('callWaiting')),
-    codecs: codecs(pick('codecs')),
-    maxCalls: optInt('maxCalls', pick('maxCalls'), 1, 1000),
-    noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', pick('noAnswerTimeoutSec'), 1, 3600),
+    codecs: validCodecs(pick('codecs')),
+    maxCalls: optInt('maxCalls', pick('maxCalls'), ...MAX_CALLS_RANGE),
+    noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', pick('noAnswerTimeoutSec'), ...NO_ANSWER_TIMEOUT_RANGE),
+    outboundCalls: bool('outboundCalls', pick('outboundCalls')),
   };
 }

@@ -37,6 +37,9 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Extra arguments to `node` (e.g. --cpu-prof) */
   nodeArgs?: string[];
+  /** Runs after the user import, before the server starts (e.g. trunk and
+   * user settings through the CLI), with the data dir. */
+  beforeStart?: (dataDir: string) => Promise<void>;
 }
 
 export interface SwitchboardHandle {
@@ -83,6 +86,7 @@ export async function startSwitchboard(opts: StartOptions = {}): Promise<Switchb
 
 async function launch(dataDir: string, domain: string, opts: StartOptions): Promise<SwitchboardHandle> {
   if (opts.users !== undefined && opts.users.length > 0) await importUsers(dataDir, opts.users);
+  if (opts.beforeStart !== undefined) await opts.beforeStart(dataDir);
   // UDP and TCP share a number, as on port 5060.
   const sipPort = opts.udp === false && opts.tcp === false ? 0 : (opts.sipPort ?? (await freePort()));
   const udpPort = opts.udp === false ? 0 : sipPort;

@@ -34,6 +34,9 @@ export interface SippOptions {
   scenario: string;
   remoteHost?: string;
   remotePort: number;
+  /** Local SIP port (-p); default a free one. A UAS that registered first
+   * must listen where its Contact points. */
+  localPort?: number;
   transport?: SippTransport;
   /** Written as the -inf file (see users.ts sippUsersCsv). */
   usersCsv?: string;
@@ -107,7 +110,7 @@ export async function runSipp(o: SippOptions): Promise<SippRun> {
     '-sf', scenario,
     '-t', o.transport ?? 'u1',
     '-i', LOOPBACK,
-    '-p', String(await freePort()),
+    '-p', String(o.localPort ?? (await freePort())),
     '-m', String(o.calls),
     '-r', String(o.rate),
     '-rp', String(o.ratePeriodMs ?? 1000),

@@ -10,6 +10,7 @@ import { OncePerInterval, silentLogger } from '../log.ts';
 import type { Inbound, MessageSender, PreparedMessage } from './types.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
+import { MessageCounters } from './message-counters.ts';
 import type { Connection, StreamLimits } from './stream.ts';
 
 export interface ListenAddress {
@@ -29,6 +30,8 @@ export interface TransportConfig {
   tlsClientOptions?: tls.ConnectionOptions;
   /** One log line for a failed inbound TLS handshake, given the peer's first bytes (its ClientHello). */
   describeHandshakeError?: (err: Error, clientHello: Buffer | undefined) => string;
+  /** Every transport problem (before log rate limiting), for alarms; must be cheap, it can run per bad packet. */
+  onProblem?: (kind: string, detail: string, source: string) => void;
   logger?: Logger;
 }
 
@@ -38,6 +41,7 @@ export interface TransportStats {
   malformed: number;
   oversized: number;
   sendErrors: number;
+  tlsHandshakeFailures: number;
 }
 
 type Local = Inbound['local'];
@@ -50,7 +54,9 @@ type Local = Inbound['local'];
  */
 export class TransportLayer implements MessageSender {
   onInbound: (inbound: Inbound) => void = () => {};
-  readonly stats: TransportStats = { received: 0, sent: 0, malformed: 0, oversized: 0, sendErrors: 0 };
+  readonly stats: TransportStats = { received: 0, sent: 0, malformed: 0, oversized: 0, sendErrors: 0, tlsHandshakeFailures: 0 };
+  /** Messages by method and status, in and out (parsed inbound messages; every outbound send). */
+  readonly messages = new MessageCounters();
   private udp?: UdpListener;
   private readonly streams = new Map<TransportName, StreamTransport>();
   private readonly locals = new Map<TransportName, Local>();
@@ -133,6 +139,14 @@ export class TransportLayer implements MessageSender {
   }
 
   private problem(kind: string, detail: string, source: string): void {
+    if (kind === 'tls-handshake') this.stats.tlsHandshakeFailures++;
+    if (this.config.onProblem) {
+      try {
+        this.config.onProblem(kind, detail, source);
+      } catch (err) {
+        this.log.error({ err }, 'transport problem hook failed');
+      }
+    }
     const suppressed = this.logOnce.take(`${kind}|${source}`);
     if (suppressed >= 0) this.log.warn({ kind, source, detail, suppressed }, 'SIP transport problem');
   }
@@ -167,6 +181,7 @@ export class TransportLayer implements MessageSender {
       return;
     }
     const message = result.message;
+    this.messages.countIn(message);
     if (message.kind === 'request') markReceived(message, source);
     try {
       this.onInbound({ message, source, local });
@@ -227,6 +242,7 @@ export class TransportLayer implements MessageSender {
     if (dest.transport === 'udp') {
       if (!this.udp) return fail(new Error('UDP is not enabled'));
       this.stats.sent++;
+      this.messages.countOut(data);
       this.udp.send(data, dest.address, dest.port, fail);
       return;
     }
@@ -235,12 +251,14 @@ export class TransportLayer implements MessageSender {
     const pinned = dest.connectionId !== undefined ? st.get(dest.connectionId) : undefined;
     if (pinned) {
       this.stats.sent++;
+      this.messages.countOut(data);
       pinned.write(data, fail);
       return;
     }
     st.connect(dest.address, dest.port, (err, conn) => {
       if (err || !conn) return fail(err ?? new Error('connect failed'));
       this.stats.sent++;
+      this.messages.countOut(data);
       conn.write(data, fail);
     });
   }

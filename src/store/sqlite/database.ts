@@ -1,10 +1,14 @@
-// Composition of the SQLite store: one connection shared by both repositories.
+// Composition of the SQLite store: one connection shared by every repository.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../types.ts';
+import type { AdminStore } from '../admin-types.ts';
+import { sqliteAdminStore } from './admin.ts';
 import { openDatabase } from './connection.ts';
+import { SqliteCdrRepository } from './cdrs.ts';
 import { SqliteRegistrationRepository } from './registrations.ts';
+import { SqliteTrunkRepository } from './trunks.ts';
 import { SqliteUserRepository } from './users.ts';
 
 export const DATABASE_FILE = 'switchboard.db';
@@ -12,6 +16,10 @@ export const DATABASE_FILE = 'switchboard.db';
 export interface SqliteStore extends Store {
   users: SqliteUserRepository;
   registrations: SqliteRegistrationRepository;
+  trunks: SqliteTrunkRepository;
+  cdrs: SqliteCdrRepository;
+  /** Administrator accounts, sessions, audit log, settings overrides (management API). */
+  admin: AdminStore;
   /** The connection, for tests and diagnostics. */
   db: Database.Database;
   /** The database file. */
@@ -31,14 +39,20 @@ export function openStore(dataDir: string, opts?: StoreOptions): SqliteStore {
 export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteStore {
   const db = openDatabase(file);
   const users = new SqliteUserRepository(db, opts.now ?? Date.now, Math.max(1, opts.changeLogKeep ?? 10_000));
-  const registrations = new SqliteRegistrationRepository(db, {
+  const writeBehind = {
     flushIntervalMs: opts.flushIntervalMs ?? 20,
     maxQueue: Math.max(1, opts.maxQueue ?? 2000),
     onError: opts.onError ?? warn,
-  });
+  };
+  const registrations = new SqliteRegistrationRepository(db, writeBehind);
+  const trunks = new SqliteTrunkRepository(db, opts.now ?? Date.now);
+  const cdrs = new SqliteCdrRepository(db, writeBehind);
   return {
     users,
     registrations,
+    trunks,
+    cdrs,
+    admin: sqliteAdminStore(db, opts.now ?? Date.now),
     db,
     file,
     close() {
@@ -46,7 +60,11 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
       try {
         registrations.close();
       } finally {
-        db.close();
+        try {
+          cdrs.close();
+        } finally {
+          db.close();
+        }
       }
     },
   };

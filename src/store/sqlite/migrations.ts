@@ -61,6 +61,117 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX registrations_expires ON registrations (expires_at);
   `,
+  // Calls: outbound permission, trunks, DIDs, call records.
+  `
+  ALTER TABLE users ADD COLUMN outbound_calls INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE trunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    host TEXT NOT NULL,
+    port INTEGER NOT NULL,
+    transport TEXT NOT NULL,
+    register_user TEXT,
+    register_password TEXT,
+    outbound_proxy TEXT,
+    prefix TEXT NOT NULL UNIQUE,
+    strip INTEGER NOT NULL DEFAULT 0,
+    add_prefix TEXT NOT NULL DEFAULT '',
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- A renumbered user keeps its DIDs; a removed one takes them along.
+  CREATE TABLE dids (
+    number TEXT PRIMARY KEY,
+    extension TEXT NOT NULL REFERENCES users (extension) ON UPDATE CASCADE ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX dids_extension ON dids (extension);
+
+  -- One row the server polls to know when to reload trunks and DIDs. Bumped
+  -- by triggers so the cascades from user changes above count too, in the
+  -- same transaction as the write.
+  CREATE TABLE trunk_revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL
+  );
+  INSERT INTO trunk_revision (id, revision) VALUES (1, 0);
+  CREATE TRIGGER trunks_ins AFTER INSERT ON trunks BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER trunks_upd AFTER UPDATE ON trunks BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER trunks_del AFTER DELETE ON trunks BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER dids_ins AFTER INSERT ON dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER dids_upd AFTER UPDATE ON dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER dids_del AFTER DELETE ON dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+
+  CREATE TABLE cdrs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_ref TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    caller_name TEXT NOT NULL DEFAULT '',
+    caller_extension TEXT,
+    callee TEXT NOT NULL,
+    callee_extension TEXT,
+    trunk TEXT,
+    started_at INTEGER NOT NULL,
+    answered_at INTEGER,
+    ended_at INTEGER NOT NULL,
+    disposition TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    codec TEXT,
+    legs TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX cdrs_caller_extension ON cdrs (caller_extension, started_at);
+  CREATE INDEX cdrs_callee_extension ON cdrs (callee_extension, started_at);
+  CREATE INDEX cdrs_started ON cdrs (started_at);
+  `,
+  // Management: administrator accounts, their web sessions, the audit log, settings overrides.
+  `
+  CREATE TABLE admin_accounts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 1,
+    password_changed_at INTEGER NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX admin_accounts_name_key ON admin_accounts (lower(name));
+
+  -- Keyed by a hash of the cookie value, never the value itself.
+  CREATE TABLE admin_sessions (
+    id_hash TEXT PRIMARY KEY,
+    admin_id INTEGER NOT NULL REFERENCES admin_accounts (id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    source_ip TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL
+  );
+  CREATE INDEX admin_sessions_admin ON admin_sessions (admin_id);
+
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    source_ip TEXT,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before_json TEXT,
+    after_json TEXT
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+
+  -- Settings changed through the API, by dotted key; applied at the next start.
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 /**

@@ -5,7 +5,7 @@ import { parseCsv } from '../csv.ts';
 import { StoreError } from '../errors.ts';
 import type { ImportRowResult, UserPatch, UserRepository } from '../types.ts';
 
-type Column = 'extension' | 'password' | 'name' | 'fullName' | 'authUser' | 'voicemailCode';
+type Column = 'extension' | 'password' | 'name' | 'fullName' | 'authUser' | 'voicemailCode' | 'outboundCalls';
 
 const HEADER_NAMES: Record<string, Column> = {
   extension: 'extension',
@@ -16,7 +16,16 @@ const HEADER_NAMES: Record<string, Column> = {
   displayname: 'fullName',
   authuser: 'authUser',
   voicemailcode: 'voicemailCode',
+  outboundcalls: 'outboundCalls',
 };
+
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+
+function csvBoolean(field: string, cell: string): boolean {
+  const v = BOOLEAN_WORDS[cell.toLowerCase()];
+  if (v === undefined) throw new StoreError('invalid', field, `${field}: must be true/false, yes/no or 1/0`);
+  return v;
+}
 
 function columnOf(header: string): Column | undefined {
   return HEADER_NAMES[header.toLowerCase().replace(/[\s_-]/g, '')];
@@ -53,12 +62,17 @@ export function importUsersCsv(users: UserRepository, text: string): ImportRowRe
     const row = i + 2;
     if (cells.every((c) => c.trim() === '')) return;
     const fields: UserPatch = {};
+    let outbound: string | undefined;
     for (let c = 0; c < cols.length; c++) {
       const v = (cells[c] ?? '').trim();
-      if (v !== '') fields[cols[c]!] = v;
+      const col = cols[c]!;
+      if (v === '') continue;
+      if (col === 'outboundCalls') outbound = v;
+      else fields[col] = v;
     }
     const extension = fields.extension ?? '';
     try {
+      if (outbound !== undefined) fields.outboundCalls = csvBoolean('outboundCalls', outbound);
       if (cells.length > cols.length) {
         throw new StoreError('invalid', 'csv', `${cells.length} fields but the header has ${cols.length}`);
       }

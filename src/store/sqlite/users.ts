@@ -21,6 +21,7 @@ interface UserRow {
   codecs: string | null;
   max_calls: number | null;
   no_answer_timeout_sec: number | null;
+  outbound_calls: number;
   created_at: number;
   updated_at: number;
 }
@@ -49,6 +50,7 @@ function toUser(r: UserRow): User {
     codecs: parseCodecs(r.codecs),
     maxCalls: r.max_calls,
     noAnswerTimeoutSec: r.no_answer_timeout_sec,
+    outboundCalls: r.outbound_calls !== 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
@@ -59,11 +61,11 @@ function values(f: UserFields): (string | number | null)[] {
   return [
     f.extension, f.name, f.fullName, f.authUser, f.password, f.voicemailCode,
     f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
-    f.maxCalls, f.noAnswerTimeoutSec,
+    f.maxCalls, f.noAnswerTimeoutSec, f.outboundCalls ? 1 : 0,
   ];
 }
 
-const COLUMNS = 'extension, name, full_name, auth_user, password, voicemail_code, enabled, call_waiting, codecs, max_calls, no_answer_timeout_sec';
+const COLUMNS = 'extension, name, full_name, auth_user, password, voicemail_code, enabled, call_waiting, codecs, max_calls, no_answer_timeout_sec, outbound_calls';
 const ORDER = 'ORDER BY length(extension), extension';
 const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
   OR lower(full_name) LIKE ? ESCAPE '\\' OR lower(auth_user) LIKE ? ESCAPE '\\'`;
@@ -90,9 +92,10 @@ export class SqliteUserRepository implements UserRepository {
       byExt: p<UserRow>('SELECT * FROM users WHERE extension = ?'),
       byAuth: p<UserRow>('SELECT * FROM users WHERE auth_user = ?'),
       byName: p<UserRow>('SELECT * FROM users WHERE lower(name) = lower(?)'),
-      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
       update: p(`UPDATE users SET extension=?, name=?, full_name=?, auth_user=?, password=?, voicemail_code=?,
-        enabled=?, call_waiting=?, codecs=?, max_calls=?, no_answer_timeout_sec=?, updated_at=? WHERE id=?`),
+        enabled=?, call_waiting=?, codecs=?, max_calls=?, no_answer_timeout_sec=?,
+        outbound_calls=?, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
       all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
       page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),

@@ -150,7 +150,7 @@ describe('UserRepository (SQLite)', () => {
   });
 
   it('keeps users across close and reopen', () => {
-    const u = store.users.add({ extension: '100', password: 'a', codecs: ['opus'] });
+    const u = store.users.add({ extension: '100', password: 'a', codecs: ['G722'] });
     store.close();
     const again = t.open();
     expect(again.users.getByExtension('100')).toEqual(u);

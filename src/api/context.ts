@@ -1,0 +1,77 @@
+// What the route handlers get from the server: the stores, the running
+// configuration and the security helpers. Built once per HTTP server.
+import type { Config } from '../config/schema.ts';
+import type { LoginLimiter, PasswordPolicy } from '../security/admin-auth.ts';
+import type { Logger } from '../sip/log.ts';
+import type { AdminStore } from '../store/admin-types.ts';
+import type { Store } from '../store/types.ts';
+import type { ApiRequest } from './route.ts';
+import { passwordPolicySchema } from '../config/schema.ts';
+
+export interface ApiContext {
+  store: Store;
+  admin: AdminStore;
+  /** The configuration the server runs with (stored settings already applied). */
+  config: Config;
+  /** The configuration from the file and command line, before stored settings. */
+  baseConfig: Config;
+  /** The root CA phones download. */
+  ca: { pem: string; der: Buffer };
+  log: Logger;
+  now: () => number;
+  limiter: LoginLimiter;
+  /** Runs fn and undoes every store write it made (import dry runs). */
+  dryRun<T>(fn: () => T): T;
+  /** Setting keys the command line fixed for this run (stored values are kept but do not apply). */
+  pinnedSettings: readonly string[];
+}
+
+export const PASSWORD_POLICY_KEY = 'http.passwordPolicy';
+
+/** The password policy in force: the one saved through the API, else the config file's. */
+export function passwordPolicy(ctx: ApiContext): PasswordPolicy {
+  const stored = passwordPolicySchema.safeParse(ctx.admin.settings.get(PASSWORD_POLICY_KEY));
+  return stored.success ? stored.data : ctx.config.http.passwordPolicy;
+}
+
+// Named explicitly: a pattern like /password/ would also hide flags such as mustChangePassword.
+const SECRET_KEYS = new Set(['password', 'registerpassword', 'voicemailcode', 'passwordhash', 'csrftoken',
+  'onetimepassword', 'currentpassword', 'newpassword', 'secret', 'token']);
+const isSecretKey = (k: string) => SECRET_KEYS.has(k.toLowerCase()) || /secret/i.test(k);
+
+/** A copy with every secret-looking field replaced by "***" (audit before/after values). */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSecretKey(k) && v !== null && v !== undefined ? '***' : redact(v, depth + 1);
+  }
+  return out;
+}
+
+/** Records one change: who (the session's account), what, when, before and after without secrets. */
+export function audit(
+  ctx: ApiContext,
+  req: ApiRequest<unknown, unknown, unknown>,
+  target: string,
+  before: unknown,
+  after: unknown,
+  action = `${req.raw.method} ${req.raw.routeOptions.url ?? req.raw.url}`,
+): void {
+  auditAs(ctx, req.principal?.account.name ?? '-', req.ip, action, target, before, after);
+}
+
+export function auditAs(
+  ctx: ApiContext, actor: string, ip: string | null, action: string, target: string, before: unknown, after: unknown,
+): void {
+  ctx.admin.audit.append({
+    at: ctx.now(),
+    actor,
+    sourceIp: ip,
+    action,
+    target,
+    before: before === undefined ? null : redact(before),
+    after: after === undefined ? null : redact(after),
+  });
+}

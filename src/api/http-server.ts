@@ -1,0 +1,109 @@
+// The management web server: HTTPS with the server's identity certificate
+// (plain HTTP only when http.allowHttp says so), the REST API under /api,
+// the root CA download, and a hook for routes other parts add (/metrics,
+// /healthz, the web UI, the live status feed).
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import { installAuth } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { ApiError, sendError, toApiError } from './errors.ts';
+import { RouteTable, type AnyRouteDef } from './route.ts';
+import { adminRoutes } from './routes/admins.ts';
+import { publicRoutes } from './routes/ca.ts';
+import { importExportRoutes } from './routes/import-export.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { settingsRoutes } from './routes/settings.ts';
+import { trunkRoutes } from './routes/trunks.ts';
+import { userRoutes } from './routes/users.ts';
+
+/**
+ * Mounts more routes on the same server. Routes outside /api are public
+ * unless they guard themselves; routes added through the table (access
+ * rule, zod schemas) get the session, CSRF and role checks and appear in
+ * the OpenAPI document.
+ */
+export type ExtraRoutes = (app: FastifyInstance, table: RouteTable) => void | Promise<void>;
+
+export interface ApiServerOptions {
+  ctx: ApiContext;
+  host: string;
+  port: number;
+  /** HTTPS options (see tlsServerOptions); null serves plain HTTP. */
+  tls: TlsOptions | null;
+  extraRoutes?: readonly ExtraRoutes[];
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance;
+  /** Routes declared through the route table, i.e. what the OpenAPI document lists. */
+  readonly documented: readonly AnyRouteDef[];
+  /** Every route mounted on fastify (HEAD twins left out). */
+  readonly mounted: readonly { method: string; url: string }[];
+  /** e.g. "https://127.0.0.1:7071" */
+  readonly url: string;
+  address(): { address: string; port: number };
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 1024 * 1024;
+
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const { ctx } = opts;
+  const common: FastifyServerOptions = {
+    logger: false, // requests carry passwords; the API logs through ctx.log, deliberately
+    bodyLimit: BODY_LIMIT,
+    requestTimeout: 60_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+  };
+  const app = (opts.tls ? Fastify({ ...common, https: opts.tls }) : Fastify(common)) as unknown as FastifyInstance;
+  const mounted: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') mounted.push({ method: m, url: r.url });
+  });
+  try {
+    await app.register(cookie);
+    // Imports arrive as CSV text; handlers see the string.
+    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, ctx.log, req)));
+    app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'not-found', `no route ${req.method} ${req.url.split('?', 1)[0]}`)));
+    app.addHook('onSend', async (req, reply) => {
+      void reply.header('x-content-type-options', 'nosniff');
+      void reply.header('x-frame-options', 'DENY');
+      void reply.header('referrer-policy', 'no-referrer');
+      if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    });
+    installAuth(app, ctx);
+
+    const table = new RouteTable(app);
+    publicRoutes(table, ctx);
+    sessionRoutes(table, ctx);
+    userRoutes(table, ctx);
+    importExportRoutes(table, ctx);
+    trunkRoutes(table, ctx);
+    settingsRoutes(table, ctx);
+    adminRoutes(table, ctx);
+    for (const extra of opts.extraRoutes ?? []) await extra(app, table);
+
+    await app.listen({ host: opts.host, port: opts.port });
+    const address = () => {
+      const a = app.server.address() as AddressInfo;
+      return { address: a.address, port: a.port };
+    };
+    const a = address();
+    const host = a.address.includes(':') ? `[${a.address}]` : a.address;
+    return {
+      app,
+      documented: table.routes,
+      mounted,
+      url: `${opts.tls ? 'https' : 'http'}://${host}:${a.port}`,
+      address,
+      close: () => app.close(),
+    };
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+}

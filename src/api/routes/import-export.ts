@@ -1,0 +1,114 @@
+// Import and export of users as CSV or JSON (issue 5 item 2, SPEC 4.7).
+// Exports leave login and voicemail codes out unless asked; imports can run
+// dry, reporting row by row what they would do while changing nothing.
+import { z } from 'zod';
+import { isStoreError } from '../../store/errors.ts';
+import { missingRole } from '../auth.ts';
+import { audit, type ApiContext } from '../context.ts';
+import { ApiError, zodIssues } from '../errors.ts';
+import type { ApiRequest, RouteTable } from '../route.ts';
+import { exportQuery, importQuery, importReportSchema, userCreateSchema, userPatchSchema } from '../schemas.ts';
+import { csvRows, exportRecord, jsonRows, toCsv, type ImportRow } from '../user-io.ts';
+
+type Report = z.output<typeof importReportSchema>;
+
+const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
+
+function issueText(error: z.ZodError): string {
+  return zodIssues(error, 'body').map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+}
+
+function applyRows(ctx: ApiContext, rows: readonly ImportRow[], req: ApiRequest<unknown, unknown, unknown> | null): Report['rows'] {
+  const users = ctx.store.users;
+  return rows.map((r) => {
+    if (r.error) return { row: r.row, extension: r.extension, action: 'error' as const, error: r.error };
+    try {
+      const before = r.extension ? users.getByExtension(r.extension) : undefined;
+      if (before) {
+        const patch = userPatchSchema.safeParse(r.fields);
+        if (!patch.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(patch.error) };
+        const after = users.update(before.extension, patch.data);
+        if (req) audit(ctx, req, `user:${before.extension}`, before, after);
+        return { row: r.row, extension: r.extension, action: 'update' as const };
+      }
+      const input = userCreateSchema.safeParse(r.fields);
+      if (!input.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(input.error) };
+      const after = users.add(input.data);
+      if (req) audit(ctx, req, `user:${after.extension}`, null, after);
+      return { row: r.row, extension: r.extension, action: 'add' as const };
+    } catch (err) {
+      if (!isStoreError(err)) throw err;
+      return { row: r.row, extension: r.extension, action: 'error' as const, error: err.message };
+    }
+  });
+}
+
+export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
+  t.add({
+    method: 'GET', url: '/api/users/export', tag: 'users', access: 'read',
+    summary: 'Export users as CSV or JSON',
+    description: 'Login codes and voicemail codes are left out unless passwords=true, which needs the admin role. ' +
+      'The file imports back through POST /api/users/import.',
+    query: exportQuery,
+    response: { description: 'the file', contentTypes: ['text/csv', 'application/json'] },
+    errors: [403],
+    handler: (req) => {
+      const { format, passwords } = req.query;
+      const role = passwords ? missingRole(req.principal!.account, 'write') : null;
+      if (role) throw new ApiError(403, 'forbidden', `exporting passwords needs the ${role} role`, { role });
+      const { users } = ctx.store.users.snapshot();
+      if (passwords) {
+        audit(ctx, req, 'users', null, { exported: users.length, withPasswords: true }, 'GET /api/users/export (with passwords)');
+      }
+      void req.reply.header('content-disposition', `attachment; filename="users.${format}"`);
+      void req.reply.header('cache-control', 'no-store');
+      if (format === 'csv') {
+        void req.reply.type('text/csv; charset=utf-8');
+        return toCsv(users, passwords);
+      }
+      void req.reply.type('application/json; charset=utf-8');
+      return JSON.stringify(users.map((u) => exportRecord(u, passwords)));
+    },
+  });
+
+  t.add({
+    method: 'POST', url: '/api/users/import', tag: 'users', access: 'write',
+    summary: 'Import users from CSV or JSON',
+    description: 'CSV (text/csv) with a header row naming columns as in the export; JSON: an array of user objects. ' +
+      'An existing extension is updated, a new one added; an empty CSV cell leaves the field as it is. ' +
+      'Bad rows are reported and skipped. With dryRun=true nothing changes: the report says what would happen.',
+    query: importQuery,
+    docBody: {
+      'text/csv': z.string().describe('extension,name,fullName,password,...'),
+      'application/json': z.array(userCreateSchema.partial()),
+    },
+    bodyLimit: IMPORT_BODY_LIMIT,
+    response: { description: 'row-by-row report', schema: importReportSchema },
+    errors: [400],
+    handler: (req) => {
+      const body: unknown = req.body;
+      const format = req.query.format ?? (typeof body === 'string' ? 'csv' : 'json');
+      if (format === 'csv' && typeof body !== 'string') {
+        throw new ApiError(400, 'validation', 'file: send the CSV with Content-Type text/csv', {
+          issues: [{ path: 'file', in: 'body', message: 'send the CSV with Content-Type text/csv' }],
+        });
+      }
+      const rows = format === 'csv' ? csvRows(body as string) : jsonRows(typeof body === 'string' ? parseJson(body) : body);
+      const { dryRun } = req.query;
+      const results = dryRun ? ctx.dryRun(() => applyRows(ctx, rows, null)) : applyRows(ctx, rows, req);
+      const summary = { add: 0, update: 0, error: 0 };
+      for (const r of results) summary[r.action]++;
+      return { dryRun, summary, rows: results };
+    },
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, 'validation', `file: not JSON (${(err as Error).message})`, {
+      issues: [{ path: 'file', in: 'body', message: 'not JSON' }],
+    });
+  }
+}

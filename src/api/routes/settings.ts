@@ -1,0 +1,77 @@
+// /api/settings (system settings, applied at the next start) and
+// /api/password-policy (administrator password rules, applied at once).
+import { isDeepStrictEqual } from 'node:util';
+import { passwordPolicySchema } from '../../config/schema.ts';
+import { audit, PASSWORD_POLICY_KEY, passwordPolicy, type ApiContext } from '../context.ts';
+import { validationError } from '../errors.ts';
+import type { RouteTable } from '../route.ts';
+import {
+  applyStoredSettings, flattenPut, settingsProblems, settingsPutSchema, settingsResponseSchema, settingsView,
+  storedSettings,
+} from '../settings.ts';
+
+export function settingsRoutes(t: RouteTable, ctx: ApiContext): void {
+  const describe = (stored: Record<string, unknown>) => {
+    const next = settingsView(applyStoredSettings(ctx.baseConfig, stored, ctx.pinnedSettings).config);
+    const running = settingsView(ctx.config);
+    return {
+      settings: next, running, overrides: stored, pinned: [...ctx.pinnedSettings],
+      restartRequired: !isDeepStrictEqual(next, running),
+    };
+  };
+
+  t.add({
+    method: 'GET', url: '/api/settings', tag: 'settings', access: 'read',
+    summary: 'System settings',
+    description: 'SIP domain, SIP listeners and registration expiry limits: as running, and as the next start will use them.',
+    response: { description: 'the settings', schema: settingsResponseSchema },
+    handler: () => describe(storedSettings(ctx.admin.settings)),
+  });
+
+  t.add({
+    method: 'PUT', url: '/api/settings', tag: 'settings', access: 'write',
+    summary: 'Change system settings',
+    description: 'Saved in the database and applied at the next start (restartRequired says whether one is due). ' +
+      'Send only what changes; null removes a saved value so the config file applies again.',
+    body: settingsPutSchema,
+    response: { description: 'the settings after the change', schema: settingsResponseSchema },
+    errors: [400],
+    handler: (req) => {
+      const before = storedSettings(ctx.admin.settings);
+      const changes = flattenPut(req.body);
+      const after: Record<string, unknown> = { ...before };
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete after[k];
+        else after[k] = v;
+      }
+      // Checked on the whole result, pinned keys included, so a value saved now is valid whenever it applies.
+      const problems = settingsProblems(applyStoredSettings(ctx.baseConfig, after).config);
+      if (problems.length > 0) throw validationError(problems.map((p) => ({ ...p, in: 'body' as const })));
+      ctx.admin.settings.set(changes);
+      audit(ctx, req, 'settings', before, after);
+      return describe(after);
+    },
+  });
+
+  t.add({
+    method: 'GET', url: '/api/password-policy', tag: 'admins', access: 'security',
+    summary: 'Administrator password rules',
+    response: { description: 'the policy in force', schema: passwordPolicySchema },
+    handler: () => passwordPolicy(ctx),
+  });
+
+  t.add({
+    method: 'PUT', url: '/api/password-policy', tag: 'admins', access: 'security',
+    summary: 'Change the administrator password rules',
+    description: 'Applies at once to new passwords; a shorter maxAgeDays can expire current ones.',
+    body: passwordPolicySchema,
+    response: { description: 'the policy in force', schema: passwordPolicySchema },
+    errors: [400],
+    handler: (req) => {
+      const before = passwordPolicy(ctx);
+      ctx.admin.settings.set({ [PASSWORD_POLICY_KEY]: req.body });
+      audit(ctx, req, 'password-policy', before, req.body);
+      return req.body;
+    },
+  });
+}

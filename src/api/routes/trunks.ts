@@ -1,0 +1,134 @@
+// /api/trunks, /api/dids and /api/calls (call detail records).
+import type { Trunk } from '../../store/types.ts';
+import { audit, type ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import type { RouteTable } from '../route.ts';
+import {
+  callListQuery, cdrSchema, didCreateSchema, didParams, didSchema, listOf, trunkCreateSchema, trunkParams,
+  trunkPatchSchema, trunkViewSchema,
+} from '../schemas.ts';
+import { z } from 'zod';
+
+/** The registration password is write-only: the view only says whether one is set. */
+function trunkView(t: Trunk) {
+  return {
+    id: t.id, name: t.name, host: t.host, port: t.port, transport: t.transport, registerUser: t.registerUser,
+    hasRegisterPassword: t.registerPassword !== null, outboundProxy: t.outboundProxy, prefix: t.prefix,
+    strip: t.strip, addPrefix: t.addPrefix, enabled: t.enabled, createdAt: t.createdAt, updatedAt: t.updatedAt,
+  };
+}
+
+export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
+  const trunks = () => {
+    // The store composition gained trunks and CDRs later than users; fail clearly if an older store lacks them.
+    if (!ctx.store.trunks) throw new ApiError(503, 'unavailable', 'this store has no trunks');
+    return ctx.store.trunks;
+  };
+  const mustGet = (name: string): Trunk => {
+    const tr = trunks().get(name);
+    if (!tr) throw new ApiError(404, 'not-found', `no trunk named ${name}`);
+    return tr;
+  };
+
+  t.add({
+    method: 'GET', url: '/api/trunks', tag: 'trunks', access: 'read',
+    summary: 'List trunks',
+    response: { description: 'every trunk', schema: z.object({ items: z.array(trunkViewSchema) }) },
+    handler: () => ({ items: trunks().list().map(trunkView) }),
+  });
+
+  t.add({
+    method: 'POST', url: '/api/trunks', tag: 'trunks', access: 'write',
+    summary: 'Add a trunk',
+    body: trunkCreateSchema,
+    response: { status: 201, description: 'added', schema: trunkViewSchema },
+    errors: [400, 409],
+    handler: (req) => {
+      const tr = trunks().add(req.body);
+      audit(ctx, req, `trunk:${tr.name}`, null, tr);
+      return trunkView(tr);
+    },
+  });
+
+  t.add({
+    method: 'GET', url: '/api/trunks/:name', tag: 'trunks', access: 'read',
+    summary: 'One trunk',
+    params: trunkParams,
+    response: { description: 'the trunk', schema: trunkViewSchema },
+    errors: [404],
+    handler: (req) => trunkView(mustGet(req.params.name)),
+  });
+
+  t.add({
+    method: 'PATCH', url: '/api/trunks/:name', tag: 'trunks', access: 'write',
+    summary: 'Change a trunk',
+    params: trunkParams,
+    body: trunkPatchSchema,
+    response: { description: 'the changed trunk', schema: trunkViewSchema },
+    errors: [400, 404, 409],
+    handler: (req) => {
+      const before = mustGet(req.params.name);
+      const after = trunks().update(req.params.name, req.body);
+      audit(ctx, req, `trunk:${before.name}`, before, after);
+      return trunkView(after);
+    },
+  });
+
+  t.add({
+    method: 'DELETE', url: '/api/trunks/:name', tag: 'trunks', access: 'write',
+    summary: 'Remove a trunk',
+    params: trunkParams,
+    response: { status: 204, description: 'removed' },
+    errors: [404],
+    handler: (req) => {
+      const before = trunks().remove(req.params.name);
+      audit(ctx, req, `trunk:${before.name}`, before, null);
+    },
+  });
+
+  t.add({
+    method: 'GET', url: '/api/dids', tag: 'trunks', access: 'read',
+    summary: 'List inbound numbers (DIDs)',
+    response: { description: 'every DID', schema: z.object({ items: z.array(didSchema) }) },
+    handler: () => ({ items: trunks().listDids() }),
+  });
+
+  t.add({
+    method: 'POST', url: '/api/dids', tag: 'trunks', access: 'write',
+    summary: 'Route an inbound number to an extension',
+    body: didCreateSchema,
+    response: { status: 201, description: 'added', schema: didSchema },
+    errors: [400, 409],
+    handler: (req) => {
+      const did = trunks().addDid(req.body.number, req.body.extension);
+      audit(ctx, req, `did:${did.number}`, null, did);
+      return did;
+    },
+  });
+
+  t.add({
+    method: 'DELETE', url: '/api/dids/:number', tag: 'trunks', access: 'write',
+    summary: 'Remove an inbound number',
+    params: didParams,
+    response: { status: 204, description: 'removed' },
+    errors: [404],
+    handler: (req) => {
+      const before = trunks().removeDid(req.params.number);
+      audit(ctx, req, `did:${before.number}`, before, null);
+    },
+  });
+
+  t.add({
+    method: 'GET', url: '/api/calls', tag: 'calls', access: 'read',
+    summary: 'Call detail records, newest first',
+    description: "With extension, only that extension's calls; kind narrows to placed, received or missed ones.",
+    query: callListQuery,
+    response: { description: 'a page of call records', schema: listOf(cdrSchema) },
+    handler: (req) => {
+      if (!ctx.store.cdrs) throw new ApiError(503, 'unavailable', 'this store has no call records');
+      const q = req.query;
+      const filter = { extension: q.extension, kind: q.kind, since: q.since };
+      return { total: ctx.store.cdrs.count(filter), offset: q.offset, limit: q.limit, items: ctx.store.cdrs.list({ ...filter, offset: q.offset, limit: q.limit }) };
+    },
+  });
+}

@@ -1,0 +1,139 @@
+// /api/users: the directory (users and extensions).
+import { z } from 'zod';
+import { isStoreError } from '../../store/errors.ts';
+import type { User } from '../../store/types.ts';
+import { audit, type ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import type { RouteTable } from '../route.ts';
+import {
+  bulkResultSchema, bulkSchema, extParams, listOf, USER_SORT_KEYS, userCreateSchema, userListQuery, userPatchSchema,
+  userViewSchema,
+} from '../schemas.ts';
+import { userView } from '../user-io.ts';
+
+type SortKey = (typeof USER_SORT_KEYS)[number];
+
+/** Extensions sort shortest first, like the store, so digit plans come out in numeric order. */
+function compare(key: SortKey): (a: User, b: User) => number {
+  const byExt = (a: User, b: User) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : a.extension > b.extension ? 1 : 0);
+  if (key === 'extension') return byExt;
+  return (a, b) => {
+    const x = a[key];
+    const y = b[key];
+    const c = typeof x === 'string' && typeof y === 'string'
+      ? x.toLowerCase().localeCompare(y.toLowerCase())
+      : Number(x) - Number(y);
+    return c || byExt(a, b);
+  };
+}
+
+function matches(u: User, needle: string): boolean {
+  return [u.extension, u.name, u.fullName, u.authUser].some((f) => f.toLowerCase().includes(needle));
+}
+
+export function mustGetUser(ctx: ApiContext, ext: string): User {
+  const u = ctx.store.users.getByExtension(ext);
+  if (!u) throw new ApiError(404, 'not-found', `no user with extension ${ext}`);
+  return u;
+}
+
+export function userRoutes(t: RouteTable, ctx: ApiContext): void {
+  const users = ctx.store.users;
+
+  t.add({
+    method: 'GET', url: '/api/users', tag: 'users', access: 'read',
+    summary: 'List users',
+    description: 'Paginated; search matches extension, name, full name and auth user.',
+    query: userListQuery,
+    response: { description: 'a page of users and the total that match', schema: listOf(userViewSchema) },
+    handler: (req) => {
+      const { offset, limit, search, sort, enabled } = req.query;
+      const needle = search?.trim() ?? '';
+      if (sort === 'extension' && enabled === undefined) {
+        // The store's own order and paging: no need to load the whole directory.
+        return { total: users.count(needle || undefined), offset, limit, items: users.list({ offset, limit, search: needle || undefined }).map(userView) };
+      }
+      let all = users.snapshot().users;
+      if (needle) all = all.filter((u) => matches(u, needle.toLowerCase()));
+      if (enabled !== undefined) all = all.filter((u) => u.enabled === enabled);
+      const desc = sort.startsWith('-');
+      const cmp = compare((desc ? sort.slice(1) : sort) as SortKey);
+      all.sort(desc ? (a, b) => cmp(b, a) : cmp);
+      return { total: all.length, offset, limit, items: all.slice(offset, offset + limit).map(userView) };
+    },
+  });
+
+  t.add({
+    method: 'POST', url: '/api/users', tag: 'users', access: 'write',
+    summary: 'Add a user',
+    body: userCreateSchema,
+    response: { status: 201, description: 'added', schema: userViewSchema },
+    errors: [400, 409],
+    handler: (req) => {
+      const u = users.add(req.body);
+      audit(ctx, req, `user:${u.extension}`, null, u);
+      return userView(u);
+    },
+  });
+
+  t.add({
+    method: 'GET', url: '/api/users/:ext', tag: 'users', access: 'read',
+    summary: 'One user',
+    params: extParams,
+    response: { description: 'the user', schema: userViewSchema },
+    errors: [404],
+    handler: (req) => userView(mustGetUser(ctx, req.params.ext)),
+  });
+
+  t.add({
+    method: 'PATCH', url: '/api/users/:ext', tag: 'users', access: 'write',
+    summary: 'Change a user',
+    description: 'Only the fields sent change; null clears a nullable field. A new extension renumbers the user.',
+    params: extParams,
+    body: userPatchSchema,
+    response: { description: 'the changed user', schema: userViewSchema },
+    errors: [400, 404, 409],
+    handler: (req) => {
+      const before = mustGetUser(ctx, req.params.ext);
+      const after = users.update(req.params.ext, req.body);
+      audit(ctx, req, `user:${before.extension}`, before, after);
+      return userView(after);
+    },
+  });
+
+  t.add({
+    method: 'DELETE', url: '/api/users/:ext', tag: 'users', access: 'write',
+    summary: 'Remove a user',
+    params: extParams,
+    response: { status: 204, description: 'removed' },
+    errors: [404],
+    handler: (req) => {
+      const before = users.remove(req.params.ext);
+      audit(ctx, req, `user:${before.extension}`, before, null);
+    },
+  });
+
+  t.add({
+    method: 'POST', url: '/api/users/bulk', tag: 'users', access: 'write',
+    summary: 'Enable, disable or remove many users',
+    description: 'Each extension is handled on its own; the answer says, per extension, whether it worked.',
+    body: bulkSchema,
+    response: { description: 'one result per extension', schema: bulkResultSchema },
+    handler: (req) => {
+      const { action, extensions } = req.body;
+      const results: z.output<typeof bulkResultSchema>['results'] = [];
+      for (const ext of extensions) {
+        try {
+          const before = mustGetUser(ctx, ext);
+          const after = action === 'delete' ? (users.remove(ext), null) : users.update(ext, { enabled: action === 'enable' });
+          audit(ctx, req, `user:${ext}`, before, after, `POST /api/users/bulk (${action})`);
+          results.push({ extension: ext, ok: true });
+        } catch (err) {
+          if (!(err instanceof ApiError) && !isStoreError(err)) throw err;
+          results.push({ extension: ext, ok: false, error: err.message });
+        }
+      }
+      return { results };
+    },
+  });
+}

@@ -1,0 +1,286 @@
+// Request and response schemas of the REST API. The same objects validate
+// requests and produce the OpenAPI document (openapi.ts). The store validates
+// again on write (src/store/user-validate.ts); the rules here mirror it so the
+// document tells clients what will be accepted.
+import { z } from 'zod';
+import { ADMIN_ROLES, type AdminRole } from '../store/admin-types.ts';
+
+// --- shared -----------------------------------------------------------------
+
+export const errorSchema = z.object({
+  error: z.string().describe("machine-readable code, e.g. 'validation', 'csrf', 'password-change-required'"),
+  message: z.string().optional(),
+  issues: z.array(z.object({ path: z.string(), in: z.enum(['body', 'query', 'params']).optional(), message: z.string() })).optional(),
+  role: z.string().optional().describe('the role the request needs (403 forbidden)'),
+});
+
+/** Query booleans arrive as text. */
+export const queryBool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const paging = {
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+};
+
+export const okSchema = z.object({ ok: z.literal(true) });
+
+const nullableInt = (min: number, max: number) => z.number().int().min(min).max(max).nullable();
+
+// --- users ------------------------------------------------------------------
+
+const extension = z
+  .string()
+  .regex(/^[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/, "must be 1-64 letters, digits or -_.!~*'()&=+$,");
+const userFields = {
+  name: z.string().min(1).max(64).describe('account name; defaults to the extension'),
+  fullName: z.string().max(128).describe('display name'),
+  authUser: z
+    .string()
+    .regex(/^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]{1,128}$/, 'must be 1-128 visible ASCII characters without quote, backslash or colon')
+    .describe('SIP digest user name; defaults to the extension'),
+  password: z.string().min(1).max(128).describe('login code = SIP digest secret; write-only'),
+  voicemailCode: z.string().regex(/^[0-9]{1,16}$/, 'must be 1-16 digits').nullable().describe('mailbox PIN; write-only'),
+  enabled: z.boolean(),
+  callWaiting: z.boolean(),
+  codecs: z.array(z.string().regex(/^[A-Za-z0-9._/+-]{1,64}$/, 'bad codec name')).min(1).max(32).nullable()
+    .describe('allowed codecs in preference order; null = system default'),
+  maxCalls: nullableInt(1, 1000).describe('simultaneous calls; null = system default'),
+  noAnswerTimeoutSec: nullableInt(1, 3600).describe('seconds before an unanswered call goes to coverage; null = default'),
+  outboundCalls: z.boolean().describe('may call out through trunks'),
+};
+
+export const userCreateSchema = z
+  .object({ extension, password: userFields.password })
+  .extend({
+    name: userFields.name.optional(),
+    fullName: userFields.fullName.optional(),
+    authUser: userFields.authUser.optional(),
+    voicemailCode: userFields.voicemailCode.optional(),
+    enabled: userFields.enabled.optional(),
+    callWaiting: userFields.callWaiting.optional(),
+    codecs: userFields.codecs.optional(),
+    maxCalls: userFields.maxCalls.optional(),
+    noAnswerTimeoutSec: userFields.noAnswerTimeoutSec.optional(),
+    outboundCalls: userFields.outboundCalls.optional(),
+  })
+  .strict();
+
+export const userPatchSchema = userCreateSchema.partial().strict();
+
+export const userViewSchema = z.object({
+  id: z.number().int(),
+  extension: z.string(),
+  name: z.string(),
+  fullName: z.string(),
+  authUser: z.string(),
+  hasVoicemailCode: z.boolean(),
+  enabled: z.boolean(),
+  callWaiting: z.boolean(),
+  codecs: z.array(z.string()).nullable(),
+  maxCalls: z.number().int().nullable(),
+  noAnswerTimeoutSec: z.number().int().nullable(),
+  outboundCalls: z.boolean(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+
+export const USER_SORT_KEYS = ['extension', 'name', 'fullName', 'authUser', 'enabled', 'createdAt', 'updatedAt'] as const;
+const sortValues = USER_SORT_KEYS.flatMap((k) => [k, `-${k}`]) as [string, ...string[]];
+
+export const userListQuery = z
+  .object({
+    ...paging,
+    search: z.string().max(128).optional().describe('substring of extension, name, full name or auth user'),
+    sort: z.enum(sortValues).default('extension').describe("field to sort by; '-' in front for descending"),
+    enabled: queryBool.optional(),
+  })
+  .strict();
+
+export const extParams = z.object({ ext: extension });
+
+export const bulkSchema = z
+  .object({
+    action: z.enum(['enable', 'disable', 'delete']),
+    extensions: z.array(z.string().min(1).max(64)).min(1).max(10_000),
+  })
+  .strict();
+
+export const bulkResultSchema = z.object({
+  results: z.array(z.object({ extension: z.string(), ok: z.boolean(), error: z.string().optional() })),
+});
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ total: z.number().int(), offset: z.number().int(), limit: z.number().int(), items: z.array(item) });
+
+// --- import / export --------------------------------------------------------
+
+export const exportQuery = z
+  .object({
+    format: z.enum(['csv', 'json']).default('csv'),
+    passwords: queryBool.default(false).describe('include login codes and voicemail codes (admin role only)'),
+  })
+  .strict();
+
+export const importQuery = z
+  .object({
+    format: z.enum(['csv', 'json']).optional().describe('default: csv for a text/csv body, json otherwise'),
+    dryRun: queryBool.default(false).describe('report what would change, change nothing'),
+  })
+  .strict();
+
+export const importReportSchema = z.object({
+  dryRun: z.boolean(),
+  summary: z.object({ add: z.number().int(), update: z.number().int(), error: z.number().int() }),
+  rows: z.array(z.object({
+    row: z.number().int().describe('CSV: record number with the header as 1; JSON: index + 1'),
+    extension: z.string(),
+    action: z.enum(['add', 'update', 'error']),
+    error: z.string().optional(),
+  })),
+});
+
+// --- trunks, DIDs, calls ----------------------------------------------------
+
+const trunkName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits or _.-');
+export const trunkCreateSchema = z
+  .object({
+    name: trunkName,
+    host: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535).optional(),
+    transport: z.enum(['udp', 'tcp', 'tls']).optional(),
+    registerUser: z.string().min(1).max(128).nullable().optional(),
+    registerPassword: z.string().min(1).max(128).nullable().optional().describe('write-only'),
+    outboundProxy: z.string().min(1).max(260).nullable().optional().describe('HOST:PORT'),
+    prefix: z.string().regex(/^[0-9*#+]{0,32}$/, 'must be up to 32 digits, * # or +').optional(),
+    strip: z.number().int().min(0).max(32).optional(),
+    addPrefix: z.string().regex(/^[0-9+]{0,32}$/, 'must be up to 32 digits or +').optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+export const trunkPatchSchema = trunkCreateSchema.partial().strict();
+export const trunkParams = z.object({ name: trunkName });
+
+export const trunkViewSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  transport: z.enum(['udp', 'tcp', 'tls']),
+  registerUser: z.string().nullable(),
+  hasRegisterPassword: z.boolean(),
+  outboundProxy: z.string().nullable(),
+  prefix: z.string(),
+  strip: z.number().int(),
+  addPrefix: z.string(),
+  enabled: z.boolean(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+
+const didNumber = z.string().regex(/^\+?[0-9]{1,32}$/, "must be digits, optionally after a '+'");
+export const didCreateSchema = z.object({ number: didNumber, extension }).strict();
+export const didParams = z.object({ number: didNumber });
+export const didSchema = z.object({ number: z.string(), extension: z.string(), createdAt: z.number().int() });
+
+export const callListQuery = z
+  .object({
+    ...paging,
+    extension: z.string().min(1).max(64).optional(),
+    kind: z.enum(['placed', 'received', 'missed']).optional().describe('with extension'),
+    since: z.coerce.number().int().min(0).optional().describe('epoch ms'),
+  })
+  .strict();
+
+export const cdrSchema = z.object({
+  id: z.number().int(),
+  callRef: z.string(),
+  direction: z.enum(['internal', 'inbound', 'outbound']),
+  caller: z.string(),
+  callerName: z.string(),
+  callerExtension: z.string().nullable(),
+  callee: z.string(),
+  calleeExtension: z.string().nullable(),
+  trunk: z.string().nullable(),
+  startedAt: z.number().int(),
+  answeredAt: z.number().int().nullable(),
+  endedAt: z.number().int(),
+  disposition: z.enum(['answered', 'no-answer', 'busy', 'cancelled', 'rejected', 'failed']),
+  status: z.number().int(),
+  codec: z.string().nullable(),
+  legs: z.array(z.object({ target: z.string(), status: z.number().int(), callId: z.string() })),
+});
+
+// --- administrators, session, audit ----------------------------------------
+
+const adminName = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'must be 1-64 letters, digits or _.@-');
+const roles = z.array(z.enum(ADMIN_ROLES as unknown as [AdminRole, ...AdminRole[]])).min(1).max(3);
+
+export const loginSchema = z.object({ name: z.string().min(1).max(128), password: z.string().min(1).max(1024) }).strict();
+
+export const sessionSchema = z.object({
+  name: z.string(),
+  roles: z.array(z.string()),
+  csrfToken: z.string().describe('send as x-csrf-token on every request that is not GET'),
+  mustChangePassword: z.boolean(),
+  idleMinutes: z.number(),
+});
+
+export const passwordChangeSchema = z
+  .object({ currentPassword: z.string().min(1).max(1024), newPassword: z.string().min(1).max(1024) })
+  .strict();
+
+export const adminViewSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  roles: z.array(z.string()),
+  mustChangePassword: z.boolean(),
+  passwordChangedAt: z.number().int(),
+  enabled: z.boolean(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+
+export const adminCreateSchema = z
+  .object({
+    name: adminName,
+    roles,
+    password: z.string().min(1).max(256).optional().describe('omit to have a one-time password generated'),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+export const adminPatchSchema = z
+  .object({
+    name: adminName.optional(),
+    roles: roles.optional(),
+    enabled: z.boolean().optional(),
+    password: z.string().min(1).max(256).optional().describe('a new password the account must change at its next login'),
+    resetPassword: z.literal(true).optional().describe('generate a one-time password'),
+  })
+  .strict();
+
+export const adminParams = z.object({ name: adminName });
+
+export const adminWithPasswordSchema = adminViewSchema.extend({
+  oneTimePassword: z.string().optional().describe('shown once: the generated password'),
+});
+
+export const auditQuery = z
+  .object({
+    ...paging,
+    actor: z.string().min(1).max(128).optional(),
+    target: z.string().min(1).max(128).optional(),
+    since: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const auditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.number().int(),
+  actor: z.string(),
+  sourceIp: z.string().nullable(),
+  action: z.string(),
+  target: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+});

@@ -1,0 +1,159 @@
+// `switchboard trunk ...` and `switchboard did ...`. The running server polls
+// the trunk revision and reloads both lists when it moves.
+import type { Command } from 'commander';
+import type { Did, Trunk } from '../store/types.ts';
+import { DATA_DIR_OPTION, print, withStore } from './common.ts';
+import { asOptions, integer } from './options.ts';
+
+/** Store field -> option, for error messages. */
+const TRUNK_OPTION_OF: Record<string, string> = {
+  name: '--name',
+  host: '--host',
+  port: '--port',
+  transport: '--transport',
+  registerUser: '--register-user',
+  registerPassword: '--register-password',
+  outboundProxy: '--outbound-proxy',
+  prefix: '--prefix',
+  strip: '--strip',
+  addPrefix: '--add-prefix',
+};
+
+const DID_OPTION_OF: Record<string, string> = { number: '--number', extension: '--ext' };
+
+/** What `trunk list` shows of a trunk: never the credentials, only whether there are any. */
+function trunkView(t: Trunk) {
+  return {
+    name: t.name,
+    host: t.host,
+    port: t.port,
+    transport: t.transport,
+    register: t.registerUser !== null,
+    outboundProxy: t.outboundProxy,
+    prefix: t.prefix,
+    strip: t.strip,
+    addPrefix: t.addPrefix,
+    enabled: t.enabled,
+  };
+}
+
+function trunkLine(t: Trunk): string {
+  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+  return [
+    t.name, `${host}:${t.port}/${t.transport}`, `prefix=${t.prefix}`, `strip=${t.strip}`, `add-prefix=${t.addPrefix}`,
+    `register=${t.registerUser !== null ? 'yes' : 'no'}`, `proxy=${t.outboundProxy ?? '-'}`, t.enabled ? 'enabled' : 'disabled',
+  ].join('\t');
+}
+
+function didView(d: Did) {
+  return { number: d.number, extension: d.extension };
+}
+
+interface TrunkAddOptions {
+  name: string;
+  host: string;
+  port?: string;
+  transport?: string;
+  registerUser?: string;
+  registerPassword?: string;
+  outboundProxy?: string;
+  prefix?: string;
+  strip?: string;
+  addPrefix?: string;
+  dataDir?: string;
+}
+
+export function registerTrunkCommands(program: Command): void {
+  const trunk = program.command('trunk').description('manage SIP trunks (outbound peers and their dialled-number prefixes)');
+
+  trunk
+    .command('add')
+    .description('add a trunk')
+    .requiredOption('--name <name>', 'trunk name (letters, digits, _.-)')
+    .requiredOption('--host <host>', 'host name or IP address of the peer')
+    .option('--port <port>', 'port of the peer (default 5060, 5061 for tls)')
+    .option('--transport <udp|tcp|tls>', 'transport (default udp)')
+    .option('--register-user <user>', 'register to the peer with this user (needs --register-password)')
+    .option('--register-password <secret>', 'password for registering and answering the peer\'s challenges')
+    .option('--outbound-proxy <host:port>', 'send requests here instead of host:port')
+    .option('--prefix <digits>', 'dialled numbers starting with this go to this trunk (default: every number)')
+    .option('--strip <n>', 'digits removed from the front of the dialled number (default 0)')
+    .option('--add-prefix <digits>', 'digits put in front after stripping')
+    .option(...DATA_DIR_OPTION)
+    .action((o: TrunkAddOptions) => {
+      const port = integer('--port', o.port, 1, 65535);
+      const strip = integer('--strip', o.strip, 0, 32);
+      const t = withStore(o.dataDir, (s) =>
+        asOptions(TRUNK_OPTION_OF, () =>
+          s.trunks.add({
+            name: o.name,
+            host: o.host,
+            port,
+            transport: o.transport as Trunk['transport'] | undefined,
+            registerUser: o.registerUser ?? null,
+            registerPassword: o.registerPassword ?? null,
+            outboundProxy: o.outboundProxy ?? null,
+            prefix: o.prefix,
+            strip,
+            addPrefix: o.addPrefix,
+          }),
+        ),
+      );
+      print(`added trunk ${t.name}`);
+    });
+
+  trunk
+    .command('list')
+    .description('list trunks (credentials shown only as register=yes/no)')
+    .option('--json', 'print JSON')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { json?: boolean; dataDir?: string }) => {
+      const trunks = withStore(o.dataDir, (s) => s.trunks.list());
+      if (o.json) print(JSON.stringify(trunks.map(trunkView)));
+      else for (const t of trunks) print(trunkLine(t));
+    });
+
+  trunk
+    .command('remove')
+    .description('remove a trunk')
+    .requiredOption('--name <name>', 'trunk name')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { name: string; dataDir?: string }) => {
+      const t = withStore(o.dataDir, (s) => s.trunks.remove(o.name));
+      print(`removed trunk ${t.name}`);
+    });
+
+  const did = program.command('did').description('manage inbound numbers (DIDs) arriving from trunks');
+
+  did
+    .command('add')
+    .description('route calls for a number arriving from a trunk to an extension')
+    .requiredOption('--number <number>', "the DID, digits with an optional leading '+'")
+    .requiredOption('--ext <extension>', 'extension to ring')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { number: string; ext: string; dataDir?: string }) => {
+      const d = withStore(o.dataDir, (s) => asOptions(DID_OPTION_OF, () => s.trunks.addDid(o.number, o.ext)));
+      print(`added DID ${d.number} -> ${d.extension}`);
+    });
+
+  did
+    .command('list')
+    .description('list DIDs')
+    .option('--json', 'print JSON')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { json?: boolean; dataDir?: string }) => {
+      const dids = withStore(o.dataDir, (s) => s.trunks.listDids());
+      if (o.json) print(JSON.stringify(dids.map(didView)));
+      else for (const d of dids) print(`${d.number}\t${d.extension}`);
+    });
+
+  did
+    .command('remove')
+    .description('remove a DID')
+    .requiredOption('--number <number>', 'the DID')
+    .option(...DATA_DIR_OPTION)
+    .action((o: { number: string; dataDir?: string }) => {
+      const d = withStore(o.dataDir, (s) => s.trunks.removeDid(o.number));
+      print(`removed DID ${d.number}`);
+    });
+}

@@ -1,0 +1,82 @@
+// Composition of the operations parts for one Server: metrics and health read
+// from the parts the server already has; nothing here runs on the SIP path.
+import type Database from 'better-sqlite3';
+import type { Config } from '../config/schema.ts';
+import type { TransportLayer } from '../sip/transport/layer.ts';
+import type { TransactionLayer } from '../sip/transaction/layer.ts';
+import type { AuthGuard } from '../security/auth-guard.ts';
+import type { LocationService } from '../pbx/registrar/location.ts';
+import type { RegistrationRepository } from '../store/types.ts';
+import { BUSY_TIMEOUT_MS } from '../store/sqlite/connection.ts';
+import type { AlarmCenter } from './alarms.ts';
+import { health, sqliteWritable } from './health.ts';
+import type { HealthReport } from './health.ts';
+import { createMetrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
+import type { SyslogLogger } from './syslog.ts';
+
+export interface OpsParts {
+  config: Config;
+  transport: TransportLayer;
+  transactions: TransactionLayer;
+  location: LocationService;
+  guard: AuthGuard;
+  registrations: RegistrationRepository;
+  db: Database.Database;
+  alarms: AlarmCenter;
+  syslog: SyslogLogger | undefined;
+  /** The call engine's count (read at scrape time). */
+  activeCalls: () => number;
+}
+
+/**
+ * Tracks registration write-behind failures: the store reports them through
+ * onError; the queue draining (seen by the server's sweeper) ends them.
+ */
+export class WriteBehindWatch {
+  failingSince: number | undefined;
+
+  constructor(private readonly alarms: AlarmCenter, private readonly now: () => number) {}
+
+  failed(err: Error): void {
+    this.failingSince ??= this.now();
+    this.alarms.writeBehindFailed(err);
+  }
+
+  /** Call periodically with the queue length. */
+  check(pending: number): void {
+    if (pending > 0 || this.failingSince === undefined) return;
+    this.failingSince = undefined;
+    this.alarms.writeBehindRecovered();
+  }
+}
+
+export interface Ops {
+  metrics: Metrics;
+  health(): HealthReport;
+}
+
+export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
+  const metrics = createMetrics({
+    registrations: () => ({ bindings: p.location.count, aors: p.location.aorCount }),
+    activeCalls: p.activeCalls,
+    transactions: () => p.transactions.counters,
+    transport: () => ({ stats: p.transport.stats, messages: p.transport.messages, connections: p.transport.connectionCount() }),
+    auth: () => p.guard.stats(),
+    alarms: () => p.alarms.counts(),
+    writeBehindPending: () => p.registrations.pending,
+    syslog: p.syslog ? () => p.syslog?.stats : undefined,
+  });
+  const sip = p.config.sip;
+  const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);
+  return {
+    metrics,
+    health: () =>
+      health({
+        expectedListeners,
+        listening: () => p.transport.listening(),
+        database: () => sqliteWritable(p.db, BUSY_TIMEOUT_MS),
+        writeBehind: () => ({ pending: p.registrations.pending, failingSince: watch.failingSince }),
+      }),
+  };
+}

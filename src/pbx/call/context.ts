@@ -1,0 +1,56 @@
+// What a call needs from the rest of the server, gathered in one object the
+// engine builds once, so Call and Leg take one argument instead of ten.
+import type { Logger } from '../../sip/log.ts';
+import type { MessageSender } from '../../sip/transport/types.ts';
+import type { TimerQueue } from '../../sip/timer-queue.ts';
+import type { TransactionLayer } from '../../sip/transaction/layer.ts';
+import type { Endpoint, Header, SipRequest } from '../../sip/message.ts';
+import type { ServerTransaction } from '../../sip/transaction/types.ts';
+import type { CdrInput, User } from '../../store/types.ts';
+
+export interface CallSettings {
+  domain: string;
+  /** Seconds a call rings before it gives up (a user's noAnswerTimeoutSec overrides). */
+  noAnswerTimeoutSec: number;
+  /** Simultaneous calls per user (a user's maxCalls overrides). */
+  maxCallsPerUser: number;
+  /** Codecs when a user has no list of their own, in preference order. */
+  defaultCodecs: readonly string[];
+}
+
+export interface CallContext {
+  readonly settings: CallSettings;
+  readonly transactions: TransactionLayer;
+  readonly sender: MessageSender;
+  readonly timers: TimerQueue;
+  readonly log: Logger;
+  now(): number;
+  /** The engine's dialog index: in-dialog requests and ACKs are found through it. */
+  registerDialog(key: string, leg: DialogOwner): void;
+  unregisterDialog(key: string, leg: DialogOwner): void;
+  /** Every state change of a call (status feed) and its end (CDR). */
+  callChanged(call: CallView): void;
+  callEnded(call: CallView, cdr: CdrInput): void;
+  /** Headers every request and response we originate carries (Allow, Supported, User-Agent/Server). */
+  readonly commonHeaders: { allow: Header; supported: Header };
+}
+
+/** Anything that owns a dialog: in-dialog requests and ACKs are handed to it. */
+export interface DialogOwner {
+  onInDialogRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): void;
+}
+
+export type CallState = 'routing' | 'ringing' | 'connected' | 'ended';
+
+/** The read-only face of a call for status and records. */
+export interface CallView {
+  readonly ref: string;
+  readonly state: CallState;
+  readonly direction: 'internal' | 'inbound' | 'outbound';
+  readonly caller: { number: string; name: string; user: User | undefined };
+  readonly callee: { number: string; user: User | undefined; trunk: string | undefined };
+  readonly startedAt: number;
+  readonly answeredAt: number | undefined;
+  readonly codec: string | undefined;
+  readonly held: boolean;
+}

@@ -1,0 +1,322 @@
+// The call engine: new INVITEs become calls (caller identified and
+// authenticated, the dialled number routed to a user's contacts or a trunk),
+// in-dialog requests and ACKs find their leg through the dialog index, and
+// finished calls leave a record. It holds every live call of the server.
+import type { Endpoint, Header, NameAddr, SipRequest, SipUri } from '../../sip/message.ts';
+import type { Inbound } from '../../sip/transport/types.ts';
+import type { InviteServerTransaction, ServerTransaction } from '../../sip/transaction/types.ts';
+import { createResponse } from '../../sip/serializer.ts';
+import { dialogKeyOfRequest } from '../../sip/dialog.ts';
+import { parseUri } from '../../sip/uri.ts';
+import { quote } from '../../sip/headers.ts';
+import type { CdrInput, CdrRepository, User } from '../../store/types.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { LocationService } from '../registrar/location.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { TrunkEntry, TrunkTable } from '../trunks/trunk-table.ts';
+import { TrunkTable as Trunks } from '../trunks/trunk-table.ts';
+import type { CallContext, CallSettings, CallView, DialogOwner } from './context.ts';
+import { Call } from './call.ts';
+import { InboundLeg } from './inbound-leg.ts';
+import type { LegEvents } from './leg.ts';
+import { DirectMedia } from './media.ts';
+import { dispositionOf } from './outcome.ts';
+import type { OutboundTarget } from './outbound-leg.ts';
+
+export interface CallEngineDeps {
+  ctx: Omit<CallContext, 'registerDialog' | 'unregisterDialog' | 'callChanged' | 'callEnded'>;
+  directory: Directory;
+  location: LocationService;
+  authenticator: Authenticator;
+  trunks: TrunkTable;
+  cdrs: CdrRepository;
+  aorFor(extension: string): string;
+  localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
+}
+
+/** Listener for call changes (status feed, metrics). */
+export type CallListener = (call: CallView, ended: boolean) => void;
+
+export class CallEngine {
+  private readonly dialogs = new Map<string, DialogOwner>();
+  private readonly byInviteTx = new Map<InviteServerTransaction, Call>();
+  private readonly live = new Set<Call>();
+  private readonly byUser = new Map<string, Set<Call>>();
+  private readonly listeners = new Set<CallListener>();
+  private readonly ctx: CallContext;
+  private seq = 0;
+  /** Calls started since boot (metrics). */
+  started = 0;
+
+  constructor(private readonly deps: CallEngineDeps) {
+    this.ctx = {
+      ...deps.ctx,
+      registerDialog: (key, owner) => void this.dialogs.set(key, owner),
+      unregisterDialog: (key, owner) => {
+        if (this.dialogs.get(key) === owner) this.dialogs.delete(key);
+      },
+      callChanged: (call) => this.emit(call, false),
+      callEnded: (call, cdr) => this.onEnded(call as Call, cdr),
+    };
+  }
+
+  get settings(): CallSettings {
+    return this.ctx.settings;
+  }
+
+  calls(): IterableIterator<CallView> {
+    return this.live.values();
+  }
+
+  get activeCount(): number {
+    return this.live.size;
+  }
+
+  /** Calls of a user (as caller or callee) that have not ended. */
+  callsOf(extension: string): number {
+    return this.byUser.get(extension)?.size ?? 0;
+  }
+
+  subscribe(listener: CallListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends every call (shutdown): BYE to answered parties, 503 to ringing callers. */
+  close(): void {
+    for (const call of [...this.live]) {
+      if (call.state === 'connected') call.hangup('server shutting down');
+      else call.finish(503, 'Service Unavailable');
+    }
+  }
+
+  /** A request with a To tag, or an ACK: it belongs to a dialog we hold, or gets 481. */
+  inDialog(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
+    const key = dialogKeyOfRequest(req);
+    const owner = key !== undefined ? this.dialogs.get(key) : undefined;
+    if (!owner) {
+      if (tx) tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
+    owner.onInDialogRequest(req, tx, inbound.source);
+  }
+
+  /** CANCEL for an INVITE of ours: true when a call took it (and answers 487 itself). */
+  cancel(inviteTx: ServerTransaction): boolean {
+    const call = this.byInviteTx.get(inviteTx as InviteServerTransaction);
+    if (!call) return false;
+    call.cancelByCaller();
+    return true;
+  }
+
+  /** A new INVITE (no To tag). */
+  invite(req: SipRequest, tx: InviteServerTransaction, inbound: Inbound): void {
+    const reject = (status: number, reason?: string, headers?: Header[]): void => {
+      tx.respond(createResponse(req, status, reason, { extraHeaders: headers }));
+    };
+    if (req.maxForwards !== undefined && req.maxForwards <= 0) return reject(483, 'Too Many Hops');
+    const dialled = req.uri.user;
+    if (dialled === undefined || dialled.length === 0) return reject(404, 'Not Found');
+
+    const fromTrunk = this.deps.trunks.fromSource(inbound.source.address);
+    let callerUser: User | undefined;
+    if (!fromTrunk) {
+      const outcome = this.deps.authenticator.authenticate(req, inbound.source.address, 'proxy');
+      if (outcome.kind === 'reject') return reject(outcome.status, outcome.reason, outcome.headers);
+      callerUser = outcome.user;
+      if (!callerUser.enabled) return reject(403, 'Forbidden');
+    }
+    tx.respond(createResponse(req, 100, 'Trying'));
+    // From here on the caller is known: a refused call still leaves a record (missed-call logs).
+    const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
+      reject(status, reason);
+      const caller = this.callerParty(req, callerUser);
+      const t = this.ctx.now();
+      this.writeCdr({
+        callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
+        direction: fromTrunk ? 'inbound' : callee ? 'internal' : 'outbound',
+        caller: caller.number,
+        callerName: caller.name,
+        callerExtension: callerUser?.extension ?? null,
+        callee: dialled,
+        calleeExtension: callee?.extension ?? null,
+        trunk: trunkName ?? fromTrunk?.trunk.name ?? null,
+        startedAt: t,
+        answeredAt: null,
+        endedAt: t,
+        disposition: dispositionOf({ answered: false, cancelled: false, timedOut: false, status }),
+        status,
+        codec: null,
+        legs: [],
+      });
+    };
+
+    const s = this.ctx.settings;
+    let calleeUser: User | undefined;
+    let trunk: TrunkEntry | undefined;
+    let direction: CallView['direction'];
+    let calleeNumber = dialled;
+    if (fromTrunk) {
+      direction = 'inbound';
+      const ext = this.deps.trunks.didExtension(dialled);
+      calleeUser = ext !== undefined ? this.deps.directory.byExtension(ext) : undefined;
+      if (!calleeUser) return refuse(404, 'Not Found');
+    } else {
+      calleeUser = this.deps.directory.byExtension(dialled);
+      if (calleeUser) direction = 'internal';
+      else {
+        trunk = this.deps.trunks.forNumber(dialled);
+        if (!trunk) return refuse(404, 'Not Found');
+        if (!callerUser!.outboundCalls) return refuse(403, 'Outbound Calls Not Permitted', undefined, trunk.trunk.name);
+        if (!trunk.dest) return refuse(503, 'Trunk Unreachable', undefined, trunk.trunk.name);
+        direction = 'outbound';
+        calleeNumber = dialled;
+      }
+    }
+    if (calleeUser && !calleeUser.enabled) return refuse(404, 'Not Found');
+    if (callerUser && this.callsOf(callerUser.extension) >= (callerUser.maxCalls ?? s.maxCallsPerUser)) {
+      return refuse(403, 'Too Many Calls', calleeUser);
+    }
+
+    let targets: OutboundTarget[] = [];
+    const caller = this.callerParty(req, callerUser);
+    const from: NameAddr = { displayName: caller.name || undefined, uri: sipUri(caller.number, s.domain), params: new Map() };
+    if (calleeUser) {
+      const busy = this.callsOf(calleeUser.extension);
+      if (busy > 0 && !calleeUser.callWaiting) return refuse(486, 'Busy Here', calleeUser);
+      if (busy >= (calleeUser.maxCalls ?? s.maxCallsPerUser)) return refuse(486, 'Busy Here', calleeUser);
+      const bindings = this.deps.location.lookup(this.deps.aorFor(calleeUser.extension));
+      if (bindings.length === 0) return refuse(480, 'Temporarily Unavailable', calleeUser);
+      const to: NameAddr = { uri: sipUri(calleeUser.extension, s.domain), params: new Map() };
+      for (const b of bindings) {
+        const uri = parseUri(b.contactUri);
+        const transport = b.transport as Endpoint['transport'];
+        const local = this.deps.localEndpoint(transport);
+        if (!uri || !local) continue;
+        const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
+        if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
+        targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user: calleeUser, trunk: undefined } });
+      }
+      if (targets.length === 0) return refuse(480, 'Temporarily Unavailable', calleeUser);
+    } else {
+      const t = trunk!.trunk;
+      const dest = trunk!.dest!;
+      const local = this.deps.localEndpoint(dest.transport);
+      if (!local) return reject(503, 'Trunk Transport Not Enabled');
+      const number = Trunks.dialString(t, dialled);
+      const requestUri = parseUri(`sip:${escapeUser(number)}@${hostPart(t.host)}:${t.port}${t.transport === 'udp' ? '' : ';transport=' + t.transport}`);
+      if (!requestUri) return reject(484, 'Address Incomplete');
+      const credentials = t.registerUser && t.registerPassword ? { username: t.registerUser, password: t.registerPassword } : undefined;
+      targets = [{
+        requestUri,
+        dest,
+        local: { transport: dest.transport, ...local },
+        from,
+        to: { uri: requestUri, params: new Map() },
+        routes: t.outboundProxy ? [`<sip:${t.outboundProxy};lr>`] : [],
+        credentials,
+        peer: { user: undefined, trunk: t.name },
+      }];
+    }
+
+    const callerSide = { codecs: callerUser?.codecs ?? s.defaultCodecs };
+    const calleeSide = { codecs: calleeUser?.codecs ?? s.defaultCodecs };
+    const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
+    let call!: Call;
+    const events: LegEvents = {
+      onRequest: (leg, r, t2) => call.onRequest(leg, r, t2),
+      onAck: (leg, ack) => call.onAck(leg, ack),
+      onLegFailed: (leg, why) => call.onLegFailed(leg, why),
+    };
+    const inboundLeg = new InboundLeg(this.ctx, events, inbound.local, inbound.source, { user: callerUser, trunk: fromTrunk?.trunk.name }, req, tx);
+    if (!inboundLeg.dialog) {
+      inboundLeg.close();
+      return reject(400, 'Missing Contact');
+    }
+    const pai = (name: string, number: string): Header => ({
+      name: 'p-asserted-identity',
+      value: (name ? quote(name) + ' ' : '') + '<' + `sip:${escapeUser(number)}@${s.domain}` + '>',
+    });
+    call = new Call(this.ctx, {
+      ref,
+      direction,
+      caller,
+      callee: { number: calleeNumber, user: calleeUser, trunk: trunk?.trunk.name ?? fromTrunk?.trunk.name },
+      inbound: inboundLeg,
+      media: new DirectMedia(),
+      callerMedia: callerSide,
+      calleeMedia: calleeSide,
+      noAnswerTimeoutSec: calleeUser?.noAnswerTimeoutSec ?? s.noAnswerTimeoutSec,
+      answerHeaders: calleeUser ? [pai(calleeUser.fullName, calleeUser.extension)] : [],
+    });
+    this.track(call, tx);
+    call.start(targets, [pai(caller.name, caller.number)]);
+  }
+
+  private callerParty(req: SipRequest, user: User | undefined): { number: string; name: string; user: User | undefined } {
+    if (user) return { number: user.extension, name: user.fullName, user };
+    return { number: req.from.uri.user ?? 'anonymous', name: req.from.displayName ?? '', user: undefined };
+  }
+
+  private track(call: Call, tx: InviteServerTransaction): void {
+    this.started++;
+    this.live.add(call);
+    this.byInviteTx.set(tx, call);
+    for (const u of [call.caller.user, call.callee.user]) {
+      if (!u) continue;
+      let set = this.byUser.get(u.extension);
+      if (!set) this.byUser.set(u.extension, (set = new Set()));
+      set.add(call);
+    }
+    this.emit(call, false);
+  }
+
+  private onEnded(call: Call, cdr: CdrInput): void {
+    this.live.delete(call);
+    this.byInviteTx.delete(call.inbound.inviteTx);
+    for (const u of [call.caller.user, call.callee.user]) {
+      if (!u) continue;
+      const set = this.byUser.get(u.extension);
+      set?.delete(call);
+      if (set && set.size === 0) this.byUser.delete(u.extension);
+    }
+    this.writeCdr(cdr);
+    this.emit(call, true);
+  }
+
+  private writeCdr(cdr: CdrInput): void {
+    try {
+      this.deps.cdrs.enqueue(cdr);
+    } catch (err) {
+      this.ctx.log.error({ call: cdr.callRef, err: (err as Error).message }, 'call record not written');
+    }
+  }
+
+  private emit(call: CallView, ended: boolean): void {
+    for (const l of this.listeners) {
+      try {
+        l(call, ended);
+      } catch (err) {
+        this.ctx.log.error({ err: (err as Error).message }, 'call listener failed');
+      }
+    }
+  }
+}
+
+function sipUri(user: string, host: string): SipUri {
+  return { scheme: 'sip', user, host, params: new Map(), headers: new Map() };
+}
+
+function angle(route: string): string {
+  return route.startsWith('<') ? route : '<' + route + '>';
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? '[' + host + ']' : host;
+}
+
+/** Dialled numbers are digits, '+', '*', '#'; anything else is %-escaped for the URI. */
+function escapeUser(s: string): string {
+  return s.replace(/[^0-9A-Za-z+*\-_.!~'()]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}
+

@@ -1,0 +1,207 @@
+// One side of a B2BUA call: a dialog with one party, where its requests go,
+// and what is pending on it. The two concrete sides (inbound-leg.ts: we are
+// the UAS; outbound-leg.ts: we are the UAC) share the in-dialog machinery here.
+import type { Endpoint, Header, NameAddr, SipRequest, SipResponse, TransportName, Via } from '../../sip/message.ts';
+import type { ClientHandlers, ClientTransaction, ServerTransaction } from '../../sip/transaction/types.ts';
+import { Dialog, newVia } from '../../sip/dialog.ts';
+import { createResponse } from '../../sip/serializer.ts';
+import { formatNameAddr, getHeader } from '../../sip/headers.ts';
+import { Retransmitter2xx } from '../../sip/transaction/retransmit-2xx.ts';
+import type { User } from '../../store/types.ts';
+import type { CallContext, DialogOwner } from './context.ts';
+
+export interface LocalListener {
+  transport: TransportName;
+  address: string;
+  port: number;
+}
+
+export interface LegPeer {
+  /** The local user on this side, if it is one (codec list, status). */
+  user: User | undefined;
+  /** Trunk name when this side is a trunk. */
+  trunk: string | undefined;
+}
+
+/** What a leg reports to its call. */
+export interface LegEvents {
+  /** An in-dialog request from this leg's party (not ACK, not PRACK: the leg handles those). */
+  onRequest(leg: Leg, req: SipRequest, tx: ServerTransaction): void;
+  /** ACK for a 2xx we sent on this leg (initial INVITE or re-INVITE), with its body (late offer answer). */
+  onAck(leg: Leg, ack: SipRequest): void;
+  /** The party never ACKed our 2xx, or a request to it failed for good: the call cannot go on. */
+  onLegFailed(leg: Leg, why: string): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export abstract class Leg implements DialogOwner {
+  dialog: Dialog | undefined;
+  /** Where requests to the party go: updated to wherever its last in-dialog request came from (NAT, reconnects). */
+  dest: Endpoint;
+  /** Our re-INVITE on this leg waiting for its final response (RFC 3261 §14.1 glare). */
+  clientInvitePending = false;
+  /** A re-INVITE from the party we have not answered yet (§14.2: a second one gets 500). */
+  serverInvitePending = false;
+  /** Our 2xx being retransmitted until the party's ACK (initial INVITE or re-INVITE). */
+  protected pending2xx: { cseq: number; retransmitter: Retransmitter2xx } | undefined;
+  /** The ACK we last sent for a 2xx, re-sent if that 2xx is retransmitted. */
+  protected lastAck: { cseq: number; ack: SipRequest } | undefined;
+  private registeredKey: string | undefined;
+  ended = false;
+
+  constructor(
+    protected readonly ctx: CallContext,
+    readonly events: LegEvents,
+    readonly local: LocalListener,
+    dest: Endpoint,
+    readonly peer: LegPeer,
+  ) {
+    this.dest = dest;
+  }
+
+  abstract readonly side: 'inbound' | 'outbound';
+
+  /** Our Contact on this leg: the listener the party talks to. */
+  contact(): NameAddr {
+    const host = this.local.address.includes(':') ? '[' + this.local.address + ']' : this.local.address;
+    const params = new Map<string, string | null>();
+    if (this.local.transport !== 'udp') params.set('transport', this.local.transport);
+    return { uri: { scheme: 'sip', host, port: this.local.port, params, headers: new Map() }, params: new Map() };
+  }
+
+  via(): Via {
+    return newVia(this.dest.transport, this.local);
+  }
+
+  protected register(dialog: Dialog): void {
+    this.dialog = dialog;
+    const key = dialog.key;
+    if (this.registeredKey === key) return;
+    if (this.registeredKey !== undefined) this.ctx.unregisterDialog(this.registeredKey, this);
+    this.registeredKey = key;
+    this.ctx.registerDialog(key, this);
+  }
+
+  /** Forget the dialog; later requests in it get 481. */
+  close(): void {
+    this.ended = true;
+    this.pending2xx?.retransmitter.stop();
+    this.pending2xx = undefined;
+    if (this.registeredKey !== undefined) this.ctx.unregisterDialog(this.registeredKey, this);
+    this.registeredKey = undefined;
+  }
+
+  /** Sends a request inside the dialog. Undefined when there is no dialog (yet). */
+  sendInDialog(
+    method: string,
+    opts: { body?: Buffer; contentType?: string; headers?: Header[] },
+    handlers: ClientHandlers,
+  ): ClientTransaction | undefined {
+    const dialog = this.dialog;
+    if (!dialog) return undefined;
+    const headers: Header[] = [];
+    if (method === 'INVITE' || method === 'UPDATE') headers.push(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported);
+    if (opts.headers) headers.push(...opts.headers);
+    const withBody = opts.body !== undefined && opts.body.length > 0;
+    const req = dialog.request(method, this.via(), {
+      contact: method === 'INVITE' || method === 'UPDATE' ? this.contact() : undefined,
+      headers,
+      body: withBody ? opts.body : undefined,
+      contentType: withBody ? (opts.contentType ?? 'application/sdp') : undefined,
+    });
+    return this.ctx.transactions.sendRequest(req, this.dest, handlers);
+  }
+
+  /** BYE to the party, fire and forget (a failure changes nothing: the call is over for us). */
+  bye(reason?: string): void {
+    if (this.ended || !this.dialog) return;
+    const headers: Header[] = reason ? [{ name: 'reason', value: reason }] : [];
+    this.sendInDialog('BYE', { headers }, { onResponse() {}, onTimeout() {}, onTransportError() {} });
+  }
+
+  /** ACK for a 2xx to an INVITE we sent in this dialog (§13.2.2.4): its own transaction-less request. */
+  sendAck(cseq: number, body?: Buffer, contentType?: string): void {
+    const dialog = this.dialog;
+    if (!dialog) return;
+    const withBody = body !== undefined && body.length > 0;
+    const ack = dialog.request('ACK', this.via(), {
+      cseq,
+      body: withBody ? body : undefined,
+      contentType: withBody ? (contentType ?? 'application/sdp') : undefined,
+    });
+    this.lastAck = { cseq, ack };
+    this.ctx.sender.send(ack, this.dest);
+  }
+
+  /** A 2xx for an INVITE we sent came again (lost ACK): re-send the same ACK (§13.2.2.4). */
+  protected resendAck(res: SipResponse): void {
+    if (this.lastAck && this.lastAck.cseq === res.cseq.seq) this.ctx.sender.send(this.lastAck.ack, this.dest);
+  }
+
+  /** Answers a re-INVITE/UPDATE/INFO/... of the party through its transaction. */
+  answer(req: SipRequest, tx: ServerTransaction, status: number, opts: { reason?: string; body?: Buffer; contentType?: string; headers?: Header[] } = {}): void {
+    const extra: Header[] = [];
+    if (req.method === 'INVITE' || req.method === 'UPDATE') {
+      if (status >= 200 && status < 300) extra.push({ name: 'contact', value: formatNameAddr(this.contact()) });
+      extra.push(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported);
+    }
+    if (opts.headers) extra.push(...opts.headers);
+    const withBody = opts.body !== undefined && opts.body.length > 0;
+    const res = createResponse(req, status, opts.reason, {
+      extraHeaders: extra,
+      body: withBody ? opts.body : undefined,
+      contentType: withBody ? (opts.contentType ?? 'application/sdp') : undefined,
+    });
+    tx.respond(res);
+    if (req.method === 'INVITE' && status >= 200 && status < 300) this.retransmit2xx(tx, res);
+  }
+
+  /** Runs the 2xx retransmission until the ACK with this CSeq arrives. */
+  protected retransmit2xx(tx: ServerTransaction, res: SipResponse): void {
+    this.pending2xx?.retransmitter.stop();
+    const retransmitter = this.ctx.transactions.retransmit2xx(tx as never, res, () => {
+      this.pending2xx = undefined;
+      this.events.onLegFailed(this, 'no ACK for 2xx');
+    });
+    this.pending2xx = { cseq: res.cseq.seq, retransmitter };
+  }
+
+  onInDialogRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): void {
+    this.dest = source.transport === this.dest.transport ? source : this.dest;
+    if (req.method === 'ACK') {
+      if (this.pending2xx && this.pending2xx.cseq === req.cseq.seq) {
+        this.pending2xx.retransmitter.stop();
+        this.pending2xx = undefined;
+        this.events.onAck(this, req);
+      }
+      return;
+    }
+    if (!tx) return;
+    const dialog = this.dialog;
+    if (!dialog || this.ended) {
+      tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist'));
+      return;
+    }
+    if (!dialog.acceptRemoteSeq(req)) {
+      tx.respond(createResponse(req, 500, 'CSeq Out of Order'));
+      return;
+    }
+    if (this.handleLocally(req, tx)) return;
+    this.events.onRequest(this, req, tx);
+  }
+
+  /** Requests a leg answers itself (PRACK, OPTIONS); true when handled. */
+  protected handleLocally(req: SipRequest, tx: ServerTransaction): boolean {
+    if (req.method === 'OPTIONS') {
+      this.answer(req, tx, 200, { headers: [this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported] });
+      return true;
+    }
+    return false;
+  }
+
+  bodyOf(msg: SipRequest | SipResponse): { body: Buffer; contentType: string | undefined } {
+    if (msg.body.length === 0) return { body: EMPTY, contentType: undefined };
+    return { body: msg.body, contentType: getHeader(msg, 'content-type') };
+  }
+}

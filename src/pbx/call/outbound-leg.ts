@@ -1,0 +1,224 @@
+// A callee's side of a call: we are the UAC of an INVITE to one contact of a
+// user (one fork) or to a trunk. It runs the INVITE (auth retry for trunks,
+// PRACK for reliable provisionals, CANCEL only after a provisional as RFC 3261
+// §9.1 asks) and reports provisionals and the final answer to the call.
+import type { Endpoint, Header, NameAddr, SipRequest, SipResponse, SipUri } from '../../sip/message.ts';
+import type { ClientTransaction } from '../../sip/transaction/types.ts';
+import { Dialog } from '../../sip/dialog.ts';
+import { generateCallId, generateTag } from '../../sip/ids.ts';
+import { createRequest } from '../../sip/serializer.ts';
+import { getHeader, getHeaders, parseTokenList, tagOf } from '../../sip/headers.ts';
+import { buildCancel } from '../../sip/transaction/build.ts';
+import { DigestClient } from '../../sip/digest-client.ts';
+import { formatUri } from '../../sip/uri.ts';
+import type { CallContext } from './context.ts';
+import type { LegEvents, LegPeer, LocalListener } from './leg.ts';
+import { Leg } from './leg.ts';
+
+export interface OutboundTarget {
+  requestUri: SipUri;
+  dest: Endpoint;
+  /** Our listener for dest's transport. */
+  local: LocalListener;
+  from: NameAddr;
+  to: NameAddr;
+  /** Pre-loaded Route set (a registered Path, or a trunk's outbound proxy). */
+  routes: string[];
+  /** Credentials for a peer that challenges (trunks). */
+  credentials?: { username: string; password: string };
+  peer: LegPeer;
+}
+
+export interface OutboundEvents extends LegEvents {
+  /** A 101–199 response (retransmitted reliable ones are filtered out). */
+  onProvisional(leg: OutboundLeg, res: SipResponse): void;
+  /** The final response (2xx or not); for a 2xx the call must ack() or ack() and bye(). */
+  onFinal(leg: OutboundLeg, res: SipResponse): void;
+}
+
+export type OutboundState = 'calling' | 'early' | 'answered' | 'failed';
+
+export class OutboundLeg extends Leg {
+  readonly side = 'outbound';
+  state: OutboundState = 'calling';
+  /** Final status (0 until there is one; 408 for a timeout, 503 for a transport failure). */
+  status = 0;
+  request!: SipRequest;
+  private tx: ClientTransaction | undefined;
+  private gotProvisional = false;
+  private cancelWanted = false;
+  private authTried = false;
+  private lastRseq = -1;
+  private readonly callId = generateCallId();
+  private readonly fromTag = generateTag();
+  private cseq = 1;
+
+  constructor(
+    ctx: CallContext,
+    readonly outEvents: OutboundEvents,
+    readonly target: OutboundTarget,
+  ) {
+    super(ctx, outEvents, target.local, target.dest, target.peer);
+  }
+
+  get label(): string {
+    return formatUri(this.target.requestUri);
+  }
+
+  get legCallId(): string {
+    return this.callId;
+  }
+
+  /** Sends the INVITE. */
+  start(body: Buffer | undefined, headers: Header[]): void {
+    this.send(body, headers, []);
+  }
+
+  private send(body: Buffer | undefined, headers: Header[], auth: Header[]): void {
+    const t = this.target;
+    const routes: Header[] = t.routes.map((r) => ({ name: 'route', value: r }));
+    const withBody = body !== undefined && body.length > 0;
+    const from: NameAddr = { ...t.from, params: new Map(t.from.params).set('tag', this.fromTag) };
+    this.request = createRequest({
+      method: 'INVITE',
+      uri: t.requestUri,
+      from,
+      to: t.to,
+      callId: this.callId,
+      cseq: this.cseq,
+      via: this.via(),
+      contact: this.contact(),
+      headers: routes.concat(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported, headers, auth),
+      body: withBody ? body : undefined,
+      contentType: withBody ? 'application/sdp' : undefined,
+    });
+    const sentHeaders = headers;
+    this.tx = this.ctx.transactions.sendRequest(this.request, this.dest, {
+      onResponse: (res) => this.onResponse(res, body, sentHeaders),
+      onTimeout: () => this.fail(this.gotProvisional ? 480 : 408, 'Request Timeout'),
+      onTransportError: () => this.fail(503, 'Service Unavailable'),
+    });
+  }
+
+  /** Stops ringing: CANCEL now if the callee has answered provisionally, else as soon as it does. */
+  cancel(): void {
+    if (this.state !== 'calling' && this.state !== 'early') return;
+    if (this.cancelWanted) return;
+    this.cancelWanted = true;
+    if (this.gotProvisional) this.sendCancel();
+  }
+
+  private sendCancel(): void {
+    const tx = this.tx;
+    if (!tx) return;
+    const cancel = buildCancel(this.request);
+    const nop = () => {};
+    this.ctx.transactions.sendRequest(cancel, this.dest, { onResponse: nop, onTimeout: nop, onTransportError: nop });
+    tx.startCancelTimeout();
+  }
+
+  /** ACK for the 2xx (with the late-offer answer when there is one). */
+  ack(body?: Buffer): void {
+    this.sendAck(this.request.cseq.seq, body);
+  }
+
+  private fail(status: number, reason: string): void {
+    if (this.state === 'answered' || this.state === 'failed') return;
+    this.state = 'failed';
+    this.status = status;
+    this.close();
+    const synthetic = { status, reason } as SipResponse;
+    this.outEvents.onFinal(this, synthetic);
+  }
+
+  private onResponse(res: SipResponse, body: Buffer | undefined, headers: Header[]): void {
+    const status = res.status;
+    if (status < 200) {
+      if (this.state === 'failed' || this.state === 'answered') return;
+      const first = !this.gotProvisional;
+      this.gotProvisional = true;
+      if (first && this.cancelWanted) this.sendCancel();
+      if (status === 100) return;
+      if (tagOf(res.to) !== undefined && (!this.dialog || this.dialog.remoteTag !== tagOf(res.to))) {
+        const early = Dialog.asUac(this.request, res);
+        if (early) this.register(early);
+      }
+      this.state = 'early';
+      if (this.isReliable(res)) {
+        const rseq = Number(getHeader(res, 'rseq'));
+        if (rseq <= this.lastRseq) return; // a retransmission: PRACKed already
+        this.lastRseq = rseq;
+        this.prack(rseq);
+      }
+      this.outEvents.onProvisional(this, res);
+      return;
+    }
+    if (status < 300) {
+      if (this.state === 'answered') {
+        // The same 2xx again (our ACK was lost): ACK again. A 2xx from another
+        // downstream fork: take it and hang it up at once (§13.2.2.4).
+        if (this.dialog && tagOf(res.to) === this.dialog.remoteTag) this.resendAck(res);
+        else this.ackAndBye(res);
+        return;
+      }
+      if (this.state === 'failed') {
+        this.ackAndBye(res);
+        return;
+      }
+      const dialog = Dialog.asUac(this.request, res);
+      if (!dialog) {
+        this.ackAndBye(res);
+        this.fail(502, 'Bad Gateway');
+        return;
+      }
+      this.register(dialog);
+      this.state = 'answered';
+      this.status = status;
+      this.outEvents.onFinal(this, res);
+      return;
+    }
+    if (this.state === 'answered' || this.state === 'failed') return;
+    if ((status === 401 || status === 407) && this.target.credentials && !this.authTried && !this.cancelWanted) {
+      const challenge = getHeaders(res, status === 401 ? 'www-authenticate' : 'proxy-authenticate');
+      const client = new DigestClient(this.target.credentials);
+      const chosen = client.chooseChallenge(challenge);
+      const value = chosen !== undefined ? client.authorize(chosen, 'INVITE', this.request.uriRaw, body) : undefined;
+      if (value !== undefined) {
+        this.authTried = true;
+        this.cseq++;
+        this.gotProvisional = false;
+        this.send(body, headers, [{ name: status === 401 ? 'authorization' : 'proxy-authorization', value }]);
+        return;
+      }
+    }
+    this.state = 'failed';
+    this.status = status;
+    this.close();
+    this.outEvents.onFinal(this, res);
+  }
+
+  private isReliable(res: SipResponse): boolean {
+    return parseTokenList(getHeaders(res, 'require')).includes('100rel') && getHeader(res, 'rseq') !== undefined;
+  }
+
+  private prack(rseq: number): void {
+    const nop = () => {};
+    this.sendInDialog('PRACK', { headers: [{ name: 'rack', value: `${rseq} ${this.request.cseq.seq} INVITE` }] }, {
+      onResponse: nop,
+      onTimeout: nop,
+      onTransportError: nop,
+    });
+  }
+
+  /** A 2xx we do not want: acknowledge it, then end that dialog. */
+  private ackAndBye(res: SipResponse): void {
+    const dialog = Dialog.asUac(this.request, res);
+    if (!dialog) return;
+    const via = this.via();
+    const ack = dialog.request('ACK', via, { cseq: this.request.cseq.seq });
+    this.ctx.sender.send(ack, this.dest);
+    const bye = dialog.request('BYE', this.via());
+    const nop = () => {};
+    this.ctx.transactions.sendRequest(bye, this.dest, { onResponse: nop, onTimeout: nop, onTransportError: nop });
+  }
+}

@@ -1,0 +1,42 @@
+// How the final answers of the forks become the one answer the caller gets,
+// and how a call's end is classified in its record.
+import type { CallDisposition } from '../../store/types.ts';
+import { reasonPhrase } from '../../sip/serializer.ts';
+
+/**
+ * The response to send upstream when every fork failed, after RFC 3261
+ * §16.7 step 6: a 6xx wins; otherwise busy beats everything (one busy phone
+ * means the user is busy); otherwise the lowest class, preferring specific
+ * 4xx to 408/480. Challenges and redirects from phones are never passed on
+ * (the caller cannot answer a callee's 401, and we do not redirect), so they
+ * count as 480.
+ */
+export function bestFailure(statuses: readonly number[]): { status: number; reason: string } {
+  let best = 0;
+  const rank = (s: number): number => {
+    if (s >= 600) return 0;
+    if (s === 486) return 1;
+    if (s >= 400 && s < 500 && s !== 408 && s !== 480 && s !== 401 && s !== 407) return 2;
+    if (s === 480 || s === 408) return 3;
+    if (s >= 500) return 4;
+    return 5;
+  };
+  for (const raw of statuses) {
+    const s = raw === 401 || raw === 407 || (raw >= 300 && raw < 400) || raw === 0 ? 480 : raw;
+    if (best === 0 || rank(s) < rank(best)) best = s;
+  }
+  if (best === 0) best = 480;
+  // A phone's 503 says nothing about our service: tell the caller the callee is unreachable.
+  if (best === 503) best = 480;
+  return { status: best, reason: reasonPhrase(best) };
+}
+
+export function dispositionOf(o: { answered: boolean; cancelled: boolean; timedOut: boolean; status: number }): CallDisposition {
+  if (o.answered) return 'answered';
+  if (o.cancelled) return 'cancelled';
+  if (o.timedOut) return 'no-answer';
+  if (o.status === 486 || o.status === 600) return 'busy';
+  if (o.status === 480 || o.status === 408) return 'no-answer';
+  if (o.status >= 500) return 'failed';
+  return 'rejected';
+}

@@ -1,0 +1,176 @@
+// In-dialog traffic between the two joined legs of a call: BYE ends it;
+// re-INVITE, UPDATE and INFO are re-issued on the other leg (its own CSeq,
+// tags and Call-ID) and the answer carried back; SDP crosses the media
+// session. The glare rules of RFC 3261 §14 are applied per leg.
+import type { Header, SipRequest, SipResponse } from '../../sip/message.ts';
+import type { ServerTransaction } from '../../sip/transaction/types.ts';
+import { getHeader, getHeaders } from '../../sip/headers.ts';
+import type { Call } from './call.ts';
+import type { Leg } from './leg.ts';
+
+/** Headers an in-dialog request or its response carries across. */
+const CARRIED = ['session-expires', 'min-se', 'reason', 'subject', 'event', 'info-package', 'recv-info'];
+
+function carried(msg: SipRequest | SipResponse): Header[] {
+  const out: Header[] = [];
+  for (const name of CARRIED) for (const value of getHeaders(msg, name)) out.push({ name, value });
+  return out;
+}
+
+export function relayRequest(call: Call, from: Leg, req: SipRequest, tx: ServerTransaction): void {
+  const to = call.other(from);
+  switch (req.method) {
+    case 'BYE':
+      from.answer(req, tx, 200);
+      if (from !== call.inbound && from !== call.winner) {
+        // A fork that was never joined ends only its own (early) dialog.
+        from.close();
+        return;
+      }
+      if (!call.inbound.answered) {
+        call.cancelByCaller();
+        return;
+      }
+      from.close();
+      to?.bye(getHeader(req, 'reason'));
+      call.end(200);
+      return;
+    case 'INVITE':
+    case 'UPDATE':
+    case 'INFO':
+      if (!to || to.ended || !to.dialog) {
+        from.answer(req, tx, 500, { reason: 'Server Internal Error', headers: [{ name: 'retry-after', value: '1' }] });
+        return;
+      }
+      if (req.method === 'INVITE') relayInvite(call, from, to, req, tx);
+      else relayNonInvite(call, from, to, req, tx);
+      return;
+    default:
+      from.answer(req, tx, 405, { headers: [call.ctx.commonHeaders.allow] });
+  }
+}
+
+function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
+  // §14.1/14.2: an INVITE while ours is pending on this leg is glare (491);
+  // a second one while theirs is pending gets 500 with Retry-After.
+  if (from.clientInvitePending) {
+    from.answer(req, tx, 491);
+    return;
+  }
+  if (from.serverInvitePending) {
+    from.answer(req, tx, 500, { headers: [{ name: 'retry-after', value: String(1 + Math.floor(Math.random() * 10)) }] });
+    return;
+  }
+  let body: Buffer | undefined;
+  if (req.body.length > 0) {
+    const verdict = call.media.offer(call.sideOf(from), call.sideOf(to), req.body);
+    if (!verdict.ok) {
+      from.answer(req, tx, verdict.status, { reason: verdict.reason });
+      return;
+    }
+    body = verdict.body;
+  }
+  from.dialog?.refreshTarget(req);
+  from.serverInvitePending = true;
+  to.clientInvitePending = true;
+  const done = () => {
+    from.serverInvitePending = false;
+    to.clientInvitePending = false;
+  };
+  const sent = to.sendInDialog('INVITE', { body, headers: carried(req) }, {
+    onResponse: (res) => {
+      if (res.status < 200) return;
+      if (res.status >= 300) {
+        done();
+        from.answer(req, tx, res.status, { reason: res.reason, headers: carried(res) });
+        return;
+      }
+      done();
+      to.dialog?.refreshTarget(res);
+      call.sessionTimer.refreshed();
+      if (body !== undefined) {
+        // Offer went out with the re-INVITE: the 2xx holds the answer; ACK it at once.
+        const verdict = res.body.length > 0 ? call.media.answer(call.sideOf(to), call.sideOf(from), res.body) : undefined;
+        to.sendAck(res.cseq.seq);
+        from.answer(req, tx, 200, { body: verdict?.ok ? verdict.body : undefined, headers: carried(res) });
+        call.ctx.callChanged(call);
+        return;
+      }
+      // Offerless re-INVITE: the 2xx holds the offer, the party's ACK the answer.
+      const verdict = res.body.length > 0 ? call.media.offer(call.sideOf(to), call.sideOf(from), res.body) : undefined;
+      if (verdict && !verdict.ok) {
+        to.sendAck(res.cseq.seq);
+        from.answer(req, tx, verdict.status, { reason: verdict.reason });
+        return;
+      }
+      call.pendingAckRelay = { from, cseq: req.cseq.seq, to, toCseq: res.cseq.seq, offerFromCallee: to !== call.inbound };
+      from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
+    },
+    onTimeout: () => {
+      done();
+      from.answer(req, tx, 408);
+    },
+    onTransportError: () => {
+      done();
+      from.answer(req, tx, 503);
+    },
+  });
+  if (!sent) {
+    done();
+    from.answer(req, tx, 500);
+  }
+}
+
+function relayNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
+  let body = req.body.length > 0 ? req.body : undefined;
+  const isSdp = body !== undefined && (getHeader(req, 'content-type') ?? '').toLowerCase().startsWith('application/sdp');
+  if (req.method === 'UPDATE' && isSdp) {
+    const verdict = call.media.offer(call.sideOf(from), call.sideOf(to), req.body);
+    if (!verdict.ok) {
+      from.answer(req, tx, verdict.status, { reason: verdict.reason });
+      return;
+    }
+    body = verdict.body;
+  }
+  if (req.method === 'UPDATE') from.dialog?.refreshTarget(req);
+  const contentType = body !== undefined ? getHeader(req, 'content-type') : undefined;
+  const sent = to.sendInDialog(req.method, { body, contentType, headers: carried(req) }, {
+    onResponse: (res) => {
+      if (res.status < 200) return;
+      let answerBody: Buffer | undefined;
+      let answerType: string | undefined;
+      if (res.status < 300) {
+        if (req.method === 'UPDATE') {
+          to.dialog?.refreshTarget(res);
+          call.sessionTimer.refreshed();
+          if (isSdp && res.body.length > 0) {
+            const verdict = call.media.answer(call.sideOf(to), call.sideOf(from), res.body);
+            if (verdict.ok) answerBody = verdict.body;
+            call.ctx.callChanged(call);
+          }
+        } else if (res.body.length > 0) {
+          answerBody = res.body;
+          answerType = getHeader(res, 'content-type');
+        }
+      }
+      from.answer(req, tx, res.status, { reason: res.reason, body: answerBody, contentType: answerType, headers: carried(res) });
+    },
+    onTimeout: () => from.answer(req, tx, 408),
+    onTransportError: () => from.answer(req, tx, 503),
+  });
+  if (!sent) from.answer(req, tx, 500);
+}
+
+/** The party ACKed our 2xx: if that 2xx held an offer, its answer goes on in our ACK to the other party. */
+export function relayAck(call: Call, leg: Leg, ack: SipRequest): void {
+  const p = call.pendingAckRelay;
+  if (!p || p.from !== leg || p.cseq !== ack.cseq.seq) return;
+  call.pendingAckRelay = undefined;
+  let body: Buffer | undefined;
+  if (ack.body.length > 0) {
+    const verdict = call.media.answer(call.sideOf(leg), call.sideOf(p.to), ack.body);
+    if (verdict.ok) body = verdict.body;
+  }
+  p.to.sendAck(p.toCseq, body);
+  call.ctx.callChanged(call);
+}

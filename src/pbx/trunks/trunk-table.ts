@@ -1,0 +1,133 @@
+// The running server's view of trunks and DIDs: loaded from the store, kept
+// current by polling the store's revision (the CLI edits the same database
+// while the server runs), with each trunk's host resolved once per load so
+// that calls neither wait for DNS nor block on it.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Endpoint, TransportName } from '../../sip/message.ts';
+import type { Logger } from '../../sip/log.ts';
+import type { Did, Trunk, TrunkRepository } from '../../store/types.ts';
+
+export interface TrunkEntry {
+  readonly trunk: Trunk;
+  /** Addresses of the trunk host: requests from them are this trunk's. */
+  readonly addresses: readonly string[];
+  /** Where requests to the trunk go (the outbound proxy when there is one). */
+  readonly dest: Endpoint | undefined;
+}
+
+function splitHostPort(s: string, defaultPort: number): { host: string; port: number } {
+  if (s.startsWith('[')) {
+    const end = s.indexOf(']');
+    const port = s.slice(end + 1).startsWith(':') ? Number(s.slice(end + 2)) : defaultPort;
+    return { host: s.slice(1, end), port };
+  }
+  const colon = s.lastIndexOf(':');
+  if (colon > 0 && s.indexOf(':') === colon) return { host: s.slice(0, colon), port: Number(s.slice(colon + 1)) };
+  return { host: s, port: defaultPort };
+}
+
+async function resolveAll(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  try {
+    return (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
+}
+
+export class TrunkTable {
+  private entries: TrunkEntry[] = [];
+  private dids = new Map<string, Did>();
+  private revision = -1;
+  private timer: NodeJS.Timeout | undefined;
+  private loading: Promise<void> | undefined;
+  /** Called after each reload (trunk registrations follow it). */
+  onReload?: (entries: readonly TrunkEntry[]) => void;
+
+  constructor(
+    private readonly repo: TrunkRepository,
+    private readonly log: Logger,
+  ) {}
+
+  async start(pollMs = 500): Promise<void> {
+    await this.reload();
+    this.timer = setInterval(() => void this.poll(), pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  list(): readonly TrunkEntry[] {
+    return this.entries;
+  }
+
+  /** Re-reads the store when its revision moved. */
+  poll(): Promise<void> {
+    if (this.loading) return this.loading;
+    let rev: number;
+    try {
+      rev = this.repo.revision();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'trunk table: cannot read the store');
+      return Promise.resolve();
+    }
+    if (rev === this.revision) return Promise.resolve();
+    return this.reload();
+  }
+
+  private reload(): Promise<void> {
+    this.loading = (async () => {
+      const rev = this.repo.revision();
+      const trunks = this.repo.list();
+      const dids = this.repo.listDids();
+      const entries: TrunkEntry[] = [];
+      for (const t of trunks) {
+        const addresses = await resolveAll(t.host);
+        let dest: Endpoint | undefined;
+        const hop = t.outboundProxy ? splitHostPort(t.outboundProxy, t.transport === 'tls' ? 5061 : 5060) : { host: t.host, port: t.port };
+        const hopAddress = hop.host === t.host ? addresses[0] : (await resolveAll(hop.host))[0];
+        if (hopAddress !== undefined) dest = { transport: t.transport as TransportName, address: hopAddress, port: hop.port };
+        else this.log.warn({ trunk: t.name, host: hop.host }, 'trunk host does not resolve');
+        entries.push({ trunk: t, addresses, dest });
+      }
+      this.entries = entries;
+      this.dids = new Map(dids.map((d) => [d.number, d]));
+      this.revision = rev;
+      this.onReload?.(entries);
+    })().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  /** The enabled trunk whose prefix is the longest one `number` starts with. */
+  forNumber(number: string): TrunkEntry | undefined {
+    let best: TrunkEntry | undefined;
+    for (const e of this.entries) {
+      const t = e.trunk;
+      if (!t.enabled || !number.startsWith(t.prefix)) continue;
+      if (!best || t.prefix.length > best.trunk.prefix.length) best = e;
+    }
+    return best;
+  }
+
+  /** The trunk a request came from, judged by its source address. */
+  fromSource(address: string): TrunkEntry | undefined {
+    for (const e of this.entries) if (e.trunk.enabled && e.addresses.includes(address)) return e;
+    return undefined;
+  }
+
+  /** The number as sent to the trunk: prefix digits stripped, then addPrefix put in front. */
+  static dialString(trunk: Trunk, number: string): string {
+    return trunk.addPrefix + number.slice(Math.min(trunk.strip, number.length));
+  }
+
+  /** Extension a DID rings; also tries the number without a leading '+'. */
+  didExtension(number: string): string | undefined {
+    return (this.dids.get(number) ?? (number.startsWith('+') ? this.dids.get(number.slice(1)) : this.dids.get('+' + number)))?.extension;
+  }
+}

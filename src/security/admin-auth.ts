@@ -1,0 +1,280 @@
+// Administrator credentials (SPEC 4.1, A-23): scrypt password hashes, the
+// password policy, generated one-time passwords, and login lockout.
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { StoreError } from '../store/errors.ts';
+import type { AdminAccount, AdminStore } from '../store/admin-types.ts';
+
+/**
+ * log2(N)=15, r=8: 32 MiB and roughly 0.1 s per hash on a server core, which
+ * makes offline guessing of a stolen database slow while a login stays quick.
+ */
+const SCRYPT = { logN: 15, r: 8, p: 1, keyLen: 32, saltLen: 16 };
+const MAX_MEM = 128 * 1024 * 1024;
+
+function scryptAsync(password: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, keyLen, opts, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+/** "scrypt$ln=15,r=8,p=1$<salt base64>$<key base64>": salt and parameters travel with the hash. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(SCRYPT.saltLen);
+  const key = await scryptAsync(password, salt, SCRYPT.keyLen, { N: 2 ** SCRYPT.logN, r: SCRYPT.r, p: SCRYPT.p, maxmem: MAX_MEM });
+  return `scrypt$ln=${SCRYPT.logN},r=${SCRYPT.r},p=${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+interface ParsedHash {
+  logN: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  key: Buffer;
+}
+
+function parseHash(hash: string): ParsedHash | undefined {
+  const m = /^scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(hash);
+  if (!m) return undefined;
+  const [logN, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // Bounds keep a tampered row from turning one login into a memory bomb.
+  if (logN < 10 || logN > 20 || r < 1 || r > 32 || p < 1 || p > 16) return undefined;
+  const salt = Buffer.from(m[4]!, 'base64');
+  const key = Buffer.from(m[5]!, 'base64');
+  if (salt.length < 8 || key.length < 16 || key.length > 128) return undefined;
+  return { logN, r, p, salt, key };
+}
+
+/** Constant-time comparison; false for a malformed hash. */
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  const h = parseHash(hash);
+  if (!h) return false;
+  const key = await scryptAsync(password, h.salt, h.key.length, { N: 2 ** h.logN, r: h.r, p: h.p, maxmem: MAX_MEM });
+  return timingSafeEqual(key, h.key);
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Verifies against a throwaway hash with the same parameters, so a login for
+ * an unknown or disabled account costs as long as a wrong password.
+ */
+export async function burnVerify(password: string): Promise<false> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  await verifyPassword(password, await dummyHash);
+  return false;
+}
+
+// No 0/O, 1/l/I: one-time passwords are read off a terminal and typed.
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+/**
+ * A random one-time password from crypto.randomBytes: groups of four
+ * characters joined by '-' (e.g. "Xk4p-9Rtq-Lm2w-Vb7n"), at least `minChars`
+ * letters and digits (default 16, about 93 bits), all four character classes.
+ */
+export function generatePassword(minChars = 16): string {
+  const groups = Math.max(4, Math.ceil(minChars / 4));
+  const limit = 256 - (256 % ALPHABET.length); // rejection sampling: no modulo bias
+  for (let attempt = 0; attempt < 100; attempt++) {
+    let chars = '';
+    while (chars.length < groups * 4) {
+      for (const b of randomBytes(groups * 8)) {
+        if (b < limit && chars.length < groups * 4) chars += ALPHABET[b % ALPHABET.length];
+      }
+    }
+    if (/[a-z]/.test(chars) && /[A-Z]/.test(chars) && /[0-9]/.test(chars)) {
+      return chars.match(/.{4}/g)!.join('-');
+    }
+  }
+  throw new Error('could not generate a password'); // ~never: each try succeeds with p > 0.99
+}
+
+export interface PasswordPolicy {
+  minLength: number;
+  requireClasses: number;
+  maxAgeDays: number;
+}
+
+export const MAX_PASSWORD_LENGTH = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+
+/** What is wrong with a new password under the policy; empty when it is acceptable. */
+export function passwordProblems(
+  password: string,
+  policy: PasswordPolicy,
+  ctx: { name?: string; current?: string } = {},
+): string[] {
+  const problems: string[] = [];
+  if (password.length < policy.minLength) problems.push(`must have at least ${policy.minLength} characters`);
+  if (password.length > MAX_PASSWORD_LENGTH) problems.push(`must have at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (CONTROL_RE.test(password)) problems.push('must not contain control characters');
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
+  if (classes < policy.requireClasses) {
+    problems.push(`must mix at least ${policy.requireClasses} of: lowercase letters, uppercase letters, digits, other characters`);
+  }
+  if (ctx.name && ctx.name.length >= 3 && password.toLowerCase().includes(ctx.name.toLowerCase())) {
+    problems.push('must not contain the account name');
+  }
+  if (ctx.current !== undefined && password === ctx.current) problems.push('must differ from the current password');
+  return problems;
+}
+
+const DAY_MS = 86_400_000;
+
+/** True when the account must choose a new password before doing anything else. */
+export function mustChangePassword(account: AdminAccount, policy: PasswordPolicy, now: number): boolean {
+  if (account.mustChangePassword) return true;
+  return policy.maxAgeDays > 0 && now - account.passwordChangedAt > policy.maxAgeDays * DAY_MS;
+}
+
+export interface LockoutRule {
+  /** Failures of one account name within the window that lock it. */
+  failures: number;
+  /** Failures from one source address within the window that block it. */
+  sourceFailures: number;
+  windowSec: number;
+  lockSec: number;
+}
+
+export type LoginVerdict =
+  | { allowed: true }
+  | { allowed: false; status: 423 | 429; retryAfterSec: number };
+
+interface Tally {
+  /** Failure times inside the window, oldest first, at most the threshold. */
+  fails: number[];
+  lockedAt: number;
+  lockedUntil: number;
+}
+
+/**
+ * Login brute-force protection. An account name (known or not, so a lock does
+ * not reveal which names exist) is locked after `failures` failures in the
+ * window: 423, even with the right password, until lockSec passes or the
+ * password is reset. A source address is blocked (429) after
+ * `sourceFailures`, which stops one client from spraying many names. Memory
+ * is bounded: idle entries go first when the table is full.
+ */
+export class LoginLimiter {
+  private readonly names = new Map<string, Tally>();
+  private readonly ips = new Map<string, Tally>();
+
+  constructor(
+    private readonly rule: LockoutRule,
+    private readonly now: () => number = Date.now,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** passwordChangedAt: a password set after the lock began (e.g. a reset) lifts it. */
+  check(name: string, ip: string, passwordChangedAt?: number): LoginVerdict {
+    const t = this.now();
+    const byIp = this.ips.get(ip);
+    if (byIp && byIp.lockedUntil > t) return { allowed: false, status: 429, retryAfterSec: secondsUntil(byIp.lockedUntil, t) };
+    const byName = this.names.get(nameKey(name));
+    if (byName && byName.lockedUntil > t && !(passwordChangedAt !== undefined && passwordChangedAt > byName.lockedAt)) {
+      return { allowed: false, status: 423, retryAfterSec: secondsUntil(byName.lockedUntil, t) };
+    }
+    return { allowed: true };
+  }
+
+  /** Returns true when this failure locked the account name. */
+  recordFailure(name: string, ip: string): boolean {
+    const t = this.now();
+    this.bump(this.ips, ip, this.rule.sourceFailures, t);
+    return this.bump(this.names, nameKey(name), this.rule.failures, t);
+  }
+
+  recordSuccess(name: string): void {
+    this.names.delete(nameKey(name));
+  }
+
+  private bump(map: Map<string, Tally>, key: string, threshold: number, t: number): boolean {
+    let tally = map.get(key);
+    if (!tally) {
+      if (map.size >= this.maxEntries) this.evict(map, t);
+      tally = { fails: [], lockedAt: 0, lockedUntil: 0 };
+      map.set(key, tally);
+    }
+    const windowStart = t - this.rule.windowSec * 1000;
+    while (tally.fails.length > 0 && tally.fails[0]! <= windowStart) tally.fails.shift();
+    tally.fails.push(t);
+    if (tally.fails.length > threshold) tally.fails.shift();
+    if (tally.fails.length >= threshold && tally.lockedUntil <= t) {
+      tally.lockedAt = t;
+      tally.lockedUntil = t + this.rule.lockSec * 1000;
+      tally.fails = [];
+      return true;
+    }
+    return false;
+  }
+
+  private evict(map: Map<string, Tally>, t: number): void {
+    const windowStart = t - this.rule.windowSec * 1000;
+    for (const [k, v] of map) {
+      if (v.lockedUntil <= t && (v.fails.length === 0 || v.fails[v.fails.length - 1]! <= windowStart)) map.delete(k);
+    }
+    // Still full: drop the oldest unlocked entries, then (a flood of locks) the oldest of all.
+    for (const [k, v] of map) {
+      if (map.size < this.maxEntries) return;
+      if (v.lockedUntil <= t) map.delete(k);
+    }
+    for (const k of map.keys()) {
+      if (map.size < this.maxEntries) return;
+      map.delete(k);
+    }
+  }
+}
+
+function nameKey(name: string): string {
+  return name.trim().toLowerCase().slice(0, 128);
+}
+
+function secondsUntil(until: number, t: number): number {
+  return Math.max(1, Math.ceil((until - t) / 1000));
+}
+
+export const INITIAL_ADMIN = 'admin';
+
+/**
+ * First start: no account yet, so create `admin` (both configuration and
+ * security roles, so a fresh install is usable) with a one-time password
+ * that must be changed at the first login. Returns that password, or null
+ * when an account already exists. Only the hash is stored.
+ */
+export async function ensureInitialAdmin(admin: AdminStore, policy: PasswordPolicy): Promise<string | null> {
+  if (admin.accounts.count() > 0) return null;
+  const password = generatePassword(policy.minLength);
+  const passwordHash = await hashPassword(password);
+  try {
+    admin.accounts.add({ name: INITIAL_ADMIN, roles: ['admin', 'security-admin'], passwordHash, mustChangePassword: true });
+  } catch (err) {
+    // Another process created it between the count and the insert.
+    if (err instanceof StoreError && err.code === 'duplicate') return null;
+    throw err;
+  }
+  return password;
+}
+
+/**
+ * Recovery from the machine itself (`switchboard admin reset-password`): a new
+ * one-time password, the account enabled, its sessions ended. With no
+ * account at all, creates the initial one. @throws StoreError not-found
+ */
+export async function resetAdminPassword(admin: AdminStore, name: string, policy: PasswordPolicy, now = Date.now()): Promise<string> {
+  const password = generatePassword(policy.minLength);
+  const passwordHash = await hashPassword(password);
+  const existing = admin.accounts.get(name);
+  let account: AdminAccount;
+  if (!existing && admin.accounts.count() === 0) {
+    account = admin.accounts.add({ name, roles: ['admin', 'security-admin'], passwordHash, mustChangePassword: true });
+  } else {
+    account = admin.accounts.update(name, { passwordHash, mustChangePassword: true, enabled: true });
+    admin.sessions.removeForAdmin(account.id);
+  }
+  admin.audit.append({
+    at: now, actor: '-', sourceIp: null, action: 'reset-password (command line)', target: `admin:${account.name}`,
+    before: null, after: { mustChangePassword: true, enabled: true },
+  });
+  return password;
+}

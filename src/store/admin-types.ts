@@ -1,0 +1,132 @@
+// Repository interfaces for the management side: administrator accounts, their
+// web sessions, the audit log and settings overrides. Like types.ts they name
+// no SQL dialect, so a PostgreSQL store can implement them later.
+
+/**
+ * admin: configuration (users, trunks, settings), not accounts or audit.
+ * security-admin: administrator accounts, password policy, audit log; reads everything else.
+ * operator: reads only.
+ */
+export type AdminRole = 'admin' | 'security-admin' | 'operator';
+export const ADMIN_ROLES: readonly AdminRole[] = ['admin', 'security-admin', 'operator'];
+
+export interface AdminAccount {
+  readonly id: number;
+  /** Login name; unique ignoring ASCII case. */
+  readonly name: string;
+  /** One or more roles; the first account holds admin and security-admin so a fresh install is usable. */
+  readonly roles: readonly AdminRole[];
+  /** Self-describing scrypt hash (see src/security/admin-auth.ts); never the password. */
+  readonly passwordHash: string;
+  /** Set for generated one-time passwords: every call but the password change is refused until then. */
+  readonly mustChangePassword: boolean;
+  /** Epoch ms of the last password change, for password expiry and for lifting a lockout. */
+  readonly passwordChangedAt: number;
+  readonly enabled: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface AdminAccountInput {
+  name: string;
+  roles: readonly AdminRole[];
+  passwordHash: string;
+  mustChangePassword?: boolean;
+  enabled?: boolean;
+}
+
+export interface AdminAccountPatch {
+  name?: string;
+  roles?: readonly AdminRole[];
+  /** Setting a hash also moves passwordChangedAt to now. */
+  passwordHash?: string;
+  mustChangePassword?: boolean;
+  enabled?: boolean;
+}
+
+export interface AdminAccountRepository {
+  /** @throws StoreError duplicate | invalid */
+  add(input: AdminAccountInput): AdminAccount;
+  /** @throws StoreError not-found | duplicate | invalid */
+  update(name: string, patch: AdminAccountPatch): AdminAccount;
+  /** Also ends the account's sessions. @throws StoreError not-found */
+  remove(name: string): AdminAccount;
+  /** Case-insensitive. */
+  get(name: string): AdminAccount | undefined;
+  getById(id: number): AdminAccount | undefined;
+  /** Ordered by name. */
+  list(): AdminAccount[];
+  count(): number;
+}
+
+export interface AdminSession {
+  /** SHA-256 of the cookie value: a copy of the database does not hand out live sessions. */
+  readonly idHash: string;
+  readonly adminId: number;
+  readonly csrfToken: string;
+  readonly sourceIp: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+}
+
+export interface AdminSessionRepository {
+  create(session: AdminSession): void;
+  get(idHash: string): AdminSession | undefined;
+  touch(idHash: string, at: number): void;
+  remove(idHash: string): void;
+  /** Ends every session of one account; returns how many. */
+  removeForAdmin(adminId: number): number;
+  /** Deletes sessions last seen before `before`; returns how many. */
+  removeIdle(before: number): number;
+}
+
+export interface AuditEntry {
+  readonly id: number;
+  /** Epoch ms. */
+  readonly at: number;
+  /** Account name that acted ('-' when none, e.g. the command line). */
+  readonly actor: string;
+  readonly sourceIp: string | null;
+  /** What was done, e.g. "POST /api/users" or "login". */
+  readonly action: string;
+  /** The object, e.g. "user:1001", "trunk:itsp", "settings". */
+  readonly target: string;
+  /** JSON values with secrets already replaced by "***"; null when none. */
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export type AuditInput = Omit<AuditEntry, 'id'>;
+
+export interface AuditQuery {
+  offset?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+  actor?: string;
+  /** Substring of the target. */
+  target?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+}
+
+export interface AuditRepository {
+  append(entry: AuditInput): AuditEntry;
+  /** Newest first. */
+  list(query?: AuditQuery): AuditEntry[];
+  count(query?: AuditQuery): number;
+}
+
+/** Settings changed through the API, by dotted key ("sip.domain"), as JSON values. */
+export interface SettingsRepository {
+  getAll(): Record<string, unknown>;
+  get(key: string): unknown;
+  /** Writes all entries in one transaction; an undefined or null value removes the key. */
+  set(entries: Record<string, unknown>): void;
+}
+
+export interface AdminStore {
+  accounts: AdminAccountRepository;
+  sessions: AdminSessionRepository;
+  audit: AuditRepository;
+  settings: SettingsRepository;
+}

@@ -1,0 +1,349 @@
+// SQLite implementation of the management repositories (admin-types.ts).
+import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.ts';
+import {
+  ADMIN_ROLES, type AdminAccount, type AdminAccountInput, type AdminAccountPatch, type AdminAccountRepository,
+  type AdminRole, type AdminSession, type AdminSessionRepository, type AdminStore, type AuditEntry, type AuditInput,
+  type AuditQuery, type AuditRepository, type SettingsRepository,
+} from '../admin-types.ts';
+
+export const ADMIN_NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+interface AccountRow {
+  id: number;
+  name: string;
+  roles: string;
+  password_hash: string;
+  must_change_password: number;
+  password_changed_at: number;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function parseRoles(json: string): AdminRole[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((r): r is AdminRole => ADMIN_ROLES.includes(r as AdminRole)) : [];
+  } catch {
+    return []; // a hand-edited bad value grants nothing
+  }
+}
+
+function toAccount(r: AccountRow): AdminAccount {
+  return Object.freeze({
+    id: r.id,
+    name: r.name,
+    roles: Object.freeze(parseRoles(r.roles)),
+    passwordHash: r.password_hash,
+    mustChangePassword: r.must_change_password !== 0,
+    passwordChangedAt: r.password_changed_at,
+    enabled: r.enabled !== 0,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+}
+
+function validName(name: unknown): string {
+  if (typeof name !== 'string' || !ADMIN_NAME_RE.test(name)) {
+    throw new StoreError('invalid', 'name', 'name: must be 1-64 letters, digits or _.@-');
+  }
+  return name;
+}
+
+function validRoles(roles: unknown): AdminRole[] {
+  if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !ADMIN_ROLES.includes(r as AdminRole))) {
+    throw new StoreError('invalid', 'roles', `roles: must be a non-empty list of ${ADMIN_ROLES.join(', ')}`);
+  }
+  return [...new Set(roles as AdminRole[])];
+}
+
+function validHash(hash: unknown): string {
+  if (typeof hash !== 'string' || hash.length < 16 || hash.length > 512) {
+    throw new StoreError('invalid', 'passwordHash', 'passwordHash: not a password hash');
+  }
+  return hash;
+}
+
+class SqliteAdminAccounts implements AdminAccountRepository {
+  private readonly s;
+  private readonly updateTx;
+
+  constructor(private readonly db: Database.Database, private readonly now: () => number) {
+    const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.s = {
+      byName: p<AccountRow>('SELECT * FROM admin_accounts WHERE lower(name) = lower(?)'),
+      byId: p<AccountRow>('SELECT * FROM admin_accounts WHERE id = ?'),
+      all: p<AccountRow>('SELECT * FROM admin_accounts ORDER BY lower(name)'),
+      count: p<number>('SELECT count(*) FROM admin_accounts').pluck(),
+      insert: p(`INSERT INTO admin_accounts (name, roles, password_hash, must_change_password, password_changed_at,
+        enabled, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)`),
+      update: p(`UPDATE admin_accounts SET name=?, roles=?, password_hash=?, must_change_password=?,
+        password_changed_at=?, enabled=?, updated_at=? WHERE id=?`),
+      remove: p('DELETE FROM admin_accounts WHERE id = ?'),
+    };
+    this.updateTx = db.transaction((name: string, patch: AdminAccountPatch): AdminAccount => {
+      const cur = this.mustGet(name);
+      const newName = patch.name === undefined ? cur.name : validName(patch.name);
+      const clash = this.s.byName.get(newName);
+      if (clash && clash.id !== cur.id) throw new StoreError('duplicate', 'name', `name ${newName} is already used`);
+      const roles = patch.roles === undefined ? cur.roles : validRoles(patch.roles);
+      const hash = patch.passwordHash === undefined ? cur.passwordHash : validHash(patch.passwordHash);
+      const t = this.now();
+      this.s.update.run(
+        newName, JSON.stringify(roles), hash, (patch.mustChangePassword ?? cur.mustChangePassword) ? 1 : 0,
+        patch.passwordHash === undefined ? cur.passwordChangedAt : t, (patch.enabled ?? cur.enabled) ? 1 : 0, t, cur.id,
+      );
+      return toAccount(this.s.byId.get(cur.id)!);
+    });
+  }
+
+  private mustGet(name: string): AdminAccount {
+    const row = typeof name === 'string' ? this.s.byName.get(name) : undefined;
+    if (!row) throw new StoreError('not-found', 'name', `no administrator named ${String(name)}`);
+    return toAccount(row);
+  }
+
+  add(input: AdminAccountInput): AdminAccount {
+    return this.db.transaction((): AdminAccount => {
+      const name = validName(input.name);
+      if (this.s.byName.get(name)) throw new StoreError('duplicate', 'name', `name ${name} is already used`);
+      const t = this.now();
+      const id = this.s.insert.run(
+        name, JSON.stringify(validRoles(input.roles)), validHash(input.passwordHash),
+        (input.mustChangePassword ?? true) ? 1 : 0, t, (input.enabled ?? true) ? 1 : 0, t, t,
+      ).lastInsertRowid;
+      return toAccount(this.s.byId.get(Number(id))!);
+    }).immediate();
+  }
+
+  update(name: string, patch: AdminAccountPatch): AdminAccount {
+    return this.updateTx.immediate(name, patch);
+  }
+
+  remove(name: string): AdminAccount {
+    return this.db.transaction((): AdminAccount => {
+      const cur = this.mustGet(name);
+      this.s.remove.run(cur.id); // sessions go with it (ON DELETE CASCADE)
+      return cur;
+    }).immediate();
+  }
+
+  get(name: string): AdminAccount | undefined {
+    const row = this.s.byName.get(name);
+    return row && toAccount(row);
+  }
+
+  getById(id: number): AdminAccount | undefined {
+    const row = this.s.byId.get(id);
+    return row && toAccount(row);
+  }
+
+  list(): AdminAccount[] {
+    return this.s.all.all().map(toAccount);
+  }
+
+  count(): number {
+    return this.s.count.get()!;
+  }
+}
+
+interface SessionRow {
+  id_hash: string;
+  admin_id: number;
+  csrf_token: string;
+  source_ip: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+class SqliteAdminSessions implements AdminSessionRepository {
+  private readonly s;
+
+  constructor(db: Database.Database) {
+    const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.s = {
+      insert: p('INSERT INTO admin_sessions (id_hash, admin_id, csrf_token, source_ip, created_at, last_seen_at) VALUES (?,?,?,?,?,?)'),
+      get: p<SessionRow>('SELECT * FROM admin_sessions WHERE id_hash = ?'),
+      touch: p('UPDATE admin_sessions SET last_seen_at = ? WHERE id_hash = ?'),
+      remove: p('DELETE FROM admin_sessions WHERE id_hash = ?'),
+      removeForAdmin: p('DELETE FROM admin_sessions WHERE admin_id = ?'),
+      removeIdle: p('DELETE FROM admin_sessions WHERE last_seen_at < ?'),
+    };
+  }
+
+  create(x: AdminSession): void {
+    this.s.insert.run(x.idHash, x.adminId, x.csrfToken, x.sourceIp, x.createdAt, x.lastSeenAt);
+  }
+
+  get(idHash: string): AdminSession | undefined {
+    const r = this.s.get.get(idHash);
+    return r && {
+      idHash: r.id_hash, adminId: r.admin_id, csrfToken: r.csrf_token, sourceIp: r.source_ip,
+      createdAt: r.created_at, lastSeenAt: r.last_seen_at,
+    };
+  }
+
+  touch(idHash: string, at: number): void {
+    this.s.touch.run(at, idHash);
+  }
+
+  remove(idHash: string): void {
+    this.s.remove.run(idHash);
+  }
+
+  removeForAdmin(adminId: number): number {
+    return this.s.removeForAdmin.run(adminId).changes;
+  }
+
+  removeIdle(before: number): number {
+    return this.s.removeIdle.run(before).changes;
+  }
+}
+
+interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  source_ip: string | null;
+  action: string;
+  target: string;
+  before_json: string | null;
+  after_json: string | null;
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function toAudit(r: AuditRow): AuditEntry {
+  return {
+    id: r.id, at: r.at, actor: r.actor, sourceIp: r.source_ip, action: r.action, target: r.target,
+    before: parseJson(r.before_json), after: parseJson(r.after_json),
+  };
+}
+
+function likePattern(s: string): string {
+  return `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+class SqliteAudit implements AuditRepository {
+  private readonly insert;
+  private readonly byId;
+
+  constructor(private readonly db: Database.Database) {
+    this.insert = db.prepare(`INSERT INTO audit_log (at, actor, source_ip, action, target, before_json, after_json)
+      VALUES (?,?,?,?,?,?,?)`);
+    this.byId = db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE id = ?');
+  }
+
+  append(e: AuditInput): AuditEntry {
+    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+    const id = this.insert.run(e.at, e.actor, e.sourceIp, e.action, e.target, json(e.before), json(e.after)).lastInsertRowid;
+    return toAudit(this.byId.get(Number(id))!);
+  }
+
+  // The filter combinations are few and admin-only, so the SQL is built per call.
+  private where(q: AuditQuery): { sql: string; args: (string | number)[] } {
+    const parts: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.actor !== undefined) {
+      parts.push('lower(actor) = lower(?)');
+      args.push(q.actor);
+    }
+    if (q.target !== undefined && q.target !== '') {
+      parts.push("lower(target) LIKE ? ESCAPE '\\'");
+      args.push(likePattern(q.target));
+    }
+    if (q.since !== undefined && Number.isFinite(q.since)) {
+      parts.push('at >= ?');
+      args.push(q.since);
+    }
+    return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
+  }
+
+  list(q: AuditQuery = {}): AuditEntry[] {
+    const int = (v: number | undefined, d: number) => (Number.isFinite(v) ? Math.trunc(v!) : d);
+    const limit = Math.min(Math.max(int(q.limit, 100), 1), 1000);
+    const offset = Math.max(int(q.offset, 0), 0);
+    const w = this.where(q);
+    return this.db
+      .prepare<unknown[], AuditRow>(`SELECT * FROM audit_log ${w.sql} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...w.args, limit, offset)
+      .map(toAudit);
+  }
+
+  count(q: AuditQuery = {}): number {
+    const w = this.where(q);
+    return this.db.prepare<unknown[], number>(`SELECT count(*) FROM audit_log ${w.sql}`).pluck().get(...w.args)!;
+  }
+}
+
+class SqliteSettings implements SettingsRepository {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database, private readonly now: () => number) {
+    this.s = {
+      all: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM settings ORDER BY key'),
+      get: db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck(),
+      upsert: db.prepare(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+      remove: db.prepare('DELETE FROM settings WHERE key = ?'),
+    };
+  }
+
+  getAll(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const r of this.s.all.all()) out[r.key] = parseJson(r.value);
+    return out;
+  }
+
+  get(key: string): unknown {
+    const v = this.s.get.get(key);
+    return v === undefined ? undefined : parseJson(v);
+  }
+
+  set(entries: Record<string, unknown>): void {
+    this.db.transaction(() => {
+      const t = this.now();
+      for (const [key, value] of Object.entries(entries)) {
+        if (value === undefined || value === null) this.s.remove.run(key);
+        else this.s.upsert.run(key, JSON.stringify(value), t);
+      }
+    }).immediate();
+  }
+}
+
+export function sqliteAdminStore(db: Database.Database, now: () => number): AdminStore {
+  return {
+    accounts: new SqliteAdminAccounts(db, now),
+    sessions: new SqliteAdminSessions(db),
+    audit: new SqliteAudit(db),
+    settings: new SqliteSettings(db, now),
+  };
+}
+
+class Rollback extends Error {}
+
+/**
+ * Runs fn inside a transaction that is always rolled back: the repositories'
+ * own transactions nest as savepoints, so fn sees its writes (uniqueness
+ * checks included) and nothing reaches the database. Used for import dry runs.
+ */
+export function rollbackAfter<T>(db: Database.Database, fn: () => T): T {
+  let result: { value: T } | undefined;
+  try {
+    db.transaction(() => {
+      result = { value: fn() };
+      throw new Rollback();
+    }).immediate();
+  } catch (err) {
+    if (!(err instanceof Rollback)) throw err;
+  }
+  return result!.value;
+}

@@ -1,0 +1,209 @@
+// Call detail records, written behind the call path: the B2BUA enqueues a
+// record when a call ends and goes on; write-behind.ts writes the queue in
+// batches. Records never coalesce, so the queue is a plain list with a cap
+// that keeps memory bounded while another process holds the lock for long.
+import type Database from 'better-sqlite3';
+import { StoreError } from '../errors.ts';
+import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository } from '../types.ts';
+import { WriteBehind, isLockedOut, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
+
+interface CdrRow {
+  id: number;
+  call_ref: string;
+  direction: string;
+  caller: string;
+  caller_name: string;
+  caller_extension: string | null;
+  callee: string;
+  callee_extension: string | null;
+  trunk: string | null;
+  started_at: number;
+  answered_at: number | null;
+  ended_at: number;
+  disposition: string;
+  status: number;
+  codec: string | null;
+  legs: string;
+}
+
+function parseLegs(json: string): CdrLeg[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    if (!Array.isArray(v)) return [];
+    return v.filter((l): l is CdrLeg => l !== null && typeof l === 'object')
+      .map((l) => Object.freeze({ target: String(l.target ?? ''), status: Number(l.status) || 0, callId: String(l.callId ?? '') }));
+  } catch {
+    return [];
+  }
+}
+
+function toCdr(r: CdrRow): Cdr {
+  return Object.freeze({
+    id: r.id,
+    callRef: r.call_ref,
+    direction: r.direction as CallDirection,
+    caller: r.caller,
+    callerName: r.caller_name,
+    callerExtension: r.caller_extension,
+    callee: r.callee,
+    calleeExtension: r.callee_extension,
+    trunk: r.trunk,
+    startedAt: r.started_at,
+    answeredAt: r.answered_at,
+    endedAt: r.ended_at,
+    disposition: r.disposition as CallDisposition,
+    status: r.status,
+    codec: r.codec,
+    legs: Object.freeze(parseLegs(r.legs)),
+  });
+}
+
+const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
+  trunk, started_at, answered_at, ended_at, disposition, status, codec, legs) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+
+class CdrQueue implements WriteQueue<CdrInput[]> {
+  private items: CdrInput[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(cdr: CdrInput): void {
+    this.items.push(cdr);
+  }
+  take(): CdrInput[] {
+    const batch = this.items;
+    this.items = [];
+    return batch;
+  }
+  restore(older: CdrInput[]): void {
+    this.items = older.concat(this.items);
+  }
+}
+
+/** Query parts: WHERE clause text and its bind values. */
+function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
+  const conds: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.kind !== undefined && !['placed', 'received', 'missed'].includes(q.kind)) {
+    throw new StoreError('invalid', 'kind', 'kind: must be placed, received or missed');
+  }
+  if (q.extension !== undefined && typeof q.extension !== 'string') {
+    throw new StoreError('invalid', 'extension', 'extension: must be a string');
+  }
+  const ext = q.extension;
+  // Without an extension, a kind still narrows to local users' calls.
+  const byExt = (col: string) => {
+    if (ext === undefined) {
+      conds.push(`${col} IS NOT NULL`);
+    } else {
+      conds.push(`${col} = ?`);
+      args.push(ext);
+    }
+  };
+  if (q.kind === 'placed') {
+    byExt('caller_extension');
+  } else if (q.kind === 'received' || q.kind === 'missed') {
+    byExt('callee_extension');
+    conds.push(q.kind === 'received' ? 'answered_at IS NOT NULL' : 'answered_at IS NULL');
+  } else if (ext !== undefined) {
+    conds.push('(caller_extension = ? OR callee_extension = ?)');
+    args.push(ext, ext);
+  }
+  if (q.since !== undefined && Number.isFinite(q.since)) {
+    conds.push('started_at >= ?');
+    args.push(Math.trunc(q.since));
+  }
+  return { sql: conds.length === 0 ? '' : `WHERE ${conds.join(' AND ')}`, args };
+}
+
+export class SqliteCdrRepository implements CdrRepository {
+  private readonly queue = new CdrQueue();
+  private readonly wb: WriteBehind<CdrInput[]>;
+  private readonly insert;
+  /** Prepared queries by SQL text; the query shapes are few (kind x extension x since). */
+  private readonly queries = new Map<string, Database.Statement<unknown[], unknown>>();
+  /** Records refused because the queue was at its cap. */
+  dropped = 0;
+  private readonly cap: number;
+
+  constructor(private readonly db: Database.Database, private readonly opts: WriteBehindOptions) {
+    this.insert = db.prepare(INSERT);
+    // Far above what a timer tick accumulates; reached only when writes fail for long.
+    this.cap = Math.max(100_000, opts.maxQueue * 10);
+    this.wb = new WriteBehind(db, this.queue, {
+      what: 'call records',
+      write: (batch) => {
+        for (const c of batch) this.apply(c);
+      },
+      split: (batch) => batch.map((c) => ({ label: String(c.callRef), apply: () => this.apply(c) })),
+    }, opts);
+  }
+
+  private apply(c: CdrInput): void {
+    this.insert.run(
+      c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
+      c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
+      c.status, c.codec ?? null, JSON.stringify(c.legs ?? []),
+    );
+  }
+
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** The record is kept by reference until written. */
+  enqueue(cdr: CdrInput): void {
+    if (this.wb.closed) return;
+    if (this.queue.size >= this.cap) {
+      this.dropped++;
+      // The first loss and then one report per 10,000, not one per call.
+      if (this.dropped % 10_000 === 1) {
+        this.opts.onError(new Error(`call record queue full (${this.cap}); ${this.dropped} record(s) dropped so far`));
+      }
+      return;
+    }
+    this.queue.push(cdr);
+    this.wb.queued();
+  }
+
+  flush(): void {
+    this.wb.flush();
+  }
+
+  private statement(sql: string): Database.Statement<unknown[], unknown> {
+    let st = this.queries.get(sql);
+    if (!st) {
+      st = this.db.prepare<unknown[], unknown>(sql);
+      this.queries.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Flushes what this process queued (unless another process holds the lock: then committed rows only). */
+  private flushForRead(): void {
+    try {
+      this.wb.withoutBusyWait(() => this.wb.flush());
+    } catch (err) {
+      if (!isLockedOut(err)) throw err;
+    }
+  }
+
+  list(query: CdrQuery = {}): Cdr[] {
+    this.flushForRead();
+    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
+    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
+    const offset = Math.max(int(query.offset, 0), 0);
+    const w = where(query);
+    const st = this.statement(`SELECT * FROM cdrs ${w.sql} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`);
+    return (st.all(...w.args, limit, offset) as CdrRow[]).map(toCdr);
+  }
+
+  count(query: CdrQuery = {}): number {
+    this.flushForRead();
+    const w = where(query);
+    return this.statement(`SELECT count(*) FROM cdrs ${w.sql}`).pluck().get(...w.args) as number;
+  }
+
+  close(): void {
+    this.wb.close();
+  }
+}

@@ -1,0 +1,337 @@
+// An in-process SIP phone for call tests, built on the project's own
+// transport, transaction and dialog layers (the DESIGN's ring 2 "our own UA"):
+// it registers with digest, places calls (answering 407), and takes calls
+// with a behaviour the test chooses. Everything it saw is kept for asserts.
+import type { Endpoint, Header, NameAddr, SipRequest, SipResponse, TransportName } from '../../../src/sip/message.ts';
+import type { Inbound } from '../../../src/sip/transport/types.ts';
+import type { ServerTransaction } from '../../../src/sip/transaction/types.ts';
+import { TransportLayer } from '../../../src/sip/transport/layer.ts';
+import { TransactionLayer } from '../../../src/sip/transaction/layer.ts';
+import { TimerQueue } from '../../../src/sip/timer-queue.ts';
+import { systemClock } from '../../../src/sip/clock.ts';
+import { Dialog, dialogKeyOfRequest, newVia } from '../../../src/sip/dialog.ts';
+import { createRequest, createResponse } from '../../../src/sip/serializer.ts';
+import { generateCallId, generateTag } from '../../../src/sip/ids.ts';
+import { formatNameAddr, getHeader, getHeaders, tagOf } from '../../../src/sip/headers.ts';
+import { buildCancel } from '../../../src/sip/transaction/build.ts';
+import { DigestClient } from '../../../src/sip/digest-client.ts';
+import { waitUntil } from '../../lib/wait.ts';
+
+export function sdpOffer(port: number, codecs: string = '0 8 9 101', direction = 'sendrecv', address = '127.0.0.1'): Buffer {
+  const lines = [
+    'v=0', `o=test 1 1 IN IP4 ${address}`, 's=-', `c=IN IP4 ${address}`, 't=0 0',
+    `m=audio ${port} RTP/AVP ${codecs}`,
+    'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:9 G722/8000', 'a=rtpmap:18 G729/8000',
+    'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', `a=${direction}`,
+  ];
+  return Buffer.from(lines.join('\r\n') + '\r\n');
+}
+
+/** What a phone does with an incoming INVITE. */
+export type Behaviour = 'ring' | 'answer' | 'busy' | 'silent' | 'ring-answer' | 'reliable-ring';
+
+export interface IncomingCall {
+  invite: SipRequest;
+  tx: ServerTransaction;
+  tag: string;
+  dialog: Dialog | undefined;
+  cancelled: boolean;
+  acked: SipRequest | undefined;
+}
+
+export interface OutgoingCall {
+  invite: SipRequest;
+  responses: SipResponse[];
+  final: Promise<SipResponse>;
+  dialog: Dialog | undefined;
+}
+
+export interface PhoneOptions {
+  ext: string;
+  password: string;
+  server: { host: string; port: number; domain: string };
+  transport?: TransportName;
+  behaviour?: Behaviour;
+  /** Our SDP answer / offer media port. */
+  mediaPort?: number;
+}
+
+export class TestPhone {
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  private readonly timers = new TimerQueue();
+  readonly incoming: IncomingCall[] = [];
+  /** Every in-dialog request received (BYE, re-INVITE, UPDATE, INFO, PRACK ...). */
+  readonly requests: SipRequest[] = [];
+  readonly dialogs = new Map<string, Dialog>();
+  behaviour: Behaviour;
+  /** Hold re-INVITEs unanswered (glare tests). */
+  holdReinvites = false;
+  heldReinvites: { req: SipRequest; tx: ServerTransaction }[] = [];
+  readonly kind: TransportName;
+  readonly mediaPort: number;
+  private readonly digest: DigestClient;
+
+  private constructor(readonly opts: PhoneOptions) {
+    this.kind = opts.transport ?? 'udp';
+    this.behaviour = opts.behaviour ?? 'answer';
+    this.mediaPort = opts.mediaPort ?? 40000 + Math.floor(Math.random() * 10000) * 2;
+    this.digest = new DigestClient({ username: opts.ext, password: opts.password });
+    const listen = { host: '127.0.0.1', port: 0 };
+    this.transport = new TransportLayer(this.kind === 'udp' ? { udp: listen } : { tcp: listen });
+    this.transactions = new TransactionLayer({
+      sender: this.transport,
+      timers: this.timers,
+      clock: systemClock,
+      autoTrying: false,
+      onRequest: (req, tx, inbound) => this.onRequest(req, tx, inbound),
+    });
+    this.transport.onInbound = (i) => this.transactions.receive(i);
+  }
+
+  static async start(opts: PhoneOptions): Promise<TestPhone> {
+    const p = new TestPhone(opts);
+    await p.transport.start();
+    return p;
+  }
+
+  get server(): Endpoint {
+    return { transport: this.kind, address: this.opts.server.host, port: this.opts.server.port };
+  }
+
+  get local(): { address: string; port: number } {
+    return this.transport.localEndpoint(this.kind)!;
+  }
+
+  contact(): NameAddr {
+    const l = this.local;
+    const params = new Map<string, string | null>();
+    if (this.kind !== 'udp') params.set('transport', this.kind);
+    return { uri: { scheme: 'sip', user: this.opts.ext, host: l.address, port: l.port, params, headers: new Map() }, params: new Map() };
+  }
+
+  private aor(user = this.opts.ext): NameAddr {
+    return { uri: { scheme: 'sip', user, host: this.opts.server.domain, params: new Map(), headers: new Map() }, params: new Map() };
+  }
+
+  /** One non-INVITE request with a 401/407 retry; resolves with the final response. */
+  private requestWithAuth(build: (auth: Header[], cseq: number) => SipRequest): Promise<SipResponse> {
+    return new Promise((resolve, reject) => {
+      let cseq = 1;
+      const send = (auth: Header[]) => {
+        const req = build(auth, cseq);
+        this.transactions.sendRequest(req, this.server, {
+          onResponse: (res) => {
+            if (res.status < 200) return;
+            if ((res.status === 401 || res.status === 407) && auth.length === 0) {
+              const ch = getHeaders(res, res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
+              const value = this.digest.authorize(ch[0]!, req.method, req.uriRaw);
+              cseq++;
+              send([{ name: res.status === 401 ? 'authorization' : 'proxy-authorization', value: value! }]);
+              return;
+            }
+            resolve(res);
+          },
+          onTimeout: () => reject(new Error(`${req.method} timed out`)),
+          onTransportError: (e) => reject(e),
+        });
+      };
+      send([]);
+    });
+  }
+
+  register(expires = 3600): Promise<SipResponse> {
+    const callId = generateCallId();
+    const tag = generateTag();
+    return this.requestWithAuth((auth, cseq) =>
+      createRequest({
+        method: 'REGISTER',
+        uri: `sip:${this.opts.server.domain}`,
+        from: { ...this.aor(), params: new Map([['tag', tag]]) },
+        to: this.aor(),
+        callId,
+        cseq,
+        via: newVia(this.kind, this.local),
+        contact: { ...this.contact(), params: new Map([['expires', String(expires)]]) },
+        headers: auth,
+      }),
+    );
+  }
+
+  /** Places a call; 407 is answered once; 2xx is ACKed (with ackBody for late offers). */
+  call(target: string, o: { body?: Buffer | null; headers?: Header[]; ackBody?: Buffer } = {}): OutgoingCall {
+    const callId = generateCallId();
+    const tag = generateTag();
+    const body = o.body === null ? undefined : (o.body ?? sdpOffer(this.mediaPort));
+    const out: OutgoingCall = { invite: undefined as unknown as SipRequest, responses: [], final: undefined as unknown as Promise<SipResponse>, dialog: undefined };
+    out.final = new Promise((resolve, reject) => {
+      let cseq = 1;
+      const send = (auth: Header[]) => {
+        const req = createRequest({
+          method: 'INVITE',
+          uri: `sip:${target}@${this.opts.server.domain}`,
+          from: { ...this.aor(), params: new Map([['tag', tag]]) },
+          to: this.aor(target),
+          callId,
+          cseq,
+          via: newVia(this.kind, this.local),
+          contact: this.contact(),
+          headers: (o.headers ?? []).concat(auth),
+          body,
+          contentType: body ? 'application/sdp' : undefined,
+        });
+        out.invite = req;
+        this.transactions.sendRequest(req, this.server, {
+          onResponse: (res) => {
+            out.responses.push(res);
+            if (res.status === 407 && auth.length === 0) {
+              const value = this.digest.authorize(getHeaders(res, 'proxy-authenticate')[0]!, 'INVITE', req.uriRaw);
+              cseq++;
+              send([{ name: 'proxy-authorization', value: value! }]);
+              return;
+            }
+            if (res.status >= 200 && res.status < 300) {
+              if (!out.dialog) {
+                out.dialog = Dialog.asUac(req, res)!;
+                this.dialogs.set(out.dialog.key, out.dialog);
+              }
+              const ack = out.dialog.request('ACK', newVia(this.kind, this.local), { cseq: req.cseq.seq, body: o.ackBody, contentType: o.ackBody ? 'application/sdp' : undefined });
+              this.transport.send(ack, this.server);
+              resolve(res);
+              return;
+            }
+            if (res.status >= 300) resolve(res);
+          },
+          onTimeout: () => reject(new Error('INVITE timed out')),
+          onTransportError: (e) => reject(e),
+        });
+      };
+      send([]);
+    });
+    return out;
+  }
+
+  cancel(call: OutgoingCall): void {
+    const nop = () => {};
+    this.transactions.sendRequest(buildCancel(call.invite), this.server, { onResponse: nop, onTimeout: nop, onTransportError: nop });
+  }
+
+  /** Sends a request inside a dialog and resolves with its final response (ACKs a 2xx to INVITE). */
+  inDialog(dialog: Dialog, method: string, o: { body?: Buffer; headers?: Header[]; contentType?: string } = {}): Promise<SipResponse> {
+    const req = dialog.request(method, newVia(this.kind, this.local), {
+      contact: method === 'INVITE' || method === 'UPDATE' ? this.contact() : undefined,
+      headers: o.headers,
+      body: o.body,
+      contentType: o.body ? (o.contentType ?? 'application/sdp') : undefined,
+    });
+    return new Promise((resolve, reject) => {
+      this.transactions.sendRequest(req, this.server, {
+        onResponse: (res) => {
+          if (res.status < 200) return;
+          if (method === 'INVITE' && res.status < 300) {
+            this.transport.send(dialog.request('ACK', newVia(this.kind, this.local), { cseq: req.cseq.seq }), this.server);
+          }
+          resolve(res);
+        },
+        onTimeout: () => reject(new Error(`${method} timed out`)),
+        onTransportError: (e) => reject(e),
+      });
+    });
+  }
+
+  /** Answers a ringing incoming call. */
+  answer(call: IncomingCall, body: Buffer = sdpOffer(this.mediaPort), headers: Header[] = []): void {
+    const res = createResponse(call.invite, 200, 'OK', {
+      toTag: call.tag,
+      extraHeaders: [{ name: 'contact', value: formatNameAddr(this.contact()) }, ...headers],
+      body,
+      contentType: 'application/sdp',
+    });
+    call.tx.respond(res);
+    call.dialog = Dialog.asUas(call.invite, call.tag)!;
+    this.dialogs.set(call.dialog.key, call.dialog);
+  }
+
+  reject(call: IncomingCall, status: number): void {
+    call.tx.respond(createResponse(call.invite, status, undefined, { toTag: call.tag }));
+  }
+
+  waitIncoming(n = 1, timeoutMs = 5000): Promise<IncomingCall> {
+    return waitUntil(() => this.incoming.length >= n, timeoutMs).then(() => this.incoming[n - 1]!);
+  }
+
+  waitRequest(method: string, n = 1, timeoutMs = 5000): Promise<SipRequest> {
+    const pick = () => this.requests.filter((r) => r.method === method);
+    return waitUntil(() => pick().length >= n, timeoutMs).then(() => pick()[n - 1]!);
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
+    void inbound;
+    if (req.method === 'ACK') {
+      this.requests.push(req);
+      const inc = this.incoming.find((c) => c.invite.callId === req.callId && c.tag === tagOf(req.to));
+      if (inc) inc.acked = req;
+      return;
+    }
+    if (!tx) return;
+    if (req.method === 'CANCEL') {
+      tx.respond(createResponse(req, 200, 'OK'));
+      const inc = this.incoming.find((c) => c.invite.callId === req.callId && c.invite.cseq.seq === req.cseq.seq);
+      if (inc) {
+        inc.cancelled = true;
+        inc.tx.respond(createResponse(inc.invite, 487, 'Request Terminated', { toTag: inc.tag }));
+      }
+      return;
+    }
+    const key = dialogKeyOfRequest(req);
+    if (key !== undefined) {
+      this.requests.push(req);
+      const dialog = this.dialogs.get(key);
+      if (!dialog) {
+        tx.respond(createResponse(req, 481));
+        return;
+      }
+      if (req.method === 'INVITE' && this.holdReinvites) {
+        this.heldReinvites.push({ req, tx });
+        return;
+      }
+      const body = req.method === 'INVITE' ? sdpOffer(this.mediaPort) : undefined;
+      tx.respond(createResponse(req, 200, 'OK', {
+        extraHeaders: req.method === 'INVITE' ? [{ name: 'contact', value: formatNameAddr(this.contact()) }] : [],
+        body,
+        contentType: body ? 'application/sdp' : undefined,
+      }));
+      if (req.method === 'BYE') this.dialogs.delete(key);
+      return;
+    }
+    if (req.method !== 'INVITE') {
+      tx.respond(createResponse(req, req.method === 'OPTIONS' ? 200 : 405));
+      return;
+    }
+    const call: IncomingCall = { invite: req, tx, tag: generateTag(), dialog: undefined, cancelled: false, acked: undefined };
+    this.incoming.push(call);
+    const b = this.behaviour;
+    const ringHeaders = [{ name: 'contact', value: formatNameAddr(this.contact()) }];
+    if (b === 'busy') return this.reject(call, 486);
+    if (b === 'silent') return;
+    if (b === 'answer') return this.answer(call);
+    if (b === 'reliable-ring') {
+      ringHeaders.push({ name: 'require', value: '100rel' }, { name: 'rseq', value: '1' });
+      tx.respond(createResponse(req, 180, 'Ringing', { toTag: call.tag, extraHeaders: ringHeaders }));
+      return;
+    }
+    tx.respond(createResponse(req, 180, 'Ringing', { toTag: call.tag, extraHeaders: ringHeaders }));
+    if (b === 'ring-answer') setTimeout(() => this.answer(call), 50);
+  }
+
+  async stop(): Promise<void> {
+    await this.transport.stop();
+    this.transactions.close();
+    this.timers.close();
+  }
+
+  /** The SIP header value as received in the last incoming INVITE. */
+  static header(msg: SipRequest | SipResponse, name: string): string | undefined {
+    return getHeader(msg, name);
+  }
+}
