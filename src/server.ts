@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { isIP } from 'node:net';
 import type { Logger } from './sip/log.ts';
 import type { Config } from './config/schema.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
@@ -22,12 +23,19 @@ import type { RequestContext } from './pbx/requests.ts';
 import { ALLOWED_METHODS } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
+import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
+import { StatusService } from './pbx/status/status.ts';
+import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
+import type { LocationEvents } from './pbx/registrar/location.ts';
 import { AlarmCenter } from './ops/alarms.ts';
 import type { HealthReport } from './ops/health.ts';
 import { WriteBehindWatch, createOps } from './ops/ops.ts';
 import type { Ops } from './ops/ops.ts';
 import { createSyslogLogger } from './ops/syslog.ts';
 import type { SyslogLogger } from './ops/syslog.ts';
+import { configWithStoredSettings, startManagement } from './api/management.ts';
+import type { ApiServer, ExtraRoutes } from './api/management.ts';
+import { rollbackAfter } from './store/sqlite/admin.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -35,6 +43,10 @@ export interface ServerOptions {
   logger: Logger;
   /** Directory poll period; tests shorten it. */
   directoryPollMs?: number;
+  /** Setting keys ("sip.udp") the command line gave: values saved through the API do not override them. */
+  pinnedSettings?: readonly string[];
+  /** More routes on the management HTTP server (e.g. /metrics, /healthz, the web UI). */
+  httpRoutes?: readonly ExtraRoutes[];
 }
 
 /**
@@ -47,7 +59,14 @@ export class Server {
   private ops!: Ops;
   calls!: CallEngine;
   trunks!: TrunkTable;
+  trunkRegistrar!: TrunkRegistrar;
+  /** Live extensions and calls (CLI status, web UI). */
+  status!: StatusService;
+  private control!: ControlSocket;
   private syslog: SyslogLogger | undefined;
+  /** The management web server (REST API); null when http.listen has port 0. */
+  http: ApiServer | null = null;
+  private initialAdminPassword: string | null = null;
 
   private constructor(
     readonly config: Config,
@@ -65,7 +84,9 @@ export class Server {
   ) {}
 
   static async start(opts: ServerOptions): Promise<Server> {
-    const { config, dataDir } = opts;
+    const { dataDir } = opts;
+    // Settings saved through the API apply from the start after they were saved.
+    const config = configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
     const sip = config.sip;
     const clock = systemClock;
     const now = () => clock.now();
@@ -93,7 +114,8 @@ export class Server {
     });
     const directory = new Directory(store.users, log);
     directory.start(opts.directoryPollMs);
-    const location = new LocationService(store.registrations, now);
+    const locationEvents: LocationEvents = {};
+    const location = new LocationService(store.registrations, now, locationEvents);
     const restored = location.load();
 
     const a = config.auth;
@@ -190,6 +212,14 @@ export class Server {
       await syslog?.close();
       throw err;
     }
+    // Registrations to trunks start once the listeners are up, and follow every trunk change.
+    const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint: (t) => transport.localEndpoint(t) });
+    trunks.onReload = (entries) => trunkRegistrar.sync(entries);
+    trunkRegistrar.sync(trunks.list());
+    const status = new StatusService({ directory, location, calls, trunkRegistrar, aorFor: (ext) => registrar.aorFor(ext), now });
+    locationEvents.onChange = (aor) => status.bindingsChanged(aor);
+    const control = new ControlSocket(controlSocketPath(dataDir), status, log);
+    await control.start();
     const sweeper = setInterval(() => {
       location.sweep();
       alarms.sweep();
@@ -201,12 +231,36 @@ export class Server {
     server.syslog = syslog;
     server.calls = calls;
     server.trunks = trunks;
+    server.trunkRegistrar = trunkRegistrar;
+    server.status = status;
+    server.control = control;
     server.activeCalls = () => calls.activeCount;
     server.ops = createOps(
       { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog, activeCalls: () => server.activeCalls() },
       writeBehind,
     );
+    try {
+      const mgmt = await startManagement({
+        config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin,
+        dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: opts.httpRoutes,
+      });
+      server.http = mgmt?.http ?? null;
+      server.initialAdminPassword = mgmt?.initialAdminPassword ?? null;
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
     return server;
+  }
+
+  /**
+   * The generated password of the first administrator, once: set on the first
+   * start with the management server on, null afterwards and on later starts.
+   */
+  takeInitialAdminPassword(): string | null {
+    const pw = this.initialAdminPassword;
+    this.initialAdminPassword = null;
+    return pw;
   }
 
   /** Prometheus text exposition of this server's metrics; serve with metricsContentType. */
@@ -230,9 +284,13 @@ export class Server {
 
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
+    await this.http?.close();
     // Calls end first, so their parties hear a BYE and their records reach the store.
     this.calls.close();
     this.trunks.stop();
+    this.trunkRegistrar.stop();
+    this.status.close();
+    await this.control.stop();
     await this.transport.stop();
     this.directory.stop();
     this.transactions.close();
@@ -256,6 +314,8 @@ function listenIps(config: Config): string[] {
     if (a.port !== 0 && a.host !== '0.0.0.0' && a.host !== '::') ips.add(a.host);
   }
   if (config.sip.advertisedAddress) ips.add(config.sip.advertisedAddress);
+  const h = config.http.listen;
+  if (h.port !== 0 && isIP(h.host) !== 0 && h.host !== '0.0.0.0' && h.host !== '::') ips.add(h.host);
   for (const list of Object.values(os.networkInterfaces())) {
     for (const i of list ?? []) if (!i.internal) ips.add(i.address.split('%')[0]!);
   }

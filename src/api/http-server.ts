@@ -3,7 +3,8 @@
 // the root CA download, and a hook for routes other parts add (/metrics,
 // /healthz, the web UI, the live status feed).
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { installAuth } from './auth.ts';
@@ -58,7 +59,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     connectionTimeout: 60_000,
     return503OnClosing: true,
   };
-  const app = (opts.tls ? Fastify({ ...common, https: opts.tls }) : Fastify(common)) as unknown as FastifyInstance;
+  const app = (opts.tls
+    ? Fastify({ ...common, https: opts.tls } as FastifyHttpsOptions<HttpsServer>)
+    : Fastify(common)) as unknown as FastifyInstance;
   const mounted: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const m of [r.method].flat()) if (m !== 'HEAD') mounted.push({ method: m, url: r.url });

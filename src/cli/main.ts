@@ -4,7 +4,9 @@ import { registerUserCommands } from './users.ts';
 import { registerCertCommands } from './certs.ts';
 import { registerTrunkCommands } from './trunks.ts';
 import { registerCallsCommand } from './calls.ts';
+import { registerAdminCommands } from './admin.ts';
 import { CliError } from './common.ts';
+import { registerStatusCommand } from './status.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -19,8 +21,10 @@ export async function main(argv: string[]): Promise<number> {
   registerStartCommand(program);
   registerUserCommands(program);
   registerCertCommands(program);
+  registerStatusCommand(program);
   registerTrunkCommands(program);
   registerCallsCommand(program);
+  registerAdminCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

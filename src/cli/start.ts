@@ -14,6 +14,7 @@ interface StartOptions {
   sipTls?: string;
   domain?: string;
   logLevel?: string;
+  http?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -26,14 +27,22 @@ export function registerStartCommand(program: Command): void {
     .option('--sip-tcp <host:port>', 'TCP listener (port 0 = off)')
     .option('--sip-tls <host:port>', 'TLS listener (port 0 = off)')
     .option('--domain <name>', 'SIP domain and digest realm')
+    .option('--http <host:port>', 'management HTTPS server: REST API, CA download (port 0 = off; default 0.0.0.0:7071)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .action(async (opts: StartOptions) => {
       const config = await loadConfig(opts);
       const dataDir = resolveDataDir(opts.dataDir);
       const logger = pino({ level: config.log.level, base: undefined });
-      const server = await Server.start({ config, dataDir, logger });
+      const server = await Server.start({ config, dataDir, logger, pinnedSettings: pinnedSettings(opts) });
+      // Printed once, on the first start, and never logged: only its hash is stored.
+      const adminPassword = server.takeInitialAdminPassword();
+      if (adminPassword) process.stdout.write(`Initial admin password: ${adminPassword}\n`);
       const listeners = server.listening().map((l) => `${l.transport} ${hostPort(l.address, l.port)}`);
-      process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${config.sip.domain}, data ${dataDir})\n`);
+      if (server.http) {
+        const a = server.http.address();
+        listeners.push(`${server.config.http.allowHttp ? 'http' : 'https'} ${hostPort(a.address, a.port)}`);
+      }
+      process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${server.config.sip.domain}, data ${dataDir})\n`);
       await waitForSignal();
       await server.stop();
     });
@@ -63,12 +72,20 @@ export async function loadConfig(opts: StartOptions): Promise<Config> {
   if (opts.domain !== undefined) sip.domain = opts.domain;
   const log = { ...((raw.log as Record<string, unknown> | undefined) ?? {}) };
   if (opts.logLevel !== undefined) log.level = opts.logLevel;
-  const parsed = configSchema.safeParse({ ...raw, sip, log });
+  const http = { ...((raw.http as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.http !== undefined) http.listen = opts.http;
+  const parsed = configSchema.safeParse({ ...raw, sip, log, http });
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     throw new CliError(`invalid setting ${first.path.join('.') || '(top level)'}: ${first.message}`);
   }
   return parsed.data;
+}
+
+/** Settings given on the command line win over values saved through the API. */
+function pinnedSettings(opts: StartOptions): string[] {
+  const given: [unknown, string][] = [[opts.sipUdp, 'sip.udp'], [opts.sipTcp, 'sip.tcp'], [opts.sipTls, 'sip.tls'], [opts.domain, 'sip.domain']];
+  return given.filter(([v]) => v !== undefined).map(([, key]) => key);
 }
 
 function hostPort(address: string, port: number): string {

@@ -118,7 +118,7 @@ export class CallEngine {
     const dialled = req.uri.user;
     if (dialled === undefined || dialled.length === 0) return reject(404, 'Not Found');
 
-    const fromTrunk = this.deps.trunks.fromSource(inbound.source.address);
+    const fromTrunk = this.deps.trunks.fromSource(inbound.source);
     let callerUser: User | undefined;
     if (!fromTrunk) {
       const outcome = this.deps.authenticator.authenticate(req, inbound.source.address, 'proxy');

@@ -115,9 +115,18 @@ export class TrunkTable {
     return best;
   }
 
-  /** The trunk a request came from, judged by its source address. */
-  fromSource(address: string): TrunkEntry | undefined {
-    for (const e of this.entries) if (e.trunk.enabled && e.addresses.includes(address)) return e;
+  /**
+   * The trunk a request came from, judged by its source: the trunk host's
+   * address, and over UDP also its port (peers send from the port they listen
+   * on), so a phone on the same host as a trunk peer is still a phone.
+   */
+  fromSource(source: Endpoint): TrunkEntry | undefined {
+    for (const e of this.entries) {
+      const t = e.trunk;
+      if (!t.enabled || t.transport !== source.transport || !e.addresses.includes(source.address)) continue;
+      if (source.transport === 'udp' && source.port !== t.port) continue;
+      return e;
+    }
     return undefined;
   }
 

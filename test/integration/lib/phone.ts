@@ -15,6 +15,7 @@ import { generateCallId, generateTag } from '../../../src/sip/ids.ts';
 import { formatNameAddr, getHeader, getHeaders, tagOf } from '../../../src/sip/headers.ts';
 import { buildCancel } from '../../../src/sip/transaction/build.ts';
 import { DigestClient } from '../../../src/sip/digest-client.ts';
+import { DigestServer, ha1, parseAuthHeader } from '../../../src/sip/digest.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 export function sdpOffer(port: number, codecs: string = '0 8 9 101', direction = 'sendrecv', address = '127.0.0.1'): Buffer {
@@ -54,6 +55,10 @@ export interface PhoneOptions {
   behaviour?: Behaviour;
   /** Our SDP answer / offer media port. */
   mediaPort?: number;
+  /** Acting as a trunk peer: challenge INVITE (407) and REGISTER (401) for these credentials. */
+  challenge?: { user: string; password: string; realm: string };
+  /** UDP/TCP port to listen on (0 = any). */
+  port?: number;
 }
 
 export class TestPhone {
@@ -71,13 +76,22 @@ export class TestPhone {
   readonly kind: TransportName;
   readonly mediaPort: number;
   private readonly digest: DigestClient;
+  private digestServer: DigestServer | undefined;
+  private ha1 = '';
+  /** REGISTERs received (acting as a trunk peer). */
+  readonly registers: SipRequest[] = [];
 
   private constructor(readonly opts: PhoneOptions) {
     this.kind = opts.transport ?? 'udp';
     this.behaviour = opts.behaviour ?? 'answer';
     this.mediaPort = opts.mediaPort ?? 40000 + Math.floor(Math.random() * 10000) * 2;
     this.digest = new DigestClient({ username: opts.ext, password: opts.password });
-    const listen = { host: '127.0.0.1', port: 0 };
+    const listen = { host: '127.0.0.1', port: opts.port ?? 0 };
+    if (opts.challenge) {
+      const c = opts.challenge;
+      this.digestServer = new DigestServer({ realm: c.realm, nonceTtlMs: 60_000, algorithms: ['MD5'], now: () => Date.now() });
+      this.ha1 = ha1(c.user, c.realm, c.password);
+    }
     this.transport = new TransportLayer(this.kind === 'udp' ? { udp: listen } : { tcp: listen });
     this.transactions = new TransactionLayer({
       sender: this.transport,
@@ -304,6 +318,12 @@ export class TestPhone {
       if (req.method === 'BYE') this.dialogs.delete(key);
       return;
     }
+    if ((req.method === 'INVITE' || req.method === 'REGISTER') && !this.authorized(req, tx)) return;
+    if (req.method === 'REGISTER') {
+      this.registers.push(req);
+      tx.respond(createResponse(req, 200, 'OK', { extraHeaders: [{ name: 'contact', value: getHeader(req, 'contact')! }] }));
+      return;
+    }
     if (req.method !== 'INVITE') {
       tx.respond(createResponse(req, req.method === 'OPTIONS' ? 200 : 405));
       return;
@@ -322,6 +342,22 @@ export class TestPhone {
     }
     tx.respond(createResponse(req, 180, 'Ringing', { toTag: call.tag, extraHeaders: ringHeaders }));
     if (b === 'ring-answer') setTimeout(() => this.answer(call), 50);
+  }
+
+  /** As a trunk peer with credentials: true when the request carries valid ones, else a challenge was sent. */
+  private authorized(req: SipRequest, tx: ServerTransaction): boolean {
+    const server = this.digestServer;
+    if (!server) return true;
+    const isReg = req.method === 'REGISTER';
+    const value = getHeader(req, isReg ? 'authorization' : 'proxy-authorization');
+    const parsed = value !== undefined ? parseAuthHeader(value) : undefined;
+    if (parsed) {
+      const v = server.verify(parsed, req.method, req.uriRaw, () => this.ha1, {});
+      if (v.kind === 'ok') return true;
+    }
+    const name = isReg ? 'www-authenticate' : 'proxy-authenticate';
+    tx.respond(createResponse(req, isReg ? 401 : 407, undefined, { extraHeaders: server.challenge({ stale: false }).map((v) => ({ name, value: v })) }));
+    return false;
   }
 
   async stop(): Promise<void> {

@@ -67,9 +67,13 @@ export function tempDataDir(): string {
   return dir;
 }
 
-/** Starts a real server in this process on fresh loopback ports. */
+/**
+ * Starts a real server in this process on fresh loopback ports. The
+ * management HTTP server stays off unless `http` is true (then on a fresh
+ * port, HTTPS unless config.http.allowHttp).
+ */
 export async function startTestServer(
-  opts: { config?: ConfigInput; dataDir?: string; host?: string; sipPort?: number; tlsPort?: number } = {},
+  opts: { config?: ConfigInput; dataDir?: string; host?: string; sipPort?: number; tlsPort?: number; http?: boolean } = {},
 ): Promise<TestServer> {
   const host = opts.host ?? '127.0.0.1';
   const sipPort = opts.sipPort ?? (await freePort(host));
@@ -80,8 +84,11 @@ export async function startTestServer(
   const config = configSchema.parse({
     ...input,
     sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
+    http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
   });
   const log = captureLogger();
-  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50 });
+  // The ports above are the test's: settings saved through the API must not move them.
+  const pinnedSettings = ['sip.udp', 'sip.tcp', 'sip.tls'];
+  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50, pinnedSettings });
   return { server, host, sipPort, tlsPort, dataDir, log, stop: () => server.stop() };
 }

@@ -1,0 +1,82 @@
+// What Server.start calls: stored settings before anything uses the config,
+// then the first administrator and the HTTPS server once everything else runs.
+import type { Config } from '../config/schema.ts';
+import { ensureInitialAdmin, LoginLimiter } from '../security/admin-auth.ts';
+import type { CertificateSet } from '../security/certs.ts';
+import { tlsServerOptions } from '../security/tls-policy.ts';
+import type { Logger } from '../sip/log.ts';
+import type { AdminStore } from '../store/admin-types.ts';
+import { openStore } from '../store/sqlite/database.ts';
+import type { Store } from '../store/types.ts';
+import type { ApiContext } from './context.ts';
+import { startApiServer, type ApiServer, type ExtraRoutes } from './http-server.ts';
+import { applyStoredSettings, storedSettings } from './settings.ts';
+
+export type { ApiServer, ExtraRoutes };
+
+/**
+ * The configuration to run with: the settings saved through the API applied
+ * over the file and command line, except the keys the command line pinned.
+ * Reads the database once and closes it; Server.start opens it for real later.
+ */
+export function configWithStoredSettings(base: Config, dataDir: string, pinned: readonly string[], log: Logger): Config {
+  const store = openStore(dataDir);
+  let stored: Record<string, unknown>;
+  try {
+    stored = storedSettings(store.admin.settings);
+  } finally {
+    store.close();
+  }
+  const { config, skipped } = applyStoredSettings(base, stored, pinned);
+  for (const s of skipped) log.warn({ setting: s.key, problem: s.message }, 'saved setting ignored: no longer valid');
+  return config;
+}
+
+export interface ManagementOptions {
+  config: Config;
+  baseConfig: Config;
+  pinnedSettings: readonly string[];
+  store: Store;
+  admin: AdminStore;
+  /** Runs fn and rolls its store writes back (import dry runs). */
+  dryRun<T>(fn: () => T): T;
+  certificates: CertificateSet;
+  log: Logger;
+  now: () => number;
+  extraRoutes?: readonly ExtraRoutes[];
+}
+
+export interface Management {
+  http: ApiServer;
+  /** Set on the first start only: the generated password of the `admin` account. Never logged. */
+  initialAdminPassword: string | null;
+}
+
+/** Starts the management server, or returns null when http.listen has port 0. */
+export async function startManagement(o: ManagementOptions): Promise<Management | null> {
+  const http = o.config.http;
+  if (http.listen.port === 0) return null;
+  const initialAdminPassword = await ensureInitialAdmin(o.admin, http.passwordPolicy);
+  const ctx: ApiContext = {
+    store: o.store,
+    admin: o.admin,
+    config: o.config,
+    baseConfig: o.baseConfig,
+    ca: { pem: o.certificates.caCertPem, der: o.certificates.caDer },
+    log: o.log,
+    now: o.now,
+    limiter: new LoginLimiter(http.lockout, o.now),
+    dryRun: o.dryRun,
+    pinnedSettings: o.pinnedSettings,
+  };
+  const server = await startApiServer({
+    ctx,
+    host: http.listen.host,
+    port: http.listen.port,
+    // TLS 1.2+ and modern suites always: browsers need nothing older.
+    tls: http.allowHttp ? null : tlsServerOptions(o.certificates, { legacyTls: false }),
+    extraRoutes: o.extraRoutes,
+  });
+  o.log.info({ url: server.url, https: !http.allowHttp }, 'management server listening');
+  return { http: server, initialAdminPassword };
+}

@@ -1,0 +1,74 @@
+import net from 'node:net';
+import type { Command } from 'commander';
+import { controlSocketPath } from '../pbx/status/control-socket.ts';
+import type { StatusSnapshot } from '../pbx/status/status.ts';
+import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
+
+/** Asks the running server for its live status over the control socket in the data directory. */
+export function queryStatus(dataDir: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+  const path = controlSocketPath(dataDir);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new CliError(`the server on ${dataDir} did not answer within ${timeoutMs} ms`, 1));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write('{"op":"status"}\n'));
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      socket.end();
+      try {
+        const answer = JSON.parse(buf.slice(0, nl)) as { ok?: boolean; status?: StatusSnapshot; error?: string };
+        if (!answer.ok || !answer.status) reject(new CliError(`the server refused the request: ${answer.error ?? 'no answer'}`, 1));
+        else resolve(answer.status);
+      } catch {
+        reject(new CliError('the server sent an unreadable answer', 1));
+      }
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'no server is running' : err.message;
+      reject(new CliError(`${why} on ${dataDir} (control socket ${path})`, 1));
+    });
+  });
+}
+
+function duration(sec: number): string {
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  const s = sec % 60;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/** One line per extension and per call, each line saying what it is. */
+export function formatStatus(s: StatusSnapshot): string[] {
+  const lines: string[] = [];
+  for (const e of s.extensions) {
+    const contacts = e.contacts.map((c) => `${c.transport} ${c.address.includes(':') ? `[${c.address}]` : c.address}:${c.port}${c.userAgent ? ` ua=${JSON.stringify(c.userAgent)}` : ''}`);
+    lines.push(`extension ${e.extension} ${e.registered ? 'registered' : 'unregistered'} ${e.state} ${contacts.join(', ') || '-'}`);
+  }
+  for (const c of s.calls) {
+    const who = `${c.caller} -> ${c.callee}${c.calleeExtension && c.calleeExtension !== c.callee ? ` (${c.calleeExtension})` : ''}`;
+    lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}`);
+  }
+  for (const t of s.trunks) lines.push(`trunk ${t.trunk} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
+  return lines;
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('live status of the running server: registered extensions, active calls, trunk registrations')
+    .option(...DATA_DIR_OPTION)
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { dataDir?: string; json?: boolean }) => {
+      const status = await queryStatus(resolveDataDir(opts.dataDir));
+      if (opts.json) print(JSON.stringify(status, null, 2));
+      else for (const line of formatStatus(status)) print(line);
+    });
+}

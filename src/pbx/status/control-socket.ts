@@ -1,0 +1,99 @@
+// The server's local control socket: a Unix socket in the data directory
+// (mode 0600) through which `switchboard status` on the same machine reads
+// live state. One JSON request per line, one JSON answer per line; requests
+// are small and bounded, anything else closes the connection.
+import net from 'node:net';
+import { chmod, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../sip/log.ts';
+import type { StatusService } from './status.ts';
+
+export const CONTROL_SOCKET = 'switchboard.sock';
+const MAX_REQUEST = 4096;
+
+export function controlSocketPath(dataDir: string): string {
+  return join(dataDir, CONTROL_SOCKET);
+}
+
+export class ControlSocket {
+  private server: net.Server | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly status: StatusService,
+    private readonly log: Logger,
+  ) {}
+
+  /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
+  async start(): Promise<boolean> {
+    if (Buffer.byteLength(this.path) > 100) {
+      this.log.warn({ path: this.path }, 'control socket path too long: `switchboard status` will not reach this server');
+      return false;
+    }
+    // A socket file left by a server that died is in the way; a live server would still answer on it.
+    if (await this.answers()) {
+      this.log.warn({ path: this.path }, 'another server answers on the control socket; not taking it over');
+      return false;
+    }
+    await rm(this.path, { force: true });
+    const server = net.createServer((socket) => this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.path, () => resolve());
+    });
+    await chmod(this.path, 0o600);
+    this.server = server;
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    await rm(this.path, { force: true });
+  }
+
+  private answers(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const c = net.connect(this.path);
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+  }
+
+  private serve(socket: net.Socket): void {
+    let buf = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      if (buf.length > MAX_REQUEST) return void socket.destroy();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        socket.write(JSON.stringify(this.handle(line)) + '\n');
+      }
+    });
+  }
+
+  private handle(line: string): unknown {
+    let req: { op?: unknown };
+    try {
+      req = JSON.parse(line) as { op?: unknown };
+    } catch {
+      return { error: 'request is not JSON' };
+    }
+    switch (req?.op) {
+      case 'status':
+        return { ok: true, status: this.status.snapshot() };
+      default:
+        return { error: 'unknown op' };
+    }
+  }
+}

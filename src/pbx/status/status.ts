@@ -1,0 +1,209 @@
+// Live system status: registered extensions (where, with what, and whether
+// idle, ringing or in a call) and active calls, as a snapshot and as a stream
+// of changes. The CLI reads it through the control socket and the web UI over
+// a WebSocket; both get the same objects. Registration refreshes arrive at
+// thousands per second, so extension changes are coalesced before they are
+// sent to listeners.
+import type { CallView } from '../call/context.ts';
+import type { CallEngine } from '../call/engine.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { LiveBinding, LocationService } from '../registrar/location.ts';
+import type { TrunkRegistrar, TrunkRegistrationStatus } from '../trunks/trunk-registration.ts';
+
+export type ExtensionState = 'idle' | 'ringing' | 'connected';
+
+export interface ContactStatus {
+  contact: string;
+  transport: string;
+  address: string;
+  port: number;
+  userAgent: string | null;
+  expiresAt: number;
+}
+
+export interface ExtensionStatus {
+  extension: string;
+  name: string;
+  registered: boolean;
+  contacts: ContactStatus[];
+  state: ExtensionState;
+  /** Calls the extension is in (any state). */
+  calls: number;
+}
+
+export interface CallStatus {
+  ref: string;
+  state: CallView['state'];
+  direction: CallView['direction'];
+  caller: string;
+  callerName: string;
+  callee: string;
+  calleeExtension: string | null;
+  trunk: string | null;
+  startedAt: number;
+  answeredAt: number | null;
+  /** Seconds since answer (or since start while ringing). */
+  durationSec: number;
+  codec: string | null;
+  held: boolean;
+  /** "Direct media" until the media issue brings relays and SRTP. */
+  connectionType: string;
+}
+
+export interface StatusSnapshot {
+  at: number;
+  extensions: ExtensionStatus[];
+  calls: CallStatus[];
+  trunks: TrunkRegistrationStatus[];
+}
+
+export type StatusEvent =
+  | { type: 'extension'; extension: ExtensionStatus }
+  | { type: 'call'; call: CallStatus; ended: boolean };
+
+export type StatusListener = (event: StatusEvent) => void;
+
+export interface StatusDeps {
+  directory: Directory;
+  location: LocationService;
+  calls: CallEngine;
+  trunkRegistrar: TrunkRegistrar;
+  /** AOR of an extension, and the extension of an AOR (the registrar's mapping). */
+  aorFor(extension: string): string;
+  now(): number;
+  /** How long extension changes are gathered before listeners hear of them (ms). */
+  coalesceMs?: number;
+}
+
+export class StatusService {
+  private readonly listeners = new Set<StatusListener>();
+  private readonly dirty = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly deps: StatusDeps) {
+    this.unsubscribe = deps.calls.subscribe((call, ended) => this.onCall(call, ended));
+  }
+
+  /** Hook for the location service: called on every binding change (cheap: marks the AOR). */
+  bindingsChanged(aor: string): void {
+    if (this.listeners.size === 0) return;
+    const ext = extensionOfAor(aor);
+    if (ext !== undefined) this.markDirty(ext);
+  }
+
+  subscribe(listener: StatusListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): StatusSnapshot {
+    const now = this.deps.now();
+    const extensions = new Map<string, ExtensionStatus>();
+    for (const b of this.deps.location.all()) {
+      if (b.expiresAt <= now) continue;
+      const ext = extensionOfAor(b.aor);
+      if (ext === undefined || extensions.has(ext)) continue;
+      extensions.set(ext, this.extension(ext));
+    }
+    for (const call of this.deps.calls.calls()) {
+      for (const u of [call.caller.user, call.callee.user]) if (u && !extensions.has(u.extension)) extensions.set(u.extension, this.extension(u.extension));
+    }
+    const list = [...extensions.values()].sort((a, b) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : 1));
+    return {
+      at: now,
+      extensions: list,
+      calls: [...this.deps.calls.calls()].map((c) => callStatus(c, now)),
+      trunks: this.deps.trunkRegistrar.status(),
+    };
+  }
+
+  /** Status of one extension now. */
+  extension(ext: string): ExtensionStatus {
+    const now = this.deps.now();
+    const user = this.deps.directory.byExtension(ext);
+    const bindings = this.deps.location.lookup(this.deps.aorFor(ext));
+    let state: ExtensionState = 'idle';
+    let calls = 0;
+    for (const c of this.deps.calls.calls()) {
+      if (c.caller.user?.extension !== ext && c.callee.user?.extension !== ext) continue;
+      calls++;
+      if (c.state === 'connected') state = 'connected';
+      else if (state === 'idle' && c.state !== 'ended') state = 'ringing';
+    }
+    return {
+      extension: ext,
+      name: user?.fullName ?? '',
+      registered: bindings.length > 0,
+      contacts: bindings.filter((b) => b.expiresAt > now).map(contactStatus),
+      state,
+      calls,
+    };
+  }
+
+  close(): void {
+    this.unsubscribe();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.listeners.clear();
+  }
+
+  private onCall(call: CallView, ended: boolean): void {
+    if (this.listeners.size === 0) return;
+    this.emit({ type: 'call', call: callStatus(call, this.deps.now()), ended });
+    for (const u of [call.caller.user, call.callee.user]) if (u) this.markDirty(u.extension);
+  }
+
+  private markDirty(ext: string): void {
+    this.dirty.add(ext);
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flush(), this.deps.coalesceMs ?? 100);
+    this.flushTimer.unref();
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const list = [...this.dirty];
+    this.dirty.clear();
+    for (const ext of list) this.emit({ type: 'extension', extension: this.extension(ext) });
+  }
+
+  private emit(event: StatusEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A broken listener (a closed socket) must not stop the others.
+      }
+    }
+  }
+}
+
+function extensionOfAor(aor: string): string | undefined {
+  const colon = aor.indexOf(':');
+  const at = aor.indexOf('@');
+  return colon >= 0 && at > colon ? aor.slice(colon + 1, at) : undefined;
+}
+
+function contactStatus(b: LiveBinding): ContactStatus {
+  return { contact: b.contactUri, transport: b.transport, address: b.sourceAddress, port: b.sourcePort, userAgent: b.userAgent, expiresAt: b.expiresAt };
+}
+
+export function callStatus(c: CallView, now: number): CallStatus {
+  const since = c.answeredAt ?? c.startedAt;
+  return {
+    ref: c.ref,
+    state: c.state,
+    direction: c.direction,
+    caller: c.caller.number,
+    callerName: c.caller.name,
+    callee: c.callee.number,
+    calleeExtension: c.callee.user?.extension ?? null,
+    trunk: c.callee.trunk ?? null,
+    startedAt: c.startedAt,
+    answeredAt: c.answeredAt ?? null,
+    durationSec: Math.max(0, Math.round((now - since) / 1000)),
+    codec: c.codec ?? null,
+    held: c.held,
+    connectionType: 'RTP Direct Media',
+  };
+}
