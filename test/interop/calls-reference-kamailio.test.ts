@@ -90,6 +90,7 @@ describe('calls through the Kamailio reference (stateful proxy)', () => {
       caFile: k.certFile,
       output: k.output,
     };
-    await baresipDirectCall(server, USERS.baresip[transport], transport, workDir);
+    const r = await baresipDirectCall(server, USERS.baresip[transport], transport, workDir);
+    console.log(`kamailio ${transport}: RTP A->B ${r.media.aToB} packets, B->A ${r.media.bToA}, through anyone else ${r.media.stray.length}`);
   });
 });

@@ -6,7 +6,9 @@ import type { Header, SipResponse } from '../../sip/message.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import type { SipRequest } from '../../sip/message.ts';
 import type { TimerHandle } from '../../sip/timer-queue.ts';
-import { getHeader, getHeaders } from '../../sip/headers.ts';
+import { getContacts, getHeader, getHeaders } from '../../sip/headers.ts';
+import { formatUri } from '../../sip/uri.ts';
+import type { Caller } from './routing.ts';
 import type { CallDisposition, CdrLeg } from '../../store/types.ts';
 import type { CallContext, CallState, CallView } from './context.ts';
 import type { InboundLeg } from './inbound-leg.ts';
@@ -34,9 +36,13 @@ export interface CallInit {
   callerMedia: MediaSide;
   calleeMedia: MediaSide;
   noAnswerTimeoutSec: number;
+  /** Who called, as routing sees it (for following a callee's redirect). */
+  routeCaller: Caller;
   /** Headers for the final 2xx to the caller (connected identity). */
   answerHeaders: Header[];
 }
+
+const MAX_REDIRECTS = 3;
 
 /** Request headers a B2BUA passes on from one leg's INVITE to the other's. */
 const CARRIED_REQUEST_HEADERS = ['subject', 'priority', 'alert-info', 'call-info', 'accept-language', 'session-expires', 'min-se'];
@@ -69,6 +75,12 @@ export class Call implements CallView, OutboundEvents {
   pendingAckRelay: { from: Leg; cseq: number; to: Leg; toCseq: number; offerFromCallee: boolean } | undefined;
   readonly sessionTimer: SessionTimer;
   private readonly answerHeaders: Header[];
+  private readonly routeCaller: Caller;
+  /** INVITE body and headers as sent to the first forks, for forks added by a redirect. */
+  private forkBody: Buffer | undefined;
+  private forkHeaders: Header[] = [];
+  /** Diversions so far (RFC 5806 counter; History-Info index). */
+  private diversions: { uri: string; cause: number }[] = [];
 
   constructor(
     readonly ctx: CallContext,
@@ -85,6 +97,7 @@ export class Call implements CallView, OutboundEvents {
     this.startedAt = ctx.now();
     this.lateOffer = init.inbound.invite.body.length === 0;
     this.answerHeaders = init.answerHeaders;
+    this.routeCaller = init.routeCaller;
     this.sessionTimer = new SessionTimer(ctx, () => this.hangup('session timer expired', 'SIP;cause=408;text="Session expired"'));
     this.noAnswer = ctx.timers.schedule(init.noAnswerTimeoutSec * 1000, () => this.onNoAnswer());
   }
@@ -122,6 +135,8 @@ export class Call implements CallView, OutboundEvents {
     const carried: Header[] = [];
     for (const name of CARRIED_REQUEST_HEADERS) for (const v of getHeaders(invite, name)) carried.push({ name, value: v });
     const headers = carried.concat(extraHeaders);
+    this.forkBody = body;
+    this.forkHeaders = headers;
     for (const t of targets) this.fork(t, body, headers);
     this.ctx.callChanged(this);
   }
@@ -159,9 +174,41 @@ export class Call implements CallView, OutboundEvents {
       return;
     }
     if (this.state === 'ended' || this.winner) return;
+    if (res.status >= 300 && res.status < 400 && this.followRedirect(leg, res)) return;
     if (this.forks.some((f) => f.state === 'calling' || f.state === 'early')) return;
     const best = bestFailure(this.forks.map((f) => f.status));
     this.finish(best.status, best.reason);
+  }
+
+  /**
+   * A callee's phone forwarded the call with a 3xx: ring the new target with
+   * Diversion (RFC 5806) and History-Info (RFC 7044) saying who forwarded it
+   * and why. At most MAX_REDIRECTS hops, so two phones forwarding to each
+   * other cannot loop.
+   */
+  private followRedirect(leg: OutboundLeg, res: SipResponse): boolean {
+    if (this.cancelledByCaller || this.diversions.length >= MAX_REDIRECTS) return false;
+    const contacts = getContacts(res);
+    const next = Array.isArray(contacts) ? contacts[0] : undefined;
+    if (!next) return false;
+    const route = this.ctx.redirect(this.routeCaller, next.uri);
+    if (!route.ok) return false;
+    const domain = this.ctx.settings.domain;
+    const by = leg.target.peer.user;
+    const divertedUri = by ? `sip:${by.extension}@${domain}` : formatUri(leg.target.requestUri);
+    this.diversions.push({ uri: divertedUri, cause: res.status });
+    const headers = this.forkHeaders.filter((h) => h.name !== 'diversion' && h.name !== 'history-info');
+    // Diversion lists the most recent diverting party first.
+    for (let i = this.diversions.length - 1; i >= 0; i--) {
+      const d = this.diversions[i]!;
+      headers.push({ name: 'diversion', value: `<${d.uri}>;reason=${res.status === 302 ? 'unconditional' : 'unknown'};counter=${i + 1}` });
+    }
+    const hist: string[] = this.diversions.map((d, i) => `<${d.uri}?Reason=SIP%3Bcause%3D${d.cause}>;index=1${'.1'.repeat(i)}`);
+    hist.push(`<${formatUri(route.targets[0]!.to.uri)}>;index=1${'.1'.repeat(this.diversions.length)};rc=1`);
+    headers.push({ name: 'history-info', value: hist.join(', ') });
+    this.ctx.log.info({ call: this.ref, from: divertedUri, to: formatUri(next.uri) }, 'call forwarded by the callee');
+    for (const t of route.targets) this.fork(t, this.forkBody, headers);
+    return true;
   }
 
   private onAnswered(leg: OutboundLeg, res: SipResponse): void {

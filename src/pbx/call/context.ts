@@ -4,7 +4,8 @@ import type { Logger } from '../../sip/log.ts';
 import type { MessageSender } from '../../sip/transport/types.ts';
 import type { TimerQueue } from '../../sip/timer-queue.ts';
 import type { TransactionLayer } from '../../sip/transaction/layer.ts';
-import type { Endpoint, Header, SipRequest } from '../../sip/message.ts';
+import type { Endpoint, Header, SipRequest, SipUri } from '../../sip/message.ts';
+import type { Caller, RouteResult } from './routing.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import type { CdrInput, User } from '../../store/types.ts';
 
@@ -31,6 +32,8 @@ export interface CallContext {
   /** Every state change of a call (status feed) and its end (CDR). */
   callChanged(call: CallView): void;
   callEnded(call: CallView, cdr: CdrInput): void;
+  /** Where a callee's 3xx sends the call (its phone's own forwarding). */
+  redirect(caller: Caller, contact: SipUri): RouteResult;
   /** Headers every request and response we originate carries (Allow, Supported, User-Agent/Server). */
   readonly commonHeaders: { allow: Header; supported: Header };
 }

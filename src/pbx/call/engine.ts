@@ -2,29 +2,27 @@
 // authenticated, the dialled number routed to a user's contacts or a trunk),
 // in-dialog requests and ACKs find their leg through the dialog index, and
 // finished calls leave a record. It holds every live call of the server.
-import type { Endpoint, Header, NameAddr, SipRequest, SipUri } from '../../sip/message.ts';
+import type { Endpoint, Header, NameAddr, SipRequest } from '../../sip/message.ts';
 import type { Inbound } from '../../sip/transport/types.ts';
 import type { InviteServerTransaction, ServerTransaction } from '../../sip/transaction/types.ts';
 import { createResponse } from '../../sip/serializer.ts';
 import { dialogKeyOfRequest } from '../../sip/dialog.ts';
-import { parseUri } from '../../sip/uri.ts';
-import { quote } from '../../sip/headers.ts';
 import type { CdrInput, CdrRepository, User } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LocationService } from '../registrar/location.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
-import type { TrunkEntry, TrunkTable } from '../trunks/trunk-table.ts';
-import { TrunkTable as Trunks } from '../trunks/trunk-table.ts';
+import type { TrunkTable } from '../trunks/trunk-table.ts';
 import type { CallContext, CallSettings, CallView, DialogOwner } from './context.ts';
 import { Call } from './call.ts';
 import { InboundLeg } from './inbound-leg.ts';
 import type { LegEvents } from './leg.ts';
 import { DirectMedia } from './media.ts';
 import { dispositionOf } from './outcome.ts';
-import type { OutboundTarget } from './outbound-leg.ts';
+import type { Caller } from './routing.ts';
+import { Router, identityHeader, sipUri } from './routing.ts';
 
 export interface CallEngineDeps {
-  ctx: Omit<CallContext, 'registerDialog' | 'unregisterDialog' | 'callChanged' | 'callEnded'>;
+  ctx: Omit<CallContext, 'registerDialog' | 'unregisterDialog' | 'callChanged' | 'callEnded' | 'redirect'>;
   directory: Directory;
   location: LocationService;
   authenticator: Authenticator;
@@ -45,6 +43,7 @@ export class CallEngine {
   private readonly listeners = new Set<CallListener>();
   private readonly ctx: CallContext;
   private seq = 0;
+  private readonly router: Router;
   /** Calls started since boot (metrics). */
   started = 0;
 
@@ -57,7 +56,9 @@ export class CallEngine {
       },
       callChanged: (call) => this.emit(call, false),
       callEnded: (call, cdr) => this.onEnded(call as Call, cdr),
+      redirect: (caller, contact) => this.router.redirect(contact, caller),
     };
+    this.router = new Router({ ...deps, settings: deps.ctx.settings, callsOf: (ext) => this.callsOf(ext) });
   }
 
   get settings(): CallSettings {
@@ -152,73 +153,15 @@ export class CallEngine {
     };
 
     const s = this.ctx.settings;
-    let calleeUser: User | undefined;
-    let trunk: TrunkEntry | undefined;
-    let direction: CallView['direction'];
-    let calleeNumber = dialled;
-    if (fromTrunk) {
-      direction = 'inbound';
-      const ext = this.deps.trunks.didExtension(dialled);
-      calleeUser = ext !== undefined ? this.deps.directory.byExtension(ext) : undefined;
-      if (!calleeUser) return refuse(404, 'Not Found');
-    } else {
-      calleeUser = this.deps.directory.byExtension(dialled);
-      if (calleeUser) direction = 'internal';
-      else {
-        trunk = this.deps.trunks.forNumber(dialled);
-        if (!trunk) return refuse(404, 'Not Found');
-        if (!callerUser!.outboundCalls) return refuse(403, 'Outbound Calls Not Permitted', undefined, trunk.trunk.name);
-        if (!trunk.dest) return refuse(503, 'Trunk Unreachable', undefined, trunk.trunk.name);
-        direction = 'outbound';
-        calleeNumber = dialled;
-      }
-    }
-    if (calleeUser && !calleeUser.enabled) return refuse(404, 'Not Found');
     if (callerUser && this.callsOf(callerUser.extension) >= (callerUser.maxCalls ?? s.maxCallsPerUser)) {
-      return refuse(403, 'Too Many Calls', calleeUser);
+      return refuse(403, 'Too Many Calls');
     }
-
-    let targets: OutboundTarget[] = [];
     const caller = this.callerParty(req, callerUser);
     const from: NameAddr = { displayName: caller.name || undefined, uri: sipUri(caller.number, s.domain), params: new Map() };
-    if (calleeUser) {
-      const busy = this.callsOf(calleeUser.extension);
-      if (busy > 0 && !calleeUser.callWaiting) return refuse(486, 'Busy Here', calleeUser);
-      if (busy >= (calleeUser.maxCalls ?? s.maxCallsPerUser)) return refuse(486, 'Busy Here', calleeUser);
-      const bindings = this.deps.location.lookup(this.deps.aorFor(calleeUser.extension));
-      if (bindings.length === 0) return refuse(480, 'Temporarily Unavailable', calleeUser);
-      const to: NameAddr = { uri: sipUri(calleeUser.extension, s.domain), params: new Map() };
-      for (const b of bindings) {
-        const uri = parseUri(b.contactUri);
-        const transport = b.transport as Endpoint['transport'];
-        const local = this.deps.localEndpoint(transport);
-        if (!uri || !local) continue;
-        const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
-        if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
-        targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user: calleeUser, trunk: undefined } });
-      }
-      if (targets.length === 0) return refuse(480, 'Temporarily Unavailable', calleeUser);
-    } else {
-      const t = trunk!.trunk;
-      const dest = trunk!.dest!;
-      const local = this.deps.localEndpoint(dest.transport);
-      if (!local) return reject(503, 'Trunk Transport Not Enabled');
-      const number = Trunks.dialString(t, dialled);
-      const requestUri = parseUri(`sip:${escapeUser(number)}@${hostPart(t.host)}:${t.port}${t.transport === 'udp' ? '' : ';transport=' + t.transport}`);
-      if (!requestUri) return reject(484, 'Address Incomplete');
-      const credentials = t.registerUser && t.registerPassword ? { username: t.registerUser, password: t.registerPassword } : undefined;
-      targets = [{
-        requestUri,
-        dest,
-        local: { transport: dest.transport, ...local },
-        from,
-        to: { uri: requestUri, params: new Map() },
-        routes: t.outboundProxy ? [`<sip:${t.outboundProxy};lr>`] : [],
-        credentials,
-        peer: { user: undefined, trunk: t.name },
-      }];
-    }
-
+    const routeCaller: Caller = { user: callerUser, fromTrunk, from };
+    const route = this.router.route(dialled, routeCaller);
+    if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
+    const { direction, calleeUser, trunk, targets } = route;
     const callerSide = { codecs: callerUser?.codecs ?? s.defaultCodecs };
     const calleeSide = { codecs: calleeUser?.codecs ?? s.defaultCodecs };
     const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
@@ -233,15 +176,13 @@ export class CallEngine {
       inboundLeg.close();
       return reject(400, 'Missing Contact');
     }
-    const pai = (name: string, number: string): Header => ({
-      name: 'p-asserted-identity',
-      value: (name ? quote(name) + ' ' : '') + '<' + `sip:${escapeUser(number)}@${s.domain}` + '>',
-    });
+    const pai = (name: string, number: string): Header => identityHeader('p-asserted-identity', name, number, s.domain);
     call = new Call(this.ctx, {
       ref,
       direction,
       caller,
-      callee: { number: calleeNumber, user: calleeUser, trunk: trunk?.trunk.name ?? fromTrunk?.trunk.name },
+      callee: { number: dialled, user: calleeUser, trunk: trunk?.trunk.name ?? fromTrunk?.trunk.name },
+      routeCaller,
       inbound: inboundLeg,
       media: new DirectMedia(),
       callerMedia: callerSide,
@@ -301,22 +242,5 @@ export class CallEngine {
       }
     }
   }
-}
-
-function sipUri(user: string, host: string): SipUri {
-  return { scheme: 'sip', user, host, params: new Map(), headers: new Map() };
-}
-
-function angle(route: string): string {
-  return route.startsWith('<') ? route : '<' + route + '>';
-}
-
-function hostPart(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? '[' + host + ']' : host;
-}
-
-/** Dialled numbers are digits, '+', '*', '#'; anything else is %-escaped for the URI. */
-function escapeUser(s: string): string {
-  return s.replace(/[^0-9A-Za-z+*\-_.!~'()]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }
 

@@ -135,6 +135,6 @@ export async function accountWith(s: ApiTestServer, name: string, roles: string[
   const created = await s.admin.post('/api/admins', { name, roles, password: 'Temp-Pass-123-first' });
   expect(created.status, created.text).toBe(201);
   const c = s.client();
-  await c.loginChanging(name, 'Temp-Pass-123-first', 'Final-Pass-456-second');
+  await c.loginChanging(name, 'Temp-Pass-123-first', 'Final-Pass-456-later');
   return c;
 }

@@ -64,6 +64,30 @@ describe('forking', () => {
   });
 });
 
+describe('forwarding by the callee phone', () => {
+  it('follows a 302 to another user, with Diversion and History-Info naming who forwarded', async () => {
+    const a = await phone('4036');
+    await phone('4037', { redirectTo: '4038' });
+    const c = await phone('4038');
+    const call = a.call('4037');
+    expect((await call.final).status).toBe(200);
+    const inv = c.incoming[0]!.invite;
+    expect(getHeader(inv, 'diversion')).toBe('<sip:4037@test.local>;reason=unconditional;counter=1');
+    expect(getHeader(inv, 'history-info')).toBe('<sip:4037@test.local?Reason=SIP%3Bcause%3D302>;index=1, <sip:4038@test.local>;index=1.1;rc=1');
+    expect(inv.from.uri.user).toBe('4036');
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+  });
+
+  it('stops after three forwards (two phones forwarding to each other do not loop)', async () => {
+    const a = await phone('4039');
+    await phone('4018', { redirectTo: '4019' });
+    await phone('4019', { redirectTo: '4018' });
+    expect((await a.call('4018').final).status).toBe(480);
+    expect(await allEnded()).toBe(true);
+  });
+});
+
 describe('call waiting and limits', () => {
   it('rings a busy user again when call waiting is on', async () => {
     const a = await phone('4002');

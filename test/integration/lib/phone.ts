@@ -57,6 +57,8 @@ export interface PhoneOptions {
   mediaPort?: number;
   /** Acting as a trunk peer: challenge INVITE (407) and REGISTER (401) for these credentials. */
   challenge?: { user: string; password: string; realm: string };
+  /** Forward every incoming call with a 302 to this number (the phone's own call forwarding). */
+  redirectTo?: string;
   /** UDP/TCP port to listen on (0 = any). */
   port?: number;
 }
@@ -332,6 +334,11 @@ export class TestPhone {
     this.incoming.push(call);
     const b = this.behaviour;
     const ringHeaders = [{ name: 'contact', value: formatNameAddr(this.contact()) }];
+    if (this.opts.redirectTo !== undefined) {
+      const contact = `<sip:${this.opts.redirectTo}@${this.opts.server.domain}>`;
+      tx.respond(createResponse(req, 302, 'Moved Temporarily', { toTag: call.tag, extraHeaders: [{ name: 'contact', value: contact }] }));
+      return;
+    }
     if (b === 'busy') return this.reject(call, 486);
     if (b === 'silent') return;
     if (b === 'answer') return this.answer(call);

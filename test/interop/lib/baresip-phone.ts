@@ -84,6 +84,9 @@ export class BaresipPhone {
     const extra = [
       // Media on 127.0.0.1 (not the default route's address), in a range we capture.
       `net_interface ${LOOPBACK}`,
+      // ausine only makes 48 kHz stereo; baresip resamples it for G.711.
+      'ausrc_srate 48000',
+      'ausrc_channels 2',
       `rtp_ports ${o.rtpPorts.min}-${o.rtpPorts.max}`,
       `ctrl_tcp_listen ${LOOPBACK}:${ctrlPort}`,
       'module menu.so',

@@ -1,0 +1,141 @@
+// Where a dialled number goes: a local user's registered contacts (all of
+// them, forked), a trunk chosen by prefix (only for users allowed to call
+// out), or a DID's extension for calls arriving from a trunk. Also the
+// checks that make a user busy (call waiting, max calls).
+import type { Endpoint, NameAddr, SipUri } from '../../sip/message.ts';
+import { parseUri } from '../../sip/uri.ts';
+import { quote } from '../../sip/headers.ts';
+import type { User } from '../../store/types.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { LocationService } from '../registrar/location.ts';
+import type { TrunkEntry } from '../trunks/trunk-table.ts';
+import { TrunkTable } from '../trunks/trunk-table.ts';
+import type { CallSettings, CallView } from './context.ts';
+import type { OutboundTarget } from './outbound-leg.ts';
+
+export interface RoutingDeps {
+  settings: CallSettings;
+  directory: Directory;
+  location: LocationService;
+  trunks: TrunkTable;
+  aorFor(extension: string): string;
+  localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
+  /** Calls the user is in now. */
+  callsOf(extension: string): number;
+}
+
+export type RouteResult =
+  | { ok: true; direction: CallView['direction']; calleeUser: User | undefined; trunk: TrunkEntry | undefined; targets: OutboundTarget[] }
+  | { ok: false; status: number; reason: string; calleeUser?: User; trunkName?: string };
+
+export interface Caller {
+  user: User | undefined;
+  fromTrunk: TrunkEntry | undefined;
+  /** Our From for the outbound legs (caller ID). */
+  from: NameAddr;
+}
+
+export class Router {
+  constructor(private readonly deps: RoutingDeps) {}
+
+  route(dialled: string, caller: Caller): RouteResult {
+    const d = this.deps;
+    if (caller.fromTrunk) {
+      const ext = d.trunks.didExtension(dialled);
+      const user = ext !== undefined ? d.directory.byExtension(ext) : undefined;
+      if (!user) return { ok: false, status: 404, reason: 'Not Found' };
+      return this.toUser(user, caller, 'inbound');
+    }
+    const user = d.directory.byExtension(dialled);
+    if (user) return this.toUser(user, caller, 'internal');
+    const trunk = d.trunks.forNumber(dialled);
+    if (!trunk) return { ok: false, status: 404, reason: 'Not Found' };
+    return this.toTrunk(trunk, dialled, caller);
+  }
+
+  /**
+   * A callee's phone redirected the call (3xx, its own call forwarding): a
+   * local user or a number a trunk serves. The same permission rules apply
+   * as if the caller had dialled it.
+   */
+  redirect(contact: SipUri, caller: Caller): RouteResult {
+    const user = contact.user;
+    if (user === undefined || (contact.scheme !== 'sip' && contact.scheme !== 'sips')) return { ok: false, status: 480, reason: 'Temporarily Unavailable' };
+    const local = this.deps.directory.byExtension(user);
+    if (local) return this.toUser(local, caller, caller.fromTrunk ? 'inbound' : 'internal');
+    if (caller.fromTrunk) return { ok: false, status: 480, reason: 'Temporarily Unavailable' };
+    const trunk = this.deps.trunks.forNumber(user);
+    if (!trunk) return { ok: false, status: 480, reason: 'Temporarily Unavailable' };
+    return this.toTrunk(trunk, user, caller);
+  }
+
+  private toUser(user: User, caller: Caller, direction: CallView['direction']): RouteResult {
+    const d = this.deps;
+    const s = d.settings;
+    if (!user.enabled) return { ok: false, status: 404, reason: 'Not Found' };
+    const busy = d.callsOf(user.extension);
+    if (busy > 0 && !user.callWaiting) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
+    if (busy >= (user.maxCalls ?? s.maxCallsPerUser)) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
+    const to: NameAddr = { uri: sipUri(user.extension, s.domain), params: new Map() };
+    const targets: OutboundTarget[] = [];
+    for (const b of d.location.lookup(d.aorFor(user.extension))) {
+      const uri = parseUri(b.contactUri);
+      const transport = b.transport as Endpoint['transport'];
+      const local = d.localEndpoint(transport);
+      if (!uri || !local) continue;
+      const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
+      if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
+      targets.push({ requestUri: uri, dest, local: { transport, ...local }, from: caller.from, to, routes: b.path.map(angle), peer: { user, trunk: undefined } });
+    }
+    if (targets.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable', calleeUser: user };
+    return { ok: true, direction, calleeUser: user, trunk: undefined, targets };
+  }
+
+  private toTrunk(entry: TrunkEntry, dialled: string, caller: Caller): RouteResult {
+    const t = entry.trunk;
+    const refused = (status: number, reason: string): RouteResult => ({ ok: false, status, reason, trunkName: t.name });
+    // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.
+    if (!caller.user || !caller.user.outboundCalls) return refused(403, 'Outbound Calls Not Permitted');
+    const dest = entry.dest;
+    if (!dest) return refused(503, 'Trunk Unreachable');
+    const local = this.deps.localEndpoint(dest.transport);
+    if (!local) return refused(503, 'Trunk Transport Not Enabled');
+    const number = TrunkTable.dialString(t, dialled);
+    const requestUri = parseUri(`sip:${escapeUser(number)}@${hostPart(t.host)}:${t.port}${t.transport === 'udp' ? '' : ';transport=' + t.transport}`);
+    if (!requestUri) return refused(484, 'Address Incomplete');
+    const credentials = t.registerUser && t.registerPassword ? { username: t.registerUser, password: t.registerPassword } : undefined;
+    const target: OutboundTarget = {
+      requestUri,
+      dest,
+      local: { transport: dest.transport, ...local },
+      from: caller.from,
+      to: { uri: requestUri, params: new Map() },
+      routes: t.outboundProxy ? [`<sip:${t.outboundProxy};lr>`] : [],
+      credentials,
+      peer: { user: undefined, trunk: t.name },
+    };
+    return { ok: true, direction: 'outbound', calleeUser: undefined, trunk: entry, targets: [target] };
+  }
+}
+
+/** P-Asserted-Identity / Diversion style value: optional quoted name, then <sip:number@domain>. */
+export function identityHeader(name: string, display: string, number: string, domain: string): { name: string; value: string } {
+  return { name, value: (display ? quote(display) + ' ' : '') + '<sip:' + escapeUser(number) + '@' + domain + '>' };
+}
+
+export function sipUri(user: string, host: string): SipUri {
+  return { scheme: 'sip', user, host, params: new Map(), headers: new Map() };
+}
+
+function angle(route: string): string {
+  return route.startsWith('<') ? route : '<' + route + '>';
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? '[' + host + ']' : host;
+}
+
+/** Dialled numbers are digits, '+', '*', '#'; anything else is %-escaped for the URI. */
+export function escapeUser(s: string): string {
+  return s.replace(/[^0-9A-Za-z+*\-_.!~'()]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}

@@ -1,0 +1,225 @@
+// /api/users over HTTPS: CRUD, validation errors that name the field, lists,
+// bulk actions, export without secrets, import with dry run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWithApi, type ApiTestServer } from './client.ts';
+
+let s: ApiTestServer;
+beforeAll(async () => {
+  s = await startWithApi();
+});
+afterAll(async () => {
+  await s.ts.stop();
+});
+
+const paths = (r: { json: { issues?: { path: string }[] } }) => (r.json.issues ?? []).map((i) => i.path);
+
+describe('users CRUD', () => {
+  it('adds, reads, changes and removes a user; the password is write-only', async () => {
+    const add = await s.admin.post('/api/users', {
+      extension: '1001', password: 'Secret-1001', fullName: 'Ward 4', voicemailCode: '1234', codecs: ['PCMU', 'G722'], maxCalls: 2,
+    });
+    expect(add.status).toBe(201);
+    expect(add.json).toMatchObject({ extension: '1001', name: '1001', fullName: 'Ward 4', authUser: '1001', hasVoicemailCode: true, codecs: ['PCMU', 'G722'], maxCalls: 2, enabled: true });
+    expect(add.json).not.toHaveProperty('password');
+    expect(add.json).not.toHaveProperty('voicemailCode');
+    expect(add.text).not.toContain('Secret-1001');
+    expect(s.ts.server.store.users.getByExtension('1001')!.password).toBe('Secret-1001');
+
+    const one = await s.admin.get('/api/users/1001');
+    expect(one.status).toBe(200);
+    expect(one.text).not.toContain('Secret-1001');
+
+    const patch = await s.admin.patch('/api/users/1001', { fullName: 'Ward 5', maxCalls: null, enabled: false, password: 'New-Secret' });
+    expect(patch.status).toBe(200);
+    expect(patch.json).toMatchObject({ fullName: 'Ward 5', maxCalls: null, enabled: false });
+    expect(s.ts.server.store.users.getByExtension('1001')!.password).toBe('New-Secret');
+
+    const renumber = await s.admin.patch('/api/users/1001', { extension: '1002' });
+    expect(renumber.json.extension).toBe('1002');
+    expect((await s.admin.get('/api/users/1001')).status).toBe(404);
+
+    expect((await s.admin.delete('/api/users/1002')).status).toBe(204);
+    const gone = await s.admin.get('/api/users/1002');
+    expect(gone.status).toBe(404);
+    expect(gone.json.error).toBe('not-found');
+    expect((await s.admin.delete('/api/users/1002')).status).toBe(404);
+    expect((await s.admin.patch('/api/users/1002', { fullName: 'x' })).status).toBe(404);
+  });
+
+  it('names the field and the rule in validation errors', async () => {
+    const r = await s.admin.post('/api/users', { extension: 'bad ext', password: '', maxCalls: 0, codecs: [], colour: 'red' });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toBe('validation');
+    expect(paths(r)).toEqual(expect.arrayContaining(['extension', 'password', 'maxCalls', 'codecs', 'colour']));
+    const byPath = Object.fromEntries(r.json.issues.map((i: { path: string; message: string }) => [i.path, i.message]));
+    expect(byPath.extension).toMatch(/1-64 letters/);
+    expect(byPath.maxCalls).toMatch(/>=1/);
+    expect(byPath.colour).toMatch(/unknown field/);
+    expect(r.json.issues[0].in).toBe('body');
+
+    expect(paths(await s.admin.post('/api/users', { password: 'x' }))).toEqual(['extension']);
+    expect(paths(await s.admin.post('/api/users', { extension: '1100', password: 'x', voicemailCode: '12a' }))).toEqual(['voicemailCode']);
+    expect(paths(await s.admin.post('/api/users', { extension: '1100', password: 'x', enabled: 'yes' }))).toEqual(['enabled']);
+    expect(paths(await s.admin.post('/api/users', { extension: '1100', password: 'x', codecs: ['PC MU'] }))).toEqual(['codecs.0']);
+    expect((await s.admin.post('/api/users', [1, 2])).status).toBe(400);
+    const notJson = await s.admin.request('POST', '/api/users', { raw: '{bad json', contentType: 'application/json' });
+    expect(notJson.status).toBe(400);
+    expect(notJson.json.error).toBe('bad-request');
+    const q = await s.admin.get('/api/users?limit=0&colour=red');
+    expect(q.status).toBe(400);
+    expect(q.json.issues).toEqual(expect.arrayContaining([
+      expect.objectContaining({ path: 'limit', in: 'query' }), expect.objectContaining({ path: 'colour', in: 'query' }),
+    ]));
+    const patch = await s.admin.patch('/api/users/4040', { noAnswerTimeoutSec: 99999 });
+    expect(patch.status).toBe(400);
+    expect(paths(patch)).toEqual(['noAnswerTimeoutSec']);
+  });
+
+  it('answers 409 naming the field for duplicates the store finds', async () => {
+    expect((await s.admin.post('/api/users', { extension: '1200', password: 'x', authUser: 'shared' })).status).toBe(201);
+    const dupExt = await s.admin.post('/api/users', { extension: '1200', password: 'x' });
+    expect(dupExt.status).toBe(409);
+    expect(paths(dupExt)).toEqual(['extension']);
+    const dupAuth = await s.admin.post('/api/users', { extension: '1201', password: 'x', authUser: 'shared' });
+    expect(dupAuth.status).toBe(409);
+    expect(paths(dupAuth)).toEqual(['authUser']);
+  });
+});
+
+describe('users list and bulk actions', () => {
+  beforeAll(async () => {
+    const names = ['Carol', 'alice', 'Bob', 'dave', 'Eve'];
+    for (let i = 0; i < names.length; i++) {
+      const r = await s.admin.post('/api/users', { extension: String(300 + i), password: `pw-${i}`, fullName: names[i], enabled: i % 2 === 0 });
+      expect(r.status).toBe(201);
+    }
+  });
+
+  it('paginates with a total, searches, sorts and filters by enabled', async () => {
+    const page = await s.admin.get('/api/users?search=30&limit=2&offset=1');
+    expect(page.json).toMatchObject({ total: 5, offset: 1, limit: 2 });
+    expect(page.json.items.map((u: { extension: string }) => u.extension)).toEqual(['301', '302']);
+    const byName = await s.admin.get('/api/users?search=30&sort=fullName');
+    expect(byName.json.items.map((u: { fullName: string }) => u.fullName)).toEqual(['alice', 'Bob', 'Carol', 'dave', 'Eve']);
+    const desc = await s.admin.get('/api/users?search=30&sort=-extension&limit=2');
+    expect(desc.json).toMatchObject({ total: 5 });
+    expect(desc.json.items.map((u: { extension: string }) => u.extension)).toEqual(['304', '303']);
+    const disabled = await s.admin.get('/api/users?search=30&enabled=false');
+    expect(disabled.json.total).toBe(2);
+    expect(disabled.json.items.every((u: { enabled: boolean }) => !u.enabled)).toBe(true);
+    const found = await s.admin.get('/api/users?search=CAROL');
+    expect(found.json.items.map((u: { extension: string }) => u.extension)).toEqual(['300']);
+    expect((await s.admin.get('/api/users?sort=colour')).json.issues[0]).toMatchObject({ path: 'sort', in: 'query' });
+    expect((await s.admin.get('/api/users?enabled=maybe')).json.issues[0]).toMatchObject({ path: 'enabled' });
+  });
+
+  it('enables, disables and deletes in bulk, reporting each extension', async () => {
+    const off = await s.admin.post('/api/users/bulk', { action: 'disable', extensions: ['300', '302', '999'] });
+    expect(off.status).toBe(200);
+    expect(off.json.results).toEqual([
+      { extension: '300', ok: true }, { extension: '302', ok: true }, { extension: '999', ok: false, error: expect.stringMatching(/no user/) },
+    ]);
+    expect(s.ts.server.store.users.getByExtension('300')!.enabled).toBe(false);
+    await s.admin.post('/api/users/bulk', { action: 'enable', extensions: ['300'] });
+    expect(s.ts.server.store.users.getByExtension('300')!.enabled).toBe(true);
+    const del = await s.admin.post('/api/users/bulk', { action: 'delete', extensions: ['303', '304'] });
+    expect(del.json.results.every((r: { ok: boolean }) => r.ok)).toBe(true);
+    expect(s.ts.server.store.users.getByExtension('304')).toBeUndefined();
+    const bad = await s.admin.post('/api/users/bulk', { action: 'explode', extensions: [] });
+    expect(paths(bad)).toEqual(expect.arrayContaining(['action', 'extensions']));
+  });
+});
+
+describe('export and import', () => {
+  const secrets = ['Exp-Secret-A', 'Exp-Secret-B', '987654'];
+  beforeAll(async () => {
+    expect((await s.admin.post('/api/users', { extension: '7001', password: secrets[0], fullName: 'Export, A', voicemailCode: secrets[2] })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '7002', password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] })).status).toBe(201);
+  });
+
+  it('exports CSV and JSON without login or voicemail codes by default', async () => {
+    const csv = await s.admin.get('/api/users/export');
+    expect(csv.status).toBe(200);
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.headers['content-disposition']).toMatch(/users\.csv/);
+    const header = csv.text.split('\r\n')[0]!;
+    expect(header).toBe('extension,name,fullName,authUser,enabled,callWaiting,codecs,maxCalls,noAnswerTimeoutSec,outboundCalls');
+    expect(csv.text).toContain('7001,7001,"Export, A",7001,true');
+    expect(csv.text).toContain('"Export ""B"""');
+    const json = await s.admin.get('/api/users/export?format=json');
+    expect(json.json.find((u: { extension: string }) => u.extension === '7002')).toEqual(expect.objectContaining({ codecs: ['G722', 'PCMU'] }));
+    for (const r of [csv, json, await s.admin.get('/api/users/export?passwords=false')]) {
+      for (const secret of secrets) expect(r.text).not.toContain(secret);
+      expect(r.text).not.toMatch(/password|voicemailCode/i);
+    }
+  });
+
+  it('exports secrets only when asked, and audits that', async () => {
+    const r = await s.admin.get('/api/users/export?format=json&passwords=true');
+    const a = r.json.find((u: { extension: string }) => u.extension === '7001');
+    expect(a).toMatchObject({ password: secrets[0], voicemailCode: secrets[2] });
+    const csv = await s.admin.get('/api/users/export?passwords=true');
+    expect(csv.text.split('\r\n')[0]).toContain('password,voicemailCode');
+    const audit = await s.admin.get('/api/audit?target=users');
+    expect(audit.json.items[0].action).toMatch(/with passwords/);
+  });
+
+  it('dry-runs an import row by row without changing anything', async () => {
+    const before = s.ts.server.store.users.snapshot();
+    const file = 'Extension,Full Name,Password,enabled\n7001,Renamed A,,false\n7100,New Person,Pw-7100,\n7101,No Password,,\nbad ext,X,pw,\n7102,Bad Flag,pw,perhaps\n';
+    const r = await s.admin.request('POST', '/api/users/import?dryRun=true', { raw: file, contentType: 'text/csv' });
+    expect(r.status).toBe(200);
+    expect(r.json.dryRun).toBe(true);
+    expect(r.json.summary).toEqual({ add: 1, update: 1, error: 3 });
+    expect(r.json.rows).toEqual([
+      { row: 2, extension: '7001', action: 'update' },
+      { row: 3, extension: '7100', action: 'add' },
+      { row: 4, extension: '7101', action: 'error', error: expect.stringMatching(/^password: /) },
+      { row: 5, extension: 'bad ext', action: 'error', error: expect.stringMatching(/^extension: /) },
+      { row: 6, extension: '7102', action: 'error', error: expect.stringMatching(/^enabled: /) },
+    ]);
+    const after = s.ts.server.store.users.snapshot();
+    expect(after.users).toEqual(before.users);
+    expect(after.seq).toBe(before.seq); // not even the change log moved
+    expect(s.ts.server.store.users.getByExtension('7100')).toBeUndefined();
+  });
+
+  it('imports CSV for real, applying good rows and reporting bad ones', async () => {
+    const file = 'extension,fullName,password\n7001,Renamed A,\n7200,Imported,Pw-7200\n7201,,\n';
+    const r = await s.admin.request('POST', '/api/users/import', { raw: file, contentType: 'text/csv' });
+    expect(r.json.summary).toEqual({ add: 1, update: 1, error: 1 });
+    expect(s.ts.server.store.users.getByExtension('7001')!.fullName).toBe('Renamed A');
+    expect(s.ts.server.store.users.getByExtension('7001')!.password).toBe(secrets[0]); // empty cell kept it
+    expect(s.ts.server.store.users.getByExtension('7200')!.password).toBe('Pw-7200');
+    const audit = await s.admin.get('/api/audit?target=user:7200');
+    expect(audit.json.items[0]).toMatchObject({ actor: 'admin', action: 'POST /api/users/import', after: expect.objectContaining({ password: '***' }) });
+  });
+
+  it('round-trips an export with passwords through a JSON import', async () => {
+    const exported = (await s.admin.get('/api/users/export?format=json&passwords=true')).json as Array<Record<string, unknown>>;
+    const del = await s.admin.post('/api/users/bulk', { action: 'delete', extensions: ['7001', '7002'] });
+    expect(del.json.results.every((x: { ok: boolean }) => x.ok)).toBe(true);
+    const rows = exported.filter((u) => u.extension === '7001' || u.extension === '7002');
+    const r = await s.admin.post('/api/users/import', rows);
+    expect(r.json.summary).toEqual({ add: 2, update: 0, error: 0 });
+    expect(s.ts.server.store.users.getByExtension('7002')).toMatchObject({ password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] });
+    expect(s.ts.server.store.users.getByExtension('7001')!.voicemailCode).toBe(secrets[2]);
+  });
+
+  it('rejects unusable files as a whole with a clear error', async () => {
+    const unknownCol = await s.admin.request('POST', '/api/users/import', { raw: 'extension,colour\n1,red\n' });
+    expect(unknownCol.status).toBe(400);
+    expect(unknownCol.json.issues[0]).toMatchObject({ path: 'file', message: expect.stringMatching(/colour/) });
+    const noExt = await s.admin.request('POST', '/api/users/import', { raw: 'name\nx\n' });
+    expect(noExt.json.issues[0].message).toMatch(/extension/);
+    const notArray = await s.admin.post('/api/users/import', { nope: true });
+    expect(notArray.status).toBe(400);
+    const jsonAsCsv = await s.admin.post('/api/users/import?format=csv', [{ extension: '1' }]);
+    expect(jsonAsCsv.status).toBe(400);
+    const badRow = await s.admin.post('/api/users/import?dryRun=true', [{ extension: '7300', password: 'x', colour: 'red' }, 'text']);
+    expect(badRow.json.rows).toEqual([
+      { row: 1, extension: '7300', action: 'error', error: expect.stringMatching(/colour/) },
+      { row: 2, extension: '', action: 'error', error: 'must be an object' },
+    ]);
+  });
+});
