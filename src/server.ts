@@ -217,7 +217,10 @@ export class Server {
     trunks.onReload = (entries) => trunkRegistrar.sync(entries);
     trunkRegistrar.sync(trunks.list());
     const status = new StatusService({ directory, location, calls, trunkRegistrar, aorFor: (ext) => registrar.aorFor(ext), now });
-    locationEvents.onChange = (aor) => status.bindingsChanged(aor);
+    locationEvents.onChange = (aor, bindings) => {
+      status.bindingsChanged(aor);
+      calls.bindingsChanged(aor, bindings);
+    };
     const control = new ControlSocket(controlSocketPath(dataDir), status, log);
     await control.start();
     const sweeper = setInterval(() => {

@@ -9,7 +9,7 @@ import { createResponse } from '../../sip/serializer.ts';
 import { dialogKeyOfRequest } from '../../sip/dialog.ts';
 import type { CdrInput, CdrRepository, User } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
-import type { LocationService } from '../registrar/location.ts';
+import type { LiveBinding, LocationService } from '../registrar/location.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { TrunkTable } from '../trunks/trunk-table.ts';
 import type { CallContext, CallSettings, CallView, DialogOwner } from './context.ts';
@@ -73,9 +73,40 @@ export class CallEngine {
     return this.live.size;
   }
 
+  /** Dialogs indexed (both legs of live calls, plus early dialogs of forks still winding down). */
+  get dialogCount(): number {
+    return this.dialogs.size;
+  }
+
   /** Calls of a user (as caller or callee) that have not ended. */
   callsOf(extension: string): number {
     return this.byUser.get(extension)?.size ?? 0;
+  }
+
+  /**
+   * A user's registrations changed. A phone whose TCP/TLS connection broke
+   * mid-call reconnects and re-registers: requests to it must now use the new
+   * connection, even before it sends anything in the dialog itself.
+   */
+  bindingsChanged(aor: string, bindings: readonly LiveBinding[]): void {
+    if (this.byUser.size === 0) return;
+    const colon = aor.indexOf(':');
+    const at = aor.indexOf('@');
+    const calls = at > colon ? this.byUser.get(aor.slice(colon + 1, at)) : undefined;
+    if (!calls) return;
+    for (const call of calls) {
+      for (const leg of [call.inbound, ...call.forks]) {
+        if (leg.ended || leg.dest.transport === 'udp' || leg.peer.user === undefined) continue;
+        let b: LiveBinding | undefined;
+        for (const x of bindings) {
+          if (x.transport !== leg.dest.transport || x.sourceAddress !== leg.dest.address || x.connectionId === undefined) continue;
+          if (!b || x.updatedAt >= b.updatedAt) b = x; // the newest registration holds the live connection
+        }
+        if (b && b.connectionId !== leg.dest.connectionId) {
+          leg.dest = { transport: leg.dest.transport, address: b.sourceAddress, port: b.sourcePort, connectionId: b.connectionId };
+        }
+      }
+    }
   }
 
   subscribe(listener: CallListener): () => void {

@@ -34,7 +34,7 @@ afterAll(async () => {
   await ts.stop();
 });
 
-const callsEnded = () => waitUntil(() => ts.server.calls.activeCount === 0, 5000);
+const callsEnded = () => waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.calls.dialogCount === 0, 5000);
 
 describe('a call between two users', () => {
   it('connects with 100/180/200, new identities on the callee leg, and ends with BYE on both sides', async () => {

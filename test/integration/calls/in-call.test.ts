@@ -33,7 +33,7 @@ afterAll(async () => {
   await ts.stop();
 });
 
-const allEnded = () => waitUntil(() => ts.server.calls.activeCount === 0, 5000);
+const allEnded = () => waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.calls.dialogCount === 0, 5000);
 
 async function connect(a: TestPhone, b: TestPhone, target: string) {
   const call = a.call(target);

@@ -115,6 +115,20 @@ describe('resilience', () => {
     expect(await waitUntil(() => ts.server.calls.activeCount === 0)).toBe(true);
   });
 
+  it('reaches a callee whose TCP connection dropped, through the connection it re-registered on', async () => {
+    const a = await phone('6006');
+    const b = await phone('6007', { transport: 'tcp' });
+    const call = a.call('6007');
+    expect((await call.final).status).toBe(200);
+    await b.transport.stop();
+    await b.transport.start();
+    expect((await b.register()).status).toBe(200);
+    // Nothing came from B in the dialog since; A hangs up and B must still hear it.
+    expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+    expect((await b.waitRequest('BYE')).callId).toBe(b.incoming[0]!.invite.callId);
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0)).toBe(true);
+  });
+
   it('routes new calls at once after a restart, from the registrations it kept', async () => {
     const a = await phone('6004');
     const b = await phone('6005');
