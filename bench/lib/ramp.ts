@@ -144,6 +144,8 @@ export interface RampOptions extends Omit<StepOptions, 'userOffset'> {
    * measures the rate and not the recovery. Default pauseSec. */
   recoverSec?: number;
   log: (line: string) => void;
+  /** Runs one step instead of runStep (REGISTER): bench/lib/call-load.ts for calls. */
+  step?: (target: LoadTarget, rate: number, o: StepOptions) => Promise<StepResult>;
 }
 
 export interface RampResult {
@@ -184,7 +186,7 @@ export async function ramp(target: LoadTarget, o: RampOptions): Promise<RampResu
       const idle = stepOk(prev) ? o.pauseSec : Math.max(o.pauseSec, o.recoverSec ?? o.pauseSec);
       await new Promise((res) => setTimeout(res, idle * 1000));
     }
-    const s = await runStep(target, r, { ...o, userOffset: offset });
+    const s = await (o.step ?? runStep)(target, r, { ...o, userOffset: offset });
     offset = (offset + s.calls) % Math.max(1, o.users.length);
     steps.push(s);
     o.log(formatStep(target.name, s));

@@ -41,6 +41,8 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--sip-udp', `${LOOPBACK}:${udpPort}`,
     '--sip-tcp', `${LOOPBACK}:0`,
     '--sip-tls', `${LOOPBACK}:0`,
+    // No management HTTPS (default 0.0.0.0:7071): loopback only, no port clashes.
+    '--http', `${LOOPBACK}:0`,
     '--log-level', o.logLevel ?? 'warn',
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
   ];

@@ -24,8 +24,9 @@ export interface SyslogTransportOptions {
 }
 
 export interface SyslogStats {
+  /** Handed to the socket (a stream connection that dies may still lose the last of these). */
   sent: number;
-  /** Dropped because the queue was full, a datagram failed, or the connection died with them unsent. */
+  /** Dropped because the queue was full, a datagram send failed, or they were still queued at close. */
   dropped: number;
   queued: number;
   connected: boolean;

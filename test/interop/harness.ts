@@ -40,6 +40,9 @@ export interface StartOptions {
   /** Runs after the user import, before the server starts (e.g. trunk and
    * user settings through the CLI), with the data dir. */
   beforeStart?: (dataDir: string) => Promise<void>;
+  /** Management HTTPS listener (`--http`); default off, so no server here
+   * listens beyond loopback or fights another over the default port 7071. */
+  http?: string;
 }
 
 export interface SwitchboardHandle {
@@ -101,6 +104,7 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
     '--sip-udp', `${LOOPBACK}:${udpPort}`,
     '--sip-tcp', `${LOOPBACK}:${tcpPort}`,
     '--sip-tls', `${LOOPBACK}:${tlsPort}`,
+    '--http', opts.http ?? `${LOOPBACK}:0`,
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

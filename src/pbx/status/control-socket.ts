@@ -35,13 +35,19 @@ export class ControlSocket {
       this.log.warn({ path: this.path }, 'another server answers on the control socket; not taking it over');
       return false;
     }
-    await rm(this.path, { force: true });
     const server = net.createServer((socket) => this.serve(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.path, () => resolve());
-    });
-    await chmod(this.path, 0o600);
+    try {
+      await rm(this.path, { force: true });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.path, () => resolve());
+      });
+      await chmod(this.path, 0o600);
+    } catch (err) {
+      server.close();
+      this.log.warn({ path: this.path, err: (err as Error).message }, 'control socket not available: `switchboard status` will not reach this server');
+      return false;
+    }
     this.server = server;
     return true;
   }
