@@ -3,7 +3,7 @@
 // process with a hard time limit, so one that hangs cannot hold up the rest;
 // their output goes straight through.
 //
-//   node --import tsx bench/run.ts [--only parse,register,memory,profile] [--quick]
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls] [--quick]
 //
 // --quick: smaller and shorter (a smoke run, not figures to publish).
 import { spawn } from 'node:child_process';
@@ -42,6 +42,14 @@ const BENCHES: Bench[] = [
     args: ['--rate', '4000', '--duration', '15'],
     quickArgs: ['--rate', '1000', '--duration', '3'],
     limitSec: 300,
+  },
+  {
+    name: 'calls',
+    file: 'calls.ts',
+    args: ['--target', 'both'],
+    quickArgs: ['--target', 'both', '--duration', '4', '--budget', '30', '--memory-calls', '500', '--memory-hold', '30'],
+    // Two rate ramps (110 s budget each, ~3 min with set-up and the last step) and ~2.5 min for the 5,000 held calls.
+    limitSec: 600,
   },
 ];
 

@@ -44,16 +44,23 @@ async function connectedCalls(dataDir: string): Promise<number | null> {
   }
 }
 
-async function memoryLine(label: string, server: ServerProc, hook: GcHookReader, log: (l: string) => void): Promise<void> {
+interface Reading {
+  rss: number;
+  /** Live heap after full GC. */
+  heap: number;
+}
+
+async function memoryLine(label: string, server: ServerProc, hook: GcHookReader, log: (l: string) => void): Promise<Reading | null> {
   const before = procMemory(server.pid);
   const m = await hook.request(server.pid);
   const after = procMemory(server.pid);
   const rss = before === null ? 'n/a' : mib(before.rss);
-  if (m === null || after === null) {
+  if (m === null || after === null || before === null) {
     log(`calls memory, ${label}: RSS ${rss}; no GC reading`);
-    return;
+    return null;
   }
   log(`calls memory, ${label}: RSS ${rss}, after full GC: RSS ${mib(after.rss)}, live heap ${mib(m.heapUsed)} (heap total ${mib(m.heapTotal)}, external ${mib(m.external)})`);
+  return { rss: before.rss, heap: m.heapUsed };
 }
 
 function split(users: readonly TestUser[], parts: number): TestUser[][] {
@@ -88,7 +95,7 @@ export async function measureCallMemory(o: CallMemoryOptions): Promise<boolean> 
       const port = await registerPhone({ server: sip, users: g, workDir: o.workDir });
       phones.push(await startPhone(port, lifetime, o.workDir, (o.holdSec + 30) * 1000));
     }
-    await memoryLine(`${users.length} users, ${nCallees} callees registered, no calls`, srv, hook, o.log);
+    const idle = await memoryLine(`${users.length} users, ${nCallees} callees registered, no calls`, srv, hook, o.log);
     const perCallee = split(callers, nCallees);
     const started = Date.now();
     const runs: Array<Promise<SippRun>> = callees.map((c, i) =>
@@ -116,7 +123,11 @@ export async function measureCallMemory(o: CallMemoryOptions): Promise<boolean> 
     }
     const upSec = ((Date.now() - started) / 1000).toFixed(0);
     o.log(`calls memory: ${connected ?? 'unknown'} calls connected on the server after ${upSec} s (wanted ${o.calls})`);
-    await memoryLine(`${connected ?? '?'} established calls`, srv, hook, o.log);
+    const busy = await memoryLine(`${connected ?? '?'} established calls`, srv, hook, o.log);
+    if (idle !== null && busy !== null && connected !== null && connected > 0) {
+      const kb = (b: number): string => `${(b / 1024 / connected).toFixed(1)} KB`;
+      o.log(`calls memory per established call: live heap ${kb(busy.heap - idle.heap)}, RSS ${kb(busy.rss - idle.rss)}`);
+    }
     const results = await Promise.all(runs);
     const ok = results.reduce((n, r) => n + (r.stats?.successful ?? 0), 0);
     const failed = results.find((r) => r.code !== 0);

@@ -7,6 +7,7 @@ import { registerCallsCommand } from './calls.ts';
 import { registerAdminCommands } from './admin.ts';
 import { CliError } from './common.ts';
 import { registerStatusCommand } from './status.ts';
+import { registerSystemCommands } from './system.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerUserCommands(program);
   registerCertCommands(program);
   registerStatusCommand(program);
+  registerSystemCommands(program);
   registerTrunkCommands(program);
   registerCallsCommand(program);
   registerAdminCommands(program);

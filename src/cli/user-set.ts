@@ -5,6 +5,7 @@ import type { UserPatch } from '../store/types.ts';
 import { MAX_CALLS_RANGE, NO_ANSWER_TIMEOUT_RANGE, validCodecs } from '../store/user-validate.ts';
 import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
 import { asOptions, integerOrDefault, onOff } from './options.ts';
+import { addMediaOptions, mediaPatchOf } from './media-options.ts';
 
 interface SetOptions {
   ext: string;
@@ -18,6 +19,7 @@ interface SetOptions {
   password?: string;
   enabled?: string;
   dataDir?: string;
+  [media: string]: unknown;
 }
 
 /** Store field -> option, for error messages. */
@@ -53,6 +55,8 @@ function patchOf(o: SetOptions): UserPatch {
     password: o.password,
     enabled: onOff('--enabled', o.enabled),
   };
+  const media = mediaPatchOf(o, true);
+  if (Object.keys(media).length > 0) patch.media = media;
   for (const k of Object.keys(patch) as (keyof UserPatch)[]) if (patch[k] === undefined) delete patch[k];
   if (Object.keys(patch).length === 0) throw new CliError('user set: give at least one setting to change (see --help)');
   return patch;
@@ -67,7 +71,7 @@ function noAnswerTimeoutOption(): Option {
 }
 
 export function registerUserSetCommand(user: Command): void {
-  user
+  const cmd = user
     .command('set')
     .description('change settings of a user (takes effect on a running server)')
     .requiredOption('--ext <extension>', 'extension of the user to change')
@@ -79,7 +83,8 @@ export function registerUserSetCommand(user: Command): void {
     .option('--name <name>', 'account name')
     .option('--full-name <name>', 'display name')
     .option('--password <secret>', 'SIP password (login code)')
-    .option('--enabled <on|off>', 'enable or disable the account')
+    .option('--enabled <on|off>', 'enable or disable the account');
+  addMediaOptions(cmd, true)
     .option(...DATA_DIR_OPTION)
     .action((o: SetOptions) => {
       const patch = patchOf(o);

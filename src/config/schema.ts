@@ -103,6 +103,39 @@ export const configSchema = z
         codecs: z.array(z.enum(['PCMU', 'PCMA', 'G722', 'G729'])).min(1).default(['PCMU', 'PCMA', 'G722', 'G729']),
       })
       .prefault({}),
+    media: z
+      .object({
+        /** System media security (SPEC 1.A "Media Security"): Disabled by default; users may override. */
+        security: z.enum(['disabled', 'best-effort', 'enforced']).default('disabled'),
+        /** SRTCP encrypted unless a user says otherwise (A-04: the gateway requires it). */
+        srtcp: z.enum(['encrypted', 'unencrypted']).default('encrypted'),
+        /** Direct media where both legs allow it and agree; off = every call relayed. */
+        directMedia: z.boolean().default(true),
+        dtmf: z.enum(['rfc4733', 'info']).default('rfc4733'),
+        /** Offer RFC 5939 capability negotiation in Best Effort offers (only to phones that do it). */
+        capneg: z.boolean().default(false),
+        transport: z.enum(['any', 'tls']).default('any'),
+        /** SRTP suites offered, preferred first (SPEC 1.A Crypto Suite). */
+        suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32'])).min(1)
+          .default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),
+        /** SRTP replay window in packets (SPEC 3.5: 64). */
+        replayWindow: z.number().int().min(32).max(4096).default(64),
+        relay: z
+          .object({
+            /** Address the relay binds its RTP ports on. */
+            host: z.string().min(1).default('0.0.0.0'),
+            /** Address written into SDP when host is a wildcard (default: the SIP advertised address). */
+            advertisedAddress: z.string().optional(),
+            portMin: z.number().int().min(1024).max(65534).default(20000),
+            portMax: z.number().int().min(1025).max(65535).default(29999),
+          })
+          .prefault({}),
+        /** Where relayed media runs: the built-in relay, or rtpengine through its ng protocol. */
+        backend: z.enum(['builtin', 'rtpengine']).default('builtin'),
+        /** rtpengine ng control address, "HOST:PORT" (backend rtpengine). */
+        rtpengineNg: z.string().optional(),
+      })
+      .prefault({}),
     auth: z
       .object({
         /** Digest realm; the SIP domain when not set. */

@@ -17,6 +17,49 @@ export const SALT_LENGTH = 14;
 export const SHA1_LENGTH = 20;
 const SHA1_BLOCK = 64;
 
+// AES_192_CM (RFC 6188) is left out on purpose: libsrtp derived its keys
+// wrongly until 2025 (cisco/libsrtp#763; Debian 12 ships 2.5), so it would not
+// interoperate with most deployed peers.
+export type SrtpSuiteName =
+  | 'AES_CM_128_HMAC_SHA1_80'
+  | 'AES_CM_128_HMAC_SHA1_32'
+  | 'AES_256_CM_HMAC_SHA1_80'
+  | 'AES_256_CM_HMAC_SHA1_32';
+
+export interface SrtpSuite {
+  readonly name: SrtpSuiteName;
+  /** Master and session encryption key length, bytes. */
+  readonly keyLength: number;
+  readonly saltLength: number;
+  readonly authKeyLength: number;
+  readonly rtpTagLength: number;
+  /** The _32 suites still use an 80-bit tag on SRTCP (RFC 4568 §6.2, RFC 6188 §3). */
+  readonly rtcpTagLength: number;
+  /** Largest lifetime (packets) the suite allows: 2^48. */
+  readonly maxLifetime: number;
+}
+
+function suite(name: SrtpSuiteName, keyLength: number, rtpTagLength: number): SrtpSuite {
+  return Object.freeze({ name, keyLength, saltLength: SALT_LENGTH, authKeyLength: 20, rtpTagLength, rtcpTagLength: 10, maxLifetime: 2 ** 48 });
+}
+
+export const SRTP_SUITES: Readonly<Record<SrtpSuiteName, SrtpSuite>> = Object.freeze({
+  AES_CM_128_HMAC_SHA1_80: suite('AES_CM_128_HMAC_SHA1_80', 16, 10),
+  AES_CM_128_HMAC_SHA1_32: suite('AES_CM_128_HMAC_SHA1_32', 16, 4),
+  AES_256_CM_HMAC_SHA1_80: suite('AES_256_CM_HMAC_SHA1_80', 32, 10),
+  AES_256_CM_HMAC_SHA1_32: suite('AES_256_CM_HMAC_SHA1_32', 32, 4),
+});
+
+export function isSrtpSuiteName(name: string): name is SrtpSuiteName {
+  return Object.prototype.hasOwnProperty.call(SRTP_SUITES, name);
+}
+
+/** A fresh random master key and salt for `suite`. */
+export function generateKeySalt(suite: SrtpSuiteName): { masterKey: Buffer; masterSalt: Buffer } {
+  const s = SRTP_SUITES[suite];
+  return { masterKey: crypto.randomBytes(s.keyLength), masterSalt: crypto.randomBytes(s.saltLength) };
+}
+
 /** RFC 3711 §4.3.1 / §4.3.2 key derivation labels. */
 export const KDF_LABEL = Object.freeze({
   rtpEncryption: 0x00,

@@ -7,55 +7,15 @@
 // caller-supplied Buffer when one is given and large enough (it may be the
 // input's own memory, same offset, for in-place operation), otherwise into a
 // new one. Keys live only in #private fields and never reach inspect/JSON.
-import crypto from 'node:crypto';
 import { inspect } from 'node:util';
-import { AesCm, SALT_LENGTH, deriveProtocolKeys, wipeProtocolKeys, writeIv, type ProtocolKeys } from './srtp-kdf.ts';
+import {
+  AesCm, SRTP_SUITES, deriveProtocolKeys, isSrtpSuiteName, wipeProtocolKeys, writeIv,
+  type ProtocolKeys, type SrtpSuite, type SrtpSuiteName,
+} from './srtp-kdf.ts';
 import { DEFAULT_REPLAY_WINDOW, REPLAY_OK, ReplayWindow } from './replay.ts';
 import { RTCP_HEADER_MIN, RTP_HEADER_MIN, RTP_VERSION, rtpHeaderLength } from './rtp.ts';
 
-export type SrtpSuiteName =
-  | 'AES_CM_128_HMAC_SHA1_80'
-  | 'AES_CM_128_HMAC_SHA1_32'
-  | 'AES_192_CM_HMAC_SHA1_80'
-  | 'AES_192_CM_HMAC_SHA1_32'
-  | 'AES_256_CM_HMAC_SHA1_80'
-  | 'AES_256_CM_HMAC_SHA1_32';
-
-export interface SrtpSuite {
-  readonly name: SrtpSuiteName;
-  /** Master and session encryption key length, bytes. */
-  readonly keyLength: number;
-  readonly saltLength: number;
-  readonly authKeyLength: number;
-  readonly rtpTagLength: number;
-  /** The _32 suites still use an 80-bit tag on SRTCP (RFC 4568 §6.2, RFC 6188 §3). */
-  readonly rtcpTagLength: number;
-  /** Largest lifetime (packets) the suite allows: 2^48. */
-  readonly maxLifetime: number;
-}
-
-function suite(name: SrtpSuiteName, keyLength: number, rtpTagLength: number): SrtpSuite {
-  return Object.freeze({ name, keyLength, saltLength: SALT_LENGTH, authKeyLength: 20, rtpTagLength, rtcpTagLength: 10, maxLifetime: 2 ** 48 });
-}
-
-export const SRTP_SUITES: Readonly<Record<SrtpSuiteName, SrtpSuite>> = Object.freeze({
-  AES_CM_128_HMAC_SHA1_80: suite('AES_CM_128_HMAC_SHA1_80', 16, 10),
-  AES_CM_128_HMAC_SHA1_32: suite('AES_CM_128_HMAC_SHA1_32', 16, 4),
-  AES_192_CM_HMAC_SHA1_80: suite('AES_192_CM_HMAC_SHA1_80', 24, 10),
-  AES_192_CM_HMAC_SHA1_32: suite('AES_192_CM_HMAC_SHA1_32', 24, 4),
-  AES_256_CM_HMAC_SHA1_80: suite('AES_256_CM_HMAC_SHA1_80', 32, 10),
-  AES_256_CM_HMAC_SHA1_32: suite('AES_256_CM_HMAC_SHA1_32', 32, 4),
-});
-
-export function isSrtpSuiteName(name: string): name is SrtpSuiteName {
-  return Object.prototype.hasOwnProperty.call(SRTP_SUITES, name);
-}
-
-/** A fresh random master key and salt for `suite`. */
-export function generateKeySalt(suite: SrtpSuiteName): { masterKey: Buffer; masterSalt: Buffer } {
-  const s = SRTP_SUITES[suite];
-  return { masterKey: crypto.randomBytes(s.keyLength), masterSalt: crypto.randomBytes(s.saltLength) };
-}
+export { SRTP_SUITES, generateKeySalt, isSrtpSuiteName, type SrtpSuite, type SrtpSuiteName } from './srtp-kdf.ts';
 
 export const DEFAULT_SRTP_LIFETIME = 2 ** 31;
 const SRTCP_INDEX_SPACE = 2 ** 31;
@@ -114,15 +74,14 @@ export interface SrtpKeyUsage {
   exhausted: boolean;
 }
 
-/** Sender or receiver state of one SSRC's SRTP stream: ROC and s_l (§3.3.1). */
-interface RtpStream {
+/**
+ * One SSRC's crypto context state in one direction. SRTP uses roc and seq
+ * (s_l, §3.3.1), a sending SRTCP context `next` (the next SRTCP index); the
+ * receiving ones have a replay window.
+ */
+interface Stream {
   roc: number;
   seq: number;
-  window: ReplayWindow | null;
-}
-
-interface RtcpStream {
-  /** Next SRTCP index to send. */
   next: number;
   window: ReplayWindow | null;
 }
@@ -134,6 +93,16 @@ function guessRoc(roc: number, sl: number, seq: number): number {
     return seq - sl > 32768 && roc > 0 ? roc - 1 : roc;
   }
   return sl - 32768 > seq ? roc + 1 : roc;
+}
+
+/** Appendix A update of ROC and s_l, once the packet is accepted. */
+function advance(st: Stream, v: number, seq: number): void {
+  if (v > st.roc) {
+    st.roc = v;
+    st.seq = seq;
+  } else if (v === st.roc && seq > st.seq) {
+    st.seq = seq;
+  }
 }
 
 function requireBuffer(v: unknown, field: string): Buffer {
@@ -171,10 +140,10 @@ export class SrtpSession {
   #rtpTag: number;
   #rtcpTag: number;
   #maxSsrcs: number;
-  #txRtp = new Map<number, RtpStream>();
-  #rxRtp = new Map<number, RtpStream>();
-  #txRtcp = new Map<number, RtcpStream>();
-  #rxRtcp = new Map<number, RtcpStream>();
+  #txRtp = new Map<number, Stream>();
+  #rxRtp = new Map<number, Stream>();
+  #txRtcp = new Map<number, Stream>();
+  #rxRtcp = new Map<number, Stream>();
   #srtpUsed = 0;
   #srtcpUsed = 0;
   #srtpLimit: number;
@@ -243,7 +212,7 @@ export class SrtpSession {
     let st = this.#txRtp.get(ssrc);
     if (st === undefined) {
       if (this.#txRtp.size >= this.#maxSsrcs) return this.#drop('ssrc-limit');
-      st = { roc: 0, seq, window: null };
+      st = { roc: 0, seq, next: 0, window: null };
       this.#txRtp.set(ssrc, st);
     }
     const v = guessRoc(st.roc, st.seq, seq);
@@ -253,20 +222,10 @@ export class SrtpSession {
     const outLen = len + mkiLen + tagLen;
     const dst = out !== undefined && out.length >= outLen ? out : Buffer.allocUnsafe(outLen);
     packet.copy(dst, 0, 0, hl);
-    if (this.encryptRtp) {
-      writeIv(this.#iv, keys.salt, ssrc, v, seq);
-      keys.cipher.xor(this.#iv, packet, hl, len - hl, dst, hl);
-    } else {
-      packet.copy(dst, hl, hl, len);
-    }
+    this.#crypt(keys, this.encryptRtp, ssrc, v, seq, packet, hl, len, dst);
     if (mkiLen > 0) this.#mki.copy(dst, len);
     if (tagLen > 0) keys.auth.digest(dst, 0, len, v, true).copy(dst, len + mkiLen, 0, tagLen);
-    if (v > st.roc) {
-      st.roc = v;
-      st.seq = seq;
-    } else if (v === st.roc && seq > st.seq) {
-      st.seq = seq;
-    }
+    advance(st, v, seq);
     this.#stats.rtpProtected++;
     this.#useSrtp();
     return outLen === dst.length ? dst : dst.subarray(0, outLen);
@@ -296,23 +255,13 @@ export class SrtpSession {
     }
     if (st === undefined) {
       if (this.#rxRtp.size >= this.#maxSsrcs) return this.#drop('ssrc-limit');
-      st = { roc: v, seq, window: new ReplayWindow(this.replayWindow) };
+      st = { roc: v, seq, next: 0, window: new ReplayWindow(this.replayWindow) };
       this.#rxRtp.set(ssrc, st);
     }
     const dst = out !== undefined && out.length >= end ? out : Buffer.allocUnsafe(end);
     packet.copy(dst, 0, 0, hl);
-    if (this.encryptRtp) {
-      writeIv(this.#iv, keys.salt, ssrc, v, seq);
-      keys.cipher.xor(this.#iv, packet, hl, end - hl, dst, hl);
-    } else {
-      packet.copy(dst, hl, hl, end);
-    }
-    if (v > st.roc) {
-      st.roc = v;
-      st.seq = seq;
-    } else if (v === st.roc && seq > st.seq) {
-      st.seq = seq;
-    }
+    this.#crypt(keys, this.encryptRtp, ssrc, v, seq, packet, hl, end, dst);
+    advance(st, v, seq);
     st.window!.accept(index);
     this.#stats.rtpUnprotected++;
     this.#useSrtp();
@@ -328,7 +277,7 @@ export class SrtpSession {
     let st = this.#txRtcp.get(ssrc);
     if (st === undefined) {
       if (this.#txRtcp.size >= this.#maxSsrcs) return this.#drop('ssrc-limit');
-      st = { next: 0, window: null };
+      st = { roc: 0, seq: 0, next: 0, window: null };
       this.#txRtcp.set(ssrc, st);
     }
     const index = st.next;
@@ -338,13 +287,8 @@ export class SrtpSession {
     const outLen = len + 4 + mkiLen + tagLen;
     const dst = out !== undefined && out.length >= outLen ? out : Buffer.allocUnsafe(outLen);
     packet.copy(dst, 0, 0, RTCP_HEADER_MIN);
-    if (this.encryptRtcp) {
-      writeIv(this.#iv, keys.salt, ssrc, index >>> 16, index & 0xffff);
-      keys.cipher.xor(this.#iv, packet, RTCP_HEADER_MIN, len - RTCP_HEADER_MIN, dst, RTCP_HEADER_MIN);
-    } else {
-      packet.copy(dst, RTCP_HEADER_MIN, RTCP_HEADER_MIN, len);
-    }
-    dst.writeUInt32BE((this.encryptRtcp ? 0x80000000 + index : index), len);
+    this.#crypt(keys, this.encryptRtcp, ssrc, index >>> 16, index & 0xffff, packet, RTCP_HEADER_MIN, len, dst);
+    dst.writeUInt32BE(this.encryptRtcp ? 0x80000000 + index : index, len);
     if (mkiLen > 0) this.#mki.copy(dst, len + 4);
     keys.auth.digest(dst, 0, len + 4, 0, false).copy(dst, len + 4 + mkiLen, 0, tagLen);
     st.next = index + 1;
@@ -375,17 +319,12 @@ export class SrtpSession {
     }
     if (st === undefined) {
       if (this.#rxRtcp.size >= this.#maxSsrcs) return this.#drop('ssrc-limit');
-      st = { next: 0, window: new ReplayWindow(this.replayWindow) };
+      st = { roc: 0, seq: 0, next: 0, window: new ReplayWindow(this.replayWindow) };
       this.#rxRtcp.set(ssrc, st);
     }
     const dst = out !== undefined && out.length >= end ? out : Buffer.allocUnsafe(end);
     packet.copy(dst, 0, 0, RTCP_HEADER_MIN);
-    if (encrypted) {
-      writeIv(this.#iv, keys.salt, ssrc, index >>> 16, index & 0xffff);
-      keys.cipher.xor(this.#iv, packet, RTCP_HEADER_MIN, end - RTCP_HEADER_MIN, dst, RTCP_HEADER_MIN);
-    } else {
-      packet.copy(dst, RTCP_HEADER_MIN, RTCP_HEADER_MIN, end);
-    }
+    this.#crypt(keys, encrypted, ssrc, index >>> 16, index & 0xffff, packet, RTCP_HEADER_MIN, end, dst);
     st.window!.accept(index);
     this.#stats.rtcpUnprotected++;
     this.#useSrtcp();
@@ -398,26 +337,21 @@ export class SrtpSession {
    * re-key on a running stream keeps the packet index continuous.
    */
   continueFrom(previous: SrtpSession): void {
-    const copyRtp = (from: Map<number, RtpStream>, to: Map<number, RtpStream>, rx: boolean): void => {
+    const pairs: [Map<number, Stream>, Map<number, Stream>][] = [
+      [previous.#txRtp, this.#txRtp], [previous.#rxRtp, this.#rxRtp],
+      [previous.#txRtcp, this.#txRtcp], [previous.#rxRtcp, this.#rxRtcp],
+    ];
+    for (const [from, to] of pairs) {
       for (const [ssrc, s] of from) {
         if (to.size >= this.#maxSsrcs) break;
-        const window = rx ? new ReplayWindow(this.replayWindow) : null;
-        if (window && s.window) window.copyFrom(s.window);
-        to.set(ssrc, { roc: s.roc, seq: s.seq, window });
+        let window: ReplayWindow | null = null;
+        if (s.window) {
+          window = new ReplayWindow(this.replayWindow);
+          window.copyFrom(s.window);
+        }
+        to.set(ssrc, { roc: s.roc, seq: s.seq, next: s.next, window });
       }
-    };
-    const copyRtcp = (from: Map<number, RtcpStream>, to: Map<number, RtcpStream>, rx: boolean): void => {
-      for (const [ssrc, s] of from) {
-        if (to.size >= this.#maxSsrcs) break;
-        const window = rx ? new ReplayWindow(this.replayWindow) : null;
-        if (window && s.window) window.copyFrom(s.window);
-        to.set(ssrc, { next: s.next, window });
-      }
-    };
-    copyRtp(previous.#txRtp, this.#txRtp, false);
-    copyRtp(previous.#rxRtp, this.#rxRtp, true);
-    copyRtcp(previous.#txRtcp, this.#txRtcp, false);
-    copyRtcp(previous.#rxRtcp, this.#rxRtcp, true);
+    }
   }
 
   /** The ROC of an SSRC's stream in one direction (status, tests). */
@@ -464,6 +398,17 @@ export class SrtpSession {
     else if (reason === 'policy') s.policyDrops++;
     else if (reason === 'ssrc-limit') s.ssrcLimitDrops++;
     return null;
+  }
+
+  /** dst[from, to) = src[from, to), run through the AES-CM keystream of (ssrc, index) when `encrypt`. */
+  #crypt(keys: ProtocolKeys, encrypt: boolean, ssrc: number, indexHigh: number, indexLow: number,
+    src: Buffer, from: number, to: number, dst: Buffer): void {
+    if (!encrypt) {
+      src.copy(dst, from, from, to);
+      return;
+    }
+    writeIv(this.#iv, keys.salt, ssrc, indexHigh, indexLow);
+    keys.cipher.xor(this.#iv, src, from, to - from, dst, from);
   }
 
   #mkiMatches(packet: Buffer, at: number): boolean {

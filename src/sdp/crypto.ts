@@ -141,14 +141,14 @@ function parseLifetime(text: string, where: string): SdesLifetime {
   let packets: number;
   if (pow) packets = 2 ** Number(pow[1]);
   else if (/^[0-9]{1,15}$/.test(text)) packets = Number(text);
-  else fail(`${where}: lifetime "${clip(text)}" is neither 2^n nor a decimal number`);
-  if (packets < 1 || packets > MAX_LIFETIME) fail(`${where}: lifetime ${clip(text)} is not 1 to 2^48 packets`);
+  else fail(`${where}: lifetime ${quote(text)} is neither 2^n nor a decimal number`);
+  if (packets < 1 || packets > MAX_LIFETIME) fail(`${where}: lifetime ${quote(text)} is not 1 to 2^48 packets`);
   return { text, packets };
 }
 
 function parseMki(text: string, where: string): SdesMki {
   const m = /^([0-9]{1,10}):([0-9]{1,3})$/.exec(text);
-  if (!m) fail(`${where}: MKI "${clip(text)}" is not <value>:<length>`);
+  if (!m) fail(`${where}: MKI ${quote(text)} is not <value>:<length>`);
   const value = Number(m[1]);
   const length = Number(m[2]);
   if (length < 1 || length > 4) fail(`${where}: MKI length ${length} is not 1-4`);
@@ -167,7 +167,7 @@ function parseKeyParams(text: string, suite: SrtpSuiteInfo | null, where: string
     const method = p.slice(0, colon);
     const info = p.slice(colon + 1);
     if (method.toLowerCase() !== 'inline') {
-      if (suite) fail(`${at}: key method "${clip(method)}" is not inline`);
+      if (suite) fail(`${at}: key method ${quote(method)} is not inline`);
       if (info.length === 0) fail(`${at}: empty key info`);
       return { method, key: new KeyMaterial(info), lifetime: null, mki: null };
     }
@@ -211,27 +211,30 @@ function parseSessionParam(text: string, suite: SrtpSuiteInfo | null): SdesSessi
   const value = text.slice(eq + 1);
   switch (name) {
     case 'KDR': {
-      if (!/^[0-9]{1,2}$/.test(value) || Number(value) > 24) fail(`session parameter ${clip(text)}: KDR is not 0-24`);
+      if (!/^[0-9]{1,2}$/.test(value) || Number(value) > 24) fail('session parameter KDR is not 0-24');
       return { kind: 'KDR', text, rate: Number(value) };
     }
     case 'FEC_ORDER': {
       const order = value.toUpperCase();
-      if (order !== 'FEC_SRTP' && order !== 'SRTP_FEC') fail(`session parameter ${clip(text)}: FEC_ORDER is not FEC_SRTP or SRTP_FEC`);
+      if (order !== 'FEC_SRTP' && order !== 'SRTP_FEC') fail('session parameter FEC_ORDER is not FEC_SRTP or SRTP_FEC');
       return { kind: 'FEC_ORDER', text, order };
     }
     case 'FEC_KEY':
       return { kind: 'FEC_KEY', prefix: text.slice(0, eq + 1), keys: parseKeyParams(value, suite, 'FEC_KEY') };
     case 'WSH': {
-      if (!/^[0-9]{2,10}$/.test(value) || Number(value) < 64) fail(`session parameter ${clip(text)}: WSH is not a number >= 64`);
+      if (!/^[0-9]{2,10}$/.test(value) || Number(value) < 64) fail('session parameter WSH is not a number >= 64');
       return { kind: 'WSH', text, size: Number(value) };
     }
     default:
+      // A second "inline:" after the key parameters is a lost ";" or a mangled line, not an extension.
+      if (/inline:/i.test(text)) fail('a session parameter holds a key (missing ";" between keys?)');
       return { kind: 'unknown', text };
   }
 }
 
-function clip(s: string): string {
-  return s.length > 24 ? `${s.slice(0, 24)}...` : s;
+/** A token for a reason: short ones as written, longer ones only by length, since a mangled line may hold a key anywhere. */
+function quote(s: string): string {
+  return s.length <= 12 ? `"${s}"` : `(${s.length} characters)`;
 }
 
 function build(tag: number, suite: string, keys: SdesKeyParam[], sessionParams: SdesSessionParam[]): SdesCrypto {
@@ -261,8 +264,8 @@ export function parseCrypto(text: string): ParseCryptoResult {
     const f = value.split(/[ \t]+/).filter((x) => x.length > 0);
     if (f.length < 3) return { ok: false, reason: 'a=crypto needs a tag, a crypto suite and key parameters' };
     const [tagText, suite, keyText] = f as [string, string, string];
-    if (!/^[0-9]{1,9}$/.test(tagText) || Number(tagText) < 1) return { ok: false, reason: `a=crypto tag "${clip(tagText)}" is not 1-999999999` };
-    if (!/^[A-Za-z0-9_]+$/.test(suite)) return { ok: false, reason: `a=crypto suite "${clip(suite)}" is not a suite name` };
+    if (!/^[0-9]{1,9}$/.test(tagText) || Number(tagText) < 1) return { ok: false, reason: `a=crypto tag ${quote(tagText)} is not 1-999999999` };
+    if (!/^[A-Za-z0-9_]+$/.test(suite)) return { ok: false, reason: `a=crypto suite ${quote(suite)} is not a suite name` };
     const info = suiteInfo(suite);
     const keys = parseKeyParams(keyText, info, 'a=crypto');
     const params = f.slice(3).map((p) => parseSessionParam(p, info));
@@ -274,14 +277,7 @@ export function parseCrypto(text: string): ParseCryptoResult {
 }
 
 function formatKeys(keys: readonly SdesKeyParam[]): string {
-  return keys
-    .map((k) => {
-      let s = `${k.method}:${k.key.reveal()}`;
-      if (k.lifetime) s += `|${k.lifetime.text}`;
-      if (k.mki) s += `|${k.mki.text}`;
-      return s;
-    })
-    .join(';');
+  return keys.map((k) => `${k.method}:${k.key.reveal()}${k.lifetime ? `|${k.lifetime.text}` : ''}${k.mki ? `|${k.mki.text}` : ''}`).join(';');
 }
 
 /** The a=crypto value (without "a=crypto:"). Contains the key: build SDP with it, do not log it. */
@@ -309,11 +305,8 @@ export function masterKeys(c: SdesCrypto): MasterKey[] {
   if (!s) return [];
   return c.keys.map((k) => {
     const b = k.key.bytes();
-    let mki: Buffer | null = null;
-    if (k.mki) {
-      mki = Buffer.alloc(k.mki.length);
-      mki.writeUIntBE(k.mki.value, 0, k.mki.length);
-    }
+    const mki = k.mki ? Buffer.alloc(k.mki.length) : null;
+    if (mki && k.mki) mki.writeUIntBE(k.mki.value, 0, k.mki.length);
     return { masterKey: b.subarray(0, s.keyLength), masterSalt: b.subarray(s.keyLength), mki, lifetime: k.lifetime?.packets ?? null };
   });
 }
@@ -390,6 +383,14 @@ export function generateKeySalt(suite: string, random: (n: number) => Buffer = r
   return { key: Buffer.from(b.subarray(0, s.keyLength)), salt: Buffer.from(b.subarray(s.keyLength)) };
 }
 
+const INLINE_KEY = /inline:(?!\[redacted\])[^|; \t\r\n]*/gi;
+// 20 or more base64 characters in a row: a key (or another secret such as an ice-pwd) wherever a line has it.
+const LONG_BASE64 = /[A-Za-z0-9+/]{20,}={0,2}/g;
+
+function scrub(line: string): string {
+  return line.replace(INLINE_KEY, `inline:${REDACTED}`).replace(LONG_BASE64, (run) => (/^[0-9]+$/.test(run) ? run : REDACTED));
+}
+
 function redactKeyParams(text: string): string {
   return text
     .split(';')
@@ -408,16 +409,22 @@ function redactKeyParams(text: string): string {
  * "crypto:...", a bare value, or an "a=acap:N crypto:..." line.
  */
 export function redactCrypto(line: string): string {
-  const m = /^((?:a=)?(?:acap:[0-9]+[ \t]+)?(?:crypto:)?[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]+)([^ \t]+)(.*)$/is.exec(line);
-  if (!m) return line.replace(/inline:[^|; \t\r\n]*/gi, `inline:${REDACTED}`);
-  const rest = (m[3] as string).replace(/(FEC_KEY=)([^ \t]*)/gi, (_all, p: string, k: string) => p + redactKeyParams(k));
-  return `${m[1] as string}${redactKeyParams(m[2] as string)}${rest}`;
+  if (line.includes('\n')) return redactSdp(line);
+  const m = /^((?:a=)?(?:acap:[0-9]+[ \t]+)?(?:crypto:)?[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]+)([^ \t\r\n]+)(.*)$/is.exec(line);
+  if (!m) return scrub(line);
+  const rest = (m[3] as string).replace(/(FEC_KEY=)([^ \t\r\n]*)/gi, (_all, p: string, k: string) => p + redactKeyParams(k));
+  // scrub() catches keys of lines whose fields are not where the grammar puts them.
+  return scrub(`${m[1] as string}${redactKeyParams(m[2] as string)}${rest}`);
 }
 
-/** An SDP body (or any text) with the keys of its a=crypto and a=acap crypto lines redacted. */
+/**
+ * An SDP body (or any text) for logs: the keys of its a=crypto and a=acap
+ * crypto lines are redacted, and so is any run of 20 or more base64
+ * characters on any line (keys in mangled lines, a=ice-pwd and the like).
+ */
 export function redactSdp(text: string): string {
   return text
     .split('\n')
-    .map((l) => (/^a=(?:crypto:|acap:[0-9]+[ \t]+crypto:)/i.test(l) ? redactCrypto(l) : l.replace(/inline:[^|; \t\r\n]*/gi, `inline:${REDACTED}`)))
+    .map((l) => (/^a=(?:crypto:|acap:[0-9]+[ \t]+crypto:)/i.test(l) ? redactCrypto(l) : scrub(l)))
     .join('\n');
 }

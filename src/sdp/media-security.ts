@@ -16,7 +16,7 @@
 // required (EC-02). Reasons name tags and suites, never keys.
 
 import type { PotentialConfiguration, ChosenConfiguration } from './capneg.ts';
-import { applyAcfg, capNegSrtpMedia, hasCapNeg, parseAcap, potentialConfigurations, stripCapNeg } from './capneg.ts';
+import { applyAcfg, capNegSrtpMedia, hasCapNeg, potentialConfigurations, stripCapNeg } from './capneg.ts';
 import type { SdesCrypto } from './crypto.ts';
 import { DEFAULT_SRTP_SUITES, cryptoAttribute, formatCrypto, generateKeySalt, makeCrypto, parseCrypto, suiteInfo } from './crypto.ts';
 import type { Sdp, SdpAttribute, SdpMedia } from './model.ts';
@@ -193,8 +193,8 @@ function withProto(proto: string, secure: boolean): string {
 
 /**
  * An offer that follows `opts.policy`: every active RTP/(S)AVP(F) stream is
- * rewritten, old a=crypto and every capability negotiation attribute go,
- * other streams keep their media but lose capability attributes too.
+ * rewritten; every a=crypto we did not make and every capability negotiation
+ * attribute go from all streams and the session level.
  * RangeError for an unsupported suite or bad key, lifetime or MKI options.
  */
 export function secureOffer(sdp: Sdp, opts: SecureOfferOptions): SecuredOffer {
@@ -209,9 +209,9 @@ export function secureOffer(sdp: Sdp, opts: SecureOfferOptions): SecuredOffer {
   let tcap = 1;
   let acap = 1;
   out.media = out.media.map((m, i) => {
-    const attributes = stripCapNeg(m.attributes);
-    if (m.port === 0 || !(isAvp(m.proto) || isSavp(m.proto))) return { ...m, attributes };
-    const plain = attributes.filter((a) => a.name.toLowerCase() !== 'crypto');
+    // Crypto lines we did not make are the other leg's keys: they never pass through, on any stream.
+    const plain = stripCapNeg(m.attributes).filter((a) => a.name.toLowerCase() !== 'crypto');
+    if (m.port === 0 || !(isAvp(m.proto) || isSavp(m.proto))) return { ...m, attributes: plain };
     if (opts.policy === 'disabled') return { ...m, proto: withProto(m.proto, false), attributes: plain };
     const cryptos = suites.map((suite, k) =>
       makeCrypto({
@@ -350,15 +350,19 @@ export interface JudgeAnswerOptions extends SelectCryptoOptions {
   suites?: readonly string[];
 }
 
-function offeredCryptos(m: SdpMedia | undefined): SdesCrypto[] {
-  if (!m) return [];
-  const values: SdpAttribute[] = [...m.attributes];
-  for (const a of m.attributes) {
-    if (a.name.toLowerCase() !== 'acap' || a.value === null) continue;
-    const c = parseAcap(a.value);
-    if (c.ok) values.push(c.value.attribute);
-  }
-  return cryptosOf(values).valid;
+/**
+ * Lines of our offer an answer may pick from: those of the configuration its
+ * a=acfg names, else the m= line's; an RTP/SAVP answer that forgot a=acfg may
+ * also use those of our SRTP potential configurations.
+ */
+function offeredCryptos(offer: Sdp, i: number, answerProto: string, chosen: ChosenConfiguration | null): SdesCrypto[] {
+  const om = offer.media[i];
+  if (!om) return [];
+  if (chosen?.offered) return cryptosOf(chosen.offered.attributes).valid;
+  const own = cryptosOf(om.attributes).valid;
+  if (!isSavp(answerProto) || isSavp(om.proto)) return own;
+  const configs = potentialConfigurations(om, offer.attributes).filter((c) => isSavp(c.proto));
+  return [...own, ...configs.flatMap((c) => cryptosOf(c.attributes).valid)];
 }
 
 function judgeAnswerStream(answer: Sdp, i: number, policy: MediaSecurity, opts: JudgeAnswerOptions, chosen: ChosenConfiguration | null): AnswerDecision | string {
@@ -377,17 +381,19 @@ function judgeAnswerStream(answer: Sdp, i: number, policy: MediaSecurity, opts: 
   }
   if (policy === 'disabled') return 'SRTP answer to an offer without SRTP';
   if (policy === 'enforced' && !isSavp(m.proto)) return 'RTP/AVP answer to an Enforced RTP/SAVP offer';
+  const why = unusable(c, opts.suites ?? DEFAULT_SRTP_SUITES, opts);
+  if (why) return why;
   let offered: SdesCrypto | null = null;
   if (opts.offer) {
-    offered = offeredCryptos(opts.offer.media[i]).find((o) => o.tag === c.tag) ?? null;
+    offered = offeredCryptos(opts.offer, i, m.proto, chosen).find((o) => o.tag === c.tag) ?? null;
     if (!offered) return `crypto tag ${c.tag} was not offered`;
     if (offered.suiteInfo?.name !== c.suiteInfo?.name) return `crypto tag ${c.tag}: suite ${c.suite} differs from the offered ${offered.suite}`;
-    if (offered.unencryptedSrtp !== c.unencryptedSrtp || offered.unauthenticatedSrtp !== c.unauthenticatedSrtp) {
-      return `crypto tag ${c.tag}: UNENCRYPTED_SRTP/UNAUTHENTICATED_SRTP differ from the offer`;
+    // Declarative parameters hold for both directions, so the answer must repeat them (RFC 4568 §6.3.2).
+    if (offered.unencryptedSrtcp !== c.unencryptedSrtcp || offered.unencryptedSrtp !== c.unencryptedSrtp || offered.unauthenticatedSrtp !== c.unauthenticatedSrtp) {
+      return `crypto tag ${c.tag}: UNENCRYPTED_SRTCP/UNENCRYPTED_SRTP/UNAUTHENTICATED_SRTP differ from the offer`;
     }
   }
-  const why = unusable(c, opts.suites ?? DEFAULT_SRTP_SUITES, opts);
-  return why ?? { ...base, mode: 'srtp', crypto: c, offered };
+  return { ...base, mode: 'srtp', crypto: c, offered };
 }
 
 /**

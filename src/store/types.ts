@@ -2,7 +2,32 @@
 // no driver, so a PostgreSQL implementation can satisfy them later beside the
 // embedded SQLite one (src/store/sqlite/).
 
+import type { AdminStore } from './admin-types.ts';
+
 export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'SHA-512-256';
+
+export type MediaSecurityMode = 'disabled' | 'best-effort' | 'enforced';
+
+/**
+ * A user's media settings (SPEC 1.A Extension VoIP, §4.8); a missing key
+ * means "Same as System": the system-wide value applies.
+ */
+export interface UserMediaSettings {
+  security?: MediaSecurityMode;
+  /** SRTCP encrypted (the default, and required by the gateway) or not (SIP stand-ins for H.323 phones). */
+  srtcp?: 'encrypted' | 'unencrypted';
+  /** Allow RTP to flow straight between the endpoints when both sides agree. */
+  directMedia?: boolean;
+  /** How this phone sends and wants DTMF. */
+  dtmf?: 'rfc4733' | 'info';
+  /** The phone understands RFC 5939 SDP capability negotiation (Best Effort offers use it). */
+  capneg?: boolean;
+  /** 'tls': the phone must register and call over TLS. */
+  transport?: 'any' | 'tls';
+}
+
+/** What update() takes for media: a value sets a key, null returns it to the system value. */
+export type UserMediaPatch = { [K in keyof UserMediaSettings]?: UserMediaSettings[K] | null };
 
 /** One user of the directory (SPEC 1.A "User"). */
 export interface User {
@@ -33,6 +58,8 @@ export interface User {
   readonly noAnswerTimeoutSec: number | null;
   /** May place calls through SIP trunks (off by default: no toll fraud). */
   readonly outboundCalls: boolean;
+  /** Media settings that differ from the system's. */
+  readonly media: Readonly<UserMediaSettings>;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -52,6 +79,7 @@ export interface UserInput {
   maxCalls?: number | null;
   noAnswerTimeoutSec?: number | null;
   outboundCalls?: boolean;
+  media?: UserMediaPatch;
 }
 
 /** What update() takes: undefined keeps a field, null clears a nullable one. */
@@ -332,6 +360,8 @@ export interface Store {
   registrations: RegistrationRepository;
   trunks: TrunkRepository;
   cdrs: CdrRepository;
+  /** Administrator accounts, sessions, audit log and settings overrides (admin-types.ts). */
+  admin: AdminStore;
   /** Flushes pending writes and closes the database. */
   close(): void;
 }

@@ -2,7 +2,7 @@
 // and PostgreSQL accept exactly the same data. Runs on administrative writes
 // only (CLI, REST, CSV import), never on the SIP path, so regexes are fine.
 import { StoreError } from './errors.ts';
-import type { User, UserInput, UserPatch } from './types.ts';
+import type { User, UserInput, UserMediaSettings, UserPatch } from './types.ts';
 
 /** A user as written to storage, before id and timestamps. */
 export type UserFields = Omit<User, 'id' | 'createdAt' | 'updatedAt'>;
@@ -84,6 +84,34 @@ export function validCodecs(value: unknown): readonly string[] | null {
   return Object.freeze(out);
 }
 
+const MEDIA_CHOICES: { [K in keyof UserMediaSettings]-?: readonly unknown[] } = {
+  security: ['disabled', 'best-effort', 'enforced'],
+  srtcp: ['encrypted', 'unencrypted'],
+  directMedia: [true, false],
+  dtmf: ['rfc4733', 'info'],
+  capneg: [true, false],
+  transport: ['any', 'tls'],
+};
+export const MEDIA_KEYS = Object.keys(MEDIA_CHOICES) as (keyof UserMediaSettings)[];
+
+/** Media settings with a patch applied (null removes a key). @throws StoreError invalid */
+export function validMedia(current: Readonly<UserMediaSettings>, patch: unknown): Readonly<UserMediaSettings> {
+  if (patch === undefined) return current;
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) invalid('media', 'must be an object');
+  const out: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    const choices = MEDIA_CHOICES[k as keyof UserMediaSettings];
+    if (!choices) invalid(`media.${k}`, `unknown setting (known: ${MEDIA_KEYS.join(', ')})`);
+    if (v === null || v === undefined) {
+      delete out[k];
+      continue;
+    }
+    if (!choices.includes(v)) invalid(`media.${k}`, `must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}, or null for the system value`);
+    out[k] = v;
+  }
+  return Object.freeze(out) as Readonly<UserMediaSettings>;
+}
+
 /** Limits shared with the CLI and the API so their messages match the store's. */
 export const MAX_CALLS_RANGE = [1, 100] as const;
 export const NO_ANSWER_TIMEOUT_RANGE = [5, 600] as const;
@@ -105,6 +133,7 @@ export function newUserFields(input: UserInput): UserFields {
     maxCalls: optInt('maxCalls', input.maxCalls ?? null, ...MAX_CALLS_RANGE),
     noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', input.noAnswerTimeoutSec ?? null, ...NO_ANSWER_TIMEOUT_RANGE),
     outboundCalls: bool('outboundCalls', input.outboundCalls ?? false),
+    media: validMedia({}, input.media),
   };
 }
 
@@ -128,5 +157,6 @@ export function patchedUserFields(current: User, patch: UserPatch): UserFields {
     maxCalls: optInt('maxCalls', pick('maxCalls'), ...MAX_CALLS_RANGE),
     noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', pick('noAnswerTimeoutSec'), ...NO_ANSWER_TIMEOUT_RANGE),
     outboundCalls: bool('outboundCalls', pick('outboundCalls')),
+    media: validMedia(current.media, patch.media),
   };
 }

@@ -172,6 +172,10 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // Media: per-user media security, SRTCP, direct media, DTMF, capability negotiation, transport (JSON; {} = system).
+  `
+  ALTER TABLE users ADD COLUMN media TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 /**

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
-import { newUserFields, patchedUserFields, type UserFields } from '../user-validate.ts';
+import { newUserFields, patchedUserFields, validMedia, type UserFields } from '../user-validate.ts';
 import type {
   ChangeListener, ChangeWatcher, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
-  UserListQuery, UserPatch, UserRepository,
+  UserListQuery, UserMediaSettings, UserPatch, UserRepository,
 } from '../types.ts';
 import { importUsersCsv } from './user-import.ts';
 import { watchUserChanges } from './user-watch.ts';
@@ -22,6 +22,7 @@ interface UserRow {
   max_calls: number | null;
   no_answer_timeout_sec: number | null;
   outbound_calls: number;
+  media: string;
   created_at: number;
   updated_at: number;
 }
@@ -33,6 +34,16 @@ function parseCodecs(json: string | null): readonly string[] | null {
     return Array.isArray(v) ? Object.freeze(v.filter((c): c is string => typeof c === 'string')) : null;
   } catch {
     return null; // a hand-edited bad value falls back to the system default
+  }
+}
+
+function parseMedia(json: string): Readonly<UserMediaSettings> {
+  try {
+    const v: unknown = JSON.parse(json);
+    // Re-validated so a hand-edited value cannot smuggle in an unknown mode.
+    return validMedia({}, v);
+  } catch {
+    return Object.freeze({});
   }
 }
 
@@ -51,6 +62,7 @@ function toUser(r: UserRow): User {
     maxCalls: r.max_calls,
     noAnswerTimeoutSec: r.no_answer_timeout_sec,
     outboundCalls: r.outbound_calls !== 0,
+    media: parseMedia(r.media),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
@@ -61,11 +73,11 @@ function values(f: UserFields): (string | number | null)[] {
   return [
     f.extension, f.name, f.fullName, f.authUser, f.password, f.voicemailCode,
     f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
-    f.maxCalls, f.noAnswerTimeoutSec, f.outboundCalls ? 1 : 0,
+    f.maxCalls, f.noAnswerTimeoutSec, f.outboundCalls ? 1 : 0, JSON.stringify(f.media),
   ];
 }
 
-const COLUMNS = 'extension, name, full_name, auth_user, password, voicemail_code, enabled, call_waiting, codecs, max_calls, no_answer_timeout_sec, outbound_calls';
+const COLUMNS = 'extension, name, full_name, auth_user, password, voicemail_code, enabled, call_waiting, codecs, max_calls, no_answer_timeout_sec, outbound_calls, media';
 const ORDER = 'ORDER BY length(extension), extension';
 const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
   OR lower(full_name) LIKE ? ESCAPE '\\' OR lower(auth_user) LIKE ? ESCAPE '\\'`;
@@ -92,10 +104,10 @@ export class SqliteUserRepository implements UserRepository {
       byExt: p<UserRow>('SELECT * FROM users WHERE extension = ?'),
       byAuth: p<UserRow>('SELECT * FROM users WHERE auth_user = ?'),
       byName: p<UserRow>('SELECT * FROM users WHERE lower(name) = lower(?)'),
-      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
       update: p(`UPDATE users SET extension=?, name=?, full_name=?, auth_user=?, password=?, voicemail_code=?,
         enabled=?, call_waiting=?, codecs=?, max_calls=?, no_answer_timeout_sec=?,
-        outbound_calls=?, updated_at=? WHERE id=?`),
+        outbound_calls=?, media=?, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
       all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
       page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),

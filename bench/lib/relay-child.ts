@@ -1,0 +1,97 @@
+// The built-in relay under test, alone in its own process (so its CPU is its
+// own and it has an event loop to itself), driven by bench/lib/relay-target.ts
+// over the IPC channel. Sessions are set up as the B2BUA would: allocate,
+// setRemote from "SDP", SRTP transforms on side A in SRTP↔RTP mode.
+import { MediaRelay, type PacketTransform, type RelaySession } from '../../src/media/relay.ts';
+import { SrtpSession, type SrtpSuiteName } from '../../src/media/srtp.ts';
+
+export type ChildRequest =
+  | { id: number; op: 'create'; calls: { a: number; b: number }[]; srtp: { suite: SrtpSuiteName; key: string; salt: string } | null }
+  | { id: number; op: 'clear' }
+  | { id: number; op: 'exit' };
+
+export interface ChildDrops {
+  foreignSource: number;
+  inbound: number;
+  outbound: number;
+  malformed: number;
+  noDestination: number;
+  socketErrors: number;
+  relayed: number;
+}
+
+export type ChildReply =
+  | { id: number; ok: true; ends?: { a: number; b: number }[]; drops?: ChildDrops }
+  | { id: number; ok: false; error: string };
+
+const portMin = Number(process.env.RELAY_PORT_MIN ?? 20000);
+const portMax = Number(process.env.RELAY_PORT_MAX ?? 29999);
+const relay = new MediaRelay({ host: '127.0.0.1', portMin, portMax });
+let sessions: RelaySession[] = [];
+/** Allocations in flight at once while setting up a step. */
+const PARALLEL = 32;
+
+function srtpTransforms(opts: { suite: SrtpSuiteName; key: string; salt: string }): { inbound: PacketTransform; outbound: PacketTransform } {
+  const s = new SrtpSession({ suite: opts.suite, masterKey: Buffer.from(opts.key, 'base64'), masterSalt: Buffer.from(opts.salt, 'base64') });
+  return {
+    // Unprotect in place (the datagram is ours); protect grows the packet, so it needs a new buffer.
+    inbound: { rtp: (p) => s.unprotectRtp(p, p), rtcp: (p) => s.unprotectRtcp(p, p), get lastDrop() { return s.lastDrop; } },
+    outbound: { rtp: (p) => s.protectRtp(p), rtcp: (p) => s.protectRtcp(p), get lastDrop() { return s.lastDrop; } },
+  };
+}
+
+async function create(req: Extract<ChildRequest, { op: 'create' }>): Promise<{ a: number; b: number }[]> {
+  const ends: { a: number; b: number }[] = new Array(req.calls.length);
+  for (let i = 0; i < req.calls.length; i += PARALLEL) {
+    await Promise.all(
+      req.calls.slice(i, i + PARALLEL).map(async (c, j) => {
+        const s = relay.createSession({ label: `bench-${i + j}` });
+        sessions.push(s);
+        const e = await s.allocate();
+        s.setRemote('a', { address: '127.0.0.1', rtpPort: c.a });
+        s.setRemote('b', { address: '127.0.0.1', rtpPort: c.b });
+        if (req.srtp !== null) s.setTransforms('a', srtpTransforms(req.srtp));
+        ends[i + j] = { a: e.a.rtpPort, b: e.b.rtpPort };
+      }),
+    );
+  }
+  return ends;
+}
+
+async function clear(): Promise<ChildDrops> {
+  const d: ChildDrops = { foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0, relayed: 0 };
+  for (const s of sessions) {
+    const st = s.stats();
+    for (const side of [st.a, st.b]) {
+      d.foreignSource += side.drops.foreignSource;
+      d.inbound += side.drops.inbound;
+      d.outbound += side.drops.outbound;
+      d.malformed += side.drops.malformed;
+      d.noDestination += side.drops.noDestination;
+      d.socketErrors += side.drops.socketErrors;
+      d.relayed += side.rtp.packetsOut;
+    }
+  }
+  await Promise.all(sessions.map((s) => s.close()));
+  sessions = [];
+  return d;
+}
+
+process.on('message', (raw) => {
+  const req = raw as ChildRequest;
+  const reply = (r: ChildReply): void => {
+    process.send?.(r);
+  };
+  const fail = (err: unknown): void => reply({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+  if (req.op === 'create') create(req).then((ends) => reply({ id: req.id, ok: true, ends }), fail);
+  else if (req.op === 'clear') clear().then((drops) => reply({ id: req.id, ok: true, drops }), fail);
+  else if (req.op === 'exit') {
+    void relay.close().finally(() => {
+      reply({ id: req.id, ok: true });
+      process.disconnect?.();
+      process.exit(0);
+    });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ id: 0, ok: true });

@@ -1,0 +1,131 @@
+// What bench/relay.ts measures: a media relay that sets up calls between
+// phone addresses and hands back the ports the phones must send to. The
+// built-in relay is one; rtpengine is the reference to add beside it (hook
+// at the end of this file).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SrtpSuiteName } from '../../src/media/srtp.ts';
+import type { ChildDrops, ChildReply, ChildRequest } from './relay-child.ts';
+
+export type RelayMode = 'rtp' | 'srtp';
+
+export interface SrtpKeys {
+  suite: SrtpSuiteName;
+  /** base64 */
+  key: string;
+  /** base64 */
+  salt: string;
+}
+
+export interface RelayTarget {
+  readonly name: string;
+  /** Root of the relay's process tree, for CPU. */
+  readonly pid: number;
+  /**
+   * Sets up one relayed call per phone pair: phone A at 127.0.0.1:a sends
+   * plain RTP ('rtp') or SRTP under `srtp` ('srtp'), phone B plain RTP.
+   * Returns, per call, the relay ports A and B send to (and hear from).
+   */
+  createCalls(phones: readonly { a: number; b: number }[], mode: RelayMode, srtp: SrtpKeys | null): Promise<{ a: number; b: number }[]>;
+  /** Tears every call down; the relay's own drop counters when it has them. */
+  clearCalls(): Promise<ChildDrops | null>;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  portMin: number;
+  portMax: number;
+  /** e.g. ['taskset', '-c', '0'], or [] not to pin. */
+  pin: string[];
+}
+
+const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'relay-child.ts');
+
+/** The built-in relay (src/media/relay.ts) in a child Node process. */
+export async function builtinTarget(o: TargetOptions): Promise<RelayTarget> {
+  const cmd = [...o.pin, process.execPath, '--import', 'tsx', CHILD];
+  const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, RELAY_PORT_MIN: String(o.portMin), RELAY_PORT_MAX: String(o.portMax) },
+  });
+  const waiting = new Map<number, (r: ChildReply) => void>();
+  let nextId = 1;
+  child.on('message', (m) => {
+    const r = m as ChildReply;
+    waiting.get(r.id)?.(r);
+    waiting.delete(r.id);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const request = (req: Omit<ChildRequest, 'id'>, timeoutMs = 120_000): Promise<ChildReply> => {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`relay child: no answer to ${req.op} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiting.set(id, (r) => {
+        clearTimeout(t);
+        if (r.ok) resolve(r);
+        else reject(new Error(`relay child: ${req.op}: ${r.error}`));
+      });
+      child.send({ ...req, id });
+    });
+  };
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('relay child did not start in 30 s')), 30_000);
+    waiting.set(0, () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`relay child exited with ${code} while starting`)));
+  });
+  return {
+    name: 'builtin',
+    pid: child.pid ?? -1,
+    async createCalls(phones, mode, srtp) {
+      const r = await request({ op: 'create', calls: [...phones], srtp: mode === 'srtp' ? srtp : null } as Omit<ChildRequest, 'id'>);
+      return (r as { ends: { a: number; b: number }[] }).ends;
+    },
+    async clearCalls() {
+      const r = await request({ op: 'clear' });
+      return (r as { drops: ChildDrops }).drops;
+    },
+    async stop() {
+      await request({ op: 'exit' }, 10_000).catch(() => child.kill('SIGKILL'));
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    },
+  };
+}
+
+/** taskset prefix pinning to one CPU when there are at least two and taskset exists; [] otherwise. */
+export function pinTo(cpu: number, cores: number): string[] {
+  if (cores < 2) return [];
+  const r = spawnSync('taskset', ['--version'], { encoding: 'utf8' });
+  return r.error === undefined && r.status === 0 ? ['taskset', '-c', String(cpu)] : [];
+}
+
+/**
+ * Hook for the rtpengine comparison (DESIGN.md: "rtpengine for media relay ...
+ * in the same run"). To add it, return a RelayTarget here that:
+ *  - starts `rtpengine --foreground --table=-1 --interface=127.0.0.1
+ *    --listen-ng=127.0.0.1:<port> --port-min=<o.portMin> --port-max=<o.portMax>`
+ *    (userspace forwarding: no kernel module, --table=-1), pinned with o.pin,
+ *    and waits until the ng `ping` answers (src/media/rtpengine.ts NgClient);
+ *  - createCalls: per call, `offer` with phone A's SDP (c=IN IP4 127.0.0.1,
+ *    m=audio <a> RTP/AVP 0, or RTP/SAVP with an a=crypto line carrying
+ *    `srtp` in 'srtp' mode, asking for RTP/AVP toward B), then `answer` with
+ *    phone B's SDP (m=audio <b> RTP/AVP 0); the port in the offer's returned
+ *    SDP is where B sends, the one in the answer's where A sends;
+ *  - clearCalls: `delete` every call id; stop: SIGTERM the daemon.
+ * Then add 'rtpengine' to the factory below; bench/relay.ts runs every
+ * target named in --target with the same ramp and prints the ratio.
+ */
+export async function rtpengineTarget(_o: TargetOptions): Promise<RelayTarget> {
+  throw new Error('the rtpengine target is not wired yet (hook in bench/lib/relay-target.ts)');
+}
+
+export const TARGETS: Record<string, (o: TargetOptions) => Promise<RelayTarget>> = {
+  builtin: builtinTarget,
+  rtpengine: rtpengineTarget,
+};

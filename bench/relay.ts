@@ -1,0 +1,256 @@
+// Highest number of concurrent relayed G.711 calls the media relay holds on
+// this machine: every call is two streams (A→B and B→A) of 172-byte RTP
+// packets every 20 ms, through the relay on loopback. A step of N calls is
+// "held" when under 0.1 % of packets are lost and the p99 delay the relay
+// adds stays within one packet time (20 ms). Geometric ramp, then bisection,
+// bounded by --budget seconds overall.
+//
+//   node --import tsx bench/relay.ts [--target builtin[,rtpengine]] [--mode rtp,srtp]
+//        [--start N] [--factor F] [--refine K] [--step-seconds S] [--budget S]
+//        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin]
+//
+// Modes: rtp = RTP↔RTP; srtp = SRTP↔RTP (phone A sends and receives
+// AES_CM_128_HMAC_SHA1_80, the relay decrypts and encrypts for it).
+// Phones are bench/lib/rtpgen.c (C, sendmmsg/recvmmsg), pinned to the other
+// CPU than the relay when there are two, so the generator is not the limit.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildRtpPacket } from '../src/media/rtp.ts';
+import { SrtpSession, generateKeySalt } from '../src/media/srtp.ts';
+import { treeCpu } from './lib/cpu.ts';
+import { machineLines } from './lib/machine.ts';
+import { TARGETS, pinTo, type RelayMode, type RelayTarget, type SrtpKeys } from './lib/relay-target.ts';
+import { buildRtpgen, startGen, writePacketFile, type GenResult } from './lib/rtpgen.ts';
+
+const { values: v } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    target: { type: 'string', default: 'builtin,rtpengine' },
+    mode: { type: 'string', default: 'rtp,srtp' },
+    start: { type: 'string', default: '100' },
+    factor: { type: 'string', default: '2' },
+    refine: { type: 'string', default: '3' },
+    'step-seconds': { type: 'string', default: '8' },
+    budget: { type: 'string', default: '270' },
+    'max-loss-pct': { type: 'string', default: '0.1' },
+    'max-p99-ms': { type: 'string', default: '20' },
+    socks: { type: 'string', default: '8' },
+    'port-min': { type: 'string', default: '20000' },
+    'port-max': { type: 'string', default: '29999' },
+    'no-pin': { type: 'boolean', default: false },
+  },
+});
+
+function num(name: string, min: number, max: number): number {
+  const n = Number(v[name as keyof typeof v]);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in ${min}..${max}`);
+  return n;
+}
+
+const opts = {
+  start: Math.round(num('start', 1, 20000)),
+  factor: num('factor', 1.1, 10),
+  refine: Math.round(num('refine', 0, 10)),
+  stepSeconds: num('step-seconds', 1, 60),
+  budgetSec: num('budget', 10, 3600),
+  maxLossPct: num('max-loss-pct', 0, 100),
+  maxP99Ms: num('max-p99-ms', 0.1, 1000),
+  socks: Math.round(num('socks', 1, 64)),
+  portMin: Math.round(num('port-min', 1024, 65535)),
+  portMax: Math.round(num('port-max', 1024, 65535)),
+};
+const targets = v.target.split(',').map((s) => s.trim()).filter(Boolean);
+const modes = v.mode.split(',').map((s) => s.trim()) as RelayMode[];
+for (const t of targets) if (!(t in TARGETS)) throw new Error(`--target: unknown '${t}' (known: ${Object.keys(TARGETS).join(', ')})`);
+for (const m of modes) if (m !== 'rtp' && m !== 'srtp') throw new Error(`--mode: unknown '${m}' (rtp, srtp)`);
+/** Four ports per call (an RTP/RTCP pair per side). */
+const maxCalls = Math.floor((opts.portMax - opts.portMin + 1) / 4);
+
+const log = (line: string): void => console.log(line);
+const cores = cpus().length;
+const relayPin = v['no-pin'] ? [] : pinTo(0, cores);
+const genPin = v['no-pin'] ? [] : pinTo(1, cores);
+
+interface Step {
+  calls: number;
+  gen: GenResult;
+  lossPct: number;
+  relayCpuPct: number | null;
+  relaySysPct: number | null;
+  genCpuPct: number;
+  relayDrops: string;
+  ok: boolean;
+  problem: string | null;
+}
+
+/** Packets for both phones: seq k, 20 ms of PCMU each; phone A's SRTP-protected in srtp mode. */
+function packetFiles(dir: string, mode: RelayMode, keys: SrtpKeys): { a: string; b: string } {
+  const count = Math.ceil((opts.stepSeconds + 2) * 50);
+  const plain = (k: number, ssrc: number): Buffer =>
+    buildRtpPacket({ payloadType: 0, sequenceNumber: k & 0xffff, timestamp: (k * 160) >>> 0, ssrc, payload: Buffer.alloc(160, 0xff) });
+  const b = Array.from({ length: count }, (_, k) => plain(k, 0xb0b0b0b0));
+  let a = Array.from({ length: count }, (_, k) => plain(k, 0xa0a0a0a0));
+  if (mode === 'srtp') {
+    const s = new SrtpSession({ suite: keys.suite, masterKey: Buffer.from(keys.key, 'base64'), masterSalt: Buffer.from(keys.salt, 'base64') });
+    a = a.map((p) => s.protectRtp(p) as Buffer);
+  }
+  const files = { a: join(dir, `${mode}-a.pkts`), b: join(dir, `${mode}-b.pkts`) };
+  writePacketFile(files.a, a);
+  writePacketFile(files.b, b);
+  return files;
+}
+
+async function step(target: RelayTarget, calls: number, mode: RelayMode, files: { a: string; b: string }, keys: SrtpKeys, bin: string): Promise<Step> {
+  const gen = await startGen({ bin, aFile: files.a, bFile: files.b, seconds: opts.stepSeconds, socks: opts.socks, drainMs: 500, pin: genPin });
+  let problem: string | null = null;
+  try {
+    const phones = Array.from({ length: calls }, (_, i) => ({ a: gen.aPorts[i % opts.socks]!, b: gen.bPorts[i % opts.socks]! }));
+    const ends = await target.createCalls(phones, mode, keys);
+    const c0 = treeCpu(target.pid);
+    const r = await gen.run(ends);
+    const c1 = treeCpu(target.pid);
+    const drops = await target.clearCalls();
+    const lossPct = r.sent > 0 ? ((r.sent - r.received) / r.sent) * 100 : 100;
+    const pct = (d: number | undefined): number | null => (d === undefined ? null : (d / opts.stepSeconds) * 100);
+    const dropText =
+      drops === null
+        ? 'n/a'
+        : Object.entries(drops)
+            .filter(([k, n]) => k !== 'relayed' && n > 0)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ') || 'none';
+    if (r.strayUnknown > 0 || r.duplicatesOrStray > 0) problem = `unexpected packets at the phones: ${r.strayUnknown} from unknown ports, ${r.duplicatesOrStray} duplicate/stray`;
+    const ok = problem === null && lossPct < opts.maxLossPct && r.p99Us <= opts.maxP99Ms * 1000;
+    return {
+      calls,
+      gen: r,
+      lossPct,
+      relayCpuPct: c0 && c1 ? pct(c1.total - c0.total) : null,
+      relaySysPct: c0 && c1 ? pct(c1.sys - c0.sys) : null,
+      genCpuPct: (r.cpuSec / r.wallSec) * 100,
+      relayDrops: dropText,
+      ok,
+      problem,
+    };
+  } catch (err) {
+    gen.kill();
+    await target.clearCalls().catch(() => null);
+    throw err;
+  }
+}
+
+function formatStep(name: string, s: Step): string {
+  const f = (n: number | null, d = 0): string => (n === null ? 'n/a' : n.toFixed(d));
+  return (
+    `${name} step ${s.calls} calls: loss ${s.lossPct.toFixed(3)}% (${s.gen.sent - s.gen.received}/${s.gen.sent}), ` +
+    `delay p50 ${(s.gen.p50Us / 1000).toFixed(2)} p99 ${(s.gen.p99Us / 1000).toFixed(2)} max ${(s.gen.maxUs / 1000).toFixed(1)} ms, ` +
+    `jitter mean ${(s.gen.jitterMeanUs / 1000).toFixed(2)} max ${(s.gen.jitterMaxUs / 1000).toFixed(2)} ms, ` +
+    `relay cpu ${f(s.relayCpuPct)}% (sys ${f(s.relaySysPct)}%), phones cpu ${s.genCpuPct.toFixed(0)}%, relay drops: ${s.relayDrops}` +
+    (s.ok ? '' : ' [not held]') +
+    (s.problem === null ? '' : ` (${s.problem})`)
+  );
+}
+
+async function ramp(name: string, target: RelayTarget, mode: RelayMode, files: { a: string; b: string }, keys: SrtpKeys, bin: string, deadline: number): Promise<Step | null> {
+  const steps: Step[] = [];
+  const run = async (calls: number): Promise<boolean> => {
+    const s = await step(target, calls, mode, files, keys, bin);
+    steps.push(s);
+    log(formatStep(name, s));
+    await new Promise((r) => setTimeout(r, 1000));
+    return s.ok;
+  };
+  let good: number | null = null;
+  let bad: number | null = null;
+  for (let calls = Math.min(opts.start, maxCalls); Date.now() < deadline; ) {
+    if (await run(calls)) good = calls;
+    else {
+      bad = calls;
+      break;
+    }
+    if (calls >= maxCalls) {
+      log(`${name}: reached the port range's ${maxCalls} calls; widen --port-min/--port-max to go further`);
+      break;
+    }
+    calls = Math.min(maxCalls, Math.round(calls * opts.factor));
+  }
+  for (let i = 0; i < opts.refine && bad !== null && Date.now() < deadline; i++) {
+    const lo = good ?? 0;
+    const mid = Math.round((lo + bad) / 2);
+    if (mid <= lo || mid >= bad || mid < 1) break;
+    if (await run(mid)) good = mid;
+    else bad = mid;
+  }
+  let best: Step | null = null;
+  for (const s of steps) if (s.ok && (best === null || s.calls > best.calls)) best = s;
+  return best;
+}
+
+function summary(name: string, best: Step | null): string {
+  if (best === null) return `${name}: no step held (see the steps above)`;
+  const cpu = best.relayCpuPct;
+  const perCall = cpu === null ? 'n/a' : `${(cpu / best.calls).toFixed(3)}% of a core`;
+  const perPacket = cpu === null ? 'n/a' : `${(((cpu / 100) * opts.stepSeconds * 1e6) / best.gen.sent).toFixed(1)} µs`;
+  return (
+    `${name}: max calls held ${best.calls} (loss ${best.lossPct.toFixed(3)}%, p99 added delay ${(best.gen.p99Us / 1000).toFixed(2)} ms, ` +
+    `mean jitter ${(best.gen.jitterMeanUs / 1000).toFixed(2)} ms), relay cpu ${cpu === null ? 'n/a' : cpu.toFixed(0)}%, ` +
+    `cpu per call ${perCall}, per relayed packet ${perPacket}`
+  );
+}
+
+async function main(): Promise<number> {
+  for (const line of machineLines()) log(line);
+  log(`relay bench: targets ${targets.join(',')}, modes ${modes.join(',')}, ${opts.stepSeconds} s steps, ` +
+    `held = loss < ${opts.maxLossPct}% and p99 delay ≤ ${opts.maxP99Ms} ms; relay pinned ${relayPin.join(' ') || 'no'}, phones ${genPin.join(' ') || 'no'}`);
+  const bin = buildRtpgen();
+  const dir = mkdtempSync(join(tmpdir(), 'sb-relay-bench-'));
+  const started = Date.now();
+  const deadline = started + opts.budgetSec * 1000;
+  const results = new Map<string, Step | null>();
+  let failures = 0;
+  try {
+    const { masterKey, masterSalt } = generateKeySalt('AES_CM_128_HMAC_SHA1_80');
+    const keys: SrtpKeys = { suite: 'AES_CM_128_HMAC_SHA1_80', key: masterKey.toString('base64'), salt: masterSalt.toString('base64') };
+    const files = new Map(modes.map((m) => [m, packetFiles(dir, m, keys)]));
+    const combos = targets.flatMap((t) => modes.map((m) => [t, m] as const));
+    let left = combos.length;
+    for (const t of targets) {
+      let target: RelayTarget;
+      try {
+        target = await TARGETS[t]!({ portMin: opts.portMin, portMax: opts.portMax, pin: relayPin });
+      } catch (err) {
+        log(`${t}: skipped: ${(err as Error).message}`);
+        left -= modes.length;
+        continue;
+      }
+      try {
+        for (const m of modes) {
+          // Share what is left of the budget evenly among the ramps still to run.
+          const share = Math.max(0, deadline - Date.now()) / left--;
+          const name = `relay ${t} ${m === 'rtp' ? 'RTP↔RTP' : 'SRTP↔RTP'}`;
+          const best = await ramp(name, target, m, files.get(m)!, keys, bin, Date.now() + share);
+          results.set(`${t} ${m}`, best);
+          log(summary(name, best));
+        }
+      } catch (err) {
+        failures++;
+        log(`${t}: failed: ${(err as Error).stack ?? String(err)}`);
+      } finally {
+        await target.stop();
+      }
+    }
+    for (const m of modes) {
+      const b = results.get(`builtin ${m}`);
+      const r = results.get(`rtpengine ${m}`);
+      if (b && r) log(`relay ${m}: ratio builtin/rtpengine ${(b.calls / r.calls).toFixed(2)} (calls held)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log(`relay bench done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return failures === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,102 @@
+// The media settings that apply to one side of a call: the user's own
+// settings over the system's, and the system's over the config file (the
+// database overrides the CLI and API write are polled, so a change applies to
+// the next call without a restart).
+import type { Config } from '../../config/schema.ts';
+import type { Logger } from '../../sip/log.ts';
+import type { SettingsRepository } from '../../store/admin-types.ts';
+import type { User, UserMediaSettings } from '../../store/types.ts';
+import { validMedia } from '../../store/user-validate.ts';
+
+export type SystemMedia = Config['media'];
+
+/** Everything the B2BUA needs to know about one side's media. */
+export interface MediaProfile {
+  security: 'disabled' | 'best-effort' | 'enforced';
+  encryptedSrtcp: boolean;
+  directMedia: boolean;
+  dtmf: 'rfc4733' | 'info';
+  capneg: boolean;
+  transport: 'any' | 'tls';
+  suites: readonly string[];
+  codecs: readonly string[];
+}
+
+export function resolveProfile(system: SystemMedia, codecs: readonly string[], own: Readonly<UserMediaSettings> = {}): MediaProfile {
+  return {
+    security: own.security ?? system.security,
+    encryptedSrtcp: (own.srtcp ?? system.srtcp) === 'encrypted',
+    directMedia: own.directMedia ?? system.directMedia,
+    dtmf: own.dtmf ?? system.dtmf,
+    capneg: own.capneg ?? system.capneg,
+    transport: own.transport ?? system.transport,
+    suites: system.suites,
+    codecs,
+  };
+}
+
+const KEY_PREFIX = 'media.';
+
+/** config.media with the database's media.* overrides on top, re-read every pollMs. */
+export class SystemMediaSettings {
+  current: SystemMedia;
+  private timer: NodeJS.Timeout | undefined;
+  private lastJson = '';
+
+  constructor(
+    private readonly base: SystemMedia,
+    private readonly repo: SettingsRepository,
+    private readonly log: Logger,
+  ) {
+    this.current = base;
+    this.poll();
+  }
+
+  start(pollMs = 1000): void {
+    this.timer = setInterval(() => this.poll(), pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  poll(): void {
+    let all: Record<string, unknown>;
+    try {
+      all = this.repo.getAll();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'media settings: cannot read the store');
+      return;
+    }
+    const patch: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(all)) if (k.startsWith(KEY_PREFIX)) patch[k.slice(KEY_PREFIX.length)] = v;
+    const json = JSON.stringify(patch);
+    if (json === this.lastJson) return;
+    this.lastJson = json;
+    let valid: Readonly<UserMediaSettings>;
+    try {
+      // The same rules as a user's settings: a bad stored value is reported, not applied.
+      valid = validMedia({}, patch);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'media settings: stored override ignored');
+      return;
+    }
+    const b = this.base;
+    this.current = {
+      ...b,
+      security: valid.security ?? b.security,
+      srtcp: valid.srtcp ?? b.srtcp,
+      directMedia: valid.directMedia ?? b.directMedia,
+      dtmf: valid.dtmf ?? b.dtmf,
+      capneg: valid.capneg ?? b.capneg,
+      transport: valid.transport ?? b.transport,
+    };
+  }
+}
+
+/** A side's profile: a local user's settings, or the system's for trunks and unknown parties. */
+export function profileOf(system: SystemMedia, user: User | undefined, defaultCodecs: readonly string[]): MediaProfile {
+  return resolveProfile(system, user?.codecs ?? defaultCodecs, user?.media);
+}
