@@ -8,6 +8,7 @@
 //   node --import tsx bench/relay.ts [--target builtin[,rtpengine]] [--mode rtp,srtp]
 //        [--start N] [--factor F] [--refine K] [--step-seconds S] [--budget S]
 //        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin]
+//        [--profile DIR]   (--cpu-prof of the built-in relay's process, for bench/lib/profile-top.ts)
 //
 // Modes: rtp = RTP↔RTP; srtp = SRTP↔RTP (phone A sends and receives
 // AES_CM_128_HMAC_SHA1_80, the relay decrypts and encrypts for it).
@@ -40,6 +41,7 @@ const { values: v } = parseArgs({
     'port-min': { type: 'string', default: '20000' },
     'port-max': { type: 'string', default: '29999' },
     'no-pin': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 
@@ -219,7 +221,8 @@ async function main(): Promise<number> {
     for (const t of targets) {
       let target: RelayTarget;
       try {
-        target = await TARGETS[t]!({ portMin: opts.portMin, portMax: opts.portMax, pin: relayPin });
+        const nodeArgs = v.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', v.profile];
+        target = await TARGETS[t]!({ portMin: opts.portMin, portMax: opts.portMax, pin: relayPin, nodeArgs });
       } catch (err) {
         log(`${t}: skipped: ${(err as Error).message}`);
         left -= modes.length;

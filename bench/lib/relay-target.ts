@@ -38,13 +38,15 @@ export interface TargetOptions {
   portMax: number;
   /** e.g. ['taskset', '-c', '0'], or [] not to pin. */
   pin: string[];
+  /** Extra node flags for a Node relay, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'relay-child.ts');
 
 /** The built-in relay (src/media/relay.ts) in a child Node process. */
 export async function builtinTarget(o: TargetOptions): Promise<RelayTarget> {
-  const cmd = [...o.pin, process.execPath, '--import', 'tsx', CHILD];
+  const cmd = [...o.pin, process.execPath, ...(o.nodeArgs ?? []), '--import', 'tsx', CHILD];
   const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, RELAY_PORT_MIN: String(o.portMin), RELAY_PORT_MAX: String(o.portMax) },

@@ -123,21 +123,14 @@ class Leg {
   pair: PortPair | null = null;
   local: LocalEndpoint | null = null;
   remote: RemoteView | null = null;
-  /** Signalled address in the socket's family form; null = none. */
+  /** remote.address in the socket's family form; null = none. */
   sigAddress: string | null = null;
-  sigRtpPort = 0;
-  sigRtcpPort = 0;
-  mux = false;
-  latchAny = false;
   readonly rtpLatch = new Latch();
   readonly rtcpLatch = new Latch();
   inbound: PacketTransform | null = null;
   outbound: PacketTransform | null = null;
   readonly stats = new SideStats();
   warnedForeign = false;
-  onRtp: (msg: Buffer, rinfo: RemoteInfo) => void = () => {};
-  onRtcp: (msg: Buffer, rinfo: RemoteInfo) => void = () => {};
-  onError: (err: Error) => void = () => {};
 
   constructor(readonly side: RelaySide) {}
 }
@@ -182,19 +175,12 @@ export class RelaySession {
   /** Sets where a side receives media (from its SDP). A changed address or port forgets that side's latched sources. */
   setRemote(side: RelaySide, remote: RemoteEndpoint): void {
     const leg = this.#leg(side);
-    const r = checkRemote(remote, this.#relay.pool.family, this.#relay.pool.host);
+    const { view, sigAddress } = checkRemote(remote, this.#relay.pool.family, this.#relay.pool.host);
+    const old = leg.remote;
     const changed =
-      leg.remote === null ||
-      leg.sigAddress !== r.sigAddress ||
-      leg.sigRtpPort !== r.rtpPort ||
-      leg.sigRtcpPort !== r.rtcpPort ||
-      leg.mux !== r.rtcpMux;
-    leg.remote = { address: remote.address, rtpPort: r.rtpPort, rtcpPort: r.rtcpPort, rtcpMux: r.rtcpMux, latchAny: r.latchAny };
-    leg.sigAddress = r.sigAddress;
-    leg.sigRtpPort = r.rtpPort;
-    leg.sigRtcpPort = r.rtcpPort;
-    leg.mux = r.rtcpMux;
-    leg.latchAny = r.latchAny;
+      old === null || leg.sigAddress !== sigAddress || old.rtpPort !== view.rtpPort || old.rtcpPort !== view.rtcpPort || old.rtcpMux !== view.rtcpMux;
+    leg.remote = view;
+    leg.sigAddress = sigAddress;
     if (changed) {
       leg.rtpLatch.clear();
       leg.rtcpLatch.clear();
@@ -253,13 +239,12 @@ export class RelaySession {
     const pair = await this.#relay.pool.allocate();
     leg.pair = pair;
     if (this.#closed) throw new MediaError('closed', 'media session was closed while allocating ports');
-    leg.onRtp = (msg, rinfo) => this.#receive(leg, msg, rinfo, leg.rtpLatch);
-    leg.onRtcp = (msg, rinfo) => this.#receive(leg, msg, rinfo, leg.rtcpLatch);
-    leg.onError = () => {
+    // One handler per socket for the session's life, not one per packet.
+    const onError = (): void => {
       leg.stats.drops.socketErrors++;
     };
-    pair.rtp.on('message', leg.onRtp).on('error', leg.onError);
-    pair.rtcp.on('message', leg.onRtcp).on('error', leg.onError);
+    pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#receive(leg, msg, rinfo, leg.rtpLatch)).on('error', onError);
+    pair.rtcp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#receive(leg, msg, rinfo, leg.rtcpLatch)).on('error', onError);
     leg.local = { address: this.#relay.advertiseAddress, rtpPort: pair.rtpPort, rtcpPort: pair.rtcpPort };
     return leg.local;
   }
@@ -316,7 +301,7 @@ export class RelaySession {
       if (latch.port === port && latch.address === address) return ACCEPT;
       if (now - latch.seenAt < this.#relay.relatchAfterMs) return REJECT;
     }
-    if (leg.latchAny || (leg.sigAddress !== null && address === leg.sigAddress)) return CANDIDATE;
+    if ((leg.sigAddress !== null && address === leg.sigAddress) || leg.remote?.latchAny === true) return CANDIDATE;
     return REJECT;
   }
 
@@ -333,10 +318,11 @@ export class RelaySession {
 
   #forward(from: Leg, to: Leg, plain: Buffer, rtcp: boolean): void {
     const pair = to.pair;
-    const viaRtcp = rtcp && !to.mux;
+    const remote = to.remote;
+    const viaRtcp = rtcp && remote?.rtcpMux !== true;
     const l = viaRtcp ? to.rtcpLatch : to.rtpLatch;
     const address = l.address ?? to.sigAddress;
-    const port = l.address !== null ? l.port : viaRtcp ? to.sigRtcpPort : to.sigRtpPort;
+    const port = l.address !== null ? l.port : remote === null ? 0 : viaRtcp ? remote.rtcpPort : remote.rtpPort;
     if (pair === null || address === null || port === 0) {
       from.stats.drops.noDestination++;
       return;
@@ -366,14 +352,6 @@ function checkTransform(t: PacketTransform | null, field: string): PacketTransfo
   return t;
 }
 
-interface CheckedRemote {
-  sigAddress: string | null;
-  rtpPort: number;
-  rtcpPort: number;
-  rtcpMux: boolean;
-  latchAny: boolean;
-}
-
 function checkPort(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 65535) {
     throw new MediaError('invalid', `remote.${field} must be an integer in 0..65535, got ${String(v)}`);
@@ -381,7 +359,7 @@ function checkPort(v: unknown, field: string): number {
   return v;
 }
 
-function checkRemote(r: RemoteEndpoint, family: 4 | 6, host: string): CheckedRemote {
+function checkRemote(r: RemoteEndpoint, family: 4 | 6, host: string): { view: RemoteView; sigAddress: string | null } {
   if (r === null || typeof r !== 'object') throw new MediaError('invalid', 'remote must be an object');
   const fam = typeof r.address === 'string' ? isIP(r.address) : 0;
   if (fam === 0) throw new MediaError('invalid', `remote.address must be an IP address, got '${String(r.address)}'`);
@@ -398,7 +376,7 @@ function checkRemote(r: RemoteEndpoint, family: 4 | 6, host: string): CheckedRem
     // A dual-stack socket sees and addresses IPv4 peers in mapped form.
     sigAddress = `::ffff:${r.address}`;
   }
-  return { sigAddress, rtpPort, rtcpPort, rtcpMux: r.rtcpMux ?? false, latchAny: r.latchAny ?? false };
+  return { view: { address: r.address, rtpPort, rtcpPort, rtcpMux: r.rtcpMux ?? false, latchAny: r.latchAny ?? false }, sigAddress };
 }
 
 function report(leg: Leg): SideReport {
@@ -407,7 +385,7 @@ function report(leg: Leg): SideReport {
     ...leg.stats.snapshot(),
     local: leg.local === null ? null : { ...leg.local },
     remote: leg.remote === null ? null : { ...leg.remote },
-    latched: { rtp: latched(leg.rtpLatch), rtcp: leg.mux ? null : latched(leg.rtcpLatch) },
+    latched: { rtp: latched(leg.rtpLatch), rtcp: leg.remote?.rtcpMux === true ? null : latched(leg.rtcpLatch) },
   };
 }
 

@@ -1,6 +1,7 @@
-// Sliding replay window (RFC 3711 §3.3.2): remembers which of the last
-// `size` packet indices have been accepted. Indices are non-negative safe
-// integers (SRTP uses 48 bits, SRTCP 31).
+// Packet index bookkeeping for SRTP: the sliding replay window (RFC 3711
+// §3.3.2), which remembers which of the last `size` packet indices have been
+// accepted, and the rollover counter estimate of Appendix A. Indices are
+// non-negative safe integers (SRTP uses 48 bits, SRTCP 31).
 //
 // The bitmap is a ring indexed by `index mod capacity`, so advancing the
 // window clears only the slots the advance passes over instead of shifting
@@ -84,5 +85,36 @@ export class ReplayWindow {
 
   #clear(slot: number): void {
     this.#bits[slot >>> 5]! &= ~(1 << (slot & 31));
+  }
+}
+
+/**
+ * One SSRC's crypto context state in one direction. SRTP uses roc and seq
+ * (s_l, §3.3.1), a sending SRTCP context `next` (the next SRTCP index); the
+ * receiving ones have a replay window.
+ */
+export interface Stream {
+  roc: number;
+  seq: number;
+  next: number;
+  window: ReplayWindow | null;
+}
+
+/** Appendix A: the ROC value v that makes SEQ closest to s_l. */
+export function guessRoc(roc: number, sl: number, seq: number): number {
+  if (sl < 32768) {
+    // With ROC 0 there is no earlier cycle: a big jump is forward.
+    return seq - sl > 32768 && roc > 0 ? roc - 1 : roc;
+  }
+  return sl - 32768 > seq ? roc + 1 : roc;
+}
+
+/** Appendix A update of ROC and s_l, once the packet is accepted. */
+export function advance(st: Stream, v: number, seq: number): void {
+  if (v > st.roc) {
+    st.roc = v;
+    st.seq = seq;
+  } else if (v === st.roc && seq > st.seq) {
+    st.seq = seq;
   }
 }

@@ -245,7 +245,7 @@ export class NgClient {
   }
 
   private transmit(cookie: string, p: Pending): void {
-    p.sendsLeft = 0;
+    p.sendsLeft--;
     this.socket.send(p.packet, this.port, this.host, (err) => {
       if (err) this.log.debug({ err: err.message, command: p.command }, 'rtpengine ng send failed');
     });

@@ -185,6 +185,11 @@ export class HmacSha1 {
  * RFC 3711 §4.3.1: one session key, salt or auth key from the master key.
  * `masterCipher` is an AesCm keyed with the master key; `r` is
  * index DIV key_derivation_rate (0 when the rate is 0).
+ *
+ * r is always laid out as 48 bits, for SRTCP too. NIST's SRTP-KDF test data
+ * (SP 800-135) lays an SRTCP r out as 32 bits, which moves the label; with
+ * the usual rate 0 that would break interop with libsrtp and the RFC 3711
+ * B.3 layout, so only a non-zero rate on SRTCP is affected by the choice.
  */
 export function deriveKey(masterCipher: AesCm, masterSalt: Buffer, label: number, r: number, length: number): Buffer {
   if (masterSalt.length !== SALT_LENGTH) throw new RangeError(`master salt must be ${SALT_LENGTH} bytes`);

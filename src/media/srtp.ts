@@ -12,7 +12,7 @@ import {
   AesCm, SRTP_SUITES, deriveProtocolKeys, isSrtpSuiteName, wipeProtocolKeys, writeIv,
   type ProtocolKeys, type SrtpSuite, type SrtpSuiteName,
 } from './srtp-kdf.ts';
-import { DEFAULT_REPLAY_WINDOW, REPLAY_OK, ReplayWindow } from './replay.ts';
+import { DEFAULT_REPLAY_WINDOW, REPLAY_OK, ReplayWindow, advance, guessRoc, type Stream } from './replay.ts';
 import { RTCP_HEADER_MIN, RTP_HEADER_MIN, RTP_VERSION, rtpHeaderLength } from './rtp.ts';
 
 export { SRTP_SUITES, generateKeySalt, isSrtpSuiteName, type SrtpSuite, type SrtpSuiteName } from './srtp-kdf.ts';
@@ -74,36 +74,10 @@ export interface SrtpKeyUsage {
   exhausted: boolean;
 }
 
-/**
- * One SSRC's crypto context state in one direction. SRTP uses roc and seq
- * (s_l, §3.3.1), a sending SRTCP context `next` (the next SRTCP index); the
- * receiving ones have a replay window.
- */
-interface Stream {
-  roc: number;
-  seq: number;
-  next: number;
-  window: ReplayWindow | null;
-}
-
-/** Appendix A: the ROC value v that makes SEQ closest to s_l. */
-function guessRoc(roc: number, sl: number, seq: number): number {
-  if (sl < 32768) {
-    // With ROC 0 there is no earlier cycle: a big jump is forward.
-    return seq - sl > 32768 && roc > 0 ? roc - 1 : roc;
-  }
-  return sl - 32768 > seq ? roc + 1 : roc;
-}
-
-/** Appendix A update of ROC and s_l, once the packet is accepted. */
-function advance(st: Stream, v: number, seq: number): void {
-  if (v > st.roc) {
-    st.roc = v;
-    st.seq = seq;
-  } else if (v === st.roc && seq > st.seq) {
-    st.seq = seq;
-  }
-}
+const DROP_COUNTERS: Record<SrtpDropReason, keyof SrtpStats | null> = {
+  malformed: 'malformed', mki: 'mkiMismatches', auth: 'authFailures', replay: 'replayDrops', lifetime: 'lifetimeDrops',
+  policy: 'policyDrops', 'ssrc-limit': 'ssrcLimitDrops', destroyed: null,
+};
 
 function requireBuffer(v: unknown, field: string): Buffer {
   if (!Buffer.isBuffer(v)) throw new TypeError(`${field} must be a Buffer`);
@@ -389,14 +363,8 @@ export class SrtpSession {
 
   #drop(reason: SrtpDropReason): null {
     this.lastDrop = reason;
-    const s = this.#stats;
-    if (reason === 'auth') s.authFailures++;
-    else if (reason === 'replay') s.replayDrops++;
-    else if (reason === 'mki') s.mkiMismatches++;
-    else if (reason === 'malformed') s.malformed++;
-    else if (reason === 'lifetime') s.lifetimeDrops++;
-    else if (reason === 'policy') s.policyDrops++;
-    else if (reason === 'ssrc-limit') s.ssrcLimitDrops++;
+    const counter = DROP_COUNTERS[reason];
+    if (counter !== null) this.#stats[counter]++;
     return null;
   }
 

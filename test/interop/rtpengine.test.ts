@@ -160,7 +160,8 @@ describe('rtpengine ng client and session adapter', () => {
     expect(cryptos.length).toBeGreaterThan(0);
     expect(cryptos.map((c) => (c.ok ? c.crypto.suite : c.reason))).toEqual(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']);
     expect(findAttributes(toB.media[0]!.attributes, 'fingerprint')).toEqual([]);
-    const engineCrypto = cryptos[0]!.ok ? cryptos[0].crypto : undefined;
+    const first = cryptos[0]!;
+    const engineCrypto = first.ok ? first.crypto : undefined;
     const portForB = connectionOf(toB, 0)!.port;
 
     // B answers with its own key, as an SRTP phone would.

@@ -121,11 +121,13 @@ export class Call implements CallView, OutboundEvents {
   }
 
   /** Forks the INVITE to every target at once (parallel forking). */
-  start(targets: OutboundTarget[], extraHeaders: Header[]): void {
+  async start(targets: OutboundTarget[], extraHeaders: Header[]): Promise<void> {
     const invite = this.inbound.invite;
     let body: Buffer | undefined;
     if (!this.lateOffer) {
-      const verdict = this.media.offer(this.callerMedia, this.calleeMedia, invite.body);
+      const verdict = await this.media.offer(this.callerMedia, this.calleeMedia, invite.body);
+      // The caller may have cancelled while media was being set up.
+      if (this.state === 'ended') return;
       if (!verdict.ok) {
         this.finish(verdict.status, verdict.reason);
         return;
@@ -229,15 +231,22 @@ export class Call implements CallView, OutboundEvents {
         this.finish(502, 'Bad Gateway');
         return;
       }
-      const verdict = this.media.offer(this.calleeMedia, this.callerMedia, res.body);
-      if (!verdict.ok) {
-        leg.ack();
-        leg.bye();
-        this.finish(verdict.status, verdict.reason);
-        return;
-      }
-      body = verdict.body;
-      this.pendingAckRelay = { from: this.inbound, cseq: this.inbound.invite.cseq.seq, to: leg, toCseq: leg.request.cseq.seq, offerFromCallee: true };
+      void this.media.offer(this.calleeMedia, this.callerMedia, res.body).then((verdict) => {
+        if (this.state === 'ended') {
+          leg.ack();
+          leg.bye();
+          return;
+        }
+        if (!verdict.ok) {
+          leg.ack();
+          leg.bye();
+          this.finish(verdict.status, verdict.reason);
+          return;
+        }
+        this.pendingAckRelay = { from: this.inbound, cseq: this.inbound.invite.cseq.seq, to: leg, toCseq: leg.request.cseq.seq, offerFromCallee: true };
+        this.connect(leg, res, verdict.body);
+      });
+      return;
     } else {
       if (res.body.length > 0) {
         const verdict = this.media.answer(this.calleeMedia, this.callerMedia, res.body);
@@ -246,6 +255,11 @@ export class Call implements CallView, OutboundEvents {
       body ??= this.earlyAnswer;
       leg.ack();
     }
+    this.connect(leg, res, body);
+  }
+
+  /** The callee answered: our 200 to the caller, and the call is connected. */
+  private connect(leg: OutboundLeg, res: SipResponse, body: Buffer | undefined): void {
     const headers = this.answerHeaders.slice();
     const se = getHeader(res, 'session-expires');
     if (se !== undefined && this.inbound.callerTimer) headers.push({ name: 'session-expires', value: se }, { name: 'require', value: 'timer' });

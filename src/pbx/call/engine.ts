@@ -222,7 +222,10 @@ export class CallEngine {
       answerHeaders: calleeUser ? [pai(calleeUser.fullName, calleeUser.extension)] : [],
     });
     this.track(call, tx);
-    call.start(targets, [pai(caller.name, caller.number)]);
+    call.start(targets, [pai(caller.name, caller.number)]).catch((err: Error) => {
+      this.ctx.log.error({ call: ref, err: err.message }, 'call set-up failed');
+      call.finish(500, 'Server Internal Error');
+    });
   }
 
   private callerParty(req: SipRequest, user: User | undefined): { number: string; name: string; user: User | undefined } {

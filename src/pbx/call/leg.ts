@@ -113,9 +113,12 @@ export abstract class Leg implements DialogOwner {
     return this.ctx.transactions.sendRequest(req, this.dest, handlers);
   }
 
-  /** BYE to the party, fire and forget (a failure changes nothing: the call is over for us). */
+  private byeSent = false;
+
+  /** BYE to the party, once, fire and forget (a failure changes nothing: the call is over for us). */
   bye(reason?: string): void {
-    if (this.ended || !this.dialog) return;
+    if (this.byeSent || !this.dialog) return;
+    this.byeSent = true;
     const headers: Header[] = reason ? [{ name: 'reason', value: reason }] : [];
     this.sendInDialog('BYE', { headers }, { onResponse() {}, onTimeout() {}, onTransportError() {} });
   }

@@ -13,8 +13,8 @@ export interface MediaSide {
 }
 
 export interface MediaSession {
-  /** An offer from `from` on its way to `to`. */
-  offer(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict;
+  /** An offer from `from` on its way to `to` (async: a relay may have to open ports first). */
+  offer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict>;
   /** An answer from `from` on its way to `to` (to made the offer). */
   answer(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict;
   /** Codec of the last answer, for status and records. */
@@ -35,7 +35,11 @@ export class DirectMedia implements MediaSession {
   codec: string | undefined;
   held = false;
 
-  offer(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
+  offer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict> {
+    return Promise.resolve(this.offerNow(from, to, body));
+  }
+
+  private offerNow(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
     const parsed = parseSdp(body);
     if (!parsed.ok) return { ok: false, status: 400, reason: 'Bad SDP' };
     const mine = filterCodecs(parsed.sdp, from.codecs);

@@ -61,18 +61,31 @@ function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Server
     from.answer(req, tx, 500, { headers: [{ name: 'retry-after', value: String(1 + Math.floor(Math.random() * 10)) }] });
     return;
   }
-  let body: Buffer | undefined;
-  if (req.body.length > 0) {
-    const verdict = call.media.offer(call.sideOf(from), call.sideOf(to), req.body);
+  from.serverInvitePending = true;
+  to.clientInvitePending = true;
+  if (req.body.length === 0) {
+    sendReinvite(call, from, to, req, tx, undefined);
+    return;
+  }
+  void call.media.offer(call.sideOf(from), call.sideOf(to), req.body).then((verdict) => {
     if (!verdict.ok) {
+      from.serverInvitePending = false;
+      to.clientInvitePending = false;
       from.answer(req, tx, verdict.status, { reason: verdict.reason });
       return;
     }
-    body = verdict.body;
+    sendReinvite(call, from, to, req, tx, verdict.body);
+  });
+}
+
+function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction, body: Buffer | undefined): void {
+  if (call.state === 'ended' || to.ended) {
+    from.serverInvitePending = false;
+    to.clientInvitePending = false;
+    from.answer(req, tx, 481);
+    return;
   }
   from.dialog?.refreshTarget(req);
-  from.serverInvitePending = true;
-  to.clientInvitePending = true;
   const done = () => {
     from.serverInvitePending = false;
     to.clientInvitePending = false;
@@ -97,14 +110,16 @@ function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Server
         return;
       }
       // Offerless re-INVITE: the 2xx holds the offer, the party's ACK the answer.
-      const verdict = res.body.length > 0 ? call.media.offer(call.sideOf(to), call.sideOf(from), res.body) : undefined;
-      if (verdict && !verdict.ok) {
-        to.sendAck(res.cseq.seq);
-        from.answer(req, tx, verdict.status, { reason: verdict.reason });
-        return;
-      }
-      call.pendingAckRelay = { from, cseq: req.cseq.seq, to, toCseq: res.cseq.seq, offerFromCallee: to !== call.inbound };
-      from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
+      const offered = res.body.length > 0 ? call.media.offer(call.sideOf(to), call.sideOf(from), res.body) : Promise.resolve(undefined);
+      void offered.then((verdict) => {
+        if (verdict && !verdict.ok) {
+          to.sendAck(res.cseq.seq);
+          from.answer(req, tx, verdict.status, { reason: verdict.reason });
+          return;
+        }
+        call.pendingAckRelay = { from, cseq: req.cseq.seq, to, toCseq: res.cseq.seq, offerFromCallee: to !== call.inbound };
+        from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
+      });
     },
     onTimeout: () => {
       done();
@@ -122,16 +137,18 @@ function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Server
 }
 
 function relayNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
-  let body = req.body.length > 0 ? req.body : undefined;
-  const isSdp = body !== undefined && (getHeader(req, 'content-type') ?? '').toLowerCase().startsWith('application/sdp');
+  const isSdp = req.body.length > 0 && (getHeader(req, 'content-type') ?? '').toLowerCase().startsWith('application/sdp');
   if (req.method === 'UPDATE' && isSdp) {
-    const verdict = call.media.offer(call.sideOf(from), call.sideOf(to), req.body);
-    if (!verdict.ok) {
-      from.answer(req, tx, verdict.status, { reason: verdict.reason });
-      return;
-    }
-    body = verdict.body;
+    void call.media.offer(call.sideOf(from), call.sideOf(to), req.body).then((verdict) => {
+      if (!verdict.ok) from.answer(req, tx, verdict.status, { reason: verdict.reason });
+      else sendNonInvite(call, from, to, req, tx, verdict.body, true);
+    });
+    return;
   }
+  sendNonInvite(call, from, to, req, tx, req.body.length > 0 ? req.body : undefined, false);
+}
+
+function sendNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction, body: Buffer | undefined, isSdp: boolean): void {
   if (req.method === 'UPDATE') from.dialog?.refreshTarget(req);
   const contentType = body !== undefined ? getHeader(req, 'content-type') : undefined;
   const sent = to.sendInDialog(req.method, { body, contentType, headers: carried(req) }, {

@@ -109,7 +109,7 @@ describe('audit log', () => {
     for (const secret of ['Second-Pass-77', 'Second-Pass-88', 'Shift-Pass-One-1', 'Shift-Pass-Three-3', 'scrypt$']) {
       expect(whole.text).not.toContain(secret);
     }
-    const reset = whole.json.items.find((e: { action: string; target: string }) => e.action === 'PATCH /api/admins/:name' && e.target === 'admin:day' && e.after?.password);
+    const reset = whole.json.items.find((e: { action: string; target: string; after: { password?: string } | null }) => e.action === 'PATCH /api/admins/:name' && e.target === 'admin:day' && e.after?.password);
     expect(reset.after.password).toBe('***');
     expect((await all.get('/api/audit?limit=0')).json.issues[0]).toMatchObject({ path: 'limit', in: 'query' });
   });

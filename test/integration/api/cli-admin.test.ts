@@ -99,7 +99,7 @@ describe('switchboard start --http and admin reset-password', () => {
     const second = await startServer(dataDir, port);
     expect(second.out()).not.toContain('Initial admin password');
     await stop(second.child);
-  });
+  }, 120_000); // two server processes and several CLI runs: slow on a loaded machine, not a speed test
 
   it('refuses an unknown account with exit code 2, and creates admin on an empty database', () => {
     const dataDir = tempDataDir();
@@ -109,5 +109,5 @@ describe('switchboard start --http and admin reset-password', () => {
     const unknown = cli('admin', 'reset-password', '--user', 'nobody', '--data-dir', dataDir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toEqual(['switchboard: no administrator named nobody']);
-  });
+  }, 60_000);
 });

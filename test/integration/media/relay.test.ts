@@ -290,11 +290,18 @@ describe('MediaRelay on loopback', () => {
       inbound: { rtp: (p) => relayA.unprotectRtp(p, p), rtcp: (p) => relayA.unprotectRtcp(p, p), get lastDrop() { return relayA.lastDrop; } },
       outbound: { rtp: (p) => relayA.protectRtp(p), rtcp: (p) => relayA.protectRtcp(p) },
     });
+    const forger = await Phone.open(); // same IP as A, first to send, but without the key
+    forger.send(rtp(500), la);
+    expect(await waitUntil(() => s.stats().a.drops.inbound === 1)).toBe(true);
+    expect(s.stats().a.latched.rtp).toBeNull();
+    expect(s.stats().a.drops.reasons).toEqual({ auth: 1 });
+    s.setTransforms('a', {}); // no change
     for (let i = 0; i < 20; i++) a.send(phoneA.tx.protectRtp(rtp(i))!, la);
     a.send(phoneA.tx.protectRtp(rtp(0))!, la); // a replay
-    expect(await waitUntil(() => b.got.length === 20 && s.stats().a.drops.inbound === 1)).toBe(true);
+    expect(await waitUntil(() => b.got.length === 20 && s.stats().a.drops.inbound === 2)).toBe(true);
     expect(b.got[5]!.data.equals(rtp(5))).toBe(true);
-    expect(s.stats().a.drops.reasons).toEqual({ replay: 1 });
+    expect(s.stats().a.drops.reasons).toEqual({ auth: 1, replay: 1 });
+    expect(s.stats().a.latched.rtp?.port).toBe(a.port);
     b.send(rtp(77), lb);
     expect(await waitUntil(() => a.got.length === 1)).toBe(true);
     expect(a.got[0]!.data.length).toBe(172 + 10);

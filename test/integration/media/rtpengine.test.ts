@@ -60,13 +60,21 @@ const extra: Array<{ close(): void }> = [];
 
 beforeEach(async () => {
   engine = await FakeEngine.start();
-  client = await NgClient.open({ host: '127.0.0.1', port: engine.port, retransmitMs: 40, attempts: 3 });
+  // Generous timers: only the tests about retransmission use short ones.
+  client = await NgClient.open({ host: '127.0.0.1', port: engine.port, retransmitMs: 2000, attempts: 3 });
 });
 afterEach(() => {
   client.close();
   engine.sock.close();
   for (const x of extra.splice(0)) x.close();
 });
+
+/** A client with short timers, for the tests that wait for time-outs. */
+async function fastClient(): Promise<NgClient> {
+  const c = await NgClient.open({ host: '127.0.0.1', port: engine.port, retransmitMs: 200, attempts: 3 });
+  extra.push(c);
+  return c;
+}
 
 async function failure(p: Promise<unknown>): Promise<NgError> {
   const e = await p.then(
@@ -94,24 +102,26 @@ describe('NgClient', () => {
   });
 
   it('retransmits the identical datagram until a reply comes', async () => {
+    const fast = await fastClient();
     engine.reply = () => (engine.got.length < 3 ? null : { result: 'pong' });
-    await client.ping();
+    await fast.ping();
     expect(engine.got).toHaveLength(3);
     expect(engine.got[1]!.raw).toEqual(engine.got[0]!.raw);
     expect(engine.got[2]!.raw).toEqual(engine.got[0]!.raw);
   });
 
   it('times out after the configured attempts, then ignores the late reply', async () => {
+    const fast = await fastClient();
     engine.reply = () => null;
-    const e = await failure(client.ping());
+    const e = await failure(fast.ping());
     expect(e.kind).toBe('timeout');
     expect(e.command).toBe('ping');
-    expect(e.message).toMatch(/after 3 tries \(120 ms\)/);
+    expect(e.message).toMatch(/after 3 tries \(600 ms\)/);
     expect(engine.got).toHaveLength(3);
-    expect(client.inFlight).toBe(0);
+    expect(fast.inFlight).toBe(0);
     engine.send(engine.got[0]!, { result: 'pong' });
     engine.reply = () => ({ result: 'pong' });
-    await client.ping();
+    await fast.ping();
   });
 
   it('gives every request its own cookie and matches replies by cookie, in any order', async () => {
@@ -284,7 +294,8 @@ describe('RtpengineSession', () => {
     expect(await s.offer('a', body)).toEqual({ ok: false, status: 488, reason: 'Not Acceptable Here' });
     expect(await s.answer('b', body)).toEqual({ ok: false, status: 502, reason: 'Bad Gateway' });
     engine.reply = () => null;
-    expect(await s.offer('a', body)).toEqual({ ok: false, status: 503, reason: 'Service Unavailable' });
+    const slow = new RtpengineSession({ client: await fastClient() });
+    expect(await slow.offer('a', body)).toEqual({ ok: false, status: 503, reason: 'Service Unavailable' });
     const bad = new RtpengineSession({ client, b: { sdes: { exclude: ['no good'] } } });
     expect(await bad.offer('a', body)).toEqual({ ok: false, status: 500, reason: 'Server Internal Error' });
   });
@@ -306,6 +317,7 @@ describe('RtpengineSession', () => {
 
   it('close() resolves even when rtpengine does not answer', async () => {
     engine.reply = () => null;
-    await expect(new RtpengineSession({ client }).close()).resolves.toBeUndefined();
+    await expect(new RtpengineSession({ client: await fastClient() }).close()).resolves.toBeUndefined();
+    expect(engine.got.map((r) => bencodeText(r.dict['command']))).toEqual(['query', 'query', 'query', 'delete', 'delete', 'delete']);
   });
 });

@@ -6,7 +6,6 @@
 import { expect } from 'vitest';
 import type { SippRun } from '../sipp.ts';
 import type { TestUser } from '../users.ts';
-import { freePort } from '../process.ts';
 import type { SipServer } from './sipp-calls.ts';
 import { describeCall, receivedRequestLines, registerPhone, runUac, startUas } from './sipp-calls.ts';
 
@@ -238,7 +237,7 @@ export interface TrunkInOptions {
 
 /** The PSTN calls a DID from the trunk's address: the mapped extension's phone answers. */
 export async function trunkInboundCall(env: FlowEnv, o: TrunkInOptions): Promise<CallResult> {
-  const port = await registerPhone({ server: env.server, users: [o.callee], workDir: env.workDir, port: await freePort() });
+  const port = await registerPhone({ server: env.server, users: [o.callee], workDir: env.workDir });
   const uas = await startUas({ scenario: 'uas_answer.xml', port, calls: 1, timeoutSec: 40, workDir: env.workDir, traceMessages: true });
   const uac = await runUac({
     server: env.server,

@@ -4,7 +4,7 @@ import { AesCm, KDF_LABEL, deriveKey } from '../../../src/media/srtp-kdf.ts';
 import {
   DEFAULT_SRTP_LIFETIME, SRTP_SUITES, SrtpSession, generateKeySalt, isSrtpSuiteName, type SrtpSessionOptions,
 } from '../../../src/media/srtp.ts';
-import { SUITES, g711, pair, rtcp } from './helpers.ts';
+import { SUITES, g711, pair, rtcp } from './srtp-helpers.ts';
 
 describe('suite table and key generation', () => {
   it('lists the RFC 4568 / RFC 6188 parameters', () => {

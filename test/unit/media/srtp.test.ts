@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildRtpPacket } from '../../../src/media/rtp.ts';
 import { SRTP_SUITES, SrtpSession } from '../../../src/media/srtp.ts';
-import { SUITES, g711, pair, rtcp } from './helpers.ts';
+import { SUITES, g711, pair, rtcp } from './srtp-helpers.ts';
 
 describe('SRTP round trips', () => {
   for (const suite of SUITES) {
