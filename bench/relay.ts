@@ -6,7 +6,7 @@
 // bounded by --budget seconds overall.
 //
 //   node --import tsx bench/relay.ts [--target builtin[,rtpengine]] [--mode rtp,srtp]
-//        [--start N] [--factor F] [--refine K] [--step-seconds S] [--budget S]
+//        [--start N] [--factor F] [--refine K] [--retries R] [--step-seconds S] [--budget S]
 //        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin]
 //        [--profile DIR]   (--cpu-prof of the built-in relay's process, for bench/lib/profile-top.ts)
 //
@@ -23,7 +23,7 @@ import { SrtpSession, generateKeySalt } from '../src/media/srtp.ts';
 import { treeCpu } from './lib/cpu.ts';
 import { machineLines } from './lib/machine.ts';
 import { TARGETS, pinTo, type RelayMode, type RelayTarget, type SrtpKeys } from './lib/relay-target.ts';
-import { buildRtpgen, startGen, writePacketFile, type GenResult } from './lib/rtpgen.ts';
+import { buildRtpgen, startGen, udpErrors, writePacketFile, type GenResult } from './lib/rtpgen.ts';
 
 const { values: v } = parseArgs({
   args: process.argv.slice(2),
@@ -33,6 +33,7 @@ const { values: v } = parseArgs({
     start: { type: 'string', default: '100' },
     factor: { type: 'string', default: '2' },
     refine: { type: 'string', default: '3' },
+    retries: { type: 'string', default: '1' },
     'step-seconds': { type: 'string', default: '8' },
     budget: { type: 'string', default: '270' },
     'max-loss-pct': { type: 'string', default: '0.1' },
@@ -55,6 +56,7 @@ const opts = {
   start: Math.round(num('start', 1, 20000)),
   factor: num('factor', 1.1, 10),
   refine: Math.round(num('refine', 0, 10)),
+  retries: Math.round(num('retries', 0, 5)),
   stepSeconds: num('step-seconds', 1, 60),
   budgetSec: num('budget', 10, 3600),
   maxLossPct: num('max-loss-pct', 0, 100),
@@ -83,6 +85,8 @@ interface Step {
   relaySysPct: number | null;
   genCpuPct: number;
   relayDrops: string;
+  /** Host-wide UDP drops during the step (/proc/net/snmp), null if unknown. */
+  udpDrops: string | null;
   ok: boolean;
   problem: string | null;
 }
@@ -111,8 +115,10 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
     const phones = Array.from({ length: calls }, (_, i) => ({ a: gen.aPorts[i % opts.socks]!, b: gen.bPorts[i % opts.socks]! }));
     const ends = await target.createCalls(phones, mode, keys);
     const c0 = treeCpu(target.pid);
+    const u0 = udpErrors();
     const r = await gen.run(ends);
     const c1 = treeCpu(target.pid);
+    const u1 = udpErrors();
     const drops = await target.clearCalls();
     const lossPct = r.sent > 0 ? ((r.sent - r.received) / r.sent) * 100 : 100;
     const pct = (d: number | undefined): number | null => (d === undefined ? null : (d / opts.stepSeconds) * 100);
@@ -133,6 +139,7 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
       relaySysPct: c0 && c1 ? pct(c1.sys - c0.sys) : null,
       genCpuPct: (r.cpuSec / r.wallSec) * 100,
       relayDrops: dropText,
+      udpDrops: u0 && u1 ? `rcvbuf ${u1.rcvbuf - u0.rcvbuf}, sndbuf ${u1.sndbuf - u0.sndbuf}, in ${u1.inErrors - u0.inErrors}` : null,
       ok,
       problem,
     };
@@ -150,6 +157,7 @@ function formatStep(name: string, s: Step): string {
     `delay p50 ${(s.gen.p50Us / 1000).toFixed(2)} p99 ${(s.gen.p99Us / 1000).toFixed(2)} max ${(s.gen.maxUs / 1000).toFixed(1)} ms, ` +
     `jitter mean ${(s.gen.jitterMeanUs / 1000).toFixed(2)} max ${(s.gen.jitterMaxUs / 1000).toFixed(2)} ms, ` +
     `relay cpu ${f(s.relayCpuPct)}% (sys ${f(s.relaySysPct)}%), phones cpu ${s.genCpuPct.toFixed(0)}%, relay drops: ${s.relayDrops}` +
+    (s.lossPct > 0 ? `; host udp errors: ${s.udpDrops ?? 'n/a'}, phone send failures ${s.gen.sendFailed}` : '') +
     (s.ok ? '' : ' [not held]') +
     (s.problem === null ? '' : ` (${s.problem})`)
   );
@@ -157,12 +165,18 @@ function formatStep(name: string, s: Step): string {
 
 async function ramp(name: string, target: RelayTarget, mode: RelayMode, files: { a: string; b: string }, keys: SrtpKeys, bin: string, deadline: number): Promise<Step | null> {
   const steps: Step[] = [];
+  // A step that is not held is run again (--retries): on a shared machine one
+  // scheduling hiccup elsewhere should not end the ramp.
   const run = async (calls: number): Promise<boolean> => {
-    const s = await step(target, calls, mode, files, keys, bin);
-    steps.push(s);
-    log(formatStep(name, s));
-    await new Promise((r) => setTimeout(r, 1000));
-    return s.ok;
+    for (let attempt = 0; attempt <= opts.retries; attempt++) {
+      const s = await step(target, calls, mode, files, keys, bin);
+      steps.push(s);
+      log(formatStep(name, s));
+      await new Promise((r) => setTimeout(r, 1000));
+      if (s.ok) return true;
+      if (Date.now() >= deadline) break;
+    }
+    return false;
   };
   let good: number | null = null;
   let bad: number | null = null;
@@ -205,7 +219,7 @@ function summary(name: string, best: Step | null): string {
 async function main(): Promise<number> {
   for (const line of machineLines()) log(line);
   log(`relay bench: targets ${targets.join(',')}, modes ${modes.join(',')}, ${opts.stepSeconds} s steps, ` +
-    `held = loss < ${opts.maxLossPct}% and p99 delay ≤ ${opts.maxP99Ms} ms; relay pinned ${relayPin.join(' ') || 'no'}, phones ${genPin.join(' ') || 'no'}`);
+    `held = loss < ${opts.maxLossPct}% and p99 delay ≤ ${opts.maxP99Ms} ms (${opts.retries} retries); relay pinned ${relayPin.join(' ') || 'no'}, phones ${genPin.join(' ') || 'no'}`);
   const bin = buildRtpgen();
   const dir = mkdtempSync(join(tmpdir(), 'sb-relay-bench-'));
   const started = Date.now();

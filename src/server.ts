@@ -23,6 +23,8 @@ import type { RequestContext } from './pbx/requests.ts';
 import { ALLOWED_METHODS } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
+import { SystemMediaSettings } from './pbx/media/profile.ts';
+import { MediaRelay } from './media/relay.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { StatusService } from './pbx/status/status.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
@@ -60,6 +62,9 @@ export class Server {
   calls!: CallEngine;
   trunks!: TrunkTable;
   trunkRegistrar!: TrunkRegistrar;
+  systemMedia!: SystemMediaSettings;
+  /** The built-in media relay (undefined with the rtpengine backend). */
+  relay: MediaRelay | undefined;
   /** Live extensions and calls (CLI status, web UI). */
   status!: StatusService;
   private control!: ControlSocket;
@@ -178,6 +183,12 @@ export class Server {
       t4: sip.timers.t4Ms,
       onRequest: (req, tx, inbound) => handleRequest(requestContext, req, tx, inbound),
     });
+    const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);
+    systemMedia.start(opts.directoryPollMs ?? 1000);
+    const r = config.media.relay;
+    const relay = config.media.backend === 'builtin'
+      ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
+      : undefined;
     const trunks = new TrunkTable(store.trunks, log);
     await trunks.start(opts.directoryPollMs);
     const calls = new CallEngine({
@@ -199,6 +210,7 @@ export class Server {
       trunks,
       cdrs: store.cdrs,
       aorFor: (ext) => registrar.aorFor(ext),
+      media: { system: () => systemMedia.current, relay },
       localEndpoint: (t) => transport.localEndpoint(t),
     });
     requestContext.calls = calls;
@@ -235,6 +247,8 @@ export class Server {
     server.calls = calls;
     server.trunks = trunks;
     server.trunkRegistrar = trunkRegistrar;
+    server.systemMedia = systemMedia;
+    server.relay = relay;
     server.status = status;
     server.control = control;
     server.activeCalls = () => calls.activeCount;
@@ -292,6 +306,8 @@ export class Server {
     this.calls.close();
     this.trunks.stop();
     this.trunkRegistrar.stop();
+    this.systemMedia.stop();
+    await this.relay?.close();
     this.status.close();
     await this.control.stop();
     await this.transport.stop();
@@ -304,6 +320,21 @@ export class Server {
     this.log.info({}, 'stopped');
     await this.syslog?.close();
   }
+}
+
+/**
+ * The address the relay writes into SDP when it binds a wildcard: the SIP
+ * advertised address, else a SIP listener's explicit address, else this
+ * host's first external IPv4 address (loopback as a last resort).
+ */
+function mediaAddress(config: Config): string | undefined {
+  if (config.media.relay.host !== '0.0.0.0' && config.media.relay.host !== '::') return undefined;
+  if (config.sip.advertisedAddress) return config.sip.advertisedAddress;
+  for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (a.port !== 0 && a.host !== '0.0.0.0' && a.host !== '::') return a.host;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const i of list ?? []) if (!i.internal && i.family === 'IPv4') return i.address;
+  }
+  return '127.0.0.1';
 }
 
 function enabled(addr: ListenAddress): ListenAddress | undefined {

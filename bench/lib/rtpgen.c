@@ -116,18 +116,22 @@ static struct stream *streams; /* 2 per call: 2i = A→B, 2i+1 = B→A */
 static uint32_t port_stream[2][65536]; /* socket side, relay source port → stream + 1 */
 static uint64_t hist[HIST_US + 1];
 static int64_t delay_max_ns = 0;
-static uint64_t stray = 0;
+static uint64_t stray = 0, send_failed = 0;
 static struct templates tpl[2];
 
 struct batch {
   struct mmsghdr msg[BATCH];
   struct iovec iov[BATCH];
+  /* Send-time slot of each queued packet, stamped right before the send. */
+  int64_t *stamp[BATCH];
   int n;
 };
 static struct batch out[2 * MAX_SOCKS];
 
 static void flush(int s) {
   struct batch *b = &out[s];
+  int64_t t = now_ns();
+  for (int k = 0; k < b->n; k++) *b->stamp[k] = t;
   int done = 0;
   for (int tries = 0; done < b->n && tries < 100; tries++) {
     int r = sendmmsg(fds[s], b->msg + done, b->n - done, 0);
@@ -137,12 +141,14 @@ static void flush(int s) {
     }
     done += r;
   }
+  send_failed += b->n - done;
   b->n = 0;
 }
 
-static void queue(int s, struct sockaddr_in *to, uint8_t *data, uint16_t len) {
+static void queue(int s, struct sockaddr_in *to, uint8_t *data, uint16_t len, int64_t *stamp) {
   struct batch *b = &out[s];
   int k = b->n++;
+  b->stamp[k] = stamp;
   b->iov[k].iov_base = data;
   b->iov[k].iov_len = len;
   memset(&b->msg[k], 0, sizeof b->msg[k]);
@@ -153,15 +159,14 @@ static void queue(int s, struct sockaddr_in *to, uint8_t *data, uint16_t len) {
   if (b->n == BATCH) flush(s);
 }
 
-static void send_round(int call, int64_t round, int64_t stamp) {
+static void send_round(int call, int64_t round) {
   for (int dir = 0; dir < 2; dir++) {
     struct templates *t = &tpl[dir];
     int k = (int)(round % t->count);
     struct stream *st = &streams[2 * call + dir];
     uint16_t seq = (uint16_t)(t->data[k][2] << 8 | t->data[k][3]);
-    st->send_ns[seq % RING] = stamp;
     st->sent++;
-    queue(dir * nsocks + call % nsocks, &dest[dir][call], t->data[k], t->len[k]);
+    queue(dir * nsocks + call % nsocks, &dest[dir][call], t->data[k], t->len[k], &st->send_ns[seq % RING]);
   }
 }
 
@@ -313,7 +318,7 @@ int main(int argc, char **argv) {
     int64_t due = t0 + round * PERIOD_NS + call * slot;
     if (due >= end_send) break;
     while (due <= now && due < end_send) {
-      send_round(call, round, now);
+      send_round(call, round);
       if (++call == ncalls) { call = 0; round++; }
       due = t0 + round * PERIOD_NS + call * slot;
     }
@@ -341,10 +346,10 @@ int main(int argc, char **argv) {
     jsum += st->jitter_ns;
     if (st->jitter_ns > jmax) jmax = st->jitter_ns;
   }
-  printf("{\"calls\":%d,\"sent\":%llu,\"received\":%llu,\"duplicatesOrStray\":%llu,\"strayUnknown\":%llu,"
+  printf("{\"calls\":%d,\"sendFailed\":%llu,\"sent\":%llu,\"received\":%llu,\"duplicatesOrStray\":%llu,\"strayUnknown\":%llu,"
          "\"streamsWithLoss\":%d,\"p50Us\":%.0f,\"p99Us\":%.0f,\"p999Us\":%.0f,\"maxUs\":%.0f,"
          "\"jitterMeanUs\":%.1f,\"jitterMaxUs\":%.1f,\"cpuSec\":%.3f,\"wallSec\":%.3f}\n",
-         ncalls, (unsigned long long)sent, (unsigned long long)received, (unsigned long long)bad,
+         ncalls, (unsigned long long)send_failed, (unsigned long long)sent, (unsigned long long)received, (unsigned long long)bad,
          (unsigned long long)stray, lossy, percentile_us(received, 0.5), percentile_us(received, 0.99),
          percentile_us(received, 0.999), delay_max_ns / 1000.0, jsum / (2 * ncalls) / 1000.0, jmax / 1000.0, cpu,
          seconds + drain_ms / 1000.0);

@@ -38,6 +38,8 @@ export function writePacketFile(path: string, packets: readonly Buffer[]): void 
 
 export interface GenResult {
   calls: number;
+  /** Packets the generator could not hand to the kernel (counted in sent, so they show as loss). */
+  sendFailed: number;
   sent: number;
   received: number;
   duplicatesOrStray: number;
@@ -110,4 +112,18 @@ export async function startGen(o: GenOptions): Promise<{
       child.kill('SIGKILL');
     },
   };
+}
+
+/** Host-wide UDP error counters (/proc/net/snmp): where loopback packets get dropped. null off Linux. */
+export function udpErrors(): { rcvbuf: number; sndbuf: number; inErrors: number } | null {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const vals = (lines[1] ?? '').split(/\s+/).map(Number);
+    const get = (n: string): number => vals[names.indexOf(n)] ?? NaN;
+    const r = { rcvbuf: get('RcvbufErrors'), sndbuf: get('SndbufErrors'), inErrors: get('InErrors') };
+    return Object.values(r).every(Number.isFinite) ? r : null;
+  } catch {
+    return null;
+  }
 }

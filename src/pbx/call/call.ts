@@ -8,6 +8,7 @@ import type { SipRequest } from '../../sip/message.ts';
 import type { TimerHandle } from '../../sip/timer-queue.ts';
 import { getContacts, getHeader, getHeaders } from '../../sip/headers.ts';
 import { formatUri } from '../../sip/uri.ts';
+import { dtmfRelayBody } from '../../media/dtmf.ts';
 import type { Caller } from './routing.ts';
 import type { CallDisposition, CdrLeg } from '../../store/types.ts';
 import type { CallContext, CallState, CallView } from './context.ts';
@@ -108,6 +109,22 @@ export class Call implements CallView, OutboundEvents {
 
   get held(): boolean {
     return this.media.held;
+  }
+
+  get connectionType(): string {
+    return this.media.connectionType;
+  }
+
+  /**
+   * A digit the media relay took out of one side's RFC 4733 stream, for the
+   * other side, which wants DTMF as SIP INFO (application/dtmf-relay).
+   */
+  sendDtmfInfo(from: 'a' | 'b', digit: string, durationMs: number): void {
+    const to = from === 'a' ? this.winner : this.inbound;
+    if (!to || to.ended || this.state !== 'connected') return;
+    const body = dtmfRelayBody(digit, durationMs);
+    const nop = () => {};
+    to.sendInDialog('INFO', { body, contentType: 'application/dtmf-relay' }, { onResponse: nop, onTimeout: nop, onTransportError: nop });
   }
 
   /** The other joined leg, or undefined before the call is answered (several forks may be ringing). */

@@ -56,4 +56,5 @@ export interface CallView {
   readonly answeredAt: number | undefined;
   readonly codec: string | undefined;
   readonly held: boolean;
+  readonly connectionType: string;
 }

@@ -16,7 +16,11 @@ import type { CallContext, CallSettings, CallView, DialogOwner } from './context
 import { Call } from './call.ts';
 import { InboundLeg } from './inbound-leg.ts';
 import type { LegEvents } from './leg.ts';
-import { DirectMedia } from './media.ts';
+import type { MediaSide } from './media.ts';
+import { CallMedia } from '../media/call-media.ts';
+import { profileOf } from '../media/profile.ts';
+import type { SystemMedia } from '../media/profile.ts';
+import type { MediaRelay } from '../../media/relay.ts';
 import { dispositionOf } from './outcome.ts';
 import type { Caller } from './routing.ts';
 import { Router, identityHeader, sipUri } from './routing.ts';
@@ -29,6 +33,7 @@ export interface CallEngineDeps {
   trunks: TrunkTable;
   cdrs: CdrRepository;
   aorFor(extension: string): string;
+  media: { system(): SystemMedia; relay: MediaRelay | undefined };
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
 }
 
@@ -193,8 +198,11 @@ export class CallEngine {
     const route = this.router.route(dialled, routeCaller);
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
     const { direction, calleeUser, trunk, targets } = route;
-    const callerSide = { codecs: callerUser?.codecs ?? s.defaultCodecs };
-    const calleeSide = { codecs: calleeUser?.codecs ?? s.defaultCodecs };
+    const system = this.deps.media.system();
+    const callerSide: MediaSide = { role: 'a', profile: profileOf(system, callerUser, s.defaultCodecs), natted: false, signalAddress: inbound.source.address };
+    // A registered contact whose host is not where its REGISTER came from is behind NAT.
+    const calleeNat = targets.some((t) => t.peer.user !== undefined && t.requestUri.host.replace(/^\[|\]$/g, '') !== t.dest.address);
+    const calleeSide: MediaSide = { role: 'b', profile: profileOf(system, calleeUser, s.defaultCodecs), natted: calleeNat };
     const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
     let call!: Call;
     const events: LegEvents = {
@@ -215,7 +223,13 @@ export class CallEngine {
       callee: { number: dialled, user: calleeUser, trunk: trunk?.trunk.name ?? fromTrunk?.trunk.name },
       routeCaller,
       inbound: inboundLeg,
-      media: new DirectMedia(),
+      media: new CallMedia({
+        relay: this.deps.media.relay,
+        replayWindow: system.replayWindow,
+        log: this.ctx.log,
+        label: ref,
+        onDtmf: (from, digit, ms) => call.sendDtmfInfo(from, digit, ms),
+      }),
       callerMedia: callerSide,
       calleeMedia: calleeSide,
       noAnswerTimeoutSec: calleeUser?.noAnswerTimeoutSec ?? s.noAnswerTimeoutSec,

@@ -1,15 +1,19 @@
 // The media side of a call, as the call sees it: every SDP body that crosses
 // from one leg to the other goes through a MediaSession, which may rewrite it
-// (codec policy now; relay addresses and SRTP keys when the media issue
-// inserts an anchored relay) or refuse it. The call never looks inside SDP.
-import { filterCodecs, isHold, negotiatedCodec, parseSdp, serializeSdp } from '../../sdp/index.ts';
+// (codec policy, relay addresses, SRTP keys per side) or refuse it. The call
+// never looks inside SDP; the implementation is ../media/call-media.ts.
+import type { MediaProfile } from '../media/profile.ts';
 
 export type MediaVerdict = { ok: true; body: Buffer } | { ok: false; status: number; reason: string };
 
-/** One side of the call for media purposes. */
+/** One side of the call for media purposes: 'a' is the caller, 'b' the callee. */
 export interface MediaSide {
-  /** Codecs this side may use, in preference order. */
-  codecs: readonly string[];
+  role: 'a' | 'b';
+  profile: MediaProfile;
+  /** The side's signalling address may not be where its media comes from (NAT): relay and latch. */
+  natted: boolean;
+  /** Where the side's SIP comes from: an SDP address that differs from it means NAT too. */
+  signalAddress?: string;
 }
 
 export interface MediaSession {
@@ -21,52 +25,8 @@ export interface MediaSession {
   readonly codec: string | undefined;
   /** The last offer put the call on hold (sendonly/inactive/0.0.0.0). */
   readonly held: boolean;
-  /** Releases whatever the session holds (relay ports later). */
+  /** "SRTP Direct Media", "RTP relayed", ... for status. */
+  readonly connectionType: string;
+  /** Releases whatever the session holds (relay ports). */
   close(): void;
-}
-
-/**
- * Direct media: SDP passes through with the endpoints' own addresses, so RTP
- * flows handset to handset. Offers are cut down to the codecs both sides
- * allow, in the receiving side's order (telephone-event always kept); an
- * offer with no codec left is refused with 488.
- */
-export class DirectMedia implements MediaSession {
-  codec: string | undefined;
-  held = false;
-
-  offer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict> {
-    return Promise.resolve(this.offerNow(from, to, body));
-  }
-
-  private offerNow(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
-    const parsed = parseSdp(body);
-    if (!parsed.ok) return { ok: false, status: 400, reason: 'Bad SDP' };
-    const mine = filterCodecs(parsed.sdp, from.codecs);
-    const theirs = filterCodecs(mine.sdp, to.codecs);
-    if (theirs.left === 0) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
-    this.held = isHold(theirs.sdp);
-    const unchanged = mine.removed.length === 0 && theirs.removed.length === 0 && sameOrder(parsed.sdp, theirs.sdp);
-    return { ok: true, body: unchanged ? body : Buffer.from(serializeSdp(theirs.sdp)) };
-  }
-
-  answer(_from: MediaSide, _to: MediaSide, body: Buffer): MediaVerdict {
-    const parsed = parseSdp(body);
-    if (!parsed.ok) return { ok: false, status: 502, reason: 'Bad SDP in answer' };
-    this.codec = negotiatedCodec(parsed.sdp) ?? this.codec;
-    return { ok: true, body };
-  }
-
-  close(): void {}
-}
-
-function sameOrder(a: { media: readonly { formats: readonly string[] }[] }, b: { media: readonly { formats: readonly string[] }[] }): boolean {
-  if (a.media.length !== b.media.length) return false;
-  for (let i = 0; i < a.media.length; i++) {
-    const x = a.media[i]!.formats;
-    const y = b.media[i]!.formats;
-    if (x.length !== y.length) return false;
-    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) return false;
-  }
-  return true;
 }

@@ -46,7 +46,7 @@ export interface CallStatus {
   durationSec: number;
   codec: string | null;
   held: boolean;
-  /** "Direct media" until the media issue brings relays and SRTP. */
+  /** "SRTP Direct Media", "RTP relayed", "SRTP-RTP relayed" ... */
   connectionType: string;
 }
 
@@ -204,6 +204,6 @@ export function callStatus(c: CallView, now: number): CallStatus {
     durationSec: Math.max(0, Math.round((now - since) / 1000)),
     codec: c.codec ?? null,
     held: c.held,
-    connectionType: 'RTP Direct Media',
+    connectionType: c.connectionType,
   };
 }

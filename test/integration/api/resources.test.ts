@@ -5,7 +5,7 @@ import { startWithApi, type ApiTestServer } from './client.ts';
 let s: ApiTestServer;
 beforeAll(async () => {
   s = await startWithApi();
-});
+}, 90_000); // servers, keys and scrypt hashes: slow on a loaded machine
 afterAll(async () => {
   await s.ts.stop();
 });

@@ -17,7 +17,7 @@ beforeAll(async () => {
     security: await accountWith(s, 'sec', ['security-admin']),
     operator: await accountWith(s, 'ops', ['operator']),
   };
-});
+}, 90_000); // servers, keys and scrypt hashes: slow on a loaded machine
 afterAll(async () => {
   await s.ts.stop();
 });

@@ -9,7 +9,10 @@ afterAll(async () => {
   for (const s of running.splice(0)) await s.stop();
 });
 
-describe('system settings', () => {
+// Each test starts servers (keys, scrypt hashes): slow on a loaded machine, not a speed test.
+const SLOW = { timeout: 90_000 };
+
+describe('system settings', SLOW, () => {
   it('validates, stores, reports restartRequired, and applies at the next start', async () => {
     const s = await startWithApi({ registrar: { defaultExpiresSec: 600 } });
     const port = s.ts.sipPort;
@@ -91,7 +94,7 @@ describe('system settings', () => {
   });
 });
 
-describe('password policy', () => {
+describe('password policy', SLOW, () => {
   it('applies a stricter policy at once, and expires passwords older than maxAgeDays', async () => {
     const s = await startWithApi();
     running.push(s.ts);

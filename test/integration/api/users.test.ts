@@ -6,7 +6,7 @@ import { startWithApi, type ApiTestServer } from './client.ts';
 let s: ApiTestServer;
 beforeAll(async () => {
   s = await startWithApi();
-});
+}, 90_000); // servers, keys and scrypt hashes: slow on a loaded machine
 afterAll(async () => {
   await s.ts.stop();
 });
@@ -93,7 +93,7 @@ describe('users list and bulk actions', () => {
       const r = await s.admin.post('/api/users', { extension: String(300 + i), password: `pw-${i}`, fullName: names[i], enabled: i % 2 === 0 });
       expect(r.status).toBe(201);
     }
-  });
+  }, 90_000);
 
   it('paginates with a total, searches, sorts and filters by enabled', async () => {
     const page = await s.admin.get('/api/users?search=30&limit=2&offset=1');
@@ -135,7 +135,7 @@ describe('export and import', () => {
   beforeAll(async () => {
     expect((await s.admin.post('/api/users', { extension: '7001', password: secrets[0], fullName: 'Export, A', voicemailCode: secrets[2] })).status).toBe(201);
     expect((await s.admin.post('/api/users', { extension: '7002', password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] })).status).toBe(201);
-  });
+  }, 90_000);
 
   it('exports CSV and JSON without login or voicemail codes by default', async () => {
     const csv = await s.admin.get('/api/users/export');

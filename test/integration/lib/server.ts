@@ -85,6 +85,8 @@ export async function startTestServer(
     ...input,
     sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
     http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
+    // The relay on loopback: never a wildcard bind in tests.
+    media: { ...input.media, relay: { host: host.includes(':') ? '::1' : '127.0.0.1', portMin: 30000, portMax: 39999, ...input.media?.relay } },
   });
   const log = captureLogger();
   // The ports above are the test's: settings saved through the API must not move them.

@@ -51,9 +51,11 @@ class Phone {
 
 const phones: Phone[] = [];
 const relays: MediaRelay[] = [];
+const sockets6: Socket[] = [];
 
 afterEach(async () => {
   for (const p of phones.splice(0)) p.close();
+  for (const s of sockets6.splice(0)) s.close();
   for (const r of relays.splice(0)) await r.close();
 });
 
@@ -373,6 +375,31 @@ describe('MediaRelay on loopback', () => {
     expect(r.sessions).toBe(0);
     expect(r.pool.inUse).toBe(0);
     expect(() => r.createSession()).toThrow(/closed/);
+  });
+
+  it('relays over IPv6 loopback', async () => {
+    const r = new MediaRelay({ host: '::1', portMin: PORT_MIN, portMax: PORT_MAX });
+    relays.push(r);
+    const s = r.createSession();
+    const e = await s.allocate();
+    expect(e.a.address).toBe('::1');
+    const open6 = async (): Promise<{ sock: Socket; got: Buffer[] }> => {
+      const sock = createSocket('udp6');
+      const got: Buffer[] = [];
+      sock.on('message', (m) => got.push(m));
+      await new Promise<void>((resolve) => sock.bind(0, '::1', () => resolve()));
+      sockets6.push(sock);
+      return { sock, got };
+    };
+    const a = await open6();
+    const b = await open6();
+    s.setRemote('a', { address: '::1', rtpPort: a.sock.address().port });
+    s.setRemote('b', { address: '::1', rtpPort: b.sock.address().port });
+    a.sock.send(rtp(1), e.a.rtpPort, '::1');
+    b.sock.send(rtp(2), e.b.rtpPort, '::1');
+    expect(await waitUntil(() => a.got.length === 1 && b.got.length === 1)).toBe(true);
+    expect(b.got[0]!.equals(rtp(1))).toBe(true);
+    expect(() => s.setRemote('a', { address: '127.0.0.1', rtpPort: 4000 })).toThrow(/IPv4/);
   });
 
   it('refuses a wildcard bind without an advertised address', () => {

@@ -1,0 +1,85 @@
+// RFC 4733 telephone-events in RTP: recognising a digit in a stream (for
+// interworking to SIP INFO) and building event packets. An event is sent as
+// several packets with one RTP timestamp, the last ones with the E bit (and
+// usually three times); a digit is reported once, at its first end packet.
+
+const DIGITS = '0123456789*#ABCD';
+
+/** The character of an RFC 4733 DTMF event code (0–15), or undefined for other events. */
+export function dtmfChar(event: number): string | undefined {
+  return event >= 0 && event < 16 ? DIGITS[event] : undefined;
+}
+
+export function dtmfEvent(char: string): number | undefined {
+  const i = DIGITS.indexOf(char.toUpperCase());
+  return i >= 0 ? i : undefined;
+}
+
+export interface DtmfDigit {
+  digit: string;
+  /** Duration in timestamp units (8000 Hz clock: /8 for ms). */
+  duration: number;
+  volume: number;
+}
+
+/**
+ * Watches one RTP stream for telephone-events of payload type `payloadType`.
+ * feed() takes a plain (decrypted) RTP packet and returns the digit when this
+ * packet ends one, else undefined. No allocation except for that result.
+ */
+export class DtmfDetector {
+  private lastEndTs = -1;
+  private lastEndSsrc = -1;
+
+  constructor(public payloadType: number) {}
+
+  /** True when the packet is a telephone-event of our payload type (whether or not it ends a digit). */
+  isEvent(packet: Buffer): boolean {
+    return packet.length >= 16 && (packet[1]! & 0x7f) === this.payloadType;
+  }
+
+  feed(packet: Buffer): DtmfDigit | undefined {
+    if (!this.isEvent(packet)) return undefined;
+    const cc = packet[0]! & 0x0f;
+    let off = 12 + cc * 4;
+    if (packet[0]! & 0x10) {
+      if (packet.length < off + 4) return undefined;
+      off += 4 + packet.readUInt16BE(off + 2) * 4;
+    }
+    if (packet.length < off + 4) return undefined;
+    const event = packet[off]!;
+    const flags = packet[off + 1]!;
+    if ((flags & 0x80) === 0) return undefined; // not an end packet yet
+    const ts = packet.readUInt32BE(4);
+    const ssrc = packet.readUInt32BE(8);
+    if (ts === this.lastEndTs && ssrc === this.lastEndSsrc) return undefined; // the repeated end packets
+    this.lastEndTs = ts;
+    this.lastEndSsrc = ssrc;
+    const digit = dtmfChar(event);
+    if (digit === undefined) return undefined;
+    return { digit, duration: packet.readUInt16BE(off + 2), volume: flags & 0x3f };
+  }
+}
+
+/** The SIP INFO body of RFC-less but universal application/dtmf-relay. */
+export function dtmfRelayBody(digit: string, durationMs: number): Buffer {
+  return Buffer.from(`Signal=${digit}\r\nDuration=${Math.max(1, Math.round(durationMs))}\r\n`);
+}
+
+/** Parses an application/dtmf-relay (or application/dtmf) INFO body. */
+export function parseDtmfRelay(body: string): { digit: string; durationMs: number } | undefined {
+  let digit: string | undefined;
+  let duration = 250;
+  for (const line of body.split(/\r?\n/)) {
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+      if (digit === undefined && line.trim().length === 1 && dtmfEvent(line.trim()) !== undefined) digit = line.trim().toUpperCase();
+      continue;
+    }
+    const key = line.slice(0, eq).trim().toLowerCase();
+    const value = line.slice(eq + 1).trim();
+    if (key === 'signal' && value.length === 1 && dtmfEvent(value) !== undefined) digit = value.toUpperCase();
+    else if (key === 'duration' && /^\d{1,6}$/.test(value)) duration = Number(value);
+  }
+  return digit === undefined ? undefined : { digit, durationMs: duration };
+}

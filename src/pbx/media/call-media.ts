@@ -1,0 +1,335 @@
+// The media of one call under the media security policy (SPEC §4.8, A-03..A-08,
+// EC-01..EC-09). Every offer is judged by its sender's policy, then either
+// passed through (direct media: both sides allow it, agree on security, SRTCP
+// and DTMF, and neither is behind NAT) or anchored in the relay, where each
+// side gets the protocol its own policy asks for (RTP/SAVP only for Enforced,
+// RTP/AVP with crypto or RFC 5939 for Best Effort, plain RTP for Disabled)
+// with our own fresh keys per side. A re-offer may move the call in or out of
+// the relay. The call never sees any of this: it hands bodies to offer() and
+// answer() (see ../call/media.ts).
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../sip/log.ts';
+import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
+import { SrtpTransform } from '../../media/srtp-transform.ts';
+import { DtmfDetector } from '../../media/dtmf.ts';
+import type { SrtpSuiteName } from '../../media/srtp.ts';
+import type { Sdp, SdesCrypto, StreamDecision, StreamSecurity } from '../../sdp/index.ts';
+import {
+  answerCrypto, classifyOffer, codecsOf, connectionOf, cryptoAttribute, filterCodecs, isAudio, isHold, judgeAnswer, judgeOffer,
+  masterKeys, negotiatedCodec, parseSdp, secureOffer, serializeSdp, setConnection, stripCapNeg,
+} from '../../sdp/index.ts';
+import type { MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
+import type { MediaProfile } from './profile.ts';
+
+export interface CallMediaDeps {
+  /** The built-in relay; undefined when relaying is unavailable (calls needing it get 488). */
+  relay: MediaRelay | undefined;
+  replayWindow: number;
+  log: Logger;
+  /** Call reference, for logs. */
+  label: string;
+  /** A DTMF digit arrived as RFC 4733 from `from` for a side that wants SIP INFO. */
+  onDtmf?: (from: RelaySide, digit: string, durationMs: number) => void;
+}
+
+interface OfferState {
+  mode: 'direct' | 'relay';
+  from: MediaSide;
+  to: MediaSide;
+  /** Relay only: the offer as judged by the offerer's policy, and what we sent the answerer. */
+  decisions: StreamDecision[];
+  sent: Sdp | undefined;
+  /** Our answer crypto toward the offerer per stream, fixed at the first answer (18x and 200 agree). */
+  ourAnswer: Map<number, SdesCrypto>;
+  relayed: number[];
+  kinds: StreamSecurity[];
+}
+
+const SESSION_ID = (): string => String(BigInt('0x' + randomBytes(6).toString('hex')));
+
+export class CallMedia implements MediaSession {
+  codec: string | undefined;
+  held = false;
+  mode: 'direct' | 'relay' | undefined;
+  /** SRTP in use toward each side (status: "SRTP" / "RTP"). */
+  readonly secure = { a: false, b: false };
+  private readonly relays = new Map<number, RelaySession>();
+  private state: OfferState | undefined;
+  private closed = false;
+  private readonly origin = { a: { id: SESSION_ID(), version: 0n }, b: { id: SESSION_ID(), version: 0n } };
+  private readonly transforms: PacketTransform[] = [];
+
+  constructor(private readonly deps: CallMediaDeps) {}
+
+  async offer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict> {
+    const parsed = parseSdp(body);
+    if (!parsed.ok) return { ok: false, status: 400, reason: 'Bad SDP' };
+    const f = profile(from);
+    const t = profile(to);
+    const judged = judgeOffer(parsed.sdp, f.security, { suites: f.suites, capneg: f.capneg, encryptedSrtcp: f.encryptedSrtcp });
+    if (!judged.ok) {
+      this.deps.log.info({ call: this.deps.label, reason: judged.reason }, 'offer refused by media security policy');
+      return { ok: false, status: 488, reason: 'Not Acceptable Here' };
+    }
+    const mine = filterCodecs(parsed.sdp, f.codecs);
+    const both = filterCodecs(mine.sdp, t.codecs);
+    if (both.left === 0) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
+    const sdp = both.sdp;
+    this.held = isHold(sdp);
+    const kinds = classifyOffer(parsed.sdp);
+    const first = connectionOf(parsed.sdp, 0);
+    if (!from.natted && from.signalAddress && first && first.address !== from.signalAddress && !UNSPECIFIED.has(first.address)) {
+      // RFC-less but universal NAT test: the phone advertises an address it does not send from.
+      from = { ...from, natted: true };
+    }
+    if (canGoDirect(from, to, kinds)) {
+      this.state = { mode: 'direct', from, to, decisions: judged.streams, sent: undefined, ourAnswer: new Map(), relayed: [], kinds };
+      const unchanged = mine.removed.length === 0 && both.removed.length === 0 && !(t.security === 'disabled' && hasCrypto(sdp));
+      return { ok: true, body: unchanged ? body : Buffer.from(serializeSdp(t.security === 'disabled' ? withoutCrypto(sdp) : sdp)) };
+    }
+    const relay = this.deps.relay;
+    if (!relay) {
+      this.deps.log.warn({ call: this.deps.label }, 'call needs the media relay, which is not available');
+      return { ok: false, status: 488, reason: 'Not Acceptable Here' };
+    }
+    const relayed = judged.streams.filter((d) => (d.mode === 'srtp' || d.mode === 'rtp') && isAudio(sdp.media[d.mediaIndex]!)).map((d) => d.mediaIndex);
+    await Promise.all(relayed.map((i) => this.session(relay, i)));
+    if (this.closed) return { ok: false, status: 487, reason: 'Request Terminated' };
+    const fromRole = from.role;
+    const toRole = other(fromRole);
+    let out = sdp;
+    for (let i = 0; i < out.media.length; i++) {
+      if (!relayed.includes(i)) {
+        out = { ...out, media: out.media.map((m, k) => (k === i ? { ...m, port: 0 } : m)) };
+        continue;
+      }
+      const rs = this.relays.get(i)!;
+      const conn = connectionOf(parsed.sdp, i);
+      if (conn) rs.setRemote(fromRole, { address: conn.address, rtpPort: conn.port, rtcpPort: conn.rtcpPort, latchAny: from.natted });
+      const d = judged.streams.find((x) => x.mediaIndex === i)!;
+      rs.setTransforms(fromRole, { inbound: this.inboundFor(from, to, parsed.sdp, i, d.mode === 'srtp' ? d.crypto : null) });
+      const local = rs.local(toRole)!;
+      out = setConnection(out, i, local.address, local.rtpPort, { rtcpPort: local.rtcpPort });
+      out = { ...out, media: out.media.map((m, k) => (k === i ? { ...m, attributes: m.attributes.filter((a) => !ICE.has(a.name.toLowerCase())) } : m)) };
+    }
+    const secured = secureOffer(out, { policy: t.security, suites: t.suites, capneg: t.capneg, unencryptedSrtcp: !t.encryptedSrtcp });
+    const sent = this.withOrigin(secured.sdp, toRole, relayed[0]);
+    this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds };
+    return { ok: true, body: Buffer.from(serializeSdp(sent)) };
+  }
+
+  answer(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
+    const parsed = parseSdp(body);
+    if (!parsed.ok) return { ok: false, status: 502, reason: 'Bad SDP in answer' };
+    const st = this.state;
+    if (!st || st.mode === 'direct') {
+      if (this.mode === 'relay' && st) this.leaveRelay();
+      this.mode = 'direct';
+      this.codec = negotiatedCodec(parsed.sdp) ?? this.codec;
+      const secure = classifyOffer(parsed.sdp).some((k) => k.kind === 'srtp' || k.cryptos.length > 0);
+      this.secure.a = this.secure.b = secure;
+      return { ok: true, body };
+    }
+    const a = profile(from);
+    const verdict = judgeAnswer(parsed.sdp, a.security, { offer: st.sent, suites: a.suites, encryptedSrtcp: a.encryptedSrtcp });
+    if (!verdict.ok) {
+      this.deps.log.info({ call: this.deps.label, reason: verdict.reason }, 'answer refused by media security policy');
+      return { ok: false, status: 488, reason: 'Not Acceptable Here' };
+    }
+    const answerer = from.role;
+    const offerer = to.role;
+    let out = parsed.sdp;
+    for (const i of st.relayed) {
+      const rs = this.relays.get(i);
+      if (!rs || i >= out.media.length) continue;
+      const ad = verdict.streams.find((s) => s.mediaIndex === i);
+      const conn = connectionOf(parsed.sdp, i);
+      if (conn) rs.setRemote(answerer, { address: conn.address, rtpPort: conn.port, rtcpPort: conn.rtcpPort, latchAny: from.natted });
+      const theirs = ad?.mode === 'srtp' ? ad.crypto : null;
+      const ours = ad?.mode === 'srtp' ? ad.offered : null;
+      rs.setTransforms(answerer, { inbound: this.inboundFor(from, to, parsed.sdp, i, theirs), outbound: this.srtp(ours, 'protect', from) });
+      this.secure[answerer] = theirs !== null;
+      // The offerer's side: its own offered key decrypts what it sends (set at offer time); ours encrypts toward it.
+      const od = st.decisions.find((d) => d.mediaIndex === i)!;
+      let ourCrypto: SdesCrypto | null = null;
+      if (od.mode === 'srtp' && od.crypto) {
+        ourCrypto = st.ourAnswer.get(i) ?? answerCrypto(od.crypto);
+        if (!st.ourAnswer.has(i)) {
+          st.ourAnswer.set(i, ourCrypto);
+          rs.setTransforms(offerer, { outbound: this.srtp(ourCrypto, 'protect', to) });
+        }
+      }
+      this.secure[offerer] = ourCrypto !== null;
+      const local = rs.local(offerer)!;
+      out = setConnection(out, i, local.address, local.rtpPort, { rtcpPort: local.rtcpPort });
+      out = {
+        ...out,
+        media: out.media.map((m, k) => {
+          if (k !== i) return m;
+          const attributes = stripCapNeg(m.attributes).filter((x) => x.name.toLowerCase() !== 'crypto' && !ICE.has(x.name.toLowerCase()));
+          if (ourCrypto) attributes.push(cryptoAttribute(ourCrypto));
+          if (od.configuration) attributes.push({ name: 'acfg', value: od.configuration.acfg });
+          return { ...m, proto: od.proto, attributes };
+        }),
+      };
+    }
+    out = { ...out, attributes: stripCapNeg(out.attributes) };
+    this.mode = 'relay';
+    this.codec = negotiatedCodec(parsed.sdp) ?? this.codec;
+    return { ok: true, body: Buffer.from(serializeSdp(this.withOrigin(out, offerer, st.relayed[0]))) };
+  }
+
+  /** "SRTP Direct Media", "RTP relayed", "SRTP-RTP relayed" ... (SPEC status view, A-06, A-22). */
+  get connectionType(): string {
+    if (this.mode === 'relay') {
+      const a = this.secure.a ? 'SRTP' : 'RTP';
+      const b = this.secure.b ? 'SRTP' : 'RTP';
+      return a === b ? `${a} relayed` : `${a}-${b} relayed`;
+    }
+    return `${this.secure.a ? 'SRTP' : 'RTP'} Direct Media`;
+  }
+
+  /** Relay statistics of the first relayed stream (packets, loss, jitter per side), or null for direct media. */
+  stats(): RelaySessionStats | null {
+    if (this.mode !== 'relay') return null;
+    const first = this.relays.values().next();
+    return first.done === true ? null : first.value.stats();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.leaveRelay();
+  }
+
+  private leaveRelay(): void {
+    for (const rs of this.relays.values()) void rs.close();
+    this.relays.clear();
+    for (const t of this.transforms) (t as SrtpTransform).destroy?.();
+    this.transforms.length = 0;
+  }
+
+  private async session(relay: MediaRelay, index: number): Promise<RelaySession> {
+    let rs = this.relays.get(index);
+    if (!rs) {
+      rs = relay.createSession({ label: `${this.deps.label}/${index}` });
+      this.relays.set(index, rs);
+    }
+    await rs.allocate();
+    if (this.closed) void rs.close();
+    return rs;
+  }
+
+  private srtp(crypto: SdesCrypto | null, direction: 'protect' | 'unprotect', side: MediaSide): SrtpTransform | null {
+    if (!crypto || !crypto.suiteInfo) return null;
+    const k = masterKeys(crypto)[0];
+    if (!k) return null;
+    const t = new SrtpTransform({
+      suite: crypto.suiteInfo.name as SrtpSuiteName,
+      masterKey: k.masterKey,
+      masterSalt: k.masterSalt,
+      ...(k.mki ? { mki: k.mki } : {}),
+      ...(k.lifetime ? { lifetime: Math.min(k.lifetime, 2 ** 48) } : {}),
+      replayWindow: this.deps.replayWindow,
+      encryptRtcp: !crypto.unencryptedSrtcp && profile(side).encryptedSrtcp,
+    }, direction);
+    this.transforms.push(t);
+    return t;
+  }
+
+  /**
+   * What arrives from `from`: SRTP-decrypted with its key, and, when `from`
+   * sends RFC 4733 but `to` wants SIP INFO, telephone-events taken out of the
+   * stream and reported as digits.
+   */
+  private inboundFor(from: MediaSide, to: MediaSide, sdp: Sdp, index: number, crypto: SdesCrypto | null): PacketTransform | null {
+    const decrypt = this.srtp(crypto, 'unprotect', from);
+    if (profile(from).dtmf === profile(to).dtmf || profile(to).dtmf !== 'info' || !this.deps.onDtmf) return decrypt;
+    const pt = telephoneEventPt(sdp, index);
+    if (pt === undefined) return decrypt;
+    const detector = new DtmfDetector(pt);
+    const onDtmf = this.deps.onDtmf;
+    const role = from.role;
+    return {
+      rtp(packet: Buffer): Buffer | null {
+        const plain = decrypt ? decrypt.rtp(packet) : packet;
+        if (plain === null || !detector.isEvent(plain)) return plain;
+        const digit = detector.feed(plain);
+        if (digit) onDtmf(role, digit.digit, digit.duration / 8);
+        return null; // the INFO side gets the digit as SIP INFO, not as RTP
+      },
+      rtcp: (packet: Buffer) => (decrypt ? decrypt.rtcp(packet) : packet),
+    };
+  }
+
+  /** Our own o= toward a relayed side: one session id per side, the version moving with every SDP we send it. */
+  private withOrigin(sdp: Sdp, role: RelaySide, streamIndex: number | undefined): Sdp {
+    const o = this.origin[role];
+    o.version++;
+    const local = streamIndex !== undefined ? this.relays.get(streamIndex)?.local(role) : undefined;
+    const address = local?.address ?? sdp.origin.address;
+    return { ...sdp, origin: { username: 'switchboard', sessionId: o.id, sessionVersion: o.version.toString(), netType: 'IN', addrType: address.includes(':') ? 'IP6' : 'IP4', address } };
+  }
+}
+
+const UNSPECIFIED = new Set(['0.0.0.0', '::']);
+
+/** ICE attributes name the endpoint's own addresses: they must not cross a relay. */
+const ICE = new Set(['candidate', 'ice-ufrag', 'ice-pwd', 'ice-options', 'remote-candidates', 'end-of-candidates']);
+
+function profile(side: MediaSide): MediaProfile {
+  return side.profile;
+}
+
+function other(role: RelaySide): RelaySide {
+  return role === 'a' ? 'b' : 'a';
+}
+
+function hasCrypto(sdp: Sdp): boolean {
+  return sdp.media.some((m) => m.attributes.some((a) => a.name.toLowerCase() === 'crypto'));
+}
+
+function withoutCrypto(sdp: Sdp): Sdp {
+  return { ...sdp, media: sdp.media.map((m) => ({ ...m, attributes: stripCapNeg(m.attributes).filter((a) => a.name.toLowerCase() !== 'crypto') })) };
+}
+
+function telephoneEventPt(sdp: Sdp, index: number): number | undefined {
+  const m = sdp.media[index];
+  if (!m) return undefined;
+  for (const { format, codec } of codecsOf(m)) if (codec?.name.toLowerCase() === 'telephone-event') return Number(format);
+  return undefined;
+}
+
+/**
+ * Direct media (A-06, A-07): both sides allow it, neither is behind NAT, they
+ * agree on SRTCP encryption (EC-07) and DTMF, and the offer as it stands is
+ * acceptable to the receiver's security policy without re-keying.
+ */
+function canGoDirect(from: MediaSide, to: MediaSide, kinds: StreamSecurity[]): boolean {
+  const f = from.profile;
+  const t = to.profile;
+  if (!f.directMedia || !t.directMedia || from.natted || to.natted) return false;
+  if (f.dtmf !== t.dtmf || f.encryptedSrtcp !== t.encryptedSrtcp) return false;
+  for (const k of kinds) {
+    switch (k.kind) {
+      case 'disabled':
+        break;
+      case 'rtp':
+        if (t.security === 'enforced') return false;
+        break;
+      case 'srtp':
+        if (t.security === 'disabled' || f.security !== t.security) return false;
+        break;
+      case 'rtp+sdes':
+        // Best Effort on both ends negotiates end to end; Disabled gets the crypto stripped (plain RTP, which the offer allows).
+        if (t.security === 'enforced') return false;
+        break;
+      case 'rtp+capneg-srtp':
+      case 'srtp+rtp-alt':
+        if (!t.capneg || t.security !== 'best-effort') return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
