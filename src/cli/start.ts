@@ -42,8 +42,10 @@ export function registerStartCommand(program: Command): void {
         const a = server.http.address();
         listeners.push(`${server.config.http.allowHttp ? 'http' : 'https'} ${hostPort(a.address, a.port)}`);
       }
+      // Listening for the signal before saying ready: a script may send it the moment it reads the line.
+      const signalled = waitForSignal();
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${server.config.sip.domain}, data ${dataDir})\n`);
-      await waitForSignal();
+      await signalled;
       await server.stop();
     });
 }

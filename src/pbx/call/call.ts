@@ -267,7 +267,14 @@ export class Call implements CallView, OutboundEvents {
     } else {
       if (res.body.length > 0) {
         const verdict = this.media.answer(this.calleeMedia, this.callerMedia, res.body);
-        body = verdict.ok ? verdict.body : undefined;
+        if (!verdict.ok) {
+          // The callee answered with media the caller's policy refuses: no call, rather than a call without audio.
+          leg.ack();
+          leg.bye();
+          this.finish(verdict.status, verdict.reason);
+          return;
+        }
+        body = verdict.body;
       }
       body ??= this.earlyAnswer;
       leg.ack();

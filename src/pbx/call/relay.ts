@@ -105,7 +105,12 @@ function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serve
         // Offer went out with the re-INVITE: the 2xx holds the answer; ACK it at once.
         const verdict = res.body.length > 0 ? call.media.answer(call.sideOf(to), call.sideOf(from), res.body) : undefined;
         to.sendAck(res.cseq.seq);
-        from.answer(req, tx, 200, { body: verdict?.ok ? verdict.body : undefined, headers: carried(res) });
+        if (verdict && !verdict.ok) {
+          // The other party's new media is not acceptable to this one: the offer fails, the old media stays.
+          from.answer(req, tx, verdict.status, { reason: verdict.reason });
+          return;
+        }
+        from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
         call.ctx.callChanged(call);
         return;
       }

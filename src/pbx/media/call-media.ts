@@ -83,9 +83,10 @@ export class CallMedia implements MediaSession {
       from = { ...from, natted: true };
     }
     if (canGoDirect(from, to, kinds)) {
-      this.state = { mode: 'direct', from, to, decisions: judged.streams, sent: undefined, ourAnswer: new Map(), relayed: [], kinds };
+      const passed = t.security === 'disabled' ? withoutCrypto(sdp) : sdp;
+      this.state = { mode: 'direct', from, to, decisions: judged.streams, sent: passed, ourAnswer: new Map(), relayed: [], kinds };
       const unchanged = mine.removed.length === 0 && both.removed.length === 0 && !(t.security === 'disabled' && hasCrypto(sdp));
-      return { ok: true, body: unchanged ? body : Buffer.from(serializeSdp(t.security === 'disabled' ? withoutCrypto(sdp) : sdp)) };
+      return { ok: true, body: unchanged ? body : Buffer.from(serializeSdp(passed)) };
     }
     const relay = this.deps.relay;
     if (!relay) {
@@ -123,6 +124,15 @@ export class CallMedia implements MediaSession {
     if (!parsed.ok) return { ok: false, status: 502, reason: 'Bad SDP in answer' };
     const st = this.state;
     if (!st || st.mode === 'direct') {
+      if (st?.sent) {
+        // End to end, but the offerer's policy still decides what it may be answered with (an Enforced side never gets plain RTP).
+        const f = profile(st.from);
+        const v = judgeAnswer(parsed.sdp, f.security, { offer: st.sent, suites: f.suites, encryptedSrtcp: f.encryptedSrtcp });
+        if (!v.ok) {
+          this.deps.log.info({ call: this.deps.label, reason: v.reason }, 'answer refused by media security policy');
+          return { ok: false, status: 488, reason: 'Not Acceptable Here' };
+        }
+      }
       if (this.mode === 'relay' && st) this.leaveRelay();
       this.mode = 'direct';
       this.codec = negotiatedCodec(parsed.sdp) ?? this.codec;
@@ -317,7 +327,8 @@ function canGoDirect(from: MediaSide, to: MediaSide, kinds: StreamSecurity[]): b
         if (t.security === 'enforced') return false;
         break;
       case 'srtp':
-        if (t.security === 'disabled' || f.security !== t.security) return false;
+        // SAVP with SDES is what Enforced and Best Effort both take: the endpoints key each other directly.
+        if (t.security === 'disabled') return false;
         break;
       case 'rtp+sdes':
         // Best Effort on both ends negotiates end to end; Disabled gets the crypto stripped (plain RTP, which the offer allows).

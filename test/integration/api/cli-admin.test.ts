@@ -45,10 +45,10 @@ async function startServer(dataDir: string, httpPort: number): Promise<{ child: 
   return { child, out: () => out, ready };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+async function stop(child: ChildProcess, output: () => string): Promise<void> {
+  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`${code} ${signal}`)));
   child.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  expect(await exited, output().slice(-2000)).toBe('0 null');
 }
 
 const NEW_PASSWORD = 'Script-Chosen-Pass-9';
@@ -94,11 +94,11 @@ describe('switchboard start --http and admin reset-password', () => {
       return relog.get('/api/audit?target=admin:admin');
     })();
     expect(audit.json.items.map((e: { action: string }) => e.action)).toContain('reset-password (command line)');
-    await stop(first.child);
+    await stop(first.child, first.out);
 
     const second = await startServer(dataDir, port);
     expect(second.out()).not.toContain('Initial admin password');
-    await stop(second.child);
+    await stop(second.child, second.out);
   }, 120_000); // two server processes and several CLI runs: slow on a loaded machine, not a speed test
 
   it('refuses an unknown account with exit code 2, and creates admin on an empty database', () => {

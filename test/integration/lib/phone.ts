@@ -72,6 +72,8 @@ export class TestPhone {
   readonly requests: SipRequest[] = [];
   readonly dialogs = new Map<string, Dialog>();
   behaviour: Behaviour;
+  /** SDP this phone answers re-INVITEs with (default: a plain offer on mediaPort). */
+  reinviteAnswer: Buffer | undefined;
   /** Hold re-INVITEs unanswered (glare tests). */
   holdReinvites = false;
   heldReinvites: { req: SipRequest; tx: ServerTransaction }[] = [];
@@ -311,7 +313,7 @@ export class TestPhone {
         this.heldReinvites.push({ req, tx });
         return;
       }
-      const body = req.method === 'INVITE' ? sdpOffer(this.mediaPort) : undefined;
+      const body = req.method === 'INVITE' ? (this.reinviteAnswer ?? sdpOffer(this.mediaPort)) : undefined;
       tx.respond(createResponse(req, 200, 'OK', {
         extraHeaders: req.method === 'INVITE' ? [{ name: 'contact', value: formatNameAddr(this.contact()) }] : [],
         body,

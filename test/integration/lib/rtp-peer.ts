@@ -1,0 +1,116 @@
+// A phone's media end for tests: a UDP socket on the port its SDP names,
+// sending 20 ms G.711 packets (SRTP-protected with its own offered key when
+// the call is secure) and counting what arrives, decrypted with the key the
+// other side put in its SDP. It proves media flows, and through where.
+import dgram from 'node:dgram';
+import { SrtpSession } from '../../../src/media/srtp.ts';
+import type { SrtpSuiteName } from '../../../src/media/srtp.ts';
+import { buildRtpPacket } from '../../../src/media/rtp.ts';
+import { makeCryptoAttribute, masterKeys, parseCrypto, parseSdp, connectionOf } from '../../../src/sdp/index.ts';
+import { randomBytes } from 'node:crypto';
+
+export interface Received {
+  from: { address: string; port: number };
+  payloadType: number;
+  packet: Buffer;
+}
+
+export class RtpPeer {
+  readonly received: Received[] = [];
+  /** Packets that failed SRTP authentication. */
+  rejected = 0;
+  private seq = 1;
+  private ts = 0;
+  private readonly ssrc = randomBytes(4).readUInt32BE(0);
+  private sendKey: SrtpSession | undefined;
+  private recvKey: SrtpSession | undefined;
+  /** Our key, for the a=crypto line of our SDP (RFC 4568: each side keys what it sends). */
+  readonly key = randomBytes(30);
+
+  private constructor(readonly socket: dgram.Socket, readonly port: number) {
+    socket.on('message', (msg, rinfo) => {
+      let packet: Buffer | null = msg;
+      if (this.recvKey) packet = this.recvKey.unprotectRtp(msg);
+      if (!packet) {
+        this.rejected++;
+        return;
+      }
+      this.received.push({ from: { address: rinfo.address, port: rinfo.port }, payloadType: packet[1]! & 0x7f, packet });
+    });
+  }
+
+  static async open(port = 0): Promise<RtpPeer> {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(port, '127.0.0.1', () => resolve());
+    });
+    return new RtpPeer(s, s.address().port);
+  }
+
+  /** Our a=crypto line value (tag 1, AES_CM_128_HMAC_SHA1_80). */
+  cryptoLine(): string {
+    return makeCryptoAttribute({ tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', key: this.key.subarray(0, 16), salt: this.key.subarray(16) }).value!;
+  }
+
+  /** An SDP offer/answer for this port: plain RTP/AVP, RTP/AVP with crypto (best effort), or RTP/SAVP. */
+  sdp(kind: 'rtp' | 'rtp+sdes' | 'srtp' = 'rtp', direction = 'sendrecv'): Buffer {
+    const proto = kind === 'srtp' ? 'RTP/SAVP' : 'RTP/AVP';
+    const lines = [
+      'v=0', 'o=peer 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
+      `m=audio ${this.port} ${proto} 0 8 101`,
+      'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', `a=${direction}`,
+    ];
+    if (kind !== 'rtp') lines.push(`a=crypto:${this.cryptoLine()}`);
+    return Buffer.from(lines.join('\r\n') + '\r\n');
+  }
+
+  /**
+   * Takes the other side's SDP (what we got from Switchboard): where to send,
+   * and, when it carries a=crypto, the key it encrypts with (we decrypt with
+   * it) — we then encrypt with our own key.
+   */
+  connect(remoteSdp: Buffer, secure: boolean): { address: string; port: number } {
+    const parsed = parseSdp(remoteSdp);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const conn = connectionOf(parsed.sdp, 0)!;
+    const crypto = parsed.sdp.media[0]!.attributes.find((a) => a.name === 'crypto');
+    if (secure && crypto) {
+      const c = parseCrypto(crypto.value!);
+      if (!c.ok) throw new Error(c.reason);
+      const k = masterKeys(c.crypto)[0]!;
+      this.recvKey = new SrtpSession({ suite: c.crypto.suiteInfo!.name as SrtpSuiteName, masterKey: k.masterKey, masterSalt: k.masterSalt });
+      this.sendKey = new SrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', masterKey: this.key.subarray(0, 16), masterSalt: this.key.subarray(16) });
+    }
+    this.target = { address: conn.address, port: conn.port };
+    return this.target;
+  }
+
+  target: { address: string; port: number } | undefined;
+
+  /** Sends n voice packets (PCMU), or telephone-event packets for a digit. */
+  send(n: number, payloadType = 0, payload: Buffer = Buffer.alloc(160, 0xff)): void {
+    for (let i = 0; i < n; i++) {
+      const p = buildRtpPacket({ payloadType, sequenceNumber: this.seq++, timestamp: (this.ts += 160), ssrc: this.ssrc, payload });
+      const out = this.sendKey ? this.sendKey.protectRtp(p)! : p;
+      this.socket.send(out, this.target!.port, this.target!.address);
+    }
+  }
+
+  /** RFC 4733 event for `event` (0-15): three start/continue packets, then three end packets, one timestamp. */
+  sendDtmf(event: number, payloadType = 101): void {
+    const ts = (this.ts += 160);
+    for (let i = 0; i < 6; i++) {
+      const end = i >= 3;
+      const body = Buffer.from([event, (end ? 0x80 : 0) | 10, 0, 0]);
+      body.writeUInt16BE((i + 1) * 160, 2);
+      const p = buildRtpPacket({ payloadType, sequenceNumber: this.seq++, timestamp: ts, ssrc: this.ssrc, payload: body, marker: i === 0 });
+      const out = this.sendKey ? this.sendKey.protectRtp(p)! : p;
+      this.socket.send(out, this.target!.port, this.target!.address);
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
