@@ -15,7 +15,7 @@
 // Phones are bench/lib/rtpgen.c (C, sendmmsg/recvmmsg), pinned to the other
 // CPU than the relay when there are two, so the generator is not the limit.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildRtpPacket } from '../src/media/rtp.ts';
@@ -87,6 +87,8 @@ interface Step {
   relayDrops: string;
   /** Host-wide UDP drops during the step (/proc/net/snmp), null if unknown. */
   udpDrops: string | null;
+  /** 1-minute load average at the end of the step: other work on a shared machine shows here. */
+  load: number;
   ok: boolean;
   problem: string | null;
 }
@@ -139,6 +141,7 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
       relaySysPct: c0 && c1 ? pct(c1.sys - c0.sys) : null,
       genCpuPct: (r.cpuSec / r.wallSec) * 100,
       relayDrops: dropText,
+      load: loadavg()[0] ?? 0,
       udpDrops: u0 && u1 ? `rcvbuf ${u1.rcvbuf - u0.rcvbuf}, sndbuf ${u1.sndbuf - u0.sndbuf}, in ${u1.inErrors - u0.inErrors}` : null,
       ok,
       problem,
@@ -156,7 +159,7 @@ function formatStep(name: string, s: Step): string {
     `${name} step ${s.calls} calls: loss ${s.lossPct.toFixed(3)}% (${s.gen.sent - s.gen.received}/${s.gen.sent}), ` +
     `delay p50 ${(s.gen.p50Us / 1000).toFixed(2)} p99 ${(s.gen.p99Us / 1000).toFixed(2)} max ${(s.gen.maxUs / 1000).toFixed(1)} ms, ` +
     `jitter mean ${(s.gen.jitterMeanUs / 1000).toFixed(2)} max ${(s.gen.jitterMaxUs / 1000).toFixed(2)} ms, ` +
-    `relay cpu ${f(s.relayCpuPct)}% (sys ${f(s.relaySysPct)}%), phones cpu ${s.genCpuPct.toFixed(0)}%, relay drops: ${s.relayDrops}` +
+    `relay cpu ${f(s.relayCpuPct)}% (sys ${f(s.relaySysPct)}%), phones cpu ${s.genCpuPct.toFixed(0)}%, load ${s.load.toFixed(1)}, relay drops: ${s.relayDrops}` +
     (s.lossPct > 0 ? `; host udp errors: ${s.udpDrops ?? 'n/a'}, phone send failures ${s.gen.sendFailed}` : '') +
     (s.ok ? '' : ' [not held]') +
     (s.problem === null ? '' : ` (${s.problem})`)
@@ -209,10 +212,12 @@ function summary(name: string, best: Step | null): string {
   const cpu = best.relayCpuPct;
   const perCall = cpu === null ? 'n/a' : `${(cpu / best.calls).toFixed(3)}% of a core`;
   const perPacket = cpu === null ? 'n/a' : `${(((cpu / 100) * opts.stepSeconds * 1e6) / best.gen.sent).toFixed(1)} µs`;
+  // What one core would hold if the relay had it to itself: a projection, not a measurement.
+  const projected = cpu === null || cpu <= 0 ? 'n/a' : String(Math.floor((100 / cpu) * best.calls));
   return (
     `${name}: max calls held ${best.calls} (loss ${best.lossPct.toFixed(3)}%, p99 added delay ${(best.gen.p99Us / 1000).toFixed(2)} ms, ` +
     `mean jitter ${(best.gen.jitterMeanUs / 1000).toFixed(2)} ms), relay cpu ${cpu === null ? 'n/a' : cpu.toFixed(0)}%, ` +
-    `cpu per call ${perCall}, per relayed packet ${perPacket}`
+    `cpu per call ${perCall}, per relayed packet ${perPacket} (one full core at that cost: ~${projected} calls)`
   );
 }
 

@@ -228,7 +228,11 @@ export class Server {
     const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint: (t) => transport.localEndpoint(t) });
     trunks.onReload = (entries) => trunkRegistrar.sync(entries);
     trunkRegistrar.sync(trunks.list());
-    const status = new StatusService({ directory, location, calls, trunkRegistrar, aorFor: (ext) => registrar.aorFor(ext), now });
+    const status = new StatusService({
+      directory, location, calls, trunkRegistrar, now,
+      aorFor: (ext) => registrar.aorFor(ext),
+      mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
+    });
     locationEvents.onChange = (aor, bindings) => {
       status.bindingsChanged(aor);
       calls.bindingsChanged(aor, bindings);

@@ -1,7 +1,7 @@
 // What Server.start calls: stored settings before anything uses the config,
 // then the first administrator and the HTTPS server once everything else runs.
 import type { Config } from '../config/schema.ts';
-import { ensureInitialAdmin, LoginLimiter } from '../security/admin-auth.ts';
+import { burnVerify, ensureInitialAdmin, LoginLimiter } from '../security/admin-auth.ts';
 import type { CertificateSet } from '../security/certs.ts';
 import { tlsServerOptions } from '../security/tls-policy.ts';
 import type { Logger } from '../sip/log.ts';
@@ -57,6 +57,8 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
   const http = o.config.http;
   if (http.listen.port === 0) return null;
   const initialAdminPassword = await ensureInitialAdmin(o.admin, http.passwordPolicy);
+  // Prepares the throwaway hash now, so the first login with an unknown name takes no longer than any other.
+  void burnVerify('');
   const ctx: ApiContext = {
     store: o.store,
     admin: o.admin,

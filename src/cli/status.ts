@@ -50,11 +50,13 @@ export function formatStatus(s: StatusSnapshot): string[] {
   const lines: string[] = [];
   for (const e of s.extensions) {
     const contacts = e.contacts.map((c) => `${c.transport} ${c.address.includes(':') ? `[${c.address}]` : c.address}:${c.port}${c.userAgent ? ` ua=${JSON.stringify(c.userAgent)}` : ''}`);
-    lines.push(`extension ${e.extension} ${e.registered ? 'registered' : 'unregistered'} ${e.state} ${contacts.join(', ') || '-'}`);
+    lines.push(`extension ${e.extension} ${e.registered ? 'registered' : 'unregistered'} ${e.state} ${e.mediaStream} ${contacts.join(', ') || '-'}`);
   }
   for (const c of s.calls) {
     const who = `${c.caller} -> ${c.callee}${c.calleeExtension && c.calleeExtension !== c.callee ? ` (${c.calleeExtension})` : ''}`;
-    lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}`);
+    const leg = (name: string, l: StatusSnapshot['calls'][number]['legs']['caller']) =>
+      l.packetsIn === null ? '' : ` ${name}=${l.stream} in=${l.packetsIn} out=${l.packetsOut} loss=${l.lossPercent}% jitter=${l.jitterMs}ms`;
+    lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}${leg('caller', c.legs.caller)}${leg('callee', c.legs.callee)}`);
   }
   for (const t of s.trunks) lines.push(`trunk ${t.trunk} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
   return lines;

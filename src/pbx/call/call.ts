@@ -115,6 +115,14 @@ export class Call implements CallView, OutboundEvents {
     return this.media.connectionType;
   }
 
+  mediaStats(): ReturnType<MediaSession['legStats']> {
+    return this.media.legStats();
+  }
+
+  get streams(): { a: string; b: string } {
+    return this.media.streams;
+  }
+
   /**
    * A digit the media relay took out of one side's RFC 4733 stream, for the
    * other side, which wants DTMF as SIP INFO (application/dtmf-relay).

@@ -6,6 +6,7 @@ import type { TimerQueue } from '../../sip/timer-queue.ts';
 import type { TransactionLayer } from '../../sip/transaction/layer.ts';
 import type { Endpoint, Header, SipRequest, SipUri } from '../../sip/message.ts';
 import type { Caller, RouteResult } from './routing.ts';
+import type { LegMediaStats } from './media.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import type { CdrInput, User } from '../../store/types.ts';
 
@@ -57,4 +58,8 @@ export interface CallView {
   readonly codec: string | undefined;
   readonly held: boolean;
   readonly connectionType: string;
+  /** Per-leg media counters (relayed calls), null for direct media. */
+  mediaStats(): { a: LegMediaStats; b: LegMediaStats } | null;
+  /** "SRTP"/"RTP" of each leg. */
+  readonly streams: { a: string; b: string };
 }

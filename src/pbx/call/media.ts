@@ -27,6 +27,23 @@ export interface MediaSession {
   readonly held: boolean;
   /** "SRTP Direct Media", "RTP relayed", ... for status. */
   readonly connectionType: string;
+  /** Media stream of each leg, "SRTP" or "RTP" (SPEC status view "Media Stream"). */
+  readonly streams: { a: string; b: string };
+  /** Per-side media counters when the call is relayed (null for direct media: the packets never reach us). */
+  legStats(): { a: LegMediaStats; b: LegMediaStats } | null;
   /** Releases whatever the session holds (relay ports). */
   close(): void;
+}
+
+/** What status shows per leg of a relayed call (SPEC status view: packet loss, jitter). */
+export interface LegMediaStats {
+  packetsIn: number;
+  packetsOut: number;
+  lost: number;
+  lossPercent: number;
+  jitterMs: number;
+  /** SRTP authentication/replay failures and packets from foreign sources, dropped. */
+  dropped: number;
+  /** "SRTP" or "RTP" on this leg. */
+  stream: string;
 }

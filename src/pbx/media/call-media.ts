@@ -18,7 +18,7 @@ import {
   answerCrypto, classifyOffer, codecsOf, connectionOf, cryptoAttribute, filterCodecs, isAudio, isHold, judgeAnswer, judgeOffer,
   masterKeys, negotiatedCodec, parseSdp, secureOffer, serializeSdp, setConnection, stripCapNeg,
 } from '../../sdp/index.ts';
-import type { MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
+import type { LegMediaStats, MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
 import type { MediaProfile } from './profile.ts';
 
 export interface CallMediaDeps {
@@ -189,6 +189,10 @@ export class CallMedia implements MediaSession {
     return { ok: true, body: Buffer.from(serializeSdp(this.withOrigin(out, offerer, st.relayed[0]))) };
   }
 
+  get streams(): { a: string; b: string } {
+    return { a: this.secure.a ? 'SRTP' : 'RTP', b: this.secure.b ? 'SRTP' : 'RTP' };
+  }
+
   /** "SRTP Direct Media", "RTP relayed", "SRTP-RTP relayed" ... (SPEC status view, A-06, A-22). */
   get connectionType(): string {
     if (this.mode === 'relay') {
@@ -204,6 +208,21 @@ export class CallMedia implements MediaSession {
     if (this.mode !== 'relay') return null;
     const first = this.relays.values().next();
     return first.done === true ? null : first.value.stats();
+  }
+
+  legStats(): { a: LegMediaStats; b: LegMediaStats } | null {
+    const s = this.stats();
+    if (!s) return null;
+    const leg = (r: RelaySessionStats['a'], secure: boolean): LegMediaStats => ({
+      packetsIn: r.rtp.packetsIn,
+      packetsOut: r.rtp.packetsOut,
+      lost: r.receive.lost,
+      lossPercent: r.receive.lossPercent,
+      jitterMs: r.receive.jitterMs,
+      dropped: Object.values(r.drops.reasons).reduce((n, x) => n + x, 0),
+      stream: secure ? 'SRTP' : 'RTP',
+    });
+    return { a: leg(s.a, this.secure.a), b: leg(s.b, this.secure.b) };
   }
 
   close(): void {

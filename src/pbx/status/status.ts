@@ -5,6 +5,8 @@
 // thousands per second, so extension changes are coalesced before they are
 // sent to listeners.
 import type { CallView } from '../call/context.ts';
+import type { LegMediaStats } from '../call/media.ts';
+import type { User } from '../../store/types.ts';
 import type { CallEngine } from '../call/engine.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LiveBinding, LocationService } from '../registrar/location.ts';
@@ -29,6 +31,8 @@ export interface ExtensionStatus {
   state: ExtensionState;
   /** Calls the extension is in (any state). */
   calls: number;
+  /** What its media security makes of its calls: "SRTP" (Enforced), "SRTP/RTP" (Best Effort), "RTP" (SPEC A-22). */
+  mediaStream: string;
 }
 
 export interface CallStatus {
@@ -48,6 +52,17 @@ export interface CallStatus {
   held: boolean;
   /** "SRTP Direct Media", "RTP relayed", "SRTP-RTP relayed" ... */
   connectionType: string;
+  /** Per leg (caller, callee): media stream and, for relayed calls, packets, loss and jitter. */
+  legs: { caller: LegStatus; callee: LegStatus };
+}
+
+export interface LegStatus {
+  stream: string;
+  packetsIn: number | null;
+  packetsOut: number | null;
+  lost: number | null;
+  lossPercent: number | null;
+  jitterMs: number | null;
 }
 
 export interface StatusSnapshot {
@@ -71,6 +86,8 @@ export interface StatusDeps {
   /** AOR of an extension, and the extension of an AOR (the registrar's mapping). */
   aorFor(extension: string): string;
   now(): number;
+  /** The media security that applies to a user now (its own over the system's). */
+  mediaSecurity(user: User | undefined): 'disabled' | 'best-effort' | 'enforced';
   /** How long extension changes are gathered before listeners hear of them (ms). */
   coalesceMs?: number;
 }
@@ -138,6 +155,7 @@ export class StatusService {
       contacts: bindings.filter((b) => b.expiresAt > now).map(contactStatus),
       state,
       calls,
+      mediaStream: MEDIA_STREAM[this.deps.mediaSecurity(user)],
     };
   }
 
@@ -178,6 +196,8 @@ export class StatusService {
   }
 }
 
+const MEDIA_STREAM = { disabled: 'RTP', 'best-effort': 'SRTP/RTP', enforced: 'SRTP' } as const;
+
 function extensionOfAor(aor: string): string | undefined {
   const colon = aor.indexOf(':');
   const at = aor.indexOf('@');
@@ -190,6 +210,7 @@ function contactStatus(b: LiveBinding): ContactStatus {
 
 export function callStatus(c: CallView, now: number): CallStatus {
   const since = c.answeredAt ?? c.startedAt;
+  const stats = c.mediaStats();
   return {
     ref: c.ref,
     state: c.state,
@@ -205,5 +226,17 @@ export function callStatus(c: CallView, now: number): CallStatus {
     codec: c.codec ?? null,
     held: c.held,
     connectionType: c.connectionType,
+    legs: { caller: legStatus(c.streams.a, stats?.a), callee: legStatus(c.streams.b, stats?.b) },
+  };
+}
+
+function legStatus(stream: string, s: LegMediaStats | undefined): LegStatus {
+  return {
+    stream,
+    packetsIn: s?.packetsIn ?? null,
+    packetsOut: s?.packetsOut ?? null,
+    lost: s?.lost ?? null,
+    lossPercent: s?.lossPercent ?? null,
+    jitterMs: s?.jitterMs ?? null,
   };
 }

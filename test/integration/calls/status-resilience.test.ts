@@ -77,7 +77,7 @@ describe('live status', () => {
     const r = await cli('status', '--data-dir', ts.dataDir);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines.some((l) => /^extension 6001 registered connected udp 127\.0\.0\.1:\d+/.test(l))).toBe(true);
+    expect(lines.some((l) => /^extension 6001 registered connected RTP udp 127\.0\.0\.1:\d+/.test(l))).toBe(true);
     expect(lines.some((l) => /^call \S+ connected 6000 -> 6001 \d\d:\d\d:\d\d PCMU RTP Direct Media$/.test(l))).toBe(true);
     const j = await cli('status', '--json', '--data-dir', ts.dataDir);
     expect(JSON.parse(j.stdout).calls[0].codec).toBe('PCMU');

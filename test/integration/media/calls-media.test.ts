@@ -123,6 +123,11 @@ describe('the anchored relay', () => {
     expect(pa.received.every((r) => r.payloadType === 0)).toBe(true);
     const status = [...ts.server.calls.calls()][0]!;
     expect(status.connectionType).toBe('SRTP-RTP relayed');
+    const snap = ts.server.status.snapshot();
+    expect(snap.calls[0]!.legs.caller).toMatchObject({ stream: 'SRTP', packetsIn: 50, packetsOut: 50, lost: 0 });
+    expect(snap.calls[0]!.legs.callee).toMatchObject({ stream: 'RTP', packetsIn: 50, packetsOut: 50, lost: 0 });
+    expect(snap.extensions.find((e) => e.extension === '7006')!.mediaStream).toBe('SRTP');
+    expect(snap.extensions.find((e) => e.extension === '7007')!.mediaStream).toBe('RTP');
     await a.inDialog(call.dialog!, 'BYE');
     expect(await allEnded()).toBe(true);
   });
