@@ -23,6 +23,9 @@ import type { RequestContext } from './pbx/requests.ts';
 import { ALLOWED_METHODS } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
+import { TransportPolicy } from './security/transport-policy.ts';
+import type { User } from './store/types.ts';
+import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
 import { MediaRelay } from './media/relay.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
@@ -37,6 +40,7 @@ import { createSyslogLogger } from './ops/syslog.ts';
 import type { SyslogLogger } from './ops/syslog.ts';
 import { configWithStoredSettings, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
+import { builtInRoutes } from './api/builtin-routes.ts';
 import { rollbackAfter } from './store/sqlite/admin.ts';
 
 export interface ServerOptions {
@@ -138,7 +142,12 @@ export class Server {
     });
     const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
     const authenticator = new Authenticator(digest, guard, directory);
-    const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now);
+    const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
+    // Filled in once the media settings exist (their transport key is polled with them).
+    let systemTransport = (): 'any' | 'tls' => config.media.transport;
+    const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
+      transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemTransport()) === 'tls');
+    const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now, transportRefusal);
     // A removed or disabled user keeps no registrations: nothing may be routed to them.
     directory.onUserChanged = (extension, user) => {
       if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
@@ -184,6 +193,7 @@ export class Server {
       onRequest: (req, tx, inbound) => handleRequest(requestContext, req, tx, inbound),
     });
     const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);
+    systemTransport = () => systemMedia.current.transport;
     systemMedia.start(opts.directoryPollMs ?? 1000);
     const r = config.media.relay;
     const relay = config.media.backend === 'builtin'
@@ -211,6 +221,7 @@ export class Server {
       cdrs: store.cdrs,
       aorFor: (ext) => registrar.aorFor(ext),
       media: { system: () => systemMedia.current, relay },
+      transportRefusal,
       localEndpoint: (t) => transport.localEndpoint(t),
     });
     requestContext.calls = calls;
@@ -263,7 +274,7 @@ export class Server {
     try {
       const mgmt = await startManagement({
         config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin,
-        dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: opts.httpRoutes,
+        dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
       });
       server.http = mgmt?.http ?? null;
       server.initialAdminPassword = mgmt?.initialAdminPassword ?? null;

@@ -3,6 +3,7 @@
 // the root CA download, and a hook for routes other parts add (/metrics,
 // /healthz, the web UI, the live status feed).
 import cookie from '@fastify/cookie';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -68,6 +69,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   try {
     await app.register(cookie);
+    // Before any route, so upgrade requests to plain routes are refused; the status feed only receives pongs.
+    await app.register(websocket, { options: { maxPayload: 4096 } });
     // Imports arrive as CSV text; handlers see the string.
     app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
     app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, ctx.log, req)));

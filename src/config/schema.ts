@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../security/transport-policy.ts';
 import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/syslog-target.ts';
 import type { SyslogFacility } from '../ops/syslog-target.ts';
 
@@ -64,6 +65,11 @@ export const configSchema = z
         tls: listenAddress.prefault('0.0.0.0:5061'),
         /** Address advertised in Via/Contact when listening on a wildcard address. */
         advertisedAddress: z.string().optional(),
+        /** Remote devices (outside localNetworks) must use TLS (SPEC A-12 "Strict SIPS"); local ones may keep UDP/TCP. */
+        strictSips: z.boolean().default(false),
+        /** Networks whose devices count as local for Strict SIPS, in CIDR form. */
+        localNetworks: z.array(z.string().refine((v) => parseCidr(v) !== undefined, { message: 'expected a network in CIDR form, e.g. 10.0.0.0/8' }))
+          .default([...DEFAULT_LOCAL_NETWORKS]),
         /** Widens TLS to 1.0/1.1 and legacy ciphers for old peers (SPEC EC-03); off = TLS 1.2+ only. */
         legacyTls: z.boolean().default(false),
         timers: z
@@ -189,6 +195,8 @@ export const configSchema = z
         allowHttp: z.boolean().default(false),
         /** An admin session ends after this much inactivity (fractions allowed). */
         sessionIdleMinutes: z.number().min(0.01).max(1440).default(10),
+        /** Bearer token GET /metrics asks for; unset, /metrics is open (Prometheus has no login). */
+        metricsToken: z.string().regex(/^[!-~]{16,256}$/, 'must be 16-256 visible ASCII characters').optional(),
         passwordPolicy: passwordPolicySchema.prefault({}),
         lockout: z
           .object({

@@ -34,6 +34,8 @@ export interface CallEngineDeps {
   cdrs: CdrRepository;
   aorFor(extension: string): string;
   media: { system(): SystemMedia; relay: MediaRelay | undefined };
+  /** Why a user may not call over the transport it used (TLS-only user, Strict SIPS), or undefined. */
+  transportRefusal(user: User | undefined, inbound: Inbound): string | undefined;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
 }
 
@@ -63,7 +65,7 @@ export class CallEngine {
       callEnded: (call, cdr) => this.onEnded(call as Call, cdr),
       redirect: (caller, contact) => this.router.redirect(contact, caller),
     };
-    this.router = new Router({ ...deps, settings: deps.ctx.settings, callsOf: (ext) => this.callsOf(ext) });
+    this.router = new Router({ ...deps, settings: deps.ctx.settings, callsOf: (ext) => this.callsOf(ext), systemTransport: () => deps.media.system().transport });
   }
 
   get settings(): CallSettings {
@@ -162,7 +164,12 @@ export class CallEngine {
       if (outcome.kind === 'reject') return reject(outcome.status, outcome.reason, outcome.headers);
       callerUser = outcome.user;
       if (!callerUser.enabled) return reject(403, 'Forbidden');
+      const refusal = this.deps.transportRefusal(callerUser, inbound);
+      if (refusal !== undefined) return reject(403, refusal);
     }
+    // A sips: Request-URI promises TLS on every hop (RFC 3261 §26.2.2): it cannot arrive in the clear.
+    const secure = req.uri.scheme === 'sips';
+    if (secure && inbound.source.transport !== 'tls') return reject(403, 'SIPS Requires TLS');
     tx.respond(createResponse(req, 100, 'Trying'));
     // From here on the caller is known: a refused call still leaves a record (missed-call logs).
     const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
@@ -194,7 +201,7 @@ export class CallEngine {
     }
     const caller = this.callerParty(req, callerUser);
     const from: NameAddr = { displayName: caller.name || undefined, uri: sipUri(caller.number, s.domain), params: new Map() };
-    const routeCaller: Caller = { user: callerUser, fromTrunk, from };
+    const routeCaller: Caller = { user: callerUser, fromTrunk, from, secure };
     const route = this.router.route(dialled, routeCaller);
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
     const { direction, calleeUser, trunk, targets } = route;

@@ -41,6 +41,7 @@ export class InboundLeg extends Leg {
     readonly inviteTx: InviteServerTransaction,
   ) {
     super(ctx, events, local, source, peer);
+    this.secure = invite.uri.scheme === 'sips';
     const required = parseTokenList(getHeaders(invite, 'require'));
     const supported = parseTokenList(getHeaders(invite, 'supported'));
     this.caller100rel = required.includes('100rel') ? 'required' : supported.includes('100rel') ? 'supported' : 'none';

@@ -49,6 +49,8 @@ export abstract class Leg implements DialogOwner {
   protected lastAck: { cseq: number; ack: SipRequest } | undefined;
   private registeredKey: string | undefined;
   ended = false;
+  /** SIPS dialog (RFC 5630): our Contact is sips:, and the leg runs over TLS. */
+  secure = false;
 
   constructor(
     protected readonly ctx: CallContext,
@@ -66,6 +68,7 @@ export abstract class Leg implements DialogOwner {
   contact(): NameAddr {
     const host = this.local.address.includes(':') ? '[' + this.local.address + ']' : this.local.address;
     const params = new Map<string, string | null>();
+    if (this.secure) return { uri: { scheme: 'sips', host, port: this.local.port, params, headers: new Map() }, params: new Map() };
     if (this.local.transport !== 'udp') params.set('transport', this.local.transport);
     return { uri: { scheme: 'sip', host, port: this.local.port, params, headers: new Map() }, params: new Map() };
   }

@@ -27,6 +27,8 @@ export interface OutboundTarget {
   /** Credentials for a peer that challenges (trunks). */
   credentials?: { username: string; password: string };
   peer: LegPeer;
+  /** SIPS end to end: our Contact on this leg is a sips: URI. */
+  secure?: boolean;
 }
 
 export interface OutboundEvents extends LegEvents {
@@ -59,6 +61,7 @@ export class OutboundLeg extends Leg {
     readonly target: OutboundTarget,
   ) {
     super(ctx, outEvents, target.local, target.dest, target.peer);
+    this.secure = target.secure === true;
   }
 
   get label(): string {

@@ -22,6 +22,8 @@ export interface RoutingDeps {
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
   /** Calls the user is in now. */
   callsOf(extension: string): number;
+  /** The system's signalling transport rule for users without their own ('tls' = TLS only). */
+  systemTransport(): 'any' | 'tls';
 }
 
 export type RouteResult =
@@ -33,6 +35,8 @@ export interface Caller {
   fromTrunk: TrunkEntry | undefined;
   /** Our From for the outbound legs (caller ID). */
   from: NameAddr;
+  /** The caller dialled a sips: URI: every leg must be TLS, with sips: identities (RFC 5630). */
+  secure: boolean;
 }
 
 export class Router {
@@ -76,16 +80,20 @@ export class Router {
     const busy = d.callsOf(user.extension);
     if (busy > 0 && !user.callWaiting) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
     if (busy >= (user.maxCalls ?? s.maxCallsPerUser)) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
-    const to: NameAddr = { uri: sipUri(user.extension, s.domain), params: new Map() };
+    const secure = caller.secure;
+    const tlsOnly = secure || (user.media.transport ?? d.systemTransport()) === 'tls';
+    const to: NameAddr = { uri: { ...sipUri(user.extension, s.domain), scheme: secure ? 'sips' : 'sip' }, params: new Map() };
+    const from: NameAddr = secure ? { ...caller.from, uri: { ...caller.from.uri, scheme: 'sips' } } : caller.from;
     const targets: OutboundTarget[] = [];
     for (const b of d.location.lookup(d.aorFor(user.extension))) {
+      if (tlsOnly && b.transport !== 'tls') continue;
       const uri = parseUri(b.contactUri);
       const transport = b.transport as Endpoint['transport'];
       const local = d.localEndpoint(transport);
       if (!uri || !local) continue;
       const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
       if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
-      targets.push({ requestUri: uri, dest, local: { transport, ...local }, from: caller.from, to, routes: b.path.map(angle), peer: { user, trunk: undefined } });
+      targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user, trunk: undefined }, secure });
     }
     if (targets.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable', calleeUser: user };
     return { ok: true, direction, calleeUser: user, trunk: undefined, targets };
@@ -96,6 +104,7 @@ export class Router {
     const refused = (status: number, reason: string): RouteResult => ({ ok: false, status, reason, trunkName: t.name });
     // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.
     if (!caller.user || !caller.user.outboundCalls) return refused(403, 'Outbound Calls Not Permitted');
+    if (caller.secure && t.transport !== 'tls') return refused(480, 'No TLS Route For SIPS');
     const dest = entry.dest;
     if (!dest) return refused(503, 'Trunk Unreachable');
     const local = this.deps.localEndpoint(dest.transport);

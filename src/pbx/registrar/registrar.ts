@@ -6,6 +6,7 @@ import { detachString } from '../../sip/syntax.ts';
 import { getExpires, getHeader, getHeaders, parseDeltaSeconds, parseNameAddrList, parseTokenList, unquote } from '../../sip/headers.ts';
 import type { LocationService, LiveBinding } from './location.ts';
 import type { Authenticator } from '../auth/authenticator.ts';
+import type { User } from '../../store/types.ts';
 
 export interface RegistrarConfig {
   domain: string;
@@ -37,6 +38,8 @@ export class Registrar {
     private readonly location: LocationService,
     private readonly auth: Authenticator,
     private readonly now: () => number,
+    /** Why this user may not register over the transport it used (TLS-only users, Strict SIPS), or undefined. */
+    private readonly transportRefusal: (user: User, inbound: Inbound) => string | undefined = () => undefined,
   ) {}
 
   aorFor(user: string): string {
@@ -61,6 +64,11 @@ export class Registrar {
     // SPEC A-02: the digest user must be the one whose extension is being registered.
     if (outcome.user.extension !== to.user) {
       respond(403, 'Forbidden');
+      return;
+    }
+    const refusal = this.transportRefusal(outcome.user, inbound);
+    if (refusal !== undefined) {
+      respond(403, refusal);
       return;
     }
     this.update(req, inbound, this.aorFor(to.user), respond);

@@ -59,6 +59,8 @@ export interface PhoneOptions {
   challenge?: { user: string; password: string; realm: string };
   /** Forward every incoming call with a 302 to this number (the phone's own call forwarding). */
   redirectTo?: string;
+  /** For transport 'tls': the CA to trust the server with, and an identity for our own listener. */
+  tls?: { caPem: string; certPem: string; keyPem: string };
   /** UDP/TCP port to listen on (0 = any). */
   port?: number;
 }
@@ -96,7 +98,15 @@ export class TestPhone {
       this.digestServer = new DigestServer({ realm: c.realm, nonceTtlMs: 60_000, algorithms: ['MD5'], now: () => Date.now() });
       this.ha1 = ha1(c.user, c.realm, c.password);
     }
-    this.transport = new TransportLayer(this.kind === 'udp' ? { udp: listen } : { tcp: listen });
+    this.transport = new TransportLayer(
+      this.kind === 'udp' ? { udp: listen }
+        : this.kind === 'tcp' ? { tcp: listen }
+        : {
+            tls: listen,
+            tlsServerOptions: { key: opts.tls!.keyPem, cert: opts.tls!.certPem },
+            tlsClientOptions: { ca: opts.tls!.caPem, rejectUnauthorized: true },
+          },
+    );
     this.transactions = new TransactionLayer({
       sender: this.transport,
       timers: this.timers,
@@ -177,7 +187,7 @@ export class TestPhone {
   }
 
   /** Places a call; 407 is answered once; 2xx is ACKed (with ackBody for late offers). */
-  call(target: string, o: { body?: Buffer | null; headers?: Header[]; ackBody?: Buffer } = {}): OutgoingCall {
+  call(target: string, o: { body?: Buffer | null; headers?: Header[]; ackBody?: Buffer; uri?: 'sip' | 'sips' } = {}): OutgoingCall {
     const callId = generateCallId();
     const tag = generateTag();
     const body = o.body === null ? undefined : (o.body ?? sdpOffer(this.mediaPort));
@@ -187,7 +197,7 @@ export class TestPhone {
       const send = (auth: Header[]) => {
         const req = createRequest({
           method: 'INVITE',
-          uri: `sip:${target}@${this.opts.server.domain}`,
+          uri: `${o.uri ?? 'sip'}:${target}@${this.opts.server.domain}`,
           from: { ...this.aor(), params: new Map([['tag', tag]]) },
           to: this.aor(target),
           callId,

@@ -1,0 +1,29 @@
+// The routes every server mounts beside the REST API: /metrics and /healthz,
+// the live status (REST and WebSocket) and the web UI. Separate from
+// http-server.ts because they need the running server's parts.
+import type { Server } from '../server.ts';
+import type { ExtraRoutes } from './http-server.ts';
+import { liveRoutes } from './live.ts';
+import { opsRoutes } from './ops-routes.ts';
+import { webUiRoutes } from './web-ui.ts';
+
+export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] {
+  const http = server.config.http;
+  return [
+    opsRoutes({
+      metrics: () => server.metrics(),
+      metricsContentType: () => server.metricsContentType,
+      health: () => server.health(),
+      metricsToken: http.metricsToken,
+    }),
+    liveRoutes({
+      status: server.status,
+      alarms: server.alarms,
+      sessions: server.store.admin.sessions,
+      cdrs: server.store.cdrs,
+      idleMs: Math.round(http.sessionIdleMinutes * 60_000),
+      now,
+    }),
+    webUiRoutes(),
+  ];
+}
