@@ -203,3 +203,41 @@ describe('the anchored relay', () => {
     expect(await allEnded()).toBe(true);
   });
 });
+
+describe('settings from the command line, on a running server', () => {
+  it('applies `system set` and `user set` media options to the next call', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const bin = new URL('../../../bin/switchboard.mjs', import.meta.url).pathname;
+    const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--data-dir', ts.dataDir], { encoding: 'utf8', timeout: 30_000 });
+    const bad = cli('system', 'set', '--media-security', 'sometimes');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--media-security: must be one of disabled, best-effort, enforced/);
+    expect(cli('system', 'set', '--media-security', 'enforced').status).toBe(0);
+    expect(cli('user', 'set', '--ext', '7021', '--media-security', 'disabled', '--srtcp', 'unencrypted').status).toBe(0);
+    expect(cli('system', 'show').stdout).toContain('media.security "enforced"');
+    await waitUntil(() => ts.server.systemMedia.current.security === 'enforced');
+    ts.server.directory.poll();
+    expect(ts.server.store.users.getByExtension('7021')!.media).toEqual({ security: 'disabled', srtcp: 'unencrypted' });
+
+    const a = await phone('7020', {});
+    const b = await phone('7022', {});
+    const pa = await peer();
+    // 7020 follows the system (now Enforced): its plain offer is refused; an SRTP one reaches 7022 as RTP/SAVP.
+    expect((await a.call('7022', { body: pa.sdp('rtp') }).final).status).toBe(488);
+    const call = a.call('7022', { body: pa.sdp('srtp') });
+    const inc = await b.waitIncoming();
+    expect(inc.invite.body.toString()).toMatch(/RTP\/SAVP/);
+    b.reject(inc, 486);
+    await call.final;
+    // 7021 says Disabled: it calls in plain RTP.
+    const c = await phone('7021', {});
+    const call2 = c.call('7022', { body: pa.sdp('rtp') });
+    const inc2 = await b.waitIncoming(2);
+    expect(inc2.invite.body.toString()).toMatch(/RTP\/SAVP/);
+    b.reject(inc2, 486);
+    expect((await call2.final).status).toBe(486);
+    expect(cli('system', 'set', '--media-security', 'disabled').status).toBe(0);
+    await waitUntil(() => ts.server.systemMedia.current.security === 'disabled');
+    expect(await allEnded()).toBe(true);
+  }, 60_000);
+});
