@@ -1,12 +1,11 @@
 // What the route handlers get from the server: the stores, the running
 // configuration and the security helpers. Built once per HTTP server.
-import type { Config } from '../config/schema.ts';
+import { passwordPolicySchema, type Config } from '../config/schema.ts';
 import type { LoginLimiter, PasswordPolicy } from '../security/admin-auth.ts';
 import type { Logger } from '../sip/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiRequest } from './route.ts';
-import { passwordPolicySchema } from '../config/schema.ts';
 
 export interface ApiContext {
   store: Store;

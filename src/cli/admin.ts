@@ -7,8 +7,8 @@ import { passwordPolicySchema } from '../config/schema.ts';
 import { INITIAL_ADMIN, resetAdminPassword } from '../security/admin-auth.ts';
 import { isStoreError } from '../store/errors.ts';
 import { openStore } from '../store/sqlite/database.ts';
-import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
 import { PASSWORD_POLICY_KEY } from '../api/context.ts';
+import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
 
 export function registerAdminCommands(program: Command): void {
   const admin = program.command('admin').description('management API administrator accounts');

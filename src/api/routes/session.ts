@@ -1,4 +1,5 @@
 // Login, logout, the session, and the password change (SPEC 4.1, KI-28).
+import { z } from 'zod';
 import { burnVerify, hashPassword, mustChangePassword, passwordProblems, verifyPassword } from '../../security/admin-auth.ts';
 import type { AdminAccount, AdminSession } from '../../store/admin-types.ts';
 import { clearSessionCookie, createSession, idleMs } from '../auth.ts';
@@ -6,7 +7,6 @@ import { auditAs, passwordPolicy, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
 import { loginSchema, okSchema, passwordChangeSchema, sessionSchema } from '../schemas.ts';
-import { z } from 'zod';
 
 function sessionView(ctx: ApiContext, account: AdminAccount, session: AdminSession, mustChange: boolean) {
   return {

@@ -1,0 +1,75 @@
+// Hostile SDP through the whole call path: mutated offers from an
+// authenticated user, under every media policy, must each get an answer
+// (a call or a 4xx), never crash the server, and never leave relay ports or
+// calls behind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
+import { TestPhone } from '../lib/phone.ts';
+import { RtpPeer } from '../lib/rtp-peer.ts';
+import { makeRng } from '../../lib/prng.ts';
+import { waitUntil } from '../../lib/wait.ts';
+
+let ts: TestServer;
+let a: TestPhone;
+let b: TestPhone;
+let base: RtpPeer;
+
+beforeAll(async () => {
+  ts = await startTestServer();
+  ts.server.store.users.add({ extension: '7100', password: 'pw-7100', media: { security: 'best-effort', dtmf: 'rfc4733' } });
+  ts.server.store.users.add({ extension: '7101', password: 'pw-7101', media: { security: 'enforced' } });
+  ts.server.directory.poll();
+  a = await TestPhone.start({ ext: '7100', password: 'pw-7100', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' } });
+  b = await TestPhone.start({ ext: '7101', password: 'pw-7101', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, behaviour: 'busy' });
+  expect((await a.register()).status).toBe(200);
+  expect((await b.register()).status).toBe(200);
+  base = await RtpPeer.open();
+});
+
+afterAll(async () => {
+  base.close();
+  await a.stop();
+  await b.stop();
+  await ts.stop();
+});
+
+function mutate(text: string, rng: () => number): Buffer {
+  const lines = text.split('\r\n');
+  const n = 1 + Math.floor(rng() * 4);
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor(rng() * lines.length);
+    const line = lines[i] ?? '';
+    switch (Math.floor(rng() * 7)) {
+      case 0: lines.splice(i, 1); break;
+      case 1: lines.splice(i, 0, line); break;
+      case 2: lines[i] = line.slice(0, Math.floor(rng() * line.length)); break;
+      case 3: lines[i] = line.replace(/\d+/, String(Math.floor(rng() * 2 ** 32))); break;
+      case 4: lines[i] = line + 'x'.repeat(Math.floor(rng() * 3000)); break;
+      case 5: lines[i] = `a=crypto:${Math.floor(rng() * 1e10)} AES_CM_128_HMAC_SHA1_80 inline:${'A'.repeat(Math.floor(rng() * 60))}|2^${Math.floor(rng() * 70)}|${Math.floor(rng() * 9)}:${Math.floor(rng() * 9)}`; break;
+      default: lines[i] = line.replace('RTP/AVP', ['RTP/SAVP', 'UDP/TLS/RTP/SAVPF', 'RTP/AVPF', 'TCP/RTP/AVP'][Math.floor(rng() * 4)]!); break;
+    }
+  }
+  return Buffer.from(lines.join('\r\n'));
+}
+
+describe('hostile SDP', () => {
+  it('answers 300 mutated offers one by one and keeps no call, dialog or relay port', async () => {
+    const rng = makeRng(20261122);
+    const seeds = [base.sdp('rtp+sdes').toString(), base.sdp('srtp').toString(), base.sdp('rtp').toString()];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const body = mutate(seeds[i % seeds.length]!, rng);
+      const final = await a.call('7101', { body }).final;
+      statuses.set(final.status, (statuses.get(final.status) ?? 0) + 1);
+      expect(final.status).toBeGreaterThanOrEqual(400);
+    }
+    // The callee is busy: offers the policy accepts reach it (486); the others are refused before it (400/488).
+    expect(statuses.get(486) ?? 0).toBeGreaterThan(0);
+    expect((statuses.get(488) ?? 0) + (statuses.get(400) ?? 0)).toBeGreaterThan(0);
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.calls.dialogCount === 0 && ts.server.relay!.sessions === 0, 10_000)).toBe(true);
+    // Still serving.
+    const ok = await a.call('7101', { body: base.sdp('srtp') }).final;
+    expect(ok.status).toBe(486);
+  }, 120_000);
+});
