@@ -49,6 +49,21 @@ const userFields = {
   outboundCalls: z.boolean().describe('may call out through trunks'),
 };
 
+const mediaValues = {
+  security: z.enum(['disabled', 'best-effort', 'enforced']),
+  srtcp: z.enum(['encrypted', 'unencrypted']),
+  directMedia: z.boolean(),
+  dtmf: z.enum(['rfc4733', 'info']),
+  capneg: z.boolean().describe('the phone does RFC 5939 capability negotiation'),
+  transport: z.enum(['any', 'tls']).describe('tls: the phone must register and call over TLS'),
+};
+const mediaPatch = z
+  .object(Object.fromEntries(Object.entries(mediaValues).map(([k, v]) => [k, v.nullable().optional()])) as {
+    [K in keyof typeof mediaValues]: z.ZodOptional<z.ZodNullable<(typeof mediaValues)[K]>>
+  })
+  .strict()
+  .describe("media settings that differ from the system's; null returns a key to the system value");
+
 export const userCreateSchema = z
   .object({ extension, password: userFields.password })
   .extend({
@@ -62,6 +77,7 @@ export const userCreateSchema = z
     maxCalls: userFields.maxCalls.optional(),
     noAnswerTimeoutSec: userFields.noAnswerTimeoutSec.optional(),
     outboundCalls: userFields.outboundCalls.optional(),
+    media: mediaPatch.optional(),
   })
   .strict();
 
@@ -80,6 +96,7 @@ export const userViewSchema = z.object({
   maxCalls: z.number().int().nullable(),
   noAnswerTimeoutSec: z.number().int().nullable(),
   outboundCalls: z.boolean(),
+  media: z.object(mediaValues).partial().describe('only the keys that differ from the system'),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
 });

@@ -19,6 +19,7 @@ export function userView(u: User) {
     maxCalls: u.maxCalls,
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls ?? false,
+    media: { ...u.media },
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };

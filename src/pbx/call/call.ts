@@ -77,6 +77,7 @@ export class Call implements CallView, OutboundEvents {
   readonly sessionTimer: SessionTimer;
   private readonly answerHeaders: Header[];
   private readonly routeCaller: Caller;
+  private chain: Promise<void> = Promise.resolve();
   /** INVITE body and headers as sent to the first forks, for forks added by a redirect. */
   private forkBody: Buffer | undefined;
   private forkHeaders: Header[] = [];
@@ -101,6 +102,11 @@ export class Call implements CallView, OutboundEvents {
     this.routeCaller = init.routeCaller;
     this.sessionTimer = new SessionTimer(ctx, () => this.hangup('session timer expired', 'SIP;cause=408;text="Session expired"'));
     this.noAnswer = ctx.timers.schedule(init.noAnswerTimeoutSec * 1000, () => this.onNoAnswer());
+  }
+
+  /** State read after an await (where TypeScript would keep the narrowing from before it). */
+  private over(): boolean {
+    return this.state === 'ended';
   }
 
   get codec(): string | undefined {
@@ -175,11 +181,31 @@ export class Call implements CallView, OutboundEvents {
     this.cdrLegs.push({ target: leg.label, status: 0, callId: leg.legCallId });
   }
 
+  /**
+   * Responses from the callee side are handled one at a time, in arrival
+   * order, even though their SDP may take a round trip to a media relay: a
+   * 200 must never overtake the 183 before it.
+   */
+  private serial(step: () => void | Promise<void>): void {
+    this.chain = this.chain.then(step).catch((err: Error) => {
+      this.ctx.log.error({ call: this.ref, err: err.message }, 'call step failed');
+      if (this.state !== 'ended') {
+        if (this.inbound.answered) this.hangup('internal error');
+        else this.finish(500, 'Server Internal Error');
+      }
+    });
+  }
+
   onProvisional(leg: OutboundLeg, res: SipResponse): void {
+    this.serial(() => this.provisional(leg, res));
+  }
+
+  private async provisional(leg: OutboundLeg, res: SipResponse): Promise<void> {
     if (this.state === 'ended' || this.winner) return;
     let body: Buffer | undefined;
     if (res.body.length > 0 && !this.lateOffer && this.earlyAnswer === undefined) {
-      const verdict = this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+      const verdict = await this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+      if (this.over() || this.winner) return;
       if (verdict.ok) body = this.earlyAnswer = verdict.body;
     }
     const status = res.status === 183 && body === undefined && this.earlyAnswer === undefined ? 180 : res.status;
@@ -195,9 +221,13 @@ export class Call implements CallView, OutboundEvents {
   }
 
   onFinal(leg: OutboundLeg, res: SipResponse): void {
+    this.serial(() => this.final(leg, res));
+  }
+
+  private async final(leg: OutboundLeg, res: SipResponse): Promise<void> {
     this.recordLeg(leg);
     if (res.status >= 200 && res.status < 300) {
-      this.onAnswered(leg, res);
+      await this.onAnswered(leg, res);
       return;
     }
     if (this.state === 'ended' || this.winner) return;
@@ -238,7 +268,7 @@ export class Call implements CallView, OutboundEvents {
     return true;
   }
 
-  private onAnswered(leg: OutboundLeg, res: SipResponse): void {
+  private async onAnswered(leg: OutboundLeg, res: SipResponse): Promise<void> {
     if (this.state === 'ended' || this.winner || this.cancelledByCaller) {
       leg.ack();
       leg.bye();
@@ -274,7 +304,13 @@ export class Call implements CallView, OutboundEvents {
       return;
     } else {
       if (res.body.length > 0) {
-        const verdict = this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+        const verdict = await this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+        if (this.over() || this.cancelledByCaller) {
+          // The caller gave up while the answer was being set up: the callee hears a BYE.
+          leg.ack();
+          leg.bye();
+          return;
+        }
         if (!verdict.ok) {
           // The callee answered with media the caller's policy refuses: no call, rather than a call without audio.
           leg.ack();

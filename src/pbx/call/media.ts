@@ -19,8 +19,8 @@ export interface MediaSide {
 export interface MediaSession {
   /** An offer from `from` on its way to `to` (async: a relay may have to open ports first). */
   offer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict>;
-  /** An answer from `from` on its way to `to` (to made the offer). */
-  answer(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict;
+  /** An answer from `from` on its way to `to` (to made the offer); async for external relays (rtpengine). */
+  answer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict>;
   /** Codec of the last answer, for status and records. */
   readonly codec: string | undefined;
   /** The last offer put the call on hold (sendonly/inactive/0.0.0.0). */

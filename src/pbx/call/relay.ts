@@ -103,15 +103,17 @@ function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serve
       call.sessionTimer.refreshed();
       if (body !== undefined) {
         // Offer went out with the re-INVITE: the 2xx holds the answer; ACK it at once.
-        const verdict = res.body.length > 0 ? call.media.answer(call.sideOf(to), call.sideOf(from), res.body) : undefined;
         to.sendAck(res.cseq.seq);
-        if (verdict && !verdict.ok) {
-          // The other party's new media is not acceptable to this one: the offer fails, the old media stays.
-          from.answer(req, tx, verdict.status, { reason: verdict.reason });
-          return;
-        }
-        from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
-        call.ctx.callChanged(call);
+        const answered = res.body.length > 0 ? call.media.answer(call.sideOf(to), call.sideOf(from), res.body) : Promise.resolve(undefined);
+        void answered.then((verdict) => {
+          if (verdict && !verdict.ok) {
+            // The other party's new media is not acceptable to this one: the offer fails, the old media stays.
+            from.answer(req, tx, verdict.status, { reason: verdict.reason });
+            return;
+          }
+          from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
+          call.ctx.callChanged(call);
+        });
         return;
       }
       // Offerless re-INVITE: the 2xx holds the offer, the party's ACK the answer.
@@ -159,22 +161,20 @@ function sendNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serv
   const sent = to.sendInDialog(req.method, { body, contentType, headers: carried(req) }, {
     onResponse: (res) => {
       if (res.status < 200) return;
-      let answerBody: Buffer | undefined;
-      let answerType: string | undefined;
-      if (res.status < 300) {
-        if (req.method === 'UPDATE') {
-          to.dialog?.refreshTarget(res);
-          call.sessionTimer.refreshed();
-          if (isSdp && res.body.length > 0) {
-            const verdict = call.media.answer(call.sideOf(to), call.sideOf(from), res.body);
-            if (verdict.ok) answerBody = verdict.body;
+      if (res.status < 300 && req.method === 'UPDATE') {
+        to.dialog?.refreshTarget(res);
+        call.sessionTimer.refreshed();
+        if (isSdp && res.body.length > 0) {
+          void call.media.answer(call.sideOf(to), call.sideOf(from), res.body).then((verdict) => {
+            if (!verdict.ok) from.answer(req, tx, verdict.status, { reason: verdict.reason });
+            else from.answer(req, tx, res.status, { reason: res.reason, body: verdict.body, headers: carried(res) });
             call.ctx.callChanged(call);
-          }
-        } else if (res.body.length > 0) {
-          answerBody = res.body;
-          answerType = getHeader(res, 'content-type');
+          });
+          return;
         }
       }
+      const answerBody = res.status < 300 && req.method !== 'UPDATE' && res.body.length > 0 ? res.body : undefined;
+      const answerType = answerBody ? getHeader(res, 'content-type') : undefined;
       from.answer(req, tx, res.status, { reason: res.reason, body: answerBody, contentType: answerType, headers: carried(res) });
     },
     onTimeout: () => from.answer(req, tx, 408),
@@ -188,11 +188,14 @@ export function relayAck(call: Call, leg: Leg, ack: SipRequest): void {
   const p = call.pendingAckRelay;
   if (!p || p.from !== leg || p.cseq !== ack.cseq.seq) return;
   call.pendingAckRelay = undefined;
-  let body: Buffer | undefined;
-  if (ack.body.length > 0) {
-    const verdict = call.media.answer(call.sideOf(leg), call.sideOf(p.to), ack.body);
-    if (verdict.ok) body = verdict.body;
+  if (ack.body.length === 0) {
+    p.to.sendAck(p.toCseq);
+    return;
   }
-  p.to.sendAck(p.toCseq, body);
-  call.ctx.callChanged(call);
+  void call.media.answer(call.sideOf(leg), call.sideOf(p.to), ack.body).then((verdict) => {
+    // An answer in an ACK cannot be refused (no response to an ACK): a bad one is logged and the ACK goes on bare.
+    if (!verdict.ok) call.ctx.log.info({ call: call.ref, status: verdict.status }, 'answer in ACK not acceptable');
+    p.to.sendAck(p.toCseq, verdict.ok ? verdict.body : undefined);
+    call.ctx.callChanged(call);
+  });
 }

@@ -119,7 +119,11 @@ export class CallMedia implements MediaSession {
     return { ok: true, body: Buffer.from(serializeSdp(sent)) };
   }
 
-  answer(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
+  answer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict> {
+    return Promise.resolve(this.answerNow(from, to, body));
+  }
+
+  private answerNow(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
     const parsed = parseSdp(body);
     if (!parsed.ok) return { ok: false, status: 502, reason: 'Bad SDP in answer' };
     const st = this.state;
