@@ -28,6 +28,7 @@ import type { User } from './store/types.ts';
 import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
 import { MediaRelay } from './media/relay.ts';
+import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { StatusService } from './pbx/status/status.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
@@ -69,6 +70,7 @@ export class Server {
   systemMedia!: SystemMediaSettings;
   /** The built-in media relay (undefined with the rtpengine backend). */
   relay: MediaRelay | undefined;
+  private rtpengine: NgClient | undefined;
   /** Live extensions and calls (CLI status, web UI). */
   status!: StatusService;
   private control!: ControlSocket;
@@ -199,6 +201,11 @@ export class Server {
     const relay = config.media.backend === 'builtin'
       ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
       : undefined;
+    let rtpengine: NgClient | undefined;
+    if (config.media.backend === 'rtpengine') {
+      const ng = splitHostPort(config.media.rtpengineNg ?? '127.0.0.1:2223');
+      rtpengine = await NgClient.open({ host: ng.host, port: ng.port, logger: log });
+    }
     const trunks = new TrunkTable(store.trunks, log);
     await trunks.start(opts.directoryPollMs);
     const calls = new CallEngine({
@@ -220,7 +227,7 @@ export class Server {
       trunks,
       cdrs: store.cdrs,
       aorFor: (ext) => registrar.aorFor(ext),
-      media: { system: () => systemMedia.current, relay },
+      media: { system: () => systemMedia.current, relay, rtpengine },
       transportRefusal,
       localEndpoint: (t) => transport.localEndpoint(t),
     });
@@ -264,6 +271,7 @@ export class Server {
     server.trunkRegistrar = trunkRegistrar;
     server.systemMedia = systemMedia;
     server.relay = relay;
+    server.rtpengine = rtpengine;
     server.status = status;
     server.control = control;
     server.activeCalls = () => calls.activeCount;
@@ -323,6 +331,7 @@ export class Server {
     this.trunkRegistrar.stop();
     this.systemMedia.stop();
     await this.relay?.close();
+    this.rtpengine?.close();
     this.status.close();
     await this.control.stop();
     await this.transport.stop();
@@ -350,6 +359,12 @@ function mediaAddress(config: Config): string | undefined {
     for (const i of list ?? []) if (!i.internal && i.family === 'IPv4') return i.address;
   }
   return '127.0.0.1';
+}
+
+function splitHostPort(s: string): { host: string; port: number } {
+  const colon = s.lastIndexOf(':');
+  const host = s.slice(0, colon).replace(/^\[|\]$/g, '');
+  return { host, port: Number(s.slice(colon + 1)) };
 }
 
 function enabled(addr: ListenAddress): ListenAddress | undefined {

@@ -18,6 +18,8 @@ import { InboundLeg } from './inbound-leg.ts';
 import type { LegEvents } from './leg.ts';
 import type { MediaSide } from './media.ts';
 import { CallMedia } from '../media/call-media.ts';
+import { RtpengineMedia } from '../media/rtpengine-media.ts';
+import type { NgClient } from '../../media/rtpengine.ts';
 import { profileOf } from '../media/profile.ts';
 import type { SystemMedia } from '../media/profile.ts';
 import type { MediaRelay } from '../../media/relay.ts';
@@ -33,7 +35,7 @@ export interface CallEngineDeps {
   trunks: TrunkTable;
   cdrs: CdrRepository;
   aorFor(extension: string): string;
-  media: { system(): SystemMedia; relay: MediaRelay | undefined };
+  media: { system(): SystemMedia; relay: MediaRelay | undefined; rtpengine?: NgClient };
   /** Why a user may not call over the transport it used (TLS-only user, Strict SIPS), or undefined. */
   transportRefusal(user: User | undefined, inbound: Inbound): string | undefined;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
@@ -230,7 +232,7 @@ export class CallEngine {
       callee: { number: dialled, user: calleeUser, trunk: trunk?.trunk.name ?? fromTrunk?.trunk.name },
       routeCaller,
       inbound: inboundLeg,
-      media: new CallMedia({
+      media: this.deps.media.rtpengine ? new RtpengineMedia(this.deps.media.rtpengine, this.ctx.log, ref) : new CallMedia({
         relay: this.deps.media.relay,
         replayWindow: system.replayWindow,
         log: this.ctx.log,

@@ -1,0 +1,69 @@
+// Switchboard with media.backend "rtpengine": calls are anchored in a real
+// rtpengine (Debian's, userspace on loopback), SRTP toward an Enforced phone
+// and plain RTP toward a Disabled one, with packets counted at both ends.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer } from '../integration/lib/server.ts';
+import type { TestServer } from '../integration/lib/server.ts';
+import { TestPhone } from '../integration/lib/phone.ts';
+import { RtpPeer } from '../integration/lib/rtp-peer.ts';
+import { startRtpengine } from '../lib/rtpengine-process.ts';
+import type { RtpengineProcess } from '../lib/rtpengine-process.ts';
+import { waitUntil } from '../lib/wait.ts';
+
+let engine: RtpengineProcess;
+let ts: TestServer;
+const phones: TestPhone[] = [];
+const peers: RtpPeer[] = [];
+
+beforeAll(async () => {
+  engine = await startRtpengine();
+  ts = await startTestServer({ config: { media: { backend: 'rtpengine', rtpengineNg: `${engine.host}:${engine.ngPort}` } } });
+  ts.server.store.users.add({ extension: '7300', password: 'pw-7300', media: { security: 'enforced' } });
+  ts.server.store.users.add({ extension: '7301', password: 'pw-7301', media: { security: 'disabled' } });
+  ts.server.directory.poll();
+}, 30_000);
+
+afterAll(async () => {
+  for (const p of phones) await p.stop();
+  for (const p of peers) p.close();
+  await ts?.stop();
+  await engine?.stop();
+});
+
+describe('rtpengine as the media backend', () => {
+  it('bridges SRTP and RTP through rtpengine, audio both ways', async () => {
+    const mk = async (ext: string, behaviour: 'ring' | 'answer') => {
+      const p = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, behaviour });
+      phones.push(p);
+      expect((await p.register()).status).toBe(200);
+      return p;
+    };
+    const a = await mk('7300', 'ring');
+    const b = await mk('7301', 'ring');
+    const pa = await RtpPeer.open();
+    const pb = await RtpPeer.open();
+    peers.push(pa, pb);
+    const call = a.call('7301', { body: pa.sdp('srtp') });
+    const inc = await b.waitIncoming();
+    const offer = inc.invite.body.toString();
+    expect(offer).toMatch(/m=audio (\d+) RTP\/AVP/);
+    const port = Number(/m=audio (\d+)/.exec(offer)![1]);
+    expect(port).toBeGreaterThanOrEqual(engine.portMin);
+    expect(port).toBeLessThanOrEqual(engine.portMax);
+    expect(offer).not.toContain('a=crypto');
+    pb.connect(inc.invite.body, false);
+    b.answer(inc, pb.sdp('rtp'));
+    const final = await call.final;
+    expect(final.status).toBe(200);
+    expect(final.body.toString()).toMatch(/RTP\/SAVP/);
+    expect(final.body.toString()).toMatch(/a=crypto:\d+ AES_CM_128_HMAC_SHA1_(80|32) inline:/);
+    pa.connect(final.body, true);
+    pa.send(40);
+    pb.send(40);
+    expect(await waitUntil(() => pa.received.length >= 40 && pb.received.length >= 40, 5000)).toBe(true);
+    expect(pa.rejected).toBe(0);
+    expect([...ts.server.calls.calls()][0]!.connectionType).toBe('SRTP-RTP relayed (rtpengine)');
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0)).toBe(true);
+  }, 30_000);
+});
