@@ -1,0 +1,146 @@
+// The management web UI: log in (and the forced password change), then the
+// pages behind a navigation bar. Hash routes; one Api object for the page.
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Api, type SessionProblem } from './api.ts';
+import { ChangePasswordPage, LoginPage } from './pages/login.tsx';
+import { ImportExportPage } from './pages/import-export.tsx';
+import { SettingsPage } from './pages/settings.tsx';
+import { StatusPage } from './pages/status.tsx';
+import { TrunksPage } from './pages/trunks.tsx';
+import { UserFormPage } from './pages/user-form.tsx';
+import { UsersPage } from './pages/users.tsx';
+import { href, navigate, useRoute, type Route } from './router.ts';
+import type { Session } from './types.ts';
+import { App, Loading, type AppContext } from './ui.tsx';
+import './styles.css';
+
+type Phase = { kind: 'loading' } | { kind: 'login'; message?: string } | { kind: 'change'; forced: boolean } | { kind: 'app' };
+
+const NAV: readonly { path: string; label: string }[] = [
+  { path: 'status', label: 'System status' },
+  { path: 'users', label: 'Users' },
+  { path: 'trunks', label: 'Trunks & DIDs' },
+  { path: 'settings', label: 'Settings' },
+  { path: 'import-export', label: 'Import / export' },
+];
+
+function Page({ route }: { route: Route }) {
+  const [section = 'status', id] = route;
+  switch (section) {
+    case 'users':
+      if (id === 'new') return <UserFormPage extension={null} />;
+      if (id !== undefined) return <UserFormPage key={id} extension={id} />;
+      return <UsersPage />;
+    case 'trunks':
+      return <TrunksPage edit={id} />;
+    case 'settings':
+      return <SettingsPage />;
+    case 'import-export':
+      return <ImportExportPage />;
+    default:
+      return <StatusPage />;
+  }
+}
+
+function Shell(p: { ctx: AppContext; onLogout: () => void }) {
+  const route = useRoute();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const section = route[0] ?? 'status';
+  useEffect(() => setMenuOpen(false), [section]);
+  return (
+    <App.Provider value={p.ctx}>
+      <a class="skip" href="#main" onClick={(e) => {
+        e.preventDefault();
+        document.getElementById('main')?.focus();
+      }}>Skip to content</a>
+      <header class="top">
+        <span class="brand">Switchboard</span>
+        <button type="button" class="menu-toggle" aria-expanded={menuOpen} aria-controls="nav" onClick={() => setMenuOpen(!menuOpen)}>
+          Menu
+        </button>
+        <nav id="nav" aria-label="Main" class={menuOpen ? 'open' : ''}>
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.path}>
+                <a href={href(n.path)} aria-current={section === n.path ? 'page' : undefined}>{n.label}</a>
+              </li>
+            ))}
+          </ul>
+          <div class="account">
+            <span class="who" title={p.ctx.session.roles.join(', ')}>{p.ctx.session.name}</span>
+            <a href={href('password')}>Change password</a>
+            <button type="button" onClick={p.onLogout}>Log out</button>
+          </div>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page route={route} />
+      </main>
+    </App.Provider>
+  );
+}
+
+function Root() {
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' });
+  const [session, setSession] = useState<Session | null>(null);
+  const [typed, setTyped] = useState<string | null>(null);
+  const route = useRoute();
+  const api = useMemo(() => new Api((problem: SessionProblem, message: string) => {
+    if (problem === 'unauthenticated') {
+      setSession(null);
+      setPhase({ kind: 'login', message: message.includes('inactivity') ? 'Your session ended after inactivity. Log in again.' : 'Please log in.' });
+    } else {
+      setPhase({ kind: 'change', forced: true });
+    }
+  }), []);
+
+  const enter = (s: Session) => {
+    api.csrf = s.csrfToken;
+    setSession(s);
+    setPhase(s.mustChangePassword ? { kind: 'change', forced: true } : { kind: 'app' });
+  };
+
+  useEffect(() => {
+    api.get<Session>('/api/session').then(enter, () => setPhase((ph) => (ph.kind === 'loading' ? { kind: 'login' } : ph)));
+  }, []);
+
+  const logout = async () => {
+    try {
+      await api.delete('/api/session');
+    } catch {
+      // Gone already: the login page is the right place either way.
+    }
+    api.csrf = null;
+    setSession(null);
+    setPhase({ kind: 'login', message: 'You are logged out.' });
+  };
+
+  if (phase.kind === 'loading') return <main id="main" class="auth"><Loading /></main>;
+  if (phase.kind === 'login' || !session) {
+    return <LoginPage api={api} message={phase.kind === 'login' ? phase.message : undefined} onLoggedIn={(s, pw) => {
+      // Kept only for the forced change, so it need not be typed twice.
+      setTyped(s.mustChangePassword ? pw : null);
+      enter(s);
+    }} />;
+  }
+  const voluntary = phase.kind === 'app' && route[0] === 'password';
+  if (phase.kind === 'change' || voluntary) {
+    const forced = phase.kind === 'change';
+    return (
+      <ChangePasswordPage api={api} session={session} current={forced ? typed : null} forced={forced}
+        onCancel={forced ? undefined : () => navigate('status')}
+        onChanged={(s) => {
+          setTyped(null);
+          enter(s);
+          if (!forced) navigate('status');
+        }} />
+    );
+  }
+  const ctx: AppContext = {
+    api, session, canWrite: session.roles.includes('admin'), canSecurity: session.roles.includes('security-admin'),
+  };
+  return <Shell ctx={ctx} onLogout={logout} />;
+}
+
+render(<Root />, document.getElementById('app')!);

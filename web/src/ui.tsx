@@ -1,0 +1,165 @@
+// Small building blocks every page uses: labelled fields that show the
+// server's message for that field, notices read out by screen readers, and
+// a page title that takes the focus when the page changes.
+import type { ComponentChildren, JSX } from 'preact';
+import { createContext } from 'preact';
+import { useContext, useEffect, useRef } from 'preact/hooks';
+import type { Api } from './api.ts';
+import type { Session } from './types.ts';
+
+export interface AppContext {
+  api: Api;
+  session: Session;
+  /** Role admin: may change users, trunks, settings. */
+  canWrite: boolean;
+  /** Role security-admin: password policy. */
+  canSecurity: boolean;
+}
+
+export const App = createContext<AppContext | null>(null);
+
+export function useApp(): AppContext {
+  const ctx = useContext(App);
+  if (!ctx) throw new Error('useApp outside the app');
+  return ctx;
+}
+
+/** The page's h1; focused on arrival so keyboard and screen-reader users start at the top of the new page. */
+export function PageTitle({ children }: { children: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return <h1 ref={ref} tabIndex={-1}>{children}</h1>;
+}
+
+export function Notice({ kind, children }: { kind: 'error' | 'ok' | 'info'; children: ComponentChildren }) {
+  if (children === null || children === undefined || children === '' || children === false) return null;
+  return (
+    <p class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </p>
+  );
+}
+
+interface FieldBase {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  disabled?: boolean;
+}
+
+function described(id: string, hint?: string, error?: string): string | undefined {
+  const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return ids || undefined;
+}
+
+function Extra({ id, hint, error }: { id: string; hint?: string; error?: string }) {
+  return (
+    <>
+      {hint && <span class="hint" id={`${id}-hint`}>{hint}</span>}
+      {error && <span class="field-error" id={`${id}-error`}>{error}</span>}
+    </>
+  );
+}
+
+export function TextField(p: FieldBase & {
+  value: string;
+  onInput: (v: string) => void;
+  type?: 'text' | 'password' | 'number' | 'search';
+  required?: boolean;
+  autoComplete?: string;
+  placeholder?: string;
+  inputMode?: 'numeric' | 'text';
+}) {
+  return (
+    <div class={`field${p.error ? ' has-error' : ''}`}>
+      <label for={p.id}>{p.label}</label>
+      <input
+        id={p.id}
+        name={p.id}
+        type={p.type ?? 'text'}
+        value={p.value}
+        required={p.required}
+        disabled={p.disabled}
+        autoComplete={p.autoComplete ?? 'off'}
+        placeholder={p.placeholder}
+        inputMode={p.inputMode}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={described(p.id, p.hint, p.error)}
+        onInput={(e) => p.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+      <Extra id={p.id} hint={p.hint} error={p.error} />
+    </div>
+  );
+}
+
+export function SelectField<T extends string>(p: FieldBase & {
+  value: T;
+  options: readonly { value: T; label: string }[];
+  onChange: (v: T) => void;
+}) {
+  return (
+    <div class={`field${p.error ? ' has-error' : ''}`}>
+      <label for={p.id}>{p.label}</label>
+      <select
+        id={p.id}
+        name={p.id}
+        value={p.value}
+        disabled={p.disabled}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={described(p.id, p.hint, p.error)}
+        onChange={(e) => p.onChange((e.currentTarget as HTMLSelectElement).value as T)}
+      >
+        {p.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+      </select>
+      <Extra id={p.id} hint={p.hint} error={p.error} />
+    </div>
+  );
+}
+
+export function CheckField(p: FieldBase & { checked: boolean; onChange: (v: boolean) => void }) {
+  return (
+    <div class={`field field-check${p.error ? ' has-error' : ''}`}>
+      <input
+        id={p.id}
+        name={p.id}
+        type="checkbox"
+        checked={p.checked}
+        disabled={p.disabled}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={described(p.id, p.hint, p.error)}
+        onChange={(e) => p.onChange((e.currentTarget as HTMLInputElement).checked)}
+      />
+      <label for={p.id}>{p.label}</label>
+      <Extra id={p.id} hint={p.hint} error={p.error} />
+    </div>
+  );
+}
+
+export function Fieldset({ legend, children }: { legend: string; children: ComponentChildren }) {
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      <div class="grid">{children}</div>
+    </fieldset>
+  );
+}
+
+/** A sortable column header: a real button, with aria-sort on the cell. */
+export function SortHeader(p: { label: string; field: string; sort: string; onSort: (s: string) => void }) {
+  const active = p.sort === p.field || p.sort === `-${p.field}`;
+  const desc = p.sort === `-${p.field}`;
+  const ariaSort: JSX.AriaAttributes['aria-sort'] = active ? (desc ? 'descending' : 'ascending') : 'none';
+  return (
+    <th scope="col" aria-sort={ariaSort}>
+      <button type="button" class="sort" onClick={() => p.onSort(active && !desc ? `-${p.field}` : p.field)}>
+        {p.label}
+        <span aria-hidden="true">{active ? (desc ? ' ▼' : ' ▲') : ''}</span>
+      </button>
+    </th>
+  );
+}
+
+export function Loading() {
+  return <p class="muted" role="status">Loading…</p>;
+}
