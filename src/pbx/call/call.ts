@@ -269,61 +269,41 @@ export class Call implements CallView, OutboundEvents {
   }
 
   private async onAnswered(leg: OutboundLeg, res: SipResponse): Promise<void> {
-    if (this.state === 'ended' || this.winner || this.cancelledByCaller) {
-      leg.ack();
-      leg.bye();
+    if (this.over() || this.winner || this.cancelledByCaller) {
+      this.dropAnswer(leg);
       leg.close();
       return;
     }
     this.winner = leg;
     this.clearNoAnswer();
     for (const f of this.forks) if (f !== leg) f.cancel();
-    let body: Buffer | undefined;
     if (this.lateOffer) {
-      if (res.body.length === 0) {
-        leg.ack();
-        leg.bye();
-        this.finish(502, 'Bad Gateway');
-        return;
-      }
-      void this.media.offer(this.calleeMedia, this.callerMedia, res.body).then((verdict) => {
-        if (this.state === 'ended') {
-          leg.ack();
-          leg.bye();
-          return;
-        }
-        if (!verdict.ok) {
-          leg.ack();
-          leg.bye();
-          this.finish(verdict.status, verdict.reason);
-          return;
-        }
-        this.pendingAckRelay = { from: this.inbound, cseq: this.inbound.invite.cseq.seq, to: leg, toCseq: leg.request.cseq.seq, offerFromCallee: true };
-        this.connect(leg, res, verdict.body);
-      });
+      // The caller sent no SDP: the callee's 2xx holds the offer, and the caller's ACK will hold the answer.
+      if (res.body.length === 0) return this.dropAnswer(leg, 502, 'Bad Gateway');
+      const verdict = await this.media.offer(this.calleeMedia, this.callerMedia, res.body);
+      if (this.over() || this.cancelledByCaller) return this.dropAnswer(leg);
+      if (!verdict.ok) return this.dropAnswer(leg, verdict.status, verdict.reason);
+      this.pendingAckRelay = { from: this.inbound, cseq: this.inbound.invite.cseq.seq, to: leg, toCseq: leg.request.cseq.seq, offerFromCallee: true };
+      this.connect(leg, res, verdict.body);
       return;
-    } else {
-      if (res.body.length > 0) {
-        const verdict = await this.media.answer(this.calleeMedia, this.callerMedia, res.body);
-        if (this.over() || this.cancelledByCaller) {
-          // The caller gave up while the answer was being set up: the callee hears a BYE.
-          leg.ack();
-          leg.bye();
-          return;
-        }
-        if (!verdict.ok) {
-          // The callee answered with media the caller's policy refuses: no call, rather than a call without audio.
-          leg.ack();
-          leg.bye();
-          this.finish(verdict.status, verdict.reason);
-          return;
-        }
-        body = verdict.body;
-      }
-      body ??= this.earlyAnswer;
-      leg.ack();
     }
-    this.connect(leg, res, body);
+    let body: Buffer | undefined;
+    if (res.body.length > 0) {
+      const verdict = await this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+      if (this.over() || this.cancelledByCaller) return this.dropAnswer(leg);
+      // Media the caller's policy refuses: no call, rather than a call without audio.
+      if (!verdict.ok) return this.dropAnswer(leg, verdict.status, verdict.reason);
+      body = verdict.body;
+    }
+    leg.ack();
+    this.connect(leg, res, body ?? this.earlyAnswer);
+  }
+
+  /** A 2xx that will not be connected: the callee is ACKed and hung up; with a status, the caller gets it. */
+  private dropAnswer(leg: OutboundLeg, status?: number, reason?: string): void {
+    leg.ack();
+    leg.bye();
+    if (status !== undefined) this.finish(status, reason ?? '');
   }
 
   /** The callee answered: our 200 to the caller, and the call is connected. */
