@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Three rings (DESIGN.md): unit and integration need only Node; interop needs
-// the Debian SIP tools that .ci/run installs.
+// the Debian SIP tools that .ci/run installs; browser needs Debian's chromium.
 export default defineConfig({
   test: {
     projects: [
@@ -12,6 +12,17 @@ export default defineConfig({
           name: 'interop',
           include: ['test/interop/**/*.test.ts'],
           testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The web UI in Debian's chromium (playwright-core); builds web/dist first (global setup).
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['test/browser/global-setup.ts'],
+          testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

@@ -5,7 +5,7 @@
 // adds stays within one packet time (20 ms). Geometric ramp, then bisection,
 // bounded by --budget seconds overall.
 //
-//   node --import tsx bench/relay.ts [--target builtin[,rtpengine]] [--mode rtp,srtp]
+//   node --import tsx bench/relay.ts [--target builtin[,rtpengine][,node-floor]] [--mode rtp,srtp]
 //        [--start N] [--factor F] [--refine K] [--retries R] [--step-seconds S] [--budget S]
 //        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin] [--nice N]
 //        [--profile DIR]   (--cpu-prof of the built-in relay's process, for bench/lib/profile-top.ts)
@@ -159,6 +159,22 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
   }
 }
 
+/**
+ * The phones talking to each other directly (no relay, no process in
+ * between): shows that the generator and loopback add next to nothing, so
+ * the delays in the steps are the relay process's (and its scheduling).
+ */
+async function baseline(files: { a: string; b: string }, bin: string): Promise<string> {
+  const n = 32; // one socket per phone, so each stream keeps its own source port
+  const gen = await startGen({ bin, aFile: files.a, bFile: files.b, seconds: Math.min(opts.stepSeconds, 5), socks: n, drainMs: 300, pin: genPin });
+  const calls = Array.from({ length: n }, (_, i) => ({ a: gen.bPorts[i]!, b: gen.aPorts[i]! }));
+  const r = await gen.run(calls);
+  return (
+    `baseline, phones direct (no relay), ${n} calls: loss ${(((r.sent - r.received) / Math.max(1, r.sent)) * 100).toFixed(3)}%, ` +
+    `delay p50 ${(r.p50Us / 1000).toFixed(2)} p99 ${(r.p99Us / 1000).toFixed(2)} max ${(r.maxUs / 1000).toFixed(1)} ms, load ${(loadavg()[0] ?? 0).toFixed(1)}`
+  );
+}
+
 function formatStep(name: string, s: Step): string {
   const f = (n: number | null, d = 0): string => (n === null ? 'n/a' : n.toFixed(d));
   return (
@@ -241,6 +257,7 @@ async function main(): Promise<number> {
     const { masterKey, masterSalt } = generateKeySalt('AES_CM_128_HMAC_SHA1_80');
     const keys: SrtpKeys = { suite: 'AES_CM_128_HMAC_SHA1_80', key: masterKey.toString('base64'), salt: masterSalt.toString('base64') };
     const files = new Map(modes.map((m) => [m, packetFiles(dir, m, keys)]));
+    log(await baseline(packetFiles(dir, 'rtp', keys), bin));
     const combos = targets.flatMap((t) => modes.map((m) => [t, m] as const));
     let left = combos.length;
     for (const t of targets) {
@@ -255,6 +272,10 @@ async function main(): Promise<number> {
       }
       try {
         for (const m of modes) {
+          if (t === 'node-floor' && m === 'srtp') {
+            left--;
+            continue; // the floor has no SRTP: it would only pass the packets through
+          }
           // Share what is left of the budget evenly among the ramps still to run.
           const share = Math.max(0, deadline - Date.now()) / left--;
           const name = `relay ${t} ${m === 'rtp' ? 'RTP↔RTP' : 'SRTP↔RTP'}`;
@@ -271,8 +292,10 @@ async function main(): Promise<number> {
     }
     for (const m of modes) {
       const b = results.get(`builtin ${m}`);
-      const r = results.get(`rtpengine ${m}`);
-      if (b && r) log(`relay ${m}: ratio builtin/rtpengine ${(b.calls / r.calls).toFixed(2)} (calls held)`);
+      for (const other of targets) {
+        const r = results.get(`${other} ${m}`);
+        if (other !== 'builtin' && b && r) log(`relay ${m}: ratio builtin/${other} ${(b.calls / r.calls).toFixed(2)} (calls held)`);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,9 +5,9 @@
 // runs one bounded step at a time. The same rig drives Switchboard and
 // Kamailio, so both see the same scenario from the same processes.
 import type { SippRun } from '../../test/interop/sipp.ts';
-import { describeSipp, runSipp } from '../../test/interop/sipp.ts';
+import { describeSipp } from '../../test/interop/sipp.ts';
 import type { SipServer } from '../../test/interop/lib/sipp-calls.ts';
-import { registerPhone, runUac, waitUdpBound } from '../../test/interop/lib/sipp-calls.ts';
+import { registerPhone, runSippOwnMedia, runUac, waitUdpBound } from '../../test/interop/lib/sipp-calls.ts';
 import type { TestUser } from '../../test/interop/users.ts';
 import { cpuWindow } from './cpu.ts';
 import type { LoadTarget, StepOptions, StepResult } from './ramp.ts';
@@ -42,7 +42,7 @@ const LOOPS = ['-max_recv_loops', '5000', '-max_sched_loops', '5000'];
  */
 export async function startPhone(port: number, lifetimeSec: number, workDir: string, recvTimeoutMs = 10_000): Promise<Phone> {
   let pid: number | null = null;
-  const done = runSipp({
+  const done = runSippOwnMedia({
     scenario: 'uas_answer.xml',
     remoteHost: '127.0.0.1',
     remotePort: 9,
@@ -181,7 +181,10 @@ export async function runCallStep(rig: CallRig, target: LoadTarget, rate: number
   const attempted = Math.max(calls, created);
   const elapsedSec = elapsed > 0 ? elapsed : wall;
   if (successful < attempted) {
-    const sample = results.find((r) => r.errors !== '')?.errors.slice(0, 1200) ?? '';
+    // "Dead call" lines are late retransmissions after a call ended: noise. The first abort says why.
+    const errors = results.map((r) => r.errors).join('\n');
+    const at = errors.search(/Aborting call|Call-Id .* timed out|Failed/);
+    const sample = at < 0 ? errors.slice(0, 600) : errors.slice(at, at + 1200);
     s.log?.(`${target.name} step at ${rate}/s: failure causes (SIPp): ${failureCauses(results) || 'calls not finished'}${sample === '' ? '' : `\nfirst SIPp error:\n${sample}`}`);
   }
   return {

@@ -2,11 +2,13 @@
 // SIPp callers with a long hold, one process per callee (SIPp's digest uri=
 // is fixed per run, and a user may hold at most 100 calls), SIPp phones that
 // answer for many callees each. The server counts its own connected calls
-// (`switchboard status --json`) before the figure is taken, so the figure is
-// for calls the server really holds, not calls SIPp thinks it placed.
+// (what `switchboard status` shows, asked over the same control socket
+// without starting a CLI process every poll) before the figure is taken, so
+// the figure is for calls the server really holds, not calls SIPp placed.
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { SWITCHBOARD_BIN, REPO_ROOT, importUsers, makeTempDir, removeDir, runTool } from '../../test/interop/harness.ts';
+import { queryStatus } from '../../src/cli/status.ts';
+import { importUsers, makeTempDir, removeDir } from '../../test/interop/harness.ts';
 import type { SipServer } from '../../test/interop/lib/sipp-calls.ts';
 import { registerPhone, runUac } from '../../test/interop/lib/sipp-calls.ts';
 import type { SippRun } from '../../test/interop/sipp.ts';
@@ -32,15 +34,13 @@ export interface CallMemoryOptions {
   log: (line: string) => void;
 }
 
-/** Connected calls the server reports, or null when it did not answer. */
-async function connectedCalls(dataDir: string): Promise<number | null> {
-  const r = await runTool(process.execPath, [SWITCHBOARD_BIN, 'status', '--json', '--data-dir', dataDir], { timeoutMs: 30_000, cwd: REPO_ROOT });
-  if (r.code !== 0) return null;
+/** Connected calls the server reports; the reason when it did not answer. */
+async function connectedCalls(dataDir: string): Promise<number | string> {
   try {
-    const s = JSON.parse(r.stdout) as { calls?: Array<{ state?: string }> };
-    return (s.calls ?? []).filter((c) => c.state === 'connected').length;
-  } catch {
-    return null;
+    const s = await queryStatus(dataDir, 20_000);
+    return s.calls.filter((c) => c.state === 'connected').length;
+  } catch (err) {
+    return (err as Error).message;
   }
 }
 
@@ -114,12 +114,17 @@ export async function measureCallMemory(o: CallMemoryOptions): Promise<boolean> 
       }),
     );
     // Established = the server says connected; bounded by the hold (calls start ending then).
-    let connected: number | null = 0;
+    let connected: number | null = null;
     const deadline = started + (o.holdSec - 5) * 1000;
     while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 2000));
-      connected = await connectedCalls(dataDir);
-      if (connected !== null && connected >= o.calls) break;
+      await new Promise((r) => setTimeout(r, 5000));
+      const got = await connectedCalls(dataDir);
+      if (typeof got === 'string') {
+        o.log(`calls memory: status did not answer: ${got}`);
+        continue;
+      }
+      connected = got;
+      if (connected >= o.calls) break;
     }
     const upSec = ((Date.now() - started) / 1000).toFixed(0);
     o.log(`calls memory: ${connected ?? 'unknown'} calls connected on the server after ${upSec} s (wanted ${o.calls})`);
@@ -132,7 +137,7 @@ export async function measureCallMemory(o: CallMemoryOptions): Promise<boolean> 
     const ok = results.reduce((n, r) => n + (r.stats?.successful ?? 0), 0);
     const failed = results.find((r) => r.code !== 0);
     o.log(`calls memory: ${ok}/${o.calls} calls completed (BYE answered) by ${nCallees} SIPp callers`);
-    if (failed !== undefined) o.log(`calls memory: a caller failed:\n${describeSipp(failed).slice(0, 3000)}`);
+    if (failed !== undefined) o.log(`calls memory: a caller failed (exit ${failed.code}): ${failed.stderr.trim().split('\n').filter((l) => !/^\d+m[\d.]+s /.test(l)).slice(-3).join(' | ')}\n${describeSipp(failed).slice(0, 2000)}`);
     await new Promise((r) => setTimeout(r, 5000));
     await memoryLine('5 s after every call ended', srv, hook, o.log);
     return connected === o.calls && ok === o.calls;

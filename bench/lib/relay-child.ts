@@ -2,6 +2,7 @@
 // own and it has an event loop to itself), driven by bench/lib/relay-target.ts
 // over the IPC channel. Sessions are set up as the B2BUA would: allocate,
 // setRemote from "SDP", SRTP transforms on side A in SRTP↔RTP mode.
+import { createSocket, type Socket } from 'node:dgram';
 import { MediaRelay, type PacketTransform, type RelaySession } from '../../src/media/relay.ts';
 import { SrtpSession, type SrtpSuiteName } from '../../src/media/srtp.ts';
 
@@ -28,6 +29,10 @@ const portMin = Number(process.env.RELAY_PORT_MIN ?? 20000);
 const portMax = Number(process.env.RELAY_PORT_MAX ?? 29999);
 const relay = new MediaRelay({ host: '127.0.0.1', portMin, portMax });
 let sessions: RelaySession[] = [];
+/** RELAY_IMPL=floor: bare dgram forwarding, no latching, stats or transforms: what Node itself costs. */
+const floor = process.env.RELAY_IMPL === 'floor';
+let floorSockets: Socket[] = [];
+let floorRelayed = 0;
 /** Allocations in flight at once while setting up a step. */
 const PARALLEL = 32;
 
@@ -40,7 +45,34 @@ function srtpTransforms(opts: { suite: SrtpSuiteName; key: string; salt: string 
   };
 }
 
+function bindAny(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+async function createFloor(calls: { a: number; b: number }[]): Promise<{ a: number; b: number }[]> {
+  const ends: { a: number; b: number }[] = [];
+  for (const c of calls) {
+    const [sa, sb] = await Promise.all([bindAny(), bindAny()]);
+    sa.on('message', (m: Buffer) => {
+      floorRelayed++;
+      sb.send(m, c.b, '127.0.0.1');
+    });
+    sb.on('message', (m: Buffer) => {
+      floorRelayed++;
+      sa.send(m, c.a, '127.0.0.1');
+    });
+    floorSockets.push(sa, sb);
+    ends.push({ a: sa.address().port, b: sb.address().port });
+  }
+  return ends;
+}
+
 async function create(req: Extract<ChildRequest, { op: 'create' }>): Promise<{ a: number; b: number }[]> {
+  if (floor) return createFloor(req.calls);
   const ends: { a: number; b: number }[] = new Array(req.calls.length);
   for (let i = 0; i < req.calls.length; i += PARALLEL) {
     await Promise.all(
@@ -59,7 +91,10 @@ async function create(req: Extract<ChildRequest, { op: 'create' }>): Promise<{ a
 }
 
 async function clear(): Promise<ChildDrops> {
-  const d: ChildDrops = { foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0, relayed: 0 };
+  const d: ChildDrops = { foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0, relayed: floorRelayed };
+  for (const s of floorSockets) s.close();
+  floorSockets = [];
+  floorRelayed = 0;
   for (const s of sessions) {
     const st = s.stats();
     for (const side of [st.a, st.b]) {

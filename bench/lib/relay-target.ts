@@ -45,11 +45,24 @@ export interface TargetOptions {
 const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'relay-child.ts');
 
 /** The built-in relay (src/media/relay.ts) in a child Node process. */
-export async function builtinTarget(o: TargetOptions): Promise<RelayTarget> {
+export function builtinTarget(o: TargetOptions): Promise<RelayTarget> {
+  return nodeChildTarget('builtin', o, {});
+}
+
+/**
+ * Reference floor: the same child, forwarding with bare dgram sockets and
+ * nothing else (no latching, stats, transforms). The gap to 'builtin' is what
+ * relay.ts itself costs; what 'floor' cannot hold, no Node relay would.
+ */
+export function floorTarget(o: TargetOptions): Promise<RelayTarget> {
+  return nodeChildTarget('node-floor', o, { RELAY_IMPL: 'floor' });
+}
+
+async function nodeChildTarget(name: string, o: TargetOptions, env: Record<string, string>): Promise<RelayTarget> {
   const cmd = [...o.pin, process.execPath, ...(o.nodeArgs ?? []), '--import', 'tsx', CHILD];
   const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, RELAY_PORT_MIN: String(o.portMin), RELAY_PORT_MAX: String(o.portMax) },
+    env: { ...process.env, ...env, RELAY_PORT_MIN: String(o.portMin), RELAY_PORT_MAX: String(o.portMax) },
   });
   const waiting = new Map<number, (r: ChildReply) => void>();
   let nextId = 1;
@@ -83,7 +96,7 @@ export async function builtinTarget(o: TargetOptions): Promise<RelayTarget> {
     child.once('exit', (code) => reject(new Error(`relay child exited with ${code} while starting`)));
   });
   return {
-    name: 'builtin',
+    name,
     pid: child.pid ?? -1,
     async createCalls(phones, mode, srtp) {
       const r = await request({ op: 'create', calls: [...phones], srtp: mode === 'srtp' ? srtp : null } as Omit<ChildRequest, 'id'>);
@@ -129,5 +142,6 @@ export async function rtpengineTarget(_o: TargetOptions): Promise<RelayTarget> {
 
 export const TARGETS: Record<string, (o: TargetOptions) => Promise<RelayTarget>> = {
   builtin: builtinTarget,
+  'node-floor': floorTarget,
   rtpengine: rtpengineTarget,
 };

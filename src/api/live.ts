@@ -23,7 +23,7 @@ export interface LiveDeps {
   /** Session inactivity limit (http.sessionIdleMinutes) in ms. */
   idleMs: number;
   now: () => number;
-  /** Bytes waiting to go to one client beyond which it is dropped (default 1 MiB). */
+  /** Bytes waiting to go to one client, beyond its snapshot, at which it is dropped (default 1 MiB). */
   maxBufferedBytes?: number;
   /** Feed clients at once (default 64); more are refused with close code 1013. */
   maxClients?: number;
@@ -51,6 +51,8 @@ interface Client {
   socket: FeedSocket;
   sessionHash: string;
   alive: boolean;
+  /** Bytes that may wait unsent: the snapshot (as big as the system) plus maxBufferedBytes. */
+  limit: number;
 }
 
 /** Fans status and alarm events out to the connected clients; one subscription for all of them. */
@@ -75,7 +77,8 @@ export class LiveFeed {
       socket.close(FEED_CLOSE.tooMany, 'too many status clients');
       return;
     }
-    const client: Client = { socket, sessionHash, alive: true };
+    const snapshot = JSON.stringify({ type: 'snapshot', status: this.deps.status.snapshot(), alarms: this.deps.alarms.list() });
+    const client: Client = { socket, sessionHash, alive: true, limit: snapshot.length + this.maxBuffered };
     this.clients.add(client);
     socket.on('close', () => this.detach(client));
     socket.on('error', () => this.detach(client));
@@ -83,7 +86,7 @@ export class LiveFeed {
     // The feed is one-way; anything the browser sends is ignored (maxPayload bounds it).
     socket.on('message', () => undefined);
     if (this.clients.size === 1) this.start();
-    this.send(client, JSON.stringify({ type: 'snapshot', status: this.deps.status.snapshot(), alarms: this.deps.alarms.list() }));
+    this.send(client, snapshot);
   }
 
   /** Closes every client (server shutdown). */
@@ -123,7 +126,7 @@ export class LiveFeed {
     if (c.socket.readyState !== OPEN) return;
     // A browser that stopped reading must not make the server hold an ever-growing queue:
     // drop it; it reconnects and starts again from a fresh snapshot.
-    if (c.socket.bufferedAmount + text.length > this.maxBuffered) {
+    if (c.socket.bufferedAmount + text.length > c.limit) {
       this.detach(c);
       c.socket.terminate();
       return;

@@ -19,7 +19,8 @@ export class ApiError extends Error {
 
   /** The issue message for one field (dotted path), if the server named it. */
   field(path: string): string | undefined {
-    return this.issues.find((i) => i.path === path)?.message;
+    const all = this.issues.filter((i) => i.path === path).map((i) => i.message);
+    return all.length > 0 ? all.join('; ') : undefined;
   }
 }
 

@@ -4,51 +4,14 @@
 // registrations costs one render. Lost connections are retried with backoff.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
-import type { Alarm, CallStatus, ExtensionStatus, FeedMessage, TrunkStatus } from './types.ts';
+import { applyMessage, type Connection, type LiveState } from './live-state.ts';
+import type { FeedMessage } from './types.ts';
 
-export type Connection = 'connecting' | 'live' | 'reconnecting' | 'stopped';
-
-export interface LiveState {
-  connection: Connection;
-  extensions: Map<string, ExtensionStatus>;
-  calls: Map<string, CallStatus>;
-  alarms: Map<string, Alarm>;
-  trunks: TrunkStatus[];
-  /** Server clock minus this browser's, from the snapshot (for call durations). */
-  clockOffsetMs: number;
-  /** Counts applied changes; changes whenever something did. */
-  version: number;
-}
+export type { Connection, LiveState };
 
 const SESSION_ENDED = 4401;
 const RENDER_EVERY_MS = 250;
 const MAX_ATTEMPTS = 200;
-
-export function applyMessage(s: LiveState, m: FeedMessage): void {
-  switch (m.type) {
-    case 'snapshot':
-      s.extensions = new Map(m.status.extensions.map((e) => [e.extension, e]));
-      s.calls = new Map(m.status.calls.map((c) => [c.ref, c]));
-      s.alarms = new Map(m.alarms.map((a) => [a.id, a]));
-      s.trunks = m.status.trunks ?? [];
-      s.clockOffsetMs = m.status.at - Date.now();
-      break;
-    case 'extension':
-      // The snapshot holds registered extensions and those in calls; keep the same rule for updates.
-      if (!m.extension.registered && m.extension.calls === 0) s.extensions.delete(m.extension.extension);
-      else s.extensions.set(m.extension.extension, m.extension);
-      break;
-    case 'call':
-      if (m.ended || m.call.state === 'ended') s.calls.delete(m.call.ref);
-      else s.calls.set(m.call.ref, m.call);
-      break;
-    case 'alarm':
-      if (m.event === 'cleared') s.alarms.delete(m.alarm.id);
-      else s.alarms.set(m.alarm.id, m.alarm);
-      break;
-  }
-  s.version++;
-}
 
 function feedUrl(): string {
   return `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/api/status/ws`;
@@ -83,15 +46,18 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
       ws = new WebSocket(feedUrl());
       ws.onopen = () => {
         attempts = 0;
-        setConnection('live');
       };
       ws.onmessage = (ev) => {
+        let m: FeedMessage;
         try {
-          applyMessage(state.current, JSON.parse(String(ev.data)) as FeedMessage);
+          m = JSON.parse(String(ev.data)) as FeedMessage;
+          applyMessage(state.current, m);
         } catch {
           return; // a message this page does not understand: ignore it
         }
-        render();
+        // "Live" only once the snapshot is in: before it the tables would claim an empty system.
+        if (m.type === 'snapshot') setConnection('live');
+        else render();
       };
       ws.onclose = (ev) => {
         if (stopped) return;

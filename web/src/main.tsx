@@ -89,7 +89,11 @@ function Root() {
   const api = useMemo(() => new Api((problem: SessionProblem, message: string) => {
     if (problem === 'unauthenticated') {
       setSession(null);
-      setPhase({ kind: 'login', message: message.includes('inactivity') ? 'Your session ended after inactivity. Log in again.' : 'Please log in.' });
+      // On arrival a missing session is normal; later it means the session ended.
+      setPhase((ph) => ph.kind === 'loading' ? { kind: 'login' } : {
+        kind: 'login',
+        message: message.includes('inactivity') ? 'Your session ended after inactivity. Log in again.' : 'Your session ended. Log in again.',
+      });
     } else {
       setPhase({ kind: 'change', forced: true });
     }

@@ -1,7 +1,7 @@
 // Small building blocks every page uses: labelled fields that show the
 // server's message for that field, notices read out by screen readers, and
 // a page title that takes the focus when the page changes.
-import type { ComponentChildren, JSX } from 'preact';
+import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
 import type { Api } from './api.ts';
@@ -77,7 +77,8 @@ export function TextField(p: FieldBase & {
       <input
         id={p.id}
         name={p.id}
-        type={p.type ?? 'text'}
+        // Preact's input typing splits by type; the props here suit every type listed.
+        type={(p.type ?? 'text') as 'text'}
         value={p.value}
         required={p.required}
         disabled={p.disabled}
@@ -120,17 +121,19 @@ export function SelectField<T extends string>(p: FieldBase & {
 export function CheckField(p: FieldBase & { checked: boolean; onChange: (v: boolean) => void }) {
   return (
     <div class={`field field-check${p.error ? ' has-error' : ''}`}>
-      <input
-        id={p.id}
-        name={p.id}
-        type="checkbox"
-        checked={p.checked}
-        disabled={p.disabled}
-        aria-invalid={p.error ? 'true' : undefined}
-        aria-describedby={described(p.id, p.hint, p.error)}
-        onChange={(e) => p.onChange((e.currentTarget as HTMLInputElement).checked)}
-      />
-      <label for={p.id}>{p.label}</label>
+      <span class="check-line">
+        <input
+          id={p.id}
+          name={p.id}
+          type="checkbox"
+          checked={p.checked}
+          disabled={p.disabled}
+          aria-invalid={p.error ? 'true' : undefined}
+          aria-describedby={described(p.id, p.hint, p.error)}
+          onChange={(e) => p.onChange((e.currentTarget as HTMLInputElement).checked)}
+        />
+        <label for={p.id}>{p.label}</label>
+      </span>
       <Extra id={p.id} hint={p.hint} error={p.error} />
     </div>
   );
@@ -149,7 +152,7 @@ export function Fieldset({ legend, children }: { legend: string; children: Compo
 export function SortHeader(p: { label: string; field: string; sort: string; onSort: (s: string) => void }) {
   const active = p.sort === p.field || p.sort === `-${p.field}`;
   const desc = p.sort === `-${p.field}`;
-  const ariaSort: JSX.AriaAttributes['aria-sort'] = active ? (desc ? 'descending' : 'ascending') : 'none';
+  const ariaSort: 'ascending' | 'descending' | 'none' = active ? (desc ? 'descending' : 'ascending') : 'none';
   return (
     <th scope="col" aria-sort={ariaSort}>
       <button type="button" class="sort" onClick={() => p.onSort(active && !desc ? `-${p.field}` : p.field)}>

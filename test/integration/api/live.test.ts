@@ -172,3 +172,18 @@ describe('metrics, health and the page', () => {
     }
   }, 90_000);
 });
+
+describe('user media settings through the API', () => {
+  it('sets, shows, clears and validates per-user media settings', async () => {
+    const add = await s.admin.post('/api/users', { extension: '2101', password: 'pw-2101-long', media: { security: 'enforced', directMedia: false } });
+    expect(add.status, add.text).toBe(201);
+    expect(add.json.media).toEqual({ security: 'enforced', directMedia: false });
+    const patch = await s.admin.patch('/api/users/2101', { media: { security: null, dtmf: 'info' } });
+    expect(patch.status).toBe(200);
+    expect(patch.json.media).toEqual({ directMedia: false, dtmf: 'info' });
+    expect(s.ts.server.store.users.getByExtension('2101')!.media).toEqual({ directMedia: false, dtmf: 'info' });
+    const bad = await s.admin.patch('/api/users/2101', { media: { security: 'sometimes', colour: 'red' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.issues.map((i: { path: string }) => i.path).sort()).toEqual(['media.colour', 'media.security']);
+  });
+});

@@ -3,7 +3,7 @@
 // it; a caller is a SIPp UAC authenticating as users from an injection CSV.
 // Works against any server that registers and routes (Switchboard, Kamailio).
 import { readFileSync } from 'node:fs';
-import type { SippRun, SippTransport } from '../sipp.ts';
+import type { SippOptions, SippRun, SippTransport } from '../sipp.ts';
 import { describeSipp, runSipp } from '../sipp.ts';
 import type { TestUser } from '../users.ts';
 import { sippUsersCsv } from '../users.ts';
@@ -17,6 +17,28 @@ export interface SipServer {
   domain: string;
   /** The server's own log, for failure messages. */
   output(): string;
+}
+
+/**
+ * `-mp` for one SIPp process: its own media (RTP) port base. SIPp binds one
+ * at start even when it sends no RTP, and SIPps started together all try the
+ * default 6000 upwards and race each other into "Unable to bind audio RTP
+ * socket". Below the ephemeral range; the next three stay free for RTCP/video.
+ */
+export async function mediaPortArgs(): Promise<string[]> {
+  return ['-mp', String(await freePort({ min: 10000, max: 19990 }, 4))];
+}
+
+/**
+ * runSipp with its own media port, again with another one (at most 3 tries)
+ * when SIPp could not bind it: a port free when chosen may be taken by any
+ * other program before SIPp starts.
+ */
+export async function runSippOwnMedia(o: SippOptions): Promise<SippRun> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await runSipp({ ...o, extraArgs: [...(o.extraArgs ?? []), ...(await mediaPortArgs())] });
+    if (attempt >= 3 || !/Unable to bind audio RTP socket/.test(r.stderr)) return r;
+  }
 }
 
 /** True once something has a UDP socket bound on port (any local address). */
@@ -65,7 +87,7 @@ export interface PhoneOptions {
  */
 export async function registerPhone(o: PhoneOptions): Promise<number> {
   const port = o.port ?? (await freePort());
-  const r = await runSipp({
+  const r = await runSippOwnMedia({
     scenario: 'register_auth.xml',
     remoteHost: o.server.host,
     remotePort: o.server.udpPort,
@@ -104,7 +126,7 @@ export interface UasHandle {
 
 /** Starts a SIPp UAS on port and resolves once it listens. */
 export async function startUas(o: UasOptions): Promise<UasHandle> {
-  const done = runSipp({
+  const done = runSippOwnMedia({
     scenario: o.scenario,
     // A UAS needs a remote address on the command line but answers where requests come from.
     remoteHost: LOOPBACK,
@@ -150,7 +172,7 @@ export interface UacOptions {
 
 export function runUac(o: UacOptions): Promise<SippRun> {
   const domain = o.server.domain;
-  return runSipp({
+  return runSippOwnMedia({
     scenario: o.scenario,
     remoteHost: o.server.host,
     remotePort: o.server.udpPort,

@@ -1,0 +1,205 @@
+// System Status, live over the WebSocket: alarms, active calls (parties,
+// duration, codec, connection type), registered extensions (address, user
+// agent, transport, media stream, state) and trunk registrations. Nothing
+// here reloads: every row changes as the feed reports it.
+import { useEffect, useState } from 'preact/hooks';
+import { dateTime, duration, plural } from '../format.ts';
+import { useLiveStatus, type Connection } from '../live.ts';
+import type { Alarm, CallStatus, ExtensionStatus } from '../types.ts';
+import { PageTitle, TextField, useApp } from '../ui.tsx';
+
+const MAX_ROWS = 500;
+const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
+
+const CONNECTION_TEXT: Record<Connection, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Connection lost, reconnecting…',
+  stopped: 'Disconnected',
+};
+
+function party(name: string, number: string): string {
+  return name && name !== number ? `${name} (${number})` : number;
+}
+
+function stateText(s: string): string {
+  return s === 'connected' ? 'In call' : s === 'ringing' ? 'Ringing' : s === 'idle' ? 'Idle' : s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function AlarmsTable({ alarms }: { alarms: Alarm[] }) {
+  if (alarms.length === 0) return <p class="muted">No active alarms.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="responsive" aria-labelledby="alarms-h">
+        <thead>
+          <tr><th scope="col">Severity</th><th scope="col">Alarm</th><th scope="col">Source</th><th scope="col">Since</th>
+            <th scope="col">Latest</th><th scope="col">Count</th></tr>
+        </thead>
+        <tbody>
+          {alarms.map((a) => (
+            <tr key={a.id}>
+              <td data-label="Severity"><span class={`sev sev-${a.severity}`}>{a.severity}</span></td>
+              <td data-label="Alarm" class="wrap">{a.text}</td>
+              <td data-label="Source">{a.source ?? '—'}</td>
+              <td data-label="Since">{dateTime(a.since)}</td>
+              <td data-label="Latest">{dateTime(a.lastAt)}</td>
+              <td data-label="Count" class="num">{a.count}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The called party: the number dialled, the extension it reached with its name, the trunk used. */
+function called(c: CallStatus, names: Map<string, string>): string {
+  const ext = c.calleeExtension;
+  const name = ext ? names.get(ext) : undefined;
+  const who = ext ? party(name ?? '', ext) : c.callee;
+  return `${ext && ext !== c.callee ? `${c.callee} → ` : ''}${who}${c.trunk ? ` via ${c.trunk}` : ''}`;
+}
+
+function CallsTable({ calls, now, names }: { calls: CallStatus[]; now: number; names: Map<string, string> }) {
+  if (calls.length === 0) return <p class="muted">No active calls.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="responsive" aria-labelledby="calls-h">
+        <thead>
+          <tr><th scope="col">Call</th><th scope="col">State</th><th scope="col">Caller</th><th scope="col">Called</th>
+            <th scope="col">Duration</th><th scope="col">Codec</th><th scope="col">Connection type</th><th scope="col">Direction</th></tr>
+        </thead>
+        <tbody>
+          {calls.map((c) => (
+            <tr key={c.ref} data-call={c.ref}>
+              <td data-label="Call" class="mono">{c.ref}</td>
+              <td data-label="State">{stateText(c.state)}{c.held ? ' (held)' : ''}</td>
+              <td data-label="Caller">{party(c.callerName, c.caller)}</td>
+              <td data-label="Called">{called(c, names)}</td>
+              <td data-label="Duration" class="num">{duration((now - (c.answeredAt ?? c.startedAt)) / 1000)}</td>
+              <td data-label="Codec">{c.codec ?? '—'}</td>
+              <td data-label="Connection type">{c.connectionType || '—'}</td>
+              <td data-label="Direction">{c.direction.charAt(0).toUpperCase() + c.direction.slice(1)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ExtensionsTable({ list }: { list: ExtensionStatus[] }) {
+  if (list.length === 0) return <p class="muted">No extension matches.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="responsive" aria-labelledby="ext-h">
+        <thead>
+          <tr><th scope="col">Extension</th><th scope="col">Name</th><th scope="col">State</th><th scope="col">IP address</th>
+            <th scope="col">Transport</th><th scope="col">User agent</th><th scope="col">Media stream</th><th scope="col">Registered until</th></tr>
+        </thead>
+        <tbody>
+          {list.map((e) => {
+            const contacts = e.contacts.length > 0 ? e.contacts : null;
+            return (
+              <tr key={e.extension} data-extension={e.extension}>
+                <td data-label="Extension" class="mono">{e.extension}</td>
+                <td data-label="Name">{e.name || '—'}</td>
+                <td data-label="State"><span class={`state state-${e.registered ? e.state : 'off'}`}>{e.registered ? stateText(e.state) : 'Not registered'}</span></td>
+                <td data-label="IP address" class="mono">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{c.address}:{c.port}</div>)}</div> : '—'}</td>
+                <td data-label="Transport">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{c.transport.toUpperCase()}</div>)}</div> : '—'}</td>
+                <td data-label="User agent" class="wrap">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{c.userAgent ?? '—'}</div>)}</div> : '—'}</td>
+                <td data-label="Media stream">{e.mediaStream ?? '—'}</td>
+                <td data-label="Registered until">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{dateTime(c.expiresAt)}</div>)}</div> : '—'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function StatusPage() {
+  const { api } = useApp();
+  // A closed session lands on the login page through the API's own 401 handling.
+  const live = useLiveStatus(api, () => void api.get('/api/session').catch(() => undefined));
+  const [filter, setFilter] = useState('');
+  const [now, setNow] = useState(Date.now());
+  const hasCalls = live.calls.size > 0;
+  useEffect(() => {
+    if (!hasCalls) return;
+    const t = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(t);
+  }, [hasCalls]);
+
+  const serverNow = now + live.clockOffsetMs;
+  const alarms = [...live.alarms.values()].sort((a, b) =>
+    SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || b.lastAt - a.lastAt);
+  const calls = [...live.calls.values()].sort((a, b) => a.startedAt - b.startedAt);
+  const needle = filter.trim().toLowerCase();
+  const allExt = [...live.extensions.values()]
+    .sort((a, b) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : 1));
+  const matching = needle
+    ? allExt.filter((e) => [e.extension, e.name, ...e.contacts.map((c) => `${c.address} ${c.userAgent ?? ''}`)].some((x) => x.toLowerCase().includes(needle)))
+    : allExt;
+  const registered = allExt.filter((e) => e.registered).length;
+  const names = new Map(allExt.filter((e) => e.name).map((e) => [e.extension, e.name]));
+
+  return (
+    <>
+      <div class="page-head">
+        <PageTitle>System status</PageTitle>
+        <p class={`conn conn-${live.connection}`} role="status" aria-live="polite">
+          <span class="dot" aria-hidden="true" /> {CONNECTION_TEXT[live.connection]}
+          {live.connection === 'stopped' && <button type="button" onClick={live.retry}>Reconnect</button>}
+        </p>
+      </div>
+      <ul class="summary" aria-label="Summary">
+        <li><strong>{registered}</strong> registered {registered === 1 ? 'extension' : 'extensions'}</li>
+        <li><strong>{calls.length}</strong> active {calls.length === 1 ? 'call' : 'calls'}</li>
+        <li class={alarms.length > 0 ? 'has-alarms' : ''}><strong>{alarms.length}</strong> {alarms.length === 1 ? 'alarm' : 'alarms'}</li>
+      </ul>
+
+      <section aria-labelledby="alarms-h">
+        <h2 id="alarms-h">Alarms</h2>
+        <AlarmsTable alarms={alarms} />
+      </section>
+
+      <section aria-labelledby="calls-h">
+        <h2 id="calls-h">Active calls</h2>
+        <CallsTable calls={calls} now={serverNow} names={names} />
+      </section>
+
+      <section aria-labelledby="ext-h">
+        <h2 id="ext-h">Extensions</h2>
+        <div class="toolbar">
+          <TextField id="ext-filter" label="Filter extensions" type="search" value={filter} onInput={setFilter}
+            hint="Extension, name, address or user agent" />
+        </div>
+        <ExtensionsTable list={matching.slice(0, MAX_ROWS)} />
+        {matching.length > MAX_ROWS && <p class="muted">Showing {MAX_ROWS} of {plural(matching.length, 'extension')}; filter to narrow.</p>}
+      </section>
+
+      {live.trunks.length > 0 && (
+        <section aria-labelledby="trunks-h">
+          <h2 id="trunks-h">Trunk registrations</h2>
+          <div class="table-wrap">
+            <table class="responsive" aria-labelledby="trunks-h">
+              <thead><tr><th scope="col">Trunk</th><th scope="col">State</th><th scope="col">Last answer</th><th scope="col">Detail</th></tr></thead>
+              <tbody>
+                {live.trunks.map((t) => (
+                  <tr key={t.trunk}>
+                    <td data-label="Trunk">{t.trunk}</td>
+                    <td data-label="State">{t.state}</td>
+                    <td data-label="Last answer">{t.lastStatus || '—'}</td>
+                    <td data-label="Detail" class="wrap">{t.reason || '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,208 @@
+// Add or change one user: every field the API takes, the media settings
+// among them. The login code is write-only: blank keeps the current one.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, describeError } from '../api.ts';
+import { dateTime } from '../format.ts';
+import { href, navigate } from '../router.ts';
+import type { User, UserMedia } from '../types.ts';
+import { CheckField, Fieldset, Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
+
+export const FLASH_KEY = 'switchboard.flash';
+
+type Choice = 'system' | string;
+type MediaKey = keyof UserMedia;
+
+const MEDIA: readonly { key: MediaKey; label: string; options: { value: string; label: string }[]; hint?: string }[] = [
+  { key: 'security', label: 'Media security', options: [
+    { value: 'disabled', label: 'Disabled (RTP)' }, { value: 'best-effort', label: 'Best effort (SRTP, RTP fallback)' },
+    { value: 'enforced', label: 'Enforced (SRTP only)' }] },
+  { key: 'srtcp', label: 'SRTCP', options: [{ value: 'encrypted', label: 'Encrypted' }, { value: 'unencrypted', label: 'Unencrypted' }],
+    hint: 'Handsets behind the DECT gateway need encrypted SRTCP.' },
+  { key: 'directMedia', label: 'Direct media', options: [{ value: 'true', label: 'Allowed' }, { value: 'false', label: 'Always relayed' }] },
+  { key: 'dtmf', label: 'DTMF', options: [{ value: 'rfc4733', label: 'RFC 4733 events' }, { value: 'info', label: 'SIP INFO' }] },
+  { key: 'capneg', label: 'Capability negotiation (RFC 5939)', options: [{ value: 'true', label: 'Supported' }, { value: 'false', label: 'Not supported' }] },
+  { key: 'transport', label: 'Signalling transport', options: [{ value: 'any', label: 'Any' }, { value: 'tls', label: 'TLS only' }] },
+];
+
+const KNOWN_CODECS = 'PCMU, PCMA, G722, G729';
+/** Fields the form shows an error beside; an issue elsewhere is shown at the bottom. */
+const PLACED = new Set(['extension', 'fullName', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'maxCalls',
+  'noAnswerTimeoutSec', 'codecs', ...MEDIA.map((m) => m.key)]);
+
+interface Form {
+  extension: string;
+  name: string;
+  fullName: string;
+  authUser: string;
+  password: string;
+  voicemailCode: string;
+  clearVoicemail: boolean;
+  enabled: boolean;
+  callWaiting: boolean;
+  outboundCalls: boolean;
+  systemCodecs: boolean;
+  codecs: string;
+  maxCalls: string;
+  noAnswerTimeoutSec: string;
+  media: Record<MediaKey, Choice>;
+}
+
+function formOf(u: User | null): Form {
+  const m = u?.media ?? {};
+  const media = Object.fromEntries(MEDIA.map((x) => [x.key, m[x.key] === undefined ? 'system' : String(m[x.key])])) as Record<MediaKey, Choice>;
+  return {
+    extension: u?.extension ?? '', name: u?.name ?? '', fullName: u?.fullName ?? '', authUser: u?.authUser ?? '',
+    password: '', voicemailCode: '', clearVoicemail: false,
+    enabled: u?.enabled ?? true, callWaiting: u?.callWaiting ?? true, outboundCalls: u?.outboundCalls ?? false,
+    systemCodecs: !u?.codecs, codecs: u?.codecs?.join(', ') ?? '',
+    maxCalls: u?.maxCalls == null ? '' : String(u.maxCalls),
+    noAnswerTimeoutSec: u?.noAnswerTimeoutSec == null ? '' : String(u.noAnswerTimeoutSec),
+    media,
+  };
+}
+
+const intOrNull = (s: string): number | null => (s.trim() === '' ? null : Number(s.trim()));
+
+function bodyOf(f: Form, isNew: boolean): Record<string, unknown> {
+  const b: Record<string, unknown> = {
+    extension: f.extension.trim(), fullName: f.fullName, enabled: f.enabled, callWaiting: f.callWaiting,
+    outboundCalls: f.outboundCalls, maxCalls: intOrNull(f.maxCalls), noAnswerTimeoutSec: intOrNull(f.noAnswerTimeoutSec),
+    codecs: f.systemCodecs ? null : f.codecs.split(/[\s,]+/).filter((c) => c !== ''),
+  };
+  if (f.name.trim()) b.name = f.name.trim();
+  if (f.authUser.trim()) b.authUser = f.authUser.trim();
+  if (f.password !== '' || isNew) b.password = f.password;
+  if (f.clearVoicemail) b.voicemailCode = null;
+  else if (f.voicemailCode !== '') b.voicemailCode = f.voicemailCode;
+  const media: Record<string, unknown> = {};
+  for (const x of MEDIA) {
+    const v = f.media[x.key];
+    media[x.key] = v === 'system' ? null : v === 'true' ? true : v === 'false' ? false : v;
+  }
+  b.media = media;
+  return b;
+}
+
+export function UserFormPage({ extension }: { extension: string | null }) {
+  const { api, canWrite } = useApp();
+  const isNew = extension === null;
+  const [user, setUser] = useState<User | null>(null);
+  const [form, setForm] = useState<Form>(formOf(null));
+  const [err, setErr] = useState<ApiError | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [saved, setSaved] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (isNew) return;
+    api.get<User>(`/api/users/${encodeURIComponent(extension)}`).then((u) => {
+      setUser(u);
+      setForm(formOf(u));
+    }, (e) => setLoadError(describeError(e)));
+  }, [extension]);
+
+  const set = <K extends keyof Form>(k: K) => (v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const setMedia = (k: MediaKey) => (v: string) => setForm((f) => ({ ...f, media: { ...f.media, [k]: v } }));
+  const fieldError = (path: string) => err?.issues.find((i) => i.path === path || i.path.startsWith(`${path}.`))?.message;
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErr(null);
+    setSaved('');
+    try {
+      if (isNew) {
+        const u = await api.post<User>('/api/users', bodyOf(form, true));
+        sessionStorage.setItem(FLASH_KEY, `User ${u.extension} added.`);
+        navigate('users');
+        return;
+      }
+      const u = await api.patch<User>(`/api/users/${encodeURIComponent(extension)}`, bodyOf(form, false));
+      setUser(u);
+      setForm(formOf(u));
+      setSaved(`Saved ${dateTime(u.updatedAt)}.`);
+      if (u.extension !== extension) navigate('users', u.extension);
+    } catch (e2) {
+      setErr(e2 instanceof ApiError ? e2 : new ApiError(0, 'error', describeError(e2)));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    if (isNew || !window.confirm(`Delete user ${extension}? This cannot be undone.`)) return;
+    try {
+      await api.delete(`/api/users/${encodeURIComponent(extension)}`);
+      sessionStorage.setItem(FLASH_KEY, `User ${extension} deleted.`);
+      navigate('users');
+    } catch (e2) {
+      setErr(e2 instanceof ApiError ? e2 : new ApiError(0, 'error', describeError(e2)));
+    }
+  };
+
+  if (loadError) return <><PageTitle>User {extension}</PageTitle><Notice kind="error">{loadError}</Notice></>;
+  if (!isNew && !user) return <Loading />;
+  const ro = !canWrite;
+  const placed = (path: string) => PLACED.has(path.startsWith('media.') ? path.split('.')[1]! : path.split('.')[0]!);
+  const unplaced = err && err.issues.some((i) => !placed(i.path)) ? err.message : '';
+  return (
+    <>
+      <p class="crumbs"><a href={href('users')}>Users</a> ›</p>
+      <PageTitle>{isNew ? 'Add user' : `User ${user!.extension}${user!.fullName ? ` — ${user!.fullName}` : ''}`}</PageTitle>
+      {ro && <Notice kind="info">Your role can read users but not change them.</Notice>}
+      <form onSubmit={submit} class="form" noValidate>
+        <Fieldset legend="Identity">
+          <TextField id="u-extension" label="Extension" value={form.extension} onInput={set('extension')} required disabled={ro}
+            error={fieldError('extension')} inputMode="numeric" />
+          <TextField id="u-fullName" label="Display name" value={form.fullName} onInput={set('fullName')} disabled={ro} error={fieldError('fullName')} />
+          <TextField id="u-name" label="Account name" value={form.name} onInput={set('name')} disabled={ro} error={fieldError('name')}
+            hint="Blank: the extension." />
+          <TextField id="u-authUser" label="SIP auth user" value={form.authUser} onInput={set('authUser')} disabled={ro}
+            error={fieldError('authUser')} hint="Digest user name. Blank: the extension." />
+        </Fieldset>
+        {!ro && <Fieldset legend="Credentials">
+          <TextField id="u-password" label={isNew ? 'Login code (SIP password)' : 'New login code'} type="password" value={form.password}
+            onInput={set('password')} required={isNew} disabled={ro} error={fieldError('password')} autoComplete="new-password"
+            hint={isNew ? 'The phone registers with this.' : 'Blank keeps the current one.'} />
+          <TextField id="u-voicemailCode" label={user?.hasVoicemailCode ? 'New voicemail code' : 'Voicemail code'} type="password"
+            value={form.voicemailCode} onInput={set('voicemailCode')} disabled={ro || form.clearVoicemail} inputMode="numeric"
+            error={fieldError('voicemailCode')} hint={user?.hasVoicemailCode ? 'A code is set. Blank keeps it.' : '1-16 digits; optional.'} autoComplete="new-password" />
+          {user?.hasVoicemailCode && (
+            <CheckField id="u-clearVoicemail" label="Remove the voicemail code" checked={form.clearVoicemail} onChange={set('clearVoicemail')} disabled={ro} />
+          )}
+        </Fieldset>}
+        <Fieldset legend="Calls">
+          <CheckField id="u-enabled" label="Enabled (may register and call)" checked={form.enabled} onChange={set('enabled')} disabled={ro} error={fieldError('enabled')} />
+          <CheckField id="u-callWaiting" label="Call waiting" checked={form.callWaiting} onChange={set('callWaiting')} disabled={ro} />
+          <CheckField id="u-outboundCalls" label="May call out through trunks" checked={form.outboundCalls} onChange={set('outboundCalls')} disabled={ro} />
+          <TextField id="u-maxCalls" label="Maximum simultaneous calls" type="number" value={form.maxCalls} onInput={set('maxCalls')} disabled={ro}
+            error={fieldError('maxCalls')} hint="Blank: the system default." inputMode="numeric" />
+          <TextField id="u-noAnswerTimeoutSec" label="No-answer timeout (seconds)" type="number" value={form.noAnswerTimeoutSec}
+            onInput={set('noAnswerTimeoutSec')} disabled={ro} error={fieldError('noAnswerTimeoutSec')} hint="Blank: the system default." inputMode="numeric" />
+        </Fieldset>
+        <Fieldset legend="Codecs">
+          <CheckField id="u-systemCodecs" label="Use the system's codec list" checked={form.systemCodecs} onChange={set('systemCodecs')} disabled={ro} />
+          <TextField id="u-codecs" label="Codecs in preference order" value={form.codecs} onInput={set('codecs')} disabled={ro || form.systemCodecs}
+            error={fieldError('codecs')} hint={`Separated by commas, e.g. ${KNOWN_CODECS}.`} />
+        </Fieldset>
+        <Fieldset legend="Media (per user; “Same as system” follows the system setting)">
+          {MEDIA.map((x) => (
+            <SelectField key={x.key} id={`u-${x.key}`} label={x.label} value={form.media[x.key]} onChange={setMedia(x.key)} disabled={ro}
+              hint={x.hint} error={fieldError(`media.${x.key}`)}
+              options={[{ value: 'system', label: 'Same as system' }, ...x.options]} />
+          ))}
+        </Fieldset>
+        <Notice kind="error">{unplaced || (err && err.issues.length === 0 ? err.message : '')}</Notice>
+        {err && err.issues.length > 0 && !unplaced && <Notice kind="error">Please correct the marked fields.</Notice>}
+        <Notice kind="ok">{saved}</Notice>
+        {canWrite && (
+          <div class="actions">
+            <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : isNew ? 'Add user' : 'Save changes'}</button>
+            <a class="button" href={href('users')}>Cancel</a>
+            {!isNew && <button type="button" class="danger push-right" onClick={remove}>Delete user</button>}
+          </div>
+        )}
+      </form>
+    </>
+  );
+}
