@@ -180,6 +180,40 @@ describe('the anchored relay', () => {
     expect(await allEnded()).toBe(true);
   });
 
+  it('moves media into the relay when a re-INVITE makes the legs incompatible', async () => {
+    const a = await phone('7015', { security: 'best-effort' });
+    const b = await phone('7016', { security: 'enforced' });
+    const pa = await peer();
+    const pb = await peer();
+    const call = a.call('7016', { body: pa.sdp('srtp') });
+    const inc = await b.waitIncoming();
+    expect(inc.invite.body.toString()).toContain(`m=audio ${pa.port} RTP/SAVP`);
+    b.answer(inc, pb.sdp('srtp'));
+    expect((await call.final).status).toBe(200);
+    expect([...ts.server.calls.calls()][0]!.connectionType).toBe('SRTP Direct Media');
+    expect(relayPorts()).toBe(0);
+    // A falls back to Best Effort RTP/AVP + crypto: B (Enforced) must keep RTP/SAVP, so the relay steps in.
+    b.reinviteAnswer = pb.sdp('srtp');
+    const re = await a.inDialog(call.dialog!, 'INVITE', { body: pa.sdp('rtp+sdes') });
+    expect(re.status).toBe(200);
+    const reoffer = (await b.waitRequest('INVITE')).body.toString();
+    expect(reoffer).toMatch(/m=audio \d+ RTP\/SAVP/);
+    expect(reoffer).not.toContain(`m=audio ${pa.port} `);
+    expect(re.body.toString()).toMatch(/m=audio \d+ RTP\/AVP/);
+    expect(re.body.toString()).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80/);
+    expect(relayPorts()).toBe(1);
+    expect([...ts.server.calls.calls()][0]!.connectionType).toBe('SRTP relayed');
+    // Audio now crosses the relay with fresh keys on both sides.
+    pa.connect(re.body, true);
+    pb.connect(Buffer.from(reoffer), true);
+    pa.send(20);
+    pb.send(20);
+    expect(await waitUntil(() => pa.received.length >= 20 && pb.received.length >= 20, 5000)).toBe(true);
+    expect(pa.rejected + pb.rejected).toBe(0);
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+  });
+
   it('relays when direct media is off for one side, and for a caller behind NAT', async () => {
     const a = await phone('7012', { directMedia: false });
     const b = await phone('7013', {});
