@@ -9,8 +9,10 @@ import type { TimerHandle } from '../../sip/timer-queue.ts';
 import { getContacts, getHeader, getHeaders } from '../../sip/headers.ts';
 import { formatUri } from '../../sip/uri.ts';
 import { dtmfRelayBody } from '../../media/dtmf.ts';
+import { forwardingHeaders } from './forwarding.ts';
+import type { Diversion } from './forwarding.ts';
 import type { Caller } from './routing.ts';
-import type { CallDisposition, CdrLeg } from '../../store/types.ts';
+import type { CdrLeg } from '../../store/types.ts';
 import type { CallContext, CallState, CallView } from './context.ts';
 import type { InboundLeg } from './inbound-leg.ts';
 import type { Leg } from './leg.ts';
@@ -19,7 +21,7 @@ import type { OutboundEvents, OutboundTarget } from './outbound-leg.ts';
 import { OutboundLeg } from './outbound-leg.ts';
 import { relayRequest, relayAck } from './relay.ts';
 import { SessionTimer } from './session-timer.ts';
-import { bestFailure, dispositionOf } from './outcome.ts';
+import { bestFailure, callRecord } from './outcome.ts';
 
 export interface CallParty {
   number: string;
@@ -82,7 +84,7 @@ export class Call implements CallView, OutboundEvents {
   private forkBody: Buffer | undefined;
   private forkHeaders: Header[] = [];
   /** Diversions so far (RFC 5806 counter; History-Info index). */
-  private diversions: { uri: string; cause: number }[] = [];
+  private readonly diversions: Diversion[] = [];
 
   constructor(
     readonly ctx: CallContext,
@@ -255,14 +257,7 @@ export class Call implements CallView, OutboundEvents {
     const divertedUri = by ? `sip:${by.extension}@${domain}` : formatUri(leg.target.requestUri);
     this.diversions.push({ uri: divertedUri, cause: res.status });
     const headers = this.forkHeaders.filter((h) => h.name !== 'diversion' && h.name !== 'history-info');
-    // Diversion lists the most recent diverting party first.
-    for (let i = this.diversions.length - 1; i >= 0; i--) {
-      const d = this.diversions[i]!;
-      headers.push({ name: 'diversion', value: `<${d.uri}>;reason=${res.status === 302 ? 'unconditional' : 'unknown'};counter=${i + 1}` });
-    }
-    const hist: string[] = this.diversions.map((d, i) => `<${d.uri}?Reason=SIP%3Bcause%3D${d.cause}>;index=1${'.1'.repeat(i)}`);
-    hist.push(`<${formatUri(route.targets[0]!.to.uri)}>;index=1${'.1'.repeat(this.diversions.length)};rc=1`);
-    headers.push({ name: 'history-info', value: hist.join(', ') });
+    headers.push(...forwardingHeaders(this.diversions, formatUri(route.targets[0]!.to.uri)));
     this.ctx.log.info({ call: this.ref, from: divertedUri, to: formatUri(next.uri) }, 'call forwarded by the callee');
     for (const t of route.targets) this.fork(t, this.forkBody, headers);
     return true;
@@ -382,29 +377,7 @@ export class Call implements CallView, OutboundEvents {
       f.close();
     }
     this.media.close();
-    const disposition: CallDisposition = dispositionOf({
-      answered: this.answeredAt !== undefined,
-      cancelled: this.cancelledByCaller,
-      timedOut: this.timedOut,
-      status,
-    });
-    this.ctx.callEnded(this, {
-      callRef: this.ref,
-      direction: this.direction,
-      caller: this.caller.number,
-      callerName: this.caller.name,
-      callerExtension: this.caller.user?.extension ?? null,
-      callee: this.callee.number,
-      calleeExtension: this.callee.user?.extension ?? null,
-      trunk: this.callee.trunk ?? null,
-      startedAt: this.startedAt,
-      answeredAt: this.answeredAt ?? null,
-      endedAt: this.endedAt,
-      disposition,
-      status: this.answeredAt !== undefined ? 200 : status,
-      codec: this.media.codec ?? null,
-      legs: this.cdrLegs,
-    });
+    this.ctx.callEnded(this, callRecord(this, { endedAt: this.endedAt, status, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs }));
   }
 
   private recordLeg(leg: OutboundLeg): void {

@@ -1,6 +1,7 @@
 // How the final answers of the forks become the one answer the caller gets,
 // and how a call's end is classified in its record.
-import type { CallDisposition } from '../../store/types.ts';
+import type { CallDisposition, CdrInput, CdrLeg } from '../../store/types.ts';
+import type { CallView } from './context.ts';
 import { reasonPhrase } from '../../sip/serializer.ts';
 
 /**
@@ -39,4 +40,29 @@ export function dispositionOf(o: { answered: boolean; cancelled: boolean; timedO
   if (o.status === 480 || o.status === 408) return 'no-answer';
   if (o.status >= 500) return 'failed';
   return 'rejected';
+}
+
+/** The call detail record of a call that just ended. */
+export function callRecord(
+  call: CallView,
+  end: { endedAt: number; status: number; cancelled: boolean; timedOut: boolean; legs: readonly CdrLeg[] },
+): CdrInput {
+  const answered = call.answeredAt !== undefined;
+  return {
+    callRef: call.ref,
+    direction: call.direction,
+    caller: call.caller.number,
+    callerName: call.caller.name,
+    callerExtension: call.caller.user?.extension ?? null,
+    callee: call.callee.number,
+    calleeExtension: call.callee.user?.extension ?? null,
+    trunk: call.callee.trunk ?? null,
+    startedAt: call.startedAt,
+    answeredAt: call.answeredAt ?? null,
+    endedAt: end.endedAt,
+    disposition: dispositionOf({ answered, cancelled: end.cancelled, timedOut: end.timedOut, status: end.status }),
+    status: answered ? 200 : end.status,
+    codec: call.codec ?? null,
+    legs: end.legs,
+  };
 }
