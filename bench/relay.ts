@@ -35,7 +35,7 @@ const { values: v } = parseArgs({
     refine: { type: 'string', default: '3' },
     retries: { type: 'string', default: '1' },
     'step-seconds': { type: 'string', default: '8' },
-    budget: { type: 'string', default: '270' },
+    budget: { type: 'string', default: '240' },
     'max-loss-pct': { type: 'string', default: '0.1' },
     'max-p99-ms': { type: 'string', default: '20' },
     socks: { type: 'string', default: '8' },

@@ -281,7 +281,7 @@ export class Server {
     );
     try {
       const mgmt = await startManagement({
-        config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin,
+        config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
         dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
       });
       server.http = mgmt?.http ?? null;

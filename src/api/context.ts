@@ -23,6 +23,15 @@ export interface ApiContext {
   dryRun<T>(fn: () => T): T;
   /** Setting keys the command line fixed for this run (stored values are kept but do not apply). */
   pinnedSettings: readonly string[];
+  /** The system media settings the running server polls from the store; absent, nothing polls them. */
+  systemMedia?: LiveMediaSettings;
+}
+
+export interface LiveMediaSettings {
+  /** What the next call uses. */
+  readonly current: Config['media'];
+  /** Re-reads the store now rather than at the next poll. */
+  poll(): void;
 }
 
 export const PASSWORD_POLICY_KEY = 'http.passwordPolicy';
@@ -73,4 +82,5 @@ export function auditAs(
     before: before === undefined ? null : redact(before),
     after: after === undefined ? null : redact(after),
   });
+  ctx.admin.audit.trim(ctx.config.http.auditMaxEntries);
 }

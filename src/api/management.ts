@@ -8,7 +8,7 @@ import type { Logger } from '../sip/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import { openStore } from '../store/sqlite/database.ts';
 import type { Store } from '../store/types.ts';
-import type { ApiContext } from './context.ts';
+import type { ApiContext, LiveMediaSettings } from './context.ts';
 import { startApiServer, type ApiServer, type ExtraRoutes } from './http-server.ts';
 import { applyStoredSettings, storedSettings } from './settings.ts';
 
@@ -41,6 +41,8 @@ export interface ManagementOptions {
   /** Runs fn and rolls its store writes back (import dry runs). */
   dryRun<T>(fn: () => T): T;
   certificates: CertificateSet;
+  /** The running server's poller of the system media settings. */
+  systemMedia?: LiveMediaSettings;
   log: Logger;
   now: () => number;
   extraRoutes?: readonly ExtraRoutes[];
@@ -70,7 +72,11 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     limiter: new LoginLimiter(http.lockout, o.now),
     dryRun: o.dryRun,
     pinnedSettings: o.pinnedSettings,
+    systemMedia: o.systemMedia,
   };
+  // A smaller limit in the config file applies from this start, not only after the next change.
+  const trimmed = o.admin.audit.trim(http.auditMaxEntries);
+  if (trimmed > 0) o.log.info({ deleted: trimmed, kept: http.auditMaxEntries }, 'audit log trimmed');
   const server = await startApiServer({
     ctx,
     host: http.listen.host,

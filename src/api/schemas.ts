@@ -153,6 +153,10 @@ export const importReportSchema = z.object({
     extension: z.string(),
     action: z.enum(['add', 'update', 'error']),
     error: z.string().optional(),
+    changes: z.array(z.string()).optional()
+      .describe('update: the fields the row changes, media keys as media.KEY (secrets by name only)'),
+    media: z.object(mediaValues).partial().optional()
+      .describe("add and update: the user's media settings after the row; a key left out follows the system"),
   })),
 });
 

@@ -1,16 +1,20 @@
 // System settings changed through the API. They are stored in the database as
-// overrides by dotted key, validated by the very validators of the config
-// schema, and applied over the config file at the next start (the SIP
-// listeners cannot move under running calls).
+// overrides by dotted key and validated by the very validators of the config
+// schema. Two kinds: the SIP and registrar settings apply over the config file
+// at the next start (the SIP listeners cannot move under running calls); the
+// media settings are the ones `switchboard system set` writes, which the
+// running server polls (src/pbx/media/profile.ts), so they apply to the next
+// call without a restart.
 import { z } from 'zod';
 import { configSchema, type Config } from '../config/schema.ts';
 import type { SettingsRepository } from '../store/admin-types.ts';
 
 const sip = configSchema.shape.sip.unwrap().shape;
 const registrar = configSchema.shape.registrar.unwrap().shape;
+const media = configSchema.shape.media.unwrap().shape;
 
-/** Each setting the API may change: its config validator (defaults removed) and where it lives in Config. */
-const SETTINGS = {
+/** Settings applied at the next start: their config validator (defaults removed). */
+const RESTART_SETTINGS = {
   'sip.domain': sip.domain.unwrap(),
   'sip.udp': sip.udp.unwrap(),
   'sip.tcp': sip.tcp.unwrap(),
@@ -19,8 +23,26 @@ const SETTINGS = {
   'registrar.maxExpiresSec': registrar.maxExpiresSec.unwrap(),
   'registrar.defaultExpiresSec': registrar.defaultExpiresSec.unwrap(),
 } as const;
+
+/** Settings the running server polls: the same keys and rules as the CLI's `system set` and a user's media. */
+const LIVE_SETTINGS = {
+  'media.security': media.security.unwrap(),
+  'media.srtcp': media.srtcp.unwrap(),
+  'media.directMedia': media.directMedia.unwrap(),
+  'media.dtmf': media.dtmf.unwrap(),
+  'media.capneg': media.capneg.unwrap(),
+  'media.transport': media.transport.unwrap(),
+} as const;
+
+const SETTINGS = { ...RESTART_SETTINGS, ...LIVE_SETTINGS };
 export type SettingKey = keyof typeof SETTINGS;
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+const RESTART_KEYS = Object.keys(RESTART_SETTINGS) as (keyof typeof RESTART_SETTINGS)[];
+const LIVE_KEYS = Object.keys(LIVE_SETTINGS) as (keyof typeof LIVE_SETTINGS)[];
+
+export function isLiveSetting(key: string): boolean {
+  return key in LIVE_SETTINGS;
+}
 
 /** Input form of a listener: the "HOST:PORT" text, validated by the config's parser. */
 const listen = z.string().superRefine((value, ctx) => {
@@ -40,28 +62,55 @@ export const settingsPutSchema = z
       maxExpiresSec: change(SETTINGS['registrar.maxExpiresSec']),
       defaultExpiresSec: change(SETTINGS['registrar.defaultExpiresSec']),
     }).strict().optional(),
+    media: z.object({
+      security: change(LIVE_SETTINGS['media.security']).describe('SRTP policy: disabled, best-effort or enforced'),
+      srtcp: change(LIVE_SETTINGS['media.srtcp']),
+      directMedia: change(LIVE_SETTINGS['media.directMedia']),
+      dtmf: change(LIVE_SETTINGS['media.dtmf']).describe('rfc4733 events, or info (SIP INFO)'),
+      capneg: change(LIVE_SETTINGS['media.capneg']).describe('RFC 5939 capability negotiation in Best Effort offers'),
+      transport: change(LIVE_SETTINGS['media.transport']).describe('tls: phones must register and call over TLS'),
+    }).strict().optional().describe('applied by the running server to its next call, no restart'),
   })
   .strict();
+
+const mediaShape = z.object({
+  security: LIVE_SETTINGS['media.security'], srtcp: LIVE_SETTINGS['media.srtcp'], directMedia: z.boolean(),
+  dtmf: LIVE_SETTINGS['media.dtmf'], capneg: z.boolean(), transport: LIVE_SETTINGS['media.transport'],
+});
+export type MediaView = z.output<typeof mediaShape>;
 
 const settingsShape = z.object({
   sip: z.object({ domain: z.string(), udp: z.string(), tcp: z.string(), tls: z.string() }),
   registrar: z.object({ minExpiresSec: z.number().int(), maxExpiresSec: z.number().int(), defaultExpiresSec: z.number().int() }),
+  media: mediaShape,
 });
 export type SettingsView = z.output<typeof settingsShape>;
 
+const keyInfo = z.object({
+  appliesAt: z.enum(['next-start', 'next-call']).describe('next-start: at the next start of the server; next-call: on the running server'),
+  restartRequired: z.boolean().describe('the saved value waits for a restart'),
+});
+export type KeyInfo = z.output<typeof keyInfo>;
+
 export const settingsResponseSchema = z.object({
-  settings: settingsShape.describe('what the server will use from its next start'),
+  settings: settingsShape.describe('what the server will use: from its next start (sip, registrar), for its next call (media)'),
   running: settingsShape.describe('what it uses now'),
-  overrides: z.record(z.string(), z.unknown()).describe('values saved through the API, by dotted key'),
+  overrides: z.record(z.string(), z.unknown()).describe('values saved through the API or the command line, by dotted key'),
   pinned: z.array(z.string()).describe('keys the command line fixes for this run; their saved values wait'),
-  restartRequired: z.boolean(),
+  keys: z.record(z.string(), keyInfo).describe('per dotted key: when a change applies, and whether one waits for a restart'),
+  restartRequired: z.boolean().describe('some key waits for a restart'),
 });
 
 function hostPort(a: { host: string; port: number }): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-export function settingsView(c: Config): SettingsView {
+function mediaView(m: Config['media']): MediaView {
+  return { security: m.security, srtcp: m.srtcp, directMedia: m.directMedia, dtmf: m.dtmf, capneg: m.capneg, transport: m.transport };
+}
+
+/** The view of a configuration; `liveMedia` is what the running server polled, when it differs from c.media. */
+export function settingsView(c: Config, liveMedia: Config['media'] = c.media): SettingsView {
   return {
     sip: { domain: c.sip.domain, udp: hostPort(c.sip.udp), tcp: hostPort(c.sip.tcp), tls: hostPort(c.sip.tls) },
     registrar: {
@@ -69,7 +118,24 @@ export function settingsView(c: Config): SettingsView {
       maxExpiresSec: c.registrar.maxExpiresSec,
       defaultExpiresSec: c.registrar.defaultExpiresSec,
     },
+    media: mediaView(liveMedia),
   };
+}
+
+/** The value of a dotted key in a view. */
+export function viewValue(v: SettingsView, key: string): unknown {
+  const [section, field] = key.split('.') as [keyof SettingsView, string];
+  return (v[section] as Record<string, unknown>)[field];
+}
+
+/** When each key applies, and which saved values wait for a restart. */
+export function keyInfos(next: SettingsView, running: SettingsView): Record<string, KeyInfo> {
+  const out: Record<string, KeyInfo> = {};
+  for (const key of RESTART_KEYS) {
+    out[key] = { appliesAt: 'next-start', restartRequired: viewValue(next, key) !== viewValue(running, key) };
+  }
+  for (const key of LIVE_KEYS) out[key] = { appliesAt: 'next-call', restartRequired: false };
+  return out;
 }
 
 /** Flattens a PUT body into dotted keys (null = remove). */
@@ -87,18 +153,25 @@ export interface AppliedSettings {
   skipped: { key: string; message: string }[];
 }
 
-/** The config with the stored overrides applied, except the pinned keys. */
-export function applyStoredSettings(base: Config, stored: Record<string, unknown>, pinned: readonly string[] = []): AppliedSettings {
+/**
+ * The config with the stored overrides applied, except the pinned keys.
+ * By default only the settings of the next start: the running server's
+ * media poller starts from the config file's media section, so a media
+ * override removed later falls back to the file, not to a stale copy.
+ */
+export function applyStoredSettings(
+  base: Config, stored: Record<string, unknown>, pinned: readonly string[] = [], opts: { live?: boolean } = {},
+): AppliedSettings {
   const config = structuredClone(base);
   const skipped: AppliedSettings['skipped'] = [];
-  for (const key of SETTING_KEYS) {
+  for (const key of opts.live ? SETTING_KEYS : RESTART_KEYS) {
     if (!(key in stored) || pinned.includes(key)) continue;
     const r = SETTINGS[key].safeParse(stored[key]);
     if (!r.success) {
       skipped.push({ key, message: r.error.issues[0]?.message ?? 'invalid' });
       continue;
     }
-    const [section, field] = key.split('.') as ['sip' | 'registrar', string];
+    const [section, field] = key.split('.') as ['sip' | 'registrar' | 'media', string];
     (config[section] as Record<string, unknown>)[field] = r.data;
   }
   return { config, skipped };
@@ -111,6 +184,23 @@ export function settingsProblems(c: Config): { path: string; message: string }[]
   if (r.minExpiresSec > r.maxExpiresSec) out.push({ path: 'registrar.minExpiresSec', message: 'must not exceed maxExpiresSec' });
   if (r.defaultExpiresSec < r.minExpiresSec || r.defaultExpiresSec > r.maxExpiresSec) {
     out.push({ path: 'registrar.defaultExpiresSec', message: 'must lie between minExpiresSec and maxExpiresSec' });
+  }
+  return out;
+}
+
+/**
+ * Saved media values that do not validate. The server's poller ignores all
+ * media overrides while one is bad, so a change is refused until it is fixed.
+ */
+export function invalidLiveValues(stored: Record<string, unknown>): { path: string; message: string }[] {
+  const out: { path: string; message: string }[] = [];
+  for (const key of LIVE_KEYS) {
+    if (!(key in stored)) continue;
+    const r = LIVE_SETTINGS[key].safeParse(stored[key]);
+    if (!r.success) {
+      const why = r.error.issues[0]?.message ?? 'invalid';
+      out.push({ path: key, message: `the saved value ${JSON.stringify(stored[key])} is invalid (${why}); send a new value or null` });
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Users as the API shows them, and as CSV/JSON files for import and export.
 // Export and import use the same columns, so an exported file imports back.
 import { parseCsv } from '../store/csv.ts';
+import { MEDIA_KEYS } from '../store/user-validate.ts';
 import type { User } from '../store/types.ts';
 import { ApiError } from './errors.ts';
 
@@ -25,30 +26,38 @@ export function userView(u: User) {
   };
 }
 
-type Column = 'extension' | 'name' | 'fullName' | 'authUser' | 'password' | 'voicemailCode' | 'enabled' | 'callWaiting'
+type Field = 'extension' | 'name' | 'fullName' | 'authUser' | 'password' | 'voicemailCode' | 'enabled' | 'callWaiting'
   | 'codecs' | 'maxCalls' | 'noAnswerTimeoutSec' | 'outboundCalls';
+type MediaKey = (typeof MEDIA_KEYS)[number];
+/** CSV has one column per media key ("media.security"); JSON carries the media object as it is. */
+type Column = Field | `media.${MediaKey}`;
 const SECRET_COLUMNS: readonly Column[] = ['password', 'voicemailCode'];
-const COLUMNS: readonly Column[] = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled',
+const FIELDS: readonly Field[] = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled',
   'callWaiting', 'codecs', 'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'];
-const BOOL_COLUMNS = new Set<Column>(['enabled', 'callWaiting', 'outboundCalls']);
+const MEDIA_COLUMNS = MEDIA_KEYS.map((k) => `media.${k}` as const);
+const COLUMNS: readonly Column[] = [...FIELDS, ...MEDIA_COLUMNS];
+const BOOL_COLUMNS = new Set<Column>(['enabled', 'callWaiting', 'outboundCalls', 'media.directMedia', 'media.capneg']);
 const INT_COLUMNS = new Set<Column>(['maxCalls', 'noAnswerTimeoutSec']);
 // The store's CSV import and the source product's column names, besides our own.
 const ALIASES: Record<string, Column> = { logincode: 'password', displayname: 'fullName' };
+
+const isMediaColumn = (c: Column): c is `media.${MediaKey}` => c.startsWith('media.');
 
 export function exportColumns(withSecrets: boolean): Column[] {
   return COLUMNS.filter((c) => withSecrets || !SECRET_COLUMNS.includes(c));
 }
 
-/** The import form of a user: every writable field, secrets only when asked for. */
+/** The import form of a user (JSON): every writable field, secrets only when asked for; media only the user's own keys. */
 export function exportRecord(u: User, withSecrets: boolean): Record<string, unknown> {
-  const all: Record<Column, unknown> = {
+  const all: Record<Field, unknown> = {
     extension: u.extension, name: u.name, fullName: u.fullName, authUser: u.authUser, password: u.password,
     voicemailCode: u.voicemailCode, enabled: u.enabled, callWaiting: u.callWaiting,
     codecs: u.codecs === null ? null : [...u.codecs], maxCalls: u.maxCalls, noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls ?? false,
   };
   const out: Record<string, unknown> = {};
-  for (const c of exportColumns(withSecrets)) out[c] = all[c];
+  for (const c of FIELDS) if (withSecrets || !SECRET_COLUMNS.includes(c)) out[c] = all[c];
+  out.media = { ...u.media };
   return out;
 }
 
@@ -62,7 +71,9 @@ export function toCsv(users: readonly User[], withSecrets: boolean): string {
   const lines = [cols.join(',')];
   for (const u of users) {
     const r = exportRecord(u, withSecrets);
-    lines.push(cols.map((c) => csvCell(r[c])).join(','));
+    const media = r.media as Record<string, unknown>;
+    // An empty media cell means "same as the system".
+    lines.push(cols.map((c) => csvCell(isMediaColumn(c) ? media[c.slice('media.'.length)] : r[c])).join(','));
   }
   return `${lines.join('\r\n')}\r\n`;
 }
@@ -85,7 +96,7 @@ function cellValue(col: Column, text: string): unknown {
     const t = text.toLowerCase();
     if (['true', 'yes', '1', 'on'].includes(t)) return true;
     if (['false', 'no', '0', 'off'].includes(t)) return false;
-    throw new Error(`${col}: must be true or false`);
+    throw new Error(`${col}: must be true or false${isMediaColumn(col) ? ', or empty for the system value' : ''}`);
   }
   if (INT_COLUMNS.has(col)) {
     if (!/^\d{1,9}$/.test(text)) throw new Error(`${col}: must be a whole number`);
@@ -98,7 +109,8 @@ function cellValue(col: Column, text: string): unknown {
 /**
  * Rows of a CSV file with a header naming columns (any of the export
  * columns, in any order and case; extension is required). An empty cell
- * leaves the field as it is, or at its default for a new user.
+ * leaves the field as it is, or at its default for a new user; an empty (or
+ * "system") media cell returns that key to the system value, as exported.
  */
 export function csvRows(text: string): ImportRow[] {
   const parsed = parseCsv(text);
@@ -121,7 +133,12 @@ export function csvRows(text: string): ImportRow[] {
       if (cells.length > cols.length) throw new Error(`${cells.length} fields but the header has ${cols.length}`);
       cols.forEach((c, j) => {
         const v = (cells[j] ?? '').trim();
-        if (v !== '') row.fields[c] = cellValue(c, v);
+        if (isMediaColumn(c)) {
+          const media = (row.fields.media ??= {}) as Record<string, unknown>;
+          media[c.slice('media.'.length)] = v === '' || v.toLowerCase() === 'system' ? null : cellValue(c, v);
+        } else if (v !== '') {
+          row.fields[c] = cellValue(c, v);
+        }
       });
     } catch (err) {
       row.error = (err as Error).message;
@@ -138,8 +155,20 @@ export function jsonRows(body: unknown): ImportRow[] {
   return list.map((item: unknown, i) => {
     const fields = item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : null;
     const ext = fields && typeof fields.extension === 'string' ? fields.extension : '';
-    return fields ? { row: i + 1, extension: ext, fields } : { row: i + 1, extension: '', fields: {}, error: 'must be an object' };
+    if (!fields) return { row: i + 1, extension: '', fields: {}, error: 'must be an object' };
+    return { row: i + 1, extension: ext, fields: wholeMedia(fields) };
   });
+}
+
+/**
+ * A media object in a file is the user's whole media settings, as exported:
+ * a key left out follows the system (so an import is not a merge).
+ */
+function wholeMedia(fields: Record<string, unknown>): Record<string, unknown> {
+  const m = fields.media;
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) return fields;
+  const media: Record<string, unknown> = Object.fromEntries(MEDIA_KEYS.map((k) => [k, null]));
+  return { ...fields, media: { ...media, ...(m as Record<string, unknown>) } };
 }
 
 function fileError(message: string): ApiError {

@@ -198,6 +198,8 @@ export const configSchema = z
         /** Bearer token GET /metrics asks for; unset, /metrics is open (Prometheus has no login). */
         metricsToken: z.string().regex(/^[!-~]{16,256}$/, 'must be 16-256 visible ASCII characters').optional(),
         passwordPolicy: passwordPolicySchema.prefault({}),
+        /** Audit log entries kept; the oldest are deleted as new ones arrive, so the log cannot grow forever. */
+        auditMaxEntries: z.number().int().min(100).max(100_000_000).default(100_000),
         lockout: z
           .object({
             /** Failed logins to one account within windowSec that lock it for lockSec. */

@@ -114,6 +114,8 @@ export interface AuditRepository {
   /** Newest first. */
   list(query?: AuditQuery): AuditEntry[];
   count(query?: AuditQuery): number;
+  /** Deletes all but the newest `keep` entries (at most `keep` remain); returns how many went. */
+  trim(keep: number): number;
 }
 
 /** Settings changed through the API, by dotted key ("sip.domain"), as JSON values. */

@@ -20,6 +20,8 @@ export interface BaresipAccount {
   transport: SipTransport;
   /** Registration interval asked for, seconds. */
   regint?: number;
+  /** Media encryption (account `mediaenc`), e.g. "srtp-mand"; needs the srtp module. */
+  mediaenc?: string;
 }
 
 export interface BaresipConfigOptions {
@@ -46,6 +48,7 @@ export function accountLine(a: BaresipAccount): string {
     'answermode=manual',
   ];
   if (a.authUser !== undefined) params.push(`auth_user=${a.authUser}`);
+  if (a.mediaenc !== undefined) params.push(`mediaenc=${a.mediaenc}`);
   return `<sip:${a.user}@${a.domain};transport=${a.transport}>;${params.join(';')}\n`;
 }
 

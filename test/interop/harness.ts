@@ -43,6 +43,8 @@ export interface StartOptions {
   /** Management HTTPS listener (`--http`); default off, so no server here
    * listens beyond loopback or fights another over the default port 7071. */
   http?: string;
+  /** Written to a JSON file in the data dir and passed as `--config` (flags still win). */
+  config?: Record<string, unknown>;
 }
 
 export interface SwitchboardHandle {
@@ -106,6 +108,11 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
     '--sip-tls', `${LOOPBACK}:${tlsPort}`,
     '--http', opts.http ?? `${LOOPBACK}:0`,
   ];
+  if (opts.config !== undefined) {
+    const file = join(dataDir, 'config.json');
+    writeFileSync(file, JSON.stringify(opts.config));
+    args.push('--config', file);
+  }
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -1,8 +1,11 @@
 // Import and export of users as CSV or JSON (issue 5 item 2, SPEC 4.7).
 // Exports leave login and voicemail codes out unless asked; imports can run
 // dry, reporting row by row what they would do while changing nothing.
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { isStoreError } from '../../store/errors.ts';
+import type { User } from '../../store/types.ts';
+import { MEDIA_KEYS } from '../../store/user-validate.ts';
 import { missingRole } from '../auth.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError, zodIssues } from '../errors.ts';
@@ -18,6 +21,16 @@ function issueText(error: z.ZodError): string {
   return zodIssues(error, 'body').map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
 }
 
+const COMPARED = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting', 'codecs',
+  'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'] as const;
+
+/** What an update changed, by field name (a secret's name only, never its value). */
+function changedFields(before: User, after: User): string[] {
+  const out: string[] = COMPARED.filter((k) => !isDeepStrictEqual(before[k], after[k]));
+  for (const k of MEDIA_KEYS) if (before.media[k] !== after.media[k]) out.push(`media.${k}`);
+  return out;
+}
+
 function applyRows(ctx: ApiContext, rows: readonly ImportRow[], req: ApiRequest<unknown, unknown, unknown> | null): Report['rows'] {
   const users = ctx.store.users;
   return rows.map((r) => {
@@ -29,13 +42,13 @@ function applyRows(ctx: ApiContext, rows: readonly ImportRow[], req: ApiRequest<
         if (!patch.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(patch.error) };
         const after = users.update(before.extension, patch.data);
         if (req) audit(ctx, req, `user:${before.extension}`, before, after);
-        return { row: r.row, extension: r.extension, action: 'update' as const };
+        return { row: r.row, extension: r.extension, action: 'update' as const, changes: changedFields(before, after), media: { ...after.media } };
       }
       const input = userCreateSchema.safeParse(r.fields);
       if (!input.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(input.error) };
       const after = users.add(input.data);
       if (req) audit(ctx, req, `user:${after.extension}`, null, after);
-      return { row: r.row, extension: r.extension, action: 'add' as const };
+      return { row: r.row, extension: r.extension, action: 'add' as const, media: { ...after.media } };
     } catch (err) {
       if (!isStoreError(err)) throw err;
       return { row: r.row, extension: r.extension, action: 'error' as const, error: err.message };
@@ -48,7 +61,8 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'GET', url: '/api/users/export', tag: 'users', access: 'read',
     summary: 'Export users as CSV or JSON',
     description: 'Login codes and voicemail codes are left out unless passwords=true, which needs the admin role. ' +
-      'The file imports back through POST /api/users/import.',
+      'Media settings: JSON carries the media object (the user\'s own keys), CSV one column per key ' +
+      '(media.security, ...), empty meaning the system value. The file imports back through POST /api/users/import.',
     query: exportQuery,
     response: { description: 'the file', contentTypes: ['text/csv', 'application/json'] },
     errors: [403],
@@ -75,11 +89,13 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'POST', url: '/api/users/import', tag: 'users', access: 'write',
     summary: 'Import users from CSV or JSON',
     description: 'CSV (text/csv) with a header row naming columns as in the export; JSON: an array of user objects. ' +
-      'An existing extension is updated, a new one added; an empty CSV cell leaves the field as it is. ' +
-      'Bad rows are reported and skipped. With dryRun=true nothing changes: the report says what would happen.',
+      'An existing extension is updated, a new one added; an empty CSV cell leaves the field as it is, except in the ' +
+      'media.* columns, where it means the system value (as exported). A JSON media object is the whole media ' +
+      'settings: keys left out follow the system. Bad rows are reported and skipped. With dryRun=true nothing ' +
+      'changes: the report says what would happen, with the fields each update changes and the media settings after it.',
     query: importQuery,
     docBody: {
-      'text/csv': z.string().describe('extension,name,fullName,password,...'),
+      'text/csv': z.string().describe('extension,name,fullName,password,...,media.security,media.dtmf,...'),
       'application/json': z.array(userCreateSchema.partial()),
     },
     bodyLimit: IMPORT_BODY_LIMIT,

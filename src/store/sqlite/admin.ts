@@ -282,6 +282,17 @@ class SqliteAudit implements AuditRepository {
     const w = this.where(q);
     return this.db.prepare<unknown[], number>(`SELECT count(*) FROM audit_log ${w.sql}`).pluck().get(...w.args)!;
   }
+
+  // Runs after every entry, so it must not scan: ids only grow (AUTOINCREMENT) and
+  // nothing else deletes, so the newest `keep` are the ids above max(id) - keep.
+  // A gap in the ids (none are made today) would only make it keep fewer.
+  trim(keep: number): number {
+    if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`audit trim: keep must be a whole number, got ${keep}`);
+    this.trimStmt ??= this.db.prepare('DELETE FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ?');
+    return this.trimStmt.run(keep).changes;
+  }
+
+  private trimStmt: Database.Statement<[number]> | undefined;
 }
 
 class SqliteSettings implements SettingsRepository {

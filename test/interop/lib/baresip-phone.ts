@@ -91,6 +91,8 @@ export class BaresipPhone {
       `ctrl_tcp_listen ${LOOPBACK}:${ctrlPort}`,
       'module menu.so',
       'module ctrl_tcp.so',
+      // SDES-SRTP, for accounts with mediaenc=srtp*.
+      ...(o.account.mediaenc !== undefined ? ['module srtp.so'] : []),
     ];
     writeFileSync(join(dir, 'config'), `${baresipConfigText(listenPort, o.caFile)}${extra.join('\n')}\n`);
     writeFileSync(join(dir, 'accounts'), accountLine(o.account));
