@@ -93,6 +93,8 @@ interface Step {
   relayDrops: string;
   /** Host-wide UDP drops during the step (/proc/net/snmp), null if unknown. */
   udpDrops: string | null;
+  /** Relay event-loop delay p99/max (Node relays only). */
+  loop: string | null;
   /** 1-minute load average at the end of the step: other work on a shared machine shows here. */
   load: number;
   ok: boolean;
@@ -134,7 +136,7 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
       drops === null
         ? 'n/a'
         : Object.entries(drops)
-            .filter(([k, n]) => k !== 'relayed' && n > 0)
+            .filter(([k, n]) => k !== 'relayed' && !k.startsWith('loop') && n > 0)
             .map(([k, n]) => `${k} ${n}`)
             .join(', ') || 'none';
     if (r.strayUnknown > 0 || r.duplicatesOrStray > 0) problem = `unexpected packets at the phones: ${r.strayUnknown} from unknown ports, ${r.duplicatesOrStray} duplicate/stray`;
@@ -147,6 +149,7 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
       relaySysPct: c0 && c1 ? pct(c1.sys - c0.sys) : null,
       genCpuPct: (r.cpuSec / r.wallSec) * 100,
       relayDrops: dropText,
+      loop: drops === null ? null : `${drops.loopP99Ms.toFixed(1)}/${drops.loopMaxMs.toFixed(0)} ms`,
       load: loadavg()[0] ?? 0,
       udpDrops: u0 && u1 ? `rcvbuf ${u1.rcvbuf - u0.rcvbuf}, sndbuf ${u1.sndbuf - u0.sndbuf}, in ${u1.inErrors - u0.inErrors}` : null,
       ok,
@@ -181,7 +184,8 @@ function formatStep(name: string, s: Step): string {
     `${name} step ${s.calls} calls: loss ${s.lossPct.toFixed(3)}% (${s.gen.sent - s.gen.received}/${s.gen.sent}), ` +
     `delay p50 ${(s.gen.p50Us / 1000).toFixed(2)} p99 ${(s.gen.p99Us / 1000).toFixed(2)} max ${(s.gen.maxUs / 1000).toFixed(1)} ms, ` +
     `jitter mean ${(s.gen.jitterMeanUs / 1000).toFixed(2)} max ${(s.gen.jitterMaxUs / 1000).toFixed(2)} ms, ` +
-    `relay cpu ${f(s.relayCpuPct)}% (sys ${f(s.relaySysPct)}%), phones cpu ${s.genCpuPct.toFixed(0)}%, load ${s.load.toFixed(1)}, relay drops: ${s.relayDrops}` +
+    `relay cpu ${f(s.relayCpuPct)}% (sys ${f(s.relaySysPct)}%), phones cpu ${s.genCpuPct.toFixed(0)}%, load ${s.load.toFixed(1)}, ` +
+    `relay loop delay p99/max ${s.loop ?? 'n/a'}, relay drops: ${s.relayDrops}` +
     (s.lossPct > 0 ? `; host udp errors: ${s.udpDrops ?? 'n/a'}, phone send failures ${s.gen.sendFailed}` : '') +
     (s.ok ? '' : ' [not held]') +
     (s.problem === null ? '' : ` (${s.problem})`)

@@ -3,7 +3,7 @@
 // process with a hard time limit, so one that hangs cannot hold up the rest;
 // their output goes straight through.
 //
-//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls] [--quick]
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay] [--quick]
 //
 // --quick: smaller and shorter (a smoke run, not figures to publish).
 import { spawn } from 'node:child_process';
@@ -50,6 +50,14 @@ const BENCHES: Bench[] = [
     quickArgs: ['--target', 'both', '--duration', '4', '--budget', '30', '--memory-calls', '500', '--memory-hold', '30'],
     // Two rate ramps (110 s budget each, ~3 min with set-up and the last step) and ~2.5 min for the 5,000 held calls.
     limitSec: 600,
+  },
+  {
+    name: 'relay',
+    file: 'relay.ts',
+    args: [],
+    quickArgs: ['--step-seconds', '3', '--budget', '40', '--refine', '1', '--retries', '0'],
+    // 240 s of ramps plus the step running at the deadline and set-up.
+    limitSec: 420,
   },
 ];
 

@@ -3,6 +3,7 @@
 // over the IPC channel. Sessions are set up as the B2BUA would: allocate,
 // setRemote from "SDP", SRTP transforms on side A in SRTP↔RTP mode.
 import { createSocket, type Socket } from 'node:dgram';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MediaRelay, type PacketTransform, type RelaySession } from '../../src/media/relay.ts';
 import { SrtpSession, type SrtpSuiteName } from '../../src/media/srtp.ts';
 
@@ -18,7 +19,11 @@ export interface ChildDrops {
   malformed: number;
   noDestination: number;
   socketErrors: number;
+  errors: number;
   relayed: number;
+  /** Event-loop delay while the calls ran (ms): high here = the relay process itself stalled. */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 export type ChildReply =
@@ -33,6 +38,8 @@ let sessions: RelaySession[] = [];
 const floor = process.env.RELAY_IMPL === 'floor';
 let floorSockets: Socket[] = [];
 let floorRelayed = 0;
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 /** Allocations in flight at once while setting up a step. */
 const PARALLEL = 32;
 
@@ -72,7 +79,14 @@ async function createFloor(calls: { a: number; b: number }[]): Promise<{ a: numb
 }
 
 async function create(req: Extract<ChildRequest, { op: 'create' }>): Promise<{ a: number; b: number }[]> {
-  if (floor) return createFloor(req.calls);
+  try {
+    return floor ? await createFloor(req.calls) : await createSessions(req);
+  } finally {
+    loop.reset();
+  }
+}
+
+async function createSessions(req: Extract<ChildRequest, { op: 'create' }>): Promise<{ a: number; b: number }[]> {
   const ends: { a: number; b: number }[] = new Array(req.calls.length);
   for (let i = 0; i < req.calls.length; i += PARALLEL) {
     await Promise.all(
@@ -91,7 +105,10 @@ async function create(req: Extract<ChildRequest, { op: 'create' }>): Promise<{ a
 }
 
 async function clear(): Promise<ChildDrops> {
-  const d: ChildDrops = { foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0, relayed: floorRelayed };
+  const d: ChildDrops = {
+    foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0, errors: 0, relayed: floorRelayed,
+    loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6,
+  };
   for (const s of floorSockets) s.close();
   floorSockets = [];
   floorRelayed = 0;
@@ -104,6 +121,7 @@ async function clear(): Promise<ChildDrops> {
       d.malformed += side.drops.malformed;
       d.noDestination += side.drops.noDestination;
       d.socketErrors += side.drops.socketErrors;
+      d.errors += side.drops.errors;
       d.relayed += side.rtp.packetsOut;
     }
   }

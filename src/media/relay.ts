@@ -243,8 +243,8 @@ export class RelaySession {
     const onError = (): void => {
       leg.stats.drops.socketErrors++;
     };
-    pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#receive(leg, msg, rinfo, leg.rtpLatch)).on('error', onError);
-    pair.rtcp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#receive(leg, msg, rinfo, leg.rtcpLatch)).on('error', onError);
+    pair.rtp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#guarded(leg, msg, rinfo, leg.rtpLatch)).on('error', onError);
+    pair.rtcp.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#guarded(leg, msg, rinfo, leg.rtcpLatch)).on('error', onError);
     leg.local = { address: this.#relay.advertiseAddress, rtpPort: pair.rtpPort, rtcpPort: pair.rtcpPort };
     return leg.local;
   }
@@ -254,6 +254,18 @@ export class RelaySession {
     if (pair === null) return;
     leg.pair = null;
     await this.#relay.pool.release(pair);
+  }
+
+  /** A transform that throws (a bug) costs that packet, never the process. */
+  #guarded(leg: Leg, msg: Buffer, rinfo: RemoteInfo, latch: Latch): void {
+    try {
+      this.#receive(leg, msg, rinfo, latch);
+    } catch (err) {
+      leg.stats.drops.errors++;
+      if (leg.stats.drops.errors === 1) {
+        this.#relay.logger.error({ session: this.label, side: leg.side, err: (err as Error)?.message ?? String(err) }, 'media packet handling failed');
+      }
+    }
   }
 
   #receive(leg: Leg, msg: Buffer, rinfo: RemoteInfo, latch: Latch): void {

@@ -207,6 +207,8 @@ export interface DropCounters {
   noDestination: number;
   /** Errors the side's sockets reported (dgram 'error' events). */
   socketErrors: number;
+  /** Packets lost to an exception while handling them (a transform that threw). */
+  errors: number;
 }
 
 /** What an endpoint said in its most recent RTCP SR/RR about the media it receives. */
@@ -249,7 +251,7 @@ const MAX_REASONS = 16;
 export class SideStats {
   readonly rtp: DirectionCounters = zeroDirection();
   readonly rtcp: DirectionCounters = zeroDirection();
-  readonly drops: DropCounters = { foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0 };
+  readonly drops: DropCounters = { foreignSource: 0, inbound: 0, outbound: 0, malformed: 0, noDestination: 0, socketErrors: 0, errors: 0 };
   readonly receive = new RtpReceiveStats();
   readonly #reasons = new Map<string, number>();
   #reported: RtcpReportSummary | null = null;

@@ -3,7 +3,8 @@
 // with the generated password and the forced change, by keyboard; a user
 // added through the form; SIPp registering it and the System Status page
 // turning it registered without a reload; a call between two phones showing
-// up with its codec and going away; the other pages; a phone-sized screen.
+// up with its codec and going away; the system media security changed in
+// Settings; the other pages; a phone-sized screen.
 // Screenshots of each page land in test/browser/artifacts/.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../integration/api/client.ts';
+import { waitUntil } from '../lib/wait.ts';
 import { TestPhone } from '../integration/lib/phone.ts';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { describeSipp, runSipp } from '../interop/sipp.ts';
@@ -260,17 +262,45 @@ describe('management web UI', () => {
     await shot(page, '09-settings');
   });
 
+  it('changes the system media security in Settings: the running server applies it, and it sticks', async () => {
+    const security = page.getByRole('combobox', { name: 'Media security' });
+    expect(await security.inputValue()).toBe('disabled');
+    expect(await page.getByLabel('Encrypted SRTCP').isChecked()).toBe(true);
+    expect(await page.getByLabel('Direct media').isChecked()).toBe(true);
+    await security.selectOption('enforced');
+    await page.getByLabel('Direct media').uncheck();
+    await page.getByLabel('DTMF').selectOption('info');
+    await page.getByRole('button', { name: 'Save media settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Media settings saved; the next call uses them.' }).waitFor();
+    // No restart: the running server polls the same keys `switchboard system set` writes.
+    expect(await waitUntil(() => ts.server.systemMedia.current.security === 'enforced', 1000)).toBe(true);
+    expect(ts.server.systemMedia.current).toMatchObject({ directMedia: false, dtmf: 'info', srtcp: 'encrypted' });
+    expect(ts.server.store.admin.settings.get('media.security')).toBe('enforced');
+
+    await page.reload();
+    await heading('Settings');
+    expect(await page.getByRole('combobox', { name: 'Media security' }).inputValue()).toBe('enforced');
+    expect(await page.getByLabel('Direct media').isChecked()).toBe(false);
+    expect(await page.getByLabel('DTMF').inputValue()).toBe('info');
+    expect(await page.getByLabel('RFC 5939 capability negotiation').isChecked()).toBe(false);
+    expect(await page.getByLabel('TLS only').isChecked()).toBe(false);
+    expect(await unlabelledControls(page)).toEqual([]);
+    await shot(page, '15-settings-media');
+  });
+
   it('runs an import dry run, shows it row by row, then imports', async () => {
     await nav('Import / export', 'Import / export');
-    const csv = 'extension,fullName,password\n3001,Ward 5 Nurse,pw-3001-import\n2001,Ward 4 Head Nurse,\nbad ext,Nobody,x\n';
+    const csv = 'extension,fullName,password,media.security\n3001,Ward 5 Nurse,pw-3001-import,best-effort\n' +
+      '2001,Ward 4 Head Nurse,,enforced\nbad ext,Nobody,x,\n';
     await page.getByLabel('File to import').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     expect(await page.getByRole('button', { name: 'Import', exact: true }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Check (dry run)' }).click();
     await page.getByRole('heading', { name: 'Dry run: what the import would do' }).waitFor();
     const rows = await page.locator('section[aria-labelledby="report-h"] tbody tr').allInnerTexts();
     expect(rows).toHaveLength(3);
-    expect(rows[0]).toMatch(/2\s+3001\s+Add/);
-    expect(rows[1]).toMatch(/3\s+2001\s+Update/);
+    expect(rows[0]).toMatch(/2\s+3001\s+Add\s+new user\s+security best-effort; the rest as system/);
+    expect(rows[1]).toMatch(/3\s+2001\s+Update\s+fullName\s/);
+    expect(rows[1]).toContain('security enforced');
     expect(rows[2]).toMatch(/4\s+bad ext\s+Error/);
     expect(ts.server.store.users.getByExtension('3001')).toBeUndefined();
     expect(await unlabelledControls(page)).toEqual([]);
@@ -278,7 +308,7 @@ describe('management web UI', () => {
 
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('heading', { name: 'Import done' }).waitFor();
-    expect(ts.server.store.users.getByExtension('3001')?.fullName).toBe('Ward 5 Nurse');
+    expect(ts.server.store.users.getByExtension('3001')).toMatchObject({ fullName: 'Ward 5 Nurse', media: { security: 'best-effort' } });
     expect(ts.server.store.users.getByExtension('2001')?.fullName).toBe('Ward 4 Head Nurse');
     const download = await page.getByRole('link', { name: 'Download users.csv' }).getAttribute('href');
     expect(download).toBe('/api/users/export?format=csv&passwords=false');
@@ -336,6 +366,12 @@ describe('management web UI', () => {
     expect(await page.getByLabel('Display name').isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Save changes' }).count()).toBe(0);
     await shot(page, '14-operator-user');
+    await nav('Settings', 'Settings');
+    expect(await page.getByRole('combobox', { name: 'Media security' }).inputValue()).toBe('enforced');
+    expect(await page.getByRole('combobox', { name: 'Media security' }).isDisabled()).toBe(true);
+    expect(await page.getByLabel('Direct media').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Save media settings' }).count()).toBe(0);
+    await shot(page, '16-operator-settings');
     expect(problems).toEqual([]);
   });
 });

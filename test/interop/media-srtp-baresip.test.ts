@@ -78,7 +78,7 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
         await rtp.stop();
         await sip.stop();
       }
-      const udp = await readUdp(rtp.file);
+      const udp = await readUdp(rtp);
       const m = countMedia(udp, ra, rb);
       const detail = `A rtp ${ra.min}-${ra.max}, B rtp ${rb.min}-${rb.max}, relay ${RELAY_PORTS.min}-${RELAY_PORTS.max}: ` +
         `A->B ${m.aToB}, B->A ${m.bToA}, elsewhere ${m.stray.length} ${JSON.stringify(m.stray.slice(0, 5))}\n${why()}`;
@@ -133,7 +133,7 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
         await rtp.stop();
         await sip.stop();
       }
-      const udp = await readUdp(rtp.file);
+      const udp = await readUdp(rtp);
       const m = countMedia(udp, ra, rc);
       const aOut = rtpBetween(udp, ra, RELAY_PORTS);
       const aIn = rtpBetween(udp, RELAY_PORTS, ra);

@@ -78,9 +78,12 @@ export interface Did {
   createdAt: number;
 }
 
+export type SystemMedia = Required<UserMedia>;
+
 export interface SettingsView {
   sip: { domain: string; udp: string; tcp: string; tls: string };
   registrar: { minExpiresSec: number; maxExpiresSec: number; defaultExpiresSec: number };
+  media: SystemMedia;
 }
 
 export interface SettingsResponse {
@@ -88,6 +91,8 @@ export interface SettingsResponse {
   running: SettingsView;
   overrides: Record<string, unknown>;
   pinned: string[];
+  /** Per dotted key: next-start settings wait for a restart, next-call ones apply on the running server. */
+  keys: Record<string, { appliesAt: 'next-start' | 'next-call'; restartRequired: boolean }>;
   restartRequired: boolean;
 }
 
@@ -100,7 +105,16 @@ export interface PasswordPolicy {
 export interface ImportReport {
   dryRun: boolean;
   summary: { add: number; update: number; error: number };
-  rows: { row: number; extension: string; action: 'add' | 'update' | 'error'; error?: string }[];
+  rows: {
+    row: number;
+    extension: string;
+    action: 'add' | 'update' | 'error';
+    error?: string;
+    /** Update: the fields it changes (media keys as media.KEY). */
+    changes?: string[];
+    /** The user's own media settings after the row; a key left out follows the system. */
+    media?: UserMedia;
+  }[];
 }
 
 // --- live status ------------------------------------------------------------

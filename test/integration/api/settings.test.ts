@@ -28,14 +28,14 @@ describe('system settings', SLOW, () => {
       expect(initial.json.pinned).toEqual(['sip.udp', 'sip.tcp', 'sip.tls']);
 
       const bad = await s.admin.put('/api/settings', {
-        sip: { udp: 'nonsense', domain: '' }, registrar: { minExpiresSec: 0 }, media: {},
+        sip: { udp: 'nonsense', domain: '' }, registrar: { minExpiresSec: 0 }, calls: {},
       });
       expect(bad.status).toBe(400);
       const issues = Object.fromEntries(bad.json.issues.map((i: { path: string; message: string }) => [i.path, i.message]));
       expect(issues['sip.udp']).toMatch(/HOST:PORT/);
       expect(issues['sip.domain']).toBeDefined();
       expect(issues['registrar.minExpiresSec']).toMatch(/>=1/);
-      expect(issues.media).toMatch(/unknown field/);
+      expect(issues.calls).toMatch(/unknown field/);
       const crossed = await s.admin.put('/api/settings', { registrar: { defaultExpiresSec: 30 } });
       expect(crossed.status).toBe(400);
       expect(crossed.json.issues).toEqual([expect.objectContaining({ path: 'registrar.defaultExpiresSec', message: expect.stringMatching(/between/) })]);
@@ -46,6 +46,9 @@ describe('system settings', SLOW, () => {
       });
       expect(put.status).toBe(200);
       expect(put.json.restartRequired).toBe(true);
+      expect(put.json.keys['sip.domain']).toEqual({ appliesAt: 'next-start', restartRequired: true });
+      expect(put.json.keys['sip.udp']).toEqual({ appliesAt: 'next-start', restartRequired: false }); // pinned
+      expect(put.json.keys['registrar.minExpiresSec']).toEqual({ appliesAt: 'next-start', restartRequired: false });
       expect(put.json.running.sip.domain).toBe('test.local');
       expect(put.json.settings.sip.domain).toBe('next.example');
       expect(put.json.settings.sip.udp).toBe(`127.0.0.1:${port}`); // pinned by the command line for this run

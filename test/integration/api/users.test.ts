@@ -143,7 +143,8 @@ describe('export and import', () => {
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     expect(csv.headers['content-disposition']).toMatch(/users\.csv/);
     const header = csv.text.split('\r\n')[0]!;
-    expect(header).toBe('extension,name,fullName,authUser,enabled,callWaiting,codecs,maxCalls,noAnswerTimeoutSec,outboundCalls');
+    expect(header).toBe('extension,name,fullName,authUser,enabled,callWaiting,codecs,maxCalls,noAnswerTimeoutSec,outboundCalls,' +
+      'media.security,media.srtcp,media.directMedia,media.dtmf,media.capneg,media.transport');
     expect(csv.text).toContain('7001,7001,"Export, A",7001,true');
     expect(csv.text).toContain('"Export ""B"""');
     const json = await s.admin.get('/api/users/export?format=json');
@@ -172,8 +173,8 @@ describe('export and import', () => {
     expect(r.json.dryRun).toBe(true);
     expect(r.json.summary).toEqual({ add: 1, update: 1, error: 3 });
     expect(r.json.rows).toEqual([
-      { row: 2, extension: '7001', action: 'update' },
-      { row: 3, extension: '7100', action: 'add' },
+      { row: 2, extension: '7001', action: 'update', changes: ['fullName', 'enabled'], media: {} },
+      { row: 3, extension: '7100', action: 'add', media: {} },
       { row: 4, extension: '7101', action: 'error', error: expect.stringMatching(/^password: /) },
       { row: 5, extension: 'bad ext', action: 'error', error: expect.stringMatching(/^extension: /) },
       { row: 6, extension: '7102', action: 'error', error: expect.stringMatching(/^enabled: /) },
@@ -204,6 +205,60 @@ describe('export and import', () => {
     expect(r.json.summary).toEqual({ add: 2, update: 0, error: 0 });
     expect(s.ts.server.store.users.getByExtension('7002')).toMatchObject({ password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] });
     expect(s.ts.server.store.users.getByExtension('7001')!.voicemailCode).toBe(secrets[2]);
+  });
+
+  it('carries the media settings through export, dry run and import, CSV and JSON', async () => {
+    const created = await s.admin.post('/api/users', {
+      extension: '7400', password: 'Media-Secret-1', media: { security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '7401', password: 'Media-Secret-2', media: { capneg: true } })).status).toBe(201);
+
+    const json = (await s.admin.get('/api/users/export?format=json')).json as Array<Record<string, unknown>>;
+    expect(json.find((u) => u.extension === '7400')!.media).toEqual({ security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' });
+    expect(json.find((u) => u.extension === '7401')!.media).toEqual({ capneg: true });
+    const csv = (await s.admin.get('/api/users/export')).text;
+    expect(csv).not.toContain('Media-Secret');
+    const lines = csv.trim().split('\r\n');
+    const head = lines[0]!.split(',');
+    const cellsOf = (ext: string) => {
+      const cells = lines.find((l) => l.startsWith(`${ext},`))!.split(',');
+      return Object.fromEntries(head.map((h, i) => [h, cells[i]]));
+    };
+    expect(cellsOf('7400')).toMatchObject({
+      'media.security': 'enforced', 'media.srtcp': 'encrypted', 'media.directMedia': 'false', 'media.dtmf': 'info', 'media.capneg': '', 'media.transport': '',
+    });
+    expect(cellsOf('7401')['media.capneg']).toBe('true');
+
+    // Change both users, then bring the exported state back: CSV for 7400, JSON for 7401.
+    await s.admin.patch('/api/users/7400', { media: { security: 'best-effort', transport: 'tls', directMedia: null } });
+    await s.admin.patch('/api/users/7401', { media: { capneg: null, dtmf: 'info' } });
+    const csvBack = [lines[0], lines.find((l) => l.startsWith('7400,'))].join('\r\n');
+    const dry = await s.admin.request('POST', '/api/users/import?dryRun=true', { raw: csvBack, contentType: 'text/csv' });
+    expect(dry.json.rows).toEqual([{
+      row: 2, extension: '7400', action: 'update', changes: ['media.security', 'media.directMedia', 'media.transport'],
+      media: { security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' },
+    }]);
+    expect(s.ts.server.store.users.getByExtension('7400')!.media).toEqual({ security: 'best-effort', srtcp: 'encrypted', dtmf: 'info', transport: 'tls' });
+    const real = await s.admin.request('POST', '/api/users/import', { raw: csvBack, contentType: 'text/csv' });
+    expect(real.json.summary).toEqual({ add: 0, update: 1, error: 0 });
+    expect(s.ts.server.store.users.getByExtension('7400')!.media).toEqual({ security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' });
+    expect(s.ts.server.store.users.getByExtension('7400')!.password).toBe('Media-Secret-1'); // no password column: kept
+
+    // A JSON media object is the whole media settings: dtmf, left out, returns to the system.
+    const jsonBack = await s.admin.post('/api/users/import', json.filter((u) => u.extension === '7401'));
+    expect(jsonBack.json.rows[0]).toMatchObject({ action: 'update', changes: ['media.dtmf', 'media.capneg'], media: { capneg: true } });
+    expect(s.ts.server.store.users.getByExtension('7401')!.media).toEqual({ capneg: true });
+
+    // Bad media cells are reported per row, naming the column; "system" is the same as empty.
+    const file = 'extension,password,media.security,media.directMedia\n7402,Pw-7402,enforced,system\n7403,Pw-7403,always,\n7404,Pw-7404,,maybe\n';
+    const mixed = await s.admin.request('POST', '/api/users/import?dryRun=true', { raw: file, contentType: 'text/csv' });
+    expect(mixed.json.rows).toEqual([
+      { row: 2, extension: '7402', action: 'add', media: { security: 'enforced' } },
+      { row: 3, extension: '7403', action: 'error', error: expect.stringMatching(/^media\.security: .*enforced/) },
+      { row: 4, extension: '7404', action: 'error', error: expect.stringMatching(/^media\.directMedia: must be true or false/) },
+    ]);
+    expect(s.ts.server.store.users.getByExtension('7402')).toBeUndefined();
   });
 
   it('rejects unusable files as a whole with a clear error', async () => {

@@ -330,6 +330,26 @@ describe('MediaRelay on loopback', () => {
     expect(s.stats().b.latched.rtp?.port).toBe(b2.port);
   });
 
+  it('survives a transform that throws, counting the packet', async () => {
+    const r = relay();
+    const { s, a, b, la } = await call(r);
+    let calls = 0;
+    s.setTransforms('a', {
+      inbound: {
+        rtp(p: Buffer): Buffer | null {
+          if (++calls === 1) throw new Error('transform bug');
+          return p;
+        },
+        rtcp: (p: Buffer) => p,
+      },
+    });
+    a.send(rtp(1), la);
+    expect(await waitUntil(() => s.stats().a.drops.errors === 1)).toBe(true);
+    a.send(rtp(2), la);
+    expect(await waitUntil(() => b.got.length === 1)).toBe(true);
+    expect(b.got[0]!.data.equals(rtp(2))).toBe(true);
+  });
+
   it('counts packets with no destination and malformed ones without crashing', async () => {
     const r = relay();
     const s = r.createSession();

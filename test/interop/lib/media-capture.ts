@@ -4,40 +4,64 @@
 // the SDP of SIP carried over TLS (decrypted with the key log Node writes
 // for the server under --tls-keylog).
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { appendCapped, describeRun, requireTool, runTool, stopChild } from '../process.ts';
+import { appendCapped, describeRun, freePort, LOOPBACK, requireTool, runTool, stopChild } from '../process.ts';
 import type { PortRange } from './baresip-phone.ts';
 
 export interface Pcap {
   file: string;
+  /** UDP port of the start-up probes (also in the file; readUdp leaves them out). */
+  probePort: number;
   /** Stops tshark; the file is complete afterwards. */
   stop(): Promise<void>;
 }
 
-/** Captures on lo with a BPF filter into workDir/<name>.pcapng; resolves once tshark is capturing. */
+/**
+ * Captures on lo with a BPF filter into workDir/<name>.pcapng. Resolves only
+ * once a probe datagram has been seen: tshark prints "Capturing on" before
+ * its dumpcap really captures, and packets sent in between are lost.
+ */
 export async function startPcap(filter: string, workDir: string, name: string, timeoutMs = 20_000): Promise<Pcap> {
   const tshark = requireTool('tshark');
   const file = join(workDir, `${name}-${Date.now()}.pcapng`);
-  const args = ['-i', 'lo', '-n', '-q', '-f', filter, '-w', file];
+  const probePort = await freePort();
+  // -P -l: a line per packet on stdout while writing the file, so the probe shows up.
+  const args = ['-i', 'lo', '-n', '-l', '-P', '-f', `(${filter}) or (udp dst port ${probePort})`, '-w', file];
   const child = spawn(tshark, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out = appendCapped(out, c)));
+  let seen = false;
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    if (!seen && c.includes(`→ ${probePort} `)) seen = true;
+    out = appendCapped(out, c);
+  });
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out = appendCapped(out, c)));
+  const probe = createSocket('udp4');
   const deadline = Date.now() + timeoutMs;
-  while (!/Capturing on/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stopChild(child, 1000, true);
-      throw new Error(`tshark did not start capturing on lo (root or CAP_NET_RAW needed)\n$ tshark ${args.join(' ')}\n${out}`);
+  try {
+    while (!seen) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await stopChild(child, 1000, true);
+        throw new Error(`tshark did not start capturing on lo (root or CAP_NET_RAW needed)\n$ tshark ${args.join(' ')}\n${out.slice(-3000)}`);
+      }
+      if (/Capturing on/.test(out)) probe.send('probe', probePort, LOOPBACK);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    probe.close();
   }
   return {
     file,
+    probePort,
     async stop() {
+      // dumpcap reads the kernel's buffer in batches: what arrived in the last moments before
+      // SIGINT would be lost, so let it catch up first.
+      await new Promise((r) => setTimeout(r, 500));
       const exited = new Promise<void>((res) => child.once('exit', () => res()));
       try {
-        // SIGINT lets tshark finish the file.
-        process.kill(-(child.pid as number), 'SIGINT');
+        // SIGINT to tshark alone: it stops its dumpcap child, which flushes the file. Signalling the
+        // whole group kills dumpcap with the last (for a short capture: all) packets still buffered.
+        process.kill(child.pid as number, 'SIGINT');
       } catch {
         // Already gone.
       }
@@ -62,9 +86,9 @@ export interface UdpDatagram {
   payload: Buffer;
 }
 
-/** Every UDP datagram in the file with its payload, in capture order. */
-export async function readUdp(file: string): Promise<UdpDatagram[]> {
-  const rows = await tsharkFields(file, ['-Y', 'udp', '-e', 'ip.src', '-e', 'udp.srcport', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'udp.payload']);
+/** Every UDP datagram captured (but the probes) with its payload, in capture order. */
+export async function readUdp(pcap: Pcap): Promise<UdpDatagram[]> {
+  const rows = await tsharkFields(pcap.file, ['-Y', `udp && udp.dstport != ${pcap.probePort}`, '-e', 'ip.src', '-e', 'udp.srcport', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'udp.payload']);
   const out: UdpDatagram[] = [];
   for (const [src, sport, dst, dport, hex] of rows) {
     if (src === undefined || dst === undefined || hex === undefined) continue;

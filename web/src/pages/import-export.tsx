@@ -3,10 +3,25 @@
 // says row by row what would be added, updated or refused.
 import { useState } from 'preact/hooks';
 import { describeError, query } from '../api.ts';
-import type { ImportReport } from '../types.ts';
+import type { ImportReport, UserMedia } from '../types.ts';
 import { CheckField, Fieldset, Notice, PageTitle, SelectField, useApp } from '../ui.tsx';
 
 const MAX_FILE = 32 * 1024 * 1024;
+
+type ReportRow = ImportReport['rows'][number];
+
+function changesText(r: ReportRow): string {
+  if (r.action === 'add') return 'new user';
+  if (r.action !== 'update') return '';
+  return r.changes && r.changes.length > 0 ? r.changes.join(', ') : 'no change';
+}
+
+/** The user's own media settings after the row; every key not listed follows the system. */
+function mediaText(m: UserMedia | undefined): string {
+  if (!m) return '';
+  const own = Object.entries(m).map(([k, v]) => `${k} ${String(v)}`);
+  return own.length === 0 ? 'same as system' : `${own.join(', ')}; the rest as system`;
+}
 
 function Report({ report }: { report: ImportReport }) {
   const { summary } = report;
@@ -20,13 +35,20 @@ function Report({ report }: { report: ImportReport }) {
       </ul>
       <div class="table-wrap">
         <table class="responsive" aria-labelledby="report-h">
-          <thead><tr><th scope="col">Row</th><th scope="col">Extension</th><th scope="col">Action</th><th scope="col">Problem</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Row</th><th scope="col">Extension</th><th scope="col">Action</th><th scope="col">Changes</th>
+              <th scope="col">Media settings</th><th scope="col">Problem</th>
+            </tr>
+          </thead>
           <tbody>
             {report.rows.map((r) => (
               <tr key={r.row} class={r.action === 'error' ? 'error-row' : ''}>
                 <td data-label="Row" class="num">{r.row}</td>
                 <td data-label="Extension" class="mono">{r.extension || '—'}</td>
                 <td data-label="Action"><span class={`action action-${r.action}`}>{r.action === 'add' ? 'Add' : r.action === 'update' ? 'Update' : 'Error'}</span></td>
+                <td data-label="Changes" class="wrap">{changesText(r)}</td>
+                <td data-label="Media settings" class="wrap">{mediaText(r.media)}</td>
                 <td data-label="Problem" class="wrap">{r.error ?? ''}</td>
               </tr>
             ))}
@@ -94,7 +116,8 @@ export function ImportExportPage() {
           <h2 id="import-h">Import users</h2>
           <p class="muted">
             A CSV file with a header row (the columns of an export) or a JSON array of users. Existing extensions are updated,
-            new ones added; empty CSV cells leave a field as it is. Check the file with a dry run first.
+            new ones added; empty CSV cells leave a field as it is, except media.* cells, where empty means the system value.
+            Check the file with a dry run first.
           </p>
           <div class="field">
             <label for="import-file">File to import</label>

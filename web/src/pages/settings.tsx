@@ -1,10 +1,12 @@
 // System settings (SIP domain, listeners, registration expiry limits; applied
-// at the next start) and, for security administrators, the administrator
-// password rules (applied at once).
+// at the next start), the system media settings (applied to the next call)
+// and, for security administrators, the administrator password rules
+// (applied at once).
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.ts';
 import type { PasswordPolicy, SettingsResponse, SettingsView } from '../types.ts';
 import { Fieldset, Loading, Notice, PageTitle, TextField, useApp } from '../ui.tsx';
+import { MediaSettingsForm } from './media-settings.tsx';
 
 type Flat = Record<string, string>;
 
@@ -123,6 +125,7 @@ export function SettingsPage() {
         <Notice kind="ok">{saved}</Notice>
         {canWrite && <div class="actions"><button type="submit" class="primary">Save settings</button></div>}
       </form>
+      <MediaSettingsForm data={data} onSaved={setData} />
       {canSecurity && <PasswordPolicyForm />}
     </>
   );
