@@ -1,7 +1,7 @@
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until pred() holds or timeoutMs passes; true when it held. Bounded in time by construction. */
-export async function waitUntil(pred: () => boolean, timeoutMs = 5000, stepMs = 10): Promise<boolean> {
+export async function waitUntil(pred: () => boolean, timeoutMs = 10_000, stepMs = 10): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (!pred()) {
     if (Date.now() > end) return false;
