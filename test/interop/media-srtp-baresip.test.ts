@@ -62,14 +62,15 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
     try {
       await setMedia(s, A1.ext, { security: 'enforced' });
       await setMedia(s, B1.ext, { security: 'enforced' });
-      const a = await phones.start(ms, { name: 'A', user: A1, transport: 'tls', srtp: true, rtpPorts: ra });
-      const b = await phones.start(ms, { name: 'B', user: B1, transport: 'tls', srtp: true, rtpPorts: rb });
-      await waitMediaSecurity(s, A1.ext, 'enforced');
-      await waitMediaSecurity(s, B1.ext, 'enforced');
+      // SIP capture from before the phones connect: tshark needs the TLS handshakes to use the key log.
       const rtp = await startPcap(captureFilter([ra, rb]), workDir, 'direct-rtp');
       const sip = await startPcap(`tcp port ${s.tlsPort}`, workDir, 'direct-sip');
       let snapshot;
       try {
+        const a = await phones.start(ms, { name: 'A', user: A1, transport: 'tls', srtp: true, rtpPorts: ra });
+        const b = await phones.start(ms, { name: 'B', user: B1, transport: 'tls', srtp: true, rtpPorts: rb });
+        await waitMediaSecurity(s, A1.ext, 'enforced');
+        await waitMediaSecurity(s, B1.ext, 'enforced');
         await answeredCall(a, b, B1.ext, DOMAIN, why);
         await new Promise((r) => setTimeout(r, HOLD_MS));
         snapshot = await status(s);
@@ -117,14 +118,14 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
     try {
       await setMedia(s, A2.ext, { security: 'enforced' });
       await setMedia(s, C2.ext, { security: 'disabled' });
-      const a = await phones.start(ms, { name: 'A', user: A2, transport: 'tls', srtp: true, rtpPorts: ra });
-      const c = await phones.start(ms, { name: 'C', user: C2, transport: 'udp', srtp: false, rtpPorts: rc });
-      await waitMediaSecurity(s, A2.ext, 'enforced');
-      await waitMediaSecurity(s, C2.ext, 'disabled');
       const rtp = await startPcap(captureFilter([ra, rc]), workDir, 'relay-rtp');
       const sip = await startPcap(`tcp port ${s.tlsPort}`, workDir, 'relay-sip');
       let snapshot;
       try {
+        const a = await phones.start(ms, { name: 'A', user: A2, transport: 'tls', srtp: true, rtpPorts: ra });
+        const c = await phones.start(ms, { name: 'C', user: C2, transport: 'udp', srtp: false, rtpPorts: rc });
+        await waitMediaSecurity(s, A2.ext, 'enforced');
+        await waitMediaSecurity(s, C2.ext, 'disabled');
         await answeredCall(a, c, C2.ext, DOMAIN, why);
         await new Promise((r) => setTimeout(r, HOLD_MS));
         snapshot = await status(s);

@@ -223,7 +223,7 @@ export class CallMedia implements MediaSession {
       lost: r.receive.lost,
       lossPercent: r.receive.lossPercent,
       jitterMs: r.receive.jitterMs,
-      dropped: Object.values(r.drops.reasons).reduce((n, x) => n + x, 0),
+      dropped: Object.entries(r.drops.reasons).reduce((n, [why, x]) => (why === 'dtmf' ? n : n + x), 0),
       stream: secure ? 'SRTP' : 'RTP',
     });
     return { a: leg(s.a, this.secure.a), b: leg(s.b, this.secure.b) };
@@ -282,16 +282,24 @@ export class CallMedia implements MediaSession {
     const detector = new DtmfDetector(pt);
     const onDtmf = this.deps.onDtmf;
     const role = from.role;
-    return {
+    const transform = {
+      lastDrop: null as string | null,
       rtp(packet: Buffer): Buffer | null {
         const plain = decrypt ? decrypt.rtp(packet) : packet;
-        if (plain === null || !detector.isEvent(plain)) return plain;
+        if (plain === null) {
+          transform.lastDrop = decrypt?.lastDrop ?? 'srtp';
+          return null;
+        }
+        if (!detector.isEvent(plain)) return plain;
         const digit = detector.feed(plain);
         if (digit) onDtmf(role, digit.digit, digit.duration / 8);
-        return null; // the INFO side gets the digit as SIP INFO, not as RTP
+        // The INFO side gets the digit as SIP INFO, not as RTP: taken out, not lost.
+        transform.lastDrop = 'dtmf';
+        return null;
       },
       rtcp: (packet: Buffer) => (decrypt ? decrypt.rtcp(packet) : packet),
     };
+    return transform;
   }
 
   /** Our own o= toward a relayed side: one session id per side, the version moving with every SDP we send it. */
