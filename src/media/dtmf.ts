@@ -83,3 +83,70 @@ export function parseDtmfRelay(body: string): { digit: string; durationMs: numbe
   }
   return digit === undefined ? undefined : { digit, durationMs: duration };
 }
+
+/**
+ * Puts RFC 4733 events into a forwarded RTP stream (for a digit that arrived
+ * as SIP INFO): an outbound transform that remembers the stream's SSRC,
+ * sequence number and timestamp, and shifts the sequence numbers of the
+ * packets that follow by the number of packets it inserted, so the receiver
+ * sees one gapless stream.
+ */
+export class DtmfInjector {
+  private ssrc = -1;
+  private seq = 0;
+  private ts = 0;
+  private shift = 0;
+  lastDrop: string | null = null;
+
+  constructor(
+    private readonly payloadType: number,
+    /** Applied after the rewrite (SRTP protect toward the phone), or null. */
+    private readonly next: { rtp(p: Buffer): Buffer | null; rtcp(p: Buffer): Buffer | null; readonly lastDrop?: string | null } | null,
+  ) {}
+
+  rtp(packet: Buffer): Buffer | null {
+    if (packet.length >= 12) {
+      if (this.shift !== 0) packet.writeUInt16BE((packet.readUInt16BE(2) + this.shift) & 0xffff, 2);
+      this.ssrc = packet.readUInt32BE(8);
+      this.seq = packet.readUInt16BE(2);
+      this.ts = packet.readUInt32BE(4);
+    }
+    const out = this.next ? this.next.rtp(packet) : packet;
+    if (out === null) this.lastDrop = this.next?.lastDrop ?? 'outbound';
+    return out;
+  }
+
+  rtcp(packet: Buffer): Buffer | null {
+    return this.next ? this.next.rtcp(packet) : packet;
+  }
+
+  /**
+   * The packets of one digit (three updates, then the end packet three times,
+   * RFC 4733 §2.5.1.4), already in the stream's numbering; undefined before the
+   * stream has carried a packet (no SSRC to speak for yet).
+   */
+  packets(digit: string, durationMs: number): Buffer[] | undefined {
+    const event = dtmfEvent(digit);
+    if (event === undefined || this.ssrc < 0) return undefined;
+    const total = Math.max(160, Math.min(0xffff, Math.round(durationMs * 8)));
+    const ts = (this.ts + 160) >>> 0;
+    const out: Buffer[] = [];
+    for (let i = 0; i < 6; i++) {
+      const end = i >= 3;
+      const p = Buffer.alloc(16);
+      p[0] = 0x80;
+      p[1] = (i === 0 ? 0x80 : 0) | this.payloadType;
+      this.seq = (this.seq + 1) & 0xffff;
+      this.shift = (this.shift + 1) & 0xffff;
+      p.writeUInt16BE(this.seq, 2);
+      p.writeUInt32BE(ts, 4);
+      p.writeUInt32BE(this.ssrc >>> 0, 8);
+      p[12] = event;
+      p[13] = (end ? 0x80 : 0) | 10;
+      p.writeUInt16BE(end ? total : Math.round((total * (i + 1)) / 4), 14);
+      const sent = this.next ? this.next.rtp(p) : p;
+      if (sent) out.push(sent);
+    }
+    return out;
+  }
+}

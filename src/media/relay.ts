@@ -217,6 +217,17 @@ export class RelaySession {
     await Promise.all([this.#releaseLeg(this.#a), this.#releaseLeg(this.#b)]);
   }
 
+  /**
+   * Sends an RTP packet we made (RFC 4733 events for a SIP INFO digit) to
+   * `side` as it is: the caller has already put it through whatever that
+   * side's outbound transform does (numbering, SRTP).
+   */
+  inject(side: RelaySide, packet: Buffer): void {
+    if (this.#closed) return;
+    const to = this.#leg(side);
+    this.#forward(to.peer, to, packet, false, false);
+  }
+
   #leg(side: RelaySide): Leg {
     if (side === 'a') return this.#a;
     if (side === 'b') return this.#b;
@@ -328,7 +339,7 @@ export class RelaySession {
     );
   }
 
-  #forward(from: Leg, to: Leg, plain: Buffer, rtcp: boolean): void {
+  #forward(from: Leg, to: Leg, plain: Buffer, rtcp: boolean, transform = true): void {
     const pair = to.pair;
     const remote = to.remote;
     const viaRtcp = rtcp && remote?.rtcpMux !== true;
@@ -340,7 +351,7 @@ export class RelaySession {
       return;
     }
     let out: Buffer | null = plain;
-    const outbound = to.outbound;
+    const outbound = transform ? to.outbound : null;
     if (outbound !== null) {
       out = rtcp ? outbound.rtcp(plain) : outbound.rtp(plain);
       if (out === null) {

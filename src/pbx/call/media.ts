@@ -31,6 +31,11 @@ export interface MediaSession {
   readonly streams: { a: string; b: string };
   /** Per-side media counters when the call is relayed (null for direct media: the packets never reach us). */
   legStats(): { a: LegMediaStats; b: LegMediaStats } | null;
+  /**
+   * A DTMF digit that arrived as SIP INFO, for side `to`, which wants RFC 4733:
+   * true when it went into `to`'s RTP stream (the INFO is then answered, not relayed).
+   */
+  injectDtmf?(to: 'a' | 'b', digit: string, durationMs: number): boolean;
   /** Releases whatever the session holds (relay ports). */
   close(): void;
 }

@@ -6,6 +6,7 @@ import type { Header, SipRequest, SipResponse } from '../../sip/message.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import { getHeader, getHeaders } from '../../sip/headers.ts';
 import type { Call } from './call.ts';
+import { parseDtmfRelay } from '../../media/dtmf.ts';
 import type { Leg } from './leg.ts';
 
 /** Headers an in-dialog request or its response carries across. */
@@ -42,12 +43,30 @@ export function relayRequest(call: Call, from: Leg, req: SipRequest, tx: ServerT
         from.answer(req, tx, 500, { reason: 'Server Internal Error', headers: [{ name: 'retry-after', value: '1' }] });
         return;
       }
+      if (req.method === 'INFO' && infoAsRtpEvents(call, from, req)) {
+        from.answer(req, tx, 200);
+        return;
+      }
       if (req.method === 'INVITE') relayInvite(call, from, to, req, tx);
       else relayNonInvite(call, from, to, req, tx);
       return;
     default:
       from.answer(req, tx, 405, { headers: [call.ctx.commonHeaders.allow] });
   }
+}
+
+/**
+ * A DTMF INFO from a party that signals digits that way, toward one that
+ * wants RFC 4733: the digit goes into the other party's RTP stream instead.
+ */
+function infoAsRtpEvents(call: Call, from: Leg, req: SipRequest): boolean {
+  const type = (getHeader(req, 'content-type') ?? '').toLowerCase();
+  if (!type.startsWith('application/dtmf-relay') && !type.startsWith('application/dtmf')) return false;
+  const mine = call.sideOf(from);
+  const theirs = call.sideOf(from === call.inbound ? (call.winner ?? from) : call.inbound);
+  if (mine.profile.dtmf !== 'info' || theirs.profile.dtmf !== 'rfc4733' || !call.media.injectDtmf) return false;
+  const d = parseDtmfRelay(req.body.toString('utf8'));
+  return d !== undefined && call.media.injectDtmf(theirs.role, d.digit, d.durationMs);
 }
 
 function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {

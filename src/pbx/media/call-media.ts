@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../sip/log.ts';
 import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
 import { SrtpTransform } from '../../media/srtp-transform.ts';
-import { DtmfDetector } from '../../media/dtmf.ts';
+import { DtmfDetector, DtmfInjector } from '../../media/dtmf.ts';
 import type { SrtpSuiteName } from '../../media/srtp.ts';
 import type { Sdp, SdesCrypto, StreamDecision, StreamSecurity } from '../../sdp/index.ts';
 import {
@@ -43,6 +43,10 @@ interface OfferState {
   ourAnswer: Map<number, SdesCrypto>;
   relayed: number[];
   kinds: StreamSecurity[];
+  /** The offer as the offerer sent it (its telephone-event payload type, for DTMF injection). */
+  offered: Sdp;
+  /** Streams whose outbound transform toward the offerer is set (18x and 200 share it). */
+  outboundSet?: Set<number>;
 }
 
 const SESSION_ID = (): string => String(BigInt('0x' + randomBytes(6).toString('hex')));
@@ -58,6 +62,7 @@ export class CallMedia implements MediaSession {
   private closed = false;
   private readonly origin = { a: { id: SESSION_ID(), version: 0n }, b: { id: SESSION_ID(), version: 0n } };
   private readonly transforms: PacketTransform[] = [];
+  private readonly injectors: Partial<Record<RelaySide, { injector: DtmfInjector; session: RelaySession }>> = {};
 
   constructor(private readonly deps: CallMediaDeps) {}
 
@@ -84,7 +89,7 @@ export class CallMedia implements MediaSession {
     }
     if (canGoDirect(from, to, kinds)) {
       const passed = t.security === 'disabled' ? withoutCrypto(sdp) : sdp;
-      this.state = { mode: 'direct', from, to, decisions: judged.streams, sent: passed, ourAnswer: new Map(), relayed: [], kinds };
+      this.state = { mode: 'direct', from, to, decisions: judged.streams, sent: passed, ourAnswer: new Map(), relayed: [], kinds, offered: parsed.sdp };
       const unchanged = mine.removed.length === 0 && both.removed.length === 0 && !(t.security === 'disabled' && hasCrypto(sdp));
       return { ok: true, body: unchanged ? body : Buffer.from(serializeSdp(passed)) };
     }
@@ -115,7 +120,7 @@ export class CallMedia implements MediaSession {
     }
     const secured = secureOffer(out, { policy: t.security, suites: t.suites, capneg: t.capneg, unencryptedSrtcp: !t.encryptedSrtcp });
     const sent = this.withOrigin(secured.sdp, toRole, relayed[0]);
-    this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds };
+    this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds, offered: parsed.sdp };
     return { ok: true, body: Buffer.from(serializeSdp(sent)) };
   }
 
@@ -161,17 +166,22 @@ export class CallMedia implements MediaSession {
       if (conn) rs.setRemote(answerer, { address: conn.address, rtpPort: conn.port, rtcpPort: conn.rtcpPort, latchAny: from.natted });
       const theirs = ad?.mode === 'srtp' ? ad.crypto : null;
       const ours = ad?.mode === 'srtp' ? ad.offered : null;
-      rs.setTransforms(answerer, { inbound: this.inboundFor(from, to, parsed.sdp, i, theirs), outbound: this.srtp(ours, 'protect', from) });
+      const first = i === st.relayed[0];
+      rs.setTransforms(answerer, {
+        inbound: this.inboundFor(from, to, parsed.sdp, i, theirs),
+        outbound: this.outboundFor(rs, from, to, first ? parsed.sdp : undefined, i, this.srtp(ours, 'protect', from)),
+      });
       this.secure[answerer] = theirs !== null;
       // The offerer's side: its own offered key decrypts what it sends (set at offer time); ours encrypts toward it.
       const od = st.decisions.find((d) => d.mediaIndex === i)!;
       let ourCrypto: SdesCrypto | null = null;
       if (od.mode === 'srtp' && od.crypto) {
         ourCrypto = st.ourAnswer.get(i) ?? answerCrypto(od.crypto);
-        if (!st.ourAnswer.has(i)) {
-          st.ourAnswer.set(i, ourCrypto);
-          rs.setTransforms(offerer, { outbound: this.srtp(ourCrypto, 'protect', to) });
-        }
+      }
+      if (!st.ourAnswer.has(i) && !st.outboundSet?.has(i)) {
+        if (ourCrypto) st.ourAnswer.set(i, ourCrypto);
+        (st.outboundSet ??= new Set()).add(i);
+        rs.setTransforms(offerer, { outbound: this.outboundFor(rs, to, from, i === st.relayed[0] ? st.offered : undefined, i, this.srtp(ourCrypto, 'protect', to)) });
       }
       this.secure[offerer] = ourCrypto !== null;
       const local = rs.local(offerer)!;
@@ -235,6 +245,8 @@ export class CallMedia implements MediaSession {
   }
 
   private leaveRelay(): void {
+    delete this.injectors.a;
+    delete this.injectors.b;
     for (const rs of this.relays.values()) void rs.close();
     this.relays.clear();
     for (const t of this.transforms) (t as SrtpTransform).destroy?.();
@@ -267,6 +279,35 @@ export class CallMedia implements MediaSession {
     }, direction);
     this.transforms.push(t);
     return t;
+  }
+
+  /**
+   * What we send to `side`: SRTP-protected with our key for it, and, when it
+   * wants RFC 4733 while the other side sends SIP INFO, numbered so that we can
+   * slip event packets into the stream (injectDtmf). `sdp` is the side's own
+   * SDP (its telephone-event payload type), given for the first relayed stream.
+   */
+  private outboundFor(rs: RelaySession, side: MediaSide, other: MediaSide, sdp: Sdp | undefined, index: number, protect: SrtpTransform | null): PacketTransform | null {
+    if (!sdp || profile(side).dtmf !== 'rfc4733' || profile(other).dtmf !== 'info') return protect;
+    const pt = telephoneEventPt(sdp, index);
+    if (pt === undefined) return protect;
+    const injector = new DtmfInjector(pt, protect);
+    this.injectors[side.role] = { injector, session: rs };
+    return injector;
+  }
+
+  /**
+   * A digit from the side that sends SIP INFO, for `to`, which wants RFC 4733:
+   * event packets in its stream. False when that cannot be done (direct media,
+   * no telephone-event negotiated, no packet seen yet): the caller relays the INFO instead.
+   */
+  injectDtmf(to: RelaySide, digit: string, durationMs: number): boolean {
+    const target = this.injectors[to];
+    if (this.mode !== 'relay' || !target) return false;
+    const packets = target.injector.packets(digit, durationMs);
+    if (!packets) return false;
+    for (const p of packets) target.session.inject(to, p);
+    return true;
   }
 
   /**

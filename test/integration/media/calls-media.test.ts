@@ -157,6 +157,38 @@ describe('the anchored relay', () => {
     expect(await allEnded()).toBe(true);
   });
 
+  it('turns SIP INFO DTMF from an INFO extension into RFC 4733 events in the other side\'s stream, numbering kept gapless', async () => {
+    const a = await phone('7017', { dtmf: 'info' });
+    const b = await phone('7018', { security: 'enforced' });
+    const pa = await peer();
+    const pb = await peer();
+    const call = a.call('7018', { body: pa.sdp('rtp') });
+    const inc = await b.waitIncoming();
+    pb.connect(inc.invite.body, true);
+    b.answer(inc, pb.sdp('srtp'));
+    const final = await call.final;
+    expect(final.status).toBe(200);
+    pa.connect(final.body, false);
+    pa.send(3);
+    await waitUntil(() => pb.received.length >= 3);
+    const info = await a.inDialog(call.dialog!, 'INFO', { body: Buffer.from('Signal=7\r\nDuration=200\r\n'), contentType: 'application/dtmf-relay' });
+    expect(info.status).toBe(200);
+    // B never sees an INFO: it gets the digit as SRTP-protected telephone-events it can decrypt.
+    expect(b.requests.filter((r) => r.method === 'INFO')).toHaveLength(0);
+    expect(await waitUntil(() => pb.received.filter((r) => r.payloadType === 101).length >= 6)).toBe(true);
+    const events = pb.received.filter((r) => r.payloadType === 101);
+    expect(events.every((e) => e.packet[12] === 7)).toBe(true);
+    expect(events.filter((e) => (e.packet[13]! & 0x80) !== 0)).toHaveLength(3);
+    pa.send(3);
+    await waitUntil(() => pb.received.length >= 12);
+    const seqs = pb.received.map((r) => r.packet.readUInt16BE(2));
+    for (let k = 1; k < seqs.length; k++) expect(seqs[k]).toBe((seqs[k - 1]! + 1) & 0xffff);
+    expect(new Set(pb.received.map((r) => r.packet.readUInt32BE(8))).size).toBe(1);
+    expect(pb.rejected).toBe(0);
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+  });
+
   it('moves media out of the relay when a re-INVITE makes the legs compatible, without dropping the call', async () => {
     const a = await phone('7010', { security: 'best-effort' });
     const b = await phone('7011', { security: 'enforced' });
