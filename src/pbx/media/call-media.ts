@@ -12,6 +12,7 @@ import type { Logger } from '../../sip/log.ts';
 import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
 import { SrtpTransform } from '../../media/srtp-transform.ts';
 import { DtmfDetector, DtmfInjector } from '../../media/dtmf.ts';
+import { PayloadTypeMap, payloadTypeMap } from '../../media/pt-map.ts';
 import type { SrtpSuiteName } from '../../media/srtp.ts';
 import type { Sdp, SdesCrypto, StreamDecision, StreamSecurity } from '../../sdp/index.ts';
 import {
@@ -167,9 +168,12 @@ export class CallMedia implements MediaSession {
       const theirs = ad?.mode === 'srtp' ? ad.crypto : null;
       const ours = ad?.mode === 'srtp' ? ad.offered : null;
       const first = i === st.relayed[0];
+      // Each side receives payload types in its own numbering (an answerer may renumber dynamic types).
+      const offerPts = ptList(st.offered, i);
+      const answerPts = ptList(parsed.sdp, i);
       rs.setTransforms(answerer, {
         inbound: this.inboundFor(from, to, parsed.sdp, i, theirs),
-        outbound: this.outboundFor(rs, from, to, first ? parsed.sdp : undefined, i, this.srtp(ours, 'protect', from)),
+        outbound: remap(payloadTypeMap(offerPts, answerPts), this.outboundFor(rs, from, to, first ? parsed.sdp : undefined, i, this.srtp(ours, 'protect', from))),
       });
       this.secure[answerer] = theirs !== null;
       // The offerer's side: its own offered key decrypts what it sends (set at offer time); ours encrypts toward it.
@@ -181,7 +185,8 @@ export class CallMedia implements MediaSession {
       if (!st.ourAnswer.has(i) && !st.outboundSet?.has(i)) {
         if (ourCrypto) st.ourAnswer.set(i, ourCrypto);
         (st.outboundSet ??= new Set()).add(i);
-        rs.setTransforms(offerer, { outbound: this.outboundFor(rs, to, from, i === st.relayed[0] ? st.offered : undefined, i, this.srtp(ourCrypto, 'protect', to)) });
+        const toOfferer = this.outboundFor(rs, to, from, i === st.relayed[0] ? st.offered : undefined, i, this.srtp(ourCrypto, 'protect', to));
+        rs.setTransforms(offerer, { outbound: remap(payloadTypeMap(ptList(parsed.sdp, i), ptList(st.offered, i)), toOfferer) });
       }
       this.secure[offerer] = ourCrypto !== null;
       const local = rs.local(offerer)!;
@@ -372,6 +377,20 @@ function hasCrypto(sdp: Sdp): boolean {
 
 function withoutCrypto(sdp: Sdp): Sdp {
   return { ...sdp, media: sdp.media.map((m) => ({ ...m, attributes: stripCapNeg(m.attributes).filter((a) => a.name.toLowerCase() !== 'crypto') })) };
+}
+
+/** (payload type, "name/rate") of a stream, for mapping numbers between the sides. */
+function ptList(sdp: Sdp, index: number): [number, string][] {
+  const m = sdp.media[index];
+  if (!m) return [];
+  const out: [number, string][] = [];
+  for (const { format, codec } of codecsOf(m)) if (codec) out.push([Number(format), `${codec.name.toLowerCase()}/${codec.clockRate}`]);
+  return out;
+}
+
+/** The transform with payload types renumbered first, when any need it. */
+function remap(map: Map<number, number>, next: PacketTransform | null): PacketTransform | null {
+  return map.size === 0 ? next : new PayloadTypeMap(map, next);
 }
 
 function telephoneEventPt(sdp: Sdp, index: number): number | undefined {

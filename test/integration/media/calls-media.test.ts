@@ -189,6 +189,31 @@ describe('the anchored relay', () => {
     expect(await allEnded()).toBe(true);
   });
 
+  it('maps payload types between legs that number telephone-event differently', async () => {
+    const a = await phone('7019', { directMedia: false });
+    const b = await phone('7023', {});
+    const pa = await peer();
+    const pb = await peer();
+    const call = a.call('7023', { body: pa.sdp('rtp') });
+    const inc = await b.waitIncoming();
+    pb.connect(inc.invite.body, false);
+    b.answer(inc, Buffer.from(pb.sdp('rtp').toString().replace(/101/g, '96')));
+    const final = await call.final;
+    expect(final.status).toBe(200);
+    pa.connect(final.body, false);
+    pa.send(2);
+    pa.sendDtmf(4, 101);
+    pb.send(2);
+    pb.sendDtmf(6, 96);
+    expect(await waitUntil(() => pb.received.length >= 8 && pa.received.length >= 8)).toBe(true);
+    expect(pb.received.filter((r) => r.payloadType === 96)).toHaveLength(6);
+    expect(pb.received.filter((r) => r.payloadType === 101)).toHaveLength(0);
+    expect(pa.received.filter((r) => r.payloadType === 101)).toHaveLength(6);
+    expect(pa.received.filter((r) => r.payloadType === 0)).toHaveLength(2);
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+  });
+
   it('moves media out of the relay when a re-INVITE makes the legs compatible, without dropping the call', async () => {
     const a = await phone('7010', { security: 'best-effort' });
     const b = await phone('7011', { security: 'enforced' });
