@@ -5,7 +5,7 @@
 // adds stays within one packet time (20 ms). Geometric ramp, then bisection,
 // bounded by --budget seconds overall.
 //
-//   node --import tsx bench/relay.ts [--target builtin[,rtpengine][,node-floor]] [--mode rtp,srtp]
+//   node --import tsx bench/relay.ts [--target builtin[,rtpengine][,rtpengine-mt][,node-floor]] [--mode rtp,srtp]
 //        [--start N] [--factor F] [--refine K] [--retries R] [--step-seconds S] [--budget S]
 //        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin] [--nice N]
 //        [--profile DIR]   (--cpu-prof of the built-in relay's process, for bench/lib/profile-top.ts)
@@ -14,6 +14,11 @@
 // AES_CM_128_HMAC_SHA1_80, the relay decrypts and encrypts for it).
 // Phones are bench/lib/rtpgen.c (C, sendmmsg/recvmmsg), pinned to the other
 // CPU than the relay when there are two, so the generator is not the limit.
+// Targets (lib/relay-target.ts): builtin (src/media/relay.ts in a child Node
+// process), rtpengine (userspace, one forwarding thread, same pin and nice
+// as the built-in relay; lib/rtpengine-target.ts), rtpengine-mt (its default
+// threads, same single core), node-floor (bare dgram forwarding). CPU is the
+// target's whole process from /proc/<pid>/stat (every thread).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +39,8 @@ const { values: v } = parseArgs({
     factor: { type: 'string', default: '2' },
     refine: { type: 'string', default: '3' },
     retries: { type: 'string', default: '1' },
-    'step-seconds': { type: 'string', default: '8' },
-    budget: { type: 'string', default: '240' },
+    'step-seconds': { type: 'string', default: '6' },
+    budget: { type: 'string', default: '300' },
     'max-loss-pct': { type: 'string', default: '0.1' },
     'max-p99-ms': { type: 'string', default: '20' },
     socks: { type: 'string', default: '8' },
@@ -136,7 +141,7 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
       drops === null
         ? 'n/a'
         : Object.entries(drops)
-            .filter(([k, n]) => k !== 'relayed' && !k.startsWith('loop') && n > 0)
+            .filter(([k, n]) => k !== 'relayed' && !k.startsWith('loop') && n !== undefined && n > 0)
             .map(([k, n]) => `${k} ${n}`)
             .join(', ') || 'none';
     if (r.strayUnknown > 0 || r.duplicatesOrStray > 0) problem = `unexpected packets at the phones: ${r.strayUnknown} from unknown ports, ${r.duplicatesOrStray} duplicate/stray`;
@@ -149,7 +154,7 @@ async function step(target: RelayTarget, calls: number, mode: RelayMode, files: 
       relaySysPct: c0 && c1 ? pct(c1.sys - c0.sys) : null,
       genCpuPct: (r.cpuSec / r.wallSec) * 100,
       relayDrops: dropText,
-      loop: drops === null ? null : `${drops.loopP99Ms.toFixed(1)}/${drops.loopMaxMs.toFixed(0)} ms`,
+      loop: drops?.loopP99Ms === undefined || drops.loopMaxMs === undefined ? null : `${drops.loopP99Ms.toFixed(1)}/${drops.loopMaxMs.toFixed(0)} ms`,
       load: loadavg()[0] ?? 0,
       udpDrops: u0 && u1 ? `rcvbuf ${u1.rcvbuf - u0.rcvbuf}, sndbuf ${u1.sndbuf - u0.sndbuf}, in ${u1.inErrors - u0.inErrors}` : null,
       ok,
@@ -298,7 +303,13 @@ async function main(): Promise<number> {
       const b = results.get(`builtin ${m}`);
       for (const other of targets) {
         const r = results.get(`${other} ${m}`);
-        if (other !== 'builtin' && b && r) log(`relay ${m}: ratio builtin/${other} ${(b.calls / r.calls).toFixed(2)} (calls held)`);
+        if (other === 'builtin' || !b || !r) continue;
+        // CPU per call from each side's best held step: how much more (or less) work a call costs the built-in relay.
+        const per = (x: Step): number | null => (x.relayCpuPct === null || x.relayCpuPct <= 0 ? null : x.relayCpuPct / x.calls);
+        const pb = per(b);
+        const pr = per(r);
+        const cpu = pb === null || pr === null ? 'n/a' : `${(pb / pr).toFixed(2)} (${pb.toFixed(3)}% / ${pr.toFixed(3)}% of a core)`;
+        log(`relay ${m}: ratio builtin/${other}: calls held ${(b.calls / r.calls).toFixed(2)} (${b.calls} / ${r.calls}), cpu per call ${cpu}`);
       }
     }
   } finally {

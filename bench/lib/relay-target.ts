@@ -1,12 +1,13 @@
 // What bench/relay.ts measures: a media relay that sets up calls between
 // phone addresses and hands back the ports the phones must send to. The
-// built-in relay is one; rtpengine is the reference to add beside it (hook
-// at the end of this file).
+// built-in relay is one (in a child Node process); rtpengine, the reference
+// beside it, is in rtpengine-target.ts.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SrtpSuiteName } from '../../src/media/srtp.ts';
 import type { ChildDrops, ChildReply, ChildRequest } from './relay-child.ts';
+import { rtpengineDefaultThreadsTarget, rtpengineTarget } from './rtpengine-target.ts';
 
 export type RelayMode = 'rtp' | 'srtp';
 
@@ -17,6 +18,13 @@ export interface SrtpKeys {
   /** base64 */
   salt: string;
 }
+
+/**
+ * A relay's own counters for one step, by name ('relayed' is packets
+ * forwarded; anything else above zero is printed as a drop), and for Node
+ * relays the event-loop delay while the calls ran.
+ */
+export type RelayDrops = { [counter: string]: number | undefined; loopP99Ms?: number; loopMaxMs?: number };
 
 export interface RelayTarget {
   readonly name: string;
@@ -29,7 +37,7 @@ export interface RelayTarget {
    */
   createCalls(phones: readonly { a: number; b: number }[], mode: RelayMode, srtp: SrtpKeys | null): Promise<{ a: number; b: number }[]>;
   /** Tears every call down; the relay's own drop counters when it has them. */
-  clearCalls(): Promise<ChildDrops | null>;
+  clearCalls(): Promise<RelayDrops | null>;
   stop(): Promise<void>;
 }
 
@@ -104,7 +112,7 @@ async function nodeChildTarget(name: string, o: TargetOptions, env: Record<strin
     },
     async clearCalls() {
       const r = await request({ op: 'clear' });
-      return (r as { drops: ChildDrops }).drops;
+      return { ...(r as { drops: ChildDrops }).drops };
     },
     async stop() {
       await request({ op: 'exit' }, 10_000).catch(() => child.kill('SIGKILL'));
@@ -120,28 +128,9 @@ export function pinTo(cpu: number, cores: number): string[] {
   return r.error === undefined && r.status === 0 ? ['taskset', '-c', String(cpu)] : [];
 }
 
-/**
- * Hook for the rtpengine comparison (DESIGN.md: "rtpengine for media relay ...
- * in the same run"). To add it, return a RelayTarget here that:
- *  - starts `rtpengine --foreground --table=-1 --interface=127.0.0.1
- *    --listen-ng=127.0.0.1:<port> --port-min=<o.portMin> --port-max=<o.portMax>`
- *    (userspace forwarding: no kernel module, --table=-1), pinned with o.pin,
- *    and waits until the ng `ping` answers (src/media/rtpengine.ts NgClient);
- *  - createCalls: per call, `offer` with phone A's SDP (c=IN IP4 127.0.0.1,
- *    m=audio <a> RTP/AVP 0, or RTP/SAVP with an a=crypto line carrying
- *    `srtp` in 'srtp' mode, asking for RTP/AVP toward B), then `answer` with
- *    phone B's SDP (m=audio <b> RTP/AVP 0); the port in the offer's returned
- *    SDP is where B sends, the one in the answer's where A sends;
- *  - clearCalls: `delete` every call id; stop: SIGTERM the daemon.
- * Then add 'rtpengine' to the factory below; bench/relay.ts runs every
- * target named in --target with the same ramp and prints the ratio.
- */
-export async function rtpengineTarget(_o: TargetOptions): Promise<RelayTarget> {
-  throw new Error('the rtpengine target is not wired yet (hook in bench/lib/relay-target.ts)');
-}
-
 export const TARGETS: Record<string, (o: TargetOptions) => Promise<RelayTarget>> = {
   builtin: builtinTarget,
   'node-floor': floorTarget,
   rtpengine: rtpengineTarget,
+  'rtpengine-mt': rtpengineDefaultThreadsTarget,
 };

@@ -13,6 +13,8 @@ export interface Pcap {
   file: string;
   /** UDP port of the start-up probes (also in the file; readUdp leaves them out). */
   probePort: number;
+  /** Resolves once tshark's one-line summary of a captured packet matches (false after timeoutMs). */
+  waitFor(summary: RegExp, timeoutMs: number): Promise<boolean>;
   /** Stops tshark; the file is complete afterwards. */
   stop(): Promise<void>;
 }
@@ -22,12 +24,12 @@ export interface Pcap {
  * once a probe datagram has been seen: tshark prints "Capturing on" before
  * its dumpcap really captures, and packets sent in between are lost.
  */
-export async function startPcap(filter: string, workDir: string, name: string, timeoutMs = 20_000): Promise<Pcap> {
+export async function startPcap(filter: string, workDir: string, name: string, decodeAs: readonly string[] = [], timeoutMs = 20_000): Promise<Pcap> {
   const tshark = requireTool('tshark');
   const file = join(workDir, `${name}-${Date.now()}.pcapng`);
   const probePort = await freePort();
   // -P -l: a line per packet on stdout while writing the file, so the probe shows up.
-  const args = ['-i', 'lo', '-n', '-l', '-P', '-f', `(${filter}) or (udp dst port ${probePort})`, '-w', file];
+  const args = ['-i', 'lo', '-n', '-l', '-P', ...decodeAs.flatMap((d) => ['-d', d]), '-f', `(${filter}) or (udp dst port ${probePort})`, '-w', file];
   const child = spawn(tshark, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let seen = false;
@@ -53,6 +55,14 @@ export async function startPcap(filter: string, workDir: string, name: string, t
   return {
     file,
     probePort,
+    async waitFor(summary, ms) {
+      const until = Date.now() + ms;
+      while (!summary.test(out)) {
+        if (Date.now() > until || child.exitCode !== null) return false;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return true;
+    },
     async stop() {
       // dumpcap reads the kernel's buffer in batches: what arrived in the last moments before
       // SIGINT would be lost, so let it catch up first.

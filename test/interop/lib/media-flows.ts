@@ -16,12 +16,13 @@ import { decryptStream, parseCryptoLine } from './media-srtp-check.ts';
 import type { DecryptResult } from './media-srtp-check.ts';
 
 /**
- * The relay's ports in these tests: away from the phones' RTP ranges
- * (30000-32619, baresip-calls.ts), their SIP ports (20000-29999, where the
- * relay would sit by default) and SIPp's media ports (10000-19999), so a
- * packet's port tells whether it touched the relay.
+ * The relay's ports in these tests: between the phones' RTP ranges
+ * (30000-32599, baresip-calls.ts) and the kernel's ephemeral ports (32768+),
+ * away from the phones' SIP ports (20000-29999, where the relay would sit by
+ * default) and SIPp's media ports (10000-19999), so a packet's port tells
+ * whether it touched the relay. 74 port pairs: plenty for one call at a time.
  */
-export const RELAY_PORTS: PortRange = { min: 36000, max: 36999 };
+export const RELAY_PORTS: PortRange = { min: 32620, max: 32767 };
 
 export interface MediaServer {
   server: SwitchboardHandle;
@@ -91,6 +92,20 @@ export async function waitMediaSecurity(server: SwitchboardHandle, ext: string, 
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`extension ${ext}: status shows media stream ${seen}, not ${STREAM[security]} (${security}), ${timeoutMs} ms after user set\n${server.output()}`);
+}
+
+/**
+ * Waits until the running server has applied every `user set` made so far,
+ * also those status cannot show (e.g. --dtmf): the server applies changes
+ * in order, so once a later change to a registered probe extension shows in
+ * status, the earlier ones are in force. The probe's media security ends at
+ * "system" (the system's, disabled here).
+ */
+export async function waitSettingsApplied(server: SwitchboardHandle, probeExt: string): Promise<void> {
+  await setMedia(server, probeExt, { security: 'best-effort' });
+  await waitMediaSecurity(server, probeExt, 'best-effort');
+  await setMedia(server, probeExt, { security: 'system' });
+  await waitMediaSecurity(server, probeExt, 'disabled');
 }
 
 export interface PhoneSpec {

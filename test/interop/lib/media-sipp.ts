@@ -32,9 +32,9 @@ export function receivedMessage(trace: string, startLine: string): string {
 }
 
 /** Registers the callee's SIPp phone and starts its scenario (traced) on that socket. */
-export async function sippPhone(server: SwitchboardHandle, callee: TestUser, scenario: string, workDir: string, timeoutSec = 60): Promise<UasHandle> {
+export async function sippPhone(server: SwitchboardHandle, callee: TestUser, scenario: string, workDir: string, keys?: Record<string, string>): Promise<UasHandle> {
   const port = await registerPhone({ server: sipServer(server), users: [callee], workDir });
-  return startUas({ scenario, port, calls: 1, timeoutSec, workDir, traceMessages: true });
+  return startUas({ scenario, port, calls: 1, timeoutSec: 60, workDir, traceMessages: true, keys });
 }
 
 export interface SippCallOptions {

@@ -117,6 +117,8 @@ export interface UasOptions {
   workDir: string;
   traceMessages?: boolean;
   transport?: SippTransport;
+  /** -key name value pairs for the scenario's [name] keywords. */
+  keys?: Record<string, string>;
 }
 
 export interface UasHandle {
@@ -138,6 +140,7 @@ export async function startUas(o: UasOptions): Promise<UasHandle> {
     workDir: o.workDir,
     timeoutMs: (o.timeoutSec + 30) * 1000,
     traceMessages: o.traceMessages,
+    keys: o.keys,
     extraArgs: ['-timeout', `${o.timeoutSec}s`, '-timeout_error'],
   });
   // SIPp fails fast when it cannot start; do not wait for the port then.
