@@ -11,8 +11,7 @@ import { rtpRanges } from './lib/baresip-calls.ts';
 import { inRange, isRtcp, readUdp, startPcap } from './lib/media-capture.ts';
 import { Phones, RELAY_PORTS, setMedia, startMediaServer, waitSettingsApplied } from './lib/media-flows.ts';
 import { expectScenarioOk, receivedMessage, sippPhone } from './lib/media-sipp.ts';
-import { describeCall } from './lib/sipp-calls.ts';
-import { sipServer } from './lib/switchboard-admin.ts';
+import { describeSipp } from './sipp.ts';
 import { makeUsers } from './users.ts';
 import type { TestUser } from './users.ts';
 
@@ -91,7 +90,7 @@ describe('DTMF: RFC 4733 from baresip arrives as SIP INFO at an INFO extension',
         await cap.stop();
       }
       const uasRun = await uas.done;
-      const detail = `${describeCall(sipServer(s), uasRun)}\n${why()}`;
+      const detail = `--- SIPp phone ---\n${describeSipp(uasRun)}\n${why()}`;
       const udp = await readUdp(cap);
       const sipText = (d: { payload: Buffer }): string => d.payload.toString('latin1');
       const fromServer = udp.filter((d) => d.sport === s.udpPort).map(sipText);

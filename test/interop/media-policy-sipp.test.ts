@@ -22,23 +22,6 @@ const DOMAIN = 'lab.test';
 const USERS = makeUsers(6, 42000);
 const [DECT1, DECT2, PLAIN_CALLER, BE_CALLER, PLAIN_PHONE, BE_CALLER2] = USERS as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
 
-const env = fixture(
-  async () => {
-    requireTool('sipp');
-    const workDir = makeTempDir('media-policy');
-    try {
-      return { ms: await startMediaServer(DOMAIN, USERS), workDir };
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
-  },
-  async ({ ms, workDir }) => {
-    await ms.stop();
-    removeDir(workDir);
-  },
-);
-
 /**
  * A caller's setting becomes visible in `status` only while it is
  * registered: register it somewhere nobody listens (it only calls), then
@@ -50,6 +33,37 @@ async function callerWithPolicy(ms: MediaServer, workDir: string, u: TestUser, s
   await waitMediaSecurity(ms.server, u.ext, security);
 }
 
+const env = fixture(
+  async () => {
+    requireTool('sipp');
+    const workDir = makeTempDir('media-policy');
+    try {
+      const ms = await startMediaServer(DOMAIN, USERS);
+      try {
+        // The phones' settings first: the server applies changes in order, so once the callers'
+        // (set last) show in status, these are in force too.
+        await setMedia(ms.server, DECT1.ext, { security: 'enforced' });
+        await setMedia(ms.server, DECT2.ext, { security: 'enforced' });
+        await setMedia(ms.server, PLAIN_PHONE.ext, { security: 'disabled' });
+        await callerWithPolicy(ms, workDir, PLAIN_CALLER, 'disabled');
+        await callerWithPolicy(ms, workDir, BE_CALLER, 'best-effort');
+        await callerWithPolicy(ms, workDir, BE_CALLER2, 'best-effort');
+        return { ms, workDir };
+      } catch (err) {
+        await ms.stop();
+        throw err;
+      }
+    } catch (err) {
+      removeDir(workDir);
+      throw err;
+    }
+  },
+  async ({ ms, workDir }) => {
+    await ms.stop();
+    removeDir(workDir);
+  },
+);
+
 /** The m= and security lines of an SDP, keys hidden. */
 function mediaLines(msg: string): string {
   const lines = msg.split(/\r?\n/).filter((l) => /^(m=|a=crypto|a=tcap|a=acap|a=pcfg)/.test(l));
@@ -57,22 +71,7 @@ function mediaLines(msg: string): string {
 }
 
 describe('media security policy with SIPp phones', () => {
-  beforeAll(async () => {
-    await env.setup();
-    try {
-      const { ms, workDir } = env.get();
-      // The phones' settings first: the server applies changes in order, so once the callers'
-      // (set last) show in status, these are in force too.
-      await setMedia(ms.server, DECT1.ext, { security: 'enforced' });
-      await setMedia(ms.server, DECT2.ext, { security: 'enforced' });
-      await setMedia(ms.server, PLAIN_PHONE.ext, { security: 'disabled' });
-      await callerWithPolicy(ms, workDir, PLAIN_CALLER, 'disabled');
-      await callerWithPolicy(ms, workDir, BE_CALLER, 'best-effort');
-      await callerWithPolicy(ms, workDir, BE_CALLER2, 'best-effort');
-    } catch {
-      // env.get() rethrows the setup error in every test.
-    }
-  });
+  beforeAll(() => env.setup());
   afterAll(() => env.teardown());
 
   it.each([

@@ -11,9 +11,8 @@ import { makeTempDir, removeDir, startSwitchboard, switchboardCli } from '../har
 import type { TestUser } from '../users.ts';
 import type { PortRange } from './baresip-phone.ts';
 import { BaresipPhone } from './baresip-phone.ts';
-import type { SdesKey } from './media-srtp-check.ts';
+import type { DecryptResult, SdesKey } from './media-srtp-check.ts';
 import { decryptStream, parseCryptoLine } from './media-srtp-check.ts';
-import type { DecryptResult } from './media-srtp-check.ts';
 
 /**
  * The relay's ports in these tests: between the phones' RTP ranges
