@@ -21,6 +21,8 @@ import {
 } from '../../sdp/index.ts';
 import type { LegMediaStats, MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
 import type { MediaProfile } from './profile.ts';
+import { freeDynamicPt, hasCrypto, ptList, telephoneEventPt, withTelephoneEvent, withoutCrypto, withoutPayload } from './sdp-edits.ts';
+import { canGoDirect } from './direct-media.ts';
 
 export interface CallMediaDeps {
   /** The built-in relay; undefined when relaying is unavailable (calls needing it get 488). */
@@ -48,6 +50,8 @@ interface OfferState {
   offered: Sdp;
   /** Streams whose outbound transform toward the offerer is set (18x and 200 share it). */
   outboundSet?: Set<number>;
+  /** telephone-event payload types we added to the offer (the offerer never offered them). */
+  addedTe?: Map<number, number>;
 }
 
 const SESSION_ID = (): string => String(BigInt('0x' + randomBytes(6).toString('hex')));
@@ -119,9 +123,20 @@ export class CallMedia implements MediaSession {
       out = setConnection(out, i, local.address, local.rtpPort, { rtcpPort: local.rtcpPort });
       out = { ...out, media: out.media.map((m, k) => (k === i ? { ...m, attributes: m.attributes.filter((a) => !ICE.has(a.name.toLowerCase())) } : m)) };
     }
+    // A SIP INFO phone may offer no telephone-event; the RFC 4733 phone must still be offered it, or we could not send it digits.
+    const addedTe = new Map<number, number>();
+    if (f.dtmf === 'info' && t.dtmf === 'rfc4733') {
+      for (const i of relayed) {
+        if (telephoneEventPt(out, i) !== undefined) continue;
+        const pt = freeDynamicPt(out, i);
+        if (pt === undefined) continue;
+        out = withTelephoneEvent(out, i, pt);
+        addedTe.set(i, pt);
+      }
+    }
     const secured = secureOffer(out, { policy: t.security, suites: t.suites, capneg: t.capneg, unencryptedSrtcp: !t.encryptedSrtcp });
     const sent = this.withOrigin(secured.sdp, toRole, relayed[0]);
-    this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds, offered: parsed.sdp };
+    this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds, offered: parsed.sdp, addedTe };
     return { ok: true, body: Buffer.from(serializeSdp(sent)) };
   }
 
@@ -201,6 +216,18 @@ export class CallMedia implements MediaSession {
           return { ...m, proto: od.proto, attributes };
         }),
       };
+    }
+    for (const i of st.relayed) {
+      if (i >= out.media.length) continue;
+      // What we added for the RFC 4733 answerer is not the INFO offerer's to see (an answer cannot add formats) ...
+      const theirTe = telephoneEventPt(parsed.sdp, i);
+      if (st.addedTe?.has(i) && theirTe !== undefined) out = withoutPayload(out, i, theirTe);
+      // ... and an RFC 4733 offerer keeps the telephone-event it offered even when the INFO answerer drops it:
+      // the relay takes its digits out of the stream and sends them as SIP INFO.
+      const offeredTe = telephoneEventPt(st.offered, i);
+      if (offeredTe !== undefined && theirTe === undefined && profile(st.from).dtmf === 'rfc4733' && profile(from).dtmf === 'info') {
+        out = withTelephoneEvent(out, i, offeredTe);
+      }
     }
     out = { ...out, attributes: stripCapNeg(out.attributes) };
     this.mode = 'relay';
@@ -371,67 +398,15 @@ function other(role: RelaySide): RelaySide {
   return role === 'a' ? 'b' : 'a';
 }
 
-function hasCrypto(sdp: Sdp): boolean {
-  return sdp.media.some((m) => m.attributes.some((a) => a.name.toLowerCase() === 'crypto'));
-}
 
-function withoutCrypto(sdp: Sdp): Sdp {
-  return { ...sdp, media: sdp.media.map((m) => ({ ...m, attributes: stripCapNeg(m.attributes).filter((a) => a.name.toLowerCase() !== 'crypto') })) };
-}
 
-/** (payload type, "name/rate") of a stream, for mapping numbers between the sides. */
-function ptList(sdp: Sdp, index: number): [number, string][] {
-  const m = sdp.media[index];
-  if (!m) return [];
-  const out: [number, string][] = [];
-  for (const { format, codec } of codecsOf(m)) if (codec) out.push([Number(format), `${codec.name.toLowerCase()}/${codec.clockRate}`]);
-  return out;
-}
 
 /** The transform with payload types renumbered first, when any need it. */
 function remap(map: Map<number, number>, next: PacketTransform | null): PacketTransform | null {
   return map.size === 0 ? next : new PayloadTypeMap(map, next);
 }
 
-function telephoneEventPt(sdp: Sdp, index: number): number | undefined {
-  const m = sdp.media[index];
-  if (!m) return undefined;
-  for (const { format, codec } of codecsOf(m)) if (codec?.name.toLowerCase() === 'telephone-event') return Number(format);
-  return undefined;
-}
 
-/**
- * Direct media (A-06, A-07): both sides allow it, neither is behind NAT, they
- * agree on SRTCP encryption (EC-07) and DTMF, and the offer as it stands is
- * acceptable to the receiver's security policy without re-keying.
- */
-function canGoDirect(from: MediaSide, to: MediaSide, kinds: StreamSecurity[]): boolean {
-  const f = from.profile;
-  const t = to.profile;
-  if (!f.directMedia || !t.directMedia || from.natted || to.natted) return false;
-  if (f.dtmf !== t.dtmf || f.encryptedSrtcp !== t.encryptedSrtcp) return false;
-  for (const k of kinds) {
-    switch (k.kind) {
-      case 'disabled':
-        break;
-      case 'rtp':
-        if (t.security === 'enforced') return false;
-        break;
-      case 'srtp':
-        // SAVP with SDES is what Enforced and Best Effort both take: the endpoints key each other directly.
-        if (t.security === 'disabled') return false;
-        break;
-      case 'rtp+sdes':
-        // Best Effort on both ends negotiates end to end; Disabled gets the crypto stripped (plain RTP, which the offer allows).
-        if (t.security === 'enforced') return false;
-        break;
-      case 'rtp+capneg-srtp':
-      case 'srtp+rtp-alt':
-        if (!t.capneg || t.security !== 'best-effort') return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
+
+
+

@@ -157,6 +157,41 @@ describe('the anchored relay', () => {
     expect(await allEnded()).toBe(true);
   });
 
+  it('keeps telephone-event for the RFC 4733 side when the INFO side never mentions it, both ways', async () => {
+    const noTe = (sdp: Buffer) => Buffer.from(sdp.toString().replace(' 0 8 101', ' 0 8').replace(/a=(rtpmap|fmtp):101[^\r]*\r\n/g, ''));
+    // RFC 4733 caller, INFO callee that answers without telephone-event.
+    const a = await phone('7024', {});
+    const b = await phone('7025', { dtmf: 'info' });
+    const pa = await peer();
+    const pb = await peer();
+    const call = a.call('7025', { body: pa.sdp('rtp') });
+    const inc = await b.waitIncoming();
+    b.answer(inc, noTe(pb.sdp('rtp')));
+    const final = await call.final;
+    expect(final.status).toBe(200);
+    expect(final.body.toString()).toMatch(/m=audio \d+ RTP\/AVP 0 8 101\r\n/);
+    expect(final.body.toString()).toContain('a=rtpmap:101 telephone-event/8000');
+    pa.connect(final.body, false);
+    pa.send(2);
+    pa.sendDtmf(3);
+    expect((await b.waitRequest('INFO')).body.toString()).toContain('Signal=3');
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+    // INFO caller that offers no telephone-event, RFC 4733 callee: offered it anyway, and it stays out of the caller's answer.
+    const c = await phone('7026', { dtmf: 'info' });
+    const pc = await peer();
+    const call2 = c.call('7024', { body: noTe(pc.sdp('rtp')) });
+    const inc2 = await a.waitIncoming();
+    expect(inc2.invite.body.toString()).toMatch(/m=audio \d+ RTP\/AVP 0 8 101\r\n/);
+    a.answer(inc2, pa.sdp('rtp'));
+    const final2 = await call2.final;
+    expect(final2.status).toBe(200);
+    expect(final2.body.toString()).not.toContain('telephone-event');
+    expect(final2.body.toString()).toMatch(/m=audio \d+ RTP\/AVP 0 8\r\n/);
+    await c.inDialog(call2.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+  });
+
   it('turns SIP INFO DTMF from an INFO extension into RFC 4733 events in the other side\'s stream, numbering kept gapless', async () => {
     const a = await phone('7017', { dtmf: 'info' });
     const b = await phone('7018', { security: 'enforced' });
