@@ -16,7 +16,7 @@ import { PayloadTypeMap, payloadTypeMap } from '../../media/pt-map.ts';
 import type { SrtpSuiteName } from '../../media/srtp.ts';
 import type { Sdp, SdesCrypto, StreamDecision, StreamSecurity } from '../../sdp/index.ts';
 import {
-  answerCrypto, classifyOffer, codecsOf, connectionOf, cryptoAttribute, filterCodecs, isAudio, isHold, judgeAnswer, judgeOffer,
+  answerCrypto, classifyOffer, connectionOf, cryptoAttribute, filterCodecs, isAudio, isHold, judgeAnswer, judgeOffer,
   masterKeys, negotiatedCodec, parseSdp, secureOffer, serializeSdp, setConnection, stripCapNeg,
 } from '../../sdp/index.ts';
 import type { LegMediaStats, MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
