@@ -197,7 +197,8 @@ function formatStep(name: string, s: Step): string {
   );
 }
 
-async function ramp(name: string, target: RelayTarget, mode: RelayMode, files: { a: string; b: string }, keys: SrtpKeys, bin: string, deadline: number): Promise<Step | null> {
+/** Every step the ramp ran, in order. */
+async function ramp(name: string, target: RelayTarget, mode: RelayMode, files: { a: string; b: string }, keys: SrtpKeys, bin: string, deadline: number): Promise<Step[]> {
   const steps: Step[] = [];
   // A step that is not held is run again (--retries): on a shared machine one
   // scheduling hiccup elsewhere should not end the ramp.
@@ -233,22 +234,53 @@ async function ramp(name: string, target: RelayTarget, mode: RelayMode, files: {
     if (await run(mid)) good = mid;
     else bad = mid;
   }
+  return steps;
+}
+
+/** The held step with the most calls. */
+function bestOf(steps: readonly Step[]): Step | null {
   let best: Step | null = null;
   for (const s of steps) if (s.ok && (best === null || s.calls > best.calls)) best = s;
   return best;
 }
 
+const perCall = (x: Step): number | null => (x.relayCpuPct === null || x.relayCpuPct <= 0 ? null : x.relayCpuPct / x.calls);
+
+/**
+ * builtin against another target: calls held, and CPU per call both at each
+ * one's best step and at the same load (the most calls both held). The two
+ * differ because a relay that is busier wakes up less often per packet.
+ */
+function ratioLine(mode: RelayMode, other: string, b: readonly Step[], r: readonly Step[]): string {
+  const bb = bestOf(b);
+  const rb = bestOf(r);
+  if (bb === null || rb === null) return `relay ${mode}: ratio builtin/${other}: n/a (a side held no step)`;
+  const cpuRatio = (x: Step, y: Step): string => {
+    const px = perCall(x);
+    const py = perCall(y);
+    return px === null || py === null ? 'n/a' : `${(px / py).toFixed(2)} (${px.toFixed(3)}% / ${py.toFixed(3)}% of a core)`;
+  };
+  let same = '';
+  const rHeld = new Map(r.filter((s) => s.ok).map((s) => [s.calls, s]));
+  const common = b.filter((s) => s.ok && rHeld.has(s.calls)).sort((x, y) => y.calls - x.calls)[0];
+  if (common !== undefined) same = `; at the same ${common.calls} calls: ${cpuRatio(common, rHeld.get(common.calls)!)}`;
+  return (
+    `relay ${mode}: ratio builtin/${other}: calls held ${(bb.calls / rb.calls).toFixed(2)} (${bb.calls} / ${rb.calls}), ` +
+    `cpu per call at each one's best ${cpuRatio(bb, rb)}${same}`
+  );
+}
+
 function summary(name: string, best: Step | null): string {
   if (best === null) return `${name}: no step held (see the steps above)`;
   const cpu = best.relayCpuPct;
-  const perCall = cpu === null ? 'n/a' : `${(cpu / best.calls).toFixed(3)}% of a core`;
+  const perCallText = cpu === null ? 'n/a' : `${(cpu / best.calls).toFixed(3)}% of a core`;
   const perPacket = cpu === null ? 'n/a' : `${(((cpu / 100) * opts.stepSeconds * 1e6) / best.gen.sent).toFixed(1)} µs`;
   // What one core would hold if the relay had it to itself: a projection, not a measurement.
   const projected = cpu === null || cpu <= 0 ? 'n/a' : String(Math.floor((100 / cpu) * best.calls));
   return (
     `${name}: max calls held ${best.calls} (loss ${best.lossPct.toFixed(3)}%, p99 added delay ${(best.gen.p99Us / 1000).toFixed(2)} ms, ` +
     `mean jitter ${(best.gen.jitterMeanUs / 1000).toFixed(2)} ms), relay cpu ${cpu === null ? 'n/a' : cpu.toFixed(0)}%, ` +
-    `cpu per call ${perCall}, per relayed packet ${perPacket} (one full core at that cost: ~${projected} calls)`
+    `cpu per call ${perCallText}, per relayed packet ${perPacket} (one full core at that cost: ~${projected} calls)`
   );
 }
 
@@ -260,7 +292,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-relay-bench-'));
   const started = Date.now();
   const deadline = started + opts.budgetSec * 1000;
-  const results = new Map<string, Step | null>();
+  const results = new Map<string, Step[]>();
   let failures = 0;
   try {
     const { masterKey, masterSalt } = generateKeySalt('AES_CM_128_HMAC_SHA1_80');
@@ -288,9 +320,9 @@ async function main(): Promise<number> {
           // Share what is left of the budget evenly among the ramps still to run.
           const share = Math.max(0, deadline - Date.now()) / left--;
           const name = `relay ${t} ${m === 'rtp' ? 'RTP↔RTP' : 'SRTP↔RTP'}`;
-          const best = await ramp(name, target, m, files.get(m)!, keys, bin, Date.now() + share);
-          results.set(`${t} ${m}`, best);
-          log(summary(name, best));
+          const steps = await ramp(name, target, m, files.get(m)!, keys, bin, Date.now() + share);
+          results.set(`${t} ${m}`, steps);
+          log(summary(name, bestOf(steps)));
         }
       } catch (err) {
         failures++;
@@ -303,13 +335,7 @@ async function main(): Promise<number> {
       const b = results.get(`builtin ${m}`);
       for (const other of targets) {
         const r = results.get(`${other} ${m}`);
-        if (other === 'builtin' || !b || !r) continue;
-        // CPU per call from each side's best held step: how much more (or less) work a call costs the built-in relay.
-        const per = (x: Step): number | null => (x.relayCpuPct === null || x.relayCpuPct <= 0 ? null : x.relayCpuPct / x.calls);
-        const pb = per(b);
-        const pr = per(r);
-        const cpu = pb === null || pr === null ? 'n/a' : `${(pb / pr).toFixed(2)} (${pb.toFixed(3)}% / ${pr.toFixed(3)}% of a core)`;
-        log(`relay ${m}: ratio builtin/${other}: calls held ${(b.calls / r.calls).toFixed(2)} (${b.calls} / ${r.calls}), cpu per call ${cpu}`);
+        if (other !== 'builtin' && b && r) log(ratioLine(m, other, b, r));
       }
     }
   } finally {

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { Logger } from './sip/log.ts';
 import type { Config } from './config/schema.ts';
@@ -11,7 +12,7 @@ import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
-import { describeTlsError, parseClientHello, tlsServerOptions } from './security/tls-policy.ts';
+import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
 import { openStore } from './store/sqlite/database.ts';
 import type { Store } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
@@ -172,6 +173,8 @@ export class Server {
         connectTimeoutMs: 10_000,
       },
       tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
+      // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
+      tlsClientOptions: tlsClientOptions(certificates, { legacyTls: sip.legacyTls, rejectUnauthorized: true, extraCas: tls.rootCertificates }),
       describeHandshakeError: (err, hello) =>
         describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
       onProblem: (kind, detail, source) => {

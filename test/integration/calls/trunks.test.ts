@@ -111,6 +111,26 @@ describe('outbound through a trunk', () => {
   });
 });
 
+describe('a TLS trunk', () => {
+  it('reaches a peer over TLS, verifying its certificate', async () => {
+    const c = ts.server.certificates;
+    const peer = await phone('tlspeer', {
+      transport: 'tls', behaviour: 'answer', port: await freePort(),
+      tls: { caPem: c.caCertPem, certPem: c.certPem, keyPem: c.keyPem },
+    }, false);
+    ts.server.store.trunks.add({ name: 'secure', host: '127.0.0.1', port: peer.local.port, transport: 'tls', prefix: '7', strip: 1 });
+    await reload();
+    const a = await phone('5000');
+    const call = a.call('7123');
+    expect((await call.final).status).toBe(200);
+    expect(peer.incoming.at(-1)!.invite.uri.user).toBe('123');
+    await a.inDialog(call.dialog!, 'BYE');
+    expect(await allEnded()).toBe(true);
+    ts.server.store.trunks.remove('secure');
+    await reload();
+  });
+});
+
 describe('inbound from a trunk', () => {
   it('rings the extension a DID maps to, without asking the trunk for credentials', async () => {
     const b = await phone('5001');
