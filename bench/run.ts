@@ -56,7 +56,7 @@ const BENCHES: Bench[] = [
     file: 'relay.ts',
     args: [],
     quickArgs: ['--step-seconds', '3', '--budget', '40', '--refine', '1', '--retries', '0'],
-    // 240 s of ramps plus the step running at the deadline and set-up.
+    // 300 s of ramps plus the step running at the deadline and set-up.
     limitSec: 420,
   },
 ];
