@@ -9,81 +9,26 @@
 // on one thread, and pinned to one core more poller threads only add
 // contention. rtpengine's other threads (ng control, timers) stay and are
 // counted, since the CPU figure is the whole process's (/proc/<pid>/stat).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { RtpengineSession } from '../../src/media/rtpengine-session.ts';
 import { NgClient, type NgCounters } from '../../src/media/rtpengine.ts';
-import { LOOPBACK, appendCapped, freePort, requireTool, stopChild } from '../../test/interop/process.ts';
-import { pingRtpengine } from '../../test/lib/rtpengine-process.ts';
+import { LOOPBACK } from '../../test/interop/process.ts';
+import { startRtpengine, type RtpengineProcess } from '../../test/lib/rtpengine-process.ts';
 import type { RelayDrops, RelayMode, RelayTarget, SrtpKeys, TargetOptions } from './relay-target.ts';
 
 /** ng requests in flight at once while setting up or tearing down a step. */
 const PARALLEL = 32;
 
-interface Daemon {
-  pid: number;
-  ngPort: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Starts rtpengine under o.pin and resolves once it answers ping; throws with its output when it does not. */
-async function startDaemon(o: TargetOptions, threads: number | null): Promise<Daemon> {
-  const bin = requireTool('rtpengine');
-  const ngPort = await freePort();
-  const args = [
-    // The packaged /etc/rtpengine/rtpengine.conf names interfaces and a kernel table: ignore it.
-    '--config-file=none',
-    `--interface=${LOOPBACK}`,
-    `--listen-ng=${LOOPBACK}:${ngPort}`,
-    '--table=-1',
-    '--foreground',
-    '--log-stderr',
+/** Starts rtpengine under o.pin (the built-in relay's own prefix) and resolves once it answers ping. */
+function startDaemon(o: TargetOptions, threads: number | null): Promise<RtpengineProcess> {
+  return startRtpengine({
+    prefix: o.pin,
+    portMin: o.portMin,
+    portMax: o.portMax,
     // Warnings only: the built-in relay logs nothing per call either.
-    '--log-level=4',
-    `--port-min=${o.portMin}`,
-    `--port-max=${o.portMax}`,
-    // Deleted calls give their ports back at once, so the next step has the whole range.
-    '--delete-delay=0',
-    ...(threads === null ? [] : [`--num-threads=${threads}`]),
-  ];
-  const cmd = [...o.pin, bin, ...args];
-  // nice and taskset exec the daemon, so the child's pid is rtpengine's own; detached, so stop() reaches its group.
-  const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  const collect = (c: Buffer): void => {
-    out = appendCapped(out, c.toString('utf8'));
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let spawnError: Error | undefined;
-  child.once('error', (err) => {
-    spawnError = err;
+    logLevel: 4,
+    ...(threads === null ? {} : { threads }),
+    readyTimeoutMs: 15_000,
   });
-  const onExit = (): void => {
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  };
-  process.once('exit', onExit);
-  const stop = async (): Promise<void> => {
-    await stopChild(child, 3000, true);
-    process.off('exit', onExit);
-  };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const gone = spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
-    if (gone || Date.now() > deadline) {
-      await stop();
-      const why = spawnError ? `could not run: ${spawnError.message}` : gone ? `exited (code ${child.exitCode})` : 'did not answer ping in 15 s';
-      throw new Error(`rtpengine ${why}\n$ ${cmd.join(' ')}\n${out}`);
-    }
-    if (await pingRtpengine(LOOPBACK, ngPort)) break;
-  }
-  return { pid: child.pid!, ngPort, output: () => out, stop };
 }
 
 /** A phone's SDP: PCMU on `port`, plain RTP or SRTP (SDES) with the bench's keys. */

@@ -21,6 +21,11 @@ export interface RtpengineStartOptions {
   threads?: number;
   extraArgs?: readonly string[];
   readyTimeoutMs?: number;
+  /**
+   * Command run in front of rtpengine that execs it (e.g. the bench's nice/taskset
+   * pinning), so the child's pid is still rtpengine's own.
+   */
+  prefix?: readonly string[];
 }
 
 export interface RtpengineProcess {
@@ -76,7 +81,8 @@ export async function startRtpengine(opts: RtpengineStartOptions = {}): Promise<
     ...(opts.threads === undefined ? [] : [`--num-threads=${opts.threads}`]),
     ...(opts.extraArgs ?? []),
   ];
-  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const cmd = [...(opts.prefix ?? []), bin, ...args];
+  const child: ChildProcess = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   const collect = (c: Buffer): void => {
     out = appendCapped(out, c.toString('utf8'));
@@ -112,7 +118,7 @@ export async function startRtpengine(opts: RtpengineStartOptions = {}): Promise<
     if (gone || Date.now() > deadline) {
       await stop();
       const why = spawnError ? `could not run: ${spawnError.message}` : gone ? `exited (code ${child.exitCode}, signal ${child.signalCode})` : 'did not answer ping in time';
-      throw new Error(`rtpengine ${why}\n$ ${bin} ${args.join(' ')}\n${out}`);
+      throw new Error(`rtpengine ${why}\n$ ${cmd.join(' ')}\n${out}`);
     }
     if (await pingRtpengine(LOOPBACK, ngPort)) break;
   }
