@@ -2,15 +2,15 @@
 // upstream call server): one REGISTER client per trunk with credentials,
 // answering digest challenges, refreshing before expiry, retrying after
 // failures, and following the trunk table as trunks come and go.
-import type { Endpoint, Header, SipResponse } from '../../sip/message.ts';
+import type { Endpoint, SipResponse } from '../../sip/message.ts';
 import type { Logger } from '../../sip/log.ts';
 import type { TimerHandle, TimerQueue } from '../../sip/timer-queue.ts';
-import type { TransactionLayer } from '../../sip/transaction/layer.ts';
+import type { UacTransport } from '../../sip/ua/uac.ts';
 import { createRequest } from '../../sip/serializer.ts';
 import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { newVia } from '../../sip/dialog.ts';
-import { DigestClient } from '../../sip/digest-client.ts';
-import { getContacts, getExpires, getHeaders } from '../../sip/headers.ts';
+import { getContacts, getExpires } from '../../sip/headers.ts';
+import { sendUacRequest } from '../../sip/ua/uac.ts';
 import type { TrunkEntry } from './trunk-table.ts';
 
 export type TrunkRegistrationState = 'registering' | 'registered' | 'failed';
@@ -26,7 +26,7 @@ export interface TrunkRegistrationStatus {
 }
 
 export interface TrunkRegistrarDeps {
-  transactions: TransactionLayer;
+  transactions: UacTransport;
   timers: TimerQueue;
   log: Logger;
   now(): number;
@@ -61,17 +61,17 @@ class Registration {
   }
 
   start(): void {
-    this.send(this.deps.expiresSec ?? 3600, []);
+    this.send(this.deps.expiresSec ?? 3600);
   }
 
   /** Unregisters (expires=0) and stops. */
   stop(): void {
     this.stopped = true;
     if (this.timer) this.deps.timers.cancel(this.timer);
-    if (this.status.state === 'registered') this.send(0, [], true);
+    if (this.status.state === 'registered') this.send(0, true);
   }
 
-  private send(expires: number, auth: Header[], last = false, attempt = 0): void {
+  private send(expires: number, last = false): void {
     const t = this.entry.trunk;
     const dest = this.entry.dest;
     const local = dest ? this.deps.localEndpoint(dest.transport) : undefined;
@@ -95,26 +95,23 @@ class Registration {
       cseq: ++this.cseq,
       via: newVia(dest.transport, local),
       contact: { uri: { scheme: 'sip', user, host: lhost, port: local.port, params: contactUriParams, headers: new Map() }, params: contactParams },
-      headers: (t.outboundProxy ? [{ name: 'route', value: `<sip:${t.outboundProxy};lr>` }] : []).concat(auth),
+      headers: t.outboundProxy ? [{ name: 'route', value: `<sip:${t.outboundProxy};lr>` }] : [],
     });
-    this.deps.transactions.sendRequest(req, dest, {
-      onResponse: (res) => {
-        if (res.status < 200 || last || this.stopped) return;
-        if ((res.status === 401 || res.status === 407) && attempt === 0) {
-          const client = new DigestClient({ username: user, password: t.registerPassword! });
-          const challenges = getHeaders(res, res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
-          const chosen = client.chooseChallenge(challenges);
-          const value = chosen !== undefined ? client.authorize(chosen, 'REGISTER', req.uriRaw) : undefined;
-          if (value !== undefined) {
-            this.send(expires, [{ name: res.status === 401 ? 'authorization' : 'proxy-authorization', value }], false, 1);
-            return;
-          }
-        }
+    // The UA core's client answers the trunk's 401/407 (once, again only for a
+    // stale nonce) and numbers the retry from our own CSeq counter.
+    sendUacRequest(req, {
+      transactions: this.deps.transactions,
+      dest,
+      credentials: { username: user, password: t.registerPassword! },
+      nextCSeq: () => ++this.cseq,
+      onFinal: (res) => {
+        if (last || this.stopped) return;
         if (res.status >= 200 && res.status < 300) this.registered(res, expires);
         else this.fail(res.status, `${res.status} ${res.reason}`);
       },
-      onTimeout: () => !last && this.fail(0, 'no answer from the trunk'),
-      onTransportError: (err) => !last && this.fail(0, err.message),
+      onFailure: (kind, _uac, err) => {
+        if (!last) this.fail(0, kind === 'timeout' ? 'no answer from the trunk' : (err?.message ?? 'transport error'));
+      },
     });
   }
 
