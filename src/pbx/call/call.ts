@@ -1,14 +1,15 @@
-// One call through the B2BUA: the caller's inbound leg, the outbound legs
-// forked to the callee's contacts (first 2xx wins, the others are
-// cancelled), then the two dialogs joined. In-dialog traffic between the
-// joined legs is relayed by relay.ts; SDP crosses through the MediaSession.
-import type { Header, SipResponse } from '../../sip/message.ts';
+// One call through the B2BUA, from the caller's INVITE to the last BYE. While
+// it rings it runs the routing plan step by step (each step forks the INVITE
+// to its targets; the first 2xx wins, the others are cancelled; no answer or
+// busy moves to the step's fallback). Once answered, its bridge joins the
+// caller's leg and the winner's; features (transfer, park, pickup) may later
+// give the call a new bridge between other legs. It keeps one record with the
+// segments of who talked to whom.
+import type { Header, SipRequest, SipResponse } from '../../sip/message.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
-import type { SipRequest } from '../../sip/message.ts';
 import type { TimerHandle } from '../../sip/timer-queue.ts';
 import { getContacts, getHeader, getHeaders } from '../../sip/headers.ts';
 import { formatUri } from '../../sip/uri.ts';
-import { dtmfRelayBody } from '../../media/dtmf.ts';
 import { forwardingHeaders } from './forwarding.ts';
 import type { Diversion } from './forwarding.ts';
 import type { Caller } from './routing.ts';
@@ -20,14 +21,14 @@ import type { MediaSession, MediaSide } from './media.ts';
 import type { OutboundEvents, OutboundTarget } from './outbound-leg.ts';
 import { OutboundLeg } from './outbound-leg.ts';
 import { relayRequest, relayAck } from './relay.ts';
-import { SessionTimer } from './session-timer.ts';
+import { Bridge } from './bridge.ts';
+import type { BridgeOwner } from './bridge.ts';
 import { bestFailure, callRecord } from './outcome.ts';
+import type { PlanStep, StepOutcome } from '../routing/plan.ts';
+import { MAX_DIVERSIONS } from '../routing/plan.ts';
+import { partyOf, type CallParty, type Segment } from './segments.ts';
 
-export interface CallParty {
-  number: string;
-  name: string;
-  user: CallView['caller']['user'];
-}
+export type { CallParty } from './segments.ts';
 
 export interface CallInit {
   ref: string;
@@ -37,12 +38,20 @@ export interface CallInit {
   inbound: InboundLeg;
   media: MediaSession;
   callerMedia: MediaSide;
-  calleeMedia: MediaSide;
-  noAnswerTimeoutSec: number;
   /** Who called, as routing sees it (for following a callee's redirect). */
   routeCaller: Caller;
-  /** Headers for the final 2xx to the caller (connected identity). */
-  answerHeaders: Header[];
+}
+
+/** What features plug into a call (engine.ts installs them). */
+export interface CallHooks {
+  /** REFER from a party of the call. */
+  refer(call: Call, bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): void;
+  /** A party left; true when a feature takes over (the transferor leaving mid-transfer). */
+  legLeft?(call: Call, leg: Leg): boolean;
+  /** Caller ID headers for the answer to the caller when `user` answers. */
+  answerHeaders(step: PlanStep, winner: OutboundLeg): Header[];
+  /** The callee side's media identity for a plan step. */
+  calleeSide(step: PlanStep): MediaSide;
 }
 
 const MAX_REDIRECTS = 3;
@@ -50,21 +59,25 @@ const MAX_REDIRECTS = 3;
 /** Request headers a B2BUA passes on from one leg's INVITE to the other's. */
 const CARRIED_REQUEST_HEADERS = ['subject', 'priority', 'alert-info', 'call-info', 'accept-language', 'session-expires', 'min-se'];
 
-export class Call implements CallView, OutboundEvents {
+export class Call implements CallView, OutboundEvents, BridgeOwner {
   readonly ref: string;
   state: CallState = 'routing';
   readonly direction: CallView['direction'];
-  readonly caller: CallParty;
-  readonly callee: CallView['callee'];
+  caller: CallParty;
+  callee: CallView['callee'];
   readonly startedAt: number;
   answeredAt: number | undefined;
   endedAt: number | undefined;
   readonly inbound: InboundLeg;
   readonly forks: OutboundLeg[] = [];
   winner: OutboundLeg | undefined;
-  readonly media: MediaSession;
-  readonly callerMedia: MediaSide;
-  readonly calleeMedia: MediaSide;
+  bridge: Bridge;
+  /** Every leg this call holds (closed when it ends); a transfer may move a leg to another call. */
+  readonly legs = new Set<Leg>();
+  readonly segments: Segment[] = [];
+  hooks: CallHooks | undefined;
+  /** Set by a feature (transfer, pickup) that has taken the call over. */
+  takenOver = false;
   private readonly cdrLegs: CdrLeg[] = [];
   private noAnswer: TimerHandle | undefined;
   private cancelledByCaller = false;
@@ -74,15 +87,14 @@ export class Call implements CallView, OutboundEvents {
   /** SDP answer already relayed in a provisional; a 2xx without SDP repeats it. */
   private earlyAnswer: Buffer | undefined;
   private lastProvisional = '';
-  /** Our 2xx to a late-offer INVITE/re-INVITE waits for the ACK whose answer goes on to `to`. */
-  pendingAckRelay: { from: Leg; cseq: number; to: Leg; toCseq: number; offerFromCallee: boolean } | undefined;
-  readonly sessionTimer: SessionTimer;
-  private readonly answerHeaders: Header[];
   private readonly routeCaller: Caller;
   private chain: Promise<void> = Promise.resolve();
-  /** INVITE body and headers as sent to the first forks, for forks added by a redirect. */
-  private forkBody: Buffer | undefined;
-  private forkHeaders: Header[] = [];
+  /** The plan step ringing now and its forks. */
+  private step: PlanStep | undefined;
+  private stepForks = new Set<OutboundLeg>();
+  private stepBody: Buffer | undefined;
+  private stepHeaders: Header[] = [];
+  private carried: Header[] = [];
   /** Diversions so far (RFC 5806 counter; History-Info index). */
   private readonly diversions: Diversion[] = [];
 
@@ -95,20 +107,19 @@ export class Call implements CallView, OutboundEvents {
     this.caller = init.caller;
     this.callee = init.callee;
     this.inbound = init.inbound;
-    this.media = init.media;
-    this.callerMedia = init.callerMedia;
-    this.calleeMedia = init.calleeMedia;
+    this.legs.add(init.inbound);
     this.startedAt = ctx.now();
     this.lateOffer = init.inbound.invite.body.length === 0;
-    this.answerHeaders = init.answerHeaders;
     this.routeCaller = init.routeCaller;
-    this.sessionTimer = new SessionTimer(ctx, () => this.hangup('session timer expired', 'SIP;cause=408;text="Session expired"'));
-    this.noAnswer = ctx.timers.schedule(init.noAnswerTimeoutSec * 1000, () => this.onNoAnswer());
+    this.bridge = new Bridge(this, init.inbound, undefined, init.media, { a: init.callerMedia, b: init.callerMedia }, () => this.earlyPeer());
   }
 
-  /** State read after an await (where TypeScript would keep the narrowing from before it). */
   private over(): boolean {
     return this.state === 'ended';
+  }
+
+  get media(): MediaSession {
+    return this.bridge.media;
   }
 
   get codec(): string | undefined {
@@ -131,54 +142,55 @@ export class Call implements CallView, OutboundEvents {
     return this.media.streams;
   }
 
-  /**
-   * A digit the media relay took out of one side's RFC 4733 stream, for the
-   * other side, which wants DTMF as SIP INFO (application/dtmf-relay).
-   */
-  sendDtmfInfo(from: 'a' | 'b', digit: string, durationMs: number): void {
-    const to = from === 'a' ? this.winner : this.inbound;
-    if (!to || to.ended || this.state !== 'connected') return;
-    const body = dtmfRelayBody(digit, durationMs);
-    const nop = () => {};
-    to.sendInDialog('INFO', { body, contentType: 'application/dtmf-relay' }, { onResponse: nop, onTimeout: nop, onTransportError: nop });
+  get answered(): boolean {
+    return this.answeredAt !== undefined;
   }
 
-  /** The other joined leg, or undefined before the call is answered (several forks may be ringing). */
-  other(leg: Leg): Leg | undefined {
-    if (leg === this.inbound) return this.winner ?? (this.forks.length === 1 && this.forks[0]!.state === 'early' ? this.forks[0] : undefined);
-    return this.inbound;
+  /** While ringing, in-dialog requests from the caller go to the one early fork, if there is exactly one. */
+  private earlyPeer(): Leg | undefined {
+    const early = [...this.stepForks].filter((f) => f.state === 'early');
+    return early.length === 1 ? early[0] : undefined;
   }
 
-  sideOf(leg: Leg): MediaSide {
-    return leg === this.inbound ? this.callerMedia : this.calleeMedia;
-  }
-
-  /** Forks the INVITE to every target at once (parallel forking). */
-  async start(targets: OutboundTarget[], extraHeaders: Header[]): Promise<void> {
+  /** Starts ringing the plan's first step. */
+  async start(step: PlanStep, extraHeaders: Header[]): Promise<void> {
     const invite = this.inbound.invite;
+    for (const name of CARRIED_REQUEST_HEADERS) for (const v of getHeaders(invite, name)) this.carried.push({ name, value: v });
+    this.carried.push(...extraHeaders);
+    await this.ring(step);
+  }
+
+  /** Rings one plan step: the offer is judged against the step's callee, then every target is forked. */
+  private async ring(step: PlanStep): Promise<void> {
+    this.step = step;
+    this.stepForks = new Set();
+    this.callee = { number: this.callee.number, user: step.calleeUser, trunk: step.trunkName ?? this.callee.trunk };
+    const side = this.hooks?.calleeSide(step);
+    if (side) this.bridge.setCalleeSide(side);
+    if (step.diversion) this.diversions.push(step.diversion);
     let body: Buffer | undefined;
     if (!this.lateOffer) {
-      const verdict = await this.media.offer(this.callerMedia, this.calleeMedia, invite.body);
-      // The caller may have cancelled while media was being set up.
-      if (this.state === 'ended') return;
-      if (!verdict.ok) {
-        this.finish(verdict.status, verdict.reason);
-        return;
-      }
+      const verdict = await this.media.offer(this.bridge.sideOf(this.inbound), this.bridge.calleeSide, this.inbound.invite.body);
+      if (this.over() || this.step !== step) return;
+      if (!verdict.ok) return this.finish(verdict.status, verdict.reason);
       body = verdict.body;
     }
-    const carried: Header[] = [];
-    for (const name of CARRIED_REQUEST_HEADERS) for (const v of getHeaders(invite, name)) carried.push({ name, value: v });
-    const headers = carried.concat(extraHeaders);
-    this.forkBody = body;
-    this.forkHeaders = headers;
-    for (const t of targets) this.fork(t, body, headers);
+    const headers = this.carried.slice();
+    if (this.diversions.length > 0) headers.push(...forwardingHeaders(this.diversions, formatUri(step.targets[0]!.to.uri)));
+    this.stepBody = body;
+    this.stepHeaders = headers;
+    for (const t of step.targets) this.fork(t, body, headers);
+    const ringMs = step.ringMs ?? this.ctx.settings.noAnswerTimeoutSec * 1000;
+    this.clearNoAnswer();
+    this.noAnswer = this.ctx.timers.schedule(ringMs, () => this.onNoAnswer());
     this.ctx.callChanged(this);
   }
 
   private fork(target: OutboundTarget, body: Buffer | undefined, headers: Header[]): void {
     const leg = new OutboundLeg(this.ctx, this, target);
     this.forks.push(leg);
+    this.stepForks.add(leg);
+    this.legs.add(leg);
     leg.start(body, headers);
     this.cdrLegs.push({ target: leg.label, status: 0, callId: leg.legCallId });
   }
@@ -188,7 +200,7 @@ export class Call implements CallView, OutboundEvents {
    * order, even though their SDP may take a round trip to a media relay: a
    * 200 must never overtake the 183 before it.
    */
-  private serial(step: () => void | Promise<void>): void {
+  serial(step: () => void | Promise<void>): void {
     this.chain = this.chain.then(step).catch((err: Error) => {
       this.ctx.log.error({ call: this.ref, err: err.message }, 'call step failed');
       if (this.state !== 'ended') {
@@ -203,10 +215,10 @@ export class Call implements CallView, OutboundEvents {
   }
 
   private async provisional(leg: OutboundLeg, res: SipResponse): Promise<void> {
-    if (this.state === 'ended' || this.winner) return;
+    if (this.state === 'ended' || this.winner || !this.stepForks.has(leg)) return;
     let body: Buffer | undefined;
     if (res.body.length > 0 && !this.lateOffer && this.earlyAnswer === undefined) {
-      const verdict = await this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+      const verdict = await this.media.answer(this.bridge.sideOf(leg), this.bridge.sideOf(this.inbound), res.body);
       if (this.over() || this.winner) return;
       if (verdict.ok) body = this.earlyAnswer = verdict.body;
     }
@@ -219,7 +231,6 @@ export class Call implements CallView, OutboundEvents {
     if (key === this.lastProvisional) return;
     this.lastProvisional = key;
     this.inbound.provisional(status, res.reason, body);
-    void leg;
   }
 
   onFinal(leg: OutboundLeg, res: SipResponse): void {
@@ -232,11 +243,30 @@ export class Call implements CallView, OutboundEvents {
       await this.onAnswered(leg, res);
       return;
     }
-    if (this.state === 'ended' || this.winner) return;
+    if (!leg.established) this.legs.delete(leg);
+    if (this.state === 'ended' || this.winner || this.takenOver || !this.stepForks.has(leg)) return;
     if (res.status >= 300 && res.status < 400 && this.followRedirect(leg, res)) return;
-    if (this.forks.some((f) => f.state === 'calling' || f.state === 'early')) return;
-    const best = bestFailure(this.forks.map((f) => f.status));
-    this.finish(best.status, best.reason);
+    if ([...this.stepForks].some((f) => f.state === 'calling' || f.state === 'early')) return;
+    const best = bestFailure([...this.stepForks].map((f) => f.status));
+    this.fallback(best.status === 486 || best.status === 600 ? 'busy' : 'unavailable', best);
+  }
+
+  /** The step ended unanswered: its fallback, or the best failure to the caller. */
+  private fallback(outcome: StepOutcome, failure: { status: number; reason: string }, next = this.step?.next?.(outcome)): void {
+    const step = this.step;
+    if (next && next.ok && this.diversions.length < MAX_DIVERSIONS && !this.cancelledByCaller) {
+      for (const f of this.stepForks) f.cancel();
+      this.ctx.log.info({ call: this.ref, from: step!.label, to: next.label, outcome }, 'call moves to the next step of its plan');
+      void this.ring(next).catch((err: Error) => this.serialError(err));
+      return;
+    }
+    if (next && !next.ok) return this.finish(next.status, next.reason);
+    this.finish(failure.status, failure.reason);
+  }
+
+  private serialError(err: Error): void {
+    this.ctx.log.error({ call: this.ref, err: err.message }, 'call step failed');
+    this.finish(500, 'Server Internal Error');
   }
 
   /**
@@ -256,15 +286,15 @@ export class Call implements CallView, OutboundEvents {
     const by = leg.target.peer.user;
     const divertedUri = by ? `sip:${by.extension}@${domain}` : formatUri(leg.target.requestUri);
     this.diversions.push({ uri: divertedUri, cause: res.status });
-    const headers = this.forkHeaders.filter((h) => h.name !== 'diversion' && h.name !== 'history-info');
+    const headers = this.stepHeaders.filter((h) => h.name !== 'diversion' && h.name !== 'history-info');
     headers.push(...forwardingHeaders(this.diversions, formatUri(route.targets[0]!.to.uri)));
     this.ctx.log.info({ call: this.ref, from: divertedUri, to: formatUri(next.uri) }, 'call forwarded by the callee');
-    for (const t of route.targets) this.fork(t, this.forkBody, headers);
+    for (const t of route.targets) this.fork(t, this.stepBody, headers);
     return true;
   }
 
   private async onAnswered(leg: OutboundLeg, res: SipResponse): Promise<void> {
-    if (this.over() || this.winner || this.cancelledByCaller) {
+    if (this.over() || this.winner || this.cancelledByCaller || this.takenOver) {
       this.dropAnswer(leg);
       leg.close();
       return;
@@ -275,16 +305,16 @@ export class Call implements CallView, OutboundEvents {
     if (this.lateOffer) {
       // The caller sent no SDP: the callee's 2xx holds the offer, and the caller's ACK will hold the answer.
       if (res.body.length === 0) return this.dropAnswer(leg, 502, 'Bad Gateway');
-      const verdict = await this.media.offer(this.calleeMedia, this.callerMedia, res.body);
+      const verdict = await this.media.offer(this.bridge.sideOf(leg), this.bridge.sideOf(this.inbound), res.body);
       if (this.over() || this.cancelledByCaller) return this.dropAnswer(leg);
       if (!verdict.ok) return this.dropAnswer(leg, verdict.status, verdict.reason);
-      this.pendingAckRelay = { from: this.inbound, cseq: this.inbound.invite.cseq.seq, to: leg, toCseq: leg.request.cseq.seq, offerFromCallee: true };
+      this.bridge.pendingAckRelay = { from: this.inbound, cseq: this.inbound.invite.cseq.seq, to: leg, toCseq: leg.request.cseq.seq };
       this.connect(leg, res, verdict.body);
       return;
     }
     let body: Buffer | undefined;
     if (res.body.length > 0) {
-      const verdict = await this.media.answer(this.calleeMedia, this.callerMedia, res.body);
+      const verdict = await this.media.answer(this.bridge.sideOf(leg), this.bridge.sideOf(this.inbound), res.body);
       if (this.over() || this.cancelledByCaller) return this.dropAnswer(leg);
       // Media the caller's policy refuses: no call, rather than a call without audio.
       if (!verdict.ok) return this.dropAnswer(leg, verdict.status, verdict.reason);
@@ -298,19 +328,52 @@ export class Call implements CallView, OutboundEvents {
   private dropAnswer(leg: OutboundLeg, status?: number, reason?: string): void {
     leg.ack();
     leg.bye();
+    this.legs.delete(leg);
     if (status !== undefined) this.finish(status, reason ?? '');
   }
 
   /** The callee answered: our 200 to the caller, and the call is connected. */
   private connect(leg: OutboundLeg, res: SipResponse, body: Buffer | undefined): void {
-    const headers = this.answerHeaders.slice();
+    const headers = this.step ? (this.hooks?.answerHeaders(this.step, leg) ?? []) : [];
     const se = getHeader(res, 'session-expires');
     if (se !== undefined && this.inbound.callerTimer) headers.push({ name: 'session-expires', value: se }, { name: 'require', value: 'timer' });
-    this.sessionTimer.negotiated(se, this.inbound.callerTimer, leg);
+    this.bridge.b = leg;
+    this.bridge.sessionTimer.negotiated(se, this.inbound.callerTimer, leg);
     this.state = 'connected';
     this.answeredAt = this.ctx.now();
+    this.segments.push({ a: partyOf(this.inbound), b: partyOf(leg), startedAt: this.answeredAt, endedAt: undefined });
     this.inbound.final(200, 'OK', body, headers);
     this.ctx.callChanged(this);
+  }
+
+  /**
+   * The call goes on between two other legs (transfer, park retrieval,
+   * pickup): the old bridge's media is released, the new bridge becomes the
+   * call's, and a new segment starts.
+   */
+  rebridge(next: Bridge): void {
+    const now = this.ctx.now();
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.endedAt === undefined) last.endedAt = now;
+    if (this.bridge !== next) this.bridge.close();
+    this.bridge = next;
+    for (const leg of [next.a, next.b]) {
+      if (!leg) continue;
+      leg.events = this;
+      this.legs.add(leg);
+    }
+    if (this.answeredAt === undefined) this.answeredAt = now;
+    this.state = 'connected';
+    this.caller = partyOf(next.a);
+    const b = next.b ? partyOf(next.b) : undefined;
+    if (b) this.callee = { number: b.number, user: b.user, trunk: b.trunk };
+    if (next.b) this.segments.push({ a: partyOf(next.a), b: partyOf(next.b), startedAt: now, endedAt: undefined });
+    this.ctx.callChanged(this);
+  }
+
+  /** A leg leaves this call for another (attended transfer merges two calls). */
+  release(leg: Leg): void {
+    this.legs.delete(leg);
   }
 
   /** The caller sent CANCEL before the call was answered. */
@@ -322,9 +385,12 @@ export class Call implements CallView, OutboundEvents {
 
   private onNoAnswer(): void {
     this.noAnswer = undefined;
-    if (this.state === 'ended' || this.winner) return;
+    if (this.state === 'ended' || this.winner || this.takenOver) return;
+    const rang = [...this.stepForks].some((f) => f.state === 'early');
+    for (const f of this.stepForks) f.cancel();
+    const next = this.step?.next?.('no-answer');
+    if (next) return this.fallback('no-answer', { status: 480, reason: 'Temporarily Unavailable' }, next);
     this.timedOut = true;
-    const rang = this.forks.some((f) => f.state === 'early');
     this.finish(rang ? 480 : 408, rang ? 'Temporarily Unavailable' : 'Request Timeout');
   }
 
@@ -336,21 +402,21 @@ export class Call implements CallView, OutboundEvents {
     this.end(status);
   }
 
-  /** Ends an answered call: BYE to both parties. */
+  /** Ends the call: BYE to every party still connected. */
   hangup(why: string, reasonHeader?: string): void {
     if (this.state === 'ended') return;
     this.ctx.log.info({ call: this.ref, why }, 'call hung up by the server');
-    this.inbound.bye(reasonHeader);
-    this.winner?.bye(reasonHeader);
+    for (const leg of this.legs) if (leg.established) leg.bye(reasonHeader);
+    if (!this.inbound.answered) return this.finish(487, 'Request Terminated');
     this.end(200);
   }
 
   onRequest(leg: Leg, req: SipRequest, tx: ServerTransaction): void {
-    relayRequest(this, leg, req, tx);
+    relayRequest(this.bridge, leg, req, tx);
   }
 
   onAck(leg: Leg, ack: SipRequest): void {
-    relayAck(this, leg, ack);
+    relayAck(this.bridge, leg, ack);
   }
 
   onLegFailed(leg: Leg, why: string): void {
@@ -363,20 +429,49 @@ export class Call implements CallView, OutboundEvents {
     this.hangup(why);
   }
 
+  // BridgeOwner
+
+  sessionExpired(): void {
+    this.hangup('session timer expired', 'SIP;cause=408;text="Session expired"');
+  }
+
+  legBye(bridge: Bridge, leg: Leg, reason: string | undefined): void {
+    if (!bridge.has(leg) || bridge !== this.bridge) {
+      // A fork that was never joined, or a leg a feature is about to drop, ends only its own dialog.
+      leg.close();
+      this.legs.delete(leg);
+      if (this.hooks?.legLeft?.(this, leg)) return;
+      return;
+    }
+    if (!this.inbound.answered && leg === this.inbound) return this.cancelByCaller();
+    leg.close();
+    this.legs.delete(leg);
+    if (this.hooks?.legLeft?.(this, leg)) return;
+    bridge.other(leg)?.bye(reason);
+    this.end(200);
+  }
+
+  refer(bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): void {
+    if (!this.hooks) return leg.answer(req, tx, 405, { headers: [this.ctx.commonHeaders.allow] });
+    this.hooks.refer(this, bridge, leg, req, tx);
+  }
+
+  changed(): void {
+    this.ctx.callChanged(this);
+  }
+
   /** Ends the call: legs closed, timers stopped, record written. Idempotent. */
   end(status: number): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.endedAt = this.ctx.now();
     this.clearNoAnswer();
-    this.sessionTimer.stop();
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.endedAt === undefined) last.endedAt = this.endedAt;
+    for (const f of this.forks) this.recordLeg(f);
+    for (const leg of this.legs) leg.close();
     this.inbound.close();
-    for (const f of this.forks) {
-      this.recordLeg(f);
-      if (f !== this.winner && f.state !== 'answered') continue;
-      f.close();
-    }
-    this.media.close();
+    this.bridge.close();
     this.ctx.callEnded(this, callRecord(this, { endedAt: this.endedAt, status, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs }));
   }
 

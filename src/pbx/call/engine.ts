@@ -14,9 +14,10 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { TrunkTable } from '../trunks/trunk-table.ts';
 import type { CallContext, CallSettings, CallView, DialogOwner } from './context.ts';
 import { Call } from './call.ts';
+import type { CallHooks } from './call.ts';
 import { InboundLeg } from './inbound-leg.ts';
 import type { LegEvents } from './leg.ts';
-import type { MediaSide } from './media.ts';
+import type { MediaSession } from './media.ts';
 import { CallMedia } from '../media/call-media.ts';
 import { RtpengineMedia } from '../media/rtpengine-media.ts';
 import type { NgClient } from '../../media/rtpengine.ts';
@@ -49,6 +50,7 @@ export class CallEngine {
   private readonly byInviteTx = new Map<InviteServerTransaction, Call>();
   private readonly live = new Set<Call>();
   private readonly byUser = new Map<string, Set<Call>>();
+  private readonly indexed = new Map<Call, string[]>();
   private readonly listeners = new Set<CallListener>();
   private readonly ctx: CallContext;
   private seq = 0;
@@ -63,12 +65,30 @@ export class CallEngine {
       unregisterDialog: (key, owner) => {
         if (this.dialogs.get(key) === owner) this.dialogs.delete(key);
       },
-      callChanged: (call) => this.emit(call, false),
+      callChanged: (call) => {
+        this.index(call as Call);
+        this.emit(call, false);
+      },
       callEnded: (call, cdr) => this.onEnded(call as Call, cdr),
       redirect: (caller, contact) => this.router.redirect(contact, caller),
     };
-    this.router = new Router({ ...deps, settings: deps.ctx.settings, callsOf: (ext) => this.callsOf(ext), systemTransport: () => deps.media.system().transport });
+    const profile = (user: User | undefined) => profileOf(deps.media.system(), user, deps.ctx.settings.defaultCodecs);
+    this.router = new Router({
+      ...deps,
+      settings: deps.ctx.settings,
+      callsOf: (ext) => this.callsOf(ext),
+      systemTransport: () => deps.media.system().transport,
+      profileOf: profile,
+    });
+    this.hooks = {
+      refer: (call, bridge, leg, req, tx) => leg.answer(req, tx, 405, { headers: [this.ctx.commonHeaders.allow] }),
+      answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.fullName, winner.peer.user.extension)] : []),
+      calleeSide: (step) => ({ role: 'b', profile: profile(step.calleeUser), natted: step.targets.some((t) => t.media.natted) }),
+    };
   }
+
+  /** What features plug into every call (transfer, park...); see CallHooks. */
+  hooks: CallHooks;
 
   get settings(): CallSettings {
     return this.ctx.settings;
@@ -104,7 +124,7 @@ export class CallEngine {
     const calls = at > colon ? this.byUser.get(aor.slice(colon + 1, at)) : undefined;
     if (!calls) return;
     for (const call of calls) {
-      for (const leg of [call.inbound, ...call.forks]) {
+      for (const leg of call.legs) {
         if (leg.ended || leg.dest.transport === 'udp' || leg.peer.user === undefined) continue;
         let b: LiveBinding | undefined;
         for (const x of bindings) {
@@ -206,12 +226,8 @@ export class CallEngine {
     const routeCaller: Caller = { user: callerUser, fromTrunk, from, secure };
     const route = this.router.route(dialled, routeCaller);
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
-    const { direction, calleeUser, trunk, targets } = route;
     const system = this.deps.media.system();
-    const callerSide: MediaSide = { role: 'a', profile: profileOf(system, callerUser, s.defaultCodecs), natted: false, signalAddress: inbound.source.address };
-    // A registered contact whose host is not where its REGISTER came from is behind NAT.
-    const calleeNat = targets.some((t) => t.peer.user !== undefined && t.requestUri.host.replace(/^\[|\]$/g, '') !== t.dest.address);
-    const calleeSide: MediaSide = { role: 'b', profile: profileOf(system, calleeUser, s.defaultCodecs), natted: calleeNat };
+    const callerMedia = { profile: profileOf(system, callerUser, s.defaultCodecs), natted: false, signalAddress: inbound.source.address };
     const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
     let call!: Call;
     const events: LegEvents = {
@@ -219,35 +235,45 @@ export class CallEngine {
       onAck: (leg, ack) => call.onAck(leg, ack),
       onLegFailed: (leg, why) => call.onLegFailed(leg, why),
     };
-    const inboundLeg = new InboundLeg(this.ctx, events, inbound.local, inbound.source, { user: callerUser, trunk: fromTrunk?.trunk.name }, req, tx);
+    const peer = { user: callerUser, trunk: fromTrunk?.trunk.name, number: caller.number, name: caller.name };
+    const inboundLeg = new InboundLeg(this.ctx, events, inbound.local, inbound.source, peer, callerMedia, req, tx);
     if (!inboundLeg.dialog) {
       inboundLeg.close();
       return reject(400, 'Missing Contact');
     }
-    const pai = (name: string, number: string): Header => identityHeader('p-asserted-identity', name, number, s.domain);
     call = new Call(this.ctx, {
       ref,
-      direction,
+      direction: route.direction,
       caller,
-      callee: { number: dialled, user: calleeUser, trunk: trunk?.trunk.name ?? fromTrunk?.trunk.name },
+      callee: { number: dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
       routeCaller,
       inbound: inboundLeg,
-      media: this.deps.media.rtpengine ? new RtpengineMedia(this.deps.media.rtpengine, this.ctx.log, ref) : new CallMedia({
-        relay: this.deps.media.relay,
-        replayWindow: system.replayWindow,
-        log: this.ctx.log,
-        label: ref,
-        onDtmf: (from, digit, ms) => call.sendDtmfInfo(from, digit, ms),
-      }),
-      callerMedia: callerSide,
-      calleeMedia: calleeSide,
-      noAnswerTimeoutSec: calleeUser?.noAnswerTimeoutSec ?? s.noAnswerTimeoutSec,
-      answerHeaders: calleeUser ? [pai(calleeUser.fullName, calleeUser.extension)] : [],
+      media: this.newMedia(ref, () => call),
+      callerMedia: { role: 'a', ...callerMedia },
     });
+    call.hooks = this.hooks;
+    inboundLeg.events = call;
     this.track(call, tx);
-    call.start(targets, [pai(caller.name, caller.number)]).catch((err: Error) => {
+    call.start(route, [this.pai(caller.name, caller.number)]).catch((err: Error) => {
       this.ctx.log.error({ call: ref, err: err.message }, 'call set-up failed');
       call.finish(500, 'Server Internal Error');
+    });
+  }
+
+  private pai(name: string, number: string): Header {
+    return identityHeader('p-asserted-identity', name, number, this.ctx.settings.domain);
+  }
+
+  /** A media session for a bridge of a call (relay or rtpengine per configuration). */
+  newMedia(ref: string, call: () => Call): MediaSession {
+    const system = this.deps.media.system();
+    if (this.deps.media.rtpengine) return new RtpengineMedia(this.deps.media.rtpengine, this.ctx.log, ref);
+    return new CallMedia({
+      relay: this.deps.media.relay,
+      replayWindow: system.replayWindow,
+      log: this.ctx.log,
+      label: ref,
+      onDtmf: (from, digit, ms) => call().bridge.sendDtmfInfo(from, digit, ms),
     });
   }
 
@@ -260,24 +286,33 @@ export class CallEngine {
     this.started++;
     this.live.add(call);
     this.byInviteTx.set(tx, call);
-    for (const u of [call.caller.user, call.callee.user]) {
-      if (!u) continue;
-      let set = this.byUser.get(u.extension);
-      if (!set) this.byUser.set(u.extension, (set = new Set()));
+    this.index(call);
+    this.emit(call, false);
+  }
+
+  /** Keeps the per-user index in step with the call's parties, which transfers and forwarding change. */
+  private index(call: Call): void {
+    const before = this.indexed.get(call) ?? [];
+    const now = call.state === 'ended' ? [] : [...new Set([call.caller.user?.extension, call.callee.user?.extension].filter((x): x is string => x !== undefined))];
+    for (const ext of before) {
+      if (now.includes(ext)) continue;
+      const set = this.byUser.get(ext);
+      set?.delete(call);
+      if (set && set.size === 0) this.byUser.delete(ext);
+    }
+    for (const ext of now) {
+      let set = this.byUser.get(ext);
+      if (!set) this.byUser.set(ext, (set = new Set()));
       set.add(call);
     }
-    this.emit(call, false);
+    if (now.length === 0) this.indexed.delete(call);
+    else this.indexed.set(call, now);
   }
 
   private onEnded(call: Call, cdr: CdrInput): void {
     this.live.delete(call);
     this.byInviteTx.delete(call.inbound.inviteTx);
-    for (const u of [call.caller.user, call.callee.user]) {
-      if (!u) continue;
-      const set = this.byUser.get(u.extension);
-      set?.delete(call);
-      if (set && set.size === 0) this.byUser.delete(u.extension);
-    }
+    this.index(call);
     this.writeCdr(cdr);
     this.emit(call, true);
   }

@@ -9,7 +9,7 @@ import { createResponse } from '../../sip/serializer.ts';
 import { formatNameAddr, getHeader, getHeaders, parseTokenList } from '../../sip/headers.ts';
 import { Retransmitter2xx } from '../../sip/transaction/retransmit-2xx.ts';
 import type { CallContext } from './context.ts';
-import type { LegEvents, LegPeer, LocalListener } from './leg.ts';
+import type { LegEvents, LegMedia, LegPeer, LocalListener } from './leg.ts';
 import { Leg } from './leg.ts';
 
 interface Reliable {
@@ -37,10 +37,11 @@ export class InboundLeg extends Leg {
     local: LocalListener,
     source: Endpoint,
     peer: LegPeer,
+    media: LegMedia,
     readonly invite: SipRequest,
     readonly inviteTx: InviteServerTransaction,
   ) {
-    super(ctx, events, local, source, peer);
+    super(ctx, events, local, source, peer, media);
     this.secure = invite.uri.scheme === 'sips';
     const required = parseTokenList(getHeaders(invite, 'require'));
     const supported = parseTokenList(getHeaders(invite, 'supported'));
@@ -54,6 +55,14 @@ export class InboundLeg extends Leg {
     return this.finalSent;
   }
 
+  /** Our 2xx went out and its ACK came back. */
+  get established(): boolean {
+    return this.answeredOk && this.pending2xx === undefined && !this.ended;
+  }
+
+  /** The final response was a 2xx. */
+  answeredOk = false;
+
   /**
    * A provisional response to the caller (101–199, with our To tag so an early
    * dialog exists). Reliable only when the caller requires 100rel; otherwise
@@ -61,6 +70,7 @@ export class InboundLeg extends Leg {
    */
   provisional(status: number, reason: string | undefined, body: Buffer | undefined, headers: Header[] = []): void {
     if (this.finalSent || this.ended) return;
+    this.noteSdp(body, undefined);
     if (this.caller100rel !== 'required') {
       this.inviteTx.respond(this.build(status, reason, body, headers));
       return;
@@ -101,8 +111,11 @@ export class InboundLeg extends Leg {
     this.queued = undefined;
     const res = this.build(status, reason, body, headers);
     this.inviteTx.respond(res);
-    if (status >= 200 && status < 300) this.retransmit2xx(this.inviteTx, res);
-    else this.close();
+    if (status >= 200 && status < 300) {
+      this.answeredOk = true;
+      this.noteSdp(body, undefined);
+      this.retransmit2xx(this.inviteTx, res);
+    } else this.close();
   }
 
   private build(status: number, reason: string | undefined, body: Buffer | undefined, headers: Header[]) {

@@ -9,6 +9,16 @@ import { formatNameAddr, getHeader } from '../../sip/headers.ts';
 import { Retransmitter2xx } from '../../sip/transaction/retransmit-2xx.ts';
 import type { User } from '../../store/types.ts';
 import type { CallContext, DialogOwner } from './context.ts';
+import type { MediaProfile } from '../media/profile.ts';
+
+/** The party's media identity: its policy and where its media may come from (follows the leg across bridges). */
+export interface LegMedia {
+  profile: MediaProfile;
+  /** The party's signalling address may not be where its media comes from (NAT): relay and latch. */
+  natted: boolean;
+  /** Where the party's SIP comes from: an SDP address that differs from it means NAT too. */
+  signalAddress?: string;
+}
 
 export interface LocalListener {
   transport: TransportName;
@@ -21,9 +31,12 @@ export interface LegPeer {
   user: User | undefined;
   /** Trunk name when this side is a trunk. */
   trunk: string | undefined;
+  /** The party's number and name as shown to others (an outside caller's From); a user's come from the user. */
+  number?: string;
+  name?: string;
 }
 
-/** What a leg reports to its call. */
+/** What a leg reports to its owner (the call it belongs to now; a transfer hands it to another). */
 export interface LegEvents {
   /** An in-dialog request from this leg's party (not ACK, not PRACK: the leg handles those). */
   onRequest(leg: Leg, req: SipRequest, tx: ServerTransaction): void;
@@ -51,16 +64,25 @@ export abstract class Leg implements DialogOwner {
   ended = false;
   /** SIPS dialog (RFC 5630): our Contact is sips:, and the leg runs over TLS. */
   secure = false;
+  /** The last SDP we sent this party (offer or answer): a hold re-offers it with a new direction. */
+  lastSdpSent: Buffer | undefined;
+  /** Who the leg reports to; a transfer moves the leg to another call. */
+  events: LegEvents;
 
   constructor(
     protected readonly ctx: CallContext,
-    readonly events: LegEvents,
+    events: LegEvents,
     readonly local: LocalListener,
     dest: Endpoint,
     readonly peer: LegPeer,
+    readonly media: LegMedia,
   ) {
     this.dest = dest;
+    this.events = events;
   }
+
+  /** The dialog is confirmed and the leg still up: it can take re-INVITEs. */
+  abstract readonly established: boolean;
 
   abstract readonly side: 'inbound' | 'outbound';
 
@@ -107,6 +129,7 @@ export abstract class Leg implements DialogOwner {
     if (method === 'INVITE' || method === 'UPDATE') headers.push(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported);
     if (opts.headers) headers.push(...opts.headers);
     const withBody = opts.body !== undefined && opts.body.length > 0;
+    if (withBody && (method === 'INVITE' || method === 'UPDATE')) this.noteSdp(opts.body, opts.contentType);
     const req = dialog.request(method, this.via(), {
       contact: method === 'INVITE' || method === 'UPDATE' ? this.contact() : undefined,
       headers,
@@ -131,6 +154,7 @@ export abstract class Leg implements DialogOwner {
     const dialog = this.dialog;
     if (!dialog) return;
     const withBody = body !== undefined && body.length > 0;
+    if (withBody) this.noteSdp(body, contentType);
     const ack = dialog.request('ACK', this.via(), {
       cseq,
       body: withBody ? body : undefined,
@@ -154,6 +178,7 @@ export abstract class Leg implements DialogOwner {
     }
     if (opts.headers) extra.push(...opts.headers);
     const withBody = opts.body !== undefined && opts.body.length > 0;
+    if (withBody && status < 300 && (req.method === 'INVITE' || req.method === 'UPDATE')) this.noteSdp(opts.body, opts.contentType);
     const res = createResponse(req, status, opts.reason, {
       extraHeaders: extra,
       body: withBody ? opts.body : undefined,
@@ -204,6 +229,48 @@ export abstract class Leg implements DialogOwner {
       return true;
     }
     return false;
+  }
+
+  /** Remembers an SDP body on its way to the party. */
+  protected noteSdp(body: Buffer | undefined, contentType: string | undefined): void {
+    if (body !== undefined && body.length > 0 && (contentType === undefined || contentType.toLowerCase().startsWith('application/sdp'))) this.lastSdpSent = body;
+  }
+
+  /**
+   * A re-INVITE of ours on this leg (RFC 3261 §14.1), for features that
+   * re-pair or hold parties. Resolves with the final response; for a 2xx the
+   * caller must call ack() (with the answer when the re-INVITE had no offer).
+   * Glare (491) is reported like any failure: the feature decides to retry.
+   */
+  reinvite(body: Buffer | undefined, headers: Header[] = []): Promise<{ res: SipResponse; ack(answer?: Buffer): void }> {
+    return new Promise((resolve) => {
+      const fail = (status: number, reason: string) => resolve({ res: { status, reason } as SipResponse, ack: () => {} });
+      if (this.ended || !this.dialog) return fail(481, 'Call/Transaction Does Not Exist');
+      if (this.clientInvitePending || this.serverInvitePending) return fail(491, 'Request Pending');
+      this.clientInvitePending = true;
+      const done = () => void (this.clientInvitePending = false);
+      const sent = this.sendInDialog('INVITE', { body, headers }, {
+        onResponse: (res) => {
+          if (res.status < 200) return;
+          done();
+          if (res.status >= 300) return resolve({ res, ack: () => {} });
+          this.dialog?.refreshTarget(res);
+          resolve({ res, ack: (answer) => this.sendAck(res.cseq.seq, answer) });
+        },
+        onTimeout: () => {
+          done();
+          fail(408, 'Request Timeout');
+        },
+        onTransportError: () => {
+          done();
+          fail(503, 'Service Unavailable');
+        },
+      });
+      if (!sent) {
+        done();
+        fail(481, 'Call/Transaction Does Not Exist');
+      }
+    });
   }
 
   bodyOf(msg: SipRequest | SipResponse): { body: Buffer; contentType: string | undefined } {

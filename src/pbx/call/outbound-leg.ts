@@ -12,7 +12,7 @@ import { buildCancel } from '../../sip/transaction/build.ts';
 import { DigestClient } from '../../sip/digest-client.ts';
 import { formatUri } from '../../sip/uri.ts';
 import type { CallContext } from './context.ts';
-import type { LegEvents, LegPeer, LocalListener } from './leg.ts';
+import type { LegEvents, LegMedia, LegPeer, LocalListener } from './leg.ts';
 import { Leg } from './leg.ts';
 
 export interface OutboundTarget {
@@ -27,6 +27,8 @@ export interface OutboundTarget {
   /** Credentials for a peer that challenges (trunks). */
   credentials?: { username: string; password: string };
   peer: LegPeer;
+  /** The party's media policy and NAT state. */
+  media: LegMedia;
   /** SIPS end to end: our Contact on this leg is a sips: URI. */
   secure?: boolean;
 }
@@ -60,8 +62,13 @@ export class OutboundLeg extends Leg {
     readonly outEvents: OutboundEvents,
     readonly target: OutboundTarget,
   ) {
-    super(ctx, outEvents, target.local, target.dest, target.peer);
+    super(ctx, outEvents, target.local, target.dest, target.peer, target.media);
     this.secure = target.secure === true;
+  }
+
+  /** Answered, ACKed by us, and still up. */
+  get established(): boolean {
+    return this.state === 'answered' && this.lastAck !== undefined && !this.ended;
   }
 
   get label(): string {
@@ -81,6 +88,7 @@ export class OutboundLeg extends Leg {
     const t = this.target;
     const routes: Header[] = t.routes.map((r) => ({ name: 'route', value: r }));
     const withBody = body !== undefined && body.length > 0;
+    this.noteSdp(body, undefined);
     const from: NameAddr = { ...t.from, params: new Map(t.from.params).set('tag', this.fromTag) };
     this.request = createRequest({
       method: 'INVITE',

@@ -1,11 +1,11 @@
-// In-dialog traffic between the two joined legs of a call: BYE ends it;
+// In-dialog traffic across a bridge: BYE and REFER go to the bridge's owner;
 // re-INVITE, UPDATE and INFO are re-issued on the other leg (its own CSeq,
 // tags and Call-ID) and the answer carried back; SDP crosses the media
 // session. The glare rules of RFC 3261 §14 are applied per leg.
 import type { Header, SipRequest, SipResponse } from '../../sip/message.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import { getHeader, getHeaders } from '../../sip/headers.ts';
-import type { Call } from './call.ts';
+import type { Bridge } from './bridge.ts';
 import { parseDtmfRelay } from '../../media/dtmf.ts';
 import type { Leg } from './leg.ts';
 
@@ -18,23 +18,15 @@ function carried(msg: SipRequest | SipResponse): Header[] {
   return out;
 }
 
-export function relayRequest(call: Call, from: Leg, req: SipRequest, tx: ServerTransaction): void {
-  const to = call.other(from);
+export function relayRequest(bridge: Bridge, from: Leg, req: SipRequest, tx: ServerTransaction): void {
+  const to = bridge.other(from);
   switch (req.method) {
     case 'BYE':
       from.answer(req, tx, 200);
-      if (from !== call.inbound && from !== call.winner) {
-        // A fork that was never joined ends only its own (early) dialog.
-        from.close();
-        return;
-      }
-      if (!call.inbound.answered) {
-        call.cancelByCaller();
-        return;
-      }
-      from.close();
-      to?.bye(getHeader(req, 'reason'));
-      call.end(200);
+      bridge.owner.legBye(bridge, from, getHeader(req, 'reason'));
+      return;
+    case 'REFER':
+      bridge.owner.refer(bridge, from, req, tx);
       return;
     case 'INVITE':
     case 'UPDATE':
@@ -43,15 +35,15 @@ export function relayRequest(call: Call, from: Leg, req: SipRequest, tx: ServerT
         from.answer(req, tx, 500, { reason: 'Server Internal Error', headers: [{ name: 'retry-after', value: '1' }] });
         return;
       }
-      if (req.method === 'INFO' && infoAsRtpEvents(call, from, req)) {
+      if (req.method === 'INFO' && infoAsRtpEvents(bridge, from, req)) {
         from.answer(req, tx, 200);
         return;
       }
-      if (req.method === 'INVITE') relayInvite(call, from, to, req, tx);
-      else relayNonInvite(call, from, to, req, tx);
+      if (req.method === 'INVITE') relayInvite(bridge, from, to, req, tx);
+      else relayNonInvite(bridge, from, to, req, tx);
       return;
     default:
-      from.answer(req, tx, 405, { headers: [call.ctx.commonHeaders.allow] });
+      from.answer(req, tx, 405, { headers: [bridge.ctx.commonHeaders.allow] });
   }
 }
 
@@ -59,17 +51,17 @@ export function relayRequest(call: Call, from: Leg, req: SipRequest, tx: ServerT
  * A DTMF INFO from a party that signals digits that way, toward one that
  * wants RFC 4733: the digit goes into the other party's RTP stream instead.
  */
-function infoAsRtpEvents(call: Call, from: Leg, req: SipRequest): boolean {
+function infoAsRtpEvents(bridge: Bridge, from: Leg, req: SipRequest): boolean {
   const type = (getHeader(req, 'content-type') ?? '').toLowerCase();
   if (!type.startsWith('application/dtmf-relay') && !type.startsWith('application/dtmf')) return false;
-  const mine = call.sideOf(from);
-  const theirs = call.sideOf(from === call.inbound ? (call.winner ?? from) : call.inbound);
-  if (mine.profile.dtmf !== 'info' || theirs.profile.dtmf !== 'rfc4733' || !call.media.injectDtmf) return false;
+  const mine = bridge.sideOf(from);
+  const theirs = bridge.sideOf(bridge.other(from) ?? from);
+  if (mine.profile.dtmf !== 'info' || theirs.profile.dtmf !== 'rfc4733' || !bridge.media.injectDtmf) return false;
   const d = parseDtmfRelay(req.body.toString('utf8'));
-  return d !== undefined && call.media.injectDtmf(theirs.role, d.digit, d.durationMs);
+  return d !== undefined && bridge.media.injectDtmf(theirs.role, d.digit, d.durationMs);
 }
 
-function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
+function relayInvite(bridge: Bridge, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
   // §14.1/14.2: an INVITE while ours is pending on this leg is glare (491);
   // a second one while theirs is pending gets 500 with Retry-After.
   if (from.clientInvitePending) {
@@ -83,22 +75,22 @@ function relayInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Server
   from.serverInvitePending = true;
   to.clientInvitePending = true;
   if (req.body.length === 0) {
-    sendReinvite(call, from, to, req, tx, undefined);
+    sendReinvite(bridge, from, to, req, tx, undefined);
     return;
   }
-  void call.media.offer(call.sideOf(from), call.sideOf(to), req.body).then((verdict) => {
+  void bridge.media.offer(bridge.sideOf(from), bridge.sideOf(to), req.body).then((verdict) => {
     if (!verdict.ok) {
       from.serverInvitePending = false;
       to.clientInvitePending = false;
       from.answer(req, tx, verdict.status, { reason: verdict.reason });
       return;
     }
-    sendReinvite(call, from, to, req, tx, verdict.body);
+    sendReinvite(bridge, from, to, req, tx, verdict.body);
   });
 }
 
-function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction, body: Buffer | undefined): void {
-  if (call.state === 'ended' || to.ended) {
+function sendReinvite(bridge: Bridge, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction, body: Buffer | undefined): void {
+  if (bridge.closed || to.ended) {
     from.serverInvitePending = false;
     to.clientInvitePending = false;
     from.answer(req, tx, 481);
@@ -119,11 +111,11 @@ function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serve
       }
       done();
       to.dialog?.refreshTarget(res);
-      call.sessionTimer.refreshed();
+      bridge.sessionTimer.refreshed();
       if (body !== undefined) {
         // Offer went out with the re-INVITE: the 2xx holds the answer; ACK it at once.
         to.sendAck(res.cseq.seq);
-        const answered = res.body.length > 0 ? call.media.answer(call.sideOf(to), call.sideOf(from), res.body) : Promise.resolve(undefined);
+        const answered = res.body.length > 0 ? bridge.media.answer(bridge.sideOf(to), bridge.sideOf(from), res.body) : Promise.resolve(undefined);
         void answered.then((verdict) => {
           if (verdict && !verdict.ok) {
             // The other party's new media is not acceptable to this one: the offer fails, the old media stays.
@@ -131,19 +123,19 @@ function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serve
             return;
           }
           from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
-          call.ctx.callChanged(call);
+          bridge.owner.changed();
         });
         return;
       }
       // Offerless re-INVITE: the 2xx holds the offer, the party's ACK the answer.
-      const offered = res.body.length > 0 ? call.media.offer(call.sideOf(to), call.sideOf(from), res.body) : Promise.resolve(undefined);
+      const offered = res.body.length > 0 ? bridge.media.offer(bridge.sideOf(to), bridge.sideOf(from), res.body) : Promise.resolve(undefined);
       void offered.then((verdict) => {
         if (verdict && !verdict.ok) {
           to.sendAck(res.cseq.seq);
           from.answer(req, tx, verdict.status, { reason: verdict.reason });
           return;
         }
-        call.pendingAckRelay = { from, cseq: req.cseq.seq, to, toCseq: res.cseq.seq, offerFromCallee: to !== call.inbound };
+        bridge.pendingAckRelay = { from, cseq: req.cseq.seq, to, toCseq: res.cseq.seq };
         from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
       });
     },
@@ -162,19 +154,19 @@ function sendReinvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serve
   }
 }
 
-function relayNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
+function relayNonInvite(bridge: Bridge, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction): void {
   const isSdp = req.body.length > 0 && (getHeader(req, 'content-type') ?? '').toLowerCase().startsWith('application/sdp');
   if (req.method === 'UPDATE' && isSdp) {
-    void call.media.offer(call.sideOf(from), call.sideOf(to), req.body).then((verdict) => {
+    void bridge.media.offer(bridge.sideOf(from), bridge.sideOf(to), req.body).then((verdict) => {
       if (!verdict.ok) from.answer(req, tx, verdict.status, { reason: verdict.reason });
-      else sendNonInvite(call, from, to, req, tx, verdict.body, true);
+      else sendNonInvite(bridge, from, to, req, tx, verdict.body, true);
     });
     return;
   }
-  sendNonInvite(call, from, to, req, tx, req.body.length > 0 ? req.body : undefined, false);
+  sendNonInvite(bridge, from, to, req, tx, req.body.length > 0 ? req.body : undefined, false);
 }
 
-function sendNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction, body: Buffer | undefined, isSdp: boolean): void {
+function sendNonInvite(bridge: Bridge, from: Leg, to: Leg, req: SipRequest, tx: ServerTransaction, body: Buffer | undefined, isSdp: boolean): void {
   if (req.method === 'UPDATE') from.dialog?.refreshTarget(req);
   const contentType = body !== undefined ? getHeader(req, 'content-type') : undefined;
   const sent = to.sendInDialog(req.method, { body, contentType, headers: carried(req) }, {
@@ -182,12 +174,12 @@ function sendNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serv
       if (res.status < 200) return;
       if (res.status < 300 && req.method === 'UPDATE') {
         to.dialog?.refreshTarget(res);
-        call.sessionTimer.refreshed();
+        bridge.sessionTimer.refreshed();
         if (isSdp && res.body.length > 0) {
-          void call.media.answer(call.sideOf(to), call.sideOf(from), res.body).then((verdict) => {
+          void bridge.media.answer(bridge.sideOf(to), bridge.sideOf(from), res.body).then((verdict) => {
             if (!verdict.ok) from.answer(req, tx, verdict.status, { reason: verdict.reason });
             else from.answer(req, tx, res.status, { reason: res.reason, body: verdict.body, headers: carried(res) });
-            call.ctx.callChanged(call);
+            bridge.owner.changed();
           });
           return;
         }
@@ -203,18 +195,18 @@ function sendNonInvite(call: Call, from: Leg, to: Leg, req: SipRequest, tx: Serv
 }
 
 /** The party ACKed our 2xx: if that 2xx held an offer, its answer goes on in our ACK to the other party. */
-export function relayAck(call: Call, leg: Leg, ack: SipRequest): void {
-  const p = call.pendingAckRelay;
+export function relayAck(bridge: Bridge, leg: Leg, ack: SipRequest): void {
+  const p = bridge.pendingAckRelay;
   if (!p || p.from !== leg || p.cseq !== ack.cseq.seq) return;
-  call.pendingAckRelay = undefined;
+  bridge.pendingAckRelay = undefined;
   if (ack.body.length === 0) {
     p.to.sendAck(p.toCseq);
     return;
   }
-  void call.media.answer(call.sideOf(leg), call.sideOf(p.to), ack.body).then((verdict) => {
+  void bridge.media.answer(bridge.sideOf(leg), bridge.sideOf(p.to), ack.body).then((verdict) => {
     // An answer in an ACK cannot be refused (no response to an ACK): a bad one is logged and the ACK goes on bare.
-    if (!verdict.ok) call.ctx.log.info({ call: call.ref, status: verdict.status }, 'answer in ACK not acceptable');
+    if (!verdict.ok) bridge.ctx.log.info({ bridge: bridge.owner.ref, status: verdict.status }, 'answer in ACK not acceptable');
     p.to.sendAck(p.toCseq, verdict.ok ? verdict.body : undefined);
-    call.ctx.callChanged(call);
+    bridge.owner.changed();
   });
 }

@@ -12,6 +12,10 @@ import type { TrunkEntry } from '../trunks/trunk-table.ts';
 import { TrunkTable } from '../trunks/trunk-table.ts';
 import type { CallSettings, CallView } from './context.ts';
 import type { OutboundTarget } from './outbound-leg.ts';
+import type { MediaProfile } from '../media/profile.ts';
+import type { RouteResult } from '../routing/plan.ts';
+
+export type { RouteResult } from '../routing/plan.ts';
 
 export interface RoutingDeps {
   settings: CallSettings;
@@ -24,11 +28,9 @@ export interface RoutingDeps {
   callsOf(extension: string): number;
   /** The system's signalling transport rule for users without their own ('tls' = TLS only). */
   systemTransport(): 'any' | 'tls';
+  /** A user's media profile (system values where the user has none); undefined: a trunk. */
+  profileOf(user: User | undefined): MediaProfile;
 }
-
-export type RouteResult =
-  | { ok: true; direction: CallView['direction']; calleeUser: User | undefined; trunk: TrunkEntry | undefined; targets: OutboundTarget[] }
-  | { ok: false; status: number; reason: string; calleeUser?: User; trunkName?: string };
 
 export interface Caller {
   user: User | undefined;
@@ -73,7 +75,7 @@ export class Router {
     return this.toTrunk(trunk, user, caller);
   }
 
-  private toUser(user: User, caller: Caller, direction: CallView['direction']): RouteResult {
+  toUser(user: User, caller: Caller, direction: CallView['direction']): RouteResult {
     const d = this.deps;
     const s = d.settings;
     if (!user.enabled) return { ok: false, status: 404, reason: 'Not Found' };
@@ -85,6 +87,7 @@ export class Router {
     const to: NameAddr = { uri: { ...sipUri(user.extension, s.domain), scheme: secure ? 'sips' : 'sip' }, params: new Map() };
     const from: NameAddr = secure ? { ...caller.from, uri: { ...caller.from.uri, scheme: 'sips' } } : caller.from;
     const targets: OutboundTarget[] = [];
+    const profile = d.profileOf(user);
     for (const b of d.location.lookup(d.aorFor(user.extension))) {
       if (tlsOnly && b.transport !== 'tls') continue;
       const uri = parseUri(b.contactUri);
@@ -93,13 +96,16 @@ export class Router {
       if (!uri || !local) continue;
       const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
       if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
-      targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user, trunk: undefined }, secure });
+      // A registered contact whose host is not where its REGISTER came from is behind NAT.
+      const natted = uri.host.replace(/^\[|\]$/g, '') !== dest.address;
+      targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user, trunk: undefined }, media: { profile, natted }, secure });
     }
     if (targets.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable', calleeUser: user };
-    return { ok: true, direction, calleeUser: user, trunk: undefined, targets };
+    const ring = user.noAnswerTimeoutSec ?? s.noAnswerTimeoutSec;
+    return { ok: true, label: user.extension, direction, calleeUser: user, trunkName: undefined, targets, ringMs: ring * 1000 };
   }
 
-  private toTrunk(entry: TrunkEntry, dialled: string, caller: Caller): RouteResult {
+  toTrunk(entry: TrunkEntry, dialled: string, caller: Caller): RouteResult {
     const t = entry.trunk;
     const refused = (status: number, reason: string): RouteResult => ({ ok: false, status, reason, trunkName: t.name });
     // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.
@@ -121,9 +127,10 @@ export class Router {
       to: { uri: requestUri, params: new Map() },
       routes: t.outboundProxy ? [`<sip:${t.outboundProxy};lr>`] : [],
       credentials,
-      peer: { user: undefined, trunk: t.name },
+      peer: { user: undefined, trunk: t.name, number: dialled },
+      media: { profile: this.deps.profileOf(undefined), natted: false },
     };
-    return { ok: true, direction: 'outbound', calleeUser: undefined, trunk: entry, targets: [target] };
+    return { ok: true, label: `trunk ${t.name}`, direction: 'outbound', calleeUser: undefined, trunkName: t.name, targets: [target], ringMs: undefined };
   }
 }
 

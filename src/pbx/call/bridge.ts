@@ -1,0 +1,107 @@
+// A bridge joins two legs and owns the media between them: every SDP body
+// that crosses from one leg to the other goes through its MediaSession, and
+// in-dialog requests are relayed across it (relay.ts). A call has one bridge
+// at a time; transfer, park and pickup end a bridge and make a new one with a
+// fresh media session (new relay ports and SRTP keys per side, SPEC KI-04).
+// While a call is still ringing its bridge has only the caller's leg; `b`
+// is set when a fork answers.
+import { dtmfRelayBody } from '../../media/dtmf.ts';
+import type { SipRequest } from '../../sip/message.ts';
+import type { ServerTransaction } from '../../sip/transaction/types.ts';
+import type { CallContext } from './context.ts';
+import type { Leg } from './leg.ts';
+import type { MediaSession, MediaSide } from './media.ts';
+import { SessionTimer } from './session-timer.ts';
+
+/** What a bridge needs from the call that holds it. */
+export interface BridgeOwner {
+  readonly ref: string;
+  readonly ctx: CallContext;
+  /** The bridge's session timer ran out: end the call. */
+  sessionExpired(bridge: Bridge): void;
+  /** A party sent BYE (already answered 200). */
+  legBye(bridge: Bridge, leg: Leg, reason: string | undefined): void;
+  /** A party asked to transfer (REFER, RFC 3515): the owner answers it. */
+  refer(bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): void;
+  /** The media changed (codec, hold): status listeners. */
+  changed(): void;
+}
+
+export class Bridge {
+  b: Leg | undefined;
+  /** Our 2xx to a late-offer INVITE/re-INVITE waits for the ACK whose answer goes on to `to`. */
+  pendingAckRelay: { from: Leg; cseq: number; to: Leg; toCseq: number } | undefined;
+  readonly sessionTimer: SessionTimer;
+  private aSide: MediaSide;
+  private bSide: MediaSide;
+  closed = false;
+
+  constructor(
+    readonly owner: BridgeOwner,
+    readonly a: Leg,
+    b: Leg | undefined,
+    readonly media: MediaSession,
+    sides: { a: MediaSide; b: MediaSide },
+    /** While ringing: the one early fork in-dialog requests from the caller may go to. */
+    private readonly earlyPeer?: () => Leg | undefined,
+  ) {
+    this.b = b;
+    this.aSide = sides.a;
+    this.bSide = sides.b;
+    this.sessionTimer = new SessionTimer(owner.ctx, () => owner.sessionExpired(this));
+  }
+
+  /** A bridge between two legs that already have dialogs: each side's media identity comes from its leg. */
+  static between(owner: BridgeOwner, a: Leg, b: Leg, media: MediaSession): Bridge {
+    return new Bridge(owner, a, b, media, { a: { role: 'a', ...a.media }, b: { role: 'b', ...b.media } });
+  }
+
+  get ctx(): CallContext {
+    return this.owner.ctx;
+  }
+
+  has(leg: Leg): boolean {
+    return leg === this.a || leg === this.b;
+  }
+
+  /** The leg across from `leg`; while ringing, the single early fork if there is exactly one. */
+  other(leg: Leg): Leg | undefined {
+    if (leg === this.a) return this.b ?? this.earlyPeer?.();
+    return this.a;
+  }
+
+  sideOf(leg: Leg): MediaSide {
+    return leg === this.a ? this.aSide : this.bSide;
+  }
+
+  /** The callee side of a ringing call (the offer is shaped for it before any fork exists). */
+  get calleeSide(): MediaSide {
+    return this.bSide;
+  }
+
+  /** The callee side changes while ringing (forwarding to another user brings another media policy). */
+  setCalleeSide(side: MediaSide): void {
+    this.bSide = side;
+  }
+
+  /**
+   * A digit the media relay took out of one side's RFC 4733 stream, for the
+   * other side, which wants DTMF as SIP INFO (application/dtmf-relay).
+   */
+  sendDtmfInfo(from: 'a' | 'b', digit: string, durationMs: number): void {
+    const to = from === 'a' ? this.b : this.a;
+    if (!to || to.ended || this.closed) return;
+    const body = dtmfRelayBody(digit, durationMs);
+    const nop = () => {};
+    to.sendInDialog('INFO', { body, contentType: 'application/dtmf-relay' }, { onResponse: nop, onTimeout: nop, onTransportError: nop });
+  }
+
+  /** Releases the media and timers; the legs live on (a feature may bridge them elsewhere). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sessionTimer.stop();
+    this.pendingAckRelay = undefined;
+    this.media.close();
+  }
+}
