@@ -119,6 +119,10 @@ export interface UasOptions {
   transport?: SippTransport;
   /** -key name value pairs for the scenario's [name] keywords. */
   keys?: Record<string, string>;
+  /** Injection CSV (-inf) for scenarios that send requests of their own (e.g. an authenticated REFER). */
+  usersCsv?: string;
+  /** More SIPp arguments, e.g. -d for a scenario's <pause/>. */
+  extraArgs?: string[];
 }
 
 export interface UasHandle {
@@ -141,7 +145,8 @@ export async function startUas(o: UasOptions): Promise<UasHandle> {
     timeoutMs: (o.timeoutSec + 30) * 1000,
     traceMessages: o.traceMessages,
     keys: o.keys,
-    extraArgs: ['-timeout', `${o.timeoutSec}s`, '-timeout_error'],
+    usersCsv: o.usersCsv,
+    extraArgs: ['-timeout', `${o.timeoutSec}s`, '-timeout_error', ...(o.extraArgs ?? [])],
   });
   // SIPp fails fast when it cannot start; do not wait for the port then.
   const first = await Promise.race([done.then(() => 'exited' as const), waitUdpBound(o.port).then((b) => (b ? 'bound' : 'late'))]);
