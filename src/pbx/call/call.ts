@@ -12,7 +12,7 @@ import { getContacts, getHeader, getHeaders } from '../../sip/headers.ts';
 import { formatUri } from '../../sip/uri.ts';
 import { forwardingHeaders } from './forwarding.ts';
 import type { Diversion } from './forwarding.ts';
-import type { Caller } from './routing.ts';
+import type { Caller } from '../routing/targets.ts';
 import type { CdrLeg } from '../../store/types.ts';
 import type { CallContext, CallState, CallView } from './context.ts';
 import type { InboundLeg } from './inbound-leg.ts';

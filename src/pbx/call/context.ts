@@ -5,7 +5,7 @@ import type { MessageSender } from '../../sip/transport/types.ts';
 import type { TimerQueue } from '../../sip/timer-queue.ts';
 import type { TransactionLayer } from '../../sip/transaction/layer.ts';
 import type { Endpoint, Header, SipRequest, SipUri } from '../../sip/message.ts';
-import type { Caller, RouteResult } from './routing.ts';
+import type { Caller, RouteResult } from '../routing/targets.ts';
 import type { LegMediaStats } from './media.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import type { CdrInput, User } from '../../store/types.ts';

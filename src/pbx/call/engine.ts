@@ -25,8 +25,15 @@ import { profileOf } from '../media/profile.ts';
 import type { SystemMedia } from '../media/profile.ts';
 import type { MediaRelay } from '../../media/relay.ts';
 import { dispositionOf } from './outcome.ts';
-import type { Caller } from './routing.ts';
-import { Router, identityHeader, sipUri } from './routing.ts';
+import type { Caller } from '../routing/targets.ts';
+import { Targets, identityHeader, sipUri } from '../routing/targets.ts';
+import { RoutingPipeline, didStage, trunkStage } from '../routing/pipeline.ts';
+import type { Stage } from '../routing/pipeline.ts';
+import { extensionStage } from '../routing/user-rules.ts';
+import { huntStage } from '../routing/hunt.ts';
+import { shortCodeStage } from '../routing/short-codes.ts';
+import type { HuntGroupRepository, ShortCodeRepository, UserRepository } from '../../store/types.ts';
+import type { FeatureRequest } from '../features/feature.ts';
 
 export interface CallEngineDeps {
   ctx: Omit<CallContext, 'registerDialog' | 'unregisterDialog' | 'callChanged' | 'callEnded' | 'redirect'>;
@@ -40,7 +47,14 @@ export interface CallEngineDeps {
   /** Why a user may not call over the transport it used (TLS-only user, Strict SIPS), or undefined. */
   transportRefusal(user: User | undefined, inbound: Inbound): string | undefined;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
+  /** Feature data: hunt groups, the short-code table, and users for codes that change settings. */
+  huntGroups?: Pick<HuntGroupRepository, 'get' | 'setLastMember' | 'setMemberLoggedIn'>;
+  shortCodes?: Pick<ShortCodeRepository, 'match'>;
+  users?: Pick<UserRepository, 'update'>;
 }
+
+/** A feature the engine runs for a short code (features/*.ts register themselves). */
+export type FeatureHandler = (req: FeatureRequest) => void;
 
 /** Listener for call changes (status feed, metrics). */
 export type CallListener = (call: CallView, ended: boolean) => void;
@@ -54,7 +68,12 @@ export class CallEngine {
   private readonly listeners = new Set<CallListener>();
   private readonly ctx: CallContext;
   private seq = 0;
-  private readonly router: Router;
+  readonly targets: Targets;
+  readonly pipeline: RoutingPipeline;
+  /** Short-code features by name (engine.features.set('park', ...)). */
+  readonly features = new Map<string, FeatureHandler>();
+  /** When each user's last call ended, for longest-idle hunting. */
+  private readonly lastCallEnd = new Map<string, number>();
   /** Calls started since boot (metrics). */
   started = 0;
 
@@ -70,16 +89,23 @@ export class CallEngine {
         this.emit(call, false);
       },
       callEnded: (call, cdr) => this.onEnded(call as Call, cdr),
-      redirect: (caller, contact) => this.router.redirect(contact, caller),
+      redirect: (caller, contact) => this.targets.redirect(contact, caller),
     };
     const profile = (user: User | undefined) => profileOf(deps.media.system(), user, deps.ctx.settings.defaultCodecs);
-    this.router = new Router({
+    this.targets = new Targets({
       ...deps,
       settings: deps.ctx.settings,
       callsOf: (ext) => this.callsOf(ext),
       systemTransport: () => deps.media.system().transport,
       profileOf: profile,
     });
+    const s = deps.ctx.settings;
+    const stages: Stage[] = [];
+    if (deps.shortCodes) stages.push(shortCodeStage((d) => deps.shortCodes!.match(d)));
+    stages.push(didStage);
+    if (deps.huntGroups) stages.push(huntStage({ groups: deps.huntGroups, idleSince: (ext) => this.lastCallEnd.get(ext), domain: s.domain }));
+    stages.push(extensionStage({ domain: s.domain, noAnswerTimeoutSec: s.noAnswerTimeoutSec }), trunkStage);
+    this.pipeline = new RoutingPipeline({ directory: deps.directory, trunks: deps.trunks, targets: this.targets }, stages);
     this.hooks = {
       refer: (call, bridge, leg, req, tx) => leg.answer(req, tx, 405, { headers: [this.ctx.commonHeaders.allow] }),
       answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.fullName, winner.peer.user.extension)] : []),
@@ -224,7 +250,12 @@ export class CallEngine {
     const caller = this.callerParty(req, callerUser);
     const from: NameAddr = { displayName: caller.name || undefined, uri: sipUri(caller.number, s.domain), params: new Map() };
     const routeCaller: Caller = { user: callerUser, fromTrunk, from, secure };
-    const route = this.router.route(dialled, routeCaller);
+    const route = this.pipeline.route(dialled, routeCaller);
+    if (route.ok === 'feature') {
+      const handler = this.features.get(route.match.feature);
+      if (!handler || !callerUser) return refuse(501, 'Feature Not Available');
+      return handler({ req, tx, inbound, user: callerUser, match: route.match, refuse: (status, reason) => refuse(status, reason) });
+    }
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
     const system = this.deps.media.system();
     const callerMedia = { profile: profileOf(system, callerUser, s.defaultCodecs), natted: false, signalAddress: inbound.source.address };
@@ -310,6 +341,7 @@ export class CallEngine {
   }
 
   private onEnded(call: Call, cdr: CdrInput): void {
+    for (const u of [call.caller.user, call.callee.user]) if (u) this.lastCallEnd.set(u.extension, cdr.endedAt);
     this.live.delete(call);
     this.byInviteTx.delete(call.inbound.inviteTx);
     this.index(call);

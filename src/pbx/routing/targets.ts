@@ -1,7 +1,6 @@
-// Where a dialled number goes: a local user's registered contacts (all of
-// them, forked), a trunk chosen by prefix (only for users allowed to call
-// out), or a DID's extension for calls arriving from a trunk. Also the
-// checks that make a user busy (call waiting, max calls).
+// The targets a ringing step forks to: a local user's registered contacts
+// (all of them), or a trunk chosen by prefix (only for users allowed to call
+// out). Also the check that makes a user busy (call waiting, max calls).
 import type { Endpoint, NameAddr, SipUri } from '../../sip/message.ts';
 import { parseUri } from '../../sip/uri.ts';
 import { quote } from '../../sip/headers.ts';
@@ -10,12 +9,12 @@ import type { Directory } from '../directory/directory.ts';
 import type { LocationService } from '../registrar/location.ts';
 import type { TrunkEntry } from '../trunks/trunk-table.ts';
 import { TrunkTable } from '../trunks/trunk-table.ts';
-import type { CallSettings, CallView } from './context.ts';
-import type { OutboundTarget } from './outbound-leg.ts';
+import type { CallSettings, CallView } from '../call/context.ts';
+import type { OutboundTarget } from '../call/outbound-leg.ts';
 import type { MediaProfile } from '../media/profile.ts';
-import type { RouteResult } from '../routing/plan.ts';
+import type { RouteResult } from './plan.ts';
 
-export type { RouteResult } from '../routing/plan.ts';
+export type { RouteResult } from './plan.ts';
 
 export interface RoutingDeps {
   settings: CallSettings;
@@ -41,23 +40,13 @@ export interface Caller {
   secure: boolean;
 }
 
-export class Router {
+/**
+ * Builds the targets of one ringing step: a user's registered contacts, or a
+ * trunk. The rules that decide which step comes when (forwarding, DND, hunt
+ * groups) are the pipeline's (pipeline.ts).
+ */
+export class Targets {
   constructor(private readonly deps: RoutingDeps) {}
-
-  route(dialled: string, caller: Caller): RouteResult {
-    const d = this.deps;
-    if (caller.fromTrunk) {
-      const ext = d.trunks.didExtension(dialled);
-      const user = ext !== undefined ? d.directory.byExtension(ext) : undefined;
-      if (!user) return { ok: false, status: 404, reason: 'Not Found' };
-      return this.toUser(user, caller, 'inbound');
-    }
-    const user = d.directory.byExtension(dialled);
-    if (user) return this.toUser(user, caller, 'internal');
-    const trunk = d.trunks.forNumber(dialled);
-    if (!trunk) return { ok: false, status: 404, reason: 'Not Found' };
-    return this.toTrunk(trunk, dialled, caller);
-  }
 
   /**
    * A callee's phone redirected the call (3xx, its own call forwarding): a
@@ -75,13 +64,17 @@ export class Router {
     return this.toTrunk(trunk, user, caller);
   }
 
+  /** The user cannot take another call now: in a call without call waiting, or at its call limit. */
+  busy(user: User): boolean {
+    const n = this.deps.callsOf(user.extension);
+    return (n > 0 && !user.callWaiting) || n >= (user.maxCalls ?? this.deps.settings.maxCallsPerUser);
+  }
+
+  /** Every registered contact of the user, forked (no feature rules: those are the pipeline's). */
   toUser(user: User, caller: Caller, direction: CallView['direction']): RouteResult {
     const d = this.deps;
     const s = d.settings;
     if (!user.enabled) return { ok: false, status: 404, reason: 'Not Found' };
-    const busy = d.callsOf(user.extension);
-    if (busy > 0 && !user.callWaiting) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
-    if (busy >= (user.maxCalls ?? s.maxCallsPerUser)) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
     const secure = caller.secure;
     const tlsOnly = secure || (user.media.transport ?? d.systemTransport()) === 'tls';
     const to: NameAddr = { uri: { ...sipUri(user.extension, s.domain), scheme: secure ? 'sips' : 'sip' }, params: new Map() };
@@ -105,11 +98,16 @@ export class Router {
     return { ok: true, label: user.extension, direction, calleeUser: user, trunkName: undefined, targets, ringMs: ring * 1000 };
   }
 
-  toTrunk(entry: TrunkEntry, dialled: string, caller: Caller): RouteResult {
+  /**
+   * The trunk step for a dialled number. `permitted` is the user whose
+   * outbound permission counts: the caller, or for forwarding and transfer the
+   * user who sent the call out (no toll fraud through forwarding).
+   */
+  toTrunk(entry: TrunkEntry, dialled: string, caller: Caller, permitted: User | undefined = caller.user): RouteResult {
     const t = entry.trunk;
     const refused = (status: number, reason: string): RouteResult => ({ ok: false, status, reason, trunkName: t.name });
     // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.
-    if (!caller.user || !caller.user.outboundCalls) return refused(403, 'Outbound Calls Not Permitted');
+    if (!permitted || !permitted.outboundCalls) return refused(403, 'Outbound Calls Not Permitted');
     if (caller.secure && t.transport !== 'tls') return refused(480, 'No TLS Route For SIPS');
     const dest = entry.dest;
     if (!dest) return refused(503, 'Trunk Unreachable');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bestFailure, dispositionOf } from '../../../../src/pbx/call/outcome.ts';
 import { parseSessionExpires } from '../../../../src/pbx/call/session-timer.ts';
 import { parseRack } from '../../../../src/pbx/call/inbound-leg.ts';
-import { escapeUser } from '../../../../src/pbx/call/routing.ts';
+import { escapeUser } from '../../../../src/pbx/routing/targets.ts';
 import { TrunkTable } from '../../../../src/pbx/trunks/trunk-table.ts';
 import type { Trunk } from '../../../../src/store/types.ts';
 
