@@ -7,25 +7,21 @@
 // segments of who talked to whom.
 import type { Header, SipRequest, SipResponse } from '../../sip/message.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
-import type { TimerHandle } from '../../sip/timer-queue.ts';
-import { getContacts, getHeader, getHeaders } from '../../sip/headers.ts';
-import { formatUri } from '../../sip/uri.ts';
-import { forwardingHeaders } from './forwarding.ts';
-import type { Diversion } from './forwarding.ts';
+import { getHeader, getHeaders } from '../../sip/headers.ts';
 import type { Caller } from '../routing/targets.ts';
 import type { CdrLeg } from '../../store/types.ts';
 import type { CallContext, CallState, CallView } from './context.ts';
 import type { InboundLeg } from './inbound-leg.ts';
-import type { Leg } from './leg.ts';
+import type { Leg, LegEvents } from './leg.ts';
 import type { MediaSession, MediaSide } from './media.ts';
-import type { OutboundEvents, OutboundTarget } from './outbound-leg.ts';
-import { OutboundLeg } from './outbound-leg.ts';
+import type { OutboundLeg } from './outbound-leg.ts';
+import { Ringer } from './ringer.ts';
+import type { RingerOwner, StepOffer } from './ringer.ts';
 import { relayRequest, relayAck } from './relay.ts';
 import { Bridge } from './bridge.ts';
 import type { BridgeOwner } from './bridge.ts';
-import { bestFailure, callRecord } from './outcome.ts';
-import type { PlanStep, StepOutcome } from '../routing/plan.ts';
-import { MAX_DIVERSIONS } from '../routing/plan.ts';
+import { callRecord } from './outcome.ts';
+import type { PlanStep } from '../routing/plan.ts';
 import { partyOf, type CallParty, type Segment } from './segments.ts';
 
 export type { CallParty } from './segments.ts';
@@ -54,12 +50,10 @@ export interface CallHooks {
   calleeSide(step: PlanStep): MediaSide;
 }
 
-const MAX_REDIRECTS = 3;
-
 /** Request headers a B2BUA passes on from one leg's INVITE to the other's. */
 const CARRIED_REQUEST_HEADERS = ['subject', 'priority', 'alert-info', 'call-info', 'accept-language', 'session-expires', 'min-se'];
 
-export class Call implements CallView, OutboundEvents, BridgeOwner {
+export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   readonly ref: string;
   state: CallState = 'routing';
   readonly direction: CallView['direction'];
@@ -69,8 +63,8 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
   answeredAt: number | undefined;
   endedAt: number | undefined;
   readonly inbound: InboundLeg;
-  readonly forks: OutboundLeg[] = [];
-  winner: OutboundLeg | undefined;
+  /** Rings the plan while the call is not answered. */
+  ringer: Ringer | undefined;
   bridge: Bridge;
   /** Every leg this call holds (closed when it ends); a transfer may move a leg to another call. */
   readonly legs = new Set<Leg>();
@@ -79,7 +73,6 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
   /** Set by a feature (transfer, pickup) that has taken the call over. */
   takenOver = false;
   private readonly cdrLegs: CdrLeg[] = [];
-  private noAnswer: TimerHandle | undefined;
   private cancelledByCaller = false;
   private timedOut = false;
   /** Caller sent no SDP: the callee's 2xx carries the offer and the caller's ACK the answer. */
@@ -88,15 +81,6 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
   private earlyAnswer: Buffer | undefined;
   private lastProvisional = '';
   private readonly routeCaller: Caller;
-  private chain: Promise<void> = Promise.resolve();
-  /** The plan step ringing now and its forks. */
-  private step: PlanStep | undefined;
-  private stepForks = new Set<OutboundLeg>();
-  private stepBody: Buffer | undefined;
-  private stepHeaders: Header[] = [];
-  private carried: Header[] = [];
-  /** Diversions so far (RFC 5806 counter; History-Info index). */
-  private readonly diversions: Diversion[] = [];
 
   constructor(
     readonly ctx: CallContext,
@@ -111,7 +95,7 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
     this.startedAt = ctx.now();
     this.lateOffer = init.inbound.invite.body.length === 0;
     this.routeCaller = init.routeCaller;
-    this.bridge = new Bridge(this, init.inbound, undefined, init.media, { a: init.callerMedia, b: init.callerMedia }, () => this.earlyPeer());
+    this.bridge = new Bridge(this, init.inbound, undefined, init.media, { a: init.callerMedia, b: init.callerMedia }, () => this.ringer?.earlyPeer());
   }
 
   private over(): boolean {
@@ -146,76 +130,55 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
     return this.answeredAt !== undefined;
   }
 
-  /** While ringing, in-dialog requests from the caller go to the one early fork, if there is exactly one. */
-  private earlyPeer(): Leg | undefined {
-    const early = [...this.stepForks].filter((f) => f.state === 'early');
-    return early.length === 1 ? early[0] : undefined;
-  }
-
   /** Starts ringing the plan's first step. */
   async start(step: PlanStep, extraHeaders: Header[]): Promise<void> {
+    const headers: Header[] = [];
     const invite = this.inbound.invite;
-    for (const name of CARRIED_REQUEST_HEADERS) for (const v of getHeaders(invite, name)) this.carried.push({ name, value: v });
-    this.carried.push(...extraHeaders);
-    await this.ring(step);
-  }
-
-  /** Rings one plan step: the offer is judged against the step's callee, then every target is forked. */
-  private async ring(step: PlanStep): Promise<void> {
-    this.step = step;
-    this.stepForks = new Set();
-    this.callee = { number: this.callee.number, user: step.calleeUser, trunk: step.trunkName ?? this.callee.trunk };
-    const side = this.hooks?.calleeSide(step);
-    if (side) this.bridge.setCalleeSide(side);
-    if (step.diversion) this.diversions.push(step.diversion);
-    let body: Buffer | undefined;
-    if (!this.lateOffer) {
-      const verdict = await this.media.offer(this.bridge.sideOf(this.inbound), this.bridge.calleeSide, this.inbound.invite.body);
-      if (this.over() || this.step !== step) return;
-      if (!verdict.ok) return this.finish(verdict.status, verdict.reason);
-      body = verdict.body;
-    }
-    const headers = this.carried.slice();
-    if (this.diversions.length > 0) headers.push(...forwardingHeaders(this.diversions, formatUri(step.targets[0]!.to.uri)));
-    this.stepBody = body;
-    this.stepHeaders = headers;
-    for (const t of step.targets) this.fork(t, body, headers);
-    const ringMs = step.ringMs ?? this.ctx.settings.noAnswerTimeoutSec * 1000;
-    this.clearNoAnswer();
-    this.noAnswer = this.ctx.timers.schedule(ringMs, () => this.onNoAnswer());
+    for (const name of CARRIED_REQUEST_HEADERS) for (const v of getHeaders(invite, name)) headers.push({ name, value: v });
+    headers.push(...extraHeaders);
+    this.ringer = new Ringer(this.ctx, this, headers, this.routeCaller);
+    await this.ringer.ring(step);
     this.ctx.callChanged(this);
   }
 
-  private fork(target: OutboundTarget, body: Buffer | undefined, headers: Header[]): void {
-    const leg = new OutboundLeg(this.ctx, this, target);
-    this.forks.push(leg);
-    this.stepForks.add(leg);
+  get forks(): readonly OutboundLeg[] {
+    return this.ringer?.forks ?? [];
+  }
+
+  get winner(): OutboundLeg | undefined {
+    return this.ringer?.winner;
+  }
+
+  // RingerOwner
+
+  get legEvents(): LegEvents {
+    return this;
+  }
+
+  /** The offer for a step's callee: the caller's, judged against that callee's media policy. */
+  async stepOffer(step: PlanStep): Promise<StepOffer> {
+    this.callee = { number: this.callee.number, user: step.calleeUser, trunk: step.trunkName ?? this.callee.trunk };
+    const side = this.hooks?.calleeSide(step);
+    if (side) this.bridge.setCalleeSide(side);
+    this.ctx.callChanged(this);
+    if (this.lateOffer) return { ok: true, body: undefined };
+    const verdict = await this.media.offer(this.bridge.sideOf(this.inbound), this.bridge.calleeSide, this.inbound.invite.body);
+    if (this.over()) return { ok: false, status: 487, reason: 'Request Terminated' };
+    return verdict.ok ? { ok: true, body: verdict.body } : verdict;
+  }
+
+  forked(leg: OutboundLeg): void {
     this.legs.add(leg);
-    leg.start(body, headers);
     this.cdrLegs.push({ target: leg.label, status: 0, callId: leg.legCallId });
   }
 
-  /**
-   * Responses from the callee side are handled one at a time, in arrival
-   * order, even though their SDP may take a round trip to a media relay: a
-   * 200 must never overtake the 183 before it.
-   */
-  serial(step: () => void | Promise<void>): void {
-    this.chain = this.chain.then(step).catch((err: Error) => {
-      this.ctx.log.error({ call: this.ref, err: err.message }, 'call step failed');
-      if (this.state !== 'ended') {
-        if (this.inbound.answered) this.hangup('internal error');
-        else this.finish(500, 'Server Internal Error');
-      }
-    });
+  forkFailed(leg: OutboundLeg): void {
+    this.recordLeg(leg);
+    this.legs.delete(leg);
   }
 
-  onProvisional(leg: OutboundLeg, res: SipResponse): void {
-    this.serial(() => this.provisional(leg, res));
-  }
-
-  private async provisional(leg: OutboundLeg, res: SipResponse): Promise<void> {
-    if (this.state === 'ended' || this.winner || !this.stepForks.has(leg)) return;
+  async provisional(leg: OutboundLeg, res: SipResponse): Promise<void> {
+    if (this.state === 'ended') return;
     let body: Buffer | undefined;
     if (res.body.length > 0 && !this.lateOffer && this.earlyAnswer === undefined) {
       const verdict = await this.media.answer(this.bridge.sideOf(leg), this.bridge.sideOf(this.inbound), res.body);
@@ -233,75 +196,25 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
     this.inbound.provisional(status, res.reason, body);
   }
 
-  onFinal(leg: OutboundLeg, res: SipResponse): void {
-    this.serial(() => this.final(leg, res));
-  }
-
-  private async final(leg: OutboundLeg, res: SipResponse): Promise<void> {
+  unwanted(leg: OutboundLeg): void {
     this.recordLeg(leg);
-    if (res.status >= 200 && res.status < 300) {
-      await this.onAnswered(leg, res);
-      return;
-    }
-    if (!leg.established) this.legs.delete(leg);
-    if (this.state === 'ended' || this.winner || this.takenOver || !this.stepForks.has(leg)) return;
-    if (res.status >= 300 && res.status < 400 && this.followRedirect(leg, res)) return;
-    if ([...this.stepForks].some((f) => f.state === 'calling' || f.state === 'early')) return;
-    const best = bestFailure([...this.stepForks].map((f) => f.status));
-    this.fallback(best.status === 486 || best.status === 600 ? 'busy' : 'unavailable', best);
+    this.dropAnswer(leg);
+    leg.close();
   }
 
-  /** The step ended unanswered: its fallback, or the best failure to the caller. */
-  private fallback(outcome: StepOutcome, failure: { status: number; reason: string }, next = this.step?.next?.(outcome)): void {
-    const step = this.step;
-    if (next && next.ok && this.diversions.length < MAX_DIVERSIONS && !this.cancelledByCaller) {
-      for (const f of this.stepForks) f.cancel();
-      this.ctx.log.info({ call: this.ref, from: step!.label, to: next.label, outcome }, 'call moves to the next step of its plan');
-      void this.ring(next).catch((err: Error) => this.serialError(err));
-      return;
-    }
-    if (next && !next.ok) return this.finish(next.status, next.reason);
-    this.finish(failure.status, failure.reason);
+  failed(status: number, reason: string, timedOut: boolean): void {
+    if (this.takenOver) return;
+    this.timedOut = timedOut;
+    this.finish(status, reason);
   }
 
-  private serialError(err: Error): void {
-    this.ctx.log.error({ call: this.ref, err: err.message }, 'call step failed');
-    this.finish(500, 'Server Internal Error');
-  }
-
-  /**
-   * A callee's phone forwarded the call with a 3xx: ring the new target with
-   * Diversion (RFC 5806) and History-Info (RFC 7044) saying who forwarded it
-   * and why. At most MAX_REDIRECTS hops, so two phones forwarding to each
-   * other cannot loop.
-   */
-  private followRedirect(leg: OutboundLeg, res: SipResponse): boolean {
-    if (this.cancelledByCaller || this.diversions.length >= MAX_REDIRECTS) return false;
-    const contacts = getContacts(res);
-    const next = Array.isArray(contacts) ? contacts[0] : undefined;
-    if (!next) return false;
-    const route = this.ctx.redirect(this.routeCaller, next.uri);
-    if (!route.ok) return false;
-    const domain = this.ctx.settings.domain;
-    const by = leg.target.peer.user;
-    const divertedUri = by ? `sip:${by.extension}@${domain}` : formatUri(leg.target.requestUri);
-    this.diversions.push({ uri: divertedUri, cause: res.status });
-    const headers = this.stepHeaders.filter((h) => h.name !== 'diversion' && h.name !== 'history-info');
-    headers.push(...forwardingHeaders(this.diversions, formatUri(route.targets[0]!.to.uri)));
-    this.ctx.log.info({ call: this.ref, from: divertedUri, to: formatUri(next.uri) }, 'call forwarded by the callee');
-    for (const t of route.targets) this.fork(t, this.stepBody, headers);
-    return true;
-  }
-
-  private async onAnswered(leg: OutboundLeg, res: SipResponse): Promise<void> {
-    if (this.over() || this.winner || this.cancelledByCaller || this.takenOver) {
+  async onAnswer(leg: OutboundLeg, res: SipResponse): Promise<void> {
+    this.recordLeg(leg);
+    if (this.over() || this.cancelledByCaller || this.takenOver) {
       this.dropAnswer(leg);
       leg.close();
       return;
     }
-    this.winner = leg;
-    this.clearNoAnswer();
-    for (const f of this.forks) if (f !== leg) f.cancel();
     if (this.lateOffer) {
       // The caller sent no SDP: the callee's 2xx holds the offer, and the caller's ACK will hold the answer.
       if (res.body.length === 0) return this.dropAnswer(leg, 502, 'Bad Gateway');
@@ -334,7 +247,8 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
 
   /** The callee answered: our 200 to the caller, and the call is connected. */
   private connect(leg: OutboundLeg, res: SipResponse, body: Buffer | undefined): void {
-    const headers = this.step ? (this.hooks?.answerHeaders(this.step, leg) ?? []) : [];
+    const step = this.ringer?.step;
+    const headers = step ? (this.hooks?.answerHeaders(step, leg) ?? []) : [];
     const se = getHeader(res, 'session-expires');
     if (se !== undefined && this.inbound.callerTimer) headers.push({ name: 'session-expires', value: se }, { name: 'require', value: 'timer' });
     this.bridge.b = leg;
@@ -383,21 +297,10 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
     this.finish(487, 'Request Terminated');
   }
 
-  private onNoAnswer(): void {
-    this.noAnswer = undefined;
-    if (this.state === 'ended' || this.winner || this.takenOver) return;
-    const rang = [...this.stepForks].some((f) => f.state === 'early');
-    for (const f of this.stepForks) f.cancel();
-    const next = this.step?.next?.('no-answer');
-    if (next) return this.fallback('no-answer', { status: 480, reason: 'Temporarily Unavailable' }, next);
-    this.timedOut = true;
-    this.finish(rang ? 480 : 408, rang ? 'Temporarily Unavailable' : 'Request Timeout');
-  }
-
   /** Ends an unanswered call with a final response to the caller. */
   finish(status: number, reason: string): void {
     if (this.state === 'ended') return;
-    for (const f of this.forks) f.cancel();
+    this.ringer?.cancel();
     this.inbound.final(status, reason);
     this.end(status);
   }
@@ -465,7 +368,7 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.endedAt = this.ctx.now();
-    this.clearNoAnswer();
+    this.ringer?.cancel();
     const last = this.segments[this.segments.length - 1];
     if (last && last.endedAt === undefined) last.endedAt = this.endedAt;
     for (const f of this.forks) this.recordLeg(f);
@@ -480,8 +383,4 @@ export class Call implements CallView, OutboundEvents, BridgeOwner {
     if (entry && leg.status !== 0) entry.status = leg.status;
   }
 
-  private clearNoAnswer(): void {
-    if (this.noAnswer) this.ctx.timers.cancel(this.noAnswer);
-    this.noAnswer = undefined;
-  }
 }
