@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
 import type { Env } from './lib/feature-calls.ts';
-import { caller, dialRefused, dialSetting, expectCallAnsweredAt, expectCallRefused, phone, receivedRequests, registerPhones, why } from './lib/feature-calls.ts';
+import { caller, dialRefused, dialSetting, expectCallAnsweredAt, expectCallRefused, phone, phonesDone, receivedRequests, registerPhones, why } from './lib/feature-calls.ts';
 import { startFeatureServer } from './lib/feature-server.ts';
 import { receivedRequestLines } from './lib/sipp-calls.ts';
 import { makeUsers } from './users.ts';
@@ -89,7 +89,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const busy = await phone(e, 'uas_busy.xml', phones.get('1001') as number);
     const target = await phone(e, 'uas_answer.xml', phones.get('1003') as number);
     const run = await caller(e, 'call_uac.xml', user('1002'), '1001');
-    const [b, t] = [await busy.done, await target.done];
+    const [b, t] = await phonesDone(run, [busy, target]);
     const w = why(e, run, b, t);
     expect(run.stats?.successful, w).toBe(1);
     expect(b.stats?.successful, w).toBe(1);
@@ -99,7 +99,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     expect(e.fs.user('1001').forwardBusy).toBeNull();
     const busy2 = await phone(e, 'uas_busy.xml', phones.get('1001') as number);
     const refused = await expectCallRefused(e, user('1002'), '1001');
-    await busy2.done;
+    await phonesDone(refused.status === 486, [busy2]);
     expect(refused.status, why(e)).toBe(486);
   });
 
@@ -115,7 +115,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const target = await phone(e, 'uas_answer.xml', phones.get('1003') as number);
     const started = Date.now();
     const run = await caller(e, 'call_uac.xml', user('1002'), '1001', { recvTimeoutMs: 30_000 });
-    const [r, t] = [await ringing.done, await target.done];
+    const [r, t] = await phonesDone(run, [ringing, target]);
     const w = why(e, run, r, t);
     expect(run.stats?.successful, w).toBe(1);
     expect(r.stats?.successful, w).toBe(1);
@@ -174,7 +174,8 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const first = caller(e, 'call_uac.xml', user('1002'), '1013', { holdMs: 6000 });
     await waitUntil(() => e.fs.tap.responses('in', 'INVITE').some((m) => m.status === 200 && m.peer.port === phones.get('1013')), 10_000);
     const second = await expectCallRefused(e, user('1003'), '1013');
-    const [f, p] = [await first, await inCall.done];
+    const f = await first;
+    const [p] = await phonesDone(f, [inCall]);
     const w = why(e, f, p);
     expect(f.stats?.successful, w).toBe(1);
     expect(second.status, `${second.status} ${second.reason}\n${w}`).toBe(486);
@@ -192,7 +193,8 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const rang = await e.fs.tap.waitFor((m) => m.dir === 'in' && m.status === 180 && m.peer.port === phones.get('1007'), 15_000, since);
     expect(rang, `1007 never rang\n${why(e)}`).not.toBeNull();
     const pick = caller(e, 'code_uac.xml', user('1008'), '*30', { recvTimeoutMs: 20_000 });
-    const [c, p, r] = [await call, await pick, await ringing.done];
+    const [c, p] = [await call, await pick];
+    const [r] = await phonesDone(p, [ringing]);
     const w = why(e, c, p, r);
     expect(c.stats?.successful, w).toBe(1);
     expect(p.stats?.successful, w).toBe(1);
@@ -210,7 +212,8 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     expect(await e.fs.tap.waitFor((m) => m.dir === 'in' && m.status === 180 && m.peer.port === phones.get('1007'), 15_000, since), why(e)).not.toBeNull();
     // 1009 is in no pickup group: directed pickup names the extension.
     const pick = caller(e, 'code_uac.xml', user('1009'), '*32*1007#', { recvTimeoutMs: 20_000 });
-    const [c, p, r] = [await call, await pick, await ringing.done];
+    const [c, p] = [await call, await pick];
+    const [r] = await phonesDone(p, [ringing]);
     const w = why(e, c, p, r);
     expect(c.stats?.successful, w).toBe(1);
     expect(p.stats?.successful, w).toBe(1);
@@ -226,7 +229,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const since = e.fs.tap.mark();
     // A: answered, then in the call (re-INVITEs answered) until a BYE comes.
     const a = caller(e, 'code_uac.xml', A, B.ext, { recvTimeoutMs: 30_000 });
-    const bRun = await b.done;
+    const [bRun] = await phonesDone(await Promise.race([a, b.done]), [b], 15_000);
     const wb = why(e, bRun);
     expect(bRun.stats?.successful, wb).toBe(1);
     const refer = e.fs.tap.requests('in', 'REFER', since);

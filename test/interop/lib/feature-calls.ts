@@ -161,7 +161,7 @@ export async function expectCallAnsweredAt(
   uasScenario = 'uas_answer.xml',
 ): Promise<PhoneCall> {
   const since = env.fs.tap.mark();
-  const uas = await startUas({ scenario: uasScenario, port: expectAt.port, calls: 1, timeoutSec: 40, workDir: env.workDir, traceMessages: true, extraArgs: ['-d', '300'] });
+  const uas = await phone(env, uasScenario, expectAt.port, { holdMs: 300, timeoutSec: 40 });
   const uac = await runUac({
     server: env.fs.sipp,
     scenario: 'call_uac.xml',
@@ -178,11 +178,8 @@ export async function expectCallAnsweredAt(
   });
   const invitesOut = env.fs.tap.requests('out', 'INVITE', since);
   const stray = invitesOut.filter((m) => m.peer.port !== expectAt.port);
-  if (uac.code !== 0 || stray.length > 0) {
-    // The expected phone may never get its call: do not wait 40 s for it.
-    await Promise.race([uas.done, new Promise((r) => setTimeout(r, 2000))]);
-  }
-  const uasRun = await uas.done;
+  // The expected phone may never get its call: do not wait 40 s for it.
+  const [uasRun] = await phonesDone(stray.length === 0 && uac.code === 0 && uac.stats?.successful === 1, [uas]);
   const portName = new Map([...others].map(([e, p]) => [p, e]));
   const where = invitesOut.map((m) => `${m.peer.port} (${portName.get(m.peer.port) ?? (m.peer.port === expectAt.port ? expectAt.ext : '?')}) ${m.startLine}`).join('\n');
   const w = `${caller.ext} calls ${dialled}, expected to ring ${expectAt.ext} at port ${expectAt.port}; INVITEs sent by the server:\n${where}\n${why(env, uac, uasRun)}`;
@@ -202,9 +199,17 @@ export async function expectCallRefused(env: Env, caller: TestUser, dialled: str
   return r.final as Final;
 }
 
+export interface Phone extends UasHandle {
+  /** Stops this SIPp (its own process group) if it still runs. */
+  stop(): void;
+}
+
 /** A SIPp phone (already registered at port) running scenario for one call, in the background. */
-export function phone(env: Env, scenario: string, port: number, o: { user?: TestUser; keys?: Record<string, string>; holdMs?: number; timeoutSec?: number } = {}): Promise<UasHandle> {
-  return startUas({
+export async function phone(env: Env, scenario: string, port: number, o: { user?: TestUser; keys?: Record<string, string>; holdMs?: number; timeoutSec?: number } = {}): Promise<Phone> {
+  let pid: number | undefined;
+  let ended = false;
+  const h = await startUas({
+    onSpawn: (p) => (pid = p),
     scenario,
     port,
     calls: 1,
@@ -215,6 +220,33 @@ export function phone(env: Env, scenario: string, port: number, o: { user?: Test
     usersCsv: o.user !== undefined ? sippUsersCsv([o.user], env.fs.domain) : undefined,
     extraArgs: ['-d', String(o.holdMs ?? 500)],
   });
+  void h.done.finally(() => (ended = true));
+  return {
+    done: h.done,
+    stop() {
+      if (ended || pid === undefined) return;
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    },
+  };
+}
+
+/**
+ * The phones' runs once the caller is done: when the caller failed, phones
+ * that are still waiting for a call that will never come are stopped after
+ * graceMs instead of running into their own time limit.
+ */
+export async function phonesDone<T extends readonly Phone[]>(callerRun: SippRun | boolean, phones: readonly [...T], graceMs = 3000): Promise<{ [K in keyof T]: SippRun }> {
+  const ok = typeof callerRun === 'boolean' ? callerRun : callerRun.code === 0 && callerRun.stats?.successful === 1;
+  if (!ok) {
+    const all = Promise.all(phones.map((p) => p.done));
+    const settled = await Promise.race([all.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs))]);
+    if (!settled) for (const p of phones) p.stop();
+  }
+  return (await Promise.all(phones.map((p) => p.done))) as { [K in keyof T]: SippRun };
 }
 
 /** Starts a caller in the background (a scenario from test/interop/sipp), resolving when it ends. */

@@ -123,6 +123,8 @@ export interface UasOptions {
   usersCsv?: string;
   /** More SIPp arguments, e.g. -d for a scenario's <pause/>. */
   extraArgs?: string[];
+  /** The pid of the process group SIPp runs in (to stop it early: kill(-pid)). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface UasHandle {
@@ -146,6 +148,7 @@ export async function startUas(o: UasOptions): Promise<UasHandle> {
     traceMessages: o.traceMessages,
     keys: o.keys,
     usersCsv: o.usersCsv,
+    onSpawn: o.onSpawn,
     extraArgs: ['-timeout', `${o.timeoutSec}s`, '-timeout_error', ...(o.extraArgs ?? [])],
   });
   // SIPp fails fast when it cannot start; do not wait for the port then.
