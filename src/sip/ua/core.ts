@@ -42,6 +42,12 @@ export interface UserAgentCoreOptions {
   /** Set later with `core.transactions = layer` when the layer is built after the core (it takes our onRequest). */
   transactions?: CancelLookup;
   onCancel?: CancelHook;
+  /**
+   * Takes in-dialog requests (and ACKs) whose dialog has no owner in the
+   * table, instead of the 481 (and the dropped ACK): lets an application
+   * that keeps its own dialog map move over gradually.
+   */
+  unknownDialog?: DialogUsage;
 }
 
 /** Every method registered with IANA at the time of writing. */
@@ -90,6 +96,7 @@ export class UserAgentCore {
   readonly dialogs = new DialogTable();
   transactions: CancelLookup | undefined;
   onCancel: CancelHook | undefined;
+  unknownDialog: DialogUsage | undefined;
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly allowed: Set<string>;
   private readonly known: Set<string>;
@@ -100,6 +107,7 @@ export class UserAgentCore {
   readonly supportedHeader: Header;
   readonly acceptHeader: Header;
   private readonly acceptEncodingHeader: Header = { name: 'accept-encoding', value: 'identity' };
+  private readonly acceptLanguageHeader: Header = { name: 'accept-language', value: 'en' };
 
   constructor(opts: UserAgentCoreOptions) {
     const allowed = [...new Set([...opts.allowedMethods.map((m) => m.toUpperCase()), 'ACK', 'CANCEL'])];
@@ -113,6 +121,7 @@ export class UserAgentCore {
     this.acceptHeader = { name: 'accept', value: types.join(', ') };
     this.transactions = opts.transactions;
     this.onCancel = opts.onCancel;
+    this.unknownDialog = opts.unknownDialog;
   }
 
   /** Registers the out-of-dialog handler of a method (replacing any previous one). */
@@ -130,7 +139,7 @@ export class UserAgentCore {
     if (tx === undefined) {
       // ACK for a 2xx (the layer absorbs ACKs of non-2xx): it belongs to a
       // dialog and has no response, so without an owner it is dropped (§13.3.1.4 is the owner's).
-      if (req.method === 'ACK') this.findUsage(req)?.onRequest(req, undefined, inbound);
+      if (req.method === 'ACK') (this.findUsage(req) ?? this.unknownDialog)?.onRequest(req, undefined, inbound);
       return;
     }
     if (!this.passesChecks(req, tx)) return;
@@ -141,14 +150,14 @@ export class UserAgentCore {
     }
     // REGISTER never lives in a dialog (§10.2): a To tag there is noise the registrar may judge.
     if (method !== 'REGISTER' && tagOf(req.to) !== undefined) {
-      const usage = this.findUsage(req);
+      const usage = this.findUsage(req) ?? this.unknownDialog;
       if (usage === undefined) respond(req, tx, 481, R481);
       else usage.onRequest(req, tx, inbound);
       return;
     }
     const handler = this.handlers.get(method);
     if (method === 'OPTIONS' && handler === undefined) {
-      respond(req, tx, 200, 'OK', [this.allowHeader, this.acceptHeader, this.acceptEncodingHeader, this.supportedHeader]);
+      respond(req, tx, 200, 'OK', [this.allowHeader, this.acceptHeader, this.acceptEncodingHeader, this.acceptLanguageHeader, this.supportedHeader]);
       return;
     }
     if (DIALOG_ONLY.has(method) || (method === 'NOTIFY' && handler === undefined)) {
@@ -165,7 +174,7 @@ export class UserAgentCore {
 
   /** For TransactionLayer's onStrayAck, when the application sets one: routes the ACK like onRequest. */
   readonly onStrayAck = (ack: SipRequest, inbound: Inbound): void => {
-    this.findUsage(ack)?.onRequest(ack, undefined, inbound);
+    (this.findUsage(ack) ?? this.unknownDialog)?.onRequest(ack, undefined, inbound);
   };
 
   private findUsage(req: SipRequest): DialogUsage | undefined {

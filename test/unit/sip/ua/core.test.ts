@@ -110,6 +110,16 @@ describe('UserAgentCore: dispatch', () => {
     expect(last(h).status).toBe(481);
   });
 
+  it('an unknownDialog usage takes requests and ACKs of dialogs nobody owns', () => {
+    const h = uaHarness();
+    const seen: string[] = [];
+    h.core.unknownDialog = { onRequest: (req, tx) => { seen.push(req.method); tx?.respond(createResponse(req, 200)); } };
+    h.receive(request('BYE', { callId: 'c9@test', toTag: 'ours', fromTag: 'theirs' }));
+    h.receive(request('ACK', { callId: 'c9@test', toTag: 'ours', fromTag: 'theirs' }));
+    expect(seen).toEqual(['BYE', 'ACK']);
+    expect(last(h).status).toBe(200);
+  });
+
   it('falls back to the half key (empty remote tag) for an owner that does not know the remote tag yet', () => {
     const h = uaHarness();
     const seen: string[] = [];
