@@ -1,31 +1,32 @@
 import os from 'node:os';
-import tls from 'node:tls';
-import { isIP } from 'node:net';
 import type { Logger } from './sip/log.ts';
 import type { Config } from './config/schema.ts';
+import { ComponentList, Late } from './lib/components.ts';
+import { listenIps, mediaAddress, rtpengineAddress, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
-import type { ListenAddress } from './sip/transport/layer.ts';
 import { TimerQueue } from './sip/timer-queue.ts';
+import type { TimerHandle } from './sip/timer-queue.ts';
 import { systemClock } from './sip/clock.ts';
+import type { Clock } from './sip/clock.ts';
+import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
-import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
 import { openStore } from './store/sqlite/database.ts';
-import type { Store } from './store/types.ts';
+import type { SqliteStore } from './store/sqlite/database.ts';
+import type { User } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
+import type { LiveBinding } from './pbx/registrar/location.ts';
 import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
-import { handleRequest } from './pbx/requests.ts';
+import { ALLOWED_METHODS, handleRequest } from './pbx/requests.ts';
 import type { RequestContext } from './pbx/requests.ts';
-import { ALLOWED_METHODS } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
 import { TransportPolicy } from './security/transport-policy.ts';
-import type { User } from './store/types.ts';
 import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
 import { MediaRelay } from './media/relay.ts';
@@ -33,7 +34,6 @@ import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { StatusService } from './pbx/status/status.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
-import type { LocationEvents } from './pbx/registrar/location.ts';
 import { AlarmCenter } from './ops/alarms.ts';
 import type { HealthReport } from './ops/health.ts';
 import { WriteBehindWatch, createOps } from './ops/ops.ts';
@@ -55,245 +55,93 @@ export interface ServerOptions {
   pinnedSettings?: readonly string[];
   /** More routes on the management HTTP server (e.g. /metrics, /healthz, the web UI). */
   httpRoutes?: readonly ExtraRoutes[];
+  /**
+   * Epoch milliseconds for every "now" of the server: registration expiry,
+   * bans, nonces, alarms, call records, the store's timestamps. Defaults to
+   * the clock of `timers` when given (manual time then moves both), else the
+   * system clock. A clock given without `timers` leaves timers on real time.
+   */
+  clock?: Clock;
+  /**
+   * Timers of transactions, calls, trunk registrations and the expiry sweep.
+   * Defaults to a TimerQueue on the monotonic clock. Tests pass a
+   * ManualTimerQueue whose ManualClock starts at Date.now(), so stored
+   * epoch times stay sensible. The server closes it on stop.
+   */
+  timers?: TimerQueue;
 }
 
+/** How often expired bindings and alarms are swept, and the write-behind queue looked at. */
+const SWEEP_MS = 5_000;
+
+/** The parts a running server exposes (tests, the management routes), built in dependency order by compose(). */
+export interface ServerParts {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly timers: TimerQueue;
+  readonly certificates: CertificateSet;
+  readonly store: SqliteStore;
+  readonly alarms: AlarmCenter;
+  readonly guard: AuthGuard;
+  readonly directory: Directory;
+  readonly location: LocationService;
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly systemMedia: SystemMediaSettings;
+  /** The built-in media relay (undefined with the rtpengine backend). */
+  readonly relay: MediaRelay | undefined;
+  readonly trunks: TrunkTable;
+  readonly trunkRegistrar: TrunkRegistrar;
+  readonly calls: CallEngine;
+  /** Live extensions and calls (CLI status, web UI). */
+  readonly status: StatusService;
+}
+
+// The class carries its parts as properties (server.store, server.calls...):
+// declared once in ServerParts, copied in by the constructor.
+export interface Server extends ServerParts {}
+
 /**
- * One Switchboard instance, composed from its parts at start-up. Nothing here
- * is global: tests start several in one process on their own ports.
+ * One Switchboard instance: a list of components started in order and
+ * stopped in reverse (src/lib/components.ts). Nothing here is global: tests
+ * start several in one process on their own ports and their own time.
  */
 export class Server {
-  /** Calls in progress, for metrics; the call engine replaces this. */
-  activeCalls: () => number = () => 0;
-  private ops!: Ops;
-  calls!: CallEngine;
-  trunks!: TrunkTable;
-  trunkRegistrar!: TrunkRegistrar;
-  systemMedia!: SystemMediaSettings;
-  /** The built-in media relay (undefined with the rtpengine backend). */
-  relay: MediaRelay | undefined;
-  private rtpengine: NgClient | undefined;
-  /** Live extensions and calls (CLI status, web UI). */
-  status!: StatusService;
-  private control!: ControlSocket;
-  private syslog: SyslogLogger | undefined;
+  /** Calls in progress, for metrics; tests replace it to drive the gauge. */
+  activeCalls: () => number;
   /** The management web server (REST API); null when http.listen has port 0. */
   http: ApiServer | null = null;
   private initialAdminPassword: string | null = null;
+  private readonly ops: Ops;
 
   private constructor(
-    readonly config: Config,
-    readonly transport: TransportLayer,
-    readonly transactions: TransactionLayer,
-    readonly store: Store,
-    readonly directory: Directory,
-    readonly location: LocationService,
-    readonly guard: AuthGuard,
-    readonly alarms: AlarmCenter,
-    readonly certificates: CertificateSet,
-    private readonly timers: TimerQueue,
-    private readonly sweeper: NodeJS.Timeout,
-    private readonly log: Logger,
-  ) {}
+    parts: ServerParts,
+    private readonly components: ComponentList,
+    extra: { syslog: SyslogLogger | undefined; writeBehind: WriteBehindWatch },
+  ) {
+    Object.assign(this, parts);
+    this.activeCalls = () => parts.calls.activeCount;
+    const { config, transport, transactions, location, guard, alarms, store } = parts;
+    this.ops = createOps(
+      { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
+      extra.writeBehind,
+    );
+  }
 
   static async start(opts: ServerOptions): Promise<Server> {
-    const { dataDir } = opts;
-    // Settings saved through the API apply from the start after they were saved.
-    const config = configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
-    const sip = config.sip;
-    const clock = systemClock;
-    const now = () => clock.now();
-    // Remote syslog first, so start-up messages reach the collector too.
-    const syslog = config.log.syslog ? await createSyslogLogger(opts.logger, config.log.syslog) : undefined;
-    const log = syslog ?? opts.logger;
-    const alarms = new AlarmCenter({ log });
-    const writeBehind = new WriteBehindWatch(alarms, now);
-
-    const certificates = await ensureCertificates(dataDir, {
-      hostName: os.hostname(),
-      ipAddresses: listenIps(config),
-      sipDomain: sip.domain,
-    });
-    if (certificates.identityRenewed) {
-      log.info({ reason: certificates.identityReason, fingerprint: certificates.fingerprintSha256 }, 'TLS identity certificate issued');
-    }
-    for (const w of certificates.warnings) log.warn({ warning: w }, 'certificate warning');
-
-    const store = openStore(dataDir, {
-      onError: (err) => {
-        log.error({ err }, 'registration write-behind failed');
-        writeBehind.failed(err);
-      },
-    });
-    const directory = new Directory(store.users, log);
-    directory.start(opts.directoryPollMs);
-    const locationEvents: LocationEvents = {};
-    const location = new LocationService(store.registrations, now, locationEvents);
-    const restored = location.load();
-
-    const a = config.auth;
-    const rule = (maxFailures: number) => ({ maxFailures, windowMs: a.windowSec * 1000, banMs: a.banSec * 1000 });
-    const guard = new AuthGuard({
-      now,
-      pair: rule(a.pairFailures),
-      user: rule(a.userFailures),
-      ip: rule(a.sourceFailures),
-      onBan: (ban) => {
-        log.warn({ ban }, 'authentication failures: temporary ban');
-        alarms.banned(ban);
-      },
-      onFailure: (ip, username) => alarms.authFailed(ip, username),
-    });
-    const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
-    const authenticator = new Authenticator(digest, guard, directory);
-    const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
-    // Filled in once the media settings exist (their transport key is polled with them).
-    let systemTransport = (): 'any' | 'tls' => config.media.transport;
-    const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
-      transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemTransport()) === 'tls');
-    const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now, transportRefusal);
-    // A removed or disabled user keeps no registrations: nothing may be routed to them.
-    directory.onUserChanged = (extension, user) => {
-      if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
-    };
-
-    const transport = new TransportLayer({
-      udp: enabled(sip.udp),
-      tcp: enabled(sip.tcp),
-      tls: enabled(sip.tls),
-      advertisedAddress: sip.advertisedAddress,
-      parseLimits: {
-        maxMessageBytes: sip.limits.maxMessageBytes,
-        maxHeaders: sip.limits.maxHeaders,
-        maxHeaderLineBytes: sip.limits.maxHeaderLineBytes,
-      },
-      streamLimits: {
-        maxConnectionsPerSource: sip.limits.maxConnectionsPerSource,
-        maxConnections: sip.limits.maxConnections,
-        idleTimeoutMs: sip.limits.idleTimeoutSec * 1000,
-        connectTimeoutMs: 10_000,
-      },
-      tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
-      // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
-      tlsClientOptions: tlsClientOptions(certificates, { legacyTls: sip.legacyTls, rejectUnauthorized: true, extraCas: tls.rootCertificates }),
-      describeHandshakeError: (err, hello) =>
-        describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
-      onProblem: (kind, detail, source) => {
-        if (kind === 'tls-handshake') alarms.tlsHandshakeFailed(source, detail);
-      },
-      logger: log,
-    });
-    const timers = new TimerQueue();
-    const requestContext: RequestContext = {
-      registrar,
-      calls: undefined as unknown as CallEngine, // set below, before the transport starts
-      findInviteForCancel: (cancel) => transactions.findInviteServerTransactionForCancel(cancel),
-    };
-    const transactions: TransactionLayer = new TransactionLayer({
-      sender: transport,
-      timers,
-      clock,
-      t1: sip.timers.t1Ms,
-      t2: sip.timers.t2Ms,
-      t4: sip.timers.t4Ms,
-      onRequest: (req, tx, inbound) => handleRequest(requestContext, req, tx, inbound),
-    });
-    const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);
-    systemTransport = () => systemMedia.current.transport;
-    systemMedia.start(opts.directoryPollMs ?? 1000);
-    const r = config.media.relay;
-    const relay = config.media.backend === 'builtin'
-      ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
-      : undefined;
-    let rtpengine: NgClient | undefined;
-    if (config.media.backend === 'rtpengine') {
-      const ng = splitHostPort(config.media.rtpengineNg ?? '127.0.0.1:2223');
-      rtpengine = await NgClient.open({ host: ng.host, port: ng.port, logger: log });
-    }
-    const trunks = new TrunkTable(store.trunks, log);
-    await trunks.start(opts.directoryPollMs);
-    const calls = new CallEngine({
-      ctx: {
-        settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
-        transactions,
-        sender: transport,
-        timers,
-        log,
-        now,
-        commonHeaders: {
-          allow: { name: 'allow', value: ALLOWED_METHODS.join(', ') },
-          supported: { name: 'supported', value: '100rel, timer' },
-        },
-      },
-      directory,
-      location,
-      authenticator,
-      trunks,
-      cdrs: store.cdrs,
-      aorFor: (ext) => registrar.aorFor(ext),
-      media: { system: () => systemMedia.current, relay, rtpengine },
-      transportRefusal,
-      localEndpoint: (t) => transport.localEndpoint(t),
-    });
-    requestContext.calls = calls;
-    transport.onInbound = (inbound) => transactions.receive(inbound);
+    const components = new ComponentList({ onStopError: (name, err) => opts.logger.error({ err, component: name }, 'stop failed') });
     try {
-      await transport.start();
+      return await compose(opts, components);
     } catch (err) {
-      trunks.stop();
-      directory.stop();
-      store.close();
-      await syslog?.close();
+      // Whatever started before the failure (listeners, the database) is released, newest first.
+      await components.stop();
       throw err;
     }
-    // Registrations to trunks start once the listeners are up, and follow every trunk change.
-    const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint: (t) => transport.localEndpoint(t) });
-    trunks.onReload = (entries) => trunkRegistrar.sync(entries);
-    trunkRegistrar.sync(trunks.list());
-    const status = new StatusService({
-      directory, location, calls, trunkRegistrar, now,
-      aorFor: (ext) => registrar.aorFor(ext),
-      mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
-    });
-    locationEvents.onChange = (aor, bindings) => {
-      status.bindingsChanged(aor);
-      calls.bindingsChanged(aor, bindings);
-    };
-    const control = new ControlSocket(controlSocketPath(dataDir), status, log);
-    await control.start();
-    const sweeper = setInterval(() => {
-      location.sweep();
-      alarms.sweep();
-      writeBehind.check(store.registrations.pending);
-    }, 5_000);
-    sweeper.unref();
-    log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
-    const server = new Server(config, transport, transactions, store, directory, location, guard, alarms, certificates, timers, sweeper, log);
-    server.syslog = syslog;
-    server.calls = calls;
-    server.trunks = trunks;
-    server.trunkRegistrar = trunkRegistrar;
-    server.systemMedia = systemMedia;
-    server.relay = relay;
-    server.rtpengine = rtpengine;
-    server.status = status;
-    server.control = control;
-    server.activeCalls = () => calls.activeCount;
-    server.ops = createOps(
-      { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog, activeCalls: () => server.activeCalls() },
-      writeBehind,
-    );
-    try {
-      const mgmt = await startManagement({
-        config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
-        dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
-      });
-      server.http = mgmt?.http ?? null;
-      server.initialAdminPassword = mgmt?.initialAdminPassword ?? null;
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
-    return server;
+  }
+
+  /** @internal For compose(): the management routes need the server object before the last components start. */
+  static create(parts: ServerParts, components: ComponentList, extra: { syslog: SyslogLogger | undefined; writeBehind: WriteBehindWatch }): Server {
+    return new Server(parts, components, extra);
   }
 
   /**
@@ -325,66 +173,237 @@ export class Server {
     return this.transport.listening();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.sweeper);
-    await this.http?.close();
-    // Calls end first, so their parties hear a BYE and their records reach the store.
-    this.calls.close();
-    this.trunks.stop();
-    this.trunkRegistrar.stop();
-    this.systemMedia.stop();
-    await this.relay?.close();
-    this.rtpengine?.close();
-    this.status.close();
-    await this.control.stop();
-    await this.transport.stop();
-    this.directory.stop();
-    this.transactions.close();
-    this.timers.close();
-    // Flushes the write-behind queue: every registration accepted so far survives the restart.
-    this.store.close();
+  /** Names of the running components in start order; they stop in reverse. */
+  get componentNames(): string[] {
+    return this.components.names;
+  }
+
+  stop(): Promise<void> {
+    return this.components.stop();
+  }
+
+  /** @internal Management component: the HTTP server and the first start's password. */
+  attachHttp(http: ApiServer | null, initialAdminPassword: string | null): void {
+    this.http = http;
+    this.initialAdminPassword = initialAdminPassword;
+  }
+
+  /** @internal */
+  closeMetrics(): void {
     this.ops.metrics.close();
-    this.log.info({}, 'stopped');
-    await this.syslog?.close();
   }
 }
 
 /**
- * The address the relay writes into SDP when it binds a wildcard: the SIP
- * advertised address, else a SIP listener's explicit address, else this
- * host's first external IPv4 address (loopback as a last resort).
+ * Builds the parts in dependency order, then lists them as components: the
+ * start order is the order of that list and stop() runs it backwards. Only
+ * what must exist before anything can be built (syslog, the database, the
+ * rtpengine socket) is opened up front, as the first components.
  */
-function mediaAddress(config: Config): string | undefined {
-  if (config.media.relay.host !== '0.0.0.0' && config.media.relay.host !== '::') return undefined;
-  if (config.sip.advertisedAddress) return config.sip.advertisedAddress;
-  for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (a.port !== 0 && a.host !== '0.0.0.0' && a.host !== '::') return a.host;
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const i of list ?? []) if (!i.internal && i.family === 'IPv4') return i.address;
-  }
-  return '127.0.0.1';
-}
+async function compose(opts: ServerOptions, components: ComponentList): Promise<Server> {
+  const { dataDir } = opts;
+  // Settings saved through the API apply from the start after they were saved.
+  const config = configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
+  const sip = config.sip;
+  const timers = opts.timers ?? new TimerQueue();
+  const clock = opts.clock ?? (opts.timers ? opts.timers.clock : systemClock);
+  const now = () => clock.now();
+  const pollMs = opts.directoryPollMs;
 
-function splitHostPort(s: string): { host: string; port: number } {
-  const colon = s.lastIndexOf(':');
-  const host = s.slice(0, colon).replace(/^\[|\]$/g, '');
-  return { host, port: Number(s.slice(colon + 1)) };
-}
+  // Remote syslog first, so start-up messages reach the collector too, and last
+  // to close, so the final line does. Its record timestamps stay on real time:
+  // they say when a line was written, not where the server's clock stands.
+  const syslog = config.log.syslog
+    ? await components.open('syslog', () => createSyslogLogger(opts.logger, config.log.syslog!), (s) => s.close())
+    : undefined;
+  const log = syslog ?? opts.logger;
+  components.add({ name: 'log', stop: () => log.info({}, 'stopped') });
+  const alarms = new AlarmCenter({ log, now });
+  const writeBehind = new WriteBehindWatch(alarms, now);
 
-function enabled(addr: ListenAddress): ListenAddress | undefined {
-  return addr.port === 0 ? undefined : addr;
-}
+  const certificates = await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain });
+  if (certificates.identityRenewed) {
+    log.info({ reason: certificates.identityReason, fingerprint: certificates.fingerprintSha256 }, 'TLS identity certificate issued');
+  }
+  for (const w of certificates.warnings) log.warn({ warning: w }, 'certificate warning');
 
-/** Addresses the identity certificate must name: the explicit listen addresses and this host's own. */
-function listenIps(config: Config): string[] {
-  const ips = new Set<string>();
-  for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) {
-    if (a.port !== 0 && a.host !== '0.0.0.0' && a.host !== '::') ips.add(a.host);
-  }
-  if (config.sip.advertisedAddress) ips.add(config.sip.advertisedAddress);
-  const h = config.http.listen;
-  if (h.port !== 0 && isIP(h.host) !== 0 && h.host !== '0.0.0.0' && h.host !== '::') ips.add(h.host);
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const i of list ?? []) if (!i.internal) ips.add(i.address.split('%')[0]!);
-  }
-  return [...ips];
+  // Closing flushes the write-behind queue: every registration accepted so far survives the restart.
+  const store = await components.open('store', () => openStore(dataDir, {
+    now,
+    onError: (err) => {
+      log.error({ err }, 'registration write-behind failed');
+      writeBehind.failed(err);
+    },
+  }), (s) => s.close());
+  const rtpengine = config.media.backend === 'rtpengine'
+    ? await components.open('rtpengine', () => NgClient.open({ ...rtpengineAddress(config), logger: log }), (c) => c.close())
+    : undefined;
+
+  // The location index is built before the status feed and the call engine
+  // that follow its changes (both read it), so they subscribe here once built.
+  const bindingListeners: ((aor: string, bindings: readonly LiveBinding[]) => void)[] = [];
+  const location = new LocationService(store.registrations, now, {
+    onChange: (aor, bindings) => {
+      for (const l of bindingListeners) l(aor, bindings);
+    },
+  });
+  const directory = new Directory(store.users, log);
+  const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);
+
+  const a = config.auth;
+  const rule = (maxFailures: number) => ({ maxFailures, windowMs: a.windowSec * 1000, banMs: a.banSec * 1000 });
+  const guard = new AuthGuard({
+    now,
+    pair: rule(a.pairFailures),
+    user: rule(a.userFailures),
+    ip: rule(a.sourceFailures),
+    onBan: (ban) => {
+      log.warn({ ban }, 'authentication failures: temporary ban');
+      alarms.banned(ban);
+    },
+    onFailure: (ip, username) => alarms.authFailed(ip, username),
+  });
+  const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
+  const authenticator = new Authenticator(digest, guard, directory);
+  const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
+  const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
+    transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemMedia.current.transport) === 'tls');
+  const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now, transportRefusal);
+  // A removed or disabled user keeps no registrations: nothing may be routed to them.
+  directory.onUserChanged = (extension, user) => {
+    if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
+  };
+
+  const transport = new TransportLayer(transportConfig(config, certificates, alarms, log));
+  // The transaction layer hands requests to the call engine, which sends through
+  // the transaction layer: the one cycle, closed by a Late the engine fills in.
+  // Requests only flow once the transport starts, after everything is built.
+  const requests = new Late<RequestContext>('request context');
+  const transactions = new TransactionLayer({
+    sender: transport,
+    timers,
+    clock,
+    t1: sip.timers.t1Ms,
+    t2: sip.timers.t2Ms,
+    t4: sip.timers.t4Ms,
+    onRequest: (req, tx, inbound) => handleRequest(requests.get(), req, tx, inbound),
+  });
+  transport.onInbound = (inbound) => transactions.receive(inbound);
+
+  const r = config.media.relay;
+  // The relay keeps its own (real) clock: re-latching measures gaps between packets that really arrive.
+  const relay = config.media.backend === 'builtin'
+    ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
+    : undefined;
+  const trunks = new TrunkTable(store.trunks, log);
+  const localEndpoint = (t: Endpoint['transport']) => transport.localEndpoint(t);
+  const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
+  const calls = new CallEngine({
+    ctx: {
+      settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
+      transactions,
+      sender: transport,
+      timers,
+      log,
+      now,
+      commonHeaders: {
+        allow: { name: 'allow', value: ALLOWED_METHODS.join(', ') },
+        supported: { name: 'supported', value: '100rel, timer' },
+      },
+    },
+    directory,
+    location,
+    authenticator,
+    trunks,
+    cdrs: store.cdrs,
+    aorFor: (ext) => registrar.aorFor(ext),
+    media: { system: () => systemMedia.current, relay, rtpengine },
+    transportRefusal,
+    localEndpoint,
+  });
+  requests.set({ registrar, calls, findInviteForCancel: (cancel) => transactions.findInviteServerTransactionForCancel(cancel) });
+  const status = new StatusService({
+    directory, location, calls, trunkRegistrar, now,
+    aorFor: (ext) => registrar.aorFor(ext),
+    mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
+  });
+  bindingListeners.push((aor) => status.bindingsChanged(aor), (aor, bindings) => calls.bindingsChanged(aor, bindings));
+  const control = new ControlSocket(controlSocketPath(dataDir), status, log);
+
+  let restored = 0;
+  let sweep: TimerHandle | undefined;
+  let writeBehindCheck: NodeJS.Timeout | undefined;
+  // Stop order is this list backwards: calls end (their parties hear a BYE and
+  // their records reach the store) while the transport still runs, trunks
+  // unregister before it closes, the timers go after the transactions.
+  components.add(
+    { name: 'timers', stop: () => timers.close() },
+    { name: 'transactions', stop: () => transactions.close() },
+    { name: 'location', start: () => void (restored = location.load()) },
+    // The directory, media settings and trunk table poll the store on real
+    // time: they pick up what other processes wrote, which no manual clock knows of.
+    { name: 'directory', start: () => directory.start(pollMs), stop: () => directory.stop() },
+    { name: 'media settings', start: () => systemMedia.start(pollMs ?? 1000), stop: () => systemMedia.stop() },
+    { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
+    { name: 'relay', stop: () => relay?.close() },
+    { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
+    {
+      // Registrations to trunks start once the listeners are up, and follow every trunk change.
+      name: 'trunk registrations',
+      start: () => {
+        trunks.onReload = (entries) => trunkRegistrar.sync(entries);
+        trunkRegistrar.sync(trunks.list());
+      },
+      stop: () => {
+        trunks.onReload = undefined;
+        trunkRegistrar.stop();
+      },
+    },
+    { name: 'calls', stop: () => calls.close() },
+    { name: 'status', stop: () => status.close() },
+    { name: 'control socket', start: () => control.start().then(() => {}), stop: () => control.stop() },
+    {
+      // Expiry is feature logic: on the injected timers, so manual time sweeps
+      // too. The write-behind queue is real I/O, so it is looked at on real time.
+      name: 'sweeper',
+      start: () => {
+        const tick = () => {
+          location.sweep();
+          alarms.sweep();
+          sweep = timers.schedule(SWEEP_MS, tick);
+        };
+        sweep = timers.schedule(SWEEP_MS, tick);
+        writeBehindCheck = setInterval(() => writeBehind.check(store.registrations.pending), SWEEP_MS);
+        writeBehindCheck.unref();
+      },
+      stop: () => {
+        timers.cancel(sweep);
+        clearInterval(writeBehindCheck);
+      },
+    },
+  );
+  await components.start();
+  log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
+
+  const server = Server.create({
+    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions,
+    systemMedia, relay, trunks, trunkRegistrar, calls, status,
+  }, components, { syslog, writeBehind });
+  // The management routes read the server's parts (status, metrics), so they come last and close first.
+  components.add(
+    { name: 'metrics', stop: () => server.closeMetrics() },
+    {
+      name: 'management',
+      start: async () => {
+        const mgmt = await startManagement({
+          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
+          dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
+        });
+        server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
+      },
+      stop: () => server.http?.close(),
+    },
+  );
+  await components.start();
+  return server;
 }

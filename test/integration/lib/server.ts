@@ -6,7 +6,11 @@ import path from 'node:path';
 import { configSchema } from '../../../src/config/schema.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { Server } from '../../../src/server.ts';
+import { formatHostPort } from '../../../src/lib/net.ts';
 import type { Logger } from '../../../src/sip/log.ts';
+import { ManualClock } from '../../../src/sip/clock.ts';
+import { ManualTimerQueue } from '../../../src/sip/timer-queue.ts';
+import type { TimerQueue } from '../../../src/sip/timer-queue.ts';
 
 /** A port free for both UDP and TCP on the host, so one number serves both listeners. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -48,6 +52,14 @@ export interface TestServer {
   tlsPort: number;
   dataDir: string;
   log: ReturnType<typeof captureLogger>;
+  /** The server's timer queue: a ManualTimerQueue with `manualTime`, else the real one. */
+  timers: TimerQueue;
+  /**
+   * Moves manual time forward by `ms`, firing every timer that falls due
+   * (transaction retransmissions, call timers, expiry sweeps), then lets
+   * the I/O those timers started run (a macrotask turn). Throws without `manualTime`.
+   */
+  advance(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,19 +79,32 @@ export function tempDataDir(): string {
   return dir;
 }
 
+export interface TestServerOptions {
+  config?: ConfigInput;
+  dataDir?: string;
+  host?: string;
+  sipPort?: number;
+  tlsPort?: number;
+  http?: boolean;
+  /**
+   * Server time (its clock and timers) moves only through advance(): a
+   * ManualTimerQueue whose clock starts at Date.now(), so stored epoch times
+   * stay sensible. Sockets, polls of the store and the relay stay on real time.
+   */
+  manualTime?: boolean;
+}
+
 /**
  * Starts a real server in this process on fresh loopback ports. The
  * management HTTP server stays off unless `http` is true (then on a fresh
  * port, HTTPS unless config.http.allowHttp).
  */
-export async function startTestServer(
-  opts: { config?: ConfigInput; dataDir?: string; host?: string; sipPort?: number; tlsPort?: number; http?: boolean } = {},
-): Promise<TestServer> {
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const host = opts.host ?? '127.0.0.1';
   const sipPort = opts.sipPort ?? (await freePort(host));
   const tlsPort = opts.tlsPort ?? (await freePort(host));
   const dataDir = opts.dataDir ?? tempDataDir();
-  const hp = (p: number) => (host.includes(':') ? `[${host}]:${p}` : `${host}:${p}`);
+  const hp = (p: number) => formatHostPort(host, p);
   const input = opts.config ?? {};
   const config = configSchema.parse({
     ...input,
@@ -91,6 +116,12 @@ export async function startTestServer(
   const log = captureLogger();
   // The ports above are the test's: settings saved through the API must not move them.
   const pinnedSettings = ['sip.udp', 'sip.tcp', 'sip.tls'];
-  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50, pinnedSettings });
-  return { server, host, sipPort, tlsPort, dataDir, log, stop: () => server.stop() };
+  const manual = opts.manualTime ? new ManualTimerQueue({ clock: new ManualClock(Date.now()) }) : undefined;
+  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50, pinnedSettings, timers: manual });
+  const advance = async (ms: number): Promise<void> => {
+    if (!manual) throw new Error('advance() needs startTestServer({ manualTime: true })');
+    manual.advance(ms);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  return { server, host, sipPort, tlsPort, dataDir, log, timers: server.timers, advance, stop: () => server.stop() };
 }

@@ -1,0 +1,76 @@
+// What the server derives from its configuration before it builds anything:
+// the transport layer's settings, and the addresses the certificate and the
+// relay's SDP must name. Kept apart from src/server.ts, which only composes.
+import tls from 'node:tls';
+import { isIP } from 'node:net';
+import type { Config } from './config/schema.ts';
+import type { Logger } from './sip/log.ts';
+import type { ListenAddress, TransportConfig } from './sip/transport/layer.ts';
+import type { CertificateSet } from './security/certs.ts';
+import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
+import type { AlarmCenter } from './ops/alarms.ts';
+import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
+
+export function transportConfig(config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger): TransportConfig {
+  const sip = config.sip;
+  return {
+    udp: enabled(sip.udp),
+    tcp: enabled(sip.tcp),
+    tls: enabled(sip.tls),
+    advertisedAddress: sip.advertisedAddress,
+    parseLimits: {
+      maxMessageBytes: sip.limits.maxMessageBytes,
+      maxHeaders: sip.limits.maxHeaders,
+      maxHeaderLineBytes: sip.limits.maxHeaderLineBytes,
+    },
+    streamLimits: {
+      maxConnectionsPerSource: sip.limits.maxConnectionsPerSource,
+      maxConnections: sip.limits.maxConnections,
+      idleTimeoutMs: sip.limits.idleTimeoutSec * 1000,
+      connectTimeoutMs: 10_000,
+    },
+    tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
+    // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
+    tlsClientOptions: tlsClientOptions(certificates, { legacyTls: sip.legacyTls, rejectUnauthorized: true, extraCas: tls.rootCertificates }),
+    describeHandshakeError: (err, hello) =>
+      describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
+    onProblem: (kind, detail, source) => {
+      if (kind === 'tls-handshake') alarms.tlsHandshakeFailed(source, detail);
+    },
+    logger: log,
+  };
+}
+
+/**
+ * The address the relay writes into SDP when it binds a wildcard: the SIP
+ * advertised address, else a SIP listener's explicit address, else this
+ * host's first external IPv4 address (loopback as a last resort).
+ */
+export function mediaAddress(config: Config): string | undefined {
+  if (!isWildcard(config.media.relay.host)) return undefined;
+  if (config.sip.advertisedAddress) return config.sip.advertisedAddress;
+  for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (a.port !== 0 && !isWildcard(a.host)) return a.host;
+  return externalAddresses('IPv4')[0] ?? '127.0.0.1';
+}
+
+export function rtpengineAddress(config: Config): { host: string; port: number } {
+  const ng = config.media.rtpengineNg ?? '127.0.0.1:2223';
+  const hp = parseHostPort(ng);
+  if (!hp) throw new Error(`media.rtpengineNg: expected HOST:PORT, got '${ng}'`);
+  return hp;
+}
+
+function enabled(addr: ListenAddress): ListenAddress | undefined {
+  return addr.port === 0 ? undefined : addr;
+}
+
+/** Addresses the identity certificate must name: the explicit listen addresses and this host's own. */
+export function listenIps(config: Config): string[] {
+  const ips = new Set<string>();
+  for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (a.port !== 0 && !isWildcard(a.host)) ips.add(a.host);
+  if (config.sip.advertisedAddress) ips.add(config.sip.advertisedAddress);
+  const h = config.http.listen;
+  if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
+  for (const ip of externalAddresses()) ips.add(ip);
+  return [...ips];
+}
