@@ -22,6 +22,8 @@ export interface BaresipAccount {
   regint?: number;
   /** Media encryption (account `mediaenc`), e.g. "srtp-mand"; needs the srtp module. */
   mediaenc?: string;
+  /** Account `answermode`: manual (default) or auto (answers every incoming call at once). */
+  answermode?: 'manual' | 'auto';
 }
 
 export interface BaresipConfigOptions {
@@ -45,7 +47,7 @@ export function accountLine(a: BaresipAccount): string {
     `regint=${a.regint ?? 600}`,
     'pubint=0',
     'mwi=no',
-    'answermode=manual',
+    `answermode=${a.answermode ?? 'manual'}`,
   ];
   if (a.authUser !== undefined) params.push(`auth_user=${a.authUser}`);
   if (a.mediaenc !== undefined) params.push(`mediaenc=${a.mediaenc}`);
