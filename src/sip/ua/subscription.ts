@@ -106,6 +106,8 @@ export interface NotifierOptions extends UsageContext {
   expires: number;
   /** Where to own the dialog key. Omit when another usage owns the dialog and forwards (REFER in an INVITE dialog). */
   dialogs?: DialogTable;
+  /** Granted to a refresh without Expires (the package default; default: the first grant). */
+  defaultExpires?: number;
   /** Refreshes asking for less get 423 with Min-Expires (§4.2.1.1). */
   minExpires?: number;
   /** Cap on what a refresh is granted. */
@@ -116,8 +118,8 @@ export interface NotifierOptions extends UsageContext {
   onTerminated?(sub: NotifierSubscription, reason: string): void;
 }
 
-export interface AcceptSubscribeOptions extends Omit<NotifierOptions, 'dialog' | 'event' | 'expires'> {
-  /** Expires when the SUBSCRIBE has none (the package's default). */
+export interface AcceptSubscribeOptions extends Omit<NotifierOptions, 'dialog' | 'event' | 'expires' | 'defaultExpires'> {
+  /** Expires when a SUBSCRIBE (initial or refresh) has none (the package's default). */
   defaultExpires: number;
   /** 202 was common under RFC 3265; RFC 6665 §8.3.1 deprecates it. Default 200. */
   status?: 200 | 202;
@@ -234,7 +236,7 @@ export class NotifierSubscription implements DialogUsage {
     if (!this.matches(req)) { tx.respond(createResponse(req, 489, 'Bad Event')); return; }
     if (!this.dialog.acceptRemoteSeq(req)) { tx.respond(createResponse(req, 500, 'CSeq Out of Order')); return; }
     if (this.ended || this.last.state === 'terminated') { tx.respond(createResponse(req, 481)); return; }
-    const granted = grant(req, Math.max(0, Math.round((this.expiresAt - this.now()) / 1000)), requestedExpires(req) === 0 ? undefined : this.opts.minExpires, this.opts.maxExpires);
+    const granted = grant(req, this.opts.defaultExpires ?? this.opts.expires, this.opts.minExpires, this.opts.maxExpires);
     if (typeof granted !== 'number') {
       tx.respond(createResponse(req, 423, 'Interval Too Brief', { extraHeaders: [granted] }));
       return;

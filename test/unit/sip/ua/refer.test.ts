@@ -6,7 +6,7 @@ import type { DialogUsage } from '../../../../src/sip/ua/core.ts';
 import { parseReferTo, parseSipfrag, ReferNotifier, sendRefer, sipfrag } from '../../../../src/sip/ua/refer.ts';
 import type { ReferSubscriber } from '../../../../src/sip/ua/refer.ts';
 import { formatReplaces, matchReplaces, parseReplaces, referToWithReplaces, replacesDialogKey, replacesOf } from '../../../../src/sip/ua/replaces.ts';
-import { header, request, uaHarness, UDP_PEER } from './helpers.ts';
+import { header, request, responseTo, uaHarness, UDP_PEER } from './helpers.ts';
 import type { UaHarness } from './helpers.ts';
 
 const na = (user: string, host: string): NameAddr => ({ uri: parseUri(`sip:${user}@${host}`)!, params: new Map() });
@@ -172,5 +172,26 @@ describe('REFER end to end (RFC 3515)', () => {
     p.state.referrers.push(r);
     p.pump();
     expect(done).toEqual([{ status: 400, reason: 'rejected' }]);
+  });
+});
+
+describe('REFER outside a dialog', () => {
+  it('creates a dialog with the 202 and owns it for the implicit subscription', () => {
+    const h = uaHarness();
+    const got: ReferNotifier[] = [];
+    const ctx = { transactions: h.layer, timers: h.timers, dest: UDP_PEER, via: () => newVia('udp', { address: '192.0.2.1', port: 5060 }), contact: na('pbx', '192.0.2.1') };
+    h.core.handle('REFER', (req, tx) => { const n = ReferNotifier.accept(req, tx, { ...ctx, dialogs: h.core.dialogs }); if (n) got.push(n); });
+    h.receive(request('REFER', { callId: 'ood@test', extra: ['Refer-To: sip:carol@192.0.2.30?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2'] }));
+    const res = h.sentResponses()[0]!;
+    expect(res.status).toBe(202);
+    const n = got[0]!;
+    expect(res.to.params.get('tag')).toBe(n.dialog.localTag);
+    expect(n.referTo.replaces).toEqual({ callId: 'abc@h', toTag: '1', fromTag: '2', earlyOnly: false });
+    expect(h.core.dialogs.get(n.dialog.key)).toBe(n);
+    n.progress(503, 'Service Unavailable');
+    h.receive(responseTo(h.sentRequests('NOTIFY')[0]!, 200));
+    h.receive(responseTo(h.sentRequests('NOTIFY')[1]!, 200));
+    expect(h.sentRequests('NOTIFY')[1]!.body.toString()).toBe('SIP/2.0 503 Service Unavailable\r\n');
+    expect(h.core.dialogs.size).toBe(0);
   });
 });

@@ -208,3 +208,43 @@ describe('Subscriber (RFC 6665 §4.1)', () => {
     expect(h.core.dialogs.size).toBe(0);
   });
 });
+
+describe('subscriptions: more edges', () => {
+  it('a fetch (Expires: 0) gets 200 Expires: 0 and one NOTIFY terminated with the state', () => {
+    const { h, ended } = notifierSetup('Expires: 0');
+    expect(header(h.sentResponses()[0]!, 'expires')).toBe('0');
+    const n = h.sentRequests('NOTIFY')[0]!;
+    expect(header(n, 'subscription-state')).toBe('terminated;reason=timeout');
+    expect(n.body.toString()).toBe('<x/>');
+    h.receive(responseTo(n, 200));
+    expect(ended).toEqual(['timeout']);
+  });
+
+  it('pending then active (authorization granted later), terminate with a reason and retry-after', () => {
+    const h = uaHarness();
+    let sub: NotifierSubscription | undefined;
+    h.core.handle('SUBSCRIBE', (req, tx) => {
+      sub = NotifierSubscription.accept(req, tx, { transactions: h.layer, timers: h.timers, dest: UDP_PEER, via, contact, dialogs: h.core.dialogs, defaultExpires: 3600, status: 202, initial: { state: 'pending' } });
+    });
+    h.receive(request('SUBSCRIBE', { extra: ['Event: presence'] }));
+    expect(h.sentResponses()[0]!.status).toBe(202);
+    expect(header(h.sentResponses()[0]!, 'expires')).toBe('3600');
+    expect(header(h.sentRequests('NOTIFY')[0]!, 'subscription-state')).toBe('pending;expires=3600');
+    h.receive(responseTo(h.sentRequests('NOTIFY')[0]!, 200));
+    h.timers.advance(10_000);
+    sub!.notify({ state: 'active', body: Buffer.from('open'), contentType: 'application/pidf+xml' });
+    expect(header(h.sentRequests('NOTIFY')[1]!, 'subscription-state')).toBe('active;expires=3590');
+    h.receive(responseTo(h.sentRequests('NOTIFY')[1]!, 200));
+    sub!.terminate('probation', undefined, undefined, 60);
+    expect(header(h.sentRequests('NOTIFY')[2]!, 'subscription-state')).toBe('terminated;reason=probation;retry-after=60');
+  });
+
+  it('the subscriber ends with refresh-failed when a refresh gets 481', () => {
+    const { h, ends, sent } = subscriberSetup();
+    h.receive(responseTo(sent(), 200, { toTag: 'bobtag', extra: ['Expires: 60', 'Contact: <sip:bob@192.0.2.20>'] }));
+    h.timers.advance(30_000);
+    h.receive(responseTo(sent(), 481));
+    expect(ends).toEqual([{ reason: 'refresh-failed', status: 481 }]);
+    expect(h.core.dialogs.size).toBe(0);
+  });
+});
