@@ -47,7 +47,7 @@ export function validationError(issues: Issue[]): ApiError {
 /** StoreError's field names the input field at fault, so it maps to an issue directly. */
 function fromStoreError(err: Error & { code: string; field: string }): ApiError {
   const issues = [{ path: err.field, in: 'body' as const, message: err.message }];
-  if (err.code === 'duplicate') return new ApiError(409, 'duplicate', err.message, { issues });
+  if (err.code === 'duplicate' || err.code === 'conflict') return new ApiError(409, err.code, err.message, { issues });
   if (err.code === 'not-found') return new ApiError(404, 'not-found', err.message);
   return new ApiError(400, 'validation', err.message, { issues });
 }

@@ -3,6 +3,7 @@
 // again on write (src/store/user-validate.ts); the rules here mirror it so the
 // document tells clients what will be accepted.
 import { z } from 'zod';
+import { userFeatureShape } from '../model/user-features.ts';
 import { ADMIN_ROLES, type AdminRole } from '../store/admin-types.ts';
 
 // --- shared -----------------------------------------------------------------
@@ -78,6 +79,9 @@ export const userCreateSchema = z
     noAnswerTimeoutSec: userFields.noAnswerTimeoutSec.optional(),
     outboundCalls: userFields.outboundCalls.optional(),
     media: mediaPatch.optional(),
+    ...Object.fromEntries(Object.entries(userFeatureShape).map(([k, v]) => [k, v.optional()])) as {
+      [K in keyof typeof userFeatureShape]: z.ZodOptional<(typeof userFeatureShape)[K]>
+    },
   })
   .strict();
 
@@ -97,6 +101,7 @@ export const userViewSchema = z.object({
   noAnswerTimeoutSec: z.number().int().nullable(),
   outboundCalls: z.boolean(),
   media: z.object(mediaValues).partial().describe('only the keys that differ from the system'),
+  ...userFeatureShape,
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
 });

@@ -2,8 +2,14 @@
 // Export and import use the same columns, so an exported file imports back.
 import { parseCsv } from '../store/csv.ts';
 import { MEDIA_KEYS } from '../store/user-validate.ts';
+import { USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { User } from '../store/types.ts';
 import { ApiError } from './errors.ts';
+
+function featuresOf(u: User) {
+  return { ...Object.fromEntries(USER_FEATURE_KEYS.map((k) => [k, u[k]])), dndExceptions: [...u.dndExceptions] } as
+    { [K in (typeof USER_FEATURE_KEYS)[number]]: K extends 'dndExceptions' ? string[] : User[K] };
+}
 
 /** A user without its secrets (SPEC 4.1: login and voicemail codes are never shown). */
 export function userView(u: User) {
@@ -21,6 +27,7 @@ export function userView(u: User) {
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls ?? false,
     media: { ...u.media },
+    ...featuresOf(u),
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };

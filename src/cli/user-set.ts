@@ -6,8 +6,9 @@ import { MAX_CALLS_RANGE, NO_ANSWER_TIMEOUT_RANGE, validCodecs } from '../store/
 import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
 import { asOptions, integerOrDefault, onOff } from './options.ts';
 import { addMediaOptions, mediaPatchOf } from './media-options.ts';
+import { addFeatureOptions, FEATURE_OPTION_OF, featurePatchOf, type FeatureOptions } from './feature-options.ts';
 
-interface SetOptions {
+interface SetOptions extends FeatureOptions {
   ext: string;
   callWaiting?: string;
   codecs?: string;
@@ -34,6 +35,7 @@ const OPTION_OF: Record<string, string> = {
   maxCalls: '--max-calls',
   noAnswerTimeoutSec: '--no-answer-timeout',
   outboundCalls: '--outbound',
+  ...FEATURE_OPTION_OF,
 };
 
 function codecList(value: string | undefined): readonly string[] | null | undefined {
@@ -54,6 +56,7 @@ function patchOf(o: SetOptions): UserPatch {
     fullName: o.fullName,
     password: o.password,
     enabled: onOff('--enabled', o.enabled),
+    ...featurePatchOf(o),
   };
   const media = mediaPatchOf(o, true);
   if (Object.keys(media).length > 0) patch.media = media;
@@ -84,7 +87,7 @@ export function registerUserSetCommand(user: Command): void {
     .option('--full-name <name>', 'display name')
     .option('--password <secret>', 'SIP password (login code)')
     .option('--enabled <on|off>', 'enable or disable the account');
-  addMediaOptions(cmd, true)
+  addMediaOptions(addFeatureOptions(cmd), true)
     .option(...DATA_DIR_OPTION)
     .action((o: SetOptions) => {
       const patch = patchOf(o);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { featureSummary, USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { User } from '../store/types.ts';
 import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
 import { registerUserSetCommand } from './user-set.ts';
@@ -17,6 +18,7 @@ function publicView(u: User) {
     maxCalls: u.maxCalls,
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls,
+    ...Object.fromEntries(USER_FEATURE_KEYS.map((k) => [k, u[k]])),
   };
 }
 
@@ -68,7 +70,10 @@ export function registerUserCommands(program: Command): void {
         print(JSON.stringify(users.map(publicView)));
         return;
       }
-      for (const u of users) print(`${u.extension}\t${u.name}\t${u.fullName}\t${u.enabled ? 'enabled' : 'disabled'}`);
+      for (const u of users) {
+        const features = featureSummary(u);
+        print(`${u.extension}\t${u.name}\t${u.fullName}\t${u.enabled ? 'enabled' : 'disabled'}${features.length > 0 ? `\t${features.join(' ')}` : ''}`);
+      }
     });
 
   registerUserSetCommand(user);

@@ -1,4 +1,5 @@
-export type StoreErrorCode = 'duplicate' | 'invalid' | 'not-found';
+/** conflict: the value clashes with another kind of object (a short code matching an extension, a hunt group number that is a user's). */
+export type StoreErrorCode = 'duplicate' | 'invalid' | 'not-found' | 'conflict';
 
 /**
  * The one error the repositories throw on purpose, so the CLI and the REST

@@ -4,3 +4,5 @@ export type * from './types.ts';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.ts';
 export { parseCsv, type CsvResult } from './csv.ts';
 export { openStore, openSqliteStore, DATABASE_FILE, type SqliteStore } from './sqlite/database.ts';
+export { matchShortCode, patternMatches, DEFAULT_SHORT_CODES, SHORT_CODE_FEATURES } from '../model/short-code.ts';
+export { shortCodeAction } from '../model/short-code-effect.ts';

@@ -3,6 +3,16 @@
 // embedded SQLite one (src/store/sqlite/).
 
 import type { AdminStore } from './admin-types.ts';
+import type { HuntGroup, HuntGroupInput, HuntGroupPatch } from '../model/hunt-group.ts';
+import type { ShortCode, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
+import type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
+
+// The models are the source of these types; re-exported so the call engine
+// imports everything persistent from one place.
+export type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
+export type { HuntGroup, HuntGroupInput, HuntGroupMember, HuntGroupPatch, HuntStrategy } from '../model/hunt-group.ts';
+export type { ShortCode, ShortCodeFeature, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
+export type { ShortCodeAction, ShortCodeCaller } from '../model/short-code-effect.ts';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'SHA-512-256';
 
@@ -29,8 +39,11 @@ export interface UserMediaSettings {
 /** What update() takes for media: a value sets a key, null returns it to the system value. */
 export type UserMediaPatch = { [K in keyof UserMediaSettings]?: UserMediaSettings[K] | null };
 
-/** One user of the directory (SPEC 1.A "User"). */
-export interface User {
+/**
+ * One user of the directory (SPEC 1.A "User"), with its telephony features
+ * (forwarding, do not disturb, follow me, pickup group: src/model/user-features.ts).
+ */
+export interface User extends UserFeatures {
   readonly id: number;
   /** Number (or SIP user part) the user is reached on; unique. */
   readonly extension: string;
@@ -66,7 +79,7 @@ export interface User {
 }
 
 /** What add() takes; omitted optional fields take their defaults. */
-export interface UserInput {
+export interface UserInput extends UserFeaturePatch {
   extension: string;
   password: string;
   name?: string;
@@ -355,10 +368,48 @@ export interface CdrRepository {
   count(query?: CdrQuery): number;
 }
 
+export interface HuntGroupRepository {
+  /** @throws StoreError invalid | duplicate (number taken by a group) | conflict (a user extension or short code) | not-found (a member is no user) */
+  add(input: HuntGroupInput): HuntGroup;
+  /** Members that stay keep their logged-in state; new ones start logged in. @throws StoreError */
+  update(number: string, patch: HuntGroupPatch): HuntGroup;
+  /** @throws StoreError not-found */
+  remove(number: string): HuntGroup;
+  get(number: string): HuntGroup | undefined;
+  /** Ordered by number, shortest first. */
+  list(): HuntGroup[];
+  /** Short codes *45*G# / *46*G#. @throws StoreError not-found (group, or extension not a member) */
+  setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): HuntGroup;
+  /** Rotary: remembers the member that rang last. Does not move revision(). No-op for an unknown group. */
+  setLastMember(number: string, extension: string | null): void;
+  /** Moves with every change of a group or its members (not setLastMember), by any process on the database. */
+  revision(): number;
+}
+
+export interface ShortCodeRepository {
+  /** In table order (the order matching tries them). A new array after every change. */
+  list(): ShortCode[];
+  get(code: string): ShortCode | undefined;
+  /** @throws StoreError invalid | duplicate | conflict (matches a user extension or hunt group number) */
+  add(input: ShortCodeInput): ShortCode;
+  /** @throws StoreError not-found | invalid | duplicate | conflict */
+  update(code: string, patch: ShortCodePatch): ShortCode;
+  /** Adds the code, or changes the one with that pattern. @throws StoreError */
+  set(input: ShortCodeInput): ShortCode;
+  /** @throws StoreError not-found */
+  remove(code: string): ShortCode;
+  /** The first code matching the dialled string, from a table compiled once per change. */
+  match(dialled: string): ShortCodeMatch | undefined;
+  /** Moves with every change, by any process on the database. */
+  revision(): number;
+}
+
 export interface Store {
   users: UserRepository;
   registrations: RegistrationRepository;
   trunks: TrunkRepository;
+  huntGroups: HuntGroupRepository;
+  shortCodes: ShortCodeRepository;
   cdrs: CdrRepository;
   /** Administrator accounts, sessions, audit log and settings overrides (admin-types.ts). */
   admin: AdminStore;

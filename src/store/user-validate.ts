@@ -1,7 +1,12 @@
 // Validation of user fields, shared by every store implementation so SQLite
 // and PostgreSQL accept exactly the same data. Runs on administrative writes
 // only (CLI, REST, CSV import), never on the SIP path, so regexes are fine.
+import {
+  rememberedForwardNumber, selfTargets, USER_FEATURE_DEFAULTS, USER_FEATURE_KEYS, userFeaturesSchema,
+  type UserFeaturePatch, type UserFeatures,
+} from '../model/user-features.ts';
 import { StoreError } from './errors.ts';
+import { parseModel } from './model-parse.ts';
 import type { User, UserInput, UserMediaSettings, UserPatch } from './types.ts';
 
 /** A user as written to storage, before id and timestamps. */
@@ -116,6 +121,17 @@ export function validMedia(current: Readonly<UserMediaSettings>, patch: unknown)
 export const MAX_CALLS_RANGE = [1, 100] as const;
 export const NO_ANSWER_TIMEOUT_RANGE = [5, 600] as const;
 
+/** Feature fields with a patch applied, the forward number remembered (user-features.ts). @throws StoreError invalid */
+function validFeatures(current: UserFeatures, patch: UserFeaturePatch, extension: string): UserFeatures {
+  const merged: Record<string, unknown> = {};
+  for (const k of USER_FEATURE_KEYS) merged[k] = patch[k] === undefined ? current[k] : patch[k];
+  merged.forwardNumber = rememberedForwardNumber(current.forwardNumber, patch);
+  const f = parseModel(userFeaturesSchema, merged);
+  const loop = selfTargets(extension, f)[0];
+  if (loop) invalid(loop, "must not be the user's own extension");
+  return { ...f, dndExceptions: Object.freeze([...f.dndExceptions]) };
+}
+
 /** Fields of a user built from an add() input, defaults applied. @throws StoreError invalid */
 export function newUserFields(input: UserInput): UserFields {
   if (input === null || typeof input !== 'object') invalid('user', 'must be an object');
@@ -134,6 +150,7 @@ export function newUserFields(input: UserInput): UserFields {
     noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', input.noAnswerTimeoutSec ?? null, ...NO_ANSWER_TIMEOUT_RANGE),
     outboundCalls: bool('outboundCalls', input.outboundCalls ?? false),
     media: validMedia({}, input.media),
+    ...validFeatures(USER_FEATURE_DEFAULTS, input, extension),
   };
 }
 
@@ -158,5 +175,6 @@ export function patchedUserFields(current: User, patch: UserPatch): UserFields {
     noAnswerTimeoutSec: optInt('noAnswerTimeoutSec', pick('noAnswerTimeoutSec'), ...NO_ANSWER_TIMEOUT_RANGE),
     outboundCalls: bool('outboundCalls', pick('outboundCalls')),
     media: validMedia(current.media, patch.media),
+    ...validFeatures(current, patch, extension),
   };
 }

@@ -35,6 +35,15 @@ export interface User {
   noAnswerTimeoutSec: number | null;
   outboundCalls: boolean;
   media?: UserMedia;
+  forwardUnconditional: string | null;
+  forwardBusy: string | null;
+  forwardNoAnswer: string | null;
+  forwardNoAnswerSec: number | null;
+  forwardNumber: string | null;
+  dnd: boolean;
+  dndExceptions: string[];
+  followMe: string | null;
+  pickupGroup: string | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -7,6 +7,8 @@ import type { AdminStore } from '../admin-types.ts';
 import { sqliteAdminStore } from './admin.ts';
 import { openDatabase } from './connection.ts';
 import { SqliteCdrRepository } from './cdrs.ts';
+import { SqliteHuntGroupRepository } from './hunt-groups.ts';
+import { SqliteShortCodeRepository } from './short-codes.ts';
 import { SqliteRegistrationRepository } from './registrations.ts';
 import { SqliteTrunkRepository } from './trunks.ts';
 import { SqliteUserRepository } from './users.ts';
@@ -18,6 +20,8 @@ export interface SqliteStore extends Store {
   registrations: SqliteRegistrationRepository;
   trunks: SqliteTrunkRepository;
   cdrs: SqliteCdrRepository;
+  huntGroups: SqliteHuntGroupRepository;
+  shortCodes: SqliteShortCodeRepository;
   /** Administrator accounts, sessions, audit log, settings overrides (management API). */
   admin: AdminStore;
   /** The connection, for tests and diagnostics. */
@@ -52,6 +56,8 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     registrations,
     trunks,
     cdrs,
+    huntGroups: new SqliteHuntGroupRepository(db, opts.now ?? Date.now),
+    shortCodes: new SqliteShortCodeRepository(db, opts.now ?? Date.now),
     admin: sqliteAdminStore(db, opts.now ?? Date.now),
     db,
     file,

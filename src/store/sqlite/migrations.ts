@@ -7,6 +7,9 @@
 // DO UPDATE, LIMIT/OFFSET, lower(), LIKE ... ESCAPE, expression indexes), so
 // moving them onto a query builder later is mechanical.
 import type Database from 'better-sqlite3';
+import { DEFAULT_SHORT_CODES } from '../../model/short-code.ts';
+
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export const MIGRATIONS: readonly string[] = [
   `
@@ -175,6 +178,73 @@ export const MIGRATIONS: readonly string[] = [
   // Media: per-user media security, SRTCP, direct media, DTMF, capability negotiation, transport (JSON; {} = system).
   `
   ALTER TABLE users ADD COLUMN media TEXT NOT NULL DEFAULT '{}';
+  `,
+  // Telephony features: per-user forwarding, do not disturb, follow me, pickup
+  // group (src/model/user-features.ts); hunt groups; the short code table.
+  `
+  ALTER TABLE users ADD COLUMN forward_unconditional TEXT;
+  ALTER TABLE users ADD COLUMN forward_busy TEXT;
+  ALTER TABLE users ADD COLUMN forward_no_answer TEXT;
+  ALTER TABLE users ADD COLUMN forward_no_answer_sec INTEGER;
+  ALTER TABLE users ADD COLUMN forward_number TEXT;
+  ALTER TABLE users ADD COLUMN dnd INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE users ADD COLUMN dnd_exceptions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE users ADD COLUMN follow_me TEXT;
+  ALTER TABLE users ADD COLUMN pickup_group TEXT;
+  CREATE INDEX users_pickup_group ON users (pickup_group) WHERE pickup_group IS NOT NULL;
+
+  CREATE TABLE hunt_groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    number TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    no_answer_sec INTEGER NOT NULL,
+    overflow TEXT,
+    last_member TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  -- Members are users: a removed user leaves its groups, a renumbered one follows.
+  CREATE TABLE hunt_group_members (
+    group_id INTEGER NOT NULL REFERENCES hunt_groups (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    extension TEXT NOT NULL REFERENCES users (extension) ON UPDATE CASCADE ON DELETE CASCADE,
+    logged_in INTEGER NOT NULL DEFAULT 1,
+    PRIMARY KEY (group_id, extension)
+  );
+  CREATE INDEX hunt_group_members_extension ON hunt_group_members (extension);
+
+  CREATE TABLE short_codes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER NOT NULL,
+    code TEXT NOT NULL UNIQUE,
+    feature TEXT NOT NULL,
+    value TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Revisions the server polls to reload hunt groups and short codes (like
+  -- trunk_revision). Rotary's last_member moves on calls and is left out.
+  CREATE TABLE revisions (name TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+  INSERT INTO revisions (name, revision) VALUES ('hunt_groups', 0), ('short_codes', 0);
+  CREATE TRIGGER hunt_groups_ins AFTER INSERT ON hunt_groups BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'hunt_groups'; END;
+  CREATE TRIGGER hunt_groups_upd AFTER UPDATE OF number, name, strategy, no_answer_sec, overflow ON hunt_groups BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'hunt_groups'; END;
+  CREATE TRIGGER hunt_groups_del AFTER DELETE ON hunt_groups BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'hunt_groups'; END;
+  CREATE TRIGGER hunt_members_ins AFTER INSERT ON hunt_group_members BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'hunt_groups'; END;
+  CREATE TRIGGER hunt_members_upd AFTER UPDATE ON hunt_group_members BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'hunt_groups'; END;
+  CREATE TRIGGER hunt_members_del AFTER DELETE ON hunt_group_members BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'hunt_groups'; END;
+  CREATE TRIGGER short_codes_ins AFTER INSERT ON short_codes BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'short_codes'; END;
+  CREATE TRIGGER short_codes_upd AFTER UPDATE ON short_codes BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'short_codes'; END;
+  CREATE TRIGGER short_codes_del AFTER DELETE ON short_codes BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'short_codes'; END;
+
+  -- The default codes. Every pattern with a letter ends in '#', which no
+  -- extension can hold, so only the literal ones can clash with an existing
+  -- user; such a code is left out rather than shadow the user.
+  ${DEFAULT_SHORT_CODES.map(([code, feature], i) =>
+    `INSERT INTO short_codes (position, code, feature, value, created_at, updated_at)
+     SELECT ${i}, ${sqlText(code)}, ${sqlText(feature)}, NULL, 0, 0
+     WHERE NOT EXISTS (SELECT 1 FROM users WHERE extension = ${sqlText(code)});`).join('\n  ')}
   `,
 ];
 

@@ -5,6 +5,7 @@ import type {
   ChangeListener, ChangeWatcher, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
   UserListQuery, UserMediaSettings, UserPatch, UserRepository,
 } from '../types.ts';
+import { Numbering } from './numbering.ts';
 import { importUsersCsv } from './user-import.ts';
 import { watchUserChanges } from './user-watch.ts';
 
@@ -23,6 +24,15 @@ interface UserRow {
   no_answer_timeout_sec: number | null;
   outbound_calls: number;
   media: string;
+  forward_unconditional: string | null;
+  forward_busy: string | null;
+  forward_no_answer: string | null;
+  forward_no_answer_sec: number | null;
+  forward_number: string | null;
+  dnd: number;
+  dnd_exceptions: string;
+  follow_me: string | null;
+  pickup_group: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -47,6 +57,15 @@ function parseMedia(json: string): Readonly<UserMediaSettings> {
   }
 }
 
+function parseList(json: string): readonly string[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    return Object.freeze(Array.isArray(v) ? v.filter((c): c is string => typeof c === 'string') : []);
+  } catch {
+    return Object.freeze([]);
+  }
+}
+
 function toUser(r: UserRow): User {
   return Object.freeze({
     id: r.id,
@@ -63,6 +82,15 @@ function toUser(r: UserRow): User {
     noAnswerTimeoutSec: r.no_answer_timeout_sec,
     outboundCalls: r.outbound_calls !== 0,
     media: parseMedia(r.media),
+    forwardUnconditional: r.forward_unconditional,
+    forwardBusy: r.forward_busy,
+    forwardNoAnswer: r.forward_no_answer,
+    forwardNoAnswerSec: r.forward_no_answer_sec,
+    forwardNumber: r.forward_number,
+    dnd: r.dnd !== 0,
+    dndExceptions: parseList(r.dnd_exceptions),
+    followMe: r.follow_me,
+    pickupGroup: r.pickup_group,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
@@ -74,10 +102,15 @@ function values(f: UserFields): (string | number | null)[] {
     f.extension, f.name, f.fullName, f.authUser, f.password, f.voicemailCode,
     f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
     f.maxCalls, f.noAnswerTimeoutSec, f.outboundCalls ? 1 : 0, JSON.stringify(f.media),
+    f.forwardUnconditional, f.forwardBusy, f.forwardNoAnswer, f.forwardNoAnswerSec, f.forwardNumber,
+    f.dnd ? 1 : 0, JSON.stringify(f.dndExceptions), f.followMe, f.pickupGroup,
   ];
 }
 
-const COLUMNS = 'extension, name, full_name, auth_user, password, voicemail_code, enabled, call_waiting, codecs, max_calls, no_answer_timeout_sec, outbound_calls, media';
+const COLUMN_LIST = ['extension', 'name', 'full_name', 'auth_user', 'password', 'voicemail_code', 'enabled', 'call_waiting',
+  'codecs', 'max_calls', 'no_answer_timeout_sec', 'outbound_calls', 'media', 'forward_unconditional', 'forward_busy',
+  'forward_no_answer', 'forward_no_answer_sec', 'forward_number', 'dnd', 'dnd_exceptions', 'follow_me', 'pickup_group'];
+const COLUMNS = COLUMN_LIST.join(', ');
 const ORDER = 'ORDER BY length(extension), extension';
 const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
   OR lower(full_name) LIKE ? ESCAPE '\\' OR lower(auth_user) LIKE ? ESCAPE '\\'`;
@@ -93,6 +126,7 @@ export class SqliteUserRepository implements UserRepository {
   private readonly addTx;
   private readonly updateTx;
   private readonly removeTx;
+  private readonly numbering;
 
   constructor(
     readonly db: Database.Database,
@@ -100,14 +134,13 @@ export class SqliteUserRepository implements UserRepository {
     private readonly changeLogKeep: number,
   ) {
     const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.numbering = new Numbering(db);
     this.s = {
       byExt: p<UserRow>('SELECT * FROM users WHERE extension = ?'),
       byAuth: p<UserRow>('SELECT * FROM users WHERE auth_user = ?'),
       byName: p<UserRow>('SELECT * FROM users WHERE lower(name) = lower(?)'),
-      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
-      update: p(`UPDATE users SET extension=?, name=?, full_name=?, auth_user=?, password=?, voicemail_code=?,
-        enabled=?, call_waiting=?, codecs=?, max_calls=?, no_answer_timeout_sec=?,
-        outbound_calls=?, media=?, updated_at=? WHERE id=?`),
+      insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (${COLUMN_LIST.map(() => '?').join(',')},?,?)`),
+      update: p(`UPDATE users SET ${COLUMN_LIST.map((c) => `${c}=?`).join(', ')}, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
       all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
       page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),
@@ -160,9 +193,11 @@ export class SqliteUserRepository implements UserRepository {
   // IMMEDIATE transactions keep another process from slipping in between.
   private checkUnique(f: UserFields, selfId: number | null): void {
     const clash = (row: UserRow | undefined) => row !== undefined && row.id !== selfId;
-    if (clash(this.s.byExt.get(f.extension))) {
+    const sameRow = this.s.byExt.get(f.extension);
+    if (clash(sameRow)) {
       throw new StoreError('duplicate', 'extension', `extension ${f.extension} already exists`);
     }
+    if (!sameRow) this.numbering.checkUserExtension(f.extension);
     if (clash(this.s.byAuth.get(f.authUser))) {
       throw new StoreError('duplicate', 'authUser', `auth user ${f.authUser} is already used`);
     }

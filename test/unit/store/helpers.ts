@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type SqliteStore, type StoreOptions } from '../../../src/store/index.ts';
+import { openStore, StoreError, type SqliteStore, type StoreOptions } from '../../../src/store/index.ts';
 
 /** A fresh data directory per test, removed (with every store opened on it) afterwards. */
 export function tempStores(): { dir: string; open(opts?: StoreOptions): SqliteStore; cleanup(): void } {
@@ -19,4 +19,15 @@ export function tempStores(): { dir: string; open(opts?: StoreOptions): SqliteSt
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The StoreError fn throws (fails the test when it throws nothing, rethrows anything else). */
+export function storeError(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof StoreError) return err;
+    throw err;
+  }
+  throw new Error('expected a StoreError');
 }

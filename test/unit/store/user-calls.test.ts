@@ -4,17 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError, type SqliteStore, type UserInput } from '../../../src/store/index.ts';
 import { MIGRATIONS } from '../../../src/store/sqlite/migrations.ts';
-import { tempStores } from './helpers.ts';
-
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StoreError) return err;
-    throw err;
-  }
-  throw new Error('expected a StoreError');
-}
+import { storeError, tempStores } from './helpers.ts';
 
 describe('user call settings', () => {
   let t: ReturnType<typeof tempStores>;

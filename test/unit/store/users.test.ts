@@ -1,16 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError, type SqliteStore } from '../../../src/store/index.ts';
-import { tempStores } from './helpers.ts';
-
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StoreError) return err;
-    throw err;
-  }
-  throw new Error('expected a StoreError');
-}
+import { storeError, tempStores } from './helpers.ts';
 
 describe('UserRepository (SQLite)', () => {
   let t: ReturnType<typeof tempStores>;

@@ -27,7 +27,12 @@ const MEDIA: readonly { key: MediaKey; label: string; options: { value: string; 
 const KNOWN_CODECS = 'PCMU, PCMA, G722, G729';
 /** Fields the form shows an error beside; an issue elsewhere is shown at the bottom. */
 const PLACED = new Set(['extension', 'fullName', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'maxCalls',
-  'noAnswerTimeoutSec', 'codecs', ...MEDIA.map((m) => m.key)]);
+  'noAnswerTimeoutSec', 'codecs', ...MEDIA.map((m) => m.key), 'forwardUnconditional', 'forwardBusy', 'forwardNoAnswer',
+  'forwardNoAnswerSec', 'forwardNumber', 'dndExceptions', 'followMe', 'pickupGroup']);
+
+/** Feature fields edited as text: blank = off (null). */
+const FEATURE_TEXT = ['forwardUnconditional', 'forwardBusy', 'forwardNoAnswer', 'forwardNumber', 'followMe', 'pickupGroup'] as const;
+type FeatureText = (typeof FEATURE_TEXT)[number];
 
 interface Form {
   extension: string;
@@ -45,6 +50,10 @@ interface Form {
   maxCalls: string;
   noAnswerTimeoutSec: string;
   media: Record<MediaKey, Choice>;
+  features: Record<FeatureText, string>;
+  forwardNoAnswerSec: string;
+  dnd: boolean;
+  dndExceptions: string;
 }
 
 function formOf(u: User | null): Form {
@@ -58,6 +67,10 @@ function formOf(u: User | null): Form {
     maxCalls: u?.maxCalls == null ? '' : String(u.maxCalls),
     noAnswerTimeoutSec: u?.noAnswerTimeoutSec == null ? '' : String(u.noAnswerTimeoutSec),
     media,
+    features: Object.fromEntries(FEATURE_TEXT.map((k) => [k, u?.[k] ?? ''])) as Record<FeatureText, string>,
+    forwardNoAnswerSec: u?.forwardNoAnswerSec == null ? '' : String(u.forwardNoAnswerSec),
+    dnd: u?.dnd ?? false,
+    dndExceptions: u?.dndExceptions.join(', ') ?? '',
   };
 }
 
@@ -80,6 +93,10 @@ function bodyOf(f: Form, isNew: boolean): Record<string, unknown> {
     media[x.key] = v === 'system' ? null : v === 'true' ? true : v === 'false' ? false : v;
   }
   b.media = media;
+  for (const k of FEATURE_TEXT) b[k] = f.features[k].trim() === '' ? null : f.features[k].trim();
+  b.forwardNoAnswerSec = intOrNull(f.forwardNoAnswerSec);
+  b.dnd = f.dnd;
+  b.dndExceptions = f.dndExceptions.split(/[\s,]+/).filter((x) => x !== '');
   return b;
 }
 
@@ -102,6 +119,7 @@ export function UserFormPage({ extension }: { extension: string | null }) {
   }, [extension]);
 
   const set = <K extends keyof Form>(k: K) => (v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const setFeature = (k: FeatureText) => (v: string) => setForm((f) => ({ ...f, features: { ...f.features, [k]: v } }));
   const setMedia = (k: MediaKey) => (v: string) => setForm((f) => ({ ...f, media: { ...f.media, [k]: v } }));
   const fieldError = (path: string) => err?.issues.find((i) => i.path === path || i.path.startsWith(`${path}.`))?.message;
 
@@ -179,6 +197,28 @@ export function UserFormPage({ extension }: { extension: string | null }) {
             error={fieldError('maxCalls')} hint="Blank: the system default." inputMode="numeric" />
           <TextField id="u-noAnswerTimeoutSec" label="No-answer timeout (seconds)" type="number" value={form.noAnswerTimeoutSec}
             onInput={set('noAnswerTimeoutSec')} disabled={ro} error={fieldError('noAnswerTimeoutSec')} hint="Blank: the system default." inputMode="numeric" />
+        </Fieldset>
+        <Fieldset legend="Forwarding, do not disturb, follow me">
+          <TextField id="u-forwardUnconditional" label="Forward all calls to" value={form.features.forwardUnconditional}
+            onInput={setFeature('forwardUnconditional')} disabled={ro} error={fieldError('forwardUnconditional')} hint="Blank: off." />
+          <TextField id="u-forwardBusy" label="Forward when busy to" value={form.features.forwardBusy}
+            onInput={setFeature('forwardBusy')} disabled={ro} error={fieldError('forwardBusy')} hint="Blank: off." />
+          <TextField id="u-forwardNoAnswer" label="Forward when not answered to" value={form.features.forwardNoAnswer}
+            onInput={setFeature('forwardNoAnswer')} disabled={ro} error={fieldError('forwardNoAnswer')} hint="Blank: off." />
+          <TextField id="u-forwardNoAnswerSec" label="Ring before forwarding (seconds)" type="number" value={form.forwardNoAnswerSec}
+            onInput={set('forwardNoAnswerSec')} disabled={ro} error={fieldError('forwardNoAnswerSec')} inputMode="numeric"
+            hint="5-600. Blank: the no-answer timeout." />
+          <TextField id="u-forwardNumber" label="Stored forward number" value={form.features.forwardNumber}
+            onInput={setFeature('forwardNumber')} disabled={ro} error={fieldError('forwardNumber')}
+            hint="What the short codes *01, *03, *05 forward to. Setting a forward above also sets it." />
+          <CheckField id="u-dnd" label="Do not disturb" checked={form.dnd} onChange={set('dnd')} disabled={ro} />
+          <TextField id="u-dndExceptions" label="Callers that ring through do not disturb" value={form.dndExceptions}
+            onInput={set('dndExceptions')} disabled={ro} error={fieldError('dndExceptions')} hint="Numbers separated by commas." />
+          <TextField id="u-followMe" label="Follow me: ring calls at extension" value={form.features.followMe}
+            onInput={setFeature('followMe')} disabled={ro} error={fieldError('followMe')} hint="Blank: off." />
+          <TextField id="u-pickupGroup" label="Pickup group" value={form.features.pickupGroup}
+            onInput={setFeature('pickupGroup')} disabled={ro} error={fieldError('pickupGroup')}
+            hint="Users of one group may pick up each other's ringing calls. Blank: none." />
         </Fieldset>
         <Fieldset legend="Codecs">
           <CheckField id="u-systemCodecs" label="Use the system's codec list" checked={form.systemCodecs} onChange={set('systemCodecs')} disabled={ro} />

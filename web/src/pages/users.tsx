@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeError, query } from '../api.ts';
 import { ago, dateTime, plural } from '../format.ts';
 import { href } from '../router.ts';
+import { featureSummary } from '../../../src/model/user-features.ts';
 import type { Page, User, UserActivity } from '../types.ts';
 import { FLASH_KEY } from './user-form.tsx';
 import { Loading, Notice, PageTitle, SelectField, SortHeader, TextField, useApp } from '../ui.tsx';
@@ -144,6 +145,7 @@ export function UsersPage() {
                   <SortHeader label="Extension" field="extension" sort={sort} onSort={setSort} />
                   <SortHeader label="Display name" field="fullName" sort={sort} onSort={setSort} />
                   <SortHeader label="Enabled" field="enabled" sort={sort} onSort={setSort} />
+                  <th scope="col">Features</th>
                   <th scope="col">Device</th>
                   <th scope="col">Registration</th>
                   <th scope="col">Latest activity</th>
@@ -163,6 +165,7 @@ export function UsersPage() {
                       <td data-label="Extension"><a href={href('users', u.extension)}>{u.extension}</a></td>
                       <td data-label="Display name">{u.fullName || <span class="muted">{u.name}</span>}</td>
                       <td data-label="Enabled">{u.enabled ? 'Yes' : 'No'}</td>
+                      <td data-label="Features" class="wrap">{featureSummary(u).join(' ') || <span class="muted">—</span>}</td>
                       <td data-label="Device" class="wrap">{a?.userAgent ?? <span class="muted">—</span>}</td>
                       <td data-label="Registration">
                         <span><span class={`dot ${a?.registered ? 'dot-on' : 'dot-off'}`} aria-hidden="true" />{registration(a)}</span>

@@ -1,0 +1,47 @@
+// `switchboard user set` feature options, `huntgroup` and `shortcode`, as scripts use them.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { tempDataDir } from './lib/server.ts';
+
+const BIN = new URL('../../bin/switchboard.mjs', import.meta.url).pathname;
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('user set: telephony features', () => {
+  const dataDir = tempDataDir();
+  const d = ['--data-dir', dataDir];
+
+  it('sets and clears forwarding, do not disturb, follow me and pickup group', () => {
+    expect(cli('user', 'add', '--ext', '1001', '--password', 'p', ...d).code).toBe(0);
+    const set = cli('user', 'set', '--ext', '1001', '--forward-busy', '2000', '--forward-no-answer', '3000', '--forward-no-answer-sec', '20',
+      '--dnd', 'on', '--dnd-exceptions', '1002,1003', '--follow-me', '1005', '--pickup-group', 'ward', ...d);
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    const [u] = JSON.parse(cli('user', 'list', '--json', ...d).stdout) as Record<string, unknown>[];
+    expect(u).toMatchObject({ forwardBusy: '2000', forwardNoAnswer: '3000', forwardNoAnswerSec: 20, forwardNumber: '2000',
+      dnd: true, dndExceptions: ['1002', '1003'], followMe: '1005', pickupGroup: 'ward', forwardUnconditional: null });
+    expect(cli('user', 'list', ...d).stdout).toContain('dnd(+2) fwd-busy=2000 fwd-no-answer=3000/20s follow-me=1005 pickup=ward');
+    expect(cli('user', 'set', '--ext', '1001', '--forward-busy', 'off', '--dnd', 'off', '--dnd-exceptions', 'none', '--follow-me', 'off',
+      '--forward-no-answer-sec', 'default', ...d).code).toBe(0);
+    const [v] = JSON.parse(cli('user', 'list', '--json', ...d).stdout) as Record<string, unknown>[];
+    expect(v).toMatchObject({ forwardBusy: null, dnd: false, dndExceptions: [], followMe: null, forwardNoAnswerSec: null, forwardNumber: '2000' });
+  });
+
+  it('names the option at fault', () => {
+    const cases: [string[], RegExp][] = [
+      [['--forward-no-answer-sec', '3'], /^switchboard: --forward-no-answer-sec: /],
+      [['--dnd', 'maybe'], /^switchboard: --dnd: /],
+      [['--dnd-exceptions', '1,1'], /^switchboard: --dnd-exceptions: /],
+      [['--follow-me', '1001'], /^switchboard: --follow-me: /],
+      [['--pickup-group', 'a b'], /^switchboard: --pickup-group: /],
+    ];
+    for (const [args, re] of cases) {
+      const r = cli('user', 'set', '--ext', '1001', ...args, ...d);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(re);
+    }
+  });
+});
