@@ -27,6 +27,7 @@ import { importUsers, makeTempDir, removeDir, requireTool } from '../test/intero
 import type { SipServer } from '../test/interop/lib/sipp-calls.ts';
 import type { TestUser } from '../test/interop/users.ts';
 import { makeUsers } from '../test/interop/users.ts';
+import { intOption } from './lib/micro.ts';
 
 const DOMAIN = 'lab.test';
 const CALLERS_PER_PAIR = 500;
@@ -56,22 +57,17 @@ function settings(argv: string[]): Settings {
       'memory-hold': { type: 'string', default: '80' },
     },
   });
-  const int = (name: string, v: string | undefined, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
-    return n;
-  };
   const target = values.target ?? 'both';
   if (target !== 'both' && target !== 'switchboard' && target !== 'kamailio') throw new Error('--target must be switchboard, kamailio or both');
   return {
     targets: target === 'both' ? ['kamailio', 'switchboard'] : [target],
-    pairs: int('pairs', values.pairs, 1, 16),
-    stepSeconds: int('duration', values.duration, 2, 60),
-    startRate: int('start-rate', values['start-rate'], 4, 50_000),
-    holdMs: int('hold', values.hold, 50, 60_000),
-    budgetSec: int('budget', values.budget, 10, 1800),
-    memoryCalls: int('memory-calls', values['memory-calls'], 0, 50_000),
-    memoryHoldSec: int('memory-hold', values['memory-hold'], 15, 600),
+    pairs: intOption('pairs', values.pairs, 1, 16),
+    stepSeconds: intOption('duration', values.duration, 2, 60),
+    startRate: intOption('start-rate', values['start-rate'], 4, 50_000),
+    holdMs: intOption('hold', values.hold, 50, 60_000),
+    budgetSec: intOption('budget', values.budget, 10, 1800),
+    memoryCalls: intOption('memory-calls', values['memory-calls'], 0, 50_000),
+    memoryHoldSec: intOption('memory-hold', values['memory-hold'], 15, 600),
   };
 }
 

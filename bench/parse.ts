@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseMessage } from '../src/sip/parser.ts';
 import { getContacts, getHeader, parseAuthParams } from '../src/sip/headers.ts';
 import { createResponse, serializeMessage } from '../src/sip/serializer.ts';
+import { callsPerSecond } from './lib/micro.ts';
 
 function msg(lines: string[], body = ''): Buffer {
   const b = Buffer.from(body.replace(/\n/g, '\r\n'));
@@ -62,17 +63,7 @@ export const REGISTER = msg([
 ]);
 
 function measure(label: string, seconds: number, fn: () => void): void {
-  for (let i = 0; i < 20_000; i++) fn(); // warm-up, let the JIT settle
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  const limit = BigInt(Math.round(seconds * 1e9));
-  let elapsed = 0n;
-  while (elapsed < limit) {
-    for (let i = 0; i < 1000; i++) fn();
-    n += 1000;
-    elapsed = process.hrtime.bigint() - t0;
-  }
-  const rate = n / (Number(elapsed) / 1e9);
+  const rate = callsPerSecond(seconds, fn);
   console.log(`${label}: ${Math.round(rate).toLocaleString('en-US')} msg/s`);
 }
 

@@ -20,6 +20,7 @@ import { makeTempDir, removeDir, requireTool, startSwitchboard } from '../test/i
 import type { SippTransport } from '../test/interop/sipp.ts';
 import type { TestUser } from '../test/interop/users.ts';
 import { makeUsers } from '../test/interop/users.ts';
+import { intOption } from './lib/micro.ts';
 
 const DOMAIN = 'lab.test';
 
@@ -48,11 +49,6 @@ function settings(argv: string[]): Settings {
       'kamailio-auth': { type: 'string', default: 'htable' },
     },
   });
-  const int = (name: string, v: string | undefined, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
-    return n;
-  };
   const target = values.target ?? 'both';
   if (target !== 'both' && target !== 'switchboard' && target !== 'kamailio') {
     throw new Error('--target must be switchboard, kamailio or both');
@@ -64,12 +60,12 @@ function settings(argv: string[]): Settings {
   return {
     kamailioAuth,
     targets: target === 'both' ? ['kamailio', 'switchboard'] : [target],
-    users: int('users', values.users, 100, 200_000),
-    stepSeconds: int('duration', values.duration, 2, 60),
-    startRate: int('start-rate', values['start-rate'], 10, 100_000),
+    users: intOption('users', values.users, 100, 200_000),
+    stepSeconds: intOption('duration', values.duration, 2, 60),
+    startRate: intOption('start-rate', values['start-rate'], 10, 100_000),
     transport,
-    sippProcs: int('sipp-procs', values['sipp-procs'], 1, 4),
-    budgetSec: int('budget', values.budget, 10, 1800),
+    sippProcs: intOption('sipp-procs', values['sipp-procs'], 1, 4),
+    budgetSec: intOption('budget', values.budget, 10, 1800),
   };
 }
 

@@ -8,22 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { buildRtpPacket } from '../src/media/rtp.ts';
 import { SrtpSession, generateKeySalt, type SrtpSuiteName } from '../src/media/srtp.ts';
 import { machineLines } from './lib/machine.ts';
+import { callsPerSecond } from './lib/micro.ts';
 
 const SUITES: SrtpSuiteName[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_80'];
-
-function rate(seconds: number, fn: () => void): number {
-  for (let i = 0; i < 20_000; i++) fn(); // warm-up for the JIT
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  const limit = BigInt(Math.round(seconds * 1e9));
-  let elapsed = 0n;
-  while (elapsed < limit) {
-    for (let i = 0; i < 1000; i++) fn();
-    n += 1000;
-    elapsed = process.hrtime.bigint() - t0;
-  }
-  return n / (Number(elapsed) / 1e9);
-}
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -38,13 +25,13 @@ function main(): void {
     const tx = new SrtpSession({ suite, ...keys });
     const rx = new SrtpSession({ suite, ...keys });
     let seq = 0;
-    const protect = rate(seconds, () => {
+    const protect = callsPerSecond(seconds, () => {
       plain.writeUInt16BE(seq++ & 0xffff, 2);
       if (tx.protectRtp(plain, out) === null) throw new Error(`protect failed: ${tx.lastDrop}`);
     });
     const tx2 = new SrtpSession({ suite, ...keys });
     seq = 0;
-    const both = rate(seconds, () => {
+    const both = callsPerSecond(seconds, () => {
       plain.writeUInt16BE(seq++ & 0xffff, 2);
       const srtp = tx2.protectRtp(plain, out);
       if (srtp === null || rx.unprotectRtp(srtp, back) === null) throw new Error(`round trip failed: ${rx.lastDrop}`);

@@ -4,7 +4,7 @@
 import tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { Config } from './config/schema.ts';
-import type { Logger } from './sip/log.ts';
+import type { Logger } from './lib/log.ts';
 import type { ListenAddress, TransportConfig } from './sip/transport/layer.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseHostPort } from '../lib/net.ts';
 import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../security/transport-policy.ts';
 import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/syslog-target.ts';
 import type { SyslogFacility } from '../ops/syslog-target.ts';
@@ -11,7 +12,7 @@ import type { SyslogFacility } from '../ops/syslog-target.ts';
 export const listenAddress = z
   .string()
   .transform((s, ctx) => {
-    const parsed = parseHostPort(s);
+    const parsed = parseListenAddress(s);
     if (!parsed) {
       ctx.addIssue({ code: 'custom', message: `expected HOST:PORT with a port 0-65535, got "${s}"` });
       return z.NEVER;
@@ -19,26 +20,9 @@ export const listenAddress = z
     return parsed;
   });
 
-export function parseHostPort(s: string): { host: string; port: number } | undefined {
-  let host = '0.0.0.0';
-  let portText = s;
-  if (s.startsWith('[')) {
-    const end = s.indexOf(']');
-    if (end < 0 || s[end + 1] !== ':') return undefined;
-    host = s.slice(1, end);
-    portText = s.slice(end + 2);
-  } else {
-    const colon = s.lastIndexOf(':');
-    if (colon >= 0) {
-      if (s.indexOf(':') !== colon) return undefined; // bare IPv6 needs brackets
-      host = s.slice(0, colon);
-      portText = s.slice(colon + 1);
-    }
-  }
-  if (!/^\d{1,5}$/.test(portText)) return undefined;
-  const port = Number(portText);
-  if (port > 65535 || host === '') return undefined;
-  return { host, port };
+/** A listen address: src/lib/net.ts's HOST:PORT, plus a bare PORT meaning every IPv4 address. */
+export function parseListenAddress(s: string): { host: string; port: number } | undefined {
+  return parseHostPort(/^\d+$/.test(s) ? `0.0.0.0:${s}` : s);
 }
 
 const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);

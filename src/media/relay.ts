@@ -7,8 +7,11 @@
 // the per-socket handlers are created once, counters are plain numbers.
 import type { RemoteInfo } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { Logger } from '../sip/log.ts';
-import { silentLogger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { silentLogger } from '../lib/log.ts';
+import { isWildcard } from '../lib/net.ts';
+import { monotonicClock } from '../lib/time.ts';
+import type { Clock } from '../lib/time.ts';
 import { MediaError, PortPool, type PortPair } from './port-pool.ts';
 import { RTCP_HEADER_MIN, RTP_HEADER_MIN, RTP_VERSION, isRtcp, rtpPayloadType, rtpSeq, rtpSsrc, rtpTimestamp } from './rtp.ts';
 import { SideStats, type SideStatsSnapshot } from './stats.ts';
@@ -69,8 +72,8 @@ export interface MediaRelayConfig {
 }
 
 export interface MediaRelayOptions {
-  /** Milliseconds, monotonic; used for lastPacketAt, jitter and re-latching. Default performance-based. */
-  clock?: { now(): number };
+  /** Milliseconds, monotonic; used for lastPacketAt, jitter and re-latching. Default monotonicClock. */
+  clock?: Clock;
   logger?: Logger;
   /** A latched source must have been silent this long before another may take its place. Default 2000. */
   relatchAfterMs?: number;
@@ -100,8 +103,6 @@ const REJECT = 0;
 const ACCEPT = 1;
 /** Allowed to latch once the inbound transform accepts it (so a forged packet cannot steal the latch). */
 const CANDIDATE = 2;
-
-const defaultClock = { now: (): number => performance.timeOrigin + performance.now() };
 
 /** Source address:port a socket's traffic is pinned to. */
 class Latch {
@@ -391,7 +392,7 @@ function checkRemote(r: RemoteEndpoint, family: 4 | 6, host: string): { view: Re
   if (r.rtcpMux !== undefined && typeof r.rtcpMux !== 'boolean') throw new MediaError('invalid', 'remote.rtcpMux must be a boolean');
   if (r.latchAny !== undefined && typeof r.latchAny !== 'boolean') throw new MediaError('invalid', 'remote.latchAny must be a boolean');
   let sigAddress: string | null = r.address;
-  if (r.address === '0.0.0.0' || r.address === '::') sigAddress = null;
+  if (isWildcard(r.address)) sigAddress = null;
   else if (fam === 6 && family === 4) {
     throw new MediaError('invalid', `remote.address ${r.address} is IPv6 but media binds IPv4 ${host}`);
   } else if (fam === 4 && family === 6) {
@@ -418,7 +419,7 @@ export class MediaRelay {
   readonly advertiseAddress: string;
   readonly logger: Logger;
   readonly relatchAfterMs: number;
-  readonly #clock: { now(): number };
+  readonly #clock: Clock;
   readonly #sessions = new Set<RelaySession>();
   #closed = false;
 
@@ -426,7 +427,7 @@ export class MediaRelay {
     this.pool = new PortPool({ host: config.host, portMin: config.portMin, portMax: config.portMax });
     const adv = config.advertiseAddress;
     if (adv !== undefined && isIP(adv) === 0) throw new MediaError('invalid', `media advertiseAddress must be an IP address, got '${String(adv)}'`);
-    if (adv === undefined && (config.host === '0.0.0.0' || config.host === '::')) {
+    if (adv === undefined && isWildcard(config.host)) {
       throw new MediaError('invalid', `media advertiseAddress is required when host is the wildcard ${config.host}`);
     }
     this.advertiseAddress = adv ?? config.host;
@@ -434,7 +435,7 @@ export class MediaRelay {
     if (!Number.isFinite(relatch) || relatch < 0) throw new MediaError('invalid', `relatchAfterMs must be a number ≥ 0, got ${relatch}`);
     this.relatchAfterMs = relatch;
     this.logger = opts.logger ?? silentLogger;
-    this.#clock = opts.clock ?? defaultClock;
+    this.#clock = opts.clock ?? monotonicClock;
   }
 
   now(): number {

@@ -9,8 +9,8 @@
 // own call id and the tags "a" (the caller's leg) and "b" (the callee's leg).
 // One callee leg only: forks are resolved before the answer comes here.
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../sip/log.ts';
-import { silentLogger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { silentLogger } from '../lib/log.ts';
 import type { NgCallStats, NgClient, NgSdes, NgTransportProtocol } from './rtpengine.ts';
 import { NgError } from './rtpengine.ts';
 

@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { Logger } from '../sip/log.ts';
-import { silentLogger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { silentLogger } from '../lib/log.ts';
 import type { BencodeDict, BencodeInput, BencodeLimits, BencodeValue } from './bencode.ts';
 import { DEFAULT_BENCODE_LIMITS, bencodeDict, bencodeInt, bencodeList, bencodeText, decodeBencode, encodeBencode } from './bencode.ts';
 

@@ -3,8 +3,8 @@
 // source and cause (a repeat bumps its count instead of adding a row), the
 // number of alarms is capped, live update events are throttled, and a
 // suppression hook can hide known-noisy sources.
-import type { Logger } from '../sip/log.ts';
-import { silentLogger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
+import { silentLogger } from '../lib/log.ts';
 import type { BanEvent } from '../security/auth-guard.ts';
 
 export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';

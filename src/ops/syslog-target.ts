@@ -1,5 +1,6 @@
-// Kept free of imports so the config schema can validate targets with the same
-// code the syslog sender uses.
+// Imports nothing but src/lib, so the config schema can validate targets with
+// the same code the syslog sender uses.
+import { unbracketHost } from '../lib/net.ts';
 
 export type SyslogProtocol = 'udp' | 'tcp' | 'tls';
 
@@ -17,8 +18,7 @@ export function parseSyslogTarget(text: string): SyslogTarget | undefined {
   const m = /^(udp|tcp|tls):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?\/?$/.exec(text);
   if (!m) return undefined;
   const protocol = m[1] as SyslogProtocol;
-  let host = m[2]!;
-  if (host.startsWith('[')) host = host.slice(1, -1);
+  const host = unbracketHost(m[2]!);
   const port = m[3] === undefined ? DEFAULT_SYSLOG_PORTS[protocol] : Number(m[3]);
   if (port < 1 || port > 65535) return undefined;
   return { protocol, host, port };

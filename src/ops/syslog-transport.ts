@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Logger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { octetCounted } from './syslog-format.ts';
 import type { SyslogTarget } from './syslog-target.ts';
 

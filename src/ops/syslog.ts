@@ -4,7 +4,7 @@
 // (RFC 5425).
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
 import { SEVERITY, formatSyslog, toFields } from './syslog-format.ts';
 import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from './syslog-target.ts';
 import type { SyslogFacility, SyslogLevel, SyslogTarget } from './syslog-target.ts';

@@ -9,6 +9,7 @@ import { createRequest } from './serializer.ts';
 import { generateBranch } from './ids.ts';
 import { parseNameAddr, tagOf } from './name-addr.ts';
 import { cloneUri, formatUri } from './uri.ts';
+import { bracketHost, unbracketHost } from '../lib/net.ts';
 
 /** Key under which a UA finds the dialog of an in-dialog request: Call-ID, our tag, their tag. */
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
@@ -63,7 +64,7 @@ export function viaTransport(t: TransportName): string {
 
 /** A Via for a request we send from `local` over `transport`, with a fresh branch and rport (RFC 3581). */
 export function newVia(transport: TransportName, local: { address: string; port: number }): Via {
-  const host = local.address.includes(':') ? '[' + local.address + ']' : local.address;
+  const host = bracketHost(local.address);
   return { protocol: 'SIP/2.0', transport: viaTransport(transport), host, port: local.port, params: new Map<string, string | null>([['branch', generateBranch()], ['rport', null]]) };
 }
 
@@ -204,7 +205,7 @@ export function endpointOfUri(uri: SipUri, fallbackTransport: TransportName = 'u
     if (low === 'udp' || low === 'tcp' || low === 'tls') transport = low;
     else return undefined;
   }
-  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host;
+  const host = unbracketHost(uri.host);
   const port = uri.port ?? (transport === 'tls' ? 5061 : 5060);
   return { transport, address: host, port };
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from './lib/sip-client.ts';
 import { freePort, startTestServer, tempDataDir } from './lib/server.ts';
 import type { TestServer } from './lib/server.ts';
-import { ManualTimerQueue } from '../../src/sip/timer-queue.ts';
+import { ManualTimerQueue } from '../../src/lib/timer-queue.ts';
 
 const running: TestServer[] = [];
 const clients: TestClient[] = [];

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { StatusService } from './status.ts';
 
 export const CONTROL_SOCKET = 'switchboard.sock';

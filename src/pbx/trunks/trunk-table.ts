@@ -5,7 +5,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Endpoint, TransportName } from '../../sip/message.ts';
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
+import { parseHostPort } from '../../lib/net.ts';
 import type { Did, Trunk, TrunkRepository } from '../../store/types.ts';
 
 export interface TrunkEntry {
@@ -16,16 +17,6 @@ export interface TrunkEntry {
   readonly dest: Endpoint | undefined;
 }
 
-function splitHostPort(s: string, defaultPort: number): { host: string; port: number } {
-  if (s.startsWith('[')) {
-    const end = s.indexOf(']');
-    const port = s.slice(end + 1).startsWith(':') ? Number(s.slice(end + 2)) : defaultPort;
-    return { host: s.slice(1, end), port };
-  }
-  const colon = s.lastIndexOf(':');
-  if (colon > 0 && s.indexOf(':') === colon) return { host: s.slice(0, colon), port: Number(s.slice(colon + 1)) };
-  return { host: s, port: defaultPort };
-}
 
 async function resolveAll(host: string): Promise<string[]> {
   if (isIP(host)) return [host];
@@ -88,7 +79,9 @@ export class TrunkTable {
       for (const t of trunks) {
         const addresses = await resolveAll(t.host);
         let dest: Endpoint | undefined;
-        const hop = t.outboundProxy ? splitHostPort(t.outboundProxy, t.transport === 'tls' ? 5061 : 5060) : { host: t.host, port: t.port };
+        // The store validated the proxy as HOST:PORT; anything else is taken as a host on the default port, as before.
+        const defaultPort = t.transport === 'tls' ? 5061 : 5060;
+        const hop = t.outboundProxy ? (parseHostPort(t.outboundProxy, defaultPort) ?? { host: t.outboundProxy, port: defaultPort }) : { host: t.host, port: t.port };
         const hopAddress = hop.host === t.host ? addresses[0] : (await resolveAll(hop.host))[0];
         if (hopAddress !== undefined) dest = { transport: t.transport as TransportName, address: hopAddress, port: hop.port };
         else this.log.warn({ trunk: t.name, host: hop.host }, 'trunk host does not resolve');

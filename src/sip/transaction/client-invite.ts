@@ -1,5 +1,5 @@
 import type { SipResponse } from '../message.ts';
-import type { TimerHandle } from '../timer-queue.ts';
+import type { TimerHandle } from '../../lib/timer-queue.ts';
 import type { PreparedMessage } from '../transport/types.ts';
 import { buildAck } from './build.ts';
 import { ClientTxBase } from './client.ts';

@@ -1,5 +1,5 @@
 import type { Endpoint, SipRequest, SipResponse } from '../message.ts';
-import type { TimerHandle } from '../timer-queue.ts';
+import type { TimerHandle } from '../../lib/timer-queue.ts';
 import type { PreparedMessage } from '../transport/types.ts';
 import type { TxContext } from './context.ts';
 import type {

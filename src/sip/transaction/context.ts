@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.ts';
-import type { TimerQueue } from '../timer-queue.ts';
+import type { Clock } from '../../lib/time.ts';
+import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { MessageSender } from '../transport/types.ts';
 import type { TransactionCounters } from './types.ts';
 

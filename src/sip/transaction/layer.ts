@@ -1,6 +1,6 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../lib/time.ts';
 import type { Endpoint, NameAddr, SipRequest, SipResponse } from '../message.ts';
-import type { TimerQueue } from '../timer-queue.ts';
+import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { Inbound, MessageSender, PreparedMessage } from '../transport/types.ts';
 import { createResponse } from '../serializer.ts';
 import type { ClientOptions, ClientTxBase } from './client.ts';

@@ -1,4 +1,4 @@
-import type { TimerHandle, TimerQueue } from '../timer-queue.ts';
+import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
 
 export interface Retransmitter2xxOptions {
   timers: TimerQueue;

@@ -1,12 +1,12 @@
-import os from 'node:os';
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
 import type { Endpoint, ParseFailure, ParseLimits, SipMessage, SipRequest, TransportName, Via } from '../message.ts';
 import { DEFAULT_PARSE_LIMITS } from '../message.ts';
 import { parseMessage } from '../parser.ts';
 import { createResponseFromHeaders, formatVia, serializeMessage } from '../serializer.ts';
-import type { Logger } from '../log.ts';
-import { OncePerInterval, silentLogger } from '../log.ts';
+import type { Logger } from '../../lib/log.ts';
+import { OncePerInterval, silentLogger } from '../../lib/log.ts';
+import { externalAddresses, isWildcard } from '../../lib/net.ts';
 import type { Inbound, MessageSender, PreparedMessage } from './types.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
@@ -131,11 +131,8 @@ export class TransportLayer implements MessageSender {
 
   private advertise(bound: string): string {
     if (this.config.advertisedAddress) return this.config.advertisedAddress;
-    if (bound !== '0.0.0.0' && bound !== '::') return bound;
-    for (const list of Object.values(os.networkInterfaces())) {
-      for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
-    }
-    return '127.0.0.1';
+    if (!isWildcard(bound)) return bound;
+    return externalAddresses('IPv4')[0] ?? '127.0.0.1';
   }
 
   private problem(kind: string, detail: string, source: string): void {

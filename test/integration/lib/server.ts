@@ -7,10 +7,10 @@ import { configSchema } from '../../../src/config/schema.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
 import { Server } from '../../../src/server.ts';
 import { formatHostPort } from '../../../src/lib/net.ts';
-import type { Logger } from '../../../src/sip/log.ts';
-import { ManualClock } from '../../../src/sip/clock.ts';
-import { ManualTimerQueue } from '../../../src/sip/timer-queue.ts';
-import type { TimerQueue } from '../../../src/sip/timer-queue.ts';
+import type { Logger } from '../../../src/lib/log.ts';
+import { ManualClock } from '../../../src/lib/time.ts';
+import { ManualTimerQueue } from '../../../src/lib/timer-queue.ts';
+import type { TimerQueue } from '../../../src/lib/timer-queue.ts';
 
 /** A port free for both UDP and TCP on the host, so one number serves both listeners. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
