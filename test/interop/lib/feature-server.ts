@@ -4,6 +4,7 @@
 // (forwarding, DND, follow me, pickup group), hunt groups and short codes
 // straight in its store, the way the integration tests do, then reads back
 // every SIP message it sent and received (sip-tap.ts).
+import type { ConfigInput } from '../../../src/config/schema.ts';
 import type { Server } from '../../../src/server.ts';
 import type { HuntGroupInput, User, UserInput, UserPatch } from '../../../src/store/types.ts';
 import { startTestServer } from '../../integration/lib/server.ts';
@@ -53,11 +54,13 @@ function formatLog(ts: TestServer, last: number): string {
     .join('\n');
 }
 
-export async function startFeatureServer(domain = 'lab.test'): Promise<FeatureServer> {
+/** extra: more configuration (e.g. registrar limits); sip.domain and the relay are set here. */
+export async function startFeatureServer(domain = 'lab.test', extra: ConfigInput = {}): Promise<FeatureServer> {
   const ts = await startTestServer({
     config: {
-      sip: { domain },
-      media: { relay: { host: LOOPBACK, portMin: FEATURE_RELAY_PORTS.min, portMax: FEATURE_RELAY_PORTS.max } },
+      ...extra,
+      sip: { ...extra.sip, domain },
+      media: { ...extra.media, relay: { host: LOOPBACK, portMin: FEATURE_RELAY_PORTS.min, portMax: FEATURE_RELAY_PORTS.max } },
     },
   });
   let tap: SipTap;

@@ -31,6 +31,8 @@ export interface HandsetSpec {
   /** mediaenc=srtp-mand (default true). */
   srtp?: boolean;
   autoAnswer?: boolean;
+  /** Registration interval asked for, seconds (default 600). */
+  regint?: number;
 }
 
 export class Handsets {
@@ -49,6 +51,7 @@ export class Handsets {
         transport,
         ...(s.srtp !== false ? { mediaenc: 'srtp-mand' } : {}),
         ...(s.autoAnswer === true ? { answermode: 'auto' as const } : {}),
+        ...(s.regint !== undefined ? { regint: s.regint } : {}),
       },
       rtpPorts: s.rtp,
     });
