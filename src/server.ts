@@ -22,8 +22,7 @@ import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
 import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
-import { ALLOWED_METHODS, handleRequest } from './pbx/requests.ts';
-import type { RequestContext } from './pbx/requests.ts';
+import { pbxCore, servePbx } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
 import { TransportPolicy } from './security/transport-policy.ts';
@@ -275,10 +274,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   };
 
   const transport = new TransportLayer(transportConfig(config, certificates, alarms, log));
-  // The transaction layer hands requests to the call engine, which sends through
-  // the transaction layer: the one cycle, closed by a Late the engine fills in.
-  // Requests only flow once the transport starts, after everything is built.
-  const requests = new Late<RequestContext>('request context');
+  // The transaction layer hands requests to the user-agent core, whose handlers
+  // (registrar, call engine) are added once those exist; requests only flow
+  // once the transport starts, after everything is built.
+  const core = pbxCore();
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
@@ -286,8 +285,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t1: sip.timers.t1Ms,
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
-    onRequest: (req, tx, inbound) => handleRequest(requests.get(), req, tx, inbound),
+    onRequest: core.onRequest,
   });
+  core.transactions = transactions;
   transport.onInbound = (inbound) => transactions.receive(inbound);
 
   const r = config.media.relay;
@@ -307,8 +307,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       log,
       now,
       commonHeaders: {
-        allow: { name: 'allow', value: ALLOWED_METHODS.join(', ') },
-        supported: { name: 'supported', value: '100rel, timer' },
+        allow: core.allowHeader,
+        supported: core.supportedHeader,
       },
     },
     directory,
@@ -320,8 +320,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     media: { system: () => systemMedia.current, relay, rtpengine },
     transportRefusal,
     localEndpoint,
+    dialogs: core.dialogs,
+    huntGroups: store.huntGroups,
+    shortCodes: store.shortCodes,
+    users: store.users,
   });
-  requests.set({ registrar, calls, findInviteForCancel: (cancel) => transactions.findInviteServerTransactionForCancel(cancel) });
+  servePbx(core, registrar, calls);
   const status = new StatusService({
     directory, location, calls, trunkRegistrar, now,
     aorFor: (ext) => registrar.aorFor(ext),

@@ -42,8 +42,8 @@ export class Bridge {
     b: Leg | undefined,
     readonly media: MediaSession,
     sides: { a: MediaSide; b: MediaSide },
-    /** While ringing: the one early fork in-dialog requests from the caller may go to. */
-    private readonly earlyPeer?: () => Leg | undefined,
+    /** While ringing: the forks (their early requests go to the caller) and the one early fork the caller's may go to. */
+    private readonly early?: { peer(): Leg | undefined; has(leg: Leg): boolean },
   ) {
     this.b = b;
     this.aSide = sides.a;
@@ -66,8 +66,9 @@ export class Bridge {
 
   /** The leg across from `leg`; while ringing, the single early fork if there is exactly one. */
   other(leg: Leg): Leg | undefined {
-    if (leg === this.a) return this.b ?? this.earlyPeer?.();
-    return this.a;
+    if (leg === this.a) return this.b ?? this.early?.peer();
+    if (leg === this.b || this.early?.has(leg)) return this.a;
+    return undefined;
   }
 
   sideOf(leg: Leg): MediaSide {

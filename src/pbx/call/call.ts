@@ -70,6 +70,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   readonly legs = new Set<Leg>();
   readonly segments: Segment[] = [];
   hooks: CallHooks | undefined;
+  private readonly cleanups: (() => void)[] = [];
   /** Set by a feature (transfer, pickup) that has taken the call over. */
   takenOver = false;
   private readonly cdrLegs: CdrLeg[] = [];
@@ -95,7 +96,10 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     this.startedAt = ctx.now();
     this.lateOffer = init.inbound.invite.body.length === 0;
     this.routeCaller = init.routeCaller;
-    this.bridge = new Bridge(this, init.inbound, undefined, init.media, { a: init.callerMedia, b: init.callerMedia }, () => this.ringer?.earlyPeer());
+    this.bridge = new Bridge(this, init.inbound, undefined, init.media, { a: init.callerMedia, b: init.callerMedia }, {
+      peer: () => this.ringer?.earlyPeer(),
+      has: (leg) => this.ringer?.forks.includes(leg as OutboundLeg) ?? false,
+    });
   }
 
   private over(): boolean {
@@ -126,8 +130,13 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     return this.media.streams;
   }
 
-  get answered(): boolean {
+  get isAnswered(): boolean {
     return this.answeredAt !== undefined;
+  }
+
+  /** Runs `fn` when the call ends (features release what they hold for it). */
+  onEnd(fn: () => void): void {
+    this.cleanups.push(fn);
   }
 
   /** Starts ringing the plan's first step. */
@@ -375,6 +384,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     for (const leg of this.legs) leg.close();
     this.inbound.close();
     this.bridge.close();
+    for (const fn of this.cleanups.splice(0)) fn();
     this.ctx.callEnded(this, callRecord(this, { endedAt: this.endedAt, status, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs }));
   }
 

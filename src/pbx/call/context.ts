@@ -7,7 +7,7 @@ import type { TransactionLayer } from '../../sip/transaction/layer.ts';
 import type { Endpoint, Header, SipRequest, SipUri } from '../../sip/message.ts';
 import type { Caller, RouteResult } from '../routing/targets.ts';
 import type { LegMediaStats } from './media.ts';
-import type { ServerTransaction } from '../../sip/transaction/types.ts';
+import type { DialogUsage } from '../../sip/ua/core.ts';
 import type { CdrInput, User } from '../../store/types.ts';
 
 export interface CallSettings {
@@ -18,6 +18,8 @@ export interface CallSettings {
   maxCallsPerUser: number;
   /** Codecs when a user has no list of their own, in preference order. */
   defaultCodecs: readonly string[];
+  /** Seconds a parked call waits before the parker is rung back. */
+  parkTimeoutSec?: number;
 }
 
 export interface CallContext {
@@ -39,10 +41,8 @@ export interface CallContext {
   readonly commonHeaders: { allow: Header; supported: Header };
 }
 
-/** Anything that owns a dialog: in-dialog requests and ACKs are handed to it. */
-export interface DialogOwner {
-  onInDialogRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): void;
-}
+/** Anything that owns a dialog: the user-agent core hands it in-dialog requests and ACKs. */
+export type DialogOwner = DialogUsage;
 
 export type CallState = 'routing' | 'ringing' | 'connected' | 'ended';
 

@@ -33,7 +33,14 @@ import { extensionStage } from '../routing/user-rules.ts';
 import { huntStage } from '../routing/hunt.ts';
 import { shortCodeStage } from '../routing/short-codes.ts';
 import type { HuntGroupRepository, ShortCodeRepository, UserRepository } from '../../store/types.ts';
-import type { FeatureRequest } from '../features/feature.ts';
+import type { CallControl, FeatureRequest } from '../features/feature.ts';
+import { DialogTable } from '../../sip/ua/core.ts';
+import { Parking } from '../features/park.ts';
+import { handleRefer, transferorLeft } from '../features/transfer.ts';
+import { shortCodeHandlers } from '../features/short-codes.ts';
+import type { ShortCodeMatch } from '../../model/short-code.ts';
+import type { Leg } from './leg.ts';
+import { partyOf } from './segments.ts';
 
 export interface CallEngineDeps {
   ctx: Omit<CallContext, 'registerDialog' | 'unregisterDialog' | 'callChanged' | 'callEnded' | 'redirect'>;
@@ -47,6 +54,8 @@ export interface CallEngineDeps {
   /** Why a user may not call over the transport it used (TLS-only user, Strict SIPS), or undefined. */
   transportRefusal(user: User | undefined, inbound: Inbound): string | undefined;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
+  /** The user-agent core's dialog table, where legs register their dialogs (a private one when omitted: tests). */
+  dialogs?: DialogTable;
   /** Feature data: hunt groups, the short-code table, and users for codes that change settings. */
   huntGroups?: Pick<HuntGroupRepository, 'get' | 'setLastMember' | 'setMemberLoggedIn'>;
   shortCodes?: Pick<ShortCodeRepository, 'match'>;
@@ -56,17 +65,24 @@ export interface CallEngineDeps {
 /** A feature the engine runs for a short code (features/*.ts register themselves). */
 export type FeatureHandler = (req: FeatureRequest) => void;
 
+/** A leg's events before its call or feature claims it (never reached: the claim follows construction). */
+const UNCLAIMED: LegEvents = {
+  onRequest: (leg, req, tx) => leg.answer(req, tx, 481),
+  onAck: () => {},
+  onLegFailed: (leg) => leg.close(),
+};
+
 /** Listener for call changes (status feed, metrics). */
 export type CallListener = (call: CallView, ended: boolean) => void;
 
-export class CallEngine {
-  private readonly dialogs = new Map<string, DialogOwner>();
+export class CallEngine implements CallControl {
+  private readonly dialogs: DialogTable;
   private readonly byInviteTx = new Map<InviteServerTransaction, Call>();
   private readonly live = new Set<Call>();
   private readonly byUser = new Map<string, Set<Call>>();
   private readonly indexed = new Map<Call, string[]>();
   private readonly listeners = new Set<CallListener>();
-  private readonly ctx: CallContext;
+  readonly ctx: CallContext;
   private seq = 0;
   readonly targets: Targets;
   readonly pipeline: RoutingPipeline;
@@ -78,12 +94,11 @@ export class CallEngine {
   started = 0;
 
   constructor(private readonly deps: CallEngineDeps) {
+    this.dialogs = deps.dialogs ?? new DialogTable();
     this.ctx = {
       ...deps.ctx,
-      registerDialog: (key, owner) => void this.dialogs.set(key, owner),
-      unregisterDialog: (key, owner) => {
-        if (this.dialogs.get(key) === owner) this.dialogs.delete(key);
-      },
+      registerDialog: (key, owner) => this.dialogs.add(key, owner),
+      unregisterDialog: (key, owner) => void this.dialogs.remove(key, owner),
       callChanged: (call) => {
         this.index(call as Call);
         this.emit(call, false);
@@ -106,8 +121,21 @@ export class CallEngine {
     if (deps.huntGroups) stages.push(huntStage({ groups: deps.huntGroups, idleSince: (ext) => this.lastCallEnd.get(ext), domain: s.domain }));
     stages.push(extensionStage({ domain: s.domain, noAnswerTimeoutSec: s.noAnswerTimeoutSec }), trunkStage);
     this.pipeline = new RoutingPipeline({ directory: deps.directory, trunks: deps.trunks, targets: this.targets }, stages);
+    this.parking = new Parking(this, () => this.ctx.settings.parkTimeoutSec ?? 120);
+    if (deps.users) {
+      const handlers = shortCodeHandlers({
+        control: this,
+        parking: this.parking,
+        users: deps.users,
+        huntGroups: deps.huntGroups,
+        usersChanged: () => deps.directory.poll(),
+      });
+      for (const [name, h] of handlers) this.features.set(name, h);
+    }
+    const transfers = { control: this, parking: this.parking };
     this.hooks = {
-      refer: (call, bridge, leg, req, tx) => leg.answer(req, tx, 405, { headers: [this.ctx.commonHeaders.allow] }),
+      refer: (call, bridge, leg, req, tx) => handleRefer(transfers, call, bridge, leg, req, tx),
+      legLeft: (call, leg) => transferorLeft(call, leg),
       answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.fullName, winner.peer.user.extension)] : []),
       calleeSide: (step) => ({ role: 'b', profile: profile(step.calleeUser), natted: step.targets.some((t) => t.media.natted) }),
     };
@@ -115,6 +143,8 @@ export class CallEngine {
 
   /** What features plug into every call (transfer, park...); see CallHooks. */
   hooks: CallHooks;
+  /** Parked calls by slot. */
+  readonly parking: Parking;
 
   get settings(): CallSettings {
     return this.ctx.settings;
@@ -175,17 +205,6 @@ export class CallEngine {
       if (call.state === 'connected') call.hangup('server shutting down');
       else call.finish(503, 'Service Unavailable');
     }
-  }
-
-  /** A request with a To tag, or an ACK: it belongs to a dialog we hold, or gets 481. */
-  inDialog(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
-    const key = dialogKeyOfRequest(req);
-    const owner = key !== undefined ? this.dialogs.get(key) : undefined;
-    if (!owner) {
-      if (tx) tx.respond(createResponse(req, 481, 'Call/Transaction Does Not Exist'));
-      return;
-    }
-    owner.onInDialogRequest(req, tx, inbound.source);
   }
 
   /** CANCEL for an INVITE of ours: true when a call took it (and answers 487 itself). */
@@ -257,21 +276,10 @@ export class CallEngine {
       return handler({ req, tx, inbound, user: callerUser, match: route.match, refuse: (status, reason) => refuse(status, reason) });
     }
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
-    const system = this.deps.media.system();
-    const callerMedia = { profile: profileOf(system, callerUser, s.defaultCodecs), natted: false, signalAddress: inbound.source.address };
+    const inboundLeg = this.newInboundLeg(req, tx, inbound, callerUser, fromTrunk?.trunk.name);
+    if (!inboundLeg) return reject(400, 'Missing Contact');
     const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
     let call!: Call;
-    const events: LegEvents = {
-      onRequest: (leg, r, t2) => call.onRequest(leg, r, t2),
-      onAck: (leg, ack) => call.onAck(leg, ack),
-      onLegFailed: (leg, why) => call.onLegFailed(leg, why),
-    };
-    const peer = { user: callerUser, trunk: fromTrunk?.trunk.name, number: caller.number, name: caller.name };
-    const inboundLeg = new InboundLeg(this.ctx, events, inbound.local, inbound.source, peer, callerMedia, req, tx);
-    if (!inboundLeg.dialog) {
-      inboundLeg.close();
-      return reject(400, 'Missing Contact');
-    }
     call = new Call(this.ctx, {
       ref,
       direction: route.direction,
@@ -279,8 +287,8 @@ export class CallEngine {
       callee: { number: dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
       routeCaller,
       inbound: inboundLeg,
-      media: this.newMedia(ref, () => call),
-      callerMedia: { role: 'a', ...callerMedia },
+      media: this.mediaFor(ref, () => call),
+      callerMedia: { role: 'a', ...inboundLeg.media },
     });
     call.hooks = this.hooks;
     inboundLeg.events = call;
@@ -291,12 +299,56 @@ export class CallEngine {
     });
   }
 
+  /** The caller's leg of a new INVITE (events to be set by whoever takes it); undefined without a usable Contact. */
+  private newInboundLeg(req: SipRequest, tx: InviteServerTransaction, inbound: Inbound, user: User | undefined, trunk: string | undefined): InboundLeg | undefined {
+    const party = this.callerParty(req, user);
+    const media = { profile: profileOf(this.deps.media.system(), user, this.ctx.settings.defaultCodecs), natted: false, signalAddress: inbound.source.address };
+    const peer = { user, trunk, number: party.number, name: party.name };
+    const leg = new InboundLeg(this.ctx, UNCLAIMED, inbound.local, inbound.source, peer, media, req, tx);
+    if (leg.dialog) return leg;
+    leg.close();
+    return undefined;
+  }
+
+  // CallControl: what features may do with the calls.
+
+  acceptLeg(f: FeatureRequest): InboundLeg | undefined {
+    const leg = this.newInboundLeg(f.req, f.tx, f.inbound, f.user, undefined);
+    if (!leg) f.tx.respond(createResponse(f.req, 400, 'Missing Contact'));
+    return leg;
+  }
+
+  legByDialog(key: string): { leg: Leg; call: Call } | undefined {
+    const owner = this.dialogs.get(key);
+    if (!owner) return undefined;
+    for (const call of this.live) if (call.legs.has(owner as Leg)) return { leg: owner as Leg, call };
+    return undefined;
+  }
+
+  liveCalls(): Iterable<Call> {
+    return this.live;
+  }
+
+  matchShortCode(dialled: string): ShortCodeMatch | undefined {
+    return this.deps.shortCodes?.match(dialled);
+  }
+
+  callerOf(leg: Leg): Caller {
+    const p = partyOf(leg);
+    const from: NameAddr = { displayName: p.name || undefined, uri: sipUri(p.number, this.ctx.settings.domain), params: new Map() };
+    return { user: p.user, fromTrunk: undefined, from, secure: false };
+  }
+
   private pai(name: string, number: string): Header {
     return identityHeader('p-asserted-identity', name, number, this.ctx.settings.domain);
   }
 
   /** A media session for a bridge of a call (relay or rtpengine per configuration). */
-  newMedia(ref: string, call: () => Call): MediaSession {
+  newMedia(call: Call): MediaSession {
+    return this.mediaFor(call.ref, () => call);
+  }
+
+  private mediaFor(ref: string, call: () => Call): MediaSession {
     const system = this.deps.media.system();
     if (this.deps.media.rtpengine) return new RtpengineMedia(this.deps.media.rtpengine, this.ctx.log, ref);
     return new CallMedia({

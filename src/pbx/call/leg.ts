@@ -3,6 +3,7 @@
 // the UAS; outbound-leg.ts: we are the UAC) share the in-dialog machinery here.
 import type { Endpoint, Header, NameAddr, SipRequest, SipResponse, TransportName, Via } from '../../sip/message.ts';
 import type { ClientHandlers, ClientTransaction, ServerTransaction } from '../../sip/transaction/types.ts';
+import type { Inbound } from '../../sip/transport/types.ts';
 import { Dialog, newVia } from '../../sip/dialog.ts';
 import { createResponse } from '../../sip/serializer.ts';
 import { formatNameAddr, getHeader } from '../../sip/headers.ts';
@@ -196,6 +197,11 @@ export abstract class Leg implements DialogOwner {
       this.events.onLegFailed(this, 'no ACK for 2xx');
     });
     this.pending2xx = { cseq: res.cseq.seq, retransmitter };
+  }
+
+  /** DialogUsage: the user-agent core hands us every request and ACK of our dialog. */
+  onRequest(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
+    this.onInDialogRequest(req, tx, inbound.source);
   }
 
   onInDialogRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): void {
