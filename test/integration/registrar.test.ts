@@ -51,7 +51,9 @@ describe('OPTIONS', () => {
     expect(getHeader(res, 'allow')).toContain('REGISTER');
     expect(getHeader(res, 'allow')).toContain('INVITE');
     expect(getHeader(res, 'accept')).toBe('application/sdp');
-    expect(getHeaders(res, 'supported')).toEqual(expect.arrayContaining(['path', 'gruu']));
+    expect(getHeaders(res, 'supported')).toEqual(expect.arrayContaining(['path']));
+    // GRUU is not offered: nothing would route a request to one device (RFC 5627 withdrawn, see registrar.ts).
+    expect(getHeaders(res, 'supported')).not.toContain('gruu');
     expect(res.to.params.get('tag')).toBeTruthy();
   });
 });
@@ -195,7 +197,7 @@ describe('registrar rules (RFC 3261 §10.3)', () => {
     expect(ts.server.location.lookup('sip:2109@test.local')[0]!.path).toEqual(['<sip:edge.example;lr>']);
   });
 
-  it('hands out public and temporary GRUUs for an instance (RFC 5627)', async () => {
+  it('hands out no GRUU, even to an instance that supports them, and keeps the instance (RFC 5627 not offered)', async () => {
     const c = await client();
     const instance = '<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>';
     const res = await c.register('2104', 'pw-2104', {
@@ -207,8 +209,12 @@ describe('registrar rules (RFC 3261 §10.3)', () => {
     });
     expect(res.status).toBe(200);
     const contact = contactsOf(res)[0]!;
-    expect(contact.params.get('pub-gruu')).toBe('"sip:2104@test.local;gr=urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"');
-    expect(contact.params.get('temp-gruu')).toMatch(/^"sip:tgruu\.[^@]+@test\.local;gr"$/);
+    expect(contact.params.has('pub-gruu')).toBe(false);
+    expect(contact.params.has('temp-gruu')).toBe(false);
+    expect(contact.params.get('+sip.instance')).toBe('"urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"');
+    expect(getHeaders(res, 'require')).toEqual([]);
+    const [binding] = ts.server.location.lookup('sip:2104@test.local');
+    expect(binding).toMatchObject({ instanceId: 'urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6', pubGruu: null, tempGruu: null });
   });
 });
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Header, NameAddr, SipRequest } from '../../sip/message.ts';
 import type { Inbound } from '../../sip/transport/types.ts';
 import { formatUri } from '../../sip/uri.ts';
@@ -26,13 +25,18 @@ interface ContactUpdate {
 }
 
 /**
- * RFC 3261 §10.3 registrar with Path (RFC 3327) and GRUU (RFC 5627). The AOR
- * is the To user in our single domain: a device may register
- * "sip:1001@<server IP>" (SPEC EC-11) and still be 1001 of the domain.
+ * RFC 3261 §10.3 registrar with Path (RFC 3327); a +sip.instance replaces
+ * that instance's older binding (RFC 5626 §6). The AOR is the To user in our
+ * single domain: a device may register "sip:1001@<server IP>" (SPEC EC-11)
+ * and still be 1001 of the domain.
+ *
+ * No GRUU (RFC 5627): handing one out promises that a request to it reaches
+ * that one device, and routing sends requests to the AOR's bindings instead.
+ * So none is minted or returned, even when the phone says Supported: gruu
+ * (§5.1 lets a registrar without GRUU support ignore it). The stored
+ * pub_gruu/temp_gruu columns stay, always null: dropping them is a migration.
  */
 export class Registrar {
-  private readonly gruuSalt = randomBytes(8).toString('hex');
-
   constructor(
     private readonly config: RegistrarConfig,
     private readonly location: LocationService,
@@ -94,7 +98,7 @@ export class Registrar {
         }
       }
       this.location.removeAll(aor);
-      respond(200, 'OK', this.okHeaders(aor, now, false));
+      respond(200, 'OK', this.okHeaders(aor, now));
       return;
     }
     const min = this.config.minExpiresSec;
@@ -142,8 +146,8 @@ export class Registrar {
         path,
         instanceId: instance ? detachString(instance) : null,
         regId: parseDeltaSeconds(c.contact.params.get('reg-id') ?? '') ?? null,
-        pubGruu: instance ? this.publicGruu(aor, instance) : null,
-        tempGruu: instance ? this.tempGruu(aor, instance, req.callId) : null,
+        pubGruu: null,
+        tempGruu: null,
         transport: inbound.source.transport,
         sourceAddress: inbound.source.address,
         sourcePort: inbound.source.port,
@@ -156,7 +160,7 @@ export class Registrar {
       this.location.put(binding);
     }
     this.enforceMaxContacts(aor);
-    const extra = this.okHeaders(aor, now, supported.includes('gruu'));
+    const extra = this.okHeaders(aor, now);
     if (wantsPath && path.length) for (const p of path) extra.push({ name: 'path', value: p });
     respond(200, 'OK', extra);
   }
@@ -194,14 +198,13 @@ export class Registrar {
   }
 
   /** The 200 OK lists every current binding with its remaining time (§10.3 step 8). */
-  private okHeaders(aor: string, now: number, gruu: boolean): Header[] {
+  private okHeaders(aor: string, now: number): Header[] {
     const headers: Header[] = [];
     for (const b of this.location.lookup(aor)) {
       let v = `<${b.contactUri}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
       if (b.q !== null && b.q !== undefined) v += `;q=${b.q}`;
       if (b.instanceId) v += `;+sip.instance="${b.instanceId}"`;
       if (b.regId !== null && b.regId !== undefined) v += `;reg-id=${b.regId}`;
-      if (gruu && b.pubGruu) v += `;pub-gruu="${b.pubGruu}";temp-gruu="${b.tempGruu}"`;
       headers.push({ name: 'contact', value: v });
     }
     headers.push(this.dateHeader(now));
@@ -215,16 +218,6 @@ export class Registrar {
     const second = Math.floor(now / 1000);
     if (this.dateCache.second !== second) this.dateCache = { second, header: { name: 'date', value: new Date(second * 1000).toUTCString() } };
     return this.dateCache.header;
-  }
-
-  private publicGruu(aor: string, instance: string): string {
-    return `${aor};gr=${instance}`;
-  }
-
-  /** Opaque but stable per registration Call-ID (RFC 5627 §5.3: a new one per refresh is allowed; stable is friendlier). */
-  private tempGruu(aor: string, instance: string, callId: string): string {
-    const tag = Buffer.from(`${this.gruuSalt}|${instance}|${callId}`).toString('base64url').slice(0, 32);
-    return `sip:tgruu.${tag}@${this.config.domain};gr`;
   }
 }
 
