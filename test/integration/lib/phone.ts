@@ -186,6 +186,25 @@ export class TestPhone {
     );
   }
 
+  /** An out-of-dialog request to `target` (default: the domain); a challenge is answered once. */
+  request(method: string, o: { target?: string; headers?: Header[] } = {}): Promise<SipResponse> {
+    const callId = generateCallId();
+    const tag = generateTag();
+    return this.requestWithAuth((auth, cseq) =>
+      createRequest({
+        method,
+        uri: o.target ? `sip:${o.target}@${this.opts.server.domain}` : `sip:${this.opts.server.domain}`,
+        from: { ...this.aor(), params: new Map([['tag', tag]]) },
+        to: o.target ? this.aor(o.target) : this.aor(),
+        callId,
+        cseq,
+        via: newVia(this.kind, this.local),
+        contact: this.contact(),
+        headers: (o.headers ?? []).concat(auth),
+      }),
+    );
+  }
+
   /** Places a call; 407 is answered once; 2xx is ACKed (with ackBody for late offers). */
   call(target: string, o: { body?: Buffer | null; headers?: Header[]; ackBody?: Buffer; uri?: 'sip' | 'sips' } = {}): OutgoingCall {
     const callId = generateCallId();

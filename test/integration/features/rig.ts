@@ -1,0 +1,83 @@
+// A server on manual time with registered test phones, for feature tests:
+// calls are set up and torn down through real SIP on loopback, and timers
+// (no answer, park timeout) move only when the test advances them.
+import { expect } from 'vitest';
+import { startTestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
+import { TestPhone } from '../lib/phone.ts';
+import type { IncomingCall, OutgoingCall, PhoneOptions } from '../lib/phone.ts';
+import type { UserPatch } from '../../../src/store/types.ts';
+import type { SipRequest } from '../../../src/sip/message.ts';
+import { waitUntil } from '../../lib/wait.ts';
+
+export class Rig {
+  readonly phones: TestPhone[] = [];
+
+  private constructor(readonly ts: TestServer) {}
+
+  static async start(config: Parameters<typeof startTestServer>[0] = {}): Promise<Rig> {
+    return new Rig(await startTestServer({ manualTime: true, ...config }));
+  }
+
+  get server() {
+    return this.ts.server;
+  }
+
+  /** A user, with its settings, and a phone registered for it. */
+  async phone(ext: string, patch: UserPatch = {}, o: Partial<PhoneOptions> = {}): Promise<TestPhone> {
+    this.user(ext, patch);
+    const p = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: this.ts.host, port: this.ts.sipPort, domain: 'test.local' }, ...o });
+    this.phones.push(p);
+    expect((await p.register()).status).toBe(200);
+    return p;
+  }
+
+  /** A user without a phone (or before its phone registers). */
+  user(ext: string, patch: UserPatch = {}): void {
+    const users = this.server.store.users;
+    if (!users.getByExtension(ext)) users.add({ extension: ext, password: `pw-${ext}`, fullName: `User ${ext}` });
+    if (Object.keys(patch).length > 0) users.update(ext, patch);
+    this.server.directory.poll();
+  }
+
+  /** `from` calls `to` (dialled string), `to` answers at once: both sides of the connected call. */
+  async connect(from: TestPhone, dialled: string, to: TestPhone): Promise<{ out: OutgoingCall; inc: IncomingCall }> {
+    const before = to.incoming.length;
+    to.behaviour = 'answer';
+    const out = from.call(dialled);
+    expect((await out.final).status).toBe(200);
+    const inc = await to.waitIncoming(before + 1);
+    await waitUntil(() => inc.acked !== undefined);
+    return { out, inc };
+  }
+
+  /** Moves server time on, and lets the SIP those timers sent be answered. */
+  advance(ms: number): Promise<void> {
+    return this.ts.advance(ms);
+  }
+
+  /** Requests of a method a phone received after index `from`. */
+  static received(p: TestPhone, method: string, from = 0): SipRequest[] {
+    return p.requests.slice(from).filter((r) => r.method === method);
+  }
+
+  async idle(): Promise<boolean> {
+    return waitUntil(() => this.server.calls.activeCount === 0);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.phones) await p.stop();
+    await this.ts.stop();
+  }
+}
+
+/** The sipfrag status lines of the NOTIFYs a transferor received. */
+export function sipfragStatuses(p: TestPhone): number[] {
+  return p.requests.filter((r) => r.method === 'NOTIFY').map((r) => Number(r.body.toString().slice(8, 11)));
+}
+
+/** The audio port an SDP body names (m=audio). */
+export function audioPort(body: Buffer): number | undefined {
+  const m = /m=audio (\d+)/.exec(body.toString());
+  return m ? Number(m[1]) : undefined;
+}
