@@ -143,3 +143,26 @@ export async function talkBetween(pcap: Pcap, fs: FeatureServer, a: PortRange, c
     `third party ${thirdPackets.length} ${JSON.stringify(thirdPackets.slice(0, 3).map((d) => `${d.sport}->${d.dport}`))}, all captured ${udp.length}`;
   return { toA, toC, third: thirdPackets, decryptedToA, decryptedToC, detail };
 }
+
+/**
+ * A handset dials a code as a user types it (baresip completes it to
+ * sip:<code>@<domain>, leaving '#' unescaped): the server answers 200 and
+ * ends the call with its own BYE within maxByeMs. Returns the INVITE the server got.
+ */
+export async function handsetDialsSetting(fs: FeatureServer, p: BaresipPhone, code: string, why: () => string, maxByeMs = 2000): Promise<string> {
+  const since = fs.tap.mark();
+  const r = await p.command('dial', code);
+  expect(r.ok, `dial ${code} refused by baresip: ${r.data}\n${why()}`).toBe(true);
+  await event(p, 'CALL_ESTABLISHED', why);
+  await event(p, 'CALL_CLOSED', why);
+  const invite = fs.tap.requests('in', 'INVITE', since).pop();
+  expect(invite, why()).toBeDefined();
+  const dialog = fs.tap.find((m) => m.callId === invite!.callId, since);
+  const ok = dialog.find((m) => m.dir === 'out' && m.status === 200 && m.method === 'INVITE');
+  const bye = dialog.find((m) => m.dir === 'out' && m.status === 0 && m.method === 'BYE');
+  const w = `${p.name} dialled ${code}: ${invite!.startLine}\n${why()}`;
+  expect(ok, `no 200 from the server\n${w}`).toBeDefined();
+  expect(bye, `the server sent no BYE (the phone hung up itself?)\n${w}`).toBeDefined();
+  expect(bye!.at - ok!.at, w).toBeLessThanOrEqual(maxByeMs);
+  return invite!.startLine;
+}
