@@ -19,8 +19,7 @@ import { frameStream, parseMessage } from '../../src/sip/parser.ts';
 import { serializeMessage } from '../../src/sip/serializer.ts';
 import { makeRng } from '../lib/prng.ts';
 import type { Rng } from '../lib/prng.ts';
-
-const TORTURE = new URL('../../../shared/conformance/rfc4475/', import.meta.url);
+import { TORTURE_DIR } from '../lib/torture.ts';
 
 function crlf(text: string): Buffer {
   return Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'utf8');
@@ -75,7 +74,7 @@ Content-Length: 0
 /** Torture messages (CRLF line ends everywhere) plus everyday messages. */
 export function loadCorpus(): Buffer[] {
   const out = EVERYDAY.map(crlf);
-  const dir = new URL('msgs/', TORTURE);
+  const dir = new URL('msgs/', TORTURE_DIR);
   for (const f of readdirSync(dir).sort()) {
     if (!f.endsWith('.dat')) continue;
     const raw = readFileSync(new URL(f, dir));

@@ -1,5 +1,5 @@
 // All 61 RFC 4475 / RFC 5118 torture messages sent to a running server over
-// UDP and over TCP, each judged against shared/conformance/rfc4475/expected.tsv,
+// UDP and over TCP, each judged against test/fixtures/rfc4475/expected.tsv,
 // with an OPTIONS after every one to prove the server is still serving.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SipResponse } from '../../src/sip/message.ts';

@@ -1,8 +1,10 @@
 // Loads the RFC 4475 / RFC 5118 torture messages and their expected verdicts
-// from shared/conformance/rfc4475 (shared/ sits beside the repository).
+// from test/fixtures/rfc4475 (in the repository: tests need nothing beside it).
 import { readFileSync } from 'node:fs';
 
-const DIR = new URL('../../../shared/conformance/rfc4475/', import.meta.url);
+/** The corpus folder: msgs/, expected.tsv, SHA256SUMS (see its README.md). */
+export const TORTURE_DIR = new URL('../fixtures/rfc4475/', import.meta.url);
+const DIR = TORTURE_DIR;
 
 export interface TortureRow {
   name: string;

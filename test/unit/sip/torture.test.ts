@@ -1,12 +1,14 @@
 // Every RFC 4475 / RFC 5118 torture message through parseMessage, checked
-// against shared/conformance/rfc4475/expected.tsv at the parse level: the
+// against test/fixtures/rfc4475/expected.tsv at the parse level: the
 // application-level verdicts (416, 420, 501, ...) belong to the layers above.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ParseResult, SipMessage, SipRequest, SipResponse } from '../../../src/sip/message.ts';
 import { getContacts } from '../../../src/sip/headers.ts';
 import { parseMessage } from '../../../src/sip/parser.ts';
 import { createResponseFromHeaders, serializeMessage } from '../../../src/sip/serializer.ts';
-import { loadTortureMessage, tortureRows } from '../../lib/torture.ts';
+import { TORTURE_DIR, loadTortureMessage, tortureRows } from '../../lib/torture.ts';
 import type { TortureRow as Row } from '../../lib/torture.ts';
 
 const rows = tortureRows;
@@ -61,6 +63,16 @@ describe('RFC 4475 / RFC 5118 torture messages', () => {
   it('has all 61 messages in the table', () => {
     expect(rows).toHaveLength(61);
     expect(new Set(rows.map((r) => r.name)).size).toBe(61);
+  });
+
+  it('has every message byte for byte as SHA256SUMS lists it (no line-end conversion by git)', () => {
+    const sums = readFileSync(new URL('SHA256SUMS', TORTURE_DIR), 'utf8').trim().split('\n');
+    expect(sums).toHaveLength(61);
+    for (const line of sums) {
+      const [sum, file] = line.split(/\s+\*?/);
+      const actual = createHash('sha256').update(readFileSync(new URL(`msgs/${file}`, TORTURE_DIR))).digest('hex');
+      expect(actual, file).toBe(sum);
+    }
   });
 
   for (const row of rows) {
