@@ -91,6 +91,8 @@ export const configSchema = z
         maxCallsPerUser: z.number().int().min(1).max(100).default(4),
         /** Codecs for users without their own list, in preference order; telephone-event is always kept. */
         codecs: z.array(z.enum(['PCMU', 'PCMA', 'G722', 'G729'])).min(1).default(['PCMU', 'PCMA', 'G722', 'G729']),
+        /** Seconds a parked call waits for *38*S# before the phone that parked it is rung back. */
+        parkTimeoutSec: seconds(120, 10, 3600),
       })
       .prefault({}),
     media: z

@@ -19,7 +19,7 @@ export interface CallSettings {
   /** Codecs when a user has no list of their own, in preference order. */
   defaultCodecs: readonly string[];
   /** Seconds a parked call waits before the parker is rung back. */
-  parkTimeoutSec?: number;
+  parkTimeoutSec: number;
 }
 
 export interface CallContext {

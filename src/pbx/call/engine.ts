@@ -121,7 +121,7 @@ export class CallEngine implements CallControl {
     if (deps.huntGroups) stages.push(huntStage({ groups: deps.huntGroups, idleSince: (ext) => this.lastCallEnd.get(ext), domain: s.domain }));
     stages.push(extensionStage({ domain: s.domain, noAnswerTimeoutSec: s.noAnswerTimeoutSec }), trunkStage);
     this.pipeline = new RoutingPipeline({ directory: deps.directory, trunks: deps.trunks, targets: this.targets }, stages);
-    this.parking = new Parking(this, () => this.ctx.settings.parkTimeoutSec ?? 120);
+    this.parking = new Parking(this, () => this.ctx.settings.parkTimeoutSec);
     if (deps.users) {
       const handlers = shortCodeHandlers({
         control: this,

@@ -5,9 +5,10 @@ import { expect } from 'vitest';
 import { startTestServer } from '../lib/server.ts';
 import type { TestServer } from '../lib/server.ts';
 import { TestPhone } from '../lib/phone.ts';
-import type { IncomingCall, OutgoingCall, PhoneOptions } from '../lib/phone.ts';
+import type { Behaviour, IncomingCall, OutgoingCall, PhoneOptions } from '../lib/phone.ts';
 import type { UserPatch } from '../../../src/store/types.ts';
-import type { SipRequest } from '../../../src/sip/message.ts';
+import type { SipRequest, SipResponse } from '../../../src/sip/message.ts';
+import { getHeaders } from '../../../src/sip/headers.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 export class Rig {
@@ -51,6 +52,19 @@ export class Rig {
     return { out, inc };
   }
 
+  /**
+   * A plain SIP peer standing for a trunk's far end (a PSTN gateway), and the
+   * trunk `name` that reaches it for numbers starting with `prefix` (the
+   * prefix is stripped).
+   */
+  async trunkPeer(name: string, prefix: string, behaviour: Behaviour = 'answer'): Promise<TestPhone> {
+    const p = await TestPhone.start({ ext: name, password: '', server: { host: this.ts.host, port: this.ts.sipPort, domain: 'test.local' }, behaviour });
+    this.phones.push(p);
+    this.server.store.trunks.add({ name, host: '127.0.0.1', port: p.local.port, transport: 'udp', prefix, strip: prefix.length, addPrefix: '' });
+    await this.server.trunks.poll();
+    return p;
+  }
+
   /** Moves server time on, and lets the SIP those timers sent be answered. */
   advance(ms: number): Promise<void> {
     return this.ts.advance(ms);
@@ -65,10 +79,21 @@ export class Rig {
     return waitUntil(() => this.server.calls.activeCount === 0);
   }
 
+
   async stop(): Promise<void> {
     for (const p of this.phones) await p.stop();
     await this.ts.stop();
   }
+}
+
+/** Every value of a header in a message, in wire order (Diversion lines, History-Info entries). */
+export function headers(msg: SipRequest | SipResponse, name: string): string[] {
+  return getHeaders(msg, name);
+}
+
+/** Waits for a condition and fails the test when it never holds (waitUntil only reports). */
+export async function until(pred: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
+  if (!(await waitUntil(pred, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
 }
 
 /** The sipfrag status lines of the NOTIFYs a transferor received. */

@@ -4,10 +4,9 @@
 // must be refused. Each side is checked on the wire: who got which INVITE,
 // re-INVITE, BYE and NOTIFY, and whose media address reached whom.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rig, audioPort, sipfragStatuses } from './rig.ts';
+import { Rig, audioPort, sipfragStatuses, until } from './rig.ts';
 import type { TestPhone } from '../lib/phone.ts';
 import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
-import { waitUntil } from '../../lib/wait.ts';
 
 let rig: Rig;
 let n = 4000;
@@ -33,13 +32,13 @@ describe('blind transfer', () => {
     // Offerless INVITE to the target, showing the transferee as the caller.
     expect(atC.invite.body.length).toBe(0);
     expect(atC.invite.from.uri.user).toBe(a.opts.ext);
-    await waitUntil(() => atC.acked !== undefined);
+    await until(() => atC.acked !== undefined);
     // The transferee was re-INVITEd with the target's media, the target got the transferee's in its ACK.
     const reinvite = await a.waitRequest('INVITE');
     expect(audioPort(reinvite.body)).toBe(c.mediaPort);
     expect(audioPort(atC.acked!.body)).toBe(a.mediaPort);
     await b.waitRequest('BYE');
-    await waitUntil(() => sipfragStatuses(b).includes(200));
+    await until(() => sipfragStatuses(b).includes(200));
     expect(sipfragStatuses(b)[0]).toBe(100);
     const calls = [...rig.server.calls.calls()];
     expect(calls).toHaveLength(1);
@@ -64,7 +63,7 @@ describe('blind transfer', () => {
     expect((await refer).status).toBe(202);
     expect((await bye).status).toBe(200);
     const atC = await c.waitIncoming();
-    await waitUntil(() => atC.acked !== undefined);
+    await until(() => atC.acked !== undefined);
     const reinvite = await a.waitRequest('INVITE', 2);
     expect(audioPort(reinvite.body)).toBe(c.mediaPort);
     expect(rig.server.calls.activeCount).toBe(1);
@@ -76,12 +75,12 @@ describe('blind transfer', () => {
     const { inc } = await rig.connect(a, b.opts.ext, b);
     expect((await b.inDialog(inc.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] })).status).toBe(202);
     const atC = await c.waitIncoming();
-    await waitUntil(() => atC.acked !== undefined && atC.dialog !== undefined);
-    await waitUntil(() => sipfragStatuses(b).includes(200));
+    await until(() => atC.acked !== undefined && atC.dialog !== undefined);
+    await until(() => sipfragStatuses(b).includes(200));
     // C now transfers A on to D.
     expect((await c.inDialog(atC.dialog!, 'REFER', { headers: [referTo(d.opts.ext)] })).status).toBe(202);
     const atD = await d.waitIncoming();
-    await waitUntil(() => atD.acked !== undefined);
+    await until(() => atD.acked !== undefined);
     const reinvite = await a.waitRequest('INVITE', 2);
     expect(audioPort(reinvite.body)).toBe(d.mediaPort);
     await c.waitRequest('BYE');
@@ -95,7 +94,7 @@ describe('blind transfer', () => {
     const { inc } = await rig.connect(a, b.opts.ext, b);
     c.behaviour = 'busy';
     expect((await b.inDialog(inc.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] })).status).toBe(202);
-    await waitUntil(() => sipfragStatuses(b).includes(486));
+    await until(() => sipfragStatuses(b).includes(486));
     expect(Rig.received(b, 'BYE')).toHaveLength(0);
     expect([...rig.server.calls.calls()].some((x) => x.caller.number === a.opts.ext && x.state === 'connected')).toBe(true);
   });
@@ -105,7 +104,7 @@ describe('blind transfer', () => {
     const { inc } = await rig.connect(a, b.opts.ext, b);
     const r = await b.inDialog(inc.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: '<sip:0049301234@evil.example>' }] });
     expect(r.status).toBe(202);
-    await waitUntil(() => sipfragStatuses(b).some((s) => s >= 400));
+    await until(() => sipfragStatuses(b).some((s) => s >= 400));
     expect(sipfragStatuses(b).at(-1)).toBe(404);
   });
 });
@@ -124,10 +123,10 @@ describe('attended transfer', () => {
     expect(cInvite.body.length).toBe(0);
     const aInvite = await a.waitRequest('INVITE');
     expect(audioPort(aInvite.body)).toBe(c.mediaPort);
-    await waitUntil(() => Rig.received(c, 'ACK').some((x) => x.cseq.seq === cInvite.cseq.seq && x.body.length > 0));
-    await waitUntil(() => Rig.received(b, 'BYE').length === 2);
-    await waitUntil(() => sipfragStatuses(b).includes(200));
-    await waitUntil(() => rig.server.calls.activeCount === 1 || [...rig.server.calls.calls()].every((x) => x.caller.number !== b.opts.ext));
+    await until(() => Rig.received(c, 'ACK').some((x) => x.cseq.seq === cInvite.cseq.seq && x.body.length > 0));
+    await until(() => Rig.received(b, 'BYE').length === 2);
+    await until(() => sipfragStatuses(b).includes(200));
+    await until(() => rig.server.calls.activeCount === 1 || [...rig.server.calls.calls()].every((x) => x.caller.number !== b.opts.ext));
     const live = [...rig.server.calls.calls()].filter((x) => x.caller.number === a.opts.ext);
     expect(live).toHaveLength(1);
     expect(live[0]!.callee.number).toBe(c.opts.ext);
@@ -141,7 +140,7 @@ describe('attended transfer', () => {
     const d = second.out.dialog!;
     const value = referToWithReplaces({ scheme: 'sip', user: c.opts.ext, host: 'test.local', params: new Map(), headers: new Map() }, { callId: d.callId, toTag: d.remoteTag, fromTag: d.localTag, earlyOnly: false });
     expect((await b.inDialog(first.inc.dialog!, 'REFER', { headers: [{ name: 'refer-to', value }] })).status).toBe(202);
-    await waitUntil(() => sipfragStatuses(b).includes(481));
+    await until(() => sipfragStatuses(b).includes(481));
     expect([...rig.server.calls.calls()].some((x) => x.caller.number === a.opts.ext && x.state === 'connected')).toBe(true);
     expect(Rig.received(a, 'BYE')).toHaveLength(0);
   });
@@ -154,7 +153,7 @@ describe('attended transfer', () => {
     const d = others.out.dialog!;
     const value = referToWithReplaces({ scheme: 'sip', user: c.opts.ext, host: 'test.local', params: new Map(), headers: new Map() }, { callId: d.callId, toTag: d.remoteTag, fromTag: d.localTag, earlyOnly: false });
     expect((await b.inDialog(first.inc.dialog!, 'REFER', { headers: [{ name: 'refer-to', value }] })).status).toBe(202);
-    await waitUntil(() => sipfragStatuses(b).includes(403));
+    await until(() => sipfragStatuses(b).includes(403));
     expect(Rig.received(x, 'INVITE')).toHaveLength(0);
     expect(Rig.received(y, 'INVITE')).toHaveLength(0);
   });
