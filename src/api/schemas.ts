@@ -1,9 +1,10 @@
 // Request and response schemas of the REST API. The same objects validate
-// requests and produce the OpenAPI document (openapi.ts). The store validates
-// again on write (src/store/user-validate.ts); the rules here mirror it so the
-// document tells clients what will be accepted.
+// requests and produce the OpenAPI document (openapi.ts). Resource fields come
+// from the models (src/model/), which the store validates writes with too, so
+// the document tells clients exactly what will be accepted.
 import { z } from 'zod';
-import { userFeatureShape } from '../model/user-features.ts';
+import { extensionSchema } from '../model/common.ts';
+import { mediaValues } from '../model/user.ts';
 import { ADMIN_ROLES, type AdminRole } from '../store/admin-types.ts';
 
 // --- shared -----------------------------------------------------------------
@@ -25,86 +26,10 @@ export const paging = {
 
 export const okSchema = z.object({ ok: z.literal(true) });
 
-const nullableInt = (min: number, max: number) => z.number().int().min(min).max(max).nullable();
+// --- users: the user model (src/model/user.ts) ---------------------------------
 
-// --- users ------------------------------------------------------------------
-
-const extension = z
-  .string()
-  .regex(/^[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/, "must be 1-64 letters, digits or -_.!~*'()&=+$,");
-const userFields = {
-  name: z.string().min(1).max(64).describe('account name; defaults to the extension'),
-  fullName: z.string().max(128).describe('display name'),
-  authUser: z
-    .string()
-    .regex(/^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]{1,128}$/, 'must be 1-128 visible ASCII characters without quote, backslash or colon')
-    .describe('SIP digest user name; defaults to the extension'),
-  password: z.string().min(1).max(128).describe('login code = SIP digest secret; write-only'),
-  voicemailCode: z.string().regex(/^[0-9]{1,16}$/, 'must be 1-16 digits').nullable().describe('mailbox PIN; write-only'),
-  enabled: z.boolean(),
-  callWaiting: z.boolean(),
-  codecs: z.array(z.string().regex(/^[A-Za-z0-9._/+-]{1,64}$/, 'bad codec name')).min(1).max(32).nullable()
-    .describe('allowed codecs in preference order; null = system default'),
-  maxCalls: nullableInt(1, 1000).describe('simultaneous calls; null = system default'),
-  noAnswerTimeoutSec: nullableInt(1, 3600).describe('seconds before an unanswered call goes to coverage; null = default'),
-  outboundCalls: z.boolean().describe('may call out through trunks'),
-};
-
-const mediaValues = {
-  security: z.enum(['disabled', 'best-effort', 'enforced']),
-  srtcp: z.enum(['encrypted', 'unencrypted']),
-  directMedia: z.boolean(),
-  dtmf: z.enum(['rfc4733', 'info']),
-  capneg: z.boolean().describe('the phone does RFC 5939 capability negotiation'),
-  transport: z.enum(['any', 'tls']).describe('tls: the phone must register and call over TLS'),
-};
-const mediaPatch = z
-  .object(Object.fromEntries(Object.entries(mediaValues).map(([k, v]) => [k, v.nullable().optional()])) as {
-    [K in keyof typeof mediaValues]: z.ZodOptional<z.ZodNullable<(typeof mediaValues)[K]>>
-  })
-  .strict()
-  .describe("media settings that differ from the system's; null returns a key to the system value");
-
-export const userCreateSchema = z
-  .object({ extension, password: userFields.password })
-  .extend({
-    name: userFields.name.optional(),
-    fullName: userFields.fullName.optional(),
-    authUser: userFields.authUser.optional(),
-    voicemailCode: userFields.voicemailCode.optional(),
-    enabled: userFields.enabled.optional(),
-    callWaiting: userFields.callWaiting.optional(),
-    codecs: userFields.codecs.optional(),
-    maxCalls: userFields.maxCalls.optional(),
-    noAnswerTimeoutSec: userFields.noAnswerTimeoutSec.optional(),
-    outboundCalls: userFields.outboundCalls.optional(),
-    media: mediaPatch.optional(),
-    ...Object.fromEntries(Object.entries(userFeatureShape).map(([k, v]) => [k, v.optional()])) as {
-      [K in keyof typeof userFeatureShape]: z.ZodOptional<(typeof userFeatureShape)[K]>
-    },
-  })
-  .strict();
-
-export const userPatchSchema = userCreateSchema.partial().strict();
-
-export const userViewSchema = z.object({
-  id: z.number().int(),
-  extension: z.string(),
-  name: z.string(),
-  fullName: z.string(),
-  authUser: z.string(),
-  hasVoicemailCode: z.boolean(),
-  enabled: z.boolean(),
-  callWaiting: z.boolean(),
-  codecs: z.array(z.string()).nullable(),
-  maxCalls: z.number().int().nullable(),
-  noAnswerTimeoutSec: z.number().int().nullable(),
-  outboundCalls: z.boolean(),
-  media: z.object(mediaValues).partial().describe('only the keys that differ from the system'),
-  ...userFeatureShape,
-  createdAt: z.number().int(),
-  updatedAt: z.number().int(),
-});
+export { mediaValues, userCreateSchema, userPatchSchema, userViewSchema } from '../model/user.ts';
+const extension = extensionSchema;
 
 export const USER_SORT_KEYS = ['extension', 'name', 'fullName', 'authUser', 'enabled', 'createdAt', 'updatedAt'] as const;
 const sortValues = USER_SORT_KEYS.flatMap((k) => [k, `-${k}`]) as [string, ...string[]];

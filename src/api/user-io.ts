@@ -1,18 +1,15 @@
 // Users as the API shows them, and as CSV/JSON files for import and export.
-// Export and import use the same columns, so an exported file imports back.
-import { parseCsv } from '../store/csv.ts';
-import { MEDIA_KEYS } from '../store/user-validate.ts';
+// CSV is the one dialect of src/model/user-csv.ts (the CLI's import reads it
+// too), so an exported file imports back through either.
+import { MEDIA_KEYS } from '../model/user.ts';
+import { USER_CSV_FIELDS, UserCsvError, userCsvRows, usersToCsv, type UserCsvRow } from '../model/user-csv.ts';
 import { USER_FEATURE_KEYS } from '../model/user-features.ts';
+import type { UserView } from '../model/user.ts';
 import type { User } from '../store/types.ts';
 import { ApiError } from './errors.ts';
 
-function featuresOf(u: User) {
-  return { ...Object.fromEntries(USER_FEATURE_KEYS.map((k) => [k, u[k]])), dndExceptions: [...u.dndExceptions] } as
-    { [K in (typeof USER_FEATURE_KEYS)[number]]: K extends 'dndExceptions' ? string[] : User[K] };
-}
-
 /** A user without its secrets (SPEC 4.1: login and voicemail codes are never shown). */
-export function userView(u: User) {
+export function userView(u: User): UserView {
   return {
     id: u.id,
     extension: u.extension,
@@ -27,132 +24,42 @@ export function userView(u: User) {
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls ?? false,
     media: { ...u.media },
-    ...featuresOf(u),
+    ...Object.fromEntries(USER_FEATURE_KEYS.map((k) => [k, u[k]])) as Pick<UserView, (typeof USER_FEATURE_KEYS)[number]>,
+    dndExceptions: [...u.dndExceptions],
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };
 }
 
-type Field = 'extension' | 'name' | 'fullName' | 'authUser' | 'password' | 'voicemailCode' | 'enabled' | 'callWaiting'
-  | 'codecs' | 'maxCalls' | 'noAnswerTimeoutSec' | 'outboundCalls';
-type MediaKey = (typeof MEDIA_KEYS)[number];
-/** CSV has one column per media key ("media.security"); JSON carries the media object as it is. */
-type Column = Field | `media.${MediaKey}`;
-const SECRET_COLUMNS: readonly Column[] = ['password', 'voicemailCode'];
-const FIELDS: readonly Field[] = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled',
-  'callWaiting', 'codecs', 'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'];
-const MEDIA_COLUMNS = MEDIA_KEYS.map((k) => `media.${k}` as const);
-const COLUMNS: readonly Column[] = [...FIELDS, ...MEDIA_COLUMNS];
-const BOOL_COLUMNS = new Set<Column>(['enabled', 'callWaiting', 'outboundCalls', 'media.directMedia', 'media.capneg']);
-const INT_COLUMNS = new Set<Column>(['maxCalls', 'noAnswerTimeoutSec']);
-// The store's CSV import and the source product's column names, besides our own.
-const ALIASES: Record<string, Column> = { logincode: 'password', displayname: 'fullName' };
-
-const isMediaColumn = (c: Column): c is `media.${MediaKey}` => c.startsWith('media.');
-
-export function exportColumns(withSecrets: boolean): Column[] {
-  return COLUMNS.filter((c) => withSecrets || !SECRET_COLUMNS.includes(c));
-}
+const SECRETS: readonly string[] = ['password', 'voicemailCode'];
 
 /** The import form of a user (JSON): every writable field, secrets only when asked for; media only the user's own keys. */
 export function exportRecord(u: User, withSecrets: boolean): Record<string, unknown> {
-  const all: Record<Field, unknown> = {
-    extension: u.extension, name: u.name, fullName: u.fullName, authUser: u.authUser, password: u.password,
-    voicemailCode: u.voicemailCode, enabled: u.enabled, callWaiting: u.callWaiting,
-    codecs: u.codecs === null ? null : [...u.codecs], maxCalls: u.maxCalls, noAnswerTimeoutSec: u.noAnswerTimeoutSec,
-    outboundCalls: u.outboundCalls ?? false,
-  };
   const out: Record<string, unknown> = {};
-  for (const c of FIELDS) if (withSecrets || !SECRET_COLUMNS.includes(c)) out[c] = all[c];
+  for (const c of USER_CSV_FIELDS) {
+    if (!withSecrets && SECRETS.includes(c)) continue;
+    const v = u[c];
+    out[c] = Array.isArray(v) ? [...v] : v;
+  }
   out.media = { ...u.media };
   return out;
 }
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function toCsv(users: readonly User[], withSecrets: boolean): string {
-  const cols = exportColumns(withSecrets);
-  const lines = [cols.join(',')];
-  for (const u of users) {
-    const r = exportRecord(u, withSecrets);
-    const media = r.media as Record<string, unknown>;
-    // An empty media cell means "same as the system".
-    lines.push(cols.map((c) => csvCell(isMediaColumn(c) ? media[c.slice('media.'.length)] : r[c])).join(','));
-  }
-  return `${lines.join('\r\n')}\r\n`;
+  return usersToCsv(users.map((u) => exportRecord(u, withSecrets)), withSecrets);
 }
 
 /** One row of an import: its number in the file and the fields it sets, or why it cannot be read. */
-export interface ImportRow {
-  row: number;
-  extension: string;
-  fields: Record<string, unknown>;
-  error?: string;
-}
+export type ImportRow = UserCsvRow;
 
-function columnOf(header: string): Column | undefined {
-  const key = header.trim().toLowerCase().replace(/[\s_-]/g, '');
-  return COLUMNS.find((c) => c.toLowerCase() === key) ?? ALIASES[key];
-}
-
-function cellValue(col: Column, text: string): unknown {
-  if (BOOL_COLUMNS.has(col)) {
-    const t = text.toLowerCase();
-    if (['true', 'yes', '1', 'on'].includes(t)) return true;
-    if (['false', 'no', '0', 'off'].includes(t)) return false;
-    throw new Error(`${col}: must be true or false${isMediaColumn(col) ? ', or empty for the system value' : ''}`);
-  }
-  if (INT_COLUMNS.has(col)) {
-    if (!/^\d{1,9}$/.test(text)) throw new Error(`${col}: must be a whole number`);
-    return Number(text);
-  }
-  if (col === 'codecs') return text.split(/[\s|;]+/).filter((c) => c !== '');
-  return text;
-}
-
-/**
- * Rows of a CSV file with a header naming columns (any of the export
- * columns, in any order and case; extension is required). An empty cell
- * leaves the field as it is, or at its default for a new user; an empty (or
- * "system") media cell returns that key to the system value, as exported.
- */
+/** Rows of a CSV file (src/model/user-csv.ts). @throws ApiError 400 when the file or header is unusable */
 export function csvRows(text: string): ImportRow[] {
-  const parsed = parseCsv(text);
-  if (!parsed.ok) throw fileError(parsed.error);
-  const [head, ...records] = parsed.records;
-  if (!head) throw fileError('the file is empty');
-  const cols: Column[] = [];
-  for (const cell of head) {
-    const col = columnOf(cell);
-    if (!col) throw fileError(`unknown column "${cell.trim()}" in the header`);
-    if (cols.includes(col)) throw fileError(`column "${cell.trim()}" appears twice`);
-    cols.push(col);
+  try {
+    return userCsvRows(text);
+  } catch (err) {
+    if (err instanceof UserCsvError) throw fileError(err.message);
+    throw err;
   }
-  if (!cols.includes('extension')) throw fileError('the header must name the column extension');
-  const rows: ImportRow[] = [];
-  records.forEach((cells, i) => {
-    if (cells.every((c) => c.trim() === '')) return;
-    const row: ImportRow = { row: i + 2, extension: (cells[cols.indexOf('extension')] ?? '').trim(), fields: {} };
-    try {
-      if (cells.length > cols.length) throw new Error(`${cells.length} fields but the header has ${cols.length}`);
-      cols.forEach((c, j) => {
-        const v = (cells[j] ?? '').trim();
-        if (isMediaColumn(c)) {
-          const media = (row.fields.media ??= {}) as Record<string, unknown>;
-          media[c.slice('media.'.length)] = v === '' || v.toLowerCase() === 'system' ? null : cellValue(c, v);
-        } else if (v !== '') {
-          row.fields[c] = cellValue(c, v);
-        }
-      });
-    } catch (err) {
-      row.error = (err as Error).message;
-    }
-    rows.push(row);
-  });
-  return rows;
 }
 
 /** Rows of a JSON import: an array of user objects, or {users: [...]}. */

@@ -16,25 +16,9 @@ export type { ShortCodeAction, ShortCodeCaller } from '../model/short-code-effec
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'SHA-512-256';
 
-export type MediaSecurityMode = 'disabled' | 'best-effort' | 'enforced';
-
-/**
- * A user's media settings (SPEC 1.A Extension VoIP, §4.8); a missing key
- * means "Same as System": the system-wide value applies.
- */
-export interface UserMediaSettings {
-  security?: MediaSecurityMode;
-  /** SRTCP encrypted (the default, and required by the gateway) or not (SIP stand-ins for H.323 phones). */
-  srtcp?: 'encrypted' | 'unencrypted';
-  /** Allow RTP to flow straight between the endpoints when both sides agree (A-06). */
-  directMedia?: boolean;
-  /** How this phone sends and wants DTMF. */
-  dtmf?: 'rfc4733' | 'info';
-  /** The phone understands RFC 5939 SDP capability negotiation (Best Effort offers use it). */
-  capneg?: boolean;
-  /** 'tls': the phone must register and call over TLS. */
-  transport?: 'any' | 'tls';
-}
+import type { UserMediaSettings } from '../model/user.ts';
+/** A user's media settings (src/model/user.ts); a missing key means "Same as System". */
+export type { MediaSecurityMode, UserMediaSettings } from '../model/user.ts';
 
 /** What update() takes for media: a value sets a key, null returns it to the system value. */
 export type UserMediaPatch = { [K in keyof UserMediaSettings]?: UserMediaSettings[K] | null };
@@ -155,10 +139,9 @@ export interface UserRepository {
   /** Every user and the change sequence they reflect, read in one snapshot. */
   snapshot(): { users: User[]; seq: number };
   /**
-   * CSV with a header row naming columns (extension, password required; name,
-   * fullName, authUser, voicemailCode, outboundCalls optional, the last taking
-   * true/false, yes/no or 1/0). One transaction: valid rows
-   * are applied, bad rows are reported and skipped.
+   * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
+   * header row naming columns, extension required. One transaction: valid
+   * rows are applied, bad rows are reported and skipped.
    * @throws StoreError invalid (field 'csv') when the file or header is unusable
    */
   importCsv(text: string): ImportRowResult[];

@@ -1,6 +1,7 @@
-// What the REST API and the status feed send, as this page reads it. Kept
-// here rather than imported from src/: the wire format is the contract, and
-// fields the server adds later are simply not read.
+// What the REST API and the status feed send, as this page reads it. Resource
+// types come from the models in src/model (type-only imports: nothing of the
+// server is bundled); the rest are shapes not yet given a model there.
+import type { UserMediaSettings, UserView } from '../../src/model/user.ts';
 
 export interface Session {
   name: string;
@@ -10,43 +11,10 @@ export interface Session {
   idleMinutes: number;
 }
 
-export type MediaSecurity = 'disabled' | 'best-effort' | 'enforced';
+export type UserMedia = UserMediaSettings;
+export type MediaSecurity = NonNullable<UserMedia['security']>;
 
-export interface UserMedia {
-  security?: MediaSecurity;
-  srtcp?: 'encrypted' | 'unencrypted';
-  directMedia?: boolean;
-  dtmf?: 'rfc4733' | 'info';
-  capneg?: boolean;
-  transport?: 'any' | 'tls';
-}
-
-export interface User {
-  id: number;
-  extension: string;
-  name: string;
-  fullName: string;
-  authUser: string;
-  hasVoicemailCode: boolean;
-  enabled: boolean;
-  callWaiting: boolean;
-  codecs: string[] | null;
-  maxCalls: number | null;
-  noAnswerTimeoutSec: number | null;
-  outboundCalls: boolean;
-  media?: UserMedia;
-  forwardUnconditional: string | null;
-  forwardBusy: string | null;
-  forwardNoAnswer: string | null;
-  forwardNoAnswerSec: number | null;
-  forwardNumber: string | null;
-  dnd: boolean;
-  dndExceptions: string[];
-  followMe: string | null;
-  pickupGroup: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
+export type User = UserView;
 
 export interface Page<T> {
   total: number;

@@ -5,7 +5,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { isStoreError } from '../../store/errors.ts';
 import type { User } from '../../store/types.ts';
-import { MEDIA_KEYS } from '../../store/user-validate.ts';
+import { MEDIA_KEYS } from '../../model/user.ts';
+import { USER_CSV_FIELDS } from '../../model/user-csv.ts';
 import { missingRole } from '../auth.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError, zodIssues } from '../errors.ts';
@@ -21,8 +22,7 @@ function issueText(error: z.ZodError): string {
   return zodIssues(error, 'body').map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
 }
 
-const COMPARED = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting', 'codecs',
-  'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'] as const;
+const COMPARED = USER_CSV_FIELDS;
 
 /** What an update changed, by field name (a secret's name only, never its value). */
 function changedFields(before: User, after: User): string[] {

@@ -53,7 +53,7 @@ describe('OpenAPI document', () => {
     const body = create.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['extension', 'password']);
     expect(body.properties.extension.pattern).toBeDefined();
-    expect(body.properties.maxCalls).toMatchObject({ anyOf: expect.arrayContaining([expect.objectContaining({ minimum: 1, maximum: 1000 })]) });
+    expect(body.properties.maxCalls).toMatchObject({ anyOf: expect.arrayContaining([expect.objectContaining({ minimum: 1, maximum: 100 })]) });
     expect(body.additionalProperties).toBe(false);
     expect(create['x-required-role']).toBe('admin');
     expect(create.security).toEqual([{ session: [], csrf: [] }]);

@@ -1,0 +1,154 @@
+// The one CSV dialect of the user directory: what the API and the web UI
+// export, and what both `switchboard user import` and POST /api/users/import
+// read. Reading and writing the CSV syntax is csv-parse / csv-stringify (a
+// maintained parser rather than our own); this file is the mapping between
+// cells and user fields.
+//
+// - Header row naming columns, any order and case ("full name" = fullName);
+//   extension is required. ";" is taken as the delimiter when the header uses
+//   it (spreadsheets in comma-decimal locales write that). UTF-8, BOM dropped.
+// - Cells are trimmed. An empty cell leaves the field as it is (a new user:
+//   its default), except in the media.* columns (empty = the system value)
+//   and the feature columns (empty = off / none): those are state the export
+//   writes in full, so an exported file restores it.
+// - Lists (codecs, dndExceptions) are separated by spaces (or , ; |).
+// - Spreadsheet formulas: a cell starting with = + - @ (or tab, CR) is written
+//   with a ' in front so a spreadsheet shows it as text; reading drops a '
+//   before one of those characters, so the file round-trips. (A value that
+//   really starts with such a quote loses it: no user field has a reason to.)
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { MEDIA_KEYS, type UserMediaSettings } from './user.ts';
+import { USER_FEATURE_KEYS } from './user-features.ts';
+
+type MediaKey = keyof UserMediaSettings;
+const BASE_FIELDS = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting',
+  'codecs', 'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'] as const;
+export const USER_CSV_FIELDS = [...BASE_FIELDS, ...USER_FEATURE_KEYS] as const;
+type Field = (typeof USER_CSV_FIELDS)[number];
+/** media.* as one column per key. */
+export type UserCsvColumn = Field | `media.${MediaKey}`;
+
+const MEDIA_COLUMNS = MEDIA_KEYS.map((k) => `media.${k}` as const);
+const COLUMNS: readonly UserCsvColumn[] = [...BASE_FIELDS, ...MEDIA_COLUMNS, ...USER_FEATURE_KEYS];
+const SECRET_COLUMNS: readonly UserCsvColumn[] = ['password', 'voicemailCode'];
+const BOOL_COLUMNS = new Set<UserCsvColumn>(['enabled', 'callWaiting', 'outboundCalls', 'dnd', 'media.directMedia', 'media.capneg']);
+const INT_COLUMNS = new Set<UserCsvColumn>(['maxCalls', 'noAnswerTimeoutSec', 'forwardNoAnswerSec']);
+const LIST_COLUMNS = new Set<UserCsvColumn>(['codecs', 'dndExceptions']);
+/** Columns where an empty cell is a value (system / off / none) rather than "leave as it is". */
+const STATE_COLUMNS = new Set<UserCsvColumn>([...MEDIA_COLUMNS, ...USER_FEATURE_KEYS]);
+// The source product's column names, besides our own.
+const ALIASES: Record<string, UserCsvColumn> = { logincode: 'password', displayname: 'fullName' };
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+const isMediaColumn = (c: UserCsvColumn): c is `media.${MediaKey}` => c.startsWith('media.');
+
+/** A file-level problem: the whole file is refused. */
+export class UserCsvError extends Error {}
+
+export function userCsvColumns(withSecrets: boolean): UserCsvColumn[] {
+  return COLUMNS.filter((c) => withSecrets || !SECRET_COLUMNS.includes(c));
+}
+
+function cellText(v: unknown): string {
+  const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
+  return FORMULA_START.test(s) ? `'${s}` : s;
+}
+
+/**
+ * The file for users given in their export form (every field; media as an
+ * object of the user's own keys). Secrets only with withSecrets.
+ */
+export function usersToCsv(records: readonly Record<string, unknown>[], withSecrets: boolean): string {
+  const cols = userCsvColumns(withSecrets);
+  const rows = records.map((r) => cols.map((c) => cellText(isMediaColumn(c) ? (r.media as Record<string, unknown> | undefined)?.[c.slice(6)] : r[c])));
+  // Quote what a reader could split or trim: delimiters, quotes, line breaks, edge spaces.
+  return stringify([cols, ...rows], { record_delimiter: 'windows', quoted_match: /[\r\n;]|^\s|\s$/ });
+}
+
+/** One data row: its record number (header = 1) and the fields it sets, or why it cannot be read. */
+export interface UserCsvRow {
+  row: number;
+  extension: string;
+  fields: Record<string, unknown>;
+  error?: string;
+}
+
+function columnOf(header: string): UserCsvColumn | undefined {
+  const key = header.trim().toLowerCase().replace(/[\s_-]/g, '');
+  return COLUMNS.find((c) => c.toLowerCase() === key) ?? ALIASES[key];
+}
+
+function cellValue(col: UserCsvColumn, text: string): unknown {
+  if (text === '') return col === 'dnd' ? false : LIST_COLUMNS.has(col) ? [] : null;
+  if (BOOL_COLUMNS.has(col)) {
+    const t = text.toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(t)) return true;
+    if (['false', 'no', '0', 'off'].includes(t)) return false;
+    throw new Error(`${col}: must be true or false${isMediaColumn(col) ? ', or empty for the system value' : ''}`);
+  }
+  if (INT_COLUMNS.has(col)) {
+    if (!/^\d{1,9}$/.test(text)) throw new Error(`${col}: must be a whole number`);
+    return Number(text);
+  }
+  if (LIST_COLUMNS.has(col)) return text.split(/[\s,;|]+/).filter((c) => c !== '');
+  return text;
+}
+
+function delimiterOf(text: string): string {
+  const header = text.slice(0, text.search(/[\r\n]|$/));
+  const count = (ch: string) => header.split(ch).length - 1;
+  return count(';') > count(',') ? ';' : ',';
+}
+
+function records(text: string): string[][] {
+  try {
+    return parse(text, {
+      bom: true, delimiter: delimiterOf(text.replace(/^\ufeff/, '')), relax_column_count: true, skip_empty_lines: false,
+      record_delimiter: ['\r\n', '\n', '\r'],
+    }) as string[][];
+  } catch (err) {
+    throw new UserCsvError((err as Error).message);
+  }
+}
+
+/**
+ * The rows of a file, header checked. Media cells come back as a media object
+ * (empty = null, the system value), "system" also meaning the system value.
+ * @throws UserCsvError when the file or its header is unusable
+ */
+export function userCsvRows(text: string): UserCsvRow[] {
+  const [head, ...data] = records(text);
+  if (!head || head.every((c) => c.trim() === '')) throw new UserCsvError('the file is empty');
+  const cols: UserCsvColumn[] = [];
+  for (const cell of head) {
+    const col = columnOf(cell);
+    if (!col) throw new UserCsvError(`unknown column "${cell.trim()}" in the header`);
+    if (cols.includes(col)) throw new UserCsvError(`column "${cell.trim()}" appears twice`);
+    cols.push(col);
+  }
+  if (!cols.includes('extension')) throw new UserCsvError('the header must name the column extension');
+  const rows: UserCsvRow[] = [];
+  data.forEach((cells, i) => {
+    if (cells.every((c) => c.trim() === '')) return;
+    const unguard = (s: string) => (s.startsWith("'") && FORMULA_START.test(s.slice(1)) ? s.slice(1) : s);
+    const row: UserCsvRow = { row: i + 2, extension: unguard((cells[cols.indexOf('extension')] ?? '').trim()), fields: {} };
+    try {
+      if (cells.length > cols.length) throw new Error(`${cells.length} fields but the header has ${cols.length}`);
+      cols.forEach((c, j) => {
+        const v = unguard((cells[j] ?? '').trim());
+        if (isMediaColumn(c)) {
+          const media = (row.fields.media ??= {}) as Record<string, unknown>;
+          media[c.slice(6)] = v.toLowerCase() === 'system' ? null : cellValue(c, v);
+        } else if (v !== '' || STATE_COLUMNS.has(c)) {
+          row.fields[c] = cellValue(c, v);
+        }
+      });
+    } catch (err) {
+      row.error = (err as Error).message;
+    }
+    rows.push(row);
+  });
+  return rows;
+}
