@@ -55,6 +55,13 @@ export const statusSnapshotSchema = z.looseObject({
   extensions: z.array(extensionStatusSchema).describe('registered extensions and extensions in calls'),
   calls: z.array(callStatusSchema),
   trunks: z.array(z.looseObject({})),
+  parked: z.array(z.object({
+    slot: z.string(),
+    call: z.string().describe('the parked call\'s reference'),
+    party: z.object({ number: z.string(), name: z.string() }).describe('who waits in the slot'),
+    parkedBy: z.string().nullable().describe('extension that parked it'),
+    since: z.number().int().describe('epoch ms'),
+  })).describe('calls waiting in park slots; *38*S# takes one'),
 });
 
 export const alarmListSchema = z.object({ items: z.array(alarmSchema) });

@@ -3,11 +3,13 @@ import { registerStartCommand } from './start.ts';
 import { registerUserCommands } from './users.ts';
 import { registerCertCommands } from './certs.ts';
 import { registerTrunkCommands } from './trunks.ts';
+import { registerHuntGroupCommands } from './huntgroups.ts';
 import { registerCallsCommand } from './calls.ts';
 import { registerAdminCommands } from './admin.ts';
 import { CliError } from './common.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerSystemCommands } from './system.ts';
+import { registerParkCommands } from './park.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -25,8 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   registerStatusCommand(program);
   registerSystemCommands(program);
   registerTrunkCommands(program);
+  registerHuntGroupCommands(program);
   registerCallsCommand(program);
   registerAdminCommands(program);
+  registerParkCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -11,6 +11,7 @@ import type { CallEngine } from '../call/engine.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LiveBinding, LocationService } from '../registrar/location.ts';
 import type { TrunkRegistrar, TrunkRegistrationStatus } from '../trunks/trunk-registration.ts';
+import type { ParkedCall } from '../features/park.ts';
 
 export type ExtensionState = 'idle' | 'ringing' | 'connected';
 
@@ -70,6 +71,8 @@ export interface StatusSnapshot {
   extensions: ExtensionStatus[];
   calls: CallStatus[];
   trunks: TrunkRegistrationStatus[];
+  /** Calls waiting in park slots (SPEC AC-12), by slot. */
+  parked: ParkedCall[];
 }
 
 export type StatusEvent =
@@ -132,6 +135,7 @@ export class StatusService {
       extensions: list,
       calls: [...this.deps.calls.calls()].map((c) => callStatus(c, now)),
       trunks: this.deps.trunkRegistrar.status(),
+      parked: this.deps.calls.parking.list(),
     };
   }
 

@@ -1,7 +1,6 @@
 // Live status (snapshot, event stream, the `switchboard status` command over
 // the control socket) and the resilience of calls: a TCP connection that drops
 // mid-call, and a restart with registrations kept.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from '../lib/server.ts';
 import type { TestServer } from '../lib/server.ts';
@@ -10,23 +9,8 @@ import type { PhoneOptions } from '../lib/phone.ts';
 import { waitUntil } from '../../lib/wait.ts';
 import type { StatusEvent } from '../../../src/pbx/status/status.ts';
 import { queryStatus } from '../../../src/cli/status.ts';
+import { cli } from '../lib/cli.ts';
 
-const BIN = new URL('../../../bin/switchboard.mjs', import.meta.url).pathname;
-
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let ts: TestServer;
 const phones: TestPhone[] = [];

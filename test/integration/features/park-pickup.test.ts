@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig, audioPort, sipfragStatuses, until } from './rig.ts';
 import type { TestPhone } from '../lib/phone.ts';
 import { sdpOffer } from '../lib/phone.ts';
+import { cli } from '../lib/cli.ts';
 
 let rig: Rig;
 let n = 5000;
@@ -36,6 +37,12 @@ describe('park', () => {
     const hold = await a.waitRequest('INVITE');
     expect(hold.body.toString()).toContain('a=inactive');
     expect(slots()).toEqual([expect.objectContaining({ slot: '5', party: expect.objectContaining({ number: a.opts.ext }), parkedBy: b.opts.ext })]);
+    // What `switchboard park list` shows an administrator, read from the running server.
+    const listed = await cli('park', 'list', '--data-dir', rig.ts.dataDir);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^slot 5 ${a.opts.ext} "User ${a.opts.ext}" parked-by=${b.opts.ext} since=`, 'm'));
+    const json = JSON.parse((await cli('park', 'list', '--json', '--data-dir', rig.ts.dataDir)).stdout) as { slot: string }[];
+    expect(json.map((p) => p.slot)).toEqual(['5']);
 
     const unpark = d.call(code('*38*5#'));
     const res = await unpark.final;

@@ -49,7 +49,7 @@ function setup(over: Partial<LiveDeps> = {}) {
   const statusListeners = new Set<(e: StatusEvent) => void>();
   const alarmListeners = new Set<(e: AlarmEvent) => void>();
   const sessions = new Map<string, AdminSession>();
-  const snapshot: StatusSnapshot = { at: now, extensions: [], calls: [], trunks: [] };
+  const snapshot: StatusSnapshot = { at: now, extensions: [], calls: [], trunks: [], parked: [] };
   const deps: LiveDeps = {
     status: {
       snapshot: () => snapshot,
