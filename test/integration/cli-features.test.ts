@@ -45,3 +45,40 @@ describe('user set: telephony features', () => {
     }
   });
 });
+
+describe('huntgroup and shortcode commands', () => {
+  const dataDir = tempDataDir();
+  const d = ['--data-dir', dataDir];
+
+  it('adds, lists, changes, logs members out and removes a hunt group', () => {
+    for (const ext of ['1001', '1002']) expect(cli('user', 'add', '--ext', ext, '--password', 'p', ...d).code).toBe(0);
+    const add = cli('huntgroup', 'add', '--number', '600', '--name', 'Ward', '--strategy', 'rotary', '--members', '1001,1002', '--no-answer-sec', '20', '--overflow', '601', ...d);
+    expect(add.stderr).toBe('');
+    expect(cli('huntgroup', 'set', '--number', '600', '--logout', '1002', ...d).code).toBe(0);
+    expect(cli('huntgroup', 'list', ...d).stdout).toBe('600\tWard\trotary\tmembers=1001,1002(out)\tno-answer=20s\toverflow=601\n');
+    expect(cli('huntgroup', 'set', '--number', '600', '--strategy', 'ring-all', '--overflow', 'off', ...d).code).toBe(0);
+    const [g] = JSON.parse(cli('huntgroup', 'list', '--json', ...d).stdout) as Record<string, unknown>[];
+    expect(g).toMatchObject({ strategy: 'ring-all', overflow: null, members: [{ extension: '1001', loggedIn: true }, { extension: '1002', loggedIn: false }] });
+    const clash = cli('user', 'add', '--ext', '600', '--password', 'p', ...d);
+    expect([clash.code, clash.stderr]).toEqual([2, 'switchboard: extension: 600 is the number of a hunt group\n']);
+    const bad = cli('huntgroup', 'add', '--number', '601', '--name', 'x', '--strategy', 'random', ...d);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^switchboard: --strategy: /);
+    expect(cli('huntgroup', 'remove', '--number', '600', ...d).code).toBe(0);
+    expect(cli('huntgroup', 'list', ...d).stdout).toBe('');
+  });
+
+  it('lists the default short codes, sets, moves and removes one, refusing clashes', () => {
+    expect(cli('shortcode', 'list', ...d).stdout.split('\n')).toContain('*07*N#\tforward-number');
+    expect(cli('shortcode', 'set', '--code', '*99', '--feature', 'huntgroup-login', '--value', '600', '--position', '0', ...d).code).toBe(0);
+    expect(cli('shortcode', 'list', ...d).stdout.split('\n')[0]).toBe('*99\thuntgroup-login\t600');
+    expect(cli('shortcode', 'set', '--code', '*99', '--feature', 'voicemail', ...d).code).toBe(0);
+    expect(cli('shortcode', 'list', ...d).stdout.split('\n')[0]).toBe('*99\tvoicemail');
+    const clash = cli('shortcode', 'set', '--code', '100N', '--feature', 'park', ...d);
+    expect([clash.code, clash.stderr]).toEqual([2, 'switchboard: code: 100N would catch calls to extension 1001\n']);
+    const unknown = cli('shortcode', 'set', '--code', '*98', '--feature', 'teleport', ...d);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^switchboard: --feature: /);
+    expect(cli('shortcode', 'remove', '--code', '*99', ...d).code).toBe(0);
+  });
+});
