@@ -18,6 +18,7 @@ import { importExportRoutes } from './routes/import-export.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { trunkRoutes } from './routes/trunks.ts';
+import { featureRoutes } from './routes/features.ts';
 import { userRoutes } from './routes/users.ts';
 
 /**
@@ -89,6 +90,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     userRoutes(table, ctx);
     importExportRoutes(table, ctx);
     trunkRoutes(table, ctx);
+    featureRoutes(table, ctx);
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);
     for (const extra of opts.extraRoutes ?? []) await extra(app, table);
