@@ -57,10 +57,22 @@ export function why(env: Env, ...runs: (SippRun | undefined)[]): string {
   return `${parts.join('\n')}\n${env.fs.output()}`;
 }
 
-/** Registers a SIPp phone for each user (one socket each); returns ext -> port. */
+/** Each server's SIPp phones: a user registered once keeps its port, so no stale contact is forked to later. */
+const registered = new WeakMap<FeatureServer, Map<string, number>>();
+
+/** Registers a SIPp phone for each user (one socket each, reused when already registered here); returns ext -> port. */
 export async function registerPhones(env: Env, users: readonly TestUser[]): Promise<Map<string, number>> {
+  let known = registered.get(env.fs);
+  if (known === undefined) registered.set(env.fs, (known = new Map()));
   const ports = new Map<string, number>();
-  for (const u of users) ports.set(u.ext, await registerPhone({ server: env.fs.sipp, users: [u], workDir: env.workDir }));
+  for (const u of users) {
+    let port = known.get(u.ext);
+    if (port === undefined) {
+      port = await registerPhone({ server: env.fs.sipp, users: [u], workDir: env.workDir });
+      known.set(u.ext, port);
+    }
+    ports.set(u.ext, port);
+  }
   return ports;
 }
 
