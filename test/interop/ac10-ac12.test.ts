@@ -19,13 +19,14 @@ import { startFeatureServer } from './lib/feature-server.ts';
 import { callsReached, captureMedia, connect, event, handsetDialsSetting, Handsets, hasEvent, rtpRangesN, talkBetween } from './lib/handsets.ts';
 import type { PortRange } from './lib/baresip-phone.ts';
 import { bodyOf, headerValues } from './lib/sip-tap.ts';
+import { LinphonePhone } from './lib/linphone-phone.ts';
 import { attendedTransferByLinphone, blindTransfer, waitCalls } from './lib/transfer-flows.ts';
 import { makeUsers } from './users.ts';
 import type { TestUser } from './users.ts';
 
 const DOMAIN = 'lab.test';
-/** 3401-3415: handsets (Enforced, TLS); 3416-3418: the linphone attended transfer (plain UDP). */
-const USERS = makeUsers(18, 3401);
+/** 3401-3415: handsets (Enforced, TLS); 3416-3418: the linphone attended transfer, 3419-3421 the linphone code (plain UDP). */
+const USERS = makeUsers(21, 3401);
 const H = (i: number): TestUser => USERS[i] as TestUser;
 const LONG_CALL_MS = 20_000;
 /** Registration interval of the long-call handsets: several re-REGISTERs during the call. */
@@ -312,6 +313,41 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
     } finally {
       fs.setUser(UA.ext, { pickupGroup: null });
       fs.setUser(UC.ext, { pickupGroup: null });
+      await phones.stopAll();
+    }
+  });
+
+  it('a code dialled from linphonec (it escapes # as %23): *07*C# from L -> a call from B to L rings C', async () => {
+    const { fs } = env.get();
+    const [UL, UB, UC] = [USERS[18]!, USERS[19]!, USERS[20]!];
+    const [rl, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
+    const phones = new Handsets(fs);
+    let l: LinphonePhone | undefined;
+    const why = () => `${l?.output() ?? ''}\n${phones.why()}`;
+    try {
+      l = await LinphonePhone.start('L', { user: UL.ext, password: UL.password, domain: DOMAIN, host: fs.host, port: fs.udpPort, transport: 'udp', rtpPorts: rl });
+      const b = await phones.start({ name: 'B', user: UB, rtp: rb, transport: 'udp', srtp: false });
+      const c = await phones.start({ name: 'C', user: UC, rtp: rc, transport: 'udp', srtp: false, autoAnswer: true });
+      const since = fs.tap.mark();
+      l.send(`call *07*${UC.ext}#`);
+      const invite = await fs.tap.waitFor((m) => m.dir === 'in' && m.method === 'INVITE' && m.status === 0 && (headerValues(m.text, 'proxy-authorization').length > 0 || headerValues(m.text, 'authorization').length > 0), 10_000, since);
+      expect(invite, `no authenticated INVITE from linphonec\n${why()}`).not.toBeNull();
+      console.log(`linphonec sends a code as: ${invite!.startLine}`);
+      const ok = await fs.tap.waitFor((m) => m.dir === 'out' && m.callId === invite!.callId && m.method === 'INVITE' && m.status === 200, 10_000, since);
+      const bye = await fs.tap.waitFor((m) => m.dir === 'out' && m.callId === invite!.callId && m.method === 'BYE' && m.status === 0, 10_000, since);
+      expect(ok, why()).not.toBeNull();
+      expect(bye, `the server sent no BYE\n${why()}`).not.toBeNull();
+      expect(bye!.at - ok!.at, why()).toBeLessThanOrEqual(2000);
+      expect(fs.user(UL.ext).forwardUnconditional, why()).toBe(UC.ext);
+      // From a second party: B calls L, C answers.
+      const mark = l.mark();
+      expect((await b.command('dial', `sip:${UL.ext}@${DOMAIN}`)).ok, why()).toBe(true);
+      await event(c, 'CALL_ESTABLISHED', why);
+      await event(b, 'CALL_ESTABLISHED', why);
+      expect(await l.waitOutput(/incoming call/i, 500, mark), `L rang too\n${why()}`).toBeNull();
+      await hangup(b, [c], why);
+    } finally {
+      await l?.stop();
       await phones.stopAll();
     }
   });
