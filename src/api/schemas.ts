@@ -159,6 +159,8 @@ export const cdrSchema = z.object({
   status: z.number().int(),
   codec: z.string().nullable(),
   legs: z.array(z.object({ target: z.string(), status: z.number().int(), callId: z.string() })),
+  segments: z.array(z.object({ a: z.string(), b: z.string(), startedAt: z.number().int(), endedAt: z.number().int() }))
+    .describe('who talked to whom: one entry per pairing of a transferred, parked or picked-up call'),
 });
 
 // --- administrators, session, audit ----------------------------------------

@@ -9,6 +9,7 @@ import { registerAdminCommands } from './admin.ts';
 import { CliError } from './common.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerSystemCommands } from './system.ts';
+import { registerParkCommands } from './park.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   registerHuntGroupCommands(program);
   registerCallsCommand(program);
   registerAdminCommands(program);
+  registerParkCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

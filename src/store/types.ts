@@ -298,6 +298,19 @@ export interface CdrLeg {
   callId: string;
 }
 
+/**
+ * One stretch of an answered call between two parties: a transferred, parked
+ * or picked-up call keeps one record with a segment per pairing.
+ */
+export interface CdrSegment {
+  /** Numbers of the two parties (extension, or the outside number). */
+  a: string;
+  b: string;
+  /** Epoch ms. */
+  startedAt: number;
+  endedAt: number;
+}
+
 /** A call detail record: one per call, written when the call ends. */
 export interface Cdr {
   readonly id: number;
@@ -325,9 +338,12 @@ export interface Cdr {
   /** Negotiated codec name ('PCMU', 'G722' ...) or null. */
   readonly codec: string | null;
   readonly legs: readonly CdrLeg[];
+  /** Who talked to whom, in order (empty for unanswered calls). */
+  readonly segments: readonly CdrSegment[];
 }
 
-export type CdrInput = Omit<Cdr, 'id'>;
+/** What a call hands the store; segments default to none. */
+export type CdrInput = Omit<Cdr, 'id' | 'segments'> & { segments?: readonly CdrSegment[] };
 
 export interface CdrQuery {
   /** Calls where this extension was caller or callee. */

@@ -385,7 +385,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     this.inbound.close();
     this.bridge.close();
     for (const fn of this.cleanups.splice(0)) fn();
-    this.ctx.callEnded(this, callRecord(this, { endedAt: this.endedAt, status, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs }));
+    this.ctx.callEnded(this, callRecord(this, { endedAt: this.endedAt, status, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs, segments: this.segments }));
   }
 
   private recordLeg(leg: OutboundLeg): void {

@@ -2,6 +2,7 @@
 // and how a call's end is classified in its record.
 import type { CallDisposition, CdrInput, CdrLeg } from '../../store/types.ts';
 import type { CallView } from './context.ts';
+import type { Segment } from './segments.ts';
 import { reasonPhrase } from '../../sip/serializer.ts';
 
 /**
@@ -45,7 +46,7 @@ export function dispositionOf(o: { answered: boolean; cancelled: boolean; timedO
 /** The call detail record of a call that just ended. */
 export function callRecord(
   call: CallView,
-  end: { endedAt: number; status: number; cancelled: boolean; timedOut: boolean; legs: readonly CdrLeg[] },
+  end: { endedAt: number; status: number; cancelled: boolean; timedOut: boolean; legs: readonly CdrLeg[]; segments?: readonly Segment[] },
 ): CdrInput {
   const answered = call.answeredAt !== undefined;
   return {
@@ -64,5 +65,6 @@ export function callRecord(
     status: answered ? 200 : end.status,
     codec: call.codec ?? null,
     legs: end.legs,
+    segments: (end.segments ?? []).map((s) => ({ a: s.a.number, b: s.b.number, startedAt: s.startedAt, endedAt: s.endedAt ?? end.endedAt })),
   };
 }

@@ -4,7 +4,7 @@
 // that keeps memory bounded while another process holds the lock for long.
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
-import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository } from '../types.ts';
+import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
 import { WriteBehind, isLockedOut, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
 
 interface CdrRow {
@@ -24,6 +24,7 @@ interface CdrRow {
   status: number;
   codec: string | null;
   legs: string;
+  segments: string;
 }
 
 function parseLegs(json: string): CdrLeg[] {
@@ -32,6 +33,17 @@ function parseLegs(json: string): CdrLeg[] {
     if (!Array.isArray(v)) return [];
     return v.filter((l): l is CdrLeg => l !== null && typeof l === 'object')
       .map((l) => Object.freeze({ target: String(l.target ?? ''), status: Number(l.status) || 0, callId: String(l.callId ?? '') }));
+  } catch {
+    return [];
+  }
+}
+
+function parseSegments(json: string): CdrSegment[] {
+  try {
+    const v: unknown = JSON.parse(json);
+    if (!Array.isArray(v)) return [];
+    return v.filter((x): x is CdrSegment => x !== null && typeof x === 'object')
+      .map((x) => Object.freeze({ a: String(x.a ?? ''), b: String(x.b ?? ''), startedAt: Number(x.startedAt) || 0, endedAt: Number(x.endedAt) || 0 }));
   } catch {
     return [];
   }
@@ -55,11 +67,12 @@ function toCdr(r: CdrRow): Cdr {
     status: r.status,
     codec: r.codec,
     legs: Object.freeze(parseLegs(r.legs)),
+    segments: Object.freeze(parseSegments(r.segments)),
   });
 }
 
 const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
-  trunk, started_at, answered_at, ended_at, disposition, status, codec, legs) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+  trunk, started_at, answered_at, ended_at, disposition, status, codec, legs, segments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
 
 class CdrQueue implements WriteQueue<CdrInput[]> {
   private items: CdrInput[] = [];
@@ -142,7 +155,7 @@ export class SqliteCdrRepository implements CdrRepository {
     this.insert.run(
       c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
       c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
-      c.status, c.codec ?? null, JSON.stringify(c.legs ?? []),
+      c.status, c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
     );
   }
 

@@ -246,6 +246,8 @@ export const MIGRATIONS: readonly string[] = [
      SELECT ${i}, ${sqlText(code)}, ${sqlText(feature)}, NULL, 0, 0
      WHERE NOT EXISTS (SELECT 1 FROM users WHERE extension = ${sqlText(code)});`).join('\n  ')}
   `,
+  // 6: who talked to whom in a call that was transferred, parked or picked up (JSON array of segments).
+  `ALTER TABLE cdrs ADD COLUMN segments TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 /**

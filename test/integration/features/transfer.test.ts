@@ -48,8 +48,12 @@ describe('blind transfer', () => {
     expect((await a.inDialog(out.dialog!, 'BYE')).status).toBe(200);
     await c.waitRequest('BYE');
     expect(await rig.idle()).toBe(true);
+    // One record for the whole call, with a segment per pairing: A–B, then A–C.
+    await until(() => rig.server.store.cdrs.list({ extension: a.opts.ext }).length === 1);
     const cdr = rig.server.store.cdrs.list({ extension: a.opts.ext })[0]!;
     expect(cdr.disposition).toBe('answered');
+    expect(cdr.segments.map((s) => [s.a, s.b])).toEqual([[a.opts.ext, b.opts.ext], [a.opts.ext, c.opts.ext]]);
+    expect(cdr.segments[0]!.endedAt).toBe(cdr.segments[1]!.startedAt);
   });
 
   it('works when the transferor holds first and hangs up right after its REFER (SPEC B-12)', async () => {

@@ -9,7 +9,7 @@ function cdr(over: Partial<CdrInput> = {}): CdrInput {
   return {
     callRef: `call-${seq}`, direction: 'internal', caller: '1001', callerName: 'Alice', callerExtension: '1001',
     callee: '1002', calleeExtension: '1002', trunk: null, startedAt: 1_000_000 + seq * 1000, answeredAt: null,
-    endedAt: 1_000_000 + seq * 1000 + 500, disposition: 'no-answer', status: 480, codec: null, legs: [], ...over,
+    endedAt: 1_000_000 + seq * 1000 + 500, disposition: 'no-answer', status: 480, codec: null, legs: [], segments: [], ...over,
   };
 }
 
@@ -27,11 +27,12 @@ describe('CdrRepository (SQLite, write-behind)', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('round-trips every field, legs included', () => {
+  it('round-trips every field, legs and segments included', () => {
     const input = cdr({
       direction: 'outbound', callee: '900301234', calleeExtension: null, trunk: 'pstn', answeredAt: 1_500_000,
       endedAt: 1_560_000, disposition: 'answered', status: 200, codec: 'PCMA',
       legs: [{ target: 'sip:0301234@gw.example.com', status: 200, callId: 'leg-1@sb' }, { target: 'sip:x@y', status: 0, callId: 'leg-2@sb' }],
+      segments: [{ a: '1001', b: '900301234', startedAt: 1_500_000, endedAt: 1_530_000 }, { a: '1003', b: '900301234', startedAt: 1_530_000, endedAt: 1_560_000 }],
     });
     store.cdrs.enqueue(input);
     const [got, ...rest] = store.cdrs.list();
