@@ -25,6 +25,7 @@ import { Authenticator } from './pbx/auth/authenticator.ts';
 import { pbxCore, servePbx } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
+import { FeatureTables } from './pbx/routing/feature-tables.ts';
 import { TransportPolicy } from './security/transport-policy.ts';
 import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
@@ -90,6 +91,8 @@ export interface ServerParts {
   /** The built-in media relay (undefined with the rtpengine backend). */
   readonly relay: MediaRelay | undefined;
   readonly trunks: TrunkTable;
+  /** Hunt groups and short codes as routing reads them (poll() after a store change for it to apply at once). */
+  readonly featureTables: FeatureTables;
   readonly trunkRegistrar: TrunkRegistrar;
   readonly calls: CallEngine;
   /** Live extensions and calls (CLI status, web UI). */
@@ -296,6 +299,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
     : undefined;
   const trunks = new TrunkTable(store.trunks, log);
+  const featureTables = new FeatureTables(store, log);
   const localEndpoint = (t: Endpoint['transport']) => transport.localEndpoint(t);
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
   const calls = new CallEngine({
@@ -321,8 +325,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     transportRefusal,
     localEndpoint,
     dialogs: core.dialogs,
-    huntGroups: store.huntGroups,
-    shortCodes: store.shortCodes,
+    huntGroups: featureTables,
+    shortCodes: featureTables,
     users: store.users,
   });
   servePbx(core, registrar, calls);
@@ -349,6 +353,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'directory', start: () => directory.start(pollMs), stop: () => directory.stop() },
     { name: 'media settings', start: () => systemMedia.start(pollMs ?? 1000), stop: () => systemMedia.stop() },
     { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
+    { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
     { name: 'relay', stop: () => relay?.close() },
     { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
@@ -391,7 +396,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions,
-    systemMedia, relay, trunks, trunkRegistrar, calls, status,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
   components.add(
