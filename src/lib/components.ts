@@ -5,7 +5,7 @@
 // releases exactly what was already running.
 
 export interface Component {
-  /** For logs and for errors thrown out of start(). */
+  /** For onStopError and for names (diagnostics, tests). */
   readonly name: string;
   start?(): void | Promise<void>;
   stop?(): void | Promise<void>;
@@ -95,7 +95,7 @@ export class ComponentList {
     return this.stopping;
   }
 
-  /** Names of the running components, in start order (diagnostics and tests). */
+  /** Names of the started (or starting) components, in start order (diagnostics and tests). */
   get names(): string[] {
     return this.running.map((c) => c.name);
   }
