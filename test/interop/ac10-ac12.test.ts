@@ -290,6 +290,33 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
     }
   });
 
+  it('park while held: B holds A and dials *37*6# -> A parked, B out; C dials *38*6# -> C and A talk', async () => {
+    const { fs, workDir } = env.get();
+    const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
+    const phones = new Handsets(fs);
+    const why = () => phones.why();
+    const [UA, UB, UC] = [H(10), H(11), H(12)];
+    try {
+      const a = await phones.start({ name: 'A', user: UA, rtp: ra });
+      const b = await phones.start({ name: 'B', user: UB, rtp: rb });
+      const c = await phones.start({ name: 'C', user: UC, rtp: rc });
+      await connect(a, b, UB.ext, DOMAIN, why);
+      expect((await b.command('hold')).ok, why()).toBe(true);
+      const since = fs.tap.mark();
+      // The code call is answered and ended by the server; B's held call with A ends too.
+      await handsetDialsSetting(fs, b, '*37*6#', why);
+      await event(b, 'CALL_CLOSED', why); // the held call with A
+      expect(hasEvent(a, 'CALL_CLOSED'), `A's call ended instead of being parked\n${why()}`).toBe(false);
+      expect(fs.tap.requests('out', 'BYE', since).length, why()).toBeGreaterThanOrEqual(2);
+      expect((await c.command('dial', '*38*6#')).ok, why()).toBe(true);
+      await event(c, 'CALL_ESTABLISHED', why);
+      await talk(fs, workDir, ra, rc, rb, 'unparked after park while held', why);
+      await hangup(c, [a], why);
+    } finally {
+      await phones.stopAll();
+    }
+  });
+
   it('pickup: B calls A (A rings), C in A\'s pickup group dials *30 -> C and B talk, A stops ringing', async () => {
     const { fs, workDir } = env.get();
     const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
