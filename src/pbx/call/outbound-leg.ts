@@ -1,15 +1,15 @@
 // A callee's side of a call: we are the UAC of an INVITE to one contact of a
-// user (one fork) or to a trunk. It runs the INVITE (auth retry for trunks,
-// PRACK for reliable provisionals, CANCEL only after a provisional as RFC 3261
-// §9.1 asks) and reports provisionals and the final answer to the call.
+// user (one fork) or to a trunk. The INVITE goes through the UA core's client
+// (auth retry for trunks, CANCEL only after a provisional as RFC 3261 §9.1
+// asks); the leg PRACKs reliable provisionals (RFC 3262) and reports
+// provisionals and the final answer to its owner.
 import type { Endpoint, Header, NameAddr, SipRequest, SipResponse, SipUri } from '../../sip/message.ts';
-import type { ClientTransaction } from '../../sip/transaction/types.ts';
 import { Dialog } from '../../sip/dialog.ts';
 import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { createRequest } from '../../sip/serializer.ts';
 import { getHeader, getHeaders, parseTokenList, tagOf } from '../../sip/headers.ts';
-import { buildCancel } from '../../sip/transaction/build.ts';
-import { DigestClient } from '../../sip/digest-client.ts';
+import { sendUacRequest } from '../../sip/ua/uac.ts';
+import type { UacRequest } from '../../sip/ua/uac.ts';
 import { formatUri } from '../../sip/uri.ts';
 import type { CallContext } from './context.ts';
 import type { LegEvents, LegMedia, LegPeer, LocalListener } from './leg.ts';
@@ -47,15 +47,11 @@ export class OutboundLeg extends Leg {
   state: OutboundState = 'calling';
   /** Final status (0 until there is one; 408 for a timeout, 503 for a transport failure). */
   status = 0;
-  request!: SipRequest;
-  private tx: ClientTransaction | undefined;
+  private uac: UacRequest | undefined;
   private gotProvisional = false;
-  private cancelWanted = false;
-  private authTried = false;
   private lastRseq = -1;
   private readonly callId = generateCallId();
   private readonly fromTag = generateTag();
-  private cseq = 1;
 
   constructor(
     ctx: CallContext,
@@ -79,53 +75,47 @@ export class OutboundLeg extends Leg {
     return this.callId;
   }
 
-  /** Sends the INVITE. */
-  start(body: Buffer | undefined, headers: Header[]): void {
-    this.send(body, headers, []);
+  /** The INVITE as last sent (a challenge retry replaces it): ACK and CANCEL copy it. */
+  get request(): SipRequest {
+    return this.uac!.current;
   }
 
-  private send(body: Buffer | undefined, headers: Header[], auth: Header[]): void {
+  /** Sends the INVITE through the one client (src/sip/ua/uac.ts): digest retries for trunks, CANCEL per §9.1. */
+  start(body: Buffer | undefined, headers: Header[]): void {
     const t = this.target;
     const routes: Header[] = t.routes.map((r) => ({ name: 'route', value: r }));
     const withBody = body !== undefined && body.length > 0;
     this.noteSdp(body, undefined);
     const from: NameAddr = { ...t.from, params: new Map(t.from.params).set('tag', this.fromTag) };
-    this.request = createRequest({
+    const invite = createRequest({
       method: 'INVITE',
       uri: t.requestUri,
       from,
       to: t.to,
       callId: this.callId,
-      cseq: this.cseq,
+      cseq: 1,
       via: this.via(),
       contact: this.contact(),
-      headers: routes.concat(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported, headers, auth),
+      headers: routes.concat(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported, headers),
       body: withBody ? body : undefined,
       contentType: withBody ? 'application/sdp' : undefined,
     });
-    const sentHeaders = headers;
-    this.tx = this.ctx.transactions.sendRequest(this.request, this.dest, {
-      onResponse: (res) => this.onResponse(res, body, sentHeaders),
-      onTimeout: () => this.fail(this.gotProvisional ? 480 : 408, 'Request Timeout'),
-      onTransportError: () => this.fail(503, 'Service Unavailable'),
+    const onResponse = (res: SipResponse) => this.onResponse(res);
+    this.uac = sendUacRequest(invite, {
+      transactions: this.ctx.transactions,
+      dest: this.dest,
+      credentials: t.credentials,
+      onProvisional: onResponse,
+      onFinal: onResponse,
+      onExtra2xx: onResponse,
+      onFailure: (kind) => (kind === 'timeout' ? this.fail(this.gotProvisional ? 480 : 408, 'Request Timeout') : this.fail(503, 'Service Unavailable')),
     });
   }
 
-  /** Stops ringing: CANCEL now if the callee has answered provisionally, else as soon as it does. */
+  /** Stops ringing: CANCEL now if the callee has answered provisionally, else as soon as it does (§9.1). */
   cancel(): void {
     if (this.state !== 'calling' && this.state !== 'early') return;
-    if (this.cancelWanted) return;
-    this.cancelWanted = true;
-    if (this.gotProvisional) this.sendCancel();
-  }
-
-  private sendCancel(): void {
-    const tx = this.tx;
-    if (!tx) return;
-    const cancel = buildCancel(this.request);
-    const nop = () => {};
-    this.ctx.transactions.sendRequest(cancel, this.dest, { onResponse: nop, onTimeout: nop, onTransportError: nop });
-    tx.startCancelTimeout();
+    this.uac?.cancel();
   }
 
   /** ACK for the 2xx (with the late-offer answer when there is one). */
@@ -142,13 +132,11 @@ export class OutboundLeg extends Leg {
     this.outEvents.onFinal(this, synthetic);
   }
 
-  private onResponse(res: SipResponse, body: Buffer | undefined, headers: Header[]): void {
+  private onResponse(res: SipResponse): void {
     const status = res.status;
     if (status < 200) {
       if (this.state === 'failed' || this.state === 'answered') return;
-      const first = !this.gotProvisional;
       this.gotProvisional = true;
-      if (first && this.cancelWanted) this.sendCancel();
       if (status === 100) return;
       if (tagOf(res.to) !== undefined && (!this.dialog || this.dialog.remoteTag !== tagOf(res.to))) {
         const early = Dialog.asUac(this.request, res);
@@ -189,19 +177,6 @@ export class OutboundLeg extends Leg {
       return;
     }
     if (this.state === 'answered' || this.state === 'failed') return;
-    if ((status === 401 || status === 407) && this.target.credentials && !this.authTried && !this.cancelWanted) {
-      const challenge = getHeaders(res, status === 401 ? 'www-authenticate' : 'proxy-authenticate');
-      const client = new DigestClient(this.target.credentials);
-      const chosen = client.chooseChallenge(challenge);
-      const value = chosen !== undefined ? client.authorize(chosen, 'INVITE', this.request.uriRaw, body) : undefined;
-      if (value !== undefined) {
-        this.authTried = true;
-        this.cseq++;
-        this.gotProvisional = false;
-        this.send(body, headers, [{ name: status === 401 ? 'authorization' : 'proxy-authorization', value }]);
-        return;
-      }
-    }
     this.state = 'failed';
     this.status = status;
     this.close();
