@@ -137,7 +137,7 @@ describe('inbound from a trunk', () => {
     const call = pstn.call('5551000', { headers: [] });
     const final = await call.final;
     expect(final.status).toBe(200);
-    expect(call.responses.some((r) => r.status === 407)).toBe(false);
+    expect(call.challenged).toBeUndefined();
     const inc = b.incoming.at(-1)!;
     expect(inc.invite.uri.user).toBe('5001');
     expect(inc.invite.from.uri.user).toBe('pstn');

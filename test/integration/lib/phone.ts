@@ -15,6 +15,7 @@ import { generateCallId, generateTag } from '../../../src/sip/ids.ts';
 import { formatNameAddr, getHeader, getHeaders, tagOf } from '../../../src/sip/headers.ts';
 import { buildCancel } from '../../../src/sip/transaction/build.ts';
 import { DigestClient } from '../../../src/sip/digest-client.ts';
+import { requestFinal, sendUacRequest } from '../../../src/sip/ua/uac.ts';
 import { DigestServer, ha1, parseAuthHeader } from '../../../src/sip/digest.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
@@ -41,7 +42,10 @@ export interface IncomingCall {
 }
 
 export interface OutgoingCall {
+  /** The INVITE as last sent (with credentials after a challenge). */
   invite: SipRequest;
+  /** The server challenged the INVITE (407) and the phone answered it. */
+  challenged?: boolean;
   responses: SipResponse[];
   final: Promise<SipResponse>;
   dialog: Dialog | undefined;
@@ -142,46 +146,24 @@ export class TestPhone {
     return { uri: { scheme: 'sip', user, host: this.opts.server.domain, params: new Map(), headers: new Map() }, params: new Map() };
   }
 
-  /** One non-INVITE request with a 401/407 retry; resolves with the final response. */
-  private requestWithAuth(build: (auth: Header[], cseq: number) => SipRequest): Promise<SipResponse> {
-    return new Promise((resolve, reject) => {
-      let cseq = 1;
-      const send = (auth: Header[]) => {
-        const req = build(auth, cseq);
-        this.transactions.sendRequest(req, this.server, {
-          onResponse: (res) => {
-            if (res.status < 200) return;
-            if ((res.status === 401 || res.status === 407) && auth.length === 0) {
-              const ch = getHeaders(res, res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
-              const value = this.digest.authorize(ch[0]!, req.method, req.uriRaw);
-              cseq++;
-              send([{ name: res.status === 401 ? 'authorization' : 'proxy-authorization', value: value! }]);
-              return;
-            }
-            resolve(res);
-          },
-          onTimeout: () => reject(new Error(`${req.method} timed out`)),
-          onTransportError: (e) => reject(e),
-        });
-      };
-      send([]);
-    });
+  /** One non-INVITE request through the UA core's client (a 401/407 is answered); resolves with the final response. */
+  private send(req: SipRequest): Promise<SipResponse> {
+    return requestFinal(req, { transactions: this.transactions, dest: this.server, credentials: this.digest });
   }
 
   register(expires = 3600): Promise<SipResponse> {
     const callId = generateCallId();
     const tag = generateTag();
-    return this.requestWithAuth((auth, cseq) =>
+    return this.send(
       createRequest({
         method: 'REGISTER',
         uri: `sip:${this.opts.server.domain}`,
         from: { ...this.aor(), params: new Map([['tag', tag]]) },
         to: this.aor(),
         callId,
-        cseq,
+        cseq: 1,
         via: newVia(this.kind, this.local),
         contact: { ...this.contact(), params: new Map([['expires', String(expires)]]) },
-        headers: auth,
       }),
     );
   }
@@ -190,17 +172,17 @@ export class TestPhone {
   request(method: string, o: { target?: string; headers?: Header[] } = {}): Promise<SipResponse> {
     const callId = generateCallId();
     const tag = generateTag();
-    return this.requestWithAuth((auth, cseq) =>
+    return this.send(
       createRequest({
         method,
         uri: o.target ? `sip:${o.target}@${this.opts.server.domain}` : `sip:${this.opts.server.domain}`,
         from: { ...this.aor(), params: new Map([['tag', tag]]) },
         to: o.target ? this.aor(o.target) : this.aor(),
         callId,
-        cseq,
+        cseq: 1,
         via: newVia(this.kind, this.local),
         contact: this.contact(),
-        headers: (o.headers ?? []).concat(auth),
+        headers: o.headers,
       }),
     );
   }
@@ -212,48 +194,46 @@ export class TestPhone {
     const body = o.body === null ? undefined : (o.body ?? sdpOffer(this.mediaPort));
     const out: OutgoingCall = { invite: undefined as unknown as SipRequest, responses: [], final: undefined as unknown as Promise<SipResponse>, dialog: undefined };
     out.final = new Promise((resolve, reject) => {
-      let cseq = 1;
-      const send = (auth: Header[]) => {
-        const req = createRequest({
-          method: 'INVITE',
-          uri: `${o.uri ?? 'sip'}:${target}@${this.opts.server.domain}`,
-          from: { ...this.aor(), params: new Map([['tag', tag]]) },
-          to: this.aor(target),
-          callId,
-          cseq,
-          via: newVia(this.kind, this.local),
-          contact: this.contact(),
-          headers: (o.headers ?? []).concat(auth),
-          body,
-          contentType: body ? 'application/sdp' : undefined,
-        });
-        out.invite = req;
-        this.transactions.sendRequest(req, this.server, {
-          onResponse: (res) => {
-            out.responses.push(res);
-            if (res.status === 407 && auth.length === 0) {
-              const value = this.digest.authorize(getHeaders(res, 'proxy-authenticate')[0]!, 'INVITE', req.uriRaw);
-              cseq++;
-              send([{ name: 'proxy-authorization', value: value! }]);
-              return;
-            }
-            if (res.status >= 200 && res.status < 300) {
-              if (!out.dialog) {
-                out.dialog = Dialog.asUac(req, res)!;
-                this.dialogs.set(out.dialog.key, out.dialog);
-              }
-              const ack = out.dialog.request('ACK', newVia(this.kind, this.local), { cseq: req.cseq.seq, body: o.ackBody, contentType: o.ackBody ? 'application/sdp' : undefined });
-              this.transport.send(ack, this.server);
-              resolve(res);
-              return;
-            }
-            if (res.status >= 300) resolve(res);
-          },
-          onTimeout: () => reject(new Error('INVITE timed out')),
-          onTransportError: (e) => reject(e),
-        });
+      const invite = createRequest({
+        method: 'INVITE',
+        uri: `${o.uri ?? 'sip'}:${target}@${this.opts.server.domain}`,
+        from: { ...this.aor(), params: new Map([['tag', tag]]) },
+        to: this.aor(target),
+        callId,
+        cseq: 1,
+        via: newVia(this.kind, this.local),
+        contact: this.contact(),
+        headers: o.headers,
+        body,
+        contentType: body ? 'application/sdp' : undefined,
+      });
+      out.invite = invite;
+      const onResponse = (res: SipResponse) => {
+        out.responses.push(res);
+        if (res.status >= 200 && res.status < 300) {
+          const req = out.invite;
+          if (!out.dialog) {
+            out.dialog = Dialog.asUac(req, res)!;
+            this.dialogs.set(out.dialog.key, out.dialog);
+          }
+          const ack = out.dialog.request('ACK', newVia(this.kind, this.local), { cseq: req.cseq.seq, body: o.ackBody, contentType: o.ackBody ? 'application/sdp' : undefined });
+          this.transport.send(ack, this.server);
+        }
+        if (res.status >= 200) resolve(res);
       };
-      send([]);
+      sendUacRequest(invite, {
+        transactions: this.transactions,
+        dest: this.server,
+        credentials: this.digest,
+        onProvisional: onResponse,
+        onFinal: onResponse,
+        onExtra2xx: onResponse,
+        onRetry: (req) => {
+          out.invite = req;
+          out.challenged = true;
+        },
+        onFailure: (kind, _uac, err) => reject(err ?? new Error(`INVITE ${kind}`)),
+      });
     });
     return out;
   }
