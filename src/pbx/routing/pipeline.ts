@@ -8,6 +8,7 @@ import type { ShortCodeMatch } from '../../model/short-code.ts';
 import type { CallView } from '../call/context.ts';
 import type { Caller, Targets } from './targets.ts';
 import type { PlanStep, Refusal, RouteResult } from './plan.ts';
+import { MAX_DIVERSIONS } from './plan.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { TrunkTable } from '../trunks/trunk-table.ts';
 
@@ -65,10 +66,13 @@ export class RoutingPipeline {
    * Where a forward (or overflow, or transfer) sends the call: the number is
    * routed afresh, without short codes, with `by` recorded as visited so a
    * chain that comes back is caught, and with `by`'s outbound permission for
-   * trunks. Undefined when the number was visited already (a loop).
+   * trunks. Undefined when the number was visited already (a loop); a
+   * refusal when the call has been diverted MAX_DIVERSIONS times already
+   * (each divert adds one number to `visited`).
    */
   divert(r: RouteRequest, number: string, by: string, permitted: User | undefined): RouteResult | undefined {
     if (r.visited.has(number) || number === by) return undefined;
+    if (r.visited.size >= MAX_DIVERSIONS) return refusal(480, 'Too Many Diversions');
     const visited = new Set(r.visited).add(by);
     const d = this.run({ ...r, dialled: number, visited, permitted, diverted: true });
     if (d.ok === 'feature') return { ok: false, status: 404, reason: 'Not Found' };

@@ -9,6 +9,7 @@ import type { Behaviour, IncomingCall, OutgoingCall, PhoneOptions } from '../lib
 import type { UserPatch } from '../../../src/store/types.ts';
 import type { SipRequest, SipResponse } from '../../../src/sip/message.ts';
 import { getHeaders } from '../../../src/sip/headers.ts';
+import type { Call } from '../../../src/pbx/call/call.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 export class Rig {
@@ -73,6 +74,16 @@ export class Rig {
   /** Requests of a method a phone received after index `from`. */
   static received(p: TestPhone, method: string, from = 0): SipRequest[] {
     return p.requests.slice(from).filter((r) => r.method === method);
+  }
+
+  /**
+   * The server has seen `ext`'s phone ring (a provisional with a tag) on a
+   * live call. Wait for this before advancing time past a ring timer, so the
+   * timer finds the fork ringing rather than still calling.
+   */
+  ringing(ext: string): Promise<boolean> {
+    return waitUntil(() => [...this.server.calls.calls()].some((c) =>
+      (c as Call).ringer?.forks.some((f) => f.state === 'early' && f.target.peer.user?.extension === ext) ?? false));
   }
 
   async idle(): Promise<boolean> {
