@@ -318,7 +318,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   hangup(why: string, reasonHeader?: string): void {
     if (this.state === 'ended') return;
     this.ctx.log.info({ call: this.ref, why }, 'call hung up by the server');
-    for (const leg of this.legs) if (leg.established) leg.bye(reasonHeader);
+    for (const leg of this.legs) if (leg.established || leg.awaitingAck) leg.bye(reasonHeader);
     if (!this.inbound.answered) return this.finish(487, 'Request Terminated');
     this.end(200);
   }

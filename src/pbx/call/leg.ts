@@ -112,6 +112,8 @@ export abstract class Leg implements DialogOwner {
   /** Forget the dialog; later requests in it get 481. */
   close(): void {
     this.ended = true;
+    // A BYE waits for the ACK of our 2xx: the dialog stays known until it comes (or the 2xx times out).
+    if (this.byeAfterAck !== undefined && this.pending2xx) return;
     this.pending2xx?.retransmitter.stop();
     this.pending2xx = undefined;
     if (this.registeredKey !== undefined) this.ctx.unregisterDialog(this.registeredKey, this);
@@ -141,13 +143,35 @@ export abstract class Leg implements DialogOwner {
   }
 
   private byeSent = false;
+  /** A BYE asked for while our 2xx waits for its ACK (RFC 3261 §15: it may not be sent before): its Reason, or null. */
+  private byeAfterAck: string | null | undefined;
 
-  /** BYE to the party, once, fire and forget (a failure changes nothing: the call is over for us). */
+  /** Our 2xx went out and its ACK has not come back yet. */
+  get awaitingAck(): boolean {
+    return this.pending2xx !== undefined;
+  }
+
+  /**
+   * BYE to the party, once, fire and forget (a failure changes nothing: the
+   * call is over for us). While our 2xx awaits its ACK the BYE waits too
+   * (RFC 3261 §15), and goes out when the ACK arrives.
+   */
   bye(reason?: string): void {
     if (this.byeSent || !this.dialog) return;
+    if (this.pending2xx) {
+      this.byeAfterAck = reason ?? null;
+      return;
+    }
     this.byeSent = true;
     const headers: Header[] = reason ? [{ name: 'reason', value: reason }] : [];
     this.sendInDialog('BYE', { headers }, { onResponse() {}, onTimeout() {}, onTransportError() {} });
+  }
+
+  private sendDeferredBye(): void {
+    const reason = this.byeAfterAck ?? undefined;
+    this.byeAfterAck = undefined;
+    this.bye(reason);
+    if (this.ended) this.close();
   }
 
   /** ACK for a 2xx to an INVITE we sent in this dialog (§13.2.2.4): its own transaction-less request. */
@@ -194,6 +218,12 @@ export abstract class Leg implements DialogOwner {
     this.pending2xx?.retransmitter.stop();
     const retransmitter = this.ctx.transactions.retransmit2xx(tx as never, res, () => {
       this.pending2xx = undefined;
+      if (this.byeAfterAck !== undefined) {
+        // The call ended while we waited for this ACK: nothing left to tell the party.
+        this.byeAfterAck = undefined;
+        if (this.ended) this.close();
+        return;
+      }
       this.events.onLegFailed(this, 'no ACK for 2xx');
     });
     this.pending2xx = { cseq: res.cseq.seq, retransmitter };
@@ -210,6 +240,7 @@ export abstract class Leg implements DialogOwner {
       if (this.pending2xx && this.pending2xx.cseq === req.cseq.seq) {
         this.pending2xx.retransmitter.stop();
         this.pending2xx = undefined;
+        if (this.byeAfterAck !== undefined) return this.sendDeferredBye();
         this.events.onAck(this, req);
       }
       return;
