@@ -157,11 +157,16 @@ export abstract class Leg implements DialogOwner {
    * (RFC 3261 §15), and goes out when the ACK arrives.
    */
   bye(reason?: string): void {
-    if (this.byeSent || !this.dialog) return;
+    // A closed leg's dialog is over (the party's own BYE, or ours): nothing to end.
+    if (this.byeSent || !this.dialog || this.ended) return;
     if (this.pending2xx) {
       this.byeAfterAck = reason ?? null;
       return;
     }
+    this.sendBye(reason);
+  }
+
+  private sendBye(reason: string | undefined): void {
     this.byeSent = true;
     const headers: Header[] = reason ? [{ name: 'reason', value: reason }] : [];
     this.sendInDialog('BYE', { headers }, { onResponse() {}, onTimeout() {}, onTransportError() {} });
@@ -170,7 +175,7 @@ export abstract class Leg implements DialogOwner {
   private sendDeferredBye(): void {
     const reason = this.byeAfterAck ?? undefined;
     this.byeAfterAck = undefined;
-    this.bye(reason);
+    this.sendBye(reason);
     if (this.ended) this.close();
   }
 
