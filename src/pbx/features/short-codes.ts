@@ -57,7 +57,9 @@ async function apply(deps: ShortCodeDeps, f: FeatureRequest): Promise<void> {
       try {
         deps.huntGroups.setMemberLoggedIn(action.group, action.extension, action.loggedIn);
       } catch (err) {
-        return f.refuse(...storeRefusal(err, 'Not A Member Of That Hunt Group'));
+        // The store says not-found both for a group that does not exist (field 'number') and for a caller who is not in it.
+        const missing = err instanceof StoreError && err.field === 'number' ? 'No Such Hunt Group' : 'Not A Member Of That Hunt Group';
+        return f.refuse(...storeRefusal(err, missing));
       }
       return confirm(deps, f);
     case 'call':

@@ -196,7 +196,8 @@ export class TestPhone {
     out.final = new Promise((resolve, reject) => {
       const invite = createRequest({
         method: 'INVITE',
-        uri: `${o.uri ?? 'sip'}:${target}@${this.opts.server.domain}`,
+        // '#' may not stand unescaped in a URI's user part (RFC 3261 §25.1): dial strings such as *07*1003# go as %23, as phones send them.
+        uri: `${o.uri ?? 'sip'}:${target.replace(/#/g, '%23')}@${this.opts.server.domain}`,
         from: { ...this.aor(), params: new Map([['tag', tag]]) },
         to: this.aor(target),
         callId,
