@@ -261,6 +261,8 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     const se = getHeader(res, 'session-expires');
     if (se !== undefined && this.inbound.callerTimer) headers.push({ name: 'session-expires', value: se }, { name: 'require', value: 'timer' });
     this.bridge.b = leg;
+    // The phone that answered decides whose call it is (a ring-all hunt step rings several users).
+    if (leg.peer.user) this.callee = { ...this.callee, user: leg.peer.user };
     this.bridge.sessionTimer.negotiated(se, this.inbound.callerTimer, leg);
     this.state = 'connected';
     this.answeredAt = this.ctx.now();

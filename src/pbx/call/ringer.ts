@@ -91,7 +91,7 @@ export class Ringer implements OutboundEvents {
     if (this.stopped) return;
     this.step = step;
     this.stepForks = new Set();
-    if (step.diversion) this.diversions.push(step.diversion);
+    if (step.diversions) this.diversions.push(...step.diversions);
     const offer = await this.owner.stepOffer(step);
     if (this.stopped || this.step !== step) return;
     if (!offer.ok) return this.fail(offer.status, offer.reason, false);

@@ -28,7 +28,7 @@ export function huntStage(deps: HuntDeps): Stage {
 function huntPlan(r: RouteRequest, p: RoutingPipeline, g: HuntGroup, deps: HuntDeps): RouteResult {
   const overflow = (): RouteResult => {
     const next = g.overflow !== null ? p.divert(r, g.overflow, g.number, r.permitted) : undefined;
-    if (next && next.ok) return { ...next, diversion: { uri: `sip:${g.number}@${deps.domain}`, cause: 408 } };
+    if (next && next.ok) return { ...next, diversions: [{ uri: `sip:${g.number}@${deps.domain}`, cause: 408 }, ...(next.diversions ?? [])] };
     return next ?? refusal(486, 'Busy Here');
   };
   const available = (ext: string): User | undefined => {

@@ -33,8 +33,8 @@ export interface PlanStep {
   trunkName: string | undefined;
   /** How long this step rings before its no-answer fallback; undefined: the call-wide limit. */
   ringMs: number | undefined;
-  /** Set when the call reaches this step through forwarding. */
-  diversion?: Diversion;
+  /** Who forwarded the call to this step, first forwarder first (each hop a Diversion line, RFC 5806). */
+  diversions?: readonly Diversion[];
   /** What comes after this step when nobody answers; evaluated at that moment. */
   next?: (outcome: StepOutcome) => PlanStep | Refusal | undefined;
 }

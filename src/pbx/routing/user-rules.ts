@@ -34,7 +34,7 @@ function userPlan(r: RouteRequest, p: RoutingPipeline, user: User, settings: Use
     if (number === null) return undefined;
     const next = p.divert(r, number, user.extension, user);
     if (!next || !next.ok) return next;
-    return { ...next, diversion: { uri: `sip:${user.extension}@${settings.domain}`, cause } };
+    return { ...next, diversions: [{ uri: `sip:${user.extension}@${settings.domain}`, cause }, ...(next.diversions ?? [])] };
   };
   const forwarded = divert(user.forwardUnconditional, CAUSE.unconditional);
   if (forwarded) return forwarded;

@@ -39,7 +39,13 @@ export class Rig {
     const users = this.server.store.users;
     if (!users.getByExtension(ext)) users.add({ extension: ext, password: `pw-${ext}`, fullName: `User ${ext}` });
     if (Object.keys(patch).length > 0) users.update(ext, patch);
+    this.sync();
+  }
+
+  /** Makes routing see store changes now (users, hunt groups, short codes) instead of at the next poll. */
+  sync(): void {
     this.server.directory.poll();
+    this.server.featureTables.poll();
   }
 
   /** `from` calls `to` (dialled string), `to` answers at once: both sides of the connected call. */
