@@ -60,6 +60,11 @@ export class Bridge {
     return this.owner.ctx;
   }
 
+  /** One party with nobody across and no call ringing for it: parked, or waiting to be joined. */
+  get alone(): boolean {
+    return this.b === undefined && this.early === undefined;
+  }
+
   has(leg: Leg): boolean {
     return leg === this.a || leg === this.b;
   }

@@ -6,6 +6,7 @@ import type { Header, SipRequest, SipResponse } from '../../sip/message.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
 import { getHeader, getHeaders } from '../../sip/headers.ts';
 import type { Bridge } from './bridge.ts';
+import { holdOffer, inactiveAnswer } from '../media/placeholder.ts';
 import { parseDtmfRelay } from '../../media/dtmf.ts';
 import type { Leg } from './leg.ts';
 
@@ -31,6 +32,7 @@ export function relayRequest(bridge: Bridge, from: Leg, req: SipRequest, tx: Ser
     case 'INVITE':
     case 'UPDATE':
     case 'INFO':
+      if (bridge.alone) return answerAlone(from, req, tx);
       if (!to || to.ended || !to.dialog) {
         from.answer(req, tx, 500, { reason: 'Server Internal Error', headers: [{ name: 'retry-after', value: '1' }] });
         return;
@@ -45,6 +47,21 @@ export function relayRequest(bridge: Bridge, from: Leg, req: SipRequest, tx: Ser
     default:
       from.answer(req, tx, 405, { headers: [bridge.ctx.commonHeaders.allow] });
   }
+}
+
+/**
+ * A party alone in its call (parked, waiting to be joined) refreshes its
+ * session or changes its media: we answer for the absent other side with an
+ * inactive stream, so the session stays up (a 500 would make phones that
+ * refresh by re-INVITE hang up).
+ */
+function answerAlone(from: Leg, req: SipRequest, tx: ServerTransaction): void {
+  if (req.method === 'INFO') return from.answer(req, tx, 200);
+  from.dialog?.refreshTarget(req);
+  const offer = req.body.length > 0 && (getHeader(req, 'content-type') ?? 'application/sdp').toLowerCase().startsWith('application/sdp');
+  const body = offer ? inactiveAnswer(req.body, from.local.address) : req.method === 'INVITE' ? holdOffer(from.lastSdpSent) : undefined;
+  if (offer && body === undefined) return from.answer(req, tx, 488);
+  from.answer(req, tx, 200, { body });
 }
 
 /**

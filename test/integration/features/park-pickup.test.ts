@@ -33,9 +33,14 @@ async function parkByTransfer(a: TestPhone, b: TestPhone, slot: string) {
 describe('park', () => {
   it('parks by transfer to *37*S#, holds the parked party, and *38*S# from another phone joins it', async () => {
     const [a, b, d] = [await next(), await next(), await next()];
-    await parkByTransfer(a, b, '5');
+    const { out } = await parkByTransfer(a, b, '5');
     const hold = await a.waitRequest('INVITE');
     expect(hold.body.toString()).toContain('a=inactive');
+    // While parked, the party's own session refresh (re-INVITE, UPDATE) is answered for the absent side.
+    const refresh = await a.inDialog(out.dialog!, 'INVITE', { body: sdpOffer(a.mediaPort) });
+    expect(refresh.status).toBe(200);
+    expect(refresh.body.toString()).toContain('a=inactive');
+    expect((await a.inDialog(out.dialog!, 'UPDATE')).status).toBe(200);
     expect(slots()).toEqual([expect.objectContaining({ slot: '5', party: expect.objectContaining({ number: a.opts.ext }), parkedBy: b.opts.ext })]);
     // What `switchboard park list` shows an administrator, read from the running server.
     const listed = await cli('park', 'list', '--data-dir', rig.ts.dataDir);
