@@ -75,6 +75,37 @@ describe('blind transfer', () => {
     expect(Rig.received(b, 'BYE')).toHaveLength(0);
   });
 
+  it('transfers to a target that is still ringing when the transferor hangs up; the transferee gets it when it answers', async () => {
+    const [a, b, c] = await trio();
+    const { inc } = await rig.connect(a, b.opts.ext, b);
+    c.behaviour = 'ring';
+    expect((await b.inDialog(inc.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] })).status).toBe(202);
+    const atC = await c.waitIncoming();
+    await until(() => sipfragStatuses(b).includes(180), 'the ringing NOTIFY');
+    expect((await b.inDialog(inc.dialog!, 'BYE')).status).toBe(200);
+    c.answer(atC);
+    const reinvite = await a.waitRequest('INVITE');
+    expect(audioPort(reinvite.body)).toBe(c.mediaPort);
+    await until(() => Rig.received(c, 'ACK').length > 0, 'ACK at C');
+    expect(Rig.received(a, 'BYE')).toHaveLength(0);
+    expect([...rig.server.calls.calls()].some((x) => x.caller.number === a.opts.ext && x.callee.number === c.opts.ext)).toBe(true);
+  });
+
+  it('hangs up the transferee when the transferor is gone and the target never answers', async () => {
+    const [a, b, c] = await trio();
+    rig.user(c.opts.ext, { noAnswerTimeoutSec: 10 });
+    const { inc } = await rig.connect(a, b.opts.ext, b);
+    c.behaviour = 'ring';
+    expect((await b.inDialog(inc.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] })).status).toBe(202);
+    const atC = await c.waitIncoming();
+    expect((await b.inDialog(inc.dialog!, 'BYE')).status).toBe(200);
+    await until(() => sipfragStatuses(b).includes(180) || Rig.received(b, 'NOTIFY').length > 0, 'a NOTIFY');
+    await rig.advance(10_500);
+    await until(() => atC.cancelled, 'CANCEL at C');
+    await a.waitRequest('BYE');
+    await until(() => ![...rig.server.calls.calls()].some((x) => x.caller.number === a.opts.ext), "A's call ends");
+  });
+
   it('transfers a transferred call again', async () => {
     const [a, b, c] = await trio();
     const d = await rig.phone(String(n++));
@@ -136,6 +167,27 @@ describe('attended transfer', () => {
     const live = [...rig.server.calls.calls()].filter((x) => x.caller.number === a.opts.ext);
     expect(live).toHaveLength(1);
     expect(live[0]!.callee.number).toBe(c.opts.ext);
+  });
+
+  it('turns a consultation call that is still ringing into a blind transfer to the number it rings', async () => {
+    const [a, b, c] = await trio();
+    const first = await rig.connect(a, b.opts.ext, b);
+    c.behaviour = 'ring';
+    const consult = b.call(c.opts.ext);
+    const ringing = await c.waitIncoming();
+    await until(() => consult.responses.some((r) => r.status === 180), '180 at B');
+    const early = consult.responses.find((r) => r.status === 180)!;
+    const value = referToWithReplaces({ scheme: 'sip', user: c.opts.ext, host: 'test.local', params: new Map(), headers: new Map() }, { callId: consult.invite.callId, toTag: early.to.params.get('tag')!, fromTag: consult.invite.from.params.get('tag')!, earlyOnly: false });
+    expect((await b.inDialog(first.inc.dialog!, 'REFER', { headers: [{ name: 'refer-to', value }] })).status).toBe(202);
+    // B's ringing consultation ends (487); C is rung again, now for A, and answers.
+    expect((await consult.final).status).toBe(487);
+    await until(() => ringing.cancelled, 'CANCEL of the consultation');
+    const forA = await c.waitIncoming(2);
+    expect(forA.invite.from.uri.user).toBe(a.opts.ext);
+    c.answer(forA);
+    const reinvite = await a.waitRequest('INVITE');
+    expect(audioPort(reinvite.body)).toBe(c.mediaPort);
+    await until(() => sipfragStatuses(b).includes(200), 'the final NOTIFY');
   });
 
   it('fails cleanly when the target hung up before the REFER: the first call stays', async () => {
