@@ -4,6 +4,7 @@
 // the document tells clients exactly what will be accepted.
 import { z } from 'zod';
 import { extensionSchema } from '../model/common.ts';
+import { didNumberSchema, didViewSchema, trunkNameSchema } from '../model/trunk.ts';
 import { mediaValues } from '../model/user.ts';
 import { ADMIN_ROLES, type AdminRole } from '../store/admin-types.ts';
 
@@ -92,46 +93,11 @@ export const importReportSchema = z.object({
 
 // --- trunks, DIDs, calls ----------------------------------------------------
 
-const trunkName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits or _.-');
-export const trunkCreateSchema = z
-  .object({
-    name: trunkName,
-    host: z.string().min(1).max(253),
-    port: z.number().int().min(1).max(65535).optional(),
-    transport: z.enum(['udp', 'tcp', 'tls']).optional(),
-    registerUser: z.string().min(1).max(128).nullable().optional(),
-    registerPassword: z.string().min(1).max(128).nullable().optional().describe('write-only'),
-    outboundProxy: z.string().min(1).max(260).nullable().optional().describe('HOST:PORT'),
-    prefix: z.string().regex(/^[0-9*#+]{0,32}$/, 'must be up to 32 digits, * # or +').optional(),
-    strip: z.number().int().min(0).max(32).optional(),
-    addPrefix: z.string().regex(/^[0-9+]{0,32}$/, 'must be up to 32 digits or +').optional(),
-    enabled: z.boolean().optional(),
-  })
-  .strict();
-export const trunkPatchSchema = trunkCreateSchema.partial().strict();
-export const trunkParams = z.object({ name: trunkName });
-
-export const trunkViewSchema = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  transport: z.enum(['udp', 'tcp', 'tls']),
-  registerUser: z.string().nullable(),
-  hasRegisterPassword: z.boolean(),
-  outboundProxy: z.string().nullable(),
-  prefix: z.string(),
-  strip: z.number().int(),
-  addPrefix: z.string(),
-  enabled: z.boolean(),
-  createdAt: z.number().int(),
-  updatedAt: z.number().int(),
-});
-
-const didNumber = z.string().regex(/^\+?[0-9]{1,32}$/, "must be digits, optionally after a '+'");
-export const didCreateSchema = z.object({ number: didNumber, extension }).strict();
-export const didParams = z.object({ number: didNumber });
-export const didSchema = z.object({ number: z.string(), extension: z.string(), createdAt: z.number().int() });
+// Trunks and DIDs: the trunk model (src/model/trunk.ts).
+export { didCreateSchema, trunkCreateSchema, trunkPatchSchema, trunkViewSchema } from '../model/trunk.ts';
+export const trunkParams = z.object({ name: trunkNameSchema });
+export const didParams = z.object({ number: didNumberSchema });
+export const didSchema = didViewSchema;
 
 export const callListQuery = z
   .object({

@@ -7,6 +7,9 @@
 // call without a restart.
 import { z } from 'zod';
 import { configSchema, type Config } from '../config/schema.ts';
+import {
+  settingsResponseSchema, type KeyInfo, type SettingsView, type SystemMedia,
+} from '../model/settings.ts';
 import type { SettingsRepository } from '../store/admin-types.ts';
 
 const sip = configSchema.shape.sip.unwrap().shape;
@@ -73,39 +76,13 @@ export const settingsPutSchema = z
   })
   .strict();
 
-const mediaShape = z.object({
-  security: LIVE_SETTINGS['media.security'], srtcp: LIVE_SETTINGS['media.srtcp'], directMedia: z.boolean(),
-  dtmf: LIVE_SETTINGS['media.dtmf'], capneg: z.boolean(), transport: LIVE_SETTINGS['media.transport'],
-});
-export type MediaView = z.output<typeof mediaShape>;
-
-const settingsShape = z.object({
-  sip: z.object({ domain: z.string(), udp: z.string(), tcp: z.string(), tls: z.string() }),
-  registrar: z.object({ minExpiresSec: z.number().int(), maxExpiresSec: z.number().int(), defaultExpiresSec: z.number().int() }),
-  media: mediaShape,
-});
-export type SettingsView = z.output<typeof settingsShape>;
-
-const keyInfo = z.object({
-  appliesAt: z.enum(['next-start', 'next-call']).describe('next-start: at the next start of the server; next-call: on the running server'),
-  restartRequired: z.boolean().describe('the saved value waits for a restart'),
-});
-export type KeyInfo = z.output<typeof keyInfo>;
-
-export const settingsResponseSchema = z.object({
-  settings: settingsShape.describe('what the server will use: from its next start (sip, registrar), for its next call (media)'),
-  running: settingsShape.describe('what it uses now'),
-  overrides: z.record(z.string(), z.unknown()).describe('values saved through the API or the command line, by dotted key'),
-  pinned: z.array(z.string()).describe('keys the command line fixes for this run; their saved values wait'),
-  keys: z.record(z.string(), keyInfo).describe('per dotted key: when a change applies, and whether one waits for a restart'),
-  restartRequired: z.boolean().describe('some key waits for a restart'),
-});
+export { settingsResponseSchema };
 
 function hostPort(a: { host: string; port: number }): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-function mediaView(m: Config['media']): MediaView {
+function mediaView(m: Config['media']): SystemMedia {
   return { security: m.security, srtcp: m.srtcp, directMedia: m.directMedia, dtmf: m.dtmf, capneg: m.capneg, transport: m.transport };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passwordPolicySchema, systemMediaFields } from '../model/settings.ts';
 import { parseHostPort } from '../lib/net.ts';
 import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../security/transport-policy.ts';
 import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/syslog-target.ts';
@@ -25,18 +26,9 @@ export function parseListenAddress(s: string): { host: string; port: number } | 
   return parseHostPort(/^\d+$/.test(s) ? `0.0.0.0:${s}` : s);
 }
 
-const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);
+export { passwordPolicySchema };
 
-/** Rules for administrator passwords (SPEC 4.1 "strict password requirements", "password expiration"). */
-export const passwordPolicySchema = z
-  .object({
-    minLength: z.number().int().min(8).max(128).default(12),
-    /** Of lowercase, uppercase, digits, other characters: how many must appear. */
-    requireClasses: z.number().int().min(1).max(4).default(3),
-    /** A password older than this must be changed at the next login; 0 = never expires. */
-    maxAgeDays: z.number().int().min(0).max(3650).default(0),
-  })
-  .strict();
+const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);
 
 export const configSchema = z
   .object({
@@ -97,16 +89,8 @@ export const configSchema = z
       .prefault({}),
     media: z
       .object({
-        /** System media security (SPEC 1.A "Media Security"): Disabled by default; users may override. */
-        security: z.enum(['disabled', 'best-effort', 'enforced']).default('disabled'),
-        /** SRTCP encrypted unless a user says otherwise (A-04: the gateway requires it). */
-        srtcp: z.enum(['encrypted', 'unencrypted']).default('encrypted'),
-        /** Direct media where both legs allow it and agree (A-06); off = every call relayed. */
-        directMedia: z.boolean().default(true),
-        dtmf: z.enum(['rfc4733', 'info']).default('rfc4733'),
-        /** Offer RFC 5939 capability negotiation in Best Effort offers (only to phones that do it). */
-        capneg: z.boolean().default(false),
-        transport: z.enum(['any', 'tls']).default('any'),
+        /** System media security, SRTCP, direct media, DTMF, capneg, signalling transport: the settings model's. */
+        ...systemMediaFields,
         /** SRTP suites offered, preferred first (SPEC 1.A Crypto Suite). */
         suites: z.array(z.enum(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32'])).min(1)
           .default(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']),

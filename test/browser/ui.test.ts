@@ -17,7 +17,7 @@ import { TestPhone } from '../integration/lib/phone.ts';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { describeSipp, runSipp } from '../interop/sipp.ts';
 import { sippUsersCsv } from '../interop/users.ts';
-import { launch, shot, unlabelledControls, type Browser } from './lib/browser.ts';
+import { launch, pageTools, shot, unlabelledControls, type Browser } from './lib/browser.ts';
 
 const NEW_PASSWORD = 'Browser-Test-Pass-42';
 const DOMAIN = 'test.local';
@@ -30,12 +30,7 @@ let initialPassword: string;
 const phones: TestPhone[] = [];
 const problems: string[] = [];
 
-const heading = (name: string) => page.getByRole('heading', { level: 1, name }).waitFor({ timeout: 15_000 });
-const nav = async (label: string, title: string) => {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await heading(title);
-};
-const row = (selector: string, text: string) => page.locator(selector, { hasText: text });
+const { heading, nav, row } = pageTools(() => page);
 
 async function phone(ext: string): Promise<TestPhone> {
   const p = await TestPhone.start({ ext, password: `pw-${ext}-phone`, server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
@@ -109,7 +104,7 @@ describe('management web UI', () => {
     await page.getByRole('link', { name: 'Add user' }).click();
     await heading('Add user');
     expect(await unlabelledControls(page)).toEqual([]);
-    await page.getByLabel('Extension').fill('2001');
+    await page.getByLabel('Extension', { exact: true }).fill('2001');
     await page.getByLabel('Display name').fill('Ward 4 Nurse');
     await page.getByLabel('Login code (SIP password)').fill('pw-2001-sipp');
     await page.getByLabel('Maximum simultaneous calls').fill('2');

@@ -19,7 +19,8 @@ export class ApiError extends Error {
 
   /** The issue message for one field (dotted path), if the server named it. */
   field(path: string): string | undefined {
-    const all = this.issues.filter((i) => i.path === path).map((i) => i.message);
+    // The store names the field in its message ("code: ..."); beside the field that is said already.
+    const all = this.issues.filter((i) => i.path === path).map((i) => (i.message.startsWith(`${path}: `) ? i.message.slice(path.length + 2) : i.message));
     return all.length > 0 ? all.join('; ') : undefined;
   }
 }
@@ -103,4 +104,9 @@ export function query(params: Record<string, string | number | boolean | undefin
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) return err.message;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Any failure as an ApiError, so forms can ask it for field messages. */
+export function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError(0, 'error', describeError(err));
 }

@@ -1,6 +1,6 @@
 // The System Status page's picture of the server, kept up to date from the
 // feed's messages. No DOM here, so it is tested in plain Node.
-import type { Alarm, CallStatus, ExtensionStatus, FeedMessage, TrunkStatus } from './types.ts';
+import type { Alarm, CallStatus, ExtensionStatus, FeedMessage, ParkedCall, TrunkStatus } from './types.ts';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 
@@ -10,6 +10,12 @@ export interface LiveState {
   calls: Map<string, CallStatus>;
   alarms: Map<string, Alarm>;
   trunks: TrunkStatus[];
+  /**
+   * Calls waiting in park slots, by slot. The feed sends them in its snapshot
+   * only; a call message (a park or an unpark changes its call) makes the
+   * page read them again from GET /api/status (live.ts).
+   */
+  parked: ParkedCall[];
   /** Server clock minus this browser's, from the snapshot (for call durations). */
   clockOffsetMs: number;
   /** Counts applied changes; changes whenever something did. */
@@ -23,6 +29,7 @@ export function applyMessage(s: LiveState, m: FeedMessage): void {
       s.calls = new Map(m.status.calls.map((c) => [c.ref, c]));
       s.alarms = new Map(m.alarms.map((a) => [a.id, a]));
       s.trunks = m.status.trunks ?? [];
+      s.parked = m.status.parked ?? [];
       s.clockOffsetMs = m.status.at - Date.now();
       break;
     case 'extension':

@@ -5,13 +5,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
 import { applyMessage, type Connection, type LiveState } from './live-state.ts';
-import type { FeedMessage } from './types.ts';
+import type { FeedMessage, StatusSnapshot } from './types.ts';
 
 export type { Connection, LiveState };
 
 const SESSION_ENDED = 4401;
 const RENDER_EVERY_MS = 250;
 const MAX_ATTEMPTS = 200;
+/** Calls change in bursts (ringing, answer, re-INVITE): the parked list is read once per burst. */
+const PARKED_AFTER_MS = 300;
 
 function feedUrl(): string {
   return `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/api/status/ws`;
@@ -19,7 +21,8 @@ function feedUrl(): string {
 
 export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState & { retry: () => void } {
   const state = useRef<LiveState>({
-    connection: 'connecting', extensions: new Map(), calls: new Map(), alarms: new Map(), trunks: [], clockOffsetMs: 0, version: 0,
+    connection: 'connecting', extensions: new Map(), calls: new Map(), alarms: new Map(), trunks: [], parked: [], clockOffsetMs: 0,
+    version: 0,
   });
   const [, setTick] = useState(0);
   const [generation, setGeneration] = useState(0);
@@ -30,12 +33,27 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
     let attempts = 0;
     let reconnectTimer: number | undefined;
     let renderTimer: number | undefined;
+    let parkedTimer: number | undefined;
     const render = () => {
       if (renderTimer !== undefined || stopped) return;
       renderTimer = window.setTimeout(() => {
         renderTimer = undefined;
         setTick((t) => t + 1);
       }, RENDER_EVERY_MS);
+    };
+    // The feed has no message of its own for park slots: a parked or unparked call sends a call
+    // message, after which the slots are read from the status snapshot.
+    const refreshParked = () => {
+      if (parkedTimer !== undefined || stopped) return;
+      parkedTimer = window.setTimeout(() => {
+        parkedTimer = undefined;
+        api.get<StatusSnapshot>('/api/status').then((s) => {
+          if (stopped) return;
+          state.current.parked = s.parked ?? [];
+          state.current.version++;
+          render();
+        }, () => undefined);
+      }, PARKED_AFTER_MS);
     };
     const setConnection = (c: Connection) => {
       state.current.connection = c;
@@ -58,6 +76,7 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
         // "Live" only once the snapshot is in: before it the tables would claim an empty system.
         if (m.type === 'snapshot') setConnection('live');
         else render();
+        if (m.type === 'call') refreshParked();
       };
       ws.onclose = (ev) => {
         if (stopped) return;
@@ -89,6 +108,7 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
       stopped = true;
       window.clearTimeout(reconnectTimer);
       window.clearTimeout(renderTimer);
+      window.clearTimeout(parkedTimer);
       ws?.close(1000, 'page left');
     };
   }, [generation]);

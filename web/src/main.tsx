@@ -4,8 +4,10 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, type SessionProblem } from './api.ts';
 import { ChangePasswordPage, LoginPage } from './pages/login.tsx';
+import { HuntGroupsPage } from './pages/hunt-groups.tsx';
 import { ImportExportPage } from './pages/import-export.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { ShortCodesPage } from './pages/short-codes.tsx';
 import { StatusPage } from './pages/status.tsx';
 import { TrunksPage } from './pages/trunks.tsx';
 import { UserFormPage } from './pages/user-form.tsx';
@@ -20,6 +22,8 @@ type Phase = { kind: 'loading' } | { kind: 'login'; message?: string } | { kind:
 const NAV: readonly { path: string; label: string }[] = [
   { path: 'status', label: 'System status' },
   { path: 'users', label: 'Users' },
+  { path: 'hunt-groups', label: 'Hunt groups' },
+  { path: 'short-codes', label: 'Short codes' },
   { path: 'trunks', label: 'Trunks & DIDs' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
@@ -32,6 +36,10 @@ function Page({ route }: { route: Route }) {
       if (id === 'new') return <UserFormPage extension={null} />;
       if (id !== undefined) return <UserFormPage key={id} extension={id} />;
       return <UsersPage />;
+    case 'hunt-groups':
+      return <HuntGroupsPage edit={id} />;
+    case 'short-codes':
+      return <ShortCodesPage edit={id} />;
     case 'trunks':
       return <TrunksPage edit={id} />;
     case 'settings':

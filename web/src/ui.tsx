@@ -4,7 +4,7 @@
 import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
-import type { Api } from './api.ts';
+import type { Api, ApiError } from './api.ts';
 import type { Session } from './types.ts';
 
 export interface AppContext {
@@ -165,4 +165,20 @@ export function SortHeader(p: { label: string; field: string; sort: string; onSo
 
 export function Loading() {
   return <p class="muted" role="status">Loading…</p>;
+}
+
+/** The end of an edit form: why the server refused it, and (administrators) save and cancel. */
+export function FormEnd(p: { err: ApiError | null; save: string; cancelHref: string }) {
+  const { canWrite } = useApp();
+  return (
+    <>
+      <Notice kind="error">{p.err && (p.err.issues.length === 0 ? p.err.message : 'Please correct the marked fields.')}</Notice>
+      {canWrite && (
+        <div class="actions">
+          <button type="submit" class="primary">{p.save}</button>
+          <a class="button" href={p.cancelHref}>Cancel</a>
+        </div>
+      )}
+    </>
+  );
 }

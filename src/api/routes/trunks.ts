@@ -1,4 +1,5 @@
 // /api/trunks, /api/dids and /api/calls (call detail records).
+import { trunkView } from '../../model/trunk.ts';
 import type { Trunk } from '../../store/types.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
@@ -8,15 +9,6 @@ import {
   trunkPatchSchema, trunkViewSchema,
 } from '../schemas.ts';
 import { z } from 'zod';
-
-/** The registration password is write-only: the view only says whether one is set. */
-function trunkView(t: Trunk) {
-  return {
-    id: t.id, name: t.name, host: t.host, port: t.port, transport: t.transport, registerUser: t.registerUser,
-    hasRegisterPassword: t.registerPassword !== null, outboundProxy: t.outboundProxy, prefix: t.prefix,
-    strip: t.strip, addPrefix: t.addPrefix, enabled: t.enabled, createdAt: t.createdAt, updatedAt: t.updatedAt,
-  };
-}
 
 export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
   const trunks = () => {

@@ -60,11 +60,11 @@ export async function launch(o: { caPem: string; viewport?: { width: number; hei
   };
 }
 
-/** Saves a full-page screenshot as test/browser/artifacts/<name>.png and returns its path. */
-export async function shot(page: Page, name: string): Promise<string> {
+/** Saves a screenshot (the full page unless told) as test/browser/artifacts/<name>.png and returns its path. */
+export async function shot(page: Page, name: string, o: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: o.fullPage ?? true });
   return file;
 }
 
@@ -80,4 +80,19 @@ export function unlabelledControls(page: Page): Promise<string[]> {
     }
     return out;
   });
+}
+
+/** Waits and moves of every page test; `page` is read at each call, so it may be set in beforeAll. */
+export function pageTools(page: () => Page) {
+  const heading = (name: string) => page().getByRole('heading', { level: 1, name }).waitFor({ timeout: 15_000 });
+  return {
+    /** Waits for the page title (h1). */
+    heading,
+    /** Follows a link of the main navigation and waits for the page's title. */
+    nav: async (label: string, title: string) => {
+      await page().getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+      await heading(title);
+    },
+    row: (selector: string, text: string) => page().locator(selector, { hasText: text }),
+  };
 }

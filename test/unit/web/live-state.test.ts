@@ -4,13 +4,14 @@ import { applyMessage, type LiveState } from '../../../web/src/live-state.ts';
 import type { CallStatus, ExtensionStatus } from '../../../web/src/types.ts';
 
 const empty = (): LiveState => ({
-  connection: 'connecting', extensions: new Map(), calls: new Map(), alarms: new Map(), trunks: [], clockOffsetMs: 0, version: 0,
+  connection: 'connecting', extensions: new Map(), calls: new Map(), alarms: new Map(), trunks: [], parked: [], clockOffsetMs: 0, version: 0,
 });
 const ext = (n: string, o: Partial<ExtensionStatus> = {}): ExtensionStatus =>
-  ({ extension: n, name: '', registered: true, contacts: [], state: 'idle', calls: 0, ...o });
+  ({ extension: n, name: '', registered: true, contacts: [], state: 'idle', calls: 0, mediaStream: 'RTP', ...o });
+const leg = () => ({ stream: 'RTP', packetsIn: null, packetsOut: null, lost: null, lossPercent: null, jitterMs: null });
 const call = (ref: string, o: Partial<CallStatus> = {}): CallStatus => ({
   ref, state: 'ringing', direction: 'internal', caller: '1', callerName: '', callee: '2', calleeExtension: '2', trunk: null,
-  startedAt: 0, answeredAt: null, durationSec: 0, codec: null, held: false, connectionType: '', ...o,
+  startedAt: 0, answeredAt: null, durationSec: 0, codec: null, held: false, connectionType: '', legs: { caller: leg(), callee: leg() }, ...o,
 });
 
 describe('applyMessage', () => {
@@ -19,12 +20,14 @@ describe('applyMessage', () => {
     s.extensions.set('stale', ext('stale'));
     applyMessage(s, {
       type: 'snapshot',
-      status: { at: Date.now() + 60_000, extensions: [ext('1001')], calls: [call('c1')], trunks: [] },
+      status: { at: Date.now() + 60_000, extensions: [ext('1001')], calls: [call('c1')], trunks: [],
+        parked: [{ slot: '5', call: 'c1', party: { number: '1001', name: '' }, parkedBy: '1002', since: 1 }] },
       alarms: [{ id: 'a', kind: 'k', severity: 'minor', text: 't', since: 1, lastAt: 1, count: 1 }],
     });
     expect([...s.extensions.keys()]).toEqual(['1001']);
     expect([...s.calls.keys()]).toEqual(['c1']);
     expect([...s.alarms.keys()]).toEqual(['a']);
+    expect(s.parked.map((p) => p.slot)).toEqual(['5']);
     expect(s.clockOffsetMs).toBeGreaterThan(55_000);
     expect(s.version).toBe(1);
   });

@@ -1,11 +1,12 @@
 // System Status, live over the WebSocket: alarms, active calls (parties,
 // duration, codec, connection type), registered extensions (address, user
-// agent, transport, media stream, state) and trunk registrations. Nothing
-// here reloads: every row changes as the feed reports it.
+// agent, transport, media stream, state), calls waiting in park slots and
+// trunk registrations. Nothing here reloads: every row changes as the feed
+// reports it.
 import { useEffect, useState } from 'preact/hooks';
 import { dateTime, duration, plural } from '../format.ts';
 import { useLiveStatus, type Connection } from '../live.ts';
-import type { Alarm, CallStatus, ExtensionStatus } from '../types.ts';
+import type { Alarm, CallStatus, ExtensionStatus, ParkedCall } from '../types.ts';
 import { PageTitle, TextField, useApp } from '../ui.tsx';
 
 const MAX_ROWS = 500;
@@ -88,6 +89,32 @@ function CallsTable({ calls, now, names }: { calls: CallStatus[]; now: number; n
   );
 }
 
+/** Calls waiting in park slots (*37*S# parks, *38*S# takes one), with how long each has waited. */
+function ParkedTable({ parked, now, names }: { parked: ParkedCall[]; now: number; names: Map<string, string> }) {
+  if (parked.length === 0) return <p class="muted">No parked calls.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="responsive" aria-labelledby="parked-h">
+        <thead>
+          <tr><th scope="col">Slot</th><th scope="col">Parked party</th><th scope="col">Parked by</th><th scope="col">Since</th>
+            <th scope="col">Waiting</th></tr>
+        </thead>
+        <tbody>
+          {parked.map((p) => (
+            <tr key={p.slot} data-slot={p.slot}>
+              <td data-label="Slot" class="mono">{p.slot}</td>
+              <td data-label="Parked party">{party(p.party.name, p.party.number) || '—'}</td>
+              <td data-label="Parked by">{p.parkedBy ? party(names.get(p.parkedBy) ?? '', p.parkedBy) : '—'}</td>
+              <td data-label="Since">{dateTime(p.since)}</td>
+              <td data-label="Waiting" class="num">{duration((now - p.since) / 1000)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function ExtensionsTable({ list }: { list: ExtensionStatus[] }) {
   if (list.length === 0) return <p class="muted">No extension matches.</p>;
   return (
@@ -125,7 +152,7 @@ export function StatusPage() {
   const live = useLiveStatus(api, () => void api.get('/api/session').catch(() => undefined));
   const [filter, setFilter] = useState('');
   const [now, setNow] = useState(Date.now());
-  const hasCalls = live.calls.size > 0;
+  const hasCalls = live.calls.size > 0 || live.parked.length > 0;
   useEffect(() => {
     if (!hasCalls) return;
     const t = window.setInterval(() => setNow(Date.now()), 1000);
@@ -157,6 +184,7 @@ export function StatusPage() {
       <ul class="summary" aria-label="Summary">
         <li><strong>{registered}</strong> registered {registered === 1 ? 'extension' : 'extensions'}</li>
         <li><strong>{calls.length}</strong> active {calls.length === 1 ? 'call' : 'calls'}</li>
+        <li><strong>{live.parked.length}</strong> parked {live.parked.length === 1 ? 'call' : 'calls'}</li>
         <li class={alarms.length > 0 ? 'has-alarms' : ''}><strong>{alarms.length}</strong> {alarms.length === 1 ? 'alarm' : 'alarms'}</li>
       </ul>
 
@@ -168,6 +196,11 @@ export function StatusPage() {
       <section aria-labelledby="calls-h">
         <h2 id="calls-h">Active calls</h2>
         <CallsTable calls={calls} now={serverNow} names={names} />
+      </section>
+
+      <section aria-labelledby="parked-h">
+        <h2 id="parked-h">Parked calls</h2>
+        <ParkedTable parked={live.parked} now={serverNow} names={names} />
       </section>
 
       <section aria-labelledby="ext-h">

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import type { Did, Trunk } from '../types.ts';
-import { CheckField, Fieldset, Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
+import { CheckField, Fieldset, FormEnd, Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
 
 interface TrunkForm {
   name: string; host: string; port: string; transport: 'udp' | 'tcp' | 'tls'; registerUser: string; registerPassword: string;
@@ -75,13 +75,7 @@ function TrunkEditor({ trunk, onDone }: { trunk: Trunk | null; onDone: (msg: str
         <TextField id="t-strip" label="Digits to strip" type="number" value={f.strip} onInput={set('strip')} disabled={ro} error={fe('strip')} />
         <TextField id="t-addPrefix" label="Prefix to add" value={f.addPrefix} onInput={set('addPrefix')} disabled={ro} error={fe('addPrefix')} />
       </Fieldset>
-      <Notice kind="error">{err && (err.issues.length === 0 ? err.message : 'Please correct the marked fields.')}</Notice>
-      {canWrite && (
-        <div class="actions">
-          <button type="submit" class="primary">{trunk ? 'Save trunk' : 'Add trunk'}</button>
-          <a class="button" href={href('trunks')}>Cancel</a>
-        </div>
-      )}
+      <FormEnd err={err} save={trunk ? 'Save trunk' : 'Add trunk'} cancelHref={href('trunks')} />
     </form>
   );
 }

@@ -1,0 +1,127 @@
+// The live status model: what GET /api/status, the WebSocket feed behind the
+// System Status page and the Users page's activity column send. The API
+// documents these schemas (src/api/live-schemas.ts) and the web UI takes its
+// types from them. Objects are loose: the status service grows fields (media
+// statistics, features) and clients must ignore what they do not know.
+import { z } from 'zod';
+
+export const EXTENSION_STATES = ['idle', 'ringing', 'connected'] as const;
+export type ExtensionState = (typeof EXTENSION_STATES)[number];
+export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+export type AlarmSeverity = (typeof ALARM_SEVERITIES)[number];
+
+export const contactStatusSchema = z.looseObject({
+  contact: z.string(),
+  transport: z.string(),
+  address: z.string(),
+  port: z.number().int(),
+  userAgent: z.string().nullable(),
+  expiresAt: z.number().int(),
+});
+
+export const extensionStatusSchema = z.looseObject({
+  extension: z.string(),
+  name: z.string(),
+  registered: z.boolean(),
+  contacts: z.array(contactStatusSchema),
+  state: z.enum(EXTENSION_STATES),
+  calls: z.number().int().describe('calls the extension is in (any state)'),
+  mediaStream: z.string().describe('what its media security makes of its calls: "SRTP", "SRTP/RTP" or "RTP"'),
+});
+
+const legStatusSchema = z.looseObject({
+  stream: z.string(),
+  packetsIn: z.number().int().nullable(),
+  packetsOut: z.number().int().nullable(),
+  lost: z.number().int().nullable(),
+  lossPercent: z.number().nullable(),
+  jitterMs: z.number().nullable(),
+});
+
+export const callStatusSchema = z.looseObject({
+  ref: z.string(),
+  state: z.string(),
+  direction: z.string(),
+  caller: z.string(),
+  callerName: z.string(),
+  callee: z.string(),
+  calleeExtension: z.string().nullable(),
+  trunk: z.string().nullable(),
+  startedAt: z.number().int(),
+  answeredAt: z.number().int().nullable(),
+  durationSec: z.number().int(),
+  codec: z.string().nullable(),
+  held: z.boolean(),
+  connectionType: z.string().describe('e.g. "SRTP Direct Media", "RTP relayed"'),
+  legs: z.object({ caller: legStatusSchema, callee: legStatusSchema })
+    .describe('per leg: media stream and, for relayed calls, packets, loss and jitter'),
+});
+
+export const trunkStatusSchema = z.looseObject({
+  trunk: z.string(),
+  state: z.string().describe('registering, registered or failed'),
+  lastStatus: z.number().int().describe('last final status from the trunk; 0 for a timeout or transport error'),
+  expiresAt: z.number().int().optional().describe('when the registration runs out, epoch ms'),
+  reason: z.string(),
+});
+
+export const parkedCallSchema = z.looseObject({
+  slot: z.string(),
+  call: z.string().describe("the parked call's reference"),
+  party: z.object({ number: z.string(), name: z.string() }).describe('who waits in the slot'),
+  parkedBy: z.string().nullable().describe('extension that parked it'),
+  since: z.number().int().describe('epoch ms'),
+});
+
+export const alarmSchema = z.looseObject({
+  id: z.string(),
+  kind: z.string(),
+  severity: z.enum(ALARM_SEVERITIES),
+  text: z.string(),
+  source: z.string().optional(),
+  since: z.number().int(),
+  lastAt: z.number().int(),
+  count: z.number().int(),
+  clearAt: z.number().int().optional(),
+});
+
+export const statusSnapshotSchema = z.looseObject({
+  at: z.number().int().describe('server time of the snapshot, epoch ms'),
+  extensions: z.array(extensionStatusSchema).describe('registered extensions and extensions in calls'),
+  calls: z.array(callStatusSchema),
+  trunks: z.array(trunkStatusSchema),
+  parked: z.array(parkedCallSchema).describe('calls waiting in park slots; *38*S# takes one'),
+});
+
+export const alarmListSchema = z.object({ items: z.array(alarmSchema) });
+
+export const userActivitySchema = z.object({
+  extension: z.string(),
+  registered: z.boolean(),
+  userAgent: z.string().nullable().describe("the newest binding's device"),
+  address: z.string().nullable(),
+  transport: z.string().nullable(),
+  state: z.enum(EXTENSION_STATES),
+  registeredUntil: z.number().int().nullable().describe('expiry of the latest registration, epoch ms'),
+  lastCallAt: z.number().int().nullable().describe('start of the newest call (active or recorded), epoch ms'),
+});
+
+/** A loose schema's output without its index signature: the fields a client knows. */
+export type Known<T> = T extends readonly (infer U)[] ? Known<U>[]
+  : T extends object ? { [K in keyof T as string extends K ? never : K]: Known<T[K]> } : T;
+
+export type ContactStatus = Known<z.output<typeof contactStatusSchema>>;
+export type ExtensionStatus = Known<z.output<typeof extensionStatusSchema>>;
+export type CallStatus = Known<z.output<typeof callStatusSchema>>;
+export type TrunkStatus = Known<z.output<typeof trunkStatusSchema>>;
+export type ParkedCallView = Known<z.output<typeof parkedCallSchema>>;
+export type Alarm = Known<z.output<typeof alarmSchema>>;
+export type StatusSnapshotView = Known<z.output<typeof statusSnapshotSchema>>;
+export type UserActivity = z.output<typeof userActivitySchema>;
+
+/** One text message of GET /api/status/ws. */
+export type FeedMessage =
+  | { type: 'snapshot'; status: StatusSnapshotView; alarms: Alarm[] }
+  | { type: 'extension'; extension: ExtensionStatus }
+  | { type: 'call'; call: CallStatus; ended: boolean }
+  | { type: 'alarm'; event: 'raised' | 'updated' | 'cleared'; alarm: Alarm };
