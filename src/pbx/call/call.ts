@@ -147,7 +147,6 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     headers.push(...extraHeaders);
     this.ringer = new Ringer(this.ctx, this, headers, this.routeCaller);
     await this.ringer.ring(step);
-    this.ctx.callChanged(this);
   }
 
   get forks(): readonly OutboundLeg[] {
@@ -276,7 +275,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
    * pickup): the old bridge's media is released, the new bridge becomes the
    * call's, and a new segment starts.
    */
-  rebridge(next: Bridge): void {
+  rebridge(next: Bridge, alone?: CallView['callee']): void {
     const now = this.ctx.now();
     const last = this.segments[this.segments.length - 1];
     if (last && last.endedAt === undefined) last.endedAt = now;
@@ -291,7 +290,8 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     this.state = 'connected';
     this.caller = partyOf(next.a);
     const b = next.b ? partyOf(next.b) : undefined;
-    if (b) this.callee = { number: b.number, user: b.user, trunk: b.trunk };
+    // A party alone (parked) is in a call with nobody: status must not show its last partner as still in it.
+    this.callee = b ? { number: b.number, user: b.user, trunk: b.trunk } : (alone ?? { number: '', user: undefined, trunk: undefined });
     if (next.b) this.segments.push({ a: partyOf(next.a), b: partyOf(next.b), startedAt: now, endedAt: undefined });
     this.ctx.callChanged(this);
   }

@@ -80,7 +80,7 @@ export class CallEngine implements CallControl {
   private readonly byInviteTx = new Map<InviteServerTransaction, Call>();
   private readonly live = new Set<Call>();
   private readonly byUser = new Map<string, Set<Call>>();
-  private readonly indexed = new Map<Call, string[]>();
+  private readonly indexed = new Map<Call, [string | undefined, string | undefined]>();
   private readonly listeners = new Set<CallListener>();
   readonly ctx: CallContext;
   private seq = 0;
@@ -373,23 +373,33 @@ export class CallEngine implements CallControl {
     this.emit(call, false);
   }
 
-  /** Keeps the per-user index in step with the call's parties, which transfers and forwarding change. */
+  /**
+   * Keeps the per-user index in step with the call's parties, which
+   * transfers and forwarding change. Called on every change of every call:
+   * when the parties are the same as last time it does nothing and allocates nothing.
+   */
   private index(call: Call): void {
-    const before = this.indexed.get(call) ?? [];
-    const now = call.state === 'ended' ? [] : [...new Set([call.caller.user?.extension, call.callee.user?.extension].filter((x): x is string => x !== undefined))];
-    for (const ext of before) {
-      if (now.includes(ext)) continue;
-      const set = this.byUser.get(ext);
-      set?.delete(call);
-      if (set && set.size === 0) this.byUser.delete(ext);
-    }
-    for (const ext of now) {
+    const live = call.state !== 'ended';
+    const a = live ? call.caller.user?.extension : undefined;
+    let b = live ? call.callee.user?.extension : undefined;
+    if (b === a) b = undefined;
+    const before = this.indexed.get(call);
+    if (before ? before[0] === a && before[1] === b : a === undefined && b === undefined) return;
+    if (before) for (const ext of before) if (ext !== undefined && ext !== a && ext !== b) this.unindex(ext, call);
+    for (const ext of [a, b]) {
+      if (ext === undefined) continue;
       let set = this.byUser.get(ext);
       if (!set) this.byUser.set(ext, (set = new Set()));
       set.add(call);
     }
-    if (now.length === 0) this.indexed.delete(call);
-    else this.indexed.set(call, now);
+    if (a === undefined && b === undefined) this.indexed.delete(call);
+    else this.indexed.set(call, [a, b]);
+  }
+
+  private unindex(ext: string, call: Call): void {
+    const set = this.byUser.get(ext);
+    set?.delete(call);
+    if (set && set.size === 0) this.byUser.delete(ext);
   }
 
   private onEnded(call: Call, cdr: CdrInput): void {

@@ -83,7 +83,14 @@ export class Ringer implements OutboundEvents {
 
   /** Whether any fork of the current step has rung (a provisional with a tag). */
   get rang(): boolean {
-    return [...this.stepForks].some((f) => f.state === 'early');
+    for (const f of this.stepForks) if (f.state === 'early') return true;
+    return false;
+  }
+
+  /** A fork of the current step still waits for its final response. */
+  private get pending(): boolean {
+    for (const f of this.stepForks) if (f.state === 'calling' || f.state === 'early') return true;
+    return false;
   }
 
   /** Rings a step: the offer is shaped for its callee, then every target is forked. */
@@ -160,7 +167,7 @@ export class Ringer implements OutboundEvents {
     this.owner.forkFailed?.(leg);
     if (this.stopped || !this.stepForks.has(leg)) return;
     if (res.status >= 300 && res.status < 400 && this.followRedirect(leg, res)) return;
-    if ([...this.stepForks].some((f) => f.state === 'calling' || f.state === 'early')) return;
+    if (this.pending) return;
     const best = bestFailure([...this.stepForks].map((f) => f.status));
     this.fallback(best.status === 486 || best.status === 600 ? 'busy' : 'unavailable', best, false);
   }

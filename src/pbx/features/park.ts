@@ -64,7 +64,8 @@ export class Parking {
     if (this.slots.has(slot)) return { ok: false, status: 486, reason: 'Park Slot In Use' };
     const entry: Slot = { slot, call, leg, parker, since: this.control.ctx.now(), timer: undefined };
     this.slots.set(slot, entry);
-    call.rebridge(new Bridge(call, leg, undefined, this.control.newMedia(call), { a: { role: 'a', ...leg.media }, b: { role: 'b', ...leg.media } }));
+    const waiting = new Bridge(call, leg, undefined, this.control.newMedia(call), { a: { role: 'a', ...leg.media }, b: { role: 'b', ...leg.media } });
+    call.rebridge(waiting, { number: `park ${slot}`, user: undefined, trunk: undefined });
     call.onEnd(() => this.release(entry));
     // Held until the media server can play music: an inactive re-offer of what it had.
     const hold = holdOffer(leg.lastSdpSent);

@@ -42,6 +42,10 @@ describe('park', () => {
     expect(refresh.body.toString()).toContain('a=inactive');
     expect((await a.inDialog(out.dialog!, 'UPDATE')).status).toBe(200);
     expect(slots()).toEqual([expect.objectContaining({ slot: '5', party: expect.objectContaining({ number: a.opts.ext }), parkedBy: b.opts.ext })]);
+    // Status: the parked call is A waiting in slot 5; B, who parked it, is in no call.
+    const parked = [...rig.server.calls.calls()].find((x) => x.caller.number === a.opts.ext)!;
+    expect(parked.callee.number).toBe('park 5');
+    expect(rig.server.calls.callsOf(b.opts.ext)).toBe(0);
     // What `switchboard park list` shows an administrator, read from the running server.
     const listed = await cli('park', 'list', '--data-dir', rig.ts.dataDir);
     expect(listed.code).toBe(0);
