@@ -1,13 +1,13 @@
 import os from 'node:os';
-import type { Logger } from './sip/log.ts';
+import type { Logger } from './lib/log.ts';
 import type { Config } from './config/schema.ts';
 import { ComponentList, Late } from './lib/components.ts';
 import { listenIps, mediaAddress, rtpengineAddress, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
-import { TimerQueue } from './sip/timer-queue.ts';
-import type { TimerHandle } from './sip/timer-queue.ts';
-import { systemClock } from './sip/clock.ts';
-import type { Clock } from './sip/clock.ts';
+import { TimerQueue } from './lib/timer-queue.ts';
+import type { TimerHandle } from './lib/timer-queue.ts';
+import { systemClock } from './lib/time.ts';
+import type { Clock } from './lib/time.ts';
 import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
 import { DigestServer } from './sip/digest.ts';

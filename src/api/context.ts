@@ -2,7 +2,7 @@
 // configuration and the security helpers. Built once per HTTP server.
 import { passwordPolicySchema, type Config } from '../config/schema.ts';
 import type { LoginLimiter, PasswordPolicy } from '../security/admin-auth.ts';
-import type { Logger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiRequest } from './route.ts';

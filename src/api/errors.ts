@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { isStoreError } from '../store/errors.ts';
-import type { Logger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
 
 export type IssueLocation = 'body' | 'query' | 'params';
 

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { burnVerify, ensureInitialAdmin, LoginLimiter } from '../security/admin-auth.ts';
 import type { CertificateSet } from '../security/certs.ts';
 import { tlsServerOptions } from '../security/tls-policy.ts';
-import type { Logger } from '../sip/log.ts';
+import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import { openStore } from '../store/sqlite/database.ts';
 import type { Store } from '../store/types.ts';

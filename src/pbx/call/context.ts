@@ -1,8 +1,8 @@
 // What a call needs from the rest of the server, gathered in one object the
 // engine builds once, so Call and Leg take one argument instead of ten.
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { MessageSender } from '../../sip/transport/types.ts';
-import type { TimerQueue } from '../../sip/timer-queue.ts';
+import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { TransactionLayer } from '../../sip/transaction/layer.ts';
 import type { Endpoint, Header, SipRequest, SipUri } from '../../sip/message.ts';
 import type { Caller, RouteResult } from '../routing/targets.ts';

@@ -11,6 +11,7 @@ import { Retransmitter2xx } from '../../sip/transaction/retransmit-2xx.ts';
 import type { User } from '../../store/types.ts';
 import type { CallContext, DialogOwner } from './context.ts';
 import type { MediaProfile } from '../media/profile.ts';
+import { bracketHost } from '../../lib/net.ts';
 
 /** The party's media identity: its policy and where its media may come from (follows the leg across bridges). */
 export interface LegMedia {
@@ -89,7 +90,7 @@ export abstract class Leg implements DialogOwner {
 
   /** Our Contact on this leg: the listener the party talks to. */
   contact(): NameAddr {
-    const host = this.local.address.includes(':') ? '[' + this.local.address + ']' : this.local.address;
+    const host = bracketHost(this.local.address);
     const params = new Map<string, string | null>();
     if (this.secure) return { uri: { scheme: 'sips', host, port: this.local.port, params, headers: new Map() }, params: new Map() };
     if (this.local.transport !== 'udp') params.set('transport', this.local.transport);

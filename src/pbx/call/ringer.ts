@@ -6,7 +6,7 @@
 // owner's: a new call (the caller waits for our final response), a transfer
 // (the transferee is re-INVITEd when the target answers), a park recall.
 import type { Header, SipResponse } from '../../sip/message.ts';
-import type { TimerHandle } from '../../sip/timer-queue.ts';
+import type { TimerHandle } from '../../lib/timer-queue.ts';
 import { getContacts } from '../../sip/headers.ts';
 import { formatUri } from '../../sip/uri.ts';
 import type { CallContext } from './context.ts';

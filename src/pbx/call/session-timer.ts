@@ -5,7 +5,7 @@
 // (a party that vanished must not hold a call and its channel forever), and
 // when the callee expects its UAC — us — to refresh while the caller does not
 // do session timers, we send the refreshes ourselves.
-import type { TimerHandle } from '../../sip/timer-queue.ts';
+import type { TimerHandle } from '../../lib/timer-queue.ts';
 import { parseValueWithParams } from '../../sip/headers.ts';
 import type { CallContext } from './context.ts';
 import type { Leg } from './leg.ts';

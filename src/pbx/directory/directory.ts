@@ -1,5 +1,5 @@
 import type { ChangeWatcher, User, UserRepository } from '../../store/types.ts';
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import { ha1 as digestHa1 } from '../../sip/digest.ts';
 import type { DigestAlgorithm } from '../../sip/digest.ts';
 

@@ -3,7 +3,7 @@
 // — and put on hold; anyone dials the unpark code (*38*S#) to be joined with
 // it. A call nobody retrieves within the park timeout rings the parker back.
 // Parked calls live in memory: a restart ends every call anyway.
-import type { TimerHandle } from '../../sip/timer-queue.ts';
+import type { TimerHandle } from '../../lib/timer-queue.ts';
 import type { User } from '../../store/types.ts';
 import { Bridge } from '../call/bridge.ts';
 import type { Call } from '../call/call.ts';

@@ -8,7 +8,7 @@
 // the relay. The call never sees any of this: it hands bodies to offer() and
 // answer() (see ../call/media.ts).
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
 import { SrtpTransform } from '../../media/srtp-transform.ts';
 import { DtmfDetector, DtmfInjector } from '../../media/dtmf.ts';

@@ -3,7 +3,7 @@
 // database overrides the CLI and API write are polled, so a change applies to
 // the next call without a restart).
 import type { Config } from '../../config/schema.ts';
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { SettingsRepository } from '../../store/admin-types.ts';
 import type { User, UserMediaSettings } from '../../store/types.ts';
 import { validMedia } from '../../store/user-validate.ts';

@@ -5,7 +5,7 @@
 // (RTP/SAVP with SDES toward Enforced sides, plain RTP/AVP toward the others).
 // Direct media is not attempted with this backend: deployments choose
 // rtpengine to anchor media at scale.
-import type { Logger } from '../../sip/log.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { NgClient } from '../../media/rtpengine.ts';
 import { RtpengineSession } from '../../media/rtpengine-session.ts';
 import type { RtpengineSideOptions } from '../../media/rtpengine-session.ts';

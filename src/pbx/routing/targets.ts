@@ -4,6 +4,7 @@
 import type { Endpoint, NameAddr, SipUri } from '../../sip/message.ts';
 import { parseUri } from '../../sip/uri.ts';
 import { quote } from '../../sip/headers.ts';
+import { bracketHost, unbracketHost } from '../../lib/net.ts';
 import type { User } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LocationService } from '../registrar/location.ts';
@@ -90,7 +91,7 @@ export class Targets {
       const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
       if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
       // A registered contact whose host is not where its REGISTER came from is behind NAT.
-      const natted = uri.host.replace(/^\[|\]$/g, '') !== dest.address;
+      const natted = unbracketHost(uri.host) !== dest.address;
       targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user, trunk: undefined }, media: { profile, natted }, secure });
     }
     if (targets.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable', calleeUser: user };
@@ -114,7 +115,7 @@ export class Targets {
     const local = this.deps.localEndpoint(dest.transport);
     if (!local) return refused(503, 'Trunk Transport Not Enabled');
     const number = TrunkTable.dialString(t, dialled);
-    const requestUri = parseUri(`sip:${escapeUser(number)}@${hostPart(t.host)}:${t.port}${t.transport === 'udp' ? '' : ';transport=' + t.transport}`);
+    const requestUri = parseUri(`sip:${escapeUser(number)}@${bracketHost(t.host)}:${t.port}${t.transport === 'udp' ? '' : ';transport=' + t.transport}`);
     if (!requestUri) return refused(484, 'Address Incomplete');
     const credentials = t.registerUser && t.registerPassword ? { username: t.registerUser, password: t.registerPassword } : undefined;
     const target: OutboundTarget = {
@@ -143,10 +144,6 @@ export function sipUri(user: string, host: string): SipUri {
 
 function angle(route: string): string {
   return route.startsWith('<') ? route : '<' + route + '>';
-}
-
-function hostPart(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? '[' + host + ']' : host;
 }
 
 /** Dialled numbers are digits, '+', '*', '#'; anything else is %-escaped for the URI. */

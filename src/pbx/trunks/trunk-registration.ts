@@ -3,8 +3,8 @@
 // answering digest challenges, refreshing before expiry, retrying after
 // failures, and following the trunk table as trunks come and go.
 import type { Endpoint, SipResponse } from '../../sip/message.ts';
-import type { Logger } from '../../sip/log.ts';
-import type { TimerHandle, TimerQueue } from '../../sip/timer-queue.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
 import type { UacTransport } from '../../sip/ua/uac.ts';
 import { createRequest } from '../../sip/serializer.ts';
 import { generateCallId, generateTag } from '../../sip/ids.ts';
