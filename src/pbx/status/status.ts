@@ -98,6 +98,8 @@ export interface StatusDeps {
 export class StatusService {
   private readonly listeners = new Set<StatusListener>();
   private readonly dirty = new Set<string>();
+  /** The users each call was last reported with. */
+  private readonly parties = new WeakMap<CallView, string[]>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
 
@@ -172,7 +174,14 @@ export class StatusService {
   private onCall(call: CallView, ended: boolean): void {
     if (this.listeners.size === 0) return;
     this.emit({ type: 'call', call: callStatus(call, this.deps.now()), ended });
-    for (const u of [call.caller.user, call.callee.user]) if (u) this.markDirty(u.extension);
+    // A transfer or park changes a call's parties: whoever left it changes state too.
+    const before = this.parties.get(call);
+    const now: string[] = [];
+    for (const u of [call.caller.user, call.callee.user]) if (u) now.push(u.extension);
+    for (const ext of now) this.markDirty(ext);
+    if (before) for (const ext of before) if (!now.includes(ext)) this.markDirty(ext);
+    if (ended) this.parties.delete(call);
+    else this.parties.set(call, now);
   }
 
   private markDirty(ext: string): void {

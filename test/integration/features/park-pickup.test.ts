@@ -7,6 +7,7 @@ import { Rig, audioPort, sipfragStatuses, until } from './rig.ts';
 import type { TestPhone } from '../lib/phone.ts';
 import { sdpOffer } from '../lib/phone.ts';
 import { cli } from '../lib/cli.ts';
+import type { StatusEvent } from '../../../src/pbx/status/status.ts';
 
 let rig: Rig;
 let n = 5000;
@@ -33,7 +34,12 @@ async function parkByTransfer(a: TestPhone, b: TestPhone, slot: string) {
 describe('park', () => {
   it('parks by transfer to *37*S#, holds the parked party, and *38*S# from another phone joins it', async () => {
     const [a, b, d] = [await next(), await next(), await next()];
+    const events: StatusEvent[] = [];
+    const unsubscribe = rig.server.status.subscribe((e) => events.push(e));
     const { out } = await parkByTransfer(a, b, '5');
+    // The live feed tells that B, who parked the call, is idle again.
+    await until(() => events.some((e) => e.type === 'extension' && e.extension.extension === b.opts.ext && e.extension.state === 'idle'), 'B idle in the live feed');
+    unsubscribe();
     const hold = await a.waitRequest('INVITE');
     expect(hold.body.toString()).toContain('a=inactive');
     // While parked, the party's own session refresh (re-INVITE, UPDATE) is answered for the absent side.
