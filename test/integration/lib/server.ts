@@ -100,6 +100,20 @@ export interface TestServerOptions {
  * port, HTTPS unless config.http.allowHttp).
  */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  // freePort() can only say a port was free a moment ago: a socket of a test
+  // running beside this one may take it before the server binds. Ports we
+  // chose ourselves are then chosen again.
+  const ours = opts.sipPort === undefined && opts.tlsPort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!ours || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
+async function startOnce(opts: TestServerOptions): Promise<TestServer> {
   const host = opts.host ?? '127.0.0.1';
   const sipPort = opts.sipPort ?? (await freePort(host));
   const tlsPort = opts.tlsPort ?? (await freePort(host));
