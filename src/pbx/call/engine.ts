@@ -84,6 +84,8 @@ export class CallEngine implements CallControl {
   private readonly listeners = new Set<CallListener>();
   readonly ctx: CallContext;
   private seq = 0;
+  /** Media sessions made for re-paired calls (labels stay unique). */
+  private bridges = 0;
   readonly targets: Targets;
   readonly pipeline: RoutingPipeline;
   /** Short-code features by name (engine.features.set('park', ...)). */
@@ -345,7 +347,8 @@ export class CallEngine implements CallControl {
 
   /** A media session for a bridge of a call (relay or rtpengine per configuration). */
   newMedia(call: Call): MediaSession {
-    return this.mediaFor(call.ref, () => call);
+    // Its own label: an external relay (rtpengine) keys sessions by it, and the old bridge's is deleted after.
+    return this.mediaFor(`${call.ref}.${(++this.bridges).toString(36)}`, () => call);
   }
 
   private mediaFor(ref: string, call: () => Call): MediaSession {
