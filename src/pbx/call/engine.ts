@@ -241,13 +241,14 @@ export class CallEngine implements CallControl {
     if (secure && inbound.source.transport !== 'tls') return reject(403, 'SIPS Requires TLS');
     tx.respond(createResponse(req, 100, 'Trying'));
     // From here on the caller is known: a refused call still leaves a record (missed-call logs).
-    const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
-      reject(status, reason);
+    /** A call that never reached a ringing phone still leaves a record: refused, or a short code the server answered. */
+    const record = (status: number, callee?: User, trunkName?: string): void => {
       const caller = this.callerParty(req, callerUser);
       const t = this.ctx.now();
+      const answered = status >= 200 && status < 300;
       this.writeCdr({
         callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
-        direction: fromTrunk ? 'inbound' : callee ? 'internal' : 'outbound',
+        direction: fromTrunk ? 'inbound' : callee || answered ? 'internal' : 'outbound',
         caller: caller.number,
         callerName: caller.name,
         callerExtension: callerUser?.extension ?? null,
@@ -255,13 +256,17 @@ export class CallEngine implements CallControl {
         calleeExtension: callee?.extension ?? null,
         trunk: trunkName ?? fromTrunk?.trunk.name ?? null,
         startedAt: t,
-        answeredAt: null,
+        answeredAt: answered ? t : null,
         endedAt: t,
-        disposition: dispositionOf({ answered: false, cancelled: false, timedOut: false, status }),
+        disposition: dispositionOf({ answered, cancelled: false, timedOut: false, status }),
         status,
         codec: null,
         legs: [],
       });
+    };
+    const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
+      reject(status, reason);
+      record(status, callee, trunkName);
     };
 
     const s = this.ctx.settings;
@@ -275,7 +280,7 @@ export class CallEngine implements CallControl {
     if (route.ok === 'feature') {
       const handler = this.features.get(route.match.feature);
       if (!handler || !callerUser) return refuse(501, 'Feature Not Available');
-      return handler({ req, tx, inbound, user: callerUser, match: route.match, refuse: (status, reason) => refuse(status, reason) });
+      return handler({ req, tx, inbound, user: callerUser, match: route.match, refuse: (status, reason) => refuse(status, reason), done: () => record(200) });
     }
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
     const inboundLeg = this.newInboundLeg(req, tx, inbound, callerUser, fromTrunk?.trunk.name);

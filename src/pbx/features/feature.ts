@@ -23,6 +23,8 @@ export interface FeatureRequest {
   match: ShortCodeMatch;
   /** Refuses the INVITE with a status whose reason phrase says why (and records the attempt). */
   refuse(status: number, reason: string): void;
+  /** The code was carried out and answered by the server: recorded as an answered call to the code. */
+  done(): void;
 }
 
 /** What features may do with the engine's calls (the engine implements it). */

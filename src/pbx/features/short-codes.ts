@@ -80,7 +80,9 @@ async function apply(deps: ShortCodeDeps, f: FeatureRequest): Promise<void> {
 
 function confirm(deps: ShortCodeDeps, f: FeatureRequest): void {
   const leg = deps.control.acceptLeg(f);
-  if (leg) void confirmAndHangUp(leg);
+  if (!leg) return;
+  f.done();
+  void confirmAndHangUp(leg);
 }
 
 /** *37*S# dialled as a new call while the caller holds another: that call's other party is parked. */

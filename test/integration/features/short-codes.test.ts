@@ -30,6 +30,9 @@ async function dial(p: TestPhone, code: string): Promise<void> {
   const byeOfCode = () => Rig.received(p, 'BYE').some((b) => b.callId === out.invite.callId);
   expect(await waitUntil(byeOfCode)).toBe(true);
   expect(await rig.idle()).toBe(true);
+  // The code call leaves a record like any call: answered, to the code as dialled.
+  const dialled = decodeURIComponent(code);
+  expect(await waitUntil(() => rig.server.store.cdrs.list({ extension: p.opts.ext }).some((c) => c.callee === dialled && c.disposition === 'answered'))).toBe(true);
 }
 
 /** Dials a code that must be refused: the final response, and no dialog left behind. */
