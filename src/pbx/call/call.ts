@@ -279,7 +279,12 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     const now = this.ctx.now();
     const last = this.segments[this.segments.length - 1];
     if (last && last.endedAt === undefined) last.endedAt = now;
-    if (this.bridge !== next) this.bridge.close();
+    if (this.bridge !== next) {
+      // The session timer a remaining party negotiated carries over to its new bridge.
+      const stays = next.a !== undefined && this.bridge.has(next.a) ? next.a : next.b && this.bridge.has(next.b) ? next.b : undefined;
+      if (stays) next.sessionTimer.continueFor(this.bridge.sessionTimer, stays);
+      this.bridge.close();
+    }
     this.bridge = next;
     for (const leg of [next.a, next.b]) {
       if (!leg) continue;

@@ -25,6 +25,8 @@ export class SessionTimer {
   private refresh: TimerHandle | undefined;
   private seconds = 0;
   private refreshLeg: Leg | undefined;
+  /** Taken over from a previous bridge (continueFor): not ours to end when our refresh is refused. */
+  private carried = false;
 
   constructor(
     private readonly ctx: CallContext,
@@ -35,12 +37,31 @@ export class SessionTimer {
     return this.seconds;
   }
 
+  /** When the session ends unless refreshed (server clock ms), or undefined when no timer runs. */
+  get expiresAt(): number | undefined {
+    return this.expiry?.deadline;
+  }
+
   /** The callee's 2xx to the initial INVITE arrived with this Session-Expires (or none). */
   negotiated(value: string | undefined, callerDoesTimers: boolean, calleeLeg: Leg): void {
     const se = parseSessionExpires(value);
     if (!se) return;
     this.seconds = se.seconds;
     if (se.refresher === 'uac' && !callerDoesTimers) this.refreshLeg = calleeLeg;
+    this.arm();
+  }
+
+  /**
+   * A transfer, pickup or unpark put `leg` in a new bridge: the session it
+   * negotiated goes on, but whoever refreshed it may be gone. We refresh it
+   * ourselves (UPDATE every half interval), so a party that enforces its
+   * timer does not hang up the re-paired call (RFC 4028 §10).
+   */
+  continueFor(previous: SessionTimer, leg: Leg): void {
+    if (previous.seconds <= 0) return;
+    this.seconds = previous.seconds;
+    this.refreshLeg = leg;
+    this.carried = true;
     this.arm();
   }
 
@@ -70,6 +91,8 @@ export class SessionTimer {
         leg.sendInDialog('UPDATE', { headers: [{ name: 'session-expires', value: `${this.seconds};refresher=uac` }] }, {
           onResponse: (res) => {
             if (res.status >= 200 && res.status < 300) this.refreshed();
+            // A carried-over session we could not refresh is left to the party rather than ended by us.
+            else if (res.status >= 300 && this.carried) this.stop();
           },
           onTimeout() {},
           onTransportError() {},

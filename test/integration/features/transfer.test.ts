@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig, audioPort, sipfragStatuses, until } from './rig.ts';
 import type { TestPhone } from '../lib/phone.ts';
 import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
+import type { Call } from '../../../src/pbx/call/call.ts';
 
 let rig: Rig;
 let n = 4000;
@@ -104,6 +105,30 @@ describe('blind transfer', () => {
     await until(() => atC.cancelled, 'CANCEL at C');
     await a.waitRequest('BYE');
     await until(() => ![...rig.server.calls.calls()].some((x) => x.caller.number === a.opts.ext), "A's call ends");
+  });
+
+  it('keeps refreshing the session timer the transferee negotiated when its refresher is transferred away (RFC 4028)', async () => {
+    const [a, b, c] = await trio();
+    b.behaviour = 'ring';
+    const out = a.call(b.opts.ext, { headers: [{ name: 'session-expires', value: '90' }, { name: 'supported', value: 'timer' }] });
+    const atB = await b.waitIncoming();
+    // B is the refresher; once B is gone nobody would refresh A's session.
+    b.answer(atB, undefined, [{ name: 'session-expires', value: '90;refresher=uas' }, { name: 'require', value: 'timer' }]);
+    expect((await out.final).status).toBe(200);
+    await until(() => atB.acked !== undefined, 'ACK at B');
+    expect((await b.inDialog(atB.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] })).status).toBe(202);
+    await until(() => sipfragStatuses(b).includes(200), 'the transfer');
+    // Every half interval we refresh A (UPDATE); each answered refresh moves the expiry on, so A's call outlives three intervals.
+    const timer = () => ([...rig.server.calls.calls()].find((x) => x.caller.number === a.opts.ext) as Call).bridge.sessionTimer;
+    for (let k = 1; k <= 6; k++) {
+      const before = timer().expiresAt!;
+      await rig.advance(45_000);
+      const update = await a.waitRequest('UPDATE', k);
+      expect(update.headers.find((h) => h.name === 'session-expires')?.value).toBe('90;refresher=uac');
+      await until(() => (timer().expiresAt ?? 0) > before, `refresh ${k} answered`);
+    }
+    expect(Rig.received(a, 'BYE')).toHaveLength(0);
+    expect([...rig.server.calls.calls()].some((x) => x.caller.number === a.opts.ext && x.callee.number === c.opts.ext)).toBe(true);
   });
 
   it('transfers a transferred call again', async () => {
