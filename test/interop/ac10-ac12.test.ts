@@ -11,11 +11,10 @@
 //        sends '#' unescaped: INVITE sip:*07*3403#@lab.test): forward,
 //        follow me, park and unpark, pickup, do not disturb.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
 import { MIN_PACKETS_EACH_WAY } from './lib/baresip-calls.ts';
 import type { BaresipPhone } from './lib/baresip-phone.ts';
 import type { FeatureServer } from './lib/feature-server.ts';
-import { startFeatureServer } from './lib/feature-server.ts';
+import { featureServerFixture } from './lib/feature-server.ts';
 import { callsReached, captureMedia, connect, event, handsetDialsSetting, Handsets, hasEvent, rtpRangesN, talkBetween } from './lib/handsets.ts';
 import type { PortRange } from './lib/baresip-phone.ts';
 import { bodyOf, headerValues } from './lib/sip-tap.ts';
@@ -33,25 +32,16 @@ const LONG_CALL_MS = 20_000;
 const SHORT_REGINT = 10;
 const TALK_MS = 3000;
 
-const env = fixture(
-  async () => {
-    for (const t of ['baresip', 'linphonec', 'tshark']) requireTool(t);
-    const workDir = makeTempDir('ac10-ac12');
-    try {
-      const fs = await startFeatureServer(DOMAIN, { registrar: { minExpiresSec: 5 } });
-      fs.addUsers(USERS.slice(0, 15), { media: { security: 'enforced', transport: 'tls' } });
-      fs.addUsers(USERS.slice(15));
-      return { fs, workDir };
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
+const env = featureServerFixture({
+  name: 'ac10-ac12',
+  tools: ['baresip', 'linphonec', 'tshark'],
+  domain: DOMAIN,
+  config: { registrar: { minExpiresSec: 5 } },
+  prepare(fs) {
+    fs.addUsers(USERS.slice(0, 15), { media: { security: 'enforced', transport: 'tls' } });
+    fs.addUsers(USERS.slice(15));
   },
-  async ({ fs, workDir }) => {
-    await fs.stop();
-    removeDir(workDir);
-  },
-);
+});
 
 /** The Call-ID of the server's dialog with a phone: the last INVITE it got whose From is that user. */
 function callIdFrom(fs: FeatureServer, ext: string, since: number): string {
@@ -93,6 +83,51 @@ async function callRingsAt(b: BaresipPhone, ext: string, rings: BaresipPhone, no
   await event(b, 'CALL_ESTABLISHED', why);
   if (notRinging !== undefined) expect(callsReached(notRinging, before), `${notRinging.name} rang too\n${why()}`).toEqual([]);
   await hangup(b, [rings], why);
+}
+
+interface ABC {
+  fs: FeatureServer;
+  workDir: string;
+  a: BaresipPhone;
+  b: BaresipPhone;
+  c: BaresipPhone;
+  ra: PortRange;
+  rb: PortRange;
+  rc: PortRange;
+  why: () => string;
+}
+
+/** Starts handsets A, B and C (users H(10)-H(12)), A and C answering by themselves if `autoAnswer`, runs `body`, and stops them all. */
+async function withABC(autoAnswer: boolean, body: (p: ABC) => Promise<void>): Promise<void> {
+  const { fs, workDir } = env.get();
+  const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
+  const phones = new Handsets(fs);
+  const why = () => phones.why();
+  const [UA, UB, UC] = [H(10), H(11), H(12)];
+  try {
+    const a = await phones.start({ name: 'A', user: UA, rtp: ra, autoAnswer });
+    const b = await phones.start({ name: 'B', user: UB, rtp: rb });
+    const c = await phones.start({ name: 'C', user: UC, rtp: rc, autoAnswer });
+    await body({ fs, workDir, a, b, c, ra, rb, rc, why });
+  } finally {
+    await phones.stopAll();
+  }
+}
+
+/**
+ * A calls B; `park` has B park A in `slot` (B's call ends); A's call must
+ * not end; C dials *38*slot#, C and A talk (B hears nothing), C hangs up.
+ */
+async function parkThenUnpark(slot: number, talkName: string, park: (fs: FeatureServer, b: BaresipPhone, why: () => string) => Promise<void>): Promise<void> {
+  await withABC(false, async ({ fs, workDir, a, b, c, ra, rb, rc, why }) => {
+    await connect(a, b, H(11).ext, DOMAIN, why);
+    await park(fs, b, why);
+    expect(hasEvent(a, 'CALL_CLOSED'), `A's call ended instead of being parked\n${why()}`).toBe(false);
+    expect((await c.command('dial', `*38*${slot}#`)).ok, why()).toBe(true);
+    await event(c, 'CALL_ESTABLISHED', why);
+    await talk(fs, workDir, ra, rc, rb, talkName, why);
+    await hangup(c, [a], why);
+  });
 }
 
 describe('AC-10: handset call features (baresip, TLS + SRTP)', () => {
@@ -201,42 +236,24 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
   afterAll(() => env.teardown());
 
   it('forward: A dials *07*C# -> a call from B to A rings C, not A; *00 -> it rings A again', async () => {
-    const { fs } = env.get();
-    const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
-    const phones = new Handsets(fs);
-    const why = () => phones.why();
-    const [UA, UB, UC] = [H(10), H(11), H(12)];
-    try {
-      const a = await phones.start({ name: 'A', user: UA, rtp: ra, autoAnswer: true });
-      const b = await phones.start({ name: 'B', user: UB, rtp: rb });
-      const c = await phones.start({ name: 'C', user: UC, rtp: rc, autoAnswer: true });
+    const [UA, UC] = [H(10), H(12)];
+    await withABC(true, async ({ fs, a, b, c, why }) => {
       const line = await handsetDialsSetting(fs, a, `*07*${UC.ext}#`, why);
       console.log(`baresip sends a code as: ${line}`);
       await callRingsAt(b, UA.ext, c, a, why);
       await handsetDialsSetting(fs, a, '*00', why);
       await callRingsAt(b, UA.ext, a, c, why);
-    } finally {
-      await phones.stopAll();
-    }
+    });
   });
 
   it('follow me: C dials *12*A# -> a call from B to A rings C; *13*A# -> it rings A again', async () => {
-    const { fs } = env.get();
-    const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
-    const phones = new Handsets(fs);
-    const why = () => phones.why();
-    const [UA, UB, UC] = [H(10), H(11), H(12)];
-    try {
-      const a = await phones.start({ name: 'A', user: UA, rtp: ra, autoAnswer: true });
-      const b = await phones.start({ name: 'B', user: UB, rtp: rb });
-      const c = await phones.start({ name: 'C', user: UC, rtp: rc, autoAnswer: true });
+    const UA = H(10);
+    await withABC(true, async ({ fs, a, b, c, why }) => {
       await handsetDialsSetting(fs, c, `*12*${UA.ext}#`, why);
       await callRingsAt(b, UA.ext, c, a, why);
       await handsetDialsSetting(fs, c, `*13*${UA.ext}#`, why);
       await callRingsAt(b, UA.ext, a, c, why);
-    } finally {
-      await phones.stopAll();
-    }
+    });
   });
 
   it('DND: A dials *08 -> a call from B is refused and A does not ring; *09 -> A rings', async () => {
@@ -263,16 +280,7 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
   });
 
   it('park and unpark: B transfers A to *37*5# -> A parked, B out; C dials *38*5# -> C and A talk', async () => {
-    const { fs, workDir } = env.get();
-    const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
-    const phones = new Handsets(fs);
-    const why = () => phones.why();
-    const [UA, UB, UC] = [H(10), H(11), H(12)];
-    try {
-      const a = await phones.start({ name: 'A', user: UA, rtp: ra });
-      const b = await phones.start({ name: 'B', user: UB, rtp: rb });
-      const c = await phones.start({ name: 'C', user: UC, rtp: rc });
-      await connect(a, b, UB.ext, DOMAIN, why);
+    await parkThenUnpark(5, 'unparked', async (fs, b, why) => {
       const since = fs.tap.mark();
       expect((await b.command('transfer', '*37*5#')).ok, why()).toBe(true);
       const refer = await fs.tap.waitFor((m) => m.dir === 'in' && m.method === 'REFER' && m.status === 0, 10_000, since);
@@ -280,67 +288,39 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
       const answered = await fs.tap.waitFor((m) => m.dir === 'out' && m.method === 'REFER' && m.status > 0, 10_000, since);
       expect(answered?.status, `${answered?.startLine}\n${why()}`).toBe(202);
       await event(b, 'CALL_CLOSED', why);
-      expect(hasEvent(a, 'CALL_CLOSED'), `A's call ended instead of being parked\n${why()}`).toBe(false);
-      expect((await c.command('dial', '*38*5#')).ok, why()).toBe(true);
-      await event(c, 'CALL_ESTABLISHED', why);
-      await talk(fs, workDir, ra, rc, rb, 'unparked', why);
-      await hangup(c, [a], why);
-    } finally {
-      await phones.stopAll();
-    }
+    });
   });
 
   it('park while held: B holds A and dials *37*6# -> A parked, B out; C dials *38*6# -> C and A talk', async () => {
-    const { fs, workDir } = env.get();
-    const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
-    const phones = new Handsets(fs);
-    const why = () => phones.why();
-    const [UA, UB, UC] = [H(10), H(11), H(12)];
-    try {
-      const a = await phones.start({ name: 'A', user: UA, rtp: ra });
-      const b = await phones.start({ name: 'B', user: UB, rtp: rb });
-      const c = await phones.start({ name: 'C', user: UC, rtp: rc });
-      await connect(a, b, UB.ext, DOMAIN, why);
+    await parkThenUnpark(6, 'unparked after park while held', async (fs, b, why) => {
       expect((await b.command('hold')).ok, why()).toBe(true);
       const since = fs.tap.mark();
       // The code call is answered and ended by the server; B's held call with A ends too.
       await handsetDialsSetting(fs, b, '*37*6#', why);
       await event(b, 'CALL_CLOSED', why); // the held call with A
-      expect(hasEvent(a, 'CALL_CLOSED'), `A's call ended instead of being parked\n${why()}`).toBe(false);
       expect(fs.tap.requests('out', 'BYE', since).length, why()).toBeGreaterThanOrEqual(2);
-      expect((await c.command('dial', '*38*6#')).ok, why()).toBe(true);
-      await event(c, 'CALL_ESTABLISHED', why);
-      await talk(fs, workDir, ra, rc, rb, 'unparked after park while held', why);
-      await hangup(c, [a], why);
-    } finally {
-      await phones.stopAll();
-    }
+    });
   });
 
   it('pickup: B calls A (A rings), C in A\'s pickup group dials *30 -> C and B talk, A stops ringing', async () => {
-    const { fs, workDir } = env.get();
-    const [ra, rb, rc] = rtpRangesN(3) as [PortRange, PortRange, PortRange];
-    const phones = new Handsets(fs);
-    const why = () => phones.why();
-    const [UA, UB, UC] = [H(10), H(11), H(12)];
+    const { fs } = env.get();
+    const [UA, UC] = [H(10), H(12)];
     fs.setUser(UA.ext, { pickupGroup: 'ac12' });
     fs.setUser(UC.ext, { pickupGroup: 'ac12' });
     try {
-      const a = await phones.start({ name: 'A', user: UA, rtp: ra });
-      const b = await phones.start({ name: 'B', user: UB, rtp: rb });
-      const c = await phones.start({ name: 'C', user: UC, rtp: rc });
-      expect((await b.command('dial', `sip:${UA.ext}@${DOMAIN}`)).ok, why()).toBe(true);
-      await event(a, 'CALL_INCOMING', why);
-      expect((await c.command('dial', '*30')).ok, why()).toBe(true);
-      await event(c, 'CALL_ESTABLISHED', why);
-      await event(b, 'CALL_ESTABLISHED', why);
-      await event(a, 'CALL_CLOSED', why);
-      await talk(fs, workDir, rb, rc, ra, 'picked up', why);
-      await hangup(b, [c], why);
+      await withABC(false, async ({ workDir, a, b, c, ra, rb, rc, why }) => {
+        expect((await b.command('dial', `sip:${UA.ext}@${DOMAIN}`)).ok, why()).toBe(true);
+        await event(a, 'CALL_INCOMING', why);
+        expect((await c.command('dial', '*30')).ok, why()).toBe(true);
+        await event(c, 'CALL_ESTABLISHED', why);
+        await event(b, 'CALL_ESTABLISHED', why);
+        await event(a, 'CALL_CLOSED', why);
+        await talk(fs, workDir, rb, rc, ra, 'picked up', why);
+        await hangup(b, [c], why);
+      });
     } finally {
       fs.setUser(UA.ext, { pickupGroup: null });
       fs.setUser(UC.ext, { pickupGroup: null });
-      await phones.stopAll();
     }
   });
 

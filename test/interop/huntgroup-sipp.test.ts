@@ -3,11 +3,9 @@
 // at once; the first to answer wins and the others get CANCEL. Sequential
 // goes on to the next member when one is busy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
-import type { Env } from './lib/feature-calls.ts';
 import { caller, phone, phonesDone, registerPhones, why } from './lib/feature-calls.ts';
 import { receivedResponses } from './lib/call-flows.ts';
-import { startFeatureServer } from './lib/feature-server.ts';
+import { featureServerFixture } from './lib/feature-server.ts';
 import { receivedRequestLines } from './lib/sipp-calls.ts';
 import { makeUsers } from './users.ts';
 
@@ -15,31 +13,16 @@ const [CALLER, M1, M2, M3, S1, S2] = makeUsers(6, 2101);
 const RING_ALL = '610';
 const SEQUENTIAL = '611';
 
-const env = fixture(
-  async (): Promise<Env> => {
-    requireTool('sipp');
-    const workDir = makeTempDir('huntgroup');
-    try {
-      const fs = await startFeatureServer('lab.test');
-      try {
-        fs.addUsers([CALLER!, M1!, M2!, M3!, S1!, S2!]);
-        fs.addHuntGroup({ number: RING_ALL, name: 'Ward desk', strategy: 'ring-all', members: [M1!.ext, M2!.ext, M3!.ext], noAnswerSec: 20 });
-        fs.addHuntGroup({ number: SEQUENTIAL, name: 'Pharmacy', strategy: 'sequential', members: [S1!.ext, S2!.ext], noAnswerSec: 10 });
-        return { fs, workDir };
-      } catch (err) {
-        await fs.stop();
-        throw err;
-      }
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
+const env = featureServerFixture({
+  name: 'huntgroup',
+  tools: ['sipp'],
+  domain: 'lab.test',
+  prepare(fs) {
+    fs.addUsers([CALLER!, M1!, M2!, M3!, S1!, S2!]);
+    fs.addHuntGroup({ number: RING_ALL, name: 'Ward desk', strategy: 'ring-all', members: [M1!.ext, M2!.ext, M3!.ext], noAnswerSec: 20 });
+    fs.addHuntGroup({ number: SEQUENTIAL, name: 'Pharmacy', strategy: 'sequential', members: [S1!.ext, S2!.ext], noAnswerSec: 10 });
   },
-  async ({ fs, workDir }) => {
-    await fs.stop();
-    removeDir(workDir);
-  },
-);
+});
 
 describe('hunt groups with SIPp members', () => {
   beforeAll(() => env.setup());

@@ -7,10 +7,9 @@
 // part with '#' escaped ("INVITE sip:*07*1003%23@lab.test"), which is how
 // SIPp sends whatever the scenario says (it escapes nothing itself).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
 import type { Env } from './lib/feature-calls.ts';
 import { caller, dialRefused, dialSetting, expectCallAnsweredAt, expectCallRefused, phone, phonesDone, receivedRequests, registerPhones, why } from './lib/feature-calls.ts';
-import { startFeatureServer } from './lib/feature-server.ts';
+import { featureServerFixture } from './lib/feature-server.ts';
 import { receivedRequestLines } from './lib/sipp-calls.ts';
 import { makeUsers } from './users.ts';
 import type { TestUser } from './users.ts';
@@ -24,33 +23,42 @@ const user = (ext: string): TestUser => {
 };
 const HUNT = '600';
 
-const env = fixture(
-  async (): Promise<Env> => {
-    requireTool('sipp');
-    const workDir = makeTempDir('shortcodes');
-    try {
-      const fs = await startFeatureServer('lab.test');
-      try {
-        fs.addUsers(U);
-        // Pickup: 1007 rings, 1008 picks up; both in one group.
-        fs.setUser('1007', { pickupGroup: 'ward4' });
-        fs.setUser('1008', { pickupGroup: 'ward4' });
-        fs.addHuntGroup({ number: HUNT, name: 'Night desk', strategy: 'ring-all', members: ['1012'], noAnswerSec: 10 });
-        return { fs, workDir };
-      } catch (err) {
-        await fs.stop();
-        throw err;
-      }
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
+const env = featureServerFixture({
+  name: 'shortcodes',
+  tools: ['sipp'],
+  domain: 'lab.test',
+  prepare(fs) {
+    fs.addUsers(U);
+    // Pickup: 1007 rings, 1008 picks up; both in one group.
+    fs.setUser('1007', { pickupGroup: 'ward4' });
+    fs.setUser('1008', { pickupGroup: 'ward4' });
+    fs.addHuntGroup({ number: HUNT, name: 'Night desk', strategy: 'ring-all', members: ['1012'], noAnswerSec: 10 });
   },
-  async ({ fs, workDir }) => {
-    await fs.stop();
-    removeDir(workDir);
-  },
-);
+});
+
+/**
+ * 1002 calls 1007 (its phone rings, and the caller stays 3 s after the
+ * answer); `picker` dials `code` while it rings: the picker gets the call
+ * (the caller's BYE reaches it) and the ringing phone gets CANCEL.
+ */
+async function pickUp(e: Env, picker: TestUser, code: string): Promise<void> {
+  const phones = await registerPhones(e, [user('1007')]);
+  const ringing = await phone(e, 'uas_cancel.xml', phones.get('1007') as number);
+  const since = e.fs.tap.mark();
+  // The caller stays 3 s after the answer, then hangs up: the picker gets the BYE.
+  const call = caller(e, 'call_uac.xml', user('1002'), '1007', { holdMs: 3000 });
+  const rang = await e.fs.tap.waitFor((m) => m.dir === 'in' && m.status === 180 && m.peer.port === phones.get('1007'), 15_000, since);
+  expect(rang, `1007 never rang\n${why(e)}`).not.toBeNull();
+  const pick = caller(e, 'code_uac.xml', picker, code, { recvTimeoutMs: 20_000 });
+  const [c, p] = [await call, await pick];
+  const [r] = await phonesDone(p, [ringing]);
+  const w = why(e, c, p, r);
+  expect(c.stats?.successful, w).toBe(1);
+  expect(p.stats?.successful, w).toBe(1);
+  // The picker was connected to the caller: the caller's BYE reached it.
+  expect(receivedRequestLines(p.messages).some((l) => l.startsWith('BYE ')), w).toBe(true);
+  expect(receivedRequestLines(r.messages).filter((l) => l.startsWith('CANCEL ')), w).toHaveLength(1);
+}
 
 describe('short codes dialled by SIPp through Switchboard', () => {
   beforeAll(() => env.setup());
@@ -61,21 +69,16 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const phones = await registerPhones(e, [user('1001'), user('1003')]);
     const at = (ext: string) => ({ ext, port: phones.get(ext) as number });
 
-    await dialSetting(e, user('1001'), '*07*1003#');
-    expect(e.fs.user('1001').forwardUnconditional).toBe('1003');
-    await expectCallAnsweredAt(e, user('1002'), '1001', at('1003'), phones);
-
-    await dialSetting(e, user('1001'), '*02');
-    expect(e.fs.user('1001').forwardUnconditional).toBeNull();
-    await expectCallAnsweredAt(e, user('1002'), '1001', at('1001'), phones);
-
-    await dialSetting(e, user('1001'), '*01');
-    expect(e.fs.user('1001').forwardUnconditional).toBe('1003');
-    await expectCallAnsweredAt(e, user('1002'), '1001', at('1003'), phones);
-
-    await dialSetting(e, user('1001'), '*00');
-    expect(e.fs.user('1001').forwardUnconditional).toBeNull();
-    await expectCallAnsweredAt(e, user('1002'), '1001', at('1001'), phones);
+    // 1001 dials `code`: its forward number is then `forward`, and a call from 1002 to 1001 is answered at `answers`.
+    const step = async (code: string, forward: string | null, answers: string): Promise<void> => {
+      await dialSetting(e, user('1001'), code);
+      expect(e.fs.user('1001').forwardUnconditional).toBe(forward);
+      await expectCallAnsweredAt(e, user('1002'), '1001', at(answers), phones);
+    };
+    await step('*07*1003#', '1003', '1003');
+    await step('*02', null, '1001');
+    await step('*01', '1003', '1003');
+    await step('*00', null, '1001');
   });
 
   it('*03 forwards on busy (the phone answers 486, the call goes on to the forward number); *04 stops it', async () => {
@@ -184,41 +187,12 @@ describe('short codes dialled by SIPp through Switchboard', () => {
   });
 
   it('*30 picks up the call ringing at a member of my pickup group: I talk to the caller, the ringing phone gets CANCEL', async () => {
-    const e = env.get();
-    const phones = await registerPhones(e, [user('1007')]);
-    const ringing = await phone(e, 'uas_cancel.xml', phones.get('1007') as number);
-    const since = e.fs.tap.mark();
-    // The caller stays 3 s after the answer, then hangs up: the picker gets the BYE.
-    const call = caller(e, 'call_uac.xml', user('1002'), '1007', { holdMs: 3000 });
-    const rang = await e.fs.tap.waitFor((m) => m.dir === 'in' && m.status === 180 && m.peer.port === phones.get('1007'), 15_000, since);
-    expect(rang, `1007 never rang\n${why(e)}`).not.toBeNull();
-    const pick = caller(e, 'code_uac.xml', user('1008'), '*30', { recvTimeoutMs: 20_000 });
-    const [c, p] = [await call, await pick];
-    const [r] = await phonesDone(p, [ringing]);
-    const w = why(e, c, p, r);
-    expect(c.stats?.successful, w).toBe(1);
-    expect(p.stats?.successful, w).toBe(1);
-    // 1008 was connected to the caller: the caller's BYE reached 1008.
-    expect(receivedRequestLines(p.messages).some((l) => l.startsWith('BYE ')), w).toBe(true);
-    expect(receivedRequestLines(r.messages).filter((l) => l.startsWith('CANCEL ')), w).toHaveLength(1);
+    await pickUp(env.get(), user('1008'), '*30');
   });
 
   it('*32*N# picks up the call ringing at N (directed pickup)', async () => {
-    const e = env.get();
-    const phones = await registerPhones(e, [user('1007')]);
-    const ringing = await phone(e, 'uas_cancel.xml', phones.get('1007') as number);
-    const since = e.fs.tap.mark();
-    const call = caller(e, 'call_uac.xml', user('1002'), '1007', { holdMs: 3000 });
-    expect(await e.fs.tap.waitFor((m) => m.dir === 'in' && m.status === 180 && m.peer.port === phones.get('1007'), 15_000, since), why(e)).not.toBeNull();
     // 1009 is in no pickup group: directed pickup names the extension.
-    const pick = caller(e, 'code_uac.xml', user('1009'), '*32*1007#', { recvTimeoutMs: 20_000 });
-    const [c, p] = [await call, await pick];
-    const [r] = await phonesDone(p, [ringing]);
-    const w = why(e, c, p, r);
-    expect(c.stats?.successful, w).toBe(1);
-    expect(p.stats?.successful, w).toBe(1);
-    expect(receivedRequestLines(p.messages).some((l) => l.startsWith('BYE ')), w).toBe(true);
-    expect(receivedRequestLines(r.messages).filter((l) => l.startsWith('CANCEL ')), w).toHaveLength(1);
+    await pickUp(env.get(), user('1009'), '*32*1007#');
   });
 
   it('park: B transfers A to *37*5# (REFER) -> A parked; C dials *38*5# -> C talks to A', async () => {

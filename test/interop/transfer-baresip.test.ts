@@ -7,8 +7,7 @@
 // no more media. Variants: the transferor is the callee or the caller, and
 // SPEC B-12's "Send Hold before REFER" (B holds A, then transfers).
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
-import { startFeatureServer } from './lib/feature-server.ts';
+import { featureServerFixture } from './lib/feature-server.ts';
 import type { Variant } from './lib/transfer-flows.ts';
 import { blindTransfer } from './lib/transfer-flows.ts';
 import { makeUsers } from './users.ts';
@@ -16,24 +15,12 @@ import { makeUsers } from './users.ts';
 const DOMAIN = 'lab.test';
 const USERS = makeUsers(9, 3101);
 
-const env = fixture(
-  async () => {
-    for (const t of ['baresip', 'tshark']) requireTool(t);
-    const workDir = makeTempDir('transfer-baresip');
-    try {
-      const fs = await startFeatureServer(DOMAIN);
-      fs.addUsers(USERS, { media: { security: 'enforced', transport: 'tls' } });
-      return { fs, workDir };
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
-  },
-  async ({ fs, workDir }) => {
-    await fs.stop();
-    removeDir(workDir);
-  },
-);
+const env = featureServerFixture({
+  name: 'transfer-baresip',
+  tools: ['baresip', 'tshark'],
+  domain: DOMAIN,
+  prepare: (fs) => fs.addUsers(USERS, { media: { security: 'enforced', transport: 'tls' } }),
+});
 
 const VARIANTS: Variant[] = [
   { title: 'A calls B, B transfers A to C', transferorCalls: false, holdFirst: false, users: [USERS[0]!, USERS[1]!, USERS[2]!] },

@@ -6,32 +6,19 @@
 // call. Afterwards A and C talk (tshark counts RTP both ways) and B has no
 // call left.
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
-import { startFeatureServer } from './lib/feature-server.ts';
+import { featureServerFixture } from './lib/feature-server.ts';
 import { attendedTransferByLinphone } from './lib/transfer-flows.ts';
 import { makeUsers } from './users.ts';
 
 const DOMAIN = 'lab.test';
 const [UA, UB, UC] = makeUsers(3, 3201);
 
-const env = fixture(
-  async () => {
-    for (const t of ['baresip', 'linphonec', 'tshark']) requireTool(t);
-    const workDir = makeTempDir('transfer-linphone');
-    try {
-      const fs = await startFeatureServer(DOMAIN);
-      fs.addUsers([UA!, UB!, UC!]);
-      return { fs, workDir };
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
-  },
-  async ({ fs, workDir }) => {
-    await fs.stop();
-    removeDir(workDir);
-  },
-);
+const env = featureServerFixture({
+  name: 'transfer-linphone',
+  tools: ['baresip', 'linphonec', 'tshark'],
+  domain: DOMAIN,
+  prepare: (fs) => fs.addUsers([UA!, UB!, UC!]),
+});
 
 describe('attended transfer by linphonec', () => {
   beforeAll(() => env.setup());

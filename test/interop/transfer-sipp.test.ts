@@ -5,10 +5,8 @@
 // without it. Either way A is re-INVITEd and connected to C: C answers (its
 // INVITE may come without an offer), later hangs up, and A gets that BYE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, makeTempDir, removeDir, requireTool } from './harness.ts';
-import type { Env } from './lib/feature-calls.ts';
 import { caller, phone, phonesDone, receivedRequests, registerPhones, why } from './lib/feature-calls.ts';
-import { startFeatureServer } from './lib/feature-server.ts';
+import { featureServerFixture } from './lib/feature-server.ts';
 import { bodyOf } from './lib/sip-tap.ts';
 import { receivedRequestLines } from './lib/sipp-calls.ts';
 import { makeUsers } from './users.ts';
@@ -17,24 +15,12 @@ import type { TestUser } from './users.ts';
 const U = makeUsers(6, 3501);
 const u = (i: number): TestUser => U[i] as TestUser;
 
-const env = fixture(
-  async (): Promise<Env> => {
-    requireTool('sipp');
-    const workDir = makeTempDir('transfer-sipp');
-    try {
-      const fs = await startFeatureServer('lab.test');
-      fs.addUsers(U);
-      return { fs, workDir };
-    } catch (err) {
-      removeDir(workDir);
-      throw err;
-    }
-  },
-  async ({ fs, workDir }) => {
-    await fs.stop();
-    removeDir(workDir);
-  },
-);
+const env = featureServerFixture({
+  name: 'transfer-sipp',
+  tools: ['sipp'],
+  domain: 'lab.test',
+  prepare: (fs) => fs.addUsers(U),
+});
 
 describe('blind transfer by SIPp phones', () => {
   beforeAll(() => env.setup());

@@ -10,6 +10,8 @@ import type { HuntGroupInput, User, UserInput, UserPatch } from '../../../src/st
 import { startTestServer } from '../../integration/lib/server.ts';
 import type { TestServer } from '../../integration/lib/server.ts';
 import type { SipTransport } from '../baresip.ts';
+import type { Fixture } from '../harness.ts';
+import { fixture, makeTempDir, removeDir, requireTool } from '../harness.ts';
 import { LOOPBACK } from '../process.ts';
 import type { TestUser } from '../users.ts';
 import type { PortRange } from './baresip-phone.ts';
@@ -108,4 +110,54 @@ export async function startFeatureServer(domain = 'lab.test', extra: ConfigInput
     stop: () => ts.stop(),
   };
   return fs;
+}
+
+/** What a feature test file gets from its fixture: the server and a temp dir of its own. */
+export interface FeatureEnv {
+  fs: FeatureServer;
+  workDir: string;
+}
+
+export interface FeatureFixtureOptions {
+  /** Names the temp dir (makeTempDir). */
+  name: string;
+  /** Programs the file needs on PATH (requireTool), checked first. */
+  tools: readonly string[];
+  domain?: string;
+  /** More configuration for startFeatureServer. */
+  config?: ConfigInput;
+  /** Users, hunt groups, settings: runs once the server is up. */
+  prepare(fs: FeatureServer): void | Promise<void>;
+}
+
+/**
+ * The per-file fixture of the feature interop tests: checks the tools, makes
+ * a temp dir, starts a FeatureServer and prepares it; whatever fails stops
+ * what had started (so a failed start fails every test, see harness.ts
+ * fixture). Teardown stops the server and removes the dir.
+ */
+export function featureServerFixture(o: FeatureFixtureOptions): Fixture<FeatureEnv> {
+  return fixture(
+    async (): Promise<FeatureEnv> => {
+      for (const t of o.tools) requireTool(t);
+      const workDir = makeTempDir(o.name);
+      try {
+        const fs = await startFeatureServer(o.domain, o.config);
+        try {
+          await o.prepare(fs);
+          return { fs, workDir };
+        } catch (err) {
+          await fs.stop();
+          throw err;
+        }
+      } catch (err) {
+        removeDir(workDir);
+        throw err;
+      }
+    },
+    async ({ fs, workDir }) => {
+      await fs.stop();
+      removeDir(workDir);
+    },
+  );
 }
