@@ -2,12 +2,12 @@
 // joined): our 200 with an inactive answer, and the party's ACK awaited.
 // Until a feature takes the leg over, a BYE from the party ends it.
 import type { InboundLeg } from '../call/inbound-leg.ts';
-import { inactiveAnswer } from '../media/placeholder.ts';
+import { inactiveAnswer, inactiveOffer } from '../media/placeholder.ts';
 
 /** Answers `leg` with an inactive stream; resolves true once the party's ACK arrives, false if it never does or hangs up. */
 export function answerAlone(leg: InboundLeg): Promise<boolean> {
   // No media flows, so the listener the phone reached us on is as good an address as any.
-  const body = leg.invite.body.length > 0 ? inactiveAnswer(leg.invite.body, leg.local.address) : undefined;
+  const body = leg.invite.body.length > 0 ? inactiveAnswer(leg.invite.body, leg.local.address) : inactiveOffer(leg.local.address);
   return new Promise((resolve) => {
     if (leg.invite.body.length > 0 && body === undefined) {
       leg.final(488, 'Not Acceptable Here');

@@ -40,6 +40,19 @@ export function inactiveAnswer(offer: Buffer, address: string): Buffer | undefin
 }
 
 /**
+ * An inactive offer of our own, for a party that sent an INVITE without one
+ * (late offer, RFC 3261 §13.2.1): PCMU with telephone-event, nothing sent.
+ * Its ACK carries the answer, which nothing needs.
+ */
+export function inactiveOffer(address: string): Buffer {
+  const ip = address.includes(':') ? 'IP6' : 'IP4';
+  return Buffer.from([
+    'v=0', `o=- ${sessionId()} 1 IN ${ip} ${address}`, 's=-', `c=IN ${ip} ${address}`, 't=0 0',
+    `m=audio ${DISCARD_PORT} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=inactive', '',
+  ].join('\r\n'));
+}
+
+/**
  * A hold re-offer to a party: the last description we sent it, inactive, one
  * version on (RFC 3264 §8.4). Undefined when we never sent it one.
  */

@@ -70,6 +70,19 @@ describe('dialling', () => {
   });
 });
 
+describe('a code dialled without an SDP offer (late offer)', () => {
+  it('is answered with an inactive offer of ours, carried out, and ended by our BYE', async () => {
+    const u = await phone();
+    const out = u.call('*08', { body: null, ackBody: Buffer.from('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=inactive\r\n') });
+    const res = await out.final;
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toMatch(/m=audio 9 RTP\/AVP 0 101/);
+    expect(res.body.toString()).toContain('a=inactive');
+    expect(await waitUntil(() => Rig.received(u, 'BYE').some((b) => b.callId === out.invite.callId))).toBe(true);
+    expect(rig.server.store.users.getByExtension(u.opts.ext)!.dnd).toBe(true);
+  });
+});
+
 describe('forwarding codes', () => {
   it('*07*N# stores the number and forwards every call there; a caller then rings N with Diversion', async () => {
     const [u, c, x] = [await phone(), await phone(), await phone()];
