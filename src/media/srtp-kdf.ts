@@ -10,7 +10,7 @@
 // HMAC-SHA1 is computed as H(K^opad || H(K^ipad || m)) with the one-shot
 // crypto.hash() over preallocated buffers that already hold the padded key,
 // which measured faster than createHmac() per packet.
-import crypto, { type Cipher } from 'node:crypto';
+import crypto, { type Cipheriv } from 'node:crypto';
 
 export const AES_BLOCK = 16;
 export const SALT_LENGTH = 14;
@@ -90,7 +90,7 @@ function ecbCipherName(keyLength: number): string {
  * blocks (1 MiB), far more than any UDP packet.
  */
 export class AesCm {
-  #ecb: Cipher;
+  #ecb: Cipheriv;
   #blocks: Buffer;
 
   constructor(key: Buffer, initialCapacity = 2048) {

@@ -205,7 +205,8 @@ const BY_CODE: Record<string, [TlsErrorCategory, string]> = {
   ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE: ['certificate', 'peer rejected our certificate type (unsupported_certificate alert)'],
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN: ['certificate', 'peer rejected our certificate (certificate_unknown alert): trust, name or clock on its side'],
   ERR_SSL_WRONG_VERSION_NUMBER: ['not-tls', 'peer did not send TLS (plaintext on a TLS port?)'],
-  ERR_SSL_HTTP_REQUEST: ['not-tls', 'plain HTTP request on a TLS port'],
+  // OpenSSL 3.5 (Node 24) reads a SIP request line as HTTP: say what both mean.
+  ERR_SSL_HTTP_REQUEST: ['not-tls', 'peer did not send TLS (a plaintext SIP or HTTP request on a TLS port)'],
   ERR_SSL_PACKET_LENGTH_TOO_LONG: ['not-tls', 'peer did not send TLS (plaintext on a TLS port?)'],
   ECONNRESET: ['network', 'connection reset during the TLS handshake'],
   EPIPE: ['network', 'connection closed during the TLS handshake'],
