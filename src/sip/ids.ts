@@ -7,6 +7,7 @@
 // legal in a Call-ID word), so they need no quoting or escaping anywhere.
 
 import { randomBytes } from 'node:crypto';
+import { ownerPrefix } from './owner.ts';
 
 /** The RFC 3261 branch prefix (§8.1.1.7) that marks a branch as globally unique. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -29,14 +30,14 @@ function randomToken(): string {
   return s;
 }
 
-/** A fresh branch: "z9hG4bK" + 12 base64url characters. */
+/** A fresh branch: "z9hG4bK" + the owner prefix in a cluster (owner.ts) + 12 base64url characters. */
 export function generateBranch(): string {
-  return MAGIC_COOKIE + randomToken();
+  return MAGIC_COOKIE + ownerPrefix() + randomToken();
 }
 
-/** A fresh From/To tag: 12 base64url characters. */
+/** A fresh From/To tag: the owner prefix in a cluster (owner.ts) + 12 base64url characters. */
 export function generateTag(): string {
-  return randomToken();
+  return ownerPrefix() + randomToken();
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Inbound, MessageSender, PreparedMessage } from './types.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
 import { MessageCounters } from './message-counters.ts';
+import { localOwner, ownerOfConnection } from '../owner.ts';
 import type { Connection, StreamLimits } from './stream.ts';
 
 export interface ListenAddress {
@@ -30,6 +31,17 @@ export interface TransportConfig {
   tlsClientOptions?: tls.ConnectionOptions;
   /** One log line for a failed inbound TLS handshake, given the peer's first bytes (its ClientHello). */
   describeHandshakeError?: (err: Error, clientHello: Buffer | undefined) => string;
+  /**
+   * Bind the listeners with SO_REUSEPORT, beside the other workers of a
+   * cluster on the same ports (src/cluster/); off by default, so a second
+   * server on a port in use fails to start rather than sharing it.
+   */
+  reusePort?: boolean;
+  /**
+   * Connections other processes of the cluster hold (src/sip/owner.ts): a
+   * message for one of them is handed over instead of sent from here.
+   */
+  remoteConnections?: RemoteConnections;
   /** Every transport problem (before log rate limiting), for alarms; must be cheap, it can run per bad packet. */
   onProblem?: (kind: string, detail: string, source: string) => void;
   logger?: Logger;
@@ -45,6 +57,15 @@ export interface TransportStats {
 }
 
 type Local = Inbound['local'];
+
+/** Sends bytes over a stream connection another process of the cluster holds. */
+export interface RemoteConnections {
+  /**
+   * `dest.connectionId` names the connection; when the owner no longer has it,
+   * it sends to `fallback` (a response's Via) or reports the failure.
+   */
+  send(owner: number, data: Buffer, dest: Endpoint, fallback: Endpoint | undefined): void;
+}
 
 /**
  * Owns every SIP listener, turns bytes into messages and messages into bytes,
@@ -76,7 +97,7 @@ export class TransportLayer implements MessageSender {
         (data, address, port) => this.onDatagram(data, address, port),
         (err) => this.problem('udp-socket', err.message, c.udp!.host),
       );
-      await udp.start(c.udp.host, c.udp.port);
+      await udp.start(c.udp.host, c.udp.port, c.reusePort);
       this.udp = udp;
       this.locals.set('udp', { transport: 'udp', address: this.advertise(udp.address), port: udp.port });
     }
@@ -99,7 +120,7 @@ export class TransportLayer implements MessageSender {
         c.tlsServerOptions,
         c.tlsClientOptions,
       );
-      await st.start(listen.host, listen.port);
+      await st.start(listen.host, listen.port, c.reusePort);
       this.streams.set(t, st);
       this.locals.set(t, { transport: t, address: this.advertise(st.address), port: st.port });
     }
@@ -172,6 +193,28 @@ export class TransportLayer implements MessageSender {
     this.handle(parseMessage(data, { limits: this.parseLimits, stream: true }), source, this.locals.get(conn.transport)!);
   }
 
+  /**
+   * A message another process of the cluster received for us (one whole
+   * message, as it arrived): handled as if it had arrived here. `source`
+   * keeps the sender's connection id, so answers go back over it.
+   */
+  receiveForwarded(data: Buffer, source: Endpoint): void {
+    const local = this.locals.get(source.transport);
+    if (!local) return;
+    this.stats.received++;
+    this.handle(parseMessage(data, { limits: this.parseLimits, stream: source.transport !== 'udp' }), source, local);
+  }
+
+  /**
+   * Writes bytes another process of the cluster sent over a connection we
+   * hold (RemoteConnections); to `fallback` when it has closed.
+   */
+  sendForOwner(data: Buffer, dest: Endpoint, fallback: Endpoint | undefined): void {
+    const open = dest.connectionId !== undefined && this.streams.get(dest.transport)?.get(dest.connectionId);
+    const to = open || fallback === undefined ? dest : fallback;
+    this.transmit(data, to, undefined);
+  }
+
   private handle(result: ReturnType<typeof parseMessage>, source: Endpoint, local: Local): void {
     if (!result.ok) {
       this.reject(result, source);
@@ -208,8 +251,12 @@ export class TransportLayer implements MessageSender {
       this.sendFailed(err as Error, onError);
       return;
     }
-    if (message.kind === 'response' && !exact) dest = this.responseDestination(message.via[0], dest);
-    this.transmit(data, dest, onError);
+    let fallback: Endpoint | undefined;
+    if (message.kind === 'response' && !exact) {
+      if (dest.transport !== 'udp') fallback = viaDestination(message.via[0], dest);
+      dest = this.responseDestination(message.via[0], dest);
+    }
+    this.transmit(data, dest, onError, fallback);
   }
 
   prepare(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): PreparedMessage | undefined {
@@ -230,12 +277,23 @@ export class TransportLayer implements MessageSender {
   sendPrepared(prepared: PreparedMessage, onError?: (err: Error) => void): void {
     let dest = prepared.dest;
     const fallback = prepared.fallback;
-    if (fallback !== undefined && !this.streams.get(dest.transport)?.get(dest.connectionId!)) dest = fallback;
-    this.transmit(prepared.data, dest, onError);
+    if (fallback !== undefined && this.isLocalConnection(dest) && !this.streams.get(dest.transport)?.get(dest.connectionId!)) dest = fallback;
+    this.transmit(prepared.data, dest, onError, fallback);
   }
 
-  private transmit(data: Buffer, dest: Endpoint, onError: ((err: Error) => void) | undefined): void {
+  /** False for a connection another process of the cluster holds. */
+  private isLocalConnection(dest: Endpoint): boolean {
+    return dest.connectionId === undefined || ownerOfConnection(dest.connectionId) === localOwner();
+  }
+
+  private transmit(data: Buffer, dest: Endpoint, onError: ((err: Error) => void) | undefined, fallback?: Endpoint): void {
     const fail = (err: Error) => this.sendFailed(err, onError);
+    if (dest.transport !== 'udp' && !this.isLocalConnection(dest) && this.config.remoteConnections) {
+      this.stats.sent++;
+      this.messages.countOut(data);
+      this.config.remoteConnections.send(ownerOfConnection(dest.connectionId!), data, dest, fallback);
+      return;
+    }
     if (dest.transport === 'udp') {
       if (!this.udp) return fail(new Error('UDP is not enabled'));
       this.stats.sent++;
@@ -262,8 +320,9 @@ export class TransportLayer implements MessageSender {
 
   /** The connection the request came on while it is open (RFC 3261 §18.2.2), else the top Via. */
   private responseDestination(via: Via | undefined, dest: Endpoint): Endpoint {
-    if (dest.transport !== 'udp' && dest.connectionId !== undefined && this.streams.get(dest.transport)?.get(dest.connectionId)) {
-      return dest;
+    if (dest.transport !== 'udp' && dest.connectionId !== undefined) {
+      // Whether another process's connection is still open is for that process to find out.
+      if (!this.isLocalConnection(dest) || this.streams.get(dest.transport)?.get(dest.connectionId)) return dest;
     }
     return viaDestination(via, dest);
   }

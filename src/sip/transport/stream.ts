@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ParseLimits, TransportName } from '../message.ts';
 import { frameStream } from '../parser.ts';
+import { nextConnectionId } from '../owner.ts';
 
 export interface StreamLimits {
   /** Connections accepted from one IP address at once. */
@@ -44,7 +45,6 @@ export interface Connection {
   close(): void;
 }
 
-let nextConnectionId = 1;
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 
@@ -78,7 +78,8 @@ export class StreamTransport {
     return this.byId.size;
   }
 
-  start(host: string, port: number): Promise<void> {
+  /** reusePort: several processes listen on the same host:port and the kernel spreads connections over them. */
+  start(host: string, port: number, reusePort = false): Promise<void> {
     // TLS listens on a plain TCP server and wraps each socket itself: Node's
     // tls.Server reports a failed handshake without the ClientHello, and the
     // refused versions and suites are what an operator needs to see (EC-03).
@@ -92,7 +93,7 @@ export class StreamTransport {
     server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen({ port, host, reusePort }, () => {
         server.off('error', reject);
         const a = server.address() as net.AddressInfo;
         this.address = a.address;
@@ -232,7 +233,7 @@ function remoteKey(address: string, port: number): string {
 }
 
 class StreamConnection implements Connection {
-  readonly id = nextConnectionId++;
+  readonly id = nextConnectionId();
   readonly remoteAddress: string;
   readonly remotePort: number;
   /** Unconsumed bytes live in pending[0, pendingLength); capacity grows by doubling, so dripped input stays linear. */

@@ -12,8 +12,9 @@ export class UdpListener {
     private readonly onError: (err: Error) => void,
   ) {}
 
-  start(host: string, port: number): Promise<void> {
-    const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+  /** reusePort: several processes bind the same host:port and the kernel spreads flows over them (SO_REUSEPORT). */
+  start(host: string, port: number, reusePort = false): Promise<void> {
+    const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false, reusePort });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
