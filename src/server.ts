@@ -44,6 +44,9 @@ import { configWithStoredSettings, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
 import { rollbackAfter } from './store/sqlite/admin.ts';
+import { WorkerLink } from './cluster/link.ts';
+import { WorkerRouter } from './cluster/router.ts';
+import { clusterRelayPorts, clusterSocketDir, holdsSingletons } from './cluster/member.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -69,6 +72,17 @@ export interface ServerOptions {
    * epoch times stay sensible. The server closes it on stop.
    */
   timers?: TimerQueue;
+  /** This server is one worker of several on the same ports (src/cluster/). */
+  cluster?: ClusterMember;
+}
+
+/** What a worker of a cluster is told by the supervisor (src/cluster/supervisor.ts). */
+export interface ClusterMember {
+  /** This worker's number, 1..workers; it is also the owner number of src/sip/owner.ts. */
+  worker: number;
+  workers: number;
+  /** Shared by the workers: a digest nonce any of them issued, every one accepts. */
+  secret: Buffer;
 }
 
 /** How often expired bindings and alarms are swept, and the write-behind queue looked at. */
@@ -97,6 +111,8 @@ export interface ServerParts {
   readonly calls: CallEngine;
   /** Live extensions and calls (CLI status, web UI). */
   readonly status: StatusService;
+  /** In a cluster: what hands other workers their messages (undefined for a lone server). */
+  readonly router: WorkerRouter | undefined;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -244,10 +260,17 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // The location index is built before the status feed and the call engine
   // that follow its changes (both read it), so they subscribe here once built.
   const bindingListeners: ((aor: string, bindings: readonly LiveBinding[]) => void)[] = [];
+  // A worker of a cluster shares the SIP ports with the others and hands them
+  // what is theirs over the link: messages of their transactions and dialogs,
+  // bytes for their connections, and every registration change.
+  const member = opts.cluster;
+  let link: WorkerLink | undefined;
+  let router: WorkerRouter | undefined;
   const location = new LocationService(store.registrations, now, {
     onChange: (aor, bindings) => {
       for (const l of bindingListeners) l(aor, bindings);
     },
+    onPublish: member && ((aor, bindings) => link?.broadcast(member.workers, { kind: 'json', topic: 'location', body: { aor, bindings } })),
   });
   const directory = new Directory(store.users, log);
   const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);
@@ -265,7 +288,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     },
     onFailure: (ip, username) => alarms.authFailed(ip, username),
   });
-  const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now });
+  const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
   const authenticator = new Authenticator(digest, guard, directory);
   const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
   const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
@@ -276,7 +299,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
   };
 
-  const transport = new TransportLayer(transportConfig(config, certificates, alarms, log));
+  const transport = new TransportLayer({
+    ...transportConfig(config, certificates, alarms, log),
+    reusePort: member !== undefined,
+    remoteConnections: member && {
+      send: (owner, data, dest, fallback) => void link!.send(owner, { kind: 'send', dest, fallback, data }),
+    },
+  });
   // The transaction layer hands requests to the user-agent core, whose handlers
   // (registrar, call engine) are added once those exist; requests only flow
   // once the transport starts, after everything is built.
@@ -292,11 +321,34 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   });
   core.transactions = transactions;
   transport.onInbound = (inbound) => transactions.receive(inbound);
+  if (member) {
+    link = new WorkerLink({
+      dir: clusterSocketDir(dataDir),
+      self: member.worker,
+      log,
+      onFrame: (_from, frame) => {
+        if (frame.kind === 'inbound') transport.receiveForwarded(frame.data, frame.source);
+        else if (frame.kind === 'send') transport.sendForOwner(frame.data, frame.dest, frame.fallback);
+        else if (frame.topic === 'location') {
+          const { aor, bindings } = frame.body as { aor: string; bindings: LiveBinding[] };
+          location.applyRemote(aor, bindings);
+        }
+      },
+    });
+    router = new WorkerRouter({
+      workers: member.workers,
+      local: (inbound) => transactions.receive(inbound),
+      forward: (to, source, data) => link!.send(to, { kind: 'inbound', source, data }),
+    });
+    transport.onInbound = (inbound) => router!.receive(inbound);
+  }
 
   const r = config.media.relay;
   // The relay keeps its own (real) clock: re-latching measures gaps between packets that really arrive.
+  // Each worker of a cluster relays on its own slice of the port range.
+  const ports = member ? clusterRelayPorts(r.portMin, r.portMax, member.worker, member.workers) : { portMin: r.portMin, portMax: r.portMax };
   const relay = config.media.backend === 'builtin'
-    ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
+    ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), ...ports }, { logger: log })
     : undefined;
   const trunks = new TrunkTable(store.trunks, log);
   const featureTables = new FeatureTables(store, log);
@@ -336,7 +388,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
   });
   bindingListeners.push((aor) => status.bindingsChanged(aor), (aor, bindings) => calls.bindingsChanged(aor, bindings));
-  const control = new ControlSocket(controlSocketPath(dataDir), status, log);
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
 
   let restored = 0;
   let sweep: TimerHandle | undefined;
@@ -355,11 +407,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
     { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
     { name: 'relay', stop: () => relay?.close() },
+    // The link is up before the listeners, so a worker never refuses what another hands it.
+    { name: 'worker link', start: () => link?.start(), stop: () => link?.close() },
     { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
       name: 'trunk registrations',
       start: () => {
+        if (!holdsSingletons(member?.worker)) return;
         trunks.onReload = (entries) => trunkRegistrar.sync(entries);
         trunkRegistrar.sync(trunks.list());
       },
@@ -370,7 +425,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     },
     { name: 'calls', stop: () => calls.close() },
     { name: 'status', stop: () => status.close() },
-    { name: 'control socket', start: () => control.start().then(() => {}), stop: () => control.stop() },
+    // In a cluster the supervisor answers on the control socket, asking each worker.
+    { name: 'control socket', start: () => (member ? undefined : control.start().then(() => {})), stop: () => control.stop() },
     {
       // Expiry is feature logic: on the injected timers, so manual time sweeps
       // too. The write-behind queue is real I/O, so it is looked at on real time.
@@ -396,7 +452,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, router,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
   components.add(
@@ -404,6 +460,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     {
       name: 'management',
       start: async () => {
+        if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
           dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { configSchema } from '../config/schema.ts';
 import type { Config } from '../config/schema.ts';
 import { CliError, DATA_DIR_OPTION, resolveDataDir } from './common.ts';
+import { WORKER_ENV } from '../cluster/ipc.ts';
+import { workerCount } from '../cluster/member.ts';
 
 interface StartOptions {
   config?: string;
@@ -13,6 +15,7 @@ interface StartOptions {
   domain?: string;
   logLevel?: string;
   http?: string;
+  workers?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -27,12 +30,35 @@ export function registerStartCommand(program: Command): void {
     .option('--domain <name>', 'SIP domain and digest realm')
     .option('--http <host:port>', 'management HTTPS server: REST API, CA download (port 0 = off; default 0.0.0.0:7071)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--workers <n>', 'worker processes sharing the SIP ports: 1-63, or auto (one per core)', '1')
     .action(async (opts: StartOptions) => {
       const config = await loadConfig(opts);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded here, not at the top: every other command starts in a fraction of the time without the server's modules.
       const [{ default: pino }, { Server }] = await Promise.all([import('pino'), import('../server.ts')]);
       const logger = pino({ level: config.log.level, base: undefined });
+      const worker = process.env[WORKER_ENV.worker];
+      if (worker !== undefined) {
+        // Forked by a supervisor (below): it told us who we are in the environment.
+        const { runWorker } = await import('../cluster/worker.ts');
+        const member = {
+          worker: Number(worker),
+          workers: Number(process.env[WORKER_ENV.workers]),
+          secret: Buffer.from(process.env[WORKER_ENV.secret] ?? '', 'hex'),
+        };
+        await runWorker({ config, dataDir, logger: logger.child({ worker: member.worker }), pinnedSettings: pinnedSettings(opts), member });
+        return;
+      }
+      let workers: number;
+      try {
+        workers = workerCount(opts.workers);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      if (workers > 1) {
+        await supervise(config, dataDir, workers, logger);
+        return;
+      }
       const server = await Server.start({ config, dataDir, logger, pinnedSettings: pinnedSettings(opts) });
       // Printed once, on the first start, and never logged: only its hash is stored.
       const adminPassword = server.takeInitialAdminPassword();
@@ -48,6 +74,27 @@ export function registerStartCommand(program: Command): void {
       await signalled;
       await server.stop();
     });
+}
+
+/** Runs `workers` worker processes on the shared ports until SIGTERM/SIGINT. */
+async function supervise(config: Config, dataDir: string, workers: number, logger: import('../lib/log.ts').Logger): Promise<void> {
+  const { Supervisor } = await import('../cluster/supervisor.ts');
+  const signalled = waitForSignal();
+  const supervisor = new Supervisor({
+    config, dataDir, workers, logger,
+    argv: process.argv.slice(2),
+    onReady: (ready) => {
+      const admin = ready.find((r) => r.adminPassword)?.adminPassword;
+      if (admin) process.stdout.write(`Initial admin password: ${admin}\n`);
+      const listeners = ready[0]!.listeners.map((l) => `${l.transport} ${hostPort(l.address, l.port)}`);
+      const http = ready.find((r) => r.http)?.http;
+      if (http) listeners.push(`${http.scheme} ${hostPort(http.address, http.port)}`);
+      process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${config.sip.domain}, data ${dataDir}, ${workers} workers)\n`);
+    },
+  });
+  await Promise.race([supervisor.start(), signalled]);
+  await signalled;
+  await supervisor.stop();
 }
 
 /** Config file first, then command-line overrides, all through the one schema. */

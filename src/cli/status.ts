@@ -1,11 +1,17 @@
 import net from 'node:net';
 import type { Command } from 'commander';
 import { controlSocketPath } from '../pbx/status/control-socket.ts';
+import type { ControlStatus, WorkerSummary } from '../pbx/status/control-socket.ts';
 import type { StatusSnapshot } from '../pbx/status/status.ts';
 import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
 
 /** Asks the running server for its live status over the control socket in the data directory. */
-export function queryStatus(dataDir: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+export async function queryStatus(dataDir: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+  return (await queryControlStatus(dataDir, timeoutMs)).status;
+}
+
+/** The live status and, for a cluster, each worker's summary. */
+export function queryControlStatus(dataDir: string, timeoutMs = 5000): Promise<ControlStatus> {
   const path = controlSocketPath(dataDir);
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
@@ -23,9 +29,9 @@ export function queryStatus(dataDir: string, timeoutMs = 5000): Promise<StatusSn
       clearTimeout(timer);
       socket.end();
       try {
-        const answer = JSON.parse(buf.slice(0, nl)) as { ok?: boolean; status?: StatusSnapshot; error?: string };
+        const answer = JSON.parse(buf.slice(0, nl)) as Partial<ControlStatus> & { ok?: boolean; error?: string };
         if (!answer.ok || !answer.status) reject(new CliError(`the server refused the request: ${answer.error ?? 'no answer'}`, 1));
-        else resolve(answer.status);
+        else resolve({ status: answer.status, workers: answer.workers });
       } catch {
         reject(new CliError('the server sent an unreadable answer', 1));
       }
@@ -62,6 +68,11 @@ export function formatStatus(s: StatusSnapshot): string[] {
   return lines;
 }
 
+/** One line per worker of a cluster. */
+export function formatWorkers(workers: readonly WorkerSummary[]): string[] {
+  return workers.map((w) => `worker ${w.worker} pid=${w.pid} calls=${w.calls} bindings=${w.bindings} connections=${w.connections} forwarded=${w.forwarded}`);
+}
+
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
@@ -69,8 +80,8 @@ export function registerStatusCommand(program: Command): void {
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print the status as JSON')
     .action(async (opts: { dataDir?: string; json?: boolean }) => {
-      const status = await queryStatus(resolveDataDir(opts.dataDir));
-      if (opts.json) print(JSON.stringify(status, null, 2));
-      else for (const line of formatStatus(status)) print(line);
+      const { status, workers } = await queryControlStatus(resolveDataDir(opts.dataDir));
+      if (opts.json) print(JSON.stringify(workers ? { ...status, workers } : status, null, 2));
+      else for (const line of [...formatStatus(status), ...formatWorkers(workers ?? [])]) print(line);
     });
 }

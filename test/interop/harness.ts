@@ -45,6 +45,8 @@ export interface StartOptions {
   http?: string;
   /** Written to a JSON file in the data dir and passed as `--config` (flags still win). */
   config?: Record<string, unknown>;
+  /** `--workers N`: worker processes sharing the SIP ports (default: the CLI's default). */
+  workers?: number;
 }
 
 export interface SwitchboardHandle {
@@ -108,6 +110,7 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
     '--sip-tls', `${LOOPBACK}:${tlsPort}`,
     '--http', opts.http ?? `${LOOPBACK}:0`,
   ];
+  if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
   if (opts.config !== undefined) {
     const file = join(dataDir, 'config.json');
     writeFileSync(file, JSON.stringify(opts.config));

@@ -11,6 +11,12 @@ export type BindingPersistence = Pick<RegistrationRepository, 'loadAll' | 'enque
 
 export interface LocationEvents {
   onChange?(aor: string, bindings: readonly LiveBinding[]): void;
+  /**
+   * A change made here (a REGISTER, a removal), for the other workers of a
+   * cluster: not the expiry sweep, which every worker runs on its own copy,
+   * nor changes they sent us (applyRemote).
+   */
+  onPublish?(aor: string, bindings: readonly LiveBinding[]): void;
 }
 
 /**
@@ -74,10 +80,12 @@ export class LocationService {
     if (list && i >= 0) list[i] = b;
     else this.insert(b);
     this.persistence?.enqueueUpsert(b);
-    this.events.onChange?.(b.aor, this.byAor.get(b.aor)!);
+    const list2 = this.byAor.get(b.aor)!;
+    this.events.onChange?.(b.aor, list2);
+    this.events.onPublish?.(b.aor, list2);
   }
 
-  remove(aor: string, contactUri: string): void {
+  remove(aor: string, contactUri: string, publish = true): void {
     const list = this.byAor.get(aor);
     if (!list) return;
     const i = list.findIndex((x) => x.contactUri === contactUri);
@@ -87,6 +95,20 @@ export class LocationService {
     if (list.length === 0) this.byAor.delete(aor);
     this.persistence?.enqueueDelete(aor, contactUri);
     this.events.onChange?.(aor, list);
+    if (publish) this.events.onPublish?.(aor, list);
+  }
+
+  /**
+   * An AOR's bindings as another worker of the cluster now holds them: taken
+   * as they are (that worker wrote them to the store already).
+   */
+  applyRemote(aor: string, bindings: readonly LiveBinding[]): void {
+    const before = this.byAor.get(aor);
+    this.total -= before?.length ?? 0;
+    if (bindings.length === 0) this.byAor.delete(aor);
+    else this.byAor.set(aor, [...bindings]);
+    this.total += bindings.length;
+    this.events.onChange?.(aor, bindings);
   }
 
   removeAll(aor: string): void {
@@ -100,7 +122,7 @@ export class LocationService {
     for (const [aor, list] of this.byAor) {
       for (const b of [...list]) {
         if (b.expiresAt <= t) {
-          this.remove(aor, b.contactUri);
+          this.remove(aor, b.contactUri, false);
           n++;
         }
       }

@@ -6,7 +6,27 @@ import net from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
-import type { StatusService } from './status.ts';
+import type { StatusSnapshot } from './status.ts';
+
+/** One worker of a cluster, as `switchboard status` lists it. */
+export interface WorkerSummary {
+  worker: number;
+  pid: number;
+  /** Calls this worker holds. */
+  calls: number;
+  /** Bindings in its location index (every worker holds every registration). */
+  bindings: number;
+  /** TCP/TLS connections it holds. */
+  connections: number;
+  /** Messages it handed to the worker that owns them. */
+  forwarded: number;
+}
+
+/** What the control socket answers to "status": the live status, and each worker in a cluster. */
+export interface ControlStatus {
+  status: StatusSnapshot;
+  workers?: WorkerSummary[];
+}
 
 export const CONTROL_SOCKET = 'switchboard.sock';
 const MAX_REQUEST = 4096;
@@ -20,7 +40,7 @@ export class ControlSocket {
 
   constructor(
     private readonly path: string,
-    private readonly status: StatusService,
+    private readonly status: () => ControlStatus | Promise<ControlStatus>,
     private readonly log: Logger,
   ) {}
 
@@ -83,12 +103,14 @@ export class ControlSocket {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        socket.write(JSON.stringify(this.handle(line)) + '\n');
+        void this.handle(line).then((answer) => {
+          if (!socket.destroyed) socket.write(JSON.stringify(answer) + '\n');
+        });
       }
     });
   }
 
-  private handle(line: string): unknown {
+  private async handle(line: string): Promise<unknown> {
     let req: { op?: unknown };
     try {
       req = JSON.parse(line) as { op?: unknown };
@@ -97,7 +119,11 @@ export class ControlSocket {
     }
     switch (req?.op) {
       case 'status':
-        return { ok: true, status: this.status.snapshot() };
+        try {
+          return { ok: true, ...(await this.status()) };
+        } catch (err) {
+          return { error: `status unavailable: ${(err as Error).message}` };
+        }
       default:
         return { error: 'unknown op' };
     }

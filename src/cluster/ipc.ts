@@ -1,0 +1,22 @@
+// What the supervisor and its workers say to each other over Node's IPC
+// channel (child_process.fork): start-up, status questions, nothing on the
+// SIP path (that goes over the worker link, src/cluster/link.ts).
+import type { StatusSnapshot } from '../pbx/status/status.ts';
+import type { WorkerSummary } from '../pbx/status/control-socket.ts';
+
+/** Environment a worker is started with: its number, the cluster size, the shared secret (hex). */
+export const WORKER_ENV = { worker: 'SWITCHBOARD_WORKER', workers: 'SWITCHBOARD_WORKERS', secret: 'SWITCHBOARD_CLUSTER_SECRET' } as const;
+
+export type ToWorker = { type: 'status'; id: number };
+
+export type FromWorker =
+  | {
+      type: 'ready';
+      worker: number;
+      listeners: { transport: string; address: string; port: number }[];
+      /** The management server's address, from the worker that runs it. */
+      http?: { address: string; port: number; scheme: string };
+      /** The first start's administrator password, from the worker that runs the management server. */
+      adminPassword?: string;
+    }
+  | { type: 'status'; id: number; status: StatusSnapshot; summary: WorkerSummary };

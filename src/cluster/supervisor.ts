@@ -1,0 +1,215 @@
+// The supervisor of `switchboard start --workers N`: prepares what the
+// workers share (certificates, the database schema, a secret for digest
+// nonces), forks one worker per core on the same SIP ports (SO_REUSEPORT),
+// restarts a worker that dies, answers `switchboard status` for all of them,
+// and stops them all on SIGTERM/SIGINT. It handles no SIP itself.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import os from 'node:os';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../lib/log.ts';
+import { ensureCertificates } from '../security/certs.ts';
+import { listenIps } from '../server-config.ts';
+import { openStore } from '../store/sqlite/database.ts';
+import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
+import type { ControlStatus } from '../pbx/status/control-socket.ts';
+import type { StatusSnapshot } from '../pbx/status/status.ts';
+import { WORKER_ENV } from './ipc.ts';
+import type { FromWorker, ToWorker } from './ipc.ts';
+
+export interface SupervisorOptions {
+  config: Config;
+  dataDir: string;
+  workers: number;
+  logger: Logger;
+  /** The command line the workers are started with (the same `start` command). */
+  argv: readonly string[];
+  /** Called once every worker is ready. */
+  onReady: (ready: Extract<FromWorker, { type: 'ready' }>[]) => void;
+}
+
+/** Restarts allowed within RESTART_WINDOW_MS before the supervisor gives up (a worker that cannot start). */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+const RESTART_DELAY_MS = 1_000;
+const STATUS_TIMEOUT_MS = 3_000;
+
+/** Fails when a SIP port is taken: with SO_REUSEPORT the workers would otherwise share it with whoever holds it. */
+async function checkPortsFree(config: Config): Promise<void> {
+  const sip = config.sip;
+  const probes: Promise<void>[] = [];
+  if (sip.udp.port !== 0) {
+    probes.push(new Promise((resolve, reject) => {
+      const s = dgram.createSocket(net.isIPv6(sip.udp.host) ? 'udp6' : 'udp4');
+      s.once('error', (err) => reject(new Error(`SIP UDP ${sip.udp.host}:${sip.udp.port}: ${err.message}`)));
+      s.bind(sip.udp.port, sip.udp.host, () => s.close(() => resolve()));
+    }));
+  }
+  for (const [name, a] of [['TCP', sip.tcp], ['TLS', sip.tls]] as const) {
+    if (a.port === 0) continue;
+    probes.push(new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.once('error', (err) => reject(new Error(`SIP ${name} ${a.host}:${a.port}: ${err.message}`)));
+      s.listen(a.port, a.host, () => s.close(() => resolve()));
+    }));
+  }
+  await Promise.all(probes);
+}
+
+interface Slot {
+  worker: number;
+  child: ChildProcess | undefined;
+  ready: Extract<FromWorker, { type: 'ready' }> | undefined;
+}
+
+export class Supervisor {
+  private readonly slots: Slot[] = [];
+  private readonly secret = randomBytes(32).toString('hex');
+  private readonly restarts: number[] = [];
+  private readonly control: ControlSocket;
+  private stopping = false;
+  private announced = false;
+  private statusSeq = 0;
+  private readonly pending = new Map<number, (answer: Extract<FromWorker, { type: 'status' }>) => void>();
+  private failure: ((err: Error) => void) | undefined;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger);
+  }
+
+  /** Prepares the shared state and starts every worker; resolves once all are ready. */
+  async start(): Promise<void> {
+    const { config, dataDir } = this.opts;
+    await checkPortsFree(config);
+    // Made once here, not raced by N workers: the certificates and the schema.
+    await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: config.sip.domain });
+    openStore(dataDir).close();
+    const allReady = new Promise<void>((resolve, reject) => {
+      this.failure = reject;
+      this.readyCheck = resolve;
+    });
+    for (let w = 1; w <= this.opts.workers; w++) {
+      const slot: Slot = { worker: w, child: undefined, ready: undefined };
+      this.slots.push(slot);
+      this.spawn(slot);
+    }
+    await allReady;
+    await this.control.start();
+  }
+
+  /** Stops every worker (each ends its calls and flushes its registrations) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
+      const child = slot.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    })));
+    await this.control.stop();
+  }
+
+  private readyCheck: () => void = () => {};
+
+  private spawn(slot: Slot): void {
+    const env = {
+      ...process.env,
+      [WORKER_ENV.worker]: String(slot.worker),
+      [WORKER_ENV.workers]: String(this.opts.workers),
+      [WORKER_ENV.secret]: this.secret,
+    };
+    const child = fork(process.argv[1]!, [...this.opts.argv], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    slot.child = child;
+    slot.ready = undefined;
+    child.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
+    child.once('exit', (code, signal) => this.onExit(slot, child, code, signal));
+  }
+
+  private onMessage(slot: Slot, msg: FromWorker): void {
+    if (msg.type === 'ready') {
+      slot.ready = msg;
+      if (!this.announced && this.slots.every((s) => s.ready)) {
+        this.announced = true;
+        this.opts.onReady(this.slots.map((s) => s.ready!));
+        this.readyCheck();
+      } else if (this.announced) {
+        this.opts.logger.info({ worker: slot.worker, pid: slot.child?.pid }, 'worker restarted');
+      }
+    } else if (msg.type === 'status') {
+      this.pending.get(msg.id)?.(msg);
+    }
+  }
+
+  private onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (slot.child !== child || this.stopping) return;
+    this.opts.logger.error({ worker: slot.worker, pid: child.pid, code, signal }, 'worker exited');
+    if (!this.announced) {
+      // A worker that cannot start (a port, the database) will not start on a retry either.
+      this.failure?.(new Error(`worker ${slot.worker} exited during start-up (code ${code}, signal ${signal})`));
+      this.stopping = true;
+      void this.stop();
+      return;
+    }
+    const now = Date.now();
+    while (this.restarts.length > 0 && now - this.restarts[0]! > RESTART_WINDOW_MS) this.restarts.shift();
+    if (this.restarts.length >= MAX_RESTARTS) {
+      this.opts.logger.error({ worker: slot.worker }, `workers died ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s: stopping`);
+      process.kill(process.pid, 'SIGTERM');
+      return;
+    }
+    this.restarts.push(now);
+    setTimeout(() => {
+      if (!this.stopping) this.spawn(slot);
+    }, RESTART_DELAY_MS).unref();
+  }
+
+  /** Every worker's status, merged: calls and parked calls from all, each extension as the busiest worker sees it. */
+  private async status(): Promise<ControlStatus> {
+    const answers = await Promise.all(this.slots.map((slot) => this.ask(slot)));
+    const got = answers.filter((a): a is Extract<FromWorker, { type: 'status' }> => a !== undefined);
+    if (got.length === 0) throw new Error('no worker answered');
+    return { status: mergeStatus(got.map((a) => a.status)), workers: got.map((a) => a.summary) };
+  }
+
+  private ask(slot: Slot): Promise<Extract<FromWorker, { type: 'status' }> | undefined> {
+    const child = slot.child;
+    if (!child?.connected || !slot.ready) return Promise.resolve(undefined);
+    const id = ++this.statusSeq;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(undefined);
+      }, STATUS_TIMEOUT_MS);
+      this.pending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(answer);
+      });
+      child.send({ type: 'status', id } satisfies ToWorker);
+    });
+  }
+}
+
+export function mergeStatus(parts: StatusSnapshot[]): StatusSnapshot {
+  const extensions = new Map<string, StatusSnapshot['extensions'][number]>();
+  for (const p of parts) {
+    for (const e of p.extensions) {
+      const seen = extensions.get(e.extension);
+      if (!seen) extensions.set(e.extension, { ...e });
+      else {
+        seen.calls += e.calls;
+        if (e.state !== 'idle') seen.state = e.state;
+      }
+    }
+  }
+  return {
+    at: Math.max(...parts.map((p) => p.at)),
+    extensions: [...extensions.values()].sort((a, b) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : 1)),
+    calls: parts.flatMap((p) => p.calls),
+    trunks: parts.flatMap((p) => p.trunks),
+    parked: parts.flatMap((p) => p.parked),
+  };
+}

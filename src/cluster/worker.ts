@@ -1,0 +1,62 @@
+// One worker of a cluster (`switchboard start --workers N` forks N of these):
+// a whole server on the shared SIP ports, told its number and the cluster's
+// secret by the supervisor, answering its status questions over IPC.
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../lib/log.ts';
+import { Server } from '../server.ts';
+import type { ClusterMember } from '../server.ts';
+import { setLocalOwner } from '../sip/owner.ts';
+import type { FromWorker, ToWorker } from './ipc.ts';
+
+export interface WorkerStart {
+  config: Config;
+  dataDir: string;
+  logger: Logger;
+  pinnedSettings: string[];
+  member: ClusterMember;
+}
+
+/** Runs until SIGTERM/SIGINT or until the supervisor goes away, then stops the server cleanly. */
+export async function runWorker(opts: WorkerStart): Promise<void> {
+  const { member } = opts;
+  // Before anything mints an identifier: every branch, tag and connection id names this worker.
+  setLocalOwner(member.worker);
+  const server = await Server.start({ config: opts.config, dataDir: opts.dataDir, logger: opts.logger, pinnedSettings: opts.pinnedSettings, cluster: member });
+  const send = (msg: FromWorker): void => {
+    if (process.connected) process.send!(msg);
+  };
+  process.on('message', (msg: ToWorker) => {
+    if (msg?.type !== 'status') return;
+    send({
+      type: 'status',
+      id: msg.id,
+      status: server.status.snapshot(),
+      summary: {
+        worker: member.worker,
+        pid: process.pid,
+        calls: server.calls.activeCount,
+        bindings: server.location.count,
+        connections: server.transport.connectionCount(),
+        forwarded: server.router?.forwarded ?? 0,
+      },
+    });
+  });
+  const stopped = new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+    // A supervisor that died leaves nobody to stop us: we stop ourselves.
+    process.once('disconnect', done);
+  });
+  const http = server.http?.address();
+  const adminPassword = server.takeInitialAdminPassword() ?? undefined;
+  send({
+    type: 'ready',
+    worker: member.worker,
+    listeners: server.listening(),
+    http: http && { address: http.address, port: http.port, scheme: server.config.http.allowHttp ? 'http' : 'https' },
+    adminPassword,
+  });
+  await stopped;
+  await server.stop();
+}
