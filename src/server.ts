@@ -44,9 +44,8 @@ import { configWithStoredSettings, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
 import { rollbackAfter } from './store/sqlite/admin.ts';
-import { WorkerLink } from './cluster/link.ts';
-import { WorkerRouter } from './cluster/router.ts';
-import { clusterRelayPorts, clusterSocketDir, holdsSingletons } from './cluster/member.ts';
+import { ClusterNode } from './cluster/node.ts';
+import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -111,8 +110,8 @@ export interface ServerParts {
   readonly calls: CallEngine;
   /** Live extensions and calls (CLI status, web UI). */
   readonly status: StatusService;
-  /** In a cluster: what hands other workers their messages (undefined for a lone server). */
-  readonly router: WorkerRouter | undefined;
+  /** In a cluster: this worker's link, router and view of the others (undefined for a lone server). */
+  readonly cluster: ClusterNode | undefined;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -264,13 +263,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // what is theirs over the link: messages of their transactions and dialogs,
   // bytes for their connections, and every registration change.
   const member = opts.cluster;
-  let link: WorkerLink | undefined;
-  let router: WorkerRouter | undefined;
+  let cluster: ClusterNode | undefined;
   const location = new LocationService(store.registrations, now, {
     onChange: (aor, bindings) => {
       for (const l of bindingListeners) l(aor, bindings);
     },
-    onPublish: member && ((aor, bindings) => link?.broadcast(member.workers, { kind: 'json', topic: 'location', body: { aor, bindings } })),
+    onPublish: member && ((aor, bindings) => cluster?.publishLocation(aor, bindings)),
   });
   const directory = new Directory(store.users, log);
   const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);
@@ -303,7 +301,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     ...transportConfig(config, certificates, alarms, log),
     reusePort: member !== undefined,
     remoteConnections: member && {
-      send: (owner, data, dest, fallback) => void link!.send(owner, { kind: 'send', dest, fallback, data }),
+      send: (owner, data, dest, fallback) => cluster?.sendOver(owner, data, dest, fallback),
     },
   });
   // The transaction layer hands requests to the user-agent core, whose handlers
@@ -321,27 +319,6 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   });
   core.transactions = transactions;
   transport.onInbound = (inbound) => transactions.receive(inbound);
-  if (member) {
-    link = new WorkerLink({
-      dir: clusterSocketDir(dataDir),
-      self: member.worker,
-      log,
-      onFrame: (_from, frame) => {
-        if (frame.kind === 'inbound') transport.receiveForwarded(frame.data, frame.source);
-        else if (frame.kind === 'send') transport.sendForOwner(frame.data, frame.dest, frame.fallback);
-        else if (frame.topic === 'location') {
-          const { aor, bindings } = frame.body as { aor: string; bindings: LiveBinding[] };
-          location.applyRemote(aor, bindings);
-        }
-      },
-    });
-    router = new WorkerRouter({
-      workers: member.workers,
-      local: (inbound) => transactions.receive(inbound),
-      forward: (to, source, data) => link!.send(to, { kind: 'inbound', source, data }),
-    });
-    transport.onInbound = (inbound) => router!.receive(inbound);
-  }
 
   const r = config.media.relay;
   // The relay keeps its own (real) clock: re-latching measures gaps between packets that really arrive.
@@ -382,6 +359,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     users: store.users,
   });
   servePbx(core, registrar, calls);
+  if (member) {
+    cluster = new ClusterNode({
+      worker: member.worker, workers: member.workers, dataDir, log, now,
+      transport, transactions, location, calls, featureTables, directory,
+    });
+  }
   const status = new StatusService({
     directory, location, calls, trunkRegistrar, now,
     aorFor: (ext) => registrar.aorFor(ext),
@@ -408,7 +391,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
     { name: 'relay', stop: () => relay?.close() },
     // The link is up before the listeners, so a worker never refuses what another hands it.
-    { name: 'worker link', start: () => link?.start(), stop: () => link?.close() },
+    { name: 'worker link', start: () => cluster?.start(), stop: () => cluster?.stop() },
     { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
@@ -452,7 +435,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, router,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
   components.add(

@@ -1,9 +1,11 @@
 // Hands each inbound SIP message to the worker that owns it (src/sip/owner.ts):
 // a response to the worker whose Via branch it carries, an in-dialog request
 // (and the ACK or CANCEL of a final answer) to the worker whose tag is in its
-// To. A new request stays where the kernel delivered it: that worker takes it.
+// To. A new request stays where the kernel delivered it, unless placement
+// (placement.ts) names the worker that holds what it is about; its
+// retransmissions and its CANCEL then follow it there.
 
-import type { Endpoint, SipMessage } from '../sip/message.ts';
+import type { Endpoint, SipMessage, SipRequest } from '../sip/message.ts';
 import type { Inbound } from '../sip/transport/types.ts';
 import { MAGIC_COOKIE } from '../sip/ids.ts';
 import { localOwner, ownerOfId } from '../sip/owner.ts';
@@ -26,16 +28,29 @@ export interface RouterDeps {
   local: (inbound: Inbound) => void;
   /** Hands the message to worker `to`; false when it cannot (then it is handled here). */
   forward: (to: number, source: Endpoint, data: Buffer) => boolean;
+  /** The worker that should take a new request (0: this one). */
+  place?: (req: SipRequest) => number;
+  /** Epoch ms, for forgetting where placed requests went. */
+  now: () => number;
 }
+
+/** How long a placed request's retransmissions and CANCEL are followed: timer B/F, 64*T1. */
+const PLACED_TTL_MS = 32_000;
+/** Placed requests remembered at most (a flood of them forgets the oldest first). */
+const MAX_PLACED = 100_000;
 
 export class WorkerRouter {
   /** Messages handed to other workers. */
   forwarded = 0;
+  /** Top Via branch of a placed request -> the worker it went to, oldest first. */
+  private readonly placed = new Map<string, { worker: number; at: number }>();
 
   constructor(private readonly deps: RouterDeps) {}
 
   receive(inbound: Inbound): void {
-    const owner = ownerOfMessage(inbound.message);
+    const m = inbound.message;
+    let owner = ownerOfMessage(m);
+    if (owner === 0 && m.kind === 'request' && m.method !== 'ACK') owner = this.placement(m);
     if (owner !== 0 && owner !== localOwner() && owner <= this.deps.workers) {
       // The message as received (with received/rport already noted in its Via); the owner parses it again.
       if (this.deps.forward(owner, inbound.source, serializeMessage(inbound.message))) {
@@ -44,5 +59,23 @@ export class WorkerRouter {
       }
     }
     this.deps.local(inbound);
+  }
+
+  private placement(req: SipRequest): number {
+    const branch = req.via[0]?.params.get('branch');
+    if (branch == null || this.deps.place === undefined) return 0;
+    const seen = this.placed.get(branch);
+    if (seen !== undefined) return seen.worker;
+    // A CANCEL shares its INVITE's branch: seen above when the INVITE was placed.
+    if (req.method !== 'INVITE') return 0;
+    const worker = this.deps.place(req);
+    if (worker === 0 || worker === localOwner()) return 0;
+    const now = this.deps.now();
+    for (const [k, v] of this.placed) {
+      if (now - v.at < PLACED_TTL_MS && this.placed.size < MAX_PLACED) break;
+      this.placed.delete(k);
+    }
+    this.placed.set(branch, { worker, at: now });
+    return worker;
   }
 }

@@ -37,7 +37,7 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
         calls: server.calls.activeCount,
         bindings: server.location.count,
         connections: server.transport.connectionCount(),
-        forwarded: server.router?.forwarded ?? 0,
+        forwarded: server.cluster?.router.forwarded ?? 0,
       },
     });
   });

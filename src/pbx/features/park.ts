@@ -36,6 +36,10 @@ type Outcome = { ok: true } | { ok: false; status: number; reason: string };
 
 export class Parking {
   private readonly slots = new Map<string, Slot>();
+  /** Told after every park and release (the other workers of a cluster learn the slots from it). */
+  onChange: (() => void) | undefined;
+  /** Slots another worker of a cluster holds: taken here too. */
+  takenElsewhere: (slot: string) => boolean = () => false;
 
   constructor(
     private readonly control: CallControl,
@@ -61,9 +65,10 @@ export class Parking {
   /** Parks `leg` (a party of `call`) in `slot`: it is held, alone in its call, until someone unparks it. */
   async park(call: Call, leg: Leg, slot: string | null, parker: User | undefined): Promise<Outcome> {
     if (slot === null) return { ok: false, status: 484, reason: 'Park Slot Missing' };
-    if (this.slots.has(slot)) return { ok: false, status: 486, reason: 'Park Slot In Use' };
+    if (this.slots.has(slot) || this.takenElsewhere(slot)) return { ok: false, status: 486, reason: 'Park Slot In Use' };
     const entry: Slot = { slot, call, leg, parker, since: this.control.ctx.now(), timer: undefined };
     this.slots.set(slot, entry);
+    this.onChange?.();
     const waiting = new Bridge(call, leg, undefined, this.control.newMedia(call), { a: { role: 'a', ...leg.media }, b: { role: 'b', ...leg.media } });
     call.rebridge(waiting, { number: `park ${slot}`, user: undefined, trunk: undefined });
     call.onEnd(() => this.release(entry));
@@ -124,6 +129,13 @@ export class Parking {
   private release(entry: Slot): void {
     if (entry.timer) this.control.ctx.timers.cancel(entry.timer);
     entry.timer = undefined;
-    if (this.slots.get(entry.slot) === entry) this.slots.delete(entry.slot);
+    if (this.slots.get(entry.slot) !== entry) return;
+    this.slots.delete(entry.slot);
+    this.onChange?.();
+  }
+
+  /** The slots in use here. */
+  slotNames(): string[] {
+    return [...this.slots.keys()];
   }
 }

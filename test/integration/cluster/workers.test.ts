@@ -13,8 +13,13 @@ import { tagOf } from '../../../src/sip/name-addr.ts';
 import { ownerOfId } from '../../../src/sip/owner.ts';
 import type { WorkerSummary } from '../../../src/pbx/status/control-socket.ts';
 import { waitUntil } from '../../lib/wait.ts';
+import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
+import { audioPort, sipfragStatuses, until } from '../features/rig.ts';
 
-const USERS = ['1001', '1002', '1003', '1004'].map((ext) => ({ ext, password: `pw-${ext}-secret` }));
+/** A short code as a phone puts it in a Request-URI: '#' is escaped (RFC 3261 §25.1). */
+const code = (s: string): string => s.replace(/#/g, '%23');
+
+const USERS = Array.from({ length: 15 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: `pw-${ext}-secret` }));
 const password = (ext: string): string => USERS.find((u) => u.ext === ext)!.password;
 
 let sb: SwitchboardHandle;
@@ -126,12 +131,76 @@ describe('two workers on one SIP port', () => {
     expect(now[1]!.bindings).toBe(now[0]!.bindings);
 
     // The kernel re-spreads flows over the new socket set; whichever worker each phone lands on now, calls work.
-    const a = await phoneOn(1, '1001');
-    const b = await phoneOn(2, '1002');
-    const call = a.call('1002');
+    const a = await phoneOn(1, '1014');
+    const b = await phoneOn(2, '1015');
+    const call = a.call('1015');
     expect((await call.final).status).toBe(200);
     expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
     expect((await b.waitRequest('BYE')).callId).toBe(b.incoming[0]!.invite.callId);
+  });
+
+  it('joins an attended transfer whose consultation call the kernel gave to the other worker', async () => {
+    const a = await phoneOn(1, '1005');
+    const b = await phoneOn(2, '1006');
+    const c = await phoneOn(2, '1007');
+    const first = a.call('1006');
+    expect((await first.final).status).toBe(200);
+    const forwardedBefore = (await workers())[1]!.forwarded;
+    // B's consultation INVITE lands on worker 2; B's other call is on worker 1, which takes it.
+    const second = b.call('1007');
+    expect((await second.final).status).toBe(200);
+    expect((await workers())[1]!.forwarded).toBeGreaterThan(forwardedBefore);
+    const d = second.dialog!;
+    const value = referToWithReplaces({ scheme: 'sip', user: '1007', host: sb.domain, params: new Map(), headers: new Map() }, { callId: d.callId, toTag: d.remoteTag, fromTag: d.localTag, earlyOnly: false });
+    expect((await b.inDialog(b.incoming[0]!.dialog!, 'REFER', { headers: [{ name: 'refer-to', value }] })).status).toBe(202);
+    // A and C are joined: A is re-offered C's media, B's two calls end, B hears 200 in the NOTIFY.
+    const reinvite = await a.waitRequest('INVITE');
+    expect(audioPort(reinvite.body)).toBe(c.mediaPort);
+    await until(() => b.requests.filter((r) => r.method === 'BYE').length === 2, 'both BYEs at B');
+    await until(() => sipfragStatuses(b).includes(200), 'the final NOTIFY');
+    expect((await a.inDialog(first.dialog!, 'BYE')).status).toBe(200);
+    await c.waitRequest('BYE');
+  });
+
+  it('unparks, from a phone on worker 2, a call parked on worker 1', async () => {
+    const a = await phoneOn(1, '1008');
+    const b = await phoneOn(2, '1009');
+    const d = await phoneOn(2, '1010');
+    const x = a.call('1009');
+    expect((await x.final).status).toBe(200);
+    const r = await b.inDialog(b.incoming[0]!.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: `<sip:${code('*37*7#')}@${sb.domain}>` }] });
+    expect(r.status).toBe(202);
+    await until(() => sipfragStatuses(b).includes(200), 'parked');
+    const status = JSON.parse((await switchboardCli(['status', '--json', '--data-dir', sb.dataDir])).stdout) as { parked: { slot: string }[] };
+    expect(status.parked.map((p) => p.slot)).toEqual(['7']);
+
+    const unpark = d.call(code('*38*7#'));
+    const res = await unpark.final;
+    expect(res.status).toBe(200);
+    expect(audioPort(res.body)).toBe(a.mediaPort);
+    const join = await a.waitRequest('INVITE', 2);
+    expect(audioPort(join.body)).toBe(d.mediaPort);
+    expect((await d.inDialog(unpark.dialog!, 'BYE')).status).toBe(200);
+    await a.waitRequest('BYE');
+  });
+
+  it('picks up, from a phone on worker 2, a call ringing on worker 1', async () => {
+    for (const ext of ['1011', '1012', '1013']) await switchboardCli(['user', 'set', '--ext', ext, '--pickup-group', '3', '--data-dir', sb.dataDir]);
+    const a = await phoneOn(1, '1011');
+    const b = await phoneOn(2, '1012');
+    b.behaviour = 'ring';
+    const picker = await phoneOn(2, '1013');
+    const x = a.call('1012');
+    await b.waitIncoming();
+    // The directory reloads users on its poll: wait until the pickup group is seen, through the feature itself.
+    let picked = await picker.call(code('*30')).final;
+    for (let i = 0; i < 20 && picked.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      picked = await picker.call(code('*30')).final;
+    }
+    expect(picked.status).toBe(200);
+    expect((await x.final).status).toBe(200);
+    await until(() => b.incoming[0]!.cancelled, 'the ringing phone cancelled');
   });
 
   it('refuses to start a cluster on a SIP port another process holds', async () => {

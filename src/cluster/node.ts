@@ -1,0 +1,97 @@
+// One worker's part in a cluster, composed in one place: the link to the
+// other workers, the router that hands them their messages, the registration
+// changes and call activity they must see, and where new requests go.
+import type { Endpoint } from '../sip/message.ts';
+import type { TransportLayer } from '../sip/transport/layer.ts';
+import type { TransactionLayer } from '../sip/transaction/layer.ts';
+import type { Logger } from '../lib/log.ts';
+import type { LiveBinding, LocationService } from '../pbx/registrar/location.ts';
+import type { CallEngine } from '../pbx/call/engine.ts';
+import type { FeatureTables } from '../pbx/routing/feature-tables.ts';
+import type { Directory } from '../pbx/directory/directory.ts';
+import { WorkerLink } from './link.ts';
+import { WorkerRouter } from './router.ts';
+import { ClusterActivity } from './activity.ts';
+import type { ActivityUpdate } from './activity.ts';
+import { placeRequest } from './placement.ts';
+import { clusterSocketDir } from './member.ts';
+
+export interface ClusterNodeDeps {
+  worker: number;
+  workers: number;
+  dataDir: string;
+  log: Logger;
+  now: () => number;
+  transport: TransportLayer;
+  transactions: TransactionLayer;
+  location: LocationService;
+  calls: CallEngine;
+  featureTables: FeatureTables;
+  directory: Directory;
+}
+
+export class ClusterNode {
+  readonly link: WorkerLink;
+  readonly router: WorkerRouter;
+  readonly activity: ClusterActivity;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly deps: ClusterNodeDeps) {
+    const { transport, transactions, location, calls, workers } = deps;
+    this.link = new WorkerLink({
+      dir: clusterSocketDir(deps.dataDir),
+      self: deps.worker,
+      log: deps.log,
+      onFrame: (from, frame) => {
+        if (frame.kind === 'inbound') transport.receiveForwarded(frame.data, frame.source);
+        else if (frame.kind === 'send') transport.sendForOwner(frame.data, frame.dest, frame.fallback);
+        else if (frame.topic === 'location') {
+          const { aor, bindings } = frame.body as { aor: string; bindings: LiveBinding[] };
+          location.applyRemote(aor, bindings);
+        } else if (frame.topic === 'activity') {
+          const update = frame.body as ActivityUpdate;
+          this.activity.apply(from, update);
+          // A worker that (re)started knows nothing of ours yet.
+          if (update.kind === 'hello') this.activity.republish(calls.parking.slotNames());
+        }
+      },
+    });
+    this.activity = new ClusterActivity((update) => this.link.broadcast(workers, { kind: 'json', topic: 'activity', body: update }));
+    this.router = new WorkerRouter({
+      workers,
+      now: deps.now,
+      local: (inbound) => transactions.receive(inbound),
+      forward: (to, source, data) => this.link.send(to, { kind: 'inbound', source, data }),
+      place: (req) => placeRequest(req, {
+        activity: this.activity,
+        shortCode: (dialled) => deps.featureTables.match(dialled),
+        user: (ext) => deps.directory.byExtension(ext),
+      }),
+    });
+    transport.onInbound = (inbound) => this.router.receive(inbound);
+    calls.parking.onChange = () => this.activity.onSlots(calls.parking.slotNames());
+    calls.parking.takenElsewhere = (slot) => this.activity.slotAt(slot) !== 0;
+  }
+
+  /** Before the SIP listeners: a worker never refuses what another hands it. */
+  async start(): Promise<void> {
+    await this.link.start();
+    this.unsubscribe = this.deps.calls.subscribe((call, ended) => this.activity.onCall(call, ended));
+    this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'activity', body: { kind: 'hello' } satisfies ActivityUpdate });
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.link.close();
+  }
+
+  /** A registration changed here: every other worker takes the AOR's bindings as they are now. */
+  publishLocation(aor: string, bindings: readonly LiveBinding[]): void {
+    this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'location', body: { aor, bindings } });
+  }
+
+  /** Bytes for a connection worker `owner` holds. */
+  sendOver(owner: number, data: Buffer, dest: Endpoint, fallback: Endpoint | undefined): void {
+    this.link.send(owner, { kind: 'send', dest, fallback, data });
+  }
+}
