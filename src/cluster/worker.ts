@@ -59,4 +59,6 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
   });
   await stopped;
   await server.stop();
+  // The IPC channel would keep this process alive: the supervisor waits for it to exit.
+  if (process.connected) process.disconnect();
 }

@@ -31,8 +31,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of phones) await p.stop();
-  await sb?.stop();
+  if (!stopped) await sb?.stop();
 });
+let stopped = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function workers(): Promise<WorkerSummary[]> {
   const out = await switchboardCli(['status', '--json', '--data-dir', sb.dataDir]);
@@ -209,5 +219,12 @@ describe('two workers on one SIP port', () => {
       (err: Error) => err.message,
     );
     expect(taken).toMatch(/exited early \(code 1[\s\S]*SIP (UDP|TCP) 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+  });
+
+  it('stops every worker on SIGTERM and exits 0', async () => {
+    const pids = (await workers()).map((w) => w.pid);
+    stopped = true;
+    expect(await sb.stop()).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
   });
 });
