@@ -7,7 +7,7 @@
 //
 //   node --import tsx bench/calls.ts [--target switchboard|kamailio|both]
 //        [--pairs P] [--duration S] [--start-rate R] [--hold MS] [--budget S]
-//        [--memory-calls N] [--memory-hold S]
+//        [--memory-calls N] [--memory-hold S] [--workers N]
 //
 // --duration is one step in seconds; --budget the ramp time per target;
 // --memory-calls 0 skips the memory part. Prints one line per figure; exits
@@ -41,6 +41,7 @@ interface Settings {
   budgetSec: number;
   memoryCalls: number;
   memoryHoldSec: number;
+  workers: number;
 }
 
 function settings(argv: string[]): Settings {
@@ -55,6 +56,8 @@ function settings(argv: string[]): Settings {
       budget: { type: 'string', default: '110' },
       'memory-calls': { type: 'string', default: '5000' },
       'memory-hold': { type: 'string', default: '80' },
+      // As many Switchboard worker processes as Kamailio has children here.
+      workers: { type: 'string', default: '2' },
     },
   });
   const target = values.target ?? 'both';
@@ -68,11 +71,12 @@ function settings(argv: string[]): Settings {
     budgetSec: intOption('budget', values.budget, 10, 1800),
     memoryCalls: intOption('memory-calls', values['memory-calls'], 0, 50_000),
     memoryHoldSec: intOption('memory-hold', values['memory-hold'], 15, 600),
+    workers: intOption('workers', values.workers, 1, 63),
   };
 }
 
 /** Starts the target with every user, runs fn against it, stops it. */
-async function withTarget(name: 'switchboard' | 'kamailio', users: readonly TestUser[], workDir: string, fn: (t: LoadTarget, sip: SipServer) => Promise<RampResult>): Promise<RampResult> {
+async function withTarget(name: 'switchboard' | 'kamailio', users: readonly TestUser[], workers: number, fn: (t: LoadTarget, sip: SipServer) => Promise<RampResult>): Promise<RampResult> {
   if (name === 'kamailio') {
     const k = await startKamailio({ users, tcp: false, domain: DOMAIN, proxy: {} });
     try {
@@ -87,7 +91,7 @@ async function withTarget(name: 'switchboard' | 'kamailio', users: readonly Test
     // Each pair's callee holds many calls at once (call waiting is on by default).
     const configFile = join(dataDir, 'bench-config.json');
     writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 } }));
-    const s = await startServerProc({ dataDir, domain: DOMAIN, configFile });
+    const s = await startServerProc({ dataDir, domain: DOMAIN, configFile, workers });
     try {
       return await fn({ name, host: s.host, port: s.udpPort, domain: DOMAIN, pid: s.pid }, { name, host: s.host, udpPort: s.udpPort, domain: DOMAIN, output: () => s.output() });
     } finally {
@@ -112,7 +116,7 @@ async function rateRun(cfg: Settings, workDir: string): Promise<boolean> {
   let broken = false;
   for (const name of cfg.targets) {
     try {
-      const result = await withTarget(name, users, workDir, async (t, sip) => {
+      const result = await withTarget(name, users, cfg.workers, async (t, sip) => {
         let rig: CallRig | null = null;
         try {
           rig = await setupRig(sip, pairs, workDir, cfg.budgetSec + 300);

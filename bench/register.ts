@@ -6,9 +6,10 @@
 //
 //   node --import tsx bench/register.ts [--target switchboard|kamailio|both]
 //        [--users N] [--duration S] [--start-rate R] [--transport u1|t1|tn]
-//        [--sipp-procs P] [--budget S] [--kamailio-auth htable|db_text]
+//        [--sipp-procs P] [--budget S] [--kamailio-auth htable|db_text] [--workers N]
 //
-// --duration is the length of one step in seconds. Prints one line per
+// --duration is the length of one step in seconds; --workers the Switchboard
+// worker processes (default 2, as many as Kamailio's children here). Prints one line per
 // figure. Not a test: it never fails on speed, only on broken plumbing.
 import { parseArgs } from 'node:util';
 import type { KamailioAuthBackend } from './kamailio/config.ts';
@@ -33,6 +34,7 @@ interface Settings {
   sippProcs: number;
   budgetSec: number;
   kamailioAuth: KamailioAuthBackend;
+  workers: number;
 }
 
 function settings(argv: string[]): Settings {
@@ -47,6 +49,7 @@ function settings(argv: string[]): Settings {
       'sipp-procs': { type: 'string', default: '2' },
       budget: { type: 'string', default: '300' },
       'kamailio-auth': { type: 'string', default: 'htable' },
+      workers: { type: 'string', default: '2' },
     },
   });
   const target = values.target ?? 'both';
@@ -66,6 +69,7 @@ function settings(argv: string[]): Settings {
     transport,
     sippProcs: intOption('sipp-procs', values['sipp-procs'], 1, 4),
     budgetSec: intOption('budget', values.budget, 10, 1800),
+    workers: intOption('workers', values.workers, 1, 63),
   };
 }
 
@@ -84,7 +88,7 @@ async function withTarget(
       await k.stop();
     }
   }
-  const s = await startSwitchboard({ users, domain: DOMAIN, tls: false, tcp });
+  const s = await startSwitchboard({ users, domain: DOMAIN, tls: false, tcp, workers: cfg.workers });
   try {
     return await run({ name, host: s.host, port: s.udpPort || s.tcpPort, domain: DOMAIN, pid: s.pid });
   } finally {
@@ -101,7 +105,7 @@ async function main(): Promise<number> {
   console.log(
     `setup: ${cfg.users} users, steps of ${cfg.stepSeconds} s from ${cfg.startRate}/s, ` +
       `transport ${cfg.transport}, ${cfg.sippProcs} SIPp process(es), loopback, digest MD5 qop=auth, ` +
-      `kamailio credentials from ${cfg.kamailioAuth}`,
+      `kamailio credentials from ${cfg.kamailioAuth}, switchboard workers ${cfg.workers}`,
   );
   const users = makeUsers(cfg.users, 100000);
   const workDir = makeTempDir('bench-register');

@@ -28,6 +28,8 @@ export interface ServerProcOptions {
   configFile?: string;
   /** Sees everything the server writes to stdout and stderr, as it comes. */
   onOutput?: (chunk: string) => void;
+  /** `--workers N` (default 1: one process). */
+  workers?: number;
 }
 
 /** UDP only on a free loopback port; resolves once the ready line is printed. */
@@ -45,6 +47,7 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--http', `${LOOPBACK}:0`,
     '--log-level', o.logLevel ?? 'warn',
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
+    '--workers', String(o.workers ?? 1),
   ];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let out = '';
