@@ -5,7 +5,8 @@
 // adds stays within one packet time (20 ms). Geometric ramp, then bisection,
 // bounded by --budget seconds overall.
 //
-//   node --import tsx bench/relay.ts [--target builtin[,rtpengine][,rtpengine-mt][,node-floor]] [--mode rtp,srtp]
+//   node --import tsx bench/relay.ts [--target builtin[,builtin-js][,builtin-legacy][,rtpengine][,rtpengine-mt][,node-floor]]
+//        [--mode rtp,srtp]
 //        [--start N] [--factor F] [--refine K] [--retries R] [--step-seconds S] [--budget S]
 //        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin] [--nice N]
 //        [--profile DIR]   (--cpu-prof of the built-in relay's process, for bench/lib/profile-top.ts)
@@ -15,7 +16,9 @@
 // Phones are bench/lib/rtpgen.c (C, sendmmsg/recvmmsg), pinned to the other
 // CPU than the relay when there are two, so the generator is not the limit.
 // Targets (lib/relay-target.ts): builtin (src/media/relay.ts in a child Node
-// process), rtpengine (userspace, one forwarding thread, same pin and nice
+// process, SRTP on the engine the server would pick: the native addon when
+// built), builtin-js / builtin-legacy (the same with the JS engine, or with
+// the SRTP code before the engines), rtpengine (userspace, one forwarding thread, same pin and nice
 // as the built-in relay; lib/rtpengine-target.ts), rtpengine-mt (its default
 // threads, same single core), node-floor (bare dgram forwarding). CPU is the
 // target's whole process from /proc/<pid>/stat (every thread).
