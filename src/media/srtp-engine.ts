@@ -78,12 +78,12 @@ export function nativeEngine(): { engine: SrtpEngine } | { error: string } {
 
 /** What the environment asks for: SWITCHBOARD_SRTP = native | js | unset (native when it loads). */
 function chooseEngine(): { engine: SrtpEngine; why: string } {
-  const wanted = process.env['SWITCHBOARD_SRTP'];
+  const wanted = process.env['SWITCHBOARD_SRTP'] || undefined;
+  if (wanted !== undefined && wanted !== 'js' && wanted !== 'native') throw new Error(`SWITCHBOARD_SRTP must be native or js, got ${wanted}`);
   if (wanted === 'js') return { engine: jsEngine, why: 'SWITCHBOARD_SRTP=js' };
   const n = nativeEngine();
   if ('engine' in n) return { engine: n.engine, why: 'addon loaded' };
   if (wanted === 'native') throw new Error(`SWITCHBOARD_SRTP=native but the SRTP addon does not load: ${n.error}`);
-  if (wanted !== undefined && wanted !== '') throw new Error(`SWITCHBOARD_SRTP must be native or js, got ${wanted}`);
   return { engine: jsEngine, why: `addon not loaded (${n.error}); run npm install with a C compiler to build it` };
 }
 

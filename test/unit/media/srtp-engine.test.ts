@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SRTP_ENCRYPT, SRTP_TRAILER, jsEngine, nativeEngine, type SrtpEngine } from '../../../src/media/srtp-engine.ts';
@@ -153,3 +154,33 @@ for (const name of ENGINES) {
     }
   });
 }
+
+describe('engine choice (SWITCHBOARD_SRTP)', () => {
+  /** srtpEngine() in a fresh process with SWITCHBOARD_SRTP = value (undefined: unset). */
+  const choose = (value: string | undefined): { out: string; err: string; status: number | null } => {
+    const env = { ...process.env };
+    delete env['SWITCHBOARD_SRTP'];
+    if (value !== undefined) env['SWITCHBOARD_SRTP'] = value;
+    const engineModule = new URL('../../../src/media/srtp-engine.ts', import.meta.url).href;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+      `const m = await import(${JSON.stringify(engineModule)}); console.log(JSON.stringify(m.srtpEngine()));`], { env, encoding: 'utf8' });
+    return { out: r.stdout, err: r.stderr, status: r.status };
+  };
+
+  it('takes JS when asked to', () => {
+    expect(JSON.parse(choose('js').out)).toEqual({ name: 'js', why: 'SWITCHBOARD_SRTP=js' });
+  });
+
+  if (ENGINES.includes('native')) {
+    it('takes the addon when it loads, unasked or asked', () => {
+      expect(JSON.parse(choose(undefined).out)).toEqual({ name: 'native', why: 'addon loaded' });
+      expect(JSON.parse(choose('native').out).name).toBe('native');
+    });
+  }
+
+  it('refuses a value it does not know', () => {
+    const r = choose('fast');
+    expect(r.status).not.toBe(0);
+    expect(r.err).toMatch(/SWITCHBOARD_SRTP must be native or js, got fast/);
+  });
+});
