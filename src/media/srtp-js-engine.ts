@@ -6,7 +6,9 @@
 // counter blocks of the next RUN_PACKETS packets of a stream in one call and
 // later packets of that run just XOR their slice: one trip into native code
 // per run instead of one per packet. The HMAC is sha1-hmac.ts (no native
-// calls, no allocations).
+// calls, no allocations). A run of G.711 packets holds 16 × 176 bytes of
+// keystream, so a relayed SRTP call keeps about 6 KB of it (one run per
+// direction), wiped with the keys.
 import crypto, { type Cipheriv } from 'node:crypto';
 import { SRTP_ENCRYPT, SRTP_TRAILER, type PacketCrypto } from './srtp-packet-crypto.ts';
 import { Sha1Hmac } from './sha1-hmac.ts';
