@@ -5,17 +5,28 @@
 // adds stays within one packet time (20 ms). Geometric ramp, then bisection,
 // bounded by --budget seconds overall.
 //
-//   node --import tsx bench/relay.ts [--target builtin[,rtpengine][,rtpengine-mt][,node-floor]] [--mode rtp,srtp]
+//   node --import tsx bench/relay.ts [--target builtin[,builtin-js][,builtin-legacy][,rtpengine][,rtpengine-mt][,node-floor]]
+//        [--mode rtp,srtp]
 //        [--start N] [--factor F] [--refine K] [--retries R] [--step-seconds S] [--budget S]
 //        [--max-loss-pct P] [--max-p99-ms MS] [--socks N] [--port-min P] [--port-max P] [--no-pin] [--nice N]
 //        [--profile DIR]   (--cpu-prof of the built-in relay's process, for bench/lib/profile-top.ts)
+//        [--fixed N[,N...] [--rounds R]]
+//
+// --fixed replaces the ramp: every target is started at once (each on its
+// own share of the port range) and they take turns, round after round, at
+// each of the given call counts; the summary gives each target's relay CPU
+// per relayed packet (median over the rounds) beside the reference's. On a
+// shared machine this is the figure to compare: a relay's CPU per packet
+// hardly depends on the neighbours, whether a step is "held" does.
 //
 // Modes: rtp = RTP↔RTP; srtp = SRTP↔RTP (phone A sends and receives
 // AES_CM_128_HMAC_SHA1_80, the relay decrypts and encrypts for it).
 // Phones are bench/lib/rtpgen.c (C, sendmmsg/recvmmsg), pinned to the other
 // CPU than the relay when there are two, so the generator is not the limit.
 // Targets (lib/relay-target.ts): builtin (src/media/relay.ts in a child Node
-// process), rtpengine (userspace, one forwarding thread, same pin and nice
+// process, SRTP on the engine the server would pick: the native addon when
+// built), builtin-js / builtin-legacy (the same with the JS engine, or with
+// the SRTP code before the engines), rtpengine (userspace, one forwarding thread, same pin and nice
 // as the built-in relay; lib/rtpengine-target.ts), rtpengine-mt (its default
 // threads, same single core), node-floor (bare dgram forwarding). CPU is the
 // target's whole process from /proc/<pid>/stat (every thread).
@@ -49,6 +60,8 @@ const { values: v } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     nice: { type: 'string', default: '-10' },
     profile: { type: 'string' },
+    fixed: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 
@@ -75,6 +88,9 @@ const targets = v.target.split(',').map((s) => s.trim()).filter(Boolean);
 const modes = v.mode.split(',').map((s) => s.trim()) as RelayMode[];
 for (const t of targets) if (!(t in TARGETS)) throw new Error(`--target: unknown '${t}' (known: ${Object.keys(TARGETS).join(', ')})`);
 for (const m of modes) if (m !== 'rtp' && m !== 'srtp') throw new Error(`--mode: unknown '${m}' (rtp, srtp)`);
+const fixedCalls = v.fixed === undefined ? null : v.fixed.split(',').map((x) => Math.round(Number(x)));
+if (fixedCalls !== null && fixedCalls.some((n) => !Number.isFinite(n) || n < 1)) throw new Error('--fixed: call counts must be positive integers');
+const rounds = Math.round(num('rounds', 1, 20));
 /** Four ports per call (an RTP/RTCP pair per side). */
 const maxCalls = Math.floor((opts.portMax - opts.portMin + 1) / 4);
 
@@ -284,6 +300,80 @@ function summary(name: string, best: Step | null): string {
   );
 }
 
+/** Relay CPU per relayed packet at a step, µs. */
+const cpuPerPacket = (s: Step): number | null =>
+  s.relayCpuPct === null || s.gen.sent === 0 ? null : ((s.relayCpuPct / 100) * opts.stepSeconds * 1e6) / s.gen.sent;
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 === 1 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+}
+
+/** --fixed: all targets up at once, taking turns at each call count, round after round. */
+async function fixedSteps(calls: number[], keys: SrtpKeys, files: Map<RelayMode, { a: string; b: string }>, bin: string): Promise<number> {
+  const share = Math.floor((opts.portMax - opts.portMin + 1) / targets.length);
+  const up: { name: string; target: RelayTarget }[] = [];
+  let failures = 0;
+  try {
+    for (const [i, t] of targets.entries()) {
+      const portMin = opts.portMin + i * share;
+      const nodeArgs = v.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', v.profile];
+      try {
+        up.push({ name: t, target: await TARGETS[t]!({ portMin, portMax: portMin + share - 1, pin: relayPin, nodeArgs }) });
+      } catch (err) {
+        log(`${t}: skipped: ${(err as Error).message}`);
+      }
+    }
+    const results = new Map<string, Step[]>();
+    for (const m of modes) {
+      for (const n of calls) {
+        for (let round = 1; round <= rounds; round++) {
+          for (const { name, target } of up) {
+            if (name === 'node-floor' && m === 'srtp') continue;
+            // builtin-js and builtin-legacy differ from builtin only in SRTP.
+            if (name.startsWith('builtin-') && m === 'rtp') continue;
+            const label = `relay ${name} ${m === 'rtp' ? 'RTP↔RTP' : 'SRTP↔RTP'}`;
+            try {
+              const s = await step(target, n, m, files.get(m)!, keys, bin);
+              log(`${formatStep(label, s)} (round ${round})`);
+              const key = `${name} ${m} ${n}`;
+              results.set(key, [...(results.get(key) ?? []), s]);
+            } catch (err) {
+              failures++;
+              log(`${label}: step failed: ${(err as Error).message}`);
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      }
+    }
+    const ref = up.find((u) => u.name.startsWith('rtpengine'))?.name;
+    for (const m of modes) {
+      for (const n of calls) {
+        const perPacket = new Map<string, number>();
+        for (const { name } of up) {
+          const steps = results.get(`${name} ${m} ${n}`) ?? [];
+          const us = steps.map(cpuPerPacket).filter((x): x is number => x !== null);
+          if (us.length === 0) continue;
+          perPacket.set(name, median(us));
+          const held = steps.filter((s) => s.ok).length;
+          const loads = steps.map((s) => s.load.toFixed(1)).join('/');
+          log(`relay ${name} ${m} at ${n} calls: cpu per relayed packet ${median(us).toFixed(1)} µs (median of ${us.length}: ` +
+            `${us.map((x) => x.toFixed(1)).join(', ')}), held ${held}/${steps.length}, load ${loads}`);
+        }
+        const r = ref === undefined ? undefined : perPacket.get(ref);
+        if (r === undefined) continue;
+        for (const [name, us] of perPacket) {
+          if (name !== ref) log(`relay ${m} at ${n} calls: ${ref}/${name} cpu per packet = ${(r / us).toFixed(2)}× (${r.toFixed(1)} / ${us.toFixed(1)} µs; ≥ 1 = ${name} cheaper)`);
+        }
+      }
+    }
+  } finally {
+    for (const { target } of up) await target.stop();
+  }
+  return failures;
+}
+
 async function main(): Promise<number> {
   for (const line of machineLines()) log(line);
   log(`relay bench: targets ${targets.join(',')}, modes ${modes.join(',')}, ${opts.stepSeconds} s steps, ` +
@@ -299,6 +389,10 @@ async function main(): Promise<number> {
     const keys: SrtpKeys = { suite: 'AES_CM_128_HMAC_SHA1_80', key: masterKey.toString('base64'), salt: masterSalt.toString('base64') };
     const files = new Map(modes.map((m) => [m, packetFiles(dir, m, keys)]));
     log(await baseline(packetFiles(dir, 'rtp', keys), bin));
+    if (fixedCalls !== null) {
+      failures = await fixedSteps(fixedCalls, keys, files, bin);
+      return failures === 0 ? 0 : 1;
+    }
     const combos = targets.flatMap((t) => modes.map((m) => [t, m] as const));
     let left = combos.length;
     for (const t of targets) {

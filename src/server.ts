@@ -30,6 +30,7 @@ import { TransportPolicy } from './security/transport-policy.ts';
 import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
 import { MediaRelay } from './media/relay.ts';
+import { srtpEngine } from './media/srtp-engine.ts';
 import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { StatusService } from './pbx/status/status.ts';
@@ -327,6 +328,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const relay = config.media.backend === 'builtin'
     ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), ...ports }, { logger: log })
     : undefined;
+  if (relay !== undefined) {
+    const engine = srtpEngine();
+    log.info({ engine: engine.name, why: engine.why }, `media relay: SRTP engine ${engine.name}`);
+  }
   const trunks = new TrunkTable(store.trunks, log);
   const featureTables = new FeatureTables(store, log);
   const localEndpoint = (t: Endpoint['transport']) => transport.localEndpoint(t);

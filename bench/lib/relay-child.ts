@@ -5,7 +5,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { MediaRelay, type PacketTransform, type RelaySession } from '../../src/media/relay.ts';
+import { srtpEngine, useSrtpEngine } from '../../src/media/srtp-engine.ts';
 import { SrtpSession, type SrtpSuiteName } from '../../src/media/srtp.ts';
+import { legacyEngine } from './srtp-legacy-engine.ts';
 
 export type ChildRequest =
   | { id: number; op: 'create'; calls: { a: number; b: number }[]; srtp: { suite: SrtpSuiteName; key: string; salt: string } | null }
@@ -38,6 +40,12 @@ let sessions: RelaySession[] = [];
 const floor = process.env.RELAY_IMPL === 'floor';
 let floorSockets: Socket[] = [];
 let floorRelayed = 0;
+/** RELAY_SRTP_ENGINE=js|native|legacy: the SRTP engine; unset, the one the server would pick. */
+const engine = process.env.RELAY_SRTP_ENGINE;
+if (engine === 'legacy') useSrtpEngine(legacyEngine);
+else if (engine === 'js' || engine === 'native') useSrtpEngine(engine);
+else if (engine !== undefined) throw new Error(`RELAY_SRTP_ENGINE must be js, native or legacy, got ${engine}`);
+console.log(`relay child: SRTP engine ${engine === 'legacy' ? 'legacy' : srtpEngine().name}`);
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 /** Allocations in flight at once while setting up a step. */

@@ -58,6 +58,15 @@ export function builtinTarget(o: TargetOptions): Promise<RelayTarget> {
 }
 
 /**
+ * The built-in relay with a given SRTP engine (src/media/srtp-engine.ts, or
+ * 'legacy': the code before the engines, bench/lib/srtp-legacy-engine.ts);
+ * plain 'builtin' uses the engine the server would pick.
+ */
+function builtinWithEngine(engine: 'js' | 'legacy'): (o: TargetOptions) => Promise<RelayTarget> {
+  return (o) => nodeChildTarget(`builtin-${engine}`, o, { RELAY_SRTP_ENGINE: engine });
+}
+
+/**
  * Reference floor: the same child, forwarding with bare dgram sockets and
  * nothing else (no latching, stats, transforms). The gap to 'builtin' is what
  * relay.ts itself costs; what 'floor' cannot hold, no Node relay would.
@@ -130,6 +139,8 @@ export function pinTo(cpu: number, cores: number): string[] {
 
 export const TARGETS: Record<string, (o: TargetOptions) => Promise<RelayTarget>> = {
   builtin: builtinTarget,
+  'builtin-js': builtinWithEngine('js'),
+  'builtin-legacy': builtinWithEngine('legacy'),
   'node-floor': floorTarget,
   rtpengine: rtpengineTarget,
   'rtpengine-mt': rtpengineDefaultThreadsTarget,

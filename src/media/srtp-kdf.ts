@@ -1,21 +1,16 @@
-// SRTP cryptographic primitives (RFC 3711 §4.1.1, §4.2, §4.3) built on
-// node:crypto, shaped for a per-packet hot path.
+// SRTP suites and key derivation (RFC 3711 §4.1.1, §4.3) on node:crypto.
+// The per-packet crypto is srtp-engine.ts's.
 //
 // node:crypto cannot re-key or re-IV a cipher object, and creating an
-// 'aes-*-ctr' cipher per packet costs several microseconds (key schedule plus
-// a native object). Instead one AES-ECB cipher per session key is kept for the
-// session's life and fed counter blocks that we lay out ourselves: that is
-// AES counter mode, with the key schedule done once.
-//
-// HMAC-SHA1 is computed as H(K^opad || H(K^ipad || m)) with the one-shot
-// crypto.hash() over preallocated buffers that already hold the padded key,
-// which measured faster than createHmac() per packet.
+// 'aes-*-ctr' cipher per call costs several microseconds (key schedule plus
+// a native object). Instead one AES-ECB cipher per key is kept and fed
+// counter blocks that we lay out ourselves: that is AES counter mode, with
+// the key schedule done once.
 import crypto, { type Cipheriv } from 'node:crypto';
 
 export const AES_BLOCK = 16;
 export const SALT_LENGTH = 14;
 export const SHA1_LENGTH = 20;
-const SHA1_BLOCK = 64;
 
 // AES_192_CM (RFC 6188) is left out on purpose: libsrtp derived its keys
 // wrongly until 2025 (cisco/libsrtp#763; Debian 12 ships 2.5), so it would not
@@ -70,14 +65,7 @@ export const KDF_LABEL = Object.freeze({
   rtcpSalt: 0x05,
 });
 
-type Sha1 = (data: Buffer) => Buffer;
-// crypto.hash() exists from Node 20.12; earlier 20.x falls back to createHash.
-const sha1: Sha1 =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (data) => crypto.hash('sha1', data, 'buffer')
-    : (data) => crypto.createHash('sha1').update(data).digest();
-
-function ecbCipherName(keyLength: number): string {
+export function ecbCipherName(keyLength: number): string {
   if (keyLength === 16) return 'aes-128-ecb';
   if (keyLength === 24) return 'aes-192-ecb';
   if (keyLength === 32) return 'aes-256-ecb';
@@ -137,51 +125,6 @@ function roundUpToBlock(n: number): number {
 }
 
 /**
- * HMAC-SHA1 (RFC 2104) with the key pads precomputed. Only keys up to the
- * 64-byte block size are accepted, which covers SRTP's 160-bit auth key.
- */
-export class HmacSha1 {
-  #inner: Buffer;
-  #outer: Buffer;
-
-  constructor(key: Buffer, initialCapacity = 2048) {
-    if (key.length > SHA1_BLOCK) throw new RangeError('HMAC-SHA1 key longer than 64 bytes');
-    this.#inner = Buffer.alloc(SHA1_BLOCK + initialCapacity, 0x36);
-    this.#outer = Buffer.alloc(SHA1_BLOCK + SHA1_LENGTH, 0x5c);
-    for (let i = 0; i < key.length; i++) {
-      this.#inner[i] = 0x36 ^ key[i]!;
-      this.#outer[i] = 0x5c ^ key[i]!;
-    }
-  }
-
-  /**
-   * HMAC over data[start, end), followed by the 32-bit big-endian `trailer`
-   * when `withTrailer` (SRTP appends the ROC that way, §4.2).
-   */
-  digest(data: Buffer, start: number, end: number, trailer: number, withTrailer: boolean): Buffer {
-    const len = end - start;
-    const total = SHA1_BLOCK + len + (withTrailer ? 4 : 0);
-    if (this.#inner.length < total) {
-      const grown = Buffer.alloc(total * 2);
-      this.#inner.copy(grown, 0, 0, SHA1_BLOCK);
-      this.#inner = grown;
-    }
-    const inner = this.#inner;
-    data.copy(inner, SHA1_BLOCK, start, end);
-    if (withTrailer) inner.writeUInt32BE(trailer >>> 0, SHA1_BLOCK + len);
-    const ih = sha1(inner.subarray(0, total));
-    ih.copy(this.#outer, SHA1_BLOCK);
-    return sha1(this.#outer);
-  }
-
-  /** Overwrites the key material; the object is unusable afterwards. */
-  wipe(): void {
-    this.#inner.fill(0);
-    this.#outer.fill(0);
-  }
-}
-
-/**
  * RFC 3711 §4.3.1: one session key, salt or auth key from the master key.
  * `masterCipher` is an AesCm keyed with the master key; `r` is
  * index DIV key_derivation_rate (0 when the rate is 0).
@@ -203,39 +146,6 @@ export function deriveKey(masterCipher: AesCm, masterSalt: Buffer, label: number
   iv[9]! ^= hi & 0xff;
   iv.writeUInt32BE((iv.readUInt32BE(10) ^ lo) >>> 0, 10);
   return masterCipher.keystream(iv, length);
-}
-
-/** The derived keys of one protocol (SRTP or SRTCP) for one value of r. */
-export interface ProtocolKeys {
-  cipher: AesCm;
-  auth: HmacSha1;
-  /** Session salt, 14 bytes. */
-  salt: Buffer;
-  /** index DIV kdr these keys belong to. */
-  r: number;
-}
-
-export function deriveProtocolKeys(
-  masterCipher: AesCm,
-  masterSalt: Buffer,
-  encKeyLength: number,
-  rtcp: boolean,
-  r: number,
-): ProtocolKeys {
-  const base = rtcp ? KDF_LABEL.rtcpEncryption : KDF_LABEL.rtpEncryption;
-  const encKey = deriveKey(masterCipher, masterSalt, base, r, encKeyLength);
-  const authKey = deriveKey(masterCipher, masterSalt, base + 1, r, SHA1_LENGTH);
-  const salt = deriveKey(masterCipher, masterSalt, base + 2, r, SALT_LENGTH);
-  const keys: ProtocolKeys = { cipher: new AesCm(encKey), auth: new HmacSha1(authKey), salt, r };
-  // The cipher and HMAC objects hold their own copies now.
-  encKey.fill(0);
-  authKey.fill(0);
-  return keys;
-}
-
-export function wipeProtocolKeys(keys: ProtocolKeys): void {
-  keys.auth.wipe();
-  keys.salt.fill(0);
 }
 
 /**

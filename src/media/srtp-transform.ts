@@ -17,13 +17,14 @@ export class SrtpTransform implements PacketTransform {
   }
 
   rtp(packet: Buffer): Buffer | null {
-    const out = this.direction === 'protect' ? this.session.protectRtp(packet) : this.session.unprotectRtp(packet);
+    // Unprotect in place: the relay hands us its own copy. Protect grows the packet, so it gets a new one.
+    const out = this.direction === 'protect' ? this.session.protectRtp(packet) : this.session.unprotectRtp(packet, packet);
     if (out === null) this.lastDrop = 'srtp';
     return out;
   }
 
   rtcp(packet: Buffer): Buffer | null {
-    const out = this.direction === 'protect' ? this.session.protectRtcp(packet) : this.session.unprotectRtcp(packet);
+    const out = this.direction === 'protect' ? this.session.protectRtcp(packet) : this.session.unprotectRtcp(packet, packet);
     if (out === null) this.lastDrop = 'srtcp';
     return out;
   }

@@ -8,9 +8,9 @@
 // input's own memory, same offset, for in-place operation), otherwise into a
 // new one. Keys live only in #private fields and never reach inspect/JSON.
 import { inspect } from 'node:util';
+import { createPacketCrypto, SRTP_ENCRYPT, SRTP_TRAILER, type PacketCrypto } from './srtp-engine.ts';
 import {
-  AesCm, SRTP_SUITES, deriveProtocolKeys, isSrtpSuiteName, wipeProtocolKeys, writeIv,
-  type ProtocolKeys, type SrtpSuite, type SrtpSuiteName,
+  AesCm, KDF_LABEL, SALT_LENGTH, SHA1_LENGTH, SRTP_SUITES, deriveKey, isSrtpSuiteName, type SrtpSuite, type SrtpSuiteName,
 } from './srtp-kdf.ts';
 import { DEFAULT_REPLAY_WINDOW, REPLAY_OK, ReplayWindow, advance, guessRoc, type Stream } from './replay.ts';
 import { RTCP_HEADER_MIN, RTP_HEADER_MIN, RTP_VERSION, rtpHeaderLength } from './rtp.ts';
@@ -79,6 +79,27 @@ const DROP_COUNTERS: Record<SrtpDropReason, keyof SrtpStats | null> = {
   policy: 'policyDrops', 'ssrc-limit': 'ssrcLimitDrops', destroyed: null,
 };
 
+/** The session keys of one protocol (SRTP or SRTCP) for one value of r. */
+interface ProtocolKeys {
+  crypto: PacketCrypto;
+  /** index DIV kdr these keys belong to. */
+  r: number;
+}
+
+/** RFC 3711 §4.3.1/§4.3.2: the encryption key, auth key and salt of one protocol for r. */
+function deriveProtocolKeys(master: AesCm, masterSalt: Buffer, encKeyLength: number, rtcp: boolean, r: number): ProtocolKeys {
+  const base = rtcp ? KDF_LABEL.rtcpEncryption : KDF_LABEL.rtpEncryption;
+  const encKey = deriveKey(master, masterSalt, base, r, encKeyLength);
+  const authKey = deriveKey(master, masterSalt, base + 1, r, SHA1_LENGTH);
+  const salt = deriveKey(master, masterSalt, base + 2, r, SALT_LENGTH);
+  const keys: ProtocolKeys = { crypto: createPacketCrypto(encKey, authKey, salt), r };
+  // The engine holds its own copies now.
+  encKey.fill(0);
+  authKey.fill(0);
+  salt.fill(0);
+  return keys;
+}
+
 function requireBuffer(v: unknown, field: string): Buffer {
   if (!Buffer.isBuffer(v)) throw new TypeError(`${field} must be a Buffer`);
   return v;
@@ -110,7 +131,8 @@ export class SrtpSession {
   #masterSalt: Buffer;
   #rtpKeys: ProtocolKeys;
   #rtcpKeys: ProtocolKeys;
-  #iv = Buffer.alloc(16);
+  /** seal/open flags for SRTP packets: encrypt unless UNENCRYPTED_SRTP; the ROC is authenticated. */
+  #rtpFlags: number;
   #rtpTag: number;
   #rtcpTag: number;
   #maxSsrcs: number;
@@ -149,6 +171,7 @@ export class SrtpSession {
     this.authRtp = opts.authRtp ?? true;
     this.#rtpTag = this.authRtp ? s.rtpTagLength : 0;
     this.#rtcpTag = s.rtcpTagLength;
+    this.#rtpFlags = (this.encryptRtp ? SRTP_ENCRYPT : 0) | SRTP_TRAILER;
     this.#onKeyLimit = opts.onKeyLimit;
 
     const master = new AesCm(key, 64);
@@ -195,10 +218,9 @@ export class SrtpSession {
     const mkiLen = this.mkiLength, tagLen = this.#rtpTag;
     const outLen = len + mkiLen + tagLen;
     const dst = out !== undefined && out.length >= outLen ? out : Buffer.allocUnsafe(outLen);
-    packet.copy(dst, 0, 0, hl);
-    this.#crypt(keys, this.encryptRtp, ssrc, v, seq, packet, hl, len, dst);
+    if (dst !== packet) packet.copy(dst, 0, 0, hl);
     if (mkiLen > 0) this.#mki.copy(dst, len);
-    if (tagLen > 0) keys.auth.digest(dst, 0, len, v, true).copy(dst, len + mkiLen, 0, tagLen);
+    keys.crypto.seal(packet, dst, hl, len, ssrc, v, seq, len, v, len + mkiLen, tagLen, this.#rtpFlags);
     advance(st, v, seq);
     this.#stats.rtpProtected++;
     this.#useSrtp();
@@ -224,17 +246,17 @@ export class SrtpSession {
     const index = v * 0x10000 + seq;
     if (st !== undefined && st.window!.check(index) !== REPLAY_OK) return this.#drop('replay');
     const keys = this.#keysFor(false, index);
-    if (tagLen > 0 && !tagMatches(keys.auth.digest(packet, 0, end, v, true), packet, end + mkiLen, tagLen)) {
-      return this.#drop('auth');
-    }
+    // A new SSRC past the limit is still authenticated first, so a forgery counts as one.
+    const full = st === undefined && this.#rxRtp.size >= this.#maxSsrcs;
+    const dst = full ? packet : out !== undefined && out.length >= end ? out : Buffer.allocUnsafe(end);
+    const flags = full ? SRTP_TRAILER : this.#rtpFlags;
+    if (!keys.crypto.open(packet, dst, hl, end, ssrc, v, seq, end, v, end + mkiLen, tagLen, flags)) return this.#drop('auth');
+    if (full) return this.#drop('ssrc-limit');
     if (st === undefined) {
-      if (this.#rxRtp.size >= this.#maxSsrcs) return this.#drop('ssrc-limit');
       st = { roc: v, seq, next: 0, window: new ReplayWindow(this.replayWindow) };
       this.#rxRtp.set(ssrc, st);
     }
-    const dst = out !== undefined && out.length >= end ? out : Buffer.allocUnsafe(end);
-    packet.copy(dst, 0, 0, hl);
-    this.#crypt(keys, this.encryptRtp, ssrc, v, seq, packet, hl, end, dst);
+    if (dst !== packet) packet.copy(dst, 0, 0, hl);
     advance(st, v, seq);
     st.window!.accept(index);
     this.#stats.rtpUnprotected++;
@@ -260,11 +282,11 @@ export class SrtpSession {
     const mkiLen = this.mkiLength, tagLen = this.#rtcpTag;
     const outLen = len + 4 + mkiLen + tagLen;
     const dst = out !== undefined && out.length >= outLen ? out : Buffer.allocUnsafe(outLen);
-    packet.copy(dst, 0, 0, RTCP_HEADER_MIN);
-    this.#crypt(keys, this.encryptRtcp, ssrc, index >>> 16, index & 0xffff, packet, RTCP_HEADER_MIN, len, dst);
+    if (dst !== packet) packet.copy(dst, 0, 0, RTCP_HEADER_MIN);
     dst.writeUInt32BE(this.encryptRtcp ? 0x80000000 + index : index, len);
     if (mkiLen > 0) this.#mki.copy(dst, len + 4);
-    keys.auth.digest(dst, 0, len + 4, 0, false).copy(dst, len + 4 + mkiLen, 0, tagLen);
+    const flags = this.encryptRtcp ? SRTP_ENCRYPT : 0;
+    keys.crypto.seal(packet, dst, RTCP_HEADER_MIN, len, ssrc, index >>> 16, index & 0xffff, len + 4, 0, len + 4 + mkiLen, tagLen, flags);
     st.next = index + 1;
     this.#stats.rtcpProtected++;
     this.#useSrtcp();
@@ -288,17 +310,18 @@ export class SrtpSession {
     let st = this.#rxRtcp.get(ssrc);
     if (st !== undefined && st.window!.check(index) !== REPLAY_OK) return this.#drop('replay');
     const keys = this.#keysFor(true, index);
-    if (!tagMatches(keys.auth.digest(packet, 0, end + 4, 0, false), packet, end + 4 + mkiLen, tagLen)) {
+    const full = st === undefined && this.#rxRtcp.size >= this.#maxSsrcs;
+    const dst = full ? packet : out !== undefined && out.length >= end ? out : Buffer.allocUnsafe(end);
+    const flags = encrypted && !full ? SRTP_ENCRYPT : 0;
+    if (!keys.crypto.open(packet, dst, RTCP_HEADER_MIN, end, ssrc, index >>> 16, index & 0xffff, end + 4, 0, end + 4 + mkiLen, tagLen, flags)) {
       return this.#drop('auth');
     }
+    if (full) return this.#drop('ssrc-limit');
     if (st === undefined) {
-      if (this.#rxRtcp.size >= this.#maxSsrcs) return this.#drop('ssrc-limit');
       st = { roc: 0, seq: 0, next: 0, window: new ReplayWindow(this.replayWindow) };
       this.#rxRtcp.set(ssrc, st);
     }
-    const dst = out !== undefined && out.length >= end ? out : Buffer.allocUnsafe(end);
-    packet.copy(dst, 0, 0, RTCP_HEADER_MIN);
-    this.#crypt(keys, encrypted, ssrc, index >>> 16, index & 0xffff, packet, RTCP_HEADER_MIN, end, dst);
+    if (dst !== packet) packet.copy(dst, 0, 0, RTCP_HEADER_MIN);
     st.window!.accept(index);
     this.#stats.rtcpUnprotected++;
     this.#useSrtcp();
@@ -337,8 +360,8 @@ export class SrtpSession {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    wipeProtocolKeys(this.#rtpKeys);
-    wipeProtocolKeys(this.#rtcpKeys);
+    this.#rtpKeys.crypto.wipe();
+    this.#rtcpKeys.crypto.wipe();
     this.#masterSalt.fill(0);
     this.#master = null;
     for (const m of [this.#txRtp, this.#rxRtp, this.#txRtcp, this.#rxRtcp]) m.clear();
@@ -368,17 +391,6 @@ export class SrtpSession {
     return null;
   }
 
-  /** dst[from, to) = src[from, to), run through the AES-CM keystream of (ssrc, index) when `encrypt`. */
-  #crypt(keys: ProtocolKeys, encrypt: boolean, ssrc: number, indexHigh: number, indexLow: number,
-    src: Buffer, from: number, to: number, dst: Buffer): void {
-    if (!encrypt) {
-      src.copy(dst, from, from, to);
-      return;
-    }
-    writeIv(this.#iv, keys.salt, ssrc, indexHigh, indexLow);
-    keys.cipher.xor(this.#iv, src, from, to - from, dst, from);
-  }
-
   #mkiMatches(packet: Buffer, at: number): boolean {
     const mki = this.#mki;
     for (let i = 0; i < mki.length; i++) if (packet[at + i] !== mki[i]) return false;
@@ -393,7 +405,7 @@ export class SrtpSession {
     const r = Math.floor(index / kdr);
     if (r === keys.r) return keys;
     const next = deriveProtocolKeys(this.#master!, this.#masterSalt, this.suite.keyLength, rtcp, r);
-    wipeProtocolKeys(keys);
+    keys.crypto.wipe();
     if (rtcp) this.#rtcpKeys = next;
     else this.#rtpKeys = next;
     return next;
@@ -418,11 +430,4 @@ export class SrtpSession {
       // A faulty listener must not break the media path.
     }
   }
-}
-
-/** Constant-time comparison of the first n bytes of `digest` with packet[at..]. */
-function tagMatches(digest: Buffer, packet: Buffer, at: number, n: number): boolean {
-  let diff = 0;
-  for (let i = 0; i < n; i++) diff |= digest[i]! ^ packet[at + i]!;
-  return diff === 0;
 }

@@ -1,10 +1,35 @@
 // Shared fixtures for the SRTP tests.
+import { afterAll, beforeAll, describe } from 'vitest';
 import { buildRtpPacket } from '../../../src/media/rtp.ts';
+import { useSrtpEngine, type SrtpEngine, type SrtpEngineName } from '../../../src/media/srtp-engine.ts';
 import { SrtpSession, generateKeySalt, type SrtpSessionOptions, type SrtpSuiteName } from '../../../src/media/srtp.ts';
 
 export const SUITES: SrtpSuiteName[] = [
   'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_80', 'AES_256_CM_HMAC_SHA1_32',
 ];
+
+/**
+ * Both packet engines, unless SWITCHBOARD_SRTP=js says the addon is not
+ * wanted. A native engine that does not load fails its tests (it is built
+ * on npm install wherever there is a compiler, as on CI).
+ */
+export const ENGINES: SrtpEngineName[] = process.env['SWITCHBOARD_SRTP'] === 'js' ? ['js'] : ['js', 'native'];
+
+/** Runs `body`'s tests once per engine, with new sessions on that engine. */
+export function forEachEngine(body: (engine: SrtpEngineName) => void): void {
+  for (const engine of ENGINES) {
+    describe(`${engine} engine`, () => {
+      let previous: SrtpEngine | undefined;
+      beforeAll(() => {
+        previous = useSrtpEngine(engine);
+      });
+      afterAll(() => {
+        if (previous !== undefined) useSrtpEngine(previous);
+      });
+      body(engine);
+    });
+  }
+}
 
 /** A sender and a receiver sharing one master key. */
 export function pair(
