@@ -7,7 +7,10 @@
 // table once the server has stopped (its shutdown flushes the write-behind).
 //
 //   node --import tsx bench/memory.ts [--users N] [--rate R] [--window W] [--deadline S] [--hold S] [--keep]
-//        [--heap-snapshots DIR]
+//        [--heap-snapshots DIR] [--workers N]
+//
+// With --workers N the figures are the sum over the supervisor and every
+// worker (each worker holds every registration).
 //
 // --heap-snapshots writes a heap snapshot with 0 contacts and one in the
 // steady state (compare them with lib/heap-top.ts); analysis only, slow.
@@ -21,8 +24,8 @@ import Database from 'better-sqlite3';
 import { machineLines } from './lib/machine.ts';
 import { registerAll } from './lib/register-load.ts';
 import { GcHookReader, gcHookArgs, mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
-import type { ServerProc } from './lib/switchboard-proc.ts';
-import { treeCpuSeconds } from './lib/cpu.ts';
+import type { HookMemory, ServerProc } from './lib/switchboard-proc.ts';
+import { treeCpuSeconds, treePids } from './lib/cpu.ts';
 import { importUsers, makeTempDir, removeDir } from '../test/interop/harness.ts';
 import { makeUsers } from '../test/interop/users.ts';
 
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
       hold: { type: 'string', default: '45' },
       keep: { type: 'boolean', default: false },
       'heap-snapshots': { type: 'string' },
+      workers: { type: 'string', default: '1' },
     },
   });
   const n = int('users', values.users, 100, 500_000);
@@ -67,8 +71,9 @@ async function main(): Promise<number> {
   const window = int('window', values.window, 1, 10_000);
   const deadlineSec = int('deadline', values.deadline, 10, 1800);
   const holdSec = int('hold', values.hold, 0, 600);
+  const workers = int('workers', values.workers, 1, 63);
   for (const line of machineLines()) console.log(line);
-  console.log(`setup: ${n} users, register at <= ${rate}/s with <= ${window} in flight, UDP loopback, digest MD5, Expires 3600`);
+  console.log(`setup: ${n} users, register at <= ${rate}/s with <= ${window} in flight, UDP loopback, digest MD5, Expires 3600, ${workers} worker(s)`);
 
   const dataDir = makeTempDir('bench-memory');
   let server: ServerProc | null = null;
@@ -86,17 +91,34 @@ async function main(): Promise<number> {
     server = await startServerProc({
       dataDir, domain: DOMAIN, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c),
       env: snapDir === undefined ? {} : { BENCH_HEAP_SNAPSHOT_DIR: snapDir },
+      workers,
     });
     console.log(`server start with ${n} users: ${((Date.now() - t1) / 1000).toFixed(1)} s (pid ${server.pid})`);
     const pid = server.pid;
+    // Every process of the server: the supervisor and its workers, or the one process.
+    const treeMemory = (): { rss: number; hwm: number } | null => {
+      const all = treePids(pid).map(procMemory);
+      if (all.length === 0 || all.some((m) => m === null)) return null;
+      return { rss: all.reduce((a, m) => a + m!.rss, 0), hwm: all.reduce((a, m) => a + m!.hwm, 0) };
+    };
+    const treeHook = async (snap: boolean): Promise<HookMemory | null> => {
+      const parts: HookMemory[] = [];
+      for (const p of treePids(pid)) {
+        const m = await hook.request(p, snap ? 600_000 : 30_000);
+        if (m === null) return null;
+        if (m.snapshot) console.log(`heap snapshot: ${m.snapshot}`);
+        parts.push(m);
+      }
+      const add = (k: 'heapUsed' | 'heapTotal' | 'external'): number => parts.reduce((a, m) => a + m[k], 0);
+      return parts.length === 0 ? null : { ...parts[0]!, heapUsed: add('heapUsed'), heapTotal: add('heapTotal'), external: add('external') };
+    };
     const figure = async (what: string, snapshot = false): Promise<{ rss: number | null; heap: number | null }> => {
-      const raw = procMemory(pid);
+      const raw = treeMemory();
       const snap = snapshot && snapDir !== undefined;
       if (snap) writeFileSync(join(snapDir, 'next'), '');
-      const m = await hook.request(pid, snap ? 600_000 : 30_000);
-      if (m?.snapshot) console.log(`heap snapshot: ${m.snapshot}`);
+      const m = await treeHook(snap);
       await sleep(500);
-      const gced = procMemory(pid);
+      const gced = treeMemory();
       const heap = m === null ? 'n/a' : `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
       console.log(
         `${what}: rss ${raw === null ? 'n/a' : mib(raw.rss)}; after full GC rss ${gced === null ? 'n/a' : mib(gced.rss)}, ${heap}` +

@@ -58,6 +58,23 @@ export function treeCpuSeconds(root: number): number | null {
 
 /** Like treeCpuSeconds, with the kernel share of live processes apart. */
 export function treeCpu(root: number): { total: number; sys: number } | null {
+  const tree = treeStats(root);
+  if (tree === null) return null;
+  let ticks = 0;
+  let sysTicks = 0;
+  for (const st of tree) {
+    ticks += st.self + st.reaped;
+    sysTicks += st.sys;
+  }
+  return { total: ticks / clockTicks(), sys: sysTicks / clockTicks() };
+}
+
+/** The pids of a process and its live descendants (a supervisor and its workers). */
+export function treePids(root: number): number[] {
+  return treeStats(root)?.map((st) => st.pid) ?? [];
+}
+
+function treeStats(root: number): ProcStat[] | null {
   const rootStat = readStat(root);
   if (rootStat === null) return null;
   const byParent = new Map<number, ProcStat[]>();
@@ -70,19 +87,17 @@ export function treeCpu(root: number): { total: number; sys: number } | null {
     if (list === undefined) byParent.set(st.ppid, [st]);
     else list.push(st);
   }
-  let ticks = 0;
-  let sysTicks = 0;
+  const out: ProcStat[] = [];
   const stack: ProcStat[] = [rootStat];
   const seen = new Set<number>();
   while (stack.length > 0) {
     const st = stack.pop() as ProcStat;
     if (seen.has(st.pid)) continue;
     seen.add(st.pid);
-    ticks += st.self + st.reaped;
-    sysTicks += st.sys;
+    out.push(st);
     for (const child of byParent.get(st.pid) ?? []) stack.push(child);
   }
-  return { total: ticks / clockTicks(), sys: sysTicks / clockTicks() };
+  return out;
 }
 
 /** Samples a tree at the start of a window; finish() gives CPU % over it. */
