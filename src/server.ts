@@ -139,6 +139,7 @@ export class Server {
   ) {
     Object.assign(this, parts);
     this.activeCalls = () => parts.calls.activeCount;
+    if (parts.cluster) parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
     const { config, transport, transactions, location, guard, alarms, store } = parts;
     this.ops = createOps(
       { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
@@ -172,9 +173,9 @@ export class Server {
     return pw;
   }
 
-  /** Prometheus text exposition of this server's metrics; serve with metricsContentType. */
+  /** Prometheus text exposition of this server's metrics (every worker's, labelled, in a cluster); serve with metricsContentType. */
   metrics(): Promise<string> {
-    return this.ops.metrics.render();
+    return this.cluster ? this.cluster.metrics() : this.ops.metrics.render();
   }
 
   get metricsContentType(): string {

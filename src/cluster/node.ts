@@ -15,6 +15,11 @@ import { ClusterActivity } from './activity.ts';
 import type { ActivityUpdate } from './activity.ts';
 import { placeRequest } from './placement.ts';
 import { clusterSocketDir } from './member.ts';
+import { labelWorker, renderCluster } from './metrics.ts';
+import type { MetricsJson } from './metrics.ts';
+
+/** How long the metrics page waits for the other workers' samples. */
+const METRICS_WAIT_MS = 2_000;
 
 export interface ClusterNodeDeps {
   worker: number;
@@ -35,6 +40,10 @@ export class ClusterNode {
   readonly router: WorkerRouter;
   readonly activity: ClusterActivity;
   private unsubscribe: (() => void) | undefined;
+  /** This worker's own samples (the server's registry), set once the server exists. */
+  localMetrics: (() => Promise<MetricsJson>) | undefined;
+  private metricsSeq = 0;
+  private readonly metricsWaits = new Map<number, (worker: number, json: MetricsJson) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, transactions, location, calls, workers } = deps;
@@ -53,6 +62,12 @@ export class ClusterNode {
           this.activity.apply(from, update);
           // A worker that (re)started knows nothing of ours yet.
           if (update.kind === 'hello') this.activity.republish(calls.parking.slotNames());
+        } else if (frame.topic === 'metrics?') {
+          const { id } = frame.body as { id: number };
+          void this.localMetrics?.().then((json) => this.link.send(from, { kind: 'json', topic: 'metrics', body: { id, json } }));
+        } else if (frame.topic === 'metrics') {
+          const { id, json } = frame.body as { id: number; json: MetricsJson };
+          this.metricsWaits.get(id)?.(from, json);
         }
       },
     });
@@ -88,6 +103,30 @@ export class ClusterNode {
   /** A registration changed here: every other worker takes the AOR's bindings as they are now. */
   publishLocation(aor: string, bindings: readonly LiveBinding[]): void {
     this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'location', body: { aor, bindings } });
+  }
+
+  /**
+   * Every worker's samples in one page, labelled worker="N"; a worker that
+   * does not answer within METRICS_WAIT_MS is left out (its samples are
+   * missing, not zero).
+   */
+  async metrics(): Promise<string> {
+    const own = this.localMetrics ? labelWorker(await this.localMetrics(), this.deps.worker) : [];
+    const id = ++this.metricsSeq;
+    const others = new Map<number, MetricsJson>();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_WAIT_MS);
+      this.metricsWaits.set(id, (worker, json) => {
+        others.set(worker, labelWorker(json, worker));
+        if (others.size >= this.deps.workers - 1) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'metrics?', body: { id } });
+    });
+    this.metricsWaits.delete(id);
+    return renderCluster([own, ...others.values()]);
   }
 
   /** Bytes for a connection worker `owner` holds. */

@@ -5,7 +5,8 @@
 // answers and requests reach the worker that does not hold the call, and must
 // be handed over, not answered wrongly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSwitchboard, switchboardCli } from '../../interop/harness.ts';
+import https from 'node:https';
+import { freePort, startSwitchboard, switchboardCli } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
 import { TestPhone } from '../lib/phone.ts';
 import type { TransportName } from '../../../src/sip/message.ts';
@@ -25,9 +26,24 @@ const password = (ext: string): string => USERS.find((u) => u.ext === ext)!.pass
 let sb: SwitchboardHandle;
 const phones: TestPhone[] = [];
 
+let httpPort = 0;
 beforeAll(async () => {
-  sb = await startSwitchboard({ workers: 2, users: USERS, readyTimeoutMs: 60_000 });
+  httpPort = await freePort();
+  sb = await startSwitchboard({ workers: 2, users: USERS, readyTimeoutMs: 60_000, http: `127.0.0.1:${httpPort}` });
 }, 90_000);
+
+/** GET over the management server's HTTPS (its certificate is our own CA's: not checked here). */
+function getText(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port: httpPort, path, rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
 
 afterAll(async () => {
   for (const p of phones) await p.stop();
@@ -178,7 +194,14 @@ describe('two workers on one SIP port', () => {
     const d = await phoneOn(2, '1010');
     const x = a.call('1009');
     expect((await x.final).status).toBe(200);
-    const r = await b.inDialog(b.incoming[0]!.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: `<sip:${code('*37*7#')}@${sb.domain}>` }] });
+    await until(() => b.incoming[0]!.acked !== undefined, 'the ACK at B');
+    // A's ACK reaches worker 1 straight, B's REFER through worker 2: until A's has, the call is not connected (403).
+    const refer = () => b.inDialog(b.incoming[0]!.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: `<sip:${code('*37*7#')}@${sb.domain}>` }] });
+    let r = await refer();
+    for (let i = 0; i < 10 && r.status === 403; i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+      r = await refer();
+    }
     expect(r.status).toBe(202);
     await until(() => sipfragStatuses(b).includes(200), 'parked');
     const status = JSON.parse((await switchboardCli(['status', '--json', '--data-dir', sb.dataDir])).stdout) as { parked: { slot: string }[] };
@@ -211,6 +234,14 @@ describe('two workers on one SIP port', () => {
     expect(picked.status).toBe(200);
     expect((await x.final).status).toBe(200);
     await until(() => b.incoming[0]!.cancelled, 'the ringing phone cancelled');
+  });
+
+  it('serves every worker\'s metrics on the one management server, labelled by worker', async () => {
+    const res = await getText('/metrics');
+    expect(res.status).toBe(200);
+    // Both workers answered SIP in the tests above: each one's responses are there, apart.
+    for (const w of ['1', '2']) expect(res.body).toMatch(new RegExp(`^switchboard_sip_responses_total\\{[^}]*worker="${w}"[^}]*\\} [1-9]`, 'm'));
+    expect(res.body).toMatch(/^process_resident_memory_bytes\{worker="2"\} \d/m);
   });
 
   it('refuses to start a cluster on a SIP port another process holds', async () => {
