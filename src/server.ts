@@ -365,18 +365,18 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     users: store.users,
   });
   servePbx(core, registrar, calls);
-  if (member) {
-    cluster = new ClusterNode({
-      worker: member.worker, workers: member.workers, dataDir, log, now,
-      transport, transactions, location, calls, featureTables, directory,
-    });
-  }
   const status = new StatusService({
     directory, location, calls, trunkRegistrar, now,
     aorFor: (ext) => registrar.aorFor(ext),
     mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
   });
   bindingListeners.push((aor) => status.bindingsChanged(aor), (aor, bindings) => calls.bindingsChanged(aor, bindings));
+  if (member) {
+    cluster = new ClusterNode({
+      worker: member.worker, workers: member.workers, dataDir, log, now,
+      transport, transactions, location, calls, featureTables, directory, status,
+    });
+  }
   const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
 
   let restored = 0;

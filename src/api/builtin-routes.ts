@@ -17,7 +17,8 @@ export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] 
       metricsToken: http.metricsToken,
     }),
     liveRoutes({
-      status: server.status,
+      // In a cluster, every worker's calls (the management worker hears them all).
+      status: server.cluster?.status ?? server.status,
       alarms: server.alarms,
       sessions: server.store.admin.sessions,
       cdrs: server.store.cdrs,

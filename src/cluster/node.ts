@@ -9,6 +9,10 @@ import type { LiveBinding, LocationService } from '../pbx/registrar/location.ts'
 import type { CallEngine } from '../pbx/call/engine.ts';
 import type { FeatureTables } from '../pbx/routing/feature-tables.ts';
 import type { Directory } from '../pbx/directory/directory.ts';
+import type { StatusService } from '../pbx/status/status.ts';
+import { ClusterStatus } from './status.ts';
+import type { StatusReport } from './status.ts';
+import { holdsSingletons } from './member.ts';
 import { WorkerLink } from './link.ts';
 import { WorkerRouter } from './router.ts';
 import { ClusterActivity } from './activity.ts';
@@ -33,12 +37,18 @@ export interface ClusterNodeDeps {
   calls: CallEngine;
   featureTables: FeatureTables;
   directory: Directory;
+  status: StatusService;
 }
+
+/** The worker that runs the management server, and so hears every worker's status. */
+const MANAGER = 1;
 
 export class ClusterNode {
   readonly link: WorkerLink;
   readonly router: WorkerRouter;
   readonly activity: ClusterActivity;
+  /** On the management worker: every worker's live status; elsewhere undefined. */
+  readonly status: ClusterStatus | undefined;
   private unsubscribe: (() => void) | undefined;
   /** This worker's own samples (the server's registry), set once the server exists. */
   localMetrics: (() => Promise<MetricsJson>) | undefined;
@@ -61,7 +71,13 @@ export class ClusterNode {
           const update = frame.body as ActivityUpdate;
           this.activity.apply(from, update);
           // A worker that (re)started knows nothing of ours yet.
-          if (update.kind === 'hello') this.activity.republish(calls.parking.slotNames());
+          if (update.kind === 'hello') {
+            this.activity.republish(calls.parking.slotNames());
+            this.status?.forget(from);
+            if (from === MANAGER) this.reportSnapshot();
+          }
+        } else if (frame.topic === 'status') {
+          this.status?.apply(from, frame.body as StatusReport);
         } else if (frame.topic === 'metrics?') {
           const { id } = frame.body as { id: number };
           void this.localMetrics?.().then((json) => this.link.send(from, { kind: 'json', topic: 'metrics', body: { id, json } }));
@@ -71,6 +87,7 @@ export class ClusterNode {
         }
       },
     });
+    this.status = holdsSingletons(deps.worker) ? new ClusterStatus(deps.status) : undefined;
     this.activity = new ClusterActivity((update) => this.link.broadcast(workers, { kind: 'json', topic: 'activity', body: update }));
     this.router = new WorkerRouter({
       workers,
@@ -91,8 +108,15 @@ export class ClusterNode {
   /** Before the SIP listeners: a worker never refuses what another hands it. */
   async start(): Promise<void> {
     await this.link.start();
-    this.unsubscribe = this.deps.calls.subscribe((call, ended) => this.activity.onCall(call, ended));
+    const offCalls = this.deps.calls.subscribe((call, ended) => this.activity.onCall(call, ended));
+    // Every other worker reports its live status to the management worker, as it changes.
+    const offStatus = this.status ? undefined : this.deps.status.subscribe((event) => this.report({ kind: 'event', event }));
+    this.unsubscribe = () => {
+      offCalls();
+      offStatus?.();
+    };
     this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'activity', body: { kind: 'hello' } satisfies ActivityUpdate });
+    this.reportSnapshot();
   }
 
   async stop(): Promise<void> {
@@ -127,6 +151,14 @@ export class ClusterNode {
     });
     this.metricsWaits.delete(id);
     return renderCluster([own, ...others.values()]);
+  }
+
+  private reportSnapshot(): void {
+    if (!this.status) this.report({ kind: 'snapshot', snapshot: this.deps.status.snapshot() });
+  }
+
+  private report(report: StatusReport): void {
+    this.link.send(MANAGER, { kind: 'json', topic: 'status', body: report });
   }
 
   /** Bytes for a connection worker `owner` holds. */

@@ -16,7 +16,7 @@ import { listenIps } from '../server-config.ts';
 import { openStore } from '../store/sqlite/database.ts';
 import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
 import type { ControlStatus } from '../pbx/status/control-socket.ts';
-import type { StatusSnapshot } from '../pbx/status/status.ts';
+import { mergeStatus } from './status.ts';
 import { WORKER_ENV } from './ipc.ts';
 import type { FromWorker, ToWorker } from './ipc.ts';
 
@@ -191,25 +191,4 @@ export class Supervisor {
       child.send({ type: 'status', id } satisfies ToWorker);
     });
   }
-}
-
-export function mergeStatus(parts: StatusSnapshot[]): StatusSnapshot {
-  const extensions = new Map<string, StatusSnapshot['extensions'][number]>();
-  for (const p of parts) {
-    for (const e of p.extensions) {
-      const seen = extensions.get(e.extension);
-      if (!seen) extensions.set(e.extension, { ...e });
-      else {
-        seen.calls += e.calls;
-        if (e.state !== 'idle') seen.state = e.state;
-      }
-    }
-  }
-  return {
-    at: Math.max(...parts.map((p) => p.at)),
-    extensions: [...extensions.values()].sort((a, b) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : 1)),
-    calls: parts.flatMap((p) => p.calls),
-    trunks: parts.flatMap((p) => p.trunks),
-    parked: parts.flatMap((p) => p.parked),
-  };
 }
