@@ -30,7 +30,7 @@ export function registerStartCommand(program: Command): void {
     .option('--domain <name>', 'SIP domain and digest realm')
     .option('--http <host:port>', 'management HTTPS server: REST API, CA download (port 0 = off; default 0.0.0.0:7071)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
-    .option('--workers <n>', 'worker processes sharing the SIP ports: 1-63, or auto (one per core)', '1')
+    .option('--workers <n>', 'worker processes sharing the SIP ports: 1-63, or auto (one per core)', 'auto')
     .action(async (opts: StartOptions) => {
       const config = await loadConfig(opts);
       const dataDir = resolveDataDir(opts.dataDir);
