@@ -43,7 +43,6 @@ import type { SyslogLogger } from './ops/syslog.ts';
 import { configWithStoredSettings, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
-import { rollbackAfter } from './store/sqlite/admin.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -125,7 +124,7 @@ export class Server {
     this.activeCalls = () => parts.calls.activeCount;
     const { config, transport, transactions, location, guard, alarms, store } = parts;
     this.ops = createOps(
-      { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
+      { config, transport, transactions, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
       extra.writeBehind,
     );
   }
@@ -205,7 +204,7 @@ export class Server {
 async function compose(opts: ServerOptions, components: ComponentList): Promise<Server> {
   const { dataDir } = opts;
   // Settings saved through the API apply from the start after they were saved.
-  const config = configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
+  const config = await configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
   const sip = config.sip;
   const timers = opts.timers ?? new TimerQueue();
   const clock = opts.clock ?? (opts.timers ? opts.timers.clock : systemClock);
@@ -236,7 +235,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       log.error({ err }, 'registration write-behind failed');
       writeBehind.failed(err);
     },
-  }), (s) => s.close());
+  }), async (s) => await s.close());
   const rtpengine = config.media.backend === 'rtpengine'
     ? await components.open('rtpengine', () => NgClient.open({ ...rtpengineAddress(config), logger: log }), (c) => c.close())
     : undefined;
@@ -347,7 +346,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   components.add(
     { name: 'timers', stop: () => timers.close() },
     { name: 'transactions', stop: () => transactions.close() },
-    { name: 'location', start: () => void (restored = location.load()) },
+    { name: 'location', start: async () => void (restored = await location.load()) },
     // The directory, media settings and trunk table poll the store on real
     // time: they pick up what other processes wrote, which no manual clock knows of.
     { name: 'directory', start: () => directory.start(pollMs), stop: () => directory.stop() },
@@ -406,7 +405,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       start: async () => {
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
-          dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
       },

@@ -21,14 +21,14 @@ export function registerAdminCommands(program: Command): void {
       const store = openStore(resolveDataDir(o.dataDir));
       let password: string;
       try {
-        const stored = passwordPolicySchema.safeParse(store.admin.settings.get(PASSWORD_POLICY_KEY));
+        const stored = passwordPolicySchema.safeParse(await store.admin.settings.get(PASSWORD_POLICY_KEY));
         const policy = stored.success ? stored.data : passwordPolicySchema.parse({});
         password = await resetAdminPassword(store.admin, o.user, policy);
       } catch (err) {
         if (isStoreError(err)) throw new CliError(err.code === 'not-found' ? `no administrator named ${o.user}` : err.message);
         throw err;
       } finally {
-        store.close();
+        await store.close();
       }
       print(`One-time password for ${o.user}: ${password}`);
     });

@@ -20,15 +20,15 @@ export function resolveDataDir(dir: string | undefined): string {
 }
 
 /** Opens the store for a short CLI command; store errors become one-line CLI errors. */
-export function withStore<T>(dataDir: string | undefined, fn: (store: Store) => T): T {
+export async function withStore<T>(dataDir: string | undefined, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(resolveDataDir(dataDir));
   try {
-    return fn(store);
+    return await fn(store);
   } catch (err) {
     if (isStoreError(err)) throw new CliError(err.message);
     throw err;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -14,12 +14,12 @@ export function registerSystemCommands(program: Command): void {
   const system = program.command('system').description('system-wide settings');
   addMediaOptions(system.command('set').description('change system media settings (takes effect on a running server for new calls)'), false)
     .option(...DATA_DIR_OPTION)
-    .action((o: Record<string, unknown> & { dataDir?: string }) => {
+    .action(async (o: Record<string, unknown> & { dataDir?: string }) => {
       const patch = mediaPatchOf(o, false);
       if (Object.keys(patch).length === 0) throw new CliError('system set: give at least one setting to change (see --help)');
       const entries: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(patch)) entries[mediaSettingKey(k)] = v;
-      withStore(o.dataDir, (s) => s.admin.settings.set(entries));
+      await withStore(o.dataDir, async (s) => await s.admin.settings.set(entries));
       print(`updated ${Object.keys(entries).join(', ')}`);
     });
   system
@@ -27,8 +27,8 @@ export function registerSystemCommands(program: Command): void {
     .description('settings saved in the database (over the config file)')
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print as JSON')
-    .action((o: { dataDir?: string; json?: boolean }) => {
-      const all = withStore(o.dataDir, (s) => s.admin.settings.getAll());
+    .action(async (o: { dataDir?: string; json?: boolean }) => {
+      const all = await withStore(o.dataDir, async (s) => await s.admin.settings.getAll());
       if (o.json) print(JSON.stringify(all));
       else for (const [k, v] of Object.entries(all).sort()) print(`${k} ${JSON.stringify(v)}`);
     });

@@ -36,9 +36,9 @@ export function registerUserCommands(program: Command): void {
     .option('--voicemail-code <digits>', 'mailbox PIN')
     .option('--disabled', 'create the user disabled')
     .option(...DATA_DIR_OPTION)
-    .action((o: { ext: string; password: string; name?: string; fullName?: string; authUser?: string; voicemailCode?: string; disabled?: boolean; dataDir?: string }) => {
-      const u = withStore(o.dataDir, (s) =>
-        s.users.add({
+    .action(async (o: { ext: string; password: string; name?: string; fullName?: string; authUser?: string; voicemailCode?: string; disabled?: boolean; dataDir?: string }) => {
+      const u = await withStore(o.dataDir, async (s) =>
+        await s.users.add({
           extension: o.ext,
           password: o.password,
           name: o.name,
@@ -57,11 +57,11 @@ export function registerUserCommands(program: Command): void {
     .option('--search <text>', 'filter by extension, name or auth user')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { search?: string; json?: boolean; dataDir?: string }) => {
-      const users = withStore(o.dataDir, (s) => {
+    .action(async (o: { search?: string; json?: boolean; dataDir?: string }) => {
+      const users = await withStore(o.dataDir, async (s) => {
         const all: User[] = [];
         for (let offset = 0; ; offset += 1000) {
-          const page = s.users.list({ offset, limit: 1000, search: o.search });
+          const page = await s.users.list({ offset, limit: 1000, search: o.search });
           all.push(...page);
           if (page.length < 1000) return all;
         }
@@ -83,8 +83,8 @@ export function registerUserCommands(program: Command): void {
     .description('remove a user')
     .requiredOption('--ext <extension>', 'extension number')
     .option(...DATA_DIR_OPTION)
-    .action((o: { ext: string; dataDir?: string }) => {
-      withStore(o.dataDir, (s) => s.users.remove(o.ext));
+    .action(async (o: { ext: string; dataDir?: string }) => {
+      await withStore(o.dataDir, async (s) => await s.users.remove(o.ext));
       print(`removed ${o.ext}`);
     });
 
@@ -93,14 +93,14 @@ export function registerUserCommands(program: Command): void {
     .description('import users from CSV (header row; columns extension,name,password; optional outboundCalls yes/no)')
     .argument('<file>', 'CSV file')
     .option(...DATA_DIR_OPTION)
-    .action((file: string, o: { dataDir?: string }) => {
+    .action(async (file: string, o: { dataDir?: string }) => {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
       }
-      const rows = withStore(o.dataDir, (s) => s.users.importCsv(text));
+      const rows = await withStore(o.dataDir, async (s) => await s.users.importCsv(text));
       let errors = 0;
       const counts = { added: 0, updated: 0 };
       for (const r of rows) {

@@ -29,10 +29,10 @@ export class LocationService {
   ) {}
 
   /** Loads what was registered before a restart, dropping what expired meanwhile. */
-  load(): number {
+  async load(): Promise<number> {
     if (!this.persistence) return 0;
     const t = this.now();
-    for (const b of this.persistence.loadAll()) {
+    for (const b of await this.persistence.loadAll()) {
       if (b.expiresAt <= t) {
         this.persistence.enqueueDelete(b.aor, b.contactUri);
         continue;

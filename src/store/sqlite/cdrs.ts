@@ -7,7 +7,7 @@ import { StoreError } from '../errors.ts';
 import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
 import { WriteBehind, isLockedOut, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
 
-interface CdrRow {
+export interface CdrRow {
   id: number;
   call_ref: string;
   direction: string;
@@ -49,7 +49,7 @@ function parseSegments(json: string): CdrSegment[] {
   }
 }
 
-function toCdr(r: CdrRow): Cdr {
+export function toCdr(r: CdrRow): Cdr {
   return Object.freeze({
     id: r.id,
     callRef: r.call_ref,
@@ -71,10 +71,19 @@ function toCdr(r: CdrRow): Cdr {
   });
 }
 
-const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
+export const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
   trunk, started_at, answered_at, ended_at, disposition, status, codec, legs, segments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
 
-class CdrQueue implements WriteQueue<CdrInput[]> {
+/** Bind values of INSERT. */
+export function cdrValues(c: CdrInput): (string | number | null)[] {
+  return [
+    c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
+    c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
+    c.status, c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
+  ];
+}
+
+export class CdrQueue implements WriteQueue<CdrInput[]> {
   private items: CdrInput[] = [];
   get size(): number {
     return this.items.length;
@@ -93,7 +102,7 @@ class CdrQueue implements WriteQueue<CdrInput[]> {
 }
 
 /** Query parts: WHERE clause text and its bind values. */
-function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
+export function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
   const conds: string[] = [];
   const args: (string | number)[] = [];
   if (q.kind !== undefined && !['placed', 'received', 'missed'].includes(q.kind)) {
@@ -152,11 +161,7 @@ export class SqliteCdrRepository implements CdrRepository {
   }
 
   private apply(c: CdrInput): void {
-    this.insert.run(
-      c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
-      c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
-      c.status, c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
-    );
+    this.insert.run(...cdrValues(c));
   }
 
   get pending(): number {
@@ -178,7 +183,7 @@ export class SqliteCdrRepository implements CdrRepository {
     this.wb.queued();
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     this.wb.flush();
   }
 
@@ -200,7 +205,7 @@ export class SqliteCdrRepository implements CdrRepository {
     }
   }
 
-  list(query: CdrQuery = {}): Cdr[] {
+  async list(query: CdrQuery = {}): Promise<Cdr[]> {
     this.flushForRead();
     const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
     const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
@@ -210,13 +215,13 @@ export class SqliteCdrRepository implements CdrRepository {
     return (st.all(...w.args, limit, offset) as CdrRow[]).map(toCdr);
   }
 
-  count(query: CdrQuery = {}): number {
+  async count(query: CdrQuery = {}): Promise<number> {
     this.flushForRead();
     const w = where(query);
     return this.statement(`SELECT count(*) FROM cdrs ${w.sql}`).pluck().get(...w.args) as number;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.wb.close();
   }
 }

@@ -14,7 +14,7 @@ function binding(aor: string, contactUri: string, expiresAt: number, q: number |
 function recorder(initial: LiveBinding[] = []) {
   const ops: string[] = [];
   const p: BindingPersistence = {
-    loadAll: () => initial,
+    loadAll: async () => initial,
     enqueueUpsert: (b) => void ops.push(`upsert ${b.contactUri}`),
     enqueueDelete: (aor, uri) => void ops.push(`delete ${uri}`),
   };
@@ -60,10 +60,10 @@ describe('LocationService', () => {
     expect(ops.filter((o) => o.startsWith('delete'))).toHaveLength(5);
   });
 
-  it('loads what was persisted and deletes what expired meanwhile', () => {
+  it('loads what was persisted and deletes what expired meanwhile', async () => {
     const { p, ops } = recorder([binding('sip:a@d', 'sip:old', 50), binding('sip:a@d', 'sip:live', 500)]);
     const loc = new LocationService(p, () => 100);
-    expect(loc.load()).toBe(1);
+    expect(await loc.load()).toBe(1);
     expect(loc.lookup('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:live']);
     expect(ops).toEqual(['delete sip:old']);
   });

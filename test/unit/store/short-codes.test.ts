@@ -37,33 +37,33 @@ describe('ShortCodeRepository (SQLite)', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('ships the default table in order', () => {
-    expect(store.shortCodes.list().map((c) => [c.code, c.feature])).toEqual(DEFAULT_SHORT_CODES.map(([c, f]) => [c, f]));
-    expect(store.shortCodes.list().map((c) => c.position)).toEqual(DEFAULT_SHORT_CODES.map((_, i) => i));
-    expect(store.shortCodes.match('*45*600#')).toMatchObject({ feature: 'huntgroup-login', param: '600' });
+  it('ships the default table in order', async () => {
+    expect((await store.shortCodes.list()).map((c) => [c.code, c.feature])).toEqual(DEFAULT_SHORT_CODES.map(([c, f]) => [c, f]));
+    expect((await store.shortCodes.list()).map((c) => c.position)).toEqual(DEFAULT_SHORT_CODES.map((_, i) => i));
+    expect(await store.shortCodes.match('*45*600#')).toMatchObject({ feature: 'huntgroup-login', param: '600' });
   });
 
-  it('adds at a position, moves, changes and removes codes, keeping positions dense', () => {
-    store.shortCodes.add({ code: '*99', feature: 'voicemail', position: 0 });
-    expect(store.shortCodes.list()[0]!.code).toBe('*99');
-    store.shortCodes.update('*99', { position: 3 });
-    expect(store.shortCodes.list()[3]!.code).toBe('*99');
-    expect(store.shortCodes.set({ code: '*99', feature: 'huntgroup-login', value: '600' })).toMatchObject({ feature: 'huntgroup-login', value: '600', position: 3 });
-    expect(store.shortCodes.update('*99', { feature: 'voicemail' }).value).toBeNull();
-    store.shortCodes.remove('*00');
-    expect(store.shortCodes.list().map((c) => c.position)).toEqual(DEFAULT_SHORT_CODES.map((_, i) => i));
+  it('adds at a position, moves, changes and removes codes, keeping positions dense', async () => {
+    await store.shortCodes.add({ code: '*99', feature: 'voicemail', position: 0 });
+    expect((await store.shortCodes.list())[0]!.code).toBe('*99');
+    await store.shortCodes.update('*99', { position: 3 });
+    expect((await store.shortCodes.list())[3]!.code).toBe('*99');
+    expect(await store.shortCodes.set({ code: '*99', feature: 'huntgroup-login', value: '600' })).toMatchObject({ feature: 'huntgroup-login', value: '600', position: 3 });
+    expect((await store.shortCodes.update('*99', { feature: 'voicemail' })).value).toBeNull();
+    await store.shortCodes.remove('*00');
+    expect((await store.shortCodes.list()).map((c) => c.position)).toEqual(DEFAULT_SHORT_CODES.map((_, i) => i));
   });
 
-  it('recompiles match() after a change, also by another connection', () => {
-    expect(store.shortCodes.match('*777')).toBeUndefined();
+  it('recompiles match() after a change, also by another connection', async () => {
+    expect(await store.shortCodes.match('*777')).toBeUndefined();
     const other = t.open();
-    other.shortCodes.add({ code: '*777', feature: 'dnd-on' });
-    expect(store.shortCodes.match('*777')?.feature).toBe('dnd-on');
+    await other.shortCodes.add({ code: '*777', feature: 'dnd-on' });
+    expect((await store.shortCodes.match('*777'))?.feature).toBe('dnd-on');
   });
 
-  it('refuses clashes, unknown features and parameter mismatches', () => {
-    store.users.add({ extension: '1001', password: 'p' });
-    store.huntGroups.add({ number: '600', name: 'Ward' });
+  it('refuses clashes, unknown features and parameter mismatches', async () => {
+    await store.users.add({ extension: '1001', password: 'p' });
+    await store.huntGroups.add({ number: '600', name: 'Ward' });
     const cases: [() => unknown, string, string][] = [
       [() => store.shortCodes.add({ code: '1001', feature: 'voicemail' }), 'conflict', 'code'],
       [() => store.shortCodes.add({ code: '1N', feature: 'park' }), 'conflict', 'code'],
@@ -79,7 +79,7 @@ describe('ShortCodeRepository (SQLite)', () => {
       [() => store.shortCodes.update('*55', { feature: 'dnd-on' }), 'not-found', 'code'],
     ];
     for (const [fn, c, field] of cases) {
-      const e = storeError(fn);
+      const e = (await storeError(fn));
       expect([e.code, e.field], e.message).toEqual([c, field]);
     }
   });
