@@ -14,9 +14,8 @@ import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
-import { openStore } from './store/sqlite/database.ts';
-import type { SqliteStore } from './store/sqlite/database.ts';
-import type { User } from './store/types.ts';
+import { openStoreAt } from './store/open.ts';
+import type { Store, User } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
@@ -79,7 +78,7 @@ export interface ServerParts {
   readonly clock: Clock;
   readonly timers: TimerQueue;
   readonly certificates: CertificateSet;
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly alarms: AlarmCenter;
   readonly guard: AuthGuard;
   readonly directory: Directory;
@@ -229,7 +228,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   for (const w of certificates.warnings) log.warn({ warning: w }, 'certificate warning');
 
   // Closing flushes the write-behind queue: every registration accepted so far survives the restart.
-  const store = await components.open('store', () => openStore(dataDir, {
+  const store = await components.open('store', () => openStoreAt(config.store.url, dataDir, {
     now,
     onError: (err) => {
       log.error({ err }, 'registration write-behind failed');

@@ -6,7 +6,7 @@ import type { CertificateSet } from '../security/certs.ts';
 import { tlsServerOptions } from '../security/tls-policy.ts';
 import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
-import { openStore } from '../store/sqlite/database.ts';
+import { openStoreAt } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiContext, LiveMediaSettings } from './context.ts';
 import { startApiServer, type ApiServer, type ExtraRoutes } from './http-server.ts';
@@ -20,7 +20,7 @@ export type { ApiServer, ExtraRoutes };
  * Reads the database once and closes it; Server.start opens it for real later.
  */
 export async function configWithStoredSettings(base: Config, dataDir: string, pinned: readonly string[], log: Logger): Promise<Config> {
-  const store = openStore(dataDir);
+  const store = await openStoreAt(base.store.url, dataDir);
   let stored: Record<string, unknown>;
   try {
     stored = await storedSettings(store.admin.settings);
