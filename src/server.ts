@@ -15,7 +15,7 @@ import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { openStoreAt } from './store/open.ts';
-import type { Store, User } from './store/types.ts';
+import type { ChangeWatcher, Store, User } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
@@ -337,6 +337,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const control = new ControlSocket(controlSocketPath(dataDir), status, log);
 
   let restored = 0;
+  let otherNodes: ChangeWatcher | undefined;
   let sweep: TimerHandle | undefined;
   let writeBehindCheck: NodeJS.Timeout | undefined;
   // Stop order is this list backwards: calls end (their parties hear a BYE and
@@ -345,7 +346,21 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   components.add(
     { name: 'timers', stop: () => timers.close() },
     { name: 'transactions', stop: () => transactions.close() },
-    { name: 'location', start: async () => void (restored = await location.load()) },
+    {
+      // Started before the load so no write of another node sharing the
+      // database (PostgreSQL) falls in between; it waits for the load.
+      name: 'location',
+      start: async () => {
+        const loading = location.load();
+        otherNodes = store.registrations.watch(async (aors) => {
+          await loading;
+          const t = now();
+          for (const aor of aors) location.mirror(aor, await store.registrations.loadAor(aor, t));
+        }, { intervalMs: pollMs });
+        restored = await loading;
+      },
+      stop: () => otherNodes?.stop(),
+    },
     // The directory, media settings and trunk table poll the store on real
     // time: they pick up what other processes wrote, which no manual clock knows of.
     { name: 'directory', start: () => directory.start(pollMs), stop: () => directory.stop() },

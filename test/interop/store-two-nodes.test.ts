@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { TestPhone } from '../integration/lib/phone.ts';
+import { cli } from '../integration/lib/cli.ts';
 import { waitUntil } from '../lib/wait.ts';
 import { onCluster, postgresUrl, randomDatabaseName } from '../unit/store/engines.ts';
 
@@ -34,7 +35,7 @@ describe('two servers on one PostgreSQL', () => {
     return p;
   };
 
-  it('a user added on node 1 registers on node 2, and node 1 hears of the registration', async () => {
+  it('a user added on node 1 registers on node 2, and node 1 mirrors the registration and its removal', async () => {
     const [one, two] = nodes as [TestServer, TestServer];
     const stranger = await phoneOn(two, '500', 'pw-500');
     expect((await stranger.register()).status).not.toBe(200);
@@ -51,6 +52,12 @@ describe('two servers on one PostgreSQL', () => {
       expect(await waitUntil(() => aorsSeenByOne.includes('sip:500@test.local'), NOTIFIED_WITHIN_MS)).toBe(true);
       const stored = await one.server.store.registrations.loadAor('sip:500@test.local', Date.now());
       expect(stored.map((b) => [b.aor, b.transport])).toEqual([['sip:500@test.local', 'udp']]);
+      // Node 1's location index mirrors it, marked as another node's.
+      expect(await waitUntil(() => one.server.location.lookup('sip:500@test.local').length === 1, NOTIFIED_WITHIN_MS)).toBe(true);
+      expect(one.server.location.lookup('sip:500@test.local')[0]).toMatchObject({ contactUri: stored[0]!.contactUri, remote: true });
+      // Unregistering on node 2 takes it out of node 1's index too.
+      expect((await phone.register(0)).status).toBe(200);
+      expect(await waitUntil(() => one.server.location.lookup('sip:500@test.local').length === 0, NOTIFIED_WITHIN_MS)).toBe(true);
     } finally {
       watcher.stop();
     }
@@ -64,5 +71,21 @@ describe('two servers on one PostgreSQL', () => {
     await two.server.store.users.remove('501');
     expect(await waitUntil(() => one.server.directory.byExtension('501') === undefined, NOTIFIED_WITHIN_MS)).toBe(true);
     expect((await (await phoneOn(one, '501', 'pw-501')).register()).status).not.toBe(200);
+  });
+
+  it('the command line edits the shared database with --store, and the running nodes follow', async () => {
+    const [one, two] = nodes as [TestServer, TestServer];
+    const url = postgresUrl(database);
+    const added = await cli('user', 'add', '--ext', '502', '--password', 'pw-502', '--store', url, '--data-dir', one.dataDir);
+    expect(added.code, added.stderr).toBe(0);
+    expect(await waitUntil(() => one.server.directory.byExtension('502') !== undefined && two.server.directory.byExtension('502') !== undefined,
+      NOTIFIED_WITHIN_MS)).toBe(true);
+    const listed = await cli('user', 'list', '--json', '--store', url);
+    expect((JSON.parse(listed.stdout) as { extension: string }[]).map((u) => u.extension)).toContain('502');
+    // A server that cannot be reached is a one-line error naming the URL without its password.
+    const refused = await cli('user', 'list', '--store', 'postgres://root:s3cret@localhost/nope?host=/nonexistent');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('cannot open the store at postgres://root:***@localhost/nope');
+    expect(refused.stderr).not.toContain('s3cret');
   });
 });
