@@ -19,10 +19,11 @@ export function startWatch(check: () => Promise<boolean>, t: WatchTriggers): Cha
   let chain: Promise<boolean> = Promise.resolve(false);
   let queued = 0;
   let stopped = false;
-  const run = (): Promise<boolean> => {
+  // poll() looks even after stop() (a last look); timers and wake-ups do not.
+  const run = (background: boolean): Promise<boolean> => {
     queued++;
     chain = chain
-      .then(() => (stopped ? false : check()))
+      .then(() => (background && stopped ? false : check()))
       .catch((err: unknown) => {
         t.onError(err instanceof Error ? err : new Error(String(err)));
         return false;
@@ -32,13 +33,13 @@ export function startWatch(check: () => Promise<boolean>, t: WatchTriggers): Cha
   };
   // A wake-up while a check waits in line is covered by that check.
   const background = () => {
-    if (queued < 2) void run();
+    if (queued < 2) void run(true);
   };
   const timer = t.intervalMs > 0 ? setInterval(background, t.intervalMs) : undefined;
   timer?.unref();
   const unsubscribe = t.wake?.(background);
   return {
-    poll: run,
+    poll: () => run(false),
     stop() {
       stopped = true;
       clearInterval(timer);

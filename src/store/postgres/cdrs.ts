@@ -1,21 +1,16 @@
 // Call detail records in PostgreSQL, written behind the call path as in
 // SQLite (src/store/sqlite/cdrs.ts: queue, insert and query shapes shared).
 import type { Cdr, CdrInput, CdrQuery, CdrRepository } from '../types.ts';
-import { CdrQueue, INSERT, cdrValues, toCdr, where, type CdrRow } from '../sqlite/cdrs.ts';
-import type { WriteBehindOptions } from '../sqlite/write-behind.ts';
+import { CdrIntake, INSERT, cdrValues, toCdr, where, type CdrRow } from '../sqlite/cdrs.ts';
+import type { WriteBehindOptions } from '../write-behind-schedule.ts';
 import type { PgDb } from './db.ts';
 import { PgWriteBehind } from './write-behind.ts';
 
-export class PgCdrRepository implements CdrRepository {
-  private readonly queue = new CdrQueue();
-  private readonly wb: PgWriteBehind<CdrInput[]>;
-  /** Records refused because the queue was at its cap. */
-  dropped = 0;
-  private readonly cap: number;
+export class PgCdrRepository extends CdrIntake implements CdrRepository {
+  protected readonly wb: PgWriteBehind<CdrInput[]>;
 
-  constructor(private readonly db: PgDb, private readonly opts: WriteBehindOptions) {
-    // Far above what a timer tick accumulates; reached only when writes fail for long.
-    this.cap = Math.max(100_000, opts.maxQueue * 10);
+  constructor(private readonly db: PgDb, opts: WriteBehindOptions) {
+    super(opts);
     this.wb = new PgWriteBehind(db, this.queue, {
       what: 'call records',
       write: async (t, batch) => {
@@ -23,23 +18,6 @@ export class PgCdrRepository implements CdrRepository {
       },
       split: (batch) => batch.map((c) => ({ label: String(c.callRef), apply: async (t: PgDb) => void (await t.run(INSERT, cdrValues(c))) })),
     }, opts);
-  }
-
-  get pending(): number {
-    return this.queue.size;
-  }
-
-  enqueue(cdr: CdrInput): void {
-    if (this.wb.closed) return;
-    if (this.queue.size >= this.cap) {
-      this.dropped++;
-      if (this.dropped % 10_000 === 1) {
-        this.opts.onError(new Error(`call record queue full (${this.cap}); ${this.dropped} record(s) dropped so far`));
-      }
-      return;
-    }
-    this.queue.push(cdr);
-    this.wb.queued();
   }
 
   flush(): Promise<void> {

@@ -4,16 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Binding, ChangeWatcher, RegistrationRepository, WatchOptions } from '../types.ts';
 import { watchLog } from '../watch.ts';
-import { BindingQueue, type AorWork, type Batch } from '../sqlite/binding-queue.ts';
+import { BindingIntake, type AorWork, type Batch } from '../sqlite/binding-queue.ts';
 import { UPSERT, bindingValues, parseStringArray, toBinding, type BindingRow } from '../sqlite/registrations.ts';
-import type { WriteBehindOptions } from '../sqlite/write-behind.ts';
+import type { WriteBehindOptions } from '../write-behind-schedule.ts';
 import type { PgDb } from './db.ts';
 import type { WatchWiring } from './watch-wiring.ts';
 import { PgWriteBehind } from './write-behind.ts';
 
-export class PgRegistrationRepository implements RegistrationRepository {
-  private readonly queue = new BindingQueue();
-  private readonly wb: PgWriteBehind<Batch>;
+export class PgRegistrationRepository extends BindingIntake implements RegistrationRepository {
+  protected readonly wb: PgWriteBehind<Batch>;
   /** Marks this instance's entries in the change log, which its own watchers skip. */
   private readonly writer = randomUUID();
 
@@ -22,6 +21,7 @@ export class PgRegistrationRepository implements RegistrationRepository {
     private readonly opts: WriteBehindOptions & { changeLogKeep: number },
     private readonly wiring: WatchWiring,
   ) {
+    super();
     this.wb = new PgWriteBehind(db, this.queue, {
       what: 'registration writes',
       write: async (t, batch) => {
@@ -55,10 +55,6 @@ export class PgRegistrationRepository implements RegistrationRepository {
     if (row!.seq > this.opts.changeLogKeep) await t.run('DELETE FROM registration_changes WHERE seq <= ?', [row!.seq - this.opts.changeLogKeep]);
   }
 
-  get pending(): number {
-    return this.queue.size;
-  }
-
   async loadAll(now?: number): Promise<Binding[]> {
     const rows = now === undefined
       ? await this.db.all<BindingRow>('SELECT * FROM registrations')
@@ -81,24 +77,6 @@ export class PgRegistrationRepository implements RegistrationRepository {
     };
     return watchLog(log, (entries) => listener([...new Set(entries.flatMap((e) => parseStringArray(e.aors)))]), undefined,
       this.wiring.triggers('registrations', opts));
-  }
-
-  enqueueUpsert(binding: Binding): void {
-    if (this.wb.closed) return;
-    this.queue.upsert(binding);
-    this.wb.queued();
-  }
-
-  enqueueDelete(aor: string, contactUri: string): void {
-    if (this.wb.closed) return;
-    this.queue.delete(aor, contactUri);
-    this.wb.queued();
-  }
-
-  enqueueDeleteAor(aor: string): void {
-    if (this.wb.closed) return;
-    this.queue.deleteAor(aor);
-    this.wb.queued();
   }
 
   flush(): Promise<void> {

@@ -5,7 +5,7 @@
 // for a passing reason (connection lost, server restarting) goes back in the
 // queue for the next try; one that fails on its data is salvaged entry by
 // entry in savepoints, so one bad entry cannot block persistence forever.
-import type { WriteBehindOptions, WriteQueue } from '../sqlite/write-behind.ts';
+import { WriteBehindSchedule, type WriteBehindOptions, type WriteQueue } from '../write-behind-schedule.ts';
 import type { PgDb } from './db.ts';
 
 export interface PgBatchWriter<B> {
@@ -24,42 +24,21 @@ function isTransient(err: unknown): boolean {
   return /^(08|40|53|57)/.test(code);
 }
 
-export class PgWriteBehind<B> {
-  private timer: NodeJS.Timeout | undefined;
-  private isClosed = false;
-  private failures = 0;
+export class PgWriteBehind<B> extends WriteBehindSchedule<B> {
   /** Flushes run one after another: a batch is never written twice at once. */
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: PgDb,
-    private readonly queue: WriteQueue<B>,
+    queue: WriteQueue<B>,
     private readonly writer: PgBatchWriter<B>,
-    private readonly opts: WriteBehindOptions,
-  ) {}
-
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  /** Call after adding to the queue. */
-  queued(): void {
-    if (this.queue.size >= this.opts.maxQueue && this.failures === 0) this.flushQuietly();
-    else if (this.timer === undefined) this.arm();
-  }
-
-  private arm(): void {
-    // Back off while failing: 2x the interval per failed try, up to 1 s.
-    const delay = Math.min(this.opts.flushIntervalMs * 2 ** this.failures, Math.max(1000, this.opts.flushIntervalMs));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flushQuietly();
-    }, delay);
-    this.timer.unref();
+    opts: WriteBehindOptions,
+  ) {
+    super(queue, opts);
   }
 
   /** For the timer and the full-queue path: errors are reported once per outage, never thrown. */
-  private flushQuietly(): void {
+  protected flushQuietly(): void {
     this.flush().then(
       () => { this.failures = 0; },
       (err: unknown) => {
@@ -71,10 +50,7 @@ export class PgWriteBehind<B> {
 
   /** Writes everything queued now. @throws the database error (the batch is kept for a retry) */
   flush(): Promise<void> {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.disarm();
     const run = this.chain.then(() => this.writeQueued());
     this.chain = run.catch(() => {});
     return run;
@@ -114,11 +90,6 @@ export class PgWriteBehind<B> {
     }
   }
 
-  private requeue(batch: B): void {
-    this.queue.restore(batch);
-    if (!this.isClosed && this.timer === undefined) this.arm();
-  }
-
   /** Flushes and stops the timer; later enqueues should be dropped (see closed). */
   async close(): Promise<void> {
     if (this.isClosed) return;
@@ -126,8 +97,7 @@ export class PgWriteBehind<B> {
       await this.flush();
     } finally {
       this.isClosed = true;
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      this.disarm();
     }
   }
 }

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
-import { WriteBehind, isLockedOut, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
+import { WriteBehind, isLockedOut, type WriteBehindGate, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
 
 export interface CdrRow {
   id: number;
@@ -137,31 +137,17 @@ export function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
   return { sql: conds.length === 0 ? '' : `WHERE ${conds.join(' AND ')}`, args };
 }
 
-export class SqliteCdrRepository implements CdrRepository {
-  private readonly queue = new CdrQueue();
-  private readonly wb: WriteBehind<CdrInput[]>;
-  private readonly insert;
-  /** Prepared queries by SQL text; the query shapes are few (kind x extension x since). */
-  private readonly queries = new Map<string, Database.Statement<unknown[], unknown>>();
+/** The enqueue side of a call-record repository, the same over both engines. */
+export abstract class CdrIntake {
+  protected readonly queue = new CdrQueue();
+  protected abstract readonly wb: WriteBehindGate;
   /** Records refused because the queue was at its cap. */
   dropped = 0;
   private readonly cap: number;
 
-  constructor(private readonly db: Database.Database, private readonly opts: WriteBehindOptions) {
-    this.insert = db.prepare(INSERT);
+  constructor(private readonly limits: Pick<WriteBehindOptions, 'maxQueue' | 'onError'>) {
     // Far above what a timer tick accumulates; reached only when writes fail for long.
-    this.cap = Math.max(100_000, opts.maxQueue * 10);
-    this.wb = new WriteBehind(db, this.queue, {
-      what: 'call records',
-      write: (batch) => {
-        for (const c of batch) this.apply(c);
-      },
-      split: (batch) => batch.map((c) => ({ label: String(c.callRef), apply: () => this.apply(c) })),
-    }, opts);
-  }
-
-  private apply(c: CdrInput): void {
-    this.insert.run(...cdrValues(c));
+    this.cap = Math.max(100_000, limits.maxQueue * 10);
   }
 
   get pending(): number {
@@ -175,12 +161,35 @@ export class SqliteCdrRepository implements CdrRepository {
       this.dropped++;
       // The first loss and then one report per 10,000, not one per call.
       if (this.dropped % 10_000 === 1) {
-        this.opts.onError(new Error(`call record queue full (${this.cap}); ${this.dropped} record(s) dropped so far`));
+        this.limits.onError(new Error(`call record queue full (${this.cap}); ${this.dropped} record(s) dropped so far`));
       }
       return;
     }
     this.queue.push(cdr);
     this.wb.queued();
+  }
+}
+
+export class SqliteCdrRepository extends CdrIntake implements CdrRepository {
+  protected readonly wb: WriteBehind<CdrInput[]>;
+  private readonly insert;
+  /** Prepared queries by SQL text; the query shapes are few (kind x extension x since). */
+  private readonly queries = new Map<string, Database.Statement<unknown[], unknown>>();
+
+  constructor(private readonly db: Database.Database, opts: WriteBehindOptions) {
+    super(opts);
+    this.insert = db.prepare(INSERT);
+    this.wb = new WriteBehind(db, this.queue, {
+      what: 'call records',
+      write: (batch) => {
+        for (const c of batch) this.apply(c);
+      },
+      split: (batch) => batch.map((c) => ({ label: String(c.callRef), apply: () => this.apply(c) })),
+    }, opts);
+  }
+
+  private apply(c: CdrInput): void {
+    this.insert.run(...cdrValues(c));
   }
 
   async flush(): Promise<void> {

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Binding, ChangeWatcher, RegistrationRepository, WatchOptions } from '../types.ts';
 import { watchLog } from '../watch.ts';
-import { BindingQueue, type AorWork, type Batch } from './binding-queue.ts';
+import { BindingIntake, type AorWork, type Batch } from './binding-queue.ts';
 import { WriteBehind, isLockedOut, type WriteBehindOptions } from './write-behind.ts';
 
 export interface BindingRow {
@@ -72,14 +72,14 @@ export const UPSERT = `INSERT INTO registrations (aor, contact_uri, contact_raw,
   source_port = excluded.source_port, local_address = excluded.local_address, local_port = excluded.local_port,
   user_agent = excluded.user_agent, updated_at = excluded.updated_at`;
 
-export class SqliteRegistrationRepository implements RegistrationRepository {
-  private readonly queue = new BindingQueue();
-  private readonly wb: WriteBehind<Batch>;
+export class SqliteRegistrationRepository extends BindingIntake implements RegistrationRepository {
+  protected readonly wb: WriteBehind<Batch>;
   private readonly s;
   /** Marks this instance's entries in the change log, which its own watchers skip. */
   private readonly writer = randomUUID();
 
   constructor(db: Database.Database, private readonly opts: WriteBehindOptions & { changeLogKeep: number }) {
+    super();
     this.s = {
       upsert: db.prepare(UPSERT),
       del: db.prepare('DELETE FROM registrations WHERE aor = ? AND contact_uri = ?'),
@@ -125,31 +125,8 @@ export class SqliteRegistrationRepository implements RegistrationRepository {
     if (seq > this.opts.changeLogKeep) this.s.trim.run(seq - this.opts.changeLogKeep);
   }
 
-  get pending(): number {
-    return this.queue.size;
-  }
-
   async loadAll(now?: number): Promise<Binding[]> {
     return (now === undefined ? this.s.all.all() : this.s.live.all(now)).map(toBinding);
-  }
-
-  /** The binding object is kept by reference until written; mutating it later changes what gets written. */
-  enqueueUpsert(binding: Binding): void {
-    if (this.wb.closed) return;
-    this.queue.upsert(binding);
-    this.wb.queued();
-  }
-
-  enqueueDelete(aor: string, contactUri: string): void {
-    if (this.wb.closed) return;
-    this.queue.delete(aor, contactUri);
-    this.wb.queued();
-  }
-
-  enqueueDeleteAor(aor: string): void {
-    if (this.wb.closed) return;
-    this.queue.deleteAor(aor);
-    this.wb.queued();
   }
 
   async loadAor(aor: string, now?: number): Promise<Binding[]> {

@@ -147,5 +147,21 @@ export function usersSuite(engine: StoreEngine): void {
       const again = await t.open();
       expect(await again.users.getByExtension('100')).toEqual(u);
     });
+
+    it('rehearse() shows its own writes, uniqueness included, and leaves nothing behind', async () => {
+      await store.users.add({ extension: '100', password: 'a' });
+      const seen = await store.rehearse(async (scratch) => {
+        await scratch.users.add({ extension: '101', password: 'b' });
+        await scratch.users.update('100', { fullName: 'Changed' });
+        const dup = await storeError(() => scratch.users.add({ extension: '101', password: 'c' }));
+        return { count: await scratch.users.count(), name: (await scratch.users.getByExtension('100'))?.fullName, dup: dup.code };
+      });
+      expect(seen).toEqual({ count: 2, name: 'Changed', dup: 'duplicate' });
+      expect(await store.users.count()).toBe(1);
+      expect((await store.users.getByExtension('100'))?.fullName).toBe('');
+      // The store takes writes as before.
+      await store.users.add({ extension: '101', password: 'b' });
+      expect(await store.users.count()).toBe(2);
+    });
   });
 }
