@@ -382,6 +382,8 @@ export interface CdrQuery {
 export interface CdrRepository {
   /** Queued and written in the background (like registrations); never blocks the call path. */
   enqueue(cdr: CdrInput): void;
+  /** Records waiting to be written. */
+  readonly pending: number;
   /** Writes queued records now. */
   flush(): Promise<void>;
   /** Newest first. Flushes first. */

@@ -4,6 +4,9 @@
 // template migrated once; a server that cannot be reached fails every test.
 import { afterAll } from 'vitest';
 import { postgresEngine } from '../unit/store/engines.ts';
+import { cdrsSuite } from '../unit/store/suites/cdrs.ts';
+import { registrationsSuite } from '../unit/store/suites/registrations.ts';
+import { userChangesSuite } from '../unit/store/suites/user-changes.ts';
 import { huntGroupsSuite } from '../unit/store/suites/hunt-groups.ts';
 import { shortCodesSuite } from '../unit/store/suites/short-codes.ts';
 import { trunksSuite } from '../unit/store/suites/trunks.ts';
@@ -18,3 +21,6 @@ userImportSuite(engine);
 trunksSuite(engine);
 huntGroupsSuite(engine);
 shortCodesSuite(engine);
+userChangesSuite(engine);
+registrationsSuite(engine);
+cdrsSuite(engine);

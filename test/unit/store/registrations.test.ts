@@ -1,20 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Binding, SqliteStore } from '../../../src/store/index.ts';
+import type { SqliteStore } from '../../../src/store/index.ts';
 import { BindingQueue } from '../../../src/store/sqlite/binding-queue.ts';
 import { tempStores } from './helpers.ts';
-
-function binding(aor: string, contactUri: string, over: Partial<Binding> = {}): Binding {
-  return {
-    aor, contactUri, contactRaw: `<${contactUri}>;expires=3600`, callId: 'c1@h', cseq: 1,
-    expiresAt: 2_000_000, q: null, path: [], instanceId: null, regId: null, pubGruu: null, tempGruu: null,
-    transport: 'udp', sourceAddress: '192.0.2.1', sourcePort: 5060, localAddress: null, localPort: null,
-    userAgent: null, updatedAt: 1_000_000, ...over,
-  };
-}
+import { sqliteEngine } from './engines.ts';
+import { binding, registrationsSuite } from './suites/registrations.ts';
 
 const rowCount = (s: SqliteStore) => s.db.prepare('SELECT count(*) FROM registrations').pluck().get() as number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+registrationsSuite(sqliteEngine);
+
+// Timing and locking of the SQLite write-behind.
 describe('RegistrationRepository (SQLite, write-behind)', () => {
   let t: ReturnType<typeof tempStores>;
   let store: SqliteStore;
@@ -26,18 +22,6 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
     store = t.open({ onError: (e) => errors.push(e) });
   });
   afterEach(() => t.cleanup());
-
-  it('round-trips every field of a binding', async () => {
-    const b = binding('sip:100@example.com', 'sip:100@192.0.2.1:5062;transport=tcp', {
-      q: 0.5, path: ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>'], instanceId: '"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"',
-      regId: 1, pubGruu: 'sip:100@example.com;gr=urn:uuid:x', tempGruu: 'sip:tgruu.1@example.com;gr', transport: 'tcp',
-      localAddress: '192.0.2.10', localPort: 5060, userAgent: 'Spectralink 8440', cseq: 42,
-    });
-    store.registrations.enqueueUpsert(b);
-    expect(await store.registrations.loadAll()).toEqual([]);
-    await store.registrations.flush();
-    expect(await store.registrations.loadAll()).toEqual([b]);
-  });
 
   it('coalesces 1,000 upserts of one key into one row, written within the interval', async () => {
     for (let i = 1; i <= 1000; i++) {
@@ -52,23 +36,6 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
     expect(rows[0]!.cseq).toBe(1000);
   });
 
-  it('applies deletes and whole-AOR deletes in order with later upserts', async () => {
-    const r = store.registrations;
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@1'));
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@2'));
-    r.enqueueUpsert(binding('sip:b@h', 'sip:b@1'));
-    r.enqueueUpsert(binding('sip:b@h', 'sip:b@2'));
-    await r.flush();
-    r.enqueueDelete('sip:b@h', 'sip:b@1');
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@3'));
-    r.enqueueDeleteAor('sip:a@h');
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@4'));
-    expect(r.pending).toBe(3);
-    await r.flush();
-    const keys = (await r.loadAll()).map((b) => b.contactUri).sort();
-    expect(keys).toEqual(['sip:a@4', 'sip:b@2']);
-  });
-
   it('flushes at once when the queue reaches maxQueue', () => {
     const small = t.open({ maxQueue: 10, flushIntervalMs: 60_000 });
     for (let i = 0; i < 9; i++) small.registrations.enqueueUpsert(binding('sip:x@h', `sip:x@${i}`));
@@ -76,40 +43,6 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
     small.registrations.enqueueUpsert(binding('sip:x@h', 'sip:x@9'));
     expect(small.registrations.pending).toBe(0);
     expect(rowCount(small)).toBe(10);
-  });
-
-  it('loses nothing across close and reopen', async () => {
-    for (let i = 0; i < 500; i++) store.registrations.enqueueUpsert(binding(`sip:${i}@h`, `sip:${i}@c`));
-    store.registrations.enqueueDelete('sip:7@h', 'sip:7@c');
-    await store.close();
-    const again = t.open();
-    const all = await again.registrations.loadAll();
-    expect(all).toHaveLength(499);
-    expect(all.some((b) => b.aor === 'sip:7@h')).toBe(false);
-    store.registrations.enqueueUpsert(binding('sip:late@h', 'sip:late@c'));
-    expect(store.registrations.pending).toBe(0);
-  });
-
-  it('sweeps expired bindings, including ones still queued', async () => {
-    const r = store.registrations;
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { expiresAt: 100 }));
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@2', { expiresAt: 200 }));
-    await r.flush();
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@3', { expiresAt: 150 }));
-    expect((await r.loadAll(150)).map((b) => b.contactUri)).toEqual(['sip:a@2']);
-    expect(await r.deleteExpired(150)).toBe(2);
-    expect((await r.loadAll()).map((b) => b.contactUri)).toEqual(['sip:a@2']);
-  });
-
-  it('drops an entry the database refuses without blocking the others', async () => {
-    const r = store.registrations;
-    r.enqueueUpsert(binding('sip:ok@h', 'sip:ok@1'));
-    r.enqueueUpsert(binding('sip:bad@h', 'sip:bad@1', { callId: null as never }));
-    await r.flush();
-    expect((await r.loadAll()).map((b) => b.aor)).toEqual(['sip:ok@h']);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toMatch(/sip:bad@h/);
-    expect(r.pending).toBe(0);
   });
 
   it('keeps the batch when another process holds the write lock, and writes it later', async () => {
