@@ -4,12 +4,16 @@
 // template migrated once; a server that cannot be reached fails every test.
 import { afterAll } from 'vitest';
 import { postgresEngine } from '../unit/store/engines.ts';
+import { adminSuite } from '../unit/store/suites/admin.ts';
+import { auditTrimSuite } from '../unit/store/suites/audit-trim.ts';
 import { cdrsSuite } from '../unit/store/suites/cdrs.ts';
 import { registrationsSuite } from '../unit/store/suites/registrations.ts';
 import { userChangesSuite } from '../unit/store/suites/user-changes.ts';
 import { huntGroupsSuite } from '../unit/store/suites/hunt-groups.ts';
 import { shortCodesSuite } from '../unit/store/suites/short-codes.ts';
 import { trunksSuite } from '../unit/store/suites/trunks.ts';
+import { userCallsSuite } from '../unit/store/suites/user-calls.ts';
+import { userFeaturesSuite } from '../unit/store/suites/user-features.ts';
 import { userImportSuite } from '../unit/store/suites/user-import.ts';
 import { usersSuite } from '../unit/store/suites/users.ts';
 
@@ -18,9 +22,13 @@ afterAll(() => engine.dropTemplate());
 
 usersSuite(engine);
 userImportSuite(engine);
+userFeaturesSuite(engine);
+userCallsSuite(engine);
 trunksSuite(engine);
 huntGroupsSuite(engine);
 shortCodesSuite(engine);
 userChangesSuite(engine);
 registrationsSuite(engine);
 cdrsSuite(engine);
+adminSuite(engine);
+auditTrimSuite(engine);

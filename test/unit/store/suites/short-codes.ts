@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SHORT_CODES } from '../../../../src/model/short-code.ts';
-import { matchShortCode, StoreError, type ShortCode, type Store } from '../../../../src/store/index.ts';
+import { matchShortCode, type ShortCode, type Store } from '../../../../src/store/index.ts';
 import { storeError } from '../helpers.ts';
 import type { StoreEngine, TestDatabase } from '../engines.ts';
 

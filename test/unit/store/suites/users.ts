@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, type Store } from '../../../../src/store/index.ts';
+import type { Store } from '../../../../src/store/index.ts';
 import type { StoreEngine, TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
