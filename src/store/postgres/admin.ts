@@ -11,6 +11,7 @@ import {
   type AccountRow, type AuditRow, type SessionRow,
 } from '../sqlite/admin.ts';
 import type { PgDb } from './db.ts';
+import { pageOf } from '../paging.ts';
 
 async function byName(t: PgDb, name: string): Promise<AccountRow | undefined> {
   return t.get<AccountRow>('SELECT * FROM admin_accounts WHERE lower(name) = lower(?)', [name]);
@@ -125,9 +126,7 @@ class PgAudit implements AuditRepository {
   }
 
   async list(q: AuditQuery = {}): Promise<AuditEntry[]> {
-    const int = (v: number | undefined, d: number) => (Number.isFinite(v) ? Math.trunc(v!) : d);
-    const limit = Math.min(Math.max(int(q.limit, 100), 1), 1000);
-    const offset = Math.max(int(q.offset, 0), 0);
+    const { limit, offset } = pageOf(q);
     const w = auditWhere(q);
     return (await this.db.all<AuditRow>(`SELECT * FROM audit_log ${w.sql} ORDER BY id DESC LIMIT ? OFFSET ?`, [...w.args, limit, offset])).map(toAudit);
   }

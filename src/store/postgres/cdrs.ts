@@ -5,6 +5,7 @@ import { CdrIntake, INSERT, cdrValues, toCdr, where, type CdrRow } from '../sqli
 import type { WriteBehindOptions } from '../write-behind-schedule.ts';
 import type { PgDb } from './db.ts';
 import { PgWriteBehind } from './write-behind.ts';
+import { pageOf } from '../paging.ts';
 
 export class PgCdrRepository extends CdrIntake implements CdrRepository {
   protected readonly wb: PgWriteBehind<CdrInput[]>;
@@ -36,9 +37,7 @@ export class PgCdrRepository extends CdrIntake implements CdrRepository {
   async list(query: CdrQuery = {}): Promise<Cdr[]> {
     const w = where(query);
     await this.flushForRead();
-    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
-    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
-    const offset = Math.max(int(query.offset, 0), 0);
+    const { limit, offset } = pageOf(query);
     const rows = await this.db.all<CdrRow>(`SELECT * FROM cdrs ${w.sql} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`, [...w.args, limit, offset]);
     return rows.map(toCdr);
   }

@@ -6,7 +6,7 @@ import { StoreError } from '../errors.ts';
 import { parseModel } from '../model-parse.ts';
 import { watchRevision } from '../watch.ts';
 import type { ChangeWatcher, HuntGroupRepository, WatchOptions } from '../types.ts';
-import { groupsWithMembers, toGroup, type Fields, type GroupRow, type MemberRow } from '../sqlite/hunt-groups.ts';
+import { groupsWithMembers, patchedGroup, toGroup, type Fields, type GroupRow, type MemberRow } from '../sqlite/hunt-groups.ts';
 import type { PgDb } from './db.ts';
 import { PgNumbering } from './numbering.ts';
 import { revisionOf } from './revisions.ts';
@@ -73,14 +73,7 @@ export class PgHuntGroupRepository implements HuntGroupRepository {
     return this.db.tx(async (t) => {
       const cur = await mustGet(t, number);
       const p = parseModel(huntGroupPatchSchema, patch);
-      const f: Fields = {
-        number: p.number ?? cur.number,
-        name: p.name ?? cur.name,
-        strategy: p.strategy ?? cur.strategy,
-        members: p.members ?? cur.members.map((m) => m.extension),
-        noAnswerSec: p.noAnswerSec ?? cur.noAnswerSec,
-        overflow: p.overflow === undefined ? cur.overflow : p.overflow,
-      };
+      const f = patchedGroup(cur, p);
       await check(t, f, cur);
       await t.run('UPDATE hunt_groups SET number=?, name=?, strategy=?, no_answer_sec=?, overflow=?, updated_at=? WHERE id=?',
         [f.number, f.name, f.strategy, f.noAnswerSec, f.overflow, this.now(), cur.id]);

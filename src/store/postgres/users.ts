@@ -13,6 +13,7 @@ import { userChangeLog, watchLog } from '../watch.ts';
 import type { PgDb } from './db.ts';
 import { PgNumbering } from './numbering.ts';
 import type { WatchWiring } from './watch-wiring.ts';
+import { pageOf } from '../paging.ts';
 
 /** Binary order, as SQLite sorts: the database's collation must not reorder extensions. */
 const ORDER = 'ORDER BY length(extension), extension COLLATE "C"';
@@ -109,9 +110,7 @@ export class PgUserRepository implements UserRepository {
   }
 
   async list(query: UserListQuery = {}): Promise<User[]> {
-    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
-    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
-    const offset = Math.max(int(query.offset, 0), 0);
+    const { limit, offset } = pageOf(query);
     const search = query.search?.trim();
     const rows = search
       ? await this.db.all<UserRow>(`SELECT * FROM users ${SEARCH} ${ORDER} LIMIT ? OFFSET ?`, [...Array<string>(4).fill(likePattern(search)), limit, offset])

@@ -6,6 +6,7 @@ import {
   type AdminRole, type AdminSession, type AdminSessionRepository, type AdminStore, type AuditEntry, type AuditInput,
   type AuditQuery, type AuditRepository, type SettingsRepository,
 } from '../admin-types.ts';
+import { pageOf } from '../paging.ts';
 
 export const ADMIN_NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
 
@@ -272,9 +273,7 @@ class SqliteAudit implements AuditRepository {
   }
 
   async list(q: AuditQuery = {}): Promise<AuditEntry[]> {
-    const int = (v: number | undefined, d: number) => (Number.isFinite(v) ? Math.trunc(v!) : d);
-    const limit = Math.min(Math.max(int(q.limit, 100), 1), 1000);
-    const offset = Math.max(int(q.offset, 0), 0);
+    const { limit, offset } = pageOf(q);
     const w = auditWhere(q);
     return this.db
       .prepare<unknown[], AuditRow>(`SELECT * FROM audit_log ${w.sql} ORDER BY id DESC LIMIT ? OFFSET ?`)

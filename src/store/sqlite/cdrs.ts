@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
 import { WriteBehind, isLockedOut, type WriteBehindGate, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
+import { pageOf } from '../paging.ts';
 
 export interface CdrRow {
   id: number;
@@ -216,9 +217,7 @@ export class SqliteCdrRepository extends CdrIntake implements CdrRepository {
 
   async list(query: CdrQuery = {}): Promise<Cdr[]> {
     this.flushForRead();
-    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
-    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
-    const offset = Math.max(int(query.offset, 0), 0);
+    const { limit, offset } = pageOf(query);
     const w = where(query);
     const st = this.statement(`SELECT * FROM cdrs ${w.sql} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`);
     return (st.all(...w.args, limit, offset) as CdrRow[]).map(toCdr);

@@ -74,14 +74,7 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
     this.updateTx = db.transaction((number: string, patch: HuntGroupPatch): HuntGroup => {
       const cur = this.mustGet(number);
       const p2 = parseModel(huntGroupPatchSchema, patch);
-      const f: Fields = {
-        number: p2.number ?? cur.number,
-        name: p2.name ?? cur.name,
-        strategy: p2.strategy ?? cur.strategy,
-        members: p2.members ?? cur.members.map((m) => m.extension),
-        noAnswerSec: p2.noAnswerSec ?? cur.noAnswerSec,
-        overflow: p2.overflow === undefined ? cur.overflow : p2.overflow,
-      };
+      const f = patchedGroup(cur, p2);
       this.check(f, cur);
       this.s.update.run(f.number, f.name, f.strategy, f.noAnswerSec, f.overflow, this.now(), cur.id);
       if (p2.members) this.writeMembers(cur.id, f.members, new Map(cur.members.map((m) => [m.extension, m.loggedIn])));
@@ -164,6 +157,18 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
   watch(listener: () => void | Promise<void>, opts: WatchOptions = {}): ChangeWatcher {
     return watchRevision(() => this.revision(), listener, { intervalMs: opts.intervalMs ?? 500, onError: this.onError });
   }
+}
+
+/** The group's fields after a (validated) patch. */
+export function patchedGroup(cur: HuntGroup, p: HuntGroupPatch): Fields {
+  return {
+    number: p.number ?? cur.number,
+    name: p.name ?? cur.name,
+    strategy: p.strategy ?? cur.strategy,
+    members: p.members ?? cur.members.map((m) => m.extension),
+    noAnswerSec: p.noAnswerSec ?? cur.noAnswerSec,
+    overflow: p.overflow === undefined ? cur.overflow : p.overflow,
+  };
 }
 
 /** Groups in their order, each with its members (members: ordered by group, then position). */

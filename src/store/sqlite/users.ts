@@ -9,6 +9,7 @@ import { Numbering } from './numbering.ts';
 import { importUsersCsv } from './user-import.ts';
 import { unchangedSinceLastLook } from './user-watch.ts';
 import { userChangeLog, watchLog } from '../watch.ts';
+import { pageOf } from '../paging.ts';
 
 export interface UserRow {
   id: number;
@@ -238,9 +239,7 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async list(query: UserListQuery = {}): Promise<User[]> {
-    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
-    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
-    const offset = Math.max(int(query.offset, 0), 0);
+    const { limit, offset } = pageOf(query);
     const search = query.search?.trim();
     const rows = search
       ? this.s.pageSearch.all(...Array<string>(4).fill(likePattern(search)), limit, offset)

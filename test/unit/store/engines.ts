@@ -2,6 +2,7 @@
 // in `npm test`, PostgreSQL in the interop ring (test/interop/store-postgres.test.ts).
 // Each test gets an empty database of its own.
 import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach } from 'vitest';
 import pg from 'pg';
 import { openPostgresStore, type Store, type StoreOptions } from '../../../src/store/index.ts';
 import { tempStores } from './helpers.ts';
@@ -85,4 +86,21 @@ export function postgresEngine(): StoreEngine & { dropTemplate(): Promise<void> 
       template = undefined;
     },
   };
+}
+
+/**
+ * A fresh database and a store on it for every test of the enclosing
+ * describe; ready receives both (and may add fixtures). Removed after each test.
+ */
+export function storePerTest(
+  engine: StoreEngine,
+  ready: (db: TestDatabase, store: Store) => void | Promise<void>,
+  opts?: StoreOptions,
+): void {
+  let current: TestDatabase | undefined;
+  beforeEach(async () => {
+    current = await engine.fresh();
+    await ready(current, await current.open(opts));
+  });
+  afterEach(() => current?.cleanup());
 }

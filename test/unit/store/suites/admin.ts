@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
 const HASH = 'scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNo';
@@ -11,12 +11,11 @@ export function adminSuite(engine: StoreEngine): void {
     let store: Store;
     let clock: number;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
       clock = 1_000;
-      store = await t.open({ now: () => clock });
-    });
-    afterEach(() => t.cleanup());
+    }, { now: () => clock });
 
     it('keeps account names unique ignoring case, and moves passwordChangedAt with the hash', async () => {
       const a = await store.admin.accounts.add({ name: 'Alice', roles: ['admin'], passwordHash: HASH });

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CdrInput, Store } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
 let seq = 0;
@@ -19,12 +19,11 @@ export function cdrsSuite(engine: StoreEngine): void {
     let store: Store;
     const errors: Error[] = [];
 
-    beforeEach(async () => {
-      t = await engine.fresh();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
       errors.length = 0;
-      store = await t.open({ onError: (e) => errors.push(e), flushIntervalMs: 20 });
-    });
-    afterEach(() => t.cleanup());
+    }, { onError: (e) => errors.push(e), flushIntervalMs: 20 });
 
     it('round-trips every field, legs and segments included', async () => {
       const input = cdr({

@@ -1,21 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../../src/store/index.ts';
 import { storeError } from '../helpers.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine } from '../engines.ts';
 
 export function huntGroupsSuite(engine: StoreEngine): void {
   describe(`HuntGroupRepository (${engine.name})`, () => {
-    let t: TestDatabase;
     let store: Store;
     let clock: number;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
+    storePerTest(engine, async (_db, s) => {
+      store = s;
       clock = 1_700_000_000_000;
-      store = await t.open({ now: () => clock });
       for (const ext of ['1001', '1002', '1003']) await store.users.add({ extension: ext, password: 'p' });
-    });
-    afterEach(() => t.cleanup());
+    }, { now: () => clock });
 
     it('adds a group with defaults, members in order, all logged in', async () => {
       const g = await store.huntGroups.add({ number: '600', name: 'Ward', members: ['1002', '1001'] });

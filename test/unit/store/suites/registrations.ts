@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Binding, Store } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 
 export function binding(aor: string, contactUri: string, over: Partial<Binding> = {}): Binding {
   return {
@@ -17,12 +17,11 @@ export function registrationsSuite(engine: StoreEngine): void {
     let store: Store;
     const errors: Error[] = [];
 
-    beforeEach(async () => {
-      t = await engine.fresh();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
       errors.length = 0;
-      store = await t.open({ onError: (e) => errors.push(e) });
-    });
-    afterEach(() => t.cleanup());
+    }, { onError: (e) => errors.push(e) });
 
     it('round-trips every field of a binding', async () => {
       const b = binding('sip:100@example.com', 'sip:100@192.0.2.1:5062;transport=tcp', {

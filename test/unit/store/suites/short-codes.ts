@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_SHORT_CODES } from '../../../../src/model/short-code.ts';
 import { matchShortCode, type ShortCode, type Store } from '../../../../src/store/index.ts';
 import { storeError } from '../helpers.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 
 export function shortCodesSuite(engine: StoreEngine): void {
   const code = (c: string, feature: ShortCode['feature'], value: string | null = null): ShortCode =>
@@ -33,11 +33,10 @@ export function shortCodesSuite(engine: StoreEngine): void {
     let t: TestDatabase;
     let store: Store;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
-      store = await t.open();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
     });
-    afterEach(() => t.cleanup());
 
     it('ships the default table in order', async () => {
       expect((await store.shortCodes.list()).map((c) => [c.code, c.feature])).toEqual(DEFAULT_SHORT_CODES.map(([c, f]) => [c, f]));

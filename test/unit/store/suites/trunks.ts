@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreError, type Store, type TrunkInput } from '../../../../src/store/index.ts';
 import { storeError } from '../helpers.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 
 export function trunksSuite(engine: StoreEngine): void {
   describe(`TrunkRepository (${engine.name})`, () => {
@@ -9,12 +9,11 @@ export function trunksSuite(engine: StoreEngine): void {
     let store: Store;
     let clock: number;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
       clock = 1_700_000_000_000;
-      store = await t.open({ now: () => clock });
-    });
-    afterEach(() => t.cleanup());
+    }, { now: () => clock });
 
     it('adds a trunk with defaults and reads it back', async () => {
       const tr = await store.trunks.add({ name: 'pstn', host: 'gw.example.com' });
@@ -154,12 +153,11 @@ export function trunksSuite(engine: StoreEngine): void {
     let t: TestDatabase;
     let store: Store;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
-      store = await t.open({ now: () => 5 });
+    storePerTest(engine, async (db, s) => {
+      t = db;
+      store = s;
       await store.users.add({ extension: '1001', password: 'p' });
-    });
-    afterEach(() => t.cleanup());
+    }, { now: () => 5 });
 
     it('adds, lists and removes DIDs', async () => {
       expect(await store.trunks.addDid('+493012345', '1001')).toEqual({ number: '+493012345', extension: '1001', createdAt: 5 });

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store, UserInput } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
 export function userCallsSuite(engine: StoreEngine): void {
@@ -8,11 +8,10 @@ export function userCallsSuite(engine: StoreEngine): void {
     let t: TestDatabase;
     let store: Store;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
-      store = await t.open();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
     });
-    afterEach(() => t.cleanup());
 
     it('outboundCalls is off by default, settable on add and update, and survives reopen', async () => {
       expect((await store.users.add({ extension: '100', password: 'p' })).outboundCalls).toBe(false);

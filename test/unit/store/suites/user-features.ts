@@ -1,18 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
 export function userFeaturesSuite(engine: StoreEngine): void {
   describe(`user features (${engine.name})`, () => {
-    let t: TestDatabase;
     let store: Store;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
-      store = await t.open();
+    storePerTest(engine, (_db, s) => {
+      store = s;
     });
-    afterEach(() => t.cleanup());
 
     it('defaults every feature to off', async () => {
       const u = await store.users.add({ extension: '1001', password: 'p' });

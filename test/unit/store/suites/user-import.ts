@@ -1,17 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StoreError, type Store } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine } from '../engines.ts';
 
 export function userImportSuite(engine: StoreEngine): void {
   describe(`UserRepository.importCsv (${engine.name})`, () => {
-    let t: TestDatabase;
     let store: Store;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
-      store = await t.open();
+    storePerTest(engine, (_db, s) => {
+      store = s;
     });
-    afterEach(() => t.cleanup());
 
     it('adds and updates rows, quoted fields included, with BOM and CRLF', async () => {
       await store.users.add({ extension: '101', password: 'old', name: 'Bob' });

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../../src/store/index.ts';
-import type { StoreEngine, TestDatabase } from '../engines.ts';
+import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
 export function usersSuite(engine: StoreEngine): void {
@@ -9,12 +9,11 @@ export function usersSuite(engine: StoreEngine): void {
     let store: Store;
     let clock: number;
 
-    beforeEach(async () => {
-      t = await engine.fresh();
+    storePerTest(engine, (db, s) => {
+      t = db;
+      store = s;
       clock = 1_700_000_000_000;
-      store = await t.open({ now: () => clock });
-    });
-    afterEach(() => t.cleanup());
+    }, { now: () => clock });
 
     it('adds a user with defaults and reads it back by extension and auth user', async () => {
       const u = await store.users.add({ extension: '41510', password: 'secret' });
