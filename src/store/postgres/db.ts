@@ -76,8 +76,10 @@ export class PgDb {
    * Runs fn in one transaction (a savepoint when this view is already in
    * one). lock: also take the directory lock, so writers of users, groups,
    * codes, trunks and accounts go one at a time across every node.
+   * snapshot: every read sees the same snapshot (REPEATABLE READ), for reads
+   * that must agree, such as a list and its change sequence.
    */
-  async tx<T>(fn: (t: PgDb) => Promise<T>, opts: { lock?: boolean } = {}): Promise<T> {
+  async tx<T>(fn: (t: PgDb) => Promise<T>, opts: { lock?: boolean; snapshot?: boolean } = {}): Promise<T> {
     if (this.client) {
       const name = `sp${++this.savepoints}`;
       await this.client.query(`SAVEPOINT ${name}`);
@@ -95,7 +97,7 @@ export class PgDb {
     const client = await this.pool!.connect();
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(opts.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ' : 'BEGIN');
       if (opts.lock) await client.query('SELECT pg_advisory_xact_lock($1)', [DIRECTORY_LOCK]);
       const r = await fn(PgDb.inTransaction(client));
       await client.query('COMMIT');

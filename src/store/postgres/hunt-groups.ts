@@ -96,10 +96,9 @@ export class PgHuntGroupRepository implements HuntGroupRepository {
 
   list(): Promise<HuntGroup[]> {
     return this.db.tx(async (t) => {
-      await t.run('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const groups = await t.all<GroupRow>('SELECT * FROM hunt_groups ORDER BY length(number), number COLLATE "C"');
       return groupsWithMembers(groups, await t.all<MemberRow>(`${MEMBERS} ORDER BY group_id, position`));
-    });
+    }, { snapshot: true });
   }
 
   setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): Promise<HuntGroup> {

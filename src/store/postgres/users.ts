@@ -129,10 +129,9 @@ export class PgUserRepository implements UserRepository {
   snapshot(): Promise<{ users: User[]; seq: number }> {
     // One transaction: the users and the sequence come from the same snapshot.
     return this.db.tx(async (t) => {
-      await t.run('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const users = (await t.all<UserRow>(`SELECT * FROM users ${ORDER}`)).map(toUser);
       return { users, seq: await lastSeq(t) };
-    });
+    }, { snapshot: true });
   }
 
   importCsv(text: string): Promise<ImportRowResult[]> {

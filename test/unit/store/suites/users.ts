@@ -153,9 +153,12 @@ export function usersSuite(engine: StoreEngine): void {
         await scratch.users.add({ extension: '101', password: 'b' });
         await scratch.users.update('100', { fullName: 'Changed' });
         const dup = await storeError(() => scratch.users.add({ extension: '101', password: 'c' }));
-        return { count: await scratch.users.count(), name: (await scratch.users.getByExtension('100'))?.fullName, dup: dup.code };
+        // Reads that take a snapshot of their own work inside the rehearsal too.
+        const listed = (await scratch.users.snapshot()).users.length;
+        await scratch.huntGroups.list();
+        return { count: await scratch.users.count(), listed, name: (await scratch.users.getByExtension('100'))?.fullName, dup: dup.code };
       });
-      expect(seen).toEqual({ count: 2, name: 'Changed', dup: 'duplicate' });
+      expect(seen).toEqual({ count: 2, listed: 2, name: 'Changed', dup: 'duplicate' });
       expect(await store.users.count()).toBe(1);
       expect((await store.users.getByExtension('100'))?.fullName).toBe('');
       // The store takes writes as before.
