@@ -14,9 +14,8 @@ import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
-import { openStore } from './store/sqlite/database.ts';
-import type { SqliteStore } from './store/sqlite/database.ts';
-import type { User } from './store/types.ts';
+import { openStoreAt } from './store/open.ts';
+import type { ChangeWatcher, Store, User } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
@@ -44,7 +43,6 @@ import type { SyslogLogger } from './ops/syslog.ts';
 import { configWithStoredSettings, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
-import { rollbackAfter } from './store/sqlite/admin.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 
@@ -94,7 +92,7 @@ export interface ServerParts {
   readonly clock: Clock;
   readonly timers: TimerQueue;
   readonly certificates: CertificateSet;
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly alarms: AlarmCenter;
   readonly guard: AuthGuard;
   readonly directory: Directory;
@@ -142,7 +140,7 @@ export class Server {
     if (parts.cluster) parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
     const { config, transport, transactions, location, guard, alarms, store } = parts;
     this.ops = createOps(
-      { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
+      { config, transport, transactions, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
       extra.writeBehind,
     );
   }
@@ -222,7 +220,7 @@ export class Server {
 async function compose(opts: ServerOptions, components: ComponentList): Promise<Server> {
   const { dataDir } = opts;
   // Settings saved through the API apply from the start after they were saved.
-  const config = configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
+  const config = await configWithStoredSettings(opts.config, dataDir, opts.pinnedSettings ?? [], opts.logger);
   const sip = config.sip;
   const timers = opts.timers ?? new TimerQueue();
   const clock = opts.clock ?? (opts.timers ? opts.timers.clock : systemClock);
@@ -247,13 +245,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   for (const w of certificates.warnings) log.warn({ warning: w }, 'certificate warning');
 
   // Closing flushes the write-behind queue: every registration accepted so far survives the restart.
-  const store = await components.open('store', () => openStore(dataDir, {
+  const store = await components.open('store', () => openStoreAt(config.store.url, dataDir, {
     now,
     onError: (err) => {
       log.error({ err }, 'registration write-behind failed');
       writeBehind.failed(err);
     },
-  }), (s) => s.close());
+  }), async (s) => await s.close());
   const rtpengine = config.media.backend === 'rtpengine'
     ? await components.open('rtpengine', () => NgClient.open({ ...rtpengineAddress(config), logger: log }), (c) => c.close())
     : undefined;
@@ -380,6 +378,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
 
   let restored = 0;
+  let otherNodes: ChangeWatcher | undefined;
   let sweep: TimerHandle | undefined;
   let writeBehindCheck: NodeJS.Timeout | undefined;
   // Stop order is this list backwards: calls end (their parties hear a BYE and
@@ -388,7 +387,21 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   components.add(
     { name: 'timers', stop: () => timers.close() },
     { name: 'transactions', stop: () => transactions.close() },
-    { name: 'location', start: () => void (restored = location.load()) },
+    {
+      // Started before the load so no write of another node sharing the
+      // database (PostgreSQL) falls in between; it waits for the load.
+      name: 'location',
+      start: async () => {
+        const loading = location.load();
+        otherNodes = store.registrations.watch(async (aors) => {
+          await loading;
+          const t = now();
+          for (const aor of aors) location.mirror(aor, await store.registrations.loadAor(aor, t));
+        }, { intervalMs: pollMs });
+        restored = await loading;
+      },
+      stop: () => otherNodes?.stop(),
+    },
     // The directory, media settings and trunk table poll the store on real
     // time: they pick up what other processes wrote, which no manual clock knows of.
     { name: 'directory', start: () => directory.start(pollMs), stop: () => directory.stop() },
@@ -452,7 +465,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
-          dryRun: (fn) => rollbackAfter(store.db, fn), certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
       },

@@ -28,9 +28,9 @@ export function idleMs(ctx: ApiContext): number {
 }
 
 /** Starts a session for a verified account: sets the cookie, returns the CSRF token. */
-export function createSession(ctx: ApiContext, account: AdminAccount, ip: string, reply: FastifyReply): AdminSession {
+export async function createSession(ctx: ApiContext, account: AdminAccount, ip: string, reply: FastifyReply): Promise<AdminSession> {
   const now = ctx.now();
-  ctx.admin.sessions.removeIdle(now - idleMs(ctx)); // housekeeping, paced by logins
+  await ctx.admin.sessions.removeIdle(now - idleMs(ctx)); // housekeeping, paced by logins
   const id = randomBytes(32).toString('base64url');
   const session: AdminSession = {
     idHash: hashSessionId(id),
@@ -40,7 +40,7 @@ export function createSession(ctx: ApiContext, account: AdminAccount, ip: string
     createdAt: now,
     lastSeenAt: now,
   };
-  ctx.admin.sessions.create(session);
+  await ctx.admin.sessions.create(session);
   void reply.setCookie(SESSION_COOKIE, id, {
     httpOnly: true,
     secure: !ctx.config.http.allowHttp,
@@ -55,20 +55,20 @@ export function clearSessionCookie(ctx: ApiContext, reply: FastifyReply): void {
 }
 
 /** The session behind the request's cookie, or why there is none. */
-function authenticate(ctx: ApiContext, req: FastifyRequest): Principal | 'none' | 'expired' {
+async function authenticate(ctx: ApiContext, req: FastifyRequest): Promise<Principal | 'none' | 'expired'> {
   const id = req.cookies[SESSION_COOKIE];
   if (!id || id.length > 128) return 'none';
   const idHash = hashSessionId(id);
-  const session = ctx.admin.sessions.get(idHash);
+  const session = await ctx.admin.sessions.get(idHash);
   if (!session) return 'none';
   const now = ctx.now();
   if (now - session.lastSeenAt >= idleMs(ctx)) {
-    ctx.admin.sessions.remove(idHash);
+    await ctx.admin.sessions.remove(idHash);
     return 'expired';
   }
-  const account = ctx.admin.accounts.getById(session.adminId);
+  const account = await ctx.admin.accounts.getById(session.adminId);
   if (!account || !account.enabled) {
-    ctx.admin.sessions.remove(idHash);
+    await ctx.admin.sessions.remove(idHash);
     return 'none';
   }
   return { account, session };
@@ -90,7 +90,7 @@ export function installAuth(app: FastifyInstance, ctx: ApiContext): void {
     // Routes outside /api that were not declared through the route table
     // (CA download, /metrics, /healthz, the web UI) are not ours to guard.
     if (meta ? meta.access === 'public' : !(path === '/api' || path.startsWith('/api/'))) return;
-    const who = authenticate(ctx, req);
+    const who = await authenticate(ctx, req);
     if (who === 'expired') throw new ApiError(401, 'session-expired', 'the session ended after inactivity; log in again');
     if (who === 'none') throw new ApiError(401, 'unauthenticated', 'log in first (POST /api/session)');
     if (!SAFE_METHODS.has(req.method)) {
@@ -100,13 +100,13 @@ export function installAuth(app: FastifyInstance, ctx: ApiContext): void {
       }
     }
     if (meta) {
-      if (!meta.duringPasswordChange && mustChangePassword(who.account, passwordPolicy(ctx), ctx.now())) {
+      if (!meta.duringPasswordChange && mustChangePassword(who.account, await passwordPolicy(ctx), ctx.now())) {
         throw new ApiError(403, 'password-change-required', 'change the password first (POST /api/session/password)');
       }
       const role = missingRole(who.account, meta.access);
       if (role) throw new ApiError(403, 'forbidden', `this needs the ${role} role`, { role });
     }
-    ctx.admin.sessions.touch(who.session.idHash, ctx.now());
+    await ctx.admin.sessions.touch(who.session.idHash, ctx.now());
     req.principal = who;
   });
 }

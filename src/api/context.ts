@@ -19,8 +19,6 @@ export interface ApiContext {
   log: Logger;
   now: () => number;
   limiter: LoginLimiter;
-  /** Runs fn and undoes every store write it made (import dry runs). */
-  dryRun<T>(fn: () => T): T;
   /** Setting keys the command line fixed for this run (stored values are kept but do not apply). */
   pinnedSettings: readonly string[];
   /** The system media settings the running server polls from the store; absent, nothing polls them. */
@@ -31,14 +29,14 @@ export interface LiveMediaSettings {
   /** What the next call uses. */
   readonly current: Config['media'];
   /** Re-reads the store now rather than at the next poll. */
-  poll(): void;
+  poll(): Promise<void>;
 }
 
 export const PASSWORD_POLICY_KEY = 'http.passwordPolicy';
 
 /** The password policy in force: the one saved through the API, else the config file's. */
-export function passwordPolicy(ctx: ApiContext): PasswordPolicy {
-  const stored = passwordPolicySchema.safeParse(ctx.admin.settings.get(PASSWORD_POLICY_KEY));
+export async function passwordPolicy(ctx: ApiContext): Promise<PasswordPolicy> {
+  const stored = passwordPolicySchema.safeParse(await ctx.admin.settings.get(PASSWORD_POLICY_KEY));
   return stored.success ? stored.data : ctx.config.http.passwordPolicy;
 }
 
@@ -59,21 +57,21 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 /** Records one change: who (the session's account), what, when, before and after without secrets. */
-export function audit(
+export async function audit(
   ctx: ApiContext,
   req: ApiRequest<unknown, unknown, unknown>,
   target: string,
   before: unknown,
   after: unknown,
   action = `${req.raw.method} ${req.raw.routeOptions.url ?? req.raw.url}`,
-): void {
-  auditAs(ctx, req.principal?.account.name ?? '-', req.ip, action, target, before, after);
+): Promise<void> {
+  await auditAs(ctx, req.principal?.account.name ?? '-', req.ip, action, target, before, after);
 }
 
-export function auditAs(
+export async function auditAs(
   ctx: ApiContext, actor: string, ip: string | null, action: string, target: string, before: unknown, after: unknown,
-): void {
-  ctx.admin.audit.append({
+): Promise<void> {
+  await ctx.admin.audit.append({
     at: ctx.now(),
     actor,
     sourceIp: ip,
@@ -82,5 +80,5 @@ export function auditAs(
     before: before === undefined ? null : redact(before),
     after: after === undefined ? null : redact(after),
   });
-  ctx.admin.audit.trim(ctx.config.http.auditMaxEntries);
+  await ctx.admin.audit.trim(ctx.config.http.auditMaxEntries);
 }

@@ -102,7 +102,10 @@ export class LiveFeed {
       this.deps.status.subscribe((ev: StatusEvent) => this.broadcast(JSON.stringify(ev))),
       this.deps.alarms.onEvent((ev: AlarmEvent) => this.broadcast(JSON.stringify({ type: 'alarm', event: ev.type, alarm: ev.alarm }))),
     ];
-    this.timer = setInterval(() => this.check(), this.deps.checkIntervalMs ?? 15_000);
+    this.timer = setInterval(() => {
+      // A store that cannot be read now is read again on the next tick.
+      this.check().catch(() => {});
+    }, this.deps.checkIntervalMs ?? 15_000);
     this.timer.unref();
   }
 
@@ -135,10 +138,10 @@ export class LiveFeed {
   }
 
   /** Ends feeds whose session is gone or idle, and clients that stopped answering pings. */
-  private check(): void {
+  private async check(): Promise<void> {
     const now = this.deps.now();
     for (const c of [...this.clients]) {
-      const s = this.deps.sessions.get(c.sessionHash);
+      const s = await this.deps.sessions.get(c.sessionHash);
       if (!s || now - s.lastSeenAt >= this.deps.idleMs) {
         c.socket.close(FEED_CLOSE.sessionEnded, 'session ended');
         this.detach(c);
@@ -200,13 +203,13 @@ export function liveRoutes(deps: LiveDeps): ExtraRoutes {
       description: 'For the Users list: device (user agent), registration, call state and the start of the newest call.',
       query: userActivityQuery,
       response: { description: 'one entry per extension asked for', schema: userActivitySchema },
-      handler: (req) => {
+      handler: async (req) => {
         const active = deps.status.snapshot().calls;
         return {
-          items: req.query.extensions.map((ext) => {
+          items: await Promise.all(req.query.extensions.map(async (ext) => {
             const s = deps.status.extension(ext);
             const newest = [...s.contacts].sort((a, b) => b.expiresAt - a.expiresAt)[0];
-            let lastCallAt = deps.cdrs?.list({ extension: ext, limit: 1 })[0]?.startedAt ?? null;
+            let lastCallAt = (await deps.cdrs?.list({ extension: ext, limit: 1 }))?.[0]?.startedAt ?? null;
             for (const c of active) {
               if (c.caller !== ext && c.calleeExtension !== ext) continue;
               lastCallAt = Math.max(lastCallAt ?? 0, c.startedAt);
@@ -221,7 +224,7 @@ export function liveRoutes(deps: LiveDeps): ExtraRoutes {
               registeredUntil: newest?.expiresAt ?? null,
               lastCallAt,
             };
-          }),
+          })),
         };
       },
     });

@@ -6,7 +6,7 @@ import type { CertificateSet } from '../security/certs.ts';
 import { tlsServerOptions } from '../security/tls-policy.ts';
 import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
-import { openStore } from '../store/sqlite/database.ts';
+import { openStoreAt } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiContext, LiveMediaSettings } from './context.ts';
 import { startApiServer, type ApiServer, type ExtraRoutes } from './http-server.ts';
@@ -19,13 +19,13 @@ export type { ApiServer, ExtraRoutes };
  * over the file and command line, except the keys the command line pinned.
  * Reads the database once and closes it; Server.start opens it for real later.
  */
-export function configWithStoredSettings(base: Config, dataDir: string, pinned: readonly string[], log: Logger): Config {
-  const store = openStore(dataDir);
+export async function configWithStoredSettings(base: Config, dataDir: string, pinned: readonly string[], log: Logger): Promise<Config> {
+  const store = await openStoreAt(base.store.url, dataDir);
   let stored: Record<string, unknown>;
   try {
-    stored = storedSettings(store.admin.settings);
+    stored = await storedSettings(store.admin.settings);
   } finally {
-    store.close();
+    await store.close();
   }
   const { config, skipped } = applyStoredSettings(base, stored, pinned);
   for (const s of skipped) log.warn({ setting: s.key, problem: s.message }, 'saved setting ignored: no longer valid');
@@ -38,8 +38,6 @@ export interface ManagementOptions {
   pinnedSettings: readonly string[];
   store: Store;
   admin: AdminStore;
-  /** Runs fn and rolls its store writes back (import dry runs). */
-  dryRun<T>(fn: () => T): T;
   certificates: CertificateSet;
   /** The running server's poller of the system media settings. */
   systemMedia?: LiveMediaSettings;
@@ -70,12 +68,11 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     log: o.log,
     now: o.now,
     limiter: new LoginLimiter(http.lockout, o.now),
-    dryRun: o.dryRun,
     pinnedSettings: o.pinnedSettings,
     systemMedia: o.systemMedia,
   };
   // A smaller limit in the config file applies from this start, not only after the next change.
-  const trimmed = o.admin.audit.trim(http.auditMaxEntries);
+  const trimmed = await o.admin.audit.trim(http.auditMaxEntries);
   if (trimmed > 0) o.log.info({ deleted: trimmed, kept: http.auditMaxEntries }, 'audit log trimmed');
   const server = await startApiServer({
     ctx,

@@ -183,8 +183,8 @@ export function invalidLiveValues(stored: Record<string, unknown>): { path: stri
 }
 
 /** Reads the stored overrides of a settings repository, limited to the known keys. */
-export function storedSettings(repo: SettingsRepository): Record<string, unknown> {
-  const all = repo.getAll();
+export async function storedSettings(repo: SettingsRepository): Promise<Record<string, unknown>> {
+  const all = await repo.getAll();
   const out: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) if (key in all) out[key] = all[key];
   return out;

@@ -6,9 +6,8 @@ import type { Command } from 'commander';
 import { passwordPolicySchema } from '../config/schema.ts';
 import { INITIAL_ADMIN, resetAdminPassword } from '../security/admin-auth.ts';
 import { isStoreError } from '../store/errors.ts';
-import { openStore } from '../store/sqlite/database.ts';
 import { PASSWORD_POLICY_KEY } from '../api/context.ts';
-import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, openCliStore, print, type StoreLocation } from './common.ts';
 
 export function registerAdminCommands(program: Command): void {
   const admin = program.command('admin').description('management API administrator accounts');
@@ -17,18 +16,19 @@ export function registerAdminCommands(program: Command): void {
     .description('give an administrator a new one-time password (printed once; must be changed at the next login)')
     .option('--user <name>', 'account name', INITIAL_ADMIN)
     .option(...DATA_DIR_OPTION)
-    .action(async (o: { user: string; dataDir?: string }) => {
-      const store = openStore(resolveDataDir(o.dataDir));
+    .option(...STORE_OPTION)
+    .action(async (o: { user: string } & StoreLocation) => {
+      const store = await openCliStore(o);
       let password: string;
       try {
-        const stored = passwordPolicySchema.safeParse(store.admin.settings.get(PASSWORD_POLICY_KEY));
+        const stored = passwordPolicySchema.safeParse(await store.admin.settings.get(PASSWORD_POLICY_KEY));
         const policy = stored.success ? stored.data : passwordPolicySchema.parse({});
         password = await resetAdminPassword(store.admin, o.user, policy);
       } catch (err) {
         if (isStoreError(err)) throw new CliError(err.code === 'not-found' ? `no administrator named ${o.user}` : err.message);
         throw err;
       } finally {
-        store.close();
+        await store.close();
       }
       print(`One-time password for ${o.user}: ${password}`);
     });

@@ -1,7 +1,7 @@
 // `switchboard calls`: the call log from the stored call detail records.
 import type { Command } from 'commander';
 import type { Cdr, CdrQuery } from '../store/types.ts';
-import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
 import { integer } from './options.ts';
 
 const KINDS = ['placed', 'received', 'missed'] as const;
@@ -49,7 +49,8 @@ export function registerCallsCommand(program: Command): void {
     .option('--limit <n>', 'at most this many calls, 1-1000 (default 100)')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { ext?: string; kind?: string; limit?: string; json?: boolean; dataDir?: string }) => {
+    .option(...STORE_OPTION)
+    .action(async (o: { ext?: string; kind?: string; limit?: string; json?: boolean; dataDir?: string; store?: string }) => {
       if (o.kind !== undefined && !(KINDS as readonly string[]).includes(o.kind)) {
         throw new CliError(`--kind: must be placed, received or missed, not ${JSON.stringify(o.kind)}`);
       }
@@ -58,7 +59,7 @@ export function registerCallsCommand(program: Command): void {
         kind: o.kind as CdrQuery['kind'],
         limit: integer('--limit', o.limit, 1, 1000) ?? 100,
       };
-      const calls = withStore(o.dataDir, (s) => s.cdrs.list(query));
+      const calls = await withStore(o, async (s) => await s.cdrs.list(query));
       if (o.json) print(JSON.stringify(calls.map(callView)));
       else for (const c of calls) print(callLine(c));
     });

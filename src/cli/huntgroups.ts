@@ -3,8 +3,8 @@
 import { Option, type Command } from 'commander';
 import { HUNT_NO_ANSWER_SEC_RANGE, HUNT_STRATEGIES, type HuntGroup, type HuntGroupPatch } from '../model/hunt-group.ts';
 import { SHORT_CODE_FEATURES, type ShortCode } from '../model/short-code.ts';
-import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
-import { asOptions, integer } from './options.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
+import { asOptions, storeAsOptions, integer } from './options.ts';
 
 const HUNT_OPTION_OF: Record<string, string> = {
   number: '--number', name: '--name', strategy: '--strategy', members: '--members', noAnswerSec: '--no-answer-sec',
@@ -23,7 +23,7 @@ interface HuntOptions {
   login?: string;
   logout?: string;
   json?: boolean;
-  dataDir?: string;
+  dataDir?: string; store?: string;
 }
 
 function noAnswerSecOption(): Option {
@@ -71,17 +71,19 @@ export function registerHuntGroupCommands(program: Command): void {
     .addOption(noAnswerSecOption())
     .option('--overflow <number>', 'group, extension or number for calls nobody answered')
     .option(...DATA_DIR_OPTION)
-    .action((o: HuntOptions) => {
+    .option(...STORE_OPTION)
+    .action(async (o: HuntOptions) => {
       const p = groupPatch(o);
-      const g = withStore(o.dataDir, (s) => asOptions(HUNT_OPTION_OF, () => s.huntGroups.add({ ...p, number: o.number, name: o.name ?? '' })));
+      const g = await withStore(o, (s) => storeAsOptions(HUNT_OPTION_OF, async () => await s.huntGroups.add({ ...p, number: o.number, name: o.name ?? '' })));
       print(`added hunt group ${g.number}`);
     });
 
   hg.command('list').description('list hunt groups (members logged out marked "(out)")')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { json?: boolean; dataDir?: string }) => {
-      const groups = withStore(o.dataDir, (s) => s.huntGroups.list());
+    .option(...STORE_OPTION)
+    .action(async (o: { json?: boolean; dataDir?: string; store?: string }) => {
+      const groups = await withStore(o, async (s) => await s.huntGroups.list());
       if (o.json) print(JSON.stringify(groups));
       else for (const g of groups) print(groupLine(g));
     });
@@ -97,13 +99,14 @@ export function registerHuntGroupCommands(program: Command): void {
     .option('--login <extension>', 'log a member in')
     .option('--logout <extension>', 'log a member out')
     .option(...DATA_DIR_OPTION)
-    .action((o: HuntOptions) => {
+    .option(...STORE_OPTION)
+    .action(async (o: HuntOptions) => {
       const patch = groupPatch(o);
       if (Object.keys(patch).length === 0 && !o.login && !o.logout) throw new CliError('huntgroup set: give at least one setting to change (see --help)');
-      const g = withStore(o.dataDir, (s) => asOptions(HUNT_OPTION_OF, () => {
-        let cur = Object.keys(patch).length > 0 ? s.huntGroups.update(o.number, patch) : s.huntGroups.get(o.number);
-        if (o.login) cur = s.huntGroups.setMemberLoggedIn(cur?.number ?? o.number, o.login, true);
-        if (o.logout) cur = s.huntGroups.setMemberLoggedIn(cur?.number ?? o.number, o.logout, false);
+      const g = await withStore(o, (s) => storeAsOptions(HUNT_OPTION_OF, async () => {
+        let cur = Object.keys(patch).length > 0 ? await s.huntGroups.update(o.number, patch) : await s.huntGroups.get(o.number);
+        if (o.login) cur = await s.huntGroups.setMemberLoggedIn(cur?.number ?? o.number, o.login, true);
+        if (o.logout) cur = await s.huntGroups.setMemberLoggedIn(cur?.number ?? o.number, o.logout, false);
         return cur!;
       }));
       print(`updated hunt group ${g.number}`);
@@ -112,8 +115,9 @@ export function registerHuntGroupCommands(program: Command): void {
   hg.command('remove').description('remove a hunt group')
     .requiredOption('--number <number>', 'the group')
     .option(...DATA_DIR_OPTION)
-    .action((o: { number: string; dataDir?: string }) => {
-      withStore(o.dataDir, (s) => s.huntGroups.remove(o.number));
+    .option(...STORE_OPTION)
+    .action(async (o: { number: string; dataDir?: string; store?: string }) => {
+      await withStore(o, async (s) => await s.huntGroups.remove(o.number));
       print(`removed hunt group ${o.number}`);
     });
 
@@ -122,8 +126,9 @@ export function registerHuntGroupCommands(program: Command): void {
   sc.command('list').description('list short codes in matching order')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { json?: boolean; dataDir?: string }) => {
-      const codes = withStore(o.dataDir, (s) => s.shortCodes.list());
+    .option(...STORE_OPTION)
+    .action(async (o: { json?: boolean; dataDir?: string; store?: string }) => {
+      const codes = await withStore(o, async (s) => await s.shortCodes.list());
       if (o.json) print(JSON.stringify(codes));
       else for (const c of codes) print(codeLine(c));
     });
@@ -134,11 +139,12 @@ export function registerHuntGroupCommands(program: Command): void {
     .option('--value <digits|off>', 'fixed parameter for a pattern without N/S/G')
     .option('--position <n>', 'place in the table, 0 first (default: the end)')
     .option(...DATA_DIR_OPTION)
-    .action((o: { code: string; feature?: string; value?: string; position?: string; dataDir?: string }) => {
+    .option(...STORE_OPTION)
+    .action(async (o: { code: string; feature?: string; value?: string; position?: string; dataDir?: string; store?: string }) => {
       const position = integer('--position', o.position, 0, 10_000);
       const value = orOff(o.value);
-      const c = withStore(o.dataDir, (s) => asOptions(CODE_OPTION_OF, () => {
-        if (s.shortCodes.get(o.code)) {
+      const c = await withStore(o, (s) => storeAsOptions(CODE_OPTION_OF, async () => {
+        if (await s.shortCodes.get(o.code)) {
           return s.shortCodes.update(o.code, { feature: o.feature as ShortCode['feature'] | undefined, value, position });
         }
         if (!o.feature) throw new CliError('shortcode set: a new code needs --feature');
@@ -150,8 +156,9 @@ export function registerHuntGroupCommands(program: Command): void {
   sc.command('remove').description('remove a short code')
     .requiredOption('--code <pattern>', 'the pattern')
     .option(...DATA_DIR_OPTION)
-    .action((o: { code: string; dataDir?: string }) => {
-      withStore(o.dataDir, (s) => s.shortCodes.remove(o.code));
+    .option(...STORE_OPTION)
+    .action(async (o: { code: string; dataDir?: string; store?: string }) => {
+      await withStore(o, async (s) => await s.shortCodes.remove(o.code));
       print(`removed short code ${o.code}`);
     });
 }

@@ -38,10 +38,23 @@ export function asOptions<T>(options: Record<string, string>, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (isStoreError(err) && err.code === 'invalid' && options[err.field]) {
-      const reason = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
-      throw new CliError(`${options[err.field]}: ${reason}`);
-    }
-    throw err;
+    throw optionError(options, err);
   }
+}
+
+/** asOptions for a store call. */
+export async function storeAsOptions<T>(options: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw optionError(options, err);
+  }
+}
+
+function optionError(options: Record<string, string>, err: unknown): unknown {
+  if (isStoreError(err) && err.code === 'invalid' && options[err.field]) {
+    const reason = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+    return new CliError(`${options[err.field]}: ${reason}`);
+  }
+  return err;
 }

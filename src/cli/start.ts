@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { configSchema } from '../config/schema.ts';
 import type { Config } from '../config/schema.ts';
-import { CliError, DATA_DIR_OPTION, resolveDataDir } from './common.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, resolveDataDir } from './common.ts';
 import { WORKER_ENV } from '../cluster/ipc.ts';
 import { workerCount } from '../cluster/member.ts';
 
@@ -16,6 +16,7 @@ interface StartOptions {
   logLevel?: string;
   http?: string;
   workers?: string;
+  store?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -24,6 +25,7 @@ export function registerStartCommand(program: Command): void {
     .description('run the server in the foreground')
     .option('--config <file>', 'JSON config file')
     .option(...DATA_DIR_OPTION)
+    .option(...STORE_OPTION)
     .option('--sip-udp <host:port>', 'UDP listener (port 0 = off)')
     .option('--sip-tcp <host:port>', 'TCP listener (port 0 = off)')
     .option('--sip-tls <host:port>', 'TLS listener (port 0 = off)')
@@ -123,7 +125,9 @@ export async function loadConfig(opts: StartOptions): Promise<Config> {
   if (opts.logLevel !== undefined) log.level = opts.logLevel;
   const http = { ...((raw.http as Record<string, unknown> | undefined) ?? {}) };
   if (opts.http !== undefined) http.listen = opts.http;
-  const parsed = configSchema.safeParse({ ...raw, sip, log, http });
+  const store = { ...((raw.store as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.store !== undefined) store.url = opts.store;
+  const parsed = configSchema.safeParse({ ...raw, sip, log, http, store });
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     throw new CliError(`invalid setting ${first.path.join('.') || '(top level)'}: ${first.message}`);

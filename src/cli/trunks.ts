@@ -2,8 +2,8 @@
 // the trunk revision and reloads both lists when it moves.
 import type { Command } from 'commander';
 import type { Did, Trunk } from '../store/types.ts';
-import { DATA_DIR_OPTION, print, withStore } from './common.ts';
-import { asOptions, integer } from './options.ts';
+import { DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
+import { asOptions, storeAsOptions, integer } from './options.ts';
 
 /** Store field -> option, for error messages. */
 const TRUNK_OPTION_OF: Record<string, string> = {
@@ -60,7 +60,7 @@ interface TrunkAddOptions {
   prefix?: string;
   strip?: string;
   addPrefix?: string;
-  dataDir?: string;
+  dataDir?: string; store?: string;
 }
 
 export function registerTrunkCommands(program: Command): void {
@@ -80,12 +80,13 @@ export function registerTrunkCommands(program: Command): void {
     .option('--strip <n>', 'digits removed from the front of the dialled number (default 0)')
     .option('--add-prefix <digits>', 'digits put in front after stripping')
     .option(...DATA_DIR_OPTION)
-    .action((o: TrunkAddOptions) => {
+    .option(...STORE_OPTION)
+    .action(async (o: TrunkAddOptions) => {
       const port = integer('--port', o.port, 1, 65535);
       const strip = integer('--strip', o.strip, 0, 32);
-      const t = withStore(o.dataDir, (s) =>
-        asOptions(TRUNK_OPTION_OF, () =>
-          s.trunks.add({
+      const t = await withStore(o, (s) =>
+        storeAsOptions(TRUNK_OPTION_OF, async () =>
+          await s.trunks.add({
             name: o.name,
             host: o.host,
             port,
@@ -107,8 +108,9 @@ export function registerTrunkCommands(program: Command): void {
     .description('list trunks (credentials shown only as register=yes/no)')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { json?: boolean; dataDir?: string }) => {
-      const trunks = withStore(o.dataDir, (s) => s.trunks.list());
+    .option(...STORE_OPTION)
+    .action(async (o: { json?: boolean; dataDir?: string; store?: string }) => {
+      const trunks = await withStore(o, async (s) => await s.trunks.list());
       if (o.json) print(JSON.stringify(trunks.map(trunkView)));
       else for (const t of trunks) print(trunkLine(t));
     });
@@ -118,8 +120,9 @@ export function registerTrunkCommands(program: Command): void {
     .description('remove a trunk')
     .requiredOption('--name <name>', 'trunk name')
     .option(...DATA_DIR_OPTION)
-    .action((o: { name: string; dataDir?: string }) => {
-      const t = withStore(o.dataDir, (s) => s.trunks.remove(o.name));
+    .option(...STORE_OPTION)
+    .action(async (o: { name: string; dataDir?: string; store?: string }) => {
+      const t = await withStore(o, async (s) => await s.trunks.remove(o.name));
       print(`removed trunk ${t.name}`);
     });
 
@@ -131,8 +134,9 @@ export function registerTrunkCommands(program: Command): void {
     .requiredOption('--number <number>', "the DID, digits with an optional leading '+'")
     .requiredOption('--ext <extension>', 'extension to ring')
     .option(...DATA_DIR_OPTION)
-    .action((o: { number: string; ext: string; dataDir?: string }) => {
-      const d = withStore(o.dataDir, (s) => asOptions(DID_OPTION_OF, () => s.trunks.addDid(o.number, o.ext)));
+    .option(...STORE_OPTION)
+    .action(async (o: { number: string; ext: string; dataDir?: string; store?: string }) => {
+      const d = await withStore(o, (s) => storeAsOptions(DID_OPTION_OF, async () => await s.trunks.addDid(o.number, o.ext)));
       print(`added DID ${d.number} -> ${d.extension}`);
     });
 
@@ -141,8 +145,9 @@ export function registerTrunkCommands(program: Command): void {
     .description('list DIDs')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { json?: boolean; dataDir?: string }) => {
-      const dids = withStore(o.dataDir, (s) => s.trunks.listDids());
+    .option(...STORE_OPTION)
+    .action(async (o: { json?: boolean; dataDir?: string; store?: string }) => {
+      const dids = await withStore(o, async (s) => await s.trunks.listDids());
       if (o.json) print(JSON.stringify(dids.map(didView)));
       else for (const d of dids) print(`${d.number}\t${d.extension}`);
     });
@@ -152,8 +157,9 @@ export function registerTrunkCommands(program: Command): void {
     .description('remove a DID')
     .requiredOption('--number <number>', 'the DID')
     .option(...DATA_DIR_OPTION)
-    .action((o: { number: string; dataDir?: string }) => {
-      const d = withStore(o.dataDir, (s) => s.trunks.removeDid(o.number));
+    .option(...STORE_OPTION)
+    .action(async (o: { number: string; dataDir?: string; store?: string }) => {
+      const d = await withStore(o, async (s) => await s.trunks.removeDid(o.number));
       print(`removed DID ${d.number}`);
     });
 }

@@ -3,8 +3,8 @@
 import { Option, type Command } from 'commander';
 import type { UserPatch } from '../store/types.ts';
 import { MAX_CALLS_RANGE, NO_ANSWER_TIMEOUT_RANGE, validCodecs } from '../store/user-validate.ts';
-import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
-import { asOptions, integerOrDefault, onOff } from './options.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
+import { asOptions, storeAsOptions, integerOrDefault, onOff } from './options.ts';
 import { addMediaOptions, mediaPatchOf } from './media-options.ts';
 import { addFeatureOptions, FEATURE_OPTION_OF, featurePatchOf, type FeatureOptions } from './feature-options.ts';
 
@@ -19,7 +19,7 @@ interface SetOptions extends FeatureOptions {
   fullName?: string;
   password?: string;
   enabled?: string;
-  dataDir?: string;
+  dataDir?: string; store?: string;
   [media: string]: unknown;
 }
 
@@ -89,9 +89,10 @@ export function registerUserSetCommand(user: Command): void {
     .option('--enabled <on|off>', 'enable or disable the account');
   addMediaOptions(addFeatureOptions(cmd), true)
     .option(...DATA_DIR_OPTION)
-    .action((o: SetOptions) => {
+    .option(...STORE_OPTION)
+    .action(async (o: SetOptions) => {
       const patch = patchOf(o);
-      const u = withStore(o.dataDir, (s) => asOptions(OPTION_OF, () => s.users.update(o.ext, patch)));
+      const u = await withStore(o, (s) => storeAsOptions(OPTION_OF, async () => await s.users.update(o.ext, patch)));
       print(`updated ${u.extension}`);
     });
 }

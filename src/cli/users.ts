@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { featureSummary, USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { User } from '../store/types.ts';
-import { CliError, DATA_DIR_OPTION, print, withStore } from './common.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
 import { registerUserSetCommand } from './user-set.ts';
 
 /** What `user list --json` prints per user: every field except secrets. */
@@ -36,9 +36,10 @@ export function registerUserCommands(program: Command): void {
     .option('--voicemail-code <digits>', 'mailbox PIN')
     .option('--disabled', 'create the user disabled')
     .option(...DATA_DIR_OPTION)
-    .action((o: { ext: string; password: string; name?: string; fullName?: string; authUser?: string; voicemailCode?: string; disabled?: boolean; dataDir?: string }) => {
-      const u = withStore(o.dataDir, (s) =>
-        s.users.add({
+    .option(...STORE_OPTION)
+    .action(async (o: { ext: string; password: string; name?: string; fullName?: string; authUser?: string; voicemailCode?: string; disabled?: boolean; dataDir?: string; store?: string }) => {
+      const u = await withStore(o, async (s) =>
+        await s.users.add({
           extension: o.ext,
           password: o.password,
           name: o.name,
@@ -57,11 +58,12 @@ export function registerUserCommands(program: Command): void {
     .option('--search <text>', 'filter by extension, name or auth user')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action((o: { search?: string; json?: boolean; dataDir?: string }) => {
-      const users = withStore(o.dataDir, (s) => {
+    .option(...STORE_OPTION)
+    .action(async (o: { search?: string; json?: boolean; dataDir?: string; store?: string }) => {
+      const users = await withStore(o, async (s) => {
         const all: User[] = [];
         for (let offset = 0; ; offset += 1000) {
-          const page = s.users.list({ offset, limit: 1000, search: o.search });
+          const page = await s.users.list({ offset, limit: 1000, search: o.search });
           all.push(...page);
           if (page.length < 1000) return all;
         }
@@ -83,8 +85,9 @@ export function registerUserCommands(program: Command): void {
     .description('remove a user')
     .requiredOption('--ext <extension>', 'extension number')
     .option(...DATA_DIR_OPTION)
-    .action((o: { ext: string; dataDir?: string }) => {
-      withStore(o.dataDir, (s) => s.users.remove(o.ext));
+    .option(...STORE_OPTION)
+    .action(async (o: { ext: string; dataDir?: string; store?: string }) => {
+      await withStore(o, async (s) => await s.users.remove(o.ext));
       print(`removed ${o.ext}`);
     });
 
@@ -93,14 +96,15 @@ export function registerUserCommands(program: Command): void {
     .description('import users from CSV (header row; columns extension,name,password; optional outboundCalls yes/no)')
     .argument('<file>', 'CSV file')
     .option(...DATA_DIR_OPTION)
-    .action((file: string, o: { dataDir?: string }) => {
+    .option(...STORE_OPTION)
+    .action(async (file: string, o: { dataDir?: string; store?: string }) => {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
       }
-      const rows = withStore(o.dataDir, (s) => s.users.importCsv(text));
+      const rows = await withStore(o, async (s) => await s.users.importCsv(text));
       let errors = 0;
       const counts = { added: 0, updated: 0 };
       for (const r of rows) {

@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { ensureCertificates } from '../security/certs.ts';
 import { listenIps } from '../server-config.ts';
-import { openStore } from '../store/sqlite/database.ts';
+import { openStoreAt } from '../store/open.ts';
 import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
 import type { ControlStatus } from '../pbx/status/control-socket.ts';
 import { mergeStatus } from './status.ts';
@@ -86,7 +86,7 @@ export class Supervisor {
     await checkPortsFree(config);
     // Made once here, not raced by N workers: the certificates and the schema.
     await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: config.sip.domain });
-    openStore(dataDir).close();
+    await (await openStoreAt(config.store.url, dataDir)).close();
     const allReady = new Promise<void>((resolve, reject) => {
       this.failure = reject;
       this.readyCheck = resolve;

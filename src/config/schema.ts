@@ -134,6 +134,13 @@ export const configSchema = z
         banSec: seconds(300, 1),
       })
       .prefault({}),
+    /** Where the data lives (see src/store/open.ts). */
+    store: z
+      .object({
+        /** postgres://USER@HOST/DB (nodes sharing one database) or a SQLite data directory; absent: SQLite under the data directory. */
+        url: z.string().min(1).optional(),
+      })
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

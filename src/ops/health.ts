@@ -1,6 +1,5 @@
 // Health report for GET /healthz (issue 5 item 6): cheap checks only, so a
 // load balancer may poll it every second.
-import type Database from 'better-sqlite3';
 
 export interface HealthCheck {
   ok: boolean;
@@ -61,37 +60,5 @@ function run(check: () => HealthCheck): HealthCheck {
     return check();
   } catch (err) {
     return { ok: false, detail: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-/**
- * Whether SQLite would take a write now, without writing: BEGIN IMMEDIATE
- * takes the write lock (failing on a read-only file or a full/broken disk
- * journal), ROLLBACK gives it back. Never waits: another process holding the
- * lock (a CLI import) is reported as fine, since the write-behind queue rides
- * that out.
- */
-export function sqliteWritable(db: Database.Database, busyTimeoutMs: number): string | undefined {
-  if (!db.open) return 'database closed';
-  if (db.readonly) return 'database opened read-only';
-  if (db.inTransaction) return undefined;
-  db.pragma('busy_timeout = 0');
-  try {
-    db.exec('BEGIN IMMEDIATE');
-    db.exec('ROLLBACK');
-    return undefined;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) return undefined;
-    return `${typeof code === 'string' ? code + ': ' : ''}${(err as Error).message}`;
-  } finally {
-    if (db.inTransaction) {
-      try {
-        db.exec('ROLLBACK');
-      } catch {
-        // Nothing left to undo.
-      }
-    }
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   }
 }

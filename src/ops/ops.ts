@@ -1,15 +1,13 @@
 // Composition of the operations parts for one Server: metrics and health read
 // from the parts the server already has; nothing here runs on the SIP path.
-import type Database from 'better-sqlite3';
 import type { Config } from '../config/schema.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
 import type { TransactionLayer } from '../sip/transaction/layer.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { LocationService } from '../pbx/registrar/location.ts';
 import type { RegistrationRepository } from '../store/types.ts';
-import { BUSY_TIMEOUT_MS } from '../store/sqlite/connection.ts';
 import type { AlarmCenter } from './alarms.ts';
-import { health, sqliteWritable } from './health.ts';
+import { health } from './health.ts';
 import type { HealthReport } from './health.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
@@ -22,7 +20,8 @@ export interface OpsParts {
   location: LocationService;
   guard: AuthGuard;
   registrations: RegistrationRepository;
-  db: Database.Database;
+  /** Why the database cannot take writes now (Store.problem). */
+  storeProblem: () => string | undefined;
   alarms: AlarmCenter;
   syslog: SyslogLogger | undefined;
   /** The call engine's count (read at scrape time). */
@@ -75,7 +74,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
       health({
         expectedListeners,
         listening: () => p.transport.listening(),
-        database: () => sqliteWritable(p.db, BUSY_TIMEOUT_MS),
+        database: p.storeProblem,
         writeBehind: () => ({ pending: p.registrations.pending, failingSince: watch.failingSince }),
       }),
   };

@@ -243,11 +243,11 @@ export const INITIAL_ADMIN = 'admin';
  * when an account already exists. Only the hash is stored.
  */
 export async function ensureInitialAdmin(admin: AdminStore, policy: PasswordPolicy): Promise<string | null> {
-  if (admin.accounts.count() > 0) return null;
+  if (await admin.accounts.count() > 0) return null;
   const password = generatePassword(policy.minLength);
   const passwordHash = await hashPassword(password);
   try {
-    admin.accounts.add({ name: INITIAL_ADMIN, roles: ['admin', 'security-admin'], passwordHash, mustChangePassword: true });
+    await admin.accounts.add({ name: INITIAL_ADMIN, roles: ['admin', 'security-admin'], passwordHash, mustChangePassword: true });
   } catch (err) {
     // Another process created it between the count and the insert.
     if (err instanceof StoreError && err.code === 'duplicate') return null;
@@ -264,15 +264,15 @@ export async function ensureInitialAdmin(admin: AdminStore, policy: PasswordPoli
 export async function resetAdminPassword(admin: AdminStore, name: string, policy: PasswordPolicy, now = Date.now()): Promise<string> {
   const password = generatePassword(policy.minLength);
   const passwordHash = await hashPassword(password);
-  const existing = admin.accounts.get(name);
+  const existing = await admin.accounts.get(name);
   let account: AdminAccount;
-  if (!existing && admin.accounts.count() === 0) {
-    account = admin.accounts.add({ name, roles: ['admin', 'security-admin'], passwordHash, mustChangePassword: true });
+  if (!existing && await admin.accounts.count() === 0) {
+    account = await admin.accounts.add({ name, roles: ['admin', 'security-admin'], passwordHash, mustChangePassword: true });
   } else {
-    account = admin.accounts.update(name, { passwordHash, mustChangePassword: true, enabled: true });
-    admin.sessions.removeForAdmin(account.id);
+    account = await admin.accounts.update(name, { passwordHash, mustChangePassword: true, enabled: true });
+    await admin.sessions.removeForAdmin(account.id);
   }
-  admin.audit.append({
+  await admin.audit.append({
     at: now, actor: '-', sourceIp: null, action: 'reset-password (command line)', target: `admin:${account.name}`,
     before: null, after: { mustChangePassword: true, enabled: true },
   });

@@ -1,6 +1,6 @@
 // Repository interfaces for the management side: administrator accounts, their
 // web sessions, the audit log and settings overrides. Like types.ts they name
-// no SQL dialect, so a PostgreSQL store can implement them later.
+// no SQL dialect; SQLite and PostgreSQL implement them, asynchronously.
 
 /**
  * admin: configuration (users, trunks, settings), not accounts or audit.
@@ -46,17 +46,17 @@ export interface AdminAccountPatch {
 
 export interface AdminAccountRepository {
   /** @throws StoreError duplicate | invalid */
-  add(input: AdminAccountInput): AdminAccount;
+  add(input: AdminAccountInput): Promise<AdminAccount>;
   /** @throws StoreError not-found | duplicate | invalid */
-  update(name: string, patch: AdminAccountPatch): AdminAccount;
+  update(name: string, patch: AdminAccountPatch): Promise<AdminAccount>;
   /** Also ends the account's sessions. @throws StoreError not-found */
-  remove(name: string): AdminAccount;
+  remove(name: string): Promise<AdminAccount>;
   /** Case-insensitive. */
-  get(name: string): AdminAccount | undefined;
-  getById(id: number): AdminAccount | undefined;
+  get(name: string): Promise<AdminAccount | undefined>;
+  getById(id: number): Promise<AdminAccount | undefined>;
   /** Ordered by name. */
-  list(): AdminAccount[];
-  count(): number;
+  list(): Promise<AdminAccount[]>;
+  count(): Promise<number>;
 }
 
 export interface AdminSession {
@@ -70,14 +70,14 @@ export interface AdminSession {
 }
 
 export interface AdminSessionRepository {
-  create(session: AdminSession): void;
-  get(idHash: string): AdminSession | undefined;
-  touch(idHash: string, at: number): void;
-  remove(idHash: string): void;
+  create(session: AdminSession): Promise<void>;
+  get(idHash: string): Promise<AdminSession | undefined>;
+  touch(idHash: string, at: number): Promise<void>;
+  remove(idHash: string): Promise<void>;
   /** Ends every session of one account; returns how many. */
-  removeForAdmin(adminId: number): number;
+  removeForAdmin(adminId: number): Promise<number>;
   /** Deletes sessions last seen before `before`; returns how many. */
-  removeIdle(before: number): number;
+  removeIdle(before: number): Promise<number>;
 }
 
 export interface AuditEntry {
@@ -110,20 +110,20 @@ export interface AuditQuery {
 }
 
 export interface AuditRepository {
-  append(entry: AuditInput): AuditEntry;
+  append(entry: AuditInput): Promise<AuditEntry>;
   /** Newest first. */
-  list(query?: AuditQuery): AuditEntry[];
-  count(query?: AuditQuery): number;
+  list(query?: AuditQuery): Promise<AuditEntry[]>;
+  count(query?: AuditQuery): Promise<number>;
   /** Deletes all but the newest `keep` entries (at most `keep` remain); returns how many went. */
-  trim(keep: number): number;
+  trim(keep: number): Promise<number>;
 }
 
 /** Settings changed through the API, by dotted key ("sip.domain"), as JSON values. */
 export interface SettingsRepository {
-  getAll(): Record<string, unknown>;
-  get(key: string): unknown;
+  getAll(): Promise<Record<string, unknown>>;
+  get(key: string): Promise<unknown>;
   /** Writes all entries in one transaction; an undefined or null value removes the key. */
-  set(entries: Record<string, unknown>): void;
+  set(entries: Record<string, unknown>): Promise<void>;
 }
 
 export interface AdminStore {

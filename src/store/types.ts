@@ -1,6 +1,8 @@
 // Repository interfaces of the persistence layer. They name no SQL dialect and
-// no driver, so a PostgreSQL implementation can satisfy them later beside the
-// embedded SQLite one (src/store/sqlite/).
+// no driver: the embedded SQLite store (src/store/sqlite/) and the PostgreSQL
+// one (src/store/postgres/) both satisfy them. Every read or write of the
+// database returns a Promise (PostgreSQL drivers are asynchronous); the
+// write-behind enqueue methods stay synchronous so the SIP path never waits.
 
 import type { AdminStore } from './admin-types.ts';
 import type { HuntGroup, HuntGroupInput, HuntGroupPatch } from '../model/hunt-group.ts';
@@ -110,50 +112,62 @@ export interface ImportRowResult {
   error?: string;
 }
 
+/** A subscription to one repository's change feed. */
 export interface ChangeWatcher {
-  /** Checks for changes now; true when the listener was called. */
-  poll(): boolean;
+  /**
+   * Looks for changes now instead of waiting for the next notification or
+   * poll; resolves true when the listener was called (after it settled).
+   */
+  poll(): Promise<boolean>;
   stop(): void;
-  /** Last change sequence delivered. */
-  readonly seq: number;
+}
+
+export interface WatchOptions {
+  /**
+   * Period of the look for changes. SQLite polls at this rate (other
+   * processes share the file); PostgreSQL is woken by LISTEN/NOTIFY and polls
+   * only as a safety net, at max(intervalMs, 5 s). 0: only poll() looks.
+   */
+  intervalMs?: number;
 }
 
 /**
  * Called with the changes after the watcher's position, oldest first. reset is
  * true when the log was trimmed past that position: reload the whole directory.
  */
-export type ChangeListener = (changes: readonly UserChange[], reset: boolean) => void;
+export type ChangeListener = (changes: readonly UserChange[], reset: boolean) => void | Promise<void>;
 
 export interface UserRepository {
   /** @throws StoreError duplicate | invalid */
-  add(input: UserInput): User;
+  add(input: UserInput): Promise<User>;
   /** Renaming the extension also moves authUser when it equalled the old extension. @throws StoreError */
-  update(extension: string, patch: UserPatch): User;
+  update(extension: string, patch: UserPatch): Promise<User>;
   /** @throws StoreError not-found */
-  remove(extension: string): User;
-  getByExtension(extension: string): User | undefined;
-  getByAuthUser(authUser: string): User | undefined;
+  remove(extension: string): Promise<User>;
+  getByExtension(extension: string): Promise<User | undefined>;
+  getByAuthUser(authUser: string): Promise<User | undefined>;
   /** Ordered by extension, shortest first (numeric order for digit plans). */
-  list(query?: UserListQuery): User[];
-  count(search?: string): number;
+  list(query?: UserListQuery): Promise<User[]>;
+  count(search?: string): Promise<number>;
   /** Every user and the change sequence they reflect, read in one snapshot. */
-  snapshot(): { users: User[]; seq: number };
+  snapshot(): Promise<{ users: User[]; seq: number }>;
   /**
    * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
    * header row naming columns, extension required. One transaction: valid
    * rows are applied, bad rows are reported and skipped.
    * @throws StoreError invalid (field 'csv') when the file or header is unusable
    */
-  importCsv(text: string): ImportRowResult[];
+  importCsv(text: string): Promise<ImportRowResult[]>;
   /** Highest change sequence so far (0 when none). */
-  lastChangeSeq(): number;
+  lastChangeSeq(): Promise<number>;
   /** Changes with seq > afterSeq, oldest first, at most limit (default 1000). */
-  pollChanges(afterSeq: number, limit?: number): UserChange[];
+  pollChanges(afterSeq: number, limit?: number): Promise<UserChange[]>;
   /**
-   * Polls the change log every intervalMs (default 500) and calls listener.
-   * Sees changes by other processes on the same database and by this one.
+   * Follows the change log from afterSeq (default: the end now) and calls
+   * listener, one call at a time. Sees changes by other processes or nodes on
+   * the same database and by this one.
    */
-  watchChanges(listener: ChangeListener, opts?: { intervalMs?: number; afterSeq?: number }): ChangeWatcher;
+  watchChanges(listener: ChangeListener, opts?: WatchOptions & { afterSeq?: number }): ChangeWatcher;
 }
 
 /** One registered contact of an address-of-record (RFC 3261 §10). */
@@ -189,7 +203,7 @@ export interface Binding {
 
 export interface RegistrationRepository {
   /** Committed bindings (pending writes are not seen: flush() first). With now, only unexpired ones. */
-  loadAll(now?: number): Binding[];
+  loadAll(now?: number): Promise<Binding[]>;
   /** Queued, coalesced by (aor, contactUri); never writes synchronously except when the queue is full. */
   enqueueUpsert(binding: Binding): void;
   enqueueDelete(aor: string, contactUri: string): void;
@@ -199,16 +213,25 @@ export interface RegistrationRepository {
    * process's lock up to the busy timeout (for shutdown and tests; the timer
    * never waits). @throws the database error (the batch is kept for a retry)
    */
-  flush(): void;
+  flush(): Promise<void>;
   /**
    * Flushes, then deletes rows with expiresAt <= now; returns how many were
    * deleted. Never waits for a lock: returns 0 when another process holds it.
    */
-  deleteExpired(now: number): number;
+  deleteExpired(now: number): Promise<number>;
   /** Distinct keys waiting to be written. */
   readonly pending: number;
+  /**
+   * Address-of-records whose bindings another store instance (another
+   * process or node) wrote, delivered after its write-behind batch committed.
+   * A hint: the consumer re-reads the AOR (loadAor). Our own writes are not
+   * delivered.
+   */
+  watch(listener: (aors: readonly string[]) => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
+  /** Committed bindings of one AOR (unexpired ones when now is given). */
+  loadAor(aor: string, now?: number): Promise<Binding[]>;
   /** Flushes and stops the timer; later enqueues are dropped. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 export type TrunkTransport = 'udp' | 'tcp' | 'tls';
@@ -265,23 +288,22 @@ export interface Did {
 
 export interface TrunkRepository {
   /** @throws StoreError duplicate | invalid */
-  add(input: TrunkInput): Trunk;
+  add(input: TrunkInput): Promise<Trunk>;
   /** @throws StoreError not-found | invalid */
-  update(name: string, patch: Partial<TrunkInput>): Trunk;
+  update(name: string, patch: Partial<TrunkInput>): Promise<Trunk>;
   /** @throws StoreError not-found */
-  remove(name: string): Trunk;
-  get(name: string): Trunk | undefined;
-  list(): Trunk[];
+  remove(name: string): Promise<Trunk>;
+  get(name: string): Promise<Trunk | undefined>;
+  list(): Promise<Trunk[]>;
   /** @throws StoreError duplicate | invalid */
-  addDid(number: string, extension: string): Did;
+  addDid(number: string, extension: string): Promise<Did>;
   /** @throws StoreError not-found */
-  removeDid(number: string): Did;
-  listDids(): Did[];
-  /**
-   * Increases with every trunk or DID change, by any process on the database;
-   * the server polls it and reloads both lists when it moves.
-   */
-  revision(): number;
+  removeDid(number: string): Promise<Did>;
+  listDids(): Promise<Did[]>;
+  /** Increases with every trunk or DID change, by any process on the database. */
+  revision(): Promise<number>;
+  /** Calls listener after trunks or DIDs changed (revision moved), by any process or node. */
+  watch(listener: () => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
 }
 
 export type CallDirection = 'internal' | 'inbound' | 'outbound';
@@ -360,47 +382,53 @@ export interface CdrQuery {
 export interface CdrRepository {
   /** Queued and written in the background (like registrations); never blocks the call path. */
   enqueue(cdr: CdrInput): void;
+  /** Records waiting to be written. */
+  readonly pending: number;
   /** Writes queued records now. */
-  flush(): void;
+  flush(): Promise<void>;
   /** Newest first. Flushes first. */
-  list(query?: CdrQuery): Cdr[];
-  count(query?: CdrQuery): number;
+  list(query?: CdrQuery): Promise<Cdr[]>;
+  count(query?: CdrQuery): Promise<number>;
 }
 
 export interface HuntGroupRepository {
   /** @throws StoreError invalid | duplicate (number taken by a group) | conflict (a user extension or short code) | not-found (a member is no user) */
-  add(input: HuntGroupInput): HuntGroup;
+  add(input: HuntGroupInput): Promise<HuntGroup>;
   /** Members that stay keep their logged-in state; new ones start logged in. @throws StoreError */
-  update(number: string, patch: HuntGroupPatch): HuntGroup;
+  update(number: string, patch: HuntGroupPatch): Promise<HuntGroup>;
   /** @throws StoreError not-found */
-  remove(number: string): HuntGroup;
-  get(number: string): HuntGroup | undefined;
+  remove(number: string): Promise<HuntGroup>;
+  get(number: string): Promise<HuntGroup | undefined>;
   /** Ordered by number, shortest first. */
-  list(): HuntGroup[];
+  list(): Promise<HuntGroup[]>;
   /** Short codes *45*G# / *46*G#. @throws StoreError not-found (group, or extension not a member) */
-  setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): HuntGroup;
+  setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): Promise<HuntGroup>;
   /** Rotary: remembers the member that rang last. Does not move revision(). No-op for an unknown group. */
-  setLastMember(number: string, extension: string | null): void;
+  setLastMember(number: string, extension: string | null): Promise<void>;
   /** Moves with every change of a group or its members (not setLastMember), by any process on the database. */
-  revision(): number;
+  revision(): Promise<number>;
+  /** Calls listener after revision() moved, by any process or node. */
+  watch(listener: () => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
 }
 
 export interface ShortCodeRepository {
   /** In table order (the order matching tries them). A new array after every change. */
-  list(): ShortCode[];
-  get(code: string): ShortCode | undefined;
+  list(): Promise<ShortCode[]>;
+  get(code: string): Promise<ShortCode | undefined>;
   /** @throws StoreError invalid | duplicate | conflict (matches a user extension or hunt group number) */
-  add(input: ShortCodeInput): ShortCode;
+  add(input: ShortCodeInput): Promise<ShortCode>;
   /** @throws StoreError not-found | invalid | duplicate | conflict */
-  update(code: string, patch: ShortCodePatch): ShortCode;
+  update(code: string, patch: ShortCodePatch): Promise<ShortCode>;
   /** Adds the code, or changes the one with that pattern. @throws StoreError */
-  set(input: ShortCodeInput): ShortCode;
+  set(input: ShortCodeInput): Promise<ShortCode>;
   /** @throws StoreError not-found */
-  remove(code: string): ShortCode;
+  remove(code: string): Promise<ShortCode>;
   /** The first code matching the dialled string, from a table compiled once per change. */
-  match(dialled: string): ShortCodeMatch | undefined;
+  match(dialled: string): Promise<ShortCodeMatch | undefined>;
   /** Moves with every change, by any process on the database. */
-  revision(): number;
+  revision(): Promise<number>;
+  /** Calls listener after revision() moved, by any process or node. */
+  watch(listener: () => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
 }
 
 export interface Store {
@@ -412,8 +440,16 @@ export interface Store {
   cdrs: CdrRepository;
   /** Administrator accounts, sessions, audit log and settings overrides (admin-types.ts). */
   admin: AdminStore;
+  /**
+   * Runs fn against a view of the store whose writes are all rolled back at
+   * the end (import dry runs): fn sees its own writes, uniqueness checks
+   * included, and nothing reaches the database.
+   */
+  rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /** Why the database cannot take writes now (for the health check), or undefined. Never waits. */
+  problem(): string | undefined;
   /** Flushes pending writes and closes the database. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface StoreOptions {

@@ -53,7 +53,7 @@ beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: DOMAIN }, calls: { parkTimeoutSec: 600 } } });
   url = ts.server.http!.url;
   for (const [ext, name] of [['2101', 'Ward 7 Nurse'], ['2102', 'Ward 7 Desk'], ['2201', 'Caller'], ['2202', 'Reception'], ['2203', 'Porter']]) {
-    ts.server.store.users.add({ extension: ext!, password: `pw-${ext}`, fullName: name! });
+    await ts.server.store.users.add({ extension: ext!, password: `pw-${ext}`, fullName: name! });
   }
   browser = await launch({ caPem: ts.server.certificates.caCertPem });
   page = await browser.context.newPage();
@@ -100,13 +100,13 @@ describe('hunt groups, short codes and park slots in the web UI', () => {
     const row = page.locator('tr[data-group="600"]');
     await row.waitFor();
     expect(await row.innerText()).toMatch(/Ward 7[\s\S]*Ring all at once[\s\S]*2101\s+logged in[\s\S]*2102\s+logged in[\s\S]*20 s/);
-    expect(ts.server.store.huntGroups.get('600')).toMatchObject({
+    expect(await ts.server.store.huntGroups.get('600')).toMatchObject({
       name: 'Ward 7', strategy: 'ring-all', noAnswerSec: 20, members: [{ extension: '2101', loggedIn: true }, { extension: '2102', loggedIn: true }],
     });
 
     await page.getByRole('button', { name: 'Log out 2102 from group 600' }).click();
     await row.locator('li[data-member="2102"]', { hasText: 'logged out' }).waitFor();
-    expect(ts.server.store.huntGroups.get('600')!.members[1]).toEqual({ extension: '2102', loggedIn: false });
+    expect((await ts.server.store.huntGroups.get('600'))!.members[1]).toEqual({ extension: '2102', loggedIn: false });
     await shot(page, '22-hunt-groups');
 
     // The editor shows the stored group, members in order with their state.
@@ -133,7 +133,7 @@ describe('hunt groups, short codes and park slots in the web UI', () => {
     expect(await error.innerText()).toContain('would catch calls to extension 2101');
     expect(await page.getByLabel('Code', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     await page.getByRole('alert').filter({ hasText: 'Please correct the marked fields.' }).waitFor();
-    expect(ts.server.store.shortCodes.get('*17')).toBeDefined();
+    expect(await ts.server.store.shortCodes.get('*17')).toBeDefined();
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, '23-short-code-conflict');
 
@@ -141,8 +141,8 @@ describe('hunt groups, short codes and park slots in the web UI', () => {
     await page.getByRole('button', { name: 'Save short code' }).click();
     await page.getByRole('status').filter({ hasText: 'Short code *170 saved.' }).waitFor();
     await page.locator('tr[data-code="*170"]', { hasText: 'voicemail' }).waitFor();
-    expect(ts.server.store.shortCodes.get('*17')).toBeUndefined();
-    expect(ts.server.store.shortCodes.get('*170')).toMatchObject({ feature: 'voicemail', value: null });
+    expect(await ts.server.store.shortCodes.get('*17')).toBeUndefined();
+    expect(await ts.server.store.shortCodes.get('*170')).toMatchObject({ feature: 'voicemail', value: null });
 
     await page.getByRole('button', { name: 'Move *170 up' }).click();
     await page.getByRole('status').filter({ hasText: 'moved to place' }).waitFor();

@@ -95,7 +95,7 @@ describe('management web UI', () => {
 
     await heading('System status');
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
-    const admin = ts.server.store.admin.accounts.get('admin')!;
+    const admin = (await ts.server.store.admin.accounts.get('admin'))!;
     expect(admin.mustChangePassword).toBe(false);
   });
 
@@ -119,14 +119,14 @@ describe('management web UI', () => {
     await heading('Users');
     await page.getByRole('status').filter({ hasText: 'User 2001 added.' }).waitFor();
     await row('tbody tr', '2001').filter({ hasText: 'Not registered' }).waitFor();
-    const u = ts.server.store.users.getByExtension('2001')!;
+    const u = (await ts.server.store.users.getByExtension('2001'))!;
     expect(u).toMatchObject({ fullName: 'Ward 4 Nurse', password: 'pw-2001-sipp', maxCalls: 2, codecs: ['PCMU', 'G722'], callWaiting: false });
     expect(u.media).toEqual({ security: 'enforced', transport: 'any' });
   });
 
   it('turns the user registered in System Status when SIPp registers it, without a reload', async () => {
-    ts.server.store.users.add({ extension: '2002', password: 'pw-2002-phone', fullName: 'Ward 4 Desk' });
-    ts.server.store.users.add({ extension: '2003', password: 'pw-2003-phone', fullName: 'Pharmacy' });
+    await ts.server.store.users.add({ extension: '2002', password: 'pw-2002-phone', fullName: 'Ward 4 Desk' });
+    await ts.server.store.users.add({ extension: '2003', password: 'pw-2003-phone', fullName: 'Pharmacy' });
     await nav('System status', 'System status');
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -190,7 +190,7 @@ describe('management web UI', () => {
     await page.getByLabel('Select 2003').check();
     await page.getByRole('group', { name: 'Bulk actions' }).getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('status').filter({ hasText: '1 user disabled.' }).waitFor();
-    expect(ts.server.store.users.getByExtension('2003')!.enabled).toBe(false);
+    expect((await ts.server.store.users.getByExtension('2003'))!.enabled).toBe(false);
 
     await page.getByLabel('Search').fill('pharm');
     await expect.poll(() => page.locator('tbody tr').allInnerTexts()).toEqual([expect.stringContaining('Pharmacy')]);
@@ -215,7 +215,7 @@ describe('management web UI', () => {
     await page.getByLabel('Maximum simultaneous calls').fill('3');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-    const u = ts.server.store.users.getByExtension('2001')!;
+    const u = (await ts.server.store.users.getByExtension('2001'))!;
     expect(u).toMatchObject({ maxCalls: 3, password: 'pw-2001-sipp' });
     expect(u.media).toEqual({ security: 'enforced', transport: 'any', dtmf: 'info' });
     await shot(page, '07-user-edit');
@@ -235,7 +235,7 @@ describe('management web UI', () => {
     await page.getByLabel('Route to extension').fill('2001');
     await page.getByRole('button', { name: 'Add number' }).click();
     await row('tr', '+4930123').waitFor();
-    expect(ts.server.store.trunks.get('carrier')).toMatchObject({ host: '192.0.2.10', transport: 'tcp', prefix: '0', strip: 1 });
+    expect(await ts.server.store.trunks.get('carrier')).toMatchObject({ host: '192.0.2.10', transport: 'tcp', prefix: '0', strip: 1 });
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, '08-trunks');
   });
@@ -270,7 +270,7 @@ describe('management web UI', () => {
     // No restart: the running server polls the same keys `switchboard system set` writes.
     expect(await waitUntil(() => ts.server.systemMedia.current.security === 'enforced', 1000)).toBe(true);
     expect(ts.server.systemMedia.current).toMatchObject({ directMedia: false, dtmf: 'info', srtcp: 'encrypted' });
-    expect(ts.server.store.admin.settings.get('media.security')).toBe('enforced');
+    expect(await ts.server.store.admin.settings.get('media.security')).toBe('enforced');
 
     await page.reload();
     await heading('Settings');
@@ -297,14 +297,14 @@ describe('management web UI', () => {
     expect(rows[1]).toMatch(/3\s+2001\s+Update\s+fullName\s/);
     expect(rows[1]).toContain('security enforced');
     expect(rows[2]).toMatch(/4\s+bad ext\s+Error/);
-    expect(ts.server.store.users.getByExtension('3001')).toBeUndefined();
+    expect(await ts.server.store.users.getByExtension('3001')).toBeUndefined();
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, '10-import-dry-run');
 
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('heading', { name: 'Import done' }).waitFor();
-    expect(ts.server.store.users.getByExtension('3001')).toMatchObject({ fullName: 'Ward 5 Nurse', media: { security: 'best-effort' } });
-    expect(ts.server.store.users.getByExtension('2001')?.fullName).toBe('Ward 4 Head Nurse');
+    expect(await ts.server.store.users.getByExtension('3001')).toMatchObject({ fullName: 'Ward 5 Nurse', media: { security: 'best-effort' } });
+    expect((await ts.server.store.users.getByExtension('2001'))?.fullName).toBe('Ward 4 Head Nurse');
     const download = await page.getByRole('link', { name: 'Download users.csv' }).getAttribute('href');
     expect(download).toBe('/api/users/export?format=csv&passwords=false');
   });

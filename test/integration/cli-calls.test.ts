@@ -76,9 +76,9 @@ describe('user set', { timeout: SLOW }, () => {
     expect(u).toMatchObject({ codecs: null, maxCalls: null, noAnswerTimeoutSec: null, outboundCalls: false, name: 'ward4', callWaiting: false });
     const store = openStore(dir);
     try {
-      expect(store.users.getByExtension('1001')!.password).toBe('new-secret');
+      expect((await store.users.getByExtension('1001'))!.password).toBe('new-secret');
     } finally {
-      store.close();
+      await store.close();
     }
 
     await expectRefused([
@@ -185,7 +185,7 @@ describe('calls', { timeout: SLOW }, () => {
   it('lists call records newest first, filtered by extension and kind, as lines or JSON', async () => {
     const store = openStore(dir);
     for (const r of records) store.cdrs.enqueue(r);
-    store.close();
+    await store.close();
 
     const all = await cli('calls', ...d);
     expect(all.code).toBe(0);

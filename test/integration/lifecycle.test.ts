@@ -30,8 +30,8 @@ describe('restart', () => {
   it('keeps every user and every registration, and takes new REGISTERs at once', async () => {
     const dataDir = tempDataDir();
     const first = await start(dataDir);
-    for (let i = 0; i < 50; i++) first.server.store.users.add({ extension: String(3000 + i), password: `pw-${i}` });
-    first.server.directory.poll();
+    for (let i = 0; i < 50; i++) await first.server.store.users.add({ extension: String(3000 + i), password: `pw-${i}` });
+    await first.server.directory.poll();
     const c = await client(first);
     for (let i = 0; i < 50; i++) expect((await c.register(String(3000 + i), `pw-${i}`)).status).toBe(200);
     const before = first.server.location.lookup('sip:3007@test.local')[0]!;
@@ -53,9 +53,9 @@ describe('restart', () => {
   it('drops, on start, registrations that expired while the server was down', async () => {
     const dataDir = tempDataDir();
     const first = await start(dataDir, { registrar: { minExpiresSec: 1 } });
-    first.server.store.users.add({ extension: '3100', password: 'pw' });
-    first.server.store.users.add({ extension: '3101', password: 'pw' });
-    first.server.directory.poll();
+    await first.server.store.users.add({ extension: '3100', password: 'pw' });
+    await first.server.store.users.add({ extension: '3101', password: 'pw' });
+    await first.server.directory.poll();
     const c = await client(first);
     expect((await c.register('3100', 'pw', { expires: 1 })).status).toBe(200);
     expect((await c.register('3101', 'pw', { expires: 600 })).status).toBe(200);
@@ -69,9 +69,9 @@ describe('restart', () => {
     running.splice(running.indexOf(second), 1);
     const store = openStore(dataDir);
     try {
-      expect(store.registrations.loadAll().map((b) => b.aor)).toEqual(['sip:3101@test.local']);
+      expect((await store.registrations.loadAll()).map((b) => b.aor)).toEqual(['sip:3101@test.local']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -80,8 +80,8 @@ describe('expiry', () => {
   it('hides an expired binding at once and the sweeper deletes it from the store', async () => {
     const dataDir = tempDataDir();
     const ts = await start(dataDir, { registrar: { minExpiresSec: 1 } });
-    ts.server.store.users.add({ extension: '3200', password: 'pw' });
-    ts.server.directory.poll();
+    await ts.server.store.users.add({ extension: '3200', password: 'pw' });
+    await ts.server.directory.poll();
     const c = await client(ts);
     expect((await c.register('3200', 'pw', { expires: 1 })).status).toBe(200);
     expect(ts.server.location.lookup('sip:3200@test.local')).toHaveLength(1);
@@ -89,8 +89,8 @@ describe('expiry', () => {
     expect(ts.server.location.lookup('sip:3200@test.local')).toHaveLength(0);
     expect(ts.server.location.sweep()).toBe(1);
     expect(ts.server.location.count).toBe(0);
-    ts.server.store.registrations.flush();
-    expect(ts.server.store.registrations.loadAll()).toHaveLength(0);
+    await ts.server.store.registrations.flush();
+    expect(await ts.server.store.registrations.loadAll()).toHaveLength(0);
   });
 });
 
@@ -102,27 +102,27 @@ describe('directory changes while running', () => {
     try {
       const c = await client(ts);
       expect((await c.register('3300', 'first')).status).toBe(401);
-      other.users.add({ extension: '3300', password: 'first' });
+      await other.users.add({ extension: '3300', password: 'first' });
       expect(await waitUntil(() => ts.server.directory.byExtension('3300') !== undefined)).toBe(true);
       expect((await c.register('3300', 'first')).status).toBe(200);
-      other.users.update('3300', { password: 'second' });
+      await other.users.update('3300', { password: 'second' });
       expect(await waitUntil(() => ts.server.directory.byExtension('3300')?.password === 'second')).toBe(true);
       expect((await c.register('3300', 'first')).status).toBe(401);
       expect((await c.register('3300', 'second')).status).toBe(200);
       expect(ts.server.location.lookup('sip:3300@test.local')).toHaveLength(1);
-      other.users.update('3300', { enabled: false });
+      await other.users.update('3300', { enabled: false });
       expect(await waitUntil(() => ts.server.directory.byExtension('3300')?.enabled === false)).toBe(true);
       // Disabling drops the registration at once, and the user cannot register again.
       expect(ts.server.location.lookup('sip:3300@test.local')).toHaveLength(0);
       expect((await c.register('3300', 'second')).status).toBe(401);
-      other.users.update('3300', { enabled: true });
+      await other.users.update('3300', { enabled: true });
       expect(await waitUntil(() => ts.server.directory.byExtension('3300')?.enabled === true)).toBe(true);
       expect((await c.register('3300', 'second')).status).toBe(200);
-      other.users.remove('3300');
+      await other.users.remove('3300');
       expect(await waitUntil(() => ts.server.directory.byExtension('3300') === undefined)).toBe(true);
       expect(ts.server.location.lookup('sip:3300@test.local')).toHaveLength(0);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 });
@@ -130,8 +130,8 @@ describe('directory changes while running', () => {
 describe('configuration', () => {
   it('challenges with the configured realm instead of the domain, and authenticates against it', async () => {
     const ts = await start(tempDataDir(), { auth: { realm: 'ward-4' } });
-    ts.server.store.users.add({ extension: '3400', password: 'pw' });
-    ts.server.directory.poll();
+    await ts.server.store.users.add({ extension: '3400', password: 'pw' });
+    await ts.server.directory.poll();
     const c = await client(ts);
     const challenge = await c.request('REGISTER', { user: '3400' });
     expect(challenge.headers.find((h) => h.name === 'www-authenticate')?.value).toContain('realm="ward-4"');

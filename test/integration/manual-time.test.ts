@@ -20,8 +20,8 @@ describe('manual time', () => {
     const ts = await startTestServer({ manualTime: true });
     running.push(ts);
     expect(ts.timers).toBeInstanceOf(ManualTimerQueue);
-    ts.server.store.users.add({ extension: '3300', password: 'pw' });
-    ts.server.directory.poll();
+    await ts.server.store.users.add({ extension: '3300', password: 'pw' });
+    await ts.server.directory.poll();
     const c = await new TestClient('udp', ts.host, ts.sipPort).open();
     clients.push(c);
     expect((await c.register('3300', 'pw', { expires: 600 })).status).toBe(200);

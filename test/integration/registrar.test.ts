@@ -28,14 +28,14 @@ function contactsOf(res: { headers: { name: string; value: string }[] }) {
 beforeAll(async () => {
   ts = await startTestServer({ config: { auth: { algorithms: ['SHA-256', 'MD5'] }, registrar: { minExpiresSec: 60, maxExpiresSec: 3600, defaultExpiresSec: 1800, maxContactsPerAor: 3 } } });
   const users = ts.server.store.users;
-  users.add({ extension: '1001', password: 'pw-1001' });
-  users.add({ extension: '1002', password: 'pw-1002', authUser: 'handset-1002' });
-  users.add({ extension: '1003', password: 'pw-1003' });
-  users.add({ extension: '1004', password: 'pw-1004', enabled: false });
+  await users.add({ extension: '1001', password: 'pw-1001' });
+  await users.add({ extension: '1002', password: 'pw-1002', authUser: 'handset-1002' });
+  await users.add({ extension: '1003', password: 'pw-1003' });
+  await users.add({ extension: '1004', password: 'pw-1004', enabled: false });
   // 2000-2009: the brute-force test; 2100-2109: one user per registrar-rule test.
-  for (let i = 0; i < 10; i++) users.add({ extension: String(2000 + i), password: `pw-${2000 + i}` });
-  for (let i = 0; i < 10; i++) users.add({ extension: String(2100 + i), password: `pw-${2100 + i}` });
-  ts.server.directory.poll();
+  for (let i = 0; i < 10; i++) await users.add({ extension: String(2000 + i), password: `pw-${2000 + i}` });
+  for (let i = 0; i < 10; i++) await users.add({ extension: String(2100 + i), password: `pw-${2100 + i}` });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {

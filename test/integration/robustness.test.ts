@@ -584,8 +584,8 @@ describe('IPv6 loopback', () => {
 
   beforeAll(async () => {
     ts = await startTestServer({ host: '::1' });
-    ts.server.store.users.add({ extension: '3001', password: 'pw-3001' });
-    ts.server.directory.poll();
+    await ts.server.store.users.add({ extension: '3001', password: 'pw-3001' });
+    await ts.server.directory.poll();
   });
   afterAll(async () => {
     await ts.stop();

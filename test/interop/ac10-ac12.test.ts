@@ -37,9 +37,9 @@ const env = featureServerFixture({
   tools: ['baresip', 'linphonec', 'tshark'],
   domain: DOMAIN,
   config: { registrar: { minExpiresSec: 5 } },
-  prepare(fs) {
-    fs.addUsers(USERS.slice(0, 15), { media: { security: 'enforced', transport: 'tls' } });
-    fs.addUsers(USERS.slice(15));
+  async prepare(fs) {
+    await fs.addUsers(USERS.slice(0, 15), { media: { security: 'enforced', transport: 'tls' } });
+    await fs.addUsers(USERS.slice(15));
   },
 });
 
@@ -305,8 +305,8 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
   it('pickup: B calls A (A rings), C in A\'s pickup group dials *30 -> C and B talk, A stops ringing', async () => {
     const { fs } = env.get();
     const [UA, UC] = [H(10), H(12)];
-    fs.setUser(UA.ext, { pickupGroup: 'ac12' });
-    fs.setUser(UC.ext, { pickupGroup: 'ac12' });
+    await fs.setUser(UA.ext, { pickupGroup: 'ac12' });
+    await fs.setUser(UC.ext, { pickupGroup: 'ac12' });
     try {
       await withABC(false, async ({ workDir, a, b, c, ra, rb, rc, why }) => {
         expect((await b.command('dial', `sip:${UA.ext}@${DOMAIN}`)).ok, why()).toBe(true);
@@ -319,8 +319,8 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
         await hangup(b, [c], why);
       });
     } finally {
-      fs.setUser(UA.ext, { pickupGroup: null });
-      fs.setUser(UC.ext, { pickupGroup: null });
+      await fs.setUser(UA.ext, { pickupGroup: null });
+      await fs.setUser(UC.ext, { pickupGroup: null });
     }
   });
 
@@ -345,7 +345,7 @@ describe('AC-12: short codes dialled from handsets, checked from a second party'
       expect(ok, why()).not.toBeNull();
       expect(bye, `the server sent no BYE\n${why()}`).not.toBeNull();
       expect(bye!.at - ok!.at, why()).toBeLessThanOrEqual(2000);
-      expect(fs.user(UL.ext).forwardUnconditional, why()).toBe(UC.ext);
+      expect((await fs.user(UL.ext)).forwardUnconditional, why()).toBe(UC.ext);
       // From a second party: B calls L, C answers.
       const mark = l.mark();
       expect((await b.command('dial', `sip:${UL.ext}@${DOMAIN}`)).ok, why()).toBe(true);

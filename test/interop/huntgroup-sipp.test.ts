@@ -17,10 +17,10 @@ const env = featureServerFixture({
   name: 'huntgroup',
   tools: ['sipp'],
   domain: 'lab.test',
-  prepare(fs) {
-    fs.addUsers([CALLER!, M1!, M2!, M3!, S1!, S2!]);
-    fs.addHuntGroup({ number: RING_ALL, name: 'Ward desk', strategy: 'ring-all', members: [M1!.ext, M2!.ext, M3!.ext], noAnswerSec: 20 });
-    fs.addHuntGroup({ number: SEQUENTIAL, name: 'Pharmacy', strategy: 'sequential', members: [S1!.ext, S2!.ext], noAnswerSec: 10 });
+  async prepare(fs) {
+    await fs.addUsers([CALLER!, M1!, M2!, M3!, S1!, S2!]);
+    await fs.addHuntGroup({ number: RING_ALL, name: 'Ward desk', strategy: 'ring-all', members: [M1!.ext, M2!.ext, M3!.ext], noAnswerSec: 20 });
+    await fs.addHuntGroup({ number: SEQUENTIAL, name: 'Pharmacy', strategy: 'sequential', members: [S1!.ext, S2!.ext], noAnswerSec: 10 });
   },
 });
 

@@ -18,10 +18,10 @@ const peers: RtpPeer[] = [];
 beforeAll(async () => {
   engine = await startRtpengine();
   ts = await startTestServer({ config: { media: { backend: 'rtpengine', rtpengineNg: `${engine.host}:${engine.ngPort}` } } });
-  ts.server.store.users.add({ extension: '7300', password: 'pw-7300', media: { security: 'enforced' } });
-  ts.server.store.users.add({ extension: '7301', password: 'pw-7301', media: { security: 'disabled' } });
-  ts.server.store.users.add({ extension: '7302', password: 'pw-7302', media: { security: 'disabled' } });
-  ts.server.directory.poll();
+  await ts.server.store.users.add({ extension: '7300', password: 'pw-7300', media: { security: 'enforced' } });
+  await ts.server.store.users.add({ extension: '7301', password: 'pw-7301', media: { security: 'disabled' } });
+  await ts.server.store.users.add({ extension: '7302', password: 'pw-7302', media: { security: 'disabled' } });
+  await ts.server.directory.poll();
 }, 30_000);
 
 afterAll(async () => {

@@ -27,12 +27,12 @@ const env = featureServerFixture({
   name: 'shortcodes',
   tools: ['sipp'],
   domain: 'lab.test',
-  prepare(fs) {
-    fs.addUsers(U);
+  async prepare(fs) {
+    await fs.addUsers(U);
     // Pickup: 1007 rings, 1008 picks up; both in one group.
-    fs.setUser('1007', { pickupGroup: 'ward4' });
-    fs.setUser('1008', { pickupGroup: 'ward4' });
-    fs.addHuntGroup({ number: HUNT, name: 'Night desk', strategy: 'ring-all', members: ['1012'], noAnswerSec: 10 });
+    await fs.setUser('1007', { pickupGroup: 'ward4' });
+    await fs.setUser('1008', { pickupGroup: 'ward4' });
+    await fs.addHuntGroup({ number: HUNT, name: 'Night desk', strategy: 'ring-all', members: ['1012'], noAnswerSec: 10 });
   },
 });
 
@@ -72,7 +72,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     // 1001 dials `code`: its forward number is then `forward`, and a call from 1002 to 1001 is answered at `answers`.
     const step = async (code: string, forward: string | null, answers: string): Promise<void> => {
       await dialSetting(e, user('1001'), code);
-      expect(e.fs.user('1001').forwardUnconditional).toBe(forward);
+      expect((await e.fs.user('1001')).forwardUnconditional).toBe(forward);
       await expectCallAnsweredAt(e, user('1002'), '1001', at(answers), phones);
     };
     await step('*07*1003#', '1003', '1003');
@@ -87,7 +87,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     await dialSetting(e, user('1001'), '*07*1003#');
     await dialSetting(e, user('1001'), '*02');
     await dialSetting(e, user('1001'), '*03');
-    expect(e.fs.user('1001').forwardBusy).toBe('1003');
+    expect((await e.fs.user('1001')).forwardBusy).toBe('1003');
     // 1001's phone is busy; the server must try it, then 1003.
     const busy = await phone(e, 'uas_busy.xml', phones.get('1001') as number);
     const target = await phone(e, 'uas_answer.xml', phones.get('1003') as number);
@@ -99,7 +99,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     expect(t.stats?.successful, w).toBe(1);
 
     await dialSetting(e, user('1001'), '*04');
-    expect(e.fs.user('1001').forwardBusy).toBeNull();
+    expect((await e.fs.user('1001')).forwardBusy).toBeNull();
     const busy2 = await phone(e, 'uas_busy.xml', phones.get('1001') as number);
     const refused = await expectCallRefused(e, user('1002'), '1001');
     await phonesDone(refused.status === 486, [busy2]);
@@ -109,11 +109,11 @@ describe('short codes dialled by SIPp through Switchboard', () => {
   it('*05 forwards on no answer (after forwardNoAnswerSec the ringing phone gets CANCEL, the forward number answers); *06 stops it', async () => {
     const e = env.get();
     const phones = await registerPhones(e, [user('1001'), user('1003')]);
-    e.fs.setUser('1001', { forwardNoAnswerSec: 5 });
+    await e.fs.setUser('1001', { forwardNoAnswerSec: 5 });
     await dialSetting(e, user('1001'), '*07*1003#');
     await dialSetting(e, user('1001'), '*02');
     await dialSetting(e, user('1001'), '*05');
-    expect(e.fs.user('1001').forwardNoAnswer).toBe('1003');
+    expect((await e.fs.user('1001')).forwardNoAnswer).toBe('1003');
     const ringing = await phone(e, 'uas_cancel.xml', phones.get('1001') as number);
     const target = await phone(e, 'uas_answer.xml', phones.get('1003') as number);
     const started = Date.now();
@@ -126,7 +126,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     expect(Date.now() - started, w).toBeGreaterThanOrEqual(4500);
 
     await dialSetting(e, user('1001'), '*06');
-    expect(e.fs.user('1001').forwardNoAnswer).toBeNull();
+    expect((await e.fs.user('1001')).forwardNoAnswer).toBeNull();
   });
 
   it('*08 DND: a call gets 486/480; *10*N# lets N ring through, *11*N# removes it; *09 DND off rings again', async () => {
@@ -134,25 +134,25 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const phones = await registerPhones(e, [user('1004')]);
     const at = { ext: '1004', port: phones.get('1004') as number };
     await dialSetting(e, user('1004'), '*08');
-    expect(e.fs.user('1004').dnd).toBe(true);
+    expect((await e.fs.user('1004')).dnd).toBe(true);
     const f = await expectCallRefused(e, user('1002'), '1004');
     expect([486, 480], `${f.status} ${f.reason}\n${why(e)}`).toContain(f.status);
     expect(e.fs.tap.requests('out', 'INVITE').filter((m) => m.peer.port === at.port), why(e)).toEqual([]);
 
     await dialSetting(e, user('1004'), '*10*1002#');
-    expect(e.fs.user('1004').dndExceptions).toContain('1002');
+    expect((await e.fs.user('1004')).dndExceptions).toContain('1002');
     await expectCallAnsweredAt(e, user('1002'), '1004', at, phones);
     // Someone else is still kept out.
     const other = await expectCallRefused(e, user('1003'), '1004');
     expect([486, 480], why(e)).toContain(other.status);
 
     await dialSetting(e, user('1004'), '*11*1002#');
-    expect(e.fs.user('1004').dndExceptions).not.toContain('1002');
+    expect((await e.fs.user('1004')).dndExceptions).not.toContain('1002');
     const again = await expectCallRefused(e, user('1002'), '1004');
     expect([486, 480], why(e)).toContain(again.status);
 
     await dialSetting(e, user('1004'), '*09');
-    expect(e.fs.user('1004').dnd).toBe(false);
+    expect((await e.fs.user('1004')).dnd).toBe(false);
     await expectCallAnsweredAt(e, user('1002'), '1004', at, phones);
   });
 
@@ -160,17 +160,17 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     const e = env.get();
     const phones = await registerPhones(e, [user('1005'), user('1006')]);
     await dialSetting(e, user('1006'), '*12*1005#');
-    expect(e.fs.user('1005').followMe).toBe('1006');
+    expect((await e.fs.user('1005')).followMe).toBe('1006');
     await expectCallAnsweredAt(e, user('1002'), '1005', { ext: '1006', port: phones.get('1006') as number }, phones);
     await dialSetting(e, user('1006'), '*13*1005#');
-    expect(e.fs.user('1005').followMe).toBeNull();
+    expect((await e.fs.user('1005')).followMe).toBeNull();
     await expectCallAnsweredAt(e, user('1002'), '1005', { ext: '1005', port: phones.get('1005') as number }, phones);
   });
 
   it('*16 call waiting off: a second call to a user in a call gets busy; *15 on again', async () => {
     const e = env.get();
     await dialSetting(e, user('1013'), '*16');
-    expect(e.fs.user('1013').callWaiting).toBe(false);
+    expect((await e.fs.user('1013')).callWaiting).toBe(false);
     const phones = await registerPhones(e, [user('1013')]);
     // First call: answered and held (the phone stays in it until the caller's BYE, 6 s later).
     const inCall = await phone(e, 'uas_answer.xml', phones.get('1013') as number);
@@ -183,7 +183,7 @@ describe('short codes dialled by SIPp through Switchboard', () => {
     expect(f.stats?.successful, w).toBe(1);
     expect(second.status, `${second.status} ${second.reason}\n${w}`).toBe(486);
     await dialSetting(e, user('1013'), '*15');
-    expect(e.fs.user('1013').callWaiting).toBe(true);
+    expect((await e.fs.user('1013')).callWaiting).toBe(true);
   });
 
   it('*30 picks up the call ringing at a member of my pickup group: I talk to the caller, the ringing phone gets CANCEL', async () => {

@@ -24,23 +24,23 @@ function isSecurityAdmin(a: { enabled: boolean; roles: readonly AdminRole[] }): 
 
 export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
   const accounts = ctx.admin.accounts;
-  const mustGet = (name: string): AdminAccount => {
-    const a = accounts.get(name);
+  const mustGet = async (name: string): Promise<AdminAccount> => {
+    const a = await accounts.get(name);
     if (!a) throw new ApiError(404, 'not-found', `no administrator named ${name}`);
     return a;
   };
   /** Someone must always be able to manage accounts (the command line can only reset passwords). */
-  const keepSecurityAdmin = (current: AdminAccount, after: { enabled: boolean; roles: readonly AdminRole[] } | null) => {
+  const keepSecurityAdmin = async (current: AdminAccount, after: { enabled: boolean; roles: readonly AdminRole[] } | null) => {
     if (!isSecurityAdmin(current) || (after && isSecurityAdmin(after))) return;
-    if (accounts.list().some((a) => a.id !== current.id && isSecurityAdmin(a))) return;
+    if ((await accounts.list()).some((a) => a.id !== current.id && isSecurityAdmin(a))) return;
     throw new ApiError(409, 'last-security-admin', 'this is the last enabled security administrator');
   };
   const newPassword = async (name: string, given: string | undefined): Promise<{ hash: string; oneTime?: string }> => {
     if (given === undefined) {
-      const oneTime = generatePassword(passwordPolicy(ctx).minLength);
+      const oneTime = generatePassword((await passwordPolicy(ctx)).minLength);
       return { hash: await hashPassword(oneTime), oneTime };
     }
-    const problems = passwordProblems(given, passwordPolicy(ctx), { name });
+    const problems = passwordProblems(given, await passwordPolicy(ctx), { name });
     if (problems.length > 0) {
       throw new ApiError(400, 'validation', `password: ${problems[0]}`, {
         issues: problems.map((message) => ({ path: 'password', in: 'body' as const, message })),
@@ -53,7 +53,7 @@ export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'GET', url: '/api/admins', tag: 'admins', access: 'security',
     summary: 'List administrator accounts',
     response: { description: 'every account', schema: z.object({ items: z.array(adminViewSchema) }) },
-    handler: () => ({ items: accounts.list().map(adminView) }),
+    handler: async () => ({ items: (await accounts.list()).map(adminView) }),
   });
 
   t.add({
@@ -66,10 +66,10 @@ export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
     errors: [400, 409],
     handler: async (req) => {
       const { name, roles, password, enabled } = req.body;
-      if (accounts.get(name)) throw new ApiError(409, 'duplicate', `name ${name} is already used`, { issues: [{ path: 'name', in: 'body', message: 'already used' }] });
+      if (await accounts.get(name)) throw new ApiError(409, 'duplicate', `name ${name} is already used`, { issues: [{ path: 'name', in: 'body', message: 'already used' }] });
       const pw = await newPassword(name, password);
-      const a = accounts.add({ name, roles, passwordHash: pw.hash, mustChangePassword: true, enabled });
-      audit(ctx, req, `admin:${a.name}`, null, adminView(a));
+      const a = await accounts.add({ name, roles, passwordHash: pw.hash, mustChangePassword: true, enabled });
+      await audit(ctx, req, `admin:${a.name}`, null, adminView(a));
       return pw.oneTime ? { ...adminView(a), oneTimePassword: pw.oneTime } : adminView(a);
     },
   });
@@ -80,7 +80,7 @@ export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
     params: adminParams,
     response: { description: 'the account', schema: adminViewSchema },
     errors: [404],
-    handler: (req) => adminView(mustGet(req.params.name)),
+    handler: async (req) => adminView(await mustGet(req.params.name)),
   });
 
   t.add({
@@ -93,15 +93,15 @@ export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
     response: { description: 'the changed account', schema: adminWithPasswordSchema },
     errors: [400, 404, 409],
     handler: async (req) => {
-      const before = mustGet(req.params.name);
+      const before = await mustGet(req.params.name);
       const { name, roles, enabled, password, resetPassword } = req.body;
-      keepSecurityAdmin(before, { enabled: enabled ?? before.enabled, roles: roles ?? before.roles });
+      await keepSecurityAdmin(before, { enabled: enabled ?? before.enabled, roles: roles ?? before.roles });
       const pw = password !== undefined || resetPassword ? await newPassword(name ?? before.name, password) : undefined;
-      const after = accounts.update(before.name, {
+      const after = await accounts.update(before.name, {
         name, roles, enabled, ...(pw ? { passwordHash: pw.hash, mustChangePassword: true } : {}),
       });
-      if (pw || !after.enabled) ctx.admin.sessions.removeForAdmin(after.id);
-      audit(ctx, req, `admin:${before.name}`, adminView(before), { ...adminView(after), ...(pw ? { password: 'changed' } : {}) });
+      if (pw || !after.enabled) await ctx.admin.sessions.removeForAdmin(after.id);
+      await audit(ctx, req, `admin:${before.name}`, adminView(before), { ...adminView(after), ...(pw ? { password: 'changed' } : {}) });
       return pw?.oneTime ? { ...adminView(after), oneTimePassword: pw.oneTime } : adminView(after);
     },
   });
@@ -112,11 +112,11 @@ export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
     params: adminParams,
     response: { status: 204, description: 'removed' },
     errors: [404, 409],
-    handler: (req) => {
-      const before = mustGet(req.params.name);
-      keepSecurityAdmin(before, null);
-      accounts.remove(before.name);
-      audit(ctx, req, `admin:${before.name}`, adminView(before), null);
+    handler: async (req) => {
+      const before = await mustGet(req.params.name);
+      await keepSecurityAdmin(before, null);
+      await accounts.remove(before.name);
+      await audit(ctx, req, `admin:${before.name}`, adminView(before), null);
     },
   });
 
@@ -127,9 +127,9 @@ export function adminRoutes(t: RouteTable, ctx: ApiContext): void {
       'when, before and after, with secrets shown as "***".',
     query: auditQuery,
     response: { description: 'a page of entries', schema: listOf(auditEntrySchema) },
-    handler: (req) => {
+    handler: async (req) => {
       const { offset, limit, ...filter } = req.query;
-      return { total: ctx.admin.audit.count(filter), offset, limit, items: ctx.admin.audit.list({ ...filter, offset, limit }) };
+      return { total: await ctx.admin.audit.count(filter), offset, limit, items: await ctx.admin.audit.list({ ...filter, offset, limit }) };
     },
   });
 }

@@ -22,14 +22,14 @@ const copyGroup = (g: HuntGroup) => ({ ...g, members: g.members.map((m) => ({ ..
 export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
   const groups = () => ctx.store.huntGroups;
   const codes = () => ctx.store.shortCodes;
-  const mustGroup = (n: string) => groups().get(n) ?? (() => { throw new ApiError(404, 'not-found', `no hunt group ${n}`); })();
-  const mustCode = (c: string): ShortCode => codes().get(c) ?? (() => { throw new ApiError(404, 'not-found', `no short code ${c}`); })();
+  const mustGroup = async (n: string) => await groups().get(n) ?? (() => { throw new ApiError(404, 'not-found', `no hunt group ${n}`); })();
+  const mustCode = async (c: string): Promise<ShortCode> => await codes().get(c) ?? (() => { throw new ApiError(404, 'not-found', `no short code ${c}`); })();
 
   t.add({
     method: 'GET', url: '/api/hunt-groups', tag: 'hunt groups', access: 'read',
     summary: 'List hunt groups',
     response: { description: 'every group, members in hunting order', schema: z.object({ items: z.array(huntGroupViewSchema) }) },
-    handler: () => ({ items: groups().list().map(copyGroup) }),
+    handler: async () => ({ items: (await groups().list()).map(copyGroup) }),
   });
 
   t.add({
@@ -39,9 +39,9 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     body: huntGroupCreateSchema,
     response: { status: 201, description: 'added', schema: huntGroupViewSchema },
     errors: [404, 409],
-    handler: (req) => {
-      const g = groups().add(req.body);
-      audit(ctx, req, `hunt-group:${g.number}`, null, g);
+    handler: async (req) => {
+      const g = await groups().add(req.body);
+      await audit(ctx, req, `hunt-group:${g.number}`, null, g);
       return copyGroup(g);
     },
   });
@@ -52,7 +52,7 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     params: groupParams,
     response: { description: 'the group', schema: huntGroupViewSchema },
     errors: [404],
-    handler: (req) => copyGroup(mustGroup(req.params.number)),
+    handler: async (req) => copyGroup(await mustGroup(req.params.number)),
   });
 
   t.add({
@@ -63,10 +63,10 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     body: huntGroupPatchSchema,
     response: { description: 'the changed group', schema: huntGroupViewSchema },
     errors: [404, 409],
-    handler: (req) => {
-      const before = mustGroup(req.params.number);
-      const after = groups().update(req.params.number, req.body);
-      audit(ctx, req, `hunt-group:${before.number}`, before, after);
+    handler: async (req) => {
+      const before = await mustGroup(req.params.number);
+      const after = await groups().update(req.params.number, req.body);
+      await audit(ctx, req, `hunt-group:${before.number}`, before, after);
       return copyGroup(after);
     },
   });
@@ -78,10 +78,10 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     body: z.object({ loggedIn: z.boolean() }).strict(),
     response: { description: 'the group', schema: huntGroupViewSchema },
     errors: [404],
-    handler: (req) => {
-      const before = mustGroup(req.params.number);
-      const after = groups().setMemberLoggedIn(req.params.number, req.params.ext, req.body.loggedIn);
-      audit(ctx, req, `hunt-group:${before.number}`, before, after);
+    handler: async (req) => {
+      const before = await mustGroup(req.params.number);
+      const after = await groups().setMemberLoggedIn(req.params.number, req.params.ext, req.body.loggedIn);
+      await audit(ctx, req, `hunt-group:${before.number}`, before, after);
       return copyGroup(after);
     },
   });
@@ -92,9 +92,9 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     params: groupParams,
     response: { status: 204, description: 'removed' },
     errors: [404],
-    handler: (req) => {
-      const before = groups().remove(req.params.number);
-      audit(ctx, req, `hunt-group:${before.number}`, before, null);
+    handler: async (req) => {
+      const before = await groups().remove(req.params.number);
+      await audit(ctx, req, `hunt-group:${before.number}`, before, null);
     },
   });
 
@@ -102,7 +102,7 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'GET', url: '/api/short-codes', tag: 'short codes', access: 'read',
     summary: 'List short codes in matching order',
     response: { description: 'the table; the first code that matches a dialled number wins', schema: z.object({ items: z.array(shortCodeViewSchema) }) },
-    handler: () => ({ items: codes().list() }),
+    handler: async () => ({ items: await codes().list() }),
   });
 
   t.add({
@@ -112,9 +112,9 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     body: shortCodeInputSchema,
     response: { status: 201, description: 'added', schema: shortCodeViewSchema },
     errors: [409],
-    handler: (req) => {
-      const c = codes().add(req.body);
-      audit(ctx, req, `short-code:${c.code}`, null, c);
+    handler: async (req) => {
+      const c = await codes().add(req.body);
+      await audit(ctx, req, `short-code:${c.code}`, null, c);
       return c;
     },
   });
@@ -126,10 +126,10 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     body: shortCodePatchSchema,
     response: { description: 'the changed code', schema: shortCodeViewSchema },
     errors: [404, 409],
-    handler: (req) => {
-      const before = mustCode(req.params.code);
-      const after = codes().update(req.params.code, req.body);
-      audit(ctx, req, `short-code:${before.code}`, before, after);
+    handler: async (req) => {
+      const before = await mustCode(req.params.code);
+      const after = await codes().update(req.params.code, req.body);
+      await audit(ctx, req, `short-code:${before.code}`, before, after);
       return after;
     },
   });
@@ -140,9 +140,9 @@ export function featureRoutes(t: RouteTable, ctx: ApiContext): void {
     params: codeParams,
     response: { status: 204, description: 'removed' },
     errors: [404],
-    handler: (req) => {
-      const before = codes().remove(req.params.code);
-      audit(ctx, req, `short-code:${before.code}`, before, null);
+    handler: async (req) => {
+      const before = await codes().remove(req.params.code);
+      await audit(ctx, req, `short-code:${before.code}`, before, null);
     },
   });
 }

@@ -4,7 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { isStoreError } from '../../store/errors.ts';
-import type { User } from '../../store/types.ts';
+import type { User, UserRepository } from '../../store/types.ts';
 import { MEDIA_KEYS } from '../../model/user.ts';
 import { USER_CSV_FIELDS } from '../../model/user-csv.ts';
 import { missingRole } from '../auth.ts';
@@ -31,29 +31,37 @@ function changedFields(before: User, after: User): string[] {
   return out;
 }
 
-function applyRows(ctx: ApiContext, rows: readonly ImportRow[], req: ApiRequest<unknown, unknown, unknown> | null): Report['rows'] {
-  const users = ctx.store.users;
-  return rows.map((r) => {
-    if (r.error) return { row: r.row, extension: r.extension, action: 'error' as const, error: r.error };
-    try {
-      const before = r.extension ? users.getByExtension(r.extension) : undefined;
-      if (before) {
-        const patch = userPatchSchema.safeParse(r.fields);
-        if (!patch.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(patch.error) };
-        const after = users.update(before.extension, patch.data);
-        if (req) audit(ctx, req, `user:${before.extension}`, before, after);
-        return { row: r.row, extension: r.extension, action: 'update' as const, changes: changedFields(before, after), media: { ...after.media } };
-      }
-      const input = userCreateSchema.safeParse(r.fields);
-      if (!input.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(input.error) };
-      const after = users.add(input.data);
-      if (req) audit(ctx, req, `user:${after.extension}`, null, after);
-      return { row: r.row, extension: r.extension, action: 'add' as const, media: { ...after.media } };
-    } catch (err) {
-      if (!isStoreError(err)) throw err;
-      return { row: r.row, extension: r.extension, action: 'error' as const, error: err.message };
+/** One row at a time, in file order: a later row may depend on an earlier one (a renumbering). */
+async function applyRows(
+  ctx: ApiContext, users: UserRepository, rows: readonly ImportRow[], req: ApiRequest<unknown, unknown, unknown> | null,
+): Promise<Report['rows']> {
+  const out: Report['rows'] = [];
+  for (const r of rows) out.push(await applyRow(ctx, users, r, req));
+  return out;
+}
+
+async function applyRow(
+  ctx: ApiContext, users: UserRepository, r: ImportRow, req: ApiRequest<unknown, unknown, unknown> | null,
+): Promise<Report['rows'][number]> {
+  if (r.error) return { row: r.row, extension: r.extension, action: 'error' as const, error: r.error };
+  try {
+    const before = r.extension ? await users.getByExtension(r.extension) : undefined;
+    if (before) {
+      const patch = userPatchSchema.safeParse(r.fields);
+      if (!patch.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(patch.error) };
+      const after = await users.update(before.extension, patch.data);
+      if (req) await audit(ctx, req, `user:${before.extension}`, before, after);
+      return { row: r.row, extension: r.extension, action: 'update' as const, changes: changedFields(before, after), media: { ...after.media } };
     }
-  });
+    const input = userCreateSchema.safeParse(r.fields);
+    if (!input.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(input.error) };
+    const after = await users.add(input.data);
+    if (req) await audit(ctx, req, `user:${after.extension}`, null, after);
+    return { row: r.row, extension: r.extension, action: 'add' as const, media: { ...after.media } };
+  } catch (err) {
+    if (!isStoreError(err)) throw err;
+    return { row: r.row, extension: r.extension, action: 'error' as const, error: err.message };
+  }
 }
 
 export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
@@ -66,13 +74,13 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     query: exportQuery,
     response: { description: 'the file', contentTypes: ['text/csv', 'application/json'] },
     errors: [403],
-    handler: (req) => {
+    handler: async (req) => {
       const { format, passwords } = req.query;
       const role = passwords ? missingRole(req.principal!.account, 'write') : null;
       if (role) throw new ApiError(403, 'forbidden', `exporting passwords needs the ${role} role`, { role });
-      const { users } = ctx.store.users.snapshot();
+      const { users } = await ctx.store.users.snapshot();
       if (passwords) {
-        audit(ctx, req, 'users', null, { exported: users.length, withPasswords: true }, 'GET /api/users/export (with passwords)');
+        await audit(ctx, req, 'users', null, { exported: users.length, withPasswords: true }, 'GET /api/users/export (with passwords)');
       }
       void req.reply.header('content-disposition', `attachment; filename="users.${format}"`);
       void req.reply.header('cache-control', 'no-store');
@@ -101,7 +109,7 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     bodyLimit: IMPORT_BODY_LIMIT,
     response: { description: 'row-by-row report', schema: importReportSchema },
     errors: [400],
-    handler: (req) => {
+    handler: async (req) => {
       const body: unknown = req.body;
       const format = req.query.format ?? (typeof body === 'string' ? 'csv' : 'json');
       if (format === 'csv' && typeof body !== 'string') {
@@ -111,7 +119,9 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
       }
       const rows = format === 'csv' ? csvRows(body as string) : jsonRows(typeof body === 'string' ? parseJson(body) : body);
       const { dryRun } = req.query;
-      const results = dryRun ? ctx.dryRun(() => applyRows(ctx, rows, null)) : applyRows(ctx, rows, req);
+      const results = dryRun
+        ? await ctx.store.rehearse((scratch) => applyRows(ctx, scratch.users, rows, null))
+        : await applyRows(ctx, ctx.store.users, rows, req);
       const summary = { add: 0, update: 0, error: 0 };
       for (const r of results) summary[r.action]++;
       return { dryRun, summary, rows: results };

@@ -55,7 +55,7 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
     handler: (req) => {
       const { name, password } = req.body;
       return queue.run(`n:${name.trim().toLowerCase()}`, () => queue.run(`ip:${req.ip}`, async () => {
-        const account = ctx.admin.accounts.get(name);
+        const account = await ctx.admin.accounts.get(name);
         const verdict = ctx.limiter.check(name, req.ip, account?.passwordChangedAt);
         if (!verdict.allowed) {
           throw verdict.status === 423
@@ -66,13 +66,13 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
         if (!ok || !account) {
           const locked = ctx.limiter.recordFailure(name, req.ip);
           // Only names that exist are recorded: a password typed into the name field stays out of the log.
-          if (account) auditAs(ctx, account.name, req.ip, locked ? 'login failed, account locked' : 'login failed', `admin:${account.name}`, null, null);
+          if (account) await auditAs(ctx, account.name, req.ip, locked ? 'login failed, account locked' : 'login failed', `admin:${account.name}`, null, null);
           throw new ApiError(401, 'invalid-credentials', 'wrong name or password');
         }
         ctx.limiter.recordSuccess(name);
-        const session = createSession(ctx, account, req.ip, req.reply);
-        auditAs(ctx, account.name, req.ip, 'login', `admin:${account.name}`, null, null);
-        return sessionView(ctx, account, session, mustChangePassword(account, passwordPolicy(ctx), ctx.now()));
+        const session = await createSession(ctx, account, req.ip, req.reply);
+        await auditAs(ctx, account.name, req.ip, 'login', `admin:${account.name}`, null, null);
+        return sessionView(ctx, account, session, mustChangePassword(account, await passwordPolicy(ctx), ctx.now()));
       }));
     },
   });
@@ -81,9 +81,9 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'GET', url: '/api/session', tag: 'session', access: 'session', duringPasswordChange: true,
     summary: 'The current session and its CSRF token',
     response: { description: 'the session', schema: sessionSchema },
-    handler: (req) => {
+    handler: async (req) => {
       const p = req.principal!;
-      return sessionView(ctx, p.account, p.session, mustChangePassword(p.account, passwordPolicy(ctx), ctx.now()));
+      return sessionView(ctx, p.account, p.session, mustChangePassword(p.account, await passwordPolicy(ctx), ctx.now()));
     },
   });
 
@@ -91,11 +91,11 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'DELETE', url: '/api/session', tag: 'session', access: 'session', duringPasswordChange: true,
     summary: 'Log out',
     response: { status: 204, description: 'logged out' },
-    handler: (req) => {
+    handler: async (req) => {
       const p = req.principal!;
-      ctx.admin.sessions.remove(p.session.idHash);
+      await ctx.admin.sessions.remove(p.session.idHash);
       clearSessionCookie(ctx, req.reply);
-      auditAs(ctx, p.account.name, req.ip, 'logout', `admin:${p.account.name}`, null, null);
+      await auditAs(ctx, p.account.name, req.ip, 'logout', `admin:${p.account.name}`, null, null);
     },
   });
 
@@ -119,16 +119,16 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
           issues: [{ path: 'currentPassword', in: 'body', message: 'wrong password' }],
         });
       }
-      const problems = passwordProblems(newPassword, passwordPolicy(ctx), { name: account.name, current: currentPassword });
+      const problems = passwordProblems(newPassword, await passwordPolicy(ctx), { name: account.name, current: currentPassword });
       if (problems.length > 0) {
         throw new ApiError(400, 'validation', `newPassword: ${problems[0]}`, {
           issues: problems.map((message) => ({ path: 'newPassword', in: 'body' as const, message })),
         });
       }
-      const updated = ctx.admin.accounts.update(account.name, { passwordHash: await hashPassword(newPassword), mustChangePassword: false });
-      ctx.admin.sessions.removeForAdmin(account.id);
+      const updated = await ctx.admin.accounts.update(account.name, { passwordHash: await hashPassword(newPassword), mustChangePassword: false });
+      await ctx.admin.sessions.removeForAdmin(account.id);
       clearSessionCookie(ctx, req.reply);
-      auditAs(ctx, account.name, req.ip, 'change own password', `admin:${account.name}`,
+      await auditAs(ctx, account.name, req.ip, 'change own password', `admin:${account.name}`,
         { mustChangePassword: account.mustChangePassword }, { mustChangePassword: updated.mustChangePassword });
       return { ok: true as const, reloginRequired: true as const };
     },

@@ -30,7 +30,7 @@ export function settingsRoutes(t: RouteTable, ctx: ApiContext): void {
       'and the system media settings (media security, SRTCP, direct media, DTMF, RFC 5939 capability negotiation, ' +
       'signalling transport), which the running server applies to its next call. keys says per setting when it applies.',
     response: { description: 'the settings', schema: settingsResponseSchema },
-    handler: () => describe(storedSettings(ctx.admin.settings)),
+    handler: async () => describe(await storedSettings(ctx.admin.settings)),
   });
 
   t.add({
@@ -42,8 +42,8 @@ export function settingsRoutes(t: RouteTable, ctx: ApiContext): void {
     body: settingsPutSchema,
     response: { description: 'the settings after the change', schema: settingsResponseSchema },
     errors: [400],
-    handler: (req) => {
-      const before = storedSettings(ctx.admin.settings);
+    handler: async (req) => {
+      const before = await storedSettings(ctx.admin.settings);
       const changes = flattenPut(req.body);
       const after: Record<string, unknown> = { ...before };
       for (const [k, v] of Object.entries(changes)) {
@@ -53,10 +53,10 @@ export function settingsRoutes(t: RouteTable, ctx: ApiContext): void {
       // Checked on the whole result, pinned keys included, so a value saved now is valid whenever it applies.
       const problems = [...settingsProblems(applyStoredSettings(ctx.baseConfig, after).config), ...invalidLiveValues(after)];
       if (problems.length > 0) throw validationError(problems.map((p) => ({ ...p, in: 'body' as const })));
-      ctx.admin.settings.set(changes);
-      audit(ctx, req, 'settings', before, after);
+      await ctx.admin.settings.set(changes);
+      await audit(ctx, req, 'settings', before, after);
       // The poller would see it within its period; reading now lets this answer show it running.
-      ctx.systemMedia?.poll();
+      await ctx.systemMedia?.poll();
       return describe(after);
     },
   });
@@ -75,10 +75,10 @@ export function settingsRoutes(t: RouteTable, ctx: ApiContext): void {
     body: passwordPolicySchema,
     response: { description: 'the policy in force', schema: passwordPolicySchema },
     errors: [400],
-    handler: (req) => {
-      const before = passwordPolicy(ctx);
-      ctx.admin.settings.set({ [PASSWORD_POLICY_KEY]: req.body });
-      audit(ctx, req, 'password-policy', before, req.body);
+    handler: async (req) => {
+      const before = await passwordPolicy(ctx);
+      await ctx.admin.settings.set({ [PASSWORD_POLICY_KEY]: req.body });
+      await audit(ctx, req, 'password-policy', before, req.body);
       return req.body;
     },
   });

@@ -16,8 +16,8 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     if (!ctx.store.trunks) throw new ApiError(503, 'unavailable', 'this store has no trunks');
     return ctx.store.trunks;
   };
-  const mustGet = (name: string): Trunk => {
-    const tr = trunks().get(name);
+  const mustGet = async (name: string): Promise<Trunk> => {
+    const tr = await trunks().get(name);
     if (!tr) throw new ApiError(404, 'not-found', `no trunk named ${name}`);
     return tr;
   };
@@ -26,7 +26,7 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'GET', url: '/api/trunks', tag: 'trunks', access: 'read',
     summary: 'List trunks',
     response: { description: 'every trunk', schema: z.object({ items: z.array(trunkViewSchema) }) },
-    handler: () => ({ items: trunks().list().map(trunkView) }),
+    handler: async () => ({ items: (await trunks().list()).map(trunkView) }),
   });
 
   t.add({
@@ -35,9 +35,9 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     body: trunkCreateSchema,
     response: { status: 201, description: 'added', schema: trunkViewSchema },
     errors: [400, 409],
-    handler: (req) => {
-      const tr = trunks().add(req.body);
-      audit(ctx, req, `trunk:${tr.name}`, null, tr);
+    handler: async (req) => {
+      const tr = await trunks().add(req.body);
+      await audit(ctx, req, `trunk:${tr.name}`, null, tr);
       return trunkView(tr);
     },
   });
@@ -48,7 +48,7 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     params: trunkParams,
     response: { description: 'the trunk', schema: trunkViewSchema },
     errors: [404],
-    handler: (req) => trunkView(mustGet(req.params.name)),
+    handler: async (req) => trunkView(await mustGet(req.params.name)),
   });
 
   t.add({
@@ -58,10 +58,10 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     body: trunkPatchSchema,
     response: { description: 'the changed trunk', schema: trunkViewSchema },
     errors: [400, 404, 409],
-    handler: (req) => {
-      const before = mustGet(req.params.name);
-      const after = trunks().update(req.params.name, req.body);
-      audit(ctx, req, `trunk:${before.name}`, before, after);
+    handler: async (req) => {
+      const before = await mustGet(req.params.name);
+      const after = await trunks().update(req.params.name, req.body);
+      await audit(ctx, req, `trunk:${before.name}`, before, after);
       return trunkView(after);
     },
   });
@@ -72,9 +72,9 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     params: trunkParams,
     response: { status: 204, description: 'removed' },
     errors: [404],
-    handler: (req) => {
-      const before = trunks().remove(req.params.name);
-      audit(ctx, req, `trunk:${before.name}`, before, null);
+    handler: async (req) => {
+      const before = await trunks().remove(req.params.name);
+      await audit(ctx, req, `trunk:${before.name}`, before, null);
     },
   });
 
@@ -82,7 +82,7 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'GET', url: '/api/dids', tag: 'trunks', access: 'read',
     summary: 'List inbound numbers (DIDs)',
     response: { description: 'every DID', schema: z.object({ items: z.array(didSchema) }) },
-    handler: () => ({ items: trunks().listDids() }),
+    handler: async () => ({ items: await trunks().listDids() }),
   });
 
   t.add({
@@ -91,9 +91,9 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     body: didCreateSchema,
     response: { status: 201, description: 'added', schema: didSchema },
     errors: [400, 409],
-    handler: (req) => {
-      const did = trunks().addDid(req.body.number, req.body.extension);
-      audit(ctx, req, `did:${did.number}`, null, did);
+    handler: async (req) => {
+      const did = await trunks().addDid(req.body.number, req.body.extension);
+      await audit(ctx, req, `did:${did.number}`, null, did);
       return did;
     },
   });
@@ -104,9 +104,9 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     params: didParams,
     response: { status: 204, description: 'removed' },
     errors: [404],
-    handler: (req) => {
-      const before = trunks().removeDid(req.params.number);
-      audit(ctx, req, `did:${before.number}`, before, null);
+    handler: async (req) => {
+      const before = await trunks().removeDid(req.params.number);
+      await audit(ctx, req, `did:${before.number}`, before, null);
     },
   });
 
@@ -116,11 +116,11 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     description: "With extension, only that extension's calls; kind narrows to placed, received or missed ones.",
     query: callListQuery,
     response: { description: 'a page of call records', schema: listOf(cdrSchema) },
-    handler: (req) => {
+    handler: async (req) => {
       if (!ctx.store.cdrs) throw new ApiError(503, 'unavailable', 'this store has no call records');
       const q = req.query;
       const filter = { extension: q.extension, kind: q.kind, since: q.since };
-      return { total: ctx.store.cdrs.count(filter), offset: q.offset, limit: q.limit, items: ctx.store.cdrs.list({ ...filter, offset: q.offset, limit: q.limit }) };
+      return { total: await ctx.store.cdrs.count(filter), offset: q.offset, limit: q.limit, items: await ctx.store.cdrs.list({ ...filter, offset: q.offset, limit: q.limit }) };
     },
   });
 }

@@ -31,8 +31,8 @@ function matches(u: User, needle: string): boolean {
   return [u.extension, u.name, u.fullName, u.authUser].some((f) => f.toLowerCase().includes(needle));
 }
 
-export function mustGetUser(ctx: ApiContext, ext: string): User {
-  const u = ctx.store.users.getByExtension(ext);
+export async function mustGetUser(ctx: ApiContext, ext: string): Promise<User> {
+  const u = await ctx.store.users.getByExtension(ext);
   if (!u) throw new ApiError(404, 'not-found', `no user with extension ${ext}`);
   return u;
 }
@@ -46,14 +46,14 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
     description: 'Paginated; search matches extension, name, full name and auth user.',
     query: userListQuery,
     response: { description: 'a page of users and the total that match', schema: listOf(userViewSchema) },
-    handler: (req) => {
+    handler: async (req) => {
       const { offset, limit, search, sort, enabled } = req.query;
       const needle = search?.trim() ?? '';
       if (sort === 'extension' && enabled === undefined) {
         // The store's own order and paging: no need to load the whole directory.
-        return { total: users.count(needle || undefined), offset, limit, items: users.list({ offset, limit, search: needle || undefined }).map(userView) };
+        return { total: await users.count(needle || undefined), offset, limit, items: (await users.list({ offset, limit, search: needle || undefined })).map(userView) };
       }
-      let all = users.snapshot().users;
+      let all = (await users.snapshot()).users;
       if (needle) all = all.filter((u) => matches(u, needle.toLowerCase()));
       if (enabled !== undefined) all = all.filter((u) => u.enabled === enabled);
       const desc = sort.startsWith('-');
@@ -69,9 +69,9 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
     body: userCreateSchema,
     response: { status: 201, description: 'added', schema: userViewSchema },
     errors: [400, 409],
-    handler: (req) => {
-      const u = users.add(req.body);
-      audit(ctx, req, `user:${u.extension}`, null, u);
+    handler: async (req) => {
+      const u = await users.add(req.body);
+      await audit(ctx, req, `user:${u.extension}`, null, u);
       return userView(u);
     },
   });
@@ -82,7 +82,7 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
     params: extParams,
     response: { description: 'the user', schema: userViewSchema },
     errors: [404],
-    handler: (req) => userView(mustGetUser(ctx, req.params.ext)),
+    handler: async (req) => userView(await mustGetUser(ctx, req.params.ext)),
   });
 
   t.add({
@@ -93,10 +93,10 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
     body: userPatchSchema,
     response: { description: 'the changed user', schema: userViewSchema },
     errors: [400, 404, 409],
-    handler: (req) => {
-      const before = mustGetUser(ctx, req.params.ext);
-      const after = users.update(req.params.ext, req.body);
-      audit(ctx, req, `user:${before.extension}`, before, after);
+    handler: async (req) => {
+      const before = await mustGetUser(ctx, req.params.ext);
+      const after = await users.update(req.params.ext, req.body);
+      await audit(ctx, req, `user:${before.extension}`, before, after);
       return userView(after);
     },
   });
@@ -107,9 +107,9 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
     params: extParams,
     response: { status: 204, description: 'removed' },
     errors: [404],
-    handler: (req) => {
-      const before = users.remove(req.params.ext);
-      audit(ctx, req, `user:${before.extension}`, before, null);
+    handler: async (req) => {
+      const before = await users.remove(req.params.ext);
+      await audit(ctx, req, `user:${before.extension}`, before, null);
     },
   });
 
@@ -119,14 +119,14 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
     description: 'Each extension is handled on its own; the answer says, per extension, whether it worked.',
     body: bulkSchema,
     response: { description: 'one result per extension', schema: bulkResultSchema },
-    handler: (req) => {
+    handler: async (req) => {
       const { action, extensions } = req.body;
       const results: z.output<typeof bulkResultSchema>['results'] = [];
       for (const ext of extensions) {
         try {
-          const before = mustGetUser(ctx, ext);
-          const after = action === 'delete' ? (users.remove(ext), null) : users.update(ext, { enabled: action === 'enable' });
-          audit(ctx, req, `user:${ext}`, before, after, `POST /api/users/bulk (${action})`);
+          const before = await mustGetUser(ctx, ext);
+          const after = action === 'delete' ? (await users.remove(ext), null) : await users.update(ext, { enabled: action === 'enable' });
+          await audit(ctx, req, `user:${ext}`, before, after, `POST /api/users/bulk (${action})`);
           results.push({ extension: ext, ok: true });
         } catch (err) {
           if (!(err instanceof ApiError) && !isStoreError(err)) throw err;

@@ -32,7 +32,8 @@ import type { Stage } from '../routing/pipeline.ts';
 import { extensionStage } from '../routing/user-rules.ts';
 import { huntStage } from '../routing/hunt.ts';
 import { shortCodeStage } from '../routing/short-codes.ts';
-import type { HuntGroupRepository, ShortCodeRepository, UserRepository } from '../../store/types.ts';
+import type { UserRepository } from '../../store/types.ts';
+import type { HuntGroupTable, ShortCodeTable } from '../routing/feature-tables.ts';
 import type { CallControl, FeatureRequest } from '../features/feature.ts';
 import { DialogTable } from '../../sip/ua/core.ts';
 import { Parking } from '../features/park.ts';
@@ -57,8 +58,8 @@ export interface CallEngineDeps {
   /** The user-agent core's dialog table, where legs register their dialogs (a private one when omitted: tests). */
   dialogs?: DialogTable;
   /** Feature data: hunt groups, the short-code table, and users for codes that change settings. */
-  huntGroups?: Pick<HuntGroupRepository, 'get' | 'setLastMember' | 'setMemberLoggedIn'>;
-  shortCodes?: Pick<ShortCodeRepository, 'match'>;
+  huntGroups?: HuntGroupTable;
+  shortCodes?: ShortCodeTable;
   users?: Pick<UserRepository, 'update'>;
 }
 

@@ -25,16 +25,16 @@ export class Directory {
     private readonly log: Logger,
   ) {}
 
-  start(pollIntervalMs = 500): void {
-    const { users, seq } = this.users.snapshot();
+  async start(pollIntervalMs = 500): Promise<void> {
+    const { users, seq } = await this.users.snapshot();
     for (const u of users) this.index(u);
     this.watcher = this.users.watchChanges(
-      (changes, reset) => {
+      async (changes, reset) => {
         if (reset) {
-          this.reload();
+          await this.reload();
           return;
         }
-        for (const c of changes) this.refresh(c.extension);
+        for (const c of changes) await this.refresh(c.extension);
       },
       { intervalMs: pollIntervalMs, afterSeq: seq },
     );
@@ -46,8 +46,8 @@ export class Directory {
   }
 
   /** Checks the store for changes now instead of waiting for the next poll. */
-  poll(): void {
-    this.watcher?.poll();
+  async poll(): Promise<void> {
+    await this.watcher?.poll();
   }
 
   get size(): number {
@@ -80,18 +80,18 @@ export class Directory {
     return h;
   }
 
-  private reload(): void {
+  private async reload(): Promise<void> {
     this.byExt.clear();
     this.byAuth.clear();
     this.ha1Cache = new WeakMap();
-    for (const u of this.users.snapshot().users) this.index(u);
+    for (const u of (await this.users.snapshot()).users) this.index(u);
     this.log.info({ users: this.byExt.size }, 'directory reloaded');
   }
 
-  private refresh(extension: string): void {
+  private async refresh(extension: string): Promise<void> {
     const old = this.byExt.get(extension);
     if (old) this.unindex(old);
-    const current = this.users.getByExtension(extension);
+    const current = await this.users.getByExtension(extension);
     // index() overwrites any stale holder of the same auth user: the store keeps auth users unique.
     if (current) this.index(current);
     this.onUserChanged?.(extension, current);

@@ -7,7 +7,8 @@
 import type { FeatureRequest, CallControl } from './feature.ts';
 import { shortCodeAction } from '../../model/short-code-effect.ts';
 import { SHORT_CODE_FEATURE_NAMES } from '../../model/short-code.ts';
-import type { HuntGroupRepository, UserRepository } from '../../store/types.ts';
+import type { UserRepository } from '../../store/types.ts';
+import type { HuntGroupTable } from '../routing/feature-tables.ts';
 import { StoreError } from '../../store/errors.ts';
 import type { Parking } from './park.ts';
 import { pickup } from './pickup.ts';
@@ -19,7 +20,7 @@ export interface ShortCodeDeps {
   control: CallControl;
   parking: Parking;
   users: Pick<UserRepository, 'update'>;
-  huntGroups: Pick<HuntGroupRepository, 'setMemberLoggedIn'> | undefined;
+  huntGroups: Pick<HuntGroupTable, 'setMemberLoggedIn'> | undefined;
   /** A user record changed: routing must see it from the next call on. */
   usersChanged(): void;
 }
@@ -46,7 +47,7 @@ async function apply(deps: ShortCodeDeps, f: FeatureRequest): Promise<void> {
       return f.refuse(403, sentence(action.reason));
     case 'user':
       try {
-        deps.users.update(action.extension, action.patch);
+        await deps.users.update(action.extension, action.patch);
       } catch (err) {
         return f.refuse(...storeRefusal(err));
       }
@@ -55,7 +56,7 @@ async function apply(deps: ShortCodeDeps, f: FeatureRequest): Promise<void> {
     case 'hunt-login':
       if (!deps.huntGroups) return f.refuse(404, 'No Such Hunt Group');
       try {
-        deps.huntGroups.setMemberLoggedIn(action.group, action.extension, action.loggedIn);
+        await deps.huntGroups.setMemberLoggedIn(action.group, action.extension, action.loggedIn);
       } catch (err) {
         // The store says not-found both for a group that does not exist (field 'number') and for a caller who is not in it.
         const missing = err instanceof StoreError && err.field === 'number' ? 'No Such Hunt Group' : 'Not A Member Of That Hunt Group';

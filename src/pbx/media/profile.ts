@@ -49,11 +49,12 @@ export class SystemMediaSettings {
     private readonly log: Logger,
   ) {
     this.current = base;
-    this.poll();
   }
 
-  start(pollMs = 1000): void {
-    this.timer = setInterval(() => this.poll(), pollMs);
+  /** Reads the overrides now, then every pollMs. */
+  async start(pollMs = 1000): Promise<void> {
+    await this.poll();
+    this.timer = setInterval(() => void this.poll(), pollMs);
     this.timer.unref();
   }
 
@@ -62,10 +63,10 @@ export class SystemMediaSettings {
     this.timer = undefined;
   }
 
-  poll(): void {
+  async poll(): Promise<void> {
     let all: Record<string, unknown>;
     try {
-      all = this.repo.getAll();
+      all = await this.repo.getAll();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'media settings: cannot read the store');
       return;

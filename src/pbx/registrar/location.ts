@@ -2,9 +2,10 @@ import type { Binding, RegistrationRepository } from '../../store/types.ts';
 
 /**
  * A binding as the store keeps it, plus the stream connection it arrived on
- * (connection ids do not survive a restart, so they are never persisted).
+ * (connection ids do not survive a restart, so they are never persisted),
+ * and whether another node registered it (mirrored from the store).
  */
-export type LiveBinding = Binding & { connectionId?: number };
+export type LiveBinding = Binding & { connectionId?: number; remote?: boolean };
 
 /** The part of the registration repository the location service writes behind to. */
 export type BindingPersistence = Pick<RegistrationRepository, 'loadAll' | 'enqueueUpsert' | 'enqueueDelete'>;
@@ -35,10 +36,10 @@ export class LocationService {
   ) {}
 
   /** Loads what was registered before a restart, dropping what expired meanwhile. */
-  load(): number {
+  async load(): Promise<number> {
     if (!this.persistence) return 0;
     const t = this.now();
-    for (const b of this.persistence.loadAll()) {
+    for (const b of await this.persistence.loadAll()) {
       if (b.expiresAt <= t) {
         this.persistence.enqueueDelete(b.aor, b.contactUri);
         continue;
@@ -113,6 +114,41 @@ export class LocationService {
 
   removeAll(aor: string): void {
     for (const b of [...this.raw(aor)]) this.remove(aor, b.contactUri);
+  }
+
+  /**
+   * Takes in what the store holds for aor after another node (sharing the
+   * database) wrote it: contacts new to us or newer there are adopted as
+   * remote; remote ones gone from the store go here too. Contacts registered
+   * here stay unless the store has a newer write of them (the phone moved).
+   * Nothing is written back: the other node already did.
+   */
+  mirror(aor: string, stored: readonly Binding[]): void {
+    const list = this.byAor.get(aor) ?? [];
+    const fromStore = new Map(stored.map((b) => [b.contactUri, b]));
+    const next: LiveBinding[] = [];
+    let changed = false;
+    for (const b of list) {
+      const s = fromStore.get(b.contactUri);
+      fromStore.delete(b.contactUri);
+      if (s && s.updatedAt > b.updatedAt) {
+        next.push({ ...s, remote: true });
+        changed = true;
+      } else if (s || !b.remote) {
+        next.push(b);
+      } else {
+        changed = true; // the other node removed it
+      }
+    }
+    for (const s of fromStore.values()) {
+      next.push({ ...s, remote: true });
+      changed = true;
+    }
+    if (!changed) return;
+    this.total += next.length - list.length;
+    if (next.length > 0) this.byAor.set(aor, next);
+    else this.byAor.delete(aor);
+    this.events.onChange?.(aor, next);
   }
 
   /** Drops expired bindings; returns how many. */

@@ -1,53 +1,61 @@
 // The hunt groups and the short-code table as routing reads them: in memory,
 // so routing a call costs no database query. They are reloaded when the
-// store's revision moves (the CLI, the API or another process changed them),
-// checked on the same poll as the directory; changes this process makes go
-// to the store first and into memory at once.
-import type { HuntGroup, HuntGroupRepository, ShortCode, ShortCodeRepository } from '../../store/types.ts';
+// store's change feed says they moved (the CLI, the API, another process or
+// node changed them); changes this process makes go to the store first and
+// into memory at once.
+import type { ChangeWatcher, HuntGroup, HuntGroupRepository, ShortCode, ShortCodeRepository } from '../../store/types.ts';
 import type { ShortCodeMatch } from '../../model/short-code.ts';
 import { matchShortCode } from '../../model/short-code.ts';
 import type { Logger } from '../../lib/log.ts';
 
-export class FeatureTables {
+/** Hunt groups as the call path reads them: synchronously, from memory. */
+export interface HuntGroupTable {
+  get(number: string): HuntGroup | undefined;
+  /** Rotary: remembers the member rung last (persisted in the background). */
+  setLastMember(number: string, extension: string | null): void;
+  /** *45*G# / *46*G#. @throws StoreError as the repository does. */
+  setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): Promise<HuntGroup>;
+}
+
+/** The short-code table as the call path reads it. */
+export interface ShortCodeTable {
+  match(dialled: string): ShortCodeMatch | undefined;
+}
+
+export class FeatureTables implements HuntGroupTable, ShortCodeTable {
   private groups = new Map<string, HuntGroup>();
   private codes: readonly ShortCode[] = [];
-  private groupRev = -1;
-  private codeRev = -1;
-  private timer: NodeJS.Timeout | undefined;
+  private watchers: ChangeWatcher[] = [];
 
   constructor(
     private readonly store: { huntGroups: HuntGroupRepository; shortCodes: ShortCodeRepository },
     private readonly log: Logger,
   ) {}
 
-  /** Loads the tables and follows the store's changes every `pollMs` (real time: other processes' edits). */
-  start(pollMs = 500): void {
-    this.poll();
-    this.timer = setInterval(() => this.poll(), pollMs);
-    this.timer.unref();
+  /** Loads the tables and follows the store's change feeds (`pollMs`: SQLite's poll period). */
+  async start(pollMs = 500): Promise<void> {
+    this.watchers = [
+      this.store.huntGroups.watch(async () => {
+        this.groups = new Map((await this.store.huntGroups.list()).map((x) => [x.number, x]));
+      }, { intervalMs: pollMs }),
+      this.store.shortCodes.watch(async () => {
+        this.codes = await this.store.shortCodes.list();
+      }, { intervalMs: pollMs }),
+    ];
+    // The first look always loads (watchRevision); a failed one is reported
+    // through the store's onError and retried on the next tick or notification.
+    const loaded = await Promise.all(this.watchers.map((w) => w.poll()));
+    if (loaded.includes(false)) this.log.error({}, 'hunt groups / short codes not loaded yet; retrying');
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    for (const w of this.watchers) w.stop();
+    this.watchers = [];
   }
 
   /** Reloads what changed in the store since the last look. */
-  poll(): void {
-    try {
-      const g = this.store.huntGroups.revision();
-      if (g !== this.groupRev) {
-        this.groups = new Map(this.store.huntGroups.list().map((x) => [x.number, x]));
-        this.groupRev = g;
-      }
-      const c = this.store.shortCodes.revision();
-      if (c !== this.codeRev) {
-        this.codes = this.store.shortCodes.list();
-        this.codeRev = c;
-      }
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'hunt groups / short codes not reloaded');
-    }
+  async poll(): Promise<void> {
+    await Promise.all(this.watchers.map((w) => w.poll()));
   }
 
   get(number: string): HuntGroup | undefined {
@@ -62,12 +70,13 @@ export class FeatureTables {
   setLastMember(number: string, extension: string | null): void {
     const g = this.groups.get(number);
     if (g) this.groups.set(number, { ...g, lastMember: extension });
-    this.store.huntGroups.setLastMember(number, extension);
+    this.store.huntGroups.setLastMember(number, extension).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message, group: number }, 'hunt group: last member not saved');
+    });
   }
 
-  /** *45*G# / *46*G#. @throws StoreError as the repository does. */
-  setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): HuntGroup {
-    const g = this.store.huntGroups.setMemberLoggedIn(number, extension, loggedIn);
+  async setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): Promise<HuntGroup> {
+    const g = await this.store.huntGroups.setMemberLoggedIn(number, extension, loggedIn);
     this.groups.set(g.number, g);
     return g;
   }

@@ -5,13 +5,14 @@
 // member for the group's no-answer time, then the overflow target (another
 // group, an extension or a number), else busy. Members in DND, busy, or not
 // registered are skipped; who is available is judged when each step starts.
-import type { HuntGroup, HuntGroupRepository, User } from '../../store/types.ts';
+import type { HuntGroup, User } from '../../store/types.ts';
+import type { HuntGroupTable } from './feature-tables.ts';
 import type { RouteRequest, RoutingPipeline, Stage } from './pipeline.ts';
 import { refusal } from './pipeline.ts';
 import type { PlanStep, RouteResult } from './plan.ts';
 
 export interface HuntDeps {
-  groups: Pick<HuntGroupRepository, 'get' | 'setLastMember'>;
+  groups: Pick<HuntGroupTable, 'get' | 'setLastMember'>;
   /** When the member's last call ended (epoch ms), for longest idle; undefined = never (idle longest). */
   idleSince(extension: string): number | undefined;
   domain: string;

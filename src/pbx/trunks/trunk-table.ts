@@ -1,13 +1,13 @@
 // The running server's view of trunks and DIDs: loaded from the store, kept
-// current by polling the store's revision (the CLI edits the same database
-// while the server runs), with each trunk's host resolved once per load so
+// current by the store's change feed (the CLI or another node edits the same
+// database while the server runs), with each trunk's host resolved once per load so
 // that calls neither wait for DNS nor block on it.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Endpoint, TransportName } from '../../sip/message.ts';
 import type { Logger } from '../../lib/log.ts';
 import { parseHostPort } from '../../lib/net.ts';
-import type { Did, Trunk, TrunkRepository } from '../../store/types.ts';
+import type { ChangeWatcher, Did, Trunk, TrunkRepository } from '../../store/types.ts';
 
 export interface TrunkEntry {
   readonly trunk: Trunk;
@@ -30,9 +30,7 @@ async function resolveAll(host: string): Promise<string[]> {
 export class TrunkTable {
   private entries: TrunkEntry[] = [];
   private dids = new Map<string, Did>();
-  private revision = -1;
-  private timer: NodeJS.Timeout | undefined;
-  private loading: Promise<void> | undefined;
+  private watcher: ChangeWatcher | undefined;
   /** Called after each reload (trunk registrations follow it). */
   onReload?: (entries: readonly TrunkEntry[]) => void;
 
@@ -41,60 +39,45 @@ export class TrunkTable {
     private readonly log: Logger,
   ) {}
 
+  /** Loads the table and follows the store's trunk changes (`pollMs`: SQLite's poll period). */
   async start(pollMs = 500): Promise<void> {
-    await this.reload();
-    this.timer = setInterval(() => void this.poll(), pollMs);
-    this.timer.unref();
+    this.watcher = this.repo.watch(() => this.reload(), { intervalMs: pollMs });
+    // The first look always loads; a failure is retried on the next tick or notification.
+    if (!(await this.watcher.poll())) this.log.warn({}, 'trunk table: cannot read the store yet; retrying');
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.watcher?.stop();
+    this.watcher = undefined;
   }
 
   list(): readonly TrunkEntry[] {
     return this.entries;
   }
 
-  /** Re-reads the store when its revision moved. */
-  poll(): Promise<void> {
-    if (this.loading) return this.loading;
-    let rev: number;
-    try {
-      rev = this.repo.revision();
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'trunk table: cannot read the store');
-      return Promise.resolve();
-    }
-    if (rev === this.revision) return Promise.resolve();
-    return this.reload();
+  /** Re-reads the store now when trunks or DIDs changed, instead of waiting for the feed. */
+  async poll(): Promise<void> {
+    await this.watcher?.poll();
   }
 
-  private reload(): Promise<void> {
-    this.loading = (async () => {
-      const rev = this.repo.revision();
-      const trunks = this.repo.list();
-      const dids = this.repo.listDids();
-      const entries: TrunkEntry[] = [];
-      for (const t of trunks) {
-        const addresses = await resolveAll(t.host);
-        let dest: Endpoint | undefined;
-        // The store validated the proxy as HOST:PORT; anything else is taken as a host on the default port, as before.
-        const defaultPort = t.transport === 'tls' ? 5061 : 5060;
-        const hop = t.outboundProxy ? (parseHostPort(t.outboundProxy, defaultPort) ?? { host: t.outboundProxy, port: defaultPort }) : { host: t.host, port: t.port };
-        const hopAddress = hop.host === t.host ? addresses[0] : (await resolveAll(hop.host))[0];
-        if (hopAddress !== undefined) dest = { transport: t.transport as TransportName, address: hopAddress, port: hop.port };
-        else this.log.warn({ trunk: t.name, host: hop.host }, 'trunk host does not resolve');
-        entries.push({ trunk: t, addresses, dest });
-      }
-      this.entries = entries;
-      this.dids = new Map(dids.map((d) => [d.number, d]));
-      this.revision = rev;
-      this.onReload?.(entries);
-    })().finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
+  private async reload(): Promise<void> {
+    const trunks = await this.repo.list();
+    const dids = await this.repo.listDids();
+    const entries: TrunkEntry[] = [];
+    for (const t of trunks) {
+      const addresses = await resolveAll(t.host);
+      let dest: Endpoint | undefined;
+      // The store validated the proxy as HOST:PORT; anything else is taken as a host on the default port, as before.
+      const defaultPort = t.transport === 'tls' ? 5061 : 5060;
+      const hop = t.outboundProxy ? (parseHostPort(t.outboundProxy, defaultPort) ?? { host: t.outboundProxy, port: defaultPort }) : { host: t.host, port: t.port };
+      const hopAddress = hop.host === t.host ? addresses[0] : (await resolveAll(hop.host))[0];
+      if (hopAddress !== undefined) dest = { transport: t.transport as TransportName, address: hopAddress, port: hop.port };
+      else this.log.warn({ trunk: t.name, host: hop.host }, 'trunk host does not resolve');
+      entries.push({ trunk: t, addresses, dest });
+    }
+    this.entries = entries;
+    this.dids = new Map(dids.map((d) => [d.number, d]));
+    this.onReload?.(entries);
   }
 
   /** The enabled trunk whose prefix is the longest one `number` starts with. */

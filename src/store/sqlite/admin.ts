@@ -6,10 +6,11 @@ import {
   type AdminRole, type AdminSession, type AdminSessionRepository, type AdminStore, type AuditEntry, type AuditInput,
   type AuditQuery, type AuditRepository, type SettingsRepository,
 } from '../admin-types.ts';
+import { pageOf } from '../paging.ts';
 
 export const ADMIN_NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
 
-interface AccountRow {
+export interface AccountRow {
   id: number;
   name: string;
   roles: string;
@@ -30,7 +31,7 @@ function parseRoles(json: string): AdminRole[] {
   }
 }
 
-function toAccount(r: AccountRow): AdminAccount {
+export function toAccount(r: AccountRow): AdminAccount {
   return Object.freeze({
     id: r.id,
     name: r.name,
@@ -44,21 +45,21 @@ function toAccount(r: AccountRow): AdminAccount {
   });
 }
 
-function validName(name: unknown): string {
+export function validName(name: unknown): string {
   if (typeof name !== 'string' || !ADMIN_NAME_RE.test(name)) {
     throw new StoreError('invalid', 'name', 'name: must be 1-64 letters, digits or _.@-');
   }
   return name;
 }
 
-function validRoles(roles: unknown): AdminRole[] {
+export function validRoles(roles: unknown): AdminRole[] {
   if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !ADMIN_ROLES.includes(r as AdminRole))) {
     throw new StoreError('invalid', 'roles', `roles: must be a non-empty list of ${ADMIN_ROLES.join(', ')}`);
   }
   return [...new Set(roles as AdminRole[])];
 }
 
-function validHash(hash: unknown): string {
+export function validHash(hash: unknown): string {
   if (typeof hash !== 'string' || hash.length < 16 || hash.length > 512) {
     throw new StoreError('invalid', 'passwordHash', 'passwordHash: not a password hash');
   }
@@ -104,7 +105,7 @@ class SqliteAdminAccounts implements AdminAccountRepository {
     return toAccount(row);
   }
 
-  add(input: AdminAccountInput): AdminAccount {
+  async add(input: AdminAccountInput): Promise<AdminAccount> {
     return this.db.transaction((): AdminAccount => {
       const name = validName(input.name);
       if (this.s.byName.get(name)) throw new StoreError('duplicate', 'name', `name ${name} is already used`);
@@ -117,11 +118,11 @@ class SqliteAdminAccounts implements AdminAccountRepository {
     }).immediate();
   }
 
-  update(name: string, patch: AdminAccountPatch): AdminAccount {
+  async update(name: string, patch: AdminAccountPatch): Promise<AdminAccount> {
     return this.updateTx.immediate(name, patch);
   }
 
-  remove(name: string): AdminAccount {
+  async remove(name: string): Promise<AdminAccount> {
     return this.db.transaction((): AdminAccount => {
       const cur = this.mustGet(name);
       this.s.remove.run(cur.id); // sessions go with it (ON DELETE CASCADE)
@@ -129,32 +130,39 @@ class SqliteAdminAccounts implements AdminAccountRepository {
     }).immediate();
   }
 
-  get(name: string): AdminAccount | undefined {
+  async get(name: string): Promise<AdminAccount | undefined> {
     const row = this.s.byName.get(name);
     return row && toAccount(row);
   }
 
-  getById(id: number): AdminAccount | undefined {
+  async getById(id: number): Promise<AdminAccount | undefined> {
     const row = this.s.byId.get(id);
     return row && toAccount(row);
   }
 
-  list(): AdminAccount[] {
+  async list(): Promise<AdminAccount[]> {
     return this.s.all.all().map(toAccount);
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return this.s.count.get()!;
   }
 }
 
-interface SessionRow {
+export interface SessionRow {
   id_hash: string;
   admin_id: number;
   csrf_token: string;
   source_ip: string;
   created_at: number;
   last_seen_at: number;
+}
+
+export function toSession(r: SessionRow): AdminSession {
+  return {
+    idHash: r.id_hash, adminId: r.admin_id, csrfToken: r.csrf_token, sourceIp: r.source_ip,
+    createdAt: r.created_at, lastSeenAt: r.last_seen_at,
+  };
 }
 
 class SqliteAdminSessions implements AdminSessionRepository {
@@ -172,36 +180,33 @@ class SqliteAdminSessions implements AdminSessionRepository {
     };
   }
 
-  create(x: AdminSession): void {
+  async create(x: AdminSession): Promise<void> {
     this.s.insert.run(x.idHash, x.adminId, x.csrfToken, x.sourceIp, x.createdAt, x.lastSeenAt);
   }
 
-  get(idHash: string): AdminSession | undefined {
+  async get(idHash: string): Promise<AdminSession | undefined> {
     const r = this.s.get.get(idHash);
-    return r && {
-      idHash: r.id_hash, adminId: r.admin_id, csrfToken: r.csrf_token, sourceIp: r.source_ip,
-      createdAt: r.created_at, lastSeenAt: r.last_seen_at,
-    };
+    return r && toSession(r);
   }
 
-  touch(idHash: string, at: number): void {
+  async touch(idHash: string, at: number): Promise<void> {
     this.s.touch.run(at, idHash);
   }
 
-  remove(idHash: string): void {
+  async remove(idHash: string): Promise<void> {
     this.s.remove.run(idHash);
   }
 
-  removeForAdmin(adminId: number): number {
+  async removeForAdmin(adminId: number): Promise<number> {
     return this.s.removeForAdmin.run(adminId).changes;
   }
 
-  removeIdle(before: number): number {
+  async removeIdle(before: number): Promise<number> {
     return this.s.removeIdle.run(before).changes;
   }
 }
 
-interface AuditRow {
+export interface AuditRow {
   id: number;
   at: number;
   actor: string;
@@ -212,7 +217,7 @@ interface AuditRow {
   after_json: string | null;
 }
 
-function parseJson(text: string | null): unknown {
+export function parseJson(text: string | null): unknown {
   if (text === null) return null;
   try {
     return JSON.parse(text);
@@ -221,7 +226,7 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-function toAudit(r: AuditRow): AuditEntry {
+export function toAudit(r: AuditRow): AuditEntry {
   return {
     id: r.id, at: r.at, actor: r.actor, sourceIp: r.source_ip, action: r.action, target: r.target,
     before: parseJson(r.before_json), after: parseJson(r.after_json),
@@ -230,6 +235,25 @@ function toAudit(r: AuditRow): AuditEntry {
 
 function likePattern(s: string): string {
   return `%${s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+// The filter combinations are few and admin-only, so the SQL is built per call.
+export function auditWhere(q: AuditQuery): { sql: string; args: (string | number)[] } {
+  const parts: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.actor !== undefined) {
+    parts.push('lower(actor) = lower(?)');
+    args.push(q.actor);
+  }
+  if (q.target !== undefined && q.target !== '') {
+    parts.push("lower(target) LIKE ? ESCAPE '\\'");
+    args.push(likePattern(q.target));
+  }
+  if (q.since !== undefined && Number.isFinite(q.since)) {
+    parts.push('at >= ?');
+    args.push(q.since);
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
 }
 
 class SqliteAudit implements AuditRepository {
@@ -242,51 +266,30 @@ class SqliteAudit implements AuditRepository {
     this.byId = db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE id = ?');
   }
 
-  append(e: AuditInput): AuditEntry {
+  async append(e: AuditInput): Promise<AuditEntry> {
     const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
     const id = this.insert.run(e.at, e.actor, e.sourceIp, e.action, e.target, json(e.before), json(e.after)).lastInsertRowid;
     return toAudit(this.byId.get(Number(id))!);
   }
 
-  // The filter combinations are few and admin-only, so the SQL is built per call.
-  private where(q: AuditQuery): { sql: string; args: (string | number)[] } {
-    const parts: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.actor !== undefined) {
-      parts.push('lower(actor) = lower(?)');
-      args.push(q.actor);
-    }
-    if (q.target !== undefined && q.target !== '') {
-      parts.push("lower(target) LIKE ? ESCAPE '\\'");
-      args.push(likePattern(q.target));
-    }
-    if (q.since !== undefined && Number.isFinite(q.since)) {
-      parts.push('at >= ?');
-      args.push(q.since);
-    }
-    return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
-  }
-
-  list(q: AuditQuery = {}): AuditEntry[] {
-    const int = (v: number | undefined, d: number) => (Number.isFinite(v) ? Math.trunc(v!) : d);
-    const limit = Math.min(Math.max(int(q.limit, 100), 1), 1000);
-    const offset = Math.max(int(q.offset, 0), 0);
-    const w = this.where(q);
+  async list(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    const { limit, offset } = pageOf(q);
+    const w = auditWhere(q);
     return this.db
       .prepare<unknown[], AuditRow>(`SELECT * FROM audit_log ${w.sql} ORDER BY id DESC LIMIT ? OFFSET ?`)
       .all(...w.args, limit, offset)
       .map(toAudit);
   }
 
-  count(q: AuditQuery = {}): number {
-    const w = this.where(q);
+  async count(q: AuditQuery = {}): Promise<number> {
+    const w = auditWhere(q);
     return this.db.prepare<unknown[], number>(`SELECT count(*) FROM audit_log ${w.sql}`).pluck().get(...w.args)!;
   }
 
   // Runs after every entry, so it must not scan: ids only grow (AUTOINCREMENT) and
   // nothing else deletes, so the newest `keep` are the ids above max(id) - keep.
   // A gap in the ids (none are made today) would only make it keep fewer.
-  trim(keep: number): number {
+  async trim(keep: number): Promise<number> {
     if (!Number.isInteger(keep) || keep < 0) throw new RangeError(`audit trim: keep must be a whole number, got ${keep}`);
     this.trimStmt ??= this.db.prepare('DELETE FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ?');
     return this.trimStmt.run(keep).changes;
@@ -308,18 +311,18 @@ class SqliteSettings implements SettingsRepository {
     };
   }
 
-  getAll(): Record<string, unknown> {
+  async getAll(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for (const r of this.s.all.all()) out[r.key] = parseJson(r.value);
     return out;
   }
 
-  get(key: string): unknown {
+  async get(key: string): Promise<unknown> {
     const v = this.s.get.get(key);
     return v === undefined ? undefined : parseJson(v);
   }
 
-  set(entries: Record<string, unknown>): void {
+  async set(entries: Record<string, unknown>): Promise<void> {
     this.db.transaction(() => {
       const t = this.now();
       for (const [key, value] of Object.entries(entries)) {
@@ -337,24 +340,4 @@ export function sqliteAdminStore(db: Database.Database, now: () => number): Admi
     audit: new SqliteAudit(db),
     settings: new SqliteSettings(db, now),
   };
-}
-
-class Rollback extends Error {}
-
-/**
- * Runs fn inside a transaction that is always rolled back: the repositories'
- * own transactions nest as savepoints, so fn sees its writes (uniqueness
- * checks included) and nothing reaches the database. Used for import dry runs.
- */
-export function rollbackAfter<T>(db: Database.Database, fn: () => T): T {
-  let result: { value: T } | undefined;
-  try {
-    db.transaction(() => {
-      result = { value: fn() };
-      throw new Rollback();
-    }).immediate();
-  } catch (err) {
-    if (!(err instanceof Rollback)) throw err;
-  }
-  return result!.value;
 }

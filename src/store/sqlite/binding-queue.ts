@@ -3,6 +3,7 @@
 // discards what was queued for it. Pure data structure; registrations.ts
 // drives it and writes it out.
 import type { Binding } from '../types.ts';
+import type { WriteBehindGate } from './write-behind.ts';
 
 /** Queued work for one AOR: optionally delete all its rows first, then per-contact upserts (Binding) or deletes (null). */
 export interface AorWork {
@@ -11,6 +12,36 @@ export interface AorWork {
 }
 
 export type Batch = Map<string, AorWork>;
+
+/** The enqueue side of a registration repository, the same over both engines. */
+export abstract class BindingIntake {
+  protected readonly queue = new BindingQueue();
+  protected abstract readonly wb: WriteBehindGate;
+
+  /** Distinct keys waiting to be written. */
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** The binding object is kept by reference until written; mutating it later changes what gets written. */
+  enqueueUpsert(binding: Binding): void {
+    if (this.wb.closed) return;
+    this.queue.upsert(binding);
+    this.wb.queued();
+  }
+
+  enqueueDelete(aor: string, contactUri: string): void {
+    if (this.wb.closed) return;
+    this.queue.delete(aor, contactUri);
+    this.wb.queued();
+  }
+
+  enqueueDeleteAor(aor: string): void {
+    if (this.wb.closed) return;
+    this.queue.deleteAor(aor);
+    this.wb.queued();
+  }
+}
 
 export class BindingQueue {
   private byAor: Batch = new Map();

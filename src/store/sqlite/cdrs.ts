@@ -5,9 +5,10 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
-import { WriteBehind, isLockedOut, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
+import { WriteBehind, isLockedOut, type WriteBehindGate, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
+import { pageOf } from '../paging.ts';
 
-interface CdrRow {
+export interface CdrRow {
   id: number;
   call_ref: string;
   direction: string;
@@ -49,7 +50,7 @@ function parseSegments(json: string): CdrSegment[] {
   }
 }
 
-function toCdr(r: CdrRow): Cdr {
+export function toCdr(r: CdrRow): Cdr {
   return Object.freeze({
     id: r.id,
     callRef: r.call_ref,
@@ -71,10 +72,19 @@ function toCdr(r: CdrRow): Cdr {
   });
 }
 
-const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
+export const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
   trunk, started_at, answered_at, ended_at, disposition, status, codec, legs, segments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
 
-class CdrQueue implements WriteQueue<CdrInput[]> {
+/** Bind values of INSERT. */
+export function cdrValues(c: CdrInput): (string | number | null)[] {
+  return [
+    c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
+    c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
+    c.status, c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
+  ];
+}
+
+export class CdrQueue implements WriteQueue<CdrInput[]> {
   private items: CdrInput[] = [];
   get size(): number {
     return this.items.length;
@@ -93,7 +103,7 @@ class CdrQueue implements WriteQueue<CdrInput[]> {
 }
 
 /** Query parts: WHERE clause text and its bind values. */
-function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
+export function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
   const conds: string[] = [];
   const args: (string | number)[] = [];
   if (q.kind !== undefined && !['placed', 'received', 'missed'].includes(q.kind)) {
@@ -128,35 +138,17 @@ function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
   return { sql: conds.length === 0 ? '' : `WHERE ${conds.join(' AND ')}`, args };
 }
 
-export class SqliteCdrRepository implements CdrRepository {
-  private readonly queue = new CdrQueue();
-  private readonly wb: WriteBehind<CdrInput[]>;
-  private readonly insert;
-  /** Prepared queries by SQL text; the query shapes are few (kind x extension x since). */
-  private readonly queries = new Map<string, Database.Statement<unknown[], unknown>>();
+/** The enqueue side of a call-record repository, the same over both engines. */
+export abstract class CdrIntake {
+  protected readonly queue = new CdrQueue();
+  protected abstract readonly wb: WriteBehindGate;
   /** Records refused because the queue was at its cap. */
   dropped = 0;
   private readonly cap: number;
 
-  constructor(private readonly db: Database.Database, private readonly opts: WriteBehindOptions) {
-    this.insert = db.prepare(INSERT);
+  constructor(private readonly limits: Pick<WriteBehindOptions, 'maxQueue' | 'onError'>) {
     // Far above what a timer tick accumulates; reached only when writes fail for long.
-    this.cap = Math.max(100_000, opts.maxQueue * 10);
-    this.wb = new WriteBehind(db, this.queue, {
-      what: 'call records',
-      write: (batch) => {
-        for (const c of batch) this.apply(c);
-      },
-      split: (batch) => batch.map((c) => ({ label: String(c.callRef), apply: () => this.apply(c) })),
-    }, opts);
-  }
-
-  private apply(c: CdrInput): void {
-    this.insert.run(
-      c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
-      c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
-      c.status, c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
-    );
+    this.cap = Math.max(100_000, limits.maxQueue * 10);
   }
 
   get pending(): number {
@@ -170,15 +162,38 @@ export class SqliteCdrRepository implements CdrRepository {
       this.dropped++;
       // The first loss and then one report per 10,000, not one per call.
       if (this.dropped % 10_000 === 1) {
-        this.opts.onError(new Error(`call record queue full (${this.cap}); ${this.dropped} record(s) dropped so far`));
+        this.limits.onError(new Error(`call record queue full (${this.cap}); ${this.dropped} record(s) dropped so far`));
       }
       return;
     }
     this.queue.push(cdr);
     this.wb.queued();
   }
+}
 
-  flush(): void {
+export class SqliteCdrRepository extends CdrIntake implements CdrRepository {
+  protected readonly wb: WriteBehind<CdrInput[]>;
+  private readonly insert;
+  /** Prepared queries by SQL text; the query shapes are few (kind x extension x since). */
+  private readonly queries = new Map<string, Database.Statement<unknown[], unknown>>();
+
+  constructor(private readonly db: Database.Database, opts: WriteBehindOptions) {
+    super(opts);
+    this.insert = db.prepare(INSERT);
+    this.wb = new WriteBehind(db, this.queue, {
+      what: 'call records',
+      write: (batch) => {
+        for (const c of batch) this.apply(c);
+      },
+      split: (batch) => batch.map((c) => ({ label: String(c.callRef), apply: () => this.apply(c) })),
+    }, opts);
+  }
+
+  private apply(c: CdrInput): void {
+    this.insert.run(...cdrValues(c));
+  }
+
+  async flush(): Promise<void> {
     this.wb.flush();
   }
 
@@ -200,23 +215,21 @@ export class SqliteCdrRepository implements CdrRepository {
     }
   }
 
-  list(query: CdrQuery = {}): Cdr[] {
+  async list(query: CdrQuery = {}): Promise<Cdr[]> {
     this.flushForRead();
-    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
-    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
-    const offset = Math.max(int(query.offset, 0), 0);
+    const { limit, offset } = pageOf(query);
     const w = where(query);
     const st = this.statement(`SELECT * FROM cdrs ${w.sql} ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`);
     return (st.all(...w.args, limit, offset) as CdrRow[]).map(toCdr);
   }
 
-  count(query: CdrQuery = {}): number {
+  async count(query: CdrQuery = {}): Promise<number> {
     this.flushForRead();
     const w = where(query);
     return this.statement(`SELECT count(*) FROM cdrs ${w.sql}`).pluck().get(...w.args) as number;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.wb.close();
   }
 }

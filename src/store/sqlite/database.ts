@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../types.ts';
 import type { AdminStore } from '../admin-types.ts';
 import { sqliteAdminStore } from './admin.ts';
-import { openDatabase } from './connection.ts';
+import { BUSY_TIMEOUT_MS, openDatabase, sqliteWritable } from './connection.ts';
 import { SqliteCdrRepository } from './cdrs.ts';
 import { SqliteHuntGroupRepository } from './hunt-groups.ts';
 import { SqliteShortCodeRepository } from './short-codes.ts';
@@ -42,32 +42,49 @@ export function openStore(dataDir: string, opts?: StoreOptions): SqliteStore {
 
 export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteStore {
   const db = openDatabase(file);
-  const users = new SqliteUserRepository(db, opts.now ?? Date.now, Math.max(1, opts.changeLogKeep ?? 10_000));
+  const now = opts.now ?? Date.now;
+  const onError = opts.onError ?? warn;
+  const changeLogKeep = Math.max(1, opts.changeLogKeep ?? 10_000);
+  const users = new SqliteUserRepository(db, now, changeLogKeep, onError);
   const writeBehind = {
     flushIntervalMs: opts.flushIntervalMs ?? 20,
     maxQueue: Math.max(1, opts.maxQueue ?? 2000),
-    onError: opts.onError ?? warn,
+    onError,
   };
-  const registrations = new SqliteRegistrationRepository(db, writeBehind);
-  const trunks = new SqliteTrunkRepository(db, opts.now ?? Date.now);
+  const registrations = new SqliteRegistrationRepository(db, { ...writeBehind, changeLogKeep });
+  const trunks = new SqliteTrunkRepository(db, now, onError);
   const cdrs = new SqliteCdrRepository(db, writeBehind);
   return {
     users,
     registrations,
     trunks,
     cdrs,
-    huntGroups: new SqliteHuntGroupRepository(db, opts.now ?? Date.now),
-    shortCodes: new SqliteShortCodeRepository(db, opts.now ?? Date.now),
-    admin: sqliteAdminStore(db, opts.now ?? Date.now),
+    huntGroups: new SqliteHuntGroupRepository(db, now, onError),
+    shortCodes: new SqliteShortCodeRepository(db, now, onError),
+    admin: sqliteAdminStore(db, now),
     db,
     file,
-    close() {
+    problem: () => sqliteWritable(db, BUSY_TIMEOUT_MS),
+    async rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+      // A connection of its own, so no write of this process from elsewhere
+      // lands in the transaction that is rolled back. It holds the write lock
+      // until fn ends; the repositories' transactions nest as savepoints.
+      const scratch = openSqliteStore(file, opts);
+      try {
+        scratch.db.exec('BEGIN IMMEDIATE');
+        return await fn(scratch);
+      } finally {
+        if (scratch.db.inTransaction) scratch.db.exec('ROLLBACK');
+        scratch.db.close();
+      }
+    },
+    async close() {
       if (!db.open) return;
       try {
-        registrations.close();
+        await registrations.close();
       } finally {
         try {
-          cdrs.close();
+          await cdrs.close();
         } finally {
           db.close();
         }

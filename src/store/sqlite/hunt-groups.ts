@@ -7,10 +7,11 @@ import {
 } from '../../model/hunt-group.ts';
 import { StoreError } from '../errors.ts';
 import { parseModel } from '../model-parse.ts';
-import type { HuntGroupRepository } from '../types.ts';
+import { watchRevision } from '../watch.ts';
+import type { ChangeWatcher, HuntGroupRepository, WatchOptions } from '../types.ts';
 import { Numbering } from './numbering.ts';
 
-interface GroupRow {
+export interface GroupRow {
   id: number;
   number: string;
   name: string;
@@ -22,13 +23,13 @@ interface GroupRow {
   updated_at: number;
 }
 
-interface MemberRow {
+export interface MemberRow {
   group_id: number;
   extension: string;
   logged_in: number;
 }
 
-type Fields = Omit<HuntGroup, 'id' | 'members' | 'lastMember' | 'createdAt' | 'updatedAt'> & { members: readonly string[] };
+export type Fields = Omit<HuntGroup, 'id' | 'members' | 'lastMember' | 'createdAt' | 'updatedAt'> & { members: readonly string[] };
 
 const ORDER = 'ORDER BY length(number), number';
 
@@ -41,6 +42,7 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
+    private readonly onError: (err: Error) => void,
   ) {
     const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
     this.numbering = new Numbering(db);
@@ -67,23 +69,16 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
       const t = this.now();
       const id = Number(this.s.insert.run(f.number, f.name, f.strategy, f.noAnswerSec, f.overflow, t, t).lastInsertRowid);
       this.writeMembers(id, f.members, new Map());
-      return this.get(f.number)!;
+      return this.find(f.number)!;
     });
     this.updateTx = db.transaction((number: string, patch: HuntGroupPatch): HuntGroup => {
       const cur = this.mustGet(number);
       const p2 = parseModel(huntGroupPatchSchema, patch);
-      const f: Fields = {
-        number: p2.number ?? cur.number,
-        name: p2.name ?? cur.name,
-        strategy: p2.strategy ?? cur.strategy,
-        members: p2.members ?? cur.members.map((m) => m.extension),
-        noAnswerSec: p2.noAnswerSec ?? cur.noAnswerSec,
-        overflow: p2.overflow === undefined ? cur.overflow : p2.overflow,
-      };
+      const f = patchedGroup(cur, p2);
       this.check(f, cur);
       this.s.update.run(f.number, f.name, f.strategy, f.noAnswerSec, f.overflow, this.now(), cur.id);
       if (p2.members) this.writeMembers(cur.id, f.members, new Map(cur.members.map((m) => [m.extension, m.loggedIn])));
-      return this.get(f.number)!;
+      return this.find(f.number)!;
     });
   }
 
@@ -105,20 +100,20 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
   }
 
   private mustGet(number: string): HuntGroup {
-    const g = typeof number === 'string' ? this.get(number) : undefined;
+    const g = typeof number === 'string' ? this.find(number) : undefined;
     if (!g) throw new StoreError('not-found', 'number', `no hunt group ${String(number)}`);
     return g;
   }
 
-  add(input: HuntGroupInput): HuntGroup {
+  async add(input: HuntGroupInput): Promise<HuntGroup> {
     return this.addTx.immediate(input);
   }
 
-  update(number: string, patch: HuntGroupPatch): HuntGroup {
+  async update(number: string, patch: HuntGroupPatch): Promise<HuntGroup> {
     return this.updateTx.immediate(number, patch);
   }
 
-  remove(number: string): HuntGroup {
+  async remove(number: string): Promise<HuntGroup> {
     return this.db.transaction(() => {
       const g = this.mustGet(number);
       this.s.remove.run(g.id);
@@ -126,24 +121,20 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
     }).immediate();
   }
 
-  get(number: string): HuntGroup | undefined {
+  private find(number: string): HuntGroup | undefined {
     const row = this.s.byNumber.get(number);
     return row && toGroup(row, this.s.members.all(row.id));
   }
 
-  list(): HuntGroup[] {
-    return this.db.transaction(() => {
-      const byGroup = new Map<number, MemberRow[]>();
-      for (const m of this.s.allMembers.all()) {
-        const l = byGroup.get(m.group_id);
-        if (l) l.push(m);
-        else byGroup.set(m.group_id, [m]);
-      }
-      return this.s.all.all().map((r) => toGroup(r, byGroup.get(r.id) ?? []));
-    }).deferred();
+  async get(number: string): Promise<HuntGroup | undefined> {
+    return this.find(number);
   }
 
-  setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): HuntGroup {
+  async list(): Promise<HuntGroup[]> {
+    return this.db.transaction(() => groupsWithMembers(this.s.all.all(), this.s.allMembers.all())).deferred();
+  }
+
+  async setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): Promise<HuntGroup> {
     return this.db.transaction(() => {
       const g = this.mustGet(number);
       if (!g.members.some((m) => m.extension === extension)) {
@@ -151,20 +142,47 @@ export class SqliteHuntGroupRepository implements HuntGroupRepository {
       }
       this.s.login.run(loggedIn ? 1 : 0, g.id, extension);
       this.s.touch.run(this.now(), g.id);
-      return this.get(g.number)!;
+      return this.find(g.number)!;
     }).immediate();
   }
 
-  setLastMember(number: string, extension: string | null): void {
+  async setLastMember(number: string, extension: string | null): Promise<void> {
     this.s.lastMember.run(extension, number);
   }
 
-  revision(): number {
+  async revision(): Promise<number> {
     return this.s.revision.get() ?? 0;
+  }
+
+  watch(listener: () => void | Promise<void>, opts: WatchOptions = {}): ChangeWatcher {
+    return watchRevision(() => this.revision(), listener, { intervalMs: opts.intervalMs ?? 500, onError: this.onError });
   }
 }
 
-function toGroup(r: GroupRow, members: readonly MemberRow[]): HuntGroup {
+/** The group's fields after a (validated) patch. */
+export function patchedGroup(cur: HuntGroup, p: HuntGroupPatch): Fields {
+  return {
+    number: p.number ?? cur.number,
+    name: p.name ?? cur.name,
+    strategy: p.strategy ?? cur.strategy,
+    members: p.members ?? cur.members.map((m) => m.extension),
+    noAnswerSec: p.noAnswerSec ?? cur.noAnswerSec,
+    overflow: p.overflow === undefined ? cur.overflow : p.overflow,
+  };
+}
+
+/** Groups in their order, each with its members (members: ordered by group, then position). */
+export function groupsWithMembers(groups: readonly GroupRow[], members: readonly MemberRow[]): HuntGroup[] {
+  const byGroup = new Map<number, MemberRow[]>();
+  for (const m of members) {
+    const l = byGroup.get(m.group_id);
+    if (l) l.push(m);
+    else byGroup.set(m.group_id, [m]);
+  }
+  return groups.map((r) => toGroup(r, byGroup.get(r.id) ?? []));
+}
+
+export function toGroup(r: GroupRow, members: readonly MemberRow[]): HuntGroup {
   return Object.freeze({
     id: r.id,
     number: r.number,

@@ -248,6 +248,16 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 6: who talked to whom in a call that was transferred, parked or picked up (JSON array of segments).
   `ALTER TABLE cdrs ADD COLUMN segments TEXT NOT NULL DEFAULT '[]';`,
+  // 7: the AORs each write-behind batch touched (a JSON array, one row per
+  // batch: cheap on the write path), by which store instance, so other
+  // processes can follow each other's registrations.
+  `
+  CREATE TABLE registration_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    writer TEXT NOT NULL,
+    aors TEXT NOT NULL
+  );
+  `,
 ];
 
 /**

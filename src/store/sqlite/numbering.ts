@@ -48,6 +48,6 @@ export class Numbering {
   }
 }
 
-function conflict(field: string, message: string): StoreError {
+export function conflict(field: string, message: string): StoreError {
   return new StoreError('conflict', field, `${field}: ${message}`);
 }

@@ -3,11 +3,13 @@
 // back after a restart. REGISTER handling enqueues and returns; write-behind.ts
 // writes the coalesced queue (binding-queue.ts) in the background.
 import type Database from 'better-sqlite3';
-import type { Binding, RegistrationRepository } from '../types.ts';
-import { BindingQueue, type AorWork, type Batch } from './binding-queue.ts';
+import { randomUUID } from 'node:crypto';
+import type { Binding, ChangeWatcher, RegistrationRepository, WatchOptions } from '../types.ts';
+import { watchLog } from '../watch.ts';
+import { BindingIntake, type AorWork, type Batch } from './binding-queue.ts';
 import { WriteBehind, isLockedOut, type WriteBehindOptions } from './write-behind.ts';
 
-interface BindingRow {
+export interface BindingRow {
   aor: string;
   contact_uri: string;
   contact_raw: string;
@@ -29,7 +31,8 @@ interface BindingRow {
   updated_at: number;
 }
 
-function parsePath(json: string): string[] {
+/** A JSON array of strings as stored (path, the AORs of a change); [] for anything else. */
+export function parseStringArray(json: string): string[] {
   if (json === '[]') return [];
   try {
     const v: unknown = JSON.parse(json);
@@ -39,17 +42,27 @@ function parsePath(json: string): string[] {
   }
 }
 
-function toBinding(r: BindingRow): Binding {
+export function toBinding(r: BindingRow): Binding {
   return {
     aor: r.aor, contactUri: r.contact_uri, contactRaw: r.contact_raw, callId: r.call_id, cseq: r.cseq,
-    expiresAt: r.expires_at, q: r.q, path: parsePath(r.path), instanceId: r.instance_id, regId: r.reg_id,
+    expiresAt: r.expires_at, q: r.q, path: parseStringArray(r.path), instanceId: r.instance_id, regId: r.reg_id,
     pubGruu: r.pub_gruu, tempGruu: r.temp_gruu, transport: r.transport, sourceAddress: r.source_address,
     sourcePort: r.source_port, localAddress: r.local_address, localPort: r.local_port,
     userAgent: r.user_agent, updatedAt: r.updated_at,
   };
 }
 
-const UPSERT = `INSERT INTO registrations (aor, contact_uri, contact_raw, call_id, cseq, expires_at, q, path,
+/** Bind values of UPSERT. */
+export function bindingValues(b: Binding): (string | number | null)[] {
+  return [
+    b.aor, b.contactUri, b.contactRaw, b.callId, b.cseq, b.expiresAt, b.q ?? null,
+    b.path.length === 0 ? '[]' : JSON.stringify(b.path), b.instanceId ?? null, b.regId ?? null,
+    b.pubGruu ?? null, b.tempGruu ?? null, b.transport, b.sourceAddress, b.sourcePort,
+    b.localAddress ?? null, b.localPort ?? null, b.userAgent ?? null, b.updatedAt,
+  ];
+}
+
+export const UPSERT = `INSERT INTO registrations (aor, contact_uri, contact_raw, call_id, cseq, expires_at, q, path,
   instance_id, reg_id, pub_gruu, temp_gruu, transport, source_address, source_port, local_address, local_port,
   user_agent, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
   ON CONFLICT (aor, contact_uri) DO UPDATE SET contact_raw = excluded.contact_raw, call_id = excluded.call_id,
@@ -59,12 +72,14 @@ const UPSERT = `INSERT INTO registrations (aor, contact_uri, contact_raw, call_i
   source_port = excluded.source_port, local_address = excluded.local_address, local_port = excluded.local_port,
   user_agent = excluded.user_agent, updated_at = excluded.updated_at`;
 
-export class SqliteRegistrationRepository implements RegistrationRepository {
-  private readonly queue = new BindingQueue();
-  private readonly wb: WriteBehind<Batch>;
+export class SqliteRegistrationRepository extends BindingIntake implements RegistrationRepository {
+  protected readonly wb: WriteBehind<Batch>;
   private readonly s;
+  /** Marks this instance's entries in the change log, which its own watchers skip. */
+  private readonly writer = randomUUID();
 
-  constructor(db: Database.Database, opts: WriteBehindOptions) {
+  constructor(db: Database.Database, private readonly opts: WriteBehindOptions & { changeLogKeep: number }) {
+    super();
     this.s = {
       upsert: db.prepare(UPSERT),
       del: db.prepare('DELETE FROM registrations WHERE aor = ? AND contact_uri = ?'),
@@ -72,13 +87,24 @@ export class SqliteRegistrationRepository implements RegistrationRepository {
       delExpired: db.prepare('DELETE FROM registrations WHERE expires_at <= ?'),
       all: db.prepare<[], BindingRow>('SELECT * FROM registrations'),
       live: db.prepare<[number], BindingRow>('SELECT * FROM registrations WHERE expires_at > ?'),
+      aor: db.prepare<[string], BindingRow>('SELECT * FROM registrations WHERE aor = ?'),
+      aorLive: db.prepare<[string, number], BindingRow>('SELECT * FROM registrations WHERE aor = ? AND expires_at > ?'),
+      log: db.prepare('INSERT INTO registration_changes (writer, aors) VALUES (?, ?)'),
+      trim: db.prepare('DELETE FROM registration_changes WHERE seq <= ?'),
+      lastSeq: db.prepare<[], number | null>('SELECT max(seq) FROM registration_changes').pluck(),
+      changes: db.prepare<[number, string, number], { seq: number; aors: string }>(
+        'SELECT seq, aors FROM registration_changes WHERE seq > ? AND writer <> ? ORDER BY seq LIMIT ?'),
     };
     this.wb = new WriteBehind(db, this.queue, {
       what: 'registration writes',
       write: (batch) => {
         for (const [aor, w] of batch) this.apply(aor, w);
+        this.logBatch([...batch.keys()]);
       },
-      split: (batch) => [...batch].map(([aor, w]) => ({ label: aor, apply: () => this.apply(aor, w) })),
+      split: (batch) => [...batch].map(([aor, w]) => ({ label: aor, apply: () => {
+        this.apply(aor, w);
+        this.logBatch([aor]);
+      } })),
     }, opts);
   }
 
@@ -89,47 +115,40 @@ export class SqliteRegistrationRepository implements RegistrationRepository {
         this.s.del.run(aor, uri);
         continue;
       }
-      this.s.upsert.run(
-        b.aor, b.contactUri, b.contactRaw, b.callId, b.cseq, b.expiresAt, b.q ?? null,
-        b.path.length === 0 ? '[]' : JSON.stringify(b.path), b.instanceId ?? null, b.regId ?? null,
-        b.pubGruu ?? null, b.tempGruu ?? null, b.transport, b.sourceAddress, b.sourcePort,
-        b.localAddress ?? null, b.localPort ?? null, b.userAgent ?? null, b.updatedAt,
-      );
+      this.s.upsert.run(...bindingValues(b));
     }
   }
 
-  get pending(): number {
-    return this.queue.size;
+  /** One change-log row per batch; trimming by primary key range is one cheap indexed delete. */
+  private logBatch(aors: string[]): void {
+    const seq = Number(this.s.log.run(this.writer, JSON.stringify(aors)).lastInsertRowid);
+    if (seq > this.opts.changeLogKeep) this.s.trim.run(seq - this.opts.changeLogKeep);
   }
 
-  loadAll(now?: number): Binding[] {
+  async loadAll(now?: number): Promise<Binding[]> {
     return (now === undefined ? this.s.all.all() : this.s.live.all(now)).map(toBinding);
   }
 
-  /** The binding object is kept by reference until written; mutating it later changes what gets written. */
-  enqueueUpsert(binding: Binding): void {
-    if (this.wb.closed) return;
-    this.queue.upsert(binding);
-    this.wb.queued();
+  async loadAor(aor: string, now?: number): Promise<Binding[]> {
+    return (now === undefined ? this.s.aor.all(aor) : this.s.aorLive.all(aor, now)).map(toBinding);
   }
 
-  enqueueDelete(aor: string, contactUri: string): void {
-    if (this.wb.closed) return;
-    this.queue.delete(aor, contactUri);
-    this.wb.queued();
+  watch(listener: (aors: readonly string[]) => void | Promise<void>, opts: WatchOptions = {}): ChangeWatcher {
+    const log = {
+      lastSeq: async () => this.s.lastSeq.get() ?? 0,
+      after: async (seq: number, limit: number) => this.s.changes.all(seq, this.writer, limit),
+    };
+    // A trimmed stretch (reset) cannot be recovered per AOR; the entries still
+    // name what changed since, and bindings expire on their own anyway.
+    return watchLog(log, (entries) => listener([...new Set(entries.flatMap((e) => parseStringArray(e.aors)))]), this.s.lastSeq.get() ?? 0,
+      { intervalMs: opts.intervalMs ?? 500, onError: this.opts.onError });
   }
 
-  enqueueDeleteAor(aor: string): void {
-    if (this.wb.closed) return;
-    this.queue.deleteAor(aor);
-    this.wb.queued();
-  }
-
-  flush(): void {
+  async flush(): Promise<void> {
     this.wb.flush();
   }
 
-  deleteExpired(now: number): number {
+  async deleteExpired(now: number): Promise<number> {
     // Called by the sweeper on the event loop, so it must not wait for a lock
     // another process holds; stale rows are harmless (loadAll(now) skips them).
     try {
@@ -143,7 +162,7 @@ export class SqliteRegistrationRepository implements RegistrationRepository {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.wb.close();
   }
 }

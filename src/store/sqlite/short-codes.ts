@@ -7,10 +7,11 @@ import {
 } from '../../model/short-code.ts';
 import { StoreError } from '../errors.ts';
 import { parseModel } from '../model-parse.ts';
-import type { ShortCodeRepository } from '../types.ts';
+import { watchRevision } from '../watch.ts';
+import type { ChangeWatcher, ShortCodeRepository, WatchOptions } from '../types.ts';
 import { Numbering } from './numbering.ts';
 
-interface CodeRow {
+export interface CodeRow {
   id: number;
   position: number;
   code: string;
@@ -20,7 +21,7 @@ interface CodeRow {
   updated_at: number;
 }
 
-interface Fields {
+export interface Fields {
   code: string;
   feature: ShortCodeFeature;
   value: string | null;
@@ -35,6 +36,7 @@ export class SqliteShortCodeRepository implements ShortCodeRepository {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
+    private readonly onError: (err: Error) => void,
   ) {
     const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
     this.numbering = new Numbering(db);
@@ -75,27 +77,27 @@ export class SqliteShortCodeRepository implements ShortCodeRepository {
     return toCode(row);
   }
 
-  list(): ShortCode[] {
+  async list(): Promise<ShortCode[]> {
     return this.s.all.all().map(toCode);
   }
 
-  get(code: string): ShortCode | undefined {
+  async get(code: string): Promise<ShortCode | undefined> {
     const row = this.s.byCode.get(code);
     return row && toCode(row);
   }
 
-  add(input: ShortCodeInput): ShortCode {
+  async add(input: ShortCodeInput): Promise<ShortCode> {
     return this.db.transaction(() => {
       const f = parseModel(shortCodeInputSchema, input);
       this.check(f, null);
       const t = this.now();
       const id = Number(this.s.insert.run(Number.MAX_SAFE_INTEGER, f.code, f.feature, f.value, t, t).lastInsertRowid);
       this.place(id, f.position);
-      return this.get(f.code)!;
+      return toCode(this.s.byCode.get(f.code)!);
     }).immediate();
   }
 
-  update(code: string, patch: ShortCodePatch): ShortCode {
+  async update(code: string, patch: ShortCodePatch): Promise<ShortCode> {
     return this.db.transaction(() => {
       const cur = this.mustGet(code);
       const p = parseModel(shortCodePatchSchema, patch);
@@ -106,11 +108,11 @@ export class SqliteShortCodeRepository implements ShortCodeRepository {
       this.check(f, cur);
       this.s.update.run(f.code, f.feature, f.value, this.now(), cur.id);
       if (p.position !== undefined) this.place(cur.id, p.position);
-      return this.get(f.code)!;
+      return toCode(this.s.byCode.get(f.code)!);
     }).immediate();
   }
 
-  set(input: ShortCodeInput): ShortCode {
+  async set(input: ShortCodeInput): Promise<ShortCode> {
     const code = (input as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && this.s.byCode.get(code)) {
       const { code: _c, ...rest } = input;
@@ -119,7 +121,7 @@ export class SqliteShortCodeRepository implements ShortCodeRepository {
     return this.add(input);
   }
 
-  remove(code: string): ShortCode {
+  async remove(code: string): Promise<ShortCode> {
     return this.db.transaction(() => {
       const cur = this.mustGet(code);
       this.s.remove.run(cur.id);
@@ -130,18 +132,22 @@ export class SqliteShortCodeRepository implements ShortCodeRepository {
     }).immediate();
   }
 
-  match(dialled: string): ShortCodeMatch | undefined {
-    const revision = this.revision();
-    if (this.cached?.revision !== revision) this.cached = { revision, codes: this.list() };
+  async match(dialled: string): Promise<ShortCodeMatch | undefined> {
+    const revision = this.s.revision.get() ?? 0;
+    if (this.cached?.revision !== revision) this.cached = { revision, codes: this.s.all.all().map(toCode) };
     return matchShortCode(this.cached.codes, dialled);
   }
 
-  revision(): number {
+  async revision(): Promise<number> {
     return this.s.revision.get() ?? 0;
+  }
+
+  watch(listener: () => void | Promise<void>, opts: WatchOptions = {}): ChangeWatcher {
+    return watchRevision(() => this.revision(), listener, { intervalMs: opts.intervalMs ?? 500, onError: this.onError });
   }
 }
 
-function toCode(r: CodeRow): ShortCode {
+export function toCode(r: CodeRow): ShortCode {
   return Object.freeze({
     id: r.id,
     code: r.code,

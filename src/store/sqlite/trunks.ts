@@ -5,9 +5,10 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
 import { newTrunkFields, patchedTrunkFields, validDidNumber, type TrunkFields } from '../trunk-validate.ts';
 import { validExtension } from '../user-validate.ts';
-import type { Did, Trunk, TrunkInput, TrunkRepository, TrunkTransport } from '../types.ts';
+import { watchRevision } from '../watch.ts';
+import type { ChangeWatcher, Did, Trunk, TrunkInput, TrunkRepository, TrunkTransport, WatchOptions } from '../types.ts';
 
-interface TrunkRow {
+export interface TrunkRow {
   id: number;
   name: string;
   host: string;
@@ -24,13 +25,13 @@ interface TrunkRow {
   updated_at: number;
 }
 
-interface DidRow {
+export interface DidRow {
   number: string;
   extension: string;
   created_at: number;
 }
 
-function toTrunk(r: TrunkRow): Trunk {
+export function toTrunk(r: TrunkRow): Trunk {
   return Object.freeze({
     id: r.id,
     name: r.name,
@@ -49,19 +50,19 @@ function toTrunk(r: TrunkRow): Trunk {
   });
 }
 
-function toDid(r: DidRow): Did {
+export function toDid(r: DidRow): Did {
   return Object.freeze({ number: r.number, extension: r.extension, createdAt: r.created_at });
 }
 
 /** Bind values of the writable columns, in COLUMNS order. */
-function values(f: TrunkFields): (string | number | null)[] {
+export function values(f: TrunkFields): (string | number | null)[] {
   return [
     f.name, f.host, f.port, f.transport, f.registerUser, f.registerPassword, f.outboundProxy,
     f.prefix, f.strip, f.addPrefix, f.enabled ? 1 : 0,
   ];
 }
 
-const COLUMNS = 'name, host, port, transport, register_user, register_password, outbound_proxy, prefix, strip, add_prefix, enabled';
+export const COLUMNS = 'name, host, port, transport, register_user, register_password, outbound_proxy, prefix, strip, add_prefix, enabled';
 
 export class SqliteTrunkRepository implements TrunkRepository {
   private readonly s;
@@ -74,6 +75,7 @@ export class SqliteTrunkRepository implements TrunkRepository {
   constructor(
     readonly db: Database.Database,
     private readonly now: () => number,
+    private readonly onError: (err: Error) => void,
   ) {
     const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
     this.s = {
@@ -146,40 +148,44 @@ export class SqliteTrunkRepository implements TrunkRepository {
     }
   }
 
-  add(input: TrunkInput): Trunk {
+  async add(input: TrunkInput): Promise<Trunk> {
     return this.addTx.immediate(input);
   }
 
-  update(name: string, patch: Partial<TrunkInput>): Trunk {
+  async update(name: string, patch: Partial<TrunkInput>): Promise<Trunk> {
     return this.updateTx.immediate(name, patch);
   }
 
-  remove(name: string): Trunk {
+  async remove(name: string): Promise<Trunk> {
     return this.removeTx.immediate(name);
   }
 
-  get(name: string): Trunk | undefined {
+  async get(name: string): Promise<Trunk | undefined> {
     const row = this.s.byName.get(name);
     return row && toTrunk(row);
   }
 
-  list(): Trunk[] {
+  async list(): Promise<Trunk[]> {
     return this.s.all.all().map(toTrunk);
   }
 
-  addDid(number: string, extension: string): Did {
+  async addDid(number: string, extension: string): Promise<Did> {
     return this.addDidTx.immediate(number, extension);
   }
 
-  removeDid(number: string): Did {
+  async removeDid(number: string): Promise<Did> {
     return this.removeDidTx.immediate(number);
   }
 
-  listDids(): Did[] {
+  async listDids(): Promise<Did[]> {
     return this.s.allDids.all().map(toDid);
   }
 
-  revision(): number {
+  async revision(): Promise<number> {
     return this.s.revision.get() ?? 0;
+  }
+
+  watch(listener: () => void | Promise<void>, opts: WatchOptions = {}): ChangeWatcher {
+    return watchRevision(() => this.revision(), listener, { intervalMs: opts.intervalMs ?? 500, onError: this.onError });
   }
 }

@@ -1,37 +1,34 @@
-// CSV import of the directory (`switchboard user import`), in the one dialect
-// of src/model/user-csv.ts that the API exports and imports too. The caller
+// CSV import of the directory (`switchboard user import`) in SQLite: the
+// shared row handling (../user-import.ts) over synchronous writes. The caller
 // runs this inside one IMMEDIATE transaction; each row's add/update nests as
-// a savepoint, so a bad row is rolled back alone and reported while the good
-// rows are applied.
-import { UserCsvError, userCsvRows } from '../../model/user-csv.ts';
-import { StoreError } from '../errors.ts';
-import type { ImportRowResult, UserPatch, UserRepository } from '../types.ts';
+// a savepoint, so a bad row is rolled back alone and reported.
+import type { ImportRowResult, UserInput, UserPatch } from '../types.ts';
+import { importRows, rowError, rowPlan } from '../user-import.ts';
+
+/** The writes an import makes, synchronous: the caller runs them in its transaction. */
+export interface ImportTarget {
+  exists(extension: string): boolean;
+  add(input: UserInput): unknown;
+  update(extension: string, patch: UserPatch): unknown;
+}
 
 /**
  * Applies every data row: an existing extension is updated, a new one added.
  * @throws StoreError invalid (field 'csv') when the file or its header is unusable
  */
-export function importUsersCsv(users: UserRepository, text: string): ImportRowResult[] {
-  let rows;
-  try {
-    rows = userCsvRows(text);
-  } catch (err) {
-    if (err instanceof UserCsvError) throw new StoreError('invalid', 'csv', err.message);
-    throw err;
-  }
-  return rows.map(({ row, extension, fields, error }): ImportRowResult => {
-    if (error) return { row, extension, action: 'error', error };
+export function importUsersCsv(users: ImportTarget, text: string): ImportRowResult[] {
+  return importRows(text).map((r): ImportRowResult => {
+    const plan = rowPlan(r);
+    if ('result' in plan) return plan.result;
     try {
-      if (extension === '') throw new StoreError('invalid', 'extension', 'extension: must not be empty');
-      if (users.getByExtension(extension)) {
-        users.update(extension, fields as UserPatch);
-        return { row, extension, action: 'updated' };
+      if (users.exists(plan.extension)) {
+        users.update(plan.extension, plan.patch);
+        return { row: plan.row, extension: plan.extension, action: 'updated' };
       }
-      users.add({ ...(fields as UserPatch), extension, password: (fields.password as string | undefined) ?? '' });
-      return { row, extension, action: 'added' };
+      users.add(plan.input);
+      return { row: plan.row, extension: plan.extension, action: 'added' };
     } catch (err) {
-      if (!(err instanceof StoreError)) throw err;
-      return { row, extension, action: 'error', error: err.message };
+      return rowError(plan.row, plan.extension, err);
     }
   });
 }

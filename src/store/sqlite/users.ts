@@ -3,13 +3,15 @@ import { StoreError } from '../errors.ts';
 import { newUserFields, patchedUserFields, validMedia, type UserFields } from '../user-validate.ts';
 import type {
   ChangeListener, ChangeWatcher, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
-  UserListQuery, UserMediaSettings, UserPatch, UserRepository,
+  UserListQuery, UserMediaSettings, UserPatch, UserRepository, WatchOptions,
 } from '../types.ts';
 import { Numbering } from './numbering.ts';
 import { importUsersCsv } from './user-import.ts';
-import { watchUserChanges } from './user-watch.ts';
+import { unchangedSinceLastLook } from './user-watch.ts';
+import { userChangeLog, watchLog } from '../watch.ts';
+import { pageOf } from '../paging.ts';
 
-interface UserRow {
+export interface UserRow {
   id: number;
   extension: string;
   name: string;
@@ -66,7 +68,7 @@ function parseList(json: string): readonly string[] {
   }
 }
 
-function toUser(r: UserRow): User {
+export function toUser(r: UserRow): User {
   return Object.freeze({
     id: r.id,
     extension: r.extension,
@@ -97,7 +99,7 @@ function toUser(r: UserRow): User {
 }
 
 /** Bind values of the writable columns, in COLUMNS order. */
-function values(f: UserFields): (string | number | null)[] {
+export function values(f: UserFields): (string | number | null)[] {
   return [
     f.extension, f.name, f.fullName, f.authUser, f.password, f.voicemailCode,
     f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
@@ -107,15 +109,15 @@ function values(f: UserFields): (string | number | null)[] {
   ];
 }
 
-const COLUMN_LIST = ['extension', 'name', 'full_name', 'auth_user', 'password', 'voicemail_code', 'enabled', 'call_waiting',
+export const COLUMN_LIST = ['extension', 'name', 'full_name', 'auth_user', 'password', 'voicemail_code', 'enabled', 'call_waiting',
   'codecs', 'max_calls', 'no_answer_timeout_sec', 'outbound_calls', 'media', 'forward_unconditional', 'forward_busy',
   'forward_no_answer', 'forward_no_answer_sec', 'forward_number', 'dnd', 'dnd_exceptions', 'follow_me', 'pickup_group'];
 const COLUMNS = COLUMN_LIST.join(', ');
-const ORDER = 'ORDER BY length(extension), extension';
-const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
+export const ORDER = 'ORDER BY length(extension), extension';
+export const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
   OR lower(full_name) LIKE ? ESCAPE '\\' OR lower(auth_user) LIKE ? ESCAPE '\\'`;
 
-function likePattern(search: string): string {
+export function likePattern(search: string): string {
   return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
@@ -132,6 +134,7 @@ export class SqliteUserRepository implements UserRepository {
     readonly db: Database.Database,
     private readonly now: () => number,
     private readonly changeLogKeep: number,
+    private readonly onError: (err: Error) => void,
   ) {
     const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
     this.numbering = new Numbering(db);
@@ -213,32 +216,30 @@ export class SqliteUserRepository implements UserRepository {
     this.localWrites++;
   }
 
-  add(input: UserInput): User {
+  async add(input: UserInput): Promise<User> {
     return this.addTx.immediate(input);
   }
 
-  update(extension: string, patch: UserPatch): User {
+  async update(extension: string, patch: UserPatch): Promise<User> {
     return this.updateTx.immediate(extension, patch);
   }
 
-  remove(extension: string): User {
+  async remove(extension: string): Promise<User> {
     return this.removeTx.immediate(extension);
   }
 
-  getByExtension(extension: string): User | undefined {
+  async getByExtension(extension: string): Promise<User | undefined> {
     const row = this.s.byExt.get(extension);
     return row && toUser(row);
   }
 
-  getByAuthUser(authUser: string): User | undefined {
+  async getByAuthUser(authUser: string): Promise<User | undefined> {
     const row = this.s.byAuth.get(authUser);
     return row && toUser(row);
   }
 
-  list(query: UserListQuery = {}): User[] {
-    const int = (v: number | undefined, dflt: number) => (Number.isFinite(v) ? Math.trunc(v!) : dflt);
-    const limit = Math.min(Math.max(int(query.limit, 100), 1), 1000);
-    const offset = Math.max(int(query.offset, 0), 0);
+  async list(query: UserListQuery = {}): Promise<User[]> {
+    const { limit, offset } = pageOf(query);
     const search = query.search?.trim();
     const rows = search
       ? this.s.pageSearch.all(...Array<string>(4).fill(likePattern(search)), limit, offset)
@@ -246,29 +247,37 @@ export class SqliteUserRepository implements UserRepository {
     return rows.map(toUser);
   }
 
-  count(search?: string): number {
+  async count(search?: string): Promise<number> {
     const s = search?.trim();
     return s ? this.s.countSearch.get(...Array<string>(4).fill(likePattern(s)))! : this.s.count.get()!;
   }
 
-  snapshot(): { users: User[]; seq: number } {
+  async snapshot(): Promise<{ users: User[]; seq: number }> {
     // A read transaction pins one WAL snapshot, so the users and the sequence agree.
-    return this.db.transaction(() => ({ users: this.s.all.all().map(toUser), seq: this.lastChangeSeq() })).deferred();
+    return this.db.transaction(() => ({ users: this.s.all.all().map(toUser), seq: this.s.lastSeq.get() ?? 0 })).deferred();
   }
 
-  importCsv(text: string): ImportRowResult[] {
-    return this.db.transaction(() => importUsersCsv(this, text)).immediate();
+  async importCsv(text: string): Promise<ImportRowResult[]> {
+    const rows = {
+      exists: (extension: string) => this.s.byExt.get(extension) !== undefined,
+      add: (input: UserInput) => this.addTx(input),
+      update: (extension: string, patch: UserPatch) => this.updateTx(extension, patch),
+    };
+    return this.db.transaction(() => importUsersCsv(rows, text)).immediate();
   }
 
-  lastChangeSeq(): number {
+  async lastChangeSeq(): Promise<number> {
     return this.s.lastSeq.get() ?? 0;
   }
 
-  pollChanges(afterSeq: number, limit = 1000): UserChange[] {
+  async pollChanges(afterSeq: number, limit = 1000): Promise<UserChange[]> {
     return this.s.changes.all(afterSeq, limit);
   }
 
-  watchChanges(listener: ChangeListener, opts: { intervalMs?: number; afterSeq?: number } = {}): ChangeWatcher {
-    return watchUserChanges(this, listener, opts);
+  watchChanges(listener: ChangeListener, opts: WatchOptions & { afterSeq?: number } = {}): ChangeWatcher {
+    const triggers = { intervalMs: opts.intervalMs ?? 500, onError: this.onError };
+    // The starting point is read now, synchronously: a write right after this call is seen.
+    const from = opts.afterSeq ?? this.s.lastSeq.get() ?? 0;
+    return watchLog(userChangeLog(this), listener, from, triggers, unchangedSinceLastLook(this.db, () => this.localWrites));
   }
 }

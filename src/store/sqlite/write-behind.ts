@@ -1,27 +1,14 @@
-// The write-behind engine shared by the repositories fed from the SIP path
-// (registrations, call records): callers enqueue and return; a timer writes
-// the queue in one transaction every flushIntervalMs, or at once when
-// maxQueue entries are waiting. The queue itself (what coalesces, what a
-// batch is) belongs to each repository; this file owns timing, locking and
-// failure handling so both behave alike.
+// The SQLite write-behind engine of the repositories fed from the SIP path
+// (registrations, call records): callers enqueue and return; the schedule
+// (../write-behind-schedule.ts) writes the queue in one transaction every
+// flushIntervalMs, or at once when maxQueue entries are waiting. The queue
+// itself (what coalesces, what a batch is) belongs to each repository; this
+// file owns locking and failure handling so both behave alike.
 import type Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS } from './connection.ts';
+import { WriteBehindSchedule, type WriteBehindOptions, type WriteQueue } from '../write-behind-schedule.ts';
 
-export interface WriteBehindOptions {
-  flushIntervalMs: number;
-  maxQueue: number;
-  onError: (err: Error) => void;
-}
-
-/** Pending work, handed over as a batch and put back when it could not be written. */
-export interface WriteQueue<B> {
-  /** Distinct queued entries. */
-  readonly size: number;
-  /** Hands over everything queued and starts an empty queue. */
-  take(): B;
-  /** Puts back a batch that could not be written, under anything queued since (newer wins). */
-  restore(older: B): void;
-}
+export type { WriteBehindGate, WriteBehindOptions, WriteQueue } from '../write-behind-schedule.ts';
 
 export interface BatchWriter<B> {
   /** Runs the batch's statements; called inside one IMMEDIATE transaction. */
@@ -49,20 +36,17 @@ export function isLockedOut(err: unknown): boolean {
   return /^SQLITE_(BUSY|LOCKED)/.test(sqliteCode(err));
 }
 
-export class WriteBehind<B> {
-  private timer: NodeJS.Timeout | undefined;
-  private isClosed = false;
-  /** Consecutive timer flushes that found the database locked by another writer. */
-  private busyStreak = 0;
+export class WriteBehind<B> extends WriteBehindSchedule<B> {
   private readonly writeAll;
   private readonly writeSalvage;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly queue: WriteQueue<B>,
+    queue: WriteQueue<B>,
     private readonly writer: BatchWriter<B>,
-    private readonly opts: WriteBehindOptions,
+    opts: WriteBehindOptions,
   ) {
+    super(queue, opts);
     this.writeAll = db.transaction((batch: B) => writer.write(batch));
     const applyOne = db.transaction((apply: () => void) => apply());
     // Fallback when the batch fails for a non-transient reason: each entry in
@@ -80,42 +64,20 @@ export class WriteBehind<B> {
     });
   }
 
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
-  /** Call after adding to the queue. */
-  queued(): void {
-    // While another process holds the write lock, a full queue waits for the
-    // timer's retry instead of failing again on every enqueue.
-    if (this.queue.size >= this.opts.maxQueue && this.busyStreak === 0) this.flushQuietly();
-    else if (this.timer === undefined) this.arm();
-  }
-
-  private arm(): void {
-    // Back off while locked out: 2x the interval per failed try, up to 1 s.
-    const delay = Math.min(this.opts.flushIntervalMs * 2 ** this.busyStreak, Math.max(1000, this.opts.flushIntervalMs));
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flushQuietly();
-    }, delay);
-    this.timer.unref();
-  }
-
   /**
    * For the timer and the full-queue path, which run on the SIP event loop:
    * no busy waiting (a CLI import may hold the lock for seconds; the data is
    * safe in memory meanwhile), and errors are reported, never thrown.
    */
-  private flushQuietly(): void {
+  protected flushQuietly(): void {
     try {
       this.withoutBusyWait(() => this.flush());
-      this.busyStreak = 0;
+      this.failures = 0;
     } catch (err) {
       const busy = isLockedOut(err);
       // One report per lock-out, not one per retry.
-      if (!busy || this.busyStreak === 0) this.opts.onError(err as Error);
-      this.busyStreak = busy ? this.busyStreak + 1 : 0;
+      if (!busy || this.failures === 0) this.opts.onError(err as Error);
+      this.failures = busy ? this.failures + 1 : 0;
     }
   }
 
@@ -128,22 +90,13 @@ export class WriteBehind<B> {
     }
   }
 
-  /** A batch that could not be written goes back in the queue, with a timer to retry it. */
-  private requeue(batch: B): void {
-    this.queue.restore(batch);
-    if (!this.isClosed && this.timer === undefined) this.arm();
-  }
-
   /**
    * Writes everything queued in one transaction now, waiting for another
    * process's lock up to the busy timeout. @throws the database error (the
    * batch is kept for a retry)
    */
   flush(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.disarm();
     if (this.queue.size === 0) return;
     const batch = this.queue.take();
     try {
@@ -175,8 +128,7 @@ export class WriteBehind<B> {
     } finally {
       // A failed final write is thrown to the caller; no retry outlives close.
       this.isClosed = true;
-      clearTimeout(this.timer);
-      this.timer = undefined;
+      this.disarm();
     }
   }
 }

@@ -17,12 +17,12 @@ describe('audit log size', { timeout: 90_000 }, () => {
     try {
       const audit = s.ts.server.store.admin.audit;
       for (let i = 0; i < 150; i++) {
-        audit.append({ at: i, actor: 'old', sourceIp: null, action: `old ${i}`, target: `old:${i}`, before: null, after: null });
+        await audit.append({ at: i, actor: 'old', sourceIp: null, action: `old ${i}`, target: `old:${i}`, before: null, after: null });
       }
-      expect(audit.count()).toBeGreaterThan(150);
+      expect(await audit.count()).toBeGreaterThan(150);
       const put = await s.admin.put('/api/settings', { media: { dtmf: 'info' } });
       expect(put.status, put.text).toBe(200);
-      expect(audit.count()).toBe(100);
+      expect(await audit.count()).toBe(100);
       const page = await s.admin.get('/api/audit?limit=1000');
       expect(page.json.total).toBe(100);
       expect(page.json.items[0]).toMatchObject({ action: 'PUT /api/settings', target: 'settings' });
@@ -35,8 +35,8 @@ describe('audit log size', { timeout: 90_000 }, () => {
       running.push(again);
       const c = new ApiClient(again.server.http!.url, again.server.certificates.caCertPem);
       expect((await c.login('admin', ADMIN_PASSWORD)).status).toBe(200); // a login is audited too
-      expect(again.server.store.admin.audit.count()).toBe(100);
-      expect(again.server.store.admin.audit.list({ limit: 1 })[0]).toMatchObject({ action: 'login', actor: 'admin' });
+      expect(await again.server.store.admin.audit.count()).toBe(100);
+      expect((await again.server.store.admin.audit.list({ limit: 1 }))[0]).toMatchObject({ action: 'login', actor: 'admin' });
     } finally {
       await first?.stop();
     }
@@ -46,14 +46,14 @@ describe('audit log size', { timeout: 90_000 }, () => {
     const s = await startWithApi();
     const audit = s.ts.server.store.admin.audit;
     for (let i = 0; i < 300; i++) {
-      audit.append({ at: i, actor: 'old', sourceIp: null, action: `old ${i}`, target: `old:${i}`, before: null, after: null });
+      await audit.append({ at: i, actor: 'old', sourceIp: null, action: `old ${i}`, target: `old:${i}`, before: null, after: null });
     }
-    expect(audit.count()).toBeGreaterThan(300);
+    expect(await audit.count()).toBeGreaterThan(300);
     await s.ts.stop();
     const again = await startTestServer({ dataDir: s.ts.dataDir, http: true, config: { http: { auditMaxEntries: 120 } } });
     running.push(again);
-    expect(again.server.store.admin.audit.count()).toBe(120);
-    expect(again.server.store.admin.audit.list({ limit: 1 })[0]!.action).toBe('old 299');
+    expect(await again.server.store.admin.audit.count()).toBe(120);
+    expect((await again.server.store.admin.audit.list({ limit: 1 }))[0]!.action).toBe('old 299');
     expect(again.log.entries.some((e) => e.msg === 'audit log trimmed')).toBe(true);
   });
 });

@@ -181,7 +181,7 @@ describe('user media settings through the API', () => {
     const patch = await s.admin.patch('/api/users/2101', { media: { security: null, dtmf: 'info' } });
     expect(patch.status).toBe(200);
     expect(patch.json.media).toEqual({ directMedia: false, dtmf: 'info' });
-    expect(s.ts.server.store.users.getByExtension('2101')!.media).toEqual({ directMedia: false, dtmf: 'info' });
+    expect((await s.ts.server.store.users.getByExtension('2101'))!.media).toEqual({ directMedia: false, dtmf: 'info' });
     const bad = await s.admin.patch('/api/users/2101', { media: { security: 'sometimes', colour: 'red' } });
     expect(bad.status).toBe(400);
     expect(bad.json.issues.map((i: { path: string }) => i.path).sort()).toEqual(['media.colour', 'media.security']);

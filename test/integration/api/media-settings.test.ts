@@ -68,13 +68,13 @@ describe('system media settings', () => {
       expect(put.status).toBe(403);
       expect(put.json).toMatchObject({ error: 'forbidden', role: 'admin' });
     }
-    expect(s.ts.server.store.admin.settings.get('media.security')).toBeUndefined();
+    expect(await s.ts.server.store.admin.settings.get('media.security')).toBeUndefined();
     expect(s.ts.server.systemMedia.current.security).toBe('disabled');
   }, 90_000);
 
   it('applies a change to the next call of the running server, and audits it', async () => {
-    for (const ext of ['8101', '8102']) s.ts.server.store.users.add({ extension: ext, password: `pw-${ext}` });
-    s.ts.server.directory.poll();
+    for (const ext of ['8101', '8102']) await s.ts.server.store.users.add({ extension: ext, password: `pw-${ext}` });
+    await s.ts.server.directory.poll();
     const a = await phone('8101');
     const b = await phone('8102');
     const pa = await RtpPeer.open();
@@ -87,7 +87,7 @@ describe('system media settings', () => {
     expect(put.json.settings.media).toMatchObject({ security: 'enforced', directMedia: false, dtmf: 'info' });
     expect(put.json.overrides).toEqual({ 'media.security': 'enforced', 'media.directMedia': false });
     // The keys `switchboard system set` writes, which the server polls; no restart.
-    expect(s.ts.server.store.admin.settings.get('media.security')).toBe('enforced');
+    expect(await s.ts.server.store.admin.settings.get('media.security')).toBe('enforced');
     expect(await waitUntil(() => s.ts.server.systemMedia.current.security === 'enforced', 1000)).toBe(true);
     expect(s.ts.server.systemMedia.current.directMedia).toBe(false);
     expect(put.json.running.media.security).toBe('enforced');
@@ -123,17 +123,17 @@ describe('system media settings', () => {
 
   it('shows what the command line saved, and refuses changes while a saved value is invalid', async () => {
     // As `switchboard system set --dtmf rfc4733` would write it, from another process.
-    s.ts.server.store.admin.settings.set({ 'media.dtmf': 'rfc4733' });
+    await s.ts.server.store.admin.settings.set({ 'media.dtmf': 'rfc4733' });
     expect(await waitUntil(() => s.ts.server.systemMedia.current.dtmf === 'rfc4733', 2000)).toBe(true);
     const got = await s.admin.get('/api/settings');
     expect(got.json.overrides['media.dtmf']).toBe('rfc4733');
     expect(got.json.running.media.dtmf).toBe('rfc4733');
 
-    s.ts.server.store.admin.settings.set({ 'media.dtmf': 'morse' });
+    await s.ts.server.store.admin.settings.set({ 'media.dtmf': 'morse' });
     const refused = await s.admin.put('/api/settings', { media: { capneg: true } });
     expect(refused.status).toBe(400);
     expect(issuesOf(refused)['media.dtmf']).toMatch(/"morse" is invalid.*null/);
-    expect(s.ts.server.store.admin.settings.get('media.capneg')).toBeUndefined();
+    expect(await s.ts.server.store.admin.settings.get('media.capneg')).toBeUndefined();
     const fixed = await s.admin.put('/api/settings', { media: { capneg: true, dtmf: null } });
     expect(fixed.status, fixed.text).toBe(200);
     expect(fixed.json.running.media).toMatchObject({ capneg: true, dtmf: 'info', directMedia: false });

@@ -20,7 +20,7 @@ describe('trunks', () => {
     expect(add.status, add.text).toBe(201);
     expect(add.json).toMatchObject({ name: 'itsp', host: 'sip.example.net', port: 5061, transport: 'tls', registerUser: 'acct', hasRegisterPassword: true, prefix: '0', strip: 1, addPrefix: '+49', enabled: true });
     expect(add.text).not.toContain('Trunk-Secret-1');
-    expect(s.ts.server.store.trunks.get('itsp')!.registerPassword).toBe('Trunk-Secret-1');
+    expect((await s.ts.server.store.trunks.get('itsp'))!.registerPassword).toBe('Trunk-Secret-1');
 
     const list = await s.admin.get('/api/trunks');
     expect(list.json.items.map((t: { name: string }) => t.name)).toEqual(['itsp']);

@@ -63,9 +63,9 @@ describe('first start', SLOW, () => {
     running.splice(0);
     const store = openStore(ts.dataDir);
     try {
-      expect(store.admin.accounts.count()).toBe(0);
+      expect(await store.admin.accounts.count()).toBe(0);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -154,7 +154,7 @@ describe('sessions', SLOW, () => {
     const wrong = await s.admin.post('/api/users', { extension: '2001', password: 'pw' }, { csrf: false, headers: { 'x-csrf-token': 'x'.repeat(43) } });
     expect(wrong.status).toBe(403);
     expect((await s.admin.delete('/api/session', { csrf: false })).status).toBe(403);
-    expect(s.ts.server.store.users.getByExtension('2001')).toBeUndefined();
+    expect(await s.ts.server.store.users.getByExtension('2001')).toBeUndefined();
     // Another session's token does not fit this session.
     const other = s.client();
     await other.login('admin', ADMIN_PASSWORD);

@@ -23,7 +23,7 @@ describe('users CRUD', () => {
     expect(add.json).not.toHaveProperty('password');
     expect(add.json).not.toHaveProperty('voicemailCode');
     expect(add.text).not.toContain('Secret-1001');
-    expect(s.ts.server.store.users.getByExtension('1001')!.password).toBe('Secret-1001');
+    expect((await s.ts.server.store.users.getByExtension('1001'))!.password).toBe('Secret-1001');
 
     const one = await s.admin.get('/api/users/1001');
     expect(one.status).toBe(200);
@@ -32,7 +32,7 @@ describe('users CRUD', () => {
     const patch = await s.admin.patch('/api/users/1001', { fullName: 'Ward 5', maxCalls: null, enabled: false, password: 'New-Secret' });
     expect(patch.status).toBe(200);
     expect(patch.json).toMatchObject({ fullName: 'Ward 5', maxCalls: null, enabled: false });
-    expect(s.ts.server.store.users.getByExtension('1001')!.password).toBe('New-Secret');
+    expect((await s.ts.server.store.users.getByExtension('1001'))!.password).toBe('New-Secret');
 
     const renumber = await s.admin.patch('/api/users/1001', { extension: '1002' });
     expect(renumber.json.extension).toBe('1002');
@@ -119,12 +119,12 @@ describe('users list and bulk actions', () => {
     expect(off.json.results).toEqual([
       { extension: '300', ok: true }, { extension: '302', ok: true }, { extension: '999', ok: false, error: expect.stringMatching(/no user/) },
     ]);
-    expect(s.ts.server.store.users.getByExtension('300')!.enabled).toBe(false);
+    expect((await s.ts.server.store.users.getByExtension('300'))!.enabled).toBe(false);
     await s.admin.post('/api/users/bulk', { action: 'enable', extensions: ['300'] });
-    expect(s.ts.server.store.users.getByExtension('300')!.enabled).toBe(true);
+    expect((await s.ts.server.store.users.getByExtension('300'))!.enabled).toBe(true);
     const del = await s.admin.post('/api/users/bulk', { action: 'delete', extensions: ['303', '304'] });
     expect(del.json.results.every((r: { ok: boolean }) => r.ok)).toBe(true);
-    expect(s.ts.server.store.users.getByExtension('304')).toBeUndefined();
+    expect(await s.ts.server.store.users.getByExtension('304')).toBeUndefined();
     const bad = await s.admin.post('/api/users/bulk', { action: 'explode', extensions: [] });
     expect(paths(bad)).toEqual(expect.arrayContaining(['action', 'extensions']));
   });
@@ -167,7 +167,7 @@ describe('export and import', () => {
   });
 
   it('dry-runs an import row by row without changing anything', async () => {
-    const before = s.ts.server.store.users.snapshot();
+    const before = await s.ts.server.store.users.snapshot();
     const file = 'Extension,Full Name,Password,enabled\n7001,Renamed A,,false\n7100,New Person,Pw-7100,\n7101,No Password,,\nbad ext,X,pw,\n7102,Bad Flag,pw,perhaps\n';
     const r = await s.admin.request('POST', '/api/users/import?dryRun=true', { raw: file, contentType: 'text/csv' });
     expect(r.status).toBe(200);
@@ -180,19 +180,19 @@ describe('export and import', () => {
       { row: 5, extension: 'bad ext', action: 'error', error: expect.stringMatching(/^extension: /) },
       { row: 6, extension: '7102', action: 'error', error: expect.stringMatching(/^enabled: /) },
     ]);
-    const after = s.ts.server.store.users.snapshot();
+    const after = await s.ts.server.store.users.snapshot();
     expect(after.users).toEqual(before.users);
     expect(after.seq).toBe(before.seq); // not even the change log moved
-    expect(s.ts.server.store.users.getByExtension('7100')).toBeUndefined();
+    expect(await s.ts.server.store.users.getByExtension('7100')).toBeUndefined();
   });
 
   it('imports CSV for real, applying good rows and reporting bad ones', async () => {
     const file = 'extension,fullName,password\n7001,Renamed A,\n7200,Imported,Pw-7200\n7201,,\n';
     const r = await s.admin.request('POST', '/api/users/import', { raw: file, contentType: 'text/csv' });
     expect(r.json.summary).toEqual({ add: 1, update: 1, error: 1 });
-    expect(s.ts.server.store.users.getByExtension('7001')!.fullName).toBe('Renamed A');
-    expect(s.ts.server.store.users.getByExtension('7001')!.password).toBe(secrets[0]); // empty cell kept it
-    expect(s.ts.server.store.users.getByExtension('7200')!.password).toBe('Pw-7200');
+    expect((await s.ts.server.store.users.getByExtension('7001'))!.fullName).toBe('Renamed A');
+    expect((await s.ts.server.store.users.getByExtension('7001'))!.password).toBe(secrets[0]); // empty cell kept it
+    expect((await s.ts.server.store.users.getByExtension('7200'))!.password).toBe('Pw-7200');
     const audit = await s.admin.get('/api/audit?target=user:7200');
     expect(audit.json.items[0]).toMatchObject({ actor: 'admin', action: 'POST /api/users/import', after: expect.objectContaining({ password: '***' }) });
   });
@@ -204,8 +204,8 @@ describe('export and import', () => {
     const rows = exported.filter((u) => u.extension === '7001' || u.extension === '7002');
     const r = await s.admin.post('/api/users/import', rows);
     expect(r.json.summary).toEqual({ add: 2, update: 0, error: 0 });
-    expect(s.ts.server.store.users.getByExtension('7002')).toMatchObject({ password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] });
-    expect(s.ts.server.store.users.getByExtension('7001')!.voicemailCode).toBe(secrets[2]);
+    expect(await s.ts.server.store.users.getByExtension('7002')).toMatchObject({ password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] });
+    expect((await s.ts.server.store.users.getByExtension('7001'))!.voicemailCode).toBe(secrets[2]);
   });
 
   it('carries the media settings through export, dry run and import, CSV and JSON', async () => {
@@ -240,16 +240,16 @@ describe('export and import', () => {
       row: 2, extension: '7400', action: 'update', changes: ['media.security', 'media.directMedia', 'media.transport'],
       media: { security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' },
     }]);
-    expect(s.ts.server.store.users.getByExtension('7400')!.media).toEqual({ security: 'best-effort', srtcp: 'encrypted', dtmf: 'info', transport: 'tls' });
+    expect((await s.ts.server.store.users.getByExtension('7400'))!.media).toEqual({ security: 'best-effort', srtcp: 'encrypted', dtmf: 'info', transport: 'tls' });
     const real = await s.admin.request('POST', '/api/users/import', { raw: csvBack, contentType: 'text/csv' });
     expect(real.json.summary).toEqual({ add: 0, update: 1, error: 0 });
-    expect(s.ts.server.store.users.getByExtension('7400')!.media).toEqual({ security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' });
-    expect(s.ts.server.store.users.getByExtension('7400')!.password).toBe('Media-Secret-1'); // no password column: kept
+    expect((await s.ts.server.store.users.getByExtension('7400'))!.media).toEqual({ security: 'enforced', srtcp: 'encrypted', directMedia: false, dtmf: 'info' });
+    expect((await s.ts.server.store.users.getByExtension('7400'))!.password).toBe('Media-Secret-1'); // no password column: kept
 
     // A JSON media object is the whole media settings: dtmf, left out, returns to the system.
     const jsonBack = await s.admin.post('/api/users/import', json.filter((u) => u.extension === '7401'));
     expect(jsonBack.json.rows[0]).toMatchObject({ action: 'update', changes: ['media.dtmf', 'media.capneg'], media: { capneg: true } });
-    expect(s.ts.server.store.users.getByExtension('7401')!.media).toEqual({ capneg: true });
+    expect((await s.ts.server.store.users.getByExtension('7401'))!.media).toEqual({ capneg: true });
 
     // Bad media cells are reported per row, naming the column; "system" is the same as empty.
     const file = 'extension,password,media.security,media.directMedia\n7402,Pw-7402,enforced,system\n7403,Pw-7403,always,\n7404,Pw-7404,,maybe\n';
@@ -259,7 +259,7 @@ describe('export and import', () => {
       { row: 3, extension: '7403', action: 'error', error: expect.stringMatching(/^media\.security: .*enforced/) },
       { row: 4, extension: '7404', action: 'error', error: expect.stringMatching(/^media\.directMedia: must be true or false/) },
     ]);
-    expect(s.ts.server.store.users.getByExtension('7402')).toBeUndefined();
+    expect(await s.ts.server.store.users.getByExtension('7402')).toBeUndefined();
   });
 
   it('rejects unusable files as a whole with a clear error', async () => {

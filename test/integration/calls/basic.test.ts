@@ -21,12 +21,12 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}): Promise<TestPh
 
 beforeAll(async () => {
   ts = await startTestServer({ manualTime: true });
-  for (let i = 0; i < 30; i++) ts.server.store.users.add({ extension: String(3000 + i), password: `pw-${3000 + i}`, fullName: `User ${3000 + i}` });
-  ts.server.store.users.update('3020', { callWaiting: false });
-  ts.server.store.users.update('3022', { noAnswerTimeoutSec: 5 });
-  ts.server.store.users.update('3024', { codecs: ['PCMA'] });
-  ts.server.store.users.update('3026', { maxCalls: 1 });
-  ts.server.directory.poll();
+  for (let i = 0; i < 30; i++) await ts.server.store.users.add({ extension: String(3000 + i), password: `pw-${3000 + i}`, fullName: `User ${3000 + i}` });
+  await ts.server.store.users.update('3020', { callWaiting: false });
+  await ts.server.store.users.update('3022', { noAnswerTimeoutSec: 5 });
+  await ts.server.store.users.update('3024', { codecs: ['PCMA'] });
+  await ts.server.store.users.update('3026', { maxCalls: 1 });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {
@@ -64,7 +64,7 @@ describe('a call between two users', () => {
     const byeAtB = await b.waitRequest('BYE');
     expect(byeAtB.callId).toBe(inc.invite.callId);
     expect(await callsEnded()).toBe(true);
-    const cdr = ts.server.store.cdrs.list({ extension: '3000' })[0]!;
+    const cdr = (await ts.server.store.cdrs.list({ extension: '3000' }))[0]!;
     expect(cdr).toMatchObject({ direction: 'internal', caller: '3000', callee: '3001', calleeExtension: '3001', disposition: 'answered', status: 200, codec: 'PCMU' });
     expect(cdr.answeredAt).not.toBeNull();
     expect(cdr.legs).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('calls that do not connect', () => {
     const a = await phone('3007');
     expect((await a.call('9999999').final).status).toBe(404);
     expect((await a.call('3029').final).status).toBe(480);
-    const cdr = ts.server.store.cdrs.list({ extension: '3007' });
+    const cdr = await ts.server.store.cdrs.list({ extension: '3007' });
     expect(cdr.some((c) => c.callee === '3029' && c.disposition === 'no-answer' && c.status === 480)).toBe(true);
   });
 
@@ -127,7 +127,7 @@ describe('calls that do not connect', () => {
     await phone('3009', { behaviour: 'busy' });
     expect((await a.call('3009').final).status).toBe(486);
     expect(await callsEnded()).toBe(true);
-    expect(ts.server.store.cdrs.list({ extension: '3008' })[0]!.disposition).toBe('busy');
+    expect((await ts.server.store.cdrs.list({ extension: '3008' }))[0]!.disposition).toBe('busy');
   });
 
   it('propagates CANCEL to the ringing callee and answers 487', async () => {
@@ -141,7 +141,7 @@ describe('calls that do not connect', () => {
     await waitUntil(() => b.incoming[0]!.cancelled);
     expect(b.incoming[0]!.cancelled).toBe(true);
     expect(await callsEnded()).toBe(true);
-    expect(ts.server.store.cdrs.list({ extension: '3010' })[0]!.disposition).toBe('cancelled');
+    expect((await ts.server.store.cdrs.list({ extension: '3010' }))[0]!.disposition).toBe('cancelled');
   });
 
   it('gives up after the callee no-answer timeout with 480 and cancels the callee', async () => {
@@ -158,7 +158,7 @@ describe('calls that do not connect', () => {
     expect(final.status).toBe(480);
     expect(await waitUntil(() => b.incoming[0]!.cancelled)).toBe(true);
     expect(b.incoming[0]!.cancelled).toBe(true);
-    expect(ts.server.store.cdrs.list({ extension: '3022' })[0]!.disposition).toBe('no-answer');
+    expect((await ts.server.store.cdrs.list({ extension: '3022' }))[0]!.disposition).toBe('no-answer');
   }, 15_000);
 
   it('refuses an offer with no codec the callee allows (488)', async () => {

@@ -21,11 +21,11 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}): Promise<TestPh
 
 beforeAll(async () => {
   ts = await startTestServer({ manualTime: true });
-  for (let i = 0; i < 40; i++) ts.server.store.users.add({ extension: String(4000 + i), password: `pw-${4000 + i}` });
-  ts.server.store.users.update('4011', { callWaiting: false });
-  ts.server.store.users.update('4013', { codecs: ['PCMA', 'PCMU'] });
-  ts.server.store.users.update('4015', { maxCalls: 1 });
-  ts.server.directory.poll();
+  for (let i = 0; i < 40; i++) await ts.server.store.users.add({ extension: String(4000 + i), password: `pw-${4000 + i}` });
+  await ts.server.store.users.update('4011', { callWaiting: false });
+  await ts.server.store.users.update('4013', { codecs: ['PCMA', 'PCMU'] });
+  await ts.server.store.users.update('4015', { maxCalls: 1 });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {
@@ -59,7 +59,7 @@ describe('forking', () => {
     await a.inDialog(call.dialog!, 'BYE');
     await handset.waitRequest('BYE');
     expect(await allEnded()).toBe(true);
-    const cdr = ts.server.store.cdrs.list({ extension: '4000' })[0]!;
+    const cdr = (await ts.server.store.cdrs.list({ extension: '4000' }))[0]!;
     expect(cdr.legs.map((l) => l.status).sort()).toEqual([200, 487]);
   });
 });

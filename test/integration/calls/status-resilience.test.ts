@@ -24,8 +24,8 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}): Promise<TestPh
 
 beforeAll(async () => {
   ts = await startTestServer();
-  for (let i = 0; i < 10; i++) ts.server.store.users.add({ extension: String(6000 + i), password: `pw-${6000 + i}`, fullName: `Handset ${i}` });
-  ts.server.directory.poll();
+  for (let i = 0; i < 10; i++) await ts.server.store.users.add({ extension: String(6000 + i), password: `pw-${6000 + i}`, fullName: `Handset ${i}` });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {

@@ -27,10 +27,10 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}): Promise<TestPh
 
 beforeAll(async () => {
   ts = await startTestServer();
-  for (let i = 0; i < 10; i++) ts.server.store.users.add({ extension: String(8000 + i), password: `pw-${8000 + i}` });
-  ts.server.store.users.update('8001', { media: { transport: 'tls' } });
-  ts.server.store.users.update('8003', { media: { transport: 'tls' } });
-  ts.server.directory.poll();
+  for (let i = 0; i < 10; i++) await ts.server.store.users.add({ extension: String(8000 + i), password: `pw-${8000 + i}` });
+  await ts.server.store.users.update('8001', { media: { transport: 'tls' } });
+  await ts.server.store.users.update('8003', { media: { transport: 'tls' } });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {
@@ -97,8 +97,8 @@ describe('Strict SIPS', () => {
 
   it('refuses a REGISTER over UDP from outside the local networks', async () => {
     const strict = await startTestServer({ config: { sip: { strictSips: true, localNetworks: ['10.0.0.0/8'] } } });
-    strict.server.store.users.add({ extension: '8100', password: 'pw-8100' });
-    strict.server.directory.poll();
+    await strict.server.store.users.add({ extension: '8100', password: 'pw-8100' });
+    await strict.server.directory.poll();
     const p = await TestPhone.start({ ext: '8100', password: 'pw-8100', server: { host: strict.host, port: strict.sipPort, domain: 'test.local' } });
     const r = await p.register();
     expect(r.status).toBe(403);

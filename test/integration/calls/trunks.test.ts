@@ -29,20 +29,20 @@ let carrier: TestPhone;
 beforeAll(async () => {
   ts = await startTestServer();
   const users = ts.server.store.users;
-  users.add({ extension: '5000', password: 'pw-5000', fullName: 'Ward Nurse', outboundCalls: true });
-  users.add({ extension: '5001', password: 'pw-5001' });
-  users.add({ extension: '5002', password: 'pw-5002', outboundCalls: false });
-  ts.server.directory.poll();
+  await users.add({ extension: '5000', password: 'pw-5000', fullName: 'Ward Nurse', outboundCalls: true });
+  await users.add({ extension: '5001', password: 'pw-5001' });
+  await users.add({ extension: '5002', password: 'pw-5002', outboundCalls: false });
+  await ts.server.directory.poll();
   // The "PSTN gateway": a plain peer that answers whatever it is sent.
   pstn = await phone('pstn', { behaviour: 'ring-answer', port: await freePort() }, false);
-  ts.server.store.trunks.add({ name: 'pstn', host: '127.0.0.1', port: pstn.local.port, transport: 'udp', prefix: '9', strip: 1, addPrefix: '' });
+  await ts.server.store.trunks.add({ name: 'pstn', host: '127.0.0.1', port: pstn.local.port, transport: 'udp', prefix: '9', strip: 1, addPrefix: '' });
   // An ITSP that wants registration and challenges INVITEs.
   carrier = await phone('carrier', { behaviour: 'answer', port: await freePort(), challenge: { user: 'acct77', password: 's3cret', realm: 'itsp.example' } }, false);
-  ts.server.store.trunks.add({
+  await ts.server.store.trunks.add({
     name: 'itsp', host: '127.0.0.1', port: carrier.local.port, transport: 'udp', prefix: '00', strip: 2, addPrefix: '+',
     registerUser: 'acct77', registerPassword: 's3cret',
   });
-  ts.server.store.trunks.addDid('5551000', '5001');
+  await ts.server.store.trunks.addDid('5551000', '5001');
   await reload();
 });
 
@@ -65,7 +65,7 @@ describe('outbound through a trunk', () => {
     await a.inDialog(call.dialog!, 'BYE');
     await pstn.waitRequest('BYE');
     expect(await allEnded()).toBe(true);
-    const cdr = ts.server.store.cdrs.list({ extension: '5000', kind: 'placed' })[0]!;
+    const cdr = (await ts.server.store.cdrs.list({ extension: '5000', kind: 'placed' }))[0]!;
     expect(cdr).toMatchObject({ direction: 'outbound', callee: '9555123', trunk: 'pstn', disposition: 'answered' });
   });
 
@@ -74,7 +74,7 @@ describe('outbound through a trunk', () => {
     const before = pstn.incoming.length;
     expect((await b.call('9555123').final).status).toBe(403);
     expect(pstn.incoming.length).toBe(before);
-    expect(ts.server.store.cdrs.list({ extension: '5002' })[0]).toMatchObject({ disposition: 'rejected', status: 403, trunk: 'pstn' });
+    expect((await ts.server.store.cdrs.list({ extension: '5002' }))[0]).toMatchObject({ disposition: 'rejected', status: 403, trunk: 'pstn' });
   });
 
   it('answers the trunk challenge with the trunk credentials and adds the prefix', async () => {
@@ -98,14 +98,14 @@ describe('outbound through a trunk', () => {
   });
 
   it('follows trunk changes made while running (CLI or API edit the same store)', async () => {
-    ts.server.store.trunks.update('pstn', { prefix: '8' });
+    await ts.server.store.trunks.update('pstn', { prefix: '8' });
     await reload();
     const a = await phone('5000');
     expect((await a.call('9555123').final).status).toBe(404);
     const call = a.call('8555123');
     expect((await call.final).status).toBe(200);
     await a.inDialog(call.dialog!, 'BYE');
-    ts.server.store.trunks.update('pstn', { prefix: '9' });
+    await ts.server.store.trunks.update('pstn', { prefix: '9' });
     await reload();
     expect(await allEnded()).toBe(true);
   });
@@ -118,7 +118,7 @@ describe('a TLS trunk', () => {
       transport: 'tls', behaviour: 'answer', port: await freePort(),
       tls: { caPem: c.caCertPem, certPem: c.certPem, keyPem: c.keyPem },
     }, false);
-    ts.server.store.trunks.add({ name: 'secure', host: '127.0.0.1', port: peer.local.port, transport: 'tls', prefix: '7', strip: 1 });
+    await ts.server.store.trunks.add({ name: 'secure', host: '127.0.0.1', port: peer.local.port, transport: 'tls', prefix: '7', strip: 1 });
     await reload();
     const a = await phone('5000');
     const call = a.call('7123');
@@ -126,7 +126,7 @@ describe('a TLS trunk', () => {
     expect(peer.incoming.at(-1)!.invite.uri.user).toBe('123');
     await a.inDialog(call.dialog!, 'BYE');
     expect(await allEnded()).toBe(true);
-    ts.server.store.trunks.remove('secure');
+    await ts.server.store.trunks.remove('secure');
     await reload();
   });
 });
@@ -143,7 +143,7 @@ describe('inbound from a trunk', () => {
     expect(inc.invite.from.uri.user).toBe('pstn');
     await pstn.inDialog(call.dialog!, 'BYE');
     expect(await allEnded()).toBe(true);
-    expect(ts.server.store.cdrs.list({ extension: '5001', kind: 'received' })[0]).toMatchObject({ direction: 'inbound', trunk: 'pstn', callee: '5551000' });
+    expect((await ts.server.store.cdrs.list({ extension: '5001', kind: 'received' }))[0]).toMatchObject({ direction: 'inbound', trunk: 'pstn', callee: '5551000' });
   });
 
   it('answers 404 for a number that is no DID (no trunk-to-trunk relay)', async () => {

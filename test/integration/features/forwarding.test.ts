@@ -59,7 +59,7 @@ describe('forward unconditional', () => {
     const a = await phone();
     const c = await phone();
     const b = next();
-    rig.user(b, { forwardUnconditional: c.opts.ext });
+    await rig.user(b, { forwardUnconditional: c.opts.ext });
     const out = a.call(b);
     expect((await out.final).status).toBe(200);
     expect(headers(c.incoming[0]!.invite, 'diversion')[0]).toContain(`<${uri(b)}>;reason=unconditional`);
@@ -149,7 +149,7 @@ describe('forward when unavailable', () => {
     const a = await phone();
     const c = await phone();
     const b = next();
-    rig.user(b, { forwardNoAnswer: c.opts.ext });
+    await rig.user(b, { forwardNoAnswer: c.opts.ext });
     const out = a.call(b);
     expect((await out.final).status).toBe(200);
     expect(headers(c.incoming[0]!.invite, 'diversion')).toEqual([`<${uri(b)}>;reason=unavailable;counter=1`]);
@@ -159,7 +159,7 @@ describe('forward when unavailable', () => {
   it('without a forward, the caller gets 480', async () => {
     const a = await phone();
     const b = next();
-    rig.user(b);
+    await rig.user(b);
     expect((await a.call(b).final).status).toBe(480);
   });
 });
@@ -168,7 +168,7 @@ describe('forwarding loops and chains', () => {
   it('1001→1002→1001 unconditional rings 1002 once and never comes back', async () => {
     const a = await phone();
     const [x, y] = [next(), next()];
-    rig.user(x, { forwardUnconditional: y });
+    await rig.user(x, { forwardUnconditional: y });
     const px = await rig.phone(x);
     const py = await rig.phone(y, { forwardUnconditional: x });
     py.behaviour = 'ring';
@@ -185,7 +185,7 @@ describe('forwarding loops and chains', () => {
   it('a no-answer loop (A→B→A) stops after B: the caller gets an answer, A rings once', async () => {
     const a = await phone();
     const [x, y] = [next(), next()];
-    rig.user(x, { forwardNoAnswer: y, forwardNoAnswerSec: 5 });
+    await rig.user(x, { forwardNoAnswer: y, forwardNoAnswerSec: 5 });
     const px = await rig.phone(x);
     const py = await rig.phone(y, { forwardNoAnswer: x, forwardNoAnswerSec: 5 });
     px.behaviour = 'ring';

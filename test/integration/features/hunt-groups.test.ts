@@ -19,14 +19,14 @@ async function member(patch: UserPatch = {}): Promise<TestPhone> {
   return p;
 }
 /** A hunt group in the store, seen by routing at once. */
-function group(input: Omit<HuntGroupInput, 'number' | 'name'>, number = String(g++)): string {
-  rig.server.store.huntGroups.add({ number, name: `Group ${number}`, noAnswerSec: 10, ...input });
-  rig.server.featureTables.poll();
+async function group(input: Omit<HuntGroupInput, 'number' | 'name'>, number = String(g++)): Promise<string> {
+  await rig.server.store.huntGroups.add({ number, name: `Group ${number}`, noAnswerSec: 10, ...input });
+  await rig.server.featureTables.poll();
   return number;
 }
-function loggedIn(number: string, p: TestPhone, on: boolean): void {
-  rig.server.store.huntGroups.setMemberLoggedIn(number, p.opts.ext, on);
-  rig.server.featureTables.poll();
+async function loggedIn(number: string, p: TestPhone, on: boolean): Promise<void> {
+  await rig.server.store.huntGroups.setMemberLoggedIn(number, p.opts.ext, on);
+  await rig.server.featureTables.poll();
 }
 const exts = (...ps: TestPhone[]) => ps.map((p) => p.opts.ext);
 
@@ -57,8 +57,8 @@ describe('ring-all', () => {
   it('rings every logged-in member at once; the first to answer wins, the others get CANCEL', async () => {
     const caller = await rig.phone(next());
     const [m1, m2, m3, off] = [await member(), await member(), await member(), await member()];
-    const number = group({ strategy: 'ring-all', members: exts(m1, m2, m3, off) });
-    loggedIn(number, off, false);
+    const number = await group({ strategy: 'ring-all', members: exts(m1, m2, m3, off) });
+    await loggedIn(number, off, false);
     const out = caller.call(number);
     const [i1, i2, i3] = [await rings(m1), await rings(m2), await rings(m3)];
     await answer(m2, i2, out);
@@ -79,7 +79,7 @@ describe('ring-all', () => {
   it('a member who answered a group call is busy: without call waiting, a direct call gets 486', async () => {
     const [caller, other] = [await rig.phone(next()), await rig.phone(next())];
     const [m1, m2] = [await member({ callWaiting: false }), await member()];
-    const number = group({ strategy: 'ring-all', members: exts(m1, m2) });
+    const number = await group({ strategy: 'ring-all', members: exts(m1, m2) });
     const out = caller.call(number);
     const [i1, i2] = [await rings(m1), await rings(m2)];
     await answer(m1, i1, out);
@@ -97,7 +97,7 @@ describe('ring-all', () => {
   it('rings for noAnswerSec, then every member is cancelled and the caller is busy', async () => {
     const caller = await rig.phone(next());
     const [m1, m2] = [await member(), await member()];
-    const number = group({ strategy: 'ring-all', members: exts(m1, m2), noAnswerSec: 8 });
+    const number = await group({ strategy: 'ring-all', members: exts(m1, m2), noAnswerSec: 8 });
     const out = caller.call(number);
     const [i1, i2] = [await rings(m1), await rings(m2)];
     await rig.advance(7_900);
@@ -114,7 +114,7 @@ describe('sequential', () => {
   it('rings member 1 for noAnswerSec, then cancels it and rings member 2', async () => {
     const caller = await rig.phone(next());
     const [m1, m2] = [await member(), await member()];
-    const number = group({ strategy: 'sequential', members: exts(m1, m2), noAnswerSec: 10 });
+    const number = await group({ strategy: 'sequential', members: exts(m1, m2), noAnswerSec: 10 });
     const out = caller.call(number);
     const i1 = await rings(m1);
     expect(m2.incoming).toHaveLength(0);
@@ -133,13 +133,13 @@ describe('sequential', () => {
     const busy = await member({ callWaiting: false });
     const dnd = await member({ dnd: true });
     const unregistered = next();
-    rig.user(unregistered);
+    await rig.user(unregistered);
     const loggedOut = await member();
     const refuses = await member();
     refuses.behaviour = 'busy';
     const last = await member();
-    const number = group({ strategy: 'sequential', members: [...exts(busy, dnd), unregistered, ...exts(loggedOut, refuses, last)] });
-    loggedIn(number, loggedOut, false);
+    const number = await group({ strategy: 'sequential', members: [...exts(busy, dnd), unregistered, ...exts(loggedOut, refuses, last)] });
+    await loggedIn(number, loggedOut, false);
     const first = await rig.connect(other, busy.opts.ext, busy);
     const out = caller.call(number);
     const inc = await rings(last);
@@ -157,12 +157,12 @@ describe('rotary', () => {
   it('starts each call after the member that rang last', async () => {
     const caller = await rig.phone(next());
     const [m1, m2, m3] = [await member(), await member(), await member()];
-    const number = group({ strategy: 'rotary', members: exts(m1, m2, m3) });
+    const number = await group({ strategy: 'rotary', members: exts(m1, m2, m3) });
     const first = caller.call(number);
     await answer(m1, await rings(m1), first);
     expect(m2.incoming).toHaveLength(0);
     await hangUp(caller, first);
-    expect(rig.server.store.huntGroups.get(number)!.lastMember).toBe(m1.opts.ext);
+    expect((await rig.server.store.huntGroups.get(number))!.lastMember).toBe(m1.opts.ext);
 
     const second = caller.call(number);
     const at2 = await rings(m2);
@@ -172,7 +172,7 @@ describe('rotary', () => {
     await answer(m3, await rings(m3), second);
     expect(at2.cancelled).toBe(true);
     await hangUp(caller, second);
-    expect(rig.server.store.huntGroups.get(number)!.lastMember).toBe(m3.opts.ext);
+    expect((await rig.server.store.huntGroups.get(number))!.lastMember).toBe(m3.opts.ext);
 
     const third = caller.call(number);
     await answer(m1, await rings(m1, 2), third);
@@ -193,7 +193,7 @@ describe('longest idle', () => {
       m.behaviour = 'ring';
       await rig.advance(1_000);
     }
-    const number = group({ strategy: 'longest-idle', members: exts(m1, m2, m3) });
+    const number = await group({ strategy: 'longest-idle', members: exts(m1, m2, m3) });
     const out = caller.call(number);
     const i2 = await rings(m2, 2);
     expect(m1.incoming).toHaveLength(1);
@@ -215,7 +215,7 @@ describe('longest idle', () => {
     const { out: before } = await rig.connect(caller, m1.opts.ext, m1);
     await hangUp(caller, before);
     m1.behaviour = 'ring';
-    const number = group({ strategy: 'longest-idle', members: exts(m1, fresh) });
+    const number = await group({ strategy: 'longest-idle', members: exts(m1, fresh) });
     const out = caller.call(number);
     await answer(fresh, await rings(fresh), out);
     expect(m1.incoming).toHaveLength(1);
@@ -227,8 +227,8 @@ describe('overflow', () => {
   it('after every member was tried, goes to the overflow group with a Diversion from the first group', async () => {
     const caller = await rig.phone(next());
     const [m1, m2, backup] = [await member(), await member(), await member()];
-    const second = group({ strategy: 'ring-all', members: exts(backup) });
-    const number = group({ strategy: 'sequential', members: exts(m1, m2), noAnswerSec: 5, overflow: second });
+    const second = await group({ strategy: 'ring-all', members: exts(backup) });
+    const number = await group({ strategy: 'sequential', members: exts(m1, m2), noAnswerSec: 5, overflow: second });
     const out = caller.call(number);
     const i1 = await rings(m1);
     await rig.advance(5_000);
@@ -246,8 +246,8 @@ describe('overflow', () => {
     const caller = await rig.phone(next());
     const [m1, target] = [await member(), await member()];
     const via = next();
-    rig.user(via, { forwardUnconditional: target.opts.ext });
-    const number = group({ strategy: 'ring-all', members: exts(m1), noAnswerSec: 5, overflow: via });
+    await rig.user(via, { forwardUnconditional: target.opts.ext });
+    const number = await group({ strategy: 'ring-all', members: exts(m1), noAnswerSec: 5, overflow: via });
     const out = caller.call(number);
     const i1 = await rings(m1);
     await rig.advance(5_000);
@@ -261,16 +261,16 @@ describe('overflow', () => {
   it('with no member available, overflows at once; without overflow the caller gets 486', async () => {
     const caller = await rig.phone(next());
     const [m1, m2, backup] = [await member(), await member({ dnd: true }), await member()];
-    const withOverflow = group({ strategy: 'sequential', members: exts(m1, m2), overflow: backup.opts.ext });
-    loggedIn(withOverflow, m1, false);
+    const withOverflow = await group({ strategy: 'sequential', members: exts(m1, m2), overflow: backup.opts.ext });
+    await loggedIn(withOverflow, m1, false);
     const out = caller.call(withOverflow);
     await answer(backup, await rings(backup), out);
     expect(m1.incoming).toHaveLength(0);
     expect(m2.incoming).toHaveLength(0);
     await hangUp(caller, out);
 
-    const without = group({ strategy: 'ring-all', members: exts(m1, m2) });
-    loggedIn(without, m1, false);
+    const without = await group({ strategy: 'ring-all', members: exts(m1, m2) });
+    await loggedIn(without, m1, false);
     const final = await caller.call(without).final;
     expect(final.status).toBe(486);
     expect(m1.incoming).toHaveLength(0);
@@ -280,11 +280,11 @@ describe('overflow', () => {
   it('a member logged back in rings again', async () => {
     const caller = await rig.phone(next());
     const m1 = await member();
-    const number = group({ strategy: 'sequential', members: exts(m1) });
-    loggedIn(number, m1, false);
+    const number = await group({ strategy: 'sequential', members: exts(m1) });
+    await loggedIn(number, m1, false);
     expect((await caller.call(number).final).status).toBe(486);
     expect(m1.incoming).toHaveLength(0);
-    loggedIn(number, m1, true);
+    await loggedIn(number, m1, true);
     const out = caller.call(number);
     await answer(m1, await rings(m1), out);
     await hangUp(caller, out);

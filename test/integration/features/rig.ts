@@ -27,7 +27,7 @@ export class Rig {
 
   /** A user, with its settings, and a phone registered for it. */
   async phone(ext: string, patch: UserPatch = {}, o: Partial<PhoneOptions> = {}): Promise<TestPhone> {
-    this.user(ext, patch);
+    await this.user(ext, patch);
     const p = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: this.ts.host, port: this.ts.sipPort, domain: 'test.local' }, ...o });
     this.phones.push(p);
     expect((await p.register()).status).toBe(200);
@@ -35,17 +35,17 @@ export class Rig {
   }
 
   /** A user without a phone (or before its phone registers). */
-  user(ext: string, patch: UserPatch = {}): void {
+  async user(ext: string, patch: UserPatch = {}): Promise<void> {
     const users = this.server.store.users;
-    if (!users.getByExtension(ext)) users.add({ extension: ext, password: `pw-${ext}`, fullName: `User ${ext}` });
-    if (Object.keys(patch).length > 0) users.update(ext, patch);
-    this.sync();
+    if (!await users.getByExtension(ext)) await users.add({ extension: ext, password: `pw-${ext}`, fullName: `User ${ext}` });
+    if (Object.keys(patch).length > 0) await users.update(ext, patch);
+    await this.sync();
   }
 
   /** Makes routing see store changes now (users, hunt groups, short codes) instead of at the next poll. */
-  sync(): void {
-    this.server.directory.poll();
-    this.server.featureTables.poll();
+  async sync(): Promise<void> {
+    await this.server.directory.poll();
+    await this.server.featureTables.poll();
   }
 
   /** `from` calls `to` (dialled string), `to` answers at once: both sides of the connected call. */
@@ -67,7 +67,7 @@ export class Rig {
   async trunkPeer(name: string, prefix: string, behaviour: Behaviour = 'answer'): Promise<TestPhone> {
     const p = await TestPhone.start({ ext: name, password: '', server: { host: this.ts.host, port: this.ts.sipPort, domain: 'test.local' }, behaviour });
     this.phones.push(p);
-    this.server.store.trunks.add({ name, host: '127.0.0.1', port: p.local.port, transport: 'udp', prefix, strip: prefix.length, addPrefix: '' });
+    await this.server.store.trunks.add({ name, host: '127.0.0.1', port: p.local.port, transport: 'udp', prefix, strip: prefix.length, addPrefix: '' });
     await this.server.trunks.poll();
     return p;
   }
@@ -109,7 +109,7 @@ export function headers(msg: SipRequest | SipResponse, name: string): string[] {
 }
 
 /** Waits for a condition and fails the test when it never holds (waitUntil only reports). */
-export async function until(pred: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
+export async function until(pred: () => boolean | Promise<boolean>, what = 'condition', timeoutMs = 5_000): Promise<void> {
   if (!(await waitUntil(pred, timeoutMs))) throw new Error(`timed out waiting for ${what}`);
 }
 

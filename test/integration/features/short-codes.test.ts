@@ -15,7 +15,7 @@ let n = 3000;
 let g = 700;
 const next = () => String(n++);
 const phone = (patch: UserPatch = {}) => rig.phone(next(), patch);
-const stored = (p: TestPhone): User => rig.server.store.users.getByExtension(p.opts.ext)!;
+const stored = async (p: TestPhone): Promise<User> => (await rig.server.store.users.getByExtension(p.opts.ext))!;
 
 beforeAll(async () => {
   rig = await Rig.start();
@@ -32,7 +32,7 @@ async function dial(p: TestPhone, code: string): Promise<void> {
   expect(await rig.idle()).toBe(true);
   // The code call leaves a record like any call: answered, to the code as dialled.
   const dialled = decodeURIComponent(code);
-  expect(await waitUntil(() => rig.server.store.cdrs.list({ extension: p.opts.ext }).some((c) => c.callee === dialled && c.disposition === 'answered'))).toBe(true);
+  expect(await waitUntil(async () => (await rig.server.store.cdrs.list({ extension: p.opts.ext })).some((c) => c.callee === dialled && c.disposition === 'answered'))).toBe(true);
 }
 
 /** Dials a code that must be refused: the final response, and no dialog left behind. */
@@ -66,7 +66,7 @@ describe('dialling', () => {
     expect(out.invite.uriRaw).toBe(`sip:*07*${c.opts.ext}%23@test.local`);
     expect((await out.final).status).toBe(200);
     await u.waitRequest('BYE');
-    expect(stored(u).forwardUnconditional).toBe(c.opts.ext);
+    expect((await stored(u)).forwardUnconditional).toBe(c.opts.ext);
   });
 });
 
@@ -79,7 +79,7 @@ describe('a code dialled without an SDP offer (late offer)', () => {
     expect(res.body.toString()).toMatch(/m=audio 9 RTP\/AVP 0 101/);
     expect(res.body.toString()).toContain('a=inactive');
     expect(await waitUntil(() => Rig.received(u, 'BYE').some((b) => b.callId === out.invite.callId))).toBe(true);
-    expect(rig.server.store.users.getByExtension(u.opts.ext)!.dnd).toBe(true);
+    expect((await rig.server.store.users.getByExtension(u.opts.ext))!.dnd).toBe(true);
   });
 });
 
@@ -87,7 +87,7 @@ describe('forwarding codes', () => {
   it('*07*N# stores the number and forwards every call there; a caller then rings N with Diversion', async () => {
     const [u, c, x] = [await phone(), await phone(), await phone()];
     await dial(u, `*07*${c.opts.ext}#`);
-    expect(stored(u)).toMatchObject({ forwardNumber: c.opts.ext, forwardUnconditional: c.opts.ext });
+    expect(await stored(u)).toMatchObject({ forwardNumber: c.opts.ext, forwardUnconditional: c.opts.ext });
     const inv = await ringsAt(x, u.opts.ext, c);
     expect(headers(inv, 'diversion')[0]).toBe(`<sip:${u.opts.ext}@test.local>;reason=unconditional;counter=1`);
     expect(u.incoming).toHaveLength(0);
@@ -96,7 +96,7 @@ describe('forwarding codes', () => {
   it('*07*N# to one’s own number is refused with a reason', async () => {
     const u = await phone();
     expect(await refused(u, `*07*${u.opts.ext}#`)).toEqual({ status: 403, reason: 'Cannot forward to oneself' });
-    expect(stored(u).forwardUnconditional).toBeNull();
+    expect((await stored(u)).forwardUnconditional).toBeNull();
   });
 
   it('*01 / *03 / *05 without a stored forward number are refused (403, with the reason)', async () => {
@@ -106,32 +106,32 @@ describe('forwarding codes', () => {
       expect(r.status).toBe(403);
       expect(r.reason).toMatch(/^No forward number stored/);
     }
-    expect(stored(u)).toMatchObject({ forwardUnconditional: null, forwardBusy: null, forwardNoAnswer: null });
+    expect(await stored(u)).toMatchObject({ forwardUnconditional: null, forwardBusy: null, forwardNoAnswer: null });
   });
 
   it('*01 turns unconditional forwarding on to the stored number, *02 off again (the number stays)', async () => {
     const [u, c, x] = [await phone(), await phone(), await phone()];
-    rig.user(u.opts.ext, { forwardNumber: c.opts.ext });
+    await rig.user(u.opts.ext, { forwardNumber: c.opts.ext });
     await dial(u, '*01');
-    expect(stored(u).forwardUnconditional).toBe(c.opts.ext);
+    expect((await stored(u)).forwardUnconditional).toBe(c.opts.ext);
     await ringsAt(x, u.opts.ext, c);
     expect(u.incoming).toHaveLength(0);
     await dial(u, '*02');
-    expect(stored(u)).toMatchObject({ forwardUnconditional: null, forwardNumber: c.opts.ext });
+    expect(await stored(u)).toMatchObject({ forwardUnconditional: null, forwardNumber: c.opts.ext });
     await ringsAt(x, u.opts.ext, u);
     expect(c.incoming).toHaveLength(1);
   });
 
   it('*03 forwards on busy to the stored number, *04 stops it (the caller then gets 486)', async () => {
     const [u, c, x] = [await phone(), await phone(), await phone()];
-    rig.user(u.opts.ext, { forwardNumber: c.opts.ext });
+    await rig.user(u.opts.ext, { forwardNumber: c.opts.ext });
     await dial(u, '*03');
-    expect(stored(u).forwardBusy).toBe(c.opts.ext);
+    expect((await stored(u)).forwardBusy).toBe(c.opts.ext);
     u.behaviour = 'busy';
     const inv = await ringsAtAfterBusy(x, u, c);
     expect(headers(inv, 'diversion')[0]).toContain('reason=user-busy');
     await dial(u, '*04');
-    expect(stored(u).forwardBusy).toBeNull();
+    expect((await stored(u)).forwardBusy).toBeNull();
     u.behaviour = 'busy';
     expect((await x.call(u.opts.ext).final).status).toBe(486);
     expect(c.incoming).toHaveLength(1);
@@ -139,9 +139,9 @@ describe('forwarding codes', () => {
 
   it('*05 forwards on no answer to the stored number after the ring time, *06 stops it', async () => {
     const [u, c, x] = [await phone(), await phone(), await phone()];
-    rig.user(u.opts.ext, { forwardNumber: c.opts.ext, forwardNoAnswerSec: 5 });
+    await rig.user(u.opts.ext, { forwardNumber: c.opts.ext, forwardNoAnswerSec: 5 });
     await dial(u, '*05');
-    expect(stored(u).forwardNoAnswer).toBe(c.opts.ext);
+    expect((await stored(u)).forwardNoAnswer).toBe(c.opts.ext);
     u.behaviour = 'ring';
     c.behaviour = 'ring';
     const out = x.call(u.opts.ext);
@@ -153,7 +153,7 @@ describe('forwarding codes', () => {
     expect(headers(atC.invite, 'diversion')[0]).toContain('reason=no-answer');
     await giveUp(x, out);
     await dial(u, '*06');
-    expect(stored(u).forwardNoAnswer).toBeNull();
+    expect((await stored(u)).forwardNoAnswer).toBeNull();
     // Without the forward the call rings on past 5 s, and nobody else rings.
     const again = x.call(u.opts.ext);
     await u.waitIncoming(2);
@@ -166,9 +166,9 @@ describe('forwarding codes', () => {
 
   it('*00 turns every forward off and keeps the stored number', async () => {
     const [u, c, x] = [await phone(), await phone(), await phone()];
-    rig.user(u.opts.ext, { forwardUnconditional: c.opts.ext, forwardBusy: c.opts.ext, forwardNoAnswer: c.opts.ext });
+    await rig.user(u.opts.ext, { forwardUnconditional: c.opts.ext, forwardBusy: c.opts.ext, forwardNoAnswer: c.opts.ext });
     await dial(u, '*00');
-    expect(stored(u)).toMatchObject({ forwardUnconditional: null, forwardBusy: null, forwardNoAnswer: null, forwardNumber: c.opts.ext });
+    expect(await stored(u)).toMatchObject({ forwardUnconditional: null, forwardBusy: null, forwardNoAnswer: null, forwardNumber: c.opts.ext });
     await ringsAt(x, u.opts.ext, u);
     expect(c.incoming).toHaveLength(0);
   });
@@ -186,23 +186,23 @@ describe('do not disturb codes', () => {
   it('*08 turns DND on (callers get 486 "Do Not Disturb"), *09 off', async () => {
     const [u, x] = [await phone(), await phone()];
     await dial(u, '*08');
-    expect(stored(u).dnd).toBe(true);
+    expect((await stored(u)).dnd).toBe(true);
     const r = await x.call(u.opts.ext).final;
     expect([r.status, r.reason]).toEqual([486, 'Do Not Disturb']);
     expect(u.incoming).toHaveLength(0);
     await dial(u, '*09');
-    expect(stored(u).dnd).toBe(false);
+    expect((await stored(u)).dnd).toBe(false);
     await ringsAt(x, u.opts.ext, u);
   });
 
   it('*10*N# lets N ring through DND, *11*N# takes the exception away', async () => {
     const [u, x, y] = [await phone({ dnd: true }), await phone(), await phone()];
     await dial(u, `*10*${x.opts.ext}#`);
-    expect(stored(u).dndExceptions).toEqual([x.opts.ext]);
+    expect((await stored(u)).dndExceptions).toEqual([x.opts.ext]);
     await ringsAt(x, u.opts.ext, u);
     expect((await y.call(u.opts.ext).final).status).toBe(486);
     await dial(u, `*11*${x.opts.ext}#`);
-    expect(stored(u).dndExceptions).toEqual([]);
+    expect((await stored(u)).dndExceptions).toEqual([]);
     expect((await x.call(u.opts.ext).final).status).toBe(486);
     expect(u.incoming).toHaveLength(1);
   });
@@ -212,12 +212,12 @@ describe('follow me codes', () => {
   it('*12*N# dialled at P makes N’s calls ring P; *13*N# stops it', async () => {
     const [n1, p, x] = [await phone(), await phone(), await phone()];
     await dial(p, `*12*${n1.opts.ext}#`);
-    expect(stored(n1).followMe).toBe(p.opts.ext);
-    expect(stored(p).followMe).toBeNull();
+    expect((await stored(n1)).followMe).toBe(p.opts.ext);
+    expect((await stored(p)).followMe).toBeNull();
     await ringsAt(x, n1.opts.ext, p);
     expect(n1.incoming).toHaveLength(0);
     await dial(p, `*13*${n1.opts.ext}#`);
-    expect(stored(n1).followMe).toBeNull();
+    expect((await stored(n1)).followMe).toBeNull();
     await ringsAt(x, n1.opts.ext, n1);
     expect(p.incoming).toHaveLength(1);
   });
@@ -233,7 +233,7 @@ describe('call waiting codes', () => {
   it('*16 turns call waiting off (a second call gets 486), *15 on (it rings)', async () => {
     const [u, d, x] = [await phone(), await phone(), await phone()];
     await dial(u, '*16');
-    expect(stored(u).callWaiting).toBe(false);
+    expect((await stored(u)).callWaiting).toBe(false);
     const first = await rig.connect(d, u.opts.ext, u);
     expect((await x.call(u.opts.ext).final).status).toBe(486);
     expect(u.incoming).toHaveLength(1);
@@ -241,7 +241,7 @@ describe('call waiting codes', () => {
     expect(await rig.idle()).toBe(true);
 
     await dial(u, '*15');
-    expect(stored(u).callWaiting).toBe(true);
+    expect((await stored(u)).callWaiting).toBe(true);
     const second = await rig.connect(d, u.opts.ext, u);
     u.behaviour = 'ring';
     const out = x.call(u.opts.ext);
@@ -258,14 +258,14 @@ describe('hunt group codes', () => {
   it('*46*G# logs the member out (group calls skip it), *45*G# back in (they ring it)', async () => {
     const [m, other, x] = [await phone(), await phone(), await phone()];
     const number = String(g++);
-    rig.server.store.huntGroups.add({ number, name: 'Desk', strategy: 'ring-all', members: [m.opts.ext, other.opts.ext], noAnswerSec: 10, overflow: null });
-    rig.server.featureTables.poll();
+    await rig.server.store.huntGroups.add({ number, name: 'Desk', strategy: 'ring-all', members: [m.opts.ext, other.opts.ext], noAnswerSec: 10, overflow: null });
+    await rig.server.featureTables.poll();
     await dial(m, `*46*${number}#`);
-    expect(rig.server.store.huntGroups.get(number)!.members).toEqual([{ extension: m.opts.ext, loggedIn: false }, { extension: other.opts.ext, loggedIn: true }]);
+    expect((await rig.server.store.huntGroups.get(number))!.members).toEqual([{ extension: m.opts.ext, loggedIn: false }, { extension: other.opts.ext, loggedIn: true }]);
     await ringsAt(x, number, other);
     expect(m.incoming).toHaveLength(0);
     await dial(m, `*45*${number}#`);
-    expect(rig.server.store.huntGroups.get(number)!.members[0]!.loggedIn).toBe(true);
+    expect((await rig.server.store.huntGroups.get(number))!.members[0]!.loggedIn).toBe(true);
     await ringsAt(x, number, m);
     expect(other.incoming).toHaveLength(2);
   });
@@ -273,10 +273,10 @@ describe('hunt group codes', () => {
   it('*45*G# for a group the caller is not in, or no group at all, is refused 404 with a reason', async () => {
     const [m, outsider] = [await phone(), await phone()];
     const number = String(g++);
-    rig.server.store.huntGroups.add({ number, name: 'Closed', strategy: 'sequential', members: [m.opts.ext], noAnswerSec: 10, overflow: null });
-    rig.server.featureTables.poll();
+    await rig.server.store.huntGroups.add({ number, name: 'Closed', strategy: 'sequential', members: [m.opts.ext], noAnswerSec: 10, overflow: null });
+    await rig.server.featureTables.poll();
     expect(await refused(outsider, `*45*${number}#`)).toEqual({ status: 404, reason: 'Not A Member Of That Hunt Group' });
-    expect(rig.server.store.huntGroups.get(number)!.members).toEqual([{ extension: m.opts.ext, loggedIn: true }]);
+    expect((await rig.server.store.huntGroups.get(number))!.members).toEqual([{ extension: m.opts.ext, loggedIn: true }]);
     expect(await refused(outsider, '*46*799#')).toEqual({ status: 404, reason: 'No Such Hunt Group' });
   });
 });

@@ -50,8 +50,8 @@ describe('blind transfer', () => {
     await c.waitRequest('BYE');
     expect(await rig.idle()).toBe(true);
     // One record for the whole call, with a segment per pairing: A–B, then A–C.
-    await until(() => rig.server.store.cdrs.list({ extension: a.opts.ext }).length === 1);
-    const cdr = rig.server.store.cdrs.list({ extension: a.opts.ext })[0]!;
+    await until(async () => (await rig.server.store.cdrs.list({ extension: a.opts.ext })).length === 1);
+    const cdr = (await rig.server.store.cdrs.list({ extension: a.opts.ext }))[0]!;
     expect(cdr.disposition).toBe('answered');
     expect(cdr.segments.map((s) => [s.a, s.b])).toEqual([[a.opts.ext, b.opts.ext], [a.opts.ext, c.opts.ext]]);
     expect(cdr.segments[0]!.endedAt).toBe(cdr.segments[1]!.startedAt);
@@ -94,7 +94,7 @@ describe('blind transfer', () => {
 
   it('hangs up the transferee when the transferor is gone and the target never answers', async () => {
     const [a, b, c] = await trio();
-    rig.user(c.opts.ext, { noAnswerTimeoutSec: 10 });
+    await rig.user(c.opts.ext, { noAnswerTimeoutSec: 10 });
     const { inc } = await rig.connect(a, b.opts.ext, b);
     c.behaviour = 'ring';
     expect((await b.inDialog(inc.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] })).status).toBe(202);

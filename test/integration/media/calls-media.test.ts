@@ -17,8 +17,8 @@ const phones: TestPhone[] = [];
 const peers: RtpPeer[] = [];
 
 async function phone(ext: string, media: UserMediaPatch, o: Partial<PhoneOptions> = {}): Promise<TestPhone> {
-  ts.server.store.users.update(ext, { media });
-  ts.server.directory.poll();
+  await ts.server.store.users.update(ext, { media });
+  await ts.server.directory.poll();
   const p = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, behaviour: 'ring', ...o });
   phones.push(p);
   expect((await p.register()).status).toBe(200);
@@ -33,8 +33,8 @@ async function peer(): Promise<RtpPeer> {
 
 beforeAll(async () => {
   ts = await startTestServer();
-  for (let i = 0; i < 30; i++) ts.server.store.users.add({ extension: String(7000 + i), password: `pw-${7000 + i}` });
-  ts.server.directory.poll();
+  for (let i = 0; i < 30; i++) await ts.server.store.users.add({ extension: String(7000 + i), password: `pw-${7000 + i}` });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {
@@ -342,8 +342,8 @@ describe('settings from the command line, on a running server', () => {
     expect(cli('user', 'set', '--ext', '7021', '--media-security', 'disabled', '--srtcp', 'unencrypted').status).toBe(0);
     expect(cli('system', 'show').stdout).toContain('media.security "enforced"');
     await waitUntil(() => ts.server.systemMedia.current.security === 'enforced');
-    ts.server.directory.poll();
-    expect(ts.server.store.users.getByExtension('7021')!.media).toEqual({ security: 'disabled', srtcp: 'unencrypted' });
+    await ts.server.directory.poll();
+    expect((await ts.server.store.users.getByExtension('7021'))!.media).toEqual({ security: 'disabled', srtcp: 'unencrypted' });
 
     const a = await phone('7020', {});
     const b = await phone('7022', {});

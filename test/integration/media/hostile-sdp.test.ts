@@ -17,9 +17,9 @@ let base: RtpPeer;
 
 beforeAll(async () => {
   ts = await startTestServer();
-  ts.server.store.users.add({ extension: '7100', password: 'pw-7100', media: { security: 'best-effort', dtmf: 'rfc4733' } });
-  ts.server.store.users.add({ extension: '7101', password: 'pw-7101', media: { security: 'enforced' } });
-  ts.server.directory.poll();
+  await ts.server.store.users.add({ extension: '7100', password: 'pw-7100', media: { security: 'best-effort', dtmf: 'rfc4733' } });
+  await ts.server.store.users.add({ extension: '7101', password: 'pw-7101', media: { security: 'enforced' } });
+  await ts.server.directory.poll();
   a = await TestPhone.start({ ext: '7100', password: 'pw-7100', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' } });
   b = await TestPhone.start({ ext: '7101', password: 'pw-7101', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, behaviour: 'busy' });
   expect((await a.register()).status).toBe(200);

@@ -25,9 +25,9 @@ beforeAll(async () => {
   ts = await startTestServer({ config: { auth: { pairFailures: 5 } } });
   ts.server.alarms.onEvent((e) => events.push(e));
   const users = ts.server.store.users;
-  users.add({ extension: '3001', password: 'right-3001' });
-  for (let i = 0; i < 4; i++) users.add({ extension: String(3100 + i), password: `right-${3100 + i}` });
-  ts.server.directory.poll();
+  await users.add({ extension: '3001', password: 'right-3001' });
+  for (let i = 0; i < 4; i++) await users.add({ extension: String(3100 + i), password: `right-${3100 + i}` });
+  await ts.server.directory.poll();
 });
 
 afterAll(async () => {
@@ -126,7 +126,7 @@ describe('health of a real server', () => {
 
   it('reports degraded once the database is gone', async () => {
     const other = await startTestServer();
-    other.server.store.close();
+    await other.server.store.close();
     const h = other.server.health();
     expect(h.status).toBe('degraded');
     expect(h.checks.database).toEqual({ ok: false, detail: 'database closed' });

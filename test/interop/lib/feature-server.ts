@@ -35,12 +35,12 @@ export interface FeatureServer {
   tlsPort: number;
   tap: SipTap;
   /** Adds users (with any store fields, e.g. media or features) and makes the running server see them. */
-  addUsers(users: readonly TestUser[], extra?: Partial<UserInput>): void;
+  addUsers(users: readonly TestUser[], extra?: Partial<UserInput>): Promise<void>;
   /** store.users.update + directory poll. */
-  setUser(ext: string, patch: UserPatch): User;
-  user(ext: string): User;
+  setUser(ext: string, patch: UserPatch): Promise<User>;
+  user(ext: string): Promise<User>;
   /** store.huntGroups.add + directory poll. */
-  addHuntGroup(input: HuntGroupInput): void;
+  addHuntGroup(input: HuntGroupInput): Promise<void>;
   port(t: SipTransport): number;
   /** SIPp's view (UDP). */
   sipp: SipServer;
@@ -84,25 +84,25 @@ export async function startFeatureServer(domain = 'lab.test', extra: ConfigInput
     tcpPort: ts.sipPort,
     tlsPort: ts.tlsPort,
     tap,
-    addUsers(users, extra = {}) {
-      for (const u of users) server.store.users.add({ ...extra, extension: u.ext, password: u.password, fullName: u.name ?? '' });
-      server.directory.poll();
+    async addUsers(users, extra = {}) {
+      for (const u of users) await server.store.users.add({ ...extra, extension: u.ext, password: u.password, fullName: u.name ?? '' });
+      await server.directory.poll();
     },
-    setUser(ext, patch) {
-      const u = server.store.users.update(ext, patch);
-      server.directory.poll();
+    async setUser(ext, patch) {
+      const u = await server.store.users.update(ext, patch);
+      await server.directory.poll();
       return u;
     },
-    user(ext) {
-      const u = server.store.users.getByExtension(ext);
+    async user(ext) {
+      const u = await server.store.users.getByExtension(ext);
       if (u === undefined) throw new Error(`no user ${ext} in the store`);
       return u;
     },
-    addHuntGroup(input) {
+    async addHuntGroup(input) {
       const repo = (server.store as { huntGroups?: { add(i: HuntGroupInput): unknown } }).huntGroups;
       if (repo === undefined) throw new Error('store.huntGroups does not exist (hunt groups not landed in src/store yet)');
       repo.add(input);
-      server.directory.poll();
+      await server.directory.poll();
     },
     port: (t) => (t === 'tls' ? ts.tlsPort : ts.sipPort),
     sipp: { name: 'switchboard', host: ts.host, udpPort: ts.sipPort, domain, output },

@@ -66,7 +66,7 @@ function setup(over: Partial<LiveDeps> = {}) {
         return () => alarmListeners.delete(l);
       },
     },
-    sessions: { get: (h) => sessions.get(h) },
+    sessions: { get: async (h) => sessions.get(h) },
     idleMs: 600_000,
     now: () => now,
     checkIntervalMs: 1000,
@@ -76,9 +76,10 @@ function setup(over: Partial<LiveDeps> = {}) {
     sessions.set(hash, { idHash: hash, adminId: 1, csrfToken: 't', sourceIp: '127.0.0.1', createdAt: lastSeenAt, lastSeenAt });
   return {
     feed: new LiveFeed(deps), statusListeners, alarmListeners, sessions, session,
-    advance: (ms: number) => {
+    /** The session check reads the store asynchronously: its awaits run before this resolves. */
+    advance: async (ms: number) => {
       now += ms;
-      vi.advanceTimersByTime(ms);
+      await vi.advanceTimersByTimeAsync(ms);
     },
   };
 }
@@ -127,7 +128,7 @@ describe('LiveFeed', () => {
     expect(t.feed.size).toBe(1);
   });
 
-  it('closes feeds whose session ended or went idle, with code 4401', () => {
+  it('closes feeds whose session ended or went idle, with code 4401', async () => {
     vi.useFakeTimers();
     const t = setup({ idleMs: 5000 });
     t.session('gone');
@@ -138,26 +139,26 @@ describe('LiveFeed', () => {
     t.feed.attach(idle, 'idle');
     t.feed.attach(active, 'active');
     t.sessions.delete('gone'); // logout
-    t.advance(1000);
+    await t.advance(1000);
     expect(gone.closed?.code).toBe(FEED_CLOSE.sessionEnded);
     expect(idle.closed).toBeNull();
     t.session('active', 1_000_000 + 4000); // the browser used the API meanwhile
-    t.advance(4000);
+    await t.advance(4000);
     expect(idle.closed?.code).toBe(FEED_CLOSE.sessionEnded);
     expect(active.closed).toBeNull();
     expect(t.feed.size).toBe(1);
   });
 
-  it('cuts off a client that does not answer a ping', () => {
+  it('cuts off a client that does not answer a ping', async () => {
     vi.useFakeTimers();
     const t = setup();
     t.session('h');
     const s = new FakeSocket();
     s.autoPong = false;
     t.feed.attach(s, 'h');
-    t.advance(1000);
+    await t.advance(1000);
     expect(s.pings).toBe(1);
-    t.advance(1000);
+    await t.advance(1000);
     expect(s.terminated).toBe(true);
     expect(t.feed.size).toBe(0);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { health, sqliteWritable } from '../../../src/ops/health.ts';
+import { health } from '../../../src/ops/health.ts';
+import { sqliteWritable } from '../../../src/store/sqlite/connection.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -14,7 +14,7 @@ function binding(aor: string, contactUri: string, expiresAt: number, q: number |
 function recorder(initial: LiveBinding[] = []) {
   const ops: string[] = [];
   const p: BindingPersistence = {
-    loadAll: () => initial,
+    loadAll: async () => initial,
     enqueueUpsert: (b) => void ops.push(`upsert ${b.contactUri}`),
     enqueueDelete: (aor, uri) => void ops.push(`delete ${uri}`),
   };
@@ -39,6 +39,26 @@ describe('LocationService', () => {
     expect(loc.lookup('sip:a@d')).toEqual([]);
   });
 
+  it('mirrors another node\'s writes of an AOR without writing them back, keeping its own contacts', () => {
+    const { p, ops } = recorder();
+    const changes: string[][] = [];
+    const loc = new LocationService(p, () => 0, { onChange: (_aor, list) => void changes.push(list.map((b) => b.contactUri)) });
+    loc.put({ ...binding('sip:a@d', 'sip:here', 100), updatedAt: 10 });
+    loc.mirror('sip:a@d', [{ ...binding('sip:a@d', 'sip:there', 100), updatedAt: 20 }]);
+    expect(loc.lookup('sip:a@d').map((b) => [b.contactUri, b.remote ?? false])).toEqual([['sip:here', false], ['sip:there', true]]);
+    expect(loc.count).toBe(2);
+    // The same view again changes nothing; the other node's removal removes its contact only.
+    loc.mirror('sip:a@d', [{ ...binding('sip:a@d', 'sip:there', 100), updatedAt: 20 }]);
+    loc.mirror('sip:a@d', []);
+    expect(loc.lookup('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:here']);
+    // A newer write of our own contact by the other node (the phone moved there) wins.
+    loc.mirror('sip:a@d', [{ ...binding('sip:a@d', 'sip:here', 200), updatedAt: 30 }]);
+    expect(loc.lookup('sip:a@d')).toMatchObject([{ contactUri: 'sip:here', expiresAt: 200, remote: true }]);
+    expect(loc.count).toBe(1);
+    expect(ops).toEqual(['upsert sip:here']);
+    expect(changes).toEqual([['sip:here'], ['sip:here', 'sip:there'], ['sip:here'], ['sip:here']]);
+  });
+
   it('orders lookups by q, highest first, with no q counting as 1.0', () => {
     const loc = new LocationService(undefined, () => 0);
     loc.put(binding('sip:a@d', 'sip:low', 10, 0.1));
@@ -60,10 +80,10 @@ describe('LocationService', () => {
     expect(ops.filter((o) => o.startsWith('delete'))).toHaveLength(5);
   });
 
-  it('loads what was persisted and deletes what expired meanwhile', () => {
+  it('loads what was persisted and deletes what expired meanwhile', async () => {
     const { p, ops } = recorder([binding('sip:a@d', 'sip:old', 50), binding('sip:a@d', 'sip:live', 500)]);
     const loc = new LocationService(p, () => 100);
-    expect(loc.load()).toBe(1);
+    expect(await loc.load()).toBe(1);
     expect(loc.lookup('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:live']);
     expect(ops).toEqual(['delete sip:old']);
   });

@@ -138,26 +138,26 @@ describe('initial administrator and reset', () => {
     const store = stores.open();
     const pw = await ensureInitialAdmin(store.admin, POLICY);
     expect(pw).toMatch(/^\S{16,}$/);
-    const admin = store.admin.accounts.get('admin')!;
+    const admin = (await store.admin.accounts.get('admin'))!;
     expect(admin).toMatchObject({ roles: ['admin', 'security-admin'], mustChangePassword: true, enabled: true });
     expect(admin.passwordHash).not.toContain(pw!);
     expect(await verifyPassword(pw!, admin.passwordHash)).toBe(true);
     expect(await ensureInitialAdmin(store.admin, POLICY)).toBeNull();
-    expect(store.admin.accounts.count()).toBe(1);
+    expect(await store.admin.accounts.count()).toBe(1);
   });
 
   it('resets a password: enabled again, sessions ended, audited', async () => {
     const store = stores.open();
     await ensureInitialAdmin(store.admin, POLICY);
-    const a = store.admin.accounts.update('admin', { enabled: false, mustChangePassword: false });
-    store.admin.sessions.create({ idHash: 'h', adminId: a.id, csrfToken: 't', sourceIp: '::1', createdAt: 1, lastSeenAt: 1 });
+    const a = await store.admin.accounts.update('admin', { enabled: false, mustChangePassword: false });
+    await store.admin.sessions.create({ idHash: 'h', adminId: a.id, csrfToken: 't', sourceIp: '::1', createdAt: 1, lastSeenAt: 1 });
     const pw = await resetAdminPassword(store.admin, 'admin', POLICY);
-    const after = store.admin.accounts.get('admin')!;
+    const after = (await store.admin.accounts.get('admin'))!;
     expect(after).toMatchObject({ enabled: true, mustChangePassword: true });
     expect(after.passwordChangedAt).toBeGreaterThanOrEqual(a.passwordChangedAt);
     expect(await verifyPassword(pw, after.passwordHash)).toBe(true);
-    expect(store.admin.sessions.get('h')).toBeUndefined();
-    expect(store.admin.audit.list()[0]).toMatchObject({ actor: '-', action: 'reset-password (command line)', target: 'admin:admin' });
+    expect(await store.admin.sessions.get('h')).toBeUndefined();
+    expect((await store.admin.audit.list())[0]).toMatchObject({ actor: '-', action: 'reset-password (command line)', target: 'admin:admin' });
     await expect(resetAdminPassword(store.admin, 'nobody', POLICY)).rejects.toMatchObject({ code: 'not-found' });
   });
 });

@@ -1,56 +1,13 @@
-// The audit log keeps the newest N entries: trim() deletes the older ones
-// without scanning, and the config's limit defaults to 100,000.
-import { afterEach, describe, expect, it } from 'vitest';
+// The config's audit limit; trimming itself is in suites/audit-trim.ts (both engines).
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
-import { tempStores } from './helpers.ts';
+import { sqliteEngine } from './engines.ts';
+import { auditTrimSuite } from './suites/audit-trim.ts';
 
-let stores: ReturnType<typeof tempStores>;
-afterEach(() => stores.cleanup());
+auditTrimSuite(sqliteEngine);
 
-const entry = (i: number) => ({ at: 1_000 + i, actor: 'admin', sourceIp: '127.0.0.1', action: `change ${i}`, target: `user:${i}`, before: null, after: { i } });
-
-describe('audit log trimming', () => {
-  it('keeps the newest entries and deletes the rest', () => {
-    stores = tempStores();
-    const audit = stores.open().admin.audit;
-    expect(audit.trim(10)).toBe(0); // empty log
-    for (let i = 1; i <= 25; i++) audit.append(entry(i));
-    expect(audit.trim(30)).toBe(0);
-    expect(audit.count()).toBe(25);
-    expect(audit.trim(10)).toBe(15);
-    expect(audit.count()).toBe(10);
-    const kept = audit.list({ limit: 1000 });
-    expect(kept.map((e) => e.action)).toEqual(Array.from({ length: 10 }, (_, k) => `change ${25 - k}`));
-    expect(audit.trim(10)).toBe(0);
-    // New entries push the oldest out, one for one.
-    audit.append(entry(26));
-    expect(audit.trim(10)).toBe(1);
-    expect(audit.list({ limit: 1000 }).at(-1)!.action).toBe('change 17');
-    expect(audit.trim(0)).toBe(10);
-    expect(audit.count()).toBe(0);
-  });
-
-  it('survives a reopen: ids keep growing, so trimming stays exact', () => {
-    stores = tempStores();
-    const first = stores.open();
-    for (let i = 1; i <= 5; i++) first.admin.audit.append(entry(i));
-    first.admin.audit.trim(2);
-    first.close();
-    const audit = stores.open().admin.audit;
-    for (let i = 6; i <= 8; i++) audit.append(entry(i));
-    expect(audit.trim(4)).toBe(1);
-    expect(audit.list().map((e) => e.action)).toEqual(['change 8', 'change 7', 'change 6', 'change 5']);
-  });
-
-  it('refuses a nonsensical limit', () => {
-    stores = tempStores();
-    const audit = stores.open().admin.audit;
-    expect(() => audit.trim(-1)).toThrow(/whole number/);
-    expect(() => audit.trim(1.5)).toThrow(/whole number/);
-  });
-
+describe('audit log limit', () => {
   it('takes its limit from http.auditMaxEntries, 100,000 by default', () => {
-    stores = tempStores();
     expect(configSchema.parse({}).http.auditMaxEntries).toBe(100_000);
     expect(configSchema.parse({ http: { auditMaxEntries: 500 } }).http.auditMaxEntries).toBe(500);
     const tooFew = configSchema.safeParse({ http: { auditMaxEntries: 5 } });

@@ -1,20 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, type CdrInput, type SqliteStore } from '../../../src/store/index.ts';
+import type { SqliteStore } from '../../../src/store/index.ts';
 import { tempStores } from './helpers.ts';
+import { sqliteEngine } from './engines.ts';
+import { cdr, cdrsSuite } from './suites/cdrs.ts';
 import { waitUntil } from '../../lib/wait.ts';
-
-let seq = 0;
-function cdr(over: Partial<CdrInput> = {}): CdrInput {
-  seq++;
-  return {
-    callRef: `call-${seq}`, direction: 'internal', caller: '1001', callerName: 'Alice', callerExtension: '1001',
-    callee: '1002', calleeExtension: '1002', trunk: null, startedAt: 1_000_000 + seq * 1000, answeredAt: null,
-    endedAt: 1_000_000 + seq * 1000 + 500, disposition: 'no-answer', status: 480, codec: null, legs: [], segments: [], ...over,
-  };
-}
 
 const rowCount = (s: SqliteStore) => s.db.prepare('SELECT count(*) FROM cdrs').pluck().get() as number;
 
+cdrsSuite(sqliteEngine);
+
+// Timing and locking of the SQLite write-behind.
 describe('CdrRepository (SQLite, write-behind)', () => {
   let t: ReturnType<typeof tempStores>;
   let store: SqliteStore;
@@ -27,21 +22,6 @@ describe('CdrRepository (SQLite, write-behind)', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('round-trips every field, legs and segments included', () => {
-    const input = cdr({
-      direction: 'outbound', callee: '900301234', calleeExtension: null, trunk: 'pstn', answeredAt: 1_500_000,
-      endedAt: 1_560_000, disposition: 'answered', status: 200, codec: 'PCMA',
-      legs: [{ target: 'sip:0301234@gw.example.com', status: 200, callId: 'leg-1@sb' }, { target: 'sip:x@y', status: 0, callId: 'leg-2@sb' }],
-      segments: [{ a: '1001', b: '900301234', startedAt: 1_500_000, endedAt: 1_530_000 }, { a: '1003', b: '900301234', startedAt: 1_530_000, endedAt: 1_560_000 }],
-    });
-    store.cdrs.enqueue(input);
-    const [got, ...rest] = store.cdrs.list();
-    expect(rest).toEqual([]);
-    expect(got!.id).toBeGreaterThan(0);
-    const { id: _id, ...fields } = got!;
-    expect(fields).toEqual(input);
-  });
-
   it('enqueue does not write at once; the timer writes within the interval; flush writes now', async () => {
     store.cdrs.enqueue(cdr());
     expect(store.cdrs.pending).toBe(1);
@@ -51,7 +31,7 @@ describe('CdrRepository (SQLite, write-behind)', () => {
     const slow = t.open({ flushIntervalMs: 60_000 });
     slow.cdrs.enqueue(cdr());
     expect(rowCount(slow)).toBe(1);
-    slow.cdrs.flush();
+    await slow.cdrs.flush();
     expect(rowCount(slow)).toBe(2);
   });
 
@@ -64,97 +44,20 @@ describe('CdrRepository (SQLite, write-behind)', () => {
     expect(rowCount(small)).toBe(3);
   });
 
-  it('lists by extension and kind: placed, received (answered), missed (not answered)', () => {
-    const placed = cdr({ caller: '1001', callerExtension: '1001', callee: '1002', calleeExtension: '1002', answeredAt: 1, disposition: 'answered', status: 200 });
-    const received = cdr({ caller: '1002', callerExtension: '1002', callee: '1001', calleeExtension: '1001', answeredAt: 2, disposition: 'answered', status: 200 });
-    const missed = cdr({ caller: '1003', callerExtension: '1003', callee: '1001', calleeExtension: '1001', disposition: 'no-answer' });
-    const inbound = cdr({ direction: 'inbound', caller: '+4930999', callerExtension: null, callee: '+493055', calleeExtension: '1001', trunk: 'pstn', disposition: 'cancelled', status: 487 });
-    const outbound = cdr({ direction: 'outbound', caller: '1002', callerExtension: '1002', callee: '900', calleeExtension: null, trunk: 'pstn', disposition: 'busy', status: 486 });
-    for (const c of [placed, received, missed, inbound, outbound]) store.cdrs.enqueue(c);
-    const refs = (q: Parameters<typeof store.cdrs.list>[0]) => store.cdrs.list(q).map((c) => c.callRef);
-    expect(refs({ extension: '1001' })).toEqual([inbound, missed, received, placed].map((c) => c.callRef));
-    expect(refs({ extension: '1001', kind: 'placed' })).toEqual([placed.callRef]);
-    expect(refs({ extension: '1001', kind: 'received' })).toEqual([received.callRef]);
-    expect(refs({ extension: '1001', kind: 'missed' })).toEqual([inbound.callRef, missed.callRef]);
-    expect(refs({ extension: '1002', kind: 'placed' })).toEqual([outbound.callRef, received.callRef]);
-    expect(refs({ kind: 'missed' })).toEqual([inbound.callRef, missed.callRef]);
-    expect(refs({})).toHaveLength(5);
-    expect(store.cdrs.count({ extension: '1001' })).toBe(4);
-    expect(store.cdrs.count({ extension: '1001', kind: 'missed' })).toBe(2);
-    expect(store.cdrs.count()).toBe(5);
-    expect(refs({ extension: '4040' })).toEqual([]);
-  });
-
-  it('filters by since (inclusive), newest first, and pages with offset and limit', () => {
-    const all = Array.from({ length: 25 }, () => cdr());
-    for (const c of all) store.cdrs.enqueue(c);
-    const newestFirst = [...all].reverse().map((c) => c.callRef);
-    expect(store.cdrs.list({ since: all[20]!.startedAt }).map((c) => c.callRef)).toEqual(newestFirst.slice(0, 5));
-    expect(store.cdrs.count({ since: all[20]!.startedAt })).toBe(5);
-    const pages: string[] = [];
-    for (let offset = 0; offset < 30; offset += 10) pages.push(...store.cdrs.list({ offset, limit: 10 }).map((c) => c.callRef));
-    expect(pages).toEqual(newestFirst);
-    expect(store.cdrs.list({ limit: 0 })).toHaveLength(1);
-    expect(store.cdrs.list({ limit: 5000 })).toHaveLength(25);
-    expect(store.cdrs.list({ offset: -3, limit: 2 }).map((c) => c.callRef)).toEqual(newestFirst.slice(0, 2));
-  });
-
-  it('orders calls that started in the same millisecond by insertion, newest first', () => {
-    const a = cdr({ startedAt: 5 });
-    const b = cdr({ startedAt: 5 });
-    store.cdrs.enqueue(a);
-    store.cdrs.enqueue(b);
-    expect(store.cdrs.list().map((c) => c.callRef)).toEqual([b.callRef, a.callRef]);
-  });
-
-  it('refuses an unknown kind', () => {
-    const e = (() => {
-      try {
-        store.cdrs.list({ kind: 'lost' as never });
-      } catch (err) {
-        return err as StoreError;
-      }
-      throw new Error('expected an error');
-    })();
-    expect(e).toBeInstanceOf(StoreError);
-    expect([e.code, e.field]).toEqual(['invalid', 'kind']);
-  });
-
-  it('survives close and reopen, including records still queued at close', () => {
-    const slow = t.open({ flushIntervalMs: 60_000 });
-    const c = cdr({ codec: 'G722' });
-    slow.cdrs.enqueue(c);
-    expect(rowCount(slow)).toBe(0);
-    slow.close();
-    slow.cdrs.enqueue(cdr());
-    const again = t.open();
-    expect(again.cdrs.list().map((x) => [x.callRef, x.codec])).toEqual([[c.callRef, 'G722']]);
-  });
-
-  it('drops a record the database refuses without blocking the others', () => {
-    store.cdrs.enqueue(cdr({ callRef: 'good' }));
-    store.cdrs.enqueue(cdr({ callRef: 'bad', caller: null as never }));
-    store.cdrs.flush();
-    expect(store.cdrs.list().map((c) => c.callRef)).toEqual(['good']);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toMatch(/bad/);
-    expect(store.cdrs.pending).toBe(0);
-  });
-
-  it('keeps the queue while another process holds the write lock; list still reads committed rows', () => {
+  it('keeps the queue while another process holds the write lock; list still reads committed rows', async () => {
     store.cdrs.enqueue(cdr({ callRef: 'first' }));
-    store.cdrs.flush();
+    await store.cdrs.flush();
     const other = t.open();
     other.db.prepare('BEGIN IMMEDIATE').run();
     store.cdrs.enqueue(cdr({ callRef: 'second' }));
-    expect(store.cdrs.list().map((c) => c.callRef)).toEqual(['first']);
+    expect((await store.cdrs.list()).map((c) => c.callRef)).toEqual(['first']);
     expect(store.cdrs.pending).toBe(1);
     other.db.prepare('COMMIT').run();
-    expect(store.cdrs.list().map((c) => c.callRef)).toEqual(['second', 'first']);
+    expect((await store.cdrs.list()).map((c) => c.callRef)).toEqual(['second', 'first']);
     expect(store.cdrs.pending).toBe(0);
   });
 
-  it('caps the queue while writes are locked out, reporting the loss once, and writes the rest later', () => {
+  it('caps the queue while writes are locked out, reporting the loss once, and writes the rest later', async () => {
     const capped = t.open({ maxQueue: 10, flushIntervalMs: 60_000, onError: (e) => errors.push(e) });
     const other = t.open();
     other.db.prepare('BEGIN IMMEDIATE').run();
@@ -163,7 +66,7 @@ describe('CdrRepository (SQLite, write-behind)', () => {
     expect(capped.cdrs.dropped).toBe(3);
     expect(errors.filter((e) => /queue full/.test(e.message))).toHaveLength(1);
     other.db.prepare('COMMIT').run();
-    capped.cdrs.flush();
+    await capped.cdrs.flush();
     expect(rowCount(capped)).toBe(100_000);
   });
 });

@@ -19,26 +19,26 @@ describe('openStore', () => {
     expect(s.db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([MIGRATIONS.length]);
   });
 
-  it('creates a missing nested data directory', () => {
+  it('creates a missing nested data directory', async () => {
     const dir = join(t.dir, 'nested', 'data');
     const s = openStore(dir);
     try {
       expect(existsSync(join(dir, 'switchboard.db'))).toBe(true);
     } finally {
-      s.close();
+      await s.close();
     }
   });
 
-  it('reopening applies nothing twice and keeps one version row', () => {
-    t.open().close();
+  it('reopening applies nothing twice and keeps one version row', async () => {
+    await t.open().close();
     const s = t.open();
     expect(s.db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([MIGRATIONS.length]);
   });
 
-  it('refuses a database written by a newer schema', () => {
+  it('refuses a database written by a newer schema', async () => {
     const s = t.open();
     s.db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length + 1);
-    s.close();
+    await s.close();
     expect(() => t.open()).toThrow(/newer/);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openStore, StoreError, type SqliteStore, type StoreOptions } from '../../../src/store/index.ts';
 
 /** A fresh data directory per test, removed (with every store opened on it) afterwards. */
-export function tempStores(): { dir: string; open(opts?: StoreOptions): SqliteStore; cleanup(): void } {
+export function tempStores(): { dir: string; open(opts?: StoreOptions): SqliteStore; cleanup(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
   const opened: SqliteStore[] = [];
   return {
@@ -14,17 +14,17 @@ export function tempStores(): { dir: string; open(opts?: StoreOptions): SqliteSt
       opened.push(s);
       return s;
     },
-    cleanup() {
-      for (const s of opened) s.close();
+    async cleanup() {
+      for (const s of opened) await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** The StoreError fn throws (fails the test when it throws nothing, rethrows anything else). */
-export function storeError(fn: () => unknown): StoreError {
+/** The StoreError fn throws or rejects with (fails the test when it throws nothing, rethrows anything else). */
+export async function storeError(fn: () => unknown): Promise<StoreError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof StoreError) return err;
     throw err;

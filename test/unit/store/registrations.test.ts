@@ -1,20 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Binding, SqliteStore } from '../../../src/store/index.ts';
+import type { SqliteStore } from '../../../src/store/index.ts';
 import { BindingQueue } from '../../../src/store/sqlite/binding-queue.ts';
 import { tempStores } from './helpers.ts';
-
-function binding(aor: string, contactUri: string, over: Partial<Binding> = {}): Binding {
-  return {
-    aor, contactUri, contactRaw: `<${contactUri}>;expires=3600`, callId: 'c1@h', cseq: 1,
-    expiresAt: 2_000_000, q: null, path: [], instanceId: null, regId: null, pubGruu: null, tempGruu: null,
-    transport: 'udp', sourceAddress: '192.0.2.1', sourcePort: 5060, localAddress: null, localPort: null,
-    userAgent: null, updatedAt: 1_000_000, ...over,
-  };
-}
+import { sqliteEngine } from './engines.ts';
+import { binding, registrationsSuite } from './suites/registrations.ts';
 
 const rowCount = (s: SqliteStore) => s.db.prepare('SELECT count(*) FROM registrations').pluck().get() as number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+registrationsSuite(sqliteEngine);
+
+// Timing and locking of the SQLite write-behind.
 describe('RegistrationRepository (SQLite, write-behind)', () => {
   let t: ReturnType<typeof tempStores>;
   let store: SqliteStore;
@@ -27,18 +23,6 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('round-trips every field of a binding', () => {
-    const b = binding('sip:100@example.com', 'sip:100@192.0.2.1:5062;transport=tcp', {
-      q: 0.5, path: ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>'], instanceId: '"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"',
-      regId: 1, pubGruu: 'sip:100@example.com;gr=urn:uuid:x', tempGruu: 'sip:tgruu.1@example.com;gr', transport: 'tcp',
-      localAddress: '192.0.2.10', localPort: 5060, userAgent: 'Spectralink 8440', cseq: 42,
-    });
-    store.registrations.enqueueUpsert(b);
-    expect(store.registrations.loadAll()).toEqual([]);
-    store.registrations.flush();
-    expect(store.registrations.loadAll()).toEqual([b]);
-  });
-
   it('coalesces 1,000 upserts of one key into one row, written within the interval', async () => {
     for (let i = 1; i <= 1000; i++) {
       store.registrations.enqueueUpsert(binding('sip:100@h', 'sip:100@a', { cseq: i }));
@@ -47,26 +31,9 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
     expect(rowCount(store)).toBe(0);
     await sleep(120);
     expect(store.registrations.pending).toBe(0);
-    const rows = store.registrations.loadAll();
+    const rows = await store.registrations.loadAll();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.cseq).toBe(1000);
-  });
-
-  it('applies deletes and whole-AOR deletes in order with later upserts', () => {
-    const r = store.registrations;
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@1'));
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@2'));
-    r.enqueueUpsert(binding('sip:b@h', 'sip:b@1'));
-    r.enqueueUpsert(binding('sip:b@h', 'sip:b@2'));
-    r.flush();
-    r.enqueueDelete('sip:b@h', 'sip:b@1');
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@3'));
-    r.enqueueDeleteAor('sip:a@h');
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@4'));
-    expect(r.pending).toBe(3);
-    r.flush();
-    const keys = r.loadAll().map((b) => b.contactUri).sort();
-    expect(keys).toEqual(['sip:a@4', 'sip:b@2']);
   });
 
   it('flushes at once when the queue reaches maxQueue', () => {
@@ -78,52 +45,18 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
     expect(rowCount(small)).toBe(10);
   });
 
-  it('loses nothing across close and reopen', () => {
-    for (let i = 0; i < 500; i++) store.registrations.enqueueUpsert(binding(`sip:${i}@h`, `sip:${i}@c`));
-    store.registrations.enqueueDelete('sip:7@h', 'sip:7@c');
-    store.close();
-    const again = t.open();
-    const all = again.registrations.loadAll();
-    expect(all).toHaveLength(499);
-    expect(all.some((b) => b.aor === 'sip:7@h')).toBe(false);
-    store.registrations.enqueueUpsert(binding('sip:late@h', 'sip:late@c'));
-    expect(store.registrations.pending).toBe(0);
-  });
-
-  it('sweeps expired bindings, including ones still queued', () => {
-    const r = store.registrations;
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { expiresAt: 100 }));
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@2', { expiresAt: 200 }));
-    r.flush();
-    r.enqueueUpsert(binding('sip:a@h', 'sip:a@3', { expiresAt: 150 }));
-    expect(r.loadAll(150).map((b) => b.contactUri)).toEqual(['sip:a@2']);
-    expect(r.deleteExpired(150)).toBe(2);
-    expect(r.loadAll().map((b) => b.contactUri)).toEqual(['sip:a@2']);
-  });
-
-  it('drops an entry the database refuses without blocking the others', () => {
-    const r = store.registrations;
-    r.enqueueUpsert(binding('sip:ok@h', 'sip:ok@1'));
-    r.enqueueUpsert(binding('sip:bad@h', 'sip:bad@1', { callId: null as never }));
-    r.flush();
-    expect(r.loadAll().map((b) => b.aor)).toEqual(['sip:ok@h']);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toMatch(/sip:bad@h/);
-    expect(r.pending).toBe(0);
-  });
-
-  it('keeps the batch when another process holds the write lock, and writes it later', () => {
+  it('keeps the batch when another process holds the write lock, and writes it later', async () => {
     const other = t.open();
     other.db.prepare('BEGIN IMMEDIATE').run();
     store.db.pragma('busy_timeout = 0');
     store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { cseq: 1 }));
-    expect(() => store.registrations.flush()).toThrow(/busy|locked/i);
+    await expect(store.registrations.flush()).rejects.toThrow(/busy|locked/i);
     expect(store.registrations.pending).toBe(1);
     store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@1', { cseq: 2 }));
     store.registrations.enqueueUpsert(binding('sip:a@h', 'sip:a@2'));
     other.db.prepare('COMMIT').run();
-    store.registrations.flush();
-    const rows = store.registrations.loadAll();
+    await store.registrations.flush();
+    const rows = await store.registrations.loadAll();
     expect(rows.map((b) => [b.contactUri, b.cseq]).sort()).toEqual([['sip:a@1', 2], ['sip:a@2', 1]]);
   });
 
@@ -139,33 +72,33 @@ describe('RegistrationRepository (SQLite, write-behind)', () => {
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error & { code?: string }).code).toMatch(/^SQLITE_BUSY/);
     const sweepStart = performance.now();
-    expect(store.registrations.deleteExpired(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(await store.registrations.deleteExpired(Number.MAX_SAFE_INTEGER)).toBe(0);
     expect(performance.now() - sweepStart).toBeLessThan(1000);
     other.db.prepare('COMMIT').run();
     for (let i = 0; i < 40 && store.registrations.pending > 0; i++) await sleep(50);
     expect(store.registrations.pending).toBe(0);
-    expect(store.registrations.loadAll().map((b) => b.contactUri)).toEqual(['sip:a@1']);
+    expect((await store.registrations.loadAll()).map((b) => b.contactUri)).toEqual(['sip:a@1']);
     expect(errors).toHaveLength(1);
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
   });
 
-  it('micro-measure: 100,000 enqueued upserts', () => {
+  it('micro-measure: 100,000 enqueued upserts', async () => {
     const big = t.open({ maxQueue: 1_000_000, flushIntervalMs: 60_000 });
     const items = Array.from({ length: 100_000 }, (_, i) => binding(`sip:${i}@example.com`, `sip:${i}@192.0.2.1:5060`, { callId: `c${i}` }));
     let t0 = performance.now();
     for (const b of items) big.registrations.enqueueUpsert(b);
     const enqueueMs = performance.now() - t0;
     t0 = performance.now();
-    big.registrations.flush();
+    await big.registrations.flush();
     const flushMs = performance.now() - t0;
     for (const b of items) big.registrations.enqueueUpsert({ ...b, cseq: 2 });
     t0 = performance.now();
-    big.registrations.flush();
+    await big.registrations.flush();
     const updateMs = performance.now() - t0;
     const dflt = t.open();
     t0 = performance.now();
     for (const b of items) dflt.registrations.enqueueUpsert({ ...b, cseq: 3 });
-    dflt.registrations.flush();
+    await dflt.registrations.flush();
     const defaultMs = performance.now() - t0;
     console.log(`[store] 100k upserts: enqueue ${enqueueMs.toFixed(1)} ms, one-batch insert flush ${flushMs.toFixed(1)} ms, `
       + `one-batch update flush ${updateMs.toFixed(1)} ms, enqueue+flush at default maxQueue ${defaultMs.toFixed(1)} ms`);

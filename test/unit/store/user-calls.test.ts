@@ -2,80 +2,19 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, type SqliteStore, type UserInput } from '../../../src/store/index.ts';
 import { MIGRATIONS } from '../../../src/store/sqlite/migrations.ts';
-import { storeError, tempStores } from './helpers.ts';
+import { tempStores } from './helpers.ts';
+import { sqliteEngine } from './engines.ts';
+import { userCallsSuite } from './suites/user-calls.ts';
 
-describe('user call settings', () => {
-  let t: ReturnType<typeof tempStores>;
-  let store: SqliteStore;
-
-  beforeEach(() => {
-    t = tempStores();
-    store = t.open();
-  });
-  afterEach(() => t.cleanup());
-
-  it('outboundCalls is off by default, settable on add and update, and survives reopen', () => {
-    expect(store.users.add({ extension: '100', password: 'p' }).outboundCalls).toBe(false);
-    expect(store.users.add({ extension: '101', password: 'p', outboundCalls: true }).outboundCalls).toBe(true);
-    expect(store.users.update('100', { outboundCalls: true }).outboundCalls).toBe(true);
-    expect(store.users.update('101', { fullName: 'Kept' }).outboundCalls).toBe(true);
-    expect(store.users.update('101', { outboundCalls: false }).outboundCalls).toBe(false);
-    const e = storeError(() => store.users.update('100', { outboundCalls: 'yes' as never }));
-    expect([e.code, e.field]).toEqual(['invalid', 'outboundCalls']);
-    store.close();
-    const again = t.open();
-    expect(again.users.list().map((u) => [u.extension, u.outboundCalls])).toEqual([['100', true], ['101', false]]);
-  });
-
-  it('codecs: known names only, case-insensitive, stored upper-case in order, no duplicates, at least one', () => {
-    const u = store.users.add({ extension: '100', password: 'p', codecs: ['g722', 'Pcma', 'PCMU', 'g729'] });
-    expect(u.codecs).toEqual(['G722', 'PCMA', 'PCMU', 'G729']);
-    expect(store.users.getByExtension('100')!.codecs).toEqual(['G722', 'PCMA', 'PCMU', 'G729']);
-    expect(store.users.update('100', { codecs: null }).codecs).toBeNull();
-    for (const codecs of [[], ['opus'], ['PCMU', 'pcmu'], ['PCMU', ''], [7], 'PCMU']) {
-      const e = storeError(() => store.users.update('100', { codecs: codecs as never }));
-      expect([JSON.stringify(codecs), e.code, e.field]).toEqual([JSON.stringify(codecs), 'invalid', 'codecs']);
-    }
-    expect(store.users.getByExtension('100')!.codecs).toBeNull();
-  });
-
-  it('maxCalls 1..100 and noAnswerTimeoutSec 5..600, or null', () => {
-    const ok: UserInput = { extension: '100', password: 'p', maxCalls: 100, noAnswerTimeoutSec: 600 };
-    expect(store.users.add(ok)).toMatchObject({ maxCalls: 100, noAnswerTimeoutSec: 600 });
-    expect(store.users.update('100', { maxCalls: 1, noAnswerTimeoutSec: 5 })).toMatchObject({ maxCalls: 1, noAnswerTimeoutSec: 5 });
-    const cases: [Partial<UserInput>, string][] = [
-      [{ maxCalls: 0 }, 'maxCalls'],
-      [{ maxCalls: 101 }, 'maxCalls'],
-      [{ maxCalls: 2.5 }, 'maxCalls'],
-      [{ noAnswerTimeoutSec: 4 }, 'noAnswerTimeoutSec'],
-      [{ noAnswerTimeoutSec: 601 }, 'noAnswerTimeoutSec'],
-    ];
-    for (const [patch, field] of cases) {
-      const e = storeError(() => store.users.update('100', patch));
-      expect([JSON.stringify(patch), e.code, e.field]).toEqual([JSON.stringify(patch), 'invalid', field]);
-    }
-    expect(store.users.update('100', { maxCalls: null, noAnswerTimeoutSec: null })).toMatchObject({ maxCalls: null, noAnswerTimeoutSec: null });
-  });
-
-  it('CSV import takes an optional outboundCalls column: true/false, yes/no, 1/0', () => {
-    store.users.add({ extension: '105', password: 'p', outboundCalls: true });
-    const csv = 'extension,password,outboundCalls\n100,p,true\n101,p,No\n102,p,1\n103,p,0\n104,p,YES\n105,,\n106,p,maybe\n107,p,\n';
-    const results = store.users.importCsv(csv);
-    expect(results.map((r) => r.action)).toEqual(['added', 'added', 'added', 'added', 'added', 'updated', 'error', 'added']);
-    expect(results[6]!.error).toMatch(/outboundCalls/);
-    const flags = Object.fromEntries(store.users.list().map((u) => [u.extension, u.outboundCalls]));
-    expect(flags).toEqual({ 100: true, 101: false, 102: true, 103: false, 104: true, 105: true, 107: false });
-  });
-});
+userCallsSuite(sqliteEngine);
 
 describe('migration to the calls schema', () => {
   let t: ReturnType<typeof tempStores>;
   beforeEach(() => { t = tempStores(); });
   afterEach(() => t.cleanup());
 
-  it('keeps users of a database made with only the first migration, with outbound_calls = 0', () => {
+  it('keeps users of a database made with only the first migration, with outbound_calls = 0', async () => {
     const file = join(t.dir, 'switchboard.db');
     const old = new Database(file);
     old.exec(MIGRATIONS[0]!);
@@ -88,20 +27,20 @@ describe('migration to the calls schema', () => {
     const s = t.open();
     expect(s.db.prepare('SELECT version FROM schema_version').pluck().get()).toBe(MIGRATIONS.length);
     expect(s.db.prepare('SELECT outbound_calls FROM users').pluck().all()).toEqual([0]);
-    expect(s.users.getByExtension('41510')).toMatchObject({
+    expect(await s.users.getByExtension('41510')).toMatchObject({
       name: 'Ward', fullName: 'Ward 4', password: 'secret', callWaiting: false, codecs: ['PCMA'], maxCalls: 3,
       outboundCalls: false, createdAt: 1, updatedAt: 2,
     });
-    expect(s.users.lastChangeSeq()).toBe(1);
+    expect(await s.users.lastChangeSeq()).toBe(1);
     // The new tables work on the migrated file.
-    s.trunks.addDid('+4930100', '41510');
-    expect(s.trunks.add({ name: 'pstn', host: 'gw.example' }).port).toBe(5060);
-    expect(s.trunks.revision()).toBe(2);
+    await s.trunks.addDid('+4930100', '41510');
+    expect((await s.trunks.add({ name: 'pstn', host: 'gw.example' })).port).toBe(5060);
+    expect(await s.trunks.revision()).toBe(2);
     s.cdrs.enqueue({
       callRef: 'c1', direction: 'internal', caller: '41510', callerName: '', callerExtension: '41510', callee: '1',
       calleeExtension: null, trunk: null, startedAt: 1, answeredAt: null, endedAt: 2, disposition: 'failed', status: 404,
       codec: null, legs: [],
     });
-    expect(s.cdrs.count({ extension: '41510', kind: 'placed' })).toBe(1);
+    expect(await s.cdrs.count({ extension: '41510', kind: 'placed' })).toBe(1);
   });
 });

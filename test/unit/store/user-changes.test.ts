@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteStore, UserChange } from '../../../src/store/index.ts';
+import type { SqliteStore } from '../../../src/store/index.ts';
 import { tempStores } from './helpers.ts';
+import { sqliteEngine } from './engines.ts';
+import { userChangesSuite } from './suites/user-changes.ts';
 
-// Two stores on one file stand for the server and the CLI: two processes,
-// two connections, nothing shared but the database.
-describe('user change feed', () => {
+userChangesSuite(sqliteEngine);
+
+// The server and the CLI as two processes on one SQLite file.
+describe('user change feed (SQLite, two processes)', () => {
   let t: ReturnType<typeof tempStores>;
   let server: SqliteStore;
   let cli: SqliteStore;
@@ -17,68 +20,6 @@ describe('user change feed', () => {
     cli = t.open();
   });
   afterEach(() => t.cleanup());
-
-  it('logs add, update, rename and remove in order', () => {
-    const start = server.users.lastChangeSeq();
-    cli.users.add({ extension: '100', password: 'a' });
-    cli.users.update('100', { fullName: 'X' });
-    cli.users.update('100', { extension: '101' });
-    cli.users.remove('101');
-    const changes = server.users.pollChanges(start);
-    expect(changes.map((c) => [c.extension, c.op])).toEqual([
-      ['100', 'add'], ['100', 'update'], ['100', 'remove'], ['101', 'add'], ['101', 'remove'],
-    ]);
-    expect(changes.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5].map((n) => start + n));
-    expect(server.users.pollChanges(start, 2)).toHaveLength(2);
-    expect(server.users.pollChanges(changes[4]!.seq)).toEqual([]);
-  });
-
-  it('a watcher on one connection sees writes made on the other, and its own', () => {
-    const seen: UserChange[][] = [];
-    const w = server.users.watchChanges((c, reset) => {
-      expect(reset).toBe(false);
-      seen.push([...c]);
-    }, { intervalMs: 0 });
-    expect(w.poll()).toBe(false);
-    cli.users.add({ extension: '100', password: 'a' });
-    expect(w.poll()).toBe(true);
-    expect(server.users.getByExtension('100')?.password).toBe('a');
-    expect(w.poll()).toBe(false);
-    server.users.update('100', { password: 'b' });
-    expect(w.poll()).toBe(true);
-    expect(cli.users.getByExtension('100')?.password).toBe('b');
-    expect(seen.map((b) => b.map((c) => c.op))).toEqual([['add'], ['update']]);
-    expect(w.seq).toBe(cli.users.lastChangeSeq());
-    w.stop();
-  });
-
-  it('the timer delivers a change from the other connection within the interval', async () => {
-    const got = new Promise<readonly UserChange[]>((resolve) => {
-      const w = server.users.watchChanges((c) => {
-        w.stop();
-        resolve(c);
-      }, { intervalMs: 20 });
-    });
-    cli.users.add({ extension: '555', password: 'a' });
-    const changes = await got;
-    expect(changes.map((c) => c.extension)).toEqual(['555']);
-  });
-
-  it('trims the log and tells a reader that fell behind to reload', () => {
-    t.cleanup();
-    t = tempStores();
-    const a = t.open({ changeLogKeep: 3 });
-    const b = t.open({ changeLogKeep: 3 });
-    const w = a.users.watchChanges(() => {}, { intervalMs: 0 });
-    for (let i = 0; i < 6; i++) b.users.add({ extension: String(100 + i), password: 'p' });
-    const calls: [string[], boolean][] = [];
-    const w2 = a.users.watchChanges((c, reset) => calls.push([c.map((x) => x.extension), reset]), { intervalMs: 0, afterSeq: w.seq });
-    w2.poll();
-    expect(calls).toEqual([[['103', '104', '105'], true]]);
-    expect(a.db.prepare('SELECT count(*) FROM user_changes').pluck().get()).toBe(3);
-    w.stop();
-    w2.stop();
-  });
 
   it('follows users written by another process while this one writes registrations', async () => {
     const seen: string[] = [];
@@ -104,11 +45,11 @@ describe('user change feed', () => {
     await new Promise((r) => setTimeout(r, 50));
     clearInterval(writer);
     w.stop();
-    w.poll();
+    await w.poll();
     expect(seen).toHaveLength(51);
     expect(seen[0]).toBe('add:7000');
     expect(seen[50]).toBe('remove:7000');
-    expect(server.users.count()).toBe(49);
-    expect(server.users.getByExtension('7049')?.password).toBe('pw49');
+    expect(await server.users.count()).toBe(49);
+    expect((await server.users.getByExtension('7049'))?.password).toBe('pw49');
   }, 20_000);
 });

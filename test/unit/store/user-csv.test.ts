@@ -19,36 +19,36 @@ describe('user CSV round trip', () => {
     const other = tempStores();
     b = other.open();
     const done = t.cleanup;
-    t.cleanup = () => { done(); other.cleanup(); };
+    t.cleanup = async () => { await done(); await other.cleanup(); };
   });
   afterEach(() => t.cleanup());
 
-  it('exports, imports into another store and exports the same file again', () => {
-    a.users.add({ extension: '1002', password: 'p2' });
-    a.users.add({
+  it('exports, imports into another store and exports the same file again', async () => {
+    await a.users.add({ extension: '1002', password: 'p2' });
+    await a.users.add({
       extension: '1001', password: '=1+2', name: 'zoë', fullName: '@Zoë "Z" Müller, Ward 4', authUser: 'zoe', voicemailCode: '1234',
       enabled: false, callWaiting: false, codecs: ['G722', 'PCMA'], maxCalls: 3, noAnswerTimeoutSec: 30, outboundCalls: true,
       media: { security: 'enforced', directMedia: false },
       forwardUnconditional: '+4930123456', forwardBusy: '2000', forwardNoAnswer: '3000', forwardNoAnswerSec: 25,
       forwardNumber: '-5', dnd: true, dndExceptions: ['1002', '+49301'], followMe: '1002', pickupGroup: 'ward.4',
     });
-    const file = toCsv(a.users.list(), true);
+    const file = toCsv(await a.users.list(), true);
     // Formulas are guarded: a spreadsheet shows these cells as text.
     expect(file).toContain("'=1+2");
     expect(file).toContain("'+4930123456");
     expect(file).toContain(`"'@Zoë ""Z"" Müller, Ward 4"`);
-    const results = b.users.importCsv(file);
+    const results = await b.users.importCsv(file);
     expect(results.map((r) => r.action)).toEqual(['added', 'added']);
-    expect(b.users.list().map(strip)).toEqual(a.users.list().map(strip));
-    expect(toCsv(b.users.list(), true)).toBe(file);
+    expect((await b.users.list()).map(strip)).toEqual((await a.users.list()).map(strip));
+    expect(toCsv(await b.users.list(), true)).toBe(file);
   });
 
-  it('an import restores feature and media state that was switched off, as exported', () => {
-    a.users.add({ extension: '1001', password: 'p' });
-    const file = toCsv(a.users.list(), true);
-    a.users.update('1001', { dnd: true, forwardBusy: '2000', dndExceptions: ['9'], media: { dtmf: 'info' } });
-    a.users.importCsv(file);
-    expect(a.users.getByExtension('1001')).toMatchObject({ dnd: false, forwardBusy: null, dndExceptions: [], media: {}, forwardNumber: null });
+  it('an import restores feature and media state that was switched off, as exported', async () => {
+    await a.users.add({ extension: '1001', password: 'p' });
+    const file = toCsv(await a.users.list(), true);
+    await a.users.update('1001', { dnd: true, forwardBusy: '2000', dndExceptions: ['9'], media: { dtmf: 'info' } });
+    await a.users.importCsv(file);
+    expect(await a.users.getByExtension('1001')).toMatchObject({ dnd: false, forwardBusy: null, dndExceptions: [], media: {}, forwardNumber: null });
   });
 
   it('reads what the API reads: ";" files, aliases, blank lines, the same errors', () => {

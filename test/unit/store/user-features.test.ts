@@ -1,11 +1,15 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError, type SqliteStore } from '../../../src/store/index.ts';
+import type { SqliteStore } from '../../../src/store/index.ts';
 import { MIGRATIONS } from '../../../src/store/sqlite/migrations.ts';
-import { storeError, tempStores } from './helpers.ts';
+import { tempStores } from './helpers.ts';
+import { sqliteEngine } from './engines.ts';
+import { userFeaturesSuite } from './suites/user-features.ts';
 
-describe('user features (SQLite)', () => {
+userFeaturesSuite(sqliteEngine);
+
+describe('user features: migrations (SQLite)', () => {
   let t: ReturnType<typeof tempStores>;
   let store: SqliteStore;
 
@@ -15,56 +19,8 @@ describe('user features (SQLite)', () => {
   });
   afterEach(() => t.cleanup());
 
-  it('defaults every feature to off', () => {
-    const u = store.users.add({ extension: '1001', password: 'p' });
-    expect(u).toMatchObject({
-      forwardUnconditional: null, forwardBusy: null, forwardNoAnswer: null, forwardNoAnswerSec: null, forwardNumber: null,
-      dnd: false, dndExceptions: [], followMe: null, pickupGroup: null,
-    });
-  });
-
-  it('stores every feature and reads it back', () => {
-    const u = store.users.add({
-      extension: '1001', password: 'p', forwardBusy: '2000', forwardNoAnswer: '+4930123', forwardNoAnswerSec: 25,
-      dnd: true, dndExceptions: ['1002', '1003'], followMe: '1005', pickupGroup: 'ward-4',
-    });
-    expect(store.users.getByExtension('1001')).toEqual(u);
-    expect(u).toMatchObject({ forwardBusy: '2000', forwardNoAnswer: '+4930123', forwardNoAnswerSec: 25, dnd: true,
-      dndExceptions: ['1002', '1003'], followMe: '1005', pickupGroup: 'ward-4' });
-  });
-
-  it('remembers the last number a forward was set to, and keeps it when the forward goes off', () => {
-    store.users.add({ extension: '1001', password: 'p' });
-    expect(store.users.update('1001', { forwardBusy: '2000' }).forwardNumber).toBe('2000');
-    expect(store.users.update('1001', { forwardUnconditional: '3000', forwardNoAnswer: '4000' }).forwardNumber).toBe('3000');
-    const off = store.users.update('1001', { forwardUnconditional: null, forwardBusy: null });
-    expect(off).toMatchObject({ forwardUnconditional: null, forwardBusy: null, forwardNoAnswer: '4000', forwardNumber: '3000' });
-    expect(store.users.update('1001', { forwardNoAnswer: '5000', forwardNumber: '6000' }).forwardNumber).toBe('6000');
-  });
-
-  it('refuses bad values naming the field', () => {
-    store.users.add({ extension: '1001', password: 'p' });
-    const cases: [Record<string, unknown>, string][] = [
-      [{ forwardBusy: 'no spaces' }, 'forwardBusy'],
-      [{ forwardNoAnswerSec: 4 }, 'forwardNoAnswerSec'],
-      [{ forwardNoAnswerSec: 601 }, 'forwardNoAnswerSec'],
-      [{ dnd: 'yes' }, 'dnd'],
-      [{ dndExceptions: ['1002', '1002'] }, 'dndExceptions'],
-      [{ dndExceptions: ['ok', 'not ok'] }, 'dndExceptions'],
-      [{ pickupGroup: 'a b' }, 'pickupGroup'],
-      [{ followMe: '1001' }, 'followMe'],
-      [{ forwardUnconditional: '1001' }, 'forwardUnconditional'],
-    ];
-    for (const [patch, field] of cases) {
-      const e = storeError(() => store.users.update('1001', patch));
-      expect(e.code, JSON.stringify(patch)).toBe('invalid');
-      expect(e.field, JSON.stringify(patch)).toBe(field);
-      expect(e.message.startsWith(`${field}: `)).toBe(true);
-    }
-  });
-
-  it('migrates a version-4 database without losing its users', () => {
-    t.cleanup();
+  it('migrates a version-4 database without losing its users', async () => {
+    await t.cleanup();
     t = tempStores();
     const db = new Database(join(t.dir, 'switchboard.db'));
     db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
@@ -73,13 +29,13 @@ describe('user features (SQLite)', () => {
       VALUES ('1001', 'Alice', '1001', 'secret', 1, 2, '{"security":"enforced"}')`).run();
     db.close();
     store = t.open();
-    const u = store.users.getByExtension('1001')!;
+    const u = (await store.users.getByExtension('1001'))!;
     expect(u).toMatchObject({ name: 'Alice', password: 'secret', media: { security: 'enforced' }, dnd: false, dndExceptions: [], forwardNumber: null });
-    expect(store.shortCodes.list().length).toBeGreaterThan(20);
+    expect((await store.shortCodes.list()).length).toBeGreaterThan(20);
   });
 
-  it('leaves out a default short code an existing user already dials as an extension', () => {
-    t.cleanup();
+  it('leaves out a default short code an existing user already dials as an extension', async () => {
+    await t.cleanup();
     t = tempStores();
     const db = new Database(join(t.dir, 'switchboard.db'));
     db.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)');
@@ -87,7 +43,7 @@ describe('user features (SQLite)', () => {
     db.prepare(`INSERT INTO users (extension, name, auth_user, password, created_at, updated_at) VALUES ('*17', 'vm', 'vm', 's', 1, 1)`).run();
     db.close();
     store = t.open();
-    expect(store.shortCodes.get('*17')).toBeUndefined();
-    expect(store.shortCodes.get('*08')?.feature).toBe('dnd-on');
+    expect(await store.shortCodes.get('*17')).toBeUndefined();
+    expect((await store.shortCodes.get('*08'))?.feature).toBe('dnd-on');
   });
 });

@@ -1,0 +1,94 @@
+// Composition of the PostgreSQL store: one pool shared by every repository,
+// one LISTEN connection for the change feeds, the schema brought up to date
+// on open. Several Switchboard nodes open the same database.
+import pg from 'pg';
+import type { Store, StoreOptions } from '../types.ts';
+import { PgDb, PG_TYPES, redactUrl } from './db.ts';
+import { migrate } from './migrations.ts';
+import { Notifications } from './notifications.ts';
+import { PgUserRepository } from './users.ts';
+import { PgRegistrationRepository } from './registrations.ts';
+import { PgTrunkRepository } from './trunks.ts';
+import { PgCdrRepository } from './cdrs.ts';
+import { PgHuntGroupRepository } from './hunt-groups.ts';
+import { PgShortCodeRepository } from './short-codes.ts';
+import { pgAdminStore } from './admin.ts';
+import { WatchWiring } from './watch-wiring.ts';
+
+export interface PgStore extends Store {
+  /** The URL without its password. */
+  readonly url: string;
+}
+
+function warn(err: Error): void {
+  process.emitWarning(err.message, { code: 'SWITCHBOARD_STORE' });
+}
+
+/** The repositories over one connection view (the pool, or a rehearsal's transaction). */
+function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring) {
+  const now = opts.now ?? Date.now;
+  const changeLogKeep = Math.max(1, opts.changeLogKeep ?? 10_000);
+  const writeBehind = { flushIntervalMs: opts.flushIntervalMs ?? 20, maxQueue: Math.max(1, opts.maxQueue ?? 2000), onError: wiring.onError };
+  return {
+    users: new PgUserRepository(db, now, changeLogKeep, wiring),
+    registrations: new PgRegistrationRepository(db, { ...writeBehind, changeLogKeep }, wiring),
+    trunks: new PgTrunkRepository(db, now, wiring),
+    cdrs: new PgCdrRepository(db, writeBehind),
+    huntGroups: new PgHuntGroupRepository(db, now, wiring),
+    shortCodes: new PgShortCodeRepository(db, now, wiring),
+    admin: pgAdminStore(db, now),
+  };
+}
+
+/**
+ * Opens postgres://USER[:PASSWORD]@HOST[:PORT]/DB (or postgresql://; a unix
+ * socket directory as host=/var/run/postgresql in the query). Errors name the
+ * URL without its password.
+ */
+export async function openPostgresStore(url: string, opts: StoreOptions = {}): Promise<PgStore> {
+  const shown = redactUrl(url);
+  const onError = opts.onError ?? warn;
+  const config: pg.PoolConfig = { connectionString: url, types: PG_TYPES, max: 10, application_name: 'switchboard' };
+  const pool = new pg.Pool(config);
+  // An idle client losing its server is reported, not thrown at the process.
+  pool.on('error', (err) => onError(new Error(`store ${shown}: ${err.message}`)));
+  const notifications = new Notifications(config, onError);
+  try {
+    await migrate(pool);
+    await notifications.start();
+  } catch (err) {
+    await notifications.close().catch(() => {});
+    await pool.end().catch(() => {});
+    throw new Error(`cannot open the store at ${shown}: ${(err as Error).message}`, { cause: err });
+  }
+  const wiring = new WatchWiring(notifications, onError);
+  const repos = repositories(PgDb.onPool(pool), opts, wiring);
+  let closed = false;
+  return {
+    ...repos,
+    url: shown,
+    problem: () => (closed ? 'database closed' : notifications.problem),
+    async rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const view = repositories(PgDb.inTransaction(client), opts, wiring);
+        return await fn({ ...view, problem: () => undefined, rehearse: () => Promise.reject(new Error('nested rehearsal')), close: async () => {} });
+      } finally {
+        await client.query('ROLLBACK').catch(() => {});
+        client.release();
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await repos.registrations.close();
+        await repos.cdrs.close();
+      } finally {
+        await notifications.close();
+        await pool.end();
+      }
+    },
+  };
+}
