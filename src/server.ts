@@ -22,7 +22,7 @@ import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
 import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
-import { pbxCore, servePbx } from './pbx/requests.ts';
+import { pbxCore, pbxScreen, servePbx } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
 import { FeatureTables } from './pbx/routing/feature-tables.ts';
@@ -281,6 +281,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // (registrar, call engine) are added once those exist; requests only flow
   // once the transport starts, after everything is built.
   const core = pbxCore();
+  const trunks = new TrunkTable(store.trunks, log);
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
@@ -288,6 +289,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t1: sip.timers.t1Ms,
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
+    screen: pbxScreen(core, authenticator, trunks),
     onRequest: core.onRequest,
   });
   core.transactions = transactions;
@@ -298,7 +300,6 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const relay = config.media.backend === 'builtin'
     ? new MediaRelay({ host: r.host, advertiseAddress: r.advertisedAddress ?? mediaAddress(config), portMin: r.portMin, portMax: r.portMax }, { logger: log })
     : undefined;
-  const trunks = new TrunkTable(store.trunks, log);
   const featureTables = new FeatureTables(store, log);
   const localEndpoint = (t: Endpoint['transport']) => transport.localEndpoint(t);
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });

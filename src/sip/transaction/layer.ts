@@ -47,6 +47,15 @@ export interface TransactionLayerOptions {
    * with tx undefined, unless onStrayAck is set.
    */
   onRequest: (req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound) => void;
+  /**
+   * Looks at each new request before a server transaction is made for it
+   * (never at retransmissions of live transactions, nor at ACKs). A response
+   * returned is sent statelessly (RFC 3261 §8.2.7: build it with
+   * statelessResponse()) and the request goes no further; undefined lets it
+   * through. Used for digest challenges, so that unauthenticated floods cost
+   * no memory and no 401/407 is ever retransmitted.
+   */
+  screen?: (req: SipRequest, inbound: Inbound) => SipResponse | undefined;
   /** Responses matching no client transaction (a proxy or B2BUA may forward them); dropped otherwise. */
   onStrayResponse?: (res: SipResponse, inbound: Inbound) => void;
   /**
@@ -87,6 +96,7 @@ export class TransactionLayer {
   private readonly onRequest: TransactionLayerOptions['onRequest'];
   private readonly onStrayResponse: TransactionLayerOptions['onStrayResponse'];
   private readonly onStrayAck: TransactionLayerOptions['onStrayAck'];
+  private readonly screen: TransactionLayerOptions['screen'];
 
   /** Throws RangeError for non-positive timer values. */
   constructor(options: TransactionLayerOptions) {
@@ -100,6 +110,7 @@ export class TransactionLayer {
     this.onRequest = options.onRequest;
     this.onStrayResponse = options.onStrayResponse;
     this.onStrayAck = options.onStrayAck;
+    this.screen = options.screen;
     const counters = this.counters;
     const server = this.server;
     const client = this.client;
@@ -150,6 +161,14 @@ export class TransactionLayer {
     if (existing && (!(existing instanceof InviteServerTx) || !isLegacyKey(key) || sameTag(msg.to, existing.request.to))) {
       existing.receiveRetransmission();
       return;
+    }
+    if (this.screen !== undefined) {
+      const answer = this.screen(msg, inbound);
+      if (answer !== undefined) {
+        this.counters.statelessResponses++;
+        this.sender.send(answer, inbound.source);
+        return;
+      }
     }
     if (this.counters.serverInvite + this.counters.serverNonInvite >= this.maxServer) {
       this.counters.overloadRejected++;
