@@ -10,6 +10,7 @@ import { systemClock } from './lib/time.ts';
 import type { Clock } from './lib/time.ts';
 import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
+import { OverloadControl } from './sip/overload.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
@@ -87,6 +88,8 @@ export interface ServerParts {
   readonly location: LocationService;
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
+  /** Sheds new requests when the process falls behind; undefined when sip.overload.enabled is off. */
+  readonly overload: OverloadControl | undefined;
   readonly systemMedia: SystemMediaSettings;
   /** The built-in media relay (undefined with the rtpengine backend). */
   readonly relay: MediaRelay | undefined;
@@ -123,9 +126,9 @@ export class Server {
   ) {
     Object.assign(this, parts);
     this.activeCalls = () => parts.calls.activeCount;
-    const { config, transport, transactions, location, guard, alarms, store } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store } = parts;
     this.ops = createOps(
-      { config, transport, transactions, location, guard, registrations: store.registrations, db: store.db, alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, db: store.db, alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
       extra.writeBehind,
     );
   }
@@ -281,6 +284,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // (registrar, call engine) are added once those exist; requests only flow
   // once the transport starts, after everything is built.
   const core = pbxCore();
+  // Load is real even when the server's time is not: the overload control samples on its own real-time queue.
+  const overloadTimers = new TimerQueue();
+  const oc = sip.overload;
+  const overload = oc.enabled
+    ? new OverloadControl({ timers: overloadTimers, sampleMs: oc.sampleMs, targetUtilization: oc.targetUtilization, minRequestsPerSec: oc.minRequestsPerSec, retryAfterSec: oc.retryAfterSec })
+    : undefined;
   const trunks = new TrunkTable(store.trunks, log);
   const transactions = new TransactionLayer({
     sender: transport,
@@ -289,6 +298,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t1: sip.timers.t1Ms,
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
+    admission: overload,
     screen: pbxScreen(core, authenticator, trunks),
     onRequest: core.onRequest,
   });
@@ -356,6 +366,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
     { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
     { name: 'relay', stop: () => relay?.close() },
+    {
+      name: 'overload control',
+      start: () => overload?.start(),
+      stop: () => {
+        overload?.stop();
+        overloadTimers.close();
+      },
+    },
     { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
@@ -396,7 +414,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
 
   const server = Server.create({
-    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions,
+    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.

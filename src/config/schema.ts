@@ -55,6 +55,20 @@ export const configSchema = z
             t4Ms: z.number().int().min(500).max(60_000).default(5_000),
           })
           .prefault({}),
+        /**
+         * Overload control (RFC 3261 §21.5.4): past targetUtilization of the
+         * event loop, with at least minRequestsPerSec new requests arriving,
+         * a share of new out-of-dialog requests gets 503 with Retry-After.
+         */
+        overload: z
+          .object({
+            enabled: z.boolean().default(true),
+            targetUtilization: z.number().min(0.5).max(0.99).default(0.95),
+            minRequestsPerSec: z.number().int().min(0).max(1_000_000).default(200),
+            sampleMs: z.number().int().min(10).max(10_000).default(100),
+            retryAfterSec: seconds(2, 1, 3_600),
+          })
+          .prefault({}),
         limits: z
           .object({
             maxMessageBytes: z.number().int().min(1_024).max(1_048_576).default(65_535),

@@ -1,8 +1,9 @@
 import type { Clock } from '../../lib/time.ts';
-import type { Endpoint, NameAddr, SipRequest, SipResponse } from '../message.ts';
+import type { Endpoint, Header, NameAddr, SipRequest, SipResponse } from '../message.ts';
 import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { Inbound, MessageSender, PreparedMessage } from '../transport/types.ts';
 import { createResponse } from '../serializer.ts';
+import { statelessResponse } from './stateless.ts';
 import type { ClientOptions, ClientTxBase } from './client.ts';
 import { NonInviteClientTx } from './client.ts';
 import { InviteClientTx } from './client-invite.ts';
@@ -56,6 +57,14 @@ export interface TransactionLayerOptions {
    * no memory and no 401/407 is ever retransmitted.
    */
   screen?: (req: SipRequest, inbound: Inbound) => SipResponse | undefined;
+  /**
+   * Overload control (RFC 3261 §21.5.4), e.g. OverloadControl: asked about
+   * every new out-of-dialog request (no To tag, not CANCEL) before the
+   * screen; a refused one gets a stateless 503 with its Retry-After. Requests
+   * inside dialogs, CANCEL, ACK, responses and retransmissions of live
+   * transactions are never refused, so work already taken on completes.
+   */
+  admission?: Admission;
   /** Responses matching no client transaction (a proxy or B2BUA may forward them); dropped otherwise. */
   onStrayResponse?: (res: SipResponse, inbound: Inbound) => void;
   /**
@@ -64,6 +73,14 @@ export interface TransactionLayerOptions {
    * reusing the INVITE branch) — then `inviteTx` is that transaction.
    */
   onStrayAck?: (ack: SipRequest, inbound: Inbound, inviteTx: InviteServerTransaction | undefined) => void;
+}
+
+/** What the layer asks before taking on a new out-of-dialog request. */
+export interface Admission {
+  /** False refuses the request. Called once per new request. */
+  admit(): boolean;
+  /** The Retry-After header of the 503 that refuses it. */
+  retryAfter(): Header;
 }
 
 function sameTag(a: NameAddr, b: NameAddr): boolean {
@@ -97,6 +114,7 @@ export class TransactionLayer {
   private readonly onStrayResponse: TransactionLayerOptions['onStrayResponse'];
   private readonly onStrayAck: TransactionLayerOptions['onStrayAck'];
   private readonly screen: TransactionLayerOptions['screen'];
+  readonly admission: Admission | undefined;
 
   /** Throws RangeError for non-positive timer values. */
   constructor(options: TransactionLayerOptions) {
@@ -111,6 +129,7 @@ export class TransactionLayer {
     this.onStrayResponse = options.onStrayResponse;
     this.onStrayAck = options.onStrayAck;
     this.screen = options.screen;
+    this.admission = options.admission;
     const counters = this.counters;
     const server = this.server;
     const client = this.client;
@@ -160,6 +179,11 @@ export class TransactionLayer {
     const existing = this.server.get(key);
     if (existing && (!(existing instanceof InviteServerTx) || !isLegacyKey(key) || sameTag(msg.to, existing.request.to))) {
       existing.receiveRetransmission();
+      return;
+    }
+    if (this.admission !== undefined && msg.method !== 'CANCEL' && !msg.to.params.has('tag') && !this.admission.admit()) {
+      this.counters.overloadShed++;
+      this.sender.send(statelessResponse(msg, 503, 'Service Unavailable', [this.admission.retryAfter()]), inbound.source);
       return;
     }
     if (this.screen !== undefined) {

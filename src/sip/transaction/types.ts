@@ -108,6 +108,8 @@ export interface TransactionCounters {
   droppedRequests: number;
   /** Requests refused with 503 because maxServerTransactions was reached. */
   overloadRejected: number;
+  /** New out-of-dialog requests refused with a stateless 503 by the admission (overload) control. */
+  overloadShed: number;
   /** New requests answered without a transaction by the screen hook (stateless challenges). */
   statelessResponses: number;
   /** Non-INVITE server transactions the TU never answered, ended by the 64*T1 guard. */
@@ -128,6 +130,7 @@ export function newCounters(): TransactionCounters {
     strayResponses: 0,
     droppedRequests: 0,
     overloadRejected: 0,
+    overloadShed: 0,
     statelessResponses: 0,
     unansweredServer: 0,
   };
