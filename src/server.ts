@@ -284,11 +284,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // (registrar, call engine) are added once those exist; requests only flow
   // once the transport starts, after everything is built.
   const core = pbxCore();
-  // Load is real even when the server's time is not: the overload control samples on its own real-time queue.
+  // A backlog is real even when the server's time is not: the overload control runs on its own real-time queue.
   const overloadTimers = new TimerQueue();
   const oc = sip.overload;
   const overload = oc.enabled
-    ? new OverloadControl({ timers: overloadTimers, sampleMs: oc.sampleMs, targetUtilization: oc.targetUtilization, minRequestsPerSec: oc.minRequestsPerSec, retryAfterSec: oc.retryAfterSec })
+    ? new OverloadControl({ timers: overloadTimers, sampleMs: oc.sampleMs, maxBacklogMs: oc.maxBacklogMs, retryAfterSec: oc.retryAfterSec })
     : undefined;
   const trunks = new TrunkTable(store.trunks, log);
   const transactions = new TransactionLayer({
@@ -303,7 +303,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     onRequest: core.onRequest,
   });
   core.transactions = transactions;
-  transport.onInbound = (inbound) => transactions.receive(inbound);
+  transport.onInbound = overload === undefined
+    ? (inbound) => transactions.receive(inbound)
+    : (inbound) => {
+      if (inbound.source.transport === 'udp') overload.received();
+      transactions.receive(inbound);
+    };
 
   const r = config.media.relay;
   // The relay keeps its own (real) clock: re-latching measures gaps between packets that really arrive.

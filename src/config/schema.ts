@@ -56,15 +56,14 @@ export const configSchema = z
           })
           .prefault({}),
         /**
-         * Overload control (RFC 3261 §21.5.4): past targetUtilization of the
-         * event loop, with at least minRequestsPerSec new requests arriving,
-         * a share of new out-of-dialog requests gets 503 with Retry-After.
+         * Overload control (RFC 3261 §21.5.4): once the UDP socket has stayed
+         * backlogged for maxBacklogMs, new requests without credentials are
+         * dropped, then new requests with credentials get 503 with Retry-After.
          */
         overload: z
           .object({
             enabled: z.boolean().default(true),
-            targetUtilization: z.number().min(0.5).max(0.99).default(0.95),
-            minRequestsPerSec: z.number().int().min(0).max(1_000_000).default(200),
+            maxBacklogMs: z.number().int().min(5).max(5_000).default(50),
             sampleMs: z.number().int().min(10).max(10_000).default(100),
             retryAfterSec: seconds(2, 1, 3_600),
           })

@@ -103,8 +103,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
   if (s.overload) {
     const o = s.overload;
-    define('gauge', 'switchboard_sip_admitted_ratio', 'Share of new out-of-dialog SIP requests the overload control admits (1 = no shedding).', [], () => o()?.admitted);
-    define('gauge', 'switchboard_event_loop_utilization', 'Busy fraction of the event loop in the overload control\'s last sample.', [], () => o()?.utilization);
+    define('gauge', 'switchboard_sip_admitted_ratio', 'Share of new out-of-dialog SIP requests the overload control admits (1 = no shedding), with and without credentials.', ['credentials'], () => {
+      const st = o();
+      return st === undefined ? undefined : [[{ credentials: 'yes' }, st.admitted], [{ credentials: 'no' }, st.admittedUnauthenticated]];
+    });
+    define('gauge', 'switchboard_sip_backlog_seconds', 'Longest time the UDP socket stayed backlogged in the overload control\'s last sample.', [], () => {
+      const st = o();
+      return st === undefined ? undefined : st.backlogMs / 1000;
+    });
   }
 
   if (s.transport) {

@@ -4,83 +4,129 @@
 // calls in progress, their ACKs, BYEs and retransmissions — still completes,
 // instead of every message queueing in the socket until all of them time out.
 //
-// The signal is the busy fraction of the event loop (perf_hooks
-// eventLoopUtilization) over each sample period: over UDP the kernel drops
-// what the loop cannot read, so once the loop is busy all the time the server
-// is already behind. Timer lag is no signal here: libuv reads datagrams in
-// batches between timer checks, so timers stay punctual while the socket
-// overflows. The control loop is AIMD on the admitted fraction: cut in
-// proportion to how far the loop is above its target, raised by a fixed step
-// while below it. Only a loop busy with SIP traffic counts: with fewer new
-// requests than `minRequestsPerSec`, a busy loop is something else (start-up,
-// a store compaction) that refusing SIP would not relieve.
-import { performance } from 'node:perf_hooks';
-import type { EventLoopUtilization } from 'node:perf_hooks';
-import type { Header } from './message.ts';
+// The signal is the receive backlog, measured where it forms: libuv reads
+// at most 32 datagrams from a UDP socket per wake-up, so a loop turn that
+// handles 32 or more has left datagrams waiting in the socket. A burst makes
+// a few full turns in a row and is drained; a server that is behind makes
+// nothing but full turns, so the socket never empties. The controller is
+// told the server is behind when full turns have followed each other for
+// longer than `maxBacklogMs`: by then messages have waited about that long,
+// whatever the cause (too much traffic, or a CPU shared with others).
+// Neither event-loop utilisation nor timer lag says that: a loop kept busy by
+// a closed loop of requests and answers is fully utilised with nothing
+// waiting, a process descheduled mid-work looks busy, and timers stay
+// punctual between batches while the socket overflows. The control loop is
+// AIMD on the admitted fractions: halved per sample while behind, raised by
+// a fixed step per sample without a long backlog.
+//
+// Two classes, the lower shed first and wholly before the higher is touched:
+// requests without credentials (Authorization / Proxy-Authorization, §22) are
+// what a flood is made of, and what a server answers with a cheap stateless
+// challenge; a 503 would cost as much as that challenge, so they are dropped
+// unanswered (a real client retransmits over UDP: RFC 3261 §17.1). Requests
+// with credentials (the second INVITE of every call, re-REGISTERs) are the
+// work users wait for; when even those must be shed they get 503 with
+// Retry-After.
+import type { Header, SipRequest } from './message.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
+import type { Clock } from '../lib/time.ts';
 
 export interface OverloadOptions {
-  /** Sampling runs on these timers (give real ones: CPU load is real even when the server's time is not). */
+  /** Sampling runs on these timers (give real ones: a backlog is real even when the server's time is not). */
   timers: TimerQueue;
-  /** Busy fraction (0..1) of the process since the previous call. Default: event-loop utilisation. */
-  busy?: () => number;
+  /** Runs fn once the loop has handled what it read in this turn. Default setImmediate. */
+  afterTurn?: (fn: () => void) => void;
   /** Sample period, ms (default 100). */
   sampleMs?: number;
-  /** Busy fraction the controller steers to (default 0.95). */
-  targetUtilization?: number;
-  /** Fewer new requests per second than this never count as overload (default 200). */
-  minRequestsPerSec?: number;
+  /** How long the socket may stay backlogged (full read turns in a row) before the server counts as behind, ms (default 50). */
+  maxBacklogMs?: number;
   /** Admitted fraction added per sample below the target (default 0.05: full recovery in 2 s at 100 ms). */
   recoveryStep?: number;
   /** Smallest Retry-After in seconds (default 2); values are spread up to twice that, so refused clients do not come back together. */
   retryAfterSec?: number;
 }
 
+/** Datagrams libuv reads from one UDP socket per wake-up (uv__udp_recvmsg): a turn with this many left some waiting. */
+export const READS_PER_WAKEUP = 32;
+
 /** What the controller sees and does, for status and metrics. */
 export interface OverloadState {
-  /** Fraction of new requests admitted (1 = no shedding). */
+  /** Fraction of new requests with credentials admitted (1 = no shedding). */
   admitted: number;
-  /** Busy fraction of the last sample. */
-  utilization: number;
-  /** New requests refused since start. */
-  shed: number;
+  /** Fraction of new requests without credentials admitted. */
+  admittedUnauthenticated: number;
+  /** Longest run of full read turns in the last sample, ms (0 = no backlog). */
+  backlogMs: number;
+  /** New requests refused with 503 since start. */
+  refused: number;
+  /** New requests without credentials dropped unanswered since start. */
+  dropped: number;
 }
 
-/** Event-loop utilisation since the previous call. */
-export function eventLoopBusy(): () => number {
-  let last: EventLoopUtilization = performance.eventLoopUtilization();
-  return () => {
-    const now = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(now, last);
-    last = now;
-    return delta.utilization;
-  };
+/** What to do with a new request: take it, refuse it with 503 (and retryAfter()), or drop it unanswered. */
+export type AdmissionVerdict = 'admit' | 'refuse' | 'drop';
+
+/** Whether a request carries digest (or any) credentials: one pass over the header names, no allocation. */
+function hasCredentials(req: SipRequest): boolean {
+  for (const h of req.headers) if (h.name === 'proxy-authorization' || h.name === 'authorization') return true;
+  return false;
+}
+
+/** One class's admitted fraction, with the credit that spreads admissions evenly and deterministically. */
+class Share {
+  fraction = 1;
+  private credit = 0;
+
+  take(): boolean {
+    if (this.fraction >= 1) return true;
+    this.credit += this.fraction;
+    if (this.credit < 1) return false;
+    this.credit -= 1;
+    return true;
+  }
+
+  cut(): void {
+    this.fraction /= 2;
+    // A share too small to admit anything within seconds is nothing: the next class is cut instead.
+    if (this.fraction < 0.01) this.fraction = 0;
+  }
+
+  raise(step: number): void {
+    this.fraction = Math.min(1, this.fraction + step);
+    if (this.fraction === 1) this.credit = 0;
+  }
 }
 
 export class OverloadControl {
   private readonly timers: TimerQueue;
-  private readonly busy: () => number;
+  private readonly clock: Clock;
+  private readonly afterTurn: (fn: () => void) => void;
   private readonly sampleMs: number;
-  private readonly target: number;
-  private readonly minPerSample: number;
+  private readonly maxBacklog: number;
   private readonly step: number;
   /** Retry-After headers for every value in [retryAfterSec, 2*retryAfterSec], made once. */
   private readonly retryHeaders: Header[];
-  private fraction = 1;
-  /** Deterministic admission: each request adds `fraction`; a whole unit admits one. */
-  private credit = 0;
-  private offered = 0;
-  private lastUtilization = 0;
-  private shedCount = 0;
+  private readonly vouched = new Share();
+  private readonly anonymous = new Share();
+  /** UDP datagrams handled in the current loop turn, and whether its end is awaited. */
+  private inTurn = 0;
+  private turnOpen = false;
+  /** When the current run of full turns began (undefined: the last turn drained the socket). */
+  private backlogSince: number | undefined;
+  /** Longest run of full turns seen in the current sample, ms. */
+  private longest = 0;
+  private lastBacklog = 0;
+  private refusedCount = 0;
+  private droppedCount = 0;
   private timer: TimerHandle | undefined;
 
   constructor(opts: OverloadOptions) {
     this.timers = opts.timers;
-    this.busy = opts.busy ?? eventLoopBusy();
+    this.afterTurn = opts.afterTurn ?? setImmediate;
     this.sampleMs = opts.sampleMs ?? 100;
-    this.target = opts.targetUtilization ?? 0.95;
-    if (!(this.target > 0 && this.target < 1)) throw new RangeError(`targetUtilization must be between 0 and 1, got ${this.target}`);
-    this.minPerSample = ((opts.minRequestsPerSec ?? 200) * this.sampleMs) / 1000;
+    this.clock = opts.timers.clock;
+    this.maxBacklog = opts.maxBacklogMs ?? 50;
+    if (!(this.maxBacklog > 0)) throw new RangeError(`maxBacklogMs must be positive, got ${this.maxBacklog}`);
     this.step = opts.recoveryStep ?? 0.05;
     const base = Math.max(1, Math.round(opts.retryAfterSec ?? 2));
     this.retryHeaders = [];
@@ -88,7 +134,6 @@ export class OverloadControl {
   }
 
   start(): void {
-    this.busy(); // starts the first period now
     this.timer ??= this.timers.schedule(this.sampleMs, this.tick);
   }
 
@@ -98,43 +143,68 @@ export class OverloadControl {
   }
 
   /**
-   * For each new out-of-dialog request: true to take it, false to refuse it
-   * (with retryAfter()). Admits exactly `admitted` of them, evenly spread.
+   * For every UDP datagram read (before it is handled): counts it in the
+   * current loop turn. One callback per turn with traffic, none while idle.
    */
-  admit(): boolean {
-    this.offered++;
-    if (this.fraction >= 1) return true;
-    this.credit += this.fraction;
-    if (this.credit >= 1) {
-      this.credit -= 1;
-      return true;
+  readonly received = (): void => {
+    this.inTurn++;
+    if (this.turnOpen) return;
+    this.turnOpen = true;
+    this.afterTurn(this.endTurn);
+  };
+
+  private readonly endTurn = (): void => {
+    this.turnOpen = false;
+    if (this.inTurn >= READS_PER_WAKEUP) {
+      const now = this.clock.now();
+      if (this.backlogSince === undefined) this.backlogSince = now;
+      else if (now - this.backlogSince > this.longest) this.longest = now - this.backlogSince;
+    } else {
+      this.backlogSince = undefined;
     }
-    this.shedCount++;
-    return false;
+    this.inTurn = 0;
+  };
+
+  /** For each new out-of-dialog request: admits exactly its class's fraction, evenly spread. */
+  admit(req: SipRequest): AdmissionVerdict {
+    if (hasCredentials(req)) {
+      if (this.vouched.take()) return 'admit';
+      this.refusedCount++;
+      return 'refuse';
+    }
+    if (this.anonymous.take()) return 'admit';
+    this.droppedCount++;
+    return 'drop';
   }
 
   /** The Retry-After of the next 503, cycling over the spread (no allocation). */
   retryAfter(): Header {
-    return this.retryHeaders[this.shedCount % this.retryHeaders.length] as Header;
+    return this.retryHeaders[this.refusedCount % this.retryHeaders.length] as Header;
   }
 
   get state(): OverloadState {
-    return { admitted: this.fraction, utilization: this.lastUtilization, shed: this.shedCount };
+    return {
+      admitted: this.vouched.fraction,
+      admittedUnauthenticated: this.anonymous.fraction,
+      backlogMs: this.lastBacklog,
+      refused: this.refusedCount,
+      dropped: this.droppedCount,
+    };
   }
 
-  /** One sample: measure, then move the admitted fraction. */
+  /** One sample: measure, then move the admitted fractions (lower class cut first, raised last). */
   private readonly tick = (): void => {
-    const u = this.busy();
-    const offered = this.offered;
-    this.offered = 0;
-    this.lastUtilization = u;
-    if (u > this.target && offered >= this.minPerSample) {
-      // Busy all the time halves the fraction; just above the target cuts a little.
-      const over = Math.min(1, (u - this.target) / (1 - this.target));
-      this.fraction = Math.max(0, this.fraction * (1 - 0.5 * over));
-    } else if (u < this.target && this.fraction < 1) {
-      this.fraction = Math.min(1, this.fraction + this.step);
-      if (this.fraction === 1) this.credit = 0;
+    // A run still going counts up to now: a loop so far behind that it never finishes a turn is the worst case.
+    const running = this.backlogSince === undefined ? 0 : this.clock.now() - this.backlogSince;
+    const backlog = Math.max(this.longest, running);
+    this.longest = 0;
+    this.lastBacklog = backlog;
+    if (backlog > this.maxBacklog) {
+      if (this.anonymous.fraction > 0) this.anonymous.cut();
+      else this.vouched.cut();
+    } else if (backlog < this.maxBacklog / 2) {
+      if (this.vouched.fraction < 1) this.vouched.raise(this.step);
+      else if (this.anonymous.fraction < 1) this.anonymous.raise(this.step);
     }
     this.timer = this.timers.schedule(this.sampleMs, this.tick);
   };

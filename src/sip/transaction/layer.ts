@@ -60,7 +60,8 @@ export interface TransactionLayerOptions {
   /**
    * Overload control (RFC 3261 §21.5.4), e.g. OverloadControl: asked about
    * every new out-of-dialog request (no To tag, not CANCEL) before the
-   * screen; a refused one gets a stateless 503 with its Retry-After. Requests
+   * screen; a refused one gets a stateless 503 with its Retry-After, a
+   * dropped one nothing. Requests
    * inside dialogs, CANCEL, ACK, responses and retransmissions of live
    * transactions are never refused, so work already taken on completes.
    */
@@ -77,8 +78,8 @@ export interface TransactionLayerOptions {
 
 /** What the layer asks before taking on a new out-of-dialog request. */
 export interface Admission {
-  /** False refuses the request. Called once per new request. */
-  admit(): boolean;
+  /** Called once per new request: take it, refuse it with a 503, or drop it unanswered. */
+  admit(req: SipRequest): 'admit' | 'refuse' | 'drop';
   /** The Retry-After header of the 503 that refuses it. */
   retryAfter(): Header;
 }
@@ -181,10 +182,17 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
-    if (this.admission !== undefined && msg.method !== 'CANCEL' && !msg.to.params.has('tag') && !this.admission.admit()) {
-      this.counters.overloadShed++;
-      this.sender.send(statelessResponse(msg, 503, 'Service Unavailable', [this.admission.retryAfter()]), inbound.source);
-      return;
+    if (this.admission !== undefined && msg.method !== 'CANCEL' && !msg.to.params.has('tag')) {
+      const verdict = this.admission.admit(msg);
+      if (verdict === 'refuse') {
+        this.counters.overloadShed++;
+        this.sender.send(statelessResponse(msg, 503, 'Service Unavailable', [this.admission.retryAfter()]), inbound.source);
+        return;
+      }
+      if (verdict === 'drop') {
+        this.counters.overloadDropped++;
+        return;
+      }
     }
     if (this.screen !== undefined) {
       const answer = this.screen(msg, inbound);

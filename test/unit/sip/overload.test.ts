@@ -3,75 +3,96 @@ import { OverloadControl } from '../../../src/sip/overload.ts';
 import { ManualTimerQueue } from '../../../src/lib/timer-queue.ts';
 import { harness, inbound, makeRequest, retransmissionOf } from './transaction/factory.ts';
 
-/** A controller on manual time whose busy fraction the test sets per sample. */
-function rig(opts: { minRequestsPerSec?: number } = {}) {
+const ANON = makeRequest({ method: 'INVITE' });
+const VOUCHED = makeRequest({ method: 'INVITE' });
+VOUCHED.headers.push({ name: 'proxy-authorization', value: 'Digest username="a"' });
+
+/**
+ * A controller on manual time whose loop turns the test plays: each turn
+ * reads `perTurn` datagrams and takes 1 ms; turns end when the test says.
+ */
+function rig() {
   const timers = new ManualTimerQueue();
-  let busy = 0;
-  const oc = new OverloadControl({ timers, busy: () => busy, sampleMs: 100, targetUtilization: 0.9, minRequestsPerSec: opts.minRequestsPerSec ?? 100, retryAfterSec: 2 });
+  let endTurn: (() => void) | undefined;
+  const oc = new OverloadControl({ timers, afterTurn: (fn) => void (endTurn = fn), sampleMs: 100, maxBacklogMs: 50, retryAfterSec: 2 });
   oc.start();
-  /** One sample period with `n` new requests offered at busy fraction `u`; returns how many were admitted. */
-  const period = (u: number, n = 50): number => {
-    let admitted = 0;
-    for (let i = 0; i < n; i++) if (oc.admit()) admitted++;
-    busy = u;
-    timers.advance(100);
-    return admitted;
+  /** `ms` of loop turns of `perTurn` datagrams each, one per ms. */
+  const turns = (ms: number, perTurn: number): void => {
+    for (let t = 0; t < ms; t++) {
+      for (let i = 0; i < perTurn; i++) oc.received();
+      endTurn?.();
+      endTurn = undefined;
+      timers.advance(1);
+    }
   };
-  return { oc, timers, period };
+  /** How many of `n` requests of a class are admitted. */
+  const admitted = (req: typeof ANON, n: number): number => {
+    let k = 0;
+    for (let i = 0; i < n; i++) if (oc.admit(req) === 'admit') k++;
+    return k;
+  };
+  return { oc, timers, turns, admitted };
 }
 
 describe('OverloadControl (RFC 3261 §21.5.4)', () => {
-  it('admits everything while the loop is under its target', () => {
-    const { oc, period } = rig();
-    for (let i = 0; i < 20; i++) expect(period(0.85)).toBe(50);
-    expect(oc.state).toEqual({ admitted: 1, utilization: 0.85, shed: 0 });
+  it('admits everything while the socket drains, bursts of full turns included', () => {
+    const { oc, turns, admitted } = rig();
+    // 40 ms of full turns (a burst) in every 100 ms, then turns that drain it.
+    for (let i = 0; i < 10; i++) {
+      turns(40, 32);
+      turns(60, 3);
+    }
+    expect(oc.state).toMatchObject({ admitted: 1, admittedUnauthenticated: 1, refused: 0, dropped: 0 });
+    expect(admitted(ANON, 50)).toBe(50);
+    expect(admitted(VOUCHED, 50)).toBe(50);
   });
 
-  it('halves the admitted fraction per sample while saturated, and admits exactly that fraction, evenly', () => {
-    const { oc, period } = rig();
-    period(1);
+  it('once the socket stays backlogged past maxBacklogMs, drops requests without credentials first, halving per sample, evenly', () => {
+    const { oc, turns, admitted } = rig();
+    turns(100, 32);
+    expect(oc.state.backlogMs).toBeGreaterThan(50);
+    expect(oc.state.admittedUnauthenticated).toBe(0.5);
+    expect(oc.state.admitted).toBe(1);
+    turns(100, 32);
+    expect(oc.state.admittedUnauthenticated).toBe(0.25);
+    // Deterministic: every fourth one, and the ones with credentials all taken.
+    const verdicts = [0, 1, 2, 3, 4, 5, 6, 7].map(() => oc.admit(ANON));
+    expect(verdicts).toEqual(['drop', 'drop', 'drop', 'admit', 'drop', 'drop', 'drop', 'admit']);
+    expect(admitted(VOUCHED, 40)).toBe(40);
+    expect(oc.state.dropped).toBe(6);
+    expect(oc.state.refused).toBe(0);
+  });
+
+  it('refuses requests with credentials (503) only once those without are all dropped', () => {
+    const { oc, turns, admitted } = rig();
+    for (let i = 0; i < 7; i++) turns(100, 32);
+    expect(oc.state.admittedUnauthenticated).toBe(0);
+    expect(oc.state.admitted).toBe(1);
+    turns(100, 32);
     expect(oc.state.admitted).toBe(0.5);
-    expect(period(1, 100)).toBe(50);
+    expect(admitted(VOUCHED, 100)).toBe(50);
+    expect(oc.state.refused).toBe(50);
+    expect(admitted(ANON, 100)).toBe(0);
+  });
+
+  it('recovers step by step without a long backlog, those with credentials first', () => {
+    const { oc, turns } = rig();
+    for (let i = 0; i < 9; i++) turns(100, 32);
     expect(oc.state.admitted).toBe(0.25);
-    // Deterministic: every fourth request, never two refusals' worth of credit lost.
-    const taken: boolean[] = [];
-    for (let i = 0; i < 8; i++) taken.push(oc.admit());
-    expect(taken).toEqual([false, false, false, true, false, false, false, true]);
-    expect(oc.state.shed).toBe(50 + 6);
-  });
-
-  it('cuts less just above the target', () => {
-    const { oc, period } = rig();
-    period(0.95);
-    expect(oc.state.admitted).toBeCloseTo(0.75, 10);
-  });
-
-  it('recovers step by step once the loop is under its target again', () => {
-    const { oc, period } = rig();
-    for (let i = 0; i < 10; i++) period(1);
-    expect(oc.state.admitted).toBeLessThan(0.001);
-    period(0.5);
-    expect(oc.state.admitted).toBeCloseTo(0.05, 2);
-    for (let i = 0; i < 25; i++) period(0.5);
+    turns(100, 2);
+    expect(oc.state.admitted).toBeCloseTo(0.3, 10);
+    turns(1500, 2);
     expect(oc.state.admitted).toBe(1);
-    expect(period(0.5, 30)).toBe(30);
-  });
-
-  it('does not shed when the loop is busy with something other than SIP (few requests)', () => {
-    const { oc, period } = rig({ minRequestsPerSec: 100 });
-    // 100/s at 100 ms samples is 10 per sample: 9 is below it.
-    for (let i = 0; i < 10; i++) period(1, 9);
-    expect(oc.state.admitted).toBe(1);
-    period(1, 10);
-    expect(oc.state.admitted).toBe(0.5);
+    expect(oc.state.admittedUnauthenticated).toBeGreaterThan(0);
+    turns(2000, 2);
+    expect(oc.state.admittedUnauthenticated).toBe(1);
   });
 
   it('spreads Retry-After over [base, 2 base] seconds', () => {
-    const { oc, period } = rig();
-    period(1);
-    period(1);
+    const { oc, turns } = rig();
+    for (let i = 0; i < 9; i++) turns(100, 32);
     const values = new Set<string>();
-    for (let i = 0; i < 12; i++) if (!oc.admit()) values.add(oc.retryAfter().value);
+    for (let i = 0; i < 12; i++) if (oc.admit(VOUCHED) === 'refuse') values.add(oc.retryAfter().value);
     expect([...values].sort()).toEqual(['2', '3', '4']);
   });
 
@@ -91,7 +112,7 @@ describe('the transaction layer under overload', () => {
       admission: {
         admit: () => {
           asked++;
-          return false;
+          return 'refuse';
         },
         retryAfter: () => ({ name: 'retry-after', value: '7' }),
       },
@@ -115,13 +136,21 @@ describe('the transaction layer under overload', () => {
     expect(h.sender.count(503)).toBe(3);
   });
 
+  it('drops what the admission says to drop, unanswered', () => {
+    const h = harness({ admission: { admit: () => 'drop', retryAfter: () => ({ name: 'retry-after', value: '2' }) } });
+    h.layer.receive(inbound(makeRequest({ method: 'INVITE' })));
+    expect(h.sender.sent).toHaveLength(0);
+    expect(h.requests).toHaveLength(0);
+    expect(h.layer.counters.overloadDropped).toBe(1);
+  });
+
   it('never refuses in-dialog requests, CANCEL, ACK or retransmissions of live transactions', () => {
-    let admit = true;
+    let admit: 'admit' | 'refuse' = 'admit';
     const h = harness({ admission: { admit: () => admit, retryAfter: () => ({ name: 'retry-after', value: '2' }) } });
     const invite = makeRequest({ method: 'INVITE' });
     h.layer.receive(inbound(invite));
     expect(h.requests).toHaveLength(1);
-    admit = false;
+    admit = 'refuse';
     h.layer.receive(inbound(retransmissionOf(invite)));
     h.layer.receive(inbound(makeRequest({ method: 'CANCEL', branch: invite.via[0]!.params.get('branch')!, callId: invite.callId, fromTag: invite.from.params.get('tag')! })));
     h.layer.receive(inbound(makeRequest({ method: 'BYE', toTag: 'callee' })));
