@@ -48,6 +48,13 @@ export interface OverloadOptions {
 
 /** Datagrams libuv reads from one UDP socket per wake-up (uv__udp_recvmsg): a turn with this many left some waiting. */
 export const READS_PER_WAKEUP = 32;
+/**
+ * A full turn continues a run only if it began within this many ms of the
+ * previous turn's end: a loop that is behind goes straight back to the
+ * socket; a later start means the loop waited for traffic, so the socket
+ * had drained (full bursts with pauses between are no backlog).
+ */
+const RUN_GAP_MS = 5;
 
 /** What the controller sees and does, for status and metrics. */
 export interface OverloadState {
@@ -113,6 +120,9 @@ export class OverloadControl {
   private turnOpen = false;
   /** When the current run of full turns began (undefined: the last turn drained the socket). */
   private backlogSince: number | undefined;
+  /** When the current turn read its first datagram, and when the previous turn ended. */
+  private turnStart = 0;
+  private lastTurnEnd = Number.NEGATIVE_INFINITY;
   /** Longest run of full turns seen in the current sample, ms. */
   private longest = 0;
   private lastBacklog = 0;
@@ -150,18 +160,20 @@ export class OverloadControl {
     this.inTurn++;
     if (this.turnOpen) return;
     this.turnOpen = true;
+    this.turnStart = this.clock.now();
     this.afterTurn(this.endTurn);
   };
 
   private readonly endTurn = (): void => {
     this.turnOpen = false;
+    const now = this.clock.now();
     if (this.inTurn >= READS_PER_WAKEUP) {
-      const now = this.clock.now();
-      if (this.backlogSince === undefined) this.backlogSince = now;
-      else if (now - this.backlogSince > this.longest) this.longest = now - this.backlogSince;
+      if (this.backlogSince === undefined || this.turnStart - this.lastTurnEnd > RUN_GAP_MS) this.backlogSince = this.turnStart;
+      if (now - this.backlogSince > this.longest) this.longest = now - this.backlogSince;
     } else {
       this.backlogSince = undefined;
     }
+    this.lastTurnEnd = now;
     this.inTurn = 0;
   };
 
@@ -194,8 +206,9 @@ export class OverloadControl {
 
   /** One sample: measure, then move the admitted fractions (lower class cut first, raised last). */
   private readonly tick = (): void => {
-    // A run still going counts up to now: a loop so far behind that it never finishes a turn is the worst case.
-    const running = this.backlogSince === undefined ? 0 : this.clock.now() - this.backlogSince;
+    // A run still going counts up to now.
+    const now = this.clock.now();
+    const running = this.backlogSince === undefined || now - this.lastTurnEnd > RUN_GAP_MS ? 0 : now - this.backlogSince;
     const backlog = Math.max(this.longest, running);
     this.longest = 0;
     this.lastBacklog = backlog;

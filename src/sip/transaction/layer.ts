@@ -61,9 +61,9 @@ export interface TransactionLayerOptions {
    * Overload control (RFC 3261 §21.5.4), e.g. OverloadControl: asked about
    * every new out-of-dialog request (no To tag, not CANCEL) before the
    * screen; a refused one gets a stateless 503 with its Retry-After, a
-   * dropped one nothing. Requests
-   * inside dialogs, CANCEL, ACK, responses and retransmissions of live
-   * transactions are never refused, so work already taken on completes.
+   * dropped one nothing. Requests inside dialogs, CANCEL, ACK, responses and
+   * retransmissions of live transactions are never refused, so work already
+   * taken on completes.
    */
   admission?: Admission;
   /** Responses matching no client transaction (a proxy or B2BUA may forward them); dropped otherwise. */
@@ -115,7 +115,7 @@ export class TransactionLayer {
   private readonly onStrayResponse: TransactionLayerOptions['onStrayResponse'];
   private readonly onStrayAck: TransactionLayerOptions['onStrayAck'];
   private readonly screen: TransactionLayerOptions['screen'];
-  readonly admission: Admission | undefined;
+  private readonly admission: Admission | undefined;
 
   /** Throws RangeError for non-positive timer values. */
   constructor(options: TransactionLayerOptions) {

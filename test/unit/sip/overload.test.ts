@@ -47,6 +47,16 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     expect(admitted(VOUCHED, 50)).toBe(50);
   });
 
+  it('never counts full turns with pauses between them (the socket drained) as a backlog', () => {
+    const { oc, turns } = rig();
+    for (let i = 0; i < 100; i++) {
+      turns(1, 40);
+      turns(6, 0);
+    }
+    expect(oc.state.backlogMs).toBeLessThan(5);
+    expect(oc.state.admittedUnauthenticated).toBe(1);
+  });
+
   it('once the socket stays backlogged past maxBacklogMs, drops requests without credentials first, halving per sample, evenly', () => {
     const { oc, turns, admitted } = rig();
     turns(100, 32);
