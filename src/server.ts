@@ -10,7 +10,7 @@ import { systemClock } from './lib/time.ts';
 import type { Clock } from './lib/time.ts';
 import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
-import { OverloadControl } from './sip/overload.ts';
+import { OverloadControl, probeRequest } from './sip/overload.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
@@ -284,11 +284,22 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // (registrar, call engine) are added once those exist; requests only flow
   // once the transport starts, after everything is built.
   const core = pbxCore();
-  // A backlog is real even when the server's time is not: the overload control runs on its own real-time queue.
+  // A wait in the socket is real even when the server's time is not: the overload control runs on its own real-time queue.
   const overloadTimers = new TimerQueue();
   const oc = sip.overload;
   const overload = oc.enabled
-    ? new OverloadControl({ timers: overloadTimers, sampleMs: oc.sampleMs, maxBacklogMs: oc.maxBacklogMs, retryAfterSec: oc.retryAfterSec })
+    ? new OverloadControl({
+      timers: overloadTimers,
+      sampleMs: oc.sampleMs,
+      maxDelayMs: oc.maxDelayMs,
+      retryAfterSec: oc.retryAfterSec,
+      sendProbe: (callId) => {
+        const local = transport.localEndpoint('udp');
+        if (local === undefined) return false;
+        transport.send(probeRequest(callId, local), { transport: 'udp', address: local.address, port: local.port });
+        return true;
+      },
+    })
     : undefined;
   const trunks = new TrunkTable(store.trunks, log);
   const transactions = new TransactionLayer({
@@ -306,8 +317,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   transport.onInbound = overload === undefined
     ? (inbound) => transactions.receive(inbound)
     : (inbound) => {
-      if (inbound.source.transport === 'udp') overload.received();
-      transactions.receive(inbound);
+      if (!overload.isProbe(inbound.message)) transactions.receive(inbound);
     };
 
   const r = config.media.relay;
@@ -371,7 +381,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
     { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
     { name: 'relay', stop: () => relay?.close() },
+    { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
+      // Its probes go through the listening UDP socket.
       name: 'overload control',
       start: () => overload?.start(),
       stop: () => {
@@ -379,7 +391,6 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         overloadTimers.close();
       },
     },
-    { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
       name: 'trunk registrations',

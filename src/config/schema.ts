@@ -56,14 +56,14 @@ export const configSchema = z
           })
           .prefault({}),
         /**
-         * Overload control (RFC 3261 §21.5.4): once the UDP socket has stayed
-         * backlogged for maxBacklogMs, new requests without credentials are
-         * dropped, then new requests with credentials get 503 with Retry-After.
+         * Overload control (RFC 3261 §21.5.4): once a message waits longer
+         * than maxDelayMs in the UDP socket, new requests without credentials
+         * are dropped, then new requests with credentials get 503 with Retry-After.
          */
         overload: z
           .object({
             enabled: z.boolean().default(true),
-            maxBacklogMs: z.number().int().min(5).max(5_000).default(50),
+            maxDelayMs: z.number().int().min(10).max(5_000).default(200),
             sampleMs: z.number().int().min(10).max(10_000).default(100),
             retryAfterSec: seconds(2, 1, 3_600),
           })

@@ -107,9 +107,9 @@ export function createMetrics(sources: MetricsSources): Metrics {
       const st = o();
       return st === undefined ? undefined : [[{ credentials: 'yes' }, st.admitted], [{ credentials: 'no' }, st.admittedUnauthenticated]];
     });
-    define('gauge', 'switchboard_sip_backlog_seconds', 'Longest time the UDP socket stayed backlogged in the overload control\'s last sample.', [], () => {
+    define('gauge', 'switchboard_sip_receive_delay_seconds', 'How long the overload control\'s last probe waited in the UDP socket before it was read.', [], () => {
       const st = o();
-      return st === undefined ? undefined : st.backlogMs / 1000;
+      return st === undefined ? undefined : st.delayMs / 1000;
     });
   }
 

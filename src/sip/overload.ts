@@ -4,20 +4,19 @@
 // calls in progress, their ACKs, BYEs and retransmissions — still completes,
 // instead of every message queueing in the socket until all of them time out.
 //
-// The signal is the receive backlog, measured where it forms: libuv reads
-// at most 32 datagrams from a UDP socket per wake-up, so a loop turn that
-// handles 32 or more has left datagrams waiting in the socket. A burst makes
-// a few full turns in a row and is drained; a server that is behind makes
-// nothing but full turns, so the socket never empties. The controller is
-// told the server is behind when full turns have followed each other for
-// longer than `maxBacklogMs`: by then messages have waited about that long,
-// whatever the cause (too much traffic, or a CPU shared with others).
-// Neither event-loop utilisation nor timer lag says that: a loop kept busy by
-// a closed loop of requests and answers is fully utilised with nothing
-// waiting, a process descheduled mid-work looks busy, and timers stay
-// punctual between batches while the socket overflows. The control loop is
-// AIMD on the admitted fractions: halved per sample while behind, raised by
-// a fixed step per sample without a long backlog.
+// The signal is the time a message waits before the server reads it, taken
+// as it is: every sample period the server sends itself a probe (an OPTIONS
+// to its own UDP listener), which joins the end of the socket's queue, and
+// the time until it comes back out is the wait any message arriving then
+// has. A probe not back yet at the next sample has waited at least that
+// long. Past `maxDelayMs` the server is behind, whatever the cause (too much
+// traffic, or a CPU shared with other processes). Neither event-loop
+// utilisation nor timer lag says that: a loop kept busy by a closed loop of
+// requests and answers is fully utilised with nothing waiting, and libuv
+// reads datagrams in batches between timer checks, so timers stay punctual
+// while the socket overflows. The control loop is AIMD on the admitted
+// fractions: halved per sample while behind, raised by a fixed step per
+// sample once the wait is under half the limit.
 //
 // Two classes, the lower shed first and wholly before the higher is touched:
 // requests without credentials (Authorization / Proxy-Authorization, §22) are
@@ -27,34 +26,30 @@
 // with credentials (the second INVITE of every call, re-REGISTERs) are the
 // work users wait for; when even those must be shed they get 503 with
 // Retry-After.
-import type { Header, SipRequest } from './message.ts';
+import type { Header, SipMessage, SipRequest } from './message.ts';
+import { createRequest } from './serializer.ts';
+import { generateBranch, generateCallId } from './ids.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
 import type { Clock } from '../lib/time.ts';
 
 export interface OverloadOptions {
-  /** Sampling runs on these timers (give real ones: a backlog is real even when the server's time is not). */
+  /** Sampling runs on these timers (give real ones: a wait is real even when the server's time is not). */
   timers: TimerQueue;
-  /** Runs fn once the loop has handled what it read in this turn. Default setImmediate. */
-  afterTurn?: (fn: () => void) => void;
+  /**
+   * Sends a probe (probeRequest()) to the server's own UDP listener, to come
+   * back through isProbe(); false when there is no UDP listener (then there is
+   * no socket to wait in, and nothing is ever shed).
+   */
+  sendProbe: (callId: string) => boolean;
   /** Sample period, ms (default 100). */
   sampleMs?: number;
-  /** How long the socket may stay backlogged (full read turns in a row) before the server counts as behind, ms (default 50). */
-  maxBacklogMs?: number;
-  /** Admitted fraction added per sample below the target (default 0.05: full recovery in 2 s at 100 ms). */
+  /** Longest wait in the socket before the server counts as behind, ms (default 200: well under T1, 500 ms). */
+  maxDelayMs?: number;
+  /** Admitted fraction added per sample below half the limit (default 0.05: full recovery in 2 s at 100 ms). */
   recoveryStep?: number;
   /** Smallest Retry-After in seconds (default 2); values are spread up to twice that, so refused clients do not come back together. */
   retryAfterSec?: number;
 }
-
-/** Datagrams libuv reads from one UDP socket per wake-up (uv__udp_recvmsg): a turn with this many left some waiting. */
-export const READS_PER_WAKEUP = 32;
-/**
- * A full turn continues a run only if it began within this many ms of the
- * previous turn's end: a loop that is behind goes straight back to the
- * socket; a later start means the loop waited for traffic, so the socket
- * had drained (full bursts with pauses between are no backlog).
- */
-const RUN_GAP_MS = 5;
 
 /** What the controller sees and does, for status and metrics. */
 export interface OverloadState {
@@ -62,8 +57,8 @@ export interface OverloadState {
   admitted: number;
   /** Fraction of new requests without credentials admitted. */
   admittedUnauthenticated: number;
-  /** Longest run of full read turns in the last sample, ms (0 = no backlog). */
-  backlogMs: number;
+  /** Wait of the last probe (or its age while not back), ms. */
+  delayMs: number;
   /** New requests refused with 503 since start. */
   refused: number;
   /** New requests without credentials dropped unanswered since start. */
@@ -104,39 +99,57 @@ class Share {
   }
 }
 
+/**
+ * The probe the server sends itself: an OPTIONS (which any SIP server
+ * answers harmlessly, should one ever reach the wrong place) from and to
+ * `local`, told apart by its Call-ID.
+ */
+export function probeRequest(callId: string, local: { address: string; port: number }): SipRequest {
+  const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+  const self = { uri: { scheme: 'sip', user: 'overload-probe', host, port: local.port, params: new Map(), headers: new Map() }, params: new Map() };
+  return createRequest({
+    method: 'OPTIONS',
+    uri: self.uri,
+    from: { ...self, params: new Map([['tag', callId.slice(-12)]]) },
+    to: self,
+    callId,
+    cseq: 1,
+    via: { protocol: 'SIP/2.0', transport: 'UDP', host: local.address, port: local.port, params: new Map([['branch', generateBranch()]]) },
+    maxForwards: 0,
+  });
+}
+
 export class OverloadControl {
   private readonly timers: TimerQueue;
   private readonly clock: Clock;
-  private readonly afterTurn: (fn: () => void) => void;
+  private readonly sendProbe: (callId: string) => boolean;
   private readonly sampleMs: number;
-  private readonly maxBacklog: number;
+  private readonly maxDelay: number;
   private readonly step: number;
   /** Retry-After headers for every value in [retryAfterSec, 2*retryAfterSec], made once. */
   private readonly retryHeaders: Header[];
   private readonly vouched = new Share();
   private readonly anonymous = new Share();
-  /** UDP datagrams handled in the current loop turn, and whether its end is awaited. */
-  private inTurn = 0;
-  private turnOpen = false;
-  /** When the current run of full turns began (undefined: the last turn drained the socket). */
-  private backlogSince: number | undefined;
-  /** When the current turn read its first datagram, and when the previous turn ended. */
-  private turnStart = 0;
-  private lastTurnEnd = Number.NEGATIVE_INFINITY;
-  /** Longest run of full turns seen in the current sample, ms. */
-  private longest = 0;
-  private lastBacklog = 0;
+  /** Every probe's Call-ID starts with this (random per instance); the one awaited ends in its number. */
+  private readonly probePrefix = `${generateCallId()}-probe-`;
+  private probeSeq = 0;
+  private probeId = '';
+  /** When the awaited probe left, or undefined once it came back. */
+  private probeSentAt: number | undefined;
+  /** Wait of the probe that came back in the current sample. */
+  private measured = 0;
+  private lastDelay = 0;
   private refusedCount = 0;
   private droppedCount = 0;
   private timer: TimerHandle | undefined;
 
   constructor(opts: OverloadOptions) {
     this.timers = opts.timers;
-    this.afterTurn = opts.afterTurn ?? setImmediate;
-    this.sampleMs = opts.sampleMs ?? 100;
     this.clock = opts.timers.clock;
-    this.maxBacklog = opts.maxBacklogMs ?? 50;
-    if (!(this.maxBacklog > 0)) throw new RangeError(`maxBacklogMs must be positive, got ${this.maxBacklog}`);
+    this.sendProbe = opts.sendProbe;
+    this.sampleMs = opts.sampleMs ?? 100;
+    this.maxDelay = opts.maxDelayMs ?? 200;
+    if (!(this.maxDelay > 0)) throw new RangeError(`maxDelayMs must be positive, got ${this.maxDelay}`);
     this.step = opts.recoveryStep ?? 0.05;
     const base = Math.max(1, Math.round(opts.retryAfterSec ?? 2));
     this.retryHeaders = [];
@@ -144,7 +157,9 @@ export class OverloadControl {
   }
 
   start(): void {
-    this.timer ??= this.timers.schedule(this.sampleMs, this.tick);
+    if (this.timer !== undefined) return;
+    this.probe();
+    this.timer = this.timers.schedule(this.sampleMs, this.tick);
   }
 
   stop(): void {
@@ -153,29 +168,17 @@ export class OverloadControl {
   }
 
   /**
-   * For every UDP datagram read (before it is handled): counts it in the
-   * current loop turn. One callback per turn with traffic, none while idle.
+   * For every inbound message before it is handled: true for a probe of ours
+   * (then it is ours to drop). One comparison for anything but OPTIONS.
    */
-  readonly received = (): void => {
-    this.inTurn++;
-    if (this.turnOpen) return;
-    this.turnOpen = true;
-    this.turnStart = this.clock.now();
-    this.afterTurn(this.endTurn);
-  };
-
-  private readonly endTurn = (): void => {
-    this.turnOpen = false;
-    const now = this.clock.now();
-    if (this.inTurn >= READS_PER_WAKEUP) {
-      if (this.backlogSince === undefined || this.turnStart - this.lastTurnEnd > RUN_GAP_MS) this.backlogSince = this.turnStart;
-      if (now - this.backlogSince > this.longest) this.longest = now - this.backlogSince;
-    } else {
-      this.backlogSince = undefined;
+  isProbe(msg: SipMessage): boolean {
+    if (msg.kind !== 'request' || msg.method !== 'OPTIONS' || !msg.callId.startsWith(this.probePrefix)) return false;
+    if (this.probeSentAt !== undefined && msg.callId === this.probeId) {
+      this.measured = Math.max(this.measured, this.clock.now() - this.probeSentAt);
+      this.probeSentAt = undefined;
     }
-    this.lastTurnEnd = now;
-    this.inTurn = 0;
-  };
+    return true;
+  }
 
   /** For each new out-of-dialog request: admits exactly its class's fraction, evenly spread. */
   admit(req: SipRequest): AdmissionVerdict {
@@ -198,27 +201,34 @@ export class OverloadControl {
     return {
       admitted: this.vouched.fraction,
       admittedUnauthenticated: this.anonymous.fraction,
-      backlogMs: this.lastBacklog,
+      delayMs: this.lastDelay,
       refused: this.refusedCount,
       dropped: this.droppedCount,
     };
   }
 
+  private probe(): void {
+    this.probeId = this.probePrefix + String(++this.probeSeq);
+    this.probeSentAt = this.sendProbe(this.probeId) ? this.clock.now() : undefined;
+  }
+
   /** One sample: measure, then move the admitted fractions (lower class cut first, raised last). */
   private readonly tick = (): void => {
-    // A run still going counts up to now.
     const now = this.clock.now();
-    const running = this.backlogSince === undefined || now - this.lastTurnEnd > RUN_GAP_MS ? 0 : now - this.backlogSince;
-    const backlog = Math.max(this.longest, running);
-    this.longest = 0;
-    this.lastBacklog = backlog;
-    if (backlog > this.maxBacklog) {
+    // A probe still in the queue has waited at least this long; one lost to an overflowing socket keeps counting.
+    const waiting = this.probeSentAt === undefined ? 0 : now - this.probeSentAt;
+    const delay = Math.max(this.measured, waiting);
+    this.measured = 0;
+    this.lastDelay = delay;
+    if (delay > this.maxDelay) {
       if (this.anonymous.fraction > 0) this.anonymous.cut();
       else this.vouched.cut();
-    } else if (backlog < this.maxBacklog / 2) {
+    } else if (delay < this.maxDelay / 2) {
       if (this.vouched.fraction < 1) this.vouched.raise(this.step);
       else if (this.anonymous.fraction < 1) this.anonymous.raise(this.step);
     }
+    // One probe in the queue at a time; a lost one is replaced after 10 limits, still counted meanwhile.
+    if (this.probeSentAt === undefined || waiting > 10 * this.maxDelay) this.probe();
     this.timer = this.timers.schedule(this.sampleMs, this.tick);
   };
 }

@@ -112,6 +112,16 @@ describe('stateless digest challenges (RFC 3261 §8.2.7)', () => {
     expect(ts.server.transactions.size).toBe(0);
   });
 
+  it('runs the overload control: its probes come back through the UDP socket and never reach the transaction layer', async () => {
+    const probesIn = () => ts.server.transport.messages.requests().find((m) => m.direction === 'in' && m.method === 'OPTIONS')?.count ?? 0;
+    // Probes go out every 100 ms of real time (a wait in the socket is real even on manual time).
+    await until(() => probesIn() >= 3);
+    expect(ts.server.transactions.size).toBe(0);
+    expect(ts.server.transactions.counters.serverNonInvite).toBe(0);
+    expect(ts.server.overload?.state).toMatchObject({ admitted: 1, admittedUnauthenticated: 1 });
+    expect(ts.server.overload!.state.delayMs).toBeLessThan(100);
+  });
+
   it('challenges REGISTER statelessly too, then registers once with the answer (its nonce-count is checked once)', async () => {
     const c = await new TestClient('udp', ts.host, ts.sipPort).open();
     const before = ts.server.transactions.counters.statelessResponses;

@@ -122,9 +122,7 @@ async function startOnce(opts: TestServerOptions): Promise<TestServer> {
   const input = opts.config ?? {};
   const config = configSchema.parse({
     ...input,
-    // Client and server share this process's event loop, a closed loop that keeps it busy by design:
-    // overload control, which measures that loop, is off unless a test turns it on.
-    sip: { domain: 'test.local', ...input.sip, overload: { enabled: false, ...input.sip?.overload }, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
+    sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
     http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
     // The relay on loopback: never a wildcard bind in tests.
     media: { ...input.media, relay: { host: host.includes(':') ? '::1' : '127.0.0.1', portMin: 30000, portMax: 39999, ...input.media?.relay } },

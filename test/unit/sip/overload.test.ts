@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OverloadControl } from '../../../src/sip/overload.ts';
+import { OverloadControl, probeRequest } from '../../../src/sip/overload.ts';
 import { ManualTimerQueue } from '../../../src/lib/timer-queue.ts';
 import { harness, inbound, makeRequest, retransmissionOf } from './transaction/factory.ts';
 
@@ -8,21 +8,25 @@ const VOUCHED = makeRequest({ method: 'INVITE' });
 VOUCHED.headers.push({ name: 'proxy-authorization', value: 'Digest username="a"' });
 
 /**
- * A controller on manual time whose loop turns the test plays: each turn
- * reads `perTurn` datagrams and takes 1 ms; turns end when the test says.
+ * A controller on manual time whose probes the test delivers: each sample
+ * period, the probe sent comes back after `delay` ms (or never).
  */
 function rig() {
   const timers = new ManualTimerQueue();
-  let endTurn: (() => void) | undefined;
-  const oc = new OverloadControl({ timers, afterTurn: (fn) => void (endTurn = fn), sampleMs: 100, maxBacklogMs: 50, retryAfterSec: 2 });
+  const sent: string[] = [];
+  const oc = new OverloadControl({ timers, sendProbe: (id) => sent.push(id) > 0, sampleMs: 100, maxDelayMs: 200, retryAfterSec: 2 });
   oc.start();
-  /** `ms` of loop turns of `perTurn` datagrams each, one per ms. */
-  const turns = (ms: number, perTurn: number): void => {
-    for (let t = 0; t < ms; t++) {
-      for (let i = 0; i < perTurn; i++) oc.received();
-      endTurn?.();
-      endTurn = undefined;
-      timers.advance(1);
+  const local = { address: '192.0.2.1', port: 5060 };
+  /** Delivers the latest probe after `delay` ms, then runs to the next sample. */
+  const period = (delay: number): void => {
+    const start = timers.clock.now() % 100;
+    const left = 100 - start;
+    if (delay < left) {
+      timers.advance(delay);
+      expect(oc.isProbe(probeRequest(sent.at(-1)!, local))).toBe(true);
+      timers.advance(left - delay);
+    } else {
+      timers.advance(left);
     }
   };
   /** How many of `n` requests of a class are admitted. */
@@ -31,79 +35,114 @@ function rig() {
     for (let i = 0; i < n; i++) if (oc.admit(req) === 'admit') k++;
     return k;
   };
-  return { oc, timers, turns, admitted };
+  return { oc, timers, sent, local, period, admitted };
 }
 
 describe('OverloadControl (RFC 3261 §21.5.4)', () => {
-  it('admits everything while the socket drains, bursts of full turns included', () => {
-    const { oc, turns, admitted } = rig();
-    // 40 ms of full turns (a burst) in every 100 ms, then turns that drain it.
-    for (let i = 0; i < 10; i++) {
-      turns(40, 32);
-      turns(60, 3);
-    }
-    expect(oc.state).toMatchObject({ admitted: 1, admittedUnauthenticated: 1, refused: 0, dropped: 0 });
+  it('sends one probe per sample and admits everything while probes come back quickly', () => {
+    const { oc, sent, period, admitted } = rig();
+    for (let i = 0; i < 20; i++) period(30);
+    expect(sent).toHaveLength(21);
+    expect(new Set(sent).size).toBe(21);
+    expect(oc.state).toMatchObject({ admitted: 1, admittedUnauthenticated: 1, delayMs: 30, refused: 0, dropped: 0 });
     expect(admitted(ANON, 50)).toBe(50);
     expect(admitted(VOUCHED, 50)).toBe(50);
   });
 
-  it('never counts full turns with pauses between them (the socket drained) as a backlog', () => {
-    const { oc, turns } = rig();
-    for (let i = 0; i < 100; i++) {
-      turns(1, 40);
-      turns(6, 0);
-    }
-    expect(oc.state.backlogMs).toBeLessThan(5);
-    expect(oc.state.admittedUnauthenticated).toBe(1);
+  it('takes only its own probes: other OPTIONS and a forged probe id pass on to the server', () => {
+    const { oc, local } = rig();
+    expect(oc.isProbe(makeRequest({ method: 'OPTIONS' }))).toBe(false);
+    expect(oc.isProbe(probeRequest('someone-elses-probe-1', local))).toBe(false);
+    expect(oc.isProbe(makeRequest({ method: 'INVITE' }))).toBe(false);
   });
 
-  it('once the socket stays backlogged past maxBacklogMs, drops requests without credentials first, halving per sample, evenly', () => {
-    const { oc, turns, admitted } = rig();
-    turns(100, 32);
-    expect(oc.state.backlogMs).toBeGreaterThan(50);
+  it('once probes wait past maxDelayMs, drops requests without credentials first, halving per sample, evenly', () => {
+    const { oc, timers, sent, period, admitted } = rig();
+    // Never back: after 300 ms the probe has waited 300 ms.
+    period(1000);
+    period(1000);
+    expect(oc.state.admittedUnauthenticated).toBe(1);
+    period(1000);
+    expect(oc.state.delayMs).toBe(300);
     expect(oc.state.admittedUnauthenticated).toBe(0.5);
-    expect(oc.state.admitted).toBe(1);
-    turns(100, 32);
+    expect(sent).toHaveLength(1);
+    period(1000);
     expect(oc.state.admittedUnauthenticated).toBe(0.25);
+    expect(oc.state.admitted).toBe(1);
     // Deterministic: every fourth one, and the ones with credentials all taken.
     const verdicts = [0, 1, 2, 3, 4, 5, 6, 7].map(() => oc.admit(ANON));
     expect(verdicts).toEqual(['drop', 'drop', 'drop', 'admit', 'drop', 'drop', 'drop', 'admit']);
     expect(admitted(VOUCHED, 40)).toBe(40);
     expect(oc.state.dropped).toBe(6);
     expect(oc.state.refused).toBe(0);
+    // A probe lost for 10 limits (2 s) is replaced, and still counted meanwhile.
+    timers.advance(2000);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('counts a probe that came back late, within the sample', () => {
+    const { oc, period } = rig();
+    period(1000);
+    period(1000);
+    // Back 250 ms after it left: measured, then a new probe.
+    period(50);
+    expect(oc.state.delayMs).toBe(250);
+    expect(oc.state.admittedUnauthenticated).toBe(0.5);
   });
 
   it('refuses requests with credentials (503) only once those without are all dropped', () => {
-    const { oc, turns, admitted } = rig();
-    for (let i = 0; i < 7; i++) turns(100, 32);
+    const { oc, period, admitted } = rig();
+    for (let i = 0; i < 9; i++) period(1000);
     expect(oc.state.admittedUnauthenticated).toBe(0);
     expect(oc.state.admitted).toBe(1);
-    turns(100, 32);
+    period(1000);
     expect(oc.state.admitted).toBe(0.5);
     expect(admitted(VOUCHED, 100)).toBe(50);
     expect(oc.state.refused).toBe(50);
     expect(admitted(ANON, 100)).toBe(0);
   });
 
-  it('recovers step by step without a long backlog, those with credentials first', () => {
-    const { oc, turns } = rig();
-    for (let i = 0; i < 9; i++) turns(100, 32);
+  it('recovers step by step once probes are quick again, those with credentials first', () => {
+    const { oc, period } = rig();
+    for (let i = 0; i < 11; i++) period(1000);
     expect(oc.state.admitted).toBe(0.25);
-    turns(100, 2);
-    expect(oc.state.admitted).toBeCloseTo(0.3, 10);
-    turns(1500, 2);
+    // The lost probe comes back at last, 1.1 s late: one more cut; the next ones are quick.
+    period(10);
+    expect(oc.state.admitted).toBe(0.125);
+    period(10);
+    expect(oc.state.admitted).toBeCloseTo(0.175, 10);
+    for (let i = 0; i < 17; i++) period(10);
     expect(oc.state.admitted).toBe(1);
-    expect(oc.state.admittedUnauthenticated).toBeGreaterThan(0);
-    turns(2000, 2);
+    expect(oc.state.admittedUnauthenticated).toBe(0);
+    for (let i = 0; i < 20; i++) period(10);
     expect(oc.state.admittedUnauthenticated).toBe(1);
   });
 
+  it('holds the fractions while the wait is between half the limit and the limit', () => {
+    const { oc, period } = rig();
+    for (let i = 0; i < 4; i++) period(1000);
+    period(10);
+    const held = oc.state.admittedUnauthenticated;
+    expect(held).toBe(0.125);
+    period(150);
+    period(150);
+    expect(oc.state.admittedUnauthenticated).toBe(held);
+  });
+
   it('spreads Retry-After over [base, 2 base] seconds', () => {
-    const { oc, turns } = rig();
-    for (let i = 0; i < 9; i++) turns(100, 32);
+    const { oc, period } = rig();
+    for (let i = 0; i < 11; i++) period(1000);
     const values = new Set<string>();
     for (let i = 0; i < 12; i++) if (oc.admit(VOUCHED) === 'refuse') values.add(oc.retryAfter().value);
     expect([...values].sort()).toEqual(['2', '3', '4']);
+  });
+
+  it('never sheds without a UDP listener to probe', () => {
+    const timers = new ManualTimerQueue();
+    const oc = new OverloadControl({ timers, sendProbe: () => false, sampleMs: 100, maxDelayMs: 200 });
+    oc.start();
+    timers.advance(10_000);
+    expect(oc.state).toMatchObject({ admitted: 1, admittedUnauthenticated: 1, delayMs: 0 });
   });
 
   it('stops sampling when stopped', () => {
