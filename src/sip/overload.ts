@@ -15,8 +15,8 @@
 // requests and answers is fully utilised with nothing waiting, and libuv
 // reads datagrams in batches between timer checks, so timers stay punctual
 // while the socket overflows. The control loop is AIMD on the admitted
-// fractions: halved per sample while behind, raised by a fixed step per
-// sample once the wait is under half the limit.
+// fractions: halved per sample while behind and the wait is not shrinking,
+// raised by a fixed step per sample once the wait is under half the limit.
 //
 // Two classes, the lower shed first and wholly before the higher is touched:
 // requests without credentials (Authorization / Proxy-Authorization, §22) are
@@ -139,6 +139,9 @@ export class OverloadControl {
   /** Wait of the probe that came back in the current sample. */
   private measured = 0;
   private lastDelay = 0;
+  /** Wait of the last probe that came back before this sample. */
+  private lastReturned = 0;
+  private returned = false;
   private refusedCount = 0;
   private droppedCount = 0;
   private timer: TimerHandle | undefined;
@@ -175,6 +178,7 @@ export class OverloadControl {
     if (msg.kind !== 'request' || msg.method !== 'OPTIONS' || !msg.callId.startsWith(this.probePrefix)) return false;
     if (this.probeSentAt !== undefined && msg.callId === this.probeId) {
       this.measured = Math.max(this.measured, this.clock.now() - this.probeSentAt);
+      this.returned = true;
       this.probeSentAt = undefined;
     }
     return true;
@@ -218,15 +222,21 @@ export class OverloadControl {
     // A probe still in the queue has waited at least this long; one lost to an overflowing socket keeps counting.
     const waiting = this.probeSentAt === undefined ? 0 : now - this.probeSentAt;
     const delay = Math.max(this.measured, waiting);
-    this.measured = 0;
     this.lastDelay = delay;
     if (delay > this.maxDelay) {
-      if (this.anonymous.fraction > 0) this.anonymous.cut();
-      else this.vouched.cut();
+      // A queue already shrinking (this wait under the last probe's) is left to drain: cutting
+      // again for a wait a cut has not yet worked off would overshoot and idle the server.
+      if (delay >= this.lastReturned) {
+        if (this.anonymous.fraction > 0) this.anonymous.cut();
+        else this.vouched.cut();
+      }
     } else if (delay < this.maxDelay / 2) {
       if (this.vouched.fraction < 1) this.vouched.raise(this.step);
       else if (this.anonymous.fraction < 1) this.anonymous.raise(this.step);
     }
+    if (this.returned) this.lastReturned = this.measured;
+    this.returned = false;
+    this.measured = 0;
     // One probe in the queue at a time; a lost one is replaced after 10 limits, still counted meanwhile.
     if (this.probeSentAt === undefined || waiting > 10 * this.maxDelay) this.probe();
     this.timer = this.timers.schedule(this.sampleMs, this.tick);

@@ -90,6 +90,24 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     expect(oc.state.admittedUnauthenticated).toBe(0.5);
   });
 
+  it('holds while the wait is over the limit but shrinking (a cut is still being worked off)', () => {
+    const { oc, timers, sent, local } = rig();
+    const back = (): boolean => oc.isProbe(probeRequest(sent.at(-1)!, local));
+    timers.advance(300);
+    expect(oc.state.admittedUnauthenticated).toBe(0.5);
+    timers.advance(50);
+    expect(back()).toBe(true);
+    timers.advance(50);
+    // 350 ms: longer than any before, cut again.
+    expect(oc.state.admittedUnauthenticated).toBe(0.25);
+    timers.advance(250);
+    expect(back()).toBe(true);
+    timers.advance(50);
+    // 250 ms: over the limit, but under 350: held.
+    expect(oc.state.delayMs).toBe(250);
+    expect(oc.state.admittedUnauthenticated).toBe(0.25);
+  });
+
   it('refuses requests with credentials (503) only once those without are all dropped', () => {
     const { oc, period, admitted } = rig();
     for (let i = 0; i < 9; i++) period(1000);
