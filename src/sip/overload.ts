@@ -15,8 +15,9 @@
 // requests and answers is fully utilised with nothing waiting, and libuv
 // reads datagrams in batches between timer checks, so timers stay punctual
 // while the socket overflows. The control loop is AIMD on the admitted
-// fractions: halved per sample while behind and the wait is not shrinking,
-// raised by a fixed step per sample once the wait is under half the limit.
+// fractions: halved per sample while behind (two samples in a row over the
+// limit) and the wait is not shrinking, raised by a fixed step per sample
+// once the wait is under half the limit.
 //
 // Two classes, the lower shed first and wholly before the higher is touched:
 // requests without credentials (Authorization / Proxy-Authorization, §22) are
@@ -142,6 +143,8 @@ export class OverloadControl {
   /** Wait of the last probe that came back before this sample. */
   private lastReturned = 0;
   private returned = false;
+  /** Whether the previous sample's wait was over the limit. */
+  private wasOver = false;
   private refusedCount = 0;
   private droppedCount = 0;
   private timer: TimerHandle | undefined;
@@ -223,14 +226,18 @@ export class OverloadControl {
     const waiting = this.probeSentAt === undefined ? 0 : now - this.probeSentAt;
     const delay = Math.max(this.measured, waiting);
     this.lastDelay = delay;
-    if (delay > this.maxDelay) {
+    const over = delay > this.maxDelay;
+    const wasOver = this.wasOver;
+    this.wasOver = over;
+    // One long wait alone is a stall (a full GC, the process descheduled), not a load to shed: two in a row are.
+    if (over && wasOver) {
       // A queue already shrinking (this wait under the last probe's) is left to drain: cutting
       // again for a wait a cut has not yet worked off would overshoot and idle the server.
       if (delay >= this.lastReturned) {
         if (this.anonymous.fraction > 0) this.anonymous.cut();
         else this.vouched.cut();
       }
-    } else if (delay < this.maxDelay / 2) {
+    } else if (!over && delay < this.maxDelay / 2) {
       if (this.vouched.fraction < 1) this.vouched.raise(this.step);
       else if (this.anonymous.fraction < 1) this.anonymous.raise(this.step);
     }

@@ -56,14 +56,15 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     expect(oc.isProbe(makeRequest({ method: 'INVITE' }))).toBe(false);
   });
 
-  it('once probes wait past maxDelayMs, drops requests without credentials first, halving per sample, evenly', () => {
+  it('once probes wait past maxDelayMs two samples running, drops requests without credentials first, halving per sample, evenly', () => {
     const { oc, timers, sent, period, admitted } = rig();
-    // Never back: after 300 ms the probe has waited 300 ms.
+    // Never back: at 300 ms the probe has waited 300 ms; at 400 ms, the second sample over the limit.
     period(1000);
     period(1000);
-    expect(oc.state.admittedUnauthenticated).toBe(1);
     period(1000);
     expect(oc.state.delayMs).toBe(300);
+    expect(oc.state.admittedUnauthenticated).toBe(1);
+    period(1000);
     expect(oc.state.admittedUnauthenticated).toBe(0.5);
     expect(sent).toHaveLength(1);
     period(1000);
@@ -80,37 +81,37 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     expect(sent).toHaveLength(2);
   });
 
-  it('counts a probe that came back late, within the sample', () => {
+  it('sheds nothing for one long wait alone (a stall: a full GC, the process descheduled)', () => {
     const { oc, period } = rig();
     period(1000);
     period(1000);
-    // Back 250 ms after it left: measured, then a new probe.
+    // Back 250 ms after it left: measured, over the limit, but the sample before was not.
     period(50);
     expect(oc.state.delayMs).toBe(250);
-    expect(oc.state.admittedUnauthenticated).toBe(0.5);
+    period(10);
+    expect(oc.state.admittedUnauthenticated).toBe(1);
   });
 
-  it('holds while the wait is over the limit but shrinking (a cut is still being worked off)', () => {
+  it('holds while the wait is over the limit but shorter than the last probe\'s (the queue is draining)', () => {
     const { oc, timers, sent, local } = rig();
-    const back = (): boolean => oc.isProbe(probeRequest(sent.at(-1)!, local));
-    timers.advance(300);
-    expect(oc.state.admittedUnauthenticated).toBe(0.5);
+    timers.advance(950);
+    expect(oc.isProbe(probeRequest(sent.at(-1)!, local))).toBe(true);
     timers.advance(50);
-    expect(back()).toBe(true);
-    timers.advance(50);
-    // 350 ms: longer than any before, cut again.
-    expect(oc.state.admittedUnauthenticated).toBe(0.25);
-    timers.advance(250);
-    expect(back()).toBe(true);
-    timers.advance(50);
-    // 250 ms: over the limit, but under 350: held.
-    expect(oc.state.delayMs).toBe(250);
-    expect(oc.state.admittedUnauthenticated).toBe(0.25);
+    // Cut at 400-1000 ms: those without credentials are all dropped now.
+    expect(oc.state.admittedUnauthenticated).toBe(0);
+    expect(oc.state.admitted).toBe(1);
+    // The next probe waits 400 ms by 1,400 ms, two samples over the limit, but under 950: held.
+    timers.advance(400);
+    expect(oc.state.delayMs).toBe(400);
+    expect(oc.state.admitted).toBe(1);
+    // Once it has waited as long as the last one, the queue is not draining: cut.
+    timers.advance(600);
+    expect(oc.state.admitted).toBe(0.5);
   });
 
   it('refuses requests with credentials (503) only once those without are all dropped', () => {
     const { oc, period, admitted } = rig();
-    for (let i = 0; i < 9; i++) period(1000);
+    for (let i = 0; i < 10; i++) period(1000);
     expect(oc.state.admittedUnauthenticated).toBe(0);
     expect(oc.state.admitted).toBe(1);
     period(1000);
@@ -122,7 +123,7 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
 
   it('recovers step by step once probes are quick again, those with credentials first', () => {
     const { oc, period } = rig();
-    for (let i = 0; i < 11; i++) period(1000);
+    for (let i = 0; i < 12; i++) period(1000);
     expect(oc.state.admitted).toBe(0.25);
     // The lost probe comes back at last, 1.1 s late: one more cut; the next ones are quick.
     period(10);
@@ -141,7 +142,7 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     for (let i = 0; i < 4; i++) period(1000);
     period(10);
     const held = oc.state.admittedUnauthenticated;
-    expect(held).toBe(0.125);
+    expect(held).toBe(0.25);
     period(150);
     period(150);
     expect(oc.state.admittedUnauthenticated).toBe(held);
