@@ -1,8 +1,9 @@
-// Overload control for a SIP server (RFC 3261 §21.5.4; the loss algorithm of
-// RFC 7339 §5): when the process cannot keep up, new out-of-dialog requests
-// are refused with 503 and Retry-After so that the work already accepted —
-// calls in progress, their ACKs, BYEs and retransmissions — still completes,
-// instead of every message queueing in the socket until all of them time out.
+// Overload control for a SIP server (RFC 3261 §21.5.4): when the process
+// cannot keep up, new out-of-dialog requests are turned away (dropped, or
+// refused with 503 and Retry-After, see below) so that the work already
+// accepted — calls in progress, their ACKs, BYEs and retransmissions — still
+// completes, instead of every message queueing in the socket until all of
+// them time out.
 //
 // The signal is the time a message waits before the server reads it, taken
 // as it is: every sample period the server sends itself a probe (an OPTIONS
