@@ -10,6 +10,7 @@ import { systemClock } from './lib/time.ts';
 import type { Clock } from './lib/time.ts';
 import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
+import { OverloadControl, probeRequest } from './sip/overload.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
@@ -21,7 +22,7 @@ import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
 import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
-import { pbxCore, servePbx } from './pbx/requests.ts';
+import { pbxCore, pbxScreen, servePbx } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
 import { FeatureTables } from './pbx/routing/feature-tables.ts';
@@ -99,6 +100,8 @@ export interface ServerParts {
   readonly location: LocationService;
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
+  /** Sheds new requests when the process falls behind; undefined when sip.overload.enabled is off. */
+  readonly overload: OverloadControl | undefined;
   readonly systemMedia: SystemMediaSettings;
   /** The built-in media relay (undefined with the rtpengine backend). */
   readonly relay: MediaRelay | undefined;
@@ -138,9 +141,9 @@ export class Server {
     Object.assign(this, parts);
     this.activeCalls = () => parts.calls.activeCount;
     if (parts.cluster) parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
-    const { config, transport, transactions, location, guard, alarms, store } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store } = parts;
     this.ops = createOps(
-      { config, transport, transactions, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
       extra.writeBehind,
     );
   }
@@ -308,6 +311,24 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // (registrar, call engine) are added once those exist; requests only flow
   // once the transport starts, after everything is built.
   const core = pbxCore();
+  // A wait in the socket is real even when the server's time is not: the overload control runs on its own real-time queue.
+  const overloadTimers = new TimerQueue();
+  const oc = sip.overload;
+  const overload = oc.enabled
+    ? new OverloadControl({
+      timers: overloadTimers,
+      sampleMs: oc.sampleMs,
+      maxDelayMs: oc.maxDelayMs,
+      retryAfterSec: oc.retryAfterSec,
+      sendProbe: (callId) => {
+        const local = transport.localEndpoint('udp');
+        if (local === undefined) return false;
+        transport.send(probeRequest(callId, local), { transport: 'udp', address: local.address, port: local.port });
+        return true;
+      },
+    })
+    : undefined;
+  const trunks = new TrunkTable(store.trunks, log);
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
@@ -315,10 +336,18 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t1: sip.timers.t1Ms,
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
+    admission: overload,
+    screen: pbxScreen(core, authenticator, trunks),
     onRequest: core.onRequest,
   });
   core.transactions = transactions;
-  transport.onInbound = (inbound) => transactions.receive(inbound);
+  // What this process takes in: the overload probe is its own (it measured the wait), the rest goes to the transactions.
+  const deliver = overload === undefined
+    ? (inbound: Inbound) => transactions.receive(inbound)
+    : (inbound: Inbound) => {
+      if (!overload.isProbe(inbound.message)) transactions.receive(inbound);
+    };
+  transport.onInbound = deliver;
 
   const r = config.media.relay;
   // The relay keeps its own (real) clock: re-latching measures gaps between packets that really arrive.
@@ -331,7 +360,6 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     const engine = srtpEngine();
     log.info({ engine: engine.name, why: engine.why }, `media relay: SRTP engine ${engine.name}`);
   }
-  const trunks = new TrunkTable(store.trunks, log);
   const featureTables = new FeatureTables(store, log);
   const localEndpoint = (t: Endpoint['transport']) => transport.localEndpoint(t);
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
@@ -372,8 +400,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,
-      transport, transactions, location, calls, featureTables, directory, status,
+      transport, deliver, location, calls, featureTables, directory, status,
     });
+    // Every message first goes to the worker that owns it (the probe of another worker's overload control too).
+    transport.onInbound = (inbound) => cluster!.router.receive(inbound);
   }
   const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
 
@@ -412,6 +442,15 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     // The link is up before the listeners, so a worker never refuses what another hands it.
     { name: 'worker link', start: () => cluster?.start(), stop: () => cluster?.stop() },
     { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
+    {
+      // Its probes go through the listening UDP socket.
+      name: 'overload control',
+      start: () => overload?.start(),
+      stop: () => {
+        overload?.stop();
+        overloadTimers.close();
+      },
+    },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
       name: 'trunk registrations',
@@ -453,7 +492,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
 
   const server = Server.create({
-    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions,
+    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.

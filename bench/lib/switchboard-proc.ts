@@ -30,6 +30,8 @@ export interface ServerProcOptions {
   onOutput?: (chunk: string) => void;
   /** `--workers N` (default 1: one process). */
   workers?: number;
+  /** Management listener host:port (default off); plain HTTP needs http.allowHttp in the config file. */
+  http?: string;
 }
 
 /** UDP only on a free loopback port; resolves once the ready line is printed. */
@@ -44,7 +46,7 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--sip-tcp', `${LOOPBACK}:0`,
     '--sip-tls', `${LOOPBACK}:0`,
     // No management HTTPS (default 0.0.0.0:7071): loopback only, no port clashes.
-    '--http', `${LOOPBACK}:0`,
+    '--http', o.http ?? `${LOOPBACK}:0`,
     '--log-level', o.logLevel ?? 'warn',
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
     '--workers', String(o.workers ?? 1),

@@ -3,7 +3,7 @@
 // changes and call activity they must see, and where new requests go.
 import type { Endpoint } from '../sip/message.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
-import type { TransactionLayer } from '../sip/transaction/layer.ts';
+import type { Inbound } from '../sip/transport/types.ts';
 import type { Logger } from '../lib/log.ts';
 import type { LiveBinding, LocationService } from '../pbx/registrar/location.ts';
 import type { CallEngine } from '../pbx/call/engine.ts';
@@ -32,7 +32,8 @@ export interface ClusterNodeDeps {
   log: Logger;
   now: () => number;
   transport: TransportLayer;
-  transactions: TransactionLayer;
+  /** Takes a message this worker owns (the transaction layer, behind the overload probe's filter). */
+  deliver: (inbound: Inbound) => void;
   location: LocationService;
   calls: CallEngine;
   featureTables: FeatureTables;
@@ -56,7 +57,7 @@ export class ClusterNode {
   private readonly metricsWaits = new Map<number, (worker: number, json: MetricsJson) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
-    const { transport, transactions, location, calls, workers } = deps;
+    const { transport, location, calls, workers } = deps;
     this.link = new WorkerLink({
       dir: clusterSocketDir(deps.dataDir),
       self: deps.worker,
@@ -92,7 +93,7 @@ export class ClusterNode {
     this.router = new WorkerRouter({
       workers,
       now: deps.now,
-      local: (inbound) => transactions.receive(inbound),
+      local: deps.deliver,
       forward: (to, source, data) => this.link.send(to, { kind: 'inbound', source, data }),
       place: (req) => placeRequest(req, {
         activity: this.activity,
@@ -100,7 +101,6 @@ export class ClusterNode {
         user: (ext) => deps.directory.byExtension(ext),
       }),
     });
-    transport.onInbound = (inbound) => this.router.receive(inbound);
     calls.parking.onChange = () => this.activity.onSlots(calls.parking.slotNames());
     calls.parking.takenElsewhere = (slot) => this.activity.slotAt(slot) !== 0;
   }

@@ -55,6 +55,19 @@ export const configSchema = z
             t4Ms: z.number().int().min(500).max(60_000).default(5_000),
           })
           .prefault({}),
+        /**
+         * Overload control (RFC 3261 §21.5.4): once a message waits longer
+         * than maxDelayMs in the UDP socket, new requests without credentials
+         * are dropped, then new requests with credentials get 503 with Retry-After.
+         */
+        overload: z
+          .object({
+            enabled: z.boolean().default(true),
+            maxDelayMs: z.number().int().min(10).max(5_000).default(200),
+            sampleMs: z.number().int().min(10).max(10_000).default(100),
+            retryAfterSec: seconds(2, 1, 3_600),
+          })
+          .prefault({}),
         limits: z
           .object({
             maxMessageBytes: z.number().int().min(1_024).max(1_048_576).default(65_535),

@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { TransactionCounters } from '../sip/transaction/types.ts';
+import type { OverloadState } from '../sip/overload.ts';
 import type { TransportStats } from '../sip/transport/layer.ts';
 import type { MessageCounters } from '../sip/transport/message-counters.ts';
 import type { AuthGuardStats } from '../security/auth-guard.ts';
@@ -18,6 +19,8 @@ export interface MetricsSources {
   /** The call engine's count; 0 until it lands. */
   activeCalls?: () => number;
   transactions?: () => TransactionCounters;
+  /** Overload control; undefined while it is off. */
+  overload?: () => OverloadState | undefined;
   transport?: () => { stats: TransportStats; messages: MessageCounters; connections: number };
   auth?: () => AuthGuardStats;
   alarms?: () => Record<AlarmSeverity, number>;
@@ -95,6 +98,18 @@ export function createMetrics(sources: MetricsSources): Metrics {
       return Object.entries(c)
         .filter(([k]) => !live.includes(k))
         .map(([k, v]): Sample => [{ event: snake(k) }, v]);
+    });
+  }
+
+  if (s.overload) {
+    const o = s.overload;
+    define('gauge', 'switchboard_sip_admitted_ratio', 'Share of new out-of-dialog SIP requests the overload control admits (1 = no shedding), with and without credentials.', ['credentials'], () => {
+      const st = o();
+      return st === undefined ? undefined : [[{ credentials: 'yes' }, st.admitted], [{ credentials: 'no' }, st.admittedUnauthenticated]];
+    });
+    define('gauge', 'switchboard_sip_receive_delay_seconds', 'How long the overload control\'s last probe waited in the UDP socket before it was read.', [], () => {
+      const st = o();
+      return st === undefined ? undefined : st.delayMs / 1000;
     });
   }
 

@@ -3,6 +3,7 @@
 import type { Config } from '../config/schema.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
 import type { TransactionLayer } from '../sip/transaction/layer.ts';
+import type { OverloadControl } from '../sip/overload.ts';
 import type { AuthGuard } from '../security/auth-guard.ts';
 import type { LocationService } from '../pbx/registrar/location.ts';
 import type { RegistrationRepository } from '../store/types.ts';
@@ -17,6 +18,8 @@ export interface OpsParts {
   config: Config;
   transport: TransportLayer;
   transactions: TransactionLayer;
+  /** Undefined while overload control is off. */
+  overload: OverloadControl | undefined;
   location: LocationService;
   guard: AuthGuard;
   registrations: RegistrationRepository;
@@ -60,6 +63,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     registrations: () => ({ bindings: p.location.count, aors: p.location.aorCount }),
     activeCalls: p.activeCalls,
     transactions: () => p.transactions.counters,
+    overload: () => p.overload?.state,
     transport: () => ({ stats: p.transport.stats, messages: p.transport.messages, connections: p.transport.connectionCount() }),
     auth: () => p.guard.stats(),
     alarms: () => p.alarms.counts(),

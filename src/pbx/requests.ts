@@ -2,11 +2,20 @@
 // methods and option tags it implements, and which component takes which
 // request. The core does the generic checks of RFC 3261 §8.2, CANCEL, the
 // default OPTIONS answer and in-dialog dispatch through its dialog table.
+import type { SipRequest, SipResponse } from '../sip/message.ts';
+import type { Inbound } from '../sip/transport/types.ts';
 import type { InviteServerTransaction } from '../sip/transaction/types.ts';
+import { statelessResponse } from '../sip/transaction/stateless.ts';
+import { tagOf } from '../sip/name-addr.ts';
 import { createResponse } from '../sip/serializer.ts';
 import { UserAgentCore } from '../sip/ua/core.ts';
+import type { UasRefusal } from '../sip/ua/core.ts';
 import type { Registrar } from './registrar/registrar.ts';
+import { registerRefusal } from './registrar/registrar.ts';
 import type { CallEngine } from './call/engine.ts';
+import { inviteRefusal } from './call/engine.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import type { TrunkTable } from './trunks/trunk-table.ts';
 
 /** Methods this server implements; the Allow header of every 405/501/OPTIONS answer. */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'REFER'] as const;
@@ -29,4 +38,26 @@ export function servePbx(core: UserAgentCore, registrar: Registrar, calls: CallE
   // A transfer is asked for inside the call it transfers; on its own a REFER names nothing of ours.
   core.handle('REFER', (req, tx) => tx.respond(createResponse(req, 403, 'REFER Only Inside A Call')));
   core.onCancel = (inviteTx) => calls.cancel(inviteTx);
+}
+
+/**
+ * The transaction layer's screen: new REGISTERs and out-of-dialog INVITEs
+ * that are not from a trunk peer are authenticated before any transaction
+ * exists, and the challenge or refusal goes back statelessly (RFC 3261
+ * §8.2.7, §22), so a flood of unauthenticated requests keeps nothing and a
+ * spoofed source gets one answer per request, never retransmissions. What
+ * the core's checks or the handler refuse before authentication is answered
+ * first, as it is without the screen, so answers and lockout counts stay
+ * what they were.
+ */
+export function pbxScreen(core: UserAgentCore, auth: Authenticator, trunks: Pick<TrunkTable, 'fromSource'>): (req: SipRequest, inbound: Inbound) => SipResponse | undefined {
+  return (req, inbound) => {
+    const method = req.method;
+    // In-dialog re-INVITEs belong to their call; trunk peers are trusted by address.
+    if (method === 'INVITE' ? tagOf(req.to) !== undefined || trunks.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
+    const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : inviteRefusal(req));
+    if (refusal !== undefined) return statelessResponse(req, refusal.status, refusal.reason, refusal.headers);
+    const rejection = auth.screen(req, inbound.source.address, method === 'REGISTER' ? 'registrar' : 'proxy');
+    return rejection === undefined ? undefined : statelessResponse(req, rejection.status, rejection.reason, rejection.headers);
+  };
 }

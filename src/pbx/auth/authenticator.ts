@@ -7,9 +7,8 @@ import type { AuthGuard } from '../../security/auth-guard.ts';
 import type { User } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
 
-export type AuthOutcome =
-  | { kind: 'ok'; user: User }
-  | { kind: 'reject'; status: number; reason: string; headers?: Header[] };
+export type AuthRejection = { kind: 'reject'; status: number; reason: string; headers?: Header[] };
+export type AuthOutcome = { kind: 'ok'; user: User } | AuthRejection;
 
 /**
  * Digest authentication of requests from users (RFC 3261 §22): 401 for the
@@ -25,7 +24,35 @@ export class Authenticator {
     private readonly directory: Directory,
   ) {}
 
+  /**
+   * Requests screen() verified, until their handler's authenticate(): a
+   * second verification of the same credentials would be a nonce-count replay.
+   */
+  private readonly verified = new WeakMap<SipRequest, User>();
+
+  /**
+   * Authenticates a request before any transaction exists for it (the
+   * stateless challenge of RFC 3261 §8.2.7): returns the rejection to send
+   * statelessly, or undefined when the credentials are good; the next
+   * authenticate() of the same request then returns that user as it is.
+   */
+  screen(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthRejection | undefined {
+    const outcome = this.verify(req, sourceIp, role);
+    if (outcome.kind === 'reject') return outcome;
+    this.verified.set(req, outcome.user);
+    return undefined;
+  }
+
   authenticate(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthOutcome {
+    const screened = this.verified.get(req);
+    if (screened !== undefined) {
+      this.verified.delete(req);
+      return { kind: 'ok', user: screened };
+    }
+    return this.verify(req, sourceIp, role);
+  }
+
+  private verify(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthOutcome {
     const credentials = this.findCredentials(req, role);
     if (!credentials) return this.challenge(role, false, sourceIp);
     const { value, username } = credentials;
@@ -71,7 +98,7 @@ export class Authenticator {
   }
 
   /** Nonces are bound to the source address, so a spoofed request from elsewhere cannot use them (nor get a handset banned). */
-  private challenge(role: 'registrar' | 'proxy', stale: boolean, sourceIp: string): AuthOutcome {
+  private challenge(role: 'registrar' | 'proxy', stale: boolean, sourceIp: string): AuthRejection {
     const name = role === 'registrar' ? 'www-authenticate' : 'proxy-authenticate';
     const headers = this.digest.challenge({ stale, bind: sourceIp }).map((value) => ({ name, value }));
     return role === 'registrar'

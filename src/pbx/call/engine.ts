@@ -73,6 +73,17 @@ const UNCLAIMED: LegEvents = {
   onLegFailed: (leg) => leg.close(),
 };
 
+/**
+ * What a new INVITE is refused with before its caller is authenticated: the
+ * stateless screen lets these through to invite(), which answers them.
+ */
+export function inviteRefusal(req: SipRequest): { status: number; reason: string } | undefined {
+  if (req.maxForwards !== undefined && req.maxForwards <= 0) return { status: 483, reason: 'Too Many Hops' };
+  const dialled = req.uri.user;
+  if (dialled === undefined || dialled.length === 0) return { status: 404, reason: 'Not Found' };
+  return undefined;
+}
+
 /** Listener for call changes (status feed, metrics). */
 export type CallListener = (call: CallView, ended: boolean) => void;
 
@@ -223,9 +234,9 @@ export class CallEngine implements CallControl {
     const reject = (status: number, reason?: string, headers?: Header[]): void => {
       tx.respond(createResponse(req, status, reason, { extraHeaders: headers }));
     };
-    if (req.maxForwards !== undefined && req.maxForwards <= 0) return reject(483, 'Too Many Hops');
-    const dialled = req.uri.user;
-    if (dialled === undefined || dialled.length === 0) return reject(404, 'Not Found');
+    const refusal = inviteRefusal(req);
+    if (refusal !== undefined) return reject(refusal.status, refusal.reason);
+    const dialled = req.uri.user as string;
 
     const fromTrunk = this.deps.trunks.fromSource(inbound.source);
     let callerUser: User | undefined;

@@ -25,6 +25,17 @@ interface ContactUpdate {
 }
 
 /**
+ * What a REGISTER is refused with before its sender is authenticated: the
+ * stateless screen lets these through to the registrar, which answers them.
+ */
+export function registerRefusal(req: SipRequest): { status: number; reason: string } | undefined {
+  const to = req.to.uri;
+  if (to.scheme !== 'sip' && to.scheme !== 'sips') return { status: 400, reason: 'To must be a SIP URI' };
+  if (!to.user) return { status: 404, reason: 'Not Found' };
+  return undefined;
+}
+
+/**
  * RFC 3261 §10.3 registrar with Path (RFC 3327); a +sip.instance replaces
  * that instance's older binding (RFC 5626 §6). The AOR is the To user in our
  * single domain: a device may register "sip:1001@<server IP>" (SPEC EC-11)
@@ -51,31 +62,29 @@ export class Registrar {
   }
 
   handle(req: SipRequest, inbound: Inbound, respond: Respond): void {
-    const to = req.to.uri;
-    if (to.scheme !== 'sip' && to.scheme !== 'sips') {
-      respond(400, 'To must be a SIP URI');
+    const refusal = registerRefusal(req);
+    if (refusal !== undefined) {
+      respond(refusal.status, refusal.reason);
       return;
     }
-    if (!to.user) {
-      respond(404, 'Not Found');
-      return;
-    }
+    // registerRefusal() has made sure there is one.
+    const extension = req.to.uri.user as string;
     const outcome = this.auth.authenticate(req, inbound.source.address, 'registrar');
     if (outcome.kind !== 'ok') {
       respond(outcome.status, outcome.reason, outcome.headers);
       return;
     }
     // SPEC A-02: the digest user must be the one whose extension is being registered.
-    if (outcome.user.extension !== to.user) {
+    if (outcome.user.extension !== extension) {
       respond(403, 'Forbidden');
       return;
     }
-    const refusal = this.transportRefusal(outcome.user, inbound);
-    if (refusal !== undefined) {
-      respond(403, refusal);
+    const transportRefusal = this.transportRefusal(outcome.user, inbound);
+    if (transportRefusal !== undefined) {
+      respond(403, transportRefusal);
       return;
     }
-    this.update(req, inbound, this.aorFor(to.user), respond);
+    this.update(req, inbound, this.aorFor(extension), respond);
   }
 
   private update(req: SipRequest, inbound: Inbound, aor: string, respond: Respond): void {

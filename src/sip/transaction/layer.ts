@@ -1,8 +1,9 @@
 import type { Clock } from '../../lib/time.ts';
-import type { Endpoint, NameAddr, SipRequest, SipResponse } from '../message.ts';
+import type { Endpoint, Header, NameAddr, SipRequest, SipResponse } from '../message.ts';
 import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { Inbound, MessageSender, PreparedMessage } from '../transport/types.ts';
 import { createResponse } from '../serializer.ts';
+import { statelessResponse } from './stateless.ts';
 import type { ClientOptions, ClientTxBase } from './client.ts';
 import { NonInviteClientTx } from './client.ts';
 import { InviteClientTx } from './client-invite.ts';
@@ -47,6 +48,24 @@ export interface TransactionLayerOptions {
    * with tx undefined, unless onStrayAck is set.
    */
   onRequest: (req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound) => void;
+  /**
+   * Looks at each new request before a server transaction is made for it
+   * (never at retransmissions of live transactions, nor at ACKs). A response
+   * returned is sent statelessly (RFC 3261 §8.2.7: build it with
+   * statelessResponse()) and the request goes no further; undefined lets it
+   * through. Used for digest challenges, so that unauthenticated floods cost
+   * no memory and no 401/407 is ever retransmitted.
+   */
+  screen?: (req: SipRequest, inbound: Inbound) => SipResponse | undefined;
+  /**
+   * Overload control (RFC 3261 §21.5.4), e.g. OverloadControl: asked about
+   * every new out-of-dialog request (no To tag, not CANCEL) before the
+   * screen; a refused one gets a stateless 503 with its Retry-After, a
+   * dropped one nothing. Requests inside dialogs, CANCEL, ACK, responses and
+   * retransmissions of live transactions are never refused, so work already
+   * taken on completes.
+   */
+  admission?: Admission;
   /** Responses matching no client transaction (a proxy or B2BUA may forward them); dropped otherwise. */
   onStrayResponse?: (res: SipResponse, inbound: Inbound) => void;
   /**
@@ -55,6 +74,14 @@ export interface TransactionLayerOptions {
    * reusing the INVITE branch) — then `inviteTx` is that transaction.
    */
   onStrayAck?: (ack: SipRequest, inbound: Inbound, inviteTx: InviteServerTransaction | undefined) => void;
+}
+
+/** What the layer asks before taking on a new out-of-dialog request. */
+export interface Admission {
+  /** Called once per new request: take it, refuse it with a 503, or drop it unanswered. */
+  admit(req: SipRequest): 'admit' | 'refuse' | 'drop';
+  /** The Retry-After header of the 503 that refuses it. */
+  retryAfter(): Header;
 }
 
 function sameTag(a: NameAddr, b: NameAddr): boolean {
@@ -87,6 +114,8 @@ export class TransactionLayer {
   private readonly onRequest: TransactionLayerOptions['onRequest'];
   private readonly onStrayResponse: TransactionLayerOptions['onStrayResponse'];
   private readonly onStrayAck: TransactionLayerOptions['onStrayAck'];
+  private readonly screen: TransactionLayerOptions['screen'];
+  private readonly admission: Admission | undefined;
 
   /** Throws RangeError for non-positive timer values. */
   constructor(options: TransactionLayerOptions) {
@@ -100,6 +129,8 @@ export class TransactionLayer {
     this.onRequest = options.onRequest;
     this.onStrayResponse = options.onStrayResponse;
     this.onStrayAck = options.onStrayAck;
+    this.screen = options.screen;
+    this.admission = options.admission;
     const counters = this.counters;
     const server = this.server;
     const client = this.client;
@@ -150,6 +181,26 @@ export class TransactionLayer {
     if (existing && (!(existing instanceof InviteServerTx) || !isLegacyKey(key) || sameTag(msg.to, existing.request.to))) {
       existing.receiveRetransmission();
       return;
+    }
+    if (this.admission !== undefined && msg.method !== 'CANCEL' && !msg.to.params.has('tag')) {
+      const verdict = this.admission.admit(msg);
+      if (verdict === 'refuse') {
+        this.counters.overloadShed++;
+        this.sender.send(statelessResponse(msg, 503, 'Service Unavailable', [this.admission.retryAfter()]), inbound.source);
+        return;
+      }
+      if (verdict === 'drop') {
+        this.counters.overloadDropped++;
+        return;
+      }
+    }
+    if (this.screen !== undefined) {
+      const answer = this.screen(msg, inbound);
+      if (answer !== undefined) {
+        this.counters.statelessResponses++;
+        this.sender.send(answer, inbound.source);
+        return;
+      }
     }
     if (this.counters.serverInvite + this.counters.serverNonInvite >= this.maxServer) {
       this.counters.overloadRejected++;

@@ -108,6 +108,12 @@ export interface TransactionCounters {
   droppedRequests: number;
   /** Requests refused with 503 because maxServerTransactions was reached. */
   overloadRejected: number;
+  /** New out-of-dialog requests refused with a stateless 503 by the admission (overload) control. */
+  overloadShed: number;
+  /** New out-of-dialog requests dropped unanswered by the admission (overload) control. */
+  overloadDropped: number;
+  /** New requests answered without a transaction by the screen hook (stateless challenges). */
+  statelessResponses: number;
   /** Non-INVITE server transactions the TU never answered, ended by the 64*T1 guard. */
   unansweredServer: number;
 }
@@ -126,6 +132,9 @@ export function newCounters(): TransactionCounters {
     strayResponses: 0,
     droppedRequests: 0,
     overloadRejected: 0,
+    overloadShed: 0,
+    overloadDropped: 0,
+    statelessResponses: 0,
     unansweredServer: 0,
   };
 }

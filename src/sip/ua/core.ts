@@ -14,6 +14,13 @@ import { createResponse } from '../serializer.ts';
 import { dialogKey, dialogKeyOfRequest } from '../dialog.ts';
 import { tagOf } from '../name-addr.ts';
 
+/** A response the UAS checks of §8.2 answer a request with (reason: the standard phrase when absent). */
+export interface UasRefusal {
+  status: number;
+  reason?: string;
+  headers?: Header[];
+}
+
 /** Whatever owns a dialog: receives its in-dialog requests (ACK for 2xx with tx undefined). */
 export interface DialogUsage {
   onRequest(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void;
@@ -188,15 +195,25 @@ export class UserAgentCore {
 
   /** §8.2.1-8.2.3 in the RFC's order; false when a response was sent. */
   private passesChecks(req: SipRequest, tx: ServerTransaction): boolean {
+    const refusal = this.refusal(req);
+    if (refusal === undefined) return true;
+    respond(req, tx, refusal.status, refusal.reason, refusal.headers);
+    return false;
+  }
+
+  /**
+   * What the checks of §8.2.1-8.2.3 refuse a request with, in the RFC's
+   * order, or undefined when it passes them. Public for a stateless screen
+   * that must answer as the core would before anything else looks at a request.
+   */
+  refusal(req: SipRequest): UasRefusal | undefined {
     const method = req.method;
     if (!this.allowed.has(method)) {
-      respond(req, tx, this.known.has(method) ? 405 : 501, undefined, [this.allowHeader]);
-      return false;
+      return { status: this.known.has(method) ? 405 : 501, headers: [this.allowHeader] };
     }
     const scheme = req.uri.scheme;
     if (scheme !== 'sip' && scheme !== 'sips') {
-      respond(req, tx, 416, 'Unsupported URI Scheme');
-      return false;
+      return { status: 416, reason: 'Unsupported URI Scheme' };
     }
     const isInvite = method === 'INVITE';
     const checkBody = req.body.length > 0 && (isInvite || method === 'OPTIONS');
@@ -231,19 +248,16 @@ export class UserAgentCore {
       }
     }
     if (unsupported !== undefined) {
-      respond(req, tx, 420, 'Bad Extension', [{ name: 'unsupported', value: unsupported.join(', ') }]);
-      return false;
+      return { status: 420, reason: 'Bad Extension', headers: [{ name: 'unsupported', value: unsupported.join(', ') }] };
     }
     if (checkBody && (!this.bodyTypes.has(contentType) || badEncoding)) {
-      respond(req, tx, 415, 'Unsupported Media Type', [this.acceptHeader, this.acceptEncodingHeader]);
-      return false;
+      return { status: 415, reason: 'Unsupported Media Type', headers: [this.acceptHeader, this.acceptEncodingHeader] };
     }
     if (accept !== undefined && !this.acceptsOurs(accept)) {
       // §21.4.7: we could not send an answer in any type the caller takes.
-      respond(req, tx, 406, 'Not Acceptable', [this.acceptHeader]);
-      return false;
+      return { status: 406, reason: 'Not Acceptable', headers: [this.acceptHeader] };
     }
-    return true;
+    return undefined;
   }
 
   /** An empty Accept, a wildcard or one of our body types admits our answer. */

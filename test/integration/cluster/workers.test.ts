@@ -242,6 +242,14 @@ describe('two workers on one SIP port', () => {
     // Both workers answered SIP in the tests above: each one's responses are there, apart.
     for (const w of ['1', '2']) expect(res.body).toMatch(new RegExp(`^switchboard_sip_responses_total\\{[^}]*worker="${w}"[^}]*\\} [1-9]`, 'm'));
     expect(res.body).toMatch(/^process_resident_memory_bytes\{worker="2"\} \d/m);
+    // Each worker's overload probe came back to it, whichever worker the kernel gave it to: nobody sheds.
+    for (const w of ['1', '2']) {
+      const ratios = [...res.body.matchAll(new RegExp(`^switchboard_sip_admitted_ratio\\{[^}]*worker="${w}"[^}]*\\} (\\S+)`, 'gm'))].map((m) => Number(m[1]));
+      expect(ratios.length).toBe(2);
+      expect(ratios).toEqual([1, 1]);
+      const delay = new RegExp(`^switchboard_sip_receive_delay_seconds\\{worker="${w}"\\} (\\S+)`, 'm').exec(res.body);
+      expect(Number(delay![1])).toBeLessThan(0.2);
+    }
   });
 
   it('refuses to start a cluster on a SIP port another process holds', async () => {
