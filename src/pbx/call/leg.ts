@@ -119,6 +119,7 @@ export abstract class Leg implements DialogOwner {
     this.pending2xx = undefined;
     if (this.registeredKey !== undefined) this.ctx.unregisterDialog(this.registeredKey, this);
     this.registeredKey = undefined;
+    this.ackSettled();
   }
 
   /** Sends a request inside the dialog. Undefined when there is no dialog (yet). */
@@ -150,6 +151,21 @@ export abstract class Leg implements DialogOwner {
   /** Our 2xx went out and its ACK has not come back yet. */
   get awaitingAck(): boolean {
     return this.pending2xx !== undefined;
+  }
+
+  /** Told once the 2xx we await an ACK for is settled: acknowledged, timed out or the leg closed. */
+  private ackWaiters: (() => void)[] = [];
+
+  /** Runs `fn` once no 2xx of ours awaits its ACK any more (at once when none does). */
+  afterAck(fn: () => void): void {
+    if (this.pending2xx === undefined) fn();
+    else this.ackWaiters.push(fn);
+  }
+
+  private ackSettled(): void {
+    const waiters = this.ackWaiters;
+    this.ackWaiters = [];
+    for (const fn of waiters) fn();
   }
 
   /**
@@ -228,9 +244,10 @@ export abstract class Leg implements DialogOwner {
         // The call ended while we waited for this ACK: nothing left to tell the party.
         this.byeAfterAck = undefined;
         if (this.ended) this.close();
-        return;
+        return this.ackSettled();
       }
       this.events.onLegFailed(this, 'no ACK for 2xx');
+      this.ackSettled();
     });
     this.pending2xx = { cseq: res.cseq.seq, retransmitter };
   }
@@ -246,8 +263,12 @@ export abstract class Leg implements DialogOwner {
       if (this.pending2xx && this.pending2xx.cseq === req.cseq.seq) {
         this.pending2xx.retransmitter.stop();
         this.pending2xx = undefined;
-        if (this.byeAfterAck !== undefined) return this.sendDeferredBye();
+        if (this.byeAfterAck !== undefined) {
+          this.sendDeferredBye();
+          return this.ackSettled();
+        }
         this.events.onAck(this, req);
+        this.ackSettled();
       }
       return;
     }

@@ -36,6 +36,12 @@ export function handleRefer(deps: TransferDeps, call: Call, bridge: Bridge, leg:
   if (active.has(call)) return leg.answer(req, tx, 491, { reason: 'Transfer In Progress' });
   // Only a party of the connected call may transfer it: the REFER came in that party's own dialog.
   const transferee = bridge.b ? bridge.other(leg) : undefined;
+  // A REFER may overtake the transferee's ACK of our 2xx (it reaches us by another path, e.g. through
+  // another worker): it is taken once that ACK is in, or refused if it never comes.
+  if (bridge === call.bridge && transferee && !transferee.established && transferee.awaitingAck && leg.dialog) {
+    transferee.afterAck(() => handleRefer(deps, call, bridge, leg, req, tx));
+    return;
+  }
   if (bridge !== call.bridge || !transferee || !transferee.established || !leg.dialog) return leg.answer(req, tx, 403, { reason: 'Call Not Connected' });
   const ctx = deps.control.ctx;
   const notifier = ReferNotifier.accept(req, tx, {

@@ -24,6 +24,27 @@ beforeAll(async () => {
 afterAll(() => rig.stop());
 
 describe('blind transfer', () => {
+  it('takes a REFER that overtook the transferee\'s ACK once that ACK is in (workers: they come by different paths)', async () => {
+    const [a, b, c] = await trio();
+    const out = a.call(b.opts.ext, { holdAck: true });
+    expect((await out.final).status).toBe(200);
+    await until(() => b.incoming[0]?.acked !== undefined, 'ACK at B');
+    // B transfers before A's ACK has reached us: the REFER arrives and waits, unanswered, for that ACK.
+    const refersIn = () => rig.server.transport.messages.requests().find((r) => r.method === 'REFER' && r.direction === 'in')?.count ?? 0;
+    const before = refersIn();
+    const refer = b.inDialog(b.incoming[0]!.dialog!, 'REFER', { headers: [referTo(c.opts.ext)] });
+    let answered = false;
+    void refer.then(() => (answered = true));
+    await until(() => refersIn() > before, 'the REFER at the server');
+    expect(answered).toBe(false);
+    out.sendAck!();
+    expect((await refer).status).toBe(202);
+    await c.waitIncoming();
+    await until(() => sipfragStatuses(b).includes(200), 'the final NOTIFY');
+    expect((await a.inDialog(out.dialog!, 'BYE')).status).toBe(200);
+    await c.waitRequest('BYE');
+  });
+
   it('joins the transferee with the target, reports progress to the transferor and ends its leg', async () => {
     const [a, b, c] = await trio();
     const { out, inc } = await rig.connect(a, b.opts.ext, b);

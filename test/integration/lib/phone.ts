@@ -49,6 +49,8 @@ export interface OutgoingCall {
   responses: SipResponse[];
   final: Promise<SipResponse>;
   dialog: Dialog | undefined;
+  /** With holdAck: sends the ACK of the 2xx. */
+  sendAck?: () => void;
 }
 
 export interface PhoneOptions {
@@ -188,7 +190,7 @@ export class TestPhone {
   }
 
   /** Places a call; 407 is answered once; 2xx is ACKed (with ackBody for late offers). */
-  call(target: string, o: { body?: Buffer | null; headers?: Header[]; ackBody?: Buffer; uri?: 'sip' | 'sips' } = {}): OutgoingCall {
+  call(target: string, o: { body?: Buffer | null; headers?: Header[]; ackBody?: Buffer; uri?: 'sip' | 'sips'; holdAck?: boolean } = {}): OutgoingCall {
     const callId = generateCallId();
     const tag = generateTag();
     const body = o.body === null ? undefined : (o.body ?? sdpOffer(this.mediaPort));
@@ -218,7 +220,9 @@ export class TestPhone {
             this.dialogs.set(out.dialog.key, out.dialog);
           }
           const ack = out.dialog.request('ACK', newVia(this.kind, this.local), { cseq: req.cseq.seq, body: o.ackBody, contentType: o.ackBody ? 'application/sdp' : undefined });
-          this.transport.send(ack, this.server);
+          // holdAck: the test sends it (out.sendAck) when it wants; a retransmitted 2xx does not send it either.
+          if (o.holdAck) out.sendAck = () => this.transport.send(ack, this.server);
+          else this.transport.send(ack, this.server);
         }
         if (res.status >= 200) resolve(res);
       };
