@@ -116,7 +116,8 @@ export interface ImportRowResult {
 export interface ChangeWatcher {
   /**
    * Looks for changes now instead of waiting for the next notification or
-   * poll; resolves true when the listener was called (after it settled).
+   * poll; resolves once that look is done, true when the listener was called
+   * meanwhile (by this look or a wake-up's that ran ahead of it).
    */
   poll(): Promise<boolean>;
   stop(): void;

@@ -19,11 +19,17 @@ export function startWatch(check: () => Promise<boolean>, t: WatchTriggers): Cha
   let chain: Promise<boolean> = Promise.resolve(false);
   let queued = 0;
   let stopped = false;
+  /** Checks that called the listener, so poll() also counts a wake-up's check that ran ahead of it. */
+  let delivered = 0;
   // poll() looks even after stop() (a last look); timers and wake-ups do not.
   const run = (background: boolean): Promise<boolean> => {
     queued++;
     chain = chain
       .then(() => (background && stopped ? false : check()))
+      .then((called) => {
+        if (called) delivered++;
+        return called;
+      })
       .catch((err: unknown) => {
         t.onError(err instanceof Error ? err : new Error(String(err)));
         return false;
@@ -39,7 +45,11 @@ export function startWatch(check: () => Promise<boolean>, t: WatchTriggers): Cha
   timer?.unref();
   const unsubscribe = t.wake?.(background);
   return {
-    poll: () => run(false),
+    poll: async () => {
+      const before = delivered;
+      await run(false);
+      return delivered > before;
+    },
     stop() {
       stopped = true;
       clearInterval(timer);

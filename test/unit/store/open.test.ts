@@ -28,6 +28,11 @@ describe('choosing the store', () => {
     }
   });
 
+  it('refuses a URL of any other scheme rather than make a directory of it', async () => {
+    const dir = tempDataDir();
+    await expect(openStoreAt('mysql://sb@db/sb', dir)).rejects.toThrow(/mysql:\/\/ is not a store/);
+  });
+
   it('never shows the password of a URL', () => {
     expect(redactUrl('postgres://sb:s3cret@db:5433/sb?sslmode=require')).toBe('postgres://sb:***@db:5433/sb?sslmode=require');
     expect(redactUrl('postgres://sb@db/sb')).toBe('postgres://sb@db/sb');
