@@ -4,10 +4,12 @@
 // server is stopped with SIGTERM so V8 writes the profile, and the top
 // functions by self time over the load phase only are printed.
 //
-//   node --import tsx bench/profile.ts [--rate R] [--duration S] [--top N] [--out DIR] [--config FILE]
+//   node --import tsx bench/profile.ts [--rate R] [--duration S] [--top N] [--out DIR] [--config FILE] [--workers N]
 //
 // --config passes a server config file through (`start --config`), e.g. to
 // see what a shorter timer J (sip.timers.t1Ms) does to the same load.
+// --workers N profiles a cluster: each worker writes its own profile and the
+// first worker's is summarized (the workers share the load alike).
 // --out keeps the .cpuprofile (open it in Chrome DevTools or speedscope);
 // without it the profile goes to a temp dir that is removed afterwards.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -41,11 +43,13 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       config: { type: 'string' },
       'by-file': { type: 'boolean', default: false },
+      workers: { type: 'string', default: '1' },
     },
   });
   const rate = int('rate', values.rate, 10, 50_000);
   const seconds = int('duration', values.duration, 2, 120);
   const top = int('top', values.top, 1, 200);
+  const workers = int('workers', values.workers, 1, 63);
   requireTool('sipp');
   for (const line of machineLines()) console.log(line);
   const outDir = values.out === undefined ? makeTempDir('bench-profile') : resolve(values.out);
@@ -61,6 +65,7 @@ async function main(): Promise<number> {
     const server = await startServerProc({
       dataDir, domain: DOMAIN, configFile: values.config === undefined ? undefined : resolve(values.config),
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${outDir}`],
+      workers,
     });
     let from = 0;
     let to = 0;
@@ -83,8 +88,11 @@ async function main(): Promise<number> {
     }
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main
     // thread; tsx's module loader runs on a worker thread with its own file.
-    const files = readdirSync(outDir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[3] === String(server.pid) && f.split('.')[4] === '0');
-    if (files.length === 0) throw new Error(`no main-thread .cpuprofile of pid ${server.pid} in ${outDir}`);
+    // With workers the supervisor idles: take a worker's (the lowest pid other than the supervisor's).
+    const mains = readdirSync(outDir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0');
+    const pids = [...new Set(mains.map((f) => Number(f.split('.')[3])))].filter((p) => workers === 1 || p !== server.pid).sort((a, b) => a - b);
+    const files = mains.filter((f) => Number(f.split('.')[3]) === (workers === 1 ? server.pid : pids[0]));
+    if (files.length === 0) throw new Error(`no main-thread .cpuprofile of the server in ${outDir}`);
     const file = join(outDir, files.sort().at(-1) as string);
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
     console.log(`profile file: ${file}`);

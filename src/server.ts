@@ -15,7 +15,7 @@ import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
-import { openStoreAt } from './store/open.ts';
+import { isPostgresUrl, openStoreAt } from './store/open.ts';
 import type { ChangeWatcher, Store, User } from './store/types.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
@@ -423,6 +423,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       name: 'location',
       start: async () => {
         const loading = location.load();
+        // Workers sharing one SQLite file learn each other's registrations over their link, at once;
+        // only other nodes (on a shared PostgreSQL) need the store's feed.
+        if (member !== undefined && !isPostgresUrl(config.store.url)) {
+          restored = await loading;
+          return;
+        }
         otherNodes = store.registrations.watch(async (aors) => {
           await loading;
           const t = now();

@@ -100,6 +100,8 @@ interface Peer {
   socket: net.Socket | undefined;
   connected: boolean;
   queue: Buffer[];
+  /** Writes are held until the end of this turn of the event loop and go out in one syscall. */
+  corked: boolean;
 }
 
 export class WorkerLink {
@@ -136,7 +138,17 @@ export class WorkerLink {
     const peer = this.peer(to);
     const bytes = encodeFrame(frame, this.opts.self);
     if (peer.connected) {
-      peer.socket!.write(bytes);
+      const socket = peer.socket!;
+      if (!peer.corked) {
+        // A burst of registrations is a burst of frames: one write for all of them.
+        peer.corked = true;
+        socket.cork();
+        setImmediate(() => {
+          peer.corked = false;
+          socket.uncork();
+        });
+      }
+      socket.write(bytes);
       return true;
     }
     if (peer.queue.length >= MAX_QUEUED) {
@@ -165,7 +177,7 @@ export class WorkerLink {
   private peer(to: number): Peer {
     let peer = this.peers.get(to);
     if (peer) return peer;
-    peer = { socket: undefined, connected: false, queue: [] };
+    peer = { socket: undefined, connected: false, queue: [], corked: false };
     this.peers.set(to, peer);
     this.connect(to, peer);
     return peer;
