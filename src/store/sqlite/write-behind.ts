@@ -8,6 +8,9 @@ import type Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS } from './connection.ts';
 import { WriteBehindSchedule, type WriteBehindOptions, type WriteQueue } from '../write-behind-schedule.ts';
 
+
+/** Busy retries (backing off from 20 ms: ~300 ms) before a lock-out is reported. */
+const REPORT_AFTER_RETRIES = 3;
 export type { WriteBehindGate, WriteBehindOptions, WriteQueue } from '../write-behind-schedule.ts';
 
 export interface BatchWriter<B> {
@@ -75,8 +78,9 @@ export class WriteBehind<B> extends WriteBehindSchedule<B> {
       this.failures = 0;
     } catch (err) {
       const busy = isLockedOut(err);
-      // One report per lock-out, not one per retry.
-      if (!busy || this.failures === 0) this.opts.onError(err as Error);
+      // One report per lock-out, not one per retry; and not for the moment another writer holds the
+      // lock (the workers of a cluster share the file): only once it outlasts REPORT_AFTER_RETRIES.
+      if (!busy || this.failures === REPORT_AFTER_RETRIES) this.opts.onError(err as Error);
       this.failures = busy ? this.failures + 1 : 0;
     }
   }
