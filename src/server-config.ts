@@ -1,6 +1,7 @@
 // What the server derives from its configuration before it builds anything:
-// the transport layer's settings, and the addresses the certificate and the
-// relay's SDP must name. Kept apart from src/server.ts, which only composes.
+// the transport layer's settings, the addresses the certificate and the
+// relay's SDP must name, and this node's name. Kept apart from src/server.ts, which only composes.
+import os from 'node:os';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { Config } from './config/schema.ts';
@@ -73,4 +74,14 @@ export function listenIps(config: Config): string[] {
   if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
   for (const ip of externalAddresses()) ips.add(ip);
   return [...ips];
+}
+
+/**
+ * This node's name among several sharing a store: the configured one, else
+ * the host name cut to what a SIP URI user part and the config allow.
+ */
+export function nodeName(config: Config): string {
+  if (config.node.name !== undefined) return config.node.name;
+  const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
+  return /^[A-Za-z0-9]/.test(host) ? host : `node-${host}`;
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from './lib/log.ts';
 import type { Config } from './config/schema.ts';
 import { ComponentList, Late } from './lib/components.ts';
-import { listenIps, mediaAddress, rtpengineAddress, transportConfig } from './server-config.ts';
+import { listenIps, mediaAddress, nodeName, rtpengineAddress, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
 import { TimerQueue } from './lib/timer-queue.ts';
 import type { TimerHandle } from './lib/timer-queue.ts';
@@ -33,6 +33,7 @@ import { MediaRelay } from './media/relay.ts';
 import { srtpEngine } from './media/srtp-engine.ts';
 import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
+import { PeerLinks } from './pbx/peers/peer-links.ts';
 import { StatusService } from './pbx/status/status.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
@@ -294,7 +295,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
   const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
     transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemMedia.current.transport) === 'tls');
-  const registrar = new Registrar({ ...config.registrar, domain: sip.domain }, location, authenticator, now, transportRefusal);
+  const node = nodeName(config);
+  const registrar = new Registrar({ ...config.registrar, domain: sip.domain, node }, location, authenticator, now, transportRefusal);
   // A removed or disabled user keeps no registrations: nothing may be routed to them.
   directory.onUserChanged = (extension, user) => {
     if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
@@ -329,6 +331,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     })
     : undefined;
   const trunks = new TrunkTable(store.trunks, log);
+  // Requests from a trunk peer or another node of ours carry no credentials: both are trusted by address.
+  let peers: PeerLinks | undefined;
+  const trusted = { fromSource: (source: Endpoint) => trunks.fromSource(source) ?? peers?.fromSource(source) };
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
@@ -337,7 +342,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
     admission: overload,
-    screen: pbxScreen(core, authenticator, trunks),
+    screen: pbxScreen(core, authenticator, trusted),
     onRequest: core.onRequest,
   });
   core.transactions = transactions;
@@ -362,6 +367,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   }
   const featureTables = new FeatureTables(store, log);
   const localEndpoint = (t: Endpoint['transport']) => transport.localEndpoint(t);
+  const n = config.node;
+  peers = n.peers.length === 0 ? undefined : new PeerLinks({
+    self: node, peers: n.peers, keepaliveMs: n.keepaliveSec * 1000, domain: sip.domain, transactions, timers, now, log, localEndpoint,
+  });
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
   const calls = new CallEngine({
     ctx: {
@@ -389,10 +398,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     huntGroups: featureTables,
     shortCodes: featureTables,
     users: store.users,
+    peers,
   });
-  servePbx(core, registrar, calls);
+  servePbx(core, registrar, calls, peers);
   const status = new StatusService({
-    directory, location, calls, trunkRegistrar, now,
+    directory, location, calls, trunkRegistrar, peers, now,
     aorFor: (ext) => registrar.aorFor(ext),
     mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
   });
@@ -457,6 +467,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         overloadTimers.close();
       },
     },
+    { name: 'peer links', start: () => peers?.start(), stop: () => peers?.stop() },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
       name: 'trunk registrations',

@@ -17,6 +17,8 @@ interface StartOptions {
   http?: string;
   workers?: string;
   store?: string;
+  nodeName?: string;
+  peers?: string;
 }
 
 export function registerStartCommand(program: Command): void {
@@ -33,6 +35,8 @@ export function registerStartCommand(program: Command): void {
     .option('--http <host:port>', 'management HTTPS server: REST API, CA download (port 0 = off; default 0.0.0.0:7071)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .option('--workers <n>', 'worker processes sharing the SIP ports: 1-63, or auto (one per core)', 'auto')
+    .option('--node-name <name>', 'this node among several sharing a PostgreSQL store (default: the host name)')
+    .option('--peers <uris>', 'the other nodes, comma-separated, e.g. sip:10.0.0.2:5061;transport=tls')
     .action(async (opts: StartOptions) => {
       const config = await loadConfig(opts);
       const dataDir = resolveDataDir(opts.dataDir);
@@ -127,7 +131,10 @@ export async function loadConfig(opts: StartOptions): Promise<Config> {
   if (opts.http !== undefined) http.listen = opts.http;
   const store = { ...((raw.store as Record<string, unknown> | undefined) ?? {}) };
   if (opts.store !== undefined) store.url = opts.store;
-  const parsed = configSchema.safeParse({ ...raw, sip, log, http, store });
+  const node = { ...((raw.node as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.nodeName !== undefined) node.name = opts.nodeName;
+  if (opts.peers !== undefined) node.peers = opts.peers.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parsed = configSchema.safeParse({ ...raw, sip, log, http, store, node });
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     throw new CliError(`invalid setting ${first.path.join('.') || '(top level)'}: ${first.message}`);

@@ -65,6 +65,9 @@ export function formatStatus(s: StatusSnapshot): string[] {
     lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}${leg('caller', c.legs.caller)}${leg('callee', c.legs.callee)}`);
   }
   for (const t of s.trunks) lines.push(`trunk ${t.trunk} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
+  for (const p of s.peers ?? []) {
+    lines.push(`peer ${p.uri} ${p.state} node=${p.node ?? '?'}${p.rttMs === null ? '' : ` rtt=${p.rttMs}ms`}${p.reason ? ` (${p.reason})` : ''}`);
+  }
   return lines;
 }
 
@@ -76,7 +79,7 @@ export function formatWorkers(workers: readonly WorkerSummary[]): string[] {
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('live status of the running server: registered extensions, active calls, trunk registrations')
+    .description('live status of the running server: registered extensions, active calls, trunk registrations, links to other nodes')
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print the status as JSON')
     .action(async (opts: { dataDir?: string; json?: boolean }) => {

@@ -4,6 +4,7 @@
 // or the management worker (re)starts. The web UI's live view, the REST
 // status and `switchboard status` then show every worker's calls.
 import type { ExtensionStatus, StatusEvent, StatusListener, StatusService, StatusSnapshot } from '../pbx/status/status.ts';
+import type { PeerLinkStatus } from '../pbx/peers/peer-links.ts';
 
 /** What a worker tells the management worker. */
 export type StatusReport = { kind: 'event'; event: StatusEvent } | { kind: 'snapshot'; snapshot: StatusSnapshot };
@@ -18,7 +19,20 @@ export function mergeStatus(parts: readonly StatusSnapshot[]): StatusSnapshot {
     calls: parts.flatMap((p) => p.calls),
     trunks: parts.flatMap((p) => p.trunks),
     parked: parts.flatMap((p) => p.parked),
+    ...(parts.some((p) => p.peers) ? { peers: mergePeers(parts) } : {}),
   };
+}
+
+/** Every worker probes each link itself: a link is as the worker that heard from it last sees it. */
+function mergePeers(parts: readonly StatusSnapshot[]): PeerLinkStatus[] {
+  const byUri = new Map<string, PeerLinkStatus>();
+  for (const p of parts) {
+    for (const l of p.peers ?? []) {
+      const seen = byUri.get(l.uri);
+      if (!seen || (l.state === 'up' && seen.state !== 'up')) byUri.set(l.uri, l);
+    }
+  }
+  return [...byUri.values()];
 }
 
 function mergeExtension(into: Map<string, ExtensionStatus>, e: ExtensionStatus): void {

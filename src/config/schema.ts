@@ -4,6 +4,7 @@ import { parseHostPort } from '../lib/net.ts';
 import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../security/transport-policy.ts';
 import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/syslog-target.ts';
 import type { SyslogFacility } from '../ops/syslog-target.ts';
+import { parsePeerUri } from '../pbx/peers/peer-links.ts';
 
 // The one description of Switchboard's settings: the config file, the command
 // line overrides and (later) the REST API and web forms all validate against
@@ -146,6 +147,24 @@ export const configSchema = z
         windowSec: seconds(60, 1),
         banSec: seconds(300, 1),
       })
+      .prefault({}),
+    /**
+     * This server as one node of several sharing a PostgreSQL store (SPEC
+     * A-21, A-23): each stores its name with the registrations it takes, and
+     * calls for a phone another node holds go over the SIP link to that node.
+     */
+    node: z
+      .object({
+        /** Unique among the nodes; default: the host name. A SIP URI user part, since it names us in OPTIONS answers. */
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, '1-63 letters, digits, ".", "_" or "-", starting with a letter or digit').optional(),
+        /** The other nodes, e.g. "sip:10.0.0.2:5061;transport=tls" (TLS recommended; requests from a peer are trusted by address). */
+        peers: z.array(z.string().refine((v) => parsePeerUri(v) !== undefined, {
+          message: 'expected sip:HOST[:PORT][;transport=udp|tcp|tls] or sips:HOST[:PORT]',
+        })).max(149).default([]),
+        /** Seconds between OPTIONS on each link; a link that leaves one unanswered that long is down. */
+        keepaliveSec: seconds(5, 1, 300),
+      })
+      .strict()
       .prefault({}),
     /** Where the data lives (see src/store/open.ts). */
     store: z

@@ -2,6 +2,8 @@
 // literal goes in brackets wherever a port may follow (RFC 3986 §3.2.2,
 // RFC 3261 §25.1 "IPv6reference"), so "::1" alone never reads as host ":" port.
 import os from 'node:os';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 
 /** The host as it goes before ":port" or into a URI: IPv6 literals bracketed, anything else unchanged. */
 export function bracketHost(host: string): string {
@@ -64,4 +66,14 @@ export function externalAddresses(family?: 'IPv4' | 'IPv6'): string[] {
     }
   }
   return out;
+}
+
+/** Every address a host name resolves to (the literal itself for an IP); [] when it does not resolve. */
+export async function resolveAddresses(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  try {
+    return (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
 }

@@ -17,6 +17,7 @@ export const contactStatusSchema = z.looseObject({
   port: z.number().int(),
   userAgent: z.string().nullable(),
   expiresAt: z.number().int(),
+  node: z.string().nullable().optional().describe('the node holding the phone, when several share the store'),
 });
 
 export const extensionStatusSchema = z.looseObject({
@@ -65,6 +66,15 @@ export const trunkStatusSchema = z.looseObject({
   reason: z.string(),
 });
 
+export const peerLinkStatusSchema = z.looseObject({
+  uri: z.string().describe('the peer node as configured, e.g. sip:10.0.0.2:5061;transport=tls'),
+  node: z.string().nullable().describe("the peer's node name, from its answers; null until it answered"),
+  state: z.string().describe('connecting, up or down'),
+  since: z.number().int().describe('when the state began, epoch ms'),
+  rttMs: z.number().nullable().describe('round trip of the last answered OPTIONS'),
+  reason: z.string().describe("why the link is down ('' when up)"),
+});
+
 export const parkedCallSchema = z.looseObject({
   slot: z.string(),
   call: z.string().describe("the parked call's reference"),
@@ -91,6 +101,7 @@ export const statusSnapshotSchema = z.looseObject({
   calls: z.array(callStatusSchema),
   trunks: z.array(trunkStatusSchema),
   parked: z.array(parkedCallSchema).describe('calls waiting in park slots; *38*S# takes one'),
+  peers: z.array(peerLinkStatusSchema).describe('SIP links to the other nodes sharing the store').optional(),
 });
 
 export const alarmListSchema = z.object({ items: z.array(alarmSchema) });
@@ -114,6 +125,7 @@ export type ContactStatus = Known<z.output<typeof contactStatusSchema>>;
 export type ExtensionStatus = Known<z.output<typeof extensionStatusSchema>>;
 export type CallStatus = Known<z.output<typeof callStatusSchema>>;
 export type TrunkStatus = Known<z.output<typeof trunkStatusSchema>>;
+export type PeerLinkView = Known<z.output<typeof peerLinkStatusSchema>>;
 export type ParkedCallView = Known<z.output<typeof parkedCallSchema>>;
 export type Alarm = Known<z.output<typeof alarmSchema>>;
 export type StatusSnapshotView = Known<z.output<typeof statusSnapshotSchema>>;

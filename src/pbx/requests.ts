@@ -2,7 +2,7 @@
 // methods and option tags it implements, and which component takes which
 // request. The core does the generic checks of RFC 3261 §8.2, CANCEL, the
 // default OPTIONS answer and in-dialog dispatch through its dialog table.
-import type { SipRequest, SipResponse } from '../sip/message.ts';
+import type { Endpoint, SipRequest, SipResponse } from '../sip/message.ts';
 import type { Inbound } from '../sip/transport/types.ts';
 import type { InviteServerTransaction } from '../sip/transaction/types.ts';
 import { statelessResponse } from '../sip/transaction/stateless.ts';
@@ -15,7 +15,12 @@ import { registerRefusal } from './registrar/registrar.ts';
 import type { CallEngine } from './call/engine.ts';
 import { inviteRefusal } from './call/engine.ts';
 import type { Authenticator } from './auth/authenticator.ts';
-import type { TrunkTable } from './trunks/trunk-table.ts';
+import type { PeerLinks } from './peers/peer-links.ts';
+
+/** Sources whose INVITEs carry no credentials: trunk peers and the other nodes, trusted by address. */
+export interface TrustedSources {
+  fromSource(source: Endpoint): unknown;
+}
 
 /** Methods this server implements; the Allow header of every 405/501/OPTIONS answer. */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'REFER'] as const;
@@ -31,8 +36,19 @@ export function pbxCore(): UserAgentCore {
   return new UserAgentCore({ allowedMethods: ALLOWED_METHODS, supportedOptions: SUPPORTED_OPTIONS });
 }
 
-/** Hands the core's out-of-dialog requests to the registrar and the call engine. */
-export function servePbx(core: UserAgentCore, registrar: Registrar, calls: CallEngine): void {
+/**
+ * Hands the core's out-of-dialog requests to the registrar and the call
+ * engine. A peer node's OPTIONS (its link keepalive) is answered with a
+ * Contact whose user part names this node.
+ */
+export function servePbx(core: UserAgentCore, registrar: Registrar, calls: CallEngine, peers?: PeerLinks): void {
+  if (peers !== undefined) {
+    core.handle('OPTIONS', (req, tx, inbound) => {
+      const headers = core.capabilityHeaders();
+      if (peers.fromSource(inbound.source) !== undefined) headers.push(peers.contactHeader({ transport: inbound.local.transport, address: inbound.local.address, port: inbound.local.port }));
+      tx.respond(createResponse(req, 200, 'OK', { extraHeaders: headers }));
+    });
+  }
   core.handle('REGISTER', (req, tx, inbound) => registrar.handle(req, inbound, (status, reason, extra) => tx.respond(createResponse(req, status, reason, { extraHeaders: extra }))));
   core.handle('INVITE', (req, tx, inbound) => calls.invite(req, tx as InviteServerTransaction, inbound));
   // A transfer is asked for inside the call it transfers; on its own a REFER names nothing of ours.
@@ -50,11 +66,11 @@ export function servePbx(core: UserAgentCore, registrar: Registrar, calls: CallE
  * first, as it is without the screen, so answers and lockout counts stay
  * what they were.
  */
-export function pbxScreen(core: UserAgentCore, auth: Authenticator, trunks: Pick<TrunkTable, 'fromSource'>): (req: SipRequest, inbound: Inbound) => SipResponse | undefined {
+export function pbxScreen(core: UserAgentCore, auth: Authenticator, trusted: TrustedSources): (req: SipRequest, inbound: Inbound) => SipResponse | undefined {
   return (req, inbound) => {
     const method = req.method;
-    // In-dialog re-INVITEs belong to their call; trunk peers are trusted by address.
-    if (method === 'INVITE' ? tagOf(req.to) !== undefined || trunks.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
+    // In-dialog re-INVITEs belong to their call; trunk peers and our other nodes are trusted by address.
+    if (method === 'INVITE' ? tagOf(req.to) !== undefined || trusted.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
     const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : inviteRefusal(req));
     if (refusal !== undefined) return statelessResponse(req, refusal.status, refusal.reason, refusal.headers);
     const rejection = auth.screen(req, inbound.source.address, method === 'REGISTER' ? 'registrar' : 'proxy');

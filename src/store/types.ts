@@ -198,6 +198,12 @@ export interface Binding {
   /** Local listener that took it, so requests go back out of the same socket. */
   localAddress: string | null;
   localPort: number | null;
+  /**
+   * The node (`node.name`) that took the REGISTER and holds the phone's flow:
+   * calls to the contact go through that node. Absent or null: written
+   * before nodes had names, taken as this node's.
+   */
+  node?: string | null;
   userAgent: string | null;
   updatedAt: number;
 }

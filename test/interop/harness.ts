@@ -47,6 +47,10 @@ export interface StartOptions {
   config?: Record<string, unknown>;
   /** `--workers N`: worker processes sharing the SIP ports (default: the CLI's default). */
   workers?: number;
+  /** Loopback address the SIP listeners bind (default 127.0.0.1): several nodes on one port number. */
+  host?: string;
+  /** Port for TLS; default a free one. */
+  tlsPort?: number;
 }
 
 export interface SwitchboardHandle {
@@ -62,6 +66,8 @@ export interface SwitchboardHandle {
   output(): string;
   /** SIGTERM, SIGKILL after 5 s; resolves with the exit code (null if killed). */
   stop(): Promise<number | null>;
+  /** SIGKILL now, as a crash or power loss would; the data dir stays until stop(). */
+  kill(): Promise<void>;
   addUser(user: TestUser): Promise<void>;
   importUsers(users: readonly TestUser[]): Promise<void>;
   listUsers(): Promise<string>;
@@ -98,16 +104,17 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
   const sipPort = opts.udp === false && opts.tcp === false ? 0 : (opts.sipPort ?? (await freePort()));
   const udpPort = opts.udp === false ? 0 : sipPort;
   const tcpPort = opts.tcp === false ? 0 : sipPort;
-  const tlsPort = opts.tls === false ? 0 : await freePort();
+  const tlsPort = opts.tls === false ? 0 : (opts.tlsPort ?? (await freePort()));
+  const host = opts.host ?? LOOPBACK;
   const args = [
     ...(opts.nodeArgs ?? []),
     SWITCHBOARD_BIN,
     'start',
     '--data-dir', dataDir,
     '--domain', domain,
-    '--sip-udp', `${LOOPBACK}:${udpPort}`,
-    '--sip-tcp', `${LOOPBACK}:${tcpPort}`,
-    '--sip-tls', `${LOOPBACK}:${tlsPort}`,
+    '--sip-udp', `${host}:${udpPort}`,
+    '--sip-tcp', `${host}:${tcpPort}`,
+    '--sip-tls', `${host}:${tlsPort}`,
     '--http', opts.http ?? `${LOOPBACK}:0`,
   ];
   if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
@@ -153,7 +160,7 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
     pid: child.pid ?? -1,
     dataDir,
     domain,
-    host: LOOPBACK,
+    host,
     udpPort,
     tcpPort,
     tlsPort,
@@ -162,6 +169,13 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
       await stopChild(child, 5000);
       removeDir(dataDir);
       return child.exitCode;
+    },
+    kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise<void>((res) => {
+        child.once('exit', () => res());
+        child.kill('SIGKILL');
+      });
     },
     async addUser(u) {
       const args = ['user', 'add', '--ext', u.ext, '--password', u.password, '--data-dir', dataDir];

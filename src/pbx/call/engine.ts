@@ -25,8 +25,9 @@ import { profileOf } from '../media/profile.ts';
 import type { SystemMedia } from '../media/profile.ts';
 import type { MediaRelay } from '../../media/relay.ts';
 import { dispositionOf } from './outcome.ts';
-import type { Caller } from '../routing/targets.ts';
+import type { Caller, PeerRouting } from '../routing/targets.ts';
 import { Targets, identityHeader, sipUri } from '../routing/targets.ts';
+import type { RouteResult } from '../routing/plan.ts';
 import { RoutingPipeline, didStage, trunkStage } from '../routing/pipeline.ts';
 import type { Stage } from '../routing/pipeline.ts';
 import { extensionStage } from '../routing/user-rules.ts';
@@ -61,6 +62,8 @@ export interface CallEngineDeps {
   huntGroups?: HuntGroupTable;
   shortCodes?: ShortCodeTable;
   users?: Pick<UserRepository, 'update'>;
+  /** Links to the other nodes sharing the store (src/pbx/peers/peer-links.ts). */
+  peers?: PeerRouting & { fromSource(source: Endpoint): unknown };
 }
 
 /** A feature the engine runs for a short code (features/*.ts register themselves). */
@@ -94,6 +97,8 @@ export class CallEngine implements CallControl {
   private readonly byUser = new Map<string, Set<Call>>();
   private readonly indexed = new Map<Call, [string | undefined, string | undefined]>();
   private readonly listeners = new Set<CallListener>();
+  /** Calls a peer node routed here: that node writes their record. */
+  private readonly unrecorded = new Set<Call>();
   readonly ctx: CallContext;
   private seq = 0;
   /** Media sessions made for re-paired calls (labels stay unique). */
@@ -239,8 +244,12 @@ export class CallEngine implements CallControl {
     const dialled = req.uri.user as string;
 
     const fromTrunk = this.deps.trunks.fromSource(inbound.source);
+    // Another node of ours hands over a call for a phone registered here: it authenticated the caller.
+    const fromPeer = !fromTrunk && this.deps.peers?.fromSource(inbound.source) !== undefined;
     let callerUser: User | undefined;
-    if (!fromTrunk) {
+    if (fromPeer) {
+      callerUser = req.from.uri.user === undefined ? undefined : this.deps.directory.byExtension(req.from.uri.user);
+    } else if (!fromTrunk) {
       const outcome = this.deps.authenticator.authenticate(req, inbound.source.address, 'proxy');
       if (outcome.kind === 'reject') return reject(outcome.status, outcome.reason, outcome.headers);
       callerUser = outcome.user;
@@ -278,17 +287,18 @@ export class CallEngine implements CallControl {
     };
     const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
       reject(status, reason);
-      record(status, callee, trunkName);
+      // The node that routed a peer's call here keeps its record.
+      if (!fromPeer) record(status, callee, trunkName);
     };
 
     const s = this.ctx.settings;
-    if (callerUser && this.callsOf(callerUser.extension) >= (callerUser.maxCalls ?? s.maxCallsPerUser)) {
+    if (callerUser && !fromPeer && this.callsOf(callerUser.extension) >= (callerUser.maxCalls ?? s.maxCallsPerUser)) {
       return refuse(403, 'Too Many Calls');
     }
     const caller = this.callerParty(req, callerUser);
     const from: NameAddr = { displayName: caller.name || undefined, uri: sipUri(caller.number, s.domain), params: new Map() };
     const routeCaller: Caller = { user: callerUser, fromTrunk, from, secure };
-    const route = this.pipeline.route(dialled, routeCaller);
+    const route = fromPeer ? this.delivery(req, routeCaller) : this.pipeline.route(dialled, routeCaller);
     if (route.ok === 'feature') {
       const handler = this.features.get(route.match.feature);
       if (!handler || !callerUser) return refuse(501, 'Feature Not Available');
@@ -303,7 +313,7 @@ export class CallEngine implements CallControl {
       ref,
       direction: route.direction,
       caller,
-      callee: { number: dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
+      callee: { number: fromPeer ? (route.calleeUser?.extension ?? dialled) : dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
       routeCaller,
       inbound: inboundLeg,
       media: this.mediaFor(ref, () => call),
@@ -311,11 +321,18 @@ export class CallEngine implements CallControl {
     });
     call.hooks = this.hooks;
     inboundLeg.events = call;
+    if (fromPeer) this.unrecorded.add(call);
     this.track(call, tx);
     call.start(route, [this.pai(caller.name, caller.number)]).catch((err: Error) => {
       this.ctx.log.error({ call: ref, err: err.message }, 'call set-up failed');
       call.finish(500, 'Server Internal Error');
     });
+  }
+
+  /** A peer node's call: the Request-URI is the contact it found registered here, To names the user. */
+  private delivery(req: SipRequest, caller: Caller): RouteResult {
+    const ext = req.to.uri.user;
+    return this.targets.deliver(ext === undefined ? undefined : this.deps.directory.byExtension(ext), req.uri, caller);
   }
 
   /** The caller's leg of a new INVITE (events to be set by whoever takes it); undefined without a usable Contact. */
@@ -427,7 +444,7 @@ export class CallEngine implements CallControl {
     this.live.delete(call);
     this.byInviteTx.delete(call.inbound.inviteTx);
     this.index(call);
-    this.writeCdr(cdr);
+    if (!this.unrecorded.delete(call)) this.writeCdr(cdr);
     this.emit(call, true);
   }
 

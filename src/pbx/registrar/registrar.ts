@@ -13,6 +13,8 @@ export interface RegistrarConfig {
   maxExpiresSec: number;
   defaultExpiresSec: number;
   maxContactsPerAor: number;
+  /** This node's name, stored with each binding (nodes sharing a database route calls to the node holding the phone). */
+  node?: string;
 }
 
 /** What the registrar does with a REGISTER: the response to send. */
@@ -164,6 +166,7 @@ export class Registrar {
         localPort: inbound.local.port,
         userAgent,
         updatedAt: now,
+        node: this.config.node ?? null,
         connectionId: inbound.source.connectionId,
       };
       this.location.put(binding);

@@ -2,12 +2,12 @@
 // (all of them), or a trunk chosen by prefix (only for users allowed to call
 // out). Also the check that makes a user busy (call waiting, max calls).
 import type { Endpoint, NameAddr, SipUri } from '../../sip/message.ts';
-import { parseUri } from '../../sip/uri.ts';
+import { parseUri, uriEquals } from '../../sip/uri.ts';
 import { quote } from '../../sip/headers.ts';
 import { bracketHost, unbracketHost } from '../../lib/net.ts';
 import type { User } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
-import type { LocationService } from '../registrar/location.ts';
+import type { LiveBinding, LocationService } from '../registrar/location.ts';
 import type { TrunkEntry } from '../trunks/trunk-table.ts';
 import { TrunkTable } from '../trunks/trunk-table.ts';
 import type { CallSettings, CallView } from '../call/context.ts';
@@ -30,6 +30,16 @@ export interface RoutingDeps {
   systemTransport(): 'any' | 'tls';
   /** A user's media profile (system values where the user has none); undefined: a trunk. */
   profileOf(user: User | undefined): MediaProfile;
+  /** The links to the other nodes sharing the store; absent: this node routes every binding itself. */
+  peers?: PeerRouting;
+}
+
+/** What routing needs of the inter-node links (src/pbx/peers/peer-links.ts). */
+export interface PeerRouting {
+  /** This node's name, as stored with the bindings it holds. */
+  readonly self: string;
+  /** The link to the node holding a phone, while it is up. */
+  routeTo(node: string): Endpoint | undefined;
 }
 
 export interface Caller {
@@ -81,22 +91,79 @@ export class Targets {
     const to: NameAddr = { uri: { ...sipUri(user.extension, s.domain), scheme: secure ? 'sips' : 'sip' }, params: new Map() };
     const from: NameAddr = secure ? { ...caller.from, uri: { ...caller.from.uri, scheme: 'sips' } } : caller.from;
     const targets: OutboundTarget[] = [];
-    const profile = d.profileOf(user);
+    const leg = { user, from, to, secure, tlsOnly, profile: d.profileOf(user) };
     for (const b of d.location.lookup(d.aorFor(user.extension))) {
-      if (tlsOnly && b.transport !== 'tls') continue;
-      const uri = parseUri(b.contactUri);
-      const transport = b.transport as Endpoint['transport'];
-      const local = d.localEndpoint(transport);
-      if (!uri || !local) continue;
-      const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
-      if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
-      // A registered contact whose host is not where its REGISTER came from is behind NAT.
-      const natted = unbracketHost(uri.host) !== dest.address;
-      targets.push({ requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user, trunk: undefined }, media: { profile, natted }, secure });
+      const target = this.isHere(b) ? this.contactTarget(b, leg) : this.viaPeer(b, leg);
+      if (target !== undefined) targets.push(target);
     }
+    return this.ring(user, direction, targets);
+  }
+
+  /**
+   * A peer node routed a call to a contact of `user` that it saw registered
+   * here: that contact rings, nothing else. The peer applied the callee's
+   * rules (forwarding, DND, hunt groups) already; busy is judged again here,
+   * where the phone's other calls are known.
+   */
+  deliver(user: User | undefined, contact: SipUri, caller: Caller): RouteResult {
+    if (!user || !user.enabled) return { ok: false, status: 404, reason: 'Not Found' };
+    if (this.busy(user)) return { ok: false, status: 486, reason: 'Busy Here', calleeUser: user };
+    const d = this.deps;
+    const secure = caller.secure;
+    const tlsOnly = secure || (user.media.transport ?? d.systemTransport()) === 'tls';
+    const to: NameAddr = { uri: { ...sipUri(user.extension, d.settings.domain), scheme: secure ? 'sips' : 'sip' }, params: new Map() };
+    const leg = { user, from: caller.from, to, secure, tlsOnly, profile: d.profileOf(user) };
+    const targets: OutboundTarget[] = [];
+    for (const b of d.location.lookup(d.aorFor(user.extension))) {
+      if (!this.isHere(b)) continue;
+      const uri = parseUri(b.contactUri);
+      const target = uri && uriEquals(uri, contact) ? this.contactTarget(b, leg) : undefined;
+      if (target !== undefined) targets.push(target);
+    }
+    return this.ring(user, 'internal', targets);
+  }
+
+  private ring(user: User, direction: CallView['direction'], targets: OutboundTarget[]): RouteResult {
     if (targets.length === 0) return { ok: false, status: 480, reason: 'Temporarily Unavailable', calleeUser: user };
-    const ring = user.noAnswerTimeoutSec ?? s.noAnswerTimeoutSec;
+    const ring = user.noAnswerTimeoutSec ?? this.deps.settings.noAnswerTimeoutSec;
     return { ok: true, label: user.extension, direction, calleeUser: user, trunkName: undefined, targets, ringMs: ring * 1000 };
+  }
+
+  /** The binding's phone is this node's to reach (no other node named, or no links: every node reaches every phone itself). */
+  private isHere(b: LiveBinding): boolean {
+    const peers = this.deps.peers;
+    return peers === undefined || b.node === undefined || b.node === null || b.node === peers.self;
+  }
+
+  /** A registered contact, reached where its REGISTER came from. */
+  private contactTarget(b: LiveBinding, leg: UserLeg): OutboundTarget | undefined {
+    if (leg.tlsOnly && b.transport !== 'tls') return undefined;
+    const uri = parseUri(b.contactUri);
+    const transport = b.transport as Endpoint['transport'];
+    const local = this.deps.localEndpoint(transport);
+    if (!uri || !local) return undefined;
+    const dest: Endpoint = { transport, address: b.sourceAddress, port: b.sourcePort };
+    if (b.connectionId !== undefined) dest.connectionId = b.connectionId;
+    // A registered contact whose host is not where its REGISTER came from is behind NAT.
+    const natted = unbracketHost(uri.host) !== dest.address;
+    const { user, from, to, secure, profile } = leg;
+    return { requestUri: uri, dest, local: { transport, ...local }, from, to, routes: b.path.map(angle), peer: { user, trunk: undefined }, media: { profile, natted }, secure };
+  }
+
+  /**
+   * A contact another node holds: the request goes over the link to that
+   * node (which delivers it), with the contact as its Request-URI. A node
+   * whose link is down is skipped: its phones re-register elsewhere.
+   */
+  private viaPeer(b: LiveBinding, leg: UserLeg): OutboundTarget | undefined {
+    const dest = this.deps.peers!.routeTo(b.node!);
+    if (dest === undefined || (leg.tlsOnly && dest.transport !== 'tls')) return undefined;
+    const uri = parseUri(b.contactUri);
+    const local = this.deps.localEndpoint(dest.transport);
+    if (!uri || !local) return undefined;
+    const { user, from, to, secure } = leg;
+    // Media between nodes is as towards a trunk; the node holding the phone applies the user's own profile.
+    return { requestUri: uri, dest, local: { transport: dest.transport, ...local }, from, to, routes: [], peer: { user, trunk: undefined }, media: { profile: this.deps.profileOf(undefined), natted: false }, secure };
   }
 
   /**
@@ -136,6 +203,16 @@ export class Targets {
 /** P-Asserted-Identity / Diversion style value: optional quoted name, then <sip:number@domain>. */
 export function identityHeader(name: string, display: string, number: string, domain: string): { name: string; value: string } {
   return { name, value: (display ? quote(display) + ' ' : '') + '<sip:' + escapeUser(number) + '@' + domain + '>' };
+}
+
+/** What every leg towards one user's contacts shares. */
+interface UserLeg {
+  user: User;
+  from: NameAddr;
+  to: NameAddr;
+  secure: boolean;
+  tlsOnly: boolean;
+  profile: MediaProfile;
 }
 
 export function sipUri(user: string, host: string): SipUri {

@@ -11,6 +11,7 @@ import type { CallEngine } from '../call/engine.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LiveBinding, LocationService } from '../registrar/location.ts';
 import type { TrunkRegistrar, TrunkRegistrationStatus } from '../trunks/trunk-registration.ts';
+import type { PeerLinkStatus } from '../peers/peer-links.ts';
 import type { ParkedCall } from '../features/park.ts';
 
 export type ExtensionState = 'idle' | 'ringing' | 'connected';
@@ -22,6 +23,8 @@ export interface ContactStatus {
   port: number;
   userAgent: string | null;
   expiresAt: number;
+  /** The node holding the phone (several nodes on one store); null: this one, before names. */
+  node?: string | null;
 }
 
 export interface ExtensionStatus {
@@ -73,6 +76,8 @@ export interface StatusSnapshot {
   trunks: TrunkRegistrationStatus[];
   /** Calls waiting in park slots (SPEC AC-12), by slot. */
   parked: ParkedCall[];
+  /** Links to the other nodes (absent on a lone node). */
+  peers?: PeerLinkStatus[];
 }
 
 export type StatusEvent =
@@ -86,6 +91,7 @@ export interface StatusDeps {
   location: LocationService;
   calls: CallEngine;
   trunkRegistrar: TrunkRegistrar;
+  peers?: { list(): PeerLinkStatus[] };
   /** AOR of an extension, and the extension of an AOR (the registrar's mapping). */
   aorFor(extension: string): string;
   now(): number;
@@ -138,6 +144,7 @@ export class StatusService {
       calls: [...this.deps.calls.calls()].map((c) => callStatus(c, now)),
       trunks: this.deps.trunkRegistrar.status(),
       parked: this.deps.calls.parking.list(),
+      ...(this.deps.peers ? { peers: this.deps.peers.list() } : {}),
     };
   }
 
@@ -218,7 +225,7 @@ function extensionOfAor(aor: string): string | undefined {
 }
 
 function contactStatus(b: LiveBinding): ContactStatus {
-  return { contact: b.contactUri, transport: b.transport, address: b.sourceAddress, port: b.sourcePort, userAgent: b.userAgent, expiresAt: b.expiresAt };
+  return { contact: b.contactUri, transport: b.transport, address: b.sourceAddress, port: b.sourcePort, userAgent: b.userAgent, expiresAt: b.expiresAt, node: b.node ?? null };
 }
 
 export function callStatus(c: CallView, now: number): CallStatus {

@@ -2,11 +2,9 @@
 // current by the store's change feed (the CLI or another node edits the same
 // database while the server runs), with each trunk's host resolved once per load so
 // that calls neither wait for DNS nor block on it.
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Endpoint, TransportName } from '../../sip/message.ts';
 import type { Logger } from '../../lib/log.ts';
-import { parseHostPort } from '../../lib/net.ts';
+import { parseHostPort, resolveAddresses } from '../../lib/net.ts';
 import type { ChangeWatcher, Did, Trunk, TrunkRepository } from '../../store/types.ts';
 
 export interface TrunkEntry {
@@ -17,15 +15,6 @@ export interface TrunkEntry {
   readonly dest: Endpoint | undefined;
 }
 
-
-async function resolveAll(host: string): Promise<string[]> {
-  if (isIP(host)) return [host];
-  try {
-    return (await lookup(host, { all: true })).map((a) => a.address);
-  } catch {
-    return [];
-  }
-}
 
 export class TrunkTable {
   private entries: TrunkEntry[] = [];
@@ -65,12 +54,12 @@ export class TrunkTable {
     const dids = await this.repo.listDids();
     const entries: TrunkEntry[] = [];
     for (const t of trunks) {
-      const addresses = await resolveAll(t.host);
+      const addresses = await resolveAddresses(t.host);
       let dest: Endpoint | undefined;
       // The store validated the proxy as HOST:PORT; anything else is taken as a host on the default port, as before.
       const defaultPort = t.transport === 'tls' ? 5061 : 5060;
       const hop = t.outboundProxy ? (parseHostPort(t.outboundProxy, defaultPort) ?? { host: t.outboundProxy, port: defaultPort }) : { host: t.host, port: t.port };
-      const hopAddress = hop.host === t.host ? addresses[0] : (await resolveAll(hop.host))[0];
+      const hopAddress = hop.host === t.host ? addresses[0] : (await resolveAddresses(hop.host))[0];
       if (hopAddress !== undefined) dest = { transport: t.transport as TransportName, address: hopAddress, port: hop.port };
       else this.log.warn({ trunk: t.name, host: hop.host }, 'trunk host does not resolve');
       entries.push({ trunk: t, addresses, dest });

@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import type { ParseLimits, TransportName } from '../message.ts';
 import { frameStream } from '../parser.ts';
 import { nextConnectionId } from '../owner.ts';
+import { isWildcard } from '../../lib/net.ts';
 
 export interface StreamLimits {
   /** Connections accepted from one IP address at once. */
@@ -210,10 +211,16 @@ export class StreamTransport {
       done(new Error('connection limit reached'));
       return;
     }
+    // From the address we listen on when it is a specific one: a multi-homed
+    // host's peer then sees the address it knows us by (and trusts, for a
+    // peer node or trunk), not whichever one the route picks.
+    const bound = this.address !== '' && !isWildcard(this.address) && net.isIP(this.address) === net.isIP(address);
+    const localAddress = bound ? this.address : undefined;
     const socket =
       this.transport === 'tls'
-        ? tls.connect({ ...this.tlsClientOptions, host: address, port })
-        : net.connect({ host: address, port, noDelay: true });
+        // tls.connect hands localAddress to the socket's connect(); its type leaves it out.
+        ? tls.connect({ ...this.tlsClientOptions, host: address, port, localAddress } as tls.ConnectionOptions)
+        : net.connect({ host: address, port, noDelay: true, localAddress });
     const conn = new StreamConnection(this, socket, this.transport, address, port);
     this.register(conn);
     conn.whenReady(done);

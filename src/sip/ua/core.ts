@@ -136,6 +136,11 @@ export class UserAgentCore {
     this.handlers.set(method.toUpperCase(), handler);
   }
 
+  /** What a 200 to OPTIONS says about us (RFC 3261 §11.2), for an application's own OPTIONS handler too. */
+  capabilityHeaders(): Header[] {
+    return [this.allowHeader, this.acceptHeader, this.acceptEncodingHeader, this.acceptLanguageHeader, this.supportedHeader];
+  }
+
   /** Whether a method passes the 405/501 check. */
   allows(method: string): boolean {
     return this.allowed.has(method);
@@ -164,7 +169,7 @@ export class UserAgentCore {
     }
     const handler = this.handlers.get(method);
     if (method === 'OPTIONS' && handler === undefined) {
-      respond(req, tx, 200, 'OK', [this.allowHeader, this.acceptHeader, this.acceptEncodingHeader, this.acceptLanguageHeader, this.supportedHeader]);
+      respond(req, tx, 200, 'OK', this.capabilityHeaders());
       return;
     }
     if (DIALOG_ONLY.has(method) || (method === 'NOTIFY' && handler === undefined)) {

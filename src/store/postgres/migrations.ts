@@ -239,6 +239,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER registration_changes_logged AFTER INSERT ON registration_changes
     FOR EACH STATEMENT EXECUTE FUNCTION switchboard_notify('registrations');
   `,
+  // 2: which node holds each binding's phone (calls to it go through that node).
+  `ALTER TABLE registrations ADD COLUMN node TEXT;`,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -258,6 +258,8 @@ export const MIGRATIONS: readonly string[] = [
     aors TEXT NOT NULL
   );
   `,
+  // 8: which node of several (sharing a database) holds each binding's phone.
+  `ALTER TABLE registrations ADD COLUMN node TEXT;`,
 ];
 
 /**

@@ -29,6 +29,7 @@ export interface BindingRow {
   local_port: number | null;
   user_agent: string | null;
   updated_at: number;
+  node: string | null;
 }
 
 /** A JSON array of strings as stored (path, the AORs of a change); [] for anything else. */
@@ -48,7 +49,7 @@ export function toBinding(r: BindingRow): Binding {
     expiresAt: r.expires_at, q: r.q, path: parseStringArray(r.path), instanceId: r.instance_id, regId: r.reg_id,
     pubGruu: r.pub_gruu, tempGruu: r.temp_gruu, transport: r.transport, sourceAddress: r.source_address,
     sourcePort: r.source_port, localAddress: r.local_address, localPort: r.local_port,
-    userAgent: r.user_agent, updatedAt: r.updated_at,
+    userAgent: r.user_agent, updatedAt: r.updated_at, node: r.node,
   };
 }
 
@@ -58,19 +59,19 @@ export function bindingValues(b: Binding): (string | number | null)[] {
     b.aor, b.contactUri, b.contactRaw, b.callId, b.cseq, b.expiresAt, b.q ?? null,
     b.path.length === 0 ? '[]' : JSON.stringify(b.path), b.instanceId ?? null, b.regId ?? null,
     b.pubGruu ?? null, b.tempGruu ?? null, b.transport, b.sourceAddress, b.sourcePort,
-    b.localAddress ?? null, b.localPort ?? null, b.userAgent ?? null, b.updatedAt,
+    b.localAddress ?? null, b.localPort ?? null, b.userAgent ?? null, b.updatedAt, b.node ?? null,
   ];
 }
 
 export const UPSERT = `INSERT INTO registrations (aor, contact_uri, contact_raw, call_id, cseq, expires_at, q, path,
   instance_id, reg_id, pub_gruu, temp_gruu, transport, source_address, source_port, local_address, local_port,
-  user_agent, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+  user_agent, updated_at, node) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
   ON CONFLICT (aor, contact_uri) DO UPDATE SET contact_raw = excluded.contact_raw, call_id = excluded.call_id,
   cseq = excluded.cseq, expires_at = excluded.expires_at, q = excluded.q, path = excluded.path,
   instance_id = excluded.instance_id, reg_id = excluded.reg_id, pub_gruu = excluded.pub_gruu,
   temp_gruu = excluded.temp_gruu, transport = excluded.transport, source_address = excluded.source_address,
   source_port = excluded.source_port, local_address = excluded.local_address, local_port = excluded.local_port,
-  user_agent = excluded.user_agent, updated_at = excluded.updated_at`;
+  user_agent = excluded.user_agent, updated_at = excluded.updated_at, node = excluded.node`;
 
 export class SqliteRegistrationRepository extends BindingIntake implements RegistrationRepository {
   protected readonly wb: WriteBehind<Batch>;

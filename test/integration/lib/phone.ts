@@ -129,6 +129,11 @@ export class TestPhone {
     return p;
   }
 
+  /** Sends from now on to another server (a phone failing over to the next DNS SRV target or outbound proxy). */
+  useServer(server: PhoneOptions['server']): void {
+    this.opts.server = server;
+  }
+
   get server(): Endpoint {
     return { transport: this.kind, address: this.opts.server.host, port: this.opts.server.port };
   }

@@ -7,7 +7,7 @@ export function binding(aor: string, contactUri: string, over: Partial<Binding> 
     aor, contactUri, contactRaw: `<${contactUri}>;expires=3600`, callId: 'c1@h', cseq: 1,
     expiresAt: 2_000_000, q: null, path: [], instanceId: null, regId: null, pubGruu: null, tempGruu: null,
     transport: 'udp', sourceAddress: '192.0.2.1', sourcePort: 5060, localAddress: null, localPort: null,
-    userAgent: null, updatedAt: 1_000_000, ...over,
+    userAgent: null, updatedAt: 1_000_000, node: null, ...over,
   };
 }
 
@@ -27,7 +27,7 @@ export function registrationsSuite(engine: StoreEngine): void {
       const b = binding('sip:100@example.com', 'sip:100@192.0.2.1:5062;transport=tcp', {
         q: 0.5, path: ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>'], instanceId: '"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>"',
         regId: 1, pubGruu: 'sip:100@example.com;gr=urn:uuid:x', tempGruu: 'sip:tgruu.1@example.com;gr', transport: 'tcp',
-        localAddress: '192.0.2.10', localPort: 5060, userAgent: 'Spectralink 8440', cseq: 42,
+        localAddress: '192.0.2.10', localPort: 5060, userAgent: 'Spectralink 8440', cseq: 42, node: 'bravo',
       });
       store.registrations.enqueueUpsert(b);
       expect(await store.registrations.loadAll()).toEqual([]);
