@@ -67,6 +67,9 @@ export interface ResponseOptions {
  * opts.toTag is given); Timestamp copied into 100 Trying. `reason` defaults to
  * the standard phrase.
  */
+/** Requests whose 1xx/2xx can create a dialog (RFC 3261 §12.1, RFC 6665 §4.1, RFC 3515 §2.4.4). */
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
 export function createResponse(req: SipRequest, status: number, reason?: string, opts?: ResponseOptions): SipResponse {
   const headers: Header[] = [];
   let toRaw: string | undefined;
@@ -74,6 +77,7 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   let callH: Header | undefined;
   let cseqH: Header | undefined;
   let stampH: Header | undefined;
+  let recordRoutes: Header[] | undefined;
   for (const h of req.headers) {
     switch (h.name) {
       case 'via': headers.push(h); break;
@@ -82,6 +86,7 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
       case 'call-id': callH ??= h; break;
       case 'cseq': cseqH ??= h; break;
       case 'timestamp': stampH ??= h; break;
+      case 'record-route': (recordRoutes ??= []).push(h); break;
     }
   }
   let to = req.to;
@@ -95,6 +100,11 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   headers.push(callH ?? { name: 'call-id', value: req.callId });
   headers.push(cseqH ?? { name: 'cseq', value: req.cseq.seq + ' ' + req.cseq.method });
   if (status === 100 && stampH !== undefined) headers.push(stampH);
+  // A response that may establish a dialog carries the request's Record-Route
+  // values, in order (RFC 3261 §12.1.1): the caller's route set comes from them.
+  if (recordRoutes !== undefined && status > 100 && status < 300 && DIALOG_CREATING.has(req.method)) {
+    for (const h of recordRoutes) headers.push(h);
+  }
   return finishResponse(status, reason, headers, opts, { via: req.via.slice(), from: req.from, to, callId: req.callId, cseq: req.cseq });
 }
 

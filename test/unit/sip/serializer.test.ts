@@ -150,6 +150,29 @@ describe('createResponse (RFC 3261 §8.2.6)', () => {
     expect(r.headers.find((h) => h.name === 'to')?.value).toBe('Bob <sip:bob@biloxi.example.com>;tag=existing');
   });
 
+  it('copies Record-Route, in order, into the 1xx/2xx of a request that can create a dialog (RFC 3261 §12.1.1), and nowhere else', () => {
+    const rr = ['<sip:p1.example.com;lr;ftag=x>', '<sip:p2.example.com;lr>'];
+    const withRr = (method: string): SipRequest => {
+      const req = request();
+      req.method = method;
+      req.cseq = { seq: 1, method };
+      req.headers.push(...rr.map((value) => ({ name: 'record-route', value })));
+      return req;
+    };
+    const copied = (req: SipRequest, status: number) => createResponse(req, status).headers.filter((h) => h.name === 'record-route').map((h) => h.value);
+    for (const m of ['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']) {
+      expect(copied(withRr(m), 180), m).toEqual(rr);
+      expect(copied(withRr(m), 200), m).toEqual(rr);
+    }
+    // Through a proxy, the caller's route set comes from the 2xx: read back from the wire, in order.
+    const wire = parse(serializeMessage(createResponse(withRr('INVITE'), 200, undefined, { toTag: 't' })));
+    expect(wire.headers.filter((h) => h.name === 'record-route').map((h) => h.value)).toEqual(rr);
+    expect(copied(withRr('INVITE'), 100)).toEqual([]);
+    expect(copied(withRr('INVITE'), 486)).toEqual([]);
+    expect(copied(withRr('OPTIONS'), 200)).toEqual([]);
+    expect(copied(withRr('REGISTER'), 200)).toEqual([]);
+  });
+
   it('copies Timestamp into 100 Trying only', () => {
     const req = request();
     expect(createResponse(req, 100).headers.find((h) => h.name === 'timestamp')?.value).toBe('54');
