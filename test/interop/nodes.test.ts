@@ -7,92 +7,37 @@
 // dispatcher would) and is reachable again, and nothing the dead node had
 // written is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import pg from 'pg';
-import { join } from 'node:path';
-import { startSwitchboard, switchboardCli } from './harness.ts';
-import type { SwitchboardHandle } from './harness.ts';
-import { freePort, makeTempDir, removeDir } from './process.ts';
 import { TestPhone } from '../integration/lib/phone.ts';
 import { waitUntil } from '../lib/wait.ts';
-import { onCluster, postgresUrl, randomDatabaseName } from '../unit/store/engines.ts';
-import { ensureCertificates } from '../../src/security/certs.ts';
-import { switchboardUsersCsv } from './users.ts';
-import type { StatusSnapshot } from '../../src/pbx/status/status.ts';
 import type { TransportName } from '../../src/sip/message.ts';
+import type { StatusSnapshot } from '../../src/pbx/status/status.ts';
+import { sentBy, startNodeCluster } from './lib/node-cluster.ts';
+import type { NodeCluster } from './lib/node-cluster.ts';
 
 const DOMAIN = 'nodes.test';
 const NAMES = ['alpha', 'bravo', 'charlie'] as const;
 const HOSTS = ['127.0.90.1', '127.0.90.2', '127.0.90.3'];
 const USERS = ['3001', '3002', '3003', '3004'].map((ext) => ({ ext, password: `pw-${ext}-nodes` }));
 
-const database = randomDatabaseName('sb_three');
-const url = postgresUrl(database);
-const nodes: SwitchboardHandle[] = [];
+let cluster: NodeCluster;
 const phones: TestPhone[] = [];
-let caDir = '';
-
-async function status(node: SwitchboardHandle): Promise<StatusSnapshot> {
-  const out = await switchboardCli(['status', '--json', '--data-dir', node.dataDir]);
-  return JSON.parse(out.stdout) as StatusSnapshot;
-}
-
-async function rows<T = unknown>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-/** The top Via's sent-by: who handed the phone this request. */
-function sentBy(req: { headers: readonly { name: string; value: string }[] }): string {
-  return req.headers.find((h) => h.name === 'via')!.value;
-}
+const status = (i: number) => cluster.status(i);
+const rows = <T = unknown>(sql: string, params?: unknown[]) => cluster.rows<T>(sql, params);
 
 async function phoneAt(node: number, ext: string, transport: TransportName = 'udp'): Promise<TestPhone> {
   const user = USERS.find((u) => u.ext === ext)!;
-  const p = await TestPhone.start({ ext, password: user.password, transport, server: { host: HOSTS[node]!, port: nodes[node]!.udpPort, domain: DOMAIN } });
+  const p = await TestPhone.start({ ext, password: user.password, transport, server: { host: HOSTS[node]!, port: cluster.nodes[node]!.udpPort, domain: DOMAIN } });
   phones.push(p);
   return p;
 }
 
 beforeAll(async () => {
-  await onCluster((c) => c.query(`CREATE DATABASE ${database}`));
-  // The users live in the shared database; any node (or the CLI) may add them.
-  caDir = makeTempDir('nodes-ca');
-  const csv = join(caDir, 'users.csv');
-  writeFileSync(csv, switchboardUsersCsv(USERS));
-  await switchboardCli(['user', 'import', csv, '--store', url, '--data-dir', caDir], 120_000);
-  // One CA for the solution: each node's identity is issued by it, so the
-  // links' TLS verifies every peer against the address it dials.
-  await ensureCertificates(caDir, { hostName: 'nodes-ca', ipAddresses: [], sipDomain: DOMAIN });
-  const sipPort = await freePort();
-  const tlsPort = await freePort();
-  for (let i = 0; i < 3; i++) {
-    const peers = HOSTS.filter((_, j) => j !== i).map((h) => `sip:${h}:${tlsPort};transport=tls`);
-    nodes.push(await startSwitchboard({
-      host: HOSTS[i], sipPort, tlsPort, domain: DOMAIN, workers: 1, readyTimeoutMs: 60_000,
-      config: {
-        store: { url },
-        node: { name: NAMES[i], peers, keepaliveSec: 1 },
-        media: { relay: { host: HOSTS[i] } },
-      },
-      beforeStart: async (dataDir) => {
-        mkdirSync(join(dataDir, 'certs'), { recursive: true, mode: 0o700 });
-        for (const f of ['ca.crt', 'ca.key']) copyFileSync(join(caDir, 'certs', f), join(dataDir, 'certs', f));
-      },
-    }));
-  }
+  cluster = await startNodeCluster({ names: NAMES, hosts: HOSTS, domain: DOMAIN, users: USERS });
 }, 180_000);
 
 afterAll(async () => {
   for (const p of phones) await p.stop();
-  for (const n of nodes) await n.stop();
-  if (caDir) removeDir(caDir);
-  await onCluster((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  await cluster?.stop();
 });
 
 describe('three nodes on one PostgreSQL, linked over TLS', () => {
@@ -101,10 +46,10 @@ describe('three nodes on one PostgreSQL, linked over TLS', () => {
       const expected = NAMES.filter((_, j) => j !== i).sort();
       let peers: StatusSnapshot['peers'] = [];
       const ok = await waitUntil(async () => {
-        peers = (await status(nodes[i]!)).peers ?? [];
+        peers = (await status(i)).peers ?? [];
         return peers.filter((p) => p.state === 'up').length === 2;
       }, 15_000, 250);
-      expect(ok, `${NAMES[i]} sees ${JSON.stringify(peers)}\n${nodes[i]!.output()}`).toBe(true);
+      expect(ok, `${NAMES[i]} sees ${JSON.stringify(peers)}\n${cluster.nodes[i]!.output()}`).toBe(true);
       expect(peers.map((p) => p.node).sort()).toEqual(expected);
       for (const p of peers) expect(p.uri).toContain(';transport=tls');
     }
@@ -129,7 +74,7 @@ describe('three nodes on one PostgreSQL, linked over TLS', () => {
     expect(res.status).toBe(200);
     expect(call.dialog).toBeDefined();
     // While the call lasts, alpha holds it (caller side) and bravo holds the delivery.
-    const [a, b] = [await status(nodes[0]!), await status(nodes[1]!)];
+    const [a, b] = [await status(0), await status(1)];
     expect(a.calls.map((c) => [c.caller, c.callee])).toEqual([['3001', '3002']]);
     expect(b.calls.map((c) => [c.caller, c.callee])).toEqual([['3001', '3002']]);
     expect((await callee.inDialog(incoming.dialog!, 'BYE')).status).toBe(200);
@@ -156,13 +101,13 @@ describe('three nodes on one PostgreSQL, linked over TLS', () => {
     // charlie's registrations and record reach the database before the crash.
     expect(await waitUntil(async () => (await rows('SELECT 1 FROM registrations WHERE node = $1', ['charlie'])).length === 2, 10_000, 100)).toBe(true);
     expect(await waitUntil(async () => (await rows('SELECT 1 FROM cdrs WHERE caller = $1 AND callee = $2', ['3004', '3003'])).length === 1, 10_000, 100)).toBe(true);
-    const linkToCharlie = async (n: SwitchboardHandle) => (await status(n)).peers?.find((p) => p.uri.includes(HOSTS[2]!));
-    for (const n of [nodes[0]!, nodes[1]!]) expect(await waitUntil(async () => (await linkToCharlie(n))?.state === 'up', 15_000, 250)).toBe(true);
+    const linkToCharlie = async (n: number) => (await status(n)).peers?.find((p) => p.uri.includes(HOSTS[2]!));
+    for (const n of [0, 1]) expect(await waitUntil(async () => (await linkToCharlie(n))?.state === 'up', 15_000, 250)).toBe(true);
     const usersBefore = await rows<{ extension: string }>('SELECT extension FROM users ORDER BY extension');
 
-    await nodes[2]!.kill();
+    await cluster.nodes[2]!.kill();
     // alpha and bravo see the link to charlie go down within a few keepalives.
-    for (const n of [nodes[0]!, nodes[1]!]) {
+    for (const n of [0, 1]) {
       expect(await waitUntil(async () => (await linkToCharlie(n))?.state === 'down', 10_000, 250)).toBe(true);
     }
     // Until its phone re-registers, a call to it finds no usable contact: refused at once, not after 32 s.
@@ -170,12 +115,12 @@ describe('three nodes on one PostgreSQL, linked over TLS', () => {
     expect(meanwhile.status).toBe(480);
 
     // The phone's next registration goes to bravo (its next server).
-    moving.useServer({ host: HOSTS[1]!, port: nodes[1]!.udpPort, domain: DOMAIN });
+    moving.useServer({ host: HOSTS[1]!, port: cluster.nodes[1]!.udpPort, domain: DOMAIN });
     expect((await moving.register(120)).status).toBe(200);
     // bravo writes it behind the SIP path; alpha follows the store's feed and then routes to bravo.
-    expect(await waitUntil(async () => (await status(nodes[0]!)).extensions.find((e) => e.extension === '3003')?.contacts[0]?.node === 'bravo', 5000, 100)).toBe(true);
+    expect(await waitUntil(async () => (await status(0)).extensions.find((e) => e.extension === '3003')?.contacts[0]?.node === 'bravo', 5000, 100)).toBe(true);
     const again = caller.call('3003');
-    const rangAgain = await Promise.race([moving.waitIncoming(2, 10_000), again.final.then((r) => { throw new Error(`final ${r.status} ${r.reason}\n${nodes[0]!.output()}\n${nodes[1]!.output()}`); })]);
+    const rangAgain = await Promise.race([moving.waitIncoming(2, 10_000), again.final.then((r) => { throw new Error(`final ${r.status} ${r.reason}\n${cluster.nodes[0]!.output()}\n${cluster.nodes[1]!.output()}`); })]);
     expect(sentBy(rangAgain.invite)).toContain(`UDP ${HOSTS[1]}:`);
     expect((await again.final).status).toBe(200);
     expect((await caller.inDialog(again.dialog!, 'BYE')).status).toBe(200);

@@ -158,7 +158,7 @@ export class TestPhone {
     return requestFinal(req, { transactions: this.transactions, dest: this.server, credentials: this.digest });
   }
 
-  register(expires = 3600): Promise<SipResponse> {
+  register(expires = 3600, headers?: Header[]): Promise<SipResponse> {
     const callId = generateCallId();
     const tag = generateTag();
     return this.send(
@@ -171,6 +171,7 @@ export class TestPhone {
         cseq: 1,
         via: newVia(this.kind, this.local),
         contact: { ...this.contact(), params: new Map([['expires', String(expires)]]) },
+        headers,
       }),
     );
   }
