@@ -62,9 +62,9 @@ export interface TransactionLayerOptions {
    * every new out-of-dialog request (no To tag, not CANCEL) before the
    * screen; a refused one gets a stateless 503 with its Retry-After, a
    * dropped one nothing. Its RFC 7339 feedback goes on every new request
-   * that asks for it (an "oc" in the top Via) and is not dropped. Requests inside dialogs, CANCEL, ACK, responses and
-   * retransmissions of live transactions are never refused, so work already
-   * taken on completes.
+   * that asks for it (an "oc" in the top Via) and is not dropped. Requests
+   * inside dialogs, CANCEL, ACK, responses and retransmissions of live
+   * transactions are never refused, so work already taken on completes.
    */
   admission?: Admission;
   /** Responses matching no client transaction (a proxy or B2BUA may forward them); dropped otherwise. */
