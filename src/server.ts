@@ -11,6 +11,7 @@ import type { Clock } from './lib/time.ts';
 import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
 import { OverloadControl, probeRequest } from './sip/overload.ts';
+import { OverloadFeedback } from './sip/overload-client.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { ensureCertificates } from './security/certs.ts';
@@ -34,7 +35,8 @@ import { srtpEngine } from './media/srtp-engine.ts';
 import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { PeerLinks } from './pbx/peers/peer-links.ts';
-import { StatusService } from './pbx/status/status.ts';
+import { StatusService, overloadStatus } from './pbx/status/status.ts';
+import type { WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
 import type { HealthReport } from './ops/health.ts';
@@ -74,6 +76,12 @@ export interface ServerOptions {
   timers?: TimerQueue;
   /** This server is one worker of several on the same ports (src/cluster/). */
   cluster?: ClusterMember;
+  /**
+   * The overload control's sampling (default: its own real-time queue, since a
+   * wait in the socket is real). Tests pass a ManualTimerQueue to make the
+   * probe's wait what they need.
+   */
+  overloadTimers?: TimerQueue;
 }
 
 /** What a worker of a cluster is told by the supervisor (src/cluster/supervisor.ts). */
@@ -103,6 +111,8 @@ export interface ServerParts {
   readonly transactions: TransactionLayer;
   /** Sheds new requests when the process falls behind; undefined when sip.overload.enabled is off. */
   readonly overload: OverloadControl | undefined;
+  /** Trunks' RFC 7339 feedback; undefined when sip.overload.trunkFeedback is off. */
+  readonly trunkOverload: OverloadFeedback | undefined;
   readonly systemMedia: SystemMediaSettings;
   /** The built-in media relay (undefined with the rtpengine backend). */
   readonly relay: MediaRelay | undefined;
@@ -141,12 +151,28 @@ export class Server {
   ) {
     Object.assign(this, parts);
     this.activeCalls = () => parts.calls.activeCount;
-    if (parts.cluster) parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
+    if (parts.cluster) {
+      parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
+      parts.cluster.localSummary = () => this.workerSummary();
+    }
     const { config, transport, transactions, overload, location, guard, alarms, store } = parts;
     this.ops = createOps(
       { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
       extra.writeBehind,
     );
+  }
+
+  /** What this process holds, as `switchboard status` and /api/status list each worker of a cluster. */
+  workerSummary(): WorkerSummary {
+    return {
+      worker: this.cluster?.worker ?? 1,
+      pid: process.pid,
+      calls: this.calls.activeCount,
+      bindings: this.location.count,
+      connections: this.transport.connectionCount(),
+      forwarded: this.cluster?.router.forwarded ?? 0,
+      overload: overloadStatus(this.overload?.state, this.trunkOverload?.list() ?? []),
+    };
   }
 
   static async start(opts: ServerOptions): Promise<Server> {
@@ -314,7 +340,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // once the transport starts, after everything is built.
   const core = pbxCore();
   // A wait in the socket is real even when the server's time is not: the overload control runs on its own real-time queue.
-  const overloadTimers = new TimerQueue();
+  const overloadTimers = opts.overloadTimers ?? new TimerQueue();
   const oc = sip.overload;
   const overload = oc.enabled
     ? new OverloadControl({
@@ -322,6 +348,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       sampleMs: oc.sampleMs,
       maxDelayMs: oc.maxDelayMs,
       retryAfterSec: oc.retryAfterSec,
+      ocValidityMs: oc.ocValidityMs,
       sendProbe: (callId) => {
         const local = transport.localEndpoint('udp');
         if (local === undefined) return false;
@@ -372,6 +399,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     self: node, peers: n.peers, keepaliveMs: n.keepaliveSec * 1000, domain: sip.domain, transactions, timers, now, log, localEndpoint,
   });
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
+  // On the calls' clock: a trunk's oc-validity runs out on the same time as the calls it limits.
+  const trunkOverload = oc.trunkFeedback ? new OverloadFeedback(timers.clock) : undefined;
   const calls = new CallEngine({
     ctx: {
       settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
@@ -384,6 +413,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         allow: core.allowHeader,
         supported: core.supportedHeader,
       },
+      trunkOverload,
     },
     directory,
     location,
@@ -403,6 +433,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   servePbx(core, registrar, calls, peers);
   const status = new StatusService({
     directory, location, calls, trunkRegistrar, peers, now,
+    overload: () => overloadStatus(overload?.state, trunkOverload?.list() ?? []),
     aorFor: (ext) => registrar.aorFor(ext),
     mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
   });
@@ -509,7 +540,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
 
   const server = Server.create({
-    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload,
+    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload, trunkOverload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.

@@ -19,6 +19,8 @@ export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] 
     liveRoutes({
       // In a cluster, every worker's calls (the management worker hears them all).
       status: server.cluster?.status ?? server.status,
+      // Each worker's registrations and overload, asked over the link as the request comes.
+      fullSnapshot: server.cluster && (() => server.cluster!.snapshot()),
       alarms: server.alarms,
       sessions: server.store.admin.sessions,
       cdrs: server.store.cdrs,

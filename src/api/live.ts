@@ -4,7 +4,7 @@
 // status change and alarm event as one JSON text message each.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlarmCenter, AlarmEvent } from '../ops/alarms.ts';
-import type { StatusEvent, StatusService } from '../pbx/status/status.ts';
+import type { StatusEvent, StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { AdminSessionRepository } from '../store/admin-types.ts';
 import type { CdrRepository } from '../store/types.ts';
 import { ApiError } from './errors.ts';
@@ -16,6 +16,8 @@ import type { RouteMeta, RouteTable } from './route.ts';
 
 export interface LiveDeps {
   status: Pick<StatusService, 'snapshot' | 'subscribe' | 'extension'>;
+  /** GET /api/status's answer when it needs asking around (a cluster: every worker now); status.snapshot() otherwise. */
+  fullSnapshot?: () => Promise<StatusSnapshot>;
   alarms: Pick<AlarmCenter, 'list' | 'onEvent'>;
   /** To end the feed when its session is gone (logout, password change, idle expiry). */
   sessions: Pick<AdminSessionRepository, 'get'>;
@@ -183,11 +185,13 @@ export function liveRoutes(deps: LiveDeps): ExtraRoutes {
       method: 'GET', url: '/api/status', tag: 'status', access: 'read',
       summary: 'System status now',
       description: 'Registered extensions (address, user agent, transport, state), active calls (parties, ' +
-        'duration, codec, connection type) and trunk registrations. GET /api/status/ws streams the same live: ' +
+        'duration, codec, connection type), trunk registrations and overload control (receive delay, admitted ' +
+        'shares, shed requests, trunks\' RFC 7339 feedback); in a cluster also each worker with what it holds. ' +
+        'GET /api/status/ws streams extensions, calls and alarms live (overload only as of its first snapshot): ' +
         'a WebSocket that sends {type:"snapshot",status,alarms} first, then {type:"extension"}, {type:"call"} ' +
         'and {type:"alarm",event,alarm} messages.',
       response: { description: 'the snapshot', schema: statusSnapshotSchema },
-      handler: () => deps.status.snapshot(),
+      handler: () => deps.fullSnapshot?.() ?? deps.status.snapshot(),
     });
 
     t.add({

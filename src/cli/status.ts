@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Command } from 'commander';
 import { controlSocketPath } from '../pbx/status/control-socket.ts';
 import type { ControlStatus, WorkerSummary } from '../pbx/status/control-socket.ts';
-import type { StatusSnapshot } from '../pbx/status/status.ts';
+import type { OverloadStatus, StatusSnapshot } from '../pbx/status/status.ts';
 import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
 
 /** Asks the running server for its live status over the control socket in the data directory. */
@@ -68,18 +68,26 @@ export function formatStatus(s: StatusSnapshot): string[] {
   for (const p of s.peers ?? []) {
     lines.push(`peer ${p.uri} ${p.state} node=${p.node ?? '?'}${p.rttMs === null ? '' : ` rtt=${p.rttMs}ms`}${p.reason ? ` (${p.reason})` : ''}`);
   }
+  if (s.overload) lines.push(`overload ${formatOverload(s.overload)}`);
+  for (const t of s.overload?.trunks ?? []) if (t.reduction > 0 || t.shed > 0) lines.push(`trunk ${t.trunk} asks-reduction=${t.reduction}% shed=${t.shed}`);
   return lines;
+}
+
+/** Receive delay, admitted shares and counters on one line (`-` shares when overload control is off). */
+function formatOverload(o: OverloadStatus): string {
+  const share = (x: number) => (o.enabled ? String(Math.round(x * 1000) / 1000) : '-');
+  return `delay=${Math.round(o.receiveDelayMs)}ms admitted=${share(o.admitted)} admitted-unauthenticated=${share(o.admittedUnauthenticated)} refused=${o.refused} dropped=${o.dropped} oc-feedback=${o.ocFeedback}`;
 }
 
 /** One line per worker of a cluster. */
 export function formatWorkers(workers: readonly WorkerSummary[]): string[] {
-  return workers.map((w) => `worker ${w.worker} pid=${w.pid} calls=${w.calls} bindings=${w.bindings} connections=${w.connections} forwarded=${w.forwarded}`);
+  return workers.map((w) => `worker ${w.worker} pid=${w.pid} calls=${w.calls} bindings=${w.bindings} connections=${w.connections} forwarded=${w.forwarded}${w.overload ? ` ${formatOverload(w.overload)}` : ''}`);
 }
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('live status of the running server: registered extensions, active calls, trunk registrations, links to other nodes')
+    .description('live status of the running server: registered extensions, active calls, trunk registrations, overload control, links to other nodes')
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print the status as JSON')
     .action(async (opts: { dataDir?: string; json?: boolean }) => {

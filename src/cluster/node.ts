@@ -9,8 +9,9 @@ import type { LiveBinding, LocationService } from '../pbx/registrar/location.ts'
 import type { CallEngine } from '../pbx/call/engine.ts';
 import type { FeatureTables } from '../pbx/routing/feature-tables.ts';
 import type { Directory } from '../pbx/directory/directory.ts';
-import type { StatusService } from '../pbx/status/status.ts';
-import { ClusterStatus } from './status.ts';
+import type { StatusService, StatusSnapshot } from '../pbx/status/status.ts';
+import type { WorkerSummary } from '../pbx/status/control-socket.ts';
+import { ClusterStatus, mergeOverload } from './status.ts';
 import type { StatusReport } from './status.ts';
 import { holdsSingletons } from './member.ts';
 import { WorkerLink } from './link.ts';
@@ -55,6 +56,9 @@ export class ClusterNode {
   localMetrics: (() => Promise<MetricsJson>) | undefined;
   private metricsSeq = 0;
   private readonly metricsWaits = new Map<number, (worker: number, json: MetricsJson) => void>();
+  /** What this worker holds (the server's workerSummary), set once the server exists. */
+  localSummary: (() => WorkerSummary) | undefined;
+  private readonly summaryWaits = new Map<number, (summary: WorkerSummary) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, location, calls, workers } = deps;
@@ -85,6 +89,13 @@ export class ClusterNode {
         } else if (frame.topic === 'metrics') {
           const { id, json } = frame.body as { id: number; json: MetricsJson };
           this.metricsWaits.get(id)?.(from, json);
+        } else if (frame.topic === 'summary?') {
+          const { id } = frame.body as { id: number };
+          const summary = this.localSummary?.();
+          if (summary) this.link.send(from, { kind: 'json', topic: 'summary', body: { id, summary } });
+        } else if (frame.topic === 'summary') {
+          const { id, summary } = frame.body as { id: number; summary: WorkerSummary };
+          this.summaryWaits.get(id)?.(summary);
         }
       },
     });
@@ -151,6 +162,43 @@ export class ClusterNode {
     });
     this.metricsWaits.delete(id);
     return renderCluster([own, ...others.values()]);
+  }
+
+  get worker(): number {
+    return this.deps.worker;
+  }
+
+  /**
+   * What every worker holds now, by worker number: ours, and each other's
+   * as it answers over the link within METRICS_WAIT_MS (one that does not is
+   * left out, not shown as empty).
+   */
+  async summaries(): Promise<WorkerSummary[]> {
+    const out = new Map<number, WorkerSummary>();
+    const own = this.localSummary?.();
+    if (own) out.set(own.worker, own);
+    const id = ++this.metricsSeq;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_WAIT_MS);
+      this.summaryWaits.set(id, (summary) => {
+        out.set(summary.worker, summary);
+        if (out.size >= this.deps.workers) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'summary?', body: { id } });
+    });
+    this.summaryWaits.delete(id);
+    return [...out.values()].sort((a, b) => a.worker - b.worker);
+  }
+
+  /** The live status of the whole cluster with each worker as it is now (for GET /api/status on the management worker). */
+  async snapshot(): Promise<StatusSnapshot> {
+    const status = this.status ?? this.deps.status;
+    const workers = await this.summaries();
+    const overload = mergeOverload(workers.map((w) => w.overload));
+    return { ...status.snapshot(), ...(overload ? { overload } : {}), workers };
   }
 
   private reportSnapshot(): void {

@@ -2,17 +2,23 @@
 // own StatusService plus what every other worker reports — each sends its
 // status events over the link as they happen, and its whole snapshot when it
 // or the management worker (re)starts. The web UI's live view, the REST
-// status and `switchboard status` then show every worker's calls.
-import type { ExtensionStatus, StatusEvent, StatusListener, StatusService, StatusSnapshot } from '../pbx/status/status.ts';
+// status and `switchboard status` then show every worker's calls; overload
+// state changes every 100 ms, so it is asked for when wanted instead
+// (ClusterNode.snapshot) and merged here.
+import type { ExtensionStatus, OverloadStatus, StatusEvent, StatusListener, StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { PeerLinkStatus } from '../pbx/peers/peer-links.ts';
 
 /** What a worker tells the management worker. */
 export type StatusReport = { kind: 'event'; event: StatusEvent } | { kind: 'snapshot'; snapshot: StatusSnapshot };
 
-/** Snapshots of several workers as one: calls and parked calls from all, each extension as the busiest worker sees it. */
+/**
+ * Snapshots of several workers as one: calls and parked calls from all, each
+ * extension as the busiest worker sees it, overload as mergeOverload() puts it.
+ */
 export function mergeStatus(parts: readonly StatusSnapshot[]): StatusSnapshot {
   const extensions = new Map<string, ExtensionStatus>();
   for (const p of parts) for (const e of p.extensions) mergeExtension(extensions, e);
+  const overload = mergeOverload(parts.map((p) => p.overload));
   return {
     at: Math.max(...parts.map((p) => p.at)),
     extensions: [...extensions.values()].sort((a, b) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : 1)),
@@ -20,6 +26,41 @@ export function mergeStatus(parts: readonly StatusSnapshot[]): StatusSnapshot {
     trunks: parts.flatMap((p) => p.trunks),
     parked: parts.flatMap((p) => p.parked),
     ...(parts.some((p) => p.peers) ? { peers: mergePeers(parts) } : {}),
+    ...(overload ? { overload } : {}),
+  };
+}
+
+/**
+ * Several workers' overload states as the cluster's: counters summed, the
+ * lowest admitted shares and the longest wait (the worker that is furthest
+ * behind is the one an operator must see), each trunk at its strongest
+ * reduction. Undefined when no worker reported one.
+ */
+export function mergeOverload(parts: readonly (OverloadStatus | undefined)[]): OverloadStatus | undefined {
+  const known = parts.filter((p): p is OverloadStatus => p !== undefined);
+  if (known.length === 0) return undefined;
+  const trunks = new Map<string, OverloadStatus['trunks'][number]>();
+  for (const p of known) {
+    for (const t of p.trunks) {
+      const seen = trunks.get(t.trunk);
+      if (!seen) trunks.set(t.trunk, { ...t });
+      else {
+        seen.reduction = Math.max(seen.reduction, t.reduction);
+        seen.until = Math.max(seen.until, t.until);
+        seen.shed += t.shed;
+      }
+    }
+  }
+  const sum = (f: (p: OverloadStatus) => number): number => known.reduce((n, p) => n + f(p), 0);
+  return {
+    enabled: known.some((p) => p.enabled),
+    receiveDelayMs: Math.max(...known.map((p) => p.receiveDelayMs)),
+    admitted: Math.min(...known.map((p) => p.admitted)),
+    admittedUnauthenticated: Math.min(...known.map((p) => p.admittedUnauthenticated)),
+    refused: sum((p) => p.refused),
+    dropped: sum((p) => p.dropped),
+    ocFeedback: sum((p) => p.ocFeedback),
+    trunks: [...trunks.values()],
   };
 }
 
@@ -88,7 +129,8 @@ export class ClusterStatus implements Pick<StatusService, 'snapshot' | 'subscrib
   snapshot(): StatusSnapshot {
     const parts = [this.local.snapshot()];
     for (const r of this.remotes.values()) {
-      parts.push({ ...r.snapshot, calls: [...r.calls.values()], extensions: [...r.extensions.values()] });
+      // A worker's overload in its start-up snapshot is long stale: only ours is current here (ClusterNode.snapshot asks each).
+      parts.push({ ...r.snapshot, calls: [...r.calls.values()], extensions: [...r.extensions.values()], overload: undefined });
     }
     return mergeStatus(parts);
   }

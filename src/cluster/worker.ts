@@ -27,19 +27,7 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
   };
   process.on('message', (msg: ToWorker) => {
     if (msg?.type !== 'status') return;
-    send({
-      type: 'status',
-      id: msg.id,
-      status: server.status.snapshot(),
-      summary: {
-        worker: member.worker,
-        pid: process.pid,
-        calls: server.calls.activeCount,
-        bindings: server.location.count,
-        connections: server.transport.connectionCount(),
-        forwarded: server.cluster?.router.forwarded ?? 0,
-      },
-    });
+    send({ type: 'status', id: msg.id, status: server.status.snapshot(), summary: server.workerSummary() });
   });
   const stopped = new Promise<void>((resolve) => {
     const done = (): void => resolve();

@@ -60,6 +60,9 @@ export const configSchema = z
          * Overload control (RFC 3261 §21.5.4): once a message waits longer
          * than maxDelayMs in the UDP socket, new requests without credentials
          * are dropped, then new requests with credentials get 503 with Retry-After.
+         * RFC 7339: upstreams that put "oc" in their Via hear how much to
+         * reduce for ocValidityMs; trunks that tell us to reduce get fewer
+         * new calls (trunkFeedback).
          */
         overload: z
           .object({
@@ -67,6 +70,8 @@ export const configSchema = z
             maxDelayMs: z.number().int().min(10).max(5_000).default(200),
             sampleMs: z.number().int().min(10).max(10_000).default(100),
             retryAfterSec: seconds(2, 1, 3_600),
+            ocValidityMs: z.number().int().min(100).max(60_000).default(500),
+            trunkFeedback: z.boolean().default(true),
           })
           .prefault({}),
         limits: z

@@ -95,6 +95,34 @@ export const alarmSchema = z.looseObject({
   clearAt: z.number().int().optional(),
 });
 
+export const trunkReductionSchema = z.looseObject({
+  trunk: z.string(),
+  reduction: z.number().int().describe('percentage of new calls to it not sent now (RFC 7339 oc)'),
+  until: z.number().int().describe('when its feedback runs out, epoch ms'),
+  shed: z.number().int().describe('calls not sent to it since start (their callers got 503)'),
+});
+
+export const overloadStatusSchema = z.looseObject({
+  enabled: z.boolean().describe('sip.overload.enabled'),
+  receiveDelayMs: z.number().describe("how long the last probe waited in the UDP socket before it was read"),
+  admitted: z.number().describe('share of new out-of-dialog requests with credentials admitted (1 = no shedding)'),
+  admittedUnauthenticated: z.number().describe('the same for requests without credentials'),
+  refused: z.number().int().describe('new requests refused with 503 since start'),
+  dropped: z.number().int().describe('new requests without credentials dropped unanswered since start'),
+  ocFeedback: z.number().int().describe('responses that carried RFC 7339 feedback to an upstream since start'),
+  trunks: z.array(trunkReductionSchema).describe('trunks that sent RFC 7339 feedback, and what holds now'),
+});
+
+export const workerStatusSchema = z.looseObject({
+  worker: z.number().int(),
+  pid: z.number().int(),
+  calls: z.number().int().describe('calls this worker holds'),
+  bindings: z.number().int().describe('registrations (bindings) in its location index; every worker holds every one'),
+  connections: z.number().int().describe('TCP/TLS connections it holds'),
+  forwarded: z.number().int().describe('messages it handed to the worker that owns them'),
+  overload: overloadStatusSchema.optional(),
+});
+
 export const statusSnapshotSchema = z.looseObject({
   at: z.number().int().describe('server time of the snapshot, epoch ms'),
   extensions: z.array(extensionStatusSchema).describe('registered extensions and extensions in calls'),
@@ -102,6 +130,8 @@ export const statusSnapshotSchema = z.looseObject({
   trunks: z.array(trunkStatusSchema),
   parked: z.array(parkedCallSchema).describe('calls waiting in park slots; *38*S# takes one'),
   peers: z.array(peerLinkStatusSchema).describe('SIP links to the other nodes sharing the store').optional(),
+  overload: overloadStatusSchema.optional().describe('overload control now; in a cluster, the workers together (sums, lowest shares, longest wait)'),
+  workers: z.array(workerStatusSchema).optional().describe('in a cluster: each worker, as it answered now'),
 });
 
 export const alarmListSchema = z.object({ items: z.array(alarmSchema) });
@@ -129,6 +159,8 @@ export type PeerLinkView = Known<z.output<typeof peerLinkStatusSchema>>;
 export type ParkedCallView = Known<z.output<typeof parkedCallSchema>>;
 export type Alarm = Known<z.output<typeof alarmSchema>>;
 export type StatusSnapshotView = Known<z.output<typeof statusSnapshotSchema>>;
+export type OverloadStatus = Known<z.output<typeof overloadStatusSchema>>;
+export type WorkerStatus = Known<z.output<typeof workerStatusSchema>>;
 export type UserActivity = z.output<typeof userActivitySchema>;
 
 /** One text message of GET /api/status/ws. */

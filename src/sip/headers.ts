@@ -193,6 +193,19 @@ export function popVia(msg: SipMessage): Via | undefined {
   return top;
 }
 
+/** Replace the top Via value (a server annotating what its responses will echo), even when it shares a line with others. */
+export function setTopVia(msg: SipMessage, via: Via): void {
+  const headers = msg.headers;
+  const at = headers.findIndex((h) => h.name === 'via');
+  if (at < 0) return;
+  const parts = splitTopLevel((headers[at] as Header).value);
+  parts[0] = formatVia(via);
+  const out = headers.slice();
+  out[at] = { name: 'via', value: parts.join(', ') };
+  msg.headers = out;
+  msg.via = [via].concat(msg.via.slice(1));
+}
+
 /** Set the To tag (a UAS answering), rewriting the To line. */
 export function setToTag(msg: SipMessage, tag: string): void {
   const raw = getHeader(msg, 'to');

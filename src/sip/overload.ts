@@ -28,7 +28,20 @@
 // with credentials (the second INVITE of every call, re-REGISTERs) are the
 // work users wait for; when even those must be shed they get 503 with
 // Retry-After.
+//
+// Upstream servers that support RFC 7339 (an "oc" in the top Via of their
+// requests, §5.1) are told the same thing in every response while we shed
+// (§5.2): oc=<percentage of such requests we turn away> for the request's
+// class, oc-algo="loss" (§7, the only algorithm we run), oc-validity, and
+// an oc-seq that moves on whenever an admitted fraction changes; once
+// nothing is shed any more, oc-validity=0 for one validity period (§5.7), so
+// every client still reducing hears that it may stop. The annotation is put
+// on the request's top Via as it arrives, so every response made from the
+// request (provisional, final, stateless, the 503) echoes it.
 import type { Header, SipMessage, SipRequest } from './message.ts';
+import { setTopVia } from './headers.ts';
+import { wantsLossFeedback, withFeedback } from './overload-via.ts';
+import type { OcSeq } from './overload-via.ts';
 import { createRequest } from './serializer.ts';
 import { generateBranch, generateCallId, generateTag } from './ids.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
@@ -51,6 +64,8 @@ export interface OverloadOptions {
   recoveryStep?: number;
   /** Smallest Retry-After in seconds (default 2); values are spread up to twice that, so refused clients do not come back together. */
   retryAfterSec?: number;
+  /** oc-validity advertised to RFC 7339 clients while shedding, ms (default 500, the RFC's default). */
+  ocValidityMs?: number;
 }
 
 /** What the controller sees and does, for status and metrics. */
@@ -65,6 +80,8 @@ export interface OverloadState {
   refused: number;
   /** New requests without credentials dropped unanswered since start. */
   dropped: number;
+  /** Responses that carried RFC 7339 feedback (an oc value or oc-validity=0) since start. */
+  ocFeedback: number;
 }
 
 /** What to do with a new request: take it, refuse it with 503 (and retryAfter()), or drop it unanswered. */
@@ -149,7 +166,13 @@ export class OverloadControl {
   private wasOver = false;
   private refusedCount = 0;
   private droppedCount = 0;
+  private feedbackCount = 0;
   private timer: TimerHandle | undefined;
+  private readonly ocValidity: number;
+  /** Version of the admitted fractions, as oc-seq: moves on whenever either changes. */
+  private ocSeq: OcSeq;
+  /** Until when RFC 7339 clients still hear oc-validity=0 after the last shedding. */
+  private ocEndUntil = -Infinity;
 
   constructor(opts: OverloadOptions) {
     this.timers = opts.timers;
@@ -162,6 +185,9 @@ export class OverloadControl {
     const base = Math.max(1, Math.round(opts.retryAfterSec ?? 2));
     this.retryHeaders = [];
     for (let s = base; s <= 2 * base; s++) this.retryHeaders.push({ name: 'retry-after', value: String(s) });
+    this.ocValidity = opts.ocValidityMs ?? 500;
+    if (!(this.ocValidity > 0)) throw new RangeError(`ocValidityMs must be positive, got ${this.ocValidity}`);
+    this.ocSeq = { sec: Math.floor(this.clock.now() / 1000), n: 0 };
   }
 
   start(): void {
@@ -201,6 +227,22 @@ export class OverloadControl {
     return 'drop';
   }
 
+  /**
+   * For each new request whose top Via carries "oc" (the caller tests that):
+   * while we shed, or for one validity period after, puts our RFC 7339
+   * feedback on that Via, which every response to the request echoes.
+   */
+  feedback(req: SipRequest): void {
+    const top = req.via[0];
+    if (top === undefined || !wantsLossFeedback(top)) return;
+    const shedding = this.vouched.fraction < 1 || this.anonymous.fraction < 1;
+    if (!shedding && this.clock.now() >= this.ocEndUntil) return;
+    const fraction = hasCredentials(req) ? this.vouched.fraction : this.anonymous.fraction;
+    const reduction = shedding ? Math.round((1 - fraction) * 100) : 0;
+    setTopVia(req, withFeedback(top, { reduction, validityMs: shedding ? this.ocValidity : 0, seq: this.ocSeq }));
+    this.feedbackCount++;
+  }
+
   /** The Retry-After of the next 503, cycling over the spread (no allocation). */
   retryAfter(): Header {
     return this.retryHeaders[this.refusedCount % this.retryHeaders.length] as Header;
@@ -213,7 +255,14 @@ export class OverloadControl {
       delayMs: this.lastDelay,
       refused: this.refusedCount,
       dropped: this.droppedCount,
+      ocFeedback: this.feedbackCount,
     };
+  }
+
+  /** A new oc-seq: this second's, counting changes within the second (RFC 7339 oc-seq). */
+  private nextSeq(now: number): void {
+    const sec = Math.floor(now / 1000);
+    this.ocSeq = sec > this.ocSeq.sec ? { sec, n: 0 } : { sec: this.ocSeq.sec, n: this.ocSeq.n + 1 };
   }
 
   private probe(): void {
@@ -230,6 +279,7 @@ export class OverloadControl {
     this.lastDelay = delay;
     const over = delay > this.maxDelay;
     const wasOver = this.wasOver;
+    const [vouchedBefore, anonymousBefore] = [this.vouched.fraction, this.anonymous.fraction];
     this.wasOver = over;
     // One long wait alone is a stall (a full GC, the process descheduled), not a load to shed: two in a row are.
     if (over && wasOver) {
@@ -243,6 +293,9 @@ export class OverloadControl {
       if (this.vouched.fraction < 1) this.vouched.raise(this.step);
       else if (this.anonymous.fraction < 1) this.anonymous.raise(this.step);
     }
+    if (this.vouched.fraction !== vouchedBefore || this.anonymous.fraction !== anonymousBefore) this.nextSeq(now);
+    // The end notice runs one validity period from the last sample that shed: the longest a client may still be reducing.
+    if (vouchedBefore < 1 || anonymousBefore < 1) this.ocEndUntil = now + this.ocValidity;
     if (this.returned) this.lastReturned = this.measured;
     this.returned = false;
     this.measured = 0;

@@ -149,6 +149,11 @@ describe('management web UI', () => {
     // Same document: the row arrived over the WebSocket.
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
 
+    // The overload section asks /api/status for itself: nothing shed on this quiet server.
+    const overload = page.locator('section[aria-labelledby="overload-h"] tr[data-overload="all"]');
+    await overload.waitFor();
+    expect(await overload.innerText()).toMatch(/This server\s+\d+ ms\s+100 %\s+100 %\s+0\s+0/);
+
     ts.server.alarms.raise({ id: 'browser-test', kind: 'tls-handshake', severity: 'minor', source: '192.0.2.7', text: 'TLS handshake failed from 192.0.2.7: no shared cipher' });
     await page.locator('section[aria-labelledby="alarms-h"] tr', { hasText: 'no shared cipher' }).waitFor();
     await shot(page, '04-status-registered');

@@ -19,7 +19,7 @@ export type { HuntGroupView as HuntGroup, HuntStrategy } from '../../src/model/h
 export type { ShortCodeFeature } from '../../src/model/short-code.ts';
 export type {
   Alarm, AlarmSeverity, CallStatus, ContactStatus, ExtensionState, ExtensionStatus, FeedMessage, ParkedCallView as ParkedCall,
-  StatusSnapshotView as StatusSnapshot, TrunkStatus, UserActivity,
+  OverloadStatus, StatusSnapshotView as StatusSnapshot, TrunkStatus, UserActivity, WorkerStatus,
 } from '../../src/model/status.ts';
 
 import type { shortCodeViewSchema } from '../../src/model/short-code.ts';

@@ -1,5 +1,6 @@
 // What a call needs from the rest of the server, gathered in one object the
 // engine builds once, so Call and Leg take one argument instead of ten.
+import type { OverloadFeedback } from '../../sip/overload-client.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { MessageSender } from '../../sip/transport/types.ts';
 import type { TimerQueue } from '../../lib/timer-queue.ts';
@@ -39,6 +40,8 @@ export interface CallContext {
   redirect(caller: Caller, contact: SipUri): RouteResult;
   /** Headers every request and response we originate carries (Allow, Supported, User-Agent/Server). */
   readonly commonHeaders: { allow: Header; supported: Header };
+  /** RFC 7339 feedback from trunks: INVITEs to them ask for it, new calls to a trunk that asks us to reduce are shed. */
+  readonly trunkOverload?: OverloadFeedback;
 }
 
 /** Anything that owns a dialog: the user-agent core hands it in-dialog requests and ACKs. */

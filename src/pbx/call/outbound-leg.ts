@@ -9,6 +9,7 @@ import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { createRequest } from '../../sip/serializer.ts';
 import { getHeader, getHeaders, parseTokenList, tagOf } from '../../sip/headers.ts';
 import { sendUacRequest } from '../../sip/ua/uac.ts';
+import { offerLoss } from '../../sip/overload-via.ts';
 import type { UacRequest } from '../../sip/ua/uac.ts';
 import { formatUri } from '../../sip/uri.ts';
 import type { CallContext } from './context.ts';
@@ -94,7 +95,8 @@ export class OutboundLeg extends Leg {
       to: t.to,
       callId: this.callId,
       cseq: 1,
-      via: this.via(),
+      // A trunk is asked for its overload feedback (RFC 7339 §5.1); phones do not give any.
+      via: t.peer.trunk !== undefined && this.ctx.trunkOverload !== undefined ? offerLoss(this.via()) : this.via(),
       contact: this.contact(),
       headers: routes.concat(this.ctx.commonHeaders.allow, this.ctx.commonHeaders.supported, headers),
       body: withBody ? body : undefined,
@@ -133,6 +135,8 @@ export class OutboundLeg extends Leg {
   }
 
   private onResponse(res: SipResponse): void {
+    const trunk = this.target.peer.trunk;
+    if (trunk !== undefined) this.ctx.trunkOverload?.noteResponse(trunk, res);
     const status = res.status;
     if (status < 200) {
       if (this.state === 'failed' || this.state === 'answered') return;

@@ -106,7 +106,15 @@ export class Ringer implements OutboundEvents {
     if (this.diversions.length > 0) headers.push(...forwardingHeaders(this.diversions, formatUri(step.targets[0]!.to.uri)));
     this.stepBody = offer.body;
     this.stepHeaders = headers;
-    for (const t of step.targets) this.fork(t, offer.body, headers);
+    // RFC 7339 §5.10: a trunk that asked us to send less gets fewer new calls; when none of a
+    // step's targets is left, the step ends as unavailable (503) and its fallback, if any, rings.
+    const overload = this.ctx.trunkOverload;
+    const targets = overload === undefined ? step.targets : step.targets.filter((t) => t.peer.trunk === undefined || overload.admit(t.peer.trunk));
+    if (targets.length === 0) {
+      this.ctx.log.info({ call: this.owner.ref, step: step.label }, 'call not sent: the trunk asked for fewer calls (RFC 7339)');
+      return this.fallback('unavailable', { status: 503, reason: 'Service Unavailable' }, false);
+    }
+    for (const t of targets) this.fork(t, offer.body, headers);
     this.clearTimer();
     this.timer = this.ctx.timers.schedule(step.ringMs ?? this.ctx.settings.noAnswerTimeoutSec * 1000, () => this.onNoAnswer());
   }

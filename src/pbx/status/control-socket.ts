@@ -7,6 +7,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
 import type { StatusSnapshot } from './status.ts';
+import type { OverloadStatus } from '../../model/status.ts';
 
 /** One worker of a cluster, as `switchboard status` lists it. */
 export interface WorkerSummary {
@@ -20,6 +21,8 @@ export interface WorkerSummary {
   connections: number;
   /** Messages it handed to the worker that owns them. */
   forwarded: number;
+  /** Its overload control and trunk feedback now. */
+  overload?: OverloadStatus;
 }
 
 /** What the control socket answers to "status": the live status, and each worker in a cluster. */

@@ -13,6 +13,12 @@ import type { LiveBinding, LocationService } from '../registrar/location.ts';
 import type { TrunkRegistrar, TrunkRegistrationStatus } from '../trunks/trunk-registration.ts';
 import type { PeerLinkStatus } from '../peers/peer-links.ts';
 import type { ParkedCall } from '../features/park.ts';
+import type { OverloadState } from '../../sip/overload.ts';
+import type { PeerReduction } from '../../sip/overload-client.ts';
+import type { OverloadStatus } from '../../model/status.ts';
+import type { WorkerSummary } from './control-socket.ts';
+
+export type { OverloadStatus };
 
 export type ExtensionState = 'idle' | 'ringing' | 'connected';
 
@@ -78,6 +84,24 @@ export interface StatusSnapshot {
   parked: ParkedCall[];
   /** Links to the other nodes (absent on a lone node). */
   peers?: PeerLinkStatus[];
+  /** Overload control now (in a cluster: the workers together). */
+  overload?: OverloadStatus;
+  /** In a cluster: each worker. */
+  workers?: WorkerSummary[];
+}
+
+/** The overload status of one process: its own control (undefined when off) and the trunks' RFC 7339 feedback. */
+export function overloadStatus(state: OverloadState | undefined, trunks: readonly PeerReduction[]): OverloadStatus {
+  return {
+    enabled: state !== undefined,
+    receiveDelayMs: state?.delayMs ?? 0,
+    admitted: state?.admitted ?? 1,
+    admittedUnauthenticated: state?.admittedUnauthenticated ?? 1,
+    refused: state?.refused ?? 0,
+    dropped: state?.dropped ?? 0,
+    ocFeedback: state?.ocFeedback ?? 0,
+    trunks: trunks.map((t) => ({ trunk: t.peer, reduction: t.reduction, until: t.until, shed: t.shed })),
+  };
 }
 
 export type StatusEvent =
@@ -99,6 +123,8 @@ export interface StatusDeps {
   mediaSecurity(user: User | undefined): 'disabled' | 'best-effort' | 'enforced';
   /** How long extension changes are gathered before listeners hear of them (ms). */
   coalesceMs?: number;
+  /** This process's overload status, for the snapshot. */
+  overload?: () => OverloadStatus;
 }
 
 export class StatusService {
@@ -145,6 +171,7 @@ export class StatusService {
       trunks: this.deps.trunkRegistrar.status(),
       parked: this.deps.calls.parking.list(),
       ...(this.deps.peers ? { peers: this.deps.peers.list() } : {}),
+      ...(this.deps.overload ? { overload: this.deps.overload() } : {}),
     };
   }
 

@@ -61,9 +61,10 @@ export interface TransactionLayerOptions {
    * Overload control (RFC 3261 §21.5.4), e.g. OverloadControl: asked about
    * every new out-of-dialog request (no To tag, not CANCEL) before the
    * screen; a refused one gets a stateless 503 with its Retry-After, a
-   * dropped one nothing. Requests inside dialogs, CANCEL, ACK, responses and
-   * retransmissions of live transactions are never refused, so work already
-   * taken on completes.
+   * dropped one nothing. Its RFC 7339 feedback goes on every new request
+   * that asks for it (an "oc" in the top Via) and is not dropped. Requests
+   * inside dialogs, CANCEL, ACK, responses and retransmissions of live
+   * transactions are never refused, so work already taken on completes.
    */
   admission?: Admission;
   /** Responses matching no client transaction (a proxy or B2BUA may forward them); dropped otherwise. */
@@ -82,6 +83,12 @@ export interface Admission {
   admit(req: SipRequest): 'admit' | 'refuse' | 'drop';
   /** The Retry-After header of the 503 that refuses it. */
   retryAfter(): Header;
+  /**
+   * RFC 7339: called for each new request (not dropped) whose top Via carries
+   * "oc", before anything answers it; may put feedback on that Via, which
+   * every response made from the request then echoes.
+   */
+  feedback?(req: SipRequest): void;
 }
 
 function sameTag(a: NameAddr, b: NameAddr): boolean {
@@ -182,15 +189,18 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
-    if (this.admission !== undefined && msg.method !== 'CANCEL' && !msg.to.params.has('tag')) {
-      const verdict = this.admission.admit(msg);
-      if (verdict === 'refuse') {
-        this.counters.overloadShed++;
-        this.sender.send(statelessResponse(msg, 503, 'Service Unavailable', [this.admission.retryAfter()]), inbound.source);
-        return;
-      }
+    const admission = this.admission;
+    if (admission !== undefined) {
+      const verdict = msg.method !== 'CANCEL' && !msg.to.params.has('tag') ? admission.admit(msg) : 'admit';
       if (verdict === 'drop') {
         this.counters.overloadDropped++;
+        return;
+      }
+      // One Map lookup for everyone; the feedback is worked out only for upstreams that asked for it.
+      if (admission.feedback !== undefined && msg.via[0]?.params.has('oc') === true) admission.feedback(msg);
+      if (verdict === 'refuse') {
+        this.counters.overloadShed++;
+        this.sender.send(statelessResponse(msg, 503, 'Service Unavailable', [admission.retryAfter()]), inbound.source);
         return;
       }
     }

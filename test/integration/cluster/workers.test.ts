@@ -6,6 +6,10 @@
 // be handed over, not answered wrongly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiClient } from '../api/client.ts';
+import { statusSnapshotSchema } from '../../../src/model/status.ts';
 import { freePort, startSwitchboard, switchboardCli } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
 import { TestPhone } from '../lib/phone.ts';
@@ -36,7 +40,10 @@ beforeAll(async () => {
       for (const ext of ['1011', '1012', '1013']) await switchboardCli(['user', 'set', '--ext', ext, '--pickup-group', '3', '--data-dir', dataDir]);
     },
   });
+  // Printed once, before the ready line; taken now, before the workers' logs push it out of the kept output.
+  adminPassword = /^Initial admin password: (\S+)$/m.exec(sb.output())?.[1] ?? '';
 }, 90_000);
+let adminPassword = '';
 
 /** GET over the management server's HTTPS (its certificate is our own CA's: not checked here). */
 function getText(path: string): Promise<{ status: number; body: string }> {
@@ -246,6 +253,49 @@ describe('two workers on one SIP port', () => {
       const delay = new RegExp(`^switchboard_sip_receive_delay_seconds\\{worker="${w}"\\} (\\S+)`, 'm').exec(res.body);
       expect(Number(delay![1])).toBeLessThan(0.2);
     }
+  });
+
+  it('lists each worker in the management API\'s /api/status: what it holds and its overload state', async () => {
+    expect(adminPassword.length).toBeGreaterThanOrEqual(16);
+    const api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(sb.dataDir, 'certs', 'ca.crt'), 'utf8'));
+    await api.loginChanging('admin', adminPassword, 'Cluster-Status-Pass-7');
+    const a = await phoneOn(1, '1014');
+    const b = await phoneOn(2, '1015');
+    const cli = await workers();
+    // Both workers hold both phones' registrations (worker 2's came to worker 1 over the link, and back).
+    expect(await waitUntil(async () => (await workers()).every((w) => w.bindings === cli[0]!.bindings), 10_000)).toBe(true);
+    const call = a.call('1015');
+    expect((await call.final).status).toBe(200);
+
+    const res = await api.get('/api/status');
+    expect(res.status, res.text).toBe(200);
+    const status = statusSnapshotSchema.parse(res.json);
+    const listed = status.workers!;
+    expect(listed.map((w) => w.worker)).toEqual([1, 2]);
+    expect(listed.map((w) => w.pid)).toEqual(cli.map((w) => w.pid));
+    const bindings = (await workers())[0]!.bindings;
+    expect(bindings).toBeGreaterThanOrEqual(2);
+    for (const w of listed) {
+      expect(w.bindings).toBe(bindings);
+      // Nobody sheds on this quiet rig: every share admitted, the probe back well within the limit.
+      expect(w.overload).toMatchObject({ enabled: true, admitted: 1, admittedUnauthenticated: 1, refused: expect.any(Number), dropped: expect.any(Number), trunks: [] });
+      expect(w.overload!.receiveDelayMs).toBeLessThan(200);
+    }
+    // The call is held by the worker that took A's INVITE (A's flow is on worker 1).
+    expect(listed.map((w) => w.calls)).toEqual([cli[0]!.calls + 1, cli[1]!.calls]);
+    expect(status.overload).toMatchObject({ enabled: true, admitted: 1, admittedUnauthenticated: 1 });
+    expect(status.overload!.receiveDelayMs).toBe(Math.max(...listed.map((w) => w.overload!.receiveDelayMs)));
+    // Both phones, registered on different workers, are in the one list of extensions.
+    for (const ext of ['1014', '1015']) expect(status.extensions.find((e) => e.extension === ext)?.registered).toBe(true);
+    expect(status.calls).toHaveLength(listed[0]!.calls + listed[1]!.calls);
+
+    expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+    await b.waitRequest('BYE');
+    // The CLI shows the same workers with their overload state.
+    const text = (await switchboardCli(['status', '--data-dir', sb.dataDir])).stdout;
+    expect(text).toMatch(/^worker 1 pid=\d+ calls=\d+ bindings=\d+ connections=\d+ forwarded=\d+ delay=\d+ms admitted=1 admitted-unauthenticated=1 refused=\d+ dropped=\d+ oc-feedback=\d+$/m);
+    expect(text).toMatch(/^worker 2 pid=.* admitted=1 admitted-unauthenticated=1 /m);
+    expect(text).toMatch(/^overload delay=\d+ms admitted=1 /m);
   });
 
   it('refuses to start a cluster on a SIP port another process holds', async () => {

@@ -92,6 +92,8 @@ export interface TestServerOptions {
    * stay sensible. Sockets, polls of the store and the relay stay on real time.
    */
   manualTime?: boolean;
+  /** The overload control's sampling queue (ServerOptions.overloadTimers): a ManualTimerQueue drives its probe's wait. */
+  overloadTimers?: TimerQueue;
 }
 
 /**
@@ -131,7 +133,7 @@ async function startOnce(opts: TestServerOptions): Promise<TestServer> {
   // The ports above are the test's: settings saved through the API must not move them.
   const pinnedSettings = ['sip.udp', 'sip.tcp', 'sip.tls'];
   const manual = opts.manualTime ? new ManualTimerQueue({ clock: new ManualClock(Date.now()) }) : undefined;
-  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50, pinnedSettings, timers: manual });
+  const server = await Server.start({ config, dataDir, logger: log, directoryPollMs: 50, pinnedSettings, timers: manual, overloadTimers: opts.overloadTimers });
   const advance = async (ms: number): Promise<void> => {
     if (!manual) throw new Error('advance() needs startTestServer({ manualTime: true })');
     manual.advance(ms);

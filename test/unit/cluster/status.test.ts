@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterStatus } from '../../../src/cluster/status.ts';
+import { ClusterStatus, mergeOverload, mergeStatus } from '../../../src/cluster/status.ts';
+import { overloadStatus } from '../../../src/pbx/status/status.ts';
 import type { ExtensionStatus, StatusEvent, StatusListener, StatusService, StatusSnapshot } from '../../../src/pbx/status/status.ts';
 
 const ext = (extension: string, state: ExtensionStatus['state'], calls: number): ExtensionStatus =>
@@ -47,5 +48,41 @@ describe('cluster status on the management worker', () => {
     status.forget(2);
     expect(status.snapshot().calls).toEqual([]);
     expect(status.extension('1001').state).toBe('idle');
+  });
+});
+
+describe('overload state of several workers', () => {
+  const calm = overloadStatus({ admitted: 1, admittedUnauthenticated: 1, delayMs: 3, refused: 1, dropped: 10, ocFeedback: 0 }, []);
+  const behind = overloadStatus(
+    { admitted: 0.5, admittedUnauthenticated: 0, delayMs: 450, refused: 7, dropped: 900, ocFeedback: 12 },
+    [{ peer: 'carrier', reduction: 40, until: 5000, shed: 3 }],
+  );
+
+  it('shows the cluster as its worst worker, with the counters summed and each trunk at its strongest reduction', () => {
+    const other = overloadStatus(undefined, [{ peer: 'carrier', reduction: 10, until: 9000, shed: 2 }]);
+    expect(mergeOverload([calm, behind, other, undefined])).toEqual({
+      enabled: true,
+      receiveDelayMs: 450,
+      admitted: 0.5,
+      admittedUnauthenticated: 0,
+      refused: 8,
+      dropped: 910,
+      ocFeedback: 12,
+      trunks: [{ trunk: 'carrier', reduction: 40, until: 9000, shed: 5 }],
+    });
+    expect(mergeOverload([undefined])).toBeUndefined();
+    expect(overloadStatus(undefined, [])).toMatchObject({ enabled: false, admitted: 1, receiveDelayMs: 0 });
+  });
+
+  it('merges the workers\' snapshots with their overload, and leaves it out when none has one', () => {
+    expect(mergeStatus([{ ...snap([], []), overload: calm }, { ...snap([], []), overload: behind }]).overload?.dropped).toBe(910);
+    expect('overload' in mergeStatus([snap([], []), snap([], [])])).toBe(false);
+  });
+
+  it('does not show another worker\'s start-up overload as current: only its own', () => {
+    const local = localStatus();
+    const status = new ClusterStatus({ ...local.service, snapshot: () => ({ ...snap([], []), overload: calm }) } as unknown as StatusService);
+    status.apply(2, { kind: 'snapshot', snapshot: { ...snap([], []), overload: behind } });
+    expect(status.snapshot().overload).toEqual(calm);
   });
 });

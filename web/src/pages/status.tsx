@@ -2,12 +2,13 @@
 // duration, codec, connection type), registered extensions (address, user
 // agent, transport, media stream, state), calls waiting in park slots and
 // trunk registrations. Nothing here reloads: every row changes as the feed
-// reports it.
+// reports it; the overload section (overload.tsx) asks for itself.
 import { useEffect, useState } from 'preact/hooks';
 import { dateTime, duration, plural } from '../format.ts';
 import { useLiveStatus, type Connection } from '../live.ts';
 import type { Alarm, CallStatus, ExtensionStatus, ParkedCall } from '../types.ts';
 import { PageTitle, TextField, useApp } from '../ui.tsx';
+import { OverloadSection } from './overload.tsx';
 
 const MAX_ROWS = 500;
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
@@ -212,6 +213,8 @@ export function StatusPage() {
         <ExtensionsTable list={matching.slice(0, MAX_ROWS)} />
         {matching.length > MAX_ROWS && <p class="muted">Showing {MAX_ROWS} of {plural(matching.length, 'extension')}; filter to narrow.</p>}
       </section>
+
+      <OverloadSection api={api} />
 
       {live.trunks.length > 0 && (
         <section aria-labelledby="trunks-h">
