@@ -22,6 +22,8 @@ export interface NodeClusterOptions {
   users: readonly TestUser[];
   /** OPTIONS period on the links (1 s: a dead node shows within ~2 s). */
   keepaliveSec?: number;
+  /** Worker processes of each node (default 1 each). */
+  workers?: readonly number[];
 }
 
 export interface NodeCluster {
@@ -58,7 +60,7 @@ export async function startNodeCluster(o: NodeClusterOptions): Promise<NodeClust
     for (let i = 0; i < o.names.length; i++) {
       const peers = o.hosts.filter((_, j) => j !== i).map((h) => `sip:${h}:${tlsPort};transport=tls`);
       nodes.push(await startSwitchboard({
-        host: o.hosts[i], sipPort, tlsPort, domain: o.domain, workers: 1, readyTimeoutMs: 60_000,
+        host: o.hosts[i], sipPort, tlsPort, domain: o.domain, workers: o.workers?.[i] ?? 1, readyTimeoutMs: 60_000,
         config: {
           store: { url },
           node: { name: o.names[i], peers, keepaliveSec: o.keepaliveSec ?? 1 },
