@@ -133,7 +133,10 @@ class PeerLink {
         this.awaiting = false;
         const contacts = getContacts(res);
         const node = Array.isArray(contacts) ? contacts[0]?.uri.user : undefined;
-        if (res.status >= 200 && res.status < 300 && node !== undefined && node !== '') {
+        if (node === this.deps.self) {
+          // Two nodes with one name would each take the other's phones for its own.
+          this.set('down', `peer is also named ${node}: every node needs its own --node-name`);
+        } else if (res.status >= 200 && res.status < 300 && node !== undefined && node !== '') {
           this.status.rttMs = this.deps.now() - sent;
           if (this.status.node !== null && this.status.node !== node) this.deps.log.warn({ peer: this.status.uri, was: this.status.node, now: node }, 'peer node renamed');
           this.status.node = node;
@@ -172,7 +175,10 @@ export class PeerLinks {
     this.links = [];
     for (const text of deps.peers) {
       const target = parsePeerUri(text);
-      if (target) this.links.push(new PeerLink(target, deps));
+      if (!target) continue;
+      // A peer's requests are trusted by source address, which only a connection proves.
+      if (target.transport === 'udp') deps.log.warn({ peer: text }, 'peer link over UDP: its source address can be spoofed; use transport=tls');
+      this.links.push(new PeerLink(target, deps));
     }
   }
 

@@ -90,6 +90,26 @@ describe('PeerLinks', () => {
     links.stop();
   });
 
+  it('a peer answering with our own name is down: two nodes must not share one', async () => {
+    const { h, links, to } = setup();
+    await links.start();
+    h.receive(responseTo(to('192.0.2.20')[0]!, 200, { toTag: 'p', extra: ['Contact: <sip:alpha@192.0.2.20:5061;transport=tls>'] }));
+    expect(links.list()[0]).toMatchObject({ state: 'down', reason: 'peer is also named alpha: every node needs its own --node-name' });
+    expect(links.routeTo('alpha')).toBeUndefined();
+    links.stop();
+  });
+
+  it('warns once per peer link that is not over a connection (UDP sources can be spoofed)', () => {
+    const warned: object[] = [];
+    const log = { ...silentLogger, warn: (obj: object, msg?: string) => void (msg?.startsWith('peer link over UDP') && warned.push(obj)) };
+    const h = uaHarness();
+    new PeerLinks({
+      self: 'alpha', peers: ['sip:192.0.2.20:5061;transport=tls', 'sip:192.0.2.30', 'sip:192.0.2.40;transport=tcp'], keepaliveMs: 2000, domain: 'corp.test',
+      transactions: h.layer, timers: h.timers, now: () => h.timers.clock.now(), log, localEndpoint: () => undefined,
+    });
+    expect(warned).toEqual([{ peer: 'sip:192.0.2.30' }]);
+  });
+
   it('knows a request from a peer by its address and transport, and over UDP also its port', async () => {
     const { links } = setup();
     await links.start();
