@@ -24,9 +24,9 @@ const phones: TestPhone[] = [];
 const status = (i: number) => cluster.status(i);
 const rows = <T = unknown>(sql: string, params?: unknown[]) => cluster.rows<T>(sql, params);
 
-async function phoneAt(node: number, ext: string, transport: TransportName = 'udp'): Promise<TestPhone> {
+async function phoneAt(node: number, ext: string, transport: TransportName = 'udp', contactUser?: null): Promise<TestPhone> {
   const user = USERS.find((u) => u.ext === ext)!;
-  const p = await TestPhone.start({ ext, password: user.password, transport, server: { host: HOSTS[node]!, port: cluster.nodes[node]!.udpPort, domain: DOMAIN } });
+  const p = await TestPhone.start({ ext, password: user.password, transport, contactUser, server: { host: HOSTS[node]!, port: cluster.nodes[node]!.udpPort, domain: DOMAIN } });
   phones.push(p);
   return p;
 }
@@ -58,7 +58,8 @@ describe('three nodes on one PostgreSQL, linked over TLS', () => {
 
   it('a call from a phone on alpha reaches a TCP phone on bravo through the link, and is recorded once', async () => {
     const caller = await phoneAt(0, '3001');
-    const callee = await phoneAt(1, '3002', 'tcp');
+    // Its Contact has no user part (sip:host:port;transport=tcp): the link's request names the user in To.
+    const callee = await phoneAt(1, '3002', 'tcp', null);
     expect((await caller.register()).status).toBe(200);
     expect((await callee.register()).status).toBe(200);
     // alpha learns of bravo's registration through the store's feed.

@@ -2,7 +2,7 @@
 // authenticated, the dialled number routed to a user's contacts or a trunk),
 // in-dialog requests and ACKs find their leg through the dialog index, and
 // finished calls leave a record. It holds every live call of the server.
-import type { Endpoint, Header, NameAddr, SipRequest } from '../../sip/message.ts';
+import type { Endpoint, Header, NameAddr, SipRequest, SipUri } from '../../sip/message.ts';
 import type { Inbound } from '../../sip/transport/types.ts';
 import type { InviteServerTransaction, ServerTransaction } from '../../sip/transaction/types.ts';
 import { createResponse } from '../../sip/serializer.ts';
@@ -79,10 +79,12 @@ const UNCLAIMED: LegEvents = {
 /**
  * What a new INVITE is refused with before its caller is authenticated: the
  * stateless screen lets these through to invite(), which answers them.
+ * `addressed` names the callee: the Request-URI, or To for a peer node's
+ * delivery (whose Request-URI is a contact).
  */
-export function inviteRefusal(req: SipRequest): { status: number; reason: string } | undefined {
+export function inviteRefusal(req: SipRequest, addressed: SipUri = req.uri): { status: number; reason: string } | undefined {
   if (req.maxForwards !== undefined && req.maxForwards <= 0) return { status: 483, reason: 'Too Many Hops' };
-  const dialled = req.uri.user;
+  const dialled = addressed.user;
   if (dialled === undefined || dialled.length === 0) return { status: 404, reason: 'Not Found' };
   return undefined;
 }
@@ -239,13 +241,14 @@ export class CallEngine implements CallControl {
     const reject = (status: number, reason?: string, headers?: Header[]): void => {
       tx.respond(createResponse(req, status, reason, { extraHeaders: headers }));
     };
-    const refusal = inviteRefusal(req);
-    if (refusal !== undefined) return reject(refusal.status, refusal.reason);
-    const dialled = req.uri.user as string;
-
     const fromTrunk = this.deps.trunks.fromSource(inbound.source);
     // Another node of ours hands over a call for a phone registered here: it authenticated the caller.
+    // Its Request-URI is the phone's contact, which need not have a user part; To names the user.
     const fromPeer = !fromTrunk && this.deps.peers?.fromSource(inbound.source) !== undefined;
+    const refusal = inviteRefusal(req, fromPeer ? req.to.uri : req.uri);
+    if (refusal !== undefined) return reject(refusal.status, refusal.reason);
+    const dialled = (fromPeer ? req.to.uri.user : req.uri.user) as string;
+
     let callerUser: User | undefined;
     if (fromPeer) {
       callerUser = req.from.uri.user === undefined ? undefined : this.deps.directory.byExtension(req.from.uri.user);
@@ -313,7 +316,7 @@ export class CallEngine implements CallControl {
       ref,
       direction: route.direction,
       caller,
-      callee: { number: fromPeer ? (route.calleeUser?.extension ?? dialled) : dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
+      callee: { number: dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
       routeCaller,
       inbound: inboundLeg,
       media: this.mediaFor(ref, () => call),

@@ -69,6 +69,8 @@ export interface PhoneOptions {
   tls?: { caPem: string; certPem: string; keyPem: string };
   /** UDP/TCP port to listen on (0 = any). */
   port?: number;
+  /** User part of our Contact: default the extension; null for none (sip:host:port, as some phones register). */
+  contactUser?: string | null;
 }
 
 export class TestPhone {
@@ -146,7 +148,8 @@ export class TestPhone {
     const l = this.local;
     const params = new Map<string, string | null>();
     if (this.kind !== 'udp') params.set('transport', this.kind);
-    return { uri: { scheme: 'sip', user: this.opts.ext, host: l.address, port: l.port, params, headers: new Map() }, params: new Map() };
+    const user = this.opts.contactUser === null ? undefined : (this.opts.contactUser ?? this.opts.ext);
+    return { uri: { scheme: 'sip', user, host: l.address, port: l.port, params, headers: new Map() }, params: new Map() };
   }
 
   private aor(user = this.opts.ext): NameAddr {
