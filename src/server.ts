@@ -125,6 +125,8 @@ export interface ServerParts {
   readonly status: StatusService;
   /** In a cluster: this worker's link, router and view of the others (undefined for a lone server). */
   readonly cluster: ClusterNode | undefined;
+  /** SIP links to the other nodes sharing the store (undefined without node.peers). */
+  readonly peers: PeerLinks | undefined;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -155,9 +157,9 @@ export class Server {
       parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
       parts.cluster.localSummary = () => this.workerSummary();
     }
-    const { config, transport, transactions, overload, location, guard, alarms, store } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store, peers } = parts;
     this.ops = createOps(
-      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls() },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers },
       extra.writeBehind,
     );
   }
@@ -397,6 +399,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const n = config.node;
   peers = n.peers.length === 0 ? undefined : new PeerLinks({
     self: node, peers: n.peers, keepaliveMs: n.keepaliveSec * 1000, domain: sip.domain, transactions, timers, now, log, localEndpoint,
+    onState: (l) => (l.state === 'down' ? alarms.peerLinkDown(l.uri, l.node, l.reason) : l.state === 'up' ? alarms.peerLinkUp(l.uri) : undefined),
   });
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
   // On the calls' clock: a trunk's oc-validity runs out on the same time as the calls it limits.
@@ -541,7 +544,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster, peers,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
   components.add(

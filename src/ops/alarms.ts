@@ -239,6 +239,15 @@ export class AlarmCenter {
     this.raise({ id: 'store-write-behind', kind: 'store', severity: 'critical', text: `registration write-behind failing: ${err.message}` });
   }
 
+  /** A link to another node stopped answering: calls to that node's phones fail until they register elsewhere. */
+  peerLinkDown(peer: string, node: string | null, reason: string): void {
+    this.raise({ id: `peer-link:${peer}`, kind: 'peer-link', severity: 'major', source: peer, text: `link to node ${node ?? peer} down: ${reason}` });
+  }
+
+  peerLinkUp(peer: string): void {
+    if (this.alarms.has(`peer-link:${peer}`)) this.clear(`peer-link:${peer}`, 'link up');
+  }
+
   /** The write-behind queue drained: clears the failure alarm. */
   writeBehindRecovered(): void {
     if (this.alarms.has('store-write-behind')) this.clear('store-write-behind', 'queue drained');

@@ -28,6 +28,8 @@ export interface MetricsSources {
   writeBehindPending?: () => number;
   /** Undefined while remote syslog is off. */
   syslog?: () => SyslogStats | undefined;
+  /** Links to the other nodes; undefined without any. */
+  peers?: () => { uri: string; node: string | null; state: string }[];
   /** CPU, memory, file descriptors, event-loop delay (default true). */
   processMetrics?: boolean;
 }
@@ -152,6 +154,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
     define('counter', 'switchboard_syslog_sent_total', 'Messages handed to the remote syslog collector.', [], () => sl()?.sent);
     define('counter', 'switchboard_syslog_dropped_total', 'Syslog messages dropped (queue full, collector away).', [], () => sl()?.dropped);
     define('gauge', 'switchboard_syslog_queued', 'Syslog messages waiting for the collector.', [], () => sl()?.queued);
+  }
+  if (s.peers) {
+    const peers = s.peers;
+    define('gauge', 'switchboard_peer_link_up', 'Link to another node: 1 while it answers its OPTIONS keepalive, else 0.', ['peer', 'node'], () =>
+      peers().map((l): Sample => [{ peer: l.uri, node: l.node ?? '' }, l.state === 'up' ? 1 : 0]));
   }
 
   const stopProcess = s.processMetrics === false ? () => {} : processMetrics(define);

@@ -27,6 +27,8 @@ export interface OpsParts {
   storeProblem: () => string | undefined;
   alarms: AlarmCenter;
   syslog: SyslogLogger | undefined;
+  /** Links to the other nodes; undefined without node.peers. */
+  peers?: { list(): { uri: string; node: string | null; state: string }[] } | undefined;
   /** The call engine's count (read at scrape time). */
   activeCalls: () => number;
 }
@@ -69,6 +71,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     alarms: () => p.alarms.counts(),
     writeBehindPending: () => p.registrations.pending,
     syslog: p.syslog ? () => p.syslog?.stats : undefined,
+    peers: p.peers ? () => p.peers!.list() : undefined,
   });
   const sip = p.config.sip;
   const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);

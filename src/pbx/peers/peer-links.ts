@@ -69,6 +69,8 @@ export interface PeerLinksDeps {
   now(): number;
   log: Logger;
   localEndpoint(transport: TransportName): { address: string; port: number } | undefined;
+  /** A link went up or down (alarms). */
+  onState?(status: Readonly<PeerLinkStatus>): void;
 }
 
 class PeerLink {
@@ -164,6 +166,7 @@ class PeerLink {
     }
     s.state = state;
     s.reason = reason;
+    this.deps.onState?.(s);
   }
 }
 

@@ -25,6 +25,17 @@ describe('AlarmCenter', () => {
     expect(events.map((e) => e.type)).toEqual(['raised', 'updated']);
   });
 
+  it('raises a major alarm while a link to another node is down, and clears it when the link answers again', () => {
+    const { alarms } = center();
+    alarms.peerLinkDown('sip:10.0.0.3:5061;transport=tls', 'charlie', 'no answer');
+    alarms.peerLinkDown('sip:10.0.0.3:5061;transport=tls', 'charlie', 'no answer');
+    expect(alarms.list()).toEqual([expect.objectContaining({ kind: 'peer-link', severity: 'major', count: 2, text: 'link to node charlie down: no answer', source: 'sip:10.0.0.3:5061;transport=tls' })]);
+    alarms.peerLinkUp('sip:10.0.0.2:5061;transport=tls');
+    expect(alarms.list()).toHaveLength(1);
+    alarms.peerLinkUp('sip:10.0.0.3:5061;transport=tls');
+    expect(alarms.list()).toEqual([]);
+  });
+
   it('throttles update events to one per interval per alarm, while counting every repeat', () => {
     const { alarms, events, advance } = center({ updateIntervalMs: 1000 });
     for (let i = 0; i < 50; i++) alarms.raise({ id: 'x', kind: 'k', severity: 'minor', text: 't' });

@@ -124,6 +124,21 @@ describe('createMetrics', () => {
     expect(a.registry).not.toBe(b.registry);
   });
 
+  it('shows each link to another node as up (1) or down (0), labelled with the peer and its node name', async () => {
+    const m = metrics({
+      peers: () => [
+        { uri: 'sip:10.0.0.2:5061;transport=tls', node: 'bravo', state: 'up' },
+        { uri: 'sip:10.0.0.3:5061;transport=tls', node: null, state: 'down' },
+      ],
+      processMetrics: false,
+    });
+    const { samples } = parseExposition(await m.render());
+    expect(sampleValue(samples, 'switchboard_peer_link_up', { peer: 'sip:10.0.0.2:5061;transport=tls', node: 'bravo' })).toBe(1);
+    expect(sampleValue(samples, 'switchboard_peer_link_up', { peer: 'sip:10.0.0.3:5061;transport=tls', node: '' })).toBe(0);
+    // Without links the metric is not there at all.
+    expect(sampleValue(parseExposition(await metrics({ processMetrics: false }).render()).samples, 'switchboard_peer_link_up')).toBeUndefined();
+  });
+
   it('leaves out a metric whose source throws instead of failing the scrape', async () => {
     const m = metrics({
       registrations: () => {

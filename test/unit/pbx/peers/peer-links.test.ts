@@ -7,10 +7,12 @@ import { header, responseTo, uaHarness } from '../../sip/ua/helpers.ts';
 
 function setup(peers = ['sip:192.0.2.20:5061;transport=tls', 'sip:192.0.2.30']) {
   const h = uaHarness();
+  const changes: string[] = [];
   const links = new PeerLinks({
     self: 'alpha', peers, keepaliveMs: 2000, domain: 'corp.test',
     transactions: h.layer, timers: h.timers, now: () => h.timers.clock.now(), log: silentLogger,
     localEndpoint: (t) => ({ address: '192.0.2.10', port: t === 'tls' ? 5061 : 5060 }),
+    onState: (l) => void changes.push(`${l.uri} ${l.state}`),
   });
   // Distinct requests: UDP retransmissions (Timer E) repeat the same CSeq.
   const options = () => {
@@ -18,7 +20,7 @@ function setup(peers = ['sip:192.0.2.20:5061;transport=tls', 'sip:192.0.2.30']) 
     return h.sentRequests('OPTIONS').filter((r) => !seen.has(`${r.uri.host} ${r.cseq.seq}`) && seen.add(`${r.uri.host} ${r.cseq.seq}`));
   };
   const to = (host: string) => options().filter((r) => r.uri.host === host);
-  return { h, links, options, to };
+  return { h, links, options, to, changes };
 }
 
 describe('parsePeerUri', () => {
@@ -59,7 +61,7 @@ describe('PeerLinks', () => {
   });
 
   it('is up with the node name from the answer\'s Contact, and routes to that node only while up', async () => {
-    const { h, links, to } = setup();
+    const { h, links, to, changes } = setup();
     await links.start();
     h.timers.advance(150);
     h.receive(responseTo(to('192.0.2.20')[0]!, 200, { toTag: 'p', extra: ['Contact: <sip:bravo@192.0.2.20:5061;transport=tls>'] }));
@@ -75,6 +77,9 @@ describe('PeerLinks', () => {
     // It answers again: up.
     h.receive(responseTo(to('192.0.2.20').at(-1)!, 200, { toTag: 'p', extra: ['Contact: <sip:bravo@192.0.2.20:5061;transport=tls>'] }));
     expect(links.routeTo('bravo')).toBeDefined();
+    // Each change of state is told once (alarms follow it).
+    const tls = 'sip:192.0.2.20:5061;transport=tls';
+    expect(changes.filter((c) => c.startsWith(tls))).toEqual([`${tls} up`, `${tls} down`, `${tls} up`]);
     links.stop();
   });
 
