@@ -81,6 +81,9 @@ export class ClusterNode {
             this.status?.forget(from);
             if (from === MANAGER) this.reportSnapshot();
           }
+        } else if (frame.topic === 'rotary') {
+          const { number, extension } = frame.body as { number: string; extension: string | null };
+          deps.featureTables.applyLastMember(number, extension);
         } else if (frame.topic === 'status') {
           this.status?.apply(from, frame.body as StatusReport);
         } else if (frame.topic === 'metrics?') {
@@ -112,6 +115,8 @@ export class ClusterNode {
         user: (ext) => deps.directory.byExtension(ext),
       }),
     });
+    // A rotary group turns on from the member rung last on any worker.
+    deps.featureTables.onLastMember = (number, extension) => this.link.broadcast(workers, { kind: 'json', topic: 'rotary', body: { number, extension } });
     calls.parking.onChange = () => this.activity.onSlots(calls.parking.slotNames());
     calls.parking.takenElsewhere = (slot) => this.activity.slotAt(slot) !== 0;
   }

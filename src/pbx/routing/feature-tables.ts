@@ -66,13 +66,22 @@ export class FeatureTables implements HuntGroupTable, ShortCodeTable {
     return matchShortCode(this.codes, dialled);
   }
 
+  /** Another worker of the cluster rang a rotary group: where it left off (that worker saved it). */
+  onLastMember: ((number: string, extension: string | null) => void) | undefined;
+
   /** Rotary: the member rung last (persisted for restarts; it does not move the store's revision). */
   setLastMember(number: string, extension: string | null): void {
-    const g = this.groups.get(number);
-    if (g) this.groups.set(number, { ...g, lastMember: extension });
+    this.applyLastMember(number, extension);
+    this.onLastMember?.(number, extension);
     this.store.huntGroups.setLastMember(number, extension).catch((err: unknown) => {
       this.log.warn({ err: (err as Error).message, group: number }, 'hunt group: last member not saved');
     });
+  }
+
+  /** Where a rotary group left off, as another worker rang it: memory only. */
+  applyLastMember(number: string, extension: string | null): void {
+    const g = this.groups.get(number);
+    if (g) this.groups.set(number, { ...g, lastMember: extension });
   }
 
   async setMemberLoggedIn(number: string, extension: string, loggedIn: boolean): Promise<HuntGroup> {

@@ -24,7 +24,7 @@ import { audioPort, sipfragStatuses, until } from '../features/rig.ts';
 /** A short code as a phone puts it in a Request-URI: '#' is escaped (RFC 3261 §25.1). */
 const code = (s: string): string => s.replace(/#/g, '%23');
 
-const USERS = Array.from({ length: 15 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: `pw-${ext}-secret` }));
+const USERS = Array.from({ length: 20 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: `pw-${ext}-secret` }));
 const password = (ext: string): string => USERS.find((u) => u.ext === ext)!.password;
 
 let sb: SwitchboardHandle;
@@ -38,6 +38,7 @@ beforeAll(async () => {
     // Set before the workers start, so no call is routed with a user as it was before (a call keeps the users it rang).
     beforeStart: async (dataDir) => {
       for (const ext of ['1011', '1012', '1013']) await switchboardCli(['user', 'set', '--ext', ext, '--pickup-group', '3', '--data-dir', dataDir]);
+      await switchboardCli(['huntgroup', 'add', '--number', '7000', '--name', 'Ward desk', '--strategy', 'rotary', '--members', '1016,1017,1018', '--data-dir', dataDir]);
     },
   });
   // Printed once, before the ready line; taken now, before the workers' logs push it out of the kept output.
@@ -237,6 +238,36 @@ describe('two workers on one SIP port', () => {
     expect(picked.status).toBe(200);
     expect((await x.final).status).toBe(200);
     await until(() => b.incoming[0]!.cancelled, 'the ringing phone cancelled');
+  });
+
+  it('turns a rotary hunt group on from the member rung last, whichever worker rang it', async () => {
+    const members = ['1016', '1017', '1018'];
+    const phonesOf = new Map<string, TestPhone>();
+    for (const ext of members) {
+      const p = await TestPhone.start({ ext, password: password(ext), server: { host: sb.host, port: sb.udpPort, domain: sb.domain } });
+      phones.push(p);
+      expect((await p.register(300)).status).toBe(200);
+      phonesOf.set(ext, p);
+    }
+    const x = await phoneOn(1, '1019');
+    const y = await phoneOn(2, '1020');
+    expect(await waitUntil(async () => (await workers()).every((w) => w.bindings >= 5), 10_000)).toBe(true);
+    const rung: string[] = [];
+    // Callers alternate between the workers; each call is answered by the member rung and hung up.
+    for (const caller of [x, y, x, y]) {
+      const before = new Map(members.map((m) => [m, phonesOf.get(m)!.incoming.length]));
+      const call = caller.call('7000');
+      expect((await call.final).status).toBe(200);
+      const answered = members.filter((m) => phonesOf.get(m)!.incoming.length > before.get(m)!);
+      rung.push(...answered);
+      expect((await caller.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+      // The member hears the end of the call before the next one comes.
+      for (const m of answered) {
+        const leg = phonesOf.get(m)!.incoming.at(-1)!;
+        expect(await waitUntil(() => phonesOf.get(m)!.requests.some((r) => r.method === 'BYE' && r.callId === leg.invite.callId), 5000)).toBe(true);
+      }
+    }
+    expect(rung).toEqual(['1016', '1017', '1018', '1016']);
   });
 
   it('serves every worker\'s metrics on the one management server, labelled by worker', async () => {
