@@ -15,7 +15,8 @@ import {
 import type { RouteMeta, RouteTable } from './route.ts';
 
 export interface LiveDeps {
-  status: Pick<StatusService, 'snapshot' | 'subscribe' | 'extension'>;
+  /** A lone server's status, or a cluster's (src/cluster/status.ts), whose snapshot waits for the other workers. */
+  status: Pick<StatusService, 'subscribe' | 'extension'> & { snapshot(): StatusSnapshot | Promise<StatusSnapshot> };
   /** GET /api/status's answer when it needs asking around (a cluster: every worker now); status.snapshot() otherwise. */
   fullSnapshot?: () => Promise<StatusSnapshot>;
   alarms: Pick<AlarmCenter, 'list' | 'onEvent'>;
@@ -62,6 +63,8 @@ export class LiveFeed {
   private readonly clients = new Set<Client>();
   private unsubscribe: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Clients whose snapshot is still being gathered (a cluster's). */
+  private joining = 0;
   private readonly maxBuffered: number;
   private readonly maxClients: number;
 
@@ -75,11 +78,33 @@ export class LiveFeed {
   }
 
   attach(socket: FeedSocket, sessionHash: string): void {
-    if (this.clients.size >= this.maxClients) {
+    if (this.clients.size + this.joining >= this.maxClients) {
       socket.close(FEED_CLOSE.tooMany, 'too many status clients');
       return;
     }
-    const snapshot = JSON.stringify({ type: 'snapshot', status: this.deps.status.snapshot(), alarms: this.deps.alarms.list() });
+    // Subscribed before the snapshot is taken: in a cluster the subscription is what
+    // makes the other workers report, and the snapshot waits for their first reports.
+    if (this.unsubscribe.length === 0) this.start();
+    const snapshot = this.deps.status.snapshot();
+    if (!(snapshot instanceof Promise)) {
+      this.join(socket, sessionHash, snapshot);
+      if (this.clients.size === 0 && this.joining === 0) this.stop();
+      return;
+    }
+    this.joining++;
+    snapshot
+      .then((s) => this.join(socket, sessionHash, s), () => socket.close(FEED_CLOSE.shutdown, 'status unavailable'))
+      .finally(() => {
+        this.joining--;
+        if (this.clients.size === 0 && this.joining === 0) this.stop();
+      });
+  }
+
+  /** Adds the client with its snapshot: every event from now on reaches it too. */
+  private join(socket: FeedSocket, sessionHash: string, status: StatusSnapshot): void {
+    // It went away while the snapshot was gathered.
+    if (socket.readyState !== OPEN) return;
+    const snapshot = JSON.stringify({ type: 'snapshot', status, alarms: this.deps.alarms.list() });
     const client: Client = { socket, sessionHash, alive: true, limit: snapshot.length + this.maxBuffered };
     this.clients.add(client);
     socket.on('close', () => this.detach(client));
@@ -87,7 +112,6 @@ export class LiveFeed {
     socket.on('pong', () => (client.alive = true));
     // The feed is one-way; anything the browser sends is ignored (maxPayload bounds it).
     socket.on('message', () => undefined);
-    if (this.clients.size === 1) this.start();
     this.send(client, snapshot);
   }
 
@@ -120,7 +144,7 @@ export class LiveFeed {
 
   private detach(c: Client): void {
     if (!this.clients.delete(c)) return;
-    if (this.clients.size === 0) this.stop();
+    if (this.clients.size === 0 && this.joining === 0) this.stop();
   }
 
   private broadcast(text: string): void {
@@ -208,10 +232,13 @@ export function liveRoutes(deps: LiveDeps): ExtraRoutes {
       query: userActivityQuery,
       response: { description: 'one entry per extension asked for', schema: userActivitySchema },
       handler: async (req) => {
-        const active = deps.status.snapshot().calls;
+        const snapshot = await deps.status.snapshot();
+        const active = snapshot.calls;
+        const seen = new Map(snapshot.extensions.map((e) => [e.extension, e]));
         return {
           items: await Promise.all(req.query.extensions.map(async (ext) => {
-            const s = deps.status.extension(ext);
+            // Missing from the snapshot: neither registered nor in a call anywhere, which this worker's own view tells.
+            const s = seen.get(ext) ?? deps.status.extension(ext);
             const newest = [...s.contacts].sort((a, b) => b.expiresAt - a.expiresAt)[0];
             let lastCallAt = (await deps.cdrs?.list({ extension: ext, limit: 1 }))?.[0]?.startedAt ?? null;
             for (const c of active) {

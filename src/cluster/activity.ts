@@ -1,17 +1,27 @@
 // What the workers of a cluster tell each other about the calls they hold:
-// per extension, how many calls it is in there and whether it is ringing
+// per extension, whether it is in a call there and whether it is ringing
 // there, and which park slots are taken there. A new request that is about
 // one of those (a second call of a user, an unpark, a pickup) is then taken
 // by the worker that holds it (placement.ts), so features that join calls
-// always find both calls on one worker.
+// always find both calls on one worker. Placement asks only "any there?", so
+// a worker counts its own calls and tells the others only when an extension
+// passes between none and some: a callee taking its fifth call at once costs
+// the cluster nothing.
 import type { CallView } from '../pbx/call/context.ts';
 
-/** One extension on one worker. */
+/** One extension on one worker, as the others hear of it. */
 export interface ExtensionActivity {
   extension: string;
-  /** Calls it is caller or callee of there. */
+  /** It is caller or callee of a call there. */
+  inCall: boolean;
+  /** A call is ringing it there (not yet answered). */
+  ringing: boolean;
+}
+
+/** One extension's calls on this worker. */
+interface Counts {
+  extension: string;
   calls: number;
-  /** Calls ringing it there (not yet answered). */
   ringing: number;
 }
 
@@ -24,7 +34,7 @@ interface Counted {
 }
 
 export class ClusterActivity {
-  private readonly local = new Map<string, ExtensionActivity>();
+  private readonly local = new Map<string, Counts>();
   private readonly counted = new WeakMap<CallView, Counted>();
   private readonly peers = new Map<number, Map<string, ExtensionActivity>>();
   private readonly peerSlots = new Map<number, Set<string>>();
@@ -40,8 +50,8 @@ export class ClusterActivity {
     };
     if (ended) this.counted.delete(call);
     else this.counted.set(call, now);
-    // What each touched extension was before, so that only real changes are told.
-    const changed = new Map<string, string>();
+    // What each touched extension was before (as the others see it), so that only real changes are told.
+    const changed = new Map<string, number>();
     for (const e of before.parties) this.bump(e, 'calls', -1, changed);
     for (const e of now.parties) this.bump(e, 'calls', 1, changed);
     if (before.ringing !== undefined) this.bump(before.ringing, 'ringing', -1, changed);
@@ -49,7 +59,7 @@ export class ClusterActivity {
     for (const [e, was] of changed) {
       const a = this.local.get(e)!;
       if (a.calls === 0 && a.ringing === 0) this.local.delete(e);
-      if (`${a.calls}/${a.ringing}` !== was) this.publish({ kind: 'extension', activity: { ...a } });
+      if (seen(a) !== was) this.publish({ kind: 'extension', activity: told(a) });
     }
   }
 
@@ -60,7 +70,7 @@ export class ClusterActivity {
 
   /** Everything this worker holds, for a worker that (re)started and knows nothing yet. */
   republish(slots: string[]): void {
-    for (const a of this.local.values()) this.publish({ kind: 'extension', activity: { ...a } });
+    for (const a of this.local.values()) this.publish({ kind: 'extension', activity: told(a) });
     this.publish({ kind: 'slots', slots });
   }
 
@@ -78,27 +88,27 @@ export class ClusterActivity {
     let m = this.peers.get(worker);
     if (!m) this.peers.set(worker, (m = new Map()));
     const a = update.activity;
-    if (a.calls === 0 && a.ringing === 0) m.delete(a.extension);
+    if (!a.inCall && !a.ringing) m.delete(a.extension);
     else m.set(a.extension, a);
   }
 
   /** Another worker holding calls of `ext` when this one holds none, else 0. */
   callsAt(ext: string): number {
     if (this.local.has(ext)) return 0;
-    return this.findPeer((m) => (m.get(ext)?.calls ?? 0) > 0);
+    return this.findPeer((m) => m.get(ext)?.inCall === true);
   }
 
   /** Another worker where `ext` is ringing when it is not ringing here, else 0. */
   ringingAt(ext: string): number {
     if ((this.local.get(ext)?.ringing ?? 0) > 0) return 0;
-    return this.findPeer((m) => (m.get(ext)?.ringing ?? 0) > 0);
+    return this.findPeer((m) => m.get(ext)?.ringing === true);
   }
 
   /** Another worker where some extension `inGroup` accepts is ringing, when none is here, else 0. */
   ringingWhere(inGroup: (ext: string) => boolean): number {
     for (const a of this.local.values()) if (a.ringing > 0 && inGroup(a.extension)) return 0;
     return this.findPeer((m) => {
-      for (const a of m.values()) if (a.ringing > 0 && inGroup(a.extension)) return true;
+      for (const a of m.values()) if (a.ringing && inGroup(a.extension)) return true;
       return false;
     });
   }
@@ -114,10 +124,19 @@ export class ClusterActivity {
     return 0;
   }
 
-  private bump(ext: string, field: 'calls' | 'ringing', by: number, changed: Map<string, string>): void {
+  private bump(ext: string, field: 'calls' | 'ringing', by: number, changed: Map<string, number>): void {
     let a = this.local.get(ext);
     if (!a) this.local.set(ext, (a = { extension: ext, calls: 0, ringing: 0 }));
-    if (!changed.has(ext)) changed.set(ext, `${a.calls}/${a.ringing}`);
+    if (!changed.has(ext)) changed.set(ext, seen(a));
     a[field] = Math.max(0, a[field] + by);
   }
+}
+
+/** What the other workers know of an extension here, as one number to compare: in a call (1), ringing (2). */
+function seen(a: Counts): number {
+  return (a.calls > 0 ? 1 : 0) | (a.ringing > 0 ? 2 : 0);
+}
+
+function told(a: Counts): ExtensionActivity {
+  return { extension: a.extension, inCall: a.calls > 0, ringing: a.ringing > 0 };
 }

@@ -12,7 +12,7 @@ import type { Directory } from '../pbx/directory/directory.ts';
 import type { StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
 import { ClusterStatus, mergeOverload } from './status.ts';
-import type { StatusReport } from './status.ts';
+import type { StatusReport, StatusRequest } from './status.ts';
 import { holdsSingletons } from './member.ts';
 import { WorkerLink } from './link.ts';
 import { WorkerRouter } from './router.ts';
@@ -52,6 +52,8 @@ export class ClusterNode {
   /** On the management worker: every worker's live status; elsewhere undefined. */
   readonly status: ClusterStatus | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** While the management worker watches: our subscription to the local status. */
+  private offStatus: (() => void) | undefined;
   /** This worker's own samples (the server's registry), set once the server exists. */
   localMetrics: (() => Promise<MetricsJson>) | undefined;
   private metricsSeq = 0;
@@ -78,14 +80,20 @@ export class ClusterNode {
           // A worker that (re)started knows nothing of ours yet.
           if (update.kind === 'hello') {
             this.activity.republish(calls.parking.slotNames());
-            this.status?.forget(from);
-            if (from === MANAGER) this.reportSnapshot();
+            this.status?.restarted(from);
+            // A management worker that (re)started has nobody watching yet: it asks when it has.
+            if (from === MANAGER) this.stopReporting();
           }
         } else if (frame.topic === 'rotary') {
           const { number, extension } = frame.body as { number: string; extension: string | null };
           deps.featureTables.applyLastMember(number, extension);
         } else if (frame.topic === 'status') {
           this.status?.apply(from, frame.body as StatusReport);
+        } else if (frame.topic === 'status?') {
+          const request = frame.body as StatusRequest;
+          if (request.kind === 'query') this.report({ kind: 'answer', id: request.id, snapshot: deps.status.snapshot() });
+          else if (request.on) this.startReporting();
+          else this.stopReporting();
         } else if (frame.topic === 'metrics?') {
           const { id } = frame.body as { id: number };
           void this.localMetrics?.().then((json) => this.link.send(from, { kind: 'json', topic: 'metrics', body: { id, json } }));
@@ -102,7 +110,13 @@ export class ClusterNode {
         }
       },
     });
-    this.status = holdsSingletons(deps.worker) ? new ClusterStatus(deps.status) : undefined;
+    this.status = holdsSingletons(deps.worker)
+      ? new ClusterStatus(deps.status, {
+        self: deps.worker,
+        workers,
+        ask: (to, request) => this.link.send(to, { kind: 'json', topic: 'status?', body: request }),
+      })
+      : undefined;
     this.activity = new ClusterActivity((update) => this.link.broadcast(workers, { kind: 'json', topic: 'activity', body: update }));
     this.router = new WorkerRouter({
       workers,
@@ -124,19 +138,13 @@ export class ClusterNode {
   /** Before the SIP listeners: a worker never refuses what another hands it. */
   async start(): Promise<void> {
     await this.link.start();
-    const offCalls = this.deps.calls.subscribe((call, ended) => this.activity.onCall(call, ended));
-    // Every other worker reports its live status to the management worker, as it changes.
-    const offStatus = this.status ? undefined : this.deps.status.subscribe((event) => this.report({ kind: 'event', event }));
-    this.unsubscribe = () => {
-      offCalls();
-      offStatus?.();
-    };
+    this.unsubscribe = this.deps.calls.subscribe((call, ended) => this.activity.onCall(call, ended));
     this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'activity', body: { kind: 'hello' } satisfies ActivityUpdate });
-    this.reportSnapshot();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.stopReporting();
     await this.link.close();
   }
 
@@ -203,11 +211,19 @@ export class ClusterNode {
     const status = this.status ?? this.deps.status;
     const workers = await this.summaries();
     const overload = mergeOverload(workers.map((w) => w.overload));
-    return { ...status.snapshot(), ...(overload ? { overload } : {}), workers };
+    return { ...(await status.snapshot()), ...(overload ? { overload } : {}), workers };
   }
 
-  private reportSnapshot(): void {
-    if (!this.status) this.report({ kind: 'snapshot', snapshot: this.deps.status.snapshot() });
+  /** The management worker watches: our snapshot, then every status event as it happens. */
+  private startReporting(): void {
+    this.offStatus ??= this.deps.status.subscribe((event) => this.report({ kind: 'event', event }));
+    this.report({ kind: 'snapshot', snapshot: this.deps.status.snapshot() });
+  }
+
+  /** Nobody watches: the status service computes no events for us (it has no listener). */
+  private stopReporting(): void {
+    this.offStatus?.();
+    this.offStatus = undefined;
   }
 
   private report(report: StatusReport): void {

@@ -52,8 +52,8 @@ export class WorkerRouter {
     let owner = ownerOfMessage(m);
     if (owner === 0 && m.kind === 'request' && m.method !== 'ACK') owner = this.placement(m);
     if (owner !== 0 && owner !== localOwner() && owner <= this.deps.workers) {
-      // The message as received (with received/rport already noted in its Via); the owner parses it again.
-      if (this.deps.forward(owner, inbound.source, serializeMessage(inbound.message))) {
+      // The bytes as received: the owner parses them and notes received/rport from the same source, as we did.
+      if (this.deps.forward(owner, inbound.source, inbound.data ?? serializeMessage(inbound.message))) {
         this.forwarded++;
         return;
       }

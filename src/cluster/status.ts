@@ -1,15 +1,24 @@
 // Live status of a whole cluster, for the management server (worker 1): its
-// own StatusService plus what every other worker reports — each sends its
-// status events over the link as they happen, and its whole snapshot when it
-// or the management worker (re)starts. The web UI's live view, the REST
-// status and `switchboard status` then show every worker's calls; overload
-// state changes every 100 ms, so it is asked for when wanted instead
-// (ClusterNode.snapshot) and merged here.
+// own StatusService plus what every other worker reports. Reports cost every
+// worker CPU on each call change, so they flow only while someone looks:
+// while the management worker has status listeners (the web UI's live view)
+// it asks the others to watch, and each then sends its snapshot followed by
+// its status events as they happen; a one-off snapshot (REST, the Users page)
+// asks each worker for its own. The web UI's live view, the REST status and
+// `switchboard status` then show every worker's calls. Overload state
+// changes every 100 ms, so it is asked for when wanted (ClusterNode.snapshot)
+// and merged here.
 import type { ExtensionStatus, OverloadStatus, StatusEvent, StatusListener, StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { PeerLinkStatus } from '../pbx/peers/peer-links.ts';
 
-/** What a worker tells the management worker. */
-export type StatusReport = { kind: 'event'; event: StatusEvent } | { kind: 'snapshot'; snapshot: StatusSnapshot };
+/** What a worker tells the management worker: while watched, its snapshot then its events; an answer to a query. */
+export type StatusReport =
+  | { kind: 'event'; event: StatusEvent }
+  | { kind: 'snapshot'; snapshot: StatusSnapshot }
+  | { kind: 'answer'; id: number; snapshot: StatusSnapshot };
+
+/** What the management worker asks of the others: to report as things change (or to stop), or one snapshot now. */
+export type StatusRequest = { kind: 'watch'; on: boolean } | { kind: 'query'; id: number };
 
 /**
  * Snapshots of several workers as one: calls and parked calls from all, each
@@ -92,14 +101,48 @@ interface Remote {
   extensions: Map<string, ExtensionStatus>;
 }
 
-export class ClusterStatus implements Pick<StatusService, 'snapshot' | 'subscribe' | 'extension'> {
+export interface ClusterStatusOptions {
+  /** This worker (the management worker) and how many there are: the others are 1..workers but self. */
+  self: number;
+  workers: number;
+  /** Sends a request to worker `to`. */
+  ask: (to: number, request: StatusRequest) => void;
+  /** How long a snapshot waits for the other workers; one that has not answered by then is left out. */
+  waitMs?: number;
+}
+
+const WAIT_MS = 2_000;
+
+export class ClusterStatus implements Pick<StatusService, 'subscribe' | 'extension'> {
+  /** While watching: each other worker's snapshot and the events since. */
   private readonly remotes = new Map<number, Remote>();
   private readonly listeners = new Set<StatusListener>();
+  /** Snapshots waiting for every other worker's first report. */
+  private readonly syncWaiters = new Set<() => void>();
+  private readonly queries = new Map<number, (worker: number, snapshot: StatusSnapshot) => void>();
+  private querySeq = 0;
+  private readonly waitMs: number;
 
-  constructor(private readonly local: StatusService) {}
+  constructor(
+    private readonly local: StatusService,
+    private readonly opts: ClusterStatusOptions,
+  ) {
+    this.waitMs = opts.waitMs ?? WAIT_MS;
+  }
+
+  /** Whether the other workers are asked to report as things change. */
+  get watching(): boolean {
+    return this.listeners.size > 0;
+  }
 
   /** A report from worker `worker`; listeners hear its events as if they were ours. */
   apply(worker: number, report: StatusReport): void {
+    if (report.kind === 'answer') {
+      this.queries.get(report.id)?.(worker, report.snapshot);
+      return;
+    }
+    // A report that crossed a "stop watching" on the link.
+    if (!this.watching) return;
     if (report.kind === 'snapshot') {
       const s = report.snapshot;
       this.remotes.set(worker, {
@@ -107,6 +150,7 @@ export class ClusterStatus implements Pick<StatusService, 'snapshot' | 'subscrib
         calls: new Map(s.calls.map((c) => [c.ref, c])),
         extensions: new Map(s.extensions.map((e) => [e.extension, e])),
       });
+      if (this.synced()) for (const done of [...this.syncWaiters]) done();
       return;
     }
     const r = this.remotes.get(worker);
@@ -121,20 +165,23 @@ export class ClusterStatus implements Pick<StatusService, 'snapshot' | 'subscrib
     for (const l of this.listeners) l(ev.type === 'extension' ? { type: 'extension', extension: this.extension(ev.extension.extension) } : ev);
   }
 
-  /** Worker `worker` (re)started: what it said before went with it. */
-  forget(worker: number): void {
+  /** Worker `worker` (re)started: what it said before went with it; while watching, it is asked to report too. */
+  restarted(worker: number): void {
     this.remotes.delete(worker);
+    if (this.watching) this.opts.ask(worker, { kind: 'watch', on: true });
   }
 
-  snapshot(): StatusSnapshot {
-    const parts = [this.local.snapshot()];
-    for (const r of this.remotes.values()) {
-      // A worker's overload in its start-up snapshot is long stale: only ours is current here (ClusterNode.snapshot asks each).
-      parts.push({ ...r.snapshot, calls: [...r.calls.values()], extensions: [...r.extensions.values()], overload: undefined });
-    }
-    return mergeStatus(parts);
+  /**
+   * Every worker's status now. While watching, from the reports (once every
+   * worker has sent its snapshot); otherwise each worker is asked for its own.
+   */
+  async snapshot(): Promise<StatusSnapshot> {
+    if (!this.watching) return this.query();
+    await this.whenSynced();
+    return this.merged();
   }
 
+  /** One extension as the busiest worker sees it; other workers' part is known only while watching. */
   extension(ext: string): ExtensionStatus {
     const merged = new Map<string, ExtensionStatus>();
     mergeExtension(merged, this.local.extension(ext));
@@ -147,10 +194,63 @@ export class ClusterStatus implements Pick<StatusService, 'snapshot' | 'subscrib
 
   subscribe(listener: StatusListener): () => void {
     this.listeners.add(listener);
+    if (this.listeners.size === 1) this.everyOther((w) => this.opts.ask(w, { kind: 'watch', on: true }));
     const off = this.local.subscribe((ev) => listener(ev.type === 'extension' ? { type: 'extension', extension: this.extension(ev.extension.extension) } : ev));
     return () => {
-      this.listeners.delete(listener);
       off();
+      if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+      this.everyOther((w) => this.opts.ask(w, { kind: 'watch', on: false }));
+      this.remotes.clear();
+      for (const done of [...this.syncWaiters]) done();
     };
+  }
+
+  private merged(): StatusSnapshot {
+    const parts = [this.local.snapshot()];
+    for (const r of this.remotes.values()) {
+      // A worker's overload in the snapshot it reported when the watch began is stale: ClusterNode.snapshot asks each.
+      parts.push({ ...r.snapshot, calls: [...r.calls.values()], extensions: [...r.extensions.values()], overload: undefined });
+    }
+    return mergeStatus(parts);
+  }
+
+  private synced(): boolean {
+    return this.remotes.size >= this.opts.workers - 1;
+  }
+
+  private whenSynced(): Promise<void> {
+    if (this.synced()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.syncWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.waitMs);
+      this.syncWaiters.add(done);
+    });
+  }
+
+  private query(): Promise<StatusSnapshot> {
+    const id = ++this.querySeq;
+    const got = new Map<number, StatusSnapshot>();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.queries.delete(id);
+        resolve(mergeStatus([this.local.snapshot(), ...got.values()]));
+      };
+      const timer = setTimeout(done, this.waitMs);
+      this.queries.set(id, (worker, snapshot) => {
+        got.set(worker, snapshot);
+        if (got.size >= this.opts.workers - 1) done();
+      });
+      if (this.opts.workers <= 1) done();
+      else this.everyOther((w) => this.opts.ask(w, { kind: 'query', id }));
+    });
+  }
+
+  private everyOther(fn: (worker: number) => void): void {
+    for (let w = 1; w <= this.opts.workers; w++) if (w !== this.opts.self) fn(w);
   }
 }

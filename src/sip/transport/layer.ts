@@ -179,7 +179,7 @@ export class TransportLayer implements MessageSender {
     // Bare CRLF datagrams are NAT keep-alives (RFC 5626 §3.5.1 allows STUN instead; both are ignored).
     if (data.length <= 4 && isOnlyWhitespace(data)) return;
     const source: Endpoint = { transport: 'udp', address: normalizeAddress(address), port };
-    this.handle(parseMessage(data, { limits: this.parseLimits }), source, this.locals.get('udp')!);
+    this.handle(parseMessage(data, { limits: this.parseLimits }), source, this.locals.get('udp')!, data);
   }
 
   private onStreamMessage(data: Buffer, conn: Connection): void {
@@ -190,7 +190,7 @@ export class TransportLayer implements MessageSender {
       port: conn.remotePort,
       connectionId: conn.id,
     };
-    this.handle(parseMessage(data, { limits: this.parseLimits, stream: true }), source, this.locals.get(conn.transport)!);
+    this.handle(parseMessage(data, { limits: this.parseLimits, stream: true }), source, this.locals.get(conn.transport)!, data);
   }
 
   /**
@@ -202,7 +202,7 @@ export class TransportLayer implements MessageSender {
     const local = this.locals.get(source.transport);
     if (!local) return;
     this.stats.received++;
-    this.handle(parseMessage(data, { limits: this.parseLimits, stream: source.transport !== 'udp' }), source, local);
+    this.handle(parseMessage(data, { limits: this.parseLimits, stream: source.transport !== 'udp' }), source, local, data);
   }
 
   /**
@@ -215,7 +215,7 @@ export class TransportLayer implements MessageSender {
     this.transmit(data, to, undefined);
   }
 
-  private handle(result: ReturnType<typeof parseMessage>, source: Endpoint, local: Local): void {
+  private handle(result: ReturnType<typeof parseMessage>, source: Endpoint, local: Local, data: Buffer): void {
     if (!result.ok) {
       this.reject(result, source);
       return;
@@ -224,7 +224,7 @@ export class TransportLayer implements MessageSender {
     this.messages.countIn(message);
     if (message.kind === 'request') markReceived(message, source);
     try {
-      this.onInbound({ message, source, local });
+      this.onInbound({ message, source, local, data });
     } catch (err) {
       // An application bug must not take the listener down with it.
       this.log.error({ err, callId: message.callId }, 'unhandled error processing SIP message');

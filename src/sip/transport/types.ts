@@ -6,6 +6,8 @@ export interface Inbound {
   source: Endpoint;
   /** The local listener that received it (for Via/Contact/Record-Route building). */
   local: { transport: TransportName; address: string; port: number };
+  /** The bytes as they arrived: a worker of a cluster hands them on as they are, not serialized again. */
+  data?: Buffer;
 }
 
 /**

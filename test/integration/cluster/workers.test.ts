@@ -20,11 +20,12 @@ import type { WorkerSummary } from '../../../src/pbx/status/control-socket.ts';
 import { waitUntil } from '../../lib/wait.ts';
 import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
 import { audioPort, sipfragStatuses, until } from '../features/rig.ts';
+import { createRequire } from 'node:module';
 
 /** A short code as a phone puts it in a Request-URI: '#' is escaped (RFC 3261 §25.1). */
 const code = (s: string): string => s.replace(/#/g, '%23');
 
-const USERS = Array.from({ length: 20 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: `pw-${ext}-secret` }));
+const USERS = Array.from({ length: 22 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: `pw-${ext}-secret` }));
 const password = (ext: string): string => USERS.find((u) => u.ext === ext)!.password;
 
 let sb: SwitchboardHandle;
@@ -45,6 +46,15 @@ beforeAll(async () => {
   adminPassword = /^Initial admin password: (\S+)$/m.exec(sb.output())?.[1] ?? '';
 }, 90_000);
 let adminPassword = '';
+let admin: ApiClient | undefined;
+
+/** The management API as admin: logged in once with the first start's password, changed as the first login requires. */
+async function adminApi(): Promise<ApiClient> {
+  if (admin) return admin;
+  const api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(sb.dataDir, 'certs', 'ca.crt'), 'utf8'));
+  await api.loginChanging('admin', adminPassword, 'Cluster-Status-Pass-7');
+  return (admin = api);
+}
 
 /** GET over the management server's HTTPS (its certificate is our own CA's: not checked here). */
 function getText(path: string): Promise<{ status: number; body: string }> {
@@ -270,6 +280,41 @@ describe('two workers on one SIP port', () => {
     expect(rung).toEqual(['1016', '1017', '1018', '1016']);
   });
 
+  it('shows a call held by worker 2 in the management server\'s status: asked for once (REST), and live while a feed watches', async () => {
+    const a = await phoneOn(2, '1021');
+    const b = await phoneOn(2, '1022');
+    // Registered again from the same flow: a worker's AOR is replaced whole by the other's news of it, and
+    // worker 1's news of a tried-and-unregistered phone of 1017 may land after worker 2 took this one.
+    expect((await b.register(300)).status).toBe(200);
+    const api = await adminApi();
+
+    const call = a.call('1022');
+    const answered = await call.final;
+    expect(answered.status, answered.reason).toBe(200);
+    // Nobody watches: worker 1 asks worker 2 for its snapshot.
+    const rest = await api.get('/api/status');
+    expect(rest.status).toBe(200);
+    const mine = (rest.json.calls as { caller: string; callee: string; state: string }[]).filter((c) => c.caller === '1021');
+    expect(mine).toEqual([expect.objectContaining({ callee: '1022', state: 'connected' })]);
+    const users = await api.get('/api/status/users?extensions=1021,1001');
+    expect(users.json.items.map((i: { extension: string; state: string }) => [i.extension, i.state])).toEqual([['1021', 'connected'], ['1001', 'idle']]);
+
+    // A feed: its snapshot carries the call, and worker 2 reports the hang-up as it happens.
+    const WebSocket = createRequire(import.meta.url)('ws');
+    const ws = new WebSocket(`wss://127.0.0.1:${httpPort}/api/status/ws`, { ca: api.ca, headers: { cookie: `sb_session=${api.cookie}` } });
+    const messages: { type: string; status?: { calls: { caller: string }[] }; call?: { caller: string }; ended?: boolean }[] = [];
+    ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString())));
+    try {
+      await until(() => messages.length > 0, 'the feed\'s snapshot');
+      expect(messages[0]!.type).toBe('snapshot');
+      expect(messages[0]!.status!.calls.map((c) => c.caller)).toContain('1021');
+      expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+      await until(() => messages.some((m) => m.type === 'call' && m.call!.caller === '1021' && m.ended === true), 'the call\'s end on the feed');
+    } finally {
+      ws.close();
+    }
+  });
+
   it('serves every worker\'s metrics on the one management server, labelled by worker', async () => {
     const res = await getText('/metrics');
     expect(res.status).toBe(200);
@@ -288,8 +333,7 @@ describe('two workers on one SIP port', () => {
 
   it('lists each worker in the management API\'s /api/status: what it holds and its overload state', async () => {
     expect(adminPassword.length).toBeGreaterThanOrEqual(16);
-    const api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(sb.dataDir, 'certs', 'ca.crt'), 'utf8'));
-    await api.loginChanging('admin', adminPassword, 'Cluster-Status-Pass-7');
+    const api = await adminApi();
     const a = await phoneOn(1, '1014');
     const b = await phoneOn(2, '1015');
     const cli = await workers();

@@ -176,6 +176,55 @@ describe('LiveFeed', () => {
   });
 });
 
+describe('LiveFeed on a cluster (a snapshot that waits for the other workers)', () => {
+  it('subscribes before asking for the snapshot, and adds the client with it; one that left meanwhile is not added', async () => {
+    let subscribedBeforeSnapshot = false;
+    const listeners = new Set<(e: StatusEvent) => void>();
+    let release: (s: StatusSnapshot) => void = () => {};
+    const t = setup({
+      status: {
+        snapshot: () => {
+          subscribedBeforeSnapshot = listeners.size === 1;
+          return new Promise<StatusSnapshot>((r) => (release = r));
+        },
+        subscribe: (l) => {
+          listeners.add(l);
+          return () => listeners.delete(l);
+        },
+        extension: () => { throw new Error('unused'); },
+      },
+    });
+    const a = new FakeSocket();
+    t.feed.attach(a, 'h1');
+    expect(subscribedBeforeSnapshot).toBe(true);
+    // An event before the snapshot is ready does not reach the client: the snapshot will carry it.
+    for (const l of listeners) l(extEvent('1001'));
+    expect(a.sent).toHaveLength(0);
+    release({ at: 1, extensions: [], calls: [{ ref: 'c1' } as never], trunks: [], parked: [] });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(a.sent.map((m) => m.type)).toEqual(['snapshot']);
+    expect(a.sent[0].status.calls).toEqual([{ ref: 'c1' }]);
+    for (const l of listeners) l(extEvent('1002'));
+    expect(a.sent.map((m) => m.type)).toEqual(['snapshot', 'extension']);
+    a.close();
+    expect(listeners.size).toBe(0);
+
+    // A browser that closes while its snapshot is gathered: never added, and the subscription ends.
+    const b = new FakeSocket();
+    t.feed.attach(b, 'h2');
+    expect(listeners.size).toBe(1);
+    b.close();
+    release({ at: 2, extensions: [], calls: [], trunks: [], parked: [] });
+    await Promise.resolve();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(b.sent).toHaveLength(0);
+    expect(t.feed.size).toBe(0);
+    expect(listeners.size).toBe(0);
+  });
+});
+
 describe('bearerMatches', () => {
   it('accepts exactly the configured token', () => {
     const token = 'scrape-token-0123456789';

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ClusterStatus, mergeOverload, mergeStatus } from '../../../src/cluster/status.ts';
+import type { StatusRequest } from '../../../src/cluster/status.ts';
 import { overloadStatus } from '../../../src/pbx/status/status.ts';
 import type { ExtensionStatus, StatusEvent, StatusListener, StatusService, StatusSnapshot } from '../../../src/pbx/status/status.ts';
 
@@ -22,22 +23,74 @@ function localStatus(): { service: StatusService; emit: (e: StatusEvent) => void
   return { service, emit: (e) => listeners.forEach((l) => l(e)) };
 }
 
+/** The management worker (1) of three, with what it asks of the others. */
+function cluster(): { status: ClusterStatus; local: ReturnType<typeof localStatus>; asked: [number, StatusRequest][] } {
+  const local = localStatus();
+  const asked: [number, StatusRequest][] = [];
+  const status = new ClusterStatus(local.service, { self: 1, workers: 3, ask: (to, r) => asked.push([to, r]), waitMs: 2000 });
+  return { status, local, asked };
+}
+
+afterEach(() => vi.useRealTimers());
+
 describe('cluster status on the management worker', () => {
-  it('shows the calls another worker reports and the extension as busy as any worker sees it', () => {
-    const local = localStatus();
-    const status = new ClusterStatus(local.service);
+  it('asks the other workers to report only while it has listeners, and to stop when the last one goes', () => {
+    const { status, asked } = cluster();
+    expect(status.watching).toBe(false);
+    const off1 = status.subscribe(() => {});
+    const off2 = status.subscribe(() => {});
+    expect(asked).toEqual([[2, { kind: 'watch', on: true }], [3, { kind: 'watch', on: true }]]);
+    off1();
+    expect(asked).toHaveLength(2);
+    off2();
+    expect(status.watching).toBe(false);
+    expect(asked.slice(2)).toEqual([[2, { kind: 'watch', on: false }], [3, { kind: 'watch', on: false }]]);
+    // Unwatched, reports that crossed the request are dropped.
+    status.apply(2, { kind: 'snapshot', snapshot: snap([ext('1001', 'connected', 1)], [call('c1')]) });
+    expect(status.extension('1001').state).toBe('idle');
+  });
+
+  it('answers a snapshot while nobody watches by asking each other worker, leaving out one that does not answer in time', async () => {
+    vi.useFakeTimers();
+    const { status, asked } = cluster();
+    const pending = status.snapshot();
+    expect(asked.map(([w, r]) => [w, r.kind])).toEqual([[2, 'query'], [3, 'query']]);
+    const id = (asked[0]![1] as { id: number }).id;
+    status.apply(2, { kind: 'answer', id, snapshot: snap([ext('1001', 'ringing', 1)], [call('c2')]) });
+    // Worker 3 stays silent: the snapshot comes after the wait, without it.
+    await vi.advanceTimersByTimeAsync(1999);
+    let done = false;
+    void pending.then(() => (done = true));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const s = await pending;
+    expect(s.calls.map((c) => c.ref)).toEqual(['c2']);
+    expect(s.extensions.find((e) => e.extension === '1001')).toMatchObject({ state: 'ringing', calls: 1 });
+    // Watching was never started for it.
+    expect(status.watching).toBe(false);
+  });
+
+  it('shows the calls another worker reports and the extension as busy as any worker sees it', async () => {
+    const { status, local, asked } = cluster();
     const heard: StatusEvent[] = [];
     status.subscribe((e) => heard.push(e));
     // Events before the worker's snapshot are not applied: the snapshot carries them.
     status.apply(2, { kind: 'event', event: { type: 'call', call: call('early'), ended: false } });
-    expect(status.snapshot().calls).toEqual([]);
     status.apply(2, { kind: 'snapshot', snapshot: snap([ext('1001', 'connected', 1)], [call('c1')]) });
-    expect(status.snapshot().calls.map((c) => c.ref)).toEqual(['c1']);
+    // Until every other worker has reported, a snapshot waits.
+    let first: StatusSnapshot | undefined;
+    const waiting = status.snapshot().then((s) => (first = s));
+    await Promise.resolve();
+    expect(first).toBeUndefined();
+    status.apply(3, { kind: 'snapshot', snapshot: snap([], []) });
+    await waiting;
+    expect(first!.calls.map((c) => c.ref)).toEqual(['c1']);
     expect(status.extension('1001')).toMatchObject({ state: 'connected', calls: 1 });
 
     status.apply(2, { kind: 'event', event: { type: 'call', call: call('c2'), ended: false } });
     status.apply(2, { kind: 'event', event: { type: 'call', call: call('c1'), ended: true } });
-    expect(status.snapshot().calls.map((c) => c.ref)).toEqual(['c2']);
+    expect((await status.snapshot()).calls.map((c) => c.ref)).toEqual(['c2']);
     status.apply(2, { kind: 'event', event: { type: 'extension', extension: ext('1001', 'ringing', 1) } });
     expect(heard.map((e) => e.type)).toEqual(['call', 'call', 'extension']);
     expect(heard[2]).toMatchObject({ extension: { extension: '1001', state: 'ringing' } });
@@ -45,9 +98,13 @@ describe('cluster status on the management worker', () => {
     local.emit({ type: 'call', call: call('mine'), ended: false });
     expect(heard.at(-1)).toMatchObject({ call: { ref: 'mine' } });
 
-    status.forget(2);
-    expect(status.snapshot().calls).toEqual([]);
+    // Worker 2 restarted: what it said is gone, and it is asked to report again.
+    asked.length = 0;
+    status.restarted(2);
+    expect(asked).toEqual([[2, { kind: 'watch', on: true }]]);
     expect(status.extension('1001').state).toBe('idle');
+    status.apply(2, { kind: 'snapshot', snapshot: snap([], []) });
+    expect((await status.snapshot()).calls).toEqual([]);
   });
 });
 
@@ -79,10 +136,13 @@ describe('overload state of several workers', () => {
     expect('overload' in mergeStatus([snap([], []), snap([], [])])).toBe(false);
   });
 
-  it('does not show another worker\'s start-up overload as current: only its own', () => {
+  it('does not show the overload another worker reported when the watch began as current: only its own', async () => {
     const local = localStatus();
-    const status = new ClusterStatus({ ...local.service, snapshot: () => ({ ...snap([], []), overload: calm }) } as unknown as StatusService);
+    const status = new ClusterStatus({ ...local.service, snapshot: () => ({ ...snap([], []), overload: calm }) } as unknown as StatusService,
+      { self: 1, workers: 2, ask: () => {}, waitMs: 2000 });
+    const off = status.subscribe(() => {});
     status.apply(2, { kind: 'snapshot', snapshot: { ...snap([], []), overload: behind } });
-    expect(status.snapshot().overload).toEqual(calm);
+    expect((await status.snapshot()).overload).toEqual(calm);
+    off();
   });
 });
