@@ -300,7 +300,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     onChange: (aor, bindings) => {
       for (const l of bindingListeners) l(aor, bindings);
     },
-    onPublish: member && ((aor, bindings) => cluster?.publishLocation(aor, bindings)),
+    onPublish: member && ((change) => cluster?.publishLocation(change)),
   });
   const directory = new Directory(store.users, log);
   const systemMedia = new SystemMediaSettings(config.media, store.admin.settings, log);

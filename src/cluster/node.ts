@@ -5,7 +5,7 @@ import type { Endpoint } from '../sip/message.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
 import type { Inbound } from '../sip/transport/types.ts';
 import type { Logger } from '../lib/log.ts';
-import type { LiveBinding, LocationService } from '../pbx/registrar/location.ts';
+import type { LocationChange, LocationService } from '../pbx/registrar/location.ts';
 import type { CallEngine } from '../pbx/call/engine.ts';
 import type { FeatureTables } from '../pbx/routing/feature-tables.ts';
 import type { Directory } from '../pbx/directory/directory.ts';
@@ -72,8 +72,7 @@ export class ClusterNode {
         if (frame.kind === 'inbound') transport.receiveForwarded(frame.data, frame.source);
         else if (frame.kind === 'send') transport.sendForOwner(frame.data, frame.dest, frame.fallback);
         else if (frame.topic === 'location') {
-          const { aor, bindings } = frame.body as { aor: string; bindings: LiveBinding[] };
-          location.applyRemote(aor, bindings);
+          location.applyRemote(frame.body as LocationChange);
         } else if (frame.topic === 'activity') {
           const update = frame.body as ActivityUpdate;
           this.activity.apply(from, update);
@@ -148,9 +147,9 @@ export class ClusterNode {
     await this.link.close();
   }
 
-  /** A registration changed here: every other worker takes the AOR's bindings as they are now. */
-  publishLocation(aor: string, bindings: readonly LiveBinding[]): void {
-    this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'location', body: { aor, bindings } });
+  /** A contact changed here: every other worker takes the change (the newer write of a contact wins). */
+  publishLocation(change: LocationChange): void {
+    this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'location', body: change });
   }
 
   /**

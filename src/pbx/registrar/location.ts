@@ -10,6 +10,16 @@ export type LiveBinding = Binding & { connectionId?: number; remote?: boolean };
 /** The part of the registration repository the location service writes behind to. */
 export type BindingPersistence = Pick<RegistrationRepository, 'loadAll' | 'enqueueUpsert' | 'enqueueDelete'>;
 
+/**
+ * One contact's change made by one worker of a cluster: the binding as it now
+ * is, or its removal at a time. Per contact, not the AOR's whole list: two
+ * workers changing one AOR at once (a phone unregistering on one while
+ * another registers on the other) must not undo each other.
+ */
+export type LocationChange =
+  | { aor: string; put: LiveBinding }
+  | { aor: string; remove: string; at: number };
+
 export interface LocationEvents {
   onChange?(aor: string, bindings: readonly LiveBinding[]): void;
   /**
@@ -17,7 +27,7 @@ export interface LocationEvents {
    * cluster: not the expiry sweep, which every worker runs on its own copy,
    * nor changes they sent us (applyRemote).
    */
-  onPublish?(aor: string, bindings: readonly LiveBinding[]): void;
+  onPublish?(change: LocationChange): void;
 }
 
 /**
@@ -81,9 +91,8 @@ export class LocationService {
     if (list && i >= 0) list[i] = b;
     else this.insert(b);
     this.persistence?.enqueueUpsert(b);
-    const list2 = this.byAor.get(b.aor)!;
-    this.events.onChange?.(b.aor, list2);
-    this.events.onPublish?.(b.aor, list2);
+    this.events.onChange?.(b.aor, this.byAor.get(b.aor)!);
+    this.events.onPublish?.({ aor: b.aor, put: b });
   }
 
   remove(aor: string, contactUri: string, publish = true): void {
@@ -96,20 +105,32 @@ export class LocationService {
     if (list.length === 0) this.byAor.delete(aor);
     this.persistence?.enqueueDelete(aor, contactUri);
     this.events.onChange?.(aor, list);
-    if (publish) this.events.onPublish?.(aor, list);
+    if (publish) this.events.onPublish?.({ aor, remove: contactUri, at: this.now() });
   }
 
   /**
-   * An AOR's bindings as another worker of the cluster now holds them: taken
-   * as they are (that worker wrote them to the store already).
+   * A contact as another worker of the cluster changed it (that worker wrote
+   * it to the store already). The newer write of a contact wins: news that
+   * arrives late neither brings back a contact removed here since nor drops
+   * one registered here since.
    */
-  applyRemote(aor: string, bindings: readonly LiveBinding[]): void {
-    const before = this.byAor.get(aor);
-    this.total -= before?.length ?? 0;
-    if (bindings.length === 0) this.byAor.delete(aor);
-    else this.byAor.set(aor, [...bindings]);
-    this.total += bindings.length;
-    this.events.onChange?.(aor, bindings);
+  applyRemote(change: LocationChange): void {
+    const aor = change.aor;
+    const list = this.byAor.get(aor);
+    const uri = 'put' in change ? change.put.contactUri : change.remove;
+    const i = list ? list.findIndex((x) => x.contactUri === uri) : -1;
+    const mine = i >= 0 ? list![i]! : undefined;
+    if ('put' in change) {
+      if (mine && mine.updatedAt > change.put.updatedAt) return;
+      if (mine) list![i] = change.put;
+      else this.insert(change.put);
+    } else {
+      if (!mine || mine.updatedAt > change.at) return;
+      list!.splice(i, 1);
+      this.total--;
+      if (list!.length === 0) this.byAor.delete(aor);
+    }
+    this.events.onChange?.(aor, this.byAor.get(aor) ?? []);
   }
 
   removeAll(aor: string): void {

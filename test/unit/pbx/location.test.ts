@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocationService } from '../../../src/pbx/registrar/location.ts';
-import type { BindingPersistence, LiveBinding } from '../../../src/pbx/registrar/location.ts';
+import type { BindingPersistence, LiveBinding, LocationChange } from '../../../src/pbx/registrar/location.ts';
 
 function binding(aor: string, contactUri: string, expiresAt: number, q: number | null = null): LiveBinding {
   return {
@@ -57,6 +57,39 @@ describe('LocationService', () => {
     expect(loc.count).toBe(1);
     expect(ops).toEqual(['upsert sip:here']);
     expect(changes).toEqual([['sip:here'], ['sip:here', 'sip:there'], ['sip:here'], ['sip:here']]);
+  });
+
+  it('publishes each contact\'s change, and takes another worker\'s so that the newer write of a contact wins', () => {
+    let now = 1000;
+    const published: LocationChange[] = [];
+    const w1 = new LocationService(undefined, () => now, { onPublish: (c) => void published.push(c) });
+    const w2 = new LocationService(undefined, () => now, {});
+    const at = (b: LiveBinding, t: number): LiveBinding => ({ ...b, updatedAt: t });
+    // Worker 1 registers phone 1 of extension a, then it unregisters.
+    w1.put(at(binding('sip:a@d', 'sip:a@1.1.1.1', 9000), 1000));
+    now = 1100;
+    w1.remove('sip:a@d', 'sip:a@1.1.1.1');
+    expect(published).toEqual([
+      { aor: 'sip:a@d', put: expect.objectContaining({ contactUri: 'sip:a@1.1.1.1' }) },
+      { aor: 'sip:a@d', remove: 'sip:a@1.1.1.1', at: 1100 },
+    ]);
+    // Worker 2 took phone 2 of the same extension before the news of either arrived.
+    w2.put(at(binding('sip:a@d', 'sip:a@2.2.2.2', 9000), 1050));
+    for (const c of published) w2.applyRemote(c);
+    expect(w2.lookup('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:a@2.2.2.2']);
+    expect(w2.count).toBe(1);
+    // A removal older than the write it would undo is ignored; a late put older than ours too.
+    w2.put(at(binding('sip:a@d', 'sip:a@1.1.1.1', 9000), 1200));
+    w2.applyRemote({ aor: 'sip:a@d', remove: 'sip:a@1.1.1.1', at: 1100 });
+    w2.applyRemote({ aor: 'sip:a@d', put: at(binding('sip:a@d', 'sip:a@1.1.1.1', 5000), 1000) });
+    expect(w2.lookup('sip:a@d').find((b) => b.contactUri === 'sip:a@1.1.1.1')?.expiresAt).toBe(9000);
+    // A newer put replaces; a newer removal removes, and the AOR goes when empty.
+    w2.applyRemote({ aor: 'sip:a@d', put: at(binding('sip:a@d', 'sip:a@2.2.2.2', 7000), 1300) });
+    expect(w2.lookup('sip:a@d').find((b) => b.contactUri === 'sip:a@2.2.2.2')?.expiresAt).toBe(7000);
+    w2.applyRemote({ aor: 'sip:a@d', remove: 'sip:a@2.2.2.2', at: 1400 });
+    w2.applyRemote({ aor: 'sip:a@d', remove: 'sip:a@1.1.1.1', at: 1400 });
+    expect(w2.count).toBe(0);
+    expect(w2.aorCount).toBe(0);
   });
 
   it('orders lookups by q, highest first, with no q counting as 1.0', () => {
