@@ -48,4 +48,15 @@ describe('cluster status on the management worker', () => {
     expect(status.snapshot().calls).toEqual([]);
     expect(status.extension('1001').state).toBe('idle');
   });
+
+  it('keeps another worker\'s extensions only while they are busy there', () => {
+    const status = new ClusterStatus(localStatus().service);
+    status.apply(2, { kind: 'snapshot', snapshot: snap([ext('1001', 'idle', 0), ext('1002', 'connected', 1), ext('1003', 'idle', 0)], []) });
+    // Idle ones add nothing to ours: not held (1001 comes from our own view).
+    expect(status.snapshot().extensions.map((e) => [e.extension, e.state])).toEqual([['1001', 'idle'], ['1002', 'connected']]);
+    status.apply(2, { kind: 'event', event: { type: 'extension', extension: ext('1002', 'idle', 0) } });
+    status.apply(2, { kind: 'event', event: { type: 'extension', extension: ext('1004', 'ringing', 1) } });
+    expect(status.snapshot().extensions.map((e) => [e.extension, e.state])).toEqual([['1001', 'idle'], ['1004', 'ringing']]);
+    expect(status.extension('1002').state).toBe('idle');
+  });
 });
