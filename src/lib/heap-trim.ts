@@ -8,6 +8,7 @@
 // 15 s left a worker at 360 MiB resident with 60 MiB of heap. One
 // memory-reducing collection returns it. This watches for that gap and runs
 // one, at most once per interval.
+import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -23,12 +24,13 @@ export interface HeapTrimOptions {
   /** Least time between two trims: each is a pause of the whole process. */
   minIntervalMs?: number;
   /**
-   * A trim waits until the heap has shrunk to this share of its high-water
-   * mark since the last trim: while a burst goes on the heap stays near its
-   * peak, and a trim then would pause the process (~1 s for 300 MiB) for
-   * pages the burst takes again at once.
+   * A trim waits until the event loop was busy less than this share of the
+   * time since the last check: during a burst a trim would pause the process
+   * (0.2-1 s) for pages the burst takes again at once.
    */
-  shrunkTo?: number;
+  maxBusy?: number;
+  /** The event loop's busy share since the last call (performance.eventLoopUtilization by default). */
+  busy?: () => number;
   now?: () => number;
   read?: () => MemoryReading;
   /** The memory-reducing collection; by default V8's own, made reachable once. */
@@ -52,20 +54,21 @@ function lastResortGc(): void {
 export class HeapTrim {
   private readonly threshold: number;
   private readonly minInterval: number;
-  private readonly shrunkTo: number;
+  private readonly maxBusy: number;
+  private readonly busy: () => number;
   private readonly now: () => number;
   private readonly read: () => MemoryReading;
   private readonly collect: () => void;
   /** Lowest resident memory beyond the heap seen so far: code, the binary, buffers. */
   private floor = Infinity;
   private last = -Infinity;
-  private peakHeap = 0;
   trims = 0;
 
   constructor(private readonly opts: HeapTrimOptions = {}) {
     this.threshold = opts.thresholdBytes ?? 64 * 2 ** 20;
     this.minInterval = opts.minIntervalMs ?? 60_000;
-    this.shrunkTo = opts.shrunkTo ?? 0.7;
+    this.maxBusy = opts.maxBusy ?? 0.3;
+    this.busy = opts.busy ?? loopBusy();
     this.now = opts.now ?? Date.now;
     this.read = opts.read ?? (() => process.memoryUsage());
     this.collect = opts.collect ?? lastResortGc;
@@ -76,9 +79,10 @@ export class HeapTrim {
     const before = this.read();
     const beyond = outsideHeap(before);
     if (beyond < this.floor) this.floor = beyond;
-    if (before.heapTotal > this.peakHeap) this.peakHeap = before.heapTotal;
+    // Read at every check, so it covers the time since the previous one.
+    const busy = this.busy();
     if (beyond - this.floor < this.threshold) return false;
-    if (before.heapTotal > this.peakHeap * this.shrunkTo) return false;
+    if (busy > this.maxBusy) return false;
     if (this.now() - this.last < this.minInterval) return false;
     this.trimNow(before);
     return true;
@@ -96,10 +100,20 @@ export class HeapTrim {
     const after = this.read();
     // What a trim leaves is the new floor: memory it cannot return (buffers, sockets) starts no trim a minute later.
     this.floor = outsideHeap(after);
-    this.peakHeap = after.heapTotal;
     this.trims++;
     this.opts.onTrim?.(before, after, pauseMs);
   }
+}
+
+/** The event loop's busy share between one call and the next. */
+function loopBusy(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const share = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return share;
+  };
 }
 
 function outsideHeap(m: MemoryReading): number {

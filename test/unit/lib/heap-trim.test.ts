@@ -10,12 +10,14 @@ function rig(threshold = 64 * MiB) {
   let kept = 140 * MiB;
   let reading: MemoryReading = { rss: 200 * MiB, heapTotal: 50 * MiB, external: 10 * MiB };
   let collected = 0;
+  let busy = 0;
   const trims: number[] = [];
   const trim = new HeapTrim({
     thresholdBytes: threshold,
     minIntervalMs: 60_000,
     now: () => now,
     read: () => reading,
+    busy: () => busy,
     collect: () => {
       collected++;
       // What a memory-reducing collection does: the pool goes back.
@@ -27,6 +29,7 @@ function rig(threshold = 64 * MiB) {
     trim,
     set: (r: Partial<MemoryReading>) => void (reading = { ...reading, ...r }),
     keep: (bytes: number) => void (kept = bytes),
+    busy: (share: number) => void (busy = share),
     advance: (ms: number) => void (now += ms),
     collected: () => collected,
     trims,
@@ -50,9 +53,11 @@ describe('HeapTrim', () => {
   it('waits for a burst to end, trims at most once per interval, and takes what a trim left as the new floor', () => {
     const r = rig();
     r.trim.check();
-    // A burst: the heap is near its peak, the pool grows.
+    // A burst: the event loop is busy, the pool grows.
+    r.busy(0.9);
     r.set({ rss: 550 * MiB, heapTotal: 200 * MiB });
     expect(r.trim.check()).toBe(false);
+    r.busy(0.05);
     r.set({ rss: 400 * MiB, heapTotal: 50 * MiB });
     // Memory the collection cannot return (native buffers): 100 MiB above the first floor stays.
     r.keep(240 * MiB);
@@ -62,8 +67,10 @@ describe('HeapTrim', () => {
     r.advance(30_000);
     expect(r.trim.check()).toBe(false);
     // Another burst within the interval: its end waits for the interval's end.
+    r.busy(0.9);
     r.set({ rss: 650 * MiB, heapTotal: 200 * MiB });
     expect(r.trim.check()).toBe(false);
+    r.busy(0.1);
     r.set({ rss: 500 * MiB, heapTotal: 50 * MiB });
     r.advance(10_000);
     expect(r.trim.check()).toBe(false);
@@ -87,6 +94,7 @@ describe('HeapTrim', () => {
     let reads = 0;
     const trim = new HeapTrim({
       thresholdBytes: 1,
+      busy: () => 0,
       // The first reading sets the floor, the second is above it.
       read: () => ({ rss: reads++ === 0 ? 0 : 10 * MiB, heapTotal: 0, external: 0 }),
     });
