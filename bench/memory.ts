@@ -7,10 +7,11 @@
 // table once the server has stopped (its shutdown flushes the write-behind).
 //
 //   node --import tsx bench/memory.ts [--users N] [--rate R] [--window W] [--deadline S] [--hold S] [--keep]
-//        [--heap-snapshots DIR] [--workers N]
+//        [--heap-snapshots DIR] [--workers N] [--log-level L]
 //
 // With --workers N the figures are the sum over the supervisor and every
-// worker (each worker holds every registration).
+// worker (each worker holds every registration and every user), with each
+// process's RSS and the sum of their PSS beside (shared pages counted once).
 //
 // --heap-snapshots writes a heap snapshot with 0 contacts and one in the
 // steady state (compare them with lib/heap-top.ts); analysis only, slow.
@@ -18,7 +19,7 @@
 // Prints one line per figure. Exit code 1 when the plumbing broke (server
 // did not start, fewer contacts than users), never for a large figure.
 import { parseArgs } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { machineLines } from './lib/machine.ts';
@@ -39,6 +40,14 @@ function int(name: string, v: string | undefined, min: number, max: number): num
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}`);
   return n;
+}
+
+function isServerProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('switchboard.mjs');
+  } catch {
+    return false;
+  }
 }
 
 function countRows(dataDir: string): { rows: number; aors: number } {
@@ -64,9 +73,10 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       'heap-snapshots': { type: 'string' },
       workers: { type: 'string', default: '1' },
+      'log-level': { type: 'string', default: 'warn' },
     },
   });
-  const n = int('users', values.users, 100, 500_000);
+  const n = int('users', values.users, 100, 2_000_000);
   const rate = int('rate', values.rate, 10, 50_000);
   const window = int('window', values.window, 1, 10_000);
   const deadlineSec = int('deadline', values.deadline, 10, 1800);
@@ -86,24 +96,39 @@ async function main(): Promise<number> {
 
     const t1 = Date.now();
     const hook = new GcHookReader();
+    let partial = '';
     const snapDir = values['heap-snapshots'] === undefined ? undefined : resolve(values['heap-snapshots']);
     if (snapDir !== undefined) mkdirSync(snapDir, { recursive: true });
     server = await startServerProc({
-      dataDir, domain: DOMAIN, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c),
+      dataDir, domain: DOMAIN, nodeArgs: gcHookArgs(), onOutput: (c) => {
+        hook.feed(c);
+        // The server's own word when it hands freed heap back (src/lib/heap-trim.ts), at --log-level info.
+        const lines = (partial + c).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.includes('freed heap handed back')) console.log(`server: ${line}`);
+      },
       env: snapDir === undefined ? {} : { BENCH_HEAP_SNAPSHOT_DIR: snapDir },
       workers,
+      logLevel: values['log-level'],
     });
     console.log(`server start with ${n} users: ${((Date.now() - t1) / 1000).toFixed(1)} s (pid ${server.pid})`);
     const pid = server.pid;
     // Every process of the server: the supervisor and its workers, or the one process.
-    const treeMemory = (): { rss: number; hwm: number } | null => {
+    const treeMemory = (): { rss: number; hwm: number; pss: number | null; each: string } | null => {
       const all = treePids(pid).map(procMemory);
       if (all.length === 0 || all.some((m) => m === null)) return null;
-      return { rss: all.reduce((a, m) => a + m!.rss, 0), hwm: all.reduce((a, m) => a + m!.hwm, 0) };
+      const pss = all.some((m) => m!.pss === null) ? null : all.reduce((a, m) => a + m!.pss!, 0);
+      return {
+        rss: all.reduce((a, m) => a + m!.rss, 0),
+        hwm: all.reduce((a, m) => a + m!.hwm, 0),
+        pss,
+        each: all.map((m) => mib(m!.rss)).join(' + '),
+      };
     };
     const treeHook = async (snap: boolean): Promise<HookMemory | null> => {
       const parts: HookMemory[] = [];
-      for (const p of treePids(pid)) {
+      // Only the server's node processes carry the hook; tsx's esbuild service (a Go program) would die of the signal.
+      for (const p of treePids(pid).filter(isServerProcess)) {
         const m = await hook.request(p, snap ? 600_000 : 30_000);
         if (m === null) return null;
         if (m.snapshot) console.log(`heap snapshot: ${m.snapshot}`);
@@ -122,7 +147,8 @@ async function main(): Promise<number> {
       const heap = m === null ? 'n/a' : `heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
       console.log(
         `${what}: rss ${raw === null ? 'n/a' : mib(raw.rss)}; after full GC rss ${gced === null ? 'n/a' : mib(gced.rss)}, ${heap}` +
-          `${raw === null ? '' : `; peak rss so far ${mib(raw.hwm)}`}`,
+          `${raw === null ? '' : `; peak rss so far ${mib(raw.hwm)}`}` +
+          `${gced === null ? '' : `; per process rss ${gced.each}, pss total ${gced.pss === null ? 'n/a' : mib(gced.pss)}`}`,
       );
       return { rss: gced?.rss ?? null, heap: m?.heapUsed ?? null };
     };

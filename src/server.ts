@@ -48,6 +48,7 @@ import { configWithStoredSettings, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
 import { ClusterNode } from './cluster/node.ts';
+import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 
 export interface ServerOptions {
@@ -82,6 +83,12 @@ export interface ServerOptions {
    * probe's wait what they need.
    */
   overloadTimers?: TimerQueue;
+  /**
+   * Runs a memory-reducing collection when V8 holds much freed heap
+   * (src/lib/heap-trim.ts): for a process of its own (`switchboard start`),
+   * not for tests that run many servers in one process.
+   */
+  trimHeap?: boolean;
 }
 
 /** What a worker of a cluster is told by the supervisor (src/cluster/supervisor.ts). */
@@ -455,6 +462,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   let otherNodes: ChangeWatcher | undefined;
   let sweep: TimerHandle | undefined;
   let writeBehindCheck: NodeJS.Timeout | undefined;
+  let heapCheck: NodeJS.Timeout | undefined;
   // Stop order is this list backwards: calls end (their parties hear a BYE and
   // their records reach the store) while the transport still runs, trunks
   // unregister before it closes, the timers go after the transactions.
@@ -532,10 +540,25 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         sweep = timers.schedule(SWEEP_MS, tick);
         writeBehindCheck = setInterval(() => writeBehind.check(store.registrations.pending), SWEEP_MS);
         writeBehindCheck.unref();
+        if (opts.trimHeap) {
+          const trim = new HeapTrim({
+            onTrim: (before, after, pauseMs) => log.info({
+              rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapTotal, heapAfter: after.heapTotal, pauseMs: Math.round(pauseMs),
+            }, 'freed heap handed back to the system'),
+          });
+          // This component starts last: the users and bindings are loaded, their garbage is behind us.
+          trim.trimNow();
+          // Never while a call is up: the pause (up to ~1 s) would be a gap in the media this process relays.
+          heapCheck = setInterval(() => {
+            if (calls.activeCount === 0) trim.check();
+          }, SWEEP_MS);
+          heapCheck.unref();
+        }
       },
       stop: () => {
         timers.cancel(sweep);
         clearInterval(writeBehindCheck);
+        clearInterval(heapCheck);
       },
     },
   );

@@ -94,6 +94,13 @@ export interface ProcMemory {
   rss: number;
   /** Peak resident set, bytes. */
   hwm: number;
+  /**
+   * Proportional set size, bytes (/proc/<pid>/smaps_rollup), or null where
+   * the kernel does not give it: pages shared by several processes (the node
+   * binary, mapped by each worker) count once over all of them, where RSS
+   * counts them in each.
+   */
+  pss: number | null;
 }
 
 /** VmRSS and VmHWM from /proc/<pid>/status; null when the process is gone. */
@@ -110,7 +117,15 @@ export function procMemory(pid: number): ProcMemory | null {
   };
   const rss = kb('VmRSS');
   const hwm = kb('VmHWM');
-  return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss, hwm } : null;
+  let pss: number | null = null;
+  try {
+    const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'));
+    const v = Number(line?.slice(4).trim().split(/\s+/)[0] ?? NaN) * 1024;
+    if (Number.isFinite(v)) pss = v;
+  } catch {
+    // Older kernels have no smaps_rollup; PSS stays unknown.
+  }
+  return Number.isFinite(rss) && Number.isFinite(hwm) ? { rss, hwm, pss } : null;
 }
 
 /** What bench/lib/gc-hook.mjs prints: process.memoryUsage() after full GCs. */

@@ -41,7 +41,7 @@ export function registerStartCommand(program: Command): void {
       const config = await loadConfig(opts);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded here, not at the top: every other command starts in a fraction of the time without the server's modules.
-      const [{ default: pino }, { Server }] = await Promise.all([import('pino'), import('../server.ts')]);
+      const { default: pino } = await import('pino');
       const logger = pino({ level: config.log.level, base: undefined });
       const worker = process.env[WORKER_ENV.worker];
       if (worker !== undefined) {
@@ -65,7 +65,9 @@ export function registerStartCommand(program: Command): void {
         await supervise(config, dataDir, workers, logger);
         return;
       }
-      const server = await Server.start({ config, dataDir, logger, pinnedSettings: pinnedSettings(opts) });
+      // Not loaded by a supervisor, which runs no server of its own: its memory counts beside every worker's.
+      const { Server } = await import('../server.ts');
+      const server = await Server.start({ config, dataDir, logger, pinnedSettings: pinnedSettings(opts), trimHeap: true });
       // Printed once, on the first start, and never logged: only its hash is stored.
       const adminPassword = server.takeInitialAdminPassword();
       if (adminPassword) process.stdout.write(`Initial admin password: ${adminPassword}\n`);

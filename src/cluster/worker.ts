@@ -21,7 +21,7 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
   const { member } = opts;
   // Before anything mints an identifier: every branch, tag and connection id names this worker.
   setLocalOwner(member.worker);
-  const server = await Server.start({ config: opts.config, dataDir: opts.dataDir, logger: opts.logger, pinnedSettings: opts.pinnedSettings, cluster: member });
+  const server = await Server.start({ config: opts.config, dataDir: opts.dataDir, logger: opts.logger, pinnedSettings: opts.pinnedSettings, cluster: member, trimHeap: true });
   const send = (msg: FromWorker): void => {
     if (process.connected) process.send!(msg);
   };

@@ -153,6 +153,12 @@ export interface UserRepository {
   /** Every user and the change sequence they reflect, read in one snapshot. */
   snapshot(): Promise<{ users: User[]; seq: number }>;
   /**
+   * Every user, read in one snapshot like snapshot(), handed to visit one at
+   * a time rather than as one list (a million users as objects at once is a
+   * gigabyte); resolves with the change sequence they reflect.
+   */
+  eachUser(visit: (user: User) => void): Promise<number>;
+  /**
    * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
    * header row naming columns, extension required. One transaction: valid
    * rows are applied, bad rows are reported and skipped.

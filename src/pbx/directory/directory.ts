@@ -2,19 +2,56 @@ import type { ChangeWatcher, User, UserRepository } from '../../store/types.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ha1 as digestHa1 } from '../../sip/digest.ts';
 import type { DigestAlgorithm } from '../../sip/digest.ts';
+import { decodeUser, encodeUser } from './user-codec.ts';
+
+/** Decoded users kept for the lookups that follow one another (a REGISTER asks for its user several times). */
+const USER_CACHE_MAX = 1024;
+/** Users whose HA1 values are kept; a HA1 is cheap to make again, a HA1 per user of a million is not cheap to hold. */
+const HA1_CACHE_MAX = 4096;
+
+/**
+ * An extension or auth user as a map key: a plain decimal number below 2^30
+ * (no leading zero) as that number, which V8 holds without a string object;
+ * anything else as the string itself.
+ */
+type Key = string | number;
+
+function keyOf(s: string): Key {
+  const len = s.length;
+  if (len === 0 || len > 9 || (len > 1 && s.charCodeAt(0) === 0x30)) return s;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return s;
+    n = n * 10 + d;
+  }
+  return n < 0x40000000 ? n : s;
+}
+
+/** Drops the oldest entry of a map used as a bounded cache once it holds max. */
+function makeRoom<K, V>(m: Map<K, V>, max: number): void {
+  if (m.size < max) return;
+  const first = m.keys().next();
+  if (!first.done) m.delete(first.value);
+}
 
 /**
  * The users the SIP path looks up, held in memory and kept in step with the
  * store's change log, so a REGISTER never waits on the database and users
  * added by the CLI in another process show up within one poll interval.
- * HA1 values are cached per user, realm and algorithm and dropped whenever
- * the user changes.
+ *
+ * Each user is held as one short string record (user-codec.ts) and decoded
+ * when looked up; the most recent decodings and HA1 values are cached, and
+ * both caches drop a user whenever it changes.
  */
 export class Directory {
-  private readonly byExt = new Map<string, User>();
-  private readonly byAuth = new Map<string, User>();
-  /** Keyed by the user object itself: a changed user is a new object, so its old HA1s simply become garbage. */
-  private ha1Cache = new WeakMap<User, Map<string, string>>();
+  /** Extension -> record. */
+  private readonly byExt = new Map<Key, string>();
+  /** Auth user -> extension, for the users whose auth user is not their extension. */
+  private readonly byAuth = new Map<Key, string>();
+  private readonly decoded = new Map<Key, User>();
+  /** Auth user -> (algorithm + realm -> HA1). */
+  private readonly ha1Cache = new Map<string, Map<string, string>>();
   private watcher?: ChangeWatcher;
 
   /** Called after a user changed, with the user as it is now (undefined once removed). */
@@ -26,8 +63,7 @@ export class Directory {
   ) {}
 
   async start(pollIntervalMs = 500): Promise<void> {
-    const { users, seq } = await this.users.snapshot();
-    for (const u of users) this.index(u);
+    const seq = await this.users.eachUser((u) => this.index(u));
     this.watcher = this.users.watchChanges(
       async (changes, reset) => {
         if (reset) {
@@ -55,21 +91,32 @@ export class Directory {
   }
 
   byExtension(extension: string): User | undefined {
-    return this.byExt.get(extension);
+    const key = keyOf(extension);
+    const cached = this.decoded.get(key);
+    if (cached !== undefined) return cached;
+    const record = this.byExt.get(key);
+    if (record === undefined) return undefined;
+    const user = decodeUser(extension, record);
+    makeRoom(this.decoded, USER_CACHE_MAX);
+    this.decoded.set(key, user);
+    return user;
   }
 
   byAuthUser(authUser: string): User | undefined {
-    return this.byAuth.get(authUser);
+    const ext = this.byAuth.get(keyOf(authUser));
+    const user = this.byExtension(ext ?? authUser);
+    return user?.authUser === authUser ? user : undefined;
   }
 
   /** HA1 for digest verification; undefined for unknown or disabled users. */
   ha1(authUser: string, realm: string, algorithm: DigestAlgorithm): string | undefined {
-    const user = this.byAuth.get(authUser);
+    const user = this.byAuthUser(authUser);
     if (!user || !user.enabled) return undefined;
-    let perUser = this.ha1Cache.get(user);
+    let perUser = this.ha1Cache.get(authUser);
     if (!perUser) {
       perUser = new Map();
-      this.ha1Cache.set(user, perUser);
+      makeRoom(this.ha1Cache, HA1_CACHE_MAX);
+      this.ha1Cache.set(authUser, perUser);
     }
     const key = algorithm + realm;
     let h = perUser.get(key);
@@ -83,13 +130,14 @@ export class Directory {
   private async reload(): Promise<void> {
     this.byExt.clear();
     this.byAuth.clear();
-    this.ha1Cache = new WeakMap();
-    for (const u of (await this.users.snapshot()).users) this.index(u);
+    this.decoded.clear();
+    this.ha1Cache.clear();
+    await this.users.eachUser((u) => this.index(u));
     this.log.info({ users: this.byExt.size }, 'directory reloaded');
   }
 
   private async refresh(extension: string): Promise<void> {
-    const old = this.byExt.get(extension);
+    const old = this.byExtension(extension);
     if (old) this.unindex(old);
     const current = await this.users.getByExtension(extension);
     // index() overwrites any stale holder of the same auth user: the store keeps auth users unique.
@@ -98,12 +146,20 @@ export class Directory {
   }
 
   private index(u: User): void {
-    this.byExt.set(u.extension, u);
-    this.byAuth.set(u.authUser, u);
+    const key = keyOf(u.extension);
+    this.byExt.set(key, encodeUser(u));
+    this.decoded.delete(key);
+    this.ha1Cache.delete(u.authUser);
+    if (u.authUser !== u.extension) this.byAuth.set(keyOf(u.authUser), u.extension);
+    else this.byAuth.delete(key);
   }
 
   private unindex(u: User): void {
-    if (this.byExt.get(u.extension) === u) this.byExt.delete(u.extension);
-    if (this.byAuth.get(u.authUser) === u) this.byAuth.delete(u.authUser);
+    const key = keyOf(u.extension);
+    this.byExt.delete(key);
+    this.decoded.delete(key);
+    this.ha1Cache.delete(u.authUser);
+    const auth = keyOf(u.authUser);
+    if (this.byAuth.get(auth) === u.extension) this.byAuth.delete(auth);
   }
 }

@@ -134,6 +134,20 @@ export class PgUserRepository implements UserRepository {
     }, { snapshot: true });
   }
 
+  eachUser(visit: (user: User) => void): Promise<number> {
+    // Pages by id within one snapshot: never every row in memory at once.
+    return this.db.tx(async (t) => {
+      let after = 0;
+      for (;;) {
+        const rows = await t.all<UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT 10000', [after]);
+        for (const r of rows) visit(toUser(r));
+        if (rows.length < 10000) break;
+        after = rows[rows.length - 1]!.id;
+      }
+      return lastSeq(t);
+    }, { snapshot: true });
+  }
+
   importCsv(text: string): Promise<ImportRowResult[]> {
     return this.db.tx((t) => userCsvImport(text, {
       exists: async (extension) => (await PgUserRepository.byExt(t, extension)) !== undefined,

@@ -257,6 +257,13 @@ export class SqliteUserRepository implements UserRepository {
     return this.db.transaction(() => ({ users: this.s.all.all().map(toUser), seq: this.s.lastSeq.get() ?? 0 })).deferred();
   }
 
+  async eachUser(visit: (user: User) => void): Promise<number> {
+    return this.db.transaction(() => {
+      for (const row of this.s.all.iterate()) visit(toUser(row));
+      return this.s.lastSeq.get() ?? 0;
+    }).deferred();
+  }
+
   async importCsv(text: string): Promise<ImportRowResult[]> {
     const rows = {
       exists: (extension: string) => this.s.byExt.get(extension) !== undefined,

@@ -145,4 +145,17 @@ describe('overload state of several workers', () => {
     expect((await status.snapshot()).overload).toEqual(calm);
     off();
   });
+
+  it('keeps another worker\'s extensions only while they are busy there', async () => {
+    const status = new ClusterStatus(localStatus().service, { self: 1, workers: 2, ask: () => {}, waitMs: 2000 });
+    const off = status.subscribe(() => {});
+    status.apply(2, { kind: 'snapshot', snapshot: snap([ext('1001', 'idle', 0), ext('1002', 'connected', 1), ext('1003', 'idle', 0)], []) });
+    // Idle ones add nothing to ours: not held (1001 comes from our own view).
+    expect((await status.snapshot()).extensions.map((e) => [e.extension, e.state])).toEqual([['1001', 'idle'], ['1002', 'connected']]);
+    status.apply(2, { kind: 'event', event: { type: 'extension', extension: ext('1002', 'idle', 0) } });
+    status.apply(2, { kind: 'event', event: { type: 'extension', extension: ext('1004', 'ringing', 1) } });
+    expect((await status.snapshot()).extensions.map((e) => [e.extension, e.state])).toEqual([['1001', 'idle'], ['1004', 'ringing']]);
+    expect(status.extension('1002').state).toBe('idle');
+    off();
+  });
 });

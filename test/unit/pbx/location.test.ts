@@ -130,4 +130,86 @@ describe('LocationService', () => {
     expect(loc.count).toBe(0);
     expect(changes).toEqual([['sip:a@d', 1], ['sip:a@d', 2], ['sip:a@d', 1], ['sip:a@d', 0]]);
   });
+
+  it('updates a binding in place, and what raw() returned before stays as it was', () => {
+    const loc = new LocationService(undefined, () => 0);
+    loc.put({ ...binding('sip:a@d', 'sip:1', 100), cseq: 1 });
+    const before = loc.raw('sip:a@d');
+    loc.put({ ...binding('sip:a@d', 'sip:1', 200), cseq: 2, connectionId: 7 });
+    expect(loc.count).toBe(1);
+    expect(before).toMatchObject([{ cseq: 1, expiresAt: 100 }]);
+    expect(loc.raw('sip:a@d')).toMatchObject([{ cseq: 2, expiresAt: 200, connectionId: 7 }]);
+    expect(loc.lookup('sip:a@d')[0]).toEqual({ ...binding('sip:a@d', 'sip:1', 200), cseq: 2, connectionId: 7 });
+  });
+
+  it('holds many contacts per AOR and removes them one by one down to none', () => {
+    const loc = new LocationService(undefined, () => 0);
+    for (let i = 0; i < 200; i++) loc.put(binding('sip:a@d', `sip:a@10.0.${i >> 8}.${i & 255}`, 1000 + i));
+    // A contact that is a prefix of another is a different contact.
+    loc.put(binding('sip:a@d', 'sip:a@10.0.0.1', 5));
+    expect(loc.count).toBe(200);
+    expect(loc.raw('sip:a@d').find((b) => b.contactUri === 'sip:a@10.0.0.1')!.expiresAt).toBe(5);
+    for (let i = 199; i >= 1; i--) loc.remove('sip:a@d', `sip:a@10.0.${i >> 8}.${i & 255}`);
+    expect(loc.raw('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:a@10.0.0.0']);
+    loc.put(binding('sip:a@d', 'sip:again', 10));
+    expect(loc.raw('sip:a@d').map((b) => b.contactUri)).toEqual(['sip:a@10.0.0.0', 'sip:again']);
+    loc.removeAll('sip:a@d');
+    expect([loc.count, loc.aorCount, loc.raw('sip:a@d').length]).toEqual([0, 0, 0]);
+  });
+
+  it('takes another worker\'s contacts as they are, without persisting or publishing them', () => {
+    const { p, ops } = recorder();
+    const published: string[] = [];
+    const loc = new LocationService(p, () => 0, { onPublish: (c) => void published.push(c.aor) });
+    loc.put(binding('sip:a@d', 'sip:mine', 100));
+    loc.applyRemote({ aor: 'sip:a@d', put: binding('sip:a@d', 'sip:x', 100) });
+    loc.applyRemote({ aor: 'sip:a@d', put: { ...binding('sip:a@d', 'sip:y', 100), connectionId: 3 } });
+    expect(loc.count).toBe(3);
+    expect(loc.raw('sip:a@d')).toEqual([binding('sip:a@d', 'sip:mine', 100), binding('sip:a@d', 'sip:x', 100), { ...binding('sip:a@d', 'sip:y', 100), connectionId: 3 }]);
+    loc.applyRemote({ aor: 'sip:b@d', put: binding('sip:b@d', 'sip:b', 100) });
+    loc.applyRemote({ aor: 'sip:a@d', remove: 'sip:x', at: 0 });
+    loc.applyRemote({ aor: 'sip:a@d', remove: 'sip:y', at: 0 });
+    expect([loc.count, loc.aorCount]).toEqual([2, 2]);
+    expect(ops).toEqual(['upsert sip:mine']);
+    expect(published).toEqual(['sip:a@d']);
+  });
+
+  it('sweeps a binding added after a sweep that found nothing due, even one expiring sooner than all others', () => {
+    let now = 0;
+    const loc = new LocationService(undefined, () => now);
+    loc.put(binding('sip:a@d', 'sip:late', 10_000));
+    now = 50;
+    expect(loc.sweep()).toBe(0);
+    loc.applyRemote({ aor: 'sip:b@d', put: binding('sip:b@d', 'sip:soon', 100) });
+    now = 100;
+    expect(loc.sweep()).toBe(1);
+    expect(loc.raw('sip:b@d')).toEqual([]);
+    now = 9_999;
+    expect(loc.sweep()).toBe(0);
+    now = 10_000;
+    expect(loc.sweep()).toBe(1);
+    expect(loc.count).toBe(0);
+  });
+
+  it('keeps long and non-ASCII values as they came', () => {
+    const loc = new LocationService(undefined, () => 0);
+    const b = { ...binding('sip:ü@d', `sip:ü@${'h'.repeat(5000)}.example`, 100), userAgent: 'Téléphone ☎ 😀', path: ['<sip:ρ@p;lr>'] };
+    loc.put(b);
+    expect(loc.lookup('sip:ü@d')).toEqual([b]);
+    expect([...loc.all()]).toEqual([b]);
+  });
+
+  it('keeps AORs apart that differ only in a leading zero, the domain or the scheme, and gives each back as it was', () => {
+    let now = 0;
+    const loc = new LocationService(undefined, () => now);
+    const aors = ['sip:100@d', 'sip:0100@d', 'sip:100@e', 'sips:100@d', 'sip:100@d.x', 'sip:1073741824@d', 'sip:0@d', 'sip:@d', 'sip:100', 'sip:alice@d'];
+    aors.forEach((aor, i) => loc.put(binding(aor, `sip:c${i}`, 100 + i)));
+    expect(loc.aorCount).toBe(aors.length);
+    aors.forEach((aor, i) => expect(loc.lookup(aor).map((b) => [b.aor, b.contactUri])).toEqual([[aor, `sip:c${i}`]]));
+    expect([...loc.all()].map((b) => b.aor).sort()).toEqual([...aors].sort());
+    now = 100;
+    expect(loc.sweep()).toBe(1);
+    expect(loc.raw('sip:100@d')).toEqual([]);
+    expect(loc.raw('sip:0100@d')).toHaveLength(1);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../../src/store/index.ts';
+import type { User } from '../../../../src/store/types.ts';
 import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
@@ -138,6 +139,18 @@ export function usersSuite(engine: StoreEngine): void {
       expect(snap.users.map((u) => u.extension)).toEqual(['1', '2']);
       expect(snap.seq).toBe(await store.users.lastChangeSeq());
       expect(snap.seq).toBeGreaterThan(0);
+    });
+
+    it('eachUser hands over every user, as snapshot() has them, and the same change sequence', async () => {
+      await store.users.add({ extension: '1', password: 'p' });
+      await store.users.add({ extension: '2', password: 'p', codecs: ['PCMA'], dnd: true });
+      await store.users.remove('1');
+      const seen: User[] = [];
+      const seq = await store.users.eachUser((u) => seen.push(u));
+      const snap = await store.users.snapshot();
+      expect(seen).toEqual(snap.users);
+      expect(seen.map((u) => u.extension)).toEqual(['2']);
+      expect(seq).toBe(snap.seq);
     });
 
     it('keeps users across close and reopen', async () => {
