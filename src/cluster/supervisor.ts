@@ -18,6 +18,7 @@ import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.t
 import type { ControlStatus } from '../pbx/status/control-socket.ts';
 import { mergeStatus } from './status.ts';
 import { WORKER_ENV } from './ipc.ts';
+import { workerAllocator } from './allocator.ts';
 import type { FromWorker, ToWorker } from './ipc.ts';
 
 export interface SupervisorOptions {
@@ -76,6 +77,9 @@ export class Supervisor {
   private readonly pending = new Map<number, (answer: Extract<FromWorker, { type: 'status' }>) => void>();
   private failure: ((err: Error) => void) | undefined;
 
+  /** The C allocator the workers start with (allocator.ts). */
+  private readonly allocator = workerAllocator(process.env);
+
   constructor(private readonly opts: SupervisorOptions) {
     this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger);
   }
@@ -87,6 +91,7 @@ export class Supervisor {
     // Made once here, not raced by N workers: the certificates and the schema.
     await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: config.sip.domain });
     await (await openStoreAt(config.store.url, dataDir)).close();
+    this.opts.logger.info({ allocator: this.allocator.name }, `workers run on ${this.allocator.name}`);
     const allReady = new Promise<void>((resolve, reject) => {
       this.failure = reject;
       this.readyCheck = resolve;
@@ -117,6 +122,7 @@ export class Supervisor {
   private spawn(slot: Slot): void {
     const env = {
       ...process.env,
+      ...(this.allocator.preload === undefined ? {} : { LD_PRELOAD: this.allocator.preload }),
       [WORKER_ENV.worker]: String(slot.worker),
       [WORKER_ENV.workers]: String(this.opts.workers),
       [WORKER_ENV.secret]: this.secret,
