@@ -92,7 +92,7 @@ export function checkConfig(configFile: string): void {
 }
 
 export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHandle> {
-  const kamailio = requireTool('kamailio');
+  requireTool('kamailio');
   const domain = o.domain ?? 'lab.test';
   const dir = makeTempDir('kamailio');
   const port = o.port ?? (await freePort());
@@ -112,10 +112,32 @@ export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHa
     removeDir(dir);
     throw err;
   }
-  const pidFile = join(dir, 'kamailio.pid');
+  const run = await runKamailio({ configFile, dir, host: LOOPBACK, port, shmMb: o.shmMb ?? 512, readyTimeoutMs: o.readyTimeoutMs });
+  return { ...run, host: LOOPBACK, port, domain, dir, tlsPort: tls?.port ?? 0, certFile: tls?.certFile ?? '' };
+}
+
+export interface RunKamailioOptions {
+  /** Checked already (checkConfig). */
+  configFile: string;
+  /** Its own temp dir: pid file and working directory; removed on failure and on stop(). */
+  dir: string;
+  /** Where it answers OPTIONS once ready. */
+  host: string;
+  port: number;
+  shmMb: number;
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Runs Kamailio in the foreground on a config and resolves once it answers
+ * OPTIONS (it prints no ready line); throws with its output otherwise.
+ */
+export async function runKamailio(o: RunKamailioOptions): Promise<{ pid: number; output(): string; stop(): Promise<void> }> {
+  const kamailio = requireTool('kamailio');
+  const pidFile = join(o.dir, 'kamailio.pid');
   // -DD: stay in the foreground but still fork the workers; -E: log to stderr.
-  const args = ['-f', configFile, '-DD', '-E', '-m', String(o.shmMb ?? 512), '-M', '16', '-P', pidFile, '-Y', dir];
-  const child = spawn(kamailio, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['-f', o.configFile, '-DD', '-E', '-m', String(o.shmMb), '-M', '16', '-P', pidFile, '-Y', o.dir];
+  const child = spawn(kamailio, args, { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (c: string): void => {
     out += c;
@@ -128,25 +150,19 @@ export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHa
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   let ready = false;
   while (!ready && Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-    ready = await pingOptions(LOOPBACK, port, 300);
+    ready = await pingOptions(o.host, o.port, 300);
   }
   if (!ready) {
     await stopChild(child, 3000);
-    removeDir(dir);
-    throw new Error(`kamailio did not answer OPTIONS on ${LOOPBACK}:${port}\n$ kamailio ${args.join(' ')}\n${output()}`);
+    removeDir(o.dir);
+    throw new Error(`kamailio did not answer OPTIONS on ${o.host}:${o.port}\n$ kamailio ${args.join(' ')}\n${output()}`);
   }
   return {
     pid: child.pid ?? -1,
-    host: LOOPBACK,
-    port,
-    domain,
-    dir,
-    tlsPort: tls?.port ?? 0,
-    certFile: tls?.certFile ?? '',
     output,
     async stop() {
       await stopChild(child, 5000);
-      removeDir(dir);
+      removeDir(o.dir);
     },
   };
 }

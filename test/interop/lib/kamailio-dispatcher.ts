@@ -5,12 +5,11 @@
 // REGISTERs get a Path carrying the phone's received address, so the node
 // that routes a call to the phone reaches it back through Kamailio; other
 // initial requests are record-routed.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, removeDir, requireTool, stopChild } from '../process.ts';
+import { makeTempDir, removeDir, requireTool } from '../process.ts';
 import { KAMAILIO_MODULES } from '../../../bench/kamailio/config.ts';
-import { checkConfig, pingOptions } from '../../../bench/kamailio/server.ts';
+import { checkConfig, runKamailio } from '../../../bench/kamailio/server.ts';
 
 export interface DispatcherHandle {
   readonly host: string;
@@ -106,7 +105,7 @@ failure_route[NEXT_NODE] {
 }
 
 export async function startDispatcher(o: DispatcherOptions): Promise<DispatcherHandle> {
-  const kamailio = requireTool('kamailio');
+  requireTool('kamailio');
   const dir = makeTempDir('kamailio-ds');
   const configFile = join(dir, 'kamailio.cfg');
   writeFileSync(join(dir, 'dispatcher.list'), o.nodes.map((n) => `1 sip:${n}`).join('\n') + '\n');
@@ -117,33 +116,6 @@ export async function startDispatcher(o: DispatcherOptions): Promise<DispatcherH
     removeDir(dir);
     throw err;
   }
-  const args = ['-f', configFile, '-DD', '-E', '-m', '64', '-M', '8', '-P', join(dir, 'kamailio.pid'), '-Y', dir];
-  const child = spawn(kamailio, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (c: string): void => {
-    out += c;
-    if (out.length > 200_000) out = out.slice(-100_000);
-  };
-  child.stdout.setEncoding('utf8').on('data', keep);
-  child.stderr.setEncoding('utf8').on('data', keep);
-  const output = (): string => out.slice(-8000);
-  const deadline = Date.now() + 30_000;
-  let ready = false;
-  while (!ready && Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-    ready = await pingOptions(o.host, o.port, 300);
-  }
-  if (!ready) {
-    await stopChild(child, 3000);
-    removeDir(dir);
-    throw new Error(`kamailio (dispatcher) did not answer on ${o.host}:${o.port}\n$ kamailio ${args.join(' ')}\n${output()}`);
-  }
-  return {
-    host: o.host,
-    port: o.port,
-    output,
-    async stop() {
-      await stopChild(child, 3000);
-      removeDir(dir);
-    },
-  };
+  const run = await runKamailio({ configFile, dir, host: o.host, port: o.port, shmMb: 64 });
+  return { host: o.host, port: o.port, output: run.output, stop: run.stop };
 }
