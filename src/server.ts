@@ -18,6 +18,7 @@ import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
 import type { ChangeWatcher, Store, User } from './store/types.ts';
+import { StoreWriteError } from './store/write-health.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
@@ -185,7 +186,10 @@ export class Server {
   }
 
   static async start(opts: ServerOptions): Promise<Server> {
-    const components = new ComponentList({ onStopError: (name, err) => opts.logger.error({ err, component: name }, 'stop failed') });
+    // One plain line per component: the store names what it could not write (StoreWriteError), a stack adds nothing.
+    const components = new ComponentList({
+      onStopError: (name, err) => opts.logger.error({ component: name, code: (err as { code?: unknown }).code }, `${name} did not stop cleanly: ${(err as Error).message ?? String(err)}`),
+    });
     try {
       return await compose(opts, components);
     } catch (err) {
@@ -234,8 +238,11 @@ export class Server {
     return this.components.names;
   }
 
-  stop(): Promise<void> {
-    return this.components.stop();
+  /** Stops every component; @throws naming what did not stop cleanly (after stopping the rest). */
+  async stop(): Promise<void> {
+    await this.components.stop();
+    const failed = this.components.failedStops;
+    if (failed.length > 0) throw new Error(`stopped with errors: ${failed.map((f) => `${f.name}: ${(f.err as Error).message ?? String(f.err)}`).join('; ')}`);
   }
 
   /** @internal Management component: the HTTP server and the first start's password. */
@@ -287,10 +294,19 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const store = await components.open('store', () => openStoreAt(config.store.url, dataDir, {
     now,
     onError: (err) => {
-      log.error({ err }, 'registration write-behind failed');
-      writeBehind.failed(err);
+      if (err instanceof StoreWriteError) {
+        // Once when an outage starts and once a minute while it lasts (write-health.ts): no stack, the cause's code.
+        log.error({ code: err.code }, err.message);
+        writeBehind.failed(err);
+      } else {
+        log.error({ err }, 'store error');
+      }
     },
-  }), async (s) => await s.close());
+    onWriteRecovered: (what, failedForMs) => {
+      log.warn({ failedForSec: Math.round(failedForMs / 1000) }, `${what} go through again`);
+      writeBehind.recovered();
+    },
+  }), (s) => s.close());
   const rtpengine = config.media.backend === 'rtpengine'
     ? await components.open('rtpengine', () => NgClient.open({ ...rtpengineAddress(config), logger: log }), (c) => c.close())
     : undefined;

@@ -1,7 +1,8 @@
 // One error shape for every answer of the API: {error, message?, issues?}.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { isStoreError } from '../store/errors.ts';
+import { isStoreError, isStoreOutage } from '../store/errors.ts';
+import { describeStoreError } from '../store/write-health.ts';
 import type { Logger } from '../lib/log.ts';
 
 export type IssueLocation = 'body' | 'query' | 'params';
@@ -52,9 +53,22 @@ function fromStoreError(err: Error & { code: string; field: string }): ApiError 
   return new ApiError(400, 'validation', err.message, { issues });
 }
 
+const OUTAGE_LOG_INTERVAL_MS = 60_000;
+let lastOutageLogAt = -Infinity;
+
 export function toApiError(err: unknown, log: Logger, req: FastifyRequest): ApiError {
   if (err instanceof ApiError) return err;
   if (isStoreError(err)) return fromStoreError(err);
+  if (isStoreOutage(err)) {
+    // Every request fails alike during an outage: logged once a minute, not once per request with a stack.
+    const t = Date.now();
+    if (t - lastOutageLogAt >= OUTAGE_LOG_INTERVAL_MS) {
+      lastOutageLogAt = t;
+      log.error({ code: (err as { code?: unknown }).code, method: req.method, url: req.routeOptions.url ?? '(none)' },
+        `management API: database cannot take writes: ${describeStoreError(err as Error)}`);
+    }
+    return new ApiError(503, 'database-unavailable', `the database cannot take this now: ${describeStoreError(err as Error)}`, { retryAfterSec: 30 });
+  }
   const fe = err as FastifyError;
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own refusals: malformed JSON, unsupported media type, body too large.

@@ -80,7 +80,11 @@ export function registerStartCommand(program: Command): void {
       const signalled = waitForSignal();
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${server.config.sip.domain}, data ${dataDir})\n`);
       await signalled;
-      await server.stop();
+      try {
+        await server.stop();
+      } finally {
+        exitAfterStop();
+      }
     });
 }
 
@@ -102,7 +106,16 @@ async function supervise(config: Config, dataDir: string, workers: number, logge
   });
   await Promise.race([supervisor.start(), signalled]);
   await signalled;
-  await supervisor.stop();
+  try {
+    await supervisor.stop();
+  } finally {
+    exitAfterStop();
+  }
+}
+
+/** Whatever a failed stop leaves open (a socket, a timer) must not keep a half-stopped server alive. */
+function exitAfterStop(): void {
+  setTimeout(() => process.exit(), 5000).unref();
 }
 
 /** Config file first, then command-line overrides, all through the one schema. */

@@ -108,13 +108,19 @@ export class Supervisor {
   /** Stops every worker (each ends its calls and flushes its registrations) and waits for them. */
   async stop(): Promise<void> {
     this.stopping = true;
+    const failed: string[] = [];
     await Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
       const child = slot.child;
       if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
+      child.once('exit', (code, signal) => {
+        // The worker logged why (e.g. registrations it could not write); the exit status carries it.
+        if (code !== 0) failed.push(`worker ${slot.worker} (${signal ?? `exit ${code}`})`);
+        resolve();
+      });
       child.kill('SIGTERM');
     })));
     await this.control.stop();
+    if (failed.length > 0) throw new Error(`stopped with errors: ${failed.join(', ')} did not stop cleanly`);
   }
 
   private readyCheck: () => void = () => {};

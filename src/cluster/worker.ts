@@ -46,7 +46,11 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
     adminPassword,
   });
   await stopped;
-  await server.stop();
-  // The IPC channel would keep this process alive: the supervisor waits for it to exit.
-  if (process.connected) process.disconnect();
+  try {
+    await server.stop();
+  } finally {
+    // The IPC channel would keep this process alive (half stopped, after a
+    // failed stop too): the supervisor waits for it to exit.
+    if (process.connected) process.disconnect();
+  }
 }

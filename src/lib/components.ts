@@ -88,12 +88,16 @@ export class ComponentList {
         try {
           await c.stop?.();
         } catch (err) {
+          this.failedStops.push({ name: c.name, err });
           this.onStopError(c.name, err);
         }
       }
     })();
     return this.stopping;
   }
+
+  /** What failed to stop cleanly (a store that could not write its last batch), for the exit status. */
+  readonly failedStops: { name: string; err: unknown }[] = [];
 
   /** Names of the started (or starting) components, in start order (diagnostics and tests). */
   get names(): string[] {

@@ -236,7 +236,7 @@ export class AlarmCenter {
 
   /** Registrations could not be written to the database (they are kept in memory and retried). */
   writeBehindFailed(err: Error): void {
-    this.raise({ id: 'store-write-behind', kind: 'store', severity: 'critical', text: `registration write-behind failing: ${err.message}` });
+    this.raise({ id: 'store-write-behind', kind: 'store', severity: 'critical', text: err.message });
   }
 
   /** A link to another node stopped answering: calls to that node's phones fail until they register elsewhere. */
@@ -250,7 +250,7 @@ export class AlarmCenter {
 
   /** The write-behind queue drained: clears the failure alarm. */
   writeBehindRecovered(): void {
-    if (this.alarms.has('store-write-behind')) this.clear('store-write-behind', 'queue drained');
+    if (this.alarms.has('store-write-behind')) this.clear('store-write-behind', 'writes go through again');
   }
 }
 

@@ -47,11 +47,16 @@ export class WriteBehindWatch {
     this.alarms.writeBehindFailed(err);
   }
 
-  /** Call periodically with the queue length. */
-  check(pending: number): void {
-    if (pending > 0 || this.failingSince === undefined) return;
+  /** Writes go through again (the store's first successful write after the outage). */
+  recovered(): void {
+    if (this.failingSince === undefined) return;
     this.failingSince = undefined;
     this.alarms.writeBehindRecovered();
+  }
+
+  /** Call periodically with the queue length. */
+  check(pending: number): void {
+    if (pending === 0) this.recovered();
   }
 }
 

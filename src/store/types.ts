@@ -222,6 +222,12 @@ export interface RegistrationRepository {
   enqueueDelete(aor: string, contactUri: string): void;
   enqueueDeleteAor(aor: string): void;
   /**
+   * Calls back once everything enqueued so far is committed (group commit:
+   * the next turn of the event loop writes it), or with the error that kept
+   * it from the disk. A registrar answers 200 OK only then.
+   */
+  whenDurable(done: (err?: Error) => void): void;
+  /**
    * Writes everything queued in one transaction now, waiting for another
    * process's lock up to the busy timeout (for shutdown and tests; the timer
    * never waits). @throws the database error (the batch is kept for a retry)
@@ -461,7 +467,10 @@ export interface Store {
   rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Why the database cannot take writes now (for the health check), or undefined. Never waits. */
   problem(): string | undefined;
-  /** Flushes pending writes and closes the database. */
+  /**
+   * Flushes pending writes and closes the database. @throws StoreWriteError
+   * naming what could not be written (the database is closed all the same)
+   */
   close(): Promise<void>;
 }
 
@@ -474,6 +483,12 @@ export interface StoreOptions {
   maxQueue?: number;
   /** Change-log entries kept, default 10,000 (older ones are trimmed). */
   changeLogKeep?: number;
-  /** Where write-behind flush failures from the timer go; default process.emitWarning. */
+  /**
+   * Where background write failures go (once when an outage starts, then once
+   * a minute while it lasts; see write-health.ts) and entries dropped for bad
+   * data; default process.emitWarning.
+   */
   onError?: (err: Error) => void;
+  /** The first write that went through after an outage. */
+  onWriteRecovered?: (what: string, failedForMs: number) => void;
 }

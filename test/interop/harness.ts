@@ -51,6 +51,8 @@ export interface StartOptions {
   host?: string;
   /** Port for TLS; default a free one. */
   tlsPort?: number;
+  /** Use this data directory (e.g. on a small tmpfs) instead of a fresh temp one; it is left in place by stop(). */
+  dataDir?: string;
 }
 
 export interface SwitchboardHandle {
@@ -88,16 +90,17 @@ export async function importUsers(dataDir: string, users: readonly TestUser[]): 
  */
 export async function startSwitchboard(opts: StartOptions = {}): Promise<SwitchboardHandle> {
   const domain = opts.domain ?? 'lab.test';
-  const dataDir = makeTempDir('data');
+  const owned = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? makeTempDir('data');
   try {
-    return await launch(dataDir, domain, opts);
+    return await launch(dataDir, domain, opts, owned);
   } catch (err) {
-    removeDir(dataDir);
+    if (owned) removeDir(dataDir);
     throw err;
   }
 }
 
-async function launch(dataDir: string, domain: string, opts: StartOptions): Promise<SwitchboardHandle> {
+async function launch(dataDir: string, domain: string, opts: StartOptions, ownsDataDir: boolean): Promise<SwitchboardHandle> {
   if (opts.users !== undefined && opts.users.length > 0) await importUsers(dataDir, opts.users);
   if (opts.beforeStart !== undefined) await opts.beforeStart(dataDir);
   // UDP and TCP share a number, as on port 5060.
@@ -167,7 +170,7 @@ async function launch(dataDir: string, domain: string, opts: StartOptions): Prom
     output,
     async stop() {
       await stopChild(child, 5000);
-      removeDir(dataDir);
+      if (ownsDataDir) removeDir(dataDir);
       return child.exitCode;
     },
     kill() {

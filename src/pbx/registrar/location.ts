@@ -9,7 +9,7 @@ import { InternTable, decodeBinding, encodeBinding, recordExpiresAt, recordHasCo
 export type LiveBinding = Binding & { connectionId?: number; remote?: boolean };
 
 /** The part of the registration repository the location service writes behind to. */
-export type BindingPersistence = Pick<RegistrationRepository, 'loadAll' | 'enqueueUpsert' | 'enqueueDelete'>;
+export type BindingPersistence = Pick<RegistrationRepository, 'loadAll' | 'enqueueUpsert' | 'enqueueDelete' | 'whenDurable'>;
 
 /**
  * One contact's change made by one worker of a cluster: the binding as it now
@@ -126,6 +126,16 @@ export class LocationService {
       this.insert(b);
     }
     return this.total;
+  }
+
+  /**
+   * Calls back once the changes made so far are on disk (at once without
+   * persistence), or with the error that kept them off it: a registrar
+   * acknowledges a REGISTER only then (issue 11 item 3).
+   */
+  whenDurable(done: (err?: Error) => void): void {
+    if (this.persistence) this.persistence.whenDurable(done);
+    else done();
   }
 
   /** Live bindings of an AOR, best q first (RFC 3261 §16.6 ordering for forking). */

@@ -17,6 +17,9 @@ export interface RegistrarConfig {
   node?: string;
 }
 
+/** Retry-After of a REGISTER refused because the registration could not be stored. */
+const DURABILITY_RETRY_AFTER_SEC = 30;
+
 /** What the registrar does with a REGISTER: the response to send. */
 export type Respond = (status: number, reason?: string, extraHeaders?: Header[]) => void;
 
@@ -109,7 +112,7 @@ export class Registrar {
         }
       }
       this.location.removeAll(aor);
-      respond(200, 'OK', this.okHeaders(aor, now));
+      this.acknowledge(respond, this.okHeaders(aor, now));
       return;
     }
     const min = this.config.minExpiresSec;
@@ -174,7 +177,21 @@ export class Registrar {
     this.enforceMaxContacts(aor);
     const extra = this.okHeaders(aor, now);
     if (wantsPath && path.length) for (const p of path) extra.push({ name: 'path', value: p });
-    respond(200, 'OK', extra);
+    this.acknowledge(respond, extra);
+  }
+
+  /**
+   * 200 OK once the change is on disk (group commit: a few ms), so a crash
+   * right after cannot lose a registration the phone was told it has. When the
+   * write fails (disk full, database gone) the phone hears 503 and tries again
+   * later or elsewhere (RFC 3263 failover); the binding stays in memory and
+   * queued, and calls still reach it meanwhile.
+   */
+  private acknowledge(respond: Respond, headers: Header[]): void {
+    this.location.whenDurable((err) => {
+      if (err === undefined) respond(200, 'OK', headers);
+      else respond(503, 'Service Unavailable', [{ name: 'retry-after', value: String(DURABILITY_RETRY_AFTER_SEC) }]);
+    });
   }
 
   /** Keeps the newest bindings when a device keeps registering new contacts (e.g. new port after each reboot). */

@@ -13,7 +13,7 @@ export class PgCdrRepository extends CdrIntake implements CdrRepository {
   constructor(private readonly db: PgDb, opts: WriteBehindOptions) {
     super(opts);
     this.wb = new PgWriteBehind(db, this.queue, {
-      what: 'call records',
+      what: 'call record writes',
       write: async (t, batch) => {
         for (const c of batch) await t.run(INSERT, cdrValues(c));
       },

@@ -14,6 +14,7 @@ import { PgHuntGroupRepository } from './hunt-groups.ts';
 import { PgShortCodeRepository } from './short-codes.ts';
 import { pgAdminStore } from './admin.ts';
 import { WatchWiring } from './watch-wiring.ts';
+import { WriteHealth, closeQueues } from '../write-health.ts';
 
 export interface PgStore extends Store {
   /** The URL without its password. */
@@ -25,10 +26,10 @@ function warn(err: Error): void {
 }
 
 /** The repositories over one connection view (the pool, or a rehearsal's transaction). */
-function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring) {
+function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring, health: WriteHealth) {
   const now = opts.now ?? Date.now;
   const changeLogKeep = Math.max(1, opts.changeLogKeep ?? 10_000);
-  const writeBehind = { flushIntervalMs: opts.flushIntervalMs ?? 20, maxQueue: Math.max(1, opts.maxQueue ?? 2000), onError: wiring.onError };
+  const writeBehind = { flushIntervalMs: opts.flushIntervalMs ?? 20, maxQueue: Math.max(1, opts.maxQueue ?? 2000), onError: wiring.onError, health, now };
   return {
     users: new PgUserRepository(db, now, changeLogKeep, wiring),
     registrations: new PgRegistrationRepository(db, { ...writeBehind, changeLogKeep }, wiring),
@@ -62,17 +63,18 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
     throw new Error(`cannot open the store at ${shown}: ${(err as Error).message}`, { cause: err });
   }
   const wiring = new WatchWiring(notifications, onError);
-  const repos = repositories(PgDb.onPool(pool), opts, wiring);
+  const health = new WriteHealth({ report: onError, recovered: opts.onWriteRecovered, now: opts.now });
+  const repos = repositories(PgDb.onPool(pool), opts, wiring, health);
   let closed = false;
   return {
     ...repos,
     url: shown,
-    problem: () => (closed ? 'database closed' : notifications.problem),
+    problem: () => (closed ? 'database closed' : health.problem() ?? notifications.problem),
     async rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const view = repositories(PgDb.inTransaction(client), opts, wiring);
+        const view = repositories(PgDb.inTransaction(client), opts, wiring, health);
         return await fn({ ...view, problem: () => undefined, rehearse: () => Promise.reject(new Error('nested rehearsal')), close: async () => {} });
       } finally {
         await client.query('ROLLBACK').catch(() => {});
@@ -83,8 +85,7 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
       if (closed) return;
       closed = true;
       try {
-        await repos.registrations.close();
-        await repos.cdrs.close();
+        await closeQueues([['registration change', repos.registrations], ['call record', repos.cdrs]]);
       } finally {
         await notifications.close();
         await pool.end();

@@ -34,18 +34,19 @@ export class PgWriteBehind<B> extends WriteBehindSchedule<B> {
     private readonly writer: PgBatchWriter<B>,
     opts: WriteBehindOptions,
   ) {
-    super(queue, opts);
+    super(queue, opts, writer.what);
   }
 
-  /** For the timer and the full-queue path: errors are reported once per outage, never thrown. */
+  /** PostgreSQL waits for row locks itself: nothing here is worth waiting out. */
+  protected isLockOut(): boolean {
+    return false;
+  }
+
+  /** For the timer, the full-queue path and durability waits: errors are reported (WriteHealth, once per outage), never thrown. */
   protected flushQuietly(): void {
-    this.flush().then(
-      () => { this.failures = 0; },
-      (err: unknown) => {
-        if (this.failures === 0) this.opts.onError(err as Error);
-        this.failures++;
-      },
-    );
+    this.flush().catch(() => {
+      // Reported by writeQueued() through failed().
+    });
   }
 
   /** Writes everything queued now. @throws the database error (the batch is kept for a retry) */
@@ -58,12 +59,14 @@ export class PgWriteBehind<B> extends WriteBehindSchedule<B> {
 
   private async writeQueued(): Promise<void> {
     if (this.queue.size === 0) return;
-    const batch = this.queue.take();
+    const { batch, n } = this.takeBatch();
     try {
       await this.db.tx((t) => this.writer.write(t, batch));
+      this.committed(n);
       return;
     } catch (err) {
       if (isTransient(err)) {
+        this.failed(n, err as Error);
         this.requeue(batch);
         throw err;
       }
@@ -82,9 +85,11 @@ export class PgWriteBehind<B> extends WriteBehindSchedule<B> {
         return out;
       });
     } catch (err) {
+      this.failed(n, err as Error);
       this.requeue(batch);
       throw err;
     }
+    this.committed(n);
     if (failed.length > 0) {
       this.opts.onError(new Error(`dropped ${this.writer.what} for ${failed.length} entr${failed.length === 1 ? 'y' : 'ies'}: ${failed.slice(0, 3).join('; ')}`));
     }
@@ -93,11 +98,16 @@ export class PgWriteBehind<B> extends WriteBehindSchedule<B> {
   /** Flushes and stops the timer; later enqueues should be dropped (see closed). */
   async close(): Promise<void> {
     if (this.isClosed) return;
+    let error: Error | undefined;
     try {
       await this.flush();
+    } catch (err) {
+      error = err as Error;
+      throw err;
     } finally {
       this.isClosed = true;
       this.disarm();
+      this.releaseWaiters(error);
     }
   }
 }

@@ -41,6 +41,11 @@ export abstract class BindingIntake {
     this.queue.deleteAor(aor);
     this.wb.queued();
   }
+
+  whenDurable(done: (err?: Error) => void): void {
+    if (this.wb.closed) done(new Error('store closed'));
+    else this.wb.whenDurable(done);
+  }
 }
 
 export class BindingQueue {

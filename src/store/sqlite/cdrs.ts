@@ -181,7 +181,7 @@ export class SqliteCdrRepository extends CdrIntake implements CdrRepository {
     super(opts);
     this.insert = db.prepare(INSERT);
     this.wb = new WriteBehind(db, this.queue, {
-      what: 'call records',
+      what: 'call record writes',
       write: (batch) => {
         for (const c of batch) this.apply(c);
       },

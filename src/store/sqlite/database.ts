@@ -12,6 +12,7 @@ import { SqliteShortCodeRepository } from './short-codes.ts';
 import { SqliteRegistrationRepository } from './registrations.ts';
 import { SqliteTrunkRepository } from './trunks.ts';
 import { SqliteUserRepository } from './users.ts';
+import { WriteHealth, closeQueues } from '../write-health.ts';
 
 export const DATABASE_FILE = 'switchboard.db';
 
@@ -46,10 +47,13 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
   const onError = opts.onError ?? warn;
   const changeLogKeep = Math.max(1, opts.changeLogKeep ?? 10_000);
   const users = new SqliteUserRepository(db, now, changeLogKeep, onError);
+  const health = new WriteHealth({ report: onError, recovered: opts.onWriteRecovered, now });
   const writeBehind = {
     flushIntervalMs: opts.flushIntervalMs ?? 20,
     maxQueue: Math.max(1, opts.maxQueue ?? 2000),
     onError,
+    health,
+    now,
   };
   const registrations = new SqliteRegistrationRepository(db, { ...writeBehind, changeLogKeep });
   const trunks = new SqliteTrunkRepository(db, now, onError);
@@ -64,7 +68,7 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     admin: sqliteAdminStore(db, now),
     db,
     file,
-    problem: () => sqliteWritable(db, BUSY_TIMEOUT_MS),
+    problem: () => health.problem() ?? sqliteWritable(db, BUSY_TIMEOUT_MS),
     async rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T> {
       // A connection of its own, so no write of this process from elsewhere
       // lands in the transaction that is rolled back. It holds the write lock
@@ -81,13 +85,9 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     async close() {
       if (!db.open) return;
       try {
-        await registrations.close();
+        await closeQueues([['registration change', registrations], ['call record', cdrs]]);
       } finally {
-        try {
-          await cdrs.close();
-        } finally {
-          db.close();
-        }
+        db.close();
       }
     },
   };

@@ -9,8 +9,6 @@ import { BUSY_TIMEOUT_MS } from './connection.ts';
 import { WriteBehindSchedule, type WriteBehindOptions, type WriteQueue } from '../write-behind-schedule.ts';
 
 
-/** Busy retries (backing off from 20 ms: ~300 ms) before a lock-out is reported. */
-const REPORT_AFTER_RETRIES = 3;
 export type { WriteBehindGate, WriteBehindOptions, WriteQueue } from '../write-behind-schedule.ts';
 
 export interface BatchWriter<B> {
@@ -49,7 +47,7 @@ export class WriteBehind<B> extends WriteBehindSchedule<B> {
     private readonly writer: BatchWriter<B>,
     opts: WriteBehindOptions,
   ) {
-    super(queue, opts);
+    super(queue, opts, writer.what);
     this.writeAll = db.transaction((batch: B) => writer.write(batch));
     const applyOne = db.transaction((apply: () => void) => apply());
     // Fallback when the batch fails for a non-transient reason: each entry in
@@ -67,21 +65,21 @@ export class WriteBehind<B> extends WriteBehindSchedule<B> {
     });
   }
 
+  protected isLockOut(err: unknown): boolean {
+    return isLockedOut(err);
+  }
+
   /**
-   * For the timer and the full-queue path, which run on the SIP event loop:
-   * no busy waiting (a CLI import may hold the lock for seconds; the data is
-   * safe in memory meanwhile), and errors are reported, never thrown.
+   * For the timer, the full-queue path and durability waits, which run on the
+   * SIP event loop: no busy waiting (a CLI import may hold the lock for
+   * seconds; the data is safe in memory meanwhile), and errors are reported
+   * (through the store's WriteHealth, once per outage), never thrown.
    */
   protected flushQuietly(): void {
     try {
       this.withoutBusyWait(() => this.flush());
-      this.failures = 0;
-    } catch (err) {
-      const busy = isLockedOut(err);
-      // One report per lock-out, not one per retry; and not for the moment another writer holds the
-      // lock (the workers of a cluster share the file): only once it outlasts REPORT_AFTER_RETRIES.
-      if (!busy || this.failures === REPORT_AFTER_RETRIES) this.opts.onError(err as Error);
-      this.failures = busy ? this.failures + 1 : 0;
+    } catch {
+      // Reported by flush() through failed().
     }
   }
 
@@ -102,12 +100,14 @@ export class WriteBehind<B> extends WriteBehindSchedule<B> {
   flush(): void {
     this.disarm();
     if (this.queue.size === 0) return;
-    const batch = this.queue.take();
+    const { batch, n } = this.takeBatch();
     try {
       this.writeAll.immediate(batch);
+      this.committed(n);
       return;
     } catch (err) {
       if (isTransient(err) || !this.db.open) {
+        this.failed(n, err as Error);
         this.requeue(batch);
         throw err;
       }
@@ -116,23 +116,30 @@ export class WriteBehind<B> extends WriteBehindSchedule<B> {
     try {
       failed = this.writeSalvage.immediate(batch);
     } catch (err) {
+      this.failed(n, err as Error);
       this.requeue(batch);
       throw err;
     }
+    this.committed(n);
     if (failed.length > 0) {
       this.opts.onError(new Error(`dropped ${this.writer.what} for ${failed.length} entr${failed.length === 1 ? 'y' : 'ies'}: ${failed.slice(0, 3).join('; ')}`));
     }
   }
 
-  /** Flushes and stops the timer; later enqueues should be dropped (see closed). */
+  /** Flushes and stops the timer; later enqueues should be dropped (see closed). @throws the final write's error */
   close(): void {
     if (this.isClosed) return;
+    let error: Error | undefined;
     try {
       this.flush();
+    } catch (err) {
+      error = err as Error;
+      throw err;
     } finally {
       // A failed final write is thrown to the caller; no retry outlives close.
       this.isClosed = true;
       this.disarm();
+      this.releaseWaiters(error);
     }
   }
 }

@@ -17,6 +17,7 @@ function recorder(initial: LiveBinding[] = []) {
     loadAll: async () => initial,
     enqueueUpsert: (b) => void ops.push(`upsert ${b.contactUri}`),
     enqueueDelete: (aor, uri) => void ops.push(`delete ${uri}`),
+    whenDurable: (done) => done(),
   };
   return { p, ops };
 }

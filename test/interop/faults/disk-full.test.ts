@@ -1,0 +1,127 @@
+// The data directory's disk fills up under a running server (issue 11,
+// "Disk trouble"): a 24 MiB tmpfs, filled to the last byte. The server keeps
+// answering SIP and HTTPS; a REGISTER it cannot store is refused (503), never
+// acknowledged and then lost; /healthz and the admin login say "database"
+// instead of "ok" and 500; the log says it once per outage, without stacks;
+// when space returns everything queued is written; and a SIGTERM while the
+// disk is full names what it could not write and exits non-zero.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiClient } from '../../integration/api/client.ts';
+import { TestPhone } from '../../integration/lib/phone.ts';
+import { waitUntil } from '../../lib/wait.ts';
+import { freePort, importUsers, startSwitchboard } from '../harness.ts';
+import type { SwitchboardHandle } from '../harness.ts';
+import { makeUsers } from '../users.ts';
+import { mountSmallDisk } from '../lib/small-disk.ts';
+import type { SmallDisk } from '../lib/small-disk.ts';
+import { httpsGet } from '../lib/https-get.ts';
+import { getHeader } from '../../../src/sip/headers.ts';
+
+const USERS = makeUsers(40, 21000);
+const ADMIN_PASSWORD = 'Disk-Full-Keeper-42';
+
+let disk: SmallDisk;
+let sb: SwitchboardHandle;
+let httpPort = 0;
+const phones: TestPhone[] = [];
+
+function storedContacts(): number {
+  const db = new Database(join(disk.dir, 'switchboard.db'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM registrations').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+const lines = (pattern: RegExp): number => sb.output().split('\n').filter((l) => pattern.test(l)).length;
+
+beforeAll(async () => {
+  disk = mountSmallDisk(24);
+  await importUsers(disk.dir, USERS);
+  httpPort = await freePort();
+  sb = await startSwitchboard({ dataDir: disk.dir, http: `127.0.0.1:${httpPort}`, workers: 2 });
+  const initial = /^Initial admin password: (\S+)$/m.exec(sb.output())?.[1] ?? '';
+  const api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(disk.dir, 'certs', 'ca.crt'), 'utf8'));
+  await api.loginChanging('admin', initial, ADMIN_PASSWORD);
+  for (const u of USERS) {
+    phones.push(await TestPhone.start({ ext: u.ext, password: u.password, server: { host: '127.0.0.1', port: sb.udpPort, domain: sb.domain } }));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const p of phones) await p.stop();
+  await sb?.stop();
+  disk?.unmount();
+});
+
+describe('the data disk fills up under a running server', () => {
+  it('refuses REGISTERs it cannot store (503), keeps answering SIP, and says so once, on /healthz and at login', async () => {
+    const before = await Promise.all(phones.slice(0, 20).map((p) => p.register(3600)));
+    expect(before.map((r) => r.status)).toEqual(before.map(() => 200));
+    expect(storedContacts()).toBe(20);
+
+    disk.fill();
+    const during = await Promise.all(phones.slice(20).map((p) => p.register(3600)));
+    for (const r of during) {
+      expect(r.status).toBe(503);
+      expect(getHeader(r, 'retry-after')).toBe('30');
+    }
+    // Still serving: OPTIONS over UDP and TCP.
+    expect((await phones[0]!.request('OPTIONS')).status).toBe(200);
+    const tcp = await TestPhone.start({ ext: USERS[0]!.ext, password: USERS[0]!.password, transport: 'tcp', server: { host: '127.0.0.1', port: sb.tcpPort, domain: sb.domain } });
+    try {
+      expect((await tcp.request('OPTIONS')).status).toBe(200);
+    } finally {
+      await tcp.stop();
+    }
+
+    const health = await httpsGet(httpPort, '/healthz');
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body).checks.database).toEqual({ ok: false, detail: expect.stringMatching(/not writable.*SQLITE_FULL/) });
+
+    // The right password: a session cannot be stored, and the answer says why (not 500).
+    const admin = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(disk.dir, 'certs', 'ca.crt'), 'utf8'));
+    const login = await admin.login('admin', ADMIN_PASSWORD);
+    expect(login.status, login.text).toBe(503);
+    expect(login.json.error).toBe('database-unavailable');
+    expect(login.headers['retry-after']).toBe('30');
+
+    // More attempts over a few seconds (the write-behind retries, more REGISTERs): still one line per worker.
+    await Promise.all(phones.slice(20, 30).map((p) => p.register(3600)));
+    await new Promise((r) => setTimeout(r, 3000));
+    // The log line and the alarm it raises, once per worker (each writes its own registrations).
+    expect(lines(/"msg":"registration writes failing: SQLITE_FULL/)).toBeGreaterThanOrEqual(1);
+    expect(lines(/"msg":"registration writes failing/)).toBeLessThanOrEqual(2);
+    expect(lines(/"msg":"alarm raised"/)).toBeLessThanOrEqual(2);
+    expect(lines(/management API: database cannot take writes/)).toBeLessThanOrEqual(2);
+    expect(sb.output()).not.toContain('"stack"');
+  });
+
+  it('writes what was queued once space returns, and acknowledges registrations again', async () => {
+    disk.free();
+    const recovered = await waitUntil(async () => (await httpsGet(httpPort, '/healthz')).status === 200, 10_000, 200);
+    expect(recovered, sb.output()).toBe(true);
+    expect(lines(/registration writes go through again/)).toBeGreaterThanOrEqual(1);
+    const after = await Promise.all(phones.slice(20).map((p) => p.register(3600)));
+    expect(after.map((r) => r.status)).toEqual(after.map(() => 200));
+    expect(storedContacts()).toBe(40);
+  });
+
+  it('a SIGTERM while the disk is full names what it could not write, exits non-zero, and loses nothing acknowledged', async () => {
+    disk.fill();
+    // Unregistrations the server cannot store: refused, queued, and unwritten at the stop.
+    const refused = await Promise.all(phones.slice(30).map((p) => p.register(0)));
+    expect(refused.map((r) => r.status)).toEqual(refused.map(() => 503));
+    const code = await sb.stop();
+    expect(code).not.toBe(0);
+    expect(sb.output()).toMatch(/not written before closing: \d+ registration change\(s\): SQLITE_FULL/);
+    expect(sb.output()).toMatch(/did not stop cleanly/);
+    disk.free();
+    // Every registration answered 200 is on disk (the refused unregistrations were never acknowledged).
+    expect(storedContacts()).toBe(40);
+  });
+});
