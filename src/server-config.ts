@@ -85,3 +85,26 @@ export function nodeName(config: Config): string {
   const host = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63);
   return /^[A-Za-z0-9]/.test(host) ? host : `node-${host}`;
 }
+
+/**
+ * Dotted names of the settings that differ between the running config and a
+ * reloaded one, except those a reload applies (the log level): they wait for
+ * the next start, and SIGHUP says so instead of applying half of them.
+ */
+export function settingsNeedingRestart(running: Config, next: Config): string[] {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    if (path === 'log.level') return;
+    if (isPlainObject(a) && isPlainObject(b)) {
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(a[k], b[k], path ? `${path}.${k}` : k);
+      return;
+    }
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path);
+  };
+  walk(running, next, '');
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

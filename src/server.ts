@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from './lib/log.ts';
 import type { Config } from './config/schema.ts';
 import { ComponentList, Late } from './lib/components.ts';
-import { listenIps, mediaAddress, nodeName, rtpengineAddress, transportConfig } from './server-config.ts';
+import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
 import { TimerQueue } from './lib/timer-queue.ts';
 import type { TimerHandle } from './lib/timer-queue.ts';
@@ -45,7 +45,7 @@ import { WriteBehindWatch, createOps } from './ops/ops.ts';
 import type { Ops } from './ops/ops.ts';
 import { createSyslogLogger } from './ops/syslog.ts';
 import type { SyslogLogger } from './ops/syslog.ts';
-import { configWithStoredSettings, startManagement } from './api/management.ts';
+import { configWithStoredSettings, managementTls, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
 import { ClusterNode } from './cluster/node.ts';
@@ -101,6 +101,28 @@ export interface ClusterMember {
   secret: Buffer;
 }
 
+/** What compose() hands the Server besides its parts. */
+interface ServerExtras {
+  syslog: SyslogLogger | undefined;
+  writeBehind: WriteBehindWatch;
+  /** Reads (or renews) the TLS identity and hands it to the SIP and HTTPS listeners. */
+  reloadIdentity: () => Promise<CertificateSet>;
+  /** The config as given at start (file and flags, before settings saved through the API): what a reload compares with. */
+  startConfig: Config;
+}
+
+export interface ReloadReport {
+  /** SHA-256 fingerprint of the identity now offered. */
+  fingerprint: string;
+  /** Why a new identity was issued during the reload, or null when the one on disk was kept. */
+  renewed: string | null;
+  /** Settings of the new config that differ from the running one and apply only at the next start. */
+  restartNeeded: string[];
+}
+
+/** How long a stop waits for the answers to the BYEs that end its calls. */
+const DRAIN_MS = 2_000;
+
 /** How often expired bindings and alarms are swept, and the write-behind queue looked at. */
 const SWEEP_MS = 5_000;
 
@@ -153,13 +175,17 @@ export class Server {
   http: ApiServer | null = null;
   private initialAdminPassword: string | null = null;
   private readonly ops: Ops;
+  private readonly reloadIdentity: () => Promise<CertificateSet>;
+  private readonly startConfig: Config;
 
   private constructor(
     parts: ServerParts,
     private readonly components: ComponentList,
-    extra: { syslog: SyslogLogger | undefined; writeBehind: WriteBehindWatch },
+    extra: ServerExtras,
   ) {
     Object.assign(this, parts);
+    this.reloadIdentity = extra.reloadIdentity;
+    this.startConfig = extra.startConfig;
     this.activeCalls = () => parts.calls.activeCount;
     if (parts.cluster) {
       parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
@@ -200,7 +226,7 @@ export class Server {
   }
 
   /** @internal For compose(): the management routes need the server object before the last components start. */
-  static create(parts: ServerParts, components: ComponentList, extra: { syslog: SyslogLogger | undefined; writeBehind: WriteBehindWatch }): Server {
+  static create(parts: ServerParts, components: ComponentList, extra: ServerExtras): Server {
     return new Server(parts, components, extra);
   }
 
@@ -236,6 +262,22 @@ export class Server {
   /** Names of the running components in start order; they stop in reverse. */
   get componentNames(): string[] {
     return this.components.names;
+  }
+
+  /**
+   * SIGHUP (issue 11 item 2): the TLS identity is read again (renewed when it
+   * is due) and new handshakes on SIP and HTTPS use it, established
+   * connections keep theirs; the settings in `next` that only a restart
+   * applies are named. The log level is the caller's (it owns the logger).
+   * Never stops anything. @throws when the identity cannot be loaded (the old one stays)
+   */
+  async reload(next: Config): Promise<ReloadReport> {
+    const identity = await this.reloadIdentity();
+    return {
+      fingerprint: identity.fingerprintSha256,
+      renewed: identity.identityRenewed ? identity.identityReason : null,
+      restartNeeded: settingsNeedingRestart(this.startConfig, next),
+    };
   }
 
   /** Stops every component; @throws naming what did not stop cleanly (after stopping the rest). */
@@ -284,7 +326,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const alarms = new AlarmCenter({ log, now });
   const writeBehind = new WriteBehindWatch(alarms, now);
 
-  const certificates = await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain });
+  const certificateOptions = { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain };
+  const certificates = await ensureCertificates(dataDir, certificateOptions);
   if (certificates.identityRenewed) {
     log.info({ reason: certificates.identityReason, fingerprint: certificates.fingerprintSha256 }, 'TLS identity certificate issued');
   }
@@ -475,6 +518,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
 
   let restored = 0;
+  const heapTrim = opts.trimHeap
+    ? new HeapTrim({
+      onTrim: (before, after, pauseMs) => log.info({
+        rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapTotal, heapAfter: after.heapTotal, pauseMs: Math.round(pauseMs),
+      }, 'freed heap handed back to the system'),
+    })
+    : undefined;
   let otherNodes: ChangeWatcher | undefined;
   let sweep: TimerHandle | undefined;
   let writeBehindCheck: NodeJS.Timeout | undefined;
@@ -515,6 +565,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'relay', stop: () => relay?.close() },
     // The link is up before the listeners, so a worker never refuses what another hands it.
     { name: 'worker link', start: () => cluster?.start(), stop: () => cluster?.stop() },
+    {
+      // The users and bindings are loaded, their garbage is behind us; and no
+      // socket listens yet, so the pause is no queue for the overload control
+      // to shed from (it would turn away the first phones after every start).
+      name: 'heap trim',
+      start: () => heapTrim?.trimNow(),
+    },
     { name: 'transport', start: () => transport.start(), stop: () => transport.stop() },
     {
       // Its probes go through the listening UDP socket.
@@ -539,7 +596,22 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         trunkRegistrar.stop();
       },
     },
-    { name: 'calls', stop: () => calls.close() },
+    {
+      // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
+      // see (not a 481 after the restart), and the answers are awaited briefly
+      // while the transport still runs; what stays unanswered is said.
+      name: 'calls',
+      stop: async () => {
+        const ended = calls.activeCount;
+        calls.close();
+        if (ended === 0) return;
+        const deadline = Date.now() + DRAIN_MS;
+        while (transactions.awaitingAnswers > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const unanswered = transactions.awaitingAnswers;
+        if (unanswered === 0) log.info({ calls: ended }, `ended ${ended} call(s) at shutdown; every BYE answered`);
+        else log.warn({ calls: ended, unanswered }, `ended ${ended} call(s) at shutdown; ${unanswered} request(s) unanswered after ${DRAIN_MS} ms`);
+      },
+    },
     { name: 'status', stop: () => status.close() },
     // In a cluster the supervisor answers on the control socket, asking each worker.
     { name: 'control socket', start: () => (member ? undefined : control.start().then(() => {})), stop: () => control.stop() },
@@ -556,17 +628,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         sweep = timers.schedule(SWEEP_MS, tick);
         writeBehindCheck = setInterval(() => writeBehind.check(store.registrations.pending), SWEEP_MS);
         writeBehindCheck.unref();
-        if (opts.trimHeap) {
-          const trim = new HeapTrim({
-            onTrim: (before, after, pauseMs) => log.info({
-              rssBefore: before.rss, rssAfter: after.rss, heapBefore: before.heapTotal, heapAfter: after.heapTotal, pauseMs: Math.round(pauseMs),
-            }, 'freed heap handed back to the system'),
-          });
-          // This component starts last: the users and bindings are loaded, their garbage is behind us.
-          trim.trimNow();
+        if (heapTrim) {
           // Never while a call is up: the pause (up to ~1 s) would be a gap in the media this process relays.
           heapCheck = setInterval(() => {
-            if (calls.activeCount === 0) trim.check();
+            if (calls.activeCount === 0) heapTrim.check();
           }, SWEEP_MS);
           heapCheck.unref();
         }
@@ -584,7 +649,19 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload, trunkOverload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster, peers,
-  }, components, { syslog, writeBehind });
+  }, components, {
+    syslog,
+    writeBehind,
+    startConfig: opts.config,
+    reloadIdentity: async () => {
+      const fresh = await ensureCertificates(dataDir, certificateOptions);
+      const tc = transportConfig(config, fresh, alarms, log);
+      transport.setTlsOptions(tc.tlsServerOptions!, tc.tlsClientOptions);
+      server.http?.setTls(managementTls(fresh));
+      log.info({ fingerprint: fresh.fingerprintSha256, renewed: fresh.identityRenewed ? fresh.identityReason : undefined }, 'TLS identity reloaded');
+      return fresh;
+    },
+  });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
   components.add(
     { name: 'metrics', stop: () => server.closeMetrics() },

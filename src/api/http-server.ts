@@ -47,6 +47,8 @@ export interface ApiServer {
   /** e.g. "https://127.0.0.1:7071" */
   readonly url: string;
   address(): { address: string; port: number };
+  /** A new identity for new connections (certificate reload); open ones keep theirs. No-op over plain HTTP. */
+  setTls(tls: TlsOptions): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       mounted,
       url: `${opts.tls ? 'https' : 'http'}://${host}:${a.port}`,
       address,
+      setTls: (tls) => {
+        if (opts.tls) (app.server as HttpsServer).setSecureContext(tls);
+      },
       close: () => app.close(),
     };
   } catch (err) {

@@ -1,5 +1,6 @@
 // What Server.start calls: stored settings before anything uses the config,
 // then the first administrator and the HTTPS server once everything else runs.
+import type { TlsOptions } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 import { burnVerify, ensureInitialAdmin, LoginLimiter } from '../security/admin-auth.ts';
 import type { CertificateSet } from '../security/certs.ts';
@@ -53,6 +54,11 @@ export interface Management {
 }
 
 /** Starts the management server, or returns null when http.listen has port 0. */
+/** TLS 1.2+ and modern suites always: browsers need nothing older. */
+export function managementTls(certificates: CertificateSet): TlsOptions {
+  return tlsServerOptions(certificates, { legacyTls: false });
+}
+
 export async function startManagement(o: ManagementOptions): Promise<Management | null> {
   const http = o.config.http;
   if (http.listen.port === 0) return null;
@@ -78,8 +84,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     ctx,
     host: http.listen.host,
     port: http.listen.port,
-    // TLS 1.2+ and modern suites always: browsers need nothing older.
-    tls: http.allowHttp ? null : tlsServerOptions(o.certificates, { legacyTls: false }),
+    tls: http.allowHttp ? null : managementTls(o.certificates),
     extraRoutes: o.extraRoutes,
   });
   o.log.info({ url: server.url, https: !http.allowHttp }, 'management server listening');

@@ -38,11 +38,28 @@ export function registerStartCommand(program: Command): void {
     .option('--node-name <name>', 'this node among several sharing a PostgreSQL store (default: the host name)')
     .option('--peers <uris>', 'the other nodes, comma-separated, e.g. sip:10.0.0.2:5061;transport=tls')
     .action(async (opts: StartOptions) => {
+      // First of all: a SIGHUP (logrotate, an operator) must never stop the server, not even while it starts.
+      const hangups = new Hangups();
       const config = await loadConfig(opts);
       const dataDir = resolveDataDir(opts.dataDir);
       // Loaded here, not at the top: every other command starts in a fraction of the time without the server's modules.
       const { default: pino } = await import('pino');
       const logger = pino({ level: config.log.level, base: undefined });
+      /** Re-reads the config file; the log level applies at once, and is the part every process of a cluster does alike. */
+      const reloadConfig = async (): Promise<Config> => {
+        const next = await loadConfig(opts);
+        logger.level = next.log.level;
+        return next;
+      };
+      const reloadServer = (server: import('../server.ts').Server) => async (): Promise<void> => {
+        const next = await reloadConfig();
+        const r = await server.reload(next);
+        logger.info({
+          logLevel: next.log.level, fingerprint: r.fingerprint, renewed: r.renewed ?? undefined,
+          restartNeeded: r.restartNeeded.length > 0 ? r.restartNeeded : undefined,
+        }, r.restartNeeded.length > 0 ? `reloaded; these settings apply at the next start: ${r.restartNeeded.join(', ')}` : 'reloaded');
+      };
+      hangups.logTo(logger);
       const worker = process.env[WORKER_ENV.worker];
       if (worker !== undefined) {
         // Forked by a supervisor (below): it told us who we are in the environment.
@@ -52,7 +69,10 @@ export function registerStartCommand(program: Command): void {
           workers: Number(process.env[WORKER_ENV.workers]),
           secret: Buffer.from(process.env[WORKER_ENV.secret] ?? '', 'hex'),
         };
-        await runWorker({ config, dataDir, logger: logger.child({ worker: member.worker }), pinnedSettings: pinnedSettings(opts), member });
+        await runWorker({
+          config, dataDir, logger: logger.child({ worker: member.worker }), pinnedSettings: pinnedSettings(opts), member,
+          onStarted: (server) => hangups.use(reloadServer(server)),
+        });
         return;
       }
       let workers: number;
@@ -62,12 +82,13 @@ export function registerStartCommand(program: Command): void {
         throw new CliError((err as Error).message);
       }
       if (workers > 1) {
-        await supervise(config, dataDir, workers, logger);
+        await supervise(config, dataDir, workers, logger, hangups, reloadConfig);
         return;
       }
       // Not loaded by a supervisor, which runs no server of its own: its memory counts beside every worker's.
       const { Server } = await import('../server.ts');
       const server = await Server.start({ config, dataDir, logger, pinnedSettings: pinnedSettings(opts), trimHeap: true });
+      hangups.use(reloadServer(server));
       // Printed once, on the first start, and never logged: only its hash is stored.
       const adminPassword = server.takeInitialAdminPassword();
       if (adminPassword) process.stdout.write(`Initial admin password: ${adminPassword}\n`);
@@ -89,7 +110,9 @@ export function registerStartCommand(program: Command): void {
 }
 
 /** Runs `workers` worker processes on the shared ports until SIGTERM/SIGINT. */
-async function supervise(config: Config, dataDir: string, workers: number, logger: import('../lib/log.ts').Logger): Promise<void> {
+async function supervise(
+  config: Config, dataDir: string, workers: number, logger: import('../lib/log.ts').Logger, hangups: Hangups, reloadConfig: () => Promise<Config>,
+): Promise<void> {
   const { Supervisor } = await import('../cluster/supervisor.ts');
   const signalled = waitForSignal();
   const supervisor = new Supervisor({
@@ -103,6 +126,11 @@ async function supervise(config: Config, dataDir: string, workers: number, logge
       if (http) listeners.push(`${http.scheme} ${hostPort(http.address, http.port)}`);
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${config.sip.domain}, data ${dataDir}, ${workers} workers)\n`);
     },
+  });
+  // Each worker reloads itself (its listeners, its identity): the supervisor takes its own log level and passes the signal on.
+  hangups.use(async () => {
+    await reloadConfig();
+    supervisor.signalWorkers('SIGHUP');
   });
   await Promise.race([supervisor.start(), signalled]);
   await signalled;
@@ -177,4 +205,53 @@ function waitForSignal(): Promise<void> {
     process.on('SIGTERM', done);
     process.on('SIGINT', done);
   });
+}
+
+/**
+ * SIGHUP reloads (issue 11 item 2) and never stops the process: Node's
+ * default for it is to exit, so the handler goes in before anything else.
+ * Until the server is up a SIGHUP is only noted; reloads run one at a time,
+ * and one that fails leaves the old settings running.
+ */
+class Hangups {
+  private reload: (() => Promise<void>) | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private log: import('../lib/log.ts').Logger | undefined;
+
+  constructor() {
+    process.on('SIGHUP', () => this.signalled());
+  }
+
+  logTo(log: import('../lib/log.ts').Logger): void {
+    this.log = log;
+  }
+
+  use(reload: () => Promise<void>): void {
+    this.reload = reload;
+  }
+
+  private signalled(): void {
+    if (this.reload === undefined) {
+      this.log?.warn({}, 'SIGHUP while starting: ignored (send it again once the server is ready)');
+      return;
+    }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run();
+  }
+
+  private async run(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.reload!();
+      } catch (err) {
+        this.log?.error({ error: (err as Error).message }, 'reload failed: still running with the previous settings');
+      }
+    } while (this.again);
+    this.running = undefined;
+  }
 }

@@ -123,6 +123,14 @@ export class Supervisor {
     if (failed.length > 0) throw new Error(`stopped with errors: ${failed.join(', ')} did not stop cleanly`);
   }
 
+  /** Passes a signal (SIGHUP: reload) to every running worker. */
+  signalWorkers(signal: NodeJS.Signals): void {
+    for (const slot of this.slots) {
+      const child = slot.child;
+      if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    }
+  }
+
   private readyCheck: () => void = () => {};
 
   private spawn(slot: Slot): void {

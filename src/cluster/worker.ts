@@ -14,6 +14,8 @@ export interface WorkerStart {
   logger: Logger;
   pinnedSettings: string[];
   member: ClusterMember;
+  /** The server is up (e.g. to reload it on SIGHUP). */
+  onStarted?: (server: Server) => void;
 }
 
 /** Runs until SIGTERM/SIGINT or until the supervisor goes away, then stops the server cleanly. */
@@ -22,6 +24,7 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
   // Before anything mints an identifier: every branch, tag and connection id names this worker.
   setLocalOwner(member.worker);
   const server = await Server.start({ config: opts.config, dataDir: opts.dataDir, logger: opts.logger, pinnedSettings: opts.pinnedSettings, cluster: member, trimHeap: true });
+  opts.onStarted?.(server);
   const send = (msg: FromWorker): void => {
     if (process.connected) process.send!(msg);
   };

@@ -57,6 +57,10 @@ describe('components', () => {
     // Calls stop before the transport (their BYEs still go out); trunks unregister before it closes.
     expect(at('transport')).toBeLessThan(at('calls'));
     expect(at('transport')).toBeLessThan(at('trunk registrations'));
+    // The start-up heap trim's pause comes after the users and bindings load, before anything listens.
+    expect(at('directory')).toBeLessThan(at('heap trim'));
+    expect(at('location')).toBeLessThan(at('heap trim'));
+    expect(at('heap trim')).toBeLessThan(at('transport'));
     expect(names.at(-1)).toBe('management');
   });
 

@@ -99,6 +99,8 @@ export class CallEngine implements CallControl {
   private readonly byUser = new Map<string, Set<Call>>();
   private readonly indexed = new Map<Call, [string | undefined, string | undefined]>();
   private readonly listeners = new Set<CallListener>();
+  /** Set by close(): the server is stopping. */
+  private closing = false;
   /** Calls a peer node routed here: that node writes their record. */
   private readonly unrecorded = new Set<Call>();
   readonly ctx: CallContext;
@@ -220,8 +222,13 @@ export class CallEngine implements CallControl {
     return () => this.listeners.delete(listener);
   }
 
-  /** Ends every call (shutdown): BYE to answered parties, 503 to ringing callers. */
+  /**
+   * Ends every call (shutdown): BYE to answered parties, 503 to ringing
+   * callers; from now on a new call is refused with 503 and Retry-After, so a
+   * phone tries another node instead of a server that is going away.
+   */
   close(): void {
+    this.closing = true;
     for (const call of [...this.live]) {
       if (call.state === 'connected') call.hangup('server shutting down');
       else call.finish(503, 'Service Unavailable');
@@ -241,6 +248,7 @@ export class CallEngine implements CallControl {
     const reject = (status: number, reason?: string, headers?: Header[]): void => {
       tx.respond(createResponse(req, status, reason, { extraHeaders: headers }));
     };
+    if (this.closing) return reject(503, 'Service Unavailable', [{ name: 'retry-after', value: '30' }]);
     const fromTrunk = this.deps.trunks.fromSource(inbound.source);
     // Another node of ours hands over a call for a phone registered here: it authenticated the caller.
     // Its Request-URI is the phone's contact, which need not have a user part; To names the user.

@@ -108,6 +108,19 @@ function positive(name: string, value: number): number {
  */
 export class TransactionLayer {
   readonly counters: TransactionCounters = newCounters();
+
+  /**
+   * Requests of ours still waiting for their final response (a BYE sent at
+   * shutdown, say); transactions that only absorb retransmissions do not count.
+   */
+  get awaitingAnswers(): number {
+    let n = 0;
+    for (const tx of this.client.values()) {
+      const st = tx.state;
+      if (st === 'calling' || st === 'trying' || st === 'proceeding') n++;
+    }
+    return n;
+  }
   readonly t1: number;
   readonly t2: number;
   readonly t4: number;
@@ -191,7 +204,10 @@ export class TransactionLayer {
     }
     const admission = this.admission;
     if (admission !== undefined) {
-      const verdict = msg.method !== 'CANCEL' && !msg.to.params.has('tag') ? admission.admit(msg) : 'admit';
+      let verdict = msg.method !== 'CANCEL' && !msg.to.params.has('tag') ? admission.admit(msg) : 'admit';
+      // Dropping leans on the client's retransmission, which only UDP has (RFC 3261 §17.1.2.2):
+      // over TCP or TLS a dropped request waits out its 32 s timeout, so it is refused instead.
+      if (verdict === 'drop' && inbound.source.transport !== 'udp') verdict = 'refuse';
       if (verdict === 'drop') {
         this.counters.overloadDropped++;
         return;

@@ -126,6 +126,11 @@ export class TransportLayer implements MessageSender {
     }
   }
 
+  /** Swaps the TLS identity for new handshakes, in and out; live connections keep theirs. */
+  setTlsOptions(server: tls.TlsOptions, client?: tls.ConnectionOptions): void {
+    this.streams.get('tls')?.setTlsOptions(server, client);
+  }
+
   async stop(): Promise<void> {
     await this.udp?.close();
     for (const s of this.streams.values()) await s.close();

@@ -72,7 +72,7 @@ export class StreamTransport {
     private readonly parseLimits: ParseLimits,
     private readonly limits: StreamLimits,
     private readonly tlsServerOptions?: tls.TlsOptions,
-    private readonly tlsClientOptions?: tls.ConnectionOptions,
+    private tlsClientOptions?: tls.ConnectionOptions,
   ) {}
 
   get connectionCount(): number {
@@ -225,6 +225,16 @@ export class StreamTransport {
     this.register(conn);
     conn.whenReady(done);
     socket.setTimeout(this.limits.connectTimeoutMs);
+  }
+
+  /**
+   * A new identity (certificate reload): handshakes from now on use it;
+   * established connections keep theirs, so no phone loses its flow.
+   */
+  setTlsOptions(server: tls.TlsOptions, client?: tls.ConnectionOptions): void {
+    if (this.transport !== 'tls') return;
+    this.secureContext = tls.createSecureContext(server);
+    if (client) this.tlsClientOptions = client;
   }
 
   async close(): Promise<void> {

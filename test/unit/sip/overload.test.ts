@@ -212,6 +212,17 @@ describe('the transaction layer under overload', () => {
     expect(h.layer.counters.overloadDropped).toBe(1);
   });
 
+  it('refuses with 503 instead of dropping over TCP and TLS, where no retransmission would come', () => {
+    const h = harness({ admission: { admit: () => 'drop', retryAfter: () => ({ name: 'retry-after', value: '2' }) } });
+    for (const transport of ['tcp', 'tls'] as const) {
+      h.layer.receive(inbound(makeRequest({ method: 'REGISTER' }), { transport, address: '192.0.2.7', port: 5070, connectionId: 7 }));
+    }
+    expect(h.sender.count(503)).toBe(2);
+    expect(h.requests).toHaveLength(0);
+    expect(h.layer.counters.overloadDropped).toBe(0);
+    expect(h.layer.counters.overloadShed).toBe(2);
+  });
+
   it('never refuses in-dialog requests, CANCEL, ACK or retransmissions of live transactions', () => {
     let admit: 'admit' | 'refuse' = 'admit';
     const h = harness({ admission: { admit: () => admit, retryAfter: () => ({ name: 'retry-after', value: '2' }) } });

@@ -1,0 +1,147 @@
+// Signals as an operator and the system send them (issue 11 item 2). SIGHUP
+// (logrotate, `systemctl reload`) reloads and never stops the server: the
+// log level and the TLS identity apply at once, established connections
+// keep going, settings that need a restart are named. SIGTERM drains: every
+// call ends with a BYE the phones see, instead of a 481 after the restart.
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import tls from 'node:tls';
+import { TestPhone } from '../../integration/lib/phone.ts';
+import { waitUntil } from '../../lib/wait.ts';
+import { freePort, makeTempDir, removeDir, REPO_ROOT, startSwitchboard, stopChild, SWITCHBOARD_BIN } from '../harness.ts';
+import type { SwitchboardHandle } from '../harness.ts';
+
+const USERS = [{ ext: '4001', password: 'pw-4001-signals' }, { ext: '4002', password: 'pw-4002-signals' }];
+const servers: SwitchboardHandle[] = [];
+const phones: TestPhone[] = [];
+
+afterAll(async () => {
+  for (const p of phones) await p.stop();
+  for (const s of servers) await s.stop();
+});
+
+/** One OPTIONS over an open TLS socket; resolves with the status line. */
+function optionsOver(sock: tls.TLSSocket, port: number, n: number): Promise<string> {
+  const callId = `sighup-${n}-${Date.now()}`;
+  const msg = [
+    'OPTIONS sip:127.0.0.1 SIP/2.0',
+    `Via: SIP/2.0/TLS 127.0.0.1:${sock.localPort};branch=z9hG4bK-sighup-${n}-${Date.now()};rport`,
+    'Max-Forwards: 70', 'From: <sip:probe@127.0.0.1>;tag=1', `To: <sip:127.0.0.1:${port}>`,
+    `Call-ID: ${callId}`, `CSeq: ${n} OPTIONS`, 'Content-Length: 0', '', '',
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (c: Buffer): void => {
+      buf += c.toString('latin1');
+      if (buf.includes(callId) && buf.includes('\r\n\r\n')) {
+        sock.off('data', onData);
+        resolve(buf.split('\r\n', 1)[0]!);
+      }
+    };
+    sock.on('data', onData);
+    sock.once('error', reject);
+    sock.write(msg);
+  });
+}
+
+function tlsConnect(port: number): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+const fingerprint = (s: tls.TLSSocket): string => s.getPeerCertificate().fingerprint256;
+const lines = (sb: SwitchboardHandle, pattern: RegExp): number => sb.output().split('\n').filter((l) => pattern.test(l)).length;
+
+describe('SIGHUP', () => {
+  it('reloads the log level and the TLS identity and keeps every connection, in a server of two workers', async () => {
+    const sb = await startSwitchboard({ users: USERS, workers: 2, config: { log: { level: 'warn' }, registrar: { maxExpiresSec: 3600 } } });
+    servers.push(sb);
+    const tcp = await TestPhone.start({ ...USERS[0]!, transport: 'tcp', server: { host: '127.0.0.1', port: sb.tcpPort, domain: sb.domain } });
+    phones.push(tcp);
+    expect((await tcp.register(600)).status).toBe(200);
+    const before = await tlsConnect(sb.tlsPort);
+    expect(await optionsOver(before, sb.tlsPort, 1)).toBe('SIP/2.0 200 OK');
+    const oldPrint = fingerprint(before);
+
+    // A new identity on the next reload (the operator removed it; it is issued again), the log level raised,
+    // and a setting that needs a restart changed.
+    rmSync(join(sb.dataDir, 'certs', 'server.crt'));
+    rmSync(join(sb.dataDir, 'certs', 'server.key'));
+    writeFileSync(join(sb.dataDir, 'config.json'), JSON.stringify({ log: { level: 'info' }, registrar: { maxExpiresSec: 7200 } }));
+    process.kill(sb.pid, 'SIGHUP');
+    const reloaded = await waitUntil(() => lines(sb, /"msg":"reloaded; these settings apply at the next start: registrar.maxExpiresSec"/) === 2, 15_000, 100);
+    expect(reloaded, sb.output()).toBe(true);
+
+    // Still the same processes, the same connections.
+    expect(() => process.kill(sb.pid, 0)).not.toThrow();
+    expect(await optionsOver(before, sb.tlsPort, 2)).toBe('SIP/2.0 200 OK');
+    expect(fingerprint(before)).toBe(oldPrint);
+    expect((await tcp.request('OPTIONS')).status).toBe(200);
+    expect((await tcp.register(600)).status).toBe(200);
+    // A new handshake sees the new identity (either worker may take it: both reloaded).
+    const after = await tlsConnect(sb.tlsPort);
+    expect(fingerprint(after)).not.toBe(oldPrint);
+    expect(await optionsOver(after, sb.tlsPort, 3)).toBe('SIP/2.0 200 OK');
+    before.destroy();
+    after.destroy();
+    // Info lines are logged from now on: the reload's own line says so.
+    expect(lines(sb, /"msg":"TLS identity reloaded"/)).toBe(2);
+
+    // A config file that does not parse: the reload fails, the old settings keep running.
+    writeFileSync(join(sb.dataDir, 'config.json'), '{ not json');
+    process.kill(sb.pid, 'SIGHUP');
+    expect(await waitUntil(() => lines(sb, /reload failed: still running with the previous settings/) >= 1, 10_000, 100), sb.output()).toBe(true);
+    expect((await tcp.request('OPTIONS')).status).toBe(200);
+  });
+
+  it('while the server is still starting, is ignored rather than fatal', async () => {
+    const dataDir = makeTempDir('sighup-start');
+    const port = await freePort();
+    const child = spawn(process.execPath, [SWITCHBOARD_BIN, 'start', '--data-dir', dataDir, '--workers', '1',
+      '--sip-udp', `127.0.0.1:${port}`, '--sip-tcp', '127.0.0.1:0', '--sip-tls', '127.0.0.1:0', '--http', '127.0.0.1:0'],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      // Several times over the start-up: while the modules load, while the server builds itself.
+      for (let i = 0; i < 8 && !/Switchboard ready/.test(out); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        child.kill('SIGHUP');
+      }
+      expect(await waitUntil(() => /Switchboard ready/.test(out), 30_000, 100), out).toBe(true);
+      expect(child.exitCode).toBeNull();
+      expect(child.signalCode).toBeNull();
+    } finally {
+      await stopChild(child, 5000);
+      removeDir(dataDir);
+    }
+  });
+});
+
+describe('SIGTERM', () => {
+  it('ends every call in progress with a BYE to both phones (UDP and TCP, across two workers) and exits 0', async () => {
+    const users = Array.from({ length: 6 }, (_, i) => ({ ext: String(4101 + i), password: `pw-${4101 + i}-drain` }));
+    const sb = await startSwitchboard({ users, workers: 2, tls: false });
+    servers.push(sb);
+    const mine: TestPhone[] = [];
+    for (const [i, u] of users.entries()) {
+      const transport = i % 2 === 0 ? 'udp' as const : 'tcp' as const;
+      const p = await TestPhone.start({ ...u, transport, behaviour: 'answer', server: { host: '127.0.0.1', port: transport === 'udp' ? sb.udpPort : sb.tcpPort, domain: sb.domain } });
+      mine.push(p);
+      phones.push(p);
+      expect((await p.register(600)).status).toBe(200);
+    }
+    for (let i = 0; i < 6; i += 2) expect((await mine[i]!.call(users[i + 1]!.ext).final).status).toBe(200);
+
+    const code = await sb.stop();
+    expect(code).toBe(0);
+    for (const [i, p] of mine.entries()) expect(p.requests.some((r) => r.method === 'BYE'), `phone ${users[i]!.ext} got a BYE`).toBe(true);
+    const ended = [...sb.output().matchAll(/ended (\d+) call\(s\) at shutdown; every BYE answered/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(ended).toBe(3);
+  });
+});
