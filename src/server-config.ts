@@ -11,8 +11,9 @@ import type { CertificateSet } from './security/certs.ts';
 import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
 import type { AlarmCenter } from './ops/alarms.ts';
 import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
+import type { ConnectionCaps } from './ops/file-limit.ts';
 
-export function transportConfig(config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger): TransportConfig {
+export function transportConfig(config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger, caps: ConnectionCaps): TransportConfig {
   const sip = config.sip;
   return {
     udp: enabled(sip.udp),
@@ -25,10 +26,12 @@ export function transportConfig(config: Config, certificates: CertificateSet, al
       maxHeaderLineBytes: sip.limits.maxHeaderLineBytes,
     },
     streamLimits: {
-      maxConnectionsPerSource: sip.limits.maxConnectionsPerSource,
-      maxConnections: sip.limits.maxConnections,
+      maxConnectionsPerSource: caps.sipPerSource,
+      maxConnections: caps.sipConnections,
       idleTimeoutMs: sip.limits.idleTimeoutSec * 1000,
       connectTimeoutMs: 10_000,
+      incompleteMessageMs: sip.limits.incompleteMessageSec * 1000,
+      keepalivePongMs: 1_000,
     },
     tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
     // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
@@ -38,6 +41,7 @@ export function transportConfig(config: Config, certificates: CertificateSet, al
     onProblem: (kind, detail, source) => {
       if (kind === 'tls-handshake') alarms.tlsHandshakeFailed(source, detail);
     },
+    onLimit: (kind, detail) => alarms.connectionLimit(kind, detail),
     logger: log,
   };
 }

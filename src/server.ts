@@ -39,6 +39,7 @@ import { StatusService, overloadStatus } from './pbx/status/status.ts';
 import type { WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
+import { connectionCaps, openFileLimit } from './ops/file-limit.ts';
 import type { HealthReport } from './ops/health.ts';
 import { WriteBehindWatch, createOps } from './ops/ops.ts';
 import type { Ops } from './ops/ops.ts';
@@ -331,14 +332,18 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
     transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemMedia.current.transport) === 'tls');
   const node = nodeName(config);
-  const registrar = new Registrar({ ...config.registrar, domain: sip.domain, node }, location, authenticator, now, transportRefusal);
+  const registrar = new Registrar({ ...config.registrar, domain: sip.domain, node }, location, authenticator, now, transportRefusal, (source) => transport.trustFlow(source));
   // A removed or disabled user keeps no registrations: nothing may be routed to them.
   directory.onUserChanged = (extension, user) => {
     if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
   };
 
+  // Each process (each worker of a cluster) cuts its caps from its own open-file limit.
+  const fileLimit = openFileLimit();
+  const caps = connectionCaps(fileLimit.soft, sip.limits);
+  log.info({ ...caps, hardFileLimit: fileLimit.hard, raisedBy: fileLimit.raised }, 'connection budget');
   const transport = new TransportLayer({
-    ...transportConfig(config, certificates, alarms, log),
+    ...transportConfig(config, certificates, alarms, log, caps),
     reusePort: member !== undefined,
     remoteConnections: member && {
       send: (owner, data, dest, fallback) => cluster?.sendOver(owner, data, dest, fallback),
@@ -578,7 +583,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
-          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
       },

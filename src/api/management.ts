@@ -44,6 +44,8 @@ export interface ManagementOptions {
   log: Logger;
   now: () => number;
   extraRoutes?: readonly ExtraRoutes[];
+  /** Connections the HTTPS server holds at once (src/ops/file-limit.ts). */
+  maxConnections?: number;
 }
 
 export interface Management {
@@ -81,6 +83,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     // TLS 1.2+ and modern suites always: browsers need nothing older.
     tls: http.allowHttp ? null : tlsServerOptions(o.certificates, { legacyTls: false }),
     extraRoutes: o.extraRoutes,
+    maxConnections: o.maxConnections,
   });
   o.log.info({ url: server.url, https: !http.allowHttp }, 'management server listening');
   return { http: server, initialAdminPassword };
