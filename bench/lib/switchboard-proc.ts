@@ -32,6 +32,8 @@ export interface ServerProcOptions {
   workers?: number;
   /** Management listener host:port (default off); plain HTTP needs http.allowHttp in the config file. */
   http?: string;
+  /** Soft and hard open-file limit for the server (run under `prlimit`); default: this process's. */
+  fileLimit?: number;
 }
 
 /** UDP only on a free loopback port; resolves once the ready line is printed. */
@@ -51,7 +53,10 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
     '--workers', String(o.workers ?? 1),
   ];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const [cmd, argv] = o.fileLimit === undefined
+    ? [process.execPath, args]
+    : ['prlimit', [`--nofile=${o.fileLimit}:${o.fileLimit}`, process.execPath, ...args]];
+  const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let out = '';
   const take = (c: string): void => {
     out = appendCapped(out, c);
