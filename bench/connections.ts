@@ -6,7 +6,9 @@
 // connection sends its REGISTER at once; one that never sends a complete
 // message is closed by the incomplete-message deadline) and then stays idle.
 // RSS comes from /proc/<pid>/status before the first connection and after the
-// last, once settled; per connection = delta / connections held.
+// last, once settled; per connection = delta / connections held. The same
+// after full GCs (lib/gc-hook.mjs), with the live heap beside: the first
+// still holds handshake garbage the collector has not returned.
 //
 //   node --import tsx bench/connections.ts [--connections N] [--file-limit F] [--parallel P] [--hold S]
 //
@@ -19,8 +21,8 @@ import tls from 'node:tls';
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { machineLines } from './lib/machine.ts';
-import { mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
-import { makeTempDir, removeDir } from '../test/interop/harness.ts';
+import { GcHookReader, gcHookArgs, mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
+import { freePort, makeTempDir, removeDir } from '../test/interop/harness.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -58,16 +60,20 @@ async function main(): Promise<void> {
   for (const l of machineLines()) console.log(l);
   console.log(`load before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const dataDir = makeTempDir('sb-conn-');
-  const server = await startServerProc({ dataDir, domain: 'lab.test', logLevel: 'info', fileLimit });
+  const tlsPort = await freePort();
+  const hook = new GcHookReader();
+  const server = await startServerProc({
+    dataDir, domain: 'lab.test', logLevel: 'info', fileLimit, tls: `127.0.0.1:${tlsPort}`, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c),
+  });
   try {
     const out = server.output();
-    const tlsPort = Number(/tls 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
     const budgetLine = out.split('\n').find((l) => l.includes('"connection budget"'));
     const budget = budgetLine ? (JSON.parse(budgetLine) as { fileLimit: number; sipConnections: number; sipPerSource: number }) : undefined;
-    if (!tlsPort || !budget) throw new Error(`no TLS port or budget line in the server's output:\n${out}`);
+    if (!budget) throw new Error(`no budget line in the server's output:\n${out}`);
     console.log(`server: file limit ${budget.fileLimit}, SIP budget ${budget.sipConnections}, per source ${budget.sipPerSource}`);
     await sleep(2000);
     const before = procMemory(server.pid)!;
+    const beforeGc = await hook.request(server.pid);
 
     const perAddress = Math.max(1, Math.min(100, Math.floor(budget.sipPerSource / 2)));
     const sockets: tls.TLSSocket[] = [];
@@ -99,9 +105,15 @@ async function main(): Promise<void> {
     await sleep(holdSec * 1000);
     const held = sockets.filter((s) => !s.destroyed && !s.readableEnded).length;
     const after = procMemory(server.pid)!;
+    const afterGc = await hook.request(server.pid);
+    const per = (bytes: number) => (held > 0 ? `${(bytes / held / 1024).toFixed(1)} KiB` : 'n/a');
     console.log(`connections: ${n} opened in ${openSec.toFixed(1)} s (${answered} answered), ${held} held after ${holdSec} s idle`);
-    console.log(`server RSS: ${mib(before.rss)} before, ${mib(after.rss)} with ${held} idle TLS connections`);
-    console.log(`per idle TLS connection: ${held > 0 ? ((after.rss - before.rss) / held / 1024).toFixed(1) : 'n/a'} KiB RSS`);
+    console.log(`server RSS: ${mib(before.rss)} before, ${mib(after.rss)} with ${held} idle TLS connections: ${per(after.rss - before.rss)} each`);
+    if (beforeGc && afterGc) {
+      console.log(`after full GC: RSS ${mib(beforeGc.rss)} -> ${mib(afterGc.rss)} (${per(afterGc.rss - beforeGc.rss)} each), `
+        + `live heap ${mib(beforeGc.heapUsed)} -> ${mib(afterGc.heapUsed)} (${per(afterGc.heapUsed - beforeGc.heapUsed)} each), `
+        + `external ${mib(beforeGc.external)} -> ${mib(afterGc.external)} (${per(afterGc.external - beforeGc.external)} each)`);
+    }
     console.log(`load after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     for (const s of sockets) s.destroy();
     if (answered === 0) process.exitCode = 1;

@@ -374,7 +374,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const trunks = new TrunkTable(store.trunks, log);
   // Requests from a trunk peer or another node of ours carry no credentials: both are trusted by address.
   let peers: PeerLinks | undefined;
-  const trusted = { fromSource: (source: Endpoint) => trunks.fromSource(source) ?? peers?.fromSource(source) };
+  // Their connections keep their slots when connections run short, as a registered phone's do.
+  const trusted = {
+    fromSource: (source: Endpoint) => {
+      const known = trunks.fromSource(source) ?? peers?.fromSource(source);
+      if (known !== undefined) transport.trustFlow(source);
+      return known;
+    },
+  };
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
