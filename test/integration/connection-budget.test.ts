@@ -55,8 +55,13 @@ function softFileLimit(): number {
   return Number(line.trim().split(/\s+/)[3]);
 }
 
-/** Starts the server with soft and hard open-file limit `nofile` (Node raises the soft limit to the hard one at start, so both are set). */
-async function startServer(nofile: number | undefined, dataDir = tempDataDir()): Promise<Spawned> {
+/**
+ * Starts the server with open-file limit `nofile` (soft:hard, or one number
+ * for both). A default systemd service has 1,024 soft and 524,288 hard, and
+ * Node raises the soft limit to the hard one at start: to run at 1,024 the
+ * hard limit must be 1,024 too.
+ */
+async function startServer(nofile: number | string | undefined, dataDir = tempDataDir()): Promise<Spawned> {
   const sipPort = await freePort();
   const tlsPort = await freePort();
   const httpPort = await freePort();
@@ -66,7 +71,7 @@ async function startServer(nofile: number | undefined, dataDir = tempDataDir()):
   ];
   const child = nofile === undefined
     ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn('prlimit', [`--nofile=${nofile}:${nofile}`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    : spawn('prlimit', [`--nofile=${typeof nofile === 'number' ? `${nofile}:${nofile}` : nofile}`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const s: Spawned = { child, dataDir, sipPort, tlsPort, httpPort, log: [], budget: undefined as unknown as Spawned['budget'] };
   let out = '';
@@ -224,6 +229,13 @@ async function slowloris(nofile: number): Promise<void> {
   expect(s.log.filter((l) => /EMFILE|ENFILE/.test(JSON.stringify(l)))).toEqual([]);
   phone.close();
 }
+
+describe('the budget', () => {
+  it('is cut from the soft limit raised to the hard one at start, leaving a reserve', async () => {
+    const s = await startServer('1024:4096');
+    expect(s.budget).toMatchObject({ fileLimit: 4096, sipConnections: 4096 - 96 - 128 - 1024, sipPerSource: 356, httpConnections: 128 });
+  }, 60_000);
+});
 
 describe('slowloris from many addresses', () => {
   it('with the file limit of a default systemd service (1,024)', async () => {
