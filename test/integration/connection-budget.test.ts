@@ -102,9 +102,9 @@ async function startServer(nofile: number | string | undefined, dataDir = tempDa
 
 /**
  * Opens `perAddress` connections from each address, `parallel` at a time;
- * each sends the first byte of a message that never ends. Resolves with the sockets.
+ * each sends the first byte of a message (or TLS record) that never ends. Resolves with the sockets.
  */
-async function attack(port: number, addresses: string[], perAddress: number, parallel = 200): Promise<net.Socket[]> {
+async function attack(port: number, addresses: string[], perAddress: number, first: string | Buffer = 'O', parallel = 200): Promise<net.Socket[]> {
   const jobs: string[] = [];
   for (const a of addresses) for (let i = 0; i < perAddress; i++) jobs.push(a);
   const opened: net.Socket[] = [];
@@ -118,7 +118,7 @@ async function attack(port: number, addresses: string[], perAddress: number, par
         opened.push(s);
         s.on('error', () => {});
         s.once('connect', () => {
-          s.write('O');
+          s.write(first);
           resolve();
         });
         s.once('close', () => resolve());
@@ -190,6 +190,8 @@ async function slowloris(nofile: number): Promise<void> {
   // This process holds the attack's sockets (Node raised our soft limit to the hard one at start).
   expect(softFileLimit()).toBeGreaterThan(planned + 200);
   const spread = Array.from({ length: addresses }, (_, i) => `127.0.${10 + (i >> 8)}.${(i & 0xff) + 1}`);
+  // TLS and TCP draw on one budget: unfinished handshakes (one byte of a ClientHello) hold slots too, and go first.
+  const handshakes = await attack(s.tlsPort, ['127.0.8.8'], 20, Buffer.from([0x16])); // a handshake record's type byte
   const conns = [
     ...(await attack(s.sipPort, ['127.0.9.9'], perSource + 10)),
     ...(await attack(s.sipPort, spread, perAddress)),
@@ -198,6 +200,7 @@ async function slowloris(nofile: number): Promise<void> {
   // The budget is full: the attack holds (nearly) all of it, and what it opened beyond was evicted or refused.
   expect(await waitUntil(() => open(conns) <= budget, 20_000)).toBe(true);
   expect(open(conns)).toBeGreaterThan(budget - 10);
+  expect(await waitUntil(() => open(handshakes) === 0)).toBe(true);
 
   // Everything still answers while the attack holds its connections.
   expect(await options('udp', s)).toBe(200);
@@ -225,6 +228,8 @@ async function slowloris(nofile: number): Promise<void> {
   expect(limitLines(s, 'per-source')).toBe(1);
   expect(alarmLines(s, 'connection-limit:evicted')).toBe(1);
   expect(alarmLines(s, 'connection-limit:per-source')).toBe(1);
+  // An evicted handshake is an eviction, not a failed handshake of the peer's.
+  expect(s.log.filter((l) => l.msg === 'SIP transport problem' && l.kind === 'tls-handshake')).toEqual([]);
   // No file descriptor ran out: nothing failed to accept.
   expect(s.log.filter((l) => /EMFILE|ENFILE/.test(JSON.stringify(l)))).toEqual([]);
   phone.close();

@@ -8,9 +8,9 @@ import { ConnectionBudget } from './budget.ts';
 import type { Slot } from './budget.ts';
 
 export interface StreamLimits {
-  /** Connections accepted from one IP address at once. */
+  /** Connections accepted from one IP address at once (see ConnectionBudget). */
   maxConnectionsPerSource: number;
-  /** Connections held in all (inbound and outbound). */
+  /** Connections held in all, inbound and outbound, by every transport sharing the budget. */
   maxConnections: number;
   /** A connection with no traffic for this long is closed (RFC 5626 keep-alives count as traffic). */
   idleTimeoutMs: number;
