@@ -13,13 +13,19 @@
 //   node --import tsx bench/connections.ts [--connections N] [--file-limit F] [--parallel P] [--hold S]
 //
 // With N above the server's budget (see its "connection budget" log line)
-// the count held is the budget: the rest are evicted or refused. This
+// the count held is the budget: the rest are evicted or refused. First, a
+// 10 MB CRLF keep-alive flood on one TCP connection: the server's CPU for it,
+// the pongs it sent, and the round trip of UDP OPTIONS sent one after the
+// other meanwhile (issue 11 found 8-9 s of CPU and 331 ms per UDP answer). This
 // process needs N file descriptors of its own (its soft limit is raised to
 // the hard one by Node at start). Exit code 1 only when the plumbing broke.
 import { parseArgs } from 'node:util';
 import tls from 'node:tls';
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { treeCpuSeconds } from './lib/cpu.ts';
 import { machineLines } from './lib/machine.ts';
 import { GcHookReader, gcHookArgs, mib, procMemory, startServerProc } from './lib/switchboard-proc.ts';
 import { freePort, makeTempDir, removeDir } from '../test/interop/harness.ts';
@@ -42,6 +48,53 @@ function optionsFor(i: number, local: string, localPort: number): string {
     + `From: <sip:c${i}@bench>;tag=${i}\r\nTo: <sip:bench@127.0.0.1>\r\nCall-ID: conn-${i}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
 }
 
+/** 10 MB of CRLF on one TCP connection, then an OPTIONS on it; UDP OPTIONS one after the other until that is answered. */
+async function crlfFlood(pid: number, tcpPort: number, udpPort: number): Promise<void> {
+  const udp = dgram.createSocket('udp4');
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  const udpLocal = udp.address().port;
+  const rtts: number[] = [];
+  const udpOptions = (i: number) => new Promise<void>((resolve) => {
+    const t0 = performance.now();
+    const timer = setTimeout(() => done(), 5_000);
+    function done(): void {
+      clearTimeout(timer);
+      udp.off('message', onMessage);
+      rtts.push(performance.now() - t0);
+      resolve();
+    }
+    function onMessage(m: Buffer): void {
+      if (m.includes(`Call-ID: flood-udp-${i}\r\n`)) done();
+    }
+    udp.on('message', onMessage);
+    udp.send(`OPTIONS sip:bench@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${udpLocal};branch=z9hG4bKfu${i}\r\nFrom: <sip:u@bench>;tag=u\r\n`
+      + `To: <sip:bench@127.0.0.1>\r\nCall-ID: flood-udp-${i}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`, udpPort, '127.0.0.1');
+  });
+  for (let i = 0; i < 20; i++) await udpOptions(-1 - i); // warm-up and a baseline
+  const baseline = [...rtts].sort((a, b) => a - b)[10]!;
+  rtts.length = 0;
+  const sock = net.connect({ host: '127.0.0.1', port: tcpPort });
+  await new Promise((r) => sock.once('connect', r));
+  let got = '';
+  sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+  const cpu0 = treeCpuSeconds(pid);
+  const started = performance.now();
+  const mb = Buffer.alloc(1024 * 1024, '\r\n');
+  for (let i = 0; i < 10; i++) sock.write(mb);
+  sock.write(optionsFor(0, '127.0.0.1', sock.localPort ?? 0).replace('TLS', 'TCP'));
+  let i = 0;
+  while (!got.includes('SIP/2.0 200') && i < 10_000) await udpOptions(i++);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu1 = treeCpuSeconds(pid);
+  const cpuSec = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+  const pongs = got.slice(0, got.indexOf('SIP/2.0')).length / 2;
+  const sorted = [...rtts].sort((a, b) => a - b);
+  console.log(`CRLF flood: 10 MB on one TCP connection read in ${seconds.toFixed(2)} s, server CPU ${cpuSec?.toFixed(2) ?? 'n/a'} s, ${pongs} pongs; `
+    + `${rtts.length} UDP OPTIONS meanwhile: median ${sorted[sorted.length >> 1]?.toFixed(1)} ms, max ${sorted[sorted.length - 1]?.toFixed(1)} ms (idle: ${baseline.toFixed(1)} ms)`);
+  sock.destroy();
+  udp.close();
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -61,9 +114,10 @@ async function main(): Promise<void> {
   console.log(`load before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const dataDir = makeTempDir('sb-conn-');
   const tlsPort = await freePort();
+  const tcpPort = await freePort();
   const hook = new GcHookReader();
   const server = await startServerProc({
-    dataDir, domain: 'lab.test', logLevel: 'info', fileLimit, tls: `127.0.0.1:${tlsPort}`, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c),
+    dataDir, domain: 'lab.test', logLevel: 'info', fileLimit, tcp: `127.0.0.1:${tcpPort}`, tls: `127.0.0.1:${tlsPort}`, nodeArgs: gcHookArgs(), onOutput: (c) => hook.feed(c),
   });
   try {
     const out = server.output();
@@ -71,6 +125,7 @@ async function main(): Promise<void> {
     const budget = budgetLine ? (JSON.parse(budgetLine) as { fileLimit: number; sipConnections: number; sipPerSource: number }) : undefined;
     if (!budget) throw new Error(`no budget line in the server's output:\n${out}`);
     console.log(`server: file limit ${budget.fileLimit}, SIP budget ${budget.sipConnections}, per source ${budget.sipPerSource}`);
+    await crlfFlood(server.pid, tcpPort, server.udpPort);
     await sleep(2000);
     const before = procMemory(server.pid)!;
     const beforeGc = await hook.request(server.pid);

@@ -32,7 +32,8 @@ export interface ServerProcOptions {
   workers?: number;
   /** Management listener host:port (default off); plain HTTP needs http.allowHttp in the config file. */
   http?: string;
-  /** TLS listener host:port (default off). */
+  /** TCP and TLS listeners host:port (default off). */
+  tcp?: string;
   tls?: string;
   /** Soft and hard open-file limit for the server (run under `prlimit`); default: this process's. */
   fileLimit?: number;
@@ -47,7 +48,7 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--data-dir', o.dataDir,
     '--domain', o.domain,
     '--sip-udp', `${LOOPBACK}:${udpPort}`,
-    '--sip-tcp', `${LOOPBACK}:0`,
+    '--sip-tcp', o.tcp ?? `${LOOPBACK}:0`,
     '--sip-tls', o.tls ?? `${LOOPBACK}:0`,
     // No management HTTPS (default 0.0.0.0:7071): loopback only, no port clashes.
     '--http', o.http ?? `${LOOPBACK}:0`,
