@@ -230,6 +230,12 @@ async function slowloris(nofile: number): Promise<void> {
   expect(alarmLines(s, 'connection-limit:per-source')).toBe(1);
   // An evicted handshake is an eviction, not a failed handshake of the peer's.
   expect(s.log.filter((l) => l.msg === 'SIP transport problem' && l.kind === 'tls-handshake')).toEqual([]);
+  // The HTTPS server has its own share: connections past it are closed at accept, SIP is untouched.
+  const idleHttps = await attack(s.httpPort, ['127.0.7.7'], s.budget.httpConnections + 10, Buffer.from([0x16]));
+  expect(await waitUntil(() => open(idleHttps) <= s.budget.httpConnections)).toBe(true);
+  expect(await options('tcp', s)).toBe(200);
+  for (const c of idleHttps) c.destroy();
+  expect(await waitUntil(async () => (await httpsGet(s, '/healthz').catch(() => ({ status: 0 }))).status === 200)).toBe(true);
   // No file descriptor ran out: nothing failed to accept.
   expect(s.log.filter((l) => /EMFILE|ENFILE/.test(JSON.stringify(l)))).toEqual([]);
   phone.close();
