@@ -4,8 +4,11 @@
 // finished connections. When it is full, a new connection takes the slot of
 // the least trusted one held, in this order: a connection that never sent a
 // complete message (oldest first), then one that sent messages but whose
-// flow never carried an authenticated request (oldest first). Connections
-// marked trusted (a successful REGISTER, or ones we opened) are never evicted.
+// flow never carried an authenticated request (oldest first); our own
+// outbound connections rank with the latter: a peer can make us open one (a
+// response to its Via), so they must not pile up beyond eviction, and one
+// evicted is opened again when next needed. Connections marked trusted (a
+// successful REGISTER, a trunk or node known by address) are never evicted.
 
 export interface BudgetLimits {
   /** Connections held in all, inbound and outbound, over TCP and TLS together. */
@@ -22,6 +25,8 @@ export const LIMIT_KINDS: readonly LimitKind[] = ['per-source', 'budget-full', '
 /** Something holding a slot: a connection, or a TLS handshake in progress. */
 export interface Slot {
   readonly remoteAddress: string;
+  /** Accepted from a peer, not opened by us. */
+  readonly inbound: boolean;
   /** Closes it to make room (the slot is given back through release()). */
   evict(): void;
 }
@@ -50,10 +55,10 @@ export class ConnectionBudget {
 
   /**
    * Takes a slot for a new connection; false when it is refused. Inbound ones
-   * are held to the per-source limit; outbound ones (ours) start trusted.
+   * are held to the per-source limit and start silent; outbound ones (ours) start speaking.
    */
-  admit(slot: Slot, inbound: boolean): boolean {
-    const source = slot.remoteAddress;
+  admit(slot: Slot): boolean {
+    const { remoteAddress: source, inbound } = slot;
     if (inbound) {
       const n = this.perSource.get(source) ?? 0;
       if (n >= this.limits.maxConnectionsPerSource) {
@@ -67,9 +72,8 @@ export class ConnectionBudget {
     }
     this.held++;
     if (inbound) this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
-    const standing: Standing = inbound ? 'silent' : 'trusted';
-    this.standing.set(slot, standing);
-    if (inbound) this.silent.add(slot);
+    this.standing.set(slot, inbound ? 'silent' : 'speaking');
+    (inbound ? this.silent : this.speaking).add(slot);
     return true;
   }
 
@@ -103,12 +107,12 @@ export class ConnectionBudget {
   }
 
   /** Gives the slot back (idempotent). */
-  release(slot: Slot, inbound: boolean): void {
+  release(slot: Slot): void {
     if (!this.standing.delete(slot)) return;
     this.held--;
     this.silent.delete(slot);
     this.speaking.delete(slot);
-    if (!inbound) return;
+    if (!slot.inbound) return;
     const n = (this.perSource.get(slot.remoteAddress) ?? 1) - 1;
     if (n <= 0) this.perSource.delete(slot.remoteAddress);
     else this.perSource.set(slot.remoteAddress, n);
@@ -126,7 +130,7 @@ export class ConnectionBudget {
     this.hit('evicted', `closed a ${this.standing.get(victim)} connection from ${victim.remoteAddress} to admit one from ${newcomer}`, victim.remoteAddress);
     victim.evict();
     // evict() normally releases at once; make sure the slot is free even if it did not.
-    if (this.standing.has(victim)) this.release(victim, true);
+    this.release(victim);
     return true;
   }
 }

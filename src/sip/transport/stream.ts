@@ -130,14 +130,14 @@ export class StreamTransport {
   private acceptTls(raw: net.Socket): void {
     const remote = normalizeAddress(raw.remoteAddress ?? '');
     // The handshake holds a slot from TCP accept: a peer that never finishes one is inside the budget too.
-    const handshake: Slot = { remoteAddress: remote, evict: () => raw.destroy() };
-    if (!this.budget.admit(handshake, true)) {
+    const handshake: Slot = { remoteAddress: remote, inbound: true, evict: () => raw.destroy() };
+    if (!this.budget.admit(handshake)) {
       raw.destroy();
       return;
     }
     let handedOver = false;
     raw.once('close', () => {
-      if (!handedOver) this.budget.release(handshake, true);
+      if (!handedOver) this.budget.release(handshake);
     });
     raw.on('error', () => raw.destroy());
     raw.setTimeout(this.limits.connectTimeoutMs, () => raw.destroy());
@@ -170,7 +170,7 @@ export class StreamTransport {
   private accept(socket: net.Socket): void {
     // Keyed like register() does: on a dual-stack listener every IPv4 peer arrives as ::ffff:a.b.c.d.
     const conn = new StreamConnection(this, socket, this.transport, true);
-    if (!this.budget.admit(conn, true)) {
+    if (!this.budget.admit(conn)) {
       socket.destroy();
       return;
     }
@@ -189,7 +189,7 @@ export class StreamTransport {
     if (this.byId.delete(conn.id)) {
       const key = remoteKey(conn.remoteAddress, conn.remotePort);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
-      this.budget.release(conn, conn.inbound);
+      this.budget.release(conn);
     }
   }
 
@@ -268,8 +268,8 @@ export class StreamTransport {
         ? tls.connect({ ...this.tlsClientOptions, host: address, port, localAddress } as tls.ConnectionOptions)
         : net.connect({ host: address, port, noDelay: true, localAddress });
     const conn = new StreamConnection(this, socket, this.transport, false, address, port);
-    // Ours, so trusted: it may take the slot of an unauthenticated inbound one.
-    if (!this.budget.admit(conn, false)) {
+    // It may take the slot of a silent inbound one (see ConnectionBudget).
+    if (!this.budget.admit(conn)) {
       socket.destroy();
       done(new Error('connection limit reached'));
       return;
