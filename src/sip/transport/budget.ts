@@ -20,8 +20,6 @@ export interface BudgetLimits {
 /** Why a connection was refused or closed; each is counted and reported. */
 export type LimitKind = 'per-source' | 'budget-full' | 'evicted' | 'incomplete-message' | 'keepalive-flood';
 
-export const LIMIT_KINDS: readonly LimitKind[] = ['per-source', 'budget-full', 'evicted', 'incomplete-message', 'keepalive-flood'];
-
 /** Something holding a slot: a connection, or a TLS handshake in progress. */
 export interface Slot {
   readonly remoteAddress: string;
