@@ -11,8 +11,19 @@ import type { CertificateSet } from './security/certs.ts';
 import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
 import type { AlarmCenter } from './ops/alarms.ts';
 import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
+import type { ConnectionCaps } from './ops/file-limit.ts';
 
-export function transportConfig(config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger): TransportConfig {
+/** The SIP listener's TLS identity and policy, at start and on every reload. */
+export function sipTlsOptions(config: Config, certificates: CertificateSet): Required<Pick<TransportConfig, 'tlsServerOptions' | 'tlsClientOptions'>> {
+  const legacyTls = config.sip.legacyTls;
+  return {
+    tlsServerOptions: tlsServerOptions(certificates, { legacyTls }),
+    // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
+    tlsClientOptions: tlsClientOptions(certificates, { legacyTls, rejectUnauthorized: true, extraCas: tls.rootCertificates }),
+  };
+}
+
+export function transportConfig(config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger, caps: ConnectionCaps): TransportConfig {
   const sip = config.sip;
   return {
     udp: enabled(sip.udp),
@@ -25,19 +36,20 @@ export function transportConfig(config: Config, certificates: CertificateSet, al
       maxHeaderLineBytes: sip.limits.maxHeaderLineBytes,
     },
     streamLimits: {
-      maxConnectionsPerSource: sip.limits.maxConnectionsPerSource,
-      maxConnections: sip.limits.maxConnections,
+      maxConnectionsPerSource: caps.sipPerSource,
+      maxConnections: caps.sipConnections,
       idleTimeoutMs: sip.limits.idleTimeoutSec * 1000,
       connectTimeoutMs: 10_000,
+      incompleteMessageMs: sip.limits.incompleteMessageSec * 1000,
+      keepalivePongMs: 1_000,
     },
-    tlsServerOptions: tlsServerOptions(certificates, { legacyTls: sip.legacyTls }),
-    // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
-    tlsClientOptions: tlsClientOptions(certificates, { legacyTls: sip.legacyTls, rejectUnauthorized: true, extraCas: tls.rootCertificates }),
+    ...sipTlsOptions(config, certificates),
     describeHandshakeError: (err, hello) =>
       describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
     onProblem: (kind, detail, source) => {
       if (kind === 'tls-handshake') alarms.tlsHandshakeFailed(source, detail);
     },
+    onLimit: (kind, detail) => alarms.connectionLimit(kind, detail),
     logger: log,
   };
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from './lib/log.ts';
 import type { Config } from './config/schema.ts';
 import { ComponentList, Late } from './lib/components.ts';
-import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, transportConfig } from './server-config.ts';
+import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, sipTlsOptions, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
 import { TimerQueue } from './lib/timer-queue.ts';
 import type { TimerHandle } from './lib/timer-queue.ts';
@@ -40,6 +40,7 @@ import { StatusService, overloadStatus } from './pbx/status/status.ts';
 import type { WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
+import { connectionCaps, openFileLimit } from './ops/file-limit.ts';
 import type { HealthReport } from './ops/health.ts';
 import { WriteBehindWatch, createOps } from './ops/ops.ts';
 import type { Ops } from './ops/ops.ts';
@@ -390,14 +391,18 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
     transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemMedia.current.transport) === 'tls');
   const node = nodeName(config);
-  const registrar = new Registrar({ ...config.registrar, domain: sip.domain, node }, location, authenticator, now, transportRefusal);
+  const registrar = new Registrar({ ...config.registrar, domain: sip.domain, node }, location, authenticator, now, transportRefusal, (source) => transport.trustFlow(source));
   // A removed or disabled user keeps no registrations: nothing may be routed to them.
   directory.onUserChanged = (extension, user) => {
     if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
   };
 
+  // Each process (each worker of a cluster) cuts its caps from its own open-file limit.
+  const fileLimit = openFileLimit();
+  const caps = connectionCaps(fileLimit.soft, sip.limits);
+  log.info({ ...caps, hardFileLimit: fileLimit.hard, raisedBy: fileLimit.raised }, 'connection budget');
   const transport = new TransportLayer({
-    ...transportConfig(config, certificates, alarms, log),
+    ...transportConfig(config, certificates, alarms, log, caps),
     reusePort: member !== undefined,
     remoteConnections: member && {
       send: (owner, data, dest, fallback) => cluster?.sendOver(owner, data, dest, fallback),
@@ -428,7 +433,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const trunks = new TrunkTable(store.trunks, log);
   // Requests from a trunk peer or another node of ours carry no credentials: both are trusted by address.
   let peers: PeerLinks | undefined;
-  const trusted = { fromSource: (source: Endpoint) => trunks.fromSource(source) ?? peers?.fromSource(source) };
+  // Their connections keep their slots when connections run short, as a registered phone's do.
+  const trusted = {
+    fromSource: (source: Endpoint) => {
+      const known = trunks.fromSource(source) ?? peers?.fromSource(source);
+      if (known !== undefined) transport.trustFlow(source);
+      return known;
+    },
+  };
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
@@ -655,8 +667,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     startConfig: opts.config,
     reloadIdentity: async () => {
       const fresh = await ensureCertificates(dataDir, certificateOptions);
-      const tc = transportConfig(config, fresh, alarms, log);
-      transport.setTlsOptions(tc.tlsServerOptions!, tc.tlsClientOptions);
+      const sipTls = sipTlsOptions(config, fresh);
+      transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
       server.http?.setTls(managementTls(fresh));
       log.info({ fingerprint: fresh.fingerprintSha256, renewed: fresh.identityRenewed ? fresh.identityReason : undefined }, 'TLS identity reloaded');
       return fresh;
@@ -671,7 +683,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
-          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
       },

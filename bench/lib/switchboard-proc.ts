@@ -32,6 +32,11 @@ export interface ServerProcOptions {
   workers?: number;
   /** Management listener host:port (default off); plain HTTP needs http.allowHttp in the config file. */
   http?: string;
+  /** TCP and TLS listeners host:port (default off). */
+  tcp?: string;
+  tls?: string;
+  /** Soft and hard open-file limit for the server (run under `prlimit`); default: this process's. */
+  fileLimit?: number;
 }
 
 /** UDP only on a free loopback port; resolves once the ready line is printed. */
@@ -43,15 +48,18 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--data-dir', o.dataDir,
     '--domain', o.domain,
     '--sip-udp', `${LOOPBACK}:${udpPort}`,
-    '--sip-tcp', `${LOOPBACK}:0`,
-    '--sip-tls', `${LOOPBACK}:0`,
+    '--sip-tcp', o.tcp ?? `${LOOPBACK}:0`,
+    '--sip-tls', o.tls ?? `${LOOPBACK}:0`,
     // No management HTTPS (default 0.0.0.0:7071): loopback only, no port clashes.
     '--http', o.http ?? `${LOOPBACK}:0`,
     '--log-level', o.logLevel ?? 'warn',
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
     '--workers', String(o.workers ?? 1),
   ];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const [cmd, argv] = o.fileLimit === undefined
+    ? [process.execPath, args]
+    : ['prlimit', [`--nofile=${o.fileLimit}:${o.fileLimit}`, process.execPath, ...args]];
+  const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let out = '';
   const take = (c: string): void => {
     out = appendCapped(out, c);

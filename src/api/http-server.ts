@@ -36,6 +36,8 @@ export interface ApiServerOptions {
   /** HTTPS options (see tlsServerOptions); null serves plain HTTP. */
   tls: TlsOptions | null;
   extraRoutes?: readonly ExtraRoutes[];
+  /** Connections held at once (more are closed at accept): the share of the open-file limit it was given. */
+  maxConnections?: number;
 }
 
 export interface ApiServer {
@@ -97,6 +99,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     adminRoutes(table, ctx);
     for (const extra of opts.extraRoutes ?? []) await extra(app, table);
 
+    if (opts.maxConnections !== undefined) app.server.maxConnections = opts.maxConnections;
     await app.listen({ host: opts.host, port: opts.port });
     const address = () => {
       const a = app.server.address() as AddressInfo;

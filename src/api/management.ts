@@ -45,6 +45,8 @@ export interface ManagementOptions {
   log: Logger;
   now: () => number;
   extraRoutes?: readonly ExtraRoutes[];
+  /** Connections the HTTPS server holds at once (src/ops/file-limit.ts). */
+  maxConnections?: number;
 }
 
 export interface Management {
@@ -86,6 +88,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     port: http.listen.port,
     tls: http.allowHttp ? null : managementTls(o.certificates),
     extraRoutes: o.extraRoutes,
+    maxConnections: o.maxConnections,
   });
   o.log.info({ url: server.url, https: !http.allowHttp }, 'management server listening');
   return { http: server, initialAdminPassword };

@@ -79,9 +79,13 @@ export const configSchema = z
             maxMessageBytes: z.number().int().min(1_024).max(1_048_576).default(65_535),
             maxHeaders: z.number().int().min(16).max(4_096).default(256),
             maxHeaderLineBytes: z.number().int().min(256).max(65_536).default(8_192),
-            maxConnectionsPerSource: z.number().int().min(1).max(100_000).default(1_024),
-            maxConnections: z.number().int().min(1).max(1_000_000).default(20_000),
+            /** TCP+TLS connections from one address; unset: an eighth of maxConnections (src/ops/file-limit.ts). */
+            maxConnectionsPerSource: z.number().int().min(1).max(100_000).optional(),
+            /** TCP+TLS connections per process; unset (or above it): what the open-file limit leaves after a reserve. */
+            maxConnections: z.number().int().min(1).max(1_000_000).optional(),
             idleTimeoutSec: seconds(900, 10),
+            /** A message (headers and declared body) must arrive whole within this long of its first byte. */
+            incompleteMessageSec: seconds(30, 1, 3_600),
           })
           .prefault({}),
       })

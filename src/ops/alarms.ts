@@ -6,6 +6,7 @@
 import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { BanEvent } from '../security/auth-guard.ts';
+import type { LimitKind } from '../sip/transport/budget.ts';
 
 export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';
 
@@ -231,6 +232,21 @@ export class AlarmCenter {
       source: ban.ip ?? ban.username,
       text: `${ban.scope === 'pair' ? 'address and user' : ban.scope === 'ip' ? 'address' : 'user'} ${who} banned for ${ban.banSec} s after ${ban.failures} failed authentications`,
       clearAt: ban.untilMs,
+    });
+  }
+
+  /**
+   * A SIP connection limit was hit (refused, evicted, deadline, keep-alive
+   * flood): one alarm per kind, whatever the sources; it clears after five
+   * quiet minutes. Refusals and evictions mean legitimate devices may not get in.
+   */
+  connectionLimit(kind: LimitKind, detail: string): void {
+    this.raise({
+      id: `connection-limit:${kind}`,
+      kind: 'connection-limit',
+      severity: kind === 'budget-full' || kind === 'evicted' ? 'major' : 'minor',
+      text: `SIP connection limit (${kind}): ${detail}`,
+      quietMs: 5 * 60_000,
     });
   }
 

@@ -127,6 +127,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     define('counter', 'switchboard_sip_oversized_total', 'Datagrams over the message size limit.', [], () => tr().stats.oversized);
     define('counter', 'switchboard_sip_send_errors_total', 'SIP messages that could not be sent.', [], () => tr().stats.sendErrors);
     define('counter', 'switchboard_tls_handshake_failures_total', 'Failed inbound TLS handshakes.', [], () => tr().stats.tlsHandshakeFailures);
+    define('counter', 'switchboard_sip_connection_limit_total', 'SIP connections refused (per-source, budget-full), evicted, or closed for an incomplete message; keep-alive pings left unanswered (keepalive-flood).', ['kind'], () =>
+      Object.entries(tr().stats.limits).map(([kind, n]): Sample => [{ kind }, n]));
     define('gauge', 'switchboard_sip_connections', 'Open TCP and TLS connections.', [], () => tr().connections);
   }
 

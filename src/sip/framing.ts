@@ -13,7 +13,11 @@ export type FrameResult =
   | { kind: 'need-more'; resumeAt?: number }
   /** A complete message occupies buf[start, end); parse it with parseMessage(buf.subarray(start, end), { stream: true }). */
   | { kind: 'message'; start: number; end: number }
-  /** A double-CRLF ping ends at `end`: answer it with a single CRLF (pong). */
+  /**
+   * A double-CRLF ping, with the rest of its run of CRLFs, ends at `end`:
+   * answer it with a single CRLF (pong). A run is one ping however long, so a
+   * flood of CRLFs costs one pass over its bytes and one answer per read.
+   */
   | { kind: 'keepalive'; end: number }
   /** The stream cannot be framed any more; close the connection. */
   | { kind: 'error'; reason: string };
@@ -32,24 +36,25 @@ const NEED_MORE: FrameResult = Object.freeze({ kind: 'need-more' });
 export function frameStream(buf: Buffer, offset: number, limits: ParseLimits, scanFrom = offset): FrameResult {
   const len = buf.length;
   let i = offset;
+  let ping = false;
+  let afterCrlf = false;
   while (i < len) {
     const c = buf[i];
     if (c === CR) {
-      if (i + 1 >= len) return NEED_MORE;
+      if (i + 1 >= len) break;
       if (buf[i + 1] !== LF) return { kind: 'error', reason: 'Stray CR between messages' };
-      if (i + 2 >= len) return NEED_MORE;
-      if (buf[i + 2] === CR) {
-        if (i + 3 >= len) return NEED_MORE;
-        if (buf[i + 3] === LF) return { kind: 'keepalive', end: i + 4 };
-      }
+      if (afterCrlf) ping = true;
+      afterCrlf = true;
       i += 2;
     } else if (c === LF) {
+      afterCrlf = false;
       i++;
     } else {
       break;
     }
   }
-  if (i >= len) return NEED_MORE;
+  if (ping) return { kind: 'keepalive', end: i };
+  if (i >= len || buf[i] === CR) return NEED_MORE;
   const start = i;
   // A peer dripping its header block a byte at a time must not make us rescan it
   // from the start on every byte: the caller tells where the search stopped.

@@ -98,7 +98,7 @@ class RawStream {
 function problems(entries: LogEntry[], kind: string, source?: string): LogEntry[] {
   return entries.filter((e) => {
     const o = e.obj as { kind?: string; source?: string };
-    return e.msg === 'SIP transport problem' && o.kind === kind && (source === undefined || o.source === source);
+    return (e.msg === 'SIP transport problem' || e.msg === 'SIP connection limit hit') && o.kind === kind && (source === undefined || o.source === source);
   });
 }
 
@@ -454,7 +454,7 @@ describe('per-source connection limit', () => {
       const alive = conns.filter((c) => !c.closed);
       expect(alive).toHaveLength(5);
       expect(ts.server.transport.connectionCount()).toBe(5);
-      expect(problems(ts.log.entries, 'connection-limit', '127.0.0.1')).toHaveLength(1);
+      expect(problems(ts.log.entries, 'per-source', '127.0.0.1')).toHaveLength(1);
       // The ones kept are really served.
       for (const c of alive) c.write(optionsText({ transport: 'TCP', host: ts.host, port: ts.sipPort, localPort: c.localPort }));
       for (const c of alive) expect(await c.waitResponses(1)).toBe(true);
@@ -477,7 +477,7 @@ describe('per-source connection limit', () => {
       // A well-behaved TLS client from the same address is refused while they hold the slots.
       await expect(optionsStatus(ts, 'tls', { ca: ts.server.certificates.caCertPem })).rejects.toThrow();
       // Refusals are logged as such, not also as failed handshakes.
-      expect(problems(ts.log.entries, 'connection-limit').length).toBeGreaterThanOrEqual(1);
+      expect(problems(ts.log.entries, 'per-source').length).toBeGreaterThanOrEqual(1);
       expect(problems(ts.log.entries, 'tls-handshake')).toEqual([]);
     } finally {
       for (const c of conns) c.close();

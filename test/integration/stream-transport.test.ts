@@ -1,7 +1,8 @@
 // StreamTransport on its own, on loopback, with limits too small to reach
 // through the config (the schema's shortest idle timeout is 10 s): idle
 // timeouts, keep-alives, exact framing, connection limits (also for IPv4
-// peers seen through an IPv6 socket) and a peer that never reads.
+// peers seen through an IPv6 socket), eviction order, the incomplete-message
+// deadline (on a manual clock) and a peer that never reads.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PARSE_LIMITS } from '../../src/sip/message.ts';
@@ -26,7 +27,7 @@ afterEach(async () => {
   for (const st of running.splice(0)) await st.close();
 });
 
-async function harness(limits: Partial<StreamLimits>, host = '127.0.0.1', onMessage?: StreamEvents['onMessage']): Promise<Harness> {
+async function harness(limits: Partial<StreamLimits>, host = '127.0.0.1', onMessage?: StreamEvents['onMessage'], now?: () => number): Promise<Harness> {
   const h: Harness = { st: undefined as unknown as StreamTransport, messages: [], framingErrors: [], problems: [] };
   const events: StreamEvents = {
     onMessage: (data, conn) => {
@@ -36,7 +37,7 @@ async function harness(limits: Partial<StreamLimits>, host = '127.0.0.1', onMess
     onFramingError: (reason) => void h.framingErrors.push(reason),
     onConnectionProblem: (kind, _detail, remote) => void h.problems.push({ kind, remote }),
   };
-  h.st = new StreamTransport('tcp', events, DEFAULT_PARSE_LIMITS, { ...DEFAULT_STREAM_LIMITS, ...limits });
+  h.st = new StreamTransport('tcp', events, DEFAULT_PARSE_LIMITS, { ...DEFAULT_STREAM_LIMITS, ...limits }, undefined, undefined, undefined, now);
   await h.st.start(host, 0);
   running.push(h.st);
   return h;
@@ -81,7 +82,7 @@ describe('idle timeout', () => {
   });
 
   it('counts RFC 5626 keep-alives as traffic, answering each with CRLF', async () => {
-    const h = await harness({ idleTimeoutMs: 700 });
+    const h = await harness({ idleTimeoutMs: 700, keepalivePongMs: 0 });
     const p = await connect(h.st.port);
     for (let i = 0; i < 20; i++) {
       p.socket.write('\r\n\r\n');
@@ -140,7 +141,7 @@ describe('connection limits', () => {
     await sleep(200);
     expect(b.filter((p) => p.closed())).toHaveLength(0);
     expect(h.st.connectionCount).toBe(4);
-    expect(h.problems.map((x) => x.kind)).toEqual(['connection-limit', 'connection-limit']);
+    expect(h.problems.map((x) => x.kind)).toEqual(['per-source', 'per-source']);
   });
 
   it('enforces the total connection limit', async () => {
@@ -193,4 +194,107 @@ describe('a peer that sends but never reads', () => {
     expect(await waitUntil(() => h.st.connectionCount === 0, 10_000)).toBe(true);
     expect(h.messages.length).toBeLessThan(250);
   }, 20_000);
+});
+
+describe('a tight budget', () => {
+  it('evicts silent connections first, then unauthenticated ones, never trusted ones', async () => {
+    const h = await harness({ maxConnections: 3 });
+    const trusted = await connect(h.st.port, '127.0.0.1', '127.0.1.1');
+    trusted.socket.write(frame('t'));
+    expect(await waitUntil(() => h.messages.length === 1)).toBe(true);
+    h.messages[0]!.conn.trust();
+    const speaking = await connect(h.st.port, '127.0.0.1', '127.0.1.2');
+    speaking.socket.write(frame('s'));
+    expect(await waitUntil(() => h.messages.length === 2)).toBe(true);
+    const silent = await connect(h.st.port, '127.0.0.1', '127.0.1.3');
+    silent.socket.write('OPTIONS sip:x SIP/2.0\r\n'); // never finished
+    expect(await waitUntil(() => h.st.connectionCount === 3)).toBe(true);
+
+    const newcomer1 = await connect(h.st.port, '127.0.0.1', '127.0.1.4');
+    expect(await waitUntil(() => silent.closed())).toBe(true);
+    expect(speaking.closed()).toBe(false);
+    const newcomer2 = await connect(h.st.port, '127.0.0.1', '127.0.1.5');
+    // newcomer1 has not spoken: it goes before the connection that has.
+    expect(await waitUntil(() => newcomer1.closed())).toBe(true);
+    expect(speaking.closed()).toBe(false);
+    newcomer2.socket.write(frame('n2'));
+    expect(await waitUntil(() => h.messages.length === 3)).toBe(true);
+    const newcomer3 = await connect(h.st.port, '127.0.0.1', '127.0.1.6');
+    // Now only speaking ones are left besides the trusted: the oldest goes.
+    expect(await waitUntil(() => speaking.closed())).toBe(true);
+    await sleep(100);
+    expect(trusted.closed()).toBe(false);
+    expect(newcomer2.closed()).toBe(false);
+    expect(newcomer3.closed()).toBe(false);
+    expect(h.st.budget.hits.evicted).toBe(3);
+    expect(h.problems.filter((p) => p.kind === 'evicted').map((p) => p.remote)).toEqual(['127.0.1.3', '127.0.1.4', '127.0.1.2']);
+  });
+
+  it('refuses a newcomer when every slot is held by a trusted connection', async () => {
+    const h = await harness({ maxConnections: 1 });
+    const trusted = await connect(h.st.port);
+    trusted.socket.write(frame('t'));
+    expect(await waitUntil(() => h.messages.length === 1)).toBe(true);
+    h.messages[0]!.conn.trust();
+    const newcomer = await connect(h.st.port, '127.0.0.1', '127.0.0.9');
+    expect(await waitUntil(() => newcomer.closed())).toBe(true);
+    expect(trusted.closed()).toBe(false);
+    expect(h.st.budget.hits['budget-full']).toBe(1);
+  });
+});
+
+describe('incomplete messages', () => {
+  it('closes a connection whose message does not arrive whole within the deadline, counting it', async () => {
+    let now = 0;
+    const h = await harness({ incompleteMessageMs: 30_000 }, '127.0.0.1', undefined, () => now);
+    const dripping = await connect(h.st.port);
+    const finished = await connect(h.st.port);
+    const idleAfterMessage = await connect(h.st.port);
+    idleAfterMessage.socket.write(frame('done'));
+    expect(await waitUntil(() => h.messages.length === 1)).toBe(true);
+    now = 10_000;
+    // A declared body that never comes, dripped a byte at a time.
+    const head = 'MESSAGE sip:x SIP/2.0\r\nCall-ID: x\r\nContent-Length: 100\r\n\r\n';
+    dripping.socket.write(head);
+    finished.socket.write(frame('late'));
+    expect(await waitUntil(() => h.messages.length === 2)).toBe(true);
+    now = 29_000;
+    expect(h.st.expireIncomplete()).toBe(0);
+    dripping.socket.write('a');
+    await sleep(50);
+    now = 30_001; // 30 s after the dripping connection was accepted (it owed its first message from then)
+    expect(h.st.expireIncomplete()).toBe(1);
+    expect(await waitUntil(() => dripping.closed())).toBe(true);
+    // Connections that finished their messages stay, however long they are quiet.
+    now = 100_000;
+    expect(h.st.expireIncomplete()).toBe(0);
+    expect(finished.closed()).toBe(false);
+    expect(idleAfterMessage.closed()).toBe(false);
+    expect(h.st.budget.hits['incomplete-message']).toBe(1);
+    // A later message that stalls starts its own deadline at its first byte.
+    finished.socket.write('OPTIONS sip:y SIP/2.0\r\n');
+    await sleep(50);
+    now = 129_000;
+    expect(h.st.expireIncomplete()).toBe(0);
+    now = 130_001;
+    expect(h.st.expireIncomplete()).toBe(1);
+    expect(await waitUntil(() => finished.closed())).toBe(true);
+  });
+});
+
+describe('a CRLF flood', () => {
+  it('costs one pass and gets few answers: 10 MB of CRLF on one connection', async () => {
+    const h = await harness({});
+    const p = await connect(h.st.port);
+    const mb = Buffer.alloc(1024 * 1024, '\r\n');
+    for (let i = 0; i < 10; i++) p.socket.write(mb);
+    p.socket.write(frame('after'));
+    expect(await waitUntil(() => h.messages.length === 1, 20_000)).toBe(true);
+    // Every read of the flood is one ping; answers are limited to one per keepalivePongMs.
+    expect(p.received().length / 2).toBeLessThanOrEqual(2 * (1 + 20));
+    expect(p.received().length).toBeGreaterThan(0);
+    expect(h.st.budget.hits['keepalive-flood']).toBeGreaterThan(0);
+    expect(h.messages[0]!.text).toBe(frame('after'));
+    expect(p.closed()).toBe(false);
+  }, 30_000);
 });

@@ -60,6 +60,8 @@ export class Registrar {
     private readonly now: () => number,
     /** Why this user may not register over the transport it used (TLS-only users, Strict SIPS), or undefined. */
     private readonly transportRefusal: (user: User, inbound: Inbound) => string | undefined = () => undefined,
+    /** The flow the REGISTER came over proved its user: its connection keeps its slot when connections run short. */
+    private readonly trustFlow: (source: Inbound['source']) => void = () => {},
   ) {}
 
   aorFor(user: string): string {
@@ -89,6 +91,7 @@ export class Registrar {
       respond(403, transportRefusal);
       return;
     }
+    this.trustFlow(inbound.source);
     this.update(req, inbound, this.aorFor(extension), respond);
   }
 

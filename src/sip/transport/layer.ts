@@ -13,6 +13,8 @@ import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stre
 import { MessageCounters } from './message-counters.ts';
 import { localOwner, ownerOfConnection } from '../owner.ts';
 import type { Connection, StreamLimits } from './stream.ts';
+import { ConnectionBudget } from './budget.ts';
+import type { LimitKind } from './budget.ts';
 
 export interface ListenAddress {
   host: string;
@@ -44,6 +46,10 @@ export interface TransportConfig {
   remoteConnections?: RemoteConnections;
   /** Every transport problem (before log rate limiting), for alarms; must be cheap, it can run per bad packet. */
   onProblem?: (kind: string, detail: string, source: string) => void;
+  /** Every connection limit hit (refused, evicted, deadline, keep-alive flood), for alarms; as cheap as onProblem. */
+  onLimit?: (kind: LimitKind, detail: string, source: string) => void;
+  /** Monotonic ms for the stream transports' deadlines (default performance.now). */
+  now?: () => number;
   logger?: Logger;
 }
 
@@ -54,6 +60,8 @@ export interface TransportStats {
   oversized: number;
   sendErrors: number;
   tlsHandshakeFailures: number;
+  /** Connection limit hits by kind (see ConnectionBudget). */
+  limits: Readonly<Record<LimitKind, number>>;
 }
 
 type Local = Inbound['local'];
@@ -75,7 +83,7 @@ export interface RemoteConnections {
  */
 export class TransportLayer implements MessageSender {
   onInbound: (inbound: Inbound) => void = () => {};
-  readonly stats: TransportStats = { received: 0, sent: 0, malformed: 0, oversized: 0, sendErrors: 0, tlsHandshakeFailures: 0 };
+  readonly stats: TransportStats;
   /** Messages by method and status, in and out (parsed inbound messages; every outbound send). */
   readonly messages = new MessageCounters();
   private udp?: UdpListener;
@@ -84,10 +92,16 @@ export class TransportLayer implements MessageSender {
   private readonly parseLimits: ParseLimits;
   private readonly log: Logger;
   private readonly logOnce = new OncePerInterval(60_000);
+  /** Its own, so a flood of other problems never crowds out the line saying a limit was hit. */
+  private readonly limitLogOnce = new OncePerInterval(60_000);
+  /** TCP and TLS together: one process, one set of file descriptors. */
+  private readonly budget: ConnectionBudget;
 
   constructor(private readonly config: TransportConfig) {
     this.parseLimits = config.parseLimits ?? DEFAULT_PARSE_LIMITS;
     this.log = config.logger ?? silentLogger;
+    this.budget = new ConnectionBudget(config.streamLimits ?? DEFAULT_STREAM_LIMITS, (kind, detail, source) => this.limitHit(kind, detail, source));
+    this.stats = { received: 0, sent: 0, malformed: 0, oversized: 0, sendErrors: 0, tlsHandshakeFailures: 0, limits: this.budget.hits };
   }
 
   async start(): Promise<void> {
@@ -119,6 +133,8 @@ export class TransportLayer implements MessageSender {
         c.streamLimits ?? DEFAULT_STREAM_LIMITS,
         c.tlsServerOptions,
         c.tlsClientOptions,
+        this.budget,
+        c.now,
       );
       await st.start(listen.host, listen.port, c.reusePort);
       this.streams.set(t, st);
@@ -147,6 +163,17 @@ export class TransportLayer implements MessageSender {
     return n;
   }
 
+  /**
+   * The connection a request came over carried an authenticated request (a
+   * successful REGISTER): it keeps its slot when the budget is tight. Only
+   * for connections this process holds; a request handed over from another
+   * worker of a cluster names one that worker keeps.
+   */
+  trustFlow(source: Endpoint): void {
+    if (source.transport === 'udp' || source.connectionId === undefined || !this.isLocalConnection(source)) return;
+    this.streams.get(source.transport)?.get(source.connectionId)?.trust();
+  }
+
   isReliable(transport: TransportName): boolean {
     return transport !== 'udp';
   }
@@ -172,6 +199,23 @@ export class TransportLayer implements MessageSender {
     }
     const suppressed = this.logOnce.take(`${kind}|${source}`);
     if (suppressed >= 0) this.log.warn({ kind, source, detail, suppressed }, 'SIP transport problem');
+  }
+
+  /**
+   * One line per kind and interval however many connections and sources hit
+   * it (an attack from many addresses must not write a line for each), with
+   * the number left out since the last line.
+   */
+  private limitHit(kind: LimitKind, detail: string, source: string): void {
+    if (this.config.onLimit) {
+      try {
+        this.config.onLimit(kind, detail, source);
+      } catch (err) {
+        this.log.error({ err }, 'transport limit hook failed');
+      }
+    }
+    const suppressed = this.limitLogOnce.take(kind);
+    if (suppressed >= 0) this.log.warn({ kind, source, detail, suppressed, budget: this.budget.limits, held: this.budget.count }, 'SIP connection limit hit');
   }
 
   private onDatagram(data: Buffer, address: string, port: number): void {

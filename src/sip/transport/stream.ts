@@ -4,22 +4,35 @@ import type { ParseLimits, TransportName } from '../message.ts';
 import { frameStream } from '../parser.ts';
 import { nextConnectionId } from '../owner.ts';
 import { isWildcard } from '../../lib/net.ts';
+import { ConnectionBudget } from './budget.ts';
+import type { Slot } from './budget.ts';
 
 export interface StreamLimits {
-  /** Connections accepted from one IP address at once. */
+  /** Connections accepted from one IP address at once (see ConnectionBudget). */
   maxConnectionsPerSource: number;
-  /** Connections held in all (inbound and outbound). */
+  /** Connections held in all, inbound and outbound, by every transport sharing the budget. */
   maxConnections: number;
   /** A connection with no traffic for this long is closed (RFC 5626 keep-alives count as traffic). */
   idleTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * A message must arrive whole within this long of its first byte (an
+   * inbound connection's first message: of its accept), else the connection
+   * is closed: headers or a declared body that never come hold a slot for nothing.
+   */
+  incompleteMessageMs: number;
+  /** At most one keep-alive answer (pong) per connection per this long; a flood of pings gets no more. */
+  keepalivePongMs: number;
 }
 
+/** For a process whose budget nobody derived (tests, embedding); the server derives its own (src/ops/file-limit.ts). */
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
-  maxConnectionsPerSource: 1024,
-  maxConnections: 20_000,
+  maxConnectionsPerSource: 128,
+  maxConnections: 1_000,
   idleTimeoutMs: 900_000,
   connectTimeoutMs: 10_000,
+  incompleteMessageMs: 30_000,
+  keepalivePongMs: 1_000,
 };
 
 export interface StreamEvents {
@@ -44,6 +57,8 @@ export interface Connection {
   readonly remotePort: number;
   write(data: Buffer, onError?: (err: Error) => void): void;
   close(): void;
+  /** Its flow carried an authenticated request (e.g. a successful REGISTER): it is never evicted to make room. */
+  trust(): void;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -59,10 +74,12 @@ export class StreamTransport {
   private server?: net.Server;
   private readonly byId = new Map<number, StreamConnection>();
   private readonly byRemote = new Map<string, StreamConnection>();
-  private readonly perSource = new Map<string, number>();
-  /** Inbound TLS connections still in their handshake, by remote key: they already hold a slot. */
-  private readonly handshaking = new Set<string>();
+  /** Connections holding part of a message, with the time its first byte came (see incompleteMessageMs). */
+  private readonly unfinished = new Set<StreamConnection>();
+  private deadlineSweep?: NodeJS.Timeout;
   private secureContext?: tls.SecureContext;
+  /** Shared with the other stream transport of the process: TCP and TLS draw on one set of file descriptors. */
+  readonly budget: ConnectionBudget;
   address = '';
   port = 0;
 
@@ -73,7 +90,12 @@ export class StreamTransport {
     private readonly limits: StreamLimits,
     private readonly tlsServerOptions?: tls.TlsOptions,
     private tlsClientOptions?: tls.ConnectionOptions,
-  ) {}
+    budget?: ConnectionBudget,
+    /** Monotonic ms, for the incomplete-message deadline and the pong rate. */
+    readonly now: () => number = performance.now.bind(performance),
+  ) {
+    this.budget = budget ?? new ConnectionBudget(limits, (kind, detail, source) => events.onConnectionProblem(kind, detail, source));
+  }
 
   get connectionCount(): number {
     return this.byId.size;
@@ -90,6 +112,7 @@ export class StreamTransport {
       this.transport === 'tls' ? this.acceptTls(socket) : this.accept(socket),
     );
     this.server = server;
+    this.startDeadlineSweep();
     if (this.transport === 'tls') this.secureContext = tls.createSecureContext(this.tlsServerOptions ?? {});
     server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
     return new Promise((resolve, reject) => {
@@ -106,16 +129,15 @@ export class StreamTransport {
 
   private acceptTls(raw: net.Socket): void {
     const remote = normalizeAddress(raw.remoteAddress ?? '');
-    if (!this.admissible(remote)) {
+    // The handshake holds a slot from TCP accept: a peer that never finishes one is inside the budget too.
+    const handshake: Slot = { remoteAddress: remote, inbound: true, evict: () => raw.destroy() };
+    if (!this.budget.admit(handshake)) {
       raw.destroy();
       return;
     }
-    const key = remoteKey(remote, raw.remotePort ?? 0);
-    this.handshaking.add(key);
-    this.countSource(remote, 1);
     let handedOver = false;
     raw.once('close', () => {
-      if (!handedOver && this.handshaking.delete(key)) this.countSource(remote, -1);
+      if (!handedOver) this.budget.release(handshake);
     });
     raw.on('error', () => raw.destroy());
     raw.setTimeout(this.limits.connectTimeoutMs, () => raw.destroy());
@@ -137,49 +159,77 @@ export class StreamTransport {
       });
       secure.once('secure', () => {
         handedOver = true;
-        this.handshaking.delete(key);
         raw.setTimeout(0);
-        this.register(new StreamConnection(this, secure, 'tls', remote, raw.remotePort ?? 0, true), true);
+        const conn = new StreamConnection(this, secure, 'tls', true, remote, raw.remotePort ?? 0);
+        this.budget.replace(handshake, conn);
+        this.register(conn);
       });
     });
   }
 
-  private admissible(remote: string): boolean {
-    const count = this.perSource.get(remote) ?? 0;
-    if (count < this.limits.maxConnectionsPerSource && this.byId.size + this.handshaking.size < this.limits.maxConnections) return true;
-    this.events.onConnectionProblem('connection-limit', `refused (${count} from source)`, remote);
-    return false;
-  }
-
   private accept(socket: net.Socket): void {
     // Keyed like register() does: on a dual-stack listener every IPv4 peer arrives as ::ffff:a.b.c.d.
-    const remote = normalizeAddress(socket.remoteAddress ?? '');
-    if (!this.admissible(remote)) {
+    const conn = new StreamConnection(this, socket, this.transport, true);
+    if (!this.budget.admit(conn)) {
       socket.destroy();
       return;
     }
-    this.register(new StreamConnection(this, socket, this.transport));
+    this.register(conn);
   }
 
-  private register(conn: StreamConnection, counted = false): void {
+  private register(conn: StreamConnection): void {
     this.byId.set(conn.id, conn);
     this.byRemote.set(remoteKey(conn.remoteAddress, conn.remotePort), conn);
-    if (!counted) this.countSource(conn.remoteAddress, 1);
-  }
-
-  private countSource(address: string, delta: number): void {
-    const n = (this.perSource.get(address) ?? 0) + delta;
-    if (n <= 0) this.perSource.delete(address);
-    else this.perSource.set(address, n);
+    if (conn.inbound) this.markUnfinished(conn);
   }
 
   /** @internal called by a connection when it closes. */
   forget(conn: StreamConnection): void {
+    this.unfinished.delete(conn);
     if (this.byId.delete(conn.id)) {
       const key = remoteKey(conn.remoteAddress, conn.remotePort);
       if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
-      this.countSource(conn.remoteAddress, -1);
+      this.budget.release(conn);
     }
+  }
+
+  /** @internal the connection now holds part of a message (or, inbound, owes its first one). */
+  markUnfinished(conn: StreamConnection): void {
+    conn.unfinishedSince = this.now();
+    this.unfinished.add(conn);
+  }
+
+  /** @internal its last message is complete. */
+  markFinished(conn: StreamConnection): void {
+    conn.unfinishedSince = -1;
+    this.unfinished.delete(conn);
+  }
+
+  /**
+   * Closes every connection whose unfinished message is older than the
+   * deadline; returns how many. Runs on a timer; tests with a manual clock call it.
+   */
+  expireIncomplete(): number {
+    const limit = this.now() - this.limits.incompleteMessageMs;
+    let n = 0;
+    for (const conn of this.unfinished) {
+      if (conn.unfinishedSince > limit) continue;
+      n++;
+      this.budget.hit('incomplete-message', `closed: no complete message within ${Math.round(this.limits.incompleteMessageMs / 1000)} s`, conn.remoteAddress);
+      conn.close();
+    }
+    return n;
+  }
+
+  /** @internal a ping came; true when it may be answered (RFC 5626 §4.4.1 pong), at most once per keepalivePongMs. */
+  mayPong(conn: StreamConnection): boolean {
+    const now = this.now();
+    if (conn.lastPongAt >= 0 && now - conn.lastPongAt < this.limits.keepalivePongMs) {
+      this.budget.hit('keepalive-flood', 'keep-alive pings faster than one per ' + this.limits.keepalivePongMs + ' ms: not answered', conn.remoteAddress);
+      return false;
+    }
+    conn.lastPongAt = now;
+    return true;
   }
 
   /** @internal */
@@ -207,10 +257,6 @@ export class StreamTransport {
       existing.whenReady(done);
       return;
     }
-    if (this.byId.size >= this.limits.maxConnections) {
-      done(new Error('connection limit reached'));
-      return;
-    }
     // From the address we listen on when it is a specific one: a multi-homed
     // host's peer then sees the address it knows us by (and trusts, for a
     // peer node or trunk), not whichever one the route picks.
@@ -221,7 +267,14 @@ export class StreamTransport {
         // tls.connect hands localAddress to the socket's connect(); its type leaves it out.
         ? tls.connect({ ...this.tlsClientOptions, host: address, port, localAddress } as tls.ConnectionOptions)
         : net.connect({ host: address, port, noDelay: true, localAddress });
-    const conn = new StreamConnection(this, socket, this.transport, address, port);
+    const conn = new StreamConnection(this, socket, this.transport, false, address, port);
+    // It may take the slot of a silent inbound one (see ConnectionBudget).
+    if (!this.budget.admit(conn)) {
+      socket.destroy();
+      done(new Error('connection limit reached'));
+      return;
+    }
+    this.startDeadlineSweep();
     this.register(conn);
     conn.whenReady(done);
     socket.setTimeout(this.limits.connectTimeoutMs);
@@ -237,7 +290,16 @@ export class StreamTransport {
     if (client) this.tlsClientOptions = client;
   }
 
+  private startDeadlineSweep(): void {
+    if (this.deadlineSweep) return;
+    const every = Math.max(50, Math.min(1_000, this.limits.incompleteMessageMs / 4));
+    this.deadlineSweep = setInterval(() => this.expireIncomplete(), every);
+    this.deadlineSweep.unref();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.deadlineSweep);
+    this.deadlineSweep = undefined;
     for (const c of [...this.byId.values()]) c.close();
     const s = this.server;
     this.server = undefined;
@@ -249,10 +311,16 @@ function remoteKey(address: string, port: number): string {
   return `${address}|${port}`;
 }
 
-class StreamConnection implements Connection {
+class StreamConnection implements Connection, Slot {
   readonly id = nextConnectionId();
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Since when (owner's clock) part of a message waits here; -1: none. */
+  unfinishedSince = -1;
+  /** When we last answered a keep-alive ping; -1: never. */
+  lastPongAt = -1;
+  /** It has sent a complete message. */
+  private spoken = false;
   /** Unconsumed bytes live in pending[0, pendingLength); capacity grows by doubling, so dripped input stays linear. */
   private pending: Buffer | undefined;
   private pendingLength = 0;
@@ -268,15 +336,15 @@ class StreamConnection implements Connection {
     private readonly owner: StreamTransport,
     private readonly socket: net.Socket,
     readonly transport: TransportName,
+    /** Accepted (an inbound TLS socket arrives here with its handshake done), not opened by us. */
+    readonly inbound: boolean,
     remoteAddress?: string,
     remotePort?: number,
-    /** An inbound TLS socket arrives here with its handshake done. */
-    handshakeDone = false,
   ) {
     this.remoteAddress = normalizeAddress(remoteAddress ?? socket.remoteAddress ?? '');
     this.remotePort = remotePort ?? socket.remotePort ?? 0;
     // Inbound sockets are usable at once; outbound ones after connect/handshake.
-    this.ready = handshakeDone || remoteAddress === undefined;
+    this.ready = inbound;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
@@ -318,8 +386,8 @@ class StreamConnection implements Connection {
         break;
       }
       if (f.kind === 'keepalive') {
-        // RFC 5626 §4.4.1: a double-CRLF ping gets a single-CRLF pong.
-        this.write(CRLF);
+        // RFC 5626 §4.4.1: a double-CRLF ping gets a single-CRLF pong (a run of them, one at most).
+        if (this.owner.mayPong(this)) this.write(CRLF);
         offset = scanFrom = f.end;
         continue;
       }
@@ -328,12 +396,18 @@ class StreamConnection implements Connection {
         this.close();
         return;
       }
+      if (!this.spoken) {
+        this.spoken = true;
+        this.owner.budget.spoke(this);
+      }
       this.owner.handlers.onMessage(buf.subarray(f.start, f.end), this);
       offset = scanFrom = f.end;
     }
     if (this.closed) return;
     const rest = buf.length - offset;
     if (rest === 0) {
+      // Nothing owed any more (an inbound connection that only pinged still owes its first message).
+      if (this.unfinishedSince >= 0 && (this.spoken || !this.inbound)) this.owner.markFinished(this);
       this.pendingLength = 0;
       if (this.pending && this.pending.length > 65_536) this.pending = undefined; // give back a grown buffer
       return;
@@ -344,6 +418,7 @@ class StreamConnection implements Connection {
       this.close();
       return;
     }
+    if (this.unfinishedSince < 0 && !this.throttled) this.owner.markUnfinished(this);
     // Keep the rest at the front of our own buffer (never pinning a socket chunk).
     if (buf === chunk) {
       this.pendingLength = 0;
@@ -389,6 +464,15 @@ class StreamConnection implements Connection {
     if (this.closed) return;
     if (this.pendingLength > 0) this.onData(EMPTY);
     if (!this.throttled && !this.closed) this.socket.resume();
+  }
+
+  trust(): void {
+    this.owner.budget.trust(this);
+  }
+
+  /** Closed to make room for another connection. */
+  evict(): void {
+    this.close();
   }
 
   close(): void {

@@ -157,6 +157,22 @@ describe('AlarmCenter feeds', () => {
     expect(c.alarms.list().filter((a) => a.kind === 'auth-ban')).toEqual([]);
   });
 
+  it('raises one connection-limit alarm per kind whatever the sources, cleared after five quiet minutes', () => {
+    const { alarms, advance } = center();
+    for (let i = 0; i < 50; i++) alarms.connectionLimit('evicted', `closed a silent connection from 127.0.0.${i}`);
+    alarms.connectionLimit('per-source', 'refused: 80 connections from this address');
+    expect(alarms.list().map((a) => [a.id, a.severity, a.count])).toEqual([
+      ['connection-limit:evicted', 'major', 50],
+      ['connection-limit:per-source', 'minor', 1],
+    ]);
+    advance(4 * 60_000);
+    alarms.connectionLimit('evicted', 'again');
+    advance(2 * 60_000);
+    expect(alarms.list().map((a) => a.id)).toEqual(['connection-limit:evicted']);
+    advance(3 * 60_000 + 1);
+    expect(alarms.list()).toEqual([]);
+  });
+
   it('raises a critical write-behind alarm until the queue drains', () => {
     const { alarms } = center();
     alarms.writeBehindFailed(new Error('SQLITE_FULL: database or disk is full'));

@@ -82,7 +82,7 @@ describe('createMetrics', () => {
       registrations: () => ({ bindings, aors: 2 }),
       activeCalls: () => 4,
       transactions: () => tx,
-      transport: () => ({ stats: { received: 1, sent: 1, malformed: 5, oversized: 0, sendErrors: 0, tlsHandshakeFailures: 2 }, messages, connections: 9 }),
+      transport: () => ({ stats: { received: 1, sent: 1, malformed: 5, oversized: 0, sendErrors: 0, tlsHandshakeFailures: 2, limits: { 'per-source': 0, 'budget-full': 1, evicted: 6, 'incomplete-message': 0, 'keepalive-flood': 0 } }, messages, connections: 9 }),
       auth: () => guard.stats(),
       alarms: () => ({ critical: 1, major: 0, minor: 3, warning: 0 }),
       writeBehindPending: () => 11,
@@ -98,6 +98,7 @@ describe('createMetrics', () => {
     expect(sampleValue(samples, 'switchboard_sip_responses_total', { direction: 'out', class: '2xx', code: '200' })).toBe(1);
     expect(sampleValue(samples, 'switchboard_sip_malformed_total')).toBe(5);
     expect(sampleValue(samples, 'switchboard_tls_handshake_failures_total')).toBe(2);
+    expect(sampleValue(samples, 'switchboard_sip_connection_limit_total', { kind: 'evicted' })).toBe(6);
     expect(sampleValue(samples, 'switchboard_sip_connections')).toBe(9);
     expect(sampleValue(samples, 'switchboard_auth_failures_total')).toBe(2);
     expect(sampleValue(samples, 'switchboard_auth_bans_total')).toBe(1);

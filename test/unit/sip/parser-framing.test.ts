@@ -52,6 +52,16 @@ describe('frameStream', () => {
     expect(frameStream(buf, 4, L)).toEqual({ kind: 'message', start: 4, end: buf.length });
   });
 
+  it('takes a whole run of CRLFs as one ping, in one pass', () => {
+    const run = Buffer.alloc(10 * 1024 * 1024, '\r\n');
+    expect(frameStream(run, 0, L)).toEqual({ kind: 'keepalive', end: run.length });
+    const buf = Buffer.concat([Buffer.from('\r\n\r\n\r\n\n\r\n'), message('a')]);
+    expect(frameStream(buf, 0, L)).toEqual({ kind: 'keepalive', end: 9 });
+    expect(frameStream(buf, 9, L)).toEqual({ kind: 'message', start: 9, end: buf.length });
+    // A CR whose LF has not come yet stays for the next read.
+    expect(frameStream(Buffer.from('\r\n\r\n\r'), 0, L)).toEqual({ kind: 'keepalive', end: 4 });
+  });
+
   it('skips a single CRLF (pong) silently, never reporting it as a ping', () => {
     const buf = Buffer.concat([Buffer.from('\r\n'), message('a')]);
     expect(frameStream(buf, 0, L)).toEqual({ kind: 'message', start: 2, end: buf.length });
