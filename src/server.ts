@@ -14,6 +14,7 @@ import { OverloadControl, probeRequest } from './sip/overload.ts';
 import { OverloadFeedback } from './sip/overload-client.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
+import { TrustRecorder } from './security/trust-recorder.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
@@ -314,6 +315,16 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const a = config.auth;
   const rule = (maxFailures: number) => ({ maxFailures, windowMs: a.windowSec * 1000, banMs: a.banSec * 1000 });
+  // Addresses where each user authenticated: its allow-list when it is under attack, kept across restarts.
+  let trustErrorLoggedAt = -Infinity;
+  const trustRecorder = new TrustRecorder(store.admin.trustedSources, {
+    now,
+    onError: (err) => {
+      if (now() - trustErrorLoggedAt < 60_000) return;
+      trustErrorLoggedAt = now();
+      log.error({ err: err.message }, 'could not write the addresses users authenticated from (retrying)');
+    },
+  });
   const guard = new AuthGuard({
     now,
     pair: rule(a.pairFailures),
@@ -324,6 +335,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       alarms.banned(ban);
     },
     onFailure: (ip, username) => alarms.authFailed(ip, username),
+    onTrusted: (ip, username) => trustRecorder.add('sip', username, ip),
+    loadAllowList: async (username) =>
+      (await store.admin.trustedSources.list('sip', username, trustRecorder.since())).map((x) => x.address),
   });
   const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
   const authenticator = new Authenticator(digest, guard, directory);
@@ -468,6 +482,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // unregister before it closes, the timers go after the transactions.
   components.add(
     { name: 'timers', stop: () => timers.close() },
+    // Stops after the transport (nothing new to record), before the store closes.
+    { name: 'trusted addresses', stop: () => trustRecorder.close() },
     { name: 'transactions', stop: () => transactions.close() },
     {
       // Started before the load so no write of another node sharing the
