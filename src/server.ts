@@ -15,6 +15,8 @@ import { OverloadFeedback } from './sip/overload-client.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { TrustRecorder } from './security/trust-recorder.ts';
+import { LoginLimiter } from './security/admin-auth.ts';
+import { BanBoard, localSipBans } from './security/bans.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
@@ -113,6 +115,8 @@ export interface ServerParts {
   readonly store: Store;
   readonly alarms: AlarmCenter;
   readonly guard: AuthGuard;
+  /** Every lockout in force, SIP (every worker's in a cluster) and administrator logins, to list and lift. */
+  readonly bans: BanBoard;
   readonly directory: Directory;
   readonly location: LocationService;
   readonly transport: TransportLayer;
@@ -465,12 +469,15 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,
-      transport, deliver, location, calls, featureTables, directory, status,
+      transport, deliver, location, calls, featureTables, directory, status, guard,
     });
     // Every message first goes to the worker that owns it (the probe of another worker's overload control too).
     transport.onInbound = (inbound) => cluster!.router.receive(inbound);
   }
-  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
+  // Administrator logins are served (and so locked) by the management server only: a lone server or worker 1.
+  const limiter = new LoginLimiter(config.http.lockout, now);
+  const bans = new BanBoard(cluster?.sipBans ?? localSipBans(guard), limiter);
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, bans);
 
   let restored = 0;
   let otherNodes: ChangeWatcher | undefined;
@@ -582,7 +589,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
 
   const server = Server.create({
-    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload, trunkOverload,
+    config, clock, timers, certificates, store, alarms, guard, bans, directory, location, transport, transactions, overload, trunkOverload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster, peers,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
@@ -593,7 +600,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       start: async () => {
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
-          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
+          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
           certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])],
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);

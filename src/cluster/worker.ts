@@ -26,8 +26,13 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
     if (process.connected) process.send!(msg);
   };
   process.on('message', (msg: ToWorker) => {
-    if (msg?.type !== 'status') return;
-    send({ type: 'status', id: msg.id, status: server.status.snapshot(), summary: server.workerSummary() });
+    if (msg?.type === 'status') {
+      send({ type: 'status', id: msg.id, status: server.status.snapshot(), summary: server.workerSummary() });
+    } else if (msg?.type === 'bans') {
+      const { id, lift } = msg;
+      const answer = lift ? server.bans.lift(lift).then((lifted) => ({ lifted })) : server.bans.list().then((bans) => ({ bans }));
+      void answer.then((a) => send({ type: 'bans', id, ...a }), (err: Error) => send({ type: 'bans', id, error: err.message }));
+    }
   });
   const stopped = new Promise<void>((resolve) => {
     const done = (): void => resolve();

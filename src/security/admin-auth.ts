@@ -257,32 +257,13 @@ export class LoginLimiter {
     return out;
   }
 
-  /**
-   * Lifts early (operator action): name and ip -> that pair's lock; only a
-   * name -> its slowdown and every lock of that name; only an ip -> its
-   * block and every lock from it. Returns how many locks were in force.
-   */
-  lift(target: { name?: string; ip?: string }): number {
-    const t = this.now();
-    let lifted = 0;
-    const drop = (map: Map<string, Tally>, k: string) => {
-      const v = map.get(k);
-      if (v && v.lockedUntil > t) lifted++;
-      map.delete(k);
-    };
-    if (target.name !== undefined && target.ip !== undefined) {
-      drop(this.pairs, pairKey(target.name, target.ip));
-      return lifted;
-    }
-    if (target.name !== undefined) {
-      const n = nameKey(target.name);
-      drop(this.names, n);
-      for (const k of [...this.pairs.keys()]) if (k.slice(0, k.indexOf('\0')) === n) drop(this.pairs, k);
-    } else if (target.ip !== undefined) {
-      drop(this.ips, target.ip);
-      for (const k of [...this.pairs.keys()]) if (k.slice(k.indexOf('\0') + 1) === target.ip) drop(this.pairs, k);
-    }
-    return lifted;
+  /** Lifts one lock or slowdown early (operator action); returns 1 when it was in force, else 0. */
+  lift(target: { scope: 'pair'; name: string; ip: string } | { scope: 'source'; ip: string } | { scope: 'account'; name: string }): number {
+    const [map, key] = target.scope === 'pair' ? [this.pairs, pairKey(target.name, target.ip)]
+      : target.scope === 'source' ? [this.ips, target.ip] : [this.names, nameKey(target.name)];
+    const v = map.get(key);
+    map.delete(key);
+    return v !== undefined && v.lockedUntil > this.now() ? 1 : 0;
   }
 
   private bump(map: Map<string, Tally>, key: string, threshold: number, t: number): boolean {

@@ -325,22 +325,31 @@ export class AuthGuard {
     if (this.pairFail.size > 0) this.pairFail.delete(pairKey);
   }
 
-  /** Lift bans early (admin action): both given -> that pair; only one -> that user's or address's ban. */
-  unban(target: { ip?: string; username?: string }): void {
+  /**
+   * Lift bans early (admin action): both given -> that pair; only one -> that
+   * user's or address's ban. Returns 1 when the ban was in force, else 0.
+   */
+  unban(target: { ip?: string; username?: string }): number {
+    const now = this.now();
     const ipKey = target.ip === undefined ? undefined : boundKey(target.ip);
     const userKey = target.username === undefined ? undefined : boundKey(target.username);
+    let lifted = false;
     if (ipKey !== undefined && userKey !== undefined) {
+      lifted = isBanned(this.pairBans, ipKey + '\0' + userKey, now);
       this.pairBans.delete(ipKey + '\0' + userKey);
       this.pairFail.delete(ipKey + '\0' + userKey);
     } else if (userKey !== undefined) {
+      lifted = isBanned(this.userBans, userKey, now);
       this.userBans.delete(userKey);
       this.userFail.delete(userKey);
       this.allowLists.delete(userKey);
       this.attacks.delete(userKey);
     } else if (ipKey !== undefined) {
+      lifted = isBanned(this.ipBans, ipKey, now);
       this.ipBans.delete(ipKey);
       this.ipFail.delete(ipKey);
     }
+    return lifted ? 1 : 0;
   }
 
   /** Bans in force now (for status pages). */

@@ -164,13 +164,13 @@ describe('LoginLimiter', () => {
       { scope: 'account', name: 'admin', untilMs: until },
     ]));
     expect(l.locks()).toHaveLength(3);
-    expect(l.lift({ name: 'ADMIN', ip: ATTACKER })).toBe(1);
+    expect(l.lift({ scope: 'pair', name: 'ADMIN', ip: ATTACKER })).toBe(1);
     expect(l.check('admin', ATTACKER)).toMatchObject({ status: 429 }); // the address block remains
-    expect(l.lift({ ip: ATTACKER })).toBe(1);
-    expect(l.lift({ name: 'admin' })).toBe(1);
+    expect(l.lift({ scope: 'source', ip: ATTACKER })).toBe(1);
+    expect(l.lift({ scope: 'account', name: 'admin' })).toBe(1);
     expect(l.locks()).toEqual([]);
     expect(l.check('admin', ATTACKER)).toEqual({ allowed: true });
-    expect(l.lift({ name: 'nobody' })).toBe(0);
+    expect(l.lift({ scope: 'account', name: 'nobody' })).toBe(0);
   });
 
   it('stays bounded under a flood of names and addresses, keeping active locks', () => {
