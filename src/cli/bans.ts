@@ -18,7 +18,10 @@ export function formatBans(bans: readonly Ban[], now: number): string[] {
 export function registerBansCommands(program: Command): void {
   const bans = program
     .command('bans')
-    .description('lockouts in force on the running server: SIP bans (pair, user, ip) and administrator login locks (pair, source, account)')
+    .description('lockouts in force on the running server (`bans list`, the default) and lifting one (`bans lift`)');
+  bans
+    .command('list', { isDefault: true })
+    .description('lockouts in force: SIP bans (pair, user, ip) and administrator login locks (pair, source, account)')
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print them as JSON')
     .action(async (opts: { dataDir?: string; json?: boolean }) => {
@@ -36,7 +39,7 @@ export function registerBansCommands(program: Command): void {
     .action(async (kind: string, scope: string, opts: { dataDir?: string; user?: string; ip?: string }) => {
       if (kind !== 'sip' && kind !== 'admin') throw new CliError('kind: sip or admin', 2);
       const target = { kind: kind as BanKind, scope: scope as BanScope, user: opts.user, ip: opts.ip };
-      const { lifted } = await askControl<{ lifted: number }>(resolveDataDir(opts.dataDir ?? bans.opts<{ dataDir?: string }>().dataDir), { op: 'lift-ban', target });
+      const { lifted } = await askControl<{ lifted: number }>(resolveDataDir(opts.dataDir), { op: 'lift-ban', target });
       if (lifted === 0) throw new CliError('no such ban in force', 1);
       print(`lifted ${lifted}`);
     });
