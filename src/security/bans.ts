@@ -3,32 +3,9 @@
 // from: `switchboard bans`, /api/bans and the web UI all go through here.
 import type { LoginLimiter } from './admin-auth.ts';
 import type { ActiveBan, AuthGuard } from './auth-guard.ts';
+import type { Ban, BanKind, BanScope } from '../model/ban.ts';
 
-export type BanKind = 'sip' | 'admin';
-/**
- * sip: pair (address and user), user (every address not on the user's
- * allow-list), ip (the address for every user). admin: pair (account name
- * from an address), source (the address for every name), account (addresses
- * the account never logged in from are slowed down, not refused).
- */
-export type BanScope = 'pair' | 'user' | 'ip' | 'source' | 'account';
-
-export interface Ban {
-  kind: BanKind;
-  scope: BanScope;
-  /** SIP user (authentication name) or administrator account name. */
-  user?: string;
-  ip?: string;
-  /** Epoch ms. */
-  until: number;
-  /** refused: no attempt is verified; slowed: one attempt per few seconds from addresses the account never used. */
-  effect: 'refused' | 'slowed';
-  /** sip user bans: when the attack began and how often it was renewed since. */
-  attackSince?: number;
-  renewals?: number;
-  /** In a cluster: the workers holding this ban (each keeps its own). */
-  workers?: number[];
-}
+export type { Ban, BanKind, BanScope } from '../model/ban.ts';
 
 export interface BanTarget {
   kind: BanKind;

@@ -1,27 +1,11 @@
 // Lockouts in force (SIP bans and administrator login locks): listed for
 // every role, lifted by a security administrator, each lift audited.
 import { z } from 'zod';
+import { banKindSchema as kind, banSchema, banScopeSchema as scope } from '../../model/ban.ts';
 import { targetProblem, type BanTarget } from '../../security/bans.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
-
-const kind = z.enum(['sip', 'admin']).describe('sip: SIP digest authentication; admin: logins to this API');
-const scope = z.enum(['pair', 'user', 'ip', 'source', 'account']).describe(
-  'sip: pair (address and user), user (every address not on the user\'s allow-list), ip (the address for every user); ' +
-  'admin: pair (account name from an address), source (the address for every name), account (new addresses slowed down)');
-
-export const banSchema = z.object({
-  kind,
-  scope,
-  user: z.string().optional().describe('SIP authentication name or administrator account name'),
-  ip: z.string().optional(),
-  until: z.number().int().describe('epoch ms when it ends by itself'),
-  effect: z.enum(['refused', 'slowed']).describe('refused: no attempt is checked; slowed: one attempt per few seconds from addresses the account never logged in from'),
-  attackSince: z.number().int().optional().describe('sip user bans: when the attack began'),
-  renewals: z.number().int().optional().describe('sip user bans: bans that followed the first without a pause'),
-  workers: z.array(z.number().int()).optional().describe('in a cluster: the workers holding it'),
-});
 
 export const banListSchema = z.object({ items: z.array(banSchema) });
 
