@@ -50,6 +50,7 @@ class PgAdminAccounts implements AdminAccountRepository {
       const roles = patch.roles === undefined ? cur.roles : validRoles(patch.roles);
       const hash = patch.passwordHash === undefined ? cur.passwordHash : validHash(patch.passwordHash);
       const at = this.now();
+      if (newName !== cur.name) await t.run(TRUSTED_SQL.renameAdmin, [newName, cur.name]);
       const row = await t.get<AccountRow>(`UPDATE admin_accounts SET name=?, roles=?, password_hash=?, must_change_password=?,
         password_changed_at=?, enabled=?, updated_at=? WHERE id=? RETURNING *`, [
         newName, JSON.stringify(roles), hash, (patch.mustChangePassword ?? cur.mustChangePassword) ? 1 : 0,
@@ -63,6 +64,7 @@ class PgAdminAccounts implements AdminAccountRepository {
     return this.db.tx(async (t) => {
       const cur = await mustGet(t, name);
       await t.run('DELETE FROM admin_accounts WHERE id = ?', [cur.id]); // sessions go with it (ON DELETE CASCADE)
+      await t.run(TRUSTED_SQL.forgetAdmin, [cur.name]);
       return cur;
     }, { lock: true });
   }

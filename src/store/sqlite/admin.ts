@@ -92,6 +92,7 @@ class SqliteAdminAccounts implements AdminAccountRepository {
       const roles = patch.roles === undefined ? cur.roles : validRoles(patch.roles);
       const hash = patch.passwordHash === undefined ? cur.passwordHash : validHash(patch.passwordHash);
       const t = this.now();
+      if (newName !== cur.name) this.db.prepare(TRUSTED_SQL.renameAdmin).run(newName, cur.name);
       this.s.update.run(
         newName, JSON.stringify(roles), hash, (patch.mustChangePassword ?? cur.mustChangePassword) ? 1 : 0,
         patch.passwordHash === undefined ? cur.passwordChangedAt : t, (patch.enabled ?? cur.enabled) ? 1 : 0, t, cur.id,
@@ -127,6 +128,7 @@ class SqliteAdminAccounts implements AdminAccountRepository {
     return this.db.transaction((): AdminAccount => {
       const cur = this.mustGet(name);
       this.s.remove.run(cur.id); // sessions go with it (ON DELETE CASCADE)
+      this.db.prepare(TRUSTED_SQL.forgetAdmin).run(cur.name);
       return cur;
     }).immediate();
   }
@@ -370,6 +372,9 @@ export const TRUSTED_SQL = {
   removeOne: 'DELETE FROM trusted_sources WHERE kind = ? AND subject = ? AND address = ?',
   removeAll: 'DELETE FROM trusted_sources WHERE kind = ? AND subject = ?',
   prune: 'DELETE FROM trusted_sources WHERE last_seen_at < ?',
+  // An account's addresses go with it, and follow a rename (subjects are lower-case names).
+  forgetAdmin: "DELETE FROM trusted_sources WHERE kind = 'admin' AND subject = lower(?)",
+  renameAdmin: "UPDATE trusted_sources SET subject = lower(?) WHERE kind = 'admin' AND subject = lower(?)",
 };
 
 /** Each engine's "the later of the stored and the new last_seen_at" (SQLite: max(a, b); PostgreSQL: greatest(a, b)). */

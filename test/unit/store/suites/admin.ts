@@ -125,5 +125,20 @@ export function adminSuite(engine: StoreEngine): void {
       expect(await ts.remove('sip', 'alice')).toBe(TRUSTED_SOURCES_PER_SUBJECT - 5);
       expect(await ts.list('sip', 'alice', 0)).toEqual([]);
     });
+
+    it('moves an account\'s trusted addresses with a rename and forgets them with the account', async () => {
+      await store.admin.accounts.add({ name: 'Alice', roles: ['admin'], passwordHash: HASH });
+      const ts = store.admin.trustedSources;
+      await ts.record([
+        { kind: 'admin', subject: 'alice', address: '192.0.2.1', at: 100 },
+        { kind: 'sip', subject: 'alice', address: '192.0.2.2', at: 100 },
+      ]);
+      await store.admin.accounts.update('alice', { name: 'Alicia' });
+      expect(await ts.has('admin', 'alicia', '192.0.2.1', 0)).toBe(true);
+      expect(await ts.has('admin', 'alice', '192.0.2.1', 0)).toBe(false);
+      await store.admin.accounts.remove('ALICIA');
+      expect(await ts.has('admin', 'alicia', '192.0.2.1', 0)).toBe(false);
+      expect(await ts.has('sip', 'alice', '192.0.2.2', 0)).toBe(true); // a SIP user of the same name is another subject
+    });
   });
 }
