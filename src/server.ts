@@ -16,7 +16,7 @@ import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
 import { TrustRecorder } from './security/trust-recorder.ts';
 import { LoginLimiter } from './security/admin-auth.ts';
-import { BanBoard, localSipBans } from './security/bans.ts';
+import { BanBoard, banAuditTarget, localSipBans } from './security/bans.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
@@ -39,7 +39,7 @@ import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { PeerLinks } from './pbx/peers/peer-links.ts';
 import { StatusService, overloadStatus } from './pbx/status/status.ts';
-import type { WorkerSummary } from './pbx/status/control-socket.ts';
+import type { ControlBans, WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
 import type { HealthReport } from './ops/health.ts';
@@ -117,6 +117,8 @@ export interface ServerParts {
   readonly guard: AuthGuard;
   /** Every lockout in force, SIP (every worker's in a cluster) and administrator logins, to list and lift. */
   readonly bans: BanBoard;
+  /** The same, lifting as `switchboard bans lift` does: logged and audited as the command line's. */
+  readonly commandLineBans: ControlBans;
   readonly directory: Directory;
   readonly location: LocationService;
   readonly transport: TransportLayer;
@@ -477,7 +479,19 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // Administrator logins are served (and so locked) by the management server only: a lone server or worker 1.
   const limiter = new LoginLimiter(config.http.lockout, now);
   const bans = new BanBoard(cluster?.sipBans ?? localSipBans(guard), limiter);
-  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, bans);
+  // `switchboard bans lift` (the control socket; in a cluster the supervisor asks worker 1): logged and audited like a reset-password.
+  const commandLineBans: ControlBans = {
+    list: () => bans.list(),
+    lift: async (target) => {
+      const lifted = await bans.lift(target);
+      if (lifted > 0) {
+        log.info({ target, lifted }, 'ban lifted from the command line');
+        await store.admin.audit.append({ at: now(), actor: '-', sourceIp: null, action: 'lift ban (command line)', target: banAuditTarget(target), before: target, after: null });
+      }
+      return lifted;
+    },
+  };
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans);
 
   let restored = 0;
   let otherNodes: ChangeWatcher | undefined;
@@ -589,7 +603,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
 
   const server = Server.create({
-    config, clock, timers, certificates, store, alarms, guard, bans, directory, location, transport, transactions, overload, trunkOverload,
+    config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster, peers,
   }, components, { syslog, writeBehind });
   // The management routes read the server's parts (status, metrics), so they come last and close first.

@@ -30,7 +30,8 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
       send({ type: 'status', id: msg.id, status: server.status.snapshot(), summary: server.workerSummary() });
     } else if (msg?.type === 'bans') {
       const { id, lift } = msg;
-      const answer = lift ? server.bans.lift(lift).then((lifted) => ({ lifted })) : server.bans.list().then((bans) => ({ bans }));
+      const bans = server.commandLineBans;
+      const answer = lift ? bans.lift(lift).then((lifted) => ({ lifted })) : bans.list().then((list) => ({ bans: list }));
       void answer.then((a) => send({ type: 'bans', id, ...a }), (err: Error) => send({ type: 'bans', id, error: err.message }));
     }
   });

@@ -44,6 +44,11 @@ export function targetProblem(t: BanTarget): string | null {
   return null;
 }
 
+/** How the audit log names a ban: "ban:sip:user:1001", "ban:admin:pair:admin@192.0.2.9". */
+export function banAuditTarget(t: BanTarget): string {
+  return `ban:${t.kind}:${t.scope}:${[t.user, t.ip].filter((x) => x !== undefined).join('@')}`;
+}
+
 export class BanBoard {
   constructor(private readonly sip: SipBanSource, private readonly admin: LoginLimiter | undefined) {}
 

@@ -2,7 +2,7 @@
 // every role, lifted by a security administrator, each lift audited.
 import { z } from 'zod';
 import { banKindSchema as kind, banSchema, banScopeSchema as scope } from '../../model/ban.ts';
-import { targetProblem, type BanTarget } from '../../security/bans.ts';
+import { banAuditTarget, targetProblem, type BanTarget } from '../../security/bans.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
@@ -44,7 +44,7 @@ export function banRoutes(t: RouteTable, ctx: ApiContext): void {
       const target: BanTarget = req.query;
       const lifted = await ctx.bans.lift(target);
       if (lifted === 0) throw new ApiError(404, 'not-found', 'no such ban in force');
-      await audit(ctx, req, `ban:${target.kind}:${target.scope}:${[target.user, target.ip].filter(Boolean).join('@')}`, target, null, 'lift ban');
+      await audit(ctx, req, banAuditTarget(target), target, null, 'lift ban');
       return { lifted };
     },
   });

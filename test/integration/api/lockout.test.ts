@@ -158,6 +158,7 @@ describe('SIP lockout', SLOW, () => {
     const liftCli = await cli('bans', 'lift', 'sip', 'user', '--user', '3001', '--data-dir', ts.dataDir);
     expect(liftCli.code, liftCli.stderr).toBe(0);
     expect(liftCli.stdout.trim()).toBe('lifted 1');
+    expect((await ts.server.store.admin.audit.list({ target: 'ban:sip:user:3001' })).map((e) => [e.actor, e.action])).toEqual([['-', 'lift ban (command line)'], ['admin', 'lift ban']]); // newest first: this one, the API's before the restart
     expect((await cli('bans', '--data-dir', ts.dataDir)).stdout.trim()).toBe('no bans');
     const again = await cli('bans', 'lift', 'sip', 'user', '--user', '3001', '--data-dir', ts.dataDir);
     expect(again.code).toBe(1);
