@@ -26,8 +26,10 @@ function sessionView(ctx: ApiContext, account: AdminAccount, session: AdminSessi
 }
 
 /**
- * Attempts for one name and from one address run one at a time, so parallel
- * guesses cannot all pass the lockout check before the first failure counts.
+ * Attempts from one address run one at a time, so parallel guesses cannot
+ * all pass the lockout check before the first failure counts. Not per name:
+ * attempts on `admin` from everywhere would queue the owner's login behind
+ * an attacker's.
  */
 class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();
@@ -62,7 +64,7 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
     errors: [401, 423, 429],
     handler: (req) => {
       const { name, password } = req.body;
-      return queue.run(`n:${name.trim().toLowerCase()}`, () => queue.run(`ip:${req.ip}`, async () => {
+      return queue.run(req.ip, async () => {
         const account = await ctx.admin.accounts.get(name);
         const known = await knownAddress(ctx, account, req.ip);
         const verdict = ctx.limiter.check(name, req.ip, { known, passwordChangedAt: account?.passwordChangedAt });
@@ -86,7 +88,7 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
         const session = await createSession(ctx, account, req.ip, req.reply);
         await auditAs(ctx, account.name, req.ip, 'login', `admin:${account.name}`, null, null);
         return sessionView(ctx, account, session, mustChangePassword(account, await passwordPolicy(ctx), ctx.now()));
-      }));
+      });
     },
   });
 
