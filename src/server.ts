@@ -14,7 +14,7 @@ import { OverloadControl, probeRequest } from './sip/overload.ts';
 import { OverloadFeedback } from './sip/overload-client.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
-import { TrustRecorder } from './security/trust-recorder.ts';
+import { ALLOWED_USERS_PER_ADDRESS, TrustRecorder } from './security/trust-recorder.ts';
 import { LoginLimiter } from './security/admin-auth.ts';
 import { BanBoard, banAuditTarget, localSipBans } from './security/bans.ts';
 import { ensureCertificates } from './security/certs.ts';
@@ -344,6 +344,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     onTrusted: (ip, username) => trustRecorder.add('sip', username, ip),
     loadAllowList: async (username) =>
       (await store.admin.trustedSources.list('sip', username, trustRecorder.since())).map((x) => x.address),
+    loadAllowedUsers: (ip) => store.admin.trustedSources.subjectsAt('sip', ip, trustRecorder.since(), ALLOWED_USERS_PER_ADDRESS),
   });
   const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
   const authenticator = new Authenticator(digest, guard, directory);

@@ -13,7 +13,8 @@
 //     keeps working; a renewed attack counts its renewals, so the operator
 //     sees how long new addresses have been refused and can lift the ban;
 //   source IP across usernames (spraying): banned unless enough distinct
-//     users authenticated from that address recently (a gateway).
+//     users authenticated from that address recently (a gateway); users
+//     with the address on their allow-list keep getting in from it.
 // Every table is a two-generation map with a hard size cap, so a flood of
 // random usernames or addresses cannot grow memory. Each ban is reported once
 // through onBan, which is where it gets logged ("once per interval").
@@ -86,6 +87,8 @@ export interface AuthGuardOptions {
    * open during the ban, also after a restart emptied the in-memory trust.
    */
   loadAllowList?: (username: string) => Promise<Iterable<string>>;
+  /** The users that have this address on their allow-list, read when the address gets banned: they stay open there. */
+  loadAllowedUsers?: (ip: string) => Promise<Iterable<string>>;
 }
 
 export type GuardVerdict =
@@ -190,6 +193,7 @@ export class AuthGuard {
   private readonly onFailure: ((ip: string, username: string) => void) | undefined;
   private readonly onTrusted: ((ip: string, username: string) => void) | undefined;
   private readonly loadAllowList: ((username: string) => Promise<Iterable<string>>) | undefined;
+  private readonly loadAllowedUsers: ((ip: string) => Promise<Iterable<string>>) | undefined;
 
   private readonly pairFail: GenMap<Window>;
   private readonly userFail: GenMap<Window>;
@@ -202,6 +206,8 @@ export class AuthGuard {
   private readonly trusted: GenMap<number>;
   /** Banned user -> its allow-listed addresses (bounded by the caller's list size), for the ban's life. */
   private readonly allowLists: GenMap<ReadonlySet<string>>;
+  /** Banned address -> the users that have it on their allow-list, for the ban's life. */
+  private readonly allowedUsers: GenMap<ReadonlySet<string>>;
   /** User -> the attack its bans belong to; a ban within a window of the last one's end renews it. */
   private readonly attacks: GenMap<{ since: number; renewals: number; lastUntil: number }>;
   /**
@@ -227,6 +233,7 @@ export class AuthGuard {
     this.onFailure = opts.onFailure;
     this.onTrusted = opts.onTrusted;
     this.loadAllowList = opts.loadAllowList;
+    this.loadAllowedUsers = opts.loadAllowedUsers;
     const cap = Math.max(2, opts.maxEntries ?? 100_000);
     const t = this.now();
     this.pairFail = new GenMap(cap, this.pairRule.windowMs, t);
@@ -236,6 +243,7 @@ export class AuthGuard {
     this.userBans = new GenMap(cap, this.userRule.banMs, t);
     this.ipBans = new GenMap(cap, this.ipRule.banMs, t);
     this.allowLists = new GenMap(cap, this.userRule.banMs, t);
+    this.allowedUsers = new GenMap(cap, this.ipRule.banMs, t);
     this.attacks = new GenMap(cap, this.userRule.banMs + this.userRule.windowMs, t);
     this.trusted = new GenMap(cap, this.trustMs, t, (pairKey) => {
       const ipKey = pairKey.slice(0, pairKey.indexOf('\0'));
@@ -258,7 +266,10 @@ export class AuthGuard {
     }
     if (this.ipBans.size > 0) {
       const until = this.ipBans.get(ipKey);
-      if (until !== undefined && until > now && !this.ipExempt(ipKey, now)) return deny('ip', until, now);
+      if (until !== undefined && until > now && !this.ipExempt(ipKey, now)) {
+        pairKey ??= ipKey + '\0' + userKey;
+        if (!this.isTrusted(pairKey, now) && this.allowedUsers.get(ipKey)?.has(userKey) !== true) return deny('ip', until, now);
+      }
     }
     if (this.userBans.size > 0) {
       const until = this.userBans.get(userKey);
@@ -293,12 +304,13 @@ export class AuthGuard {
     const uf = this.bump(this.userFail, userKey, now, this.userRule.windowMs);
     if (uf >= this.userRule.maxFailures && !isBanned(this.userBans, userKey, now)) {
       this.userFail.delete(userKey);
-      this.fetchAllowList(userKey);
+      this.fetchAllowed(this.loadAllowList, this.userBans, this.allowLists, userKey);
       this.ban('user', this.userBans, userKey, this.userRule, now, uf, undefined, userKey);
     }
     const ipf = this.bump(this.ipFail, ipKey, now, this.ipRule.windowMs);
     if (ipf >= this.ipRule.maxFailures && !isBanned(this.ipBans, ipKey, now) && !this.ipExempt(ipKey, now)) {
       this.ipFail.delete(ipKey);
+      this.fetchAllowed(this.loadAllowedUsers, this.ipBans, this.allowedUsers, ipKey);
       this.ban('ip', this.ipBans, ipKey, this.ipRule, now, ipf, ipKey, undefined);
     }
   }
@@ -348,6 +360,7 @@ export class AuthGuard {
       lifted = isBanned(this.ipBans, ipKey, now);
       this.ipBans.delete(ipKey);
       this.ipFail.delete(ipKey);
+      this.allowedUsers.delete(ipKey);
     }
     return lifted ? 1 : 0;
   }
@@ -390,7 +403,7 @@ export class AuthGuard {
         trustedPairs: this.trusted.size,
         trustedIps: this.goodUsersByIp.size,
         bans: this.pairBans.size + this.userBans.size + this.ipBans.size,
-        allowLists: this.allowLists.size,
+        allowLists: this.allowLists.size + this.allowedUsers.size,
       },
     };
   }
@@ -406,23 +419,25 @@ export class AuthGuard {
   }
 
   /**
-   * Reads a newly banned user's allow-list. Until it arrives (a database
-   * read, milliseconds) only the in-memory trust applies; a failed read
-   * leaves just that.
+   * Reads who stays open despite a new ban of `key` (a user's allow-listed
+   * addresses, or the users allow-listed at an address). Until it arrives (a
+   * database read, milliseconds) only the in-memory trust applies; a failed
+   * read leaves just that.
    */
-  private fetchAllowList(userKey: string): void {
-    if (this.loadAllowList === undefined) return;
+  private fetchAllowed(load: ((key: string) => Promise<Iterable<string>>) | undefined, bans: GenMap<number>,
+    into: GenMap<ReadonlySet<string>>, key: string): void {
+    if (load === undefined) return;
     let pending: Promise<Iterable<string>>;
     try {
-      pending = this.loadAllowList(userKey);
+      pending = load(key);
     } catch {
       return;
     }
-    pending.then((ips) => {
-      if (!isBanned(this.userBans, userKey, this.now())) return; // lifted or over meanwhile
+    pending.then((values) => {
+      if (!isBanned(bans, key, this.now())) return; // lifted or over meanwhile
       const set = new Set<string>();
-      for (const ip of ips) set.add(boundKey(ip));
-      this.allowLists.set(userKey, set, this.now());
+      for (const v of values) set.add(boundKey(v));
+      into.set(key, set, this.now());
     }, () => {});
   }
 

@@ -17,6 +17,8 @@ export interface TrustRecorderOptions {
 }
 
 export const TRUST_KEEP_MS = 30 * 86_400_000;
+/** Users read for a banned address: a gateway's phones, bounded (more recent ones first). */
+export const ALLOWED_USERS_PER_ADDRESS = 10_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 export class TrustRecorder {

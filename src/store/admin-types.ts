@@ -164,6 +164,8 @@ export interface TrustedSourceRepository {
   has(kind: TrustKind, subject: string, address: string, since: number): Promise<boolean>;
   /** The subject's addresses seen at or after `since`, most recent first. */
   list(kind: TrustKind, subject: string, since: number): Promise<TrustedSource[]>;
+  /** The subjects that have `address` (seen at or after `since`), at most `limit`, most recent first. */
+  subjectsAt(kind: TrustKind, address: string, since: number, limit: number): Promise<string[]>;
   /** Forgets one address of a subject, or (no address) all of them; returns how many went. */
   remove(kind: TrustKind, subject: string, address?: string): Promise<number>;
   /** Ages out addresses last seen before `before`; returns how many went. */

@@ -203,6 +203,10 @@ class PgTrustedSources implements TrustedSourceRepository {
     return (await this.db.all<TrustedSourceRow>(TRUSTED_SQL.list, [kind, subject, since])).map(toTrustedSource);
   }
 
+  async subjectsAt(kind: TrustKind, address: string, since: number, limit: number): Promise<string[]> {
+    return (await this.db.all<{ subject: string }>(TRUSTED_SQL.subjectsAt, [kind, address, since, limit])).map((r) => r.subject);
+  }
+
   remove(kind: TrustKind, subject: string, address?: string): Promise<number> {
     return address === undefined
       ? this.db.run(TRUSTED_SQL.removeAll, [kind, subject])

@@ -372,6 +372,7 @@ export const TRUSTED_SQL = {
   removeOne: 'DELETE FROM trusted_sources WHERE kind = ? AND subject = ? AND address = ?',
   removeAll: 'DELETE FROM trusted_sources WHERE kind = ? AND subject = ?',
   prune: 'DELETE FROM trusted_sources WHERE last_seen_at < ?',
+  subjectsAt: 'SELECT subject FROM trusted_sources WHERE kind = ? AND address = ? AND last_seen_at >= ? ORDER BY last_seen_at DESC, subject LIMIT ?',
   // An account's addresses go with it, and follow a rename (subjects are lower-case names).
   forgetAdmin: "DELETE FROM trusted_sources WHERE kind = 'admin' AND subject = lower(?)",
   renameAdmin: "UPDATE trusted_sources SET subject = lower(?) WHERE kind = 'admin' AND subject = lower(?)",
@@ -395,6 +396,7 @@ class SqliteTrustedSources implements TrustedSourceRepository {
       removeOne: p(TRUSTED_SQL.removeOne),
       removeAll: p(TRUSTED_SQL.removeAll),
       prune: p(TRUSTED_SQL.prune),
+      subjectsAt: p<string>(TRUSTED_SQL.subjectsAt).pluck(),
     };
   }
 
@@ -416,6 +418,10 @@ class SqliteTrustedSources implements TrustedSourceRepository {
 
   async list(kind: TrustKind, subject: string, since: number): Promise<TrustedSource[]> {
     return this.s.list.all(kind, subject, since).map(toTrustedSource);
+  }
+
+  async subjectsAt(kind: TrustKind, address: string, since: number, limit: number): Promise<string[]> {
+    return this.s.subjectsAt.all(kind, address, since, limit);
   }
 
   async remove(kind: TrustKind, subject: string, address?: string): Promise<number> {

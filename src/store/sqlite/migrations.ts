@@ -272,6 +272,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, subject, address)
   );
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
+  CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
 ];
 

@@ -166,6 +166,20 @@ describe('AuthGuard allow-list (addresses where the user authenticated, kept acr
     expect(guard.stats().entries.allowLists).toBe(1);
   });
 
+  it('an address banned for spraying stays open to the users that have it on their allow-list (or authenticated there lately)', async () => {
+    const sprayer = '198.51.100.66';
+    const { guard } = setup({ loadAllowedUsers: async (ip) => (ip === sprayer ? ['desk-1'] : []) });
+    guard.recordSuccess(sprayer, 'desk-2'); // in memory: one good user, below the gateway exemption (5)
+    for (let i = 0; i < 100; i++) guard.recordFailure(sprayer, `user${i}`);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(guard.check(sprayer, 'desk-1')).toEqual({ allowed: true });
+    expect(guard.check(sprayer, 'desk-2')).toEqual({ allowed: true });
+    expect(guard.check(sprayer, 'someone')).toMatchObject({ allowed: false, reason: 'ip' });
+    guard.unban({ ip: sprayer });
+    expect(guard.check(sprayer, 'someone')).toEqual({ allowed: true });
+  });
+
   it('a failing allow-list read leaves the in-memory trust in force', async () => {
     const { guard } = setup({ loadAllowList: () => Promise.reject(new Error('database gone')) });
     guard.recordSuccess('198.51.100.5', 'victim');

@@ -104,6 +104,12 @@ export function adminSuite(engine: StoreEngine): void {
       expect(await ts.has('sip', 'alice', '192.0.2.1', 0)).toBe(false); // another kind
       expect(await ts.has('admin', 'bob', '192.0.2.1', 0)).toBe(false);
       expect((await ts.list('sip', 'alice', 150)).map((x) => x.address)).toEqual(['192.0.2.3']);
+      await ts.record([{ kind: 'sip', subject: 'bob', address: '192.0.2.3', at: 250 }, { kind: 'sip', subject: 'carol', address: '192.0.2.3', at: 50 }]);
+      expect(await ts.subjectsAt('sip', '192.0.2.3', 0, 10)).toEqual(['alice', 'bob', 'carol']);
+      expect(await ts.subjectsAt('sip', '192.0.2.3', 100, 1)).toEqual(['alice']);
+      expect(await ts.subjectsAt('admin', '192.0.2.3', 0, 10)).toEqual([]);
+      await ts.remove('sip', 'bob');
+      await ts.remove('sip', 'carol');
 
       // Bounded per subject: the longest unseen go first; other subjects keep theirs.
       await ts.record(Array.from({ length: TRUSTED_SOURCES_PER_SUBJECT }, (_, i) => ({ kind: 'sip' as const, subject: 'alice', address: `10.0.0.${i}`, at: 1_000 + i })));
