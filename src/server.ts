@@ -342,9 +342,15 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     },
     onFailure: (ip, username) => alarms.authFailed(ip, username),
     onTrusted: (ip, username) => trustRecorder.add('sip', username, ip),
-    loadAllowList: async (username) =>
-      (await store.admin.trustedSources.list('sip', username, trustRecorder.since())).map((x) => x.address),
-    loadAllowedUsers: (ip) => store.admin.trustedSources.subjectsAt('sip', ip, trustRecorder.since(), ALLOWED_USERS_PER_ADDRESS),
+    // Read once per ban, after the packet that tripped it (SQLite answers synchronously).
+    loadAllowList: async (username) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return (await store.admin.trustedSources.list('sip', username, trustRecorder.since())).map((x) => x.address);
+    },
+    loadAllowedUsers: async (ip) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return store.admin.trustedSources.subjectsAt('sip', ip, trustRecorder.since(), ALLOWED_USERS_PER_ADDRESS);
+    },
   });
   const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
   const authenticator = new Authenticator(digest, guard, directory);
