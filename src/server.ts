@@ -14,6 +14,9 @@ import { OverloadControl, probeRequest } from './sip/overload.ts';
 import { OverloadFeedback } from './sip/overload-client.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
+import { ALLOWED_USERS_PER_ADDRESS, TrustRecorder } from './security/trust-recorder.ts';
+import { LoginLimiter } from './security/admin-auth.ts';
+import { BanBoard, banAuditTarget, localSipBans } from './security/bans.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
@@ -37,7 +40,7 @@ import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
 import { PeerLinks } from './pbx/peers/peer-links.ts';
 import { StatusService, overloadStatus } from './pbx/status/status.ts';
-import type { WorkerSummary } from './pbx/status/control-socket.ts';
+import type { ControlBans, WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
 import { connectionCaps, openFileLimit } from './ops/file-limit.ts';
@@ -136,6 +139,10 @@ export interface ServerParts {
   readonly store: Store;
   readonly alarms: AlarmCenter;
   readonly guard: AuthGuard;
+  /** Every lockout in force, SIP (every worker's in a cluster) and administrator logins, to list and lift. */
+  readonly bans: BanBoard;
+  /** The same, lifting as `switchboard bans lift` does: logged and audited as the command line's. */
+  readonly commandLineBans: ControlBans;
   readonly directory: Directory;
   readonly location: LocationService;
   readonly transport: TransportLayer;
@@ -374,6 +381,16 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const a = config.auth;
   const rule = (maxFailures: number) => ({ maxFailures, windowMs: a.windowSec * 1000, banMs: a.banSec * 1000 });
+  // Addresses where each user authenticated: its allow-list when it is under attack, kept across restarts.
+  let trustErrorLoggedAt = -Infinity;
+  const trustRecorder = new TrustRecorder(store.admin.trustedSources, {
+    now,
+    onError: (err) => {
+      if (now() - trustErrorLoggedAt < 60_000) return;
+      trustErrorLoggedAt = now();
+      log.error({ err: err.message }, 'could not write the addresses users authenticated from (retrying)');
+    },
+  });
   const guard = new AuthGuard({
     now,
     pair: rule(a.pairFailures),
@@ -384,6 +401,16 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       alarms.banned(ban);
     },
     onFailure: (ip, username) => alarms.authFailed(ip, username),
+    onTrusted: (ip, username) => trustRecorder.add('sip', username, ip),
+    // Read once per ban, after the packet that tripped it (SQLite answers synchronously).
+    loadAllowList: async (username) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return (await store.admin.trustedSources.list('sip', username, trustRecorder.since())).map((x) => x.address);
+    },
+    loadAllowedUsers: async (ip) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return store.admin.trustedSources.subjectsAt('sip', ip, trustRecorder.since(), ALLOWED_USERS_PER_ADDRESS);
+    },
   });
   const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
   const authenticator = new Authenticator(digest, guard, directory);
@@ -522,12 +549,27 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,
-      transport, deliver, location, calls, featureTables, directory, status,
+      transport, deliver, location, calls, featureTables, directory, status, guard,
     });
     // Every message first goes to the worker that owns it (the probe of another worker's overload control too).
     transport.onInbound = (inbound) => cluster!.router.receive(inbound);
   }
-  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log);
+  // Administrator logins are served (and so locked) by the management server only: a lone server or worker 1.
+  const limiter = new LoginLimiter(config.http.lockout, now);
+  const bans = new BanBoard(cluster?.sipBans ?? localSipBans(guard), limiter);
+  // `switchboard bans lift` (the control socket; in a cluster the supervisor asks worker 1): logged and audited like a reset-password.
+  const commandLineBans: ControlBans = {
+    list: () => bans.list(),
+    lift: async (target) => {
+      const lifted = await bans.lift(target);
+      if (lifted > 0) {
+        log.info({ target, lifted }, 'ban lifted from the command line');
+        await store.admin.audit.append({ at: now(), actor: '-', sourceIp: null, action: 'lift ban (command line)', target: banAuditTarget(target), before: target, after: null });
+      }
+      return lifted;
+    },
+  };
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans);
 
   let restored = 0;
   const heapTrim = opts.trimHeap
@@ -546,6 +588,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // unregister before it closes, the timers go after the transactions.
   components.add(
     { name: 'timers', stop: () => timers.close() },
+    // Stops after the transport (nothing new to record), before the store closes.
+    { name: 'trusted addresses', stop: () => trustRecorder.close() },
     { name: 'transactions', stop: () => transactions.close() },
     {
       // Started before the load so no write of another node sharing the
@@ -659,7 +703,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   log.info({ restoredBindings: restored, users: directory.size }, 'state restored');
 
   const server = Server.create({
-    config, clock, timers, certificates, store, alarms, guard, directory, location, transport, transactions, overload, trunkOverload,
+    config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
     systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster, peers,
   }, components, {
     syslog,
@@ -682,7 +726,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       start: async () => {
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
-          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia,
+          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
           certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);

@@ -2,6 +2,7 @@
 // configuration and the security helpers. Built once per HTTP server.
 import { passwordPolicySchema, type Config } from '../config/schema.ts';
 import type { LoginLimiter, PasswordPolicy } from '../security/admin-auth.ts';
+import type { BanBoard } from '../security/bans.ts';
 import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import type { Store } from '../store/types.ts';
@@ -19,6 +20,8 @@ export interface ApiContext {
   log: Logger;
   now: () => number;
   limiter: LoginLimiter;
+  /** Every lockout in force (SIP and the limiter's), to list and lift. */
+  bans: BanBoard;
   /** Setting keys the command line fixed for this run (stored values are kept but do not apply). */
   pinnedSettings: readonly string[];
   /** The system media settings the running server polls from the store; absent, nothing polls them. */

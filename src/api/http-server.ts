@@ -13,6 +13,7 @@ import type { ApiContext } from './context.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
 import { RouteTable, type AnyRouteDef } from './route.ts';
 import { adminRoutes } from './routes/admins.ts';
+import { banRoutes } from './routes/bans.ts';
 import { publicRoutes } from './routes/ca.ts';
 import { importExportRoutes } from './routes/import-export.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -97,6 +98,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     featureRoutes(table, ctx);
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);
+    banRoutes(table, ctx);
     for (const extra of opts.extraRoutes ?? []) await extra(app, table);
 
     if (opts.maxConnections !== undefined) app.server.maxConnections = opts.maxConnections;

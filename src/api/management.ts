@@ -3,6 +3,7 @@
 import type { TlsOptions } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 import { burnVerify, ensureInitialAdmin, LoginLimiter } from '../security/admin-auth.ts';
+import { BanBoard } from '../security/bans.ts';
 import type { CertificateSet } from '../security/certs.ts';
 import { tlsServerOptions } from '../security/tls-policy.ts';
 import type { Logger } from '../lib/log.ts';
@@ -47,6 +48,10 @@ export interface ManagementOptions {
   extraRoutes?: readonly ExtraRoutes[];
   /** Connections the HTTPS server holds at once (src/ops/file-limit.ts). */
   maxConnections?: number;
+  /** The login limiter, when the server shares it (its control socket lists and lifts the locks too). */
+  limiter?: LoginLimiter;
+  /** Every lockout; by default this limiter's only. */
+  bans?: BanBoard;
 }
 
 export interface Management {
@@ -67,6 +72,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
   const initialAdminPassword = await ensureInitialAdmin(o.admin, http.passwordPolicy);
   // Prepares the throwaway hash now, so the first login with an unknown name takes no longer than any other.
   void burnVerify('');
+  const limiter = o.limiter ?? new LoginLimiter(http.lockout, o.now);
   const ctx: ApiContext = {
     store: o.store,
     admin: o.admin,
@@ -75,7 +81,8 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     ca: { pem: o.certificates.caCertPem, der: o.certificates.caDer },
     log: o.log,
     now: o.now,
-    limiter: new LoginLimiter(http.lockout, o.now),
+    limiter,
+    bans: o.bans ?? new BanBoard({ list: async () => [], lift: async () => 0 }, limiter),
     pinnedSettings: o.pinnedSettings,
     systemMedia: o.systemMedia,
   };

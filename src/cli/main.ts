@@ -8,6 +8,7 @@ import { registerCallsCommand } from './calls.ts';
 import { registerAdminCommands } from './admin.ts';
 import { CliError } from './common.ts';
 import { registerStatusCommand } from './status.ts';
+import { registerBansCommands } from './bans.ts';
 import { registerSystemCommands } from './system.ts';
 import { registerParkCommands } from './park.ts';
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerUserCommands(program);
   registerCertCommands(program);
   registerStatusCommand(program);
+  registerBansCommands(program);
   registerSystemCommands(program);
   registerTrunkCommands(program);
   registerHuntGroupCommands(program);

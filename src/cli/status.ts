@@ -11,7 +11,14 @@ export async function queryStatus(dataDir: string, timeoutMs = 5000): Promise<St
 }
 
 /** The live status and, for a cluster, each worker's summary. */
-export function queryControlStatus(dataDir: string, timeoutMs = 5000): Promise<ControlStatus> {
+export async function queryControlStatus(dataDir: string, timeoutMs = 5000): Promise<ControlStatus> {
+  const answer = await askControl<Partial<ControlStatus>>(dataDir, { op: 'status' }, timeoutMs);
+  if (!answer.status) throw new CliError('the server refused the request: no answer', 1);
+  return { status: answer.status, workers: answer.workers };
+}
+
+/** One request over the control socket of the server on dataDir; rejects with the server's error. */
+export function askControl<T>(dataDir: string, request: Record<string, unknown>, timeoutMs = 5000): Promise<T> {
   const path = controlSocketPath(dataDir);
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
@@ -21,7 +28,7 @@ export function queryControlStatus(dataDir: string, timeoutMs = 5000): Promise<C
       reject(new CliError(`the server on ${dataDir} did not answer within ${timeoutMs} ms`, 1));
     }, timeoutMs);
     socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write('{"op":"status"}\n'));
+    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'));
     socket.on('data', (chunk: string) => {
       buf += chunk;
       const nl = buf.indexOf('\n');
@@ -29,9 +36,9 @@ export function queryControlStatus(dataDir: string, timeoutMs = 5000): Promise<C
       clearTimeout(timer);
       socket.end();
       try {
-        const answer = JSON.parse(buf.slice(0, nl)) as Partial<ControlStatus> & { ok?: boolean; error?: string };
-        if (!answer.ok || !answer.status) reject(new CliError(`the server refused the request: ${answer.error ?? 'no answer'}`, 1));
-        else resolve({ status: answer.status, workers: answer.workers });
+        const answer = JSON.parse(buf.slice(0, nl)) as T & { ok?: boolean; error?: string };
+        if (!answer.ok) reject(new CliError(`the server refused the request: ${answer.error ?? 'no answer'}`, 1));
+        else resolve(answer);
       } catch {
         reject(new CliError('the server sent an unreadable answer', 1));
       }

@@ -3,11 +3,15 @@
 // SIP path (that goes over the worker link, src/cluster/link.ts).
 import type { StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
+import type { Ban, BanTarget } from '../security/bans.ts';
 
 /** Environment a worker is started with: its number, the cluster size, the shared secret (hex). */
 export const WORKER_ENV = { worker: 'SWITCHBOARD_WORKER', workers: 'SWITCHBOARD_WORKERS', secret: 'SWITCHBOARD_CLUSTER_SECRET' } as const;
 
-export type ToWorker = { type: 'status'; id: number };
+export type ToWorker =
+  | { type: 'status'; id: number }
+  /** To worker 1 (it asks the others over the link): list the lockouts, or lift `lift` first. */
+  | { type: 'bans'; id: number; lift?: BanTarget };
 
 export type FromWorker =
   | {
@@ -19,4 +23,5 @@ export type FromWorker =
       /** The first start's administrator password, from the worker that runs the management server. */
       adminPassword?: string;
     }
-  | { type: 'status'; id: number; status: StatusSnapshot; summary: WorkerSummary };
+  | { type: 'status'; id: number; status: StatusSnapshot; summary: WorkerSummary }
+  | { type: 'bans'; id: number; bans?: Ban[]; lifted?: number; error?: string };

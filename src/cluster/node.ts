@@ -11,6 +11,8 @@ import type { FeatureTables } from '../pbx/routing/feature-tables.ts';
 import type { Directory } from '../pbx/directory/directory.ts';
 import type { StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
+import type { ActiveBan, AuthGuard } from '../security/auth-guard.ts';
+import type { SipBanSource } from '../security/bans.ts';
 import { ClusterStatus, mergeOverload } from './status.ts';
 import type { StatusReport, StatusRequest } from './status.ts';
 import { holdsSingletons } from './member.ts';
@@ -40,7 +42,13 @@ export interface ClusterNodeDeps {
   featureTables: FeatureTables;
   directory: Directory;
   status: StatusService;
+  /** This worker's SIP auth guard: each worker counts and bans on its own. */
+  guard: AuthGuard;
 }
+
+/** A ban query or lift sent to every worker, and each one's answer. */
+interface BansRequest { id: number; lift?: { ip?: string; username?: string } }
+interface BansAnswer { id: number; bans: ActiveBan[]; lifted: number }
 
 /** The worker that runs the management server, and so hears every worker's status. */
 const MANAGER = 1;
@@ -61,6 +69,7 @@ export class ClusterNode {
   /** What this worker holds (the server's workerSummary), set once the server exists. */
   localSummary: (() => WorkerSummary) | undefined;
   private readonly summaryWaits = new Map<number, (summary: WorkerSummary) => void>();
+  private readonly bansWaits = new Map<number, (worker: number, answer: BansAnswer) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, location, calls, workers } = deps;
@@ -106,6 +115,11 @@ export class ClusterNode {
         } else if (frame.topic === 'summary') {
           const { id, summary } = frame.body as { id: number; summary: WorkerSummary };
           this.summaryWaits.get(id)?.(summary);
+        } else if (frame.topic === 'bans?') {
+          this.link.send(from, { kind: 'json', topic: 'bans', body: this.localBans(frame.body as BansRequest) });
+        } else if (frame.topic === 'bans') {
+          const answer = frame.body as BansAnswer;
+          this.bansWaits.get(answer.id)?.(from, answer);
         }
       },
     });
@@ -205,6 +219,39 @@ export class ClusterNode {
     return [...out.values()].sort((a, b) => a.worker - b.worker);
   }
 
+  /**
+   * Every worker's SIP bans (each worker's guard counts on its own), a
+   * lift applied by each: ours, and the others' as they answer within
+   * METRICS_WAIT_MS.
+   */
+  readonly sipBans: SipBanSource = {
+    list: async () => mergeBans(await this.askBans(undefined)),
+    lift: async (target) => (await this.askBans(target)).reduce((n, [, a]) => n + a.lifted, 0),
+  };
+
+  private localBans(request: BansRequest): BansAnswer {
+    const lifted = request.lift ? this.deps.guard.unban(request.lift) : 0;
+    return { id: request.id, bans: this.deps.guard.activeBans(), lifted };
+  }
+
+  private async askBans(lift: BansRequest['lift']): Promise<Array<[number, BansAnswer]>> {
+    const id = ++this.metricsSeq;
+    const out = new Map<number, BansAnswer>([[this.deps.worker, this.localBans({ id, lift })]]);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_WAIT_MS);
+      this.bansWaits.set(id, (worker, answer) => {
+        out.set(worker, answer);
+        if (out.size >= this.deps.workers) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'bans?', body: { id, lift } satisfies BansRequest });
+    });
+    this.bansWaits.delete(id);
+    return [...out.entries()].sort((a, b) => a[0] - b[0]);
+  }
+
   /** The live status of the whole cluster with each worker as it is now (for GET /api/status on the management worker). */
   async snapshot(): Promise<StatusSnapshot> {
     const status = this.status ?? this.deps.status;
@@ -233,4 +280,25 @@ export class ClusterNode {
   sendOver(owner: number, data: Buffer, dest: Endpoint, fallback: Endpoint | undefined): void {
     this.link.send(owner, { kind: 'send', dest, fallback, data });
   }
+}
+
+/** One entry per ban, with the workers holding it and the latest end among them. */
+function mergeBans(answers: Array<[number, BansAnswer]>): Array<ActiveBan & { workers: number[] }> {
+  const byKey = new Map<string, ActiveBan & { workers: number[] }>();
+  for (const [worker, answer] of answers) {
+    for (const b of answer.bans) {
+      const key = `${b.scope}\0${b.ip ?? ''}\0${b.username ?? ''}`;
+      const seen = byKey.get(key);
+      if (!seen) byKey.set(key, { ...b, workers: [worker] });
+      else {
+        seen.workers.push(worker);
+        seen.untilMs = Math.max(seen.untilMs, b.untilMs);
+        if (b.renewals !== undefined && b.renewals > (seen.renewals ?? -1)) {
+          seen.renewals = b.renewals;
+          seen.attackSinceMs = b.attackSinceMs;
+        }
+      }
+    }
+  }
+  return [...byKey.values()];
 }

@@ -15,7 +15,8 @@ import { ensureCertificates } from '../security/certs.ts';
 import { listenIps } from '../server-config.ts';
 import { openStoreAt } from '../store/open.ts';
 import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
-import type { ControlStatus } from '../pbx/status/control-socket.ts';
+import type { ControlBans, ControlStatus } from '../pbx/status/control-socket.ts';
+import type { BanTarget } from '../security/bans.ts';
 import { mergeStatus } from './status.ts';
 import { WORKER_ENV } from './ipc.ts';
 import { workerAllocator } from './allocator.ts';
@@ -75,13 +76,19 @@ export class Supervisor {
   private announced = false;
   private statusSeq = 0;
   private readonly pending = new Map<number, (answer: Extract<FromWorker, { type: 'status' }>) => void>();
+  private readonly bansPending = new Map<number, (answer: Extract<FromWorker, { type: 'bans' }>) => void>();
   private failure: ((err: Error) => void) | undefined;
 
   /** The C allocator the workers start with (allocator.ts). */
   private readonly allocator = workerAllocator(process.env);
 
   constructor(private readonly opts: SupervisorOptions) {
-    this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger);
+    // Worker 1 holds the administrator login locks and asks the other workers for their SIP bans.
+    const bans: ControlBans = {
+      list: async () => (await this.askBans(undefined)).bans ?? [],
+      lift: async (target) => (await this.askBans(target)).lifted ?? 0,
+    };
+    this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans);
   }
 
   /** Prepares the shared state and starts every worker; resolves once all are ready. */
@@ -160,6 +167,8 @@ export class Supervisor {
       }
     } else if (msg.type === 'status') {
       this.pending.get(msg.id)?.(msg);
+    } else if (msg.type === 'bans') {
+      this.bansPending.get(msg.id)?.(msg);
     }
   }
 
@@ -192,6 +201,25 @@ export class Supervisor {
     const got = answers.filter((a): a is Extract<FromWorker, { type: 'status' }> => a !== undefined);
     if (got.length === 0) throw new Error('no worker answered');
     return { status: mergeStatus(got.map((a) => a.status)), workers: got.map((a) => a.summary) };
+  }
+
+  private askBans(lift: BanTarget | undefined): Promise<Extract<FromWorker, { type: 'bans' }>> {
+    const child = this.slots[0]?.child;
+    if (!child?.connected || !this.slots[0]?.ready) return Promise.reject(new Error('worker 1 is not running'));
+    const id = ++this.statusSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.bansPending.delete(id);
+        reject(new Error('worker 1 did not answer'));
+      }, STATUS_TIMEOUT_MS);
+      this.bansPending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.bansPending.delete(id);
+        if (answer.error !== undefined) reject(new Error(answer.error));
+        else resolve(answer);
+      });
+      child.send({ type: 'bans', id, ...(lift && { lift }) } satisfies ToWorker);
+    });
   }
 
   private ask(slot: Slot): Promise<Extract<FromWorker, { type: 'status' }> | undefined> {

@@ -29,8 +29,14 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
     if (process.connected) process.send!(msg);
   };
   process.on('message', (msg: ToWorker) => {
-    if (msg?.type !== 'status') return;
-    send({ type: 'status', id: msg.id, status: server.status.snapshot(), summary: server.workerSummary() });
+    if (msg?.type === 'status') {
+      send({ type: 'status', id: msg.id, status: server.status.snapshot(), summary: server.workerSummary() });
+    } else if (msg?.type === 'bans') {
+      const { id, lift } = msg;
+      const bans = server.commandLineBans;
+      const answer = lift ? bans.lift(lift).then((lifted) => ({ lifted })) : bans.list().then((list) => ({ bans: list }));
+      void answer.then((a) => send({ type: 'bans', id, ...a }), (err: Error) => send({ type: 'bans', id, error: err.message }));
+    }
   });
   const stopped = new Promise<void>((resolve) => {
     const done = (): void => resolve();

@@ -230,7 +230,9 @@ export class AlarmCenter {
       kind: 'auth-ban',
       severity: ban.scope === 'pair' ? 'minor' : 'major',
       source: ban.ip ?? ban.username,
-      text: `${ban.scope === 'pair' ? 'address and user' : ban.scope === 'ip' ? 'address' : 'user'} ${who} banned for ${ban.banSec} s after ${ban.failures} failed authentications`,
+      text: `${ban.scope === 'pair' ? 'address and user' : ban.scope === 'ip' ? 'address' : 'user'} ${who} banned for ${ban.banSec} s after ${ban.failures} failed authentications` +
+        // A renewed user ban keeps the user's new addresses out: say since when, so the operator can lift it.
+        (ban.renewals ? ` (renewed ${ban.renewals} times since ${new Date(ban.attackSinceMs ?? 0).toISOString()}; only allow-listed addresses get in)` : ''),
       clearAt: ban.untilMs,
     });
   }

@@ -129,17 +129,40 @@ export function mustChangePassword(account: AdminAccount, policy: PasswordPolicy
 }
 
 export interface LockoutRule {
-  /** Failures of one account name within the window that lock it. */
+  /**
+   * Failures of one account name from one address within the window that
+   * lock that pair; the same count from all addresses together puts the
+   * account under attack (a slowdown for addresses it never logged in from).
+   */
   failures: number;
   /** Failures from one source address within the window that block it. */
   sourceFailures: number;
   windowSec: number;
   lockSec: number;
+  /** Under attack, an address that never logged in to the account may try once per this many seconds. Default 10. */
+  slowdownSec?: number;
 }
 
 export type LoginVerdict =
   | { allowed: true }
   | { allowed: false; status: 423 | 429; retryAfterSec: number };
+
+/** What a failure set off, for the audit log. */
+export interface FailureOutcome {
+  /** This address is now locked out of this account name. */
+  pairLocked: boolean;
+  /** The account came under attack: addresses it never logged in from are slowed down. */
+  underAttack: boolean;
+}
+
+/** One lock or slowdown in force, as the bans list shows it. */
+export interface LoginLock {
+  /** 'pair': name from ip locked (423); 'source': ip blocked for all names (429); 'account': name under attack, unknown addresses slowed. */
+  scope: 'pair' | 'source' | 'account';
+  name?: string;
+  ip?: string;
+  untilMs: number;
+}
 
 interface Tally {
   /** Failure times inside the window, oldest first, at most the threshold. */
@@ -149,44 +172,98 @@ interface Tally {
 }
 
 /**
- * Login brute-force protection. An account name (known or not, so a lock does
- * not reveal which names exist) is locked after `failures` failures in the
- * window: 423, even with the right password, until lockSec passes or the
- * password is reset. A source address is blocked (429) after
- * `sourceFailures`, which stops one client from spraying many names. Memory
- * is bounded: idle entries go first when the table is full.
+ * Login brute-force protection that an anonymous attacker cannot turn against
+ * the administrator:
+ * - (name, address): `failures` failures lock that pair (423, even with the
+ *   right password, until lockSec passes or the password is reset); names are
+ *   counted known or not, so a lock does not reveal which names exist;
+ * - address: `sourceFailures` failures across names block it (429), which
+ *   stops one client spraying names;
+ * - name: `failures` failures from all addresses together put the account
+ *   under attack for lockSec: an address that never logged in to it may try
+ *   once per slowdownSec (429 in between), never locked out as a whole.
+ * An address the account logged in from before (`known`, kept by the caller)
+ * passes the address block and the slowdown; only its own failures lock it.
+ * Memory is bounded: idle entries go first when a table is full.
  */
 export class LoginLimiter {
   private readonly names = new Map<string, Tally>();
+  private readonly pairs = new Map<string, Tally>();
   private readonly ips = new Map<string, Tally>();
+  /** name\0ip -> time of the last attempt let through while the name is under attack. */
+  private readonly paced = new Map<string, number>();
+  private readonly slowdownMs: number;
 
   constructor(
     private readonly rule: LockoutRule,
     private readonly now: () => number = Date.now,
     private readonly maxEntries = 10_000,
-  ) {}
+  ) {
+    this.slowdownMs = (rule.slowdownSec ?? 10) * 1000;
+  }
 
-  /** passwordChangedAt: a password set after the lock began (e.g. a reset) lifts it. */
-  check(name: string, ip: string, passwordChangedAt?: number): LoginVerdict {
+  /**
+   * May this attempt be verified now? known: the account logged in from this
+   * address before. passwordChangedAt: a password set after a lock began (e.g.
+   * a reset) lifts it. An attempt let through while slowed uses up the slot.
+   */
+  check(name: string, ip: string, opts: { known?: boolean; passwordChangedAt?: number } = {}): LoginVerdict {
     const t = this.now();
+    const pk = pairKey(name, ip);
+    const pair = this.pairs.get(pk);
+    if (pair && pair.lockedUntil > t && !(opts.passwordChangedAt !== undefined && opts.passwordChangedAt > pair.lockedAt)) {
+      return { allowed: false, status: 423, retryAfterSec: secondsUntil(pair.lockedUntil, t) };
+    }
+    if (opts.known) return { allowed: true };
     const byIp = this.ips.get(ip);
     if (byIp && byIp.lockedUntil > t) return { allowed: false, status: 429, retryAfterSec: secondsUntil(byIp.lockedUntil, t) };
     const byName = this.names.get(nameKey(name));
-    if (byName && byName.lockedUntil > t && !(passwordChangedAt !== undefined && passwordChangedAt > byName.lockedAt)) {
-      return { allowed: false, status: 423, retryAfterSec: secondsUntil(byName.lockedUntil, t) };
+    if (byName && byName.lockedUntil > t) {
+      const last = this.paced.get(pk);
+      if (last !== undefined && t - last < this.slowdownMs) return { allowed: false, status: 429, retryAfterSec: secondsUntil(last + this.slowdownMs, t) };
+      if (this.paced.size >= this.maxEntries) this.paced.clear(); // a flood of addresses: start pacing afresh
+      this.paced.set(pk, t);
     }
     return { allowed: true };
   }
 
-  /** Returns true when this failure locked the account name. */
-  recordFailure(name: string, ip: string): boolean {
+  recordFailure(name: string, ip: string): FailureOutcome {
     const t = this.now();
     this.bump(this.ips, ip, this.rule.sourceFailures, t);
-    return this.bump(this.names, nameKey(name), this.rule.failures, t);
+    return {
+      pairLocked: this.bump(this.pairs, pairKey(name, ip), this.rule.failures, t),
+      underAttack: this.bump(this.names, nameKey(name), this.rule.failures, t),
+    };
   }
 
-  recordSuccess(name: string): void {
-    this.names.delete(nameKey(name));
+  /** Clears this address's failures for the name; an attack on the name from elsewhere goes on. */
+  recordSuccess(name: string, ip: string): void {
+    const pk = pairKey(name, ip);
+    this.pairs.delete(pk);
+    this.paced.delete(pk);
+  }
+
+  /** Locks and slowdowns in force now. */
+  locks(): LoginLock[] {
+    const t = this.now();
+    const out: LoginLock[] = [];
+    for (const [k, v] of this.pairs) {
+      if (v.lockedUntil <= t) continue;
+      const cut = k.indexOf('\0');
+      out.push({ scope: 'pair', name: k.slice(0, cut), ip: k.slice(cut + 1), untilMs: v.lockedUntil });
+    }
+    for (const [k, v] of this.ips) if (v.lockedUntil > t) out.push({ scope: 'source', ip: k, untilMs: v.lockedUntil });
+    for (const [k, v] of this.names) if (v.lockedUntil > t) out.push({ scope: 'account', name: k, untilMs: v.lockedUntil });
+    return out;
+  }
+
+  /** Lifts one lock or slowdown early (operator action); returns 1 when it was in force, else 0. */
+  lift(target: { scope: 'pair'; name: string; ip: string } | { scope: 'source'; ip: string } | { scope: 'account'; name: string }): number {
+    const [map, key] = target.scope === 'pair' ? [this.pairs, pairKey(target.name, target.ip)]
+      : target.scope === 'source' ? [this.ips, target.ip] : [this.names, nameKey(target.name)];
+    const v = map.get(key);
+    map.delete(key);
+    return v !== undefined && v.lockedUntil > this.now() ? 1 : 0;
   }
 
   private bump(map: Map<string, Tally>, key: string, threshold: number, t: number): boolean {
@@ -226,7 +303,12 @@ export class LoginLimiter {
   }
 }
 
-function nameKey(name: string): string {
+function pairKey(name: string, ip: string): string {
+  return nameKey(name) + '\0' + ip;
+}
+
+/** The account's key in the limiter and in the store's trusted addresses. */
+export function nameKey(name: string): string {
   return name.trim().toLowerCase().slice(0, 128);
 }
 

@@ -7,10 +7,14 @@
 //   pair (source IP, username): one handset with a wrong password behind a
 //     shared address is banned, its neighbours are not;
 //   username across sources: a user under attack is closed to every source
-//     that has not authenticated as that user recently (the legitimate
-//     gateway keeps working);
+//     that has not authenticated as that user: one that did so recently (in
+//     memory) or is on the user's allow-list (addresses where it registered
+//     successfully, kept by the caller across restarts: loadAllowList/onTrusted)
+//     keeps working; a renewed attack counts its renewals, so the operator
+//     sees how long new addresses have been refused and can lift the ban;
 //   source IP across usernames (spraying): banned unless enough distinct
-//     users authenticated from that address recently (a gateway).
+//     users authenticated from that address recently (a gateway); users
+//     with the address on their allow-list keep getting in from it.
 // Every table is a two-generation map with a hard size cap, so a flood of
 // random usernames or addresses cannot grow memory. Each ban is reported once
 // through onBan, which is where it gets logged ("once per interval").
@@ -36,6 +40,20 @@ export interface BanEvent {
   failures: number;
   untilMs: number;
   banSec: number;
+  /** 'user': when the attack began and how many bans followed the first without a pause. */
+  attackSinceMs?: number;
+  renewals?: number;
+}
+
+/** A ban in force, as status pages and the API list it. */
+export interface ActiveBan {
+  scope: BanScope;
+  ip?: string;
+  username?: string;
+  untilMs: number;
+  /** 'user' only, as in BanEvent. */
+  attackSinceMs?: number;
+  renewals?: number;
 }
 
 export interface AuthGuardOptions {
@@ -57,6 +75,20 @@ export interface AuthGuardOptions {
   onBan?: (ban: BanEvent) => void;
   /** Called for every recorded failure (alarms on failure bursts); must be cheap; exceptions are swallowed. */
   onFailure?: (ip: string, username: string) => void;
+  /**
+   * Called when a success makes a pair trusted that was not (at most once
+   * per trustMs per pair): the caller persists it as the user's allow-list,
+   * off this path. Must be cheap; exceptions are swallowed.
+   */
+  onTrusted?: (ip: string, username: string) => void;
+  /**
+   * The user's allow-list (addresses where it authenticated, as persisted
+   * from onTrusted), read when the user gets banned: those addresses stay
+   * open during the ban, also after a restart emptied the in-memory trust.
+   */
+  loadAllowList?: (username: string) => Promise<Iterable<string>>;
+  /** The users that have this address on their allow-list, read when the address gets banned: they stay open there. */
+  loadAllowedUsers?: (ip: string) => Promise<Iterable<string>>;
 }
 
 export type GuardVerdict =
@@ -71,7 +103,7 @@ export interface AuthGuardStats {
   bansActive: number;
   bansActiveByScope: Record<BanScope, number>;
   /** Current map sizes, for memory monitoring. */
-  entries: { pairCounters: number; userCounters: number; ipCounters: number; trustedPairs: number; trustedIps: number; bans: number };
+  entries: { pairCounters: number; userCounters: number; ipCounters: number; trustedPairs: number; trustedIps: number; bans: number; allowLists: number };
 }
 
 /** Sliding-window failure counter: current and previous fixed window, weighted. */
@@ -159,6 +191,9 @@ export class AuthGuard {
   private readonly trustMs: number;
   private readonly onBan: ((ban: BanEvent) => void) | undefined;
   private readonly onFailure: ((ip: string, username: string) => void) | undefined;
+  private readonly onTrusted: ((ip: string, username: string) => void) | undefined;
+  private readonly loadAllowList: ((username: string) => Promise<Iterable<string>>) | undefined;
+  private readonly loadAllowedUsers: ((ip: string) => Promise<Iterable<string>>) | undefined;
 
   private readonly pairFail: GenMap<Window>;
   private readonly userFail: GenMap<Window>;
@@ -169,6 +204,12 @@ export class AuthGuard {
   private readonly ipBans: GenMap<number>;
   /** "ip\0user" -> time of last success. */
   private readonly trusted: GenMap<number>;
+  /** Banned user -> its allow-listed addresses (bounded by the caller's list size), for the ban's life. */
+  private readonly allowLists: GenMap<ReadonlySet<string>>;
+  /** Banned address -> the users that have it on their allow-list, for the ban's life. */
+  private readonly allowedUsers: GenMap<ReadonlySet<string>>;
+  /** User -> the attack its bans belong to; a ban within a window of the last one's end renews it. */
+  private readonly attacks: GenMap<{ since: number; renewals: number; lastUntil: number }>;
   /**
    * ip -> number of its pairs in `trusted`. Pair trust is exact (timestamp
    * checked); this count includes successes between trustMs and 2 x trustMs
@@ -190,6 +231,9 @@ export class AuthGuard {
     this.trustMs = opts.trustMs ?? 3_600_000;
     this.onBan = opts.onBan;
     this.onFailure = opts.onFailure;
+    this.onTrusted = opts.onTrusted;
+    this.loadAllowList = opts.loadAllowList;
+    this.loadAllowedUsers = opts.loadAllowedUsers;
     const cap = Math.max(2, opts.maxEntries ?? 100_000);
     const t = this.now();
     this.pairFail = new GenMap(cap, this.pairRule.windowMs, t);
@@ -198,6 +242,9 @@ export class AuthGuard {
     this.pairBans = new GenMap(cap, this.pairRule.banMs, t);
     this.userBans = new GenMap(cap, this.userRule.banMs, t);
     this.ipBans = new GenMap(cap, this.ipRule.banMs, t);
+    this.allowLists = new GenMap(cap, this.userRule.banMs, t);
+    this.allowedUsers = new GenMap(cap, this.ipRule.banMs, t);
+    this.attacks = new GenMap(cap, this.userRule.banMs + this.userRule.windowMs, t);
     this.trusted = new GenMap(cap, this.trustMs, t, (pairKey) => {
       const ipKey = pairKey.slice(0, pairKey.indexOf('\0'));
       const n = (this.goodUsersByIp.get(ipKey) ?? 1) - 1;
@@ -219,11 +266,15 @@ export class AuthGuard {
     }
     if (this.ipBans.size > 0) {
       const until = this.ipBans.get(ipKey);
-      if (until !== undefined && until > now && !this.ipExempt(ipKey, now)) return deny('ip', until, now);
+      if (until !== undefined && until > now && !this.ipExempt(ipKey, now)) {
+        pairKey ??= ipKey + '\0' + userKey;
+        if (!this.isTrusted(pairKey, now) && this.allowedUsers.get(ipKey)?.has(userKey) !== true) return deny('ip', until, now);
+      }
     }
     if (this.userBans.size > 0) {
       const until = this.userBans.get(userKey);
-      if (until !== undefined && until > now && !this.isTrusted(pairKey ?? ipKey + '\0' + userKey, now)) {
+      if (until !== undefined && until > now && !this.isTrusted(pairKey ?? ipKey + '\0' + userKey, now)
+        && this.allowLists.get(userKey)?.has(ipKey) !== true) {
         return deny('user', until, now);
       }
     }
@@ -253,11 +304,13 @@ export class AuthGuard {
     const uf = this.bump(this.userFail, userKey, now, this.userRule.windowMs);
     if (uf >= this.userRule.maxFailures && !isBanned(this.userBans, userKey, now)) {
       this.userFail.delete(userKey);
+      this.fetchAllowed(this.loadAllowList, this.userBans, this.allowLists, userKey);
       this.ban('user', this.userBans, userKey, this.userRule, now, uf, undefined, userKey);
     }
     const ipf = this.bump(this.ipFail, ipKey, now, this.ipRule.windowMs);
     if (ipf >= this.ipRule.maxFailures && !isBanned(this.ipBans, ipKey, now) && !this.ipExempt(ipKey, now)) {
       this.ipFail.delete(ipKey);
+      this.fetchAllowed(this.loadAllowedUsers, this.ipBans, this.allowedUsers, ipKey);
       this.ban('ip', this.ipBans, ipKey, this.ipRule, now, ipf, ipKey, undefined);
     }
   }
@@ -269,39 +322,63 @@ export class AuthGuard {
     const pairKey = ipKey + '\0' + boundKey(username);
     this.successes++;
     this.trusted.age(now); // drop an expired generation before counting
-    if (this.trusted.get(pairKey) === undefined) {
+    const last = this.trusted.get(pairKey);
+    if (last === undefined) {
       this.goodUsersByIp.set(ipKey, (this.goodUsersByIp.get(ipKey) ?? 0) + 1);
     }
     this.trusted.set(pairKey, now, now);
+    if ((last === undefined || now - last > this.trustMs) && this.onTrusted !== undefined) {
+      try {
+        this.onTrusted(ipKey, pairKey.slice(ipKey.length + 1));
+      } catch {
+        // Persisting trust is best effort; authentication goes on.
+      }
+    }
     if (this.pairFail.size > 0) this.pairFail.delete(pairKey);
   }
 
-  /** Lift bans early (admin action): both given -> that pair; only one -> that user's or address's ban. */
-  unban(target: { ip?: string; username?: string }): void {
+  /**
+   * Lift bans early (admin action): both given -> that pair; only one -> that
+   * user's or address's ban. Returns 1 when the ban was in force, else 0.
+   */
+  unban(target: { ip?: string; username?: string }): number {
+    const now = this.now();
     const ipKey = target.ip === undefined ? undefined : boundKey(target.ip);
     const userKey = target.username === undefined ? undefined : boundKey(target.username);
+    let lifted = false;
     if (ipKey !== undefined && userKey !== undefined) {
+      lifted = isBanned(this.pairBans, ipKey + '\0' + userKey, now);
       this.pairBans.delete(ipKey + '\0' + userKey);
       this.pairFail.delete(ipKey + '\0' + userKey);
     } else if (userKey !== undefined) {
+      lifted = isBanned(this.userBans, userKey, now);
       this.userBans.delete(userKey);
       this.userFail.delete(userKey);
+      this.allowLists.delete(userKey);
+      this.attacks.delete(userKey);
     } else if (ipKey !== undefined) {
+      lifted = isBanned(this.ipBans, ipKey, now);
       this.ipBans.delete(ipKey);
       this.ipFail.delete(ipKey);
+      this.allowedUsers.delete(ipKey);
     }
+    return lifted ? 1 : 0;
   }
 
   /** Bans in force now (for status pages). */
-  activeBans(): Array<{ scope: BanScope; ip?: string; username?: string; untilMs: number }> {
+  activeBans(): ActiveBan[] {
     const now = this.now();
-    const out: Array<{ scope: BanScope; ip?: string; username?: string; untilMs: number }> = [];
+    const out: ActiveBan[] = [];
     for (const [k, until] of this.pairBans.entries()) {
       if (until <= now) continue;
       const cut = k.indexOf('\0');
       out.push({ scope: 'pair', ip: k.slice(0, cut), username: k.slice(cut + 1), untilMs: until });
     }
-    for (const [k, until] of this.userBans.entries()) if (until > now) out.push({ scope: 'user', username: k, untilMs: until });
+    for (const [k, until] of this.userBans.entries()) {
+      if (until <= now) continue;
+      const attack = this.attacks.get(k);
+      out.push({ scope: 'user', username: k, untilMs: until, ...(attack && { attackSinceMs: attack.since, renewals: attack.renewals }) });
+    }
     for (const [k, until] of this.ipBans.entries()) if (until > now) out.push({ scope: 'ip', ip: k, untilMs: until });
     return out;
   }
@@ -326,6 +403,7 @@ export class AuthGuard {
         trustedPairs: this.trusted.size,
         trustedIps: this.goodUsersByIp.size,
         bans: this.pairBans.size + this.userBans.size + this.ipBans.size,
+        allowLists: this.allowLists.size + this.allowedUsers.size,
       },
     };
   }
@@ -338,6 +416,29 @@ export class AuthGuard {
   private isTrusted(pairKey: string, now: number): boolean {
     const t = this.trusted.get(pairKey);
     return t !== undefined && now - t <= this.trustMs;
+  }
+
+  /**
+   * Reads who stays open despite a new ban of `key` (a user's allow-listed
+   * addresses, or the users allow-listed at an address). Until it arrives (a
+   * database read, milliseconds) only the in-memory trust applies; a failed
+   * read leaves just that.
+   */
+  private fetchAllowed(load: ((key: string) => Promise<Iterable<string>>) | undefined, bans: GenMap<number>,
+    into: GenMap<ReadonlySet<string>>, key: string): void {
+    if (load === undefined) return;
+    let pending: Promise<Iterable<string>>;
+    try {
+      pending = load(key);
+    } catch {
+      return;
+    }
+    pending.then((values) => {
+      if (!isBanned(bans, key, this.now())) return; // lifted or over meanwhile
+      const set = new Set<string>();
+      for (const v of values) set.add(boundKey(v));
+      into.set(key, set, this.now());
+    }, () => {});
   }
 
   /** Count one failure for `key` and return the windowed estimate. */
@@ -360,15 +461,33 @@ export class AuthGuard {
     return w.prev * (1 - frac) + w.cur;
   }
 
+  /** A user ban that starts within a window of the previous one's end continues that attack. */
+  private userAttack(userKey: string, now: number, untilMs: number): { since: number; renewals: number } {
+    const prev = this.attacks.get(userKey);
+    const attack = prev !== undefined && now - prev.lastUntil <= this.userRule.windowMs
+      ? { since: prev.since, renewals: prev.renewals + 1, lastUntil: untilMs }
+      : { since: now, renewals: 0, lastUntil: untilMs };
+    this.attacks.set(userKey, attack, now);
+    return attack;
+  }
+
   private ban(scope: BanScope, bans: GenMap<number>, key: string, r: AuthGuardRule, now: number,
     failures: number, ip: string | undefined, username: string | undefined): void {
     const untilMs = now + r.banMs;
     bans.set(key, untilMs, now);
     this.bansTotal++;
-    if (this.onBan === undefined) return;
+    if (this.onBan === undefined) {
+      if (scope === 'user') this.userAttack(key, now, untilMs);
+      return;
+    }
     const ev: BanEvent = { scope, failures: Math.round(failures * 100) / 100, untilMs, banSec: Math.ceil(r.banMs / 1000) };
     if (ip !== undefined) ev.ip = ip;
     if (username !== undefined) ev.username = username;
+    if (scope === 'user') {
+      const attack = this.userAttack(key, now, untilMs);
+      ev.attackSinceMs = attack.since;
+      ev.renewals = attack.renewals;
+    }
     try {
       this.onBan(ev);
     } catch {

@@ -126,9 +126,57 @@ export interface SettingsRepository {
   set(entries: Record<string, unknown>): Promise<void>;
 }
 
+/**
+ * Whose trusted addresses: 'admin' = an administrator account (subject: its
+ * name in lower case) that logged in from there; 'sip' = a SIP user (subject:
+ * its authentication name) that authenticated from there. Lockouts never
+ * close an account to such an address (src/security/).
+ */
+export type TrustKind = 'admin' | 'sip';
+export const TRUST_KINDS: readonly TrustKind[] = ['admin', 'sip'];
+
+/** At most this many addresses are kept per subject; the longest unseen go first. */
+export const TRUSTED_SOURCES_PER_SUBJECT = 16;
+
+export interface TrustedSource {
+  readonly kind: TrustKind;
+  readonly subject: string;
+  readonly address: string;
+  /** Epoch ms. */
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+export interface TrustedSourceSighting {
+  kind: TrustKind;
+  subject: string;
+  address: string;
+  at: number;
+}
+
+export interface TrustedSourceRepository {
+  /**
+   * Adds or refreshes sightings in one transaction, then keeps only the
+   * TRUSTED_SOURCES_PER_SUBJECT most recently seen addresses of each subject.
+   */
+  record(sightings: readonly TrustedSourceSighting[]): Promise<void>;
+  /** Does `address` count for this subject (seen at or after `since`)? */
+  has(kind: TrustKind, subject: string, address: string, since: number): Promise<boolean>;
+  /** The subject's addresses seen at or after `since`, most recent first. */
+  list(kind: TrustKind, subject: string, since: number): Promise<TrustedSource[]>;
+  /** The subjects that have `address` (seen at or after `since`), at most `limit`, most recent first. */
+  subjectsAt(kind: TrustKind, address: string, since: number, limit: number): Promise<string[]>;
+  /** Forgets one address of a subject, or (no address) all of them; returns how many went. */
+  remove(kind: TrustKind, subject: string, address?: string): Promise<number>;
+  /** Ages out addresses last seen before `before`; returns how many went. */
+  prune(before: number): Promise<number>;
+}
+
 export interface AdminStore {
   accounts: AdminAccountRepository;
   sessions: AdminSessionRepository;
   audit: AuditRepository;
   settings: SettingsRepository;
+  /** Addresses each admin account and SIP user authenticated from (lockout allow-lists). */
+  trustedSources: TrustedSourceRepository;
 }

@@ -22,5 +22,7 @@ export type {
   OverloadStatus, StatusSnapshotView as StatusSnapshot, TrunkStatus, UserActivity, WorkerStatus,
 } from '../../src/model/status.ts';
 
+export type { Ban } from '../../src/model/ban.ts';
+
 import type { shortCodeViewSchema } from '../../src/model/short-code.ts';
 export type ShortCode = z.output<typeof shortCodeViewSchema>;

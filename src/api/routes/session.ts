@@ -1,12 +1,19 @@
 // Login, logout, the session, and the password change (SPEC 4.1, KI-28).
 import { z } from 'zod';
-import { burnVerify, hashPassword, mustChangePassword, passwordProblems, verifyPassword } from '../../security/admin-auth.ts';
+import { burnVerify, hashPassword, mustChangePassword, nameKey, passwordProblems, verifyPassword } from '../../security/admin-auth.ts';
+import { TRUST_KEEP_MS } from '../../security/trust-recorder.ts';
 import type { AdminAccount, AdminSession } from '../../store/admin-types.ts';
 import { clearSessionCookie, createSession, idleMs } from '../auth.ts';
 import { auditAs, passwordPolicy, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
 import { loginSchema, okSchema, passwordChangeSchema, sessionSchema } from '../schemas.ts';
+
+/** Has the account logged in from this address before (within TRUST_KEEP_MS)? Lockouts never close it to such an address. */
+function knownAddress(ctx: ApiContext, account: AdminAccount | undefined, ip: string): Promise<boolean> {
+  if (!account) return Promise.resolve(false);
+  return ctx.admin.trustedSources.has('admin', nameKey(account.name), ip, ctx.now() - TRUST_KEEP_MS);
+}
 
 function sessionView(ctx: ApiContext, account: AdminAccount, session: AdminSession, mustChange: boolean) {
   return {
@@ -19,8 +26,10 @@ function sessionView(ctx: ApiContext, account: AdminAccount, session: AdminSessi
 }
 
 /**
- * Attempts for one name and from one address run one at a time, so parallel
- * guesses cannot all pass the lockout check before the first failure counts.
+ * Attempts from one address run one at a time, so parallel guesses cannot
+ * all pass the lockout check before the first failure counts. Not per name:
+ * attempts on `admin` from everywhere would queue the owner's login behind
+ * an attacker's.
  */
 class KeyedQueue {
   private readonly tails = new Map<string, Promise<void>>();
@@ -48,32 +57,38 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
     method: 'POST', url: '/api/session', tag: 'session', access: 'public',
     summary: 'Log in',
     description: 'Sets the sb_session cookie. Unknown names and wrong passwords get the same answer. ' +
-      'Repeated failures lock the name (423) or block the address (429), with Retry-After.',
+      'Repeated failures lock the name for that address (423) or block the address (429), with Retry-After; ' +
+      'failures from many addresses slow down (429) addresses the account never logged in from, never the ones it did.',
     body: loginSchema,
     response: { description: 'logged in', schema: sessionSchema },
     errors: [401, 423, 429],
     handler: (req) => {
       const { name, password } = req.body;
-      return queue.run(`n:${name.trim().toLowerCase()}`, () => queue.run(`ip:${req.ip}`, async () => {
+      return queue.run(req.ip, async () => {
         const account = await ctx.admin.accounts.get(name);
-        const verdict = ctx.limiter.check(name, req.ip, account?.passwordChangedAt);
+        const known = await knownAddress(ctx, account, req.ip);
+        const verdict = ctx.limiter.check(name, req.ip, { known, passwordChangedAt: account?.passwordChangedAt });
         if (!verdict.allowed) {
           throw verdict.status === 423
-            ? new ApiError(423, 'locked', 'too many failed logins for this name; try later', { retryAfterSec: verdict.retryAfterSec })
-            : new ApiError(429, 'rate-limited', 'too many failed logins from this address; try later', { retryAfterSec: verdict.retryAfterSec });
+            ? new ApiError(423, 'locked', 'too many failed logins for this name from this address; try later', { retryAfterSec: verdict.retryAfterSec })
+            : new ApiError(429, 'rate-limited', 'too many failed logins; try later', { retryAfterSec: verdict.retryAfterSec });
         }
         const ok = account && account.enabled ? await verifyPassword(password, account.passwordHash) : await burnVerify(password);
         if (!ok || !account) {
-          const locked = ctx.limiter.recordFailure(name, req.ip);
+          const outcome = ctx.limiter.recordFailure(name, req.ip);
           // Only names that exist are recorded: a password typed into the name field stays out of the log.
-          if (account) await auditAs(ctx, account.name, req.ip, locked ? 'login failed, account locked' : 'login failed', `admin:${account.name}`, null, null);
+          if (account) {
+            const what = [outcome.pairLocked && 'locked for this address', outcome.underAttack && 'account under attack: new addresses slowed down'].filter(Boolean);
+            await auditAs(ctx, account.name, req.ip, what.length > 0 ? `login failed, ${what.join(', ')}` : 'login failed', `admin:${account.name}`, null, null);
+          }
           throw new ApiError(401, 'invalid-credentials', 'wrong name or password');
         }
-        ctx.limiter.recordSuccess(name);
+        ctx.limiter.recordSuccess(name, req.ip);
+        await ctx.admin.trustedSources.record([{ kind: 'admin', subject: nameKey(account.name), address: req.ip, at: ctx.now() }]);
         const session = await createSession(ctx, account, req.ip, req.reply);
         await auditAs(ctx, account.name, req.ip, 'login', `admin:${account.name}`, null, null);
         return sessionView(ctx, account, session, mustChangePassword(account, await passwordPolicy(ctx), ctx.now()));
-      }));
+      });
     },
   });
 
@@ -111,7 +126,7 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
       const { account } = req.principal!;
       const { currentPassword, newPassword } = req.body;
       // A stolen session must not be a way around the login lockout.
-      const verdict = ctx.limiter.check(account.name, req.ip, account.passwordChangedAt);
+      const verdict = ctx.limiter.check(account.name, req.ip, { known: await knownAddress(ctx, account, req.ip), passwordChangedAt: account.passwordChangedAt });
       if (!verdict.allowed) throw new ApiError(verdict.status, verdict.status === 423 ? 'locked' : 'rate-limited', 'too many failed attempts; try later', { retryAfterSec: verdict.retryAfterSec });
       if (!(await verifyPassword(currentPassword, account.passwordHash))) {
         ctx.limiter.recordFailure(account.name, req.ip);

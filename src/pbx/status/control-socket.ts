@@ -8,6 +8,14 @@ import { join } from 'node:path';
 import type { Logger } from '../../lib/log.ts';
 import type { StatusSnapshot } from './status.ts';
 import type { OverloadStatus } from '../../model/status.ts';
+import type { Ban, BanTarget } from '../../security/bans.ts';
+
+/** Lockouts to list and lift (`switchboard bans`): the server's BanBoard, or the supervisor asking a worker. */
+export interface ControlBans {
+  list(): Promise<Ban[]>;
+  /** @throws Error for a target that names no ban */
+  lift(target: BanTarget): Promise<number>;
+}
 
 /** One worker of a cluster, as `switchboard status` lists it. */
 export interface WorkerSummary {
@@ -45,6 +53,7 @@ export class ControlSocket {
     private readonly path: string,
     private readonly status: () => ControlStatus | Promise<ControlStatus>,
     private readonly log: Logger,
+    private readonly bans?: ControlBans,
   ) {}
 
   /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
@@ -114,9 +123,9 @@ export class ControlSocket {
   }
 
   private async handle(line: string): Promise<unknown> {
-    let req: { op?: unknown };
+    let req: { op?: unknown; target?: unknown };
     try {
-      req = JSON.parse(line) as { op?: unknown };
+      req = JSON.parse(line) as { op?: unknown; target?: unknown };
     } catch {
       return { error: 'request is not JSON' };
     }
@@ -127,6 +136,25 @@ export class ControlSocket {
         } catch (err) {
           return { error: `status unavailable: ${(err as Error).message}` };
         }
+      case 'bans':
+        if (!this.bans) return { error: 'unknown op' };
+        try {
+          return { ok: true, bans: await this.bans.list() };
+        } catch (err) {
+          return { error: `bans unavailable: ${(err as Error).message}` };
+        }
+      case 'lift-ban': {
+        if (!this.bans) return { error: 'unknown op' };
+        const t = req.target as Partial<Record<keyof BanTarget, unknown>> | null;
+        const str = (v: unknown) => (typeof v === 'string' && v.length > 0 && v.length <= 256 ? v : undefined);
+        const target = { kind: str(t?.kind), scope: str(t?.scope), user: str(t?.user), ip: str(t?.ip) };
+        if (target.kind !== 'sip' && target.kind !== 'admin') return { error: 'kind: sip or admin' };
+        try {
+          return { ok: true, lifted: await this.bans.lift(target as BanTarget) };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
+      }
       default:
         return { error: 'unknown op' };
     }

@@ -5,10 +5,11 @@ import { StoreError } from '../errors.ts';
 import type {
   AdminAccount, AdminAccountInput, AdminAccountPatch, AdminAccountRepository, AdminSession, AdminSessionRepository,
   AdminStore, AuditEntry, AuditInput, AuditQuery, AuditRepository, SettingsRepository,
+  TrustKind, TrustedSource, TrustedSourceRepository, TrustedSourceSighting,
 } from '../admin-types.ts';
 import {
-  auditWhere, parseJson, toAccount, toAudit, toSession, validHash, validName, validRoles,
-  type AccountRow, type AuditRow, type SessionRow,
+  auditWhere, parseJson, toAccount, toAudit, toSession, toTrustedSource, TRUSTED_SQL, trustedUpsert, validHash, validName,
+  validRoles, validSighting, type AccountRow, type AuditRow, type SessionRow, type TrustedSourceRow,
 } from '../sqlite/admin.ts';
 import type { PgDb } from './db.ts';
 import { pageOf } from '../paging.ts';
@@ -49,6 +50,7 @@ class PgAdminAccounts implements AdminAccountRepository {
       const roles = patch.roles === undefined ? cur.roles : validRoles(patch.roles);
       const hash = patch.passwordHash === undefined ? cur.passwordHash : validHash(patch.passwordHash);
       const at = this.now();
+      if (newName !== cur.name) await t.run(TRUSTED_SQL.renameAdmin, [newName, cur.name]);
       const row = await t.get<AccountRow>(`UPDATE admin_accounts SET name=?, roles=?, password_hash=?, must_change_password=?,
         password_changed_at=?, enabled=?, updated_at=? WHERE id=? RETURNING *`, [
         newName, JSON.stringify(roles), hash, (patch.mustChangePassword ?? cur.mustChangePassword) ? 1 : 0,
@@ -62,6 +64,7 @@ class PgAdminAccounts implements AdminAccountRepository {
     return this.db.tx(async (t) => {
       const cur = await mustGet(t, name);
       await t.run('DELETE FROM admin_accounts WHERE id = ?', [cur.id]); // sessions go with it (ON DELETE CASCADE)
+      await t.run(TRUSTED_SQL.forgetAdmin, [cur.name]);
       return cur;
     }, { lock: true });
   }
@@ -173,11 +176,56 @@ class PgSettings implements SettingsRepository {
   }
 }
 
+const PG_UPSERT = trustedUpsert('greatest');
+
+class PgTrustedSources implements TrustedSourceRepository {
+  constructor(private readonly db: PgDb) {}
+
+  record(sightings: readonly TrustedSourceSighting[]): Promise<void> {
+    for (const x of sightings) validSighting(x);
+    // Sorted, so two nodes recording the same keys take the row locks in one order.
+    const sorted = [...sightings].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.subject, b.subject) || cmp(a.address, b.address));
+    return this.db.tx(async (t) => {
+      const subjects = new Map<string, TrustedSourceSighting>();
+      for (const x of sorted) {
+        await t.run(PG_UPSERT, [x.kind, x.subject, x.address, x.at, x.at]);
+        subjects.set(`${x.kind}\0${x.subject}`, x);
+      }
+      for (const x of subjects.values()) await t.run(TRUSTED_SQL.trim, [x.kind, x.subject, x.kind, x.subject]);
+    });
+  }
+
+  async has(kind: TrustKind, subject: string, address: string, since: number): Promise<boolean> {
+    return (await this.db.get(TRUSTED_SQL.has, [kind, subject, address, since])) !== undefined;
+  }
+
+  async list(kind: TrustKind, subject: string, since: number): Promise<TrustedSource[]> {
+    return (await this.db.all<TrustedSourceRow>(TRUSTED_SQL.list, [kind, subject, since])).map(toTrustedSource);
+  }
+
+  async subjectsAt(kind: TrustKind, address: string, since: number, limit: number): Promise<string[]> {
+    return (await this.db.all<{ subject: string }>(TRUSTED_SQL.subjectsAt, [kind, address, since, limit])).map((r) => r.subject);
+  }
+
+  remove(kind: TrustKind, subject: string, address?: string): Promise<number> {
+    return address === undefined
+      ? this.db.run(TRUSTED_SQL.removeAll, [kind, subject])
+      : this.db.run(TRUSTED_SQL.removeOne, [kind, subject, address]);
+  }
+
+  prune(before: number): Promise<number> {
+    return this.db.run(TRUSTED_SQL.prune, [before]);
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export function pgAdminStore(db: PgDb, now: () => number): AdminStore {
   return {
     accounts: new PgAdminAccounts(db, now),
     sessions: new PgAdminSessions(db),
     audit: new PgAudit(db),
     settings: new PgSettings(db, now),
+    trustedSources: new PgTrustedSources(db),
   };
 }

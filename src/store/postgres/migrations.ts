@@ -241,6 +241,19 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: which node holds each binding's phone (calls to it go through that node).
   `ALTER TABLE registrations ADD COLUMN node TEXT;`,
+  // 3: addresses each admin account and SIP user authenticated from (as SQLite's 9).
+  `
+  CREATE TABLE trusted_sources (
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    address TEXT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, subject, address)
+  );
+  CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
+  CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -4,7 +4,8 @@ import { StoreError } from '../errors.ts';
 import {
   ADMIN_ROLES, type AdminAccount, type AdminAccountInput, type AdminAccountPatch, type AdminAccountRepository,
   type AdminRole, type AdminSession, type AdminSessionRepository, type AdminStore, type AuditEntry, type AuditInput,
-  type AuditQuery, type AuditRepository, type SettingsRepository,
+  type AuditQuery, type AuditRepository, type SettingsRepository, TRUST_KINDS, TRUSTED_SOURCES_PER_SUBJECT,
+  type TrustKind, type TrustedSource, type TrustedSourceRepository, type TrustedSourceSighting,
 } from '../admin-types.ts';
 import { pageOf } from '../paging.ts';
 
@@ -91,6 +92,7 @@ class SqliteAdminAccounts implements AdminAccountRepository {
       const roles = patch.roles === undefined ? cur.roles : validRoles(patch.roles);
       const hash = patch.passwordHash === undefined ? cur.passwordHash : validHash(patch.passwordHash);
       const t = this.now();
+      if (newName !== cur.name) this.db.prepare(TRUSTED_SQL.renameAdmin).run(newName, cur.name);
       this.s.update.run(
         newName, JSON.stringify(roles), hash, (patch.mustChangePassword ?? cur.mustChangePassword) ? 1 : 0,
         patch.passwordHash === undefined ? cur.passwordChangedAt : t, (patch.enabled ?? cur.enabled) ? 1 : 0, t, cur.id,
@@ -126,6 +128,7 @@ class SqliteAdminAccounts implements AdminAccountRepository {
     return this.db.transaction((): AdminAccount => {
       const cur = this.mustGet(name);
       this.s.remove.run(cur.id); // sessions go with it (ON DELETE CASCADE)
+      this.db.prepare(TRUSTED_SQL.forgetAdmin).run(cur.name);
       return cur;
     }).immediate();
   }
@@ -333,11 +336,109 @@ class SqliteSettings implements SettingsRepository {
   }
 }
 
+export interface TrustedSourceRow {
+  kind: string;
+  subject: string;
+  address: string;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
+export function toTrustedSource(r: TrustedSourceRow): TrustedSource {
+  return Object.freeze({
+    kind: r.kind as TrustKind, subject: r.subject, address: r.address,
+    firstSeenAt: Number(r.first_seen_at), lastSeenAt: Number(r.last_seen_at),
+  });
+}
+
+/** Names and addresses come from the network: bounded, and of a known kind. */
+export function validSighting(x: TrustedSourceSighting): TrustedSourceSighting {
+  if (!TRUST_KINDS.includes(x.kind)) throw new StoreError('invalid', 'kind', `kind: must be one of ${TRUST_KINDS.join(', ')}`);
+  if (typeof x.subject !== 'string' || x.subject.length === 0 || x.subject.length > 256) throw new StoreError('invalid', 'subject', 'subject: 1-256 characters');
+  if (typeof x.address !== 'string' || x.address.length === 0 || x.address.length > 64) throw new StoreError('invalid', 'address', 'address: 1-64 characters');
+  if (!Number.isSafeInteger(x.at)) throw new StoreError('invalid', 'at', 'at: epoch milliseconds');
+  return x;
+}
+
+/** SQL both engines run unchanged (PostgreSQL through PgDb's ? placeholders). */
+export const TRUSTED_SQL = {
+  upsert: `INSERT INTO trusted_sources (kind, subject, address, first_seen_at, last_seen_at) VALUES (?,?,?,?,?)
+    ON CONFLICT (kind, subject, address) DO UPDATE SET last_seen_at = max_of_last_seen`,
+  // Keeps the newest TRUSTED_SOURCES_PER_SUBJECT of one subject.
+  trim: `DELETE FROM trusted_sources WHERE kind = ? AND subject = ? AND address NOT IN (
+    SELECT address FROM trusted_sources WHERE kind = ? AND subject = ? ORDER BY last_seen_at DESC, address LIMIT ${TRUSTED_SOURCES_PER_SUBJECT})`,
+  has: 'SELECT 1 AS x FROM trusted_sources WHERE kind = ? AND subject = ? AND address = ? AND last_seen_at >= ?',
+  list: 'SELECT * FROM trusted_sources WHERE kind = ? AND subject = ? AND last_seen_at >= ? ORDER BY last_seen_at DESC, address',
+  removeOne: 'DELETE FROM trusted_sources WHERE kind = ? AND subject = ? AND address = ?',
+  removeAll: 'DELETE FROM trusted_sources WHERE kind = ? AND subject = ?',
+  prune: 'DELETE FROM trusted_sources WHERE last_seen_at < ?',
+  subjectsAt: 'SELECT subject FROM trusted_sources WHERE kind = ? AND address = ? AND last_seen_at >= ? ORDER BY last_seen_at DESC, subject LIMIT ?',
+  // An account's addresses go with it, and follow a rename (subjects are lower-case names).
+  forgetAdmin: "DELETE FROM trusted_sources WHERE kind = 'admin' AND subject = lower(?)",
+  renameAdmin: "UPDATE trusted_sources SET subject = lower(?) WHERE kind = 'admin' AND subject = lower(?)",
+};
+
+/** Each engine's "the later of the stored and the new last_seen_at" (SQLite: max(a, b); PostgreSQL: greatest(a, b)). */
+export function trustedUpsert(maxFn: 'max' | 'greatest'): string {
+  return TRUSTED_SQL.upsert.replace('max_of_last_seen', `${maxFn}(trusted_sources.last_seen_at, excluded.last_seen_at)`);
+}
+
+class SqliteTrustedSources implements TrustedSourceRepository {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.s = {
+      upsert: p(trustedUpsert('max')),
+      trim: p(TRUSTED_SQL.trim),
+      has: p<number>(TRUSTED_SQL.has).pluck(),
+      list: p<TrustedSourceRow>(TRUSTED_SQL.list),
+      removeOne: p(TRUSTED_SQL.removeOne),
+      removeAll: p(TRUSTED_SQL.removeAll),
+      prune: p(TRUSTED_SQL.prune),
+      subjectsAt: p<string>(TRUSTED_SQL.subjectsAt).pluck(),
+    };
+  }
+
+  async record(sightings: readonly TrustedSourceSighting[]): Promise<void> {
+    for (const x of sightings) validSighting(x);
+    this.db.transaction(() => {
+      const subjects = new Map<string, TrustedSourceSighting>();
+      for (const x of sightings) {
+        this.s.upsert.run(x.kind, x.subject, x.address, x.at, x.at);
+        subjects.set(`${x.kind}\0${x.subject}`, x);
+      }
+      for (const x of subjects.values()) this.s.trim.run(x.kind, x.subject, x.kind, x.subject);
+    }).immediate();
+  }
+
+  async has(kind: TrustKind, subject: string, address: string, since: number): Promise<boolean> {
+    return this.s.has.get(kind, subject, address, since) !== undefined;
+  }
+
+  async list(kind: TrustKind, subject: string, since: number): Promise<TrustedSource[]> {
+    return this.s.list.all(kind, subject, since).map(toTrustedSource);
+  }
+
+  async subjectsAt(kind: TrustKind, address: string, since: number, limit: number): Promise<string[]> {
+    return this.s.subjectsAt.all(kind, address, since, limit);
+  }
+
+  async remove(kind: TrustKind, subject: string, address?: string): Promise<number> {
+    return address === undefined ? this.s.removeAll.run(kind, subject).changes : this.s.removeOne.run(kind, subject, address).changes;
+  }
+
+  async prune(before: number): Promise<number> {
+    return this.s.prune.run(before).changes;
+  }
+}
+
 export function sqliteAdminStore(db: Database.Database, now: () => number): AdminStore {
   return {
     accounts: new SqliteAdminAccounts(db, now),
     sessions: new SqliteAdminSessions(db),
     audit: new SqliteAudit(db),
     settings: new SqliteSettings(db, now),
+    trustedSources: new SqliteTrustedSources(db),
   };
 }

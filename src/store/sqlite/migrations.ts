@@ -260,6 +260,20 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 8: which node of several (sharing a database) holds each binding's phone.
   `ALTER TABLE registrations ADD COLUMN node TEXT;`,
+  // 9: addresses each admin account and SIP user authenticated from, which
+  // lockouts never close to them (admin-types.ts TrustedSourceRepository).
+  `
+  CREATE TABLE trusted_sources (
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    address TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, subject, address)
+  );
+  CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
+  CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
+  `,
 ];
 
 /**

@@ -32,7 +32,7 @@ export class ApiClient {
   /** Every Set-Cookie header seen, for attribute checks. */
   readonly setCookies: string[] = [];
 
-  constructor(readonly baseUrl: string, readonly ca: string | null) {}
+  constructor(readonly baseUrl: string, readonly ca: string | null, /** Connect from this loopback address (another "machine"). */ readonly localAddress?: string) {}
 
   request(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
     const url = new URL(path, this.baseUrl);
@@ -50,7 +50,8 @@ export class ApiClient {
     if (this.csrf && (opts.csrf ?? true) && method !== 'GET') headers['x-csrf-token'] = this.csrf;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method, headers, ...(url.protocol === 'https:' && this.ca ? { ca: this.ca } : {}) }, (res) => {
+      const local = this.localAddress === undefined ? {} : { localAddress: this.localAddress, agent: false };
+      const req = mod.request(url, { method, headers, ...local, ...(url.protocol === 'https:' && this.ca ? { ca: this.ca } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -199,7 +199,7 @@ describe('brute force', SLOW, () => {
     // Sessions opened before the attack keep working.
     expect((await s.admin.get('/api/users')).status).toBe(200);
     const auditLog = await s.admin.get('/api/audit?target=admin:admin');
-    expect(auditLog.json.items.map((e: { action: string }) => e.action)).toContain('login failed, account locked');
+    expect(auditLog.json.items.map((e: { action: string }) => e.action)).toContain('login failed, locked for this address, account under attack: new addresses slowed down');
   });
 
   it('gives parallel guesses no way past the lockout', async () => {

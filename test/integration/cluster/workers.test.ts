@@ -13,6 +13,7 @@ import { statusSnapshotSchema } from '../../../src/model/status.ts';
 import { freePort, startSwitchboard, switchboardCli } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
 import { TestPhone } from '../lib/phone.ts';
+import { TestClient } from '../lib/sip-client.ts';
 import type { TransportName } from '../../../src/sip/message.ts';
 import { tagOf } from '../../../src/sip/name-addr.ts';
 import { ownerOfId } from '../../../src/sip/owner.ts';
@@ -368,6 +369,36 @@ describe('two workers on one SIP port', () => {
     expect(text).toMatch(/^worker 1 pid=\d+ calls=\d+ bindings=\d+ connections=\d+ forwarded=\d+ delay=\d+ms admitted=1 admitted-unauthenticated=1 refused=\d+ dropped=\d+ oc-feedback=\d+$/m);
     expect(text).toMatch(/^worker 2 pid=.* admitted=1 admitted-unauthenticated=1 /m);
     expect(text).toMatch(/^overload delay=\d+ms admitted=1 /m);
+  });
+
+  it('lists every worker\'s SIP bans in one list and lifts a ban on every worker that holds it (CLI and API)', async () => {
+    const ip = '127.0.0.50';
+    const bansCli = async () => JSON.parse((await switchboardCli(['bans', '--json', '--data-dir', sb.dataDir])).stdout) as Array<{ scope: string; user?: string; ip?: string; workers?: number[] }>;
+    const pairBan = async () => (await bansCli()).find((b) => b.scope === 'pair' && b.user === '1021' && b.ip === ip);
+    // Each socket's flow lands on one worker; new sockets until both hold the pair ban (each counts on its own).
+    for (let i = 0; i < 24 && (await pairBan())?.workers?.length !== 2; i++) {
+      const c = await new TestClient('udp', sb.host, sb.udpPort, {}, 0, ip).open();
+      try {
+        for (let n = 0; n < 5; n++) await c.register('1021', `wrong-${n}`);
+      } finally {
+        c.close();
+      }
+    }
+    expect((await pairBan())?.workers).toEqual([1, 2]);
+    const api = await adminApi();
+    expect((await api.get('/api/bans')).json.items).toContainEqual(expect.objectContaining({ kind: 'sip', scope: 'pair', user: '1021', ip, workers: [1, 2] }));
+    const lifted = await switchboardCli(['bans', 'lift', 'sip', 'pair', '--user', '1021', '--ip', ip, '--data-dir', sb.dataDir]);
+    expect(lifted.stdout.trim()).toBe('lifted 2');
+    expect(await pairBan()).toBeUndefined();
+    // Whichever worker a new flow lands on, the right password gets in again.
+    for (let i = 0; i < 6; i++) {
+      const c = await new TestClient('udp', sb.host, sb.udpPort, {}, 0, ip).open();
+      try {
+        expect((await c.register('1021', password('1021'), { expires: 0 })).status).toBe(200);
+      } finally {
+        c.close();
+      }
+    }
   });
 
   it('refuses to start a cluster on a SIP port another process holds', async () => {

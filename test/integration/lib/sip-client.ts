@@ -36,6 +36,8 @@ export class TestClient {
     private readonly tlsOptions: tls.ConnectionOptions = {},
     /** UDP only: bind this local port instead of an ephemeral one. */
     private readonly bindPort = 0,
+    /** UDP only: send from this loopback address (another "machine") instead of 127.0.0.1 / ::1. */
+    private readonly bindAddress?: string,
   ) {}
 
   async open(): Promise<this> {
@@ -45,7 +47,7 @@ export class TestClient {
       s.on('message', (m) => this.onBytes(m, true));
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
-        s.bind(this.bindPort, family6 ? '::1' : '127.0.0.1', () => resolve());
+        s.bind(this.bindPort, this.bindAddress ?? (family6 ? '::1' : '127.0.0.1'), () => resolve());
       });
       this.udp = s;
       this.localPort = s.address().port;

@@ -68,65 +68,120 @@ describe('password policy', () => {
 });
 
 describe('LoginLimiter', () => {
-  const rule = { failures: 3, sourceFailures: 5, windowSec: 60, lockSec: 300 };
+  const rule = { failures: 3, sourceFailures: 5, windowSec: 60, lockSec: 300, slowdownSec: 10 };
   const clock = () => {
     let t = 1_000_000;
     return { now: () => t, advance: (ms: number) => (t += ms) };
   };
+  const ATTACKER = '203.0.113.66';
 
-  it('locks a name after the failures, for lockSec, even for the right password', () => {
+  it('locks a name for one address after the failures, for lockSec, even for the right password; other addresses stay open', () => {
     const c = clock();
     const l = new LoginLimiter(rule, c.now);
-    expect(l.recordFailure('admin', '10.0.0.1')).toBe(false);
-    expect(l.recordFailure('Admin', '10.0.0.2')).toBe(false);
-    expect(l.check('admin', '10.0.0.3')).toEqual({ allowed: true });
-    expect(l.recordFailure('ADMIN ', '10.0.0.3')).toBe(true);
-    expect(l.check('admin', '10.0.0.4')).toEqual({ allowed: false, status: 423, retryAfterSec: 300 });
+    expect(l.recordFailure('admin', ATTACKER)).toEqual({ pairLocked: false, underAttack: false });
+    expect(l.recordFailure('Admin', ATTACKER).pairLocked).toBe(false);
+    expect(l.check('admin', ATTACKER)).toEqual({ allowed: true });
+    expect(l.recordFailure('ADMIN ', ATTACKER)).toEqual({ pairLocked: true, underAttack: true });
+    expect(l.check('admin', ATTACKER)).toEqual({ allowed: false, status: 423, retryAfterSec: 300 });
+    // The owner's usual address and a new one both get in (the new one slowed, not locked).
+    expect(l.check('admin', '10.0.0.1', { known: true })).toEqual({ allowed: true });
+    expect(l.check('admin', '10.0.0.2')).toEqual({ allowed: true });
     c.advance(299_000);
-    expect(l.check('admin', '10.0.0.4')).toEqual({ allowed: false, status: 423, retryAfterSec: 1 });
+    expect(l.check('admin', ATTACKER)).toEqual({ allowed: false, status: 423, retryAfterSec: 1 });
     c.advance(1_000);
-    expect(l.check('admin', '10.0.0.4')).toEqual({ allowed: true });
-    expect(l.check('other', '10.0.0.4')).toEqual({ allowed: true });
+    expect(l.check('admin', ATTACKER)).toEqual({ allowed: true });
+    expect(l.check('other', ATTACKER)).toEqual({ allowed: true });
   });
 
-  it('counts failures in a sliding window, and a success clears the name', () => {
+  it('an account under attack from many addresses slows new addresses to one try per slowdownSec, never known ones', () => {
+    const c = clock();
+    const l = new LoginLimiter(rule, c.now);
+    for (let i = 0; i < 3; i++) expect(l.recordFailure('admin', `198.51.100.${i}`).pairLocked).toBe(false);
+    expect(l.locks()).toEqual([{ scope: 'account', name: 'admin', untilMs: c.now() + 300_000 }]);
+    const fresh = '192.0.2.50';
+    expect(l.check('admin', fresh)).toEqual({ allowed: true }); // the first try goes through...
+    expect(l.check('admin', fresh)).toEqual({ allowed: false, status: 429, retryAfterSec: 10 }); // ...the next waits
+    c.advance(4_000);
+    expect(l.check('admin', fresh)).toEqual({ allowed: false, status: 429, retryAfterSec: 6 });
+    expect(l.check('admin', '192.0.2.51')).toEqual({ allowed: true }); // each address has its own pace
+    for (let i = 0; i < 20; i++) expect(l.check('admin', '10.0.0.1', { known: true })).toEqual({ allowed: true });
+    c.advance(6_000);
+    expect(l.check('admin', fresh)).toEqual({ allowed: true });
+    l.recordSuccess('admin', fresh); // the owner on a new address got in: its pace is reset
+    expect(l.check('admin', fresh)).toEqual({ allowed: true });
+    c.advance(300_000); // the attack is over
+    expect(l.check('admin', fresh)).toEqual({ allowed: true });
+    expect(l.check('admin', fresh)).toEqual({ allowed: true });
+    expect(l.check('other', fresh)).toEqual({ allowed: true });
+  });
+
+  it('counts failures in a sliding window, and a success clears that address', () => {
     const c = clock();
     const l = new LoginLimiter(rule, c.now);
     l.recordFailure('admin', 'a');
-    l.recordFailure('admin', 'b');
+    l.recordFailure('admin', 'a');
     c.advance(61_000); // both fell out of the window
-    expect(l.recordFailure('admin', 'c')).toBe(false);
-    l.recordFailure('admin', 'd');
-    l.recordSuccess('admin');
-    expect(l.recordFailure('admin', 'e')).toBe(false);
-    expect(l.check('admin', 'e').allowed).toBe(true);
+    expect(l.recordFailure('admin', 'a').pairLocked).toBe(false);
+    l.recordFailure('admin', 'a');
+    l.recordSuccess('admin', 'a');
+    expect(l.recordFailure('admin', 'a').pairLocked).toBe(false);
+    expect(l.check('admin', 'a').allowed).toBe(true);
   });
 
-  it('blocks a source address across names (429)', () => {
+  it('blocks a source address across names (429), except for an account that logged in from it', () => {
     const c = clock();
     const l = new LoginLimiter(rule, c.now);
     for (let i = 0; i < 5; i++) l.recordFailure(`user${i}`, '192.0.2.9');
     expect(l.check('fresh', '192.0.2.9')).toEqual({ allowed: false, status: 429, retryAfterSec: 300 });
+    expect(l.check('admin', '192.0.2.9', { known: true })).toEqual({ allowed: true });
     expect(l.check('fresh', '192.0.2.10')).toEqual({ allowed: true });
   });
 
-  it('lifts a name lock when the password was changed after it began', () => {
+  it('a known address is locked by its own failures only', () => {
     const c = clock();
     const l = new LoginLimiter(rule, c.now);
-    for (let i = 0; i < 3; i++) l.recordFailure('admin', `ip${i}`);
-    const lockedAt = c.now();
-    expect(l.check('admin', 'x', lockedAt - 1).allowed).toBe(false);
-    expect(l.check('admin', 'x', lockedAt + 1).allowed).toBe(true);
+    for (let i = 0; i < 3; i++) l.recordFailure('admin', '10.0.0.1');
+    expect(l.check('admin', '10.0.0.1', { known: true })).toMatchObject({ allowed: false, status: 423 });
   });
 
-  it('stays bounded under a flood of names, keeping active locks', () => {
+  it('lifts a pair lock when the password was changed after it began', () => {
+    const c = clock();
+    const l = new LoginLimiter(rule, c.now);
+    for (let i = 0; i < 3; i++) l.recordFailure('admin', 'x');
+    const lockedAt = c.now();
+    expect(l.check('admin', 'x', { passwordChangedAt: lockedAt - 1 }).allowed).toBe(false);
+    expect(l.check('admin', 'x', { passwordChangedAt: lockedAt + 1 }).allowed).toBe(true);
+  });
+
+  it('lists locks and lifts them by pair, name or address', () => {
+    const c = clock();
+    const l = new LoginLimiter(rule, c.now);
+    for (let i = 0; i < 5; i++) l.recordFailure(i < 3 ? 'admin' : `n${i}`, ATTACKER);
+    const until = c.now() + 300_000;
+    expect(l.locks()).toEqual(expect.arrayContaining([
+      { scope: 'pair', name: 'admin', ip: ATTACKER, untilMs: until },
+      { scope: 'source', ip: ATTACKER, untilMs: until },
+      { scope: 'account', name: 'admin', untilMs: until },
+    ]));
+    expect(l.locks()).toHaveLength(3);
+    expect(l.lift({ scope: 'pair', name: 'ADMIN', ip: ATTACKER })).toBe(1);
+    expect(l.check('admin', ATTACKER)).toMatchObject({ status: 429 }); // the address block remains
+    expect(l.lift({ scope: 'source', ip: ATTACKER })).toBe(1);
+    expect(l.lift({ scope: 'account', name: 'admin' })).toBe(1);
+    expect(l.locks()).toEqual([]);
+    expect(l.check('admin', ATTACKER)).toEqual({ allowed: true });
+    expect(l.lift({ scope: 'account', name: 'nobody' })).toBe(0);
+  });
+
+  it('stays bounded under a flood of names and addresses, keeping active locks', () => {
     const c = clock();
     const l = new LoginLimiter({ ...rule, sourceFailures: 1_000_000 }, c.now, 100);
     for (let i = 0; i < 3; i++) l.recordFailure('admin', 'x');
     for (let i = 0; i < 10_000; i++) l.recordFailure(`n${i}`, 'x');
-    expect(l.check('admin', 'y').allowed).toBe(false);
-    const size = (l as unknown as { names: Map<string, unknown> }).names.size;
-    expect(size).toBeLessThanOrEqual(100);
+    for (let i = 0; i < 10_000; i++) l.check('admin', `10.1.${i >> 8}.${i & 0xff}`);
+    expect(l.check('admin', 'x').allowed).toBe(false);
+    const sizes = l as unknown as Record<'names' | 'pairs' | 'ips' | 'paced', Map<string, unknown>>;
+    for (const m of [sizes.names, sizes.pairs, sizes.ips, sizes.paced]) expect(m.size).toBeLessThanOrEqual(100);
   });
 });
 

@@ -128,6 +128,94 @@ describe('AuthGuard per username', () => {
   });
 });
 
+describe('AuthGuard allow-list (addresses where the user authenticated, kept across restarts)', () => {
+  const attackers = Array.from({ length: 5 }, (_, i) => `203.0.113.${i + 1}`);
+  /** 20 wrong answers from 5 addresses: the default user rule trips. */
+  const attack = (guard: AuthGuard) => {
+    for (let i = 0; i < 20; i++) guard.recordFailure(attackers[i % 5]!, 'victim');
+  };
+
+  it('reports a newly trusted pair once per trustMs, for the caller to persist', () => {
+    const trusted: string[] = [];
+    const { guard, advance } = setup({ trustMs: 3_600_000, onTrusted: (ip, user) => trusted.push(`${ip} ${user}`) });
+    guard.recordSuccess(GW, 'alice');
+    advance(60_000);
+    guard.recordSuccess(GW, 'alice');
+    guard.recordSuccess('198.51.100.9', 'alice');
+    expect(trusted).toEqual([`${GW} alice`, '198.51.100.9 alice']);
+    advance(3_600_001);
+    guard.recordSuccess(GW, 'alice');
+    expect(trusted).toEqual([`${GW} alice`, '198.51.100.9 alice', `${GW} alice`]);
+  });
+
+  it('a user under attack stays open to its allow-listed addresses even with an empty in-memory trust (a restart)', async () => {
+    const asked: string[] = [];
+    const { guard } = setup({
+      loadAllowList: async (user) => {
+        asked.push(user);
+        return user === 'victim' ? [GW] : [];
+      },
+    });
+    attack(guard);
+    expect(asked).toEqual(['victim']);
+    await Promise.resolve(); // the allow-list read resolves
+    await Promise.resolve();
+    expect(guard.check(GW, 'victim')).toEqual({ allowed: true });
+    expect(guard.check('198.51.100.77', 'victim')).toMatchObject({ allowed: false, reason: 'user' });
+    for (const ip of attackers) expect(guard.check(ip, 'victim')).toMatchObject({ allowed: false, reason: 'user' });
+    expect(guard.stats().entries.allowLists).toBe(1);
+  });
+
+  it('an address banned for spraying stays open to the users that have it on their allow-list (or authenticated there lately)', async () => {
+    const sprayer = '198.51.100.66';
+    const { guard } = setup({ loadAllowedUsers: async (ip) => (ip === sprayer ? ['desk-1'] : []) });
+    guard.recordSuccess(sprayer, 'desk-2'); // in memory: one good user, below the gateway exemption (5)
+    for (let i = 0; i < 100; i++) guard.recordFailure(sprayer, `user${i}`);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(guard.check(sprayer, 'desk-1')).toEqual({ allowed: true });
+    expect(guard.check(sprayer, 'desk-2')).toEqual({ allowed: true });
+    expect(guard.check(sprayer, 'someone')).toMatchObject({ allowed: false, reason: 'ip' });
+    guard.unban({ ip: sprayer });
+    expect(guard.check(sprayer, 'someone')).toEqual({ allowed: true });
+  });
+
+  it('a failing allow-list read leaves the in-memory trust in force', async () => {
+    const { guard } = setup({ loadAllowList: () => Promise.reject(new Error('database gone')) });
+    guard.recordSuccess('198.51.100.5', 'victim');
+    attack(guard);
+    await Promise.resolve();
+    expect(guard.check('198.51.100.5', 'victim')).toEqual({ allowed: true });
+    expect(guard.check(GW, 'victim')).toMatchObject({ allowed: false, reason: 'user' });
+  });
+
+  it('counts renewals of an attack so the operator sees how long new addresses are refused, and unban ends it', () => {
+    const { guard, bans, advance } = setup();
+    attack(guard);
+    const first = bans.at(-1)!;
+    expect(first).toMatchObject({ scope: 'user', renewals: 0, attackSinceMs: first.untilMs - 300_000 });
+    advance(300_001); // the ban ends; the attacker starts again at once
+    attack(guard);
+    advance(300_001);
+    attack(guard);
+    expect(bans.at(-1)).toMatchObject({ scope: 'user', renewals: 2, attackSinceMs: first.attackSinceMs });
+    expect(guard.activeBans()).toEqual([{ scope: 'user', username: 'victim', untilMs: bans.at(-1)!.untilMs, attackSinceMs: first.attackSinceMs, renewals: 2 }]);
+    guard.unban({ username: 'victim' });
+    expect(guard.activeBans()).toEqual([]);
+    expect(guard.check('198.51.100.77', 'victim')).toEqual({ allowed: true });
+    attack(guard);
+    expect(bans.at(-1)).toMatchObject({ renewals: 0 }); // a new attack after the operator lifted the last
+  });
+
+  it('an attack that pauses longer than a window after its ban ends starts afresh', () => {
+    const { guard, bans, advance } = setup();
+    attack(guard);
+    advance(300_000 + 60_001);
+    attack(guard);
+    expect(bans.at(-1)).toMatchObject({ scope: 'user', renewals: 0 });
+  });
+});
+
 describe('AuthGuard per source address', () => {
   it('bans an address spraying usernames', () => {
     const { guard, bans } = setup();

@@ -9,6 +9,7 @@ import { useLiveStatus, type Connection } from '../live.ts';
 import type { Alarm, CallStatus, ExtensionStatus, ParkedCall } from '../types.ts';
 import { PageTitle, TextField, useApp } from '../ui.tsx';
 import { OverloadSection } from './overload.tsx';
+import { BansSection } from './bans.tsx';
 
 const MAX_ROWS = 500;
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
@@ -148,7 +149,7 @@ function ExtensionsTable({ list }: { list: ExtensionStatus[] }) {
 }
 
 export function StatusPage() {
-  const { api } = useApp();
+  const { api, canSecurity } = useApp();
   // A closed session lands on the login page through the API's own 401 handling.
   const live = useLiveStatus(api, () => void api.get('/api/session').catch(() => undefined));
   const [filter, setFilter] = useState('');
@@ -215,6 +216,8 @@ export function StatusPage() {
       </section>
 
       <OverloadSection api={api} />
+
+      <BansSection api={api} canLift={canSecurity} />
 
       {live.trunks.length > 0 && (
         <section aria-labelledby="trunks-h">

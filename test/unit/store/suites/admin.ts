@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../../src/store/index.ts';
+import { TRUSTED_SOURCES_PER_SUBJECT } from '../../../../src/store/admin-types.ts';
 import { storePerTest, type StoreEngine, type TestDatabase } from '../engines.ts';
 import { storeError } from '../helpers.ts';
 
@@ -82,6 +83,68 @@ export function adminSuite(engine: StoreEngine): void {
       expect(await store.admin.settings.getAll()).toEqual({ 'calls.codecs': ['PCMU', 'G722'], 'media.security': 'disabled' });
       const other = await t.open();
       expect(await other.admin.settings.get('media.security')).toBe('disabled');
+    });
+
+    it('keeps trusted source addresses per kind and subject: refreshed, bounded, aged out, removable, seen by another store', async () => {
+      const ts = store.admin.trustedSources;
+      await ts.record([
+        { kind: 'admin', subject: 'alice', address: '192.0.2.1', at: 100 },
+        { kind: 'sip', subject: 'alice', address: '192.0.2.2', at: 100 },
+        { kind: 'sip', subject: 'alice', address: '192.0.2.3', at: 200 },
+      ]);
+      // An older sighting does not move last_seen_at back; a newer one moves it on and keeps firstSeenAt.
+      await ts.record([{ kind: 'sip', subject: 'alice', address: '192.0.2.2', at: 50 }]);
+      await ts.record([{ kind: 'sip', subject: 'alice', address: '192.0.2.3', at: 300 }]);
+      expect(await ts.list('sip', 'alice', 0)).toEqual([
+        { kind: 'sip', subject: 'alice', address: '192.0.2.3', firstSeenAt: 200, lastSeenAt: 300 },
+        { kind: 'sip', subject: 'alice', address: '192.0.2.2', firstSeenAt: 100, lastSeenAt: 100 },
+      ]);
+      expect(await ts.has('admin', 'alice', '192.0.2.1', 100)).toBe(true);
+      expect(await ts.has('admin', 'alice', '192.0.2.1', 101)).toBe(false); // older than `since`
+      expect(await ts.has('sip', 'alice', '192.0.2.1', 0)).toBe(false); // another kind
+      expect(await ts.has('admin', 'bob', '192.0.2.1', 0)).toBe(false);
+      expect((await ts.list('sip', 'alice', 150)).map((x) => x.address)).toEqual(['192.0.2.3']);
+      await ts.record([{ kind: 'sip', subject: 'bob', address: '192.0.2.3', at: 250 }, { kind: 'sip', subject: 'carol', address: '192.0.2.3', at: 50 }]);
+      expect(await ts.subjectsAt('sip', '192.0.2.3', 0, 10)).toEqual(['alice', 'bob', 'carol']);
+      expect(await ts.subjectsAt('sip', '192.0.2.3', 100, 1)).toEqual(['alice']);
+      expect(await ts.subjectsAt('admin', '192.0.2.3', 0, 10)).toEqual([]);
+      await ts.remove('sip', 'bob');
+      await ts.remove('sip', 'carol');
+
+      // Bounded per subject: the longest unseen go first; other subjects keep theirs.
+      await ts.record(Array.from({ length: TRUSTED_SOURCES_PER_SUBJECT }, (_, i) => ({ kind: 'sip' as const, subject: 'alice', address: `10.0.0.${i}`, at: 1_000 + i })));
+      const kept = (await ts.list('sip', 'alice', 0)).map((x) => x.address);
+      expect(kept).toHaveLength(TRUSTED_SOURCES_PER_SUBJECT);
+      expect(kept).not.toContain('192.0.2.2');
+      expect(kept).not.toContain('192.0.2.3');
+      expect(kept[0]).toBe(`10.0.0.${TRUSTED_SOURCES_PER_SUBJECT - 1}`);
+      expect(await ts.has('admin', 'alice', '192.0.2.1', 0)).toBe(true);
+
+      expect((await storeError(() => ts.record([{ kind: 'x' as 'sip', subject: 'a', address: 'b', at: 1 }]))).field).toBe('kind');
+      expect((await storeError(() => ts.record([{ kind: 'sip', subject: 'a', address: 'b'.repeat(65), at: 1 }]))).field).toBe('address');
+
+      const other = await t.open();
+      expect(await other.admin.trustedSources.has('sip', 'alice', '10.0.0.0', 0)).toBe(true);
+      expect(await ts.remove('sip', 'alice', '10.0.0.0')).toBe(1);
+      expect(await ts.prune(1_005)).toBe(5); // admin's 192.0.2.1 (100) and 10.0.0.1..4
+      expect(await ts.has('admin', 'alice', '192.0.2.1', 0)).toBe(false);
+      expect(await ts.remove('sip', 'alice')).toBe(TRUSTED_SOURCES_PER_SUBJECT - 5);
+      expect(await ts.list('sip', 'alice', 0)).toEqual([]);
+    });
+
+    it('moves an account\'s trusted addresses with a rename and forgets them with the account', async () => {
+      await store.admin.accounts.add({ name: 'Alice', roles: ['admin'], passwordHash: HASH });
+      const ts = store.admin.trustedSources;
+      await ts.record([
+        { kind: 'admin', subject: 'alice', address: '192.0.2.1', at: 100 },
+        { kind: 'sip', subject: 'alice', address: '192.0.2.2', at: 100 },
+      ]);
+      await store.admin.accounts.update('alice', { name: 'Alicia' });
+      expect(await ts.has('admin', 'alicia', '192.0.2.1', 0)).toBe(true);
+      expect(await ts.has('admin', 'alice', '192.0.2.1', 0)).toBe(false);
+      await store.admin.accounts.remove('ALICIA');
+      expect(await ts.has('admin', 'alicia', '192.0.2.1', 0)).toBe(false);
+      expect(await ts.has('sip', 'alice', '192.0.2.2', 0)).toBe(true); // a SIP user of the same name is another subject
     });
   });
 }
