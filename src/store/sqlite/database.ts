@@ -1,6 +1,6 @@
 // Composition of the SQLite store: one connection shared by every repository.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../types.ts';
 import type { AdminStore } from '../admin-types.ts';
@@ -13,6 +13,7 @@ import { SqliteRegistrationRepository } from './registrations.ts';
 import { SqliteTrunkRepository } from './trunks.ts';
 import { SqliteUserRepository } from './users.ts';
 import { WriteHealth, closeQueues } from '../write-health.ts';
+import { ShmGuard, checkDatabaseFiles, describeOpenError } from './file-checks.ts';
 
 export const DATABASE_FILE = 'switchboard.db';
 
@@ -42,9 +43,17 @@ export function openStore(dataDir: string, opts?: StoreOptions): SqliteStore {
 }
 
 export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteStore {
-  const db = openDatabase(file);
+  checkDatabaseFiles(file, dirname(file));
+  let db: Database.Database;
+  try {
+    db = openDatabase(file);
+  } catch (err) {
+    throw describeOpenError(file, err);
+  }
   const now = opts.now ?? Date.now;
   const onError = opts.onError ?? warn;
+  const shmGuard = new ShmGuard(file, (_what, detail) => onError(new Error(detail)));
+  shmGuard.start();
   const changeLogKeep = Math.max(1, opts.changeLogKeep ?? 10_000);
   const users = new SqliteUserRepository(db, now, changeLogKeep, onError);
   const health = new WriteHealth({ report: onError, recovered: opts.onWriteRecovered, now });
@@ -79,11 +88,13 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
         return await fn(scratch);
       } finally {
         if (scratch.db.inTransaction) scratch.db.exec('ROLLBACK');
-        scratch.db.close();
+        await scratch.close();
       }
     },
     async close() {
       if (!db.open) return;
+      // Before the last connection closes and SQLite removes the -shm itself.
+      shmGuard.stop();
       try {
         await closeQueues([['registration change', registrations], ['call record', cdrs]]);
       } finally {
