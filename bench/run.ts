@@ -3,7 +3,7 @@
 // process with a hard time limit, so one that hangs cannot hold up the rest;
 // their output goes straight through.
 //
-//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections] [--quick]
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,kill-loss] [--quick]
 //
 // --quick: smaller and shorter (a smoke run, not figures to publish).
 import { spawn } from 'node:child_process';
@@ -67,6 +67,7 @@ const BENCHES: Bench[] = [
     // 10,000 TLS handshakes take 40-80 s on the 2 shared vCPUs.
     limitSec: 300,
   },
+  { name: 'kill-loss', file: 'kill-loss.ts', args: ['--phones', '2000', '--rounds', '3'], quickArgs: ['--phones', '300', '--rounds', '1'], limitSec: 600 },
 ];
 
 function runChild(b: Bench, quick: boolean): Promise<number | null> {
