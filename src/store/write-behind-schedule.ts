@@ -51,6 +51,8 @@ interface Waiter {
 export abstract class WriteBehindSchedule<B> implements WriteBehindGate {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  /** A quick retry for waiters held up by another writer's lock. */
+  private retry: NodeJS.Timeout | undefined;
   protected isClosed = false;
   /** Consecutive failed background flushes. */
   protected failures = 0;
@@ -148,9 +150,17 @@ export abstract class WriteBehindSchedule<B> implements WriteBehindGate {
       if (lockOut && w.since > limit) w.batch = this.queuing;
       else failedNow.push(w);
     }
-    if (failedNow.length === 0) return;
-    this.waiters = this.waiters.filter((w) => !failedNow.includes(w));
-    for (const w of failedNow) w.done(err);
+    if (failedNow.length > 0) {
+      this.waiters = this.waiters.filter((w) => !failedNow.includes(w));
+      for (const w of failedNow) w.done(err);
+    }
+    // Someone waits for a lock to pass: try again soon, not at the backoff's pace.
+    if (this.waiters.length > 0 && this.retry === undefined) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.flushQuietly();
+      }, Math.min(10 * 2 ** this.failures, 200));
+    }
   }
 
   private arm(): void {
@@ -179,6 +189,8 @@ export abstract class WriteBehindSchedule<B> implements WriteBehindGate {
   protected releaseWaiters(err?: Error): void {
     clearImmediate(this.immediate);
     this.immediate = undefined;
+    clearTimeout(this.retry);
+    this.retry = undefined;
     const w = this.waiters;
     this.waiters = [];
     for (const x of w) x.done(err ?? new Error('store closed'));
