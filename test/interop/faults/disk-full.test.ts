@@ -19,6 +19,7 @@ import { mountSmallDisk } from '../lib/small-disk.ts';
 import type { SmallDisk } from '../lib/small-disk.ts';
 import { httpsGet } from '../lib/https-get.ts';
 import { getHeader } from '../../../src/sip/headers.ts';
+import { tlsOptions } from '../lib/tls-probe.ts';
 
 const USERS = makeUsers(40, 21000);
 const ADMIN_PASSWORD = 'Disk-Full-Keeper-42';
@@ -70,8 +71,9 @@ describe('the data disk fills up under a running server', () => {
       expect(r.status).toBe(503);
       expect(getHeader(r, 'retry-after')).toBe('30');
     }
-    // Still serving: OPTIONS over UDP and TCP.
+    // Still serving: OPTIONS over UDP, TLS and TCP.
     expect((await phones[0]!.request('OPTIONS')).status).toBe(200);
+    expect(await tlsOptions(sb.tlsPort)).toBe('SIP/2.0 200 OK');
     const tcp = await TestPhone.start({ ext: USERS[0]!.ext, password: USERS[0]!.password, transport: 'tcp', server: { host: '127.0.0.1', port: sb.tcpPort, domain: sb.domain } });
     try {
       expect((await tcp.request('OPTIONS')).status).toBe(200);

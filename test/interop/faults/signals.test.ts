@@ -7,11 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { TestPhone } from '../../integration/lib/phone.ts';
 import { waitUntil } from '../../lib/wait.ts';
 import { freePort, makeTempDir, removeDir, REPO_ROOT, startSwitchboard, stopChild, SWITCHBOARD_BIN } from '../harness.ts';
 import type { SwitchboardHandle } from '../harness.ts';
+import { optionsOver, tlsConnect } from '../lib/tls-probe.ts';
 
 const USERS = [{ ext: '4001', password: 'pw-4001-signals' }, { ext: '4002', password: 'pw-4002-signals' }];
 const servers: SwitchboardHandle[] = [];
@@ -21,37 +22,6 @@ afterAll(async () => {
   for (const p of phones) await p.stop();
   for (const s of servers) await s.stop();
 });
-
-/** One OPTIONS over an open TLS socket; resolves with the status line. */
-function optionsOver(sock: tls.TLSSocket, port: number, n: number): Promise<string> {
-  const callId = `sighup-${n}-${Date.now()}`;
-  const msg = [
-    'OPTIONS sip:127.0.0.1 SIP/2.0',
-    `Via: SIP/2.0/TLS 127.0.0.1:${sock.localPort};branch=z9hG4bK-sighup-${n}-${Date.now()};rport`,
-    'Max-Forwards: 70', 'From: <sip:probe@127.0.0.1>;tag=1', `To: <sip:127.0.0.1:${port}>`,
-    `Call-ID: ${callId}`, `CSeq: ${n} OPTIONS`, 'Content-Length: 0', '', '',
-  ].join('\r\n');
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (c: Buffer): void => {
-      buf += c.toString('latin1');
-      if (buf.includes(callId) && buf.includes('\r\n\r\n')) {
-        sock.off('data', onData);
-        resolve(buf.split('\r\n', 1)[0]!);
-      }
-    };
-    sock.on('data', onData);
-    sock.once('error', reject);
-    sock.write(msg);
-  });
-}
-
-function tlsConnect(port: number): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
 const fingerprint = (s: tls.TLSSocket): string => s.getPeerCertificate().fingerprint256;
 const lines = (sb: SwitchboardHandle, pattern: RegExp): number => sb.output().split('\n').filter((l) => pattern.test(l)).length;
