@@ -1,0 +1,334 @@
+// The network fuzzer: a real server (`switchboard start`, UDP/TCP/TLS on
+// loopback, management HTTPS on, users provisioned, two workers by default)
+// takes mutated corpus messages and hostile well-framed ones (hostile.ts)
+// at a bounded rate, in batches. Between batches a legitimate client on
+// another loopback address must still be served (OPTIONS over UDP, TCP and
+// TLS, a REGISTER with digest, /healthz); at the end the server's memory
+// after warm-up and its log volume must be within bounds, with no error
+// lines and no stack traces. On failure the seed, the last inputs and the
+// server's log tail go to test-artifacts/fuzz/.
+import https from 'node:https';
+import { readFileSync, readdirSync } from 'node:fs';
+import { procMemory } from '../../bench/lib/switchboard-proc.ts';
+import { freePort, startSwitchboard } from '../interop/harness.ts';
+import type { SwitchboardHandle } from '../interop/harness.ts';
+import type { TestUser } from '../interop/users.ts';
+import { TestClient } from '../integration/lib/sip-client.ts';
+import { makeRng } from '../lib/prng.ts';
+import type { Rng } from '../lib/prng.ts';
+import { sleep } from '../lib/wait.ts';
+import { Channel } from './channels.ts';
+import type { ChannelTransport } from './channels.ts';
+import { loadCorpus } from './corpus.ts';
+import { HostileGenerator } from './hostile.ts';
+import type { HostileTarget } from './hostile.ts';
+import { LogWatch, countsSince } from './log-watch.ts';
+import type { LogCounts } from './log-watch.ts';
+import { mutate } from './mutate.ts';
+
+export interface NetworkFuzzOptions {
+  seed: number;
+  /** Messages in all (default 200,000). */
+  messages: number;
+  /** Messages per second, at most (default 2,000). */
+  rate: number;
+  /** Stop sending after this long even if `messages` are not all sent. */
+  seconds?: number;
+  /** Messages between probes (default 10,000). */
+  batch: number;
+  /** Server worker processes (default 2). */
+  workers: number;
+  /** Allowed RSS growth (all server processes) from the end of warm-up to the end, MiB. */
+  rssGrowthMiB: number;
+  /** Allowed server log lines per minute of fuzzing. */
+  logLinesPerMinute: number;
+  /** Called with progress lines. */
+  log: (line: string) => void;
+}
+
+export const NETWORK_DEFAULTS: Omit<NetworkFuzzOptions, 'seed' | 'log'> = {
+  messages: 200_000,
+  rate: 2_000,
+  batch: 10_000,
+  workers: 2,
+  rssGrowthMiB: 30,
+  logLinesPerMinute: 60,
+};
+
+export interface SentInput {
+  index: number;
+  channel: string;
+  data: Buffer;
+}
+
+export interface NetworkReport {
+  sent: number;
+  seconds: number;
+  perChannel: Record<string, { sent: number; received: number; closedByServer: number }>;
+  rssMiB: { start: number; afterWarmup: number; end: number; max: number };
+  log: LogCounts;
+  logLinesPerMinute: number;
+  probes: number;
+  /** Empty when every check passed. */
+  failures: string[];
+  lastInputs: SentInput[];
+  logTail: string;
+}
+
+const DOMAIN = 'fuzz.test';
+/** Sources: the attacker and the "user" channel each have an address; probes come from 127.0.0.1. */
+const ATTACKER = '127.0.0.2';
+const USER = '127.0.0.3';
+const AUTH_USERS: TestUser[] = [1, 2, 3, 4].map((i) => ({ ext: `200${i}`, password: `fuzz-user-${i}-pw` }));
+const VICTIMS: TestUser[] = [1, 2, 3, 4, 5].map((i) => ({ ext: `100${i}`, password: `victim-${i}-pw` }));
+const PROBE: TestUser = { ext: '3000', password: 'probe-pw-3000' };
+/** Inputs kept for the failure report. */
+const KEEP_INPUTS = 200;
+/** Messages sent per tick of the rate limiter. */
+const TICK_MS = 10;
+/** A stream channel with more than this queued waits before more is written. */
+const MAX_BACKLOG = 256 * 1024;
+
+interface ChannelPlan {
+  name: string;
+  transport: ChannelTransport;
+  role: HostileTarget['role'];
+  weight: number;
+}
+
+/** Where messages go: mostly UDP and TCP, some TLS. */
+const PLAN: ChannelPlan[] = [
+  { name: 'udp-attacker', transport: 'udp', role: 'attacker', weight: 45 },
+  { name: 'udp-user', transport: 'udp', role: 'user', weight: 10 },
+  { name: 'tcp-attacker-1', transport: 'tcp', role: 'attacker', weight: 10 },
+  { name: 'tcp-attacker-2', transport: 'tcp', role: 'attacker', weight: 10 },
+  { name: 'tcp-attacker-3', transport: 'tcp', role: 'attacker', weight: 10 },
+  { name: 'tcp-user', transport: 'tcp', role: 'user', weight: 10 },
+  { name: 'tls-attacker', transport: 'tls', role: 'attacker', weight: 5 },
+];
+
+/** The server's processes: the supervisor and its workers. */
+function serverPids(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const kids = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      for (const k of kids.split(/\s+/)) if (k !== '') out.push(Number(k));
+    }
+  } catch {
+    // Gone: the caller notices.
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const MiB = 2 ** 20;
+
+function rssMiB(pids: readonly number[]): number {
+  let sum = 0;
+  for (const p of pids) sum += procMemory(p)?.rss ?? 0;
+  return sum / MiB;
+}
+
+function healthz(port: number, ca: Buffer): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/healthz', ca, timeout: 5000 }, (r) => {
+      r.resume();
+      r.on('end', () => res(r.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('/healthz: no answer within 5 s')));
+    req.on('error', rej);
+  });
+}
+
+/** A legitimate client's view: every answer it needs, or a description of what it did not get. */
+async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer): Promise<string | undefined> {
+  const tries = async (what: string, f: () => Promise<number>, want: number): Promise<string | undefined> => {
+    let last = '';
+    // UDP may lose a datagram; three tries of 3 s each before calling it unanswered.
+    for (let i = 0; i < 3; i++) {
+      try {
+        const status = await f();
+        if (status === want) return undefined;
+        last = `status ${status}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+    }
+    return `probe ${what}: ${last}`;
+  };
+  const sip = async (transport: 'udp' | 'tcp' | 'tls', act: (c: TestClient) => Promise<number>): Promise<number> => {
+    const port = transport === 'tls' ? server.tlsPort : server.udpPort;
+    const c = await new TestClient(transport, server.host, port, { ca, servername: undefined }).open();
+    try {
+      return await act(c);
+    } finally {
+      c.close();
+    }
+  };
+  const options = (c: TestClient): Promise<number> => c.request('OPTIONS', { uri: `sip:${DOMAIN}` }).then((r) => r.status);
+  return (await tries('OPTIONS over UDP', () => sip('udp', options), 200)) ??
+    (await tries('OPTIONS over TCP', () => sip('tcp', options), 200)) ??
+    (await tries('OPTIONS over TLS', () => sip('tls', options), 200)) ??
+    (await tries('REGISTER with digest over UDP', () => sip('udp', (c) => c.register(PROBE.ext, PROBE.password, { expires: 60 }).then((r) => r.status)), 200)) ??
+    (await tries('GET /healthz', () => healthz(httpPort, ca), 200));
+}
+
+function pickChannel(rng: Rng, total: number): number {
+  let r = rng() * total;
+  for (let i = 0; i < PLAN.length; i++) {
+    r -= PLAN[i]!.weight;
+    if (r < 0) return i;
+  }
+  return PLAN.length - 1;
+}
+
+/** Sends a challenge-provoking REGISTER on each channel and waits for the challenge. */
+async function refreshChallenges(channels: Channel[]): Promise<string | undefined> {
+  for (const ch of channels) {
+    await ch.connect();
+    const got = ch.nextChallenge(3000);
+    const reg = Buffer.from(
+      `REGISTER sip:${DOMAIN} SIP/2.0\r\nVia: SIP/2.0/${ch.transport.toUpperCase()} ${ch.localHost}:${ch.localPort};branch=z9hG4bK-refresh-${ch.sent};rport\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:${AUTH_USERS[0]!.ext}@${DOMAIN}>;tag=r${ch.sent}\r\nTo: <sip:${AUTH_USERS[0]!.ext}@${DOMAIN}>\r\n` +
+        `Call-ID: refresh-${ch.name}-${ch.sent}\r\nCSeq: 1 REGISTER\r\nContact: <sip:${AUTH_USERS[0]!.ext}@${ch.localHost}:${ch.localPort}>\r\nContent-Length: 0\r\n\r\n`,
+      'latin1',
+    );
+    // A stream may hold a half message from the fuzz: a fresh connection gets the REGISTER whole.
+    if (ch.transport !== 'udp') {
+      ch.close();
+      await ch.connect();
+    }
+    ch.send(reg);
+    if (!(await got)) return `no digest challenge on ${ch.name} within 3 s`;
+  }
+  return undefined;
+}
+
+export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkReport> {
+  const watch = new LogWatch();
+  const httpPort = await freePort();
+  const t0 = Date.now();
+  const server = await startSwitchboard({
+    domain: DOMAIN,
+    users: [...AUTH_USERS, ...VICTIMS, PROBE],
+    workers: o.workers,
+    http: `127.0.0.1:${httpPort}`,
+    readyTimeoutMs: 60_000,
+    onOutput: (c, stream) => watch.feed(c, stream),
+  });
+  o.log(`fuzz: server pid ${server.pid} (${o.workers} worker(s)) up in ${((Date.now() - t0) / 1000).toFixed(1)} s: udp/tcp ${server.udpPort}, tls ${server.tlsPort}, https ${httpPort}`);
+  const ca = readFileSync(await server.exportCa());
+  const channels = PLAN.map((p) => new Channel(p.name, p.transport, p.role === 'user' ? USER : ATTACKER, server.host,
+    p.transport === 'tls' ? server.tlsPort : server.udpPort, { ca }));
+  const rng = makeRng(o.seed);
+  const gen = new HostileGenerator(rng);
+  const corpus = loadCorpus();
+  const totalWeight = PLAN.reduce((s, p) => s + p.weight, 0);
+  const failures: string[] = [];
+  const lastInputs: SentInput[] = [];
+  const pids = serverPids(server.pid);
+  const rss = { start: rssMiB(pids), afterWarmup: 0, end: 0, max: 0 };
+  let probes = 0;
+  let sent = 0;
+  let fuzzStart = 0;
+  let fuzzMs = 0;
+  let logAtStart = watch.snapshot();
+  const check = (): void => {
+    for (const p of pids) if (!alive(p)) failures.push(`server process ${p} ${p === server.pid ? '(supervisor)' : '(worker)'} exited`);
+    if (watch.counts.errors > 0 || watch.counts.stackTraces > 0) failures.push(`server logged an error or a stack trace: ${watch.firstBad}`);
+  };
+
+  try {
+    for (const ch of channels) await ch.connect();
+    const primed = await refreshChallenges(channels);
+    if (primed !== undefined) failures.push(primed);
+    const first = failures.length === 0 ? await probe(server, httpPort, ca) : undefined;
+    if (first !== undefined) failures.push(`before fuzzing: ${first}`);
+    o.log(`fuzz: ${pids.length} server process(es), RSS ${rss.start.toFixed(1)} MiB at start; seed ${o.seed}, ${o.messages} messages at <= ${o.rate}/s`);
+    logAtStart = watch.snapshot();
+    fuzzStart = Date.now();
+    const deadline = o.seconds === undefined ? Infinity : fuzzStart + o.seconds * 1000;
+    const warmupBatches = Math.max(1, Math.round(o.messages / o.batch / 10));
+    let batchNo = 0;
+    const perTick = Math.max(1, Math.round((o.rate * TICK_MS) / 1000));
+    while (failures.length === 0 && sent < o.messages && Date.now() < deadline) {
+      const batchEnd = Math.min(o.messages, sent + o.batch);
+      const batchStart = Date.now();
+      let tickStart = Date.now();
+      while (sent < batchEnd && Date.now() < deadline) {
+        for (let k = 0; k < perTick && sent < batchEnd; k++) {
+          const i = pickChannel(rng, totalWeight);
+          const plan = PLAN[i]!;
+          const ch = channels[i]!;
+          const target: HostileTarget = {
+            transport: plan.transport === 'udp' ? 'UDP' : plan.transport === 'tcp' ? 'TCP' : 'TLS',
+            localHost: ch.localHost, localPort: ch.localPort, serverHost: server.host, serverPort: ch.serverPort,
+            domain: DOMAIN, authUsers: AUTH_USERS, victims: VICTIMS.map((v) => v.ext), role: plan.role, challenge: ch.challenge,
+          };
+          const r = rng();
+          // The attacker sends mutated corpus messages, hostile ones and mutated hostile ones; the "user" only hostile ones.
+          const data = plan.role === 'user' || r < 0.4
+            ? gen.next(target)
+            : r < 0.9 ? mutate(corpus[Math.floor(rng() * corpus.length)]!, rng, corpus) : mutate(gen.next(target), rng, corpus);
+          if (!ch.open) await ch.connect();
+          while (ch.backlog > MAX_BACKLOG) await sleep(1);
+          ch.send(data);
+          lastInputs.push({ index: sent, channel: ch.name, data });
+          if (lastInputs.length > KEEP_INPUTS) lastInputs.shift();
+          sent++;
+        }
+        const wait = tickStart + TICK_MS - Date.now();
+        if (wait > 0) await sleep(wait);
+        tickStart = Math.max(tickStart + TICK_MS, Date.now() - 100);
+      }
+      fuzzMs += Date.now() - batchStart;
+      batchNo++;
+      // Let the server drain its queues, then look.
+      await sleep(500);
+      check();
+      if (failures.length > 0) break;
+      const p = await probe(server, httpPort, ca);
+      probes++;
+      if (p !== undefined) failures.push(`after ${sent} messages: ${p}`);
+      const refreshed = failures.length === 0 ? await refreshChallenges(channels) : undefined;
+      if (refreshed !== undefined) failures.push(`after ${sent} messages: ${refreshed}`);
+      const now = rssMiB(pids);
+      if (batchNo === warmupBatches) rss.afterWarmup = now;
+      if (batchNo >= warmupBatches) rss.max = Math.max(rss.max, now);
+      rss.end = now;
+      const c = countsSince(watch.counts, logAtStart);
+      o.log(`fuzz: ${sent} sent (${Math.round(sent / (fuzzMs / 1000))}/s), RSS ${now.toFixed(1)} MiB, log +${c.lines} lines (${c.warnings} warn), TCP/TLS closed by server ${channels.reduce((s, ch) => s + ch.closedByServer, 0)}`);
+    }
+    check();
+  } catch (err) {
+    failures.push(`fuzzer error: ${(err as Error).stack ?? String(err)}`);
+  } finally {
+    for (const ch of channels) ch.close();
+  }
+  const log = countsSince(watch.counts, logAtStart);
+  const minutes = Math.max(1, (Date.now() - fuzzStart) / 60_000);
+  const logLinesPerMinute = log.lines / minutes;
+  if (failures.length === 0) {
+    const growth = rss.end - rss.afterWarmup;
+    if (rss.afterWarmup > 0 && growth > o.rssGrowthMiB) {
+      failures.push(`RSS grew ${growth.toFixed(1)} MiB after warm-up (${rss.afterWarmup.toFixed(1)} -> ${rss.end.toFixed(1)} MiB), more than ${o.rssGrowthMiB} MiB`);
+    }
+    if (logLinesPerMinute > o.logLinesPerMinute) {
+      failures.push(`server logged ${log.lines} lines in ${minutes.toFixed(1)} min (${logLinesPerMinute.toFixed(0)}/min), more than ${o.logLinesPerMinute}/min`);
+    }
+  }
+  const logTail = watch.tailText();
+  await server.stop();
+  const perChannel: NetworkReport['perChannel'] = {};
+  for (const ch of channels) perChannel[ch.name] = { sent: ch.sent, received: ch.received, closedByServer: ch.closedByServer };
+  return { sent, seconds: fuzzMs / 1000, perChannel, rssMiB: rss, log, logLinesPerMinute, probes, failures, lastInputs, logTail };
+}
