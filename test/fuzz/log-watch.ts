@@ -23,12 +23,13 @@ export class LogWatch {
   /** The first line with a stack trace or at error level, for the report. */
   firstBad?: string;
 
-  constructor(private readonly tailLines = 500) {}
+  /** @param ignore lines that are the harness's own (e.g. a memory hook's), not the server's log */
+  constructor(private readonly ignore?: RegExp, private readonly tailLines = 500) {}
 
   feed(chunk: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
     const lines = (this.partial[stream] + chunk).split('\n');
     this.partial[stream] = lines.pop() ?? '';
-    for (const line of lines) if (line !== '') this.line(line);
+    for (const line of lines) if (line !== '' && this.ignore?.test(line) !== true) this.line(line);
   }
 
   private line(line: string): void {

@@ -1,28 +1,39 @@
-// Fuzzers for the SIP stack, seeded (the same --seed sends the same messages).
+// Fuzzers for the SIP stack, seeded: the same --seed sends the same messages
+// (only the local ports in Via and the server's nonces differ between runs).
 //
 //   npm run fuzz -- [--seed X] [--messages N] [--rate R] [--seconds S] [--batch B] [--workers W]
-//                   [--rss-growth-mib M] [--log-lines-per-minute L]
-//     Network mode (the default): a real server (`switchboard start`, UDP,
-//     TCP and TLS on loopback, HTTPS on, users provisioned, 2 workers) gets
-//     N mutated and hostile messages (default 200,000: ~45 % UDP, ~40 % TCP
-//     over four connections, reopened when the server closes one, ~5 % TLS)
-//     at R per second (default 2,000). Every B messages (default 10,000) a
-//     client on another loopback address must get OPTIONS answered over UDP,
-//     TCP and TLS, a REGISTER with digest and /healthz. Fails when a server
-//     process exits, a probe goes unanswered, RSS grows more than M MiB
-//     (default 30) from the end of warm-up (the first tenth) to the end, the
-//     log has more than L lines per minute (default 60), any error line or
-//     any stack trace. See test/fuzz/network.ts.
+//                   [--rss-growth-mib M] [--heap-growth-mib H] [--log-lines-per-minute L]
+//
+//     Network mode (the default; test/fuzz/network.ts). A real server
+//     (`switchboard start` in a temp data dir: UDP, TCP and TLS on loopback,
+//     management HTTPS on, users provisioned, W workers, default 2) gets N
+//     messages (default 200,000) at R per second at most (default 2,000):
+//     mutated corpus messages and hostile well-framed ones (random methods,
+//     huge Via lists, wrong Content-Length, bogus and correct credentials,
+//     responses to nothing, CANCEL/ACK/BYE for nothing). About 55 % go over
+//     UDP, 40 % over four TCP connections (reopened whenever the server closes
+//     one for a framing error), 5 % over TLS. Every B messages (default
+//     10,000) sending pauses and a client on 127.0.0.1 must get OPTIONS
+//     answered over UDP, TCP and TLS, a REGISTER with digest, and /healthz.
+//     It fails when a server process exits, a probe goes unanswered, the
+//     server's RSS after full GCs grows more than M MiB (default 30) or its
+//     V8 heap in use more than H MiB (default 10) from the end of warm-up
+//     (the first 30 % of the messages) to the end, the server logs more than
+//     L lines per minute (default 60: per-packet logging would be ~100,000),
+//     or logs any error or stack trace. --seconds S stops sending after S
+//     seconds. On failure test-artifacts/fuzz/network-seed<X>/ gets the
+//     summary, the last 200 inputs (exact bytes in last-inputs.jsonl) and the
+//     server's log tail, and the exit code is 1. A full run takes about 2
+//     minutes; .ci/run runs one with the date as the seed.
 //
 //   npm run fuzz -- --in-process [--iterations N] [--seconds S] [--seed X]
 //     Mutated messages straight into the parser, serializer and framer
-//     (test/fuzz/parser.ts); test/unit/sip/fuzz.test.ts runs a short pass.
+//     (test/fuzz/parser.ts): nothing may throw, and what parses must survive
+//     serialize -> parse. Failing inputs go to test-artifacts/fuzz/.
+//     test/unit/sip/fuzz.test.ts runs a short pass of it.
 //
-// Seeds: every RFC 4475/5118 torture message plus a few everyday messages
-// (corpus.ts), mutated by mutate.ts; the network mode adds hostile.ts's
-// well-framed hostile messages. Failures are written to test-artifacts/fuzz/
-// (network: the seed, the last 200 inputs, the server's log tail); the exit
-// code is non-zero.
+// Corpus: every RFC 4475/5118 torture message plus a few everyday messages
+// (corpus.ts), mutated by mutate.ts; hostile.ts makes the well-framed ones.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { NETWORK_DEFAULTS, runNetworkFuzz } from './network.ts';
@@ -90,13 +101,16 @@ async function network(seed: number): Promise<void> {
     batch: num('--batch') ?? Math.min(NETWORK_DEFAULTS.batch, Math.max(1, Math.ceil(messages / 10))),
     workers: num('--workers') ?? NETWORK_DEFAULTS.workers,
     rssGrowthMiB: num('--rss-growth-mib') ?? NETWORK_DEFAULTS.rssGrowthMiB,
+    heapGrowthMiB: num('--heap-growth-mib') ?? NETWORK_DEFAULTS.heapGrowthMiB,
     logLinesPerMinute: num('--log-lines-per-minute') ?? NETWORK_DEFAULTS.logLinesPerMinute,
     log: (line) => console.log(line),
   });
   const rate = r.seconds > 0 ? Math.round(r.sent / r.seconds) : 0;
   console.log(`fuzz: ${r.sent} messages in ${r.seconds.toFixed(1)} s of sending (${rate}/s), ${r.probes} probe rounds`);
   for (const [name, c] of Object.entries(r.perChannel)) console.log(`fuzz:   ${name}: ${c.sent} sent, ${c.received} answers read, closed by the server ${c.closedByServer} times`);
-  console.log(`fuzz: RSS ${r.rssMiB.start.toFixed(1)} MiB at start, ${r.rssMiB.afterWarmup.toFixed(1)} after warm-up, ${r.rssMiB.end.toFixed(1)} at the end (max ${r.rssMiB.max.toFixed(1)})`);
+  const m = r.memory;
+  const f = (k: 'rss' | 'heap') => `${m.start[k].toFixed(1)} MiB at start, ${m.afterWarmup[k].toFixed(1)} after warm-up, ${m.end[k].toFixed(1)} at the end (max ${m.max[k].toFixed(1)})`;
+  console.log(`fuzz: server RSS after full GCs: ${f('rss')}; V8 heap used: ${f('heap')}`);
   console.log(`fuzz: server log while fuzzing: ${r.log.lines} lines (${r.logLinesPerMinute.toFixed(1)}/min), ${r.log.warnings} warnings, ${r.log.errors} errors, ${r.log.stackTraces} stack traces`);
   if (r.failures.length === 0) {
     console.log('fuzz: PASS');
