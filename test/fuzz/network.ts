@@ -10,7 +10,7 @@
 import https from 'node:https';
 import { readFileSync, readdirSync } from 'node:fs';
 import { GcHookReader, gcHookArgs } from '../../bench/lib/switchboard-proc.ts';
-import { freePort, startSwitchboard } from '../interop/harness.ts';
+import { freePort, processAlive as alive, startSwitchboard } from '../interop/harness.ts';
 import type { SwitchboardHandle } from '../interop/harness.ts';
 import type { TestUser } from '../interop/users.ts';
 import { TestClient } from '../integration/lib/sip-client.ts';
@@ -135,15 +135,6 @@ function serverPids(pid: number): number[] {
     // Gone: the caller notices.
   }
   return [...out];
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const MiB = 2 ** 20;
