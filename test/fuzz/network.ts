@@ -87,7 +87,8 @@ const AUTH_USERS: TestUser[] = [1, 2, 3, 4].map((i) => ({ ext: `200${i}`, passwo
 const VICTIMS: TestUser[] = [1, 2, 3, 4, 5].map((i) => ({ ext: `100${i}`, password: `victim-${i}-pw` }));
 const PROBE: TestUser = { ext: '3000', password: 'probe-pw-3000' };
 /**
- * The share of the messages after which memory counts as warmed up. Measured
+ * Memory counts as warmed up at the first probe after 30 % of the messages
+ * and 30 s of sending (the state the server keeps lives on timers). Measured
  * (2 workers, 2,000 messages/s): RSS after full GCs climbs from ~335 to ~450
  * MiB over the first ~60,000 messages (30 s: the longest timers, 32 s for
  * transactions and 60 s of ringing, come round; V8's new space and the
@@ -96,7 +97,7 @@ const PROBE: TestUser = { ext: '3000', password: 'probe-pw-3000' };
  * use after GC ends 1.6 MiB above it. A leak of even 100 bytes per message
  * would add 14 MiB over the remaining 140,000.
  */
-const WARMUP = 0.3;
+const WARMUP = { share: 0.3, ms: 30_000 };
 /** Inputs kept for the failure report. */
 const KEEP_INPUTS = 200;
 /** Messages sent per tick of the rate limiter. */
@@ -289,8 +290,6 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
     logAtStart = watch.snapshot();
     fuzzStart = Date.now();
     const deadline = o.seconds === undefined ? Infinity : fuzzStart + o.seconds * 1000;
-    const warmupBatches = Math.max(1, Math.round((o.messages / o.batch) * WARMUP));
-    let batchNo = 0;
     const perTick = Math.max(1, Math.round((o.rate * TICK_MS) / 1000));
     while (failures.length === 0 && sent < o.messages && Date.now() < deadline) {
       const batchEnd = Math.min(o.messages, sent + o.batch);
@@ -323,7 +322,6 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
         tickStart = Math.max(tickStart + TICK_MS, Date.now() - 100);
       }
       fuzzMs += Date.now() - batchStart;
-      batchNo++;
       // Let the server drain its queues, then look.
       await sleep(500);
       check();
@@ -334,8 +332,8 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       const refreshed = failures.length === 0 ? await refreshChallenges(channels) : undefined;
       if (refreshed !== undefined) failures.push(`after ${sent} messages: ${refreshed}`);
       const now = await measure(pids, hook);
-      if (batchNo === warmupBatches) memory.afterWarmup = now;
-      if (batchNo >= warmupBatches) memory.max = { rss: Math.max(memory.max.rss, now.rss), heap: Math.max(memory.max.heap, now.heap) };
+      if (memory.afterWarmup.rss === 0 && sent >= o.messages * WARMUP.share && fuzzMs >= WARMUP.ms) memory.afterWarmup = now;
+      if (memory.afterWarmup.rss > 0) memory.max = { rss: Math.max(memory.max.rss, now.rss), heap: Math.max(memory.max.heap, now.heap) };
       memory.end = now;
       const c = countsSince(watch.counts, logAtStart);
       o.log(`fuzz: ${sent} sent (${Math.round(sent / (fuzzMs / 1000))}/s), RSS ${now.rss.toFixed(1)} MiB (heap ${now.heap.toFixed(1)}), log +${c.lines} lines (${c.warnings} warn), TCP/TLS closed by server ${channels.reduce((s, ch) => s + ch.closedByServer, 0)}`);

@@ -18,9 +18,9 @@
 //     It fails when a server process exits, a probe goes unanswered, the
 //     server's RSS after full GCs grows more than M MiB (default 30) or its
 //     V8 heap in use more than H MiB (default 10) from the end of warm-up
-//     (the first 30 % of the messages) to the end, the server logs more than
-//     L lines per minute (default 60: per-packet logging would be ~100,000),
-//     or logs any error or stack trace. --seconds S stops sending after S
+//     (30 % of the messages and 30 s; not judged in shorter runs) to the
+//     end, the server logs more than L lines per minute (default 60:
+//     per-packet logging would be ~100,000), or logs any error or stack trace. --seconds S stops sending after S
 //     seconds. On failure test-artifacts/fuzz/network-seed<X>/ gets the
 //     summary, the last 200 inputs (exact bytes in last-inputs.jsonl) and the
 //     server's log tail, and the exit code is 1. A full run takes about 2
@@ -111,6 +111,7 @@ async function network(seed: number): Promise<void> {
   const m = r.memory;
   const f = (k: 'rss' | 'heap') => `${m.start[k].toFixed(1)} MiB at start, ${m.afterWarmup[k].toFixed(1)} after warm-up, ${m.end[k].toFixed(1)} at the end (max ${m.max[k].toFixed(1)})`;
   console.log(`fuzz: server RSS after full GCs: ${f('rss')}; V8 heap used: ${f('heap')}`);
+  if (m.afterWarmup.rss === 0) console.log('fuzz: memory not judged: the run ended inside the warm-up (30 % of the messages and 30 s)');
   console.log(`fuzz: server log while fuzzing: ${r.log.lines} lines (${r.logLinesPerMinute.toFixed(1)}/min), ${r.log.warnings} warnings, ${r.log.errors} errors, ${r.log.stackTraces} stack traces`);
   if (r.failures.length === 0) {
     console.log('fuzz: PASS');
