@@ -73,6 +73,8 @@ export interface NetworkReport {
   log: LogCounts;
   logLinesPerMinute: number;
   probes: number;
+  /** Probe tries that failed, each with why (a later try may have passed). */
+  probeRetries: string[];
   /** Empty when every check passed. */
   failures: string[];
   lastInputs: SentInput[];
@@ -175,10 +177,10 @@ function healthz(port: number, ca: Buffer): Promise<number> {
 }
 
 /** A legitimate client's view: every answer it needs, or a description of what it did not get. */
-async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer): Promise<string | undefined> {
+async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer, retried: string[]): Promise<string | undefined> {
   const tries = async (what: string, f: () => Promise<number>, want: number): Promise<string | undefined> => {
     let last = '';
-    // UDP may lose a datagram; three tries of 3 s each before calling it unanswered.
+    // A request without credentials may be shed unanswered (overload control), and UDP may lose a datagram: three tries of 3 s each.
     for (let i = 0; i < 3; i++) {
       try {
         const status = await f();
@@ -187,6 +189,7 @@ async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer): P
       } catch (err) {
         last = (err as Error).message;
       }
+      retried.push(`${what}: ${last}`);
     }
     return `probe ${what}: ${last}`;
   };
@@ -216,24 +219,30 @@ function pickChannel(rng: Rng, total: number): number {
   return PLAN.length - 1;
 }
 
-/** Sends a challenge-provoking REGISTER on each channel and waits for the challenge. */
+/**
+ * Sends a challenge-provoking REGISTER on each channel and waits for the
+ * challenge, up to five times a second apart: the server may drop a request
+ * without credentials unanswered while its overload control sheds (as after
+ * the pause of a heap trim), and a real client would send it again.
+ */
 async function refreshChallenges(channels: Channel[]): Promise<string | undefined> {
   for (const ch of channels) {
-    await ch.connect();
-    const got = ch.nextChallenge(3000);
-    const reg = Buffer.from(
-      `REGISTER sip:${DOMAIN} SIP/2.0\r\nVia: SIP/2.0/${ch.transport.toUpperCase()} ${ch.localHost}:${ch.localPort};branch=z9hG4bK-refresh-${ch.sent};rport\r\n` +
-        `Max-Forwards: 70\r\nFrom: <sip:${AUTH_USERS[0]!.ext}@${DOMAIN}>;tag=r${ch.sent}\r\nTo: <sip:${AUTH_USERS[0]!.ext}@${DOMAIN}>\r\n` +
-        `Call-ID: refresh-${ch.name}-${ch.sent}\r\nCSeq: 1 REGISTER\r\nContact: <sip:${AUTH_USERS[0]!.ext}@${ch.localHost}:${ch.localPort}>\r\nContent-Length: 0\r\n\r\n`,
-      'latin1',
-    );
-    // A stream may hold a half message from the fuzz: a fresh connection gets the REGISTER whole.
-    if (ch.transport !== 'udp') {
-      ch.close();
+    let got = false;
+    for (let attempt = 0; attempt < 5 && !got; attempt++) {
+      // A stream may hold a half message from the fuzz: a fresh connection gets the REGISTER whole.
+      if (ch.transport !== 'udp') ch.close();
       await ch.connect();
+      const challenged = ch.nextChallenge(1000);
+      const tag = `${ch.sent}-${attempt}`;
+      ch.send(Buffer.from(
+        `REGISTER sip:${DOMAIN} SIP/2.0\r\nVia: SIP/2.0/${ch.transport.toUpperCase()} ${ch.localHost}:${ch.localPort};branch=z9hG4bK-refresh-${tag};rport\r\n` +
+          `Max-Forwards: 70\r\nFrom: <sip:${AUTH_USERS[0]!.ext}@${DOMAIN}>;tag=r${tag}\r\nTo: <sip:${AUTH_USERS[0]!.ext}@${DOMAIN}>\r\n` +
+          `Call-ID: refresh-${ch.name}-${tag}\r\nCSeq: 1 REGISTER\r\nContact: <sip:${AUTH_USERS[0]!.ext}@${ch.localHost}:${ch.localPort}>\r\nContent-Length: 0\r\n\r\n`,
+        'latin1',
+      ));
+      got = await challenged;
     }
-    ch.send(reg);
-    if (!(await got)) return `no digest challenge on ${ch.name} within 3 s`;
+    if (!got) return `no digest challenge on ${ch.name} for 5 REGISTERs a second apart`;
   }
   return undefined;
 }
@@ -270,6 +279,8 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   const zero = { rss: 0, heap: 0 };
   const memory = { start: zero, afterWarmup: zero, end: zero, max: zero };
   let probes = 0;
+  /** Probe tries that went unanswered or wrong before a later one succeeded (or all three failed). */
+  const retried: string[] = [];
   let sent = 0;
   let fuzzStart = 0;
   let fuzzMs = 0;
@@ -283,7 +294,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
     for (const ch of channels) await ch.connect();
     const primed = await refreshChallenges(channels);
     if (primed !== undefined) failures.push(primed);
-    const first = failures.length === 0 ? await probe(server, httpPort, ca) : undefined;
+    const first = failures.length === 0 ? await probe(server, httpPort, ca, retried) : undefined;
     if (first !== undefined) failures.push(`before fuzzing: ${first}`);
     memory.start = await measure(pids, hook);
     o.log(`fuzz: ${pids.length} server process(es), RSS ${memory.start.rss.toFixed(1)} MiB (heap ${memory.start.heap.toFixed(1)}) at start; seed ${o.seed}, ${o.messages} messages at <= ${o.rate}/s`);
@@ -326,7 +337,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       await sleep(500);
       check();
       if (failures.length > 0) break;
-      const p = await probe(server, httpPort, ca);
+      const p = await probe(server, httpPort, ca, retried);
       probes++;
       if (p !== undefined) failures.push(`after ${sent} messages: ${p}`);
       const refreshed = failures.length === 0 ? await refreshChallenges(channels) : undefined;
@@ -364,5 +375,5 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   await server.stop();
   const perChannel: NetworkReport['perChannel'] = {};
   for (const ch of channels) perChannel[ch.name] = { sent: ch.sent, received: ch.received, closedByServer: ch.closedByServer };
-  return { sent, seconds: fuzzMs / 1000, perChannel, memory, log, logLinesPerMinute, probes, failures, lastInputs, logTail };
+  return { sent, seconds: fuzzMs / 1000, perChannel, memory, log, logLinesPerMinute, probes, probeRetries: retried, failures, lastInputs, logTail };
 }
