@@ -16,7 +16,7 @@
 //     10,000) sending pauses and a client on 127.0.0.1 must get OPTIONS
 //     answered over UDP, TCP and TLS, a REGISTER with digest, and /healthz.
 //     It fails when a server process exits, a probe goes unanswered, the
-//     server's RSS after full GCs grows more than M MiB (default 30) or its
+//     server's RSS after full GCs grows more than M MiB (default 40) or its
 //     V8 heap in use more than H MiB (default 10) from the end of warm-up
 //     (30 % of the messages and 30 s; not judged in shorter runs) to the
 //     end, the server logs more than L lines per minute (default 60:
@@ -112,6 +112,7 @@ async function network(seed: number): Promise<void> {
   const f = (k: 'rss' | 'heap') => `${m.start[k].toFixed(1)} MiB at start, ${m.afterWarmup[k].toFixed(1)} after warm-up, ${m.end[k].toFixed(1)} at the end (max ${m.max[k].toFixed(1)})`;
   console.log(`fuzz: server RSS after full GCs: ${f('rss')}; V8 heap used: ${f('heap')}`);
   if (m.afterWarmup.rss === 0) console.log('fuzz: memory not judged: the run ended inside the warm-up (30 % of the messages and 30 s)');
+  console.log(`fuzz: the server's overload control dropped ${r.overload.dropped} requests without credentials and refused ${r.overload.shed} with 503`);
   console.log(`fuzz: server log while fuzzing: ${r.log.lines} lines (${r.logLinesPerMinute.toFixed(1)}/min), ${r.log.warnings} warnings, ${r.log.errors} errors, ${r.log.stackTraces} stack traces`);
   if (r.failures.length === 0) {
     console.log('fuzz: PASS');
