@@ -7,17 +7,16 @@
 // after warm-up and its log volume must be within bounds, with no error
 // lines and no stack traces. On failure the seed, the last inputs and the
 // server's log tail go to test-artifacts/fuzz/.
-import https from 'node:https';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { GcHookReader, gcHookArgs } from '../../bench/lib/switchboard-proc.ts';
 import { freePort, processAlive as alive, startSwitchboard } from '../interop/harness.ts';
-import type { SwitchboardHandle } from '../interop/harness.ts';
 import type { TestUser } from '../interop/users.ts';
-import { TestClient } from '../integration/lib/sip-client.ts';
 import { makeRng } from '../lib/prng.ts';
 import type { Rng } from '../lib/prng.ts';
 import { sleep } from '../lib/wait.ts';
 import { Channel } from './channels.ts';
+import { measure, overloadCounts, probe, serverPids } from './checks.ts';
+import type { Memory } from './checks.ts';
 import type { ChannelTransport } from './channels.ts';
 import { loadCorpus } from './corpus.ts';
 import { HostileGenerator } from './hostile.ts';
@@ -131,106 +130,6 @@ const PLAN: ChannelPlan[] = [
   { name: 'tls-attacker', transport: 'tls', role: 'attacker', weight: 5 },
 ];
 
-/** The server's processes: the supervisor and its workers (not a short-lived helper it may run). */
-function serverPids(pid: number): number[] {
-  const out = new Set([pid]);
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      for (const k of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
-        if (k !== '' && readFileSync(`/proc/${k}/cmdline`, 'latin1').includes('switchboard.mjs')) out.add(Number(k));
-      }
-    }
-  } catch {
-    // Gone: the caller notices.
-  }
-  return [...out];
-}
-
-const MiB = 2 ** 20;
-
-interface Memory {
-  /** RSS of all server processes after full garbage collections, MiB. */
-  rss: number;
-  /** V8 heap in use after them: live JavaScript data, MiB. */
-  heap: number;
-  /** Memory outside the heap that JavaScript objects hold (Buffers, native addons), MiB. */
-  external: number;
-}
-
-/**
- * Memory of every server process right after two full GCs (bench/lib/gc-hook.mjs,
- * preloaded into the server and inherited by its workers): garbage V8 has
- * not yet collected would otherwise look like growth, or hide it.
- */
-async function measure(pids: readonly number[], hook: GcHookReader): Promise<Memory> {
-  const m = { rss: 0, heap: 0, external: 0 };
-  for (const pid of pids) {
-    const r = await hook.request(pid, 10_000);
-    if (r === null) throw new Error(`no memory report from server process ${pid}`);
-    m.rss += r.rss / MiB;
-    m.heap += r.heapUsed / MiB;
-    m.external += r.external / MiB;
-  }
-  return m;
-}
-
-function httpsGet(port: number, ca: Buffer, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const req = https.get({ host: '127.0.0.1', port, path, ca, timeout: 5000 }, (r) => {
-      let body = '';
-      r.setEncoding('utf8').on('data', (c: string) => (body += c));
-      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`${path}: no answer within 5 s`)));
-    req.on('error', rej);
-  });
-}
-
-/** Requests the overload control turned away, all workers together (from /metrics). */
-async function overloadCounts(port: number, ca: Buffer): Promise<{ dropped: number; shed: number }> {
-  const { body } = await httpsGet(port, ca, '/metrics');
-  const sum = (event: string): number => {
-    let n = 0;
-    for (const m of body.matchAll(new RegExp(`^switchboard_sip_transaction_events_total\\{event="${event}"[^}]*\\} (\\d+)`, 'gm'))) n += Number(m[1]);
-    return n;
-  };
-  return { dropped: sum('overload_dropped'), shed: sum('overload_shed') };
-}
-
-/** A legitimate client's view: every answer it needs, or a description of what it did not get. */
-async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer, retried: string[]): Promise<string | undefined> {
-  const tries = async (what: string, f: () => Promise<number>, want: number): Promise<string | undefined> => {
-    let last = '';
-    // A request without credentials may be shed unanswered (overload control), and UDP may lose a datagram: three tries of 3 s each.
-    for (let i = 0; i < 3; i++) {
-      try {
-        const status = await f();
-        if (status === want) return undefined;
-        last = `status ${status}`;
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      retried.push(`${what}: ${last}`);
-    }
-    return `probe ${what}: ${last}`;
-  };
-  const sip = async (transport: 'udp' | 'tcp' | 'tls', act: (c: TestClient) => Promise<number>): Promise<number> => {
-    const port = transport === 'tls' ? server.tlsPort : server.udpPort;
-    const c = await new TestClient(transport, server.host, port, { ca, servername: undefined }).open();
-    try {
-      return await act(c);
-    } finally {
-      c.close();
-    }
-  };
-  const options = (c: TestClient): Promise<number> => c.request('OPTIONS', { uri: `sip:${DOMAIN}` }).then((r) => r.status);
-  return (await tries('OPTIONS over UDP', () => sip('udp', options), 200)) ??
-    (await tries('OPTIONS over TCP', () => sip('tcp', options), 200)) ??
-    (await tries('OPTIONS over TLS', () => sip('tls', options), 200)) ??
-    (await tries('REGISTER with digest over UDP', () => sip('udp', (c) => c.register(PROBE.ext, PROBE.password, { expires: 60 }).then((r) => r.status)), 200)) ??
-    (await tries('GET /healthz', () => httpsGet(httpPort, ca, '/healthz').then((r) => r.status), 200));
-}
-
 function pickChannel(rng: Rng, total: number): number {
   let r = rng() * total;
   for (let i = 0; i < PLAN.length; i++) {
@@ -318,7 +217,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
     for (const ch of channels) await ch.connect();
     const primed = await refreshChallenges(channels);
     if (primed !== undefined) failures.push(primed);
-    const first = failures.length === 0 ? await probe(server, httpPort, ca, retried) : undefined;
+    const first = failures.length === 0 ? await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried) : undefined;
     if (first !== undefined) failures.push(`before fuzzing: ${first}`);
     memory.start = await measure(pids, hook);
     o.log(`fuzz: ${pids.length} server process(es), RSS ${memory.start.rss.toFixed(1)} MiB (heap ${memory.start.heap.toFixed(1)}) at start; seed ${o.seed}, ${o.messages} messages at <= ${o.rate}/s`);
@@ -361,7 +260,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       await sleep(500);
       check();
       if (failures.length > 0) break;
-      const p = await probe(server, httpPort, ca, retried);
+      const p = await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried);
       probes++;
       if (p !== undefined) failures.push(`after ${sent} messages: ${p}`);
       const refreshed = failures.length === 0 ? await refreshChallenges(channels) : undefined;
