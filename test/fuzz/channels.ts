@@ -24,6 +24,8 @@ export class Channel {
   received = 0;
   /** Times the server closed a stream channel (framing errors and limits). */
   closedByServer = 0;
+  /** Times we gave up on a stream the server stopped reading (see network.ts MAX_STALL_MS). */
+  stalls = 0;
   private waiters: Array<() => void> = [];
 
   constructor(

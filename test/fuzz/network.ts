@@ -66,7 +66,7 @@ export interface SentInput {
 export interface NetworkReport {
   sent: number;
   seconds: number;
-  perChannel: Record<string, { sent: number; received: number; closedByServer: number }>;
+  perChannel: Record<string, { sent: number; received: number; closedByServer: number; stalls: number }>;
   /** Server memory after full GCs (MiB): at start, at the end of warm-up, at the end, the highest after warm-up. */
   memory: { start: Memory; afterWarmup: Memory; end: Memory; max: Memory };
   log: LogCounts;
@@ -109,8 +109,10 @@ const WARMUP = { share: 0.3, ms: 30_000 };
 const KEEP_INPUTS = 200;
 /** Messages sent per tick of the rate limiter. */
 const TICK_MS = 10;
-/** A stream channel with more than this queued waits before more is written. */
+/** A stream channel with more than this queued waits before more is written... */
 const MAX_BACKLOG = 256 * 1024;
+/** ...this long at most; then we give up on the connection, as a client would, and open another. */
+const MAX_STALL_MS = 2000;
 
 interface ChannelPlan {
   name: string;
@@ -245,7 +247,13 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
             ? gen.next(target)
             : r < 0.9 ? mutate(corpus[Math.floor(rng() * corpus.length)]!, rng, corpus) : mutate(gen.next(target), rng, corpus);
           if (!ch.open) await ch.connect();
-          while (ch.backlog > MAX_BACKLOG) await sleep(1);
+          const stallEnd = Date.now() + MAX_STALL_MS;
+          while (ch.backlog > MAX_BACKLOG && Date.now() < stallEnd) await sleep(1);
+          if (ch.backlog > MAX_BACKLOG) {
+            ch.stalls++;
+            ch.close();
+            await ch.connect();
+          }
           ch.send(data);
           lastInputs.push({ index: sent, channel: ch.name, data });
           if (lastInputs.length > KEEP_INPUTS) lastInputs.shift();
@@ -298,6 +306,6 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   const logTail = watch.tailText();
   await server.stop();
   const perChannel: NetworkReport['perChannel'] = {};
-  for (const ch of channels) perChannel[ch.name] = { sent: ch.sent, received: ch.received, closedByServer: ch.closedByServer };
+  for (const ch of channels) perChannel[ch.name] = { sent: ch.sent, received: ch.received, closedByServer: ch.closedByServer, stalls: ch.stalls };
   return { sent, seconds: fuzzMs / 1000, perChannel, memory, log, logLinesPerMinute, probes, probeRetries: retried, overload, failures, lastInputs, logTail };
 }

@@ -107,7 +107,7 @@ async function network(seed: number): Promise<void> {
   });
   const rate = r.seconds > 0 ? Math.round(r.sent / r.seconds) : 0;
   console.log(`fuzz: ${r.sent} messages in ${r.seconds.toFixed(1)} s of sending (${rate}/s), ${r.probes} probe rounds, ${r.probeRetries.length} probe tries went unanswered${r.probeRetries.length > 0 ? ` (first: ${r.probeRetries[0]})` : ''}`);
-  for (const [name, c] of Object.entries(r.perChannel)) console.log(`fuzz:   ${name}: ${c.sent} sent, ${c.received} answers read, closed by the server ${c.closedByServer} times`);
+  for (const [name, c] of Object.entries(r.perChannel)) console.log(`fuzz:   ${name}: ${c.sent} sent, ${c.received} answers read, closed by the server ${c.closedByServer} times${c.stalls > 0 ? `, stalled ${c.stalls} times (given up after 2 s unread)` : ''}`);
   const m = r.memory;
   const f = (k: 'rss' | 'heap') => `${m.start[k].toFixed(1)} MiB at start, ${m.afterWarmup[k].toFixed(1)} after warm-up, ${m.end[k].toFixed(1)} at the end (max ${m.max[k].toFixed(1)})`;
   console.log(`fuzz: server RSS after full GCs: ${f('rss')}; V8 heap used: ${f('heap')}`);
