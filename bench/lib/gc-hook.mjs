@@ -9,12 +9,19 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 
+// With BENCH_GC_LAST_RESORT=1 the second collection is V8's "last resort"
+// flavour, which also hands back the pages V8 pools after freeing them (as
+// src/lib/heap-trim.ts does): RSS then shows what is kept, not what V8 or a
+// burst left mapped.
+const lastResort = process.env.BENCH_GC_LAST_RESORT === '1';
+
 process.on('SIGUSR2', () => {
   const gc = globalThis.gc;
   // Twice: the first pass may only schedule finalizers that free more.
   if (typeof gc === 'function') {
     gc();
-    gc();
+    if (lastResort) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    else gc();
   }
   const m = process.memoryUsage();
   const dir = process.env.BENCH_HEAP_SNAPSHOT_DIR;

@@ -53,6 +53,8 @@ export interface StartOptions {
   tlsPort?: number;
   /** Use this data directory (e.g. on a small tmpfs) instead of a fresh temp one; it is left in place by stop(). */
   dataDir?: string;
+  /** Sees everything the server writes to stdout and stderr, as it comes (log counting). */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface SwitchboardHandle {
@@ -129,8 +131,14 @@ async function launch(dataDir: string, domain: string, opts: StartOptions, ownsD
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out = appendCapped(out, c)));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (err = appendCapped(err, c)));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out = appendCapped(out, c);
+    opts.onOutput?.(c, 'stdout');
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    err = appendCapped(err, c);
+    opts.onOutput?.(c, 'stderr');
+  });
   const output = (): string => `--- server stdout ---\n${out.slice(-8000)}\n--- server stderr ---\n${err.slice(-8000)}`;
   const timeoutMs = opts.readyTimeoutMs ?? 30_000;
 

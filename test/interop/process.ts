@@ -93,6 +93,16 @@ export async function freePort(range?: { min: number; max: number }, span = 1): 
   throw new Error('freePort: no port free for both UDP and TCP after 50 attempts');
 }
 
+/** Whether a process with this id exists (signal 0 tests without sending). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function makeTempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `sb-${prefix}-`));
 }

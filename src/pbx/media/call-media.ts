@@ -8,6 +8,7 @@
 // the relay. The call never sees any of this: it hands bodies to offer() and
 // answer() (see ../call/media.ts).
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Logger } from '../../lib/log.ts';
 import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
 import { SrtpTransform } from '../../media/srtp-transform.ts';
@@ -104,6 +105,7 @@ export class CallMedia implements MediaSession {
       return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     }
     const relayed = judged.streams.filter((d) => (d.mode === 'srtp' || d.mode === 'rtp') && isAudio(sdp.media[d.mediaIndex]!)).map((d) => d.mediaIndex);
+    if (!this.relayable(parsed.sdp, relayed, 'offer')) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     await Promise.all(relayed.map((i) => this.session(relay, i)));
     if (this.closed) return { ok: false, status: 487, reason: 'Request Terminated' };
     const fromRole = from.role;
@@ -140,6 +142,22 @@ export class CallMedia implements MediaSession {
     return { ok: true, body: Buffer.from(serializeSdp(sent)) };
   }
 
+  /**
+   * The relay sends media only to IP addresses: a c= with a host name (RFC
+   * 4566 §5.7 allows one; we resolve none) makes the offer or answer
+   * unusable, refused before any relay port is touched.
+   */
+  private relayable(sdp: Sdp, streams: readonly number[], what: 'offer' | 'answer'): boolean {
+    for (const i of streams) {
+      if (i >= sdp.media.length) continue;
+      const conn = connectionOf(sdp, i);
+      if (conn === null || isIP(conn.address) !== 0) continue;
+      this.deps.log.info({ call: this.deps.label, stream: i }, `${what} refused: its connection address is not an IP address`);
+      return false;
+    }
+    return true;
+  }
+
   answer(from: MediaSide, to: MediaSide, body: Buffer): Promise<MediaVerdict> {
     return Promise.resolve(this.answerNow(from, to, body));
   }
@@ -171,6 +189,7 @@ export class CallMedia implements MediaSession {
       this.deps.log.info({ call: this.deps.label, reason: verdict.reason }, 'answer refused by media security policy');
       return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     }
+    if (!this.relayable(parsed.sdp, st.relayed, 'answer')) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     const answerer = from.role;
     const offerer = to.role;
     let out = parsed.sdp;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../api/client.ts';
 import { statusSnapshotSchema } from '../../../src/model/status.ts';
-import { freePort, startSwitchboard, switchboardCli } from '../../interop/harness.ts';
+import { freePort, processAlive as alive, startSwitchboard, switchboardCli } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
 import { TestPhone } from '../lib/phone.ts';
 import { TestClient } from '../lib/sip-client.ts';
@@ -75,15 +75,6 @@ afterAll(async () => {
   if (!stopped) await sb?.stop();
 });
 let stopped = false;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function workers(): Promise<WorkerSummary[]> {
   const out = await switchboardCli(['status', '--json', '--data-dir', sb.dataDir]);

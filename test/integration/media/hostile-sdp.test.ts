@@ -13,17 +13,21 @@ import { waitUntil } from '../../lib/wait.ts';
 let ts: TestServer;
 let a: TestPhone;
 let b: TestPhone;
+let c: TestPhone;
 let base: RtpPeer;
 
 beforeAll(async () => {
   ts = await startTestServer();
   await ts.server.store.users.add({ extension: '7100', password: 'pw-7100', media: { security: 'best-effort', dtmf: 'rfc4733' } });
   await ts.server.store.users.add({ extension: '7101', password: 'pw-7101', media: { security: 'enforced' } });
+  await ts.server.store.users.add({ extension: '7102', password: 'pw-7102', media: { security: 'enforced' } });
   await ts.server.directory.poll();
   a = await TestPhone.start({ ext: '7100', password: 'pw-7100', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' } });
   b = await TestPhone.start({ ext: '7101', password: 'pw-7101', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, behaviour: 'busy' });
   expect((await a.register()).status).toBe(200);
+  c = await TestPhone.start({ ext: '7102', password: 'pw-7102', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, behaviour: 'silent' });
   expect((await b.register()).status).toBe(200);
+  expect((await c.register()).status).toBe(200);
   base = await RtpPeer.open();
 });
 
@@ -31,6 +35,7 @@ afterAll(async () => {
   base.close();
   await a.stop();
   await b.stop();
+  await c.stop();
   await ts.stop();
 });
 
@@ -72,4 +77,43 @@ describe('hostile SDP', () => {
     const ok = await a.call('7101', { body: base.sdp('srtp') }).final;
     expect(ok.status).toBe(486);
   }, 120_000);
+
+  // RFC 4566 §5.7 allows a host name in c=; the relay sends only to IP
+  // addresses and resolves none. Such an offer or answer, from a phone or
+  // the network fuzzer (issue 11), used to throw inside the media code: a
+  // 500 and an error line per call for an offer, an unhandled rejection
+  // (the process exits) for a re-INVITE or an answer.
+  const hostNamed = (sdp: Buffer, host: string): Buffer => Buffer.from(sdp.toString().replace('c=IN IP4 127.0.0.1', `c=IN IP4 ${host}`));
+  const errors = () => ts.log.entries.filter((e) => e.level === 'error');
+
+  it('refuses an offer whose connection address is a host name with 488, logging no error', async () => {
+    for (const host of ['media.example.net', 'x', '999.1.1.1']) {
+      const final = await a.call('7101', { body: hostNamed(base.sdp('rtp+sdes'), host) }).final;
+      expect(final.status).toBe(488);
+    }
+    expect(errors()).toEqual([]);
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.relay!.sessions === 0, 10_000)).toBe(true);
+  });
+
+  it('drops an answer whose connection address is a host name: the caller gets 488, nothing is left', async () => {
+    const call = a.call('7102', { body: base.sdp('rtp+sdes') });
+    const incoming = await c.waitIncoming(1);
+    c.answer(incoming, hostNamed(base.sdp('srtp'), 'media.example.net'));
+    expect((await call.final).status).toBe(488);
+    expect(errors()).toEqual([]);
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.relay!.sessions === 0, 10_000)).toBe(true);
+  });
+
+  it('refuses a re-INVITE whose connection address is a host name with 488, and the call stays up', async () => {
+    const call = a.call('7102', { body: base.sdp('rtp+sdes') });
+    const incoming = await c.waitIncoming(2);
+    c.answer(incoming, base.sdp('srtp'));
+    expect((await call.final).status).toBe(200);
+    const re = await a.inDialog(call.dialog!, 'INVITE', { body: hostNamed(base.sdp('rtp+sdes'), 'media.example.net') });
+    expect(re.status).toBe(488);
+    expect(errors()).toEqual([]);
+    expect(ts.server.calls.activeCount).toBe(1);
+    expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.relay!.sessions === 0, 10_000)).toBe(true);
+  });
 });

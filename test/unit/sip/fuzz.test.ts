@@ -1,9 +1,11 @@
-// A short, seeded pass of the mutation fuzzer (test/fuzz/run.ts runs longer
+// A short, seeded pass of the in-process mutation fuzzer (test/fuzz/run.ts runs longer
 // ones): parseMessage and frameStream must never throw, the parser's
 // defensive catch must never be what answers, and every accepted message must
 // survive serialize -> parse with the same Call-ID, CSeq, Via count and body.
 import { describe, expect, it } from 'vitest';
-import { checkInput, loadCorpus, mutate, runFuzz } from '../../fuzz/run.ts';
+import { loadCorpus } from '../../fuzz/corpus.ts';
+import { mutate } from '../../fuzz/mutate.ts';
+import { checkInput, runFuzz } from '../../fuzz/parser.ts';
 import { makeRng } from '../../lib/prng.ts';
 
 describe('parser fuzzing', () => {
