@@ -60,6 +60,7 @@ export function registerStartCommand(program: Command): void {
         }, r.restartNeeded.length > 0 ? `reloaded; these settings apply at the next start: ${r.restartNeeded.join(', ')}` : 'reloaded');
       };
       hangups.logTo(logger);
+      await keepServingThroughBugs(logger);
       const worker = process.env[WORKER_ENV.worker];
       if (worker !== undefined) {
         // Forked by a supervisor (below): it told us who we are in the environment.
@@ -254,4 +255,21 @@ class Hangups {
     } while (this.again);
     this.running = undefined;
   }
+}
+
+/**
+ * A promise nobody caught is a bug in one request's handling; Node's default
+ * (exit) would end every call and registration this process holds with it.
+ * It is logged, with its stack, once a minute per message, and the server
+ * goes on. Thrown exceptions keep Node's default: after one, the process state
+ * is unknown, and the supervisor or systemd restarts it.
+ */
+async function keepServingThroughBugs(log: import('../lib/log.ts').Logger): Promise<void> {
+  const { OncePerInterval } = await import('../lib/log.ts');
+  const once = new OncePerInterval(60_000);
+  process.on('unhandledRejection', (reason) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    const suppressed = once.take(err.message);
+    if (suppressed >= 0) log.error({ err, suppressed }, 'unhandled rejection (a bug): the server goes on');
+  });
 }

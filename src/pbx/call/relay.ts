@@ -103,6 +103,11 @@ function relayInvite(bridge: Bridge, from: Leg, to: Leg, req: SipRequest, tx: Se
       return;
     }
     sendReinvite(bridge, from, to, req, tx, verdict.body);
+  }, () => {
+    // A media failure must end this re-INVITE, not the process (an unhandled rejection would).
+    from.serverInvitePending = false;
+    to.clientInvitePending = false;
+    from.answer(req, tx, 500);
   });
 }
 
