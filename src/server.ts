@@ -687,7 +687,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (heapTrim) {
           // Never while a call is up: the pause (up to ~1 s) would be a gap in the media this process relays.
           heapCheck = setInterval(() => {
-            if (calls.activeCount === 0) heapTrim.check();
+            // The trim's pause queued the overload probes: no load to shed for.
+            if (calls.activeCount === 0 && heapTrim.check()) overload?.excusePause();
           }, SWEEP_MS);
           heapCheck.unref();
         }

@@ -156,6 +156,8 @@ export class OverloadControl {
   private probeId = '';
   /** When the awaited probe left, or undefined once it came back. */
   private probeSentAt: number | undefined;
+  /** Samples up to this time ignore waits (see excusePause). */
+  private excusedUntil = -Infinity;
   /** Wait of the probe that came back in the current sample. */
   private measured = 0;
   private lastDelay = 0;
@@ -271,13 +273,22 @@ export class OverloadControl {
   }
 
   /** One sample: measure, then move the admitted fractions (lower class cut first, raised last). */
+  /**
+   * A pause the process caused itself and knows to be over (a heap trim's
+   * full GC): the waits it put on the probes are no load, so the samples that
+   * see them shed nothing. Load that goes on past them is seen as before.
+   */
+  excusePause(): void {
+    this.excusedUntil = this.clock.now() + 2 * this.sampleMs;
+  }
+
   private readonly tick = (): void => {
     const now = this.clock.now();
     // A probe still in the queue has waited at least this long; one lost to an overflowing socket keeps counting.
     const waiting = this.probeSentAt === undefined ? 0 : now - this.probeSentAt;
     const delay = Math.max(this.measured, waiting);
     this.lastDelay = delay;
-    const over = delay > this.maxDelay;
+    const over = delay > this.maxDelay && now > this.excusedUntil;
     const wasOver = this.wasOver;
     const [vouchedBefore, anonymousBefore] = [this.vouched.fraction, this.anonymous.fraction];
     this.wasOver = over;

@@ -92,6 +92,22 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     expect(oc.state.admittedUnauthenticated).toBe(1);
   });
 
+  it('sheds nothing for a pause it is told it caused itself (a heap trim), and goes on seeing load after it', () => {
+    const { oc, timers, sent, local, period } = rig();
+    period(30);
+    // A 350 ms full GC: no tick runs, the probe waits in the socket the whole time.
+    timers.clock.set(timers.clock.now() + 350);
+    oc.excusePause();
+    timers.advance(0);
+    expect(oc.isProbe(probeRequest(sent.at(-1)!, local))).toBe(true);
+    period(10);
+    period(10);
+    expect(oc.state.admittedUnauthenticated).toBe(1);
+    // Real load afterwards (probes never come back) is still shed.
+    for (let i = 0; i < 5; i++) period(1000);
+    expect(oc.state.admittedUnauthenticated).toBeLessThan(1);
+  });
+
   it('holds while the wait is over the limit but shorter than the last probe\'s (the queue is draining)', () => {
     const { oc, timers, sent, local } = rig();
     timers.advance(950);
