@@ -2,7 +2,7 @@
 // CSV is the one dialect of src/model/user-csv.ts (the CLI's import reads it
 // too), so an exported file imports back through either.
 import { MEDIA_KEYS } from '../model/user.ts';
-import { USER_CSV_FIELDS, UserCsvError, userCsvRows, usersToCsv, type UserCsvRow } from '../model/user-csv.ts';
+import { USER_CSV_FIELDS, usersToCsv, type UserCsvRow } from '../model/user-csv.ts';
 import { USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { UserView } from '../model/user.ts';
 import type { User } from '../store/types.ts';
@@ -52,16 +52,6 @@ export function toCsv(users: readonly User[], withSecrets: boolean): string {
 /** One row of an import: its number in the file and the fields it sets, or why it cannot be read. */
 export type ImportRow = UserCsvRow;
 
-/** Rows of a CSV file (src/model/user-csv.ts). @throws ApiError 400 when the file or header is unusable */
-export function csvRows(text: string): ImportRow[] {
-  try {
-    return userCsvRows(text);
-  } catch (err) {
-    if (err instanceof UserCsvError) throw fileError(err.message);
-    throw err;
-  }
-}
-
 /** Rows of a JSON import: an array of user objects, or {users: [...]}. */
 export function jsonRows(body: unknown): ImportRow[] {
   const list = Array.isArray(body) ? body : (body as { users?: unknown } | null)?.users;
@@ -85,6 +75,7 @@ function wholeMedia(fields: Record<string, unknown>): Record<string, unknown> {
   return { ...fields, media: { ...media, ...(m as Record<string, unknown>) } };
 }
 
-function fileError(message: string): ApiError {
+/** A file that cannot be imported at all: 400. */
+export function fileError(message: string): ApiError {
   return new ApiError(400, 'validation', `file: ${message}`, { issues: [{ path: 'file', in: 'body', message }] });
 }

@@ -112,6 +112,11 @@ export interface ImportRowResult {
   error?: string;
 }
 
+export interface ImportOptions {
+  /** Called when the file has been read (done 0) and after each chunk of rows. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** A subscription to one repository's change feed. */
 export interface ChangeWatcher {
   /**
@@ -160,11 +165,13 @@ export interface UserRepository {
   eachUser(visit: (user: User) => void): Promise<number>;
   /**
    * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
-   * header row naming columns, extension required. One transaction: valid
-   * rows are applied, bad rows are reported and skipped.
-   * @throws StoreError invalid (field 'csv') when the file or header is unusable
+   * header row naming columns, extension required. Valid rows are applied,
+   * bad rows are reported and skipped; a transaction per chunk of rows
+   * (src/store/user-import.ts), the event loop turning between them.
+   * @throws StoreError invalid (field 'csv') when the file or header is
+   * unusable; then nothing is applied
    */
-  importCsv(text: string): Promise<ImportRowResult[]>;
+  importCsv(text: string, opts?: ImportOptions): Promise<ImportRowResult[]>;
   /** Highest change sequence so far (0 when none). */
   lastChangeSeq(): Promise<number>;
   /** Changes with seq > afterSeq, oldest first, at most limit (default 1000). */
