@@ -466,6 +466,15 @@ export interface Store {
    * included, and nothing reaches the database.
    */
   rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /**
+   * Long runs of writes (a big import) in short transactions: fn gets batch,
+   * and each batch(work) runs work against a view of the store inside one
+   * transaction, committed when work resolves, rolled back when it throws.
+   * Between batches other writers get their turn. SQLite: work must not wait
+   * for I/O or timers (its writes are synchronous; while a batch is open the
+   * write lock is held by this thread).
+   */
+  inBatches<T>(fn: (batch: <R>(work: (store: Store) => Promise<R>) => Promise<R>) => Promise<T>): Promise<T>;
   /** Why the database cannot take writes now (for the health check), or undefined. Never waits. */
   problem(): string | undefined;
   /** Flushes pending writes and closes the database. */

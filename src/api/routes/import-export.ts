@@ -14,7 +14,7 @@ import { isStoreError } from '../../store/errors.ts';
 import type { User, UserRepository } from '../../store/types.ts';
 import { MEDIA_KEYS } from '../../model/user.ts';
 import { USER_CSV_FIELDS, UserCsvError, userCsvCount, userCsvRows } from '../../model/user-csv.ts';
-import { inSlices } from '../../lib/slices.ts';
+import { inSlices, SLICE_MS } from '../../lib/slices.ts';
 import { missingRole } from '../auth.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError, zodIssues } from '../errors.ts';
@@ -43,15 +43,46 @@ function changedFields(before: User, after: User): string[] {
   return out;
 }
 
+/** Rows per transaction of a real import: as many as SLICE_MS of writes take, judged by the chunk before. */
+const CHUNK_ROWS = { first: 50, min: 10, max: 1000 };
+
 /**
  * One row at a time, in file order (a later row may depend on an earlier
- * one: a renumbering), each appended to out as it is done.
+ * one: a renumbering), each appended to out once it is committed. A real
+ * import writes a chunk of rows and their audit entries per transaction
+ * (store.inBatches), reading the next chunk between them; a dry run is one
+ * rehearsal, rolled back.
  */
 async function applyRows(
-  ctx: ApiContext, users: UserRepository, rows: AsyncIterable<ImportRow>, req: ApiRequest<unknown, unknown, unknown> | null,
-  out: ReportRow[],
+  ctx: ApiContext, rows: AsyncIterable<ImportRow>, dryRun: boolean, req: ApiRequest<unknown, unknown, unknown>, out: ReportRow[],
 ): Promise<void> {
-  for await (const r of rows) out.push(await applyRow(ctx, users, r, req));
+  if (dryRun) {
+    await ctx.store.rehearse(async (scratch) => {
+      for await (const r of rows) out.push(await applyRow(ctx, scratch.users, r, null));
+    });
+    return;
+  }
+  await ctx.store.inBatches(async (batch) => {
+    let chunk: ImportRow[] = [];
+    let size = CHUNK_ROWS.first;
+    const flush = async () => {
+      const start = performance.now();
+      const done = await batch(async (w) => {
+        const inChunk: ReportRow[] = [];
+        for (const r of chunk) inChunk.push(await applyRow({ ...ctx, store: w, admin: w.admin }, w.users, r, req));
+        return inChunk;
+      });
+      for (const r of done) out.push(r);
+      const msPerRow = (performance.now() - start) / chunk.length;
+      size = Math.round(Math.min(CHUNK_ROWS.max, Math.max(CHUNK_ROWS.min, SLICE_MS / Math.max(msPerRow, 0.001))));
+      chunk = [];
+    };
+    for await (const r of rows) {
+      chunk.push(r);
+      if (chunk.length >= size) await flush();
+    }
+    if (chunk.length > 0) await flush();
+  });
 }
 
 async function applyRow(
@@ -180,14 +211,12 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
       const big = typeof body === 'string' && body.length > SYNC_IMPORT_LIMIT;
       if (big && jobs.running()) throw new ApiError(409, 'busy', `import ${jobs.running()!.id} is still running`);
       const file = await importRows(body, format);
-      const run = (out: ReportRow[]) => dryRun
-        ? ctx.store.rehearse((scratch) => applyRows(ctx, scratch.users, file.rows(), null, out))
-        : applyRows(ctx, ctx.store.users, file.rows(), req, out);
+      const run = (out: ReportRow[]) => applyRows(ctx, file.rows(), dryRun, req, out);
       if (big) {
         if (jobs.running()) throw new ApiError(409, 'busy', `import ${jobs.running()!.id} is still running`);
         const job = jobs.start(dryRun, file.total, run);
-        void req.reply.code(202).header('location', `${IMPORT_URL}/jobs/${job.id}`);
-        return jobs.view(job, { offset: 0, limit: 0 });
+        // Sent here: the route table answers 200 otherwise.
+        return req.reply.code(202).header('location', `${IMPORT_URL}/jobs/${job.id}`).send(jobs.view(job, { offset: 0, limit: 0 }));
       }
       const rows: ReportRow[] = [];
       await run(rows);

@@ -1,6 +1,6 @@
 // Composition of the SQLite store: one connection shared by every repository.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../types.ts';
 import type { AdminStore } from '../admin-types.ts';
@@ -66,16 +66,42 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     file,
     problem: () => sqliteWritable(db, BUSY_TIMEOUT_MS),
     async rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-      // A connection of its own, so no write of this process from elsewhere
-      // lands in the transaction that is rolled back. It holds the write lock
-      // until fn ends; the repositories' transactions nest as savepoints.
-      const scratch = openSqliteStore(file, opts);
+      // On a copy (SQLite's online backup, a few hundred KB per turn of the
+      // event loop): a long dry run that holds the lock of the real file
+      // would stall every write of this process's own connection meanwhile
+      // (the busy wait is synchronous, and the holder is on the same thread).
+      const dir = mkdtempSync(join(dirname(file), '.rehearsal-'));
       try {
-        scratch.db.exec('BEGIN IMMEDIATE');
-        return await fn(scratch);
+        const copy = join(dir, DATABASE_FILE);
+        await db.backup(copy);
+        const scratch = openSqliteStore(copy, { ...opts, onError: () => {} });
+        try {
+          scratch.db.exec('BEGIN IMMEDIATE');
+          return await fn(scratch);
+        } finally {
+          scratch.db.close();
+        }
       } finally {
-        if (scratch.db.inTransaction) scratch.db.exec('ROLLBACK');
-        scratch.db.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    async inBatches<T>(fn: (batch: <R>(work: (store: Store) => Promise<R>) => Promise<R>) => Promise<T>): Promise<T> {
+      // A connection of its own, as for a rehearsal: no write of the SIP path
+      // on the main connection joins a batch, and between batches it finds the lock free.
+      const writer = openSqliteStore(file, opts);
+      try {
+        return await fn(async (work) => {
+          writer.db.exec('BEGIN IMMEDIATE');
+          try {
+            const result = await work(writer);
+            writer.db.exec('COMMIT');
+            return result;
+          } finally {
+            if (writer.db.inTransaction) writer.db.exec('ROLLBACK');
+          }
+        });
+      } finally {
+        await writer.close();
       }
     },
     async close() {
