@@ -71,7 +71,10 @@ export class ImportJobs {
     return this.jobs.get(id);
   }
 
-  view(job: ImportJob, page: { offset: number; limit: number }): ImportJobView {
+  /** The job with a page of its report rows (only those with action, when given). */
+  view(job: ImportJob, page: { offset: number; limit: number; action?: ReportRow['action'] }): ImportJobView {
+    const { action, ...at } = page;
+    const rows = action ? job.rows.filter((r) => r.action === action) : job.rows;
     return {
       id: job.id,
       state: job.state,
@@ -82,7 +85,7 @@ export class ImportJobs {
       finishedAt: job.finishedAt,
       ...(job.error === undefined ? {} : { error: job.error }),
       summary: summaryOf(job.rows),
-      rows: { total: job.rows.length, ...page, items: job.rows.slice(page.offset, page.offset + page.limit) },
+      rows: { total: rows.length, ...at, items: rows.slice(at.offset, at.offset + at.limit) },
     };
   }
 

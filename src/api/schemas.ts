@@ -95,7 +95,10 @@ export const importReportSchema = z.object({
 });
 
 export const importJobParams = z.object({ id: z.string().uuid() });
-export const importJobQuery = z.object(paging).strict();
+export const importJobQuery = z.object({
+  ...paging,
+  action: z.enum(['add', 'update', 'error']).optional().describe('only the report rows with this action (e.g. the errors)'),
+}).strict();
 
 export const importJobSchema = z.object({
   id: z.string(),
@@ -107,7 +110,7 @@ export const importJobSchema = z.object({
   finishedAt: z.number().int().nullable(),
   error: z.string().optional().describe('failed: why the import stopped (the rows before it were applied)'),
   summary: importSummarySchema.describe('of the rows handled so far'),
-  rows: listOf(importRowSchema).describe('the report rows handled so far, a page at a time (offset, limit)'),
+  rows: listOf(importRowSchema).describe('the report rows handled so far (with action: those rows), a page at a time (offset, limit)'),
 });
 
 // --- trunks, DIDs, calls ----------------------------------------------------
