@@ -2,7 +2,9 @@
 // answers 202 with the job, GET shows its progress and, once done, its
 // report a page at a time (a report of 450,000 rows is not one answer, nor
 // one JSON.stringify on the event loop SIP shares). One import job runs at a
-// time; the last few finished ones are kept for an hour.
+// time; the last few finished ones are kept for an hour. A server that stops
+// stops its job between two rows and waits for it, so nothing is written
+// after the store closes.
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { Logger } from '../lib/log.ts';
@@ -35,6 +37,7 @@ export function summaryOf(rows: readonly ReportRow[]): Report['summary'] {
 
 export class ImportJobs {
   private readonly jobs = new Map<string, ImportJob>();
+  private readonly stops = new Map<string, { abort: AbortController; ended: Promise<void> }>();
 
   constructor(private readonly now: () => number, private readonly log: Logger) {}
 
@@ -44,13 +47,14 @@ export class ImportJobs {
     return undefined;
   }
 
-  /** Starts run in the background; it appends report rows to the job's rows as it goes. */
-  start(dryRun: boolean, total: number, run: (rows: ReportRow[]) => Promise<void>): ImportJob {
+  /** Starts run in the background; it appends report rows to the job's rows as it goes and gives up once signal aborts. */
+  start(dryRun: boolean, total: number, run: (rows: ReportRow[], signal: AbortSignal) => Promise<void>): ImportJob {
     this.forgetOld();
     const job: ImportJob = { id: randomUUID(), dryRun, total, startedAt: this.now(), state: 'running', finishedAt: null, rows: [] };
     this.jobs.set(job.id, job);
     this.log.info({ job: job.id, rows: total, dryRun }, 'user import started');
-    run(job.rows).then(
+    const abort = new AbortController();
+    const ended = run(job.rows, abort.signal).then(
       () => {
         job.state = 'done';
         this.log.info({ job: job.id, ...summaryOf(job.rows), dryRun }, 'user import finished');
@@ -62,8 +66,17 @@ export class ImportJobs {
       },
     ).finally(() => {
       job.finishedAt = this.now();
+      this.stops.delete(job.id);
     });
+    this.stops.set(job.id, { abort, ended });
     return job;
+  }
+
+  /** Stops the running job (it fails with the reason) and waits for it to end. */
+  async close(reason = 'the server is stopping'): Promise<void> {
+    const running = [...this.stops.values()];
+    for (const s of running) s.abort.abort(new Error(`stopped: ${reason}`));
+    await Promise.all(running.map((s) => s.ended));
   }
 
   get(id: string): ImportJob | undefined {

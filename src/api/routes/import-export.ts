@@ -55,10 +55,14 @@ const CHUNK_ROWS = { first: 50, min: 10, max: 1000 };
  */
 async function applyRows(
   ctx: ApiContext, rows: AsyncIterable<ImportRow>, dryRun: boolean, req: ApiRequest<unknown, unknown, unknown>, out: ReportRow[],
+  signal?: AbortSignal,
 ): Promise<void> {
   if (dryRun) {
     await ctx.store.rehearse(async (scratch) => {
-      for await (const r of rows) out.push(await applyRow(ctx, scratch.users, r, null));
+      for await (const r of rows) {
+        signal?.throwIfAborted();
+        out.push(await applyRow(ctx, scratch.users, r, null));
+      }
     });
     return;
   }
@@ -78,6 +82,7 @@ async function applyRows(
       chunk = [];
     };
     for await (const r of rows) {
+      signal?.throwIfAborted();
       chunk.push(r);
       if (chunk.length >= size) await flush();
     }
@@ -155,6 +160,7 @@ function limitJsonImports(t: RouteTable): void {
 
 export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
   const jobs = new ImportJobs(ctx.now, ctx.log);
+  t.app.addHook('onClose', () => jobs.close());
   limitJsonImports(t);
   t.add({
     method: 'GET', url: '/api/users/export', tag: 'users', access: 'read',
@@ -209,11 +215,15 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
       const format = req.query.format ?? (typeof body === 'string' ? 'csv' : 'json');
       const { dryRun } = req.query;
       const big = typeof body === 'string' && body.length > SYNC_IMPORT_LIMIT;
-      if (big && jobs.running()) throw new ApiError(409, 'busy', `import ${jobs.running()!.id} is still running`);
+      const oneAtATime = () => {
+        const running = jobs.running();
+        if (running) throw new ApiError(409, 'busy', `import ${running.id} is still running`);
+      };
+      if (big) oneAtATime();
       const file = await importRows(body, format);
-      const run = (out: ReportRow[]) => applyRows(ctx, file.rows(), dryRun, req, out);
+      const run = (out: ReportRow[], signal?: AbortSignal) => applyRows(ctx, file.rows(), dryRun, req, out, signal);
       if (big) {
-        if (jobs.running()) throw new ApiError(409, 'busy', `import ${jobs.running()!.id} is still running`);
+        oneAtATime(); // again: reading the file took a while
         const job = jobs.start(dryRun, file.total, run);
         // Sent here: the route table answers 200 otherwise.
         return req.reply.code(202).header('location', `${IMPORT_URL}/jobs/${job.id}`).send(jobs.view(job, { offset: 0, limit: 0 }));

@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWithApi, type ApiTestServer } from './client.ts';
 import { startPinger } from '../lib/options-pinger.ts';
+import { openStore } from '../../../src/store/index.ts';
 
 const ROWS = 100_000;
 const PING_MS = 50;
@@ -99,4 +100,32 @@ describe('big user imports', () => {
     expect((await s.admin.get('/api/users/600000')).status).toBe(404);
     expect((await s.admin.get('/api/users/import/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   }, 180_000);
+
+  it('a server that stops ends its running import between chunks, keeping exactly the rows it reported', async () => {
+    const own = await startWithApi();
+    const lines = ['extension,fullName,password'];
+    for (let i = 0; i < 40_000; i++) lines.push(`${700000 + i},Stopped import user number ${i},pw-${i}`);
+    const started = await own.admin.request('POST', '/api/users/import', { raw: lines.join('\n'), contentType: 'text/csv' });
+    expect(started.status, started.text).toBe(202);
+    // Let some chunks land first.
+    for (let polls = 0; polls < 300; polls++) {
+      const r = await own.admin.get(`/api/users/import/jobs/${started.json.id}?limit=1`);
+      if (r.json.done > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await own.ts.stop();
+    const failed = own.ts.log.entries.filter((e) => e.msg === 'user import failed');
+    expect(failed).toHaveLength(1);
+    const { done, err } = failed[0]!.obj as { done: number; err: Error };
+    expect(err.message).toBe('stopped: the server is stopping');
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(40_000);
+    // What the job reported is what the database holds, and nothing was written after the stop.
+    const store = openStore(own.ts.dataDir);
+    try {
+      expect(await store.users.count()).toBe(done);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });
