@@ -19,8 +19,8 @@
 //   cannot hold it (an extension, a number, a group) is refused with a
 //   per-row error saying so; free text and secrets may start that way.
 // - Big files: rows come one at a time from a streaming parser, and the
-//   stream hands the event loop back every few milliseconds, so a 32 MB file neither
-//   becomes 32 MB of objects nor holds up SIP while it is read.
+//   stream hands the event loop back every few milliseconds, so a 32 MB
+//   file neither becomes 32 MB of objects nor holds up SIP while it is read.
 import { Readable } from 'node:stream';
 import { Parser } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
@@ -123,7 +123,7 @@ function checkedCellValue(col: UserCsvColumn, text: string): unknown {
 const unguard = (s: string) => (s.startsWith("'") && GUARDED_START.test(s.slice(1)) ? s.slice(1) : s);
 
 function delimiterOf(text: string): string {
-  const header = text.slice(0, text.search(/[\r\n]|$/));
+  const header = text.slice(text.startsWith('\ufeff') ? 1 : 0, text.search(/[\r\n]|$/));
   const count = (ch: string) => header.split(ch).length - 1;
   return count(';') > count(',') ? ';' : ',';
 }
@@ -144,7 +144,7 @@ function* pieces(text: string): Generator<string> {
 /** The file's records, parsed as they are read, the event loop turning every few milliseconds (src/lib/slices.ts). */
 async function* records(text: string): AsyncGenerator<string[]> {
   const parser = new Parser({
-    bom: true, delimiter: delimiterOf(text.replace(/^\ufeff/, '')), relax_column_count: true, skip_empty_lines: false,
+    bom: true, delimiter: delimiterOf(text), relax_column_count: true, skip_empty_lines: false,
     record_delimiter: ['\r\n', '\n', '\r'],
   });
   const source = Readable.from(pieces(text), { objectMode: false });
