@@ -3,10 +3,11 @@
 // dry, reporting row by row what they would do while changing nothing.
 // The API shares its event loop with SIP, so an import never runs in one
 // piece: a CSV file is parsed as a stream and its rows applied a slice of
-// a few milliseconds at a time (src/lib/slices.ts), each row committed on
-// its own and audited as before. A file bigger than SYNC_IMPORT_LIMIT is a
-// job (202, then GET for progress and the report, src/api/import-jobs.ts);
-// a JSON body, parsed in one piece by JSON.parse, may be no bigger than that.
+// a few milliseconds at a time (src/lib/slices.ts), each row audited as
+// before, a chunk of rows per transaction. A file bigger than
+// SYNC_IMPORT_LIMIT is a job (202, then GET for progress and the report,
+// src/api/import-jobs.ts); a JSON body, parsed in one piece by JSON.parse,
+// may be no bigger than that.
 import { Transform } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
