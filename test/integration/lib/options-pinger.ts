@@ -13,12 +13,13 @@ const sock = dgram.createSocket('udp4');
 const sentAt = new Map();
 const answers = [];
 let maxLatency = 0;
+let slowest = 0;
 sock.on('message', (m) => {
   const cseq = /\\r\\nCSeq: (\\d+) OPTIONS/i.exec(m.toString('latin1'));
   const t = sentAt.get(cseq && cseq[1]);
   if (t === undefined || !m.toString('latin1').startsWith('SIP/2.0 200')) return;
   const now = performance.now();
-  maxLatency = Math.max(maxLatency, now - t);
+  if (now - t > maxLatency) { maxLatency = now - t; slowest = Number(cseq[1]); }
   answers.push(now);
   sentAt.delete(cseq[1]);
 });
@@ -41,14 +42,22 @@ sock.bind(0, '127.0.0.1', () => {
     setTimeout(() => {
       let maxGap = 0;
       for (let i = 1; i < answers.length; i++) maxGap = Math.max(maxGap, answers[i] - answers[i - 1]);
-      parentPort.postMessage({ sent: n, answered: answers.length, unanswered: sentAt.size, maxLatency, maxGap });
+      parentPort.postMessage({ sent: n, answered: answers.length, unanswered: sentAt.size, maxLatency, slowest, maxGap });
       sock.close();
     }, 1000);
   });
 });
 `;
 
-export interface PingReport { sent: number; answered: number; unanswered: number; maxLatency: number; maxGap: number }
+export interface PingReport {
+  sent: number;
+  answered: number;
+  unanswered: number;
+  maxLatency: number;
+  /** The CSeq (1 = the first OPTIONS) of the slowest answer. */
+  slowest: number;
+  maxGap: number;
+}
 
 export function startPinger(host: string, port: number, everyMs: number): Promise<{ stop(): Promise<PingReport> }> {
   const worker = new Worker(PINGER, { eval: true, workerData: { host, port, everyMs } });
