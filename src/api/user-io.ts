@@ -5,7 +5,8 @@ import { MEDIA_KEYS } from '../model/user.ts';
 import { USER_CSV_FIELDS, usersToCsv, type UserCsvRow } from '../model/user-csv.ts';
 import { USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { UserView } from '../model/user.ts';
-import type { User } from '../store/types.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { User, UserRepository } from '../store/types.ts';
 import { ApiError } from './errors.ts';
 
 /** A user without its secrets (SPEC 4.1: login and voicemail codes are never shown). */
@@ -47,6 +48,41 @@ export function exportRecord(u: User, withSecrets: boolean): Record<string, unkn
 
 export function toCsv(users: readonly User[], withSecrets: boolean): string {
   return usersToCsv(users.map((u) => exportRecord(u, withSecrets)), withSecrets);
+}
+
+/** Users per read of an export: a few milliseconds of reading and writing. */
+const EXPORT_PAGE = 250;
+
+/** Every user, a page at a time by id, the event loop turning between pages. */
+async function* userPages(users: UserRepository): AsyncGenerator<User[]> {
+  let after = 0;
+  for (;;) {
+    const page = await users.afterId(after, EXPORT_PAGE);
+    if (page.length === 0) return;
+    yield page;
+    after = page[page.length - 1]!.id;
+    await nextTurn();
+  }
+}
+
+/**
+ * An export file written as it is read, in the order the users were
+ * created: CSV (src/model/user-csv.ts) or a JSON array of import records.
+ */
+export async function* exportPieces(users: UserRepository, format: 'csv' | 'json', withSecrets: boolean): AsyncGenerator<string> {
+  let first = true;
+  if (format === 'csv') yield usersToCsv([], withSecrets);
+  else yield '[';
+  for await (const page of userPages(users)) {
+    const records = page.map((u) => exportRecord(u, withSecrets));
+    if (format === 'csv') {
+      yield usersToCsv(records, withSecrets, false);
+    } else {
+      yield `${first ? '' : ','}${records.map((r) => JSON.stringify(r)).join(',')}`;
+      first = false;
+    }
+  }
+  if (format === 'json') yield ']';
 }
 
 /** One row of an import: its number in the file and the fields it sets, or why it cannot be read. */

@@ -67,13 +67,14 @@ function cellText(v: unknown): string {
 
 /**
  * The file for users given in their export form (every field; media as an
- * object of the user's own keys). Secrets only with withSecrets.
+ * object of the user's own keys). Secrets only with withSecrets; without
+ * header, rows only (the rest of a file written in pieces).
  */
-export function usersToCsv(records: readonly Record<string, unknown>[], withSecrets: boolean): string {
+export function usersToCsv(records: readonly Record<string, unknown>[], withSecrets: boolean, header = true): string {
   const cols = userCsvColumns(withSecrets);
   const rows = records.map((r) => cols.map((c) => cellText(isMediaColumn(c) ? (r.media as Record<string, unknown> | undefined)?.[c.slice(6)] : r[c])));
   // Quote what a reader could split or trim: delimiters, quotes, line breaks, edge spaces.
-  return stringify([cols, ...rows], { record_delimiter: 'windows', quoted_match: /[\r\n;]|^\s|\s$/ });
+  return stringify(header ? [cols, ...rows] : rows, { record_delimiter: 'windows', quoted_match: /[\r\n;]|^\s|\s$/ });
 }
 
 /** One data row: its record number (header = 1) and the fields it sets, or why it cannot be read. */

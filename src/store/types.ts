@@ -164,6 +164,12 @@ export interface UserRepository {
    */
   eachUser(visit: (user: User) => void): Promise<number>;
   /**
+   * Up to limit users with an id above id, by id: a directory read a page
+   * at a time (an export of 450,000 users as one read holds up SIP for
+   * seconds). Each page is read on its own, not one snapshot.
+   */
+  afterId(id: number, limit: number): Promise<User[]>;
+  /**
    * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
    * header row naming columns, extension required. Valid rows are applied,
    * bad rows are reported and skipped; a transaction per chunk of rows

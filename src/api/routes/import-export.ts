@@ -8,7 +8,7 @@
 // SYNC_IMPORT_LIMIT is a job (202, then GET for progress and the report,
 // src/api/import-jobs.ts); a JSON body, parsed in one piece by JSON.parse,
 // may be no bigger than that.
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { isStoreError } from '../../store/errors.ts';
@@ -24,7 +24,7 @@ import { ImportJobs, summaryOf, type ReportRow } from '../import-jobs.ts';
 import {
   exportQuery, importJobParams, importJobQuery, importJobSchema, importQuery, importReportSchema, userCreateSchema, userPatchSchema,
 } from '../schemas.ts';
-import { exportRecord, fileError, jsonRows, toCsv, type ImportRow } from '../user-io.ts';
+import { exportPieces, fileError, jsonRows, type ImportRow } from '../user-io.ts';
 
 const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 /** Bigger CSV files are imported as a job; bigger JSON bodies are refused (413). */
@@ -168,7 +168,8 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     summary: 'Export users as CSV or JSON',
     description: 'Login codes and voicemail codes are left out unless passwords=true, which needs the admin role. ' +
       'Media settings: JSON carries the media object (the user\'s own keys), CSV one column per key ' +
-      '(media.security, ...), empty meaning the system value. The file imports back through POST /api/users/import.',
+      '(media.security, ...), empty meaning the system value. The file imports back through POST /api/users/import. ' +
+      'Users come in the order they were created, written as they are read (each page of users read on its own).',
     query: exportQuery,
     response: { description: 'the file', contentTypes: ['text/csv', 'application/json'] },
     errors: [403],
@@ -176,18 +177,15 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
       const { format, passwords } = req.query;
       const role = passwords ? missingRole(req.principal!.account, 'write') : null;
       if (role) throw new ApiError(403, 'forbidden', `exporting passwords needs the ${role} role`, { role });
-      const { users } = await ctx.store.users.snapshot();
       if (passwords) {
-        await audit(ctx, req, 'users', null, { exported: users.length, withPasswords: true }, 'GET /api/users/export (with passwords)');
+        const exported = await ctx.store.users.count();
+        await audit(ctx, req, 'users', null, { exported, withPasswords: true }, 'GET /api/users/export (with passwords)');
       }
       void req.reply.header('content-disposition', `attachment; filename="users.${format}"`);
       void req.reply.header('cache-control', 'no-store');
-      if (format === 'csv') {
-        void req.reply.type('text/csv; charset=utf-8');
-        return toCsv(users, passwords);
-      }
-      void req.reply.type('application/json; charset=utf-8');
-      return JSON.stringify(users.map((u) => exportRecord(u, passwords)));
+      void req.reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
+      // Written as it is read, a page of users per turn of the event loop.
+      return Readable.from(exportPieces(ctx.store.users, format, passwords), { objectMode: false });
     },
   });
 

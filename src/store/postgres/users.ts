@@ -148,6 +148,10 @@ export class PgUserRepository implements UserRepository {
     }, { snapshot: true });
   }
 
+  async afterId(id: number, limit: number): Promise<User[]> {
+    return (await this.db.all<UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?', [id, limit])).map(toUser);
+  }
+
   importCsv(text: string, opts?: ImportOptions): Promise<ImportRowResult[]> {
     return importInChunks(text, (rows) => this.db.tx((t) => applyImportRows(rows, {
       exists: async (extension) => (await PgUserRepository.byExt(t, extension)) !== undefined,

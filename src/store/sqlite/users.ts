@@ -148,6 +148,7 @@ export class SqliteUserRepository implements UserRepository {
       update: p(`UPDATE users SET ${COLUMN_LIST.map((c) => `${c}=?`).join(', ')}, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
       all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
+      afterId: p<UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?'),
       page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),
       pageSearch: p<UserRow>(`SELECT * FROM users ${SEARCH} ${ORDER} LIMIT ? OFFSET ?`),
       count: p<number>('SELECT count(*) FROM users').pluck(),
@@ -264,6 +265,10 @@ export class SqliteUserRepository implements UserRepository {
       for (const row of this.s.all.iterate()) visit(toUser(row));
       return this.s.lastSeq.get() ?? 0;
     }).deferred();
+  }
+
+  async afterId(id: number, limit: number): Promise<User[]> {
+    return this.s.afterId.all(id, limit).map(toUser);
   }
 
   async importCsv(text: string, opts?: ImportOptions): Promise<ImportRowResult[]> {

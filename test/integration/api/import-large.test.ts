@@ -75,6 +75,28 @@ describe('big user imports', () => {
       `event loop delay max ${(loop.max / 1e6).toFixed(1)} ms, import ${job.finishedAt - job.startedAt} ms`);
   }, 300_000);
 
+  it('exports those 100,000 users as a stream, in creation order, while OPTIONS are answered promptly', async () => {
+    const pinger = await startPinger(s.ts.host, s.ts.sipPort, PING_MS);
+    const csv = await s.admin.get('/api/users/export');
+    const json = await s.admin.get('/api/users/export?format=json');
+    const pings = await pinger.stop();
+    expect(csv.status).toBe(200);
+    const lines = csv.text.split('\r\n');
+    expect(lines[0]).toMatch(/^extension,name,fullName,/);
+    expect(lines.at(-1)).toBe('');
+    const exts = lines.slice(1, -1).map((l) => l.split(',', 1)[0]);
+    expect(exts).toHaveLength(ROWS);
+    expect(exts.slice(0, 2)).toEqual(['300000', '300001']);
+    expect(exts.at(-1)).toBe(String(300000 + ROWS - 1));
+    expect(new Set(exts).size).toBe(ROWS);
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    const records = JSON.parse(json.text) as { extension: string }[];
+    expect(records).toHaveLength(ROWS);
+    expect(records[ROWS - 1]!.extension).toBe(String(300000 + ROWS - 1));
+    expect(pings.unanswered).toBe(0);
+    expect(pings.maxGap).toBeLessThan(MAX_GAP_MS);
+  }, 120_000);
+
   it('dry-runs a big file as a job too, changing nothing, and pages its errors by action', async () => {
     const lines = ['extension,fullName,password'];
     for (let i = 0; i < 30_000; i++) lines.push(`${600000 + i},Dry run user number ${i},pw-${i}`);

@@ -137,6 +137,15 @@ export function userImportSuite(engine: StoreEngine): void {
       expect((await store.users.list()).map((u) => u.extension)).toEqual(['100', '101', '103']);
     });
 
+    it('reads the users a page at a time by id, whatever their extensions', async () => {
+      for (const ext of ['300', '20', '1000', 'alice']) await store.users.add({ extension: ext, password: 'p' });
+      const first = await store.users.afterId(0, 3);
+      expect(first.map((u) => u.extension)).toEqual(['300', '20', '1000']);
+      const rest = await store.users.afterId(first[2]!.id, 3);
+      expect(rest.map((u) => u.extension)).toEqual(['alice']);
+      expect(await store.users.afterId(rest[0]!.id, 3)).toEqual([]);
+    });
+
     it('rehearses: the run sees its own writes, the store keeps none of them', async () => {
       await store.users.add({ extension: '100', password: 'p' });
       const inside = await store.rehearse(async (s) => {
