@@ -2,7 +2,7 @@
 // few milliseconds and let the loop turn (setImmediate, so pending I/O runs)
 // between them. A big import then delays a SIP answer by one slice, not by
 // the whole file.
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 
 /** Work done between two turns of the event loop. */
 export const SLICE_MS = 10;
@@ -17,4 +17,10 @@ export async function* inSlices<T>(source: AsyncIterable<T> | Iterable<T>, slice
       start = performance.now();
     }
   }
+}
+
+/** Waits until done items are no more than perSec a second since startedAt (performance.now()). */
+export async function pace(done: number, startedAt: number, perSec: number): Promise<void> {
+  const ahead = startedAt + (done * 1000) / perSec - performance.now();
+  if (ahead > 0) await sleep(ahead);
 }

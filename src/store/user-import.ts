@@ -8,12 +8,22 @@
 // chunks the writer's lock is free (the server keeps writing registrations)
 // and the event loop turns. A file cut off by a crash keeps the chunks
 // before it; importing it again updates those rows to the same values.
+import { pace } from '../lib/slices.ts';
 import { UserCsvError, userCsvCount, userCsvRows, type UserCsvRow } from '../model/user-csv.ts';
 import { StoreError } from './errors.ts';
 import type { ImportOptions, ImportRowResult, UserInput, UserPatch } from './types.ts';
 
 /** Rows per transaction: a few milliseconds of writes, so the lock is never held long. */
 export const IMPORT_CHUNK_ROWS = 500;
+
+/**
+ * The most rows an import writes a second. Every process on the database
+ * follows the users' change log (the directory looks every 500 ms); the log
+ * keeps the last 10,000 changes, and a watcher that falls behind it reloads
+ * every user in one piece (seconds for 450,000 users). At this rate a look
+ * finds at most 5,000 new changes.
+ */
+export const IMPORT_MAX_ROWS_PER_SEC = 10_000;
 
 /** What a row becomes: an error without touching the store, else an add or an update. */
 export function rowPlan({ row, extension, fields, error }: UserCsvRow):
@@ -53,10 +63,12 @@ export async function importInChunks(
   opts.onProgress?.(0, total);
   const out: ImportRowResult[] = [];
   let chunk: UserCsvRow[] = [];
+  const started = performance.now();
   const flush = async () => {
     for (const r of await applyChunk(chunk)) out.push(r);
     chunk = [];
     opts.onProgress?.(out.length, total);
+    await pace(out.length, started, IMPORT_MAX_ROWS_PER_SEC);
   };
   try {
     for await (const row of userCsvRows(text)) {

@@ -15,7 +15,8 @@ import { isStoreError } from '../../store/errors.ts';
 import type { User, UserRepository } from '../../store/types.ts';
 import { MEDIA_KEYS } from '../../model/user.ts';
 import { USER_CSV_FIELDS, UserCsvError, userCsvCount, userCsvRows } from '../../model/user-csv.ts';
-import { inSlices, SLICE_MS } from '../../lib/slices.ts';
+import { inSlices, pace, SLICE_MS } from '../../lib/slices.ts';
+import { IMPORT_MAX_ROWS_PER_SEC } from '../../store/user-import.ts';
 import { missingRole } from '../auth.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError, zodIssues } from '../errors.ts';
@@ -51,8 +52,8 @@ const CHUNK_ROWS = { first: 50, min: 10, max: 1000 };
  * One row at a time, in file order (a later row may depend on an earlier
  * one: a renumbering), each appended to out once it is committed. A real
  * import writes a chunk of rows and their audit entries per transaction
- * (store.inBatches), reading the next chunk between them; a dry run is one
- * rehearsal, rolled back.
+ * (store.inBatches), reading the next chunk between them, no faster than
+ * IMPORT_MAX_ROWS_PER_SEC; a dry run is one rehearsal, rolled back.
  */
 async function applyRows(
   ctx: ApiContext, rows: AsyncIterable<ImportRow>, dryRun: boolean, req: ApiRequest<unknown, unknown, unknown>, out: ReportRow[],
@@ -70,6 +71,7 @@ async function applyRows(
   await ctx.store.inBatches(async (batch) => {
     let chunk: ImportRow[] = [];
     let size = CHUNK_ROWS.first;
+    const started = performance.now();
     const flush = async () => {
       const start = performance.now();
       const done = await batch(async (w) => {
@@ -81,6 +83,7 @@ async function applyRows(
       const msPerRow = (performance.now() - start) / chunk.length;
       size = Math.round(Math.min(CHUNK_ROWS.max, Math.max(CHUNK_ROWS.min, SLICE_MS / Math.max(msPerRow, 0.001))));
       chunk = [];
+      await pace(out.length, started, IMPORT_MAX_ROWS_PER_SEC);
     };
     for await (const r of rows) {
       signal?.throwIfAborted();
