@@ -1,5 +1,5 @@
 // Composition of the SQLite store: one connection shared by every repository.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../types.ts';
@@ -28,6 +28,22 @@ export interface SqliteStore extends Store {
   db: Database.Database;
   /** The database file. */
   file: string;
+}
+
+const REHEARSAL_PREFIX = '.rehearsal-';
+/** A rehearsal's copy older than this was left by a process that died during it. */
+const STALE_REHEARSAL_MS = 24 * 3600_000;
+
+function sweepRehearsals(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(REHEARSAL_PREFIX)) continue;
+    const path = join(dir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_REHEARSAL_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove: the next sweep tries again.
+    }
+  }
 }
 
 function warn(err: Error): void {
@@ -70,7 +86,8 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
       // event loop): a long dry run that holds the lock of the real file
       // would stall every write of this process's own connection meanwhile
       // (the busy wait is synchronous, and the holder is on the same thread).
-      const dir = mkdtempSync(join(dirname(file), '.rehearsal-'));
+      sweepRehearsals(dirname(file));
+      const dir = mkdtempSync(join(dirname(file), REHEARSAL_PREFIX));
       try {
         const copy = join(dir, DATABASE_FILE);
         await db.backup(copy);
