@@ -103,8 +103,10 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
       }
     },
     async inBatches<T>(fn: (batch: <R>(work: (store: Store) => Promise<R>) => Promise<R>) => Promise<T>): Promise<T> {
-      // A connection of its own, as for a rehearsal: no write of the SIP path
-      // on the main connection joins a batch, and between batches it finds the lock free.
+      // A connection of its own: no write of the SIP path on the main
+      // connection joins a batch, and between batches it finds the lock free.
+      // A batch never waits on I/O (Store.inBatches), so the main connection's
+      // synchronous busy wait never waits for a holder on its own thread.
       const writer = openSqliteStore(file, opts);
       try {
         return await fn(async (work) => {
