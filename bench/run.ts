@@ -3,7 +3,7 @@
 // process with a hard time limit, so one that hangs cannot hold up the rest;
 // their output goes straight through.
 //
-//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,kill-loss] [--quick]
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,kill-loss,import] [--quick]
 //
 // --quick: smaller and shorter (a smoke run, not figures to publish).
 import { spawn } from 'node:child_process';
@@ -68,6 +68,8 @@ const BENCHES: Bench[] = [
     limitSec: 300,
   },
   { name: 'kill-loss', file: 'kill-loss.ts', args: ['--phones', '2000', '--rounds', '3'], quickArgs: ['--phones', '300', '--rounds', '1'], limitSec: 600 },
+  // 450,000 rows at ≤ 10,000 a second: ~50–75 s, plus the file and the server.
+  { name: 'import', file: 'user-import.ts', args: [], quickArgs: ['--rows', '50000'], limitSec: 300 },
 ];
 
 function runChild(b: Bench, quick: boolean): Promise<number | null> {

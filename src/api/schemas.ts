@@ -76,19 +76,41 @@ export const importQuery = z
   })
   .strict();
 
+const importRowSchema = z.object({
+  row: z.number().int().describe('CSV: record number with the header as 1; JSON: index + 1'),
+  extension: z.string(),
+  action: z.enum(['add', 'update', 'error']),
+  error: z.string().optional(),
+  changes: z.array(z.string()).optional()
+    .describe('update: the fields the row changes, media keys as media.KEY (secrets by name only)'),
+  media: z.object(mediaValues).partial().optional()
+    .describe("add and update: the user's media settings after the row; a key left out follows the system"),
+});
+const importSummarySchema = z.object({ add: z.number().int(), update: z.number().int(), error: z.number().int() });
+
 export const importReportSchema = z.object({
   dryRun: z.boolean(),
-  summary: z.object({ add: z.number().int(), update: z.number().int(), error: z.number().int() }),
-  rows: z.array(z.object({
-    row: z.number().int().describe('CSV: record number with the header as 1; JSON: index + 1'),
-    extension: z.string(),
-    action: z.enum(['add', 'update', 'error']),
-    error: z.string().optional(),
-    changes: z.array(z.string()).optional()
-      .describe('update: the fields the row changes, media keys as media.KEY (secrets by name only)'),
-    media: z.object(mediaValues).partial().optional()
-      .describe("add and update: the user's media settings after the row; a key left out follows the system"),
-  })),
+  summary: importSummarySchema,
+  rows: z.array(importRowSchema),
+});
+
+export const importJobParams = z.object({ id: z.string().uuid() });
+export const importJobQuery = z.object({
+  ...paging,
+  action: z.enum(['add', 'update', 'error']).optional().describe('only the report rows with this action (e.g. the errors)'),
+}).strict();
+
+export const importJobSchema = z.object({
+  id: z.string(),
+  state: z.enum(['running', 'done', 'failed']),
+  dryRun: z.boolean(),
+  total: z.number().int().describe('data rows in the file'),
+  done: z.number().int().describe('rows handled so far'),
+  startedAt: z.number().int(),
+  finishedAt: z.number().int().nullable(),
+  error: z.string().optional().describe('failed: why the import stopped (the rows before it were applied)'),
+  summary: importSummarySchema.describe('of the rows handled so far'),
+  rows: listOf(importRowSchema).describe('the report rows handled so far (with action: those rows), a page at a time (offset, limit)'),
 });
 
 // --- trunks, DIDs, calls ----------------------------------------------------

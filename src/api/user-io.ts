@@ -2,10 +2,11 @@
 // CSV is the one dialect of src/model/user-csv.ts (the CLI's import reads it
 // too), so an exported file imports back through either.
 import { MEDIA_KEYS } from '../model/user.ts';
-import { USER_CSV_FIELDS, UserCsvError, userCsvRows, usersToCsv, type UserCsvRow } from '../model/user-csv.ts';
+import { USER_CSV_FIELDS, usersToCsv, type UserCsvRow } from '../model/user-csv.ts';
 import { USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { UserView } from '../model/user.ts';
-import type { User } from '../store/types.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { User, UserRepository } from '../store/types.ts';
 import { ApiError } from './errors.ts';
 
 /** A user without its secrets (SPEC 4.1: login and voicemail codes are never shown). */
@@ -49,18 +50,43 @@ export function toCsv(users: readonly User[], withSecrets: boolean): string {
   return usersToCsv(users.map((u) => exportRecord(u, withSecrets)), withSecrets);
 }
 
-/** One row of an import: its number in the file and the fields it sets, or why it cannot be read. */
-export type ImportRow = UserCsvRow;
+/** Users per read of an export: a few milliseconds of reading and writing. */
+const EXPORT_PAGE = 250;
 
-/** Rows of a CSV file (src/model/user-csv.ts). @throws ApiError 400 when the file or header is unusable */
-export function csvRows(text: string): ImportRow[] {
-  try {
-    return userCsvRows(text);
-  } catch (err) {
-    if (err instanceof UserCsvError) throw fileError(err.message);
-    throw err;
+/** Every user, a page at a time by id, the event loop turning between pages. */
+async function* userPages(users: UserRepository): AsyncGenerator<User[]> {
+  let after = 0;
+  for (;;) {
+    const page = await users.afterId(after, EXPORT_PAGE);
+    if (page.length === 0) return;
+    yield page;
+    after = page[page.length - 1]!.id;
+    await nextTurn();
   }
 }
+
+/**
+ * An export file written as it is read, in the order the users were
+ * created: CSV (src/model/user-csv.ts) or a JSON array of import records.
+ */
+export async function* exportPieces(users: UserRepository, format: 'csv' | 'json', withSecrets: boolean): AsyncGenerator<string> {
+  let first = true;
+  if (format === 'csv') yield usersToCsv([], withSecrets);
+  else yield '[';
+  for await (const page of userPages(users)) {
+    const records = page.map((u) => exportRecord(u, withSecrets));
+    if (format === 'csv') {
+      yield usersToCsv(records, withSecrets, false);
+    } else {
+      yield `${first ? '' : ','}${records.map((r) => JSON.stringify(r)).join(',')}`;
+      first = false;
+    }
+  }
+  if (format === 'json') yield ']';
+}
+
+/** One row of an import: its number in the file and the fields it sets, or why it cannot be read. */
+export type ImportRow = UserCsvRow;
 
 /** Rows of a JSON import: an array of user objects, or {users: [...]}. */
 export function jsonRows(body: unknown): ImportRow[] {
@@ -85,6 +111,7 @@ function wholeMedia(fields: Record<string, unknown>): Record<string, unknown> {
   return { ...fields, media: { ...media, ...(m as Record<string, unknown>) } };
 }
 
-function fileError(message: string): ApiError {
+/** A file that cannot be imported at all: 400. */
+export function fileError(message: string): ApiError {
   return new ApiError(400, 'validation', `file: ${message}`, { issues: [{ path: 'file', in: 'body', message }] });
 }

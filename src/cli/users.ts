@@ -5,6 +5,8 @@ import type { User } from '../store/types.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
 import { registerUserSetCommand } from './user-set.ts';
 
+const PROGRESS_EVERY_MS = 2000;
+
 /** What `user list --json` prints per user: every field except secrets. */
 function publicView(u: User) {
   return {
@@ -104,7 +106,15 @@ export function registerUserCommands(program: Command): void {
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
       }
-      const rows = await withStore(o, async (s) => await s.users.importCsv(text));
+      // Progress on stderr (stdout keeps the one-line result): when the file is read, then every few seconds.
+      let shown = 0;
+      const onProgress = (done: number, total: number) => {
+        const now = Date.now();
+        if (done !== 0 && done !== total && now - shown < PROGRESS_EVERY_MS) return;
+        shown = now;
+        process.stderr.write(done === 0 ? `importing ${total} rows\n` : `${done} of ${total} rows (${Math.floor((done * 100) / total)}%)\n`);
+      };
+      const rows = await withStore(o, async (s) => await s.users.importCsv(text, { onProgress }));
       let errors = 0;
       const counts = { added: 0, updated: 0 };
       for (const r of rows) {

@@ -3,11 +3,15 @@
 // codes share one dialling namespace and must agree on what a number is.
 import { z } from 'zod';
 
-// RFC 3261 user part: unreserved and user-unreserved characters, minus ";" "?"
-// "/" which naive URI handling (and voicemail file names) misread, and minus
-// "%" so the stored extension is already the decoded user part.
-export const EXTENSION_RE = /^[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/;
-export const EXTENSION_RULE = "must be 1-64 letters, digits or -_.!~*'()&=+$,";
+// RFC 3261 user part (SPEC 1.A: "41510", "jim.kander"): unreserved and
+// user-unreserved characters, minus ";" "?" "/" which naive URI handling (and
+// voicemail file names) misread, and minus "%" so the stored extension is
+// already the decoded user part. It starts with a letter, a digit, "*" (the
+// short-code space, where the store refuses a clash) or "+" and a digit (a
+// number in international form): never with = - @ or a lone +, which a
+// spreadsheet takes for a formula, nor with other punctuation.
+export const EXTENSION_RE = /^(?=[A-Za-z0-9*]|\+[0-9])[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/;
+export const EXTENSION_RULE = "must be 1-64 letters, digits or -_.!~*'()&=+$, starting with a letter, a digit, * or + and a digit";
 
 /** A user extension, a hunt group number, or any number a call can be sent to. */
 export const extensionSchema = z.string().regex(EXTENSION_RE, EXTENSION_RULE);

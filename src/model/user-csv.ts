@@ -12,13 +12,20 @@
 //   and the feature columns (empty = off / none): those are state the export
 //   writes in full, so an exported file restores it.
 // - Lists (codecs, dndExceptions) are separated by spaces (or , ; |).
-// - Spreadsheet formulas: a cell starting with = + - @ (or tab, CR) is written
-//   with a ' in front so a spreadsheet shows it as text; reading drops a '
-//   before one of those characters, so the file round-trips. (A value that
-//   really starts with such a quote loses it: no user field has a reason to.)
-import { parse } from 'csv-parse/sync';
+// - Spreadsheet formulas (OWASP CSV injection): a cell starting with = + - @
+//   (or tab, CR) or with ' is written with a ' in front, so a spreadsheet
+//   shows it as text; reading drops one ' before one of those characters, so
+//   every value round-trips. A formula-looking cell in a field whose model
+//   cannot hold it (an extension, a number, a group) is refused with a
+//   per-row error saying so; free text and secrets may start that way.
+// - Big files: rows come one at a time from a streaming parser, and the
+//   stream hands the event loop back every few milliseconds, so a 32 MB
+//   file neither becomes 32 MB of objects nor holds up SIP while it is read.
+import { Readable } from 'node:stream';
+import { Parser } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
-import { MEDIA_KEYS, type UserMediaSettings } from './user.ts';
+import { inSlices } from '../lib/slices.ts';
+import { MEDIA_KEYS, userFieldSchemas, type UserMediaSettings } from './user.ts';
 import { USER_FEATURE_KEYS } from './user-features.ts';
 
 type MediaKey = keyof UserMediaSettings;
@@ -41,6 +48,8 @@ const STATE_COLUMNS = new Set<UserCsvColumn>([...MEDIA_COLUMNS, ...USER_FEATURE_
 const ALIASES: Record<string, UserCsvColumn> = { logincode: 'password', displayname: 'fullName' };
 
 const FORMULA_START = /^[=+\-@\t\r]/;
+/** What the export guards with a ': a formula start, or a ' that reading would otherwise take for a guard. */
+const GUARDED_START = /^[=+\-@\t\r']/;
 
 const isMediaColumn = (c: UserCsvColumn): c is `media.${MediaKey}` => c.startsWith('media.');
 
@@ -53,18 +62,19 @@ export function userCsvColumns(withSecrets: boolean): UserCsvColumn[] {
 
 function cellText(v: unknown): string {
   const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
-  return FORMULA_START.test(s) ? `'${s}` : s;
+  return GUARDED_START.test(s) ? `'${s}` : s;
 }
 
 /**
  * The file for users given in their export form (every field; media as an
- * object of the user's own keys). Secrets only with withSecrets.
+ * object of the user's own keys). Secrets only with withSecrets; without
+ * header, rows only (the rest of a file written in pieces).
  */
-export function usersToCsv(records: readonly Record<string, unknown>[], withSecrets: boolean): string {
+export function usersToCsv(records: readonly Record<string, unknown>[], withSecrets: boolean, header = true): string {
   const cols = userCsvColumns(withSecrets);
   const rows = records.map((r) => cols.map((c) => cellText(isMediaColumn(c) ? (r.media as Record<string, unknown> | undefined)?.[c.slice(6)] : r[c])));
   // Quote what a reader could split or trim: delimiters, quotes, line breaks, edge spaces.
-  return stringify([cols, ...rows], { record_delimiter: 'windows', quoted_match: /[\r\n;]|^\s|\s$/ });
+  return stringify(header ? [cols, ...rows] : rows, { record_delimiter: 'windows', quoted_match: /[\r\n;]|^\s|\s$/ });
 }
 
 /** One data row: its record number (header = 1) and the fields it sets, or why it cannot be read. */
@@ -96,30 +106,61 @@ function cellValue(col: UserCsvColumn, text: string): unknown {
   return text;
 }
 
+/**
+ * A cell's value; a cell that starts like a formula must be a value its field
+ * can hold (the user model decides: a password or a name may, an extension
+ * may not), else the row is refused saying why.
+ */
+function checkedCellValue(col: UserCsvColumn, text: string): unknown {
+  if (!FORMULA_START.test(text)) return cellValue(col, text);
+  const refused = new Error(`${col}: a spreadsheet formula is not allowed here (the cell starts with ${JSON.stringify(text[0])})`);
+  if (isMediaColumn(col) || BOOL_COLUMNS.has(col) || INT_COLUMNS.has(col)) throw refused;
+  const value = cellValue(col, text);
+  if (!userFieldSchemas[col as Field].safeParse(value).success) throw refused;
+  return value;
+}
+
+/** A cell as written, with the export's formula guard taken off. */
+const unguard = (s: string) => (s.startsWith("'") && GUARDED_START.test(s.slice(1)) ? s.slice(1) : s);
+
 function delimiterOf(text: string): string {
-  const header = text.slice(0, text.search(/[\r\n]|$/));
+  const header = text.slice(text.startsWith('\ufeff') ? 1 : 0, text.search(/[\r\n]|$/));
   const count = (ch: string) => header.split(ch).length - 1;
   return count(';') > count(',') ? ';' : ',';
 }
 
-function records(text: string): string[][] {
-  try {
-    return parse(text, {
-      bom: true, delimiter: delimiterOf(text.replace(/^\ufeff/, '')), relax_column_count: true, skip_empty_lines: false,
-      record_delimiter: ['\r\n', '\n', '\r'],
-    }) as string[][];
-  } catch (err) {
-    throw new UserCsvError((err as Error).message);
+const PIECE_CHARS = 16 * 1024;
+
+/** The text in pieces, never splitting a surrogate pair (the parser reads UTF-8 bytes). */
+function* pieces(text: string): Generator<string> {
+  for (let i = 0; i < text.length;) {
+    let end = Math.min(i + PIECE_CHARS, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    yield text.slice(i, end);
+    i = end;
   }
 }
 
-/**
- * The rows of a file, header checked. Media cells come back as a media object
- * (empty = null, the system value), "system" also meaning the system value.
- * @throws UserCsvError when the file or its header is unusable
- */
-export function userCsvRows(text: string): UserCsvRow[] {
-  const [head, ...data] = records(text);
+/** The file's records, parsed as they are read, the event loop turning every few milliseconds (src/lib/slices.ts). */
+async function* records(text: string): AsyncGenerator<string[]> {
+  const parser = new Parser({
+    bom: true, delimiter: delimiterOf(text), relax_column_count: true, skip_empty_lines: false,
+    record_delimiter: ['\r\n', '\n', '\r'],
+  });
+  const source = Readable.from(pieces(text), { objectMode: false });
+  source.pipe(parser);
+  try {
+    yield* inSlices(parser as AsyncIterable<string[]>);
+  } catch (err) {
+    throw new UserCsvError((err as Error).message);
+  } finally {
+    source.destroy();
+    parser.destroy();
+  }
+}
+
+function headerColumns(head: readonly string[] | undefined): UserCsvColumn[] {
   if (!head || head.every((c) => c.trim() === '')) throw new UserCsvError('the file is empty');
   const cols: UserCsvColumn[] = [];
   for (const cell of head) {
@@ -129,26 +170,53 @@ export function userCsvRows(text: string): UserCsvRow[] {
     cols.push(col);
   }
   if (!cols.includes('extension')) throw new UserCsvError('the header must name the column extension');
-  const rows: UserCsvRow[] = [];
-  data.forEach((cells, i) => {
-    if (cells.every((c) => c.trim() === '')) return;
-    const unguard = (s: string) => (s.startsWith("'") && FORMULA_START.test(s.slice(1)) ? s.slice(1) : s);
-    const row: UserCsvRow = { row: i + 2, extension: unguard((cells[cols.indexOf('extension')] ?? '').trim()), fields: {} };
-    try {
-      if (cells.length > cols.length) throw new Error(`${cells.length} fields but the header has ${cols.length}`);
-      cols.forEach((c, j) => {
-        const v = unguard((cells[j] ?? '').trim());
-        if (isMediaColumn(c)) {
-          const media = (row.fields.media ??= {}) as Record<string, unknown>;
-          media[c.slice(6)] = v.toLowerCase() === 'system' ? null : cellValue(c, v);
-        } else if (v !== '' || STATE_COLUMNS.has(c)) {
-          row.fields[c] = cellValue(c, v);
-        }
-      });
-    } catch (err) {
-      row.error = (err as Error).message;
+  return cols;
+}
+
+function rowOf(cols: readonly UserCsvColumn[], cells: readonly string[], row: number): UserCsvRow {
+  const out: UserCsvRow = { row, extension: unguard((cells[cols.indexOf('extension')] ?? '').trim()), fields: {} };
+  try {
+    if (cells.length > cols.length) throw new Error(`${cells.length} fields but the header has ${cols.length}`);
+    cols.forEach((c, j) => {
+      const v = unguard((cells[j] ?? '').trim());
+      if (isMediaColumn(c)) {
+        const media = (out.fields.media ??= {}) as Record<string, unknown>;
+        media[c.slice(6)] = v.toLowerCase() === 'system' ? null : checkedCellValue(c, v);
+      } else if (v !== '' || STATE_COLUMNS.has(c)) {
+        out.fields[c] = checkedCellValue(c, v);
+      }
+    });
+  } catch (err) {
+    out.error = (err as Error).message;
+  }
+  return out;
+}
+
+/**
+ * The rows of a file one by one, header checked first; blank lines skipped.
+ * Media cells come back as a media object (empty = null, the system value),
+ * "system" also meaning the system value.
+ * @throws UserCsvError when the file or its header is unusable (possibly after
+ * rows were read: callers that must not act on a broken file read it twice, see userCsvCount)
+ */
+export async function* userCsvRows(text: string): AsyncGenerator<UserCsvRow> {
+  let cols: UserCsvColumn[] | undefined;
+  let record = 0;
+  for await (const cells of records(text)) {
+    record++;
+    if (!cols) {
+      cols = headerColumns(cells);
+      continue;
     }
-    rows.push(row);
-  });
-  return rows;
+    if (cells.every((c) => c.trim() === '')) continue;
+    yield rowOf(cols, cells, record);
+  }
+  if (!cols) headerColumns(undefined);
+}
+
+/** Reads the whole file without keeping it: its number of data rows. @throws UserCsvError as userCsvRows */
+export async function userCsvCount(text: string): Promise<number> {
+  let n = 0;
+  for await (const _ of userCsvRows(text)) n++;
+  return n;
 }

@@ -112,6 +112,11 @@ export interface ImportRowResult {
   error?: string;
 }
 
+export interface ImportOptions {
+  /** Called when the file has been read (done 0) and after each chunk of rows. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** A subscription to one repository's change feed. */
 export interface ChangeWatcher {
   /**
@@ -159,12 +164,20 @@ export interface UserRepository {
    */
   eachUser(visit: (user: User) => void): Promise<number>;
   /**
-   * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
-   * header row naming columns, extension required. One transaction: valid
-   * rows are applied, bad rows are reported and skipped.
-   * @throws StoreError invalid (field 'csv') when the file or header is unusable
+   * Up to limit users with an id above id, by id: a directory read a page
+   * at a time (an export of 450,000 users as one read holds up SIP for
+   * seconds). Each page is read on its own, not one snapshot.
    */
-  importCsv(text: string): Promise<ImportRowResult[]>;
+  afterId(id: number, limit: number): Promise<User[]>;
+  /**
+   * CSV in the dialect of src/model/user-csv.ts (what the API exports): a
+   * header row naming columns, extension required. Valid rows are applied,
+   * bad rows are reported and skipped; a transaction per chunk of rows
+   * (src/store/user-import.ts), the event loop turning between them.
+   * @throws StoreError invalid (field 'csv') when the file or header is
+   * unusable; then nothing is applied
+   */
+  importCsv(text: string, opts?: ImportOptions): Promise<ImportRowResult[]>;
   /** Highest change sequence so far (0 when none). */
   lastChangeSeq(): Promise<number>;
   /** Changes with seq > afterSeq, oldest first, at most limit (default 1000). */
@@ -465,6 +478,15 @@ export interface Store {
    * included, and nothing reaches the database.
    */
   rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  /**
+   * Long runs of writes (a big import) in short transactions: fn gets batch,
+   * and each batch(work) runs work against a view of the store inside one
+   * transaction, committed when work resolves, rolled back when it throws.
+   * Between batches other writers get their turn. SQLite: work must not wait
+   * for I/O or timers (its writes are synchronous; while a batch is open the
+   * write lock is held by this thread).
+   */
+  inBatches<T>(fn: (batch: <R>(work: (store: Store) => Promise<R>) => Promise<R>) => Promise<T>): Promise<T>;
   /** Why the database cannot take writes now (for the health check), or undefined. Never waits. */
   problem(): string | undefined;
   /**

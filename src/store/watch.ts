@@ -86,6 +86,7 @@ export interface ChangeLog<E extends { seq: number }> {
 }
 
 const BATCH = 1000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Follows a change log from afterSeq (default: its end when the watch
@@ -116,6 +117,8 @@ export function watchLog<E extends { seq: number }>(
       seq = entries[entries.length - 1]!.seq;
       called = true;
       if (entries.length < BATCH) break;
+      // A backlog (a big import landed) is caught up a batch per turn of the event loop, not in one go.
+      await nextTurn();
     }
     return called;
   }, t);

@@ -314,6 +314,24 @@ describe('management web UI', () => {
     expect(download).toBe('/api/users/export?format=csv&passwords=false');
   });
 
+  it('follows the dry run of a big file as a job and lists only its rows in error', async () => {
+    await nav('Import / export', 'Import / export');
+    const lines = ['extension,fullName,password'];
+    for (let i = 0; i < 30_000; i++) lines.push(`${500000 + i},Big import user number ${i},pw-${i}`);
+    lines[7] = '=1+1,Formula,pw';
+    const csv = lines.join('\n');
+    expect(csv.length).toBeGreaterThan(1024 * 1024);
+    await page.getByLabel('File to import').setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Check (dry run)' }).click();
+    await page.getByRole('heading', { name: 'Dry run: what the import would do' }).waitFor({ timeout: 120_000 });
+    expect(await page.getByRole('list', { name: 'Import summary' }).innerText()).toMatch(/29999\s+to add\s+0\s+to update\s+1\s+error/);
+    expect(await page.getByText('the rows in error only').count()).toBe(1);
+    const rows = await page.locator('section[aria-labelledby="report-h"] tbody tr').allInnerTexts();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/8\s+=1\+1\s+Error\s+.*a spreadsheet formula is not allowed here/s);
+    expect(await ts.server.store.users.getByExtension('500000')).toBeUndefined();
+  }, 150_000);
+
   it('works on a phone-sized screen, menu included', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${url}/#/status`);

@@ -85,6 +85,22 @@ describe('user commands', () => {
     expect(names).toEqual(expect.arrayContaining(['Alice', 'Bob, Jr.']));
     expect(cli('user', 'import', path.join(dataDir, 'missing.csv'), '--data-dir', dataDir).code).toBe(2);
   });
+
+  it('imports a big file with progress on stderr, refusing formula cells per row where a field cannot hold one', () => {
+    const file = path.join(dataDir, 'big.csv');
+    const rows = Array.from({ length: 3000 }, (_, i) => `${40000 + i},"=HYPERLINK(""x${i}"")",pw-${i}`);
+    writeFileSync(file, ['extension,fullName,password', ...rows, '=1+1,Formula,pw', '49999,B,pw', '@5,C,pw'].join('\n'));
+    const r = cli('user', 'import', file, '--data-dir', dataDir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('imported: 3001 added, 0 updated, 2 errors\n');
+    expect(r.stderr).toMatch(/^importing 3003 rows\n/);
+    expect(r.stderr).toContain('3003 of 3003 rows (100%)\n');
+    expect(r.stderr).toContain('row 3002 (=1+1): extension: a spreadsheet formula is not allowed here (the cell starts with "=")');
+    expect(r.stderr).toContain('row 3004 (@5): extension: a spreadsheet formula is not allowed here (the cell starts with "@")');
+    const users = JSON.parse(cli('user', 'list', '--json', '--search', '4000', '--data-dir', dataDir).stdout) as Array<{ extension: string; fullName: string }>;
+    // Free text keeps what was written; an export would guard it (see test/integration/api/csv-safety.test.ts).
+    expect(users.find((u) => u.extension === '40001')?.fullName).toBe('=HYPERLINK("x1")');
+  });
 });
 
 describe('start, certificates and live changes', () => {

@@ -3,7 +3,7 @@
 // built on them (src/api/schemas.ts). Type-only imports: nothing of the
 // server is bundled, and a change to a model shows here at compile time.
 import type { z } from 'zod';
-import type { importReportSchema, listOf, sessionSchema } from '../../src/api/schemas.ts';
+import type { importJobSchema, importReportSchema, listOf, sessionSchema } from '../../src/api/schemas.ts';
 import type { UserMediaSettings, UserView } from '../../src/model/user.ts';
 
 export type Session = z.output<typeof sessionSchema>;
@@ -12,6 +12,8 @@ export type UserMedia = UserMediaSettings;
 export type MediaSecurity = NonNullable<UserMedia['security']>;
 export type Page<T> = Omit<z.output<ReturnType<typeof listOf>>, 'items'> & { items: T[] };
 export type ImportReport = z.output<typeof importReportSchema>;
+/** A big import, run as a job (POST answers 202). */
+export type ImportJob = z.output<typeof importJobSchema>;
 
 export type { DidView as Did, TrunkView as Trunk } from '../../src/model/trunk.ts';
 export type { PasswordPolicy, SettingsResponse, SettingsView, SystemMedia } from '../../src/model/settings.ts';

@@ -66,6 +66,11 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
   const health = new WriteHealth({ report: onError, recovered: opts.onWriteRecovered, now: opts.now });
   const repos = repositories(PgDb.onPool(pool), opts, wiring, health);
   let closed = false;
+  const nested = () => Promise.reject(new Error('nested transaction view'));
+  /** The repositories on one client, inside the transaction it has open. */
+  const transactionView = (client: pg.PoolClient): Store => ({
+    ...repositories(PgDb.inTransaction(client), opts, wiring, health), problem: () => undefined, rehearse: nested, inBatches: nested, close: async () => {},
+  });
   return {
     ...repos,
     url: shown,
@@ -74,12 +79,27 @@ export async function openPostgresStore(url: string, opts: StoreOptions = {}): P
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const view = repositories(PgDb.inTransaction(client), opts, wiring, health);
-        return await fn({ ...view, problem: () => undefined, rehearse: () => Promise.reject(new Error('nested rehearsal')), close: async () => {} });
+        return await fn(transactionView(client));
       } finally {
         await client.query('ROLLBACK').catch(() => {});
         client.release();
       }
+    },
+    async inBatches<T>(fn: (batch: <R>(work: (store: Store) => Promise<R>) => Promise<R>) => Promise<T>): Promise<T> {
+      return fn(async (work) => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await work(transactionView(client));
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          client.release();
+        }
+      });
     },
     async close() {
       if (closed) return;

@@ -4,11 +4,11 @@
 import { StoreError } from '../errors.ts';
 import { newUserFields, patchedUserFields, type UserFields } from '../user-validate.ts';
 import type {
-  ChangeListener, ChangeWatcher, ImportRowResult, User, UserChange, UserChangeOp, UserInput, UserListQuery,
+  ChangeListener, ChangeWatcher, ImportOptions, ImportRowResult, User, UserChange, UserChangeOp, UserInput, UserListQuery,
   UserPatch, UserRepository, WatchOptions,
 } from '../types.ts';
 import { COLUMN_LIST, SEARCH, likePattern, toUser, values, type UserRow } from '../sqlite/users.ts';
-import { userCsvImport } from '../user-import.ts';
+import { applyImportRows, importInChunks } from '../user-import.ts';
 import { userChangeLog, watchLog } from '../watch.ts';
 import type { PgDb } from './db.ts';
 import { PgNumbering } from './numbering.ts';
@@ -148,13 +148,17 @@ export class PgUserRepository implements UserRepository {
     }, { snapshot: true });
   }
 
-  importCsv(text: string): Promise<ImportRowResult[]> {
-    return this.db.tx((t) => userCsvImport(text, {
+  async afterId(id: number, limit: number): Promise<User[]> {
+    return (await this.db.all<UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?', [id, limit])).map(toUser);
+  }
+
+  importCsv(text: string, opts?: ImportOptions): Promise<ImportRowResult[]> {
+    return importInChunks(text, (rows) => this.db.tx((t) => applyImportRows(rows, {
       exists: async (extension) => (await PgUserRepository.byExt(t, extension)) !== undefined,
       // Each row in a savepoint: a bad row is rolled back alone.
       add: (input) => t.tx((s) => this.addIn(s, input)),
       update: (extension, patch) => t.tx((s) => this.updateIn(s, extension, patch)),
-    }), { lock: true });
+    }), { lock: true }), opts);
   }
 
   lastChangeSeq(): Promise<number> {

@@ -1,5 +1,5 @@
 // Composition of the SQLite store: one connection shared by every repository.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Store, StoreOptions } from '../types.ts';
@@ -30,6 +30,22 @@ export interface SqliteStore extends Store {
   db: Database.Database;
   /** The database file. */
   file: string;
+}
+
+const REHEARSAL_PREFIX = '.rehearsal-';
+/** A rehearsal's copy older than this was left by a process that died during it. */
+const STALE_REHEARSAL_MS = 24 * 3600_000;
+
+function sweepRehearsals(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(REHEARSAL_PREFIX)) continue;
+    const path = join(dir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_REHEARSAL_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove: the next sweep tries again.
+    }
+  }
 }
 
 function warn(err: Error): void {
@@ -79,16 +95,46 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     file,
     problem: () => health.problem() ?? sqliteWritable(db, BUSY_TIMEOUT_MS),
     async rehearse<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-      // A connection of its own, so no write of this process from elsewhere
-      // lands in the transaction that is rolled back. It holds the write lock
-      // until fn ends; the repositories' transactions nest as savepoints.
-      const scratch = openSqliteStore(file, opts);
+      // On a copy (SQLite's online backup, a few hundred KB per turn of the
+      // event loop): a long dry run that holds the lock of the real file
+      // would stall every write of this process's own connection meanwhile
+      // (the busy wait is synchronous, and the holder is on the same thread).
+      sweepRehearsals(dirname(file));
+      const dir = mkdtempSync(join(dirname(file), REHEARSAL_PREFIX));
       try {
-        scratch.db.exec('BEGIN IMMEDIATE');
-        return await fn(scratch);
+        const copy = join(dir, DATABASE_FILE);
+        await db.backup(copy);
+        const scratch = openSqliteStore(copy, { ...opts, onError: () => {} });
+        try {
+          scratch.db.exec('BEGIN IMMEDIATE');
+          return await fn(scratch);
+        } finally {
+          if (scratch.db.inTransaction) scratch.db.exec('ROLLBACK');
+          await scratch.close();
+        }
       } finally {
-        if (scratch.db.inTransaction) scratch.db.exec('ROLLBACK');
-        await scratch.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    async inBatches<T>(fn: (batch: <R>(work: (store: Store) => Promise<R>) => Promise<R>) => Promise<T>): Promise<T> {
+      // A connection of its own: no write of the SIP path on the main
+      // connection joins a batch, and between batches it finds the lock free.
+      // A batch never waits on I/O (Store.inBatches), so the main connection's
+      // synchronous busy wait never waits for a holder on its own thread.
+      const writer = openSqliteStore(file, opts);
+      try {
+        return await fn(async (work) => {
+          writer.db.exec('BEGIN IMMEDIATE');
+          try {
+            const result = await work(writer);
+            writer.db.exec('COMMIT');
+            return result;
+          } finally {
+            if (writer.db.inTransaction) writer.db.exec('ROLLBACK');
+          }
+        });
+      } finally {
+        await writer.close();
       }
     },
     async close() {

@@ -1,9 +1,10 @@
 // CSV import of the directory (`switchboard user import`) in SQLite: the
 // shared row handling (../user-import.ts) over synchronous writes. The caller
-// runs this inside one IMMEDIATE transaction; each row's add/update nests as
-// a savepoint, so a bad row is rolled back alone and reported.
+// runs each chunk of rows inside one IMMEDIATE transaction; each row's
+// add/update nests as a savepoint, so a bad row is rolled back alone and reported.
+import type { UserCsvRow } from '../../model/user-csv.ts';
 import type { ImportRowResult, UserInput, UserPatch } from '../types.ts';
-import { importRows, rowError, rowPlan } from '../user-import.ts';
+import { rowError, rowPlan } from '../user-import.ts';
 
 /** The writes an import makes, synchronous: the caller runs them in its transaction. */
 export interface ImportTarget {
@@ -12,12 +13,9 @@ export interface ImportTarget {
   update(extension: string, patch: UserPatch): unknown;
 }
 
-/**
- * Applies every data row: an existing extension is updated, a new one added.
- * @throws StoreError invalid (field 'csv') when the file or its header is unusable
- */
-export function importUsersCsv(users: ImportTarget, text: string): ImportRowResult[] {
-  return importRows(text).map((r): ImportRowResult => {
+/** Applies rows in order: an existing extension is updated, a new one added. */
+export function applyImportRowsSync(users: ImportTarget, rows: readonly UserCsvRow[]): ImportRowResult[] {
+  return rows.map((r): ImportRowResult => {
     const plan = rowPlan(r);
     if ('result' in plan) return plan.result;
     try {

@@ -1,12 +1,14 @@
 import type Database from 'better-sqlite3';
+import type { UserCsvRow } from '../../model/user-csv.ts';
 import { StoreError } from '../errors.ts';
 import { newUserFields, patchedUserFields, validMedia, type UserFields } from '../user-validate.ts';
 import type {
-  ChangeListener, ChangeWatcher, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
+  ChangeListener, ChangeWatcher, ImportOptions, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
   UserListQuery, UserMediaSettings, UserPatch, UserRepository, WatchOptions,
 } from '../types.ts';
 import { Numbering } from './numbering.ts';
-import { importUsersCsv } from './user-import.ts';
+import { applyImportRowsSync } from './user-import.ts';
+import { importInChunks } from '../user-import.ts';
 import { unchangedSinceLastLook } from './user-watch.ts';
 import { userChangeLog, watchLog } from '../watch.ts';
 import { pageOf } from '../paging.ts';
@@ -146,6 +148,7 @@ export class SqliteUserRepository implements UserRepository {
       update: p(`UPDATE users SET ${COLUMN_LIST.map((c) => `${c}=?`).join(', ')}, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
       all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
+      afterId: p<UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?'),
       page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),
       pageSearch: p<UserRow>(`SELECT * FROM users ${SEARCH} ${ORDER} LIMIT ? OFFSET ?`),
       count: p<number>('SELECT count(*) FROM users').pluck(),
@@ -264,13 +267,18 @@ export class SqliteUserRepository implements UserRepository {
     }).deferred();
   }
 
-  async importCsv(text: string): Promise<ImportRowResult[]> {
-    const rows = {
+  async afterId(id: number, limit: number): Promise<User[]> {
+    return this.s.afterId.all(id, limit).map(toUser);
+  }
+
+  async importCsv(text: string, opts?: ImportOptions): Promise<ImportRowResult[]> {
+    const target = {
       exists: (extension: string) => this.s.byExt.get(extension) !== undefined,
       add: (input: UserInput) => this.addTx(input),
       update: (extension: string, patch: UserPatch) => this.updateTx(extension, patch),
     };
-    return this.db.transaction(() => importUsersCsv(rows, text)).immediate();
+    const chunk = this.db.transaction((rows: readonly UserCsvRow[]) => applyImportRowsSync(target, rows));
+    return importInChunks(text, (rows) => chunk.immediate(rows), opts);
   }
 
   async lastChangeSeq(): Promise<number> {

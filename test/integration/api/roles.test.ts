@@ -48,6 +48,7 @@ const SAMPLES: Sample[] = [
   { method: 'POST', url: '/api/users/bulk', path: '/api/users/bulk', body: {} },
   { method: 'GET', url: '/api/users/export', path: '/api/users/export' },
   { method: 'POST', url: '/api/users/import', path: '/api/users/import', raw: 'colour\n' },
+  { method: 'GET', url: '/api/users/import/jobs/:id', path: '/api/users/import/jobs/00000000-0000-4000-8000-000000000000' },
   { method: 'GET', url: '/api/trunks', path: '/api/trunks' },
   { method: 'POST', url: '/api/trunks', path: '/api/trunks', body: {} },
   { method: 'GET', url: '/api/trunks/:name', path: '/api/trunks/none' },

@@ -1,10 +1,16 @@
 // The one CSV dialect: a file the API exports imports with `user import`
 // (store.users.importCsv) and back, every field included.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { csvRows, toCsv } from '../../../src/api/user-io.ts';
+import { toCsv } from '../../../src/api/user-io.ts';
 import { userCsvRows, UserCsvError } from '../../../src/model/user-csv.ts';
 import type { SqliteStore, User } from '../../../src/store/index.ts';
 import { tempStores } from './helpers.ts';
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const i of items) out.push(i);
+  return out;
+}
 
 const strip = ({ id: _i, createdAt: _c, updatedAt: _u, ...rest }: User) => rest;
 
@@ -26,11 +32,11 @@ describe('user CSV round trip', () => {
   it('exports, imports into another store and exports the same file again', async () => {
     await a.users.add({ extension: '1002', password: 'p2' });
     await a.users.add({
-      extension: '1001', password: '=1+2', name: 'zoë', fullName: '@Zoë "Z" Müller, Ward 4', authUser: 'zoe', voicemailCode: '1234',
+      extension: '1001', password: '=1+2', name: '-zoë', fullName: '@Zoë "Z" Müller, Ward 4', authUser: 'zoe', voicemailCode: '1234',
       enabled: false, callWaiting: false, codecs: ['G722', 'PCMA'], maxCalls: 3, noAnswerTimeoutSec: 30, outboundCalls: true,
       media: { security: 'enforced', directMedia: false },
       forwardUnconditional: '+4930123456', forwardBusy: '2000', forwardNoAnswer: '3000', forwardNoAnswerSec: 25,
-      forwardNumber: '-5', dnd: true, dndExceptions: ['1002', '+49301'], followMe: '1002', pickupGroup: 'ward.4',
+      forwardNumber: '+5', dnd: true, dndExceptions: ['1002', '+49301'], followMe: '1002', pickupGroup: 'ward.4',
     });
     const file = toCsv(await a.users.list(), true);
     // Formulas are guarded: a spreadsheet shows these cells as text.
@@ -51,13 +57,12 @@ describe('user CSV round trip', () => {
     expect(await a.users.getByExtension('1001')).toMatchObject({ dnd: false, forwardBusy: null, dndExceptions: [], media: {}, forwardNumber: null });
   });
 
-  it('reads what the API reads: ";" files, aliases, blank lines, the same errors', () => {
+  it('reads ";" files, aliases, blank lines', async () => {
     const text = '\ufeffExtension;Display Name;Login Code;DND\r\n1001;"Smith; Ann";s3cret;yes\r\n\r\n1002;B;x;maybe\r\n';
-    const rows = userCsvRows(text);
-    expect(rows).toEqual(csvRows(text));
+    const rows = await collect(userCsvRows(text));
     expect(rows[0]).toEqual({ row: 2, extension: '1001', fields: { extension: '1001', fullName: 'Smith; Ann', password: 's3cret', dnd: true } });
     expect(rows[1]).toMatchObject({ row: 4, error: 'dnd: must be true or false' });
-    expect(() => userCsvRows('extension,colour\n1,red')).toThrow(UserCsvError);
-    expect(() => userCsvRows('extension\n"open')).toThrow(UserCsvError);
+    await expect(collect(userCsvRows('extension,colour\n1,red'))).rejects.toThrow(UserCsvError);
+    await expect(collect(userCsvRows('extension\n"open'))).rejects.toThrow(UserCsvError);
   });
 });

@@ -1,12 +1,16 @@
 // Users to and from CSV or JSON files. Exports leave login and voicemail
 // codes out unless asked (admins only). Imports run dry first: the report
-// says row by row what would be added, updated or refused.
+// says row by row what would be added, updated or refused. A big file is a
+// job on the server: the page follows its progress, then shows its summary
+// and the rows in error (the first JOB_ROWS of them).
 import { useState } from 'preact/hooks';
 import { describeError, query } from '../api.ts';
-import type { ImportReport, UserMedia } from '../types.ts';
+import type { ImportJob, ImportReport, UserMedia } from '../types.ts';
 import { CheckField, Fieldset, Notice, PageTitle, SelectField, useApp } from '../ui.tsx';
 
 const MAX_FILE = 32 * 1024 * 1024;
+const JOB_ROWS = 1000;
+const JOB_POLL_MS = 1000;
 
 type ReportRow = ImportReport['rows'][number];
 
@@ -23,7 +27,7 @@ function mediaText(m: UserMedia | undefined): string {
   return own.length === 0 ? 'same as system' : `${own.join(', ')}; the rest as system`;
 }
 
-function Report({ report }: { report: ImportReport }) {
+function Report({ report, errorsOnly }: { report: ImportReport; errorsOnly?: number }) {
   const { summary } = report;
   return (
     <section aria-labelledby="report-h">
@@ -33,6 +37,9 @@ function Report({ report }: { report: ImportReport }) {
         <li><strong>{summary.update}</strong> {report.dryRun ? 'to update' : 'updated'}</li>
         <li class={summary.error > 0 ? 'has-alarms' : ''}><strong>{summary.error}</strong> {summary.error === 1 ? 'error' : 'errors'}</li>
       </ul>
+      {errorsOnly !== undefined && (
+        <p class="muted">A big file: the table lists {errorsOnly > report.rows.length ? `the first ${report.rows.length} of ` : ''}the rows in error only.</p>
+      )}
       <div class="table-wrap">
         <table class="responsive" aria-labelledby="report-h">
           <thead>
@@ -65,6 +72,8 @@ export function ImportExportPage() {
   const [withPasswords, setWithPasswords] = useState(false);
   const [file, setFile] = useState<File | null>(null);
   const [report, setReport] = useState<ImportReport | null>(null);
+  const [errorsOnly, setErrorsOnly] = useState<number | undefined>(undefined);
+  const [progress, setProgress] = useState('');
   const [checked, setChecked] = useState<string | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -83,16 +92,36 @@ export function ImportExportPage() {
     try {
       const text = await file.text();
       const json = file.name.toLowerCase().endsWith('.json') || file.type === 'application/json';
-      const r = await api.post<ImportReport>(`/api/users/import${query({ format: json ? 'json' : 'csv', dryRun })}`, undefined,
+      const r = await api.post<ImportReport | ImportJob>(`/api/users/import${query({ format: json ? 'json' : 'csv', dryRun })}`, undefined,
         { raw: { text, type: json ? 'application/json' : 'text/csv' } });
-      setReport(r);
+      if ('state' in r) {
+        const job = await followJob(r);
+        setReport({ dryRun: job.dryRun, summary: job.summary, rows: job.rows.items });
+        setErrorsOnly(job.rows.total);
+      } else {
+        setReport(r);
+        setErrorsOnly(undefined);
+      }
       // The real import is offered for the file that was just checked, and only once.
       setChecked(dryRun ? `${file.name}:${file.size}:${file.lastModified}` : null);
     } catch (e) {
       setError(describeError(e));
     } finally {
       setBusy(false);
+      setProgress('');
     }
+  };
+  /** Polls a job until it ends; resolves with it and its rows in error. */
+  const followJob = async (started: ImportJob): Promise<ImportJob> => {
+    const url = (action?: string) => `/api/users/import/jobs/${started.id}${query({ limit: action ? JOB_ROWS : 1, action })}`;
+    let job = started;
+    while (job.state === 'running') {
+      setProgress(`${job.done} of ${job.total} rows…`);
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+      job = await api.get<ImportJob>(url());
+    }
+    if (job.state === 'failed') throw new Error(`The import stopped after ${job.done} of ${job.total} rows: ${job.error ?? 'unknown error'}`);
+    return api.get<ImportJob>(url('error'));
   };
   const checkedThis = file !== null && checked === `${file.name}:${file.size}:${file.lastModified}`;
   const exportHref = `/api/users/export${query({ format, passwords: withPasswords })}`;
@@ -125,6 +154,7 @@ export function ImportExportPage() {
               onChange={(e) => {
                 setFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null);
                 setReport(null);
+                setErrorsOnly(undefined);
                 setChecked(null);
               }} />
           </div>
@@ -134,10 +164,10 @@ export function ImportExportPage() {
               title={checkedThis ? undefined : 'Run a dry run of this file first'}>Import</button>
           </div>
           <Notice kind="error">{error}</Notice>
-          {busy && <p class="muted" role="status">Working…</p>}
+          {busy && <p class="muted" role="status">Working… {progress}</p>}
         </section>
       )}
-      {report && <Report report={report} />}
+      {report && <Report report={report} errorsOnly={errorsOnly} />}
     </>
   );
 }
