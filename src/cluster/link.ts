@@ -29,6 +29,9 @@ const KIND = { inbound: 1, send: 2, json: 3 } as const;
 const MAX_FRAME = 4 * 1024 * 1024;
 /** Frames held for a worker that is not (yet) listening; beyond it they are dropped. */
 const MAX_QUEUED = 10_000;
+/** How long frames are held for a worker that is not listening (a start, a restart), and how often it is dialled meanwhile. */
+const HOLD_MS = 10_000;
+const REDIAL_MS = 50;
 
 export interface WorkerLinkOptions {
   /** Directory of the sockets (under the data directory). */
@@ -102,6 +105,8 @@ interface Peer {
   queue: Buffer[];
   /** Writes are held until the end of this turn of the event loop and go out in one syscall. */
   corked: boolean;
+  /** While the worker is not listening: when its held frames are given up. */
+  holdUntil?: number;
 }
 
 export class WorkerLink {
@@ -187,14 +192,33 @@ export class WorkerLink {
     const socket = net.connect(linkSocketPath(this.opts.dir, to));
     peer.socket = socket;
     socket.setNoDelay?.(true);
+    let retrying = false;
     socket.once('connect', () => {
       peer.connected = true;
+      peer.holdUntil = undefined;
       for (const b of peer.queue) socket.write(b);
       peer.queue = [];
     });
     socket.on('data', () => {}); // nothing comes back on an outgoing connection
-    socket.once('error', (err) => this.drop(to, err.message));
+    socket.once('error', (err) => {
+      // Not listening yet (its start-up, or a restart after a crash): its frames are held and
+      // dialled again for a while, as they would be in any start order of the workers.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!peer.connected && (code === 'ENOENT' || code === 'ECONNREFUSED')) {
+        const t = Date.now();
+        peer.holdUntil ??= t + HOLD_MS;
+        if (t < peer.holdUntil) {
+          retrying = true;
+          setTimeout(() => {
+            if (this.peers.get(to) === peer) this.connect(to, peer);
+          }, REDIAL_MS).unref();
+          return;
+        }
+      }
+      this.drop(to, err.message);
+    });
     socket.once('close', () => {
+      if (retrying) return;
       // The worker restarted or is gone: the next frame for it dials again.
       if (this.peers.get(to) === peer) this.peers.delete(to);
       if (peer.queue.length > 0) this.dropped += peer.queue.length;

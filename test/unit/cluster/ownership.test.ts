@@ -4,7 +4,12 @@ import { MAGIC_COOKIE, generateBranch, generateTag } from '../../../src/sip/ids.
 import { parseMessage } from '../../../src/sip/parser.ts';
 import type { SipMessage } from '../../../src/sip/message.ts';
 import { ownerOfMessage } from '../../../src/cluster/router.ts';
-import { FrameReader, encodeFrame } from '../../../src/cluster/link.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FrameReader, WorkerLink, encodeFrame } from '../../../src/cluster/link.ts';
+import { silentLogger } from '../../../src/lib/log.ts';
+import { waitUntil } from '../../lib/wait.ts';
 import type { LinkFrame } from '../../../src/cluster/link.ts';
 import { clusterRelayPorts, workerCount } from '../../../src/cluster/member.ts';
 
@@ -129,5 +134,29 @@ describe('cluster settings', () => {
     expect(workerCount('4')).toBe(4);
     expect(workerCount('auto')).toBeGreaterThanOrEqual(1);
     for (const bad of ['0', '64', '1.5', 'many', '']) expect(() => workerCount(bad)).toThrow(RangeError);
+  });
+});
+
+describe('worker link sockets', () => {
+  it('holds frames for a worker that is not listening yet and delivers them once it is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-link-'));
+    const got: [number, LinkFrame][] = [];
+    const one = new WorkerLink({ dir, self: 1, log: silentLogger, onFrame: () => {} });
+    const two = new WorkerLink({ dir, self: 2, log: silentLogger, onFrame: (from, f) => got.push([from, f]) });
+    try {
+      await one.start();
+      // Worker 2 is still starting: nothing listens on its socket.
+      expect(one.send(2, { kind: 'json', topic: 'early', body: { n: 1 } })).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      await two.start();
+      expect(one.send(2, { kind: 'json', topic: 'later', body: { n: 2 } })).toBe(true);
+      expect(await waitUntil(() => got.length === 2, 3000, 20)).toBe(true);
+      expect(got.map(([from, f]) => [from, f.kind === 'json' ? f.topic : f.kind])).toEqual([[1, 'early'], [1, 'later']]);
+      expect(one.dropped).toBe(0);
+    } finally {
+      await one.close();
+      await two.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
