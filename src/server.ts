@@ -531,6 +531,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     aorFor: (ext) => registrar.aorFor(ext),
     media: { system: () => systemMedia.current, relay, rtpengine },
     transportRefusal,
+    trustFlow: (source) => transport.trustFlow(source),
     localEndpoint,
     dialogs: core.dialogs,
     huntGroups: featureTables,

@@ -55,6 +55,8 @@ export interface CallEngineDeps {
   media: { system(): SystemMedia; relay: MediaRelay | undefined; rtpengine?: NgClient };
   /** Why a user may not call over the transport it used (TLS-only user, Strict SIPS), or undefined. */
   transportRefusal(user: User | undefined, inbound: Inbound): string | undefined;
+  /** A phone authenticated on this flow: its connection keeps its slot when the connection budget is tight. */
+  trustFlow?(source: Inbound['source']): void;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
   /** The user-agent core's dialog table, where legs register their dialogs (a private one when omitted: tests). */
   dialogs?: DialogTable;
@@ -267,6 +269,7 @@ export class CallEngine implements CallControl {
       if (!callerUser.enabled) return reject(403, 'Forbidden');
       const refusal = this.deps.transportRefusal(callerUser, inbound);
       if (refusal !== undefined) return reject(403, refusal);
+      this.deps.trustFlow?.(inbound.source);
     }
     // A sips: Request-URI promises TLS on every hop (RFC 3261 §26.2.2): it cannot arrive in the clear.
     const secure = req.uri.scheme === 'sips';
