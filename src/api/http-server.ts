@@ -56,6 +56,41 @@ export interface ApiServer {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+/** Whole request headers (and, over TLS, the handshake) within this long. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** A browser opens ~6 connections per origin; a quarter of the HTTPS share per address, at least this many. */
+const MIN_PER_SOURCE = 8;
+
+/**
+ * At most perSource connections from one address at once (issue 11 item 1):
+ * one address dripping bytes cannot hold every slot of the management
+ * server. Refusals are logged once a minute.
+ */
+function limitPerSource(server: import('node:net').Server, perSource: number, log: ApiContext['log']): void {
+  const open = new Map<string, number>();
+  let lastLog = -Infinity;
+  let refused = 0;
+  server.on('connection', (socket: import('node:net').Socket) => {
+    const from = socket.remoteAddress ?? '';
+    const n = open.get(from) ?? 0;
+    if (n >= perSource) {
+      refused++;
+      const t = Date.now();
+      if (t - lastLog >= 60_000) {
+        lastLog = t;
+        log.warn({ source: from, perSource, refused }, 'management server: connections refused, too many from one address');
+      }
+      socket.destroy();
+      return;
+    }
+    open.set(from, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(from) ?? 1) - 1;
+      if (left <= 0) open.delete(from);
+      else open.set(from, left);
+    });
+  });
+}
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { ctx } = opts;
@@ -67,7 +102,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return503OnClosing: true,
   };
   const app = (opts.tls
-    ? Fastify({ ...common, https: opts.tls } as FastifyHttpsOptions<HttpsServer>)
+    ? Fastify({ ...common, https: { ...opts.tls, handshakeTimeout: HEADERS_TIMEOUT_MS } } as FastifyHttpsOptions<HttpsServer>)
     : Fastify(common)) as unknown as FastifyInstance;
   const mounted: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -101,7 +136,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     banRoutes(table, ctx);
     for (const extra of opts.extraRoutes ?? []) await extra(app, table);
 
-    if (opts.maxConnections !== undefined) app.server.maxConnections = opts.maxConnections;
+    if (opts.maxConnections !== undefined) {
+      app.server.maxConnections = opts.maxConnections;
+      limitPerSource(app.server, Math.max(MIN_PER_SOURCE, Math.ceil(opts.maxConnections / 4)), ctx.log);
+    }
+    // A client that drips its handshake or its headers gives its slot back within seconds, not minutes.
+    app.server.headersTimeout = HEADERS_TIMEOUT_MS;
     await app.listen({ host: opts.host, port: opts.port });
     const address = () => {
       const a = app.server.address() as AddressInfo;
