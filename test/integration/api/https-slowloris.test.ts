@@ -51,7 +51,7 @@ describe('the management server under a slowloris', () => {
   it('holds at most a quarter of its connections for one address, cuts dripping clients within seconds, and serves others meanwhile', async () => {
     const perSource = Math.max(8, Math.ceil(budget.httpConnections / 4));
     const started = performance.now();
-    const attack = [];
+    const attack: Awaited<ReturnType<typeof idle>>[] = [];
     for (let i = 0; i < perSource + 10; i++) attack.push(await idle('127.0.4.1'));
     await waitUntil(() => attack.filter((a) => a.closed()).length >= 10, 3000, 20);
     // Those past the share were turned away at once; the rest are still open (their handshake is pending).
