@@ -86,6 +86,51 @@ describe('Directory', () => {
     d.stop();
   });
 
+  it('reloads page by page when the change log was trimmed past it, serving the old users meanwhile', async () => {
+    let turns = 0;
+    const store = stores.open({ changeLogKeep: 10 });
+    await store.users.importCsv(['extension,password,authUser', ...Array.from({ length: 2500 }, (_, i) => `${5000 + i},pw${i},${i === 7 ? 'auth7' : 5000 + i}`)].join('\n'));
+    // The turn of the event loop each page was read in.
+    const pageTurns: number[] = [];
+    const users = new Proxy(store.users, {
+      get: (target, prop, receiver) => prop === 'afterId'
+        ? (id: number, limit: number) => (pageTurns.push(turns), target.afterId(id, limit))
+        : Reflect.get(target, prop, receiver),
+    });
+    const d = new Directory(users, silentLogger);
+    await d.start(60_000);
+    expect(d.size).toBe(2500);
+    const realm = 'example.com';
+    // Another process makes more changes than the log keeps: the directory cannot follow them one by one.
+    const other = stores.open({ changeLogKeep: 10 });
+    for (let i = 0; i < 20; i++) await other.users.update(String(5000 + i), { password: `changed${i}` });
+    await other.users.remove('5100');
+    await other.users.add({ extension: '9999', password: 'new' });
+    let served = true;
+    let counting = true;
+    const count = (): void => {
+      if (!counting) return;
+      turns++;
+      // Between two pages the old users still answer.
+      served &&= d.byExtension('5100') !== undefined;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    await d.poll();
+    counting = false;
+    // Three pages (1,000 users each), the event loop turning between them.
+    expect(pageTurns).toHaveLength(3);
+    expect(pageTurns[1]!).toBeGreaterThan(pageTurns[0]!);
+    expect(pageTurns[2]!).toBeGreaterThan(pageTurns[1]!);
+    expect(served).toBe(true);
+    expect(d.size).toBe(2500);
+    expect(d.byExtension('5100')).toBeUndefined();
+    expect(d.byExtension('9999')?.password).toBe('new');
+    expect(d.ha1('5003', realm, 'MD5')).toBe(ha1('5003', realm, 'changed3', 'MD5'));
+    expect(d.byAuthUser('auth7')?.extension).toBe('5007');
+    d.stop();
+  });
+
   it('answers right for more users than its caches hold', async () => {
     const store = stores.open();
     await store.users.importCsv(['extension,name,password', ...Array.from({ length: 5000 }, (_, i) => `${1000 + i},U${i},p${i}`)].join('\n'));
