@@ -30,7 +30,7 @@ export function idleMs(ctx: ApiContext): number {
 /** Starts a session for a verified account: sets the cookie, returns the CSRF token. */
 export async function createSession(ctx: ApiContext, account: AdminAccount, ip: string, reply: FastifyReply): Promise<AdminSession> {
   const now = ctx.now();
-  await ctx.admin.sessions.removeIdle(now - idleMs(ctx)); // housekeeping, paced by logins
+  await ctx.admin.sessions.removeIdle(now - idleMs(ctx), ctx.watching.watched()); // housekeeping, paced by logins
   const id = randomBytes(32).toString('base64url');
   const session: AdminSession = {
     idHash: hashSessionId(id),
@@ -61,8 +61,9 @@ async function authenticate(ctx: ApiContext, req: FastifyRequest): Promise<Princ
   const idHash = hashSessionId(id);
   const session = await ctx.admin.sessions.get(idHash);
   if (!session) return 'none';
-  const now = ctx.now();
-  if (now - session.lastSeenAt >= idleMs(ctx)) {
+  const idle = ctx.now() - session.lastSeenAt >= idleMs(ctx);
+  const watchOnly = idle && ctx.watching.isWatched(idHash);
+  if (idle && !watchOnly) {
     await ctx.admin.sessions.remove(idHash);
     return 'expired';
   }
@@ -71,7 +72,7 @@ async function authenticate(ctx: ApiContext, req: FastifyRequest): Promise<Princ
     await ctx.admin.sessions.remove(idHash);
     return 'none';
   }
-  return { account, session };
+  return { account, session, watchOnly };
 }
 
 const ROLE_FOR: Partial<Record<RouteMeta['access'], AdminRole>> = { write: 'admin', security: 'security-admin' };
@@ -93,6 +94,9 @@ export function installAuth(app: FastifyInstance, ctx: ApiContext): void {
     const who = await authenticate(ctx, req);
     if (who === 'expired') throw new ApiError(401, 'session-expired', 'the session ended after inactivity; log in again');
     if (who === 'none') throw new ApiError(401, 'unauthenticated', 'log in first (POST /api/session)');
+    if (who.watchOnly && !(meta?.watch && SAFE_METHODS.has(req.method))) {
+      throw new ApiError(401, 'session-expired', 'the session ended after inactivity (a status page keeps it open for watching only); log in again');
+    }
     if (!SAFE_METHODS.has(req.method)) {
       const token = req.headers[CSRF_HEADER];
       if (typeof token !== 'string' || !sameToken(token, who.session.csrfToken)) {
@@ -106,7 +110,8 @@ export function installAuth(app: FastifyInstance, ctx: ApiContext): void {
       const role = missingRole(who.account, meta.access);
       if (role) throw new ApiError(403, 'forbidden', `this needs the ${role} role`, { role });
     }
-    await ctx.admin.sessions.touch(who.session.idHash, ctx.now());
+    // Watching is not activity: the page's own reads must not renew the right to edit.
+    if (!who.watchOnly) await ctx.admin.sessions.touch(who.session.idHash, ctx.now());
     req.principal = who;
   });
 }

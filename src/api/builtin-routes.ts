@@ -26,6 +26,7 @@ export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] 
       cdrs: server.store.cdrs,
       idleMs: Math.round(http.sessionIdleMinutes * 60_000),
       now,
+      timers: server.timers,
     }),
     webUiRoutes(),
   ];

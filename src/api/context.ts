@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiRequest } from './route.ts';
+import type { SessionWatch } from './session-watch.ts';
 
 export interface ApiContext {
   store: Store;
@@ -24,6 +25,8 @@ export interface ApiContext {
   bans: BanBoard;
   /** Setting keys the command line fixed for this run (stored values are kept but do not apply). */
   pinnedSettings: readonly string[];
+  /** Sessions a status page keeps open while it is visible. */
+  watching: SessionWatch;
   /** The system media settings the running server polls from the store; absent, nothing polls them. */
   systemMedia?: LiveMediaSettings;
 }

@@ -9,6 +9,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
 import { installAuth } from './auth.ts';
+import type { SessionWatch } from './session-watch.ts';
 import type { ApiContext } from './context.ts';
 import { ApiError, sendError, toApiError } from './errors.ts';
 import { RouteTable, type AnyRouteDef } from './route.ts';
@@ -28,7 +29,7 @@ import { userRoutes } from './routes/users.ts';
  * rule, zod schemas) get the session, CSRF and role checks and appear in
  * the OpenAPI document.
  */
-export type ExtraRoutes = (app: FastifyInstance, table: RouteTable) => void | Promise<void>;
+export type ExtraRoutes = (app: FastifyInstance, table: RouteTable, ctx: ApiContext) => void | Promise<void>;
 
 export interface ApiServerOptions {
   ctx: ApiContext;
@@ -52,6 +53,8 @@ export interface ApiServer {
   address(): { address: string; port: number };
   /** A new identity for new connections (certificate reload); open ones keep theirs. No-op over plain HTTP. */
   setTls(tls: TlsOptions): void;
+  /** Sessions kept open by a watching status page (shown by tests and the status of the server). */
+  readonly watching: SessionWatch;
   close(): Promise<void>;
 }
 
@@ -134,7 +137,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);
     banRoutes(table, ctx);
-    for (const extra of opts.extraRoutes ?? []) await extra(app, table);
+    for (const extra of opts.extraRoutes ?? []) await extra(app, table, ctx);
 
     if (opts.maxConnections !== undefined) {
       app.server.maxConnections = opts.maxConnections;
@@ -158,6 +161,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       setTls: (tls) => {
         if (opts.tls) (app.server as HttpsServer).setSecureContext(tls);
       },
+      watching: ctx.watching,
       close: () => app.close(),
     };
   } catch (err) {

@@ -7,12 +7,14 @@ import type { AlarmCenter, AlarmEvent } from '../ops/alarms.ts';
 import type { StatusEvent, StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { AdminSessionRepository } from '../store/admin-types.ts';
 import type { CdrRepository } from '../store/types.ts';
+import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
 import { ApiError } from './errors.ts';
 import type { ExtraRoutes } from './http-server.ts';
 import {
   alarmListSchema, statusSnapshotSchema, userActivityQuery, userActivitySchema,
 } from './live-schemas.ts';
 import type { RouteMeta, RouteTable } from './route.ts';
+import type { SessionWatch, Watcher } from './session-watch.ts';
 
 export interface LiveDeps {
   /** A lone server's status, or a cluster's (src/cluster/status.ts), whose snapshot waits for the other workers. */
@@ -25,6 +27,8 @@ export interface LiveDeps {
   cdrs?: Pick<CdrRepository, 'list'>;
   /** Session inactivity limit (http.sessionIdleMinutes) in ms. */
   idleMs: number;
+  /** Where pages say they are watching; an idle session being watched keeps its feed. Set by the route table's context. */
+  watching?: SessionWatch;
   now: () => number;
   /** Bytes waiting to go to one client, beyond its snapshot, at which it is dropped (default 1 MiB). */
   maxBufferedBytes?: number;
@@ -32,6 +36,11 @@ export interface LiveDeps {
   maxClients?: number;
   /** How often sessions are re-checked and clients pinged (default 15 s). */
   checkIntervalMs?: number;
+  /**
+   * The server's timers, on whose clock (now) sessions are re-checked; pings
+   * stay on real time, as they are about the network. Default: real timers.
+   */
+  timers?: Pick<TimerQueue, 'schedule' | 'cancel'>;
 }
 
 /** Close codes the web UI acts on. */
@@ -54,6 +63,7 @@ interface Client {
   socket: FeedSocket;
   sessionHash: string;
   alive: boolean;
+  watcher?: Watcher;
   /** Bytes that may wait unsent: the snapshot (as big as the system) plus maxBufferedBytes. */
   limit: number;
 }
@@ -62,7 +72,8 @@ interface Client {
 export class LiveFeed {
   private readonly clients = new Set<Client>();
   private unsubscribe: (() => void)[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private sessionCheck: TimerHandle | NodeJS.Timeout | undefined;
   /** Clients whose snapshot is still being gathered (a cluster's). */
   private joining = 0;
   private readonly maxBuffered: number;
@@ -105,13 +116,16 @@ export class LiveFeed {
     // It went away while the snapshot was gathered.
     if (socket.readyState !== OPEN) return;
     const snapshot = JSON.stringify({ type: 'snapshot', status, alarms: this.deps.alarms.list() });
-    const client: Client = { socket, sessionHash, alive: true, limit: snapshot.length + this.maxBuffered };
+    const watching = this.deps.watching;
+    const client: Client = { socket, sessionHash, alive: true, limit: snapshot.length + this.maxBuffered, watcher: watching?.add(sessionHash) };
     this.clients.add(client);
     socket.on('close', () => this.detach(client));
     socket.on('error', () => this.detach(client));
     socket.on('pong', () => (client.alive = true));
-    // The feed is one-way; anything the browser sends is ignored (maxPayload bounds it).
-    socket.on('message', () => undefined);
+    // All the browser sends is whether its page is visible (maxPayload bounds it); anything else is ignored.
+    socket.on('message', (data: unknown, isBinary: unknown) => {
+      if (watching && client.watcher && !isBinary && Buffer.isBuffer(data) && data.length <= 16) watching.heard(client.watcher, data.toString('latin1'));
+    });
     this.send(client, snapshot);
   }
 
@@ -128,22 +142,30 @@ export class LiveFeed {
       this.deps.status.subscribe((ev: StatusEvent) => this.broadcast(JSON.stringify(ev))),
       this.deps.alarms.onEvent((ev: AlarmEvent) => this.broadcast(JSON.stringify({ type: 'alarm', event: ev.type, alarm: ev.alarm }))),
     ];
-    this.timer = setInterval(() => {
-      // A store that cannot be read now is read again on the next tick.
-      this.check().catch(() => {});
-    }, this.deps.checkIntervalMs ?? 15_000);
-    this.timer.unref();
+    const every = this.deps.checkIntervalMs ?? 15_000;
+    this.pinger = setInterval(() => this.ping(), every);
+    this.pinger.unref();
+    // A store that cannot be read now is read again on the next tick.
+    const checkSessions = () => {
+      this.checkSessions().catch(() => {});
+      this.sessionCheck = this.deps.timers?.schedule(every, checkSessions);
+    };
+    if (this.deps.timers) this.sessionCheck = this.deps.timers.schedule(every, checkSessions);
+    else (this.sessionCheck = setInterval(() => this.checkSessions().catch(() => {}), every)).unref();
   }
 
   private stop(): void {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    clearInterval(this.pinger);
+    if (this.deps.timers) this.deps.timers.cancel(this.sessionCheck as TimerHandle | undefined);
+    else clearInterval(this.sessionCheck as NodeJS.Timeout | undefined);
+    this.pinger = this.sessionCheck = undefined;
   }
 
   private detach(c: Client): void {
     if (!this.clients.delete(c)) return;
+    if (c.watcher) this.deps.watching?.remove(c.sessionHash, c.watcher);
     if (this.clients.size === 0 && this.joining === 0) this.stop();
   }
 
@@ -163,16 +185,21 @@ export class LiveFeed {
     c.socket.send(text);
   }
 
-  /** Ends feeds whose session is gone or idle, and clients that stopped answering pings. */
-  private async check(): Promise<void> {
+  /** Ends feeds whose session is gone, or idle and not being watched. */
+  private async checkSessions(): Promise<void> {
     const now = this.deps.now();
     for (const c of [...this.clients]) {
       const s = await this.deps.sessions.get(c.sessionHash);
-      if (!s || now - s.lastSeenAt >= this.deps.idleMs) {
+      if (!s || (now - s.lastSeenAt >= this.deps.idleMs && !this.deps.watching?.isWatched(c.sessionHash))) {
         c.socket.close(FEED_CLOSE.sessionEnded, 'session ended');
         this.detach(c);
-        continue;
       }
+    }
+  }
+
+  /** Drops clients that did not answer the last ping, and pings the others. */
+  private ping(): void {
+    for (const c of [...this.clients]) {
       if (!c.alive) {
         this.detach(c);
         c.socket.terminate();
@@ -195,18 +222,18 @@ function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
-const READ: RouteMeta = { access: 'read', duringPasswordChange: false };
+const READ: RouteMeta = { access: 'read', duringPasswordChange: false, watch: true };
 
 export function liveRoutes(deps: LiveDeps): ExtraRoutes {
-  return (app: FastifyInstance, t: RouteTable) => {
-    const feed = new LiveFeed(deps);
+  return (app: FastifyInstance, t: RouteTable, ctx) => {
+    const feed = new LiveFeed({ watching: ctx.watching, ...deps });
     app.addHook('preClose', (done) => {
       feed.close();
       done();
     });
 
     t.add({
-      method: 'GET', url: '/api/status', tag: 'status', access: 'read',
+      method: 'GET', url: '/api/status', tag: 'status', access: 'read', watch: true,
       summary: 'System status now',
       description: 'Registered extensions (address, user agent, transport, state), active calls (parties, ' +
         'duration, codec, connection type), trunk registrations and overload control (receive delay, admitted ' +
@@ -219,14 +246,14 @@ export function liveRoutes(deps: LiveDeps): ExtraRoutes {
     });
 
     t.add({
-      method: 'GET', url: '/api/alarms', tag: 'status', access: 'read',
+      method: 'GET', url: '/api/alarms', tag: 'status', access: 'read', watch: true,
       summary: 'Active alarms, most severe first',
       response: { description: 'the alarms', schema: alarmListSchema },
       handler: () => ({ items: deps.alarms.list() }),
     });
 
     t.add({
-      method: 'GET', url: '/api/status/users', tag: 'status', access: 'read',
+      method: 'GET', url: '/api/status/users', tag: 'status', access: 'read', watch: true,
       summary: 'Registration and latest activity of some users',
       description: 'For the Users list: device (user agent), registration, call state and the start of the newest call.',
       query: userActivityQuery,

@@ -12,6 +12,7 @@ import { openStoreAt } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiContext, LiveMediaSettings } from './context.ts';
 import { startApiServer, type ApiServer, type ExtraRoutes } from './http-server.ts';
+import { SessionWatch } from './session-watch.ts';
 import { applyStoredSettings, storedSettings } from './settings.ts';
 
 export type { ApiServer, ExtraRoutes };
@@ -85,6 +86,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     bans: o.bans ?? new BanBoard({ list: async () => [], lift: async () => 0 }, limiter),
     pinnedSettings: o.pinnedSettings,
     systemMedia: o.systemMedia,
+    watching: new SessionWatch(o.now),
   };
   // A smaller limit in the config file applies from this start, not only after the next change.
   const trimmed = await o.admin.audit.trim(http.auditMaxEntries);

@@ -17,11 +17,15 @@ export interface RouteMeta {
   access: Access;
   /** Allowed while the account must change its password. */
   duringPasswordChange: boolean;
+  /** Allowed (reading) to a session past its idle timeout that a status page keeps open (session-watch.ts). */
+  watch?: boolean;
 }
 
 export interface Principal {
   account: AdminAccount;
   session: AdminSession;
+  /** Idle, but kept open by a page watching the status: reads of the status routes only. */
+  watchOnly: boolean;
 }
 
 declare module 'fastify' {
@@ -58,6 +62,8 @@ export interface RouteDef<
   tag: string;
   access: Access;
   duringPasswordChange?: boolean;
+  /** See RouteMeta.watch. */
+  watch?: boolean;
   params?: PS;
   query?: QS;
   body?: BS;
@@ -96,7 +102,7 @@ export class RouteTable {
     def: RouteDef<PS, QS, BS>,
   ): void {
     this.routes.push(def as AnyRouteDef);
-    const meta: RouteMeta = { access: def.access, duringPasswordChange: def.duringPasswordChange ?? false };
+    const meta: RouteMeta = { access: def.access, duringPasswordChange: def.duringPasswordChange ?? false, watch: def.watch };
     this.app.route({
       method: def.method,
       url: def.url,

@@ -164,6 +164,7 @@ export const sessionSchema = z.object({
   csrfToken: z.string().describe('send as x-csrf-token on every request that is not GET'),
   mustChangePassword: z.boolean(),
   idleMinutes: z.number(),
+  watchOnly: z.boolean().describe('idle, kept open by a visible status page: the status can be read, nothing changed; log in again to edit'),
 });
 
 export const passwordChangeSchema = z

@@ -76,8 +76,8 @@ export interface AdminSessionRepository {
   remove(idHash: string): Promise<void>;
   /** Ends every session of one account; returns how many. */
   removeForAdmin(adminId: number): Promise<number>;
-  /** Deletes sessions last seen before `before`; returns how many. */
-  removeIdle(before: number): Promise<number>;
+  /** Deletes sessions last seen before `before`, except those in keep (being watched); returns how many. */
+  removeIdle(before: number, keep?: readonly string[]): Promise<number>;
 }
 
 export interface AuditEntry {

@@ -2,10 +2,13 @@
 // every change. Changes are applied to plain maps as they arrive and the page
 // re-renders at most a few times a second, so a burst of thousands of
 // registrations costs one render. Lost connections are retried with backoff.
+// While the page is visible it tells the server it is watching, which keeps
+// the session open for the status past the idle timeout (session-watch.ts).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
 import { applyMessage, type Connection, type LiveState } from './live-state.ts';
 import type { FeedMessage, StatusSnapshot } from './types.ts';
+import { WATCH_EVERY_MS } from '../../src/api/session-watch.ts';
 
 export type { Connection, LiveState };
 
@@ -34,6 +37,13 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
     let reconnectTimer: number | undefined;
     let renderTimer: number | undefined;
     let parkedTimer: number | undefined;
+    const sayVisibility = () => {
+      if (ws?.readyState === WebSocket.OPEN) ws.send(document.visibilityState === 'visible' ? 'watching' : 'hidden');
+    };
+    const watchTimer = window.setInterval(() => {
+      if (document.visibilityState === 'visible') sayVisibility();
+    }, WATCH_EVERY_MS);
+    document.addEventListener('visibilitychange', sayVisibility);
     const render = () => {
       if (renderTimer !== undefined || stopped) return;
       renderTimer = window.setTimeout(() => {
@@ -64,6 +74,7 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
       ws = new WebSocket(feedUrl());
       ws.onopen = () => {
         attempts = 0;
+        sayVisibility();
       };
       ws.onmessage = (ev) => {
         let m: FeedMessage;
@@ -106,6 +117,8 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
     connect();
     return () => {
       stopped = true;
+      window.clearInterval(watchTimer);
+      document.removeEventListener('visibilitychange', sayVisibility);
       window.clearTimeout(reconnectTimer);
       window.clearTimeout(renderTimer);
       window.clearTimeout(parkedTimer);

@@ -15,13 +15,14 @@ function knownAddress(ctx: ApiContext, account: AdminAccount | undefined, ip: st
   return ctx.admin.trustedSources.has('admin', nameKey(account.name), ip, ctx.now() - TRUST_KEEP_MS);
 }
 
-function sessionView(ctx: ApiContext, account: AdminAccount, session: AdminSession, mustChange: boolean) {
+function sessionView(ctx: ApiContext, account: AdminAccount, session: AdminSession, mustChange: boolean, watchOnly = false) {
   return {
     name: account.name,
     roles: [...account.roles],
     csrfToken: session.csrfToken,
     mustChangePassword: mustChange,
     idleMinutes: idleMs(ctx) / 60_000,
+    watchOnly,
   };
 }
 
@@ -93,12 +94,12 @@ export function sessionRoutes(t: RouteTable, ctx: ApiContext): void {
   });
 
   t.add({
-    method: 'GET', url: '/api/session', tag: 'session', access: 'session', duringPasswordChange: true,
+    method: 'GET', url: '/api/session', tag: 'session', access: 'session', duringPasswordChange: true, watch: true,
     summary: 'The current session and its CSRF token',
     response: { description: 'the session', schema: sessionSchema },
     handler: async (req) => {
       const p = req.principal!;
-      return sessionView(ctx, p.account, p.session, mustChangePassword(p.account, await passwordPolicy(ctx), ctx.now()));
+      return sessionView(ctx, p.account, p.session, mustChangePassword(p.account, await passwordPolicy(ctx), ctx.now()), p.watchOnly);
     },
   });
 

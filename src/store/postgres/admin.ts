@@ -113,8 +113,8 @@ class PgAdminSessions implements AdminSessionRepository {
     return this.db.run('DELETE FROM admin_sessions WHERE admin_id = ?', [adminId]);
   }
 
-  removeIdle(before: number): Promise<number> {
-    return this.db.run('DELETE FROM admin_sessions WHERE last_seen_at < ?', [before]);
+  removeIdle(before: number, keep: readonly string[] = []): Promise<number> {
+    return this.db.run('DELETE FROM admin_sessions WHERE last_seen_at < ? AND id_hash <> ALL(?::text[])', [before, [...keep]]);
   }
 }
 

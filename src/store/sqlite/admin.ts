@@ -179,7 +179,7 @@ class SqliteAdminSessions implements AdminSessionRepository {
       touch: p('UPDATE admin_sessions SET last_seen_at = ? WHERE id_hash = ?'),
       remove: p('DELETE FROM admin_sessions WHERE id_hash = ?'),
       removeForAdmin: p('DELETE FROM admin_sessions WHERE admin_id = ?'),
-      removeIdle: p('DELETE FROM admin_sessions WHERE last_seen_at < ?'),
+      removeIdle: p('DELETE FROM admin_sessions WHERE last_seen_at < ? AND id_hash NOT IN (SELECT value FROM json_each(?))'),
     };
   }
 
@@ -204,8 +204,8 @@ class SqliteAdminSessions implements AdminSessionRepository {
     return this.s.removeForAdmin.run(adminId).changes;
   }
 
-  async removeIdle(before: number): Promise<number> {
-    return this.s.removeIdle.run(before).changes;
+  async removeIdle(before: number, keep: readonly string[] = []): Promise<number> {
+    return this.s.removeIdle.run(before, JSON.stringify(keep)).changes;
   }
 }
 

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import { startTestServer, type TestServer } from '../lib/server.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
@@ -119,8 +120,8 @@ export interface ApiTestServer {
 }
 
 /** A real server with the HTTPS management server on, and `admin` logged in. */
-export async function startWithApi(config: ConfigInput = {}): Promise<ApiTestServer> {
-  const ts = await startTestServer({ config, http: true });
+export async function startWithApi(config: ConfigInput = {}, opts: { manualTime?: boolean } = {}): Promise<ApiTestServer> {
+  const ts = await startTestServer({ config, http: true, manualTime: opts.manualTime });
   const url = ts.server.http!.url;
   const ca = ts.server.certificates.caCertPem;
   const client = () => new ApiClient(url, ca);
@@ -138,4 +139,42 @@ export async function accountWith(s: ApiTestServer, name: string, roles: string[
   const c = s.client();
   await c.loginChanging(name, 'Temp-Pass-123-first', 'Final-Pass-456-later');
   return c;
+}
+
+export interface WsLike {
+  on(ev: string, fn: (...a: any[]) => void): void;
+  send(data: string): void;
+  ping(): void;
+  close(): void;
+  readyState: number;
+}
+type WsCtor = new (url: string, opts: Record<string, unknown>) => WsLike;
+// The ws package (under @fastify/websocket) ships no types.
+const WebSocket = createRequire(import.meta.url)('ws') as WsCtor;
+
+/** A client of the live status feed (GET /api/status/ws): its JSON messages, and how it ended. */
+export interface Feed {
+  messages: any[];
+  closed: { code: number; reason: string } | null;
+  refused: number | null;
+  ws: WsLike;
+  /** Pongs received: a pong answers a ping sent after everything before it, so the server has read that. */
+  pongs: number;
+}
+
+export function openFeed(s: ApiTestServer, c: ApiClient | null, headers: Record<string, string> = {}): Promise<Feed> {
+  const url = s.url.replace(/^https:/, 'wss:') + '/api/status/ws';
+  const ws = new WebSocket(url, { ca: s.ca, headers: { ...(c?.cookie ? { cookie: `sb_session=${c.cookie}` } : {}), ...headers } });
+  const feed: Feed = { messages: [], closed: null, refused: null, ws, pongs: 0 };
+  return new Promise((resolve) => {
+    ws.on('message', (data: Buffer) => feed.messages.push(JSON.parse(data.toString())));
+    ws.on('pong', () => feed.pongs++);
+    ws.on('open', () => resolve(feed));
+    ws.on('unexpected-response', (_req: unknown, res: { statusCode: number }) => {
+      feed.refused = res.statusCode;
+      resolve(feed);
+    });
+    ws.on('close', (code: number, reason: Buffer) => (feed.closed = { code, reason: reason.toString() }));
+    ws.on('error', () => resolve(feed));
+  });
 }

@@ -2,43 +2,10 @@
 // status snapshot, the feed (snapshot first, then registrations, calls and
 // alarms as they happen), per-user activity, /metrics with and without a
 // token, /healthz and the web UI's page.
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestPhone } from '../lib/phone.ts';
 import { waitUntil } from '../../lib/wait.ts';
-import { accountWith, startWithApi, type ApiClient, type ApiTestServer } from './client.ts';
-
-interface WsLike {
-  on(ev: string, fn: (...a: any[]) => void): void;
-  close(): void;
-  readyState: number;
-}
-type WsCtor = new (url: string, opts: Record<string, unknown>) => WsLike;
-// The ws package (under @fastify/websocket) ships no types; Node 20 has no WebSocket global.
-const WebSocket = createRequire(import.meta.url)('ws') as WsCtor;
-
-interface Feed {
-  messages: any[];
-  closed: { code: number; reason: string } | null;
-  refused: number | null;
-  ws: WsLike;
-}
-
-function openFeed(s: ApiTestServer, c: ApiClient | null, headers: Record<string, string> = {}): Promise<Feed> {
-  const url = s.url.replace(/^https:/, 'wss:') + '/api/status/ws';
-  const ws = new WebSocket(url, { ca: s.ca, headers: { ...(c?.cookie ? { cookie: `sb_session=${c.cookie}` } : {}), ...headers } });
-  const feed: Feed = { messages: [], closed: null, refused: null, ws };
-  return new Promise((resolve) => {
-    ws.on('message', (data: Buffer) => feed.messages.push(JSON.parse(data.toString())));
-    ws.on('open', () => resolve(feed));
-    ws.on('unexpected-response', (_req: unknown, res: { statusCode: number }) => {
-      feed.refused = res.statusCode;
-      resolve(feed);
-    });
-    ws.on('close', (code: number, reason: Buffer) => (feed.closed = { code, reason: reason.toString() }));
-    ws.on('error', () => resolve(feed));
-  });
-}
+import { accountWith, openFeed, startWithApi, type ApiTestServer, type Feed } from './client.ts';
 
 let s: ApiTestServer;
 const phones: TestPhone[] = [];

@@ -47,8 +47,12 @@ export function adminSuite(engine: StoreEngine): void {
       await store.admin.sessions.create(session('s3', b.id, 100));
       await store.admin.sessions.touch('s1', 500);
       expect(await store.admin.sessions.get('s1')).toEqual(session('s1', a.id, 500));
-      expect(await store.admin.sessions.removeIdle(200)).toBe(2);
+      // A session a status page is watching is kept however idle.
+      expect(await store.admin.sessions.removeIdle(200, ['s3', 'elsewhere'])).toBe(1);
       expect(await store.admin.sessions.get('s2')).toBeUndefined();
+      expect(await store.admin.sessions.get('s3')).toBeDefined();
+      expect(await store.admin.sessions.removeIdle(200)).toBe(1);
+      expect(await store.admin.sessions.get('s3')).toBeUndefined();
       await store.admin.sessions.create(session('s4', a.id, 600));
       expect(await store.admin.sessions.removeForAdmin(a.id)).toBe(2);
       await store.admin.sessions.create(session('s5', b.id, 600));
