@@ -11,6 +11,8 @@ import type { Principal, RouteMeta } from './route.ts';
 
 export const SESSION_COOKIE = 'sb_session';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Sent by a page's own polling (status, bans): such requests do not count as the administrator's activity. */
+export const BACKGROUND_HEADER = 'x-switchboard-background';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function hashSessionId(id: string): string {
@@ -110,8 +112,8 @@ export function installAuth(app: FastifyInstance, ctx: ApiContext): void {
       const role = missingRole(who.account, meta.access);
       if (role) throw new ApiError(403, 'forbidden', `this needs the ${role} role`, { role });
     }
-    // Watching is not activity: the page's own reads must not renew the right to edit.
-    if (!who.watchOnly) await ctx.admin.sessions.touch(who.session.idHash, ctx.now());
+    // Neither watching nor a page's polling is activity: they must not renew the right to edit.
+    if (!who.watchOnly && req.headers[BACKGROUND_HEADER] !== '1') await ctx.admin.sessions.touch(who.session.idHash, ctx.now());
     req.principal = who;
   });
 }

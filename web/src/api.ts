@@ -28,6 +28,8 @@ export class ApiError extends Error {
 export interface RequestOptions {
   /** Raw text body with its content type (CSV import). */
   raw?: { text: string; type: string };
+  /** A page's own polling, not the administrator's doing: it does not renew the session's idle time. */
+  background?: boolean;
 }
 
 /** Called when the session is gone or must change its password first; the app shows the right page. */
@@ -49,6 +51,7 @@ export class Api {
       headers['content-type'] = 'application/json';
     }
     if (method !== 'GET' && this.csrf) headers['x-csrf-token'] = this.csrf;
+    if (opts.background) headers['x-switchboard-background'] = '1';
     let res: Response;
     try {
       res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' });
@@ -73,8 +76,8 @@ export class Api {
     throw err;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  get<T>(path: string, opts?: RequestOptions): Promise<T> {
+    return this.request<T>('GET', path, undefined, opts);
   }
 
   post<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> {

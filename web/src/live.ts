@@ -57,7 +57,7 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
       if (parkedTimer !== undefined || stopped) return;
       parkedTimer = window.setTimeout(() => {
         parkedTimer = undefined;
-        api.get<StatusSnapshot>('/api/status').then((s) => {
+        api.get<StatusSnapshot>('/api/status', { background: true }).then((s) => {
           if (stopped) return;
           state.current.parked = s.parked ?? [];
           state.current.version++;
@@ -102,7 +102,7 @@ export function useLiveStatus(api: Api, onSessionEnded: () => void): LiveState &
         }
         setConnection('reconnecting');
         // A refused upgrade carries no reason; asking for the session sends a lost one to the login page.
-        api.get('/api/session').then(
+        api.get('/api/session', { background: true }).then(
           () => {
             const delay = Math.min(30_000, 500 * 2 ** Math.min(attempts, 6));
             if (!stopped) reconnectTimer = window.setTimeout(connect, delay);

@@ -24,7 +24,7 @@ export const banLiftQuery = z
 
 export function banRoutes(t: RouteTable, ctx: ApiContext): void {
   t.add({
-    method: 'GET', url: '/api/bans', tag: 'status', access: 'read',
+    method: 'GET', url: '/api/bans', tag: 'status', access: 'read', watch: true,
     summary: 'Lockouts in force: SIP bans and administrator login locks',
     description: 'SIP bans come from every worker of a cluster; a user ban lists how long the attack has ' +
       'lasted (attackSince, renewals): during it only the user\'s allow-listed addresses (where it ' +

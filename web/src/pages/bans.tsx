@@ -25,7 +25,7 @@ function who(b: Ban): string {
 export function BansSection({ api, canLift }: { api: Api; canLift: boolean }) {
   const [bans, setBans] = useState<Ban[] | undefined>();
   const [note, setNote] = useState<{ kind: 'ok' | 'error'; text: string } | undefined>();
-  const load = () => api.get<{ items: Ban[] }>('/api/bans').then((r) => setBans(r.items), () => undefined);
+  const load = () => api.get<{ items: Ban[] }>('/api/bans', { background: true }).then((r) => setBans(r.items), () => undefined);
   useEffect(() => {
     void load();
     const t = window.setInterval(() => void load(), POLL_MS);

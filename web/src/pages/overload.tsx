@@ -31,7 +31,7 @@ export function OverloadSection({ api }: { api: Api }) {
   const [data, setData] = useState<{ overload?: OverloadStatus; workers?: WorkerStatus[] } | undefined>();
   useEffect(() => {
     let stopped = false;
-    const poll = () => void api.get<StatusSnapshot>('/api/status').then(
+    const poll = () => void api.get<StatusSnapshot>('/api/status', { background: true }).then(
       (s) => !stopped && setData({ overload: s.overload, workers: s.workers }),
       () => undefined,
     );

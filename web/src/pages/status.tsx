@@ -151,7 +151,7 @@ function ExtensionsTable({ list }: { list: ExtensionStatus[] }) {
 export function StatusPage() {
   const { api, canSecurity } = useApp();
   // A closed session lands on the login page through the API's own 401 handling.
-  const live = useLiveStatus(api, () => void api.get('/api/session').catch(() => undefined));
+  const live = useLiveStatus(api, () => void api.get('/api/session', { background: true }).catch(() => undefined));
   const [filter, setFilter] = useState('');
   const [now, setNow] = useState(Date.now());
   const hasCalls = live.calls.size > 0 || live.parked.length > 0;
