@@ -83,6 +83,9 @@ function CallList() {
   const [trunks, setTrunks] = useState<string[]>([]);
   const [err, setErr] = useState<ApiError | null>(null);
   const [reload, setReload] = useState(0);
+  // On a phone the filters start folded, so the calls are on the first screen.
+  const [filtersOpen, setFiltersOpen] = useState(() => !window.matchMedia('(max-width: 760px)').matches);
+  const active = Object.values(filters).filter((v) => v.trim() !== '').length;
 
   // Text fields apply as they are typed (after a pause); the pickers at once.
   useEffect(() => {
@@ -115,6 +118,8 @@ function CallList() {
         <PageTitle>Call log</PageTitle>
         <a class="button" href={csv} download="calls.csv">Download CSV</a>
       </div>
+      <details class="call-filter-box" open={filtersOpen} onToggle={(e) => setFiltersOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>Filters{active > 0 ? ` (${active} set)` : ''}</summary>
       <form class="toolbar call-filters" role="search" aria-label="Filter calls" onSubmit={(e) => {
         e.preventDefault();
         setApplied(filters);
@@ -140,6 +145,7 @@ function CallList() {
           </span>
         </div>
       </form>
+      </details>
       <Notice kind="error">{err && (err.issues.length > 0 ? 'Please correct the marked filters.' : err.message)}</Notice>
       {page === null ? (err ? null : <Loading />) : (
         <>
