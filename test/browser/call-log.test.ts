@@ -16,7 +16,7 @@ let browser: Browser;
 let page: Page;
 const phones: TestPhone[] = [];
 const problems: string[] = [];
-const { heading, nav } = pageTools(() => page);
+const { firstLogin, heading, nav } = pageTools(() => page);
 
 async function phone(ext: string, o: Partial<PhoneOptions> = {}, register = true): Promise<TestPhone> {
   const p = await TestPhone.start({ ext, password: `pw-${ext}-long`, server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, ...o });
@@ -58,16 +58,7 @@ afterAll(async () => {
 
 describe('the Call log page', () => {
   it('finds the refused call by its SIP status and shows why, in words', async () => {
-    await page.goto(`${ts.server.http!.url}/`);
-    await heading('Log in');
-    await page.getByLabel('Name').fill('admin');
-    await page.getByLabel('Password').fill(ts.server.takeInitialAdminPassword()!);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await heading('Choose a new password');
-    await page.locator('#pw-new').fill('Call-Log-Browser-Pass-9');
-    await page.locator('#pw-again').fill('Call-Log-Browser-Pass-9');
-    await page.getByRole('button', { name: 'Change password' }).click();
-    await heading('System status');
+    await firstLogin(ts.server.http!.url, ts.server.takeInitialAdminPassword()!, 'Call-Log-Browser-Pass-9');
 
     await nav('Call log', 'Call log');
     const rows = page.locator('table.call-table tbody tr');
