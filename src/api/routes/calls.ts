@@ -46,7 +46,7 @@ export function callRoutes(t: RouteTable, ctx: ApiContext): void {
     description: `Every call attempt past authentication, refused ones included (with their SIP status and reason). ${FILTERS_DOC} ` +
       'format=csv answers the whole selection as CSV (paging ignored), as GET /api/calls.csv does.',
     query: listQuery,
-    response: { description: 'a page of call records (or the CSV file)', schema: listOf(cdrSchema), contentTypes: ['application/json', 'text/csv'] },
+    response: { description: 'a page of call records (with format=csv: the CSV file)', schema: listOf(cdrSchema) },
     errors: [400],
     handler: async (req) => {
       const { offset, limit, format, ...filters } = req.query;
