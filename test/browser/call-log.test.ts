@@ -1,15 +1,19 @@
 // The Call log page in Debian's chromium against a real server with phones:
-// a call refused with 403 (outbound calls not allowed), a call the far end
+// a call refused with 403 (outbound calls not allowed, SIPp as the phone), a call the far end
 // refused (486 over a trunk) and an answered call are made for real; the
 // page finds the refused one by its SIP status, shows the status in words,
 // its detail, the CSV of the same selection, and fits a phone's screen.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { TestPhone, type PhoneOptions } from '../integration/lib/phone.ts';
 import { launch, pageTools, shot, unlabelledControls, type Browser } from './lib/browser.ts';
 import { waitUntil } from '../lib/wait.ts';
+import { describeSipp, runSipp } from '../interop/sipp.ts';
+import { sippUsersCsv } from '../interop/users.ts';
 
 let ts: TestServer;
 let browser: Browser;
@@ -35,10 +39,18 @@ beforeAll(async () => {
   await ts.server.store.trunks.add({ name: 'pstn', host: '127.0.0.1', port: carrier.local.port, transport: 'udp', prefix: '9', strip: 1, addPrefix: '' });
   await ts.server.trunks.poll();
 
-  // The calls, for real: refused by policy, refused by the far end, answered.
-  const desk = await phone('7000', { behaviour: 'answer' });
+  // The calls, for real: refused by policy (SIPp as the phone), refused by the far end, answered.
+  const work = mkdtempSync(path.join(tmpdir(), 'switchboard-browser-calllog-'));
+  const refused = await runSipp({
+    scenario: 'code_uac_reject.xml', remotePort: ts.sipPort, transport: 'u1', authUri: '9555123@test.local', calls: 1, rate: 1,
+    usersCsv: sippUsersCsv([{ ext: '7000', password: 'pw-7000-long' }], 'test.local'), extraArgs: ['-s', '9555123'],
+    recvTimeoutMs: 10_000, workDir: work, timeoutMs: 60_000, traceMessages: true,
+  });
+  rmSync(work, { recursive: true, force: true });
+  expect(refused.stats?.successful, describeSipp(refused)).toBe(1);
+  expect(refused.messages).toMatch(/SIP\/2\.0 403 Outbound Calls Not Permitted/);
+  await phone('7000', { behaviour: 'answer' });
   const office = await phone('7001');
-  expect((await desk.call('9555123').final).status).toBe(403);
   expect((await office.call('90301234').final).status).toBe(486);
   const answered = office.call('7000');
   expect((await answered.final).status).toBe(200);

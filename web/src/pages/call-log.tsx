@@ -34,7 +34,10 @@ const DIRECTIONS = [
 const DISPOSITIONS = [{ value: '', label: 'Any outcome' }, ...Object.entries(DISPOSITION_WORDS).map(([value, label]) => ({ value, label }))];
 
 /** A datetime-local value (the browser's time zone) as the API's ISO time. */
-const isoOf = (local: string): string | undefined => (local === '' ? undefined : new Date(local).toISOString());
+const isoOf = (local: string): string | undefined => {
+  const ms = local === '' ? NaN : new Date(local).getTime();
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+};
 
 /** The API query of the filters (without paging). */
 function filterQuery(f: Filters): Record<string, string | undefined> {
