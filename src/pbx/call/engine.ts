@@ -268,25 +268,16 @@ export class CallEngine implements CallControl {
     /** A call that never reached a ringing phone still leaves a record: refused, or a short code the server answered. */
     const record = (status: number, reason: string, callee?: User, trunkName?: string): void => {
       const caller = this.callerParty(req, callerUser);
-      const t = this.ctx.now();
-      const answered = status >= 200 && status < 300;
-      this.writeCdr({
-        callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
-        direction: fromTrunk ? 'inbound' : callee || answered || this.deps.directory.byExtension(dialled) ? 'internal' : 'outbound',
+      this.instantRecord({
+        direction: fromTrunk ? 'inbound' : callee || status < 300 || this.deps.directory.byExtension(dialled) ? 'internal' : 'outbound',
         caller: caller.number,
         callerName: caller.name,
         callerExtension: callerUser?.extension ?? null,
         callee: dialled,
         calleeExtension: callee?.extension ?? null,
         trunk: trunkName ?? fromTrunk?.trunk.name ?? null,
-        startedAt: t,
-        answeredAt: answered ? t : null,
-        endedAt: t,
-        disposition: dispositionOf({ answered, cancelled: false, timedOut: false, status }),
         status,
-        reason: answered ? '' : reason,
-        codec: null,
-        legs: [],
+        reason,
       });
     };
     const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
@@ -363,10 +354,8 @@ export class CallEngine implements CallControl {
     const failed = rejection.failed;
     if (failed === undefined || this.closing) return;
     if (!this.authFailures.admit(inbound.source.address, failed.username)) return;
-    const t = this.ctx.now();
     const dialled = req.uri.user ?? '';
-    this.writeCdr({
-      callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
+    this.instantRecord({
       direction: this.deps.directory.byExtension(dialled) ? 'internal' : 'outbound',
       caller: req.from.uri.user ?? 'anonymous',
       callerName: req.from.displayName ?? '',
@@ -374,12 +363,23 @@ export class CallEngine implements CallControl {
       callee: dialled,
       calleeExtension: null,
       trunk: null,
-      startedAt: t,
-      answeredAt: null,
-      endedAt: t,
-      disposition: 'rejected',
       status: 403,
       reason: `authentication failed: ${failed.why} (user ${JSON.stringify(failed.username.slice(0, 64))} from ${inbound.source.address})`,
+    });
+  }
+
+  /** The record of an attempt that ended as it began: refused, or a short code the server carried out (2xx). */
+  private instantRecord(r: Pick<CdrInput, 'direction' | 'caller' | 'callerName' | 'callerExtension' | 'callee' | 'calleeExtension' | 'trunk' | 'status'> & { reason: string }): void {
+    const t = this.ctx.now();
+    const answered = r.status >= 200 && r.status < 300;
+    this.writeCdr({
+      ...r,
+      callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
+      startedAt: t,
+      answeredAt: answered ? t : null,
+      endedAt: t,
+      disposition: dispositionOf({ answered, cancelled: false, timedOut: false, status: r.status }),
+      reason: answered ? '' : r.reason,
       codec: null,
       legs: [],
     });
