@@ -150,4 +150,23 @@ describe('the call log', () => {
     const every = await api.get('/api/calls.csv');
     expect(every.text.replace(/^\ufeff/, '').trim().split('\r\n')).toHaveLength(all.length + 1);
   });
+
+  it('exports a log bigger than one store page, calls of the same millisecond included, each once', async () => {
+    const at = Date.UTC(2026, 0, 5, 12);
+    for (let i = 0; i < 1_234; i++) {
+      ts.server.store.cdrs.enqueue({
+        callRef: `bulk-${i}`, direction: 'inbound', caller: `+4930${String(i).padStart(6, '0')}`, callerName: i === 7 ? '@SUM(A1)' : '',
+        callerExtension: null, callee: '5551000', calleeExtension: '6001', trunk: 'bulk-trunk', startedAt: at + Math.floor(i / 100),
+        answeredAt: null, endedAt: at + 1000, disposition: 'no-answer', status: 480, codec: null, legs: [],
+      });
+    }
+    const csv = await api.get('/api/calls.csv?trunk=bulk-trunk');
+    expect(csv.status).toBe(200);
+    const rows = csv.text.replace(/^\ufeff/, '').trim().split('\r\n').slice(1);
+    expect(rows).toHaveLength(1_234);
+    const refs = rows.map((r) => /,(bulk-\d+),/.exec(r)![1]);
+    expect(new Set(refs).size).toBe(1_234);
+    expect(rows.find((r) => r.includes('bulk-7,'))).toContain(",'@SUM(A1),");
+    expect((await api.get('/api/calls?trunk=bulk-trunk&limit=1')).json.total).toBe(1_234);
+  });
 });
