@@ -476,7 +476,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
     admission: overload,
-    screen: pbxScreen(core, authenticator, trusted),
+    screen: pbxScreen(core, authenticator, trusted, (req, inbound, rejection) => calls.authFailed(req, inbound, rejection)),
     onRequest: core.onRequest,
   });
   core.transactions = transactions;

@@ -20,6 +20,7 @@ import { importExportRoutes } from './routes/import-export.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { trunkRoutes } from './routes/trunks.ts';
+import { callRoutes } from './routes/calls.ts';
 import { featureRoutes } from './routes/features.ts';
 import { userRoutes } from './routes/users.ts';
 
@@ -133,6 +134,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     userRoutes(table, ctx);
     importExportRoutes(table, ctx);
     trunkRoutes(table, ctx);
+    callRoutes(table, ctx);
     featureRoutes(table, ctx);
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);

@@ -121,35 +121,7 @@ export const trunkParams = z.object({ name: trunkNameSchema });
 export const didParams = z.object({ number: didNumberSchema });
 export const didSchema = didViewSchema;
 
-export const callListQuery = z
-  .object({
-    ...paging,
-    extension: z.string().min(1).max(64).optional(),
-    kind: z.enum(['placed', 'received', 'missed']).optional().describe('with extension'),
-    since: z.coerce.number().int().min(0).optional().describe('epoch ms'),
-  })
-  .strict();
-
-export const cdrSchema = z.object({
-  id: z.number().int(),
-  callRef: z.string(),
-  direction: z.enum(['internal', 'inbound', 'outbound']),
-  caller: z.string(),
-  callerName: z.string(),
-  callerExtension: z.string().nullable(),
-  callee: z.string(),
-  calleeExtension: z.string().nullable(),
-  trunk: z.string().nullable(),
-  startedAt: z.number().int(),
-  answeredAt: z.number().int().nullable(),
-  endedAt: z.number().int(),
-  disposition: z.enum(['answered', 'no-answer', 'busy', 'cancelled', 'rejected', 'failed']),
-  status: z.number().int(),
-  codec: z.string().nullable(),
-  legs: z.array(z.object({ target: z.string(), status: z.number().int(), callId: z.string() })),
-  segments: z.array(z.object({ a: z.string(), b: z.string(), startedAt: z.number().int(), endedAt: z.number().int() }))
-    .describe('who talked to whom: one entry per pairing of a transferred, parked or picked-up call'),
-});
+export { cdrSchema } from '../model/call-log.ts';
 
 // --- administrators, session, audit ----------------------------------------
 

@@ -60,7 +60,8 @@ export function userCsvColumns(withSecrets: boolean): UserCsvColumn[] {
   return COLUMNS.filter((c) => withSecrets || !SECRET_COLUMNS.includes(c));
 }
 
-function cellText(v: unknown): string {
+/** A cell as written: lists space-separated, a formula start guarded with a ' (OWASP CSV injection). */
+export function cellText(v: unknown): string {
   const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
   return GUARDED_START.test(s) ? `'${s}` : s;
 }

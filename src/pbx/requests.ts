@@ -14,7 +14,7 @@ import type { Registrar } from './registrar/registrar.ts';
 import { registerRefusal } from './registrar/registrar.ts';
 import type { CallEngine } from './call/engine.ts';
 import { inviteRefusal } from './call/engine.ts';
-import type { Authenticator } from './auth/authenticator.ts';
+import type { AuthRejection, Authenticator } from './auth/authenticator.ts';
 import type { PeerLinks } from './peers/peer-links.ts';
 
 /** Sources whose INVITEs carry no credentials: trunk peers and the other nodes, trusted by address. */
@@ -66,7 +66,11 @@ export function servePbx(core: UserAgentCore, registrar: Registrar, calls: CallE
  * first, as it is without the screen, so answers and lockout counts stay
  * what they were.
  */
-export function pbxScreen(core: UserAgentCore, auth: Authenticator, trusted: TrustedSources): (req: SipRequest, inbound: Inbound) => SipResponse | undefined {
+export function pbxScreen(
+  core: UserAgentCore, auth: Authenticator, trusted: TrustedSources,
+  /** An INVITE whose credentials were refused (the call log records it, bounded). */
+  inviteAuthFailed?: (req: SipRequest, inbound: Inbound, rejection: AuthRejection) => void,
+): (req: SipRequest, inbound: Inbound) => SipResponse | undefined {
   return (req, inbound) => {
     const method = req.method;
     // In-dialog re-INVITEs belong to their call; trunk peers and our other nodes are trusted by address.
@@ -74,6 +78,7 @@ export function pbxScreen(core: UserAgentCore, auth: Authenticator, trusted: Tru
     const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : inviteRefusal(req));
     if (refusal !== undefined) return statelessResponse(req, refusal.status, refusal.reason, refusal.headers);
     const rejection = auth.screen(req, inbound.source.address, method === 'REGISTER' ? 'registrar' : 'proxy');
+    if (rejection?.failed !== undefined && method === 'INVITE') inviteAuthFailed?.(req, inbound, rejection);
     return rejection === undefined ? undefined : statelessResponse(req, rejection.status, rejection.reason, rejection.headers);
   };
 }

@@ -350,6 +350,30 @@ export interface CdrLeg {
   status: number;
   /** Dialog Call-ID of the leg. */
   callId: string;
+  /** Reason phrase of that final status, as the far end sent it ('' when none came). */
+  reason?: string;
+}
+
+/** The media of one side of a call as it ended (SPEC status view: stream, loss, jitter). */
+export interface CdrMediaSide {
+  /** Where the side's RTP came from (latched by the relay) or, failing that, its SDP address, as address:port; null when unknown. */
+  address: string | null;
+  /** "SRTP" or "RTP". */
+  stream: string;
+  /** Relayed calls only; null for direct media (the packets never reached us). */
+  packetsIn: number | null;
+  packetsOut: number | null;
+  lost: number | null;
+  lossPercent: number | null;
+  jitterMs: number | null;
+}
+
+/** What the media of a call was when it ended: caller side and callee side. */
+export interface CdrMedia {
+  /** "SRTP Direct Media", "RTP relayed", ... */
+  connectionType: string;
+  caller: CdrMediaSide;
+  callee: CdrMediaSide;
 }
 
 /**
@@ -389,15 +413,26 @@ export interface Cdr {
   readonly disposition: CallDisposition;
   /** Final SIP status the caller got (200 for answered calls). */
   readonly status: number;
+  /** Why, in words: the reason phrase sent with status ('Outbound Calls Not Permitted'), or what refused the attempt. */
+  readonly reason: string;
   /** Negotiated codec name ('PCMU', 'G722' ...) or null. */
   readonly codec: string | null;
   readonly legs: readonly CdrLeg[];
   /** Who talked to whom, in order (empty for unanswered calls). */
   readonly segments: readonly CdrSegment[];
+  /** Media of the last pairing when the call ended; null when it never had media. */
+  readonly media: CdrMedia | null;
 }
 
-/** What a call hands the store; segments default to none. */
-export type CdrInput = Omit<Cdr, 'id' | 'segments'> & { segments?: readonly CdrSegment[] };
+/** What a call hands the store; segments default to none, reason to '', media to null. */
+export type CdrInput = Omit<Cdr, 'id' | 'segments' | 'reason' | 'media'> & {
+  segments?: readonly CdrSegment[];
+  reason?: string;
+  media?: CdrMedia | null;
+};
+
+export const CALL_DIRECTIONS: readonly CallDirection[] = ['internal', 'inbound', 'outbound'];
+export const CALL_DISPOSITIONS: readonly CallDisposition[] = ['answered', 'no-answer', 'busy', 'cancelled', 'rejected', 'failed'];
 
 export interface CdrQuery {
   /** Calls where this extension was caller or callee. */
@@ -406,6 +441,18 @@ export interface CdrQuery {
   kind?: 'placed' | 'received' | 'missed';
   /** Epoch ms, inclusive lower bound on startedAt. */
   since?: number;
+  /** Epoch ms, exclusive upper bound on startedAt. */
+  until?: number;
+  direction?: CallDirection;
+  disposition?: CallDisposition;
+  /** Final SIP status the caller got. */
+  status?: number;
+  /** Trunk name. */
+  trunk?: string;
+  /** Part of the caller's or callee's number or the caller's name (case-insensitive). */
+  search?: string;
+  /** Keyset paging: only calls listed after this one (newest first), for exports that walk the whole log. */
+  after?: { startedAt: number; id: number };
   offset?: number;
   /** 1..1000, default 100. */
   limit?: number;
@@ -418,9 +465,11 @@ export interface CdrRepository {
   readonly pending: number;
   /** Writes queued records now. */
   flush(): Promise<void>;
-  /** Newest first. Flushes first. */
+  /** Newest first. Flushes first. @throws StoreError invalid (a filter) */
   list(query?: CdrQuery): Promise<Cdr[]>;
   count(query?: CdrQuery): Promise<number>;
+  /** One record by id. Flushes first. */
+  get(id: number): Promise<Cdr | undefined>;
 }
 
 export interface HuntGroupRepository {

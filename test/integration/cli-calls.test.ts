@@ -190,10 +190,10 @@ describe('calls', { timeout: SLOW }, () => {
     const all = await cli('calls', ...d);
     expect(all.code).toBe(0);
     expect(all.stdout.trim().split('\n')).toEqual([
-      `${new Date(T0 + 300_000).toISOString()}\tinbound\t+4930999 -> +4930555\tanswered\t5s\tG722`,
-      `${new Date(T0 + 200_000).toISOString()}\toutbound\t1001 -> 9030123\tbusy\t0s\t-`,
-      `${new Date(T0 + 100_000).toISOString()}\tinternal\t1002 -> 1001\tno-answer\t0s\t-`,
-      `${new Date(T0).toISOString()}\tinternal\t1001 -> 1002\tanswered\t60s\tPCMU`,
+      `${new Date(T0 + 300_000).toISOString()}\tinbound\t+4930999 -> +4930555\tanswered\t5s\tG722\t200 OK`,
+      `${new Date(T0 + 200_000).toISOString()}\toutbound\t1001 -> 9030123\tbusy\t0s\t-\t486 Busy Here`,
+      `${new Date(T0 + 100_000).toISOString()}\tinternal\t1002 -> 1001\tno-answer\t0s\t-\t480 Temporarily Unavailable`,
+      `${new Date(T0).toISOString()}\tinternal\t1001 -> 1002\tanswered\t60s\tPCMU\t200 OK`,
     ]);
 
     const refs = async (...args: string[]) => {
@@ -217,6 +217,45 @@ describe('calls', { timeout: SLOW }, () => {
       time: new Date(T0 + 300_000).toISOString(), direction: 'inbound', caller: '+4930999', callee: '+4930555',
       disposition: 'answered', durationSec: 5, codec: 'G722', trunk: 'pstn', calleeExtension: '1001',
     })]);
+  });
+
+  it('calls list takes the filters of the API and writes CSV with formula cells guarded', async () => {
+    const store = openStore(dir);
+    store.cdrs.enqueue({
+      ...base, callRef: 'e', direction: 'outbound', caller: '1003', callerName: '=HYPERLINK("http://x")', callerExtension: '1003',
+      callee: '9049', calleeExtension: null, startedAt: T0 + 400_000, endedAt: T0 + 400_000, disposition: 'rejected', status: 403,
+      reason: 'Outbound Calls Not Permitted',
+    });
+    await store.close();
+    const refs = async (...args: string[]) => {
+      const r = await cli('calls', 'list', '--json', ...args, ...d);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as { callRef: string }[]).map((c) => c.callRef);
+    };
+    expect(await refs('--status', '403')).toEqual(['e']);
+    expect(await refs('--disposition', 'rejected')).toEqual(['e']);
+    expect(await refs('--direction', 'outbound')).toEqual(['e', 'c']);
+    expect(await refs('--trunk', 'pstn')).toEqual(['d', 'c']);
+    expect(await refs('--since', new Date(T0 + 200_000).toISOString(), '--until', String(T0 + 300_000))).toEqual(['c']);
+    expect(await refs('--search', '9030')).toEqual(['c']);
+    expect(await refs('--ext', '1001', '--disposition', 'answered')).toEqual(['d', 'a']);
+
+    const csv = await cli('calls', 'list', '--csv', '--status', '403', ...d);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.replace(/^\ufeff/, '').trim().split('\r\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^id,startedAt,direction,caller,callerName,callee/);
+    expect(lines[1]).toContain(`"'=HYPERLINK(""http://x"")"`);
+    expect(lines[1]).toContain('403 Forbidden — Outbound Calls Not Permitted');
+    const every = await cli('calls', 'list', '--csv', ...d);
+    expect(every.stdout.trim().split('\r\n')).toHaveLength(6);
+
+    await expectRefused([
+      [['calls', 'list', '--status', 'abc', ...d], '--status'],
+      [['calls', 'list', '--since', 'yesterday', ...d], '--since'],
+      [['calls', 'list', '--direction', 'sideways', ...d], '--direction'],
+      [['calls', 'list', '--json', '--csv', ...d], '--csv'],
+    ]);
   });
 
   it('prints an empty list for an empty store and refuses bad options', async () => {

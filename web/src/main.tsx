@@ -3,6 +3,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, type SessionProblem } from './api.ts';
+import { CallLogPage } from './pages/call-log.tsx';
 import { ChangePasswordPage, LoginPage } from './pages/login.tsx';
 import { HuntGroupsPage } from './pages/hunt-groups.tsx';
 import { ImportExportPage } from './pages/import-export.tsx';
@@ -22,6 +23,7 @@ type Phase = { kind: 'loading' } | { kind: 'login'; message?: string } | { kind:
 const NAV: readonly { path: string; label: string }[] = [
   { path: 'status', label: 'System status' },
   { path: 'users', label: 'Users' },
+  { path: 'calls', label: 'Call log' },
   { path: 'hunt-groups', label: 'Hunt groups' },
   { path: 'short-codes', label: 'Short codes' },
   { path: 'trunks', label: 'Trunks & DIDs' },
@@ -36,6 +38,8 @@ function Page({ route }: { route: Route }) {
       if (id === 'new') return <UserFormPage extension={null} />;
       if (id !== undefined) return <UserFormPage key={id} extension={id} />;
       return <UsersPage />;
+    case 'calls':
+      return <CallLogPage id={id} />;
     case 'hunt-groups':
       return <HuntGroupsPage edit={id} />;
     case 'short-codes':

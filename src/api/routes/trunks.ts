@@ -1,11 +1,11 @@
-// /api/trunks, /api/dids and /api/calls (call detail records).
+// /api/trunks and /api/dids.
 import { trunkView } from '../../model/trunk.ts';
 import type { Trunk } from '../../store/types.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
 import {
-  callListQuery, cdrSchema, didCreateSchema, didParams, didSchema, listOf, trunkCreateSchema, trunkParams,
+  didCreateSchema, didParams, didSchema, listOf, trunkCreateSchema, trunkParams,
   trunkPatchSchema, trunkViewSchema,
 } from '../schemas.ts';
 import { z } from 'zod';
@@ -107,20 +107,6 @@ export function trunkRoutes(t: RouteTable, ctx: ApiContext): void {
     handler: async (req) => {
       const before = await trunks().removeDid(req.params.number);
       await audit(ctx, req, `did:${before.number}`, before, null);
-    },
-  });
-
-  t.add({
-    method: 'GET', url: '/api/calls', tag: 'calls', access: 'read',
-    summary: 'Call detail records, newest first',
-    description: "With extension, only that extension's calls; kind narrows to placed, received or missed ones.",
-    query: callListQuery,
-    response: { description: 'a page of call records', schema: listOf(cdrSchema) },
-    handler: async (req) => {
-      if (!ctx.store.cdrs) throw new ApiError(503, 'unavailable', 'this store has no call records');
-      const q = req.query;
-      const filter = { extension: q.extension, kind: q.kind, since: q.since };
-      return { total: await ctx.store.cdrs.count(filter), offset: q.offset, limit: q.limit, items: await ctx.store.cdrs.list({ ...filter, offset: q.offset, limit: q.limit }) };
     },
   });
 }

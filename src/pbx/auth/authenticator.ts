@@ -7,7 +7,8 @@ import type { AuthGuard } from '../../security/auth-guard.ts';
 import type { User } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
 
-export type AuthRejection = { kind: 'reject'; status: number; reason: string; headers?: Header[] };
+/** `failed`: credentials were presented and refused (what the call log may record, in words); absent for a first challenge. */
+export type AuthRejection = { kind: 'reject'; status: number; reason: string; headers?: Header[]; failed?: { username: string; why: string } };
 export type AuthOutcome = { kind: 'ok'; user: User } | AuthRejection;
 
 /**
@@ -57,7 +58,7 @@ export class Authenticator {
     if (!credentials) return this.challenge(role, false, sourceIp);
     const { value, username } = credentials;
     const verdict = this.guard.check(sourceIp, username);
-    if (!verdict.allowed) return { kind: 'reject', status: 403, reason: 'Forbidden' };
+    if (!verdict.allowed) return { kind: 'reject', status: 403, reason: 'Forbidden', failed: { username, why: 'locked out after repeated wrong passwords' } };
     const result = this.digest.verify(value, req.method, req.uriRaw, (u, realm, alg) => this.directory.ha1(u, realm, alg), {
       bind: sourceIp,
     });
@@ -73,11 +74,11 @@ export class Authenticator {
       case 'fail':
         if (result.reason === 'response') {
           this.guard.recordFailure(sourceIp, username);
-          return this.challenge(role, false, sourceIp);
+          return { ...this.challenge(role, false, sourceIp), failed: { username, why: 'wrong password' } };
         }
         // A nonce we did not issue (e.g. from before a restart) needs no new password: say stale.
         if (result.reason === 'nonce') return this.challenge(role, true, sourceIp);
-        return { kind: 'reject', status: 403, reason: 'Forbidden' };
+        return { kind: 'reject', status: 403, reason: 'Forbidden', failed: { username, why: `credentials refused (${result.reason})` } };
       case 'malformed':
         return { kind: 'reject', status: 400, reason: 'Bad Authorization Header' };
     }

@@ -20,7 +20,7 @@ import type { RingerOwner, StepOffer } from './ringer.ts';
 import { relayRequest, relayAck } from './relay.ts';
 import { Bridge } from './bridge.ts';
 import type { BridgeOwner } from './bridge.ts';
-import { callRecord } from './outcome.ts';
+import { callRecord, mediaRecord } from './outcome.ts';
 import type { PlanStep } from '../routing/plan.ts';
 import { partyOf, type CallParty, type Segment } from './segments.ts';
 
@@ -318,7 +318,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     if (this.state === 'ended') return;
     this.ringer?.cancel();
     this.inbound.final(status, reason);
-    this.end(status);
+    this.end(status, reason);
   }
 
   /** Ends the call: BYE to every party still connected. */
@@ -379,8 +379,8 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     this.ctx.callChanged(this);
   }
 
-  /** Ends the call: legs closed, timers stopped, record written. Idempotent. */
-  end(status: number): void {
+  /** Ends the call: legs closed, timers stopped, record written (reason: what the caller was told, for an unanswered call). Idempotent. */
+  end(status: number, reason = ''): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.endedAt = this.ctx.now();
@@ -388,16 +388,23 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     const last = this.segments[this.segments.length - 1];
     if (last && last.endedAt === undefined) last.endedAt = this.endedAt;
     for (const f of this.forks) this.recordLeg(f);
+    // Counters and addresses before the bridge lets the relay go.
+    const media = this.answeredAt === undefined ? null : mediaRecord(this.media);
     for (const leg of this.legs) leg.close();
     this.inbound.close();
     this.bridge.close();
     for (const fn of this.cleanups.splice(0)) fn();
-    this.ctx.callEnded(this, callRecord(this, { endedAt: this.endedAt, status, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs, segments: this.segments }));
+    this.ctx.callEnded(this, callRecord(this, {
+      endedAt: this.endedAt, status, reason, cancelled: this.cancelledByCaller, timedOut: this.timedOut, legs: this.cdrLegs, segments: this.segments, media,
+    }));
   }
 
   private recordLeg(leg: OutboundLeg): void {
     const entry = this.cdrLegs.find((l) => l.callId === leg.legCallId);
-    if (entry && leg.status !== 0) entry.status = leg.status;
+    if (entry && leg.status !== 0) {
+      entry.status = leg.status;
+      if (leg.reason !== '') entry.reason = leg.reason;
+    }
   }
 
 }

@@ -25,6 +25,8 @@ import { profileOf } from '../media/profile.ts';
 import type { SystemMedia } from '../media/profile.ts';
 import type { MediaRelay } from '../../media/relay.ts';
 import { dispositionOf } from './outcome.ts';
+import { AuthFailureGate } from './auth-failures.ts';
+import type { AuthRejection } from '../auth/authenticator.ts';
 import type { Caller, PeerRouting } from '../routing/targets.ts';
 import { Targets, identityHeader, sipUri } from '../routing/targets.ts';
 import type { RouteResult } from '../routing/plan.ts';
@@ -117,9 +119,12 @@ export class CallEngine implements CallControl {
   private readonly lastCallEnd = new Map<string, number>();
   /** Calls started since boot (metrics). */
   started = 0;
+  /** Which INVITEs with refused credentials leave a record (anyone can send them). */
+  private readonly authFailures: AuthFailureGate;
 
   constructor(private readonly deps: CallEngineDeps) {
     this.dialogs = deps.dialogs ?? new DialogTable();
+    this.authFailures = new AuthFailureGate(deps.ctx.now, deps.ctx.log);
     this.ctx = {
       ...deps.ctx,
       registerDialog: (key, owner) => this.dialogs.add(key, owner),
@@ -260,50 +265,45 @@ export class CallEngine implements CallControl {
     const dialled = (fromPeer ? req.to.uri.user : req.uri.user) as string;
 
     let callerUser: User | undefined;
-    if (fromPeer) {
-      callerUser = req.from.uri.user === undefined ? undefined : this.deps.directory.byExtension(req.from.uri.user);
-    } else if (!fromTrunk) {
-      const outcome = this.deps.authenticator.authenticate(req, inbound.source.address, 'proxy');
-      if (outcome.kind === 'reject') return reject(outcome.status, outcome.reason, outcome.headers);
-      callerUser = outcome.user;
-      if (!callerUser.enabled) return reject(403, 'Forbidden');
-      const refusal = this.deps.transportRefusal(callerUser, inbound);
-      if (refusal !== undefined) return reject(403, refusal);
-      this.deps.trustFlow?.(inbound.source);
-    }
-    // A sips: Request-URI promises TLS on every hop (RFC 3261 §26.2.2): it cannot arrive in the clear.
-    const secure = req.uri.scheme === 'sips';
-    if (secure && inbound.source.transport !== 'tls') return reject(403, 'SIPS Requires TLS');
-    tx.respond(createResponse(req, 100, 'Trying'));
-    // From here on the caller is known: a refused call still leaves a record (missed-call logs).
     /** A call that never reached a ringing phone still leaves a record: refused, or a short code the server answered. */
-    const record = (status: number, callee?: User, trunkName?: string): void => {
+    const record = (status: number, reason: string, callee?: User, trunkName?: string): void => {
       const caller = this.callerParty(req, callerUser);
-      const t = this.ctx.now();
-      const answered = status >= 200 && status < 300;
-      this.writeCdr({
-        callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
-        direction: fromTrunk ? 'inbound' : callee || answered ? 'internal' : 'outbound',
+      this.instantRecord({
+        direction: fromTrunk ? 'inbound' : callee || status < 300 || this.deps.directory.byExtension(dialled) ? 'internal' : 'outbound',
         caller: caller.number,
         callerName: caller.name,
         callerExtension: callerUser?.extension ?? null,
         callee: dialled,
         calleeExtension: callee?.extension ?? null,
         trunk: trunkName ?? fromTrunk?.trunk.name ?? null,
-        startedAt: t,
-        answeredAt: answered ? t : null,
-        endedAt: t,
-        disposition: dispositionOf({ answered, cancelled: false, timedOut: false, status }),
         status,
-        codec: null,
-        legs: [],
+        reason,
       });
     };
     const refuse = (status: number, reason: string, callee?: User, trunkName?: string): void => {
       reject(status, reason);
       // The node that routed a peer's call here keeps its record.
-      if (!fromPeer) record(status, callee, trunkName);
+      if (!fromPeer) record(status, reason, callee, trunkName);
     };
+    if (fromPeer) {
+      callerUser = req.from.uri.user === undefined ? undefined : this.deps.directory.byExtension(req.from.uri.user);
+    } else if (!fromTrunk) {
+      const outcome = this.deps.authenticator.authenticate(req, inbound.source.address, 'proxy');
+      if (outcome.kind === 'reject') {
+        reject(outcome.status, outcome.reason, outcome.headers);
+        return this.authFailed(req, inbound, outcome);
+      }
+      callerUser = outcome.user;
+      // From here on the caller is known: a refused call leaves a record (missed-call logs, the call log).
+      if (!callerUser.enabled) return refuse(403, 'Forbidden');
+      const refusal = this.deps.transportRefusal(callerUser, inbound);
+      if (refusal !== undefined) return refuse(403, refusal);
+      this.deps.trustFlow?.(inbound.source);
+    }
+    // A sips: Request-URI promises TLS on every hop (RFC 3261 §26.2.2): it cannot arrive in the clear.
+    const secure = req.uri.scheme === 'sips';
+    if (secure && inbound.source.transport !== 'tls') return refuse(403, 'SIPS Requires TLS');
+    tx.respond(createResponse(req, 100, 'Trying'));
 
     const s = this.ctx.settings;
     if (callerUser && !fromPeer && this.callsOf(callerUser.extension) >= (callerUser.maxCalls ?? s.maxCallsPerUser)) {
@@ -316,11 +316,11 @@ export class CallEngine implements CallControl {
     if (route.ok === 'feature') {
       const handler = this.features.get(route.match.feature);
       if (!handler || !callerUser) return refuse(501, 'Feature Not Available');
-      return handler({ req, tx, inbound, user: callerUser, match: route.match, refuse: (status, reason) => refuse(status, reason), done: () => record(200) });
+      return handler({ req, tx, inbound, user: callerUser, match: route.match, refuse: (status, reason) => refuse(status, reason), done: () => record(200, '') });
     }
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
     const inboundLeg = this.newInboundLeg(req, tx, inbound, callerUser, fromTrunk?.trunk.name);
-    if (!inboundLeg) return reject(400, 'Missing Contact');
+    if (!inboundLeg) return refuse(400, 'Missing Contact', route.calleeUser, route.trunkName);
     const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
     let call!: Call;
     call = new Call(this.ctx, {
@@ -340,6 +340,48 @@ export class CallEngine implements CallControl {
     call.start(route, [this.pai(caller.name, caller.number)]).catch((err: Error) => {
       this.ctx.log.error({ call: ref, err: err.message }, 'call set-up failed');
       call.finish(500, 'Server Internal Error');
+    });
+  }
+
+  /**
+   * An INVITE whose credentials were refused (wrong password, locked-out
+   * source): a record with status 403 and why, through the gate that keeps
+   * a flood from becoming a flood of records. A first challenge (no
+   * credentials yet) leaves none. The answer on the wire is what the
+   * authenticator said (a renewed 407 for a wrong password).
+   */
+  authFailed(req: SipRequest, inbound: Inbound, rejection: AuthRejection): void {
+    const failed = rejection.failed;
+    if (failed === undefined || this.closing) return;
+    if (!this.authFailures.admit(inbound.source.address, failed.username)) return;
+    const dialled = req.uri.user ?? '';
+    this.instantRecord({
+      direction: this.deps.directory.byExtension(dialled) ? 'internal' : 'outbound',
+      caller: req.from.uri.user ?? 'anonymous',
+      callerName: req.from.displayName ?? '',
+      callerExtension: null,
+      callee: dialled,
+      calleeExtension: null,
+      trunk: null,
+      status: 403,
+      reason: `authentication failed: ${failed.why} (user ${JSON.stringify(failed.username.slice(0, 64))} from ${inbound.source.address})`,
+    });
+  }
+
+  /** The record of an attempt that ended as it began: refused, or a short code the server carried out (2xx). */
+  private instantRecord(r: Pick<CdrInput, 'direction' | 'caller' | 'callerName' | 'callerExtension' | 'callee' | 'calleeExtension' | 'trunk' | 'status'> & { reason: string }): void {
+    const t = this.ctx.now();
+    const answered = r.status >= 200 && r.status < 300;
+    this.writeCdr({
+      ...r,
+      callRef: `${t.toString(36)}-${(++this.seq).toString(36)}`,
+      startedAt: t,
+      answeredAt: answered ? t : null,
+      endedAt: t,
+      disposition: dispositionOf({ answered, cancelled: false, timedOut: false, status: r.status }),
+      reason: answered ? '' : r.reason,
+      codec: null,
+      legs: [],
     });
   }
 

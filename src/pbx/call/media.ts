@@ -31,6 +31,8 @@ export interface MediaSession {
   readonly streams: { a: string; b: string };
   /** Per-side media counters when the call is relayed (null for direct media: the packets never reach us). */
   legStats(): { a: LegMediaStats; b: LegMediaStats } | null;
+  /** Where each side's RTP comes from (address:port, latched or from its SDP), for the call record; null when unknown. */
+  addresses?(): { a: string | null; b: string | null };
   /**
    * A DTMF digit that arrived as SIP INFO, for side `to`, which wants RFC 4733:
    * true when it went into `to`'s RTP stream (the INFO is then answered, not relayed).

@@ -48,6 +48,8 @@ export class OutboundLeg extends Leg {
   state: OutboundState = 'calling';
   /** Final status (0 until there is one; 408 for a timeout, 503 for a transport failure). */
   status = 0;
+  /** Reason phrase of that status ('' until there is one), for the call record. */
+  reason = '';
   private uac: UacRequest | undefined;
   private gotProvisional = false;
   private lastRseq = -1;
@@ -129,6 +131,7 @@ export class OutboundLeg extends Leg {
     if (this.state === 'answered' || this.state === 'failed') return;
     this.state = 'failed';
     this.status = status;
+    this.reason = reason;
     this.close();
     const synthetic = { status, reason } as SipResponse;
     this.outEvents.onFinal(this, synthetic);
@@ -183,6 +186,8 @@ export class OutboundLeg extends Leg {
     if (this.state === 'answered' || this.state === 'failed') return;
     this.state = 'failed';
     this.status = status;
+    // Bounded: a far end's phrase goes into the call log.
+    this.reason = res.reason.slice(0, 200);
     this.close();
     this.outEvents.onFinal(this, res);
   }

@@ -1,7 +1,8 @@
 // How the final answers of the forks become the one answer the caller gets,
 // and how a call's end is classified in its record.
-import type { CallDisposition, CdrInput, CdrLeg } from '../../store/types.ts';
+import type { CallDisposition, CdrInput, CdrLeg, CdrMedia, CdrMediaSide } from '../../store/types.ts';
 import type { CallView } from './context.ts';
+import type { LegMediaStats, MediaSession } from './media.ts';
 import type { Segment } from './segments.ts';
 import { reasonPhrase } from '../../sip/serializer.ts';
 
@@ -43,10 +44,47 @@ export function dispositionOf(o: { answered: boolean; cancelled: boolean; timedO
   return 'rejected';
 }
 
+/**
+ * Why an unanswered call ended, in words for the call log: the reason phrase
+ * the caller got, or, where that phrase says nothing more than its status,
+ * what happened.
+ */
+export function endReason(o: { answered: boolean; cancelled: boolean; timedOut: boolean; status: number; reason: string }): string {
+  if (o.answered) return '';
+  if (o.cancelled) return 'cancelled by the caller';
+  const plain = o.reason === '' || o.reason === reasonPhrase(o.status);
+  if (o.timedOut && plain) return o.status === 408 ? 'nobody answered (no phone rang)' : 'nobody answered in time';
+  return o.reason;
+}
+
+/** The media of a call as it ends: addresses per side and, when relayed, packet counts, loss and jitter. */
+export function mediaRecord(media: MediaSession): CdrMedia | null {
+  if (media.codec === undefined) return null;
+  const stats = media.legStats();
+  const addresses = media.addresses?.() ?? { a: null, b: null };
+  const side = (address: string | null, stream: string, s: LegMediaStats | undefined): CdrMediaSide => ({
+    address,
+    stream,
+    packetsIn: s?.packetsIn ?? null,
+    packetsOut: s?.packetsOut ?? null,
+    lost: s?.lost ?? null,
+    lossPercent: s === undefined ? null : Math.round(s.lossPercent * 100) / 100,
+    jitterMs: s === undefined ? null : Math.round(s.jitterMs * 100) / 100,
+  });
+  return {
+    connectionType: media.connectionType,
+    caller: side(addresses.a, media.streams.a, stats?.a),
+    callee: side(addresses.b, media.streams.b, stats?.b),
+  };
+}
+
 /** The call detail record of a call that just ended. */
 export function callRecord(
   call: CallView,
-  end: { endedAt: number; status: number; cancelled: boolean; timedOut: boolean; legs: readonly CdrLeg[]; segments?: readonly Segment[] },
+  end: {
+    endedAt: number; status: number; reason: string; cancelled: boolean; timedOut: boolean; legs: readonly CdrLeg[];
+    segments?: readonly Segment[]; media?: CdrMedia | null;
+  },
 ): CdrInput {
   const answered = call.answeredAt !== undefined;
   return {
@@ -63,8 +101,10 @@ export function callRecord(
     endedAt: end.endedAt,
     disposition: dispositionOf({ answered, cancelled: end.cancelled, timedOut: end.timedOut, status: end.status }),
     status: answered ? 200 : end.status,
+    reason: endReason({ answered, cancelled: end.cancelled, timedOut: end.timedOut, status: end.status, reason: end.reason }),
     codec: call.codec ?? null,
     legs: end.legs,
     segments: (end.segments ?? []).map((s) => ({ a: s.a.number, b: s.b.number, startedAt: s.startedAt, endedAt: s.endedAt ?? end.endedAt })),
+    media: end.media ?? null,
   };
 }

@@ -9,6 +9,7 @@
 // answer() (see ../call/media.ts).
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { formatHostPort } from '../../lib/net.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
 import { SrtpTransform } from '../../media/srtp-transform.ts';
@@ -69,6 +70,8 @@ export class CallMedia implements MediaSession {
   private readonly origin = { a: { id: SESSION_ID(), version: 0n }, b: { id: SESSION_ID(), version: 0n } };
   private readonly transforms: PacketTransform[] = [];
   private readonly injectors: Partial<Record<RelaySide, { injector: DtmfInjector; session: RelaySession }>> = {};
+  /** Where each side's last SDP asked for media (first stream), for the call record. */
+  private readonly sdpAddress: Record<RelaySide, string | null> = { a: null, b: null };
 
   constructor(private readonly deps: CallMediaDeps) {}
 
@@ -89,6 +92,7 @@ export class CallMedia implements MediaSession {
     this.held = isHold(sdp);
     const kinds = classifyOffer(parsed.sdp);
     const first = connectionOf(parsed.sdp, 0);
+    this.sdpAddress[from.role] = first && !UNSPECIFIED.has(first.address) ? formatHostPort(first.address, first.port) : this.sdpAddress[from.role];
     if (!from.natted && from.signalAddress && first && first.address !== from.signalAddress && !UNSPECIFIED.has(first.address)) {
       // RFC-less but universal NAT test: the phone advertises an address it does not send from.
       from = { ...from, natted: true };
@@ -165,6 +169,8 @@ export class CallMedia implements MediaSession {
   private answerNow(from: MediaSide, to: MediaSide, body: Buffer): MediaVerdict {
     const parsed = parseSdp(body);
     if (!parsed.ok) return { ok: false, status: 502, reason: 'Bad SDP in answer' };
+    const answered = connectionOf(parsed.sdp, 0);
+    if (answered && !UNSPECIFIED.has(answered.address)) this.sdpAddress[from.role] = formatHostPort(answered.address, answered.port);
     const st = this.state;
     if (!st || st.mode === 'direct') {
       if (st?.sent) {
@@ -288,6 +294,16 @@ export class CallMedia implements MediaSession {
       stream: secure ? 'SRTP' : 'RTP',
     });
     return { a: leg(s.a, this.secure.a), b: leg(s.b, this.secure.b) };
+  }
+
+  /** Relayed: where each side's RTP really came from (latched), else where its SDP asked for it. */
+  addresses(): { a: string | null; b: string | null } {
+    const s = this.stats();
+    const latched = (side: RelaySide): string | null => {
+      const rtp = s?.[side].latched.rtp;
+      return rtp ? formatHostPort(rtp.address, rtp.port) : this.sdpAddress[side];
+    };
+    return { a: latched('a'), b: latched('b') };
   }
 
   close(): void {
@@ -424,8 +440,3 @@ function other(role: RelaySide): RelaySide {
 function remap(map: Map<number, number>, next: PacketTransform | null): PacketTransform | null {
   return map.size === 0 ? next : new PayloadTypeMap(map, next);
 }
-
-
-
-
-

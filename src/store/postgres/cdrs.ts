@@ -48,6 +48,12 @@ export class PgCdrRepository extends CdrIntake implements CdrRepository {
     return (await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM cdrs ${w.sql}`, w.args))!.n;
   }
 
+  async get(id: number): Promise<Cdr | undefined> {
+    await this.flushForRead();
+    const row = await this.db.get<CdrRow>('SELECT * FROM cdrs WHERE id = ?', [id]);
+    return row ? toCdr(row) : undefined;
+  }
+
   close(): Promise<void> {
     return this.wb.close();
   }

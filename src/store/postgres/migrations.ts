@@ -254,6 +254,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
   CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
+  // 4: the call log: why each call ended in words, its media when it ended
+  // (JSON), and an index per filter of the call log page (as SQLite's 10).
+  `
+  ALTER TABLE cdrs ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+  ALTER TABLE cdrs ADD COLUMN media TEXT;
+  CREATE INDEX cdrs_direction ON cdrs (direction, started_at);
+  CREATE INDEX cdrs_disposition ON cdrs (disposition, started_at);
+  CREATE INDEX cdrs_status ON cdrs (status, started_at);
+  CREATE INDEX cdrs_trunk ON cdrs (trunk, started_at);
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -4,7 +4,8 @@
 // that keeps memory bounded while another process holds the lock for long.
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.ts';
-import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
+import { CALL_DIRECTIONS, CALL_DISPOSITIONS } from '../types.ts';
+import type { CallDirection, CallDisposition, Cdr, CdrInput, CdrLeg, CdrMedia, CdrMediaSide, CdrQuery, CdrRepository, CdrSegment } from '../types.ts';
 import { WriteBehind, isLockedOut, type WriteBehindGate, type WriteBehindOptions, type WriteQueue } from './write-behind.ts';
 import { pageOf } from '../paging.ts';
 
@@ -23,9 +24,11 @@ export interface CdrRow {
   ended_at: number;
   disposition: string;
   status: number;
+  reason: string;
   codec: string | null;
   legs: string;
   segments: string;
+  media: string | null;
 }
 
 function parseLegs(json: string): CdrLeg[] {
@@ -33,7 +36,7 @@ function parseLegs(json: string): CdrLeg[] {
     const v: unknown = JSON.parse(json);
     if (!Array.isArray(v)) return [];
     return v.filter((l): l is CdrLeg => l !== null && typeof l === 'object')
-      .map((l) => Object.freeze({ target: String(l.target ?? ''), status: Number(l.status) || 0, callId: String(l.callId ?? '') }));
+      .map((l) => Object.freeze({ target: String(l.target ?? ''), status: Number(l.status) || 0, callId: String(l.callId ?? ''), ...(typeof l.reason === 'string' ? { reason: l.reason } : {}) }));
   } catch {
     return [];
   }
@@ -47,6 +50,33 @@ function parseSegments(json: string): CdrSegment[] {
       .map((x) => Object.freeze({ a: String(x.a ?? ''), b: String(x.b ?? ''), startedAt: Number(x.startedAt) || 0, endedAt: Number(x.endedAt) || 0 }));
   } catch {
     return [];
+  }
+}
+
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function mediaSide(v: unknown): CdrMediaSide {
+  const o = (v !== null && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+  return Object.freeze({
+    address: typeof o.address === 'string' ? o.address : null,
+    stream: String(o.stream ?? ''),
+    packetsIn: numOrNull(o.packetsIn),
+    packetsOut: numOrNull(o.packetsOut),
+    lost: numOrNull(o.lost),
+    lossPercent: numOrNull(o.lossPercent),
+    jitterMs: numOrNull(o.jitterMs),
+  });
+}
+
+function parseMedia(json: string | null): CdrMedia | null {
+  if (json === null) return null;
+  try {
+    const v: unknown = JSON.parse(json);
+    if (v === null || typeof v !== 'object') return null;
+    const m = v as Record<string, unknown>;
+    return Object.freeze({ connectionType: String(m.connectionType ?? ''), caller: mediaSide(m.caller), callee: mediaSide(m.callee) });
+  } catch {
+    return null;
   }
 }
 
@@ -66,21 +96,24 @@ export function toCdr(r: CdrRow): Cdr {
     endedAt: r.ended_at,
     disposition: r.disposition as CallDisposition,
     status: r.status,
+    reason: r.reason,
     codec: r.codec,
     legs: Object.freeze(parseLegs(r.legs)),
     segments: Object.freeze(parseSegments(r.segments)),
+    media: parseMedia(r.media),
   });
 }
 
 export const INSERT = `INSERT INTO cdrs (call_ref, direction, caller, caller_name, caller_extension, callee, callee_extension,
-  trunk, started_at, answered_at, ended_at, disposition, status, codec, legs, segments) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+  trunk, started_at, answered_at, ended_at, disposition, status, reason, codec, legs, segments, media) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
 
 /** Bind values of INSERT. */
 export function cdrValues(c: CdrInput): (string | number | null)[] {
   return [
     c.callRef, c.direction, c.caller, c.callerName ?? '', c.callerExtension ?? null, c.callee,
     c.calleeExtension ?? null, c.trunk ?? null, c.startedAt, c.answeredAt ?? null, c.endedAt, c.disposition,
-    c.status, c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
+    c.status, c.reason ?? '', c.codec ?? null, JSON.stringify(c.legs ?? []), JSON.stringify(c.segments ?? []),
+    c.media ? JSON.stringify(c.media) : null,
   ];
 }
 
@@ -135,6 +168,37 @@ export function where(q: CdrQuery): { sql: string; args: (string | number)[] } {
     conds.push('started_at >= ?');
     args.push(Math.trunc(q.since));
   }
+  if (q.until !== undefined && Number.isFinite(q.until)) {
+    conds.push('started_at < ?');
+    args.push(Math.trunc(q.until));
+  }
+  const oneOf = <T extends string>(field: 'direction' | 'disposition', v: T | undefined, allowed: readonly T[]) => {
+    if (v === undefined) return;
+    if (!allowed.includes(v)) throw new StoreError('invalid', field, `${field}: must be one of ${allowed.join(', ')}`);
+    conds.push(`${field} = ?`);
+    args.push(v);
+  };
+  oneOf('direction', q.direction, CALL_DIRECTIONS);
+  oneOf('disposition', q.disposition, CALL_DISPOSITIONS);
+  if (q.status !== undefined) {
+    if (!Number.isInteger(q.status)) throw new StoreError('invalid', 'status', 'status: must be a whole number');
+    conds.push('status = ?');
+    args.push(q.status);
+  }
+  if (q.trunk !== undefined) {
+    conds.push('trunk = ?');
+    args.push(String(q.trunk));
+  }
+  if (q.search !== undefined && q.search !== '') {
+    // A substring, not a pattern: % and _ typed by the user match themselves.
+    const like = `%${String(q.search).toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+    conds.push("(lower(caller) LIKE ? ESCAPE '!' OR lower(callee) LIKE ? ESCAPE '!' OR lower(caller_name) LIKE ? ESCAPE '!')");
+    args.push(like, like, like);
+  }
+  if (q.after !== undefined) {
+    conds.push('(started_at < ? OR (started_at = ? AND id < ?))');
+    args.push(Math.trunc(q.after.startedAt), Math.trunc(q.after.startedAt), Math.trunc(q.after.id));
+  }
   return { sql: conds.length === 0 ? '' : `WHERE ${conds.join(' AND ')}`, args };
 }
 
@@ -174,7 +238,7 @@ export abstract class CdrIntake {
 export class SqliteCdrRepository extends CdrIntake implements CdrRepository {
   protected readonly wb: WriteBehind<CdrInput[]>;
   private readonly insert;
-  /** Prepared queries by SQL text; the query shapes are few (kind x extension x since). */
+  /** Prepared queries by SQL text; the query shapes are few (one per set of filters used). */
   private readonly queries = new Map<string, Database.Statement<unknown[], unknown>>();
 
   constructor(private readonly db: Database.Database, opts: WriteBehindOptions) {
@@ -227,6 +291,12 @@ export class SqliteCdrRepository extends CdrIntake implements CdrRepository {
     this.flushForRead();
     const w = where(query);
     return this.statement(`SELECT count(*) FROM cdrs ${w.sql}`).pluck().get(...w.args) as number;
+  }
+
+  async get(id: number): Promise<Cdr | undefined> {
+    this.flushForRead();
+    const row = this.statement('SELECT * FROM cdrs WHERE id = ?').get(id) as CdrRow | undefined;
+    return row ? toCdr(row) : undefined;
   }
 
   async close(): Promise<void> {

@@ -94,5 +94,18 @@ export function pageTools(page: () => Page) {
       await heading(title);
     },
     row: (selector: string, text: string) => page().locator(selector, { hasText: text }),
+    /** The first login of `admin` at url with its one-time password, then the forced change to newPassword; ends on System status. */
+    firstLogin: async (url: string, oneTime: string, newPassword: string) => {
+      await page().goto(`${url}/`);
+      await heading('Log in');
+      await page().getByLabel('Name').fill('admin');
+      await page().getByLabel('Password').fill(oneTime);
+      await page().getByRole('button', { name: 'Log in' }).click();
+      await heading('Choose a new password');
+      await page().locator('#pw-new').fill(newPassword);
+      await page().locator('#pw-again').fill(newPassword);
+      await page().getByRole('button', { name: 'Change password' }).click();
+      await heading('System status');
+    },
   };
 }

@@ -31,7 +31,7 @@ interface Sample {
 }
 
 /** The routes this part of the API defines; other parts (status, alarms, web UI, metrics) test their own. */
-const OURS = /^\/(ca\.pem|ca\.der|api\/(openapi\.json|session|users|trunks|dids|calls|settings|password-policy|admins|audit)(\/|$))/;
+const OURS = /^\/(ca\.pem|ca\.der|api\/(openapi\.json|session|users|trunks|dids|calls|calls\.csv|settings|password-policy|admins|audit)(\/|$))/;
 
 const SAMPLES: Sample[] = [
   { method: 'GET', url: '/ca.pem', path: '/ca.pem' },
@@ -58,6 +58,8 @@ const SAMPLES: Sample[] = [
   { method: 'POST', url: '/api/dids', path: '/api/dids', body: {} },
   { method: 'DELETE', url: '/api/dids/:number', path: '/api/dids/4040' },
   { method: 'GET', url: '/api/calls', path: '/api/calls' },
+  { method: 'GET', url: '/api/calls/:id', path: '/api/calls/1' },
+  { method: 'GET', url: '/api/calls.csv', path: '/api/calls.csv' },
   { method: 'GET', url: '/api/settings', path: '/api/settings' },
   { method: 'PUT', url: '/api/settings', path: '/api/settings', body: { colour: 1 } },
   { method: 'GET', url: '/api/password-policy', path: '/api/password-policy' },

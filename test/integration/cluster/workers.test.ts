@@ -392,6 +392,25 @@ describe('two workers on one SIP port', () => {
     }
   });
 
+  it('shows in the management server\'s call log a call that worker 2 refused', async () => {
+    const api = await adminApi();
+    let attempts = 0;
+    let byWorker2 = false;
+    for (let tries = 0; tries < 24 && !byWorker2; tries++) {
+      const p = await TestPhone.start({ ext: '1018', password: password('1018'), server: { host: sb.host, port: sb.udpPort, domain: sb.domain } });
+      const res = await p.call('4999').final;
+      await p.stop();
+      expect(res.status).toBe(404);
+      attempts++;
+      byWorker2 = ownerOfId(tagOf(res.to)) === 2;
+    }
+    expect(byWorker2).toBe(true);
+    // Each attempt is a record, whichever worker refused it; the last one was worker 2's.
+    const found = async () => (await api.get('/api/calls?status=404&search=4999&extension=1018')).json;
+    expect(await waitUntil(async () => (await found()).total === attempts, 5000)).toBe(true);
+    expect((await found()).items[0]).toMatchObject({ caller: '1018', callee: '4999', disposition: 'rejected', status: 404 });
+  });
+
   it('refuses to start a cluster on a SIP port another process holds', async () => {
     const taken = await startSwitchboard({ workers: 2, sipPort: sb.udpPort, readyTimeoutMs: 30_000 }).then(
       (h) => h.stop().then(() => 'started'),
