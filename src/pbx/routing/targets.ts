@@ -177,6 +177,8 @@ export class Targets {
     // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.
     if (!permitted || !permitted.outboundCalls) return refused(403, 'Outbound Calls Not Permitted');
     if (caller.secure && t.transport !== 'tls') return refused(480, 'No TLS Route For SIPS');
+    // Known down (no answer to its OPTIONS): the caller hears so now, not after Timer B's 32 s.
+    if (this.deps.trunks.isDown(t.name)) return refused(503, `Trunk ${t.name} Down`);
     const dest = entry.dest;
     if (!dest) return refused(503, 'Trunk Unreachable');
     const local = this.deps.localEndpoint(dest.transport);

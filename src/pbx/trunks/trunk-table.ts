@@ -20,6 +20,8 @@ export class TrunkTable {
   private entries: TrunkEntry[] = [];
   private dids = new Map<string, Did>();
   private watcher: ChangeWatcher | undefined;
+  /** Trunks trunk health found down (this process's probes, or the worker that probes): calls are not sent to them. */
+  private down: ReadonlySet<string> = new Set();
   /** Called after each reload (trunk registrations follow it). */
   onReload?: (entries: readonly TrunkEntry[]) => void;
 
@@ -93,6 +95,15 @@ export class TrunkTable {
       return e;
     }
     return undefined;
+  }
+
+  /** Replaces the set of trunks known down (src/pbx/trunks/trunk-health.ts). */
+  setDown(names: Iterable<string>): void {
+    this.down = new Set(names);
+  }
+
+  isDown(name: string): boolean {
+    return this.down.has(name);
   }
 
   /** The number as sent to the trunk: prefix digits stripped, then addPrefix put in front. */
