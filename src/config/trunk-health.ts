@@ -14,7 +14,7 @@ export const trunkHealthConfigSchema = z.object({
    * missed (it covers the UDP retransmissions at T1, 2*T1, 4*T1...).
    */
   retrySec: z.number().int().min(1).max(300).default(5),
-  /** Unanswered probes in a row that make a trunk down (default: about 40 s after it stopped answering). */
+  /** Unanswered probes in a row that make a trunk down: known down at most intervalSec + downAfter * retrySec after the far end stopped (45 s by default). */
   downAfter: z.number().int().min(1).max(20).default(3),
 });
 

@@ -77,8 +77,6 @@ class Probe {
   probeStatus = 0;
   /** Probes in a row that went unanswered. */
   private misses = 0;
-  /** The probe sent last, until answered or counted as missed. */
-  private pending: { cseq: number; sent: number } | undefined;
   private timer: TimerHandle | undefined;
   private readonly callId = generateCallId();
   private readonly tag = generateTag();
@@ -113,55 +111,56 @@ class Probe {
     this.timer = this.deps.timers.schedule(sec * 1000, () => this.probe());
   }
 
+  /**
+   * One probe at a time: an answer schedules the next after intervalSec; a
+   * probe unanswered within retrySec (its transaction's timeout) is a miss
+   * and the next goes at once, so down is known downAfter * retrySec after
+   * the first unanswered probe, and a down trunk is asked every retrySec.
+   */
   private probe(): void {
+    this.deps.timers.cancel(this.timer);
+    this.timer = undefined;
     const c = this.deps.config;
-    // The previous probe had a whole period to be answered.
-    if (this.pending !== undefined) {
-      this.pending = undefined;
-      this.missed('no answer to OPTIONS');
-    }
-    // Once one went unanswered, the next comes sooner: down is known within retrySec * downAfter, and so is up again.
-    this.schedule(this.misses > 0 || this.reach === 'down' ? c.retrySec : c.intervalSec);
     const t = this.entry.trunk;
     const dest = this.entry.dest;
     const local = dest && this.deps.localEndpoint(dest.transport);
     if (!dest || !local) {
       this.set('down', dest ? `${dest.transport.toUpperCase()} is not enabled here` : 'trunk host does not resolve');
+      this.schedule(c.retrySec);
       return;
     }
     const uri = { scheme: 'sip', host: bracketHost(t.host), port: t.port, params: new Map<string, string | null>(t.transport === 'udp' ? [] : [['transport', t.transport]]), headers: new Map() };
     const from = { uri: { scheme: 'sip', user: 'switchboard', host: this.deps.domain, params: new Map(), headers: new Map() }, params: new Map([['tag', this.tag]]) };
-    const cseq = ++this.cseq;
     const req = createRequest({
       method: 'OPTIONS',
       uri,
       from,
       to: { uri, params: new Map() },
       callId: this.callId,
-      cseq,
+      cseq: ++this.cseq,
       via: newVia(dest.transport, local),
       headers: t.outboundProxy ? [{ name: 'route', value: `<sip:${t.outboundProxy};lr>` }] : [],
     });
     const sent = this.deps.now();
-    this.pending = { cseq, sent };
     sendUacRequest(req, {
       transactions: this.deps.transactions,
       dest,
+      timeoutMs: c.retrySec * 1000,
       onFinal: (res) => {
         if (this.stopped) return;
-        // Any answer, even a late one or a 404/405/5xx, shows the far end alive (RFC 3261 §11).
-        if (this.pending?.cseq === cseq) this.pending = undefined;
+        // Any answer, a 404/405/5xx too, shows the far end alive (RFC 3261 §11).
         this.misses = 0;
         this.rttMs = this.deps.now() - sent;
         this.probeStatus = res.status;
+        this.schedule(c.intervalSec);
         this.set('up', '');
       },
       onFailure: (kind, _uac, err) => {
-        // A timeout comes after the next probe counted this one already.
-        if (this.stopped || this.pending?.cseq !== cseq) return;
-        this.pending = undefined;
+        if (this.stopped) return;
         this.missed(kind === 'timeout' ? 'no answer to OPTIONS' : `transport error: ${err?.message ?? 'unknown'}`);
-        this.schedule(this.deps.config.retrySec);
+        // A timeout already waited retrySec; a transport error comes at once and waits before the next try.
+        if (kind === 'timeout') this.probe();
+        else this.schedule(c.retrySec);
       },
     });
   }
@@ -173,8 +172,8 @@ class Probe {
   }
 
   private set(reach: Reachability, reason: string): void {
-    const rtt = reach === 'up';
-    if (this.reach === reach && this.reason === reason && !rtt) return;
+    // An answer always reports (its round trip is news); the same miss again is not.
+    if (this.reach === reach && this.reason === reason && reach !== 'up') return;
     this.reach = reach;
     this.reason = reason;
     this.changed();
