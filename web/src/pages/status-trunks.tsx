@@ -27,6 +27,8 @@ const STATE_CLASS: Record<string, string> = {
 const TROUBLE = new Set(['down', 'refused']);
 
 function detail(t: TrunkStatus): string {
+  // 401/403 after our digest answer: the trunk does not take the credentials.
+  if (t.state === 'refused' && (t.lastStatus === 401 || t.lastStatus === 403)) return `${t.reason}: check the trunk's register user and password`;
   if (t.reason) return t.reason;
   if (t.state === 'registered' && t.expiresAt) return `registered until ${dateTime(t.expiresAt)}`;
   if (t.probeStatus) return `answers OPTIONS (${t.probeStatus})`;
@@ -57,7 +59,7 @@ export function TrunksSection({ trunks }: { trunks: TrunkStatus[] }) {
                 <td data-label="Trunk">{t.trunk}</td>
                 <td data-label="State"><span class={STATE_CLASS[t.state] ?? 'state state-off'}>{STATE_TEXT[t.state] ?? t.state}</span></td>
                 <td data-label="Since">{dateTime(t.since)}</td>
-                <td data-label="Round trip" class="num">{t.rttMs === null ? '—' : `${Math.round(t.rttMs)} ms`}</td>
+                <td data-label="Round trip" class="num">{t.rttMs === null || t.reachable === 'down' ? '—' : `${Math.round(t.rttMs)} ms`}</td>
                 <td data-label="Detail" class="wrap">{detail(t)}</td>
               </tr>
             ))}
