@@ -17,6 +17,7 @@ const TRUNK_OPTION_OF: Record<string, string> = {
   prefix: '--prefix',
   strip: '--strip',
   addPrefix: '--add-prefix',
+  fallbackTrunk: '--fallback',
 };
 
 const DID_OPTION_OF: Record<string, string> = { number: '--number', extension: '--ext' };
@@ -33,6 +34,7 @@ function trunkView(t: Trunk) {
     prefix: t.prefix,
     strip: t.strip,
     addPrefix: t.addPrefix,
+    fallbackTrunk: t.fallbackTrunk,
     enabled: t.enabled,
   };
 }
@@ -41,7 +43,8 @@ function trunkLine(t: Trunk): string {
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   return [
     t.name, `${host}:${t.port}/${t.transport}`, `prefix=${t.prefix}`, `strip=${t.strip}`, `add-prefix=${t.addPrefix}`,
-    `register=${t.registerUser !== null ? 'yes' : 'no'}`, `proxy=${t.outboundProxy ?? '-'}`, t.enabled ? 'enabled' : 'disabled',
+    `register=${t.registerUser !== null ? 'yes' : 'no'}`, `proxy=${t.outboundProxy ?? '-'}`, `fallback=${t.fallbackTrunk ?? '-'}`,
+    t.enabled ? 'enabled' : 'disabled',
   ].join('\t');
 }
 
@@ -60,7 +63,13 @@ interface TrunkAddOptions {
   prefix?: string;
   strip?: string;
   addPrefix?: string;
+  fallback?: string;
   dataDir?: string; store?: string;
+}
+
+/** `--fallback none` clears it. */
+function fallbackOption(v: string | undefined): string | null | undefined {
+  return v === undefined ? undefined : v === 'none' ? null : v;
 }
 
 export function registerTrunkCommands(program: Command): void {
@@ -79,6 +88,7 @@ export function registerTrunkCommands(program: Command): void {
     .option('--prefix <digits>', 'dialled numbers starting with this go to this trunk (default: every number)')
     .option('--strip <n>', 'digits removed from the front of the dialled number (default 0)')
     .option('--add-prefix <digits>', 'digits put in front after stripping')
+    .option('--fallback <trunk>', 'trunk that takes the calls while this one is down (no answer to OPTIONS); default none: they get 503')
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
     .action(async (o: TrunkAddOptions) => {
@@ -97,10 +107,23 @@ export function registerTrunkCommands(program: Command): void {
             prefix: o.prefix,
             strip,
             addPrefix: o.addPrefix,
+            fallbackTrunk: fallbackOption(o.fallback) ?? null,
           }),
         ),
       );
       print(`added trunk ${t.name}`);
+    });
+
+  trunk
+    .command('set')
+    .description("change a trunk's fallback")
+    .requiredOption('--name <name>', 'trunk name')
+    .requiredOption('--fallback <trunk|none>', "trunk that takes the calls while this one is down; 'none' for none")
+    .option(...DATA_DIR_OPTION)
+    .option(...STORE_OPTION)
+    .action(async (o: { name: string; fallback: string; dataDir?: string; store?: string }) => {
+      const t = await withStore(o, (s) => storeAsOptions(TRUNK_OPTION_OF, async () => await s.trunks.update(o.name, { fallbackTrunk: fallbackOption(o.fallback) })));
+      print(`trunk ${t.name}: fallback ${t.fallbackTrunk ?? 'none'}`);
     });
 
   trunk

@@ -291,6 +291,8 @@ export interface Trunk {
   readonly strip: number;
   /** Digits put in front after stripping (e.g. a country code). */
   readonly addPrefix: string;
+  /** The trunk that takes this one's calls while it is down; null = none. */
+  readonly fallbackTrunk: string | null;
   readonly enabled: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -307,6 +309,7 @@ export interface TrunkInput {
   prefix?: string;
   strip?: number;
   addPrefix?: string;
+  fallbackTrunk?: string | null;
   enabled?: boolean;
 }
 

@@ -171,7 +171,9 @@ export class Targets {
    * outbound permission counts: the caller, or for forwarding and transfer the
    * user who sent the call out (no toll fraud through forwarding).
    */
-  toTrunk(entry: TrunkEntry, dialled: string, caller: Caller, permitted: User | undefined = caller.user): RouteResult {
+  toTrunk(chosen: TrunkEntry, dialled: string, caller: Caller, permitted: User | undefined = caller.user): RouteResult {
+    // A trunk known down hands its calls to its fallback, with the fallback's own digit rules.
+    const entry = this.deps.trunks.withFallback(chosen);
     const t = entry.trunk;
     const refused = (status: number, reason: string): RouteResult => ({ ok: false, status, reason, trunkName: t.name });
     // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.

@@ -106,6 +106,23 @@ export class TrunkTable {
     return this.down.has(name);
   }
 
+  /**
+   * The trunk that takes calls for `entry` now: itself unless it is down,
+   * else its fallback (an enabled one), and that one's while it is down too;
+   * the last one tried when every one is down. A loop ends where it closes.
+   */
+  withFallback(entry: TrunkEntry): TrunkEntry {
+    let e = entry;
+    const seen = new Set<string>([e.trunk.name]);
+    while (this.down.has(e.trunk.name) && e.trunk.fallbackTrunk !== null && !seen.has(e.trunk.fallbackTrunk)) {
+      const next = this.entries.find((x) => x.trunk.name === e.trunk.fallbackTrunk && x.trunk.enabled);
+      if (next === undefined) break;
+      seen.add(next.trunk.name);
+      e = next;
+    }
+    return e;
+  }
+
   /** The number as sent to the trunk: prefix digits stripped, then addPrefix put in front. */
   static dialString(trunk: Trunk, number: string): string {
     return trunk.addPrefix + number.slice(Math.min(trunk.strip, number.length));

@@ -254,6 +254,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
   CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
+  // 4: the trunk that takes a trunk's calls while it is down (as SQLite's 10).
+  `ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;`,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -274,6 +274,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
   CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
+  // 10: the trunk that takes a trunk's calls while it is down (by name; renames and removals follow in trunks.ts).
+  `ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;`,
 ];
 
 /**

@@ -19,7 +19,7 @@ export function trunksSuite(engine: StoreEngine): void {
       const tr = await store.trunks.add({ name: 'pstn', host: 'gw.example.com' });
       expect(tr).toMatchObject({
         name: 'pstn', host: 'gw.example.com', port: 5060, transport: 'udp', registerUser: null, registerPassword: null,
-        outboundProxy: null, prefix: '', strip: 0, addPrefix: '', enabled: true, createdAt: clock, updatedAt: clock,
+        outboundProxy: null, prefix: '', strip: 0, addPrefix: '', fallbackTrunk: null, enabled: true, createdAt: clock, updatedAt: clock,
       });
       expect(tr.id).toBeGreaterThan(0);
       expect(await store.trunks.get('pstn')).toEqual(tr);
@@ -36,6 +36,21 @@ export function trunksSuite(engine: StoreEngine): void {
       expect(await store.trunks.get('itsp_1.a-b')).toEqual(full);
       expect(full).toMatchObject({ port: 5080, transport: 'tcp', registerPassword: 'Pa ss"word', strip: 32, enabled: false });
       expect((await store.trunks.list()).map((x) => x.name)).toEqual(['itsp_1.a-b', 'secure']);
+    });
+
+    it('keeps a fallback trunk by name: it must exist and not be itself; renames follow it, removal clears it', async () => {
+      await store.trunks.add({ name: 'backup', host: 'b.example', prefix: '8' });
+      const main = await store.trunks.add({ name: 'main', host: 'm.example', prefix: '9', fallbackTrunk: 'backup' });
+      expect(main.fallbackTrunk).toBe('backup');
+      expect((await store.trunks.get('backup'))!.fallbackTrunk).toBeNull();
+      expect(await storeError(() => store.trunks.add({ name: 'x', host: 'x.example', prefix: '7', fallbackTrunk: 'nosuch' })))
+        .toMatchObject({ code: 'invalid', field: 'fallbackTrunk' });
+      expect(await storeError(() => store.trunks.update('main', { fallbackTrunk: 'main' }))).toMatchObject({ code: 'invalid', field: 'fallbackTrunk' });
+      await store.trunks.update('backup', { name: 'backup2' });
+      expect((await store.trunks.get('main'))!.fallbackTrunk).toBe('backup2');
+      await store.trunks.remove('backup2');
+      expect((await store.trunks.get('main'))!.fallbackTrunk).toBeNull();
+      expect((await store.trunks.update('main', { fallbackTrunk: null })).fallbackTrunk).toBeNull();
     });
 
     it('accepts host names, IPv4 and IPv6 (brackets dropped)', async () => {
