@@ -121,6 +121,25 @@ describe('a trunk whose far end stops and comes back', () => {
     expect((await ts.server.store.cdrs.list({ extension: '5000' }))[0]).toMatchObject({ trunk: 'pstn', status: 503 });
   });
 
+  it('sends its calls to its fallback trunk while it is down, with that trunk\'s digit rules', async () => {
+    const backup = await TestPhone.start({ ext: 'backup', password: 'x', behaviour: 'answer', port: await freePort(), server: { host: ts.host, port: ts.sipPort, domain: 'test.local' } });
+    phones.push(backup);
+    await ts.server.store.trunks.add({ name: 'backup', host: '127.0.0.1', port: backup.local.port, prefix: '8', strip: 1, addPrefix: '+49' });
+    await ts.server.store.trunks.update('pstn', { fallbackTrunk: 'backup' });
+    await ts.server.trunks.poll();
+    const call = caller.call('9555123');
+    expect((await call.final).status).toBe(200);
+    expect(backup.incoming.at(-1)!.invite.uri.user).toBe('+49555123');
+    await caller.inDialog(call.dialog!, 'BYE');
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0, 3000)).toBe(true);
+    expect(await waitUntil(async () => (await ts.server.store.cdrs.list({ extension: '5000' }))[0]?.trunk === 'backup', 3000)).toBe(true);
+    // Without a fallback the caller hears at once again.
+    await ts.server.store.trunks.remove('backup');
+    await ts.server.trunks.poll();
+    expect((await ts.server.store.trunks.get('pstn'))!.fallbackTrunk).toBeNull();
+    expect((await caller.call('9555123').final).status).toBe(503);
+  });
+
   it('is up again at the next probe once the far end answers, the alarm cleared, and calls go through', async () => {
     far = await farEnd();
     await advance(RETRY_SEC * 1000);
