@@ -96,4 +96,27 @@ describe('trunk health in System Status', () => {
     await shot(page, 'trunk-health-phone');
     expect(problems).toEqual([]);
   });
+
+  it('sets a fallback trunk in the trunk form, shown in the list', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Trunks & DIDs' }).click();
+    await heading('Trunks & DIDs');
+    await page.getByRole('link', { name: 'pstn', exact: true }).click();
+    await page.getByRole('heading', { name: 'Trunk pstn' }).waitFor();
+    const select = page.getByLabel('Fallback trunk');
+    expect(await select.locator('option').allInnerTexts()).toEqual(['None', 'backup-itsp', 'itsp']);
+    await select.selectOption('itsp');
+    await shot(page, 'trunk-fallback-form-desktop');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'trunk-fallback-form-phone');
+    await page.getByRole('button', { name: 'Save trunk' }).click();
+    await page.getByText('Trunk pstn saved.').waitFor();
+    expect((await ts.server.store.trunks.get('pstn'))!.fallbackTrunk).toBe('itsp');
+    const listed = page.locator('section[aria-labelledby="trunks-h"] tr', { hasText: 'pstn' }).first();
+    expect(await listed.locator('td[data-label="Fallback"]').innerText()).toBe('itsp');
+    await shot(page, 'trunk-list-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await shot(page, 'trunk-list-desktop');
+    expect(problems).toEqual([]);
+  });
 });

@@ -112,6 +112,8 @@ export class TrunkTable {
    * the last one tried when every one is down. A loop ends where it closes.
    */
   withFallback(entry: TrunkEntry): TrunkEntry {
+    // Every call out asks: nothing is allocated unless its trunk is down.
+    if (!this.down.has(entry.trunk.name)) return entry;
     let e = entry;
     const seen = new Set<string>([e.trunk.name]);
     while (this.down.has(e.trunk.name) && e.trunk.fallbackTrunk !== null && !seen.has(e.trunk.fallbackTrunk)) {
