@@ -213,6 +213,8 @@ export class TrunkHealth {
       p.start();
     }
     this.registrationsChanged();
+    // A removed trunk leaves the down set too (a new one of that name starts afresh).
+    this.publishDown();
   }
 
   /** The registrar's news (a registration answered or failed): states follow. */
