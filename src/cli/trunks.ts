@@ -18,6 +18,7 @@ const TRUNK_OPTION_OF: Record<string, string> = {
   strip: '--strip',
   addPrefix: '--add-prefix',
   fallbackTrunk: '--fallback',
+  probeIntervalSec: '--probe-interval',
 };
 
 const DID_OPTION_OF: Record<string, string> = { number: '--number', extension: '--ext' };
@@ -35,6 +36,7 @@ function trunkView(t: Trunk) {
     strip: t.strip,
     addPrefix: t.addPrefix,
     fallbackTrunk: t.fallbackTrunk,
+    probeIntervalSec: t.probeIntervalSec,
     enabled: t.enabled,
   };
 }
@@ -44,6 +46,7 @@ function trunkLine(t: Trunk): string {
   return [
     t.name, `${host}:${t.port}/${t.transport}`, `prefix=${t.prefix}`, `strip=${t.strip}`, `add-prefix=${t.addPrefix}`,
     `register=${t.registerUser !== null ? 'yes' : 'no'}`, `proxy=${t.outboundProxy ?? '-'}`, `fallback=${t.fallbackTrunk ?? '-'}`,
+    `probe=${t.probeIntervalSec === null ? 'default' : t.probeIntervalSec === 0 ? 'off' : `${t.probeIntervalSec}s`}`,
     t.enabled ? 'enabled' : 'disabled',
   ].join('\t');
 }
@@ -64,7 +67,15 @@ interface TrunkAddOptions {
   strip?: string;
   addPrefix?: string;
   fallback?: string;
+  probeInterval?: string;
   dataDir?: string; store?: string;
+}
+
+/** `--probe-interval SEC|default|off`: its own period, the system's, or not probed. */
+function probeOption(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'default') return null;
+  return v === 'off' ? 0 : integer('--probe-interval', v, 5, 3600);
 }
 
 /** `--fallback none` clears it. */
@@ -89,6 +100,7 @@ export function registerTrunkCommands(program: Command): void {
     .option('--strip <n>', 'digits removed from the front of the dialled number (default 0)')
     .option('--add-prefix <digits>', 'digits put in front after stripping')
     .option('--fallback <trunk>', 'trunk that takes the calls while this one is down (no answer to OPTIONS); default none: they get 503')
+    .option('--probe-interval <sec|default|off>', 'seconds between OPTIONS probes (default: trunkHealth.intervalSec); off for a peer that ignores OPTIONS')
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
     .action(async (o: TrunkAddOptions) => {
@@ -108,6 +120,7 @@ export function registerTrunkCommands(program: Command): void {
             strip,
             addPrefix: o.addPrefix,
             fallbackTrunk: fallbackOption(o.fallback) ?? null,
+            probeIntervalSec: probeOption(o.probeInterval) ?? null,
           }),
         ),
       );
@@ -116,14 +129,18 @@ export function registerTrunkCommands(program: Command): void {
 
   trunk
     .command('set')
-    .description("change a trunk's fallback")
+    .description("change a trunk's health settings: its fallback and its probe period")
     .requiredOption('--name <name>', 'trunk name')
-    .requiredOption('--fallback <trunk|none>', "trunk that takes the calls while this one is down; 'none' for none")
+    .option('--fallback <trunk|none>', "trunk that takes the calls while this one is down; 'none' for none")
+    .option('--probe-interval <sec|default|off>', 'seconds between OPTIONS probes; default: the system\'s; off: not probed')
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
-    .action(async (o: { name: string; fallback: string; dataDir?: string; store?: string }) => {
-      const t = await withStore(o, (s) => storeAsOptions(TRUNK_OPTION_OF, async () => await s.trunks.update(o.name, { fallbackTrunk: fallbackOption(o.fallback) })));
-      print(`trunk ${t.name}: fallback ${t.fallbackTrunk ?? 'none'}`);
+    .action(async (o: { name: string; fallback?: string; probeInterval?: string; dataDir?: string; store?: string }) => {
+      const probeIntervalSec = probeOption(o.probeInterval);
+      const t = await withStore(o, (s) => storeAsOptions(TRUNK_OPTION_OF, async () =>
+        await s.trunks.update(o.name, { fallbackTrunk: fallbackOption(o.fallback), probeIntervalSec })));
+      const probe = t.probeIntervalSec === null ? 'default' : t.probeIntervalSec === 0 ? 'off' : `${t.probeIntervalSec}s`;
+      print(`trunk ${t.name}: fallback ${t.fallbackTrunk ?? 'none'}, probe ${probe}`);
     });
 
   trunk

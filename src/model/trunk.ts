@@ -25,6 +25,7 @@ export const TRUNK_DEFAULTS = Object.freeze({
   strip: 0,
   addPrefix: '',
   fallbackTrunk: null,
+  probeIntervalSec: null,
   enabled: true,
 });
 
@@ -64,6 +65,7 @@ const hostRule = 'must be a host name or an IPv4/IPv6 address';
 const portRule = 'must be an integer from 1 to 65535';
 const stripRule = `must be an integer from ${STRIP_RANGE[0]} to ${STRIP_RANGE[1]}`;
 const bool = () => z.boolean({ error: 'must be true or false' });
+const probeRule = 'must be 0 (not probed) or an integer from 5 to 3600, or null for the system default';
 
 /** Every field of a trunk as stored (before id and timestamps). */
 export const trunkFieldSchemas = {
@@ -89,6 +91,9 @@ export const trunkFieldSchemas = {
   fallbackTrunk: trunkNameSchema.nullable()
     .describe("trunk that takes this one's calls while it is down (no answer to OPTIONS), with its own strip and addPrefix; " +
       'its own fallback follows if it is down too; null = none: such calls get 503 at once'),
+  probeIntervalSec: z.number({ error: probeRule }).int(probeRule).refine((n) => n === 0 || (n >= 5 && n <= 3600), probeRule).nullable()
+    .describe('seconds between OPTIONS probes of this trunk; null = the system default (trunkHealth.intervalSec); ' +
+      '0 = not probed (for a peer that ignores OPTIONS: never marked down)'),
   enabled: bool(),
 };
 
@@ -127,6 +132,7 @@ export const trunkViewSchema = z.object({
   strip: z.number().int(),
   addPrefix: z.string(),
   fallbackTrunk: z.string().nullable(),
+  probeIntervalSec: z.number().int().nullable(),
   enabled: z.boolean(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),

@@ -293,6 +293,8 @@ export interface Trunk {
   readonly addPrefix: string;
   /** The trunk that takes this one's calls while it is down; null = none. */
   readonly fallbackTrunk: string | null;
+  /** Seconds between OPTIONS probes; null = the system default, 0 = not probed. */
+  readonly probeIntervalSec: number | null;
   readonly enabled: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -310,6 +312,7 @@ export interface TrunkInput {
   strip?: number;
   addPrefix?: string;
   fallbackTrunk?: string | null;
+  probeIntervalSec?: number | null;
   enabled?: boolean;
 }
 

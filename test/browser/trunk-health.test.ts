@@ -106,12 +106,13 @@ describe('trunk health in System Status', () => {
     const select = page.getByLabel('Fallback trunk');
     expect(await select.locator('option').allInnerTexts()).toEqual(['None', 'backup-itsp', 'itsp']);
     await select.selectOption('itsp');
+    await page.getByLabel('Check every (seconds)').fill('60');
     await shot(page, 'trunk-fallback-form-desktop');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'trunk-fallback-form-phone');
     await page.getByRole('button', { name: 'Save trunk' }).click();
     await page.getByText('Trunk pstn saved.').waitFor();
-    expect((await ts.server.store.trunks.get('pstn'))!.fallbackTrunk).toBe('itsp');
+    expect(await ts.server.store.trunks.get('pstn')).toMatchObject({ fallbackTrunk: 'itsp', probeIntervalSec: 60 });
     const listed = page.locator('section[aria-labelledby="trunks-h"] tr', { hasText: 'pstn' }).first();
     expect(await listed.locator('td[data-label="Fallback"]').innerText()).toBe('itsp');
     await shot(page, 'trunk-list-phone');

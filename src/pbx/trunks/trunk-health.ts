@@ -94,7 +94,7 @@ class Probe {
     const a = this.entry.trunk;
     const b = e.trunk;
     return a.host === b.host && a.port === b.port && a.transport === b.transport && a.outboundProxy === b.outboundProxy &&
-      this.entry.dest?.address === e.dest?.address && this.entry.dest?.port === e.dest?.port;
+      a.probeIntervalSec === b.probeIntervalSec && this.entry.dest?.address === e.dest?.address && this.entry.dest?.port === e.dest?.port;
   }
 
   start(): void {
@@ -112,7 +112,8 @@ class Probe {
   }
 
   /**
-   * One probe at a time: an answer schedules the next after intervalSec; a
+   * One probe at a time: an answer schedules the next after the trunk's
+   * probeIntervalSec (else the system's intervalSec); a
    * probe unanswered within retrySec (its transaction's timeout) is a miss
    * and the next goes at once, so down is known downAfter * retrySec after
    * the first unanswered probe, and a down trunk is asked every retrySec.
@@ -152,7 +153,7 @@ class Probe {
         this.misses = 0;
         this.rttMs = this.deps.now() - sent;
         this.probeStatus = res.status;
-        this.schedule(c.intervalSec);
+        this.schedule(t.probeIntervalSec ?? c.intervalSec);
         this.set('up', '');
       },
       onFailure: (kind, _uac, err) => {
@@ -207,7 +208,7 @@ export class TrunkHealth {
       this.deps.onRemoved?.(name);
     }
     for (const [name, e] of wanted) {
-      if (!this.deps.config.enabled || this.probes.has(name)) continue;
+      if (!probed(e, this.deps.config) || this.probes.has(name)) continue;
       const p = new Probe(e, this.deps, () => this.refresh(name));
       this.probes.set(name, p);
       p.start();
@@ -240,7 +241,8 @@ export class TrunkHealth {
   private refresh(name: string): void {
     const probe = this.probes.get(name);
     const reg = this.deps.registrations().find((r) => r.trunk === name);
-    const { state, reason } = combine(probe, reg, this.deps.config.enabled);
+    const entry = this.entries.find((e) => e.trunk.name === name);
+    const { state, reason } = combine(probe, reg, entry !== undefined && probed(entry, this.deps.config));
     const was = this.states.get(name);
     const now = this.deps.now();
     const next: TrunkHealthStatus = {
@@ -282,6 +284,11 @@ export class TrunkHealth {
 }
 
 /** One state from the probes and the registration: down first (nothing works), then what the registration says. */
+/** Probing is on for the system and not off (0) for this trunk. */
+function probed(e: TrunkEntry, config: TrunkHealthConfig): boolean {
+  return config.enabled && e.trunk.probeIntervalSec !== 0;
+}
+
 function combine(probe: Probe | undefined, reg: TrunkRegistrationStatus | undefined, probing: boolean): { state: TrunkState; reason: string } {
   if (probe?.reach === 'down') return { state: 'down', reason: probe.reason };
   if (reg) {
@@ -291,7 +298,7 @@ function combine(probe: Probe | undefined, reg: TrunkRegistrationStatus | undefi
     return { state: 'registering', reason: reg.reason };
   }
   if (probe?.reach === 'up') return { state: 'up', reason: '' };
-  return { state: 'unknown', reason: probing ? 'not answered yet' : 'not probed (trunkHealth.enabled is off)' };
+  return { state: 'unknown', reason: probing ? 'not answered yet' : 'not probed (off for this trunk or trunkHealth.enabled off)' };
 }
 
 function sameStatus(a: TrunkHealthStatus, b: TrunkHealthStatus): boolean {

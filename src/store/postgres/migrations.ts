@@ -254,8 +254,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
   CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
-  // 4: the trunk that takes a trunk's calls while it is down (as SQLite's 10).
-  `ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;`,
+  // 4: trunk health: a trunk's fallback and its own probe period (as SQLite's 10).
+  `
+  ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;
+  ALTER TABLE trunks ADD COLUMN probe_interval_sec INTEGER;
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

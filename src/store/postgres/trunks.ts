@@ -44,7 +44,7 @@ export class PgTrunkRepository implements TrunkRepository {
       await PgTrunkRepository.checkUnique(t, f, null);
       const at = this.now();
       const row = await t.get<TrunkRow>(`INSERT INTO trunks (${COLUMNS}, created_at, updated_at)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *`, [...values(f), at, at]);
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *`, [...values(f), at, at]);
       return toTrunk(row!);
     }, { lock: true });
   }
@@ -55,7 +55,7 @@ export class PgTrunkRepository implements TrunkRepository {
       const f = patchedTrunkFields(cur, patch);
       await PgTrunkRepository.checkUnique(t, f, cur.id);
       const row = await t.get<TrunkRow>(`UPDATE trunks SET name=?, host=?, port=?, transport=?, register_user=?,
-        register_password=?, outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, fallback_trunk=?, updated_at=? WHERE id=? RETURNING *`,
+        register_password=?, outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, fallback_trunk=?, probe_interval_sec=?, updated_at=? WHERE id=? RETURNING *`,
       [...values(f), this.now(), cur.id]);
       // Trunks falling back to this one follow its new name.
       if (f.name !== cur.name) await t.run('UPDATE trunks SET fallback_trunk = ? WHERE fallback_trunk = ?', [f.name, cur.name]);

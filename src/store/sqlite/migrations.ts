@@ -274,8 +274,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
   CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
-  // 10: the trunk that takes a trunk's calls while it is down (by name; renames and removals follow in trunks.ts).
-  `ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;`,
+  // 10: trunk health: the trunk that takes a trunk's calls while it is down (by name; renames and removals
+  // follow in trunks.ts), and its own OPTIONS probe period (NULL: the system default, 0: not probed).
+  `
+  ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;
+  ALTER TABLE trunks ADD COLUMN probe_interval_sec INTEGER;
+  `,
 ];
 
 /**

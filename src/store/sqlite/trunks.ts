@@ -21,6 +21,7 @@ export interface TrunkRow {
   strip: number;
   add_prefix: string;
   fallback_trunk: string | null;
+  probe_interval_sec: number | null;
   enabled: number;
   created_at: number;
   updated_at: number;
@@ -46,6 +47,7 @@ export function toTrunk(r: TrunkRow): Trunk {
     strip: r.strip,
     addPrefix: r.add_prefix,
     fallbackTrunk: r.fallback_trunk,
+    probeIntervalSec: r.probe_interval_sec,
     enabled: r.enabled !== 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -60,11 +62,11 @@ export function toDid(r: DidRow): Did {
 export function values(f: TrunkFields): (string | number | null)[] {
   return [
     f.name, f.host, f.port, f.transport, f.registerUser, f.registerPassword, f.outboundProxy,
-    f.prefix, f.strip, f.addPrefix, f.enabled ? 1 : 0, f.fallbackTrunk,
+    f.prefix, f.strip, f.addPrefix, f.enabled ? 1 : 0, f.fallbackTrunk, f.probeIntervalSec,
   ];
 }
 
-export const COLUMNS = 'name, host, port, transport, register_user, register_password, outbound_proxy, prefix, strip, add_prefix, enabled, fallback_trunk';
+export const COLUMNS = 'name, host, port, transport, register_user, register_password, outbound_proxy, prefix, strip, add_prefix, enabled, fallback_trunk, probe_interval_sec';
 
 export class SqliteTrunkRepository implements TrunkRepository {
   private readonly s;
@@ -83,9 +85,9 @@ export class SqliteTrunkRepository implements TrunkRepository {
     this.s = {
       byName: p<TrunkRow>('SELECT * FROM trunks WHERE name = ?'),
       byPrefix: p<TrunkRow>('SELECT * FROM trunks WHERE prefix = ?'),
-      insert: p(`INSERT INTO trunks (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      insert: p(`INSERT INTO trunks (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
       update: p(`UPDATE trunks SET name=?, host=?, port=?, transport=?, register_user=?, register_password=?,
-        outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, fallback_trunk=?, updated_at=? WHERE id=?`),
+        outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, fallback_trunk=?, probe_interval_sec=?, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM trunks WHERE id = ?'),
       renameFallback: p('UPDATE trunks SET fallback_trunk = ? WHERE fallback_trunk = ?'),
       all: p<TrunkRow>('SELECT * FROM trunks ORDER BY name'),

@@ -169,6 +169,32 @@ describe('a trunk whose far end stops and comes back', () => {
   });
 });
 
+describe('the probe period of one trunk', () => {
+  it('follows its own period, and a trunk not probed (0) is never marked down', async () => {
+    const port = await freePort();
+    const uas = await answerEverything(port, 200);
+    const quietPort = await freePort();
+    try {
+      await ts.server.store.trunks.add({ name: 'fast', host: '127.0.0.1', port, prefix: '77', probeIntervalSec: 10 });
+      // Nothing listens there: probed, it would be down within the test.
+      await ts.server.store.trunks.add({ name: 'quiet', host: '127.0.0.1', port: quietPort, prefix: '78', probeIntervalSec: 0 });
+      await ts.server.trunks.poll();
+      expect(await waitUntil(() => trunk('fast')?.state === 'up', 3000)).toBe(true);
+      const first = uas.seen;
+      await advance(10_000);
+      expect(await waitUntil(() => uas.seen === first + 1, 3000)).toBe(true);
+      for (let i = 0; i < DOWN_AFTER + 1; i++) await advance(RETRY_SEC * 1000);
+      expect(trunk('quiet')).toMatchObject({ state: 'unknown', reachable: 'unknown' });
+      expect(ts.server.trunks.isDown('quiet')).toBe(false);
+    } finally {
+      await uas.close();
+      await ts.server.store.trunks.remove('fast');
+      await ts.server.store.trunks.remove('quiet');
+      await ts.server.trunks.poll();
+    }
+  });
+});
+
 describe('a trunk that refuses our registration', () => {
   it('raises an alarm with the status and reason, and clears it once registered', async () => {
     const itspPort = await freePort();

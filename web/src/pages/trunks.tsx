@@ -9,7 +9,7 @@ import { CheckField, Fieldset, FormEnd, Loading, Notice, PageTitle, SelectField,
 interface TrunkForm {
   name: string; host: string; port: string; transport: 'udp' | 'tcp' | 'tls'; registerUser: string; registerPassword: string;
   clearPassword: boolean; outboundProxy: string; prefix: string; strip: string; addPrefix: string; enabled: boolean;
-  fallbackTrunk: string;
+  fallbackTrunk: string; probeIntervalSec: string;
 }
 
 function formOf(t: Trunk | null): TrunkForm {
@@ -17,7 +17,7 @@ function formOf(t: Trunk | null): TrunkForm {
     name: t?.name ?? '', host: t?.host ?? '', port: t ? String(t.port) : '', transport: t?.transport ?? 'udp',
     registerUser: t?.registerUser ?? '', registerPassword: '', clearPassword: false, outboundProxy: t?.outboundProxy ?? '',
     prefix: t?.prefix ?? '', strip: t ? String(t.strip) : '0', addPrefix: t?.addPrefix ?? '', enabled: t?.enabled ?? true,
-    fallbackTrunk: t?.fallbackTrunk ?? '',
+    fallbackTrunk: t?.fallbackTrunk ?? '', probeIntervalSec: t?.probeIntervalSec === null || !t ? '' : String(t.probeIntervalSec),
   };
 }
 
@@ -26,6 +26,7 @@ function bodyOf(f: TrunkForm): Record<string, unknown> {
     name: f.name.trim(), host: f.host.trim(), transport: f.transport, registerUser: f.registerUser.trim() || null,
     outboundProxy: f.outboundProxy.trim() || null, prefix: f.prefix.trim(), strip: Number(f.strip || '0'),
     addPrefix: f.addPrefix.trim(), enabled: f.enabled, fallbackTrunk: f.fallbackTrunk || null,
+    probeIntervalSec: f.probeIntervalSec.trim() === '' ? null : Number(f.probeIntervalSec),
   };
   if (f.port.trim()) b.port = Number(f.port);
   if (f.clearPassword) b.registerPassword = null;
@@ -62,6 +63,8 @@ function TrunkEditor({ trunk, others, onDone }: { trunk: Trunk | null; others: s
           options={[{ value: 'udp', label: 'UDP' }, { value: 'tcp', label: 'TCP' }, { value: 'tls', label: 'TLS' }]} />
         <TextField id="t-outboundProxy" label="Outbound proxy" value={f.outboundProxy} onInput={set('outboundProxy')} disabled={ro}
           error={fe('outboundProxy')} hint="HOST:PORT; blank for none." />
+        <TextField id="t-probeIntervalSec" label="Check every (seconds)" type="number" value={f.probeIntervalSec} onInput={set('probeIntervalSec')}
+          disabled={ro} error={fe('probeIntervalSec')} hint="OPTIONS to see that the peer is up. Blank: the system default; 0: never checked, for a peer that ignores OPTIONS." />
         <CheckField id="t-enabled" label="Enabled" checked={f.enabled} onChange={set('enabled')} disabled={ro} />
       </Fieldset>
       <Fieldset legend="Registration">

@@ -19,7 +19,7 @@ export function trunksSuite(engine: StoreEngine): void {
       const tr = await store.trunks.add({ name: 'pstn', host: 'gw.example.com' });
       expect(tr).toMatchObject({
         name: 'pstn', host: 'gw.example.com', port: 5060, transport: 'udp', registerUser: null, registerPassword: null,
-        outboundProxy: null, prefix: '', strip: 0, addPrefix: '', fallbackTrunk: null, enabled: true, createdAt: clock, updatedAt: clock,
+        outboundProxy: null, prefix: '', strip: 0, addPrefix: '', fallbackTrunk: null, probeIntervalSec: null, enabled: true, createdAt: clock, updatedAt: clock,
       });
       expect(tr.id).toBeGreaterThan(0);
       expect(await store.trunks.get('pstn')).toEqual(tr);
@@ -51,6 +51,16 @@ export function trunksSuite(engine: StoreEngine): void {
       await store.trunks.remove('backup2');
       expect((await store.trunks.get('main'))!.fallbackTrunk).toBeNull();
       expect((await store.trunks.update('main', { fallbackTrunk: null })).fallbackTrunk).toBeNull();
+    });
+
+    it('keeps a probe period per trunk: null for the default, 0 for none, else 5 to 3600 s', async () => {
+      await store.trunks.add({ name: 'p', host: 'p.example', probeIntervalSec: 10 });
+      expect((await store.trunks.get('p'))!.probeIntervalSec).toBe(10);
+      expect((await store.trunks.update('p', { probeIntervalSec: 0 })).probeIntervalSec).toBe(0);
+      expect((await store.trunks.update('p', { probeIntervalSec: null })).probeIntervalSec).toBeNull();
+      for (const bad of [3, 3601, 1.5, -1]) {
+        expect(await storeError(() => store.trunks.update('p', { probeIntervalSec: bad }))).toMatchObject({ code: 'invalid', field: 'probeIntervalSec' });
+      }
     });
 
     it('accepts host names, IPv4 and IPv6 (brackets dropped)', async () => {
