@@ -12,6 +12,7 @@ import type { PhoneOptions } from '../lib/phone.ts';
 import type { StatusEvent } from '../../../src/pbx/status/status.ts';
 import type { TrunkHealthStatus } from '../../../src/pbx/trunks/trunk-health.ts';
 import { waitUntil } from '../../lib/wait.ts';
+import { parseExposition, sampleValue } from '../../unit/ops/prom-text.ts';
 import dgram from 'node:dgram';
 import { parseMessage } from '../../../src/sip/parser.ts';
 import { createResponse, serializeMessage } from '../../../src/sip/serializer.ts';
@@ -110,6 +111,9 @@ describe('a trunk whose far end stops and comes back', () => {
     expect(ts.log.entries.filter((e) => e.msg === 'trunk down')).toHaveLength(1);
     expect(ts.server.alarms.get('trunk-down:pstn')!.count).toBe(1);
     expect(ts.server.trunkHealth.failures.get('pstn')).toEqual({ down: 1, refused: 0 });
+    const metrics = parseExposition(await ts.server.metrics()).samples;
+    expect(sampleValue(metrics, 'switchboard_trunk_failures_total', { trunk: 'pstn', kind: 'down' })).toBe(1);
+    expect(sampleValue(metrics, 'switchboard_trunk_up', { trunk: 'pstn' })).toBe(0);
   });
 
   it('refuses calls to it at once with 503 naming the trunk, and records them', async () => {
@@ -145,6 +149,7 @@ describe('a trunk whose far end stops and comes back', () => {
     await advance(RETRY_SEC * 1000);
     expect(await waitUntil(() => trunk('pstn')?.state === 'up', 3000)).toBe(true);
     expect(ts.server.alarms.get('trunk-down:pstn')).toBeUndefined();
+    expect(sampleValue(parseExposition(await ts.server.metrics()).samples, 'switchboard_trunk_up', { trunk: 'pstn' })).toBe(1);
     expect(ts.log.entries.some((e) => e.msg === 'alarm cleared' && JSON.stringify(e.obj).includes('trunk-down:pstn'))).toBe(true);
     const call = caller.call('9555123');
     expect((await call.final).status).toBe(200);
