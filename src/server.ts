@@ -38,6 +38,7 @@ import { MediaRelay } from './media/relay.ts';
 import { srtpEngine } from './media/srtp-engine.ts';
 import { NgClient } from './media/rtpengine.ts';
 import { TrunkRegistrar } from './pbx/trunks/trunk-registration.ts';
+import { TrunkHealth } from './pbx/trunks/trunk-health.ts';
 import { PeerLinks } from './pbx/peers/peer-links.ts';
 import { StatusService, overloadStatus } from './pbx/status/status.ts';
 import type { ControlBans, WorkerSummary } from './pbx/status/control-socket.ts';
@@ -158,6 +159,8 @@ export interface ServerParts {
   /** Hunt groups and short codes as routing reads them (poll() after a store change for it to apply at once). */
   readonly featureTables: FeatureTables;
   readonly trunkRegistrar: TrunkRegistrar;
+  /** Each trunk's state from its OPTIONS probes and registration (probing only on a lone server or worker 1). */
+  readonly trunkHealth: TrunkHealth;
   readonly calls: CallEngine;
   /** Live extensions and calls (CLI status, web UI). */
   readonly status: StatusService;
@@ -199,9 +202,9 @@ export class Server {
       parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
       parts.cluster.localSummary = () => this.workerSummary();
     }
-    const { config, transport, transactions, overload, location, guard, alarms, store, peers } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth } = parts;
     this.ops = createOps(
-      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth },
       extra.writeBehind,
     );
   }
@@ -507,6 +510,18 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     onState: (l) => (l.state === 'down' ? alarms.peerLinkDown(l.uri, l.node, l.reason) : l.state === 'up' ? alarms.peerLinkUp(l.uri) : undefined),
   });
   const trunkRegistrar = new TrunkRegistrar({ transactions, timers, log, now, localEndpoint });
+  // One worker probes (the one that registers and raises the alarms); the others learn the down set over the link.
+  const trunkHealth = new TrunkHealth({
+    config: config.trunkHealth, transactions, timers, log, now, domain: sip.domain, localEndpoint, registrations: () => trunkRegistrar.status(),
+    onTransition: (t) => alarms.trunkState(t.trunk, t.state, t.reason),
+    onRemoved: (name) => alarms.trunkState(name, 'removed', ''),
+    onDownSet: (down) => {
+      trunks.setDown(down);
+      cluster?.publishTrunksDown(down);
+    },
+    onChange: (t) => status.trunkChanged(t),
+  });
+  trunkRegistrar.onChange = () => trunkHealth.registrationsChanged();
   // On the calls' clock: a trunk's oc-validity runs out on the same time as the calls it limits.
   const trunkOverload = oc.trunkFeedback ? new OverloadFeedback(timers.clock) : undefined;
   const calls = new CallEngine({
@@ -541,7 +556,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   });
   servePbx(core, registrar, calls, peers);
   const status = new StatusService({
-    directory, location, calls, trunkRegistrar, peers, now,
+    directory, location, calls, trunkHealth, peers, now,
     overload: () => overloadStatus(overload?.state, trunkOverload?.list() ?? []),
     aorFor: (ext) => registrar.aorFor(ext),
     mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
@@ -550,7 +565,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,
-      transport, deliver, location, calls, featureTables, directory, status, guard,
+      transport, deliver, location, calls, featureTables, directory, status, guard, trunks,
     });
     // Every message first goes to the worker that owns it (the probe of another worker's overload control too).
     transport.onInbound = (inbound) => cluster!.router.receive(inbound);
@@ -645,11 +660,16 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       name: 'trunk registrations',
       start: () => {
         if (!holdsSingletons(member?.worker)) return;
-        trunks.onReload = (entries) => trunkRegistrar.sync(entries);
+        trunks.onReload = (entries) => {
+          trunkRegistrar.sync(entries);
+          trunkHealth.sync(entries);
+        };
         trunkRegistrar.sync(trunks.list());
+        trunkHealth.sync(trunks.list());
       },
       stop: () => {
         trunks.onReload = undefined;
+        trunkHealth.stop();
         trunkRegistrar.stop();
       },
     },
@@ -706,7 +726,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, calls, status, cluster, peers,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers,
   }, components, {
     syslog,
     writeBehind,

@@ -236,11 +236,12 @@ export function liveRoutes(deps: LiveDeps): ExtraRoutes {
       method: 'GET', url: '/api/status', tag: 'status', access: 'read', watch: true,
       summary: 'System status now',
       description: 'Registered extensions (address, user agent, transport, state), active calls (parties, ' +
-        'duration, codec, connection type), trunk registrations and overload control (receive delay, admitted ' +
+        'duration, codec, connection type), trunks (state from OPTIONS probes and registration, since when, last ' +
+        'round trip) and overload control (receive delay, admitted ' +
         'shares, shed requests, trunks\' RFC 7339 feedback); in a cluster also each worker with what it holds. ' +
-        'GET /api/status/ws streams extensions, calls and alarms live (overload only as of its first snapshot): ' +
-        'a WebSocket that sends {type:"snapshot",status,alarms} first, then {type:"extension"}, {type:"call"} ' +
-        'and {type:"alarm",event,alarm} messages.',
+        'GET /api/status/ws streams extensions, calls, trunks and alarms live (overload only as of its first snapshot): ' +
+        'a WebSocket that sends {type:"snapshot",status,alarms} first, then {type:"extension"}, {type:"call"}, ' +
+        '{type:"trunk",trunk} and {type:"alarm",event,alarm} messages.',
       response: { description: 'the snapshot', schema: statusSnapshotSchema },
       handler: () => deps.fullSnapshot?.() ?? deps.status.snapshot(),
     });

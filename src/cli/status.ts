@@ -71,7 +71,7 @@ export function formatStatus(s: StatusSnapshot): string[] {
       l.packetsIn === null ? '' : ` ${name}=${l.stream} in=${l.packetsIn} out=${l.packetsOut} loss=${l.lossPercent}% jitter=${l.jitterMs}ms`;
     lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}${leg('caller', c.legs.caller)}${leg('callee', c.legs.callee)}`);
   }
-  for (const t of s.trunks) lines.push(`trunk ${t.trunk} ${t.state}${t.reason ? ` (${t.reason})` : ''}`);
+  for (const t of s.trunks) lines.push(`trunk ${t.trunk} ${t.state}${t.reason ? ` (${t.reason})` : ''}${t.rttMs !== null && t.reachable === 'up' ? ` rtt=${Math.round(t.rttMs)}ms` : ''}`);
   for (const p of s.peers ?? []) {
     lines.push(`peer ${p.uri} ${p.state} node=${p.node ?? '?'}${p.rttMs === null ? '' : ` rtt=${p.rttMs}ms`}${p.reason ? ` (${p.reason})` : ''}`);
   }

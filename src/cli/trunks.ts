@@ -17,6 +17,8 @@ const TRUNK_OPTION_OF: Record<string, string> = {
   prefix: '--prefix',
   strip: '--strip',
   addPrefix: '--add-prefix',
+  fallbackTrunk: '--fallback',
+  probeIntervalSec: '--probe-interval',
 };
 
 const DID_OPTION_OF: Record<string, string> = { number: '--number', extension: '--ext' };
@@ -33,6 +35,8 @@ function trunkView(t: Trunk) {
     prefix: t.prefix,
     strip: t.strip,
     addPrefix: t.addPrefix,
+    fallbackTrunk: t.fallbackTrunk,
+    probeIntervalSec: t.probeIntervalSec,
     enabled: t.enabled,
   };
 }
@@ -41,7 +45,9 @@ function trunkLine(t: Trunk): string {
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   return [
     t.name, `${host}:${t.port}/${t.transport}`, `prefix=${t.prefix}`, `strip=${t.strip}`, `add-prefix=${t.addPrefix}`,
-    `register=${t.registerUser !== null ? 'yes' : 'no'}`, `proxy=${t.outboundProxy ?? '-'}`, t.enabled ? 'enabled' : 'disabled',
+    `register=${t.registerUser !== null ? 'yes' : 'no'}`, `proxy=${t.outboundProxy ?? '-'}`, `fallback=${t.fallbackTrunk ?? '-'}`,
+    `probe=${t.probeIntervalSec === null ? 'default' : t.probeIntervalSec === 0 ? 'off' : `${t.probeIntervalSec}s`}`,
+    t.enabled ? 'enabled' : 'disabled',
   ].join('\t');
 }
 
@@ -60,7 +66,21 @@ interface TrunkAddOptions {
   prefix?: string;
   strip?: string;
   addPrefix?: string;
+  fallback?: string;
+  probeInterval?: string;
   dataDir?: string; store?: string;
+}
+
+/** `--probe-interval SEC|default|off`: its own period, the system's, or not probed. */
+function probeOption(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'default') return null;
+  return v === 'off' ? 0 : integer('--probe-interval', v, 5, 3600);
+}
+
+/** `--fallback none` clears it. */
+function fallbackOption(v: string | undefined): string | null | undefined {
+  return v === undefined ? undefined : v === 'none' ? null : v;
 }
 
 export function registerTrunkCommands(program: Command): void {
@@ -79,6 +99,8 @@ export function registerTrunkCommands(program: Command): void {
     .option('--prefix <digits>', 'dialled numbers starting with this go to this trunk (default: every number)')
     .option('--strip <n>', 'digits removed from the front of the dialled number (default 0)')
     .option('--add-prefix <digits>', 'digits put in front after stripping')
+    .option('--fallback <trunk>', 'trunk that takes the calls while this one is down (no answer to OPTIONS); default none: they get 503')
+    .option('--probe-interval <sec|default|off>', 'seconds between OPTIONS probes (default: trunkHealth.intervalSec); off for a peer that ignores OPTIONS')
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
     .action(async (o: TrunkAddOptions) => {
@@ -97,10 +119,28 @@ export function registerTrunkCommands(program: Command): void {
             prefix: o.prefix,
             strip,
             addPrefix: o.addPrefix,
+            fallbackTrunk: fallbackOption(o.fallback) ?? null,
+            probeIntervalSec: probeOption(o.probeInterval) ?? null,
           }),
         ),
       );
       print(`added trunk ${t.name}`);
+    });
+
+  trunk
+    .command('set')
+    .description("change a trunk's health settings: its fallback and its probe period")
+    .requiredOption('--name <name>', 'trunk name')
+    .option('--fallback <trunk|none>', "trunk that takes the calls while this one is down; 'none' for none")
+    .option('--probe-interval <sec|default|off>', 'seconds between OPTIONS probes; default: the system\'s; off: not probed')
+    .option(...DATA_DIR_OPTION)
+    .option(...STORE_OPTION)
+    .action(async (o: { name: string; fallback?: string; probeInterval?: string; dataDir?: string; store?: string }) => {
+      const probeIntervalSec = probeOption(o.probeInterval);
+      const t = await withStore(o, (s) => storeAsOptions(TRUNK_OPTION_OF, async () =>
+        await s.trunks.update(o.name, { fallbackTrunk: fallbackOption(o.fallback), probeIntervalSec })));
+      const probe = t.probeIntervalSec === null ? 'default' : t.probeIntervalSec === 0 ? 'off' : `${t.probeIntervalSec}s`;
+      print(`trunk ${t.name}: fallback ${t.fallbackTrunk ?? 'none'}, probe ${probe}`);
     });
 
   trunk

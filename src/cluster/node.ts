@@ -8,6 +8,7 @@ import type { Logger } from '../lib/log.ts';
 import type { LocationChange, LocationService } from '../pbx/registrar/location.ts';
 import type { CallEngine } from '../pbx/call/engine.ts';
 import type { FeatureTables } from '../pbx/routing/feature-tables.ts';
+import type { TrunkTable } from '../pbx/trunks/trunk-table.ts';
 import type { Directory } from '../pbx/directory/directory.ts';
 import type { StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
@@ -44,6 +45,8 @@ export interface ClusterNodeDeps {
   status: StatusService;
   /** This worker's SIP auth guard: each worker counts and bans on its own. */
   guard: AuthGuard;
+  /** Its routing's trunk table: the management worker probes the trunks and tells the others which are down. */
+  trunks?: TrunkTable;
 }
 
 /** A ban query or lift sent to every worker, and each one's answer. */
@@ -70,6 +73,8 @@ export class ClusterNode {
   localSummary: (() => WorkerSummary) | undefined;
   private readonly summaryWaits = new Map<number, (summary: WorkerSummary) => void>();
   private readonly bansWaits = new Map<number, (worker: number, answer: BansAnswer) => void>();
+  /** On the management worker: the trunks it found down, told again to a worker that (re)starts. */
+  private trunksDown: readonly string[] = [];
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, location, calls, workers } = deps;
@@ -89,9 +94,14 @@ export class ClusterNode {
           if (update.kind === 'hello') {
             this.activity.republish(calls.parking.slotNames());
             this.status?.restarted(from);
+            if (this.trunksDown.length > 0) this.link.send(from, { kind: 'json', topic: 'trunks-down', body: this.trunksDown });
             // A management worker that (re)started has nobody watching yet: it asks when it has.
             if (from === MANAGER) this.stopReporting();
+            // Nor does it know of trunks down yet: it tells when its probes find one.
+            if (from === MANAGER) deps.trunks?.setDown([]);
           }
+        } else if (frame.topic === 'trunks-down') {
+          if (Array.isArray(frame.body)) deps.trunks?.setDown(frame.body.map(String));
         } else if (frame.topic === 'rotary') {
           const { number, extension } = frame.body as { number: string; extension: string | null };
           deps.featureTables.applyLastMember(number, extension);
@@ -164,6 +174,12 @@ export class ClusterNode {
   /** A contact changed here: every other worker takes the change (the newer write of a contact wins). */
   publishLocation(change: LocationChange): void {
     this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'location', body: change });
+  }
+
+  /** The management worker's trunk probes found these trunks down: no worker sends calls to them. */
+  publishTrunksDown(down: readonly string[]): void {
+    this.trunksDown = down;
+    this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'trunks-down', body: down });
   }
 
   /**

@@ -167,7 +167,9 @@ export class ClusterStatus implements Pick<StatusService, 'subscribe' | 'extensi
     const r = this.remotes.get(worker);
     if (!r) return; // its snapshot comes first
     const ev = report.event;
-    if (ev.type === 'call') {
+    if (ev.type === 'trunk') {
+      // Only the probing (management) worker has trunk states; nothing of them is kept per worker.
+    } else if (ev.type === 'call') {
       if (ev.ended) r.calls.delete(ev.call.ref);
       else r.calls.set(ev.call.ref, ev.call);
     } else if (busy(ev.extension)) {

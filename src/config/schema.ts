@@ -5,6 +5,7 @@ import { DEFAULT_LOCAL_NETWORKS, parseCidr } from '../security/transport-policy.
 import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/syslog-target.ts';
 import type { SyslogFacility } from '../ops/syslog-target.ts';
 import { parsePeerUri } from '../pbx/peers/peer-links.ts';
+import { trunkHealthConfigSchema } from './trunk-health.ts';
 
 // The one description of Switchboard's settings: the config file, the command
 // line overrides and (later) the REST API and web forms all validate against
@@ -175,6 +176,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** OPTIONS probing of the trunks (src/config/trunk-health.ts). */
+    trunkHealth: trunkHealthConfigSchema.strict().prefault({}),
     /** Where the data lives (see src/store/open.ts). */
     store: z
       .object({

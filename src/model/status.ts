@@ -58,12 +58,20 @@ export const callStatusSchema = z.looseObject({
     .describe('per leg: media stream and, for relayed calls, packets, loss and jitter'),
 });
 
+export const TRUNK_STATES = ['unknown', 'up', 'down', 'registering', 'registered', 'refused'] as const;
+
 export const trunkStatusSchema = z.looseObject({
   trunk: z.string(),
-  state: z.string().describe('registering, registered or failed'),
-  lastStatus: z.number().int().describe('last final status from the trunk; 0 for a timeout or transport error'),
+  state: z.enum(TRUNK_STATES).describe('down: its OPTIONS went unanswered (calls to it get 503 at once); refused: it answered the REGISTER ' +
+    'with an error (after the digest retry); registering/registered for trunks with credentials; up: it answers OPTIONS; unknown: not answered yet'),
+  reason: z.string().describe("why it is down, refused or still registering ('' otherwise)"),
+  since: z.number().int().describe('when the state began, epoch ms'),
+  reachable: z.enum(['unknown', 'up', 'down']).describe('what its OPTIONS answers say'),
+  rttMs: z.number().nullable().describe('round trip of the last answered OPTIONS'),
+  probeStatus: z.number().int().describe('status of the last answer to OPTIONS (any status means alive); 0 for none'),
+  registration: z.string().nullable().describe('registering, registered or failed for a trunk with credentials; null otherwise'),
+  lastStatus: z.number().int().describe('last final status to a REGISTER; 0 for a timeout, a transport error or none'),
   expiresAt: z.number().int().optional().describe('when the registration runs out, epoch ms'),
-  reason: z.string(),
 });
 
 export const peerLinkStatusSchema = z.looseObject({
@@ -127,7 +135,7 @@ export const statusSnapshotSchema = z.looseObject({
   at: z.number().int().describe('server time of the snapshot, epoch ms'),
   extensions: z.array(extensionStatusSchema).describe('registered extensions and extensions in calls'),
   calls: z.array(callStatusSchema),
-  trunks: z.array(trunkStatusSchema),
+  trunks: z.array(trunkStatusSchema).describe('every enabled trunk, with its state since when and the last round trip'),
   parked: z.array(parkedCallSchema).describe('calls waiting in park slots; *38*S# takes one'),
   peers: z.array(peerLinkStatusSchema).describe('SIP links to the other nodes sharing the store').optional(),
   overload: overloadStatusSchema.optional().describe('overload control now; in a cluster, the workers together (sums, lowest shares, longest wait)'),
@@ -168,4 +176,5 @@ export type FeedMessage =
   | { type: 'snapshot'; status: StatusSnapshotView; alarms: Alarm[] }
   | { type: 'extension'; extension: ExtensionStatus }
   | { type: 'call'; call: CallStatus; ended: boolean }
+  | { type: 'trunk'; trunk: TrunkStatus }
   | { type: 'alarm'; event: 'raised' | 'updated' | 'cleared'; alarm: Alarm };

@@ -24,6 +24,8 @@ export const TRUNK_DEFAULTS = Object.freeze({
   prefix: '',
   strip: 0,
   addPrefix: '',
+  fallbackTrunk: null,
+  probeIntervalSec: null,
   enabled: true,
 });
 
@@ -63,6 +65,7 @@ const hostRule = 'must be a host name or an IPv4/IPv6 address';
 const portRule = 'must be an integer from 1 to 65535';
 const stripRule = `must be an integer from ${STRIP_RANGE[0]} to ${STRIP_RANGE[1]}`;
 const bool = () => z.boolean({ error: 'must be true or false' });
+const probeRule = 'must be 0 (not probed) or an integer from 5 to 3600, or null for the system default';
 
 /** Every field of a trunk as stored (before id and timestamps). */
 export const trunkFieldSchemas = {
@@ -85,6 +88,12 @@ export const trunkFieldSchemas = {
     .describe('digits removed from the front of the dialled number'),
   addPrefix: z.string().regex(/^[0-9+]{0,32}$/, "must be 0-32 characters, each one of digits or '+'")
     .describe('digits put in front after stripping'),
+  fallbackTrunk: trunkNameSchema.nullable()
+    .describe("trunk that takes this one's calls while it is down (no answer to OPTIONS), with its own strip and addPrefix; " +
+      'its own fallback follows if it is down too; null = none: such calls get 503 at once'),
+  probeIntervalSec: z.number({ error: probeRule }).int(probeRule).refine((n) => n === 0 || (n >= 5 && n <= 3600), probeRule).nullable()
+    .describe('seconds between OPTIONS probes of this trunk; null = the system default (trunkHealth.intervalSec); ' +
+      '0 = not probed (for a peer that ignores OPTIONS: never marked down)'),
   enabled: bool(),
 };
 
@@ -102,8 +111,9 @@ export type TrunkCreate = z.input<typeof trunkCreateSchema>;
 export type TrunkPatch = z.input<typeof trunkPatchSchema>;
 export type TrunkFields = z.output<typeof storedTrunkSchema>;
 
-/** The registration user and password go together. */
-export function trunkProblem(f: Pick<TrunkFields, 'registerUser' | 'registerPassword'>): { field: string; message: string } | null {
+/** The registration user and password go together; a trunk is no fallback of itself. */
+export function trunkProblem(f: Pick<TrunkFields, 'registerUser' | 'registerPassword'> & Partial<Pick<TrunkFields, 'name' | 'fallbackTrunk'>>): { field: string; message: string } | null {
+  if (f.fallbackTrunk != null && f.fallbackTrunk === f.name) return { field: 'fallbackTrunk', message: 'a trunk cannot be its own fallback' };
   if ((f.registerUser === null) === (f.registerPassword === null)) return null;
   return { field: f.registerUser === null ? 'registerUser' : 'registerPassword', message: 'the register user and password go together: set both or neither' };
 }
@@ -121,6 +131,8 @@ export const trunkViewSchema = z.object({
   prefix: z.string(),
   strip: z.number().int(),
   addPrefix: z.string(),
+  fallbackTrunk: z.string().nullable(),
+  probeIntervalSec: z.number().int().nullable(),
   enabled: z.boolean(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),

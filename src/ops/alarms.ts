@@ -266,6 +266,23 @@ export class AlarmCenter {
     if (this.alarms.has(`peer-link:${peer}`)) this.clear(`peer-link:${peer}`, 'link up');
   }
 
+  /**
+   * A trunk's state changed (src/pbx/trunks/trunk-health.ts): down (no answer
+   * to its OPTIONS: calls to it fail at once) and a refused registration each
+   * raise an alarm; any other state clears whichever was raised.
+   */
+  trunkState(trunk: string, state: string, reason: string): void {
+    const down = `trunk-down:${trunk}`;
+    const refused = `trunk-refused:${trunk}`;
+    if (state !== 'down' && this.alarms.has(down)) this.clear(down, `trunk ${state}`);
+    if (state !== 'refused' && this.alarms.has(refused)) this.clear(refused, `trunk ${state}`);
+    if (state === 'down') {
+      this.raise({ id: down, kind: 'trunk-down', severity: 'major', source: trunk, text: `trunk ${trunk} down: ${reason}; calls to it are refused with 503` });
+    } else if (state === 'refused') {
+      this.raise({ id: refused, kind: 'trunk-refused', severity: 'major', source: trunk, text: `trunk ${trunk} refused its registration: ${reason}` });
+    }
+  }
+
   /** The write-behind queue drained: clears the failure alarm. */
   writeBehindRecovered(): void {
     if (this.alarms.has('store-write-behind')) this.clear('store-write-behind', 'writes go through again');

@@ -30,6 +30,8 @@ export interface MetricsSources {
   syslog?: () => SyslogStats | undefined;
   /** Links to the other nodes; undefined without any. */
   peers?: () => { uri: string; node: string | null; state: string }[];
+  /** Trunk health (src/pbx/trunks/trunk-health.ts). */
+  trunks?: { status(): { trunk: string; state: string }[]; failures: ReadonlyMap<string, { down: number; refused: number }> };
   /** CPU, memory, file descriptors, event-loop delay (default true). */
   processMetrics?: boolean;
 }
@@ -161,6 +163,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
     const peers = s.peers;
     define('gauge', 'switchboard_peer_link_up', 'Link to another node: 1 while it answers its OPTIONS keepalive, else 0.', ['peer', 'node'], () =>
       peers().map((l): Sample => [{ peer: l.uri, node: l.node ?? '' }, l.state === 'up' ? 1 : 0]));
+  }
+
+  if (s.trunks) {
+    const tr = s.trunks;
+    define('gauge', 'switchboard_trunk_up', 'Trunk: 1 while it answers OPTIONS (and is registered when it registers), else 0.', ['trunk'], () =>
+      tr.status().map((t): Sample => [{ trunk: t.trunk }, t.state === 'up' || t.state === 'registered' ? 1 : 0]));
+    define('counter', 'switchboard_trunk_failures_total', 'Times a trunk went down (OPTIONS unanswered) or had its registration refused.', ['trunk', 'kind'], () =>
+      [...tr.failures].flatMap(([trunk, f]): Sample[] => [[{ trunk, kind: 'down' }, f.down], [{ trunk, kind: 'refused' }, f.refused]]));
   }
 
   const stopProcess = s.processMetrics === false ? () => {} : processMetrics(define);

@@ -31,6 +31,8 @@ export interface OpsParts {
   peers?: { list(): { uri: string; node: string | null; state: string }[] } | undefined;
   /** The call engine's count (read at scrape time). */
   activeCalls: () => number;
+  /** Trunk health: each trunk's state and its failures since start (empty where nothing probes). */
+  trunks?: { status(): { trunk: string; state: string }[]; failures: ReadonlyMap<string, { down: number; refused: number }> };
 }
 
 /**
@@ -77,6 +79,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     writeBehindPending: () => p.registrations.pending,
     syslog: p.syslog ? () => p.syslog?.stats : undefined,
     peers: p.peers ? () => p.peers!.list() : undefined,
+    trunks: p.trunks,
   });
   const sip = p.config.sip;
   const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);

@@ -291,6 +291,10 @@ export interface Trunk {
   readonly strip: number;
   /** Digits put in front after stripping (e.g. a country code). */
   readonly addPrefix: string;
+  /** The trunk that takes this one's calls while it is down; null = none. */
+  readonly fallbackTrunk: string | null;
+  /** Seconds between OPTIONS probes; null = the system default, 0 = not probed. */
+  readonly probeIntervalSec: number | null;
   readonly enabled: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -307,6 +311,8 @@ export interface TrunkInput {
   prefix?: string;
   strip?: number;
   addPrefix?: string;
+  fallbackTrunk?: string | null;
+  probeIntervalSec?: number | null;
   enabled?: boolean;
 }
 

@@ -112,8 +112,8 @@ describe('trunk and did', { timeout: SLOW }, () => {
     const json = await cli('trunk', 'list', '--json', ...d);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([
-      { name: 'itsp', host: 'sip.example.com', port: 5061, transport: 'tls', register: false, outboundProxy: 'proxy.example.com:5071', prefix: '', strip: 0, addPrefix: '', enabled: true },
-      { name: 'pstn', host: '192.0.2.50', port: 5080, transport: 'udp', register: true, outboundProxy: null, prefix: '9', strip: 1, addPrefix: '+49', enabled: true },
+      { name: 'itsp', host: 'sip.example.com', port: 5061, transport: 'tls', register: false, outboundProxy: 'proxy.example.com:5071', prefix: '', strip: 0, addPrefix: '', fallbackTrunk: null, probeIntervalSec: null, enabled: true },
+      { name: 'pstn', host: '192.0.2.50', port: 5080, transport: 'udp', register: true, outboundProxy: null, prefix: '9', strip: 1, addPrefix: '+49', fallbackTrunk: null, probeIntervalSec: null, enabled: true },
     ]);
     const text = await cli('trunk', 'list', ...d);
     const lines = text.stdout.trim().split('\n');
@@ -124,6 +124,19 @@ describe('trunk and did', { timeout: SLOW }, () => {
       expect(out).not.toContain('TrunkSecret-9');
       expect(out).not.toContain('acct42');
     }
+
+    // A fallback: set, shown, refused when it names no trunk, cleared with 'none'.
+    expect(await cli('trunk', 'set', '--name', 'pstn', '--fallback', 'itsp', ...d)).toMatchObject({ code: 0, stdout: 'trunk pstn: fallback itsp, probe default\n' });
+    expect((await cli('trunk', 'list', ...d)).stdout).toMatch(/^pstn\t.*fallback=itsp\tprobe=default/m);
+    // Its own probe period, or none for a peer that ignores OPTIONS; the fallback stays.
+    expect(await cli('trunk', 'set', '--name', 'pstn', '--probe-interval', 'off', ...d)).toMatchObject({ code: 0, stdout: 'trunk pstn: fallback itsp, probe off\n' });
+    expect(await cli('trunk', 'set', '--name', 'pstn', '--probe-interval', '10', ...d)).toMatchObject({ code: 0, stdout: 'trunk pstn: fallback itsp, probe 10s\n' });
+    expect((await cli('trunk', 'set', '--name', 'pstn', '--probe-interval', '2', ...d)).code).toBe(2);
+    expect(await cli('trunk', 'set', '--name', 'pstn', '--probe-interval', 'default', ...d)).toMatchObject({ code: 0, stdout: 'trunk pstn: fallback itsp, probe default\n' });
+    const missing = await cli('trunk', 'set', '--name', 'pstn', '--fallback', 'nosuch', ...d);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--fallback');
+    expect(await cli('trunk', 'set', '--name', 'pstn', '--fallback', 'none', ...d)).toMatchObject({ code: 0, stdout: 'trunk pstn: fallback none, probe default\n' });
 
     expect(await cli('trunk', 'remove', '--name', 'itsp', ...d)).toMatchObject({ code: 0, stdout: 'removed trunk itsp\n' });
     expect(JSON.parse((await cli('trunk', 'list', '--json', ...d)).stdout).map((t: { name: string }) => t.name)).toEqual(['pstn']);

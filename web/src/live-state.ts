@@ -41,6 +41,12 @@ export function applyMessage(s: LiveState, m: FeedMessage): void {
       if (m.ended || m.call.state === 'ended') s.calls.delete(m.call.ref);
       else s.calls.set(m.call.ref, m.call);
       break;
+    case 'trunk': {
+      // A new array: the trunk table re-renders on identity.
+      const others = s.trunks.filter((t) => t.trunk !== m.trunk.trunk);
+      s.trunks = [...others, m.trunk].sort((a, b) => (a.trunk < b.trunk ? -1 : a.trunk > b.trunk ? 1 : 0));
+      break;
+    }
     case 'alarm':
       if (m.event === 'cleared') s.alarms.delete(m.alarm.id);
       else s.alarms.set(m.alarm.id, m.alarm);

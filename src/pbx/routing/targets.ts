@@ -171,12 +171,16 @@ export class Targets {
    * outbound permission counts: the caller, or for forwarding and transfer the
    * user who sent the call out (no toll fraud through forwarding).
    */
-  toTrunk(entry: TrunkEntry, dialled: string, caller: Caller, permitted: User | undefined = caller.user): RouteResult {
+  toTrunk(chosen: TrunkEntry, dialled: string, caller: Caller, permitted: User | undefined = caller.user): RouteResult {
+    // A trunk known down hands its calls to its fallback, with the fallback's own digit rules.
+    const entry = this.deps.trunks.withFallback(chosen);
     const t = entry.trunk;
     const refused = (status: number, reason: string): RouteResult => ({ ok: false, status, reason, trunkName: t.name });
     // Toll fraud stops here: only users with the permission reach a trunk, and never a trunk itself.
     if (!permitted || !permitted.outboundCalls) return refused(403, 'Outbound Calls Not Permitted');
     if (caller.secure && t.transport !== 'tls') return refused(480, 'No TLS Route For SIPS');
+    // Known down (no answer to its OPTIONS): the caller hears so now, not after Timer B's 32 s.
+    if (this.deps.trunks.isDown(t.name)) return refused(503, `Trunk ${t.name} Down`);
     const dest = entry.dest;
     if (!dest) return refused(503, 'Trunk Unreachable');
     const local = this.deps.localEndpoint(dest.transport);

@@ -10,7 +10,7 @@ import type { User } from '../../store/types.ts';
 import type { CallEngine } from '../call/engine.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LiveBinding, LocationService } from '../registrar/location.ts';
-import type { TrunkRegistrar, TrunkRegistrationStatus } from '../trunks/trunk-registration.ts';
+import type { TrunkHealthStatus } from '../trunks/trunk-health.ts';
 import type { PeerLinkStatus } from '../peers/peer-links.ts';
 import type { ParkedCall } from '../features/park.ts';
 import type { OverloadState } from '../../sip/overload.ts';
@@ -79,7 +79,8 @@ export interface StatusSnapshot {
   at: number;
   extensions: ExtensionStatus[];
   calls: CallStatus[];
-  trunks: TrunkRegistrationStatus[];
+  /** Every enabled trunk's state (probes and registration); in a cluster the probing worker's. */
+  trunks: TrunkHealthStatus[];
   /** Calls waiting in park slots (SPEC AC-12), by slot. */
   parked: ParkedCall[];
   /** Links to the other nodes (absent on a lone node). */
@@ -106,7 +107,8 @@ export function overloadStatus(state: OverloadState | undefined, trunks: readonl
 
 export type StatusEvent =
   | { type: 'extension'; extension: ExtensionStatus }
-  | { type: 'call'; call: CallStatus; ended: boolean };
+  | { type: 'call'; call: CallStatus; ended: boolean }
+  | { type: 'trunk'; trunk: TrunkHealthStatus };
 
 export type StatusListener = (event: StatusEvent) => void;
 
@@ -114,7 +116,7 @@ export interface StatusDeps {
   directory: Directory;
   location: LocationService;
   calls: CallEngine;
-  trunkRegistrar: TrunkRegistrar;
+  trunkHealth: { status(): TrunkHealthStatus[] };
   peers?: { list(): PeerLinkStatus[] };
   /** AOR of an extension, and the extension of an AOR (the registrar's mapping). */
   aorFor(extension: string): string;
@@ -168,11 +170,16 @@ export class StatusService {
       at: now,
       extensions: list,
       calls: [...this.deps.calls.calls()].map((c) => callStatus(c, now)),
-      trunks: this.deps.trunkRegistrar.status(),
+      trunks: this.deps.trunkHealth.status(),
       parked: this.deps.calls.parking.list(),
       ...(this.deps.peers ? { peers: this.deps.peers.list() } : {}),
       ...(this.deps.overload ? { overload: this.deps.overload() } : {}),
     };
+  }
+
+  /** A trunk's state or round trip changed (trunk health): listeners hear it at once (a handful per probe period). */
+  trunkChanged(trunk: TrunkHealthStatus): void {
+    for (const l of this.listeners) l({ type: 'trunk', trunk });
   }
 
   /** Status of one extension now. */

@@ -48,6 +48,7 @@ class Registration {
   constructor(
     readonly entry: TrunkEntry,
     private readonly deps: TrunkRegistrarDeps,
+    private readonly changed: () => void,
   ) {
     this.status = { trunk: entry.trunk.name, state: 'registering', lastStatus: 0, expiresAt: undefined, reason: '' };
   }
@@ -127,6 +128,7 @@ class Registration {
     this.deps.log.info({ trunk: this.entry.trunk.name, expires: granted }, 'trunk registered');
     // Refresh well before expiry (RFC 3261 §10.2.4 leaves the margin to us).
     this.schedule(Math.max(5, granted * 0.8));
+    this.changed();
   }
 
   private fail(status: number, reason: string): void {
@@ -135,6 +137,7 @@ class Registration {
     this.status = { trunk: this.entry.trunk.name, state: 'failed', lastStatus: status, expiresAt: undefined, reason };
     if (before !== 'failed') this.deps.log.warn({ trunk: this.entry.trunk.name, reason }, 'trunk registration failed');
     this.schedule(this.deps.retrySec ?? 30);
+    this.changed();
   }
 
   private schedule(seconds: number): void {
@@ -149,6 +152,8 @@ class Registration {
 /** Keeps one Registration per trunk that has credentials. */
 export class TrunkRegistrar {
   private readonly regs = new Map<string, Registration>();
+  /** A registration answered or failed (trunk health follows). */
+  onChange?: () => void;
 
   constructor(private readonly deps: TrunkRegistrarDeps) {}
 
@@ -164,7 +169,7 @@ export class TrunkRegistrar {
     }
     for (const [name, e] of wanted) {
       if (this.regs.has(name)) continue;
-      const reg = new Registration(e, this.deps);
+      const reg = new Registration(e, this.deps, () => this.onChange?.());
       this.regs.set(name, reg);
       reg.start();
     }

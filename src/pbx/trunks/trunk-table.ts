@@ -20,6 +20,8 @@ export class TrunkTable {
   private entries: TrunkEntry[] = [];
   private dids = new Map<string, Did>();
   private watcher: ChangeWatcher | undefined;
+  /** Trunks trunk health found down (this process's probes, or the worker that probes): calls are not sent to them. */
+  private down: ReadonlySet<string> = new Set();
   /** Called after each reload (trunk registrations follow it). */
   onReload?: (entries: readonly TrunkEntry[]) => void;
 
@@ -93,6 +95,34 @@ export class TrunkTable {
       return e;
     }
     return undefined;
+  }
+
+  /** Replaces the set of trunks known down (src/pbx/trunks/trunk-health.ts). */
+  setDown(names: Iterable<string>): void {
+    this.down = new Set(names);
+  }
+
+  isDown(name: string): boolean {
+    return this.down.has(name);
+  }
+
+  /**
+   * The trunk that takes calls for `entry` now: itself unless it is down,
+   * else its fallback (an enabled one), and that one's while it is down too;
+   * the last one tried when every one is down. A loop ends where it closes.
+   */
+  withFallback(entry: TrunkEntry): TrunkEntry {
+    // Every call out asks: nothing is allocated unless its trunk is down.
+    if (!this.down.has(entry.trunk.name)) return entry;
+    let e = entry;
+    const seen = new Set<string>([e.trunk.name]);
+    while (this.down.has(e.trunk.name) && e.trunk.fallbackTrunk !== null && !seen.has(e.trunk.fallbackTrunk)) {
+      const next = this.entries.find((x) => x.trunk.name === e.trunk.fallbackTrunk && x.trunk.enabled);
+      if (next === undefined) break;
+      seen.add(next.trunk.name);
+      e = next;
+    }
+    return e;
   }
 
   /** The number as sent to the trunk: prefix digits stripped, then addPrefix put in front. */

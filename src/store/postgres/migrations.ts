@@ -264,6 +264,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cdrs_status ON cdrs (status, started_at);
   CREATE INDEX cdrs_trunk ON cdrs (trunk, started_at);
   `,
+  // 5: trunk health: a trunk's fallback and its own probe period (as SQLite's 11).
+  `
+  ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;
+  ALTER TABLE trunks ADD COLUMN probe_interval_sec INTEGER;
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -33,6 +33,9 @@ export class PgTrunkRepository implements TrunkRepository {
       const shown = f.prefix === '' ? 'the empty prefix' : `prefix ${f.prefix}`;
       throw new StoreError('duplicate', 'prefix', `${shown} is already used by trunk ${other!.name}`);
     }
+    if (f.fallbackTrunk !== null && !(await t.get<TrunkRow>('SELECT * FROM trunks WHERE name = ?', [f.fallbackTrunk]))) {
+      throw new StoreError('invalid', 'fallbackTrunk', `fallbackTrunk: no trunk named ${f.fallbackTrunk}`);
+    }
   }
 
   add(input: TrunkInput): Promise<Trunk> {
@@ -41,7 +44,7 @@ export class PgTrunkRepository implements TrunkRepository {
       await PgTrunkRepository.checkUnique(t, f, null);
       const at = this.now();
       const row = await t.get<TrunkRow>(`INSERT INTO trunks (${COLUMNS}, created_at, updated_at)
-        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *`, [...values(f), at, at]);
+        VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING *`, [...values(f), at, at]);
       return toTrunk(row!);
     }, { lock: true });
   }
@@ -52,8 +55,10 @@ export class PgTrunkRepository implements TrunkRepository {
       const f = patchedTrunkFields(cur, patch);
       await PgTrunkRepository.checkUnique(t, f, cur.id);
       const row = await t.get<TrunkRow>(`UPDATE trunks SET name=?, host=?, port=?, transport=?, register_user=?,
-        register_password=?, outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, updated_at=? WHERE id=? RETURNING *`,
+        register_password=?, outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, fallback_trunk=?, probe_interval_sec=?, updated_at=? WHERE id=? RETURNING *`,
       [...values(f), this.now(), cur.id]);
+      // Trunks falling back to this one follow its new name.
+      if (f.name !== cur.name) await t.run('UPDATE trunks SET fallback_trunk = ? WHERE fallback_trunk = ?', [f.name, cur.name]);
       return toTrunk(row!);
     }, { lock: true });
   }
@@ -62,6 +67,8 @@ export class PgTrunkRepository implements TrunkRepository {
     return this.db.tx(async (t) => {
       const cur = await PgTrunkRepository.mustGet(t, name);
       await t.run('DELETE FROM trunks WHERE id = ?', [cur.id]);
+      // Trunks that fell back to it have no fallback now.
+      await t.run('UPDATE trunks SET fallback_trunk = NULL WHERE fallback_trunk = ?', [cur.name]);
       return cur;
     }, { lock: true });
   }

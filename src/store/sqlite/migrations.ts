@@ -284,6 +284,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cdrs_status ON cdrs (status, started_at);
   CREATE INDEX cdrs_trunk ON cdrs (trunk, started_at);
   `,
+  // 11: trunk health: the trunk that takes a trunk's calls while it is down (by name; renames and removals
+  // follow in trunks.ts), and its own OPTIONS probe period (NULL: the system default, 0: not probed).
+  `
+  ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;
+  ALTER TABLE trunks ADD COLUMN probe_interval_sec INTEGER;
+  `,
 ];
 
 /**

@@ -20,6 +20,8 @@ export interface TrunkRow {
   prefix: string;
   strip: number;
   add_prefix: string;
+  fallback_trunk: string | null;
+  probe_interval_sec: number | null;
   enabled: number;
   created_at: number;
   updated_at: number;
@@ -44,6 +46,8 @@ export function toTrunk(r: TrunkRow): Trunk {
     prefix: r.prefix,
     strip: r.strip,
     addPrefix: r.add_prefix,
+    fallbackTrunk: r.fallback_trunk,
+    probeIntervalSec: r.probe_interval_sec,
     enabled: r.enabled !== 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -58,11 +62,11 @@ export function toDid(r: DidRow): Did {
 export function values(f: TrunkFields): (string | number | null)[] {
   return [
     f.name, f.host, f.port, f.transport, f.registerUser, f.registerPassword, f.outboundProxy,
-    f.prefix, f.strip, f.addPrefix, f.enabled ? 1 : 0,
+    f.prefix, f.strip, f.addPrefix, f.enabled ? 1 : 0, f.fallbackTrunk, f.probeIntervalSec,
   ];
 }
 
-export const COLUMNS = 'name, host, port, transport, register_user, register_password, outbound_proxy, prefix, strip, add_prefix, enabled';
+export const COLUMNS = 'name, host, port, transport, register_user, register_password, outbound_proxy, prefix, strip, add_prefix, enabled, fallback_trunk, probe_interval_sec';
 
 export class SqliteTrunkRepository implements TrunkRepository {
   private readonly s;
@@ -81,10 +85,11 @@ export class SqliteTrunkRepository implements TrunkRepository {
     this.s = {
       byName: p<TrunkRow>('SELECT * FROM trunks WHERE name = ?'),
       byPrefix: p<TrunkRow>('SELECT * FROM trunks WHERE prefix = ?'),
-      insert: p(`INSERT INTO trunks (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`),
+      insert: p(`INSERT INTO trunks (${COLUMNS}, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`),
       update: p(`UPDATE trunks SET name=?, host=?, port=?, transport=?, register_user=?, register_password=?,
-        outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, updated_at=? WHERE id=?`),
+        outbound_proxy=?, prefix=?, strip=?, add_prefix=?, enabled=?, fallback_trunk=?, probe_interval_sec=?, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM trunks WHERE id = ?'),
+      renameFallback: p('UPDATE trunks SET fallback_trunk = ? WHERE fallback_trunk = ?'),
       all: p<TrunkRow>('SELECT * FROM trunks ORDER BY name'),
       userExists: p<number>('SELECT 1 FROM users WHERE extension = ?').pluck(),
       didByNumber: p<DidRow>('SELECT * FROM dids WHERE number = ?'),
@@ -105,11 +110,15 @@ export class SqliteTrunkRepository implements TrunkRepository {
       const f = patchedTrunkFields(cur, patch);
       this.checkUnique(f, cur.id);
       this.s.update.run(...values(f), this.now(), cur.id);
+      // Trunks falling back to this one follow its new name.
+      if (f.name !== cur.name) this.s.renameFallback.run(f.name, cur.name);
       return toTrunk(this.s.byName.get(f.name)!);
     });
     this.removeTx = db.transaction((name: string): Trunk => {
       const cur = this.mustGet(name);
       this.s.remove.run(cur.id);
+      // Trunks that fell back to it have no fallback now (their calls get 503 while they are down).
+      this.s.renameFallback.run(null, cur.name);
       return cur;
     });
     this.addDidTx = db.transaction((number: string, extension: string): Did => {
@@ -145,6 +154,9 @@ export class SqliteTrunkRepository implements TrunkRepository {
     if (clash(other)) {
       const shown = f.prefix === '' ? 'the empty prefix' : `prefix ${f.prefix}`;
       throw new StoreError('duplicate', 'prefix', `${shown} is already used by trunk ${other!.name}`);
+    }
+    if (f.fallbackTrunk !== null && !this.s.byName.get(f.fallbackTrunk)) {
+      throw new StoreError('invalid', 'fallbackTrunk', `fallbackTrunk: no trunk named ${f.fallbackTrunk}`);
     }
   }
 

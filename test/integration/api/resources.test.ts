@@ -57,6 +57,15 @@ describe('trunks', () => {
     expect(dupPrefix.status).toBe(409);
     expect(paths(dupPrefix)).toEqual(['prefix']);
     expect(paths(await s.admin.patch('/api/trunks/a', { strip: 99 }))).toEqual(['strip']);
+    // A fallback trunk must exist and not be the trunk itself.
+    const noFallback = await s.admin.patch('/api/trunks/a', { fallbackTrunk: 'nosuch' });
+    expect(noFallback.status).toBe(400);
+    expect(paths(noFallback)).toEqual(['fallbackTrunk']);
+    expect(paths(await s.admin.patch('/api/trunks/a', { fallbackTrunk: 'a' }))).toEqual(['fallbackTrunk']);
+    expect((await s.admin.post('/api/trunks', { name: 'c', host: '192.0.2.3', prefix: '7' })).status).toBe(201);
+    const fallback = await s.admin.patch('/api/trunks/a', { fallbackTrunk: 'c' });
+    expect(fallback.status, fallback.text).toBe(200);
+    expect(fallback.json.fallbackTrunk).toBe('c');
   });
 });
 

@@ -1,7 +1,7 @@
 // How the System Status page folds the feed's messages into what it shows.
 import { describe, expect, it } from 'vitest';
 import { applyMessage, type LiveState } from '../../../web/src/live-state.ts';
-import type { CallStatus, ExtensionStatus } from '../../../web/src/types.ts';
+import type { CallStatus, ExtensionStatus, TrunkStatus } from '../../../web/src/types.ts';
 
 const empty = (): LiveState => ({
   connection: 'connecting', extensions: new Map(), calls: new Map(), alarms: new Map(), trunks: [], parked: [], clockOffsetMs: 0, version: 0,
@@ -14,7 +14,22 @@ const call = (ref: string, o: Partial<CallStatus> = {}): CallStatus => ({
   startedAt: 0, answeredAt: null, durationSec: 0, codec: null, held: false, connectionType: '', legs: { caller: leg(), callee: leg() }, ...o,
 });
 
+const trunk = (name: string, state: TrunkStatus['state']): TrunkStatus => ({
+  trunk: name, state, reason: '', since: 1, reachable: 'up', rttMs: 3, probeStatus: 200, registration: null, lastStatus: 0,
+});
+
 describe('applyMessage', () => {
+  it('replaces a trunk by name as its state changes, in name order, as a new list', () => {
+    const s = empty();
+    applyMessage(s, { type: 'trunk', trunk: trunk('pstn', 'up') });
+    applyMessage(s, { type: 'trunk', trunk: trunk('itsp', 'registering') });
+    const before = s.trunks;
+    applyMessage(s, { type: 'trunk', trunk: { ...trunk('pstn', 'down'), reason: 'no answer to OPTIONS' } });
+    expect(s.trunks.map((t) => [t.trunk, t.state])).toEqual([['itsp', 'registering'], ['pstn', 'down']]);
+    expect(s.trunks).not.toBe(before);
+    expect(s.version).toBe(3);
+  });
+
   it('replaces everything with a snapshot and learns the server clock offset', () => {
     const s = empty();
     s.extensions.set('stale', ext('stale'));

@@ -10,6 +10,7 @@ import type { Alarm, CallStatus, ExtensionStatus, ParkedCall } from '../types.ts
 import { PageTitle, TextField, useApp } from '../ui.tsx';
 import { OverloadSection } from './overload.tsx';
 import { BansSection } from './bans.tsx';
+import { TrunksSection } from './status-trunks.tsx';
 
 const MAX_ROWS = 500;
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
@@ -190,6 +191,8 @@ export function StatusPage() {
         <li class={alarms.length > 0 ? 'has-alarms' : ''}><strong>{alarms.length}</strong> {alarms.length === 1 ? 'alarm' : 'alarms'}</li>
       </ul>
 
+      <TrunksSection trunks={live.trunks} />
+
       <section aria-labelledby="alarms-h">
         <h2 id="alarms-h">Alarms</h2>
         <AlarmsTable alarms={alarms} />
@@ -218,27 +221,6 @@ export function StatusPage() {
       <OverloadSection api={api} />
 
       <BansSection api={api} canLift={canSecurity} />
-
-      {live.trunks.length > 0 && (
-        <section aria-labelledby="trunks-h">
-          <h2 id="trunks-h">Trunk registrations</h2>
-          <div class="table-wrap">
-            <table class="responsive" aria-labelledby="trunks-h">
-              <thead><tr><th scope="col">Trunk</th><th scope="col">State</th><th scope="col">Last answer</th><th scope="col">Detail</th></tr></thead>
-              <tbody>
-                {live.trunks.map((t) => (
-                  <tr key={t.trunk}>
-                    <td data-label="Trunk">{t.trunk}</td>
-                    <td data-label="State">{t.state}</td>
-                    <td data-label="Last answer">{t.lastStatus || '—'}</td>
-                    <td data-label="Detail" class="wrap">{t.reason || '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
-      )}
     </>
   );
 }

@@ -9,6 +9,7 @@ import { CheckField, Fieldset, FormEnd, Loading, Notice, PageTitle, SelectField,
 interface TrunkForm {
   name: string; host: string; port: string; transport: 'udp' | 'tcp' | 'tls'; registerUser: string; registerPassword: string;
   clearPassword: boolean; outboundProxy: string; prefix: string; strip: string; addPrefix: string; enabled: boolean;
+  fallbackTrunk: string; probeIntervalSec: string;
 }
 
 function formOf(t: Trunk | null): TrunkForm {
@@ -16,6 +17,7 @@ function formOf(t: Trunk | null): TrunkForm {
     name: t?.name ?? '', host: t?.host ?? '', port: t ? String(t.port) : '', transport: t?.transport ?? 'udp',
     registerUser: t?.registerUser ?? '', registerPassword: '', clearPassword: false, outboundProxy: t?.outboundProxy ?? '',
     prefix: t?.prefix ?? '', strip: t ? String(t.strip) : '0', addPrefix: t?.addPrefix ?? '', enabled: t?.enabled ?? true,
+    fallbackTrunk: t?.fallbackTrunk ?? '', probeIntervalSec: t?.probeIntervalSec === null || !t ? '' : String(t.probeIntervalSec),
   };
 }
 
@@ -23,7 +25,8 @@ function bodyOf(f: TrunkForm): Record<string, unknown> {
   const b: Record<string, unknown> = {
     name: f.name.trim(), host: f.host.trim(), transport: f.transport, registerUser: f.registerUser.trim() || null,
     outboundProxy: f.outboundProxy.trim() || null, prefix: f.prefix.trim(), strip: Number(f.strip || '0'),
-    addPrefix: f.addPrefix.trim(), enabled: f.enabled,
+    addPrefix: f.addPrefix.trim(), enabled: f.enabled, fallbackTrunk: f.fallbackTrunk || null,
+    probeIntervalSec: f.probeIntervalSec.trim() === '' ? null : Number(f.probeIntervalSec),
   };
   if (f.port.trim()) b.port = Number(f.port);
   if (f.clearPassword) b.registerPassword = null;
@@ -31,7 +34,7 @@ function bodyOf(f: TrunkForm): Record<string, unknown> {
   return b;
 }
 
-function TrunkEditor({ trunk, onDone }: { trunk: Trunk | null; onDone: (msg: string) => void }) {
+function TrunkEditor({ trunk, others, onDone }: { trunk: Trunk | null; others: string[]; onDone: (msg: string) => void }) {
   const { api, canWrite } = useApp();
   const [f, setF] = useState(formOf(trunk));
   const [err, setErr] = useState<ApiError | null>(null);
@@ -60,6 +63,8 @@ function TrunkEditor({ trunk, onDone }: { trunk: Trunk | null; onDone: (msg: str
           options={[{ value: 'udp', label: 'UDP' }, { value: 'tcp', label: 'TCP' }, { value: 'tls', label: 'TLS' }]} />
         <TextField id="t-outboundProxy" label="Outbound proxy" value={f.outboundProxy} onInput={set('outboundProxy')} disabled={ro}
           error={fe('outboundProxy')} hint="HOST:PORT; blank for none." />
+        <TextField id="t-probeIntervalSec" label="Check every (seconds)" type="number" value={f.probeIntervalSec} onInput={set('probeIntervalSec')}
+          disabled={ro} error={fe('probeIntervalSec')} hint="OPTIONS to see that the peer is up. Blank: the system default; 0: never checked, for a peer that ignores OPTIONS." />
         <CheckField id="t-enabled" label="Enabled" checked={f.enabled} onChange={set('enabled')} disabled={ro} />
       </Fieldset>
       <Fieldset legend="Registration">
@@ -74,6 +79,9 @@ function TrunkEditor({ trunk, onDone }: { trunk: Trunk | null; onDone: (msg: str
         <TextField id="t-prefix" label="Dialled prefix" value={f.prefix} onInput={set('prefix')} disabled={ro} error={fe('prefix')} hint="Numbers starting with this go out here, e.g. 0." />
         <TextField id="t-strip" label="Digits to strip" type="number" value={f.strip} onInput={set('strip')} disabled={ro} error={fe('strip')} />
         <TextField id="t-addPrefix" label="Prefix to add" value={f.addPrefix} onInput={set('addPrefix')} disabled={ro} error={fe('addPrefix')} />
+        <SelectField id="t-fallbackTrunk" label="Fallback trunk" value={f.fallbackTrunk} onChange={set('fallbackTrunk')} disabled={ro}
+          error={fe('fallbackTrunk')} hint="Takes the calls while this trunk is down (no answer to OPTIONS), with its own digits to strip and add. None: callers hear at once that the trunk is down."
+          options={[{ value: '', label: 'None' }, ...others.map((n) => ({ value: n, label: n }))]} />
       </Fieldset>
       <FormEnd err={err} save={trunk ? 'Save trunk' : 'Add trunk'} cancelHref={href('trunks')} />
     </form>
@@ -176,7 +184,7 @@ export function TrunksPage({ edit }: { edit: string | undefined }) {
       <Notice kind="error">{error}</Notice>
       {edit !== undefined && (trunks === null ? <Loading /> : editing === undefined
         ? <Notice kind="error">No trunk named {edit}.</Notice>
-        : <TrunkEditor key={edit} trunk={editing} onDone={done} />)}
+        : <TrunkEditor key={edit} trunk={editing} others={trunks.map((t) => t.name).filter((n) => n !== edit)} onDone={done} />)}
       <section aria-labelledby="trunks-h">
         <h2 id="trunks-h">Trunks</h2>
         {trunks === null ? <Loading /> : trunks.length === 0 ? <p class="muted">No trunks.</p> : (
@@ -184,7 +192,7 @@ export function TrunksPage({ edit }: { edit: string | undefined }) {
             <table class="responsive" aria-labelledby="trunks-h">
               <thead>
                 <tr><th scope="col">Name</th><th scope="col">Peer</th><th scope="col">Registers as</th><th scope="col">Prefix</th>
-                  <th scope="col">Enabled</th>{canWrite && <th scope="col"><span class="sr-only">Actions</span></th>}</tr>
+                  <th scope="col">Fallback</th><th scope="col">Enabled</th>{canWrite && <th scope="col"><span class="sr-only">Actions</span></th>}</tr>
               </thead>
               <tbody>
                 {trunks.map((t) => (
@@ -193,6 +201,7 @@ export function TrunksPage({ edit }: { edit: string | undefined }) {
                     <td data-label="Peer" class="mono">{t.transport.toUpperCase()} {t.host}:{t.port}</td>
                     <td data-label="Registers as">{t.registerUser ?? '—'}</td>
                     <td data-label="Prefix" class="mono">{t.prefix || '—'}{t.strip ? ` (strip ${t.strip})` : ''}{t.addPrefix ? ` +${t.addPrefix}` : ''}</td>
+                    <td data-label="Fallback">{t.fallbackTrunk ?? '—'}</td>
                     <td data-label="Enabled">{t.enabled ? 'Yes' : 'No'}</td>
                     {canWrite && <td><button type="button" class="danger small" onClick={() => remove(t)} aria-label={`Remove trunk ${t.name}`}>Remove</button></td>}
                   </tr>

@@ -19,7 +19,7 @@ export function trunksSuite(engine: StoreEngine): void {
       const tr = await store.trunks.add({ name: 'pstn', host: 'gw.example.com' });
       expect(tr).toMatchObject({
         name: 'pstn', host: 'gw.example.com', port: 5060, transport: 'udp', registerUser: null, registerPassword: null,
-        outboundProxy: null, prefix: '', strip: 0, addPrefix: '', enabled: true, createdAt: clock, updatedAt: clock,
+        outboundProxy: null, prefix: '', strip: 0, addPrefix: '', fallbackTrunk: null, probeIntervalSec: null, enabled: true, createdAt: clock, updatedAt: clock,
       });
       expect(tr.id).toBeGreaterThan(0);
       expect(await store.trunks.get('pstn')).toEqual(tr);
@@ -36,6 +36,31 @@ export function trunksSuite(engine: StoreEngine): void {
       expect(await store.trunks.get('itsp_1.a-b')).toEqual(full);
       expect(full).toMatchObject({ port: 5080, transport: 'tcp', registerPassword: 'Pa ss"word', strip: 32, enabled: false });
       expect((await store.trunks.list()).map((x) => x.name)).toEqual(['itsp_1.a-b', 'secure']);
+    });
+
+    it('keeps a fallback trunk by name: it must exist and not be itself; renames follow it, removal clears it', async () => {
+      await store.trunks.add({ name: 'backup', host: 'b.example', prefix: '8' });
+      const main = await store.trunks.add({ name: 'main', host: 'm.example', prefix: '9', fallbackTrunk: 'backup' });
+      expect(main.fallbackTrunk).toBe('backup');
+      expect((await store.trunks.get('backup'))!.fallbackTrunk).toBeNull();
+      expect(await storeError(() => store.trunks.add({ name: 'x', host: 'x.example', prefix: '7', fallbackTrunk: 'nosuch' })))
+        .toMatchObject({ code: 'invalid', field: 'fallbackTrunk' });
+      expect(await storeError(() => store.trunks.update('main', { fallbackTrunk: 'main' }))).toMatchObject({ code: 'invalid', field: 'fallbackTrunk' });
+      await store.trunks.update('backup', { name: 'backup2' });
+      expect((await store.trunks.get('main'))!.fallbackTrunk).toBe('backup2');
+      await store.trunks.remove('backup2');
+      expect((await store.trunks.get('main'))!.fallbackTrunk).toBeNull();
+      expect((await store.trunks.update('main', { fallbackTrunk: null })).fallbackTrunk).toBeNull();
+    });
+
+    it('keeps a probe period per trunk: null for the default, 0 for none, else 5 to 3600 s', async () => {
+      await store.trunks.add({ name: 'p', host: 'p.example', probeIntervalSec: 10 });
+      expect((await store.trunks.get('p'))!.probeIntervalSec).toBe(10);
+      expect((await store.trunks.update('p', { probeIntervalSec: 0 })).probeIntervalSec).toBe(0);
+      expect((await store.trunks.update('p', { probeIntervalSec: null })).probeIntervalSec).toBeNull();
+      for (const bad of [3, 3601, 1.5, -1]) {
+        expect(await storeError(() => store.trunks.update('p', { probeIntervalSec: bad }))).toMatchObject({ code: 'invalid', field: 'probeIntervalSec' });
+      }
     });
 
     it('accepts host names, IPv4 and IPv6 (brackets dropped)', async () => {
