@@ -30,6 +30,8 @@ export interface MetricsSources {
   syslog?: () => SyslogStats | undefined;
   /** Links to the other nodes; undefined without any. */
   peers?: () => { uri: string; node: string | null; state: string }[];
+  /** Contacts probed with OPTIONS by reachability; undefined while keepalive is off. */
+  probes?: () => Readonly<Record<string, number>>;
   /** CPU, memory, file descriptors, event-loop delay (default true). */
   processMetrics?: boolean;
 }
@@ -156,6 +158,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
     define('counter', 'switchboard_syslog_sent_total', 'Messages handed to the remote syslog collector.', [], () => sl()?.sent);
     define('counter', 'switchboard_syslog_dropped_total', 'Syslog messages dropped (queue full, collector away).', [], () => sl()?.dropped);
     define('gauge', 'switchboard_syslog_queued', 'Syslog messages waiting for the collector.', [], () => sl()?.queued);
+  }
+  if (s.probes) {
+    const pr = s.probes;
+    define('gauge', 'switchboard_contacts_probed', 'UDP contacts this process probes with OPTIONS, by reachability (reachable, unreachable, unknown).', ['state'], () =>
+      Object.entries(pr()).map(([state, n]): Sample => [{ state }, n]));
   }
   if (s.peers) {
     const peers = s.peers;

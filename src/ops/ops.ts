@@ -29,6 +29,8 @@ export interface OpsParts {
   syslog: SyslogLogger | undefined;
   /** Links to the other nodes; undefined without node.peers. */
   peers?: { list(): { uri: string; node: string | null; state: string }[] } | undefined;
+  /** OPTIONS keepalive of UDP contacts; undefined while it is off. */
+  prober?: { stats(): Readonly<Record<string, number>> } | undefined;
   /** The call engine's count (read at scrape time). */
   activeCalls: () => number;
 }
@@ -77,6 +79,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     writeBehindPending: () => p.registrations.pending,
     syslog: p.syslog ? () => p.syslog?.stats : undefined,
     peers: p.peers ? () => p.peers!.list() : undefined,
+    probes: p.prober ? () => p.prober!.stats() : undefined,
   });
   const sip = p.config.sip;
   const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);

@@ -113,6 +113,11 @@ export class Directory {
     return user;
   }
 
+  /** Every user, decoded one by one without filling the lookup cache (the status list of all extensions). */
+  *all(): Generator<User> {
+    for (const [key, record] of this.byExt) yield decodeUser(String(key), record);
+  }
+
   byAuthUser(authUser: string): User | undefined {
     const ext = this.byAuth.get(keyOf(authUser));
     const user = this.byExtension(ext ?? authUser);

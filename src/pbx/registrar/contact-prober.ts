@@ -1,0 +1,214 @@
+// Reachability of the phones registered over UDP (RFC 3261 §11): an OPTIONS
+// to each contact once per interval, so a phone that went away shows
+// "unreachable" within about a minute instead of "Idle" until its
+// registration runs out. Any answer, even 404 or 405, proves it is there.
+// The binding stays: an unreachable phone is shown (and counted), not
+// unregistered. Each worker probes the contacts registered through it (the
+// phone's answers come back to the same worker's socket), spread evenly over
+// the interval and with a bound on probes in flight, so 100 000 contacts are
+// a steady trickle, not a burst.
+import type { Endpoint } from '../../sip/message.ts';
+import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
+import type { UacTransport } from '../../sip/ua/uac.ts';
+import { sendUacRequest } from '../../sip/ua/uac.ts';
+import { createRequest } from '../../sip/serializer.ts';
+import { generateCallId, generateTag } from '../../sip/ids.ts';
+import { newVia } from '../../sip/dialog.ts';
+import { parseUri } from '../../sip/uri.ts';
+import type { ProbeState, Reachability } from '../../model/extension-detail.ts';
+import type { LiveBinding } from './location.ts';
+
+export interface ContactProberDeps {
+  transactions: UacTransport;
+  timers: TimerQueue;
+  now: () => number;
+  localEndpoint: (t: 'udp') => { address: string; port: number } | undefined;
+  domain: string;
+  /** Each contact is asked once per interval. */
+  intervalMs: number;
+  /** A probe unanswered this long makes the contact unreachable (its transaction gives up then). */
+  timeoutMs: number;
+  /** Probes in flight at most (default 1000). */
+  maxOutstanding?: number;
+}
+
+interface Probe {
+  aor: string;
+  contactUri: string;
+  updatedAt: number;
+  dest: Endpoint;
+  busy: boolean;
+  state: ProbeState;
+}
+
+const UNKNOWN: ProbeState = Object.freeze({ state: 'unknown', lastProbeAt: null, rttMs: null, since: null });
+
+export class ContactProber {
+  /** AOR -> contact -> probe. */
+  private readonly byAor = new Map<string, Map<string, Probe>>();
+  private size = 0;
+  private outstanding = 0;
+  private cursor: Iterator<Probe> | undefined;
+  private credit = 0;
+  private timer: TimerHandle | undefined;
+  private readonly tickMs: number;
+  private readonly maxOutstanding: number;
+  private readonly tag = generateTag();
+  private readonly counts: Record<Reachability, number> = { reachable: 0, unreachable: 0, unknown: 0 };
+
+  constructor(private readonly deps: ContactProberDeps) {
+    this.tickMs = Math.max(10, Math.min(1000, Math.floor(deps.intervalMs / 10)));
+    this.maxOutstanding = deps.maxOutstanding ?? 1000;
+  }
+
+  start(): void {
+    this.timer = this.deps.timers.schedule(this.tickMs, () => this.tick());
+  }
+
+  stop(): void {
+    this.deps.timers.cancel(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A binding registered through this worker: UDP ones without a Path are probed (others answer for themselves over their flow). */
+  track(b: LiveBinding): void {
+    if (b.transport !== 'udp' || b.path.length > 0) {
+      this.untrack(b.aor, b.contactUri);
+      return;
+    }
+    let contacts = this.byAor.get(b.aor);
+    if (!contacts) {
+      contacts = new Map();
+      this.byAor.set(b.aor, contacts);
+    }
+    const dest: Endpoint = { transport: 'udp', address: b.sourceAddress, port: b.sourcePort };
+    const p = contacts.get(b.contactUri);
+    if (p) {
+      p.updatedAt = b.updatedAt;
+      p.dest = dest;
+      return;
+    }
+    contacts.set(b.contactUri, { aor: b.aor, contactUri: b.contactUri, updatedAt: b.updatedAt, dest, busy: false, state: UNKNOWN });
+    this.size++;
+    this.counts.unknown++;
+  }
+
+  /**
+   * The AOR's bindings as they now are: contacts gone (expired, removed) or
+   * registered again through another worker (a newer write than ours) are
+   * no longer ours to probe.
+   */
+  bindingsChanged(aor: string, bindings: readonly LiveBinding[]): void {
+    const contacts = this.byAor.get(aor);
+    if (!contacts) return;
+    for (const p of [...contacts.values()]) {
+      const b = bindings.find((x) => x.contactUri === p.contactUri);
+      if (!b || b.updatedAt !== p.updatedAt) this.untrack(aor, p.contactUri);
+    }
+  }
+
+  /** A contact's reachability; unknown for contacts this worker does not probe. */
+  state(aor: string, contactUri: string): ProbeState {
+    return this.byAor.get(aor)?.get(contactUri)?.state ?? UNKNOWN;
+  }
+
+  /** Every probed contact's state, for other workers' answers: [aor, contact, state]. */
+  states(aor: string): Array<[string, ProbeState]> {
+    return [...(this.byAor.get(aor)?.values() ?? [])].map((p) => [p.contactUri, p.state]);
+  }
+
+  /** AORs with at least one unreachable contact (for the status list). */
+  unreachableAors(): string[] {
+    const out: string[] = [];
+    for (const [aor, contacts] of this.byAor) {
+      for (const p of contacts.values()) {
+        if (p.state.state === 'unreachable') {
+          out.push(aor);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Contacts probed here by state (the metric). */
+  stats(): Readonly<Record<Reachability, number>> {
+    return this.counts;
+  }
+
+  private untrack(aor: string, contactUri: string): void {
+    const contacts = this.byAor.get(aor);
+    const p = contacts?.get(contactUri);
+    if (!contacts || !p) return;
+    contacts.delete(contactUri);
+    if (contacts.size === 0) this.byAor.delete(aor);
+    this.size--;
+    this.counts[p.state.state]--;
+  }
+
+  /** Probes its share of the contacts: over one interval, each once. */
+  private tick(): void {
+    this.timer = this.deps.timers.schedule(this.tickMs, () => this.tick());
+    this.credit = Math.min(this.size, this.credit + (this.size * this.tickMs) / this.deps.intervalMs);
+    let budget = this.size;
+    while (this.credit >= 1 && this.outstanding < this.maxOutstanding && budget-- > 0) {
+      const p = this.next();
+      if (!p) break;
+      this.credit--;
+      if (!p.busy) this.probe(p);
+    }
+  }
+
+  /** Round robin over every contact; the iterators of Map live through insertions and deletions. */
+  private next(): Probe | undefined {
+    for (let pass = 0; pass < 2; pass++) {
+      if (!this.cursor) this.cursor = this.all();
+      const r = this.cursor.next();
+      if (!r.done) return r.value;
+      this.cursor = undefined;
+    }
+    return undefined;
+  }
+
+  private *all(): Generator<Probe> {
+    for (const contacts of this.byAor.values()) yield* contacts.values();
+  }
+
+  private probe(p: Probe): void {
+    const local = this.deps.localEndpoint('udp');
+    const uri = parseUri(p.contactUri);
+    if (!local || !uri) return;
+    const toUri = parseUri(p.aor) ?? uri;
+    const req = createRequest({
+      method: 'OPTIONS',
+      uri: p.contactUri,
+      from: { uri: { scheme: 'sip', user: 'switchboard', host: this.deps.domain, params: new Map(), headers: new Map() }, params: new Map([['tag', this.tag]]) },
+      to: { uri: toUri, params: new Map() },
+      callId: generateCallId(),
+      cseq: 1,
+      via: newVia('udp', local),
+    });
+    const sent = this.deps.now();
+    p.busy = true;
+    this.outstanding++;
+    const done = (state: Reachability, rttMs: number | null): void => {
+      p.busy = false;
+      this.outstanding--;
+      const old = p.state;
+      // Untracked meanwhile: the counts no longer include it.
+      if (this.byAor.get(p.aor)?.get(p.contactUri) === p) {
+        this.counts[old.state]--;
+        this.counts[state]++;
+      }
+      p.state = { state, lastProbeAt: sent, rttMs, since: old.state === state ? old.since : this.deps.now() };
+    };
+    sendUacRequest(req, {
+      transactions: this.deps.transactions,
+      dest: p.dest,
+      timeoutMs: this.deps.timeoutMs,
+      // Any final answer, 404 and 405 included, comes from the phone (§11: it may refuse OPTIONS).
+      onFinal: () => done('reachable', this.deps.now() - sent),
+      onFailure: () => done('unreachable', null),
+    });
+  }
+}
