@@ -149,12 +149,14 @@ export class ContactProber {
   /** Probes its share of the contacts: over one interval, each once. */
   private tick(): void {
     this.timer = this.deps.timers.schedule(this.tickMs, () => this.tick());
-    this.credit = Math.min(this.size, this.credit + (this.size * this.tickMs) / this.deps.intervalMs);
+    // In whole milliseconds of contacts (no rounding drift): each tick earns size x tickMs, a probe costs intervalMs.
+    const interval = this.deps.intervalMs;
+    this.credit = Math.min(this.size * interval, this.credit + this.size * this.tickMs);
     let budget = this.size;
-    while (this.credit >= 1 && this.outstanding < this.maxOutstanding && budget-- > 0) {
+    while (this.credit >= interval && this.outstanding < this.maxOutstanding && budget-- > 0) {
       const p = this.next();
       if (!p) break;
-      this.credit--;
+      this.credit -= interval;
       if (!p.busy) this.probe(p);
     }
   }

@@ -1,0 +1,132 @@
+// The extension detail (issue 12 item 1) against a real server: each refused
+// REGISTER leaves its reason in plain words (wrong password, banned,
+// transport not allowed, disabled), and the OPTIONS keepalive, on manual
+// time, turns a UDP phone that went away unreachable without unregistering it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestClient } from './lib/sip-client.ts';
+import { TestPhone } from './lib/phone.ts';
+import { startTestServer } from './lib/server.ts';
+import type { TestServer } from './lib/server.ts';
+import { waitUntil } from '../lib/wait.ts';
+
+const running: TestServer[] = [];
+const clients: TestClient[] = [];
+const phones: TestPhone[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const p of phones.splice(0)) await p.stop();
+  for (const s of running.splice(0)) await s.stop();
+});
+
+const UA = [{ name: 'user-agent', value: 'DeskPhone 9.1' }];
+
+async function server(config: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+  const ts = await startTestServer(config);
+  running.push(ts);
+  return ts;
+}
+
+async function client(ts: TestServer): Promise<TestClient> {
+  const c = await new TestClient('udp', ts.host, ts.sipPort).open();
+  clients.push(c);
+  return c;
+}
+
+describe('registration failures', () => {
+  it('says "wrong password" with the time, source, transport and user agent, and the phone shows as failed in the list', async () => {
+    const ts = await server();
+    await ts.server.store.users.add({ extension: '4100', password: 'right-pass-1', fullName: 'Ward desk' });
+    await ts.server.store.users.add({ extension: '4101', password: 'right-pass-2' });
+    await ts.server.directory.poll();
+    const c = await client(ts);
+    const before = ts.server.clock.now();
+    expect((await c.register('4100', 'wrong', { headers: UA })).status).toBe(401);
+    const d = await ts.server.extensions.detail('4100');
+    expect(d?.registered).toBe(false);
+    expect(d?.lastFailure).toMatchObject({
+      reason: 'wrong-password', method: 'REGISTER', address: '127.0.0.1', port: c.localPort, transport: 'udp', userAgent: 'DeskPhone 9.1', user: '4100',
+    });
+    expect(d?.lastFailure?.text).toMatch(/wrong password/);
+    expect(d?.lastFailure?.at).toBeGreaterThanOrEqual(before);
+    expect(d?.lastSeen).toBeNull();
+
+    const failed = await ts.server.extensions.list({ state: 'failed', sort: 'extension', desc: false, offset: 0, limit: 10 });
+    expect(failed.items.map((r) => r.extension)).toEqual(['4100']);
+    expect(failed.counts).toMatchObject({ failed: 1, unregistered: 2, registered: 0 });
+
+    // Registering with the right password: last seen, registered, no longer "failed" (the refusal stays in the detail).
+    expect((await c.register('4100', 'right-pass-1', { headers: UA })).status).toBe(200);
+    const ok = await ts.server.extensions.detail('4100');
+    expect(ok?.registered).toBe(true);
+    expect(ok?.lastSeen).toMatchObject({ method: 'REGISTER', address: '127.0.0.1', transport: 'udp' });
+    expect(ok?.contacts[0]).toMatchObject({ transport: 'udp', userAgent: 'DeskPhone 9.1', reachability: { state: 'unknown' } });
+    expect(ok?.recentFailures).toHaveLength(1);
+    const after = await ts.server.extensions.list({ sort: 'state', desc: false, offset: 0, limit: 10 });
+    expect(after.items.map((r) => [r.extension, r.state])).toEqual([['4100', 'registered'], ['4101', 'unregistered']]);
+  });
+
+  it('says "banned until" once the guard bans the pair, and keeps nothing per unknown name', async () => {
+    const ts = await server({ config: { auth: { pairFailures: 2 } } });
+    await ts.server.store.users.add({ extension: '4200', password: 'right-pass-1' });
+    await ts.server.directory.poll();
+    const c = await client(ts);
+    for (let i = 0; i < 2; i++) expect((await c.register('4200', `wrong-${i}`)).status).toBe(401);
+    expect((await c.register('4200', 'wrong-3')).status).toBe(403);
+    const d = await ts.server.extensions.detail('4200');
+    expect(d?.lastFailure?.reason).toBe('banned');
+    expect(d?.lastFailure?.until).toBeGreaterThan(ts.server.clock.now());
+    expect(d?.lastFailure?.text).toMatch(/^banned until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    expect(d?.recentFailures.map((f) => f.reason)).toEqual(['banned', 'wrong-password', 'wrong-password']);
+    // Unknown names: no detail, and only the small global ring holds them (bounded however many come).
+    for (let i = 0; i < 80; i++) await c.register(`ghost${i}`, 'x');
+    expect(await ts.server.extensions.detail('ghost1')).toBeUndefined();
+  });
+
+  it('says "transport not allowed" for a TLS-only user registering over UDP, and "account disabled" for a disabled one', async () => {
+    const ts = await server();
+    await ts.server.store.users.add({ extension: '4300', password: 'right-pass-1', media: { transport: 'tls' } });
+    await ts.server.store.users.add({ extension: '4301', password: 'right-pass-2', enabled: false });
+    await ts.server.directory.poll();
+    const c = await client(ts);
+    expect((await c.register('4300', 'right-pass-1')).status).toBe(403);
+    const tlsOnly = await ts.server.extensions.detail('4300');
+    expect(tlsOnly?.lastFailure).toMatchObject({ reason: 'transport', transport: 'udp' });
+    expect(tlsOnly?.lastFailure?.text).toMatch(/^transport not allowed/);
+    expect((await c.register('4301', 'right-pass-2')).status).toBe(401);
+    const disabled = await ts.server.extensions.detail('4301');
+    expect(disabled?.enabled).toBe(false);
+    expect(disabled?.lastFailure).toMatchObject({ reason: 'disabled', text: 'account disabled' });
+  });
+});
+
+describe('OPTIONS keepalive', () => {
+  it('finds a registered UDP phone reachable, then unreachable once it is gone, keeping its binding', async () => {
+    const ts = await server({ manualTime: true, config: { registrar: { keepaliveSec: 10, keepaliveTimeoutSec: 4 } } });
+    await ts.server.store.users.add({ extension: '4400', password: 'right-pass-1' });
+    await ts.server.directory.poll();
+    const phone = await TestPhone.start({ ext: '4400', password: 'right-pass-1', server: { host: ts.host, port: ts.sipPort, domain: 'test.local' } });
+    phones.push(phone);
+    expect((await phone.register(600)).status).toBe(200);
+    const reach = async () => (await ts.server.extensions.detail('4400'))!.contacts[0]!.reachability;
+    expect((await reach()).state).toBe('unknown');
+
+    // One interval: the contact's turn comes; the phone answers over real UDP.
+    await ts.advance(10_000);
+    await waitUntil(async () => (await reach()).state === 'reachable', 3000);
+    const r = await reach();
+    expect(r.rttMs).not.toBeNull();
+    expect(r.lastProbeAt).not.toBeNull();
+    expect(ts.server.prober?.stats()).toMatchObject({ reachable: 1, unreachable: 0 });
+
+    await phone.stop();
+    phones.splice(0);
+    // Its next turn, then the probe's timeout: well within a minute.
+    for (let t = 0; t < 16_000 && (await reach()).state !== 'unreachable'; t += 500) await ts.advance(500);
+    expect((await reach()).state).toBe('unreachable');
+    expect(ts.server.prober?.stats()).toMatchObject({ reachable: 0, unreachable: 1 });
+    const d = await ts.server.extensions.detail('4400');
+    expect(d?.registered).toBe(true);
+    const list = await ts.server.extensions.list({ state: 'unreachable', sort: 'extension', desc: false, offset: 0, limit: 10 });
+    expect(list.items.map((x) => [x.extension, x.state])).toEqual([['4400', 'unreachable']]);
+  });
+});
