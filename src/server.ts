@@ -594,7 +594,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       return lifted;
     },
   };
-  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans);
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans, (ext) => extensions.detail(ext));
 
   let restored = 0;
   const heapTrim = opts.trimHeap

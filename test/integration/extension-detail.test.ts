@@ -8,6 +8,7 @@ import { TestPhone } from './lib/phone.ts';
 import { startTestServer } from './lib/server.ts';
 import type { TestServer } from './lib/server.ts';
 import { waitUntil } from '../lib/wait.ts';
+import { switchboardCli } from '../interop/harness.ts';
 
 const running: TestServer[] = [];
 const clients: TestClient[] = [];
@@ -49,6 +50,13 @@ describe('registration failures', () => {
     expect(d?.lastFailure?.text).toMatch(/wrong password/);
     expect(d?.lastFailure?.at).toBeGreaterThanOrEqual(before);
     expect(d?.lastSeen).toBeNull();
+    // The command line asks the running server over its control socket: the same detail, in words and as JSON.
+    const text = await switchboardCli(['user', 'show', '--ext', '4100', '--data-dir', ts.dataDir]);
+    expect(text.stdout).toMatch(/^last failure .* wrong password \(digest response did not match\)  REGISTER from udp 127\.0\.0\.1:\d+ ua="DeskPhone 9\.1"$/m);
+    expect(text.stdout).toMatch(/^registration not registered$/m);
+    const json = JSON.parse((await switchboardCli(['user', 'show', '--ext', '4100', '--json', '--data-dir', ts.dataDir])).stdout) as typeof d;
+    expect(json?.lastFailure?.reason).toBe('wrong-password');
+    await expect(switchboardCli(['user', 'show', '--ext', '4999', '--data-dir', ts.dataDir])).rejects.toThrow(/no user 4999/);
 
     const failed = await ts.server.extensions.list({ state: 'failed', sort: 'extension', desc: false, offset: 0, limit: 10 });
     expect(failed.items.map((r) => r.extension)).toEqual(['4100']);
