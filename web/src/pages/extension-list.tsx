@@ -15,7 +15,7 @@ const PAGE = 50;
 const POLL_MS = 3000;
 
 const STATE_TEXT: Record<ListState, string> = {
-  'in-call': 'In call', unreachable: 'Unreachable', registered: 'Registered', failed: 'Failed', unregistered: 'Not registered',
+  'in-call': 'In call', unreachable: 'Unreachable', registered: 'Idle', failed: 'Failed', unregistered: 'Not registered',
 };
 const FILTERS: Array<{ value: '' | ListState; label: string }> = [
   { value: '', label: 'All' }, { value: 'registered', label: 'Registered' }, { value: 'unregistered', label: 'Not registered' },
