@@ -100,7 +100,7 @@ describe('extension detail', () => {
     expect(await page.locator('[data-verdict]').innerText()).toBe('Registered (one phone).');
     await shot(page, 'detail-03-reachable', { fullPage: true });
 
-    await baresip.stop();
+    await baresip.kill();
     baresip = undefined;
     const killedAt = Date.now();
     await page.locator('[data-reach="unreachable"]').waitFor({ timeout: 60_000 });
@@ -125,14 +125,14 @@ describe('extension detail', () => {
     expect(await row('2403').innerText()).toContain('Not registered');
     await shot(page, 'detail-06-status-list', { fullPage: true });
 
-    await page.getByLabel('State').selectOption('failed');
+    await page.getByLabel('State', { exact: true }).selectOption('failed');
     await page.locator('section[aria-labelledby="ext-h"] tbody tr').first().waitFor();
     await row('2402').waitFor({ state: 'detached' });
     expect(await page.locator('section[aria-labelledby="ext-h"] tbody tr').count()).toBe(1);
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'detail-07-status-failed-phone', { fullPage: true });
     await page.setViewportSize({ width: 1280, height: 860 });
-    await page.getByLabel('State').selectOption('');
+    await page.getByLabel('State', { exact: true }).selectOption('');
     await row('2402').waitFor();
 
     // Sorted by name through its column header, then the detail through the extension's link.
