@@ -24,7 +24,7 @@ function where(address: string, port: number): string {
 function FailureRow({ f, now }: { f: RegistrationFailure; now: number }) {
   return (
     <tr>
-      <td data-label="When">{dateTime(f.at)} <span class="muted">({ago(f.at, now)})</span></td>
+      <td data-label="When"><span>{dateTime(f.at)} <span class="muted">({ago(f.at, now)})</span></span></td>
       <td data-label="Reason" class="wrap"><strong>{f.text}</strong></td>
       <td data-label="From" class="mono">{f.transport.toUpperCase()} {where(f.address, f.port)}</td>
       <td data-label="Request">{f.method}</td>
@@ -61,7 +61,7 @@ function Contacts({ d, now }: { d: ExtensionDetail; now: number }) {
                 <td data-label="Address" class="mono">{where(c.address, c.port)}</td>
                 <td data-label="Transport">{c.transport.toUpperCase()}</td>
                 <td data-label="User agent" class="wrap">{c.userAgent ?? '—'}</td>
-                <td data-label="Reachability">
+                <td data-label="Reachability"><div>
                   <span class={`state state-${r.state}`} data-reach={r.state}>{REACH_TEXT[r.state]}</span>
                   {r.lastProbeAt !== null && (
                     <div class="muted fine">
@@ -70,9 +70,9 @@ function Contacts({ d, now }: { d: ExtensionDetail; now: number }) {
                     </div>
                   )}
                   {r.state === 'unknown' && c.transport !== 'udp' && <div class="muted fine">its connection shows it</div>}
-                </td>
+                </div></td>
                 <td data-label="Last REGISTER">{dateTime(c.registeredAt)}</td>
-                <td data-label="Expires">{dateTime(c.expiresAt)} <span class="muted">(in {duration(Math.max(0, (c.expiresAt - now) / 1000))})</span></td>
+                <td data-label="Expires"><span>{dateTime(c.expiresAt)} <span class="muted">(in {duration(Math.max(0, (c.expiresAt - now) / 1000))})</span></span></td>
               </tr>
             );
           })}

@@ -25,10 +25,10 @@ const FILTERS: Array<{ value: '' | ListState; label: string }> = [
 function StateCell({ r }: { r: ExtensionRow }) {
   const text = r.state === 'in-call' ? (r.callState === 'ringing' ? 'Ringing' : 'In call') : STATE_TEXT[r.state];
   return (
-    <>
+    <span>
       <span class={`state state-${r.state}`}>{text}</span>
       {!r.enabled && <span class="muted fine"> (disabled)</span>}
-    </>
+    </span>
   );
 }
 
@@ -112,7 +112,7 @@ export function ExtensionListSection({ api, changes }: { api: Api; changes: numb
                     <td data-label="IP address" class="mono">{r.address ?? '—'}{r.contacts > 1 ? ` +${r.contacts - 1}` : ''}</td>
                     <td data-label="Transport">{r.transport?.toUpperCase() ?? '—'}</td>
                     <td data-label="User agent" class="wrap">{r.userAgent ?? '—'}</td>
-                    <td data-label="Last failure" class="wrap">{r.lastFailure ? <><span>{r.lastFailure.text}</span> <span class="muted fine">{ago(r.lastFailure.at, now)}</span></> : '—'}</td>
+                    <td data-label="Last failure" class="wrap">{r.lastFailure ? <span>{r.lastFailure.text} <span class="muted fine">{ago(r.lastFailure.at, now)}</span></span> : '—'}</td>
                     <td data-label="Last seen" title={r.lastSeen ? dateTime(r.lastSeen) : undefined}>{r.lastSeen ? ago(r.lastSeen, now) : '—'}</td>
                   </tr>
                 ))}
