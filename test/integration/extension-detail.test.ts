@@ -2,6 +2,7 @@
 // REGISTER leaves its reason in plain words (wrong password, banned,
 // transport not allowed, disabled), and the OPTIONS keepalive, on manual
 // time, turns a UDP phone that went away unreachable without unregistering it.
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from './lib/sip-client.ts';
 import { TestPhone } from './lib/phone.ts';
@@ -104,6 +105,55 @@ describe('registration failures', () => {
     const disabled = await ts.server.extensions.detail('4301');
     expect(disabled?.enabled).toBe(false);
     expect(disabled?.lastFailure).toMatchObject({ reason: 'disabled', text: 'account disabled' });
+  });
+});
+
+describe('TLS handshakes and calls', () => {
+  it('lists a failed TLS handshake on the detail of the user seen at that address, and nowhere else', async () => {
+    const ts = await server();
+    await ts.server.store.users.add({ extension: '4500', password: 'right-pass-1' });
+    await ts.server.store.users.add({ extension: '4501', password: 'right-pass-2' });
+    await ts.server.directory.poll();
+    // Plain text to the TLS port from 127.0.0.45: the handshake fails there.
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect({ host: ts.host, port: ts.tlsPort, localAddress: '127.0.0.45' }, () => s.end('REGISTER sip:test.local SIP/2.0\r\n\r\n'));
+      s.on('close', () => resolve());
+      s.on('error', reject);
+    });
+    expect(await waitUntil(() => ts.server.transport.stats.tlsHandshakeFailures > 0, 3000)).toBe(true);
+    const c = await new TestClient('udp', ts.host, ts.sipPort, {}, 0, '127.0.0.45').open();
+    clients.push(c);
+    expect((await c.register('4500', 'wrong')).status).toBe(401);
+    const d = await ts.server.extensions.detail('4500');
+    expect(d?.tlsFailures).toHaveLength(1);
+    expect(d?.tlsFailures[0]).toMatchObject({ reason: 'tls', method: 'TLS', address: '127.0.0.45', transport: 'tls' });
+    expect(d?.tlsFailures[0]?.text).toMatch(/^TLS handshake failed from 127\.0\.0\.45: ./);
+    expect((await ts.server.extensions.detail('4501'))?.tlsFailures).toEqual([]);
+  });
+
+  it('shows a call in progress (state in-call, the call on the detail) and then among the recent calls', async () => {
+    const ts = await server();
+    await ts.server.store.users.add({ extension: '4600', password: 'right-pass-1' });
+    await ts.server.store.users.add({ extension: '4601', password: 'right-pass-2' });
+    await ts.server.directory.poll();
+    const domain = { host: ts.host, port: ts.sipPort, domain: 'test.local' };
+    const a = await TestPhone.start({ ext: '4600', password: 'right-pass-1', server: domain });
+    const b = await TestPhone.start({ ext: '4601', password: 'right-pass-2', server: domain });
+    phones.push(a, b);
+    expect((await a.register()).status).toBe(200);
+    expect((await b.register()).status).toBe(200);
+    const call = a.call('4601');
+    expect((await call.final).status).toBe(200);
+    const during = await ts.server.extensions.detail('4601');
+    expect(during?.state).toBe('connected');
+    expect(during?.calls.map((x) => [x.caller, x.calleeExtension])).toEqual([['4600', '4601']]);
+    const busy = await ts.server.extensions.list({ state: 'in-call', sort: 'extension', desc: false, offset: 0, limit: 10 });
+    expect(busy.items.map((r) => [r.extension, r.state, r.callState])).toEqual([['4600', 'in-call', 'connected'], ['4601', 'in-call', 'connected']]);
+    expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+    expect(await waitUntil(async () => (await ts.server.extensions.detail('4601'))!.recentCalls.length === 1, 3000)).toBe(true);
+    const after = await ts.server.extensions.detail('4601');
+    expect(after?.calls).toEqual([]);
+    expect(after?.recentCalls[0]).toMatchObject({ caller: '4600', callee: '4601', disposition: 'answered', status: 200 });
   });
 });
 
