@@ -1,8 +1,8 @@
 // System Status, live over the WebSocket: alarms, active calls (parties,
-// duration, codec, connection type), registered extensions (address, user
-// agent, transport, media stream, state), calls waiting in park slots and
+// duration, codec, connection type), calls waiting in park slots and
 // trunk registrations. Nothing here reloads: every row changes as the feed
-// reports it; the overload section (overload.tsx) asks for itself.
+// reports it; the overload section (overload.tsx) and the list of every
+// extension with its state (extension-list.tsx) ask for themselves.
 import { useEffect, useState } from 'preact/hooks';
 import { dateTime, duration } from '../format.ts';
 import { useLiveStatus, type Connection } from '../live.ts';
