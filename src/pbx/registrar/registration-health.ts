@@ -38,6 +38,9 @@ export interface Refusal {
   detail?: string;
 }
 
+/** Refusals of one kind from one source closer together than this are recorded once. */
+const REPEAT_MS = 1000;
+
 function makeRoom<K, V>(m: Map<K, V>, max: number): void {
   if (m.size < max) return;
   const first = m.keys().next();
@@ -59,10 +62,15 @@ export class RegistrationHealth {
   }
 
   refused(r: Refusal): void {
+    const now = this.now();
+    const list = r.extension === undefined ? this.strangers : this.failures.get(r.extension);
+    // A flood (a phone retrying, requests during a ban) is one refusal a second per source, not one per packet.
+    const newest = list?.[0];
+    if (newest !== undefined && now - newest.at < REPEAT_MS && newest.reason === r.reason && newest.port === r.source.port && newest.address === r.source.address) return;
     const ua = r.req === undefined ? undefined : getHeader(r.req, 'user-agent');
     const until = r.until ?? null;
     const f: RegistrationFailure = {
-      at: this.now(),
+      at: now,
       reason: r.reason,
       text: failureText({ reason: r.reason, until, address: r.source.address, detail: r.detail }),
       until,
@@ -79,14 +87,14 @@ export class RegistrationHealth {
       if (this.strangers.length > this.strangerMax) this.strangers.pop();
       return;
     }
-    let list = this.failures.get(r.extension);
-    if (list === undefined) {
+    let mine = list;
+    if (mine === undefined) {
       makeRoom(this.failures, this.maxUsers);
-      list = [];
-      this.failures.set(r.extension, list);
+      mine = [];
+      this.failures.set(r.extension, mine);
     }
-    list.unshift(f);
-    if (list.length > this.perUser) list.pop();
+    mine.unshift(f);
+    if (mine.length > this.perUser) mine.pop();
   }
 
   /** A request authenticated as the user: refreshed in place, no allocation per REGISTER. */

@@ -22,10 +22,24 @@ describe('RegistrationHealth', () => {
 
   it('holds unknown names in one ring of 50 however many come, never per name', () => {
     const h = new RegistrationHealth(() => 0);
-    for (let i = 0; i < 10_000; i++) h.refused({ reason: 'unknown-user', extension: undefined, user: `x${i}`, source: SRC });
+    for (let i = 0; i < 10_000; i++) h.refused({ reason: 'unknown-user', extension: undefined, user: `x${i}`, source: { ...SRC, port: 1024 + i } });
     expect(h.strangerFailures()).toHaveLength(50);
     expect(h.strangerFailures()[0]!.user).toBe('x9999');
     expect(h.summary()).toEqual([]);
+  });
+
+  it('records a flood from one source once a second, not once per packet', () => {
+    let now = 0;
+    const h = new RegistrationHealth(() => now);
+    for (let i = 0; i < 1000; i++) {
+      now = i;
+      h.refused({ reason: 'banned', extension: '2001', user: '2001', source: SRC, until: 60_000 });
+    }
+    expect(h.user('2001').failures.map((f) => f.at)).toEqual([0]);
+    now = 1000;
+    h.refused({ reason: 'banned', extension: '2001', user: '2001', source: SRC, until: 60_000 });
+    h.refused({ reason: 'wrong-password', extension: '2001', user: '2001', source: SRC });
+    expect(h.user('2001').failures.map((f) => f.reason)).toEqual(['wrong-password', 'banned', 'banned']);
   });
 
   it('caps the users it keeps, refreshes last seen in place, and forgets a removed user', () => {
