@@ -565,7 +565,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   bindingListeners.push((aor) => status.bindingsChanged(aor), (aor, bindings) => calls.bindingsChanged(aor, bindings));
   const prober = contactProber(config.registrar, { transactions, timers, now, localEndpoint, domain: sip.domain });
   followBindings(prober, registrar, bindingListeners);
-  const reportHealth = localReporter({ health, prober, calls, status, now, aorFor: (ext) => registrar.aorFor(ext) });
+  const reportHealth = localReporter({
+    health, prober, calls, status, now, aorFor: (ext) => registrar.aorFor(ext), registered: (ext) => location.isRegistered(registrar.aorFor(ext)),
+  });
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,

@@ -72,6 +72,8 @@ describe('registration failures', () => {
     expect(ok?.recentFailures).toHaveLength(1);
     const after = await ts.server.extensions.list({ sort: 'state', desc: false, offset: 0, limit: 10 });
     expect(after.items.map((r) => [r.extension, r.state])).toEqual([['4100', 'registered'], ['4101', 'unregistered']]);
+    // Its last REGISTER is its last sighting in the list (from the binding); 4101 was never seen.
+    expect(after.items.map((r) => r.lastSeen !== null && r.lastSeen >= before)).toEqual([true, false]);
   });
 
   it('says "banned until" once the guard bans the pair, and keeps nothing per unknown name', async () => {

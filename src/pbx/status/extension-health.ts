@@ -71,7 +71,7 @@ export interface LocalReporter {
 
 export function localReporter(d: {
   health: RegistrationHealth; prober: ContactProber | undefined; calls: CallEngine; status: Pick<StatusService, 'extension'>;
-  aorFor(ext: string): string; now(): number;
+  aorFor(ext: string): string; registered(ext: string): boolean; now(): number;
 }): LocalReporter {
   return (q) => report(d, q);
 }

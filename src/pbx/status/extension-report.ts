@@ -38,6 +38,8 @@ export interface ExtensionReporterDeps {
   calls: CallEngine;
   status: Pick<StatusService, 'extension'>;
   aorFor(extension: string): string;
+  /** Whether the extension has a live binding (every worker holds every one). */
+  registered(extension: string): boolean;
   now(): number;
 }
 
@@ -69,7 +71,8 @@ export function reportAll(d: ExtensionReporterDeps): AllReport {
     }
   }
   return {
-    health: d.health.summary(),
+    // A registered user's last sighting is its binding's last REGISTER, which the asking worker holds too.
+    health: d.health.summary((ext) => d.registered(ext)),
     unreachable: (d.prober?.unreachableAors() ?? []).map(extensionOfAor).filter((e): e is string => e !== undefined),
     busy: [...busy.values()],
   };

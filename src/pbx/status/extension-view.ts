@@ -152,6 +152,8 @@ export class ExtensionView {
         contacts: 0, address: null, transport: null, userAgent: null, lastFailure: f, lastSeen,
       });
     }
+    // A registered phone's last sighting includes its last REGISTER (workers leave those out of their answers).
+    if (q.sort === 'lastSeen') for (const row of rows) if (row.registered) row.lastSeen = lastRegister(d.location.lookup(d.aorFor(row.extension)), row.lastSeen);
     rows.sort(comparator(q.sort));
     if (q.desc) rows.reverse();
     const items = rows.slice(q.offset, q.offset + q.limit);
@@ -163,12 +165,19 @@ export class ExtensionView {
       const bindings = d.location.lookup(d.aorFor(row.extension)).filter((b) => b.expiresAt > now);
       const newest = bindings.reduce<(typeof bindings)[number] | undefined>((n, b) => (!n || b.updatedAt > n.updatedAt ? b : n), undefined);
       row.contacts = bindings.length;
+      row.lastSeen = lastRegister(bindings, row.lastSeen);
       row.address = newest ? `${newest.sourceAddress}:${newest.sourcePort}` : null;
       row.transport = newest?.transport ?? null;
       row.userAgent = newest?.userAgent ?? null;
     }
     return { total: rows.length, counts, items };
   }
+}
+
+function lastRegister(bindings: readonly { updatedAt: number }[], seen: number | null): number | null {
+  let at = seen;
+  for (const b of bindings) if (at === null || b.updatedAt > at) at = b.updatedAt;
+  return at;
 }
 
 /** Whether a row is in the state filtered for (a phone in a call is registered too). */
