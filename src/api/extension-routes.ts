@@ -1,7 +1,7 @@
 // GET /api/users/:ext/detail and GET /api/status/extensions (issue 12 item 1):
 // why a phone is or is not working, and every extension's state, paged.
 import type { ExtensionView } from '../pbx/status/extension-view.ts';
-import { extensionDetailSchema, extensionListQuery, extensionListSchema } from '../model/extension-detail.ts';
+import { extensionDetailSchema, extensionListQuery, extensionListSchema, strangerFailuresSchema } from '../model/extension-detail.ts';
 import { ApiError } from './errors.ts';
 import type { ExtraRoutes } from './http-server.ts';
 import { extParams } from './schemas.ts';
@@ -34,6 +34,15 @@ export function extensionRoutes(view: ExtensionView): ExtraRoutes {
       query: extensionListQuery,
       response: { description: 'one page', schema: extensionListSchema },
       handler: (req) => view.list(req.query),
+    });
+
+    t.add({
+      method: 'GET', url: '/api/status/registration-failures', tag: 'status', access: 'read',
+      summary: 'Refused registrations no user can be named for',
+      description: 'REGISTERs and INVITEs naming a user nobody has (a phone set up with a wrong number or name), ' +
+        'and TLS handshakes that failed (with why, from which address): the last 50 of every worker, newest first.',
+      response: { description: 'the refusals', schema: strangerFailuresSchema },
+      handler: async () => ({ items: await view.strangers() }),
     });
   };
 }

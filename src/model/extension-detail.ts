@@ -115,6 +115,10 @@ export const extensionRowSchema = z.object({
 });
 export type ExtensionRow = z.output<typeof extensionRowSchema>;
 
+export const strangerFailuresSchema = z.object({
+  items: z.array(registrationFailureSchema).describe('newest first'),
+});
+
 export const extensionListQuery = z.object({
   state: z.enum(LIST_STATES).optional(),
   q: z.string().max(100).optional().describe('extension or name contains'),

@@ -15,6 +15,7 @@ import { runSipp } from '../interop/sipp.ts';
 import { sippUsersCsv } from '../interop/users.ts';
 import { BaresipPhone } from '../interop/lib/baresip-phone.ts';
 import { freePort } from '../interop/process.ts';
+import { TestClient } from '../integration/lib/sip-client.ts';
 import { launch, pageTools, shot, unlabelledControls, type Browser } from './lib/browser.ts';
 
 const DOMAIN = 'test.local';
@@ -123,12 +124,23 @@ describe('extension detail', () => {
     expect(await row('2401').innerText()).toContain('wrong password');
     expect(await row('2402').getAttribute('data-state')).toBe('unreachable');
     expect(await row('2403').innerText()).toContain('Not registered');
+    // A phone set up with a number nobody has: under the list, with its name and address.
+    const stray = await new TestClient('udp', ts.host, ts.sipPort, {}, 0, '127.0.0.24').open();
+    try {
+      expect((await stray.register('2999', 'whatever')).status).toBe(401);
+    } finally {
+      stray.close();
+    }
+    const summary = page.locator('details.strangers summary');
+    await summary.waitFor({ timeout: 10_000 });
+    await summary.click();
+    expect(await page.locator('tr[data-stranger="unknown-user"]').innerText()).toMatch(/2999\s+unknown user name\s+UDP 127\.0\.0\.24:\d+/);
     await shot(page, 'detail-06-status-list', { fullPage: true });
 
     await page.getByLabel('State', { exact: true }).selectOption('failed');
-    await page.locator('section[aria-labelledby="ext-h"] tbody tr').first().waitFor();
+    await page.locator('section[aria-labelledby="ext-h"] tr[data-extension]').first().waitFor();
     await row('2402').waitFor({ state: 'detached' });
-    expect(await page.locator('section[aria-labelledby="ext-h"] tbody tr').count()).toBe(1);
+    expect(await page.locator('section[aria-labelledby="ext-h"] tr[data-extension]').count()).toBe(1);
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'detail-07-status-failed-phone', { fullPage: true });
     await page.setViewportSize({ width: 1280, height: 860 });
@@ -137,7 +149,7 @@ describe('extension detail', () => {
 
     // Sorted by name through its column header, then the detail through the extension's link.
     await page.getByRole('button', { name: 'Name' }).click();
-    await page.waitForFunction(() => document.querySelector('section[aria-labelledby="ext-h"] tbody tr')?.getAttribute('data-extension') === '2403');
+    await page.waitForFunction(() => document.querySelector('section[aria-labelledby="ext-h"] tr[data-extension]')?.getAttribute('data-extension') === '2403');
     await row('2401').getByRole('link', { name: '2401' }).click();
     await heading('Extension 2401 — Ward 7 Nurse');
     expect(problems).toEqual([]);

@@ -92,6 +92,10 @@ describe('registration failures', () => {
     // Unknown names: no detail, and only the small global ring holds them (bounded however many come).
     for (let i = 0; i < 80; i++) await c.register(`ghost${i}`, 'x');
     expect(await ts.server.extensions.detail('ghost1')).toBeUndefined();
+    const strangers = await ts.server.extensions.strangers();
+    // A flood from one source is one entry a second: the first name is the one kept.
+    expect(strangers).toHaveLength(1);
+    expect(strangers[0]).toMatchObject({ reason: 'unknown-user', user: 'ghost0', address: '127.0.0.1', text: 'unknown user name' });
   });
 
   it('says "transport not allowed" for a TLS-only user registering over UDP, and "account disabled" for a disabled one', async () => {

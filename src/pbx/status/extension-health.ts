@@ -13,6 +13,7 @@ import { ContactProber } from '../registrar/contact-prober.ts';
 import { report } from './extension-report.ts';
 import type { AllReport, HealthQuery, UserReport } from './extension-report.ts';
 import type { StatusService } from './status.ts';
+import type { RegistrationFailure } from '../../model/extension-detail.ts';
 
 /** What the authenticator and registrar tell the health record. */
 export function healthObserver(health: RegistrationHealth, now: () => number): AuthObserver {
@@ -66,7 +67,7 @@ export function followBindings(
 }
 
 export interface LocalReporter {
-  (q: HealthQuery): UserReport | AllReport;
+  (q: HealthQuery): UserReport | AllReport | RegistrationFailure[];
 }
 
 export function localReporter(d: {

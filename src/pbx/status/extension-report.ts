@@ -10,7 +10,7 @@ import type { CallEngine } from '../call/engine.ts';
 import type { RegistrationHealth, UserHealth } from '../registrar/registration-health.ts';
 import type { ContactProber } from '../registrar/contact-prober.ts';
 
-export type HealthQuery = { kind: 'user'; extension: string } | { kind: 'all' };
+export type HealthQuery = { kind: 'user'; extension: string } | { kind: 'all' } | { kind: 'strangers' };
 
 export interface UserReport {
   health: UserHealth;
@@ -78,6 +78,6 @@ export function reportAll(d: ExtensionReporterDeps): AllReport {
   };
 }
 
-export function report(d: ExtensionReporterDeps, q: HealthQuery): UserReport | AllReport {
-  return q.kind === 'user' ? reportUser(d, q.extension) : reportAll(d);
+export function report(d: ExtensionReporterDeps, q: HealthQuery): UserReport | AllReport | RegistrationFailure[] {
+  return q.kind === 'user' ? reportUser(d, q.extension) : q.kind === 'all' ? reportAll(d) : d.health.strangerFailures();
 }

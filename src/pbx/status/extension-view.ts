@@ -100,6 +100,12 @@ export class ExtensionView {
     };
   }
 
+  /** Refusals no user can be named for (unknown names, failed TLS handshakes), every worker's, newest first. */
+  async strangers(limit = 50): Promise<RegistrationFailure[]> {
+    const lists = await this.deps.gather<RegistrationFailure[]>({ kind: 'strangers' });
+    return lists.flat().sort((a, b) => b.at - a.at).slice(0, limit);
+  }
+
   /**
    * Every user of the directory with its state, filtered, sorted and paged
    * here. Each user's state comes from cheap reads (its record's three

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { query, describeError, type Api } from '../api.ts';
 import { ago, dateTime } from '../format.ts';
 import { href } from '../router.ts';
-import type { ExtensionList, ExtensionRow, ListState } from '../../../src/model/extension-detail.ts';
+import type { ExtensionList, ExtensionRow, ListState, RegistrationFailure } from '../../../src/model/extension-detail.ts';
 import { Notice, SelectField, SortHeader, TextField } from '../ui.tsx';
 import './extensions.css';
 
@@ -32,6 +32,31 @@ function StateCell({ r }: { r: ExtensionRow }) {
   );
 }
 
+/** Refusals no extension can show: a phone set up with a number nobody has, or a TLS handshake that failed. */
+function Strangers({ list, now }: { list: RegistrationFailure[]; now: number }) {
+  return (
+    <details class="strangers">
+      <summary>Refused names and TLS handshakes ({list.length})</summary>
+      <div class="table-wrap">
+        <table class="responsive" aria-label="Refused names and TLS handshakes">
+          <thead><tr><th scope="col">When</th><th scope="col">Name</th><th scope="col">Reason</th><th scope="col">From</th><th scope="col">User agent</th></tr></thead>
+          <tbody>
+            {list.map((f) => (
+              <tr key={`${f.at}-${f.address}-${f.port}-${f.user ?? ''}`} data-stranger={f.reason}>
+                <td data-label="When" title={dateTime(f.at)}>{ago(f.at, now)}</td>
+                <td data-label="Name" class="mono">{f.user ?? '—'}</td>
+                <td data-label="Reason" class="wrap">{f.text}</td>
+                <td data-label="From" class="mono">{f.transport.toUpperCase()} {f.address}{f.port ? `:${f.port}` : ''}</td>
+                <td data-label="User agent" class="wrap">{f.userAgent ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
+
 /** `changes` moves whenever the live feed reported something: the page is asked for again. */
 export function ExtensionListSection({ api, changes }: { api: Api; changes: number }) {
   const [state, setState] = useState<'' | ListState>('');
@@ -41,6 +66,7 @@ export function ExtensionListSection({ api, changes }: { api: Api; changes: numb
   const [page, setPage] = useState<ExtensionList | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [strangers, setStrangers] = useState<RegistrationFailure[]>([]);
   useEffect(() => setOffset(0), [state, search, sort]);
   useEffect(() => {
     const t = window.setInterval(() => setTick((n) => n + 1), POLL_MS);
@@ -64,6 +90,7 @@ export function ExtensionListSection({ api, changes }: { api: Api; changes: numb
       (p) => { if (!stale) { setPage(p); setError(null); } },
       (e) => { if (!stale) setError(describeError(e)); },
     );
+    api.get<{ items: RegistrationFailure[] }>('/api/status/registration-failures').then((r) => { if (!stale) setStrangers(r.items); }, () => undefined);
     return () => { stale = true; };
   }, [api, state, search, sort, offset, tick]);
 
@@ -125,6 +152,7 @@ export function ExtensionListSection({ api, changes }: { api: Api; changes: numb
             <span role="status">{page.total === 0 ? 'None' : `${offset + 1}–${last} of ${page.total}`}</span>
             <button type="button" disabled={last >= page.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
           </nav>
+          {strangers.length > 0 && <Strangers list={strangers} now={now} />}
         </>
       )}
     </section>
