@@ -81,13 +81,14 @@ export class ContactProber {
       contacts = new Map();
       this.byAor.set(b.aor, contacts);
     }
-    const dest: Endpoint = { transport: 'udp', address: b.sourceAddress, port: b.sourcePort };
     const p = contacts.get(b.contactUri);
     if (p) {
+      // A refresh (every REGISTER): nothing allocated unless the phone moved.
       p.updatedAt = b.updatedAt;
-      p.dest = dest;
+      if (p.dest.address !== b.sourceAddress || p.dest.port !== b.sourcePort) p.dest = { transport: 'udp', address: b.sourceAddress, port: b.sourcePort };
       return;
     }
+    const dest: Endpoint = { transport: 'udp', address: b.sourceAddress, port: b.sourcePort };
     contacts.set(b.contactUri, { aor: b.aor, contactUri: b.contactUri, updatedAt: b.updatedAt, dest, busy: false, state: UNKNOWN });
     this.size++;
     this.counts.unknown++;
