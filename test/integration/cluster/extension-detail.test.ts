@@ -65,6 +65,7 @@ describe('extension detail with two workers', () => {
     expect(worker).toBe(2);
     const list = (await api.get('/api/status/extensions?state=failed')).json as ExtensionList;
     expect(list.items.map((r) => r.extension)).toEqual(['5001']);
+    expect((await api.get('/api/users/5999/detail')).status).toBe(404);
   });
 
   it('probes a UDP phone from the worker holding it and shows it reachable, then unreachable once gone', async () => {
