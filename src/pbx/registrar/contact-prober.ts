@@ -7,7 +7,6 @@
 // phone's answers come back to the same worker's socket), spread evenly over
 // the interval and with a bound on probes in flight, so 100 000 contacts are
 // a steady trickle, not a burst.
-import type { Endpoint } from '../../sip/message.ts';
 import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
 import type { UacTransport } from '../../sip/ua/uac.ts';
 import { sendUacRequest } from '../../sip/ua/uac.ts';
@@ -32,20 +31,33 @@ export interface ContactProberDeps {
   maxOutstanding?: number;
 }
 
+/** One probed contact, flat (100,000 of them in a worker): its ProbeState is built only when asked for. */
 interface Probe {
   aor: string;
   contactUri: string;
   updatedAt: number;
-  dest: Endpoint;
+  address: string;
+  port: number;
   busy: boolean;
-  state: ProbeState;
+  state: Reachability;
+  /** -1: never probed. */
+  lastProbeAt: number;
+  /** -1: no answer. */
+  rttMs: number;
+  /** When the state began; -1 while unknown. */
+  since: number;
 }
 
 const UNKNOWN: ProbeState = Object.freeze({ state: 'unknown', lastProbeAt: null, rttMs: null, since: null });
 
+function view(p: Probe): ProbeState {
+  if (p.state === 'unknown') return UNKNOWN;
+  return { state: p.state, lastProbeAt: p.lastProbeAt < 0 ? null : p.lastProbeAt, rttMs: p.rttMs < 0 ? null : p.rttMs, since: p.since < 0 ? null : p.since };
+}
+
 export class ContactProber {
-  /** AOR -> contact -> probe. */
-  private readonly byAor = new Map<string, Map<string, Probe>>();
+  /** AOR -> its probes: one (the usual case, no array) or several. */
+  private readonly byAor = new Map<string, Probe | Probe[]>();
   private size = 0;
   private outstanding = 0;
   private cursor: Iterator<Probe> | undefined;
@@ -76,20 +88,22 @@ export class ContactProber {
       this.untrack(b.aor, b.contactUri);
       return;
     }
-    let contacts = this.byAor.get(b.aor);
-    if (!contacts) {
-      contacts = new Map();
-      this.byAor.set(b.aor, contacts);
-    }
-    const p = contacts.get(b.contactUri);
+    const p = this.find(b.aor, b.contactUri);
     if (p) {
       // A refresh (every REGISTER): nothing allocated unless the phone moved.
       p.updatedAt = b.updatedAt;
-      if (p.dest.address !== b.sourceAddress || p.dest.port !== b.sourcePort) p.dest = { transport: 'udp', address: b.sourceAddress, port: b.sourcePort };
+      p.address = b.sourceAddress;
+      p.port = b.sourcePort;
       return;
     }
-    const dest: Endpoint = { transport: 'udp', address: b.sourceAddress, port: b.sourcePort };
-    contacts.set(b.contactUri, { aor: b.aor, contactUri: b.contactUri, updatedAt: b.updatedAt, dest, busy: false, state: UNKNOWN });
+    const probe: Probe = {
+      aor: b.aor, contactUri: b.contactUri, updatedAt: b.updatedAt, address: b.sourceAddress, port: b.sourcePort,
+      busy: false, state: 'unknown', lastProbeAt: -1, rttMs: -1, since: -1,
+    };
+    const held = this.byAor.get(b.aor);
+    if (held === undefined) this.byAor.set(b.aor, probe);
+    else if (Array.isArray(held)) held.push(probe);
+    else this.byAor.set(b.aor, [held, probe]);
     this.size++;
     this.counts.unknown++;
   }
@@ -100,9 +114,7 @@ export class ContactProber {
    * no longer ours to probe.
    */
   bindingsChanged(aor: string, bindings: readonly LiveBinding[]): void {
-    const contacts = this.byAor.get(aor);
-    if (!contacts) return;
-    for (const p of [...contacts.values()]) {
+    for (const p of [...this.probes(aor)]) {
       const b = bindings.find((x) => x.contactUri === p.contactUri);
       if (!b || b.updatedAt !== p.updatedAt) this.untrack(aor, p.contactUri);
     }
@@ -110,20 +122,21 @@ export class ContactProber {
 
   /** A contact's reachability; unknown for contacts this worker does not probe. */
   state(aor: string, contactUri: string): ProbeState {
-    return this.byAor.get(aor)?.get(contactUri)?.state ?? UNKNOWN;
+    const p = this.find(aor, contactUri);
+    return p ? view(p) : UNKNOWN;
   }
 
   /** Every probed contact's state, for other workers' answers: [aor, contact, state]. */
   states(aor: string): Array<[string, ProbeState]> {
-    return [...(this.byAor.get(aor)?.values() ?? [])].map((p) => [p.contactUri, p.state]);
+    return this.probes(aor).map((p) => [p.contactUri, view(p)]);
   }
 
   /** AORs with at least one unreachable contact (for the status list). */
   unreachableAors(): string[] {
     const out: string[] = [];
-    for (const [aor, contacts] of this.byAor) {
-      for (const p of contacts.values()) {
-        if (p.state.state === 'unreachable') {
+    for (const [aor, held] of this.byAor) {
+      for (const p of Array.isArray(held) ? held : [held]) {
+        if (p.state === 'unreachable') {
           out.push(aor);
           break;
         }
@@ -138,13 +151,13 @@ export class ContactProber {
   }
 
   private untrack(aor: string, contactUri: string): void {
-    const contacts = this.byAor.get(aor);
-    const p = contacts?.get(contactUri);
-    if (!contacts || !p) return;
-    contacts.delete(contactUri);
-    if (contacts.size === 0) this.byAor.delete(aor);
+    const held = this.byAor.get(aor);
+    const p = this.find(aor, contactUri);
+    if (held === undefined || p === undefined) return;
+    if (!Array.isArray(held) || held.length === 1) this.byAor.delete(aor);
+    else held.splice(held.indexOf(p), 1);
     this.size--;
-    this.counts[p.state.state]--;
+    this.counts[p.state]--;
   }
 
   /** Probes its share of the contacts: over one interval, each once. */
@@ -174,7 +187,21 @@ export class ContactProber {
   }
 
   private *all(): Generator<Probe> {
-    for (const contacts of this.byAor.values()) yield* contacts.values();
+    for (const held of this.byAor.values()) {
+      if (Array.isArray(held)) yield* [...held];
+      else yield held;
+    }
+  }
+
+  private probes(aor: string): readonly Probe[] {
+    const held = this.byAor.get(aor);
+    return held === undefined ? [] : Array.isArray(held) ? held : [held];
+  }
+
+  private find(aor: string, contactUri: string): Probe | undefined {
+    const held = this.byAor.get(aor);
+    if (held === undefined || !Array.isArray(held)) return held?.contactUri === contactUri ? held : undefined;
+    return held.find((p) => p.contactUri === contactUri);
   }
 
   private probe(p: Probe): void {
@@ -197,17 +224,19 @@ export class ContactProber {
     const done = (state: Reachability, rttMs: number | null): void => {
       p.busy = false;
       this.outstanding--;
-      const old = p.state;
       // Untracked meanwhile: the counts no longer include it.
-      if (this.byAor.get(p.aor)?.get(p.contactUri) === p) {
-        this.counts[old.state]--;
+      if (this.find(p.aor, p.contactUri) === p) {
+        this.counts[p.state]--;
         this.counts[state]++;
       }
-      p.state = { state, lastProbeAt: sent, rttMs, since: old.state === state ? old.since : this.deps.now() };
+      if (p.state !== state) p.since = this.deps.now();
+      p.state = state;
+      p.lastProbeAt = sent;
+      p.rttMs = rttMs ?? -1;
     };
     sendUacRequest(req, {
       transactions: this.deps.transactions,
-      dest: p.dest,
+      dest: { transport: 'udp', address: p.address, port: p.port },
       timeoutMs: this.deps.timeoutMs,
       // Any final answer, 404 and 405 included, comes from the phone (§11: it may refuse OPTIONS).
       onFinal: () => done('reachable', this.deps.now() - sent),

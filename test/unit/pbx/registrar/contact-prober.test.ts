@@ -90,9 +90,20 @@ describe('ContactProber', () => {
     const sent = options().length;
     h.timers.advance(20_000);
     expect(options().length).toBe(sent);
+    // Two phones on one AOR: each probed; one leaving keeps the other.
+    const second = { ...binding(4), contactUri: 'sip:1004@192.0.2.21:5060', sourceAddress: '192.0.2.21', sourcePort: 5060 };
+    prober.track(binding(4));
+    prober.track(second);
+    expect(prober.states('sip:1004@d').map(([c]) => c)).toEqual(['sip:1004@192.0.2.20:20004', 'sip:1004@192.0.2.21:5060']);
+    prober.bindingsChanged('sip:1004@d', [second]);
+    expect(prober.states('sip:1004@d').map(([c]) => c)).toEqual(['sip:1004@192.0.2.21:5060']);
+    prober.bindingsChanged('sip:1004@d', []);
+    expect(prober.stats()).toEqual({ reachable: 0, unreachable: 0, unknown: 0 });
+    const sentNow = options().length;
     // A TCP binding is not probed: its connection tells.
     prober.track({ ...binding(3), transport: 'tcp' });
     h.timers.advance(20_000);
-    expect(options().length).toBe(sent);
+    expect(options().length).toBe(sentNow);
+    expect(sentNow).toBe(sent);
   });
 });
