@@ -143,7 +143,7 @@ export function failureText(f: { reason: FailureReason; until: number | null; ad
     case 'banned': return `banned until ${f.until === null ? '?' : new Date(f.until).toISOString().replace('T', ' ').slice(0, 19)} UTC (too many failed attempts)`;
     case 'transport': return `transport not allowed${f.detail ? `: ${f.detail}` : ''}`;
     case 'disabled': return 'account disabled';
-    case 'wrong-user': return 'credentials of another user';
+    case 'wrong-user': return `its credentials used for another extension${f.detail ? ` (${f.detail})` : ''}`;
     case 'tls': return `TLS handshake failed from ${f.address}${f.detail ? `: ${f.detail}` : ''}`;
   }
 }

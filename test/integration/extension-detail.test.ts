@@ -98,7 +98,7 @@ describe('registration failures', () => {
     expect(strangers[0]).toMatchObject({ reason: 'unknown-user', user: 'ghost0', address: '127.0.0.1', text: 'unknown user name' });
   });
 
-  it('says "transport not allowed" for a TLS-only user registering over UDP, and "account disabled" for a disabled one', async () => {
+  it('says "transport not allowed" for a TLS-only user over UDP, "account disabled", and credentials used for another extension', async () => {
     const ts = await server();
     await ts.server.store.users.add({ extension: '4300', password: 'right-pass-1', media: { transport: 'tls' } });
     await ts.server.store.users.add({ extension: '4301', password: 'right-pass-2', enabled: false });
@@ -112,6 +112,9 @@ describe('registration failures', () => {
     const disabled = await ts.server.extensions.detail('4301');
     expect(disabled?.enabled).toBe(false);
     expect(disabled?.lastFailure).toMatchObject({ reason: 'disabled', text: 'account disabled' });
+    // 4300's password for 4301's registration: on 4300's detail, naming the extension it was used for.
+    expect((await c.register('4301', 'right-pass-1', { authUser: '4300' })).status).toBe(403);
+    expect((await ts.server.extensions.detail('4300'))?.lastFailure).toMatchObject({ reason: 'wrong-user', text: 'its credentials used for another extension (registering 4301)' });
   });
 });
 
