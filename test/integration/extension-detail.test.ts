@@ -192,6 +192,7 @@ describe('OPTIONS keepalive', () => {
     for (let t = 0; t < 16_000 && (await reach()).state !== 'unreachable'; t += 500) await ts.advance(500);
     expect((await reach()).state).toBe('unreachable');
     expect(ts.server.prober?.stats()).toMatchObject({ reachable: 0, unreachable: 1 });
+    expect(await ts.server.metrics()).toMatch(/^switchboard_contacts_probed\{state="unreachable"\} 1$/m);
     const d = await ts.server.extensions.detail('4400');
     expect(d?.registered).toBe(true);
     const list = await ts.server.extensions.list({ state: 'unreachable', sort: 'extension', desc: false, offset: 0, limit: 10 });
