@@ -114,6 +114,8 @@ export class ContactProber {
    * no longer ours to probe.
    */
   bindingsChanged(aor: string, bindings: readonly LiveBinding[]): void {
+    // Called for every binding change of every AOR (other workers' too): nothing to do costs nothing.
+    if (!this.byAor.has(aor)) return;
     for (const p of [...this.probes(aor)]) {
       const b = bindings.find((x) => x.contactUri === p.contactUri);
       if (!b || b.updatedAt !== p.updatedAt) this.untrack(aor, p.contactUri);
