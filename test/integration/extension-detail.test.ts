@@ -197,5 +197,9 @@ describe('OPTIONS keepalive', () => {
     expect(d?.registered).toBe(true);
     const list = await ts.server.extensions.list({ state: 'unreachable', sort: 'extension', desc: false, offset: 0, limit: 10 });
     expect(list.items.map((x) => [x.extension, x.state])).toEqual([['4400', 'unreachable']]);
+    // Its registration runs out as any does; then it is no longer probed (nor counted).
+    await ts.advance(600_000);
+    expect((await ts.server.extensions.detail('4400'))?.registered).toBe(false);
+    expect(ts.server.prober?.stats()).toEqual({ reachable: 0, unreachable: 0, unknown: 0 });
   });
 });
