@@ -110,6 +110,8 @@ export const extensionRowSchema = z.object({
   address: z.string().nullable(),
   transport: z.string().nullable(),
   userAgent: z.string().nullable(),
+  registeredUntil: z.number().int().nullable().describe('expiry of the newest registration, epoch ms'),
+  mediaStream: z.string().describe('what its media security makes of its calls: "SRTP", "SRTP/RTP" or "RTP"'),
   lastFailure: registrationFailureSchema.nullable(),
   lastSeen: z.number().int().nullable(),
 });

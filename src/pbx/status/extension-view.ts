@@ -155,7 +155,7 @@ export class ExtensionView {
       const state: ListState = calls > 0 ? 'in-call' : isUnreachable ? 'unreachable' : registered ? 'registered' : failed ? 'failed' : 'unregistered';
       rows.push({
         extension: ext, name: user?.fullName ?? '', enabled: user?.enabled ?? true, registered, state, callState, calls,
-        contacts: 0, address: null, transport: null, userAgent: null, lastFailure: f, lastSeen,
+        contacts: 0, address: null, transport: null, userAgent: null, registeredUntil: null, mediaStream: '', lastFailure: f, lastSeen,
       });
     }
     // A registered phone's last sighting includes its last REGISTER (workers leave those out of their answers).
@@ -175,6 +175,8 @@ export class ExtensionView {
       row.address = newest ? `${newest.sourceAddress}:${newest.sourcePort}` : null;
       row.transport = newest?.transport ?? null;
       row.userAgent = newest?.userAgent ?? null;
+      row.registeredUntil = newest?.expiresAt ?? null;
+      row.mediaStream = d.status.extension(row.extension).mediaStream;
     }
     return { total: rows.length, counts, items };
   }
