@@ -90,7 +90,8 @@ async function withTarget(name: 'switchboard' | 'kamailio', users: readonly Test
     await importUsers(dataDir, users);
     // Each pair's callee holds many calls at once (call waiting is on by default).
     const configFile = join(dataDir, 'bench-config.json');
-    writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 } }));
+    // registrar.keepaliveSec 0: the SIPp phones (uas_*.xml) fail a call on an OPTIONS keepalive and then miss their INVITE.
+    writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 }, registrar: { keepaliveSec: 0 } }));
     const s = await startServerProc({ dataDir, domain: DOMAIN, configFile, workers });
     try {
       return await fn({ name, host: s.host, port: s.udpPort, domain: DOMAIN, pid: s.pid }, { name, host: s.host, udpPort: s.udpPort, domain: DOMAIN, output: () => s.output() });

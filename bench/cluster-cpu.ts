@@ -158,7 +158,8 @@ async function main(): Promise<number> {
     const configFile = join(dataDir, 'bench-config.json');
     if (values.overload !== 'on' && values.overload !== 'off') throw new Error('--overload must be on or off');
     const sip = values.overload === 'off' ? { sip: { overload: { enabled: false } } } : {};
-    writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 }, ...sip }));
+    // registrar.keepaliveSec 0: the SIPp phones (uas_*.xml) fail a call on an OPTIONS keepalive and then miss their INVITE.
+    writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 }, registrar: { keepaliveSec: 0 }, ...sip }));
     const server = await startServerProc({
       dataDir, domain: DOMAIN, configFile, workers,
       nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],

@@ -75,7 +75,8 @@ async function runWith(control: boolean, cfg: Settings, users: TestUser[], pairs
   try {
     await importUsers(dataDir, users);
     const configFile = join(dataDir, 'bench-config.json');
-    writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 }, http: { allowHttp: true }, sip: { overload: { enabled: control } } }));
+    // registrar.keepaliveSec 0: the SIPp phones (uas_*.xml) fail a call on an OPTIONS keepalive and then miss their INVITE.
+    writeFileSync(configFile, JSON.stringify({ calls: { maxCallsPerUser: 100 }, registrar: { keepaliveSec: 0 }, http: { allowHttp: true }, sip: { overload: { enabled: control } } }));
     const httpPort = await freePort();
     const s = await startServerProc({ dataDir, domain: DOMAIN, configFile, http: `127.0.0.1:${httpPort}` });
     const metrics = `http://127.0.0.1:${httpPort}/metrics`;

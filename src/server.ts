@@ -27,6 +27,10 @@ import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
 import { Registrar } from './pbx/registrar/registrar.ts';
 import { Authenticator } from './pbx/auth/authenticator.ts';
+import { RegistrationHealth } from './pbx/registrar/registration-health.ts';
+import type { ContactProber } from './pbx/registrar/contact-prober.ts';
+import { contactProber, followBindings, healthObserver, localReporter, tlsFailed } from './pbx/status/extension-health.ts';
+import { ExtensionView } from './pbx/status/extension-view.ts';
 import { pbxCore, pbxScreen, servePbx } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
@@ -168,6 +172,10 @@ export interface ServerParts {
   readonly cluster: ClusterNode | undefined;
   /** SIP links to the other nodes sharing the store (undefined without node.peers). */
   readonly peers: PeerLinks | undefined;
+  /** Extension detail and the status list of every extension (every worker's view on the management worker). */
+  readonly extensions: ExtensionView;
+  /** OPTIONS keepalive of this worker's UDP contacts (undefined when registrar.keepaliveSec is 0). */
+  readonly prober: ContactProber | undefined;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -202,9 +210,9 @@ export class Server {
       parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
       parts.cluster.localSummary = () => this.workerSummary();
     }
-    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth, prober } = parts;
     this.ops = createOps(
-      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth, prober },
       extra.writeBehind,
     );
   }
@@ -416,7 +424,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     },
   });
   const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
-  const authenticator = new Authenticator(digest, guard, directory);
+  // Each user's last refusals and last sighting in this worker (the extension detail).
+  const health = new RegistrationHealth(now);
+  const authenticator = new Authenticator(digest, guard, directory, healthObserver(health, now));
   const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
   const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
     transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemMedia.current.transport) === 'tls');
@@ -425,14 +435,20 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // A removed or disabled user keeps no registrations: nothing may be routed to them.
   directory.onUserChanged = (extension, user) => {
     if (!user || !user.enabled) location.removeAll(registrar.aorFor(extension));
+    if (!user) health.forget(extension);
   };
 
   // Each process (each worker of a cluster) cuts its caps from its own open-file limit.
   const fileLimit = openFileLimit();
   const caps = connectionCaps(fileLimit.soft, sip.limits);
   log.info({ ...caps, hardFileLimit: fileLimit.hard, raisedBy: fileLimit.raised }, 'connection budget');
+  const transportSettings = transportConfig(config, certificates, alarms, log, caps);
   const transport = new TransportLayer({
-    ...transportConfig(config, certificates, alarms, log, caps),
+    ...transportSettings,
+    onProblem: (kind, detail, source) => {
+      transportSettings.onProblem?.(kind, detail, source);
+      if (kind === 'tls-handshake') tlsFailed(health, source, detail);
+    },
     reusePort: member !== undefined,
     remoteConnections: member && {
       send: (owner, data, dest, fallback) => cluster?.sendOver(owner, data, dest, fallback),
@@ -562,14 +578,24 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     mediaSecurity: (user) => user?.media.security ?? systemMedia.current.security,
   });
   bindingListeners.push((aor) => status.bindingsChanged(aor), (aor, bindings) => calls.bindingsChanged(aor, bindings));
+  const prober = contactProber(config.registrar, { transactions, timers, now, localEndpoint, domain: sip.domain });
+  followBindings(prober, registrar, bindingListeners);
+  const reportHealth = localReporter({
+    health, prober, calls, status, now, aorFor: (ext) => registrar.aorFor(ext), registered: (ext) => location.isRegistered(registrar.aorFor(ext)),
+  });
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,
       transport, deliver, location, calls, featureTables, directory, status, guard, trunks,
     });
+    cluster.localHealth = reportHealth;
     // Every message first goes to the worker that owns it (the probe of another worker's overload control too).
     transport.onInbound = (inbound) => cluster!.router.receive(inbound);
   }
+  const extensions = new ExtensionView({
+    directory, location, status, cdrs: store.cdrs, now, aorFor: (ext) => registrar.aorFor(ext),
+    gather: async <T>(q: Parameters<typeof reportHealth>[0]) => (cluster ? cluster.health<T>(q) : [reportHealth(q) as T]),
+  });
   // Administrator logins are served (and so locked) by the management server only: a lone server or worker 1.
   const limiter = new LoginLimiter(config.http.lockout, now);
   const bans = new BanBoard(cluster?.sipBans ?? localSipBans(guard), limiter);
@@ -585,7 +611,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       return lifted;
     },
   };
-  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans);
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans, (ext) => extensions.detail(ext));
 
   let restored = 0;
   const heapTrim = opts.trimHeap
@@ -655,6 +681,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       },
     },
     { name: 'peer links', start: () => peers?.start(), stop: () => peers?.stop() },
+    { name: 'contact probes', start: () => prober?.start(), stop: () => prober?.stop() },
     {
       // Registrations to trunks start once the listeners are up, and follow every trunk change.
       name: 'trunk registrations',
@@ -726,7 +753,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober,
   }, components, {
     syslog,
     writeBehind,

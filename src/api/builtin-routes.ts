@@ -4,6 +4,7 @@
 import type { Server } from '../server.ts';
 import type { ExtraRoutes } from './http-server.ts';
 import { liveRoutes } from './live.ts';
+import { extensionRoutes } from './extension-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { webUiRoutes } from './web-ui.ts';
 
@@ -28,6 +29,7 @@ export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] 
       now,
       timers: server.timers,
     }),
+    extensionRoutes(server.extensions),
     webUiRoutes(),
   ];
 }

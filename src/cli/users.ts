@@ -4,6 +4,7 @@ import { featureSummary, USER_FEATURE_KEYS } from '../model/user-features.ts';
 import type { User } from '../store/types.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
 import { registerUserSetCommand } from './user-set.ts';
+import { registerUserShowCommand } from './user-show.ts';
 
 const PROGRESS_EVERY_MS = 2000;
 
@@ -81,6 +82,7 @@ export function registerUserCommands(program: Command): void {
     });
 
   registerUserSetCommand(user);
+  registerUserShowCommand(user);
 
   user
     .command('remove')

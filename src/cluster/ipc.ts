@@ -4,6 +4,7 @@
 import type { StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
 import type { Ban, BanTarget } from '../security/bans.ts';
+import type { ExtensionDetail } from '../model/extension-detail.ts';
 
 /** Environment a worker is started with: its number, the cluster size, the shared secret (hex). */
 export const WORKER_ENV = { worker: 'SWITCHBOARD_WORKER', workers: 'SWITCHBOARD_WORKERS', secret: 'SWITCHBOARD_CLUSTER_SECRET' } as const;
@@ -11,7 +12,9 @@ export const WORKER_ENV = { worker: 'SWITCHBOARD_WORKER', workers: 'SWITCHBOARD_
 export type ToWorker =
   | { type: 'status'; id: number }
   /** To worker 1 (it asks the others over the link): list the lockouts, or lift `lift` first. */
-  | { type: 'bans'; id: number; lift?: BanTarget };
+  | { type: 'bans'; id: number; lift?: BanTarget }
+  /** To worker 1: one extension's detail (it asks the others over the link). */
+  | { type: 'extension'; id: number; extension: string };
 
 export type FromWorker =
   | {
@@ -24,4 +27,5 @@ export type FromWorker =
       adminPassword?: string;
     }
   | { type: 'status'; id: number; status: StatusSnapshot; summary: WorkerSummary }
-  | { type: 'bans'; id: number; bans?: Ban[]; lifted?: number; error?: string };
+  | { type: 'bans'; id: number; bans?: Ban[]; lifted?: number; error?: string }
+  | { type: 'extension'; id: number; detail?: ExtensionDetail | null; error?: string };

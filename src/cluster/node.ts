@@ -13,6 +13,7 @@ import type { Directory } from '../pbx/directory/directory.ts';
 import type { StatusService, StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
 import type { ActiveBan, AuthGuard } from '../security/auth-guard.ts';
+import type { HealthQuery } from '../pbx/status/extension-report.ts';
 import type { SipBanSource } from '../security/bans.ts';
 import { ClusterStatus, mergeOverload } from './status.ts';
 import type { StatusReport, StatusRequest } from './status.ts';
@@ -75,6 +76,9 @@ export class ClusterNode {
   private readonly bansWaits = new Map<number, (worker: number, answer: BansAnswer) => void>();
   /** On the management worker: the trunks it found down, told again to a worker that (re)starts. */
   private trunksDown: readonly string[] = [];
+  /** This worker's refusals, probes and calls of extensions (extension-report.ts), set once the server exists. */
+  localHealth: ((q: HealthQuery) => unknown) | undefined;
+  private readonly healthWaits = new Map<number, (answer: unknown) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, location, calls, workers } = deps;
@@ -125,6 +129,12 @@ export class ClusterNode {
         } else if (frame.topic === 'summary') {
           const { id, summary } = frame.body as { id: number; summary: WorkerSummary };
           this.summaryWaits.get(id)?.(summary);
+        } else if (frame.topic === 'health?') {
+          const { id, q } = frame.body as { id: number; q: HealthQuery };
+          this.link.send(from, { kind: 'json', topic: 'health', body: { id, answer: this.localHealth?.(q) ?? null } });
+        } else if (frame.topic === 'health') {
+          const { id, answer } = frame.body as { id: number; answer: unknown };
+          if (answer !== null) this.healthWaits.get(id)?.(answer);
         } else if (frame.topic === 'bans?') {
           this.link.send(from, { kind: 'json', topic: 'bans', body: this.localBans(frame.body as BansRequest) });
         } else if (frame.topic === 'bans') {
@@ -266,6 +276,31 @@ export class ClusterNode {
     });
     this.bansWaits.delete(id);
     return [...out.entries()].sort((a, b) => a[0] - b[0]);
+  }
+
+  /**
+   * Every worker's answer to a health query: ours first, then the others'
+   * as they answer within METRICS_WAIT_MS (one that does not is left out).
+   */
+  async health<T>(q: HealthQuery): Promise<T[]> {
+    const out: unknown[] = [];
+    const own = this.localHealth?.(q);
+    if (own !== undefined) out.push(own);
+    const id = ++this.metricsSeq;
+    let others = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_WAIT_MS);
+      this.healthWaits.set(id, (answer) => {
+        out.push(answer);
+        if (++others >= this.deps.workers - 1) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'health?', body: { id, q } });
+    });
+    this.healthWaits.delete(id);
+    return out as T[];
   }
 
   /** The live status of the whole cluster with each worker as it is now (for GET /api/status on the management worker). */

@@ -17,6 +17,7 @@ import { openStoreAt } from '../store/open.ts';
 import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
 import type { ControlBans, ControlStatus } from '../pbx/status/control-socket.ts';
 import type { BanTarget } from '../security/bans.ts';
+import type { ExtensionDetail } from '../model/extension-detail.ts';
 import { mergeStatus } from './status.ts';
 import { WORKER_ENV } from './ipc.ts';
 import { workerAllocator } from './allocator.ts';
@@ -77,6 +78,7 @@ export class Supervisor {
   private statusSeq = 0;
   private readonly pending = new Map<number, (answer: Extract<FromWorker, { type: 'status' }>) => void>();
   private readonly bansPending = new Map<number, (answer: Extract<FromWorker, { type: 'bans' }>) => void>();
+  private readonly extensionPending = new Map<number, (answer: Extract<FromWorker, { type: 'extension' }>) => void>();
   private failure: ((err: Error) => void) | undefined;
 
   /** The C allocator the workers start with (allocator.ts). */
@@ -88,7 +90,7 @@ export class Supervisor {
       list: async () => (await this.askBans(undefined)).bans ?? [],
       lift: async (target) => (await this.askBans(target)).lifted ?? 0,
     };
-    this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans);
+    this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans, (extension) => this.askExtension(extension));
   }
 
   /** Prepares the shared state and starts every worker; resolves once all are ready. */
@@ -169,6 +171,8 @@ export class Supervisor {
       this.pending.get(msg.id)?.(msg);
     } else if (msg.type === 'bans') {
       this.bansPending.get(msg.id)?.(msg);
+    } else if (msg.type === 'extension') {
+      this.extensionPending.get(msg.id)?.(msg);
     }
   }
 
@@ -219,6 +223,26 @@ export class Supervisor {
         else resolve(answer);
       });
       child.send({ type: 'bans', id, ...(lift && { lift }) } satisfies ToWorker);
+    });
+  }
+
+  /** Worker 1 (the management worker) gathers one extension's detail from every worker. */
+  private askExtension(extension: string): Promise<ExtensionDetail | undefined> {
+    const child = this.slots[0]?.child;
+    if (!child?.connected || !this.slots[0]?.ready) return Promise.reject(new Error('worker 1 is not running'));
+    const id = ++this.statusSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.extensionPending.delete(id);
+        reject(new Error('worker 1 did not answer'));
+      }, STATUS_TIMEOUT_MS);
+      this.extensionPending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.extensionPending.delete(id);
+        if (answer.error !== undefined) reject(new Error(answer.error));
+        else resolve(answer.detail ?? undefined);
+      });
+      child.send({ type: 'extension', id, extension } satisfies ToWorker);
     });
   }
 

@@ -97,6 +97,10 @@ export const configSchema = z
         maxExpiresSec: seconds(7_200, 60),
         defaultExpiresSec: seconds(3_600, 1),
         maxContactsPerAor: z.number().int().min(1).max(100).default(10),
+        /** OPTIONS to each UDP contact this often (RFC 3261 §11), so a phone gone away shows unreachable; 0 = off. */
+        keepaliveSec: z.number().int().min(0).max(3_600).default(30),
+        /** A keepalive unanswered this long (at most keepaliveSec) makes the contact unreachable. */
+        keepaliveTimeoutSec: seconds(16, 1, 60),
       })
       .prefault({}),
     calls: z

@@ -32,6 +32,8 @@ export interface MetricsSources {
   peers?: () => { uri: string; node: string | null; state: string }[];
   /** Trunk health (src/pbx/trunks/trunk-health.ts). */
   trunks?: { status(): { trunk: string; state: string }[]; failures: ReadonlyMap<string, { down: number; refused: number }> };
+  /** Contacts probed with OPTIONS by reachability; undefined while keepalive is off. */
+  probes?: () => Readonly<Record<string, number>>;
   /** CPU, memory, file descriptors, event-loop delay (default true). */
   processMetrics?: boolean;
 }
@@ -158,6 +160,11 @@ export function createMetrics(sources: MetricsSources): Metrics {
     define('counter', 'switchboard_syslog_sent_total', 'Messages handed to the remote syslog collector.', [], () => sl()?.sent);
     define('counter', 'switchboard_syslog_dropped_total', 'Syslog messages dropped (queue full, collector away).', [], () => sl()?.dropped);
     define('gauge', 'switchboard_syslog_queued', 'Syslog messages waiting for the collector.', [], () => sl()?.queued);
+  }
+  if (s.probes) {
+    const pr = s.probes;
+    define('gauge', 'switchboard_contacts_probed', 'UDP contacts this process probes with OPTIONS, by reachability (reachable, unreachable, unknown).', ['state'], () =>
+      Object.entries(pr()).map(([state, n]): Sample => [{ state }, n]));
   }
   if (s.peers) {
     const peers = s.peers;

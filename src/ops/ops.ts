@@ -29,6 +29,8 @@ export interface OpsParts {
   syslog: SyslogLogger | undefined;
   /** Links to the other nodes; undefined without node.peers. */
   peers?: { list(): { uri: string; node: string | null; state: string }[] } | undefined;
+  /** OPTIONS keepalive of UDP contacts; undefined while it is off. */
+  prober?: { stats(): Readonly<Record<string, number>> } | undefined;
   /** The call engine's count (read at scrape time). */
   activeCalls: () => number;
   /** Trunk health: each trunk's state and its failures since start (empty where nothing probes). */
@@ -80,6 +82,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     syslog: p.syslog ? () => p.syslog?.stats : undefined,
     peers: p.peers ? () => p.peers!.list() : undefined,
     trunks: p.trunks,
+    probes: p.prober ? () => p.prober!.stats() : undefined,
   });
   const sip = p.config.sip;
   const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);

@@ -77,7 +77,7 @@ export function pbxScreen(
     if (method === 'INVITE' ? tagOf(req.to) !== undefined || trusted.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
     const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : inviteRefusal(req));
     if (refusal !== undefined) return statelessResponse(req, refusal.status, refusal.reason, refusal.headers);
-    const rejection = auth.screen(req, inbound.source.address, method === 'REGISTER' ? 'registrar' : 'proxy');
+    const rejection = auth.screen(req, inbound.source, method === 'REGISTER' ? 'registrar' : 'proxy');
     if (rejection?.failed !== undefined && method === 'INVITE') inviteAuthFailed?.(req, inbound, rejection);
     return rejection === undefined ? undefined : statelessResponse(req, rejection.status, rejection.reason, rejection.headers);
   };

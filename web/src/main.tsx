@@ -13,6 +13,7 @@ import { StatusPage } from './pages/status.tsx';
 import { TrunksPage } from './pages/trunks.tsx';
 import { UserFormPage } from './pages/user-form.tsx';
 import { UsersPage } from './pages/users.tsx';
+import { ExtensionDetailPage } from './pages/extension-detail.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
@@ -35,6 +36,7 @@ function Page({ route }: { route: Route }) {
   const [section = 'status', id] = route;
   switch (section) {
     case 'users':
+      if (id !== undefined && route[2] === 'detail') return <ExtensionDetailPage key={id} extension={id} />;
       if (id === 'new') return <UserFormPage extension={null} />;
       if (id !== undefined) return <UserFormPage key={id} extension={id} />;
       return <UsersPage />;

@@ -1,4 +1,4 @@
-import type { Header, SipRequest } from '../../sip/message.ts';
+import type { Endpoint, Header, SipRequest } from '../../sip/message.ts';
 import type { DigestServer } from '../../sip/digest.ts';
 import { parseAuthHeader } from '../../sip/digest.ts';
 import type { AuthHeader } from '../../sip/digest.ts';
@@ -10,6 +10,12 @@ import type { Directory } from '../directory/directory.ts';
 /** `failed`: credentials were presented and refused (what the call log may record, in words); absent for a first challenge. */
 export type AuthRejection = { kind: 'reject'; status: number; reason: string; headers?: Header[]; failed?: { username: string; why: string } };
 export type AuthOutcome = { kind: 'ok'; user: User } | AuthRejection;
+
+/** Who watches the outcomes (the extension detail's last failure and last seen); both must be cheap. */
+export interface AuthObserver {
+  authenticated(user: User, req: SipRequest, source: Endpoint): void;
+  refused(r: { reason: 'wrong-password' | 'unknown-user' | 'disabled' | 'banned' | 'transport' | 'wrong-user'; user: User | undefined; name: string; req: SipRequest; source: Endpoint; retryAfterSec?: number; detail?: string }): void;
+}
 
 /**
  * Digest authentication of requests from users (RFC 3261 §22): 401 for the
@@ -23,6 +29,7 @@ export class Authenticator {
     private readonly digest: DigestServer,
     private readonly guard: AuthGuard,
     private readonly directory: Directory,
+    readonly observer?: AuthObserver,
   ) {}
 
   /**
@@ -37,28 +44,32 @@ export class Authenticator {
    * statelessly, or undefined when the credentials are good; the next
    * authenticate() of the same request then returns that user as it is.
    */
-  screen(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthRejection | undefined {
-    const outcome = this.verify(req, sourceIp, role);
+  screen(req: SipRequest, source: Endpoint, role: 'registrar' | 'proxy'): AuthRejection | undefined {
+    const outcome = this.verify(req, source, role);
     if (outcome.kind === 'reject') return outcome;
     this.verified.set(req, outcome.user);
     return undefined;
   }
 
-  authenticate(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthOutcome {
+  authenticate(req: SipRequest, source: Endpoint, role: 'registrar' | 'proxy'): AuthOutcome {
     const screened = this.verified.get(req);
     if (screened !== undefined) {
       this.verified.delete(req);
       return { kind: 'ok', user: screened };
     }
-    return this.verify(req, sourceIp, role);
+    return this.verify(req, source, role);
   }
 
-  private verify(req: SipRequest, sourceIp: string, role: 'registrar' | 'proxy'): AuthOutcome {
+  private verify(req: SipRequest, source: Endpoint, role: 'registrar' | 'proxy'): AuthOutcome {
+    const sourceIp = source.address;
     const credentials = this.findCredentials(req, role);
     if (!credentials) return this.challenge(role, false, sourceIp);
     const { value, username } = credentials;
     const verdict = this.guard.check(sourceIp, username);
-    if (!verdict.allowed) return { kind: 'reject', status: 403, reason: 'Forbidden', failed: { username, why: 'locked out after repeated wrong passwords' } };
+    if (!verdict.allowed) {
+      this.observer?.refused({ reason: 'banned', user: this.directory.byAuthUser(username), name: username, req, source, retryAfterSec: verdict.retryAfterSec });
+      return { kind: 'reject', status: 403, reason: 'Forbidden', failed: { username, why: 'locked out after repeated wrong passwords' } };
+    }
     const result = this.digest.verify(value, req.method, req.uriRaw, (u, realm, alg) => this.directory.ha1(u, realm, alg), {
       bind: sourceIp,
     });
@@ -67,6 +78,7 @@ export class Authenticator {
         const user = this.directory.byAuthUser(result.username);
         if (!user) return this.challenge(role, false, sourceIp); // removed between lookup and now
         this.guard.recordSuccess(sourceIp, username);
+        this.observer?.authenticated(user, req, source);
         return { kind: 'ok', user };
       }
       case 'stale':
@@ -74,6 +86,11 @@ export class Authenticator {
       case 'fail':
         if (result.reason === 'response') {
           this.guard.recordFailure(sourceIp, username);
+          if (this.observer) {
+            // Only here, off the success path: which of the three it was (the answer to the phone stays the same).
+            const user = this.directory.byAuthUser(username);
+            this.observer.refused({ reason: !user ? 'unknown-user' : user.enabled ? 'wrong-password' : 'disabled', user, name: username, req, source });
+          }
           return { ...this.challenge(role, false, sourceIp), failed: { username, why: 'wrong password' } };
         }
         // A nonce we did not issue (e.g. from before a restart) needs no new password: say stale.

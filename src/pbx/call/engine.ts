@@ -288,7 +288,7 @@ export class CallEngine implements CallControl {
     if (fromPeer) {
       callerUser = req.from.uri.user === undefined ? undefined : this.deps.directory.byExtension(req.from.uri.user);
     } else if (!fromTrunk) {
-      const outcome = this.deps.authenticator.authenticate(req, inbound.source.address, 'proxy');
+      const outcome = this.deps.authenticator.authenticate(req, inbound.source, 'proxy');
       if (outcome.kind === 'reject') {
         reject(outcome.status, outcome.reason, outcome.headers);
         return this.authFailed(req, inbound, outcome);

@@ -3,7 +3,7 @@ import type { ChangeWatcher, User, UserRepository } from '../../store/types.ts';
 import type { Logger } from '../../lib/log.ts';
 import { ha1 as digestHa1 } from '../../sip/digest.ts';
 import type { DigestAlgorithm } from '../../sip/digest.ts';
-import { decodeUser, encodeUser } from './user-codec.ts';
+import { decodeSummary, decodeUser, encodeUser } from './user-codec.ts';
 
 /** Decoded users kept for the lookups that follow one another (a REGISTER asks for its user several times). */
 const USER_CACHE_MAX = 1024;
@@ -111,6 +111,17 @@ export class Directory {
     makeRoom(this.decoded, USER_CACHE_MAX);
     this.decoded.set(key, user);
     return user;
+  }
+
+  /** Every extension (the status list of all extensions); no user is decoded. */
+  *extensions(): Generator<string> {
+    for (const key of this.byExt.keys()) yield String(key);
+  }
+
+  /** An extension's display name and enabled flag without decoding (nor caching) its user; undefined for none. */
+  summary(extension: string): { fullName: string; enabled: boolean } | undefined {
+    const record = this.byExt.get(keyOf(extension));
+    return record === undefined ? undefined : decodeSummary(record);
   }
 
   byAuthUser(authUser: string): User | undefined {

@@ -147,6 +147,13 @@ export class LocationService {
     return live.sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
   }
 
+  /** Whether the AOR has a binding that has not expired, decoding none (the status list of every extension). */
+  isRegistered(aor: string): boolean {
+    const t = this.now();
+    for (const r of asList(this.byAor.get(aor))) if (recordExpiresAt(r) > t) return true;
+    return false;
+  }
+
   /** All bindings including not-yet-swept expired ones (for the registrar's own bookkeeping). */
   raw(aor: string): readonly LiveBinding[] {
     if (this.memoAor === aor) return this.memo;

@@ -53,6 +53,9 @@ export function registerRefusal(req: SipRequest): { status: number; reason: stri
  * pub_gruu/temp_gruu columns stay, always null: dropping them is a migration.
  */
 export class Registrar {
+  /** A binding registered here, just before it is stored (the contact prober takes the UDP ones of this worker). */
+  onLocalBinding?: (b: LiveBinding) => void;
+
   constructor(
     private readonly config: RegistrarConfig,
     private readonly location: LocationService,
@@ -76,18 +79,20 @@ export class Registrar {
     }
     // registerRefusal() has made sure there is one.
     const extension = req.to.uri.user as string;
-    const outcome = this.auth.authenticate(req, inbound.source.address, 'registrar');
+    const outcome = this.auth.authenticate(req, inbound.source, 'registrar');
     if (outcome.kind !== 'ok') {
       respond(outcome.status, outcome.reason, outcome.headers);
       return;
     }
     // SPEC A-02: the digest user must be the one whose extension is being registered.
     if (outcome.user.extension !== extension) {
+      this.auth.observer?.refused({ reason: 'wrong-user', user: outcome.user, name: outcome.user.authUser, req, source: inbound.source, detail: `registering ${extension}` });
       respond(403, 'Forbidden');
       return;
     }
     const transportRefusal = this.transportRefusal(outcome.user, inbound);
     if (transportRefusal !== undefined) {
+      this.auth.observer?.refused({ reason: 'transport', user: outcome.user, name: outcome.user.authUser, req, source: inbound.source, detail: transportRefusal });
       respond(403, transportRefusal);
       return;
     }
@@ -175,6 +180,7 @@ export class Registrar {
         node: this.config.node ?? null,
         connectionId: inbound.source.connectionId,
       };
+      this.onLocalBinding?.(binding);
       this.location.put(binding);
     }
     this.enforceMaxContacts(aor);

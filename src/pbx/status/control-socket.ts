@@ -9,6 +9,10 @@ import type { Logger } from '../../lib/log.ts';
 import type { StatusSnapshot } from './status.ts';
 import type { OverloadStatus } from '../../model/status.ts';
 import type { Ban, BanTarget } from '../../security/bans.ts';
+import type { ExtensionDetail } from '../../model/extension-detail.ts';
+
+/** One extension's detail (`switchboard user show`): the server's ExtensionView, or the supervisor asking worker 1; undefined for no such user. */
+export type ControlExtension = (extension: string) => Promise<ExtensionDetail | undefined>;
 
 /** Lockouts to list and lift (`switchboard bans`): the server's BanBoard, or the supervisor asking a worker. */
 export interface ControlBans {
@@ -54,6 +58,7 @@ export class ControlSocket {
     private readonly status: () => ControlStatus | Promise<ControlStatus>,
     private readonly log: Logger,
     private readonly bans?: ControlBans,
+    private readonly extension?: ControlExtension,
   ) {}
 
   /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
@@ -123,9 +128,9 @@ export class ControlSocket {
   }
 
   private async handle(line: string): Promise<unknown> {
-    let req: { op?: unknown; target?: unknown };
+    let req: { op?: unknown; target?: unknown; extension?: unknown };
     try {
-      req = JSON.parse(line) as { op?: unknown; target?: unknown };
+      req = JSON.parse(line) as { op?: unknown; target?: unknown; extension?: unknown };
     } catch {
       return { error: 'request is not JSON' };
     }
@@ -136,6 +141,16 @@ export class ControlSocket {
         } catch (err) {
           return { error: `status unavailable: ${(err as Error).message}` };
         }
+      case 'extension': {
+        const ext = req.extension;
+        if (!this.extension || typeof ext !== 'string' || ext.length === 0 || ext.length > 64) return { error: 'extension: a user\'s extension' };
+        try {
+          const detail = await this.extension(ext);
+          return detail ? { ok: true, detail } : { error: `no user ${ext}` };
+        } catch (err) {
+          return { error: `detail unavailable: ${(err as Error).message}` };
+        }
+      }
       case 'bans':
         if (!this.bans) return { error: 'unknown op' };
         try {

@@ -252,7 +252,7 @@ export class StatusService {
 
 const MEDIA_STREAM = { disabled: 'RTP', 'best-effort': 'SRTP/RTP', enforced: 'SRTP' } as const;
 
-function extensionOfAor(aor: string): string | undefined {
+export function extensionOfAor(aor: string): string | undefined {
   const colon = aor.indexOf(':');
   const at = aor.indexOf('@');
   return colon >= 0 && at > colon ? aor.slice(colon + 1, at) : undefined;

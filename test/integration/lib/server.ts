@@ -124,6 +124,9 @@ async function startOnce(opts: TestServerOptions): Promise<TestServer> {
   const input = opts.config ?? {};
   const config = configSchema.parse({
     ...input,
+    // No OPTIONS keepalive unless a test asks for it: SIPp phones (uas_*.xml) fail a call on the
+    // OPTIONS they did not expect and then miss the INVITE (see test/interop/harness.ts).
+    registrar: { keepaliveSec: 0, ...input.registrar },
     sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
     http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
     // The relay on loopback: never a wildcard bind in tests.

@@ -215,6 +215,16 @@ export class BaresipPhone {
     return `--- baresip ${this.name} (${this.dir}) ---\n${this.out.slice(-6000)}`;
   }
 
+  /** SIGKILL now, as a phone losing power or its network: it cannot unregister (stop() lets it). */
+  async kill(): Promise<void> {
+    try {
+      if (this.child.pid !== undefined) process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+    await this.stop();
+  }
+
   async stop(): Promise<void> {
     this.sock?.destroy();
     this.sock = null;

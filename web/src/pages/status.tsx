@@ -1,18 +1,18 @@
 // System Status, live over the WebSocket: alarms, active calls (parties,
-// duration, codec, connection type), registered extensions (address, user
-// agent, transport, media stream, state), calls waiting in park slots and
+// duration, codec, connection type), calls waiting in park slots and
 // trunk registrations. Nothing here reloads: every row changes as the feed
-// reports it; the overload section (overload.tsx) asks for itself.
+// reports it; the overload section (overload.tsx) and the list of every
+// extension with its state (extension-list.tsx) ask for themselves.
 import { useEffect, useState } from 'preact/hooks';
-import { dateTime, duration, plural } from '../format.ts';
+import { dateTime, duration } from '../format.ts';
 import { useLiveStatus, type Connection } from '../live.ts';
-import type { Alarm, CallStatus, ExtensionStatus, ParkedCall } from '../types.ts';
-import { PageTitle, TextField, useApp } from '../ui.tsx';
+import type { Alarm, CallStatus, ParkedCall } from '../types.ts';
+import { PageTitle, useApp } from '../ui.tsx';
 import { OverloadSection } from './overload.tsx';
+import { ExtensionListSection } from './extension-list.tsx';
 import { BansSection } from './bans.tsx';
 import { TrunksSection } from './status-trunks.tsx';
 
-const MAX_ROWS = 500;
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
 
 const CONNECTION_TEXT: Record<Connection, string> = {
@@ -118,42 +118,10 @@ function ParkedTable({ parked, now, names }: { parked: ParkedCall[]; now: number
   );
 }
 
-function ExtensionsTable({ list }: { list: ExtensionStatus[] }) {
-  if (list.length === 0) return <p class="muted">No extension matches.</p>;
-  return (
-    <div class="table-wrap">
-      <table class="responsive" aria-labelledby="ext-h">
-        <thead>
-          <tr><th scope="col">Extension</th><th scope="col">Name</th><th scope="col">State</th><th scope="col">IP address</th>
-            <th scope="col">Transport</th><th scope="col">User agent</th><th scope="col">Media stream</th><th scope="col">Registered until</th></tr>
-        </thead>
-        <tbody>
-          {list.map((e) => {
-            const contacts = e.contacts.length > 0 ? e.contacts : null;
-            return (
-              <tr key={e.extension} data-extension={e.extension}>
-                <td data-label="Extension" class="mono">{e.extension}</td>
-                <td data-label="Name">{e.name || '—'}</td>
-                <td data-label="State"><span class={`state state-${e.registered ? e.state : 'off'}`}>{e.registered ? stateText(e.state) : 'Not registered'}</span></td>
-                <td data-label="IP address" class="mono">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{c.address}:{c.port}</div>)}</div> : '—'}</td>
-                <td data-label="Transport">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{c.transport.toUpperCase()}</div>)}</div> : '—'}</td>
-                <td data-label="User agent" class="wrap">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{c.userAgent ?? '—'}</div>)}</div> : '—'}</td>
-                <td data-label="Media stream">{e.mediaStream ?? '—'}</td>
-                <td data-label="Registered until">{contacts ? <div>{contacts.map((c) => <div key={c.contact}>{dateTime(c.expiresAt)}</div>)}</div> : '—'}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
 export function StatusPage() {
   const { api, canSecurity } = useApp();
   // A closed session lands on the login page through the API's own 401 handling.
   const live = useLiveStatus(api, () => void api.get('/api/session', { background: true }).catch(() => undefined));
-  const [filter, setFilter] = useState('');
   const [now, setNow] = useState(Date.now());
   const hasCalls = live.calls.size > 0 || live.parked.length > 0;
   useEffect(() => {
@@ -166,12 +134,7 @@ export function StatusPage() {
   const alarms = [...live.alarms.values()].sort((a, b) =>
     SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || b.lastAt - a.lastAt);
   const calls = [...live.calls.values()].sort((a, b) => a.startedAt - b.startedAt);
-  const needle = filter.trim().toLowerCase();
-  const allExt = [...live.extensions.values()]
-    .sort((a, b) => a.extension.length - b.extension.length || (a.extension < b.extension ? -1 : 1));
-  const matching = needle
-    ? allExt.filter((e) => [e.extension, e.name, ...e.contacts.map((c) => `${c.address} ${c.userAgent ?? ''}`)].some((x) => x.toLowerCase().includes(needle)))
-    : allExt;
+  const allExt = [...live.extensions.values()];
   const registered = allExt.filter((e) => e.registered).length;
   const names = new Map(allExt.filter((e) => e.name).map((e) => [e.extension, e.name]));
 
@@ -208,15 +171,7 @@ export function StatusPage() {
         <ParkedTable parked={live.parked} now={serverNow} names={names} />
       </section>
 
-      <section aria-labelledby="ext-h">
-        <h2 id="ext-h">Extensions</h2>
-        <div class="toolbar">
-          <TextField id="ext-filter" label="Filter extensions" type="search" value={filter} onInput={setFilter}
-            hint="Extension, name, address or user agent" />
-        </div>
-        <ExtensionsTable list={matching.slice(0, MAX_ROWS)} />
-        {matching.length > MAX_ROWS && <p class="muted">Showing {MAX_ROWS} of {plural(matching.length, 'extension')}; filter to narrow.</p>}
-      </section>
+      <ExtensionListSection api={api} changes={live.version} />
 
       <OverloadSection api={api} />
 

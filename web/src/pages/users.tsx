@@ -168,7 +168,7 @@ export function UsersPage() {
                       <td data-label="Features" class="wrap">{featureSummary(u).join(' ') || <span class="muted">—</span>}</td>
                       <td data-label="Device" class="wrap">{a?.userAgent ?? <span class="muted">—</span>}</td>
                       <td data-label="Registration">
-                        <span><span class={`dot ${a?.registered ? 'dot-on' : 'dot-off'}`} aria-hidden="true" />{registration(a)}</span>
+                        <a href={href('users', u.extension, 'detail')} title="Why it works or not"><span class={`dot ${a?.registered ? 'dot-on' : 'dot-off'}`} aria-hidden="true" />{registration(a)}</a>
                       </td>
                       <td data-label="Latest activity"><Latest a={a} /></td>
                     </tr>
