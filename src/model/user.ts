@@ -62,10 +62,9 @@ export const mediaPatchSchema = z
 
 export const userFieldSchemas = {
   extension: extensionSchema,
-  name: text(1, 64).describe('account name; defaults to the extension'),
-  fullName: text(0, 128).describe('display name'),
+  name: text(0, 128).describe('display name: shown as caller ID and in status; may be empty'),
   authUser: z.string().regex(AUTH_USER_RE, 'must be 1-128 visible ASCII characters without quote, backslash or colon')
-    .describe('SIP digest user name; defaults to the extension'),
+    .describe('SIP digest user name (what the phone logs in with); defaults to the extension, and follows a renumbering while it equals it'),
   password: text(1, 128).describe('login code = SIP digest secret; write-only'),
   voicemailCode: z.string({ error: 'must be 1-16 digits, or null' }).regex(/^[0-9]{1,16}$/, 'must be 1-16 digits, or null').nullable()
     .describe('mailbox PIN; write-only'),
@@ -83,9 +82,9 @@ export const userFieldSchemas = {
   ...userFeatureShape,
 };
 
-/** Defaults of add(); name and authUser default to the extension. */
+/** Defaults of add(); authUser defaults to the extension. */
 export const USER_DEFAULTS = Object.freeze({
-  fullName: '',
+  name: '',
   voicemailCode: null,
   enabled: true,
   callWaiting: true,
@@ -113,8 +112,7 @@ export const userPatchSchema = userCreateSchema.partial().strict();
 export const userViewSchema = z.object({
   id: z.number().int(),
   extension: z.string(),
-  name: z.string(),
-  fullName: z.string(),
+  name: z.string().describe('display name'),
   authUser: z.string(),
   hasVoicemailCode: z.boolean(),
   enabled: z.boolean(),
