@@ -53,7 +53,7 @@ beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: DOMAIN }, calls: { parkTimeoutSec: 600 } } });
   url = ts.server.http!.url;
   for (const [ext, name] of [['2101', 'Ward 7 Nurse'], ['2102', 'Ward 7 Desk'], ['2201', 'Caller'], ['2202', 'Reception'], ['2203', 'Porter']]) {
-    await ts.server.store.users.add({ extension: ext!, password: `pw-${ext}`, fullName: name! });
+    await ts.server.store.users.add({ extension: ext!, password: `pw-${ext}`, name: name! });
   }
   browser = await launch({ caPem: ts.server.certificates.caCertPem });
   page = await browser.context.newPage();

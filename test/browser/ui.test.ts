@@ -120,13 +120,13 @@ describe('management web UI', () => {
     await page.getByRole('status').filter({ hasText: 'User 2001 added.' }).waitFor();
     await row('tbody tr', '2001').filter({ hasText: 'Not registered' }).waitFor();
     const u = (await ts.server.store.users.getByExtension('2001'))!;
-    expect(u).toMatchObject({ fullName: 'Ward 4 Nurse', password: 'pw-2001-sipp', maxCalls: 2, codecs: ['PCMU', 'G722'], callWaiting: false });
+    expect(u).toMatchObject({ name: 'Ward 4 Nurse', password: 'pw-2001-sipp', maxCalls: 2, codecs: ['PCMU', 'G722'], callWaiting: false });
     expect(u.media).toEqual({ security: 'enforced', transport: 'any' });
   });
 
   it('turns the user registered in System Status when SIPp registers it, without a reload', async () => {
-    await ts.server.store.users.add({ extension: '2002', password: 'pw-2002-phone', fullName: 'Ward 4 Desk' });
-    await ts.server.store.users.add({ extension: '2003', password: 'pw-2003-phone', fullName: 'Pharmacy' });
+    await ts.server.store.users.add({ extension: '2002', password: 'pw-2002-phone', name: 'Ward 4 Desk' });
+    await ts.server.store.users.add({ extension: '2003', password: 'pw-2003-phone', name: 'Pharmacy' });
     await nav('System status', 'System status');
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -308,8 +308,8 @@ describe('management web UI', () => {
 
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('heading', { name: 'Import done' }).waitFor();
-    expect(await ts.server.store.users.getByExtension('3001')).toMatchObject({ fullName: 'Ward 5 Nurse', media: { security: 'best-effort' } });
-    expect((await ts.server.store.users.getByExtension('2001'))?.fullName).toBe('Ward 4 Head Nurse');
+    expect(await ts.server.store.users.getByExtension('3001')).toMatchObject({ name: 'Ward 5 Nurse', media: { security: 'best-effort' } });
+    expect((await ts.server.store.users.getByExtension('2001'))?.name).toBe('Ward 4 Head Nurse');
     const download = await page.getByRole('link', { name: 'Download users.csv' }).getAttribute('href');
     expect(download).toBe('/api/users/export?format=csv&passwords=false');
   });

@@ -254,12 +254,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX trusted_sources_last_seen ON trusted_sources (last_seen_at);
   CREATE INDEX trusted_sources_address ON trusted_sources (kind, address);
   `,
-  // 10: one name per user (issue 12): the display name, shown as caller ID
-  // and in status. The account name had no purpose of its own (the phone logs
-  // in with auth_user), so it merges into the display name: a display name
-  // kept, else an account name other than the extension (its default), which
-  // someone typed, most often as the name (the documented import column).
-  // Display names need not be unique.
+  // 4: one name per user (as SQLite's 10): the account name merges into
+  // the display name, which need not be unique.
   `
   UPDATE users SET name = CASE WHEN full_name <> '' THEN full_name WHEN name <> extension THEN name ELSE '' END;
   DROP INDEX users_name_key;

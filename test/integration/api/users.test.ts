@@ -16,10 +16,10 @@ const paths = (r: { json: { issues?: { path: string }[] } }) => (r.json.issues ?
 describe('users CRUD', () => {
   it('adds, reads, changes and removes a user; the password is write-only', async () => {
     const add = await s.admin.post('/api/users', {
-      extension: '1001', password: 'Secret-1001', fullName: 'Ward 4', voicemailCode: '1234', codecs: ['PCMU', 'G722'], maxCalls: 2,
+      extension: '1001', password: 'Secret-1001', name: 'Ward 4', voicemailCode: '1234', codecs: ['PCMU', 'G722'], maxCalls: 2,
     });
     expect(add.status).toBe(201);
-    expect(add.json).toMatchObject({ extension: '1001', name: '1001', fullName: 'Ward 4', authUser: '1001', hasVoicemailCode: true, codecs: ['PCMU', 'G722'], maxCalls: 2, enabled: true });
+    expect(add.json).toMatchObject({ extension: '1001', name: 'Ward 4', authUser: '1001', hasVoicemailCode: true, codecs: ['PCMU', 'G722'], maxCalls: 2, enabled: true });
     expect(add.json).not.toHaveProperty('password');
     expect(add.json).not.toHaveProperty('voicemailCode');
     expect(add.text).not.toContain('Secret-1001');
@@ -29,9 +29,9 @@ describe('users CRUD', () => {
     expect(one.status).toBe(200);
     expect(one.text).not.toContain('Secret-1001');
 
-    const patch = await s.admin.patch('/api/users/1001', { fullName: 'Ward 5', maxCalls: null, enabled: false, password: 'New-Secret' });
+    const patch = await s.admin.patch('/api/users/1001', { name: 'Ward 5', maxCalls: null, enabled: false, password: 'New-Secret' });
     expect(patch.status).toBe(200);
-    expect(patch.json).toMatchObject({ fullName: 'Ward 5', maxCalls: null, enabled: false });
+    expect(patch.json).toMatchObject({ name: 'Ward 5', maxCalls: null, enabled: false });
     expect((await s.ts.server.store.users.getByExtension('1001'))!.password).toBe('New-Secret');
 
     const renumber = await s.admin.patch('/api/users/1001', { extension: '1002' });
@@ -43,7 +43,7 @@ describe('users CRUD', () => {
     expect(gone.status).toBe(404);
     expect(gone.json.error).toBe('not-found');
     expect((await s.admin.delete('/api/users/1002')).status).toBe(404);
-    expect((await s.admin.patch('/api/users/1002', { fullName: 'x' })).status).toBe(404);
+    expect((await s.admin.patch('/api/users/1002', { name: 'x' })).status).toBe(404);
   });
 
   it('names the field and the rule in validation errors', async () => {
@@ -90,7 +90,7 @@ describe('users list and bulk actions', () => {
   beforeAll(async () => {
     const names = ['Carol', 'alice', 'Bob', 'dave', 'Eve'];
     for (let i = 0; i < names.length; i++) {
-      const r = await s.admin.post('/api/users', { extension: String(300 + i), password: `pw-${i}`, fullName: names[i], enabled: i % 2 === 0 });
+      const r = await s.admin.post('/api/users', { extension: String(300 + i), password: `pw-${i}`, name: names[i], enabled: i % 2 === 0 });
       expect(r.status).toBe(201);
     }
   }, 90_000);
@@ -100,7 +100,7 @@ describe('users list and bulk actions', () => {
     expect(page.json).toMatchObject({ total: 5, offset: 1, limit: 2 });
     expect(page.json.items.map((u: { extension: string }) => u.extension)).toEqual(['301', '302']);
     const byName = await s.admin.get('/api/users?search=30&sort=fullName');
-    expect(byName.json.items.map((u: { fullName: string }) => u.fullName)).toEqual(['alice', 'Bob', 'Carol', 'dave', 'Eve']);
+    expect(byName.json.items.map((u: { name: string }) => u.name)).toEqual(['alice', 'Bob', 'Carol', 'dave', 'Eve']);
     const desc = await s.admin.get('/api/users?search=30&sort=-extension&limit=2');
     expect(desc.json).toMatchObject({ total: 5 });
     expect(desc.json.items.map((u: { extension: string }) => u.extension)).toEqual(['304', '303']);
@@ -133,8 +133,8 @@ describe('users list and bulk actions', () => {
 describe('export and import', () => {
   const secrets = ['Exp-Secret-A', 'Exp-Secret-B', '987654'];
   beforeAll(async () => {
-    expect((await s.admin.post('/api/users', { extension: '7001', password: secrets[0], fullName: 'Export, A', voicemailCode: secrets[2] })).status).toBe(201);
-    expect((await s.admin.post('/api/users', { extension: '7002', password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '7001', password: secrets[0], name: 'Export, A', voicemailCode: secrets[2] })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '7002', password: secrets[1], name: 'Export "B"', codecs: ['G722', 'PCMU'] })).status).toBe(201);
   }, 90_000);
 
   it('exports CSV and JSON without login or voicemail codes by default', async () => {
@@ -190,7 +190,7 @@ describe('export and import', () => {
     const file = 'extension,fullName,password\n7001,Renamed A,\n7200,Imported,Pw-7200\n7201,,\n';
     const r = await s.admin.request('POST', '/api/users/import', { raw: file, contentType: 'text/csv' });
     expect(r.json.summary).toEqual({ add: 1, update: 1, error: 1 });
-    expect((await s.ts.server.store.users.getByExtension('7001'))!.fullName).toBe('Renamed A');
+    expect((await s.ts.server.store.users.getByExtension('7001'))!.name).toBe('Renamed A');
     expect((await s.ts.server.store.users.getByExtension('7001'))!.password).toBe(secrets[0]); // empty cell kept it
     expect((await s.ts.server.store.users.getByExtension('7200'))!.password).toBe('Pw-7200');
     const audit = await s.admin.get('/api/audit?target=user:7200');
@@ -204,7 +204,7 @@ describe('export and import', () => {
     const rows = exported.filter((u) => u.extension === '7001' || u.extension === '7002');
     const r = await s.admin.post('/api/users/import', rows);
     expect(r.json.summary).toEqual({ add: 2, update: 0, error: 0 });
-    expect(await s.ts.server.store.users.getByExtension('7002')).toMatchObject({ password: secrets[1], fullName: 'Export "B"', codecs: ['G722', 'PCMU'] });
+    expect(await s.ts.server.store.users.getByExtension('7002')).toMatchObject({ password: secrets[1], name: 'Export "B"', codecs: ['G722', 'PCMU'] });
     expect((await s.ts.server.store.users.getByExtension('7001'))!.voicemailCode).toBe(secrets[2]);
   });
 
