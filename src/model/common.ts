@@ -2,6 +2,7 @@
 // short code...). Numbering lives here because users, hunt groups and short
 // codes share one dialling namespace and must agree on what a number is.
 import { z } from 'zod';
+import './messages.ts';
 
 // RFC 3261 user part (SPEC 1.A: "41510", "jim.kander"): unreserved and
 // user-unreserved characters, minus ";" "?" "/" which naive URI handling (and
