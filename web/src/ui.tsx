@@ -50,14 +50,17 @@ interface FieldBase {
   required?: boolean;
 }
 
-/** A field's label, with the required marker; the input itself says "required" to screen readers. */
+/**
+ * A field's label; a required field's gets a * from the stylesheet, kept out
+ * of the label's name (the control itself says "required" to screen readers).
+ */
 function Label({ id, label, required }: { id: string; label: string; required?: boolean }) {
-  return <label for={id}>{label}{required && <span class="req" aria-hidden="true"> *</span>}</label>;
+  return <label for={id} class={required ? 'required' : undefined}>{label}</label>;
 }
 
 /** The key to the * of required fields, once per form. */
 export function RequiredNote() {
-  return <p class="hint">Fields marked <span class="req" aria-hidden="true">*</span><span class="sr-only">with an asterisk</span> are required.</p>;
+  return <p class="hint">Fields marked <span class="req">*</span> are required.</p>;
 }
 
 function described(id: string, hint?: string, error?: string): string | undefined {
@@ -181,10 +184,10 @@ export function Loading() {
   return <p class="muted" role="status">Loading…</p>;
 }
 
-/** A field's label as shown, without the required marker: for the error summary. */
+/** A field's label as shown: for the error summary. */
 function labelText(id: string): string | undefined {
   const label = document.querySelector(`label[for="${CSS.escape(id)}"]`);
-  return label?.textContent?.replace(/\s*\*$/, '').trim() || undefined;
+  return label?.textContent?.trim() || undefined;
 }
 
 /**
@@ -196,11 +199,19 @@ function labelText(id: string): string | undefined {
 export function ErrorSummary({ err, idOf }: { err: ApiError | null; idOf: (path: string) => string }) {
   if (!err || err.issues.length === 0) return null;
   const n = err.issues.length;
+  // In the order of the form, as the person reads it; issues without a control last.
+  const at = (path: string) => document.getElementById(idOf(path));
+  const issues = [...err.issues].sort((a, b) => {
+    const x = at(a.path);
+    const y = at(b.path);
+    if (!x || !y) return x ? -1 : y ? 1 : 0;
+    return x === y ? 0 : x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+  });
   return (
     <div class="error-summary" role="alert">
       <h2>{n === 1 ? 'One thing to correct before saving' : `${n} things to correct before saving`}</h2>
       <ul>
-        {err.issues.map((i, k) => {
+        {issues.map((i, k) => {
           const id = idOf(i.path);
           const control = document.getElementById(id);
           const message = i.message.startsWith(`${i.path}: `) ? i.message.slice(i.path.length + 2) : i.message;

@@ -82,13 +82,15 @@ function formOf(u: User | null): Form {
 
 const intOrNull = (s: string): number | null => (s.trim() === '' ? null : Number(s.trim()));
 
-function bodyOf(f: Form, isNew: boolean): Record<string, unknown> {
+function bodyOf(f: Form, loaded: User | null): Record<string, unknown> {
+  const isNew = loaded === null;
   const b: Record<string, unknown> = {
     extension: f.extension.trim(), name: f.name, enabled: f.enabled, callWaiting: f.callWaiting,
     outboundCalls: f.outboundCalls, maxCalls: intOrNull(f.maxCalls), noAnswerTimeoutSec: intOrNull(f.noAnswerTimeoutSec),
     codecs: f.systemCodecs ? null : f.codecs.split(/[\s,]+/).filter((c) => c !== ''),
   };
-  if (f.authUser.trim()) b.authUser = f.authUser.trim();
+  // Sent only when changed: an auth user left as it was follows a renumbering when it equals the extension.
+  if (f.authUser.trim() && f.authUser.trim() !== loaded?.authUser) b.authUser = f.authUser.trim();
   if (f.password !== '' || isNew) b.password = f.password;
   if (f.clearVoicemail) b.voicemailCode = null;
   else if (f.voicemailCode !== '') b.voicemailCode = f.voicemailCode;
@@ -137,7 +139,10 @@ export function UserFormPage({ extension: routed }: { extension: string | null }
   const set = <K extends keyof Form>(k: K) => (v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
   const setFeature = (k: FeatureText) => (v: string) => setForm((f) => ({ ...f, features: { ...f.features, [k]: v } }));
   const setMedia = (k: MediaKey) => (v: string) => setForm((f) => ({ ...f, media: { ...f.media, [k]: v } }));
-  const fieldError = (path: string) => err?.issues.find((i) => i.path === path || i.path.startsWith(`${path}.`))?.message;
+  const fieldError = (path: string) => {
+    const all = err?.issues.filter((i) => i.path === path || i.path.startsWith(`${path}.`)).map((i) => i.message) ?? [];
+    return all.length > 0 ? all.join('; ') : undefined;
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -147,12 +152,12 @@ export function UserFormPage({ extension: routed }: { extension: string | null }
     setSaved('');
     try {
       if (isNew) {
-        const u = await api.post<User>('/api/users', bodyOf(form, true));
+        const u = await api.post<User>('/api/users', bodyOf(form, null));
         sessionStorage.setItem(FLASH_KEY, `User ${u.extension} added.`);
         navigate('users');
         return;
       }
-      const u = await api.patch<User & { notice?: string }>(`/api/users/${encodeURIComponent(extension!)}`, bodyOf(form, false));
+      const u = await api.patch<User & { notice?: string }>(`/api/users/${encodeURIComponent(extension!)}`, bodyOf(form, user));
       setUser(u);
       setForm(formOf(u));
       setGenerated(false);
