@@ -24,10 +24,11 @@ const text = (min: number, max: number) => z.string({ error: 'must be a string' 
   .refine((s) => !CONTROL_RE.test(s), 'must not contain control characters');
 const bool = () => z.boolean({ error: 'must be true or false' });
 const optInt = ([min, max]: readonly [number, number]) => {
-  const error = `must be an integer from ${min} to ${max}, or null`;
+  // "Empty" is the form's blank and the API's null alike: both mean the system default.
+  const error = `must be a whole number from ${min} to ${max}, or empty for the system default`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error }).nullable();
 };
-const codecsError = `must be a list of one or more of ${KNOWN_CODECS.join(', ')}, or null`;
+const codecsError = `must name one or more of ${KNOWN_CODECS.join(', ')}, or be empty for the system's list`;
 
 // --- media ------------------------------------------------------------------
 
@@ -66,7 +67,7 @@ export const userFieldSchemas = {
   authUser: z.string().regex(AUTH_USER_RE, 'must be 1-128 visible ASCII characters without quote, backslash or colon')
     .describe('SIP digest user name (what the phone logs in with); defaults to the extension, and follows a renumbering while it equals it'),
   password: text(1, 128).describe('login code = SIP digest secret; write-only'),
-  voicemailCode: z.string({ error: 'must be 1-16 digits, or null' }).regex(/^[0-9]{1,16}$/, 'must be 1-16 digits, or null').nullable()
+  voicemailCode: z.string({ error: 'must be 1 to 16 digits, or empty for none' }).regex(/^[0-9]{1,16}$/, 'must be 1 to 16 digits, or empty for none').nullable()
     .describe('mailbox PIN; write-only'),
   enabled: bool(),
   callWaiting: bool(),

@@ -77,8 +77,8 @@ describe('forms: every error at once, required fields, generator, focus', () => 
       'Extension: must be digits only, 2 to 15 of them',
       'Login code (SIP password): must have at least 8 characters',
       'Login code (SIP password): must not be a run of characters (like 1234, 4321 or abcd)',
-      'Maximum simultaneous calls: must be an integer from 1 to 100, or null',
-      'Codecs in preference order: must be a list of one or more of PCMU, PCMA, G722, G729, or null',
+      'Maximum simultaneous calls: must be a whole number from 1 to 100, or empty for the system default',
+      "Codecs in preference order: must name one or more of PCMU, PCMA, G722, G729, or be empty for the system's list",
     ]);
     expect(await page.locator('#u-extension-error').innerText()).toBe('must be digits only, 2 to 15 of them');
     expect(await page.locator('#u-password-error').innerText()).toBe('must have at least 8 characters; must not be a run of characters (like 1234, 4321 or abcd)');
@@ -93,7 +93,7 @@ describe('forms: every error at once, required fields, generator, focus', () => 
   });
 
   it('generates a password the rules accept, and adds the user with it', async () => {
-    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByRole('button', { name: 'Generate a password' }).click();
     const password = await page.locator('#u-password').inputValue();
     expect(password).toMatch(/^[A-HJ-NP-Za-km-z2-9]{16}$/);
     expect(sipPasswordProblems(password, USER_RULES_DEFAULTS, { extension: '2050' })).toEqual([]);

@@ -214,14 +214,15 @@ export function UserFormPage({ extension: routed }: { extension: string | null }
             error={fieldError('authUser')} hint={isNew ? 'What the phone logs in with. Blank: the extension.' : 'What the phone logs in with.'} />
         </Fieldset>
         {!ro && <Fieldset legend="Credentials">
-          <div class="field-with-action">
-            <TextField id="u-password" label={isNew ? 'Login code (SIP password)' : 'New login code'} type={generated ? 'text' : 'password'}
-              value={form.password} onInput={(v) => { setGenerated(false); set('password')(v); }} required={isNew} disabled={ro}
-              error={fieldError('password')} autoComplete="new-password"
-              hint={generated
-                ? 'Generated: copy it into the phone now; it is not shown again after saving.'
-                : `${isNew ? 'The phone registers with this.' : 'Blank keeps the current one.'} At least ${pw.minLength} characters${pw.refuseGuessable ? ', not guessable (no 1234, 1111, common words or the extension)' : ''}.`} />
-            <button type="button" onClick={generate}>Generate</button>
+          <TextField id="u-password" label={isNew ? 'Login code (SIP password)' : 'New login code'} type={generated ? 'text' : 'password'}
+            value={form.password} onInput={(v) => { setGenerated(false); set('password')(v); }} required={isNew} disabled={ro}
+            error={fieldError('password')} autoComplete="new-password"
+            hint={generated
+              ? 'Generated: copy it into the phone now; it is not shown again after saving.'
+              : `${isNew ? 'The phone registers with this.' : 'Blank keeps the current one.'} At least ${pw.minLength} characters${pw.refuseGuessable ? ', not guessable (no 1234, 1111, common words or the extension)' : ''}.`} />
+          <div class="field field-action">
+            <button type="button" onClick={generate} aria-describedby="u-generate-hint">Generate a password</button>
+            <span class="hint" id="u-generate-hint">A random one the rules accept.</span>
           </div>
           <TextField id="u-voicemailCode" label={user?.hasVoicemailCode ? 'New voicemail code' : 'Voicemail code'} type="password"
             value={form.voicemailCode} onInput={set('voicemailCode')} disabled={ro || form.clearVoicemail} inputMode="numeric"
