@@ -15,7 +15,7 @@ export const EXTENSION_RE = /^(?=[A-Za-z0-9*]|\+[0-9])[A-Za-z0-9\-_.!~*'()&=+$,]
 export const EXTENSION_RULE = "must be 1-64 letters, digits or -_.!~*'()&=+$, starting with a letter, a digit, * or + and a digit";
 
 /** A user extension, a hunt group number, or any number a call can be sent to. */
-export const extensionSchema = z.string().regex(EXTENSION_RE, EXTENSION_RULE);
+export const extensionSchema = z.string().min(1, { error: 'must not be empty', abort: true }).regex(EXTENSION_RE, EXTENSION_RULE);
 
 /**
  * Where a forward, follow me or overflow sends a call: an extension, a hunt

@@ -18,7 +18,7 @@ export const KNOWN_CODECS: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'G
 // visible ASCII without '"', '\' or ':' keeps both unambiguous.
 const AUTH_USER_RE = /^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]{1,128}$/;
 
-const text = (min: number, max: number) => z.string({ error: 'must be a string' })
+const text = (min: number, max: number) => z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be text') })
   .min(min, min === 1 ? 'must not be empty' : `must have at least ${min} characters`)
   .max(max, `must have at most ${max} characters`)
   .refine((s) => !CONTROL_RE.test(s), 'must not contain control characters');
