@@ -22,7 +22,7 @@ describe('big user imports', () => {
 
   it('runs as a job with progress while every OPTIONS is answered promptly', async () => {
     const lines = ['extension,name,password'];
-    for (let i = 0; i < ROWS; i++) lines.push(`${300000 + i},User ${i},pw-${i}`);
+    for (let i = 0; i < ROWS; i++) lines.push(`${300000 + i},User ${i},Import-Pw-${i}`);
     const file = lines.join('\n');
 
     const pinger = await startPinger(s.ts.host, s.ts.sipPort, PING_MS);
@@ -82,7 +82,7 @@ describe('big user imports', () => {
     const pings = await pinger.stop();
     expect(csv.status).toBe(200);
     const lines = csv.text.split('\r\n');
-    expect(lines[0]).toMatch(/^extension,name,fullName,/);
+    expect(lines[0]).toMatch(/^extension,name,authUser,/);
     expect(lines.at(-1)).toBe('');
     const exts = lines.slice(1, -1).map((l) => l.split(',', 1)[0]);
     expect(exts).toHaveLength(ROWS);
@@ -99,8 +99,8 @@ describe('big user imports', () => {
 
   it('dry-runs a big file as a job too, changing nothing, and pages its errors by action', async () => {
     const lines = ['extension,fullName,password'];
-    for (let i = 0; i < 30_000; i++) lines.push(`${600000 + i},Dry run user number ${i},pw-${i}`);
-    lines[101] = '=1+1,Formula,pw';
+    for (let i = 0; i < 30_000; i++) lines.push(`${600000 + i},Dry run user number ${i},Dry-Run-Pw-${i}`);
+    lines[101] = '=1+1,Formula,Dry-Run-Pw-x';
     lines[20_001] = '620000,No password,';
     const file = lines.join('\n');
     expect(file.length).toBeGreaterThan(1024 * 1024);
