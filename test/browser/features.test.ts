@@ -132,7 +132,7 @@ describe('hunt groups, short codes and park slots in the web UI', () => {
     await error.waitFor();
     expect(await error.innerText()).toContain('would catch calls to extension 2101');
     expect(await page.getByLabel('Code', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-    await page.getByRole('alert').filter({ hasText: 'Please correct the marked fields.' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Not saved: correct the fields listed at the top.' }).waitFor();
     expect(await ts.server.store.shortCodes.get('*17')).toBeDefined();
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, '23-short-code-conflict');
