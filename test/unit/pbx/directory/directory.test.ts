@@ -35,7 +35,7 @@ describe('user codec', () => {
   });
 
   it('keeps a field it does not know of', () => {
-    const u = { ...decodeUser('7', encodeUser(decodeUser('7', '[1,0,"",0,"p",null,1,0,0]'))), futureSetting: false };
+    const u = { ...decodeUser('7', encodeUser(decodeUser('7', '[1,"",0,"p",null,1,0,0]'))), futureSetting: false };
     expect(decodeUser('7', encodeUser(u as never))).toEqual(u);
   });
 });
