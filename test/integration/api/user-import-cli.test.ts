@@ -101,5 +101,14 @@ describe('switchboard user import takes the web export', () => {
     const names = (JSON.parse(cli('user', 'list', '--json', '--data-dir', dir).stdout) as { extension: string; name: string }[])
       .map((u) => [u.extension, u.name]);
     expect(names).toEqual([['4001', 'Ward 4 Desk'], ['4002', 'Alice'], ['4003', '']]);
+    // The API reads an old JSON export the same way.
+    const old = [
+      { extension: '4011', name: '4011', fullName: 'Old Json Desk', password: 'Old-Export-Pw4' },
+      { extension: '4012', name: 'Bob', fullName: '', password: 'Old-Export-Pw5' },
+    ];
+    const r = await s.admin.post('/api/users/import', old);
+    expect(r.json).toMatchObject({ applied: true, summary: { add: 2, error: 0 } });
+    expect((await s.admin.get('/api/users/4011')).json.name).toBe('Old Json Desk');
+    expect((await s.admin.get('/api/users/4012')).json.name).toBe('Bob');
   });
 });
