@@ -148,6 +148,34 @@ describe('forms: every error at once, required fields, generator, focus', () => 
     await shot(page, 'forms-03-user-saved');
   });
 
+  it('changes the user rules on the settings page, refusing a bad value beside its field', async () => {
+    await nav('Settings', 'Settings');
+    await page.getByRole('heading', { name: 'Extensions and SIP passwords' }).waitFor();
+    expect(await page.getByLabel('Extension pattern').inputValue()).toBe('^[0-9]{2,15}$');
+    await page.getByLabel('Shortest SIP password').fill('2');
+    await page.getByLabel('Extension pattern').fill('([0-9');
+    await page.getByRole('button', { name: 'Save user rules' }).click();
+    await page.locator('.error-summary', { hasText: 'Extension pattern: is not a valid regular expression' }).waitFor();
+    expect(await summary()).toEqual(['Extension pattern: is not a valid regular expression', 'Shortest SIP password: must be a whole number from 4 to 64']);
+    await shot(page, 'forms-07-user-rules-errors');
+    await page.getByLabel('Extension pattern').fill('[0-9]{3,6}');
+    await page.getByLabel('The pattern in words').fill('3 to 6 digits');
+    await page.getByLabel('Shortest SIP password').fill('12');
+    await page.getByRole('button', { name: 'Save user rules' }).click();
+    await page.getByRole('status').filter({ hasText: 'User rules saved' }).waitFor();
+    expect(await ts.server.store.admin.settings.get('users.rules')).toMatchObject({ extensionPattern: '[0-9]{3,6}', password: { minLength: 12 } });
+    // The user form follows them.
+    await page.goto(`${ts.server.http!.url}/#/users/new`);
+    await heading('Add user');
+    await page.locator('#u-extension-hint', { hasText: '3 to 6 digits.' }).waitFor();
+    await page.getByLabel('Extension', { exact: true }).fill('12');
+    await page.getByLabel('Login code (SIP password)').fill('Ward-4-Desk');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.locator('.error-summary').waitFor();
+    expect(await summary()).toEqual(['Extension: must be 3 to 6 digits', 'Login code (SIP password): must have at least 12 characters']);
+    await ts.server.store.admin.settings.set({ 'users.rules': null });
+  });
+
   it('shows the same on a phone-sized screen, and in the hunt group form', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     try {

@@ -7,6 +7,7 @@ import { ApiError, describeError } from '../api.ts';
 import type { PasswordPolicy, SettingsResponse, SettingsView } from '../types.ts';
 import { ErrorSummary, Fieldset, Loading, Notice, PageTitle, TextField, useApp } from '../ui.tsx';
 import { MediaSettingsForm } from './media-settings.tsx';
+import { UserRulesForm } from './user-rules-form.tsx';
 
 type Flat = Record<string, string>;
 
@@ -128,6 +129,7 @@ export function SettingsPage() {
         {canWrite && <div class="actions"><button type="submit" class="primary">Save settings</button></div>}
       </form>
       <MediaSettingsForm data={data} onSaved={setData} />
+      <UserRulesForm />
       {canSecurity && <PasswordPolicyForm />}
     </>
   );
