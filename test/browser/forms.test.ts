@@ -211,6 +211,16 @@ describe('forms: every error at once, required fields, generator, focus', () => 
     }
     await page.locator('.error-summary').waitFor();
     await shot(page, 'forms-06-hunt-group-errors-desktop');
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${ts.server.http!.url}/#/settings`);
+      await page.getByRole('heading', { name: 'Extensions and SIP passwords' }).waitFor();
+      expect(await fits()).toBe(true);
+      await page.getByRole('heading', { name: 'Extensions and SIP passwords' }).scrollIntoViewIfNeeded();
+      await shot(page, 'forms-08-user-rules-phone', { fullPage: false });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
     expect(problems).toEqual([]);
   });
 });
