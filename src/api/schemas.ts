@@ -110,6 +110,7 @@ export const importJobSchema = z.object({
   done: z.number().int().describe('rows handled so far'),
   startedAt: z.number().int(),
   finishedAt: z.number().int().nullable(),
+  applied: z.boolean().nullable().describe('whether rows were written (false: a dry run, or a file with errors without partial); null until done'),
   error: z.string().optional().describe('failed: why the import stopped (the rows before it were applied)'),
   summary: importSummarySchema.describe('of the rows handled so far'),
   rows: listOf(importRowSchema).describe('the report rows handled so far (with action: those rows), a page at a time (offset, limit)'),

@@ -143,7 +143,7 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
       }, out);
       if (big) {
         oneAtATime(); // again: reading the file took a while
-        const job = jobs.start(dryRun, file.total, async (out, signal) => void await run(out, signal));
+        const job = jobs.start(dryRun, file.total, run);
         // Sent here: the route table answers 200 otherwise.
         return req.reply.code(202).header('location', `${IMPORT_URL}/jobs/${job.id}`).send(jobs.view(job, { offset: 0, limit: 0 }));
       }

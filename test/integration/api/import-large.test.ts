@@ -49,7 +49,7 @@ describe('big user imports', () => {
     loop.disable();
     const pings = await pinger.stop();
 
-    expect(job).toMatchObject({ state: 'done', total: ROWS, done: ROWS, summary: { add: ROWS, update: 0, error: 0 } });
+    expect(job).toMatchObject({ state: 'done', applied: true, total: ROWS, done: ROWS, summary: { add: ROWS, update: 0, error: 0 } });
     expect(job.finishedAt).toBeGreaterThanOrEqual(job.startedAt);
     // Progress was seen between the start and the end, and never went back.
     expect(progress.some((d) => d > 0 && d < ROWS)).toBe(true);
@@ -114,7 +114,7 @@ describe('big user imports', () => {
       await new Promise((r) => setTimeout(r, 200));
       job = (await s.admin.get(`/api/users/import/jobs/${job.id}?limit=1`)).json;
     }
-    expect(job).toMatchObject({ state: 'done', dryRun: true, total: 30_000, summary: { add: 29_998, update: 0, error: 2 } });
+    expect(job).toMatchObject({ state: 'done', dryRun: true, applied: false, total: 30_000, summary: { add: 29_998, update: 0, error: 2 } });
     const errors = await s.admin.get(`/api/users/import/jobs/${job.id}?action=error`);
     expect(errors.json.rows.total).toBe(2);
     expect(errors.json.rows.items.map((r: { row: number; error: string }) => [r.row, r.error.split(':')[0]])).toEqual([[102, 'extension'], [20_002, 'password']]);

@@ -103,9 +103,7 @@ export function ImportExportPage() {
         { raw: { text, type: json ? 'application/json' : 'text/csv' } });
       if ('state' in r) {
         const job = await followJob(r);
-        // A job's rows are written only when none is in error, or the good ones were asked for.
-        const applied = !job.dryRun && (partial || job.summary.error === 0);
-        setReport({ dryRun: job.dryRun, applied, summary: job.summary, rows: job.rows.items });
+        setReport({ dryRun: job.dryRun, applied: job.applied ?? false, summary: job.summary, rows: job.rows.items });
         setErrorsOnly(job.rows.total);
       } else {
         setReport(r);
