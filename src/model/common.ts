@@ -14,7 +14,11 @@ import './messages.ts';
 export const EXTENSION_RE = /^(?=[A-Za-z0-9*]|\+[0-9])[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/;
 export const EXTENSION_RULE = "must be 1-64 letters, digits or -_.!~*'()&=+$, starting with a letter, a digit, * or + and a digit";
 
-/** A user extension, a hunt group number, or any number a call can be sent to. */
+/**
+ * A user extension, a hunt group number, or any number a call can be sent to:
+ * what the store can hold. The numbering plan an administrator sets for new
+ * user extensions (digits only by default) is src/model/user-rules.ts.
+ */
 export const extensionSchema = z.string().min(1, { error: 'must not be empty', abort: true }).regex(EXTENSION_RE, EXTENSION_RULE);
 
 /**
