@@ -1,6 +1,7 @@
 // What the route handlers get from the server: the stores, the running
 // configuration and the security helpers. Built once per HTTP server.
 import { passwordPolicySchema, type Config } from '../config/schema.ts';
+import { USER_RULES_KEY, userRulesOf, type UserRules } from '../model/user-rules.ts';
 import type { LoginLimiter, PasswordPolicy } from '../security/admin-auth.ts';
 import type { BanBoard } from '../security/bans.ts';
 import type { Logger } from '../lib/log.ts';
@@ -44,6 +45,11 @@ export const PASSWORD_POLICY_KEY = 'http.passwordPolicy';
 export async function passwordPolicy(ctx: ApiContext): Promise<PasswordPolicy> {
   const stored = passwordPolicySchema.safeParse(await ctx.admin.settings.get(PASSWORD_POLICY_KEY));
   return stored.success ? stored.data : ctx.config.http.passwordPolicy;
+}
+
+/** The administrator's rules for new user data (src/model/user-rules.ts), as stored. */
+export async function userRules(ctx: ApiContext): Promise<UserRules> {
+  return userRulesOf(await ctx.admin.settings.get(USER_RULES_KEY));
 }
 
 // Named explicitly: a pattern like /password/ would also hide flags such as mustChangePassword.

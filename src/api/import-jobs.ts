@@ -24,6 +24,8 @@ export interface ImportJob {
   readonly startedAt: number;
   state: 'running' | 'done' | 'failed';
   finishedAt: number | null;
+  /** Whether rows were written (run's answer); null while running or after a failure. */
+  applied: boolean | null;
   /** Report rows so far, in file order: their count is the progress. */
   readonly rows: ReportRow[];
   error?: string;
@@ -48,15 +50,16 @@ export class ImportJobs {
   }
 
   /** Starts run in the background; it appends report rows to the job's rows as it goes and gives up once signal aborts. */
-  start(dryRun: boolean, total: number, run: (rows: ReportRow[], signal: AbortSignal) => Promise<void>): ImportJob {
+  start(dryRun: boolean, total: number, run: (rows: ReportRow[], signal: AbortSignal) => Promise<boolean>): ImportJob {
     this.forgetOld();
-    const job: ImportJob = { id: randomUUID(), dryRun, total, startedAt: this.now(), state: 'running', finishedAt: null, rows: [] };
+    const job: ImportJob = { id: randomUUID(), dryRun, total, startedAt: this.now(), state: 'running', finishedAt: null, applied: null, rows: [] };
     this.jobs.set(job.id, job);
     this.log.info({ job: job.id, rows: total, dryRun }, 'user import started');
     const abort = new AbortController();
     const ended = run(job.rows, abort.signal).then(
-      () => {
+      (applied) => {
         job.state = 'done';
+        job.applied = applied;
         this.log.info({ job: job.id, ...summaryOf(job.rows), dryRun }, 'user import finished');
       },
       (err: unknown) => {
@@ -96,6 +99,7 @@ export class ImportJobs {
       done: job.rows.length,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,
+      applied: job.applied,
       ...(job.error === undefined ? {} : { error: job.error }),
       summary: summaryOf(job.rows),
       rows: { total: rows.length, ...at, items: rows.slice(at.offset, at.offset + at.limit) },

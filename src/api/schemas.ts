@@ -32,7 +32,7 @@ export const okSchema = z.object({ ok: z.literal(true) });
 export { mediaValues, userCreateSchema, userPatchSchema, userViewSchema } from '../model/user.ts';
 const extension = extensionSchema;
 
-export const USER_SORT_KEYS = ['extension', 'name', 'fullName', 'authUser', 'enabled', 'createdAt', 'updatedAt'] as const;
+export const USER_SORT_KEYS = ['extension', 'name', 'authUser', 'enabled', 'createdAt', 'updatedAt'] as const;
 const sortValues = USER_SORT_KEYS.flatMap((k) => [k, `-${k}`]) as [string, ...string[]];
 
 export const userListQuery = z
@@ -73,6 +73,7 @@ export const importQuery = z
   .object({
     format: z.enum(['csv', 'json']).optional().describe('default: csv for a text/csv body, json otherwise'),
     dryRun: queryBool.default(false).describe('report what would change, change nothing'),
+    partial: queryBool.default(false).describe('apply the good rows of a file with bad ones (by default such a file changes nothing)'),
   })
   .strict();
 
@@ -90,6 +91,7 @@ const importSummarySchema = z.object({ add: z.number().int(), update: z.number()
 
 export const importReportSchema = z.object({
   dryRun: z.boolean(),
+  applied: z.boolean().describe('whether anything was written: false for a dry run and for a file with errors without partial'),
   summary: importSummarySchema,
   rows: z.array(importRowSchema),
 });
@@ -108,6 +110,7 @@ export const importJobSchema = z.object({
   done: z.number().int().describe('rows handled so far'),
   startedAt: z.number().int(),
   finishedAt: z.number().int().nullable(),
+  applied: z.boolean().nullable().describe('whether rows were written (false: a dry run, or a file with errors without partial); null until done'),
   error: z.string().optional().describe('failed: why the import stopped (the rows before it were applied)'),
   summary: importSummarySchema.describe('of the rows handled so far'),
   rows: listOf(importRowSchema).describe('the report rows handled so far (with action: those rows), a page at a time (offset, limit)'),

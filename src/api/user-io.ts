@@ -15,7 +15,6 @@ export function userView(u: User): UserView {
     id: u.id,
     extension: u.extension,
     name: u.name,
-    fullName: u.fullName,
     authUser: u.authUser,
     hasVoicemailCode: u.voicemailCode !== null,
     enabled: u.enabled,
@@ -96,8 +95,21 @@ export function jsonRows(body: unknown): ImportRow[] {
     const fields = item !== null && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : null;
     const ext = fields && typeof fields.extension === 'string' ? fields.extension : '';
     if (!fields) return { row: i + 1, extension: '', fields: {}, error: 'must be an object' };
-    return { row: i + 1, extension: ext, fields: wholeMedia(fields) };
+    return { row: i + 1, extension: ext, fields: wholeMedia(oneName(fields, ext)) };
   });
+}
+
+/**
+ * A record from before the account name merged into the display name (it has
+ * fullName): fullName is the display name; the old account name counts only
+ * where fullName is empty and it is not just the extension, as the store
+ * migration decided (see src/model/user-csv.ts).
+ */
+function oneName(fields: Record<string, unknown>, extension: string): Record<string, unknown> {
+  if (!('fullName' in fields)) return fields;
+  const { fullName, name, ...rest } = fields;
+  const display = fullName !== '' && fullName !== null ? fullName : name !== extension && name !== '' ? name : undefined;
+  return display === undefined ? rest : { ...rest, name: display };
 }
 
 /**

@@ -2,6 +2,8 @@
 // server follows the user change log, so the change applies to its next call.
 import { Option, type Command } from 'commander';
 import type { UserPatch } from '../store/types.ts';
+import { renumberNote } from '../model/user-renumber.ts';
+import { generateSipPassword, USER_RULES_KEY, userRuleIssues, userRulesOf } from '../model/user-rules.ts';
 import { MAX_CALLS_RANGE, NO_ANSWER_TIMEOUT_RANGE, validCodecs } from '../store/user-validate.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
 import { asOptions, storeAsOptions, integerOrDefault, onOff } from './options.ts';
@@ -17,6 +19,8 @@ interface SetOptions extends FeatureOptions {
   outbound?: string;
   name?: string;
   fullName?: string;
+  authUser?: string;
+  newExt?: string;
   password?: string;
   enabled?: string;
   dataDir?: string; store?: string;
@@ -25,9 +29,9 @@ interface SetOptions extends FeatureOptions {
 
 /** Store field -> option, for error messages. */
 const OPTION_OF: Record<string, string> = {
-  extension: '--ext',
+  extension: '--new-ext',
   name: '--name',
-  fullName: '--full-name',
+  authUser: '--auth-user',
   password: '--password',
   enabled: '--enabled',
   callWaiting: '--call-waiting',
@@ -52,8 +56,9 @@ function patchOf(o: SetOptions): UserPatch {
     maxCalls: integerOrDefault('--max-calls', o.maxCalls, ...MAX_CALLS_RANGE),
     noAnswerTimeoutSec: integerOrDefault('--no-answer-timeout', o.noAnswerTimeout, ...NO_ANSWER_TIMEOUT_RANGE),
     outboundCalls: onOff('--outbound', o.outbound),
-    name: o.name,
-    fullName: o.fullName,
+    extension: o.newExt,
+    name: o.name ?? o.fullName,
+    authUser: o.authUser,
     password: o.password,
     enabled: onOff('--enabled', o.enabled),
     ...featurePatchOf(o),
@@ -83,16 +88,30 @@ export function registerUserSetCommand(user: Command): void {
     .option('--max-calls <n>', `simultaneous calls, ${MAX_CALLS_RANGE.join('-')} ("default" = system default)`)
     .addOption(noAnswerTimeoutOption())
     .option('--outbound <on|off>', 'may call out through SIP trunks')
-    .option('--name <name>', 'account name')
-    .option('--full-name <name>', 'display name')
-    .option('--password <secret>', 'SIP password (login code)')
+    .option('--new-ext <extension>', 'renumber the user (the auth user follows when it equals the old extension)')
+    .option('--name <name>', 'display name (caller ID, status)')
+    .addOption(new Option('--full-name <name>', 'old name of --name').hideHelp())
+    .option('--auth-user <user>', 'SIP digest user name the phone logs in with')
+    .option('--password <secret>', 'SIP password (login code); "generate" makes a strong one and prints it once')
     .option('--enabled <on|off>', 'enable or disable the account');
   addMediaOptions(addFeatureOptions(cmd), true)
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
     .action(async (o: SetOptions) => {
       const patch = patchOf(o);
-      const u = await withStore(o, (s) => storeAsOptions(OPTION_OF, async () => await s.users.update(o.ext, patch)));
-      print(`updated ${u.extension}`);
+      const generated = o.password === 'generate';
+      const { before, after } = await withStore(o, (s) => storeAsOptions(OPTION_OF, async () => {
+        const before = await s.users.getByExtension(o.ext);
+        const rules = userRulesOf(await s.admin.settings.get(USER_RULES_KEY));
+        if (generated) patch.password = generateSipPassword(rules);
+        const issues = before ? userRuleIssues(patch, rules, before) : [];
+        if (issues.length > 0) throw new CliError(issues.map((i) => `${OPTION_OF[i.path] ?? i.path}: ${i.message}`).join('; '));
+        return { before, after: await s.users.update(o.ext, patch) };
+      }));
+      print(`updated ${after.extension}`);
+      // Shown this once: it is stored for digest authentication and never printed again.
+      if (generated) print(`password: ${after.password}`);
+      const note = before && renumberNote(before, after);
+      if (note) print(note);
     });
 }

@@ -2,6 +2,7 @@
 // short code...). Numbering lives here because users, hunt groups and short
 // codes share one dialling namespace and must agree on what a number is.
 import { z } from 'zod';
+import './messages.ts';
 
 // RFC 3261 user part (SPEC 1.A: "41510", "jim.kander"): unreserved and
 // user-unreserved characters, minus ";" "?" "/" which naive URI handling (and
@@ -13,8 +14,12 @@ import { z } from 'zod';
 export const EXTENSION_RE = /^(?=[A-Za-z0-9*]|\+[0-9])[A-Za-z0-9\-_.!~*'()&=+$,]{1,64}$/;
 export const EXTENSION_RULE = "must be 1-64 letters, digits or -_.!~*'()&=+$, starting with a letter, a digit, * or + and a digit";
 
-/** A user extension, a hunt group number, or any number a call can be sent to. */
-export const extensionSchema = z.string().regex(EXTENSION_RE, EXTENSION_RULE);
+/**
+ * A user extension, a hunt group number, or any number a call can be sent to:
+ * what the store can hold. The numbering plan an administrator sets for new
+ * user extensions (digits only by default) is src/model/user-rules.ts.
+ */
+export const extensionSchema = z.string().min(1, { error: 'must not be empty', abort: true }).regex(EXTENSION_RE, EXTENSION_RULE);
 
 /**
  * Where a forward, follow me or overflow sends a call: an extension, a hunt

@@ -4,8 +4,14 @@
 // maintained parser rather than our own); this file is the mapping between
 // cells and user fields.
 //
-// - Header row naming columns, any order and case ("full name" = fullName);
-//   extension is required. ";" is taken as the delimiter when the header uses
+// - Header row naming columns, any order and case; extension is required.
+//   The column names are the export's: name is the display name (caller ID,
+//   status), authUser the SIP login. Older names are read as aliases:
+//   "full name", "fullName", "display name" = name, "login code" = password.
+//   A file with both name and fullName is an export from before the account
+//   name merged into the display name: there fullName is the display name,
+//   and name (the old account name) is taken only where fullName is empty
+//   and it is not just the extension (the rule the store migration applied). ";" is taken as the delimiter when the header uses
 //   it (spreadsheets in comma-decimal locales write that). UTF-8, BOM dropped.
 // - Cells are trimmed. An empty cell leaves the field as it is (a new user:
 //   its default), except in the media.* columns (empty = the system value)
@@ -29,12 +35,13 @@ import { MEDIA_KEYS, userFieldSchemas, type UserMediaSettings } from './user.ts'
 import { USER_FEATURE_KEYS } from './user-features.ts';
 
 type MediaKey = keyof UserMediaSettings;
-const BASE_FIELDS = ['extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting',
+const BASE_FIELDS = ['extension', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting',
   'codecs', 'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'] as const;
 export const USER_CSV_FIELDS = [...BASE_FIELDS, ...USER_FEATURE_KEYS] as const;
 type Field = (typeof USER_CSV_FIELDS)[number];
-/** media.* as one column per key. */
-export type UserCsvColumn = Field | `media.${MediaKey}`;
+/** media.* as one column per key; accountName only in files from before the display name was `name`. */
+export type UserCsvColumn = Field | `media.${MediaKey}` | typeof LEGACY_ACCOUNT_NAME;
+const LEGACY_ACCOUNT_NAME = 'accountName';
 
 const MEDIA_COLUMNS = MEDIA_KEYS.map((k) => `media.${k}` as const);
 const COLUMNS: readonly UserCsvColumn[] = [...BASE_FIELDS, ...MEDIA_COLUMNS, ...USER_FEATURE_KEYS];
@@ -45,7 +52,7 @@ const LIST_COLUMNS = new Set<UserCsvColumn>(['codecs', 'dndExceptions']);
 /** Columns where an empty cell is a value (system / off / none) rather than "leave as it is". */
 const STATE_COLUMNS = new Set<UserCsvColumn>([...MEDIA_COLUMNS, ...USER_FEATURE_KEYS]);
 // The source product's column names, besides our own.
-const ALIASES: Record<string, UserCsvColumn> = { logincode: 'password', displayname: 'fullName' };
+const ALIASES: Record<string, UserCsvColumn> = { logincode: 'password', displayname: 'name', fullname: 'name' };
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 /** What the export guards with a ': a formula start, or a ' that reading would otherwise take for a guard. */
@@ -164,8 +171,9 @@ async function* records(text: string): AsyncGenerator<string[]> {
 function headerColumns(head: readonly string[] | undefined): UserCsvColumn[] {
   if (!head || head.every((c) => c.trim() === '')) throw new UserCsvError('the file is empty');
   const cols: UserCsvColumn[] = [];
+  const old = head.filter((c) => columnOf(c) === 'name').length === 2;
   for (const cell of head) {
-    const col = columnOf(cell);
+    const col = old && cell.trim().toLowerCase() === 'name' ? LEGACY_ACCOUNT_NAME : columnOf(cell);
     if (!col) throw new UserCsvError(`unknown column "${cell.trim()}" in the header`);
     if (cols.includes(col)) throw new UserCsvError(`column "${cell.trim()}" appears twice`);
     cols.push(col);
@@ -178,15 +186,19 @@ function rowOf(cols: readonly UserCsvColumn[], cells: readonly string[], row: nu
   const out: UserCsvRow = { row, extension: unguard((cells[cols.indexOf('extension')] ?? '').trim()), fields: {} };
   try {
     if (cells.length > cols.length) throw new Error(`${cells.length} fields but the header has ${cols.length}`);
+    let accountName = '';
     cols.forEach((c, j) => {
       const v = unguard((cells[j] ?? '').trim());
-      if (isMediaColumn(c)) {
+      if (c === LEGACY_ACCOUNT_NAME) {
+        accountName = v;
+      } else if (isMediaColumn(c)) {
         const media = (out.fields.media ??= {}) as Record<string, unknown>;
         media[c.slice(6)] = v.toLowerCase() === 'system' ? null : checkedCellValue(c, v);
       } else if (v !== '' || STATE_COLUMNS.has(c)) {
         out.fields[c] = checkedCellValue(c, v);
       }
     });
+    if (out.fields.name === undefined && accountName !== '' && accountName !== out.extension) out.fields.name = checkedCellValue('name', accountName);
   } catch (err) {
     out.error = (err as Error).message;
   }

@@ -18,16 +18,17 @@ export const KNOWN_CODECS: readonly string[] = Object.freeze(['PCMU', 'PCMA', 'G
 // visible ASCII without '"', '\' or ':' keeps both unambiguous.
 const AUTH_USER_RE = /^[\x21\x23-\x39\x3b-\x5b\x5d-\x7e]{1,128}$/;
 
-const text = (min: number, max: number) => z.string({ error: 'must be a string' })
+const text = (min: number, max: number) => z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be text') })
   .min(min, min === 1 ? 'must not be empty' : `must have at least ${min} characters`)
   .max(max, `must have at most ${max} characters`)
   .refine((s) => !CONTROL_RE.test(s), 'must not contain control characters');
 const bool = () => z.boolean({ error: 'must be true or false' });
 const optInt = ([min, max]: readonly [number, number]) => {
-  const error = `must be an integer from ${min} to ${max}, or null`;
+  // "Empty" is the form's blank and the API's null alike: both mean the system default.
+  const error = `must be a whole number from ${min} to ${max}, or empty for the system default`;
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error }).nullable();
 };
-const codecsError = `must be a list of one or more of ${KNOWN_CODECS.join(', ')}, or null`;
+const codecsError = `must name one or more of ${KNOWN_CODECS.join(', ')}, or be empty for the system's list`;
 
 // --- media ------------------------------------------------------------------
 
@@ -62,12 +63,11 @@ export const mediaPatchSchema = z
 
 export const userFieldSchemas = {
   extension: extensionSchema,
-  name: text(1, 64).describe('account name; defaults to the extension'),
-  fullName: text(0, 128).describe('display name'),
+  name: text(0, 128).describe('display name: shown as caller ID and in status; may be empty'),
   authUser: z.string().regex(AUTH_USER_RE, 'must be 1-128 visible ASCII characters without quote, backslash or colon')
-    .describe('SIP digest user name; defaults to the extension'),
+    .describe('SIP digest user name (what the phone logs in with); defaults to the extension, and follows a renumbering while it equals it'),
   password: text(1, 128).describe('login code = SIP digest secret; write-only'),
-  voicemailCode: z.string({ error: 'must be 1-16 digits, or null' }).regex(/^[0-9]{1,16}$/, 'must be 1-16 digits, or null').nullable()
+  voicemailCode: z.string({ error: 'must be 1 to 16 digits, or empty for none' }).regex(/^[0-9]{1,16}$/, 'must be 1 to 16 digits, or empty for none').nullable()
     .describe('mailbox PIN; write-only'),
   enabled: bool(),
   callWaiting: bool(),
@@ -83,9 +83,9 @@ export const userFieldSchemas = {
   ...userFeatureShape,
 };
 
-/** Defaults of add(); name and authUser default to the extension. */
+/** Defaults of add(); authUser defaults to the extension. */
 export const USER_DEFAULTS = Object.freeze({
-  fullName: '',
+  name: '',
   voicemailCode: null,
   enabled: true,
   callWaiting: true,
@@ -113,8 +113,7 @@ export const userPatchSchema = userCreateSchema.partial().strict();
 export const userViewSchema = z.object({
   id: z.number().int(),
   extension: z.string(),
-  name: z.string(),
-  fullName: z.string(),
+  name: z.string().describe('display name'),
   authUser: z.string(),
   hasVoicemailCode: z.boolean(),
   enabled: z.boolean(),

@@ -33,10 +33,8 @@ export interface User extends UserFeatures {
   readonly id: number;
   /** Number (or SIP user part) the user is reached on; unique. */
   readonly extension: string;
-  /** Account name; unique ignoring ASCII case. Defaults to the extension. */
+  /** Display name ('' when none): caller ID and status show it. Not unique. */
   readonly name: string;
-  /** Display name ('' when none). */
-  readonly fullName: string;
   /** SIP digest username; unique. Defaults to the extension. */
   readonly authUser: string;
   /**
@@ -69,7 +67,6 @@ export interface UserInput extends UserFeaturePatch {
   extension: string;
   password: string;
   name?: string;
-  fullName?: string;
   authUser?: string;
   voicemailCode?: string | null;
   enabled?: boolean;
@@ -88,7 +85,7 @@ export interface UserListQuery {
   offset?: number;
   /** 1..1000, default 100. */
   limit?: number;
-  /** Case-insensitive substring of extension, name, fullName or authUser. */
+  /** Case-insensitive substring of extension, name or authUser. */
   search?: string;
 }
 

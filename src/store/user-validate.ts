@@ -65,7 +65,7 @@ const FIELDS = Object.keys(storedUserSchema.shape) as (keyof typeof storedUserSc
 export function newUserFields(input: UserInput): UserFields {
   if (input === null || typeof input !== 'object') invalid('user', 'must be an object');
   const extension = validExtension(input.extension);
-  const defaults: Record<string, unknown> = { ...USER_DEFAULTS, name: extension, authUser: extension };
+  const defaults: Record<string, unknown> = { ...USER_DEFAULTS, authUser: extension };
   const merged: Record<string, unknown> = {};
   // A null for a field that cannot be null takes the default, as an omitted one does.
   for (const k of FIELDS) merged[k] = (input as unknown as Record<string, unknown>)[k] ?? defaults[k];

@@ -32,8 +32,8 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}, register = true
 beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: 'test.local' } } });
   const users = ts.server.store.users;
-  await users.add({ extension: '7000', password: 'pw-7000-long', fullName: 'Reception Desk', outboundCalls: false });
-  await users.add({ extension: '7001', password: 'pw-7001-long', fullName: 'Ward Office', outboundCalls: true });
+  await users.add({ extension: '7000', password: 'pw-7000-long', name: 'Reception Desk', outboundCalls: false });
+  await users.add({ extension: '7001', password: 'pw-7001-long', name: 'Ward Office', outboundCalls: true });
   await ts.server.directory.poll();
   const carrier = await phone('carrier', { behaviour: 'busy', port: await freePort() }, false);
   await ts.server.store.trunks.add({ name: 'pstn', host: '127.0.0.1', port: carrier.local.port, transport: 'udp', prefix: '9', strip: 1, addPrefix: '' });

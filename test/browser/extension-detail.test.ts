@@ -28,9 +28,9 @@ const { heading } = pageTools(() => page);
 
 beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: DOMAIN }, registrar: { keepaliveSec: 5, keepaliveTimeoutSec: 3 } } });
-  await ts.server.store.users.add({ extension: '2401', password: 'pw-2401-right', fullName: 'Ward 7 Nurse' });
-  await ts.server.store.users.add({ extension: '2402', password: 'pw-2402-right', fullName: 'Ward 7 Desk' });
-  await ts.server.store.users.add({ extension: '2403', password: 'pw-2403-right', fullName: 'Pharmacy' });
+  await ts.server.store.users.add({ extension: '2401', password: 'pw-2401-right', name: 'Ward 7 Nurse' });
+  await ts.server.store.users.add({ extension: '2402', password: 'pw-2402-right', name: 'Ward 7 Desk' });
+  await ts.server.store.users.add({ extension: '2403', password: 'pw-2403-right', name: 'Pharmacy' });
   await ts.server.directory.poll();
   browser = await launch({ caPem: ts.server.certificates.caCertPem });
   page = await browser.context.newPage();

@@ -53,7 +53,7 @@ beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: DOMAIN }, calls: { parkTimeoutSec: 600 } } });
   url = ts.server.http!.url;
   for (const [ext, name] of [['2101', 'Ward 7 Nurse'], ['2102', 'Ward 7 Desk'], ['2201', 'Caller'], ['2202', 'Reception'], ['2203', 'Porter']]) {
-    await ts.server.store.users.add({ extension: ext!, password: `pw-${ext}`, fullName: name! });
+    await ts.server.store.users.add({ extension: ext!, password: `pw-${ext}`, name: name! });
   }
   browser = await launch({ caPem: ts.server.certificates.caCertPem });
   page = await browser.context.newPage();
@@ -132,7 +132,7 @@ describe('hunt groups, short codes and park slots in the web UI', () => {
     await error.waitFor();
     expect(await error.innerText()).toContain('would catch calls to extension 2101');
     expect(await page.getByLabel('Code', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-    await page.getByRole('alert').filter({ hasText: 'Please correct the marked fields.' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Not saved: correct the fields listed at the top.' }).waitFor();
     expect(await ts.server.store.shortCodes.get('*17')).toBeDefined();
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, '23-short-code-conflict');

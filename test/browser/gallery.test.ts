@@ -36,7 +36,7 @@ beforeAll(async () => {
   await api.loginChanging('admin', ts.server.takeInitialAdminPassword()!, ADMIN_PASSWORD);
   // Something on every page: users (one registered), a trunk with a DID, a hunt group.
   for (const [ext, name] of [['3001', 'Ward 4 Nurse'], ['3002', 'Ward 4 Desk'], ['3003', 'Pharmacy']]) {
-    expect((await api.post('/api/users', { extension: ext, password: `pw-${ext}-gallery`, fullName: name })).status).toBe(201);
+    expect((await api.post('/api/users', { extension: ext, password: `pw-${ext}-gallery`, name: name })).status).toBe(201);
   }
   expect((await api.post('/api/trunks', { name: 'itsp', host: '127.0.0.1', port: 5999 })).status).toBe(201);
   expect((await api.post('/api/hunt-groups', { number: '600', name: 'Ward 4', members: ['3001', '3002'] })).status).toBe(201);

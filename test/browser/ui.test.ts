@@ -106,7 +106,7 @@ describe('management web UI', () => {
     expect(await unlabelledControls(page)).toEqual([]);
     await page.getByLabel('Extension', { exact: true }).fill('2001');
     await page.getByLabel('Display name').fill('Ward 4 Nurse');
-    await page.getByLabel('Login code (SIP password)').fill('pw-2001-sipp');
+    await page.getByLabel('Login code (SIP password)').fill('Sipp-Ward-Four');
     await page.getByLabel('Maximum simultaneous calls').fill('2');
     await page.getByLabel("Use the system's codec list").uncheck();
     await page.getByLabel('Codecs in preference order').fill('PCMU, G722');
@@ -120,13 +120,13 @@ describe('management web UI', () => {
     await page.getByRole('status').filter({ hasText: 'User 2001 added.' }).waitFor();
     await row('tbody tr', '2001').filter({ hasText: 'Not registered' }).waitFor();
     const u = (await ts.server.store.users.getByExtension('2001'))!;
-    expect(u).toMatchObject({ fullName: 'Ward 4 Nurse', password: 'pw-2001-sipp', maxCalls: 2, codecs: ['PCMU', 'G722'], callWaiting: false });
+    expect(u).toMatchObject({ name: 'Ward 4 Nurse', password: 'Sipp-Ward-Four', maxCalls: 2, codecs: ['PCMU', 'G722'], callWaiting: false });
     expect(u.media).toEqual({ security: 'enforced', transport: 'any' });
   });
 
   it('turns the user registered in System Status when SIPp registers it, without a reload', async () => {
-    await ts.server.store.users.add({ extension: '2002', password: 'pw-2002-phone', fullName: 'Ward 4 Desk' });
-    await ts.server.store.users.add({ extension: '2003', password: 'pw-2003-phone', fullName: 'Pharmacy' });
+    await ts.server.store.users.add({ extension: '2002', password: 'pw-2002-phone', name: 'Ward 4 Desk' });
+    await ts.server.store.users.add({ extension: '2003', password: 'pw-2003-phone', name: 'Pharmacy' });
     await nav('System status', 'System status');
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -134,7 +134,7 @@ describe('management web UI', () => {
     const work = mkdtempSync(path.join(tmpdir(), 'switchboard-browser-sipp-'));
     const r = await runSipp({
       scenario: 'register_auth.xml', remotePort: ts.sipPort, transport: 'u1', authUri: DOMAIN, calls: 1, rate: 1,
-      usersCsv: sippUsersCsv([{ ext: '2001', password: 'pw-2001-sipp' }], DOMAIN), keys: { expires: '600' },
+      usersCsv: sippUsersCsv([{ ext: '2001', password: 'Sipp-Ward-Four' }], DOMAIN), keys: { expires: '600' },
       recvTimeoutMs: 10_000, workDir: work, timeoutMs: 60_000,
     });
     expect(r.stats?.successful, describeSipp(r)).toBe(1);
@@ -221,7 +221,7 @@ describe('management web UI', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     const u = (await ts.server.store.users.getByExtension('2001'))!;
-    expect(u).toMatchObject({ maxCalls: 3, password: 'pw-2001-sipp' });
+    expect(u).toMatchObject({ maxCalls: 3, password: 'Sipp-Ward-Four' });
     expect(u.media).toEqual({ security: 'enforced', transport: 'any', dtmf: 'info' });
     await shot(page, '07-user-edit');
   });
@@ -290,7 +290,7 @@ describe('management web UI', () => {
 
   it('runs an import dry run, shows it row by row, then imports', async () => {
     await nav('Import / export', 'Import / export');
-    const csv = 'extension,fullName,password,media.security\n3001,Ward 5 Nurse,pw-3001-import,best-effort\n' +
+    const csv = 'extension,fullName,password,media.security\n3001,Ward 5 Nurse,Ward-Five-Import,best-effort\n' +
       '2001,Ward 4 Head Nurse,,enforced\nbad ext,Nobody,x,\n';
     await page.getByLabel('File to import').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     expect(await page.getByRole('button', { name: 'Import', exact: true }).isDisabled()).toBe(true);
@@ -299,17 +299,24 @@ describe('management web UI', () => {
     const rows = await page.locator('section[aria-labelledby="report-h"] tbody tr').allInnerTexts();
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/2\s+3001\s+Add\s+new user\s+security best-effort; the rest as system/);
-    expect(rows[1]).toMatch(/3\s+2001\s+Update\s+fullName\s/);
+    expect(rows[1]).toMatch(/3\s+2001\s+Update\s+name\s/);
     expect(rows[1]).toContain('security enforced');
     expect(rows[2]).toMatch(/4\s+bad ext\s+Error/);
     expect(await ts.server.store.users.getByExtension('3001')).toBeUndefined();
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, '10-import-dry-run');
 
+    // A file with a bad row changes nothing, unless the good rows are asked for.
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('heading', { name: 'Nothing imported' }).waitFor();
+    expect(await ts.server.store.users.getByExtension('3001')).toBeUndefined();
+    await page.getByLabel('Import the good rows, skip the bad ones').check();
+    await page.getByRole('button', { name: 'Check (dry run)' }).click();
+    await page.getByRole('heading', { name: 'Dry run: what the import would do' }).waitFor();
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await page.getByRole('heading', { name: 'Import done' }).waitFor();
-    expect(await ts.server.store.users.getByExtension('3001')).toMatchObject({ fullName: 'Ward 5 Nurse', media: { security: 'best-effort' } });
-    expect((await ts.server.store.users.getByExtension('2001'))?.fullName).toBe('Ward 4 Head Nurse');
+    expect(await ts.server.store.users.getByExtension('3001')).toMatchObject({ name: 'Ward 5 Nurse', media: { security: 'best-effort' } });
+    expect((await ts.server.store.users.getByExtension('2001'))?.name).toBe('Ward 4 Head Nurse');
     const download = await page.getByRole('link', { name: 'Download users.csv' }).getAttribute('href');
     expect(download).toBe('/api/users/export?format=csv&passwords=false');
   });
@@ -317,7 +324,7 @@ describe('management web UI', () => {
   it('follows the dry run of a big file as a job and lists only its rows in error', async () => {
     await nav('Import / export', 'Import / export');
     const lines = ['extension,fullName,password'];
-    for (let i = 0; i < 30_000; i++) lines.push(`${500000 + i},Big import user number ${i},pw-${i}`);
+    for (let i = 0; i < 30_000; i++) lines.push(`${500000 + i},Big import user number ${i},Big-Import-Pw-${i}`);
     lines[7] = '=1+1,Formula,pw';
     const csv = lines.join('\n');
     expect(csv.length).toBeGreaterThan(1024 * 1024);

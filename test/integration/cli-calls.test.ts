@@ -59,24 +59,24 @@ describe('user set', { timeout: SLOW }, () => {
   const d = ['--data-dir', dir];
 
   it('changes call settings, resets them with "default", and refuses bad values naming the option', async () => {
-    expect((await cli('user', 'add', '--ext', '1001', '--password', 'pw', ...d)).code).toBe(0);
+    expect((await cli('user', 'add', '--ext', '1001', '--password', 'Str0ng-Desk-Pw', ...d)).code).toBe(0);
     const set = await cli('user', 'set', '--ext', '1001', '--call-waiting', 'off', '--codecs', 'pcma,G722', '--max-calls', '3',
-      '--no-answer-timeout', '25', '--outbound', 'on', '--full-name', 'Ward 4', '--enabled', 'off', ...d);
+      '--no-answer-timeout', '25', '--outbound', 'on', '--name', 'Ward 4', '--enabled', 'off', ...d);
     expect(set).toMatchObject({ code: 0, stdout: 'updated 1001\n', stderr: '' });
     let [u] = JSON.parse((await cli('user', 'list', '--json', ...d)).stdout) as Record<string, unknown>[];
     expect(u).toMatchObject({
       extension: '1001', callWaiting: false, codecs: ['PCMA', 'G722'], maxCalls: 3, noAnswerTimeoutSec: 25,
-      outboundCalls: true, fullName: 'Ward 4', enabled: false,
+      outboundCalls: true, name: 'Ward 4', enabled: false,
     });
 
     const reset = await cli('user', 'set', '--ext', '1001', '--codecs', 'default', '--max-calls', 'default',
-      '--no-answer-timeout', 'default', '--outbound', 'off', '--name', 'ward4', '--password', 'new-secret', ...d);
+      '--no-answer-timeout', 'default', '--outbound', 'off', '--name', 'ward4', '--password', 'New-Desk-Pw-9', ...d);
     expect(reset.code).toBe(0);
     [u] = JSON.parse((await cli('user', 'list', '--json', ...d)).stdout) as Record<string, unknown>[];
     expect(u).toMatchObject({ codecs: null, maxCalls: null, noAnswerTimeoutSec: null, outboundCalls: false, name: 'ward4', callWaiting: false });
     const store = openStore(dir);
     try {
-      expect((await store.users.getByExtension('1001'))!.password).toBe('new-secret');
+      expect((await store.users.getByExtension('1001'))!.password).toBe('New-Desk-Pw-9');
     } finally {
       await store.close();
     }
@@ -163,7 +163,7 @@ describe('trunk and did', { timeout: SLOW }, () => {
   });
 
   it('adds, lists and removes DIDs; refuses unknown extensions and bad numbers', async () => {
-    expect((await cli('user', 'add', '--ext', '2001', '--password', 'pw', ...d)).code).toBe(0);
+    expect((await cli('user', 'add', '--ext', '2001', '--password', 'Str0ng-Desk-Pw', ...d)).code).toBe(0);
     expect(await cli('did', 'add', '--number', '+4930555', '--ext', '2001', ...d)).toMatchObject({ code: 0, stdout: 'added DID +4930555 -> 2001\n' });
     expect((await cli('did', 'add', '--number', '555', '--ext', '2001', ...d)).code).toBe(0);
     expect(JSON.parse((await cli('did', 'list', '--json', ...d)).stdout)).toEqual([

@@ -15,7 +15,7 @@ describe('user set: telephony features', () => {
   const d = ['--data-dir', dataDir];
 
   it('sets and clears forwarding, do not disturb, follow me and pickup group', () => {
-    expect(cli('user', 'add', '--ext', '1001', '--password', 'p', ...d).code).toBe(0);
+    expect(cli('user', 'add', '--ext', '1001', '--password', 'Str0ng-Desk-Pw', ...d).code).toBe(0);
     const set = cli('user', 'set', '--ext', '1001', '--forward-busy', '2000', '--forward-no-answer', '3000', '--forward-no-answer-sec', '20',
       '--dnd', 'on', '--dnd-exceptions', '1002,1003', '--follow-me', '1005', '--pickup-group', 'ward', ...d);
     expect(set.stderr).toBe('');
@@ -51,7 +51,7 @@ describe('huntgroup and shortcode commands', () => {
   const d = ['--data-dir', dataDir];
 
   it('adds, lists, changes, logs members out and removes a hunt group', () => {
-    for (const ext of ['1001', '1002']) expect(cli('user', 'add', '--ext', ext, '--password', 'p', ...d).code).toBe(0);
+    for (const ext of ['1001', '1002']) expect(cli('user', 'add', '--ext', ext, '--password', 'Str0ng-Desk-Pw', ...d).code).toBe(0);
     const add = cli('huntgroup', 'add', '--number', '600', '--name', 'Ward', '--strategy', 'rotary', '--members', '1001,1002', '--no-answer-sec', '20', '--overflow', '601', ...d);
     expect(add.stderr).toBe('');
     expect(cli('huntgroup', 'set', '--number', '600', '--logout', '1002', ...d).code).toBe(0);
@@ -59,7 +59,7 @@ describe('huntgroup and shortcode commands', () => {
     expect(cli('huntgroup', 'set', '--number', '600', '--strategy', 'ring-all', '--overflow', 'off', ...d).code).toBe(0);
     const [g] = JSON.parse(cli('huntgroup', 'list', '--json', ...d).stdout) as Record<string, unknown>[];
     expect(g).toMatchObject({ strategy: 'ring-all', overflow: null, members: [{ extension: '1001', loggedIn: true }, { extension: '1002', loggedIn: false }] });
-    const clash = cli('user', 'add', '--ext', '600', '--password', 'p', ...d);
+    const clash = cli('user', 'add', '--ext', '600', '--password', 'Str0ng-Desk-Pw', ...d);
     expect([clash.code, clash.stderr]).toEqual([2, 'switchboard: extension: 600 is the number of a hunt group\n']);
     const bad = cli('huntgroup', 'add', '--number', '601', '--name', 'x', '--strategy', 'random', ...d);
     expect(bad.code).toBe(2);

@@ -47,22 +47,24 @@ describe('user commands', () => {
   const dataDir = tempDataDir();
 
   it('adds, lists (without secrets) and removes users', () => {
-    const add = cli('user', 'add', '--ext', '1001', '--password', 'Secret-1001', '--full-name', 'Ward 4', '--data-dir', dataDir);
+    const add = cli('user', 'add', '--ext', '1001', '--password', 'Ward-4-Secret', '--name', 'Ward 4', '--data-dir', dataDir);
     expect(add).toMatchObject({ code: 0, stdout: 'added 1001\n' });
     const list = cli('user', 'list', '--json', '--data-dir', dataDir);
     expect(list.code).toBe(0);
     const users = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
-    expect(users).toEqual([expect.objectContaining({ extension: '1001', fullName: 'Ward 4', authUser: '1001', enabled: true })]);
-    expect(list.stdout).not.toContain('Secret-1001');
+    expect(users).toEqual([expect.objectContaining({ extension: '1001', name: 'Ward 4', authUser: '1001', enabled: true })]);
+    expect(list.stdout).not.toContain('Ward-4-Secret');
     expect(cli('user', 'remove', '--ext', '1001', '--data-dir', dataDir).code).toBe(0);
     expect(JSON.parse(cli('user', 'list', '--json', '--data-dir', dataDir).stdout)).toEqual([]);
   });
 
   it('refuses bad input with exit code 2 and one line saying why', () => {
-    cli('user', 'add', '--ext', '1002', '--password', 'pw', '--data-dir', dataDir);
+    cli('user', 'add', '--ext', '1002', '--password', 'Str0ng-Secret', '--data-dir', dataDir);
     for (const r of [
-      cli('user', 'add', '--ext', '1002', '--password', 'pw', '--data-dir', dataDir), // duplicate
-      cli('user', 'add', '--ext', 'bad ext', '--password', 'pw', '--data-dir', dataDir),
+      cli('user', 'add', '--ext', '1002', '--password', 'Str0ng-Secret', '--data-dir', dataDir), // duplicate
+      cli('user', 'add', '--ext', 'bad ext', '--password', 'Str0ng-Secret', '--data-dir', dataDir),
+      cli('user', 'add', '--ext', '20a1', '--password', 'Str0ng-Secret', '--data-dir', dataDir),
+      cli('user', 'add', '--ext', '1004', '--password', '123456', '--data-dir', dataDir),
       cli('user', 'add', '--ext', '1003', '--data-dir', dataDir), // no password
       cli('user', 'remove', '--ext', '4040', '--data-dir', dataDir),
       cli('user', 'frobnicate'),
@@ -73,10 +75,40 @@ describe('user commands', () => {
     }
   });
 
-  it('imports CSV, reporting bad rows by number and applying the good ones', () => {
+  it('refuses weak passwords and extensions off the pattern saying why, and generates a strong password on request', () => {
+    const weak = cli('user', 'add', '--ext', '1005', '--password', 'Desk-1005-x', '--data-dir', dataDir);
+    expect(weak.stderr.trim()).toBe('switchboard: --password: must not contain the extension (1005)');
+    expect(cli('user', 'add', '--ext', '20a1', '--password', 'Str0ng-Secret', '--data-dir', dataDir).stderr.trim())
+      .toBe('switchboard: --ext: must be digits only, 2 to 15 of them');
+    const gen = cli('user', 'add', '--ext', '1006', '--password', 'generate', '--data-dir', dataDir);
+    expect(gen.code).toBe(0);
+    const password = /^password: (\S+)$/m.exec(gen.stdout)?.[1];
+    expect(password).toMatch(/^[A-Za-z2-9]{16}$/);
+    expect(cli('user', 'list', '--json', '--data-dir', dataDir).stdout).not.toContain(password);
+    const set = cli('user', 'set', '--ext', '1006', '--password', 'generate', '--data-dir', dataDir);
+    expect(set.stdout).toMatch(/^updated 1006\npassword: [A-Za-z2-9]{16}\n$/);
+    expect(set.stdout).not.toContain(password);
+    // Renumbering says what the auth user does.
+    expect(cli('user', 'set', '--ext', '1006', '--new-ext', '1007', '--data-dir', dataDir).stdout)
+      .toContain('the auth user followed it (was 1006, now 1007)');
+    expect(cli('user', 'set', '--ext', '1007', '--auth-user', 'desk7', '--data-dir', dataDir).code).toBe(0);
+    expect(cli('user', 'set', '--ext', '1007', '--new-ext', '1008', '--data-dir', dataDir).stdout).toContain('the auth user stays desk7');
+    // The rules are settings.
+    const rules = cli('user', 'rules', '--password-min-length', '12', '--data-dir', dataDir);
+    expect(JSON.parse(rules.stdout)).toMatchObject({ password: { minLength: 12, refuseGuessable: true } });
+    expect(cli('user', 'add', '--ext', '1009', '--password', 'Str0ng-Pass', '--data-dir', dataDir).stderr.trim())
+      .toBe('switchboard: --password: must have at least 12 characters');
+    expect(cli('user', 'rules', '--password-min-length', '8', '--data-dir', dataDir).code).toBe(0);
+  });
+
+  it('imports CSV only when every row is good, unless --partial; reports bad rows by number', () => {
     const file = path.join(dataDir, 'users.csv');
-    writeFileSync(file, 'extension,name,password\n2001,Alice,pw-a\n2002,"Bob, Jr.",pw-b\n,NoExt,pw-c\n2003,Carol,\n');
-    const r = cli('user', 'import', file, '--data-dir', dataDir);
+    writeFileSync(file, 'extension,name,password\n2001,Alice,Alice-Desk-Pw\n2002,"Bob, Jr.",Bobs-Desk-Pw\n,NoExt,pw-c\n2003,Carol,\n');
+    const none = cli('user', 'import', file, '--data-dir', dataDir);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('nothing imported: 2 of 4 rows have errors (fix them, or --partial to import the good rows)\n');
+    expect(cli('user', 'list', '--json', '--search', '200', '--data-dir', dataDir).stdout).toBe('[]\n');
+    const r = cli('user', 'import', file, '--partial', '--data-dir', dataDir);
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('2 added');
     expect(r.stderr).toMatch(/row 4/);
@@ -88,18 +120,19 @@ describe('user commands', () => {
 
   it('imports a big file with progress on stderr, refusing formula cells per row where a field cannot hold one', () => {
     const file = path.join(dataDir, 'big.csv');
-    const rows = Array.from({ length: 3000 }, (_, i) => `${40000 + i},"=HYPERLINK(""x${i}"")",pw-${i}`);
-    writeFileSync(file, ['extension,fullName,password', ...rows, '=1+1,Formula,pw', '49999,B,pw', '@5,C,pw'].join('\n'));
-    const r = cli('user', 'import', file, '--data-dir', dataDir);
+    const rows = Array.from({ length: 3000 }, (_, i) => `${40000 + i},"=HYPERLINK(""x${i}"")",Big-File-Pw-${i}`);
+    writeFileSync(file, ['extension,fullName,password', ...rows, '=1+1,Formula,Big-File-Pw', '49999,B,Big-File-Pw', '@5,C,Big-File-Pw'].join('\n'));
+    const r = cli('user', 'import', file, '--partial', '--data-dir', dataDir);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('imported: 3001 added, 0 updated, 2 errors\n');
     expect(r.stderr).toMatch(/^importing 3003 rows\n/);
     expect(r.stderr).toContain('3003 of 3003 rows (100%)\n');
+    expect(r.stderr).not.toMatch(/^row \d+ \(4\d{4}\)/m);
     expect(r.stderr).toContain('row 3002 (=1+1): extension: a spreadsheet formula is not allowed here (the cell starts with "=")');
     expect(r.stderr).toContain('row 3004 (@5): extension: a spreadsheet formula is not allowed here (the cell starts with "@")');
-    const users = JSON.parse(cli('user', 'list', '--json', '--search', '4000', '--data-dir', dataDir).stdout) as Array<{ extension: string; fullName: string }>;
+    const users = JSON.parse(cli('user', 'list', '--json', '--search', '4000', '--data-dir', dataDir).stdout) as Array<{ extension: string; name: string }>;
     // Free text keeps what was written; an export would guard it (see test/integration/api/csv-safety.test.ts).
-    expect(users.find((u) => u.extension === '40001')?.fullName).toBe('=HYPERLINK("x1")');
+    expect(users.find((u) => u.extension === '40001')?.name).toBe('=HYPERLINK("x1")');
   });
 });
 
@@ -145,11 +178,11 @@ describe('start, certificates and live changes', () => {
     expect(identity.subjectAltName).toContain('IP Address:127.0.0.1');
     expect(identity.subjectAltName).toContain('URI:sip:cli.test');
 
-    expect(cli('user', 'add', '--ext', '5001', '--password', 'pw-5001', '--data-dir', dataDir).code).toBe(0);
+    expect(cli('user', 'add', '--ext', '5001', '--password', 'Tls-Phone-Pw', '--data-dir', dataDir).code).toBe(0);
     await new Promise((r) => setTimeout(r, 1200)); // one directory poll interval and then some
     const tls = await new TestClient('tls', '127.0.0.1', tlsPort, { ca: readFileSync(pem) }).open();
     try {
-      expect((await tls.register('5001', 'pw-5001')).status).toBe(200);
+      expect((await tls.register('5001', 'Tls-Phone-Pw')).status).toBe(200);
     } finally {
       tls.close();
     }

@@ -170,7 +170,7 @@ function alarmLines(s: Spawned, id: string): number {
 
 async function slowloris(nofile: number): Promise<void> {
   const dataDir = tempDataDir();
-  expect(cli('user', 'add', '--ext', '3001', '--password', 'pw-3001-long', '--data-dir', dataDir).code).toBe(0);
+  expect(cli('user', 'add', '--ext', '3001', '--password', 'Budget-Phone-Pw', '--data-dir', dataDir).code).toBe(0);
   const s = await startServer(nofile, dataDir);
   const { sipConnections: budget, sipPerSource: perSource, fileLimit } = s.budget;
   expect(fileLimit).toBe(nofile);
@@ -180,7 +180,7 @@ async function slowloris(nofile: number): Promise<void> {
 
   // A phone registers over TCP before the attack.
   const phone = await new TestClient('tcp', HOST, s.sipPort).open();
-  expect((await phone.register('3001', 'pw-3001-long')).status).toBe(200);
+  expect((await phone.register('3001', 'Budget-Phone-Pw')).status).toBe(200);
 
   // The attack: more connections than the budget, from many addresses, each under the per-source cap,
   // and one address trying for more than its share.
@@ -215,7 +215,7 @@ async function slowloris(nofile: number): Promise<void> {
   drip(conns);
   // The registered phone kept its connection; the probes above each took an attacker's slot.
   expect(phone.closed).toBe(false);
-  expect((await phone.register('3001', 'pw-3001-long')).status).toBe(200);
+  expect((await phone.register('3001', 'Budget-Phone-Pw')).status).toBe(200);
   expect(open(conns)).toBeGreaterThan(budget - 20);
 
   // Counted, logged once per kind within the interval whatever the number of connections and sources, and alarmed.

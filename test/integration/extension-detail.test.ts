@@ -37,7 +37,7 @@ async function client(ts: TestServer): Promise<TestClient> {
 describe('registration failures', () => {
   it('says "wrong password" with the time, source, transport and user agent, and the phone shows as failed in the list', async () => {
     const ts = await server();
-    await ts.server.store.users.add({ extension: '4100', password: 'right-pass-1', fullName: 'Ward desk' });
+    await ts.server.store.users.add({ extension: '4100', password: 'right-pass-1', name: 'Ward desk' });
     await ts.server.store.users.add({ extension: '4101', password: 'right-pass-2' });
     await ts.server.directory.poll();
     const c = await client(ts);

@@ -9,6 +9,7 @@ import { TestPhone } from '../integration/lib/phone.ts';
 import { waitUntil } from '../lib/wait.ts';
 import { freePort } from './process.ts';
 import { sentBy, startNodeCluster } from './lib/node-cluster.ts';
+import { passwordOf } from './users.ts';
 import type { NodeCluster } from './lib/node-cluster.ts';
 import { startDispatcher } from './lib/kamailio-dispatcher.ts';
 import type { DispatcherHandle } from './lib/kamailio-dispatcher.ts';
@@ -17,7 +18,7 @@ const DOMAIN = 'dispatch.test';
 const NAMES = ['north', 'south', 'west'];
 const HOSTS = ['127.0.91.1', '127.0.91.2', '127.0.91.3'];
 const KAMAILIO = '127.0.91.10';
-const USERS = ['3101', '3102'].map((ext) => ({ ext, password: `pw-${ext}-ds` }));
+const USERS = ['3101', '3102'].map((ext) => ({ ext, password: passwordOf(ext, 'ds') }));
 const PATH = [{ name: 'supported', value: 'path' }];
 
 let cluster: NodeCluster;

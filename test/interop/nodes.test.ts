@@ -12,12 +12,13 @@ import { waitUntil } from '../lib/wait.ts';
 import type { TransportName } from '../../src/sip/message.ts';
 import type { StatusSnapshot } from '../../src/pbx/status/status.ts';
 import { sentBy, startNodeCluster } from './lib/node-cluster.ts';
+import { passwordOf } from './users.ts';
 import type { NodeCluster } from './lib/node-cluster.ts';
 
 const DOMAIN = 'nodes.test';
 const NAMES = ['alpha', 'bravo', 'charlie'] as const;
 const HOSTS = ['127.0.90.1', '127.0.90.2', '127.0.90.3'];
-const USERS = ['3001', '3002', '3003', '3004'].map((ext) => ({ ext, password: `pw-${ext}-nodes` }));
+const USERS = ['3001', '3002', '3003', '3004'].map((ext) => ({ ext, password: passwordOf(ext, 'nodes') }));
 
 let cluster: NodeCluster;
 const phones: TestPhone[] = [];

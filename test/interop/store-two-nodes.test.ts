@@ -76,7 +76,7 @@ describe('two servers on one PostgreSQL', () => {
   it('the command line edits the shared database with --store, and the running nodes follow', async () => {
     const [one, two] = nodes as [TestServer, TestServer];
     const url = postgresUrl(database);
-    const added = await cli('user', 'add', '--ext', '502', '--password', 'pw-502', '--store', url, '--data-dir', one.dataDir);
+    const added = await cli('user', 'add', '--ext', '502', '--password', 'Two-Nodes-Pw', '--store', url, '--data-dir', one.dataDir);
     expect(added.code, added.stderr).toBe(0);
     expect(await waitUntil(() => one.server.directory.byExtension('502') !== undefined && two.server.directory.byExtension('502') !== undefined,
       NOTIFIED_WITHIN_MS)).toBe(true);

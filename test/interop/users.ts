@@ -11,6 +11,15 @@ export interface TestUser {
 }
 
 /**
+ * A password derived from the extension (reproducible) that passes the
+ * default SIP password rules (src/model/user-rules.ts): the digits spelt as
+ * letters, so it does not contain the extension itself.
+ */
+export function passwordOf(ext: string, prefix = 'pw'): string {
+  return `${prefix}-${[...ext].map((c) => (/[0-9]/.test(c) ? 'abcdefghij'[Number(c)] : c)).join('')}-x`;
+}
+
+/**
  * n users with consecutive extensions from `first`, each with its own
  * password (derived from the extension, so failures are reproducible).
  */
@@ -18,7 +27,7 @@ export function makeUsers(n: number, first = 20000, passwordPrefix = 'pw'): Test
   const users: TestUser[] = [];
   for (let i = 0; i < n; i++) {
     const ext = String(first + i);
-    users.push({ ext, password: `${passwordPrefix}${ext}x`, name: `User ${ext}` });
+    users.push({ ext, password: passwordOf(ext, passwordPrefix), name: `User ${ext}` });
   }
   return users;
 }

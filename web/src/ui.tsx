@@ -46,6 +46,21 @@ interface FieldBase {
   hint?: string;
   error?: string;
   disabled?: boolean;
+  /** Marked with * beside the label (see RequiredNote) and announced as required. */
+  required?: boolean;
+}
+
+/**
+ * A field's label; a required field's gets a * from the stylesheet, kept out
+ * of the label's name (the control itself says "required" to screen readers).
+ */
+function Label({ id, label, required }: { id: string; label: string; required?: boolean }) {
+  return <label for={id} class={required ? 'required' : undefined}>{label}</label>;
+}
+
+/** The key to the * of required fields, once per form. */
+export function RequiredNote() {
+  return <p class="hint">Fields marked <span class="req">*</span> are required.</p>;
 }
 
 function described(id: string, hint?: string, error?: string): string | undefined {
@@ -66,14 +81,13 @@ export function TextField(p: FieldBase & {
   value: string;
   onInput: (v: string) => void;
   type?: 'text' | 'password' | 'number' | 'search';
-  required?: boolean;
   autoComplete?: string;
   placeholder?: string;
   inputMode?: 'numeric' | 'text';
 }) {
   return (
     <div class={`field${p.error ? ' has-error' : ''}`}>
-      <label for={p.id}>{p.label}</label>
+      <Label id={p.id} label={p.label} required={p.required} />
       <input
         id={p.id}
         name={p.id}
@@ -81,6 +95,7 @@ export function TextField(p: FieldBase & {
         type={(p.type ?? 'text') as 'text'}
         value={p.value}
         required={p.required}
+        aria-required={p.required ? 'true' : undefined}
         disabled={p.disabled}
         autoComplete={p.autoComplete ?? 'off'}
         placeholder={p.placeholder}
@@ -101,11 +116,13 @@ export function SelectField<T extends string>(p: FieldBase & {
 }) {
   return (
     <div class={`field${p.error ? ' has-error' : ''}`}>
-      <label for={p.id}>{p.label}</label>
+      <Label id={p.id} label={p.label} required={p.required} />
       <select
         id={p.id}
         name={p.id}
         value={p.value}
+        required={p.required}
+        aria-required={p.required ? 'true' : undefined}
         disabled={p.disabled}
         aria-invalid={p.error ? 'true' : undefined}
         aria-describedby={described(p.id, p.hint, p.error)}
@@ -167,18 +184,78 @@ export function Loading() {
   return <p class="muted" role="status">Loading…</p>;
 }
 
+/** A field's label as shown: for the error summary. */
+function labelText(id: string): string | undefined {
+  const label = document.querySelector(`label[for="${CSS.escape(id)}"]`);
+  return label?.textContent?.trim() || undefined;
+}
+
+/**
+ * Every problem the server found with a form, at its top: each names its
+ * field by its label and links to it (the field shows the message too). The
+ * server reports every issue of a request at once (src/api/route.ts), so
+ * one save shows them all. `idOf` maps an issue path to its control's id.
+ */
+export function ErrorSummary({ err, idOf }: { err: ApiError | null; idOf: (path: string) => string }) {
+  if (!err || err.issues.length === 0) return null;
+  const n = err.issues.length;
+  // In the order of the form, as the person reads it; issues without a control last.
+  const at = (path: string) => document.getElementById(idOf(path));
+  const issues = [...err.issues].sort((a, b) => {
+    const x = at(a.path);
+    const y = at(b.path);
+    if (!x || !y) return x ? -1 : y ? 1 : 0;
+    return x === y ? 0 : x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+  });
+  return (
+    <div class="error-summary" role="alert">
+      <h2>{n === 1 ? 'One thing to correct before saving' : `${n} things to correct before saving`}</h2>
+      <ul>
+        {issues.map((i, k) => {
+          const id = idOf(i.path);
+          const control = document.getElementById(id);
+          const message = i.message.startsWith(`${i.path}: `) ? i.message.slice(i.path.length + 2) : i.message;
+          const label = (control && labelText(id)) ?? i.path;
+          return (
+            <li key={k}>
+              {control
+                ? <a href={`#${id}`} onClick={(e) => { e.preventDefault(); control.focus(); }}>{label}</a>
+                : <strong>{label}</strong>}
+              {`: ${message}`}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
 /** The end of an edit form: why the server refused it, and (administrators) save and cancel. */
-export function FormEnd(p: { err: ApiError | null; save: string; cancelHref: string }) {
+export function FormEnd(p: { err: ApiError | null; save: string; cancelHref: string; busy?: boolean }) {
   const { canWrite } = useApp();
   return (
     <>
-      <Notice kind="error">{p.err && (p.err.issues.length === 0 ? p.err.message : 'Please correct the marked fields.')}</Notice>
+      <Notice kind="error">{p.err && (p.err.issues.length === 0 ? p.err.message : 'Not saved: correct the fields listed at the top.')}</Notice>
       {canWrite && (
         <div class="actions">
-          <button type="submit" class="primary">{p.save}</button>
+          <SubmitButton busy={p.busy ?? false} label={p.save} />
           <a class="button" href={p.cancelHref}>Cancel</a>
         </div>
       )}
     </>
+  );
+}
+
+/**
+ * A form's save button. While saving it is only marked busy, never disabled:
+ * a disabled button drops the keyboard focus to the page, and the person
+ * who pressed it would have to find their place again.
+ */
+export function SubmitButton({ busy, label, busyLabel = 'Saving…' }: { busy: boolean; label: string; busyLabel?: string }) {
+  return (
+    <button type="submit" class="primary" aria-disabled={busy ? 'true' : undefined}
+      onClick={(e) => { if (busy) e.preventDefault(); }}>
+      {busy ? busyLabel : label}
+    </button>
   );
 }

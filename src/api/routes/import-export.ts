@@ -9,114 +9,24 @@
 // src/api/import-jobs.ts); a JSON body, parsed in one piece by JSON.parse,
 // may be no bigger than that.
 import { Readable, Transform } from 'node:stream';
-import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { isStoreError } from '../../store/errors.ts';
-import type { User, UserRepository } from '../../store/types.ts';
-import { MEDIA_KEYS } from '../../model/user.ts';
-import { USER_CSV_FIELDS, UserCsvError, userCsvCount, userCsvRows } from '../../model/user-csv.ts';
-import { inSlices, pace, SLICE_MS } from '../../lib/slices.ts';
-import { IMPORT_MAX_ROWS_PER_SEC } from '../../store/user-import.ts';
+import { UserCsvError, userCsvCount, userCsvRows } from '../../model/user-csv.ts';
+import { inSlices } from '../../lib/slices.ts';
 import { missingRole } from '../auth.ts';
-import { audit, type ApiContext } from '../context.ts';
-import { ApiError, zodIssues } from '../errors.ts';
-import type { ApiRequest, RouteTable } from '../route.ts';
+import { audit, userRules, type ApiContext } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import type { RouteTable } from '../route.ts';
 import { ImportJobs, summaryOf, type ReportRow } from '../import-jobs.ts';
 import {
-  exportQuery, importJobParams, importJobQuery, importJobSchema, importQuery, importReportSchema, userCreateSchema, userPatchSchema,
+  exportQuery, importJobParams, importJobQuery, importJobSchema, importQuery, importReportSchema, userCreateSchema,
 } from '../schemas.ts';
 import { exportPieces, fileError, jsonRows, type ImportRow } from '../user-io.ts';
+import { runImport } from '../user-import.ts';
 
 const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 /** Bigger CSV files are imported as a job; bigger JSON bodies are refused (413). */
 export const SYNC_IMPORT_LIMIT = 1024 * 1024;
 const IMPORT_URL = '/api/users/import';
-
-function issueText(error: z.ZodError): string {
-  return zodIssues(error, 'body').map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-}
-
-const COMPARED = USER_CSV_FIELDS;
-
-/** What an update changed, by field name (a secret's name only, never its value). */
-function changedFields(before: User, after: User): string[] {
-  const out: string[] = COMPARED.filter((k) => !isDeepStrictEqual(before[k], after[k]));
-  for (const k of MEDIA_KEYS) if (before.media[k] !== after.media[k]) out.push(`media.${k}`);
-  return out;
-}
-
-/** Rows per transaction of a real import: as many as SLICE_MS of writes take, judged by the chunk before. */
-const CHUNK_ROWS = { first: 50, min: 10, max: 1000 };
-
-/**
- * One row at a time, in file order (a later row may depend on an earlier
- * one: a renumbering), each appended to out once it is committed. A real
- * import writes a chunk of rows and their audit entries per transaction
- * (store.inBatches), reading the next chunk between them, no faster than
- * IMPORT_MAX_ROWS_PER_SEC; a dry run is one rehearsal, rolled back.
- */
-async function applyRows(
-  ctx: ApiContext, rows: AsyncIterable<ImportRow>, dryRun: boolean, req: ApiRequest<unknown, unknown, unknown>, out: ReportRow[],
-  signal?: AbortSignal,
-): Promise<void> {
-  if (dryRun) {
-    await ctx.store.rehearse(async (scratch) => {
-      for await (const r of rows) {
-        signal?.throwIfAborted();
-        out.push(await applyRow(ctx, scratch.users, r, null));
-      }
-    });
-    return;
-  }
-  await ctx.store.inBatches(async (batch) => {
-    let chunk: ImportRow[] = [];
-    let size = CHUNK_ROWS.first;
-    const started = performance.now();
-    const flush = async () => {
-      const start = performance.now();
-      const done = await batch(async (w) => {
-        const inChunk: ReportRow[] = [];
-        for (const r of chunk) inChunk.push(await applyRow({ ...ctx, store: w, admin: w.admin }, w.users, r, req));
-        return inChunk;
-      });
-      for (const r of done) out.push(r);
-      const msPerRow = (performance.now() - start) / chunk.length;
-      size = Math.round(Math.min(CHUNK_ROWS.max, Math.max(CHUNK_ROWS.min, SLICE_MS / Math.max(msPerRow, 0.001))));
-      chunk = [];
-      await pace(out.length, started, IMPORT_MAX_ROWS_PER_SEC);
-    };
-    for await (const r of rows) {
-      signal?.throwIfAborted();
-      chunk.push(r);
-      if (chunk.length >= size) await flush();
-    }
-    if (chunk.length > 0) await flush();
-  });
-}
-
-async function applyRow(
-  ctx: ApiContext, users: UserRepository, r: ImportRow, req: ApiRequest<unknown, unknown, unknown> | null,
-): Promise<ReportRow> {
-  if (r.error) return { row: r.row, extension: r.extension, action: 'error' as const, error: r.error };
-  try {
-    const before = r.extension ? await users.getByExtension(r.extension) : undefined;
-    if (before) {
-      const patch = userPatchSchema.safeParse(r.fields);
-      if (!patch.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(patch.error) };
-      const after = await users.update(before.extension, patch.data);
-      if (req) await audit(ctx, req, `user:${before.extension}`, before, after);
-      return { row: r.row, extension: r.extension, action: 'update' as const, changes: changedFields(before, after), media: { ...after.media } };
-    }
-    const input = userCreateSchema.safeParse(r.fields);
-    if (!input.success) return { row: r.row, extension: r.extension, action: 'error' as const, error: issueText(input.error) };
-    const after = await users.add(input.data);
-    if (req) await audit(ctx, req, `user:${after.extension}`, null, after);
-    return { row: r.row, extension: r.extension, action: 'add' as const, media: { ...after.media } };
-  } catch (err) {
-    if (!isStoreError(err)) throw err;
-    return { row: r.row, extension: r.extension, action: 'error' as const, error: err.message };
-  }
-}
 
 /** The file's rows, read (CSV: once more) as they are applied. @throws ApiError 400 when the file is unusable */
 async function importRows(body: unknown, format: 'csv' | 'json'): Promise<{ total: number; rows: () => AsyncIterable<ImportRow> }> {
@@ -198,15 +108,18 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     description: 'CSV (text/csv) with a header row naming columns as in the export; JSON: an array of user objects. ' +
       'An existing extension is updated, a new one added; an empty CSV cell leaves the field as it is, except in the ' +
       'media.* columns, where it means the system value (as exported). A JSON media object is the whole media ' +
-      'settings: keys left out follow the system. Bad rows are reported and skipped; a cell that looks like a ' +
-      'spreadsheet formula is refused in a field that cannot hold it. With dryRun=true nothing ' +
+      'settings: keys left out follow the system. Every row is checked against the user model and the user rules ' +
+      '(GET /api/user-rules); an extension may appear once in a file (a second row is refused, naming both). A file with ' +
+      'any bad row changes nothing (applied: false, every row reported) unless partial=true, which applies the good rows ' +
+      'and skips the bad ones. A cell that looks like a spreadsheet formula is refused in a field that cannot hold it. ' +
+      'Old column names are read too: fullName and displayName mean name (the display name). With dryRun=true nothing ' +
       'changes: the report says what would happen, with the fields each update changes and the media settings after it. ' +
       `A file that cannot be read is refused (400) before any row is applied. A CSV file over ${SYNC_IMPORT_LIMIT} bytes ` +
       'is imported as a job: the answer is 202 with the job, GET /api/users/import/jobs/{id} follows it; one job runs ' +
       `at a time (409 while one does). A JSON body may have at most ${SYNC_IMPORT_LIMIT} bytes.`,
     query: importQuery,
     docBody: {
-      'text/csv': z.string().describe('extension,name,fullName,password,...,media.security,media.dtmf,...'),
+      'text/csv': z.string().describe('extension,name,authUser,password,...,media.security,media.dtmf,...'),
       'application/json': z.array(userCreateSchema.partial()),
     },
     bodyLimit: IMPORT_BODY_LIMIT,
@@ -215,7 +128,8 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
     handler: async (req) => {
       const body: unknown = req.body;
       const format = req.query.format ?? (typeof body === 'string' ? 'csv' : 'json');
-      const { dryRun } = req.query;
+      const { dryRun, partial } = req.query;
+      const rules = await userRules(ctx);
       const big = typeof body === 'string' && body.length > SYNC_IMPORT_LIMIT;
       const oneAtATime = () => {
         const running = jobs.running();
@@ -223,7 +137,10 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
       };
       if (big) oneAtATime();
       const file = await importRows(body, format);
-      const run = (out: ReportRow[], signal?: AbortSignal) => applyRows(ctx, file.rows(), dryRun, req, out, signal);
+      const run = (out: ReportRow[], signal?: AbortSignal) => runImport(ctx.store, file.rows, {
+        dryRun, partial, rules, signal,
+        audit: (w, subject, before, after) => audit({ ...ctx, store: w, admin: w.admin }, req, subject, before, after),
+      }, out);
       if (big) {
         oneAtATime(); // again: reading the file took a while
         const job = jobs.start(dryRun, file.total, run);
@@ -231,8 +148,8 @@ export function importExportRoutes(t: RouteTable, ctx: ApiContext): void {
         return req.reply.code(202).header('location', `${IMPORT_URL}/jobs/${job.id}`).send(jobs.view(job, { offset: 0, limit: 0 }));
       }
       const rows: ReportRow[] = [];
-      await run(rows);
-      return { dryRun, summary: summaryOf(rows), rows };
+      const applied = await run(rows);
+      return { dryRun, applied, summary: summaryOf(rows), rows };
     },
   });
 

@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { isStoreError } from '../../store/errors.ts';
 import type { User } from '../../store/types.ts';
-import { audit, type ApiContext } from '../context.ts';
+import { audit, userRules, type ApiContext } from '../context.ts';
+import { userRuleIssues } from '../../model/user-rules.ts';
+import { renumberNote } from '../../model/user-renumber.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
 import {
@@ -10,6 +12,7 @@ import {
   userViewSchema,
 } from '../schemas.ts';
 import { userView } from '../user-io.ts';
+import { userRulesRoutes } from './user-rules.ts';
 
 type SortKey = (typeof USER_SORT_KEYS)[number];
 
@@ -28,7 +31,7 @@ function compare(key: SortKey): (a: User, b: User) => number {
 }
 
 function matches(u: User, needle: string): boolean {
-  return [u.extension, u.name, u.fullName, u.authUser].some((f) => f.toLowerCase().includes(needle));
+  return [u.extension, u.name, u.authUser].some((f) => f.toLowerCase().includes(needle));
 }
 
 export async function mustGetUser(ctx: ApiContext, ext: string): Promise<User> {
@@ -39,11 +42,12 @@ export async function mustGetUser(ctx: ApiContext, ext: string): Promise<User> {
 
 export function userRoutes(t: RouteTable, ctx: ApiContext): void {
   const users = ctx.store.users;
+  userRulesRoutes(t, ctx);
 
   t.add({
     method: 'GET', url: '/api/users', tag: 'users', access: 'read',
     summary: 'List users',
-    description: 'Paginated; search matches extension, name, full name and auth user.',
+    description: 'Paginated; search matches extension, display name and auth user.',
     query: userListQuery,
     response: { description: 'a page of users and the total that match', schema: listOf(userViewSchema) },
     handler: async (req) => {
@@ -66,7 +70,9 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
   t.add({
     method: 'POST', url: '/api/users', tag: 'users', access: 'write',
     summary: 'Add a user',
+    description: 'The extension must match the numbering pattern and the password pass the strength rules of GET /api/user-rules.',
     body: userCreateSchema,
+    bodyRules: async (body) => userRuleIssues(body, await userRules(ctx)),
     response: { status: 201, description: 'added', schema: userViewSchema },
     errors: [400, 409],
     handler: async (req) => {
@@ -88,16 +94,25 @@ export function userRoutes(t: RouteTable, ctx: ApiContext): void {
   t.add({
     method: 'PATCH', url: '/api/users/:ext', tag: 'users', access: 'write',
     summary: 'Change a user',
-    description: 'Only the fields sent change; null clears a nullable field. A new extension renumbers the user.',
+    description: 'Only the fields sent change; null clears a nullable field. A new extension renumbers the user: ' +
+      'an auth user equal to the old extension follows it, any other stays; notice says which. A new extension and ' +
+      'a new password must pass the rules of GET /api/user-rules (a stored password is not judged again).',
     params: extParams,
     body: userPatchSchema,
-    response: { description: 'the changed user', schema: userViewSchema },
+    bodyRules: async (body, params) => {
+      const current = await users.getByExtension(params.ext);
+      if (!current) return [];
+      const same = body !== null && typeof body === 'object' && (body as { password?: unknown }).password === current.password;
+      return userRuleIssues(same ? { ...body, password: undefined } : body, await userRules(ctx), current);
+    },
+    response: { description: 'the changed user', schema: userViewSchema.extend({ notice: z.string().optional().describe('what a renumbering did to the auth user') }) },
     errors: [400, 404, 409],
     handler: async (req) => {
       const before = await mustGetUser(ctx, req.params.ext);
       const after = await users.update(req.params.ext, req.body);
       await audit(ctx, req, `user:${before.extension}`, before, after);
-      return userView(after);
+      const notice = renumberNote(before, after);
+      return notice ? { ...userView(after), notice } : userView(after);
     },
   });
 

@@ -166,7 +166,7 @@ export class CallEngine implements CallControl {
     this.hooks = {
       refer: (call, bridge, leg, req, tx) => handleRefer(transfers, call, bridge, leg, req, tx),
       legLeft: (call, leg) => transferorLeft(call, leg),
-      answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.fullName, winner.peer.user.extension)] : []),
+      answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.name, winner.peer.user.extension)] : []),
       calleeSide: (step) => ({ role: 'b', profile: profile(step.calleeUser), natted: step.targets.some((t) => t.media.natted) }),
     };
   }
@@ -454,7 +454,7 @@ export class CallEngine implements CallControl {
   }
 
   private callerParty(req: SipRequest, user: User | undefined): { number: string; name: string; user: User | undefined } {
-    if (user) return { number: user.extension, name: user.fullName, user };
+    if (user) return { number: user.extension, name: user.name, user };
     return { number: req.from.uri.user ?? 'anonymous', name: req.from.displayName ?? '', user: undefined };
   }
 

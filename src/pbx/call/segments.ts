@@ -20,6 +20,6 @@ export interface Segment {
 /** The party at the far end of a leg. */
 export function partyOf(leg: Leg): CallParty {
   const p = leg.peer;
-  if (p.user) return { number: p.user.extension, name: p.user.fullName, user: p.user, trunk: undefined };
+  if (p.user) return { number: p.user.extension, name: p.user.name, user: p.user, trunk: undefined };
   return { number: p.number ?? '', name: p.name ?? '', user: undefined, trunk: p.trunk };
 }

@@ -119,7 +119,7 @@ export class Directory {
   }
 
   /** An extension's display name and enabled flag without decoding (nor caching) its user; undefined for none. */
-  summary(extension: string): { fullName: string; enabled: boolean } | undefined {
+  summary(extension: string): { name: string; enabled: boolean } | undefined {
     const record = this.byExt.get(keyOf(extension));
     return record === undefined ? undefined : decodeSummary(record);
   }

@@ -17,7 +17,7 @@ const DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({
 });
 
 /** Fields written in the fixed part of the record (the extension is the directory's key). */
-const CORE = new Set(['id', 'extension', 'name', 'fullName', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting', 'outboundCalls', 'createdAt', 'updatedAt']);
+const CORE = new Set(['id', 'extension', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting', 'outboundCalls', 'createdAt', 'updatedAt']);
 
 const ENABLED = 1;
 const CALL_WAITING = 2;
@@ -36,8 +36,8 @@ function isDefault(v: unknown, d: unknown): boolean {
 }
 
 /**
- * The record of u. name and authUser are written as 0 when they equal the
- * extension (their defaults), updatedAt as null when it equals createdAt (a
+ * The record of u. authUser is written as 0 when it equals the
+ * extension (its default), updatedAt as null when it equals createdAt (a
  * user never changed); a field no DEFAULTS entry knows is always kept.
  */
 export function encodeUser(u: User): string {
@@ -50,30 +50,29 @@ export function encodeUser(u: User): string {
   }
   const flags = (u.enabled ? ENABLED : 0) | (u.callWaiting ? CALL_WAITING : 0) | (u.outboundCalls ? OUTBOUND : 0);
   const core: unknown[] = [
-    u.id, u.name === u.extension ? 0 : u.name, u.fullName, u.authUser === u.extension ? 0 : u.authUser, u.password,
+    u.id, u.name, u.authUser === u.extension ? 0 : u.authUser, u.password,
     u.voicemailCode, flags, u.createdAt, u.updatedAt === u.createdAt ? null : u.updatedAt,
   ];
   if (extra) core.push(extra);
   return JSON.stringify(core);
 }
 
-type Core = [number, string | 0, string, string | 0, string, string | null, number, number, number | null, Record<string, unknown>?];
+type Core = [number, string, string | 0, string, string | null, number, number, number | null, Record<string, unknown>?];
 
 /** The few fields a list of every user shows, without building the user (a status list of 100,000 users). */
-export function decodeSummary(record: string): { fullName: string; enabled: boolean } {
+export function decodeSummary(record: string): { name: string; enabled: boolean } {
   const core = JSON.parse(record) as Core;
-  return { fullName: core[2], enabled: (core[6] & ENABLED) !== 0 };
+  return { name: core[1], enabled: (core[5] & ENABLED) !== 0 };
 }
 
 export function decodeUser(extension: string, record: string): User {
-  const [id, name, fullName, authUser, password, voicemailCode, flags, createdAt, updatedAt, extra] = JSON.parse(record) as Core;
+  const [id, name, authUser, password, voicemailCode, flags, createdAt, updatedAt, extra] = JSON.parse(record) as Core;
   return Object.freeze({
     ...DEFAULTS,
     ...extra,
     id,
     extension,
-    name: name === 0 ? extension : name,
-    fullName,
+    name,
     authUser: authUser === 0 ? extension : authUser,
     password,
     voicemailCode,

@@ -55,7 +55,7 @@ export class Parking {
         return {
           slot: s.slot,
           call: s.call.ref,
-          party: { number: p.user?.extension ?? p.number ?? '', name: p.user?.fullName ?? p.name ?? '' },
+          party: { number: p.user?.extension ?? p.number ?? '', name: p.user?.name ?? p.name ?? '' },
           parkedBy: s.parker?.extension ?? null,
           since: s.since,
         };

@@ -66,7 +66,7 @@ export class ExtensionView {
     for (const r of reports) if (r.state === 'connected' || (r.state === 'ringing' && state === 'idle')) state = r.state;
     return {
       extension,
-      name: user.fullName,
+      name: user.name,
       enabled: user.enabled,
       registered: bindings.length > 0,
       state,
@@ -151,10 +151,10 @@ export class ExtensionView {
       if (isUnreachable) counts.unreachable!++;
       if (calls > 0) counts['in-call']!++;
       if (q.state !== undefined && !matches(q.state, registered, failed, isUnreachable, calls)) continue;
-      if (needle !== undefined && !ext.includes(needle) && !user?.fullName.toLowerCase().includes(needle)) continue;
+      if (needle !== undefined && !ext.includes(needle) && !user?.name.toLowerCase().includes(needle)) continue;
       const state: ListState = calls > 0 ? 'in-call' : isUnreachable ? 'unreachable' : registered ? 'registered' : failed ? 'failed' : 'unregistered';
       rows.push({
-        extension: ext, name: user?.fullName ?? '', enabled: user?.enabled ?? true, registered, state, callState, calls,
+        extension: ext, name: user?.name ?? '', enabled: user?.enabled ?? true, registered, state, callState, calls,
         contacts: 0, address: null, transport: null, userAgent: null, registeredUntil: null, mediaStream: '', lastFailure: f, lastSeen,
       });
     }
@@ -166,7 +166,7 @@ export class ExtensionView {
     const now = d.now();
     for (const row of items) {
       const user = d.directory.summary(row.extension);
-      row.name = user?.fullName ?? '';
+      row.name = user?.name ?? '';
       row.enabled = user?.enabled ?? true;
       const bindings = d.location.lookup(d.aorFor(row.extension)).filter((b) => b.expiresAt > now);
       const newest = bindings.reduce<(typeof bindings)[number] | undefined>((n, b) => (!n || b.updatedAt > n.updatedAt ? b : n), undefined);

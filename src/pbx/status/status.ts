@@ -197,7 +197,7 @@ export class StatusService {
     }
     return {
       extension: ext,
-      name: user?.fullName ?? '',
+      name: user?.name ?? '',
       registered: bindings.length > 0,
       contacts: bindings.filter((b) => b.expiresAt > now).map(contactStatus),
       state,

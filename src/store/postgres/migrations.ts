@@ -269,6 +269,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;
   ALTER TABLE trunks ADD COLUMN probe_interval_sec INTEGER;
   `,
+  // 6: one name per user (as SQLite's 12): the account name merges into
+  // the display name, which need not be unique.
+  `
+  UPDATE users SET name = CASE WHEN full_name <> '' THEN full_name WHEN name <> extension THEN name ELSE '' END;
+  DROP INDEX users_name_key;
+  ALTER TABLE users DROP COLUMN full_name;
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -7,7 +7,7 @@ import type {
   ChangeListener, ChangeWatcher, ImportOptions, ImportRowResult, User, UserChange, UserChangeOp, UserInput, UserListQuery,
   UserPatch, UserRepository, WatchOptions,
 } from '../types.ts';
-import { COLUMN_LIST, SEARCH, likePattern, toUser, values, type UserRow } from '../sqlite/users.ts';
+import { COLUMN_LIST, SEARCH, SEARCH_PARAMS, likePattern, toUser, values, type UserRow } from '../sqlite/users.ts';
 import { applyImportRows, importInChunks } from '../user-import.ts';
 import { userChangeLog, watchLog } from '../watch.ts';
 import type { PgDb } from './db.ts';
@@ -47,9 +47,6 @@ export class PgUserRepository implements UserRepository {
     if (!sameRow) await new PgNumbering(t).checkUserExtension(f.extension);
     if (clash(await t.get<UserRow>('SELECT * FROM users WHERE auth_user = ?', [f.authUser]))) {
       throw new StoreError('duplicate', 'authUser', `auth user ${f.authUser} is already used`);
-    }
-    if (clash(await t.get<UserRow>('SELECT * FROM users WHERE lower(name) = lower(?)', [f.name]))) {
-      throw new StoreError('duplicate', 'name', `name ${f.name} is already used`);
     }
   }
 
@@ -113,7 +110,7 @@ export class PgUserRepository implements UserRepository {
     const { limit, offset } = pageOf(query);
     const search = query.search?.trim();
     const rows = search
-      ? await this.db.all<UserRow>(`SELECT * FROM users ${SEARCH} ${ORDER} LIMIT ? OFFSET ?`, [...Array<string>(4).fill(likePattern(search)), limit, offset])
+      ? await this.db.all<UserRow>(`SELECT * FROM users ${SEARCH} ${ORDER} LIMIT ? OFFSET ?`, [...Array<string>(SEARCH_PARAMS).fill(likePattern(search)), limit, offset])
       : await this.db.all<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`, [limit, offset]);
     return rows.map(toUser);
   }
@@ -121,7 +118,7 @@ export class PgUserRepository implements UserRepository {
   async count(search?: string): Promise<number> {
     const s = search?.trim();
     const row = s
-      ? await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM users ${SEARCH}`, Array<string>(4).fill(likePattern(s)))
+      ? await this.db.get<{ n: number }>(`SELECT count(*) AS n FROM users ${SEARCH}`, Array<string>(SEARCH_PARAMS).fill(likePattern(s)))
       : await this.db.get<{ n: number }>('SELECT count(*) AS n FROM users');
     return row!.n;
   }

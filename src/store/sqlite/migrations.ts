@@ -290,6 +290,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE trunks ADD COLUMN fallback_trunk TEXT;
   ALTER TABLE trunks ADD COLUMN probe_interval_sec INTEGER;
   `,
+  // 12: one name per user (issue 12): the display name, shown as caller ID
+  // and in status. The account name had no purpose of its own (the phone logs
+  // in with auth_user), so it merges into the display name: a display name
+  // kept, else an account name other than the extension (its default), which
+  // someone typed, most often as the name (the documented import column).
+  // Display names need not be unique.
+  `
+  UPDATE users SET name = CASE WHEN full_name <> '' THEN full_name WHEN name <> extension THEN name ELSE '' END;
+  DROP INDEX users_name_key;
+  ALTER TABLE users DROP COLUMN full_name;
+  `,
 ];
 
 /**

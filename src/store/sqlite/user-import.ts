@@ -1,4 +1,5 @@
-// CSV import of the directory (`switchboard user import`) in SQLite: the
+// CSV import of the directory straight into the store (UserRepository.importCsv,
+// a bulk load; the CLI and the API import through src/api/user-import.ts) in SQLite: the
 // shared row handling (../user-import.ts) over synchronous writes. The caller
 // runs each chunk of rows inside one IMMEDIATE transaction; each row's
 // add/update nests as a savepoint, so a bad row is rolled back alone and reported.

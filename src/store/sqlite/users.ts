@@ -17,7 +17,6 @@ export interface UserRow {
   id: number;
   extension: string;
   name: string;
-  full_name: string;
   auth_user: string;
   password: string;
   voicemail_code: string | null;
@@ -75,7 +74,6 @@ export function toUser(r: UserRow): User {
     id: r.id,
     extension: r.extension,
     name: r.name,
-    fullName: r.full_name,
     authUser: r.auth_user,
     password: r.password,
     voicemailCode: r.voicemail_code,
@@ -103,7 +101,7 @@ export function toUser(r: UserRow): User {
 /** Bind values of the writable columns, in COLUMNS order. */
 export function values(f: UserFields): (string | number | null)[] {
   return [
-    f.extension, f.name, f.fullName, f.authUser, f.password, f.voicemailCode,
+    f.extension, f.name, f.authUser, f.password, f.voicemailCode,
     f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
     f.maxCalls, f.noAnswerTimeoutSec, f.outboundCalls ? 1 : 0, JSON.stringify(f.media),
     f.forwardUnconditional, f.forwardBusy, f.forwardNoAnswer, f.forwardNoAnswerSec, f.forwardNumber,
@@ -111,13 +109,15 @@ export function values(f: UserFields): (string | number | null)[] {
   ];
 }
 
-export const COLUMN_LIST = ['extension', 'name', 'full_name', 'auth_user', 'password', 'voicemail_code', 'enabled', 'call_waiting',
+export const COLUMN_LIST = ['extension', 'name', 'auth_user', 'password', 'voicemail_code', 'enabled', 'call_waiting',
   'codecs', 'max_calls', 'no_answer_timeout_sec', 'outbound_calls', 'media', 'forward_unconditional', 'forward_busy',
   'forward_no_answer', 'forward_no_answer_sec', 'forward_number', 'dnd', 'dnd_exceptions', 'follow_me', 'pickup_group'];
 const COLUMNS = COLUMN_LIST.join(', ');
 export const ORDER = 'ORDER BY length(extension), extension';
 export const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'
-  OR lower(full_name) LIKE ? ESCAPE '\\' OR lower(auth_user) LIKE ? ESCAPE '\\'`;
+  OR lower(auth_user) LIKE ? ESCAPE '\\'`;
+/** How many times SEARCH takes the pattern. */
+export const SEARCH_PARAMS = 3;
 
 export function likePattern(search: string): string {
   return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -143,7 +143,6 @@ export class SqliteUserRepository implements UserRepository {
     this.s = {
       byExt: p<UserRow>('SELECT * FROM users WHERE extension = ?'),
       byAuth: p<UserRow>('SELECT * FROM users WHERE auth_user = ?'),
-      byName: p<UserRow>('SELECT * FROM users WHERE lower(name) = lower(?)'),
       insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (${COLUMN_LIST.map(() => '?').join(',')},?,?)`),
       update: p(`UPDATE users SET ${COLUMN_LIST.map((c) => `${c}=?`).join(', ')}, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
@@ -207,9 +206,6 @@ export class SqliteUserRepository implements UserRepository {
     if (clash(this.s.byAuth.get(f.authUser))) {
       throw new StoreError('duplicate', 'authUser', `auth user ${f.authUser} is already used`);
     }
-    if (clash(this.s.byName.get(f.name))) {
-      throw new StoreError('duplicate', 'name', `name ${f.name} is already used`);
-    }
   }
 
   private log(extension: string, op: UserChangeOp, at: number): void {
@@ -245,14 +241,14 @@ export class SqliteUserRepository implements UserRepository {
     const { limit, offset } = pageOf(query);
     const search = query.search?.trim();
     const rows = search
-      ? this.s.pageSearch.all(...Array<string>(4).fill(likePattern(search)), limit, offset)
+      ? this.s.pageSearch.all(...Array<string>(SEARCH_PARAMS).fill(likePattern(search)), limit, offset)
       : this.s.page.all(limit, offset);
     return rows.map(toUser);
   }
 
   async count(search?: string): Promise<number> {
     const s = search?.trim();
-    return s ? this.s.countSearch.get(...Array<string>(4).fill(likePattern(s)))! : this.s.count.get()!;
+    return s ? this.s.countSearch.get(...Array<string>(SEARCH_PARAMS).fill(likePattern(s)))! : this.s.count.get()!;
   }
 
   async snapshot(): Promise<{ users: User[]; seq: number }> {

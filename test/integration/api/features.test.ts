@@ -12,7 +12,7 @@ afterAll(async () => {
 
 describe('hunt groups', () => {
   it('adds, logs a member out, changes, refuses clashes and removes a group', async () => {
-    for (const ext of ['5001', '5002']) expect((await s.admin.post('/api/users', { extension: ext, password: 'Secret-1' })).status).toBe(201);
+    for (const ext of ['5001', '5002']) expect((await s.admin.post('/api/users', { extension: ext, password: 'Str0ng-Desk-Pw' })).status).toBe(201);
     const add = await s.admin.post('/api/hunt-groups', { number: '650', name: 'Ward', strategy: 'longest-idle', members: ['5001', '5002'] });
     expect(add.status, add.text).toBe(201);
     expect(add.json).toMatchObject({ number: '650', noAnswerSec: 15, overflow: null, members: [{ extension: '5001', loggedIn: true }, { extension: '5002', loggedIn: true }] });
@@ -22,7 +22,7 @@ describe('hunt groups', () => {
     expect(patch.json).toMatchObject({ overflow: '5001', noAnswerSec: 30 });
     expect((await s.admin.get('/api/hunt-groups')).json.items).toHaveLength(1);
 
-    const clash = await s.admin.post('/api/users', { extension: '650', password: 'Secret-1' });
+    const clash = await s.admin.post('/api/users', { extension: '650', password: 'Str0ng-Desk-Pw' });
     expect([clash.status, clash.json.error, clash.json.issues[0].path]).toEqual([409, 'conflict', 'extension']);
     const bad = await s.admin.post('/api/hunt-groups', { number: '651', name: 'x', strategy: 'random', noAnswerSec: 1 });
     expect(bad.status).toBe(400);
@@ -44,7 +44,7 @@ describe('short codes', () => {
     expect(add.json.position).toBe(0);
     const patch = await s.admin.patch(`/api/short-codes/${encodeURIComponent('*88*N#')}`, { feature: 'unpark' });
     expect(patch.json.feature).toBe('unpark');
-    expect((await s.admin.post('/api/users', { extension: '5100', password: 'Secret-1' })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '5100', password: 'Str0ng-Desk-Pw' })).status).toBe(201);
     const clash = await s.admin.post('/api/short-codes', { code: '51N', feature: 'park' });
     expect([clash.status, clash.json.error]).toEqual([409, 'conflict']);
     const unknown = await s.admin.post('/api/short-codes', { code: '*98', feature: 'teleport' });

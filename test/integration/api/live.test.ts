@@ -12,7 +12,7 @@ const phones: TestPhone[] = [];
 const feeds: Feed[] = [];
 
 async function phone(ext: string): Promise<TestPhone> {
-  const p = await TestPhone.start({ ext, password: `pw-${ext}-long`, server: { host: s.ts.host, port: s.ts.sipPort, domain: 'test.local' } });
+  const p = await TestPhone.start({ ext, password: `Live-Pw-${Number(ext) * 7}`, server: { host: s.ts.host, port: s.ts.sipPort, domain: 'test.local' } });
   phones.push(p);
   return p;
 }
@@ -43,7 +43,7 @@ describe('status feed', () => {
 
   it('sends a snapshot, then the registration, the call with its codec, its end, and alarms', async () => {
     for (const ext of ['2001', '2002']) {
-      expect((await s.admin.post('/api/users', { extension: ext, password: `pw-${ext}-long`, fullName: `Ward ${ext}` })).status).toBe(201);
+      expect((await s.admin.post('/api/users', { extension: ext, password: `Live-Pw-${Number(ext) * 7}`, name: `Ward ${ext}` })).status).toBe(201);
     }
     await waitUntil(() => s.ts.server.directory.size >= 2, 5000);
     const operator = await accountWith(s, 'watcher', ['operator']);
@@ -142,7 +142,7 @@ describe('metrics, health and the page', () => {
 
 describe('user media settings through the API', () => {
   it('sets, shows, clears and validates per-user media settings', async () => {
-    const add = await s.admin.post('/api/users', { extension: '2101', password: 'pw-2101-long', media: { security: 'enforced', directMedia: false } });
+    const add = await s.admin.post('/api/users', { extension: '2101', password: 'Live-Pw-Media', media: { security: 'enforced', directMedia: false } });
     expect(add.status, add.text).toBe(201);
     expect(add.json.media).toEqual({ security: 'enforced', directMedia: false });
     const patch = await s.admin.patch('/api/users/2101', { media: { security: null, dtmf: 'info' } });

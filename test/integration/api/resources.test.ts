@@ -71,7 +71,7 @@ describe('trunks', () => {
 
 describe('DIDs', () => {
   it('routes inbound numbers to extensions', async () => {
-    expect((await s.admin.post('/api/users', { extension: '8001', password: 'pw' })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '8001', password: 'Str0ng-Desk-Pw' })).status).toBe(201);
     const add = await s.admin.post('/api/dids', { number: '+4930123', extension: '8001' });
     expect(add.status).toBe(201);
     expect(add.json).toMatchObject({ number: '+4930123', extension: '8001' });

@@ -137,7 +137,7 @@ describe('role restrictions', () => {
 
   it('takes a role change at once, and lets every role log out', async () => {
     expect((await s.admin.patch('/api/admins/ops', { roles: ['admin'] })).status).toBe(200);
-    expect((await clients.operator.post('/api/users', { extension: '5555', password: 'x' })).status).toBe(201);
+    expect((await clients.operator.post('/api/users', { extension: '5555', password: 'Str0ng-Desk-Pw' })).status).toBe(201);
     for (const who of ['admin', 'security', 'operator'] as const) {
       expect((await clients[who].delete('/api/session')).status).toBe(204);
       expect((await clients[who].get('/api/session')).status).toBe(401);

@@ -75,9 +75,9 @@ describe('a status page kept open', () => {
     const users = await c.get('/api/users');
     expect(users.status).toBe(401);
     expect(users.json.error).toBe('session-expired');
-    const edit = await c.patch('/api/users/2102', { fullName: 'Ward 4' });
+    const edit = await c.patch('/api/users/2102', { name: 'Ward 4' });
     expect(edit.status).toBe(401);
-    expect((await (await login()).get('/api/users/2102')).json.fullName).toBe('');
+    expect((await (await login()).get('/api/users/2102')).json.name).toBe('');
 
     // Another login's housekeeping (idle sessions removed) keeps the watched one.
     await login();
@@ -115,7 +115,7 @@ describe('a status page kept open', () => {
       await say(f, 'watching');
       await s.ts.advance(5 * 60_000);
       // The administrator works in between: every request renews the session as before.
-      const r = await c.patch('/api/users/2102', { fullName: `Ward ${i}` });
+      const r = await c.patch('/api/users/2102', { name: `Ward ${i}` });
       expect(r.status).toBe(200);
     }
     expect((await c.get('/api/session')).json.watchOnly).toBe(false);

@@ -148,19 +148,19 @@ describe('sessions', SLOW, () => {
 
   it('refuses a change without the CSRF token, or with a wrong one', async () => {
     const s = await shared();
-    const none = await s.admin.post('/api/users', { extension: '2001', password: 'pw' }, { csrf: false });
+    const none = await s.admin.post('/api/users', { extension: '2001', password: 'Str0ng-Desk-Pw' }, { csrf: false });
     expect(none.status).toBe(403);
     expect(none.json.error).toBe('csrf');
-    const wrong = await s.admin.post('/api/users', { extension: '2001', password: 'pw' }, { csrf: false, headers: { 'x-csrf-token': 'x'.repeat(43) } });
+    const wrong = await s.admin.post('/api/users', { extension: '2001', password: 'Str0ng-Desk-Pw' }, { csrf: false, headers: { 'x-csrf-token': 'x'.repeat(43) } });
     expect(wrong.status).toBe(403);
     expect((await s.admin.delete('/api/session', { csrf: false })).status).toBe(403);
     expect(await s.ts.server.store.users.getByExtension('2001')).toBeUndefined();
     // Another session's token does not fit this session.
     const other = s.client();
     await other.login('admin', ADMIN_PASSWORD);
-    const swapped = await s.admin.post('/api/users', { extension: '2001', password: 'pw' }, { csrf: false, headers: { 'x-csrf-token': other.csrf! } });
+    const swapped = await s.admin.post('/api/users', { extension: '2001', password: 'Str0ng-Desk-Pw' }, { csrf: false, headers: { 'x-csrf-token': other.csrf! } });
     expect(swapped.status).toBe(403);
-    expect((await s.admin.post('/api/users', { extension: '2001', password: 'pw' })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '2001', password: 'Str0ng-Desk-Pw' })).status).toBe(201);
   });
 
   it('logs out', async () => {

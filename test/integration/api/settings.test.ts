@@ -34,7 +34,7 @@ describe('system settings', SLOW, () => {
       const issues = Object.fromEntries(bad.json.issues.map((i: { path: string; message: string }) => [i.path, i.message]));
       expect(issues['sip.udp']).toMatch(/HOST:PORT/);
       expect(issues['sip.domain']).toBeDefined();
-      expect(issues['registrar.minExpiresSec']).toMatch(/>=1/);
+      expect(issues['registrar.minExpiresSec']).toBe('must be at least 1');
       expect(issues.calls).toMatch(/unknown field/);
       const crossed = await s.admin.put('/api/settings', { registrar: { defaultExpiresSec: 30 } });
       expect(crossed.status).toBe(400);

@@ -21,7 +21,7 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}): Promise<TestPh
 
 beforeAll(async () => {
   ts = await startTestServer({ manualTime: true });
-  for (let i = 0; i < 30; i++) await ts.server.store.users.add({ extension: String(3000 + i), password: `pw-${3000 + i}`, fullName: `User ${3000 + i}` });
+  for (let i = 0; i < 30; i++) await ts.server.store.users.add({ extension: String(3000 + i), password: `pw-${3000 + i}`, name: `User ${3000 + i}` });
   await ts.server.store.users.update('3020', { callWaiting: false });
   await ts.server.store.users.update('3022', { noAnswerTimeoutSec: 5 });
   await ts.server.store.users.update('3024', { codecs: ['PCMA'] });

@@ -33,7 +33,7 @@ let pstn: TestPhone;
 beforeAll(async () => {
   ts = await startTestServer({ manualTime: true, http: true });
   const users = ts.server.store.users;
-  await users.add({ extension: '6000', password: 'pw-6000', fullName: 'Caller Six', outboundCalls: false });
+  await users.add({ extension: '6000', password: 'pw-6000', name: 'Caller Six', outboundCalls: false });
   await users.add({ extension: '6001', password: 'pw-6001', noAnswerTimeoutSec: 5 });
   await users.add({ extension: '6002', password: 'pw-6002', outboundCalls: true });
   await users.add({ extension: '6003', password: 'pw-6003', media: { directMedia: false } });

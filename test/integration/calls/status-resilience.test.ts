@@ -24,7 +24,7 @@ async function phone(ext: string, o: Partial<PhoneOptions> = {}): Promise<TestPh
 
 beforeAll(async () => {
   ts = await startTestServer();
-  for (let i = 0; i < 10; i++) await ts.server.store.users.add({ extension: String(6000 + i), password: `pw-${6000 + i}`, fullName: `Handset ${i}` });
+  for (let i = 0; i < 10; i++) await ts.server.store.users.add({ extension: String(6000 + i), password: `pw-${6000 + i}`, name: `Handset ${i}` });
   await ts.server.directory.poll();
 });
 

@@ -29,7 +29,7 @@ let carrier: TestPhone;
 beforeAll(async () => {
   ts = await startTestServer();
   const users = ts.server.store.users;
-  await users.add({ extension: '5000', password: 'pw-5000', fullName: 'Ward Nurse', outboundCalls: true });
+  await users.add({ extension: '5000', password: 'pw-5000', name: 'Ward Nurse', outboundCalls: true });
   await users.add({ extension: '5001', password: 'pw-5001' });
   await users.add({ extension: '5002', password: 'pw-5002', outboundCalls: false });
   await ts.server.directory.poll();

@@ -37,7 +37,7 @@ export class Rig {
   /** A user without a phone (or before its phone registers). */
   async user(ext: string, patch: UserPatch = {}): Promise<void> {
     const users = this.server.store.users;
-    if (!await users.getByExtension(ext)) await users.add({ extension: ext, password: `pw-${ext}`, fullName: `User ${ext}` });
+    if (!await users.getByExtension(ext)) await users.add({ extension: ext, password: `pw-${ext}`, name: `User ${ext}` });
     if (Object.keys(patch).length > 0) await users.update(ext, patch);
     await this.sync();
   }

@@ -15,7 +15,7 @@ import type { WorkerSummary } from '../../../src/pbx/status/control-socket.ts';
 import type { SwitchboardHandle } from '../harness.ts';
 import { optionsOver, tlsConnect } from '../lib/tls-probe.ts';
 
-const USERS = [{ ext: '4001', password: 'pw-4001-signals' }, { ext: '4002', password: 'pw-4002-signals' }];
+const USERS = [{ ext: '4001', password: 'signals-one' }, { ext: '4002', password: 'signals-two' }];
 const servers: SwitchboardHandle[] = [];
 const phones: TestPhone[] = [];
 
@@ -100,7 +100,7 @@ describe('SIGHUP', () => {
 
 describe('SIGTERM', () => {
   it('ends every call in progress with a BYE to both phones (UDP and TCP, across two workers) and exits 0', async () => {
-    const users = Array.from({ length: 6 }, (_, i) => ({ ext: String(4101 + i), password: `pw-${4101 + i}-drain` }));
+    const users = Array.from({ length: 6 }, (_, i) => ({ ext: String(4101 + i), password: `drain-pw-${'abcdef'[i]}` }));
     const sb = await startSwitchboard({ users, workers: 2, tls: false });
     servers.push(sb);
     const mine: TestPhone[] = [];

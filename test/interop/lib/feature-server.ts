@@ -85,7 +85,7 @@ export async function startFeatureServer(domain = 'lab.test', extra: ConfigInput
     tlsPort: ts.tlsPort,
     tap,
     async addUsers(users, extra = {}) {
-      for (const u of users) await server.store.users.add({ ...extra, extension: u.ext, password: u.password, fullName: u.name ?? '' });
+      for (const u of users) await server.store.users.add({ ...extra, extension: u.ext, password: u.password, name: u.name ?? '' });
       await server.directory.poll();
     },
     async setUser(ext, patch) {

@@ -28,7 +28,7 @@ describe('migration to the calls schema', () => {
     expect(s.db.prepare('SELECT version FROM schema_version').pluck().get()).toBe(MIGRATIONS.length);
     expect(s.db.prepare('SELECT outbound_calls FROM users').pluck().all()).toEqual([0]);
     expect(await s.users.getByExtension('41510')).toMatchObject({
-      name: 'Ward', fullName: 'Ward 4', password: 'secret', callWaiting: false, codecs: ['PCMA'], maxCalls: 3,
+      name: 'Ward 4', password: 'secret', callWaiting: false, codecs: ['PCMA'], maxCalls: 3,
       outboundCalls: false, createdAt: 1, updatedAt: 2,
     });
     expect(await s.users.lastChangeSeq()).toBe(1);

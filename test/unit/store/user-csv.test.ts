@@ -32,7 +32,7 @@ describe('user CSV round trip', () => {
   it('exports, imports into another store and exports the same file again', async () => {
     await a.users.add({ extension: '1002', password: 'p2' });
     await a.users.add({
-      extension: '1001', password: '=1+2', name: '-zoë', fullName: '@Zoë "Z" Müller, Ward 4', authUser: 'zoe', voicemailCode: '1234',
+      extension: '1001', password: '=1+2', name: '@Zoë "Z" Müller, Ward 4', authUser: 'zoe', voicemailCode: '1234',
       enabled: false, callWaiting: false, codecs: ['G722', 'PCMA'], maxCalls: 3, noAnswerTimeoutSec: 30, outboundCalls: true,
       media: { security: 'enforced', directMedia: false },
       forwardUnconditional: '+4930123456', forwardBusy: '2000', forwardNoAnswer: '3000', forwardNoAnswerSec: 25,
@@ -60,7 +60,7 @@ describe('user CSV round trip', () => {
   it('reads ";" files, aliases, blank lines', async () => {
     const text = '\ufeffExtension;Display Name;Login Code;DND\r\n1001;"Smith; Ann";s3cret;yes\r\n\r\n1002;B;x;maybe\r\n';
     const rows = await collect(userCsvRows(text));
-    expect(rows[0]).toEqual({ row: 2, extension: '1001', fields: { extension: '1001', fullName: 'Smith; Ann', password: 's3cret', dnd: true } });
+    expect(rows[0]).toEqual({ row: 2, extension: '1001', fields: { extension: '1001', name: 'Smith; Ann', password: 's3cret', dnd: true } });
     expect(rows[1]).toMatchObject({ row: 4, error: 'dnd: must be true or false' });
     await expect(collect(userCsvRows('extension,colour\n1,red'))).rejects.toThrow(UserCsvError);
     await expect(collect(userCsvRows('extension\n"open'))).rejects.toThrow(UserCsvError);

@@ -10,7 +10,7 @@ import { asApiError, type ApiError } from '../api.ts';
 import { ResourceHead, useResourcePage } from '../resource-page.tsx';
 import { href } from '../router.ts';
 import type { HuntGroup, HuntStrategy } from '../types.ts';
-import { Fieldset, FormEnd, Loading, SelectField, TextField, useApp } from '../ui.tsx';
+import { ErrorSummary, Fieldset, FormEnd, Loading, RequiredNote, SelectField, TextField, useApp } from '../ui.tsx';
 
 const STRATEGY_TEXT: Record<HuntStrategy, string> = {
   sequential: 'Sequential (in list order)',
@@ -105,6 +105,8 @@ function GroupEditor({ group, onDone }: { group: HuntGroup | null; onDone: (msg:
   return (
     <form class="form" onSubmit={submit} noValidate aria-labelledby="hg-form-h">
       <h2 id="hg-form-h">{group ? `Hunt group ${group.number} — ${group.name}` : 'Add hunt group'}</h2>
+      <ErrorSummary err={err} idOf={(p) => (p.startsWith('members') ? 'hg-add-member' : `hg-${p.split('.')[0]}`)} />
+      {!ro && <RequiredNote />}
       <Fieldset legend="Group">
         <TextField id="hg-number" label="Number" value={f.number} onInput={set('number')} required disabled={ro} error={err?.field('number')}
           hint="Dialled to reach the group; no user extension." />

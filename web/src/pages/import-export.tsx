@@ -31,7 +31,13 @@ function Report({ report, errorsOnly }: { report: ImportReport; errorsOnly?: num
   const { summary } = report;
   return (
     <section aria-labelledby="report-h">
-      <h2 id="report-h">{report.dryRun ? 'Dry run: what the import would do' : 'Import done'}</h2>
+      <h2 id="report-h">{report.dryRun ? 'Dry run: what the import would do' : report.applied ? 'Import done' : 'Nothing imported'}</h2>
+      {!report.dryRun && !report.applied && (
+        <Notice kind="error">The file has rows with errors, so nothing was changed. Correct those rows, or import with “Import the good rows, skip the bad ones”.</Notice>
+      )}
+      {report.dryRun && summary.error > 0 && (
+        <p class="muted">A file with errors imports nothing unless you choose to import the good rows and skip the bad ones.</p>
+      )}
       <ul class="summary" aria-label="Import summary">
         <li><strong>{summary.add}</strong> {report.dryRun ? 'to add' : 'added'}</li>
         <li><strong>{summary.update}</strong> {report.dryRun ? 'to update' : 'updated'}</li>
@@ -77,6 +83,7 @@ export function ImportExportPage() {
   const [checked, setChecked] = useState<string | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [partial, setPartial] = useState(false);
 
   const run = async (dryRun: boolean) => {
     if (!file) {
@@ -92,11 +99,11 @@ export function ImportExportPage() {
     try {
       const text = await file.text();
       const json = file.name.toLowerCase().endsWith('.json') || file.type === 'application/json';
-      const r = await api.post<ImportReport | ImportJob>(`/api/users/import${query({ format: json ? 'json' : 'csv', dryRun })}`, undefined,
+      const r = await api.post<ImportReport | ImportJob>(`/api/users/import${query({ format: json ? 'json' : 'csv', dryRun, partial: partial || undefined })}`, undefined,
         { raw: { text, type: json ? 'application/json' : 'text/csv' } });
       if ('state' in r) {
         const job = await followJob(r);
-        setReport({ dryRun: job.dryRun, summary: job.summary, rows: job.rows.items });
+        setReport({ dryRun: job.dryRun, applied: job.applied ?? false, summary: job.summary, rows: job.rows.items });
         setErrorsOnly(job.rows.total);
       } else {
         setReport(r);
@@ -144,7 +151,8 @@ export function ImportExportPage() {
         <section aria-labelledby="import-h">
           <h2 id="import-h">Import users</h2>
           <p class="muted">
-            A CSV file with a header row (the columns of an export) or a JSON array of users. Existing extensions are updated,
+            A CSV file with a header row (the columns of an export: name is the display name, authUser what the phone logs in
+            with) or a JSON array of users. Existing extensions are updated,
             new ones added; empty CSV cells leave a field as it is, except media.* cells, where empty means the system value.
             Check the file with a dry run first.
           </p>
@@ -158,6 +166,8 @@ export function ImportExportPage() {
                 setChecked(null);
               }} />
           </div>
+          <CheckField id="import-partial" label="Import the good rows, skip the bad ones" checked={partial} onChange={setPartial}
+            hint="Off: a file with any bad row changes nothing." />
           <div class="actions">
             <button type="button" class="primary" disabled={busy || !file} onClick={() => run(true)}>Check (dry run)</button>
             <button type="button" disabled={busy || !checkedThis} onClick={() => run(false)}

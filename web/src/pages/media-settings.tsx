@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.ts';
 import type { SettingsResponse, SystemMedia } from '../types.ts';
-import { CheckField, Fieldset, Notice, SelectField, useApp } from '../ui.tsx';
+import { CheckField, ErrorSummary, Fieldset, Notice, SelectField, useApp } from '../ui.tsx';
 
 type Key = keyof SystemMedia;
 
@@ -70,6 +70,7 @@ export function MediaSettingsForm({ data, onSaved }: { data: SettingsResponse; o
   return (
     <form class="form" onSubmit={submit} noValidate aria-labelledby="media-h">
       <h2 id="media-h">Media security</h2>
+      <ErrorSummary err={err} idOf={(p) => `m-${p.replace(/^media\./, '')}`} />
       <p class="muted">For the whole system; users set to “Same as system” follow these. A change applies to the next call, without a restart.</p>
       <Fieldset legend="Encryption">
         <SelectField {...common('security')} label="Media security" value={form.security} options={SECURITY} onChange={set('security')} />
@@ -83,7 +84,7 @@ export function MediaSettingsForm({ data, onSaved }: { data: SettingsResponse; o
         <CheckField {...common('transport')} label="TLS only" checked={form.transport === 'tls'}
           onChange={(v) => set('transport')(v ? 'tls' : 'any')} />
       </Fieldset>
-      <Notice kind="error">{err && (err.issues.some((i) => i.path.startsWith('media.')) ? 'Please correct the marked fields.' : err.message)}</Notice>
+      <Notice kind="error">{err && (err.issues.some((i) => i.path.startsWith('media.')) ? 'Not saved: correct the fields listed at the top.' : err.message)}</Notice>
       <Notice kind="ok">{saved}</Notice>
       {canWrite && <div class="actions"><button type="submit" class="primary">Save media settings</button></div>}
     </form>

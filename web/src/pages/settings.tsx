@@ -5,8 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.ts';
 import type { PasswordPolicy, SettingsResponse, SettingsView } from '../types.ts';
-import { Fieldset, Loading, Notice, PageTitle, TextField, useApp } from '../ui.tsx';
+import { ErrorSummary, Fieldset, Loading, Notice, PageTitle, TextField, useApp } from '../ui.tsx';
 import { MediaSettingsForm } from './media-settings.tsx';
+import { UserRulesForm } from './user-rules-form.tsx';
 
 type Flat = Record<string, string>;
 
@@ -54,6 +55,7 @@ function PasswordPolicyForm() {
   return (
     <form class="form" onSubmit={submit} noValidate aria-labelledby="policy-h">
       <h2 id="policy-h">Administrator passwords</h2>
+      <ErrorSummary err={err} idOf={(p) => `pp-${p}`} />
       <Fieldset legend="Rules">
         <TextField id="pp-minLength" label="Minimum length" type="number" value={p.minLength} onInput={set('minLength')} error={err?.field('minLength')} hint="8-128" />
         <TextField id="pp-requireClasses" label="Character classes required" type="number" value={p.requireClasses} onInput={set('requireClasses')}
@@ -115,17 +117,19 @@ export function SettingsPage() {
       {!canWrite && <Notice kind="info">Your role can read the settings but not change them.</Notice>}
       <form class="form" onSubmit={submit} noValidate aria-labelledby="sys-h">
         <h2 id="sys-h">System</h2>
+        <ErrorSummary err={err} idOf={(p) => `s-${p.replace('.', '-')}`} />
         <Fieldset legend="SIP">
           {FIELDS.filter((f) => f.key.startsWith('sip.')).map(setting)}
         </Fieldset>
         <Fieldset legend="Registrations">
           {FIELDS.filter((f) => f.key.startsWith('registrar.')).map(setting)}
         </Fieldset>
-        <Notice kind="error">{err && (err.issues.length === 0 ? err.message : 'Please correct the marked fields.')}</Notice>
+        <Notice kind="error">{err && (err.issues.length === 0 ? err.message : 'Not saved: correct the fields listed at the top.')}</Notice>
         <Notice kind="ok">{saved}</Notice>
         {canWrite && <div class="actions"><button type="submit" class="primary">Save settings</button></div>}
       </form>
       <MediaSettingsForm data={data} onSaved={setData} />
+      <UserRulesForm />
       {canSecurity && <PasswordPolicyForm />}
     </>
   );

@@ -9,7 +9,7 @@ import { asApiError, type ApiError } from '../api.ts';
 import { ResourceHead, useResourcePage } from '../resource-page.tsx';
 import { href } from '../router.ts';
 import type { ShortCode, ShortCodeFeature } from '../types.ts';
-import { Fieldset, FormEnd, Loading, SelectField, TextField, useApp } from '../ui.tsx';
+import { ErrorSummary, Fieldset, FormEnd, Loading, RequiredNote, SelectField, TextField, useApp } from '../ui.tsx';
 
 const FEATURES = SHORT_CODE_FEATURE_NAMES.map((f) => ({ value: f, label: f }));
 const codePath = (c: string) => `/api/short-codes/${encodeURIComponent(c)}`;
@@ -43,6 +43,8 @@ function CodeEditor({ code, count, onDone }: { code: ShortCode | null; count: nu
   return (
     <form class="form" onSubmit={submit} noValidate aria-labelledby="sc-form-h">
       <h2 id="sc-form-h">{code ? `Short code ${code.code}` : 'Add short code'}</h2>
+      <ErrorSummary err={err} idOf={(p) => `sc-${p.split('.')[0]}`} />
+      {!ro && <RequiredNote />}
       <Fieldset legend="Code">
         <TextField id="sc-code" label="Code" value={f.code} onInput={set('code')} required disabled={ro} error={err?.field('code')}
           hint="Digits, * and #; N, S or G stands for dialled digits, e.g. *07*N#." />

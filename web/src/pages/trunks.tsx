@@ -4,7 +4,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.ts';
 import { href, navigate } from '../router.ts';
 import type { Did, Trunk } from '../types.ts';
-import { CheckField, Fieldset, FormEnd, Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
+import {
+  CheckField, ErrorSummary, Fieldset, FormEnd, Loading, Notice, PageTitle, RequiredNote, SelectField, TextField, useApp,
+} from '../ui.tsx';
 
 interface TrunkForm {
   name: string; host: string; port: string; transport: 'udp' | 'tcp' | 'tls'; registerUser: string; registerPassword: string;
@@ -55,6 +57,8 @@ function TrunkEditor({ trunk, others, onDone }: { trunk: Trunk | null; others: s
   return (
     <form class="form" onSubmit={submit} noValidate aria-labelledby="trunk-form-h">
       <h2 id="trunk-form-h">{trunk ? `Trunk ${trunk.name}` : 'Add trunk'}</h2>
+      <ErrorSummary err={err} idOf={(p) => `t-${p.split('.')[0]}`} />
+      {!ro && <RequiredNote />}
       <Fieldset legend="Connection">
         <TextField id="t-name" label="Name" value={f.name} onInput={set('name')} required disabled={ro} error={fe('name')} />
         <TextField id="t-host" label="Host" value={f.host} onInput={set('host')} required disabled={ro} error={fe('host')} hint="Name or address of the peer." />

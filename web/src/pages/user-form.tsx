@@ -1,11 +1,18 @@
 // Add or change one user: every field the API takes, the media settings
-// among them. The login code is write-only: blank keeps the current one.
+// among them. The login code is write-only: blank keeps the current one; the
+// generator makes one that passes the user rules (GET /api/user-rules).
+// Saving reports every problem at once (summary at the top, each beside its
+// field) and leaves the keyboard focus where it was.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import type { User, UserMedia } from '../types.ts';
-import { CheckField, Fieldset, Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
+import { renumberPreview } from '../../../src/model/user-renumber.ts';
+import { generateSipPassword, USER_RULES_DEFAULTS, type UserRules } from '../../../src/model/user-rules.ts';
+import {
+  CheckField, ErrorSummary, Fieldset, Loading, Notice, PageTitle, RequiredNote, SelectField, SubmitButton, TextField, useApp,
+} from '../ui.tsx';
 
 export const FLASH_KEY = 'switchboard.flash';
 
@@ -26,7 +33,7 @@ const MEDIA: readonly { key: MediaKey; label: string; options: { value: string; 
 
 const KNOWN_CODECS = 'PCMU, PCMA, G722, G729';
 /** Fields the form shows an error beside; an issue elsewhere is shown at the bottom. */
-const PLACED = new Set(['extension', 'fullName', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'maxCalls',
+const PLACED = new Set(['extension', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'maxCalls',
   'noAnswerTimeoutSec', 'codecs', ...MEDIA.map((m) => m.key), 'forwardUnconditional', 'forwardBusy', 'forwardNoAnswer',
   'forwardNoAnswerSec', 'forwardNumber', 'dndExceptions', 'followMe', 'pickupGroup']);
 
@@ -37,7 +44,6 @@ type FeatureText = (typeof FEATURE_TEXT)[number];
 interface Form {
   extension: string;
   name: string;
-  fullName: string;
   authUser: string;
   password: string;
   voicemailCode: string;
@@ -60,7 +66,7 @@ function formOf(u: User | null): Form {
   const m = u?.media ?? {};
   const media = Object.fromEntries(MEDIA.map((x) => [x.key, m[x.key] === undefined ? 'system' : String(m[x.key])])) as Record<MediaKey, Choice>;
   return {
-    extension: u?.extension ?? '', name: u?.name ?? '', fullName: u?.fullName ?? '', authUser: u?.authUser ?? '',
+    extension: u?.extension ?? '', name: u?.name ?? '', authUser: u?.authUser ?? '',
     password: '', voicemailCode: '', clearVoicemail: false,
     enabled: u?.enabled ?? true, callWaiting: u?.callWaiting ?? true, outboundCalls: u?.outboundCalls ?? false,
     systemCodecs: !u?.codecs, codecs: u?.codecs?.join(', ') ?? '',
@@ -76,14 +82,15 @@ function formOf(u: User | null): Form {
 
 const intOrNull = (s: string): number | null => (s.trim() === '' ? null : Number(s.trim()));
 
-function bodyOf(f: Form, isNew: boolean): Record<string, unknown> {
+function bodyOf(f: Form, loaded: User | null): Record<string, unknown> {
+  const isNew = loaded === null;
   const b: Record<string, unknown> = {
-    extension: f.extension.trim(), fullName: f.fullName, enabled: f.enabled, callWaiting: f.callWaiting,
+    extension: f.extension.trim(), name: f.name, enabled: f.enabled, callWaiting: f.callWaiting,
     outboundCalls: f.outboundCalls, maxCalls: intOrNull(f.maxCalls), noAnswerTimeoutSec: intOrNull(f.noAnswerTimeoutSec),
     codecs: f.systemCodecs ? null : f.codecs.split(/[\s,]+/).filter((c) => c !== ''),
   };
-  if (f.name.trim()) b.name = f.name.trim();
-  if (f.authUser.trim()) b.authUser = f.authUser.trim();
+  // Sent only when changed: an auth user left as it was follows a renumbering when it equals the extension.
+  if (f.authUser.trim() && f.authUser.trim() !== loaded?.authUser) b.authUser = f.authUser.trim();
   if (f.password !== '' || isNew) b.password = f.password;
   if (f.clearVoicemail) b.voicemailCode = null;
   else if (f.voicemailCode !== '') b.voicemailCode = f.voicemailCode;
@@ -100,9 +107,16 @@ function bodyOf(f: Form, isNew: boolean): Record<string, unknown> {
   return b;
 }
 
-export function UserFormPage({ extension }: { extension: string | null }) {
+/** The control of an issue's field: media.KEY and list items (codecs.0) are edited by one control each. */
+const idOf = (path: string) => `u-${path.startsWith('media.') ? path.split('.')[1] : path.split('.')[0]}`;
+
+export function UserFormPage({ extension: routed }: { extension: string | null }) {
   const { api, canWrite } = useApp();
-  const isNew = extension === null;
+  const isNew = routed === null;
+  // The extension being edited: a renumbering changes it without leaving the page (and the focus).
+  const [extension, setExtension] = useState(routed);
+  const [rules, setRules] = useState<UserRules>(USER_RULES_DEFAULTS);
+  const [generated, setGenerated] = useState(false);
   const [user, setUser] = useState<User | null>(null);
   const [form, setForm] = useState<Form>(formOf(null));
   const [err, setErr] = useState<ApiError | null>(null);
@@ -111,35 +125,48 @@ export function UserFormPage({ extension }: { extension: string | null }) {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    if (isNew) return;
+    api.get<UserRules>('/api/user-rules').then(setRules, () => undefined);
+  }, []);
+
+  useEffect(() => {
+    if (isNew || extension === null) return;
     api.get<User>(`/api/users/${encodeURIComponent(extension)}`).then((u) => {
       setUser(u);
       setForm(formOf(u));
     }, (e) => setLoadError(describeError(e)));
-  }, [extension]);
+  }, []);
 
   const set = <K extends keyof Form>(k: K) => (v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
   const setFeature = (k: FeatureText) => (v: string) => setForm((f) => ({ ...f, features: { ...f.features, [k]: v } }));
   const setMedia = (k: MediaKey) => (v: string) => setForm((f) => ({ ...f, media: { ...f.media, [k]: v } }));
-  const fieldError = (path: string) => err?.issues.find((i) => i.path === path || i.path.startsWith(`${path}.`))?.message;
+  const fieldError = (path: string) => {
+    const all = err?.issues.filter((i) => i.path === path || i.path.startsWith(`${path}.`)).map((i) => i.message) ?? [];
+    return all.length > 0 ? all.join('; ') : undefined;
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     setBusy(true);
     setErr(null);
     setSaved('');
     try {
       if (isNew) {
-        const u = await api.post<User>('/api/users', bodyOf(form, true));
+        const u = await api.post<User>('/api/users', bodyOf(form, null));
         sessionStorage.setItem(FLASH_KEY, `User ${u.extension} added.`);
         navigate('users');
         return;
       }
-      const u = await api.patch<User>(`/api/users/${encodeURIComponent(extension)}`, bodyOf(form, false));
+      const u = await api.patch<User & { notice?: string }>(`/api/users/${encodeURIComponent(extension!)}`, bodyOf(form, user));
       setUser(u);
       setForm(formOf(u));
-      setSaved(`Saved ${dateTime(u.updatedAt)}.`);
-      if (u.extension !== extension) navigate('users', u.extension);
+      setGenerated(false);
+      setSaved(`Saved ${dateTime(u.updatedAt)}.${u.notice ? ` ${u.notice[0]!.toUpperCase()}${u.notice.slice(1)}.` : ''}`);
+      if (u.extension !== extension) {
+        setExtension(u.extension);
+        // The address follows without a page change, so the focus stays on the control that saved.
+        history.replaceState(null, '', href('users', u.extension));
+      }
     } catch (e2) {
       setErr(e2 instanceof ApiError ? e2 : new ApiError(0, 'error', describeError(e2)));
     } finally {
@@ -148,7 +175,7 @@ export function UserFormPage({ extension }: { extension: string | null }) {
   };
 
   const remove = async () => {
-    if (isNew || !window.confirm(`Delete user ${extension}? This cannot be undone.`)) return;
+    if (isNew || extension === null || !window.confirm(`Delete user ${extension}? This cannot be undone.`)) return;
     try {
       await api.delete(`/api/users/${encodeURIComponent(extension)}`);
       sessionStorage.setItem(FLASH_KEY, `User ${extension} deleted.`);
@@ -163,25 +190,40 @@ export function UserFormPage({ extension }: { extension: string | null }) {
   const ro = !canWrite;
   const placed = (path: string) => PLACED.has(path.startsWith('media.') ? path.split('.')[1]! : path.split('.')[0]!);
   const unplaced = err && err.issues.some((i) => !placed(i.path)) ? err.message : '';
+  const renumbering = user ? renumberPreview(user, form.extension.trim(), form.authUser.trim() === '' ? undefined : form.authUser.trim()) : null;
+  const generate = () => {
+    setForm((f) => ({ ...f, password: generateSipPassword(rules) }));
+    setGenerated(true);
+  };
+  const pw = rules.password;
   return (
     <>
       <p class="crumbs"><a href={href('users')}>Users</a> ›</p>
-      <PageTitle>{isNew ? 'Add user' : `User ${user!.extension}${user!.fullName ? ` — ${user!.fullName}` : ''}`}</PageTitle>
+      <PageTitle>{isNew ? 'Add user' : `User ${user!.extension}${user!.name ? ` — ${user!.name}` : ''}`}</PageTitle>
       {ro && <Notice kind="info">Your role can read users but not change them.</Notice>}
       <form onSubmit={submit} class="form" noValidate>
+        <ErrorSummary err={err} idOf={idOf} />
+        {!ro && <RequiredNote />}
         <Fieldset legend="Identity">
           <TextField id="u-extension" label="Extension" value={form.extension} onInput={set('extension')} required disabled={ro}
-            error={fieldError('extension')} inputMode="numeric" />
-          <TextField id="u-fullName" label="Display name" value={form.fullName} onInput={set('fullName')} disabled={ro} error={fieldError('fullName')} />
-          <TextField id="u-name" label="Account name" value={form.name} onInput={set('name')} disabled={ro} error={fieldError('name')}
-            hint="Blank: the extension." />
+            error={fieldError('extension')} inputMode="numeric"
+            hint={renumbering ?? `${rules.extensionHint[0]!.toUpperCase()}${rules.extensionHint.slice(1)}.`} />
+          <TextField id="u-name" label="Display name" value={form.name} onInput={set('name')} disabled={ro} error={fieldError('name')}
+            hint="Shown to the people this user calls, and in status." />
           <TextField id="u-authUser" label="SIP auth user" value={form.authUser} onInput={set('authUser')} disabled={ro}
-            error={fieldError('authUser')} hint="Digest user name. Blank: the extension." />
+            error={fieldError('authUser')} hint={isNew ? 'What the phone logs in with. Blank: the extension.' : 'What the phone logs in with.'} />
         </Fieldset>
         {!ro && <Fieldset legend="Credentials">
-          <TextField id="u-password" label={isNew ? 'Login code (SIP password)' : 'New login code'} type="password" value={form.password}
-            onInput={set('password')} required={isNew} disabled={ro} error={fieldError('password')} autoComplete="new-password"
-            hint={isNew ? 'The phone registers with this.' : 'Blank keeps the current one.'} />
+          <TextField id="u-password" label={isNew ? 'Login code (SIP password)' : 'New login code'} type={generated ? 'text' : 'password'}
+            value={form.password} onInput={(v) => { setGenerated(false); set('password')(v); }} required={isNew} disabled={ro}
+            error={fieldError('password')} autoComplete="new-password"
+            hint={generated
+              ? 'Generated: copy it into the phone now; it is not shown again after saving.'
+              : `${isNew ? 'The phone registers with this.' : 'Blank keeps the current one.'} At least ${pw.minLength} characters${pw.refuseGuessable ? ', not guessable (no 1234, 1111, common words or the extension)' : ''}.`} />
+          <div class="field field-action">
+            <button type="button" onClick={generate} aria-describedby="u-generate-hint">Generate a password</button>
+            <span class="hint" id="u-generate-hint">A random one the rules accept.</span>
+          </div>
           <TextField id="u-voicemailCode" label={user?.hasVoicemailCode ? 'New voicemail code' : 'Voicemail code'} type="password"
             value={form.voicemailCode} onInput={set('voicemailCode')} disabled={ro || form.clearVoicemail} inputMode="numeric"
             error={fieldError('voicemailCode')} hint={user?.hasVoicemailCode ? 'A code is set. Blank keeps it.' : '1-16 digits; optional.'} autoComplete="new-password" />
@@ -233,11 +275,11 @@ export function UserFormPage({ extension }: { extension: string | null }) {
           ))}
         </Fieldset>
         <Notice kind="error">{unplaced || (err && err.issues.length === 0 ? err.message : '')}</Notice>
-        {err && err.issues.length > 0 && !unplaced && <Notice kind="error">Please correct the marked fields.</Notice>}
+        {err && err.issues.length > 0 && !unplaced && <Notice kind="error">Not saved: correct the fields listed at the top.</Notice>}
         <Notice kind="ok">{saved}</Notice>
         {canWrite && (
           <div class="actions">
-            <button type="submit" class="primary" disabled={busy}>{busy ? 'Saving…' : isNew ? 'Add user' : 'Save changes'}</button>
+            <SubmitButton busy={busy} label={isNew ? 'Add user' : 'Save changes'} />
             <a class="button" href={href('users')}>Cancel</a>
             {!isNew && <button type="button" class="danger push-right" onClick={remove}>Delete user</button>}
           </div>

@@ -143,7 +143,7 @@ export function UsersPage() {
                     </th>
                   )}
                   <SortHeader label="Extension" field="extension" sort={sort} onSort={setSort} />
-                  <SortHeader label="Display name" field="fullName" sort={sort} onSort={setSort} />
+                  <SortHeader label="Display name" field="name" sort={sort} onSort={setSort} />
                   <SortHeader label="Enabled" field="enabled" sort={sort} onSort={setSort} />
                   <th scope="col">Features</th>
                   <th scope="col">Device</th>
@@ -163,7 +163,7 @@ export function UsersPage() {
                         </td>
                       )}
                       <td data-label="Extension"><a href={href('users', u.extension)}>{u.extension}</a></td>
-                      <td data-label="Display name">{u.fullName || <span class="muted">{u.name}</span>}</td>
+                      <td data-label="Display name">{u.name || <span class="muted">—</span>}</td>
                       <td data-label="Enabled">{u.enabled ? 'Yes' : 'No'}</td>
                       <td data-label="Features" class="wrap">{featureSummary(u).join(' ') || <span class="muted">—</span>}</td>
                       <td data-label="Device" class="wrap">{a?.userAgent ?? <span class="muted">—</span>}</td>

@@ -210,7 +210,7 @@ export function trunksSuite(engine: StoreEngine): void {
     it('follows a renumbered user and goes with a removed one, moving the revision', async () => {
       await store.trunks.addDid('555', '1001');
       const r0 = await store.trunks.revision();
-      await store.users.update('1001', { fullName: 'No renumbering' });
+      await store.users.update('1001', { name: 'No renumbering' });
       expect(await store.trunks.revision()).toBe(r0);
       await store.users.update('1001', { extension: '1002' });
       expect((await store.trunks.listDids()).map((d) => d.extension)).toEqual(['1002']);

@@ -17,7 +17,7 @@ export function userCallsSuite(engine: StoreEngine): void {
       expect((await store.users.add({ extension: '100', password: 'p' })).outboundCalls).toBe(false);
       expect((await store.users.add({ extension: '101', password: 'p', outboundCalls: true })).outboundCalls).toBe(true);
       expect((await store.users.update('100', { outboundCalls: true })).outboundCalls).toBe(true);
-      expect((await store.users.update('101', { fullName: 'Kept' })).outboundCalls).toBe(true);
+      expect((await store.users.update('101', { name: 'Kept' })).outboundCalls).toBe(true);
       expect((await store.users.update('101', { outboundCalls: false })).outboundCalls).toBe(false);
       const e = (await storeError(async () => await store.users.update('100', { outboundCalls: 'yes' as never })));
       expect([e.code, e.field]).toEqual(['invalid', 'outboundCalls']);

@@ -20,7 +20,7 @@ export function userChangesSuite(engine: StoreEngine): void {
     it('logs add, update, rename and remove in order', async () => {
       const start = await server.users.lastChangeSeq();
       await cli.users.add({ extension: '100', password: 'a' });
-      await cli.users.update('100', { fullName: 'X' });
+      await cli.users.update('100', { name: 'X' });
       await cli.users.update('100', { extension: '101' });
       await cli.users.remove('101');
       const changes = await server.users.pollChanges(start);

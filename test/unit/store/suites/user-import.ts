@@ -107,7 +107,7 @@ export function userImportSuite(engine: StoreEngine): void {
       expect(results[3]!.error).toMatch(/^forwardBusy: a spreadsheet formula is not allowed here/);
       // An export's guard (a ' in front) is taken off before the check: still a formula.
       expect(results[4]!.error).toMatch(/^extension: a spreadsheet formula/);
-      expect(await store.users.getByExtension('101')).toMatchObject({ fullName: "=cmd|' /C calc'!A0", password: '+pw' });
+      expect(await store.users.getByExtension('101')).toMatchObject({ name: "=cmd|' /C calc'!A0", password: '+pw' });
       expect((await store.users.getByExtension('105'))?.forwardBusy).toBe('+4930123');
       expect(await store.users.count()).toBe(2);
     });
@@ -150,11 +150,11 @@ export function userImportSuite(engine: StoreEngine): void {
       await store.users.add({ extension: '100', password: 'p' });
       const inside = await store.rehearse(async (s) => {
         await s.users.add({ extension: '200', password: 'p' });
-        await s.users.update('100', { fullName: 'Changed' });
-        return (await s.users.list()).map((u) => `${u.extension}:${u.fullName}`);
+        await s.users.update('100', { name: 'Changed' });
+        return (await s.users.list()).map((u) => `${u.extension}:${u.name}`);
       });
       expect(inside).toEqual(['100:Changed', '200:']);
-      expect((await store.users.list()).map((u) => `${u.extension}:${u.fullName}`)).toEqual(['100:']);
+      expect((await store.users.list()).map((u) => `${u.extension}:${u.name}`)).toEqual(['100:']);
       await store.users.add({ extension: '300', password: 'p' });
       expect(await store.users.count()).toBe(2);
     });

@@ -19,7 +19,7 @@ export function usersSuite(engine: StoreEngine): void {
     it('adds a user with defaults and reads it back by extension and auth user', async () => {
       const u = await store.users.add({ extension: '41510', password: 'secret' });
       expect(u).toMatchObject({
-        extension: '41510', name: '41510', fullName: '', authUser: '41510', password: 'secret',
+        extension: '41510', name: '', authUser: '41510', password: 'secret',
         voicemailCode: null, enabled: true, callWaiting: true, codecs: null, maxCalls: null,
         noAnswerTimeoutSec: null, createdAt: clock, updatedAt: clock,
       });
@@ -31,7 +31,7 @@ export function usersSuite(engine: StoreEngine): void {
 
     it('stores every field, including lists and nulls', async () => {
       const u = await store.users.add({
-        extension: '200', password: 'p', name: 'Spectra200', fullName: 'Spectralink', authUser: 'dect200',
+        extension: '200', password: 'p', name: 'Spectralink', authUser: 'dect200',
         voicemailCode: '1234', enabled: false, callWaiting: false, codecs: ['PCMA', 'G722'], maxCalls: 2,
         noAnswerTimeoutSec: 20,
       });
@@ -47,7 +47,6 @@ export function usersSuite(engine: StoreEngine): void {
       const cases: [Parameters<typeof store.users.add>[0], string][] = [
         [{ extension: '100', password: 'b' }, 'extension'],
         [{ extension: '101', password: 'b', authUser: 'alice' }, 'authUser'],
-        [{ extension: '102', password: 'b', name: 'ALICE' }, 'name'],
       ];
       for (const [input, field] of cases) {
         const e = (await storeError(async () => await store.users.add(input)));
@@ -55,6 +54,8 @@ export function usersSuite(engine: StoreEngine): void {
         expect(e.field).toBe(field);
       }
       expect(await store.users.count()).toBe(1);
+      // A display name is not an identity: two users may share one.
+      expect((await store.users.add({ extension: '102', password: 'b', name: 'Alice' })).name).toBe('Alice');
     });
 
     it('rejects invalid input with the field at fault', async () => {
@@ -85,10 +86,10 @@ export function usersSuite(engine: StoreEngine): void {
     });
 
     it('updates fields, keeps the rest and stamps updatedAt', async () => {
-      await store.users.add({ extension: '100', password: 'a', fullName: 'Old', maxCalls: 3 });
+      await store.users.add({ extension: '100', password: 'a', name: 'Old', maxCalls: 3 });
       clock += 5000;
-      const u = await store.users.update('100', { fullName: 'New', maxCalls: null, codecs: ['PCMU'] });
-      expect(u).toMatchObject({ fullName: 'New', maxCalls: null, codecs: ['PCMU'], password: 'a', updatedAt: clock });
+      const u = await store.users.update('100', { name: 'New', maxCalls: null, codecs: ['PCMU'] });
+      expect(u).toMatchObject({ name: 'New', maxCalls: null, codecs: ['PCMU'], password: 'a', updatedAt: clock });
       expect(u.createdAt).toBe(clock - 5000);
       expect(await store.users.getByExtension('100')).toEqual(u);
     });
@@ -105,7 +106,7 @@ export function usersSuite(engine: StoreEngine): void {
     it('reports not-found and duplicate on update, and not-found on remove', async () => {
       await store.users.add({ extension: '100', password: 'a' });
       await store.users.add({ extension: '200', password: 'b' });
-      expect((await storeError(async () => await store.users.update('300', { fullName: 'x' }))).code).toBe('not-found');
+      expect((await storeError(async () => await store.users.update('300', { name: 'x' }))).code).toBe('not-found');
       const dup = (await storeError(async () => await store.users.update('200', { extension: '100' })));
       expect([dup.code, dup.field]).toEqual(['duplicate', 'extension']);
       expect((await storeError(async () => await store.users.update('200', { password: '' }))).field).toBe('password');
@@ -118,7 +119,7 @@ export function usersSuite(engine: StoreEngine): void {
 
     it('lists in extension order with paging and case-insensitive search', async () => {
       for (const ext of ['30', '100', '4', '2000', '101']) {
-        await store.users.add({ extension: ext, password: 'p', fullName: ext === '101' ? 'Maria Garcia' : `User ${ext}` });
+        await store.users.add({ extension: ext, password: 'p', name: ext === '101' ? 'Maria Garcia' : `User ${ext}` });
       }
       expect((await store.users.list()).map((u) => u.extension)).toEqual(['4', '30', '100', '101', '2000']);
       expect((await store.users.list({ offset: 1, limit: 2 })).map((u) => u.extension)).toEqual(['30', '100']);
@@ -164,16 +165,16 @@ export function usersSuite(engine: StoreEngine): void {
       await store.users.add({ extension: '100', password: 'a' });
       const seen = await store.rehearse(async (scratch) => {
         await scratch.users.add({ extension: '101', password: 'b' });
-        await scratch.users.update('100', { fullName: 'Changed' });
+        await scratch.users.update('100', { name: 'Changed' });
         const dup = await storeError(() => scratch.users.add({ extension: '101', password: 'c' }));
         // Reads that take a snapshot of their own work inside the rehearsal too.
         const listed = (await scratch.users.snapshot()).users.length;
         await scratch.huntGroups.list();
-        return { count: await scratch.users.count(), listed, name: (await scratch.users.getByExtension('100'))?.fullName, dup: dup.code };
+        return { count: await scratch.users.count(), listed, name: (await scratch.users.getByExtension('100'))?.name, dup: dup.code };
       });
       expect(seen).toEqual({ count: 2, listed: 2, name: 'Changed', dup: 'duplicate' });
       expect(await store.users.count()).toBe(1);
-      expect((await store.users.getByExtension('100'))?.fullName).toBe('');
+      expect((await store.users.getByExtension('100'))?.name).toBe('');
       // The store takes writes as before.
       await store.users.add({ extension: '101', password: 'b' });
       expect(await store.users.count()).toBe(2);
