@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.ts';
 import type { AdminStore } from '../store/admin-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiRequest } from './route.ts';
+import type { SystemSource } from './routes/system.ts';
 
 export interface ApiContext {
   store: Store;
@@ -26,6 +27,8 @@ export interface ApiContext {
   pinnedSettings: readonly string[];
   /** The system media settings the running server polls from the store; absent, nothing polls them. */
   systemMedia?: LiveMediaSettings;
+  /** The running server for the System pages (routes/system.ts); absent, those routes are not mounted. */
+  system?: SystemSource;
 }
 
 export interface LiveMediaSettings {

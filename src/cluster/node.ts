@@ -1,6 +1,7 @@
 // One worker's part in a cluster, composed in one place: the link to the
 // other workers, the router that hands them their messages, the registration
 // changes and call activity they must see, and where new requests go.
+import type { LogLine } from '../lib/log-ring.ts';
 import type { Endpoint } from '../sip/message.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
 import type { Inbound } from '../sip/transport/types.ts';
@@ -70,6 +71,9 @@ export class ClusterNode {
   localSummary: (() => WorkerSummary) | undefined;
   private readonly summaryWaits = new Map<number, (summary: WorkerSummary) => void>();
   private readonly bansWaits = new Map<number, (worker: number, answer: BansAnswer) => void>();
+  /** This worker's recent warnings and errors (the server's log ring), set once the server exists. */
+  localLogs: (() => LogLine[]) | undefined;
+  private readonly logsWaits = new Map<number, (worker: number, lines: LogLine[]) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, location, calls, workers } = deps;
@@ -115,6 +119,12 @@ export class ClusterNode {
         } else if (frame.topic === 'summary') {
           const { id, summary } = frame.body as { id: number; summary: WorkerSummary };
           this.summaryWaits.get(id)?.(summary);
+        } else if (frame.topic === 'logs?') {
+          const { id } = frame.body as { id: number };
+          this.link.send(from, { kind: 'json', topic: 'logs', body: { id, lines: this.localLogs?.() ?? [] } });
+        } else if (frame.topic === 'logs') {
+          const { id, lines } = frame.body as { id: number; lines: LogLine[] };
+          this.logsWaits.get(id)?.(from, lines);
         } else if (frame.topic === 'bans?') {
           this.link.send(from, { kind: 'json', topic: 'bans', body: this.localBans(frame.body as BansRequest) });
         } else if (frame.topic === 'bans') {
@@ -250,6 +260,26 @@ export class ClusterNode {
     });
     this.bansWaits.delete(id);
     return [...out.entries()].sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Every worker's recent warnings and errors, each line marked with its worker, oldest first (as they answer within METRICS_WAIT_MS). */
+  async logs(): Promise<LogLine[]> {
+    const mark = (worker: number, lines: LogLine[]) => lines.map((l) => ({ ...l, worker }));
+    const out = new Map<number, LogLine[]>([[this.deps.worker, mark(this.deps.worker, this.localLogs?.() ?? [])]]);
+    const id = ++this.metricsSeq;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_WAIT_MS);
+      this.logsWaits.set(id, (worker, lines) => {
+        out.set(worker, mark(worker, lines));
+        if (out.size >= this.deps.workers) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'logs?', body: { id } });
+    });
+    this.logsWaits.delete(id);
+    return [...out.values()].flat().sort((a, b) => a.at - b.at);
   }
 
   /** The live status of the whole cluster with each worker as it is now (for GET /api/status on the management worker). */
