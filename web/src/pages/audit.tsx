@@ -25,7 +25,9 @@ function flat(v: unknown, prefix = '', out: Map<string, string> = new Map()): Ma
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     for (const [k, x] of Object.entries(v)) flat(x, prefix ? `${prefix}.${k}` : k, out);
   } else if (prefix || v !== null) {
-    out.set(prefix || '(value)', v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+    // Times are stored as epoch ms in fields named ...At: shown as dates.
+    const time = typeof v === 'number' && /At$/.test(prefix) ? new Date(v).toLocaleString() : undefined;
+    out.set(prefix || '(value)', time ?? (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v)));
   }
   return out;
 }

@@ -104,7 +104,7 @@ export function SystemPage() {
                   <tr key={w.worker} data-worker={w.worker}>
                     <td data-label="Worker">{w.worker}{w.worker === 1 && <span class="sub">serves this page</span>}</td>
                     <td data-label="Process" class="mono">{w.pid}</td>
-                    <td data-label="State"><span class="dot dot-on" aria-hidden="true" />answering</td>
+                    <td data-label="State"><span class="nowrap"><span class="dot dot-on" aria-hidden="true" />answering</span></td>
                     <td data-label="Calls" class="num">{w.calls}</td>
                     <td data-label="Connections" class="num">{w.connections}</td>
                     <td data-label="Handed over" class="num">{w.forwarded}</td>
