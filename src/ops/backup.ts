@@ -122,7 +122,12 @@ export async function restoreInto(dataDir: string, contents: BackupContents): Pr
   }
   // Opening runs the migrations: an older backup comes up on this program's schema.
   const store = openStore(dataDir, { onError: () => {} });
-  await store.close();
+  try {
+    // Web sessions of the backed-up server do not carry over: everyone logs in again.
+    await store.admin.sessions.removeIdle(Number.MAX_SAFE_INTEGER);
+  } finally {
+    await store.close();
+  }
 }
 
 function checkDatabase(file: string): void {
