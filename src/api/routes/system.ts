@@ -40,6 +40,16 @@ const certSchema = z.object({
   subject: z.string(), issuer: z.string(), subjectAltNames: z.array(z.string()), serialNumber: z.string(),
   validFrom: z.number().int(), validTo: z.number().int(), fingerprintSha256: z.string(), isCa: z.boolean(),
 });
+const n = z.number().int();
+const systemSchema = z.object({
+  version: z.string(), node: z.string(), nodeJs: z.string(), startedAt: n, uptimeSec: n, dataDir: z.string(), schemaVersion: n,
+  listeners: z.array(z.object({ transport: z.string(), address: z.string(), port: n })),
+  workers: z.array(z.object({ worker: n, pid: n, calls: n, bindings: n, connections: n, forwarded: n, overload: z.unknown().optional() }))
+    .describe('every worker that answered within a second (a cluster asks each over its link)'),
+  storage: z.object({ kind: z.enum(['sqlite', 'postgresql']), location: z.string().describe('PostgreSQL: the URL without its credentials'), sizeBytes: n.optional() }),
+  disk: z.object({ freeBytes: n, totalBytes: n }).optional().describe('of the data directory'),
+  capacity: z.object({ users: n, registrations: n, calls: n, connections: n, limits: z.record(z.string(), n) }),
+});
 const manifestSchema = z.object({
   version: z.string(), createdAt: z.number().int(), schemaVersion: z.number().int(), files: z.array(z.object({ name: z.string(), size: z.number().int() })),
 });
@@ -65,8 +75,8 @@ export function systemRoutes(t: RouteTable, ctx: ApiContext, sys: SystemSource):
   t.add({
     method: 'GET', url: '/api/system', tag: 'system', access: 'read',
     summary: 'What runs: version, uptime, listeners, workers, storage, capacity',
-    response: { description: 'the system', schema: z.record(z.string(), z.unknown()) },
-    handler: async () => {
+    response: { description: 'the system', schema: systemSchema },
+    handler: async (): Promise<z.input<typeof systemSchema>> => {
       const workers = await sys.workers();
       const dbPath = join(storeUrl ?? sys.dataDir, DATABASE_FILE);
       const disk = await statfs(sys.dataDir).catch(() => undefined);
