@@ -57,6 +57,9 @@ import type { SyslogLogger } from './ops/syslog.ts';
 import { configWithStoredSettings, managementTls, startManagement } from './api/management.ts';
 import type { ApiServer, ExtraRoutes } from './api/management.ts';
 import { builtInRoutes } from './api/builtin-routes.ts';
+import { systemSource } from './api/system-source.ts';
+import { redact } from './api/context.ts';
+import { LogRing } from './lib/log-ring.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
@@ -118,6 +121,7 @@ interface ServerExtras {
   reloadIdentity: () => Promise<CertificateSet>;
   /** The config as given at start (file and flags, before settings saved through the API): what a reload compares with. */
   startConfig: Config;
+  logRing: LogRing;
 }
 
 export interface ReloadReport {
@@ -209,6 +213,7 @@ export class Server {
     if (parts.cluster) {
       parts.cluster.localMetrics = () => this.ops.metrics.registry.getMetricsAsJSON();
       parts.cluster.localSummary = () => this.workerSummary();
+      parts.cluster.localLogs = () => extra.logRing.list();
     }
     const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth, prober } = parts;
     this.ops = createOps(
@@ -340,7 +345,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const syslog = config.log.syslog
     ? await components.open('syslog', () => createSyslogLogger(opts.logger, config.log.syslog!), (s) => s.close())
     : undefined;
-  const log = syslog ?? opts.logger;
+  // Warnings and errors are also kept for the System page's log view, secrets replaced.
+  const logRing = new LogRing(redact);
+  const log = logRing.tee(syslog ?? opts.logger);
   components.add({ name: 'log', stop: () => log.info({}, 'stopped') });
   const alarms = new AlarmCenter({ log, now });
   const writeBehind = new WriteBehindWatch(alarms, now);
@@ -757,6 +764,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   }, components, {
     syslog,
     writeBehind,
+    logRing,
     startConfig: opts.config,
     reloadIdentity: async () => {
       const fresh = await ensureCertificates(dataDir, certificateOptions);
@@ -777,6 +785,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
           certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
+          system: systemSource(server, { dataDir, logRing, caps, node, startedAt: now(), workers: member?.workers ?? 1 }),
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
       },

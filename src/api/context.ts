@@ -9,6 +9,7 @@ import type { AdminStore } from '../store/admin-types.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiRequest } from './route.ts';
 import type { SessionWatch } from './session-watch.ts';
+import type { SystemSource } from './routes/system.ts';
 
 export interface ApiContext {
   store: Store;
@@ -30,6 +31,8 @@ export interface ApiContext {
   watching: SessionWatch;
   /** The system media settings the running server polls from the store; absent, nothing polls them. */
   systemMedia?: LiveMediaSettings;
+  /** The running server for the System pages (routes/system.ts); absent, those routes are not mounted. */
+  system?: SystemSource;
 }
 
 export interface LiveMediaSettings {

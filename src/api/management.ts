@@ -11,6 +11,7 @@ import type { AdminStore } from '../store/admin-types.ts';
 import { openStoreAt } from '../store/open.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiContext, LiveMediaSettings } from './context.ts';
+import type { SystemSource } from './routes/system.ts';
 import { startApiServer, type ApiServer, type ExtraRoutes } from './http-server.ts';
 import { SessionWatch } from './session-watch.ts';
 import { applyStoredSettings, storedSettings } from './settings.ts';
@@ -53,6 +54,8 @@ export interface ManagementOptions {
   limiter?: LoginLimiter;
   /** Every lockout; by default this limiter's only. */
   bans?: BanBoard;
+  /** The running server, for the System pages' routes (absent: those routes are not mounted). */
+  system?: SystemSource;
 }
 
 export interface Management {
@@ -87,6 +90,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management 
     pinnedSettings: o.pinnedSettings,
     systemMedia: o.systemMedia,
     watching: new SessionWatch(o.now),
+    system: o.system,
   };
   // A smaller limit in the config file applies from this start, not only after the next change.
   const trimmed = await o.admin.audit.trim(http.auditMaxEntries);

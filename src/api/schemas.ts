@@ -187,7 +187,9 @@ export const auditQuery = z
     ...paging,
     actor: z.string().min(1).max(128).optional(),
     target: z.string().min(1).max(128).optional(),
-    since: z.coerce.number().int().min(0).optional(),
+    since: z.coerce.number().int().min(0).optional().describe('epoch ms, inclusive'),
+    until: z.coerce.number().int().min(0).optional().describe('epoch ms, exclusive'),
+    action: z.string().min(1).max(128).optional().describe('substring of the action, e.g. DELETE or login'),
   })
   .strict();
 

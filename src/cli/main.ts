@@ -11,6 +11,7 @@ import { registerStatusCommand } from './status.ts';
 import { registerBansCommands } from './bans.ts';
 import { registerSystemCommands } from './system.ts';
 import { registerParkCommands } from './park.ts';
+import { registerBackupCommands } from './backup.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerCallsCommand(program);
   registerAdminCommands(program);
   registerParkCommands(program);
+  registerBackupCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

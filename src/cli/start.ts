@@ -76,6 +76,8 @@ export function registerStartCommand(program: Command): void {
         });
         return;
       }
+      // An uploaded backup (web UI) replaces the data before any process opens it.
+      await (await import('../ops/backup.ts')).applyStagedRestore(dataDir, logger);
       let workers: number;
       try {
         workers = workerCount(opts.workers);

@@ -1,6 +1,7 @@
 // One worker's part in a cluster, composed in one place: the link to the
 // other workers, the router that hands them their messages, the registration
 // changes and call activity they must see, and where new requests go.
+import type { LogLine } from '../lib/log-ring.ts';
 import type { Endpoint } from '../sip/message.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
 import type { Inbound } from '../sip/transport/types.ts';
@@ -79,6 +80,9 @@ export class ClusterNode {
   /** This worker's refusals, probes and calls of extensions (extension-report.ts), set once the server exists. */
   localHealth: ((q: HealthQuery) => unknown) | undefined;
   private readonly healthWaits = new Map<number, (answer: unknown) => void>();
+  /** This worker's recent warnings and errors (the server's log ring), set once the server exists. */
+  localLogs: (() => LogLine[]) | undefined;
+  private readonly logsWaits = new Map<number, (worker: number, lines: LogLine[]) => void>();
 
   constructor(private readonly deps: ClusterNodeDeps) {
     const { transport, location, calls, workers } = deps;
@@ -135,6 +139,12 @@ export class ClusterNode {
         } else if (frame.topic === 'health') {
           const { id, answer } = frame.body as { id: number; answer: unknown };
           if (answer !== null) this.healthWaits.get(id)?.(answer);
+        } else if (frame.topic === 'logs?') {
+          const { id } = frame.body as { id: number };
+          this.link.send(from, { kind: 'json', topic: 'logs', body: { id, lines: this.localLogs?.() ?? [] } });
+        } else if (frame.topic === 'logs') {
+          const { id, lines } = frame.body as { id: number; lines: LogLine[] };
+          this.logsWaits.get(id)?.(from, lines);
         } else if (frame.topic === 'bans?') {
           this.link.send(from, { kind: 'json', topic: 'bans', body: this.localBans(frame.body as BansRequest) });
         } else if (frame.topic === 'bans') {
@@ -301,6 +311,26 @@ export class ClusterNode {
     });
     this.healthWaits.delete(id);
     return out as T[];
+  }
+
+  /** Every worker's recent warnings and errors, each line marked with its worker, oldest first (as they answer within METRICS_WAIT_MS). */
+  async logs(): Promise<LogLine[]> {
+    const mark = (worker: number, lines: LogLine[]) => lines.map((l) => ({ ...l, worker }));
+    const out = new Map<number, LogLine[]>([[this.deps.worker, mark(this.deps.worker, this.localLogs?.() ?? [])]]);
+    const id = ++this.metricsSeq;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, METRICS_WAIT_MS);
+      this.logsWaits.set(id, (worker, lines) => {
+        out.set(worker, mark(worker, lines));
+        if (out.size >= this.deps.workers) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      this.link.broadcast(this.deps.workers, { kind: 'json', topic: 'logs?', body: { id } });
+    });
+    this.logsWaits.delete(id);
+    return [...out.values()].flat().sort((a, b) => a.at - b.at);
   }
 
   /** The live status of the whole cluster with each worker as it is now (for GET /api/status on the management worker). */

@@ -107,6 +107,10 @@ export interface AuditQuery {
   target?: string;
   /** Epoch ms, inclusive. */
   since?: number;
+  /** Epoch ms, exclusive. */
+  until?: number;
+  /** Substring of the action (e.g. "DELETE", "login"). */
+  action?: string;
 }
 
 export interface AuditRepository {

@@ -14,10 +14,24 @@ import { TrunksPage } from './pages/trunks.tsx';
 import { UserFormPage } from './pages/user-form.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { ExtensionDetailPage } from './pages/extension-detail.tsx';
+import { AdminsPage } from './pages/admins.tsx';
+import { AuditPage } from './pages/audit.tsx';
+import { BackupPage } from './pages/backup.tsx';
+import { CertificatesPage } from './pages/certificates.tsx';
+import { SystemPage } from './pages/system.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
 import './styles.css';
+
+// The System group: the installation itself rather than telephony.
+const SYSTEM_NAV: readonly { path: string; label: string }[] = [
+  { path: 'system', label: 'System' },
+  { path: 'admins', label: 'Administrators' },
+  { path: 'audit', label: 'Audit log' },
+  { path: 'certificates', label: 'Certificates' },
+  { path: 'backup', label: 'Backup' },
+];
 
 type Phase = { kind: 'loading' } | { kind: 'login'; message?: string } | { kind: 'change'; forced: boolean } | { kind: 'app' };
 
@@ -30,6 +44,7 @@ const NAV: readonly { path: string; label: string }[] = [
   { path: 'trunks', label: 'Trunks & DIDs' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
+  ...SYSTEM_NAV,
 ];
 
 function Page({ route }: { route: Route }) {
@@ -52,6 +67,11 @@ function Page({ route }: { route: Route }) {
       return <SettingsPage />;
     case 'import-export':
       return <ImportExportPage />;
+    case 'system': return <SystemPage />;
+    case 'admins': return <AdminsPage />;
+    case 'audit': return <AuditPage />;
+    case 'certificates': return <CertificatesPage />;
+    case 'backup': return <BackupPage />;
     default:
       return <StatusPage />;
   }

@@ -4,8 +4,7 @@ import { z } from 'zod';
 import type { ApiContext } from '../context.ts';
 import { openApiDocument } from '../openapi.ts';
 import type { RouteTable } from '../route.ts';
-
-const VERSION = '0.1.0';
+import { VERSION } from '../../lib/version.ts';
 
 export function publicRoutes(t: RouteTable, ctx: ApiContext): void {
   t.add({

@@ -256,6 +256,14 @@ export function auditWhere(q: AuditQuery): { sql: string; args: (string | number
     parts.push('at >= ?');
     args.push(q.since);
   }
+  if (q.until !== undefined && Number.isFinite(q.until)) {
+    parts.push('at < ?');
+    args.push(q.until);
+  }
+  if (q.action !== undefined && q.action !== '') {
+    parts.push("lower(action) LIKE ? ESCAPE '\\'");
+    args.push(likePattern(q.action));
+  }
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
 }
 

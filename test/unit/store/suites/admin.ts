@@ -75,7 +75,12 @@ export function adminSuite(engine: StoreEngine): void {
       expect(await targets({ target: 'n_1' })).toEqual(['trunk:pstn_1']);
       expect(await targets({ since: 3 })).toEqual(['user:1%', 'trunk:pstn_1']);
       expect(await store.admin.audit.count({ actor: 'alice', since: 2 })).toBe(2);
+      expect(await targets({ since: 2, until: 4 })).toEqual(['trunk:pstn_1', 'user:101']);
+      expect(await store.admin.audit.count({ until: 2 })).toBe(1);
       expect((await store.admin.audit.list({ limit: 1 }))[0]).toMatchObject({ at: 4, before: { n: 4 }, after: null });
+      await store.admin.audit.append({ ...entry(5, 'carol', 'admin:x'), action: 'DELETE /api/admins/:name' });
+      expect(await targets({ action: 'delete' })).toEqual(['admin:x']);
+      expect(await targets({ action: '%' })).toEqual([]);
     });
 
     it('stores settings as JSON values by key; null removes one', async () => {
