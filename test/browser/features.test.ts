@@ -168,7 +168,7 @@ describe('hunt groups, short codes and park slots in the web UI', () => {
     const text = await slot.innerText();
     expect(text).toContain('Caller (2201)');
     expect(text).toContain('2202');
-    expect(await page.locator('.summary').innerText()).toContain('1 parked call');
+    expect(await page.getByRole('list', { name: 'Summary', exact: true }).innerText()).toContain('1 parked call');
     expect(await marker()).toBe(7);
     await page.waitForTimeout(1200); // the waiting time ticks past 0:00 for the screenshot
     await shot(page, '25-status-parked');

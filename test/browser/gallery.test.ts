@@ -11,6 +11,7 @@ import { ADMIN_PASSWORD, ApiClient } from '../integration/api/client.ts';
 import { TestPhone } from '../integration/lib/phone.ts';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { launch, shot, unlabelledControls, type Browser } from './lib/browser.ts';
+import { passwordOf } from '../interop/users.ts';
 
 const DOMAIN = 'test.local';
 const DESKTOP = { width: 1280, height: 800 };
@@ -35,13 +36,13 @@ beforeAll(async () => {
   const api = new ApiClient(url, ts.server.certificates.caCertPem);
   await api.loginChanging('admin', ts.server.takeInitialAdminPassword()!, ADMIN_PASSWORD);
   // Something on every page: users (one registered), a trunk with a DID, a hunt group.
-  for (const [ext, name] of [['3001', 'Ward 4 Nurse'], ['3002', 'Ward 4 Desk'], ['3003', 'Pharmacy']]) {
-    expect((await api.post('/api/users', { extension: ext, password: `pw-${ext}-gallery`, name: name })).status).toBe(201);
+  for (const [ext, name] of [['3001', 'Ward 4 Nurse'], ['3002', 'Ward 4 Desk'], ['3003', 'Pharmacy']] as const) {
+    expect((await api.post('/api/users', { extension: ext, password: passwordOf(ext, 'gallery'), name })).status).toBe(201);
   }
   expect((await api.post('/api/trunks', { name: 'itsp', host: '127.0.0.1', port: 5999 })).status).toBe(201);
   expect((await api.post('/api/hunt-groups', { number: '600', name: 'Ward 4', members: ['3001', '3002'] })).status).toBe(201);
   await ts.server.directory.poll();
-  const p = await TestPhone.start({ ext: '3001', password: 'pw-3001-gallery', server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
+  const p = await TestPhone.start({ ext: '3001', password: passwordOf('3001', 'gallery'), server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
   phones.push(p);
   expect((await p.register(3600)).status).toBe(200);
 

@@ -11,6 +11,7 @@ import { TestPhone } from '../integration/lib/phone.ts';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { waitUntil } from '../lib/wait.ts';
 import { launch, pageTools, shot, type Browser } from './lib/browser.ts';
+import { passwordOf } from '../interop/users.ts';
 
 const DOMAIN = 'test.local';
 const IDLE_MIN = 10;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   url = ts.server.http!.url;
   const api = new ApiClient(url, ts.server.certificates.caCertPem);
   await api.loginChanging('admin', ts.server.takeInitialAdminPassword()!, ADMIN_PASSWORD);
-  for (const ext of ['2201', '2202']) expect((await api.post('/api/users', { extension: ext, password: `pw-${ext}-wallboard` })).status).toBe(201);
+  for (const ext of ['2201', '2202']) expect((await api.post('/api/users', { extension: ext, password: passwordOf(ext, 'wallboard') })).status).toBe(201);
   await ts.server.directory.poll();
   browser = await launch({ caPem: ts.server.certificates.caCertPem, viewport: { width: 1280, height: 800 } });
   page = await browser.context.newPage();
@@ -67,7 +68,7 @@ describe('a System Status page left open', () => {
     }
     expect(await page.getByRole('status').filter({ hasText: 'Live' }).count()).toBe(1);
 
-    const p = await TestPhone.start({ ext: '2201', password: 'pw-2201-wallboard', server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
+    const p = await TestPhone.start({ ext: '2201', password: passwordOf('2201', 'wallboard'), server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
     phones.push(p);
     expect((await p.register(3600)).status).toBe(200);
     await row('tr[data-extension="2201"]', 'Idle').waitFor({ timeout: 15_000 });

@@ -45,6 +45,7 @@ const SAMPLES: Sample[] = [
   { method: 'GET', url: '/api/users/:ext', path: '/api/users/4040' },
   { method: 'PATCH', url: '/api/users/:ext', path: '/api/users/4040', body: { colour: 1 } },
   { method: 'DELETE', url: '/api/users/:ext', path: '/api/users/4040' },
+  { method: 'GET', url: '/api/users/:ext/detail', path: '/api/users/4040/detail' },
   { method: 'POST', url: '/api/users/bulk', path: '/api/users/bulk', body: {} },
   { method: 'GET', url: '/api/users/export', path: '/api/users/export' },
   { method: 'POST', url: '/api/users/import', path: '/api/users/import', raw: 'colour\n' },

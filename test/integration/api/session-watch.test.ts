@@ -5,6 +5,7 @@
 // On the server's injected clock: 30 minutes pass in advance() calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lib/wait.ts';
+import { passwordOf } from '../../interop/users.ts';
 import { TestClient } from '../lib/sip-client.ts';
 import { ADMIN_PASSWORD, openFeed, startWithApi, type ApiClient, type ApiTestServer, type Feed } from './client.ts';
 
@@ -15,7 +16,7 @@ const sip: TestClient[] = [];
 
 beforeAll(async () => {
   s = await startWithApi({ http: { sessionIdleMinutes: IDLE_MIN } }, { manualTime: true });
-  for (const ext of ['2101', '2102']) expect((await s.admin.post('/api/users', { extension: ext, password: `pw-${ext}-watch-long` })).status).toBe(201);
+  for (const ext of ['2101', '2102']) expect((await s.admin.post('/api/users', { extension: ext, password: passwordOf(ext, 'watch') })).status).toBe(201);
   await s.ts.server.directory.poll();
 }, 90_000);
 afterAll(async () => {
@@ -63,7 +64,7 @@ describe('a status page kept open', () => {
     // Still live: a registration now reaches the feed.
     const phone = await new TestClient('udp', s.ts.host, s.ts.sipPort).open();
     sip.push(phone);
-    expect((await phone.register('2101', 'pw-2101-watch-long', { expires: 3600 })).status).toBe(200);
+    expect((await phone.register('2101', passwordOf('2101', 'watch'), { expires: 3600 })).status).toBe(200);
     expect(await waitUntil(() => f.messages.some((m) => m.type === 'extension' && m.extension.extension === '2101' && m.extension.registered), 5_000)).toBe(true);
 
     expect((await c.get('/api/status')).status).toBe(200);

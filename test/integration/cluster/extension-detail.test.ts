@@ -17,7 +17,7 @@ import { ownerOfId } from '../../../src/sip/owner.ts';
 import { waitUntil } from '../../lib/wait.ts';
 import type { ExtensionDetail, ExtensionList } from '../../../src/model/extension-detail.ts';
 
-const USERS = [{ ext: '5001', password: 'pw-5001-secret' }, { ext: '5002', password: 'pw-5002-secret' }];
+const USERS = [{ ext: '5001', password: 'pw-five-one-secret' }, { ext: '5002', password: 'pw-five-two-secret' }];
 
 let sb: SwitchboardHandle;
 let api: ApiClient;
@@ -71,7 +71,7 @@ describe('extension detail with two workers', () => {
   it('probes a UDP phone from the worker holding it and shows it reachable, then unreachable once gone', async () => {
     let phone: TestPhone | undefined;
     for (let i = 0; i < 24 && !phone; i++) {
-      const p = await TestPhone.start({ ext: '5002', password: 'pw-5002-secret', server: { host: sb.host, port: sb.udpPort, domain: sb.domain } });
+      const p = await TestPhone.start({ ext: '5002', password: 'pw-five-two-secret', server: { host: sb.host, port: sb.udpPort, domain: sb.domain } });
       const ok = await p.register(300);
       expect(ok.status).toBe(200);
       if (ownerOfId(tagOf(ok.to)) === 2) phone = p;

@@ -27,7 +27,7 @@ async function admin(password: string, newPassword?: string): Promise<ApiClient>
 beforeAll(async () => {
   httpPort = await freePort();
   // Our own data directory: the harness removes the ones it made at stop, and this one must survive a restart.
-  sb = await startSwitchboard({ workers: 2, dataDir: tempDataDir(), users: [{ ext: '3001', password: 'pw-3001-secret' }], readyTimeoutMs: 60_000, http: `127.0.0.1:${httpPort}` });
+  sb = await startSwitchboard({ workers: 2, dataDir: tempDataDir(), users: [{ ext: '3001', password: 'pw-three-one-secret' }], readyTimeoutMs: 60_000, http: `127.0.0.1:${httpPort}` });
 }, 90_000);
 
 afterAll(async () => {
@@ -63,7 +63,7 @@ describe('System API in a cluster of two workers', () => {
     const backup = await api.get('/api/system/backup');
     expect(backup.status).toBe(200);
     // Changed after the backup: the restore takes it back.
-    expect((await switchboardCli(['user', 'add', '--ext', '3002', '--password', 'pw-3002-secret', '--data-dir', sb!.dataDir])).code).toBe(0);
+    expect((await switchboardCli(['user', 'add', '--ext', '3002', '--password', 'pw-three-two-secret', '--data-dir', sb!.dataDir])).code).toBe(0);
     const staged = await api.request('POST', '/api/system/restore', { raw: backup.body, contentType: 'application/octet-stream' });
     expect(staged.status, staged.text).toBe(201);
     const dataDir = sb!.dataDir;
@@ -74,7 +74,7 @@ describe('System API in a cluster of two workers', () => {
     const users = await switchboardCli(['user', 'list', '--data-dir', dataDir]);
     expect(users.stdout).toContain('3001');
     expect(users.stdout).not.toContain('3002');
-    const p = await TestPhone.start({ ext: '3001', password: 'pw-3001-secret', server: { host: '127.0.0.1', port: sb.udpPort, domain: sb.domain } });
+    const p = await TestPhone.start({ ext: '3001', password: 'pw-three-one-secret', server: { host: '127.0.0.1', port: sb.udpPort, domain: sb.domain } });
     phones.push(p);
     expect((await p.register()).status).toBe(200);
     expect((await (await admin('Cluster-System-Pass-7')).get('/api/system')).json.workers).toHaveLength(2);

@@ -11,8 +11,9 @@ import { tagOf } from '../../../src/sip/name-addr.ts';
 import { ownerOfId } from '../../../src/sip/owner.ts';
 import type { StatusSnapshot } from '../../../src/pbx/status/status.ts';
 import { waitUntil } from '../../lib/wait.ts';
+import { passwordOf } from '../../interop/users.ts';
 
-const USERS = ['1001', '1002'].map((ext) => ({ ext, password: `pw-${ext}-secret` }));
+const USERS = ['1001', '1002'].map((ext) => ({ ext, password: passwordOf(ext) }));
 let sb: SwitchboardHandle;
 let farPort: number;
 let far: TestPhone | undefined;
@@ -30,7 +31,7 @@ async function trunkState(): Promise<string | undefined> {
 /** A registered phone whose UDP flow the kernel gave to `worker` (it names itself in the To tag of its 200). */
 async function phoneOn(worker: number, ext: string): Promise<TestPhone> {
   for (let attempt = 0; attempt < 24; attempt++) {
-    const phone = await TestPhone.start({ ext, password: `pw-${ext}-secret`, server: { host: sb.host, port: sb.udpPort, domain: sb.domain } });
+    const phone = await TestPhone.start({ ext, password: passwordOf(ext), server: { host: sb.host, port: sb.udpPort, domain: sb.domain } });
     const ok = await phone.register(300);
     expect(ok.status).toBe(200);
     if (ownerOfId(tagOf(ok.to)) === worker) return phone;

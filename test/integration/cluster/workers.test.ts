@@ -22,11 +22,12 @@ import { waitUntil } from '../../lib/wait.ts';
 import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
 import { audioPort, sipfragStatuses, until } from '../features/rig.ts';
 import { createRequire } from 'node:module';
+import { passwordOf } from '../../interop/users.ts';
 
 /** A short code as a phone puts it in a Request-URI: '#' is escaped (RFC 3261 §25.1). */
 const code = (s: string): string => s.replace(/#/g, '%23');
 
-const USERS = Array.from({ length: 22 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: `pw-${ext}-secret` }));
+const USERS = Array.from({ length: 22 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: passwordOf(ext) }));
 const password = (ext: string): string => USERS.find((u) => u.ext === ext)!.password;
 
 let sb: SwitchboardHandle;
