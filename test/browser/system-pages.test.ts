@@ -25,9 +25,15 @@ let page: Page;
 const problems: string[] = [];
 const phones: TestPhone[] = [];
 const tools = pageTools(() => page);
-/** Follows a main navigation link by its exact name ("System" is also the start of "System status"). */
+/**
+ * Follows a main navigation link by its exact name ("System" is also the
+ * start of "System status"); for the System section's other pages, "System"
+ * and then the page's tab.
+ */
 async function nav(label: string, title: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+  const tab = ['Administrators', 'Audit log', 'Certificates', 'Backup'].includes(label);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: tab ? 'System' : label, exact: true }).click();
+  if (tab) await page.getByRole('navigation', { name: 'System pages' }).getByRole('link', { name: label, exact: true }).click();
   await tools.heading(title);
 }
 

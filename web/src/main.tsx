@@ -19,24 +19,19 @@ import { AuditPage } from './pages/audit.tsx';
 import { BackupPage } from './pages/backup.tsx';
 import { CertificatesPage } from './pages/certificates.tsx';
 import { SystemPage } from './pages/system.tsx';
+import { isSystemPage, SystemSection } from './pages/system-nav.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
 import './styles.css';
 
 // The System group: the installation itself rather than telephony.
-const SYSTEM_NAV: readonly { path: string; label: string }[] = [
-  { path: 'system', label: 'System' },
-  { path: 'admins', label: 'Administrators' },
-  { path: 'audit', label: 'Audit log' },
-  { path: 'certificates', label: 'Certificates' },
-  { path: 'backup', label: 'Backup' },
-];
 
 type Phase = { kind: 'loading' } | { kind: 'login'; message?: string } | { kind: 'change'; forced: boolean } | { kind: 'app' };
 
-const NAV: readonly { path: string; label: string }[] = [
-  { path: 'status', label: 'System status' },
+/** `short`: the text shown, where the full label (the link's accessible name) would not fit the bar. */
+const NAV: readonly { path: string; label: string; short?: string }[] = [
+  { path: 'status', label: 'System status', short: 'Status' },
   { path: 'users', label: 'Users' },
   { path: 'calls', label: 'Call log' },
   { path: 'hunt-groups', label: 'Hunt groups' },
@@ -44,7 +39,7 @@ const NAV: readonly { path: string; label: string }[] = [
   { path: 'trunks', label: 'Trunks & DIDs' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
-  ...SYSTEM_NAV,
+  { path: 'system', label: 'System' },
 ];
 
 function Page({ route }: { route: Route }) {
@@ -67,11 +62,11 @@ function Page({ route }: { route: Route }) {
       return <SettingsPage />;
     case 'import-export':
       return <ImportExportPage />;
-    case 'system': return <SystemPage />;
-    case 'admins': return <AdminsPage />;
-    case 'audit': return <AuditPage />;
-    case 'certificates': return <CertificatesPage />;
-    case 'backup': return <BackupPage />;
+    case 'system': return <SystemSection section={section}><SystemPage /></SystemSection>;
+    case 'admins': return <SystemSection section={section}><AdminsPage /></SystemSection>;
+    case 'audit': return <SystemSection section={section}><AuditPage /></SystemSection>;
+    case 'certificates': return <SystemSection section={section}><CertificatesPage /></SystemSection>;
+    case 'backup': return <SystemSection section={section}><BackupPage /></SystemSection>;
     default:
       return <StatusPage />;
   }
@@ -97,13 +92,14 @@ function Shell(p: { ctx: AppContext; onLogout: () => void }) {
           <ul>
             {NAV.map((n) => (
               <li key={n.path}>
-                <a href={href(n.path)} aria-current={section === n.path ? 'page' : undefined}>{n.label}</a>
+                <a href={href(n.path)} aria-current={section === n.path || (n.path === 'system' && isSystemPage(section)) ? 'page' : undefined}
+                  aria-label={n.short && n.label}>{n.short ?? n.label}</a>
               </li>
             ))}
           </ul>
           <div class="account">
             <span class="who" title={p.ctx.session.roles.join(', ')}>{p.ctx.session.name}</span>
-            <a href={href('password')}>Change password</a>
+            <a href={href('password')} aria-label="Change password" title="Change password">Password</a>
             <button type="button" onClick={p.onLogout}>Log out</button>
           </div>
         </nav>
