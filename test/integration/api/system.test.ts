@@ -27,7 +27,7 @@ beforeAll(async () => {
     security: await accountWith(s, 'sec', ['security-admin']),
     operator: await accountWith(s, 'ops', ['operator']),
   };
-  expect((await s.admin.post('/api/users', { extension: '2001', password: 'Backup-2001-pw', name: 'Ward 7' })).status).toBe(201);
+  expect((await s.admin.post('/api/users', { extension: '2001', password: 'Backup-two-one-pw', name: 'Ward 7' })).status).toBe(201);
   expect((await s.admin.post('/api/trunks', { name: 'itsp', host: 'sip.example.net', transport: 'udp', registerUser: 'acct', registerPassword: 'Trunk-Secret-9' })).status).toBe(201);
   expect((await s.admin.put('/api/settings', { media: { dtmf: 'info' } })).status).toBe(200);
 }, 120_000);
@@ -57,13 +57,13 @@ async function expectRestored(ts: TestServer): Promise<void> {
   // The administrator accounts came along: the old password logs in.
   const admin = new ApiClient(ts.server.http!.url, ts.server.certificates.caCertPem);
   expect((await admin.login('admin', ADMIN_PASSWORD)).status).toBe(200);
-  const p = await phone(ts, '2001', 'Backup-2001-pw');
+  const p = await phone(ts, '2001', 'Backup-two-one-pw');
   expect((await p.register()).status).toBe(200);
 }
 
 describe('backup and restore from the command line', () => {
   it('backs up the running server and restores into a new data directory; a phone registers there', async () => {
-    const before = await phone(s.ts, '2001', 'Backup-2001-pw');
+    const before = await phone(s.ts, '2001', 'Backup-two-one-pw');
     expect((await before.register()).status).toBe(200);
     const file = join(tempDataDir(), 'b.swb');
     const out = await cli('backup', '--out', file, '--data-dir', s.ts.dataDir);

@@ -4,7 +4,7 @@
 // keep going, settings that need a restart are named. SIGTERM drains: every
 // call ends with a BYE the phones see, instead of a 481 after the restart.
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type tls from 'node:tls';
@@ -46,7 +46,9 @@ describe('SIGHUP', () => {
     // and a setting that needs a restart changed.
     rmSync(join(sb.dataDir, 'certs', 'server.crt'));
     rmSync(join(sb.dataDir, 'certs', 'server.key'));
-    writeFileSync(join(sb.dataDir, 'config.json'), JSON.stringify({ log: { level: 'info' }, registrar: { maxExpiresSec: 7200 } }));
+    // The harness's own settings in the file (keepalive off for SIPp) stay as they are.
+    const file = JSON.parse(readFileSync(join(sb.dataDir, 'config.json'), 'utf8'));
+    writeFileSync(join(sb.dataDir, 'config.json'), JSON.stringify({ ...file, log: { ...file.log, level: 'info' }, registrar: { ...file.registrar, maxExpiresSec: 7200 } }));
     process.kill(sb.pid, 'SIGHUP');
     const reloaded = await waitUntil(() => lines(sb, /"msg":"reloaded; these settings apply at the next start: registrar.maxExpiresSec"/) === 2, 15_000, 100);
     expect(reloaded, sb.output()).toBe(true);
