@@ -88,7 +88,7 @@ const ATTACKER = '127.0.0.2';
 const USER = '127.0.0.3';
 const AUTH_USERS: TestUser[] = [1, 2, 3, 4].map((i) => ({ ext: `200${i}`, password: `fuzz-user-${i}-pw` }));
 const VICTIMS: TestUser[] = [1, 2, 3, 4, 5].map((i) => ({ ext: `100${i}`, password: `victim-${i}-pw` }));
-const PROBE: TestUser = { ext: '3000', password: 'probe-pw-3000' };
+const PROBE: TestUser = { ext: '3000', password: 'probe-pw-three' };
 /**
  * Memory counts as warmed up at the first probe after 30 % of the messages
  * and 30 s of sending (the state the server keeps lives on timers: 32 s for
