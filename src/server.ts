@@ -141,6 +141,12 @@ const SWEEP_MS = 5_000;
 
 /** The parts a running server exposes (tests, the management routes), built in dependency order by compose(). */
 export interface ServerParts {
+  /**
+   * Ends every call (BYE, answers awaited up to 2 s) and refuses new ones, the
+   * rest still running: a cluster's workers all do this before any of them
+   * stops, as a BYE may leave through another worker's connection.
+   */
+  readonly drainCalls: () => Promise<void>;
   readonly config: Config;
   readonly clock: Clock;
   readonly timers: TimerQueue;
@@ -578,6 +584,20 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     peers,
   });
   servePbx(core, registrar, calls, peers);
+  // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
+  // see (not a 481 after the restart), and the answers are awaited briefly
+  // while the transport still runs; what stays unanswered is said. Again
+  // later, it finds nothing left to end.
+  const drainCalls = async (): Promise<void> => {
+    const ended = calls.activeCount;
+    calls.close();
+    if (ended === 0) return;
+    const deadline = Date.now() + DRAIN_MS;
+    while (transactions.awaitingAnswers > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const unanswered = transactions.awaitingAnswers;
+    if (unanswered === 0) log.info({ calls: ended }, `ended ${ended} call(s) at shutdown; every BYE answered`);
+    else log.warn({ calls: ended, unanswered }, `ended ${ended} call(s) at shutdown; ${unanswered} request(s) unanswered after ${DRAIN_MS} ms`);
+  };
   const status = new StatusService({
     directory, location, calls, trunkHealth, peers, now,
     overload: () => overloadStatus(overload?.state, trunkOverload?.list() ?? []),
@@ -707,22 +727,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         trunkRegistrar.stop();
       },
     },
-    {
-      // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
-      // see (not a 481 after the restart), and the answers are awaited briefly
-      // while the transport still runs; what stays unanswered is said.
-      name: 'calls',
-      stop: async () => {
-        const ended = calls.activeCount;
-        calls.close();
-        if (ended === 0) return;
-        const deadline = Date.now() + DRAIN_MS;
-        while (transactions.awaitingAnswers > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        const unanswered = transactions.awaitingAnswers;
-        if (unanswered === 0) log.info({ calls: ended }, `ended ${ended} call(s) at shutdown; every BYE answered`);
-        else log.warn({ calls: ended, unanswered }, `ended ${ended} call(s) at shutdown; ${unanswered} request(s) unanswered after ${DRAIN_MS} ms`);
-      },
-    },
+    { name: 'calls', stop: drainCalls },
     { name: 'status', stop: () => status.close() },
     // In a cluster the supervisor answers on the control socket, asking each worker.
     { name: 'control socket', start: () => (member ? undefined : control.start().then(() => {})), stop: () => control.stop() },
@@ -760,7 +765,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls,
   }, components, {
     syslog,
     writeBehind,

@@ -14,7 +14,9 @@ export type ToWorker =
   /** To worker 1 (it asks the others over the link): list the lockouts, or lift `lift` first. */
   | { type: 'bans'; id: number; lift?: BanTarget }
   /** To worker 1: one extension's detail (it asks the others over the link). */
-  | { type: 'extension'; id: number; extension: string };
+  | { type: 'extension'; id: number; extension: string }
+  /** The first half of a stop: end every call, the transport still running; answered with 'drained'. */
+  | { type: 'drain' };
 
 export type FromWorker =
   | {
@@ -28,4 +30,5 @@ export type FromWorker =
     }
   | { type: 'status'; id: number; status: StatusSnapshot; summary: WorkerSummary }
   | { type: 'bans'; id: number; bans?: Ban[]; lifted?: number; error?: string }
-  | { type: 'extension'; id: number; detail?: ExtensionDetail | null; error?: string };
+  | { type: 'extension'; id: number; detail?: ExtensionDetail | null; error?: string }
+  | { type: 'drained'; worker: number };

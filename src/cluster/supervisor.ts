@@ -36,6 +36,8 @@ export interface SupervisorOptions {
 
 /** Restarts allowed within RESTART_WINDOW_MS before the supervisor gives up (a worker that cannot start). */
 const MAX_RESTARTS = 5;
+/** How long a stop waits for a worker to end its calls (its own drain awaits answers up to 2 s). */
+const DRAIN_WAIT_MS = 5_000;
 const RESTART_WINDOW_MS = 60_000;
 const RESTART_DELAY_MS = 1_000;
 const STATUS_TIMEOUT_MS = 3_000;
@@ -66,6 +68,8 @@ interface Slot {
   worker: number;
   child: ChildProcess | undefined;
   ready: Extract<FromWorker, { type: 'ready' }> | undefined;
+  /** Set while a stop waits for this worker to have ended its calls. */
+  drained?: () => void;
 }
 
 export class Supervisor {
@@ -114,9 +118,15 @@ export class Supervisor {
     await this.control.start();
   }
 
-  /** Stops every worker (each ends its calls and flushes its registrations) and waits for them. */
+  /**
+   * Stops every worker and waits for them: first each ends its calls while
+   * all transports still run (a BYE, and its answer, may pass through another
+   * worker's connection to the phone), then each stops and flushes its
+   * registrations.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.drainWorkers();
     const failed: string[] = [];
     await Promise.all(this.slots.map((slot) => new Promise<void>((resolve) => {
       const child = slot.child;
@@ -130,6 +140,28 @@ export class Supervisor {
     })));
     await this.control.stop();
     if (failed.length > 0) throw new Error(`stopped with errors: ${failed.join(', ')} did not stop cleanly`);
+  }
+
+  /** Asks every running worker to end its calls; waits for all (a worker that does not say so within DRAIN_WAIT_MS is stopped all the same). */
+  private async drainWorkers(): Promise<void> {
+    const running = this.slots.filter((s) => s.child && s.child.connected && s.child.exitCode === null && s.child.signalCode === null);
+    await Promise.all(running.map((slot) => new Promise<void>((resolve) => {
+      const timer = setTimeout(done, DRAIN_WAIT_MS);
+      const child = slot.child!;
+      function done(): void {
+        clearTimeout(timer);
+        child.off('exit', done);
+        slot.drained = undefined;
+        resolve();
+      }
+      slot.drained = done;
+      child.once('exit', done);
+      try {
+        child.send({ type: 'drain' } satisfies ToWorker);
+      } catch {
+        done();
+      }
+    })));
   }
 
   /** Passes a signal (SIGHUP: reload) to every running worker. */
@@ -173,6 +205,8 @@ export class Supervisor {
       this.bansPending.get(msg.id)?.(msg);
     } else if (msg.type === 'extension') {
       this.extensionPending.get(msg.id)?.(msg);
+    } else if (msg.type === 'drained') {
+      slot.drained?.();
     }
   }
 

@@ -36,6 +36,8 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
       const bans = server.commandLineBans;
       const answer = lift ? bans.lift(lift).then((lifted) => ({ lifted })) : bans.list().then((list) => ({ bans: list }));
       void answer.then((a) => send({ type: 'bans', id, ...a }), (err: Error) => send({ type: 'bans', id, error: err.message }));
+    } else if (msg?.type === 'drain') {
+      void server.drainCalls().finally(() => send({ type: 'drained', worker: member.worker }));
     } else if (msg?.type === 'extension') {
       const { id } = msg;
       server.extensions.detail(msg.extension).then((d) => send({ type: 'extension', id, detail: d ?? null }), (err: Error) => send({ type: 'extension', id, error: err.message }));
