@@ -12,7 +12,7 @@ let ts: TestServer;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
-const { heading } = pageTools(() => page);
+const { firstLogin } = pageTools(() => page);
 
 beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: 'test.local' } } });
@@ -35,16 +35,7 @@ describe('lockouts in System Status', () => {
       for (let i = 0; i < 5; i++) expect((await c.register('2301', `wrong-${i}`)).status).toBe(401);
       expect((await c.register('2301', 'pw-2301-real')).status).toBe(403);
 
-      await page.goto(`${ts.server.http!.url}/`);
-      await heading('Log in');
-      await page.getByLabel('Name').fill('admin');
-      await page.getByLabel('Password').fill(ts.server.takeInitialAdminPassword()!);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await heading('Choose a new password');
-      await page.locator('#pw-new').fill('Lockout-Browser-Pass-7');
-      await page.locator('#pw-again').fill('Lockout-Browser-Pass-7');
-      await page.getByRole('button', { name: 'Change password' }).click();
-      await heading('System status');
+      await firstLogin(ts.server.http!.url, ts.server.takeInitialAdminPassword()!, 'Lockout-Browser-Pass-7');
 
       const ban = page.locator('section[aria-labelledby="bans-h"] tr[data-ban="sip:pair"]');
       await ban.waitFor();

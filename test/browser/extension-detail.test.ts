@@ -24,7 +24,7 @@ let browser: Browser;
 let page: Page;
 let baresip: BaresipPhone | undefined;
 const problems: string[] = [];
-const { heading } = pageTools(() => page);
+const { firstLogin, heading } = pageTools(() => page);
 
 beforeAll(async () => {
   ts = await startTestServer({ http: true, config: { sip: { domain: DOMAIN }, registrar: { keepaliveSec: 5, keepaliveTimeoutSec: 3 } } });
@@ -38,16 +38,7 @@ beforeAll(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && !/status of 401 /.test(m.text())) problems.push(`console: ${m.text()}`);
   });
-  await page.goto(`${ts.server.http!.url}/`);
-  await heading('Log in');
-  await page.getByLabel('Name').fill('admin');
-  await page.getByLabel('Password').fill(ts.server.takeInitialAdminPassword()!);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await heading('Choose a new password');
-  await page.locator('#pw-new').fill('Detail-Browser-Pass-9');
-  await page.locator('#pw-again').fill('Detail-Browser-Pass-9');
-  await page.getByRole('button', { name: 'Change password' }).click();
-  await heading('System status');
+  await firstLogin(ts.server.http!.url, ts.server.takeInitialAdminPassword()!, 'Detail-Browser-Pass-9');
 }, 60_000);
 
 afterAll(async () => {

@@ -16,7 +16,7 @@ let page: Page;
 const farEnds: TestPhone[] = [];
 let pstn: TestPhone;
 const problems: string[] = [];
-const { heading } = pageTools(() => page);
+const { firstLogin, heading } = pageTools(() => page);
 
 async function farEnd(o: { challenge?: { user: string; password: string; realm: string } } = {}): Promise<TestPhone> {
   const p = await TestPhone.start({ ext: 'far', password: 'x', behaviour: 'answer', port: await freePort(), server: { host: ts.host, port: ts.sipPort, domain: 'test.local' }, ...o });
@@ -51,16 +51,7 @@ describe('trunk health in System Status', () => {
   it('shows a stopped far end as down at the top of the page, live, with its alarm', async () => {
     expect(await waitUntil(() => state('pstn') === 'up' && state('itsp') === 'registered' && state('backup-itsp') === 'refused', 10_000)).toBe(true);
 
-    await page.goto(`${ts.server.http!.url}/`);
-    await heading('Log in');
-    await page.getByLabel('Name').fill('admin');
-    await page.getByLabel('Password').fill(ts.server.takeInitialAdminPassword()!);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await heading('Choose a new password');
-    await page.locator('#pw-new').fill('Trunk-Health-Pass-7');
-    await page.locator('#pw-again').fill('Trunk-Health-Pass-7');
-    await page.getByRole('button', { name: 'Change password' }).click();
-    await heading('System status');
+    await firstLogin(ts.server.http!.url, ts.server.takeInitialAdminPassword()!, 'Trunk-Health-Pass-7');
 
     const section = page.locator('section[aria-labelledby="trunks-h"]');
     const row = (name: string) => section.locator(`tr[data-trunk="${name}"]`);
