@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/log.ts';
 import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
 import type { UacTransport } from '../../sip/ua/uac.ts';
 import { sendUacRequest } from '../../sip/ua/uac.ts';
-import { createRequest } from '../../sip/serializer.ts';
+import { optionsRequest } from '../../sip/ua/options.ts';
 import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { newVia } from '../../sip/dialog.ts';
 import { getContacts } from '../../sip/headers.ts';
@@ -113,15 +113,9 @@ class PeerLink {
       this.set('down', dest ? `${this.target.transport.toUpperCase()} is not enabled here` : `${this.target.host} does not resolve`);
       return;
     }
-    const from = { uri: { scheme: 'sip', user: this.deps.self, host: this.deps.domain, params: new Map(), headers: new Map() }, params: new Map([['tag', this.tag]]) };
-    const req = createRequest({
-      method: 'OPTIONS',
-      uri: formatUri(this.target.uri),
-      from,
-      to: { uri: this.target.uri, params: new Map() },
-      callId: this.callId,
-      cseq: ++this.cseq,
-      via: newVia(dest.transport, local),
+    const req = optionsRequest({
+      uri: formatUri(this.target.uri), to: this.target.uri, fromUser: this.deps.self, domain: this.deps.domain, tag: this.tag,
+      callId: this.callId, cseq: ++this.cseq, via: newVia(dest.transport, local),
     });
     const sent = this.deps.now();
     // The previous probe is a whole period without an answer: down now, not after its transaction's 32 s.

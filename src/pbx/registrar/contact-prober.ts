@@ -10,7 +10,7 @@
 import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
 import type { UacTransport } from '../../sip/ua/uac.ts';
 import { sendUacRequest } from '../../sip/ua/uac.ts';
-import { createRequest } from '../../sip/serializer.ts';
+import { optionsRequest } from '../../sip/ua/options.ts';
 import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { newVia } from '../../sip/dialog.ts';
 import { parseUri } from '../../sip/uri.ts';
@@ -211,13 +211,8 @@ export class ContactProber {
     const uri = parseUri(p.contactUri);
     if (!local || !uri) return;
     const toUri = parseUri(p.aor) ?? uri;
-    const req = createRequest({
-      method: 'OPTIONS',
-      uri: p.contactUri,
-      from: { uri: { scheme: 'sip', user: 'switchboard', host: this.deps.domain, params: new Map(), headers: new Map() }, params: new Map([['tag', this.tag]]) },
-      to: { uri: toUri, params: new Map() },
-      callId: generateCallId(),
-      cseq: 1,
+    const req = optionsRequest({
+      uri: p.contactUri, to: toUri, fromUser: 'switchboard', domain: this.deps.domain, tag: this.tag, callId: generateCallId(), cseq: 1,
       via: newVia('udp', local),
     });
     const sent = this.deps.now();

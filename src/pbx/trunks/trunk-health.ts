@@ -10,7 +10,7 @@ import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
 import type { Endpoint } from '../../sip/message.ts';
 import type { UacTransport } from '../../sip/ua/uac.ts';
 import { sendUacRequest } from '../../sip/ua/uac.ts';
-import { createRequest } from '../../sip/serializer.ts';
+import { optionsRequest } from '../../sip/ua/options.ts';
 import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { newVia } from '../../sip/dialog.ts';
 import { bracketHost } from '../../lib/net.ts';
@@ -131,14 +131,8 @@ class Probe {
       return;
     }
     const uri = { scheme: 'sip', host: bracketHost(t.host), port: t.port, params: new Map<string, string | null>(t.transport === 'udp' ? [] : [['transport', t.transport]]), headers: new Map() };
-    const from = { uri: { scheme: 'sip', user: 'switchboard', host: this.deps.domain, params: new Map(), headers: new Map() }, params: new Map([['tag', this.tag]]) };
-    const req = createRequest({
-      method: 'OPTIONS',
-      uri,
-      from,
-      to: { uri, params: new Map() },
-      callId: this.callId,
-      cseq: ++this.cseq,
+    const req = optionsRequest({
+      uri, fromUser: 'switchboard', domain: this.deps.domain, tag: this.tag, callId: this.callId, cseq: ++this.cseq,
       via: newVia(dest.transport, local),
       headers: t.outboundProxy ? [{ name: 'route', value: `<sip:${t.outboundProxy};lr>` }] : [],
     });

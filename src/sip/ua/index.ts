@@ -13,3 +13,5 @@ export { ReferNotifier, ReferSubscriber, sendRefer, parseReferTo, parseSipfrag, 
 export type { ReferTo, AcceptReferOptions, SendReferOptions } from './refer.ts';
 export { parseReplaces, formatReplaces, replacesOf, replacesDialogKey, matchReplaces, referToWithReplaces } from './replaces.ts';
 export type { Replaces, ReplaceableDialog, ReplacesMatch } from './replaces.ts';
+export { optionsRequest } from './options.ts';
+export type { OptionsProbe } from './options.ts';
