@@ -166,6 +166,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   /** The offer for a step's callee: the caller's, judged against that callee's media policy. */
   async stepOffer(step: PlanStep): Promise<StepOffer> {
     this.callee = { number: this.callee.number, user: step.calleeUser, trunk: step.trunkName ?? this.callee.trunk };
+    if (step.app !== undefined) this.callee.app = step.app;
     const side = this.hooks?.calleeSide(step);
     if (side) this.bridge.setCalleeSide(side);
     this.ctx.callChanged(this);

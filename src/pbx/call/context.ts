@@ -55,7 +55,8 @@ export interface CallView {
   readonly state: CallState;
   readonly direction: 'internal' | 'inbound' | 'outbound';
   readonly caller: { number: string; name: string; user: User | undefined };
-  readonly callee: { number: string; user: User | undefined; trunk: string | undefined };
+  /** `app`: an application of the media server took the call for `user` (voicemail): the user is not in it. */
+  readonly callee: { number: string; user: User | undefined; trunk: string | undefined; app?: string };
   readonly startedAt: number;
   readonly answeredAt: number | undefined;
   readonly codec: string | undefined;

@@ -35,6 +35,9 @@ import type { Stage } from '../routing/pipeline.ts';
 import { extensionStage } from '../routing/user-rules.ts';
 import { huntStage } from '../routing/hunt.ts';
 import { shortCodeStage } from '../routing/short-codes.ts';
+import { appStage } from '../routing/apps.ts';
+import type { AppNumbers } from '../routing/apps.ts';
+import type { AppRouting } from '../routing/targets.ts';
 import type { UserRepository } from '../../store/types.ts';
 import type { HuntGroupTable, ShortCodeTable } from '../routing/feature-tables.ts';
 import type { CallControl, FeatureRequest } from '../features/feature.ts';
@@ -68,6 +71,8 @@ export interface CallEngineDeps {
   users?: Pick<UserRepository, 'update'>;
   /** Links to the other nodes sharing the store (src/pbx/peers/peer-links.ts). */
   peers?: PeerRouting & { fromSource(source: Endpoint): unknown };
+  /** The media server of this process and the numbers that reach it; absent: no applications (calls fail as before). */
+  apps?: { routing: AppRouting; numbers: AppNumbers };
 }
 
 /** A feature the engine runs for a short code (features/*.ts register themselves). */
@@ -143,9 +148,11 @@ export class CallEngine implements CallControl {
       callsOf: (ext) => this.callsOf(ext),
       systemTransport: () => deps.media.system().transport,
       profileOf: profile,
+      apps: deps.apps?.routing,
     });
     const s = deps.ctx.settings;
     const stages: Stage[] = [];
+    if (deps.apps) stages.push(appStage(deps.apps.numbers));
     if (deps.shortCodes) stages.push(shortCodeStage((d) => deps.shortCodes!.match(d)));
     stages.push(didStage);
     if (deps.huntGroups) stages.push(huntStage({ groups: deps.huntGroups, idleSince: (ext) => this.lastCallEnd.get(ext), domain: s.domain }));
@@ -167,7 +174,7 @@ export class CallEngine implements CallControl {
       refer: (call, bridge, leg, req, tx) => handleRefer(transfers, call, bridge, leg, req, tx),
       legLeft: (call, leg) => transferorLeft(call, leg),
       answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.name, winner.peer.user.extension)] : []),
-      calleeSide: (step) => ({ role: 'b', profile: profile(step.calleeUser), natted: step.targets.some((t) => t.media.natted) }),
+      calleeSide: (step) => ({ role: 'b', profile: step.calleeProfile ?? profile(step.calleeUser), natted: step.targets.some((t) => t.media.natted) }),
     };
   }
 
@@ -474,7 +481,8 @@ export class CallEngine implements CallControl {
   private index(call: Call): void {
     const live = call.state !== 'ended';
     const a = live ? call.caller.user?.extension : undefined;
-    let b = live ? call.callee.user?.extension : undefined;
+    // A mailbox owner is not in the call an application took for them (they are not busy because of it).
+    let b = live && call.callee.app === undefined ? call.callee.user?.extension : undefined;
     if (b === a) b = undefined;
     const before = this.indexed.get(call);
     if (before ? before[0] === a && before[1] === b : a === undefined && b === undefined) return;

@@ -7,6 +7,7 @@ import type { User } from '../../store/types.ts';
 import type { OutboundTarget } from '../call/outbound-leg.ts';
 import type { CallView } from '../call/context.ts';
 import type { Diversion } from '../call/forwarding.ts';
+import type { MediaProfile } from '../media/profile.ts';
 
 /** Why a step ended without an answer. */
 export type StepOutcome = 'no-answer' | 'busy' | 'unavailable';
@@ -35,6 +36,14 @@ export interface PlanStep {
   ringMs: number | undefined;
   /** Who forwarded the call to this step, first forwarder first (each hop a Diversion line, RFC 5806). */
   diversions?: readonly Diversion[];
+  /**
+   * An application of the media server answers this step (voicemail, ivr,
+   * conference): the callee user, if any, is whom it serves, not a party in
+   * the call (not busy because of it).
+   */
+  app?: string;
+  /** The callee side's media profile when it is not the callee user's (an endpoint of ours). */
+  calleeProfile?: MediaProfile;
   /** What comes after this step when nobody answers; evaluated at that moment. */
   next?: (outcome: StepOutcome) => PlanStep | Refusal | undefined;
 }

@@ -32,6 +32,15 @@ export interface RoutingDeps {
   profileOf(user: User | undefined): MediaProfile;
   /** The links to the other nodes sharing the store; absent: this node routes every binding itself. */
   peers?: PeerRouting;
+  /** The media server of this process (src/pbx/apps/host.ts); absent: no applications. */
+  apps?: AppRouting;
+}
+
+/** What routing needs of the media server: where an application is reached, and the media its endpoints speak. */
+export interface AppRouting {
+  uri(name: string, arg?: string): SipUri | undefined;
+  readonly endpoint: Endpoint | undefined;
+  readonly profile: MediaProfile;
 }
 
 /** What routing needs of the inter-node links (src/pbx/peers/peer-links.ts). */
@@ -164,6 +173,36 @@ export class Targets {
     const { user, from, to, secure } = leg;
     // Media between nodes is as towards a trunk; the node holding the phone applies the user's own profile.
     return { requestUri: uri, dest, local: { transport: dest.transport, ...local }, from, to, routes: [], peer: { user, trunk: undefined }, media: { profile: this.deps.profileOf(undefined), natted: false }, secure };
+  }
+
+  /**
+   * A step answered by an application of the media server: `name`/`arg`
+   * pick the application (vm-deposit/1001, ivr/8100), `number` is what the
+   * caller reached (shown in To, the call record and status), `serves` the
+   * user it acts for (a mailbox owner). 503 while the media server is down.
+   */
+  toApp(app: { name: string; arg?: string; kind: string; label: string; display: string }, number: string, caller: Caller, direction: CallView['direction'], serves?: User): RouteResult {
+    const apps = this.deps.apps;
+    const requestUri = apps?.uri(app.name, app.arg);
+    const dest = apps?.endpoint;
+    const local = dest && this.deps.localEndpoint(dest.transport);
+    if (!apps || !requestUri || !dest || !local) return { ok: false, status: 503, reason: 'Media Server Unavailable', calleeUser: serves };
+    // The media server is a part of this process: a sips: caller's promise of TLS holds up to here.
+    const from: NameAddr = caller.from.uri.scheme === 'sips' ? { ...caller.from, uri: { ...caller.from.uri, scheme: 'sip' } } : caller.from;
+    const target: OutboundTarget = {
+      requestUri,
+      dest,
+      local: { transport: dest.transport, ...local },
+      from,
+      to: { uri: sipUri(number, this.deps.settings.domain), params: new Map() },
+      routes: [],
+      peer: { user: undefined, trunk: undefined, number, name: app.display },
+      media: { profile: apps.profile, natted: false },
+    };
+    return {
+      ok: true, label: app.label, direction, calleeUser: serves, trunkName: undefined, targets: [target], ringMs: undefined,
+      app: app.kind, calleeProfile: apps.profile,
+    };
   }
 
   /**

@@ -9,6 +9,7 @@ import type { User } from '../../store/types.ts';
 import type { RouteRequest, RoutingPipeline, Stage } from './pipeline.ts';
 import { refusal } from './pipeline.ts';
 import type { RouteResult, StepOutcome } from './plan.ts';
+import { mailboxStep } from './apps.ts';
 
 export interface UserRuleSettings {
   domain: string;
@@ -45,12 +46,14 @@ function userPlan(r: RouteRequest, p: RoutingPipeline, user: User, settings: Use
     const there = p.deps.directory.byExtension(user.followMe);
     if (there && there.enabled) phone = there;
   }
-  const onBusy = (reason: string): RouteResult => divert(user.forwardBusy, CAUSE.busy) ?? refusal(486, reason, user);
+  // Voicemail coverage: where no forward applies, the user's mailbox takes the call.
+  const mailbox = (): RouteResult | undefined => mailboxStep(r, p, user);
+  const onBusy = (reason: string): RouteResult => divert(user.forwardBusy, CAUSE.busy) ?? mailbox() ?? refusal(486, reason, user);
   const callerNumber = r.caller.user?.extension ?? r.caller.from.uri.user ?? '';
   if (user.dnd && !user.dndExceptions.includes(callerNumber)) return onBusy('Do Not Disturb');
   if (targets.busy(phone)) return onBusy('Busy Here');
 
-  const unavailable = (): RouteResult | undefined => divert(user.forwardNoAnswer, CAUSE.unavailable) ?? divert(user.forwardBusy, CAUSE.unavailable);
+  const unavailable = (): RouteResult | undefined => divert(user.forwardNoAnswer, CAUSE.unavailable) ?? divert(user.forwardBusy, CAUSE.unavailable) ?? mailbox();
   const step = targets.toUser(phone, r.caller, r.direction);
   if (!step.ok) return unavailable() ?? { ...step, calleeUser: user };
   const ringSec = user.forwardNoAnswer !== null
@@ -61,8 +64,8 @@ function userPlan(r: RouteRequest, p: RoutingPipeline, user: User, settings: Use
     label: phone === user ? user.extension : `${user.extension} (follow me ${phone.extension})`,
     ringMs: ringSec * 1000,
     next: (outcome: StepOutcome) => {
-      if (outcome === 'busy') return divert(user.forwardBusy, CAUSE.busy);
-      if (outcome === 'no-answer') return divert(user.forwardNoAnswer, CAUSE.noAnswer);
+      if (outcome === 'busy') return divert(user.forwardBusy, CAUSE.busy) ?? mailbox();
+      if (outcome === 'no-answer') return divert(user.forwardNoAnswer, CAUSE.noAnswer) ?? mailbox();
       return unavailable();
     },
   };
