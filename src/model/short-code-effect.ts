@@ -13,7 +13,7 @@ export type ShortCodeAction =
   | { kind: 'user'; extension: string; patch: UserFeaturePatch & { callWaiting?: boolean } }
   | { kind: 'hunt-login'; group: string; extension: string; loggedIn: boolean }
   /** Acts on calls, not data: the engine does it (param: slot, extension...). */
-  | { kind: 'call'; feature: 'voicemail' | 'pickup-group' | 'pickup-directed' | 'park' | 'unpark'; param: string | null }
+  | { kind: 'call'; feature: 'voicemail' | 'pickup-group' | 'pickup-directed' | 'park' | 'unpark' | 'conference'; param: string | null }
   /** Cannot be done; reason is for the log (the caller hears a refusal tone). */
   | { kind: 'refused'; reason: string };
 
@@ -64,6 +64,7 @@ export function shortCodeAction(m: ShortCodeMatch, caller: ShortCodeCaller): Sho
     case 'pickup-directed':
     case 'park':
     case 'unpark':
+    case 'conference':
       return { kind: 'call', feature: m.feature, param: p };
   }
 }

@@ -29,6 +29,7 @@ export const SHORT_CODE_FEATURES = {
   unpark: { param: true, text: 'take the call parked in the given slot' },
   'huntgroup-login': { param: true, text: 'log in to the given hunt group' },
   'huntgroup-logout': { param: true, text: 'log out of the given hunt group' },
+  conference: { param: false, text: 'join my held and my active call into a conference of three' },
 } as const satisfies Record<string, { param: boolean; text: string }>;
 
 export type ShortCodeFeature = keyof typeof SHORT_CODE_FEATURES;
@@ -68,6 +69,7 @@ export const DEFAULT_SHORT_CODES: readonly (readonly [string, ShortCodeFeature])
   ['*30', 'pickup-group'], ['*32*N#', 'pickup-directed'],
   ['*37*S#', 'park'], ['*38*S#', 'unpark'],
   ['*45*G#', 'huntgroup-login'], ['*46*G#', 'huntgroup-logout'],
+  ['*47', 'conference'],
 ];
 
 export const SHORT_CODE_RE = /^[0-9*#]*(?:[NSG][0-9*#]*)?$/;

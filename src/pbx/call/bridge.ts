@@ -25,6 +25,10 @@ export interface BridgeOwner {
   refer(bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): void;
   /** The media changed (codec, hold): status listeners. */
   changed(): void;
+  /** A re-INVITE from a party before it is relayed: true when a feature answers it instead (music on hold). */
+  takeReoffer?(bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): boolean;
+  /** A re-INVITE with an offer from `leg` went through (hold, resume, a media change): `media.held` tells which. */
+  reoffered?(bridge: Bridge, leg: Leg): void;
 }
 
 export class Bridge {
@@ -35,6 +39,7 @@ export class Bridge {
   private aSide: MediaSide;
   private bSide: MediaSide;
   closed = false;
+  private closers: (() => void)[] = [];
 
   constructor(
     readonly owner: BridgeOwner,
@@ -102,6 +107,12 @@ export class Bridge {
     to.sendInDialog('INFO', { body, contentType: 'application/dtmf-relay' }, { onResponse: nop, onTimeout: nop, onTransportError: nop });
   }
 
+  /** Runs `fn` when the bridge closes (what a feature added to it goes with it). */
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closers.push(fn);
+  }
+
   /** Releases the media and timers; the legs live on (a feature may bridge them elsewhere). */
   close(): void {
     if (this.closed) return;
@@ -109,5 +120,6 @@ export class Bridge {
     this.sessionTimer.stop();
     this.pendingAckRelay = undefined;
     this.media.close();
+    for (const fn of this.closers.splice(0)) fn();
   }
 }

@@ -48,6 +48,10 @@ export interface CallHooks {
   answerHeaders(step: PlanStep, winner: OutboundLeg): Header[];
   /** The callee side's media identity for a plan step. */
   calleeSide(step: PlanStep): MediaSide;
+  /** A party's re-INVITE, before it is relayed: true when a feature answers it (music on hold). */
+  takeReoffer?(call: Call, bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): boolean;
+  /** A party's re-INVITE with an offer went through (hold or resume: bridge.media.held). */
+  reoffered?(call: Call, bridge: Bridge, leg: Leg): void;
 }
 
 /** Request headers a B2BUA passes on from one leg's INVITE to the other's. */
@@ -378,6 +382,14 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
 
   changed(): void {
     this.ctx.callChanged(this);
+  }
+
+  takeReoffer(bridge: Bridge, leg: Leg, req: SipRequest, tx: ServerTransaction): boolean {
+    return bridge === this.bridge && this.hooks?.takeReoffer?.(this, bridge, leg, req, tx) === true;
+  }
+
+  reoffered(bridge: Bridge, leg: Leg): void {
+    if (bridge === this.bridge && this.state !== 'ended') this.hooks?.reoffered?.(this, bridge, leg);
   }
 
   /** Ends the call: legs closed, timers stopped, record written (reason: what the caller was told, for an unanswered call). Idempotent. */

@@ -29,7 +29,7 @@ import { AuthFailureGate } from './auth-failures.ts';
 import type { AuthRejection } from '../auth/authenticator.ts';
 import type { Caller, PeerRouting } from '../routing/targets.ts';
 import { Targets, identityHeader, sipUri } from '../routing/targets.ts';
-import type { RouteResult } from '../routing/plan.ts';
+import type { PlanStep, RouteResult } from '../routing/plan.ts';
 import { RoutingPipeline, didStage, trunkStage } from '../routing/pipeline.ts';
 import type { Stage } from '../routing/pipeline.ts';
 import { extensionStage } from '../routing/user-rules.ts';
@@ -48,6 +48,9 @@ import { shortCodeHandlers } from '../features/short-codes.ts';
 import type { ShortCodeMatch } from '../../model/short-code.ts';
 import type { Leg } from './leg.ts';
 import { partyOf } from './segments.ts';
+import type { CallParty } from './segments.ts';
+import { MusicOnHold } from '../features/music-on-hold.ts';
+import { APP } from '../routing/apps.ts';
 
 export interface CallEngineDeps {
   ctx: Omit<CallContext, 'registerDialog' | 'unregisterDialog' | 'callChanged' | 'callEnded' | 'redirect'>;
@@ -72,7 +75,7 @@ export interface CallEngineDeps {
   /** Links to the other nodes sharing the store (src/pbx/peers/peer-links.ts). */
   peers?: PeerRouting & { fromSource(source: Endpoint): unknown };
   /** The media server of this process and the numbers that reach it; absent: no applications (calls fail as before). */
-  apps?: { routing: AppRouting; numbers: AppNumbers };
+  apps?: { routing: AppRouting; numbers: AppNumbers; musicOnHold(): boolean };
 }
 
 /** A feature the engine runs for a short code (features/*.ts register themselves). */
@@ -166,6 +169,10 @@ export class CallEngine implements CallControl {
         users: deps.users,
         huntGroups: deps.huntGroups,
         usersChanged: () => deps.directory.poll(),
+        adhocRoom: (id, user) => {
+          const step = this.targets.toApp({ name: APP.conference, arg: id, kind: 'conference', label: `conference ${id}`, display: 'Conference' }, 'conference', this.userCaller(user), 'internal');
+          return step.ok ? step : undefined;
+        },
       });
       for (const [name, h] of handlers) this.features.set(name, h);
     }
@@ -176,6 +183,19 @@ export class CallEngine implements CallControl {
       answerHeaders: (_step, winner) => (winner.peer.user ? [this.pai(winner.peer.user.name, winner.peer.user.extension)] : []),
       calleeSide: (step) => ({ role: 'b', profile: step.calleeProfile ?? profile(step.calleeUser), natted: step.targets.some((t) => t.media.natted) }),
     };
+    const apps = deps.apps;
+    if (apps) {
+      const moh = new MusicOnHold({
+        control: this,
+        step: (_call, listener) => {
+          if (!apps.musicOnHold()) return undefined;
+          const step = this.targets.toApp({ name: APP.moh, kind: 'moh', label: 'music on hold', display: 'Music on hold' }, 'moh', this.callerOf(listener), 'internal');
+          return step.ok ? step : undefined;
+        },
+      });
+      this.hooks.takeReoffer = (call, bridge, leg, req, tx) => moh.takeReoffer(call, bridge, leg, req, tx);
+      this.hooks.reoffered = (call, bridge, leg) => moh.reoffered(call, bridge, leg);
+    }
   }
 
   /** What features plug into every call (transfer, park...); see CallHooks. */
@@ -328,26 +348,45 @@ export class CallEngine implements CallControl {
     if (!route.ok) return refuse(route.status, route.reason, route.calleeUser, route.trunkName);
     const inboundLeg = this.newInboundLeg(req, tx, inbound, callerUser, fromTrunk?.trunk.name);
     if (!inboundLeg) return refuse(400, 'Missing Contact', route.calleeUser, route.trunkName);
+    const call = this.startCall(inboundLeg, dialled, caller, routeCaller, route, fromTrunk?.trunk.name);
+    if (fromPeer) this.unrecorded.add(call);
+  }
+
+  /** A call from `leg`'s INVITE that rings `step` (the plan's first step). */
+  private startCall(leg: InboundLeg, dialled: string, caller: CallParty, routeCaller: Caller, step: PlanStep, trunk: string | undefined): Call {
     const ref = `${Date.now().toString(36)}-${(++this.seq).toString(36)}`;
     let call!: Call;
     call = new Call(this.ctx, {
       ref,
-      direction: route.direction,
+      direction: step.direction,
       caller,
-      callee: { number: dialled, user: route.calleeUser, trunk: route.trunkName ?? fromTrunk?.trunk.name },
+      callee: { number: dialled, user: step.calleeUser, trunk: step.trunkName ?? trunk },
       routeCaller,
-      inbound: inboundLeg,
+      inbound: leg,
       media: this.mediaFor(ref, () => call),
-      callerMedia: { role: 'a', ...inboundLeg.media },
+      callerMedia: { role: 'a', ...leg.media },
     });
     call.hooks = this.hooks;
-    inboundLeg.events = call;
-    if (fromPeer) this.unrecorded.add(call);
-    this.track(call, tx);
-    call.start(route, [this.pai(caller.name, caller.number)]).catch((err: Error) => {
+    leg.events = call;
+    this.track(call, leg.inviteTx);
+    call.start(step, [this.pai(caller.name, caller.number)]).catch((err: Error) => {
       this.ctx.log.error({ call: ref, err: err.message }, 'call set-up failed');
       call.finish(500, 'Server Internal Error');
     });
+    return call;
+  }
+
+  /** A feature's INVITE becomes a call ringing `step` (the ad-hoc conference code joins its caller to the room). */
+  placeCall(f: FeatureRequest, step: PlanStep): void {
+    const leg = this.newInboundLeg(f.req, f.tx, f.inbound, f.user, undefined);
+    if (!leg) return f.refuse(400, 'Missing Contact');
+    this.startCall(leg, f.req.uri.user ?? '', this.callerParty(f.req, f.user), this.userCaller(f.user), step, undefined);
+  }
+
+  /** A local user as routing sees a caller. */
+  private userCaller(user: User): Caller {
+    const from: NameAddr = { displayName: user.name || undefined, uri: sipUri(user.extension, this.ctx.settings.domain), params: new Map() };
+    return { user, fromTrunk: undefined, from, secure: false };
   }
 
   /**

@@ -41,6 +41,7 @@ export function relayRequest(bridge: Bridge, from: Leg, req: SipRequest, tx: Ser
         from.answer(req, tx, 200);
         return;
       }
+      if (req.method === 'INVITE' && bridge.owner.takeReoffer?.(bridge, from, req, tx)) return;
       if (req.method === 'INVITE') relayInvite(bridge, from, to, req, tx);
       else relayNonInvite(bridge, from, to, req, tx);
       return;
@@ -146,6 +147,7 @@ function sendReinvite(bridge: Bridge, from: Leg, to: Leg, req: SipRequest, tx: S
           }
           from.answer(req, tx, 200, { body: verdict?.body, headers: carried(res) });
           bridge.owner.changed();
+          bridge.owner.reoffered?.(bridge, from);
         });
         return;
       }

@@ -13,6 +13,7 @@ import type { MediaSession } from '../call/media.ts';
 import type { Leg } from '../call/leg.ts';
 import type { InboundLeg } from '../call/inbound-leg.ts';
 import type { Caller } from '../routing/targets.ts';
+import type { PlanStep } from '../routing/plan.ts';
 
 export interface FeatureRequest {
   req: SipRequest;
@@ -42,4 +43,6 @@ export interface CallControl {
   acceptLeg(req: FeatureRequest): InboundLeg | undefined;
   /** Who a leg's party is, as routing sees a caller (for calls a feature places on its behalf). */
   callerOf(leg: Leg): Caller;
+  /** The feature's INVITE becomes an ordinary call ringing `step`. */
+  placeCall(f: FeatureRequest, step: PlanStep): void;
 }

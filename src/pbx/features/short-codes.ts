@@ -7,11 +7,13 @@
 import type { FeatureRequest, CallControl } from './feature.ts';
 import { shortCodeAction } from '../../model/short-code-effect.ts';
 import { SHORT_CODE_FEATURE_NAMES } from '../../model/short-code.ts';
-import type { UserRepository } from '../../store/types.ts';
+import type { User, UserRepository } from '../../store/types.ts';
 import type { HuntGroupTable } from '../routing/feature-tables.ts';
 import { StoreError } from '../../store/errors.ts';
 import type { Parking } from './park.ts';
 import { pickup } from './pickup.ts';
+import { adhocConference } from './adhoc-conference.ts';
+import type { PlanStep } from '../routing/plan.ts';
 import { confirmAndHangUp } from './answer.ts';
 import type { Call } from '../call/call.ts';
 import type { Leg } from '../call/leg.ts';
@@ -23,6 +25,8 @@ export interface ShortCodeDeps {
   huntGroups: Pick<HuntGroupTable, 'setMemberLoggedIn'> | undefined;
   /** A user record changed: routing must see it from the next call on. */
   usersChanged(): void;
+  /** The plan step into ad-hoc conference room `id` (undefined: no media server). */
+  adhocRoom?(id: string, user: User): PlanStep | undefined;
 }
 
 export type ShortCodeHandler = (f: FeatureRequest) => void;
@@ -75,6 +79,8 @@ async function apply(deps: ShortCodeDeps, f: FeatureRequest): Promise<void> {
           return pickup(control, f, action.param);
         case 'voicemail':
           return f.refuse(480, 'Voicemail Not Available');
+        case 'conference':
+          return adhocConference(control, f, (id) => deps.adhocRoom?.(id, f.user));
       }
   }
 }
