@@ -67,6 +67,10 @@ export class InbandDtmfDetector {
   private fill = 0;
   /** Samples fed so far (position of the next sample). */
   private pos = 0;
+
+  get samplesFed(): number {
+    return this.pos;
+  }
   private candidate = '';
   private candidateSince = 0;
   private hits = 0;
