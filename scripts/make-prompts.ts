@@ -30,7 +30,8 @@ function speak(text: string): Int16Array {
 function trim(pcm: Int16Array): Int16Array {
   const loud = (s: number): boolean => Math.abs(s) > 300;
   let a = pcm.findIndex(loud);
-  let b = pcm.findLastIndex(loud);
+  let b = pcm.length - 1;
+  while (b > 0 && !loud(pcm[b]!)) b--;
   if (a < 0) return pcm;
   const edge = (EDGE_MS * 8000) / 1000;
   a = Math.max(0, a - edge);
