@@ -632,6 +632,7 @@ export class MediaEndpoint implements MixerPort {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closed = true;
+    this.#frameValid = false; // a mixer that still holds us hears silence, not our last frame
     for (const off of this.#unsubscribe) off();
     this.#finishPlay('closed');
     this.#finishRecord('closed', 0);

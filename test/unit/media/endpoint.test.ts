@@ -195,6 +195,23 @@ describe('MediaEndpoint playback', () => {
     expect(peer.packets[0]![1]! & 0x80).toBe(0x80);
   });
 
+  it('sends an RTCP sender report with CNAME every 5 s to the a=rtcp port, and ignores RTCP it receives', async () => {
+    const rtcp = await Peer.open();
+    const { ep, peer } = await setup();
+    cleanup.push(() => rtcp.close());
+    ep.answer(offer(peer.port, { extra: `a=rtcp:${rtcp.port}\r\n` }));
+    await peer.send(ep.rtpPort + 1, Buffer.from([0x81, 201, 0, 7, ...Buffer.alloc(28)]));
+    await until(() => ep.stats.rtcpIn === 1, 'RTCP in');
+    clock.tick(250);
+    await until(() => rtcp.packets.length === 1 && peer.packets.length >= 250, 'sender report');
+    const sr = rtcp.packets[0]!;
+    expect(sr[1]).toBe(200);
+    expect(sr.readUInt32BE(4)).toBe(peer.packets[0]!.readUInt32BE(8)); // our RTP SSRC
+    expect(sr.readUInt32BE(20)).toBe(250); // sender's packet count
+    expect(sr[29]).toBe(202); // SDES follows
+    expect(sr.subarray(38, 38 + sr[37]!).toString()).toMatch(/^switchboard-/);
+  });
+
   it('re-latches to where RTP comes from (symmetric RTP for phones behind NAT)', async () => {
     const ep = await MediaEndpoint.create({ pool, clock });
     const nat = await Peer.open();
