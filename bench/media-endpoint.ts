@@ -77,6 +77,8 @@ async function runEndpoints(n: number, mode: 'deposit' | 'conference', parties: 
     await new Promise((r) => setTimeout(r, 1000)); // warm-up: JIT, jitter buffers filled
     const in0 = eps.reduce((a, e) => a + e.stats.packetsIn, 0);
     const out0 = eps.reduce((a, e) => a + e.stats.packetsOut, 0);
+    const late0 = eps.reduce((a, e) => a + e.stats.late, 0);
+    const skipped0 = sharedMediaClock().skipped;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -87,14 +89,15 @@ async function runEndpoints(n: number, mode: 'deposit' | 'conference', parties: 
     const phones = await ask<{ sent: number; received: number; cpuSeconds: number }>(child, { cmd: 'stop' });
     const cpuSec = (cpu.user + cpu.system) / 1e6;
     const perStream = ((cpuSec / wall) * 100) / n;
-    const late = eps.reduce((a, e) => a + e.stats.late, 0);
+    const late = eps.reduce((a, e) => a + e.stats.late, 0) - late0;
+    const skipped = sharedMediaClock().skipped - skipped0;
     for (const m of mixers) m.close();
     await Promise.all(eps.map((e) => e.close()));
     await Promise.all(records);
     const label = mode === 'deposit' ? 'play + record' : `conference of ${parties}`;
     return (
       `| ${label} | ${n} | ${((cpuSec / wall) * 100).toFixed(1)} % | ${perStream.toFixed(3)} % | ` +
-      `${(pin / wall / n).toFixed(1)} / ${(pout / wall / n).toFixed(1)} | ${late} | ${sharedMediaClock().skipped} |`
+      `${(pin / wall / n).toFixed(1)} / ${(pout / wall / n).toFixed(1)} | ${late} | ${skipped} | ${phones.cpuSeconds.toFixed(1)} s |`
     );
   } finally {
     child.kill();
@@ -129,8 +132,8 @@ function runMixer(parties: number): string {
 
 console.log(machineLines().join('\n'));
 console.log(`steady state ${seconds} s per step\n`);
-console.log('| work | streams | CPU (this process) | CPU per stream | packets/s per stream in / out | late | clock ticks skipped |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('| work | streams | CPU (this process) | CPU per stream | packets/s per stream in / out | late packets | clock ticks skipped | phones\' CPU (child, whole run) |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const mode of modes) {
   for (const n of streamCounts) {
     if (mode === 'deposit') console.log(await runEndpoints(n, mode, 0));

@@ -86,8 +86,8 @@ export class ManualMediaClock implements MediaClock {
   }
 }
 
-/** At most this many ticks are run back to back after the event loop stalled. */
-const MAX_CATCH_UP = 3;
+/** At most this many ticks (100 ms) are run back to back after the event loop stalled; beyond that, skip. */
+const MAX_CATCH_UP = 5;
 
 export class RealMediaClock implements MediaClock {
   private readonly subs = new Subscribers();
