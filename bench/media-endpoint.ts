@@ -16,7 +16,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MediaEndpoint } from '../src/media/endpoint.ts';
-import { FRAME_SAMPLES, sharedMediaClock } from '../src/media/media-clock.ts';
+import { FRAME_SAMPLES, RealMediaClock } from '../src/media/media-clock.ts';
 import { ConferenceMixer, type MixerPort } from '../src/media/mixer.ts';
 import { PortPool } from '../src/media/port-pool.ts';
 import { PromptSet } from '../src/media/prompts.ts';
@@ -36,6 +36,7 @@ const streamCounts = v.streams!.split(',').map((s) => Math.min(1000, Math.max(1,
 const partyCounts = v.parties!.split(',').map((s) => Math.min(100, Math.max(2, Number(s))));
 const modes = v.mode!.split(',') as Array<'deposit' | 'conference'>;
 
+const clock = new RealMediaClock();
 const prompts = PromptSet.load();
 const prompt = prompts.get('vm-unavailable');
 
@@ -53,7 +54,7 @@ async function runEndpoints(n: number, mode: 'deposit' | 'conference', parties: 
     const { ports } = await ask<{ ports: number[] }>(child, { cmd: 'open', count: n });
     const eps: MediaEndpoint[] = [];
     for (const port of ports) {
-      const ep = await MediaEndpoint.create({ pool });
+      const ep = await MediaEndpoint.create({ pool, clock });
       const offer = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n`;
       const r = ep.answer(Buffer.from(offer));
       if (!r.ok) throw new Error(r.reason);
@@ -68,7 +69,7 @@ async function runEndpoints(n: number, mode: 'deposit' | 'conference', parties: 
       }
     } else {
       for (let i = 0; i < eps.length; i += parties) {
-        const m = new ConferenceMixer(sharedMediaClock());
+        const m = new ConferenceMixer(clock);
         for (const ep of eps.slice(i, i + parties)) m.add(ep);
         mixers.push(m);
       }
@@ -78,7 +79,7 @@ async function runEndpoints(n: number, mode: 'deposit' | 'conference', parties: 
     const in0 = eps.reduce((a, e) => a + e.stats.packetsIn, 0);
     const out0 = eps.reduce((a, e) => a + e.stats.packetsOut, 0);
     const late0 = eps.reduce((a, e) => a + e.stats.late, 0);
-    const skipped0 = sharedMediaClock().skipped;
+    const skipped0 = clock.skipped;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -90,7 +91,7 @@ async function runEndpoints(n: number, mode: 'deposit' | 'conference', parties: 
     const cpuSec = (cpu.user + cpu.system) / 1e6;
     const perStream = ((cpuSec / wall) * 100) / n;
     const late = eps.reduce((a, e) => a + e.stats.late, 0) - late0;
-    const skipped = sharedMediaClock().skipped - skipped0;
+    const skipped = clock.skipped - skipped0;
     for (const m of mixers) m.close();
     await Promise.all(eps.map((e) => e.close()));
     await Promise.all(records);

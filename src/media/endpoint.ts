@@ -21,7 +21,7 @@ import { OUR_TE_PT, answerSdp, judgeAnswer, judgeOffer, offerSdp, type StreamPar
 import { decodeG711, encodeG711, type G711Law } from './g711.ts';
 import { InbandDtmfDetector } from './goertzel.ts';
 import { JitterBuffer } from './jitter-buffer.ts';
-import { FRAME_SAMPLES, PHASE_RECEIVE, PHASE_SEND, sharedMediaClock, type MediaClock } from './media-clock.ts';
+import { FRAME_SAMPLES, PHASE_RECEIVE, PHASE_SEND, type MediaClock } from './media-clock.ts';
 import type { MixerPort } from './mixer.ts';
 import { MediaError, type PortPair, type PortPool } from './port-pool.ts';
 import { RTP_HEADER_MIN, isRtcp, rtpHeaderLength, rtpPaddingLength, rtpPayloadType, rtpSeq, rtpSsrc, rtpTimestamp } from './rtp.ts';
@@ -77,7 +77,8 @@ export interface MediaEndpointOptions {
   pool: PortPool;
   /** Address written into SDP; default the pool's host (which must then not be a wildcard). */
   advertiseAddress?: string;
-  clock?: MediaClock;
+  /** The process's one media clock (a RealMediaClock; ManualMediaClock in tests). */
+  clock: MediaClock;
   logger?: Logger;
   /** In-band (Goertzel) digit detection: 'auto' (when the peer has no telephone-event), 'always', 'never'. */
   inbandDtmf?: 'auto' | 'always' | 'never';
@@ -192,7 +193,7 @@ export class MediaEndpoint implements MixerPort {
     this.#pool = pool;
     this.#pair = pair;
     this.address = address;
-    this.#clock = opts.clock ?? sharedMediaClock();
+    this.#clock = opts.clock;
     this.#log = opts.logger ?? silentLogger;
     this.#label = opts.label ?? `media ${pair.rtpPort}`;
     this.#inbandMode = opts.inbandDtmf ?? 'auto';

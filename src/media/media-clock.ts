@@ -1,5 +1,6 @@
-// The process's one 20 ms media clock. Every media endpoint and conference
-// mixer of a process runs on its ticks, in three phases per tick: RECEIVE
+// The 20 ms media clock. A process makes one (the app host component owns it
+// and hands it to every endpoint and mixer: no global singleton); they all
+// run on its ticks, in three phases per tick: RECEIVE
 // (endpoints take this tick's frame out of their jitter buffers: recording,
 // digit detection), MIX (conferences sum those frames) and SEND (endpoints
 // encode and send one frame each). Playout thus follows the clock, not packet
@@ -144,12 +145,4 @@ export class RealMediaClock implements MediaClock {
     }
     if (this.subs.count > 0 && this.timer === null) this.schedule();
   };
-}
-
-let shared: RealMediaClock | null = null;
-
-/** The process-wide media clock (created on first use). */
-export function sharedMediaClock(): RealMediaClock {
-  shared ??= new RealMediaClock();
-  return shared;
 }
