@@ -331,6 +331,21 @@ describe('MediaEndpoint against hostile input', () => {
   });
 });
 
+describe('MediaEndpoint stream changes', () => {
+  it('takes a new SSRC only after the old one has been quiet for half a second', async () => {
+    const { ep, peer } = await setup();
+    await feed(ep, peer, silence(100));
+    const other = new Peer(peer.sock, 0x9999);
+    const drops = ep.stats.dropped;
+    await feed(ep, other, tone({ freqs: [700] }, 100));
+    expect(ep.stats.dropped - drops).toBe(5); // the old stream is live
+    clock.tick(30);
+    const rec = ep.record({ maxMs: 300 });
+    await feed(ep, other, tone({ freqs: [700] }, 400));
+    expect(level((await rec).pcm.subarray(800), 700)).toBeGreaterThan(1000); // now it is ours
+  });
+});
+
 describe('MediaEndpoint conference', () => {
   it('three endpoints in a mixer: each peer hears the other two tones, not its own', async () => {
     const freqs = [450, 950, 1650];
