@@ -3,7 +3,7 @@
 // process with a hard time limit, so one that hangs cannot hold up the rest;
 // their output goes straight through.
 //
-//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,kill-loss,import] [--quick]
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,media,kill-loss,import] [--quick]
 //
 // --quick: smaller and shorter (a smoke run, not figures to publish).
 import { spawn } from 'node:child_process';
@@ -66,6 +66,14 @@ const BENCHES: Bench[] = [
     quickArgs: ['--connections', '1000', '--hold', '3'],
     // 10,000 TLS handshakes take 40-80 s on the 2 shared vCPUs.
     limitSec: 300,
+  },
+  {
+    name: 'media',
+    file: 'media-endpoint.ts',
+    args: [],
+    quickArgs: ['--streams', '20', '--seconds', '3', '--parties', '3'],
+    // Six 11 s steps plus endpoint set-up.
+    limitSec: 180,
   },
   { name: 'kill-loss', file: 'kill-loss.ts', args: ['--phones', '2000', '--rounds', '3'], quickArgs: ['--phones', '300', '--rounds', '1'], limitSec: 600 },
   // 450,000 rows at ≤ 10,000 a second: ~50–75 s, plus the file and the server.

@@ -5,6 +5,12 @@
 
 const DIGITS = '0123456789*#ABCD';
 
+/** ITU-T Q.23 DTMF frequencies (Hz): a digit is one row (low group) tone plus one column (high group) tone. */
+export const DTMF_ROW_HZ: readonly number[] = [697, 770, 852, 941];
+export const DTMF_COL_HZ: readonly number[] = [1209, 1336, 1477, 1633];
+/** Keypad layout: DTMF_KEYPAD[row][col]. */
+export const DTMF_KEYPAD: readonly string[] = ['123A', '456B', '789C', '*0#D'];
+
 /** The character of an RFC 4733 DTMF event code (0–15), or undefined for other events. */
 export function dtmfChar(event: number): string | undefined {
   return event >= 0 && event < 16 ? DIGITS[event] : undefined;
