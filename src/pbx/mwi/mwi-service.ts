@@ -36,7 +36,7 @@ export interface MwiLimits {
 }
 
 export interface MwiDeps {
-  voicemail: Pick<VoicemailRepository, 'counts' | 'watch'>;
+  voicemail: Pick<VoicemailRepository, 'counts' | 'watch' | 'allCounts'>;
   /** The directory as it is now (unsolicited mode is read at each change). */
   userByExtension(extension: string): User | undefined;
   /** The AOR the registrar files an extension's bindings under. */
@@ -86,6 +86,8 @@ export class MwiService {
   private readonly failures = new OncePerInterval(60_000);
   private closed = false;
   private feed: ChangeWatcher | undefined;
+  /** Messages of every mailbox by folder (the metric), read again after each batch of changes; undefined until first read. */
+  totals: VoicemailCounts | undefined;
 
   constructor(private readonly deps: MwiDeps) {}
 
@@ -93,7 +95,22 @@ export class MwiService {
   start(intervalMs?: number): void {
     this.feed = this.deps.voicemail.watch(async (boxes) => {
       for (const m of boxes) await this.mailboxChanged(m);
+      await this.readTotals();
     }, { intervalMs });
+    void this.readTotals();
+  }
+
+  private async readTotals(): Promise<void> {
+    try {
+      const t: VoicemailCounts = { new: 0, saved: 0 };
+      for (const c of (await this.deps.voicemail.allCounts()).values()) {
+        t.new += c.new;
+        t.saved += c.saved;
+      }
+      this.totals = t;
+    } catch (err) {
+      this.logFailure('mailbox totals unreadable', '*', err);
+    }
   }
 
   /** Looks at the feed now; resolves once the NOTIFYs of what changed are on their way. */

@@ -184,6 +184,27 @@ describe('unsolicited MWI', () => {
   });
 });
 
+describe('metrics', () => {
+  it('switchboard_voicemail_messages counts every mailbox by folder, following changes', async () => {
+    const ext = next();
+    await rig.user(ext);
+    const total = async () => {
+      let t = { new: 0, saved: 0 };
+      for (const c of (await rig.server.store.voicemail.allCounts()).values()) t = { new: t.new + c.new, saved: t.saved + c.saved };
+      return t;
+    };
+    const m = await rig.server.store.voicemail.deposit(ext, meta, wav);
+    await rig.server.store.voicemail.deposit(ext, meta, wav);
+    await rig.server.store.voicemail.setFolder(ext, m.id, 'saved');
+    await rig.server.mwi.poll();
+    const t = await total();
+    expect(t.saved).toBeGreaterThanOrEqual(1);
+    const text = await rig.server.metrics();
+    expect(text).toContain(`switchboard_voicemail_messages{folder="new"} ${t.new}`);
+    expect(text).toContain(`switchboard_voicemail_messages{folder="saved"} ${t.saved}`);
+  });
+});
+
 describe('after a restart', () => {
   it('counts come from the store: a phone subscribing to the restarted server sees the message left before', async () => {
     const dataDir = tempDataDir();
