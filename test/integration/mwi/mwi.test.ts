@@ -32,7 +32,7 @@ function summary(req: SipRequest): { waiting: boolean; voice: string; state: str
 }
 
 async function nthNotify(phone: TestPhone, callId: string | undefined, count: number): Promise<SipRequest> {
-  await waitUntil(() => phone.notifiesOf(callId).length >= count);
+  expect(await waitUntil(() => phone.notifiesOf(callId).length >= count)).toBe(true);
   return phone.notifiesOf(callId)[count - 1]!;
 }
 
