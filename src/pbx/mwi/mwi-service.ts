@@ -53,6 +53,14 @@ export interface MwiDeps {
 }
 
 const EVENT = MESSAGE_SUMMARY;
+/**
+ * Subscriptions one mailbox may hold in a worker: each phone of the user
+ * needs one, and a phone that restarted leaves its old one until it runs
+ * out. Past the bound the oldest is dropped without a NOTIFY (its phone,
+ * if alive, gets 481 at its next refresh and subscribes again), so a
+ * SUBSCRIBE loop of an authenticated user costs bounded memory.
+ */
+export const MAX_SUBSCRIPTIONS_PER_MAILBOX = 16;
 /** Allow-Events on a 489: the one package this server notifies (RFC 6665 §8.3.2). */
 const ALLOW_EVENTS = { name: 'allow-events', value: EVENT };
 
@@ -86,6 +94,8 @@ export class MwiService {
   private readonly failures = new OncePerInterval(60_000);
   private closed = false;
   private feed: ChangeWatcher | undefined;
+  /** Moves with every mailbox change seen: a SUBSCRIBE whose counts were read before a change reads them again. */
+  private generation = 0;
   /** Messages of every mailbox by folder (the metric), read again after each batch of changes; undefined until first read. */
   totals: VoicemailCounts | undefined;
 
@@ -147,6 +157,7 @@ export class MwiService {
       return;
     }
     const mailbox = user.extension;
+    const generation = this.generation;
     let counts: VoicemailCounts;
     try {
       counts = await this.deps.voicemail.counts(mailbox);
@@ -175,9 +186,19 @@ export class MwiService {
       onTerminated: (s) => this.forget(mailbox, s),
     });
     if (sub === undefined) return;
+    if (this.generation !== generation) {
+      // A change landed while the counts were read: the subscriber hears the newer ones too.
+      void this.deps.voicemail.counts(mailbox).then((c) => sub.notify(this.content(mailbox, c)), (err: unknown) => this.logFailure('mailbox counts unreadable', mailbox, err));
+    }
     let set = this.subs.get(mailbox);
     if (!set) this.subs.set(mailbox, (set = new Set()));
     set.add(sub);
+    // A Set iterates in insertion order: the first is the oldest.
+    if (set.size > MAX_SUBSCRIPTIONS_PER_MAILBOX) for (const oldest of set) {
+      set.delete(oldest);
+      oldest.close('too many subscriptions');
+      break;
+    }
   }
 
   /**
@@ -186,6 +207,7 @@ export class MwiService {
    * unsolicited mode every phone registered through this worker.
    */
   async mailboxChanged(mailbox: string): Promise<void> {
+    this.generation++;
     const subs = this.subs.get(mailbox);
     const user = this.deps.userByExtension(mailbox);
     const phones = user?.mwi === 'unsolicited' ? this.local.get(this.deps.aorFor(mailbox)) : undefined;

@@ -11,6 +11,7 @@ import { startTestServer, tempDataDir } from '../lib/server.ts';
 import type { SipRequest } from '../../../src/sip/message.ts';
 import { getHeader } from '../../../src/sip/headers.ts';
 import { parseMessageSummary } from '../../../src/pbx/mwi/message-summary.ts';
+import { MAX_SUBSCRIPTIONS_PER_MAILBOX } from '../../../src/pbx/mwi/mwi-service.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 let rig: Rig;
@@ -148,6 +149,23 @@ describe('message-summary subscriptions', () => {
     expect((await a.subscribe({ refresh: u.sub, expires: 0 })).res.status).toBe(200);
     const last = await nthNotify(a, u.sub.callId, 2);
     expect(getHeader(last, 'subscription-state')).toBe('terminated;reason=timeout');
+  });
+});
+
+describe('bounds', () => {
+  it(`a mailbox holds at most ${MAX_SUBSCRIPTIONS_PER_MAILBOX} subscriptions: the oldest goes, and its refresh gets 481`, async () => {
+    const ext = next();
+    const a = await rig.phone(ext);
+    const before = rig.server.mwi.subscriptionCount;
+    const subs = [];
+    for (let i = 0; i <= MAX_SUBSCRIPTIONS_PER_MAILBOX; i++) {
+      const s = await a.subscribe({ expires: 600 });
+      expect(s.res.status).toBe(200);
+      subs.push(s.sub);
+    }
+    expect(rig.server.mwi.subscriptionCount - before).toBe(MAX_SUBSCRIPTIONS_PER_MAILBOX);
+    expect((await a.subscribe({ refresh: subs[0], expires: 600 })).res.status).toBe(481);
+    expect((await a.subscribe({ refresh: subs[1], expires: 600 })).res.status).toBe(200);
   });
 });
 
