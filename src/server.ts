@@ -637,7 +637,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     transport.onInbound = (inbound) => cluster!.router.receive(inbound);
   }
   const extensions = new ExtensionView({
-    directory, location, status, cdrs: store.cdrs, now, aorFor: (ext) => registrar.aorFor(ext),
+    directory, location, status, cdrs: store.cdrs, voicemail: store.voicemail, now, aorFor: (ext) => registrar.aorFor(ext),
     gather: async <T>(q: Parameters<typeof reportHealth>[0]) => (cluster ? cluster.health<T>(q) : [reportHealth(q) as T]),
   });
   // Administrator logins are served (and so locked) by the management server only: a lone server or worker 1.

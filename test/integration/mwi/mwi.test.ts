@@ -202,8 +202,8 @@ describe('unsolicited MWI', () => {
   });
 });
 
-describe('metrics', () => {
-  it('switchboard_voicemail_messages counts every mailbox by folder, following changes', async () => {
+describe('status and metrics', () => {
+  it('the extension detail shows the mailbox; switchboard_voicemail_messages counts every mailbox by folder, following changes', async () => {
     const ext = next();
     await rig.user(ext);
     const total = async () => {
@@ -217,6 +217,8 @@ describe('metrics', () => {
     await rig.server.mwi.poll();
     const t = await total();
     expect(t.saved).toBeGreaterThanOrEqual(1);
+    // The extension detail (API, web UI, `user show`) shows the mailbox too.
+    expect((await rig.server.extensions.detail(ext))!.voicemail).toEqual({ enabled: true, new: 1, saved: 1 });
     const text = await rig.server.metrics();
     expect(text).toContain(`switchboard_voicemail_messages{folder="new"} ${t.new}`);
     expect(text).toContain(`switchboard_voicemail_messages{folder="saved"} ${t.saved}`);
