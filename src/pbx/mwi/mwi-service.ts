@@ -223,17 +223,24 @@ export class MwiService {
    * A binding registered through this worker (every REGISTER, refreshes
    * too): a new contact, or a phone that restarted (new Call-ID), of a user
    * in unsolicited mode is told the counts at once, so its lamp is right
-   * after a phone or server restart.
+   * after a phone or server restart; refreshes tell nothing.
    */
   localBinding(b: LiveBinding): void {
+    if (this.closed) return;
+    // Only phones of users in unsolicited mode are kept (a user switched to it is
+    // picked up at its phones' next REGISTER). The registrar's AORs are sip:EXT@DOMAIN.
+    const at = b.aor.indexOf('@');
+    const extension = at > 4 && b.aor.startsWith('sip:') ? b.aor.slice(4, at) : undefined;
+    const user = extension === undefined ? undefined : this.deps.userByExtension(extension);
     let held = this.local.get(b.aor);
+    if (extension === undefined || user?.mwi !== 'unsolicited') {
+      if (held?.delete(b.contactUri) && held.size === 0) this.local.delete(b.aor);
+      return;
+    }
     const before = held?.get(b.contactUri);
     if (!held) this.local.set(b.aor, (held = new Map()));
     held.set(b.contactUri, b);
     if (before !== undefined && before.callId === b.callId) return;
-    const extension = parseUri(b.aor)?.user;
-    const user = extension === undefined ? undefined : this.deps.userByExtension(extension);
-    if (user?.mwi !== 'unsolicited' || extension === undefined || this.closed) return;
     void this.deps.voicemail.counts(extension).then(
       (counts) => {
         if (!this.closed && this.local.get(b.aor)?.get(b.contactUri) === b) this.sendUnsolicited(extension, b, this.content(extension, counts).body!);

@@ -174,8 +174,8 @@ export class TestPhone {
     return requestFinal(req, { transactions: this.transactions, dest: this.server, credentials: this.digest });
   }
 
-  register(expires = 3600, headers?: Header[]): Promise<SipResponse> {
-    const callId = generateCallId();
+  /** callId: the same one again is a refresh of the same registration (as phones do); default a new one. */
+  register(expires = 3600, headers?: Header[], callId = generateCallId()): Promise<SipResponse> {
     const tag = generateTag();
     return this.send(
       createRequest({

@@ -178,11 +178,14 @@ describe('unsolicited MWI', () => {
     await rig.server.mwi.poll();
     const a = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: rig.ts.host, port: rig.ts.sipPort, domain: 'test.local' } });
     rig.phones.push(a);
-    expect((await a.register()).status).toBe(200);
+    const registration = 'mwi-unsolicited-registration';
+    expect((await a.register(3600, undefined, registration)).status).toBe(200);
     const first = await nthNotify(a, undefined, 1);
     expect(summary(first)).toEqual({ waiting: true, voice: '1/0', state: 'active' });
     expect(getHeader(first, 'event')).toBe('message-summary');
     expect(first.uri.port).toBe(a.local.port);
+    // A refresh (same Call-ID) tells nothing: the next NOTIFY is the one of the change below.
+    expect((await a.register(3600, undefined, registration)).status).toBe(200);
     const [m] = await rig.server.store.voicemail.list(ext);
     await rig.server.store.voicemail.setFolder(ext, m!.id, 'saved');
     const second = await nthNotify(a, undefined, 2);
