@@ -105,6 +105,8 @@ export class TestPhone {
   readonly registers: SipRequest[] = [];
   /** NOTIFYs received in our subscriptions' dialogs and outside any dialog (unsolicited MWI), answered 200. */
   readonly notifies: SipRequest[] = [];
+  /** Last CSeq of each registration (Call-ID) this phone sent. */
+  private readonly registerCSeq = new Map<string, number>();
   /** Call-IDs of subscriptions this phone made: their NOTIFYs are taken, others' get 481. */
   private readonly subscriptionIds = new Set<string>();
 
@@ -177,18 +179,25 @@ export class TestPhone {
   /** callId: the same one again is a refresh of the same registration (as phones do); default a new one. */
   register(expires = 3600, headers?: Header[], callId = generateCallId()): Promise<SipResponse> {
     const tag = generateTag();
-    return this.send(
+    // CSeq rises within a Call-ID (RFC 3261 §10.2), the challenge round included.
+    let cseq = this.registerCSeq.get(callId) ?? 0;
+    const next = () => {
+      this.registerCSeq.set(callId, ++cseq);
+      return cseq;
+    };
+    return requestFinal(
       createRequest({
         method: 'REGISTER',
         uri: `sip:${this.opts.server.domain}`,
         from: { ...this.aor(), params: new Map([['tag', tag]]) },
         to: this.aor(),
         callId,
-        cseq: 1,
+        cseq: next(),
         via: newVia(this.kind, this.local),
         contact: { ...this.contact(), params: new Map([['expires', String(expires)]]) },
         headers,
       }),
+      { transactions: this.transactions, dest: this.server, credentials: this.digest, nextCSeq: next },
     );
   }
 
