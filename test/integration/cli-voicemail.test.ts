@@ -16,6 +16,9 @@ describe('voicemail from the command line', () => {
     const set = await cli('user', 'set', '--ext', '5100', '--voicemail', 'off', '--voicemail-code', '4711', '--mwi', 'unsolicited', '--data-dir', dir);
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
+    const listed = JSON.parse((await cli('user', 'list', '--json', '--data-dir', dir)).stdout) as Record<string, unknown>[];
+    expect(listed[0]).toMatchObject({ extension: '5100', voicemail: false, mwi: 'unsolicited' });
+    expect(listed[0]).not.toHaveProperty('voicemailCode');
     const bad = await cli('user', 'set', '--ext', '5100', '--mwi', 'sometimes', '--data-dir', dir);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--mwi');
