@@ -747,7 +747,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     {
       // Every worker follows the mailboxes (its subscriptions and phones may be anyone's); NOTIFYs need the transport.
       name: 'mwi',
-      start: () => mwi.start(pollMs),
+      start: () => mwi.start(pollMs, holdsSingletons(member?.worker)),
       stop: () => mwi.close(),
     },
     { name: 'calls', stop: drainCalls },

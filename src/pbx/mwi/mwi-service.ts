@@ -101,13 +101,17 @@ export class MwiService {
 
   constructor(private readonly deps: MwiDeps) {}
 
-  /** Follows the store's mailbox feed (every worker does: its subscriptions and phones may be anyone's). */
-  start(intervalMs?: number): void {
+  /**
+   * Follows the store's mailbox feed (every worker does: its subscriptions
+   * and phones may be anyone's). withTotals: also keeps `totals` (a read of
+   * every mailbox's counts after each batch), for the one worker that reports the metric.
+   */
+  start(intervalMs: number | undefined, withTotals: boolean): void {
     this.feed = this.deps.voicemail.watch(async (boxes) => {
       for (const m of boxes) await this.mailboxChanged(m);
-      await this.readTotals();
+      if (withTotals) await this.readTotals();
     }, { intervalMs });
-    void this.readTotals();
+    if (withTotals) void this.readTotals();
   }
 
   private async readTotals(): Promise<void> {
