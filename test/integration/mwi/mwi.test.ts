@@ -114,6 +114,14 @@ describe('message-summary subscriptions', () => {
     expect(a.notifies).toHaveLength(0);
   });
 
+  it('Expires: the default when none is asked for, capped at the maximum', async () => {
+    const a = await rig.phone(next());
+    const plain = await a.subscribe({ accept: 'application/simple-message-summary' });
+    expect([plain.res.status, getHeader(plain.res, 'expires')]).toEqual([200, '3600']);
+    const long = await a.subscribe({ expires: 999_999 });
+    expect([long.res.status, getHeader(long.res, 'expires')]).toEqual([200, '86400']);
+  });
+
   it('a SUBSCRIBE with wrong credentials is refused (407) and keeps nothing', async () => {
     const ext = next();
     await rig.user(ext);
