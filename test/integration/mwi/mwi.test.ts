@@ -203,6 +203,23 @@ describe('unsolicited MWI', () => {
     expect(a.notifiesOf(undefined)).toHaveLength(2);
   });
 
+  it('over TCP: the unsolicited NOTIFY and a subscription\'s NOTIFYs come back over the phone\'s own connection', async () => {
+    const ext = next();
+    await rig.user(ext, { mwi: 'unsolicited' });
+    const a = await rig.phone(ext, {}, { transport: 'tcp' });
+    const first = await nthNotify(a, undefined, 1);
+    expect(first.via[0]!.transport).toBe('TCP');
+    expect(summary(first)).toMatchObject({ waiting: false, voice: '0/0' });
+    const s = await a.subscribe({ expires: 600 });
+    expect(s.res.status).toBe(200);
+    await nthNotify(a, s.sub.callId, 1);
+    await rig.server.store.voicemail.deposit(ext, meta, wav);
+    expect(summary(await nthNotify(a, undefined, 2))).toMatchObject({ waiting: true, voice: '1/0' });
+    expect(summary(await nthNotify(a, s.sub.callId, 2))).toMatchObject({ waiting: true, voice: '1/0' });
+    // The phone listens on TCP too, but no connection was opened towards it: every NOTIFY used the phone's own.
+    expect(a.transport.connectionCount()).toBe(1);
+  });
+
   it('a user in subscribe mode gets no unsolicited NOTIFY', async () => {
     const ext = next();
     const a = await rig.phone(ext);
