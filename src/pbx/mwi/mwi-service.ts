@@ -85,8 +85,8 @@ function acceptsSummary(req: SipRequest): boolean {
 }
 
 export class MwiService {
-  /** Mailbox (extension) -> its subscriptions in this worker. */
-  private readonly subs = new Map<string, Set<NotifierSubscription>>();
+  /** User id -> the subscriptions to the user's mailbox in this worker (by id: they follow a renumbering). */
+  private readonly subs = new Map<number, Set<NotifierSubscription>>();
   /** AOR -> contact -> binding registered through this worker (unsolicited NOTIFYs go to these). */
   private readonly local = new Map<string, Map<string, LiveBinding>>();
   /** One Call-ID and tag per mailbox for unsolicited NOTIFYs, CSeq rising: a phone can tell a newer one from a retransmission. */
@@ -187,15 +187,15 @@ export class MwiService {
       minExpires: l.minExpiresSec,
       maxExpires: l.maxExpiresSec,
       initial: this.content(mailbox, counts),
-      onTerminated: (s) => this.forget(mailbox, s),
+      onTerminated: (s) => this.forget(user.id, s),
     });
     if (sub === undefined) return;
     if (this.generation !== generation) {
       // A change landed while the counts were read: the subscriber hears the newer ones too.
       void this.deps.voicemail.counts(mailbox).then((c) => sub.notify(this.content(mailbox, c)), (err: unknown) => this.logFailure('mailbox counts unreadable', mailbox, err));
     }
-    let set = this.subs.get(mailbox);
-    if (!set) this.subs.set(mailbox, (set = new Set()));
+    let set = this.subs.get(user.id);
+    if (!set) this.subs.set(user.id, (set = new Set()));
     set.add(sub);
     // A Set iterates in insertion order: the first is the oldest.
     if (set.size > MAX_SUBSCRIPTIONS_PER_MAILBOX) for (const oldest of set) {
@@ -212,8 +212,8 @@ export class MwiService {
    */
   async mailboxChanged(mailbox: string): Promise<void> {
     this.generation++;
-    const subs = this.subs.get(mailbox);
     const user = this.deps.userByExtension(mailbox);
+    const subs = user && this.subs.get(user.id);
     const phones = user?.mwi === 'unsolicited' ? this.local.get(this.deps.aorFor(mailbox)) : undefined;
     if (subs === undefined && phones === undefined) return;
     const counts = await this.deps.voicemail.counts(mailbox);
@@ -277,11 +277,11 @@ export class MwiService {
     return { state: 'active' as const, body: formatMessageSummary(`sip:${mailbox}@${this.deps.domain}`, { new: counts.new, old: counts.saved }), contentType: MESSAGE_SUMMARY_TYPE };
   }
 
-  private forget(mailbox: string, sub: NotifierSubscription): void {
-    const set = this.subs.get(mailbox);
+  private forget(userId: number, sub: NotifierSubscription): void {
+    const set = this.subs.get(userId);
     if (!set) return;
     set.delete(sub);
-    if (set.size === 0) this.subs.delete(mailbox);
+    if (set.size === 0) this.subs.delete(userId);
   }
 
   /**

@@ -89,6 +89,23 @@ describe('message-summary subscriptions', () => {
     expect(a.notifiesOf(s.sub.callId)).toHaveLength(2);
   });
 
+  it('a subscription follows its user through a renumbering (the mailbox moved with the user)', async () => {
+    const ext = next();
+    const renumbered = next();
+    const a = await rig.phone(ext);
+    const s = await a.subscribe({ expires: 600 });
+    await nthNotify(a, s.sub.callId, 1);
+    await rig.server.store.voicemail.deposit(ext, meta, wav);
+    await nthNotify(a, s.sub.callId, 2);
+    await rig.server.store.users.update(ext, { extension: renumbered });
+    await rig.sync();
+    await rig.server.mwi.poll();
+    await rig.server.store.voicemail.deposit(renumbered, meta, wav);
+    const after = await waitUntil(() => summary(a.notifiesOf(s.sub.callId).at(-1)!).voice === '2/0');
+    expect(after).toBe(true);
+    expect(parseMessageSummary(a.notifiesOf(s.sub.callId).at(-1)!.body)!.account).toBe(`sip:${renumbered}@test.local`);
+  });
+
   it('the voicemail number stands for the subscriber’s own mailbox', async () => {
     const ext = next();
     const a = await rig.phone(ext);
