@@ -1,5 +1,5 @@
-// The message-summary event package's body (RFC 3842 §5.2,
-// application/simple-message-summary): Messages-Waiting, Message-Account and
+// The message-summary event package's body (RFC 3842 §3.5 and the syntax of
+// §5: application/simple-message-summary): Messages-Waiting, Message-Account and
 // one "new/old (urgent_new/urgent_old)" line per message context class.
 // Optional message headers after the blank line are ignored when parsing and
 // never written.
@@ -18,7 +18,7 @@ export interface MessageSummary {
   waiting: boolean;
   /** The mailbox's URI (Message-Account), when given. */
   account?: string;
-  /** By message context class, lower-cased: 'voice-message', 'fax-message', ... (§5.2, RFC 3458). */
+  /** By message context class, lower-cased: 'voice-message', 'fax-message', ... (RFC 3458). */
   counts: Map<string, MessageCounts>;
 }
 
@@ -39,7 +39,7 @@ export function parseMessageSummary(body: Buffer | string): MessageSummary | und
   let account: string | undefined;
   const counts = new Map<string, MessageCounts>();
   for (const line of text.split(/\r?\n/)) {
-    // The message summary ends at the first empty line; message headers follow (§5.2).
+    // The message summary ends at the first empty line; message headers may follow.
     if (line.trim() === '') {
       if (waiting !== undefined) break;
       continue;

@@ -1,6 +1,6 @@
 // Message waiting indication (RFC 3842) for the users' mailboxes: the
-// notifier of message-summary subscriptions (§3, over RFC 6665 §4.2 in the
-// UA core) and unsolicited NOTIFYs for phones that do not subscribe.
+// notifier of message-summary subscriptions (§3.4-3.8, over RFC 6665 §4.2
+// in the UA core) and unsolicited NOTIFYs for phones that do not subscribe.
 //
 // Subscriptions live in the worker that took the SUBSCRIBE (its tag names
 // that worker, so refreshes reach it); unsolicited NOTIFYs go only from the
@@ -71,7 +71,7 @@ function contactAt(local: Inbound['local']): NameAddr {
   return { uri: { scheme: 'sip', host: bracketHost(local.address), port: local.port, params, headers: new Map() }, params: new Map() };
 }
 
-/** Whether an Accept header list admits the summary body (none given: the package default, §4.3). */
+/** Whether an Accept header list admits the summary body (none given: the package's own, RFC 3842 §3.5). */
 function acceptsSummary(req: SipRequest): boolean {
   const values = getHeaders(req, 'accept');
   if (values.length === 0) return true;
