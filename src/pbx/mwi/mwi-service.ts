@@ -285,7 +285,7 @@ export class MwiService {
   }
 
   /**
-   * A NOTIFY outside any dialog (RFC 3842 §3 leaves room for it; phones such
+   * A NOTIFY outside any dialog (outside RFC 3842, which assumes a subscription; phones such
    * as Yealink and Polycom take it with Subscription-State: active), to the
    * contact where its REGISTER came from, over its connection when it has one.
    */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatMessageSummary, parseMessageSummary } from '../../../../src/pbx/mwi/message-summary.ts';
 
 describe('message-summary body (RFC 3842)', () => {
-  it('parses the RFC's NOTIFY body example (§3.5): waiting, account, voice 2 new / 8 old, urgent 0/2', () => {
+  it('parses the RFC NOTIFY body example (§3.5): waiting, account, voice 2 new / 8 old, urgent 0/2', () => {
     const s = parseMessageSummary('Messages-Waiting: yes\r\nMessage-Account: sip:alice@vmail.example.com\r\nVoice-Message: 2/8 (0/2)\r\n');
     expect(s).toEqual({ waiting: true, account: 'sip:alice@vmail.example.com', counts: new Map([['voice-message', { new: 2, old: 8, urgentNew: 0, urgentOld: 2 }]]) });
   });
