@@ -63,6 +63,7 @@ import { LogRing } from './lib/log-ring.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
+import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -186,6 +187,8 @@ export interface ServerParts {
   readonly extensions: ExtensionView;
   /** OPTIONS keepalive of this worker's UDP contacts (undefined when registrar.keepaliveSec is 0). */
   readonly prober: ContactProber | undefined;
+  /** Message waiting indication (RFC 3842): this worker's message-summary subscriptions and unsolicited NOTIFYs. */
+  readonly mwi: MwiService;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -221,9 +224,10 @@ export class Server {
       parts.cluster.localSummary = () => this.workerSummary();
       parts.cluster.localLogs = () => extra.logRing.list();
     }
-    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth, prober } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth, prober, mwi } = parts;
+    const voicemail = holdsSingletons(parts.cluster?.worker) ? () => mwi.totals : undefined;
     this.ops = createOps(
-      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth, prober },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth, prober, voicemail },
       extra.writeBehind,
     );
   }
@@ -584,6 +588,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     peers,
   });
   servePbx(core, registrar, calls, peers);
+  const vm = config.voicemail;
+  const mwi = new MwiService({
+    voicemail: store.voicemail, userByExtension: (ext) => directory.byExtension(ext), aorFor: (ext) => registrar.aorFor(ext),
+    transactions, timers, dialogs: core.dialogs, domain: sip.domain, localEndpoint, voicemailNumber: vm.number, log,
+    limits: { minExpiresSec: vm.mwiMinExpiresSec, maxExpiresSec: vm.mwiMaxExpiresSec, defaultExpiresSec: vm.mwiDefaultExpiresSec },
+  });
+  serveMwi(core, authenticator, mwi);
   // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
   // see (not a 481 after the restart), and the answers are awaited briefly
   // while the transport still runs; what stays unanswered is said. Again
@@ -607,6 +618,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   bindingListeners.push((aor) => status.bindingsChanged(aor), (aor, bindings) => calls.bindingsChanged(aor, bindings));
   const prober = contactProber(config.registrar, { transactions, timers, now, localEndpoint, domain: sip.domain });
   followBindings(prober, registrar, bindingListeners);
+  const probeBinding = registrar.onLocalBinding;
+  registrar.onLocalBinding = (b) => {
+    probeBinding?.(b);
+    mwi.localBinding(b);
+  };
+  bindingListeners.push((aor, bindings) => mwi.bindingsChanged(aor, bindings));
   const reportHealth = localReporter({
     health, prober, calls, status, now, aorFor: (ext) => registrar.aorFor(ext), registered: (ext) => location.isRegistered(registrar.aorFor(ext)),
   });
@@ -620,7 +637,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     transport.onInbound = (inbound) => cluster!.router.receive(inbound);
   }
   const extensions = new ExtensionView({
-    directory, location, status, cdrs: store.cdrs, now, aorFor: (ext) => registrar.aorFor(ext),
+    directory, location, status, cdrs: store.cdrs, voicemail: store.voicemail, now, aorFor: (ext) => registrar.aorFor(ext),
     gather: async <T>(q: Parameters<typeof reportHealth>[0]) => (cluster ? cluster.health<T>(q) : [reportHealth(q) as T]),
   });
   // Administrator logins are served (and so locked) by the management server only: a lone server or worker 1.
@@ -727,6 +744,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         trunkRegistrar.stop();
       },
     },
+    {
+      // Every worker follows the mailboxes (its subscriptions and phones may be anyone's); NOTIFYs need the transport.
+      name: 'mwi',
+      start: () => mwi.start(pollMs, holdsSingletons(member?.worker)),
+      stop: () => mwi.close(),
+    },
     { name: 'calls', stop: drainCalls },
     { name: 'status', stop: () => status.close() },
     // In a cluster the supervisor answers on the control socket, asking each worker.
@@ -765,7 +788,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi,
   }, components, {
     syslog,
     writeBehind,

@@ -23,6 +23,8 @@ export function userView(u: User): UserView {
     maxCalls: u.maxCalls,
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls ?? false,
+    voicemail: u.voicemail ?? true,
+    mwi: u.mwi ?? 'subscribe',
     media: { ...u.media },
     ...Object.fromEntries(USER_FEATURE_KEYS.map((k) => [k, u[k]])) as Pick<UserView, (typeof USER_FEATURE_KEYS)[number]>,
     dndExceptions: [...u.dndExceptions],

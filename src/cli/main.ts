@@ -12,6 +12,7 @@ import { registerBansCommands } from './bans.ts';
 import { registerSystemCommands } from './system.ts';
 import { registerParkCommands } from './park.ts';
 import { registerBackupCommands } from './backup.ts';
+import { registerVoicemailCommands } from './voicemail.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAdminCommands(program);
   registerParkCommands(program);
   registerBackupCommands(program);
+  registerVoicemailCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

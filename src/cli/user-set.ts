@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { UserPatch } from '../store/types.ts';
 import { renumberNote } from '../model/user-renumber.ts';
+import { MWI_MODES } from '../model/user.ts';
 import { generateSipPassword, USER_RULES_KEY, userRuleIssues, userRulesOf } from '../model/user-rules.ts';
 import { MAX_CALLS_RANGE, NO_ANSWER_TIMEOUT_RANGE, validCodecs } from '../store/user-validate.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore } from './common.ts';
@@ -23,6 +24,9 @@ interface SetOptions extends FeatureOptions {
   newExt?: string;
   password?: string;
   enabled?: string;
+  voicemail?: string;
+  voicemailCode?: string;
+  mwi?: string;
   dataDir?: string; store?: string;
   [media: string]: unknown;
 }
@@ -39,6 +43,9 @@ const OPTION_OF: Record<string, string> = {
   maxCalls: '--max-calls',
   noAnswerTimeoutSec: '--no-answer-timeout',
   outboundCalls: '--outbound',
+  voicemail: '--voicemail',
+  voicemailCode: '--voicemail-code',
+  mwi: '--mwi',
   ...FEATURE_OPTION_OF,
 };
 
@@ -61,6 +68,10 @@ function patchOf(o: SetOptions): UserPatch {
     authUser: o.authUser,
     password: o.password,
     enabled: onOff('--enabled', o.enabled),
+    voicemail: onOff('--voicemail', o.voicemail),
+    // "none" clears the code (the mailbox then takes no login from another phone).
+    voicemailCode: o.voicemailCode === undefined ? undefined : o.voicemailCode.toLowerCase() === 'none' ? null : o.voicemailCode,
+    mwi: o.mwi as UserPatch['mwi'],
     ...featurePatchOf(o),
   };
   const media = mediaPatchOf(o, true);
@@ -93,7 +104,10 @@ export function registerUserSetCommand(user: Command): void {
     .addOption(new Option('--full-name <name>', 'old name of --name').hideHelp())
     .option('--auth-user <user>', 'SIP digest user name the phone logs in with')
     .option('--password <secret>', 'SIP password (login code); "generate" makes a strong one and prints it once')
-    .option('--enabled <on|off>', 'enable or disable the account');
+    .option('--enabled <on|off>', 'enable or disable the account')
+    .option('--voicemail <on|off>', 'the user has a mailbox')
+    .option('--voicemail-code <digits>', 'mailbox PIN, 1-16 digits ("none" removes it)')
+    .option(`--mwi <${MWI_MODES.join('|')}>`, 'message waiting: the phone subscribes, or the server notifies it unasked');
   addMediaOptions(addFeatureOptions(cmd), true)
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)

@@ -37,6 +37,8 @@ export function formatDetail(d: ExtensionDetail, now: number): string[] {
     f.followMe && `follow me -> ${f.followMe}`,
   ].filter(Boolean);
   lines.push(`do not disturb ${f.dnd ? 'on' : 'off'}, forwarding ${fwd.length ? fwd.join(', ') : 'off'}`);
+  const vm = d.voicemail;
+  lines.push(`voicemail ${vm.enabled ? 'on' : 'off'}, ${vm.new} new, ${vm.saved} saved`);
   for (const c of d.calls) lines.push(`  call now ${c.ref} ${c.state} ${c.caller} -> ${c.callee} ${c.durationSec}s ${c.connectionType}`);
   for (const c of d.recentCalls) lines.push(`  recent call ${time(c.startedAt)} ${c.direction} ${c.caller} -> ${c.callee} ${c.disposition} (${c.status})`);
   return lines;

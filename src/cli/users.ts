@@ -28,6 +28,8 @@ function publicView(u: User) {
     maxCalls: u.maxCalls,
     noAnswerTimeoutSec: u.noAnswerTimeoutSec,
     outboundCalls: u.outboundCalls,
+    voicemail: u.voicemail,
+    mwi: u.mwi,
     ...Object.fromEntries(USER_FEATURE_KEYS.map((k) => [k, u[k]])),
   };
 }

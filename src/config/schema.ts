@@ -6,6 +6,7 @@ import { SYSLOG_FACILITIES, SYSLOG_LEVELS, parseSyslogTarget } from '../ops/sysl
 import type { SyslogFacility } from '../ops/syslog-target.ts';
 import { parsePeerUri } from '../pbx/peers/peer-links.ts';
 import { trunkHealthConfigSchema } from './trunk-health.ts';
+import { voicemailConfigSchema } from './voicemail.ts';
 
 // The one description of Switchboard's settings: the config file, the command
 // line overrides and (later) the REST API and web forms all validate against
@@ -182,6 +183,8 @@ export const configSchema = z
       .prefault({}),
     /** OPTIONS probing of the trunks (src/config/trunk-health.ts). */
     trunkHealth: trunkHealthConfigSchema.strict().prefault({}),
+    /** Mailboxes and message waiting indication (issue 13). */
+    voicemail: voicemailConfigSchema.strict().prefault({}),
     /** Where the data lives (see src/store/open.ts). */
     store: z
       .object({

@@ -95,6 +95,7 @@ export const extensionDetailSchema = z.object({
     forwardNoAnswer: z.string().nullable(),
     followMe: z.string().nullable(),
   }),
+  voicemail: z.object({ enabled: z.boolean(), new: z.number().int(), saved: z.number().int() }).describe('the mailbox: on or off, and its messages'),
 });
 export type ExtensionDetail = Known<z.output<typeof extensionDetailSchema>>;
 

@@ -36,7 +36,7 @@ import { USER_FEATURE_KEYS } from './user-features.ts';
 
 type MediaKey = keyof UserMediaSettings;
 const BASE_FIELDS = ['extension', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'callWaiting',
-  'codecs', 'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls'] as const;
+  'codecs', 'maxCalls', 'noAnswerTimeoutSec', 'outboundCalls', 'voicemail', 'mwi'] as const;
 export const USER_CSV_FIELDS = [...BASE_FIELDS, ...USER_FEATURE_KEYS] as const;
 type Field = (typeof USER_CSV_FIELDS)[number];
 /** media.* as one column per key; accountName only in files from before the display name was `name`. */
@@ -46,7 +46,7 @@ const LEGACY_ACCOUNT_NAME = 'accountName';
 const MEDIA_COLUMNS = MEDIA_KEYS.map((k) => `media.${k}` as const);
 const COLUMNS: readonly UserCsvColumn[] = [...BASE_FIELDS, ...MEDIA_COLUMNS, ...USER_FEATURE_KEYS];
 const SECRET_COLUMNS: readonly UserCsvColumn[] = ['password', 'voicemailCode'];
-const BOOL_COLUMNS = new Set<UserCsvColumn>(['enabled', 'callWaiting', 'outboundCalls', 'dnd', 'media.directMedia', 'media.capneg']);
+const BOOL_COLUMNS = new Set<UserCsvColumn>(['enabled', 'callWaiting', 'outboundCalls', 'voicemail', 'dnd', 'media.directMedia', 'media.capneg']);
 const INT_COLUMNS = new Set<UserCsvColumn>(['maxCalls', 'noAnswerTimeoutSec', 'forwardNoAnswerSec']);
 const LIST_COLUMNS = new Set<UserCsvColumn>(['codecs', 'dndExceptions']);
 /** Columns where an empty cell is a value (system / off / none) rather than "leave as it is". */

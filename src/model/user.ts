@@ -30,6 +30,10 @@ const optInt = ([min, max]: readonly [number, number]) => {
 };
 const codecsError = `must name one or more of ${KNOWN_CODECS.join(', ')}, or be empty for the system's list`;
 
+/** How a user's phones learn of waiting messages (RFC 3842): they subscribe, or are told unasked. */
+export const MWI_MODES = ['subscribe', 'unsolicited'] as const;
+export type MwiMode = (typeof MWI_MODES)[number];
+
 // --- media ------------------------------------------------------------------
 
 /** A user's media settings (SPEC 1.A Extension VoIP, §4.8); a missing key means "Same as System". */
@@ -80,6 +84,9 @@ export const userFieldSchemas = {
   maxCalls: optInt(MAX_CALLS_RANGE).describe('simultaneous calls; null = system default'),
   noAnswerTimeoutSec: optInt(NO_ANSWER_TIMEOUT_RANGE).describe('seconds before an unanswered call goes to coverage; null = default'),
   outboundCalls: bool().describe('may call out through trunks (off by default: no toll fraud)'),
+  voicemail: bool().describe('the user has a mailbox (unanswered calls may leave a message)'),
+  mwi: z.enum(MWI_MODES, { error: `must be one of ${MWI_MODES.join(', ')}` })
+    .describe('message waiting: subscribe = the phone subscribes to message-summary; unsolicited = the server notifies every registered phone unasked'),
   ...userFeatureShape,
 };
 
@@ -93,6 +100,8 @@ export const USER_DEFAULTS = Object.freeze({
   maxCalls: null,
   noAnswerTimeoutSec: null,
   outboundCalls: false,
+  voicemail: true,
+  mwi: 'subscribe' as MwiMode,
   ...USER_FEATURE_DEFAULTS,
 });
 
@@ -122,6 +131,8 @@ export const userViewSchema = z.object({
   maxCalls: z.number().int().nullable(),
   noAnswerTimeoutSec: z.number().int().nullable(),
   outboundCalls: z.boolean(),
+  voicemail: z.boolean(),
+  mwi: z.enum(MWI_MODES),
   media: z.object(mediaValues).partial().describe('only the keys that differ from the system'),
   ...userFeatureShape,
   createdAt: z.number().int(),

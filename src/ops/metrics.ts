@@ -34,6 +34,8 @@ export interface MetricsSources {
   trunks?: { status(): { trunk: string; state: string }[]; failures: ReadonlyMap<string, { down: number; refused: number }> };
   /** Contacts probed with OPTIONS by reachability; undefined while keepalive is off. */
   probes?: () => Readonly<Record<string, number>>;
+  /** Voicemail messages in every mailbox by folder; undefined until known (and in workers that do not report it). */
+  voicemail?: () => { new: number; saved: number } | undefined;
   /** CPU, memory, file descriptors, event-loop delay (default true). */
   processMetrics?: boolean;
 }
@@ -178,6 +180,14 @@ export function createMetrics(sources: MetricsSources): Metrics {
       tr.status().map((t): Sample => [{ trunk: t.trunk }, t.state === 'up' || t.state === 'registered' ? 1 : 0]));
     define('counter', 'switchboard_trunk_failures_total', 'Times a trunk went down (OPTIONS unanswered) or had its registration refused.', ['trunk', 'kind'], () =>
       [...tr.failures].flatMap(([trunk, f]): Sample[] => [[{ trunk, kind: 'down' }, f.down], [{ trunk, kind: 'refused' }, f.refused]]));
+  }
+
+  if (s.voicemail) {
+    const vm = s.voicemail;
+    define('gauge', 'switchboard_voicemail_messages', 'Voicemail messages in all mailboxes, by folder (new, saved).', ['folder'], () => {
+      const t = vm();
+      return t === undefined ? undefined : [[{ folder: 'new' }, t.new], [{ folder: 'saved' }, t.saved]];
+    });
   }
 
   const stopProcess = s.processMetrics === false ? () => {} : processMetrics(define);

@@ -35,6 +35,8 @@ export interface OpsParts {
   activeCalls: () => number;
   /** Trunk health: each trunk's state and its failures since start (empty where nothing probes). */
   trunks?: { status(): { trunk: string; state: string }[]; failures: ReadonlyMap<string, { down: number; refused: number }> };
+  /** Voicemail messages by folder (one worker of a cluster reports them: they are the store's, not the worker's). */
+  voicemail?: () => { new: number; saved: number } | undefined;
 }
 
 /**
@@ -83,6 +85,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     peers: p.peers ? () => p.peers!.list() : undefined,
     trunks: p.trunks,
     probes: p.prober ? () => p.prober!.stats() : undefined,
+    voicemail: p.voicemail,
   });
   const sip = p.config.sip;
   const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);

@@ -23,7 +23,7 @@ export interface TrustedSources {
 }
 
 /** Methods this server implements; the Allow header of every 405/501/OPTIONS answer. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'REFER'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'SUBSCRIBE'] as const;
 /**
  * Option tags we support (RFC 3261 §8.2.2.3): Path (RFC 3327), reliable
  * provisionals (RFC 3262), session timers (RFC 4028), Replaces (RFC 3891),
@@ -57,7 +57,7 @@ export function servePbx(core: UserAgentCore, registrar: Registrar, calls: CallE
 }
 
 /**
- * The transaction layer's screen: new REGISTERs and out-of-dialog INVITEs
+ * The transaction layer's screen: new REGISTERs, SUBSCRIBEs and out-of-dialog INVITEs
  * that are not from a trunk peer are authenticated before any transaction
  * exists, and the challenge or refusal goes back statelessly (RFC 3261
  * §8.2.7, §22), so a flood of unauthenticated requests keeps nothing and a
@@ -74,8 +74,11 @@ export function pbxScreen(
   return (req, inbound) => {
     const method = req.method;
     // In-dialog re-INVITEs belong to their call; trunk peers and our other nodes are trusted by address.
-    if (method === 'INVITE' ? tagOf(req.to) !== undefined || trusted.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
-    const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : inviteRefusal(req));
+    // A new SUBSCRIBE (message-summary) is a user's, from wherever it comes; refreshes belong to their subscription.
+    if (method === 'SUBSCRIBE') {
+      if (tagOf(req.to) !== undefined) return undefined;
+    } else if (method === 'INVITE' ? tagOf(req.to) !== undefined || trusted.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
+    const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : method === 'INVITE' ? inviteRefusal(req) : undefined);
     if (refusal !== undefined) return statelessResponse(req, refusal.status, refusal.reason, refusal.headers);
     const rejection = auth.screen(req, inbound.source, method === 'REGISTER' ? 'registrar' : 'proxy');
     if (rejection?.failed !== undefined && method === 'INVITE') inviteAuthFailed?.(req, inbound, rejection);

@@ -18,7 +18,7 @@ export type { ShortCodeAction, ShortCodeCaller } from '../model/short-code-effec
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'SHA-512-256';
 
-import type { UserMediaSettings } from '../model/user.ts';
+import type { MwiMode, UserMediaSettings } from '../model/user.ts';
 /** A user's media settings (src/model/user.ts); a missing key means "Same as System". */
 export type { MediaSecurityMode, UserMediaSettings } from '../model/user.ts';
 
@@ -55,6 +55,10 @@ export interface User extends UserFeatures {
   readonly noAnswerTimeoutSec: number | null;
   /** May place calls through SIP trunks (off by default: no toll fraud). */
   readonly outboundCalls: boolean;
+  /** The user has a mailbox. */
+  readonly voicemail: boolean;
+  /** How the user's phones learn of waiting messages (src/model/user.ts). */
+  readonly mwi: MwiMode;
   /** Media settings that differ from the system's. */
   readonly media: Readonly<UserMediaSettings>;
   /** Epoch milliseconds. */
@@ -75,6 +79,8 @@ export interface UserInput extends UserFeaturePatch {
   maxCalls?: number | null;
   noAnswerTimeoutSec?: number | null;
   outboundCalls?: boolean;
+  voicemail?: boolean;
+  mwi?: MwiMode;
   media?: UserMediaPatch;
 }
 
@@ -515,8 +521,49 @@ export interface ShortCodeRepository {
   watch(listener: () => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
 }
 
+export type VoicemailFolder = 'new' | 'saved';
+export const VOICEMAIL_FOLDERS: readonly VoicemailFolder[] = ['new', 'saved'];
+/** One message of a mailbox (the mailbox is the user's extension); bytes is the size of its WAV. */
+export interface VoicemailMessage { id: string; mailbox: string; caller: string; callerName: string; receivedAt: number; durationMs: number; folder: VoicemailFolder; bytes: number }
+export interface VoicemailCounts { new: number; saved: number }
+
+/**
+ * Mailboxes (src/store/sqlite/voicemail.ts): each message's WAV is stored in
+ * the database with its metadata, in one transaction, so a message is never
+ * half-stored, every node sharing the database sees it, and a backup carries
+ * it. A mailbox goes with its user: removing the user removes its messages
+ * and greeting, renumbering moves them.
+ */
+export interface VoicemailRepository {
+  /** Stores a message (wav: a complete WAV file); resolves once durable (committed). @throws StoreError not-found (no such user) */
+  deposit(mailbox: string, meta: { caller: string; callerName: string; receivedAt: number; durationMs: number }, wav: Buffer): Promise<VoicemailMessage>;
+  /** Oldest first. */
+  list(mailbox: string, folder?: VoicemailFolder): Promise<VoicemailMessage[]>;
+  get(mailbox: string, id: string): Promise<VoicemailMessage | undefined>;
+  /** The WAV. */
+  audio(mailbox: string, id: string): Promise<Buffer | undefined>;
+  /** False when there is no such message. */
+  setFolder(mailbox: string, id: string, folder: VoicemailFolder): Promise<boolean>;
+  remove(mailbox: string, id: string): Promise<boolean>;
+  counts(mailbox: string): Promise<VoicemailCounts>;
+  /** Every mailbox with messages, for status/metrics: mailbox -> counts. */
+  allCounts(): Promise<Map<string, VoicemailCounts>>;
+  /** null removes the greeting (the default one plays). @throws StoreError not-found (no such user) */
+  setGreeting(mailbox: string, wav: Buffer | null): Promise<void>;
+  greeting(mailbox: string): Promise<Buffer | undefined>;
+  /**
+   * Mailboxes whose messages changed (deposit, folder, removal, the user's
+   * removal or renumbering), by this process or any other sharing the
+   * database, this one's own writes included (the MWI of every worker
+   * follows it). A hint: the consumer re-reads counts().
+   */
+  watch(listener: (mailboxes: readonly string[]) => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
+}
+
 export interface Store {
   users: UserRepository;
+  /** Mailboxes: voicemail messages and greetings. */
+  voicemail: VoicemailRepository;
   registrations: RegistrationRepository;
   trunks: TrunkRepository;
   huntGroups: HuntGroupRepository;

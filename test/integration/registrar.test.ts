@@ -224,8 +224,10 @@ describe('other requests', () => {
     const unknown = await c.request('FROBNICATE');
     expect(unknown.status).toBe(501);
     expect(getHeader(unknown, 'allow')).toContain('OPTIONS');
-    const sub = await c.request('SUBSCRIBE');
-    expect(sub.status).toBe(405);
+    const pub = await c.request('PUBLISH');
+    expect(pub.status).toBe(405);
+    // SUBSCRIBE is served (message-summary, src/pbx/mwi/) and, like INVITE, challenged first.
+    expect((await c.request('SUBSCRIBE')).status).toBe(407);
   });
 
   it('refuses unsupported Require options with 420 and Unsupported', async () => {

@@ -24,6 +24,8 @@ export interface BaresipAccount {
   mediaenc?: string;
   /** Account `answermode`: manual (default) or auto (answers every incoming call at once). */
   answermode?: 'manual' | 'auto';
+  /** Account `mwi`: subscribe to message-summary (RFC 3842) after registering; needs the mwi module. */
+  mwi?: boolean;
 }
 
 export interface BaresipConfigOptions {
@@ -46,7 +48,7 @@ export function accountLine(a: BaresipAccount): string {
     `outbound="sip:${a.proxyHost}:${a.proxyPort};transport=${a.transport}"`,
     `regint=${a.regint ?? 600}`,
     'pubint=0',
-    'mwi=no',
+    `mwi=${a.mwi === true ? 'yes' : 'no'}`,
     `answermode=${a.answermode ?? 'manual'}`,
   ];
   if (a.authUser !== undefined) params.push(`auth_user=${a.authUser}`);

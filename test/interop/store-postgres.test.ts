@@ -16,6 +16,7 @@ import { userCallsSuite } from '../unit/store/suites/user-calls.ts';
 import { userFeaturesSuite } from '../unit/store/suites/user-features.ts';
 import { userImportSuite } from '../unit/store/suites/user-import.ts';
 import { usersSuite } from '../unit/store/suites/users.ts';
+import { voicemailSuite } from '../unit/store/suites/voicemail.ts';
 
 const engine = postgresEngine();
 afterAll(() => engine.dropTemplate());
@@ -32,3 +33,4 @@ registrationsSuite(engine);
 cdrsSuite(engine);
 adminSuite(engine);
 auditTrimSuite(engine);
+voicemailSuite(engine);

@@ -14,6 +14,8 @@ const DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({
   maxCalls: null,
   noAnswerTimeoutSec: null,
   media: Object.freeze({}),
+  voicemail: true,
+  mwi: 'subscribe',
 });
 
 /** Fields written in the fixed part of the record (the extension is the directory's key). */

@@ -2,7 +2,7 @@
 // item 1), on the management worker: registrations from its own location
 // index (every worker holds every binding), and what only each worker knows
 // (refusals, probes, calls: extension-report.ts) asked of all of them.
-import type { CdrRepository } from '../../store/types.ts';
+import type { CdrRepository, VoicemailRepository } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LocationService } from '../registrar/location.ts';
 import { mergeHealth } from '../registrar/registration-health.ts';
@@ -18,6 +18,7 @@ export interface ExtensionViewDeps {
   location: Pick<LocationService, 'lookup' | 'isRegistered'>;
   status: Pick<StatusService, 'extension'>;
   cdrs: Pick<CdrRepository, 'list'>;
+  voicemail: Pick<VoicemailRepository, 'counts'>;
   aorFor(extension: string): string;
   /** Every worker's answer (this worker's alone when there is one). */
   gather<T>(q: HealthQuery): Promise<T[]>;
@@ -46,9 +47,10 @@ export class ExtensionView {
     const d = this.deps;
     const user = d.directory.byExtension(extension);
     if (!user) return undefined;
-    const [reports, cdrs] = await Promise.all([
+    const [reports, cdrs, messages] = await Promise.all([
       d.gather<UserReport>({ kind: 'user', extension }),
       d.cdrs.list({ extension, limit: RECENT_CALLS }),
+      d.voicemail.counts(extension),
     ]);
     const now = d.now();
     const bindings = d.location.lookup(d.aorFor(extension)).filter((b) => b.expiresAt > now);
@@ -97,6 +99,7 @@ export class ExtensionView {
         forwardNoAnswer: user.forwardNoAnswer,
         followMe: user.followMe,
       },
+      voicemail: { enabled: user.voicemail, ...messages },
     };
   }
 

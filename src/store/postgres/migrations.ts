@@ -276,6 +276,56 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX users_name_key;
   ALTER TABLE users DROP COLUMN full_name;
   `,
+  // 7: mailboxes (as SQLite's 13): the user's mailbox and MWI mode, messages
+  // with their WAV (bytea), greetings, the change log (announced on the
+  // 'voicemail' feed); a mailbox is removed with its user, moved by a renumbering.
+  `
+  ALTER TABLE users ADD COLUMN voicemail INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE users ADD COLUMN mwi TEXT NOT NULL DEFAULT 'subscribe';
+  CREATE TABLE voicemail_messages (
+    id TEXT PRIMARY KEY,
+    mailbox TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    caller_name TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    folder TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    wav BYTEA NOT NULL
+  );
+  CREATE INDEX voicemail_messages_mailbox ON voicemail_messages (mailbox, received_at);
+  CREATE TABLE voicemail_greetings (mailbox TEXT PRIMARY KEY, wav BYTEA NOT NULL, updated_at BIGINT NOT NULL);
+  CREATE TABLE voicemail_changes (seq BIGSERIAL PRIMARY KEY, mailbox TEXT NOT NULL);
+  CREATE FUNCTION switchboard_voicemail_logged() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      INSERT INTO voicemail_changes (mailbox) VALUES (NEW.mailbox);
+    ELSE
+      INSERT INTO voicemail_changes (mailbox) VALUES (OLD.mailbox);
+      IF TG_OP = 'UPDATE' THEN
+        IF NEW.mailbox <> OLD.mailbox THEN INSERT INTO voicemail_changes (mailbox) VALUES (NEW.mailbox); END IF;
+      END IF;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER voicemail_messages_changed AFTER INSERT OR UPDATE OR DELETE ON voicemail_messages
+    FOR EACH ROW EXECUTE FUNCTION switchboard_voicemail_logged();
+  CREATE TRIGGER voicemail_changes_logged AFTER INSERT ON voicemail_changes
+    FOR EACH STATEMENT EXECUTE FUNCTION switchboard_notify('voicemail');
+  CREATE FUNCTION switchboard_mailbox_follows_user() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      DELETE FROM voicemail_messages WHERE mailbox = OLD.extension;
+      DELETE FROM voicemail_greetings WHERE mailbox = OLD.extension;
+    ELSIF NEW.extension <> OLD.extension THEN
+      UPDATE voicemail_messages SET mailbox = NEW.extension WHERE mailbox = OLD.extension;
+      UPDATE voicemail_greetings SET mailbox = NEW.extension WHERE mailbox = OLD.extension;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER users_mailbox AFTER UPDATE OF extension OR DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION switchboard_mailbox_follows_user();
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -13,6 +13,7 @@ import { PgCdrRepository } from './cdrs.ts';
 import { PgHuntGroupRepository } from './hunt-groups.ts';
 import { PgShortCodeRepository } from './short-codes.ts';
 import { pgAdminStore } from './admin.ts';
+import { PgVoicemailRepository } from './voicemail.ts';
 import { WatchWiring } from './watch-wiring.ts';
 import { WriteHealth, closeQueues } from '../write-health.ts';
 
@@ -37,6 +38,7 @@ function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring, health:
     cdrs: new PgCdrRepository(db, writeBehind),
     huntGroups: new PgHuntGroupRepository(db, now, wiring),
     shortCodes: new PgShortCodeRepository(db, now, wiring),
+    voicemail: new PgVoicemailRepository(db, now, changeLogKeep, wiring),
     admin: pgAdminStore(db, now),
   };
 }

@@ -12,6 +12,7 @@ import { SqliteShortCodeRepository } from './short-codes.ts';
 import { SqliteRegistrationRepository } from './registrations.ts';
 import { SqliteTrunkRepository } from './trunks.ts';
 import { SqliteUserRepository } from './users.ts';
+import { SqliteVoicemailRepository } from './voicemail.ts';
 import { WriteHealth, closeQueues } from '../write-health.ts';
 import { ShmGuard, checkDatabaseFiles, describeOpenError } from './file-checks.ts';
 
@@ -24,6 +25,7 @@ export interface SqliteStore extends Store {
   cdrs: SqliteCdrRepository;
   huntGroups: SqliteHuntGroupRepository;
   shortCodes: SqliteShortCodeRepository;
+  voicemail: SqliteVoicemailRepository;
   /** Administrator accounts, sessions, audit log, settings overrides (management API). */
   admin: AdminStore;
   /** The connection, for tests and diagnostics. */
@@ -90,6 +92,7 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     cdrs,
     huntGroups: new SqliteHuntGroupRepository(db, now, onError),
     shortCodes: new SqliteShortCodeRepository(db, now, onError),
+    voicemail: new SqliteVoicemailRepository(db, now, changeLogKeep, onError),
     admin: sqliteAdminStore(db, now),
     db,
     file,

@@ -301,6 +301,44 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX users_name_key;
   ALTER TABLE users DROP COLUMN full_name;
   `,
+  // 13 (mailboxes, issue 13): a mailbox per user (on by default) and how its
+  // phones learn of waiting messages; the messages with their WAV in the
+  // database (one transaction: never half-stored, shared by every process,
+  // carried by a backup), greetings, and a change log the MWI of every
+  // process follows, written by triggers so no writer can forget it. A
+  // mailbox goes with its user: removed with it (the extension may be given
+  // to someone else), moved by a renumbering.
+  `
+  ALTER TABLE users ADD COLUMN voicemail INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE users ADD COLUMN mwi TEXT NOT NULL DEFAULT 'subscribe';
+  CREATE TABLE voicemail_messages (
+    id TEXT PRIMARY KEY,
+    mailbox TEXT NOT NULL,
+    caller TEXT NOT NULL,
+    caller_name TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    folder TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    wav BLOB NOT NULL
+  );
+  CREATE INDEX voicemail_messages_mailbox ON voicemail_messages (mailbox, received_at);
+  CREATE TABLE voicemail_greetings (mailbox TEXT PRIMARY KEY, wav BLOB NOT NULL, updated_at INTEGER NOT NULL);
+  CREATE TABLE voicemail_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, mailbox TEXT NOT NULL);
+  CREATE TRIGGER voicemail_ins AFTER INSERT ON voicemail_messages BEGIN
+    INSERT INTO voicemail_changes (mailbox) VALUES (new.mailbox); END;
+  CREATE TRIGGER voicemail_upd AFTER UPDATE ON voicemail_messages BEGIN
+    INSERT INTO voicemail_changes (mailbox) VALUES (old.mailbox);
+    INSERT INTO voicemail_changes (mailbox) SELECT new.mailbox WHERE new.mailbox <> old.mailbox; END;
+  CREATE TRIGGER voicemail_del AFTER DELETE ON voicemail_messages BEGIN
+    INSERT INTO voicemail_changes (mailbox) VALUES (old.mailbox); END;
+  CREATE TRIGGER users_del_mailbox AFTER DELETE ON users BEGIN
+    DELETE FROM voicemail_messages WHERE mailbox = old.extension;
+    DELETE FROM voicemail_greetings WHERE mailbox = old.extension; END;
+  CREATE TRIGGER users_renumber_mailbox AFTER UPDATE OF extension ON users WHEN new.extension <> old.extension BEGIN
+    UPDATE voicemail_messages SET mailbox = new.extension WHERE mailbox = old.extension;
+    UPDATE voicemail_greetings SET mailbox = new.extension WHERE mailbox = old.extension; END;
+  `,
 ];
 
 /**

@@ -26,6 +26,8 @@ export interface UserRow {
   max_calls: number | null;
   no_answer_timeout_sec: number | null;
   outbound_calls: number;
+  voicemail: number;
+  mwi: string;
   media: string;
   forward_unconditional: string | null;
   forward_busy: string | null;
@@ -83,6 +85,8 @@ export function toUser(r: UserRow): User {
     maxCalls: r.max_calls,
     noAnswerTimeoutSec: r.no_answer_timeout_sec,
     outboundCalls: r.outbound_calls !== 0,
+    voicemail: r.voicemail !== 0,
+    mwi: r.mwi === 'unsolicited' ? 'unsolicited' : 'subscribe',
     media: parseMedia(r.media),
     forwardUnconditional: r.forward_unconditional,
     forwardBusy: r.forward_busy,
@@ -105,13 +109,13 @@ export function values(f: UserFields): (string | number | null)[] {
     f.enabled ? 1 : 0, f.callWaiting ? 1 : 0, f.codecs === null ? null : JSON.stringify(f.codecs),
     f.maxCalls, f.noAnswerTimeoutSec, f.outboundCalls ? 1 : 0, JSON.stringify(f.media),
     f.forwardUnconditional, f.forwardBusy, f.forwardNoAnswer, f.forwardNoAnswerSec, f.forwardNumber,
-    f.dnd ? 1 : 0, JSON.stringify(f.dndExceptions), f.followMe, f.pickupGroup,
+    f.dnd ? 1 : 0, JSON.stringify(f.dndExceptions), f.followMe, f.pickupGroup, f.voicemail ? 1 : 0, f.mwi,
   ];
 }
 
 export const COLUMN_LIST = ['extension', 'name', 'auth_user', 'password', 'voicemail_code', 'enabled', 'call_waiting',
   'codecs', 'max_calls', 'no_answer_timeout_sec', 'outbound_calls', 'media', 'forward_unconditional', 'forward_busy',
-  'forward_no_answer', 'forward_no_answer_sec', 'forward_number', 'dnd', 'dnd_exceptions', 'follow_me', 'pickup_group'];
+  'forward_no_answer', 'forward_no_answer_sec', 'forward_number', 'dnd', 'dnd_exceptions', 'follow_me', 'pickup_group', 'voicemail', 'mwi'];
 const COLUMNS = COLUMN_LIST.join(', ');
 export const ORDER = 'ORDER BY length(extension), extension';
 export const SEARCH = `WHERE lower(extension) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\'

@@ -149,7 +149,7 @@ describe('export and import', () => {
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     expect(csv.headers['content-disposition']).toMatch(/users\.csv/);
     const header = csv.text.split('\r\n')[0]!;
-    expect(header).toBe('extension,name,authUser,enabled,callWaiting,codecs,maxCalls,noAnswerTimeoutSec,outboundCalls,' +
+    expect(header).toBe('extension,name,authUser,enabled,callWaiting,codecs,maxCalls,noAnswerTimeoutSec,outboundCalls,voicemail,mwi,' +
       'media.security,media.srtcp,media.directMedia,media.dtmf,media.capneg,media.transport,' +
       'forwardUnconditional,forwardBusy,forwardNoAnswer,forwardNoAnswerSec,forwardNumber,dnd,dndExceptions,followMe,pickupGroup');
     expect(csv.text).toContain('7001,"Export, A",7001,true');

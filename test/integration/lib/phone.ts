@@ -53,6 +53,15 @@ export interface OutgoingCall {
   sendAck?: () => void;
 }
 
+/** A subscription this phone made: what a refresh needs to stay in its dialog. */
+export interface PhoneSubscription {
+  callId: string;
+  fromTag: string;
+  toTag: string | undefined;
+  cseq: number;
+  target: string;
+}
+
 export interface PhoneOptions {
   ext: string;
   password: string;
@@ -94,6 +103,12 @@ export class TestPhone {
   private ha1 = '';
   /** REGISTERs received (acting as a trunk peer). */
   readonly registers: SipRequest[] = [];
+  /** NOTIFYs received in our subscriptions' dialogs and outside any dialog (unsolicited MWI), answered 200. */
+  readonly notifies: SipRequest[] = [];
+  /** Last CSeq of each registration (Call-ID) this phone sent. */
+  private readonly registerCSeq = new Map<string, number>();
+  /** Call-IDs of subscriptions this phone made: their NOTIFYs are taken, others' get 481. */
+  private readonly subscriptionIds = new Set<string>();
 
   private constructor(readonly opts: PhoneOptions) {
     this.kind = opts.transport ?? 'udp';
@@ -161,21 +176,28 @@ export class TestPhone {
     return requestFinal(req, { transactions: this.transactions, dest: this.server, credentials: this.digest });
   }
 
-  register(expires = 3600, headers?: Header[]): Promise<SipResponse> {
-    const callId = generateCallId();
+  /** callId: the same one again is a refresh of the same registration (as phones do); default a new one. */
+  register(expires = 3600, headers?: Header[], callId = generateCallId()): Promise<SipResponse> {
     const tag = generateTag();
-    return this.send(
+    // CSeq rises within a Call-ID (RFC 3261 §10.2), the challenge round included.
+    let cseq = this.registerCSeq.get(callId) ?? 0;
+    const next = () => {
+      this.registerCSeq.set(callId, ++cseq);
+      return cseq;
+    };
+    return requestFinal(
       createRequest({
         method: 'REGISTER',
         uri: `sip:${this.opts.server.domain}`,
         from: { ...this.aor(), params: new Map([['tag', tag]]) },
         to: this.aor(),
         callId,
-        cseq: 1,
+        cseq: next(),
         via: newVia(this.kind, this.local),
         contact: { ...this.contact(), params: new Map([['expires', String(expires)]]) },
         headers,
       }),
+      { transactions: this.transactions, dest: this.server, credentials: this.digest, nextCSeq: next },
     );
   }
 
@@ -297,6 +319,41 @@ export class TestPhone {
     call.tx.respond(createResponse(call.invite, status, undefined, { toTag: call.tag }));
   }
 
+  /**
+   * A SUBSCRIBE (default Event: message-summary, to our own AOR); with
+   * `refresh` one inside that subscription's dialog (To tag, next CSeq). A
+   * challenge is answered. Resolves with the final response and the
+   * subscription's dialog state for a refresh.
+   */
+  async subscribe(o: { target?: string; expires?: number; event?: string; accept?: string; refresh?: PhoneSubscription } = {}): Promise<{ res: SipResponse; sub: PhoneSubscription }> {
+    const r = o.refresh;
+    const sub: PhoneSubscription = r ?? { callId: generateCallId(), fromTag: generateTag(), toTag: undefined, cseq: 0, target: o.target ?? this.opts.ext };
+    this.subscriptionIds.add(sub.callId);
+    const headers: Header[] = [{ name: 'event', value: o.event ?? 'message-summary' }];
+    if (o.expires !== undefined) headers.push({ name: 'expires', value: String(o.expires) });
+    if (o.accept !== undefined) headers.push({ name: 'accept', value: o.accept });
+    const to = this.aor(sub.target);
+    const req = createRequest({
+      method: 'SUBSCRIBE',
+      uri: `sip:${sub.target}@${this.opts.server.domain}`,
+      from: { ...this.aor(), params: new Map([['tag', sub.fromTag]]) },
+      to: sub.toTag === undefined ? to : { ...to, params: new Map([['tag', sub.toTag]]) },
+      callId: sub.callId,
+      cseq: ++sub.cseq,
+      via: newVia(this.kind, this.local),
+      contact: this.contact(),
+      headers,
+    });
+    const res = await requestFinal(req, { transactions: this.transactions, dest: this.server, credentials: this.digest, nextCSeq: () => ++sub.cseq });
+    if (res.status < 300 && sub.toTag === undefined) sub.toTag = tagOf(res.to);
+    return { res, sub };
+  }
+
+  /** NOTIFYs received for one subscription (by Call-ID), or outside any (callId undefined: those with no To tag). */
+  notifiesOf(callId?: string): SipRequest[] {
+    return this.notifies.filter((n) => (callId === undefined ? tagOf(n.to) === undefined : n.callId === callId));
+  }
+
   waitIncoming(n = 1, timeoutMs = 5000): Promise<IncomingCall> {
     return waitUntil(() => this.incoming.length >= n, timeoutMs).then(() => this.incoming[n - 1]!);
   }
@@ -322,6 +379,11 @@ export class TestPhone {
         inc.cancelled = true;
         inc.tx.respond(createResponse(inc.invite, 487, 'Request Terminated', { toTag: inc.tag }));
       }
+      return;
+    }
+    if (req.method === 'NOTIFY' && (tagOf(req.to) === undefined || this.subscriptionIds.has(req.callId))) {
+      this.notifies.push(req);
+      tx.respond(createResponse(req, 200, 'OK'));
       return;
     }
     const key = dialogKeyOfRequest(req);

@@ -93,6 +93,8 @@ export class BaresipPhone {
       'module ctrl_tcp.so',
       // SDES-SRTP, for accounts with mediaenc=srtp*.
       ...(o.account.mediaenc !== undefined ? ['module srtp.so'] : []),
+      // message-summary subscriptions, for accounts with mwi=yes.
+      ...(o.account.mwi === true ? ['module mwi.so'] : []),
     ];
     writeFileSync(join(dir, 'config'), `${baresipConfigText(listenPort, o.caFile)}${extra.join('\n')}\n`);
     writeFileSync(join(dir, 'accounts'), accountLine(o.account));
@@ -209,6 +211,13 @@ export class BaresipPhone {
     const e = found as BaresipEvent;
     e.consumed = true;
     return e;
+  }
+
+  /** Resolves once cond holds on what baresip printed and the events it sent; rejects after timeoutMs. */
+  async waitFor(what: string, cond: (output: string, events: readonly BaresipEvent[]) => boolean, timeoutMs = 15_000): Promise<void> {
+    await this.until(() => cond(this.out, this.events), Date.now() + timeoutMs).catch((err: unknown) => {
+      throw new Error(`baresip ${this.name}: never saw ${what}\n${(err as Error).message}`);
+    });
   }
 
   output(): string {

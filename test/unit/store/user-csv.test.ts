@@ -34,6 +34,7 @@ describe('user CSV round trip', () => {
     await a.users.add({
       extension: '1001', password: '=1+2', name: '@Zoë "Z" Müller, Ward 4', authUser: 'zoe', voicemailCode: '1234',
       enabled: false, callWaiting: false, codecs: ['G722', 'PCMA'], maxCalls: 3, noAnswerTimeoutSec: 30, outboundCalls: true,
+      voicemail: false, mwi: 'unsolicited',
       media: { security: 'enforced', directMedia: false },
       forwardUnconditional: '+4930123456', forwardBusy: '2000', forwardNoAnswer: '3000', forwardNoAnswerSec: 25,
       forwardNumber: '+5', dnd: true, dndExceptions: ['1002', '+49301'], followMe: '1002', pickupGroup: 'ward.4',
