@@ -5,6 +5,7 @@
 // write-behind enqueue methods stay synchronous so the SIP path never waits.
 
 import type { AdminStore } from './admin-types.ts';
+import type { AppStore } from './app-types.ts';
 import type { HuntGroup, HuntGroupInput, HuntGroupPatch } from '../model/hunt-group.ts';
 import type { ShortCode, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
 import type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
@@ -515,7 +516,7 @@ export interface ShortCodeRepository {
   watch(listener: () => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
 }
 
-export interface Store {
+export interface Store extends AppStore {
   users: UserRepository;
   registrations: RegistrationRepository;
   trunks: TrunkRepository;
@@ -565,4 +566,6 @@ export interface StoreOptions {
   onError?: (err: Error) => void;
   /** The first write that went through after an outage. */
   onWriteRecovered?: (what: string, failedForMs: number) => void;
+  /** Numbers no IVR menu or conference room may take (the voicemail number); default ['8000']. */
+  reservedNumbers?: () => readonly string[];
 }

@@ -276,6 +276,52 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX users_name_key;
   ALTER TABLE users DROP COLUMN full_name;
   `,
+  // appdata (issue 13): IVR menus, conference rooms, audio files (bytes in
+  // the row) and the music-on-hold choice (as SQLite's appdata migration).
+  `
+  CREATE TABLE ivr_menus (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    greeting TEXT,
+    timeout_sec INTEGER NOT NULL,
+    max_retries INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    on_timeout TEXT NOT NULL,
+    on_invalid TEXT NOT NULL,
+    operator TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE conference_rooms (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    pin TEXT,
+    max_participants INTEGER NOT NULL,
+    announce_join INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE audio_files (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE moh_setting (id INTEGER PRIMARY KEY CHECK (id = 1), file TEXT);
+  INSERT INTO moh_setting (id, file) VALUES (1, NULL);
+
+  INSERT INTO revisions (name, revision) VALUES ('ivr_menus', 0), ('conference_rooms', 0), ('audio_files', 0);
+  CREATE TRIGGER ivr_menus_changed AFTER INSERT OR UPDATE OR DELETE ON ivr_menus
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('ivr_menus');
+  CREATE TRIGGER conference_rooms_changed AFTER INSERT OR UPDATE OR DELETE ON conference_rooms
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('conference_rooms');
+  CREATE TRIGGER audio_files_changed AFTER INSERT OR UPDATE OR DELETE ON audio_files
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('audio_files');
+  CREATE TRIGGER moh_setting_changed AFTER UPDATE ON moh_setting
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('audio_files');
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

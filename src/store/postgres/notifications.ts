@@ -7,7 +7,7 @@
 import pg from 'pg';
 
 export const CHANNEL = 'switchboard_changes';
-export type Feed = 'users' | 'trunks' | 'hunt_groups' | 'short_codes' | 'registrations';
+export type Feed = 'users' | 'trunks' | 'hunt_groups' | 'short_codes' | 'registrations' | 'ivr_menus' | 'conference_rooms' | 'audio_files';
 
 const RECONNECT_MS = 1000;
 

@@ -301,6 +301,50 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX users_name_key;
   ALTER TABLE users DROP COLUMN full_name;
   `,
+  // appdata (issue 13): IVR menus, conference rooms, audio files (bytes in
+  // the row) and the music-on-hold choice; each list with its revision.
+  // Actions are JSON (src/model/ivr-menu.ts).
+  `
+  CREATE TABLE ivr_menus (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    greeting TEXT,
+    timeout_sec INTEGER NOT NULL,
+    max_retries INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    on_timeout TEXT NOT NULL,
+    on_invalid TEXT NOT NULL,
+    operator TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE conference_rooms (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    pin TEXT,
+    max_participants INTEGER NOT NULL,
+    announce_join INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE audio_files (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  -- One row: the audio file held parties hear (NULL: the one that ships).
+  CREATE TABLE moh_setting (id INTEGER PRIMARY KEY CHECK (id = 1), file TEXT);
+  INSERT INTO moh_setting (id, file) VALUES (1, NULL);
+
+  INSERT INTO revisions (name, revision) VALUES ('ivr_menus', 0), ('conference_rooms', 0), ('audio_files', 0);
+  ${['ivr_menus', 'conference_rooms', 'audio_files', 'moh_setting'].flatMap((table) => ['INSERT', 'UPDATE', 'DELETE'].map((op) => {
+    const feed = table === 'moh_setting' ? 'audio_files' : table;
+    return `CREATE TRIGGER ${table}_${op.toLowerCase().slice(0, 3)} AFTER ${op} ON ${table} BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = '${feed}'; END;`;
+  })).join('\n  ')}
+  `,
 ];
 
 /**
