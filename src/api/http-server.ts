@@ -23,6 +23,7 @@ import { settingsRoutes } from './routes/settings.ts';
 import { trunkRoutes } from './routes/trunks.ts';
 import { callRoutes } from './routes/calls.ts';
 import { featureRoutes } from './routes/features.ts';
+import { appDataRoutes } from './routes/app-data.ts';
 import { userRoutes } from './routes/users.ts';
 
 /**
@@ -137,6 +138,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     trunkRoutes(table, ctx);
     callRoutes(table, ctx);
     featureRoutes(table, ctx);
+    appDataRoutes(table, ctx);
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);
     banRoutes(table, ctx);
