@@ -33,13 +33,15 @@ export type IvrAction = z.output<typeof ivrActionSchema>;
 export type IvrActionType = IvrAction['type'];
 
 const DIGIT_RULE = "must be a key of the phone: 0-9, '*' or '#'";
+/** Checks that speak even when other fields are wrong too, so one answer lists every problem (they guard their input). */
+const ALWAYS = { when: () => true };
 
 /** Digit -> action; a key that is not a digit is named in the message (a record of an enum would only say "unknown field"). */
 const optionsSchema = z.record(z.string(), ivrActionSchema).superRefine((o, ctx) => {
-  for (const key of Object.keys(o)) {
+  for (const key of typeof o === 'object' && o !== null ? Object.keys(o) : []) {
     if (!(IVR_DIGITS as readonly string[]).includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: DIGIT_RULE });
   }
-}) as unknown as z.ZodType<Partial<Record<IvrDigit, IvrAction>>>;
+}, ALWAYS) as unknown as z.ZodType<Partial<Record<IvrDigit, IvrAction>>>;
 
 const menuFields = {
   name: textSchema(1, 64),
@@ -76,7 +78,7 @@ const menuObject = z
 /** Typing an extension needs a key from the caller: not what a timeout or a wrong key can do. */
 function noDialByExtensionWithoutKey(m: Pick<z.output<typeof menuObject>, 'onTimeout' | 'onInvalid'>, ctx: z.RefinementCtx): void {
   for (const key of ['onTimeout', 'onInvalid'] as const) {
-    if (m[key].type === 'dial-by-extension') {
+    if ((m as Partial<typeof m> | undefined)?.[key]?.type === 'dial-by-extension') {
       ctx.addIssue({ code: 'custom', path: [key, 'type'], message: 'dial-by-extension needs a key from the caller; use it as an option' });
     }
   }
@@ -87,11 +89,11 @@ function noDialByExtensionWithoutKey(m: Pick<z.output<typeof menuObject>, 'onTim
  * take it (the number comes from the command line or the URL). A set replaces
  * the menu; omitted fields take their defaults.
  */
-export const ivrMenuBodySchema = menuObject.superRefine(noDialByExtensionWithoutKey);
+export const ivrMenuBodySchema = menuObject.superRefine(noDialByExtensionWithoutKey, ALWAYS);
 
 export const ivrMenuInputSchema = menuObject
   .extend({ number: extensionSchema.describe('dialled number of the menu (a trunk DID may name it too)') })
-  .superRefine(noDialByExtensionWithoutKey);
+  .superRefine(noDialByExtensionWithoutKey, ALWAYS);
 
 export type IvrMenuBody = z.input<typeof ivrMenuBodySchema>;
 /** What set() takes (defaults filled by the model). */
