@@ -314,7 +314,7 @@ export interface TrunkInput {
   enabled?: boolean;
 }
 
-/** An inbound number: calls arriving from a trunk for `number` ring `extension`. */
+/** An inbound number: calls arriving from a trunk for `number` ring `extension` (a user's, or an IVR menu's number). */
 export interface Did {
   /** Digits, optionally with a leading '+'; unique. */
   readonly number: string;

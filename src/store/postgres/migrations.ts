@@ -312,6 +312,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE moh_setting (id INTEGER PRIMARY KEY CHECK (id = 1), file TEXT);
   INSERT INTO moh_setting (id, file) VALUES (1, NULL);
 
+  -- DIDs that name an IVR menu rather than a user (the trunks' DID list shows both).
+  CREATE TABLE ivr_dids (
+    number TEXT PRIMARY KEY,
+    menu TEXT NOT NULL REFERENCES ivr_menus (number) ON UPDATE CASCADE ON DELETE CASCADE,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX ivr_dids_menu ON ivr_dids (menu);
+  CREATE TRIGGER ivr_dids_changed AFTER INSERT OR UPDATE OR DELETE ON ivr_dids
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('trunks');
   INSERT INTO revisions (name, revision) VALUES ('ivr_menus', 0), ('conference_rooms', 0), ('audio_files', 0);
   CREATE TRIGGER ivr_menus_changed AFTER INSERT OR UPDATE OR DELETE ON ivr_menus
     FOR EACH ROW EXECUTE FUNCTION switchboard_bump('ivr_menus');

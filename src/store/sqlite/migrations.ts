@@ -339,6 +339,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE moh_setting (id INTEGER PRIMARY KEY CHECK (id = 1), file TEXT);
   INSERT INTO moh_setting (id, file) VALUES (1, NULL);
 
+  -- DIDs that name an IVR menu rather than a user (the trunks' DID list shows both; see trunks.ts).
+  CREATE TABLE ivr_dids (
+    number TEXT PRIMARY KEY,
+    menu TEXT NOT NULL REFERENCES ivr_menus (number) ON UPDATE CASCADE ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX ivr_dids_menu ON ivr_dids (menu);
+  CREATE TRIGGER ivr_dids_ins AFTER INSERT ON ivr_dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER ivr_dids_del AFTER DELETE ON ivr_dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
   INSERT INTO revisions (name, revision) VALUES ('ivr_menus', 0), ('conference_rooms', 0), ('audio_files', 0);
   ${['ivr_menus', 'conference_rooms', 'audio_files', 'moh_setting'].flatMap((table) => ['INSERT', 'UPDATE', 'DELETE'].map((op) => {
     const feed = table === 'moh_setting' ? 'audio_files' : table;

@@ -95,6 +95,27 @@ export function appDataSuite(engine: StoreEngine): void {
       }
     });
 
+    it('lets a trunk DID name an IVR menu; the DID goes with the menu', async () => {
+      await store.ivrMenus.set({ number: '8100', name: 'Main' });
+      const r0 = await store.trunks.revision();
+      const did = await store.trunks.addDid('+4930100', '8100');
+      expect(did).toEqual({ number: '+4930100', extension: '8100', createdAt: clock });
+      await store.trunks.addDid('+4930200', '1001');
+      expect(await store.trunks.revision()).toBeGreaterThan(r0);
+      expect((await store.trunks.listDids()).map((d) => [d.number, d.extension])).toEqual([['+4930100', '8100'], ['+4930200', '1001']]);
+      expect((await storeError(() => store.trunks.addDid('+4930100', '1001'))).code).toBe('duplicate');
+      expect((await storeError(() => store.trunks.addDid('+4930200', '8100'))).code).toBe('duplicate');
+      expect((await storeError(() => store.trunks.addDid('+4930300', '8199'))).message).toBe('extension: no user with extension 8199 and no IVR menu 8199');
+      const r1 = await store.trunks.revision();
+      await store.ivrMenus.remove('8100');
+      expect(await store.trunks.revision()).toBeGreaterThan(r1);
+      expect((await store.trunks.listDids()).map((d) => d.number)).toEqual(['+4930200']);
+      await store.ivrMenus.set({ number: '8100', name: 'Main' });
+      await store.trunks.addDid('+4930100', '8100');
+      expect((await store.trunks.removeDid('+4930100')).extension).toBe('8100');
+      expect((await store.trunks.listDids()).map((d) => d.number)).toEqual(['+4930200']);
+    });
+
     it('adds, renumbers and removes conference rooms', async () => {
       const r = await store.conferenceRooms.add({ number: '8200', pin: '4711', name: 'Board' });
       expect(r).toEqual({ number: '8200', name: 'Board', pin: '4711', maxParticipants: 10, announceJoin: true, createdAt: clock, updatedAt: clock });
