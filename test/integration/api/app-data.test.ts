@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIO_MAX_BYTES } from '../../../src/model/audio-file.ts';
 import { wavFile } from '../../lib/wav-file.ts';
-import { startWithApi, type ApiTestServer } from './client.ts';
+import { accountWith, startWithApi, type ApiTestServer } from './client.ts';
 
 let s: ApiTestServer;
 beforeAll(async () => {
@@ -122,5 +122,27 @@ describe('audio files and music on hold', () => {
 
     const doc = (await s.admin.get('/api/openapi.json')).json;
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/ivr-menus/{number}', '/api/conference-rooms/{number}', '/api/audio/{name}', '/api/moh']));
+  });
+});
+
+describe('roles', () => {
+  it('lets an operator read menus, rooms, audio and the MoH setting, and change none of them', async () => {
+    const op = await accountWith(s, 'ops-appdata', ['operator']);
+    expect((await s.admin.put('/api/ivr-menus/8120', { name: 'Read me' })).status).toBe(200);
+    expect((await upload('readable', tone)).status).toBe(200);
+    for (const path of ['/api/ivr-menus', '/api/ivr-menus/8120', '/api/conference-rooms', '/api/audio', '/api/audio/readable.wav', '/api/moh']) {
+      expect((await op.get(path)).status, path).toBe(200);
+    }
+    const writes: [string, string, unknown][] = [
+      ['PUT', '/api/ivr-menus/8121', { name: 'x' }], ['DELETE', '/api/ivr-menus/8120', undefined],
+      ['POST', '/api/conference-rooms', { number: '8221' }], ['PUT', '/api/moh', { file: 'readable' }], ['DELETE', '/api/audio/readable', undefined],
+    ];
+    for (const [method, path, body] of writes) {
+      const r = await op.request(method, path, body === undefined ? {} : { body });
+      expect([r.status, r.json?.role], `${method} ${path}`).toEqual([403, 'admin']);
+    }
+    const wav = await op.request('PUT', '/api/audio/sneaky', { raw: Buffer.from(tone), contentType: 'audio/wav' });
+    expect(wav.status).toBe(403);
+    expect((await s.admin.get('/api/audio')).json.items.map((f: { name: string }) => f.name)).not.toContain('sneaky');
   });
 });
