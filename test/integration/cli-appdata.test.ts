@@ -1,32 +1,20 @@
 // `switchboard ivr`, `conference`, `audio` and `moh` as scripts use them,
 // against the data directory of a running server, which follows the changes.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIO_MAX_BYTES } from '../../src/model/audio-file.ts';
 import { wavFile } from '../lib/wav-file.ts';
+import { cli as runCli } from './lib/cli.ts';
 import { startTestServer, type TestServer } from './lib/server.ts';
-
-const BIN = new URL('../../bin/switchboard.mjs', import.meta.url).pathname;
 
 let ts: TestServer;
 let files: string;
 let d: string[];
 
-// Asynchronous: the server in this process answers the store's lock meanwhile.
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args, ...d], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c));
-    p.stderr.on('data', (c: Buffer) => (stderr += c));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The real command on the running server's data directory (asynchronous: the server in this process answers the store's lock meanwhile). */
+const cli = (...args: string[]) => runCli(...args, ...d);
 
 const file = (name: string, content: string | Uint8Array) => {
   const path = join(files, name);
