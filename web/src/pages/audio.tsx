@@ -19,6 +19,8 @@ function Upload({ onDone }: { onDone: (msg: string) => void }) {
   const [kind, setKind] = useState<AudioKind>('prompt');
   const [err, setErr] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // A new input after an upload: the browser keeps a chosen file in the old one.
+  const [inputKey, setInputKey] = useState(0);
   const submit = async (e: Event) => {
     e.preventDefault();
     setErr(null);
@@ -30,6 +32,7 @@ function Upload({ onDone }: { onDone: (msg: string) => void }) {
       onDone(`Audio file ${n} uploaded.`);
       setFile(null);
       setName('');
+      setInputKey((k) => k + 1);
     } catch (e2) {
       setErr(asApiError(e2));
     } finally {
@@ -44,7 +47,7 @@ function Upload({ onDone }: { onDone: (msg: string) => void }) {
       <Fieldset legend="File">
         <div class="field">
           <label for="au-file">WAV file</label>
-          <input id="au-file" type="file" accept=".wav,audio/wav" aria-describedby="au-file-hint"
+          <input key={inputKey} id="au-file" type="file" accept=".wav,audio/wav" aria-describedby="au-file-hint"
             onChange={(e) => setFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)} />
           <span class="hint" id="au-file-hint">PCM, A-law or µ-law, mono or stereo, 8-48 kHz, at most {AUDIO_MAX_BYTES / 1024 / 1024} MB.</span>
         </div>
@@ -62,9 +65,10 @@ function MusicOnHold({ files, onDone }: { files: AudioFile[]; onDone: (msg: stri
   const [file, setFile] = useState<string | null>(null);
   const [choice, setChoice] = useState(DEFAULT_MOH);
   const [error, setError] = useState('');
+  // Read once: a reload of the file list (after an upload) must not undo a choice being made.
   useEffect(() => {
     api.get<{ file: string | null }>('/api/moh').then((r) => { setFile(r.file); setChoice(r.file ?? DEFAULT_MOH); }, (e) => setError(describeError(e)));
-  }, [files]);
+  }, []);
   const save = async (e: Event) => {
     e.preventDefault();
     setError('');
