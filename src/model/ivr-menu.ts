@@ -128,37 +128,54 @@ export function menuActions(m: Pick<IvrMenuFields, 'options' | 'onTimeout' | 'on
   return out;
 }
 
+/** A loop found by findMenuLoop: the field of the saved menu that starts it, and the menus in it. */
+export interface MenuLoop {
+  /** 'options.5' (a key naming its own menu), 'onTimeout' or 'onInvalid'. */
+  field: string;
+  /** "8100 -> 8101 -> 8100" */
+  path: string;
+}
+
+type Links = Pick<IvrMenuFields, 'options' | 'onTimeout' | 'onInvalid'>;
+
 /**
  * A loop the caller cannot leave: menus sending each other on without a key
- * pressed (timeout or invalid input), and a digit that names the menu itself
- * (that is "repeat"). A digit leading back to an earlier menu ("9: main
- * menu") is the caller's choice and is allowed. Returns the loop as
- * "8100 -> 8101 -> 8100", or undefined. `menus`: the other menus by number,
- * as stored; `m` replaces the stored one of its number.
+ * pressed (timeout or invalid input), and a key that names its own menu
+ * (that is "repeat"). A key leading back to an earlier menu ("9: main menu")
+ * is the caller's choice and is allowed. `menus`: the other menus by number,
+ * as stored; `m` replaces the stored one of its number. Any loop `m` closes
+ * passes through it, so a search from `m` finds it: breadth first, each menu
+ * once, no recursion however long the chain.
  */
-export function findMenuLoop(m: IvrMenuFields, menus: ReadonlyMap<string, Pick<IvrMenuFields, 'options' | 'onTimeout' | 'onInvalid'>>): string | undefined {
-  for (const { action, automatic } of menuActions(m)) {
-    if (!automatic && action.type === 'menu' && action.target === m.number) return `${m.number} -> ${m.number}`;
+export function findMenuLoop(m: IvrMenuFields, menus: ReadonlyMap<string, Links>): MenuLoop | undefined {
+  for (const [digit, action] of Object.entries(m.options)) {
+    if (action?.type === 'menu' && action.target === m.number) return { field: `options.${digit}`, path: `${m.number} -> ${m.number}` };
   }
   const next = (n: string): string[] => {
     const menu = n === m.number ? m : menus.get(n);
-    if (!menu) return [];
-    return [menu.onTimeout, menu.onInvalid].flatMap((a) => (a.type === 'menu' ? [a.target] : []));
+    return menu ? [menu.onTimeout, menu.onInvalid].flatMap((a) => (a.type === 'menu' ? [a.target] : [])) : [];
   };
-  // Depth-first from the menu being saved: any loop it closes passes through it.
-  const path: string[] = [m.number];
-  const seen = new Set<string>();
-  const walk = (n: string): string | undefined => {
-    for (const t of next(n)) {
-      if (t === m.number) return [...path, t].join(' -> ');
-      if (seen.has(t)) continue;
-      seen.add(t);
-      path.push(t);
-      const found = walk(t);
-      if (found) return found;
-      path.pop();
+  for (const field of ['onTimeout', 'onInvalid'] as const) {
+    const first = m[field];
+    if (first.type !== 'menu') continue;
+    // parent: how each menu was reached, for the path back.
+    const parent = new Map<string, string>([[first.target, m.number]]);
+    const queue = [first.target];
+    for (let i = 0; i < queue.length; i++) {
+      const n = queue[i]!;
+      if (n === m.number) {
+        const path = [n];
+        for (let at = parent.get(n)!; at !== m.number; at = parent.get(at)!) path.push(at);
+        path.push(m.number);
+        return { field, path: path.reverse().join(' -> ') };
+      }
+      for (const t of next(n)) {
+        if (!parent.has(t)) {
+          parent.set(t, n);
+          queue.push(t);
+        }
+      }
     }
-    return undefined;
-  };
-  return walk(m.number);
+  }
+  return undefined;
 }

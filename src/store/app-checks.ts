@@ -21,7 +21,7 @@ export function checkMenuLinks(m: IvrMenuFields, menus: ReadonlyMap<string, IvrM
   }
   const loop = findMenuLoop(m, menus);
   if (loop) {
-    throw new StoreError('invalid', 'options', `options: menus ${loop} would loop without the caller pressing a key; use repeat, or a digit`);
+    throw new StoreError('invalid', loop.field, `${loop.field}: menus ${loop.path} would loop without the caller pressing a key; use repeat, or a key`);
   }
 }
 

@@ -38,7 +38,7 @@ describe('IVR menus and conference rooms', () => {
     const key = await s.admin.put('/api/ivr-menus/8101', { name: 'x', options: { X: { type: 'hangup' } } });
     expect([key.status, key.json.message]).toEqual([400, "options.X: must be a key of the phone: 0-9, '*' or '#'"]);
     const loop = await s.admin.put('/api/ivr-menus/8101', { name: 'x', onTimeout: { type: 'menu', target: '8101' }, options: { 1: { type: 'menu', target: '8100' } } });
-    expect([loop.status, loop.json.message]).toEqual([400, 'options: menus 8101 -> 8101 would loop without the caller pressing a key; use repeat, or a digit']);
+    expect([loop.status, loop.json.message, loop.json.issues[0].path]).toEqual([400, 'onTimeout: menus 8101 -> 8101 would loop without the caller pressing a key; use repeat, or a key', 'onTimeout']);
     const noGreeting = await s.admin.put('/api/ivr-menus/8101', { name: 'x', greeting: 'missing' });
     expect([noGreeting.status, noGreeting.json.message]).toEqual([404, 'greeting: no audio file missing']);
 

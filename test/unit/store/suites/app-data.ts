@@ -39,10 +39,10 @@ export function appDataSuite(engine: StoreEngine): void {
       // A digit back to the main menu is the caller's choice.
       await store.ivrMenus.set({ number: '8101', name: 'Sales', options: { 9: { type: 'menu', target: '8100' } } });
       const loop = await storeError(() => store.ivrMenus.set({ number: '8101', name: 'Sales', onInvalid: { type: 'menu', target: '8100' } }));
-      expect([loop.code, loop.field, loop.message]).toEqual(['invalid', 'options',
-        'options: menus 8101 -> 8100 -> 8101 would loop without the caller pressing a key; use repeat, or a digit']);
+      expect([loop.code, loop.field, loop.message]).toEqual(['invalid', 'onInvalid',
+        'onInvalid: menus 8101 -> 8100 -> 8101 would loop without the caller pressing a key; use repeat, or a key']);
       const self = await storeError(() => store.ivrMenus.set({ number: '8102', name: 'Self', options: { 1: { type: 'menu', target: '8102' } } }));
-      expect(self.message).toBe('options: menus 8102 -> 8102 would loop without the caller pressing a key; use repeat, or a digit');
+      expect(self.message).toBe('options.1: menus 8102 -> 8102 would loop without the caller pressing a key; use repeat, or a key');
       const missing = await storeError(() => store.ivrMenus.set({ number: '8102', name: 'X', options: { 3: { type: 'menu', target: '8199' } } }));
       expect([missing.code, missing.field, missing.message]).toEqual(['not-found', 'options.3', 'options.3: no IVR menu 8199']);
       const inUse = await storeError(() => store.ivrMenus.remove('8101'));
