@@ -42,7 +42,11 @@ export function audioRoutes(t: RouteTable, ctx: ApiContext): void {
     errors: [400, 413, 415],
     handler: async (req) => {
       const body = req.body as unknown;
-      if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported-media-type', `send the WAV file as ${WAV_TYPES[0]}`);
+      // Another parser (the backup upload's octet-stream) may have read the bytes: only WAV types are taken.
+      const type = (req.raw.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+      if (!Buffer.isBuffer(body) || !(WAV_TYPES as readonly string[]).includes(type)) {
+        throw new ApiError(415, 'unsupported-media-type', `send the WAV file as ${WAV_TYPES[0]}`);
+      }
       let durationMs: number;
       try {
         durationMs = checkWavUpload(body).durationMs;

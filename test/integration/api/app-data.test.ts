@@ -101,6 +101,7 @@ describe('audio files and music on hold', () => {
     expect([big.status, big.json.error]).toEqual([413, 'too-large']);
     const asJson = await s.admin.put('/api/audio/junk', { wav: 'x' });
     expect(asJson.status).toBe(415);
+    expect((await upload('junk', tone, 'application/octet-stream')).status).toBe(415);
     const badName = await upload('bad.name', tone);
     expect([badName.status, badName.json.issues[0].path]).toEqual([400, 'name']);
     expect((await s.admin.get('/api/audio')).json.items.map((f: { name: string }) => f.name)).toEqual(['welcome']);
