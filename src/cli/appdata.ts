@@ -9,6 +9,7 @@ import type { IvrAction, IvrMenu } from '../model/ivr-menu.ts';
 import { WavError, checkWavUpload } from '../media/wav-upload.ts';
 import type { Store } from '../store/types.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore, type StoreLocation } from './common.ts';
+import { readJsonObject } from './json-file.ts';
 import { integer, storeAsOptions } from './options.ts';
 
 type Where = StoreLocation & { json?: boolean };
@@ -31,26 +32,6 @@ function roomLine(r: ConferenceRoom): string {
 
 function audioLine(a: AudioFile): string {
   return [a.name, a.kind, `${a.size} bytes`, `${(a.durationMs / 1000).toFixed(1)}s`].join('\t');
-}
-
-/** A JSON file's object, or a CLI error naming the file. */
-async function readJsonFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    if ((await stat(path)).size > 1024 * 1024) throw new CliError(`--file: ${path} is larger than 1 MB`);
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`--file: cannot read ${path}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`--file: ${path} is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CliError(`--file: ${path} must hold a JSON object (the menu)`);
-  return value as Record<string, unknown>;
 }
 
 /** A WAV file from disk, checked as an upload is; its bytes and length. */
@@ -89,7 +70,7 @@ export function registerAppDataCommands(program: Command): void {
     .requiredOption('--number <number>', 'dialled number of the menu')
     .requiredOption('--file <menu.json>', 'the menu: name, greeting, timeoutSec, maxRetries, options, onTimeout, onInvalid, operator'))
     .action(async (o: Where & { number: string; file: string }) => {
-      const menu = await readJsonFile(o.file);
+      const menu = await readJsonObject(o.file, 'the menu');
       if (menu.number !== undefined && menu.number !== o.number) {
         throw new CliError(`--file: ${o.file} names number ${JSON.stringify(menu.number)}, --number says ${o.number}`);
       }

@@ -55,6 +55,8 @@ describe('ivr, conference, audio and moh commands', () => {
     const notJson = await cli('ivr', 'set', '--number', '8101', '--file', file('bad.json', '{ name: '));
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/^switchboard: --file: .*bad\.json is not JSON: /);
+    const twice = await cli('ivr', 'set', '--number', '8101', '--file', file('twice.json', '{"name":"x","options":{"1":{"type":"hangup"},"1":{"type":"repeat"}}}'));
+    expect(twice.stderr).toMatch(/^switchboard: --file: .*twice\.json names options\.1 twice\n$/);
     const badMenu = await cli('ivr', 'set', '--number', '8101', '--file', file('bad-menu.json', JSON.stringify({ name: 'x', options: { 1: { type: 'menu', target: '8199' } } })));
     expect([badMenu.code, badMenu.stderr]).toEqual([2, 'switchboard: options.1: no IVR menu 8199\n']);
     const clash = await cli('user', 'add', '--ext', '8100', '--password', 'Str0ng-Desk-Pw');
