@@ -57,11 +57,7 @@ const menuFields = {
     .describe('where the caller goes once the retries are used up; null: hang up'),
 };
 
-/**
- * The whole menu as `ivr set --file menu.json` and PUT /api/ivr-menus/:number
- * take it (the number comes from the command line or the URL). A set replaces
- * the menu; omitted fields take their defaults.
- */
+/** A menu's fields with their defaults (the number apart: it names the menu). */
 const menuObject = z
   .object({
     name: menuFields.name,
