@@ -28,7 +28,8 @@ export function toAudio(r: AudioRow): AudioFile {
 
 /** The input checked (name, kind, size); the WAV itself is the API's check (src/api/audio-check.ts). */
 export function validAudio(input: AudioFileInput): AudioFileInput {
-  const name = parseModel(audioNameSchema, input?.name, 'name');
+  if (typeof input !== 'object' || input === null) throw new StoreError('invalid', 'value', 'value: must be an object');
+  const name = parseModel(audioNameSchema, input.name, 'name');
   const kind = parseModel(audioKindSchema, input.kind, 'kind');
   if (!(input.wav instanceof Uint8Array) || input.wav.length === 0) throw new StoreError('invalid', 'wav', 'wav: must not be empty');
   if (input.wav.length > AUDIO_MAX_BYTES) throw new StoreError('invalid', 'wav', `wav: must be at most ${AUDIO_MAX_BYTES} bytes`);
