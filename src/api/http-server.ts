@@ -24,6 +24,7 @@ import { trunkRoutes } from './routes/trunks.ts';
 import { callRoutes } from './routes/calls.ts';
 import { featureRoutes } from './routes/features.ts';
 import { voicemailRoutes } from './routes/voicemail.ts';
+import { appDataRoutes } from './routes/app-data.ts';
 import { userRoutes } from './routes/users.ts';
 
 /**
@@ -139,6 +140,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     callRoutes(table, ctx);
     featureRoutes(table, ctx);
     voicemailRoutes(table, ctx);
+    appDataRoutes(table, ctx);
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);
     banRoutes(table, ctx);

@@ -4,6 +4,7 @@ import { registerUserCommands } from './users.ts';
 import { registerCertCommands } from './certs.ts';
 import { registerTrunkCommands } from './trunks.ts';
 import { registerHuntGroupCommands } from './huntgroups.ts';
+import { registerAppDataCommands } from './appdata.ts';
 import { registerCallsCommand } from './calls.ts';
 import { registerAdminCommands } from './admin.ts';
 import { CliError } from './common.ts';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSystemCommands(program);
   registerTrunkCommands(program);
   registerHuntGroupCommands(program);
+  registerAppDataCommands(program);
   registerCallsCommand(program);
   registerAdminCommands(program);
   registerParkCommands(program);

@@ -172,7 +172,7 @@ export function registerTrunkCommands(program: Command): void {
     .command('add')
     .description('route calls for a number arriving from a trunk to an extension')
     .requiredOption('--number <number>', "the DID, digits with an optional leading '+'")
-    .requiredOption('--ext <extension>', 'extension to ring')
+    .requiredOption('--ext <extension>', "extension to ring (or an IVR menu's number)")
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
     .action(async (o: { number: string; ext: string; dataDir?: string; store?: string }) => {

@@ -149,6 +149,6 @@ export function trunkView(t: TrunkFields & { id: number; createdAt: number; upda
 
 export const didNumberSchema = z.string({ error: "must be 1-32 digits, optionally after a '+'" })
   .regex(/^\+?[0-9]{1,32}$/, "must be 1-32 digits, optionally after a '+'");
-export const didCreateSchema = z.object({ number: didNumberSchema, extension: extensionSchema }).strict();
+export const didCreateSchema = z.object({ number: didNumberSchema, extension: extensionSchema.describe("a user's extension, or an IVR menu's number") }).strict();
 export const didViewSchema = z.object({ number: z.string(), extension: z.string(), createdAt: z.number().int() });
 export type DidView = z.output<typeof didViewSchema>;

@@ -5,6 +5,7 @@
 // write-behind enqueue methods stay synchronous so the SIP path never waits.
 
 import type { AdminStore } from './admin-types.ts';
+import type { AppStore } from './app-types.ts';
 import type { HuntGroup, HuntGroupInput, HuntGroupPatch } from '../model/hunt-group.ts';
 import type { ShortCode, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
 import type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
@@ -319,7 +320,7 @@ export interface TrunkInput {
   enabled?: boolean;
 }
 
-/** An inbound number: calls arriving from a trunk for `number` ring `extension`. */
+/** An inbound number: calls arriving from a trunk for `number` ring `extension` (a user's, or an IVR menu's number). */
 export interface Did {
   /** Digits, optionally with a leading '+'; unique. */
   readonly number: string;
@@ -560,7 +561,7 @@ export interface VoicemailRepository {
   watch(listener: (mailboxes: readonly string[]) => void | Promise<void>, opts?: WatchOptions): ChangeWatcher;
 }
 
-export interface Store {
+export interface Store extends AppStore {
   users: UserRepository;
   /** Mailboxes: voicemail messages and greetings. */
   voicemail: VoicemailRepository;
@@ -612,4 +613,6 @@ export interface StoreOptions {
   onError?: (err: Error) => void;
   /** The first write that went through after an outage. */
   onWriteRecovered?: (what: string, failedForMs: number) => void;
+  /** Numbers no IVR menu or conference room may take (the voicemail number); default ['8000']. */
+  reservedNumbers?: () => readonly string[];
 }

@@ -5,6 +5,7 @@
 import { afterAll } from 'vitest';
 import { postgresEngine } from '../unit/store/engines.ts';
 import { adminSuite } from '../unit/store/suites/admin.ts';
+import { appDataSuite } from '../unit/store/suites/app-data.ts';
 import { auditTrimSuite } from '../unit/store/suites/audit-trim.ts';
 import { cdrsSuite } from '../unit/store/suites/cdrs.ts';
 import { registrationsSuite } from '../unit/store/suites/registrations.ts';
@@ -34,3 +35,4 @@ cdrsSuite(engine);
 adminSuite(engine);
 auditTrimSuite(engine);
 voicemailSuite(engine);
+appDataSuite(engine);

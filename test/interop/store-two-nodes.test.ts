@@ -88,4 +88,17 @@ describe('two servers on one PostgreSQL', () => {
     expect(refused.stderr).toContain('cannot open the store at postgres://root:***@localhost/nope');
     expect(refused.stderr).not.toContain('s3cret');
   });
+
+  it('an IVR menu, a room and the music on hold set through one node reach both nodes\' routing tables by notification', async () => {
+    const [one, two] = nodes as [TestServer, TestServer];
+    await one.server.store.ivrMenus.set({ number: '8100', name: 'Main', options: { 1: { type: 'hangup' } } });
+    await two.server.store.conferenceRooms.add({ number: '8200', pin: '4711' });
+    await one.server.store.audioFiles.put({ name: 'music', kind: 'moh', wav: new Uint8Array([1, 2, 3]), durationMs: 1 });
+    await one.server.store.audioFiles.setMoh('music');
+    const seen = (n: TestServer) => n.server.featureTables.ivrByNumber('8100')?.name === 'Main'
+      && n.server.featureTables.roomByNumber('8200')?.pin === '4711' && n.server.featureTables.mohFile() === 'music';
+    expect(await waitUntil(() => seen(one) && seen(two), NOTIFIED_WITHIN_MS)).toBe(true);
+    await two.server.store.ivrMenus.remove('8100');
+    expect(await waitUntil(() => one.server.featureTables.ivrByNumber('8100') === undefined, NOTIFIED_WITHIN_MS)).toBe(true);
+  });
 });

@@ -26,8 +26,8 @@ export class ApiError extends Error {
 }
 
 export interface RequestOptions {
-  /** Raw text body with its content type (CSV import). */
-  raw?: { text: string; type: string };
+  /** Raw body with its content type (CSV import, WAV upload). */
+  raw?: { text: string | Blob; type: string };
   /** A page's own polling, not the administrator's doing: it does not renew the session's idle time. */
   background?: boolean;
 }
@@ -42,7 +42,7 @@ export class Api {
 
   async request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    let payload: string | undefined;
+    let payload: string | Blob | undefined;
     if (opts.raw) {
       payload = opts.raw.text;
       headers['content-type'] = opts.raw.type;
@@ -84,8 +84,8 @@ export class Api {
     return this.request<T>('POST', path, body, opts);
   }
 
-  put<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('PUT', path, body);
+  put<T>(path: string, body?: unknown, opts?: RequestOptions): Promise<T> {
+    return this.request<T>('PUT', path, body, opts);
   }
 
   patch<T>(path: string, body?: unknown): Promise<T> {

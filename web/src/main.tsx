@@ -6,6 +6,9 @@ import { Api, type SessionProblem } from './api.ts';
 import { CallLogPage } from './pages/call-log.tsx';
 import { ChangePasswordPage, LoginPage } from './pages/login.tsx';
 import { HuntGroupsPage } from './pages/hunt-groups.tsx';
+import { IvrMenusPage } from './pages/ivr-menus.tsx';
+import { ConferenceRoomsPage } from './pages/conference-rooms.tsx';
+import { AudioPage } from './pages/audio.tsx';
 import { ImportExportPage } from './pages/import-export.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { ShortCodesPage } from './pages/short-codes.tsx';
@@ -36,6 +39,9 @@ const NAV: readonly { path: string; label: string; short?: string }[] = [
   { path: 'calls', label: 'Call log' },
   { path: 'hunt-groups', label: 'Hunt groups' },
   { path: 'short-codes', label: 'Short codes' },
+  { path: 'ivr-menus', label: 'IVR menus', short: 'IVR' },
+  { path: 'conference-rooms', label: 'Conference rooms', short: 'Conference' },
+  { path: 'audio', label: 'Audio & music on hold', short: 'Audio' },
   { path: 'trunks', label: 'Trunks & DIDs' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
@@ -56,6 +62,12 @@ function Page({ route }: { route: Route }) {
       return <HuntGroupsPage edit={id} />;
     case 'short-codes':
       return <ShortCodesPage edit={id} />;
+    case 'ivr-menus':
+      return <IvrMenusPage edit={id} />;
+    case 'conference-rooms':
+      return <ConferenceRoomsPage edit={id} />;
+    case 'audio':
+      return <AudioPage />;
     case 'trunks':
       return <TrunksPage edit={id} />;
     case 'settings':

@@ -19,6 +19,9 @@ export type { DidView as Did, TrunkView as Trunk } from '../../src/model/trunk.t
 export type { PasswordPolicy, SettingsResponse, SettingsView, SystemMedia } from '../../src/model/settings.ts';
 export type { HuntGroupView as HuntGroup, HuntStrategy } from '../../src/model/hunt-group.ts';
 export type { ShortCodeFeature } from '../../src/model/short-code.ts';
+export type { IvrAction, IvrMenuView as IvrMenu } from '../../src/model/ivr-menu.ts';
+export type { ConferenceRoomView as ConferenceRoom } from '../../src/model/conference-room.ts';
+export type { AudioFile, AudioKind } from '../../src/model/audio-file.ts';
 export type {
   Alarm, AlarmSeverity, CallStatus, ContactStatus, ExtensionState, ExtensionStatus, FeedMessage, ParkedCallView as ParkedCall,
   OverloadStatus, StatusSnapshotView as StatusSnapshot, TrunkStatus, UserActivity, WorkerStatus,

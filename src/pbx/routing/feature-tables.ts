@@ -1,10 +1,12 @@
-// The hunt groups and the short-code table as routing reads them: in memory,
+// The hunt groups, the short-code table, IVR menus, conference rooms and the
+// music-on-hold choice as routing and the media apps read them: in memory,
 // so routing a call costs no database query. They are reloaded when the
 // store's change feed says they moved (the CLI, the API, another process or
 // node changed them); changes this process makes go to the store first and
 // into memory at once.
 import type { ChangeWatcher, HuntGroup, HuntGroupRepository, ShortCode, ShortCodeRepository } from '../../store/types.ts';
 import type { ShortCodeMatch } from '../../model/short-code.ts';
+import type { AppStore, ConferenceRoom, IvrMenu } from '../../store/app-types.ts';
 import { matchShortCode } from '../../model/short-code.ts';
 import type { Logger } from '../../lib/log.ts';
 
@@ -22,13 +24,24 @@ export interface ShortCodeTable {
   match(dialled: string): ShortCodeMatch | undefined;
 }
 
-export class FeatureTables implements HuntGroupTable, ShortCodeTable {
+/** IVR menus, rooms and the MoH choice as the call path reads them. */
+export interface AppTable {
+  ivrByNumber(number: string): IvrMenu | undefined;
+  roomByNumber(number: string): ConferenceRoom | undefined;
+  /** The audio file held parties hear (its bytes: store.audioFiles.read); null: the default that ships. */
+  mohFile(): string | null;
+}
+
+export class FeatureTables implements HuntGroupTable, ShortCodeTable, AppTable {
   private groups = new Map<string, HuntGroup>();
   private codes: readonly ShortCode[] = [];
+  private menus = new Map<string, IvrMenu>();
+  private rooms = new Map<string, ConferenceRoom>();
+  private moh: string | null = null;
   private watchers: ChangeWatcher[] = [];
 
   constructor(
-    private readonly store: { huntGroups: HuntGroupRepository; shortCodes: ShortCodeRepository },
+    private readonly store: { huntGroups: HuntGroupRepository; shortCodes: ShortCodeRepository } & AppStore,
     private readonly log: Logger,
   ) {}
 
@@ -41,11 +54,20 @@ export class FeatureTables implements HuntGroupTable, ShortCodeTable {
       this.store.shortCodes.watch(async () => {
         this.codes = await this.store.shortCodes.list();
       }, { intervalMs: pollMs }),
+      this.store.ivrMenus.watch(async () => {
+        this.menus = new Map((await this.store.ivrMenus.list()).map((x) => [x.number, x]));
+      }, { intervalMs: pollMs }),
+      this.store.conferenceRooms.watch(async () => {
+        this.rooms = new Map((await this.store.conferenceRooms.list()).map((x) => [x.number, x]));
+      }, { intervalMs: pollMs }),
+      this.store.audioFiles.watch(async () => {
+        this.moh = await this.store.audioFiles.moh();
+      }, { intervalMs: pollMs }),
     ];
     // The first look always loads (watchRevision); a failed one is reported
     // through the store's onError and retried on the next tick or notification.
     const loaded = await Promise.all(this.watchers.map((w) => w.poll()));
-    if (loaded.includes(false)) this.log.error({}, 'hunt groups / short codes not loaded yet; retrying');
+    if (loaded.includes(false)) this.log.error({}, 'hunt groups / short codes / IVR menus / rooms not loaded yet; retrying');
   }
 
   stop(): void {
@@ -64,6 +86,18 @@ export class FeatureTables implements HuntGroupTable, ShortCodeTable {
 
   match(dialled: string): ShortCodeMatch | undefined {
     return matchShortCode(this.codes, dialled);
+  }
+
+  ivrByNumber(number: string): IvrMenu | undefined {
+    return this.menus.get(number);
+  }
+
+  roomByNumber(number: string): ConferenceRoom | undefined {
+    return this.rooms.get(number);
+  }
+
+  mohFile(): string | null {
+    return this.moh;
   }
 
   /** Another worker of the cluster rang a rotary group: where it left off (that worker saved it). */

@@ -326,6 +326,68 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER users_mailbox AFTER UPDATE OF extension OR DELETE ON users
     FOR EACH ROW EXECUTE FUNCTION switchboard_mailbox_follows_user();
   `,
+  // 8 (IVR menus, rooms, audio, issue 13): IVR menus, conference rooms, audio files (bytes in
+  // the row) and the music-on-hold choice (as SQLite's appdata migration).
+  `
+  CREATE TABLE ivr_menus (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    greeting TEXT,
+    timeout_sec INTEGER NOT NULL,
+    max_retries INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    on_timeout TEXT NOT NULL,
+    on_invalid TEXT NOT NULL,
+    operator TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE conference_rooms (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    pin TEXT,
+    max_participants INTEGER NOT NULL,
+    announce_join INTEGER NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE audio_files (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE moh_setting (id INTEGER PRIMARY KEY CHECK (id = 1), file TEXT);
+  INSERT INTO moh_setting (id, file) VALUES (1, NULL);
+
+  -- DIDs that name an IVR menu rather than a user (the trunks' DID list shows both).
+  CREATE TABLE ivr_dids (
+    number TEXT PRIMARY KEY,
+    menu TEXT NOT NULL REFERENCES ivr_menus (number) ON UPDATE CASCADE ON DELETE CASCADE,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX ivr_dids_menu ON ivr_dids (menu);
+  CREATE TRIGGER ivr_dids_changed AFTER INSERT OR UPDATE OR DELETE ON ivr_dids
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('trunks');
+  INSERT INTO revisions (name, revision) VALUES ('ivr_menus', 0), ('conference_rooms', 0), ('audio_files', 0);
+  CREATE TRIGGER ivr_menus_changed AFTER INSERT OR UPDATE OR DELETE ON ivr_menus
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('ivr_menus');
+  CREATE TRIGGER conference_rooms_changed AFTER INSERT OR UPDATE OR DELETE ON conference_rooms
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('conference_rooms');
+  CREATE TRIGGER audio_files_changed AFTER INSERT OR UPDATE OR DELETE ON audio_files
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('audio_files');
+  CREATE TRIGGER moh_setting_changed AFTER UPDATE ON moh_setting
+    FOR EACH ROW EXECUTE FUNCTION switchboard_bump('audio_files');
+  `,
+  // 9: the conference code *47 for databases seeded before it (as SQLite's 15).
+  `
+  INSERT INTO short_codes (position, code, feature, value, created_at, updated_at)
+  SELECT (SELECT COALESCE(MAX(position), -1) + 1 FROM short_codes), '*47', 'conference', NULL, 0, 0
+  WHERE NOT EXISTS (SELECT 1 FROM short_codes WHERE code = '*47' OR feature = 'conference')
+    AND NOT EXISTS (SELECT 1 FROM users WHERE extension = '*47');
+  `,
 ];
 
 /** Serialises migrations of nodes starting together. */

@@ -12,6 +12,7 @@ import { PgTrunkRepository } from './trunks.ts';
 import { PgCdrRepository } from './cdrs.ts';
 import { PgHuntGroupRepository } from './hunt-groups.ts';
 import { PgShortCodeRepository } from './short-codes.ts';
+import { pgAppStore } from './app-store.ts';
 import { pgAdminStore } from './admin.ts';
 import { PgVoicemailRepository } from './voicemail.ts';
 import { WatchWiring } from './watch-wiring.ts';
@@ -39,6 +40,7 @@ function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring, health:
     huntGroups: new PgHuntGroupRepository(db, now, wiring),
     shortCodes: new PgShortCodeRepository(db, now, wiring),
     voicemail: new PgVoicemailRepository(db, now, changeLogKeep, wiring),
+    ...pgAppStore(db, now, opts, wiring),
     admin: pgAdminStore(db, now),
   };
 }

@@ -5,7 +5,7 @@ import { newTrunkFields, patchedTrunkFields, validDidNumber, type TrunkFields } 
 import { validExtension } from '../user-validate.ts';
 import { watchRevision } from '../watch.ts';
 import type { ChangeWatcher, Did, Trunk, TrunkInput, TrunkRepository, WatchOptions } from '../types.ts';
-import { COLUMNS, toDid, toTrunk, values, type DidRow, type TrunkRow } from '../sqlite/trunks.ts';
+import { ALL_DIDS, COLUMNS, noDidTarget, toDid, toTrunk, values, type DidRow, type TrunkRow } from '../sqlite/trunks.ts';
 import type { PgDb } from './db.ts';
 import { revisionOf } from './revisions.ts';
 import type { WatchWiring } from './watch-wiring.ts';
@@ -86,26 +86,27 @@ export class PgTrunkRepository implements TrunkRepository {
     return this.db.tx(async (t) => {
       const n = validDidNumber(number);
       const ext = validExtension(extension);
-      if (!(await t.get('SELECT 1 FROM users WHERE extension = ?', [ext]))) {
-        throw new StoreError('invalid', 'extension', `extension: no user with extension ${ext}`);
-      }
-      if (await t.get('SELECT 1 FROM dids WHERE number = ?', [n])) throw new StoreError('duplicate', 'number', `DID ${n} already exists`);
-      const row = await t.get<DidRow>('INSERT INTO dids (number, extension, created_at) VALUES (?, ?, ?) RETURNING *', [n, ext, this.now()]);
-      return toDid(row!);
+      const user = (await t.get('SELECT 1 FROM users WHERE extension = ?', [ext])) !== undefined;
+      if (!user && !(await t.get('SELECT 1 FROM ivr_menus WHERE number = ?', [ext]))) throw noDidTarget(ext);
+      if (await t.get(`SELECT 1 FROM (${ALL_DIDS}) d WHERE number = ?`, [n])) throw new StoreError('duplicate', 'number', `DID ${n} already exists`);
+      const insert = user ? 'INSERT INTO dids (number, extension, created_at)' : 'INSERT INTO ivr_dids (number, menu, created_at)';
+      await t.run(`${insert} VALUES (?, ?, ?)`, [n, ext, this.now()]);
+      return toDid((await t.get<DidRow>(`SELECT * FROM (${ALL_DIDS}) d WHERE number = ?`, [n]))!);
     }, { lock: true });
   }
 
   removeDid(number: string): Promise<Did> {
     return this.db.tx(async (t) => {
-      const row = typeof number === 'string' ? await t.get<DidRow>('SELECT * FROM dids WHERE number = ?', [number]) : undefined;
+      const row = typeof number === 'string' ? await t.get<DidRow>(`SELECT * FROM (${ALL_DIDS}) d WHERE number = ?`, [number]) : undefined;
       if (!row) throw new StoreError('not-found', 'number', `no DID ${String(number)}`);
       await t.run('DELETE FROM dids WHERE number = ?', [row.number]);
+      await t.run('DELETE FROM ivr_dids WHERE number = ?', [row.number]);
       return toDid(row);
     }, { lock: true });
   }
 
   async listDids(): Promise<Did[]> {
-    return (await this.db.all<DidRow>('SELECT * FROM dids ORDER BY length(number), number COLLATE "C"')).map(toDid);
+    return (await this.db.all<DidRow>(`SELECT * FROM (${ALL_DIDS}) d ORDER BY length(number), number COLLATE "C"`)).map(toDid);
   }
 
   revision(): Promise<number> {

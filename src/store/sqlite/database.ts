@@ -8,6 +8,7 @@ import { sqliteAdminStore } from './admin.ts';
 import { BUSY_TIMEOUT_MS, openDatabase, sqliteWritable } from './connection.ts';
 import { SqliteCdrRepository } from './cdrs.ts';
 import { SqliteHuntGroupRepository } from './hunt-groups.ts';
+import { sqliteAppStore } from './app-store.ts';
 import { SqliteShortCodeRepository } from './short-codes.ts';
 import { SqliteRegistrationRepository } from './registrations.ts';
 import { SqliteTrunkRepository } from './trunks.ts';
@@ -93,6 +94,7 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     huntGroups: new SqliteHuntGroupRepository(db, now, onError),
     shortCodes: new SqliteShortCodeRepository(db, now, onError),
     voicemail: new SqliteVoicemailRepository(db, now, changeLogKeep, onError),
+    ...sqliteAppStore(db, now, opts, onError),
     admin: sqliteAdminStore(db, now),
     db,
     file,

@@ -339,6 +339,68 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE voicemail_messages SET mailbox = new.extension WHERE mailbox = old.extension;
     UPDATE voicemail_greetings SET mailbox = new.extension WHERE mailbox = old.extension; END;
   `,
+  // 14 (IVR menus, rooms, audio, issue 13): IVR menus, conference rooms, audio files (bytes in
+  // the row) and the music-on-hold choice; each list with its revision.
+  // Actions are JSON (src/model/ivr-menu.ts).
+  `
+  CREATE TABLE ivr_menus (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    greeting TEXT,
+    timeout_sec INTEGER NOT NULL,
+    max_retries INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    on_timeout TEXT NOT NULL,
+    on_invalid TEXT NOT NULL,
+    operator TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE conference_rooms (
+    number TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    pin TEXT,
+    max_participants INTEGER NOT NULL,
+    announce_join INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE audio_files (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  -- One row: the audio file held parties hear (NULL: the one that ships).
+  CREATE TABLE moh_setting (id INTEGER PRIMARY KEY CHECK (id = 1), file TEXT);
+  INSERT INTO moh_setting (id, file) VALUES (1, NULL);
+
+  -- DIDs that name an IVR menu rather than a user (the trunks' DID list shows both; see trunks.ts).
+  CREATE TABLE ivr_dids (
+    number TEXT PRIMARY KEY,
+    menu TEXT NOT NULL REFERENCES ivr_menus (number) ON UPDATE CASCADE ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX ivr_dids_menu ON ivr_dids (menu);
+  CREATE TRIGGER ivr_dids_ins AFTER INSERT ON ivr_dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  CREATE TRIGGER ivr_dids_del AFTER DELETE ON ivr_dids BEGIN UPDATE trunk_revision SET revision = revision + 1; END;
+  INSERT INTO revisions (name, revision) VALUES ('ivr_menus', 0), ('conference_rooms', 0), ('audio_files', 0);
+  ${['ivr_menus', 'conference_rooms', 'audio_files', 'moh_setting'].flatMap((table) => ['INSERT', 'UPDATE', 'DELETE'].map((op) => {
+    const feed = table === 'moh_setting' ? 'audio_files' : table;
+    return `CREATE TRIGGER ${table}_${op.toLowerCase().slice(0, 3)} AFTER ${op} ON ${table} BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = '${feed}'; END;`;
+  })).join('\n  ')}
+  `,
+  // 15: the conference code *47 (issue 13) for databases seeded before it
+  // existed: appended to the table unless the code or the feature is there,
+  // or a user holds the number.
+  `
+  INSERT INTO short_codes (position, code, feature, value, created_at, updated_at)
+  SELECT (SELECT COALESCE(MAX(position), -1) + 1 FROM short_codes), '*47', 'conference', NULL, 0, 0
+  WHERE NOT EXISTS (SELECT 1 FROM short_codes WHERE code = '*47' OR feature = 'conference')
+    AND NOT EXISTS (SELECT 1 FROM users WHERE extension = '*47');
+  `,
 ];
 
 /**

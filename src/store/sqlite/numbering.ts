@@ -1,9 +1,19 @@
-// Users, hunt groups and short codes share one dialling namespace: a number
-// must reach exactly one of them. Each repository checks the others' tables
-// inside its own write transaction, so two processes cannot slip a clash in.
+// Users, hunt groups, IVR menus, conference rooms and short codes share one
+// dialling namespace: a number must reach exactly one of them. Each
+// repository checks the others' tables inside its own write transaction, so
+// two processes cannot slip a clash in.
 import type Database from 'better-sqlite3';
 import { patternMatches } from '../../model/short-code.ts';
 import { StoreError } from '../errors.ts';
+
+/** The tables that own a number, and how a clash names the owner. */
+export const NUMBER_OWNERS = [
+  { kind: 'user', table: 'users', column: 'extension', is: 'the extension of a user', caught: 'extension' },
+  { kind: 'group', table: 'hunt_groups', column: 'number', is: 'the number of a hunt group', caught: 'hunt group' },
+  { kind: 'ivr', table: 'ivr_menus', column: 'number', is: 'the number of an IVR menu', caught: 'IVR menu' },
+  { kind: 'room', table: 'conference_rooms', column: 'number', is: 'the number of a conference room', caught: 'conference room' },
+] as const;
+export type NumberOwner = (typeof NUMBER_OWNERS)[number]['kind'];
 
 export class Numbering {
   private readonly s;
@@ -11,39 +21,41 @@ export class Numbering {
   constructor(db: Database.Database) {
     const p = <R>(sql: string) => db.prepare<unknown[], R>(sql);
     this.s = {
-      user: p<number>('SELECT 1 FROM users WHERE extension = ?').pluck(),
-      group: p<number>('SELECT 1 FROM hunt_groups WHERE number = ?').pluck(),
+      owners: NUMBER_OWNERS.map((o) => ({
+        ...o,
+        one: p<number>(`SELECT 1 FROM ${o.table} WHERE ${o.column} = ?`).pluck(),
+        all: p<string>(`SELECT ${o.column} FROM ${o.table}`).pluck(),
+      })),
       codes: p<string>('SELECT code FROM short_codes').pluck(),
-      extensions: p<string>('SELECT extension FROM users').pluck(),
-      groups: p<string>('SELECT number FROM hunt_groups').pluck(),
     };
   }
 
-  /** A user extension must not be a hunt group's number nor match a short code. */
+  /** A user extension must not be another owner's number nor match a short code. */
   checkUserExtension(extension: string): void {
-    if (this.s.group.get(extension)) throw conflict('extension', `${extension} is the number of a hunt group`);
-    this.checkNoCode('extension', extension);
+    this.checkNumber('user', 'extension', extension);
   }
 
-  /** A hunt group number must not be a user extension nor match a short code. */
+  /** A hunt group number must not be another owner's number nor match a short code. */
   checkGroupNumber(number: string): void {
-    if (this.s.user.get(number)) throw conflict('number', `${number} is the extension of a user`);
-    this.checkNoCode('number', number);
+    this.checkNumber('group', 'number', number);
   }
 
-  /** A short code must match no user extension and no hunt group number. */
-  checkCode(code: string): void {
-    for (const ext of this.s.extensions.iterate()) {
-      if (patternMatches(code, ext)) throw conflict('code', `${code} would catch calls to extension ${ext}`);
+  /** A number of `kind` must be no other kind's and match no short code (its own kind's duplicates: the caller's check). */
+  checkNumber(kind: NumberOwner, field: string, number: string): void {
+    for (const o of this.s.owners) {
+      if (o.kind !== kind && o.one.get(number)) throw conflict(field, `${number} is ${o.is}`);
     }
-    for (const n of this.s.groups.iterate()) {
-      if (patternMatches(code, n)) throw conflict('code', `${code} would catch calls to hunt group ${n}`);
-    }
-  }
-
-  private checkNoCode(field: string, number: string): void {
     for (const code of this.s.codes.iterate()) {
       if (patternMatches(code, number)) throw conflict(field, `${number} would be taken as short code ${code}`);
+    }
+  }
+
+  /** A short code must match no number of any owner. */
+  checkCode(code: string): void {
+    for (const o of this.s.owners) {
+      for (const n of o.all.iterate()) {
+        if (patternMatches(code, n)) throw conflict('code', `${code} would catch calls to ${o.caught} ${n}`);
+      }
     }
   }
 }

@@ -54,6 +54,16 @@ export function toTrunk(r: TrunkRow): Trunk {
   });
 }
 
+/**
+ * Every DID: those that ring a user (dids, following the user's renumbering
+ * and removal) and those that reach an IVR menu (ivr_dids, gone with the menu).
+ */
+export const ALL_DIDS = 'SELECT number, extension, created_at FROM dids UNION ALL SELECT number, menu AS extension, created_at FROM ivr_dids';
+
+export function noDidTarget(ext: string): StoreError {
+  return new StoreError('invalid', 'extension', `extension: no user with extension ${ext} and no IVR menu ${ext}`);
+}
+
 export function toDid(r: DidRow): Did {
   return Object.freeze({ number: r.number, extension: r.extension, createdAt: r.created_at });
 }
@@ -92,10 +102,13 @@ export class SqliteTrunkRepository implements TrunkRepository {
       renameFallback: p('UPDATE trunks SET fallback_trunk = ? WHERE fallback_trunk = ?'),
       all: p<TrunkRow>('SELECT * FROM trunks ORDER BY name'),
       userExists: p<number>('SELECT 1 FROM users WHERE extension = ?').pluck(),
-      didByNumber: p<DidRow>('SELECT * FROM dids WHERE number = ?'),
+      menuExists: p<number>('SELECT 1 FROM ivr_menus WHERE number = ?').pluck(),
+      didByNumber: p<DidRow>(`SELECT * FROM (${ALL_DIDS}) d WHERE number = ?`),
       insertDid: p('INSERT INTO dids (number, extension, created_at) VALUES (?, ?, ?)'),
+      insertMenuDid: p('INSERT INTO ivr_dids (number, menu, created_at) VALUES (?, ?, ?)'),
       removeDid: p('DELETE FROM dids WHERE number = ?'),
-      allDids: p<DidRow>('SELECT * FROM dids ORDER BY length(number), number'),
+      removeMenuDid: p('DELETE FROM ivr_dids WHERE number = ?'),
+      allDids: p<DidRow>(`SELECT * FROM (${ALL_DIDS}) d ORDER BY length(number), number`),
       revision: p<number>('SELECT revision FROM trunk_revision WHERE id = 1').pluck(),
     };
     this.addTx = db.transaction((input: TrunkInput): Trunk => {
@@ -124,17 +137,17 @@ export class SqliteTrunkRepository implements TrunkRepository {
     this.addDidTx = db.transaction((number: string, extension: string): Did => {
       const n = validDidNumber(number);
       const ext = validExtension(extension);
-      if (this.s.userExists.get(ext) === undefined) {
-        throw new StoreError('invalid', 'extension', `extension: no user with extension ${ext}`);
-      }
+      const user = this.s.userExists.get(ext) !== undefined;
+      if (!user && this.s.menuExists.get(ext) === undefined) throw noDidTarget(ext);
       if (this.s.didByNumber.get(n)) throw new StoreError('duplicate', 'number', `DID ${n} already exists`);
-      this.s.insertDid.run(n, ext, this.now());
+      (user ? this.s.insertDid : this.s.insertMenuDid).run(n, ext, this.now());
       return toDid(this.s.didByNumber.get(n)!);
     });
     this.removeDidTx = db.transaction((number: string): Did => {
       const row = typeof number === 'string' ? this.s.didByNumber.get(number) : undefined;
       if (!row) throw new StoreError('not-found', 'number', `no DID ${String(number)}`);
       this.s.removeDid.run(row.number);
+      this.s.removeMenuDid.run(row.number);
       return toDid(row);
     });
   }
