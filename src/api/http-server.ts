@@ -26,6 +26,7 @@ import { featureRoutes } from './routes/features.ts';
 import { voicemailRoutes } from './routes/voicemail.ts';
 import { appDataRoutes } from './routes/app-data.ts';
 import { userRoutes } from './routes/users.ts';
+import { WAV_TYPES } from './routes/audio.ts';
 
 /**
  * Mounts more routes on the same server. Routes outside /api are public
@@ -121,6 +122,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await app.register(websocket, { options: { maxPayload: 4096 } });
     // Imports arrive as CSV text; handlers see the string.
     app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    // Audio uploads (greetings, menus' files, music) arrive as WAV bytes; each route sets its size limit.
+    app.addContentTypeParser([...WAV_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, ctx.log, req)));
     app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError(404, 'not-found', `no route ${req.method} ${req.url.split('?', 1)[0]}`)));
     app.addHook('onSend', async (req, reply) => {

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { AUDIO_KINDS, AUDIO_MAX_BYTES, audioNameFromPath, type AudioFile, type AudioKind } from '../model/audio-file.ts';
 import { ROOM_MAX_PARTICIPANTS_RANGE, roomView, type ConferenceRoom } from '../model/conference-room.ts';
 import type { IvrAction, IvrMenu } from '../model/ivr-menu.ts';
-import { WavError, checkWavUpload } from '../media/wav-upload.ts';
+import { WavError, prepareUpload } from '../media/wav-upload.ts';
 import type { Store } from '../store/types.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore, type StoreLocation } from './common.ts';
 import { readJsonObject } from './json-file.ts';
@@ -45,7 +45,7 @@ async function readWav(path: string): Promise<{ wav: Uint8Array; durationMs: num
     throw new CliError(`--file: cannot read ${path}: ${(err as Error).message}`);
   }
   try {
-    return { wav, durationMs: checkWavUpload(wav).durationMs };
+    return prepareUpload(wav);
   } catch (err) {
     if (err instanceof WavError) throw new CliError(`--file: ${path}: ${err.message}`);
     throw err;

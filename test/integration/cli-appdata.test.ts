@@ -96,7 +96,7 @@ describe('ivr, conference, audio and moh commands', () => {
     const set = await cli('moh', 'set', '--file', music);
     expect([set.code, set.stdout, set.stderr]).toEqual([0, 'music on hold: hold-music\n', '']);
     expect((await cli('moh', 'show')).stdout).toBe('hold-music\n');
-    expect((await cli('audio', 'list')).stdout).toContain('hold-music\tmoh\t16044 bytes\t1.0s\n');
+    expect((await cli('audio', 'list')).stdout).toContain('hold-music\tmoh\t8058 bytes\t1.0s\n');
     await ts.server.featureTables.poll();
     expect(ts.server.featureTables.mohFile()).toBe('hold-music');
     const inUse = await cli('audio', 'remove', '--name', 'hold-music');

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import {
   AUDIO_MAX_BYTES, audioFileViewSchema, audioKindSchema, audioNameSchema, mohSettingSchema,
 } from '../../model/audio-file.ts';
-import { WavError, checkWavUpload } from '../../media/wav-upload.ts';
+import { WavError, prepareUpload } from '../../media/wav-upload.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
@@ -19,8 +19,6 @@ const fileParams = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{
 
 export function audioRoutes(t: RouteTable, ctx: ApiContext): void {
   const files = () => ctx.store.audioFiles;
-  // The bytes as a Buffer; fastify answers 413 past the limit before any is kept.
-  t.app.addContentTypeParser([...WAV_TYPES], { parseAs: 'buffer', bodyLimit: AUDIO_MAX_BYTES }, (_req, body, done) => done(null, body));
 
   t.add({
     method: 'GET', url: '/api/audio', tag: 'audio', access: 'read',
@@ -47,15 +45,15 @@ export function audioRoutes(t: RouteTable, ctx: ApiContext): void {
       if (!Buffer.isBuffer(body) || !(WAV_TYPES as readonly string[]).includes(type)) {
         throw new ApiError(415, 'unsupported-media-type', `send the WAV file as ${WAV_TYPES[0]}`);
       }
-      let durationMs: number;
+      let audio: { wav: Buffer; durationMs: number };
       try {
-        durationMs = checkWavUpload(body).durationMs;
+        audio = prepareUpload(body);
       } catch (err) {
         if (err instanceof WavError) throw new ApiError(400, 'validation', `wav: ${err.message}`, { issues: [{ path: '', in: 'body', message: err.message }] });
         throw err;
       }
       const before = await files().get(req.params.name);
-      const after = await files().put({ name: req.params.name, kind: req.query.kind, wav: body, durationMs });
+      const after = await files().put({ name: req.params.name, kind: req.query.kind, wav: audio.wav, durationMs: audio.durationMs });
       await audit(ctx, req, `audio:${after.name}`, before ?? null, after);
       return after;
     },

@@ -2,19 +2,17 @@
 // counts, a mailbox's messages (metadata, the recording as audio/wav for
 // the browser, folder, deletion) and its greeting (upload, download,
 // removal). The store keeps WAV bytes; what comes in over HTTP is hostile
-// input, checked here (size, WAV header) before it is kept.
+// input, decoded and re-encoded (src/media/wav-upload.ts) before it is kept.
 import { z } from 'zod';
 import { extensionSchema } from '../../model/common.ts';
 import { VOICEMAIL_FOLDERS, type VoicemailMessage } from '../../store/types.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
+import { WavError, prepareUpload } from '../../media/wav-upload.ts';
 
 /** A greeting of 60 s as 16-bit PCM at 16 kHz is under 2 MB; G.711 at 8 kHz needs a quarter of it. */
 export const MAX_GREETING_BYTES = 2 * 1024 * 1024;
-const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave'];
-/** WAV formats a phone call can play: PCM, A-law, µ-law. */
-const PLAYABLE_FORMATS = new Set([1, 6, 7]);
 
 const folderSchema = z.enum(VOICEMAIL_FOLDERS as [string, ...string[]]);
 const messageSchema = z.object({
@@ -31,40 +29,11 @@ const countsSchema = z.object({ new: z.number().int(), saved: z.number().int() }
 const mailboxParams = z.object({ ext: extensionSchema });
 const messageParams = z.object({ ext: extensionSchema, id: z.string().regex(/^[0-9a-f]{16}$/, 'must be a message id (16 hex digits)') });
 
-/**
- * Whether bytes look like a WAV a call can play: RIFF/WAVE with a fmt chunk
- * naming PCM, A-law or µ-law, mono, 8-48 kHz. A header check only.
- * TODO(lead): replace with the media endpoint's reader (src/media/wav.ts), which parses the whole file.
- */
-export function wavProblem(b: Buffer): string | undefined {
-  if (b.length < 44 || b.toString('latin1', 0, 4) !== 'RIFF' || b.toString('latin1', 8, 12) !== 'WAVE') return 'not a WAV file (RIFF/WAVE header missing)';
-  // Chunks after the RIFF header, each: id (4), size (4 LE), data (padded to even); fmt must come before data.
-  let at = 12;
-  for (let chunks = 0; at + 8 <= b.length && chunks < 64; chunks++) {
-    const id = b.toString('latin1', at, at + 4);
-    const size = b.readUInt32LE(at + 4);
-    if (id === 'fmt ') {
-      if (size < 16 || at + 8 + 16 > b.length) return 'WAV fmt chunk too short';
-      const format = b.readUInt16LE(at + 8);
-      const channels = b.readUInt16LE(at + 10);
-      const rate = b.readUInt32LE(at + 12);
-      if (!PLAYABLE_FORMATS.has(format)) return `WAV format ${format} is not PCM, A-law or µ-law`;
-      if (channels !== 1) return 'WAV must be mono';
-      if (rate < 8000 || rate > 48000) return `WAV sample rate ${rate} is not 8-48 kHz`;
-      return undefined;
-    }
-    if (id === 'data') break;
-    at += 8 + size + (size & 1);
-  }
-  return 'WAV has no fmt chunk before its data';
-}
 
 export function voicemailRoutes(t: RouteTable, ctx: ApiContext): void {
   const vm = () => ctx.store.voicemail;
   const mustUser = async (ext: string) => await ctx.store.users.getByExtension(ext) ?? (() => { throw new ApiError(404, 'not-found', `no user with extension ${ext}`); })();
   const notFound = (ext: string, id: string) => new ApiError(404, 'not-found', `no message ${id} in mailbox ${ext}`);
-  t.app.addContentTypeParser(WAV_TYPES, { parseAs: 'buffer', bodyLimit: MAX_GREETING_BYTES }, (_req, body, done) => done(null, body));
-
   t.add({
     method: 'GET', url: '/api/voicemail', tag: 'voicemail', access: 'read',
     summary: 'Every mailbox with messages, and its counts',
@@ -168,10 +137,15 @@ export function voicemailRoutes(t: RouteTable, ctx: ApiContext): void {
       const user = await mustUser(req.params.ext);
       const body: unknown = req.body;
       if (!Buffer.isBuffer(body)) throw new ApiError(415, 'unsupported-media-type', 'send the greeting as audio/wav');
-      const problem = wavProblem(body);
-      if (problem) throw new ApiError(400, 'invalid', problem);
-      await vm().setGreeting(user.extension, body);
-      await audit(ctx, req, `voicemail:${user.extension}/greeting`, null, { bytes: body.length });
+      let greeting: Buffer;
+      try {
+        greeting = prepareUpload(body, MAX_GREETING_BYTES).wav;
+      } catch (err) {
+        if (err instanceof WavError) throw new ApiError(400, 'invalid', `wav: ${err.message}`);
+        throw err;
+      }
+      await vm().setGreeting(user.extension, greeting);
+      await audit(ctx, req, `voicemail:${user.extension}/greeting`, null, { bytes: greeting.length });
     },
   });
 
