@@ -35,6 +35,9 @@ import { pbxCore, pbxScreen, servePbx } from './pbx/requests.ts';
 import { CallEngine } from './pbx/call/engine.ts';
 import { TrunkTable } from './pbx/trunks/trunk-table.ts';
 import { FeatureTables } from './pbx/routing/feature-tables.ts';
+import { MediaServer } from './pbx/apps/media-server.ts';
+import { PortPool } from './media/port-pool.ts';
+import type { MediaClock } from './media/media-clock.ts';
 import { TransportPolicy } from './security/transport-policy.ts';
 import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
@@ -103,6 +106,8 @@ export interface ServerOptions {
    * not for tests that run many servers in one process.
    */
   trimHeap?: boolean;
+  /** The media server's clock (tests: a ManualMediaClock); a real one by default. */
+  mediaClock?: MediaClock;
 }
 
 /** What a worker of a cluster is told by the supervisor (src/cluster/supervisor.ts). */
@@ -557,6 +562,27 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   trunkRegistrar.onChange = () => trunkHealth.registrationsChanged();
   // On the calls' clock: a trunk's oc-validity runs out on the same time as the calls it limits.
   const trunkOverload = oc.trunkFeedback ? new OverloadFeedback(timers.clock) : undefined;
+  // The media server (issue 13): voicemail, IVR menus, conference rooms and
+  // music on hold, answering calls the engine routes to it; its endpoints
+  // take ports from the relay's pool (a pool of their own with rtpengine).
+  const mediaServer = new MediaServer({
+    log, timers, clock, now, domain: sip.domain,
+    // Where the B2BUA's UDP socket is bound (not the address it advertises): the media server binds beside it.
+    server: () => {
+      const udp = transport.localEndpoint('udp');
+      return udp && { address: config.sip.udp.host, port: udp.port };
+    },
+    pool: relay?.pool ?? new PortPool({ host: r.host, ...ports }),
+    advertiseAddress: relay?.advertiseAddress ?? r.advertisedAddress ?? mediaAddress(config) ?? r.host,
+    suites: config.media.suites,
+    voicemail: store.voicemail,
+    voicemailConfig: config.voicemail,
+    users: store.users,
+    directory,
+    audioFiles: store.audioFiles,
+    tables: featureTables,
+    mediaClock: opts.mediaClock,
+  });
   const calls = new CallEngine({
     ctx: {
       settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
@@ -586,6 +612,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     shortCodes: featureTables,
     users: store.users,
     peers,
+    apps: { routing: mediaServer.routing, numbers: mediaServer.numbers, musicOnHold: () => config.calls.musicOnHold },
   });
   servePbx(core, registrar, calls, peers);
   const vm = config.voicemail;
@@ -750,6 +777,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       start: () => mwi.start(pollMs, holdsSingletons(member?.worker)),
       stop: () => mwi.close(),
     },
+    // After the listeners (it binds beside the UDP one); stopped once the calls have drained.
+    { name: 'media server', start: () => mediaServer.start(), stop: () => mediaServer.stop() },
     { name: 'calls', stop: drainCalls },
     { name: 'status', stop: () => status.close() },
     // In a cluster the supervisor answers on the control socket, asking each worker.

@@ -114,6 +114,8 @@ export const configSchema = z
         codecs: z.array(z.enum(['PCMU', 'PCMA', 'G722', 'G729'])).min(1).default(['PCMU', 'PCMA', 'G722', 'G729']),
         /** Seconds a parked call waits for *38*S# before the phone that parked it is rung back. */
         parkTimeoutSec: seconds(120, 10, 3600),
+        /** A party put on hold hears music from the media server (the file: `switchboard moh set`). */
+        musicOnHold: z.boolean().default(true),
       })
       .prefault({}),
     media: z

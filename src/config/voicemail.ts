@@ -3,6 +3,8 @@
 import { z } from 'zod';
 
 export const voicemailConfigSchema = z.object({
+  /** Mailboxes on the media server: coverage of unanswered calls, the voicemail code and number. Off: callers get the busy or unavailable answer. */
+  enabled: z.boolean().default(true),
   /** The number that reaches the mailbox login from any phone (mailbox, then voicemail code). */
   number: z.string().regex(/^[0-9*#+]{1,32}$/, 'must be 1-32 dialable characters (digits, *, #, +)').default('8000'),
   /** Longest message a caller may leave, in seconds. */

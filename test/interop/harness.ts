@@ -126,7 +126,13 @@ async function launch(dataDir: string, domain: string, opts: StartOptions, ownsD
   {
     // No OPTIONS keepalive unless a test asks for it: a SIPp phone (uas_*.xml) takes an OPTIONS for a
     // call of its own and fails it ("unexpected message"), then never answers the INVITE it waits for.
-    const config = { ...opts.config, registrar: { keepaliveSec: 0, ...(opts.config?.registrar as object | undefined) } };
+    // Voicemail coverage and music on hold are off unless a test is about them (they change what callers get).
+    const config = {
+      ...opts.config,
+      registrar: { keepaliveSec: 0, ...(opts.config?.registrar as object | undefined) },
+      voicemail: { enabled: false, ...(opts.config?.voicemail as object | undefined) },
+      calls: { musicOnHold: false, ...(opts.config?.calls as object | undefined) },
+    };
     const file = join(dataDir, 'config.json');
     writeFileSync(file, JSON.stringify(config));
     args.push('--config', file);

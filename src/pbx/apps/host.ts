@@ -33,7 +33,7 @@ export interface AppHostDeps {
   clock: Clock;
   now(): number;
   domain: string;
-  /** The B2BUA's UDP listener: the host binds beside it (a wildcard becomes loopback) and takes requests only from it. */
+  /** The B2BUA's UDP listener as bound: the host binds beside it (a wildcard becomes loopback) and takes requests only from it. */
   server(): { address: string; port: number } | undefined;
   /** A fresh media endpoint for a call (ports from the media pool). */
   openEndpoint(): Promise<AppEndpoint>;
@@ -77,6 +77,10 @@ export class AppHost {
 
   constructor(private readonly deps: AppHostDeps) {
     this.core.handle('INVITE', (req, tx, inbound) => this.invite(req, tx as InviteServerTransaction, inbound));
+  }
+
+  has(name: string): boolean {
+    return this.apps.has(name);
   }
 
   /** Adds an application under `name`: `sip:<name>-<arg>@host` (or `sip:<name>@host`) reaches it. */
@@ -157,7 +161,7 @@ export class AppHost {
     const here = this.listener;
     if (server === undefined || here === undefined) return false;
     // The B2BUA sends from its own listener: same port, and the address it sends from toward ours.
-    return source.port === server.port && (source.address === here.address || source.address === server.address);
+    return source.port === server.port && source.address === here.address;
   }
 
   private refuse(inbound: Inbound): void {

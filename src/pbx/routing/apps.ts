@@ -30,13 +30,12 @@ export interface AppNumbers {
 
 /** A user's mailbox takes calls: voicemail on (the default). */
 export function hasMailbox(user: User): boolean {
-  // TODO(merge): the user model's `voicemail` field comes with the mailbox store.
-  return (user as { voicemail?: boolean }).voicemail !== false;
+  return user.voicemail;
 }
 
 /** The deposit step into `user`'s mailbox, for a call routed to `user` that nobody takes. */
 export function mailboxStep(r: RouteRequest, p: RoutingPipeline, user: User): RouteResult | undefined {
-  if (!hasMailbox(user)) return undefined;
+  if (!hasMailbox(user) || !p.deps.targets.serves(APP.deposit)) return undefined;
   const step = p.deps.targets.toApp(
     { name: APP.deposit, arg: user.extension, kind: 'voicemail', label: `${user.extension} (voicemail)`, display: 'Voicemail' },
     user.extension, r.caller, r.direction, user,
@@ -56,10 +55,12 @@ export function appStage(numbers: AppNumbers): Stage {
     const targets = p.deps.targets;
     if (r.caller.fromTrunk && !r.diverted) return undefined;
     const own = r.caller.user;
-    if (!r.diverted && own !== undefined && numbers.shortCode(dialled)?.feature === 'voicemail') {
+    // Voicemail switched off: the code and the number are nobody's (the code's feature says so).
+    const voicemail = targets.serves(APP.login);
+    if (voicemail && !r.diverted && own !== undefined && numbers.shortCode(dialled)?.feature === 'voicemail') {
       return login(r, p, own.extension);
     }
-    if (dialled === numbers.voicemailNumber()) {
+    if (voicemail && dialled === numbers.voicemailNumber()) {
       // Forwarded to the voicemail number: into the forwarding user's mailbox.
       const by = r.diverted ? r.permitted : undefined;
       if (by && r.visited.has(by.extension)) return mailboxStep(r, p, by) ?? { ok: false, status: 480, reason: 'Temporarily Unavailable', calleeUser: by };

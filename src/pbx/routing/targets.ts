@@ -38,6 +38,8 @@ export interface RoutingDeps {
 
 /** What routing needs of the media server: where an application is reached, and the media its endpoints speak. */
 export interface AppRouting {
+  /** The application is served (voicemail may be switched off). */
+  has(name: string): boolean;
   uri(name: string, arg?: string): SipUri | undefined;
   readonly endpoint: Endpoint | undefined;
   readonly profile: MediaProfile;
@@ -175,6 +177,11 @@ export class Targets {
     return { requestUri: uri, dest, local: { transport: dest.transport, ...local }, from, to, routes: [], peer: { user, trunk: undefined }, media: { profile: this.deps.profileOf(undefined), natted: false }, secure };
   }
 
+  /** The media server of this process serves application `name`. */
+  serves(name: string): boolean {
+    return this.deps.apps?.has(name) === true;
+  }
+
   /**
    * A step answered by an application of the media server: `name`/`arg`
    * pick the application (vm-deposit/1001, ivr/8100), `number` is what the
@@ -183,6 +190,7 @@ export class Targets {
    */
   toApp(app: { name: string; arg?: string; kind: string; label: string; display: string }, number: string, caller: Caller, direction: CallView['direction'], serves?: User): RouteResult {
     const apps = this.deps.apps;
+    if (!this.serves(app.name)) return { ok: false, status: 404, reason: 'Not Found', calleeUser: serves };
     const requestUri = apps?.uri(app.name, app.arg);
     const dest = apps?.endpoint;
     const local = dest && this.deps.localEndpoint(dest.transport);

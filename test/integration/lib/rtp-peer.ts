@@ -8,6 +8,10 @@ import type { SrtpSuiteName } from '../../../src/media/srtp.ts';
 import { buildRtpPacket } from '../../../src/media/rtp.ts';
 import { makeCryptoAttribute, masterKeys, parseCrypto, parseSdp, connectionOf } from '../../../src/sdp/index.ts';
 import { randomBytes } from 'node:crypto';
+import { decodeG711, encodeG711 } from '../../../src/media/g711.ts';
+import { goertzelPower } from '../../../src/media/goertzel.ts';
+
+const FRAME = 160;
 
 export interface Received {
   from: { address: string; port: number };
@@ -110,7 +114,82 @@ export class RtpPeer {
     }
   }
 
+  /** Sends 8 kHz PCM as 20 ms PCMU packets at the real pace (media endpoints play out on their own clock). */
+  async sendPcm(pcm: Int16Array): Promise<void> {
+    const frame = new Int16Array(FRAME);
+    for (let at = 0; at < pcm.length; at += FRAME) {
+      frame.fill(0);
+      frame.set(pcm.subarray(at, Math.min(at + FRAME, pcm.length)));
+      const payload = Buffer.alloc(FRAME);
+      encodeG711('ulaw', frame, payload);
+      this.send(1, 0, payload);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** A sine of `freq` Hz for `ms`, paced. */
+  tone(freq: number, ms: number, amplitude = 8000): Promise<void> {
+    return this.sendPcm(sine(freq, ms, amplitude));
+  }
+
+  silence(ms: number): Promise<void> {
+    return this.sendPcm(new Int16Array(Math.round((ms * 8000) / 1000)));
+  }
+
+  /** The PCMU audio received so far, decoded, in arrival order. */
+  audio(): Int16Array {
+    const frames = this.received.filter((r) => r.payloadType === 0);
+    const parts: Int16Array[] = [];
+    let total = 0;
+    for (const r of frames) {
+      const p = r.packet;
+      const start = 12 + (p[0]! & 0x0f) * 4;
+      const pcm = new Int16Array(p.length - start);
+      decodeG711('ulaw', p, start, pcm.length, pcm);
+      parts.push(pcm);
+      total += pcm.length;
+    }
+    const out = new Int16Array(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /** The share of the received audio's energy at `freq` (about 1 for a pure tone there, about 0 for none). */
+  share(freq: number, pcm: Int16Array = this.audio()): number {
+    return toneShare(pcm, freq);
+  }
+
+  /** Forgets what was received (the next phase of a test). */
+  reset(): void {
+    this.received.length = 0;
+  }
+
   close(): void {
     this.socket.close();
   }
+}
+
+export function sine(freq: number, ms: number, amplitude = 8000): Int16Array {
+  const n = Math.round((ms * 8000) / 1000);
+  const pcm = new Int16Array(n);
+  for (let i = 0; i < n; i++) pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / 8000));
+  return pcm;
+}
+
+/** The share of `pcm`'s energy at `freq`, measured per 20 ms block with Goertzel. */
+export function toneShare(pcm: Int16Array, freq: number): number {
+  let total = 0;
+  let power = 0;
+  for (let at = 0; at + FRAME <= pcm.length; at += FRAME) {
+    let e = 0;
+    for (let i = at; i < at + FRAME; i++) e += pcm[i]! * pcm[i]!;
+    total += e;
+    power += goertzelPower(pcm, freq, 8000, at, FRAME);
+  }
+  // Goertzel's power of a pure tone over N samples is about N/2 times the block's energy.
+  return total === 0 ? 0 : power / ((total * FRAME) / 2);
 }

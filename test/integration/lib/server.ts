@@ -127,6 +127,10 @@ async function startOnce(opts: TestServerOptions): Promise<TestServer> {
     // No OPTIONS keepalive unless a test asks for it: SIPp phones (uas_*.xml) fail a call on the
     // OPTIONS they did not expect and then miss the INVITE (see test/interop/harness.ts).
     registrar: { keepaliveSec: 0, ...input.registrar },
+    // Voicemail coverage and music on hold change what callers get (a mailbox instead of 486, music
+    // instead of a plain hold): off unless a test is about them.
+    voicemail: { enabled: false, ...input.voicemail },
+    calls: { musicOnHold: false, ...input.calls },
     sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
     http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
     // The relay on loopback: never a wildcard bind in tests.
