@@ -29,6 +29,8 @@ export async function deposit(s: AppSession, mailbox: string, deps: VoicemailDep
   await s.beep();
   const receivedAt = deps.now();
   const rec = await s.call.endpoint.record({ maxMs: settings.maxMessageSec * 1000, silenceMs: SILENCE_MS, endDigits: '#' });
+  // The '#' that ended the message is not a key for what follows.
+  s.digits.clear();
   const durationMs = Math.round((rec.pcm.length / 8000) * 1000);
   if (durationMs < settings.minMessageMs) {
     if (!s.ended) await s.say('vm-too-short', 'vm-goodbye');

@@ -148,6 +148,7 @@ async function recordGreeting(s: AppSession, mailbox: string, deps: VoicemailDep
   s.digits.clear();
   await s.beep();
   const rec = await s.call.endpoint.record({ maxMs: GREETING_MAX_MS, silenceMs: 4000, endDigits: '#' });
+  s.digits.clear();
   if (s.ended && rec.pcm.length === 0) return;
   if (rec.pcm.length < 8000) {
     await s.say('vm-too-short');
