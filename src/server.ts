@@ -194,6 +194,8 @@ export interface ServerParts {
   readonly prober: ContactProber | undefined;
   /** Message waiting indication (RFC 3842): this worker's message-summary subscriptions and unsolicited NOTIFYs. */
   readonly mwi: MwiService;
+  /** The media server of this process: voicemail, IVR menus, conference rooms, music on hold (src/pbx/apps/). */
+  readonly mediaServer: MediaServer;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -817,7 +819,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer,
   }, components, {
     syslog,
     writeBehind,

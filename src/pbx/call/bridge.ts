@@ -39,6 +39,8 @@ export class Bridge {
   private aSide: MediaSide;
   private bSide: MediaSide;
   closed = false;
+  /** A party put the other on hold and an endpoint of ours plays it music (the last offer through the media session was the music's). */
+  holdMusic = false;
   private closers: (() => void)[] = [];
 
   constructor(

@@ -119,7 +119,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   }
 
   get held(): boolean {
-    return this.media.held;
+    return this.media.held || this.bridge.holdMusic;
   }
 
   get connectionType(): string {

@@ -114,6 +114,8 @@ export class MusicOnHold {
       this.stop(bridge, p);
       return;
     }
+    bridge.holdMusic = true;
+    bridge.owner.changed();
     this.deps.control.ctx.log.info({ call: bridge.owner.ref, listener: p.listener.peer.user?.extension ?? p.listener.peer.number }, 'music on hold playing');
   }
 
@@ -139,6 +141,8 @@ export class MusicOnHold {
   private stop(bridge: Bridge, p: Playing): void {
     if (p.stopped) return;
     p.stopped = true;
+    bridge.holdMusic = false;
+    this.deps.control.ctx.log.info({ call: bridge.owner.ref, up: p.leg !== undefined }, 'music on hold stopped');
     if (this.playing.get(bridge) === p) this.playing.delete(bridge);
     p.ringer?.cancel();
     const leg = p.leg;

@@ -117,7 +117,7 @@ export class RtpPeer {
   /** Sends 8 kHz PCM as 20 ms PCMU packets at the real pace (media endpoints play out on their own clock). */
   async sendPcm(pcm: Int16Array): Promise<void> {
     const frame = new Int16Array(FRAME);
-    for (let at = 0; at < pcm.length; at += FRAME) {
+    for (let at = 0; at < pcm.length && !this.closed; at += FRAME) {
       frame.fill(0);
       frame.set(pcm.subarray(at, Math.min(at + FRAME, pcm.length)));
       const payload = Buffer.alloc(FRAME);
@@ -168,7 +168,10 @@ export class RtpPeer {
     this.received.length = 0;
   }
 
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     this.socket.close();
   }
 }
