@@ -163,6 +163,23 @@ export class RtpPeer {
     return toneShare(pcm, freq);
   }
 
+  /** The last `ms` of the received audio. */
+  tail(ms: number): Int16Array {
+    const a = this.audio();
+    return a.subarray(Math.max(0, a.length - ms * 8));
+  }
+
+  /** Milliseconds of the received audio louder than silence (20 ms frames with a mean level above 300). */
+  loudMs(pcm: Int16Array = this.audio()): number {
+    let frames = 0;
+    for (let at = 0; at + FRAME <= pcm.length; at += FRAME) {
+      let e = 0;
+      for (let i = at; i < at + FRAME; i++) e += Math.abs(pcm[i]!);
+      if (e / FRAME > 300) frames++;
+    }
+    return frames * 20;
+  }
+
   /** Forgets what was received (the next phase of a test). */
   reset(): void {
     this.received.length = 0;

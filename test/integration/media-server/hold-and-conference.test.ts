@@ -29,20 +29,7 @@ async function phoneWithAudio(ext: string): Promise<{ phone: TestPhone; audio: R
   return { phone, audio };
 }
 
-function loudMs(pcm: Int16Array): number {
-  let frames = 0;
-  for (let at = 0; at + 160 <= pcm.length; at += 160) {
-    let e = 0;
-    for (let i = at; i < at + 160; i++) e += Math.abs(pcm[i]!);
-    if (e / 160 > 300) frames++;
-  }
-  return frames * 20;
-}
 
-function tail(p: RtpPeer, ms: number): Int16Array {
-  const a = p.audio();
-  return a.subarray(Math.max(0, a.length - ms * 8));
-}
 
 /** Sends a tone in the background until stopped. */
 function keepSending(p: RtpPeer, freq: number): () => void {
@@ -65,7 +52,7 @@ describe('music on hold', () => {
     expect(hold.status).toBe(200);
     // A gets the hold, then the music endpoint's offer, and hears music.
     expect(await waitUntil(() => a.phone.requests.filter((r) => r.method === 'INVITE').length >= invitesBefore + 2, 5000)).toBe(true);
-    expect(await waitUntil(() => loudMs(a.audio.audio()) >= 1500, 10_000), 'music heard').toBe(true);
+    expect(await waitUntil(() => a.audio.loudMs() >= 1500, 10_000), 'music heard').toBe(true);
     expect(rig.server.mediaServer.host.calls.size).toBe(1);
     expect([...rig.server.calls.calls()].find((c) => c.caller.number === '4201')?.held).toBe(true);
 
@@ -77,7 +64,7 @@ describe('music on hold', () => {
     const stop = keepSending(b.audio, 700);
     try {
       a.audio.reset();
-      expect(await waitUntil(() => toneShare(tail(a.audio, 400), 700) > 0.7, 10_000), 'B heard after resume').toBe(true);
+      expect(await waitUntil(() => toneShare(a.audio.tail(400), 700) > 0.7, 10_000), 'B heard after resume').toBe(true);
     } finally {
       stop();
     }
@@ -89,12 +76,12 @@ describe('music on hold', () => {
     const b = await phoneWithAudio('4212');
     const { inc } = await rig.connect(a.phone, '4212', b.phone);
     expect((await b.phone.inDialog(inc.dialog!, 'INVITE', { body: b.audio.sdp('rtp', 'sendonly') })).status).toBe(200);
-    expect(await waitUntil(() => loudMs(a.audio.audio()) >= 1000, 10_000)).toBe(true);
+    expect(await waitUntil(() => a.audio.loudMs() >= 1000, 10_000)).toBe(true);
     const invites = a.phone.requests.filter((r) => r.method === 'INVITE').length;
     // A session refresh while still holding.
     expect((await b.phone.inDialog(inc.dialog!, 'INVITE', { body: b.audio.sdp('rtp', 'sendonly') })).status).toBe(200);
     a.audio.reset();
-    expect(await waitUntil(() => loudMs(a.audio.audio()) >= 1000, 10_000), 'music still playing').toBe(true);
+    expect(await waitUntil(() => a.audio.loudMs() >= 1000, 10_000), 'music still playing').toBe(true);
     expect(a.phone.requests.filter((r) => r.method === 'INVITE').length).toBe(invites);
     await b.phone.inDialog(inc.dialog!, 'BYE');
     expect(await waitUntil(() => rig.server.mediaServer.host.calls.size === 0, 5000), 'music leg ended with the call').toBe(true);
@@ -130,7 +117,7 @@ describe('ad-hoc conference (*47)', () => {
     try {
       for (const p of [conf, x.audio, y.audio]) p.reset();
       await new Promise((r) => setTimeout(r, 2500));
-      const heard = (p: RtpPeer) => [500, 900, 1300].map((f) => toneShare(tail(p, 1500), f));
+      const heard = (p: RtpPeer) => [500, 900, 1300].map((f) => toneShare(p.tail(1500), f));
       const [hu, hx, hy] = [heard(conf), heard(x.audio), heard(y.audio)];
       // Each hears the other two (a share each) and not itself.
       expect(hu[1]).toBeGreaterThan(0.2);

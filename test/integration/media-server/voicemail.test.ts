@@ -33,25 +33,11 @@ async function peer(): Promise<RtpPeer> {
 
 /** Waits until the peer has heard at least `ms` of audio louder than silence since its last reset. */
 async function heard(p: RtpPeer, ms: number, timeoutMs = 15_000): Promise<void> {
-  const ok = await waitUntil(() => loudMs(p.audio()) >= ms, timeoutMs);
-  expect(ok, `heard ${loudMs(p.audio())} ms of sound, wanted ${ms}`).toBe(true);
+  const ok = await waitUntil(() => p.loudMs() >= ms, timeoutMs);
+  expect(ok, `heard ${p.loudMs()} ms of sound, wanted ${ms}`).toBe(true);
 }
 
-function loudMs(pcm: Int16Array): number {
-  let frames = 0;
-  for (let at = 0; at + 160 <= pcm.length; at += 160) {
-    let e = 0;
-    for (let i = at; i < at + 160; i++) e += Math.abs(pcm[i]!);
-    if (e / 160 > 300) frames++;
-  }
-  return frames * 20;
-}
 
-/** The last `ms` of what the peer received. */
-function tail(p: RtpPeer, ms: number): Int16Array {
-  const a = p.audio();
-  return a.subarray(Math.max(0, a.length - ms * 8));
-}
 
 function lamp(phone: TestPhone, callId: string | undefined): string {
   const n = phone.notifiesOf(callId);
@@ -85,7 +71,7 @@ describe('voicemail', () => {
     media.connect(answered.body, false);
     // The greeting (about 7 s spoken), then the beep at 1000 Hz.
     await heard(media, 4000);
-    expect(await waitUntil(() => toneShare(tail(media, 200), 1000) > 0.8, 20_000), 'the beep').toBe(true);
+    expect(await waitUntil(() => toneShare(media.tail(200), 1000) > 0.8, 20_000), 'the beep').toBe(true);
     media.reset();
     await media.tone(440, 1500);
     await media.sendDtmf(11);
@@ -115,7 +101,7 @@ describe('voicemail', () => {
     listen.sendDtmf(1);
     listen.reset();
     // "Message one from 4 0 0 2", then the message: the 440 Hz tone comes back.
-    expect(await waitUntil(() => toneShare(tail(listen, 1000), 440) > 0.7, 30_000), 'the message plays back').toBe(true);
+    expect(await waitUntil(() => toneShare(listen.tail(1000), 440) > 0.7, 30_000), 'the message plays back').toBe(true);
     // Heard: no longer new, and the lamp goes off on both phones.
     expect(await waitUntil(() => lamp(owner, subA.sub.callId) === 'off 0/1' && lamp(second, subB.sub.callId) === 'off 0/1', 15_000)).toBe(true);
     expect((await rig.server.store.voicemail.list('4001'))[0]!.folder).toBe('saved');
