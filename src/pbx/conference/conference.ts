@@ -7,8 +7,8 @@
 import type { Logger } from '../../lib/log.ts';
 import type { MediaClock } from '../../media/media-clock.ts';
 import { ConferenceMixer } from '../../media/mixer.ts';
-import type { MixerPort } from '../../media/mixer.ts';
-import type { AppSession } from '../apps/session.ts';
+import { BEEP, tone } from '../../media/tones.ts';
+import type { AppSession, VoiceEndpoint } from '../apps/session.ts';
 
 /** A meet-me room as configured (src/model/conference-room.ts). */
 export interface RoomConfig {
@@ -27,11 +27,12 @@ export interface ConferenceDeps {
 /** Ad-hoc rooms take the dialling user and two parties, and whoever is transferred in later. */
 const ADHOC_MAX = 10;
 const PIN_TRIES = 3;
+const JOIN_TONE = tone(BEEP, 250);
 
 interface Room {
   readonly id: string;
   readonly mixer: ConferenceMixer;
-  readonly members: Set<MixerPort>;
+  readonly members: Set<VoiceEndpoint>;
 }
 
 export class Conferences {
@@ -60,7 +61,7 @@ export class Conferences {
     }
     if (!adhoc) await s.say(room && room.members.size > 0 ? 'conf-joined' : 'conf-alone');
     if (s.ended) return;
-    await this.join(arg, s);
+    await this.join(arg, s, config.announceJoin);
   }
 
   private async pin(s: AppSession, pin: string): Promise<boolean> {
@@ -73,13 +74,15 @@ export class Conferences {
   }
 
   /** In the room until the call ends. */
-  private join(id: string, s: AppSession): Promise<void> {
+  private join(id: string, s: AppSession, announce: boolean): Promise<void> {
     let room = this.rooms.get(id);
     if (!room) {
       room = { id, mixer: new ConferenceMixer(this.deps.clock), members: new Set() };
       this.rooms.set(id, room);
     }
     const port = s.call.endpoint;
+    // The others hear a short tone when someone comes in (it takes the place of their mix for a quarter second).
+    if (announce) for (const other of room.members) void other.play(JOIN_TONE);
     room.members.add(port);
     room.mixer.add(port);
     this.deps.log.info({ room: id, caller: s.call.caller.number, participants: room.members.size }, 'conference: joined');
