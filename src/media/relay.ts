@@ -368,6 +368,19 @@ export class RelaySession {
   }
 }
 
+/**
+ * Why media sockets bound to `host` (of `family`) cannot reach `address`, or
+ * undefined when they can: an IPv6 peer from IPv4 sockets, an IPv4 peer from
+ * IPv6 sockets that are not dual-stack (bound to '::').
+ */
+export function familyProblem(address: string, family: 4 | 6, host: string): string | undefined {
+  if (isWildcard(address)) return undefined;
+  const fam = isIP(address);
+  if (fam === 6 && family === 4) return `remote.address ${address} is IPv6 but media binds IPv4 ${host}`;
+  if (fam === 4 && family === 6 && host !== '::') return `remote.address ${address} is IPv4 but media binds IPv6 ${host}`;
+  return undefined;
+}
+
 function checkTransform(t: PacketTransform | null, field: string): PacketTransform | null {
   if (t === null) return null;
   if (typeof t !== 'object' || typeof t.rtp !== 'function' || typeof t.rtcp !== 'function') {
@@ -392,14 +405,11 @@ function checkRemote(r: RemoteEndpoint, family: 4 | 6, host: string): { view: Re
   if (r.rtcpMux !== undefined && typeof r.rtcpMux !== 'boolean') throw new MediaError('invalid', 'remote.rtcpMux must be a boolean');
   if (r.latchAny !== undefined && typeof r.latchAny !== 'boolean') throw new MediaError('invalid', 'remote.latchAny must be a boolean');
   let sigAddress: string | null = r.address;
+  const unreachable = familyProblem(r.address, family, host);
+  if (unreachable !== undefined) throw new MediaError('invalid', unreachable);
   if (isWildcard(r.address)) sigAddress = null;
-  else if (fam === 6 && family === 4) {
-    throw new MediaError('invalid', `remote.address ${r.address} is IPv6 but media binds IPv4 ${host}`);
-  } else if (fam === 4 && family === 6) {
-    if (host !== '::') throw new MediaError('invalid', `remote.address ${r.address} is IPv4 but media binds IPv6 ${host}`);
-    // A dual-stack socket sees and addresses IPv4 peers in mapped form.
-    sigAddress = `::ffff:${r.address}`;
-  }
+  // A dual-stack socket sees and addresses IPv4 peers in mapped form.
+  else if (fam === 4 && family === 6) sigAddress = `::ffff:${r.address}`;
   return { view: { address: r.address, rtpPort, rtcpPort, rtcpMux: r.rtcpMux ?? false, latchAny: r.latchAny ?? false }, sigAddress };
 }
 

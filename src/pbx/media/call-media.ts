@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { formatHostPort } from '../../lib/net.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { MediaRelay, PacketTransform, RelaySession, RelaySessionStats, RelaySide } from '../../media/relay.ts';
+import { familyProblem } from '../../media/relay.ts';
 import { SrtpTransform } from '../../media/srtp-transform.ts';
 import { DtmfDetector, DtmfInjector } from '../../media/dtmf.ts';
 import { PayloadTypeMap, payloadTypeMap } from '../../media/pt-map.ts';
@@ -155,8 +156,13 @@ export class CallMedia implements MediaSession {
     for (const i of streams) {
       if (i >= sdp.media.length) continue;
       const conn = connectionOf(sdp, i);
-      if (conn === null || isIP(conn.address) !== 0) continue;
-      this.deps.log.info({ call: this.deps.label, stream: i }, `${what} refused: its connection address is not an IP address`);
+      if (conn === null) continue;
+      const pool = this.deps.relay?.pool;
+      const problem = isIP(conn.address) === 0 ? 'its connection address is not an IP address'
+        : pool ? familyProblem(conn.address, pool.family, pool.host) : undefined;
+      if (problem === undefined) continue;
+      // A phone's SDP the relay cannot serve (a hostile or misconfigured one): 488, not a failed call set-up.
+      this.deps.log.info({ call: this.deps.label, stream: i }, `${what} refused: ${problem}`);
       return false;
     }
     return true;

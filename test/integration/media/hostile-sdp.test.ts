@@ -95,6 +95,15 @@ describe('hostile SDP', () => {
     expect(await waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.relay!.sessions === 0, 10_000)).toBe(true);
   });
 
+  // The relay binds IPv4 here: an IPv6 media address (the network fuzzer sent one) cannot be served.
+  // It used to throw in the relay: a 500 and an error line ("call set-up failed") per call.
+  it('refuses an offer with an address of a family the relay cannot reach with 488, logging no error', async () => {
+    const v6 = Buffer.from(base.sdp('rtp+sdes').toString().replace('c=IN IP4 127.0.0.1', 'c=IN IP6 ::1'));
+    expect((await a.call('7101', { body: v6 }).final).status).toBe(488);
+    expect(errors()).toEqual([]);
+    expect(await waitUntil(() => ts.server.calls.activeCount === 0 && ts.server.relay!.sessions === 0, 10_000)).toBe(true);
+  });
+
   it('drops an answer whose connection address is a host name: the caller gets 488, nothing is left', async () => {
     const call = a.call('7102', { body: base.sdp('rtp+sdes') });
     const incoming = await c.waitIncoming(1);
