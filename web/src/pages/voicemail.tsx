@@ -194,16 +194,16 @@ function MailboxPage({ ext }: { ext: string }) {
   const [error, setError] = useState('');
   const [message, setMessage] = useState('');
   const [reload, setReload] = useState(0);
-  useEffect(() => {
-    api.get<MailboxDetail>(mailboxPath(ext)).then((b) => { setBox(b); setError(''); }, (e) => setError(describeError(e)));
-  }, [reload]);
+  const load = () => api.get<MailboxDetail>(mailboxPath(ext)).then((b) => { setBox(b); setError(''); }, (e) => setError(describeError(e)));
+  useEffect(() => void load(), []);
   useEffect(() => {
     api.get<{ name: string }>(`/api/users/${encodeURIComponent(ext)}`).then((u) => setName(u.name), () => undefined);
   }, []);
   const act = (what: () => Promise<unknown>, msg: string) => {
     setError('');
     setMessage('');
-    what().then(() => { setMessage(msg); setReload((n) => n + 1); }, (e) => setError(describeError(e)));
+    // The notice comes with the list as it is now, not before it.
+    what().then(async () => { await load(); setReload((n) => n + 1); setMessage(msg); }, (e) => setError(describeError(e)));
   };
   return (
     <>
