@@ -145,8 +145,8 @@ describe('voicemail in the web UI', () => {
   it("the user form switches the mailbox and the MWI mode, and sets the code without showing it", async () => {
     await page.goto(`${url}/#/users/2202`);
     await heading('User 2202 — Lab');
-    expect(await page.getByLabel('Mailbox on (unanswered calls may leave a message)').isChecked()).toBe(true);
-    await page.getByLabel('Mailbox on (unanswered calls may leave a message)').uncheck();
+    expect(await page.getByLabel('Mailbox on').isChecked()).toBe(true);
+    await page.getByLabel('Mailbox on').uncheck();
     await page.getByLabel('Message waiting lamp').selectOption('unsolicited');
     await page.getByLabel('Voicemail code').fill('4711');
     await page.getByRole('button', { name: 'Save changes' }).click();

@@ -33,8 +33,8 @@ const MEDIA: readonly { key: MediaKey; label: string; options: { value: string; 
 ];
 
 const MWI_OPTIONS: readonly { value: MwiMode; label: string }[] = [
-  { value: 'subscribe', label: 'The phone subscribes (message-summary)' },
-  { value: 'unsolicited', label: 'Told unasked (unsolicited NOTIFY)' },
+  { value: 'subscribe', label: 'Phones subscribe' },
+  { value: 'unsolicited', label: 'Sent unasked' },
 ];
 
 const KNOWN_CODECS = 'PCMU, PCMA, G722, G729';
@@ -234,10 +234,10 @@ export function UserFormPage({ extension: routed }: { extension: string | null }
           </div>
         </Fieldset>}
         <Fieldset legend="Voicemail">
-          <CheckField id="u-voicemail" label="Mailbox on (unanswered calls may leave a message)" checked={form.voicemail} onChange={set('voicemail')}
-            disabled={ro} error={fieldError('voicemail')} hint="Calls not answered, or finding the user busy, in do not disturb or without a registered phone, go to the mailbox." />
+          <CheckField id="u-voicemail" label="Mailbox on" checked={form.voicemail} onChange={set('voicemail')}
+            disabled={ro} error={fieldError('voicemail')} hint="Calls not answered, or finding the user busy, in do not disturb or without a registered phone, may leave a message." />
           <SelectField id="u-mwi" label="Message waiting lamp" value={form.mwi} options={MWI_OPTIONS} onChange={set('mwi')} disabled={ro}
-            error={fieldError('mwi')} hint="Phones that do not subscribe to message-summary need it sent unasked." />
+            error={fieldError('mwi')} hint="How phones learn of new messages: they subscribe to message-summary, or (phones that do not) are sent NOTIFY unasked." />
           {!ro && <TextField id="u-voicemailCode" label={user?.hasVoicemailCode ? 'New voicemail code' : 'Voicemail code'} type="password"
             value={form.voicemailCode} onInput={set('voicemailCode')} disabled={form.clearVoicemail} inputMode="numeric"
             error={fieldError('voicemailCode')} autoComplete="new-password"

@@ -130,7 +130,8 @@ function Messages({ ext, box, act }: { ext: string; box: MailboxDetail; act: (wh
   );
 }
 
-function Greeting({ ext, has, version, act }: { ext: string; has: boolean; version: number; act: (what: () => Promise<unknown>, msg: string) => void }) {
+function Greeting(p: { ext: string; has: boolean; version: number; act: (what: () => Promise<unknown>, msg: string) => void; clear: () => void }) {
+  const { ext, has, version, act } = p;
   const { api, canWrite } = useApp();
   const [file, setFile] = useState<File | null>(null);
   const [err, setErr] = useState<ApiError | null>(null);
@@ -140,6 +141,8 @@ function Greeting({ ext, has, version, act }: { ext: string; has: boolean; versi
   const upload = async (e: Event) => {
     e.preventDefault();
     setErr(null);
+    // What the page said about an earlier action is not about this upload.
+    p.clear();
     if (!file) return setErr(asApiError(new Error('Choose a WAV file.')));
     setBusy(true);
     try {
@@ -226,7 +229,7 @@ function MailboxPage({ ext }: { ext: string }) {
             <h2 id="vm-msgs-h">Messages</h2>
             <Messages ext={ext} box={box} act={act} />
           </section>
-          <Greeting ext={ext} has={box.greeting} version={reload} act={act} />
+          <Greeting ext={ext} has={box.greeting} version={reload} act={act} clear={() => { setMessage(''); setError(''); }} />
         </>
       )}
     </>
