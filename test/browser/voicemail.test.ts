@@ -8,6 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
+import { ApiClient } from '../integration/api/client.ts';
 import { writeWav } from '../../src/media/wav.ts';
 import { tone } from '../../src/media/tones.ts';
 import { launch, pageTools, shot, unlabelledControls, type Browser } from './lib/browser.ts';
@@ -22,6 +23,7 @@ let url: string;
 const problems: string[] = [];
 const { nav, heading, firstLogin } = pageTools(() => page);
 const ids: string[] = [];
+const ADMIN_PW = 'Mailboxes-Lamps-58z';
 
 /** A WAV of `ms` of a 440 Hz tone, as the deposit application stores it (8 kHz µ-law). */
 const message = (ms: number) => writeWav(tone({ freqs: [440] }, ms));
@@ -43,7 +45,7 @@ beforeAll(async () => {
     // The 401 before the login and the 400 of the refused greeting are logged by chromium as failed loads; nothing else may be.
     if (m.type() === 'error' && !/status of 40[01] /.test(m.text())) problems.push(`console: ${m.text()}`);
   });
-  await firstLogin(url, ts.server.takeInitialAdminPassword()!, 'Mailboxes-Lamps-58z');
+  await firstLogin(url, ts.server.takeInitialAdminPassword()!, ADMIN_PW);
 }, 90_000);
 
 afterAll(async () => {
@@ -175,6 +177,28 @@ describe('voicemail in the web UI', () => {
     await page.getByText('No conference in progress.').waitFor();
     await page.locator('#conf-h').scrollIntoViewIfNeeded();
     await shots('76-status-conferences');
+    expect(problems).toEqual([]);
+  });
+
+  it('an operator sees the mailbox and its counts, but no player and no buttons (recordings are personal)', async () => {
+    const admin = new ApiClient(url, ts.server.certificates.caCertPem);
+    expect((await admin.login('admin', ADMIN_PW)).status).toBe(200);
+    expect((await admin.post('/api/admins', { name: 'vm-ops', roles: ['operator'], password: 'Temp-Pass-123-first' })).status).toBe(201);
+    await new ApiClient(url, ts.server.certificates.caCertPem).loginChanging('vm-ops', 'Temp-Pass-123-first', 'Ops-Final-Pass-456');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await heading('Log in');
+    await page.getByLabel('Name').fill('vm-ops');
+    await page.getByLabel('Password').fill('Ops-Final-Pass-456');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await heading('System status');
+    await page.goto(`${url}/#/voicemail/2201`);
+    await heading('Mailbox 2201 — Ward Desk');
+    await page.locator('tr[data-message]').first().waitFor();
+    expect(await page.locator('tr[data-message]').count()).toBe(2);
+    await page.getByText('Your role can see the messages but neither hear nor change them.').waitFor();
+    // No <audio> asks for a recording the operator may not have (each would be a 403).
+    expect(await page.locator('audio').count()).toBe(0);
+    expect(await page.getByRole('button', { name: /Delete|Mark|Upload|Remove/ }).count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });
