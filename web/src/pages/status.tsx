@@ -6,7 +6,7 @@
 // reports it; the overload section (overload.tsx) and the list of every
 // extension with its state (extension-list.tsx) ask for themselves.
 import { useEffect, useState } from 'preact/hooks';
-import { dateTime, duration } from '../format.ts';
+import { dateTime, duration, party } from '../format.ts';
 import { useLiveStatus, type Connection } from '../live.ts';
 import type { Alarm, CallStatus, ParkedCall } from '../types.ts';
 import { PageTitle, useApp } from '../ui.tsx';
@@ -24,10 +24,6 @@ const CONNECTION_TEXT: Record<Connection, string> = {
   reconnecting: 'Connection lost, reconnecting…',
   stopped: 'Disconnected',
 };
-
-function party(name: string, number: string): string {
-  return name && name !== number ? `${name} (${number})` : number;
-}
 
 function stateText(s: string): string {
   return s === 'connected' ? 'In call' : s === 'ringing' ? 'Ringing' : s === 'idle' ? 'Idle' : s.charAt(0).toUpperCase() + s.slice(1);

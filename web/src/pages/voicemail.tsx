@@ -7,7 +7,7 @@
 // WAV with the session cookie like every other request of the page.
 import { useEffect, useState } from 'preact/hooks';
 import { asApiError, describeError, type ApiError } from '../api.ts';
-import { dateTime, duration, plural } from '../format.ts';
+import { dateTime, duration, party, plural } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { Loading, Notice, PageTitle, SubmitButton, TextField, useApp } from '../ui.tsx';
 import type { VoicemailMessage } from '../../../src/store/types.ts';
@@ -25,9 +25,8 @@ export function MessageWaiting({ count }: { count: number }) {
     : <span class="lamp" data-messages={0}><span class="lamp-dot" aria-hidden="true" />none</span>;
 }
 
-function party(name: string, number: string): string {
-  return name && name !== number ? `${name} (${number})` : number || 'unknown';
-}
+/** Who left a message; a caller that sent no number is its name, or "unknown". */
+const caller = (m: VoicemailMessage) => (m.caller ? party(m.callerName, m.caller) : m.callerName || 'unknown');
 
 /** #/voicemail: the mailboxes with messages, and a way into any user's mailbox. */
 function MailboxList() {
@@ -84,12 +83,12 @@ function Messages({ ext, box, act }: { ext: string; box: MailboxDetail; act: (wh
   if (box.items.length === 0) return <p class="muted">No messages.</p>;
   const at = (m: VoicemailMessage) => `${mailboxPath(ext)}/${m.id}`;
   const remove = (m: VoicemailMessage) => {
-    if (!window.confirm(`Delete the message from ${party(m.callerName, m.caller)} of ${dateTime(m.receivedAt)}? It cannot be undone.`)) return;
-    act(() => api.delete(at(m)), `Message from ${party(m.callerName, m.caller)} deleted.`);
+    if (!window.confirm(`Delete the message from ${caller(m)} of ${dateTime(m.receivedAt)}? It cannot be undone.`)) return;
+    act(() => api.delete(at(m)), `Message from ${caller(m)} deleted.`);
   };
   const move = (m: VoicemailMessage) => {
     const folder = m.folder === 'new' ? 'saved' : 'new';
-    act(() => api.patch(at(m), { folder }), `Message from ${party(m.callerName, m.caller)} marked ${folder}.`);
+    act(() => api.patch(at(m), { folder }), `Message from ${caller(m)} marked ${folder}.`);
   };
   // Newest first, as a person goes through them.
   const list = [...box.items].sort((a, b) => b.receivedAt - a.receivedAt);
@@ -104,21 +103,21 @@ function Messages({ ext, box, act }: { ext: string; box: MailboxDetail; act: (wh
           {list.map((m) => (
             <tr key={m.id} data-message={m.id} data-folder={m.folder}>
               <td data-label="Received">{dateTime(m.receivedAt)}</td>
-              <td data-label="Caller">{party(m.callerName, m.caller)}</td>
+              <td data-label="Caller">{caller(m)}</td>
               <td data-label="Length" class="num">{duration(m.durationMs / 1000)}</td>
               <td data-label="Status">{m.folder === 'new' ? <strong class="badge badge-warn">New</strong> : <span class="badge badge-ok">Saved</span>}</td>
               {canWrite && (
                 <>
                   <td data-label="Listen">
-                    <audio controls preload="metadata" src={`${at(m)}.wav`} aria-label={`Play the message from ${party(m.callerName, m.caller)}`} />
+                    <audio controls preload="metadata" src={`${at(m)}.wav`} aria-label={`Play the message from ${caller(m)}`} />
                   </td>
                   <td class="row-actions">
                     <button type="button" class="small" onClick={() => move(m)}
-                      aria-label={`Mark the message from ${party(m.callerName, m.caller)} ${m.folder === 'new' ? 'saved' : 'new'}`}>
+                      aria-label={`Mark the message from ${caller(m)} ${m.folder === 'new' ? 'saved' : 'new'}`}>
                       {m.folder === 'new' ? 'Mark saved' : 'Mark new'}
                     </button>
                     <button type="button" class="small danger" onClick={() => remove(m)}
-                      aria-label={`Delete the message from ${party(m.callerName, m.caller)}`}>Delete</button>
+                      aria-label={`Delete the message from ${caller(m)}`}>Delete</button>
                   </td>
                 </>
               )}
