@@ -655,6 +655,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   bindingListeners.push((aor, bindings) => mwi.bindingsChanged(aor, bindings));
   const reportHealth = localReporter({
     health, prober, calls, status, now, aorFor: (ext) => registrar.aorFor(ext), registered: (ext) => location.isRegistered(registrar.aorFor(ext)),
+    conferences: () => mediaServer.conferences.list(), worker: member?.worker,
   });
   if (member) {
     cluster = new ClusterNode({

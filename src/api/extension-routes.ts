@@ -1,7 +1,10 @@
 // GET /api/users/:ext/detail and GET /api/status/extensions (issue 12 item 1):
-// why a phone is or is not working, and every extension's state, paged.
+// why a phone is or is not working, and every extension's state, paged; and
+// GET /api/status/conferences, the rooms in progress.
 import type { ExtensionView } from '../pbx/status/extension-view.ts';
 import { extensionDetailSchema, extensionListQuery, extensionListSchema, strangerFailuresSchema } from '../model/extension-detail.ts';
+import { activeConferenceSchema } from '../model/status.ts';
+import { z } from 'zod';
 import { ApiError } from './errors.ts';
 import type { ExtraRoutes } from './http-server.ts';
 import { extParams } from './schemas.ts';
@@ -34,6 +37,15 @@ export function extensionRoutes(view: ExtensionView): ExtraRoutes {
       query: extensionListQuery,
       response: { description: 'one page', schema: extensionListSchema },
       handler: (req) => view.list(req.query),
+    });
+
+    t.add({
+      method: 'GET', url: '/api/status/conferences', tag: 'status', access: 'read', watch: true,
+      summary: 'Conferences in progress',
+      description: 'Every open room (meet-me rooms by number, the ad-hoc rooms of the conference code) with its participants ' +
+        'and, in a cluster, the worker whose media server mixes it; every worker is asked.',
+      response: { description: 'the rooms, meet-me rooms first', schema: z.object({ items: z.array(activeConferenceSchema) }) },
+      handler: async () => ({ items: await view.conferences() }),
     });
 
     t.add({

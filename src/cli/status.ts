@@ -69,7 +69,7 @@ export function formatStatus(s: StatusSnapshot): string[] {
     const who = `${c.caller} -> ${c.callee}${c.calleeExtension && c.calleeExtension !== c.callee ? ` (${c.calleeExtension})` : ''}`;
     const leg = (name: string, l: StatusSnapshot['calls'][number]['legs']['caller']) =>
       l.packetsIn === null ? '' : ` ${name}=${l.stream} in=${l.packetsIn} out=${l.packetsOut} loss=${l.lossPercent}% jitter=${l.jitterMs}ms`;
-    lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}${leg('caller', c.legs.caller)}${leg('callee', c.legs.callee)}`);
+    lines.push(`call ${c.ref} ${c.state} ${who} ${duration(c.durationSec)} ${c.codec ?? '-'} ${c.connectionType}${c.held ? ' held' : ''}${c.trunk ? ` trunk=${c.trunk}` : ''}${c.app ? ` app=${c.app}` : ''}${leg('caller', c.legs.caller)}${leg('callee', c.legs.callee)}`);
   }
   for (const t of s.trunks) lines.push(`trunk ${t.trunk} ${t.state}${t.reason ? ` (${t.reason})` : ''}${t.rttMs !== null && t.reachable === 'up' ? ` rtt=${Math.round(t.rttMs)}ms` : ''}`);
   for (const p of s.peers ?? []) {

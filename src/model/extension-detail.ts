@@ -115,6 +115,7 @@ export const extensionRowSchema = z.object({
   mediaStream: z.string().describe('what its media security makes of its calls: "SRTP", "SRTP/RTP" or "RTP"'),
   lastFailure: registrationFailureSchema.nullable(),
   lastSeen: z.number().int().nullable(),
+  messages: z.number().int().describe('new voicemail messages: its phones show message waiting while above 0'),
 });
 export type ExtensionRow = z.output<typeof extensionRowSchema>;
 

@@ -48,6 +48,7 @@ export const callStatusSchema = z.looseObject({
   callee: z.string(),
   calleeExtension: z.string().nullable(),
   trunk: z.string().nullable(),
+  app: z.string().nullable().optional().describe('the media server application that answered: voicemail, ivr, conference or moh; null for a phone or trunk'),
   startedAt: z.number().int(),
   answeredAt: z.number().int().nullable(),
   durationSec: z.number().int(),
@@ -141,6 +142,14 @@ export const statusSnapshotSchema = z.looseObject({
   overload: overloadStatusSchema.optional().describe('overload control now; in a cluster, the workers together (sums, lowest shares, longest wait)'),
   workers: z.array(workerStatusSchema).optional().describe('in a cluster: each worker, as it answered now'),
 });
+
+export const activeConferenceSchema = z.object({
+  room: z.string().describe('the room number, or adhoc-<extension>-<n> for the ad-hoc conference a handset made with the conference code'),
+  adhoc: z.boolean(),
+  participants: z.number().int(),
+  worker: z.number().int().nullable().describe("the worker process whose mixer holds the room; null for a single process"),
+});
+export type ActiveConference = z.output<typeof activeConferenceSchema>;
 
 export const alarmListSchema = z.object({ items: z.array(alarmSchema) });
 

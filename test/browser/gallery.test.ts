@@ -12,6 +12,7 @@ import { TestPhone } from '../integration/lib/phone.ts';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
 import { launch, shot, unlabelledControls, type Browser } from './lib/browser.ts';
 import { passwordOf } from '../interop/users.ts';
+import { writeWav } from '../../src/media/wav.ts';
 
 const DOMAIN = 'test.local';
 const DESKTOP = { width: 1280, height: 800 };
@@ -21,6 +22,7 @@ const REACHED_FROM_LISTS: readonly (readonly [string, string])[] = [
   ['users/new', 'user-add'],
   ['users/3001', 'user-edit'],
   ['users/3001/detail', 'extension-detail'],
+  ['voicemail/3001', 'mailbox'],
   ['password', 'change-password'],
   ['admins', 'admins'],
   ['audit', 'audit'],
@@ -40,13 +42,15 @@ beforeAll(async () => {
   url = ts.server.http!.url;
   const api = new ApiClient(url, ts.server.certificates.caCertPem);
   await api.loginChanging('admin', ts.server.takeInitialAdminPassword()!, ADMIN_PASSWORD);
-  // Something on every page: users (one registered), a trunk with a DID, a hunt group.
+  // Something on every page: users (one registered, one with a message), a trunk with a DID, a hunt group.
   for (const [ext, name] of [['3001', 'Ward 4 Nurse'], ['3002', 'Ward 4 Desk'], ['3003', 'Pharmacy']] as const) {
     expect((await api.post('/api/users', { extension: ext, password: passwordOf(ext, 'gallery'), name })).status).toBe(201);
   }
   expect((await api.post('/api/trunks', { name: 'itsp', host: '127.0.0.1', port: 5999 })).status).toBe(201);
   expect((await api.post('/api/hunt-groups', { number: '600', name: 'Ward 4', members: ['3001', '3002'] })).status).toBe(201);
   await ts.server.directory.poll();
+  // A message waiting for 3001: the voicemail pages, the lamp in status and the detail.
+  await ts.server.store.voicemail.deposit('3001', { caller: '3002', callerName: 'Ward 4 Desk', receivedAt: Date.now() - 600_000, durationMs: 1000 }, writeWav(new Int16Array(8000)));
   const p = await TestPhone.start({ ext: '3001', password: passwordOf('3001', 'gallery'), server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
   phones.push(p);
   expect((await p.register(3600)).status).toBe(200);

@@ -31,3 +31,8 @@ export function ago(ms: number | null | undefined, now = Date.now()): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** A party as people name it: "Ward Desk (2201)", or the number alone when there is no other name. */
+export function party(name: string, number: string): string {
+  return name && name !== number ? `${name} (${number})` : number;
+}

@@ -9,6 +9,7 @@ import { HuntGroupsPage } from './pages/hunt-groups.tsx';
 import { IvrMenusPage } from './pages/ivr-menus.tsx';
 import { ConferenceRoomsPage } from './pages/conference-rooms.tsx';
 import { AudioPage } from './pages/audio.tsx';
+import { VoicemailPage } from './pages/voicemail.tsx';
 import { ImportExportPage } from './pages/import-export.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { ShortCodesPage } from './pages/short-codes.tsx';
@@ -39,6 +40,7 @@ const NAV: readonly { path: string; label: string; short?: string }[] = [
   { path: 'calls', label: 'Call log' },
   { path: 'hunt-groups', label: 'Hunt groups' },
   { path: 'short-codes', label: 'Short codes' },
+  { path: 'voicemail', label: 'Voicemail' },
   { path: 'ivr-menus', label: 'IVR menus', short: 'IVR' },
   { path: 'conference-rooms', label: 'Conference rooms', short: 'Conference' },
   { path: 'audio', label: 'Audio & music on hold', short: 'Audio' },
@@ -62,6 +64,8 @@ function Page({ route }: { route: Route }) {
       return <HuntGroupsPage edit={id} />;
     case 'short-codes':
       return <ShortCodesPage edit={id} />;
+    case 'voicemail':
+      return <VoicemailPage mailbox={id} />;
     case 'ivr-menus':
       return <IvrMenusPage edit={id} />;
     case 'conference-rooms':

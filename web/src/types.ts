@@ -23,7 +23,7 @@ export type { IvrAction, IvrMenuView as IvrMenu } from '../../src/model/ivr-menu
 export type { ConferenceRoomView as ConferenceRoom } from '../../src/model/conference-room.ts';
 export type { AudioFile, AudioKind } from '../../src/model/audio-file.ts';
 export type {
-  Alarm, AlarmSeverity, CallStatus, ContactStatus, ExtensionState, ExtensionStatus, FeedMessage, ParkedCallView as ParkedCall,
+  ActiveConference, Alarm, AlarmSeverity, CallStatus, ContactStatus, ExtensionState, ExtensionStatus, FeedMessage, ParkedCallView as ParkedCall,
   OverloadStatus, StatusSnapshotView as StatusSnapshot, TrunkStatus, UserActivity, WorkerStatus,
 } from '../../src/model/status.ts';
 

@@ -54,12 +54,16 @@ export function voicemailRoutes(t: RouteTable, ctx: ApiContext): void {
     summary: "A user's messages, oldest first",
     params: mailboxParams,
     query: z.object({ folder: folderSchema.optional() }).strict(),
-    response: { description: 'counts and messages', schema: z.object({ voicemail: z.boolean(), counts: countsSchema, items: z.array(messageSchema) }) },
+    response: {
+      description: 'counts and messages',
+      schema: z.object({ voicemail: z.boolean(), greeting: z.boolean().describe('the user recorded or uploaded a greeting of their own'), counts: countsSchema, items: z.array(messageSchema) }),
+    },
     errors: [404],
     handler: async (req) => {
       const user = await mustUser(req.params.ext);
       const items: VoicemailMessage[] = await vm().list(user.extension, req.query.folder as VoicemailMessage['folder'] | undefined);
-      return { voicemail: user.voicemail, counts: await vm().counts(user.extension), items };
+      const greeting = (await vm().greeting(user.extension)) !== undefined;
+      return { voicemail: user.voicemail, greeting, counts: await vm().counts(user.extension), items };
     },
   });
 

@@ -11,7 +11,7 @@ import type { LiveBinding } from '../registrar/location.ts';
 import { RegistrationHealth } from '../registrar/registration-health.ts';
 import { ContactProber } from '../registrar/contact-prober.ts';
 import { report } from './extension-report.ts';
-import type { AllReport, HealthQuery, UserReport } from './extension-report.ts';
+import type { AllReport, ConferenceReport, HealthQuery, UserReport } from './extension-report.ts';
 import type { StatusService } from './status.ts';
 import type { RegistrationFailure } from '../../model/extension-detail.ts';
 
@@ -67,12 +67,13 @@ export function followBindings(
 }
 
 export interface LocalReporter {
-  (q: HealthQuery): UserReport | AllReport | RegistrationFailure[];
+  (q: HealthQuery): UserReport | AllReport | RegistrationFailure[] | ConferenceReport;
 }
 
 export function localReporter(d: {
   health: RegistrationHealth; prober: ContactProber | undefined; calls: CallEngine; status: Pick<StatusService, 'extension'>;
   aorFor(ext: string): string; registered(ext: string): boolean; now(): number;
+  conferences?(): Array<{ room: string; participants: number }>; worker?: number;
 }): LocalReporter {
   return (q) => report(d, q);
 }

@@ -10,7 +10,7 @@ import type { CallEngine } from '../call/engine.ts';
 import type { RegistrationHealth, UserHealth } from '../registrar/registration-health.ts';
 import type { ContactProber } from '../registrar/contact-prober.ts';
 
-export type HealthQuery = { kind: 'user'; extension: string } | { kind: 'all' } | { kind: 'strangers' };
+export type HealthQuery = { kind: 'user'; extension: string } | { kind: 'all' } | { kind: 'strangers' } | { kind: 'conferences' };
 
 export interface UserReport {
   health: UserHealth;
@@ -32,6 +32,13 @@ export interface AllReport {
   busy: Array<[string, number, ExtensionState]>;
 }
 
+/** The conference rooms open in this worker's media server (a room's mixer lives in one process). */
+export interface ConferenceReport {
+  /** The cluster worker; null for a single process. */
+  worker: number | null;
+  rooms: Array<{ room: string; participants: number }>;
+}
+
 export interface ExtensionReporterDeps {
   health: RegistrationHealth;
   prober: ContactProber | undefined;
@@ -41,6 +48,9 @@ export interface ExtensionReporterDeps {
   /** Whether the extension has a live binding (every worker holds every one). */
   registered(extension: string): boolean;
   now(): number;
+  /** This process's media server rooms, and its worker number in a cluster. */
+  conferences?(): Array<{ room: string; participants: number }>;
+  worker?: number;
 }
 
 export function reportUser(d: ExtensionReporterDeps, extension: string): UserReport {
@@ -78,6 +88,11 @@ export function reportAll(d: ExtensionReporterDeps): AllReport {
   };
 }
 
-export function report(d: ExtensionReporterDeps, q: HealthQuery): UserReport | AllReport | RegistrationFailure[] {
-  return q.kind === 'user' ? reportUser(d, q.extension) : q.kind === 'all' ? reportAll(d) : d.health.strangerFailures();
+export function report(d: ExtensionReporterDeps, q: HealthQuery): UserReport | AllReport | RegistrationFailure[] | ConferenceReport {
+  switch (q.kind) {
+    case 'user': return reportUser(d, q.extension);
+    case 'all': return reportAll(d);
+    case 'strangers': return d.health.strangerFailures();
+    case 'conferences': return { worker: d.worker ?? null, rooms: d.conferences?.() ?? [] };
+  }
 }

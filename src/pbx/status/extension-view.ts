@@ -1,12 +1,14 @@
 // One extension's detail and the status list of every extension (issue 12
 // item 1), on the management worker: registrations from its own location
 // index (every worker holds every binding), and what only each worker knows
-// (refusals, probes, calls: extension-report.ts) asked of all of them.
+// (refusals, probes, calls: extension-report.ts) asked of all of them; and
+// the conference rooms open in each worker's media server, asked the same way.
 import type { CdrRepository, VoicemailRepository } from '../../store/types.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LocationService } from '../registrar/location.ts';
 import { mergeHealth } from '../registrar/registration-health.ts';
-import type { AllReport, HealthQuery, UserReport } from './extension-report.ts';
+import type { AllReport, ConferenceReport, HealthQuery, UserReport } from './extension-report.ts';
+import type { ActiveConference } from '../../model/status.ts';
 import type { ExtensionState, StatusService } from './status.ts';
 import type {
   ExtensionDetail, ExtensionList, ExtensionRow, ListState, ProbeState, RegistrationFailure,
@@ -103,6 +105,13 @@ export class ExtensionView {
     };
   }
 
+  /** The conference rooms open now in every worker, by room. */
+  async conferences(): Promise<ActiveConference[]> {
+    const reports = await this.deps.gather<ConferenceReport>({ kind: 'conferences' });
+    const rooms = reports.flatMap((r) => r.rooms.map((c) => ({ room: c.room, adhoc: c.room.startsWith('adhoc-'), participants: c.participants, worker: r.worker })));
+    return rooms.sort((a, b) => Number(a.adhoc) - Number(b.adhoc) || a.room.length - b.room.length || (a.room < b.room ? -1 : a.room > b.room ? 1 : (a.worker ?? 0) - (b.worker ?? 0)));
+  }
+
   /** Refusals no user can be named for (unknown names, failed TLS handshakes), every worker's, newest first. */
   async strangers(limit = 50): Promise<RegistrationFailure[]> {
     const lists = await this.deps.gather<RegistrationFailure[]>({ kind: 'strangers' });
@@ -158,7 +167,7 @@ export class ExtensionView {
       const state: ListState = calls > 0 ? 'in-call' : isUnreachable ? 'unreachable' : registered ? 'registered' : failed ? 'failed' : 'unregistered';
       rows.push({
         extension: ext, name: user?.name ?? '', enabled: user?.enabled ?? true, registered, state, callState, calls,
-        contacts: 0, address: null, transport: null, userAgent: null, registeredUntil: null, mediaStream: '', lastFailure: f, lastSeen,
+        contacts: 0, address: null, transport: null, userAgent: null, registeredUntil: null, mediaStream: '', lastFailure: f, lastSeen, messages: 0,
       });
     }
     // A registered phone's last sighting includes its last REGISTER (workers leave those out of their answers).
@@ -166,6 +175,9 @@ export class ExtensionView {
     rows.sort(comparator(q.sort));
     if (q.desc) rows.reverse();
     const items = rows.slice(q.offset, q.offset + q.limit);
+    // The page's rows only: one indexed count each, however many mailboxes there are.
+    const waiting = await Promise.all(items.map((row) => d.voicemail.counts(row.extension)));
+    items.forEach((row, i) => { row.messages = waiting[i]!.new; });
     const now = d.now();
     for (const row of items) {
       const user = d.directory.summary(row.extension);

@@ -54,6 +54,8 @@ export interface CallStatus {
   callee: string;
   calleeExtension: string | null;
   trunk: string | null;
+  /** The media server application that answered (voicemail, ivr, conference, moh); null for a phone or trunk. */
+  app: string | null;
   startedAt: number;
   answeredAt: number | null;
   /** Seconds since answer (or since start while ringing). */
@@ -274,6 +276,7 @@ export function callStatus(c: CallView, now: number): CallStatus {
     callee: c.callee.number,
     calleeExtension: c.callee.user?.extension ?? null,
     trunk: c.callee.trunk ?? null,
+    app: c.callee.app ?? null,
     startedAt: c.startedAt,
     answeredAt: c.answeredAt ?? null,
     durationSec: Math.max(0, Math.round((now - since) / 1000)),

@@ -79,6 +79,7 @@ describe('voicemail management', () => {
     expect((await s.admin.post('/api/users', { extension: '6200', password: 'Str0ng-Desk-Pw' })).status).toBe(201);
     const url = '/api/users/6200/voicemail/greeting.wav';
     expect((await s.admin.get(url)).status).toBe(404);
+    expect((await s.admin.get('/api/users/6200/voicemail')).json.greeting).toBe(false);
     const put = await s.admin.request('PUT', url, { raw: wav(800), contentType: 'audio/wav' });
     expect(put.status, put.text).toBe(204);
     const got = await s.admin.get(url);
@@ -87,6 +88,7 @@ describe('voicemail management', () => {
     expect(readWav(got.body)).toMatchObject({ sampleRate: 8000, encoding: 'ulaw' });
     expect(readWav(got.body).pcm.length).toBe(readWav(wav(800)).pcm.length);
     const stored = got.body;
+    expect((await s.admin.get('/api/users/6200/voicemail')).json.greeting).toBe(true);
 
     const refused = async (raw: Buffer, contentType = 'audio/wav') => (await s.admin.request('PUT', url, { raw, contentType })).status;
     expect(await refused(Buffer.from('not a wav file at all, just text that is long enough to pass a size check'))).toBe(400);
@@ -117,10 +119,26 @@ describe('voicemail management', () => {
     expect((await op.request('PUT', '/api/users/6300/voicemail/greeting.wav', { raw: wav(10), contentType: 'audio/wav' })).status).toBe(403);
   });
 
+  it('status: the extension list and detail count new messages; no conference is open', async () => {
+    expect((await s.admin.post('/api/users', { extension: '6400', password: 'Str0ng-Desk-Pw' })).status).toBe(201);
+    expect((await s.admin.post('/api/users', { extension: '6401', password: 'Str0ng-Desk-Pw', voicemail: false })).status).toBe(201);
+    await s.ts.server.directory.poll();
+    const vm = s.ts.server.store.voicemail;
+    const m = await vm.deposit('6400', { caller: '1', callerName: '', receivedAt: 1, durationMs: 1000 }, wav(10));
+    await vm.deposit('6400', { caller: '2', callerName: '', receivedAt: 2, durationMs: 1000 }, wav(10));
+    await vm.setFolder('6400', m.id, 'saved');
+    const rows = (await s.admin.get('/api/status/extensions?q=640')).json.items as { extension: string; messages: number }[];
+    expect(rows.map((r) => [r.extension, r.messages])).toEqual([['6400', 1], ['6401', 0]]);
+    expect((await s.admin.get('/api/users/6400/detail')).json.voicemail).toEqual({ enabled: true, new: 1, saved: 1 });
+    expect((await s.admin.get('/api/users/6401/detail')).json.voicemail).toEqual({ enabled: false, new: 0, saved: 0 });
+    expect((await s.admin.get('/api/status/conferences')).json).toEqual({ items: [] });
+  });
+
   it('the OpenAPI document lists the routes', async () => {
     const paths = (await s.admin.get('/api/openapi.json')).json.paths;
     expect(paths['/api/voicemail'].get).toBeDefined();
     expect(paths['/api/users/{ext}/voicemail/{id}'].delete).toBeDefined();
     expect(paths['/api/users/{ext}/voicemail/greeting.wav'].put).toBeDefined();
+    expect(paths['/api/status/conferences'].get).toBeDefined();
   });
 });

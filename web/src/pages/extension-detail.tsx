@@ -1,7 +1,8 @@
 // One extension, for the administrator asking "why does this phone not
 // work?" (issue 12 item 1): each registered contact with its reachability,
 // the last registration failures in plain words, last seen, media stream,
-// forwarding and do not disturb, current and recent calls. Read from
+// forwarding and do not disturb, message waiting (SPEC status view: Message
+// Waiting, Number of New Messages), current and recent calls. Read from
 // GET /api/users/:ext/detail every few seconds while the page is open, so a
 // refused REGISTER or a phone that stopped answering shows within seconds.
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +11,7 @@ import { ago, dateTime, duration } from '../format.ts';
 import { href } from '../router.ts';
 import type { ExtensionDetail, RegistrationFailure } from '../../../src/model/extension-detail.ts';
 import { Loading, Notice, PageTitle, useApp } from '../ui.tsx';
+import { MessageWaiting } from './voicemail.tsx';
 import './extensions.css';
 
 const POLL_MS = 2000;
@@ -177,6 +179,11 @@ export function ExtensionDetailPage({ extension }: { extension: string }) {
               <dt>Call state</dt><dd>{d.state === 'connected' ? 'In call' : d.state === 'ringing' ? 'Ringing' : 'Idle'}</dd>
               <dt>Media stream</dt><dd>{d.mediaStream}</dd>
               <Forwarding f={d.features} />
+              <dt>Message waiting</dt>
+              <dd data-mwi={d.voicemail.new > 0 ? 'on' : 'off'}>{d.voicemail.new > 0 ? 'On' : 'Off'}{d.voicemail.enabled ? '' : ' (the mailbox is off)'}</dd>
+              <dt>Number of new messages</dt>
+              <dd><MessageWaiting count={d.voicemail.new} />{' '}
+                <span class="muted">({d.voicemail.saved} saved · <a href={href('voicemail', extension)}>mailbox</a>)</span></dd>
             </dl>
           </section>
 

@@ -10,6 +10,7 @@ import { href } from '../router.ts';
 import type { ExtensionList, ExtensionRow, ListState, RegistrationFailure } from '../../../src/model/extension-detail.ts';
 import { Notice, SelectField, SortHeader, TextField } from '../ui.tsx';
 import './extensions.css';
+import { MessageWaiting } from './voicemail.tsx';
 
 const PAGE = 50;
 const POLL_MS = 3000;
@@ -126,7 +127,7 @@ export function ExtensionListSection({ api, changes }: { api: Api; changes: numb
                   <SortHeader label="Name" field="name" sort={sort} onSort={setSort} />
                   <SortHeader label="State" field="state" sort={sort} onSort={setSort} />
                   <th scope="col">IP address</th><th scope="col">Transport</th><th scope="col">User agent</th>
-                  <th scope="col">Media stream</th><th scope="col">Registered until</th>
+                  <th scope="col">Media stream</th><th scope="col">Messages</th><th scope="col">Registered until</th>
                   <SortHeader label="Last failure" field="lastFailure" sort={sort} onSort={setSort} />
                   <SortHeader label="Last seen" field="lastSeen" sort={sort} onSort={setSort} />
                 </tr>
@@ -141,6 +142,7 @@ export function ExtensionListSection({ api, changes }: { api: Api; changes: numb
                     <td data-label="Transport">{r.transport?.toUpperCase() ?? '—'}</td>
                     <td data-label="User agent" class="wrap">{r.userAgent ?? '—'}</td>
                     <td data-label="Media stream">{r.mediaStream}</td>
+                    <td data-label="Messages">{r.messages > 0 ? <a href={href('voicemail', r.extension)} aria-label={`${r.extension}: ${r.messages} new voicemail messages`}><MessageWaiting count={r.messages} /></a> : <span class="muted">—</span>}</td>
                     <td data-label="Registered until">{r.registeredUntil ? dateTime(r.registeredUntil) : '—'}</td>
                     <td data-label="Last failure" class="wrap">{r.lastFailure ? <span>{r.lastFailure.text} <span class="muted fine">{ago(r.lastFailure.at, now)}</span></span> : '—'}</td>
                     <td data-label="Last seen" title={r.lastSeen ? dateTime(r.lastSeen) : undefined}>{r.lastSeen ? ago(r.lastSeen, now) : '—'}</td>

@@ -1,10 +1,12 @@
 // System Status, live over the WebSocket: alarms, active calls (parties,
 // duration, codec, connection type), calls waiting in park slots and
-// trunk registrations. Nothing here reloads: every row changes as the feed
+// trunk registrations; conferences in progress (status-conferences.tsx).
+// A call the media server answered names its application ("1001 (voicemail)",
+// "IVR 8100", "conference 8200"). Nothing here reloads: every row changes as the feed
 // reports it; the overload section (overload.tsx) and the list of every
 // extension with its state (extension-list.tsx) ask for themselves.
 import { useEffect, useState } from 'preact/hooks';
-import { dateTime, duration } from '../format.ts';
+import { dateTime, duration, party } from '../format.ts';
 import { useLiveStatus, type Connection } from '../live.ts';
 import type { Alarm, CallStatus, ParkedCall } from '../types.ts';
 import { PageTitle, useApp } from '../ui.tsx';
@@ -12,6 +14,7 @@ import { OverloadSection } from './overload.tsx';
 import { ExtensionListSection } from './extension-list.tsx';
 import { BansSection } from './bans.tsx';
 import { TrunksSection } from './status-trunks.tsx';
+import { ConferencesSection } from './status-conferences.tsx';
 
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
 
@@ -21,10 +24,6 @@ const CONNECTION_TEXT: Record<Connection, string> = {
   reconnecting: 'Connection lost, reconnecting…',
   stopped: 'Disconnected',
 };
-
-function party(name: string, number: string): string {
-  return name && name !== number ? `${name} (${number})` : number;
-}
 
 function stateText(s: string): string {
   return s === 'connected' ? 'In call' : s === 'ringing' ? 'Ringing' : s === 'idle' ? 'Idle' : s.charAt(0).toUpperCase() + s.slice(1);
@@ -56,8 +55,20 @@ function AlarmsTable({ alarms }: { alarms: Alarm[] }) {
   );
 }
 
-/** The called party: the number dialled, the extension it reached with its name, the trunk used. */
+/** What the media server's applications are called in the list; the number is what the caller reached. */
+function appCallee(app: string, callee: string): string {
+  switch (app) {
+    case 'voicemail': return callee === 'voicemail' ? 'voicemail login' : `${callee} (voicemail)`;
+    case 'ivr': return `IVR ${callee}`;
+    case 'conference': return callee === 'conference' ? 'ad-hoc conference' : `conference ${callee}`;
+    case 'moh': return 'music on hold';
+    default: return `${callee} (${app})`;
+  }
+}
+
+/** The called party: the number dialled, the extension it reached with its name, the trunk used, or the application that answered. */
 function called(c: CallStatus, names: Map<string, string>): string {
+  if (c.app) return appCallee(c.app, c.callee);
   const ext = c.calleeExtension;
   const name = ext ? names.get(ext) : undefined;
   const who = ext ? party(name ?? '', ext) : c.callee;
@@ -170,6 +181,8 @@ export function StatusPage() {
         <h2 id="parked-h">Parked calls</h2>
         <ParkedTable parked={live.parked} now={serverNow} names={names} />
       </section>
+
+      <ConferencesSection api={api} changes={live.version} />
 
       <ExtensionListSection api={api} changes={live.version} />
 

@@ -10,6 +10,7 @@ import { href, navigate } from '../router.ts';
 import type { User, UserMedia } from '../types.ts';
 import { renumberPreview } from '../../../src/model/user-renumber.ts';
 import { generateSipPassword, USER_RULES_DEFAULTS, type UserRules } from '../../../src/model/user-rules.ts';
+import type { MwiMode } from '../../../src/model/user.ts';
 import {
   CheckField, ErrorSummary, Fieldset, Loading, Notice, PageTitle, RequiredNote, SelectField, SubmitButton, TextField, useApp,
 } from '../ui.tsx';
@@ -31,9 +32,14 @@ const MEDIA: readonly { key: MediaKey; label: string; options: { value: string; 
   { key: 'transport', label: 'Signalling transport', options: [{ value: 'any', label: 'Any' }, { value: 'tls', label: 'TLS only' }] },
 ];
 
+const MWI_OPTIONS: readonly { value: MwiMode; label: string }[] = [
+  { value: 'subscribe', label: 'Phones subscribe' },
+  { value: 'unsolicited', label: 'Sent unasked' },
+];
+
 const KNOWN_CODECS = 'PCMU, PCMA, G722, G729';
 /** Fields the form shows an error beside; an issue elsewhere is shown at the bottom. */
-const PLACED = new Set(['extension', 'name', 'authUser', 'password', 'voicemailCode', 'enabled', 'maxCalls',
+const PLACED = new Set(['extension', 'name', 'authUser', 'password', 'voicemailCode', 'voicemail', 'mwi', 'enabled', 'maxCalls',
   'noAnswerTimeoutSec', 'codecs', ...MEDIA.map((m) => m.key), 'forwardUnconditional', 'forwardBusy', 'forwardNoAnswer',
   'forwardNoAnswerSec', 'forwardNumber', 'dndExceptions', 'followMe', 'pickupGroup']);
 
@@ -48,6 +54,8 @@ interface Form {
   password: string;
   voicemailCode: string;
   clearVoicemail: boolean;
+  voicemail: boolean;
+  mwi: MwiMode;
   enabled: boolean;
   callWaiting: boolean;
   outboundCalls: boolean;
@@ -67,7 +75,7 @@ function formOf(u: User | null): Form {
   const media = Object.fromEntries(MEDIA.map((x) => [x.key, m[x.key] === undefined ? 'system' : String(m[x.key])])) as Record<MediaKey, Choice>;
   return {
     extension: u?.extension ?? '', name: u?.name ?? '', authUser: u?.authUser ?? '',
-    password: '', voicemailCode: '', clearVoicemail: false,
+    password: '', voicemailCode: '', clearVoicemail: false, voicemail: u?.voicemail ?? true, mwi: u?.mwi ?? 'subscribe',
     enabled: u?.enabled ?? true, callWaiting: u?.callWaiting ?? true, outboundCalls: u?.outboundCalls ?? false,
     systemCodecs: !u?.codecs, codecs: u?.codecs?.join(', ') ?? '',
     maxCalls: u?.maxCalls == null ? '' : String(u.maxCalls),
@@ -86,7 +94,7 @@ function bodyOf(f: Form, loaded: User | null): Record<string, unknown> {
   const isNew = loaded === null;
   const b: Record<string, unknown> = {
     extension: f.extension.trim(), name: f.name, enabled: f.enabled, callWaiting: f.callWaiting,
-    outboundCalls: f.outboundCalls, maxCalls: intOrNull(f.maxCalls), noAnswerTimeoutSec: intOrNull(f.noAnswerTimeoutSec),
+    outboundCalls: f.outboundCalls, voicemail: f.voicemail, mwi: f.mwi, maxCalls: intOrNull(f.maxCalls), noAnswerTimeoutSec: intOrNull(f.noAnswerTimeoutSec),
     codecs: f.systemCodecs ? null : f.codecs.split(/[\s,]+/).filter((c) => c !== ''),
   };
   // Sent only when changed: an auth user left as it was follows a renumbering when it equals the extension.
@@ -224,13 +232,21 @@ export function UserFormPage({ extension: routed }: { extension: string | null }
             <button type="button" onClick={generate} aria-describedby="u-generate-hint">Generate a password</button>
             <span class="hint" id="u-generate-hint">A random one the rules accept.</span>
           </div>
-          <TextField id="u-voicemailCode" label={user?.hasVoicemailCode ? 'New voicemail code' : 'Voicemail code'} type="password"
-            value={form.voicemailCode} onInput={set('voicemailCode')} disabled={ro || form.clearVoicemail} inputMode="numeric"
-            error={fieldError('voicemailCode')} hint={user?.hasVoicemailCode ? 'A code is set. Blank keeps it.' : '1-16 digits; optional.'} autoComplete="new-password" />
-          {user?.hasVoicemailCode && (
-            <CheckField id="u-clearVoicemail" label="Remove the voicemail code" checked={form.clearVoicemail} onChange={set('clearVoicemail')} disabled={ro} />
-          )}
         </Fieldset>}
+        <Fieldset legend="Voicemail">
+          <CheckField id="u-voicemail" label="Mailbox on" checked={form.voicemail} onChange={set('voicemail')}
+            disabled={ro} error={fieldError('voicemail')} hint="Calls not answered, or finding the user busy, in do not disturb or without a registered phone, may leave a message." />
+          <SelectField id="u-mwi" label="Message waiting lamp" value={form.mwi} options={MWI_OPTIONS} onChange={set('mwi')} disabled={ro}
+            error={fieldError('mwi')} hint="How phones learn of new messages: they subscribe to message-summary, or (phones that do not) are sent NOTIFY unasked." />
+          {!ro && <TextField id="u-voicemailCode" label={user?.hasVoicemailCode ? 'New voicemail code' : 'Voicemail code'} type="password"
+            value={form.voicemailCode} onInput={set('voicemailCode')} disabled={form.clearVoicemail} inputMode="numeric"
+            error={fieldError('voicemailCode')} autoComplete="new-password"
+            hint={user?.hasVoicemailCode ? 'A code is set. Blank keeps it.' : '1-16 digits. Without one the mailbox is reached only from the user\'s own phones (*17).'} />}
+          {!ro && user?.hasVoicemailCode && (
+            <CheckField id="u-clearVoicemail" label="Remove the voicemail code" checked={form.clearVoicemail} onChange={set('clearVoicemail')} />
+          )}
+          {!isNew && <div class="field field-action"><a class="button" href={href('voicemail', user!.extension)}>Open mailbox</a></div>}
+        </Fieldset>
         <Fieldset legend="Calls">
           <CheckField id="u-enabled" label="Enabled (may register and call)" checked={form.enabled} onChange={set('enabled')} disabled={ro} error={fieldError('enabled')} />
           <CheckField id="u-callWaiting" label="Call waiting" checked={form.callWaiting} onChange={set('callWaiting')} disabled={ro} />
