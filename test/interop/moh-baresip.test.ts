@@ -119,8 +119,8 @@ describe('music on hold with baresip', () => {
     // Music: loud, not A's tone, at least 2 s of it.
     const music = all.filter((s) => s.share < 0.2 && s.loud > 300 && s.packets.length >= 100);
     expect(fromA.length, `no stream of A's ${A_HZ} Hz reached B\n${report}\n${why()}`).toBeGreaterThan(0);
-    expect(music.length, `no music (2 s) reached B\n${report}\n${why()}`).toBe(1);
-    const m = music[0]!;
+    expect(music.length, `no music (2 s) reached B\n${report}\n${why()}`).toBeGreaterThan(0);
+    const m = music.reduce((x, y) => (y.packets.length > x.packets.length ? y : x));
     const first = m.at[0]!;
     const last = m.at.at(-1)!;
     const aAt = fromA.flatMap((s) => s.at);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavAt } from '../../src/media/wav.ts';
 import { sine } from '../integration/lib/rtp-peer.ts';
-import { fixture, makeTempDir, removeDir, requireTool, startSwitchboard, switchboardCli } from './harness.ts';
+import { fixture, freePort, makeTempDir, removeDir, requireTool, startSwitchboard, switchboardCli } from './harness.ts';
 import type { SwitchboardHandle } from './harness.ts';
 import { BaresipPhone } from './lib/baresip-phone.ts';
 import type { BaresipEvent } from './lib/baresip-phone.ts';
@@ -34,8 +34,6 @@ const CODE = '4711';
 const TONES = [600, 1400] as const;
 /** The scenario plays this file from its working directory (media_uac_pcap.xml). */
 const PCAP_NAME = 'uac-audio.pcap';
-/** SIPp's media ports (sipp-calls.ts mediaPortArgs). */
-const SIPP_MEDIA = { min: 10000, max: 19999 };
 /** Of each 1 s tone, at least this much must come through (thresholds, not exact counts). */
 const MIN_TONE_MS = 600;
 
@@ -78,8 +76,9 @@ function writePcap(workDir: string, parts: readonly RtpPart[]): number {
 }
 
 /** SIPp (media_uac_pcap.xml) calls `callee` as `caller`, plays the pcap, and hangs up `tailMs` after it ends. */
-function sippPlays(server: SwitchboardHandle, workDir: string, caller: TestUser, callee: string, playMs: number, tailMs: number): Promise<SippRun> {
+function sippPlays(server: SwitchboardHandle, workDir: string, caller: TestUser, callee: string, playMs: number, tailMs: number, mediaPort?: number): Promise<SippRun> {
   return runUac({
+    mediaPort,
     server: sipServer(server),
     scenario: 'media_uac_pcap.xml',
     callee,
@@ -157,24 +156,29 @@ describe('voicemail with SIPp and baresip', () => {
       // 8 8 0 2" (about 4 s); the silence after covers it with room to spare.
       const code = [...CODE, '#'].flatMap((d): RtpPart[] => [{ digit: d, ms: 120 }, { silenceMs: 120 }]);
       const loginMs = writePcap(workDir, [{ silenceMs: 1500 }, ...code, { silenceMs: 4000 }, { digit: '1', ms: 120 }, { silenceMs: 14_000 }]);
-      const cap = await startPcap(`udp and portrange ${SIPP_MEDIA.min}-${SIPP_MEDIA.max}`, workDir, 'vm-login');
+      // SIPp's media port chosen here, so the capture holds only its RTP (other SIPps may run on this machine).
+      // Below the ephemeral range, with the next three free for RTCP (as sipp-calls.ts mediaPortArgs).
+      const mp = await freePort({ min: 10000, max: 19990 }, 4);
+      const cap = await startPcap(`udp port ${mp}`, workDir, 'vm-login');
       let login: SippRun;
       try {
-        login = await sippPlays(server, workDir, OWNER, '*17', loginMs, 300);
+        login = await sippPlays(server, workDir, OWNER, '*17', loginMs, 300, mp);
       } finally {
         await cap.stop();
       }
       const loginWhy = describeCall(sipServer(server), login);
       expectScenarioOk(login, 'SIPp logging into the mailbox (media_uac_pcap.xml)', loginWhy);
-      const mp = sippMediaPort(login);
-      expect(mp, `SIPp's media port from its INVITE\n${loginWhy}`).toBeGreaterThanOrEqual(SIPP_MEDIA.min);
+      expect(sippMediaPort(login), `SIPp's media port in its INVITE\n${loginWhy}`).toBe(mp);
       const udp = await readUdp(cap);
+      const flows = new Map<string, number>();
+      for (const d of udp) flows.set(`${d.sport}->${d.dport}`, (flows.get(`${d.sport}->${d.dport}`) ?? 0) + 1);
+      const flowText = `UDP captured on SIPp's media ports (source->destination: datagrams): ${[...flows].map(([k, n]) => `${k}: ${n}`).join(', ')}`;
       // What SIPp sent: the digits as telephone-events on payload type 96 (event codes 4 7 1 1 11 1).
       const sentEvents = udp.filter((d) => d.sport === mp && d.payload.length >= 16 && ((d.payload[1] as number) & 0x7f) === 96).map((d) => d.payload[12] as number);
-      expect([...new Set(sentEvents)].sort((a, b) => a - b), `events SIPp sent\n${loginWhy}`).toEqual([1, 4, 7, 11]);
+      expect([...new Set(sentEvents)].sort((a, b) => a - b), `events SIPp sent from ${mp}; ${flowText}\n${loginWhy}`).toEqual([1, 4, 7, 11]);
       // What came back to SIPp's media port.
       const heard = decodePcmu(udp.filter((d) => d.dport === mp).map((d) => d.payload));
-      expectTonesInOrder(heard, `the audio at SIPp's media port ${mp}`, loginWhy);
+      expectTonesInOrder(heard, `the audio at SIPp's media port ${mp}`, `${flowText}\n${loginWhy}`);
       console.log(`voicemail: stored ${describeTones(message, TONES)}; played back to SIPp ${describeTones(heard, TONES)}; SIPp sent ${sentEvents.length} events on PT 96`);
 
       // 4. Heard: the message is old and the lamp goes off.
