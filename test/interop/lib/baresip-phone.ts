@@ -55,6 +55,10 @@ export interface BaresipPhoneOptions {
   caFile?: string;
   rtpPorts: PortRange;
   readyTimeoutMs?: number;
+  /** `audio_source` instead of the 440 Hz sine, e.g. "ausine,900" or "aufile,/path/tone.wav". */
+  audioSource?: string;
+  /** The sndfile module writes every call's audio here as WAV (dump-*-dec.wav: what the phone heard, decoded and decrypted). */
+  recordDir?: string;
 }
 
 const REGISTERED = /\{\d+\/(UDP|TCP|TLS)\/v4\} 200 OK/;
@@ -95,8 +99,11 @@ export class BaresipPhone {
       ...(o.account.mediaenc !== undefined ? ['module srtp.so'] : []),
       // message-summary subscriptions, for accounts with mwi=yes.
       ...(o.account.mwi === true ? ['module mwi.so'] : []),
+      ...(o.recordDir !== undefined ? ['module sndfile.so', `snd_path ${o.recordDir}`] : []),
     ];
-    writeFileSync(join(dir, 'config'), `${baresipConfigText(listenPort, o.caFile)}${extra.join('\n')}\n`);
+    let base = baresipConfigText(listenPort, o.caFile);
+    if (o.audioSource !== undefined) base = base.replace(/^audio_source .*$/m, `audio_source ${o.audioSource}`);
+    writeFileSync(join(dir, 'config'), `${base}${extra.join('\n')}\n`);
     writeFileSync(join(dir, 'accounts'), accountLine(o.account));
     writeFileSync(join(dir, 'contacts'), '');
     const child = spawn(bin, ['-f', dir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

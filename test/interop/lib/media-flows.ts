@@ -114,6 +114,8 @@ export interface PhoneSpec {
   /** mediaenc=srtp-mand: SDES-SRTP or no call. */
   srtp: boolean;
   rtpPorts: PortRange;
+  /** Sound in and out (BaresipPhoneOptions audioSource and recordDir). */
+  audio?: { source?: string; recordDir?: string };
 }
 
 export function startPhone(ms: MediaServer, spec: PhoneSpec): Promise<BaresipPhone> {
@@ -131,6 +133,8 @@ export function startPhone(ms: MediaServer, spec: PhoneSpec): Promise<BaresipPho
     },
     caFile: spec.transport === 'tls' ? ms.caFile : undefined,
     rtpPorts: spec.rtpPorts,
+    audioSource: spec.audio?.source,
+    recordDir: spec.audio?.recordDir,
   });
 }
 

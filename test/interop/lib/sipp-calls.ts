@@ -179,11 +179,14 @@ export interface UacOptions {
   keys?: Record<string, string>;
   maxOpenCalls?: number;
   extraArgs?: string[];
+  /** SIPp's media port (-mp), e.g. for a capture filtered to it; default a free one of SIPp's own. */
+  mediaPort?: number;
 }
 
 export function runUac(o: UacOptions): Promise<SippRun> {
   const domain = o.server.domain;
-  return runSippOwnMedia({
+  const run = o.mediaPort === undefined ? runSippOwnMedia : runSipp;
+  return run({
     scenario: o.scenario,
     remoteHost: o.server.host,
     remotePort: o.server.udpPort,
@@ -199,7 +202,7 @@ export function runUac(o: UacOptions): Promise<SippRun> {
     workDir: o.workDir,
     timeoutMs: o.timeoutMs,
     traceMessages: o.traceMessages,
-    extraArgs: ['-s', o.callee, '-d', String(o.holdMs ?? 200), '-pause_msg_ign', ...(o.extraArgs ?? [])],
+    extraArgs: ['-s', o.callee, '-d', String(o.holdMs ?? 200), '-pause_msg_ign', ...(o.mediaPort === undefined ? [] : ['-mp', String(o.mediaPort)]), ...(o.extraArgs ?? [])],
   });
 }
 
