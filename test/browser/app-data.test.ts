@@ -13,7 +13,9 @@ let ts: TestServer;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
-const { nav, firstLogin } = pageTools(() => page);
+const { tab, firstLogin } = pageTools(() => page);
+const MEDIA = 'Media server: voicemail, IVR menus, conference rooms, audio';
+const media = (label: string) => tab(MEDIA, 'Media server pages', label, label);
 
 beforeAll(async () => {
   ts = await startTestServer({ http: true });
@@ -35,7 +37,7 @@ afterAll(async () => {
 
 describe('IVR menus, conference rooms and audio in the web UI', () => {
   it('uploads a greeting and hold music, and chooses the music on hold', async () => {
-    await nav('Audio & music on hold', 'Audio & music on hold');
+    await media('Audio & music on hold');
     await page.getByText('No audio files.').waitFor();
     await page.getByLabel('WAV file').setInputFiles({ name: 'welcome.wav', mimeType: 'audio/wav', buffer: Buffer.from(wavFile(new Uint8Array(8000))) });
     await page.getByRole('button', { name: 'Upload' }).click();
@@ -59,7 +61,7 @@ describe('IVR menus, conference rooms and audio in the web UI', () => {
   });
 
   it('builds a menu key by key, refuses a user\'s number beside the field, and lists it', async () => {
-    await nav('IVR menus', 'IVR menus');
+    await media('IVR menus');
     await page.getByRole('link', { name: 'Add IVR menu' }).click();
     await page.getByRole('heading', { name: 'Add IVR menu' }).waitFor();
     await page.getByLabel('Number', { exact: true }).fill('2101');
@@ -91,7 +93,7 @@ describe('IVR menus, conference rooms and audio in the web UI', () => {
   });
 
   it('adds a room with a PIN it never shows again', async () => {
-    await nav('Conference rooms', 'Conference rooms');
+    await media('Conference rooms');
     await page.getByRole('link', { name: 'Add room' }).click();
     await page.getByLabel('Number', { exact: true }).fill('8200');
     await page.getByLabel('Name', { exact: true }).fill('Board');
@@ -107,7 +109,7 @@ describe('IVR menus, conference rooms and audio in the web UI', () => {
   });
 
   it('refuses to remove a file in use, saying who uses it', async () => {
-    await nav('Audio & music on hold', 'Audio & music on hold');
+    await media('Audio & music on hold');
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Remove audio file welcome' }).click();
     await page.getByRole('alert').filter({ hasText: 'welcome is the greeting of IVR menu 8100' }).waitFor();

@@ -31,9 +31,8 @@ const tools = pageTools(() => page);
  * and then the page's tab.
  */
 async function nav(label: string, title: string): Promise<void> {
-  const tab = ['Administrators', 'Audit log', 'Certificates', 'Backup'].includes(label);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: tab ? 'System' : label, exact: true }).click();
-  if (tab) await page.getByRole('navigation', { name: 'System pages' }).getByRole('link', { name: label, exact: true }).click();
+  if (['Administrators', 'Audit log', 'Certificates', 'Backup'].includes(label)) return tools.tab('System', 'System pages', label, title);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
   await tools.heading(title);
 }
 

@@ -1,6 +1,7 @@
 // The management web UI: log in (and the forced password change), then the
 // pages behind a navigation bar. Hash routes; one Api object for the page.
 import { render } from 'preact';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, type SessionProblem } from './api.ts';
 import { CallLogPage } from './pages/call-log.tsx';
@@ -23,7 +24,7 @@ import { AuditPage } from './pages/audit.tsx';
 import { BackupPage } from './pages/backup.tsx';
 import { CertificatesPage } from './pages/certificates.tsx';
 import { SystemPage } from './pages/system.tsx';
-import { isSystemPage, SystemSection } from './pages/system-nav.tsx';
+import { MEDIA_PAGES, SYSTEM_PAGES, SectionTabs, sectionEntry } from './pages/section-nav.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
@@ -40,15 +41,15 @@ const NAV: readonly { path: string; label: string; short?: string }[] = [
   { path: 'calls', label: 'Call log' },
   { path: 'hunt-groups', label: 'Hunt groups' },
   { path: 'short-codes', label: 'Short codes' },
-  { path: 'voicemail', label: 'Voicemail' },
-  { path: 'ivr-menus', label: 'IVR menus', short: 'IVR' },
-  { path: 'conference-rooms', label: 'Conference rooms', short: 'Conference' },
-  { path: 'audio', label: 'Audio & music on hold', short: 'Audio' },
+  { path: 'voicemail', label: 'Media server: voicemail, IVR menus, conference rooms, audio', short: 'Media' },
   { path: 'trunks', label: 'Trunks & DIDs' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
   { path: 'system', label: 'System' },
 ];
+
+const System = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={SYSTEM_PAGES} label="System pages" section={p.section}>{p.children}</SectionTabs>;
+const Media = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={MEDIA_PAGES} label="Media server pages" section={p.section}>{p.children}</SectionTabs>;
 
 function Page({ route }: { route: Route }) {
   const [section = 'status', id] = route;
@@ -64,25 +65,21 @@ function Page({ route }: { route: Route }) {
       return <HuntGroupsPage edit={id} />;
     case 'short-codes':
       return <ShortCodesPage edit={id} />;
-    case 'voicemail':
-      return <VoicemailPage mailbox={id} />;
-    case 'ivr-menus':
-      return <IvrMenusPage edit={id} />;
-    case 'conference-rooms':
-      return <ConferenceRoomsPage edit={id} />;
-    case 'audio':
-      return <AudioPage />;
+    case 'voicemail': return <Media section={section}><VoicemailPage mailbox={id} /></Media>;
+    case 'ivr-menus': return <Media section={section}><IvrMenusPage edit={id} /></Media>;
+    case 'conference-rooms': return <Media section={section}><ConferenceRoomsPage edit={id} /></Media>;
+    case 'audio': return <Media section={section}><AudioPage /></Media>;
     case 'trunks':
       return <TrunksPage edit={id} />;
     case 'settings':
       return <SettingsPage />;
     case 'import-export':
       return <ImportExportPage />;
-    case 'system': return <SystemSection section={section}><SystemPage /></SystemSection>;
-    case 'admins': return <SystemSection section={section}><AdminsPage /></SystemSection>;
-    case 'audit': return <SystemSection section={section}><AuditPage /></SystemSection>;
-    case 'certificates': return <SystemSection section={section}><CertificatesPage /></SystemSection>;
-    case 'backup': return <SystemSection section={section}><BackupPage /></SystemSection>;
+    case 'system': return <System section={section}><SystemPage /></System>;
+    case 'admins': return <System section={section}><AdminsPage /></System>;
+    case 'audit': return <System section={section}><AuditPage /></System>;
+    case 'certificates': return <System section={section}><CertificatesPage /></System>;
+    case 'backup': return <System section={section}><BackupPage /></System>;
     default:
       return <StatusPage />;
   }
@@ -108,7 +105,7 @@ function Shell(p: { ctx: AppContext; onLogout: () => void }) {
           <ul>
             {NAV.map((n) => (
               <li key={n.path}>
-                <a href={href(n.path)} aria-current={section === n.path || (n.path === 'system' && isSystemPage(section)) ? 'page' : undefined}
+                <a href={href(n.path)} aria-current={sectionEntry(section) === n.path ? 'page' : undefined}
                   aria-label={n.short && n.label}>{n.short ?? n.label}</a>
               </li>
             ))}

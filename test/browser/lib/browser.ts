@@ -93,6 +93,12 @@ export function pageTools(page: () => Page) {
       await page().getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
       await heading(title);
     },
+    /** A page inside a section of the main navigation (System, the media server): its entry, then the section's tab. */
+    tab: async (entry: string, section: string, label: string, title: string) => {
+      await page().getByRole('navigation', { name: 'Main' }).getByRole('link', { name: entry, exact: true }).click();
+      await page().getByRole('navigation', { name: section }).getByRole('link', { name: label, exact: true }).click();
+      await heading(title);
+    },
     row: (selector: string, text: string) => page().locator(selector, { hasText: text }),
     /** The first login of `admin` at url with its one-time password, then the forced change to newPassword; ends on System status. */
     firstLogin: async (url: string, oneTime: string, newPassword: string) => {
