@@ -170,6 +170,8 @@ export class ClusterNode {
         activity: this.activity,
         shortCode: (dialled) => deps.featureTables.match(dialled),
         user: (ext) => deps.directory.byExtension(ext),
+        room: (number) => deps.featureTables.roomByNumber(number) !== undefined,
+        workers,
       }),
     });
     // A rotary group turns on from the member rung last on any worker.

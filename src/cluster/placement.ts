@@ -2,7 +2,9 @@
 // ours), when it is about something another worker holds: the calls that a
 // feature joins must be on one worker. Otherwise the worker the kernel gave
 // it to takes it. A wrong guess costs nothing worse than what a lone server
-// answers (the owner finds no parked call, no ringing call: 404).
+// answers (the owner finds no parked call, no ringing call: 404). A
+// conference room's callers must meet in one worker's mixer: every call to
+// a room number goes to the worker its number hashes to.
 import type { SipRequest } from '../sip/message.ts';
 import { replacesOf } from '../sip/ua/replaces.ts';
 import { ownerOfId } from '../sip/owner.ts';
@@ -16,6 +18,17 @@ export interface PlacementDeps {
   shortCode: (dialled: string) => ShortCodeMatch | undefined;
   /** A user by extension (the directory). */
   user: (extension: string) => User | undefined;
+  /** A meet-me conference room has this number (the routing's own table). */
+  room: (number: string) => boolean;
+  /** Workers in the cluster (numbered 1..workers). */
+  workers: number;
+}
+
+/** The worker that holds room `number`'s mixer: FNV-1a of the number, the same on every worker and across restarts. */
+export function roomWorker(number: string, workers: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < number.length; i++) h = Math.imul(h ^ number.charCodeAt(i), 0x01000193);
+  return workers > 0 ? ((h >>> 0) % workers) + 1 : 0;
 }
 
 /** 0 to take the request here, else the worker that should. */
@@ -26,6 +39,7 @@ export function placeRequest(req: SipRequest, deps: PlacementDeps): number {
   if (typeof replaces === 'object') return ownerOfId(replaces.toTag);
   const { activity } = deps;
   const dialled = req.uri.user;
+  if (dialled !== undefined && deps.room(dialled)) return roomWorker(dialled, deps.workers);
   const code = dialled !== undefined ? deps.shortCode(dialled) : undefined;
   const caller = req.from.uri.user;
   if (code?.feature === 'unpark' && code.param !== null) return activity.slotAt(code.param);
