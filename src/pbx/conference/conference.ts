@@ -32,6 +32,8 @@ interface Room {
   readonly id: string;
   readonly mixer: ConferenceMixer;
   readonly members: Set<MixerPort>;
+  /** Callers in the room or being let in (hearing the welcome): the limit and the welcome count these. */
+  seats: number;
 }
 
 export class Conferences {
@@ -53,14 +55,37 @@ export class Conferences {
       await s.say('conf-pin-wrong', 'vm-goodbye');
       return;
     }
-    const room = this.rooms.get(arg);
-    if (room && room.members.size >= config.maxParticipants) {
+    // The seat is taken before the welcome: callers arriving together neither all hear "alone" nor overfill the room.
+    const room = this.open(arg);
+    if (room.seats >= config.maxParticipants) {
       await s.say('conf-full');
       return;
     }
-    if (!adhoc) await s.say(room && room.members.size > 0 ? 'conf-joined' : 'conf-alone');
-    if (s.ended) return;
-    await this.join(arg, s);
+    room.seats++;
+    if (!adhoc) await s.say(room.seats > 1 ? 'conf-joined' : 'conf-alone');
+    if (s.ended) {
+      this.leave(room);
+      return;
+    }
+    await this.join(room, s);
+  }
+
+  private open(id: string): Room {
+    let room = this.rooms.get(id);
+    if (!room) {
+      room = { id, mixer: new ConferenceMixer(this.deps.clock), members: new Set(), seats: 0 };
+      this.rooms.set(id, room);
+    }
+    return room;
+  }
+
+  /** A seat is given up; the last one closes the room. */
+  private leave(room: Room): void {
+    room.seats--;
+    if (room.seats === 0 && this.rooms.get(room.id) === room) {
+      room.mixer.close();
+      this.rooms.delete(room.id);
+    }
   }
 
   private async pin(s: AppSession, pin: string): Promise<boolean> {
@@ -73,26 +98,17 @@ export class Conferences {
   }
 
   /** In the room until the call ends. */
-  private join(id: string, s: AppSession): Promise<void> {
-    let room = this.rooms.get(id);
-    if (!room) {
-      room = { id, mixer: new ConferenceMixer(this.deps.clock), members: new Set() };
-      this.rooms.set(id, room);
-    }
+  private join(room: Room, s: AppSession): Promise<void> {
     const port = s.call.endpoint;
     room.members.add(port);
     room.mixer.add(port);
-    this.deps.log.info({ room: id, caller: s.call.caller.number, participants: room.members.size }, 'conference: joined');
-    const r = room;
+    this.deps.log.info({ room: room.id, caller: s.call.caller.number, participants: room.members.size }, 'conference: joined');
     return new Promise((resolve) => {
       s.call.onEnd(() => {
-        r.members.delete(port);
-        r.mixer.remove(port);
-        this.deps.log.info({ room: id, caller: s.call.caller.number, participants: r.members.size }, 'conference: left');
-        if (r.members.size === 0 && this.rooms.get(id) === r) {
-          r.mixer.close();
-          this.rooms.delete(id);
-        }
+        room.members.delete(port);
+        room.mixer.remove(port);
+        this.deps.log.info({ room: room.id, caller: s.call.caller.number, participants: room.members.size }, 'conference: left');
+        this.leave(room);
         resolve();
       });
     });
