@@ -8,15 +8,10 @@
 // server's real 20 ms clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig, until } from '../features/rig.ts';
-import type { TestPhone, OutgoingCall } from '../lib/phone.ts';
-import { RtpPeer, toneShare } from '../lib/rtp-peer.ts';
-import { encodeG711 } from '../../../src/media/g711.ts';
-import { hears, tail } from './ears.ts';
+import { closePeers, dial, hangUp, hears, hum, lastSecond } from './ears.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 let rig: Rig;
-const peers: RtpPeer[] = [];
-const hums: (() => void)[] = [];
 
 beforeAll(async () => {
   rig = await Rig.start();
@@ -28,53 +23,9 @@ beforeAll(async () => {
   await rig.sync();
 });
 afterAll(async () => {
-  for (const stop of hums) stop();
-  for (const p of peers) p.close();
+  closePeers();
   await rig.stop();
 });
-
-interface Member {
-  phone: TestPhone;
-  media: RtpPeer;
-  out: OutgoingCall;
-}
-
-/** A phone of `ext` calls `room` with an RTP peer's SDP; answered, the peer sends to what the answer names. */
-async function dial(ext: string, room: string, security: 'enforced' | 'disabled' = 'disabled'): Promise<Member> {
-  const media = await RtpPeer.open();
-  peers.push(media);
-  const phone = await rig.phone(ext, { media: { security } });
-  const secure = security === 'enforced';
-  const out = phone.call(room, { body: media.sdp(secure ? 'srtp' : 'rtp') });
-  const res = await out.final;
-  expect(res.status).toBe(200);
-  media.connect(res.body, secure);
-  return { phone, media, out };
-}
-
-/** The peer sends a sine of `freq` Hz without pause, 20 ms at a time, until the returned function is called. */
-function hum(p: RtpPeer, freq: number): () => void {
-  let n = 0;
-  const pcm = new Int16Array(160);
-  const payload = Buffer.alloc(160);
-  const timer = setInterval(() => {
-    for (let i = 0; i < 160; i++, n++) pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * freq * n) / 8000));
-    encodeG711('ulaw', pcm, payload);
-    p.send(1, 0, payload);
-  }, 20);
-  const stop = () => clearInterval(timer);
-  hums.push(stop);
-  return stop;
-}
-
-/** Shares of each frequency in the last second the peer heard, once it has a second of audio after its reset. */
-async function lastSecond(p: RtpPeer, freqs: number[]): Promise<number[]> {
-  await until(() => p.audio().length >= 8000 * 1.2, 'a second of audio', 10_000);
-  const t = tail(p, 1000);
-  return freqs.map((f) => toneShare(t, f));
-}
-
-const hangUp = (m: Member) => m.phone.inDialog(m.out.dialog!, 'BYE');
 
 function joined(room: string): number {
   return rig.ts.log.entries.filter((e) => e.msg === 'conference: joined' && (e.obj as { room?: string }).room === room).length;
@@ -82,19 +33,20 @@ function joined(room: string): number {
 
 describe('conference rooms', () => {
   it('three phones each hear the other two and not themselves; after one leaves the other two still hear each other and not the leaver', async () => {
-    const a = await dial('5001', '8200');
+    const a = await dial(rig, '5001', '8200');
     hum(a.media, 500);
     await hears(a.media, 'conf-alone');
-    const b = await dial('5002', '8200');
+    const b = await dial(rig, '5002', '8200');
     hum(b.media, 800);
     await hears(b.media, 'conf-joined');
-    const c = await dial('5003', '8200');
+    const c = await dial(rig, '5003', '8200');
     hum(c.media, 1300);
     await hears(c.media, 'conf-joined');
     await until(() => joined('8200') === 3, 'three in the room');
 
     for (const m of [a, b, c]) m.media.reset();
-    const [aHears, bHears, cHears] = await Promise.all([a, b, c].map((m) => lastSecond(m.media, [500, 800, 1300])));
+    const tones = [500, 800, 1300];
+    const [aHears, bHears, cHears] = await Promise.all([lastSecond(a.media, tones), lastSecond(b.media, tones), lastSecond(c.media, tones)]);
     // Two equal tones share the energy about half and half; one's own is absent.
     expect(aHears[0], 'A hears itself').toBeLessThan(0.05);
     expect(aHears[1]).toBeGreaterThan(0.3);
@@ -111,7 +63,7 @@ describe('conference rooms', () => {
     expect(await waitUntil(() => rig.ts.log.entries.some((e) => e.msg === 'conference: left' && (e.obj as { caller?: string }).caller === '5003'))).toBe(true);
     a.media.reset();
     b.media.reset();
-    const [aAfter, bAfter] = await Promise.all([lastSecond(a.media, [500, 800, 1300]), lastSecond(b.media, [500, 800, 1300])]);
+    const [aAfter, bAfter] = await Promise.all([lastSecond(a.media, tones), lastSecond(b.media, tones)]);
     expect(aAfter[1]).toBeGreaterThan(0.8);
     expect(aAfter[2], 'A still hears C').toBeLessThan(0.05);
     expect(aAfter[0]).toBeLessThan(0.05);
@@ -123,7 +75,7 @@ describe('conference rooms', () => {
   }, 90_000);
 
   it('a PIN room refuses a wrong code (conf-pin-wrong), hangs up after the third, and lets the right code in', async () => {
-    const d = await dial('5011', '8201');
+    const d = await dial(rig, '5011', '8201');
     await hears(d.media, 'conf-pin');
     for (const wrong of [[1, 1, 1, 1], [2, 2, 2, 2], [1, 3, 5, 7]]) {
       d.media.reset();
@@ -136,7 +88,7 @@ describe('conference rooms', () => {
     await until(() => d.phone.requests.some((r) => r.method === 'BYE'), 'the BYE after three wrong codes', 10_000);
     expect(joined('8201')).toBe(0);
 
-    const e = await dial('5012', '8201');
+    const e = await dial(rig, '5012', '8201');
     await hears(e.media, 'conf-pin');
     for (const k of [2, 4, 6, 8, 11]) e.media.sendDtmf(k);
     e.media.reset();
@@ -149,11 +101,11 @@ describe('conference rooms', () => {
   }, 90_000);
 
   it('a full room says so to the next caller and hangs up', async () => {
-    const f = await dial('5021', '8202');
-    const g = await dial('5022', '8202');
+    const f = await dial(rig, '5021', '8202');
+    const g = await dial(rig, '5022', '8202');
     // G calls while F still hears its welcome: F's seat is taken already.
     await hears(g.media, 'conf-joined');
-    const h = await dial('5023', '8202');
+    const h = await dial(rig, '5023', '8202');
     await hears(h.media, 'conf-full');
     await until(() => h.phone.requests.some((r) => r.method === 'BYE'), 'the BYE of a full room', 10_000);
     expect(joined('8202')).toBe(2);
@@ -162,10 +114,10 @@ describe('conference rooms', () => {
   }, 60_000);
 
   it('an SRTP phone and a plain phone in one room hear each other', async () => {
-    const s = await dial('5031', '8203', 'enforced');
+    const s = await dial(rig, '5031', '8203', 'enforced');
     hum(s.media, 600);
     await hears(s.media, 'conf-alone');
-    const p = await dial('5032', '8203');
+    const p = await dial(rig, '5032', '8203');
     hum(p.media, 1000);
     await hears(p.media, 'conf-joined');
     s.media.reset();

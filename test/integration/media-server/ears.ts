@@ -1,5 +1,7 @@
-// What a test's RTP peer heard from the media server: how much sound, which
-// tones, and whether a given prompt was played to it. A prompt goes out as
+// A test's caller of the media server and what it heard: a phone calling
+// with an RTP peer's SDP; how much sound, which tones, and whether a given
+// prompt was played to it; and a peer that talks without pause, as a
+// conference participant does. A prompt goes out as
 // the stored µ-law frames, 20 ms each from its start, so each loud frame of
 // it arrives byte for byte: the share of them found tells that this prompt
 // (and not another one) was played, with no speech recognition.
@@ -7,13 +9,52 @@ import { expect } from 'vitest';
 import { encodeG711 } from '../../../src/media/g711.ts';
 import { PromptSet } from '../../../src/media/prompts.ts';
 import { waitUntil } from '../../lib/wait.ts';
-import type { RtpPeer } from '../lib/rtp-peer.ts';
+import { until } from '../features/rig.ts';
+import type { Rig } from '../features/rig.ts';
+import { RtpPeer, toneShare } from '../lib/rtp-peer.ts';
+import type { OutgoingCall, TestPhone } from '../lib/phone.ts';
 
 const FRAME = 160;
 /** Mean absolute sample above which a 20 ms frame counts as sound. */
 const LOUD = 300;
 
 let prompts: PromptSet | undefined;
+
+export interface Caller {
+  phone: TestPhone;
+  media: RtpPeer;
+  out: OutgoingCall;
+}
+
+const opened: RtpPeer[] = [];
+
+/**
+ * A phone of `ext` (with `security` for its media) calls `number` with an
+ * RTP peer's SDP (SRTP when enforced); once answered the peer sends where
+ * the answer says. Its re-INVITEs are answered with the peer's SDP too.
+ */
+export async function dial(rig: Rig, ext: string, number: string, security: 'enforced' | 'disabled' = 'disabled'): Promise<Caller> {
+  const media = await RtpPeer.open();
+  opened.push(media);
+  const secure = security === 'enforced';
+  const phone = await rig.phone(ext, { media: { security } }, { mediaPort: media.port });
+  phone.reinviteAnswer = media.sdp(secure ? 'srtp' : 'rtp');
+  const out = phone.call(number, { body: media.sdp(secure ? 'srtp' : 'rtp') });
+  const res = await out.final;
+  expect(res.status).toBe(200);
+  media.connect(res.body, secure);
+  return { phone, media, out };
+}
+
+/** The caller hangs up (BYE); resolves with the answer to it. */
+export function hangUp(c: Caller): Promise<{ status: number }> {
+  return c.phone.inDialog(c.out.dialog!, 'BYE');
+}
+
+/** Closes every peer dial() opened. */
+export function closePeers(): void {
+  for (const p of opened.splice(0)) p.close();
+}
 
 /** A shipped prompt's PCM (the files the server plays). */
 export function prompt(name: string): Int16Array {
@@ -90,4 +131,32 @@ export async function heardMs(p: RtpPeer, ms: number, timeoutMs = 15_000): Promi
 export function tail(p: RtpPeer, ms: number): Int16Array {
   const a = p.audio();
   return a.subarray(Math.max(0, a.length - ms * 8));
+}
+
+/**
+ * The peer sends a sine of `freq` Hz without pause, 20 ms at a time, until
+ * the returned function is called or the peer is closed.
+ */
+export function hum(p: RtpPeer, freq: number): () => void {
+  let n = 0;
+  const pcm = new Int16Array(FRAME);
+  const payload = Buffer.alloc(FRAME);
+  const timer = setInterval(() => {
+    for (let i = 0; i < FRAME; i++, n++) pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * freq * n) / 8000));
+    encodeG711('ulaw', pcm, payload);
+    try {
+      p.send(1, 0, payload);
+    } catch {
+      stop(); // the peer was closed
+    }
+  }, 20);
+  const stop = () => clearInterval(timer);
+  return stop;
+}
+
+/** Shares of each frequency in the last second the peer heard, once it has heard a second and a bit since its reset. */
+export async function lastSecond(p: RtpPeer, freqs: number[]): Promise<number[]> {
+  await until(() => p.audio().length >= 8000 * 1.2, 'a second of audio', 10_000);
+  const t = tail(p, 1000);
+  return freqs.map((f) => toneShare(t, f));
 }

@@ -10,16 +10,15 @@
 // manual time; audio on the media server's real 20 ms clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig, until } from '../features/rig.ts';
-import type { TestPhone, OutgoingCall } from '../lib/phone.ts';
+import type { TestPhone } from '../lib/phone.ts';
 import { RtpPeer, sine, toneShare } from '../lib/rtp-peer.ts';
 import type { Call } from '../../../src/pbx/call/call.ts';
 import { prepareUpload } from '../../../src/media/wav-upload.ts';
 import { writeWav, readWavAt } from '../../../src/media/wav.ts';
-import { hears, heardMs, loudMs, promptShare, tail } from './ears.ts';
+import { closePeers, dial, hangUp, hears, heardMs, loudMs, promptShare, tail } from './ears.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 let rig: Rig;
-const peers: RtpPeer[] = [];
 let target: TestPhone;
 let operator: TestPhone;
 
@@ -58,28 +57,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (process.env.VM_DEBUG) for (const e of rig.ts.log.entries) if (e.level !== 'debug') console.log(e.level, e.msg, JSON.stringify(e.obj));
-  for (const p of peers) p.close();
+  closePeers();
   await rig.stop();
 });
-
-interface Caller {
-  phone: TestPhone;
-  media: RtpPeer;
-  out: OutgoingCall;
-}
-
-/** A phone of `ext` (its re-INVITEs answered with the peer's SDP) calls `number`; the peer sends where the answer says. */
-async function dial(ext: string, number: string): Promise<Caller> {
-  const media = await RtpPeer.open();
-  peers.push(media);
-  const phone = await rig.phone(ext, {}, { mediaPort: media.port });
-  phone.reinviteAnswer = media.sdp();
-  const out = phone.call(number, { body: media.sdp() });
-  const res = await out.final;
-  expect(res.status).toBe(200);
-  media.connect(res.body, false);
-  return { phone, media, out };
-}
 
 /** Sends the digits as RFC 4733 events ('#' is 11). */
 function keys(media: RtpPeer, digits: string): void {
@@ -113,12 +93,10 @@ async function advanceUntil(pred: () => boolean, what: string): Promise<void> {
   throw new Error(`never happened: ${what}`);
 }
 
-const hangUp = (c: Caller) => c.phone.inDialog(c.out.dialog!, 'BYE');
-
 describe('IVR menus', () => {
   it("'1' sends the caller to the extension: the B2BUA carries out the transfer, the caller talks to 4003, the IVR's leg is gone", async () => {
     const before = target.incoming.length;
-    const c = await dial('4001', '8100');
+    const c = await dial(rig, '4001', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     keys(c.media, '1');
     await hears(c.media, 'ivr-transfer');
@@ -134,7 +112,7 @@ describe('IVR menus', () => {
   }, 60_000);
 
   it("'2' puts the caller through to a user's mailbox: a message is left there", async () => {
-    const c = await dial('4011', '8100');
+    const c = await dial(rig, '4011', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     keys(c.media, '2');
     await hears(c.media, 'ivr-transfer');
@@ -155,7 +133,7 @@ describe('IVR menus', () => {
 
   it("'3' goes to another menu whose greeting is an uploaded tone; no key, past its retries, reaches the operator", async () => {
     const ops = operator.incoming.length;
-    const c = await dial('4021', '8100');
+    const c = await dial(rig, '4021', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     keys(c.media, '3');
     c.media.reset();
@@ -178,7 +156,7 @@ describe('IVR menus', () => {
 
   it('a key with no option, an extension without a phone and a busy one keep the caller in the menu; 9 and 4003# reach 4003', async () => {
     const before = target.incoming.length;
-    const c = await dial('4031', '8100');
+    const c = await dial(rig, '4031', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     // '7' means nothing here: "That is not a valid choice", then the menu again.
     c.media.reset();
@@ -217,7 +195,6 @@ describe('IVR menus', () => {
     await rig.server.store.trunks.addDid('5558100', '8100');
     await rig.server.trunks.poll();
     const media = await RtpPeer.open();
-    peers.push(media);
     const out = pstn.call('5558100', { body: media.sdp() });
     const res = await out.final;
     expect(res.status).toBe(200);
@@ -225,6 +202,7 @@ describe('IVR menus', () => {
     await heardMs(media, 500);
     await until(() => promptShare(media, 'ivr-welcome') > 0.3, 'the menu greeting', 10_000);
     expect((await pstn.inDialog(out.dialog!, 'BYE')).status).toBe(200);
+    media.close();
     expect(await rig.idle()).toBe(true);
   }, 60_000);
 });
