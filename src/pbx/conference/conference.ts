@@ -3,12 +3,14 @@
 // makes for a handset's three-way call. Every participant's endpoint joins
 // the room's mixer (each hears the others, never itself); SRTP and plain
 // participants meet here as plain RTP, the relay having taken the SRTP off.
-// A room lives while someone is in it.
+// A room lives while someone is in it. With announceJoin, the others hear
+// a rising pair of notes when someone joins and a falling one when someone
+// leaves.
 import type { Logger } from '../../lib/log.ts';
 import type { MediaClock } from '../../media/media-clock.ts';
 import { ConferenceMixer } from '../../media/mixer.ts';
-import type { MixerPort } from '../../media/mixer.ts';
-import type { AppSession } from '../apps/session.ts';
+import { concatPcm, tone } from '../../media/tones.ts';
+import type { AppSession, VoiceEndpoint } from '../apps/session.ts';
 
 /** A meet-me room as configured (src/model/conference-room.ts). */
 export interface RoomConfig {
@@ -28,10 +30,16 @@ export interface ConferenceDeps {
 const ADHOC_MAX = 10;
 const PIN_TRIES = 3;
 
+/** The notes of the join and leave announcements (Hz), 150 ms each. */
+export const JOIN_NOTES = [1400, 1800] as const;
+const note = (hz: number) => tone({ freqs: [hz] }, 150);
+const JOIN_TONE = concatPcm(JOIN_NOTES.map(note));
+const LEAVE_TONE = concatPcm([...JOIN_NOTES].reverse().map(note));
+
 interface Room {
   readonly id: string;
   readonly mixer: ConferenceMixer;
-  readonly members: Set<MixerPort>;
+  readonly members: Set<VoiceEndpoint>;
   /** Callers in the room or being let in (hearing the welcome): the limit and the welcome count these. */
   seats: number;
 }
@@ -67,7 +75,7 @@ export class Conferences {
       this.leave(room);
       return;
     }
-    await this.join(room, s);
+    await this.join(room, s, config.announceJoin);
   }
 
   private open(id: string): Room {
@@ -98,19 +106,26 @@ export class Conferences {
   }
 
   /** In the room until the call ends. */
-  private join(room: Room, s: AppSession): Promise<void> {
+  private join(room: Room, s: AppSession, announce: boolean): Promise<void> {
     const port = s.call.endpoint;
     room.members.add(port);
     room.mixer.add(port);
     this.deps.log.info({ room: room.id, caller: s.call.caller.number, participants: room.members.size }, 'conference: joined');
+    if (announce) this.announce(room, JOIN_TONE, port);
     return new Promise((resolve) => {
       s.call.onEnd(() => {
         room.members.delete(port);
         room.mixer.remove(port);
         this.deps.log.info({ room: room.id, caller: s.call.caller.number, participants: room.members.size }, 'conference: left');
+        if (announce) this.announce(room, LEAVE_TONE, port);
         this.leave(room);
         resolve();
       });
     });
+  }
+
+  /** Everyone in the room but `about` hears `pcm` (in place of the mix while it plays). */
+  private announce(room: Room, pcm: Int16Array, about: VoiceEndpoint): void {
+    for (const m of room.members) if (m !== about) void m.play(pcm);
   }
 }
