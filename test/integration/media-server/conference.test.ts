@@ -8,7 +8,8 @@
 // server's real 20 ms clock.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig, until } from '../features/rig.ts';
-import { closePeers, dial, hangUp, hears, hum, lastSecond } from './ears.ts';
+import { closePeers, dial, hangUp, hears, heardTone, hum, lastSecond } from './ears.ts';
+import { JOIN_NOTES } from '../../../src/pbx/conference/conference.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
 let rig: Rig;
@@ -19,7 +20,7 @@ beforeAll(async () => {
   await rooms.add({ number: '8200', name: 'Ward round' });
   await rooms.add({ number: '8201', pin: '2468' });
   await rooms.add({ number: '8202', maxParticipants: 2 });
-  await rooms.add({ number: '8203' });
+  await rooms.add({ number: '8203', announceJoin: false });
   await rig.sync();
 });
 afterAll(async () => {
@@ -27,9 +28,14 @@ afterAll(async () => {
   await rig.stop();
 });
 
-function joined(room: string): number {
-  return rig.ts.log.entries.filter((e) => e.msg === 'conference: joined' && (e.obj as { room?: string }).room === room).length;
+/** The callers who joined `room`, in order. */
+function joinedOrder(room: string): string[] {
+  return rig.ts.log.entries
+    .filter((e) => e.msg === 'conference: joined' && (e.obj as { room?: string }).room === room)
+    .map((e) => (e.obj as { caller: string }).caller);
 }
+
+const joined = (room: string): number => joinedOrder(room).length;
 
 describe('conference rooms', () => {
   it('three phones each hear the other two and not themselves; after one leaves the other two still hear each other and not the leaver', async () => {
@@ -100,7 +106,7 @@ describe('conference rooms', () => {
     expect(await rig.idle(), 'every call ended').toBe(true);
   }, 90_000);
 
-  it('a full room says so to the next caller and hangs up', async () => {
+  it('a full room says so to the next caller and hangs up; the others hear who joins and leaves', async () => {
     const f = await dial(rig, '5021', '8202');
     const g = await dial(rig, '5022', '8202');
     // G calls while F still hears its welcome: F's seat is taken already.
@@ -109,7 +115,15 @@ describe('conference rooms', () => {
     await hears(h.media, 'conf-full');
     await until(() => h.phone.requests.some((r) => r.method === 'BYE'), 'the BYE of a full room', 10_000);
     expect(joined('8202')).toBe(2);
-    for (const m of [f, g]) expect((await hangUp(m)).status).toBe(200);
+    // announceJoin (the default): the one who got in first heard the other come in, a rising pair of notes
+    // (not the other: its own join); then it hears the other leave, a falling pair.
+    const [first, second] = joinedOrder('8202')[0] === '5021' ? [f, g] : [g, f];
+    await until(() => JOIN_NOTES.every((hz) => heardTone(first.media, hz)), 'the join notes', 10_000);
+    expect(JOIN_NOTES.some((hz) => heardTone(second.media, hz)), 'the joiner hears its own join').toBe(false);
+    first.media.reset();
+    expect((await hangUp(second)).status).toBe(200);
+    await until(() => JOIN_NOTES.every((hz) => heardTone(first.media, hz)), 'the leave notes', 10_000);
+    expect((await hangUp(first)).status).toBe(200);
     expect(await rig.idle(), 'every call ended').toBe(true);
   }, 60_000);
 
@@ -120,6 +134,8 @@ describe('conference rooms', () => {
     const p = await dial(rig, '5032', '8203');
     hum(p.media, 1000);
     await hears(p.media, 'conf-joined');
+    await until(() => joined('8203') === 2, 'both in the room');
+    expect(await waitUntil(() => JOIN_NOTES.some((hz) => heardTone(s.media, hz)), 1000), 'join notes with announceJoin off').toBe(false);
     s.media.reset();
     p.media.reset();
     const [sHears, pHears] = await Promise.all([lastSecond(s.media, [600, 1000]), lastSecond(p.media, [600, 1000])]);

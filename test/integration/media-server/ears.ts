@@ -154,9 +154,21 @@ export function hum(p: RtpPeer, freq: number): () => void {
   return stop;
 }
 
-/** Shares of each frequency in the last second the peer heard, once it has heard a second and a bit since its reset. */
+/**
+ * Shares of each frequency in the last second the peer heard, once it has
+ * heard one and a half since its reset (what was under way then, such as a
+ * join announcement, is over).
+ */
 export async function lastSecond(p: RtpPeer, freqs: number[]): Promise<number[]> {
-  await until(() => p.audio().length >= 8000 * 1.2, 'a second of audio', 10_000);
+  await until(() => p.audio().length >= 8000 * 1.5, 'a second and a half of audio', 10_000);
   const t = tail(p, 1000);
   return freqs.map((f) => toneShare(t, f));
+}
+
+/** Some `ms` stretch of what the peer heard since its reset was mostly a tone of `freq` Hz. */
+export function heardTone(p: RtpPeer, freq: number, ms = 100): boolean {
+  const a = p.audio();
+  const n = ms * 8;
+  for (let at = 0; at + n <= a.length; at += FRAME) if (toneShare(a.subarray(at, at + n), freq) > 0.7) return true;
+  return false;
 }
