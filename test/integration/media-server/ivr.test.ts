@@ -1,9 +1,9 @@
 // The auto attendant end to end through real SIP and RTP on loopback (SPEC
 // AC-09): menu 8100 answers, its keys send the caller on — to an extension
 // (the B2BUA carries out the IVR's REFER: the caller ends up talking to the
-// extension, the IVR's leg is gone), into a mailbox (a message is left), to
-// another menu (whose greeting is an uploaded tone file), to an extension
-// typed with '#'. A key with no option is refused and the menu comes again;
+// extension, the IVR's leg is gone), to a hunt group, into a mailbox (a
+// message is left), to another menu (whose greeting is an uploaded tone
+// file), to an extension typed with '#'. A key with no option is refused and the menu comes again;
 // an extension that is busy or has no phone leaves the caller in the menu,
 // told so; no key at all, past the retries, reaches the operator. A DID on a
 // trunk names the menu as well. SIP timers (the menu's timeout) run on
@@ -21,6 +21,7 @@ import { waitUntil } from '../../lib/wait.ts';
 let rig: Rig;
 let target: TestPhone;
 let operator: TestPhone;
+let desk: TestPhone;
 
 /** The uploaded greeting of menu 8101: a 700 Hz tone. */
 const GREETING_HZ = 700;
@@ -34,6 +35,11 @@ beforeAll(async () => {
   await rig.user('4005', { voicemail: false });
   const busy = await rig.phone('4006', { voicemail: false });
   busy.behaviour = 'busy';
+  // Hunt group 7000: 4007 only rings, 4008 answers.
+  const ringing = await rig.phone('4007');
+  ringing.behaviour = 'ring';
+  desk = await rig.phone('4008');
+  await rig.server.store.huntGroups.add({ number: '7000', name: 'Desk', strategy: 'ring-all', noAnswerSec: 10, members: ['4007', '4008'] });
 
   // An administrator's upload: a 16-bit WAV, checked and stored as the endpoint plays it.
   const upload = prepareUpload(writeWav(sine(GREETING_HZ, 1500), { encoding: 'pcm16' }));
@@ -50,6 +56,7 @@ beforeAll(async () => {
       3: { type: 'menu', target: '8101' },
       4: { type: 'extension', target: '4005' },
       5: { type: 'extension', target: '4006' },
+      6: { type: 'huntgroup', target: '7000' },
       9: { type: 'dial-by-extension' },
     },
   });
@@ -107,6 +114,18 @@ describe('IVR menus', () => {
     await until(() => transfers('4003').includes(200), "the IVR's NOTIFY 200", 10_000);
     await until(() => parties().length === 1 && parties()[0]!.join() === '4001,4003', 'one call, 4001 with 4003', 10_000);
     expect(c.phone.requests.some((r) => r.method === 'BYE')).toBe(false);
+    expect((await hangUp(c)).status).toBe(200);
+    expect(await rig.idle()).toBe(true);
+  }, 60_000);
+
+  it("'6' rings a hunt group: the member who answers gets the caller", async () => {
+    const c = await dial(rig, '4041', '8100');
+    await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
+    keys(c.media, '6');
+    const inc = await desk.waitIncoming(1, 15_000);
+    await until(() => inc.acked !== undefined, 'the ACK at 4008', 10_000);
+    await until(() => transfers('7000').includes(200), 'the transfer to the group', 10_000);
+    await until(() => parties().length === 1 && parties()[0]!.join() === '4008,4041', 'one call, 4041 with 4008', 10_000);
     expect((await hangUp(c)).status).toBe(200);
     expect(await rig.idle()).toBe(true);
   }, 60_000);
