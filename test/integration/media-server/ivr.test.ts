@@ -15,6 +15,7 @@ import { RtpPeer, sine, toneShare } from '../lib/rtp-peer.ts';
 import type { Call } from '../../../src/pbx/call/call.ts';
 import { prepareUpload } from '../../../src/media/wav-upload.ts';
 import { writeWav, readWavAt } from '../../../src/media/wav.ts';
+import type { Caller } from './ears.ts';
 import { closePeers, dial, hangUp, hears, heardMs, loudMs, promptShare, tail } from './ears.ts';
 import { waitUntil } from '../../lib/wait.ts';
 
@@ -100,19 +101,35 @@ async function advanceUntil(pred: () => boolean, what: string): Promise<void> {
   throw new Error(`never happened: ${what}`);
 }
 
+/**
+ * The IVR sent caller `c` on to `referTo`, and `phone` took the call: it
+ * answered the B2BUA's INVITE, the caller was re-INVITEd toward it, the IVR
+ * heard 200 in the REFER's NOTIFY, and the one call left is the caller's
+ * with that phone (the IVR's leg is gone).
+ */
+async function connectedTo(c: Caller, phone: TestPhone, referTo: string): Promise<void> {
+  const inc = await waitFor(() => phone.incoming.find((i) => i.invite.from.uri.user === c.phone.opts.ext), `the call at ${phone.opts.ext}`);
+  await until(() => inc.acked !== undefined, `the ACK at ${phone.opts.ext}`, 10_000);
+  await c.phone.waitRequest('INVITE', 1, 10_000);
+  await until(() => transfers(referTo).includes(200), `the IVR's NOTIFY 200 for ${referTo}`, 10_000);
+  const pair = [c.phone.opts.ext, phone.opts.ext].sort().join();
+  await until(() => parties().length === 1 && parties()[0]!.join() === pair, `one call, ${pair}`, 10_000);
+}
+
+async function waitFor<T>(get: () => T | undefined, what: string): Promise<T> {
+  await until(() => get() !== undefined, what, 15_000);
+  return get()!;
+}
+
 describe('IVR menus', () => {
   it("'1' sends the caller to the extension: the B2BUA carries out the transfer, the caller talks to 4003, the IVR's leg is gone", async () => {
-    const before = target.incoming.length;
     const c = await dial(rig, '4001', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     keys(c.media, '1');
     await hears(c.media, 'ivr-transfer');
-    const inc = await target.waitIncoming(before + 1, 10_000);
-    await until(() => inc.acked !== undefined, 'the ACK at 4003', 10_000);
     // The caller is re-INVITEd toward 4003; the IVR heard 200 in the REFER's NOTIFY and its leg ended.
-    await c.phone.waitRequest('INVITE', 1, 10_000);
-    await until(() => transfers('4003').includes(200), "the IVR's NOTIFY 200", 10_000);
-    await until(() => parties().length === 1 && parties()[0]!.join() === '4001,4003', 'one call, 4001 with 4003', 10_000);
+    await connectedTo(c, target, '4003');
+    expect(c.phone.requests.filter((r) => r.method === 'INVITE')).toHaveLength(1);
     expect(c.phone.requests.some((r) => r.method === 'BYE')).toBe(false);
     expect((await hangUp(c)).status).toBe(200);
     expect(await rig.idle()).toBe(true);
@@ -122,10 +139,7 @@ describe('IVR menus', () => {
     const c = await dial(rig, '4041', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     keys(c.media, '6');
-    const inc = await desk.waitIncoming(1, 15_000);
-    await until(() => inc.acked !== undefined, 'the ACK at 4008', 10_000);
-    await until(() => transfers('7000').includes(200), 'the transfer to the group', 10_000);
-    await until(() => parties().length === 1 && parties()[0]!.join() === '4008,4041', 'one call, 4041 with 4008', 10_000);
+    await connectedTo(c, desk, '7000');
     expect((await hangUp(c)).status).toBe(200);
     expect(await rig.idle()).toBe(true);
   }, 60_000);
@@ -167,14 +181,12 @@ describe('IVR menus', () => {
     expect(operator.incoming.length).toBe(ops);
     // ... and after the next one the operator is rung and answers.
     await advanceUntil(() => operator.incoming.length > ops, 'the operator rung');
-    await until(() => transfers('4009').includes(200), 'the transfer to the operator', 10_000);
-    await until(() => parties().length === 1 && parties()[0]!.join() === '4009,4021', 'one call, 4021 with the operator', 10_000);
+    await connectedTo(c, operator, '4009');
     expect((await hangUp(c)).status).toBe(200);
     expect(await rig.idle()).toBe(true);
   }, 90_000);
 
   it('a key with no option, an extension without a phone and a busy one keep the caller in the menu; 9 and 4003# reach 4003', async () => {
-    const before = target.incoming.length;
     const c = await dial(rig, '4031', '8100');
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the greeting', 10_000);
     // '7' means nothing here: "That is not a valid choice", then the menu again.
@@ -202,9 +214,7 @@ describe('IVR menus', () => {
     keys(c.media, '9');
     await until(() => promptShare(c.media, 'ivr-enter-extension') > 0.2, 'asked for the extension', 10_000);
     keys(c.media, '4003#');
-    const inc = await target.waitIncoming(before + 1, 15_000);
-    await until(() => inc.acked !== undefined, 'the ACK at 4003', 10_000);
-    await until(() => parties().length === 1 && parties()[0]!.join() === '4003,4031', 'one call, 4031 with 4003', 10_000);
+    await connectedTo(c, target, '4003');
     expect((await hangUp(c)).status).toBe(200);
     expect(await rig.idle()).toBe(true);
   }, 120_000);
