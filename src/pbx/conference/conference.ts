@@ -64,11 +64,11 @@ export class Conferences {
       return;
     }
     // The seat is taken before the welcome: callers arriving together neither all hear "alone" nor overfill the room.
-    const room = this.open(arg);
-    if (room.seats >= config.maxParticipants) {
+    if ((this.rooms.get(arg)?.seats ?? 0) >= config.maxParticipants) {
       await s.say('conf-full');
       return;
     }
+    const room = this.open(arg);
     room.seats++;
     if (!adhoc) await s.say(room.seats > 1 ? 'conf-joined' : 'conf-alone');
     if (s.ended) {
