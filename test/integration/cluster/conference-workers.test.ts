@@ -13,7 +13,9 @@ import { tagOf } from '../../../src/sip/name-addr.ts';
 import { ownerOfId } from '../../../src/sip/owner.ts';
 import { roomWorker } from '../../../src/cluster/placement.ts';
 import { passwordOf } from '../../interop/users.ts';
-import { hears, hum, lastSecond } from '../media-server/ears.ts';
+import { hears, heardTone, hum, lastSecond } from '../media-server/ears.ts';
+import { JOIN_NOTES } from '../../../src/pbx/conference/conference.ts';
+import { until } from '../features/rig.ts';
 
 const USERS = ['7201', '7202'].map((ext) => ({ ext, password: passwordOf(ext) }));
 
@@ -62,8 +64,9 @@ describe('a conference room with two workers', () => {
     expect(rb.status).toBe(200);
     mb.connect(rb.body, false);
     hum(mb, 900);
-    // B is not alone: A is in the same room.
+    // B is not alone: A is in the same room, and hears B come in.
     await hears(mb, 'conf-joined');
+    await until(() => JOIN_NOTES.every((hz) => heardTone(ma, hz)), 'the join notes at A', 10_000);
     // Both calls are held by the room's worker (its tag in the 200), whichever worker each phone's flow is on.
     expect([ownerOfId(tagOf(ra.to)), ownerOfId(tagOf(rb.to))]).toEqual([room, room]);
 
