@@ -170,7 +170,7 @@ export class ClusterNode {
         activity: this.activity,
         shortCode: (dialled) => deps.featureTables.match(dialled),
         user: (ext) => deps.directory.byExtension(ext),
-        isRoom: (dialled) => deps.featureTables.roomByNumber(dialled) !== undefined,
+        room: (number) => deps.featureTables.roomByNumber(number) !== undefined,
         workers,
       }),
     });

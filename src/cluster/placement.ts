@@ -1,9 +1,10 @@
 // Which worker of a cluster takes a new request (one that names no dialog of
 // ours), when it is about something another worker holds: the calls that a
-// feature joins must be on one worker, and the callers of a meet-me room
-// must reach the one media server that mixes it (each worker has its own).
-// Otherwise the worker the kernel gave it to takes it. A wrong guess costs nothing worse than what a lone server
-// answers (the owner finds no parked call, no ringing call: 404).
+// feature joins must be on one worker. Otherwise the worker the kernel gave
+// it to takes it. A wrong guess costs nothing worse than what a lone server
+// answers (the owner finds no parked call, no ringing call: 404). A
+// conference room's callers must meet in one worker's mixer: every call to
+// a room number goes to the worker its number hashes to.
 import type { SipRequest } from '../sip/message.ts';
 import { replacesOf } from '../sip/ua/replaces.ts';
 import { ownerOfId } from '../sip/owner.ts';
@@ -17,17 +18,17 @@ export interface PlacementDeps {
   shortCode: (dialled: string) => ShortCodeMatch | undefined;
   /** A user by extension (the directory). */
   user: (extension: string) => User | undefined;
-  /** The dialled string is a meet-me conference room's number. */
-  isRoom?: (dialled: string) => boolean;
-  /** Workers in the cluster. */
-  workers?: number;
+  /** A meet-me conference room has this number (the routing's own table). */
+  room: (number: string) => boolean;
+  /** Workers in the cluster (numbered 1..workers). */
+  workers: number;
 }
 
-/** The worker that hosts a meet-me room: the same for every caller, so all of them meet in one mixer. */
+/** The worker that holds room `number`'s mixer: FNV-1a of the number, the same on every worker and across restarts. */
 export function roomWorker(number: string, workers: number): number {
-  let h = 0;
-  for (let i = 0; i < number.length; i++) h = (h * 31 + number.charCodeAt(i)) >>> 0;
-  return 1 + (h % workers);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < number.length; i++) h = Math.imul(h ^ number.charCodeAt(i), 0x01000193);
+  return workers > 0 ? ((h >>> 0) % workers) + 1 : 0;
 }
 
 /** 0 to take the request here, else the worker that should. */
@@ -38,9 +39,9 @@ export function placeRequest(req: SipRequest, deps: PlacementDeps): number {
   if (typeof replaces === 'object') return ownerOfId(replaces.toTag);
   const { activity } = deps;
   const dialled = req.uri.user;
+  if (dialled !== undefined && deps.room(dialled)) return roomWorker(dialled, deps.workers);
   const code = dialled !== undefined ? deps.shortCode(dialled) : undefined;
   const caller = req.from.uri.user;
-  if (dialled !== undefined && deps.workers !== undefined && deps.workers > 1 && deps.isRoom?.(dialled) === true) return roomWorker(dialled, deps.workers);
   if (code?.feature === 'unpark' && code.param !== null) return activity.slotAt(code.param);
   if (code?.feature === 'pickup-directed' && code.param !== null) return activity.ringingAt(code.param);
   if (code?.feature === 'pickup-group' && caller !== undefined) {

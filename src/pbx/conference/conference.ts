@@ -3,11 +3,13 @@
 // makes for a handset's three-way call. Every participant's endpoint joins
 // the room's mixer (each hears the others, never itself); SRTP and plain
 // participants meet here as plain RTP, the relay having taken the SRTP off.
-// A room lives while someone is in it.
+// A room lives while someone is in it. With announceJoin, the others hear
+// a rising pair of notes when someone joins and a falling one when someone
+// leaves.
 import type { Logger } from '../../lib/log.ts';
 import type { MediaClock } from '../../media/media-clock.ts';
 import { ConferenceMixer } from '../../media/mixer.ts';
-import { BEEP, tone } from '../../media/tones.ts';
+import { concatPcm, tone } from '../../media/tones.ts';
 import type { AppSession, VoiceEndpoint } from '../apps/session.ts';
 
 /** A meet-me room as configured (src/model/conference-room.ts). */
@@ -27,12 +29,19 @@ export interface ConferenceDeps {
 /** Ad-hoc rooms take the dialling user and two parties, and whoever is transferred in later. */
 const ADHOC_MAX = 10;
 const PIN_TRIES = 3;
-const JOIN_TONE = tone(BEEP, 250);
+
+/** The notes of the join and leave announcements (Hz), 150 ms each. */
+export const JOIN_NOTES = [1400, 1800] as const;
+const note = (hz: number) => tone({ freqs: [hz] }, 150);
+const JOIN_TONE = concatPcm(JOIN_NOTES.map(note));
+const LEAVE_TONE = concatPcm([...JOIN_NOTES].reverse().map(note));
 
 interface Room {
   readonly id: string;
   readonly mixer: ConferenceMixer;
   readonly members: Set<VoiceEndpoint>;
+  /** Callers in the room or being let in (hearing the welcome): the limit and the welcome count these. */
+  seats: number;
 }
 
 export class Conferences {
@@ -54,14 +63,37 @@ export class Conferences {
       await s.say('conf-pin-wrong', 'vm-goodbye');
       return;
     }
-    const room = this.rooms.get(arg);
-    if (room && room.members.size >= config.maxParticipants) {
+    // The seat is taken before the welcome: callers arriving together neither all hear "alone" nor overfill the room.
+    if ((this.rooms.get(arg)?.seats ?? 0) >= config.maxParticipants) {
       await s.say('conf-full');
       return;
     }
-    if (!adhoc) await s.say(room && room.members.size > 0 ? 'conf-joined' : 'conf-alone');
-    if (s.ended) return;
-    await this.join(arg, s, config.announceJoin);
+    const room = this.open(arg);
+    room.seats++;
+    if (!adhoc) await s.say(room.seats > 1 ? 'conf-joined' : 'conf-alone');
+    if (s.ended) {
+      this.leave(room);
+      return;
+    }
+    await this.join(room, s, config.announceJoin);
+  }
+
+  private open(id: string): Room {
+    let room = this.rooms.get(id);
+    if (!room) {
+      room = { id, mixer: new ConferenceMixer(this.deps.clock), members: new Set(), seats: 0 };
+      this.rooms.set(id, room);
+    }
+    return room;
+  }
+
+  /** A seat is given up; the last one closes the room. */
+  private leave(room: Room): void {
+    room.seats--;
+    if (room.seats === 0 && this.rooms.get(room.id) === room) {
+      room.mixer.close();
+      this.rooms.delete(room.id);
+    }
   }
 
   private async pin(s: AppSession, pin: string): Promise<boolean> {
@@ -74,30 +106,26 @@ export class Conferences {
   }
 
   /** In the room until the call ends. */
-  private join(id: string, s: AppSession, announce: boolean): Promise<void> {
-    let room = this.rooms.get(id);
-    if (!room) {
-      room = { id, mixer: new ConferenceMixer(this.deps.clock), members: new Set() };
-      this.rooms.set(id, room);
-    }
+  private join(room: Room, s: AppSession, announce: boolean): Promise<void> {
     const port = s.call.endpoint;
-    // The others hear a short tone when someone comes in (it takes the place of their mix for a quarter second).
-    if (announce) for (const other of room.members) void other.play(JOIN_TONE);
     room.members.add(port);
     room.mixer.add(port);
-    this.deps.log.info({ room: id, caller: s.call.caller.number, participants: room.members.size }, 'conference: joined');
-    const r = room;
+    this.deps.log.info({ room: room.id, caller: s.call.caller.number, participants: room.members.size }, 'conference: joined');
+    if (announce) this.announce(room, JOIN_TONE, port);
     return new Promise((resolve) => {
       s.call.onEnd(() => {
-        r.members.delete(port);
-        r.mixer.remove(port);
-        this.deps.log.info({ room: id, caller: s.call.caller.number, participants: r.members.size }, 'conference: left');
-        if (r.members.size === 0 && this.rooms.get(id) === r) {
-          r.mixer.close();
-          this.rooms.delete(id);
-        }
+        room.members.delete(port);
+        room.mixer.remove(port);
+        this.deps.log.info({ room: room.id, caller: s.call.caller.number, participants: room.members.size }, 'conference: left');
+        if (announce) this.announce(room, LEAVE_TONE, port);
+        this.leave(room);
         resolve();
       });
     });
+  }
+
+  /** Everyone in the room but `about` hears `pcm` (in place of the mix while it plays). */
+  private announce(room: Room, pcm: Int16Array, about: VoiceEndpoint): void {
+    for (const m of room.members) if (m !== about) void m.play(pcm);
   }
 }

@@ -13,6 +13,7 @@ import { statusSnapshotSchema } from '../../../src/model/status.ts';
 import { freePort, processAlive as alive, startSwitchboard, switchboardCli } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
 import { TestPhone } from '../lib/phone.ts';
+import { phoneOnWorker } from './phone-on.ts';
 import { TestClient } from '../lib/sip-client.ts';
 import type { TransportName } from '../../../src/sip/message.ts';
 import { tagOf } from '../../../src/sip/name-addr.ts';
@@ -82,24 +83,11 @@ async function workers(): Promise<WorkerSummary[]> {
   return (JSON.parse(out.stdout) as { workers: WorkerSummary[] }).workers;
 }
 
-/**
- * A registered phone whose flow (UDP source port, or TCP connection) the
- * kernel gave to `worker`: the worker that answered a REGISTER names itself
- * in the To tag of its 200. Phones landing elsewhere unregister and go.
- */
+/** A registered phone of `ext` whose flow the kernel gave to `worker`. */
 async function phoneOn(worker: number, ext: string, transport: TransportName = 'udp'): Promise<TestPhone> {
-  for (let attempt = 0; attempt < 24; attempt++) {
-    const phone = await TestPhone.start({ ext, password: password(ext), transport, server: { host: sb.host, port: transport === 'udp' ? sb.udpPort : sb.tcpPort, domain: sb.domain } });
-    const ok = await phone.register(300);
-    expect(ok.status).toBe(200);
-    if (ownerOfId(tagOf(ok.to)) === worker) {
-      phones.push(phone);
-      return phone;
-    }
-    expect((await phone.register(0)).status).toBe(200);
-    await phone.stop();
-  }
-  throw new Error(`no ${transport} flow landed on worker ${worker} in 24 tries`);
+  const phone = await phoneOnWorker(sb, worker, { ext, password: password(ext), transport });
+  phones.push(phone);
+  return phone;
 }
 
 describe('two workers on one SIP port', () => {
