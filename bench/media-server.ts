@@ -135,6 +135,9 @@ function gaps(arrivals: readonly number[], from: number, to: number): { rate: nu
   return { rate: a.length / ((to - from) / 1000), late, stalls, max };
 }
 
+/** Lines the server printed (warnings and errors at the bench's log level). */
+let serverLines = 0;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Group {
@@ -181,6 +184,7 @@ async function step(server: ServerProc, dataDir: string, mode: 'deposit' | 'conf
   const before = new Set<string>();
   if (store) for (const m of mailboxes) for (const msg of await store.voicemail.list(m.ext)) before.add(msg.id);
   const t0 = Date.now();
+  const lines0 = serverLines;
   const runs = groups.map((g) =>
     runUac({
       server: sip, scenario, callee: g.callee, callers: g.callers, calls: g.callers.length, rate: Math.min(RATE, g.callers.length),
@@ -245,6 +249,7 @@ async function step(server: ServerProc, dataDir: string, mode: 'deposit' | 'conf
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   const line = `| ${mode} | ${n} | ${ok}/${ok + bad} | ${cpuText} | ${perStream} | ${probeText} | ${recorded} | ${((sippCpu / wallSec) * 100).toFixed(1)} % | ${load} |`;
   console.log(line);
+  if (serverLines > lines0) console.log(`  the server printed ${serverLines - lines0} log lines in the step; last: ${server.output().trim().split('\n').at(-1)!.slice(0, 300)}`);
   if (bad > 0) {
     const failed = done.find((r) => (r.stats?.failed ?? 0) > 0);
     console.log(`  SIPp failures, first: ${failed?.errors.slice(0, 600) ?? ''}`);
@@ -261,7 +266,12 @@ function scenarioXml(pcap: string): string {
 }
 
 async function withServer<T>(dataDir: string, nodeArgs: string[], fn: (s: ServerProc) => Promise<T>): Promise<{ result: T; code: number | null }> {
-  const server = await startServerProc({ dataDir, domain: DOMAIN, configFile: join(dataDir, 'bench-config.json'), nodeArgs, logLevel: 'warn' });
+  const server = await startServerProc({
+    dataDir, domain: DOMAIN, configFile: join(dataDir, 'bench-config.json'), nodeArgs, logLevel: 'warn',
+    onOutput: (c) => {
+      for (let i = c.indexOf('\n'); i >= 0; i = c.indexOf('\n', i + 1)) serverLines++;
+    },
+  });
   try {
     return { result: await fn(server), code: await server.stop() };
   } catch (err) {
@@ -271,9 +281,10 @@ async function withServer<T>(dataDir: string, nodeArgs: string[], fn: (s: Server
 }
 
 /**
- * This process's threads at `nice` (a negative one needs root): the server and
- * the SIPps, started from here, inherit it, so on the shared machine the rig
- * competes with the neighbours' work on equal terms with itself.
+ * This process's threads at `nice` (a negative one needs root); the server and
+ * the SIPps, started from here, inherit it. With the kernel's autogroups
+ * (sched_autogroup_enabled) nice only orders the rig's own processes: the
+ * rig's session as a whole still gets one session's share of the machine.
  */
 function renice(): string {
   try {
