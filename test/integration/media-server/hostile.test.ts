@@ -71,7 +71,7 @@ async function callMailbox(from: TestPhone): Promise<{ media: RtpPeer; call: Ret
 }
 
 describe('the app host port', () => {
-  it('answers nothing from a socket other than the server listener, logs it once, and serves the next call', async () => {
+  it('answers nothing from a socket other than the server listener (not even a malformed request), logs it once, and serves the next call', async () => {
     const entry = s.ts.log.entries.find((e) => e.msg === 'media server listening');
     expect(entry, 'the media server log line').toBeDefined();
     const port = (entry!.obj as { port: number }).port;
@@ -96,6 +96,9 @@ describe('the app host port', () => {
     for (let i = 0; i < 20; i++) {
       outsider.send(request('INVITE', i), port, '127.0.0.1');
       outsider.send(request('OPTIONS', i), port, '127.0.0.1');
+      // Requests the parser rejects but could answer (400, 505): not even those get an answer.
+      outsider.send(Buffer.from(request('INVITE', 100 + i).toString('latin1').replace('Max-Forwards: 70', 'Max-Forwards: many')), port, '127.0.0.1');
+      outsider.send(Buffer.from(request('OPTIONS', 200 + i).toString('latin1').replace(' SIP/2.0\r\n', ' SIP/3.0\r\n')), port, '127.0.0.1');
       outsider.send(randomBytes(64 + i * 50), port, '127.0.0.1');
       outsider.send(Buffer.from(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:${here};branch=z9hG4bK-x${i}\r\n\r\n`), port, '127.0.0.1');
     }
