@@ -3,7 +3,7 @@
 // process with a hard time limit, so one that hangs cannot hold up the rest;
 // their output goes straight through.
 //
-//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,media,kill-loss,import] [--quick]
+//   node --import tsx bench/run.ts [--only parse,register,memory,profile,calls,relay,connections,media,media-server,kill-loss,import] [--quick]
 //
 // --quick: smaller and shorter (a smoke run, not figures to publish).
 import { spawn } from 'node:child_process';
@@ -74,6 +74,14 @@ const BENCHES: Bench[] = [
     quickArgs: ['--streams', '20', '--seconds', '3', '--parties', '3'],
     // Six 11 s steps plus endpoint set-up.
     limitSec: 180,
+  },
+  {
+    name: 'media-server',
+    file: 'media-server.ts',
+    args: [],
+    quickArgs: ['--deposits', '10', '--conference', '10', '--profile', '0', '--hold', '14', '--window', '4'],
+    // Eight steps of ~22 s, the profile step and two server starts.
+    limitSec: 420,
   },
   { name: 'kill-loss', file: 'kill-loss.ts', args: ['--phones', '2000', '--rounds', '3'], quickArgs: ['--phones', '300', '--rounds', '1'], limitSec: 600 },
   // 450,000 rows at ≤ 10,000 a second: ~50–75 s, plus the file and the server.

@@ -119,6 +119,8 @@ interface ChannelPlan {
   transport: ChannelTransport;
   role: HostileTarget['role'];
   weight: number;
+  /** 'apphost': the media server's UDP port (it takes requests only from the server's own listener: nothing may come back). */
+  to?: 'apphost';
 }
 
 /** Where messages go: mostly UDP and TCP, some TLS. */
@@ -130,7 +132,15 @@ const PLAN: ChannelPlan[] = [
   { name: 'tcp-attacker-3', transport: 'tcp', role: 'attacker', weight: 10 },
   { name: 'tcp-user', transport: 'tcp', role: 'user', weight: 10 },
   { name: 'tls-attacker', transport: 'tls', role: 'attacker', weight: 5 },
+  { name: 'udp-apphost', transport: 'udp', role: 'attacker', weight: 5, to: 'apphost' },
 ];
+
+/** The media server's port from its log line (the first process's, with workers). */
+function appHostPort(output: string): number | undefined {
+  const line = /^.*"msg":"media server listening".*$/m.exec(output)?.[0];
+  const port = line === undefined ? undefined : /"port":(\d+)/.exec(line)?.[1];
+  return port === undefined ? undefined : Number(port);
+}
 
 function pickChannel(rng: Rng, total: number): number {
   let r = rng() * total;
@@ -190,8 +200,12 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   });
   o.log(`fuzz: server pid ${server.pid} (${o.workers} worker(s)) up in ${((Date.now() - t0) / 1000).toFixed(1)} s: udp/tcp ${server.udpPort}, tls ${server.tlsPort}, https ${httpPort}`);
   const ca = readFileSync(await server.exportCa());
+  const appPort = appHostPort(server.output());
+  if (appPort === undefined) throw new Error(`no 'media server listening' line with a port in the server's output\n${server.output()}`);
   const channels = PLAN.map((p) => new Channel(p.name, p.transport, p.role === 'user' ? USER : ATTACKER, server.host,
-    p.transport === 'tls' ? server.tlsPort : server.udpPort, { ca }));
+    p.to === 'apphost' ? appPort : p.transport === 'tls' ? server.tlsPort : server.udpPort, { ca }));
+  const sipChannels = channels.filter((_, i) => PLAN[i]!.to === undefined);
+  const appChannels = channels.filter((_, i) => PLAN[i]!.to === 'apphost');
   const rng = makeRng(o.seed);
   const gen = new HostileGenerator(rng);
   const corpus = loadCorpus();
@@ -213,11 +227,12 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   const check = (): void => {
     for (const p of pids) if (!alive(p)) failures.push(`server process ${p} ${p === server.pid ? '(supervisor)' : '(worker)'} exited`);
     if (watch.counts.errors > 0 || watch.counts.stackTraces > 0) failures.push(`server logged an error or a stack trace: ${watch.firstBad}`);
+    for (const ch of appChannels) if (ch.received > 0) failures.push(`the media server's port answered ${ch.received} datagram(s) from outside the server (${ch.name})`);
   };
 
   try {
     for (const ch of channels) await ch.connect();
-    const primed = await refreshChallenges(channels);
+    const primed = await refreshChallenges(sipChannels);
     if (primed !== undefined) failures.push(primed);
     const first = failures.length === 0 ? await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried) : undefined;
     if (first !== undefined) failures.push(`before fuzzing: ${first}`);
@@ -271,7 +286,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       const p = await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried);
       probes++;
       if (p !== undefined) failures.push(`after ${sent} messages: ${p}`);
-      const refreshed = failures.length === 0 ? await refreshChallenges(channels) : undefined;
+      const refreshed = failures.length === 0 ? await refreshChallenges(sipChannels) : undefined;
       if (refreshed !== undefined) failures.push(`after ${sent} messages: ${refreshed}`);
       const now = await measure(pids, hook);
       if (memory.afterWarmup.rss === 0 && sent >= o.messages * WARMUP.share && fuzzMs >= WARMUP.ms) memory.afterWarmup = now;

@@ -12,7 +12,10 @@
 //     huge Via lists, wrong Content-Length, bogus and correct credentials,
 //     responses to nothing, CANCEL/ACK/BYE for nothing). About 55 % go over
 //     UDP, 40 % over four TCP connections (reopened whenever the server closes
-//     one for a framing error), 5 % over TLS. Every B messages (default
+//     one for a framing error), 5 % over TLS, and 5 % at the media server's
+//     UDP port (its 'media server listening' log line), which takes requests
+//     only from the server's own listener: one datagram back from it fails
+//     the run. Every B messages (default
 //     10,000) sending pauses and a client on 127.0.0.1 must get OPTIONS
 //     answered over UDP, TCP and TLS, a REGISTER with digest, and /healthz.
 //     It fails when a server process exits, a probe goes unanswered, the

@@ -96,7 +96,8 @@ export class AppHost {
       return;
     }
     const host = isWildcard(server.address) ? (server.address.includes(':') ? '::1' : '127.0.0.1') : server.address;
-    const transport = new TransportLayer({ udp: { host, port: 0 }, logger: this.deps.log });
+    // Outsiders are dropped before parsing: a malformed request would otherwise get the transport's 400.
+    const transport = new TransportLayer({ udp: { host, port: 0 }, logger: this.deps.log, acceptUdpFrom: (source) => this.fromServer(source) || this.refuse(source) });
     const transactions = new TransactionLayer({
       sender: transport,
       timers: this.deps.timers,
@@ -107,10 +108,7 @@ export class AppHost {
       onRequest: this.core.onRequest,
     });
     this.core.transactions = transactions;
-    transport.onInbound = (inbound) => {
-      if (!this.fromServer(inbound.source)) return this.refuse(inbound);
-      transactions.receive(inbound);
-    };
+    transport.onInbound = (inbound) => transactions.receive(inbound);
     await transport.start();
     this.transport = transport;
     this.transactions = transactions;
@@ -164,11 +162,13 @@ export class AppHost {
     return source.port === server.port && source.address === here.address;
   }
 
-  private refuse(inbound: Inbound): void {
+  /** Logs the first datagram from outside the server; false (drop it). */
+  private refuse(source: Endpoint): false {
     if (!this.refusedLogged) {
       this.refusedLogged = true;
-      this.deps.log.warn({ source: `${inbound.source.address}:${inbound.source.port}` }, 'media server: request from outside the server dropped');
+      this.deps.log.warn({ source: `${source.address}:${source.port}` }, 'media server: request from outside the server dropped');
     }
+    return false;
   }
 
   private invite(req: SipRequest, tx: InviteServerTransaction, inbound: Inbound): void {

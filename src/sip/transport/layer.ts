@@ -50,6 +50,12 @@ export interface TransportConfig {
   onLimit?: (kind: LimitKind, detail: string, source: string) => void;
   /** Monotonic ms for the stream transports' deadlines (default performance.now). */
   now?: () => number;
+  /**
+   * A listener for one peer only (the media server's, beside ours): UDP
+   * datagrams from any other source are dropped before they are parsed, so
+   * not even a malformed one is answered.
+   */
+  acceptUdpFrom?: (source: Endpoint) => boolean;
   logger?: Logger;
 }
 
@@ -220,6 +226,8 @@ export class TransportLayer implements MessageSender {
 
   private onDatagram(data: Buffer, address: string, port: number): void {
     this.stats.received++;
+    const source: Endpoint = { transport: 'udp', address: normalizeAddress(address), port };
+    if (this.config.acceptUdpFrom !== undefined && !this.config.acceptUdpFrom(source)) return;
     if (data.length > this.parseLimits.maxMessageBytes) {
       this.stats.oversized++;
       this.problem('oversized', `${data.length} bytes`, address);
@@ -227,7 +235,6 @@ export class TransportLayer implements MessageSender {
     }
     // Bare CRLF datagrams are NAT keep-alives (RFC 5626 §3.5.1 allows STUN instead; both are ignored).
     if (data.length <= 4 && isOnlyWhitespace(data)) return;
-    const source: Endpoint = { transport: 'udp', address: normalizeAddress(address), port };
     this.handle(parseMessage(data, { limits: this.parseLimits }), source, this.locals.get('udp')!, data);
   }
 
