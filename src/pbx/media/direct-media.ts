@@ -4,14 +4,17 @@ import type { MediaSide } from '../call/media.ts';
 
 /**
  * Direct media (A-06, A-07): both sides allow it, neither is behind NAT, they
- * agree on SRTCP encryption (EC-07) and DTMF, and the offer as it stands is
- * acceptable to the receiver's security policy without re-keying.
+ * agree on DTMF and — when both may use SRTP — on SRTCP encryption (EC-07),
+ * and the offer as it stands is acceptable to the receiver's security policy
+ * without re-keying. A side with media security disabled speaks plain RTP,
+ * so its SRTCP setting means nothing (an endpoint of ours, a plain phone).
  */
 export function canGoDirect(from: MediaSide, to: MediaSide, kinds: StreamSecurity[]): boolean {
   const f = from.profile;
   const t = to.profile;
   if (!f.directMedia || !t.directMedia || from.natted || to.natted) return false;
-  if (f.dtmf !== t.dtmf || f.encryptedSrtcp !== t.encryptedSrtcp) return false;
+  if (f.dtmf !== t.dtmf) return false;
+  if (f.security !== 'disabled' && t.security !== 'disabled' && f.encryptedSrtcp !== t.encryptedSrtcp) return false;
   for (const k of kinds) {
     switch (k.kind) {
       case 'disabled':
