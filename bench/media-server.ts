@@ -38,7 +38,7 @@ import { cpuWindow } from './lib/cpu.ts';
 import { intOption } from './lib/micro.ts';
 import { formatSummary, summarize, type CpuProfile } from './lib/profile-top.ts';
 import { startServerProc, type ServerProc } from './lib/switchboard-proc.ts';
-import { writeTonePcap } from './lib/tone-pcap.ts';
+import { pcapFile, rtpStream } from '../test/interop/lib/rtp-pcap.ts';
 import { REPO_ROOT, importUsers, makeTempDir, removeDir, requireTool } from '../test/interop/harness.ts';
 import { runUac, type SipServer } from '../test/interop/lib/sipp-calls.ts';
 import type { SippRun } from '../test/interop/sipp.ts';
@@ -305,7 +305,7 @@ async function main(): Promise<number> {
   mkdirSync(dataDir);
   try {
     const pcap = join(workDir, 'tone.pcap');
-    writeTonePcap(pcap, TONE_HZ, holdSec + 4);
+    writeFileSync(pcap, pcapFile(rtpStream([{ audio: sine(TONE_HZ, (holdSec + 4) * 1000) }], 101)));
     const scenario = join(workDir, 'pcap_call_uac.xml');
     writeFileSync(scenario, scenarioXml(pcap));
     writeFileSync(join(dataDir, 'bench-config.json'), JSON.stringify({
