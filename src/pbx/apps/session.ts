@@ -75,9 +75,9 @@ export class AppSession {
     return this.digits.next(timeoutMs);
   }
 
-  /** Digits ended by '#' (or `max` of them), after the prompts. */
-  async entry(prompts: string[], max = 16): Promise<string | undefined> {
+  /** Digits ended by '#' (or `max` of them), after the prompts; `firstMs` to start typing. */
+  async entry(prompts: string[], max = 16, firstMs = FIRST_DIGIT_MS): Promise<string | undefined> {
     await this.say(...prompts);
-    return this.digits.collect({ max, terminator: '#', firstMs: FIRST_DIGIT_MS, nextMs: NEXT_DIGIT_MS });
+    return this.digits.collect({ max, terminator: '#', firstMs, nextMs: NEXT_DIGIT_MS });
   }
 }

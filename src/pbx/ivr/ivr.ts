@@ -38,7 +38,7 @@ export async function ivr(s: AppSession, number: string, deps: IvrDeps): Promise
     const action: IvrAction = key === undefined ? menu.onTimeout : (menu.options[key as IvrDigit] ?? menu.onInvalid);
     if (key !== undefined && menu.options[key as IvrDigit] === undefined) await s.say('ivr-invalid');
     deps.log.info({ menu: menu.number, key: key ?? 'timeout', action: action.type }, 'ivr: choice');
-    const outcome = await act(s, action, deps);
+    const outcome = await act(s, action, menu.timeoutSec * 1000, deps);
     if (outcome.next === 'done') return;
     if (outcome.next === 'menu') {
       menu = deps.menu(outcome.number);
@@ -54,7 +54,8 @@ export async function ivr(s: AppSession, number: string, deps: IvrDeps): Promise
   }
 }
 
-async function act(s: AppSession, action: IvrAction, deps: IvrDeps): Promise<Outcome> {
+/** What an action does; `timeoutMs` is the menu's wait for a key (dial-by-extension waits as long for the first digit). */
+async function act(s: AppSession, action: IvrAction, timeoutMs: number, deps: IvrDeps): Promise<Outcome> {
   switch (action.type) {
     case 'extension':
     case 'huntgroup':
@@ -64,7 +65,7 @@ async function act(s: AppSession, action: IvrAction, deps: IvrDeps): Promise<Out
     case 'menu':
       return { next: 'menu', number: action.target };
     case 'dial-by-extension': {
-      const ext = await s.entry(['ivr-enter-extension']);
+      const ext = await s.entry(['ivr-enter-extension'], 16, timeoutMs);
       if (ext === undefined) return { next: 'again' };
       const user = deps.directory.byExtension(ext);
       if (!user || !user.enabled) {

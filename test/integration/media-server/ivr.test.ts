@@ -209,6 +209,15 @@ describe('IVR menus', () => {
     expect(transfers('4006')).toEqual([486]);
     await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the menu again after the busy 4006', 10_000);
     expect(c.phone.requests.some((r) => r.method === 'BYE')).toBe(false);
+    // '9' and nothing typed: after the menu's own timeout (5 s, not a fixed wait), the menu again.
+    c.media.reset();
+    keys(c.media, '9');
+    await hears(c.media, 'ivr-enter-extension');
+    // The wait starts when the question has been said: the line goes quiet.
+    await until(() => c.media.loudMs(c.media.tail(400)) === 0, 'the question said', 10_000);
+    c.media.reset();
+    await rig.advance(5000);
+    await until(() => promptShare(c.media, 'ivr-welcome') > 0.1, 'the menu again after no extension was typed', 10_000);
     // '9': dial by extension, "4003#".
     c.media.reset();
     keys(c.media, '9');
