@@ -9,6 +9,7 @@ import type { Endpoint, Header, SipRequest, SipUri } from '../../sip/message.ts'
 import type { Inbound } from '../../sip/transport/types.ts';
 import type { InviteServerTransaction } from '../../sip/transaction/types.ts';
 import type { Logger } from '../../lib/log.ts';
+import { OncePerInterval } from '../../lib/log.ts';
 import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { Clock } from '../../sip/clock.ts';
 import { TransportLayer } from '../../sip/transport/layer.ts';
@@ -71,11 +72,13 @@ export class AppHost {
   private readonly core = new UserAgentCore({ allowedMethods: ALLOWED, supportedOptions: ['timer'] });
   private ctx: CallContext | undefined;
   private listener: { address: string; port: number } | undefined;
-  private refusedLogged = false;
+  /** Datagrams from outside the server: logged once a minute, with how many went unlogged. */
+  private readonly outsiders: OncePerInterval;
   /** Calls the host took since start (metrics, tests). */
   served = 0;
 
   constructor(private readonly deps: AppHostDeps) {
+    this.outsiders = new OncePerInterval(60_000, deps.now);
     this.core.handle('INVITE', (req, tx, inbound) => this.invite(req, tx as InviteServerTransaction, inbound));
   }
 
@@ -162,12 +165,10 @@ export class AppHost {
     return source.port === server.port && source.address === here.address;
   }
 
-  /** Logs the first datagram from outside the server; false (drop it). */
+  /** A datagram from outside the server: dropped, logged once a minute; false. */
   private refuse(source: Endpoint): false {
-    if (!this.refusedLogged) {
-      this.refusedLogged = true;
-      this.deps.log.warn({ source: `${source.address}:${source.port}` }, 'media server: request from outside the server dropped');
-    }
+    const unlogged = this.outsiders.take('outsider');
+    if (unlogged >= 0) this.deps.log.warn({ source: `${source.address}:${source.port}`, alsoDropped: unlogged }, 'media server: request from outside the server dropped');
     return false;
   }
 
