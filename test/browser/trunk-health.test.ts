@@ -105,6 +105,8 @@ describe('trunk health in System Status', () => {
     await page.getByText('Trunk pstn saved.').waitFor();
     expect(await ts.server.store.trunks.get('pstn')).toMatchObject({ fallbackTrunk: 'itsp', probeIntervalSec: 60 });
     const listed = page.locator('section[aria-labelledby="trunks-h"] tr', { hasText: 'pstn' }).first();
+    // The list reloads after the save's notice: wait for the row to show it (at most the locator's timeout).
+    await listed.locator('td[data-label="Fallback"]', { hasText: /^itsp$/ }).waitFor();
     expect(await listed.locator('td[data-label="Fallback"]').innerText()).toBe('itsp');
     await shot(page, 'trunk-list-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
