@@ -1,0 +1,19 @@
+// Every phone family's generator, by family name. A family plugs in with one
+// line here; the provisioning server, the CLI and the API find it through
+// `generatorFor`.
+import type { DeviceFamily } from '../../model/device.ts';
+import type { FamilyGenerator } from '../types.ts';
+
+const GENERATORS: readonly FamilyGenerator[] = [
+];
+
+const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
+
+/** The generator of a family, or undefined while that family has none. */
+export function generatorFor(family: DeviceFamily): FamilyGenerator | undefined {
+  return BY_FAMILY.get(family);
+}
+
+export function allGenerators(): readonly FamilyGenerator[] {
+  return GENERATORS;
+}
