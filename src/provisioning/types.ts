@@ -84,6 +84,8 @@ export interface RequestFacts {
   source: string;
   /** Arrived over HTTPS. */
   secure: boolean;
+  /** The source is inside `sip.localNetworks` (A-15: pin the LAN address, else the public one). */
+  local: boolean;
 }
 
 export interface RenderInput {
