@@ -3,8 +3,10 @@
 // `generatorFor`.
 import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
+import { avayaB179 } from './avaya-b179.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
+  avayaB179,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
