@@ -10,23 +10,16 @@ import { z } from 'zod';
 import { ProvisioningRefusal, type FamilyGenerator, type RenderInput, type RenderResult } from '../types.ts';
 import { escapeXml } from '../xml.ts';
 import { A20_TABLE } from './avaya-media.ts';
-import { hostPort, pinnedServer, pinnedUrl } from './avaya-pinning.ts';
+import { hostPort, pinnedServer, pinnedUrl, preferredTransport } from './avaya-pinning.ts';
 
 /** SPEC §5.4: the name the call server gives the B179's configuration file. */
 export const B179_FILE = 'avayab179.xml';
-
-function sipTransport(ports: RenderInput['site']['sipPorts']): { protocol: 'TLS' | 'TCP' | 'UDP'; port: number } | undefined {
-  if (ports.tls !== undefined) return { protocol: 'TLS', port: ports.tls };
-  if (ports.tcp !== undefined) return { protocol: 'TCP', port: ports.tcp };
-  if (ports.udp !== undefined) return { protocol: 'UDP', port: ports.udp };
-  return undefined;
-}
 
 function render(input: RenderInput): RenderResult {
   const { site, device, lines } = input;
   const line = lines[0]!;
   const pinned = pinnedServer(input);
-  const transport = sipTransport(site.sipPorts);
+  const transport = preferredTransport(site.sipPorts);
   if (transport === undefined) throw new ProvisioningRefusal('no SIP transport (UDP, TCP or TLS) is on: a B179 has nothing to register to');
   const tls = transport.protocol === 'TLS';
   const x = escapeXml;

@@ -28,6 +28,14 @@ export function pinnedUrl(p: PinnedServer): string {
   return `${p.scheme}://${hostForUrl(p.host)}:${p.port}/`;
 }
 
+/** The transport a phone should use: TLS, else TCP, else UDP (SPEC §5.9 rule 6 for the SBC's ports too). */
+export function preferredTransport(ports: { udp?: number; tcp?: number; tls?: number }): { protocol: 'TLS' | 'TCP' | 'UDP'; port: number } | undefined {
+  if (ports.tls !== undefined) return { protocol: 'TLS', port: ports.tls };
+  if (ports.tcp !== undefined) return { protocol: 'TCP', port: ports.tcp };
+  if (ports.udp !== undefined) return { protocol: 'UDP', port: ports.udp };
+  return undefined;
+}
+
 /** host:port with IPv6 addresses in brackets. */
 export function hostPort(host: string, port: number): string {
   return `${hostForUrl(host)}:${port}`;
