@@ -27,19 +27,37 @@ export interface SiteSources {
 
 interface CertFacts {
   rootCa: RootCertificate;
+  telephonyRootCa: RootCertificate | undefined;
   selfSigned: boolean;
 }
 
 // The same certificate set is read on every request until a reload swaps it.
 const parsed = new WeakMap<CertificateSet, CertFacts>();
 
+function rootCertificate(pem: string): RootCertificate {
+  const c = new X509Certificate(pem);
+  return { subject: c.subject.replace(/\n/g, ', '), pem, der: c.raw };
+}
+
+/** The root a phone must trust for an identity: the chain's self-signed end, else our CA (auto and issued identities). */
+function rootOf(chainPems: readonly string[], caCertPem: string): string {
+  const last = chainPems.at(-1);
+  if (last !== undefined) {
+    const c = new X509Certificate(last);
+    if (c.checkIssued(c)) return last;
+  }
+  return caCertPem;
+}
+
 function certFacts(c: CertificateSet): CertFacts {
   let facts = parsed.get(c);
   if (!facts) {
-    const ca = new X509Certificate(c.caCertPem);
     const identity = new X509Certificate(c.certPem);
+    const root = rootOf(c.chainPems ?? [], c.caCertPem);
+    const telRoot = c.telephony ? rootOf(c.telephony.chainPems, c.caCertPem) : undefined;
     facts = {
-      rootCa: { subject: ca.subject.replace(/\n/g, ', '), pem: c.caCertPem, der: c.caDer },
+      rootCa: rootCertificate(root),
+      telephonyRootCa: telRoot !== undefined && telRoot.trim() !== root.trim() ? rootCertificate(telRoot) : undefined,
       selfSigned: identity.checkIssued(identity),
     };
     parsed.set(c, facts);
@@ -71,6 +89,7 @@ export function buildSite(s: SiteSources): ProvisioningSite {
     provisioningPorts: s.provisioningPorts(),
     media: { security: media.security, srtcp: media.srtcp, suites: media.suites, capneg: media.capneg },
     rootCa: certs.rootCa,
+    ...(certs.telephonyRootCa ? { telephonyRootCa: certs.telephonyRootCa } : {}),
     identitySelfSigned: certs.selfSigned,
     ...(p.remoteWorker !== undefined ? { remoteWorker: p.remoteWorker } : {}),
     qos: { rtpDscp: p.qos.rtpDscp, controlDscp: p.qos.controlDscp },
