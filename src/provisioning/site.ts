@@ -7,8 +7,11 @@ import { X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config/schema.ts';
 import { externalAddresses, isWildcard } from '../lib/net.ts';
-import type { SystemMedia } from '../pbx/media/profile.ts';
-import type { CertificateSet } from '../security/certs.ts';
+import { readFile } from 'node:fs/promises';
+import { silentLogger } from '../lib/log.ts';
+import { SystemMediaSettings, type SystemMedia } from '../pbx/media/profile.ts';
+import { certificatePaths, type CertificateSet } from '../security/certs.ts';
+import type { SettingsRepository } from '../store/admin-types.ts';
 import type { ProvisioningSite, RootCertificate } from './types.ts';
 
 export interface SiteSources {
@@ -16,7 +19,7 @@ export interface SiteSources {
   /** The system media settings now (SystemMediaSettings.current: file and stored overrides). */
   media: () => SystemMedia;
   /** The identity in use now (it changes on reload). */
-  certificates: () => CertificateSet;
+  certificates: () => SiteIdentity;
   /** SIP listener ports as bound (a configured port 0 means off). */
   sipPorts: () => ProvisioningSite['sipPorts'];
   /** Provisioning listener ports as bound. */
@@ -25,6 +28,9 @@ export interface SiteSources {
   hostname?: () => string;
 }
 
+/** What the site needs of the identity in use. */
+export type SiteIdentity = Pick<CertificateSet, 'certPem' | 'caCertPem' | 'chainPems' | 'telephony'>;
+
 interface CertFacts {
   rootCa: RootCertificate;
   telephonyRootCa: RootCertificate | undefined;
@@ -32,7 +38,7 @@ interface CertFacts {
 }
 
 // The same certificate set is read on every request until a reload swaps it.
-const parsed = new WeakMap<CertificateSet, CertFacts>();
+const parsed = new WeakMap<SiteIdentity, CertFacts>();
 
 function rootCertificate(pem: string): RootCertificate {
   const c = new X509Certificate(pem);
@@ -49,7 +55,7 @@ function rootOf(chainPems: readonly string[], caCertPem: string): string {
   return caCertPem;
 }
 
-function certFacts(c: CertificateSet): CertFacts {
+function certFacts(c: SiteIdentity): CertFacts {
   let facts = parsed.get(c);
   if (!facts) {
     const identity = new X509Certificate(c.certPem);
@@ -105,4 +111,33 @@ export function configuredSipPorts(config: Config): ProvisioningSite['sipPorts']
 export function configuredProvisioningPorts(config: Config): ProvisioningSite['provisioningPorts'] {
   const http = config.provisioning.http;
   return { https: config.provisioning.listen.port, ...(http.bootstrap && http.listen.port !== 0 ? { http: http.listen.port } : {}) };
+}
+
+/**
+ * The site as a server started with this config on this data directory would
+ * build it (`provision render`, the CLI's token URLs): the identity on disk,
+ * the stored media settings, the configured ports.
+ */
+export async function siteFromDataDir(config: Config, dataDir: string, settings: SettingsRepository): Promise<ProvisioningSite> {
+  const paths = certificatePaths(dataDir);
+  let caCertPem: string;
+  let certPem: string;
+  try {
+    [caCertPem, certPem] = await Promise.all([readFile(paths.caCert, 'utf8'), readFile(paths.cert, 'utf8')]);
+  } catch {
+    throw new Error(`no identity in ${paths.dir}: start the server once to create it`);
+  }
+  const media = new SystemMediaSettings(config.media, settings, silentLogger);
+  await media.poll();
+  const identity: SiteIdentity = { caCertPem, certPem, chainPems: [caCertPem], telephony: null };
+  return buildSite({
+    config, media: () => media.current, certificates: () => identity,
+    sipPorts: () => configuredSipPorts(config), provisioningPorts: () => configuredProvisioningPorts(config),
+  });
+}
+
+/** The base URL of a device's token: https://LAN-ADDRESS:PORT/d/TOKEN/ */
+export function tokenUrl(site: ProvisioningSite, token: string): string {
+  const host = site.lanAddress.includes(':') ? `[${site.lanAddress}]` : site.lanAddress;
+  return `https://${host}:${site.provisioningPorts.https}/d/${token}/`;
 }
