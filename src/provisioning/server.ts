@@ -40,8 +40,8 @@ export interface ProvisioningServer {
   readonly https: { address: string; port: number };
   /** Bound HTTP (bootstrap) address, when on. */
   readonly http: { address: string; port: number } | undefined;
-  /** The ports phones are told. */
-  ports(): ProvisioningSite['provisioningPorts'];
+  /** The site files are rendered with now. */
+  site(): ProvisioningSite;
   /**
    * A new identity (hot reload): new handshakes get it and files name its
    * root from now on; established connections keep theirs.
@@ -292,7 +292,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     return {
       https: httpsAddr,
       http: httpAddr,
-      ports: () => ports,
+      site,
       setIdentity: (certificates) => {
         tlsServer.setSecureContext(provisioningTls(o.config, certificates));
         identity = certificates;
