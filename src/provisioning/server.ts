@@ -33,6 +33,8 @@ export interface ProvisioningServerOptions {
   dataDir: string;
   log: Logger;
   now: () => number;
+  /** Connections the process can spare (src/ops/file-limit.ts): the configured cap applies when it is lower. */
+  maxConnections?: number;
 }
 
 export interface ProvisioningServer {
@@ -210,7 +212,9 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       } catch {
         file = path;
       }
-      requests.add({ at: o.now(), mac: a.mac ?? null, method, file: file.slice(0, 200), status: a.status, result: a.result, source: request.source });
+      // The token is a secret: never in the log, the ring or the device's last fetch.
+      file = file.replace(/^\/d\/[^/]*\//, '/d/…/').slice(0, 200);
+      requests.add({ at: o.now(), mac: a.mac ?? null, method, file, status: a.status, result: a.result, source: request.source });
       const headers: Record<string, string | string[] | number> = {
         'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': a.type ?? 'text/plain; charset=utf-8', ...a.headers,
       };
@@ -250,7 +254,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
   };
 
   const limit = (server: http.Server, what: string): void => {
-    server.maxConnections = cfg.maxConnections;
+    server.maxConnections = Math.min(cfg.maxConnections, o.maxConnections ?? Infinity);
     limitPerSource(server, cfg.maxConnectionsPerSource, o.log, what);
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = 30_000;

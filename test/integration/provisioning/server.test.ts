@@ -77,6 +77,12 @@ describe('provisioning server (real curl, real HTTPS)', () => {
     expect(r.body).toContain('<user>1001</user>');
     const bad = await curl('--cacert', caFile, `${base}/d/${'A'.repeat(32)}/avayab179.xml`);
     expect(bad.status).toBe(404);
+    // The token is a secret: the request log, the device's last fetch and the server log show none.
+    expect(ts.server.provisioning!.recent()[1]).toMatchObject({ mac: B179, status: 200, file: '/d/…/avayab179.xml' });
+    await ts.server.provisioning!.flush();
+    expect((await ts.server.store.devices.get(B179))!.lastFetch!.file).toBe('/d/…/avayab179.xml');
+    expect(JSON.stringify(ts.log.entries)).not.toContain('A'.repeat(32));
+    expect(JSON.stringify(ts.server.provisioning!.recent())).not.toContain(secrets.get(B179)!.token);
   });
 
   it('refuses a disabled device with 403, after its credentials proved it', async () => {
