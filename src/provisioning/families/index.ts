@@ -3,8 +3,14 @@
 // `generatorFor`.
 import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
+import { gigasetDect } from './gigaset-dect.ts';
+import { snomDect } from './snom-dect.ts';
+import { yealinkDect } from './yealink-dect.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
+  yealinkDect,
+  gigasetDect,
+  snomDect,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
