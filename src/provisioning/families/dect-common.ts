@@ -98,8 +98,8 @@ export function lineValue(v: string | number): string {
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-/** Text or attribute content for XML; control characters (which XML 1.0 cannot carry) become spaces. */
+/** Text or attribute content for XML; control characters and line breaks (one value, one line) become spaces. */
 export function xmlText(v: string | number): string {
   // eslint-disable-next-line no-control-regex
-  return String(v).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, ' ').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  return String(v).replace(/[\x00-\x1f\u2028\u2029]/g, ' ').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
