@@ -89,10 +89,8 @@ export const GATEWAY_USERS_FORMAT = 'switchboard-gateway-users';
 
 /** JSON: { format, version, passwords, users }; a user's authPassword only withPasswords. */
 export function gatewayUsersToJson(users: readonly GatewayUser[], withPasswords: boolean): string {
-  const list = users.map((u) => {
-    const { authPassword, ...rest } = u;
-    return withPasswords && authPassword !== null ? { ...rest, authPassword } : rest;
-  });
+  const cols = columnsFor(withPasswords);
+  const list = users.map((u) => Object.fromEntries(cols.filter((c) => u[c] !== null).map((c) => [c, u[c]])));
   return `${JSON.stringify({ format: GATEWAY_USERS_FORMAT, version: 1, passwords: withPasswords, users: list }, null, 2)}\n`;
 }
 
@@ -128,7 +126,7 @@ function csvRecord(cols: readonly Column[], cells: readonly string[]): Record<st
       rec[c] = text;
     }
   });
-  for (const c of GATEWAY_USER_COLUMNS) rec[c] ??= FLAG_COLUMNS.includes(c) ? false : '';
+  for (const c of GATEWAY_USER_COLUMNS) if (!(c in rec)) rec[c] = FLAG_COLUMNS.includes(c) ? false : '';
   return rec;
 }
 
@@ -172,26 +170,25 @@ function jsonRecords(text: string): unknown[] {
 export function parseGatewayUsers(text: string): GatewayUsersFile {
   if (Buffer.byteLength(text) > MAX_GATEWAY_FILE_BYTES) throw new GatewayUsersError(`the file is larger than ${MAX_GATEWAY_FILE_BYTES} bytes`);
   const isJson = /^\ufeff?\s*[[{]/.test(text);
-  let entries: { row: number; read: () => unknown }[];
+  let entries: { row: number; username: string; read: () => unknown }[];
   if (isJson) {
     entries = jsonRecords(text.replace(/^\ufeff/, '')).map((r, i) => ({
       row: i + 1,
+      username: String((r as { username?: unknown } | null)?.username ?? ''),
       read: () => (r !== null && typeof r === 'object' && !('authPassword' in r) ? { ...r, authPassword: null } : r),
     }));
   } else {
     const { cols, rows } = csvRows(text);
-    entries = rows.map((cells, i) => ({ row: i + 2, read: () => csvRecord(cols, cells) }));
+    const at = cols.indexOf('username');
+    entries = rows.map((cells, i) => ({ row: i + 2, username: unguard((cells[at] ?? '').trim()), read: () => csvRecord(cols, cells) }));
   }
   if (entries.length > MAX_GATEWAY_USERS) throw new GatewayUsersError(`the file holds ${entries.length} users; a gateway takes at most ${MAX_GATEWAY_USERS}`);
 
   const out: GatewayUsersFile = { users: [], errors: [] };
   const seen = new Set<string>();
-  for (const { row, read } of entries) {
-    let username = '';
+  for (const { row, username, read } of entries) {
     try {
-      const rec = read();
-      username = String((rec as { username?: unknown } | null)?.username ?? '');
-      const parsed = gatewayUserSchema.safeParse(rec);
+      const parsed = gatewayUserSchema.safeParse(read());
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
       if (seen.has(parsed.data.username)) throw new Error(`username ${parsed.data.username} appears twice`);
       seen.add(parsed.data.username);
