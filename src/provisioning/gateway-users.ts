@@ -113,21 +113,26 @@ const FLAGS = new Map([['true', true], ['yes', true], ['on', true], ['1', true],
 
 /** A CSV row as the record's fields: cells unguarded and trimmed, flags as booleans. */
 function csvRecord(cols: readonly Column[], cells: readonly string[]): Record<string, unknown> {
-  const rec: Record<string, unknown> = { authPassword: null };
+  const rec: Record<string, unknown> = {};
   cols.forEach((c, i) => {
     const text = unguard((cells[i] ?? '').trim());
     if (FLAG_COLUMNS.includes(c)) {
       const flag = FLAGS.get(text.toLowerCase());
       if (flag === undefined) throw new Error(`${c}: must be true or false`);
       rec[c] = flag;
-    } else if (c === 'authPassword') {
-      rec[c] = text === '' ? null : text;
     } else {
       rec[c] = text;
     }
   });
-  for (const c of GATEWAY_USER_COLUMNS) if (!(c in rec)) rec[c] = FLAG_COLUMNS.includes(c) ? false : '';
-  return rec;
+  return withDefaults(rec);
+}
+
+/** A field left out is empty (a flag false); an empty or absent password is "not given" (null). */
+function withDefaults(rec: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...rec };
+  for (const c of GATEWAY_USER_COLUMNS) if (out[c] === undefined) out[c] = FLAG_COLUMNS.includes(c) ? false : '';
+  if (out.authPassword === '') out.authPassword = null;
+  return out;
 }
 
 function csvRows(text: string): { cols: Column[]; rows: string[][] } {
@@ -175,7 +180,7 @@ export function parseGatewayUsers(text: string): GatewayUsersFile {
     entries = jsonRecords(text.replace(/^\ufeff/, '')).map((r, i) => ({
       row: i + 1,
       username: String((r as { username?: unknown } | null)?.username ?? ''),
-      read: () => (r !== null && typeof r === 'object' && !('authPassword' in r) ? { ...r, authPassword: null } : r),
+      read: () => (r !== null && typeof r === 'object' && !Array.isArray(r) ? withDefaults(r as Record<string, unknown>) : r),
     }));
   } else {
     const { cols, rows } = csvRows(text);

@@ -97,6 +97,15 @@ describe('gateway users file', () => {
     expect(r.errors[4]!.message).toContain('appears twice');
   });
 
+  it('takes a hand-written JSON list: left-out fields empty, an empty password as not given', () => {
+    const r = parseGatewayUsers('[{"username": "1001", "authPassword": ""}, {"username": "1002", "dectToDect": true}, 7]');
+    expect(r.users).toEqual([
+      { ipei: '', accessCode: '', standbyText: '', username: '1001', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: false, adminRights: false },
+      { ipei: '', accessCode: '', standbyText: '', username: '1002', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: true, adminRights: false },
+    ]);
+    expect(r.errors.map((e) => e.row)).toEqual([3]);
+  });
+
   it('refuses unusable files as a whole', () => {
     expect(() => parseGatewayUsers('')).toThrow(GatewayUsersError);
     expect(() => parseGatewayUsers('ipei,colour\r\n1,2')).toThrow('unknown column "colour"');
