@@ -5,7 +5,9 @@
 // A-28). Each family file only maps these choices onto its vendor's keys.
 import { z } from 'zod';
 import { hostSchema } from '../host.ts';
+import { escapeXml } from '../xml.ts';
 import { ProvisioningRefusal, type RenderInput, type SrtpSuite } from '../types.ts';
+import { hostPort, pinnedServer } from './avaya-pinning.ts';
 
 /** The SDES suites every one of these bases offers; the AES-256 ones are not documented for any of them. */
 const DECT_SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
@@ -39,16 +41,6 @@ export type ModelLimits = Readonly<Record<string, number>>;
 
 export function familyMax(limits: ModelLimits): number {
   return Math.max(...Object.values(limits));
-}
-
-/** A-15: the LAN address for a request from a local network (or no request), else the public one when there is one. */
-export function pinnedAddress(input: RenderInput): string {
-  const { site, request } = input;
-  return request && !request.local && site.publicAddress ? site.publicAddress : site.lanAddress;
-}
-
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -86,7 +78,8 @@ export function dectPlan(input: RenderInput, limits: ModelLimits, familyTitle: s
   }
   if (transport === 'tls' && site.identitySelfSigned) warnings.push(`${familyTitle}: the server identity is self-signed; the base trusts it only once it has the root CA (A-28)`);
 
-  const address = pinnedAddress(input);
+  // A-15 as the other families pin it; the files carry passwords, so the URL is always https.
+  const address = pinnedServer(input).host;
   const base = `https://${hostPort(address, site.provisioningPorts.https)}/`;
   return { address, transport, port, media, provisioningUrl: base, caUrl: `${base}ca.pem`, options: parsed.data, warnings };
 }
@@ -96,10 +89,8 @@ export function lineValue(v: string | number): string {
   return String(v).replace(/[\r\n\u2028\u2029]/g, ' ');
 }
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-
 /** Text or attribute content for XML; control characters and line breaks (one value, one line) become spaces. */
 export function xmlText(v: string | number): string {
   // eslint-disable-next-line no-control-regex
-  return String(v).replace(/[\x00-\x1f\u2028\u2029]/g, ' ').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  return escapeXml(String(v).replace(/[\x00-\x1f\u2028\u2029]/g, ' '));
 }
