@@ -110,6 +110,12 @@ describe.each(FAMILIES)('$gen.family', (f) => {
     expect(local).not.toContain('203.0.113.7');
   });
 
+  it('writes an IPv6 server address in brackets where a port or URL follows', () => {
+    const text = bodies(f.gen.render(input(f, { site: { lanAddress: '2001:db8::4' } })));
+    expect(text).toContain('https://[2001:db8::4]:7443/');
+    expect(text).not.toMatch(/[^[]2001:db8::4:/);
+  });
+
   it('marks the files with passwords as credentials and only those', () => {
     const r = f.gen.render(input(f, { lines: 2 }));
     for (const file of r.files) expect(file.credentials).toBe(String(file.body).includes('Secret-1001-pw'));
