@@ -5,10 +5,16 @@ import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
 import { avaya46xx } from './avaya-46xx.ts';
 import { avayaB179 } from './avaya-b179.ts';
+import { gigasetDect } from './gigaset-dect.ts';
+import { snomDect } from './snom-dect.ts';
+import { yealinkDect } from './yealink-dect.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
   avaya46xx,
   avayaB179,
+  yealinkDect,
+  gigasetDect,
+  snomDect,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
