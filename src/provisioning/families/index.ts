@@ -3,8 +3,10 @@
 // `generatorFor`.
 import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
+import { spectralink84 } from './spectralink-84.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
+  spectralink84,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
