@@ -23,6 +23,8 @@ const options = z.object({
   /** Host of the Lync-like registrar; absent = this server (its TLS listener). */
   lyncServer: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name or address').optional(),
   lyncPort: z.number().int().min(1).max(65535).optional(),
+  /** The SIP domain of the Lync-like registrar (sign-in addresses, reg.x.auth.domain); absent = this site's domain. */
+  lyncDomain: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a domain name').optional(),
   layout: z.enum(['flat', 'group', 'user-profiles']).default('flat'),
   /** Group layout: the <identity>.cfg name; default the line-1 extension. */
   identity: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be letters, digits, _ or -')
@@ -107,7 +109,7 @@ function trustGroup(site: ProvisioningSite, withProfile: boolean): ParamGroup {
 function srtpGroup(site: ProvisioningSite): ParamGroup {
   const m = site.media;
   if (m.security === 'disabled') {
-    return { element: 'Srtp', params: [['reg.1.srtp.enable', '0'], ['reg.1.srtp.offer', '0'], ['reg.1.srtp.require', '0']] };
+    return { element: 'Srtp', comment: 'system media security disabled', params: [['reg.1.srtp.enable', '0'], ['reg.1.srtp.offer', '0'], ['reg.1.srtp.require', '0']] };
   }
   const has80 = m.suites.includes('AES_CM_128_HMAC_SHA1_80');
   const has32 = m.suites.includes('AES_CM_128_HMAC_SHA1_32');
@@ -131,13 +133,14 @@ function account(line: LineAccount, domain: string): Array<[string, string]> {
   return [['address', `${line.extension}@${domain}`], ['auth.userId', line.authUser], ['auth.password', line.password]];
 }
 
-/** A line's registration identity and secret, with the registration index. */
-function lineParams(reg: number, line: LineAccount, domain: string): Array<[string, string]> {
-  return [
+/** A line's registration identity and secret; a Lync line also names its authorisation domain. */
+function lineParams(reg: number, line: LineAccount, domain: string, lync: boolean): Array<[string, string]> {
+  const params: Array<[string, string]> = [
     [`reg.${reg}.displayName`, line.displayName],
     ...account(line, domain).map(([k, v]): [string, string] => [`reg.${reg}.${k}`, v]),
-    [`reg.${reg}.auth.domain`, domain],
   ];
+  if (lync) params.push([`reg.${reg}.auth.domain`, domain]);
+  return params;
 }
 
 /** C-09: the sign-in menu items, or auto sign-in with all four reg.1 values. */
@@ -196,7 +199,7 @@ function switchboardFiles(input: RenderInput, o: Options, line: LineAccount): Fi
       { element: 'CallServer', comment: 'SPEC §5.7 scenario 1: Switchboard is the call server', params: serverParams(1, server) },
       srtpGroup(site),
     ],
-    device: [{ element: 'Line', params: lineParams(1, line, site.domain) }],
+    device: [{ element: 'Line', params: lineParams(1, line, site.domain, false) }],
   };
   const lync = o.lyncIm ? lyncServer(input, o) : undefined;
   if (server.transport === 'TLS' || lync !== undefined) {
@@ -214,7 +217,7 @@ function switchboardFiles(input: RenderInput, o: Options, line: LineAccount): Fi
         ['roaming_buddies.reg', '2'],
       ],
     });
-    files.device.push({ element: 'LyncImLine', params: lineParams(2, line, site.domain) });
+    files.device.push({ element: 'LyncImLine', params: lineParams(2, line, o.lyncDomain ?? site.domain, true) });
   }
   if (o.layout === 'user-profiles') files.site.push({ element: 'UserProfiles', params: [['prov.login.enabled', '1']] });
   files.site.push(qosGroup(site));
@@ -225,7 +228,7 @@ function switchboardFiles(input: RenderInput, o: Options, line: LineAccount): Fi
 function lyncFiles(input: RenderInput, o: Options, line: LineAccount): Files {
   const { site } = input;
   const server = { element: 'LyncServer', params: serverParams(1, lyncServer(input, o)).slice(0, 2) };
-  const signIn = signInGroup(o, line, site.domain);
+  const signIn = signInGroup(o, line, o.lyncDomain ?? site.domain);
   const auto = o.signIn === 'auto';
   if (o.layout !== 'user-profiles') {
     const files: Files = {
@@ -237,13 +240,12 @@ function lyncFiles(input: RenderInput, o: Options, line: LineAccount): Files {
         },
         server,
         { element: 'LyncDialPlan', params: dialPlanParams(o, false) },
-        trustGroup(site, false),
-        qosGroup(site),
       ],
       device: [],
     };
     // C-10: with auto sign-in the sign-in section leaves site.cfg for the per-device file.
     (auto ? files.device : files.site).push(signIn);
+    files.site.push(trustGroup(site, false), qosGroup(site));
     return files;
   }
   const pick = (placement: 'S' | 'L'): Array<[string, string]> => LYNC_BASE_PROFILE
@@ -282,21 +284,23 @@ function render(input: RenderInput): RenderResult {
 
   const files = o.telephony === 'lync' ? lyncFiles(input, o, line) : switchboardFiles(input, o, line);
   const what = `${TITLE}, telephony ${o.telephony}${o.lyncIm ? ' + Lync IM' : ''}, layout ${o.layout}`;
-  const out: ProvisionedFile[] = [];
-  const configFiles: string[] = [];
-  const perDevice = files.device.some((g) => g.params.length > 0);
-  if (perDevice) {
+  // In load order: the per-phone file first (§5.7.2), site.cfg, then login.cfg,
+  // which the handset applies after the profile login, not at boot (C-10).
+  const loaded: ProvisionedFile[] = [
+    { name: 'site.cfg', contentType: CONTENT_TYPE, credentials: false, body: configFile(`site.cfg: site-wide settings (${what}); generated by Switchboard`, files.site) },
+  ];
+  const after: ProvisionedFile[] = [];
+  if (files.device.some((g) => g.params.length > 0)) {
     const name = deviceFileName(o, device.mac, line);
     const credentials = files.device.some((g) => g.params.some(([k]) => k.endsWith('.auth.password')));
-    out.push({ name, contentType: CONTENT_TYPE, credentials, body: configFile(`${name}: ${line.extension} on ${device.mac} (${what}); generated by Switchboard`, files.device) });
-    // C-10: login.cfg is applied after the profile login, not at boot.
-    if (o.layout !== 'user-profiles') configFiles.push(name);
+    const f = { name, contentType: CONTENT_TYPE, credentials, body: configFile(`${name}: ${line.extension} on ${device.mac} (${what}); generated by Switchboard`, files.device) };
+    if (o.layout === 'user-profiles') after.push(f);
+    else loaded.unshift(f);
   }
-  configFiles.push('site.cfg');
-  out.unshift({ name: 'site.cfg', contentType: CONTENT_TYPE, credentials: false, body: configFile(`site.cfg: site-wide settings (${what}); generated by Switchboard`, files.site) });
   const master = o.masterFile === 'mac' ? `${device.mac}.cfg` : '000000000000.cfg';
-  out.unshift({ name: master, contentType: CONTENT_TYPE, credentials: false, body: masterFile(`${master}: master file for ${device.mac} (${what}); generated by Switchboard`, configFiles) });
-  return { files: out, warnings };
+  const configFiles = loaded.map((f) => f.name);
+  const head = { name: master, contentType: CONTENT_TYPE, credentials: false, body: masterFile(`${master}: master file for ${device.mac} (${what}); generated by Switchboard`, configFiles) };
+  return { files: [head, ...loaded, ...after], warnings };
 }
 
 export const spectralink84: FamilyGenerator = {
