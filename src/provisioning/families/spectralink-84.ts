@@ -15,20 +15,27 @@ import { configFile, masterFile, type ParamGroup } from './spectralink-xml.ts';
 
 const RESERVED_NAMES = new Set(['site', 'login', 'feature', 'group', '000000000000']);
 
+/** Device options arrive as typed values from the API and as text from forms and the CLI. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const port = z.union([z.number(), z.string().regex(/^\d{1,5}$/).transform(Number)]).pipe(z.number().int().min(1).max(65535));
+
+/** The group layout's <identity>.cfg: a plain file name that is none of the generator's own. */
+const identityName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be letters, digits, _ or -')
+  .refine((s) => !RESERVED_NAMES.has(s.toLowerCase()) && !/^[0-9a-f]{12}$/i.test(s), 'names a file the generator writes itself (site, login, a MAC...)');
+
 const options = z.object({
   /** Which server carries telephony; 'switchboard-and-lync' is scenario 4, refused (C-14). */
   telephony: z.enum(['switchboard', 'lync', 'switchboard-and-lync']).default('switchboard'),
   /** Scenario 2: with Switchboard for telephony, line 2 signs in to the Lync-like registrar for IM and presence. */
-  lyncIm: z.boolean().default(false),
+  lyncIm: flag.default(false),
   /** Host of the Lync-like registrar; absent = this server (its TLS listener). */
   lyncServer: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name or address').optional(),
-  lyncPort: z.number().int().min(1).max(65535).optional(),
+  lyncPort: port.optional(),
   /** The SIP domain of the Lync-like registrar (sign-in addresses, reg.x.auth.domain); absent = this site's domain. */
   lyncDomain: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a domain name').optional(),
   layout: z.enum(['flat', 'group', 'user-profiles']).default('flat'),
   /** Group layout: the <identity>.cfg name; default the line-1 extension. */
-  identity: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be letters, digits, _ or -')
-    .refine((s) => !RESERVED_NAMES.has(s), 'names a file the generator writes itself').optional(),
+  identity: identityName.optional(),
   /** C-09, with a Lync registrar: the sign-in menu items, or auto sign-in with the line's credentials. */
   signIn: z.enum(['credentials-or-pin', 'credentials', 'pin', 'auto']).default('credentials-or-pin'),
   /** The master file's name: <MAC>.cfg, or 000000000000.cfg (still rendered per authenticated device). */
@@ -36,11 +43,11 @@ const options = z.object({
   /** C-13: the product ID on the handset label, e.g. 2200-37290-001. */
   productId: z.string().regex(/^\d{4}-\d{5}-\d{3}$/, 'must look like 2200-37290-001').optional(),
   /** C-13: every unit built before June 2013 is Lync-enabled. */
-  builtBeforeJune2013: z.boolean().default(false),
+  builtBeforeJune2013: flag.default(false),
   /** C-17 (base-profile defaults 1): normalise on the handset, and for directory dial and forwarding. */
-  digitMapLocally: z.boolean().default(true),
-  dialPlanToDirectory: z.boolean().default(true),
-  dialPlanToForward: z.boolean().default(true),
+  digitMapLocally: flag.default(true),
+  dialPlanToDirectory: flag.default(true),
+  dialPlanToForward: flag.default(true),
 }).strict();
 type Options = z.output<typeof options>;
 
@@ -184,7 +191,13 @@ function dialPlanParams(o: Options, all: boolean): Array<[string, string]> {
 /** The per-device file of the layout (C-10): <MAC>-ext.cfg, the group's <identity>.cfg, or login.cfg. */
 function deviceFileName(o: Options, mac: string, line: LineAccount): string {
   if (o.layout === 'flat') return `${mac}-ext.cfg`;
-  if (o.layout === 'group') return `${o.identity ?? line.extension}.cfg`;
+  if (o.layout === 'group') {
+    if (o.identity !== undefined) return `${o.identity}.cfg`;
+    if (!identityName.safeParse(line.extension).success) {
+      throw new ProvisioningRefusal(`extension ${line.extension} cannot name the group file <identity>.cfg: set the option identity`);
+    }
+    return `${line.extension}.cfg`;
+  }
   return 'login.cfg';
 }
 

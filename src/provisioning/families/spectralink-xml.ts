@@ -2,6 +2,7 @@
 // attributes of grouping elements inside <PHONE_CONFIG>, and the master file
 // whose <APPLICATION> lists CONFIG_FILES. One attribute per line, so golden
 // files read as a parameter list.
+import { ProvisioningRefusal } from '../types.ts';
 
 /** A grouping element: its name is free (the handset reads only the attributes). */
 export interface ParamGroup {
@@ -31,14 +32,24 @@ function comment(text: string, indent: string): string {
   return `${indent}<!-- ${text.replace(/--/g, '- -')} -->\n`;
 }
 
-/** A configuration file; groups without parameters are left out. */
+/** What XML 1.0 cannot carry even as a reference: C0 controls but tab, CR, LF; lone surrogates; U+FFFE/U+FFFF. */
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * A configuration file; groups without parameters are left out.
+ * @throws ProvisioningRefusal naming (never showing) a value XML cannot carry
+ */
 export function configFile(header: string, groups: readonly ParamGroup[]): string {
   let out = PROLOGUE + comment(header, '') + '<PHONE_CONFIG>\n';
   for (const g of groups) {
     if (g.params.length === 0) continue;
     if (g.comment !== undefined) out += comment(g.comment, '  ');
     out += `  <${g.element}\n`;
-    for (const [name, value] of g.params) out += `    ${name}="${xmlAttr(value)}"\n`;
+    for (const [name, value] of g.params) {
+      if (NOT_XML.test(value)) throw new ProvisioningRefusal(`${name} holds a control character the handset's XML cannot carry: change it`);
+      out += `    ${name}="${xmlAttr(value)}"\n`;
+    }
     out += '  />\n';
   }
   return out + '</PHONE_CONFIG>\n';

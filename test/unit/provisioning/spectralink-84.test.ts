@@ -1,5 +1,6 @@
 // Spectralink 84-Series generator: golden files per layout and sign-in mode
 // and per scenario, and the SPEC rules C-08..C-14, C-17 checked one by one.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generatorFor } from '../../../src/provisioning/families/index.ts';
 import { LYNC_PRODUCT_IDS } from '../../../src/provisioning/families/spectralink-checks.ts';
@@ -37,10 +38,20 @@ function bundle(r: RenderResult): string {
   return parts.join('\n');
 }
 
+/** XML 1.0 Char production: tab, LF, CR, U+0020 and up, without U+FFFE/U+FFFF or lone surrogates. */
+function xmlCanCarry(s: string): boolean {
+  // Iterating by code point leaves a lone surrogate as a code point of its own.
+  return [...s].every((c) => {
+    const n = c.codePointAt(0)!;
+    return (n >= 0x20 || n === 9 || n === 10 || n === 13) && (n < 0xd800 || n > 0xdfff) && n !== 0xfffe && n !== 0xffff;
+  });
+}
+const ENTITIES: Record<string, string> = { quot: '"', lt: '<', gt: '>', amp: '&' };
+
 /** The value of attribute `name` in an 84-Series file, XML references decoded. */
 function attr(body: string, name: string): string | undefined {
   const m = new RegExp(`\\s${name.replace(/\./g, '\\.')}="([^"]*)"`).exec(body);
-  return m?.[1]?.replace(/&#10;/g, '\n').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return m?.[1]?.replace(/&(#\d+|quot|lt|gt|amp);/g, (_, e: string) => e.startsWith('#') ? String.fromCharCode(Number(e.slice(1))) : ENTITIES[e]!);
 }
 
 function configFiles(r: RenderResult): string[] {
@@ -222,6 +233,49 @@ describe('spectralink-84 rules', () => {
     expect(attr(ext, 'reg.1.auth.domain')).toBeUndefined();
     const local = text(file(render({}, { request: { source: '192.168.2.50', secure: true, local: true } }), 'site.cfg'));
     expect(attr(local, 'reg.1.server.1.address')).toBe('192.168.2.4');
+  });
+
+  it('group identity: a name that is not a plain file name, or is one of the generator\'s own files, is refused', () => {
+    for (const identity of ['site', 'Login', '0004f2aabbcc', '../x', 'a b']) {
+      expect(() => render({ layout: 'group', identity })).toThrow(ProvisioningRefusal);
+    }
+    const lines = [{ ...testLines(1)[0]!, extension: '*55' }];
+    expect(() => render({ layout: 'group' }, { lines })).toThrow(/set the option identity/);
+    expect(configFiles(render({ layout: 'group', identity: 'desk-55' }, { lines }))).toEqual(['desk-55.cfg', 'site.cfg']);
+  });
+
+  it('options given as text (forms, CLI) mean the same as typed ones', () => {
+    const typed = render({ ...LYNC, lyncIm: false, digitMapLocally: false, lyncPort: 5067 });
+    const texts = render({ ...LYNC, lyncIm: 'false', digitMapLocally: 'false', lyncPort: '5067' });
+    expect(texts).toEqual(typed);
+    expect(() => render({ ...LYNC, lyncPort: '70000' })).toThrow(ProvisioningRefusal);
+    expect(() => render({ ...LYNC, digitMapLocally: 'no' })).toThrow(ProvisioningRefusal);
+  });
+
+  it('any display name and password survive the XML: the attribute decodes to the original, nothing breaks out', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), (displayName, secret) => {
+      const password = `Secret:${secret}`;
+      const lines = [{ ...testLines(1)[0]!, displayName, password }];
+      for (const options of [{}, { ...LYNC, signIn: 'auto' }]) {
+        // The Lync files carry no display name (the registrar sends it in-band).
+        const carriable = xmlCanCarry('telephony' in options ? password : displayName + password);
+        let r: RenderResult;
+        try {
+          r = render(options, { lines });
+        } catch (e) {
+          // Refused only for what XML cannot carry, and the message never shows the secret.
+          expect(e).toBeInstanceOf(ProvisioningRefusal);
+          expect(carriable).toBe(false);
+          expect((e as Error).message).not.toContain(password);
+          continue;
+        }
+        expect(carriable).toBe(true);
+        const ext = text(file(r, `${MAC}-ext.cfg`));
+        expect(attr(ext, 'reg.1.auth.password')).toBe(password);
+        if (!('telephony' in options)) expect(attr(ext, 'reg.1.displayName')).toBe(displayName);
+        expect(ext.split('\n').filter((l) => l.startsWith('    ')).every((l) => /^    [A-Za-z0-9_.]+="[^"<\n]*"$/.test(l))).toBe(true);
+      }
+    }), { numRuns: 200 });
   });
 
   it('the shared master file is 000000000000.cfg with the same list', () => {
