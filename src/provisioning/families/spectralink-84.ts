@@ -293,6 +293,9 @@ function render(input: RenderInput): RenderResult {
   const warnings: string[] = [];
   if (o.telephony !== 'lync' && 'signIn' in device.options) warnings.push('signIn applies only when the Lync-like registrar carries telephony; ignored');
   if (o.telephony === 'lync' && o.signIn === 'auto') warnings.push('auto sign-in: whoever holds the handset is signed in as ' + line.extension + ' (SPEC §4.7)');
+  if (o.telephony === 'switchboard' && site.sipPorts.tls === undefined && site.media.security !== 'disabled') {
+    warnings.push('SRTP without SIP over TLS: the media keys cross the network in clear in the SDP; turn on the TLS listener');
+  }
   if (site.identitySelfSigned) warnings.push('the identity is self-signed: the handset trusts exactly that certificate, so replacing it means re-provisioning (A-28)');
 
   const files = o.telephony === 'lync' ? lyncFiles(input, o, line) : switchboardFiles(input, o, line);

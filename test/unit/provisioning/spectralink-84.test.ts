@@ -231,6 +231,10 @@ describe('spectralink-84 rules', () => {
     expect([attr(ext, 'reg.1.address'), attr(ext, 'reg.1.auth.userId'), attr(ext, 'reg.1.auth.password')]).toEqual(['1001@example.com', '1001', 'Secret-1001-pw']);
     // reg.x.auth.domain is the Lync authorisation domain; a standard registrar names its realm in the challenge.
     expect(attr(ext, 'reg.1.auth.domain')).toBeUndefined();
+    expect(r.warnings).toEqual([]);
+    const clear = render({}, { site: testSite({ sipPorts: { udp: 5060 } }) });
+    expect(attr(text(file(clear, 'site.cfg')), 'reg.1.server.1.transport')).toBe('UDPOnly');
+    expect(clear.warnings.join('\n')).toMatch(/SRTP without SIP over TLS/);
     const local = text(file(render({}, { request: { source: '192.168.2.50', secure: true, local: true } }), 'site.cfg'));
     expect(attr(local, 'reg.1.server.1.address')).toBe('192.168.2.4');
   });
