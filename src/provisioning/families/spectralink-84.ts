@@ -163,7 +163,7 @@ function signInGroup(o: Options, line: LineAccount, domain: string): ParamGroup 
   }
   const values = account(line, domain);
   const missing = values.filter(([, v]) => v === '').map(([k]) => `reg.1.${k}`);
-  if (missing.length > 0) throw new ProvisioningRefusal(`auto sign-in needs ${missing.join(', ')} (SPEC C-09): give extension ${line.extension} a SIP password`);
+  if (missing.length > 0) throw new ProvisioningRefusal(`auto sign-in needs ${missing.join(', ')} (SPEC C-09): complete the SIP account of extension ${line.extension}`);
   return {
     element: 'LyncAutoSignIn',
     comment: 'SPEC C-09, §4.7: auto sign-in; whoever holds the handset is signed in, and sign-out is not offered',
