@@ -7,6 +7,7 @@ import { avaya46xx } from './avaya-46xx.ts';
 import { avayaB179 } from './avaya-b179.ts';
 import { gigasetDect } from './gigaset-dect.ts';
 import { snomDect } from './snom-dect.ts';
+import { spectralink84 } from './spectralink-84.ts';
 import { yealinkDect } from './yealink-dect.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
@@ -15,6 +16,7 @@ const GENERATORS: readonly FamilyGenerator[] = [
   yealinkDect,
   gigasetDect,
   snomDect,
+  spectralink84,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
