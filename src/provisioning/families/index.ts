@@ -3,11 +3,13 @@
 // `generatorFor`.
 import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
+import { avaya11xx } from './avaya-11xx.ts';
 import { avaya46xx } from './avaya-46xx.ts';
 import { avayaB179 } from './avaya-b179.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
   avaya46xx,
+  avaya11xx,
   avayaB179,
 ];
 
