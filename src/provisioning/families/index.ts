@@ -6,11 +6,13 @@ import type { FamilyGenerator } from '../types.ts';
 import { avaya11xx } from './avaya-11xx.ts';
 import { avaya46xx } from './avaya-46xx.ts';
 import { avayaB179 } from './avaya-b179.ts';
+import { avayaE129 } from './avaya-e129.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
   avaya46xx,
   avaya11xx,
   avayaB179,
+  avayaE129,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
