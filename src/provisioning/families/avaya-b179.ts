@@ -7,10 +7,11 @@
 // Transport; Settings -> Provisioning -> File server address) and are to be
 // confirmed on a device (SPEC Appendix A #22 asks the same of use_srtpc).
 import { z } from 'zod';
+import { formatHostPort } from '../../lib/net.ts';
 import { ProvisioningRefusal, type FamilyGenerator, type RenderInput, type RenderResult } from '../types.ts';
 import { escapeXml } from '../xml.ts';
 import { A20_TABLE } from './avaya-media.ts';
-import { hostPort, pinnedServer, pinnedUrl, preferredTransport } from './avaya-pinning.ts';
+import { pinnedServer, pinnedUrl, preferredTransport } from './avaya-pinning.ts';
 
 /** SPEC §5.4: the name the call server gives the B179's configuration file. */
 export const B179_FILE = 'avayab179.xml';
@@ -33,8 +34,8 @@ function render(input: RenderInput): RenderResult {
     `    <user>${x(line.extension)}</user>`,
     `    <auth_user>${x(line.authUser)}</auth_user>`,
     `    <password>${x(line.password)}</password>`,
-    `    <registrar>${x(hostPort(pinned.host, transport.port))}</registrar>`,
-    `    <proxy>${x(hostPort(pinned.host, transport.port))}</proxy>`,
+    `    <registrar>${x(formatHostPort(pinned.host, transport.port))}</registrar>`,
+    `    <proxy>${x(formatHostPort(pinned.host, transport.port))}</proxy>`,
     `    <domain>${x(site.domain)}</domain>`,
     `    <transport>${transport.protocol}</transport>`,
     '  </account>',

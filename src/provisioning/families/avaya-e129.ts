@@ -9,10 +9,11 @@
 // P34/P35/P36 password/user/authentication ID; and their values for P130
 // (0 UDP, 1 TCP, 2 TCP/TLS), P212 (1 HTTP, 2 HTTPS) and P330 (1 HTTP, 3 HTTPS).
 import { z } from 'zod';
+import { formatHostPort } from '../../lib/net.ts';
 import { ProvisioningRefusal, type FamilyGenerator, type RenderInput, type RenderResult } from '../types.ts';
 import { escapeXml } from '../xml.ts';
 import { A20_TABLE } from './avaya-media.ts';
-import { hostPort, pinnedServer, preferredTransport, remoteWorkerSbc } from './avaya-pinning.ts';
+import { pinnedServer, preferredTransport, remoteWorkerSbc } from './avaya-pinning.ts';
 
 export function e129FileName(mac: string): string {
   return `cfg${mac}.xml`;
@@ -29,7 +30,7 @@ function render(input: RenderInput): RenderResult {
   const transport = preferredTransport(sbc ?? site.sipPorts);
   if (transport === undefined) throw new ProvisioningRefusal('no SIP transport (UDP, TCP or TLS) is on: an E129 has nothing to register to');
   const https = pinned.scheme === 'https';
-  const provisioning = hostPort(pinned.host, pinned.port);
+  const provisioning = formatHostPort(pinned.host, pinned.port);
   const p = (n: number, value: string | number, why: string) => `    <P${n}>${escapeXml(String(value))}</P${n}> <!-- ${why} -->`;
   const body = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -44,8 +45,8 @@ function render(input: RenderInput): RenderResult {
     p(36, line.authUser, 'authentication ID'),
     p(34, line.password, 'authentication password'),
     ...(sbc !== undefined
-      ? [p(47, site.domain, 'SIP server: the domain, reached through the outbound proxy'), p(48, hostPort(sbc.reg, transport.port), 'outbound proxy: the SBC (RW_SBC_REG)')]
-      : [p(47, hostPort(pinned.host, transport.port), 'SIP server'), p(48, '', 'no outbound proxy')]),
+      ? [p(47, site.domain, 'SIP server: the domain, reached through the outbound proxy'), p(48, formatHostPort(sbc.reg, transport.port), 'outbound proxy: the SBC (RW_SBC_REG)')]
+      : [p(47, formatHostPort(pinned.host, transport.port), 'SIP server'), p(48, '', 'no outbound proxy')]),
     p(130, P130[transport.protocol], `SIP transport ${transport.protocol === 'TLS' ? 'TCP/TLS' : transport.protocol}`),
     p(2311, 1, 'check the domain certificate'),
     p(2329, 0, 'SIP URI, not SIPS (SPEC 4.4)'),
