@@ -19,9 +19,9 @@ const options = z.object({
   /** The firmware the phone runs (SPEC C.1): decides which settings and codes it takes. */
   firmware: z.enum(FIRMWARE_CLASSES).default('j100'),
   /** e.g. "7.0.1" or "R2.6.14.5" when older than current; absent = current firmware (every floor met). */
-  version: z.string().refine((v) => parseFirmwareVersion(v) !== undefined, 'must be a version like 7.1.0.0 or R2.6.14.5').optional(),
+  version: z.coerce.string().refine((v) => parseFirmwareVersion(v) !== undefined, 'must be a version like 7.1.0.0 or R2.6.14.5').optional(),
   /** An explicit MEDIAENCRYPTION list, e.g. "1,2": it must match the server's enabled suites (C-02). */
-  mediaEncryption: z.string().optional(),
+  mediaEncryption: z.coerce.string().optional(),
 }).strict();
 
 function render(input: RenderInput): RenderResult {

@@ -120,6 +120,9 @@ describe('Avaya 46xxsettings.txt (C-01..C-03)', () => {
   it('accepts an explicit MEDIAENCRYPTION that matches the server (C-02)', () => {
     expect(value(settings(testSite(), { mediaEncryption: '2,1' }), 'MEDIAENCRYPTION')).toBe('2,1');
     expect(value(settings(testSite(), { mediaEncryption: '1,9' }), 'MEDIAENCRYPTION')).toBe('1,9');
+    // Option values may arrive as numbers (device options are string | number | boolean).
+    expect(value(settings(testSite(), { mediaEncryption: 1 }), 'MEDIAENCRYPTION')).toBe('1');
+    expect(value(settings(testSite(), { firmware: '96x1-sip', version: 7 }), 'ENCRYPT_SRTCP')).toBeUndefined();
   });
 
   it.each([
