@@ -16,6 +16,15 @@ import { pinnedServer, pinnedUrl, preferredTransport } from './avaya-pinning.ts'
 /** SPEC §5.4: the name the call server gives the B179's configuration file. */
 export const B179_FILE = 'avayab179.xml';
 
+/**
+ * The local (per-phone) file a B179 asks its device-management server for
+ * by default, avaya-<MAC>.xml with the MAC without colons (vendor's B179
+ * administration guide, "Provisioning from a device management server").
+ */
+export function b179LocalFileName(mac: string): string {
+  return `avaya-${mac}.xml`;
+}
+
 function render(input: RenderInput): RenderResult {
   const { site, device, lines } = input;
   const line = lines[0]!;
@@ -60,12 +69,16 @@ function render(input: RenderInput): RenderResult {
     '</avaya_b179>',
     '',
   ].join('\n');
-  return { files: [{ name: B179_FILE, contentType: 'application/xml', body, credentials: true }], warnings: [] };
+  // The same file under both names: SPEC's, and the one a phone with default settings requests.
+  return {
+    files: [B179_FILE, b179LocalFileName(device.mac)].map((name) => ({ name, contentType: 'application/xml', body, credentials: true })),
+    warnings: [],
+  };
 }
 
 export const avayaB179: FamilyGenerator = {
   family: 'avaya-b179',
-  title: `Avaya B179 conference phone (${B179_FILE})`,
+  title: `Avaya B179 conference phone (${B179_FILE}, avaya-<mac>.xml)`,
   models: ['B179'],
   options: z.object({}).strict(),
   maxLines: 1,

@@ -10,7 +10,8 @@ const device = { mac: '0004f2b17901', family: 'avaya-b179' as const, model: 'B17
 function render(site: ProvisioningSite, request?: RequestFacts): string {
   const input: RenderInput = { site, device, lines: testLines(1, 8001), ...(request ? { request } : {}) };
   const result = avayaB179.render(input);
-  expect(result.files.map((f) => [f.name, f.credentials])).toEqual([[B179_FILE, true]]);
+  expect(result.files.map((f) => [f.name, f.credentials])).toEqual([[B179_FILE, true], ['avaya-0004f2b17901.xml', true]]);
+  expect(result.files[1]!.body).toBe(result.files[0]!.body);
   return result.files[0]!.body as string;
 }
 
