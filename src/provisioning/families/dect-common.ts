@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { hostSchema } from '../host.ts';
 import { escapeXml } from '../xml.ts';
 import { ProvisioningRefusal, type RenderInput, type SrtpSuite } from '../types.ts';
-import { hostPort, pinnedServer } from './avaya-pinning.ts';
+import { formatHostPort } from '../../lib/net.ts';
+import { pinnedServer } from './pinning.ts';
 
 /** The SDES suites every one of these bases offers; the AES-256 ones are not documented for any of them. */
 const DECT_SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
@@ -80,7 +81,7 @@ export function dectPlan(input: RenderInput, limits: ModelLimits, familyTitle: s
 
   // A-15 as the other families pin it; the files carry passwords, so the URL is always https.
   const address = pinnedServer(input).host;
-  const base = `https://${hostPort(address, site.provisioningPorts.https)}/`;
+  const base = `https://${formatHostPort(address, site.provisioningPorts.https)}/`;
   return { address, transport, port, media, provisioningUrl: base, caUrl: `${base}ca.pem`, options: parsed.data, warnings };
 }
 

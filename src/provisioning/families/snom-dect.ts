@@ -18,7 +18,7 @@
 // import the root CA); the handset limits (datasheet figures, capped at the
 // device model's 250 lines: M300 20, M400 100, M700 and M900 250).
 import type { FamilyGenerator, RenderInput, RenderResult } from '../types.ts';
-import { hostPort } from './avaya-pinning.ts';
+import { formatHostPort } from '../../lib/net.ts';
 import { dectOptionsSchema, dectPlan, familyMax, xmlText, type ModelLimits } from './dect-common.ts';
 
 const TITLE = 'Snom M-series DECT';
@@ -41,7 +41,7 @@ function render(input: RenderInput): RenderResult {
     ...(plan.options.ntp !== undefined ? ['    <!-- Time: TLS certificate checks need it (EC-12) -->', setting('ntp_server', plan.options.ntp)] : []),
     `    <!-- This server (SIP server ${SERVER}), for every handset -->`,
     setting('srv_sip_server_alias', 'Switchboard', SERVER),
-    setting('user_host', hostPort(plan.address, plan.port), SERVER),
+    setting('user_host', formatHostPort(plan.address, plan.port), SERVER),
     setting('srv_sip_transport', plan.transport, SERVER),
     setting('user_srtp', plan.media === 'disabled' ? 'off' : 'on', SERVER),
     setting('user_savp', SAVP[plan.media], SERVER),
