@@ -8,14 +8,12 @@
 // Export-Csv writes it, `#TYPE` line included. With a Priority column (or
 // key) on every rule, rules are taken in priority order, as the registrar
 // applies them; otherwise in file order.
-import { readFile, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { convertDialPlan, type DialPlanResult, type NormalisationRule } from '../provisioning/dialplan/index.ts';
 import { CliError, print } from './common.ts';
+import { readInputFile } from './json-file.ts';
 import { provisionCommand } from './provision.ts';
-
-const MAX_BYTES = 1024 * 1024;
 
 type Row = Record<string, unknown>;
 
@@ -101,18 +99,6 @@ export function formatDialPlan(result: DialPlanResult): string[] {
   return lines;
 }
 
-async function readRules(path: string): Promise<NormalisationRule[]> {
-  let text: string;
-  try {
-    if ((await stat(path)).size > MAX_BYTES) throw new CliError(`--rules: ${path} is larger than 1 MB`);
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`--rules: cannot read ${path}: ${(err as Error).message}`);
-  }
-  return parseRulesFile(text);
-}
-
 export function registerProvisionDigitmapCommand(program: Command): void {
   provisionCommand(program)
     .command('digitmap')
@@ -122,7 +108,7 @@ export function registerProvisionDigitmapCommand(program: Command): void {
     .option('--e911-dial-mask <numbers>', 'more emergency numbers, separated by ; (dialplan.1.e911dialmask)')
     .option('--json', 'print JSON')
     .action(async (o: { rules: string; e911DialString?: string; e911DialMask?: string; json?: boolean }) => {
-      const rules = await readRules(o.rules);
+      const rules = parseRulesFile(await readInputFile(o.rules, '--rules'));
       const result = convertDialPlan({
         rules,
         ...(o.e911DialString !== undefined ? { emergencyDialString: o.e911DialString } : {}),

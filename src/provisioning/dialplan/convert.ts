@@ -43,7 +43,7 @@ export function convertPlan(rules: readonly PlanRule[], errors: DialPlanErrors):
       errors.drop(4, rule.origin, rule.pattern, `the digit map was cut at ${MAX_BUFFER_CHARS} characters before this rule`);
       continue;
     }
-    const result = patternToDigitMap(rule.pattern);
+    const result = validRegex(rule.sourcePattern) ? patternToDigitMap(rule.pattern) : { error: 'the rule is not a valid regular expression' };
     if ('error' in result) {
       errors.drop(4, rule.origin, rule.pattern, result.error);
       continue;
@@ -61,4 +61,14 @@ export function convertPlan(rules: readonly PlanRule[], errors: DialPlanErrors):
     }
   }
   return { digitMap: translations.map((t) => t.digitMap).join('|'), translations };
+}
+
+/** The translation is applied with this regex, so it must compile even where step 3 left only the valid alternatives. */
+function validRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
 }

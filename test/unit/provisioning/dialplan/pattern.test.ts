@@ -65,6 +65,15 @@ describe('pattern → digit map (step 4)', () => {
     expect(refusal('^(?=1)1$')).toMatch(/lookarounds/);
     expect(refusal('^[1-$')).toMatch(/not closed|has no digit-map form/);
   });
+
+  it('drops every copy of a rule that is not a valid regex, though one alternative alone would convert', () => {
+    const plan = convertDialPlan({ rules: [{ pattern: '^(1|(?<x)2)$', translation: '$1', isInternalExtension: false }] });
+    expect(plan.digitMap).toBe('');
+    expect(plan.errors).toEqual([
+      'DIALPLANERROR: step 4: rule 1 (^(1)$) dropped: the rule is not a valid regular expression',
+      'DIALPLANERROR: step 4: rule 1 (^((?<x)2)$) dropped: the rule is not a valid regular expression',
+    ]);
+  });
 });
 
 describe('alternation (step 3) beyond the SPEC example', () => {
