@@ -18,6 +18,8 @@ import { MAX_ALTERNATIVES, MAX_BUFFER_CHARS } from './model.ts';
 /** One digit-map position: a letter, x or a range, with `.` = any number of it (RFC 3435). */
 interface Position {
   text: string;
+  /** The keys it matches. */
+  letters: string;
   dot: boolean;
 }
 type DigitString = Position[];
@@ -37,7 +39,8 @@ export function patternToDigitMap(pattern: string): { strings: string[] } | { er
   try {
     const alts = parser.sequence();
     if (parser.i < parser.p.length) throw new Unconvertible(`"${parser.p[parser.i]}" at ${parser.i + 2} has no digit-map form`);
-    const strings = alts.filter((s) => s.length > 0).map(render);
+    const kept = alts.filter((s) => s.length > 0);
+    const strings = kept.map((s, i) => render(s, kept.some((other, j) => j !== i && extends_(s, other))));
     if (strings.length === 0) throw new Unconvertible('it matches only the empty number');
     return { strings };
   } catch (err) {
@@ -46,15 +49,40 @@ export function patternToDigitMap(pattern: string): { strings: string[] } | { er
   }
 }
 
-/** A digit-map string; one with a `.` ends with the timer T, as the phone cannot know when such a number is complete. */
-function render(s: DigitString): string {
+/**
+ * A digit-map string. A phone completes a number at the first full match
+ * (RFC 3435), so a string that a longer number of the same rule could follow
+ * (`\d{3,4}`: xxx then xxxx), or one with a `.`, ends with the timer T: the
+ * phone waits for the next digit before it dials.
+ */
+function render(s: DigitString, longerFollows: boolean): string {
   let out = '';
-  let open = false;
+  let open = longerFollows;
   for (const p of s) {
     out += p.dot ? `${p.text}.` : p.text;
     open ||= p.dot;
   }
   return open ? `${out}T` : out;
+}
+
+/** Some number `longer` accepts begins with a number `s` accepts and has more keys after it. */
+function extends_(s: DigitString, longer: DigitString): boolean {
+  const closure = (states: Set<number>) => {
+    for (const st of states) if (longer[st]?.dot) states.add(st + 1);
+    return states;
+  };
+  let states = closure(new Set([0]));
+  for (const p of s) {
+    const next = new Set<number>();
+    for (const st of states) {
+      const q = longer[st];
+      if (q && [...p.letters].some((k) => q.letters.includes(k))) next.add(q.dot ? st : st + 1);
+    }
+    states = closure(next);
+    if (states.size === 0) return false;
+  }
+  for (const st of states) if (st < longer.length) return true;
+  return false;
 }
 
 function product(a: DigitString[], b: DigitString[]): DigitString[] {
@@ -87,16 +115,16 @@ class Parser {
     const c = this.p.charAt(this.i);
     if (isDigit(c) || c === '#') {
       this.i++;
-      return [[{ text: c, dot: false }]];
+      return [[{ text: c, letters: c, dot: false }]];
     }
     if (c === '\\') {
       const e = this.p.charAt(this.i + 1);
       this.i += 2;
-      if (e === 'd') return [[{ text: 'x', dot: false }]];
-      if (e === '*' || e === '#') return [[{ text: e, dot: false }]];
+      if (e === 'd') return [[{ text: 'x', letters: DIGITS, dot: false }]];
+      if (e === '*' || e === '#') return [[{ text: e, letters: e, dot: false }]];
       throw new Unconvertible(`\\${e} has no digit-map form`);
     }
-    if (c === '[') return [[{ text: this.range(), dot: false }]];
+    if (c === '[') return [[{ ...this.range(), dot: false }]];
     if (c === '(') {
       if (this.p.startsWith('(?:', this.i)) this.i += 3;
       else if (this.p.charAt(this.i + 1) === '?') throw new Unconvertible('lookarounds and named groups have no digit-map form');
@@ -110,7 +138,7 @@ class Parser {
   }
 
   /** A character class of digits, ranges, * and #, as x, one letter or an RFC 3435 range. */
-  private range(): string {
+  private range(): { text: string; letters: string } {
     this.i++;
     if (this.p.charAt(this.i) === '^') throw new Unconvertible('a negated class has no digit-map form');
     const set = new Set<string>();
@@ -137,7 +165,7 @@ class Parser {
     if (this.p.charAt(this.i) !== ']') throw new Unconvertible('a character class is not closed');
     this.i++;
     if (set.size === 0) throw new Unconvertible('an empty class matches nothing');
-    return rangeText(set);
+    return { text: rangeText(set), letters: [...set].join('') };
   }
 
   /** The atom with the quantifier that follows it, if any. */
@@ -148,7 +176,7 @@ class Parser {
     if (max === Infinity) {
       const single = atom.length === 1 && atom[0]?.length === 1 && !atom[0][0]?.dot ? atom[0][0] : undefined;
       if (!single) throw new Unconvertible('only one position can repeat without bound in a digit map');
-      return [[...Array.from({ length: min }, () => single), { text: single.text, dot: true }]];
+      return [[...Array.from({ length: min }, () => single), { ...single, dot: true }]];
     }
     if (max - min + 1 > MAX_ALTERNATIVES) throw new Unconvertible(`it needs more than ${MAX_ALTERNATIVES} digit-map strings`);
     if (atom.length === 1) {

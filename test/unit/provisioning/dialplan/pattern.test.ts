@@ -35,7 +35,10 @@ describe('pattern → digit map (step 4)', () => {
   it('{n} repeats; ?, {n,m} give one string per length', () => {
     expect(strings('^(\\d{4})$')).toEqual(['xxxx']);
     expect(strings('^0?1$')).toEqual(['1', '01']);
-    expect(strings('^9\\d{2,4}$')).toEqual(['9xx', '9xxx', '9xxxx']);
+    // A shorter length that a longer one of the same rule can follow waits for the timer (phones dial at the first full match).
+    expect(strings('^9\\d{2,4}$')).toEqual(['9xxT', '9xxxT', '9xxxx']);
+    expect(strings('^12\\*?#$')).toEqual(['12#', '12*#']);
+    expect(strings('^[2-9]\\d{2}(\\d{2})?$')).toEqual(['[2-9]xxT', '[2-9]xxxx']);
     expect(strings('^(12){2}$')).toEqual(['1212']);
   });
 
