@@ -10,9 +10,9 @@
 //   e*, e+, e{n,}                  → e written the minimum times, then e.
 //   (…), (?:…)                     → their content (groups only capture)
 // Anything else (`.`, `\+`, letters, back-references, lookarounds, negated
-// classes, a repeated group that is not one position) has no digit-map form,
-// and the rule is dropped. A string that can only be the empty number is left
-// out (nobody dials nothing).
+// classes, an unbounded repeat of more than one position, more than 30
+// strings) has no digit-map form, and the rule is dropped. A string that can
+// only be the empty number is left out (nobody dials nothing).
 import { MAX_ALTERNATIVES, MAX_BUFFER_CHARS } from './model.ts';
 
 /** One digit-map position: a letter, x or a range, with `.` = any number of it (RFC 3435). */
