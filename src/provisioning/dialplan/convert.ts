@@ -11,6 +11,7 @@
 // registrar meant.
 import { type DialPlanErrors, joinedLength, MAX_BUFFER_CHARS, type PlanRule, type RuleOrigin } from './model.ts';
 import { patternToDigitMap } from './pattern.ts';
+import { compilesAsRegex } from '../../lib/regex.ts';
 
 /** What the phone does with a number one digit-map string accepted. */
 export interface DigitMapTranslation {
@@ -43,7 +44,8 @@ export function convertPlan(rules: readonly PlanRule[], errors: DialPlanErrors):
       errors.drop(4, rule.origin, rule.pattern, `the digit map was cut at ${MAX_BUFFER_CHARS} characters before this rule`);
       continue;
     }
-    const result = validRegex(rule.sourcePattern) ? patternToDigitMap(rule.pattern) : { error: 'the rule is not a valid regular expression' };
+    // The translation is applied with the source regex, so it must compile even where step 3 left only valid alternatives.
+    const result = compilesAsRegex(rule.sourcePattern) ? patternToDigitMap(rule.pattern) : { error: 'the rule is not a valid regular expression' };
     if ('error' in result) {
       errors.drop(4, rule.origin, rule.pattern, result.error);
       continue;
@@ -63,12 +65,3 @@ export function convertPlan(rules: readonly PlanRule[], errors: DialPlanErrors):
   return { digitMap: translations.map((t) => t.digitMap).join('|'), translations };
 }
 
-/** The translation is applied with this regex, so it must compile even where step 3 left only the valid alternatives. */
-function validRegex(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
