@@ -31,7 +31,11 @@ export function appendEmergencyRules(rules: PlanRule[], length: number, dialStri
   for (const number of emergencyNumbers(dialString, mask)) {
     const origin = { kind: 'emergency' as const, number };
     const pattern = `^${number.replaceAll('*', '\\*')}$`;
-    if (!DIALABLE.test(number) || !DIALABLE.test(target)) {
+    if (!DIALABLE.test(target)) {
+      errors.drop(2, origin, pattern, target === '' ? 'there is no emergency dial string to send' : 'the emergency dial string holds only digits, * and #');
+      continue;
+    }
+    if (!DIALABLE.test(number)) {
       errors.drop(2, origin, pattern, 'an emergency number holds only digits, * and #');
       continue;
     }

@@ -118,6 +118,9 @@ describe('emergency rules (step 2)', () => {
     const plan = convertDialPlan({ rules: [], emergencyDialString: '911', emergencyDialMask: '1-1-2' });
     expect(plan.digitMap).toBe('911');
     expect(plan.errors).toEqual([expect.stringContaining(`${DIALPLAN_ERROR}: step 2: emergency number 1-1-2`)]);
+    const noTarget = convertDialPlan({ rules: [], emergencyDialMask: '112' });
+    expect(noTarget.digitMap).toBe('');
+    expect(noTarget.errors).toEqual([expect.stringMatching(/emergency number 112 .* no emergency dial string/)]);
   });
 });
 

@@ -132,3 +132,26 @@ describe('digit map and translations agree with the regexes', () => {
     );
   });
 });
+
+describe('hostile rules', () => {
+  // Any text as pattern and translation: the conversion never throws, both maps stay within the buffer, and the digit map is valid RFC 3435.
+  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.stringMatching(/^[\^$()|\[\]\\d{}0-9,*+?#.:=!<-]{0,40}$/));
+  it('never throws and keeps both maps within 10,000 characters', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ pattern: text, translation: text, isInternalExtension: fc.boolean() }), { maxLength: 12 }),
+        fc.option(text, { nil: undefined }),
+        fc.option(text, { nil: undefined }),
+        (rules, emergencyDialString, emergencyDialMask) => {
+          const plan = convertDialPlan({ rules, ...(emergencyDialString !== undefined ? { emergencyDialString } : {}), ...(emergencyDialMask !== undefined ? { emergencyDialMask } : {}) });
+          expect(plan.originalDigitMap.length).toBeLessThanOrEqual(10_000);
+          expect(plan.digitMap.length).toBeLessThanOrEqual(10_000);
+          if (plan.digitMap !== '') expect(parseDigitMap(plan.digitMap)).toHaveLength(plan.translations.length);
+          for (const e of plan.errors) expect(e).toMatch(/^DIALPLANERROR: /);
+          for (const n of ['1', '911', '*#0']) expect(() => normaliseNumber(plan, n)).not.toThrow();
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
