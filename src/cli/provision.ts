@@ -1,9 +1,8 @@
+// The `switchboard provision …` command group. Several modules add
+// subcommands to it; whichever registers first creates it, the others get the
+// same group, so registration order does not matter.
 import type { Command } from 'commander';
 
-/**
- * The `switchboard provision` command group, created by whichever
- * subcommand registers first; the others add to it.
- */
 export function provisionCommand(program: Command): Command {
   return program.commands.find((c) => c.name() === 'provision')
     ?? program.command('provision').description('phone provisioning: device files, dial plans, the handset gateway users file');
