@@ -84,3 +84,13 @@ export async function makeP12(
   await openssl(args, dir);
   return readFile(join(dir, `${name}.p12`));
 }
+
+/** A self-signed end-entity certificate (not a CA), as a device or a careless admin makes one. */
+export async function makeSelfSignedLeaf(dir: string, name: string, cn: string, san: string): Promise<MadeCert> {
+  const keyFile = await newKey(dir, name, {});
+  await openssl([
+    'req', '-x509', '-new', '-key', keyFile, '-out', `${name}.crt`, '-days', '365', '-sha256', '-subj', `/CN=${cn}`,
+    '-addext', 'basicConstraints=CA:FALSE', '-addext', `subjectAltName=${san}`,
+  ], dir);
+  return made(dir, name);
+}
