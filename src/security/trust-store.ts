@@ -31,7 +31,7 @@ export function trustedDir(dataDir: string): string {
 }
 
 function cleanLabel(label: string | undefined, cert: NodeX509): string {
-  const text = (label ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_LABEL);
+  const text = (label ?? '').replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, MAX_LABEL);
   return text.length > 0 ? text : commonNameOf(cert).slice(0, MAX_LABEL);
 }
 
