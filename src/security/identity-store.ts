@@ -4,7 +4,7 @@
 // each with a metadata file saying where it came from. Issued from the
 // internal CA, or imported (PKCS#12, or PEM key + chain) after checks.
 import { createPrivateKey, X509Certificate as NodeX509, type KeyObject } from 'node:crypto';
-import { unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { issueCertificate } from './ca.ts';
 import { describeCertificate, isSelfSigned, keyStrength, signatureHashOf, splitCertificates, commonNameOf, type CertificateSummary } from './cert-info.ts';
@@ -83,6 +83,7 @@ function summary(role: IdentityRole, meta: IdentityMeta, certPem: string, chainP
 /** Writes chain, key, certificate, then metadata, each by rename; the metadata last so a crash leaves the old source. */
 async function store(dataDir: string, role: IdentityRole, m: { keyPem: string; certPem: string; chainPems: readonly string[] }, meta: IdentityMeta): Promise<IdentitySummary> {
   const p = identityPaths(dataDir, role);
+  await mkdir(certificatePaths(dataDir).dir, { recursive: true, mode: 0o700 });
   await writeAtomic(p.chain, m.chainPems.join(''), 0o644);
   await writeAtomic(p.key, m.keyPem, 0o600);
   await writeAtomic(p.cert, m.certPem, 0o644);
