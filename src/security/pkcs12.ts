@@ -14,7 +14,7 @@ export interface Pkcs12Contents {
   chainPems: string[];
 }
 
-export type Pkcs12Problem = 'not-pkcs12' | 'wrong-password' | 'no-key' | 'no-matching-certificate';
+export type Pkcs12Problem = 'not-pkcs12' | 'too-many-iterations' | 'wrong-password' | 'no-key' | 'no-matching-certificate';
 
 export class Pkcs12Error extends Error {
   override name = 'Pkcs12Error';
@@ -25,6 +25,55 @@ export class Pkcs12Error extends Error {
 
 /** A PKCS#12 file of more than this is not an identity; refuse before parsing. */
 const MAX_P12_BYTES = 256 * 1024;
+/**
+ * Key derivation runs in pure JavaScript on the event loop that also carries
+ * SIP; a file asking for millions of iterations would stall the server.
+ * openssl writes 2048, Windows about 2000; some tools 100 000+.
+ */
+export const MAX_P12_ITERATIONS = 250_000;
+/** Bounds the walk that looks for iteration counts. */
+const MAX_ASN1_NODES = 20_000;
+
+const ASN1 = forge.asn1.Type;
+
+function integerValue(node: forge.asn1.Asn1): number {
+  const bytes = typeof node.value === 'string' ? node.value : '';
+  if (bytes.length > 4) return Number.POSITIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) n = n * 256 + bytes.charCodeAt(i);
+  return n;
+}
+
+/**
+ * The largest iteration count in the file: MacData (SEQUENCE digest, salt,
+ * iterations) and every PBE/PBKDF2 parameter block (SEQUENCE salt,
+ * iterations, …), including those inside OCTET STRINGs (the unencrypted
+ * safe contents hold the shrouded key's parameters).
+ */
+function maxIterations(root: forge.asn1.Asn1): number {
+  let max = 0;
+  let budget = MAX_ASN1_NODES;
+  const stack: forge.asn1.Asn1[] = [root];
+  while (stack.length > 0 && budget-- > 0) {
+    const node = stack.pop()!;
+    if (Array.isArray(node.value)) {
+      const kids = node.value;
+      if (node.type === ASN1.SEQUENCE) {
+        const at = kids[1]?.type === ASN1.INTEGER && kids[0]?.type === ASN1.OCTETSTRING ? 1
+          : kids[2]?.type === ASN1.INTEGER && kids[1]?.type === ASN1.OCTETSTRING && kids[0]?.type === ASN1.SEQUENCE ? 2 : -1;
+        if (at >= 0) max = Math.max(max, integerValue(kids[at]!));
+      }
+      stack.push(...kids);
+    } else if (node.type === ASN1.OCTETSTRING && node.value.length > 1 && node.value.charCodeAt(0) === 0x30) {
+      try {
+        stack.push(forge.asn1.fromDer(node.value, true));
+      } catch {
+        // not nested DER (a salt, a digest, encrypted bytes)
+      }
+    }
+  }
+  return max;
+}
 
 function decode(der: Buffer, password: string): forge.pkcs12.Pkcs12Pfx {
   let asn1: forge.asn1.Asn1;
@@ -32,6 +81,10 @@ function decode(der: Buffer, password: string): forge.pkcs12.Pkcs12Pfx {
     asn1 = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
   } catch {
     throw new Pkcs12Error('not-pkcs12', 'not a PKCS#12 file (.p12/.pfx): it is not DER');
+  }
+  const iterations = maxIterations(asn1);
+  if (iterations > MAX_P12_ITERATIONS) {
+    throw new Pkcs12Error('too-many-iterations', `this PKCS#12 file asks for ${Number.isFinite(iterations) ? iterations : 'over 2^32'} key-derivation iterations; at most ${MAX_P12_ITERATIONS} (export it again with openssl's defaults)`);
   }
   try {
     return forge.pkcs12.pkcs12FromAsn1(asn1, false, password);

@@ -72,7 +72,7 @@ export async function makeCert(dir: string, name: string, issuer: MadeCert, spec
 
 /** A PKCS#12 of `leaf` (with its key unless `noKey`) and `chain`; openssl 3 defaults (AES-256, PBKDF2) unless `legacy`. */
 export async function makeP12(
-  dir: string, name: string, leaf: MadeCert, chain: readonly MadeCert[], o: { password: string; legacy?: boolean; noKey?: boolean },
+  dir: string, name: string, leaf: MadeCert, chain: readonly MadeCert[], o: { password: string; legacy?: boolean; noKey?: boolean; iter?: number },
 ): Promise<Buffer> {
   const bundle = join(dir, `${name}-chain.pem`);
   await writeFile(bundle, chain.map((c) => c.certPem).join(''));
@@ -81,6 +81,7 @@ export async function makeP12(
   if (o.noKey) args.push('-nokeys');
   else args.push('-inkey', leaf.keyFile);
   if (o.legacy) args.push('-legacy');
+  if (o.iter) args.push('-iter', String(o.iter));
   await openssl(args, dir);
   return readFile(join(dir, `${name}.p12`));
 }

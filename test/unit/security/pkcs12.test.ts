@@ -2,9 +2,10 @@ import { X509Certificate as NodeX509, createPrivateKey } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pkcs12Error, readPkcs12 } from '../../../src/security/pkcs12.ts';
+import { MAX_P12_ITERATIONS, Pkcs12Error, readPkcs12 } from '../../../src/security/pkcs12.ts';
 import { makeCert, makeP12, makeRoot, type MadeCert } from './openssl-pki.ts';
 
 const FIXTURE = new URL('../../fixtures/security/identity.p12', import.meta.url);
@@ -96,10 +97,31 @@ describe('readPkcs12', () => {
     expectProblem(() => readPkcs12(der, 'x'), 'no-matching-certificate', /no certificate in this PKCS#12 file matches its private key/);
   });
 
+  it('refuses a file asking for more key-derivation iterations than the event loop can afford, before deriving', async () => {
+    const der = await makeP12(dir, 'costly', leaf, [], { password: 'x', iter: MAX_P12_ITERATIONS + 1 });
+    expectProblem(() => readPkcs12(der, 'x'), 'too-many-iterations', new RegExp(`asks for ${MAX_P12_ITERATIONS + 1} key-derivation iterations`));
+  });
+
   it('refuses what is not PKCS#12: PEM text, random bytes, an empty or a huge buffer', () => {
     expectProblem(() => readPkcs12(Buffer.from(leaf.certPem), 'x'), 'not-pkcs12', /not a PKCS#12 file/);
     expectProblem(() => readPkcs12(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x03]), 'x'), 'not-pkcs12', /not a PKCS#12 file/);
     expectProblem(() => readPkcs12(Buffer.alloc(0)), 'not-pkcs12', /0 bytes/);
     expectProblem(() => readPkcs12(Buffer.alloc(300_000, 0x30)), 'not-pkcs12', /300000 bytes/);
+  });
+
+  it('damaged files (the fixture with bytes changed or cut) only ever give a Pkcs12Error', async () => {
+    const good = await readFile(FIXTURE);
+    fc.assert(
+      fc.property(fc.nat(good.length - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), (at, xor, cut) => {
+        const bad = cut ? good.subarray(0, at) : Buffer.from(good);
+        if (!cut) bad[at] = bad[at]! ^ xor;
+        try {
+          readPkcs12(bad, 'fixture');
+        } catch (err) {
+          expect(err).toBeInstanceOf(Pkcs12Error);
+        }
+      }),
+      { numRuns: 60, seed: 14 },
+    );
   });
 });
