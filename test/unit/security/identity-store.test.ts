@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
 import { sipTlsOptions } from '../../../src/server-config.ts';
+import { managementTls } from '../../../src/api/management.ts';
+import { splitCertificates } from '../../../src/security/cert-info.ts';
 import { CertificateStoreError, ensureCertificates, type CertificateSet, type EnsureCertificatesOptions } from '../../../src/security/certs.ts';
 import {
   IdentityImportError, identityPaths, importIdentity, issueIdentity, readIdentity, removeTelephonyIdentity, setOfferChain,
@@ -235,6 +237,19 @@ describe('telephony identity (A-17)', () => {
 });
 
 describe('ensureCertificates extras', () => {
+  it('the chain offer of an automatic identity sends our CA after it, on SIP/TLS and HTTPS, and survives a re-issue', async () => {
+    const first = await ensureCertificates(dataDir, base);
+    expect(first.offerChain).toBe(false);
+    expect((await setOfferChain(dataDir, 'main', true)).source).toBe('auto');
+    const set = await ensureCertificates(dataDir, moved);
+    expect(set).toMatchObject({ offerChain: true, identitySource: 'auto', identityReason: 'san-changed' });
+    expect(set.chainPems.map(fp)).toEqual([set.caFingerprintSha256]);
+    const sent = String(managementTls(set).cert);
+    expect(splitCertificates(sent).map(fp)).toEqual([set.fingerprintSha256, set.caFingerprintSha256]);
+    expect(splitCertificates(String(sipTlsOptions(configSchema.parse({}), set).tlsServerOptions.cert)).length).toBe(2);
+  });
+
+
   it('warns (does not replace) an imported identity close to expiry, and loads the trusted CAs', async () => {
     await ensureCertificates(dataDir, base);
     await importIdentity(dataDir, 'main', { keyPem: leaf.keyPem, chainPem: leaf.certPem + inter.certPem });
