@@ -246,17 +246,14 @@ export async function ensureCertificates(dataDir: string, opts: EnsureCertificat
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
 
   const { ca, created: caCreated } = await loadOrCreateCa(paths, now, warnings);
-  const caPem = ca.cert.toString();
   const meta = await readIdentityMeta(identityPaths(dataDir, 'main'));
   let main: TlsIdentityMaterial;
   let reason: IdentityReason | null = null;
   if (meta.source === 'auto') {
-    ({ main, reason } = await ensureAutoIdentity(paths, ca, caCreated, opts, now, warnings));
-    main.offerChain = meta.offerChain;
-    main.chainPems = [caPem];
+    ({ main, reason } = await ensureAutoIdentity(paths, ca, caCreated, meta.offerChain, opts, now, warnings));
   } else {
     // The administrator's identity (issued or imported) is never replaced here, whatever names the config now wants.
-    main = await adminIdentity(dataDir, 'main', now, warnings);
+    main = await adminIdentity(dataDir, now, warnings);
     if (meta.source === 'issued' && !new NodeX509(main.certPem).checkIssued(ca.cert)) {
       warnings.push('main identity (issued) was issued by an earlier internal CA: issue it again so devices that trust ca.crt accept it');
     }
@@ -292,21 +289,21 @@ export async function ensureCertificates(dataDir: string, opts: EnsureCertificat
 }
 
 /** An issued or imported identity; a broken one stops start-up rather than being replaced. */
-async function adminIdentity(dataDir: string, role: 'main', now: Date, warnings: string[]): Promise<TlsIdentityMaterial> {
+async function adminIdentity(dataDir: string, now: Date, warnings: string[]): Promise<TlsIdentityMaterial> {
+  const p = identityPaths(dataDir, 'main');
   try {
-    const m = await loadIdentityMaterial(dataDir, role, now, warnings);
+    const m = await loadIdentityMaterial(dataDir, 'main', now, warnings);
     if (m !== null) return m;
   } catch (err) {
-    if (err instanceof IdentityStoreError) throw new CertificateStoreError(`${err.message}, or remove ${identityPaths(dataDir, role).meta} to go back to an automatic identity`);
+    if (err instanceof IdentityStoreError) throw new CertificateStoreError(`${err.message}, or remove ${p.meta} to go back to an automatic identity`);
     throw err;
   }
-  const p = identityPaths(dataDir, role);
   throw new CertificateStoreError(`${p.meta} names an administrator's identity but ${p.cert} and ${p.key} are missing; import it again, or remove ${p.meta}`);
 }
 
 /** Today's behaviour for the identity made at start: re-issued when missing, expiring, or its names changed. */
 async function ensureAutoIdentity(
-  paths: CertificatePaths, ca: LoadedCa, caCreated: boolean, opts: EnsureCertificatesOptions, now: Date, warnings: string[],
+  paths: CertificatePaths, ca: LoadedCa, caCreated: boolean, offerChain: boolean, opts: EnsureCertificatesOptions, now: Date, warnings: string[],
 ): Promise<{ main: TlsIdentityMaterial; reason: IdentityReason | null }> {
   const needs = requiredIdentityNames(opts);
   const renewBeforeMs = (opts.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS) * DAY_MS;
@@ -334,7 +331,8 @@ async function ensureAutoIdentity(
   const identity = new NodeX509(certPem!);
   return {
     main: {
-      certPem: certPem!, keyPem: keyPem!, chainPems: [], offerChain: false, source: 'auto',
+      // Our own identity's chain is the CA that signed it.
+      certPem: certPem!, keyPem: keyPem!, chainPems: [ca.cert.toString()], offerChain, source: 'auto',
       fingerprintSha256: identity.fingerprint256, notAfter: identity.validToDate,
     },
     reason,
