@@ -93,7 +93,11 @@ function oneLine(dn: string): string {
   return dn.split('\n').filter(Boolean).join(', ');
 }
 
-/** Node's subjectAltName text as "DNS:x", "IP:y", "URI:z". */
+/**
+ * Node's subjectAltName text as "DNS:x", "IP:y", "URI:z". Node quotes a value
+ * holding ", " (JSON string), so splitting on ", " only misreads such a
+ * value, which no name we compare with can contain.
+ */
 export function subjectAltNames(cert: NodeX509): string[] {
   const text = cert.subjectAltName;
   if (!text) return [];

@@ -6,6 +6,7 @@ import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { createRootCa, issueCertificate, type CaMaterial } from './ca.ts';
+import { subjectAltNames } from './cert-info.ts';
 import {
   certificatePaths, DEFAULT_IDENTITY_DAYS, readIfExists, tightenKeyMode, writeAtomic,
   identityPaths, readIdentityMeta, type CertificatePaths, type IdentitySource, type TlsIdentityMaterial,
@@ -108,11 +109,11 @@ export function requiredIdentityNames(opts: EnsureCertificatesOptions): SanNeeds
   return needs;
 }
 
-/** Parses Node's subjectAltName text ("DNS:a, IP Address:b, URI:c"). Our own certificates never contain ", " inside a value. */
+/** The DNS and URI entries (IPs are compared as addresses by checkIP). */
 function sanEntries(cert: NodeX509): { dns: Set<string>; uris: Set<string> } {
   const dns = new Set<string>();
   const uris = new Set<string>();
-  for (const part of (cert.subjectAltName ?? '').split(', ')) {
+  for (const part of subjectAltNames(cert)) {
     if (part.startsWith('DNS:')) dns.add(part.slice(4).toLowerCase());
     else if (part.startsWith('URI:')) uris.add(part.slice(4));
   }
