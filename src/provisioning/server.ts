@@ -56,9 +56,13 @@ export interface ProvisioningServer {
   close(): Promise<void>;
 }
 
-/** The provisioning listener's TLS: the SIP policy, since phones that need legacy SIP TLS need it here too. */
+/**
+ * The provisioning listener's TLS: the main identity (the one the files'
+ * root certificate issued, C-03) with its chain offer (A-17), and the SIP
+ * policy's versions, since phones that need legacy SIP TLS need it here too.
+ */
 export function provisioningTls(config: Config, certificates: CertificateSet): TlsOptions {
-  return tlsServerOptions(certificates, { legacyTls: config.sip.legacyTls });
+  return tlsServerOptions(certificates, { legacyTls: config.sip.legacyTls, offerChain: certificates.offerChain });
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;

@@ -34,7 +34,7 @@ it('adds a device with its secrets once, changes, renders, lists requests, reset
   expect(list.text).not.toContain(tokenUrl.split('/d/')[1]!.slice(0, -1));
 
   const render = await s.admin.get('/api/devices/0004f2000001/render');
-  expect(render.json).toMatchObject({ files: [{ name: 'avayab179.xml', credentials: true }], refused: null });
+  expect(render.json).toMatchObject({ files: expect.arrayContaining([expect.objectContaining({ name: 'avayab179.xml', credentials: true })]), refused: null });
   expect(render.text).not.toContain('Str0ng-Desk-Pw');
 
   // A fetch by the device shows in the request log and as its last fetch.
