@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { exportCa } from '../security/certs.ts';
 import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
+import { applyAndReport } from './cert-apply.ts';
 
 export function registerCertCommands(program: Command): void {
   const cert = program.command('cert').description('certificates');
@@ -20,5 +21,12 @@ export function registerCertCommands(program: Command): void {
       }
       await writeFile(o.out, data);
       print(`wrote ${o.out}`);
+    });
+  cert
+    .command('apply')
+    .description('make the running server present what the data directory holds now (as SIGHUP), and say what changed')
+    .option(...DATA_DIR_OPTION)
+    .action(async (o: { dataDir?: string }) => {
+      await applyAndReport(resolveDataDir(o.dataDir));
     });
 }

@@ -17,6 +17,9 @@ export async function queryControlStatus(dataDir: string, timeoutMs = 5000): Pro
   return { status: answer.status, workers: answer.workers };
 }
 
+/** Nothing answers on the data directory's control socket: no server runs there. */
+export class NoServerError extends CliError {}
+
 /** One request over the control socket of the server on dataDir; rejects with the server's error. */
 export function askControl<T>(dataDir: string, request: Record<string, unknown>, timeoutMs = 5000): Promise<T> {
   const path = controlSocketPath(dataDir);
@@ -45,8 +48,9 @@ export function askControl<T>(dataDir: string, request: Record<string, unknown>,
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'no server is running' : err.message;
-      reject(new CliError(`${why} on ${dataDir} (control socket ${path})`, 1));
+      const none = err.code === 'ENOENT' || err.code === 'ECONNREFUSED';
+      const message = `${none ? 'no server is running' : err.message} on ${dataDir} (control socket ${path})`;
+      reject(none ? new NoServerError(message, 1) : new CliError(message, 1));
     });
   });
 }

@@ -10,9 +10,24 @@ import type { StatusSnapshot } from './status.ts';
 import type { OverloadStatus } from '../../model/status.ts';
 import type { Ban, BanTarget } from '../../security/bans.ts';
 import type { ExtensionDetail } from '../../model/extension-detail.ts';
+import type { ListenerChange } from '../../security/tls-consumers.ts';
 
 /** One extension's detail (`switchboard user show`): the server's ExtensionView, or the supervisor asking worker 1; undefined for no such user. */
 export type ControlExtension = (extension: string) => Promise<ExtensionDetail | undefined>;
+
+/** What a reload did (`switchboard cert ...` asks for one after changing the data directory). */
+export interface ControlReload {
+  /** SHA-256 fingerprint of the identity now offered. */
+  fingerprint: string;
+  /** Why a new identity was issued during the reload, or null. */
+  renewed: string | null;
+  /** Settings that apply only at the next start. */
+  restartNeeded: string[];
+  /** Each listener presenting an identity, before and after (in a cluster, each distinct one once). */
+  listeners: ListenerChange[];
+  /** Processes that reloaded (the workers of a cluster). */
+  workers?: number;
+}
 
 /** Lockouts to list and lift (`switchboard bans`): the server's BanBoard, or the supervisor asking a worker. */
 export interface ControlBans {
@@ -59,6 +74,8 @@ export class ControlSocket {
     private readonly log: Logger,
     private readonly bans?: ControlBans,
     private readonly extension?: ControlExtension,
+    /** The same reload as SIGHUP (in a cluster: the supervisor asking every worker). */
+    private readonly reload?: () => Promise<ControlReload>,
   ) {}
 
   /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
@@ -151,6 +168,13 @@ export class ControlSocket {
           return { error: `detail unavailable: ${(err as Error).message}` };
         }
       }
+      case 'reload':
+        if (!this.reload) return { error: 'unknown op' };
+        try {
+          return { ok: true, reload: await this.reload() };
+        } catch (err) {
+          return { error: `reload failed, the previous identity stays: ${(err as Error).message}` };
+        }
       case 'bans':
         if (!this.bans) return { error: 'unknown op' };
         try {
