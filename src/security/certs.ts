@@ -6,6 +6,7 @@ import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promise
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createRootCa, issueCertificate, type CaMaterial } from './ca.ts';
+import type { IdentitySource } from './identity-store.ts';
 
 /** SPEC §3.5: the source shows 2555 days (7 years) for the identity. */
 export const DEFAULT_IDENTITY_DAYS = 2555;
@@ -81,6 +82,27 @@ export interface CertificateSet {
   /** Clock or validity oddities that do not stop start-up but should be logged (EC-12). */
   warnings: string[];
   paths: CertificatePaths;
+  /** Where the main identity came from; only 'auto' is ever re-issued at start. */
+  identitySource: IdentitySource;
+  /** Certificates after the identity, leaf-side first (intermediates; the CA for our own). */
+  chainPems: string[];
+  /** A-17 "Offer ID Certificate Chain" for the main identity. */
+  offerChain: boolean;
+  /** A-17: the telephony identity, which SIP/TLS presents when present. */
+  telephony: TlsIdentityMaterial | null;
+  /** The administrator's trusted CAs (B-18), PEM, for outbound and mutual TLS. */
+  trustedCaPems: string[];
+}
+
+/** An identity as TLS listeners need it. */
+export interface TlsIdentityMaterial {
+  certPem: string;
+  keyPem: string;
+  chainPems: string[];
+  offerChain: boolean;
+  source: IdentitySource;
+  fingerprintSha256: string;
+  notAfter: Date;
 }
 
 /** The names an identity must carry; see `requiredIdentityNames`. */
@@ -314,6 +336,11 @@ export async function ensureCertificates(dataDir: string, opts: EnsureCertificat
     notAfter: new Date(identity.validTo),
     warnings,
     paths,
+    identitySource: 'auto',
+    chainPems: [ca.material.certPem],
+    offerChain: false,
+    telephony: null,
+    trustedCaPems: [],
   };
 }
 

@@ -79,13 +79,15 @@ export interface TlsIdentity {
   certPem: string;
   keyPem: string;
   caCertPem: string;
+  /** What "offer chain" sends after the identity (intermediates, leaf-side first); default the CA. */
+  chainPems?: readonly string[];
 }
 
 export interface TlsServerPolicyOptions extends TlsPolicyOptions {
   /**
-   * A-17 "Offer ID Certificate Chain": send the CA certificate after the
-   * identity, for endpoints that have the root but need the chain (or have
-   * only an intermediate). Default off.
+   * A-17 "Offer ID Certificate Chain": send the chain (intermediates, or
+   * our CA) after the identity, for endpoints that have the root but not
+   * the intermediates. Default off.
    */
   offerChain?: boolean;
 }
@@ -103,7 +105,7 @@ function policy(legacyTls: boolean): Pick<TlsOptions, 'minVersion' | 'maxVersion
 export function tlsServerOptions(certs: TlsIdentity, opts: TlsServerPolicyOptions): TlsOptions {
   return {
     key: certs.keyPem,
-    cert: opts.offerChain ? certs.certPem + certs.caCertPem : certs.certPem,
+    cert: opts.offerChain ? certs.certPem + (certs.chainPems ?? [certs.caCertPem]).join('') : certs.certPem,
     ...policy(opts.legacyTls),
     honorCipherOrder: true,
     requestCert: false,

@@ -3,8 +3,12 @@
 // `generatorFor`.
 import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
+import { avaya46xx } from './avaya-46xx.ts';
+import { avayaB179 } from './avaya-b179.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
+  avaya46xx,
+  avayaB179,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));
