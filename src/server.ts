@@ -730,7 +730,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).
   const tlsConsumers: TlsConsumer[] = [{
     name: 'SIP TLS',
-    fingerprint: (set) => set.fingerprintSha256,
+    // the telephony identity when there is one.
+    fingerprint: (set) => set.telephony?.fingerprintSha256 ?? set.fingerprintSha256,
     apply: (set) => {
       const sipTls = sipTlsOptions(config, set);
       transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
