@@ -65,6 +65,57 @@ export function controlSocketPath(dataDir: string): string {
   return join(dataDir, CONTROL_SOCKET);
 }
 
+/** Nothing answers on the control socket: no server runs on that data directory. */
+export class NoControlSocketError extends Error {
+  override name = 'NoControlSocketError';
+}
+
+/** The server took the request but did not answer in time. */
+export class ControlSocketTimeout extends Error {
+  override name = 'ControlSocketTimeout';
+}
+
+/** The server answered with an error. */
+export class ControlRefusal extends Error {
+  override name = 'ControlRefusal';
+}
+
+/**
+ * One request over a control socket; resolves with the answer (`ok` true),
+ * rejects with ControlRefusal (the server's error), NoControlSocketError
+ * when nothing listens, ControlSocketTimeout, or the socket's own error.
+ */
+export function askControlSocket<T>(path: string, request: Record<string, unknown>, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ControlSocketTimeout(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'));
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      socket.end();
+      try {
+        const answer = JSON.parse(buf.slice(0, nl)) as T & { ok?: boolean; error?: string };
+        if (!answer.ok) reject(new ControlRefusal(`the server refused the request: ${answer.error ?? 'no answer'}`));
+        else resolve(answer);
+      } catch {
+        reject(new ControlRefusal('the server sent an unreadable answer'));
+      }
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new NoControlSocketError('no server is running') : err);
+    });
+  });
+}
+
 export class ControlSocket {
   private server: net.Server | undefined;
 
