@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from './lib/log.ts';
 import type { Config } from './config/schema.ts';
 import { ComponentList, Late } from './lib/components.ts';
-import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, sipTlsOptions, transportConfig } from './server-config.ts';
+import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, sipTlsOptions, siteAddresses, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
 import { TimerQueue } from './lib/timer-queue.ts';
 import type { TimerHandle } from './lib/timer-queue.ts';
@@ -53,6 +53,7 @@ import { StatusService, overloadStatus } from './pbx/status/status.ts';
 import type { ControlBans, WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
+import { CertificateWatch } from './ops/cert-watch.ts';
 import { connectionCaps, openFileLimit } from './ops/file-limit.ts';
 import type { HealthReport } from './ops/health.ts';
 import { WriteBehindWatch, createOps } from './ops/ops.ts';
@@ -129,6 +130,8 @@ interface ServerExtras {
   reloadIdentity: () => Promise<CertificateSet>;
   /** Every listener presenting the identity (SIP TLS, HTTPS...): what a reload updates. */
   tlsConsumers: TlsConsumer[];
+  /** The certificate alarms' checks: run again after each reload. */
+  certificateWatch: CertificateWatch;
   /** The config as given at start (file and flags, before settings saved through the API): what a reload compares with. */
   startConfig: Config;
   logRing: LogRing;
@@ -223,6 +226,7 @@ export class Server {
   private readonly ops: Ops;
   private readonly reloadIdentity: () => Promise<CertificateSet>;
   private readonly tlsConsumers: TlsConsumer[];
+  private readonly certificateWatch: CertificateWatch;
   private readonly startConfig: Config;
   /** One reload at a time: a request during one waits for it and runs after it. */
   private reloading: Promise<unknown> = Promise.resolve();
@@ -242,6 +246,7 @@ export class Server {
     Object.assign(this, parts);
     this.reloadIdentity = extra.reloadIdentity;
     this.tlsConsumers = extra.tlsConsumers;
+    this.certificateWatch = extra.certificateWatch;
     this.startConfig = extra.startConfig;
     this.activeCalls = () => parts.calls.activeCount;
     if (parts.cluster) {
@@ -341,6 +346,7 @@ export class Server {
     const identity = await this.reloadIdentity();
     const listeners = applyToConsumers(this.tlsConsumers, this.certificates, identity);
     this.certificates = identity;
+    await this.certificateWatch.check();
     return {
       fingerprint: identity.fingerprintSha256,
       renewed: identity.identityRenewed ? identity.identityReason : null,
@@ -727,6 +733,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     if (!started) throw new Error('the server is still starting');
     return started.requestReload();
   });
+  // Expiry and clock alarms (EC-12): by the worker that raises the alarms shown (a lone server, or worker 1).
+  const certificateWatch = new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log });
   // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).
   const tlsConsumers: TlsConsumer[] = [{
     name: 'SIP TLS',
@@ -835,6 +843,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'media server', start: () => mediaServer.start(), stop: () => mediaServer.stop() },
     { name: 'calls', stop: drainCalls },
     { name: 'status', stop: () => status.close() },
+    {
+      name: 'certificate alarms',
+      start: () => (holdsSingletons(member?.worker) ? certificateWatch.start() : undefined),
+      stop: () => certificateWatch.stop(),
+    },
     // In a cluster the supervisor answers on the control socket, asking each worker.
     { name: 'control socket', start: () => (member ? undefined : control.start().then(() => {})), stop: () => control.stop() },
     {
@@ -883,6 +896,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       return fresh;
     },
     tlsConsumers,
+    certificateWatch,
   });
   // The management routes read the server's parts (status, metrics), so they come last and close first.
   components.add(
