@@ -14,6 +14,8 @@ import { registerSystemCommands } from './system.ts';
 import { registerParkCommands } from './park.ts';
 import { registerBackupCommands } from './backup.ts';
 import { registerVoicemailCommands } from './voicemail.ts';
+import { registerProvisionGatewayUsersCommand } from './provision-gateway-users.ts';
+import { registerProvisionDigitmapCommand } from './provision-digitmap.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   registerParkCommands(program);
   registerBackupCommands(program);
   registerVoicemailCommands(program);
+  registerProvisionGatewayUsersCommand(program);
+  registerProvisionDigitmapCommand(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
