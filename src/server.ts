@@ -732,7 +732,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans, (ext) => extensions.detail(ext), () => {
     if (!started) throw new Error('the server is still starting');
     return started.requestReload();
-  });
+  }, () => siteAddresses(config));
   // Expiry and clock alarms (EC-12): by the worker that raises the alarms shown (a lone server, or worker 1).
   const certificateWatch = new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log });
   // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).

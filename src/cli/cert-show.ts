@@ -10,6 +10,7 @@ import type { CertificateOverview, CertView } from '../security/cert-overview.ts
 import { certificateOverview } from '../security/cert-overview.ts';
 import type { SiteAddresses } from '../security/client-families.ts';
 import { loadConfig } from './start.ts';
+import { askControl, NoServerError } from './status.ts';
 
 /** Options naming the config the server runs with: the site's domain and addresses follow from it. */
 export const SITE_OPTIONS = {
@@ -28,7 +29,18 @@ export async function siteConfig(o: SiteOptions, dataDir: string): Promise<Confi
   return configWithStoredSettings(base, dataDir, o.domain === undefined ? [] : ['sip.domain'], silentLogger);
 }
 
+/**
+ * The running server's own addresses when one runs on dataDir (it knows its
+ * listeners); otherwise the config given here. --config or --domain win.
+ */
 export async function siteOf(o: SiteOptions, dataDir: string): Promise<SiteAddresses> {
+  if (o.config === undefined && o.domain === undefined) {
+    try {
+      return (await askControl<{ site: SiteAddresses }>(dataDir, { op: 'site' })).site;
+    } catch (err) {
+      if (!(err instanceof NoServerError)) throw err;
+    }
+  }
   return siteAddresses(await siteConfig(o, dataDir));
 }
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { ensureCertificates } from '../security/certs.ts';
-import { listenIps } from '../server-config.ts';
+import { listenIps, siteAddresses } from '../server-config.ts';
 import { openStoreAt } from '../store/open.ts';
 import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
 import type { ControlBans, ControlReload, ControlStatus } from '../pbx/status/control-socket.ts';
@@ -103,6 +103,7 @@ export class Supervisor {
     };
     this.control = new ControlSocket(
       controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans, (extension) => this.askExtension(extension), () => this.reload(),
+      () => siteAddresses(opts.config),
     );
   }
 

@@ -11,6 +11,7 @@ import type { OverloadStatus } from '../../model/status.ts';
 import type { Ban, BanTarget } from '../../security/bans.ts';
 import type { ExtensionDetail } from '../../model/extension-detail.ts';
 import type { ListenerChange } from '../../security/tls-consumers.ts';
+import type { SiteAddresses } from '../../security/client-families.ts';
 
 /** One extension's detail (`switchboard user show`): the server's ExtensionView, or the supervisor asking worker 1; undefined for no such user. */
 export type ControlExtension = (extension: string) => Promise<ExtensionDetail | undefined>;
@@ -127,6 +128,8 @@ export class ControlSocket {
     private readonly extension?: ControlExtension,
     /** The same reload as SIGHUP (in a cluster: the supervisor asking every worker). */
     private readonly reload?: () => Promise<ControlReload>,
+    /** The addresses the running server names in its identity (`switchboard cert issue` proposes them). */
+    private readonly site?: () => SiteAddresses,
   ) {}
 
   /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
@@ -226,6 +229,9 @@ export class ControlSocket {
         } catch (err) {
           return { error: `reload failed, the previous identity stays: ${(err as Error).message}` };
         }
+      case 'site':
+        if (!this.site) return { error: 'unknown op' };
+        return { ok: true, site: this.site() };
       case 'bans':
         if (!this.bans) return { error: 'unknown op' };
         try {
