@@ -23,6 +23,7 @@ export interface CertificateWatchOptions {
 export class CertificateWatch {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
+  private again = false;
 
   constructor(private readonly o: CertificateWatchOptions) {}
 
@@ -39,11 +40,22 @@ export class CertificateWatch {
 
   /** One check; a failure to read the certificates is logged, not thrown (the alarms stay as they were). */
   check(): Promise<void> {
-    // A check already under way reads the same files: it is awaited rather than doubled.
-    this.running ??= this.run().finally(() => {
+    // Asked again while one runs (a reload, days of manual time at once): one more runs after it, at the time then.
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      await this.run();
+    } while (this.again);
   }
 
   private async run(): Promise<void> {
