@@ -10,7 +10,7 @@
 // - an identity made with Debian's openssl and exported as PKCS#12 is served
 //   after `switchboard cert import --p12`.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaresipAccount } from './baresip.ts';
 import { describeRun, freePort, makeTempDir, removeDir, requireTool, runTool, startSwitchboard, switchboardCli } from './harness.ts';
@@ -105,8 +105,7 @@ describe('the identity replaced on a running server', () => {
     const expiresBefore = await tlsExpiry(sb, ua!.ext);
 
     // The operator issues a new identity with an extra name: it applies at once.
-    rmSync(join(sb.dataDir, 'certs', 'server.crt'));
-    const issued = await switchboardCli(['cert', 'apply', '--data-dir', sb.dataDir]);
+    const issued = await switchboardCli(['cert', 'issue', '--san', 'DNS:pbx.lab.test,DNS:localhost,IP:127.0.0.1,URI:sip:lab.test', '--data-dir', sb.dataDir]);
     const applied = /^applied: SIP TLS and HTTPS management now present (\S+) \(was (\S+)\)$/m.exec(issued.stdout);
     expect(applied, describeRun(issued)).not.toBeNull();
     expect(applied![2]).toBe(oldSip);
@@ -170,18 +169,24 @@ describe('linphonec, which verifies the server certificate', () => {
 });
 
 describe('an identity made with Debian openssl, imported as PKCS#12', () => {
-  it('is what SIP TLS and HTTPS present after `switchboard cert import --p12`', async () => {
+  it('is what SIP TLS and HTTPS present after `switchboard cert import --p12`, and after a restart', async () => {
     const httpPort = await freePort();
-    const sb = await startSwitchboard({ domain: DOMAIN, http: `127.0.0.1:${httpPort}` });
+    const dataDir = workDir('cert-p12-data');
+    const sb = await startSwitchboard({ domain: DOMAIN, http: `127.0.0.1:${httpPort}`, dataDir });
     servers.push(sb);
     const dir = workDir('cert-p12');
     const made = await opensslP12(dir, 'pbx.lab.test', ['DNS:pbx.lab.test', 'DNS:localhost', 'IP:127.0.0.1', 'URI:sip:lab.test'], 'p12-Export-pw');
-    const r = await switchboardCli(['cert', 'import', '--p12', made.p12File, '--password', 'p12-Export-pw', '--data-dir', sb.dataDir]);
-    expect(r.stdout, describeRun(r)).toContain(`now present ${made.fingerprint}`);
+    const r = await switchboardCli(['cert', 'import', '--p12', made.p12File, '--password', 'p12-Export-pw', '--data-dir', dataDir]);
+    expect(r.stdout, describeRun(r)).toContain(`applied: SIP TLS and HTTPS management now present ${made.fingerprint}`);
     expect(await presentedFingerprint(sb.tlsPort, dir)).toBe(made.fingerprint);
     expect(await presentedFingerprint(httpPort, dir)).toBe(made.fingerprint);
-    // Kept across a restart: the next start serves it too, not an identity of its own CA.
-    const show = JSON.parse((await switchboardCli(['cert', 'show', '--json', '--data-dir', sb.dataDir])).stdout) as { identities: { fingerprintSha256: string }[] };
-    expect(show.identities.map((i) => i.fingerprintSha256)).toContain(made.fingerprint);
+    const show = JSON.parse((await switchboardCli(['cert', 'show', '--json', '--data-dir', dataDir])).stdout) as { identities: { source: string; certificate: { fingerprintSha256: string } }[] };
+    expect(show.identities.map((i) => [i.source, i.certificate.fingerprintSha256])).toContainEqual(['imported', made.fingerprint]);
+
+    // Kept across a restart: the next start serves it, not an identity of its own CA.
+    expect(await sb.stop()).toBe(0);
+    const again = await startSwitchboard({ domain: DOMAIN, dataDir });
+    servers.push(again);
+    expect(await presentedFingerprint(again.tlsPort, dir)).toBe(made.fingerprint);
   }, 90_000);
 });
