@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { BanEvent } from '../security/auth-guard.ts';
 import type { LimitKind } from '../sip/transport/budget.ts';
-import type { CertWarning } from '../security/cert-overview.ts';
+import type { CertWarning } from '../model/certificates.ts';
 import type { ExpiryLevel } from '../security/cert-checks.ts';
 
 export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';

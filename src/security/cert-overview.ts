@@ -7,33 +7,18 @@
 // and the running server say the same.
 import { readFile } from 'node:fs/promises';
 import type { DeviceFamily } from '../model/device.ts';
+import type { CertView, CertWarning, IdentityView, TrustedCaView } from '../model/certificates.ts';
 import { describeCertificate } from './cert-info.ts';
 import type { CertificateSummary } from './cert-info.ts';
 import { clockProblem, expiryLevel } from './cert-checks.ts';
 import type { ExpiryLevel } from './cert-checks.ts';
 import { certificatePaths } from './certs.ts';
-import { checkIdentityForFamilies, clientFamiliesOfDevices, CLIENT_FAMILIES, CLIENT_FAMILY_PROFILES } from './client-families.ts';
+import { checkIdentityForFamilies, clientFamiliesOfDevices, CLIENT_FAMILIES } from './client-families.ts';
 import type { ClientFamily, SiteAddresses } from './client-families.ts';
 import { readSelectedFamilies } from './client-family-selection.ts';
 import { identityPaths, readIdentity } from './identity-store.ts';
-import type { IdentityRole, IdentitySource } from './identity-store.ts';
+import type { IdentityRole } from './identity-store.ts';
 import { listTrustedCas } from './trust-store.ts';
-
-/** A certificate as JSON carries it: times in epoch ms. */
-export interface CertView {
-  subject: string;
-  issuer: string;
-  subjectAltNames: string[];
-  serialNumber: string;
-  validFrom: number;
-  validTo: number;
-  fingerprintSha256: string;
-  isCa: boolean;
-  selfSigned: boolean;
-  keyType: string;
-  keyBits: number;
-  signatureHash: string;
-}
 
 export function certView(s: CertificateSummary): CertView {
   return {
@@ -41,36 +26,6 @@ export function certView(s: CertificateSummary): CertView {
     validFrom: s.notBefore.getTime(), validTo: s.notAfter.getTime(), fingerprintSha256: s.fingerprintSha256,
     isCa: s.isCa, selfSigned: s.selfSigned, keyType: s.keyType, keyBits: s.keyBits, signatureHash: s.signatureHash,
   };
-}
-
-export interface IdentityView {
-  role: IdentityRole;
-  source: IdentitySource;
-  offerChain: boolean;
-  updatedAt: string;
-  /** The listeners that present it: "SIP TLS", "HTTPS". */
-  presentedBy: string[];
-  certificate: CertView;
-  /** After the leaf, leaf-side first. */
-  chain: CertView[];
-  expiry: ExpiryLevel;
-}
-
-export interface TrustedCaView {
-  fingerprint: string;
-  label: string;
-  certificate: CertView;
-}
-
-export type CertWarningKind = 'san' | 'self-signed' | 'expiry' | 'clock';
-
-export interface CertWarning {
-  kind: CertWarningKind;
-  /** The identity it is about; 'ca' for the internal root. */
-  subject: IdentityRole | 'ca';
-  family?: ClientFamily;
-  level?: ExpiryLevel;
-  text: string;
 }
 
 export interface CertificateOverview {
@@ -148,9 +103,4 @@ export async function certificateOverview(input: OverviewInput): Promise<Certifi
     site,
     warnings,
   };
-}
-
-/** For messages and the web page: "Avaya 11xx/12xx SIP phones". */
-export function familyLabel(f: ClientFamily): string {
-  return CLIENT_FAMILY_PROFILES[f]?.label ?? f;
 }

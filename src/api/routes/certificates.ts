@@ -6,6 +6,9 @@
 // each listener presented before and presents now. Keys never leave the server.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import {
+  appliedSchema, certViewSchema, certWarningSchema, IDENTITY_ROLES, identityViewSchema, trustedCaViewSchema,
+} from '../../model/certificates.ts';
 import { certificateOverview, certView } from '../../security/cert-overview.ts';
 import type { CertificateOverview } from '../../security/cert-overview.ts';
 import { CertificateParseError } from '../../security/cert-info.ts';
@@ -22,24 +25,12 @@ import { ApiError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
 import type { SystemSource } from './system.ts';
 
-const n = z.number().int();
-const certSchema = z.looseObject({
-  subject: z.string(), issuer: z.string(), subjectAltNames: z.array(z.string()), serialNumber: z.string(),
-  validFrom: n, validTo: n, fingerprintSha256: z.string(), isCa: z.boolean(), selfSigned: z.boolean(),
-  keyType: z.string(), keyBits: n, signatureHash: z.string(),
-});
-const roleSchema = z.enum(['main', 'telephony']);
-const identitySchema = z.object({
-  role: roleSchema, source: z.enum(['auto', 'issued', 'imported']), offerChain: z.boolean(), updatedAt: z.string(),
-  presentedBy: z.array(z.string()).describe('the listeners presenting it: "SIP TLS", "HTTPS"'),
-  certificate: certSchema, chain: z.array(certSchema), expiry: z.enum(['ok', 'days30', 'days7', 'days1', 'expired']),
-});
-const trustedSchema = z.object({ fingerprint: z.string(), label: z.string(), certificate: certSchema });
+const certSchema = certViewSchema;
+const roleSchema = z.enum(IDENTITY_ROLES);
+const identitySchema = identityViewSchema;
+const trustedSchema = trustedCaViewSchema;
 const familySchema = z.enum(CLIENT_FAMILIES);
-const warningSchema = z.object({
-  kind: z.enum(['san', 'self-signed', 'expiry', 'clock']), subject: z.enum(['main', 'telephony', 'ca']),
-  family: familySchema.optional(), level: z.string().optional(), text: z.string(),
-});
+const warningSchema = certWarningSchema;
 const overviewSchema = z.object({
   ca: certSchema.describe('the internal root CA phones trust (/ca.pem, /ca.der)'),
   identity: certSchema.describe('the main identity (HTTPS; SIP TLS too without a telephony identity)'),
@@ -49,9 +40,6 @@ const overviewSchema = z.object({
   site: z.object({ fqdn: z.string(), domain: z.string(), lan: z.array(z.string()), public: z.string().optional() }),
   warnings: z.array(warningSchema).describe('SAN gaps and refused self-signed identities per client family (A-28, A-29), expiry, clock problems (EC-12)'),
 });
-const listenerSchema = z.object({ name: z.string(), before: z.string(), after: z.string() });
-const appliedSchema = z.object({ listeners: z.array(listenerSchema), renewed: z.string().nullable() })
-  .describe('what each listener presented before the change and presents now (new handshakes; established connections keep theirs)');
 const sanSchema = z.object({ dns: z.array(z.string().min(1).max(253)).max(50), ips: z.array(z.string()).max(50), uris: z.array(z.string().min(1).max(512)).max(50) });
 const changedIdentitySchema = z.object({ identity: identitySchema.omit({ presentedBy: true, expiry: true }).extend({ certificate: certSchema }), applied: appliedSchema, warnings: z.array(warningSchema) });
 

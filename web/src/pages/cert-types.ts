@@ -1,46 +1,13 @@
-// What the Certificates API answers (src/api/routes/certificates.ts), as the
-// page reads it. Times are epoch ms; keys never reach the page.
+// The Certificates page's view of the API (src/api/routes/certificates.ts): the
+// model's types (src/model/certificates.ts) and the helpers the page's parts share.
 
-export interface Cert {
-  subject: string;
-  issuer: string;
-  subjectAltNames: string[];
-  serialNumber: string;
-  validFrom: number;
-  validTo: number;
-  fingerprintSha256: string;
-  isCa: boolean;
-  selfSigned: boolean;
-  keyType: string;
-  keyBits: number;
-  signatureHash: string;
-}
+import type { Applied, CertView, CertWarning, IdentityView, TrustedCaView } from '../../../src/model/certificates.ts';
 
-export type Role = 'main' | 'telephony';
-
-export interface Identity {
-  role: Role;
-  source: 'auto' | 'issued' | 'imported';
-  offerChain: boolean;
-  updatedAt: string;
-  presentedBy: string[];
-  certificate: Cert;
-  chain: Cert[];
-  expiry: string;
-}
-
-export interface TrustedCa {
-  fingerprint: string;
-  label: string;
-  certificate: Cert;
-}
-
-export interface CertWarning {
-  kind: 'san' | 'self-signed' | 'expiry' | 'clock';
-  subject: Role | 'ca';
-  family?: string;
-  text: string;
-}
+export type { Applied, CertWarning };
+export type Cert = CertView;
+export type Identity = IdentityView;
+export type TrustedCa = TrustedCaView;
+export type Role = IdentityView['role'];
 
 export interface Overview {
   ca: Cert;
@@ -49,11 +16,6 @@ export interface Overview {
   trusted: TrustedCa[];
   clientFamilies: { selected: string[]; devices: string[] };
   warnings: CertWarning[];
-}
-
-export interface Applied {
-  listeners: { name: string; before: string; after: string }[];
-  renewed: string | null;
 }
 
 /** "SIP TLS and HTTPS management now present AB:…": what a change did, for the notice after it. */
