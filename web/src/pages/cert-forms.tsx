@@ -37,6 +37,20 @@ function parseSan(text: string): San | string {
 
 const warningsText = (w: CertWarning[]) => (w.length > 0 ? ` Warnings: ${w.map((x) => x.text).join(' ')}` : '');
 
+/** Issues or imports (the body made by `body`), then says what applied and what the families lack. */
+async function changeIdentity(api: ReturnType<typeof useApp>['api'], role: Role, action: 'issue' | 'import', body: () => Promise<unknown>, done: Done): Promise<boolean> {
+  const [did, not] = action === 'issue' ? ['Issued', 'Not issued'] : ['Imported', 'Not imported'];
+  try {
+    const r = await api.post<{ identity: { certificate: { fingerprintSha256: string } }; applied: Applied; warnings: CertWarning[] }>(
+      `/api/certificates/identities/${role}/${action}`, await body());
+    done({ kind: 'ok', text: `${did} the ${role} identity ${r.identity.certificate.fingerprintSha256.slice(0, 23)}…. ${appliedText(r.applied)}${warningsText(r.warnings)}` });
+    return true;
+  } catch (err) {
+    done({ kind: 'error', text: `${not}: ${describeError(err)}` });
+    return false;
+  }
+}
+
 export function IssueForm({ done }: { done: Done }) {
   const { api } = useApp();
   const [role, setRole] = useState<Role>('main');
@@ -55,15 +69,8 @@ export function IssueForm({ done }: { done: Done }) {
     const san = parseSan(names);
     if (typeof san === 'string') return done({ kind: 'error', text: `Not issued: "${san}" is not DNS:name, IP:address or URI:sip:domain.` });
     setBusy(true);
-    try {
-      const r = await api.post<{ identity: { certificate: { fingerprintSha256: string } }; applied: Applied; warnings: CertWarning[] }>(
-        `/api/certificates/identities/${role}/issue`, { commonName: cn, san, days: Number(days) });
-      done({ kind: 'ok', text: `Issued the ${role} identity ${r.identity.certificate.fingerprintSha256.slice(0, 23)}…. ${appliedText(r.applied)}${warningsText(r.warnings)}` });
-    } catch (err) {
-      done({ kind: 'error', text: `Not issued: ${describeError(err)}` });
-    } finally {
-      setBusy(false);
-    }
+    await changeIdentity(api, role, 'issue', async () => ({ commonName: cn, san, days: Number(days) }), done);
+    setBusy(false);
   };
   return (
     <form onSubmit={submit} aria-labelledby="issue-h" data-form="issue">
@@ -95,17 +102,9 @@ export function ImportForm({ done }: { done: Done }) {
     e.preventDefault();
     if (!pem && !p12) return done({ kind: 'error', text: 'Choose a PKCS#12 file first.' });
     setBusy(true);
-    try {
-      const body = pem ? { keyPem, chainPem } : { p12: await fileBase64(p12!), ...(password ? { password } : {}) };
-      const r = await api.post<{ identity: { certificate: { fingerprintSha256: string } }; applied: Applied; warnings: CertWarning[] }>(
-        `/api/certificates/identities/${role}/import`, body);
-      setPassword('');
-      done({ kind: 'ok', text: `Imported the ${role} identity ${r.identity.certificate.fingerprintSha256.slice(0, 23)}…. ${appliedText(r.applied)}${warningsText(r.warnings)}` });
-    } catch (err) {
-      done({ kind: 'error', text: `Not imported: ${describeError(err)}` });
-    } finally {
-      setBusy(false);
-    }
+    const body = async () => (pem ? { keyPem, chainPem } : { p12: await fileBase64(p12!), ...(password ? { password } : {}) });
+    if (await changeIdentity(api, role, 'import', body, done)) setPassword('');
+    setBusy(false);
   };
   return (
     <form onSubmit={submit} aria-labelledby="import-h" data-form="import">
