@@ -130,8 +130,8 @@ interface ServerExtras {
   reloadIdentity: () => Promise<CertificateSet>;
   /** Every listener presenting the identity (SIP TLS, HTTPS...): what a reload updates. */
   tlsConsumers: TlsConsumer[];
-  /** The certificate alarms' checks: run again after each reload. */
-  certificateWatch: CertificateWatch;
+  /** The certificate alarms' checks, run again after each reload (undefined in a worker that raises no alarms). */
+  certificateWatch: CertificateWatch | undefined;
   /** The config as given at start (file and flags, before settings saved through the API): what a reload compares with. */
   startConfig: Config;
   logRing: LogRing;
@@ -226,7 +226,7 @@ export class Server {
   private readonly ops: Ops;
   private readonly reloadIdentity: () => Promise<CertificateSet>;
   private readonly tlsConsumers: TlsConsumer[];
-  private readonly certificateWatch: CertificateWatch;
+  private readonly certificateWatch: CertificateWatch | undefined;
   private readonly startConfig: Config;
   /** One reload at a time: a request during one waits for it and runs after it. */
   private reloading: Promise<unknown> = Promise.resolve();
@@ -346,7 +346,7 @@ export class Server {
     const identity = await this.reloadIdentity();
     const listeners = applyToConsumers(this.tlsConsumers, this.certificates, identity);
     this.certificates = identity;
-    await this.certificateWatch.check();
+    await this.certificateWatch?.check();
     return {
       fingerprint: identity.fingerprintSha256,
       renewed: identity.identityRenewed ? identity.identityReason : null,
@@ -734,7 +734,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     return started.requestReload();
   }, () => siteAddresses(config));
   // Expiry and clock alarms (EC-12): by the worker that raises the alarms shown (a lone server, or worker 1).
-  const certificateWatch = new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log });
+  const certificateWatch = holdsSingletons(member?.worker)
+    ? new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log })
+    : undefined;
   // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).
   const tlsConsumers: TlsConsumer[] = [{
     name: 'SIP TLS',
@@ -845,8 +847,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'status', stop: () => status.close() },
     {
       name: 'certificate alarms',
-      start: () => (holdsSingletons(member?.worker) ? certificateWatch.start() : undefined),
-      stop: () => certificateWatch.stop(),
+      start: () => certificateWatch?.start(),
+      stop: () => certificateWatch?.stop(),
     },
     // In a cluster the supervisor answers on the control socket, asking each worker.
     { name: 'control socket', start: () => (member ? undefined : control.start().then(() => {})), stop: () => control.stop() },
