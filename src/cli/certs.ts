@@ -52,6 +52,9 @@ async function asCliErrors<T>(fn: () => Promise<T>): Promise<T> {
       throw new CliError(err.message);
     }
     if (err instanceof TypeError || err instanceof RangeError) throw new CliError(err.message);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CliError(`no certificates in this data directory yet (start the server once to create them): ${(err as Error).message}`);
+    }
     throw err;
   }
 }
@@ -71,8 +74,12 @@ function describeIdentity(verb: string, id: IdentitySummary): string {
 
 /** A-29: after a change, what the identity now lacks for the site's client families. */
 async function printFamilyWarnings(o: SiteOptions, dataDir: string): Promise<void> {
-  const overview = await overviewFor(o, dataDir);
-  for (const w of overview.warnings) if (w.kind === 'san' || w.kind === 'self-signed') print(`warning: ${w.text}`);
+  const overview = await overviewFor(o, dataDir).catch((err: NodeJS.ErrnoException) => {
+    // No identity yet (never started): nothing to check it against.
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  for (const w of overview?.warnings ?? []) if (w.kind === 'san' || w.kind === 'self-signed') print(`warning: ${w.text}`);
 }
 
 const roleOf = (o: { telephony?: boolean }): IdentityRole => (o.telephony ? 'telephony' : 'main');

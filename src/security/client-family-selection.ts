@@ -2,7 +2,7 @@
 // administrator's choice, kept in <dataDir>/certs/client-families.json beside
 // the identities it is checked against. The families of provisioned devices
 // are added to it where the check runs.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLIENT_FAMILIES } from './client-families.ts';
 import type { ClientFamily } from './client-families.ts';
@@ -29,6 +29,7 @@ export async function readSelectedFamilies(dataDir: string): Promise<ClientFamil
 export async function writeSelectedFamilies(dataDir: string, families: readonly ClientFamily[]): Promise<ClientFamily[]> {
   const ordered = CLIENT_FAMILIES.filter((f) => families.includes(f));
   const file = selectionFile(dataDir);
+  await mkdir(certificatePaths(dataDir).dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, `${JSON.stringify({ families: ordered }, null, 2)}\n`, { mode: 0o644 });
   await rename(tmp, file);
