@@ -70,6 +70,10 @@ describe('Certificates page', () => {
     await page.locator('[data-section="warnings"]').waitFor();
     expect(await unlabelledControls(page)).toEqual([]);
     await shot(page, 'certificates-page');
+    // At phone width nothing is wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'certificates-page-phone');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(problems).toEqual([]);
   });
 });

@@ -53,12 +53,12 @@ export function TrustedCas({ items, done }: { items: TrustedCa[]; done: Done }) 
                 <td data-label="Label">{ca.label}</td>
                 <td data-label="Subject" class="wrap">{ca.certificate.subject}</td>
                 <td data-label="Valid to">{new Date(ca.certificate.validTo).toISOString().slice(0, 10)}</td>
-                <td data-label="SHA-256" class="mono">{ca.certificate.fingerprintSha256.slice(0, 23)}…</td>
-                <td data-label="Actions" class="actions">
+                <td data-label="SHA-256" class="mono wrap">{ca.certificate.fingerprintSha256.slice(0, 23)}…</td>
+                <td data-label="Actions"><div class="actions">
                   <a class="button small" href={`/api/certificates/trusted/${ca.fingerprint}/export`} download>PEM</a>
                   <a class="button small" href={`/api/certificates/trusted/${ca.fingerprint}/export?format=der`} download>DER</a>
                   {canSecurity && <button type="button" class="small" onClick={() => void remove(ca)} aria-label={`Remove ${ca.label}`}>Remove</button>}
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>
