@@ -4,7 +4,7 @@
 // one for new handshakes, established connections keep theirs, and the
 // command prints what each listener presented before and presents now.
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { startTestServer } from '../lib/server.ts';
@@ -13,6 +13,7 @@ import { cli } from '../lib/cli.ts';
 import { optionsOver, tlsConnect } from '../../interop/lib/tls-probe.ts';
 import { freePort, startSwitchboard } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
+import { ApiClient } from '../api/client.ts';
 
 const servers: TestServer[] = [];
 const spawned: SwitchboardHandle[] = [];
@@ -81,7 +82,7 @@ describe('switchboard cert apply', () => {
     expect(r.stdout.trim()).toBe('no server running: applies at the next start');
   });
 
-  it('in a server of two workers, reloads every worker and reports each listener once', async () => {
+  it('in a server of two workers, reloads every worker and reports each listener once (from the command line and from the API)', async () => {
     const httpPort = await freePort();
     const sb = await startSwitchboard({ workers: 2, http: `127.0.0.1:${httpPort}`, readyTimeoutMs: 60_000 });
     spawned.push(sb);
@@ -102,5 +103,18 @@ describe('switchboard cert apply', () => {
     expect(await httpsFingerprint(httpPort)).toBe(line![1]);
     expect(await optionsOver(established, sb.tlsPort, 2)).toBe('SIP/2.0 200 OK');
     established.destroy();
+
+    // Through the API (served by worker 1, which asks the supervisor to reload every worker).
+    const api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(sb.dataDir, 'certs', 'ca.crt'), 'utf8'));
+    await api.loginChanging('admin', /^Initial admin password: (\S+)$/m.exec(sb.output())![1]!, 'Cluster-Cert-Pass-9');
+    const issued = await api.post('/api/certificates/identities/main/issue', { commonName: 'cluster.test', san: { dns: ['localhost'], ips: ['127.0.0.1'], uris: [] } });
+    expect(issued.status, issued.text).toBe(201);
+    const fresh = issued.json.identity.certificate.fingerprintSha256 as string;
+    expect(issued.json.applied.listeners.map((l: { name: string; after: string }) => [l.name, l.after])).toEqual([['SIP TLS', fresh], ['HTTPS management', fresh]]);
+    for (let i = 0; i < 6; i++) {
+      const s = await tlsConnect(sb.tlsPort);
+      expect(fingerprint(s)).toBe(fresh);
+      s.destroy();
+    }
   }, 90_000);
 });
