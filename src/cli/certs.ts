@@ -149,19 +149,22 @@ export function registerCertCommands(program: Command): void {
     .command('import')
     .description('use an identity made elsewhere: PKCS#12 (--p12, --password) or PEM (--key and --chain, the certificate first)')
     .option('--p12 <file>', 'PKCS#12 file (.p12/.pfx) with the key and the chain')
-    .option('--password <secret>', 'the PKCS#12 password')
+    .option('--password <secret>', 'the PKCS#12 password (visible to other local users in the process list: prefer --password-file)')
+    .option('--password-file <file>', 'read the PKCS#12 password from the first line of this file')
     .option('--key <file>', 'PEM private key')
     .option('--chain <file>', 'PEM certificate and its intermediates')
     .option('--telephony', 'as the separate telephony identity SIP TLS presents (A-17)')
     .option(...SITE_OPTIONS.config)
     .option(...SITE_OPTIONS.domain)
     .option(...DATA_DIR_OPTION)
-    .action(async (o: SiteOptions & DataDirOption & { p12?: string; password?: string; key?: string; chain?: string; telephony?: boolean }) => {
+    .action(async (o: SiteOptions & DataDirOption & { p12?: string; password?: string; passwordFile?: string; key?: string; chain?: string; telephony?: boolean }) => {
       const dataDir = resolveDataDir(o.dataDir);
       let src: IdentityImportSource;
       if (o.p12 !== undefined) {
         if (o.key !== undefined || o.chain !== undefined) throw new CliError('give either --p12 or --key and --chain, not both');
-        src = { p12: await readInput(o.p12, 'PKCS#12 file'), password: o.password };
+        if (o.password !== undefined && o.passwordFile !== undefined) throw new CliError('give --password or --password-file, not both');
+        const password = o.passwordFile !== undefined ? (await readInput(o.passwordFile, 'password file')).toString('utf8').split(/\r?\n/, 1)[0] : o.password;
+        src = { p12: await readInput(o.p12, 'PKCS#12 file'), password };
       } else if (o.key !== undefined && o.chain !== undefined) {
         src = { keyPem: (await readInput(o.key, 'key file')).toString('utf8'), chainPem: (await readInput(o.chain, 'chain file')).toString('utf8') };
       } else {

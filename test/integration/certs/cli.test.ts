@@ -86,7 +86,7 @@ describe('switchboard cert on a running server', () => {
     expect(wrong.stderr).toMatch(/password/i);
     expect(ts.server.certificates.fingerprintSha256).toBe(before);
 
-    const r = await cert('import', '--p12', p12, '--password', 'Export-pw-1', '--domain', 'test.local');
+    const r = await cert('import', '--p12', p12, '--password-file', file('p12-password', 'Export-pw-1\n'), '--domain', 'test.local');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`applied: SIP TLS and HTTPS management now present ${made.fingerprint} (was ${before})`);
     expect((await presented(ts.tlsPort))[0]).toBe(made.fingerprint);
