@@ -8,6 +8,7 @@ import type { Config } from './config/schema.ts';
 import type { Logger } from './lib/log.ts';
 import type { ListenAddress, TransportConfig } from './sip/transport/layer.ts';
 import type { CertificateSet } from './security/certs.ts';
+import type { SiteAddresses } from './security/client-families.ts';
 import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
 import type { AlarmCenter } from './ops/alarms.ts';
 import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
@@ -88,6 +89,17 @@ export function listenIps(config: Config): string[] {
   if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
   for (const ip of externalAddresses()) ips.add(ip);
   return [...ips];
+}
+
+/**
+ * The site's addresses as the SPEC §4.3 table names them, for the proposed
+ * SANs and the per-family checks: this host's name, the SIP domain, the
+ * addresses it listens on, and the advertised address as the public one.
+ */
+export function siteAddresses(config: Config): SiteAddresses {
+  const advertised = config.sip.advertisedAddress;
+  const pub = advertised !== undefined && isIP(advertised) !== 0 ? advertised : undefined;
+  return { fqdn: os.hostname(), domain: config.sip.domain, lan: listenIps(config).filter((ip) => ip !== pub), ...(pub && { public: pub }) };
 }
 
 /**
