@@ -41,6 +41,7 @@ it('the identity swap reaches new handshakes and leaves an established keep-aliv
     await rm(ts.server.certificates.paths.cert);
     const report = await ts.server.reload(ts.server.config);
     expect(report.fingerprint).not.toBe(before);
+    expect(report.listeners).toContainEqual({ name: 'HTTPS provisioning', before, after: report.fingerprint });
 
     const again = await get(kept, port, ca);
     expect(again).toMatchObject({ status: 200, fingerprint: before, reused: true });
