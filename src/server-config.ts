@@ -85,8 +85,9 @@ export function listenIps(config: Config): string[] {
   const ips = new Set<string>();
   for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (a.port !== 0 && !isWildcard(a.host)) ips.add(a.host);
   if (config.sip.advertisedAddress) ips.add(config.sip.advertisedAddress);
-  const h = config.http.listen;
-  if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
+  for (const h of [config.http.listen, config.provisioning.listen]) if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
+  // The addresses phones are told to fetch their files from: their HTTPS check needs them in the identity.
+  for (const ip of [config.provisioning.lanAddress, config.provisioning.publicAddress]) if (ip !== undefined && isIP(ip) !== 0) ips.add(ip);
   for (const ip of externalAddresses()) ips.add(ip);
   return [...ips];
 }
@@ -94,12 +95,12 @@ export function listenIps(config: Config): string[] {
 /**
  * The site's addresses as the SPEC §4.3 table names them, for the proposed
  * SANs and the per-family checks: this host's name, the SIP domain, the
- * addresses it listens on, and the advertised address as the public one.
+ * addresses it listens on, and the advertised address (else provisioning.publicAddress) as the public one.
  */
 export function siteAddresses(config: Config): SiteAddresses {
   const advertised = config.sip.advertisedAddress;
-  const pub = advertised !== undefined && isIP(advertised) !== 0 ? advertised : undefined;
-  return { fqdn: os.hostname(), domain: config.sip.domain, lan: listenIps(config).filter((ip) => ip !== pub), ...(pub && { public: pub }) };
+  const pub = [advertised, config.provisioning.publicAddress].find((a) => a !== undefined && isIP(a) !== 0);
+  return { fqdn: config.provisioning.fqdn ?? os.hostname(), domain: config.sip.domain, lan: listenIps(config).filter((ip) => ip !== pub), ...(pub && { public: pub }) };
 }
 
 /**

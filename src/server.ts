@@ -70,6 +70,8 @@ import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
+import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
+import { buildSite } from './provisioning/site.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -222,6 +224,8 @@ export class Server {
   activeCalls: () => number;
   /** The management web server (REST API); null when http.listen has port 0. */
   http: ApiServer | null = null;
+  /** The provisioning server (phone files); null when provisioning.listen has port 0 or on a worker without singletons. */
+  provisioning: ProvisioningServer | null = null;
   private initialAdminPassword: string | null = null;
   private readonly ops: Ops;
   private readonly reloadIdentity: () => Promise<CertificateSet>;
@@ -411,7 +415,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const alarms = new AlarmCenter({ log, now });
   const writeBehind = new WriteBehindWatch(alarms, now);
 
-  const certificateOptions = { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain };
+  const certificateOptions = { hostName: config.provisioning.fqdn ?? os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain };
   const certificates = await ensureCertificates(dataDir, certificateOptions);
   if (certificates.identityRenewed) {
     log.info({ reason: certificates.identityReason, fingerprint: certificates.fingerprintSha256 }, 'TLS identity certificate issued');
@@ -900,9 +904,26 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     tlsConsumers,
     certificateWatch,
   });
-  // The management routes read the server's parts (status, metrics), so they come last and close first.
+  // The management routes read the server's parts (status, metrics, provisioning), so they come last and close first.
   components.add(
     { name: 'metrics', stop: () => server.closeMetrics() },
+    {
+      // Phone files (issue 14): one listener, like the management server, on a lone server or worker 1.
+      name: 'provisioning',
+      start: async () => {
+        if (!holdsSingletons(member?.worker) || config.provisioning.listen.port === 0) return;
+        const provisioning = await startProvisioningServer({
+          config, store, certificates: server.certificates, dataDir, log, now, maxConnections: caps.httpConnections,
+          site: (provisioningPorts, identity) => buildSite({
+            config, media: () => systemMedia.current, certificates: () => identity, provisioningPorts: () => provisioningPorts,
+            sipPorts: () => Object.fromEntries(transport.listening().map((l) => [l.transport, l.port])),
+          }),
+        });
+        server.provisioning = provisioning;
+        server.addTlsConsumer({ name: 'HTTPS provisioning', fingerprint: (set) => set.fingerprintSha256, apply: (set) => provisioning.setIdentity(set) });
+      },
+      stop: () => server.provisioning?.close(),
+    },
     {
       name: 'management',
       start: async () => {
