@@ -59,7 +59,6 @@ export function provisioningTls(config: Config, certificates: CertificateSet): T
   return tlsServerOptions(certificates, { legacyTls: config.sip.legacyTls });
 }
 
-const HEADERS_TIMEOUT_MS = 10_000;
 const MAX_PATH = 512;
 const REALM = 'switchboard provisioning';
 const CA_FILES: Record<string, { type: string; pem: boolean }> = {
@@ -252,8 +251,8 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
   const limit = (server: http.Server, what: string): void => {
     server.maxConnections = cfg.maxConnections;
     limitPerSource(server, cfg.maxConnectionsPerSource, o.log, what);
-    server.headersTimeout = HEADERS_TIMEOUT_MS;
-    server.requestTimeout = 30_000;
+    server.headersTimeout = cfg.headersTimeoutSec * 1000;
+    server.requestTimeout = cfg.requestTimeoutSec * 1000;
     server.keepAliveTimeout = 5_000;
     // A client error (bad request line, timeout) closes its socket; nothing is thrown.
     server.on('clientError', (_err, socket) => socket.destroy());
@@ -269,11 +268,15 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       });
     });
 
+  // Node looks for requests past their timeouts only this often (30 s by
+  // default): without a shorter period a slow client keeps its slot for up
+  // to headersTimeout + 30 s.
+  const checking = { connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutSec * 500), maxHeaderSize: 8192 };
   const tlsServer = https.createServer({
-    ...provisioningTls(o.config, o.certificates), handshakeTimeout: HEADERS_TIMEOUT_MS, maxHeaderSize: 8192,
+    ...provisioningTls(o.config, o.certificates), handshakeTimeout: cfg.headersTimeoutSec * 1000, ...checking,
   }, handler(true));
   limit(tlsServer, 'provisioning server');
-  const plain = bootstrapOn ? http.createServer({ maxHeaderSize: 8192 }, handler(false)) : undefined;
+  const plain = bootstrapOn ? http.createServer(checking, handler(false)) : undefined;
   if (plain) limit(plain, 'provisioning server (HTTP)');
   const closeAll = async (): Promise<void> => {
     for (const s of [tlsServer, plain]) {
