@@ -6,8 +6,9 @@
 // files (never one with credentials) to local sources.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { TlsOptions } from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { limitPerSource } from '../api/http-server.ts';
@@ -68,9 +69,13 @@ const CA_FILES: Record<string, { type: string; pem: boolean }> = {
   'ca.crt': { type: 'application/x-x509-ca-cert', pem: false },
 };
 
+/** Node's parser errors that have a status of their own; any other is a 400. */
+const CLIENT_ERRORS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408, HPE_HEADER_TIMEOUT: 408 };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
 /** IPv4-mapped addresses of dual-stack sockets, as the IPv4 address. */
-function sourceOf(req: http.IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
+function sourceAddress(socket: { remoteAddress?: string | undefined }): string {
+  const a = socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
@@ -95,7 +100,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
   const site = (): ProvisioningSite => o.site(ports, identity);
 
   const facts = (req: http.IncomingMessage, secure: boolean): RequestFacts => {
-    const source = sourceOf(req);
+    const source = sourceAddress(req.socket);
     return { source, secure, local: policy.isLocal(source) };
   };
 
@@ -254,8 +259,27 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     server.headersTimeout = cfg.headersTimeoutSec * 1000;
     server.requestTimeout = cfg.requestTimeoutSec * 1000;
     server.keepAliveTimeout = 5_000;
-    // A client error (bad request line, timeout) closes its socket; nothing is thrown.
-    server.on('clientError', (_err, socket) => socket.destroy());
+    // A request Node's parser refused (bad request line or header, headers
+    // too large, too slow) gets its status when the socket can still carry
+    // one, then the connection closes; a reset peer is just let go.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const status = CLIENT_ERRORS[err.code ?? ''] ?? 400;
+      if (err.code !== 'ECONNRESET') dropped(socket, status, `dropped: ${STATUS_TEXT[status]} (${err.code ?? 'parse error'})`);
+      if (err.code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      // A peer that never closes its side gives the socket back anyway.
+      const t = setTimeout(() => socket.destroy(), 2000);
+      t.unref();
+      socket.once('close', () => clearTimeout(t));
+    });
+  };
+
+  /** A connection refused before any request could be answered: the request log counts it, logged once per source per interval. */
+  const dropped = (socket: Duplex, status: number, result: string): void => {
+    requests.add({ at: o.now(), mac: null, method: '-', file: '-', status, result, source: sourceAddress(socket as Partial<Socket>) });
   };
 
   const listen = (server: http.Server, a: { host: string; port: number }): Promise<{ address: string; port: number }> =>
@@ -276,6 +300,11 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     ...provisioningTls(o.config, o.certificates), handshakeTimeout: cfg.headersTimeoutSec * 1000, ...checking,
   }, handler(true));
   limit(tlsServer, 'provisioning server');
+  // Plain HTTP on this port, a handshake never finished, a client refusing our certificate.
+  tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    dropped(socket, 0, `dropped: TLS handshake failed (${err.code ?? err.message.slice(0, 80)})`);
+    socket.destroy();
+  });
   const plain = bootstrapOn ? http.createServer(checking, handler(false)) : undefined;
   if (plain) limit(plain, 'provisioning server (HTTP)');
   const closeAll = async (): Promise<void> => {
