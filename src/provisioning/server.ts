@@ -69,6 +69,14 @@ const CA_FILES: Record<string, { type: string; pem: boolean }> = {
   'ca.crt': { type: 'application/x-x509-ca-cert', pem: false },
 };
 
+/** A fetch by URL token: /d/TOKEN/FILE. */
+const TOKEN_PATH = /^\/d\/([^/]+)\/(.+)$/;
+
+/** The path as the request log and the log keep it: a token is a password, so never its value. */
+function withoutToken(path: string): string {
+  return path.startsWith('/d/') ? path.replace(/^\/d\/[^/]*/, '/d/(token)') : path;
+}
+
 /** Node's parser errors that have a status of their own; any other is a 400. */
 const CLIENT_ERRORS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408, HPE_HEADER_TIMEOUT: 408 };
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
@@ -158,7 +166,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     }
     let outcome;
     let name: string;
-    const token = /^\/d\/([^/]+)\/(.+)$/.exec(path);
+    const token = TOKEN_PATH.exec(path);
     if (token) {
       name = token[2]!;
       outcome = await auth.byToken(token[1]!, request.source);
@@ -214,7 +222,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       } catch {
         file = path;
       }
-      requests.add({ at: o.now(), mac: a.mac ?? null, method, file: file.slice(0, 200), status: a.status, result: a.result, source: request.source });
+      requests.add({ at: o.now(), mac: a.mac ?? null, method, file: withoutToken(file).slice(0, 200), status: a.status, result: a.result, source: request.source });
       const headers: Record<string, string | string[] | number> = {
         'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': a.type ?? 'text/plain; charset=utf-8', ...a.headers,
       };
