@@ -7,6 +7,8 @@ import { liveRoutes } from './live.ts';
 import { extensionRoutes } from './extension-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { webUiRoutes } from './web-ui.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { buildSite, configuredProvisioningPorts, configuredSipPorts } from '../provisioning/site.ts';
 
 export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] {
   const http = server.config.http;
@@ -30,6 +32,14 @@ export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] 
       timers: server.timers,
     }),
     extensionRoutes(server.extensions),
+    deviceRoutes({
+      // With the provisioning server off, the site as it would be with the configured ports.
+      site: () => server.provisioning?.site() ?? buildSite({
+        config: server.config, media: () => server.systemMedia.current, certificates: () => server.certificates,
+        sipPorts: () => configuredSipPorts(server.config), provisioningPorts: () => configuredProvisioningPorts(server.config),
+      }),
+      recent: () => server.provisioning?.recent() ?? [],
+    }),
     webUiRoutes(),
   ];
 }

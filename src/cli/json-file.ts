@@ -41,16 +41,20 @@ export function duplicateKey(text: string): string | undefined {
   return undefined;
 }
 
-/** The file's object, or a CLI error naming the file and what is wrong. */
-export async function readJsonObject(path: string, what: string): Promise<Record<string, unknown>> {
-  let text: string;
+/** The text of a command's input file of at most 1 MB, or a CLI error naming the option and the file. */
+export async function readInputFile(path: string, option = '--file'): Promise<string> {
   try {
-    if ((await stat(path)).size > MAX_BYTES) throw new CliError(`--file: ${path} is larger than 1 MB`);
-    text = await readFile(path, 'utf8');
+    if ((await stat(path)).size > MAX_BYTES) throw new CliError(`${option}: ${path} is larger than 1 MB`);
+    return await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(`--file: cannot read ${path}: ${(err as Error).message}`);
+    throw new CliError(`${option}: cannot read ${path}: ${(err as Error).message}`);
   }
+}
+
+/** The file's object, or a CLI error naming the file and what is wrong. */
+export async function readJsonObject(path: string, what: string): Promise<Record<string, unknown>> {
+  const text = await readInputFile(path);
   let value: unknown;
   try {
     value = JSON.parse(text);

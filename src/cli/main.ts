@@ -14,6 +14,8 @@ import { registerSystemCommands } from './system.ts';
 import { registerParkCommands } from './park.ts';
 import { registerBackupCommands } from './backup.ts';
 import { registerVoicemailCommands } from './voicemail.ts';
+import { registerProvisionGatewayUsersCommand } from './provision-gateway-users.ts';
+import { registerProvisionDigitmapCommand } from './provision-digitmap.ts';
 import { registerDeviceCommands } from './devices.ts';
 
 /**
@@ -40,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
   registerParkCommands(program);
   registerBackupCommands(program);
   registerVoicemailCommands(program);
+  registerProvisionGatewayUsersCommand(program);
+  registerProvisionDigitmapCommand(program);
   registerDeviceCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,9 +1,9 @@
-// The `switchboard provision` group. Several parts add subcommands to it
-// (render, dial plans, DHCP options); each gets the group from here.
+// The `switchboard provision …` command group. Several modules add
+// subcommands to it; whichever registers first creates it, the others get the
+// same group, so registration order does not matter.
 import type { Command } from 'commander';
 
-/** The `provision` command group, created on first use. */
 export function provisionCommand(program: Command): Command {
   return program.commands.find((c) => c.name() === 'provision')
-    ?? program.command('provision').description('phone provisioning: the files devices get, dial plans, DHCP options');
+    ?? program.command('provision').description('phone provisioning: device files, dial plans, the handset gateway users file');
 }

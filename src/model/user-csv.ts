@@ -129,9 +129,10 @@ function checkedCellValue(col: UserCsvColumn, text: string): unknown {
 }
 
 /** A cell as written, with the export's formula guard taken off. */
-const unguard = (s: string) => (s.startsWith("'") && GUARDED_START.test(s.slice(1)) ? s.slice(1) : s);
+export const unguard = (s: string) => (s.startsWith("'") && GUARDED_START.test(s.slice(1)) ? s.slice(1) : s);
 
-function delimiterOf(text: string): string {
+/** The delimiter the header row uses: ";" when it has more of them than commas (comma-decimal locales), else ",". */
+export function delimiterOf(text: string): string {
   const header = text.slice(text.startsWith('\ufeff') ? 1 : 0, text.search(/[\r\n]|$/));
   const count = (ch: string) => header.split(ch).length - 1;
   return count(';') > count(',') ? ';' : ',';

@@ -8,11 +8,12 @@
 // UI uses the rules and the generator too.
 import { z } from 'zod';
 import { COMMON_PASSWORD_WORDS } from './common-passwords.ts';
+import { compilesAsRegex } from '../lib/regex.ts';
 
 export const DEFAULT_EXTENSION_PATTERN = '^[0-9]{2,15}$';
 
 const patternSchema = z.string({ error: 'must be a regular expression' }).min(1, 'must not be empty').max(200, 'must have at most 200 characters')
-  .refine((p) => compiles(p), 'is not a valid regular expression');
+  .refine((p) => compilesAsRegex(p), 'is not a valid regular expression');
 
 export const userRulesSchema = z.object({
   extensionPattern: patternSchema.default(DEFAULT_EXTENSION_PATTERN)
@@ -30,15 +31,6 @@ export type UserRules = z.output<typeof userRulesSchema>;
 export const USER_RULES_DEFAULTS: UserRules = Object.freeze(userRulesSchema.parse({}));
 /** Where the rules are stored among the settings. */
 export const USER_RULES_KEY = 'users.rules';
-
-function compiles(p: string): boolean {
-  try {
-    new RegExp(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The stored rules, or the defaults when none (or no longer valid ones) are stored. */
 export function userRulesOf(stored: unknown): UserRules {

@@ -4,12 +4,13 @@
 // where to register, are the keys of the vendor's 46xxsettings.txt template
 // (its comment block documents `host[:port][;transport=tls|tcp|udp]`).
 import { z } from 'zod';
+import { formatHostPort } from '../../lib/net.ts';
 import { ProvisioningRefusal, type FamilyGenerator, type RenderInput, type RenderResult } from '../types.ts';
 import {
   deriveMediaEncryption, explicitMediaEncryption, FIRMWARE_CLASSES, meets, parseFirmwareVersion, type FirmwareClass, type FirmwareVersion,
 } from './avaya-46xx-firmware.ts';
 import { MEDIAENCRYPTION_NONE } from './avaya-media.ts';
-import { hostPort, pinnedServer, preferredTransport } from './avaya-pinning.ts';
+import { pinnedServer, preferredTransport } from './pinning.ts';
 import { AVAYA_ROOT_FILE, rootCaFile } from './avaya-roots.ts';
 
 export const SETTINGS_46XX = '46xxsettings.txt';
@@ -18,9 +19,9 @@ const options = z.object({
   /** The firmware the phone runs (SPEC C.1): decides which settings and codes it takes. */
   firmware: z.enum(FIRMWARE_CLASSES).default('j100'),
   /** e.g. "7.0.1" or "R2.6.14.5" when older than current; absent = current firmware (every floor met). */
-  version: z.string().refine((v) => parseFirmwareVersion(v) !== undefined, 'must be a version like 7.1.0.0 or R2.6.14.5').optional(),
+  version: z.coerce.string().refine((v) => parseFirmwareVersion(v) !== undefined, 'must be a version like 7.1.0.0 or R2.6.14.5').optional(),
   /** An explicit MEDIAENCRYPTION list, e.g. "1,2": it must match the server's enabled suites (C-02). */
-  mediaEncryption: z.string().optional(),
+  mediaEncryption: z.coerce.string().optional(),
 }).strict();
 
 function render(input: RenderInput): RenderResult {
@@ -51,7 +52,7 @@ function sipSettings(input: RenderInput, firmware: Exclude<FirmwareClass, '96x1-
   const tls = site.sipPorts.tls;
   const transport = preferredTransport(site.sipPorts);
   if (transport === undefined) throw new ProvisioningRefusal('no SIP transport (UDP, TCP or TLS) is on: a SIP phone has nothing to register to');
-  const controller = `${hostPort(host, transport.port)};transport=${transport.protocol.toLowerCase()}`;
+  const controller = `${formatHostPort(host, transport.port)};transport=${transport.protocol.toLowerCase()}`;
   const out = [`SET SIP_CONTROLLER_LIST ${controller}`, `SET SIPDOMAIN ${site.domain}`];
   if (meets(firmware, version, 'SDPCAPNEG')) out.push(`SET SDPCAPNEG ${site.media.capneg ? 1 : 0}`);
   // Appendix A #20: "require SIPS with TLS"; without a TLS listener a sips: URI could not be reached.

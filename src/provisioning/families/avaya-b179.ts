@@ -7,13 +7,23 @@
 // Transport; Settings -> Provisioning -> File server address) and are to be
 // confirmed on a device (SPEC Appendix A #22 asks the same of use_srtpc).
 import { z } from 'zod';
+import { formatHostPort } from '../../lib/net.ts';
 import { ProvisioningRefusal, type FamilyGenerator, type RenderInput, type RenderResult } from '../types.ts';
 import { escapeXml } from '../xml.ts';
 import { A20_TABLE } from './avaya-media.ts';
-import { hostPort, pinnedServer, pinnedUrl, preferredTransport } from './avaya-pinning.ts';
+import { pinnedServer, pinnedUrl, preferredTransport } from './pinning.ts';
 
 /** SPEC §5.4: the name the call server gives the B179's configuration file. */
 export const B179_FILE = 'avayab179.xml';
+
+/**
+ * The local (per-phone) file a B179 asks its device-management server for
+ * by default, avaya-<MAC>.xml with the MAC without colons (vendor's B179
+ * administration guide, "Provisioning from a device management server").
+ */
+export function b179LocalFileName(mac: string): string {
+  return `avaya-${mac}.xml`;
+}
 
 function render(input: RenderInput): RenderResult {
   const { site, device, lines } = input;
@@ -33,8 +43,8 @@ function render(input: RenderInput): RenderResult {
     `    <user>${x(line.extension)}</user>`,
     `    <auth_user>${x(line.authUser)}</auth_user>`,
     `    <password>${x(line.password)}</password>`,
-    `    <registrar>${x(hostPort(pinned.host, transport.port))}</registrar>`,
-    `    <proxy>${x(hostPort(pinned.host, transport.port))}</proxy>`,
+    `    <registrar>${x(formatHostPort(pinned.host, transport.port))}</registrar>`,
+    `    <proxy>${x(formatHostPort(pinned.host, transport.port))}</proxy>`,
     `    <domain>${x(site.domain)}</domain>`,
     `    <transport>${transport.protocol}</transport>`,
     '  </account>',
@@ -59,12 +69,16 @@ function render(input: RenderInput): RenderResult {
     '</avaya_b179>',
     '',
   ].join('\n');
-  return { files: [{ name: B179_FILE, contentType: 'application/xml', body, credentials: true }], warnings: [] };
+  // The same file under both names: SPEC's, and the one a phone with default settings requests.
+  return {
+    files: [B179_FILE, b179LocalFileName(device.mac)].map((name) => ({ name, contentType: 'application/xml', body, credentials: true })),
+    warnings: [],
+  };
 }
 
 export const avayaB179: FamilyGenerator = {
   family: 'avaya-b179',
-  title: `Avaya B179 conference phone (${B179_FILE})`,
+  title: `Avaya B179 conference phone (${B179_FILE}, avaya-<mac>.xml)`,
   models: ['B179'],
   options: z.object({}).strict(),
   maxLines: 1,

@@ -5,11 +5,15 @@ import type { ProvisioningSite, SrtpSuite } from '../types.ts';
 
 type MediaSecurity = ProvisioningSite['media']['security'];
 
-/** SPEC A-20: per system media security, what each family is told. */
-export const A20_TABLE: Readonly<Record<MediaSecurity, { srtpMode11xx: 'BE-Cap Neg'; b179: 'SRTP Optional'; e129P183: 0 | 2 }>> = {
-  'disabled': { srtpMode11xx: 'BE-Cap Neg', b179: 'SRTP Optional', e129P183: 0 },
-  'best-effort': { srtpMode11xx: 'BE-Cap Neg', b179: 'SRTP Optional', e129P183: 2 },
-  'enforced': { srtpMode11xx: 'BE-Cap Neg', b179: 'SRTP Optional', e129P183: 2 },
+/**
+ * SPEC A-20: per system media security, what each family is told. The 11xx
+ * value is the file token of the mode SPEC calls "BE-Cap Neg" (best effort
+ * with RFC 5939 capability negotiation).
+ */
+export const A20_TABLE: Readonly<Record<MediaSecurity, { srtpMode11xx: 'BE-CAP-NEG'; b179: 'SRTP Optional'; e129P183: 0 | 2 }>> = {
+  'disabled': { srtpMode11xx: 'BE-CAP-NEG', b179: 'SRTP Optional', e129P183: 0 },
+  'best-effort': { srtpMode11xx: 'BE-CAP-NEG', b179: 'SRTP Optional', e129P183: 2 },
+  'enforced': { srtpMode11xx: 'BE-CAP-NEG', b179: 'SRTP Optional', e129P183: 2 },
 };
 
 /** SPEC C.1 MEDIAENCRYPTION: the authenticated, encrypted code of each suite. */

@@ -3,12 +3,24 @@
 // `generatorFor`.
 import type { DeviceFamily } from '../../model/device.ts';
 import type { FamilyGenerator } from '../types.ts';
+import { avaya11xx } from './avaya-11xx.ts';
 import { avaya46xx } from './avaya-46xx.ts';
 import { avayaB179 } from './avaya-b179.ts';
+import { avayaE129 } from './avaya-e129.ts';
+import { gigasetDect } from './gigaset-dect.ts';
+import { snomDect } from './snom-dect.ts';
+import { spectralink84 } from './spectralink-84.ts';
+import { yealinkDect } from './yealink-dect.ts';
 
 const GENERATORS: readonly FamilyGenerator[] = [
   avaya46xx,
+  avaya11xx,
   avayaB179,
+  avayaE129,
+  spectralink84,
+  yealinkDect,
+  gigasetDect,
+  snomDect,
 ];
 
 const BY_FAMILY = new Map<DeviceFamily, FamilyGenerator>(GENERATORS.map((g) => [g.family, g]));

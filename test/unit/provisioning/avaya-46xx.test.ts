@@ -8,12 +8,12 @@ import { TEST_ROOT, testLines, testSite } from './site.ts';
 
 type Options = Record<string, string | number | boolean>;
 
-function renderResult(site: ProvisioningSite, options: Options = {}): RenderResult {
+function renderResult(site: ProvisioningSite, options: Options = {}, local = true): RenderResult {
   return avaya46xx.render({
     site,
     device: { mac: '0004f2460001', family: 'avaya-46xx', model: 'J179', options },
     lines: testLines(1),
-    request: { source: '192.168.2.60', secure: true, local: true },
+    request: { source: local ? '192.168.2.60' : '198.51.100.40', secure: true, local },
   });
 }
 
@@ -39,6 +39,11 @@ describe('Avaya 46xxsettings.txt (C-01..C-03)', () => {
     const text = settings(testSite());
     expectGolden('avaya-46xx/j100-an.txt', text);
     expect(text).toContain('SET SDPCAPNEG 1\nSET ENFORCE_SIPS_URI 1\nSET MEDIAENCRYPTION 1,9\nSET ENCRYPT_SRTCP 1\n');
+  });
+
+  it('names the public address to a phone outside the local networks', () => {
+    const text = renderResult(testSite(), {}, false).files[0]!.body as string;
+    expect(value(text, 'SIP_CONTROLLER_LIST')).toBe('203.0.113.7:5061;transport=tls');
   });
 
   it('serves the TRUSTCERTS root file with the root that issued the HTTPS identity (C-03)', () => {
@@ -115,6 +120,9 @@ describe('Avaya 46xxsettings.txt (C-01..C-03)', () => {
   it('accepts an explicit MEDIAENCRYPTION that matches the server (C-02)', () => {
     expect(value(settings(testSite(), { mediaEncryption: '2,1' }), 'MEDIAENCRYPTION')).toBe('2,1');
     expect(value(settings(testSite(), { mediaEncryption: '1,9' }), 'MEDIAENCRYPTION')).toBe('1,9');
+    // Option values may arrive as numbers (device options are string | number | boolean).
+    expect(value(settings(testSite(), { mediaEncryption: 1 }), 'MEDIAENCRYPTION')).toBe('1');
+    expect(value(settings(testSite(), { firmware: '96x1-sip', version: 7 }), 'ENCRYPT_SRTCP')).toBeUndefined();
   });
 
   it.each([

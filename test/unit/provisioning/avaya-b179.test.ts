@@ -10,7 +10,8 @@ const device = { mac: '0004f2b17901', family: 'avaya-b179' as const, model: 'B17
 function render(site: ProvisioningSite, request?: RequestFacts): string {
   const input: RenderInput = { site, device, lines: testLines(1, 8001), ...(request ? { request } : {}) };
   const result = avayaB179.render(input);
-  expect(result.files.map((f) => [f.name, f.credentials])).toEqual([[B179_FILE, true]]);
+  expect(result.files.map((f) => [f.name, f.credentials])).toEqual([[B179_FILE, true], ['avaya-0004f2b17901.xml', true]]);
+  expect(result.files[1]!.body).toBe(result.files[0]!.body);
   return result.files[0]!.body as string;
 }
 
@@ -45,7 +46,8 @@ describe('Avaya B179 (C-06, A-20, A-15)', () => {
   it('is "SRTP Optional" for Disabled, Best Effort and Enforce alike (A-20 table)', () => {
     const bodies = (['disabled', 'best-effort', 'enforced'] as const).map((security) => {
       const xml = render(testSite({ media: { ...testSite().media, security } }), LAN);
-      expectGolden(`avaya-b179/media-${security}.xml`, xml);
+      // Best Effort is the site of the TLS/LAN golden file.
+      expectGolden(security === 'best-effort' ? 'avaya-b179/tls-lan.xml' : `avaya-b179/media-${security}.xml`, xml);
       return xml.replace(/<!-- System media security .*-->\n/, '');
     });
     expect(bodies[0]).toContain('<use_srtp>1<');

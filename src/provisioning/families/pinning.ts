@@ -1,6 +1,8 @@
-// Where a B179 or E129 is told to fetch its configuration from once it has
+// Where a phone (B179, E129, the DECT bases) is told to fetch its configuration from once it has
 // talked to this server (SPEC A-15, C-18, A-14), and whether a request came
 // through the remote-worker SBC (SPEC §5.9 rules 2 and 4, A-16).
+import { bracketHost } from '../../lib/net.ts';
+import { normalizeAddress } from '../../sip/transport/stream.ts';
 import type { RemoteWorkerSbc, RenderInput } from '../types.ts';
 
 export interface PinnedServer {
@@ -25,7 +27,7 @@ export function pinnedServer({ site, request }: RenderInput): PinnedServer {
 }
 
 export function pinnedUrl(p: PinnedServer): string {
-  return `${p.scheme}://${hostForUrl(p.host)}:${p.port}/`;
+  return `${p.scheme}://${bracketHost(p.host)}:${p.port}/`;
 }
 
 /** The transport a phone should use: TLS, else TCP, else UDP (SPEC §5.9 rule 6 for the SBC's ports too). */
@@ -34,15 +36,6 @@ export function preferredTransport(ports: { udp?: number; tcp?: number; tls?: nu
   if (ports.tcp !== undefined) return { protocol: 'TCP', port: ports.tcp };
   if (ports.udp !== undefined) return { protocol: 'UDP', port: ports.udp };
   return undefined;
-}
-
-/** host:port with IPv6 addresses in brackets. */
-export function hostPort(host: string, port: number): string {
-  return `${hostForUrl(host)}:${port}`;
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**
@@ -54,10 +47,5 @@ export function remoteWorkerSbc({ site, request }: RenderInput): RemoteWorkerSbc
   const rw = site.remoteWorker;
   if (rw === undefined || rw.reg === '' || rw.prov === '' || request === undefined) return undefined;
   if (rw.tls === undefined && rw.tcp === undefined && rw.udp === undefined) return undefined;
-  return plainAddress(request.source) === plainAddress(rw.prov) ? rw : undefined;
-}
-
-/** A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d. */
-function plainAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a.toLowerCase();
+  return normalizeAddress(request.source) === normalizeAddress(rw.prov) ? rw : undefined;
 }

@@ -1,0 +1,65 @@
+// `switchboard provision gateway-users`: the handset gateway's users file
+// (SPEC §5.8) from the users in the store; passwords only when asked (B-16).
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  gatewayUserOf, gatewayUsersToCsv, gatewayUsersToJson, MAX_GATEWAY_USERS, type GatewayUser,
+} from '../provisioning/gateway-users.ts';
+import { hostSchema } from '../provisioning/host.ts';
+import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore, type StoreLocation } from './common.ts';
+import { provisionCommand } from './provision.ts';
+
+const PAGE = 500;
+
+interface Options extends StoreLocation {
+  format: string;
+  withPasswords?: boolean;
+  out?: string;
+  domain?: string;
+  ext?: string;
+}
+
+export function registerProvisionGatewayUsersCommand(program: Command): void {
+  provisionCommand(program)
+    .command('gateway-users')
+    .description("write the handset gateway's users file (CSV or JSON) from the users; passwords are left out unless --with-passwords")
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--with-passwords', 'include the SIP passwords (keep the file secret)')
+    .option('--out <file>', 'write to this file (mode 600) instead of standard output')
+    .option('--domain <domain>', "each user's domain (default: empty, the gateway's default domain)")
+    .option('--ext <list>', 'only these extensions, comma-separated (default: every user)')
+    .option(...DATA_DIR_OPTION)
+    .option(...STORE_OPTION)
+    .action(async (o: Options) => {
+      if (o.format !== 'csv' && o.format !== 'json') throw new CliError('--format: must be csv or json');
+      const domain = o.domain ?? '';
+      if (domain !== '' && !hostSchema.safeParse(domain).success) throw new CliError('--domain: must be a host name or an IP address');
+      const only = o.ext === undefined ? undefined : new Set(o.ext.split(',').map((e) => e.trim()).filter((e) => e !== ''));
+      const users = await withStore(o, async (s) => {
+        const out: GatewayUser[] = [];
+        // A page at a time: a big directory read as one list holds up the store (UserRepository.afterId).
+        for (let after = 0; ;) {
+          const page = await s.users.afterId(after, PAGE);
+          for (const u of page) {
+            if (only && !only.has(u.extension)) continue;
+            if (out.length === MAX_GATEWAY_USERS) throw new CliError(`more than ${MAX_GATEWAY_USERS} users, the most a gateway takes: choose them with --ext`);
+            out.push(gatewayUserOf(u, domain));
+          }
+          if (page.length < PAGE) break;
+          after = page[page.length - 1]!.id;
+        }
+        return out;
+      });
+      if (only) {
+        const missing = [...only].filter((e) => !users.some((u) => u.username === e));
+        if (missing.length > 0) throw new CliError(`no user ${missing.join(', ')}`);
+      }
+      const text = (o.format === 'json' ? gatewayUsersToJson : gatewayUsersToCsv)(users, o.withPasswords === true);
+      if (o.out === undefined) {
+        process.stdout.write(text);
+        return;
+      }
+      await writeFile(o.out, text, { mode: 0o600 });
+      print(`wrote ${users.length} users to ${o.out}${o.withPasswords ? ' (with passwords: keep it secret)' : ''}`);
+    });
+}
