@@ -128,7 +128,8 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     }
   };
 
-  const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too-large'> => new Promise((resolve, reject) => {
+  /** The body, or why not: over the limit, or the client went away (or was cut) before its end. */
+  const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> => new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -142,7 +143,9 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       chunks.push(c);
     });
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    // A client's own doing, not a server error: nothing to log as one.
+    req.once('error', () => resolve('aborted'));
+    req.once('close', () => resolve('aborted'));
   });
 
   const upload = async (req: http.IncomingMessage, device: DeviceView, name: string): Promise<Answer> => {
@@ -153,6 +156,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     if (declared > cfg.maxUploadBytes) return { status: 413, result: 'refused: upload too large', body: 'too large\n' };
     const body = await readBody(req);
     if (body === 'too-large') return { status: 413, result: 'refused: upload too large', body: 'too large\n' };
+    if (body === 'aborted') return { status: 400, result: 'dropped: the upload ended before its body', body: '' };
     const r = await storeUpload(o.dataDir, device.mac, stored, body, { maxBytes: cfg.maxUploadBytes, maxFiles: cfg.maxUploadsPerDevice });
     if (r === 'full') return { status: 507, result: `refused: ${cfg.maxUploadsPerDevice} uploads kept already`, body: 'too many files\n' };
     return { status: 201, result: `stored ${body.length} bytes`, body: '' };
