@@ -96,6 +96,26 @@ describe('provisioning server: hostile uploads', () => {
     expect(uploads(A)).toEqual([`${A}-app.log`]);
   });
 
+  it('takes a client that goes away in the middle of an upload in its stride: nothing stored, no error logged', async () => {
+    const path = `/${B}-gone.log`;
+    const c = challenges(await rawRequest(t, { method: 'PUT', path, body: '' }))[0]!;
+    const authorization = digestAuthorization({ username: B, password: secrets.get(B)!.password, method: 'PUT', uri: path, challenge: c });
+    for (const chunked of [false, true]) {
+      const s = await connect(t);
+      const closed = untilClosed(s);
+      const headers: Record<string, string> = { Authorization: authorization, ...(chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': '900' }) };
+      s.write(requestBytes({ method: 'PUT', path, headers }));
+      s.write(chunked ? '10\r\n0123456789abcdef\r\n' : 'half of it');
+      // Gone once the server has the headers and part of the body: the device's next fetch shows it was read.
+      await expectOwnFile(B);
+      s.destroy();
+      await closed;
+    }
+    await expectOwnFile(B);
+    expect(uploads(B)).not.toContain(`${B}-gone.log`);
+    expect(ts.log.entries.filter((e) => e.level === 'error')).toEqual([]);
+  });
+
   it('cuts a body that never finishes after requestTimeoutSec, without an error logged, and serves devices meanwhile', async () => {
     const path = `/${A}-slow.log`;
     const c = challenges(await rawRequest(t, { method: 'PUT', path, body: '' }))[0]!;
