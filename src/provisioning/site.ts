@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config/schema.ts';
-import { externalAddresses, isWildcard } from '../lib/net.ts';
+import { externalAddresses, formatHostPort, isWildcard } from '../lib/net.ts';
 import { readFile } from 'node:fs/promises';
 import { silentLogger } from '../lib/log.ts';
 import { SystemMediaSettings, type SystemMedia } from '../pbx/media/profile.ts';
@@ -138,6 +138,5 @@ export async function siteFromDataDir(config: Config, dataDir: string, settings:
 
 /** The base URL of a device's token: https://LAN-ADDRESS:PORT/d/TOKEN/ */
 export function tokenUrl(site: ProvisioningSite, token: string): string {
-  const host = site.lanAddress.includes(':') ? `[${site.lanAddress}]` : site.lanAddress;
-  return `https://${host}:${site.provisioningPorts.https}/d/${token}/`;
+  return `https://${formatHostPort(site.lanAddress, site.provisioningPorts.https)}/d/${token}/`;
 }
