@@ -68,12 +68,13 @@ export function provisioningTls(config: Config, certificates: CertificateSet): T
 
 const MAX_PATH = 512;
 const REALM = 'switchboard provisioning';
-const CA_FILES: Record<string, { type: string; pem: boolean }> = {
-  'ca.pem': { type: 'application/x-pem-file', pem: true },
-  'ca.der': { type: 'application/x-x509-ca-cert', pem: false },
+// A Map, not an object literal: a path like /constructor must not find anything.
+const CA_FILES = new Map<string, { type: string; pem: boolean }>([
+  ['ca.pem', { type: 'application/x-pem-file', pem: true }],
+  ['ca.der', { type: 'application/x-x509-ca-cert', pem: false }],
   // Android takes a DER certificate named .crt.
-  'ca.crt': { type: 'application/x-x509-ca-cert', pem: false },
-};
+  ['ca.crt', { type: 'application/x-x509-ca-cert', pem: false }],
+]);
 
 /** A fetch by URL token: /d/TOKEN/FILE. */
 const TOKEN_PATH = /^\/d\/([^/]+)\/(.+)$/;
@@ -164,7 +165,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
 
   const answerHttps = async (req: http.IncomingMessage, path: string, request: RequestFacts): Promise<Answer> => {
     const method = req.method ?? '';
-    const ca = CA_FILES[path.slice(1)];
+    const ca = CA_FILES.get(path.slice(1));
     if (ca && method !== 'PUT') {
       const c = site().rootCa;
       return { status: 200, result: 'served', body: ca.pem ? c.pem : c.der, type: ca.type };
