@@ -110,6 +110,14 @@ describe('provisioning server: hostile paths and methods', () => {
     await expectOwnFile(A);
   });
 
+  it("serves the root CA only under its own names, not under names every JavaScript object has", async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'CA.PEM']) {
+      const r = await rawRequest(from(https, '127.0.0.25'), { path: `/${name}` });
+      expect(r.status, name).toBe(401);
+    }
+    expect((await rawRequest(from(https, '127.0.0.25'), { path: '/ca.pem' })).body).toBe(ts.server.certificates.caCertPem);
+  });
+
   it('answers long URLs with 404 and URLs beyond the header limit with 431, on both listeners', async () => {
     for (const t of [https, httpT]) {
       expect((await rawRequest(from(t, '127.0.0.22'), { path: `/${'a'.repeat(600)}` })).status).toBe(404);
