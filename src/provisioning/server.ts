@@ -236,8 +236,9 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       };
       const body = a.body ?? '';
       headers['content-length'] = Buffer.byteLength(body);
-      // An upload refused before its body was read: the connection cannot carry another request.
-      if (method === 'PUT' && a.status >= 400 && !req.complete) headers.connection = 'close';
+      // A body not read (an upload refused first, a GET or a 405 declaring one):
+      // closing beats reading and discarding whatever length it claims.
+      if (!req.complete) headers.connection = 'close';
       res.writeHead(a.status, headers);
       res.end(method === 'HEAD' ? undefined : body);
     };
