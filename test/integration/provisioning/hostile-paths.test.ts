@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTestServer, type TestServer } from '../lib/server.ts';
-import { challenges, digestAuthorization, digestRequest, rawExchange, rawRequest, type RawAnswer, type RawTarget } from './raw-http.ts';
+import { challenges, connect, digestAuthorization, digestRequest, rawExchange, rawRequest, untilClosed, type RawAnswer, type RawTarget } from './raw-http.ts';
 
 const A = '0004f20000a1';
 const B = '0004f20000b2';
@@ -116,6 +116,29 @@ describe('provisioning server: hostile paths and methods', () => {
       expect(r.status, name).toBe(401);
     }
     expect((await rawRequest(from(https, '127.0.0.25'), { path: '/ca.pem' })).body).toBe(ts.server.certificates.caCertPem);
+  });
+
+  it('closes a connection whose request body was not read (a GET or 405 declaring a body it never sends) instead of waiting for it', async () => {
+    for (const [method, want] of [['GET', 401], ['HEAD', 401], ['POST', 405], ['DELETE', 405]] as const) {
+      for (const framing of ['Content-Length: 100000000', 'Transfer-Encoding: chunked']) {
+        const s = await connect(from(https, '127.0.0.26'));
+        const closed = untilClosed(s);
+        s.write(`${method} /avayab179.xml HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n`);
+        const head = await new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
+        expect(head, `${method} ${framing}`).toMatch(new RegExp(`^HTTP/1\\.1 ${want} `));
+        expect(head.toLowerCase(), `${method} ${framing}`).toContain('connection: close');
+        s.destroy();
+        await closed;
+      }
+    }
+    // Without a body the connection stays open for the next request, even after a 405.
+    for (const method of ['GET', 'POST']) {
+      const s = await connect(from(https, '127.0.0.26'));
+      s.write(`${method} /ca.pem HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const head = await new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
+      expect(head.toLowerCase(), method).toContain('connection: keep-alive');
+      s.destroy();
+    }
   });
 
   it('answers long URLs with 404 and URLs beyond the header limit with 431, on both listeners', async () => {
