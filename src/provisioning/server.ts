@@ -76,6 +76,9 @@ const CA_FILES = new Map<string, { type: string; pem: boolean }>([
   ['ca.crt', { type: 'application/x-x509-ca-cert', pem: false }],
 ]);
 
+/** C0, DEL and C1 (terminals act on both: ESC sequences, CSI as \x9b). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 /** A fetch by URL token: /d/TOKEN/FILE. */
 const TOKEN_PATH = /^\/d\/([^/]+)\/(.+)$/;
 
@@ -229,7 +232,8 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
         file = path;
       }
       // The token is a secret: never in the log, the ring or the device's last fetch.
-      file = file.replace(/^\/d\/[^/]*\//, '/d/…/').slice(0, 200);
+      // Control characters stay encoded: `device list` prints the last fetch to a terminal.
+      file = file.replace(/^\/d\/[^/]*\//, '/d/…/').slice(0, 200).replace(CONTROL, (c) => encodeURIComponent(c));
       requests.add({ at: o.now(), mac: a.mac ?? null, method, file, status: a.status, result: a.result, source: request.source });
       const headers: Record<string, string | string[] | number> = {
         'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': a.type ?? 'text/plain; charset=utf-8', ...a.headers,
