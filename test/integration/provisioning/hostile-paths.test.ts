@@ -141,6 +141,18 @@ describe('provisioning server: hostile paths and methods', () => {
     }
   });
 
+  it("keeps control characters (terminal escapes) out of the request log and a device's last fetch", async () => {
+    const path = '/%1b]0;owned%07%1b[2J%c2%9b31m%0d%0aFAKE.cfg';
+    const forged = `Digest username="${A}", realm="switchboard provisioning", nonce="forged", uri="${path}", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="c", response="${'0'.repeat(64)}"`;
+    expect((await rawRequest(from(https, '127.0.0.27'), { path, headers: { Authorization: forged } })).status).toBe(401);
+    await ts.server.provisioning!.flush();
+    const files = [ts.server.provisioning!.recent()[0]!.file, (await ts.server.store.devices.get(A))!.lastFetch!.file];
+    for (const f of files) {
+      expect(f).toContain('FAKE.cfg');
+      expect(f).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    }
+  });
+
   it('answers long URLs with 404 and URLs beyond the header limit with 431, on both listeners', async () => {
     for (const t of [https, httpT]) {
       expect((await rawRequest(from(t, '127.0.0.22'), { path: `/${'a'.repeat(600)}` })).status).toBe(404);
