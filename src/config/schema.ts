@@ -86,7 +86,10 @@ const provisioningConfigSchema = z
     maxUploadBytes: z.number().int().min(1_024).max(16 * 1_048_576).default(1_048_576),
     maxUploadsPerDevice: z.number().int().min(1).max(1_000).default(50),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.requestTimeoutSec >= p.headersTimeoutSec, {
+    message: 'provisioning.requestTimeoutSec covers the headers too: make it at least headersTimeoutSec',
+  });
 
 const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);
 
