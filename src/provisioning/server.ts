@@ -281,12 +281,13 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     server.requestTimeout = cfg.requestTimeoutSec * 1000;
     server.keepAliveTimeout = 5_000;
     // A request Node's parser refused (bad request line or header, headers
-    // too large, too slow) gets its status when the socket can still carry
-    // one, then the connection closes; a reset peer is just let go.
+    // too large, too slow) gets its status when nothing else was written on
+    // the connection yet (Node's own rule: never in the middle of an answer),
+    // then the connection closes; a reset peer is just let go.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const status = CLIENT_ERRORS[err.code ?? ''] ?? 400;
       if (err.code !== 'ECONNRESET') dropped(socket, status, `dropped: ${STATUS_TEXT[status]} (${err.code ?? 'parse error'})`);
-      if (err.code === 'ECONNRESET' || !socket.writable) {
+      if (err.code === 'ECONNRESET' || !socket.writable || (socket as Partial<Socket>).bytesWritten !== 0) {
         socket.destroy();
         return;
       }
