@@ -66,8 +66,10 @@ describe('provisioning server: connection abuse', () => {
 
   beforeAll(async () => {
     const port = await freePort();
+    // Server time stands still (one log interval throughout); Node's socket timeouts run on real time.
     ts = await startTestServer({
       provisioning: true,
+      manualTime: true,
       config: { provisioning: { maxConnectionsPerSource: PER_SOURCE, maxConnections: TOTAL, headersTimeoutSec: 3, requestTimeoutSec: 4, http: { listen: `127.0.0.1:${port}`, bootstrap: true } } },
     });
     for (const [mac, ext] of [[A, '1001'], [B, '1002']] as const) {

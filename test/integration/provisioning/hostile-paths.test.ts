@@ -69,8 +69,9 @@ describe('provisioning server: hostile paths and methods', () => {
   const warningsFrom = (source: string) => ts.log.entries.filter((e) => e.level === 'warn' && (e.obj as { source?: string }).source === source);
 
   beforeAll(async () => {
+    // Server time stands still: every source stays inside one log interval however slow the machine.
     const port = await freePort();
-    ts = await startTestServer({ provisioning: true, config: { provisioning: { http: { listen: `127.0.0.1:${port}`, bootstrap: true } } } });
+    ts = await startTestServer({ provisioning: true, manualTime: true, config: { provisioning: { http: { listen: `127.0.0.1:${port}`, bootstrap: true } } } });
     for (const [mac, ext] of [[A, '1001'], [B, '1002']] as const) {
       await ts.server.store.users.add({ extension: ext, password: SECRET[mac]! });
       secrets.set(mac, (await ts.server.store.devices.add({ mac, family: 'avaya-b179', extensions: [ext] })).secrets);
