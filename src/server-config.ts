@@ -8,6 +8,7 @@ import type { Config } from './config/schema.ts';
 import type { Logger } from './lib/log.ts';
 import type { ListenAddress, TransportConfig } from './sip/transport/layer.ts';
 import type { CertificateSet } from './security/certs.ts';
+import type { SiteAddresses } from './security/client-families.ts';
 import { describeTlsError, parseClientHello, tlsClientOptions, tlsServerOptions } from './security/tls-policy.ts';
 import type { AlarmCenter } from './ops/alarms.ts';
 import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
@@ -84,10 +85,22 @@ export function listenIps(config: Config): string[] {
   const ips = new Set<string>();
   for (const a of [config.sip.udp, config.sip.tcp, config.sip.tls]) if (a.port !== 0 && !isWildcard(a.host)) ips.add(a.host);
   if (config.sip.advertisedAddress) ips.add(config.sip.advertisedAddress);
-  const h = config.http.listen;
-  if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
+  for (const h of [config.http.listen, config.provisioning.listen]) if (h.port !== 0 && isIP(h.host) !== 0 && !isWildcard(h.host)) ips.add(h.host);
+  // The addresses phones are told to fetch their files from: their HTTPS check needs them in the identity.
+  for (const ip of [config.provisioning.lanAddress, config.provisioning.publicAddress]) if (ip !== undefined && isIP(ip) !== 0) ips.add(ip);
   for (const ip of externalAddresses()) ips.add(ip);
   return [...ips];
+}
+
+/**
+ * The site's addresses as the SPEC §4.3 table names them, for the proposed
+ * SANs and the per-family checks: this host's name, the SIP domain, the
+ * addresses it listens on, and the advertised address (else provisioning.publicAddress) as the public one.
+ */
+export function siteAddresses(config: Config): SiteAddresses {
+  const advertised = config.sip.advertisedAddress;
+  const pub = [advertised, config.provisioning.publicAddress].find((a) => a !== undefined && isIP(a) !== 0);
+  return { fqdn: config.provisioning.fqdn ?? os.hostname(), domain: config.sip.domain, lan: listenIps(config).filter((ip) => ip !== pub), ...(pub && { public: pub }) };
 }
 
 /**

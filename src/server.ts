@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger } from './lib/log.ts';
 import type { Config } from './config/schema.ts';
 import { ComponentList, Late } from './lib/components.ts';
-import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, sipTlsOptions, transportConfig } from './server-config.ts';
+import { listenIps, mediaAddress, nodeName, rtpengineAddress, settingsNeedingRestart, sipTlsOptions, siteAddresses, transportConfig } from './server-config.ts';
 import { TransportLayer } from './sip/transport/layer.ts';
 import { TimerQueue } from './lib/timer-queue.ts';
 import type { TimerHandle } from './lib/timer-queue.ts';
@@ -19,6 +19,8 @@ import { LoginLimiter } from './security/admin-auth.ts';
 import { BanBoard, banAuditTarget, localSipBans } from './security/bans.ts';
 import { ensureCertificates } from './security/certs.ts';
 import type { CertificateSet } from './security/certs.ts';
+import { applyToConsumers } from './security/tls-consumers.ts';
+import type { ListenerChange, TlsConsumer } from './security/tls-consumers.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
 import type { ChangeWatcher, Store, User } from './store/types.ts';
 import { StoreWriteError } from './store/write-health.ts';
@@ -51,6 +53,7 @@ import { StatusService, overloadStatus } from './pbx/status/status.ts';
 import type { ControlBans, WorkerSummary } from './pbx/status/control-socket.ts';
 import { ControlSocket, controlSocketPath } from './pbx/status/control-socket.ts';
 import { AlarmCenter } from './ops/alarms.ts';
+import { CertificateWatch } from './ops/cert-watch.ts';
 import { connectionCaps, openFileLimit } from './ops/file-limit.ts';
 import type { HealthReport } from './ops/health.ts';
 import { WriteBehindWatch, createOps } from './ops/ops.ts';
@@ -125,8 +128,12 @@ export interface ClusterMember {
 interface ServerExtras {
   syslog: SyslogLogger | undefined;
   writeBehind: WriteBehindWatch;
-  /** Reads (or renews) the TLS identity and hands it to the SIP and HTTPS listeners. */
+  /** Reads (or renews) the TLS identity; the server hands it to its TLS consumers. */
   reloadIdentity: () => Promise<CertificateSet>;
+  /** Every listener presenting the identity (SIP TLS, HTTPS...): what a reload updates. */
+  tlsConsumers: TlsConsumer[];
+  /** The certificate alarms' checks, run again after each reload (undefined in a worker that raises no alarms). */
+  certificateWatch: CertificateWatch | undefined;
   /** The config as given at start (file and flags, before settings saved through the API): what a reload compares with. */
   startConfig: Config;
   logRing: LogRing;
@@ -139,6 +146,8 @@ export interface ReloadReport {
   renewed: string | null;
   /** Settings of the new config that differ from the running one and apply only at the next start. */
   restartNeeded: string[];
+  /** Each listener presenting an identity: its fingerprint before the reload and now. */
+  listeners: ListenerChange[];
 }
 
 /** How long a stop waits for the answers to the BYEs that end its calls. */
@@ -158,7 +167,8 @@ export interface ServerParts {
   readonly config: Config;
   readonly clock: Clock;
   readonly timers: TimerQueue;
-  readonly certificates: CertificateSet;
+  /** The certificate set in use; each reload replaces it. */
+  certificates: CertificateSet;
   readonly store: Store;
   readonly alarms: AlarmCenter;
   readonly guard: AuthGuard;
@@ -219,7 +229,18 @@ export class Server {
   private initialAdminPassword: string | null = null;
   private readonly ops: Ops;
   private readonly reloadIdentity: () => Promise<CertificateSet>;
+  private readonly tlsConsumers: TlsConsumer[];
+  private readonly certificateWatch: CertificateWatch | undefined;
   private readonly startConfig: Config;
+  /** One reload at a time: a request during one waits for it and runs after it. */
+  private reloading: Promise<unknown> = Promise.resolve();
+  /**
+   * What a reload request from the control socket runs (`switchboard cert ...`
+   * and the API's changes ask for one): `switchboard start` sets it to the
+   * SIGHUP reload (config file re-read, log level); by default the identity
+   * only, against the start's config.
+   */
+  requestReload: () => Promise<ReloadReport> = () => this.reload(this.startConfig);
 
   private constructor(
     parts: ServerParts,
@@ -228,6 +249,8 @@ export class Server {
   ) {
     Object.assign(this, parts);
     this.reloadIdentity = extra.reloadIdentity;
+    this.tlsConsumers = extra.tlsConsumers;
+    this.certificateWatch = extra.certificateWatch;
     this.startConfig = extra.startConfig;
     this.activeCalls = () => parts.calls.activeCount;
     if (parts.cluster) {
@@ -316,13 +339,32 @@ export class Server {
    * applies are named. The log level is the caller's (it owns the logger).
    * Never stops anything. @throws when the identity cannot be loaded (the old one stays)
    */
-  async reload(next: Config): Promise<ReloadReport> {
+  reload(next: Config): Promise<ReloadReport> {
+    // Two at once (a SIGHUP and a CLI command) would race on the listeners: the later waits.
+    const run = this.reloading.catch(() => undefined).then(() => this.reloadNow(next));
+    this.reloading = run;
+    return run;
+  }
+
+  private async reloadNow(next: Config): Promise<ReloadReport> {
     const identity = await this.reloadIdentity();
+    const listeners = applyToConsumers(this.tlsConsumers, this.certificates, identity);
+    this.certificates = identity;
+    await this.certificateWatch?.check();
     return {
       fingerprint: identity.fingerprintSha256,
       renewed: identity.identityRenewed ? identity.identityReason : null,
       restartNeeded: settingsNeedingRestart(this.startConfig, next),
+      listeners,
     };
+  }
+
+  /**
+   * A listener that presents the TLS identity (the provisioning server's
+   * HTTPS, for one): each reload hands it the new certificate set.
+   */
+  addTlsConsumer(consumer: TlsConsumer): void {
+    this.tlsConsumers.push(consumer);
   }
 
   /** Stops every component; @throws naming what did not stop cleanly (after stopping the rest). */
@@ -373,7 +415,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const alarms = new AlarmCenter({ log, now });
   const writeBehind = new WriteBehindWatch(alarms, now);
 
-  const certificateOptions = { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain };
+  const certificateOptions = { hostName: config.provisioning.fqdn ?? os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain };
   const certificates = await ensureCertificates(dataDir, certificateOptions);
   if (certificates.identityRenewed) {
     log.info({ reason: certificates.identityReason, fingerprint: certificates.fingerprintSha256 }, 'TLS identity certificate issued');
@@ -689,7 +731,26 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       return lifted;
     },
   };
-  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans, (ext) => extensions.detail(ext));
+  // The Server object exists once the components below have started; a reload asked before that is refused.
+  let started: Server | undefined;
+  const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans, (ext) => extensions.detail(ext), () => {
+    if (!started) throw new Error('the server is still starting');
+    return started.requestReload();
+  }, () => siteAddresses(config));
+  // Expiry and clock alarms (EC-12): by the worker that raises the alarms shown (a lone server, or worker 1).
+  const certificateWatch = holdsSingletons(member?.worker)
+    ? new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log })
+    : undefined;
+  // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).
+  const tlsConsumers: TlsConsumer[] = [{
+    name: 'SIP TLS',
+    // A-17: the telephony identity when there is one.
+    fingerprint: (set) => set.telephony?.fingerprintSha256 ?? set.fingerprintSha256,
+    apply: (set) => {
+      const sipTls = sipTlsOptions(config, set);
+      transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
+    },
+  }];
 
   let restored = 0;
   const heapTrim = opts.trimHeap
@@ -788,6 +849,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'media server', start: () => mediaServer.start(), stop: () => mediaServer.stop() },
     { name: 'calls', stop: drainCalls },
     { name: 'status', stop: () => status.close() },
+    {
+      name: 'certificate alarms',
+      start: () => certificateWatch?.start(),
+      stop: () => certificateWatch?.stop(),
+    },
     // In a cluster the supervisor answers on the control socket, asking each worker.
     { name: 'control socket', start: () => (member ? undefined : control.start().then(() => {})), stop: () => control.stop() },
     {
@@ -832,13 +898,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     startConfig: opts.config,
     reloadIdentity: async () => {
       const fresh = await ensureCertificates(dataDir, certificateOptions);
-      const sipTls = sipTlsOptions(config, fresh);
-      transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
-      server.http?.setTls(managementTls(fresh));
-      server.provisioning?.setIdentity(fresh);
       log.info({ fingerprint: fresh.fingerprintSha256, renewed: fresh.identityRenewed ? fresh.identityReason : undefined }, 'TLS identity reloaded');
       return fresh;
     },
+    tlsConsumers,
+    certificateWatch,
   });
   // The management routes read the server's parts (status, metrics, provisioning), so they come last and close first.
   components.add(
@@ -848,13 +912,15 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       name: 'provisioning',
       start: async () => {
         if (!holdsSingletons(member?.worker) || config.provisioning.listen.port === 0) return;
-        server.provisioning = await startProvisioningServer({
-          config, store, certificates, dataDir, log, now, maxConnections: caps.httpConnections,
+        const provisioning = await startProvisioningServer({
+          config, store, certificates: server.certificates, dataDir, log, now, maxConnections: caps.httpConnections,
           site: (provisioningPorts, identity) => buildSite({
             config, media: () => systemMedia.current, certificates: () => identity, provisioningPorts: () => provisioningPorts,
             sipPorts: () => Object.fromEntries(transport.listening().map((l) => [l.transport, l.port])),
           }),
         });
+        server.provisioning = provisioning;
+        server.addTlsConsumer({ name: 'HTTPS provisioning', fingerprint: (set) => set.fingerprintSha256, apply: (set) => provisioning.setIdentity(set) });
       },
       stop: () => server.provisioning?.close(),
     },
@@ -868,10 +934,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
           system: systemSource(server, { dataDir, logRing, caps, node, startedAt: now(), workers: member?.workers ?? 1 }),
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
+        if (mgmt && !config.http.allowHttp) {
+          server.addTlsConsumer({ name: 'HTTPS management', fingerprint: (set) => set.fingerprintSha256, apply: (set) => mgmt.http.setTls(managementTls(set)) });
+        }
       },
       stop: () => server.http?.close(),
     },
   );
   await components.start();
+  started = server;
   return server;
 }

@@ -15,6 +15,7 @@ import { ApiError, sendError, toApiError } from './errors.ts';
 import { RouteTable, type AnyRouteDef } from './route.ts';
 import { adminRoutes } from './routes/admins.ts';
 import { systemRoutes } from './routes/system.ts';
+import { certificateRoutes } from './routes/certificates.ts';
 import { banRoutes } from './routes/bans.ts';
 import { publicRoutes } from './routes/ca.ts';
 import { importExportRoutes } from './routes/import-export.ts';
@@ -147,7 +148,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     settingsRoutes(table, ctx);
     adminRoutes(table, ctx);
     banRoutes(table, ctx);
-    if (ctx.system) systemRoutes(table, ctx, ctx.system);
+    if (ctx.system) {
+      systemRoutes(table, ctx, ctx.system);
+      certificateRoutes(table, ctx, ctx.system);
+    }
     for (const extra of opts.extraRoutes ?? []) await extra(app, table, ctx);
 
     if (opts.maxConnections !== undefined) {

@@ -53,13 +53,19 @@ export function registerStartCommand(program: Command): void {
         logger.level = next.log.level;
         return next;
       };
-      const reloadServer = (server: import('../server.ts').Server) => async (): Promise<void> => {
+      const reloadServer = (server: import('../server.ts').Server) => async (): Promise<import('../server.ts').ReloadReport> => {
         const next = await reloadConfig();
         const r = await server.reload(next);
         logger.info({
           logLevel: next.log.level, fingerprint: r.fingerprint, renewed: r.renewed ?? undefined,
           restartNeeded: r.restartNeeded.length > 0 ? r.restartNeeded : undefined,
         }, r.restartNeeded.length > 0 ? `reloaded; these settings apply at the next start: ${r.restartNeeded.join(', ')}` : 'reloaded');
+        return r;
+      };
+      // A reload asked over the control socket (`switchboard cert ...`) is a SIGHUP's, in the same queue.
+      const useReload = (server: import('../server.ts').Server): void => {
+        hangups.use(reloadServer(server));
+        server.requestReload = () => hangups.request();
       };
       hangups.logTo(logger);
       await keepServingThroughBugs(logger);
@@ -74,7 +80,7 @@ export function registerStartCommand(program: Command): void {
         };
         await runWorker({
           config, dataDir, logger: logger.child({ worker: member.worker }), pinnedSettings: pinnedSettings(opts), member,
-          onStarted: (server) => hangups.use(reloadServer(server)),
+          onStarted: useReload,
         });
         return;
       }
@@ -93,7 +99,7 @@ export function registerStartCommand(program: Command): void {
       // Not loaded by a supervisor, which runs no server of its own: its memory counts beside every worker's.
       const { Server } = await import('../server.ts');
       const server = await Server.start({ config, dataDir, logger, pinnedSettings: pinnedSettings(opts), trimHeap: true });
-      hangups.use(reloadServer(server));
+      useReload(server);
       // Printed once, on the first start, and never logged: only its hash is stored.
       const adminPassword = server.takeInitialAdminPassword();
       if (adminPassword) process.stdout.write(`Initial admin password: ${adminPassword}\n`);
@@ -124,6 +130,7 @@ async function supervise(
   const supervisor = new Supervisor({
     config, dataDir, workers, logger,
     argv: process.argv.slice(2),
+    onReload: async () => void (await reloadConfig()),
     onReady: (ready) => {
       const admin = ready.find((r) => r.adminPassword)?.adminPassword;
       if (admin) process.stdout.write(`Initial admin password: ${admin}\n`);
@@ -133,11 +140,9 @@ async function supervise(
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${config.sip.domain}, data ${dataDir}, ${workers} workers)\n`);
     },
   });
-  // Each worker reloads itself (its listeners, its identity): the supervisor takes its own log level and passes the signal on.
-  hangups.use(async () => {
-    await reloadConfig();
-    supervisor.signalWorkers('SIGHUP');
-  });
+  // Each worker reloads itself (its listeners, its identity) when the supervisor, having taken its own log level
+  // and renewed a due identity once for all, asks it to.
+  hangups.use(() => supervisor.reload());
   await Promise.race([supervisor.start(), signalled]);
   await signalled;
   try {
@@ -222,9 +227,11 @@ function waitForSignal(): Promise<void> {
  * and one that fails leaves the old settings running.
  */
 class Hangups {
-  private reload: (() => Promise<void>) | undefined;
+  private reload: (() => Promise<unknown>) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** The outcome of the latest run, for request(). */
+  private last: { value: unknown } | { error: Error } = { error: new Error('no reload ran') };
   private log: import('../lib/log.ts').Logger | undefined;
 
   constructor() {
@@ -235,8 +242,21 @@ class Hangups {
     this.log = log;
   }
 
-  use(reload: () => Promise<void>): void {
+  use(reload: () => Promise<unknown>): void {
     this.reload = reload;
+  }
+
+  /**
+   * A reload asked for by a command (the control socket): runs like a
+   * SIGHUP, or once more after the one running, and resolves with its
+   * result; rejects with the error that left the old settings running.
+   */
+  async request<T>(): Promise<T> {
+    if (this.reload === undefined) throw new Error('the server is still starting');
+    this.signalled();
+    await this.running;
+    if ('error' in this.last) throw this.last.error;
+    return this.last.value as T;
   }
 
   private signalled(): void {
@@ -255,8 +275,9 @@ class Hangups {
     do {
       this.again = false;
       try {
-        await this.reload!();
+        this.last = { value: await this.reload!() };
       } catch (err) {
+        this.last = { error: err as Error };
         this.log?.error({ error: (err as Error).message }, 'reload failed: still running with the previous settings');
       }
     } while (this.again);

@@ -1,6 +1,5 @@
-import net from 'node:net';
 import type { Command } from 'commander';
-import { controlSocketPath } from '../pbx/status/control-socket.ts';
+import { askControlSocket, controlSocketPath, ControlRefusal, ControlSocketTimeout, NoControlSocketError } from '../pbx/status/control-socket.ts';
 import type { ControlStatus, WorkerSummary } from '../pbx/status/control-socket.ts';
 import type { OverloadStatus, StatusSnapshot } from '../pbx/status/status.ts';
 import { CliError, DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
@@ -17,38 +16,20 @@ export async function queryControlStatus(dataDir: string, timeoutMs = 5000): Pro
   return { status: answer.status, workers: answer.workers };
 }
 
+/** Nothing answers on the data directory's control socket: no server runs there. */
+export class NoServerError extends CliError {}
+
 /** One request over the control socket of the server on dataDir; rejects with the server's error. */
-export function askControl<T>(dataDir: string, request: Record<string, unknown>, timeoutMs = 5000): Promise<T> {
+export async function askControl<T>(dataDir: string, request: Record<string, unknown>, timeoutMs = 5000): Promise<T> {
   const path = controlSocketPath(dataDir);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(path);
-    let buf = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new CliError(`the server on ${dataDir} did not answer within ${timeoutMs} ms`, 1));
-    }, timeoutMs);
-    socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'));
-    socket.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      socket.end();
-      try {
-        const answer = JSON.parse(buf.slice(0, nl)) as T & { ok?: boolean; error?: string };
-        if (!answer.ok) reject(new CliError(`the server refused the request: ${answer.error ?? 'no answer'}`, 1));
-        else resolve(answer);
-      } catch {
-        reject(new CliError('the server sent an unreadable answer', 1));
-      }
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'no server is running' : err.message;
-      reject(new CliError(`${why} on ${dataDir} (control socket ${path})`, 1));
-    });
-  });
+  try {
+    return await askControlSocket<T>(path, request, timeoutMs);
+  } catch (err) {
+    if (err instanceof NoControlSocketError) throw new NoServerError(`no server is running on ${dataDir} (control socket ${path})`, 1);
+    if (err instanceof ControlSocketTimeout) throw new CliError(`the server on ${dataDir} did not answer within ${timeoutMs} ms`, 1);
+    if (err instanceof ControlRefusal) throw new CliError(err.message, 1);
+    throw new CliError(`${(err as Error).message} on ${dataDir} (control socket ${path})`, 1);
+  }
 }
 
 function duration(sec: number): string {

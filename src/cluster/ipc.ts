@@ -5,6 +5,7 @@ import type { StatusSnapshot } from '../pbx/status/status.ts';
 import type { WorkerSummary } from '../pbx/status/control-socket.ts';
 import type { Ban, BanTarget } from '../security/bans.ts';
 import type { ExtensionDetail } from '../model/extension-detail.ts';
+import type { ControlReload } from '../pbx/status/control-socket.ts';
 
 /** Environment a worker is started with: its number, the cluster size, the shared secret (hex). */
 export const WORKER_ENV = { worker: 'SWITCHBOARD_WORKER', workers: 'SWITCHBOARD_WORKERS', secret: 'SWITCHBOARD_CLUSTER_SECRET' } as const;
@@ -15,6 +16,8 @@ export type ToWorker =
   | { type: 'bans'; id: number; lift?: BanTarget }
   /** To worker 1: one extension's detail (it asks the others over the link). */
   | { type: 'extension'; id: number; extension: string }
+  /** To every worker: the same reload as SIGHUP (`switchboard cert ...` after a change); answered with 'reload'. */
+  | { type: 'reload'; id: number }
   /** The first half of a stop: end every call, the transport still running; answered with 'drained'. */
   | { type: 'drain' };
 
@@ -31,4 +34,5 @@ export type FromWorker =
   | { type: 'status'; id: number; status: StatusSnapshot; summary: WorkerSummary }
   | { type: 'bans'; id: number; bans?: Ban[]; lifted?: number; error?: string }
   | { type: 'extension'; id: number; detail?: ExtensionDetail | null; error?: string }
+  | { type: 'reload'; id: number; report?: ControlReload; error?: string }
   | { type: 'drained'; worker: number };

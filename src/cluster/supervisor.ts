@@ -12,10 +12,10 @@ import os from 'node:os';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { ensureCertificates } from '../security/certs.ts';
-import { listenIps } from '../server-config.ts';
+import { listenIps, siteAddresses } from '../server-config.ts';
 import { openStoreAt } from '../store/open.ts';
 import { ControlSocket, controlSocketPath } from '../pbx/status/control-socket.ts';
-import type { ControlBans, ControlStatus } from '../pbx/status/control-socket.ts';
+import type { ControlBans, ControlReload, ControlStatus } from '../pbx/status/control-socket.ts';
 import type { BanTarget } from '../security/bans.ts';
 import type { ExtensionDetail } from '../model/extension-detail.ts';
 import { mergeStatus } from './status.ts';
@@ -32,7 +32,12 @@ export interface SupervisorOptions {
   argv: readonly string[];
   /** Called once every worker is ready. */
   onReady: (ready: Extract<FromWorker, { type: 'ready' }>[]) => void;
+  /** The supervisor's own part of a reload asked over the control socket (as of a SIGHUP: the config file, the log level). */
+  onReload?: () => Promise<void>;
 }
+
+/** A reload re-reads certificates and, when one is due, issues a new identity (RSA generation): more than a status question. */
+const RELOAD_TIMEOUT_MS = 30_000;
 
 /** Restarts allowed within RESTART_WINDOW_MS before the supervisor gives up (a worker that cannot start). */
 const MAX_RESTARTS = 5;
@@ -83,7 +88,9 @@ export class Supervisor {
   private readonly pending = new Map<number, (answer: Extract<FromWorker, { type: 'status' }>) => void>();
   private readonly bansPending = new Map<number, (answer: Extract<FromWorker, { type: 'bans' }>) => void>();
   private readonly extensionPending = new Map<number, (answer: Extract<FromWorker, { type: 'extension' }>) => void>();
+  private readonly reloadPending = new Map<number, (answer: Extract<FromWorker, { type: 'reload' }>) => void>();
   private failure: ((err: Error) => void) | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
 
   /** The C allocator the workers start with (allocator.ts). */
   private readonly allocator = workerAllocator(process.env);
@@ -94,7 +101,10 @@ export class Supervisor {
       list: async () => (await this.askBans(undefined)).bans ?? [],
       lift: async (target) => (await this.askBans(target)).lifted ?? 0,
     };
-    this.control = new ControlSocket(controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans, (extension) => this.askExtension(extension));
+    this.control = new ControlSocket(
+      controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans, (extension) => this.askExtension(extension), () => this.reload(),
+      () => siteAddresses(opts.config),
+    );
   }
 
   /** Prepares the shared state and starts every worker; resolves once all are ready. */
@@ -102,7 +112,7 @@ export class Supervisor {
     const { config, dataDir } = this.opts;
     await checkPortsFree(config);
     // Made once here, not raced by N workers: the certificates and the schema.
-    await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: config.sip.domain });
+    await this.prepareCertificates();
     await (await openStoreAt(config.store.url, dataDir)).close();
     this.opts.logger.info({ allocator: this.allocator.name }, `workers run on ${this.allocator.name}`);
     const allReady = new Promise<void>((resolve, reject) => {
@@ -164,14 +174,6 @@ export class Supervisor {
     })));
   }
 
-  /** Passes a signal (SIGHUP: reload) to every running worker. */
-  signalWorkers(signal: NodeJS.Signals): void {
-    for (const slot of this.slots) {
-      const child = slot.child;
-      if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
-    }
-  }
-
   private readyCheck: () => void = () => {};
 
   private spawn(slot: Slot): void {
@@ -205,6 +207,8 @@ export class Supervisor {
       this.bansPending.get(msg.id)?.(msg);
     } else if (msg.type === 'extension') {
       this.extensionPending.get(msg.id)?.(msg);
+    } else if (msg.type === 'reload') {
+      this.reloadPending.get(msg.id)?.(msg);
     } else if (msg.type === 'drained') {
       slot.drained?.();
     }
@@ -239,6 +243,54 @@ export class Supervisor {
     const got = answers.filter((a): a is Extract<FromWorker, { type: 'status' }> => a !== undefined);
     if (got.length === 0) throw new Error('no worker answered');
     return { status: mergeStatus(got.map((a) => a.status)), workers: got.map((a) => a.summary) };
+  }
+
+  /** The certificate set the workers load: an identity that is missing or due is issued here, once, not by each worker. */
+  private async prepareCertificates(): Promise<void> {
+    const { config, dataDir } = this.opts;
+    await ensureCertificates(dataDir, { hostName: os.hostname(), ipAddresses: listenIps(config), sipDomain: config.sip.domain });
+  }
+
+  /**
+   * A reload (SIGHUP, or asked over the control socket) in every running
+   * worker, each presenting the identity on its own listeners; fails when one
+   * of them fails or does not answer. Listeners are reported once per name:
+   * every worker loads the same files, renewed here first so that they do.
+   */
+  reload(): Promise<ControlReload> {
+    // One at a time (a SIGHUP and a command together): two would each issue an identity.
+    const run = this.reloading.catch(() => undefined).then(() => this.reloadNow());
+    this.reloading = run;
+    return run;
+  }
+
+  private async reloadNow(): Promise<ControlReload> {
+    await this.opts.onReload?.();
+    await this.prepareCertificates();
+    const running = this.slots.filter((s) => s.child?.connected && s.ready);
+    if (running.length === 0) throw new Error('no worker is running');
+    const reports = await Promise.all(running.map((slot) => this.askReload(slot)));
+    const listeners = new Map<string, ControlReload['listeners'][number]>();
+    for (const r of reports) for (const l of r.listeners) if (!listeners.has(l.name)) listeners.set(l.name, l);
+    const first = reports[0]!;
+    return { ...first, restartNeeded: [...new Set(reports.flatMap((r) => r.restartNeeded))], listeners: [...listeners.values()], workers: reports.length };
+  }
+
+  private askReload(slot: Slot): Promise<ControlReload> {
+    const id = ++this.statusSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reloadPending.delete(id);
+        reject(new Error(`worker ${slot.worker} did not answer`));
+      }, RELOAD_TIMEOUT_MS);
+      this.reloadPending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.reloadPending.delete(id);
+        if (answer.report) resolve(answer.report);
+        else reject(new Error(`worker ${slot.worker}: ${answer.error ?? 'no answer'}`));
+      });
+      slot.child!.send({ type: 'reload', id } satisfies ToWorker);
+    });
   }
 
   private askBans(lift: BanTarget | undefined): Promise<Extract<FromWorker, { type: 'bans' }>> {

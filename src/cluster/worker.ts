@@ -36,6 +36,9 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
       const bans = server.commandLineBans;
       const answer = lift ? bans.lift(lift).then((lifted) => ({ lifted })) : bans.list().then((list) => ({ bans: list }));
       void answer.then((a) => send({ type: 'bans', id, ...a }), (err: Error) => send({ type: 'bans', id, error: err.message }));
+    } else if (msg?.type === 'reload') {
+      const { id } = msg;
+      server.requestReload().then((report) => send({ type: 'reload', id, report }), (err: Error) => send({ type: 'reload', id, error: err.message }));
     } else if (msg?.type === 'drain') {
       void server.drainCalls().finally(() => send({ type: 'drained', worker: member.worker }));
     } else if (msg?.type === 'extension') {

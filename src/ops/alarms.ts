@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log.ts';
 import { silentLogger } from '../lib/log.ts';
 import type { BanEvent } from '../security/auth-guard.ts';
 import type { LimitKind } from '../sip/transport/budget.ts';
+import type { CertWarning } from '../model/certificates.ts';
+import type { ExpiryLevel } from '../security/cert-checks.ts';
 
 export type AlarmSeverity = 'critical' | 'major' | 'minor' | 'warning';
 
@@ -65,6 +67,9 @@ interface Entry {
 }
 
 const OVERFLOW_ID = 'alarms-overflow';
+
+/** Nearer expiry, louder alarm: 30 days a warning, 7 minor, 1 major, expired critical (TLS fails). */
+const EXPIRY_SEVERITY: Record<Exclude<ExpiryLevel, 'ok'>, AlarmSeverity> = { days30: 'warning', days7: 'minor', days1: 'major', expired: 'critical' };
 const MAX_TEXT = 300;
 
 export class AlarmCenter {
@@ -280,6 +285,29 @@ export class AlarmCenter {
       this.raise({ id: down, kind: 'trunk-down', severity: 'major', source: trunk, text: `trunk ${trunk} down: ${reason}; calls to it are refused with 503` });
     } else if (state === 'refused') {
       this.raise({ id: refused, kind: 'trunk-refused', severity: 'major', source: trunk, text: `trunk ${trunk} refused its registration: ${reason}` });
+    }
+  }
+
+  /**
+   * The certificate checks (src/ops/cert-watch.ts): one alarm per
+   * certificate for its expiry level (30/7/1 days, expired) and one for a
+   * clock outside its validity (EC-12, B-23); what the checks no longer
+   * report is cleared (a renewed identity, a corrected clock).
+   */
+  certificateChecks(warnings: readonly CertWarning[]): void {
+    const raised = new Set<string>();
+    for (const w of warnings) {
+      if (w.kind !== 'expiry' && w.kind !== 'clock') continue;
+      const id = `certificate-${w.kind}:${w.subject}`;
+      raised.add(id);
+      const severity = w.kind === 'clock' ? 'major' : EXPIRY_SEVERITY[w.level as Exclude<ExpiryLevel, 'ok'>] ?? 'warning';
+      const active = this.alarms.get(id)?.alarm;
+      // A new level (7 days after 30) is a new alarm, not one more occurrence of the old one.
+      if (active && active.severity !== severity) this.clear(id, 'level changed');
+      this.raise({ id, kind: `certificate-${w.kind}`, severity, source: w.subject, text: w.text });
+    }
+    for (const id of [...this.alarms.keys()]) {
+      if ((id.startsWith('certificate-expiry:') || id.startsWith('certificate-clock:')) && !raised.has(id)) this.clear(id, 'certificate checks pass');
     }
   }
 

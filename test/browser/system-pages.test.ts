@@ -149,7 +149,7 @@ describe('System pages', () => {
     const identity = page.locator('[data-cert="identity"]');
     await identity.waitFor();
     expect(await identity.innerText()).toContain(a.server.certificates.fingerprintSha256);
-    expect(await identity.innerText()).toContain('IP Address:127.0.0.1');
+    expect(await identity.innerText()).toContain('IP:127.0.0.1');
     const [dl] = await Promise.all([page.waitForEvent('download'), identity.getByRole('link', { name: 'Download certificate (PEM)' }).click()]);
     const pem = readFileSync((await dl.path())!, 'utf8');
     expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----/);

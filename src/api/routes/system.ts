@@ -1,10 +1,9 @@
 // The System pages' API: what runs (version, uptime, listeners, workers,
-// storage, capacity), the recent warnings and errors of every worker, the
-// certificates in use (never a key), and backup and restore (security
-// administrators only: a backup holds the CA key and password hashes).
-import { X509Certificate } from 'node:crypto';
+// storage, capacity), the recent warnings and errors of every worker, and
+// backup and restore (security administrators only: a backup holds the CA
+// key and password hashes). The certificates have their own routes (certificates.ts).
 import { existsSync, statSync } from 'node:fs';
-import { readFile, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { WorkerSummary } from '../../pbx/status/control-socket.ts';
@@ -14,7 +13,8 @@ import {
   BackupError, cancelRestore, createBackup, pendingRestore, postgresRefusal, SCHEMA_VERSION, stageRestore, type BackupManifest,
 } from '../../ops/backup.ts';
 import { MAX_BACKUP_BYTES } from '../../ops/backup-archive.ts';
-import { certificatePaths } from '../../security/certs.ts';
+import type { ControlReload } from '../../pbx/status/control-socket.ts';
+import type { SiteAddresses } from '../../security/client-families.ts';
 import { isPostgresUrl } from '../../store/open.ts';
 import { DATABASE_FILE } from '../../store/sqlite/database.ts';
 import { audit, type ApiContext } from '../context.ts';
@@ -34,12 +34,12 @@ export interface SystemSource {
   counts(): { users: number; registrations: number };
   /** Configured or derived limits, by name, for the capacity figures. */
   limits: Record<string, number>;
+  /** The site's addresses as SPEC §4.3 names them (proposed SANs, family checks). */
+  site(): SiteAddresses;
+  /** Every worker presents what the data directory's certificates now hold (the SIGHUP reload); what changed. */
+  applyCertificates(): Promise<ControlReload>;
 }
 
-const certSchema = z.object({
-  subject: z.string(), issuer: z.string(), subjectAltNames: z.array(z.string()), serialNumber: z.string(),
-  validFrom: z.number().int(), validTo: z.number().int(), fingerprintSha256: z.string(), isCa: z.boolean(),
-});
 const n = z.number().int();
 const systemSchema = z.object({
   version: z.string(), node: z.string(), nodeJs: z.string(), startedAt: n, uptimeSec: n, dataDir: z.string(), schemaVersion: n,
@@ -53,16 +53,6 @@ const systemSchema = z.object({
 const manifestSchema = z.object({
   version: z.string(), createdAt: z.number().int(), schemaVersion: z.number().int(), files: z.array(z.object({ name: z.string(), size: z.number().int() })),
 });
-
-function describeCert(pem: string) {
-  const c = new X509Certificate(pem);
-  return {
-    subject: c.subject.replace(/\n/g, ', '), issuer: c.issuer.replace(/\n/g, ', '),
-    subjectAltNames: (c.subjectAltName ?? '').split(', ').filter(Boolean),
-    serialNumber: c.serialNumber, validFrom: c.validFromDate.getTime(), validTo: c.validToDate.getTime(),
-    fingerprintSha256: c.fingerprint256, isCa: c.ca,
-  };
-}
 
 const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 const manifestView = (m: BackupManifest) => ({ version: m.version, createdAt: m.createdAt, schemaVersion: m.schemaVersion, files: m.files.map((f) => ({ name: f.name, size: f.size })) });
@@ -106,28 +96,6 @@ export function systemRoutes(t: RouteTable, ctx: ApiContext, sys: SystemSource):
       schema: z.object({ items: z.array(z.object({ at: z.number().int(), level: z.enum(['warn', 'error']), msg: z.string(), fields: z.string(), worker: z.number().int().optional() })) }),
     },
     handler: async () => ({ items: (await sys.logs()).reverse() }),
-  });
-
-  t.add({
-    method: 'GET', url: '/api/certificates', tag: 'certificates', access: 'read',
-    summary: 'The root CA and the TLS identity in use (never their keys)',
-    response: { description: 'both certificates', schema: z.object({ ca: certSchema, identity: certSchema }) },
-    handler: async () => {
-      const p = certificatePaths(sys.dataDir);
-      const [ca, identity] = await Promise.all([readFile(p.caCert, 'utf8'), readFile(p.cert, 'utf8')]);
-      return { ca: describeCert(ca), identity: describeCert(identity) };
-    },
-  });
-
-  t.add({
-    method: 'GET', url: '/api/certificates/identity.pem', tag: 'certificates', access: 'read',
-    summary: "The TLS identity's certificate (PEM; the key never leaves the server)",
-    response: { description: 'the certificate', contentTypes: ['application/x-pem-file'] },
-    handler: async (req) => {
-      const pem = await readFile(certificatePaths(sys.dataDir).cert, 'utf8');
-      void req.reply.type('application/x-pem-file').header('content-disposition', 'attachment; filename="switchboard-identity.pem"');
-      return pem;
-    },
   });
 
   t.add({

@@ -10,9 +10,25 @@ import type { StatusSnapshot } from './status.ts';
 import type { OverloadStatus } from '../../model/status.ts';
 import type { Ban, BanTarget } from '../../security/bans.ts';
 import type { ExtensionDetail } from '../../model/extension-detail.ts';
+import type { ListenerChange } from '../../security/tls-consumers.ts';
+import type { SiteAddresses } from '../../security/client-families.ts';
 
 /** One extension's detail (`switchboard user show`): the server's ExtensionView, or the supervisor asking worker 1; undefined for no such user. */
 export type ControlExtension = (extension: string) => Promise<ExtensionDetail | undefined>;
+
+/** What a reload did (`switchboard cert ...` asks for one after changing the data directory). */
+export interface ControlReload {
+  /** SHA-256 fingerprint of the identity now offered. */
+  fingerprint: string;
+  /** Why a new identity was issued during the reload, or null. */
+  renewed: string | null;
+  /** Settings that apply only at the next start. */
+  restartNeeded: string[];
+  /** Each listener presenting an identity, before and after (in a cluster, each distinct one once). */
+  listeners: ListenerChange[];
+  /** Processes that reloaded (the workers of a cluster). */
+  workers?: number;
+}
 
 /** Lockouts to list and lift (`switchboard bans`): the server's BanBoard, or the supervisor asking a worker. */
 export interface ControlBans {
@@ -50,6 +66,57 @@ export function controlSocketPath(dataDir: string): string {
   return join(dataDir, CONTROL_SOCKET);
 }
 
+/** Nothing answers on the control socket: no server runs on that data directory. */
+export class NoControlSocketError extends Error {
+  override name = 'NoControlSocketError';
+}
+
+/** The server took the request but did not answer in time. */
+export class ControlSocketTimeout extends Error {
+  override name = 'ControlSocketTimeout';
+}
+
+/** The server answered with an error. */
+export class ControlRefusal extends Error {
+  override name = 'ControlRefusal';
+}
+
+/**
+ * One request over a control socket; resolves with the answer (`ok` true),
+ * rejects with ControlRefusal (the server's error), NoControlSocketError
+ * when nothing listens, ControlSocketTimeout, or the socket's own error.
+ */
+export function askControlSocket<T>(path: string, request: Record<string, unknown>, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ControlSocketTimeout(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write(JSON.stringify(request) + '\n'));
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      socket.end();
+      try {
+        const answer = JSON.parse(buf.slice(0, nl)) as T & { ok?: boolean; error?: string };
+        if (!answer.ok) reject(new ControlRefusal(`the server refused the request: ${answer.error ?? 'no answer'}`));
+        else resolve(answer);
+      } catch {
+        reject(new ControlRefusal('the server sent an unreadable answer'));
+      }
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new NoControlSocketError('no server is running') : err);
+    });
+  });
+}
+
 export class ControlSocket {
   private server: net.Server | undefined;
 
@@ -59,6 +126,10 @@ export class ControlSocket {
     private readonly log: Logger,
     private readonly bans?: ControlBans,
     private readonly extension?: ControlExtension,
+    /** The same reload as SIGHUP (in a cluster: the supervisor asking every worker). */
+    private readonly reload?: () => Promise<ControlReload>,
+    /** The addresses the running server names in its identity (`switchboard cert issue` proposes them). */
+    private readonly site?: () => SiteAddresses,
   ) {}
 
   /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
@@ -151,6 +222,16 @@ export class ControlSocket {
           return { error: `detail unavailable: ${(err as Error).message}` };
         }
       }
+      case 'reload':
+        if (!this.reload) return { error: 'unknown op' };
+        try {
+          return { ok: true, reload: await this.reload() };
+        } catch (err) {
+          return { error: `reload failed, the previous identity stays: ${(err as Error).message}` };
+        }
+      case 'site':
+        if (!this.site) return { error: 'unknown op' };
+        return { ok: true, site: this.site() };
       case 'bans':
         if (!this.bans) return { error: 'unknown op' };
         try {

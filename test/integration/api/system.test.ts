@@ -166,7 +166,7 @@ describe('the System API', () => {
 
     const certs = (await roles.operator.get('/api/certificates')).json;
     expect(certs.ca.isCa).toBe(true);
-    expect(certs.identity.subjectAltNames).toEqual(expect.arrayContaining(['IP Address:127.0.0.1']));
+    expect(certs.identity.subjectAltNames).toEqual(expect.arrayContaining(['IP:127.0.0.1']));
     expect(certs.identity.fingerprintSha256).toBe(s.ts.server.certificates.fingerprintSha256);
     const pem = await roles.operator.get('/api/certificates/identity.pem');
     expect(pem.status).toBe(200);

@@ -227,6 +227,11 @@ export class BaresipPhone {
     });
   }
 
+  /** The baresip process (to find its sockets). */
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
   output(): string {
     return `--- baresip ${this.name} (${this.dir}) ---\n${this.out.slice(-6000)}`;
   }

@@ -17,7 +17,13 @@ export interface LinphoneOptions {
   domain: string;
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
+  /**
+   * TLS: the only CA linphonec trusts (it verifies the server's certificate
+   * and its name). Its TLS library here does not match IP SANs: give `host`
+   * as a DNS name the identity carries ("localhost").
+   */
+  rootCa?: string;
   rtpPorts: PortRange;
   autoAnswer?: boolean;
   readyTimeoutMs?: number;
@@ -37,7 +43,8 @@ export function linphoneConfig(o: LinphoneOptions): string {
     // -1: a random port; 0: off.
     `sip_port=${o.transport === 'udp' ? -1 : 0}`,
     `sip_tcp_port=${o.transport === 'tcp' ? -1 : 0}`,
-    'sip_tls_port=0',
+    `sip_tls_port=${o.transport === 'tls' ? -1 : 0}`,
+    ...(o.rootCa !== undefined ? [`root_ca=${o.rootCa}`, 'verify_server_certs=1', 'verify_server_cn=1'] : []),
     'default_proxy=0',
     'register_only_when_network_is_up=0',
     'ipv6=0',
@@ -87,6 +94,10 @@ export class LinphonePhone {
     private readonly child: ChildProcess,
   ) {}
 
+  /**
+   * Starts linphonec and waits for its registration; throws with its output
+   * when it did not register within readyTimeoutMs (default 20 s).
+   */
   static async start(name: string, o: LinphoneOptions): Promise<LinphonePhone> {
     const bin = requireTool('linphonec');
     const dir = makeTempDir(`linphone-${name}`);
