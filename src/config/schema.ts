@@ -78,11 +78,18 @@ const provisioningConfigSchema = z
     /** Connections held at once, and per source address. */
     maxConnections: z.number().int().min(1).max(100_000).default(1_000),
     maxConnectionsPerSource: z.number().int().min(1).max(10_000).default(16),
+    /** A client that has not finished its TLS handshake and request headers within this long is cut (slowloris). */
+    headersTimeoutSec: z.number().int().min(1).max(300).default(10),
+    /** A whole request, upload body included, within this long, or its connection is cut (slow bodies). */
+    requestTimeoutSec: z.number().int().min(1).max(3_600).default(30),
     /** Largest upload a phone may PUT (C-16 logs and upload files), and files kept per device. */
     maxUploadBytes: z.number().int().min(1_024).max(16 * 1_048_576).default(1_048_576),
     maxUploadsPerDevice: z.number().int().min(1).max(1_000).default(50),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.requestTimeoutSec >= p.headersTimeoutSec, {
+    message: 'provisioning.requestTimeoutSec covers the headers too: make it at least headersTimeoutSec',
+  });
 
 const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);
 

@@ -50,7 +50,8 @@ export class RequestLog {
     this.ring[this.next] = r;
     this.next = (this.next + 1) % this.ring.length;
     if (r.mac !== null) this.pending.set(r.mac, { at: r.at, file: r.file, status: r.status, result: r.result, source: r.source });
-    if (r.status >= 400) this.warn(r);
+    // Status 0: dropped without an HTTP answer (a failed TLS handshake).
+    if (r.status >= 400 || r.status === 0) this.warn(r);
   }
 
   /** Newest first. */

@@ -6,8 +6,9 @@
 // files (never one with credentials) to local sources.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { TlsOptions } from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../lib/log.ts';
 import { limitPerSource } from '../api/http-server.ts';
@@ -65,19 +66,29 @@ export function provisioningTls(config: Config, certificates: CertificateSet): T
   return tlsServerOptions(certificates, { legacyTls: config.sip.legacyTls, offerChain: certificates.offerChain });
 }
 
-const HEADERS_TIMEOUT_MS = 10_000;
 const MAX_PATH = 512;
 const REALM = 'switchboard provisioning';
-const CA_FILES: Record<string, { type: string; pem: boolean }> = {
-  'ca.pem': { type: 'application/x-pem-file', pem: true },
-  'ca.der': { type: 'application/x-x509-ca-cert', pem: false },
+// A Map, not an object literal: a path like /constructor must not find anything.
+const CA_FILES = new Map<string, { type: string; pem: boolean }>([
+  ['ca.pem', { type: 'application/x-pem-file', pem: true }],
+  ['ca.der', { type: 'application/x-x509-ca-cert', pem: false }],
   // Android takes a DER certificate named .crt.
-  'ca.crt': { type: 'application/x-x509-ca-cert', pem: false },
-};
+  ['ca.crt', { type: 'application/x-x509-ca-cert', pem: false }],
+]);
+
+/** C0, DEL and C1 (terminals act on both: ESC sequences, CSI as \x9b). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** A fetch by URL token: /d/TOKEN/FILE. */
+const TOKEN_PATH = /^\/d\/([^/]+)\/(.+)$/;
+
+/** Node's parser errors that have a status of their own; any other is a 400. */
+const CLIENT_ERRORS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408, HPE_HEADER_TIMEOUT: 408 };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 /** IPv4-mapped addresses of dual-stack sockets, as the IPv4 address. */
-function sourceOf(req: http.IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
+function sourceAddress(socket: { remoteAddress?: string | undefined }): string {
+  const a = socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
@@ -102,7 +113,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
   const site = (): ProvisioningSite => o.site(ports, identity);
 
   const facts = (req: http.IncomingMessage, secure: boolean): RequestFacts => {
-    const source = sourceOf(req);
+    const source = sourceAddress(req.socket);
     return { source, secure, local: policy.isLocal(source) };
   };
 
@@ -121,7 +132,8 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     }
   };
 
-  const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too-large'> => new Promise((resolve, reject) => {
+  /** The body, or why not: over the limit, or the client went away (or was cut) before its end. */
+  const readBody = (req: http.IncomingMessage): Promise<Buffer | 'too-large' | 'aborted'> => new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -135,7 +147,9 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       chunks.push(c);
     });
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    // A client's own doing, not a server error: nothing to log as one.
+    req.once('error', () => resolve('aborted'));
+    req.once('close', () => resolve('aborted'));
   });
 
   const upload = async (req: http.IncomingMessage, device: DeviceView, name: string): Promise<Answer> => {
@@ -146,6 +160,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     if (declared > cfg.maxUploadBytes) return { status: 413, result: 'refused: upload too large', body: 'too large\n' };
     const body = await readBody(req);
     if (body === 'too-large') return { status: 413, result: 'refused: upload too large', body: 'too large\n' };
+    if (body === 'aborted') return { status: 400, result: 'dropped: the upload ended before its body', body: '' };
     const r = await storeUpload(o.dataDir, device.mac, stored, body, { maxBytes: cfg.maxUploadBytes, maxFiles: cfg.maxUploadsPerDevice });
     if (r === 'full') return { status: 507, result: `refused: ${cfg.maxUploadsPerDevice} uploads kept already`, body: 'too many files\n' };
     return { status: 201, result: `stored ${body.length} bytes`, body: '' };
@@ -153,14 +168,14 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
 
   const answerHttps = async (req: http.IncomingMessage, path: string, request: RequestFacts): Promise<Answer> => {
     const method = req.method ?? '';
-    const ca = CA_FILES[path.slice(1)];
+    const ca = CA_FILES.get(path.slice(1));
     if (ca && method !== 'PUT') {
       const c = site().rootCa;
       return { status: 200, result: 'served', body: ca.pem ? c.pem : c.der, type: ca.type };
     }
     let outcome;
     let name: string;
-    const token = /^\/d\/([^/]+)\/(.+)$/.exec(path);
+    const token = TOKEN_PATH.exec(path);
     if (token) {
       name = token[2]!;
       outcome = await auth.byToken(token[1]!, request.source);
@@ -217,15 +232,17 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
         file = path;
       }
       // The token is a secret: never in the log, the ring or the device's last fetch.
-      file = file.replace(/^\/d\/[^/]*\//, '/d/…/').slice(0, 200);
+      // Control characters stay encoded: `device list` prints the last fetch to a terminal.
+      file = file.replace(/^\/d\/[^/]*\//, '/d/…/').slice(0, 200).replace(CONTROL, (c) => encodeURIComponent(c));
       requests.add({ at: o.now(), mac: a.mac ?? null, method, file, status: a.status, result: a.result, source: request.source });
       const headers: Record<string, string | string[] | number> = {
         'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': a.type ?? 'text/plain; charset=utf-8', ...a.headers,
       };
       const body = a.body ?? '';
       headers['content-length'] = Buffer.byteLength(body);
-      // An upload refused before its body was read: the connection cannot carry another request.
-      if (method === 'PUT' && a.status >= 400 && !req.complete) headers.connection = 'close';
+      // A body not read (an upload refused first, a GET or a 405 declaring one):
+      // closing beats reading and discarding whatever length it claims.
+      if (!req.complete) headers.connection = 'close';
       res.writeHead(a.status, headers);
       res.end(method === 'HEAD' ? undefined : body);
     };
@@ -260,10 +277,31 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
   const limit = (server: http.Server, what: string): void => {
     server.maxConnections = Math.min(cfg.maxConnections, o.maxConnections ?? Infinity);
     limitPerSource(server, cfg.maxConnectionsPerSource, o.log, what);
-    server.headersTimeout = HEADERS_TIMEOUT_MS;
-    server.requestTimeout = 30_000;
+    server.headersTimeout = cfg.headersTimeoutSec * 1000;
+    server.requestTimeout = cfg.requestTimeoutSec * 1000;
     server.keepAliveTimeout = 5_000;
-    // A bad request line or oversized headers: Node answers 400/431 and closes that connection.
+    // A request Node's parser refused (bad request line or header, headers
+    // too large, too slow) gets its status when nothing else was written on
+    // the connection yet (Node's own rule: never in the middle of an answer),
+    // then the connection closes; a reset peer is just let go.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const status = CLIENT_ERRORS[err.code ?? ''] ?? 400;
+      if (err.code !== 'ECONNRESET') dropped(socket, status, `dropped: ${STATUS_TEXT[status]} (${err.code ?? 'parse error'})`);
+      if (err.code === 'ECONNRESET' || !socket.writable || (socket as Partial<Socket>).bytesWritten !== 0) {
+        socket.destroy();
+        return;
+      }
+      socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      // A peer that never closes its side gives the socket back anyway.
+      const t = setTimeout(() => socket.destroy(), 2000);
+      t.unref();
+      socket.once('close', () => clearTimeout(t));
+    });
+  };
+
+  /** A connection refused before any request could be answered: the request log counts it, logged once per source per interval. */
+  const dropped = (socket: Duplex, status: number, result: string): void => {
+    requests.add({ at: o.now(), mac: null, method: '-', file: '-', status, result, source: sourceAddress(socket as Partial<Socket>) });
   };
 
   const listen = (server: http.Server, a: { host: string; port: number }): Promise<{ address: string; port: number }> =>
@@ -276,11 +314,20 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       });
     });
 
+  // Node looks for requests past their timeouts only this often (30 s by
+  // default): without a shorter period a slow client keeps its slot for up
+  // to headersTimeout + 30 s.
+  const checking = { connectionsCheckingInterval: Math.min(1000, cfg.headersTimeoutSec * 500), maxHeaderSize: 8192 };
   const tlsServer = https.createServer({
-    ...provisioningTls(o.config, o.certificates), handshakeTimeout: HEADERS_TIMEOUT_MS, maxHeaderSize: 8192,
+    ...provisioningTls(o.config, o.certificates), handshakeTimeout: cfg.headersTimeoutSec * 1000, ...checking,
   }, handler(true));
   limit(tlsServer, 'provisioning server');
-  const plain = bootstrapOn ? http.createServer({ maxHeaderSize: 8192 }, handler(false)) : undefined;
+  // Plain HTTP on this port, a handshake never finished, a client refusing our certificate.
+  tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    dropped(socket, 0, `dropped: TLS handshake failed (${err.code ?? err.message.slice(0, 80)})`);
+    socket.destroy();
+  });
+  const plain = bootstrapOn ? http.createServer(checking, handler(false)) : undefined;
   if (plain) limit(plain, 'provisioning server (HTTP)');
   const closeAll = async (): Promise<void> => {
     for (const s of [tlsServer, plain]) {

@@ -30,9 +30,26 @@ export function uploadDir(dataDir: string, mac: string): string {
   return join(dataDir, 'provisioning', 'uploads', mac);
 }
 
-/** 'full' when the device already keeps maxFiles other files. Replaces a file of the same name. */
-export async function storeUpload(dataDir: string, mac: string, name: string, body: Buffer, limits: UploadLimits): Promise<'stored' | 'full'> {
+/** Per device directory, the upload being stored: the next waits for it. */
+const storing = new Map<string, Promise<unknown>>();
+
+/**
+ * 'full' when the device already keeps maxFiles other files. Replaces a file
+ * of the same name. One device's uploads are stored one at a time, so uploads
+ * sent at once cannot all pass the count before any is written.
+ */
+export function storeUpload(dataDir: string, mac: string, name: string, body: Buffer, limits: UploadLimits): Promise<'stored' | 'full'> {
   const dir = uploadDir(dataDir, mac);
+  const run = (storing.get(dir) ?? Promise.resolve()).then(() => store(dir, name, body, limits));
+  const done = run.catch(() => undefined);
+  storing.set(dir, done);
+  void done.then(() => {
+    if (storing.get(dir) === done) storing.delete(dir);
+  });
+  return run;
+}
+
+async function store(dir: string, name: string, body: Buffer, limits: UploadLimits): Promise<'stored' | 'full'> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const existing = (await readdir(dir)).filter((f) => !f.startsWith('.'));
   if (!existing.includes(name) && existing.length >= limits.maxFiles) return 'full';

@@ -27,6 +27,9 @@ export class Channel {
   /** Times we gave up on a stream the server stopped reading (see network.ts MAX_STALL_MS). */
   stalls = 0;
   private waiters: Array<() => void> = [];
+  /** Secrets this channel must never be sent (see watchFor); answers that held one. */
+  private forbidden: Buffer[] = [];
+  leaks = 0;
 
   constructor(
     readonly name: string,
@@ -87,8 +90,14 @@ export class Channel {
     this.localPort = socket.localPort ?? 0;
   }
 
+  /** Counts in `leaks` every answer holding one of these (another device's password, a line password). */
+  watchFor(secrets: readonly string[]): void {
+    this.forbidden = secrets.map((x) => Buffer.from(x));
+  }
+
   private onData(data: Buffer): void {
     this.received++;
+    for (const f of this.forbidden) if (data.includes(f)) this.leaks++;
     // Cheap test first: most answers are not challenges.
     if (data.indexOf('Digest ') < 0) return;
     const m = CHALLENGE.exec(data.toString('latin1'));

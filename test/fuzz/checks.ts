@@ -82,10 +82,12 @@ export interface ProbeUser {
 
 /**
  * A legitimate client's view: OPTIONS over UDP, TCP and TLS, a REGISTER with
- * digest, /healthz. Undefined when all were answered right, else what was
- * not; each failed try is added to `retried`.
+ * digest, /healthz, and with `deviceFetch` a phone's digest fetch of its own
+ * file from the provisioning server (its HTTP status). Undefined when all
+ * were answered right, else what was not; each failed try is added to `retried`.
  */
-export async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer, who: ProbeUser, retried: string[]): Promise<string | undefined> {
+export async function probe(server: SwitchboardHandle, httpPort: number, ca: Buffer, who: ProbeUser, retried: string[],
+  deviceFetch?: () => Promise<number>): Promise<string | undefined> {
   const tries = async (what: string, f: () => Promise<number>, want: number): Promise<string | undefined> => {
     let last = '';
     // A request without credentials may be shed unanswered (overload control), and UDP may lose a datagram: three tries of 3 s each.
@@ -115,6 +117,7 @@ export async function probe(server: SwitchboardHandle, httpPort: number, ca: Buf
     (await tries('OPTIONS over TCP', () => sip('tcp', options), 200)) ??
     (await tries('OPTIONS over TLS', () => sip('tls', options), 200)) ??
     (await tries('REGISTER with digest over UDP', () => sip('udp', (c) => c.register(who.ext, who.password, { expires: 60 }).then((r) => r.status)), 200)) ??
-    (await tries('GET /healthz', () => httpsGet(httpPort, ca, '/healthz').then((r) => r.status), 200));
+    (await tries('GET /healthz', () => httpsGet(httpPort, ca, '/healthz').then((r) => r.status), 200)) ??
+    (deviceFetch ? await tries('a device fetching its own file from the provisioning server', deviceFetch, 200) : undefined);
 }
 

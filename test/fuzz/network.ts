@@ -3,7 +3,9 @@
 // takes mutated corpus messages and hostile well-framed ones (hostile.ts)
 // at a bounded rate, in batches. Between batches a legitimate client on
 // another loopback address must still be served (OPTIONS over UDP, TCP and
-// TLS, a REGISTER with digest, /healthz); at the end the server's memory
+// TLS, a REGISTER with digest, /healthz, a phone's provisioning fetch); the
+// provisioning listener gets hostile HTTP (provisioning.ts) and must never
+// send it a secret; at the end the server's memory
 // after warm-up and its log volume must be within bounds, with no error
 // lines and no stack traces. On failure the seed, the last inputs and the
 // server's log tail go to test-artifacts/fuzz/.
@@ -24,6 +26,7 @@ import type { HostileTarget } from './hostile.ts';
 import { LogWatch, countsSince } from './log-watch.ts';
 import type { LogCounts } from './log-watch.ts';
 import { mutate } from './mutate.ts';
+import { addDevices, fetchAsDevice, HttpHostileGenerator, type DeviceSecrets, type FuzzDevice } from './provisioning.ts';
 
 export interface NetworkFuzzOptions {
   seed: number;
@@ -89,6 +92,12 @@ const USER = '127.0.0.3';
 const AUTH_USERS: TestUser[] = [1, 2, 3, 4].map((i) => ({ ext: `200${i}`, password: `fuzz-user-${i}-pw` }));
 const VICTIMS: TestUser[] = [1, 2, 3, 4, 5].map((i) => ({ ext: `100${i}`, password: `victim-${i}-pw` }));
 const PROBE: TestUser = { ext: '3000', password: 'probe-pw-three' };
+/** Provisioning: the probe's phone (never named by a fuzz message) and the victims that get wrong passwords. */
+const PROBE_DEVICE: FuzzDevice = { mac: '0004f2fe0300', ext: PROBE.ext, family: 'avaya-b179', file: '/avayab179.xml' };
+const VICTIM_DEVICES: FuzzDevice[] = [
+  { mac: '0004f2fe1001', ext: '1001', family: 'avaya-b179', file: '/avayab179.xml' },
+  { mac: '0004f2fe1002', ext: '1002', family: 'avaya-46xx', file: '/46xxsettings.txt' },
+];
 /**
  * Memory counts as warmed up at the first probe after 30 % of the messages
  * and 30 s of sending (the state the server keeps lives on timers: 32 s for
@@ -119,8 +128,12 @@ interface ChannelPlan {
   transport: ChannelTransport;
   role: HostileTarget['role'];
   weight: number;
-  /** 'apphost': the media server's UDP port (it takes requests only from the server's own listener: nothing may come back). */
-  to?: 'apphost';
+  /**
+   * 'apphost': the media server's UDP port (it takes requests only from the
+   * server's own listener: nothing may come back). 'provisioning': the
+   * provisioning HTTPS listener (HTTP requests, provisioning.ts).
+   */
+  to?: 'apphost' | 'provisioning';
 }
 
 /** Where messages go: mostly UDP and TCP, some TLS. */
@@ -133,6 +146,7 @@ const PLAN: ChannelPlan[] = [
   { name: 'tcp-user', transport: 'tcp', role: 'user', weight: 10 },
   { name: 'tls-attacker', transport: 'tls', role: 'attacker', weight: 5 },
   { name: 'udp-apphost', transport: 'udp', role: 'attacker', weight: 5, to: 'apphost' },
+  { name: 'https-provisioning', transport: 'tls', role: 'attacker', weight: 5, to: 'provisioning' },
 ];
 
 /** The media server's port from its log line (the first process's, with workers). */
@@ -183,6 +197,8 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   const watch = new LogWatch(/^bench-memory: /);
   const hook = new GcHookReader();
   const httpPort = await freePort();
+  const provisioningPort = await freePort();
+  let devices = new Map<string, DeviceSecrets>();
   const t0 = Date.now();
   // The server inherits our environment: its memory hook then also hands back V8's pooled pages.
   process.env.BENCH_GC_LAST_RESORT = '1';
@@ -191,6 +207,10 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
     users: [...AUTH_USERS, ...VICTIMS, PROBE],
     workers: o.workers,
     http: `127.0.0.1:${httpPort}`,
+    provisioning: `127.0.0.1:${provisioningPort}`,
+    beforeStart: async (dataDir) => {
+      devices = await addDevices(dataDir, [PROBE_DEVICE, ...VICTIM_DEVICES]);
+    },
     readyTimeoutMs: 60_000,
     nodeArgs: gcHookArgs(),
     onOutput: (c, stream) => {
@@ -198,16 +218,21 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       watch.feed(c, stream);
     },
   });
-  o.log(`fuzz: server pid ${server.pid} (${o.workers} worker(s)) up in ${((Date.now() - t0) / 1000).toFixed(1)} s: udp/tcp ${server.udpPort}, tls ${server.tlsPort}, https ${httpPort}`);
+  o.log(`fuzz: server pid ${server.pid} (${o.workers} worker(s)) up in ${((Date.now() - t0) / 1000).toFixed(1)} s: udp/tcp ${server.udpPort}, tls ${server.tlsPort}, https ${httpPort}, provisioning https ${provisioningPort}`);
   const ca = readFileSync(await server.exportCa());
   const appPort = appHostPort(server.output());
   if (appPort === undefined) throw new Error(`no 'media server listening' line with a port in the server's output\n${server.output()}`);
   const channels = PLAN.map((p) => new Channel(p.name, p.transport, p.role === 'user' ? USER : ATTACKER, server.host,
-    p.to === 'apphost' ? appPort : p.transport === 'tls' ? server.tlsPort : server.udpPort, { ca }));
+    p.to === 'apphost' ? appPort : p.to === 'provisioning' ? provisioningPort : p.transport === 'tls' ? server.tlsPort : server.udpPort, { ca }));
   const sipChannels = channels.filter((_, i) => PLAN[i]!.to === undefined);
   const appChannels = channels.filter((_, i) => PLAN[i]!.to === 'apphost');
+  const provisioningChannels = channels.filter((_, i) => PLAN[i]!.to === 'provisioning');
+  const deviceSecrets = [...devices.values()].flatMap((d) => [d.password, d.token]);
+  for (const ch of provisioningChannels) ch.watchFor([...VICTIMS, PROBE].map((u) => u.password).concat(deviceSecrets));
   const rng = makeRng(o.seed);
   const gen = new HostileGenerator(rng);
+  const httpGen = new HttpHostileGenerator(rng, VICTIM_DEVICES, VICTIM_DEVICES.map((d) => devices.get(d.mac)!.token));
+  const deviceFetch = (): Promise<number> => fetchAsDevice(provisioningPort, ca, PROBE_DEVICE, devices.get(PROBE_DEVICE.mac)!);
   const corpus = loadCorpus();
   const totalWeight = PLAN.reduce((s, p) => s + p.weight, 0);
   const failures: string[] = [];
@@ -228,13 +253,14 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
     for (const p of pids) if (!alive(p)) failures.push(`server process ${p} ${p === server.pid ? '(supervisor)' : '(worker)'} exited`);
     if (watch.counts.errors > 0 || watch.counts.stackTraces > 0) failures.push(`server logged an error or a stack trace: ${watch.firstBad}`);
     for (const ch of appChannels) if (ch.received > 0) failures.push(`the media server's port answered ${ch.received} datagram(s) from outside the server (${ch.name})`);
+    for (const ch of provisioningChannels) if (ch.leaks > 0) failures.push(`the provisioning server sent ${ch.name} a secret (a line or device password, a token) ${ch.leaks} time(s)`);
   };
 
   try {
     for (const ch of channels) await ch.connect();
     const primed = await refreshChallenges(sipChannels);
     if (primed !== undefined) failures.push(primed);
-    const first = failures.length === 0 ? await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried) : undefined;
+    const first = failures.length === 0 ? await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried, deviceFetch) : undefined;
     if (first !== undefined) failures.push(`before fuzzing: ${first}`);
     memory.start = await measure(pids, hook);
     o.log(`fuzz: ${pids.length} server process(es), RSS ${memory.start.rss.toFixed(1)} MiB (heap ${memory.start.heap.toFixed(1)}) at start; seed ${o.seed}, ${o.messages} messages at <= ${o.rate}/s`);
@@ -258,8 +284,8 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
           };
           const r = rng();
           // The attacker sends mutated corpus messages, hostile ones and mutated hostile ones; the "user" only hostile ones.
-          const data = plan.role === 'user' || r < 0.4
-            ? gen.next(target)
+          const data = plan.to === 'provisioning' ? httpGen.next(ch.challenge, corpus)
+            : plan.role === 'user' || r < 0.4 ? gen.next(target)
             : r < 0.9 ? mutate(corpus[Math.floor(rng() * corpus.length)]!, rng, corpus) : mutate(gen.next(target), rng, corpus);
           if (!ch.open) await ch.connect();
           const stallEnd = Date.now() + MAX_STALL_MS;
@@ -283,7 +309,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       await sleep(500);
       check();
       if (failures.length > 0) break;
-      const p = await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried);
+      const p = await probe(server, httpPort, ca, { domain: DOMAIN, ...PROBE }, retried, deviceFetch);
       probes++;
       if (p !== undefined) failures.push(`after ${sent} messages: ${p}`);
       const refreshed = failures.length === 0 ? await refreshChallenges(sipChannels) : undefined;

@@ -15,9 +15,14 @@
 //     one for a framing error), 5 % over TLS, and 5 % at the media server's
 //     UDP port (its 'media server listening' log line), which takes requests
 //     only from the server's own listener: one datagram back from it fails
-//     the run. Every B messages (default
+//     the run. Another 5 % are hostile HTTP requests at the provisioning
+//     HTTPS listener (provisioning.ts: traversal, other devices' MACs, URL
+//     tokens guessed, every method, digest headers garbage or with wrong
+//     passwords, lying body lengths, byte mutations); an answer holding a
+//     line or device password or a token fails the run. Every B messages (default
 //     10,000) sending pauses and a client on 127.0.0.1 must get OPTIONS
-//     answered over UDP, TCP and TLS, a REGISTER with digest, and /healthz.
+//     answered over UDP, TCP and TLS, a REGISTER with digest, /healthz, and a
+//     phone its own file from the provisioning server by digest.
 //     It fails when a server process exits, a probe goes unanswered, the
 //     server's RSS after full GCs grows more than M MiB (default 40) or its
 //     V8 heap in use more than H MiB (default 10) from the end of warm-up

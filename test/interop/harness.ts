@@ -45,6 +45,8 @@ export interface StartOptions {
   http?: string;
   /** Written to a JSON file in the data dir and passed as `--config` (flags still win). */
   config?: Record<string, unknown>;
+  /** The provisioning HTTPS listener, HOST:PORT; default off. */
+  provisioning?: string;
   /** `--workers N`: worker processes sharing the SIP ports (default: the CLI's default). */
   workers?: number;
   /** Loopback address the SIP listeners bind (default 127.0.0.1): several nodes on one port number. */
@@ -121,7 +123,7 @@ async function launch(dataDir: string, domain: string, opts: StartOptions, ownsD
     '--sip-tcp', `${host}:${tcpPort}`,
     '--sip-tls', `${host}:${tlsPort}`,
     '--http', opts.http ?? `${LOOPBACK}:0`,
-    '--provisioning', `${LOOPBACK}:0`,
+    '--provisioning', opts.provisioning ?? `${LOOPBACK}:0`,
   ];
   if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
   {
