@@ -67,6 +67,8 @@ import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
+import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
+import { buildSite } from './provisioning/site.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -212,6 +214,8 @@ export class Server {
   activeCalls: () => number;
   /** The management web server (REST API); null when http.listen has port 0. */
   http: ApiServer | null = null;
+  /** The provisioning server (phone files); null when provisioning.listen has port 0 or on a worker without singletons. */
+  provisioning: ProvisioningServer | null = null;
   private initialAdminPassword: string | null = null;
   private readonly ops: Ops;
   private readonly reloadIdentity: () => Promise<CertificateSet>;
@@ -831,6 +835,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       const sipTls = sipTlsOptions(config, fresh);
       transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
       server.http?.setTls(managementTls(fresh));
+      server.provisioning?.setIdentity(fresh);
       log.info({ fingerprint: fresh.fingerprintSha256, renewed: fresh.identityRenewed ? fresh.identityReason : undefined }, 'TLS identity reloaded');
       return fresh;
     },
@@ -850,6 +855,21 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
       },
       stop: () => server.http?.close(),
+    },
+    {
+      // Phone files (issue 14): one listener, like the management server, on a lone server or worker 1.
+      name: 'provisioning',
+      start: async () => {
+        if (!holdsSingletons(member?.worker) || config.provisioning.listen.port === 0) return;
+        server.provisioning = await startProvisioningServer({
+          config, store, certificates, dataDir, log, now,
+          site: (provisioningPorts, identity) => buildSite({
+            config, media: () => systemMedia.current, certificates: () => identity, provisioningPorts: () => provisioningPorts,
+            sipPorts: () => Object.fromEntries(transport.listening().map((l) => [l.transport, l.port])),
+          }),
+        });
+      },
+      stop: () => server.provisioning?.close(),
     },
   );
   await components.start();

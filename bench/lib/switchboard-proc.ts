@@ -52,6 +52,7 @@ export async function startServerProc(o: ServerProcOptions): Promise<ServerProc>
     '--sip-tls', o.tls ?? `${LOOPBACK}:0`,
     // No management HTTPS (default 0.0.0.0:7071): loopback only, no port clashes.
     '--http', o.http ?? `${LOOPBACK}:0`,
+    '--provisioning', `${LOOPBACK}:0`,
     '--log-level', o.logLevel ?? 'warn',
     ...(o.configFile === undefined ? [] : ['--config', o.configFile]),
     '--workers', String(o.workers ?? 1),

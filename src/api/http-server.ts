@@ -74,7 +74,7 @@ const MIN_PER_SOURCE = 8;
  * one address dripping bytes cannot hold every slot of the management
  * server. Refusals are logged once a minute.
  */
-function limitPerSource(server: import('node:net').Server, perSource: number, log: ApiContext['log']): void {
+export function limitPerSource(server: import('node:net').Server, perSource: number, log: Pick<ApiContext['log'], 'warn'>, what = 'management server'): void {
   const open = new Map<string, number>();
   let lastLog = -Infinity;
   let refused = 0;
@@ -86,7 +86,7 @@ function limitPerSource(server: import('node:net').Server, perSource: number, lo
       const t = Date.now();
       if (t - lastLog >= 60_000) {
         lastLog = t;
-        log.warn({ source: from, perSource, refused }, 'management server: connections refused, too many from one address');
+        log.warn({ source: from, perSource, refused }, `${what}: connections refused, too many from one address`);
       }
       socket.destroy();
       return;

@@ -16,6 +16,7 @@ import { registerBackupCommands } from './backup.ts';
 import { registerVoicemailCommands } from './voicemail.ts';
 import { registerProvisionGatewayUsersCommand } from './provision-gateway-users.ts';
 import { registerProvisionDigitmapCommand } from './provision-digitmap.ts';
+import { registerDeviceCommands } from './devices.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   registerVoicemailCommands(program);
   registerProvisionGatewayUsersCommand(program);
   registerProvisionDigitmapCommand(program);
+  registerDeviceCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

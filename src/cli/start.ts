@@ -15,6 +15,7 @@ interface StartOptions {
   domain?: string;
   logLevel?: string;
   http?: string;
+  provisioning?: string;
   workers?: string;
   store?: string;
   nodeName?: string;
@@ -33,6 +34,7 @@ export function registerStartCommand(program: Command): void {
     .option('--sip-tls <host:port>', 'TLS listener (port 0 = off)')
     .option('--domain <name>', 'SIP domain and digest realm')
     .option('--http <host:port>', 'management HTTPS server: REST API, CA download (port 0 = off; default 0.0.0.0:7071)')
+    .option('--provisioning <host:port>', 'provisioning HTTPS server: phone files, root CA (port 0 = off; default 0.0.0.0:7443)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .option('--workers <n>', 'worker processes sharing the SIP ports: 1-63, or auto (one per core)', 'auto')
     .option('--node-name <name>', 'this node among several sharing a PostgreSQL store (default: the host name)')
@@ -175,12 +177,14 @@ export async function loadConfig(opts: StartOptions): Promise<Config> {
   if (opts.logLevel !== undefined) log.level = opts.logLevel;
   const http = { ...((raw.http as Record<string, unknown> | undefined) ?? {}) };
   if (opts.http !== undefined) http.listen = opts.http;
+  const provisioning = { ...((raw.provisioning as Record<string, unknown> | undefined) ?? {}) };
+  if (opts.provisioning !== undefined) provisioning.listen = opts.provisioning;
   const store = { ...((raw.store as Record<string, unknown> | undefined) ?? {}) };
   if (opts.store !== undefined) store.url = opts.store;
   const node = { ...((raw.node as Record<string, unknown> | undefined) ?? {}) };
   if (opts.nodeName !== undefined) node.name = opts.nodeName;
   if (opts.peers !== undefined) node.peers = opts.peers.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  const parsed = configSchema.safeParse({ ...raw, sip, log, http, store, node });
+  const parsed = configSchema.safeParse({ ...raw, sip, log, http, provisioning, store, node });
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     throw new CliError(`invalid setting ${first.path.join('.') || '(top level)'}: ${first.message}`);

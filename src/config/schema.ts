@@ -31,6 +31,59 @@ export function parseListenAddress(s: string): { host: string; port: number } | 
 
 export { passwordPolicySchema };
 
+const dscp = (def: number) => z.number().int().min(0).max(63).default(def);
+const sbcPort = z.number().int().min(1).max(65_535).optional();
+/** SPEC §5.9 names each value two ways (RW_SBC_REG / RW_SBC_REG_IP, Appendix A #35); both read as ours. */
+const RW_SBC_NAMES: Record<string, string> = {
+  RW_SBC_REG: 'reg', RW_SBC_REG_IP: 'reg', RW_SBC_PROV: 'prov', RW_SBC_PROV_IP: 'prov', RW_SBC_TLS: 'tls', RW_SBC_TCP: 'tcp', RW_SBC_UDP: 'udp',
+};
+
+const provisioningConfigSchema = z
+  .object({
+    /** HTTPS listener for device files, "HOST:PORT"; port 0 = off. */
+    listen: listenAddress.prefault('0.0.0.0:7443'),
+    /**
+     * Plain HTTP (A-14, §4.6): only when bootstrap is on, and then it serves only
+     * the files a family marks as bootstrap files (11xx policy file, root
+     * certificates), never a file with credentials. Off by default.
+     */
+    http: z
+      .object({
+        listen: listenAddress.prefault('0.0.0.0:0'),
+        bootstrap: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({})
+      .refine((h) => h.listen.port === 0 || h.bootstrap, {
+        message: 'an HTTP listener serves only bootstrap files: set provisioning.http.bootstrap to true, or the port to 0',
+      }),
+    /** Name phones are told (identity CN); default: the host name. */
+    fqdn: z.string().min(1).max(253).optional(),
+    /** Address phones on the LAN reach this server at; default: sip.advertisedAddress, else this host's first address. */
+    lanAddress: z.string().min(1).optional(),
+    /** Address remote phones reach this server at (A-15 pinning from a remote site). */
+    publicAddress: z.string().min(1).optional(),
+    /** The SBC in front of remote workers (SPEC §5.9): both addresses and at least one port. */
+    remoteWorker: z
+      .preprocess(
+        (v) => (typeof v === 'object' && v !== null && !Array.isArray(v)
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [RW_SBC_NAMES[k] ?? k, x]))
+          : v),
+        z.object({ reg: z.string().min(1), prov: z.string().min(1), tls: sbcPort, tcp: sbcPort, udp: sbcPort }).strict()
+          .refine((r) => r.tls !== undefined || r.tcp !== undefined || r.udp !== undefined, { message: 'set at least one SBC port (tls, tcp or udp)' }),
+      )
+      .optional(),
+    /** DSCP written into phone files (C-12, SPEC §3.6). */
+    qos: z.object({ rtpDscp: dscp(46), controlDscp: dscp(40) }).strict().prefault({}),
+    /** Connections held at once, and per source address. */
+    maxConnections: z.number().int().min(1).max(100_000).default(1_000),
+    maxConnectionsPerSource: z.number().int().min(1).max(10_000).default(16),
+    /** Largest upload a phone may PUT (C-16 logs and upload files), and files kept per device. */
+    maxUploadBytes: z.number().int().min(1_024).max(16 * 1_048_576).default(1_048_576),
+    maxUploadsPerDevice: z.number().int().min(1).max(1_000).default(50),
+  })
+  .strict();
+
 const seconds = (def: number, min = 0, max = 86_400 * 365) => z.number().int().min(min).max(max).default(def);
 
 export const configSchema = z
@@ -244,6 +297,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The provisioning server: phone configuration files and the root CA (issue 14, SPEC §4.6, §5, A-14..A-16). */
+    provisioning: provisioningConfigSchema.prefault({}),
   })
   .strict();
 

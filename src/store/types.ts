@@ -6,6 +6,7 @@
 
 import type { AdminStore } from './admin-types.ts';
 import type { AppStore } from './app-types.ts';
+import type { DeviceRepository } from './device-types.ts';
 import type { HuntGroup, HuntGroupInput, HuntGroupPatch } from '../model/hunt-group.ts';
 import type { ShortCode, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
 import type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
@@ -16,6 +17,7 @@ export type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
 export type { HuntGroup, HuntGroupInput, HuntGroupMember, HuntGroupPatch, HuntStrategy } from '../model/hunt-group.ts';
 export type { ShortCode, ShortCodeFeature, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
 export type { ShortCodeAction, ShortCodeCaller } from '../model/short-code-effect.ts';
+export type { DeviceFetch, DeviceRepository, DeviceSecrets } from './device-types.ts';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'SHA-512-256';
 
@@ -568,6 +570,8 @@ export interface Store extends AppStore {
   registrations: RegistrationRepository;
   trunks: TrunkRepository;
   huntGroups: HuntGroupRepository;
+  /** Phones and DECT bases the provisioning server writes files for (device-types.ts). */
+  devices: DeviceRepository;
   shortCodes: ShortCodeRepository;
   cdrs: CdrRepository;
   /** Administrator accounts, sessions, audit log and settings overrides (admin-types.ts). */

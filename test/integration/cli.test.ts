@@ -23,7 +23,7 @@ afterAll(() => {
 /** Starts the server as a child process and resolves once it prints its ready line. */
 function startServer(args: string[]): Promise<{ child: ChildProcess; ready: string }> {
   // No management HTTPS unless a test asks (its default 0.0.0.0:7071 would clash between parallel servers).
-  const http = args.includes('--http') ? [] : ['--http', '127.0.0.1:0'];
+  const http = [...(args.includes('--http') ? [] : ['--http', '127.0.0.1:0']), ...(args.includes('--provisioning') ? [] : ['--provisioning', '127.0.0.1:0'])];
   const child = spawn(process.execPath, [BIN, 'start', ...args, ...http], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   return new Promise((resolve, reject) => {

@@ -68,6 +68,7 @@ async function startServer(nofile: number | string | undefined, dataDir = tempDa
   const args = [
     BIN, 'start', '--workers', '1', '--data-dir', dataDir, '--log-level', 'info',
     '--sip-udp', `${HOST}:${sipPort}`, '--sip-tcp', `${HOST}:${sipPort}`, '--sip-tls', `${HOST}:${tlsPort}`, '--http', `${HOST}:${httpPort}`,
+    '--provisioning', `${HOST}:0`,
   ];
   const child = nofile === undefined
     ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })

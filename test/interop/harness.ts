@@ -121,6 +121,7 @@ async function launch(dataDir: string, domain: string, opts: StartOptions, ownsD
     '--sip-tcp', `${host}:${tcpPort}`,
     '--sip-tls', `${host}:${tlsPort}`,
     '--http', opts.http ?? `${LOOPBACK}:0`,
+    '--provisioning', `${LOOPBACK}:0`,
   ];
   if (opts.workers !== undefined) args.push('--workers', String(opts.workers));
   {

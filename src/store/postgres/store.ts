@@ -11,6 +11,7 @@ import { PgRegistrationRepository } from './registrations.ts';
 import { PgTrunkRepository } from './trunks.ts';
 import { PgCdrRepository } from './cdrs.ts';
 import { PgHuntGroupRepository } from './hunt-groups.ts';
+import { PgDeviceRepository } from './devices.ts';
 import { PgShortCodeRepository } from './short-codes.ts';
 import { pgAppStore } from './app-store.ts';
 import { pgAdminStore } from './admin.ts';
@@ -38,6 +39,7 @@ function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring, health:
     trunks: new PgTrunkRepository(db, now, wiring),
     cdrs: new PgCdrRepository(db, writeBehind),
     huntGroups: new PgHuntGroupRepository(db, now, wiring),
+    devices: new PgDeviceRepository(db, now),
     shortCodes: new PgShortCodeRepository(db, now, wiring),
     voicemail: new PgVoicemailRepository(db, now, changeLogKeep, wiring),
     ...pgAppStore(db, now, opts, wiring),

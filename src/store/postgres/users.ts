@@ -2,6 +2,7 @@
 // with the writes under the directory lock (db.ts) so uniqueness and
 // numbering checks hold across nodes, and the change log announced by NOTIFY.
 import { StoreError } from '../errors.ts';
+import { DEVICE_OF_USER, userIsLine } from '../device-rows.ts';
 import { newUserFields, patchedUserFields, type UserFields } from '../user-validate.ts';
 import type {
   ChangeListener, ChangeWatcher, ImportOptions, ImportRowResult, User, UserChange, UserChangeOp, UserInput, UserListQuery,
@@ -90,6 +91,8 @@ export class PgUserRepository implements UserRepository {
   remove(extension: string): Promise<User> {
     return this.db.tx(async (t) => {
       const cur = await PgUserRepository.mustGet(t, extension);
+      const device = await t.get<{ mac: string }>(DEVICE_OF_USER, [cur.extension]);
+      if (device) throw userIsLine(cur.extension, device.mac);
       await t.run('DELETE FROM users WHERE id = ?', [cur.id]);
       await this.log(t, cur.extension, 'remove', this.now());
       return cur;

@@ -7,6 +7,7 @@ import type { AdminStore } from '../admin-types.ts';
 import { sqliteAdminStore } from './admin.ts';
 import { BUSY_TIMEOUT_MS, openDatabase, sqliteWritable } from './connection.ts';
 import { SqliteCdrRepository } from './cdrs.ts';
+import { SqliteDeviceRepository } from './devices.ts';
 import { SqliteHuntGroupRepository } from './hunt-groups.ts';
 import { sqliteAppStore } from './app-store.ts';
 import { SqliteShortCodeRepository } from './short-codes.ts';
@@ -92,6 +93,7 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     trunks,
     cdrs,
     huntGroups: new SqliteHuntGroupRepository(db, now, onError),
+    devices: new SqliteDeviceRepository(db, now),
     shortCodes: new SqliteShortCodeRepository(db, now, onError),
     voicemail: new SqliteVoicemailRepository(db, now, changeLogKeep, onError),
     ...sqliteAppStore(db, now, opts, onError),

@@ -401,6 +401,33 @@ export const MIGRATIONS: readonly string[] = [
   WHERE NOT EXISTS (SELECT 1 FROM short_codes WHERE code = '*47' OR feature = 'conference')
     AND NOT EXISTS (SELECT 1 FROM users WHERE extension = '*47');
   `,
+  // 16 (provisioning, issue 14): devices keyed by MAC with their provisioning
+  // secrets and last request (JSON); their lines are users, in order. A user
+  // that is a line cannot be removed (RESTRICT; the repository names the
+  // device first), a renumbered one is followed.
+  `
+  CREATE TABLE devices (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    mac TEXT NOT NULL UNIQUE,
+    family TEXT NOT NULL,
+    model TEXT,
+    label TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    options TEXT NOT NULL,
+    password TEXT NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    last_fetch TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE device_lines (
+    device_id INTEGER NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    extension TEXT NOT NULL REFERENCES users (extension) ON UPDATE CASCADE ON DELETE RESTRICT,
+    PRIMARY KEY (device_id, extension)
+  );
+  CREATE INDEX device_lines_extension ON device_lines (extension);
+  `,
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { UserCsvRow } from '../../model/user-csv.ts';
 import { StoreError } from '../errors.ts';
+import { DEVICE_OF_USER, userIsLine } from '../device-rows.ts';
 import { newUserFields, patchedUserFields, validMedia, type UserFields } from '../user-validate.ts';
 import type {
   ChangeListener, ChangeWatcher, ImportOptions, ImportRowResult, User, UserChange, UserChangeOp, UserInput,
@@ -150,6 +151,7 @@ export class SqliteUserRepository implements UserRepository {
       insert: p(`INSERT INTO users (${COLUMNS}, created_at, updated_at) VALUES (${COLUMN_LIST.map(() => '?').join(',')},?,?)`),
       update: p(`UPDATE users SET ${COLUMN_LIST.map((c) => `${c}=?`).join(', ')}, updated_at=? WHERE id=?`),
       remove: p('DELETE FROM users WHERE id = ?'),
+      deviceOf: p<string>(DEVICE_OF_USER).pluck(),
       all: p<UserRow>(`SELECT * FROM users ${ORDER}`),
       afterId: p<UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?'),
       page: p<UserRow>(`SELECT * FROM users ${ORDER} LIMIT ? OFFSET ?`),
@@ -185,6 +187,8 @@ export class SqliteUserRepository implements UserRepository {
     });
     this.removeTx = db.transaction((extension: string): User => {
       const cur = this.mustGet(extension);
+      const mac = this.s.deviceOf.get(cur.extension);
+      if (mac !== undefined) throw userIsLine(cur.extension, mac);
       this.s.remove.run(cur.id);
       this.log(cur.extension, 'remove', this.now());
       return cur;

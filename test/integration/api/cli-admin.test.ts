@@ -25,6 +25,7 @@ async function startServer(dataDir: string, httpPort: number): Promise<{ child: 
   const tls = await freePort();
   const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--log-level', 'info',
     '--sip-udp', `127.0.0.1:${sip}`, '--sip-tcp', `127.0.0.1:${sip}`, '--sip-tls', `127.0.0.1:${tls}`, '--http', `127.0.0.1:${httpPort}`,
+    '--provisioning', '127.0.0.1:0',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';

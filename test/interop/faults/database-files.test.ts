@@ -38,7 +38,7 @@ function stored(dataDir: string): number {
 /** `switchboard start` on a data dir that should not start: its exit code and what it printed. */
 async function startFails(dataDir: string): Promise<{ code: number | null; out: string }> {
   const r = await runTool(process.execPath, [SWITCHBOARD_BIN, 'start', '--data-dir', dataDir, '--workers', '1',
-    '--sip-udp', '127.0.0.1:0', '--sip-tcp', '127.0.0.1:0', '--sip-tls', '127.0.0.1:0', '--http', '127.0.0.1:0'],
+    '--sip-udp', '127.0.0.1:0', '--sip-tcp', '127.0.0.1:0', '--sip-tls', '127.0.0.1:0', '--http', '127.0.0.1:0', '--provisioning', '127.0.0.1:0'],
   { timeoutMs: 30_000, cwd: REPO_ROOT, until: (out) => /Switchboard ready/.test(out) });
   return { code: r.code, out: r.stdout + r.stderr };
 }

@@ -79,7 +79,7 @@ describe('SIGHUP', () => {
     const dataDir = makeTempDir('sighup-start');
     const port = await freePort();
     const child = spawn(process.execPath, [SWITCHBOARD_BIN, 'start', '--data-dir', dataDir, '--workers', '1',
-      '--sip-udp', `127.0.0.1:${port}`, '--sip-tcp', '127.0.0.1:0', '--sip-tls', '127.0.0.1:0', '--http', '127.0.0.1:0'],
+      '--sip-udp', `127.0.0.1:${port}`, '--sip-tcp', '127.0.0.1:0', '--sip-tls', '127.0.0.1:0', '--http', '127.0.0.1:0', '--provisioning', '127.0.0.1:0'],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
