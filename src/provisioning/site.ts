@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import type { Config } from '../config/schema.ts';
-import { externalAddresses, isWildcard } from '../lib/net.ts';
+import { externalAddresses, formatHostPort, isWildcard } from '../lib/net.ts';
 import { readFile } from 'node:fs/promises';
 import { silentLogger } from '../lib/log.ts';
 import { SystemMediaSettings, type SystemMedia } from '../pbx/media/profile.ts';
@@ -136,8 +136,13 @@ export async function siteFromDataDir(config: Config, dataDir: string, settings:
   });
 }
 
+/** Where phones on the LAN are pointed: https://LAN-ADDRESS:PORT/ (http: the bootstrap port, when on). */
+export function provisioningBaseUrl(site: ProvisioningSite, scheme: 'https' | 'http' = 'https'): string {
+  const port = scheme === 'https' ? site.provisioningPorts.https : site.provisioningPorts.http;
+  return `${scheme}://${formatHostPort(site.lanAddress, port ?? site.provisioningPorts.https)}/`;
+}
+
 /** The base URL of a device's token: https://LAN-ADDRESS:PORT/d/TOKEN/ */
 export function tokenUrl(site: ProvisioningSite, token: string): string {
-  const host = site.lanAddress.includes(':') ? `[${site.lanAddress}]` : site.lanAddress;
-  return `https://${host}:${site.provisioningPorts.https}/d/${token}/`;
+  return `${provisioningBaseUrl(site)}d/${token}/`;
 }
