@@ -13,13 +13,15 @@ import type { AlarmCenter } from './ops/alarms.ts';
 import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
 import type { ConnectionCaps } from './ops/file-limit.ts';
 
-/** The SIP listener's TLS identity and policy, at start and on every reload. */
+/** The SIP listener's TLS identity and policy, at start and on every reload: the telephony identity when there is one. */
 export function sipTlsOptions(config: Config, certificates: CertificateSet): Required<Pick<TransportConfig, 'tlsServerOptions' | 'tlsClientOptions'>> {
   const legacyTls = config.sip.legacyTls;
+  const id = certificates.telephony ?? certificates;
+  const identity = { certPem: id.certPem, keyPem: id.keyPem, caCertPem: certificates.caCertPem, chainPems: id.chainPems };
   return {
-    tlsServerOptions: tlsServerOptions(certificates, { legacyTls }),
-    // Outbound TLS (trunks, phones without a live connection): verified against our own CA and the system's roots.
-    tlsClientOptions: tlsClientOptions(certificates, { legacyTls, rejectUnauthorized: true, extraCas: tls.rootCertificates }),
+    tlsServerOptions: tlsServerOptions(identity, { legacyTls, offerChain: id.offerChain }),
+    // Outbound TLS (trunks, phones without a live connection): verified against our own CA, the administrator's trusted CAs (B-18) and the system's roots.
+    tlsClientOptions: tlsClientOptions(identity, { legacyTls, rejectUnauthorized: true, extraCas: [...certificates.trustedCaPems, ...tls.rootCertificates] }),
   };
 }
 

@@ -862,7 +862,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       start: async () => {
         if (!holdsSingletons(member?.worker) || config.provisioning.listen.port === 0) return;
         server.provisioning = await startProvisioningServer({
-          config, store, certificates, dataDir, log, now,
+          config, store, certificates, dataDir, log, now, maxConnections: caps.httpConnections,
           site: (provisioningPorts, identity) => buildSite({
             config, media: () => systemMedia.current, certificates: () => identity, provisioningPorts: () => provisioningPorts,
             sipPorts: () => Object.fromEntries(transport.listening().map((l) => [l.transport, l.port])),

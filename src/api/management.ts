@@ -67,7 +67,7 @@ export interface Management {
 /** Starts the management server, or returns null when http.listen has port 0. */
 /** TLS 1.2+ and modern suites always: browsers need nothing older. */
 export function managementTls(certificates: CertificateSet): TlsOptions {
-  return tlsServerOptions(certificates, { legacyTls: false });
+  return tlsServerOptions(certificates, { legacyTls: false, offerChain: certificates.offerChain });
 }
 
 export async function startManagement(o: ManagementOptions): Promise<Management | null> {

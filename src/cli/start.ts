@@ -102,6 +102,7 @@ export function registerStartCommand(program: Command): void {
         const a = server.http.address();
         listeners.push(`${server.config.http.allowHttp ? 'http' : 'https'} ${hostPort(a.address, a.port)}`);
       }
+      if (server.provisioning) listeners.push(`provisioning ${hostPort(server.provisioning.https.address, server.provisioning.https.port)}`);
       // Listening for the signal before saying ready: a script may send it the moment it reads the line.
       const signalled = waitForSignal();
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${server.config.sip.domain}, data ${dataDir})\n`);

@@ -33,6 +33,8 @@ export interface ProvisioningServerOptions {
   dataDir: string;
   log: Logger;
   now: () => number;
+  /** Connections the process can spare (src/ops/file-limit.ts): the configured cap applies when it is lower. */
+  maxConnections?: number;
 }
 
 export interface ProvisioningServer {
@@ -40,8 +42,8 @@ export interface ProvisioningServer {
   readonly https: { address: string; port: number };
   /** Bound HTTP (bootstrap) address, when on. */
   readonly http: { address: string; port: number } | undefined;
-  /** The ports phones are told. */
-  ports(): ProvisioningSite['provisioningPorts'];
+  /** The site files are rendered with now. */
+  site(): ProvisioningSite;
   /**
    * A new identity (hot reload): new handshakes get it and files name its
    * root from now on; established connections keep theirs.
@@ -54,9 +56,13 @@ export interface ProvisioningServer {
   close(): Promise<void>;
 }
 
-/** The provisioning listener's TLS: the SIP policy, since phones that need legacy SIP TLS need it here too. */
+/**
+ * The provisioning listener's TLS: the main identity (the one the files'
+ * root certificate issued, C-03) with its chain offer (A-17), and the SIP
+ * policy's versions, since phones that need legacy SIP TLS need it here too.
+ */
 export function provisioningTls(config: Config, certificates: CertificateSet): TlsOptions {
-  return tlsServerOptions(certificates, { legacyTls: config.sip.legacyTls });
+  return tlsServerOptions(certificates, { legacyTls: config.sip.legacyTls, offerChain: certificates.offerChain });
 }
 
 const HEADERS_TIMEOUT_MS = 10_000;
@@ -210,7 +216,9 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
       } catch {
         file = path;
       }
-      requests.add({ at: o.now(), mac: a.mac ?? null, method, file: file.slice(0, 200), status: a.status, result: a.result, source: request.source });
+      // The token is a secret: never in the log, the ring or the device's last fetch.
+      file = file.replace(/^\/d\/[^/]*\//, '/d/…/').slice(0, 200);
+      requests.add({ at: o.now(), mac: a.mac ?? null, method, file, status: a.status, result: a.result, source: request.source });
       const headers: Record<string, string | string[] | number> = {
         'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-type': a.type ?? 'text/plain; charset=utf-8', ...a.headers,
       };
@@ -250,7 +258,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
   };
 
   const limit = (server: http.Server, what: string): void => {
-    server.maxConnections = cfg.maxConnections;
+    server.maxConnections = Math.min(cfg.maxConnections, o.maxConnections ?? Infinity);
     limitPerSource(server, cfg.maxConnectionsPerSource, o.log, what);
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = 30_000;
@@ -292,7 +300,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     return {
       https: httpsAddr,
       http: httpAddr,
-      ports: () => ports,
+      site,
       setIdentity: (certificates) => {
         tlsServer.setSecureContext(provisioningTls(o.config, certificates));
         identity = certificates;

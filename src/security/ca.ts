@@ -53,6 +53,12 @@ export interface IssueOptions {
   usage?: 'server' | 'client' | 'both';
   /** Organisation (O=) of the subject; default "Switchboard". */
   organization?: string;
+  /** The other subject DN fields (all filled in for peers that show them, SPEC §4.3). */
+  organizationalUnit?: string;
+  /** Two letters (ISO 3166). */
+  country?: string;
+  state?: string;
+  locality?: string;
   /**
    * Reuse an existing key pair instead of generating one (RSA generation is
    * the slow part; tests and re-issues with the same key use this).
@@ -168,6 +174,18 @@ function checkSanInputs(opts: IssueOptions): void {
     }
   }
   if (!(opts.days > 0)) throw new RangeError(`days must be positive, got ${opts.days}`);
+  if (opts.country !== undefined && !/^[A-Z]{2}$/.test(opts.country)) throw new TypeError(`country must be two capital letters, got ${JSON.stringify(opts.country)}`);
+}
+
+/** CN first, as before the other fields existed (so existing subjects stay byte-identical); empty fields left out. */
+function subjectName(opts: IssueOptions): x509.JsonName {
+  const name: x509.JsonName = [{ CN: [opts.commonName] }];
+  if (opts.organizationalUnit) name.push({ OU: [opts.organizationalUnit] });
+  name.push({ O: [opts.organization ?? 'Switchboard'] });
+  if (opts.locality) name.push({ L: [opts.locality] });
+  if (opts.state) name.push({ ST: [opts.state] });
+  if (opts.country) name.push({ C: [opts.country] });
+  return name;
 }
 
 const EKU: Record<NonNullable<IssueOptions['usage']>, string[]> = {
@@ -218,7 +236,7 @@ export async function issueCertificate(ca: CaMaterial, opts: IssueOptions): Prom
 
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: [{ CN: [opts.commonName] }, { O: [opts.organization ?? 'Switchboard'] }],
+    subject: subjectName(opts),
     issuer: caCert.subjectName,
     notBefore: new Date(now.getTime() - BACKDATE_MS),
     notAfter: new Date(now.getTime() + opts.days * DAY_MS),

@@ -1,39 +1,26 @@
 // On-disk certificate set under <dataDir>/certs (SPEC §4.3, A-17): the
-// internal root CA and the SIP/TLS + HTTPS identity it signs. Runs at
-// start-up and from the CLI; all I/O is async.
+// internal root CA and the SIP/TLS + HTTPS identity it signs, or the one the
+// administrator put in its place, plus the telephony identity and trusted
+// CAs. Runs at start-up and from the CLI; all I/O is async.
 import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { join } from 'node:path';
 import { createRootCa, issueCertificate, type CaMaterial } from './ca.ts';
-import type { IdentitySource } from './identity-store.ts';
+import { subjectAltNames } from './cert-info.ts';
+import {
+  certificatePaths, DEFAULT_IDENTITY_DAYS, readIfExists, tightenKeyMode, writeAtomic,
+  identityPaths, readIdentityMeta, type CertificatePaths, type IdentitySource, type TlsIdentityMaterial,
+} from './cert-files.ts';
+import { IdentityStoreError, loadIdentityMaterial } from './identity-store.ts';
+import { trustedCaPems } from './trust-store.ts';
 
-/** SPEC §3.5: the source shows 2555 days (7 years) for the identity. */
-export const DEFAULT_IDENTITY_DAYS = 2555;
+export { certificatePaths, DEFAULT_IDENTITY_DAYS, type CertificatePaths, type TlsIdentityMaterial } from './cert-files.ts';
+
 /** Renew this long before notAfter so a restart never serves a certificate that expires mid-run. */
 export const DEFAULT_RENEW_BEFORE_DAYS = 30;
 const DAY_MS = 86_400_000;
 /** A clock before this instant was certainly never set (EC-12, B-23). */
 const CLOCK_SANITY_FLOOR = Date.UTC(2024, 0, 1);
-
-export interface CertificatePaths {
-  dir: string;
-  caCert: string;
-  caKey: string;
-  cert: string;
-  key: string;
-}
-
-export function certificatePaths(dataDir: string): CertificatePaths {
-  const dir = join(dataDir, 'certs');
-  return {
-    dir,
-    caCert: join(dir, 'ca.crt'),
-    caKey: join(dir, 'ca.key'),
-    cert: join(dir, 'server.crt'),
-    key: join(dir, 'server.key'),
-  };
-}
 
 export interface EnsureCertificatesOptions {
   /** FQDN of this server: identity CN and a DNS SAN. May be an IP (EC-11), then it becomes an IP SAN. */
@@ -94,17 +81,6 @@ export interface CertificateSet {
   trustedCaPems: string[];
 }
 
-/** An identity as TLS listeners need it. */
-export interface TlsIdentityMaterial {
-  certPem: string;
-  keyPem: string;
-  chainPems: string[];
-  offerChain: boolean;
-  source: IdentitySource;
-  fingerprintSha256: string;
-  notAfter: Date;
-}
-
 /** The names an identity must carry; see `requiredIdentityNames`. */
 export interface SanNeeds {
   dns: string[];
@@ -133,11 +109,11 @@ export function requiredIdentityNames(opts: EnsureCertificatesOptions): SanNeeds
   return needs;
 }
 
-/** Parses Node's subjectAltName text ("DNS:a, IP Address:b, URI:c"). Our own certificates never contain ", " inside a value. */
+/** The DNS and URI entries (IPs are compared as addresses by checkIP). */
 function sanEntries(cert: NodeX509): { dns: Set<string>; uris: Set<string> } {
   const dns = new Set<string>();
   const uris = new Set<string>();
-  for (const part of (cert.subjectAltName ?? '').split(', ')) {
+  for (const part of subjectAltNames(cert)) {
     if (part.startsWith('DNS:')) dns.add(part.slice(4).toLowerCase());
     else if (part.startsWith('URI:')) uris.add(part.slice(4));
   }
@@ -158,33 +134,6 @@ export function missingSanEntries(certPem: string | Buffer, needs: SanNeeds): st
   for (const ip of needs.ips) if (cert.checkIP(ip) === undefined) missing.push(`IP:${ip}`);
   for (const u of needs.uris) if (!have.uris.has(u)) missing.push(`URI:${u}`);
   return missing;
-}
-
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-/**
- * Write-then-rename so a crash never leaves a half-written PEM; a crash
- * between key and certificate leaves a mismatch, which the next start detects
- * ('key-mismatch') and repairs.
- */
-async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, { mode });
-  await chmod(tmp, mode); // a restrictive umask is fine, a loose one is not
-  await rename(tmp, path);
-}
-
-/** Existing key files from an older run or copied in by hand may be world-readable; tighten them. */
-async function tightenKeyMode(path: string): Promise<void> {
-  const st = await stat(path);
-  if ((st.mode & 0o077) !== 0) await chmod(path, 0o600);
 }
 
 export class CertificateStoreError extends Error {
@@ -280,10 +229,13 @@ function identityProblem(
  * Loads <dataDir>/certs, creating the root CA and identity on first start and
  * re-issuing only the identity when it is missing, unreadable, expired or
  * expiring, no longer covers the configured names, or was not signed by the
- * CA on disk. The CA itself is never replaced once it exists.
+ * CA on disk. The CA itself is never replaced once it exists, nor is an
+ * identity the administrator issued or imported (its metadata says so); that
+ * one, the telephony identity and the trusted CAs are only loaded.
  *
  * Throws CertificateStoreError when the CA is half-present, unreadable or
- * expired (operator action needed), and fs errors other than ENOENT.
+ * expired, or the administrator's main identity is broken (operator action
+ * needed), and fs errors other than ENOENT.
  */
 export async function ensureCertificates(dataDir: string, opts: EnsureCertificatesOptions): Promise<CertificateSet> {
   const now = opts.now ?? new Date();
@@ -295,14 +247,71 @@ export async function ensureCertificates(dataDir: string, opts: EnsureCertificat
   await mkdir(paths.dir, { recursive: true, mode: 0o700 });
 
   const { ca, created: caCreated } = await loadOrCreateCa(paths, now, warnings);
+  const meta = await readIdentityMeta(identityPaths(dataDir, 'main'));
+  let main: TlsIdentityMaterial;
+  let reason: IdentityReason | null = null;
+  if (meta.source === 'auto') {
+    ({ main, reason } = await ensureAutoIdentity(paths, ca, caCreated, meta.offerChain, opts, now, warnings));
+  } else {
+    // The administrator's identity (issued or imported) is never replaced here, whatever names the config now wants.
+    main = await adminIdentity(dataDir, now, warnings);
+    if (meta.source === 'issued' && !new NodeX509(main.certPem).checkIssued(ca.cert)) {
+      warnings.push('main identity (issued) was issued by an earlier internal CA: issue it again so devices that trust ca.crt accept it');
+    }
+  }
+  let telephony: TlsIdentityMaterial | null = null;
+  try {
+    telephony = await loadIdentityMaterial(dataDir, 'telephony', now, warnings);
+  } catch (err) {
+    if (!(err instanceof IdentityStoreError)) throw err;
+    warnings.push(`${err.message}; SIP/TLS uses the main identity meanwhile`);
+  }
+
+  return {
+    caCertPem: ca.material.certPem,
+    caKeyPem: ca.material.keyPem,
+    certPem: main.certPem,
+    keyPem: main.keyPem,
+    caDer: ca.cert.raw,
+    identityRenewed: reason !== null,
+    identityReason: reason,
+    caCreated,
+    fingerprintSha256: main.fingerprintSha256,
+    caFingerprintSha256: ca.cert.fingerprint256,
+    notAfter: main.notAfter,
+    warnings,
+    paths,
+    identitySource: main.source,
+    chainPems: main.chainPems,
+    offerChain: main.offerChain,
+    telephony,
+    trustedCaPems: await trustedCaPems(dataDir),
+  };
+}
+
+/** An issued or imported identity; a broken one stops start-up rather than being replaced. */
+async function adminIdentity(dataDir: string, now: Date, warnings: string[]): Promise<TlsIdentityMaterial> {
+  const p = identityPaths(dataDir, 'main');
+  try {
+    const m = await loadIdentityMaterial(dataDir, 'main', now, warnings);
+    if (m !== null) return m;
+  } catch (err) {
+    if (err instanceof IdentityStoreError) throw new CertificateStoreError(`${err.message}, or remove ${p.meta} to go back to an automatic identity`);
+    throw err;
+  }
+  throw new CertificateStoreError(`${p.meta} names an administrator's identity but ${p.cert} and ${p.key} are missing; import it again, or remove ${p.meta}`);
+}
+
+/** Today's behaviour for the identity made at start: re-issued when missing, expiring, or its names changed. */
+async function ensureAutoIdentity(
+  paths: CertificatePaths, ca: LoadedCa, caCreated: boolean, offerChain: boolean, opts: EnsureCertificatesOptions, now: Date, warnings: string[],
+): Promise<{ main: TlsIdentityMaterial; reason: IdentityReason | null }> {
   const needs = requiredIdentityNames(opts);
   const renewBeforeMs = (opts.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS) * DAY_MS;
-
   let [certPem, keyPem] = await Promise.all([readIfExists(paths.cert), readIfExists(paths.key)]);
   const reason: IdentityReason | null = caCreated
     ? 'created'
     : identityProblem(certPem, keyPem, ca, needs, now, renewBeforeMs, warnings);
-
   if (reason !== null) {
     const issued = await issueCertificate(ca.material, {
       commonName: opts.hostName,
@@ -320,27 +329,14 @@ export async function ensureCertificates(dataDir: string, opts: EnsureCertificat
   } else {
     await tightenKeyMode(paths.key);
   }
-
   const identity = new NodeX509(certPem!);
   return {
-    caCertPem: ca.material.certPem,
-    caKeyPem: ca.material.keyPem,
-    certPem: certPem!,
-    keyPem: keyPem!,
-    caDer: ca.cert.raw,
-    identityRenewed: reason !== null,
-    identityReason: reason,
-    caCreated,
-    fingerprintSha256: identity.fingerprint256,
-    caFingerprintSha256: ca.cert.fingerprint256,
-    notAfter: new Date(identity.validTo),
-    warnings,
-    paths,
-    identitySource: 'auto',
-    chainPems: [ca.material.certPem],
-    offerChain: false,
-    telephony: null,
-    trustedCaPems: [],
+    main: {
+      // Our own identity's chain is the CA that signed it.
+      certPem: certPem!, keyPem: keyPem!, chainPems: [ca.cert.toString()], offerChain, source: 'auto',
+      fingerprintSha256: identity.fingerprint256, notAfter: identity.validToDate,
+    },
+    reason,
   };
 }
 

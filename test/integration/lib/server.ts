@@ -136,7 +136,7 @@ async function startOnce(opts: TestServerOptions): Promise<TestServer> {
     sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
     http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
     // The provisioning server (default 0.0.0.0:7443) only when a test asks for it, on a fresh loopback port.
-    provisioning: { ...input.provisioning, listen: hp(opts.provisioning ? await freePort(host) : 0) },
+    provisioning: { ...input.provisioning, listen: input.provisioning?.listen ?? hp(opts.provisioning ? await freePort(host) : 0) },
     // The relay on loopback: never a wildcard bind in tests.
     media: { ...input.media, relay: { host: host.includes(':') ? '::1' : '127.0.0.1', portMin: 30000, portMax: 39999, ...input.media?.relay } },
   });

@@ -59,6 +59,11 @@ describe('provisioning server (real curl, real HTTPS)', () => {
     const other = await curl(...digest(J179), `${base}/avayab179.xml`);
     expect(other.status).toBe(404);
     expect(other.body).not.toContain('1001');
+    // The B179's own per-MAC file, and the disabled one's, asked for by the B179: its own only.
+    expect((await curl(...digest(B179), `${base}/avaya-${B179}.xml`)).status).toBe(200);
+    const foreign = await curl(...digest(B179), `${base}/avaya-${OFF}.xml`);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).not.toContain('1003');
     const own = await curl(...digest(J179), `${base}/46xxsettings.txt`);
     expect(own.status).toBe(200);
     expect(own.body).toContain('SET SIP_CONTROLLER_LIST');
@@ -77,6 +82,12 @@ describe('provisioning server (real curl, real HTTPS)', () => {
     expect(r.body).toContain('<user>1001</user>');
     const bad = await curl('--cacert', caFile, `${base}/d/${'A'.repeat(32)}/avayab179.xml`);
     expect(bad.status).toBe(404);
+    // The token is a secret: the request log, the device's last fetch and the server log show none.
+    expect(ts.server.provisioning!.recent()[1]).toMatchObject({ mac: B179, status: 200, file: '/d/…/avayab179.xml' });
+    await ts.server.provisioning!.flush();
+    expect((await ts.server.store.devices.get(B179))!.lastFetch!.file).toBe('/d/…/avayab179.xml');
+    expect(JSON.stringify(ts.log.entries)).not.toContain('A'.repeat(32));
+    expect(JSON.stringify(ts.server.provisioning!.recent())).not.toContain(secrets.get(B179)!.token);
   });
 
   it('refuses a disabled device with 403, after its credentials proved it', async () => {
@@ -140,21 +151,35 @@ describe('provisioning server: the HTTP bootstrap exception (A-14, §4.6)', () =
 
   beforeAll(async () => {
     const port = await freePort();
-    ts = await startTestServer({ provisioning: true, config: { provisioning: { http: { listen: `127.0.0.1:${port}`, bootstrap: true } } } });
+    // 127.0.0.2 is the LAN here; 127.0.0.1 counts as a remote source.
+    ts = await startTestServer({
+      provisioning: true,
+      config: { sip: { localNetworks: ['127.0.0.2/32'] }, provisioning: { http: { listen: `127.0.0.1:${port}`, bootstrap: true } } },
+    });
     await ts.server.store.users.add({ extension: '1001', password: 'Line-1001-secret' });
     await ts.server.store.devices.add({ mac: B179, family: 'avaya-b179', extensions: ['1001'] });
     httpBase = `http://127.0.0.1:${ts.server.provisioning!.http!.port}`;
   });
   afterAll(() => ts?.stop());
 
+  it("serves a family's bootstrap files over HTTP to a local source (the 11xx policy file and root)", async () => {
+    const policy = await curl('--interface', '127.0.0.2', `${httpBase}/11xxsecpolicy.txt`);
+    expect(policy.status).toBe(200);
+    expect(policy.body.length).toBeGreaterThan(0);
+    const root = await curl('--interface', '127.0.0.2', `${httpBase}/WebRootCA.pem`);
+    expect([root.status, root.body]).toEqual([200, ts.server.certificates.caCertPem]);
+    // The same file to a source outside the local networks: refused.
+    expect((await curl(`${httpBase}/11xxsecpolicy.txt`)).status).toBe(403);
+  });
+
   it('serves over HTTP nothing but bootstrap files: never a credentials file, nor the token or upload routes', async () => {
-    for (const path of ['/avayab179.xml', '/46xxsettings.txt', '/ca.pem', `/d/${'A'.repeat(32)}/avayab179.xml`]) {
-      const r = await curl(httpBase + path);
+    for (const path of ['/avayab179.xml', `/avaya-${B179}.xml`, '/46xxsettings.txt', '/ca.pem', `/d/${'A'.repeat(32)}/avayab179.xml`]) {
+      const r = await curl('--interface', '127.0.0.2', httpBase + path);
       expect(r.status, path).toBe(403);
       expect(r.body).not.toContain('Line-1001-secret');
     }
     const file = join(tempDataDir(), 'x.log');
     await writeFile(file, 'x');
-    expect((await curl('-T', file, `${httpBase}/${B179}-app.log`)).status).toBe(403);
+    expect((await curl('--interface', '127.0.0.2', '-T', file, `${httpBase}/${B179}-app.log`)).status).toBe(403);
   });
 });
