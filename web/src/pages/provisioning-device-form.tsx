@@ -45,6 +45,14 @@ function bodyOf(f: Form, adding: boolean): Record<string, unknown> {
 /** Where the server's issue paths are shown: options problems go to the option rows. */
 const idOf = (path: string) => (path.startsWith('options') ? 'd-opt-add' : `d-${path.split('.')[0]}`);
 
+/** A title without its files: "Avaya B179 conference phone (avayab179.xml, …)" → "Avaya B179 conference phone". */
+export const shortTitle = (title: string) => title.replace(/\s*\(.*\)\s*$/, '');
+
+function familyHint(f: Family): string {
+  const files = /\((.*)\)\s*$/.exec(f.title)?.[1];
+  return `${files ? `Gets ${files}. ` : ''}Up to ${f.maxLines} ${f.maxLines === 1 ? 'line' : 'lines'}.`;
+}
+
 function optionHint(f: Family | undefined): string {
   if (!f || f.options.length === 0) return 'This family takes no options.';
   return `Options: ${f.options.map((o) => `${o.name}${o.values ? ` (${o.values.join(' | ')}${o.default !== undefined ? `; default ${String(o.default)}` : ''})` : ''}`).join(', ')}.`;
@@ -85,7 +93,9 @@ function OptionRows(p: { rows: Row[]; family: Family | undefined; onChange: (row
           })}
         </ul>
       )}
-      {!p.disabled && <button type="button" id="d-opt-add" class="small" onClick={() => p.onChange([...p.rows, { name: '', value: '' }])}>Add option</button>}
+      {!p.disabled && (p.rows.length > 0 || (p.family?.options.length ?? 0) > 0) && (
+        <button type="button" id="d-opt-add" class="small" onClick={() => p.onChange([...p.rows, { name: '', value: '' }])}>Add option</button>
+      )}
       <span class="hint">{optionHint(p.family)}</span>
       {p.error && <span class="field-error">{p.error}</span>}
     </div>
@@ -136,8 +146,8 @@ export function DeviceForm(p: {
             hint="On the phone's label, e.g. 00:04:f2:aa:bb:cc" />
         )}
         <SelectField id="d-family" label="Family" value={f.family} onChange={set('family')} disabled={ro} error={fe('family')}
-          options={p.families.map((x) => ({ value: x.family, label: x.title }))}
-          hint={family ? `Up to ${family.maxLines} ${family.maxLines === 1 ? 'line' : 'lines'}.` : undefined} />
+          options={p.families.map((x) => ({ value: x.family, label: shortTitle(x.title) }))}
+          hint={family ? familyHint(family) : undefined} />
         <TextField id="d-model" label="Model" value={f.model} onInput={set('model')} disabled={ro} error={fe('model')}
           hint={family && family.models.length > 0 ? `Known: ${family.models.join(', ')}` : undefined} />
         <TextField id="d-extensions" label="Lines (extensions)" value={f.lines} onInput={set('lines')} required disabled={ro}

@@ -5,11 +5,11 @@
 // and where to point it (#/devices/<mac>/files).
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api.ts';
-import { ago, dateTime, macText } from '../format.ts';
+import { ago, dateTime, macText, plural } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import type { Device, DeviceRender, DeviceSecrets, ProvisioningInfo } from '../types.ts';
 import { Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
-import { DeviceForm } from './provisioning-device-form.tsx';
+import { DeviceForm, shortTitle } from './provisioning-device-form.tsx';
 import './provisioning.css';
 
 /** A request the provisioning server refused or could not answer. */
@@ -171,14 +171,14 @@ export function DevicesPage({ mac, view }: { mac: string | undefined; view: stri
           <div class="toolbar" role="search">
             <TextField id="device-search" label="Search" type="search" value={text} onInput={setText} hint="MAC, label, model or extension" />
             <SelectField id="device-family" label="Family" value={family} onChange={setFamily}
-              options={[{ value: 'all', label: 'All families' }, ...(info?.families ?? []).map((f) => ({ value: f.family, label: f.title }))]} />
+              options={[{ value: 'all', label: 'All families' }, ...(info?.families ?? []).map((f) => ({ value: f.family, label: shortTitle(f.title) }))]} />
           </div>
           {devices === undefined ? <Loading /> : devices.length === 0 ? (
             <p class="muted">No devices yet. {info && <>Phones are pointed at <span class="mono">{info.url}</span>.</>}</p>
           ) : (
             <>
               <p class="muted" data-count>
-                {shown.length === devices.length ? `${devices.length} devices` : `${shown.length} of ${devices.length} devices`}
+                {shown.length === devices.length ? plural(devices.length, 'device') : `${shown.length} of ${plural(devices.length, 'device')}`}
                 {failing > 0 && <> · <span class="badge badge-bad">{failing} failing</span></>}
               </p>
               <div class="table-wrap">
