@@ -86,7 +86,7 @@ describe('Provisioning pages', () => {
     await page.locator('#d-family').selectOption('avaya-b179');
     // The family's hint: its models and how many lines it carries.
     expect(await page.locator('#d-model-hint').innerText()).toContain('B179');
-    expect(await page.locator('#d-family-hint').innerText()).toBe('Up to 1 line.');
+    expect(await page.locator('#d-family-hint').innerText()).toBe('Gets avayab179.xml, avaya-<mac>.xml. Up to 1 line.');
     await page.getByLabel('Model').fill('B179');
     await page.getByLabel('Lines (extensions)').fill('4101');
     await page.getByLabel('Label').fill('Board room table');
@@ -120,6 +120,31 @@ describe('Provisioning pages', () => {
     expect((await ts.server.store.devices.get(MAC))?.extensions).toEqual(['4101']);
     await page.getByRole('link', { name: 'Cancel' }).click();
     await page.locator(`tr[data-device="${MAC}"]`).waitFor();
+  });
+
+  it("takes a family's options as rows, offering the values it knows, and filters the list", async () => {
+    await page.getByRole('link', { name: 'Add device' }).click();
+    await page.getByLabel('MAC address').fill('00-04-f2-00-84-41');
+    await page.locator('#d-family').selectOption('spectralink-84');
+    await page.getByLabel('Model').fill('8441');
+    await page.getByLabel('Lines (extensions)').fill('4102');
+    await page.getByRole('button', { name: 'Add option' }).click();
+    await page.getByLabel('Option 1 name').fill('layout');
+    // A known option with a few values gets a list of them.
+    await page.getByLabel('Option 1 value').selectOption('group');
+    expect(await unlabelledControls(page)).toEqual([]);
+    await shots('device-form-options');
+    await page.getByRole('button', { name: 'Add device' }).click();
+    await page.locator('[data-secrets="0004f2008441"]').waitFor();
+    expect((await ts.server.store.devices.get('0004f2008441'))?.options).toEqual({ layout: 'group' });
+
+    await page.locator('#device-family').selectOption('spectralink-84');
+    await page.locator('[data-count]').filter({ hasText: '1 of 2 devices' }).waitFor();
+    expect(await page.locator('tr[data-device]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual(['0004f2008441']);
+    await page.locator('#device-family').selectOption('all');
+    await page.getByLabel('Search').fill('4101');
+    expect(await page.locator('tr[data-device]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).toEqual([MAC]);
+    await page.getByLabel('Search').fill('');
   });
 
   it('shows the last fetch after the real curl fetches the file with the device credentials', async () => {
@@ -223,8 +248,8 @@ describe('Provisioning pages', () => {
     await tools.nav('Status', 'System status');
     const glance = page.locator('[data-provisioning]');
     await glance.waitFor();
-    // The unknown MAC's 401 is not a device; the board room phone's last request was served.
-    expect(await glance.innerText()).toMatch(/1\s+device\s+1\s+fetched in the last day\s+0\s+failing/);
+    // The unknown MAC's 401 is not a device; the board room phone's last request was served, the handset has not asked yet.
+    expect(await glance.innerText()).toMatch(/2\s+devices\s+1\s+fetched in the last day\s+0\s+failing/);
     await shots('status');
     await glance.getByRole('link', { name: 'Devices' }).click();
     await tools.heading('Devices');

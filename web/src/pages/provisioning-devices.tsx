@@ -113,6 +113,11 @@ export function DevicesPage({ mac, view }: { mac: string | undefined; view: stri
   // Arriving at the list again: its last fetches may have changed meanwhile.
   useEffect(() => {
     if (mac === undefined) void load();
+    // On a form or a files view, what was said about the list is old news; credentials stay only until the list is left.
+    else {
+      setNote(undefined);
+      setSecrets(undefined);
+    }
   }, [mac]);
 
   const done = (message: string, made?: DeviceSecrets) => {
