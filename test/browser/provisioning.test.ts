@@ -255,4 +255,22 @@ describe('Provisioning pages', () => {
     await tools.heading('Devices');
     expect(problems).toEqual([]);
   });
+
+  it('removes a device after asking, keeping its user', async () => {
+    await tab('Devices', 'Devices');
+    const row = page.locator('tr[data-device="0004f2008441"]');
+    await row.waitFor();
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });
+    await page.getByRole('button', { name: 'Remove 00:04:f2:00:84:41' }).click();
+    expect(asked).toBe('Remove device 00:04:f2:00:84:41? Its users stay.');
+    expect(await ts.server.store.devices.get('0004f2008441')).toMatchObject({ mac: '0004f2008441' });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Remove 00:04:f2:00:84:41' }).click();
+    await page.getByText('Device 00:04:f2:00:84:41 removed.').waitFor();
+    await row.waitFor({ state: 'detached' });
+    expect(await ts.server.store.devices.get('0004f2008441')).toBeUndefined();
+    expect(await ts.server.store.users.getByExtension('4102')).toBeTruthy();
+    expect(problems).toEqual([]);
+  });
 });
