@@ -840,22 +840,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       return fresh;
     },
   });
-  // The management routes read the server's parts (status, metrics), so they come last and close first.
+  // The management routes read the server's parts (status, metrics, provisioning), so they come last and close first.
   components.add(
     { name: 'metrics', stop: () => server.closeMetrics() },
-    {
-      name: 'management',
-      start: async () => {
-        if (!holdsSingletons(member?.worker)) return;
-        const mgmt = await startManagement({
-          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
-          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
-          system: systemSource(server, { dataDir, logRing, caps, node, startedAt: now(), workers: member?.workers ?? 1 }),
-        });
-        server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
-      },
-      stop: () => server.http?.close(),
-    },
     {
       // Phone files (issue 14): one listener, like the management server, on a lone server or worker 1.
       name: 'provisioning',
@@ -870,6 +857,19 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         });
       },
       stop: () => server.provisioning?.close(),
+    },
+    {
+      name: 'management',
+      start: async () => {
+        if (!holdsSingletons(member?.worker)) return;
+        const mgmt = await startManagement({
+          config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
+          system: systemSource(server, { dataDir, logRing, caps, node, startedAt: now(), workers: member?.workers ?? 1 }),
+        });
+        server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
+      },
+      stop: () => server.http?.close(),
     },
   );
   await components.start();

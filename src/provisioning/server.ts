@@ -263,8 +263,7 @@ export async function startProvisioningServer(o: ProvisioningServerOptions): Pro
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = 30_000;
     server.keepAliveTimeout = 5_000;
-    // A client error (bad request line, timeout) closes its socket; nothing is thrown.
-    server.on('clientError', (_err, socket) => socket.destroy());
+    // A bad request line or oversized headers: Node answers 400/431 and closes that connection.
   };
 
   const listen = (server: http.Server, a: { host: string; port: number }): Promise<{ address: string; port: number }> =>

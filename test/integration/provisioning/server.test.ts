@@ -4,6 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../lib/cli.ts';
@@ -133,6 +134,25 @@ describe('provisioning server (real curl, real HTTPS)', () => {
     expect(r.exit).not.toBe(0);
     expect(r.status).toBe(0);
     expect(ts.server.provisioning!.http).toBeUndefined();
+  });
+
+  it('answers hostile requests with the right error and keeps serving', async () => {
+    const c = ['--cacert', caFile];
+    expect((await curl(...c, '-X', 'DELETE', `${base}/avayab179.xml`)).status).toBe(405);
+    expect((await curl(...c, `${base}/%zz`)).status).toBe(404);
+    expect((await curl(...c, '--path-as-is', `${base}/../../etc/passwd`)).status).toBe(404);
+    expect((await curl(...c, `${base}/${'a'.repeat(600)}`)).status).toBe(404);
+    expect((await curl(...c, '-H', `Authorization: Digest ${'x'.repeat(9000)}`, `${base}/avayab179.xml`)).status).toBe(431);
+    expect((await curl(...c, '-H', 'Authorization: Digest username="0004f2000179", realm="x", nonce="y", uri="/", response="z"', `${base}/avayab179.xml`)).status).toBe(401);
+    expect((await curl(...c, '-H', 'Authorization: Basic QUFB', `${base}/avayab179.xml`)).status).toBe(401);
+    // A junk TLS client hello: that connection closes, the server goes on.
+    const sock = connect(ts.server.provisioning!.https.port, '127.0.0.1');
+    await new Promise<void>((resolve) => {
+      sock.on('connect', () => sock.write(Buffer.alloc(512, 0x16)));
+      sock.on('close', () => resolve());
+      sock.on('error', () => undefined);
+    });
+    expect((await curl(...digest(B179), `${base}/avayab179.xml`)).status).toBe(200);
   });
 
   it('refuses a source after repeated wrong passwords (429), other sources unaffected', async () => {
