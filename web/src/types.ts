@@ -50,6 +50,13 @@ export interface ProvisioningInfo {
   }[];
 }
 
+/** GET /api/provisioning/summary: provisioning at a glance. */
+export interface ProvisioningSummary {
+  devices: number;
+  fetchedLastDay: number;
+  failing: number;
+}
+
 /** A device's provisioning credentials: in the answer that made them only. */
 export interface DeviceSecrets {
   user: string;

@@ -1,6 +1,6 @@
 // /api/provisioning: what the provisioning pages need beside /api/devices —
 // the phone families with their models and options, where phones are
-// pointed, the Lync dial plan → digit map tool (SPEC §6) and the handset
+// pointed, the counts System status shows, the Lync dial plan → digit map tool (SPEC §6) and the handset
 // gateway's users file (SPEC §5.8; passwords only when asked, audited: B-16).
 import { z } from 'zod';
 import { DEVICE_FAMILIES } from '../../model/device.ts';
@@ -74,6 +74,10 @@ const familyViews = () => families ??= allGenerators().map((g) => ({
   family: g.family, title: g.title, models: [...g.models], maxLines: g.maxLines, options: optionsOf(g),
 }));
 
+/** A device whose last request was refused or failed (the Devices tab marks it the same way). */
+export const failedFetch = (status: number) => status >= 400;
+const DAY_MS = 86_400_000;
+
 const digitMapBody = z.object({
   rules: z.string().max(MAX_RULES_TEXT).describe('the normalisation rules: a JSON list, or the CSV Export-Csv writes'),
   emergencyDialString: z.string().regex(/^\d{1,15}$/, 'must be digits').optional().describe('dialplan.1.e911dialstring'),
@@ -117,6 +121,25 @@ function mountProvisioningRoutes(t: RouteTable, ctx: ApiContext, src: Provisioni
         url: provisioningBaseUrl(site),
         httpUrl: http === undefined ? null : provisioningBaseUrl(site, 'http'),
         families: familyViews(),
+      };
+    },
+  });
+
+  t.add({
+    method: 'GET', url: '/api/provisioning/summary', tag: 'devices', access: 'read',
+    summary: 'Provisioning at a glance',
+    description: 'Devices, how many made a request in the last 24 hours, and how many are failing: their last request was refused (status 400 or more).',
+    response: {
+      description: 'the counts',
+      schema: z.object({ devices: z.number().int(), fetchedLastDay: z.number().int(), failing: z.number().int() }),
+    },
+    handler: async () => {
+      const all = await ctx.store.devices.list();
+      const since = ctx.now() - DAY_MS;
+      return {
+        devices: all.length,
+        fetchedLastDay: all.filter((d) => d.lastFetch !== null && d.lastFetch.at >= since).length,
+        failing: all.filter((d) => d.lastFetch !== null && failedFetch(d.lastFetch.status)).length,
       };
     },
   });

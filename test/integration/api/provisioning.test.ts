@@ -1,6 +1,6 @@
 // /api/provisioning on a real server: the families the device form offers,
 // the URL phones are pointed at (the provisioning server's own port), the
-// Lync dial plan tool (SPEC §6.2 TV-05) and the handset gateway's users file,
+// counts System status shows, the Lync dial plan tool (SPEC §6.2 TV-05) and the handset gateway's users file,
 // whose passwords only an administrator gets, audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_FAMILIES } from '../../../src/model/device.ts';
@@ -37,6 +37,24 @@ describe('/api/provisioning', () => {
     const yealink = r.json.families.find((f: { family: string }) => f.family === 'yealink-dect');
     expect(yealink.maxLines).toBeGreaterThan(1);
     expect(yealink.options).toEqual([{ name: 'ntp' }]);
+  });
+
+  it('counts devices, those that asked in the last day and those failing, for System status', async () => {
+    const empty = await operator.get('/api/provisioning/summary');
+    expect(empty.json).toEqual({ devices: 0, fetchedLastDay: 0, failing: 0 });
+    const { devices } = s.ts.server.store;
+    await devices.add({ mac: '0004f2003101', family: 'avaya-b179', extensions: ['3101'] });
+    await devices.add({ mac: '0004f2003102', family: 'avaya-b179', extensions: ['3102'] });
+    await devices.add({ mac: '0004f2003103', family: 'avaya-b179', extensions: ['3101'] });
+    const now = Date.now();
+    await devices.recordFetches(new Map([
+      ['0004f2003101', { at: now - 1000, file: '/avayab179.xml', status: 200, result: 'served', source: '127.0.0.1' }],
+      ['0004f2003102', { at: now - 2 * 86_400_000, file: '/avayab179.xml', status: 401, result: 'refused: wrong password', source: '127.0.0.1' }],
+    ]));
+    const r = await operator.get('/api/provisioning/summary');
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toEqual({ devices: 3, fetchedLastDay: 1, failing: 1 });
+    for (const mac of ['0004f2003101', '0004f2003102', '0004f2003103']) await devices.remove(mac);
   });
 
   it('converts the TV-05 rules, as JSON or as Export-Csv text, to the digit map', async () => {
