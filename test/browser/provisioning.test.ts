@@ -224,8 +224,10 @@ describe('Provisioning pages', () => {
 
   it('downloads the gateway users file, with passwords only when ticked, audited', async () => {
     await tab('Gateway users', 'Gateway users');
+    let dlName = async () => '';
     const download = async () => {
-      const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-download]').click()]);
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /^Download / }).click()]);
+      dlName = async () => dl.suggestedFilename();
       return readFile((await dl.path())!, 'utf8');
     };
     const plain = await download();
@@ -240,8 +242,13 @@ describe('Provisioning pages', () => {
     const secret = JSON.parse(await download()) as { passwords: boolean; users: { username: string; authPassword: string }[] };
     expect(secret.passwords).toBe(true);
     expect(secret.users).toEqual([expect.objectContaining({ username: '4101', authPassword: LINE_PASSWORD })]);
+    expect(await dlName()).toBe('gateway-users.json');
     const audit = await ts.server.store.admin.audit.list({ target: 'gateway-users' });
     expect(audit[0]).toMatchObject({ actor: 'admin', action: 'GET /api/provisioning/gateway-users (with passwords)' });
+    // An extension that is no user: the refusal is shown, nothing is saved.
+    await page.getByLabel('Extensions').fill('4101, 4999');
+    await page.getByRole('button', { name: 'Download JSON' }).click();
+    await page.getByRole('alert').filter({ hasText: 'no user 4999' }).waitFor();
   });
 
   it('shows provisioning at a glance on System status, linking to the devices', async () => {
