@@ -1,5 +1,6 @@
 // Provisioning → Requests: what the provisioning server answered lately,
-// newest first, unknown devices and refusals included (GET
+// newest first, unknown devices and refusals included (digest challenges
+// are shown but not counted as refusals) (GET
 // /api/provisioning/requests, asked again every few seconds while open).
 // Kept in memory by the server: empty after a restart; each device keeps
 // its last request on the Devices tab.
@@ -14,6 +15,13 @@ import './provisioning.css';
 
 const POLL_MS = 5000;
 
+/**
+ * A digest client's first request is answered with a challenge (401) before
+ * it sends credentials: part of every fetch, not a failure.
+ */
+const challenge = (r: ProvisioningRequest) => r.status === 401 && r.result.startsWith('challenged');
+const refusedRequest = (r: ProvisioningRequest) => failed(r.status) && !challenge(r);
+
 export function ProvisioningRequestsPage() {
   const { api } = useApp();
   const [items, setItems] = useState<ProvisioningRequest[] | undefined>();
@@ -27,7 +35,7 @@ export function ProvisioningRequestsPage() {
     const t = window.setInterval(() => void load(), POLL_MS);
     return () => window.clearInterval(t);
   }, [api]);
-  const refused = items?.filter((r) => failed(r.status)).length ?? 0;
+  const refused = items?.filter(refusedRequest).length ?? 0;
   return (
     <>
       <PageTitle>Provisioning requests</PageTitle>
@@ -46,12 +54,12 @@ export function ProvisioningRequestsPage() {
               </tr></thead>
               <tbody>
                 {items.map((r, i) => (
-                  <tr key={i} data-request={r.mac ?? 'unknown'} class={failed(r.status) ? 'error-row' : undefined}>
+                  <tr key={i} data-request={r.mac ?? 'unknown'} class={refusedRequest(r) ? 'error-row' : undefined}>
                     <td data-label="Time">{dateTime(r.at)}</td>
                     <td data-label="Source" class="mono">{r.source}</td>
                     <td data-label="Device" class="mono">{r.mac ? <a href={href('devices', r.mac, 'files')}>{macText(r.mac)}</a> : <span class="muted">unknown</span>}</td>
                     <td data-label="File" class="mono wrap">{r.method} {r.file}</td>
-                    <td data-label="Status"><span class={`badge ${failed(r.status) ? 'badge-bad' : 'badge-ok'}`}>{r.status}</span></td>
+                    <td data-label="Status"><span class={`badge ${challenge(r) ? 'badge-warn' : failed(r.status) ? 'badge-bad' : 'badge-ok'}`}>{r.status}</span></td>
                     <td data-label="Result" class="wrap">{r.result}</td>
                   </tr>
                 ))}
