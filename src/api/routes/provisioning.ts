@@ -53,8 +53,13 @@ interface JsonSchemaProperty {
 
 /** The options a family's schema takes, as the form offers them (names, and values where few). */
 function optionsOf(g: FamilyGenerator): FamilyView['options'] {
-  // Input side: what an administrator types, before the family's own coercions.
-  const js = z.toJSONSchema(g.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, JsonSchemaProperty> };
+  let js: { properties?: Record<string, JsonSchemaProperty> };
+  try {
+    // Input side: what an administrator types, before the family's own coercions.
+    js = z.toJSONSchema(g.options, { io: 'input', unrepresentable: 'any' }) as typeof js;
+  } catch {
+    return []; // a schema JSON Schema cannot describe: the form still takes any name = value
+  }
   return Object.entries(js.properties ?? {}).map(([name, p]) => {
     const alts = p.anyOf ?? [p];
     const flag = alts.some((a) => a.type === 'boolean');
