@@ -8,10 +8,16 @@ import { extensionRoutes } from './extension-routes.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { webUiRoutes } from './web-ui.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { buildSite, configuredProvisioningPorts, configuredSipPorts } from '../provisioning/site.ts';
 
 export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] {
   const http = server.config.http;
+  // With the provisioning server off, the site as it would be with the configured ports.
+  const provisioningSite = () => server.provisioning?.site() ?? buildSite({
+    config: server.config, media: () => server.systemMedia.current, certificates: () => server.certificates,
+    sipPorts: () => configuredSipPorts(server.config), provisioningPorts: () => configuredProvisioningPorts(server.config),
+  });
   return [
     opsRoutes({
       metrics: () => server.metrics(),
@@ -32,14 +38,8 @@ export function builtInRoutes(server: Server, now: () => number): ExtraRoutes[] 
       timers: server.timers,
     }),
     extensionRoutes(server.extensions),
-    deviceRoutes({
-      // With the provisioning server off, the site as it would be with the configured ports.
-      site: () => server.provisioning?.site() ?? buildSite({
-        config: server.config, media: () => server.systemMedia.current, certificates: () => server.certificates,
-        sipPorts: () => configuredSipPorts(server.config), provisioningPorts: () => configuredProvisioningPorts(server.config),
-      }),
-      recent: () => server.provisioning?.recent() ?? [],
-    }),
+    deviceRoutes({ site: provisioningSite, recent: () => server.provisioning?.recent() ?? [] }),
+    provisioningRoutes({ site: provisioningSite, running: () => server.provisioning !== null }),
     webUiRoutes(),
   ];
 }

@@ -2,14 +2,11 @@
 // (SPEC §5.8) from the users in the store; passwords only when asked (B-16).
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import {
-  gatewayUserOf, gatewayUsersToCsv, gatewayUsersToJson, MAX_GATEWAY_USERS, type GatewayUser,
-} from '../provisioning/gateway-users.ts';
+import { gatewayUsersToCsv, gatewayUsersToJson } from '../provisioning/gateway-users.ts';
+import { GatewayUsersSelectionError, gatewayUsersFromStore } from '../provisioning/gateway-users-source.ts';
 import { hostSchema } from '../provisioning/host.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore, type StoreLocation } from './common.ts';
 import { provisionCommand } from './provision.ts';
-
-const PAGE = 500;
 
 interface Options extends StoreLocation {
   format: string;
@@ -36,24 +33,13 @@ export function registerProvisionGatewayUsersCommand(program: Command): void {
       if (domain !== '' && !hostSchema.safeParse(domain).success) throw new CliError('--domain: must be a host name or an IP address');
       const only = o.ext === undefined ? undefined : new Set(o.ext.split(',').map((e) => e.trim()).filter((e) => e !== ''));
       const users = await withStore(o, async (s) => {
-        const out: GatewayUser[] = [];
-        // A page at a time: a big directory read as one list holds up the store (UserRepository.afterId).
-        for (let after = 0; ;) {
-          const page = await s.users.afterId(after, PAGE);
-          for (const u of page) {
-            if (only && !only.has(u.extension)) continue;
-            if (out.length === MAX_GATEWAY_USERS) throw new CliError(`more than ${MAX_GATEWAY_USERS} users, the most a gateway takes: choose them with --ext`);
-            out.push(gatewayUserOf(u, domain));
-          }
-          if (page.length < PAGE) break;
-          after = page[page.length - 1]!.id;
+        try {
+          return await gatewayUsersFromStore(s.users, { domain, ...(only ? { only } : {}) });
+        } catch (err) {
+          if (err instanceof GatewayUsersSelectionError) throw new CliError(err.tooMany ? `${err.message} with --ext` : err.message);
+          throw err;
         }
-        return out;
       });
-      if (only) {
-        const missing = [...only].filter((e) => !users.some((u) => u.username === e));
-        if (missing.length > 0) throw new CliError(`no user ${missing.join(', ')}`);
-      }
       const text = (o.format === 'json' ? gatewayUsersToJson : gatewayUsersToCsv)(users, o.withPasswords === true);
       if (o.out === undefined) {
         process.stdout.write(text);

@@ -136,7 +136,13 @@ export async function siteFromDataDir(config: Config, dataDir: string, settings:
   });
 }
 
+/** Where phones on the LAN are pointed: https://LAN-ADDRESS:PORT/ (http: the bootstrap port, when on). */
+export function provisioningBaseUrl(site: ProvisioningSite, scheme: 'https' | 'http' = 'https'): string {
+  const port = scheme === 'https' ? site.provisioningPorts.https : site.provisioningPorts.http;
+  return `${scheme}://${formatHostPort(site.lanAddress, port ?? site.provisioningPorts.https)}/`;
+}
+
 /** The base URL of a device's token: https://LAN-ADDRESS:PORT/d/TOKEN/ */
 export function tokenUrl(site: ProvisioningSite, token: string): string {
-  return `https://${formatHostPort(site.lanAddress, site.provisioningPorts.https)}/d/${token}/`;
+  return `${provisioningBaseUrl(site)}d/${token}/`;
 }

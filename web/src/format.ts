@@ -36,3 +36,8 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function party(name: string, number: string): string {
   return name && name !== number ? `${name} (${number})` : number;
 }
+
+/** A MAC as printed on a phone's label: "00:04:f2:aa:bb:cc" (the API keeps 12 hex digits). */
+export function macText(mac: string): string {
+  return mac.length === 12 ? mac.replace(/(..)(?!$)/g, '$1:') : mac;
+}

@@ -24,7 +24,11 @@ import { AuditPage } from './pages/audit.tsx';
 import { BackupPage } from './pages/backup.tsx';
 import { CertificatesPage } from './pages/certificates.tsx';
 import { SystemPage } from './pages/system.tsx';
-import { MEDIA_PAGES, SYSTEM_PAGES, SectionTabs, sectionEntry } from './pages/section-nav.tsx';
+import { MEDIA_PAGES, PROVISIONING_PAGES, SYSTEM_PAGES, SectionTabs, sectionEntry } from './pages/section-nav.tsx';
+import { DevicesPage } from './pages/provisioning-devices.tsx';
+import { ProvisioningRequestsPage } from './pages/provisioning-requests.tsx';
+import { DialPlanPage } from './pages/provisioning-dialplan.tsx';
+import { GatewayUsersPage } from './pages/provisioning-gateway-users.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
@@ -43,12 +47,14 @@ const NAV: readonly { path: string; label: string; short?: string }[] = [
   { path: 'short-codes', label: 'Short codes' },
   { path: 'voicemail', label: 'Media server: voicemail, IVR menus, conference rooms, audio', short: 'Media' },
   { path: 'trunks', label: 'Trunks & DIDs' },
+  { path: 'devices', label: 'Provisioning' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
   { path: 'system', label: 'System' },
 ];
 
 const System = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={SYSTEM_PAGES} label="System pages" section={p.section}>{p.children}</SectionTabs>;
+const Provisioning = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={PROVISIONING_PAGES} label="Provisioning pages" section={p.section}>{p.children}</SectionTabs>;
 const Media = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={MEDIA_PAGES} label="Media server pages" section={p.section}>{p.children}</SectionTabs>;
 
 function Page({ route }: { route: Route }) {
@@ -71,6 +77,10 @@ function Page({ route }: { route: Route }) {
     case 'audio': return <Media section={section}><AudioPage /></Media>;
     case 'trunks':
       return <TrunksPage edit={id} />;
+    case 'devices': return <Provisioning section={section}><DevicesPage mac={id} view={route[2]} /></Provisioning>;
+    case 'provisioning-requests': return <Provisioning section={section}><ProvisioningRequestsPage /></Provisioning>;
+    case 'dial-plan': return <Provisioning section={section}><DialPlanPage /></Provisioning>;
+    case 'gateway-users': return <Provisioning section={section}><GatewayUsersPage /></Provisioning>;
     case 'settings':
       return <SettingsPage />;
     case 'import-export':

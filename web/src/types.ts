@@ -31,3 +31,54 @@ export type { Ban } from '../../src/model/ban.ts';
 
 import type { shortCodeViewSchema } from '../../src/model/short-code.ts';
 export type ShortCode = z.output<typeof shortCodeViewSchema>;
+
+// Provisioning (src/api/routes/devices.ts, src/api/routes/provisioning.ts).
+export type { DeviceFamily, DeviceView as Device } from '../../src/model/device.ts';
+import type { DeviceFamily } from '../../src/model/device.ts';
+
+/** GET /api/provisioning: where phones are pointed and the families there are files for. */
+export interface ProvisioningInfo {
+  running: boolean;
+  url: string;
+  httpUrl: string | null;
+  families: {
+    family: DeviceFamily;
+    title: string;
+    models: string[];
+    maxLines: number;
+    options: { name: string; values?: string[]; default?: string | number | boolean }[];
+  }[];
+}
+
+/** GET /api/provisioning/summary: provisioning at a glance. */
+export interface ProvisioningSummary {
+  devices: number;
+  fetchedLastDay: number;
+  failing: number;
+}
+
+/** A device's provisioning credentials: in the answer that made them only. */
+export interface DeviceSecrets {
+  user: string;
+  password: string;
+  tokenUrl: string;
+}
+
+/** GET /api/devices/:mac/render */
+export interface DeviceRender {
+  files: { name: string; contentType: string; bytes: number; credentials: boolean }[];
+  warnings: string[];
+  refused: string | null;
+}
+
+/** GET /api/provisioning/requests: one request the provisioning server answered. */
+export interface ProvisioningRequest {
+  at: number;
+  mac: string | null;
+  method: string;
+  file: string;
+  status: number;
+  result: string;
+  source: string;
+}
+export type { DialPlanResult } from '../../src/provisioning/dialplan/index.ts';

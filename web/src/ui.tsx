@@ -109,6 +109,30 @@ export function TextField(p: FieldBase & {
   );
 }
 
+/** Several lines of text (pasted files); `rows` tall. */
+export function TextAreaField(p: FieldBase & { value: string; onInput: (v: string) => void; rows?: number; placeholder?: string }) {
+  return (
+    <div class={`field field-wide${p.error ? ' has-error' : ''}`}>
+      <Label id={p.id} label={p.label} required={p.required} />
+      <textarea
+        id={p.id}
+        name={p.id}
+        rows={p.rows ?? 8}
+        value={p.value}
+        required={p.required}
+        aria-required={p.required ? 'true' : undefined}
+        disabled={p.disabled}
+        placeholder={p.placeholder}
+        spellcheck={false}
+        aria-invalid={p.error ? 'true' : undefined}
+        aria-describedby={described(p.id, p.hint, p.error)}
+        onInput={(e) => p.onInput((e.currentTarget as HTMLTextAreaElement).value)}
+      />
+      <Extra id={p.id} hint={p.hint} error={p.error} />
+    </div>
+  );
+}
+
 export function SelectField<T extends string>(p: FieldBase & {
   value: T;
   options: readonly { value: T; label: string }[];

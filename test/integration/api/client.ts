@@ -120,8 +120,8 @@ export interface ApiTestServer {
 }
 
 /** A real server with the HTTPS management server on, and `admin` logged in. */
-export async function startWithApi(config: ConfigInput = {}, opts: { manualTime?: boolean } = {}): Promise<ApiTestServer> {
-  const ts = await startTestServer({ config, http: true, manualTime: opts.manualTime });
+export async function startWithApi(config: ConfigInput = {}, opts: { manualTime?: boolean; provisioning?: boolean } = {}): Promise<ApiTestServer> {
+  const ts = await startTestServer({ config, http: true, manualTime: opts.manualTime, provisioning: opts.provisioning });
   const url = ts.server.http!.url;
   const ca = ts.server.certificates.caCertPem;
   const client = () => new ApiClient(url, ca);

@@ -24,9 +24,17 @@ export const MEDIA_PAGES: readonly SectionPage[] = [
   { path: 'audio', label: 'Audio & music on hold' },
 ];
 
+/** Phone provisioning: the devices, the provisioning server's requests and the tools beside them. */
+export const PROVISIONING_PAGES: readonly SectionPage[] = [
+  { path: 'devices', label: 'Devices' },
+  { path: 'provisioning-requests', label: 'Requests' },
+  { path: 'dial-plan', label: 'Dial plan' },
+  { path: 'gateway-users', label: 'Gateway users' },
+];
+
 /** The main navigation entry a page belongs under: the section's first page, or the page itself. */
 export function sectionEntry(page: string): string {
-  for (const pages of [SYSTEM_PAGES, MEDIA_PAGES]) if (pages.some((p) => p.path === page)) return pages[0]!.path;
+  for (const pages of [SYSTEM_PAGES, MEDIA_PAGES, PROVISIONING_PAGES]) if (pages.some((p) => p.path === page)) return pages[0]!.path;
   return page;
 }
 

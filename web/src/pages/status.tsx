@@ -15,6 +15,7 @@ import { ExtensionListSection } from './extension-list.tsx';
 import { BansSection } from './bans.tsx';
 import { TrunksSection } from './status-trunks.tsx';
 import { ConferencesSection } from './status-conferences.tsx';
+import { ProvisioningSection } from './status-provisioning.tsx';
 
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
 
@@ -166,6 +167,8 @@ export function StatusPage() {
       </ul>
 
       <TrunksSection trunks={live.trunks} />
+
+      <ProvisioningSection api={api} />
 
       <section aria-labelledby="alarms-h">
         <h2 id="alarms-h">Alarms</h2>
