@@ -13,11 +13,30 @@ export const BACKUP_FORMAT = 1;
 export const MAX_BACKUP_BYTES = 1024 * 1024 * 1024;
 const MAX_MANIFEST_BYTES = 64 * 1024;
 
-/** The only files a backup may hold, relative to the data directory: nothing else is ever written on restore. */
-export const BACKUP_FILES = ['switchboard.db', 'certs/ca.crt', 'certs/ca.key', 'certs/server.crt', 'certs/server.key', 'config.json'] as const;
-export type BackupFileName = (typeof BACKUP_FILES)[number];
+/**
+ * The files a backup may hold, relative to the data directory, besides the
+ * trusted CAs (TRUSTED_CA_FILE): nothing else is ever written on restore. An
+ * identity travels with its chain and its metadata, so an imported identity
+ * stays imported (and is never replaced by an automatic one) after a restore.
+ */
+export const BACKUP_FILES = [
+  'switchboard.db', 'certs/ca.crt', 'certs/ca.key', 'certs/server.crt', 'certs/server.key', 'config.json',
+  'certs/server-chain.pem', 'certs/server.meta.json',
+  'certs/telephony.crt', 'certs/telephony.key', 'certs/telephony-chain.pem', 'certs/telephony.meta.json',
+  'certs/client-families.json',
+] as const;
+/** A trusted CA (src/security/trust-store.ts): one PEM per CA, named by its SHA-256 fingerprint. */
+export const TRUSTED_CA_FILE = /^certs\/trusted\/[0-9A-F]{64}\.pem$/;
+/** At most this many trusted CAs travel in one backup. */
+const MAX_TRUSTED_CAS = 1000;
+export type BackupFileName = (typeof BACKUP_FILES)[number] | `certs/trusted/${string}.pem`;
 /** Written 0600 on restore: they hold keys or password hashes. */
-export const SECRET_FILES: ReadonlySet<string> = new Set(['switchboard.db', 'certs/ca.key', 'certs/server.key', 'config.json']);
+export const SECRET_FILES: ReadonlySet<string> = new Set(['switchboard.db', 'certs/ca.key', 'certs/server.key', 'certs/telephony.key', 'config.json']);
+
+const fileNameSchema = z.union([
+  z.enum(BACKUP_FILES),
+  z.string().regex(TRUSTED_CA_FILE).transform((s) => s as `certs/trusted/${string}.pem`),
+]);
 
 const manifestSchema = z.object({
   format: z.number().int(),
@@ -27,10 +46,10 @@ const manifestSchema = z.object({
   store: z.literal('sqlite'),
   schemaVersion: z.number().int().min(0),
   files: z.array(z.object({
-    name: z.enum(BACKUP_FILES),
+    name: fileNameSchema,
     size: z.number().int().min(0),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  })).max(BACKUP_FILES.length),
+  })).max(BACKUP_FILES.length + MAX_TRUSTED_CAS),
 });
 export type BackupManifest = z.infer<typeof manifestSchema>;
 

@@ -10,7 +10,7 @@
 // PostgreSQL stores are refused: their data lives in the database server,
 // which pg_dump backs up.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -20,7 +20,7 @@ import { isPostgresUrl } from '../store/open.ts';
 import { DATABASE_FILE, openStore } from '../store/sqlite/database.ts';
 import { MIGRATIONS } from '../store/sqlite/migrations.ts';
 import {
-  BACKUP_FILES, BackupError, decodeBackup, encodeBackup, SECRET_FILES, type BackupContents, type BackupFileName, type BackupManifest,
+  BACKUP_FILES, TRUSTED_CA_FILE, BackupError, decodeBackup, encodeBackup, SECRET_FILES, type BackupContents, type BackupFileName, type BackupManifest,
 } from './backup-archive.ts';
 
 export { BackupError, type BackupManifest };
@@ -78,9 +78,19 @@ export async function createBackup(dataDir: string, o: BackupOptions = {}): Prom
     });
     if (data) files.set(name, data);
   }
+  for (const name of await trustedCaFiles(dataDir)) files.set(name, await readFile(join(dataDir, name)));
   const meta = { version: VERSION, createdAt: (o.now ?? Date.now)(), store: 'sqlite' as const, schemaVersion };
   const archive = encodeBackup(meta, files);
   return { archive, manifest: decodeBackup(archive, SCHEMA_VERSION).manifest };
+}
+
+/** The trusted CAs' files, as backup names. */
+async function trustedCaFiles(dataDir: string): Promise<BackupFileName[]> {
+  const names = await readdir(join(dataDir, 'certs', 'trusted')).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  return names.filter((n) => TRUSTED_CA_FILE.test(`certs/trusted/${n}`)).map((n): BackupFileName => `certs/trusted/${n}` as `certs/trusted/${string}.pem`);
 }
 
 /** Writes a backup only its owner can read (it holds the CA key and password hashes). */
@@ -116,7 +126,10 @@ export async function restoreInto(dataDir: string, contents: BackupContents): Pr
       await writeFile(path, data, { mode: SECRET_FILES.has(name) ? 0o600 : 0o644 });
     }
     checkDatabase(join(work, DATABASE_FILE));
-    for (const name of contents.files.keys()) await rename(join(work, name), join(dataDir, name));
+    for (const name of contents.files.keys()) {
+      await mkdir(dirname(join(dataDir, name)), { recursive: true, mode: 0o700 });
+      await rename(join(work, name), join(dataDir, name));
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
