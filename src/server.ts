@@ -739,7 +739,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   }, () => siteAddresses(config));
   // Expiry and clock alarms (EC-12): by the worker that raises the alarms shown (a lone server, or worker 1).
   const certificateWatch = holdsSingletons(member?.worker)
-    ? new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log })
+    ? new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log, devices: store.devices })
     : undefined;
   // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).
   const tlsConsumers: TlsConsumer[] = [{

@@ -2,6 +2,8 @@
 // as lines an administrator reads, or as JSON for scripts; and the site's
 // addresses the proposed SANs and the family checks use, from the same config
 // the server starts with.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { configWithStoredSettings } from '../api/management.ts';
 import { silentLogger } from '../lib/log.ts';
@@ -12,6 +14,8 @@ import { certificateOverview } from '../security/cert-overview.ts';
 import type { SiteAddresses } from '../security/client-families.ts';
 import { loadConfig } from './start.ts';
 import { askControl, NoServerError } from './status.ts';
+import { isPostgresUrl, openStoreAt } from '../store/open.ts';
+import { DATABASE_FILE } from '../store/sqlite/database.ts';
 
 /** Options naming the config the server runs with: the site's domain and addresses follow from it. */
 export const SITE_OPTIONS = {
@@ -46,7 +50,16 @@ export async function siteOf(o: SiteOptions, dataDir: string): Promise<SiteAddre
 }
 
 export async function overviewFor(o: SiteOptions, dataDir: string, now = new Date()): Promise<CertificateOverview> {
-  return certificateOverview({ dataDir, site: await siteOf(o, dataDir), now });
+  const site = await siteOf(o, dataDir);
+  // The provisioned devices' families are checked too (A-29), when there is a database to read them from.
+  const url = (await siteConfig(o, dataDir)).store.url;
+  if (!isPostgresUrl(url) && !existsSync(join(url ?? dataDir, DATABASE_FILE))) return certificateOverview({ dataDir, site, now });
+  const store = await openStoreAt(url, dataDir);
+  try {
+    return await certificateOverview({ dataDir, site, now, devices: store.devices });
+  } finally {
+    await store.close();
+  }
 }
 
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

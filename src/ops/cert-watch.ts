@@ -4,7 +4,7 @@
 // it), and the AlarmCenter raises or clears what the checks say.
 import type { Logger } from '../lib/log.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
-import { certificateOverview } from '../security/cert-overview.ts';
+import { certificateOverview, type OverviewInput } from '../security/cert-overview.ts';
 import type { SiteAddresses } from '../security/client-families.ts';
 import type { AlarmCenter } from './alarms.ts';
 
@@ -18,6 +18,8 @@ export interface CertificateWatchOptions {
   timers: TimerQueue;
   alarms: AlarmCenter;
   log: Logger;
+  /** The provisioned devices, whose client families the identity must serve. */
+  devices?: OverviewInput['devices'];
 }
 
 export class CertificateWatch {
@@ -60,7 +62,7 @@ export class CertificateWatch {
 
   private async run(): Promise<void> {
     try {
-      const overview = await certificateOverview({ dataDir: this.o.dataDir, site: this.o.site(), now: new Date(this.o.now()) });
+      const overview = await certificateOverview({ dataDir: this.o.dataDir, site: this.o.site(), now: new Date(this.o.now()), devices: this.o.devices });
       this.o.alarms.certificateChecks(overview.warnings);
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'certificate check failed');

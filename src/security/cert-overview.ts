@@ -46,8 +46,8 @@ export interface OverviewInput {
   dataDir: string;
   site: SiteAddresses;
   now: Date;
-  /** Families of the provisioned devices (when a device store exists). */
-  deviceFamilies?: readonly DeviceFamily[];
+  /** The provisioned devices (A-29: their families are checked besides the selected ones). */
+  devices?: { list(): Promise<readonly { family: DeviceFamily }[]> };
 }
 
 const ROLE_NAME: Record<IdentityRole | 'ca', string> = { main: 'main identity', telephony: 'telephony identity', ca: 'internal root CA' };
@@ -76,7 +76,7 @@ export async function certificateOverview(input: OverviewInput): Promise<Certifi
     readFile(certificatePaths(dataDir).caCert, 'utf8'),
   ]);
   const ca = describeCertificate(caPem);
-  const devices = clientFamiliesOfDevices(input.deviceFamilies ?? []);
+  const devices = clientFamiliesOfDevices([...new Set((await input.devices?.list() ?? []).map((d) => d.family))]);
   const checked = CLIENT_FAMILIES.filter((f) => selected.includes(f) || devices.includes(f));
   const identities: IdentityView[] = [];
   const warnings: CertWarning[] = [];

@@ -68,7 +68,7 @@ const identityOut = (id: IdentitySummary) => ({
 
 export function certificateRoutes(t: RouteTable, ctx: ApiContext, sys: SystemSource): void {
   const { dataDir } = sys;
-  const overview = (): Promise<CertificateOverview> => certificateOverview({ dataDir, site: sys.site(), now: new Date(ctx.now()) });
+  const overview = (): Promise<CertificateOverview> => certificateOverview({ dataDir, site: sys.site(), now: new Date(ctx.now()), devices: ctx.store.devices });
   /** The running server (every worker) presents what the data directory now holds. */
   const apply = async () => {
     const r = await sys.applyCertificates();

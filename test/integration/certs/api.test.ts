@@ -140,6 +140,18 @@ describe('certificates API', () => {
     expect((await s.admin.put('/api/certificates/client-families', { selected: ['nope'] })).status).toBe(400);
   });
 
+  it('client families: a provisioned device brings its family into the check without being selected (A-29)', async () => {
+    expect((await s.admin.put('/api/certificates/client-families', { selected: [] })).status).toBe(200);
+    const before = (await s.admin.get('/api/certificates')).json;
+    expect(before.clientFamilies.devices).toEqual([]);
+    expect(before.warnings.some((w: { family?: string }) => w.family === 'avaya-e129')).toBe(false);
+    await s.ts.server.store.users.add({ extension: '7129', password: 'E129-line-secret' });
+    await s.ts.server.store.devices.add({ mac: '000b82e12977', family: 'avaya-e129', extensions: ['7129'] });
+    const after = (await s.admin.get('/api/certificates')).json;
+    expect(after.clientFamilies.devices).toEqual(['avaya-e129']);
+    expect(after.warnings.some((w: { family?: string }) => w.family === 'avaya-e129')).toBe(true);
+  });
+
   it('is documented in the OpenAPI document', async () => {
     const doc = (await operator.get('/api/openapi.json')).json;
     for (const p of ['/api/certificates', '/api/certificates/identities/{role}/issue', '/api/certificates/identities/{role}/import', '/api/certificates/trusted', '/api/certificates/client-families']) {
