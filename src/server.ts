@@ -736,7 +736,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const control = new ControlSocket(controlSocketPath(dataDir), () => ({ status: status.snapshot() }), log, commandLineBans, (ext) => extensions.detail(ext), () => {
     if (!started) throw new Error('the server is still starting');
     return started.requestReload();
-  }, () => siteAddresses(config));
+  }, () => siteAddresses(config), () => config);
   // Expiry and clock alarms (EC-12): by the worker that raises the alarms shown (a lone server, or worker 1).
   const certificateWatch = holdsSingletons(member?.worker)
     ? new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log, devices: store.devices })

@@ -13,7 +13,7 @@ import type { CertView } from '../model/certificates.ts';
 import { certificateOverview } from '../security/cert-overview.ts';
 import type { SiteAddresses } from '../security/client-families.ts';
 import { loadConfig } from './start.ts';
-import { askControl, NoServerError } from './status.ts';
+import { askControl, NoServerError, runningConfig } from './status.ts';
 import { isPostgresUrl, openStoreAt } from '../store/open.ts';
 import { DATABASE_FILE } from '../store/sqlite/database.ts';
 
@@ -30,7 +30,8 @@ export interface SiteOptions {
 
 /** The config the server would run with: the file and flags, then the settings saved through the API. */
 export async function siteConfig(o: SiteOptions, dataDir: string): Promise<Config> {
-  const base = await loadConfig({ config: o.config, domain: o.domain });
+  const running = o.config === undefined && o.domain === undefined ? await runningConfig(dataDir) : undefined;
+  const base = running ?? await loadConfig({ config: o.config, domain: o.domain });
   return configWithStoredSettings(base, dataDir, o.domain === undefined ? [] : ['sip.domain'], silentLogger);
 }
 

@@ -16,6 +16,7 @@ import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, resolveDataDir, withSto
 import { onOff, storeAsOptions } from './options.ts';
 import { provisionCommand } from './provision.ts';
 import { loadConfig } from './start.ts';
+import { runningConfig } from './status.ts';
 
 const OPTION_OF: Record<string, string> = {
   mac: '--mac', family: '--family', extensions: '--ext', model: '--model', label: '--label', options: '--option', enabled: '--enabled',
@@ -60,8 +61,9 @@ function parseOptions(family: string | undefined, pairs: readonly string[] | und
   return out;
 }
 
+/** The config the files are rendered with: --config, else the running server's (start flags included), else the defaults. */
 async function cliConfig(o: DeviceOptions): Promise<Config> {
-  const base = o.config ? await loadConfig({ config: o.config }) : configSchema.parse({});
+  const base = o.config ? await loadConfig({ config: o.config }) : (await runningConfig(resolveDataDir(o.dataDir))) ?? configSchema.parse({});
   return o.store === undefined ? configWithStoredSettings(base, resolveDataDir(o.dataDir), [], silentLogger) : base;
 }
 

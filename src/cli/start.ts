@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, resolveDataDir } from './common.ts';
 import { WORKER_ENV } from '../cluster/ipc.ts';
 import { workerCount } from '../cluster/member.ts';
+import { formatHostPort } from '../lib/net.ts';
 
 interface StartOptions {
   config?: string;
@@ -103,12 +104,12 @@ export function registerStartCommand(program: Command): void {
       // Printed once, on the first start, and never logged: only its hash is stored.
       const adminPassword = server.takeInitialAdminPassword();
       if (adminPassword) process.stdout.write(`Initial admin password: ${adminPassword}\n`);
-      const listeners = server.listening().map((l) => `${l.transport} ${hostPort(l.address, l.port)}`);
+      const listeners = server.listening().map((l) => `${l.transport} ${formatHostPort(l.address, l.port)}`);
       if (server.http) {
         const a = server.http.address();
-        listeners.push(`${server.config.http.allowHttp ? 'http' : 'https'} ${hostPort(a.address, a.port)}`);
+        listeners.push(`${server.config.http.allowHttp ? 'http' : 'https'} ${formatHostPort(a.address, a.port)}`);
       }
-      if (server.provisioning) listeners.push(`provisioning ${hostPort(server.provisioning.https.address, server.provisioning.https.port)}`);
+      if (server.provisioning) listeners.push(`provisioning ${formatHostPort(server.provisioning.https.address, server.provisioning.https.port)}`);
       // Listening for the signal before saying ready: a script may send it the moment it reads the line.
       const signalled = waitForSignal();
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${server.config.sip.domain}, data ${dataDir})\n`);
@@ -134,9 +135,11 @@ async function supervise(
     onReady: (ready) => {
       const admin = ready.find((r) => r.adminPassword)?.adminPassword;
       if (admin) process.stdout.write(`Initial admin password: ${admin}\n`);
-      const listeners = ready[0]!.listeners.map((l) => `${l.transport} ${hostPort(l.address, l.port)}`);
+      const listeners = ready[0]!.listeners.map((l) => `${l.transport} ${formatHostPort(l.address, l.port)}`);
       const http = ready.find((r) => r.http)?.http;
-      if (http) listeners.push(`${http.scheme} ${hostPort(http.address, http.port)}`);
+      if (http) listeners.push(`${http.scheme} ${formatHostPort(http.address, http.port)}`);
+      const provisioning = ready.find((r) => r.provisioning)?.provisioning;
+      if (provisioning) listeners.push(`provisioning ${formatHostPort(provisioning.address, provisioning.port)}`);
       process.stdout.write(`Switchboard ready: ${listeners.join(', ')} (domain ${config.sip.domain}, data ${dataDir}, ${workers} workers)\n`);
     },
   });
@@ -202,10 +205,6 @@ export async function loadConfig(opts: StartOptions): Promise<Config> {
 function pinnedSettings(opts: StartOptions): string[] {
   const given: [unknown, string][] = [[opts.sipUdp, 'sip.udp'], [opts.sipTcp, 'sip.tcp'], [opts.sipTls, 'sip.tls'], [opts.domain, 'sip.domain']];
   return given.filter(([v]) => v !== undefined).map(([, key]) => key);
-}
-
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 function waitForSignal(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Config } from '../config/schema.ts';
 import { askControlSocket, controlSocketPath, ControlRefusal, ControlSocketTimeout, NoControlSocketError } from '../pbx/status/control-socket.ts';
 import type { ControlStatus, WorkerSummary } from '../pbx/status/control-socket.ts';
 import type { OverloadStatus, StatusSnapshot } from '../pbx/status/status.ts';
@@ -29,6 +30,16 @@ export async function askControl<T>(dataDir: string, request: Record<string, unk
     if (err instanceof ControlSocketTimeout) throw new CliError(`the server on ${dataDir} did not answer within ${timeoutMs} ms`, 1);
     if (err instanceof ControlRefusal) throw new CliError(err.message, 1);
     throw new CliError(`${(err as Error).message} on ${dataDir} (control socket ${path})`, 1);
+  }
+}
+
+/** The configuration the server on this data directory runs with (start flags included), or undefined when none runs. */
+export async function runningConfig(dataDir: string): Promise<Config | undefined> {
+  try {
+    return (await askControl<{ config: Config }>(dataDir, { op: 'config' })).config;
+  } catch (err) {
+    if (err instanceof NoServerError) return undefined;
+    throw err;
   }
 }
 

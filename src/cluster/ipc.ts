@@ -28,6 +28,8 @@ export type FromWorker =
       listeners: { transport: string; address: string; port: number }[];
       /** The management server's address, from the worker that runs it. */
       http?: { address: string; port: number; scheme: string };
+      /** The provisioning server's HTTPS address, from the worker that runs it. */
+      provisioning?: { address: string; port: number };
       /** The first start's administrator password, from the worker that runs the management server. */
       adminPassword?: string;
     }

@@ -103,7 +103,7 @@ export class Supervisor {
     };
     this.control = new ControlSocket(
       controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans, (extension) => this.askExtension(extension), () => this.reload(),
-      () => siteAddresses(opts.config),
+      () => siteAddresses(opts.config), () => opts.config,
     );
   }
 

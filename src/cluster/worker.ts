@@ -60,6 +60,7 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
     worker: member.worker,
     listeners: server.listening(),
     http: http && { address: http.address, port: http.port, scheme: server.config.http.allowHttp ? 'http' : 'https' },
+    provisioning: server.provisioning ? { address: server.provisioning.https.address, port: server.provisioning.https.port } : undefined,
     adminPassword,
   });
   await stopped;

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Config } from '../../config/schema.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { StatusSnapshot } from './status.ts';
 import type { OverloadStatus } from '../../model/status.ts';
@@ -130,6 +131,12 @@ export class ControlSocket {
     private readonly reload?: () => Promise<ControlReload>,
     /** The addresses the running server names in its identity (`switchboard cert issue` proposes them). */
     private readonly site?: () => SiteAddresses,
+    /**
+     * The configuration the server runs with (start flags included), for
+     * commands that render what it serves (`device add`, `provision render`).
+     * The socket is the data directory owner's only, who can read the config anyway.
+     */
+    private readonly config?: () => Config,
   ) {}
 
   /** Starts listening; a path too long for a Unix socket or a busy path is logged, not fatal. */
@@ -232,6 +239,9 @@ export class ControlSocket {
       case 'site':
         if (!this.site) return { error: 'unknown op' };
         return { ok: true, site: this.site() };
+      case 'config':
+        if (!this.config) return { error: 'unknown op' };
+        return { ok: true, config: this.config() };
       case 'bans':
         if (!this.bans) return { error: 'unknown op' };
         try {

@@ -31,6 +31,8 @@ it('adds a device, prints its secrets once, lists it without them, renders with 
   // The token URL printed works against the running server (its port, this host's address).
   const token = /\/d\/([^/]+)\/$/.exec(url)![1]!;
   const port = ts.server.provisioning!.https.port;
+  // Printed from the running server's config (its listen flags), not the defaults (7443, this host's address).
+  expect(new URL(url).host).toBe(`127.0.0.1:${port}`);
   const byToken = await curl('-k', `https://127.0.0.1:${port}/d/${token}/avayab179.xml`);
   expect(byToken.status).toBe(200);
   const byDigest = await curl('-k', '--digest', '-u', `${MAC}:${password}`, `https://127.0.0.1:${port}/avayab179.xml`);
