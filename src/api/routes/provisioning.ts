@@ -131,7 +131,7 @@ function mountProvisioningRoutes(t: RouteTable, ctx: ApiContext, src: Provisioni
   });
 
   t.add({
-    method: 'GET', url: '/api/provisioning/summary', tag: 'devices', access: 'read',
+    method: 'GET', url: '/api/provisioning/summary', tag: 'devices', access: 'read', watch: true,
     summary: 'Provisioning at a glance',
     description: 'Devices, how many made a request in the last 24 hours, and how many are failing: their last request was refused (status 400 or more).',
     response: {

@@ -69,6 +69,8 @@ describe('a status page kept open', () => {
 
     expect((await c.get('/api/status')).status).toBe(200);
     expect((await c.get('/api/alarms')).status).toBe(200);
+    // The status page's provisioning panel polls this: a 401 would send the watching page to the login.
+    expect((await c.get('/api/provisioning/summary')).status).toBe(200);
     const session = await c.get('/api/session');
     expect(session.status).toBe(200);
     expect(session.json.watchOnly).toBe(true);
