@@ -47,3 +47,38 @@ export interface MessageSender {
   /** The address:port to put in our Via / Contact for a transport. */
   localEndpoint(transport: TransportName): { address: string; port: number } | undefined;
 }
+
+/**
+ * TLS of one outbound flow (issue 15 contract): the options come from
+ * security/tls-policy.ts tlsClientOptions (trust list, servername to check,
+ * client identity for MTLS, legacy switch); `key` names them, so a flow is
+ * shared only between users of the same key.
+ */
+export interface TlsTarget {
+  key: string;
+  options: import('node:tls').ConnectionOptions;
+}
+
+/** An outbound flow (RFC 5626 §3): a UDP 5-tuple or one TCP/TLS connection. */
+export interface Flow {
+  readonly transport: TransportName;
+  /** Where to send over this flow (carries connectionId for TCP/TLS). */
+  readonly dest: Endpoint;
+  /** Our side of it: the ephemeral port for TCP/TLS (B-03). */
+  readonly local: { address: string; port: number };
+  readonly open: boolean;
+  /** Called once when the connection closes (never for UDP). */
+  onClose(listener: (err?: Error) => void): () => void;
+  /** RFC 5626 §4.4.1 double-CRLF ping; the pong (or any inbound bytes) is reported to onPong. */
+  ping(): void;
+  onPong(listener: () => void): () => void;
+}
+
+/** What the transport layer offers applications that keep flows (the gateway's lines). */
+export interface FlowOpener {
+  /**
+   * Opens (or, unless `fresh`, reuses) a flow to dest. TLS handshake errors
+   * reject with the node error (code kept) for classification.
+   */
+  openFlow(dest: Endpoint, opts?: { tls?: TlsTarget; fresh?: boolean }): Promise<Flow>;
+}
