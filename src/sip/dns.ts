@@ -80,6 +80,8 @@ export const DEFAULT_SIPS_PORT = 5061;
 
 /** Records taken from one answer at most: a hostile or broken DNS server cannot make us build huge target lists. */
 const MAX_RECORDS = 32;
+/** NAPTR services followed at most (three transports; more records than that add nothing but queries). */
+const MAX_SERVICES = 6;
 /** Targets one resolve returns at most. */
 const MAX_TARGETS = 64;
 
@@ -230,7 +232,8 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
       throw e;
     }
     if (records.length === 1 && (records[0]!.name === '.' || records[0]!.name === '')) return 'none';
-    return srvOrder(records.slice(0, MAX_RECORDS), random);
+    // The best priorities survive the cut.
+    return srvOrder([...records].sort((a, b) => a.priority - b.priority).slice(0, MAX_RECORDS), random);
   }
 
   async function naptr(name: string, secure: boolean): Promise<{ transport: TransportName; srvName: string }[]> {
@@ -247,7 +250,7 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
       return t !== undefined && r.flags.toLowerCase() === 's' && r.replacement !== '' && (!secure || t === 'tls');
     });
     usable.sort((a, b) => a.order - b.order || a.preference - b.preference);
-    return usable.map((r) => ({ transport: NAPTR_SERVICES[r.service.toUpperCase()]!, srvName: r.replacement.replace(/\.$/, '') }));
+    return usable.slice(0, MAX_SERVICES).map((r) => ({ transport: NAPTR_SERVICES[r.service.toUpperCase()]!, srvName: r.replacement.replace(/\.$/, '') }));
   }
 
   /** SRV targets of one transport expanded to addresses; undefined when the name has no SRV records. */
@@ -258,6 +261,7 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
     const out: SipTarget[] = [];
     let firstError: unknown;
     for (const r of records) {
+      if (out.length >= MAX_TARGETS) break;
       const target = r.name.replace(/\.$/, '');
       try {
         for (const address of await addresses(target)) out.push({ transport, address, port: r.port, host: target, priority: r.priority, weight: r.weight });
@@ -286,6 +290,7 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
       const out: SipTarget[] = [];
       let firstError: unknown;
       for (const s of services) {
+        if (out.length >= MAX_TARGETS) break;
         try {
           out.push(...((await srvTargets(s.srvName, s.transport, host)) ?? []));
         } catch (e) {
