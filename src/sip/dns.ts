@@ -156,6 +156,8 @@ function describeDnsError(err: unknown, what: string): DnsLookupError {
       return new DnsLookupError(`${what}: the DNS server refused the connection`);
     case 'EREFUSED':
       return new DnsLookupError(`${what}: the DNS server refused the query`);
+    case 'EBADNAME':
+      return new DnsLookupError(`${what}: not a valid DNS name`);
     case 'ESERVFAIL':
       return new DnsLookupError(`${what}: the DNS server failed (SERVFAIL)`);
     default:
@@ -190,7 +192,8 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
     }
     const pending = inflight.get(key);
     if (pending !== undefined) return pending as Promise<T>;
-    const p = run().then(
+    // A backend that throws at once (a malformed name) fails like one that rejects.
+    const p = new Promise<T>((res) => res(run())).then(
       (value) => {
         const ttl = Math.min(ttlOf(value) ?? o.maxCacheSec, o.maxCacheSec);
         store(key, { expiresAt: o.now() + ttl * 1000, value });

@@ -105,6 +105,9 @@ describe('SipResolver: RFC 3263 chains', () => {
     expect(err).toBeInstanceOf(DnsLookupError);
     expect((err as DnsLookupError).message).toMatch(/slow\.test: the DNS server did not answer \(timeout\)/);
     expect((err as DnsLookupError).notFound).toBe(false);
+    // A backend that throws at once is a failed lookup too, not a crash.
+    dns.resolve4 = () => { throw Object.assign(new Error('bad'), { code: 'EBADNAME' }); };
+    await expect(resolver.resolve('bad..name', 5060, undefined, NAPTR_OPTS)).rejects.toThrow('A record of bad..name: not a valid DNS name');
   });
 });
 
