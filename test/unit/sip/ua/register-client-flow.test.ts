@@ -45,14 +45,14 @@ beforeAll(async () => {
       const parsed = auth !== undefined ? parseAuthHeader(auth) : undefined;
       const ok = parsed !== undefined && digest.verify(parsed, req.method, req.uriRaw, () => ha1('2001', REALM, 'pw'), {}).kind === 'ok';
       if (!ok) {
-        tx.respond(createResponse(req, 401, undefined, { extraHeaders: digest.challenge({ stale: false }).map((value) => ({ name: 'www-authenticate', value })) }));
+        tx!.respond(createResponse(req, 401, undefined, { extraHeaders: digest.challenge({ stale: false }).map((value) => ({ name: 'www-authenticate', value })) }));
         return;
       }
       const contacts = getContacts(req) as ReturnType<typeof getContacts> & object[];
       const c = contacts[0]!;
       const asked = Number(c.params.get('expires'));
       const granted = asked === 0 ? 0 : Math.min(asked, 120);
-      tx.respond(createResponse(req, 200, 'OK', {
+      tx!.respond(createResponse(req, 200, 'OK', {
         extraHeaders: [{ name: 'contact', value: formatNameAddr({ ...c, params: new Map(c.params).set('expires', String(granted)) }) }],
       }));
     },
