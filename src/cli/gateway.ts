@@ -8,6 +8,9 @@ import { Option, type Command } from 'commander';
 import {
   GATEWAY_DEFAULTS, gatewaySettingsSchema, type GatewaySettings, type GatewaySettingsPatch, type LineView, type ProxyView,
 } from '../model/gateway.ts';
+import { readFile } from 'node:fs/promises';
+import { GatewayUsersError, MAX_GATEWAY_FILE_BYTES } from '../provisioning/gateway-users.ts';
+import { importGatewayLines } from '../provisioning/gateway-lines-import.ts';
 import { setLinesDisabled } from '../store/gateway-bulk.ts';
 import { CliError, DATA_DIR_OPTION, STORE_OPTION, print, withStore, type StoreLocation } from './common.ts';
 import { onOff, storeAsOptions } from './options.ts';
@@ -191,4 +194,34 @@ export function registerGatewayCommands(program: Command): void {
         print(`${verb}d ${changed.length} line(s)${changed.length ? `: ${changed.map((l) => l.extension).join(' ')}` : ''}`);
       });
   }
+
+  gateway
+    .command('import')
+    .description("read a gateway users file (CSV or JSON, as `provision gateway-users` writes) into lines; a record without a password keeps the stored one, a new line without one starts disabled")
+    .argument('<file>', 'the users file')
+    .option('--dry-run', 'check every record against the store and report, keeping nothing')
+    .option('--json', 'print the result as JSON')
+    .option(...DATA_DIR_OPTION)
+    .option(...STORE_OPTION)
+    .action(async (file: string, o: { dryRun?: boolean; json?: boolean } & StoreLocation) => {
+      const bytes = await readFile(file);
+      if (bytes.length > MAX_GATEWAY_FILE_BYTES) throw new CliError(`${file}: larger than ${MAX_GATEWAY_FILE_BYTES} bytes`);
+      const r = await withStore(o, async (s) => {
+        try {
+          return await importGatewayLines(s, bytes.toString('utf8'), { dryRun: o.dryRun === true });
+        } catch (err) {
+          if (err instanceof GatewayUsersError) throw new CliError(`${file}: ${err.message}`);
+          throw err;
+        }
+      });
+      if (o.json) print(JSON.stringify(r));
+      else {
+        for (const row of r.rows) {
+          const note = row.error ?? [row.passwordKept && 'password kept', row.needsPassword && 'no password: disabled until one is set'].filter(Boolean).join(', ');
+          print(`row ${row.row}\t${row.extension}\t${row.action}${note ? `\t${note}` : ''}`);
+        }
+        print(`${r.dryRun ? 'dry run: would have ' : ''}added ${r.added}, updated ${r.updated}, ${r.errors} error(s)${r.dryRun ? '; nothing was changed' : ''}`);
+      }
+      if (r.errors > 0) process.exitCode = 2;
+    });
 }
