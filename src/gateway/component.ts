@@ -19,7 +19,8 @@ import type { FlowOpener, TlsTarget } from '../sip/transport/types.ts';
 import type { RegisterClient, RegisterClientOptions } from '../sip/ua/register-client.ts';
 import type { UacTransport } from '../sip/ua/uac.ts';
 import type { GatewayRepository } from '../store/gateway-types.ts';
-import { GatewayLinesManager, type UpstreamHops } from './lines.ts';
+import type { UpstreamHops } from './hops.ts';
+import { GatewayLinesManager } from './lines.ts';
 
 export const GATEWAY_UUID_FILE = 'gateway-uuid';
 const ALARM_ID = 'gateway-lines-failed';
