@@ -126,6 +126,9 @@ export interface ControlGateway {
   reregister(extensions: readonly string[] | undefined): number;
 }
 
+/** The supervisor of a cluster does not relay the gateway ops yet (the management worker's API answers). */
+const NO_GATEWAY = 'the handset gateway\'s lines do not run in this process (a cluster: GET /api/gateway/status)';
+
 export class ControlSocket {
   private server: net.Server | undefined;
   /** Set once the gateway runs in this process. */
@@ -272,10 +275,10 @@ export class ControlSocket {
         }
       }
       case 'gateway-status':
-        if (!this.gateway) return { error: 'the handset gateway does not run in this server' };
+        if (!this.gateway) return { error: NO_GATEWAY };
         return { ok: true, gateway: this.gateway.status() };
       case 'gateway-reregister': {
-        if (!this.gateway) return { error: 'the handset gateway does not run in this server' };
+        if (!this.gateway) return { error: NO_GATEWAY };
         const list = req.extensions;
         if (list !== undefined && !(Array.isArray(list) && list.length <= 10_000 && list.every((e) => typeof e === 'string' && e.length > 0 && e.length <= 64))) {
           return { error: 'extensions: a list of extensions, or none for every line' };
