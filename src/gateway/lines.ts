@@ -129,7 +129,7 @@ export class GatewayLinesManager implements GatewayLines {
   private async apply(): Promise<void> {
     const [settings, proxies, lines] = await Promise.all([this.deps.repo.settings(), this.deps.repo.listProxies(), this.deps.repo.linesWithSecrets()]);
     this.current = settings;
-    this.slots.limit = settings.maxPendingRegistrations;
+    this.slots.setLimit(settings.maxPendingRegistrations);
     this.deps.hops.reload(settings, proxies);
     const seen = new Set<string>();
     for (const row of lines) {
@@ -140,7 +140,10 @@ export class GatewayLinesManager implements GatewayLines {
         old.line = row;
         continue;
       }
-      if (old) await this.stopLine(old, true);
+      // Not awaited: with the upstream away, thousands of unregisters would each wait Timer F.
+      // The same AoR re-registers at once with the same Contact and instance, which replaces
+      // the binding: an unregister could arrive after it and remove it, so none is sent then.
+      if (old) void this.stopLine(old, !(typeof old.plan !== 'string' && typeof plan !== 'string' && old.plan.aor === plan.aor));
       const l = new Line(row, plan);
       this.lines.set(row.extension, l);
       this.startLine(l);
@@ -149,7 +152,7 @@ export class GatewayLinesManager implements GatewayLines {
     for (const [ext, l] of this.lines) {
       if (seen.has(ext)) continue;
       this.lines.delete(ext);
-      await this.stopLine(l, true);
+      void this.stopLine(l, true);
       this.emit(ext);
     }
   }
@@ -236,8 +239,10 @@ export class GatewayLinesManager implements GatewayLines {
   }
 
   private registered(l: Line, ok: RegisterSuccess): void {
+    // A stopped line gave its slot back already; the slot of that id may now be its successor's.
+    if (l.stopped) return;
     this.slots.release(l.extension);
-    if (l.stopped || !l.target || typeof l.plan === 'string') return;
+    if (!l.target || typeof l.plan === 'string') return;
     this.deps.hops.succeeded(l.plan.domain, l.target);
     const wasFailed = l.failure !== undefined;
     l.registered = { target: l.target, hop: ok.hop, ok };
@@ -254,8 +259,9 @@ export class GatewayLinesManager implements GatewayLines {
 
   /** After a failure: records the reason, fails over at once on no answer, else backs off. */
   private failed(l: Line, f: RegisterFailure): number | undefined {
+    if (l.stopped) return undefined;
     this.slots.release(l.extension);
-    if (l.stopped || typeof l.plan === 'string') return undefined;
+    if (typeof l.plan === 'string') return undefined;
     const t = l.target;
     // A flow that could not open comes back as no hop with the transport's error.
     const connection = (f.kind === 'transport' || (f.kind === 'no-hop' && f.error !== undefined && l.dnsError === undefined)) && !isCertificateProblem(f.error);

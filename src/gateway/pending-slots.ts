@@ -10,7 +10,13 @@ export class PendingSlots {
   private readonly queuedIds = new Map<string, Promise<void>>();
   private head = 0;
 
-  constructor(private readonly timers: TimerQueue, public limit: number, private readonly holdMs: number) {}
+  constructor(private readonly timers: TimerQueue, private limit: number, private readonly holdMs: number) {}
+
+  /** A new limit applies at once (a higher one lets waiters go now). */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.next();
+  }
 
   /** Resolves when `id` may send; one slot per id (asking again while holding one resolves at once). */
   take(id: string): Promise<void> {

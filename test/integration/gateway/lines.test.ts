@@ -133,4 +133,14 @@ describe('gateway lines against a Switchboard upstream', () => {
     await until(() => lines().lineStatus('1001')!.registration === 'registered', '1001 registered again');
     await until(() => upstreamHas('41510'), 'upstream binding again');
   }, 30_000);
+
+  it('applies a corrected password live (the changed line registers again), and a removed line unregisters', async () => {
+    await gw.server.store.gateway.updateLine('1002', { password: 'Up-41511-secret' });
+    await until(() => lines().lineStatus('1002')?.registration === 'registered', '1002 registered with the new password');
+    await until(() => upstreamHas('41511'), 'upstream binding of 41511');
+    expect(lines().lineStatus('1002')!.failure).toBeNull();
+    await gw.server.store.gateway.removeLine('1002');
+    await until(() => lines().lineStatus('1002') === undefined, '1002 gone from the lines');
+    await until(() => !upstreamHas('41511'), 'the upstream binding removed');
+  });
 });
