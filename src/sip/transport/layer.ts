@@ -7,7 +7,7 @@ import { createResponseFromHeaders, formatVia, serializeMessage } from '../seria
 import type { Logger } from '../../lib/log.ts';
 import { OncePerInterval, silentLogger } from '../../lib/log.ts';
 import { externalAddresses, isWildcard } from '../../lib/net.ts';
-import type { Inbound, MessageSender, PreparedMessage } from './types.ts';
+import type { Inbound, InboundSource, MessageSender, PreparedMessage } from './types.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
 import { MessageCounters } from './message-counters.ts';
@@ -240,11 +240,12 @@ export class TransportLayer implements MessageSender {
 
   private onStreamMessage(data: Buffer, conn: Connection): void {
     this.stats.received++;
-    const source: Endpoint = {
+    const source: InboundSource = {
       transport: conn.transport,
       address: conn.remoteAddress,
       port: conn.remotePort,
       connectionId: conn.id,
+      tlsPeer: conn.tlsPeer,
     };
     this.handle(parseMessage(data, { limits: this.parseLimits, stream: true }), source, this.locals.get(conn.transport)!, data);
   }

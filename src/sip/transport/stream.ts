@@ -6,6 +6,8 @@ import { nextConnectionId } from '../owner.ts';
 import { isWildcard } from '../../lib/net.ts';
 import { ConnectionBudget } from './budget.ts';
 import type { Slot } from './budget.ts';
+import { certificateNames } from './tls-peer.ts';
+import type { TlsPeer } from './tls-peer.ts';
 
 export interface StreamLimits {
   /** Connections accepted from one IP address at once (see ConnectionBudget). */
@@ -59,6 +61,8 @@ export interface Connection {
   close(): void;
   /** Its flow carried an authenticated request (e.g. a successful REGISTER): it is never evicted to make room. */
   trust(): void;
+  /** Inbound TLS only: the identity its client certificate proved (verified against the listener's CAs), if it sent one. */
+  readonly tlsPeer?: TlsPeer;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -78,6 +82,8 @@ export class StreamTransport {
   private readonly unfinished = new Set<StreamConnection>();
   private deadlineSweep?: NodeJS.Timeout;
   private secureContext?: tls.SecureContext;
+  /** Ask inbound TLS peers for a certificate (the server options' requestCert): mutual TLS for trusted servers (SPEC D-06). */
+  private requestCert = false;
   /** Shared with the other stream transport of the process: TCP and TLS draw on one set of file descriptors. */
   readonly budget: ConnectionBudget;
   address = '';
@@ -113,7 +119,7 @@ export class StreamTransport {
     );
     this.server = server;
     this.startDeadlineSweep();
-    if (this.transport === 'tls') this.secureContext = tls.createSecureContext(this.tlsServerOptions ?? {});
+    if (this.transport === 'tls') this.setTlsOptions(this.tlsServerOptions ?? {});
     server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -148,7 +154,8 @@ export class StreamTransport {
       const secure = new tls.TLSSocket(raw, {
         isServer: true,
         secureContext: this.secureContext,
-        requestCert: false,
+        // A peer without a certificate, or with one we cannot verify, still connects (phones use digest).
+        requestCert: this.requestCert,
         rejectUnauthorized: false,
       });
       secure.once('error', (err: Error) => {
@@ -161,6 +168,7 @@ export class StreamTransport {
         handedOver = true;
         raw.setTimeout(0);
         const conn = new StreamConnection(this, secure, 'tls', true, remote, raw.remotePort ?? 0);
+        if (secure.authorized) conn.tlsPeer = { names: certificateNames(secure.getPeerCertificate()) };
         this.budget.replace(handshake, conn);
         this.register(conn);
       });
@@ -287,6 +295,7 @@ export class StreamTransport {
   setTlsOptions(server: tls.TlsOptions, client?: tls.ConnectionOptions): void {
     if (this.transport !== 'tls') return;
     this.secureContext = tls.createSecureContext(server);
+    this.requestCert = server.requestCert === true;
     if (client) this.tlsClientOptions = client;
   }
 
@@ -319,6 +328,7 @@ class StreamConnection implements Connection, Slot {
   unfinishedSince = -1;
   /** When we last answered a keep-alive ping; -1: never. */
   lastPongAt = -1;
+  tlsPeer?: TlsPeer;
   /** It has sent a complete message. */
   private spoken = false;
   /** Unconsumed bytes live in pending[0, pendingLength); capacity grows by doubling, so dripped input stays linear. */
