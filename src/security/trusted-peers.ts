@@ -23,7 +23,8 @@ const FQDN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-
 export function trustedPeerName(input: string): string | undefined {
   let n = input.trim().toLowerCase();
   if (n.endsWith('.')) n = n.slice(0, -1);
-  return FQDN.test(n) ? n : undefined;
+  // An all-digit last label is an IP address, not a name (RFC 3696 §2).
+  return FQDN.test(n) && !/\.[0-9]+$/.test(n) ? n : undefined;
 }
 
 export const TRUSTED_PEER_NAME_HINT = 'expected a fully qualified DNS name such as gw.example.com (no wildcard, no IP address)';
