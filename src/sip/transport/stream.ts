@@ -168,7 +168,7 @@ export class StreamTransport {
         handedOver = true;
         raw.setTimeout(0);
         const conn = new StreamConnection(this, secure, 'tls', true, remote, raw.remotePort ?? 0);
-        if (secure.authorized) conn.tlsPeer = { names: certificateNames(secure.getPeerCertificate()) };
+        if (this.requestCert && chainVerified(secure)) conn.tlsPeer = { names: certificateNames(secure.getPeerCertificate()) };
         this.budget.replace(handshake, conn);
         this.register(conn);
       });
@@ -496,6 +496,17 @@ class StreamConnection implements Connection, Slot {
     this.waiters = [];
     for (const cb of w) cb(new Error('connection failed'));
   }
+}
+
+/**
+ * The client certificate chains to a CA of the listener's context. tls.Server
+ * sets `authorized` from this for its own sockets; a socket wrapped by hand
+ * (see start()) gets no `authorized`, so ask the handle as tls.Server does.
+ * Without a certificate the answer is an error, never null.
+ */
+function chainVerified(secure: tls.TLSSocket): boolean {
+  const handle = (secure as unknown as { _handle?: { verifyError?(): Error | null } })._handle;
+  return typeof handle?.verifyError === 'function' && handle.verifyError() === null;
 }
 
 /** "::ffff:127.0.0.1" (dual-stack sockets) is the IPv4 peer 127.0.0.1 for every purpose here. */
