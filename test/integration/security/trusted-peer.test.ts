@@ -61,6 +61,17 @@ describe('trusted peer listed in the config', () => {
     expect(trustedLogs(ts)).toEqual([expect.objectContaining({ peer: 'gw.example.test', address: '127.0.0.1', port: c.localPort })]);
   });
 
+  it('requests from a user (SUBSCRIBE, INVITE) are not challenged either; from a stranger they are', async () => {
+    const c = await tlsClient(ts, gw);
+    const host = `${ts.host}:${ts.tlsPort}`;
+    const mwi = [{ name: 'event', value: 'message-summary' }, { name: 'accept', value: 'application/simple-message-summary' }, { name: 'expires', value: '60' }];
+    const sub = await c.request('SUBSCRIBE', { user: '1002', uri: `sip:1002@${host}`, to: `sip:1002@${host}`, headers: mwi });
+    const invite = await c.request('INVITE', { user: '1002', uri: `sip:1003@${host}`, to: `sip:1003@${host}` });
+    const plain = await tlsClient(ts);
+    const challenged = await plain.request('INVITE', { user: '1002', uri: `sip:1003@${host}`, to: `sip:1003@${host}` });
+    expect({ sub: sub.status, invite: invite.status, challenged: challenged.status }).toEqual({ sub: 200, invite: 480, challenged: 407 }); // 480: 1003 is not registered (yet)
+  });
+
   it('a user we do not have is challenged like any request; a disabled one is refused', async () => {
     const c = await tlsClient(ts, gw);
     expect((await c.request('REGISTER', { user: '9999' })).status).toBe(401);
