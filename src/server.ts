@@ -510,7 +510,9 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const trustedPeers = new TrustedPeers(sip.trustedPeers, store.admin.settings, log, (active) => {
     const sipTls = sipTlsOptions(config, sipIdentity, active);
     transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
-    log.info({ requestClientCertificates: active }, 'SIP TLS listener: trusted peers changed');
+    log.info({ requestClientCertificates: active }, active
+      ? 'SIP TLS listener: asking new connections for client certificates (trusted peers); connections already open stay unverified'
+      : 'SIP TLS listener: no trusted peers, client certificates no longer asked for');
   });
   await trustedPeers.poll();
   // Once per connection (its TlsPeer lives as long as it does): which trusted server speaks over it.
