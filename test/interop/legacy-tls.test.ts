@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCa, issueCertificate } from '../../src/security/ca.ts';
 import type { CaMaterial } from '../../src/security/ca.ts';
 import { classifyTlsError, tlsClientOptions } from '../../src/security/tls-policy.ts';
-import { startTestServer, type TestServer } from '../integration/lib/server.ts';
+import { startTestServer, tempDataDir, type TestServer } from '../integration/lib/server.ts';
+import { addTrustedCas } from '../../src/security/trust-store.ts';
 import { LOOPBACK, describeRun, freePort, makeTempDir, removeDir, requireTool, runTool, stopChild } from './process.ts';
 
 const PEER = 'peer.example.test';
@@ -25,7 +26,8 @@ beforeAll(async () => {
   requireTool('openssl');
   dir = makeTempDir('sb-legacy-tls-');
   ca = await createRootCa();
-  const peer = await issueCertificate(ca, { commonName: PEER, dns: [PEER], days: 5 });
+  // The IP SAN: a gateway line dialling 127.0.0.1 checks the certificate against it (EC-11).
+  const peer = await issueCertificate(ca, { commonName: PEER, dns: [PEER], ips: [LOOPBACK], days: 5 });
   writeFileSync(join(dir, 'peer.crt'), peer.certPem);
   writeFileSync(join(dir, 'peer.key'), peer.keyPem);
   // What our side presents when asked (not here): an identity of the same CA.
@@ -134,5 +136,40 @@ describe('an old openssl client against our SIP TLS listener', () => {
     const r = await oldClient(legacy.tlsPort);
     expect(r.stdout, describeRun(r)).toMatch(/Protocol\s*: TLSv1\.1/);
     expect(r.stdout).not.toMatch(/Cipher is \(NONE\)/);
+  });
+});
+
+describe('a gateway line towards an old openssl server (the gateway setting legacyTls)', () => {
+  let gw: TestServer;
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  async function until(check: () => boolean, what: () => string, ms = 15_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('fails with tls-version while off; with it on, the handshake is TLS 1.1 and the REGISTER goes over it', async () => {
+    const old = await opensslServer(['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0']);
+    const dataDir = tempDataDir();
+    await addTrustedCas(dataDir, Buffer.from(ca.certPem));
+    gw = await startTestServer({ dataDir, config: { sip: { domain: 'gw.test' } } });
+    const store = gw.server.store;
+    await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
+    await store.gateway.addProxy({ uri: `sip:${LOOPBACK}:${old.port};transport=tls`, priority: 1 });
+    await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret' });
+    await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'tls' });
+    const status = () => gw.server.gateway.lines?.lineStatus('1001');
+    await until(() => status()?.failure?.code === 'tls-version', () => `tls-version (now ${JSON.stringify(status())})`);
+    expect(status()!.failure!.text).toMatch(/legacy TLS/i);
+    expect(old.output()).not.toMatch(/REGISTER sip:/);
+
+    await store.gateway.updateSettings({ legacyTls: true });
+    // s_server prints what it receives: the line's REGISTER, over the TLS 1.1 session.
+    await until(() => /REGISTER sip:upstream\.test/.test(old.output()), () => `the REGISTER at s_server (output: ${old.output().slice(-500)})`);
   });
 });
