@@ -9,12 +9,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../lib/wait.ts';
 import { createRootCa, issueCertificate } from '../../src/security/ca.ts';
 import type { CaMaterial } from '../../src/security/ca.ts';
 import { classifyTlsError, tlsClientOptions } from '../../src/security/tls-policy.ts';
 import { startTestServer, tempDataDir, type TestServer } from '../integration/lib/server.ts';
 import { addTrustedCas } from '../../src/security/trust-store.ts';
 import { LOOPBACK, describeRun, freePort, makeTempDir, removeDir, requireTool, runTool, stopChild } from './process.ts';
+
+/** Waits (bounded) for a condition the servers reach on their own real-time polls; fails naming what is missing. */
+async function until(check: () => boolean, what: string | (() => string), ms = 15_000): Promise<void> {
+  if (!(await waitUntil(check, ms, 20))) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+}
 
 const PEER = 'peer.example.test';
 let dir: string;
@@ -145,13 +151,6 @@ describe('a gateway line towards an old openssl server (the gateway setting lega
     await gw?.stop();
   });
 
-  async function until(check: () => boolean, what: () => string, ms = 15_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   it('fails with tls-version while off; with it on, the handshake is TLS 1.1 and the REGISTER goes over it', async () => {
     const old = await opensslServer(['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0']);

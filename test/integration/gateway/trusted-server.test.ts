@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../lib/wait.ts';
 import { X509Certificate } from 'node:crypto';
 import { main } from '../../../src/cli/main.ts';
 import { addTrustedCas } from '../../../src/security/trust-store.ts';
@@ -12,17 +13,14 @@ import { addTrustedPeer, removeTrustedPeer } from '../../../src/security/trusted
 import { certificateNames } from '../../../src/sip/transport/tls-peer.ts';
 import { startTestServer, tempDataDir, type TestServer } from '../lib/server.ts';
 
+/** Waits (bounded) for a condition the servers reach on their own real-time polls; fails naming what is missing. */
+async function until(check: () => boolean, what: string | (() => string), ms = 15_000): Promise<void> {
+  if (!(await waitUntil(check, ms, 20))) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+}
+
 let upstream: TestServer;
 let gw: TestServer;
 let gwName: string;
-
-async function until(check: () => boolean, what: string | (() => string), ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Runs the real CLI in this process, its output swallowed; its exit code. */
 async function cli(...args: string[]): Promise<number> {
