@@ -8,6 +8,9 @@ export interface TlsPeer {
   readonly names: readonly string[];
 }
 
+/** Kept per connection: a certificate with thousands of names costs no more than this. */
+const MAX_NAMES = 64;
+
 /** Letters, digits, hyphens, dots (and "*" for a wildcard label, reported as it is; callers decide). */
 const DNS_NAME = /^[a-z0-9*]([a-z0-9*-]*[a-z0-9*])?(\.[a-z0-9*]([a-z0-9*-]*[a-z0-9*])?)*$/;
 
@@ -30,6 +33,7 @@ export function certificateNames(cert: Pick<PeerCertificate, 'subjectaltname' | 
     if (!part.startsWith('DNS:')) continue;
     const n = clean(part.slice(4));
     if (n !== undefined && !out.includes(n)) out.push(n);
+    if (out.length === MAX_NAMES) break;
   }
   if (out.length > 0 || /(^|, )DNS:/.test(san)) return out;
   const cn = cert.subject?.CN as unknown;

@@ -41,6 +41,13 @@ describe('certificateNames (RFC 6125 §6.4.4)', () => {
     expect(certificateNames({ subjectaltname: 'IP Address:10.0.0.1', subject: { CN: 'gw.example.test' } as tls.Certificate })).toEqual(['gw.example.test']);
   });
 
+  it('keeps at most 64 names of a certificate', () => {
+    const san = Array.from({ length: 500 }, (_, i) => `DNS:h${i}.example.test`).join(', ');
+    const names = certificateNames({ subjectaltname: san, subject: {} as tls.Certificate });
+    expect(names.length).toBe(64);
+    expect(names[63]).toBe('h63.example.test');
+  });
+
   it('drops quoted or otherwise malformed names, and an ambiguous pair of CNs', () => {
     expect(certificateNames({ subjectaltname: 'DNS:"evil.test, DNS:gw.example.test"', subject: { CN: 'gw.example.test' } as tls.Certificate })).toEqual([]);
     expect(certificateNames({ subjectaltname: '', subject: { CN: ['gw.example.test', 'x.example.test'] } as unknown as tls.Certificate })).toEqual([]);
