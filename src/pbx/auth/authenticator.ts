@@ -24,6 +24,7 @@ export interface AuthObserver {
  * unknown user as for a known user with a wrong password, and the auth guard
  * only ever sees failed verifications, never the first challenge round, so a
  * gateway registering thousands of users from one address is never slowed.
+ * A trusted server over mutual TLS (SPEC D-06) needs no digest at all.
  */
 export class Authenticator {
   constructor(
@@ -51,14 +52,14 @@ export class Authenticator {
    * statelessly, or undefined when the credentials are good; the next
    * authenticate() of the same request then returns that user as it is.
    */
-  screen(req: SipRequest, source: Endpoint, role: 'registrar' | 'proxy'): AuthRejection | undefined {
+  screen(req: SipRequest, source: InboundSource, role: 'registrar' | 'proxy'): AuthRejection | undefined {
     const outcome = this.verify(req, source, role);
     if (outcome.kind === 'reject') return outcome;
     this.verified.set(req, outcome.user);
     return undefined;
   }
 
-  authenticate(req: SipRequest, source: Endpoint, role: 'registrar' | 'proxy'): AuthOutcome {
+  authenticate(req: SipRequest, source: InboundSource, role: 'registrar' | 'proxy'): AuthOutcome {
     const screened = this.verified.get(req);
     if (screened !== undefined) {
       this.verified.delete(req);
