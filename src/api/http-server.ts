@@ -21,6 +21,7 @@ import { publicRoutes } from './routes/ca.ts';
 import { importExportRoutes } from './routes/import-export.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { trustedPeerRoutes } from './routes/trusted-peers.ts';
 import { trunkRoutes } from './routes/trunks.ts';
 import { gatewayRoutes } from './routes/gateway.ts';
 import { callRoutes } from './routes/calls.ts';
@@ -148,6 +149,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     voicemailRoutes(table, ctx);
     appDataRoutes(table, ctx);
     settingsRoutes(table, ctx);
+    trustedPeerRoutes(table, ctx);
     adminRoutes(table, ctx);
     banRoutes(table, ctx);
     if (ctx.system) {

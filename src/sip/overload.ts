@@ -217,9 +217,14 @@ export class OverloadControl {
     return true;
   }
 
-  /** For each new out-of-dialog request: admits exactly its class's fraction, evenly spread. */
-  admit(req: SipRequest): AdmissionVerdict {
-    if (hasCredentials(req)) {
+  /**
+   * For each new out-of-dialog request: admits exactly its class's fraction,
+   * evenly spread. A request over a connection with a verified client
+   * certificate (`vouched`: a trusted server's, whose requests carry no
+   * digest) is in the class with credentials.
+   */
+  admit(req: SipRequest, vouched = false): AdmissionVerdict {
+    if (vouched || hasCredentials(req)) {
       if (this.vouched.take()) return 'admit';
       this.refusedCount++;
       return 'refuse';

@@ -79,8 +79,12 @@ export interface TransactionLayerOptions {
 
 /** What the layer asks before taking on a new out-of-dialog request. */
 export interface Admission {
-  /** Called once per new request: take it, refuse it with a 503, or drop it unanswered. */
-  admit(req: SipRequest): 'admit' | 'refuse' | 'drop';
+  /**
+   * Called once per new request: take it, refuse it with a 503, or drop it
+   * unanswered. `vouched`: its connection proved who sent it (a verified TLS
+   * client certificate, SPEC D-06), which counts as credentials.
+   */
+  admit(req: SipRequest, vouched?: boolean): 'admit' | 'refuse' | 'drop';
   /** The Retry-After header of the 503 that refuses it. */
   retryAfter(): Header;
   /**
@@ -204,7 +208,7 @@ export class TransactionLayer {
     }
     const admission = this.admission;
     if (admission !== undefined) {
-      let verdict = msg.method !== 'CANCEL' && !msg.to.params.has('tag') ? admission.admit(msg) : 'admit';
+      let verdict = msg.method !== 'CANCEL' && !msg.to.params.has('tag') ? admission.admit(msg, inbound.source.tlsPeer !== undefined) : 'admit';
       // Dropping leans on the client's retransmission, which only UDP has (RFC 3261 §17.1.2.2):
       // over TCP or TLS a dropped request waits out its 32 s timeout, so it is refused instead.
       if (verdict === 'drop' && inbound.source.transport !== 'udp') verdict = 'refuse';

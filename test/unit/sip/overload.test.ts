@@ -74,6 +74,8 @@ describe('OverloadControl (RFC 3261 §21.5.4)', () => {
     const verdicts = [0, 1, 2, 3, 4, 5, 6, 7].map(() => oc.admit(ANON));
     expect(verdicts).toEqual(['drop', 'drop', 'drop', 'admit', 'drop', 'drop', 'drop', 'admit']);
     expect(admitted(VOUCHED, 40)).toBe(40);
+    // A trusted server's request carries no digest: its verified TLS certificate puts it with the credentialed ones (D-06).
+    expect([0, 1, 2, 3].map(() => oc.admit(ANON, true))).toEqual(['admit', 'admit', 'admit', 'admit']);
     expect(oc.state.dropped).toBe(6);
     expect(oc.state.refused).toBe(0);
     // A probe lost for 10 limits (2 s) is replaced, and still counted meanwhile.

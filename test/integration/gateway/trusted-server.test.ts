@@ -1,0 +1,94 @@
+// D-06 / B-19 end to end: a gateway Switchboard in trusted-server mode
+// registers lines that have no password to an upstream Switchboard that lists
+// the gateway's certificate name as a trusted peer, over mutual TLS with no
+// challenge. Without that entry the upstream challenges and the line says why.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../lib/wait.ts';
+import { X509Certificate } from 'node:crypto';
+import { main } from '../../../src/cli/main.ts';
+import { addTrustedCas } from '../../../src/security/trust-store.ts';
+import { addTrustedPeer, removeTrustedPeer } from '../../../src/security/trusted-peers.ts';
+import { certificateNames } from '../../../src/sip/transport/tls-peer.ts';
+import { startTestServer, tempDataDir, type TestServer } from '../lib/server.ts';
+
+/** Waits (bounded) for a condition the servers reach on their own real-time polls; fails naming what is missing. */
+async function until(check: () => boolean, what: string | (() => string), ms = 15_000): Promise<void> {
+  if (!(await waitUntil(check, ms, 20))) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+}
+
+let upstream: TestServer;
+let gw: TestServer;
+let gwName: string;
+
+/** Runs the real CLI in this process, its output swallowed; its exit code. */
+async function cli(...args: string[]): Promise<number> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await main(args);
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+const status = () => gw.server.gateway.lines!.lineStatus('1001');
+
+beforeAll(async () => {
+  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
+  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret-never-used' });
+  // The gateway trusts the upstream's CA from its first start; the upstream trusts the gateway's once it exists.
+  const gwDir = tempDataDir();
+  await addTrustedCas(gwDir, Buffer.from(upstream.server.certificates.caCertPem));
+  gw = await startTestServer({ dataDir: gwDir, config: { sip: { domain: 'gw.test' } } });
+  const caFile = join(tempDataDir(), 'gateway-ca.pem');
+  await writeFile(caFile, gw.server.certificates.caCertPem);
+  expect(await cli('cert', 'trust', 'add', caFile, '--data-dir', upstream.dataDir)).toBe(0);
+  // The name the gateway's identity proves: what the upstream's administrator lists.
+  const id = gw.server.certificates.telephony ?? gw.server.certificates;
+  const x = new X509Certificate(id.certPem);
+  const names = certificateNames({ subjectaltname: x.subjectAltName ?? '', subject: { CN: /CN=([^\n]+)/.exec(x.subject)?.[1] } as never });
+  gwName = names.find((n) => n.includes('.')) ?? names[0]!;
+  expect(gwName).toBeDefined();
+  await addTrustedPeer(upstream.server.store.admin.settings, gwName);
+  // Its TLS listener asks for client certificates once it has seen the entry; a connection made before stays unverified.
+  await until(() => upstream.log.entries.some((e) => e.msg === 'trusted peers changed' && (e.obj as { trustedPeers: string[] }).trustedPeers.includes(gwName)), 'the upstream to list the peer');
+
+  const store = gw.server.store;
+  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
+  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.tlsPort};transport=tls`, priority: 1 });
+  // No password: trusted-server mode needs only the user name (B-19).
+  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510' });
+  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'tls', trustedServer: true, registerExpiresSec: 120 });
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+describe('gateway in trusted-server mode towards a Switchboard upstream', () => {
+  it('registers a line with no password over mutual TLS, never challenged', async () => {
+    await until(() => status()?.registration === 'registered', () => `line 1001 registered (now ${JSON.stringify(status())})`);
+    expect(upstream.server.location.isRegistered('sip:41510@upstream.test')).toBe(true);
+    expect(status()!.failure).toBeNull();
+    expect(upstream.log.entries.filter((e) => e.msg?.startsWith('trusted server connected'))).toEqual([
+      expect.objectContaining({ obj: expect.objectContaining({ peer: gwName }) }),
+    ]);
+    // No refusal recorded upstream for the user (a 401 round would be a challenge, not a refusal: the
+    // gateway has no credentials to answer one with, so it would have failed instead of registering).
+    expect(gw.log.entries.filter((e) => e.msg?.includes('gateway line 1001 not registered'))).toEqual([]);
+  });
+
+  it('without the trusted-peer entry the upstream challenges and the line says it has no password', async () => {
+    expect(await removeTrustedPeer(upstream.server.store.admin.settings, gwName)).toBe(true);
+    // The upstream polls its store (every 50 ms here); registrations after it saw the change are challenged.
+    await until(() => upstream.log.entries.some((e) => e.msg === 'trusted peers changed' && (e.obj as { trustedPeers: string[] }).trustedPeers.length === 0), 'the upstream to drop the peer');
+    gw.server.gateway.lines!.reregister(['1001']);
+    await until(() => status()?.failure !== null && status()?.failure !== undefined, 'line 1001 failed');
+    // gw-lines' reason for a challenge answered with no password (FailureCode has no separate code for it).
+    expect(status()!.failure).toMatchObject({ code: 'rejected', status: 401 });
+    expect(status()!.failure!.text).toMatch(/asks for a password and the line has none.*trusted server upstream/);
+  });
+});
