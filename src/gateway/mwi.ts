@@ -6,6 +6,7 @@
 // written to the repository. The handset is told from there by the MWI
 // notifier (src/pbx/mwi/mwi-service.ts) through the counts source below.
 import type { NameAddr, SipResponse, Via } from '../sip/message.ts';
+import { newVia } from '../sip/dialog.ts';
 import type { UacTransport } from '../sip/ua/uac.ts';
 import type { DialogTable } from '../sip/ua/core.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
@@ -57,8 +58,6 @@ export interface GatewayMwiDeps {
   transactions: UacTransport;
   timers: TimerQueue;
   dialogs: DialogTable;
-  /** A Via for a new request of the line (the transport and local address its flow uses). */
-  via(route: UpstreamRoute): Via;
   /** Tells the lines manager the line's subscription state and what the upstream last said (LineStatus.mwi, messagesWaiting). */
   report(extension: string, state: MwiSubscriptionState, waiting: boolean | null): void;
   /** Jitter of the retry waits (tests: a fixed value); [0, 1). */
@@ -90,6 +89,13 @@ const MAX_BODY = 8192;
 function routeKey(r: UpstreamRoute): string {
   const d = r.dest;
   return `${d.transport}:${d.address}:${d.port}:${d.connectionId ?? ''}|${formatUri(r.contact)}|${formatUri(r.aor.uri)}|${r.routes.join(',')}`;
+}
+
+/** Our Via for a line's request: sent-by is where its Contact says we are (the flow's port with B-03). */
+function viaOf(r: UpstreamRoute): Via {
+  const host = r.contact.host;
+  const address = host.startsWith('[') ? host.slice(1, -1) : host;
+  return newVia(r.dest.transport, { address, port: r.contact.port ?? (r.dest.transport === 'tls' ? 5061 : 5060) });
 }
 
 export class GatewayMwi {
@@ -171,7 +177,7 @@ export class GatewayMwi {
     let byNotify: string | undefined;
     const sub: Subscriber = new Subscriber({
       transactions: this.deps.transactions, timers: this.deps.timers, dialogs: this.deps.dialogs,
-      dest: route.dest, via: () => this.deps.via(route), contact, credentials: route.credentials,
+      dest: route.dest, via: () => viaOf(route), contact, credentials: route.credentials,
       event: { package: MESSAGE_SUMMARY }, accept: [MESSAGE_SUMMARY_TYPE], expires: e.expires,
       // RFC 3842 §3.2: the subscription is to the user's own AoR.
       target: { uri: route.aor.uri, from: route.aor, to: { uri: route.aor.uri, params: new Map() }, routeSet: route.routes },
@@ -281,24 +287,54 @@ export class GatewayMwi {
   }
 }
 
+/** Which mailboxes are upstream now, and whether their lamps are relayed. */
+interface Upstream {
+  extensions: Set<string>;
+  mwiOn: boolean;
+}
+
 /**
- * The handsets' summaries for the MWI notifier: a gateway user's mailbox is
- * upstream, so its phones hear the upstream's last summary (nothing waiting
- * while none came or MWI is off); other users' mailboxes are not ours.
+ * The handsets' summaries for the MWI notifier (every worker's: the phones
+ * subscribe wherever they are): a gateway user's mailbox (an enabled line, the
+ * gateway running) is upstream, so its phones hear the upstream's last
+ * summary, nothing waiting while none came or with MWI off; other users'
+ * mailboxes are not the source's. Which users those are is read from the
+ * store and again on each settings or lines change, whose users are told too.
  */
-export function gatewayCountsSource(deps: {
-  isGatewayUser(extension: string): boolean;
-  mwiOn(): boolean;
-  repo: Pick<GatewayRepository, 'upstreamMwi' | 'watch'>;
-}): MwiCountsSource {
+export function gatewayCountsSource(repo: Pick<GatewayRepository, 'upstreamMwi' | 'watch' | 'listLines' | 'settings'>): MwiCountsSource {
+  let known: Promise<Upstream> | undefined;
+  const load = async (): Promise<Upstream> => {
+    const [lines, settings] = await Promise.all([repo.listLines(), repo.settings()]);
+    const on = settings.mode !== 'call-server';
+    return { extensions: new Set(on ? lines.filter((l) => !l.disabled).map((l) => l.extension) : []), mwiOn: settings.mwi };
+  };
+  const current = (): Promise<Upstream> => {
+    const k = (known ??= load());
+    // A failed read is not kept: the next question reads again.
+    k.catch(() => { if (known === k) known = undefined; });
+    return k;
+  };
   return {
     async summary(mailbox: string): Promise<MailboxSummary | undefined> {
-      if (!deps.isGatewayUser(mailbox)) return undefined;
-      const m = deps.mwiOn() ? await deps.repo.upstreamMwi(mailbox) : undefined;
+      const k = await current();
+      if (!k.extensions.has(mailbox)) return undefined;
+      const m = k.mwiOn ? await repo.upstreamMwi(mailbox) : undefined;
       return m === undefined ? { waiting: false, new: 0, old: 0 } : { waiting: m.waiting, new: m.newMessages, old: m.oldMessages };
     },
     watch(listener, opts) {
-      return deps.repo.watch((c) => (c.mwi.length > 0 ? listener(c.mwi) : undefined), opts);
+      return repo.watch(async (c) => {
+        const told = new Set(c.mwi);
+        if (c.config) {
+          const before = await known?.catch(() => undefined);
+          known = undefined;
+          const after = await current();
+          // Users who became or stopped being gateway users, or all of them when MWI was switched: their summary source changed.
+          const mwiSwitched = before !== undefined && before.mwiOn !== after.mwiOn;
+          for (const e of after.extensions) if (mwiSwitched || (before !== undefined && !before.extensions.has(e))) told.add(e);
+          for (const e of before?.extensions ?? []) if (!after.extensions.has(e)) told.add(e);
+        }
+        if (told.size > 0) await listener([...told]);
+      }, opts);
     },
   };
 }

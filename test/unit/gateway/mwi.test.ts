@@ -3,7 +3,6 @@
 // core; what goes on the wire is read back from its bytes.
 import { describe, expect, it } from 'vitest';
 import type { SipRequest } from '../../../src/sip/message.ts';
-import { newVia } from '../../../src/sip/dialog.ts';
 import { silentLogger } from '../../../src/lib/log.ts';
 import { GATEWAY_DEFAULTS } from '../../../src/model/gateway.ts';
 import type { GatewaySettings, LineStatus, MwiSubscriptionState } from '../../../src/model/gateway.ts';
@@ -11,6 +10,8 @@ import type { UpstreamMwi } from '../../../src/store/gateway-types.ts';
 import type { GatewayLines, UpstreamRoute } from '../../../src/gateway/types.ts';
 import { GatewayMwi, RETRY_BASE_MS, STABLE_MS, gatewayCountsSource, resubscribeDelay } from '../../../src/gateway/mwi.ts';
 import { UDP_PEER, header, request, responseTo, uaHarness } from '../sip/ua/helpers.ts';
+import type { Store } from '../../../src/store/index.ts';
+import { sqliteEngine, storePerTest } from '../store/engines.ts';
 
 const sip = (user: string, host: string) => ({ scheme: 'sip' as const, user, host, params: new Map(), headers: new Map() });
 
@@ -63,7 +64,6 @@ function setup(o: { mwi?: boolean; registered?: boolean } = {}) {
   };
   const gw = new GatewayMwi({
     lines, repo, transactions: h.layer, timers: h.timers, dialogs: h.core.dialogs,
-    via: () => newVia('udp', { address: '192.0.2.1', port: 5060 }),
     report: (ext, state, waiting) => { lines.reported.push({ ext, state, waiting }); },
     random: () => 0, log: silentLogger,
   });
@@ -130,6 +130,7 @@ describe('GatewayMwi (B-10)', () => {
     expect(header(s, 'expires')).toBe('3600');
     expect(header(s, 'route')).toBe('<sip:192.0.2.10;lr>');
     expect(header(s, 'contact')).toContain('sip:u1001@192.0.2.1');
+    expect(header(s, 'via')).toMatch(/^SIP\/2\.0\/UDP 192\.0\.2\.1:5060;/);
     expect(lines.reported.at(-1)).toEqual({ ext: '1001', state: 'subscribing', waiting: null });
     accept();
     expect(lines.reported.at(-1)).toEqual({ ext: '1001', state: 'active', waiting: null });
@@ -251,7 +252,7 @@ describe('GatewayMwi (B-10)', () => {
     expect(header(subs()[1]!, 'expires')).toBe('0');
     const again = new GatewayMwi({
       lines, repo: { setUpstreamMwi: async () => {}, watch: () => ({ poll: async () => false, stop: () => {} }) },
-      transactions: h.layer, timers: h.timers, dialogs: h.core.dialogs, via: () => newVia('udp', { address: '192.0.2.1', port: 5060 }),
+      transactions: h.layer, timers: h.timers, dialogs: h.core.dialogs,
       report: () => {}, log: silentLogger,
     });
     again.start();
@@ -260,31 +261,50 @@ describe('GatewayMwi (B-10)', () => {
   });
 });
 
-describe('gatewayCountsSource', () => {
+describe('gatewayCountsSource (on the real SQLite store)', () => {
+  let store: Store;
+  storePerTest(sqliteEngine, async (_db, st) => {
+    store = st;
+    for (const ext of ['1001', '1002', '2000']) await store.users.add({ extension: ext, password: 'p', name: `User ${ext}` });
+    await store.gateway.updateSettings({ mode: 'both' });
+    await store.gateway.setLine({ extension: '1001', upstreamUser: 'a' });
+    await store.gateway.setLine({ extension: '1002', upstreamUser: 'b' });
+  });
+
   it('answers only for gateway users: the upstream summary, nothing waiting before the first NOTIFY or with MWI off', async () => {
-    let mwiOn = true;
-    const state = new Map<string, UpstreamMwi>([['1001', { waiting: true, newMessages: 3, oldMessages: 1, at: 1 }]]);
-    const src = gatewayCountsSource({
-      isGatewayUser: (e) => e === '1001' || e === '1002', mwiOn: () => mwiOn,
-      repo: { upstreamMwi: async (e) => state.get(e), watch: () => ({ poll: async () => false, stop: () => {} }) },
-    });
+    await store.gateway.setUpstreamMwi('1001', { waiting: true, newMessages: 3, oldMessages: 1, at: 1 });
+    const src = gatewayCountsSource(store.gateway);
     expect(await src.summary('2000')).toBeUndefined();
     expect(await src.summary('1001')).toEqual({ waiting: true, new: 3, old: 1 });
     expect(await src.summary('1002')).toEqual({ waiting: false, new: 0, old: 0 });
-    mwiOn = false;
-    expect(await src.summary('1001')).toEqual({ waiting: false, new: 0, old: 0 });
   });
 
-  it('passes on the repository\'s MWI changes, not its config changes', async () => {
-    let listener: ((c: { config: boolean; mwi: readonly string[] }) => void | Promise<void>) | undefined;
-    const src = gatewayCountsSource({
-      isGatewayUser: () => true, mwiOn: () => true,
-      repo: { upstreamMwi: async () => undefined, watch: (l) => { listener = l; return { poll: async () => false, stop: () => {} }; } },
-    });
+  it('tells the notifier of MWI changes, of users who became or stopped being gateway users, and of all of them when MWI is switched', async () => {
+    const src = gatewayCountsSource(store.gateway);
     const seen: string[][] = [];
-    src.watch((m) => { seen.push([...m]); }, {});
-    await listener!({ config: true, mwi: [] });
-    await listener!({ config: false, mwi: ['1001', '1002'] });
-    expect(seen).toEqual([['1001', '1002']]);
+    const w = src.watch((m) => { seen.push([...m].sort()); }, { intervalMs: 0 });
+    try {
+      await w.poll();
+      expect(await src.summary('1001')).toEqual({ waiting: false, new: 0, old: 0 });
+      seen.length = 0;
+      await store.gateway.setUpstreamMwi('1001', { waiting: true, newMessages: 1, oldMessages: 0, at: 1 });
+      await w.poll();
+      expect(seen).toEqual([['1001']]);
+      expect(await src.summary('1001')).toEqual({ waiting: true, new: 1, old: 0 });
+      await store.gateway.updateSettings({ mwi: false });
+      await w.poll();
+      expect(seen.at(-1)).toEqual(['1001', '1002']);
+      expect(await src.summary('1001')).toEqual({ waiting: false, new: 0, old: 0 });
+      await store.gateway.updateLine('1002', { disabled: true });
+      await w.poll();
+      expect(seen.at(-1)).toEqual(['1002']);
+      expect(await src.summary('1002')).toBeUndefined();
+      await store.gateway.updateSettings({ mode: 'call-server' });
+      await w.poll();
+      expect(seen.at(-1)).toEqual(['1001']);
+      expect(await src.summary('1001')).toBeUndefined();
+    } finally {
+      w.stop();
+    }
   });
 });
