@@ -20,7 +20,8 @@ import type { RegisterClient, RegisterClientOptions } from '../sip/ua/register-c
 import type { UacTransport } from '../sip/ua/uac.ts';
 import type { GatewayRepository } from '../store/gateway-types.ts';
 import type { DialogTable } from '../sip/ua/core.ts';
-import { GatewayLinesManager, type UpstreamHops } from './lines.ts';
+import type { UpstreamHops } from './hops.ts';
+import { GatewayLinesManager } from './lines.ts';
 import { GatewayMwi } from './mwi.ts';
 
 export const GATEWAY_UUID_FILE = 'gateway-uuid';

@@ -66,10 +66,11 @@ export function describeFailure(f: RegisterFailure, ctx: FailureContext): LineFa
   if (f.kind === 'timeout') {
     return { code: 'no-answer', status: 0, text: `no answer from any proxy (tried ${list(ctx.tried ?? (ctx.dialled ? [ctx.dialled] : []))})` };
   }
-  if (f.kind === 'no-hop') {
+  if (f.kind === 'no-hop' && (ctx.dnsError || !f.error)) {
     if (ctx.dnsError) return { code: 'dns', status: 0, text: `DNS: ${ctx.dnsError}` };
     return { code: 'no-answer', status: 0, text: `no answer from any proxy: every target is blacklisted after timeouts (tried ${list(ctx.tried)})` };
   }
+  // A transport error, or a flow that could not open (no hop, with the error).
   return transportFailure(f.error, where, ctx);
 }
 

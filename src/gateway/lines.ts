@@ -5,7 +5,7 @@
 // GatewayLines the calls and MWI use.
 import type { Logger } from '../lib/log.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
-import type { GatewaySettings, GatewayStatus, LineStatus, MwiSubscriptionState, ProxyView } from '../model/gateway.ts';
+import type { GatewaySettings, GatewayStatus, LineStatus, MwiSubscriptionState } from '../model/gateway.ts';
 import { GATEWAY_DEFAULTS } from '../model/gateway.ts';
 import type { SipTarget } from '../sip/dns.ts';
 import type { Endpoint, SipRequest, SipUri } from '../sip/message.ts';
@@ -21,22 +21,7 @@ import { planLine, type Idle, type LinePlan } from './line-plan.ts';
 import { fetchPeerIssuer } from './peer-issuer.ts';
 import { PendingSlots } from './pending-slots.ts';
 import type { GatewayLines, UpstreamMatch, UpstreamRoute } from './types.ts';
-
-/** Where a line's requests may go (src/gateway/proxies.ts behind it). */
-export interface UpstreamHops {
-  /**
-   * Targets for a line's domain now, best first, blacklisted ones left out:
-   * the configured proxies, else the domain itself by RFC 3263.
-   * @throws Error with a technician's sentence when nothing resolves
-   */
-  targets(domain: string, settings: GatewaySettings): Promise<SipTarget[]>;
-  /** No answer from target: skipped for blacklistTimeoutSec (B-02). */
-  blacklist(target: SipTarget, settings: GatewaySettings): void;
-  /** Proxies with their targets, for the status view. */
-  status(): GatewayStatus['proxies'];
-  /** Settings or proxies changed. */
-  reload(settings: GatewaySettings, proxies: readonly ProxyView[]): void;
-}
+import type { UpstreamHops } from './hops.ts';
 
 export interface LinesDeps {
   repo: GatewayRepository;
@@ -236,7 +221,7 @@ export class GatewayLinesManager implements GatewayLines {
     if (l.stopped || typeof l.plan === 'string') return undefined;
     const s = this.current;
     try {
-      const all = await this.deps.hops.targets(l.plan.domain, s);
+      const all = await this.deps.hops.targets(l.plan.domain, l.extension);
       l.dnsError = undefined;
       // After a failure in this round the next target is tried; a new round starts from the best.
       const untried = all.filter((t) => !l.tried.some((x) => sameTarget(x, t)));
@@ -274,7 +259,8 @@ export class GatewayLinesManager implements GatewayLines {
 
   private registered(l: Line, ok: RegisterSuccess): void {
     this.slots.release(l.extension);
-    if (l.stopped || !l.target) return;
+    if (l.stopped || !l.target || typeof l.plan === 'string') return;
+    this.deps.hops.succeeded(l.plan.domain, l.target);
     const wasFailed = l.failure !== undefined;
     l.registered = { target: l.target, hop: ok.hop, ok };
     l.tried = [];
@@ -293,10 +279,12 @@ export class GatewayLinesManager implements GatewayLines {
     this.slots.release(l.extension);
     if (l.stopped || typeof l.plan === 'string') return undefined;
     const t = l.target;
-    const noAnswer = f.kind === 'timeout' || (f.kind === 'transport' && !isCertificateProblem(f.error));
+    // A flow that could not open comes back as no hop with the transport's error.
+    const connection = (f.kind === 'transport' || (f.kind === 'no-hop' && f.error !== undefined && l.dnsError === undefined)) && !isCertificateProblem(f.error);
+    const noAnswer = f.kind === 'timeout' || connection;
     if (t && noAnswer) {
       l.tried.push(t);
-      this.deps.hops.blacklist(t, this.current);
+      this.deps.hops.failed(l.plan.domain, t, f.reason);
     }
     l.registered = undefined;
     const ctx = {
@@ -343,21 +331,17 @@ export class GatewayLinesManager implements GatewayLines {
   private armFailback(): void {
     const ms = Math.max(5, this.current.blacklistTimeoutSec) * 1000;
     this.failbackTimer = this.deps.timers.schedule(ms, () => {
-      void this.failback().finally(() => this.armFailback());
+      this.failback();
+      this.armFailback();
     });
   }
 
-  private async failback(): Promise<void> {
-    const byDomain = new Map<string, SipTarget | undefined>();
+  private failback(): void {
     for (const l of this.lines.values()) {
       if (!l.registered || typeof l.plan === 'string') continue;
-      const domain = l.plan.domain;
-      if (!byDomain.has(domain)) {
-        byDomain.set(domain, await this.deps.hops.targets(domain, this.current).then((t) => t[0], () => undefined));
-      }
-      const best = byDomain.get(domain);
-      if (best && !sameTarget(best, l.registered.target) && best.priority < l.registered.target.priority) {
-        this.deps.log.info({ extension: l.extension, from: hopName(l.registered.target), to: hopName(best) }, 'gateway line: the better proxy is back; registering there');
+      const best = this.deps.hops.betterThan(l.plan.domain, l.registered.target, l.extension);
+      if (best) {
+        this.deps.log.info({ extension: l.extension, from: hopName(l.registered.target), to: hopName(best) }, 'gateway line: a better proxy is available again; registering there');
         l.tried = [];
         l.client?.refresh();
       }
