@@ -71,6 +71,9 @@ import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
 import { gatewayCountsSource } from './gateway/mwi.ts';
+import { GatewayComponent } from './gateway/component.ts';
+import { ProxyHops } from './gateway/hops.ts';
+import { createSipResolver } from './sip/dns.ts';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
 import { buildSite } from './provisioning/site.ts';
 
@@ -209,6 +212,8 @@ export interface ServerParts {
   readonly mwi: MwiService;
   /** The media server of this process: voicemail, IVR menus, conference rooms, music on hold (src/pbx/apps/). */
   readonly mediaServer: MediaServer;
+  /** The handset gateway (issue 15); undefined in a worker that does not hold the singletons. */
+  readonly gateway: GatewayComponent | undefined;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -673,6 +678,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // A gateway user's mailbox is upstream: every worker's notifier answers its phones from there (issue 15 item 4).
   mwi.addCountsSource(gatewayCountsSource(store.gateway));
   serveMwi(core, authenticator, mwi);
+  const gateway = holdsSingletons(member?.worker) ? new GatewayComponent({
+    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint,
+    hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 300, negativeCacheSec: 30 }), now, log),
+    certificates: () => certificates, handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)), pollMs,
+  }) : undefined;
   // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
   // see (not a 481 after the restart), and the answers are awaited briefly
   // while the transport still runs; what stays unanswered is said. Again
@@ -842,6 +852,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         trunkRegistrar.stop();
       },
     },
+    { name: 'gateway', start: () => gateway?.start(), stop: () => gateway?.stop() },
     {
       // Every worker follows the mailboxes (its subscriptions and phones may be anyone's); NOTIFYs need the transport.
       name: 'mwi',
@@ -893,7 +904,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer, gateway,
   }, components, {
     syslog,
     writeBehind,
