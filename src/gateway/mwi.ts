@@ -68,7 +68,7 @@ export interface GatewayMwiDeps {
 interface LineSub {
   extension: string;
   sub: Subscriber | undefined;
-  /** The route the subscription went out on: a new one (re-registered, new flow) means subscribe again. */
+  /** The route the subscription went out on and the expiry setting: a new one (re-registered, new flow, setting changed) means subscribe again. */
   routeKey: string;
   state: MwiSubscriptionState;
   waiting: boolean | null;
@@ -86,9 +86,9 @@ interface LineSub {
 /** Bodies longer than this are not read (a summary is a few lines). */
 const MAX_BODY = 8192;
 
-function routeKey(r: UpstreamRoute): string {
+function routeKey(r: UpstreamRoute, expiresSec: number): string {
   const d = r.dest;
-  return `${d.transport}:${d.address}:${d.port}:${d.connectionId ?? ''}|${formatUri(r.contact)}|${formatUri(r.aor.uri)}|${r.routes.join(',')}`;
+  return `${d.transport}:${d.address}:${d.port}:${d.connectionId ?? ''}|${formatUri(r.contact)}|${formatUri(r.aor.uri)}|${r.routes.join(',')}|${expiresSec}`;
 }
 
 /** Our Via for a line's request: sent-by is where its Contact says we are (the flow's port with B-03). */
@@ -143,7 +143,7 @@ export class GatewayMwi {
       else if (status.mwi !== 'off') this.deps.report(extension, 'off', null);
       return;
     }
-    const key = routeKey(route);
+    const key = routeKey(route, lines.settings.mwiExpiresSec);
     if (e === undefined) {
       e = { extension, sub: undefined, routeKey: key, state: 'off', waiting: null, retry: undefined, failures: 0, grantedAt: undefined, expires: lines.settings.mwiExpiresSec, written: undefined, longer: false };
       this.byExt.set(extension, e);
@@ -156,6 +156,7 @@ export class GatewayMwi {
       e.retry = undefined;
       e.failures = 0;
       e.routeKey = key;
+      e.expires = lines.settings.mwiExpiresSec;
     }
     this.subscribe(e, route);
   }

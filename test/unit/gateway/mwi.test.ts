@@ -192,6 +192,14 @@ describe('GatewayMwi (B-10)', () => {
     expect(subs()[2]!.callId).not.toBe(subs()[0]!.callId);
   });
 
+  it('a new mwiExpiresSec applies at once: the line subscribes again asking for it', () => {
+    const { subs, lines, accept, gw } = setup();
+    accept();
+    lines.settings = { ...lines.settings, mwiExpiresSec: 900 };
+    gw.syncAll();
+    expect(subs().map((s) => header(s, 'expires'))).toEqual(['3600', '0', '900']);
+  });
+
   it('terminated;reason=deactivated: resubscribes at once; probation: after its retry-after', () => {
     const { h, subs, accept, notify } = setup();
     let s = accept();
