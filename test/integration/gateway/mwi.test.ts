@@ -5,7 +5,8 @@
 // Messages are left, listened to and deleted through the upstream's store
 // as its voicemail application does; the gateway subscribes upstream, the
 // upstream NOTIFYs it, the handset is told. Then a gateway restart on the
-// same data directory, and MWI switched off and on.
+// same data directory, MWI switched off and on, and a handset user in
+// unsolicited mode.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestPhone } from '../lib/phone.ts';
 import { startTestServer, tempDataDir } from '../lib/server.ts';
@@ -138,5 +139,34 @@ describe('gateway MWI: upstream mailbox → gateway → handset', () => {
     await gw.server.store.gateway.updateSettings({ mwi: true });
     await upstreamSubscriptions(1);
     await lampIs(s.sub.callId, { waiting: true, voice: '2/0' });
+  }, 60_000);
+
+  it('a handset user in unsolicited mode is told the upstream summary when its phone registers and on every upstream change', async () => {
+    const ext = '1002';
+    const upUser = '41511';
+    await up.server.store.users.add({ extension: upUser, password: 'up-secret-2', name: 'Upstream user 2' });
+    await up.server.directory.poll();
+    await up.server.store.voicemail.deposit(upUser, meta, wav);
+    await gw.server.store.users.add({ extension: ext, password: `pw-${ext}`, name: 'Unsolicited handset', mwi: 'unsolicited' });
+    await gw.server.directory.poll();
+    await gw.server.store.gateway.setLine({ extension: ext, upstreamUser: upUser, password: 'up-secret-2' });
+    expect(await waitUntil(() => gw.server.gateway?.lines?.lineStatus(ext)?.mwi === 'active', 15_000)).toBe(true);
+    await waitUntil(async () => (await gw.server.store.gateway.upstreamMwi(ext))?.waiting === true, 15_000);
+    const phone = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: gw.host, port: gw.sipPort, domain: 'gw.local' } });
+    try {
+      expect((await phone.register()).status).toBe(200);
+      const told = (): { waiting: boolean; voice: string } | undefined => {
+        const n = phone.notifiesOf(undefined).at(-1);
+        const s = n && parseMessageSummary(n.body);
+        const v = s?.counts.get('voice-message');
+        return s && v ? { waiting: s.waiting, voice: `${v.new}/${v.old}` } : undefined;
+      };
+      expect(await waitUntil(() => told()?.voice === '1/0', 15_000)).toBe(true);
+      expect(told()).toEqual({ waiting: true, voice: '1/0' });
+      await up.server.store.voicemail.deposit(upUser, meta, wav);
+      expect(await waitUntil(() => told()?.voice === '2/0', 15_000)).toBe(true);
+    } finally {
+      await phone.stop();
+    }
   }, 60_000);
 });
