@@ -71,11 +71,12 @@ import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
 import { gatewayCountsSource } from './gateway/mwi.ts';
+import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
+import { buildSite } from './provisioning/site.ts';
 import { GatewayComponent } from './gateway/component.ts';
 import { ProxyHops } from './gateway/hops.ts';
 import { createSipResolver } from './sip/dns.ts';
-import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
-import { buildSite } from './provisioning/site.ts';
+import { gatewayStatusRoutes } from './api/routes/gateway-status.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -212,8 +213,8 @@ export interface ServerParts {
   readonly mwi: MwiService;
   /** The media server of this process: voicemail, IVR menus, conference rooms, music on hold (src/pbx/apps/). */
   readonly mediaServer: MediaServer;
-  /** The handset gateway (issue 15); undefined in a worker that does not hold the singletons. */
-  readonly gateway: GatewayComponent | undefined;
+  /** The handset gateway (issue 15): `lines` once it runs (on a lone server or worker 1). */
+  readonly gateway: GatewayComponent;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -678,11 +679,6 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   // A gateway user's mailbox is upstream: every worker's notifier answers its phones from there (issue 15 item 4).
   mwi.addCountsSource(gatewayCountsSource(store.gateway));
   serveMwi(core, authenticator, mwi);
-  const gateway = holdsSingletons(member?.worker) ? new GatewayComponent({
-    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint,
-    hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 300, negativeCacheSec: 30 }), now, log),
-    certificates: () => certificates, handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)), pollMs,
-  }) : undefined;
   // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
   // see (not a 481 after the restart), and the answers are awaited briefly
   // while the transport still runs; what stays unanswered is said. Again
@@ -764,6 +760,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
     },
   }];
+
+  // The handset gateway (issue 15): the process holding the singletons registers the lines; answers to its requests come back to it.
+  const gateway = new GatewayComponent({
+    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint, certificates, pollMs,
+    hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 3600, negativeCacheSec: 30 }), now, log),
+    handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)),
+  });
+  tlsConsumers.push({ name: 'gateway lines', fingerprint: (set) => set.telephony?.fingerprintSha256 ?? set.fingerprintSha256, apply: (set) => gateway.certificatesChanged(set) });
 
   let restored = 0;
   const heapTrim = opts.trimHeap
@@ -852,7 +856,23 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         trunkRegistrar.stop();
       },
     },
-    { name: 'gateway', start: () => gateway?.start(), stop: () => gateway?.stop() },
+    {
+      name: 'gateway lines',
+      start: async () => {
+        if (!holdsSingletons(member?.worker)) return;
+        await gateway.start();
+        const lines = gateway.lines!;
+        control.gateway = {
+          status: () => lines.status(),
+          reregister: (list) => {
+            const known = list?.filter((e) => lines.isGatewayUser(e));
+            lines.reregister(known);
+            return known?.length ?? lines.tally().total;
+          },
+        };
+      },
+      stop: () => gateway.stop(),
+    },
     {
       // Every worker follows the mailboxes (its subscriptions and phones may be anyone's); NOTIFYs need the transport.
       name: 'mwi',
@@ -944,7 +964,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
-          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), gatewayStatusRoutes(() => gateway.lines), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
           system: systemSource(server, { dataDir, logRing, caps, node, startedAt: now(), workers: member?.workers ?? 1 }),
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);
