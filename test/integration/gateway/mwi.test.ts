@@ -5,8 +5,9 @@
 // Messages are left, listened to and deleted through the upstream's store
 // as its voicemail application does; the gateway subscribes upstream, the
 // upstream NOTIFYs it, the handset is told. Then a gateway restart on the
-// same data directory, MWI switched off and on, and a handset user in
-// unsolicited mode.
+// same data directory, MWI switched off and on, a handset user in
+// unsolicited mode, and an upstream restart (its subscriptions gone: the
+// gateway's next refresh hears 481 and subscribes again).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestPhone } from '../lib/phone.ts';
 import { startTestServer, tempDataDir } from '../lib/server.ts';
@@ -55,7 +56,8 @@ async function upstreamSubscriptions(n: number): Promise<void> {
 }
 
 async function startGateway(ports?: { sipPort: number; tlsPort: number }): Promise<TestServer> {
-  return startTestServer({ dataDir: gwDir, config: gwConfig, ...ports });
+  // The gateway's own time moves only by advance() (its refreshes); sockets and store polls run on real time.
+  return startTestServer({ manualTime: true, dataDir: gwDir, config: gwConfig, ...ports });
 }
 
 beforeAll(async () => {
@@ -168,5 +170,26 @@ describe('gateway MWI: upstream mailbox → gateway → handset', () => {
     } finally {
       await phone.stop();
     }
+  }, 60_000);
+
+  it('after an upstream restart the next refresh finds the subscription gone (481) and the line subscribes again at once', async () => {
+    await upstreamSubscriptions(2);
+    const s = await handset.subscribe({ expires: 3600 });
+    await lampIs(s.sub.callId, { waiting: true, voice: '2/0' });
+    const { sipPort, tlsPort, dataDir } = up;
+    await up.stop();
+    up = await startTestServer({ dataDir, sipPort, tlsPort, config: { voicemail: { enabled: true } } });
+    // The restarted upstream holds no subscription (it ends them without a NOTIFY) until the gateway's refresh.
+    expect(up.server.mwi.subscriptionCount).toBe(0);
+    await gw.advance((600 - 32) * 1000 + 100);
+    for (let i = 0; i < 20 && up.server.mwi.subscriptionCount < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await gw.advance(1000);
+    }
+    await upstreamSubscriptions(2);
+    expect(line()?.mwi).toBe('active');
+    const messages = await up.server.store.voicemail.list(UPSTREAM_USER);
+    for (const m of messages) await up.server.store.voicemail.remove(UPSTREAM_USER, m.id);
+    await lampIs(s.sub.callId, { waiting: false, voice: '0/0' });
   }, 60_000);
 });
