@@ -68,6 +68,11 @@ describe('gateway lines against a Switchboard upstream', () => {
     const viaSocket = answer.gateway.lines.find((l) => l.extension === '1002')!;
     expect(viaSocket.failure!.code).toBe('wrong-password');
     expect(answer.gateway.counters).toEqual({ sipUsers: 2, subscribed: 0, registered: 1, total: 2 });
+    // Metrics and the alarm say the same.
+    const metrics = await gw.server.metrics();
+    expect(metrics).toContain('switchboard_gateway_lines{state="registered"} 1');
+    expect(metrics).toContain('switchboard_gateway_lines{state="failed"} 1');
+    expect(gw.server.alarms.list().find((a) => a.kind === 'gateway-lines')?.text).toContain('1 of 2 gateway lines not registered');
     // A retry later (the slow retry of D-08) logs nothing new.
     await gw.advance(5 * 60_000 + 1000);
     await until(() => (lines().lineStatus('1002')?.failure?.at ?? 0) > s.failure!.at, 'the slow retry');
