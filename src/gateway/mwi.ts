@@ -15,7 +15,7 @@ import { OncePerInterval } from '../lib/log.ts';
 import { Subscriber } from '../sip/ua/subscriber.ts';
 import { getHeader, parseDeltaSeconds } from '../sip/headers.ts';
 import { formatUri } from '../sip/uri.ts';
-import type { MwiSubscriptionState } from '../model/gateway.ts';
+import type { GatewaySettings, MwiSubscriptionState } from '../model/gateway.ts';
 import type { GatewayRepository, UpstreamMwi } from '../store/gateway-types.ts';
 import type { ChangeWatcher, WatchOptions } from '../store/types.ts';
 import type { MailboxSummary, MwiCountsSource } from '../pbx/mwi/mwi-service.ts';
@@ -54,7 +54,7 @@ export function resubscribeDelay(reason: string, detail: { retryAfter?: number; 
 
 export interface GatewayMwiDeps {
   lines: GatewayLines;
-  repo: Pick<GatewayRepository, 'setUpstreamMwi' | 'watch'>;
+  repo: Pick<GatewayRepository, 'setUpstreamMwi' | 'watch' | 'settings'>;
   transactions: UacTransport;
   timers: TimerQueue;
   dialogs: DialogTable;
@@ -104,13 +104,28 @@ export class GatewayMwi {
   private unwatchLines: (() => void) | undefined;
   private config: ChangeWatcher | undefined;
   private closed = false;
+  /**
+   * The MWI settings as this part last read them from the store: a change
+   * applies when its watch sees it, whether or not the lines manager has
+   * reloaded yet. Until the first read, the lines manager's.
+   */
+  private mwiSettings: Pick<GatewaySettings, 'mwi' | 'mwiExpiresSec'> | undefined;
 
   constructor(private readonly deps: GatewayMwiDeps) {}
 
   /** Subscribes for every registered line and follows the lines' changes and the settings. */
   start(watch?: WatchOptions): void {
     this.unwatchLines = this.deps.lines.onChange((ext) => this.sync(ext));
-    this.config = this.deps.repo.watch((c) => { if (c.config) this.syncAll(); }, watch);
+    this.config = this.deps.repo.watch(async (c) => {
+      if (!c.config) return;
+      try {
+        const s = await this.deps.repo.settings();
+        this.mwiSettings = { mwi: s.mwi, mwiExpiresSec: s.mwiExpiresSec };
+      } catch (err) {
+        this.logFailure('settings unreadable', '*', err);
+      }
+      this.syncAll();
+    }, watch);
     this.syncAll();
   }
 
@@ -130,6 +145,7 @@ export class GatewayMwi {
   sync(extension: string): void {
     if (this.closed) return;
     const lines = this.deps.lines;
+    const settings = this.mwiSettings ?? lines.settings;
     const status = lines.lineStatus(extension);
     let e = this.byExt.get(extension);
     if (status === undefined) {
@@ -137,15 +153,15 @@ export class GatewayMwi {
       if (e !== undefined) this.drop(e, true);
       return;
     }
-    const route = lines.settings.mwi && status.registration === 'registered' ? lines.route(extension) : undefined;
+    const route = settings.mwi && status.registration === 'registered' ? lines.route(extension) : undefined;
     if (route === undefined) {
       if (e !== undefined) this.drop(e, false);
       else if (status.mwi !== 'off') this.deps.report(extension, 'off', null);
       return;
     }
-    const key = routeKey(route, lines.settings.mwiExpiresSec);
+    const key = routeKey(route, settings.mwiExpiresSec);
     if (e === undefined) {
-      e = { extension, sub: undefined, routeKey: key, state: 'off', waiting: null, retry: undefined, failures: 0, grantedAt: undefined, expires: lines.settings.mwiExpiresSec, written: undefined, longer: false };
+      e = { extension, sub: undefined, routeKey: key, state: 'off', waiting: null, retry: undefined, failures: 0, grantedAt: undefined, expires: settings.mwiExpiresSec, written: undefined, longer: false };
       this.byExt.set(extension, e);
     } else if (e.routeKey === key && (e.sub !== undefined || e.retry !== undefined)) {
       return; // subscribed (or waiting to retry) over this very registration
@@ -156,7 +172,7 @@ export class GatewayMwi {
       e.retry = undefined;
       e.failures = 0;
       e.routeKey = key;
-      e.expires = lines.settings.mwiExpiresSec;
+      e.expires = settings.mwiExpiresSec;
     }
     this.subscribe(e, route);
   }

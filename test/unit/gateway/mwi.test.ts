@@ -58,9 +58,17 @@ function setup(o: { mwi?: boolean; registered?: boolean } = {}) {
   lines.settings.mwi = o.mwi ?? true;
   lines.lines.set('1001', { registration: o.registered === false ? 'registering' : 'registered' });
   const written: { ext: string; mwi: UpstreamMwi }[] = [];
+  /** The store's settings (the lines manager's copy may lag behind them). */
+  let stored: GatewaySettings = lines.settings;
+  let configChanged: ((c: { config: boolean; mwi: readonly string[] }) => void | Promise<void>) | undefined;
   const repo = {
     setUpstreamMwi: async (ext: string, mwi: UpstreamMwi) => { written.push({ ext, mwi }); },
-    watch: () => ({ poll: async () => false, stop: () => {} }),
+    settings: async () => stored,
+    watch: (l: typeof configChanged) => { configChanged = l; return { poll: async () => false, stop: () => {} }; },
+  };
+  const storeSettings = async (patch: Partial<GatewaySettings>): Promise<void> => {
+    stored = { ...stored, ...patch };
+    await configChanged!({ config: true, mwi: [] });
   };
   const gw = new GatewayMwi({
     lines, repo, transactions: h.layer, timers: h.timers, dialogs: h.core.dialogs,
@@ -90,7 +98,7 @@ function setup(o: { mwi?: boolean; registered?: boolean } = {}) {
     }));
     return h.sentResponses().at(-1)!.status;
   };
-  return { h, lines, gw, written, subs, accept, notify };
+  return { h, lines, gw, written, subs, accept, notify, storeSettings };
 }
 
 describe('resubscribeDelay (RFC 6665 §4.1.3)', () => {
@@ -200,6 +208,17 @@ describe('GatewayMwi (B-10)', () => {
     expect(subs().map((s) => header(s, 'expires'))).toEqual(['3600', '0', '900']);
   });
 
+  it('MWI switched off in the store unsubscribes at once, before the lines manager has reloaded; on again, subscribes', async () => {
+    const { subs, lines, accept, storeSettings } = setup();
+    accept();
+    await storeSettings({ mwi: false });
+    expect(lines.settings.mwi).toBe(true);
+    expect(subs().map((s) => header(s, 'expires'))).toEqual(['3600', '0']);
+    expect(lines.reported.at(-1)).toEqual({ ext: '1001', state: 'off', waiting: null });
+    await storeSettings({ mwi: true, mwiExpiresSec: 1200 });
+    expect(subs().map((s) => header(s, 'expires'))).toEqual(['3600', '0', '1200']);
+  });
+
   it('terminated;reason=deactivated: resubscribes at once; probation: after its retry-after', () => {
     const { h, subs, accept, notify } = setup();
     let s = accept();
@@ -259,7 +278,7 @@ describe('GatewayMwi (B-10)', () => {
     gw.close();
     expect(header(subs()[1]!, 'expires')).toBe('0');
     const again = new GatewayMwi({
-      lines, repo: { setUpstreamMwi: async () => {}, watch: () => ({ poll: async () => false, stop: () => {} }) },
+      lines, repo: { setUpstreamMwi: async () => {}, settings: async () => lines.settings, watch: () => ({ poll: async () => false, stop: () => {} }) },
       transactions: h.layer, timers: h.timers, dialogs: h.core.dialogs,
       report: () => {}, log: silentLogger,
     });
