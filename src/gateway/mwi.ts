@@ -48,7 +48,9 @@ export function resubscribeDelay(reason: string, detail: { retryAfter?: number; 
   }
   // Our refresh found the subscription gone (481) or it ran out: subscribe anew.
   if (reason === 'refresh-failed' || reason === 'expired') return atOnce();
-  // 'rejected' (non-2xx to the initial SUBSCRIBE), no answer, transport failure.
+  // An upstream without the package (a registrar only: 405, 489 Bad Event, 501) will not have it in a minute.
+  if (reason === 'rejected' && (detail.status === 405 || detail.status === 489 || detail.status === 501)) return RETRY_MAX_MS;
+  // 'rejected' (other non-2xx to the initial SUBSCRIBE), no answer, transport failure.
   return backoff(failures);
 }
 

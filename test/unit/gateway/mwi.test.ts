@@ -8,7 +8,7 @@ import { GATEWAY_DEFAULTS } from '../../../src/model/gateway.ts';
 import type { GatewaySettings, LineStatus, MwiSubscriptionState } from '../../../src/model/gateway.ts';
 import type { UpstreamMwi } from '../../../src/store/gateway-types.ts';
 import type { GatewayLines, UpstreamRoute } from '../../../src/gateway/types.ts';
-import { GatewayMwi, RETRY_BASE_MS, STABLE_MS, gatewayCountsSource, resubscribeDelay } from '../../../src/gateway/mwi.ts';
+import { GatewayMwi, RETRY_BASE_MS, RETRY_MAX_MS, STABLE_MS, gatewayCountsSource, resubscribeDelay } from '../../../src/gateway/mwi.ts';
 import { UDP_PEER, header, request, responseTo, uaHarness } from '../sip/ua/helpers.ts';
 import type { Store } from '../../../src/store/index.ts';
 import { sqliteEngine, storePerTest } from '../store/engines.ts';
@@ -118,6 +118,8 @@ describe('resubscribeDelay (RFC 6665 §4.1.3)', () => {
     expect(resubscribeDelay('rejected', { status: 403 }, false, 0)).toBe(30_000);
     expect(resubscribeDelay('timeout', {}, false, 2)).toBe(120_000);
     expect(resubscribeDelay('transport', {}, false, 50)).toBe(30 * 60_000);
+    // An upstream that does not do MWI at all (a registrar only) is asked again only after the longest wait.
+    for (const status of [405, 489, 501]) expect(resubscribeDelay('rejected', { status }, false, 0)).toBe(RETRY_MAX_MS);
   });
 
   it('a line that keeps being deactivated right away is not resubscribed in a loop: the at-once cases back off after a failure', () => {
