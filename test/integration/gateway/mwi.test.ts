@@ -74,7 +74,7 @@ beforeAll(async () => {
   await store.gateway.setLine({ extension: HANDSET, upstreamUser: UPSTREAM_USER, password: 'up-secret' });
   handset = await TestPhone.start({ ext: HANDSET, password: `pw-${HANDSET}`, server: { host: gw.host, port: gw.sipPort, domain: 'gw.local' } });
   expect((await handset.register()).status).toBe(200);
-  expect(await waitUntil(() => line()?.registration === 'registered', 15_000)).toBe(true);
+  expect(await waitUntil(() => line()?.registration === 'registered', 15_000), `line not registered: ${JSON.stringify(line())}`).toBe(true);
 }, 60_000);
 
 afterAll(async () => {
@@ -114,7 +114,7 @@ describe('gateway MWI: upstream mailbox → gateway → handset', () => {
     // Stopping unsubscribed the line upstream.
     await upstreamSubscriptions(0);
     gw = await startGateway(ports);
-    expect(await waitUntil(() => line()?.registration === 'registered', 15_000)).toBe(true);
+    expect(await waitUntil(() => line()?.registration === 'registered', 15_000), `line not registered: ${JSON.stringify(line())}`).toBe(true);
     await upstreamSubscriptions(1);
     // The handset subscribes again (its old subscription went with the restart): the summary kept in the store answers it.
     const after = await handset.subscribe({ expires: 600 });
