@@ -72,6 +72,7 @@ import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
+import { gatewayCountsSource } from './gateway/mwi.ts';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
 import { buildSite } from './provisioning/site.ts';
 import { GatewayComponent } from './gateway/component.ts';
@@ -698,6 +699,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     transactions, timers, dialogs: core.dialogs, domain: sip.domain, localEndpoint, voicemailNumber: vm.number, log,
     limits: { minExpiresSec: vm.mwiMinExpiresSec, maxExpiresSec: vm.mwiMaxExpiresSec, defaultExpiresSec: vm.mwiDefaultExpiresSec },
   });
+  // A gateway user's mailbox is upstream: every worker's notifier answers its phones from there (issue 15 item 4).
+  mwi.addCountsSource(gatewayCountsSource(store.gateway));
   serveMwi(core, authenticator, mwi);
   // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
   // see (not a 481 after the restart), and the answers are awaited briefly
@@ -784,7 +787,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   // The handset gateway (issue 15): the process holding the singletons registers the lines; answers to its requests come back to it.
   const gateway = new GatewayComponent({
-    dataDir, repo: store.gateway, transactions, flows: transport, timers, now, log, alarms, localEndpoint, certificates, pollMs,
+    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint, certificates, pollMs,
     hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 3600, negativeCacheSec: 30 }), now, log),
     handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)),
   });

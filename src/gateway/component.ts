@@ -19,8 +19,10 @@ import type { FlowOpener, TlsTarget } from '../sip/transport/types.ts';
 import type { RegisterClient, RegisterClientOptions } from '../sip/ua/register-client.ts';
 import type { UacTransport } from '../sip/ua/uac.ts';
 import type { GatewayRepository } from '../store/gateway-types.ts';
+import type { DialogTable } from '../sip/ua/core.ts';
 import type { UpstreamHops } from './hops.ts';
 import { GatewayLinesManager } from './lines.ts';
+import { GatewayMwi } from './mwi.ts';
 
 export const GATEWAY_UUID_FILE = 'gateway-uuid';
 const ALARM_ID = 'gateway-lines-failed';
@@ -29,6 +31,8 @@ export interface GatewayComponentDeps {
   dataDir: string;
   repo: GatewayRepository;
   transactions: UacTransport;
+  /** The UA core's dialog table: the NOTIFYs of the lines' upstream MWI subscriptions find them there. */
+  dialogs: DialogTable;
   flows: FlowOpener;
   hops: UpstreamHops;
   timers: TimerQueue;
@@ -59,6 +63,7 @@ export async function gatewayUuid(dataDir: string): Promise<string> {
 
 export class GatewayComponent {
   lines: GatewayLinesManager | undefined;
+  mwi: GatewayMwi | undefined;
   private tlsCache = new Map<string, TlsTarget>();
   private tlsCacheFor: CertificateSet | undefined;
   private alarmCheck: (() => void) | undefined;
@@ -93,9 +98,16 @@ export class GatewayComponent {
     };
     lines.onChange(this.alarmCheck);
     await lines.start(d.pollMs);
+    this.mwi = new GatewayMwi({
+      lines, repo: d.repo, transactions: d.transactions, timers: d.timers, dialogs: d.dialogs, log: d.log,
+      report: (ext, state, waiting) => lines.setMwi(ext, state, waiting),
+    });
+    this.mwi.start({ intervalMs: d.pollMs });
   }
 
   async stop(): Promise<void> {
+    // Unsubscribed while the lines' flows still run.
+    this.mwi?.close();
     await this.lines?.stop();
   }
 
