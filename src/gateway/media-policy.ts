@@ -4,7 +4,7 @@
 // other side's profile; the handset keeps its own user's profile, and the
 // bridge between them translates RTP and SRTP.
 import type { GatewaySettings } from '../model/gateway.ts';
-import type { MediaProfile, SystemMedia } from '../pbx/media/profile.ts';
+import type { MediaProfile } from '../pbx/media/profile.ts';
 
 /** D-09: the key lifetime the gateway writes into its own a=crypto lines (RFC 4568 "2^31"). */
 export const GATEWAY_SDES_LIFETIME = '2^31';
@@ -17,7 +17,7 @@ export const GATEWAY_SDES_LIFETIME = '2^31';
  * RTP/AVP offer with acap/pcfg is refused with a reason under Require).
  * The relay always anchors it: media never goes direct to the upstream.
  */
-export function gatewayMediaProfile(s: GatewaySettings, system: Pick<SystemMedia, 'suites'>): MediaProfile {
+export function gatewayMediaProfile(s: GatewaySettings, system: { suites: readonly string[] }): MediaProfile {
   const codecs: string[] = [];
   for (const c of s.codecs) {
     codecs.push(c);
@@ -41,5 +41,6 @@ export function gatewayMediaProfile(s: GatewaySettings, system: Pick<SystemMedia
     dtmfPayloadType: s.dtmfPayloadType,
     dtmfDurationMs: s.dtmfDurationMs,
     answerSingleCodec: s.answerSingleCodec,
+    answerPreferredCodec: s.answerPreferredCodec,
   };
 }

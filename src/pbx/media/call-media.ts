@@ -89,7 +89,8 @@ export class CallMedia implements MediaSession {
     const mine = filterCodecs(parsed.sdp, f.codecs);
     const both = filterCodecs(mine.sdp, t.codecs);
     if (both.left === 0) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
-    let sdp = both.sdp;
+    // B-11 preferred codec: this side's order wins over the answerer's (the filter sorts by the list it is given).
+    let sdp = f.answerPreferredCodec ? filterCodecs(both.sdp, f.codecs).sdp : both.sdp;
     // B-11 single codec: the offer goes on with one codec, so the answer can hold no other.
     if (f.answerSingleCodec) for (let i = 0; i < sdp.media.length; i++) if (isAudio(sdp.media[i]!)) sdp = withSingleCodec(sdp, i);
     this.held = isHold(sdp);

@@ -28,6 +28,8 @@ export interface MediaProfile {
   dtmfDurationMs?: number;
   /** Offers from this side are passed on with their single best codec, so the answer holds one (B-11). */
   answerSingleCodec?: boolean;
+  /** Offers from this side are passed on in this side's codec order, so the answer follows it (B-11). */
+  answerPreferredCodec?: boolean;
 }
 
 export function resolveProfile(system: SystemMedia, codecs: readonly string[], own: Readonly<UserMediaSettings> = {}): MediaProfile {
