@@ -50,8 +50,6 @@ export function channelBudget(s: GatewaySettings): number {
 }
 
 export interface GatewayCallsDeps {
-  /** The lines manager once it runs (absent: the gateway is off, calls route as without it). */
-  lines(): GatewayLines | undefined;
   directory: Directory;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
   media(): { suites: readonly string[] };
@@ -67,8 +65,14 @@ export class GatewayCalls {
   private readonly upstreamCalls = new Set<string>();
   /** Calls refused because every channel was busy (B-25), since boot. */
   refusedNoChannel = 0;
+  /** The lines manager once it runs (attach()); until then calls route as without a gateway. */
+  lines: GatewayLines | undefined;
 
   constructor(private readonly deps: GatewayCallsDeps) {}
+
+  attach(lines: GatewayLines | undefined): void {
+    this.lines = lines;
+  }
 
   /** Follows the engine's calls: those with the upstream take a channel until they end. */
   readonly onCall = (call: CallView, ended: boolean): void => {
@@ -87,7 +91,7 @@ export class GatewayCalls {
   }
 
   private active(): GatewayLines | undefined {
-    const lines = this.deps.lines();
+    const lines = this.lines;
     return lines && lines.settings.mode !== 'call-server' ? lines : undefined;
   }
 

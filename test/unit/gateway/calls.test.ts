@@ -66,7 +66,6 @@ function setup(patch: Partial<GatewaySettings> = { mode: 'gateway' }) {
   const calls = new Map<string, number>();
   const directory = { byExtension: (e: string) => users.get(e) } as unknown as Directory;
   const gw = new GatewayCalls({
-    lines: () => lines,
     directory,
     localEndpoint: () => ({ address: '127.0.0.1', port: 5061 }),
     media: () => ({ suites: ['AES_CM_128_HMAC_SHA1_80'] }),
@@ -74,6 +73,7 @@ function setup(patch: Partial<GatewaySettings> = { mode: 'gateway' }) {
     maxCallsPerUser: () => 4,
     log: silentLogger,
   });
+  gw.attach(lines);
   // What the local stages would do: ring the user here.
   const local: Stage = (r) => ({ ok: true, label: `local ${r.dialled}`, direction: 'internal', calleeUser: users.get(r.dialled), trunkName: undefined, targets: [], ringMs: undefined });
   const rung: string[] = [];
