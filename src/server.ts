@@ -210,6 +210,8 @@ export interface ServerParts {
   readonly mwi: MwiService;
   /** The media server of this process: voicemail, IVR menus, conference rooms, music on hold (src/pbx/apps/). */
   readonly mediaServer: MediaServer;
+  /** The handset gateway's calls (issue 15): the gateway component attaches its lines manager to it. */
+  readonly gatewayCalls: GatewayCalls;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -558,6 +560,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       if (known !== undefined) transport.trustFlow(source);
       return known;
     },
+    invite: (req: Parameters<GatewayCalls['fromUpstream']>[0], inbound: Inbound) => gatewayCalls.fromUpstream(req, inbound),
   };
   const transactions = new TransactionLayer({
     sender: transport,
@@ -901,7 +904,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer, gatewayCalls,
   }, components, {
     syslog,
     writeBehind,

@@ -154,6 +154,11 @@ export class GatewayCalls {
     return step;
   };
 
+  /** The INVITE came from the upstream for one of our lines (the screen lets it through unchallenged). */
+  fromUpstream(req: SipRequest, inbound: Inbound): boolean {
+    return this.active()?.fromUpstream(req, inbound) !== undefined;
+  }
+
   /**
    * Incoming: an INVITE the lines manager matched to a line (it came from
    * that line's registrar or proxies) rings that user's handsets here and
