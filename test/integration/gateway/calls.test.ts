@@ -224,12 +224,46 @@ describe('calls through the gateway', () => {
     await until(() => desk.requests.filter((r) => r.method === 'INVITE').length > reinvitesBefore, 'hold re-INVITE at the desk phone');
     const hold = desk.requests.filter((r) => r.method === 'INVITE')[reinvitesBefore]!;
     expect(hold.body.toString()).toMatch(/a=(sendonly|inactive)/);
-    await desk2.waitIncoming(ringsBefore + 1);
+    const target = await desk2.waitIncoming(ringsBefore + 1);
     // Send BYE with REFER (default on): the gateway's call ends once the upstream accepted the REFER.
     await until(() => handset.requests.some((r) => r.method === 'BYE'), 'BYE at the handset');
     await until(() => gw.server.calls.activeCount === 0, 'gateway call ended');
     // The desk phone's call lives on at the upstream, ringing the target.
     expect(up.server.calls.activeCount).toBe(1);
     expect(await waitUntil(() => handset.requests.some((r) => r.method === 'NOTIFY' && r.body.toString().startsWith('SIP/2.0 200')))).toBe(true);
+    // The target refuses: the upstream ends its call (its transferor is gone).
+    desk2.reject(target, 486);
+    await until(() => up.server.calls.activeCount === 0, 'upstream call ended');
+  });
+
+  it('without hold before REFER and without BYE with REFER: no hold re-INVITE, the handset leaves, the upstream leg stays until the upstream ends it', async () => {
+    const handset = phones.find((p) => p.opts.ext === '1001')!;
+    const desk = phones.find((p) => p.opts.ext === '41520')!;
+    const desk2 = phones.find((p) => p.opts.ext === '41530')!;
+    lines.settings = { ...lines.settings, holdBeforeRefer: false, byeWithRefer: false };
+    try {
+      desk.behaviour = 'answer';
+      desk2.behaviour = 'answer';
+      const out = handset.call('41520');
+      const inc = await desk.waitIncoming(desk.incoming.length);
+      expect((await out.final).status).toBe(200);
+      await until(() => inc.acked !== undefined, 'ACK at the desk phone');
+      const reinvitesBefore = desk.requests.filter((r) => r.method === 'INVITE').length;
+      const byesBefore = handset.requests.filter((r) => r.method === 'BYE').length;
+      const ringsBefore = desk2.incoming.length;
+      const refer = await handset.inDialog(out.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: `<sip:41530@${DOMAIN}>` }] });
+      expect(refer.status).toBe(202);
+      await desk2.waitIncoming(ringsBefore + 1);
+      await until(() => handset.requests.filter((r) => r.method === 'BYE').length > byesBefore, 'BYE at the handset');
+      // The target answered: the upstream joined the desk phones and released its transferor, our upstream leg.
+      await until(() => gw.server.calls.activeCount === 0, 'gateway call ended by the upstream');
+      // The upstream's own transfer re-pairs the desk phone by re-INVITE; a hold (sendonly/inactive) never came from us.
+      const reinvites = desk.requests.filter((r) => r.method === 'INVITE').slice(reinvitesBefore);
+      expect(reinvites.some((r) => /a=(sendonly|inactive)/.test(r.body.toString()))).toBe(false);
+      const transferred = [...up.server.calls.calls()].find((c) => c.state === 'connected');
+      expect([transferred?.caller.number, transferred?.callee.number].sort()).toEqual(['41520', '41530']);
+    } finally {
+      lines.settings = { ...lines.settings, holdBeforeRefer: true, byeWithRefer: true };
+    }
   });
 });
