@@ -2,7 +2,9 @@
 // EC-01, EC-02) as the relay applies it: a real CallMedia over a real relay on
 // loopback, the upstream leg with the gateway's profile, the handset with a
 // plain RTP profile.
+import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../lib/wait.ts';
 import { MediaRelay } from '../../../src/media/relay.ts';
 import { CallMedia } from '../../../src/pbx/media/call-media.ts';
 import type { MediaSide } from '../../../src/pbx/call/media.ts';
@@ -181,5 +183,46 @@ describe('offers from the upstream to the handset', () => {
     expect(again.ok).toBe(true);
     expect(m.held).toBe(true);
     if (again.ok) expect(again.body.toString()).toContain('a=sendonly');
+  });
+});
+
+describe('digits we generate toward the upstream (B-09)', () => {
+  it('a SIP INFO digit from the handset becomes telephone-event on 96 lasting dtmfDurationMs', async () => {
+    const sockets = await Promise.all([0, 1].map(() => new Promise<dgram.Socket>((resolve) => {
+      const s = dgram.createSocket('udp4');
+      s.bind(0, '127.0.0.1', () => resolve(s));
+    })));
+    const [ha, up] = sockets as [dgram.Socket, dgram.Socket];
+    const got: Buffer[] = [];
+    up.on('message', (m) => got.push(m));
+    try {
+      const m = session();
+      const infoHandset: MediaProfile = { ...HANDSET, dtmf: 'info' };
+      const gwProfile = gatewayMediaProfile(settings({ srtp: false, dtmfDurationMs: 270 }), { suites: DEFAULT_SRTP_SUITES });
+      const handsetOffer = Buffer.from(offer('RTP/AVP', [], '0').toString().replace('m=audio 40000', `m=audio ${ha.address().port}`));
+      const o = await m.offer(side('a', infoHandset), side('b', gwProfile), handsetOffer);
+      if (!o.ok) throw new Error('offer refused');
+      expect(attrs(o.body, 'rtpmap')).toContain('96 telephone-event/8000');
+      const answer = Buffer.from(offer('RTP/AVP', [], '0 96').toString()
+        .replace('m=audio 40000', `m=audio ${up.address().port}`).replace('a=rtpmap:101 telephone-event/8000', 'a=rtpmap:96 telephone-event/8000').replace('a=fmtp:101', 'a=fmtp:96'));
+      const a = await m.answer(side('b', gwProfile), side('a', infoHandset), answer);
+      if (!a.ok) throw new Error('answer refused');
+      // One voice packet from the handset: the stream toward the upstream now has its SSRC and sequence.
+      const relayPort = media0(a.body).port;
+      const rtp = Buffer.alloc(172);
+      rtp[0] = 0x80;
+      rtp.writeUInt16BE(1, 2);
+      rtp.writeUInt32BE(0x1234, 8);
+      ha.send(rtp, relayPort, '127.0.0.1');
+      expect(await waitUntil(() => got.length >= 1)).toBe(true);
+      expect(m.injectDtmf('b', '5', 100)).toBe(true);
+      expect(await waitUntil(() => got.length >= 7)).toBe(true);
+      const events = got.slice(1);
+      expect(events.every((p) => (p[1]! & 0x7f) === 96)).toBe(true);
+      // The end packet's duration: 270 ms at 8 kHz, not the 100 ms the INFO said.
+      expect(events.at(-1)!.readUInt16BE(14)).toBe(270 * 8);
+    } finally {
+      for (const s of sockets) s.close();
+    }
   });
 });
