@@ -75,6 +75,8 @@ import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
 import { gatewayCountsSource } from './gateway/mwi.ts';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
 import { buildSite } from './provisioning/site.ts';
+import { GatewayCalls } from './gateway/calls.ts';
+import { upstreamRefer } from './gateway/transfer.ts';
 import { GatewayComponent } from './gateway/component.ts';
 import { ProxyHops } from './gateway/hops.ts';
 import { createSipResolver } from './sip/dns.ts';
@@ -215,6 +217,8 @@ export interface ServerParts {
   readonly mwi: MwiService;
   /** The media server of this process: voicemail, IVR menus, conference rooms, music on hold (src/pbx/apps/). */
   readonly mediaServer: MediaServer;
+  /** The handset gateway's calls (issue 15): the gateway component attaches its lines manager to it. */
+  readonly gatewayCalls: GatewayCalls;
   /** The handset gateway (issue 15): `lines` once it runs (on a lone server or worker 1). */
   readonly gateway: GatewayComponent;
 }
@@ -586,6 +590,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       if (known !== undefined) transport.trustFlow(source);
       return known;
     },
+    invite: (req: Parameters<GatewayCalls['fromUpstream']>[0], inbound: Inbound) => gatewayCalls.fromUpstream(req, inbound),
   };
   const transactions = new TransactionLayer({
     sender: transport,
@@ -661,6 +666,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     tables: featureTables,
     mediaClock: opts.mediaClock,
   });
+  // Issue 15: handset calls go upstream through their lines (the gateway component attaches its lines manager).
+  const gatewayCalls: GatewayCalls = new GatewayCalls({
+    directory, localEndpoint, log, media: () => systemMedia.current,
+    callsOf: (ext): number => calls.callsOf(ext), maxCallsPerUser: () => config.calls.maxCallsPerUser,
+  });
   const calls = new CallEngine({
     ctx: {
       settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
@@ -691,7 +701,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     users: store.users,
     peers,
     apps: { routing: mediaServer.routing, numbers: mediaServer.numbers, musicOnHold: () => config.calls.musicOnHold },
+    firstStages: [gatewayCalls.stage],
+    handedOver: (req, inbound, targets) => gatewayCalls.handedOver(req, inbound, targets),
   });
+  calls.subscribe(gatewayCalls.onCall);
+  calls.hooks.refer = upstreamRefer(() => gatewayCalls.lines, () => calls.ctx, calls.hooks.refer);
   servePbx(core, registrar, calls, peers);
   const vm = config.voicemail;
   const mwi = new MwiService({
@@ -887,6 +901,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (!holdsSingletons(member?.worker)) return;
         await gateway.start();
         const lines = gateway.lines!;
+        gatewayCalls.attach(lines);
         control.gateway = {
           status: () => lines.status(),
           reregister: (list) => {
@@ -896,7 +911,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
           },
         };
       },
-      stop: () => gateway.stop(),
+      stop: () => {
+        gatewayCalls.attach(undefined);
+        return gateway.stop();
+      },
     },
     {
       // Every worker follows the mailboxes (its subscriptions and phones may be anyone's); NOTIFYs need the transport.
@@ -949,7 +967,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer, gateway,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer, gateway, gatewayCalls,
   }, components, {
     syslog,
     writeBehind,

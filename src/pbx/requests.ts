@@ -20,6 +20,8 @@ import type { PeerLinks } from './peers/peer-links.ts';
 /** Sources whose INVITEs carry no credentials: trunk peers and the other nodes, trusted by address. */
 export interface TrustedSources {
   fromSource(source: Endpoint): unknown;
+  /** A new INVITE the engine takes unchallenged by what it is, not only where it came from (the gateway's upstream). */
+  invite?(req: SipRequest, inbound: Inbound): boolean;
 }
 
 /**
@@ -81,7 +83,7 @@ export function pbxScreen(
     // A new SUBSCRIBE (message-summary) is a user's, from wherever it comes; refreshes belong to their subscription.
     if (method === 'SUBSCRIBE') {
       if (tagOf(req.to) !== undefined) return undefined;
-    } else if (method === 'INVITE' ? tagOf(req.to) !== undefined || trusted.fromSource(inbound.source) !== undefined : method !== 'REGISTER') return undefined;
+    } else if (method === 'INVITE' ? tagOf(req.to) !== undefined || trusted.fromSource(inbound.source) !== undefined || trusted.invite?.(req, inbound) === true : method !== 'REGISTER') return undefined;
     const refusal: UasRefusal | undefined = core.refusal(req) ?? (method === 'REGISTER' ? registerRefusal(req) : method === 'INVITE' ? inviteRefusal(req) : undefined);
     if (refusal !== undefined) return statelessResponse(req, refusal.status, refusal.reason, refusal.headers);
     const rejection = auth.screen(req, inbound.source, method === 'REGISTER' ? 'registrar' : 'proxy');
