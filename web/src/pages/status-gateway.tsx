@@ -4,6 +4,7 @@
 import type { Api } from '../api.ts';
 import { href } from '../router.ts';
 import { useGatewayStatus } from './gateway-status.ts';
+import './provisioning.css';
 
 const POLL_MS = 15_000;
 
