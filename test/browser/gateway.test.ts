@@ -27,7 +27,7 @@ let base: string;
 let csrf = '';
 const problems: string[] = [];
 const tools = pageTools(() => page);
-const tab = (label: string, title: string) => tools.tab('Gateway', 'Gateway pages', label, title);
+const tab = (label: string, title: string) => tools.tab('Handset gateway', 'Gateway pages', label, title);
 
 async function shots(name: string): Promise<void> {
   await page.setViewportSize(DESKTOP);
@@ -98,7 +98,7 @@ describe('Gateway pages', () => {
     const failure = s.lines.find((l) => l.extension === '4102')!.failure!;
     expect(failure.code).toBe('wrong-password');
     // The reason in words, as the API and CLI say it.
-    expect(await row('4102').locator('[data-registration]').innerText()).toBe(`Failed: ${failure.text}`);
+    expect(await row('4102').locator('[data-failure="wrong-password"]').innerText()).toBe(failure.text);
     expect(await row('4102').getAttribute('class')).toContain('error-row');
 
     const jim = await row('4101').innerText();

@@ -8,6 +8,7 @@ import { asApiError, type ApiError } from '../api.ts';
 import { dateTime, plural } from '../format.ts';
 import { ErrorSummary, Fieldset, Loading, Notice, PageTitle, SubmitButton, TextField, useApp } from '../ui.tsx';
 import { useGatewayStatus } from './gateway-status.ts';
+import './gateway.css';
 
 const POLL_MS = 5_000;
 
@@ -78,10 +79,10 @@ export function GatewayProxiesPage() {
                   <tr key={p.id} data-proxy={p.uri}>
                     <td data-label="Priority" class="num">{p.priority}</td>
                     <td data-label="Weight" class="num">{p.weight}</td>
-                    <td data-label="URI" class="mono">{p.uri}</td>
-                    <td data-label="Targets now" class="wrap">
+                    <td data-label="URI" class="mono wrap">{p.uri}</td>
+                    <td data-label="Targets now">
                       {targets === undefined ? <span class="muted">—</span> : targets.length === 0 ? <span class="badge badge-warn">Not resolved</span>
-                        : targets.map((t) => {
+                        : <span class="targets">{targets.map((t) => {
                           const black = t.blacklistedUntil !== null && t.blacklistedUntil > now;
                           return (
                             <span key={t.target} class="target">
@@ -91,7 +92,7 @@ export function GatewayProxiesPage() {
                               </span>
                             </span>
                           );
-                        })}
+                        })}</span>}
                     </td>
                     {canWrite && (
                       <td class="row-actions">

@@ -6,7 +6,7 @@
 // show beside their field.
 import { useEffect, useState } from 'preact/hooks';
 import {
-  DNS_METHODS, GATEWAY_DEFAULTS, GATEWAY_MODES, GATEWAY_PROFILES, GATEWAY_PROFILE_NAMES, UPSTREAM_TRANSPORTS, type GatewaySettings,
+  DNS_METHODS, GATEWAY_DEFAULTS, GATEWAY_MODES, GATEWAY_PROFILES, GATEWAY_PROFILE_NAMES, UPSTREAM_TRANSPORTS, type GatewayProfile, type GatewaySettings,
 } from '../../../src/model/gateway.ts';
 import { asApiError, type ApiError } from '../api.ts';
 import { CheckField, ErrorSummary, Fieldset, Loading, Notice, PageTitle, SelectField, TextField, useApp } from '../ui.tsx';
@@ -16,7 +16,7 @@ type Kind = 'bool' | 'int' | 'text' | 'codecs' | readonly string[];
 interface Field { key: Key; label: string; kind: Kind; hint?: string }
 
 const MODE_TEXT: Record<string, string> = { 'call-server': 'Call server', gateway: 'Handset gateway', both: 'Both' };
-const DNS_TEXT: Record<string, string> = { a: 'A/AAAA only', srv: 'SRV, then A/AAAA', naptr: 'NAPTR, then SRV, then A/AAAA' };
+const DNS_TEXT: Record<string, string> = { a: 'A/AAAA only', srv: 'SRV → A/AAAA', naptr: 'NAPTR → SRV → A/AAAA' };
 
 const GROUPS: readonly { legend: string; fields: readonly Field[] }[] = [
   {
@@ -120,7 +120,6 @@ function valueOf(x: Field, v: string | boolean): unknown {
 function optionText(key: Key, v: string): string {
   if (key === 'mode') return MODE_TEXT[v] ?? v;
   if (key === 'dnsMethod') return DNS_TEXT[v] ?? v;
-  if (key === 'profile') return `${v} (up to ${GATEWAY_PROFILES[v as keyof typeof GATEWAY_PROFILES].handsets} handsets)`;
   if (key === 'transport') return v.toUpperCase();
   return v;
 }
@@ -191,7 +190,9 @@ export function GatewaySettingsPage() {
     const id = `gs-${x.key}`;
     const def = GATEWAY_DEFAULTS[x.key];
     const defText = typeof def === 'boolean' ? (def ? 'on' : 'off') : Array.isArray(def) ? def.join(', ') : String(def) || 'blank';
-    const hint = [x.hint, `Default: ${defText}.`].filter(Boolean).join(' ');
+    const caps = x.key === 'profile' ? GATEWAY_PROFILES[form.profile as GatewayProfile] : undefined;
+    const hint = [x.hint, caps && `This one: up to ${caps.handsets} handsets, ${caps.channels} channels (${caps.channelsSrtp} with SRTP).`, `Default: ${defText}.`]
+      .filter(Boolean).join(' ');
     const v = form[x.key];
     const set = (nv: string | boolean) => setForm((f) => ({ ...f, [x.key]: nv }));
     if (x.kind === 'bool') {

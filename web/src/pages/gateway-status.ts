@@ -35,12 +35,8 @@ const STATE_TEXT: Record<LineStatus['registration'], string> = {
   failed: 'Failed',
 };
 
-/** A line's registration in words; a failed line says why (B-32). */
-export function registrationText(s: LineStatus | undefined): string {
-  if (!s) return 'Unknown';
-  if (s.registration === 'failed' && s.failure) return `Failed: ${s.failure.text}`;
-  return STATE_TEXT[s.registration];
-}
+/** A line's registration state in a word (a failed line's reason is shown beside it). */
+export const registrationText = (s: LineStatus): string => STATE_TEXT[s.registration];
 
-export const registrationBadge = (s: LineStatus | undefined): string =>
-  s?.registration === 'registered' ? 'badge-ok' : s?.registration === 'failed' ? 'badge-bad' : 'badge-warn';
+export const registrationBadge = (s: LineStatus): string =>
+  s.registration === 'registered' ? 'badge-ok' : s.registration === 'failed' ? 'badge-bad' : 'badge-warn';

@@ -11,6 +11,7 @@ import { ago, dateTime, plural } from '../format.ts';
 import { href, navigate } from '../router.ts';
 import { CheckField, ErrorSummary, Fieldset, FormEnd, Loading, Notice, PageTitle, RequiredNote, TextField, useApp } from '../ui.tsx';
 import { registrationBadge, registrationText, useGatewayStatus } from './gateway-status.ts';
+import './gateway.css';
 
 const POLL_MS = 5_000;
 const linePath = (ext: string) => `/api/gateway/lines/${encodeURIComponent(ext)}`;
@@ -97,10 +98,12 @@ function LineForm({ line, onDone }: { line: LineView | null; onDone: (msg: strin
 
 function Registration({ s }: { s: LineStatus | undefined }) {
   if (!s) return <span class="muted">—</span>;
+  const failed = s.registration === 'failed';
   return (
-    <span title={s.failure ? `${dateTime(s.failure.at)}${s.failure.status ? `, SIP ${s.failure.status}` : ''}` : s.registeredVia ?? undefined}>
-      <span class={`badge ${registrationBadge(s)}`} data-registration={s.registration}>{registrationText(s)}</span>
-      {s.registration === 'registered' && s.registeredVia && <span class="sub mono">{s.registeredVia}</span>}
+    <span data-registration={s.registration} title={s.failure ? `${dateTime(s.failure.at)}${s.failure.status ? `, SIP ${s.failure.status}` : ''}` : undefined}>
+      <span class={`badge ${registrationBadge(s)}`}>{registrationText(s)}</span>
+      {failed && s.failure && <span class="reason" data-failure={s.failure.code}>{s.failure.text}</span>}
+      {s.registration === 'registered' && s.registeredVia && <span class="sub mono nowrap">{s.registeredVia}</span>}
     </span>
   );
 }
@@ -233,20 +236,20 @@ export function GatewayLinesPage({ edit }: { edit: string | undefined }) {
                           </td>
                         )}
                         <td data-label="Enabled" data-enabled={String(!l.disabled)}>{l.disabled ? 'No' : 'Yes'}</td>
-                        <td data-label="User">
+                        <td data-label="User" class="wrap">
                           <a href={href('gateway', l.extension)} aria-label={`Line of ${l.extension}`}>{l.extension}</a>
                           <span class="sub mono">{l.upstreamUser}{l.upstreamDomain ? `@${l.upstreamDomain}` : ''}</span>
                         </td>
                         <td data-label="Display name">{l.displayName || <span class="muted">—</span>}</td>
-                        <td data-label="IPEI" class="mono">{l.ipei ?? <span class="muted">—</span>}</td>
+                        <td data-label="IPEI" class="mono nowrap">{l.ipei ?? <span class="muted">—</span>}</td>
                         <td data-label="Handset">{l.handset.model || <span class="muted">—</span>}</td>
                         <td data-label="Firmware">{l.handset.firmware || <span class="muted">—</span>}</td>
                         <td data-label="Subscription">
                           {s ? <span aria-label={s.subscribed ? 'Subscribed' : 'Not subscribed'} title={s.subscribed ? 'Subscribed' : 'Not subscribed'}>
                             {s.subscribed ? '✓' : '✗'}</span> : <span class="muted">—</span>}
                         </td>
-                        <td data-label="Registration" class="wrap"><Registration s={s} /></td>
-                        <td data-label="Latest activity">{ago(s?.latestActivity)}</td>
+                        <td data-label="Registration"><Registration s={s} /></td>
+                        <td data-label="Latest activity" class="nowrap">{ago(s?.latestActivity)}</td>
                       </tr>
                     );
                   })}
