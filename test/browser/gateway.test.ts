@@ -75,9 +75,9 @@ beforeAll(async () => {
     mode: 'gateway', defaultDomain: UPSTREAM_DOMAIN, transport: 'udp', dnsMethod: 'a', registerExpiresSec: 300,
   });
   await api('POST', '/api/gateway/proxies', { uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1, weight: 100 });
-  await api('PUT', '/api/gateway/lines/4101', { extension: '4101', upstreamUser: '41510', password: JIM_PASSWORD, ipei: '05003 0733588' });
-  await api('PUT', '/api/gateway/lines/4102', { extension: '4102', upstreamUser: '41511', password: 'not-the-password' });
-  await api('PUT', '/api/gateway/lines/4103', { extension: '4103', upstreamUser: '41512', password: 'Any-41512-secret', disabled: true });
+  await api('PUT', '/api/gateway/lines/4101', { upstreamUser: '41510', password: JIM_PASSWORD, ipei: '05003 0733588' });
+  await api('PUT', '/api/gateway/lines/4102', { upstreamUser: '41511', password: 'not-the-password' });
+  await api('PUT', '/api/gateway/lines/4103', { upstreamUser: '41512', password: 'Any-41512-secret', disabled: true });
 }, 120_000);
 
 afterAll(async () => {

@@ -32,6 +32,7 @@ import { GatewayUsersPage } from './pages/provisioning-gateway-users.tsx';
 import { GatewayLinesPage } from './pages/gateway-users.tsx';
 import { GatewaySettingsPage } from './pages/gateway-settings.tsx';
 import { GatewayProxiesPage } from './pages/gateway-proxies.tsx';
+import { GatewayImportPage } from './pages/gateway-import.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
@@ -89,6 +90,7 @@ function Page({ route }: { route: Route }) {
     case 'gateway': return <Gateway section={section}><GatewayLinesPage edit={id} /></Gateway>;
     case 'gateway-settings': return <Gateway section={section}><GatewaySettingsPage /></Gateway>;
     case 'gateway-proxies': return <Gateway section={section}><GatewayProxiesPage /></Gateway>;
+    case 'gateway-import': return <Gateway section={section}><GatewayImportPage /></Gateway>;
     case 'settings':
       return <SettingsPage />;
     case 'import-export':

@@ -47,11 +47,11 @@ function LineForm({ line, onDone }: { line: LineView | null; onDone: (msg: strin
       displayName: f.displayName.trim(), ipei: f.ipei.trim() === '' ? null : f.ipei.trim(), accessCode: f.accessCode.trim(),
       standbyText: f.standbyText, disabled: f.disabled,
     };
-    // Write-only: a blank password on an existing line keeps the stored one.
-    if (f.password !== '' || !line) body.password = f.password;
+    // Write-only: left out when blank, so the stored one stays (a new line has none: trusted-server mode).
+    if (f.password !== '') body.password = f.password;
     try {
       if (line) await api.patch(linePath(ext), body);
-      else await api.put(linePath(ext), { extension: ext, ...body });
+      else await api.put(linePath(ext), body);
       onDone(`Line of ${ext} saved.`);
     } catch (e2) {
       setErr(asApiError(e2));
@@ -146,13 +146,12 @@ export function GatewayLinesPage({ edit }: { edit: string | undefined }) {
     setError('');
     try {
       if (action === 'reregister') {
-        await api.post('/api/gateway/lines/reregister', { extensions });
-        setMessage(`${plural(extensions.length, 'line')} re-registering.`);
+        const r = await api.post<{ lines: number }>('/api/gateway/lines/reregister', { extensions });
+        setMessage(`${plural(r.lines, 'line')} registering again.`);
       } else {
-        const r = await api.post<{ results?: { extension: string; ok: boolean; error?: string }[] }>('/api/gateway/lines/bulk', { action, extensions });
-        const failed = (r?.results ?? []).filter((x) => !x.ok);
-        setMessage(`${plural(extensions.length - failed.length, 'line')} ${action === 'enable' ? 'enabled' : 'disabled'}.`);
-        if (failed.length > 0) setError(failed.map((x) => `${x.extension}: ${x.error ?? 'failed'}`).join('; '));
+        // All or nothing: an extension without a line refuses the whole request (404 naming it).
+        const r = await api.post<{ items: LineView[] }>('/api/gateway/lines/bulk', { action, extensions });
+        setMessage(`${plural(r.items.length, 'line')} ${action === 'enable' ? 'enabled' : 'disabled'}.`);
       }
       setSelected(new Set());
       refresh();

@@ -32,11 +32,12 @@ export const PROVISIONING_PAGES: readonly SectionPage[] = [
   { path: 'gateway-users', label: 'Gateway users' },
 ];
 
-/** The handset gateway (issue 15): its lines per user, its settings and its upstream proxies. */
+/** The handset gateway (issue 15): its lines per user, its settings, its upstream proxies and the lines' import. */
 export const GATEWAY_PAGES: readonly SectionPage[] = [
   { path: 'gateway', label: 'Users' },
   { path: 'gateway-settings', label: 'Settings' },
   { path: 'gateway-proxies', label: 'Proxies' },
+  { path: 'gateway-import', label: 'Import' },
 ];
 
 /** The main navigation entry a page belongs under: the section's first page, or the page itself. */
