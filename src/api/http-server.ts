@@ -22,6 +22,7 @@ import { importExportRoutes } from './routes/import-export.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { settingsRoutes } from './routes/settings.ts';
 import { trunkRoutes } from './routes/trunks.ts';
+import { gatewayRoutes } from './routes/gateway.ts';
 import { callRoutes } from './routes/calls.ts';
 import { featureRoutes } from './routes/features.ts';
 import { voicemailRoutes } from './routes/voicemail.ts';
@@ -141,6 +142,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     userRoutes(table, ctx);
     importExportRoutes(table, ctx);
     trunkRoutes(table, ctx);
+    gatewayRoutes(table, ctx);
     callRoutes(table, ctx);
     featureRoutes(table, ctx);
     voicemailRoutes(table, ctx);

@@ -19,9 +19,9 @@ interface Options extends StoreLocation {
 export function registerProvisionGatewayUsersCommand(program: Command): void {
   provisionCommand(program)
     .command('gateway-users')
-    .description("write the handset gateway's users file (CSV or JSON) from the users; passwords are left out unless --with-passwords")
+    .description("write the handset gateway's users file (CSV or JSON) from the users and their gateway lines; passwords are left out unless --with-passwords")
     .option('--format <format>', 'csv or json', 'csv')
-    .option('--with-passwords', 'include the SIP passwords (keep the file secret)')
+    .option('--with-passwords', 'include the SIP passwords (keep the file secret); also when the gateway setting strip-passwords-on-export is off')
     .option('--out <file>', 'write to this file (mode 600) instead of standard output')
     .option('--domain <domain>', "each user's domain (default: empty, the gateway's default domain)")
     .option('--ext <list>', 'only these extensions, comma-separated (default: every user)')
@@ -32,20 +32,22 @@ export function registerProvisionGatewayUsersCommand(program: Command): void {
       const domain = o.domain ?? '';
       if (domain !== '' && !hostSchema.safeParse(domain).success) throw new CliError('--domain: must be a host name or an IP address');
       const only = o.ext === undefined ? undefined : new Set(o.ext.split(',').map((e) => e.trim()).filter((e) => e !== ''));
-      const users = await withStore(o, async (s) => {
+      const { users, withPasswords } = await withStore(o, async (s) => {
         try {
-          return await gatewayUsersFromStore(s.users, { domain, ...(only ? { only } : {}) });
+          // The gateway's stripPasswordsOnExport off puts them in without asking (B-16).
+          const withPasswords = o.withPasswords === true || !(await s.gateway.settings()).stripPasswordsOnExport;
+          return { users: await gatewayUsersFromStore(s, { domain, ...(only ? { only } : {}) }), withPasswords };
         } catch (err) {
           if (err instanceof GatewayUsersSelectionError) throw new CliError(err.tooMany ? `${err.message} with --ext` : err.message);
           throw err;
         }
       });
-      const text = (o.format === 'json' ? gatewayUsersToJson : gatewayUsersToCsv)(users, o.withPasswords === true);
+      const text = (o.format === 'json' ? gatewayUsersToJson : gatewayUsersToCsv)(users, withPasswords);
       if (o.out === undefined) {
         process.stdout.write(text);
         return;
       }
       await writeFile(o.out, text, { mode: 0o600 });
-      print(`wrote ${users.length} users to ${o.out}${o.withPasswords ? ' (with passwords: keep it secret)' : ''}`);
+      print(`wrote ${users.length} users to ${o.out}${withPasswords ? ' (with passwords: keep it secret)' : ''}`);
     });
 }

@@ -1,6 +1,7 @@
 // The handset gateway's users (SPEC §5.8) read from the users store, a page at
 // a time: the CLI (`provision gateway-users`) and the API
 // (GET /api/provisioning/gateway-users) both write their file from here.
+import type { GatewayRepository } from '../store/gateway-types.ts';
 import type { UserRepository } from '../store/types.ts';
 import { gatewayUserOf, MAX_GATEWAY_USERS, type GatewayUser } from './gateway-users.ts';
 
@@ -21,8 +22,13 @@ export interface GatewayUsersQuery {
   only?: ReadonlySet<string>;
 }
 
-/** @throws GatewayUsersSelectionError */
-export async function gatewayUsersFromStore(users: Pick<UserRepository, 'afterId'>, q: GatewayUsersQuery = {}): Promise<GatewayUser[]> {
+/** Each user's record; a user with a gateway line is written from the line (gatewayUserOf). @throws GatewayUsersSelectionError */
+export async function gatewayUsersFromStore(
+  store: { users: Pick<UserRepository, 'afterId'>; gateway: Pick<GatewayRepository, 'linesWithSecrets'> },
+  q: GatewayUsersQuery = {},
+): Promise<GatewayUser[]> {
+  const { users } = store;
+  const lines = new Map((await store.gateway.linesWithSecrets()).map((l) => [l.userId, l]));
   const out: GatewayUser[] = [];
   // A page at a time: a big directory read as one list holds up the store (UserRepository.afterId).
   for (let after = 0; ;) {
@@ -30,13 +36,13 @@ export async function gatewayUsersFromStore(users: Pick<UserRepository, 'afterId
     for (const u of page) {
       if (q.only && !q.only.has(u.extension)) continue;
       if (out.length === MAX_GATEWAY_USERS) throw new GatewayUsersSelectionError(`more than ${MAX_GATEWAY_USERS} users, the most a gateway takes: choose the extensions`, true);
-      out.push(gatewayUserOf(u, q.domain ?? ''));
+      out.push(gatewayUserOf(u, q.domain ?? '', lines.get(u.id)));
     }
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.id;
   }
   if (q.only) {
-    const missing = [...q.only].filter((e) => !out.some((u) => u.username === e));
+    const missing = [...q.only].filter((e) => !out.some((u) => u.extension === e));
     if (missing.length > 0) throw new GatewayUsersSelectionError(`no user ${missing.join(', ')}`, false);
   }
   return out;

@@ -1,20 +1,22 @@
 // The handset gateway's users file (SPEC §5.8, B-16, Appendix A #14): one
 // record per handset user (IPEI, access code, standby text, username, domain,
 // display name, authentication user and password, call-forward target,
-// flags), as CSV or JSON, written from Switchboard users and read back.
+// flags, and the local extension), as CSV or JSON, written from Switchboard
+// users and their gateway lines and read back.
 //
-// - Written from a user: username = extension, displayName = name, authUser,
-//   callForward = the unconditional forward, disabled = not enabled; the
-//   standby text is the name, or the extension when there is none (B.1:
-//   "e.g. extension or the user's name"). IPEI, access code, DECT-to-DECT and
-//   admin rights are not held by Switchboard yet: empty / false. The domain
-//   is empty (the gateway's default domain) unless one is given.
+// - Written from a user without a line: username = extension, displayName =
+//   name, authUser, callForward = the unconditional forward, disabled = not
+//   enabled; the standby text is the name, or the extension when there is
+//   none (B.1: "e.g. extension or the user's name"); IPEI and access code
+//   empty. With a line (issue 15), username, domain, authUser, password,
+//   IPEI, access code, standby text and display name come from the line.
+//   DECT-to-DECT and admin rights are not held: false. The domain is empty
+//   (the gateway's default domain) unless one is given.
 // - Passwords are left out unless asked for (B-16, §4.7, project default on):
 //   the CSV has no authPassword column, the JSON no authPassword keys.
 // - CSV cells that a spreadsheet would take for a formula are guarded with a
-//   ' as the user export does (src/model/user-csv.ts), and the guard is taken
-//   off on reading; every field is then checked by its rule below, so a
-//   formula can only come back in free text (names, standby text, password).
+//   ' on writing (as the user export does, src/model/user-csv.ts) and the
+//   guard is taken off on reading; an unguarded one is refused.
 // - Reading (Appendix A #14): a record without a password keeps the stored
 //   password of the same username; a new user without one starts disabled and
 //   is reported as needing a password.
@@ -24,7 +26,12 @@ import { z } from 'zod';
 import { extensionSchema, targetSchema, textSchema } from '../model/common.ts';
 import { userFieldSchemas } from '../model/user.ts';
 import { cellText, delimiterOf, unguard } from '../model/user-csv.ts';
+import { lineFieldSchemas } from '../model/gateway.ts';
+import type { LineWithSecret } from '../store/gateway-types.ts';
 import { hostSchema } from './host.ts';
+
+/** What a spreadsheet takes for a formula (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** SPEC §3.1: the largest gateway (6500 / virtual) holds 4,096 handset users. */
 export const MAX_GATEWAY_USERS = 4096;
@@ -32,7 +39,7 @@ export const MAX_GATEWAY_USERS = 4096;
 export const MAX_GATEWAY_FILE_BYTES = 8 * 1024 * 1024;
 
 export const GATEWAY_USER_COLUMNS = ['ipei', 'accessCode', 'standbyText', 'username', 'domain', 'displayName',
-  'authUser', 'authPassword', 'callForward', 'disabled', 'dectToDect', 'adminRights'] as const;
+  'authUser', 'authPassword', 'callForward', 'disabled', 'dectToDect', 'adminRights', 'extension'] as const;
 type Column = (typeof GATEWAY_USER_COLUMNS)[number];
 const FLAG_COLUMNS: readonly Column[] = ['disabled', 'dectToDect', 'adminRights'];
 
@@ -41,20 +48,26 @@ const ipeiSchema = z.string().regex(/^(\d{5} ?\d{7})?$/, 'must be an IPEI: 5 dig
   .transform((s) => (s === '' ? s : `${s.slice(0, 5)} ${s.slice(-7)}`));
 const orEmpty = <T extends z.ZodType<string>>(s: T) => z.union([z.literal(''), s]);
 
-/** One gateway user; authPassword null = not in the file (stripped, or never set). */
+/**
+ * One gateway user; authPassword null = not in the file (stripped, or never
+ * set). username, authUser and authPassword are the account the handset's
+ * calls register with upstream (a line's, or the user's own on Switchboard);
+ * extension is the local user (empty: the username).
+ */
 export const gatewayUserSchema = z.object({
   ipei: ipeiSchema,
   accessCode: z.string().regex(/^\d{0,8}$/, 'must be up to 8 digits, or empty'),
   standbyText: textSchema(0, 128),
-  username: extensionSchema,
+  username: lineFieldSchemas.upstreamUser,
   domain: orEmpty(hostSchema),
   displayName: userFieldSchemas.name,
-  authUser: orEmpty(userFieldSchemas.authUser),
-  authPassword: userFieldSchemas.password.nullable(),
+  authUser: lineFieldSchemas.authUser,
+  authPassword: lineFieldSchemas.password.min(1).nullable(),
   callForward: orEmpty(targetSchema),
   disabled: z.boolean(),
   dectToDect: z.boolean(),
   adminRights: z.boolean(),
+  extension: orEmpty(extensionSchema),
 }).strict();
 export type GatewayUser = z.output<typeof gatewayUserSchema>;
 
@@ -68,11 +81,27 @@ export interface GatewayUserSource {
   forwardUnconditional: string | null;
 }
 
-export function gatewayUserOf(u: GatewayUserSource, domain = ''): GatewayUser {
-  return {
+/** The gateway line of a user (src/model/gateway.ts), with its password. */
+export type GatewayLineSource = Pick<LineWithSecret, 'upstreamUser' | 'upstreamDomain' | 'authUser' | 'password' | 'displayName'
+  | 'ipei' | 'accessCode' | 'standbyText' | 'disabled'>;
+
+/**
+ * A user without a line registers to Switchboard itself (username = its
+ * extension); with a line, the record is the line's upstream account and the
+ * handset fields, the user's name and extension filling what the line leaves empty.
+ */
+export function gatewayUserOf(u: GatewayUserSource, domain = '', line?: GatewayLineSource): GatewayUser {
+  const own: GatewayUser = {
     ipei: '', accessCode: '', standbyText: u.name || u.extension, username: u.extension, domain,
     displayName: u.name, authUser: u.authUser, authPassword: u.password, callForward: u.forwardUnconditional ?? '',
-    disabled: !u.enabled, dectToDect: false, adminRights: false,
+    disabled: !u.enabled, dectToDect: false, adminRights: false, extension: u.extension,
+  };
+  if (!line) return own;
+  return {
+    ...own,
+    ipei: line.ipei ?? '', accessCode: line.accessCode, standbyText: line.standbyText || own.standbyText,
+    username: line.upstreamUser, domain: line.upstreamDomain || domain, displayName: line.displayName || u.name,
+    authUser: line.authUser, authPassword: line.password || null, disabled: line.disabled || !u.enabled,
   };
 }
 
@@ -115,7 +144,10 @@ const FLAGS = new Map([['true', true], ['yes', true], ['on', true], ['1', true],
 function csvRecord(cols: readonly Column[], cells: readonly string[]): Record<string, unknown> {
   const rec: Record<string, unknown> = {};
   cols.forEach((c, i) => {
-    const text = unguard((cells[i] ?? '').trim());
+    const raw = (cells[i] ?? '').trim();
+    // A cell a spreadsheet would evaluate is refused, not imported as text: our export guards such text with a '.
+    if (FORMULA_START.test(raw)) throw new Error(`${c}: a spreadsheet formula is not allowed (the cell starts with ${JSON.stringify(raw[0])}; write '${raw[0]} for text)`);
+    const text = unguard(raw);
     if (FLAG_COLUMNS.includes(c)) {
       const flag = FLAGS.get(text.toLowerCase());
       if (flag === undefined) throw new Error(`${c}: must be true or false`);
@@ -195,8 +227,9 @@ export function parseGatewayUsers(text: string): GatewayUsersFile {
     try {
       const parsed = gatewayUserSchema.safeParse(read());
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; '));
-      if (seen.has(parsed.data.username)) throw new Error(`username ${parsed.data.username} appears twice`);
-      seen.add(parsed.data.username);
+      const key = parsed.data.extension || parsed.data.username;
+      if (seen.has(key)) throw new Error(`${parsed.data.extension ? 'extension' : 'username'} ${key} appears twice`);
+      seen.add(key);
       out.users.push(parsed.data);
     } catch (err) {
       out.errors.push({ row, username, message: (err as Error).message });

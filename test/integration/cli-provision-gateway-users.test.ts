@@ -24,7 +24,7 @@ describe('provision gateway-users from the command line', () => {
     expect(csv.stderr).toBe('');
     expect(csv.code).toBe(0);
     expect(csv.stdout).not.toContain('Handset-');
-    expect(csv.stdout.split('\r\n')[0]).toBe('ipei,accessCode,standbyText,username,domain,displayName,authUser,callForward,disabled,dectToDect,adminRights');
+    expect(csv.stdout.split('\r\n')[0]).toBe('ipei,accessCode,standbyText,username,domain,displayName,authUser,callForward,disabled,dectToDect,adminRights,extension');
     const read = parseGatewayUsers(csv.stdout);
     expect(read.errors).toEqual([]);
     expect(read.users.map((u) => [u.username, u.authPassword, u.disabled, u.callForward, u.authUser])).toEqual([

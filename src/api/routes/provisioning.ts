@@ -189,13 +189,15 @@ function mountProvisioningRoutes(t: RouteTable, ctx: ApiContext, src: Provisioni
     response: { description: 'the file', contentTypes: ['text/csv', 'application/json'] },
     errors: [400, 403],
     handler: async (req) => {
-      const { format, passwords, domain, ext } = req.query;
+      const { format, domain, ext } = req.query;
+      // The gateway's stripPasswordsOnExport off puts them in without asking (B-16): the same role and audit then.
+      const passwords = req.query.passwords || !(await ctx.store.gateway.settings()).stripPasswordsOnExport;
       const role = passwords ? missingRole(req.principal!.account, 'write') : null;
       if (role) throw new ApiError(403, 'forbidden', `a users file with passwords needs the ${role} role`, { role });
       const only = ext === undefined ? undefined : new Set(ext.split(',').map((e) => e.trim()).filter((e) => e !== ''));
       let users;
       try {
-        users = await gatewayUsersFromStore(ctx.store.users, { domain, ...(only ? { only } : {}) });
+        users = await gatewayUsersFromStore(ctx.store, { domain, ...(only ? { only } : {}) });
       } catch (err) {
         if (err instanceof GatewayUsersSelectionError) throw validationError([{ path: 'ext', in: 'query', message: err.message }]);
         throw err;

@@ -95,7 +95,7 @@ describe('/api/provisioning', () => {
     expect(plain.status, plain.text).toBe(200);
     expect(plain.headers['content-type']).toMatch(/^text\/csv/);
     expect(plain.headers['content-disposition']).toBe('attachment; filename="gateway-users.csv"');
-    expect(plain.text.split('\r\n')[0]).toBe('ipei,accessCode,standbyText,username,domain,displayName,authUser,callForward,disabled,dectToDect,adminRights');
+    expect(plain.text.split('\r\n')[0]).toBe('ipei,accessCode,standbyText,username,domain,displayName,authUser,callForward,disabled,dectToDect,adminRights,extension');
     expect(plain.text).toContain('Ward 3 handset');
     expect(plain.text).not.toContain('Gw-3101-secret-pw');
 

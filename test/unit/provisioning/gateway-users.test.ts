@@ -21,7 +21,7 @@ describe('gateway users file', () => {
   it('is written from Switchboard users: fields it does not hold stay empty', () => {
     expect(gatewayUserOf(SOURCES[1]!)).toEqual({
       ipei: '', accessCode: '', standbyText: '1002', username: '1002', domain: '', displayName: '', authUser: 'desk1002',
-      authPassword: '=1+2;"quoted"', callForward: '2000', disabled: true, dectToDect: false, adminRights: false,
+      authPassword: '=1+2;"quoted"', callForward: '2000', disabled: true, dectToDect: false, adminRights: false, extension: '1002',
     });
     expect(gatewayUserOf(SOURCES[0]!).standbyText).toBe('Ward 3 nurse');
   });
@@ -70,6 +70,7 @@ describe('gateway users file', () => {
       disabled: fc.boolean(),
       dectToDect: fc.boolean(),
       adminRights: fc.boolean(),
+      extension: fc.constant(''),
     });
     fc.assert(fc.property(fc.uniqueArray(user, { selector: (u) => u.username, maxLength: 5 }), (users) => {
       for (const write of [gatewayUsersToCsv, gatewayUsersToJson]) {
@@ -100,8 +101,8 @@ describe('gateway users file', () => {
   it('takes a hand-written JSON list: left-out fields empty, an empty password as not given', () => {
     const r = parseGatewayUsers('[{"username": "1001", "authPassword": ""}, {"username": "1002", "dectToDect": true}, 7]');
     expect(r.users).toEqual([
-      { ipei: '', accessCode: '', standbyText: '', username: '1001', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: false, adminRights: false },
-      { ipei: '', accessCode: '', standbyText: '', username: '1002', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: true, adminRights: false },
+      { ipei: '', accessCode: '', standbyText: '', username: '1001', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: false, adminRights: false, extension: '' },
+      { ipei: '', accessCode: '', standbyText: '', username: '1002', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: true, adminRights: false, extension: '' },
     ]);
     expect(r.errors.map((e) => e.row)).toEqual([3]);
   });
