@@ -6,7 +6,7 @@
 // saves and refuses a bad value beside its field, the proxies page shows the
 // proxy's live state, and System status carries the gateway card.
 // Screenshots at desktop and phone size in test/browser/artifacts/.
-import type { APIResponse, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewaySettings, GatewayStatus, LineView, ProxyView } from '../../src/model/gateway.ts';
 import { startTestServer, type TestServer } from '../integration/lib/server.ts';
@@ -37,14 +37,17 @@ async function shots(name: string): Promise<void> {
   await page.setViewportSize(DESKTOP);
 }
 
-/** The REST API with the browser's own session (cookie and CSRF token), as the page calls it. */
+/** The REST API from inside the page, with the browser's own session (cookie and CSRF token) and its trust in the server's CA. */
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const r: APIResponse = await page.request.fetch(`${base}${path}`, {
-    method, data: body, headers: method === 'GET' ? {} : { 'x-csrf-token': csrf },
-  });
-  const text = await r.text();
-  if (!r.ok()) throw new Error(`${method} ${path}: ${r.status()} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+  const r = await page.evaluate(async (a) => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (a.body !== undefined) headers['content-type'] = 'application/json';
+    if (a.method !== 'GET') headers['x-csrf-token'] = a.csrf;
+    const res = await fetch(a.path, { method: a.method, headers, body: a.body === undefined ? undefined : JSON.stringify(a.body), credentials: 'same-origin' });
+    return { status: res.status, text: await res.text() };
+  }, { method, path, body, csrf });
+  if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+  return (r.text ? JSON.parse(r.text) : undefined) as T;
 }
 const status = () => api<GatewayStatus>('GET', '/api/gateway/status');
 const line = async (ext: string) => (await api<{ items: LineView[] }>('GET', '/api/gateway/lines')).items.find((l) => l.extension === ext);

@@ -96,6 +96,12 @@ function LineForm({ line, onDone }: { line: LineView | null; onDone: (msg: strin
   );
 }
 
+/** The upstream account: the AoR the line registers (its domain may be the gateway's default), or as stored before the status says. */
+function aorText(l: LineView, s: LineStatus | undefined): string {
+  if (s?.aor) return s.aor.replace(/^sips?:/, '');
+  return l.upstreamDomain ? `${l.upstreamUser}@${l.upstreamDomain}` : l.upstreamUser;
+}
+
 function Registration({ s }: { s: LineStatus | undefined }) {
   if (!s) return <span class="muted">—</span>;
   const failed = s.registration === 'failed';
@@ -237,7 +243,7 @@ export function GatewayLinesPage({ edit }: { edit: string | undefined }) {
                         <td data-label="Enabled" data-enabled={String(!l.disabled)}>{l.disabled ? 'No' : 'Yes'}</td>
                         <td data-label="User" class="wrap">
                           <a href={href('gateway', l.extension)} aria-label={`Line of ${l.extension}`}>{l.extension}</a>
-                          <span class="sub mono">{l.upstreamUser}{l.upstreamDomain ? `@${l.upstreamDomain}` : ''}</span>
+                          <span class="sub mono">{aorText(l, s)}</span>
                         </td>
                         <td data-label="Display name">{l.displayName || <span class="muted">—</span>}</td>
                         <td data-label="IPEI" class="mono nowrap">{l.ipei ?? <span class="muted">—</span>}</td>
