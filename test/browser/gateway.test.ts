@@ -47,7 +47,7 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     return { status: res.status, text: await res.text() };
   }, { method, path, body, csrf });
   if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
-  return (r.text ? JSON.parse(r.text) : undefined) as T;
+  return (r.text && r.text.trimStart().match(/^[[{]/) ? JSON.parse(r.text) : r.text || undefined) as T;
 }
 const status = () => api<GatewayStatus>('GET', '/api/gateway/status');
 const line = async (ext: string) => (await api<{ items: LineView[] }>('GET', '/api/gateway/lines')).items.find((l) => l.extension === ext);
@@ -178,8 +178,9 @@ describe('Gateway pages', () => {
     await page.getByLabel('Registration expiry (s)').fill('10');
     await page.getByRole('button', { name: 'Save gateway settings' }).click();
     await page.locator('#gs-registerExpiresSec-error').waitFor();
+    expect(await page.locator('#gs-registerExpiresSec-error').innerText()).toContain('30');
     expect((await api<GatewaySettings>('GET', '/api/gateway/settings')).registerExpiresSec).toBe(300);
-    await page.setViewportSize(DESKTOP);
+    await page.locator('#gs-registerExpiresSec').scrollIntoViewIfNeeded();
     await shot(page, 'gateway-settings-error-desktop', { fullPage: false });
 
     await page.getByLabel('Registration expiry (s)').fill('600');
@@ -217,6 +218,37 @@ describe('Gateway pages', () => {
     await page.getByRole('button', { name: 'Remove sip:127.0.0.2:5999;transport=udp' }).click();
     await page.getByText('Proxy sip:127.0.0.2:5999;transport=udp removed.').waitFor();
     expect((await api<{ items: ProxyView[] }>('GET', '/api/gateway/proxies')).items.map((p) => p.uri)).toEqual([uri]);
+  });
+
+  it('imports a gateway users file: a dry run changes nothing, the import does; a stripped password keeps the stored one', async () => {
+    // The file as Provisioning → Gateway users writes it (passwords stripped), with 4101's standby text changed.
+    const exported = await api<string>('GET', '/api/provisioning/gateway-users?format=csv');
+    const rows = exported.trim().split(/\r?\n/);
+    const header = rows[0]!.split(',');
+    const at = (name: string) => header.indexOf(name);
+    expect(at('authPassword')).toBe(-1);
+    const edited = rows.map((r, i) => {
+      const cells = r.split(',');
+      if (i > 0 && cells[at('extension')] === '4101') cells[at('standbyText')] = 'Ward desk';
+      return cells.join(',');
+    }).join('\r\n');
+    expect(edited).toContain('Ward desk');
+
+    await tab('Import', 'Import gateway users');
+    await page.locator('#gi-file').setInputFiles({ name: 'gateway-users.csv', mimeType: 'text/csv', buffer: Buffer.from(edited) });
+    await page.getByRole('button', { name: 'Check file' }).click();
+    await page.getByRole('heading', { name: 'Dry run: what the import would do' }).waitFor();
+    expect(await page.locator('tr[data-import-row]').filter({ hasText: '4101' }).innerText()).toContain('updated');
+    expect((await line('4101'))?.standbyText).toBe('');
+    await shots('import-dry-run');
+
+    await page.getByLabel('Dry run: report only, change nothing').uncheck();
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('heading', { name: 'Import done' }).waitFor();
+    const jim = await line('4101');
+    expect(jim?.standbyText).toBe('Ward desk');
+    expect(jim?.hasPassword).toBe(true);
+    expect(await unlabelledControls(page)).toEqual([]);
   });
 
   it('shows the gateway at a glance on System status', async () => {

@@ -10,7 +10,7 @@ import { href } from '../router.ts';
 import { CheckField, Fieldset, Notice, PageTitle, SubmitButton, useApp } from '../ui.tsx';
 
 /** The API's limit on the file (MAX_GATEWAY_FILE_BYTES is server-side: src/provisioning imports Node). */
-const MAX_FILE = 4 * 1024 * 1024;
+const MAX_FILE = 8 * 1024 * 1024;
 
 interface ImportRow { row: number; extension: string; action: 'added' | 'updated' | 'error'; error?: string; passwordKept?: boolean; needsPassword?: boolean }
 interface ImportResult { dryRun: boolean; rows: ImportRow[]; added: number; updated: number; errors: number }
