@@ -242,8 +242,10 @@ export function GatewayLinesPage({ edit }: { edit: string | undefined }) {
                         )}
                         <td data-label="Enabled" data-enabled={String(!l.disabled)}>{l.disabled ? 'No' : 'Yes'}</td>
                         <td data-label="User" class="wrap">
-                          <a href={href('gateway', l.extension)} aria-label={`Line of ${l.extension}`}>{l.extension}</a>
-                          <span class="sub mono">{aorText(l, s)}</span>
+                          <span>
+                            <a href={href('gateway', l.extension)} aria-label={`Line of ${l.extension}`}>{l.extension}</a>
+                            <span class="sub mono">{aorText(l, s)}</span>
+                          </span>
                         </td>
                         <td data-label="Display name">{l.displayName || <span class="muted">—</span>}</td>
                         <td data-label="IPEI" class="mono nowrap">{l.ipei ?? <span class="muted">—</span>}</td>
