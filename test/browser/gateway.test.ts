@@ -1,11 +1,12 @@
 // The Gateway pages in Debian's chromium against a real gateway Switchboard
 // whose upstream is a second real Switchboard (UDP on loopback): the List
 // Users counters match the API, a line with a wrong password shows its
-// failure reason in words, a bulk disable changes the rows and the store, the
-// line form shows the model's message beside a bad IPEI, the settings form
-// saves and refuses a bad value beside its field, the proxies page shows the
-// proxy's live state, and System status carries the gateway card.
-// Screenshots at desktop and phone size in test/browser/artifacts/.
+// failure reason in words, a bulk disable changes the rows and the store and
+// a re-register registers again, the line form shows the model's message
+// beside a bad IPEI, the settings form saves and refuses a bad value beside
+// its field, the proxies page shows the proxy's live state, an exported users
+// file comes back in through the import page, and System status carries the
+// gateway card. Screenshots at desktop and phone size in test/browser/artifacts/.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewaySettings, GatewayStatus, LineView, ProxyView } from '../../src/model/gateway.ts';
@@ -147,6 +148,14 @@ describe('Gateway pages', () => {
     await page.getByRole('group', { name: 'Bulk actions' }).getByRole('button', { name: 'Enable' }).click();
     await page.getByText('1 line enabled.').waitFor();
     expect((await line('4101'))?.disabled).toBe(false);
+    await page.locator('tr[data-line="4101"] [data-registration="registered"]').waitFor({ timeout: 30_000 });
+
+    // Re-register: the line registers again upstream now (its expiry moves on).
+    const before = (await status()).lines.find((l) => l.extension === '4101')!.expiresAt!;
+    await page.getByLabel('Select 4101').check();
+    await page.getByRole('group', { name: 'Bulk actions' }).getByRole('button', { name: 'Re-register' }).click();
+    await page.getByText('1 line registering again.').waitFor();
+    expect(await waitUntil(async () => ((await status()).lines.find((l) => l.extension === '4101')?.expiresAt ?? 0) > before, 15_000, 250)).toBe(true);
     await page.locator('tr[data-line="4101"] [data-registration="registered"]').waitFor({ timeout: 30_000 });
   });
 
