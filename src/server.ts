@@ -264,10 +264,11 @@ export class Server {
       parts.cluster.localSummary = () => this.workerSummary();
       parts.cluster.localLogs = () => extra.logRing.list();
     }
-    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth, prober, mwi } = parts;
+    const { config, transport, transactions, overload, location, guard, alarms, store, peers, trunkHealth, prober, mwi, gateway } = parts;
+    const gatewayMetrics = () => gateway.lines && { ...gateway.lines.tally(), ...gateway.lines.counters };
     const voicemail = holdsSingletons(parts.cluster?.worker) ? () => mwi.totals : undefined;
     this.ops = createOps(
-      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth, prober, voicemail },
+      { config, transport, transactions, overload, location, guard, registrations: store.registrations, storeProblem: () => store.problem(), alarms, syslog: extra.syslog, activeCalls: () => this.activeCalls(), peers, trunks: trunkHealth, prober, voicemail, gateway: gatewayMetrics },
       extra.writeBehind,
     );
   }

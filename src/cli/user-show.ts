@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import type { ExtensionDetail, RegistrationFailure } from '../model/extension-detail.ts';
 import { askControl } from './status.ts';
-import { DATA_DIR_OPTION, print, resolveDataDir } from './common.ts';
+import { DATA_DIR_OPTION, STORE_OPTION, print, resolveDataDir, withStore } from './common.ts';
+import { lineText } from './gateway.ts';
 
 const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
 const host = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}${port ? `:${port}` : ''}`;
@@ -50,10 +51,16 @@ export function registerUserShowCommand(user: Command): void {
     .description("why an extension's phones work or not: registrations, reachability, last failures, last seen, calls (asks the running server)")
     .requiredOption('--ext <extension>', 'the extension')
     .option(...DATA_DIR_OPTION)
+    .option(...STORE_OPTION)
     .option('--json', 'print the detail as JSON')
-    .action(async (opts: { ext: string; dataDir?: string; json?: boolean }) => {
+    .action(async (opts: { ext: string; dataDir?: string; store?: string; json?: boolean }) => {
       const { detail } = await askControl<{ detail: ExtensionDetail }>(resolveDataDir(opts.dataDir), { op: 'extension', extension: opts.ext });
-      if (opts.json) print(JSON.stringify(detail, null, 2));
-      else for (const line of formatDetail(detail, Date.now())) print(line);
+      // The stored side of the user's handset gateway line (its live state is `gateway status`); never its password.
+      const gatewayLine = (await withStore(opts, (s) => s.gateway.getLine(detail.extension))) ?? null;
+      if (opts.json) print(JSON.stringify({ ...detail, gatewayLine }, null, 2));
+      else {
+        for (const line of formatDetail(detail, Date.now())) print(line);
+        print(`gateway line ${gatewayLine ? lineText(gatewayLine) : '-'}`);
+      }
     });
 }

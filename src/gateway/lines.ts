@@ -3,23 +3,24 @@
 // its hops from the proxies (failover on timeout, fail-back), its flow kept
 // alive, its state and failure reason for the status views; and the
 // GatewayLines the calls and MWI use.
-import type { Logger } from '../lib/log.ts';
+import { OncePerInterval, type Logger } from '../lib/log.ts';
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
 import type { GatewaySettings, GatewayStatus, LineStatus, MwiSubscriptionState } from '../model/gateway.ts';
 import { GATEWAY_DEFAULTS } from '../model/gateway.ts';
 import type { SipTarget } from '../sip/dns.ts';
 import type { Endpoint, SipRequest, SipUri } from '../sip/message.ts';
-import type { Flow, FlowOpener, Inbound, TlsTarget } from '../sip/transport/types.ts';
+import type { FlowOpener, Inbound, TlsTarget } from '../sip/transport/types.ts';
 import type { RegisterClient, RegisterClientOptions, RegisterFailure, RegisterHop, RegisterSuccess } from '../sip/ua/register-client.ts';
 import { createRegisterClient } from '../sip/ua/register-client.ts';
 import type { UacTransport } from '../sip/ua/uac.ts';
 import { parseUri } from '../sip/uri.ts';
-import type { GatewayRepository, LineWithSecret } from '../store/gateway-types.ts';
+import type { GatewayRepository } from '../store/gateway-types.ts';
 import { describeFailure, retryDelayMs, type LineFailure } from './failure-reasons.ts';
 import { FlowKeeper } from './flow-keeper.ts';
-import { planLine, type Idle, type LinePlan } from './line-plan.ts';
+import { planLine } from './line-plan.ts';
 import { fetchPeerIssuer } from './peer-issuer.ts';
 import { PendingSlots } from './pending-slots.ts';
+import { hopName, isCertificateProblem, Line, lineStatusOf, samePlan, sameTarget } from './line-state.ts';
 import type { GatewayLines, UpstreamMatch, UpstreamRoute } from './types.ts';
 import type { UpstreamHops } from './hops.ts';
 
@@ -52,32 +53,6 @@ export interface LineCounters {
   failovers: number;
 }
 
-const hopName = (t: SipTarget) => `${t.transport}:${t.host}:${t.port}`;
-
-class Line {
-  client: RegisterClient | undefined;
-  /** Targets of the latest attempt, best first; index of the one tried. */
-  targets: SipTarget[] = [];
-  tried: SipTarget[] = [];
-  target: SipTarget | undefined;
-  flow: Flow | undefined;
-  dnsError: string | undefined;
-  registered: { target: SipTarget; hop: RegisterHop; ok: RegisterSuccess } | undefined;
-  failure: (LineFailure & { at: number }) | undefined;
-  consecutiveFailures = 0;
-  loggedCode: string | undefined;
-  mwi: MwiSubscriptionState = 'off';
-  messagesWaiting: boolean | null = null;
-  latestActivity: number | null = null;
-  stopped = false;
-
-  constructor(public line: LineWithSecret, public plan: LinePlan | Idle) {}
-
-  get extension(): string {
-    return this.line.extension;
-  }
-}
-
 export class GatewayLinesManager implements GatewayLines {
   private current: GatewaySettings = GATEWAY_DEFAULTS;
   private readonly lines = new Map<string, Line>();
@@ -90,10 +65,13 @@ export class GatewayLinesManager implements GatewayLines {
   private watcher: { stop(): void } | undefined;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
+  /** "TLS allow insecure" is said once a minute per target, not per line and refresh. */
+  private readonly insecureLog: OncePerInterval;
   readonly counters: LineCounters;
 
   constructor(private readonly deps: LinesDeps) {
     this.counters = deps.counters ?? { registrationsSent: 0, failovers: 0 };
+    this.insecureLog = new OncePerInterval(60_000, deps.now);
     this.slots = new PendingSlots(deps.timers, this.current.maxPendingRegistrations, this.current.clientTransactionTimeoutMs * 2);
     this.keeper = new FlowKeeper(deps.timers, deps.now, () => this.current.keepaliveIntervalSec * 1000, (users, _flow, err) => {
       for (const ext of users) {
@@ -238,8 +216,8 @@ export class GatewayLinesManager implements GatewayLines {
     // Throws the transport's error (TLS codes kept): the client reports it as a transport failure.
     const flow = await this.deps.flows.openFlow(dest, t.transport === 'tls' ? { tls: this.deps.tlsTarget(t, s) } : undefined);
     if (l.stopped) return undefined;
-    if (s.tlsAllowInsecure && t.transport === 'tls') {
-      this.deps.log.warn({ extension: l.extension, target: hopName(t) }, 'gateway line: TLS certificate of the upstream not checked ("TLS allow insecure" is on)');
+    if (s.tlsAllowInsecure && t.transport === 'tls' && this.insecureLog.take(hopName(t)) >= 0) {
+      this.deps.log.warn({ target: hopName(t) }, `gateway lines: the TLS certificate of ${hopName(t)} is not checked ("TLS allow insecure" is on)`);
     }
     l.flow = flow;
     this.keeper.use(flow, l.extension);
@@ -391,11 +369,11 @@ export class GatewayLinesManager implements GatewayLines {
 
   lineStatus(extension: string): LineStatus | undefined {
     const l = this.lines.get(extension);
-    return l && this.statusOf(l);
+    return l && lineStatusOf(l, this.deps.handsetRegistered);
   }
 
   status(): GatewayStatus {
-    const lines = [...this.lines.values()].sort((a, b) => (a.extension < b.extension ? -1 : a.extension > b.extension ? 1 : 0)).map((l) => this.statusOf(l));
+    const lines = [...this.lines.values()].sort((a, b) => (a.extension < b.extension ? -1 : a.extension > b.extension ? 1 : 0)).map((l) => lineStatusOf(l, this.deps.handsetRegistered));
     return {
       mode: this.current.mode,
       profile: this.current.profile,
@@ -448,46 +426,8 @@ export class GatewayLinesManager implements GatewayLines {
     this.emit(extension);
   }
 
-  private statusOf(l: Line): LineStatus {
-    const plan = l.plan;
-    const registration = plan === 'disabled' || plan === 'off' ? 'disabled'
-      : l.registered ? 'registered'
-        : l.failure || plan === 'no-domain' ? 'failed'
-          : l.target ? 'registering' : 'waiting';
-    const failure = plan === 'no-domain'
-      ? { code: 'no-domain' as const, text: 'no upstream domain: set one on the line or the gateway\'s default domain', at: l.line.updatedAt, status: 0 }
-      : l.failure ?? null;
-    return {
-      extension: l.extension,
-      upstreamUser: l.line.upstreamUser,
-      aor: typeof plan === 'string' ? '' : plan.aor,
-      registration,
-      registeredVia: l.registered ? hopName(l.registered.target) : null,
-      expiresAt: l.registered?.ok.expiresAt ?? null,
-      failure,
-      mwi: l.mwi,
-      messagesWaiting: l.messagesWaiting,
-      subscribed: l.line.ipei !== null && this.deps.handsetRegistered(l.extension),
-      latestActivity: l.latestActivity,
-    };
-  }
 
   private emit(extension: string): void {
     for (const f of this.listeners) f(extension);
   }
-}
-
-function samePlan(a: LinePlan | Idle, b: LinePlan | Idle): boolean {
-  if (typeof a === 'string' || typeof b === 'string') return a === b;
-  return a.key === b.key;
-}
-
-function sameTarget(a: SipTarget, b: SipTarget): boolean {
-  return a.address === b.address && a.port === b.port && a.transport === b.transport;
-}
-
-/** A certificate refusal is no reason to blacklist the proxy: it answered, and says the same to every line. */
-function isCertificateProblem(err: Error | undefined): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_') || code.includes('CERT') || code.includes('ISSUER') || code.includes('SIGNATURE'));
 }

@@ -6,6 +6,8 @@ import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
 export class PendingSlots {
   private inFlight = new Map<string, TimerHandle>();
   private readonly waiting: { id: string; go: () => void }[] = [];
+  /** The wait of each queued id: asked again (a refresh while queued), the same wait is shared, so no slot is taken twice. */
+  private readonly queuedIds = new Map<string, Promise<void>>();
   private head = 0;
 
   constructor(private readonly timers: TimerQueue, public limit: number, private readonly holdMs: number) {}
@@ -17,7 +19,14 @@ export class PendingSlots {
       this.hold(id);
       return Promise.resolve();
     }
-    return new Promise((go) => this.waiting.push({ id, go: () => go() }));
+    const queued = this.queuedIds.get(id);
+    if (queued) return queued;
+    const wait = new Promise<void>((go) => this.waiting.push({ id, go: () => {
+      this.queuedIds.delete(id);
+      go();
+    } }));
+    this.queuedIds.set(id, wait);
+    return wait;
   }
 
   /** The exchange of `id` ended (answered, failed, or the line went away). */

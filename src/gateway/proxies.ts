@@ -33,7 +33,7 @@ export interface ChooserCounters {
   blacklisted: number;
   /** Blacklistings after which another target took over. */
   failovers: number;
-  /** Blacklists that ended on a target better than any other available one. */
+  /** Ends of blacklists that made a better target the first choice again. */
   failbacks: number;
 }
 
@@ -176,24 +176,26 @@ export function createProxyChooser(o: ProxyChooserOptions): ProxyChooser {
 
   function sweep(): SipTarget[] {
     const t = o.now();
+    let any = false;
+    for (const e of blacklist.values()) if (e.until <= t) any = true;
+    if (!any) return [];
+    const all = order(undefined);
+    // What new registrations got until now, to tell a fail-back from a target merely back in the pool.
+    const inUse = all.find(available);
     const ended: SipTarget[] = [];
     for (const [text, e] of blacklist) {
       if (e.until > t) continue;
       blacklist.delete(text);
       ended.push(e.target);
     }
-    if (ended.length === 0) return ended;
-    const all = order(undefined);
-    for (const target of ended) {
-      const text = targetText(target);
-      const mine = all.find((r) => r.text === text);
-      const bestOther = all.find((r) => r.text !== text && available(r));
-      if (mine !== undefined && (bestOther === undefined || better(mine.rank, bestOther.rank))) {
-        counters.failbacks++;
-        log.info({ target: text }, `gateway: fail-back: ${text} (${target.host}) is out of its blacklist; new registrations use it again`);
-      } else {
-        log.info({ target: text }, `gateway: ${text} (${target.host}) is out of its blacklist`);
-      }
+    const back = all.find((r) => available(r) && ended.some((x) => targetText(x) === r.text));
+    if (back !== undefined && (inUse === undefined || better(back.rank, inUse.rank))) {
+      counters.failbacks++;
+      log.info({ target: back.text }, `gateway: fail-back to ${back.text} (${back.target.host}): its blacklist ended; new registrations use it again`);
+    }
+    for (const x of ended) {
+      const text = targetText(x);
+      if (text !== back?.text || (inUse !== undefined && !better(back.rank, inUse.rank))) log.info({ target: text }, `gateway: ${text} (${x.host}) is out of its blacklist`);
     }
     return ended;
   }

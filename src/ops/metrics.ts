@@ -36,6 +36,8 @@ export interface MetricsSources {
   probes?: () => Readonly<Record<string, number>>;
   /** Voicemail messages in every mailbox by folder; undefined until known (and in workers that do not report it). */
   voicemail?: () => { new: number; saved: number } | undefined;
+  /** The handset gateway's upstream lines; undefined until (and where) they run. */
+  gateway?: () => { registered: number; failed: number; total: number; registrationsSent: number; failovers: number } | undefined;
   /** CPU, memory, file descriptors, event-loop delay (default true). */
   processMetrics?: boolean;
 }
@@ -188,6 +190,16 @@ export function createMetrics(sources: MetricsSources): Metrics {
       const t = vm();
       return t === undefined ? undefined : [[{ folder: 'new' }, t.new], [{ folder: 'saved' }, t.saved]];
     });
+  }
+
+  if (s.gateway) {
+    const gw = s.gateway;
+    define('gauge', 'switchboard_gateway_lines', 'Handset gateway lines by upstream registration state (registered, failed, other).', ['state'], () => {
+      const g = gw();
+      return g === undefined ? undefined : [[{ state: 'registered' }, g.registered], [{ state: 'failed' }, g.failed], [{ state: 'other' }, g.total - g.registered - g.failed]];
+    });
+    define('counter', 'switchboard_gateway_registrations_sent_total', 'REGISTER exchanges the gateway started upstream (refreshes included).', [], () => gw()?.registrationsSent);
+    define('counter', 'switchboard_gateway_failovers_total', 'Times a gateway line moved to the next proxy after no answer.', [], () => gw()?.failovers);
   }
 
   const stopProcess = s.processMetrics === false ? () => {} : processMetrics(define);

@@ -37,6 +37,8 @@ export interface OpsParts {
   trunks?: { status(): { trunk: string; state: string }[]; failures: ReadonlyMap<string, { down: number; refused: number }> };
   /** Voicemail messages by folder (one worker of a cluster reports them: they are the store's, not the worker's). */
   voicemail?: () => { new: number; saved: number } | undefined;
+  /** The gateway's lines (where they run). */
+  gateway?: () => { registered: number; failed: number; total: number; registrationsSent: number; failovers: number } | undefined;
 }
 
 /**
@@ -86,6 +88,7 @@ export function createOps(p: OpsParts, watch: WriteBehindWatch): Ops {
     trunks: p.trunks,
     probes: p.prober ? () => p.prober!.stats() : undefined,
     voicemail: p.voicemail,
+    gateway: p.gateway,
   });
   const sip = p.config.sip;
   const expectedListeners = (['udp', 'tcp', 'tls'] as const).filter((t) => sip[t].port !== 0);

@@ -80,6 +80,8 @@ export const DEFAULT_SIPS_PORT = 5061;
 
 /** Records taken from one answer at most: a hostile or broken DNS server cannot make us build huge target lists. */
 const MAX_RECORDS = 32;
+/** NAPTR services followed at most (three transports; more records than that add nothing but queries). */
+const MAX_SERVICES = 6;
 /** Targets one resolve returns at most. */
 const MAX_TARGETS = 64;
 
@@ -154,6 +156,8 @@ function describeDnsError(err: unknown, what: string): DnsLookupError {
       return new DnsLookupError(`${what}: the DNS server refused the connection`);
     case 'EREFUSED':
       return new DnsLookupError(`${what}: the DNS server refused the query`);
+    case 'EBADNAME':
+      return new DnsLookupError(`${what}: not a valid DNS name`);
     case 'ESERVFAIL':
       return new DnsLookupError(`${what}: the DNS server failed (SERVFAIL)`);
     default:
@@ -188,7 +192,8 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
     }
     const pending = inflight.get(key);
     if (pending !== undefined) return pending as Promise<T>;
-    const p = run().then(
+    // A backend that throws at once (a malformed name) fails like one that rejects.
+    const p = new Promise<T>((res) => res(run())).then(
       (value) => {
         const ttl = Math.min(ttlOf(value) ?? o.maxCacheSec, o.maxCacheSec);
         store(key, { expiresAt: o.now() + ttl * 1000, value });
@@ -230,7 +235,8 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
       throw e;
     }
     if (records.length === 1 && (records[0]!.name === '.' || records[0]!.name === '')) return 'none';
-    return srvOrder(records.slice(0, MAX_RECORDS), random);
+    // The best priorities survive the cut.
+    return srvOrder([...records].sort((a, b) => a.priority - b.priority).slice(0, MAX_RECORDS), random);
   }
 
   async function naptr(name: string, secure: boolean): Promise<{ transport: TransportName; srvName: string }[]> {
@@ -247,7 +253,7 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
       return t !== undefined && r.flags.toLowerCase() === 's' && r.replacement !== '' && (!secure || t === 'tls');
     });
     usable.sort((a, b) => a.order - b.order || a.preference - b.preference);
-    return usable.map((r) => ({ transport: NAPTR_SERVICES[r.service.toUpperCase()]!, srvName: r.replacement.replace(/\.$/, '') }));
+    return usable.slice(0, MAX_SERVICES).map((r) => ({ transport: NAPTR_SERVICES[r.service.toUpperCase()]!, srvName: r.replacement.replace(/\.$/, '') }));
   }
 
   /** SRV targets of one transport expanded to addresses; undefined when the name has no SRV records. */
@@ -258,6 +264,7 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
     const out: SipTarget[] = [];
     let firstError: unknown;
     for (const r of records) {
+      if (out.length >= MAX_TARGETS) break;
       const target = r.name.replace(/\.$/, '');
       try {
         for (const address of await addresses(target)) out.push({ transport, address, port: r.port, host: target, priority: r.priority, weight: r.weight });
@@ -286,6 +293,7 @@ export function createSipResolver(o: SipResolverOptions): SipResolver {
       const out: SipTarget[] = [];
       let firstError: unknown;
       for (const s of services) {
+        if (out.length >= MAX_TARGETS) break;
         try {
           out.push(...((await srvTargets(s.srvName, s.transport, host)) ?? []));
         } catch (e) {

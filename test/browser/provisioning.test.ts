@@ -235,7 +235,7 @@ describe('Provisioning pages', () => {
       return readFile((await dl.path())!, 'utf8');
     };
     const plain = await download();
-    expect(plain.split('\r\n')[0]).toBe('ipei,accessCode,standbyText,username,domain,displayName,authUser,callForward,disabled,dectToDect,adminRights');
+    expect(plain.split('\r\n')[0]).toBe('ipei,accessCode,standbyText,username,domain,displayName,authUser,callForward,disabled,dectToDect,adminRights,extension');
     expect(plain).toContain('Board room');
     expect(plain).not.toContain(LINE_PASSWORD);
     expect(await ts.server.store.admin.audit.list({ target: 'gateway-users' })).toEqual([]);

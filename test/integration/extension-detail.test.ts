@@ -52,11 +52,16 @@ describe('registration failures', () => {
     expect(d?.lastFailure?.at).toBeGreaterThanOrEqual(before);
     expect(d?.lastSeen).toBeNull();
     // The command line asks the running server over its control socket: the same detail, in words and as JSON.
+    // The stored gateway line shows too (never its password).
+    await ts.server.store.gateway.setLine({ extension: '4100', upstreamUser: '41510', password: 'Up-Secret-3', ipei: '05003 0733588' });
     const text = await switchboardCli(['user', 'show', '--ext', '4100', '--data-dir', ts.dataDir]);
+    expect(text.stdout).toMatch(/^gateway line 4100\tupstream=41510\tauth-user=-\tpassword=set\tipei=05003 0733588\t/m);
+    expect(text.stdout).not.toContain('Up-Secret-3');
     expect(text.stdout).toMatch(/^last failure .* wrong password \(digest response did not match\)  REGISTER from udp 127\.0\.0\.1:\d+ ua="DeskPhone 9\.1"$/m);
     expect(text.stdout).toMatch(/^registration not registered$/m);
     const json = JSON.parse((await switchboardCli(['user', 'show', '--ext', '4100', '--json', '--data-dir', ts.dataDir])).stdout) as typeof d;
     expect(json?.lastFailure?.reason).toBe('wrong-password');
+    expect((json as unknown as { gatewayLine: { hasPassword: boolean } }).gatewayLine).toMatchObject({ upstreamUser: '41510', hasPassword: true });
     await expect(switchboardCli(['user', 'show', '--ext', '4999', '--data-dir', ts.dataDir])).rejects.toThrow(/no user 4999/);
 
     const failed = await ts.server.extensions.list({ state: 'failed', sort: 'extension', desc: false, offset: 0, limit: 10 });

@@ -23,6 +23,7 @@ const TOOL_PACKAGES: Record<string, string> = {
   tshark: 'tshark',
   rtpengine: 'rtpengine',
   openssl: 'openssl',
+  dnsmasq: 'dnsmasq-base',
 };
 
 /**

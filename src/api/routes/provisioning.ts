@@ -183,8 +183,9 @@ function mountProvisioningRoutes(t: RouteTable, ctx: ApiContext, src: Provisioni
   t.add({
     method: 'GET', url: '/api/provisioning/gateway-users', tag: 'devices', access: 'read',
     summary: "The handset gateway's users file",
-    description: 'SPEC §5.8: one record per user, CSV or JSON, for the gateway\'s import. Passwords are left out unless ' +
-      'passwords=true, which needs the admin role and is audited.',
+    description: 'SPEC §5.8: one record per user, CSV or JSON, for the gateway\'s import; a user with a gateway line is ' +
+      'written from the line. Passwords are left out unless passwords=true or the gateway setting stripPasswordsOnExport ' +
+      'is off; either needs the admin role and is audited.',
     query: gatewayUsersQuery,
     response: { description: 'the file', contentTypes: ['text/csv', 'application/json'] },
     errors: [400, 403],

@@ -309,7 +309,11 @@ export class StreamTransport {
     const keyed = this.transport === 'tls' && opts.tls !== undefined;
     const key = keyed ? `${opts.tls!.key}|${remoteKey(address, port)}` : remoteKey(address, port);
     const ready = (err: Error | undefined, conn?: Connection): void => {
-      if (conn) (conn as StreamConnection).isFlow = true;
+      if (conn) {
+        (conn as StreamConnection).isFlow = true;
+        // Never evicted to make room: a flow is not reopened behind its user's back (see retiredFlows).
+        conn.trust();
+      }
       done(err, conn as StreamConnection | undefined);
     };
     if (!opts.fresh) {

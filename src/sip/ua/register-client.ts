@@ -135,7 +135,8 @@ class Client implements RegisterClient {
   }
 
   stop(unregister: boolean): Promise<void> {
-    const wasBound = this.bound;
+    // A REGISTER still in flight may yet be accepted: unregister where it went too.
+    const wasBound = this.bound ?? this.current?.hop;
     this.state = 'stopped';
     this.generation++;
     this.cancelTimer();
@@ -159,7 +160,12 @@ class Client implements RegisterClient {
     this.current?.uac.abandon();
     this.current = undefined;
     if (this.state !== 'registered') this.state = 'registering';
-    const hop = this.o.nextHop();
+    let hop: ReturnType<RegisterClientOptions['nextHop']>;
+    try {
+      hop = this.o.nextHop();
+    } catch (err) {
+      hop = Promise.reject(err);
+    }
     if (isPromise(hop)) {
       hop.then(
         (h) => { if (gen === this.generation) this.send(h, this.asked, false); },

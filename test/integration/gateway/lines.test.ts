@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askControlSocket, controlSocketPath } from '../../../src/pbx/status/control-socket.ts';
 import type { GatewayStatus } from '../../../src/model/gateway.ts';
 import { refreshDelaySec } from '../../../src/sip/ua/register-client.ts';
+import { main } from '../../../src/cli/main.ts';
 import { startTestServer, type TestServer } from '../lib/server.ts';
+import { startWithApi, type ApiTestServer } from '../api/client.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
+let api: ApiTestServer;
 
 /** Polls (real time, bounded) until check() holds; the gateway's own time moves only by advance(). */
 async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -27,7 +30,8 @@ beforeAll(async () => {
   upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' }, registrar: { minExpiresSec: 30 } } });
   await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret' });
   await upstream.server.store.users.add({ extension: '41511', password: 'Up-41511-secret' });
-  gw = await startTestServer({ manualTime: true, config: { sip: { domain: 'gw.test' } } });
+  api = await startWithApi({ sip: { domain: 'gw.test' } }, { manualTime: true });
+  gw = api.ts;
   const store = gw.server.store;
   await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
   await store.users.add({ extension: '1002', password: 'Handset-1002-pw' });
@@ -68,6 +72,29 @@ describe('gateway lines against a Switchboard upstream', () => {
     const viaSocket = answer.gateway.lines.find((l) => l.extension === '1002')!;
     expect(viaSocket.failure!.code).toBe('wrong-password');
     expect(answer.gateway.counters).toEqual({ sipUsers: 2, subscribed: 0, registered: 1, total: 2 });
+    // The CLI and the API say the same.
+    const out: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
+    try {
+      expect(await main(['gateway', 'status', '--data-dir', gw.dataDir])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const cliLine = out.join('').split('\n').find((l) => l.startsWith('user 1002'))!;
+    expect(cliLine).toContain('reason wrong-password: wrong password');
+    expect(out.join('')).toContain('SIP users 2  subscribed 0  registered 1  total 2');
+    const r = await api.admin.get('/api/gateway/status');
+    expect(r.status).toBe(200);
+    expect(r.json.lines.find((l: { extension: string }) => l.extension === '1002').failure.code).toBe('wrong-password');
+    expect(r.text).not.toContain('not-the-password');
+    const again = await api.admin.post('/api/gateway/lines/reregister', { extensions: ['1001'] });
+    expect(again.json).toEqual({ lines: 1 });
+    // Metrics and the alarm say the same.
+    const metrics = await gw.server.metrics();
+    expect(metrics).toContain('switchboard_gateway_lines{state="registered"} 1');
+    expect(metrics).toContain('switchboard_gateway_lines{state="failed"} 1');
+    expect(gw.server.alarms.list().find((a) => a.kind === 'gateway-lines')?.text).toContain('1 of 2 gateway lines not registered');
     // A retry later (the slow retry of D-08) logs nothing new.
     await gw.advance(5 * 60_000 + 1000);
     await until(() => (lines().lineStatus('1002')?.failure?.at ?? 0) > s.failure!.at, 'the slow retry');

@@ -73,7 +73,7 @@ describe('proxy chooser: priority, blacklist, failover, fail-back', () => {
     expect(chooser.sweep()).toEqual([]);
     expect(text(await chooser.next())).toBe('tcp:10.0.0.1:5060');
     expect(chooser.counters.failbacks).toBe(1);
-    expect(log.matching(/fail-back: tcp:10\.0\.0\.1:5060/)).toBe(1);
+    expect(log.matching(/fail-back to tcp:10\.0\.0\.1:5060/)).toBe(1);
   });
 
   it('tells a line on a worse proxy that a better one is back, and not before', async () => {

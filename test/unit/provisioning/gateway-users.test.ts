@@ -26,6 +26,36 @@ describe('gateway users file', () => {
     expect(gatewayUserOf(SOURCES[0]!).standbyText).toBe('Ward 3 nurse');
   });
 
+  it("is written from the user's gateway line when it has one: the upstream account and the handset fields", () => {
+    const line = {
+      upstreamUser: '41510', upstreamDomain: '', authUser: 'auth41510', password: 'Up-Secret', displayName: '',
+      ipei: '05003 0733588', accessCode: '1234', standbyText: '', disabled: true,
+    };
+    expect(gatewayUserOf(SOURCES[0]!, 'example.com', line)).toEqual({
+      ipei: '05003 0733588', accessCode: '1234', standbyText: 'Ward 3 nurse', username: '41510', domain: 'example.com',
+      displayName: 'Ward 3 nurse', authUser: 'auth41510', authPassword: 'Up-Secret', callForward: '', disabled: true,
+      dectToDect: false, adminRights: false, extension: '1001',
+    });
+    const own = gatewayUserOf(SOURCES[0]!, '', { ...line, upstreamDomain: 'pbx.example.com', password: '', standbyText: 'Lobby', displayName: 'Desk' });
+    expect(own).toMatchObject({ domain: 'pbx.example.com', authPassword: null, standbyText: 'Lobby', displayName: 'Desk' });
+  });
+
+  it('refuses an unguarded formula cell on reading, in free text too; a guarded one is text', () => {
+    const r = parseGatewayUsers([
+      'username,displayName,standbyText,extension',
+      "1001,'=1+2,x,",
+      '1002,=1+2,x,',
+      '1003,x,+cmd,',
+      '1004,@SUM(A1),x,',
+      '1005,-2,x,',
+    ].join('\r\n'));
+    expect(r.users.map((u) => [u.username, u.displayName])).toEqual([['1001', '=1+2']]);
+    expect(r.errors.map((e) => [e.row, e.message.replace(/ \(.*/, '')])).toEqual([
+      [3, 'displayName: a spreadsheet formula is not allowed'], [4, 'standbyText: a spreadsheet formula is not allowed'],
+      [5, 'displayName: a spreadsheet formula is not allowed'], [6, 'displayName: a spreadsheet formula is not allowed'],
+    ]);
+  });
+
   it('CSV without passwords (the default): golden, no password anywhere', () => {
     const csv = gatewayUsersToCsv(USERS, false);
     expectGolden('gateway-users/users.csv', csv);

@@ -105,6 +105,9 @@ describe('SipResolver: RFC 3263 chains', () => {
     expect(err).toBeInstanceOf(DnsLookupError);
     expect((err as DnsLookupError).message).toMatch(/slow\.test: the DNS server did not answer \(timeout\)/);
     expect((err as DnsLookupError).notFound).toBe(false);
+    // A backend that throws at once is a failed lookup too, not a crash.
+    dns.resolve4 = () => { throw Object.assign(new Error('bad'), { code: 'EBADNAME' }); };
+    await expect(resolver.resolve('bad..name', 5060, undefined, NAPTR_OPTS)).rejects.toThrow('A record of bad..name: not a valid DNS name');
   });
 });
 
@@ -222,5 +225,22 @@ describe('RFC 2782 order', () => {
     expect(both).toBe(2000);
     expect(heavyFirst / 2000).toBeGreaterThan(0.85);
     expect(heavyFirst / 2000).toBeLessThan(0.94);
+  });
+});
+
+describe('SipResolver: hostile answers', () => {
+  it('bounds the targets and the queries a huge answer can cause, keeping the best priorities', async () => {
+    const { dns, resolver } = setup();
+    dns.naptr.set('big.test', Array.from({ length: 200 }, (_, i) => NAPTR(i, 0, 'SIP+D2T', `_sip._tcp.s${i}.big.test`)));
+    for (let i = 0; i < 200; i++) {
+      dns.srv.set(`_sip._tcp.s${i}.big.test`, Array.from({ length: 500 }, (_, j) => SRV(1000 - j, 1, 5060, `h${j}.big.test`)));
+    }
+    for (let j = 0; j < 500; j++) dns.a.set(`h${j}.big.test`, Array.from({ length: 100 }, (_, k) => A(`10.${j % 250}.${k}.1`)));
+    const targets = await resolver.resolve('big.test', undefined, undefined, NAPTR_OPTS);
+    expect(targets.length).toBeLessThanOrEqual(64);
+    expect(targets[0]!.priority).toBe(501);
+    let queries = 0;
+    for (const n of dns.queries.values()) queries += n;
+    expect(queries).toBeLessThan(20);
   });
 });

@@ -185,6 +185,25 @@ describe('openFlow over TCP and UDP', () => {
     }
   });
 
+  it('TCP: a flow is never evicted to make room for an inbound connection', async () => {
+    const small = new TransportLayer({ tcp: { host: LO, port: 0 }, streamLimits: { ...defaultsWithIdle(900_000), maxConnections: 1 } });
+    await small.start();
+    const silent = net.createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); });
+    await new Promise<void>((r) => silent.listen(0, LO, () => r()));
+    try {
+      const flow = await small.openFlow({ transport: 'tcp', address: LO, port: (silent.address() as net.AddressInfo).port });
+      const intruder = net.connect(port(small, 'tcp'), LO);
+      intruder.on('error', () => {});
+      await new Promise<void>((r) => intruder.once('close', () => r()));
+      expect(flow.open).toBe(true);
+      expect(small.stats.limits['budget-full']).toBe(1);
+      expect(small.stats.limits.evicted).toBe(0);
+    } finally {
+      await small.stop();
+      silent.close();
+    }
+  });
+
   it('UDP: a flow on our listener; its ping is a CRLFCRLF datagram and a CRLF back is its pong', async () => {
     const peer = dgram.createSocket('udp4');
     const pings: Buffer[] = [];

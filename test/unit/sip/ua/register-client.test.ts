@@ -229,6 +229,17 @@ describe('RegisterClient', () => {
     expect(b.count()).toBe(0);
   });
 
+  it('stop(true) while the first REGISTER is unanswered unregisters where it went (it may yet be accepted)', () => {
+    const { client, last, count } = setup();
+    client.start();
+    const r1 = last();
+    void client.stop(true);
+    expect(count()).toBe(2);
+    expect(header(last(), 'contact')).toContain('expires=0');
+    expect(last().callId).toBe(r1.callId);
+    expect(last().cseq.seq).toBeGreaterThan(r1.cseq.seq);
+  });
+
   it('refresh() sends a new REGISTER at once and ignores the answer to the one it replaced', () => {
     const { h, client, ok, last, count } = setup();
     client.start();
