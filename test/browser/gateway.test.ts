@@ -192,6 +192,14 @@ describe('Gateway pages', () => {
     await page.locator('#gs-registerExpiresSec').scrollIntoViewIfNeeded();
     await shot(page, 'gateway-settings-error-desktop', { fullPage: false });
 
+    // A list's item is named beside the list's field.
+    await page.getByLabel('Registration expiry (s)').fill('300');
+    await page.getByLabel('Codec priority').fill('PCMU, OPUS');
+    await page.getByRole('button', { name: 'Save gateway settings' }).click();
+    await page.locator('#gs-codecs-error').waitFor();
+    expect((await api<GatewaySettings>('GET', '/api/gateway/settings')).codecs).toEqual(['PCMU', 'PCMA', 'G729']);
+    await page.getByLabel('Codec priority').fill('PCMA, PCMU');
+
     await page.getByLabel('Registration expiry (s)').fill('600');
     await page.getByLabel('SIP INFO').check();
     await page.getByRole('button', { name: 'Save gateway settings' }).click();
@@ -199,7 +207,10 @@ describe('Gateway pages', () => {
     const s = await api<GatewaySettings>('GET', '/api/gateway/settings');
     expect(s.registerExpiresSec).toBe(600);
     expect(s.dtmfInfo).toBe(true);
+    expect(s.codecs).toEqual(['PCMA', 'PCMU']);
+    // Only what changed was sent: the rest stays as it was.
     expect(s.mode).toBe('gateway');
+    expect(s.transport).toBe('udp');
     expect(await unlabelledControls(page)).toEqual([]);
     await shots('settings');
   });

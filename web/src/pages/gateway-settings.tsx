@@ -194,19 +194,22 @@ export function GatewaySettingsPage() {
     const hint = [x.hint, caps && `This one: up to ${caps.handsets} handsets, ${caps.channels} channels (${caps.channelsSrtp} with SRTP).`, `Default: ${defText}.`]
       .filter(Boolean).join(' ');
     const v = form[x.key];
+    // A list's issues name the item (codecs.1): shown beside the list's field.
+    const error = [err?.field(x.key), ...(err?.issues.filter((i) => i.path.startsWith(`${x.key}.`)).map((i) => i.message) ?? [])]
+      .filter(Boolean).join('; ') || undefined;
     const set = (nv: string | boolean) => setForm((f) => ({ ...f, [x.key]: nv }));
     if (x.kind === 'bool') {
-      return <CheckField key={x.key} id={id} label={x.label} checked={v === true} onChange={set} disabled={ro} hint={hint} error={err?.field(x.key)} />;
+      return <CheckField key={x.key} id={id} label={x.label} checked={v === true} onChange={set} disabled={ro} hint={hint} error={error} />;
     }
     if (typeof x.kind !== 'string') {
       return (
-        <SelectField key={x.key} id={id} label={x.label} value={String(v)} onChange={set} disabled={ro} hint={hint} error={err?.field(x.key)}
+        <SelectField key={x.key} id={id} label={x.label} value={String(v)} onChange={set} disabled={ro} hint={hint} error={error}
           options={x.kind.map((o) => ({ value: o, label: optionText(x.key, o) }))} />
       );
     }
     return (
       <TextField key={x.key} id={id} label={x.label} value={String(v ?? '')} onInput={set} type={x.kind === 'int' ? 'number' : 'text'}
-        disabled={ro} hint={hint} error={err?.field(x.key)} />
+        disabled={ro} hint={hint} error={error} />
     );
   }
 }
