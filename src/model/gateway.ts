@@ -113,8 +113,18 @@ export const gatewaySettingsSchema = z.object({
 }).strict();
 export type GatewaySettings = z.output<typeof gatewaySettingsSchema>;
 export const GATEWAY_DEFAULTS: Readonly<GatewaySettings> = Object.freeze(gatewaySettingsSchema.parse({}));
+/**
+ * A PATCH body of `schema`: any subset of its keys, none defaulted. zod's
+ * partial() keeps each key's default, so a key left out would come back as
+ * its default and a PATCH would reset everything it did not name.
+ */
+function patchOf<S extends z.ZodObject>(schema: S): ReturnType<S['partial']> {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([k, s]) => [k, (s instanceof z.ZodDefault ? s.unwrap() : s).optional()]));
+  return z.object(shape).strict() as unknown as ReturnType<S['partial']>;
+}
+
 /** PATCH body: any subset of the settings. */
-export const gatewaySettingsPatchSchema = gatewaySettingsSchema.partial().strict();
+export const gatewaySettingsPatchSchema = patchOf(gatewaySettingsSchema);
 export type GatewaySettingsPatch = z.input<typeof gatewaySettingsPatchSchema>;
 
 // --- proxies (B-02) ------------------------------------------------------------
@@ -186,7 +196,7 @@ export const lineInputSchema = z.object({
   disabled: lineFieldSchemas.disabled.default(false),
 }).strict();
 export type LineInput = z.input<typeof lineInputSchema>;
-export const linePatchSchema = lineInputSchema.omit({ extension: true }).partial().strict();
+export const linePatchSchema = patchOf(lineInputSchema.omit({ extension: true }));
 export type LinePatch = z.input<typeof linePatchSchema>;
 
 /** What the handset reported when it subscribed (B-14 "fill in automatically"); read-only to administrators. */

@@ -24,11 +24,15 @@ import { AuditPage } from './pages/audit.tsx';
 import { BackupPage } from './pages/backup.tsx';
 import { CertificatesPage } from './pages/certificates.tsx';
 import { SystemPage } from './pages/system.tsx';
-import { MEDIA_PAGES, PROVISIONING_PAGES, SYSTEM_PAGES, SectionTabs, sectionEntry } from './pages/section-nav.tsx';
+import { GATEWAY_PAGES, MEDIA_PAGES, PROVISIONING_PAGES, SYSTEM_PAGES, SectionTabs, sectionEntry } from './pages/section-nav.tsx';
 import { DevicesPage } from './pages/provisioning-devices.tsx';
 import { ProvisioningRequestsPage } from './pages/provisioning-requests.tsx';
 import { DialPlanPage } from './pages/provisioning-dialplan.tsx';
 import { GatewayUsersPage } from './pages/provisioning-gateway-users.tsx';
+import { GatewayLinesPage } from './pages/gateway-users.tsx';
+import { GatewaySettingsPage } from './pages/gateway-settings.tsx';
+import { GatewayProxiesPage } from './pages/gateway-proxies.tsx';
+import { GatewayImportPage } from './pages/gateway-import.tsx';
 import { href, navigate, useRoute, type Route } from './router.ts';
 import type { Session } from './types.ts';
 import { App, Loading, type AppContext } from './ui.tsx';
@@ -48,6 +52,7 @@ const NAV: readonly { path: string; label: string; short?: string }[] = [
   { path: 'voicemail', label: 'Media server: voicemail, IVR menus, conference rooms, audio', short: 'Media' },
   { path: 'trunks', label: 'Trunks & DIDs' },
   { path: 'devices', label: 'Provisioning' },
+  { path: 'gateway', label: 'Handset gateway', short: 'Gateway' },
   { path: 'settings', label: 'Settings' },
   { path: 'import-export', label: 'Import / export' },
   { path: 'system', label: 'System' },
@@ -55,6 +60,7 @@ const NAV: readonly { path: string; label: string; short?: string }[] = [
 
 const System = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={SYSTEM_PAGES} label="System pages" section={p.section}>{p.children}</SectionTabs>;
 const Provisioning = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={PROVISIONING_PAGES} label="Provisioning pages" section={p.section}>{p.children}</SectionTabs>;
+const Gateway = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={GATEWAY_PAGES} label="Gateway pages" section={p.section}>{p.children}</SectionTabs>;
 const Media = (p: { section: string; children: ComponentChildren }) => <SectionTabs pages={MEDIA_PAGES} label="Media server pages" section={p.section}>{p.children}</SectionTabs>;
 
 function Page({ route }: { route: Route }) {
@@ -81,6 +87,10 @@ function Page({ route }: { route: Route }) {
     case 'provisioning-requests': return <Provisioning section={section}><ProvisioningRequestsPage /></Provisioning>;
     case 'dial-plan': return <Provisioning section={section}><DialPlanPage /></Provisioning>;
     case 'gateway-users': return <Provisioning section={section}><GatewayUsersPage /></Provisioning>;
+    case 'gateway': return <Gateway section={section}><GatewayLinesPage edit={id} /></Gateway>;
+    case 'gateway-settings': return <Gateway section={section}><GatewaySettingsPage /></Gateway>;
+    case 'gateway-proxies': return <Gateway section={section}><GatewayProxiesPage /></Gateway>;
+    case 'gateway-import': return <Gateway section={section}><GatewayImportPage /></Gateway>;
     case 'settings':
       return <SettingsPage />;
     case 'import-export':

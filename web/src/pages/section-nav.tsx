@@ -32,9 +32,17 @@ export const PROVISIONING_PAGES: readonly SectionPage[] = [
   { path: 'gateway-users', label: 'Gateway users' },
 ];
 
+/** The handset gateway (issue 15): its lines per user, its settings, its upstream proxies and the lines' import. */
+export const GATEWAY_PAGES: readonly SectionPage[] = [
+  { path: 'gateway', label: 'Users' },
+  { path: 'gateway-settings', label: 'Settings' },
+  { path: 'gateway-proxies', label: 'Proxies' },
+  { path: 'gateway-import', label: 'Import' },
+];
+
 /** The main navigation entry a page belongs under: the section's first page, or the page itself. */
 export function sectionEntry(page: string): string {
-  for (const pages of [SYSTEM_PAGES, MEDIA_PAGES, PROVISIONING_PAGES]) if (pages.some((p) => p.path === page)) return pages[0]!.path;
+  for (const pages of [SYSTEM_PAGES, MEDIA_PAGES, PROVISIONING_PAGES, GATEWAY_PAGES]) if (pages.some((p) => p.path === page)) return pages[0]!.path;
   return page;
 }
 

@@ -16,6 +16,7 @@ import { BansSection } from './bans.tsx';
 import { TrunksSection } from './status-trunks.tsx';
 import { ConferencesSection } from './status-conferences.tsx';
 import { ProvisioningSection } from './status-provisioning.tsx';
+import { GatewaySection } from './status-gateway.tsx';
 
 const SEVERITY_ORDER = ['critical', 'major', 'minor', 'warning'];
 
@@ -169,6 +170,8 @@ export function StatusPage() {
       <TrunksSection trunks={live.trunks} />
 
       <ProvisioningSection api={api} />
+
+      <GatewaySection api={api} />
 
       <section aria-labelledby="alarms-h">
         <h2 id="alarms-h">Alarms</h2>
