@@ -787,6 +787,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const certificateWatch = holdsSingletons(member?.worker)
     ? new CertificateWatch({ dataDir, site: () => siteAddresses(config), now, timers, alarms, log, devices: store.devices })
     : undefined;
+  // The handset gateway (issue 15): the process holding the singletons registers the lines; answers to its requests come back to it.
+  const gateway = new GatewayComponent({
+    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint, certificates, pollMs,
+    hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 3600, negativeCacheSec: 30 }), now, log),
+    handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)),
+  });
+
   // Every listener that presents the identity; a reload hands each the new set (Server.addTlsConsumer adds more).
   const tlsConsumers: TlsConsumer[] = [{
     name: 'SIP TLS',
@@ -796,16 +803,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       sipIdentity = set;
       const sipTls = sipTlsOptions(config, set, trustedPeers.active);
       transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
+      // The gateway's lines are SIP TLS clients with the same identity (MTLS, D-06) and the same trusted CAs.
+      gateway.certificatesChanged(set);
     },
   }];
-
-  // The handset gateway (issue 15): the process holding the singletons registers the lines; answers to its requests come back to it.
-  const gateway = new GatewayComponent({
-    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint, certificates, pollMs,
-    hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 3600, negativeCacheSec: 30 }), now, log),
-    handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)),
-  });
-  tlsConsumers.push({ name: 'gateway lines', fingerprint: (set) => set.telephony?.fingerprintSha256 ?? set.fingerprintSha256, apply: (set) => gateway.certificatesChanged(set) });
 
   let restored = 0;
   const heapTrim = opts.trimHeap
