@@ -79,6 +79,7 @@ import { GatewayCalls } from './gateway/calls.ts';
 import { upstreamRefer } from './gateway/transfer.ts';
 import { GatewayComponent } from './gateway/component.ts';
 import { GatewayRoster } from './gateway/roster.ts';
+import { gatewayControl } from './gateway/control.ts';
 import { ProxyHops } from './gateway/hops.ts';
 import { createSipResolver } from './sip/dns.ts';
 import { gatewayStatusRoutes } from './api/routes/gateway-status.ts';
@@ -909,14 +910,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         await gateway.start();
         const lines = gateway.lines!;
         gatewayCalls.attach(lines);
-        control.gateway = {
-          status: () => lines.status(),
-          reregister: (list) => {
-            const known = list?.filter((e) => lines.isGatewayUser(e));
-            lines.reregister(known);
-            return known?.length ?? lines.tally().total;
-          },
-        };
+        control.gateway = gatewayControl(lines);
       },
       stop: () => {
         gatewayCalls.attach(undefined);
