@@ -41,6 +41,11 @@ export class GatewayRoster {
     }, { intervalMs: this.deps.pollMs });
   }
 
+  /** Looks for a change now instead of at the next poll. */
+  async refresh(): Promise<void> {
+    await this.watcher?.poll();
+  }
+
   stop(): void {
     this.watcher?.stop();
     this.watcher = undefined;
