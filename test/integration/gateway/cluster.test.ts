@@ -10,6 +10,7 @@ import type { SwitchboardHandle } from '../../interop/harness.ts';
 import { startTestServer, type TestServer } from '../lib/server.ts';
 import { TestPhone } from '../lib/phone.ts';
 import { cli } from '../lib/cli.ts';
+import { RtpPeer } from '../lib/rtp-peer.ts';
 import { until } from '../features/rig.ts';
 import { phoneOnWorker } from '../cluster/phone-on.ts';
 import { openStore } from '../../../src/store/index.ts';
@@ -26,6 +27,7 @@ const DESK = { ext: '41520', password: 'Desk-41520-pw' };
 let upstream: TestServer;
 let gw: SwitchboardHandle;
 const phones: TestPhone[] = [];
+const peers: RtpPeer[] = [];
 
 async function gatewayStatus(): Promise<GatewayStatus> {
   const r = await cli('gateway', 'status', '--json', '--data-dir', gw.dataDir);
@@ -36,8 +38,13 @@ async function gatewayStatus(): Promise<GatewayStatus> {
 
 beforeAll(async () => {
   upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' }, media: { relay: { portMin: 35000, portMax: 35999 } } } });
-  for (const h of HANDSETS) await upstream.server.store.users.add({ extension: h.upstreamUser, password: h.upstreamPassword, name: `Line ${h.ext}` });
+  // As in calls-lines.test.ts: SRTP on the upstream leg (the lines' accounts), plain RTP at the test phones.
+  for (const h of HANDSETS) {
+    await upstream.server.store.users.add({ extension: h.upstreamUser, password: h.upstreamPassword, name: `Line ${h.ext}` });
+    await upstream.server.store.users.update(h.upstreamUser, { media: { security: 'enforced' } });
+  }
   await upstream.server.store.users.add({ extension: DESK.ext, password: DESK.password, name: 'Desk' });
+  await upstream.server.store.users.update(DESK.ext, { media: { security: 'disabled' } });
   await upstream.server.directory.poll();
   gw = await startSwitchboard({
     workers: 2,
@@ -48,6 +55,7 @@ beforeAll(async () => {
     beforeStart: async (dataDir) => {
       const store = openStore(dataDir);
       try {
+        for (const h of HANDSETS) await store.users.update(h.ext, { media: { security: 'disabled' } });
         await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
         for (const h of HANDSETS) await store.gateway.setLine({ extension: h.ext, upstreamUser: h.upstreamUser, password: h.upstreamPassword });
         await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp' });
@@ -59,6 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const p of peers) p.close();
   for (const p of phones) await p.stop();
   await gw?.stop();
   await upstream?.stop();
@@ -135,7 +144,10 @@ describe('the handset gateway with two workers', { timeout: 120_000 }, () => {
       const port = await portOnWorker(worker);
       const far = await TestPhone.start({ ext: DESK.ext, password: DESK.password, port, server: { host: gw.host, port: gw.udpPort, domain: gw.host } });
       phones.push(far);
-      const call = far.call(h.upstreamUser);
+      // The gateway requires SRTP on the upstream leg (requireSrtp, a B.1 default), as the real upstream offers it.
+      const media = await RtpPeer.open();
+      peers.push(media);
+      const call = far.call(h.upstreamUser, { body: media.sdp('srtp') });
       const inc = await handset.waitIncoming(++rung);
       const res = await call.final;
       expect(res.status, `upstream INVITE taken by worker ${worker}`).toBe(200);
