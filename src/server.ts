@@ -70,7 +70,7 @@ import { redact } from './api/context.ts';
 import { LogRing } from './lib/log-ring.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
-import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
+import { clusterRelayPorts, holdsSingletons, SINGLETONS_WORKER } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
 import { gatewayCountsSource } from './gateway/mwi.ts';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
@@ -78,6 +78,8 @@ import { buildSite } from './provisioning/site.ts';
 import { GatewayCalls } from './gateway/calls.ts';
 import { upstreamRefer } from './gateway/transfer.ts';
 import { GatewayComponent } from './gateway/component.ts';
+import { GatewayRoster } from './gateway/roster.ts';
+import { gatewayControl } from './gateway/control.ts';
 import { ProxyHops } from './gateway/hops.ts';
 import { createSipResolver } from './sip/dns.ts';
 import { gatewayStatusRoutes } from './api/routes/gateway-status.ts';
@@ -749,10 +751,13 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     health, prober, calls, status, now, aorFor: (ext) => registrar.aorFor(ext), registered: (ext) => location.isRegistered(registrar.aorFor(ext)),
     conferences: () => mediaServer.conferences.list(), worker: member?.worker,
   });
+  // Issue 15: a gateway user's calls, and calls to a line, are taken by the worker that runs the lines.
+  const gatewayRoster = member && new GatewayRoster({ repo: store.gateway, pollMs });
   if (member) {
     cluster = new ClusterNode({
       worker: member.worker, workers: member.workers, dataDir, log, now,
       transport, deliver, location, calls, featureTables, directory, status, guard, trunks,
+      pinned: (req) => (gatewayRoster!.concerns(req.from.uri.user, req.uri.user) ? SINGLETONS_WORKER : 0),
     });
     cluster.localHealth = reportHealth;
     // Every message first goes to the worker that owns it (the probe of another worker's overload control too).
@@ -856,6 +861,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     { name: 'trusted peers', start: () => trustedPeers.start(pollMs ?? 1000), stop: () => trustedPeers.stop() },
     { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
     { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
+    // A worker of a cluster, before the listeners: its first calls are placed knowing the gateway users.
+    { name: 'gateway roster', start: () => gatewayRoster?.start(), stop: () => gatewayRoster?.stop() },
     { name: 'relay', stop: () => relay?.close() },
     // The link is up before the listeners, so a worker never refuses what another hands it.
     { name: 'worker link', start: () => cluster?.start(), stop: () => cluster?.stop() },
@@ -903,14 +910,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         await gateway.start();
         const lines = gateway.lines!;
         gatewayCalls.attach(lines);
-        control.gateway = {
-          status: () => lines.status(),
-          reregister: (list) => {
-            const known = list?.filter((e) => lines.isGatewayUser(e));
-            lines.reregister(known);
-            return known?.length ?? lines.tally().total;
-          },
-        };
+        control.gateway = gatewayControl(lines);
       },
       stop: () => {
         gatewayCalls.attach(undefined);

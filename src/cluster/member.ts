@@ -32,11 +32,14 @@ export function clusterRelayPorts(portMin: number, portMax: number, worker: numb
   return { portMin: start, portMax: start + each * 2 - 1 };
 }
 
+/** The worker that holds the singletons (holdsSingletons). */
+export const SINGLETONS_WORKER = 1;
+
 /**
  * Duties one worker has for the whole cluster: the management server (one
  * HTTP port, one first-start password) and the registrations to trunks (one
  * upstream registration per trunk, not one per worker).
  */
 export function holdsSingletons(worker: number | undefined): boolean {
-  return worker === undefined || worker === 1;
+  return worker === undefined || worker === SINGLETONS_WORKER;
 }

@@ -2,7 +2,7 @@
 // other workers, the router that hands them their messages, the registration
 // changes and call activity they must see, and where new requests go.
 import type { LogLine } from '../lib/log-ring.ts';
-import type { Endpoint } from '../sip/message.ts';
+import type { Endpoint, SipRequest } from '../sip/message.ts';
 import type { TransportLayer } from '../sip/transport/layer.ts';
 import type { Inbound } from '../sip/transport/types.ts';
 import type { Logger } from '../lib/log.ts';
@@ -49,6 +49,8 @@ export interface ClusterNodeDeps {
   guard: AuthGuard;
   /** Its routing's trunk table: the management worker probes the trunks and tells the others which are down. */
   trunks?: TrunkTable;
+  /** The worker a new INVITE must go to (placement.ts), or 0. */
+  pinned?: (req: SipRequest) => number;
 }
 
 /** A ban query or lift sent to every worker, and each one's answer. */
@@ -172,6 +174,7 @@ export class ClusterNode {
         user: (ext) => deps.directory.byExtension(ext),
         room: (number) => deps.featureTables.roomByNumber(number) !== undefined,
         workers,
+        pinned: deps.pinned,
       }),
     });
     // A rotary group turns on from the member rung last on any worker.

@@ -4,7 +4,8 @@
 // it to takes it. A wrong guess costs nothing worse than what a lone server
 // answers (the owner finds no parked call, no ringing call: 404). A
 // conference room's callers must meet in one worker's mixer: every call to
-// a room number goes to the worker its number hashes to.
+// a room number goes to the worker its number hashes to. A call pinned to
+// a worker (the handset gateway's, issue 15) goes there before anything else.
 import type { SipRequest } from '../sip/message.ts';
 import { replacesOf } from '../sip/ua/replaces.ts';
 import { ownerOfId } from '../sip/owner.ts';
@@ -22,6 +23,8 @@ export interface PlacementDeps {
   room: (number: string) => boolean;
   /** Workers in the cluster (numbered 1..workers). */
   workers: number;
+  /** The worker a new INVITE must go to whoever places it (e.g. the one running the handset gateway's lines), or 0. */
+  pinned?: (req: SipRequest) => number;
 }
 
 /** The worker that holds room `number`'s mixer: FNV-1a of the number, the same on every worker and across restarts. */
@@ -37,6 +40,8 @@ export function placeRequest(req: SipRequest, deps: PlacementDeps): number {
   // RFC 3891: the dialog it replaces names, in our tag, the worker holding it.
   const replaces = replacesOf(req);
   if (typeof replaces === 'object') return ownerOfId(replaces.toTag);
+  const pin = deps.pinned?.(req) ?? 0;
+  if (pin !== 0) return pin;
   const { activity } = deps;
   const dialled = req.uri.user;
   if (dialled !== undefined && deps.room(dialled)) return roomWorker(dialled, deps.workers);

@@ -1,7 +1,8 @@
 // The supervisor of `switchboard start --workers N`: prepares what the
 // workers share (certificates, the database schema, a secret for digest
 // nonces), forks one worker per core on the same SIP ports (SO_REUSEPORT),
-// restarts a worker that dies, answers `switchboard status` for all of them,
+// restarts a worker that dies, answers `switchboard status` for all of them
+// (and `switchboard gateway` from worker 1, which runs the gateway's lines),
 // and stops them all on SIGTERM/SIGINT. It handles no SIP itself.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -88,6 +89,7 @@ export class Supervisor {
   private readonly pending = new Map<number, (answer: Extract<FromWorker, { type: 'status' }>) => void>();
   private readonly bansPending = new Map<number, (answer: Extract<FromWorker, { type: 'bans' }>) => void>();
   private readonly extensionPending = new Map<number, (answer: Extract<FromWorker, { type: 'extension' }>) => void>();
+  private readonly gatewayPending = new Map<number, (answer: Extract<FromWorker, { type: 'gateway' }>) => void>();
   private readonly reloadPending = new Map<number, (answer: Extract<FromWorker, { type: 'reload' }>) => void>();
   private failure: ((err: Error) => void) | undefined;
   private reloading: Promise<unknown> = Promise.resolve();
@@ -105,6 +107,11 @@ export class Supervisor {
       controlSocketPath(opts.dataDir), () => this.status(), opts.logger, bans, (extension) => this.askExtension(extension), () => this.reload(),
       () => siteAddresses(opts.config), () => opts.config,
     );
+    // Worker 1 runs the handset gateway's lines.
+    this.control.gateway = {
+      status: async () => (await this.askGateway(undefined)).status!,
+      reregister: async (extensions) => (await this.askGateway({ extensions: extensions && [...extensions] })).lines ?? 0,
+    };
   }
 
   /** Prepares the shared state and starts every worker; resolves once all are ready. */
@@ -207,6 +214,8 @@ export class Supervisor {
       this.bansPending.get(msg.id)?.(msg);
     } else if (msg.type === 'extension') {
       this.extensionPending.get(msg.id)?.(msg);
+    } else if (msg.type === 'gateway') {
+      this.gatewayPending.get(msg.id)?.(msg);
     } else if (msg.type === 'reload') {
       this.reloadPending.get(msg.id)?.(msg);
     } else if (msg.type === 'drained') {
@@ -329,6 +338,26 @@ export class Supervisor {
         else resolve(answer.detail ?? undefined);
       });
       child.send({ type: 'extension', id, extension } satisfies ToWorker);
+    });
+  }
+
+  /** Worker 1's gateway status, or its count of lines asked to re-register. */
+  private askGateway(reregister: { extensions?: string[] } | undefined): Promise<Extract<FromWorker, { type: 'gateway' }>> {
+    const child = this.slots[0]?.child;
+    if (!child?.connected || !this.slots[0]?.ready) return Promise.reject(new Error('worker 1 (the handset gateway\'s lines) is not running'));
+    const id = ++this.statusSeq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.gatewayPending.delete(id);
+        reject(new Error('worker 1 (the handset gateway\'s lines) did not answer'));
+      }, STATUS_TIMEOUT_MS);
+      this.gatewayPending.set(id, (answer) => {
+        clearTimeout(timer);
+        this.gatewayPending.delete(id);
+        if (answer.error !== undefined) reject(new Error(answer.error));
+        else resolve(answer);
+      });
+      child.send({ type: 'gateway', id, ...(reregister && { reregister }) } satisfies ToWorker);
     });
   }
 

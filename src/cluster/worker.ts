@@ -7,6 +7,8 @@ import { Server } from '../server.ts';
 import type { ClusterMember } from '../server.ts';
 import { setLocalOwner } from '../sip/owner.ts';
 import type { FromWorker, ToWorker } from './ipc.ts';
+import { gatewayControl } from '../gateway/control.ts';
+import { NO_GATEWAY } from '../pbx/status/control-socket.ts';
 
 export interface WorkerStart {
   config: Config;
@@ -41,6 +43,12 @@ export async function runWorker(opts: WorkerStart): Promise<void> {
       server.requestReload().then((report) => send({ type: 'reload', id, report }), (err: Error) => send({ type: 'reload', id, error: err.message }));
     } else if (msg?.type === 'drain') {
       void server.drainCalls().finally(() => send({ type: 'drained', worker: member.worker }));
+    } else if (msg?.type === 'gateway') {
+      const { id, reregister } = msg;
+      const lines = server.gateway.lines;
+      if (!lines) return send({ type: 'gateway', id, error: NO_GATEWAY });
+      const ops = gatewayControl(lines);
+      send(reregister ? { type: 'gateway', id, lines: ops.reregister(reregister.extensions) } : { type: 'gateway', id, status: ops.status() });
     } else if (msg?.type === 'extension') {
       const { id } = msg;
       server.extensions.detail(msg.extension).then((d) => send({ type: 'extension', id, detail: d ?? null }), (err: Error) => send({ type: 'extension', id, error: err.message }));

@@ -21,6 +21,7 @@ import type { ChangeWatcher, WatchOptions } from '../store/types.ts';
 import type { MailboxSummary, MwiCountsSource } from '../pbx/mwi/mwi-service.ts';
 import { MESSAGE_SUMMARY, MESSAGE_SUMMARY_TYPE, parseMessageSummary } from '../pbx/mwi/message-summary.ts';
 import type { GatewayLines, UpstreamRoute } from './types.ts';
+import { rosterOf } from './roster.ts';
 
 /** First wait after a failed subscription; doubled per consecutive failure up to the cap. */
 export const RETRY_BASE_MS = 30_000;
@@ -324,8 +325,7 @@ export function gatewayCountsSource(repo: Pick<GatewayRepository, 'upstreamMwi' 
   let known: Promise<Upstream> | undefined;
   const load = async (): Promise<Upstream> => {
     const [lines, settings] = await Promise.all([repo.listLines(), repo.settings()]);
-    const on = settings.mode !== 'call-server';
-    return { extensions: new Set(on ? lines.filter((l) => !l.disabled).map((l) => l.extension) : []), mwiOn: settings.mwi };
+    return { extensions: rosterOf(lines, settings).extensions, mwiOn: settings.mwi };
   };
   const current = (): Promise<Upstream> => {
     const k = (known ??= load());

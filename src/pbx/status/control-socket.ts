@@ -121,13 +121,13 @@ export function askControlSocket<T>(path: string, request: Record<string, unknow
 
 /** `switchboard gateway status|reregister` (issue 15): answered by the process that runs the gateway's lines. */
 export interface ControlGateway {
-  status(): GatewayStatus;
+  status(): GatewayStatus | Promise<GatewayStatus>;
   /** Every line when no list is given; returns how many lines were asked to re-register. */
-  reregister(extensions: readonly string[] | undefined): number;
+  reregister(extensions: readonly string[] | undefined): number | Promise<number>;
 }
 
-/** The supervisor of a cluster does not relay the gateway ops yet (the management worker's API answers). */
-const NO_GATEWAY = 'the handset gateway\'s lines do not run in this process (a cluster: GET /api/gateway/status)';
+/** Asked before the gateway's lines run (a server still starting). */
+export const NO_GATEWAY = 'the handset gateway\'s lines are not running yet';
 
 export class ControlSocket {
   private server: net.Server | undefined;
@@ -276,14 +276,22 @@ export class ControlSocket {
       }
       case 'gateway-status':
         if (!this.gateway) return { error: NO_GATEWAY };
-        return { ok: true, gateway: this.gateway.status() };
+        try {
+          return { ok: true, gateway: await this.gateway.status() };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
       case 'gateway-reregister': {
         if (!this.gateway) return { error: NO_GATEWAY };
         const list = req.extensions;
         if (list !== undefined && !(Array.isArray(list) && list.length <= 10_000 && list.every((e) => typeof e === 'string' && e.length > 0 && e.length <= 64))) {
           return { error: 'extensions: a list of extensions, or none for every line' };
         }
-        return { ok: true, lines: this.gateway.reregister(list as string[] | undefined) };
+        try {
+          return { ok: true, lines: await this.gateway.reregister(list as string[] | undefined) };
+        } catch (err) {
+          return { error: (err as Error).message };
+        }
       }
       default:
         return { error: 'unknown op' };

@@ -78,3 +78,23 @@ describe('placement of calls to conference rooms', () => {
     expect(placeRequest(request('MESSAGE', '8201'), d)).toBe(0);
   });
 });
+
+describe('placement of calls pinned to a worker (the handset gateway)', () => {
+  const pinnedTo = (worker: number, users: Set<string>) => (req: SipRequest) => (users.has(req.from.uri.user ?? '') || users.has(req.uri.user ?? '') ? worker : 0);
+
+  it('sends a pinned INVITE to its worker before rooms and a caller\'s other calls, and leaves the rest to the other rules', () => {
+    const activity = new ClusterActivity(() => {});
+    // 1001 has a call held by worker 2; 8200 is a room hashing to some worker.
+    activity.apply(2, { kind: 'extension', activity: { extension: '1001', inCall: true, ringing: false } });
+    const d: PlacementDeps = { ...deps(2, activity), pinned: pinnedTo(1, new Set(['1001', '41510'])) };
+    expect(placeRequest(request('INVITE', '8200', '1001'), d)).toBe(1);
+    expect(placeRequest(request('INVITE', '2002', '1001'), d)).toBe(1);
+    expect(placeRequest(request('INVITE', '41510', 'upstream-desk'), d)).toBe(1);
+    // Not pinned: 2002's call goes where its calls are, the room where it hashes.
+    activity.apply(2, { kind: 'extension', activity: { extension: '2002', inCall: true, ringing: false } });
+    expect(placeRequest(request('INVITE', '3003', '2002'), d)).toBe(2);
+    expect(placeRequest(request('INVITE', '8200', '2002'), d)).toBe(roomWorker('8200', 2));
+    // Only new INVITEs are placed.
+    expect(placeRequest(request('MESSAGE', '41510', '1001'), d)).toBe(0);
+  });
+});
