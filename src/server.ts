@@ -70,6 +70,7 @@ import { ClusterNode } from './cluster/node.ts';
 import { HeapTrim } from './lib/heap-trim.ts';
 import { clusterRelayPorts, holdsSingletons } from './cluster/member.ts';
 import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
+import { gatewayCountsSource } from './gateway/mwi.ts';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
 import { buildSite } from './provisioning/site.ts';
 
@@ -669,6 +670,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     transactions, timers, dialogs: core.dialogs, domain: sip.domain, localEndpoint, voicemailNumber: vm.number, log,
     limits: { minExpiresSec: vm.mwiMinExpiresSec, maxExpiresSec: vm.mwiMaxExpiresSec, defaultExpiresSec: vm.mwiDefaultExpiresSec },
   });
+  // A gateway user's mailbox is upstream: every worker's notifier answers its phones from there (issue 15 item 4).
+  mwi.addCountsSource(gatewayCountsSource(store.gateway));
   serveMwi(core, authenticator, mwi);
   // SIGTERM drains (issue 11 item 2): every call ends with a BYE the phones
   // see (not a 481 after the restart), and the answers are awaited briefly

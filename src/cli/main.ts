@@ -17,6 +17,7 @@ import { registerVoicemailCommands } from './voicemail.ts';
 import { registerProvisionGatewayUsersCommand } from './provision-gateway-users.ts';
 import { registerProvisionDigitmapCommand } from './provision-digitmap.ts';
 import { registerDeviceCommands } from './devices.ts';
+import { registerGatewayStatusCommands } from './gateway-status.ts';
 
 /**
  * `switchboard` command line. Exit codes: 0 ok, 2 bad input (one line on
@@ -45,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   registerProvisionGatewayUsersCommand(program);
   registerProvisionDigitmapCommand(program);
   registerDeviceCommands(program);
+  // After the gateway settings commands: it adds status and reregister to their `gateway` command.
+  registerGatewayStatusCommands(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -22,8 +22,12 @@ export interface TrustedSources {
   fromSource(source: Endpoint): unknown;
 }
 
-/** Methods this server implements; the Allow header of every 405/501/OPTIONS answer. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'SUBSCRIBE'] as const;
+/**
+ * Methods this server implements; the Allow header of every 405/501/OPTIONS
+ * answer. NOTIFY: the gateway's upstream subscriptions (message-summary) take
+ * them in their dialogs; one outside any dialog gets 481 from the core.
+ */
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'UPDATE', 'INFO', 'PRACK', 'REFER', 'SUBSCRIBE', 'NOTIFY'] as const;
 /**
  * Option tags we support (RFC 3261 §8.2.2.3): Path (RFC 3327), reliable
  * provisionals (RFC 3262), session timers (RFC 4028), Replaces (RFC 3891),

@@ -2,6 +2,7 @@
 // SQLite implementation and the PostgreSQL one. openStoreAt() is what the
 // server and the CLI call; openStore() opens SQLite under a data directory.
 export type * from './types.ts';
+export type * from './gateway-types.ts';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.ts';
 export { openStore, openSqliteStore, DATABASE_FILE, type SqliteStore } from './sqlite/database.ts';
 export { openPostgresStore, type PgStore } from './postgres/store.ts';

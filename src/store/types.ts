@@ -7,6 +7,7 @@
 import type { AdminStore } from './admin-types.ts';
 import type { AppStore } from './app-types.ts';
 import type { DeviceRepository } from './device-types.ts';
+import type { GatewayRepository } from './gateway-types.ts';
 import type { HuntGroup, HuntGroupInput, HuntGroupPatch } from '../model/hunt-group.ts';
 import type { ShortCode, ShortCodeInput, ShortCodeMatch, ShortCodePatch } from '../model/short-code.ts';
 import type { UserFeaturePatch, UserFeatures } from '../model/user-features.ts';
@@ -572,6 +573,8 @@ export interface Store extends AppStore {
   huntGroups: HuntGroupRepository;
   /** Phones and DECT bases the provisioning server writes files for (device-types.ts). */
   devices: DeviceRepository;
+  /** The handset gateway: settings, upstream proxies, lines, upstream MWI (gateway-types.ts). */
+  gateway: GatewayRepository;
   shortCodes: ShortCodeRepository;
   cdrs: CdrRepository;
   /** Administrator accounts, sessions, audit log and settings overrides (admin-types.ts). */

@@ -22,19 +22,30 @@ export interface MessageSummary {
   counts: Map<string, MessageCounts>;
 }
 
-/** The body for a voice mailbox: waiting while any message is new. */
-export function formatMessageSummary(account: string | undefined, voice: { new: number; old: number }): Buffer {
-  let text = `Messages-Waiting: ${voice.new > 0 ? 'yes' : 'no'}\r\n`;
+/**
+ * The body for a voice mailbox: waiting while any message is new, unless the
+ * caller knows better (a relayed upstream summary may say yes without counts).
+ */
+export function formatMessageSummary(account: string | undefined, voice: { new: number; old: number }, waiting = voice.new > 0): Buffer {
+  let text = `Messages-Waiting: ${waiting ? 'yes' : 'no'}\r\n`;
   if (account !== undefined) text += `Message-Account: ${account}\r\n`;
   text += `Voice-Message: ${voice.new}/${voice.old} (0/0)\r\n`;
   return Buffer.from(text);
 }
 
+/**
+ * Bounds for a body from the network (an upstream's NOTIFY): only this much
+ * of it is read, and only this many message classes kept (RFC 3458 names a
+ * handful), so a hostile body costs bounded work and memory.
+ */
+export const MAX_SUMMARY_CHARS = 4096;
+export const MAX_SUMMARY_CLASSES = 16;
+
 const COUNTS = /^(\d{1,9})\s*\/\s*(\d{1,9})(?:\s*\(\s*(\d{1,9})\s*\/\s*(\d{1,9})\s*\))?$/;
 
 /** Parses a body; undefined when it has no valid Messages-Waiting line. Lines it does not know are skipped. */
 export function parseMessageSummary(body: Buffer | string): MessageSummary | undefined {
-  const text = typeof body === 'string' ? body : body.toString('utf8');
+  const text = typeof body === 'string' ? body.slice(0, MAX_SUMMARY_CHARS) : body.toString('utf8', 0, Math.min(body.length, MAX_SUMMARY_CHARS));
   let waiting: boolean | undefined;
   let account: string | undefined;
   const counts = new Map<string, MessageCounts>();
@@ -55,7 +66,7 @@ export function parseMessageSummary(body: Buffer | string): MessageSummary | und
       if (value.length > 0) account = value;
     } else {
       const m = COUNTS.exec(value);
-      if (!m) continue;
+      if (!m || (counts.size >= MAX_SUMMARY_CLASSES && !counts.has(name))) continue;
       const c: MessageCounts = { new: Number(m[1]), old: Number(m[2]) };
       if (m[3] !== undefined) {
         c.urgentNew = Number(m[3]);

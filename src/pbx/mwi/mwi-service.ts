@@ -9,6 +9,8 @@
 // Counts always come from the store, never from memory: right after a
 // restart, and whichever worker or node the message was left on. Every
 // worker follows the store's mailbox change feed and calls mailboxChanged().
+// A mailbox kept elsewhere (a handset gateway user's, upstream) is answered
+// from a counts source plugged in with addCountsSource(), followed the same way.
 import type { Endpoint, NameAddr, SipRequest } from '../../sip/message.ts';
 import type { Inbound } from '../../sip/transport/types.ts';
 import type { ServerTransaction } from '../../sip/transaction/types.ts';
@@ -25,9 +27,27 @@ import { generateCallId, generateTag } from '../../sip/ids.ts';
 import { getHeaders } from '../../sip/headers.ts';
 import { bracketHost } from '../../lib/net.ts';
 import { parseUri } from '../../sip/uri.ts';
-import type { ChangeWatcher, User, VoicemailCounts, VoicemailRepository } from '../../store/types.ts';
+import type { ChangeWatcher, User, VoicemailCounts, VoicemailRepository, WatchOptions } from '../../store/types.ts';
 import type { LiveBinding } from '../registrar/location.ts';
 import { MESSAGE_SUMMARY, MESSAGE_SUMMARY_TYPE, formatMessageSummary } from './message-summary.ts';
+
+/** What a mailbox's phones are told: the lamp and the voice message counts. */
+export interface MailboxSummary {
+  waiting: boolean;
+  new: number;
+  old: number;
+}
+
+/**
+ * Mailboxes whose summary does not come from the local voicemail (a handset
+ * gateway user's mailbox is upstream). summary() answers undefined for a
+ * mailbox that is not the source's; watch() calls back with the mailboxes
+ * whose summary changed, as the voicemail feed does.
+ */
+export interface MwiCountsSource {
+  summary(mailbox: string): Promise<MailboxSummary | undefined>;
+  watch(listener: (mailboxes: readonly string[]) => void | Promise<void>, opts: WatchOptions): ChangeWatcher;
+}
 
 export interface MwiLimits {
   minExpiresSec: number;
@@ -94,6 +114,9 @@ export class MwiService {
   private readonly failures = new OncePerInterval(60_000);
   private closed = false;
   private feed: ChangeWatcher | undefined;
+  private readonly sources = new Map<MwiCountsSource, ChangeWatcher | undefined>();
+  /** The feed interval once started (sources added later follow at the same rate); undefined before start(). */
+  private started: { intervalMs: number | undefined } | undefined;
   /** Moves with every mailbox change seen: a SUBSCRIBE whose counts were read before a change reads them again. */
   private generation = 0;
   /** Messages of every mailbox by folder (the metric), read again after each batch of changes; undefined until first read. */
@@ -107,11 +130,43 @@ export class MwiService {
    * every mailbox's counts after each batch), for the one worker that reports the metric.
    */
   start(intervalMs: number | undefined, withTotals: boolean): void {
+    this.started = { intervalMs };
     this.feed = this.deps.voicemail.watch(async (boxes) => {
       for (const m of boxes) await this.mailboxChanged(m);
       if (withTotals) await this.readTotals();
     }, { intervalMs });
     if (withTotals) void this.readTotals();
+    for (const source of this.sources.keys()) this.follow(source);
+  }
+
+  /**
+   * Plugs in a source of summaries for mailboxes kept elsewhere; asked
+   * before the local voicemail, followed like the mailbox feed from start()
+   * (or at once when started). Returns its removal.
+   */
+  addCountsSource(source: MwiCountsSource): () => void {
+    this.sources.set(source, undefined);
+    if (this.started !== undefined && !this.closed) this.follow(source);
+    return () => {
+      this.sources.get(source)?.stop();
+      this.sources.delete(source);
+    };
+  }
+
+  private follow(source: MwiCountsSource): void {
+    this.sources.set(source, source.watch(async (boxes) => {
+      for (const m of boxes) await this.mailboxChanged(m).catch((err: unknown) => this.logFailure('mailbox counts unreadable', m, err));
+    }, { intervalMs: this.started?.intervalMs }));
+  }
+
+  /** The mailbox's summary: from the first source that keeps it, else the local voicemail. */
+  private async summary(mailbox: string): Promise<MailboxSummary> {
+    for (const source of this.sources.keys()) {
+      const s = await source.summary(mailbox);
+      if (s !== undefined) return s;
+    }
+    const c = await this.deps.voicemail.counts(mailbox);
+    return { waiting: c.new > 0, new: c.new, old: c.saved };
   }
 
   private async readTotals(): Promise<void> {
@@ -130,6 +185,7 @@ export class MwiService {
   /** Looks at the feed now; resolves once the NOTIFYs of what changed are on their way. */
   async poll(): Promise<void> {
     await this.feed?.poll();
+    for (const w of this.sources.values()) await w?.poll();
   }
 
   /** Subscriptions held here (status, tests). */
@@ -162,9 +218,9 @@ export class MwiService {
     }
     const mailbox = user.extension;
     const generation = this.generation;
-    let counts: VoicemailCounts;
+    let counts: MailboxSummary;
     try {
-      counts = await this.deps.voicemail.counts(mailbox);
+      counts = await this.summary(mailbox);
     } catch (err) {
       this.logFailure('mailbox counts unreadable', mailbox, err);
       tx.respond(createResponse(req, 500, 'Mailbox Unavailable', { extraHeaders: [{ name: 'retry-after', value: '30' }] }));
@@ -192,7 +248,7 @@ export class MwiService {
     if (sub === undefined) return;
     if (this.generation !== generation) {
       // A change landed while the counts were read: the subscriber hears the newer ones too.
-      void this.deps.voicemail.counts(mailbox).then((c) => sub.notify(this.content(mailbox, c)), (err: unknown) => this.logFailure('mailbox counts unreadable', mailbox, err));
+      void this.summary(mailbox).then((c) => sub.notify(this.content(mailbox, c)), (err: unknown) => this.logFailure('mailbox counts unreadable', mailbox, err));
     }
     let set = this.subs.get(user.id);
     if (!set) this.subs.set(user.id, (set = new Set()));
@@ -216,7 +272,7 @@ export class MwiService {
     const subs = user && this.subs.get(user.id);
     const phones = user?.mwi === 'unsolicited' ? this.local.get(this.deps.aorFor(mailbox)) : undefined;
     if (subs === undefined && phones === undefined) return;
-    const counts = await this.deps.voicemail.counts(mailbox);
+    const counts = await this.summary(mailbox);
     if (this.closed) return;
     const content = this.content(mailbox, counts);
     for (const s of subs ?? []) s.notify(content);
@@ -245,7 +301,7 @@ export class MwiService {
     if (!held) this.local.set(b.aor, (held = new Map()));
     held.set(b.contactUri, b);
     if (before !== undefined && before.callId === b.callId) return;
-    void this.deps.voicemail.counts(extension).then(
+    void this.summary(extension).then(
       (counts) => {
         if (!this.closed && this.local.get(b.aor)?.get(b.contactUri) === b) this.sendUnsolicited(extension, b, this.content(extension, counts).body!);
       },
@@ -268,13 +324,14 @@ export class MwiService {
   close(): void {
     this.closed = true;
     this.feed?.stop();
+    for (const w of this.sources.values()) w?.stop();
     for (const set of this.subs.values()) for (const s of [...set]) s.close('shutdown');
     this.subs.clear();
     this.local.clear();
   }
 
-  private content(mailbox: string, counts: VoicemailCounts) {
-    return { state: 'active' as const, body: formatMessageSummary(`sip:${mailbox}@${this.deps.domain}`, { new: counts.new, old: counts.saved }), contentType: MESSAGE_SUMMARY_TYPE };
+  private content(mailbox: string, s: MailboxSummary) {
+    return { state: 'active' as const, body: formatMessageSummary(`sip:${mailbox}@${this.deps.domain}`, s, s.waiting), contentType: MESSAGE_SUMMARY_TYPE };
   }
 
   private forget(userId: number, sub: NotifierSubscription): void {

@@ -11,6 +11,7 @@ import type { StatusSnapshot } from './status.ts';
 import type { OverloadStatus } from '../../model/status.ts';
 import type { Ban, BanTarget } from '../../security/bans.ts';
 import type { ExtensionDetail } from '../../model/extension-detail.ts';
+import type { GatewayStatus } from '../../model/gateway.ts';
 import type { ListenerChange } from '../../security/tls-consumers.ts';
 import type { SiteAddresses } from '../../security/client-families.ts';
 
@@ -118,8 +119,17 @@ export function askControlSocket<T>(path: string, request: Record<string, unknow
   });
 }
 
+/** `switchboard gateway status|reregister` (issue 15): answered by the process that runs the gateway's lines. */
+export interface ControlGateway {
+  status(): GatewayStatus;
+  /** Every line when no list is given; returns how many lines were asked to re-register. */
+  reregister(extensions: readonly string[] | undefined): number;
+}
+
 export class ControlSocket {
   private server: net.Server | undefined;
+  /** Set once the gateway runs in this process. */
+  gateway: ControlGateway | undefined;
 
   constructor(
     private readonly path: string,
@@ -206,9 +216,9 @@ export class ControlSocket {
   }
 
   private async handle(line: string): Promise<unknown> {
-    let req: { op?: unknown; target?: unknown; extension?: unknown };
+    let req: { op?: unknown; target?: unknown; extension?: unknown; extensions?: unknown };
     try {
-      req = JSON.parse(line) as { op?: unknown; target?: unknown; extension?: unknown };
+      req = JSON.parse(line) as { op?: unknown; target?: unknown; extension?: unknown; extensions?: unknown };
     } catch {
       return { error: 'request is not JSON' };
     }
@@ -260,6 +270,17 @@ export class ControlSocket {
         } catch (err) {
           return { error: (err as Error).message };
         }
+      }
+      case 'gateway-status':
+        if (!this.gateway) return { error: 'the handset gateway does not run in this server' };
+        return { ok: true, gateway: this.gateway.status() };
+      case 'gateway-reregister': {
+        if (!this.gateway) return { error: 'the handset gateway does not run in this server' };
+        const list = req.extensions;
+        if (list !== undefined && !(Array.isArray(list) && list.length <= 10_000 && list.every((e) => typeof e === 'string' && e.length > 0 && e.length <= 64))) {
+          return { error: 'extensions: a list of extensions, or none for every line' };
+        }
+        return { ok: true, lines: this.gateway.reregister(list as string[] | undefined) };
       }
       default:
         return { error: 'unknown op' };

@@ -1,16 +1,13 @@
 // Registration of Switchboard to the trunks that want it (an ITSP or an
-// upstream call server): one REGISTER client per trunk with credentials,
-// answering digest challenges, refreshing before expiry, retrying after
-// failures, and following the trunk table as trunks come and go.
-import type { Endpoint, SipResponse } from '../../sip/message.ts';
+// upstream call server): one REGISTER client (src/sip/ua/register-client.ts)
+// per trunk with credentials, retrying after failures, and following the
+// trunk table as trunks come and go.
+import type { Endpoint } from '../../sip/message.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { TimerHandle, TimerQueue } from '../../lib/timer-queue.ts';
+import type { TimerQueue } from '../../lib/timer-queue.ts';
 import type { UacTransport } from '../../sip/ua/uac.ts';
-import { createRequest } from '../../sip/serializer.ts';
-import { generateCallId, generateTag } from '../../sip/ids.ts';
-import { newVia } from '../../sip/dialog.ts';
-import { getContacts, getExpires } from '../../sip/headers.ts';
-import { sendUacRequest } from '../../sip/ua/uac.ts';
+import { createRegisterClient } from '../../sip/ua/register-client.ts';
+import type { RegisterClient, RegisterFailure, RegisterHop, RegisterSuccess } from '../../sip/ua/register-client.ts';
 import type { TrunkEntry } from './trunk-table.ts';
 
 export type TrunkRegistrationState = 'registering' | 'registered' | 'failed';
@@ -39,10 +36,7 @@ export interface TrunkRegistrarDeps {
 
 class Registration {
   status: TrunkRegistrationStatus;
-  private readonly callId = generateCallId();
-  private readonly tag = generateTag();
-  private cseq = 0;
-  private timer: TimerHandle | undefined;
+  private readonly client: RegisterClient;
   private stopped = false;
 
   constructor(
@@ -51,6 +45,24 @@ class Registration {
     private readonly changed: () => void,
   ) {
     this.status = { trunk: entry.trunk.name, state: 'registering', lastStatus: 0, expiresAt: undefined, reason: '' };
+    const t = entry.trunk;
+    const user = t.registerUser!;
+    const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+    const aor = { uri: { scheme: 'sip', user, host, params: new Map(), headers: new Map() }, params: new Map() };
+    const port = t.port === (t.transport === 'tls' ? 5061 : 5060) ? undefined : t.port;
+    this.client = createRegisterClient({
+      transactions: deps.transactions,
+      timers: deps.timers,
+      now: deps.now,
+      aor,
+      requestUri: { scheme: 'sip', host, port, params: new Map(), headers: new Map() },
+      nextHop: () => this.hop(user),
+      credentials: { username: user, password: t.registerPassword! },
+      expiresSec: deps.expiresSec ?? 3600,
+      retryAfterMs: () => (deps.retrySec ?? 30) * 1000,
+      onRegistered: (ok) => this.registered(ok),
+      onFailed: (f) => this.fail(f),
+    });
   }
 
   /** Same trunk settings: the running registration can carry on. */
@@ -62,90 +74,53 @@ class Registration {
   }
 
   start(): void {
-    this.send(this.deps.expiresSec ?? 3600);
+    this.client.start();
   }
 
   /** Unregisters (expires=0) and stops. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) this.deps.timers.cancel(this.timer);
-    if (this.status.state === 'registered') this.send(0, true);
+    void this.client.stop(this.status.state === 'registered');
   }
 
-  private send(expires: number, last = false): void {
-    const t = this.entry.trunk;
+  /** Where the trunk is and our Contact towards it; undefined (see noHopReason) when it cannot be reached now. */
+  private hop(user: string): RegisterHop | undefined {
     const dest = this.entry.dest;
     const local = dest ? this.deps.localEndpoint(dest.transport) : undefined;
-    if (!dest || !local) {
-      this.fail(0, dest ? `${dest.transport.toUpperCase()} is not enabled here` : 'trunk host does not resolve');
-      return;
-    }
-    const user = t.registerUser!;
-    const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-    const aor = { uri: { scheme: 'sip', user, host, params: new Map(), headers: new Map() }, params: new Map() };
-    const contactParams = new Map<string, string | null>([['expires', String(expires)]]);
-    const contactUriParams = new Map<string, string | null>();
-    if (dest.transport !== 'udp') contactUriParams.set('transport', dest.transport);
+    if (!dest || !local) return undefined;
+    const params = new Map<string, string | null>();
+    if (dest.transport !== 'udp') params.set('transport', dest.transport);
     const lhost = local.address.includes(':') ? `[${local.address}]` : local.address;
-    const req = createRequest({
-      method: 'REGISTER',
-      uri: `sip:${host}${t.port === (t.transport === 'tls' ? 5061 : 5060) ? '' : ':' + t.port}`,
-      from: { ...aor, params: new Map([['tag', this.tag]]) },
-      to: aor,
-      callId: this.callId,
-      cseq: ++this.cseq,
-      via: newVia(dest.transport, local),
-      contact: { uri: { scheme: 'sip', user, host: lhost, port: local.port, params: contactUriParams, headers: new Map() }, params: contactParams },
-      headers: t.outboundProxy ? [{ name: 'route', value: `<sip:${t.outboundProxy};lr>` }] : [],
-    });
-    // The UA core's client answers the trunk's 401/407 (once, again only for a
-    // stale nonce) and numbers the retry from our own CSeq counter.
-    sendUacRequest(req, {
-      transactions: this.deps.transactions,
+    const proxy = this.entry.trunk.outboundProxy;
+    return {
       dest,
-      credentials: { username: user, password: t.registerPassword! },
-      nextCSeq: () => ++this.cseq,
-      onFinal: (res) => {
-        if (last || this.stopped) return;
-        if (res.status >= 200 && res.status < 300) this.registered(res, expires);
-        else this.fail(res.status, `${res.status} ${res.reason}`);
-      },
-      onFailure: (kind, _uac, err) => {
-        if (!last) this.fail(0, kind === 'timeout' ? 'no answer from the trunk' : (err?.message ?? 'transport error'));
-      },
-    });
+      contact: { scheme: 'sip', user, host: lhost, port: local.port, params, headers: new Map() },
+      routes: proxy ? [`<sip:${proxy};lr>`] : [],
+    };
   }
 
-  private registered(res: SipResponse, asked: number): void {
-    // The granted time is the expires of our contact in the 200, else Expires, else what we asked.
-    let granted = asked;
-    const contacts = getContacts(res);
-    if (Array.isArray(contacts) && contacts.length > 0) granted = getExpires(res, contacts[0]) ?? granted;
-    else granted = getExpires(res) ?? granted;
-    granted = Math.max(granted, 10);
-    const now = this.deps.now();
-    this.status = { trunk: this.entry.trunk.name, state: 'registered', lastStatus: res.status, expiresAt: now + granted * 1000, reason: '' };
+  private noHopReason(): string {
+    const dest = this.entry.dest;
+    return dest ? `${dest.transport.toUpperCase()} is not enabled here` : 'trunk host does not resolve';
+  }
+
+  private registered(ok: RegisterSuccess): void {
+    const granted = Math.round((ok.expiresAt - this.deps.now()) / 1000);
+    this.status = { trunk: this.entry.trunk.name, state: 'registered', lastStatus: ok.response.status, expiresAt: ok.expiresAt, reason: '' };
     this.deps.log.info({ trunk: this.entry.trunk.name, expires: granted }, 'trunk registered');
-    // Refresh well before expiry (RFC 3261 §10.2.4 leaves the margin to us).
-    this.schedule(Math.max(5, granted * 0.8));
     this.changed();
   }
 
-  private fail(status: number, reason: string): void {
+  private fail(f: RegisterFailure): void {
     if (this.stopped) return;
+    const reason = f.kind === 'response' ? f.reason
+      : f.kind === 'timeout' ? 'no answer from the trunk'
+      : f.kind === 'no-hop' ? this.noHopReason()
+      : (f.error?.message ?? 'transport error');
     const before = this.status.state;
-    this.status = { trunk: this.entry.trunk.name, state: 'failed', lastStatus: status, expiresAt: undefined, reason };
+    this.status = { trunk: this.entry.trunk.name, state: 'failed', lastStatus: f.status, expiresAt: undefined, reason };
     if (before !== 'failed') this.deps.log.warn({ trunk: this.entry.trunk.name, reason }, 'trunk registration failed');
-    this.schedule(this.deps.retrySec ?? 30);
     this.changed();
-  }
-
-  private schedule(seconds: number): void {
-    if (this.timer) this.deps.timers.cancel(this.timer);
-    this.timer = this.deps.timers.schedule(seconds * 1000, () => {
-      this.timer = undefined;
-      if (!this.stopped) this.start();
-    });
   }
 }
 

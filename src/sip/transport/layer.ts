@@ -7,7 +7,8 @@ import { createResponseFromHeaders, formatVia, serializeMessage } from '../seria
 import type { Logger } from '../../lib/log.ts';
 import { OncePerInterval, silentLogger } from '../../lib/log.ts';
 import { externalAddresses, isWildcard } from '../../lib/net.ts';
-import type { Inbound, MessageSender, PreparedMessage } from './types.ts';
+import type { Flow, FlowOpener, Inbound, MessageSender, PreparedMessage, TlsTarget } from './types.ts';
+import { StreamFlow, UdpFlow, UdpPongs } from './flow.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
 import { MessageCounters } from './message-counters.ts';
@@ -87,7 +88,7 @@ export interface RemoteConnections {
  * over the connection the request came on, or to the source address and port
  * of the request over UDP.
  */
-export class TransportLayer implements MessageSender {
+export class TransportLayer implements MessageSender, FlowOpener {
   onInbound: (inbound: Inbound) => void = () => {};
   readonly stats: TransportStats;
   /** Messages by method and status, in and out (parsed inbound messages; every outbound send). */
@@ -102,6 +103,7 @@ export class TransportLayer implements MessageSender {
   private readonly limitLogOnce = new OncePerInterval(60_000);
   /** TCP and TLS together: one process, one set of file descriptors. */
   private readonly budget: ConnectionBudget;
+  private readonly udpPongs = new UdpPongs();
 
   constructor(private readonly config: TransportConfig) {
     this.parseLimits = config.parseLimits ?? DEFAULT_PARSE_LIMITS;
@@ -180,6 +182,29 @@ export class TransportLayer implements MessageSender {
     this.streams.get(source.transport)?.get(source.connectionId)?.trust();
   }
 
+  /**
+   * An outbound flow to dest (RFC 5626 §3; issue 15 contract in types.ts). A
+   * TCP/TLS connection is shared only with flows of the same TLS key (and
+   * with ordinary sends when there is no key), never when `fresh`; it counts
+   * in the connection budget like any connection we open.
+   */
+  openFlow(dest: Endpoint, opts: { tls?: TlsTarget; fresh?: boolean } = {}): Promise<Flow> {
+    if (dest.transport === 'udp') {
+      const local = this.locals.get('udp');
+      if (!this.udp || !local) return Promise.reject(new Error('UDP is not enabled'));
+      const to: Endpoint = { transport: 'udp', address: dest.address, port: dest.port };
+      return Promise.resolve(new UdpFlow(to, local, (data) => this.udp?.send(data, to.address, to.port, () => {}), this.udpPongs));
+    }
+    const st = this.streams.get(dest.transport);
+    if (!st) return Promise.reject(new Error(`${dest.transport.toUpperCase()} is not enabled`));
+    return new Promise((resolve, reject) => {
+      st.openFlow(dest.address, dest.port, opts, (err, conn) => {
+        if (err || !conn) reject(err ?? new Error('connect failed'));
+        else resolve(new StreamFlow(conn));
+      });
+    });
+  }
+
   isReliable(transport: TransportName): boolean {
     return transport !== 'udp';
   }
@@ -233,8 +258,12 @@ export class TransportLayer implements MessageSender {
       this.problem('oversized', `${data.length} bytes`, address);
       return;
     }
-    // Bare CRLF datagrams are NAT keep-alives (RFC 5626 §3.5.1 allows STUN instead; both are ignored).
-    if (data.length <= 4 && isOnlyWhitespace(data)) return;
+    // Bare CRLF datagrams are NAT keep-alives (RFC 5626 §3.5.1 allows STUN instead; both are ignored),
+    // or the pong of a flow of ours.
+    if (data.length <= 4 && isOnlyWhitespace(data)) {
+      this.udpPongs.pong(source.address, source.port);
+      return;
+    }
     this.handle(parseMessage(data, { limits: this.parseLimits }), source, this.locals.get('udp')!, data);
   }
 
@@ -366,6 +395,8 @@ export class TransportLayer implements MessageSender {
       pinned.write(data, fail);
       return;
     }
+    // A flow keeps its own connection (and TLS options): the app opens a new flow, we do not reconnect for it.
+    if (dest.connectionId !== undefined && st.isRetiredFlow(dest.connectionId)) return fail(new Error('the flow has closed'));
     st.connect(dest.address, dest.port, (err, conn) => {
       if (err || !conn) return fail(err ?? new Error('connect failed'));
       this.stats.sent++;

@@ -61,6 +61,27 @@ export interface Connection {
   trust(): void;
 }
 
+/** What an outbound flow (src/sip/transport/flow.ts) needs of its connection. */
+export interface FlowConnection extends Connection {
+  readonly open: boolean;
+  /** Our side: the socket's local address and (ephemeral) port. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Once, when it closes (with the socket's error, if one closed it); returns the unsubscribe. */
+  onClosed(listener: (err?: Error) => void): () => void;
+  /** Every read (a pong, a message): returns the unsubscribe. */
+  onBytes(listener: () => void): () => void;
+}
+
+/** How openFlow connects: TLS options of its own (`key` names them for reuse), or a connection nobody shares. */
+export interface FlowConnectOptions {
+  tls?: { key: string; options: tls.ConnectionOptions };
+  fresh?: boolean;
+}
+
+/** Ids of recently closed flow connections kept to refuse sends on them (bounded). */
+const RETIRED_FLOWS_KEPT = 1024;
+
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 
@@ -74,6 +95,14 @@ export class StreamTransport {
   private server?: net.Server;
   private readonly byId = new Map<number, StreamConnection>();
   private readonly byRemote = new Map<string, StreamConnection>();
+  /** Outbound connections opened with TLS options of their own, by "<tls key>|<address>|<port>": reused only by the same key. */
+  private readonly byFlowKey = new Map<string, StreamConnection>();
+  /**
+   * Flow connections that closed: a request still addressed to one fails
+   * instead of going out over a new connection with the default TLS options
+   * (or sharing another's). Oldest forgotten first.
+   */
+  private readonly retiredFlows = new Set<number>();
   /** Connections holding part of a message, with the time its first byte came (see incompleteMessageMs). */
   private readonly unfinished = new Set<StreamConnection>();
   private deadlineSweep?: NodeJS.Timeout;
@@ -179,7 +208,7 @@ export class StreamTransport {
 
   private register(conn: StreamConnection): void {
     this.byId.set(conn.id, conn);
-    this.byRemote.set(remoteKey(conn.remoteAddress, conn.remotePort), conn);
+    if (conn.poolKey !== undefined) (conn.flowKeyed ? this.byFlowKey : this.byRemote).set(conn.poolKey, conn);
     if (conn.inbound) this.markUnfinished(conn);
   }
 
@@ -187,10 +216,19 @@ export class StreamTransport {
   forget(conn: StreamConnection): void {
     this.unfinished.delete(conn);
     if (this.byId.delete(conn.id)) {
-      const key = remoteKey(conn.remoteAddress, conn.remotePort);
-      if (this.byRemote.get(key) === conn) this.byRemote.delete(key);
+      const pool = conn.flowKeyed ? this.byFlowKey : this.byRemote;
+      if (conn.poolKey !== undefined && pool.get(conn.poolKey) === conn) pool.delete(conn.poolKey);
       this.budget.release(conn);
+      if (conn.isFlow) {
+        this.retiredFlows.add(conn.id);
+        if (this.retiredFlows.size > RETIRED_FLOWS_KEPT) this.retiredFlows.delete(this.retiredFlows.values().next().value!);
+      }
     }
+  }
+
+  /** A flow connection of ours that has closed (see retiredFlows). */
+  isRetiredFlow(id: number): boolean {
+    return this.retiredFlows.has(id);
   }
 
   /** @internal the connection now holds part of a message (or, inbound, owes its first one). */
@@ -252,11 +290,42 @@ export class StreamTransport {
 
   /** Reuses a connection to address:port or opens one; the callback gets it once usable. */
   connect(address: string, port: number, done: (err: Error | undefined, conn?: Connection) => void): void {
-    const existing = this.byRemote.get(remoteKey(address, port));
+    const key = remoteKey(address, port);
+    const existing = this.byRemote.get(key);
     if (existing) {
       existing.whenReady(done);
       return;
     }
+    this.open(address, port, this.tlsClientOptions, key, false, done);
+  }
+
+  /**
+   * A connection for an outbound flow (RFC 5626 §3): reused only by flows
+   * with the same TLS key (none: the connections sends use), never when
+   * `fresh`; the callback gets it after connect (TLS: after the handshake)
+   * or the socket's error (TLS errors keep their code).
+   */
+  openFlow(address: string, port: number, opts: FlowConnectOptions, done: (err: Error | undefined, conn?: FlowConnection) => void): void {
+    const keyed = this.transport === 'tls' && opts.tls !== undefined;
+    const key = keyed ? `${opts.tls!.key}|${remoteKey(address, port)}` : remoteKey(address, port);
+    const ready = (err: Error | undefined, conn?: Connection): void => {
+      if (conn) (conn as StreamConnection).isFlow = true;
+      done(err, conn as StreamConnection | undefined);
+    };
+    if (!opts.fresh) {
+      const existing = (keyed ? this.byFlowKey : this.byRemote).get(key);
+      if (existing) {
+        existing.whenReady(ready);
+        return;
+      }
+    }
+    this.open(address, port, keyed ? opts.tls!.options : this.tlsClientOptions, opts.fresh ? undefined : key, keyed, ready);
+  }
+
+  private open(
+    address: string, port: number, tlsOptions: tls.ConnectionOptions | undefined, poolKey: string | undefined, flowKeyed: boolean,
+    done: (err: Error | undefined, conn?: Connection) => void,
+  ): void {
     // From the address we listen on when it is a specific one: a multi-homed
     // host's peer then sees the address it knows us by (and trusts, for a
     // peer node or trunk), not whichever one the route picks.
@@ -265,9 +334,11 @@ export class StreamTransport {
     const socket =
       this.transport === 'tls'
         // tls.connect hands localAddress to the socket's connect(); its type leaves it out.
-        ? tls.connect({ ...this.tlsClientOptions, host: address, port, localAddress } as tls.ConnectionOptions)
+        ? tls.connect({ ...tlsOptions, host: address, port, localAddress } as tls.ConnectionOptions)
         : net.connect({ host: address, port, noDelay: true, localAddress });
     const conn = new StreamConnection(this, socket, this.transport, false, address, port);
+    conn.poolKey = poolKey;
+    conn.flowKeyed = flowKeyed;
     // It may take the slot of a silent inbound one (see ConnectionBudget).
     if (!this.budget.admit(conn)) {
       socket.destroy();
@@ -311,10 +382,18 @@ function remoteKey(address: string, port: number): string {
   return `${address}|${port}`;
 }
 
-class StreamConnection implements Connection, Slot {
+class StreamConnection implements FlowConnection, Slot {
   readonly id = nextConnectionId();
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Its key in the owner's byRemote (or, flowKeyed, byFlowKey); undefined: not reused (a fresh flow). */
+  poolKey: string | undefined;
+  flowKeyed = false;
+  /** An outbound flow uses it (see StreamTransport.retiredFlows). */
+  isFlow = false;
+  /** Listeners of the flows on it; most connections have none. */
+  private closeListeners: Set<(err?: Error) => void> | undefined;
+  private byteListeners: Set<() => void> | undefined;
   /** Since when (owner's clock) part of a message waits here; -1: none. */
   unfinishedSince = -1;
   /** When we last answered a keep-alive ping; -1: never. */
@@ -343,12 +422,14 @@ class StreamConnection implements Connection, Slot {
   ) {
     this.remoteAddress = normalizeAddress(remoteAddress ?? socket.remoteAddress ?? '');
     this.remotePort = remotePort ?? socket.remotePort ?? 0;
+    this.poolKey = remoteKey(this.remoteAddress, this.remotePort);
     // Inbound sockets are usable at once; outbound ones after connect/handshake.
     this.ready = inbound;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.close());
+    // The error reaches whoever waits for the connection: a TLS handshake error keeps its code (e.g. CERT_HAS_EXPIRED).
+    socket.on('error', (err: Error) => this.close(err));
     socket.on('close', () => this.close());
-    socket.on('timeout', () => this.close());
+    socket.on('timeout', () => this.close(new Error(this.ready ? 'idle timeout' : 'connect timed out')));
     if (this.ready) socket.setTimeout(owner.framing.idleMs);
     else socket.once(transport === 'tls' ? 'secureConnect' : 'connect', () => this.onConnected());
   }
@@ -367,7 +448,34 @@ class StreamConnection implements Connection, Slot {
     else this.waiters.push(cb);
   }
 
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  get localAddress(): string {
+    return normalizeAddress(this.socket.localAddress ?? '');
+  }
+
+  get localPort(): number {
+    return this.socket.localPort ?? 0;
+  }
+
+  onClosed(listener: (err?: Error) => void): () => void {
+    if (this.closed) {
+      queueMicrotask(() => listener());
+      return () => {};
+    }
+    (this.closeListeners ??= new Set()).add(listener);
+    return () => this.closeListeners?.delete(listener);
+  }
+
+  onBytes(listener: () => void): () => void {
+    (this.byteListeners ??= new Set()).add(listener);
+    return () => this.byteListeners?.delete(listener);
+  }
+
   private onData(chunk: Buffer): void {
+    if (this.byteListeners !== undefined) for (const l of this.byteListeners) l();
     let buf: Buffer;
     if (this.pendingLength === 0) {
       buf = chunk; // the common case: whole messages in one read, no copy at all
@@ -475,7 +583,7 @@ class StreamConnection implements Connection, Slot {
     this.close();
   }
 
-  close(): void {
+  close(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
@@ -484,7 +592,11 @@ class StreamConnection implements Connection, Slot {
     this.owner.forget(this);
     const w = this.waiters;
     this.waiters = [];
-    for (const cb of w) cb(new Error('connection failed'));
+    for (const cb of w) cb(err ?? new Error('connection failed'));
+    const listeners = this.closeListeners;
+    this.closeListeners = undefined;
+    this.byteListeners = undefined;
+    if (listeners) for (const l of listeners) l(err);
   }
 }
 

@@ -15,3 +15,7 @@ export { parseReplaces, formatReplaces, replacesOf, replacesDialogKey, matchRepl
 export type { Replaces, ReplaceableDialog, ReplacesMatch } from './replaces.ts';
 export { optionsRequest } from './options.ts';
 export type { OptionsProbe } from './options.ts';
+export { createRegisterClient, refreshDelaySec } from './register-client.ts';
+export type {
+  RegisterClient, RegisterClientOptions, RegisterHop, RegisterFailure, RegisterFailureKind, RegisterSuccess,
+} from './register-client.ts';

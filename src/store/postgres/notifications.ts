@@ -7,7 +7,7 @@
 import pg from 'pg';
 
 export const CHANNEL = 'switchboard_changes';
-export type Feed = 'users' | 'trunks' | 'hunt_groups' | 'short_codes' | 'registrations' | 'voicemail' | 'ivr_menus' | 'conference_rooms' | 'audio_files';
+export type Feed = 'users' | 'trunks' | 'hunt_groups' | 'short_codes' | 'registrations' | 'voicemail' | 'ivr_menus' | 'conference_rooms' | 'audio_files' | 'gateway' | 'gateway_mwi';
 
 const RECONNECT_MS = 1000;
 

@@ -12,6 +12,7 @@ import { PgTrunkRepository } from './trunks.ts';
 import { PgCdrRepository } from './cdrs.ts';
 import { PgHuntGroupRepository } from './hunt-groups.ts';
 import { PgDeviceRepository } from './devices.ts';
+import { PgGatewayRepository } from './gateway.ts';
 import { PgShortCodeRepository } from './short-codes.ts';
 import { pgAppStore } from './app-store.ts';
 import { pgAdminStore } from './admin.ts';
@@ -40,6 +41,7 @@ function repositories(db: PgDb, opts: StoreOptions, wiring: WatchWiring, health:
     cdrs: new PgCdrRepository(db, writeBehind),
     huntGroups: new PgHuntGroupRepository(db, now, wiring),
     devices: new PgDeviceRepository(db, now),
+    gateway: new PgGatewayRepository(db, now, wiring),
     shortCodes: new PgShortCodeRepository(db, now, wiring),
     voicemail: new PgVoicemailRepository(db, now, changeLogKeep, wiring),
     ...pgAppStore(db, now, opts, wiring),

@@ -8,6 +8,7 @@ import { sqliteAdminStore } from './admin.ts';
 import { BUSY_TIMEOUT_MS, openDatabase, sqliteWritable } from './connection.ts';
 import { SqliteCdrRepository } from './cdrs.ts';
 import { SqliteDeviceRepository } from './devices.ts';
+import { SqliteGatewayRepository } from './gateway.ts';
 import { SqliteHuntGroupRepository } from './hunt-groups.ts';
 import { sqliteAppStore } from './app-store.ts';
 import { SqliteShortCodeRepository } from './short-codes.ts';
@@ -94,6 +95,7 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
     cdrs,
     huntGroups: new SqliteHuntGroupRepository(db, now, onError),
     devices: new SqliteDeviceRepository(db, now),
+    gateway: new SqliteGatewayRepository(db, now, onError),
     shortCodes: new SqliteShortCodeRepository(db, now, onError),
     voicemail: new SqliteVoicemailRepository(db, now, changeLogKeep, onError),
     ...sqliteAppStore(db, now, opts, onError),

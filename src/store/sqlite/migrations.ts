@@ -428,6 +428,59 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX device_lines_extension ON device_lines (extension);
   `,
+  // 17 (handset gateway, issue 15): the gateway's settings (the keys an
+  // administrator set, as JSON over the model's defaults), its upstream
+  // proxies, one line per gateway user (by user id: follows a renumbering,
+  // goes with the user) and each line's upstream MWI state. Revision
+  // 'gateway' moves on any change of settings, proxies, lines, or the
+  // extension or name of a user with a line (not on a handset's report);
+  // 'gateway_mwi' moves with each MWI write, whose rows carry it.
+  `
+  CREATE TABLE gateway_settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL);
+  INSERT INTO gateway_settings (id, value) VALUES (1, '{}');
+  CREATE TABLE gateway_proxies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uri TEXT NOT NULL UNIQUE,
+    priority INTEGER NOT NULL,
+    weight INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE gateway_lines (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    upstream_user TEXT NOT NULL,
+    upstream_domain TEXT NOT NULL,
+    auth_user TEXT NOT NULL,
+    password TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    ipei TEXT UNIQUE,
+    access_code TEXT NOT NULL,
+    standby_text TEXT NOT NULL,
+    disabled INTEGER NOT NULL,
+    handset TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE gateway_mwi (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    waiting INTEGER NOT NULL,
+    new_messages INTEGER NOT NULL,
+    old_messages INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    rev INTEGER NOT NULL
+  );
+  CREATE INDEX gateway_mwi_rev ON gateway_mwi (rev);
+  INSERT INTO revisions (name, revision) VALUES ('gateway', 0), ('gateway_mwi', 0);
+  CREATE TRIGGER gateway_settings_upd AFTER UPDATE ON gateway_settings BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  CREATE TRIGGER gateway_proxies_ins AFTER INSERT ON gateway_proxies BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  CREATE TRIGGER gateway_proxies_del AFTER DELETE ON gateway_proxies BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  CREATE TRIGGER gateway_lines_ins AFTER INSERT ON gateway_lines BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  CREATE TRIGGER gateway_lines_upd AFTER UPDATE OF upstream_user, upstream_domain, auth_user, password, display_name, ipei,
+    access_code, standby_text, disabled ON gateway_lines BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  CREATE TRIGGER gateway_lines_del AFTER DELETE ON gateway_lines BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  CREATE TRIGGER gateway_users_upd AFTER UPDATE OF extension, name ON users
+    WHEN (NEW.extension IS NOT OLD.extension OR NEW.name IS NOT OLD.name) AND EXISTS (SELECT 1 FROM gateway_lines WHERE user_id = NEW.id)
+    BEGIN UPDATE revisions SET revision = revision + 1 WHERE name = 'gateway'; END;
+  `,
 ];
 
 /**

@@ -1,0 +1,493 @@
+// The lines manager of the handset gateway (issue 15 items 1 and 5, B-01..B-04,
+// B-32, EC-04, EC-11, D-06, D-08): one REGISTER client per enabled line,
+// its hops from the proxies (failover on timeout, fail-back), its flow kept
+// alive, its state and failure reason for the status views; and the
+// GatewayLines the calls and MWI use.
+import type { Logger } from '../lib/log.ts';
+import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
+import type { GatewaySettings, GatewayStatus, LineStatus, MwiSubscriptionState } from '../model/gateway.ts';
+import { GATEWAY_DEFAULTS } from '../model/gateway.ts';
+import type { SipTarget } from '../sip/dns.ts';
+import type { Endpoint, SipRequest, SipUri } from '../sip/message.ts';
+import type { Flow, FlowOpener, Inbound, TlsTarget } from '../sip/transport/types.ts';
+import type { RegisterClient, RegisterClientOptions, RegisterFailure, RegisterHop, RegisterSuccess } from '../sip/ua/register-client.ts';
+import { createRegisterClient } from '../sip/ua/register-client.ts';
+import type { UacTransport } from '../sip/ua/uac.ts';
+import { parseUri } from '../sip/uri.ts';
+import type { GatewayRepository, LineWithSecret } from '../store/gateway-types.ts';
+import { describeFailure, retryDelayMs, type LineFailure } from './failure-reasons.ts';
+import { FlowKeeper } from './flow-keeper.ts';
+import { planLine, type Idle, type LinePlan } from './line-plan.ts';
+import { fetchPeerIssuer } from './peer-issuer.ts';
+import { PendingSlots } from './pending-slots.ts';
+import type { GatewayLines, UpstreamMatch, UpstreamRoute } from './types.ts';
+import type { UpstreamHops } from './hops.ts';
+
+export interface LinesDeps {
+  repo: GatewayRepository;
+  transactions: UacTransport;
+  flows: FlowOpener;
+  hops: UpstreamHops;
+  timers: TimerQueue;
+  now(): number;
+  log: Logger;
+  /** The listener's address:port per transport (Contact when the flow's own port is not used). */
+  localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
+  /** TLS options of an upstream target: tls-policy's client options with our trust list (see component.ts). */
+  tlsTarget(target: SipTarget, settings: GatewaySettings): TlsTarget;
+  /** The gateway's UUID (kept in the data directory): +sip.instance of every line derives from it. */
+  gatewayUuid: string;
+  /** Whether the handset of `extension` is registered here (B.1 "Subscribed"). */
+  handsetRegistered(extension: string): boolean;
+  /** Tests and the bench may pass their own. */
+  createClient?: (opts: RegisterClientOptions) => RegisterClient;
+  /** Reads the issuer of a refused certificate (default: one look without verification). */
+  peerIssuer?: (target: SipTarget) => Promise<string | undefined>;
+  /** Registrations sent, failovers: for metrics. */
+  counters?: LineCounters;
+}
+
+export interface LineCounters {
+  registrationsSent: number;
+  failovers: number;
+}
+
+const hopName = (t: SipTarget) => `${t.transport}:${t.host}:${t.port}`;
+
+class Line {
+  client: RegisterClient | undefined;
+  /** Targets of the latest attempt, best first; index of the one tried. */
+  targets: SipTarget[] = [];
+  tried: SipTarget[] = [];
+  target: SipTarget | undefined;
+  flow: Flow | undefined;
+  dnsError: string | undefined;
+  registered: { target: SipTarget; hop: RegisterHop; ok: RegisterSuccess } | undefined;
+  failure: (LineFailure & { at: number }) | undefined;
+  consecutiveFailures = 0;
+  loggedCode: string | undefined;
+  mwi: MwiSubscriptionState = 'off';
+  messagesWaiting: boolean | null = null;
+  latestActivity: number | null = null;
+  stopped = false;
+
+  constructor(public line: LineWithSecret, public plan: LinePlan | Idle) {}
+
+  get extension(): string {
+    return this.line.extension;
+  }
+}
+
+export class GatewayLinesManager implements GatewayLines {
+  private current: GatewaySettings = GATEWAY_DEFAULTS;
+  private readonly lines = new Map<string, Line>();
+  /** Contact user → lines using it (fromUpstream). */
+  private readonly byContactUser = new Map<string, Set<Line>>();
+  private readonly slots: PendingSlots;
+  private readonly keeper: FlowKeeper;
+  private readonly listeners = new Set<(extension: string) => void>();
+  private failbackTimer: TimerHandle | undefined;
+  private watcher: { stop(): void } | undefined;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  readonly counters: LineCounters;
+
+  constructor(private readonly deps: LinesDeps) {
+    this.counters = deps.counters ?? { registrationsSent: 0, failovers: 0 };
+    this.slots = new PendingSlots(deps.timers, this.current.maxPendingRegistrations, this.current.clientTransactionTimeoutMs * 2);
+    this.keeper = new FlowKeeper(deps.timers, deps.now, () => this.current.keepaliveIntervalSec * 1000, (users, _flow, err) => {
+      for (const ext of users) {
+        const l = this.lines.get(ext);
+        if (!l || l.stopped) continue;
+        deps.log.info({ extension: ext, reason: err?.message ?? 'closed' }, 'gateway line: flow to the upstream lost; registering again');
+        l.flow = undefined;
+        l.client?.refresh();
+      }
+    });
+  }
+
+  get settings(): GatewaySettings {
+    return this.current;
+  }
+
+  /** Loads settings, proxies and lines and follows the store's changes. */
+  async start(pollMs?: number): Promise<void> {
+    await this.reload();
+    this.watcher = this.deps.repo.watch((change) => (change.config ? this.reload() : undefined), { intervalMs: pollMs });
+    this.armFailback();
+  }
+
+  /** Unregisters every line (bounded by the transactions' timeout). */
+  async stop(): Promise<void> {
+    this.watcher?.stop();
+    this.deps.timers.cancel(this.failbackTimer);
+    const all = [...this.lines.values()];
+    this.lines.clear();
+    await Promise.all(all.map((l) => this.stopLine(l, true)));
+    this.keeper.close();
+  }
+
+  /** Settings, proxies or lines changed: apply the difference (re-registering only what changed). */
+  reload(): Promise<void> {
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      try {
+        do {
+          this.reloadAgain = false;
+          await this.apply();
+        } while (this.reloadAgain);
+      } catch (err) {
+        this.deps.log.error({ err: (err as Error).message }, 'gateway lines: reload failed; the previous lines stay');
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  private async apply(): Promise<void> {
+    const [settings, proxies, lines] = await Promise.all([this.deps.repo.settings(), this.deps.repo.listProxies(), this.deps.repo.linesWithSecrets()]);
+    this.current = settings;
+    this.slots.limit = settings.maxPendingRegistrations;
+    this.deps.hops.reload(settings, proxies);
+    const seen = new Set<string>();
+    for (const row of lines) {
+      seen.add(row.extension);
+      const plan = planLine(row, settings, this.deps.gatewayUuid);
+      const old = this.lines.get(row.extension);
+      if (old && samePlan(old.plan, plan)) {
+        old.line = row;
+        continue;
+      }
+      if (old) await this.stopLine(old, true);
+      const l = new Line(row, plan);
+      this.lines.set(row.extension, l);
+      this.startLine(l);
+      this.emit(row.extension);
+    }
+    for (const [ext, l] of this.lines) {
+      if (seen.has(ext)) continue;
+      this.lines.delete(ext);
+      await this.stopLine(l, true);
+      this.emit(ext);
+    }
+  }
+
+  private startLine(l: Line): void {
+    const plan = l.plan;
+    if (typeof plan === 'string') return;
+    let users = this.byContactUser.get(plan.contactUser);
+    if (!users) this.byContactUser.set(plan.contactUser, (users = new Set()));
+    users.add(l);
+    const s = this.current;
+    const aorUri = parseUri(plan.aor)!;
+    const requestUri: SipUri = { scheme: aorUri.scheme, host: aorUri.host, params: new Map(), headers: new Map() };
+    const make = this.deps.createClient ?? createRegisterClient;
+    l.client = make({
+      transactions: this.deps.transactions,
+      timers: this.deps.timers,
+      now: this.deps.now,
+      aor: { displayName: plan.displayName || undefined, uri: aorUri, params: new Map() },
+      requestUri,
+      nextHop: () => this.nextHop(l),
+      credentials: plan.credentials,
+      expiresSec: s.registerExpiresSec,
+      instanceId: plan.instanceId,
+      gruu: s.gruu,
+      maxForwards: s.maxForwards,
+      timeoutMs: s.clientTransactionTimeoutMs,
+      retryAfterMs: (f) => this.failed(l, f),
+      onRegistered: (ok) => this.registered(l, ok),
+    });
+    l.client.start();
+  }
+
+  private async stopLine(l: Line, unregister: boolean): Promise<void> {
+    l.stopped = true;
+    this.slots.release(l.extension);
+    this.keeper.leave(l.extension);
+    if (typeof l.plan !== 'string') this.byContactUser.get(l.plan.contactUser)?.delete(l);
+    const c = l.client;
+    l.client = undefined;
+    if (c) await c.stop(unregister && l.registered !== undefined).catch(() => {});
+  }
+
+  /** The hop of the next attempt: waits for a pending slot (B-01), takes the best target not yet tried, opens its flow. */
+  private async nextHop(l: Line): Promise<RegisterHop | undefined> {
+    await this.slots.take(l.extension);
+    if (l.stopped || typeof l.plan === 'string') return undefined;
+    const s = this.current;
+    try {
+      const all = await this.deps.hops.targets(l.plan.domain, l.extension);
+      l.dnsError = undefined;
+      // After a failure in this round the next target is tried; a new round starts from the best.
+      const untried = all.filter((t) => !l.tried.some((x) => sameTarget(x, t)));
+      if (untried.length === 0) l.tried = [];
+      l.targets = all;
+      l.target = (untried.length > 0 ? untried : all)[0];
+    } catch (err) {
+      l.dnsError = (err as Error).message;
+      l.target = undefined;
+    }
+    const t = l.target;
+    if (t === undefined) return undefined;
+    const dest: Endpoint = { transport: t.transport, address: t.address, port: t.port };
+    // Throws the transport's error (TLS codes kept): the client reports it as a transport failure.
+    const flow = await this.deps.flows.openFlow(dest, t.transport === 'tls' ? { tls: this.deps.tlsTarget(t, s) } : undefined);
+    if (l.stopped) return undefined;
+    if (s.tlsAllowInsecure && t.transport === 'tls') {
+      this.deps.log.warn({ extension: l.extension, target: hopName(t) }, 'gateway line: TLS certificate of the upstream not checked ("TLS allow insecure" is on)');
+    }
+    l.flow = flow;
+    this.keeper.use(flow, l.extension);
+    const useFlowPort = t.transport !== 'udp' && s.tcpEphemeralContact;
+    const local = useFlowPort ? flow.local : this.deps.localEndpoint(t.transport) ?? flow.local;
+    const contact: SipUri = {
+      scheme: l.plan.secure ? 'sips' : 'sip',
+      user: l.plan.contactUser,
+      host: local.address.includes(':') ? `[${local.address}]` : local.address,
+      port: local.port,
+      params: new Map(t.transport === 'udp' || (l.plan.secure && t.transport === 'tls') ? [] : [['transport', t.transport]]),
+      headers: new Map(),
+    };
+    this.counters.registrationsSent++;
+    return { dest: flow.dest, contact };
+  }
+
+  private registered(l: Line, ok: RegisterSuccess): void {
+    this.slots.release(l.extension);
+    if (l.stopped || !l.target || typeof l.plan === 'string') return;
+    this.deps.hops.succeeded(l.plan.domain, l.target);
+    const wasFailed = l.failure !== undefined;
+    l.registered = { target: l.target, hop: ok.hop, ok };
+    l.tried = [];
+    l.failure = undefined;
+    l.consecutiveFailures = 0;
+    l.latestActivity = this.deps.now();
+    if (wasFailed || l.loggedCode !== 'registered') {
+      l.loggedCode = 'registered';
+      this.deps.log.info({ extension: l.extension, upstreamUser: l.line.upstreamUser, via: hopName(l.target) }, 'gateway line registered upstream');
+    }
+    this.emit(l.extension);
+  }
+
+  /** After a failure: records the reason, fails over at once on no answer, else backs off. */
+  private failed(l: Line, f: RegisterFailure): number | undefined {
+    this.slots.release(l.extension);
+    if (l.stopped || typeof l.plan === 'string') return undefined;
+    const t = l.target;
+    // A flow that could not open comes back as no hop with the transport's error.
+    const connection = (f.kind === 'transport' || (f.kind === 'no-hop' && f.error !== undefined && l.dnsError === undefined)) && !isCertificateProblem(f.error);
+    const noAnswer = f.kind === 'timeout' || connection;
+    if (t && noAnswer) {
+      l.tried.push(t);
+      this.deps.hops.failed(l.plan.domain, t, f.reason);
+    }
+    l.registered = undefined;
+    const ctx = {
+      dialled: t && hopName(t), host: t?.host, tried: l.tried.map(hopName), authUser: l.plan.credentials?.username,
+      legacyTls: this.current.legacyTls, dnsError: l.dnsError,
+    };
+    const failure = describeFailure(f, ctx);
+    l.consecutiveFailures++;
+    this.record(l, failure);
+    if (failure.code === 'tls-trust' && t && l.loggedCode !== 'tls-trust:issuer') void this.nameIssuer(l, t, f);
+    // Another target left in this round: try it now (B-02 failover).
+    if (noAnswer && l.targets.some((x) => !l.tried.some((y) => sameTarget(x, y)))) {
+      this.counters.failovers++;
+      this.deps.log.warn({ extension: l.extension, from: t && hopName(t) }, 'gateway line: no answer, trying the next proxy');
+      return 0;
+    }
+    l.tried = [];
+    return retryDelayMs(failure.code, l.consecutiveFailures);
+  }
+
+  private record(l: Line, failure: LineFailure): void {
+    l.failure = { ...failure, at: this.deps.now() };
+    // Logged once per change of reason, not per retry; never the password.
+    if (l.loggedCode !== failure.code) {
+      l.loggedCode = failure.code;
+      this.deps.log.warn({ extension: l.extension, upstreamUser: l.line.upstreamUser, code: failure.code, status: failure.status }, `gateway line ${l.extension} not registered: ${failure.text}`);
+    }
+    this.emit(l.extension);
+  }
+
+  /** The handshake error has no certificate: read the issuer once and say it (B-32). */
+  private async nameIssuer(l: Line, t: SipTarget, f: RegisterFailure): Promise<void> {
+    const read = this.deps.peerIssuer ?? ((x: SipTarget) => fetchPeerIssuer(x.address, x.port, x.host));
+    const issuer = await read(t).catch(() => undefined);
+    if (!issuer || l.stopped || l.failure?.code !== 'tls-trust') return;
+    l.loggedCode = 'tls-trust:issuer';
+    const failure = describeFailure(f, { dialled: hopName(t), host: t.host, legacyTls: this.current.legacyTls, issuer });
+    l.failure = { ...failure, at: l.failure.at };
+    this.deps.log.warn({ extension: l.extension, upstreamUser: l.line.upstreamUser, code: failure.code }, `gateway line ${l.extension} not registered: ${failure.text}`);
+    this.emit(l.extension);
+  }
+
+  /** Fail-back: a line registered through a worse target than the best one now registers again. */
+  private armFailback(): void {
+    const ms = Math.max(5, this.current.blacklistTimeoutSec) * 1000;
+    this.failbackTimer = this.deps.timers.schedule(ms, () => {
+      this.failback();
+      this.armFailback();
+    });
+  }
+
+  private failback(): void {
+    for (const l of this.lines.values()) {
+      if (!l.registered || typeof l.plan === 'string') continue;
+      const best = this.deps.hops.betterThan(l.plan.domain, l.registered.target, l.extension);
+      if (best) {
+        this.deps.log.info({ extension: l.extension, from: hopName(l.registered.target), to: hopName(best) }, 'gateway line: a better proxy is available again; registering there');
+        l.tried = [];
+        l.client?.refresh();
+      }
+    }
+  }
+
+  // --- GatewayLines ------------------------------------------------------------
+
+  isGatewayUser(extension: string): boolean {
+    const l = this.lines.get(extension);
+    return l !== undefined && typeof l.plan !== 'string';
+  }
+
+  route(extension: string): UpstreamRoute | undefined {
+    const l = this.lines.get(extension);
+    if (!l || typeof l.plan === 'string' || !l.registered) return undefined;
+    const plan = l.plan;
+    const reg = l.registered;
+    const aorUri = parseUri(plan.aor)!;
+    const t = this.current.sendToCurrentRegistrar ? reg.target : l.targets[0] ?? reg.target;
+    const dest: Endpoint = t === reg.target ? reg.hop.dest : { transport: t.transport, address: t.address, port: t.port };
+    return {
+      aor: { displayName: plan.displayName || undefined, uri: aorUri, params: new Map() },
+      requestUri: (dialled) => ({ scheme: aorUri.scheme, user: dialled, host: plan.domain, params: new Map(), headers: new Map() }),
+      dest,
+      routes: reg.ok.serviceRoute,
+      credentials: plan.credentials,
+      contact: reg.hop.contact,
+      secure: plan.secure,
+    };
+  }
+
+  fromUpstream(req: SipRequest, inbound: Inbound): UpstreamMatch | undefined {
+    const user = req.uri.user;
+    if (user === undefined) return undefined;
+    const candidates = this.byContactUser.get(user);
+    if (!candidates) return undefined;
+    const src = inbound.source;
+    for (const l of candidates) {
+      if (l.stopped) continue;
+      const overFlow = src.connectionId !== undefined && l.flow?.dest.connectionId === src.connectionId;
+      const fromTarget = l.targets.some((t) => t.address === src.address) || l.registered?.target.address === src.address;
+      if (overFlow || fromTarget) return { extension: l.extension, lineUser: user };
+    }
+    return undefined;
+  }
+
+  lineStatus(extension: string): LineStatus | undefined {
+    const l = this.lines.get(extension);
+    return l && this.statusOf(l);
+  }
+
+  status(): GatewayStatus {
+    const lines = [...this.lines.values()].sort((a, b) => (a.extension < b.extension ? -1 : a.extension > b.extension ? 1 : 0)).map((l) => this.statusOf(l));
+    return {
+      mode: this.current.mode,
+      profile: this.current.profile,
+      counters: {
+        sipUsers: lines.length,
+        subscribed: lines.filter((l) => l.subscribed).length,
+        registered: lines.filter((l) => l.registration === 'registered').length,
+        total: lines.length,
+      },
+      proxies: this.deps.hops.status(),
+      lines,
+    };
+  }
+
+  /** Lines registered and failed now (metrics, alarm). */
+  tally(): { registered: number; failed: number; total: number } {
+    let registered = 0;
+    let failed = 0;
+    for (const l of this.lines.values()) {
+      if (l.registered) registered++;
+      else if (l.failure) failed++;
+    }
+    return { registered, failed, total: this.lines.size };
+  }
+
+  reregister(extensions?: readonly string[]): void {
+    const list = extensions ? extensions.map((e) => this.lines.get(e)).filter((l): l is Line => l !== undefined) : [...this.lines.values()];
+    for (const l of list) {
+      l.tried = [];
+      l.client?.refresh();
+    }
+  }
+
+  onChange(listener: (extension: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  touch(extension: string): void {
+    const l = this.lines.get(extension);
+    if (l) l.latestActivity = this.deps.now();
+  }
+
+  /** The MWI part (mwi.ts) reports its subscription of a line here, for the status views. */
+  setMwi(extension: string, state: MwiSubscriptionState, messagesWaiting: boolean | null): void {
+    const l = this.lines.get(extension);
+    if (!l) return;
+    l.mwi = state;
+    l.messagesWaiting = messagesWaiting;
+    this.emit(extension);
+  }
+
+  private statusOf(l: Line): LineStatus {
+    const plan = l.plan;
+    const registration = plan === 'disabled' || plan === 'off' ? 'disabled'
+      : l.registered ? 'registered'
+        : l.failure || plan === 'no-domain' ? 'failed'
+          : l.target ? 'registering' : 'waiting';
+    const failure = plan === 'no-domain'
+      ? { code: 'no-domain' as const, text: 'no upstream domain: set one on the line or the gateway\'s default domain', at: l.line.updatedAt, status: 0 }
+      : l.failure ?? null;
+    return {
+      extension: l.extension,
+      upstreamUser: l.line.upstreamUser,
+      aor: typeof plan === 'string' ? '' : plan.aor,
+      registration,
+      registeredVia: l.registered ? hopName(l.registered.target) : null,
+      expiresAt: l.registered?.ok.expiresAt ?? null,
+      failure,
+      mwi: l.mwi,
+      messagesWaiting: l.messagesWaiting,
+      subscribed: l.line.ipei !== null && this.deps.handsetRegistered(l.extension),
+      latestActivity: l.latestActivity,
+    };
+  }
+
+  private emit(extension: string): void {
+    for (const f of this.listeners) f(extension);
+  }
+}
+
+function samePlan(a: LinePlan | Idle, b: LinePlan | Idle): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.key === b.key;
+}
+
+function sameTarget(a: SipTarget, b: SipTarget): boolean {
+  return a.address === b.address && a.port === b.port && a.transport === b.transport;
+}
+
+/** A certificate refusal is no reason to blacklist the proxy: it answered, and says the same to every line. */
+function isCertificateProblem(err: Error | undefined): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_') || code.includes('CERT') || code.includes('ISSUER') || code.includes('SIGNATURE'));
+}
