@@ -73,6 +73,8 @@ import { MwiService, serveMwi } from './pbx/mwi/mwi-service.ts';
 import { gatewayCountsSource } from './gateway/mwi.ts';
 import { startProvisioningServer, type ProvisioningServer } from './provisioning/server.ts';
 import { buildSite } from './provisioning/site.ts';
+import { GatewayCalls } from './gateway/calls.ts';
+import { upstreamRefer } from './gateway/transfer.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -632,6 +634,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     tables: featureTables,
     mediaClock: opts.mediaClock,
   });
+  // Issue 15: handset calls go upstream through their lines (the gateway component attaches its lines manager).
+  const gatewayCalls: GatewayCalls = new GatewayCalls({
+    directory, localEndpoint, log, media: () => systemMedia.current,
+    callsOf: (ext): number => calls.callsOf(ext), maxCallsPerUser: () => config.calls.maxCallsPerUser,
+  });
   const calls = new CallEngine({
     ctx: {
       settings: { domain: sip.domain, ...config.calls, defaultCodecs: config.calls.codecs },
@@ -662,7 +669,11 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     users: store.users,
     peers,
     apps: { routing: mediaServer.routing, numbers: mediaServer.numbers, musicOnHold: () => config.calls.musicOnHold },
+    firstStages: [gatewayCalls.stage],
+    handedOver: (req, inbound, targets) => gatewayCalls.handedOver(req, inbound, targets),
   });
+  calls.subscribe(gatewayCalls.onCall);
+  calls.hooks.refer = upstreamRefer(() => gatewayCalls.lines, () => calls.ctx, calls.hooks.refer);
   servePbx(core, registrar, calls, peers);
   const vm = config.voicemail;
   const mwi = new MwiService({

@@ -22,7 +22,7 @@ import { CallMedia } from '../media/call-media.ts';
 import { RtpengineMedia } from '../media/rtpengine-media.ts';
 import type { NgClient } from '../../media/rtpengine.ts';
 import { profileOf } from '../media/profile.ts';
-import type { SystemMedia } from '../media/profile.ts';
+import type { MediaProfile, SystemMedia } from '../media/profile.ts';
 import type { MediaRelay } from '../../media/relay.ts';
 import { dispositionOf } from './outcome.ts';
 import { AuthFailureGate } from './auth-failures.ts';
@@ -76,6 +76,22 @@ export interface CallEngineDeps {
   peers?: PeerRouting & { fromSource(source: Endpoint): unknown };
   /** The media server of this process and the numbers that reach it; absent: no applications (calls fail as before). */
   apps?: { routing: AppRouting; numbers: AppNumbers; musicOnHold(): boolean };
+  /** Stages that route before the built-in ones (the handset gateway sends its users' calls upstream). */
+  firstStages?: readonly Stage[];
+  /** A new INVITE another server hands over for one local user, not to be challenged (the gateway's upstream); undefined: not one. */
+  handedOver?(req: SipRequest, inbound: Inbound, targets: Targets): HandedOver | undefined;
+}
+
+/** A call another server hands over: who calls, as shown, and where it rings (already decided by the hook's owner). */
+export interface HandedOver {
+  /** The number called, for the record. */
+  dialled: string;
+  caller: { number: string; name: string; from: NameAddr };
+  /** The caller side's media policy. */
+  profile: MediaProfile;
+  /** The record's trunk column: where the call came from. */
+  source: string;
+  route: RouteResult;
 }
 
 /** A feature the engine runs for a short code (features/*.ts register themselves). */
@@ -154,7 +170,7 @@ export class CallEngine implements CallControl {
       apps: deps.apps?.routing,
     });
     const s = deps.ctx.settings;
-    const stages: Stage[] = [];
+    const stages: Stage[] = [...(deps.firstStages ?? [])];
     if (deps.apps) stages.push(appStage(deps.apps.numbers));
     if (deps.shortCodes) stages.push(shortCodeStage((d) => deps.shortCodes!.match(d)));
     stages.push(didStage);
@@ -284,6 +300,8 @@ export class CallEngine implements CallControl {
     };
     if (this.closing) return reject(503, 'Service Unavailable', [{ name: 'retry-after', value: '30' }]);
     const fromTrunk = this.deps.trunks.fromSource(inbound.source);
+    const handed = fromTrunk ? undefined : this.deps.handedOver?.(req, inbound, this.targets);
+    if (handed) return this.takeHandedOver(req, tx, inbound, handed);
     // Another node of ours hands over a call for a phone registered here: it authenticated the caller.
     // Its Request-URI is the phone's contact, which need not have a user part; To names the user.
     const fromPeer = !fromTrunk && this.deps.peers?.fromSource(inbound.source) !== undefined;
@@ -350,6 +368,25 @@ export class CallEngine implements CallControl {
     if (!inboundLeg) return refuse(400, 'Missing Contact', route.calleeUser, route.trunkName);
     const call = this.startCall(inboundLeg, dialled, caller, routeCaller, route, fromTrunk?.trunk.name);
     if (fromPeer) this.unrecorded.add(call);
+  }
+
+  /** A handed-over call: not challenged, rung where the hook decided, recorded with the hook's source. */
+  private takeHandedOver(req: SipRequest, tx: InviteServerTransaction, inbound: Inbound, h: HandedOver): void {
+    if (req.maxForwards !== undefined && req.maxForwards <= 0) return void tx.respond(createResponse(req, 483, 'Too Many Hops'));
+    const route = h.route;
+    if (!route.ok) {
+      tx.respond(createResponse(req, route.status, route.reason));
+      this.instantRecord({
+        direction: 'inbound', caller: h.caller.number, callerName: h.caller.name, callerExtension: null,
+        callee: h.dialled, calleeExtension: route.calleeUser?.extension ?? null, trunk: h.source, status: route.status, reason: route.reason,
+      });
+      return;
+    }
+    tx.respond(createResponse(req, 100, 'Trying'));
+    const leg = this.newInboundLeg(req, tx, inbound, undefined, h.source, h.profile);
+    if (!leg) return void tx.respond(createResponse(req, 400, 'Missing Contact'));
+    const caller = { number: h.caller.number, name: h.caller.name, user: undefined };
+    this.startCall(leg, h.dialled, caller, { user: undefined, fromTrunk: undefined, from: h.caller.from, secure: false }, route, h.source);
   }
 
   /** A call from `leg`'s INVITE that rings `step` (the plan's first step). */
@@ -438,9 +475,9 @@ export class CallEngine implements CallControl {
   }
 
   /** The caller's leg of a new INVITE (events to be set by whoever takes it); undefined without a usable Contact. */
-  private newInboundLeg(req: SipRequest, tx: InviteServerTransaction, inbound: Inbound, user: User | undefined, trunk: string | undefined): InboundLeg | undefined {
+  private newInboundLeg(req: SipRequest, tx: InviteServerTransaction, inbound: Inbound, user: User | undefined, trunk: string | undefined, profile?: MediaProfile): InboundLeg | undefined {
     const party = this.callerParty(req, user);
-    const media = { profile: profileOf(this.deps.media.system(), user, this.ctx.settings.defaultCodecs), natted: false, signalAddress: inbound.source.address };
+    const media = { profile: profile ?? profileOf(this.deps.media.system(), user, this.ctx.settings.defaultCodecs), natted: false, signalAddress: inbound.source.address };
     const peer = { user, trunk, number: party.number, name: party.name };
     const leg = new InboundLeg(this.ctx, UNCLAIMED, inbound.local, inbound.source, peer, media, req, tx);
     if (leg.dialog) return leg;

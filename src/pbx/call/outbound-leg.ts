@@ -32,6 +32,8 @@ export interface OutboundTarget {
   media: LegMedia;
   /** SIPS end to end: our Contact on this leg is a sips: URI. */
   secure?: boolean;
+  /** Our Contact on this leg when it is not our listener's address (an upstream line's registered Contact). */
+  contact?: SipUri;
 }
 
 export interface OutboundEvents extends LegEvents {
@@ -63,6 +65,11 @@ export class OutboundLeg extends Leg {
   ) {
     super(ctx, outEvents, target.local, target.dest, target.peer, target.media);
     this.secure = target.secure === true;
+  }
+
+  override contact(): NameAddr {
+    const c = this.target.contact;
+    return c ? { uri: c, params: new Map() } : super.contact();
   }
 
   /** Answered, ACKed by us, and still up. */

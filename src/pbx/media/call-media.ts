@@ -24,7 +24,7 @@ import {
 } from '../../sdp/index.ts';
 import type { LegMediaStats, MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
 import type { MediaProfile } from './profile.ts';
-import { freeDynamicPt, hasCrypto, ptList, telephoneEventPt, withTelephoneEvent, withoutCrypto, withoutPayload } from './sdp-edits.ts';
+import { freeDynamicPt, hasCrypto, ptList, telephoneEventPt, withSingleCodec, withTelephoneEvent, withoutCrypto, withoutPayload } from './sdp-edits.ts';
 import { canGoDirect } from './direct-media.ts';
 
 export interface CallMediaDeps {
@@ -89,7 +89,10 @@ export class CallMedia implements MediaSession {
     const mine = filterCodecs(parsed.sdp, f.codecs);
     const both = filterCodecs(mine.sdp, t.codecs);
     if (both.left === 0) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
-    const sdp = both.sdp;
+    // B-11 preferred codec: this side's order wins over the answerer's (the filter sorts by the list it is given).
+    let sdp = f.answerPreferredCodec ? filterCodecs(both.sdp, f.codecs).sdp : both.sdp;
+    // B-11 single codec: the offer goes on with one codec, so the answer can hold no other.
+    if (f.answerSingleCodec) for (let i = 0; i < sdp.media.length; i++) if (isAudio(sdp.media[i]!)) sdp = withSingleCodec(sdp, i);
     this.held = isHold(sdp);
     const kinds = classifyOffer(parsed.sdp);
     const first = connectionOf(parsed.sdp, 0);
@@ -135,13 +138,22 @@ export class CallMedia implements MediaSession {
     if (f.dtmf === 'info' && t.dtmf === 'rfc4733') {
       for (const i of relayed) {
         if (telephoneEventPt(out, i) !== undefined) continue;
-        const pt = freeDynamicPt(out, i);
+        const pt = t.dtmfPayloadType !== undefined && !out.media[i]!.formats.includes(String(t.dtmfPayloadType)) ? t.dtmfPayloadType : freeDynamicPt(out, i);
         if (pt === undefined) continue;
         out = withTelephoneEvent(out, i, pt);
         addedTe.set(i, pt);
       }
     }
-    const secured = secureOffer(out, { policy: t.security, suites: t.suites, capneg: t.capneg, unencryptedSrtcp: !t.encryptedSrtcp });
+    // A side that wants its own telephone-event number (B-09) gets it; the relay renumbers between the sides.
+    if (t.dtmfPayloadType !== undefined) {
+      const want = t.dtmfPayloadType;
+      for (const i of relayed) {
+        const te = telephoneEventPt(out, i);
+        if (te === undefined || te === want || out.media[i]!.formats.includes(String(want))) continue;
+        out = withTelephoneEvent(withoutPayload(out, i, te), i, want);
+      }
+    }
+    const secured = secureOffer(out, { policy: t.security, suites: t.suites, capneg: t.capneg, unencryptedSrtcp: !t.encryptedSrtcp, ...t.sdes });
     const sent = this.withOrigin(secured.sdp, toRole, relayed[0]);
     this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds, offered: parsed.sdp, addedTe };
     return { ok: true, body: Buffer.from(serializeSdp(sent)) };
@@ -226,7 +238,7 @@ export class CallMedia implements MediaSession {
       const od = st.decisions.find((d) => d.mediaIndex === i)!;
       let ourCrypto: SdesCrypto | null = null;
       if (od.mode === 'srtp' && od.crypto) {
-        ourCrypto = st.ourAnswer.get(i) ?? answerCrypto(od.crypto);
+        ourCrypto = st.ourAnswer.get(i) ?? answerCrypto(od.crypto, profile(to).sdes);
       }
       if (!st.ourAnswer.has(i) && !st.outboundSet?.has(i)) {
         if (ourCrypto) st.ourAnswer.set(i, ourCrypto);
@@ -377,7 +389,9 @@ export class CallMedia implements MediaSession {
   injectDtmf(to: RelaySide, digit: string, durationMs: number): boolean {
     const target = this.injectors[to];
     if (this.mode !== 'relay' || !target) return false;
-    const packets = target.injector.packets(digit, durationMs);
+    const st = this.state;
+    const side = st?.from.role === to ? st.from : st?.to;
+    const packets = target.injector.packets(digit, (side && profile(side).dtmfDurationMs) ?? durationMs);
     if (!packets) return false;
     for (const p of packets) target.session.inject(to, p);
     return true;

@@ -20,6 +20,16 @@ export interface MediaProfile {
   transport: 'any' | 'tls';
   suites: readonly string[];
   codecs: readonly string[];
+  /** Extras on the a=crypto lines we send this side (RFC 4568 key lifetime "2^31", MKI length in bytes; D-09). */
+  sdes?: { lifetime?: string; mkiLength?: number };
+  /** The telephone-event payload type this side is offered (B-09), when it is not the other side's. */
+  dtmfPayloadType?: number;
+  /** Length of the RFC 4733 digits we generate toward this side (B-09). */
+  dtmfDurationMs?: number;
+  /** Offers from this side are passed on with their single best codec, so the answer holds one (B-11). */
+  answerSingleCodec?: boolean;
+  /** Offers from this side are passed on in this side's codec order, so the answer follows it (B-11). */
+  answerPreferredCodec?: boolean;
 }
 
 export function resolveProfile(system: SystemMedia, codecs: readonly string[], own: Readonly<UserMediaSettings> = {}): MediaProfile {

@@ -69,3 +69,18 @@ export function telephoneEventPt(sdp: Sdp, index: number): number | undefined {
   for (const { format, codec } of codecsOf(m)) if (codec?.name.toLowerCase() === 'telephone-event') return Number(format);
   return undefined;
 }
+
+/** Stream `index` with its first voice codec only (telephone-event and comfort noise stay). */
+export function withSingleCodec(sdp: Sdp, index: number): Sdp {
+  const m = sdp.media[index];
+  if (!m) return sdp;
+  let out = sdp;
+  let first = true;
+  for (const { format, codec } of codecsOf(m)) {
+    const name = codec?.name.toLowerCase();
+    if (name === 'telephone-event' || name === 'cn') continue;
+    if (first) first = false;
+    else out = withoutPayload(out, index, Number(format));
+  }
+  return out;
+}
