@@ -14,19 +14,28 @@ import type { AlarmCenter } from './ops/alarms.ts';
 import { externalAddresses, isWildcard, parseHostPort } from './lib/net.ts';
 import type { ConnectionCaps } from './ops/file-limit.ts';
 
-/** The SIP listener's TLS identity and policy, at start and on every reload: the telephony identity when there is one. */
-export function sipTlsOptions(config: Config, certificates: CertificateSet): Required<Pick<TransportConfig, 'tlsServerOptions' | 'tlsClientOptions'>> {
+/**
+ * The SIP listener's TLS identity and policy, at start and on every reload: the telephony identity when there is one (A-17).
+ * With trusted peers (D-06) it asks clients for a certificate, verified against our CA and the administrator's trusted CAs.
+ */
+export function sipTlsOptions(config: Config, certificates: CertificateSet, requestClientCerts = false): Required<Pick<TransportConfig, 'tlsServerOptions' | 'tlsClientOptions'>> {
   const legacyTls = config.sip.legacyTls;
   const id = certificates.telephony ?? certificates;
   const identity = { certPem: id.certPem, keyPem: id.keyPem, caCertPem: certificates.caCertPem, chainPems: id.chainPems };
   return {
-    tlsServerOptions: tlsServerOptions(identity, { legacyTls, offerChain: id.offerChain }),
+    tlsServerOptions: tlsServerOptions(identity, {
+      legacyTls, offerChain: id.offerChain,
+      // Not the system roots: every root's name would go to every phone in the certificate request (~15 kB).
+      clientCas: requestClientCerts ? [certificates.caCertPem, ...certificates.trustedCaPems] : undefined,
+    }),
     // Outbound TLS (trunks, phones without a live connection): verified against our own CA, the administrator's trusted CAs (B-18) and the system's roots.
     tlsClientOptions: tlsClientOptions(identity, { legacyTls, rejectUnauthorized: true, extraCas: [...certificates.trustedCaPems, ...tls.rootCertificates] }),
   };
 }
 
-export function transportConfig(config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger, caps: ConnectionCaps): TransportConfig {
+export function transportConfig(
+  config: Config, certificates: CertificateSet, alarms: AlarmCenter, log: Logger, caps: ConnectionCaps, requestClientCerts = false,
+): TransportConfig {
   const sip = config.sip;
   return {
     udp: enabled(sip.udp),
@@ -46,7 +55,7 @@ export function transportConfig(config: Config, certificates: CertificateSet, al
       incompleteMessageMs: sip.limits.incompleteMessageSec * 1000,
       keepalivePongMs: 1_000,
     },
-    ...sipTlsOptions(config, certificates),
+    ...sipTlsOptions(config, certificates, requestClientCerts),
     describeHandshakeError: (err, hello) =>
       describeTlsError(err, { clientHello: hello ? parseClientHello(hello) : null, legacyTls: sip.legacyTls }),
     onProblem: (kind, detail, source) => {

@@ -41,6 +41,8 @@ import { MediaServer } from './pbx/apps/media-server.ts';
 import { PortPool } from './media/port-pool.ts';
 import type { MediaClock } from './media/media-clock.ts';
 import { TransportPolicy } from './security/transport-policy.ts';
+import { TrustedPeers } from './security/trusted-peers.ts';
+import type { TlsPeer } from './sip/transport/tls-peer.ts';
 import type { Inbound } from './sip/transport/types.ts';
 import { SystemMediaSettings } from './pbx/media/profile.ts';
 import { MediaRelay } from './media/relay.ts';
@@ -420,6 +422,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const certificateOptions = { hostName: config.provisioning.fqdn ?? os.hostname(), ipAddresses: listenIps(config), sipDomain: sip.domain };
   const certificates = await ensureCertificates(dataDir, certificateOptions);
+  // The identity the SIP listener presents now (a reload replaces it).
+  let sipIdentity = certificates;
   if (certificates.identityRenewed) {
     log.info({ reason: certificates.identityReason, fingerprint: certificates.fingerprintSha256 }, 'TLS identity certificate issued');
   }
@@ -499,7 +503,23 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const digest = new DigestServer({ realm: a.realm ?? sip.domain, nonceTtlMs: a.nonceTtlSec * 1000, algorithms: a.algorithms, now, secret: opts.cluster?.secret });
   // Each user's last refusals and last sighting in this worker (the extension detail).
   const health = new RegistrationHealth(now);
-  const authenticator = new Authenticator(digest, guard, directory, healthObserver(health, now));
+  // Trusted servers (D-06): read before the TLS listener starts, which asks for client certificates while the list is not empty.
+  const trustedPeers = new TrustedPeers(sip.trustedPeers, store.admin.settings, log, (active) => {
+    const sipTls = sipTlsOptions(config, sipIdentity, active);
+    transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
+    log.info({ requestClientCertificates: active }, 'SIP TLS listener: trusted peers changed');
+  });
+  await trustedPeers.poll();
+  // Once per connection (its TlsPeer lives as long as it does): which trusted server speaks over it.
+  const peersLogged = new WeakSet<TlsPeer>();
+  const authenticator = new Authenticator(digest, guard, directory, healthObserver(health, now), (source) => {
+    const name = trustedPeers.match(source.tlsPeer);
+    if (name !== undefined && !peersLogged.has(source.tlsPeer!)) {
+      peersLogged.add(source.tlsPeer!);
+      log.info({ peer: name, address: source.address, port: source.port }, 'trusted server connected over mutual TLS: its requests need no digest');
+    }
+    return name;
+  });
   const transportPolicy = new TransportPolicy(sip.strictSips, sip.localNetworks);
   const transportRefusal = (user: User | undefined, inbound: Inbound): string | undefined =>
     transportPolicy.refusal(inbound.source.transport, inbound.source.address, (user?.media.transport ?? systemMedia.current.transport) === 'tls');
@@ -515,7 +535,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const fileLimit = openFileLimit();
   const caps = connectionCaps(fileLimit.soft, sip.limits);
   log.info({ ...caps, hardFileLimit: fileLimit.hard, raisedBy: fileLimit.raised }, 'connection budget');
-  const transportSettings = transportConfig(config, certificates, alarms, log, caps);
+  const transportSettings = transportConfig(config, certificates, alarms, log, caps, trustedPeers.active);
   const transport = new TransportLayer({
     ...transportSettings,
     onProblem: (kind, detail, source) => {
@@ -761,7 +781,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     // the telephony identity when there is one.
     fingerprint: (set) => set.telephony?.fingerprintSha256 ?? set.fingerprintSha256,
     apply: (set) => {
-      const sipTls = sipTlsOptions(config, set);
+      sipIdentity = set;
+      const sipTls = sipTlsOptions(config, set, trustedPeers.active);
       transport.setTlsOptions(sipTls.tlsServerOptions, sipTls.tlsClientOptions);
     },
   }];
@@ -811,6 +832,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     // time: they pick up what other processes wrote, which no manual clock knows of.
     { name: 'directory', start: () => directory.start(pollMs), stop: () => directory.stop() },
     { name: 'media settings', start: () => systemMedia.start(pollMs ?? 1000), stop: () => systemMedia.stop() },
+    { name: 'trusted peers', start: () => trustedPeers.start(pollMs ?? 1000), stop: () => trustedPeers.stop() },
     { name: 'trunk table', start: () => trunks.start(pollMs), stop: () => trunks.stop() },
     { name: 'hunt groups and short codes', start: () => featureTables.start(pollMs), stop: () => featureTables.stop() },
     { name: 'relay', stop: () => relay?.close() },

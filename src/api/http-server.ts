@@ -21,6 +21,7 @@ import { publicRoutes } from './routes/ca.ts';
 import { importExportRoutes } from './routes/import-export.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { trustedPeerRoutes } from './routes/trusted-peers.ts';
 import { trunkRoutes } from './routes/trunks.ts';
 import { callRoutes } from './routes/calls.ts';
 import { featureRoutes } from './routes/features.ts';
@@ -146,6 +147,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     voicemailRoutes(table, ctx);
     appDataRoutes(table, ctx);
     settingsRoutes(table, ctx);
+    trustedPeerRoutes(table, ctx);
     adminRoutes(table, ctx);
     banRoutes(table, ctx);
     if (ctx.system) {

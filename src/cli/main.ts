@@ -11,6 +11,7 @@ import { CliError } from './common.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerBansCommands } from './bans.ts';
 import { registerSystemCommands } from './system.ts';
+import { registerTrustedPeerCommands } from './trusted-peers.ts';
 import { registerParkCommands } from './park.ts';
 import { registerBackupCommands } from './backup.ts';
 import { registerVoicemailCommands } from './voicemail.ts';
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerStatusCommand(program);
   registerBansCommands(program);
   registerSystemCommands(program);
+  registerTrustedPeerCommands(program);
   registerTrunkCommands(program);
   registerHuntGroupCommands(program);
   registerAppDataCommands(program);

@@ -7,6 +7,7 @@ import type { SyslogFacility } from '../ops/syslog-target.ts';
 import { parsePeerUri } from '../pbx/peers/peer-links.ts';
 import { trunkHealthConfigSchema } from './trunk-health.ts';
 import { voicemailConfigSchema } from './voicemail.ts';
+import { MAX_TRUSTED_PEERS, TRUSTED_PEER_NAME_HINT, trustedPeerName } from '../security/trusted-peers.ts';
 
 // The one description of Switchboard's settings: the config file, the command
 // line overrides and (later) the REST API and web forms all validate against
@@ -111,6 +112,13 @@ export const configSchema = z
           .default([...DEFAULT_LOCAL_NETWORKS]),
         /** Widens TLS to 1.0/1.1 and legacy ciphers for old peers (SPEC EC-03); off = TLS 1.2+ only. */
         legacyTls: z.boolean().default(false),
+        /**
+         * Trusted servers (SPEC D-06): FQDNs whose verified TLS client certificate
+         * authenticates their requests for our users without a digest. Not empty:
+         * the TLS listener asks clients for a certificate. The CLI and API add more at run time.
+         */
+        trustedPeers: z.array(z.string().transform((v, ctx) => trustedPeerName(v) ?? (ctx.addIssue({ code: 'custom', message: TRUSTED_PEER_NAME_HINT }), z.NEVER)))
+          .max(MAX_TRUSTED_PEERS).default([]),
         timers: z
           .object({
             t1Ms: z.number().int().min(50).max(10_000).default(500),

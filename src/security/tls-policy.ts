@@ -90,6 +90,13 @@ export interface TlsServerPolicyOptions extends TlsPolicyOptions {
    * the intermediates. Default off.
    */
   offerChain?: boolean;
+  /**
+   * Trusted-server mode (SPEC D-06): ask every TLS client for a certificate
+   * and verify one it sends against these CAs (the connection then reports
+   * the names it proves, src/sip/transport/tls-peer.ts). Clients without one
+   * still connect. Absent: no certificate is requested (A-18).
+   */
+  clientCas?: readonly string[];
 }
 
 function policy(legacyTls: boolean): Pick<TlsOptions, 'minVersion' | 'maxVersion' | 'ciphers'> {
@@ -100,7 +107,8 @@ function policy(legacyTls: boolean): Pick<TlsOptions, 'minVersion' | 'maxVersion
 
 /**
  * Options for tls.createServer / new TLSSocket({isServer}) on SIP/TLS and
- * HTTPS listeners. No client certificate is requested (A-18).
+ * HTTPS listeners. No client certificate is requested (A-18) unless
+ * `clientCas` is given.
  */
 export function tlsServerOptions(certs: TlsIdentity, opts: TlsServerPolicyOptions): TlsOptions {
   return {
@@ -108,8 +116,9 @@ export function tlsServerOptions(certs: TlsIdentity, opts: TlsServerPolicyOption
     cert: opts.offerChain ? certs.certPem + (certs.chainPems ?? [certs.caCertPem]).join('') : certs.certPem,
     ...policy(opts.legacyTls),
     honorCipherOrder: true,
-    requestCert: false,
+    requestCert: opts.clientCas !== undefined,
     rejectUnauthorized: false,
+    ...(opts.clientCas !== undefined ? { ca: [...opts.clientCas] } : {}),
   };
 }
 

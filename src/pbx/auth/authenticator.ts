@@ -1,4 +1,5 @@
 import type { Endpoint, Header, SipRequest } from '../../sip/message.ts';
+import type { InboundSource } from '../../sip/transport/types.ts';
 import type { DigestServer } from '../../sip/digest.ts';
 import { parseAuthHeader } from '../../sip/digest.ts';
 import type { AuthHeader } from '../../sip/digest.ts';
@@ -30,6 +31,12 @@ export class Authenticator {
     private readonly guard: AuthGuard,
     private readonly directory: Directory,
     readonly observer?: AuthObserver,
+    /**
+     * Who the transport itself proved the source to be, when that peer may
+     * act for our users without a digest (a trusted server over mutual TLS,
+     * SPEC D-06), else undefined. Called per request: must be cheap.
+     */
+    private readonly transportIdentity: (source: InboundSource) => string | undefined = () => undefined,
   ) {}
 
   /**
@@ -60,7 +67,11 @@ export class Authenticator {
     return this.verify(req, source, role);
   }
 
-  private verify(req: SipRequest, source: Endpoint, role: 'registrar' | 'proxy'): AuthOutcome {
+  private verify(req: SipRequest, source: InboundSource, role: 'registrar' | 'proxy'): AuthOutcome {
+    if (source.tlsPeer !== undefined) {
+      const byTransport = this.byTransport(req, source, role);
+      if (byTransport !== undefined) return byTransport;
+    }
     const sourceIp = source.address;
     const credentials = this.findCredentials(req, role);
     if (!credentials) return this.challenge(role, false, sourceIp);
@@ -99,6 +110,26 @@ export class Authenticator {
       case 'malformed':
         return { kind: 'reject', status: 400, reason: 'Bad Authorization Header' };
     }
+  }
+
+  /**
+   * A trusted server speaks for the user the request names (REGISTER: the
+   * To user, the registered AOR; anything else: the From user), with no
+   * challenge and outside the auth guard: its requests are a server's, many
+   * users from one address, and no wrong password can come from it. A user
+   * we do not have (or a request from an untrusted peer) goes the digest way.
+   */
+  private byTransport(req: SipRequest, source: InboundSource, role: 'registrar' | 'proxy'): AuthOutcome | undefined {
+    if (this.transportIdentity(source) === undefined) return undefined;
+    const extension = (role === 'registrar' ? req.to : req.from).uri.user;
+    const user = extension === undefined ? undefined : this.directory.byExtension(extension);
+    if (user === undefined) return undefined;
+    if (!user.enabled) {
+      this.observer?.refused({ reason: 'disabled', user, name: user.authUser, req, source });
+      return { kind: 'reject', status: 403, reason: 'Forbidden', failed: { username: user.authUser, why: 'account disabled' } };
+    }
+    this.observer?.authenticated(user, req, source);
+    return { kind: 'ok', user };
   }
 
   /** The Digest credentials for our realm; others (another proxy's, unknown schemes) are ignored. */

@@ -7,7 +7,7 @@ import { createResponseFromHeaders, formatVia, serializeMessage } from '../seria
 import type { Logger } from '../../lib/log.ts';
 import { OncePerInterval, silentLogger } from '../../lib/log.ts';
 import { externalAddresses, isWildcard } from '../../lib/net.ts';
-import type { Flow, FlowOpener, Inbound, MessageSender, PreparedMessage, TlsTarget } from './types.ts';
+import type { Flow, FlowOpener, Inbound, InboundSource, MessageSender, PreparedMessage, TlsTarget } from './types.ts';
 import { StreamFlow, UdpFlow, UdpPongs } from './flow.ts';
 import { UdpListener } from './udp.ts';
 import { DEFAULT_STREAM_LIMITS, StreamTransport, normalizeAddress } from './stream.ts';
@@ -269,11 +269,12 @@ export class TransportLayer implements MessageSender, FlowOpener {
 
   private onStreamMessage(data: Buffer, conn: Connection): void {
     this.stats.received++;
-    const source: Endpoint = {
+    const source: InboundSource = {
       transport: conn.transport,
       address: conn.remoteAddress,
       port: conn.remotePort,
       connectionId: conn.id,
+      tlsPeer: conn.tlsPeer,
     };
     this.handle(parseMessage(data, { limits: this.parseLimits, stream: true }), source, this.locals.get(conn.transport)!, data);
   }

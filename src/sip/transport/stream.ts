@@ -6,6 +6,8 @@ import { nextConnectionId } from '../owner.ts';
 import { isWildcard } from '../../lib/net.ts';
 import { ConnectionBudget } from './budget.ts';
 import type { Slot } from './budget.ts';
+import { certificateNames } from './tls-peer.ts';
+import type { TlsPeer } from './tls-peer.ts';
 
 export interface StreamLimits {
   /** Connections accepted from one IP address at once (see ConnectionBudget). */
@@ -59,6 +61,8 @@ export interface Connection {
   close(): void;
   /** Its flow carried an authenticated request (e.g. a successful REGISTER): it is never evicted to make room. */
   trust(): void;
+  /** Inbound TLS only: the identity its client certificate proved (verified against the listener's CAs), if it sent one. */
+  readonly tlsPeer?: TlsPeer;
 }
 
 /** What an outbound flow (src/sip/transport/flow.ts) needs of its connection. */
@@ -107,6 +111,8 @@ export class StreamTransport {
   private readonly unfinished = new Set<StreamConnection>();
   private deadlineSweep?: NodeJS.Timeout;
   private secureContext?: tls.SecureContext;
+  /** Ask inbound TLS peers for a certificate (the server options' requestCert): mutual TLS for trusted servers (SPEC D-06). */
+  private requestCert = false;
   /** Shared with the other stream transport of the process: TCP and TLS draw on one set of file descriptors. */
   readonly budget: ConnectionBudget;
   address = '';
@@ -142,7 +148,7 @@ export class StreamTransport {
     );
     this.server = server;
     this.startDeadlineSweep();
-    if (this.transport === 'tls') this.secureContext = tls.createSecureContext(this.tlsServerOptions ?? {});
+    if (this.transport === 'tls') this.setTlsOptions(this.tlsServerOptions ?? {});
     server.on('error', (err) => this.events.onConnectionProblem('listener', err.message, host));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -177,7 +183,8 @@ export class StreamTransport {
       const secure = new tls.TLSSocket(raw, {
         isServer: true,
         secureContext: this.secureContext,
-        requestCert: false,
+        // A peer without a certificate, or with one we cannot verify, still connects (phones use digest).
+        requestCert: this.requestCert,
         rejectUnauthorized: false,
       });
       secure.once('error', (err: Error) => {
@@ -190,6 +197,7 @@ export class StreamTransport {
         handedOver = true;
         raw.setTimeout(0);
         const conn = new StreamConnection(this, secure, 'tls', true, remote, raw.remotePort ?? 0);
+        if (this.requestCert && chainVerified(secure)) conn.tlsPeer = { names: certificateNames(secure.getPeerCertificate()) };
         this.budget.replace(handshake, conn);
         this.register(conn);
       });
@@ -358,6 +366,7 @@ export class StreamTransport {
   setTlsOptions(server: tls.TlsOptions, client?: tls.ConnectionOptions): void {
     if (this.transport !== 'tls') return;
     this.secureContext = tls.createSecureContext(server);
+    this.requestCert = server.requestCert === true;
     if (client) this.tlsClientOptions = client;
   }
 
@@ -398,6 +407,7 @@ class StreamConnection implements FlowConnection, Slot {
   unfinishedSince = -1;
   /** When we last answered a keep-alive ping; -1: never. */
   lastPongAt = -1;
+  tlsPeer?: TlsPeer;
   /** It has sent a complete message. */
   private spoken = false;
   /** Unconsumed bytes live in pending[0, pendingLength); capacity grows by doubling, so dripped input stays linear. */
@@ -598,6 +608,17 @@ class StreamConnection implements FlowConnection, Slot {
     this.byteListeners = undefined;
     if (listeners) for (const l of listeners) l(err);
   }
+}
+
+/**
+ * The client certificate chains to a CA of the listener's context. tls.Server
+ * sets `authorized` from this for its own sockets; a socket wrapped by hand
+ * (see start()) gets no `authorized`, so ask the handle as tls.Server does.
+ * Without a certificate the answer is an error, never null.
+ */
+function chainVerified(secure: tls.TLSSocket): boolean {
+  const handle = (secure as unknown as { _handle?: { verifyError?(): Error | null } })._handle;
+  return typeof handle?.verifyError === 'function' && handle.verifyError() === null;
 }
 
 /** "::ffff:127.0.0.1" (dual-stack sockets) is the IPv4 peer 127.0.0.1 for every purpose here. */

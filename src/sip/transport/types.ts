@@ -1,9 +1,14 @@
 import type { Endpoint, SipMessage, TransportName } from '../message.ts';
 
+/** Where a message came from; over TLS with a verified client certificate, also who (SPEC D-06). */
+export interface InboundSource extends Endpoint {
+  tlsPeer?: import('./tls-peer.ts').TlsPeer;
+}
+
 /** A message handed up by a transport, with where it came from and which listener took it. */
 export interface Inbound {
   message: SipMessage;
-  source: Endpoint;
+  source: InboundSource;
   /** The local listener that received it (for Via/Contact/Record-Route building). */
   local: { transport: TransportName; address: string; port: number };
   /** The bytes as they arrived: a worker of a cluster hands them on as they are, not serialized again. */
