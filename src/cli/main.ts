@@ -18,6 +18,7 @@ import { registerVoicemailCommands } from './voicemail.ts';
 import { registerProvisionGatewayUsersCommand } from './provision-gateway-users.ts';
 import { registerProvisionDigitmapCommand } from './provision-digitmap.ts';
 import { registerDeviceCommands } from './devices.ts';
+import { registerGatewayCommands } from './gateway.ts';
 import { registerGatewayStatusCommands } from './gateway-status.ts';
 
 /**
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   registerProvisionGatewayUsersCommand(program);
   registerProvisionDigitmapCommand(program);
   registerDeviceCommands(program);
+  registerGatewayCommands(program);
   // After the gateway settings commands: it adds status and reregister to their `gateway` command.
   registerGatewayStatusCommands(program);
   try {

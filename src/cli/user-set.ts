@@ -1,7 +1,9 @@
 // `switchboard user set`: changes one user's settings in place. The running
 // server follows the user change log, so the change applies to its next call.
 import { Option, type Command } from 'commander';
-import type { UserPatch } from '../store/types.ts';
+import type { Store, UserPatch } from '../store/types.ts';
+import type { LinePatch, LineView } from '../model/gateway.ts';
+import { lineText } from './gateway.ts';
 import { renumberNote } from '../model/user-renumber.ts';
 import { MWI_MODES } from '../model/user.ts';
 import { generateSipPassword, USER_RULES_KEY, userRuleIssues, userRulesOf } from '../model/user-rules.ts';
@@ -27,6 +29,17 @@ interface SetOptions extends FeatureOptions {
   voicemail?: string;
   voicemailCode?: string;
   mwi?: string;
+  upstreamUser?: string;
+  upstreamDomain?: string;
+  upstreamAuthUser?: string;
+  upstreamPassword?: string;
+  upstreamDisplayName?: string;
+  ipei?: string;
+  accessCode?: string;
+  standbyText?: string;
+  lineDisabled?: string;
+  /** false with --no-upstream. */
+  upstream?: boolean;
   dataDir?: string; store?: string;
   [media: string]: unknown;
 }
@@ -48,6 +61,46 @@ const OPTION_OF: Record<string, string> = {
   mwi: '--mwi',
   ...FEATURE_OPTION_OF,
 };
+
+/** Line field -> option (the gateway line of the user, issue 15). */
+const LINE_OPTION_OF: Record<string, string> = {
+  upstreamUser: '--upstream-user',
+  upstreamDomain: '--upstream-domain',
+  authUser: '--upstream-auth-user',
+  password: '--upstream-password',
+  displayName: '--upstream-display-name',
+  ipei: '--ipei',
+  accessCode: '--access-code',
+  standbyText: '--standby-text',
+  disabled: '--line-disabled',
+};
+
+/** The line patch the options ask for; undefined when they name no line field. */
+function linePatchOf(o: SetOptions): LinePatch | undefined {
+  const patch: LinePatch = {
+    upstreamUser: o.upstreamUser,
+    upstreamDomain: o.upstreamDomain,
+    authUser: o.upstreamAuthUser,
+    password: o.upstreamPassword,
+    displayName: o.upstreamDisplayName,
+    // "none" takes the handset off the line (an empty value would read as a typo).
+    ipei: o.ipei === undefined ? undefined : o.ipei.toLowerCase() === 'none' ? null : o.ipei,
+    accessCode: o.accessCode,
+    standbyText: o.standbyText,
+    disabled: onOff('--line-disabled', o.lineDisabled),
+  };
+  for (const k of Object.keys(patch) as (keyof LinePatch)[]) if (patch[k] === undefined) delete patch[k];
+  if (o.upstream === false && Object.keys(patch).length > 0) throw new CliError('--no-upstream: cannot be combined with line settings');
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/** Writes the user's line: a patch of the line there is, else a new line (which needs --upstream-user). */
+async function writeLine(s: Store, extension: string, patch: LinePatch): Promise<LineView> {
+  const current = await s.gateway.getLine(extension);
+  if (current) return s.gateway.updateLine(extension, patch);
+  if (patch.upstreamUser === undefined) throw new CliError(`${extension} has no gateway line: give --upstream-user to create one`);
+  return s.gateway.setLine({ ...patch, extension, upstreamUser: patch.upstreamUser });
+}
 
 function codecList(value: string | undefined): readonly string[] | null | undefined {
   if (value === undefined) return undefined;
@@ -77,7 +130,6 @@ function patchOf(o: SetOptions): UserPatch {
   const media = mediaPatchOf(o, true);
   if (Object.keys(media).length > 0) patch.media = media;
   for (const k of Object.keys(patch) as (keyof UserPatch)[]) if (patch[k] === undefined) delete patch[k];
-  if (Object.keys(patch).length === 0) throw new CliError('user set: give at least one setting to change (see --help)');
   return patch;
 }
 
@@ -107,22 +159,46 @@ export function registerUserSetCommand(user: Command): void {
     .option('--enabled <on|off>', 'enable or disable the account')
     .option('--voicemail <on|off>', 'the user has a mailbox')
     .option('--voicemail-code <digits>', 'mailbox PIN, 1-16 digits ("none" removes it)')
-    .option(`--mwi <${MWI_MODES.join('|')}>`, 'message waiting: the phone subscribes, or the server notifies it unasked');
+    .option(`--mwi <${MWI_MODES.join('|')}>`, 'message waiting: the phone subscribes, or the server notifies it unasked')
+    .option('--upstream-user <user>', "handset gateway: the user's upstream account (creates the line when there is none)")
+    .option('--upstream-domain <domain>', "the line's registrar domain (default: the gateway's default domain)")
+    .option('--upstream-auth-user <user>', 'digest user upstream (default: the upstream user)')
+    .option('--upstream-password <secret>', 'digest password upstream (write-only; "" clears it)')
+    .option('--upstream-display-name <name>', "display name upstream (default: the user's name)")
+    .option('--ipei <ipei>', 'the handset\'s IPEI, 5 digits, a space, 7 digits ("none" removes it)')
+    .option('--access-code <digits>', 'the handset\'s subscription access code, up to 8 digits')
+    .option('--standby-text <text>', 'text the handset shows when idle, up to 24 characters')
+    .option('--line-disabled <on|off>', 'switch the line off (not registered upstream)')
+    .option('--no-upstream', 'remove the gateway line (the user stays)');
   addMediaOptions(addFeatureOptions(cmd), true)
     .option(...DATA_DIR_OPTION)
     .option(...STORE_OPTION)
     .action(async (o: SetOptions) => {
       const patch = patchOf(o);
+      const linePatch = linePatchOf(o);
+      if (Object.keys(patch).length === 0 && !linePatch && o.upstream !== false) {
+        throw new CliError('user set: give at least one setting to change (see --help)');
+      }
       const generated = o.password === 'generate';
-      const { before, after } = await withStore(o, (s) => storeAsOptions(OPTION_OF, async () => {
-        const before = await s.users.getByExtension(o.ext);
-        const rules = userRulesOf(await s.admin.settings.get(USER_RULES_KEY));
-        if (generated) patch.password = generateSipPassword(rules);
-        const issues = before ? userRuleIssues(patch, rules, before) : [];
-        if (issues.length > 0) throw new CliError(issues.map((i) => `${OPTION_OF[i.path] ?? i.path}: ${i.message}`).join('; '));
-        return { before, after: await s.users.update(o.ext, patch) };
-      }));
+      const { before, after, line } = await withStore(o, async (s) => {
+        const { before, after } = await storeAsOptions(OPTION_OF, async () => {
+          const before = await s.users.getByExtension(o.ext);
+          if (Object.keys(patch).length === 0) return { before, after: before };
+          const rules = userRulesOf(await s.admin.settings.get(USER_RULES_KEY));
+          if (generated) patch.password = generateSipPassword(rules);
+          const issues = before ? userRuleIssues(patch, rules, before) : [];
+          if (issues.length > 0) throw new CliError(issues.map((i) => `${OPTION_OF[i.path] ?? i.path}: ${i.message}`).join('; '));
+          return { before, after: await s.users.update(o.ext, patch) };
+        });
+        if (!after) throw new CliError(`no user with extension ${o.ext}`);
+        const line = o.upstream === false
+          ? (await s.gateway.removeLine(after.extension), 'removed' as const)
+          : linePatch && await storeAsOptions(LINE_OPTION_OF, () => writeLine(s, after.extension, linePatch));
+        return { before, after, line };
+      });
       print(`updated ${after.extension}`);
+      if (line === 'removed') print(`removed the gateway line of ${after.extension}`);
+      else if (line) print(`gateway line ${lineText(line)}`);
       // Shown this once: it is stored for digest authentication and never printed again.
       if (generated) print(`password: ${after.password}`);
       const note = before && renumberNote(before, after);

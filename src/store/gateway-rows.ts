@@ -109,10 +109,10 @@ export function checkProfileFits(settings: GatewaySettings, lines: number): void
   }
 }
 
-/** A new line must fit the profile. @throws StoreError invalid (extension) */
+/** A new line must fit the profile. @throws StoreError invalid (profile) */
 export function checkLineFits(settings: GatewaySettings, lines: number): void {
   if (lines >= GATEWAY_PROFILES[settings.profile].handsets) {
-    throw capacityError(settings.profile, lines, 'extension', 'choose a larger profile or remove a line');
+    throw capacityError(settings.profile, lines, 'profile', 'choose a larger profile or remove a line');
   }
 }
 
