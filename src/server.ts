@@ -77,6 +77,10 @@ import { startProvisioningServer, type ProvisioningServer } from './provisioning
 import { buildSite } from './provisioning/site.ts';
 import { GatewayCalls } from './gateway/calls.ts';
 import { upstreamRefer } from './gateway/transfer.ts';
+import { GatewayComponent } from './gateway/component.ts';
+import { ProxyHops } from './gateway/hops.ts';
+import { createSipResolver } from './sip/dns.ts';
+import { gatewayStatusRoutes } from './api/routes/gateway-status.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -213,6 +217,8 @@ export interface ServerParts {
   readonly mwi: MwiService;
   /** The media server of this process: voicemail, IVR menus, conference rooms, music on hold (src/pbx/apps/). */
   readonly mediaServer: MediaServer;
+  /** The handset gateway (issue 15): `lines` once it runs (on a lone server or worker 1). */
+  readonly gateway: GatewayComponent;
 }
 
 // The class carries its parts as properties (server.store, server.calls...):
@@ -787,6 +793,14 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     },
   }];
 
+  // The handset gateway (issue 15): the process holding the singletons registers the lines; answers to its requests come back to it.
+  const gateway = new GatewayComponent({
+    dataDir, repo: store.gateway, transactions, dialogs: core.dialogs, flows: transport, timers, now, log, alarms, localEndpoint, certificates, pollMs,
+    hops: new ProxyHops(createSipResolver({ now, maxCacheSec: 3600, negativeCacheSec: 30 }), now, log),
+    handsetRegistered: (ext) => location.isRegistered(registrar.aorFor(ext)),
+  });
+  tlsConsumers.push({ name: 'gateway lines', fingerprint: (set) => set.telephony?.fingerprintSha256 ?? set.fingerprintSha256, apply: (set) => gateway.certificatesChanged(set) });
+
   let restored = 0;
   const heapTrim = opts.trimHeap
     ? new HeapTrim({
@@ -876,6 +890,27 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       },
     },
     {
+      name: 'gateway lines',
+      start: async () => {
+        if (!holdsSingletons(member?.worker)) return;
+        await gateway.start();
+        const lines = gateway.lines!;
+        gatewayCalls.attach(lines);
+        control.gateway = {
+          status: () => lines.status(),
+          reregister: (list) => {
+            const known = list?.filter((e) => lines.isGatewayUser(e));
+            lines.reregister(known);
+            return known?.length ?? lines.tally().total;
+          },
+        };
+      },
+      stop: () => {
+        gatewayCalls.attach(undefined);
+        return gateway.stop();
+      },
+    },
+    {
       // Every worker follows the mailboxes (its subscriptions and phones may be anyone's); NOTIFYs need the transport.
       name: 'mwi',
       start: () => mwi.start(pollMs, holdsSingletons(member?.worker)),
@@ -926,7 +961,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
 
   const server = Server.create({
     config, clock, timers, certificates, store, alarms, guard, bans, commandLineBans, directory, location, transport, transactions, overload, trunkOverload,
-    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer,
+    systemMedia, relay, trunks, featureTables, trunkRegistrar, trunkHealth, calls, status, cluster, peers, extensions, prober, drainCalls, mwi, mediaServer, gateway,
   }, components, {
     syslog,
     writeBehind,
@@ -966,7 +1001,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         if (!holdsSingletons(member?.worker)) return;
         const mgmt = await startManagement({
           config, baseConfig: opts.config, pinnedSettings: opts.pinnedSettings ?? [], store, admin: store.admin, systemMedia, limiter, bans,
-          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
+          certificates, log, now, extraRoutes: [...builtInRoutes(server, now), gatewayStatusRoutes(() => gateway.lines), ...(opts.httpRoutes ?? [])], maxConnections: caps.httpConnections,
           system: systemSource(server, { dataDir, logRing, caps, node, startedAt: now(), workers: member?.workers ?? 1 }),
         });
         server.attachHttp(mgmt?.http ?? null, mgmt?.initialAdminPassword ?? null);

@@ -40,8 +40,8 @@ export interface GatewayComponentDeps {
   log: Logger;
   alarms: AlarmCenter;
   localEndpoint(transport: Endpoint['transport']): { address: string; port: number } | undefined;
-  /** The current certificate set (a reload or `cert trust add` replaces it). */
-  certificates(): CertificateSet;
+  /** The certificate set at start (certificatesChanged hands on the next ones). */
+  certificates: CertificateSet;
   handsetRegistered(extension: string): boolean;
   pollMs?: number;
   createClient?: (opts: RegisterClientOptions) => RegisterClient;
@@ -67,8 +67,11 @@ export class GatewayComponent {
   private tlsCache = new Map<string, TlsTarget>();
   private tlsCacheFor: CertificateSet | undefined;
   private alarmCheck: (() => void) | undefined;
+  private certificates: CertificateSet;
 
-  constructor(private readonly deps: GatewayComponentDeps) {}
+  constructor(private readonly deps: GatewayComponentDeps) {
+    this.certificates = deps.certificates;
+  }
 
   async start(): Promise<void> {
     const d = this.deps;
@@ -108,8 +111,9 @@ export class GatewayComponent {
     await this.lines?.stop();
   }
 
-  /** New certificates or trusted CAs: lines that failed on TLS try again at once. */
-  certificatesChanged(): void {
+  /** A reload (new identity, `cert trust add`): TLS uses the new set, and lines that failed on TLS try again at once. */
+  certificatesChanged(set: CertificateSet): void {
+    this.certificates = set;
     this.tlsCache.clear();
     const l = this.lines;
     if (!l) return;
@@ -124,7 +128,7 @@ export class GatewayComponent {
    * trusted-server mode (D-06); legacy versions only with the switch (EC-03).
    */
   private tlsTarget(t: SipTarget, s: GatewaySettings): TlsTarget {
-    const certs = this.deps.certificates();
+    const certs = this.certificates;
     if (certs !== this.tlsCacheFor) {
       this.tlsCache.clear();
       this.tlsCacheFor = certs;

@@ -1,0 +1,109 @@
+// Upstream lines against a second Switchboard as the upstream registrar
+// (issue 15 items 1 and 5): registration on both sides, status and counters,
+// a wrong password's reason (once in the log), refresh cycles on manual time,
+// and recovery when the upstream comes back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { askControlSocket, controlSocketPath } from '../../../src/pbx/status/control-socket.ts';
+import type { GatewayStatus } from '../../../src/model/gateway.ts';
+import { refreshDelaySec } from '../../../src/sip/ua/register-client.ts';
+import { startTestServer, type TestServer } from '../lib/server.ts';
+
+let upstream: TestServer;
+let gw: TestServer;
+
+/** Polls (real time, bounded) until check() holds; the gateway's own time moves only by advance(). */
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const lines = () => gw.server.gateway.lines!;
+const upstreamHas = (user: string) => upstream.server.location.isRegistered(`sip:${user}@upstream.test`);
+
+beforeAll(async () => {
+  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' }, registrar: { minExpiresSec: 30 } } });
+  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret' });
+  await upstream.server.store.users.add({ extension: '41511', password: 'Up-41511-secret' });
+  gw = await startTestServer({ manualTime: true, config: { sip: { domain: 'gw.test' } } });
+  const store = gw.server.store;
+  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
+  await store.users.add({ extension: '1002', password: 'Handset-1002-pw' });
+  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
+  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret', ipei: '05003 0733588' });
+  await store.gateway.setLine({ extension: '1002', upstreamUser: '41511', password: 'not-the-password' });
+  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp', registerExpiresSec: 60 });
+}, 30_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.stop();
+});
+
+describe('gateway lines against a Switchboard upstream', () => {
+  it('registers the line on both sides and reports it', async () => {
+    await until(() => lines().lineStatus('1001')?.registration === 'registered', '1001 registered');
+    expect(upstreamHas('41510')).toBe(true);
+    const binding = upstream.server.location.lookup('sip:41510@upstream.test')[0]!;
+    // The upstream's location holds the gateway's contact: its UDP port, the upstream user.
+    expect(binding.contactUri).toBe(`sip:41510@127.0.0.1:${gw.sipPort}`);
+    // +sip.instance is the line's own, stable UUID (RFC 5626).
+    expect(binding.instanceId).toMatch(/^<?urn:uuid:[0-9a-f-]{36}>?$/);
+    const s = lines().lineStatus('1001')!;
+    expect(s.registeredVia).toBe(`udp:127.0.0.1:${upstream.sipPort}`);
+    expect(s.aor).toBe('sip:41510@upstream.test');
+    expect(s.failure).toBeNull();
+  });
+
+  it('says wrong password for a refused line, in the status and once in the log', async () => {
+    await until(() => lines().lineStatus('1002')?.failure?.code === 'wrong-password', '1002 refused');
+    const s = lines().lineStatus('1002')!;
+    expect(s.registration).toBe('failed');
+    expect(s.failure!.text).toContain('wrong password');
+    expect(upstreamHas('41511')).toBe(false);
+    // The control socket (what `switchboard gateway status` reads) says the same, with the counters.
+    const answer = await askControlSocket<{ gateway: GatewayStatus }>(controlSocketPath(gw.dataDir), { op: 'gateway-status' }, 5000);
+    const viaSocket = answer.gateway.lines.find((l) => l.extension === '1002')!;
+    expect(viaSocket.failure!.code).toBe('wrong-password');
+    expect(answer.gateway.counters).toEqual({ sipUsers: 2, subscribed: 0, registered: 1, total: 2 });
+    // A retry later (the slow retry of D-08) logs nothing new.
+    await gw.advance(5 * 60_000 + 1000);
+    await until(() => (lines().lineStatus('1002')?.failure?.at ?? 0) > s.failure!.at, 'the slow retry');
+    const logged = gw.log.entries.filter((e) => e.msg?.includes('gateway line 1002 not registered'));
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(gw.log.entries)).not.toContain('not-the-password');
+  });
+
+  it('refreshes before expiry, three cycles', async () => {
+    let last = lines().lineStatus('1001')!.expiresAt!;
+    for (let cycle = 0; cycle < 3; cycle++) {
+      await gw.advance(refreshDelaySec(60) * 1000 + 100);
+      await until(() => (lines().lineStatus('1001')?.expiresAt ?? 0) > last, `refresh ${cycle + 1}`);
+      last = lines().lineStatus('1001')!.expiresAt!;
+      expect(lines().lineStatus('1001')!.registration).toBe('registered');
+      expect(upstreamHas('41510')).toBe(true);
+    }
+  });
+
+  it('re-registers by itself when the upstream comes back', async () => {
+    const port = upstream.sipPort;
+    const tlsPort = upstream.tlsPort;
+    const dataDir = upstream.dataDir;
+    await upstream.stop();
+    // The next refresh finds nobody: failed with a reason, no operator action.
+    await gw.advance(refreshDelaySec(60) * 1000 + 100);
+    for (let i = 0; i < 10 && lines().lineStatus('1001')!.registration === 'registered'; i++) await gw.advance(17_000);
+    await until(() => lines().lineStatus('1001')!.registration === 'failed', '1001 failed');
+    expect(['no-answer', 'refused']).toContain(lines().lineStatus('1001')!.failure!.code);
+    upstream = await startTestServer({ dataDir, sipPort: port, tlsPort, config: { sip: { domain: 'upstream.test' }, registrar: { minExpiresSec: 30 } } });
+    // Backoff is bounded (at most 5 minutes): time moves, the line comes back.
+    for (let i = 0; i < 40 && lines().lineStatus('1001')!.registration !== 'registered'; i++) {
+      await gw.advance(10_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => lines().lineStatus('1001')!.registration === 'registered', '1001 registered again');
+    await until(() => upstreamHas('41510'), 'upstream binding again');
+  }, 30_000);
+});
