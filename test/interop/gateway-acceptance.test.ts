@@ -90,7 +90,8 @@ const env = fixture<Env>(async () => {
   await up.server.store.users.add({ extension: DESK2.ext, password: DESK2.password, name: 'Desk two', media: enforced });
   await up.server.directory.poll();
   // Gateway: the handset's user and its line, TLS to the upstream, whose CA it trusts.
-  await gw.server.store.users.add({ extension: HANDSET.ext, password: HANDSET.password, name: 'Handset' });
+  // The handset's own leg is SRTP too (TLS + SRTP handsets).
+  await gw.server.store.users.add({ extension: HANDSET.ext, password: HANDSET.password, name: 'Handset', media: enforced });
   await gw.server.directory.poll();
   const upCa = join(work, 'upstream-ca.pem');
   writeFileSync(upCa, up.server.certificates.caCertPem);
@@ -127,8 +128,18 @@ const env = fixture<Env>(async () => {
 beforeAll(() => env.setup(), 120_000);
 afterAll(() => env.teardown(), 60_000);
 
+/** The last SIP of a server without the overload probe's OPTIONS, whole messages (SDP included). */
+function trace(tap: SipTap): string {
+  return tap.find((m) => m.method !== 'OPTIONS').slice(-16).map((m) => `${m.dir} ${m.transport} ${m.peer.address}:${m.peer.port}\n${m.text}`).join('\n');
+}
+
+function logTail(ts: TestServer): string {
+  return ts.log.entries.slice(-25).map((x) => `${x.level} ${x.msg ?? ''} ${JSON.stringify(x.obj)}`).join('\n');
+}
+
 function why(e: Env): string {
-  return `${e.handset.output()}\n${e.desk.output()}\n--- upstream SIP ---\n${e.upTap.dump({ last: 40 })}\n--- gateway SIP ---\n${e.gwTap.dump({ last: 40 })}`;
+  return `${e.handset.output()}\n${e.desk.output()}\n--- upstream SIP ---\n${trace(e.upTap)}\n--- gateway SIP ---\n${trace(e.gwTap)}\n` +
+    `--- upstream log ---\n${logTail(e.up)}\n--- gateway log ---\n${logTail(e.gw)}`;
 }
 
 const lineStatus = (e: Env) => e.gw.server.gateway.lines?.lineStatus(HANDSET.ext);
