@@ -125,8 +125,9 @@ export async function startGatewayPair(o: GatewayPairOptions): Promise<GatewayPa
   const gwHost = o.netns?.gwAddr ?? LOOPBACK;
   const upPorts = { sipPort: await freePort(), tlsPort: await freePort() };
   const gwPorts = { sipPort: await freePort(), tlsPort: await freePort() };
+  // One process each: `gateway status` is answered by the process that runs the lines (see the report on workers).
   const upOpts: StartOptions = {
-    domain: UPSTREAM_DOMAIN, host: upHost, ...upPorts, dataDir: upDir, netns: o.netns?.up, readyTimeoutMs: 90_000,
+    workers: 1, domain: UPSTREAM_DOMAIN, host: upHost, ...upPorts, dataDir: upDir, netns: o.netns?.up, readyTimeoutMs: 90_000,
     config: {
       ...o.upstreamConfig,
       registrar: { minExpiresSec: 30, ...(o.upstreamConfig?.registrar as object | undefined) },
@@ -135,7 +136,7 @@ export async function startGatewayPair(o: GatewayPairOptions): Promise<GatewayPa
     },
   };
   const gwOpts: StartOptions = {
-    domain: GATEWAY_DOMAIN, host: gwHost, ...gwPorts, dataDir: gwDir, netns: o.netns?.gw, readyTimeoutMs: 90_000,
+    workers: 1, domain: GATEWAY_DOMAIN, host: gwHost, ...gwPorts, dataDir: gwDir, netns: o.netns?.gw, readyTimeoutMs: 90_000,
     config: { ...o.gatewayConfig, media: { relay: { host: gwHost }, ...(o.gatewayConfig?.media as object | undefined) } },
   };
   const upstreamAddress = `${upHost}:${upPorts.tlsPort}`;
