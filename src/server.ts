@@ -586,6 +586,10 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       return known;
     },
   };
+  // A new INVITE from a gateway line's upstream (its registrar or proxies, to the line's Contact) is not challenged:
+  // the call engine hands it over to the line's handsets (gatewayCalls.handedOver); the screen must let it through.
+  const gatewayScreen = (screen: ReturnType<typeof pbxScreen>): ReturnType<typeof pbxScreen> => (req, inbound) =>
+    req.method === 'INVITE' && gatewayCalls.lines?.fromUpstream(req, inbound) !== undefined ? undefined : screen(req, inbound);
   const transactions = new TransactionLayer({
     sender: transport,
     timers,
@@ -594,7 +598,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     t2: sip.timers.t2Ms,
     t4: sip.timers.t4Ms,
     admission: overload,
-    screen: pbxScreen(core, authenticator, trusted, (req, inbound, rejection) => calls.authFailed(req, inbound, rejection)),
+    screen: gatewayScreen(pbxScreen(core, authenticator, trusted, (req, inbound, rejection) => calls.authFailed(req, inbound, rejection))),
     onRequest: core.onRequest,
   });
   core.transactions = transactions;
