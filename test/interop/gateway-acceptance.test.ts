@@ -60,10 +60,10 @@ async function cli(args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`switchboard ${args.join(' ')}: exit ${code}`);
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000, context?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out (${ms} ms) waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out (${ms} ms) waiting for ${what}${context ? `\n${context()}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -135,6 +135,11 @@ function trace(tap: SipTap): string {
 
 function logTail(ts: TestServer): string {
   return ts.log.entries.slice(-25).map((x) => `${x.level} ${x.msg ?? ''} ${JSON.stringify(x.obj)}`).join('\n');
+}
+
+/** Marks every event the phones sent so far as seen: each test waits only for its own. */
+function freshEvents(e: Env): void {
+  for (const p of [e.handset, e.desk, e.desk2]) for (const ev of p.events) ev.consumed = true;
 }
 
 function why(e: Env): string {
@@ -241,6 +246,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-02 calls both ways with direct media on and off at the upstream, two-way audio', async () => {
     const e = env.get();
+    freshEvents(e);
     for (const directMedia of [true, false]) {
       for (const ext of [LINE.ext, DESK.ext]) await e.up.server.store.users.update(ext, { media: { directMedia } });
       await e.up.server.directory.poll();
@@ -271,6 +277,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-06 SRTP only with encrypted SRTCP on the gateway↔upstream leg', async () => {
     const e = env.get();
+    freshEvents(e);
     const since = e.upTap.mark();
     const packets = await call(e, e.handset, e.desk, `sip:${DESK.ext}@${GW_DOMAIN}`);
     expectTwoWay(e, packets);
@@ -290,6 +297,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-07 SIPS: Request-URI, To and Contact use sips: toward the upstream', async () => {
     const e = env.get();
+    freshEvents(e);
     const since = e.upTap.mark();
     await gatewaySet(e, { sips: true });
     try {
@@ -315,6 +323,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-08 G.711 forced (PCMA only)', async () => {
     const e = env.get();
+    freshEvents(e);
     try {
       await gatewaySet(e, { codecs: ['PCMA'] });
       const since = e.upTap.mark();
@@ -330,6 +339,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-08 G.729 offered through to the upstream (pass-through)', async () => {
     const e = env.get();
+    freshEvents(e);
     try {
       // The gateway is asked to offer G.729 first; baresip (handset and desk) has no G.729, so the upstream answers G.711 and audio flows.
       await gatewaySet(e, { codecs: ['G729', 'PCMU'] });
@@ -346,6 +356,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-09 DTMF (RFC 4733 on PT 96) from the handset drives the upstream voicemail menu', async () => {
     const e = env.get();
+    freshEvents(e);
     const since = e.upTap.mark();
     const logFrom = e.up.log.entries.length;
     const dial = await e.handset.command('dial', `sip:8000@${GW_DOMAIN}`);
@@ -360,7 +371,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
         await new Promise((r) => setTimeout(r, 400));
       }
     }
-    await until(loggedIn, 'upstream mailbox login after the DTMF digits');
+    await until(loggedIn, 'upstream mailbox login after the DTMF digits', 20_000, () => why(e));
     const offer = upstreamLegSdps(e, since)[0] ?? '';
     expect(offer, why(e)).toMatch(/^a=rtpmap:96 telephone-event\/8000/m);
     await new Promise((r) => setTimeout(r, 1500));
@@ -375,6 +386,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-10 hold/resume and blind transfer from the handset', async () => {
     const e = env.get();
+    freshEvents(e);
     const since = e.upTap.mark();
     const dial = await e.handset.command('dial', `sip:${DESK.ext}@${GW_DOMAIN}`);
     expect(dial.ok).toBe(true);
@@ -409,6 +421,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
 
   it('AC-11 voicemail: an unanswered call reaches the upstream mailbox; MWI on and off at the handset', async () => {
     const e = env.get();
+    freshEvents(e);
     const mwiToHandset = (waiting: 'yes' | 'no', since: number) => e.gwTap.waitFor(
       (m) => m.dir === 'out' && m.method === 'NOTIFY' && m.status === 0 && /message-summary/i.test(headerValues(m.text, 'event', 'o')[0] ?? '') &&
         new RegExp(`^Messages-Waiting: *${waiting}`, 'mi').test(bodyOf(m.text)), 30_000, since);
@@ -420,11 +433,12 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
     await e.desk.waitEvent('CALL_ESTABLISHED', 30_000).catch((err: unknown) => {
       throw new Error(`the upstream's voicemail did not answer: ${(err as Error).message}\n${why(e)}`);
     });
-    await new Promise((r) => setTimeout(r, 4000));
+    // The greeting plays first; then the desk phone's tone is recorded (well over the minimum message length).
+    await new Promise((r) => setTimeout(r, 12_000));
     expect((await e.desk.command('hangup')).ok).toBe(true);
     await e.desk.waitEvent('CALL_CLOSED');
     await e.handset.waitEvent('CALL_CLOSED', 10_000).catch(() => undefined);
-    await until(async () => (await e.up.server.store.voicemail.counts(LINE.ext)).new === 1, 'a message in the upstream mailbox');
+    await until(async () => (await e.up.server.store.voicemail.counts(LINE.ext)).new === 1, 'a message in the upstream mailbox', 20_000, () => why(e));
     expect(await mwiToHandset('yes', since), `the handset was not told a message waits\n${why(e)}`).not.toBeNull();
     expect(lineStatus(e)?.messagesWaiting).toBe(true);
     // MWI off at the gateway: the handset is told nothing waits; on again: it is told again.
