@@ -179,7 +179,7 @@ export async function startGatewayPair(o: GatewayPairOptions): Promise<GatewayPa
       return (await askControlSocket<{ gateway: GatewayStatus }>(controlSocketPath(gwDir), { op: 'gateway-status' }, 10_000)).gateway;
     },
     async upstreamStatus() {
-      return askControlSocket<StatusSnapshot>(controlSocketPath(upDir), { op: 'status' }, 10_000);
+      return (await askControlSocket<{ status: StatusSnapshot }>(controlSocketPath(upDir), { op: 'status' }, 10_000)).status;
     },
     async restartGateway() {
       await pair.gw.stop();
