@@ -57,6 +57,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Sees everything the server writes to stdout and stderr, as it comes (log counting). */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  /** Runs the server inside this network namespace (`ip netns exec`, which execs: the pid is the server's). */
+  netns?: string;
 }
 
 export interface SwitchboardHandle {
@@ -140,7 +142,8 @@ async function launch(dataDir: string, domain: string, opts: StartOptions, ownsD
     writeFileSync(file, JSON.stringify(config));
     args.push('--config', file);
   }
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, cmdArgs] = opts.netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', opts.netns, process.execPath, ...args]];
+  const child = spawn(cmd, cmdArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => {
