@@ -66,6 +66,8 @@ describe('gateway lines against a Switchboard upstream', () => {
     const s = lines().lineStatus('1002')!;
     expect(s.registration).toBe('failed');
     expect(s.failure!.text).toContain('wrong password');
+    // The status line is said once: "(401 Unauthorized)", not "(401 401 Unauthorized)".
+    expect(s.failure!.text).toContain('(401 Unauthorized)');
     expect(upstreamHas('41511')).toBe(false);
     // The control socket (what `switchboard gateway status` reads) says the same, with the counters.
     const answer = await askControlSocket<{ gateway: GatewayStatus }>(controlSocketPath(gw.dataDir), { op: 'gateway-status' }, 5000);
