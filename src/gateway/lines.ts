@@ -53,6 +53,9 @@ export interface LineCounters {
   failovers: number;
 }
 
+/** How long stop() waits for unregister answers (real time) unless told otherwise. */
+export const STOP_WAIT_MS = 2_000;
+
 export class GatewayLinesManager implements GatewayLines {
   private current: GatewaySettings = GATEWAY_DEFAULTS;
   private readonly lines = new Map<string, Line>();
@@ -95,13 +98,50 @@ export class GatewayLinesManager implements GatewayLines {
     this.armFailback();
   }
 
-  /** Unregisters every line (bounded by the transactions' timeout). */
-  async stop(): Promise<void> {
+  /**
+   * Unregisters every registered line, at most max pending registrations at a
+   * time (B-01), and waits for the answers until `giveUp` (default: STOP_WAIT_MS
+   * of real time: the server is going away, and an upstream that never answers
+   * would otherwise hold it for Timer F per pacing step). Lines not answered by
+   * then are said in one log line; the upstream drops them when they expire.
+   */
+  async stop(giveUp?: Promise<void>): Promise<void> {
     this.watcher?.stop();
     this.deps.timers.cancel(this.failbackTimer);
     const all = [...this.lines.values()];
     this.lines.clear();
-    await Promise.all(all.map((l) => this.stopLine(l, true)));
+    const registered: Line[] = [];
+    for (const l of all) {
+      if (l.registered !== undefined && l.client) {
+        // Stopped now (no refresh while waiting for its turn); unregistered in turn below.
+        l.stopped = true;
+        this.slots.release(l.extension);
+        registered.push(l);
+      } else {
+        void this.stopLine(l, false);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const bound = giveUp ?? new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT_MS)));
+    let over = false;
+    let next = 0;
+    let done = 0;
+    const worker = async (): Promise<void> => {
+      while (!over && next < registered.length) {
+        await this.stopLine(registered[next++]!, true);
+        if (!over) done++;
+      }
+    };
+    const workers = Array.from({ length: Math.min(registered.length, Math.max(1, this.current.maxPendingRegistrations)) }, worker);
+    await Promise.race([Promise.all(workers), bound]);
+    over = true;
+    clearTimeout(timer);
+    // Lines whose turn never came: stopped without an unregister.
+    for (let i = next; i < registered.length; i++) void this.stopLine(registered[i]!, false);
+    if (done < registered.length) {
+      this.deps.log.warn({ notAnswered: registered.length - done, unregistered: registered.length },
+        `gateway lines: ${registered.length - done} of ${registered.length} unregisters not answered at stop; the upstream drops those bindings when they expire`);
+    }
     this.keeper.close();
   }
 

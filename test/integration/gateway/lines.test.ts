@@ -8,20 +8,12 @@ import type { GatewayStatus } from '../../../src/model/gateway.ts';
 import { refreshDelaySec } from '../../../src/sip/ua/register-client.ts';
 import { main } from '../../../src/cli/main.ts';
 import { startTestServer, type TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
 import { startWithApi, type ApiTestServer } from '../api/client.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
 let api: ApiTestServer;
-
-/** Polls (real time, bounded) until check() holds; the gateway's own time moves only by advance(). */
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const lines = () => gw.server.gateway.lines!;
 const upstreamHas = (user: string) => upstream.server.location.isRegistered(`sip:${user}@upstream.test`);
