@@ -13,12 +13,13 @@ import net from 'node:net';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Endpoint } from '../sip/message.ts';
+import type { InboundSource } from '../sip/transport/types.ts';
 import type { Logger } from '../lib/log.ts';
 import { OncePerInterval } from '../lib/log.ts';
 
 export type LinkFrame =
-  /** A message received here that another worker owns: handle it as received from `source`. */
-  | { kind: 'inbound'; source: Endpoint; data: Buffer }
+  /** A message received here that another worker owns: handle it as received from `source` (with the TLS peer its connection proved, D-06). */
+  | { kind: 'inbound'; source: InboundSource; data: Buffer }
   /** Bytes to write over `dest.connectionId`, which the receiver holds; to `fallback` once it is closed. */
   | { kind: 'send'; dest: Endpoint; fallback?: Endpoint; data: Buffer }
   /** Anything else, as JSON (location changes, status questions): `topic` names the consumer. */
@@ -91,7 +92,7 @@ export class FrameReader {
       // Copied out: the frame's buffer is the socket's chunk, which must not stay alive with it.
       const data = Buffer.from(frame.subarray(3 + hlen));
       const from = Number(header.from);
-      if (kind === KIND.inbound) each(from, { kind: 'inbound', source: header.source as Endpoint, data });
+      if (kind === KIND.inbound) each(from, { kind: 'inbound', source: header.source as InboundSource, data });
       else if (kind === KIND.send) each(from, { kind: 'send', dest: header.dest as Endpoint, fallback: header.fallback as Endpoint | undefined, data });
       else if (kind === KIND.json) each(from, { kind: 'json', topic: String(header.topic), body: header.body });
       else throw new Error(`bad link frame kind ${kind}`);

@@ -5,8 +5,8 @@
 // (placement.ts) names the worker that holds what it is about; its
 // retransmissions and its CANCEL then follow it there.
 
-import type { Endpoint, SipMessage, SipRequest } from '../sip/message.ts';
-import type { Inbound } from '../sip/transport/types.ts';
+import type { SipMessage, SipRequest } from '../sip/message.ts';
+import type { Inbound, InboundSource } from '../sip/transport/types.ts';
 import { MAGIC_COOKIE } from '../sip/ids.ts';
 import { localOwner, ownerOfId } from '../sip/owner.ts';
 import { tagOf } from '../sip/name-addr.ts';
@@ -26,8 +26,8 @@ export interface RouterDeps {
   workers: number;
   /** Passes the message on to this worker's transaction layer. */
   local: (inbound: Inbound) => void;
-  /** Hands the message to worker `to`; false when it cannot (then it is handled here). */
-  forward: (to: number, source: Endpoint, data: Buffer) => boolean;
+  /** Hands the message to worker `to` (source with its TLS peer, D-06); false when it cannot (then it is handled here). */
+  forward: (to: number, source: InboundSource, data: Buffer) => boolean;
   /** The worker that should take a new request (0: this one). */
   place?: (req: SipRequest) => number;
   /** Epoch ms, for forgetting where placed requests went. */

@@ -48,7 +48,8 @@ export function describeFailure(f: RegisterFailure, ctx: FailureContext): LineFa
   const where = ctx.dialled ?? 'the upstream';
   if (f.kind === 'response') {
     const status = f.status;
-    const said = `${status} ${f.reason}`.trim();
+    // The register client's reason is already the whole status line ("401 Unauthorized").
+    const said = f.reason.trim() || String(status);
     if (f.credentialsRefused || status === 403) {
       const who = ctx.authUser ? `auth user ${ctx.authUser}` : 'the line';
       return {

@@ -53,6 +53,18 @@ export interface LineCounters {
   failovers: number;
 }
 
+/**
+ * D-06: an upstream asks for our certificate only on handshakes made after it
+ * listed us as a trusted peer. A challenge on a connection at least this old
+ * (of the gateway's clock) closes it and tries again at once on a new one; a
+ * younger connection was just handshaken, so its challenge is reported, and
+ * thousands of lines sharing one connection reconnect once per retry window.
+ */
+const TRUSTED_RECONNECT_MIN_AGE_MS = 5_000;
+
+/** How long stop() waits for unregister answers (real time) unless told otherwise. */
+export const STOP_WAIT_MS = 2_000;
+
 export class GatewayLinesManager implements GatewayLines {
   private current: GatewaySettings = GATEWAY_DEFAULTS;
   private readonly lines = new Map<string, Line>();
@@ -65,6 +77,8 @@ export class GatewayLinesManager implements GatewayLines {
   private watcher: { stop(): void } | undefined;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
+  /** TLS connection id → when a line first used it (gateway clock), while open: see TRUSTED_RECONNECT_MIN_AGE_MS. */
+  private readonly connectionSince = new Map<number, number>();
   /** "TLS allow insecure" is said once a minute per target, not per line and refresh. */
   private readonly insecureLog: OncePerInterval;
   readonly counters: LineCounters;
@@ -95,13 +109,50 @@ export class GatewayLinesManager implements GatewayLines {
     this.armFailback();
   }
 
-  /** Unregisters every line (bounded by the transactions' timeout). */
-  async stop(): Promise<void> {
+  /**
+   * Unregisters every registered line, at most max pending registrations at a
+   * time (B-01), and waits for the answers until `giveUp` (default: STOP_WAIT_MS
+   * of real time: the server is going away, and an upstream that never answers
+   * would otherwise hold it for Timer F per pacing step). Lines not answered by
+   * then are said in one log line; the upstream drops them when they expire.
+   */
+  async stop(giveUp?: Promise<void>): Promise<void> {
     this.watcher?.stop();
     this.deps.timers.cancel(this.failbackTimer);
     const all = [...this.lines.values()];
     this.lines.clear();
-    await Promise.all(all.map((l) => this.stopLine(l, true)));
+    const registered: Line[] = [];
+    for (const l of all) {
+      if (l.registered !== undefined && l.client) {
+        // Stopped now (no refresh while waiting for its turn); unregistered in turn below.
+        l.stopped = true;
+        this.slots.release(l.extension);
+        registered.push(l);
+      } else {
+        void this.stopLine(l, false);
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const bound = giveUp ?? new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT_MS)));
+    let over = false;
+    let next = 0;
+    let done = 0;
+    const worker = async (): Promise<void> => {
+      while (!over && next < registered.length) {
+        await this.stopLine(registered[next++]!, true);
+        if (!over) done++;
+      }
+    };
+    const workers = Array.from({ length: Math.min(registered.length, Math.max(1, this.current.maxPendingRegistrations)) }, worker);
+    await Promise.race([Promise.all(workers), bound]);
+    over = true;
+    clearTimeout(timer);
+    // Lines whose turn never came: stopped without an unregister.
+    for (let i = next; i < registered.length; i++) void this.stopLine(registered[i]!, false);
+    if (done < registered.length) {
+      this.deps.log.warn({ notAnswered: registered.length - done, unregistered: registered.length },
+        `gateway lines: ${registered.length - done} of ${registered.length} unregisters not answered at stop; the upstream drops those bindings when they expire`);
+    }
     this.keeper.close();
   }
 
@@ -223,6 +274,11 @@ export class GatewayLinesManager implements GatewayLines {
       this.deps.log.warn({ target: hopName(t) }, `gateway lines: the TLS certificate of ${hopName(t)} is not checked ("TLS allow insecure" is on)`);
     }
     l.flow = flow;
+    const id = flow.transport === 'tls' ? flow.dest.connectionId : undefined;
+    if (id !== undefined && !this.connectionSince.has(id)) {
+      this.connectionSince.set(id, this.deps.now());
+      flow.onClose(() => this.connectionSince.delete(id));
+    }
     this.keeper.use(flow, l.extension);
     const useFlowPort = t.transport !== 'udp' && s.tcpEphemeralContact;
     const local = useFlowPort ? flow.local : this.deps.localEndpoint(t.transport) ?? flow.local;
@@ -263,6 +319,7 @@ export class GatewayLinesManager implements GatewayLines {
     this.slots.release(l.extension);
     if (typeof l.plan === 'string') return undefined;
     const t = l.target;
+    if (this.reconnectForTrust(l, f)) return 0;
     // A flow that could not open comes back as no hop with the transport's error.
     const connection = (f.kind === 'transport' || (f.kind === 'no-hop' && f.error !== undefined && l.dnsError === undefined)) && !isCertificateProblem(f.error);
     const noAnswer = f.kind === 'timeout' || connection;
@@ -287,6 +344,25 @@ export class GatewayLinesManager implements GatewayLines {
     }
     l.tried = [];
     return retryDelayMs(failure.code, l.consecutiveFailures);
+  }
+
+  /**
+   * Trusted-server mode (D-06): a challenge (which a line without a password
+   * cannot answer) on an older TLS connection may only mean the upstream listed
+   * us after that handshake: close it and try once more on a new one.
+   */
+  private reconnectForTrust(l: Line, f: RegisterFailure): boolean {
+    const flow = l.flow;
+    if (!this.current.trustedServer || f.kind !== 'response' || (f.status !== 401 && f.status !== 407)) return false;
+    if (!flow || flow.transport !== 'tls' || !flow.open) return false;
+    const since = flow.dest.connectionId === undefined ? undefined : this.connectionSince.get(flow.dest.connectionId);
+    if (since === undefined || this.deps.now() - since < TRUSTED_RECONNECT_MIN_AGE_MS) return false;
+    this.deps.log.info({ extension: l.extension, via: l.target && hopName(l.target) }, 'gateway line: challenged in trusted-server mode on an older TLS connection; trying again on a new one');
+    // This line retries itself; the connection's other users see it close and register again.
+    this.keeper.leave(l.extension);
+    l.flow = undefined;
+    flow.close();
+    return true;
   }
 
   private record(l: Line, failure: LineFailure): void {

@@ -34,6 +34,10 @@ export class StreamFlow implements Flow {
   onPong(listener: () => void): () => void {
     return this.conn.onBytes(listener);
   }
+
+  close(): void {
+    this.conn.close();
+  }
 }
 
 /** Pong listeners of UDP flows by "<address>|<port>": looked up only for keep-alive datagrams. */
@@ -82,4 +86,7 @@ export class UdpFlow implements Flow {
   onPong(listener: () => void): () => void {
     return this.pongs.add(this.dest.address, this.dest.port, listener);
   }
+
+  /** The UDP listener is everyone's: nothing to close. */
+  close(): void {}
 }

@@ -282,9 +282,10 @@ export class TransportLayer implements MessageSender, FlowOpener {
   /**
    * A message another process of the cluster received for us (one whole
    * message, as it arrived): handled as if it had arrived here. `source`
-   * keeps the sender's connection id, so answers go back over it.
+   * keeps the sender's connection id, so answers go back over it, and the
+   * TLS peer that connection proved (D-06).
    */
-  receiveForwarded(data: Buffer, source: Endpoint): void {
+  receiveForwarded(data: Buffer, source: InboundSource): void {
     const local = this.locals.get(source.transport);
     if (!local) return;
     this.stats.received++;
@@ -301,7 +302,7 @@ export class TransportLayer implements MessageSender, FlowOpener {
     this.transmit(data, to, undefined);
   }
 
-  private handle(result: ReturnType<typeof parseMessage>, source: Endpoint, local: Local, data: Buffer): void {
+  private handle(result: ReturnType<typeof parseMessage>, source: InboundSource, local: Local, data: Buffer): void {
     if (!result.ok) {
       this.reject(result, source);
       return;

@@ -77,6 +77,8 @@ export interface Flow {
   /** RFC 5626 §4.4.1 double-CRLF ping; the pong (or any inbound bytes) is reported to onPong. */
   ping(): void;
   onPong(listener: () => void): () => void;
+  /** Closes the connection (UDP: nothing); its other users see onClose. For a new TLS handshake (D-06 trusted server). */
+  close(): void;
 }
 
 /** What the transport layer offers applications that keep flows (the gateway's lines). */

@@ -8,20 +8,12 @@ import type { GatewayStatus } from '../../../src/model/gateway.ts';
 import { refreshDelaySec } from '../../../src/sip/ua/register-client.ts';
 import { main } from '../../../src/cli/main.ts';
 import { startTestServer, type TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
 import { startWithApi, type ApiTestServer } from '../api/client.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
 let api: ApiTestServer;
-
-/** Polls (real time, bounded) until check() holds; the gateway's own time moves only by advance(). */
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const lines = () => gw.server.gateway.lines!;
 const upstreamHas = (user: string) => upstream.server.location.isRegistered(`sip:${user}@upstream.test`);
@@ -66,6 +58,8 @@ describe('gateway lines against a Switchboard upstream', () => {
     const s = lines().lineStatus('1002')!;
     expect(s.registration).toBe('failed');
     expect(s.failure!.text).toContain('wrong password');
+    // The status line is said once: "(401 Unauthorized)", not "(401 401 Unauthorized)".
+    expect(s.failure!.text).toContain('(401 Unauthorized)');
     expect(upstreamHas('41511')).toBe(false);
     // The control socket (what `switchboard gateway status` reads) says the same, with the counters.
     const answer = await askControlSocket<{ gateway: GatewayStatus }>(controlSocketPath(gw.dataDir), { op: 'gateway-status' }, 5000);

@@ -35,6 +35,20 @@ async function cli(...args: string[]): Promise<number> {
 
 const status = () => gw.server.gateway.lines!.lineStatus('1001');
 
+/** The name a gateway's identity proves: what the upstream's administrator lists. */
+function identityName(server: TestServer): string {
+  const id = server.server.certificates.telephony ?? server.server.certificates;
+  const x = new X509Certificate(id.certPem);
+  const names = certificateNames({ subjectaltname: x.subjectAltName ?? '', subject: { CN: /CN=([^\n]+)/.exec(x.subject)?.[1] } as never });
+  const name = names.find((n) => n.includes('.')) ?? names[0];
+  expect(name).toBeDefined();
+  return name!;
+}
+
+/** The upstream saw its trusted-peer list change to one that `has` accepts. */
+const peersChanged = (up: TestServer, has: (peers: string[]) => boolean) =>
+  up.log.entries.some((e) => e.msg === 'trusted peers changed' && has((e.obj as { trustedPeers: string[] }).trustedPeers));
+
 beforeAll(async () => {
   upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
   await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret-never-used' });
@@ -45,15 +59,10 @@ beforeAll(async () => {
   const caFile = join(tempDataDir(), 'gateway-ca.pem');
   await writeFile(caFile, gw.server.certificates.caCertPem);
   expect(await cli('cert', 'trust', 'add', caFile, '--data-dir', upstream.dataDir)).toBe(0);
-  // The name the gateway's identity proves: what the upstream's administrator lists.
-  const id = gw.server.certificates.telephony ?? gw.server.certificates;
-  const x = new X509Certificate(id.certPem);
-  const names = certificateNames({ subjectaltname: x.subjectAltName ?? '', subject: { CN: /CN=([^\n]+)/.exec(x.subject)?.[1] } as never });
-  gwName = names.find((n) => n.includes('.')) ?? names[0]!;
-  expect(gwName).toBeDefined();
+  gwName = identityName(gw);
   await addTrustedPeer(upstream.server.store.admin.settings, gwName);
   // Its TLS listener asks for client certificates once it has seen the entry; a connection made before stays unverified.
-  await until(() => upstream.log.entries.some((e) => e.msg === 'trusted peers changed' && (e.obj as { trustedPeers: string[] }).trustedPeers.includes(gwName)), 'the upstream to list the peer');
+  await until(() => peersChanged(upstream, (p) => p.includes(gwName)), 'the upstream to list the peer');
 
   const store = gw.server.store;
   await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
@@ -84,11 +93,61 @@ describe('gateway in trusted-server mode towards a Switchboard upstream', () => 
   it('without the trusted-peer entry the upstream challenges and the line says it has no password', async () => {
     expect(await removeTrustedPeer(upstream.server.store.admin.settings, gwName)).toBe(true);
     // The upstream polls its store (every 50 ms here); registrations after it saw the change are challenged.
-    await until(() => upstream.log.entries.some((e) => e.msg === 'trusted peers changed' && (e.obj as { trustedPeers: string[] }).trustedPeers.length === 0), 'the upstream to drop the peer');
+    await until(() => peersChanged(upstream, (p) => p.length === 0), 'the upstream to drop the peer');
     gw.server.gateway.lines!.reregister(['1001']);
     await until(() => status()?.failure !== null && status()?.failure !== undefined, 'line 1001 failed');
     // gw-lines' reason for a challenge answered with no password (FailureCode has no separate code for it).
     expect(status()!.failure).toMatchObject({ code: 'rejected', status: 401 });
     expect(status()!.failure!.text).toMatch(/asks for a password and the line has none.*trusted server upstream/);
+  });
+});
+
+// The upstream asks for client certificates only on handshakes after it lists a
+// trusted peer: a gateway connected before that must reconnect to be known.
+describe('gateway in trusted-server mode listed upstream after it connected', () => {
+  let up2: TestServer;
+  let gw2: TestServer;
+  const status2 = () => gw2.server.gateway.lines!.lineStatus('2001');
+
+  beforeAll(async () => {
+    up2 = await startTestServer({ config: { sip: { domain: 'upstream2.test' } } });
+    await up2.server.store.users.add({ extension: '41520', password: 'Up-41520-secret-never-used' });
+    const gwDir = tempDataDir();
+    await addTrustedCas(gwDir, Buffer.from(up2.server.certificates.caCertPem));
+    gw2 = await startTestServer({ dataDir: gwDir, manualTime: true, config: { sip: { domain: 'gw2.test' } } });
+    const caFile = join(tempDataDir(), 'gateway2-ca.pem');
+    await writeFile(caFile, gw2.server.certificates.caCertPem);
+    expect(await cli('cert', 'trust', 'add', caFile, '--data-dir', up2.dataDir)).toBe(0);
+    const store = gw2.server.store;
+    await store.users.add({ extension: '2001', password: 'Handset-2001-pw' });
+    await store.gateway.addProxy({ uri: `sip:127.0.0.1:${up2.tlsPort};transport=tls`, priority: 1 });
+    await store.gateway.setLine({ extension: '2001', upstreamUser: '41520' });
+    await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream2.test', transport: 'tls', trustedServer: true, registerExpiresSec: 120 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await gw2?.stop();
+    await up2?.stop();
+  });
+
+  it('registers on its next attempt once listed, on a new connection, without a restart', async () => {
+    // Not listed yet: challenged on the connection it opened (no client certificate asked for).
+    await until(() => status2()?.failure?.status === 401, () => `line 2001 challenged (now ${JSON.stringify(status2())})`);
+    const name = identityName(gw2);
+    await addTrustedPeer(up2.server.store.admin.settings, name);
+    await until(() => peersChanged(up2, (p) => p.includes(name)), 'the upstream to list the peer');
+    // The next attempt (5 s of backoff on the gateway's clock) is challenged on the old connection,
+    // closes it and registers at once on a new handshake that presents the certificate.
+    await gw2.advance(5_001);
+    const reconnected = () => gw2.log.entries.filter((e) => e.msg?.startsWith('gateway line: challenged in trusted-server mode')).length;
+    await until(() => reconnected() === 1, 'the line to close its old connection');
+    // Its retry is due at once (a 0 ms timer: the gateway's clock moves only by advance()).
+    await gw2.advance(1);
+    await until(() => status2()?.registration === 'registered', () => `line 2001 registered (now ${JSON.stringify(status2())})`);
+    expect(up2.server.location.isRegistered('sip:41520@upstream2.test')).toBe(true);
+    expect(reconnected()).toBe(1);
+    expect(up2.log.entries.filter((e) => e.msg?.startsWith('trusted server connected'))).toEqual([
+      expect.objectContaining({ obj: expect.objectContaining({ peer: name }) }),
+    ]);
   });
 });

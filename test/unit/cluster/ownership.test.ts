@@ -110,6 +110,18 @@ describe('worker link frames', () => {
     }
   });
 
+  it('a forwarded inbound message keeps the TLS peer its connection proved (D-06: a trusted server handled by another worker)', () => {
+    const frame: LinkFrame = {
+      kind: 'inbound',
+      source: { transport: 'tls', address: '127.0.0.9', port: 40000, connectionId: 131, tlsPeer: { names: ['gw.example.test'] } },
+      data: Buffer.from('REGISTER sip:x SIP/2.0\r\n\r\n'),
+    };
+    const got: LinkFrame[] = [];
+    new FrameReader().push(encodeFrame(frame, 1), (_from, f) => got.push(f));
+    expect(got).toEqual([frame]);
+    expect(got[0]!.kind === 'inbound' && got[0]!.source.tlsPeer).toEqual({ names: ['gw.example.test'] });
+  });
+
   it('refuses a frame length no worker sends', () => {
     const bad = Buffer.alloc(8);
     bad.writeUInt32BE(0xffffffff, 0);

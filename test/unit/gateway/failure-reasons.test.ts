@@ -46,8 +46,9 @@ function connectError(opts: tls.ConnectionOptions): Promise<Error> {
 }
 
 const transport = (error: Error): RegisterFailure => ({ kind: 'transport', status: 0, reason: error.message, hop: undefined, error, credentialsRefused: false });
+// The register client's reason for a response is the whole status line ("401 Unauthorized").
 const response = (status: number, reason: string, credentialsRefused: boolean): RegisterFailure =>
-  ({ kind: 'response', status, reason, hop: undefined, credentialsRefused });
+  ({ kind: 'response', status, reason: `${status} ${reason}`, hop: undefined, credentialsRefused });
 
 describe('failure reasons (B-32, EC-04)', () => {
   it('refused credentials and 403 are a wrong password, with the slow retry said (D-08)', () => {
@@ -56,6 +57,8 @@ describe('failure reasons (B-32, EC-04)', () => {
     expect(f.status).toBe(401);
     expect(f.text).toContain('auth user 41510');
     expect(f.text).toContain('every 5 minutes');
+    expect(f.text).toContain('(401 Unauthorized)');
+    expect(f.text).not.toContain('401 401');
     expect(describeFailure(response(403, 'Forbidden', false), { legacyTls: false }).code).toBe('wrong-password');
     expect(retryDelayMs('wrong-password', 1)).toBe(WRONG_PASSWORD_RETRY_MS);
   });
@@ -70,7 +73,7 @@ describe('failure reasons (B-32, EC-04)', () => {
     expect(describeFailure(response(404, 'Not Found', false), { legacyTls: false }).code).toBe('not-found');
     const r = describeFailure(response(503, 'Service Unavailable', false), { dialled: 'tls:pbx:5061', legacyTls: false });
     expect(r).toMatchObject({ code: 'rejected', status: 503 });
-    expect(r.text).toContain('503 Service Unavailable');
+    expect(r.text).toContain('(503 Service Unavailable)');
   });
 
   it('timeouts list every proxy tried; no hop names DNS when the resolver said so', () => {
