@@ -18,7 +18,7 @@ import { formatUri } from '../sip/uri.ts';
 import { formatNameAddr, getHeader } from '../sip/headers.ts';
 import { dialogKey } from '../sip/dialog.ts';
 import { createResponse } from '../sip/serializer.ts';
-import { ReferNotifier, parseReferTo, parseSipfrag } from '../sip/ua/refer.ts';
+import { ReferNotifier, parseReferTo, parseSipfrag, wantsNoSubscription } from '../sip/ua/refer.ts';
 import { referToWithReplaces, replacesDialogKey } from '../sip/ua/replaces.ts';
 import type { Replaces } from '../sip/ua/replaces.ts';
 import { parseEvent, parseSubscriptionState } from '../sip/ua/subscription.ts';
@@ -68,7 +68,14 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
     }
     const s = gw.settings;
     c.log.info({ call: call.ref, by: ext, to: notifier.referTo.target.user, attended: consult !== undefined, hold: s.holdBeforeRefer }, 'gateway: transfer sent upstream');
-    const relay = s.byeWithRefer ? undefined : relayProgress(upstream, notifier);
+    // The handset leaves once the upstream says the transfer is done (it may hang up itself before).
+    const leave = (): void => {
+      if (leg.ended) return;
+      call.release(leg);
+      leg.bye();
+      leg.close();
+    };
+    const relay = s.byeWithRefer ? undefined : relayProgress(upstream, notifier, leave);
     void referUpstream(upstream, referTo, formatNameAddr(route.aor), s.holdBeforeRefer).then((res) => {
       if (res.status >= 300) {
         relay?.stop();
@@ -78,10 +85,12 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
         notifier.progress(200, 'OK');
         return call.hangup('transferred upstream');
       }
-      // The handset leaves; the upstream's NOTIFYs tell it how the transfer went, until the upstream ends our leg.
-      call.release(leg);
-      leg.bye();
-      leg.close();
+      // Upstream says Refer-Sub: false (RFC 4488): no progress will come, the handset leaves now.
+      if (res.referSub === false) {
+        relay?.stop();
+        notifier.progress(200, 'OK');
+        leave();
+      }
     });
   };
 }
@@ -106,7 +115,7 @@ function consultation(r: Replaces, call: Call, ext: string, legByDialog: LegByDi
  * events are wrapped (the leg has already checked the CSeq) and restored once
  * a final status or a terminated subscription came.
  */
-function relayProgress(upstream: Leg, notifier: ReferNotifier): { stop(): void } {
+function relayProgress(upstream: Leg, notifier: ReferNotifier, transferred: () => void): { stop(): void } {
   const inner: LegEvents = upstream.events;
   let stopped = false;
   const stop = (): void => {
@@ -119,18 +128,22 @@ function relayProgress(upstream: Leg, notifier: ReferNotifier): { stop(): void }
     onLegFailed: (l, why) => inner.onLegFailed(l, why),
     onRequest: (l, req, tx) => {
       if (req.method !== 'NOTIFY' || parseEvent(getHeader(req, 'event'))?.package !== 'refer') return inner.onRequest(l, req, tx);
-      onNotify(req, tx, notifier, stop);
+      if (onNotify(req, tx, notifier, stop)) {
+        stop();
+        transferred();
+      }
     },
   };
   upstream.events = wrapped;
   return { stop };
 }
 
-function onNotify(req: SipRequest, tx: ServerTransaction, notifier: ReferNotifier, stop: () => void): void {
+/** Answers one NOTIFY and passes its sipfrag on; true when it said the transfer succeeded (2xx, §2.4.5). */
+function onNotify(req: SipRequest, tx: ServerTransaction, notifier: ReferNotifier, stop: () => void): boolean {
   const st = parseSubscriptionState(getHeader(req, 'subscription-state') ?? '');
   if (st === undefined) {
     tx.respond(createResponse(req, 400, 'Missing Subscription-State'));
-    return;
+    return false;
   }
   tx.respond(createResponse(req, 200));
   const frag = parseSipfrag(req.body);
@@ -139,10 +152,11 @@ function onNotify(req: SipRequest, tx: ServerTransaction, notifier: ReferNotifie
     if (frag === undefined || frag.status < 200) notifier.progress(487, 'Request Terminated');
     stop();
   }
+  return frag !== undefined && frag.status >= 200 && frag.status < 300;
 }
 
 /** Hold (when asked), then REFER in the upstream leg's dialog; resolves with the REFER's final response. */
-async function referUpstream(upstream: Leg, referTo: string, referredBy: string, hold: boolean): Promise<Pick<SipResponse, 'status' | 'reason'>> {
+async function referUpstream(upstream: Leg, referTo: string, referredBy: string, hold: boolean): Promise<{ status: number; reason: string; referSub?: boolean }> {
   if (hold) {
     const r = await upstream.reinvite(holdOffer(upstream.lastSdpSent));
     if (r.res.status >= 300) return { status: r.res.status, reason: `Hold Before Transfer Failed: ${r.res.reason}`.slice(0, 120) };
@@ -151,7 +165,7 @@ async function referUpstream(upstream: Leg, referTo: string, referredBy: string,
   return new Promise((resolve) => {
     const sent = upstream.sendInDialog('REFER', { headers: [{ name: 'refer-to', value: referTo }, { name: 'referred-by', value: referredBy }] }, {
       onResponse: (res: SipResponse) => {
-        if (res.status >= 200) resolve(res);
+        if (res.status >= 200) resolve({ status: res.status, reason: res.reason, referSub: !wantsNoSubscription(res) });
       },
       onTimeout: () => resolve({ status: 408, reason: 'Request Timeout' }),
       onTransportError: () => resolve({ status: 503, reason: 'Service Unavailable' }),
