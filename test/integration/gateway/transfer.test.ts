@@ -140,9 +140,6 @@ describe('transfer through the gateway', () => {
     const byes = handset.requests.filter((r) => r.method === 'BYE').slice(byesBefore).map((r) => r.callId).sort();
     expect(byes).toEqual([a.invite.callId, b.invite.callId].sort());
     expect(sipfrags(handset, a.invite.callId)).toContain('SIP/2.0 200 OK');
-    const upCall = joined;
-    const live = [...up.server.calls.calls()].find((c) => c.ref === upCall.ref);
-    expect(live?.state).toBe('connected');
     // Clean up: a desk phone hangs up; the upstream ends the joined call.
     const deskDialog = [...desk.dialogs.values()].at(-1)!;
     await desk.inDialog(deskDialog, 'BYE');
@@ -171,8 +168,43 @@ describe('transfer through the gateway', () => {
       await until(() => gw.server.calls.activeCount === 0, 'gateway call ended by the upstream');
       const joined = connected(up);
       expect(joined.map((c) => [c.caller.number, c.callee.number].sort())).toEqual([['42520', '42530']]);
+      expect((await desk2.inDialog(target.dialog!, 'BYE')).status).toBe(200);
+      await until(() => up.server.calls.activeCount === 0, 'upstream call ended');
     } finally {
       lines.settings = { ...lines.settings, holdBeforeRefer: true, byeWithRefer: true };
     }
+  });
+
+  it('attended transfer between an upstream party and a local one: bridged at the gateway, as a local transfer', async () => {
+    const local = await phone(gw, '2002');
+    desk.behaviour = 'answer';
+    handset.behaviour = 'answer';
+    const a = handset.call('42520');
+    expect((await a.final).status).toBe(200);
+    const before = handset.incoming.length;
+    const b = local.call(HANDSET);
+    const inc = await handset.waitIncoming(before + 1);
+    expect((await b.final).status).toBe(200);
+    await until(() => inc.acked !== undefined && connected(gw).length === 2, 'both calls up at the gateway');
+    const upRefersBefore = desk.requests.filter((r) => r.method === 'REFER').length;
+    // The handset names call B from the gateway's side: the gateway's tag is the to-tag.
+    const d = inc.dialog!;
+    const referTo = referToWithReplaces(sipUri('2002', DOMAIN), { callId: d.callId, toTag: d.remoteTag, fromTag: d.localTag, earlyOnly: false });
+    const refer = await handset.inDialog(a.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: referTo }] });
+    expect(refer.status).toBe(202);
+    await until(() => sipfrags(handset, a.invite.callId).includes('SIP/2.0 200 OK'), 'NOTIFY 200 at the handset');
+    // One call left at the gateway: the upstream party (call A's line leg) bridged to the local phone;
+    // the upstream still has its one call and was sent no REFER.
+    await until(() => gw.server.calls.activeCount === 1, 'one call at the gateway');
+    const joined = connected(gw)[0]!;
+    expect([joined.caller.number, joined.callee.number]).toEqual(['42520', '2002']);
+    expect(up.server.calls.activeCount).toBe(1);
+    expect(desk.requests.filter((r) => r.method === 'REFER').length).toBe(upRefersBefore);
+    await until(() => handset.requests.filter((r) => r.method === 'BYE' && r.callId === inc.invite.callId).length === 1, 'handset left call B');
+    // The desk phone hangs up: the local phone gets BYE in its call B dialog, so the two were joined.
+    const byes = local.requests.filter((r) => r.method === 'BYE').length;
+    expect((await desk.inDialog(desk.incoming.at(-1)!.dialog!, 'BYE')).status).toBe(200);
+    await until(() => local.requests.filter((r) => r.method === 'BYE' && r.callId === b.invite.callId).length > byes, 'BYE at the local phone');
+    await until(() => gw.server.calls.activeCount === 0 && up.server.calls.activeCount === 0, 'calls ended');
   });
 });
