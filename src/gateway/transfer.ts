@@ -50,15 +50,20 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
     const replaces = referReplaces(req);
     const consult = replaces ? consultation(replaces, call, ext!, legByDialog) : undefined;
     if (replaces && !consult) return local(call, bridge, leg, req, tx);
+    const ringing = consult && 'ringing' in consult ? consult.ringing : undefined;
     const c = ctx();
     const notifier = ReferNotifier.accept(req, tx, {
       dialog: leg.dialog, transactions: c.transactions, timers: c.timers, dest: leg.dest, via: () => leg.via(), contact: leg.contact(),
     });
     if (!notifier) return;
     let referTo: string;
-    if (consult) {
+    if (ringing) {
+      // The consultation call still rings upstream: it becomes a blind transfer to the number it rings (as features/transfer.ts).
+      ringing.hangup('replaced by a transfer');
+      referTo = `<${formatUri(route.requestUri(ringing.callee.number))}>`;
+    } else if (consult && 'leg' in consult) {
       // RFC 3891 §3: to-tag is the tag of the UA that receives the INVITE (the upstream's in our consultation dialog).
-      const d = consult.dialog!;
+      const d = consult.leg.dialog!;
       referTo = referToWithReplaces(d.remoteTarget, { callId: d.callId, toTag: d.remoteTag, fromTag: d.localTag, earlyOnly: false });
     } else if (notifier.referTo.target.user) {
       referTo = `<${formatUri(route.requestUri(notifier.referTo.target.user))}>`;
@@ -67,7 +72,7 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
       return;
     }
     const s = gw.settings;
-    c.log.info({ call: call.ref, by: ext, to: notifier.referTo.target.user, attended: consult !== undefined, hold: s.holdBeforeRefer }, 'gateway: transfer sent upstream');
+    c.log.info({ call: call.ref, by: ext, to: notifier.referTo.target.user, attended: consult !== undefined && !ringing, hold: s.holdBeforeRefer }, 'gateway: transfer sent upstream');
     // The handset leaves once the upstream says the transfer is done (it may hang up itself before).
     const leave = (): void => {
       if (leg.ended) return;
@@ -101,12 +106,17 @@ function referReplaces(req: SipRequest): Replaces | undefined {
   return v === undefined ? undefined : parseReferTo(v)?.replaces;
 }
 
-/** The upstream leg of the handset's consultation call the Replaces names, when that call is upstream too. */
-function consultation(r: Replaces, call: Call, ext: string, legByDialog: LegByDialog): Leg | undefined {
+/**
+ * The handset's consultation call the Replaces names, when it is upstream too: its upstream leg, or the call
+ * itself while it still rings there.
+ */
+function consultation(r: Replaces, call: Call, ext: string, legByDialog: LegByDialog): { leg: Leg } | { ringing: Call } | undefined {
   // The handset names its dialog with us from its side; accept either tag order (as features/transfer.ts does).
   const found = legByDialog(replacesDialogKey(r)) ?? legByDialog(dialogKey(r.callId, r.fromTag, r.toTag));
-  if (!found || found.call === call || found.leg.peer.user?.extension !== ext || !found.call.isAnswered) return undefined;
-  return upstreamLegOf(found.call, found.leg);
+  if (!found || found.call === call || found.leg.peer.user?.extension !== ext) return undefined;
+  if (!found.call.isAnswered) return found.call.callee.trunk === UPSTREAM && found.leg === found.call.inbound ? { ringing: found.call } : undefined;
+  const leg = upstreamLegOf(found.call, found.leg);
+  return leg ? { leg } : undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ import { createRequest } from '../../../src/sip/serializer.ts';
 import { generateCallId, generateTag } from '../../../src/sip/ids.ts';
 import { newVia } from '../../../src/sip/dialog.ts';
 import { requestFinal } from '../../../src/sip/ua/uac.ts';
+import { tagOf } from '../../../src/sip/headers.ts';
 import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
 import { DigestClient } from '../../../src/sip/digest-client.ts';
 import { sipUri } from '../../../src/pbx/routing/targets.ts';
@@ -143,6 +144,30 @@ describe('transfer through the gateway', () => {
     // Clean up: a desk phone hangs up; the upstream ends the joined call.
     const deskDialog = [...desk.dialogs.values()].at(-1)!;
     await desk.inDialog(deskDialog, 'BYE');
+    await until(() => up.server.calls.activeCount === 0, 'upstream call ended');
+  });
+
+  it('attended transfer while the upstream consultation call still rings: it becomes a blind transfer upstream to the number rung', async () => {
+    desk.behaviour = 'answer';
+    desk2.behaviour = 'ring';
+    const a = handset.call('42520');
+    expect((await a.final).status).toBe(200);
+    const rings = desk2.incoming.length;
+    const b = handset.call('42530');
+    await desk2.waitIncoming(rings + 1);
+    await until(() => b.responses.some((r) => r.status === 180 && tagOf(r.to) !== undefined), '180 at the handset');
+    const early = b.responses.find((r) => r.status === 180)!;
+    const referTo = referToWithReplaces(sipUri('42530', DOMAIN), { callId: b.invite.callId, toTag: tagOf(early.to)!, fromTag: tagOf(b.invite.from)!, earlyOnly: false });
+    const refer = await handset.inDialog(a.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: referTo }] });
+    expect(refer.status).toBe(202);
+    // The handset's ringing call ended; the upstream rings the target again for the desk phone (a blind transfer there).
+    expect((await b.final).status).toBe(487);
+    const target = await desk2.waitIncoming(rings + 2);
+    await until(() => gw.server.calls.activeCount === 0, 'gateway calls ended');
+    expect(target.invite.from.uri.user).not.toBe(LINE.user);
+    desk2.answer(target);
+    await until(() => connected(up).some((c) => [c.caller.number, c.callee.number].sort().join() === '42520,42530'), 'desk phones joined upstream');
+    expect((await desk2.inDialog(target.dialog!, 'BYE')).status).toBe(200);
     await until(() => up.server.calls.activeCount === 0, 'upstream call ended');
   });
 
