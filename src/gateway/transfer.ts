@@ -5,7 +5,8 @@
 // upstream. Attended with both calls upstream: the handset's Replaces names
 // its consultation dialog with us, which the upstream does not know, so the
 // Refer-To we send names our consultation leg's dialog with the upstream
-// instead; the upstream joins its two parties and ends both our legs. An
+// instead; the upstream joins its two parties and ends both our legs (a
+// consultation call still ringing upstream makes it a blind one). An
 // attended transfer with one call local and one upstream is bridged here, as
 // any local transfer (features/transfer.ts). With Send Hold before REFER the
 // upstream leg is first re-INVITEd to hold; with Send BYE with REFER our call
