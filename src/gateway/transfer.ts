@@ -30,6 +30,9 @@ import { holdOffer } from '../pbx/media/placeholder.ts';
 import type { GatewayLines } from './types.ts';
 import { UPSTREAM } from './calls.ts';
 
+/** Calls with a transfer sent upstream and not yet over: one at a time per call (as features/transfer.ts). */
+const inProgress = new WeakSet<Call>();
+
 export type LegByDialog = (key: string) => { leg: Leg; call: Call } | undefined;
 
 /** The upstream leg of a connected call through the gateway, or undefined. */
@@ -52,11 +55,13 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
     const consult = replaces ? consultation(replaces, call, ext!, legByDialog) : undefined;
     if (replaces && !consult) return local(call, bridge, leg, req, tx);
     const ringing = consult && 'ringing' in consult ? consult.ringing : undefined;
+    if (inProgress.has(call)) return leg.answer(req, tx, 491, { reason: 'Transfer In Progress' });
     const c = ctx();
     const notifier = ReferNotifier.accept(req, tx, {
       dialog: leg.dialog, transactions: c.transactions, timers: c.timers, dest: leg.dest, via: () => leg.via(), contact: leg.contact(),
     });
     if (!notifier) return;
+    inProgress.add(call);
     let referTo: string;
     if (ringing) {
       // The consultation call still rings upstream: it becomes a blind transfer to the number it rings (as features/transfer.ts).
@@ -69,6 +74,7 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
     } else if (notifier.referTo.target.user) {
       referTo = `<${formatUri(route.requestUri(notifier.referTo.target.user))}>`;
     } else {
+      inProgress.delete(call);
       notifier.progress(404, 'Not Found');
       return;
     }
@@ -81,8 +87,12 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
       leg.bye();
       leg.close();
     };
-    const relay = s.byeWithRefer ? undefined : relayProgress(upstream, notifier, leave);
+    const relay = s.byeWithRefer ? undefined : relayProgress(upstream, notifier, (ok) => {
+      inProgress.delete(call);
+      if (ok) leave();
+    });
     void referUpstream(upstream, referTo, formatNameAddr(route.aor), s.holdBeforeRefer).then((res) => {
+      if (res.status >= 300 || res.referSub === false) inProgress.delete(call);
       if (res.status >= 300) {
         relay?.stop();
         return notifier.progress(res.status, res.reason);
@@ -126,7 +136,7 @@ function consultation(r: Replaces, call: Call, ext: string, legByDialog: LegByDi
  * events are wrapped (the leg has already checked the CSeq) and restored once
  * a final status or a terminated subscription came.
  */
-function relayProgress(upstream: Leg, notifier: ReferNotifier, transferred: () => void): { stop(): void } {
+function relayProgress(upstream: Leg, notifier: ReferNotifier, over: (transferred: boolean) => void): { stop(): void } {
   const inner: LegEvents = upstream.events;
   let stopped = false;
   const stop = (): void => {
@@ -139,10 +149,8 @@ function relayProgress(upstream: Leg, notifier: ReferNotifier, transferred: () =
     onLegFailed: (l, why) => inner.onLegFailed(l, why),
     onRequest: (l, req, tx) => {
       if (req.method !== 'NOTIFY' || parseEvent(getHeader(req, 'event'))?.package !== 'refer') return inner.onRequest(l, req, tx);
-      if (onNotify(req, tx, notifier, stop)) {
-        stop();
-        transferred();
-      }
+      const transferred = onNotify(req, tx, notifier, stop);
+      if (stopped) over(transferred);
     },
   };
   upstream.events = wrapped;

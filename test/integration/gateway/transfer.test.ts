@@ -183,6 +183,9 @@ describe('transfer through the gateway', () => {
       const refer = await handset.inDialog(out.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: `<sip:42530@${DOMAIN}>` }] });
       expect(refer.status).toBe(202);
       const target = await desk2.waitIncoming(rings + 1);
+      // One transfer at a time per call.
+      const again = await handset.inDialog(out.dialog!, 'REFER', { headers: [{ name: 'refer-to', value: `<sip:42530@${DOMAIN}>` }] });
+      expect(again.status).toBe(491);
       // The upstream's 180 Ringing came to the handset by way of the gateway; no 200 before the target answered.
       await until(() => sipfrags(handset, out.invite.callId).includes('SIP/2.0 180 Ringing'), 'NOTIFY 180 at the handset');
       expect(sipfrags(handset, out.invite.callId)).not.toContain('SIP/2.0 200 OK');
