@@ -707,7 +707,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
     handedOver: (req, inbound, targets) => gatewayCalls.handedOver(req, inbound, targets),
   });
   calls.subscribe(gatewayCalls.onCall);
-  calls.hooks.refer = upstreamRefer(() => gatewayCalls.lines, () => calls.ctx, calls.hooks.refer);
+  calls.hooks.refer = upstreamRefer(() => gatewayCalls.lines, () => calls.ctx, calls.hooks.refer, (key) => calls.legByDialog(key));
   servePbx(core, registrar, calls, peers);
   const vm = config.voicemail;
   const mwi = new MwiService({

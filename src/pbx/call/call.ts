@@ -72,6 +72,8 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   bridge: Bridge;
   /** Every leg this call holds (closed when it ends); a transfer may move a leg to another call. */
   readonly legs = new Set<Leg>();
+  /** The caller's leg was released to another call (attended transfer): ending this call must not close it. */
+  private inboundMoved = false;
   readonly segments: Segment[] = [];
   hooks: CallHooks | undefined;
   private readonly cleanups: (() => void)[] = [];
@@ -309,6 +311,7 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
   /** A leg leaves this call for another (attended transfer merges two calls). */
   release(leg: Leg): void {
     this.legs.delete(leg);
+    if (leg === this.inbound) this.inboundMoved = true;
   }
 
   /** The caller sent CANCEL before the call was answered. */
@@ -404,7 +407,8 @@ export class Call implements CallView, RingerOwner, LegEvents, BridgeOwner {
     // Counters and addresses before the bridge lets the relay go.
     const media = this.answeredAt === undefined ? null : mediaRecord(this.media);
     for (const leg of this.legs) leg.close();
-    this.inbound.close();
+    // A caller moved to another call by a transfer keeps its dialog there.
+    if (!this.inboundMoved) this.inbound.close();
     this.bridge.close();
     for (const fn of this.cleanups.splice(0)) fn();
     this.ctx.callEnded(this, callRecord(this, {
