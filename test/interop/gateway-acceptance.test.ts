@@ -415,6 +415,23 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
     await e.desk2.waitEvent('CALL_ESTABLISHED', 20_000).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\n${why(e)}`);
     });
+    // The transfer's outcome: the desk phone (still in its call) talks with desk2, both ways; the handset and its line are out of it.
+    const capture = await startCapture([e.ranges.handset, e.ranges.desk, e.ranges.desk2, UP_RELAY, GW_RELAY], e.work);
+    await new Promise((r) => setTimeout(r, 2000));
+    const packets = await capture.stop();
+    expect(e.desk.events.some((ev) => ev.type === 'CALL_CLOSED' && ev.consumed !== true), `the desk phone lost its call in the transfer\n${why(e)}`).toBe(false);
+    const [d, d2, h] = [phoneMedia(packets, e.ranges.desk), phoneMedia(packets, e.ranges.desk2), phoneMedia(packets, e.ranges.handset)];
+    const detail = `desk ${JSON.stringify({ ...d, peers: [...d.peers] })}, desk2 ${JSON.stringify({ ...d2, peers: [...d2.peers] })}\n${why(e)}`;
+    for (const x of [d, d2]) {
+      expect(x.sent, detail).toBeGreaterThanOrEqual(MIN_PACKETS);
+      expect(x.received, detail).toBeGreaterThanOrEqual(MIN_PACKETS);
+    }
+    // desk2 sends only to the desk phone or the upstream's relay, never toward the gateway; the handset is silent.
+    for (const port of d2.peers) expect(inRange(port, e.ranges.desk) || inRange(port, UP_RELAY), detail).toBe(true);
+    expect(h.sent + h.received, detail).toBe(0);
+    const upCalls = [...e.up.server.calls.calls()].filter((c) => c.state === 'connected');
+    expect(upCalls.map((c) => [c.caller.number, c.callee.number].sort()), why(e)).toEqual([[DESK.ext, DESK2.ext].sort()]);
+    expect([...e.gw.server.calls.calls()].length, why(e)).toBe(0);
     expect((await e.desk.command('hangup')).ok).toBe(true);
     await e.desk.waitEvent('CALL_CLOSED');
     await e.desk2.waitEvent('CALL_CLOSED');
