@@ -24,7 +24,7 @@ import {
 } from '../../sdp/index.ts';
 import type { LegMediaStats, MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
 import type { MediaProfile } from './profile.ts';
-import { freeDynamicPt, hasCrypto, ptList, telephoneEventPt, withSingleCodec, withTelephoneEvent, withoutCrypto, withoutPayload } from './sdp-edits.ts';
+import { freeDynamicPt, hasCrypto, ptList, telephoneEventPt, withPayloadTypes, withSingleCodec, withTelephoneEvent, withoutCrypto, withoutPayload } from './sdp-edits.ts';
 import { canGoDirect } from './direct-media.ts';
 
 export interface CallMediaDeps {
@@ -248,6 +248,8 @@ export class CallMedia implements MediaSession {
       }
       this.secure[offerer] = ourCrypto !== null;
       const local = rs.local(offerer)!;
+      // RFC 3264 §6.1: the offerer is answered in its own numbers (a handset's 101, not the upstream's 96); the relay renumbers the packets.
+      out = withPayloadTypes(out, i, payloadTypeMap(answerPts, offerPts));
       out = setConnection(out, i, local.address, local.rtpPort, { rtcpPort: local.rtcpPort });
       out = {
         ...out,

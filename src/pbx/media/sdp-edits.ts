@@ -84,3 +84,36 @@ export function withSingleCodec(sdp: Sdp, index: number): Sdp {
   }
   return out;
 }
+
+/**
+ * Stream `index` with its payload types renumbered by `map` (format list,
+ * rtpmap, fmtp), in one pass so swapped numbers stay apart. A number whose
+ * new value another format of the stream keeps is left as it is.
+ */
+export function withPayloadTypes(sdp: Sdp, index: number, map: ReadonlyMap<number, number>): Sdp {
+  const m = sdp.media[index];
+  if (!m || map.size === 0) return sdp;
+  const to = new Map<string, string>();
+  for (const [from, pt] of map) {
+    const target = String(pt);
+    if (m.formats.includes(target) && !map.has(pt)) continue;
+    to.set(String(from), target);
+  }
+  if (to.size === 0) return sdp;
+  const renumber = (f: string): string => to.get(f) ?? f;
+  return {
+    ...sdp,
+    media: sdp.media.map((x, k) => {
+      if (k !== index) return x;
+      const attributes = x.attributes.map((a) => {
+        const n = a.name.toLowerCase();
+        if ((n !== 'rtpmap' && n !== 'fmtp') || a.value == null) return a;
+        const sp = a.value.indexOf(' ');
+        const pt = sp < 0 ? a.value : a.value.slice(0, sp);
+        const next = to.get(pt);
+        return next === undefined ? a : { ...a, value: next + (sp < 0 ? '' : a.value.slice(sp)) };
+      });
+      return { ...x, formats: x.formats.map(renumber), attributes };
+    }),
+  };
+}
