@@ -78,7 +78,7 @@ beforeAll(async () => {
   }
   await store.gateway.updateSettings({
     mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp', registerExpiresSec: 60,
-    maxPendingRegistrations: 1, clientTransactionTimeoutMs: 2000,
+    maxPendingRegistrations: 1, clientTransactionTimeoutMs: 16_000,
   });
 }, 30_000);
 
@@ -90,14 +90,14 @@ afterAll(async () => {
 describe('gateway lines retry when REGISTERs time out', () => {
   it('every line sends again within the backoff bound while the upstream is silent', async () => {
     await until(() => EXTS.every((e) => lines().lineStatus(e) !== undefined), 'lines loaded');
-    // 12 minutes of silence: long enough for the backoff to reach its 5 minute cap.
-    await advanceBy(12 * 60_000, 2000);
+    // 15 minutes of silence: long enough for the backoff to reach its 5 minute cap.
+    await advanceBy(15 * 60_000, 2000);
     const end = (gw.server.timers as { clock: { now(): number } }).clock.now();
     for (const ext of EXTS) {
       const times = up.sent.get(upUser(ext)) ?? [];
       expect(times.length, `REGISTERs of ${ext}`).toBeGreaterThanOrEqual(4);
       // Each wait is at most the cap plus the one pending slot's queue (every line's Timer F) and a step.
-      const bound = MAX_RETRY_MS + EXTS.length * 2 * 2000 + 4000;
+      const bound = MAX_RETRY_MS + EXTS.length * 2 * 16_000 + 4000;
       const gaps = times.slice(1).map((t, i) => t - times[i]!);
       expect(Math.max(...gaps), `largest gap of ${ext}`).toBeLessThanOrEqual(bound);
       expect(end - times[times.length - 1]!, `time since the last REGISTER of ${ext}`).toBeLessThanOrEqual(bound);
@@ -110,5 +110,16 @@ describe('gateway lines retry when REGISTERs time out', () => {
     up.answer = true;
     for (let i = 0; i < 200 && !EXTS.every((e) => lines().lineStatus(e)!.registration === 'registered'); i++) await advanceBy(4000, 2000);
     for (const ext of EXTS) expect(lines().lineStatus(ext)!.registration, ext).toBe('registered');
+  }, 120_000);
+
+  it('no line claims to be registered once its binding ran out unrefreshed', async () => {
+    up.answer = false;
+    // The refreshes (at 30 s) go one at a time, each waiting Timer F (16 s): most are still queued at expiry.
+    await advanceBy(62_000, 2000);
+    for (const ext of EXTS) {
+      const s = lines().lineStatus(ext)!;
+      expect(s.registration, ext).toBe('failed');
+      expect(s.failure!.code, ext).toBe('no-answer');
+    }
   }, 120_000);
 });
