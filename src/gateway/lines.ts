@@ -129,7 +129,8 @@ export class GatewayLinesManager implements GatewayLines {
   private async apply(): Promise<void> {
     const [settings, proxies, lines] = await Promise.all([this.deps.repo.settings(), this.deps.repo.listProxies(), this.deps.repo.linesWithSecrets()]);
     this.current = settings;
-    this.slots.setLimit(settings.maxPendingRegistrations);
+    // The hold outlasts an attempt's Timer F of the current settings, so a slow answer keeps its slot (B-01).
+    this.slots.setLimit(settings.maxPendingRegistrations, settings.clientTransactionTimeoutMs * 2);
     this.deps.hops.reload(settings, proxies);
     const seen = new Set<string>();
     for (const row of lines) {
