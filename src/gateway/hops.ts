@@ -9,8 +9,11 @@ import { createProxyChooser, type ProxyChooser } from './proxies.ts';
 /** Where a line's requests may go (what lines.ts needs of the chooser). */
 export interface UpstreamHops {
   /**
-   * Targets for a line now, best first, blacklisted ones left out (empty
-   * when all are); `key` (the extension) keeps a line's weighted share stable.
+   * Targets for a line now, best first, blacklisted ones left out; when every
+   * one is blacklisted, all of them: a line still probes at its own backoff
+   * (else the one line whose timeout re-arms the blacklist is the only one
+   * that ever sends, and every line queued behind it fails without trying).
+   * `key` (the extension) keeps a line's weighted share stable.
    * @throws Error with a technician's sentence when nothing resolves
    */
   targets(domain: string, key: string): Promise<SipTarget[]>;
@@ -56,8 +59,10 @@ export class ProxyHops implements UpstreamHops {
     return c;
   }
 
-  targets(domain: string, key: string): Promise<SipTarget[]> {
-    return this.chooser(domain).candidates(key);
+  async targets(domain: string, key: string): Promise<SipTarget[]> {
+    const c = this.chooser(domain);
+    const available = await c.candidates(key);
+    return available.length > 0 ? available : c.ordered(key);
   }
 
   failed(domain: string, target: SipTarget, why: string): void {

@@ -2,6 +2,7 @@
 // registration stands, why it failed, and how the status views show it.
 import type { LineStatus, MwiSubscriptionState } from '../model/gateway.ts';
 import type { SipTarget } from '../sip/dns.ts';
+import type { TimerHandle } from '../lib/timer-queue.ts';
 import type { Flow } from '../sip/transport/types.ts';
 import type { RegisterClient, RegisterHop, RegisterSuccess } from '../sip/ua/register-client.ts';
 import type { LineWithSecret } from '../store/gateway-types.ts';
@@ -20,6 +21,8 @@ export class Line {
   dnsError: string | undefined;
   registered: { target: SipTarget; hop: RegisterHop; ok: RegisterSuccess } | undefined;
   failure: (LineFailure & { at: number }) | undefined;
+  /** Fires when the binding runs out with no newer success (a refresh queued or unanswered). */
+  expiry: TimerHandle | undefined;
   consecutiveFailures = 0;
   loggedCode: string | undefined;
   mwi: MwiSubscriptionState = 'off';

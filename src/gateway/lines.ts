@@ -180,7 +180,8 @@ export class GatewayLinesManager implements GatewayLines {
   private async apply(): Promise<void> {
     const [settings, proxies, lines] = await Promise.all([this.deps.repo.settings(), this.deps.repo.listProxies(), this.deps.repo.linesWithSecrets()]);
     this.current = settings;
-    this.slots.setLimit(settings.maxPendingRegistrations);
+    // The hold outlasts an attempt's Timer F of the current settings, so a slow answer keeps its slot (B-01).
+    this.slots.setLimit(settings.maxPendingRegistrations, settings.clientTransactionTimeoutMs * 2);
     this.deps.hops.reload(settings, proxies);
     const seen = new Set<string>();
     for (const row of lines) {
@@ -239,6 +240,7 @@ export class GatewayLinesManager implements GatewayLines {
 
   private async stopLine(l: Line, unregister: boolean): Promise<void> {
     l.stopped = true;
+    this.deps.timers.cancel(l.expiry);
     this.slots.release(l.extension);
     this.keeper.leave(l.extension);
     if (typeof l.plan !== 'string') this.byContactUser.get(l.plan.contactUser)?.delete(l);
@@ -302,6 +304,7 @@ export class GatewayLinesManager implements GatewayLines {
     this.deps.hops.succeeded(l.plan.domain, l.target);
     const wasFailed = l.failure !== undefined;
     l.registered = { target: l.target, hop: ok.hop, ok };
+    this.armExpiry(l, ok);
     l.tried = [];
     l.failure = undefined;
     l.consecutiveFailures = 0;
@@ -311,6 +314,22 @@ export class GatewayLinesManager implements GatewayLines {
       this.deps.log.info({ extension: l.extension, upstreamUser: l.line.upstreamUser, via: hopName(l.target) }, 'gateway line registered upstream');
     }
     this.emit(l.extension);
+  }
+
+  /**
+   * The upstream forgets the binding at its expiry: if no refresh succeeded by
+   * then (it waits behind other lines' pending slots, or gets no answer), the
+   * line is not registered any more, whatever its REGISTER still waits for.
+   */
+  private armExpiry(l: Line, ok: RegisterSuccess): void {
+    this.deps.timers.cancel(l.expiry);
+    l.expiry = this.deps.timers.schedule(Math.max(0, ok.expiresAt - this.deps.now()), () => {
+      l.expiry = undefined;
+      if (l.stopped || l.registered?.ok !== ok) return;
+      const via = hopName(l.registered.target);
+      l.registered = undefined;
+      this.record(l, { code: 'no-answer', status: 0, text: `registration ran out with no answer to its refresh (${via})` });
+    });
   }
 
   /** After a failure: records the reason, fails over at once on no answer, else backs off. */
@@ -328,6 +347,7 @@ export class GatewayLinesManager implements GatewayLines {
       this.deps.hops.failed(l.plan.domain, t, f.reason);
     }
     l.registered = undefined;
+    this.deps.timers.cancel(l.expiry);
     const ctx = {
       dialled: t && hopName(t), host: t?.host, tried: l.tried.map(hopName), authUser: l.plan.credentials?.username,
       legacyTls: this.current.legacyTls, dnsError: l.dnsError,

@@ -10,11 +10,12 @@ export class PendingSlots {
   private readonly queuedIds = new Map<string, Promise<void>>();
   private head = 0;
 
-  constructor(private readonly timers: TimerQueue, private limit: number, private readonly holdMs: number) {}
+  constructor(private readonly timers: TimerQueue, private limit: number, private holdMs: number) {}
 
-  /** A new limit applies at once (a higher one lets waiters go now). */
-  setLimit(limit: number): void {
+  /** A new limit applies at once (a higher one lets waiters go now); a new hold time to slots taken from now on. */
+  setLimit(limit: number, holdMs = this.holdMs): void {
     this.limit = limit;
+    this.holdMs = holdMs;
     this.next();
   }
 

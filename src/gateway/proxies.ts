@@ -48,6 +48,8 @@ export interface ProxyChooser {
   next(key?: string): Promise<SipTarget | undefined>;
   /** Every target not blacklisted, best first (for trying the next one in a single attempt). */
   candidates(key?: string): Promise<SipTarget[]>;
+  /** Every target of the last resolution, best first, blacklisted ones included (call after candidates()). */
+  ordered(key?: string): SipTarget[];
   /** The target did not answer (time-out, connection refused): blacklist it for blacklistTimeoutSec. */
   failed(target: SipTarget, why: string): void;
   /** The target answered: it is off the blacklist if it was on it. */
@@ -215,6 +217,7 @@ export function createProxyChooser(o: ProxyChooserOptions): ProxyChooser {
   return {
     counters,
     candidates,
+    ordered: (key) => order(key).map((r) => r.target),
     async next(key) {
       return (await candidates(key))[0];
     },

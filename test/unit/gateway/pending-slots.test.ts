@@ -37,6 +37,21 @@ describe('max pending registrations (B-01)', () => {
     expect(slots.queued).toBe(0);
   });
 
+  it('a new hold time applies to slots taken after it (a longer Timer F keeps its slot)', async () => {
+    const timers = new ManualTimerQueue();
+    const slots = new PendingSlots(timers, 1, 32_000);
+    slots.setLimit(1, 128_000);
+    void slots.take('a');
+    let bGoes = 0;
+    void slots.take('b').then(() => bGoes++);
+    timers.advance(64_000);
+    await tick();
+    expect(bGoes).toBe(0);
+    timers.advance(64_000);
+    await tick();
+    expect(bGoes).toBe(1);
+  });
+
   it('a slot not given back is taken back after its hold time', async () => {
     const timers = new ManualTimerQueue();
     const slots = new PendingSlots(timers, 1, 32_000);
