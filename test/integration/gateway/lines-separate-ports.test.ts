@@ -3,17 +3,10 @@
 // refresh keeps using it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
-
-async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const registered = (ext: string) => gw.server.gateway.lines!.lineStatus(ext)?.registration === 'registered';
 const binding = (user: string) => upstream.server.location.lookup(`sip:${user}@upstream.test`)[0];
