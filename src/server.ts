@@ -748,7 +748,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   registrar.onLocalBinding = (b) => {
     probeBinding?.(b);
     mwi.localBinding(b);
-    handsets.registered(b.aor.slice(b.aor.indexOf(':') + 1, b.aor.indexOf('@')), b.userAgent);
+    if (b.userAgent !== null) handsets.registered(b.aor.slice(b.aor.indexOf(':') + 1, b.aor.indexOf('@')), b.userAgent);
   };
   bindingListeners.push((aor, bindings) => mwi.bindingsChanged(aor, bindings));
   const reportHealth = localReporter({
