@@ -79,6 +79,7 @@ import { GatewayCalls } from './gateway/calls.ts';
 import { upstreamRefer } from './gateway/transfer.ts';
 import { GatewayComponent } from './gateway/component.ts';
 import { GatewayRoster } from './gateway/roster.ts';
+import { HandsetRecorder } from './gateway/handset-info.ts';
 import { gatewayControl } from './gateway/control.ts';
 import { ProxyHops } from './gateway/hops.ts';
 import { createSipResolver } from './sip/dns.ts';
@@ -742,9 +743,12 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
   const prober = contactProber(config.registrar, { transactions, timers, now, localEndpoint, domain: sip.domain });
   followBindings(prober, registrar, bindingListeners);
   const probeBinding = registrar.onLocalBinding;
+  // B-14: a gateway user's handset model and firmware from its User-Agent (aor = sip:<extension>@<domain>).
+  const handsets = new HandsetRecorder({ repo: store.gateway, now, log });
   registrar.onLocalBinding = (b) => {
     probeBinding?.(b);
     mwi.localBinding(b);
+    if (b.userAgent !== null) handsets.registered(b.aor.slice(b.aor.indexOf(':') + 1, b.aor.indexOf('@')), b.userAgent);
   };
   bindingListeners.push((aor, bindings) => mwi.bindingsChanged(aor, bindings));
   const reportHealth = localReporter({

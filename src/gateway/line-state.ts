@@ -18,6 +18,8 @@ export class Line {
   tried: SipTarget[] = [];
   target: SipTarget | undefined;
   flow: Flow | undefined;
+  /** The flow is this line's own connection (separate ports), closed with the line. */
+  ownsFlow = false;
   dnsError: string | undefined;
   registered: { target: SipTarget; hop: RegisterHop; ok: RegisterSuccess } | undefined;
   failure: (LineFailure & { at: number }) | undefined;

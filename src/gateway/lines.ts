@@ -9,7 +9,7 @@ import type { GatewaySettings, GatewayStatus, LineStatus, MwiSubscriptionState }
 import { GATEWAY_DEFAULTS } from '../model/gateway.ts';
 import type { SipTarget } from '../sip/dns.ts';
 import type { Endpoint, SipRequest, SipUri } from '../sip/message.ts';
-import type { FlowOpener, Inbound, TlsTarget } from '../sip/transport/types.ts';
+import type { Flow, FlowOpener, Inbound, TlsTarget } from '../sip/transport/types.ts';
 import type { RegisterClient, RegisterClientOptions, RegisterFailure, RegisterHop, RegisterSuccess } from '../sip/ua/register-client.ts';
 import { createRegisterClient } from '../sip/ua/register-client.ts';
 import type { UacTransport } from '../sip/ua/uac.ts';
@@ -79,13 +79,13 @@ export class GatewayLinesManager implements GatewayLines {
   private reloadAgain = false;
   /** TLS connection id → when a line first used it (gateway clock), while open: see TRUSTED_RECONNECT_MIN_AGE_MS. */
   private readonly connectionSince = new Map<number, number>();
-  /** "TLS allow insecure" is said once a minute per target, not per line and refresh. */
-  private readonly insecureLog: OncePerInterval;
+  /** "TLS allow insecure" and "separate ports" over UDP are said once a minute per target, not per line and refresh. */
+  private readonly targetLog: OncePerInterval;
   readonly counters: LineCounters;
 
   constructor(private readonly deps: LinesDeps) {
     this.counters = deps.counters ?? { registrationsSent: 0, failovers: 0 };
-    this.insecureLog = new OncePerInterval(60_000, deps.now);
+    this.targetLog = new OncePerInterval(60_000, deps.now);
     this.slots = new PendingSlots(deps.timers, this.current.maxPendingRegistrations, this.current.clientTransactionTimeoutMs * 2);
     this.keeper = new FlowKeeper(deps.timers, deps.now, () => this.current.keepaliveIntervalSec * 1000, (users, _flow, err) => {
       for (const ext of users) {
@@ -247,6 +247,7 @@ export class GatewayLinesManager implements GatewayLines {
     const c = l.client;
     l.client = undefined;
     if (c) await c.stop(unregister && l.registered !== undefined).catch(() => {});
+    if (l.ownsFlow) l.flow?.close();
   }
 
   /** The hop of the next attempt: waits for a pending slot (B-01), takes the best target not yet tried, opens its flow. */
@@ -269,10 +270,22 @@ export class GatewayLinesManager implements GatewayLines {
     const t = l.target;
     if (t === undefined) return undefined;
     const dest: Endpoint = { transport: t.transport, address: t.address, port: t.port };
+    const own = this.ownFlow(l, t, s);
     // Throws the transport's error (TLS codes kept): the client reports it as a transport failure.
-    const flow = await this.deps.flows.openFlow(dest, t.transport === 'tls' ? { tls: this.deps.tlsTarget(t, s) } : undefined);
-    if (l.stopped) return undefined;
-    if (s.tlsAllowInsecure && t.transport === 'tls' && this.insecureLog.take(hopName(t)) >= 0) {
+    const flow = own === false
+      ? await this.deps.flows.openFlow(dest, t.transport === 'tls' ? { tls: this.deps.tlsTarget(t, s) } : undefined)
+      : own ?? await this.deps.flows.openFlow(dest, { tls: t.transport === 'tls' ? this.deps.tlsTarget(t, s) : undefined, fresh: true });
+    if (l.stopped) {
+      if (own === undefined) flow.close();
+      return undefined;
+    }
+    // A line's own connection to another target (failover, fail-back) is nobody else's: close it.
+    if (own !== false && l.flow && l.flow !== flow && l.ownsFlow) {
+      this.keeper.leave(l.extension);
+      l.flow.close();
+    }
+    l.ownsFlow = own !== false;
+    if (s.tlsAllowInsecure && t.transport === 'tls' && this.targetLog.take(hopName(t)) >= 0) {
       this.deps.log.warn({ target: hopName(t) }, `gateway lines: the TLS certificate of ${hopName(t)} is not checked ("TLS allow insecure" is on)`);
     }
     l.flow = flow;
@@ -282,7 +295,8 @@ export class GatewayLinesManager implements GatewayLines {
       flow.onClose(() => this.connectionSince.delete(id));
     }
     this.keeper.use(flow, l.extension);
-    const useFlowPort = t.transport !== 'udp' && s.tcpEphemeralContact;
+    // Separate ports: the Contact names this line's own connection.
+    const useFlowPort = t.transport !== 'udp' && (s.tcpEphemeralContact || l.ownsFlow);
     const local = useFlowPort ? flow.local : this.deps.localEndpoint(t.transport) ?? flow.local;
     const contact: SipUri = {
       scheme: l.plan.secure ? 'sips' : 'sip',
@@ -294,6 +308,25 @@ export class GatewayLinesManager implements GatewayLines {
     };
     this.counters.registrationsSent++;
     return { dest: flow.dest, contact };
+  }
+
+  /**
+   * "Register each endpoint on separate port" (B.1): over TCP/TLS the line
+   * keeps a connection of its own (not pooled, so its refreshes, MWI and calls
+   * reuse it by connection id). Returns false when the shared pool is used,
+   * the line's open flow to `t` when it has one, undefined to open a new one.
+   * UDP has one listener socket: the setting is ignored there, said once.
+   */
+  private ownFlow(l: Line, t: SipTarget, s: GatewaySettings): Flow | undefined | false {
+    if (!s.separatePorts) return false;
+    if (t.transport === 'udp') {
+      if (this.targetLog.take(`separate-ports:${hopName(t)}`) >= 0) {
+        this.deps.log.warn({ target: hopName(t) }, `gateway lines: "separate ports" needs TCP or TLS; lines to ${hopName(t)} over UDP share the listener's port`);
+      }
+      return false;
+    }
+    const f = l.ownsFlow ? l.flow : undefined;
+    return f && f.open && f.transport === t.transport && f.dest.address === t.address && f.dest.port === t.port ? f : undefined;
   }
 
   private registered(l: Line, ok: RegisterSuccess): void {
@@ -442,7 +475,8 @@ export class GatewayLinesManager implements GatewayLines {
     const reg = l.registered;
     const aorUri = parseUri(plan.aor)!;
     const t = this.current.sendToCurrentRegistrar ? reg.target : l.targets[0] ?? reg.target;
-    const dest: Endpoint = t === reg.target ? reg.hop.dest : { transport: t.transport, address: t.address, port: t.port };
+    // The registration's own flow when it is the same target (a separate-ports line's connection is not pooled).
+    const dest: Endpoint = sameTarget(t, reg.target) ? reg.hop.dest : { transport: t.transport, address: t.address, port: t.port };
     return {
       aor: { displayName: plan.displayName || undefined, uri: aorUri, params: new Map() },
       requestUri: (dialled) => ({ scheme: aorUri.scheme, user: dialled, host: plan.domain, params: new Map(), headers: new Map() }),
