@@ -340,8 +340,8 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
   }, 120_000);
 
   // AC-08 G.729: the gateway does not transcode, so G.729 reaches the upstream only when the handset offers it;
-  // Debian's baresip has no G.729 module. test/integration/gateway/media-policy.test.ts shows a handset's
-  // G.729 offered upstream in the settings' order; an end-to-end G.729 call needs a G.729 phone (not here).
+  // Debian's baresip has no G.729 module. test/interop/gateway-g729.test.ts makes the G.729 calls both ways
+  // with SIPp phones (payload type 18 passed through, status Codec G729).
 
   it('AC-09 DTMF (RFC 4733 on PT 96) from the handset drives the upstream voicemail menu', async () => {
     const e = env.get();

@@ -1,6 +1,7 @@
 // An RTP stream written as a libpcap file for SIPp's play_pcap_audio: what a
 // phone would send, 20 ms a packet (PCMU audio, RFC 4733 telephone-events
-// on a dynamic payload type), each packet in an Ethernet/IPv4/UDP frame with
+// on a dynamic payload type, or ready-made frames of another codec such as
+// G.729's 20 bytes per 20 ms), each packet in an Ethernet/IPv4/UDP frame with
 // its send time. SIPp replays the RTP bytes at those times from its media
 // port to the address of the answer's SDP; the addresses here are dummies.
 import { encodeG711 } from '../../../src/media/g711.ts';
@@ -17,7 +18,9 @@ export type RtpPart =
   /** Silence (PCMU) for ms. */
   | { silenceMs: number }
   /** One key press as RFC 4733 events for ms, then three end packets. */
-  | { digit: string; ms?: number };
+  | { digit: string; ms?: number }
+  /** One packet per payload as it is (an 8 kHz codec, 20 ms each), on payloadType. */
+  | { frames: readonly Buffer[]; payloadType: number };
 
 const EVENTS = '0123456789*#';
 
@@ -43,7 +46,13 @@ export function rtpStream(parts: readonly RtpPart[], eventPt: number, ssrc = 0x5
   };
   for (const p of parts) {
     if ('audio' in p) audio(p.audio);
-    else if ('silenceMs' in p) {
+    else if ('frames' in p) {
+      for (const payload of p.frames) {
+        push(p.payloadType, ts, payload);
+        ts += FRAME;
+        atMs += 20;
+      }
+    } else if ('silenceMs' in p) {
       for (let i = 0; i < Math.round(p.silenceMs / 20); i++) {
         push(PCMU, ts, Buffer.alloc(FRAME, ULAW_SILENCE));
         ts += FRAME;
