@@ -10,7 +10,7 @@ import { TestPhone } from '../lib/phone.ts';
 import { RtpPeer } from '../lib/rtp-peer.ts';
 import { until } from '../lib/until.ts';
 import type { ConfigInput } from '../../../src/config/schema.ts';
-import type { UserInput } from '../../../src/store/types.ts';
+import type { Store, UserInput } from '../../../src/store/types.ts';
 import type { GatewayLines, UpstreamRoute } from '../../../src/gateway/types.ts';
 import { gatewaySettingsSchema } from '../../../src/model/gateway.ts';
 import type { GatewaySettings, GatewaySettingsPatch } from '../../../src/model/gateway.ts';
@@ -47,6 +47,14 @@ export interface PairLine {
   handset?: Partial<UserInput>;
 }
 
+/**
+ * A line whose upstream account has Enforced media security, so the upstream
+ * offers the gateway RTP/SAVP only (A-03) and the upstream leg runs SRTP.
+ */
+export function srtpLine(extension: string, upstreamUser: string, account: Partial<UserInput>, handset: Partial<UserInput> = {}): PairLine {
+  return { extension, upstreamUser, account: { ...account, media: { security: 'enforced' } }, handset };
+}
+
 /** Adds accounts to a server and has its routing see them now rather than at its next directory poll. */
 export async function addUsers(ts: TestServer, users: readonly UserInput[]): Promise<void> {
   for (const u of users) await ts.server.store.users.add(u);
@@ -79,11 +87,15 @@ export interface LinesOptions {
   settings?: GatewaySettingsPatch;
 }
 
-/** Makes `gw` a handset gateway: its handset users, the upstream as its proxy, a line each, then the settings. */
+/** Makes `gw` a handset gateway: its handset users, then its lines (configureLines). */
 export async function addLines(gw: TestServer, o: LinesOptions): Promise<void> {
-  const transport = o.transport ?? 'udp';
-  const store = gw.server.store;
   await addUsers(gw, o.lines.map((l) => ({ extension: l.extension, password: handsetPassword(l.extension), ...l.handset })));
+  await configureLines(gw.server.store, o);
+}
+
+/** The upstream as the gateway's proxy, a line for each handset user (already in `store`), then the settings. */
+export async function configureLines(store: Store, o: LinesOptions): Promise<void> {
+  const transport = o.transport ?? 'udp';
   await store.gateway.addProxy({ uri: `sip:127.0.0.1:${o.port};transport=${transport}`, priority: 1 });
   for (const l of o.lines) {
     await store.gateway.setLine({ extension: l.extension, upstreamUser: l.upstreamUser, password: l.password ?? upstreamPassword(l.upstreamUser), ...(l.ipei ? { ipei: l.ipei } : {}) });
@@ -118,8 +130,13 @@ export async function startPair(o: PairOptions): Promise<Pair> {
   return { upstream, gw };
 }
 
+/** The pair of the call tests on the real lines manager: one line, the desk phone's account upstream; returns once the line registered. */
+export function startCallPair(line: PairLine, upstream: ConfigInput, gateway: ConfigInput): Promise<Pair> {
+  return startPair({ upstream, gateway, lines: [line], upstreamUsers: [DESK], registeredWithinMs: 10_000 });
+}
+
 /** Waits (real time, bounded) until each of the gateway's lines of `extensions` is registered upstream. */
-export function linesRegistered(gw: TestServer, extensions: readonly string[], ms?: number): Promise<void> {
+function linesRegistered(gw: TestServer, extensions: readonly string[], ms?: number): Promise<void> {
   const registered = () => extensions.every((e) => gw.server.gateway.lines?.lineStatus(e)?.registration === 'registered');
   return until(registered, `lines ${extensions.join(', ')} registered`, ms);
 }
@@ -140,6 +157,11 @@ export class Endpoints {
     this.phones.push(p);
     expect((await p.register()).status).toBe(200);
     return p;
+  }
+
+  /** Handset 1001 registered at the gateway and the desk phone (DESK) at the upstream, each with its own password. */
+  async handsetAndDesk({ gw, upstream }: Pair): Promise<[TestPhone, TestPhone]> {
+    return [await this.phone(gw, '1001', handsetPassword('1001'), GATEWAY_DOMAIN), await this.phone(upstream, DESK.extension, DESK.password, UPSTREAM_DOMAIN)];
   }
 
   /** The phone of `ext` opened before. */
