@@ -1,74 +1,29 @@
 // Calls through the handset gateway end to end (issue 15 item 3): an
 // upstream Switchboard with desk phones, a gateway Switchboard with a handset,
 // our own test phones and RTP peers on loopback. The gateway's line is
-// registered at the upstream from the gateway's own SIP socket by a small
-// in-test lines manager (the real one, src/gateway/lines.ts, has its own
-// tests); everything else — routing, the hand-over, digest to the upstream,
+// registered at the upstream from the gateway's own SIP socket by the small
+// in-test lines manager of pair.ts (the real one, src/gateway/lines.ts, has
+// its own tests); everything else — routing, the hand-over, digest to the upstream,
 // media policy, relays, transfer — is the servers' own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from '../lib/server.ts';
 import type { TestServer } from '../lib/server.ts';
-import { TestPhone } from '../lib/phone.ts';
-import { RtpPeer } from '../lib/rtp-peer.ts';
-import { until } from '../features/rig.ts';
+import type { TestPhone } from '../lib/phone.ts';
+import { until } from '../lib/until.ts';
 import { waitUntil } from '../../lib/wait.ts';
-import type { GatewayLines, UpstreamRoute } from '../../../src/gateway/types.ts';
 import { UPSTREAM } from '../../../src/gateway/calls.ts';
-import { gatewaySettingsSchema } from '../../../src/model/gateway.ts';
-import type { GatewaySettings } from '../../../src/model/gateway.ts';
-import type { SipRequest } from '../../../src/sip/message.ts';
-import type { Inbound } from '../../../src/sip/transport/types.ts';
-import { createRequest } from '../../../src/sip/serializer.ts';
-import { generateCallId, generateTag } from '../../../src/sip/ids.ts';
-import { newVia } from '../../../src/sip/dialog.ts';
-import { requestFinal } from '../../../src/sip/ua/uac.ts';
-import { DigestClient } from '../../../src/sip/digest-client.ts';
-import { sipUri } from '../../../src/pbx/routing/targets.ts';
 import type { UserPatch } from '../../../src/store/types.ts';
 import type { CallView } from '../../../src/pbx/call/context.ts';
+import { Endpoints, InTestLines, stopAll } from './pair.ts';
 
 const DOMAIN = 'test.local';
-const LINE = { user: '41510', password: 'pw-41510', contactUser: 'gw-41510' };
+const LINE = { extension: '1001', displayName: 'Handset 1001', user: '41510', password: 'pw-41510', contactUser: 'gw-41510', domain: DOMAIN };
 
 let up: TestServer;
 let gw: TestServer;
-const phones: TestPhone[] = [];
-const peers: RtpPeer[] = [];
-
 /** The gateway side of one line (1001 ↔ 41510 at the upstream), over UDP. */
-class InTestLines implements GatewayLines {
-  settings: GatewaySettings = gatewaySettingsSchema.parse({ mode: 'gateway', transport: 'udp' });
-  isGatewayUser(ext: string): boolean {
-    return ext === '1001';
-  }
-  route(ext: string): UpstreamRoute | undefined {
-    if (ext !== '1001') return undefined;
-    return {
-      aor: { displayName: 'Handset 1001', uri: sipUri(LINE.user, DOMAIN), params: new Map() },
-      requestUri: (d) => sipUri(d, DOMAIN),
-      dest: { transport: 'udp', address: '127.0.0.1', port: up.sipPort },
-      routes: [],
-      credentials: { username: LINE.user, password: LINE.password },
-      contact: { ...sipUri(LINE.contactUser, '127.0.0.1'), port: gw.sipPort },
-      secure: false,
-    };
-  }
-  fromUpstream(req: SipRequest, inbound: Inbound) {
-    return inbound.source.port === up.sipPort && req.uri.user === LINE.contactUser ? { extension: '1001', lineUser: LINE.contactUser } : undefined;
-  }
-  lineStatus() {
-    return undefined;
-  }
-  status(): never {
-    throw new Error('not used here');
-  }
-  reregister(): void {}
-  onChange() {
-    return () => {};
-  }
-  touch(): void {}
-}
-const lines = new InTestLines();
+let lines: InTestLines;
+const ends = new Endpoints();
 
 async function user(ts: TestServer, ext: string, patch: UserPatch = {}): Promise<void> {
   const users = ts.server.store.users;
@@ -79,30 +34,7 @@ async function user(ts: TestServer, ext: string, patch: UserPatch = {}): Promise
 
 async function phone(ts: TestServer, ext: string, patch: UserPatch = {}): Promise<TestPhone> {
   await user(ts, ext, patch);
-  const p = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
-  phones.push(p);
-  expect((await p.register()).status).toBe(200);
-  return p;
-}
-
-async function peer(): Promise<RtpPeer> {
-  const p = await RtpPeer.open();
-  peers.push(p);
-  return p;
-}
-
-/** The line's REGISTER, sent from the gateway's own UDP socket (as the lines manager does), Contact gw-41510@gateway. */
-async function registerLine(): Promise<number> {
-  const t = gw.server.transactions;
-  const aor = { uri: sipUri(LINE.user, DOMAIN), params: new Map() };
-  const callId = generateCallId();
-  let cseq = 0;
-  const res = await requestFinal(createRequest({
-    method: 'REGISTER', uri: `sip:${DOMAIN}`, from: { ...aor, params: new Map([['tag', generateTag()]]) }, to: aor, callId, cseq: ++cseq,
-    via: newVia('udp', { address: '127.0.0.1', port: gw.sipPort }),
-    contact: { uri: { ...sipUri(LINE.contactUser, '127.0.0.1'), port: gw.sipPort }, params: new Map([['expires', '3600']]) },
-  }), { transactions: t, dest: { transport: 'udp', address: '127.0.0.1', port: up.sipPort }, credentials: new DigestClient({ username: LINE.user, password: LINE.password }), nextCSeq: () => ++cseq });
-  return res.status;
+  return ends.phone(ts, ext, `pw-${ext}`, DOMAIN);
 }
 
 const liveCall = (ts: TestServer): CallView | undefined => [...ts.server.calls.calls()].find((c) => c.state === 'connected');
@@ -112,20 +44,16 @@ beforeAll(async () => {
   gw = await startTestServer({ config: { media: { relay: { portMin: 32000, portMax: 32999 } } } });
   // The line's account at the upstream: SRTP only toward the gateway (A-03 Enforced: RTP/SAVP offers).
   await user(up, LINE.user, { media: { security: 'enforced' } });
+  lines = new InTestLines(LINE, up, gw);
   gw.server.gatewayCalls.attach(lines);
-  expect(await registerLine()).toBe(200);
+  expect(await lines.register()).toBe(200);
 });
 
-afterAll(async () => {
-  for (const p of peers) p.close();
-  for (const p of phones) await p.stop();
-  await gw?.stop();
-  await up?.stop();
-});
+afterAll(() => stopAll(ends, gw, up));
 
 describe('calls through the gateway', () => {
   it('handset → upstream desk phone: answered, SRTP on the upstream leg, RTP both ways, telephone-event on 96', async () => {
-    const [ph, pd] = [await peer(), await peer()];
+    const [ph, pd] = [await ends.peer(), await ends.peer()];
     const handset = await phone(gw, '1001', { media: { security: 'disabled' } });
     const desk = await phone(up, '41520', { media: { security: 'disabled' } });
     desk.behaviour = 'answer';
@@ -156,9 +84,9 @@ describe('calls through the gateway', () => {
   });
 
   it('upstream desk phone → handset: rung unchallenged by the gateway, answered, RTP both ways', async () => {
-    const [ph, pd] = [await peer(), await peer()];
-    const handset = phones.find((p) => p.opts.ext === '1001')!;
-    const desk = phones.find((p) => p.opts.ext === '41520')!;
+    const [ph, pd] = [await ends.peer(), await ends.peer()];
+    const handset = ends.of('1001');
+    const desk = ends.of('41520');
     handset.behaviour = 'answer';
     const before = handset.incoming.length;
     const out = desk.call(LINE.user, { body: pd.sdp('rtp') });
@@ -183,8 +111,8 @@ describe('calls through the gateway', () => {
   });
 
   it('call waiting (EC-10): a second upstream call reaches the busy handset only with both switches on', async () => {
-    const handset = phones.find((p) => p.opts.ext === '1001')!;
-    const desk = phones.find((p) => p.opts.ext === '41520')!;
+    const handset = ends.of('1001');
+    const desk = ends.of('41520');
     const desk2 = await phone(up, '41530', { media: { security: 'disabled' } });
     handset.behaviour = 'answer';
     const first = desk.call(LINE.user);
@@ -207,9 +135,9 @@ describe('calls through the gateway', () => {
   });
 
   it('blind transfer by the handset (B-12): hold re-INVITE upstream, then REFER upstream; the desk phone is transferred there', async () => {
-    const handset = phones.find((p) => p.opts.ext === '1001')!;
-    const desk = phones.find((p) => p.opts.ext === '41520')!;
-    const desk2 = phones.find((p) => p.opts.ext === '41530')!;
+    const handset = ends.of('1001');
+    const desk = ends.of('41520');
+    const desk2 = ends.of('41530');
     desk.behaviour = 'answer';
     desk2.behaviour = 'ring';
     const out = handset.call('41520');
@@ -237,9 +165,9 @@ describe('calls through the gateway', () => {
   });
 
   it('without hold before REFER and without BYE with REFER: no hold re-INVITE, the handset leaves, the upstream leg stays until the upstream ends it', async () => {
-    const handset = phones.find((p) => p.opts.ext === '1001')!;
-    const desk = phones.find((p) => p.opts.ext === '41520')!;
-    const desk2 = phones.find((p) => p.opts.ext === '41530')!;
+    const handset = ends.of('1001');
+    const desk = ends.of('41520');
+    const desk2 = ends.of('41530');
     lines.settings = { ...lines.settings, holdBeforeRefer: false, byeWithRefer: false };
     try {
       desk.behaviour = 'answer';

@@ -7,22 +7,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSwitchboard } from '../../interop/harness.ts';
 import type { SwitchboardHandle } from '../../interop/harness.ts';
-import { startTestServer, type TestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
 import { TestPhone } from '../lib/phone.ts';
 import { cli } from '../lib/cli.ts';
 import { RtpPeer } from '../lib/rtp-peer.ts';
 import { until } from '../features/rig.ts';
 import { phoneOnWorker } from '../cluster/phone-on.ts';
+import { configureLines, DESK, srtpLine, startUpstream } from './pair.ts';
 import { openStore } from '../../../src/store/index.ts';
 import { tagOf } from '../../../src/sip/name-addr.ts';
 import { ownerOfId } from '../../../src/sip/owner.ts';
 import type { GatewayStatus } from '../../../src/model/gateway.ts';
 
 const HANDSETS = [
-  { ext: '1001', password: 'Handset-pw-one', upstreamUser: '41510', upstreamPassword: 'Up-41510-secret' },
-  { ext: '1002', password: 'Handset-pw-two', upstreamUser: '41511', upstreamPassword: 'Up-41511-secret' },
+  { ext: '1001', password: 'Handset-pw-one', upstreamUser: '41510' },
+  { ext: '1002', password: 'Handset-pw-two', upstreamUser: '41511' },
 ];
-const DESK = { ext: '41520', password: 'Desk-41520-pw' };
+// As in calls-lines.test.ts: SRTP on the upstream leg (the lines' accounts), plain RTP at the test phones.
+const LINES = HANDSETS.map((h) => srtpLine(h.ext, h.upstreamUser, { name: `Line ${h.ext}` }));
 
 let upstream: TestServer;
 let gw: SwitchboardHandle;
@@ -37,15 +39,7 @@ async function gatewayStatus(): Promise<GatewayStatus> {
 }
 
 beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' }, media: { relay: { portMin: 35000, portMax: 35999 } } } });
-  // As in calls-lines.test.ts: SRTP on the upstream leg (the lines' accounts), plain RTP at the test phones.
-  for (const h of HANDSETS) {
-    await upstream.server.store.users.add({ extension: h.upstreamUser, password: h.upstreamPassword, name: `Line ${h.ext}` });
-    await upstream.server.store.users.update(h.upstreamUser, { media: { security: 'enforced' } });
-  }
-  await upstream.server.store.users.add({ extension: DESK.ext, password: DESK.password, name: 'Desk' });
-  await upstream.server.store.users.update(DESK.ext, { media: { security: 'disabled' } });
-  await upstream.server.directory.poll();
+  upstream = await startUpstream(LINES, { media: { relay: { portMin: 35000, portMax: 35999 } } }, [DESK]);
   gw = await startSwitchboard({
     workers: 2,
     domain: 'gw.test',
@@ -56,9 +50,7 @@ beforeAll(async () => {
       const store = openStore(dataDir);
       try {
         for (const h of HANDSETS) await store.users.update(h.ext, { media: { security: 'disabled' } });
-        await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
-        for (const h of HANDSETS) await store.gateway.setLine({ extension: h.ext, upstreamUser: h.upstreamUser, password: h.upstreamPassword });
-        await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp' });
+        await configureLines(store, { port: upstream.sipPort, lines: LINES });
       } finally {
         await store.close();
       }
@@ -103,7 +95,7 @@ describe('the handset gateway with two workers', { timeout: 120_000 }, () => {
   });
 
   it('handsets whose flows land on either worker call upstream through their line', async () => {
-    const desk = await TestPhone.start({ ext: DESK.ext, password: DESK.password, server: { host: upstream.host, port: upstream.sipPort, domain: 'upstream.test' } });
+    const desk = await TestPhone.start({ ext: DESK.extension, password: DESK.password, server: { host: upstream.host, port: upstream.sipPort, domain: 'upstream.test' } });
     phones.push(desk);
     expect((await desk.register()).status).toBe(200);
     const h = HANDSETS[1]!;
@@ -111,7 +103,7 @@ describe('the handset gateway with two workers', { timeout: 120_000 }, () => {
     for (const worker of [1, 2, 2, 1, 2]) {
       const handset = await phoneOnWorker(gw, worker, { ext: h.ext, password: h.password });
       phones.push(handset);
-      const out = handset.call(DESK.ext);
+      const out = handset.call(DESK.extension);
       const inc = await desk.waitIncoming(++rung);
       const res = await out.final;
       expect(res.status, `call from a handset on worker ${worker}`).toBe(200);
@@ -130,19 +122,19 @@ describe('the handset gateway with two workers', { timeout: 120_000 }, () => {
     phones.push(handset);
     expect((await handset.register()).status).toBe(200);
     // The real upstream's desk phone calls the line.
-    const desk = await TestPhone.start({ ext: DESK.ext, password: DESK.password, server: { host: upstream.host, port: upstream.sipPort, domain: 'upstream.test' } });
+    const desk = await TestPhone.start({ ext: DESK.extension, password: DESK.password, server: { host: upstream.host, port: upstream.sipPort, domain: 'upstream.test' } });
     phones.push(desk);
     expect((await desk.register()).status).toBe(200);
     let rung = 0;
     const back = desk.call(h.upstreamUser);
-    expect((await handset.waitIncoming(++rung)).invite.from.uri.user).toBe(DESK.ext);
+    expect((await handset.waitIncoming(++rung)).invite.from.uri.user).toBe(DESK.extension);
     expect((await back.final).status).toBe(200);
     expect((await desk.inDialog(back.dialog!, 'BYE')).status).toBe(200);
     // The upstream's own port lands on one worker only: INVITEs as the upstream sends them (from its
     // address, to the line's Contact user) from source ports the kernel gives to worker 1 and to worker 2.
     for (const worker of [1, 2, 2, 1]) {
       const port = await portOnWorker(worker);
-      const far = await TestPhone.start({ ext: DESK.ext, password: DESK.password, port, server: { host: gw.host, port: gw.udpPort, domain: gw.host } });
+      const far = await TestPhone.start({ ext: DESK.extension, password: DESK.password, port, server: { host: gw.host, port: gw.udpPort, domain: gw.host } });
       phones.push(far);
       // The gateway requires SRTP on the upstream leg (requireSrtp, a B.1 default), as the real upstream offers it.
       const media = await RtpPeer.open();
@@ -153,7 +145,7 @@ describe('the handset gateway with two workers', { timeout: 120_000 }, () => {
       expect(res.status, `upstream INVITE taken by worker ${worker}`).toBe(200);
       expect(call.challenged).toBeFalsy();
       expect(call.responses.some((r) => r.status === 401 || r.status === 407)).toBe(false);
-      expect(inc.invite.from.uri.user).toBe(DESK.ext);
+      expect(inc.invite.from.uri.user).toBe(DESK.extension);
       expect((await far.inDialog(call.dialog!, 'BYE')).status).toBe(200);
     }
   });

@@ -4,30 +4,16 @@
 // voicemail (a real Switchboard with its media server) recognises the digits.
 // The line registers by itself on the real lines manager.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../lib/server.ts';
-import { TestPhone } from '../lib/phone.ts';
-import { RtpPeer } from '../lib/rtp-peer.ts';
-import { until } from '../features/rig.ts';
+import type { TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
 import { parseSdp } from '../../../src/sdp/index.ts';
 import { telephoneEventPt } from '../../../src/pbx/media/sdp-edits.ts';
+import { Endpoints, srtpLine, startCallPair, stopAll, upstreamPassword } from './pair.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
-const phones: TestPhone[] = [];
-const peers: RtpPeer[] = [];
-const LINE = { ext: '41510', password: 'Up-41510-secret', code: '2468' };
-
-async function phone(ts: TestServer, ext: string, password: string, domain: string): Promise<TestPhone> {
-  const p = await TestPhone.start({ ext, password, server: { host: ts.host, port: ts.sipPort, domain } });
-  phones.push(p);
-  expect((await p.register()).status).toBe(200);
-  return p;
-}
-async function peer(): Promise<RtpPeer> {
-  const p = await RtpPeer.open();
-  peers.push(p);
-  return p;
-}
+const ends = new Endpoints();
+const LINE = { ext: '41510', password: upstreamPassword('41510'), code: '2468' };
 
 function telephoneEvent(body: Buffer): number | undefined {
   const p = parseSdp(body);
@@ -36,37 +22,19 @@ function telephoneEvent(body: Buffer): number | undefined {
 }
 
 beforeAll(async () => {
-  upstream = await startTestServer({
-    config: { sip: { domain: 'upstream.test' }, voicemail: { enabled: true }, media: { relay: { portMin: 35000, portMax: 35499 } } },
-  });
-  await upstream.server.store.users.add({ extension: LINE.ext, password: LINE.password, name: 'Handset line', voicemailCode: LINE.code });
-  await upstream.server.store.users.update(LINE.ext, { media: { security: 'enforced' } });
-  await upstream.server.store.users.add({ extension: '41520', password: 'Desk-41520-pw', name: 'Desk' });
-  await upstream.server.store.users.update('41520', { media: { security: 'disabled' } });
-  await upstream.server.directory.poll();
-  gw = await startTestServer({ config: { sip: { domain: 'gw.test' }, media: { relay: { portMin: 35500, portMax: 35999 } } } });
-  const store = gw.server.store;
-  await store.users.add({ extension: '1001', password: 'Handset-1001-pw', name: 'Handset' });
-  await store.users.update('1001', { media: { security: 'enforced' } });
-  await gw.server.directory.poll();
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
-  await store.gateway.setLine({ extension: '1001', upstreamUser: LINE.ext, password: LINE.password });
-  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp' });
-  await until(() => gw.server.gateway.lines?.lineStatus('1001')?.registration === 'registered', 'line 1001 registered', 10_000);
+  ({ upstream, gw } = await startCallPair(
+    srtpLine('1001', LINE.ext, { name: 'Handset line', voicemailCode: LINE.code }, { name: 'Handset', media: { security: 'enforced' } }),
+    { voicemail: { enabled: true }, media: { relay: { portMin: 35000, portMax: 35499 } } },
+    { media: { relay: { portMin: 35500, portMax: 35999 } } },
+  ));
 }, 30_000);
 
-afterAll(async () => {
-  for (const p of peers) p.close();
-  for (const p of phones) await p.stop();
-  await gw?.stop();
-  await upstream?.stop();
-});
+afterAll(() => stopAll(ends, gw, upstream));
 
 describe('DTMF from the handset to the upstream', () => {
   it('events on the handset\'s 101 reach the upstream desk phone on 96, and the desk phone\'s 96 come back on 101', async () => {
-    const handset = await phone(gw, '1001', 'Handset-1001-pw', 'gw.test');
-    const desk = await phone(upstream, '41520', 'Desk-41520-pw', 'upstream.test');
-    const [ph, pd] = [await peer(), await peer()];
+    const [handset, desk] = await ends.handsetAndDesk({ gw, upstream });
+    const [ph, pd] = [await ends.peer(), await ends.peer()];
     desk.behaviour = 'ring';
     const out = handset.call('41520', { body: ph.sdp('srtp') });
     const inc = await desk.waitIncoming();
@@ -96,8 +64,8 @@ describe('DTMF from the handset to the upstream', () => {
   });
 
   it('the handset logs in to its upstream mailbox with digits on 101 (mailbox, #, code, #)', async () => {
-    const handset = phones.find((p) => p.opts.ext === '1001') ?? await phone(gw, '1001', 'Handset-1001-pw', 'gw.test');
-    const ph = await peer();
+    const handset = ends.phones.find((p) => p.opts.ext === '1001') ?? await ends.phone(gw, '1001', 'Handset-1001-pw', 'gw.test');
+    const ph = await ends.peer();
     const logFrom = upstream.log.entries.length;
     const out = handset.call('8000', { body: ph.sdp('srtp') });
     const res = await out.final;

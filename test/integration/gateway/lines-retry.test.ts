@@ -6,6 +6,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RETRY_MS } from '../../../src/gateway/failure-reasons.ts';
 import { startTestServer, type TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
+import { addLines, GATEWAY_DOMAIN } from './pair.ts';
 
 const EXTS = ['2001', '2002', '2003', '2004', '2005'];
 const upUser = (ext: string) => `5${ext.slice(1)}`;
@@ -47,14 +49,6 @@ class SilentRegistrar {
 let gw: TestServer;
 let up: SilentRegistrar;
 
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Moves server time in steps, letting the loopback I/O each step started run. */
 async function advanceBy(ms: number, step = 1000): Promise<void> {
   for (let t = 0; t < ms; t += step) {
@@ -68,17 +62,12 @@ const lines = () => gw.server.gateway.lines!;
 beforeAll(async () => {
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  gw = await startTestServer({ config: { sip: { domain: 'gw.test' } }, manualTime: true });
+  gw = await startTestServer({ config: { sip: { domain: GATEWAY_DOMAIN } }, manualTime: true });
   up = new SilentRegistrar(sock, () => (gw.server.timers as { clock: { now(): number } }).clock.now());
-  const store = gw.server.store;
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${up.port};transport=udp`, priority: 1 });
-  for (const ext of EXTS) {
-    await store.users.add({ extension: ext, password: `Handset-${ext}-pw` });
-    await store.gateway.setLine({ extension: ext, upstreamUser: upUser(ext), password: `Up-${ext}-secret` });
-  }
-  await store.gateway.updateSettings({
-    mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp', registerExpiresSec: 60,
-    maxPendingRegistrations: 1, clientTransactionTimeoutMs: 16_000,
+  await addLines(gw, {
+    port: up.port,
+    lines: EXTS.map((ext) => ({ extension: ext, upstreamUser: upUser(ext) })),
+    settings: { registerExpiresSec: 60, maxPendingRegistrations: 1, clientTransactionTimeoutMs: 16_000 },
   });
 }, 30_000);
 

@@ -2,8 +2,9 @@
 // connection of its own, its Contact names that connection's port, and a
 // refresh keeps using it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
 import { until } from '../lib/until.ts';
+import { startPair, stopAll } from './pair.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
@@ -12,26 +13,16 @@ const registered = (ext: string) => gw.server.gateway.lines!.lineStatus(ext)?.re
 const binding = (user: string) => upstream.server.location.lookup(`sip:${user}@upstream.test`)[0];
 
 beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
-  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret' });
-  await upstream.server.store.users.add({ extension: '41511', password: 'Up-41511-secret' });
-  gw = await startTestServer({ manualTime: true, config: { sip: { domain: 'gw.test' } } });
-  const store = gw.server.store;
-  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
-  await store.users.add({ extension: '1002', password: 'Handset-1002-pw' });
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=tcp`, priority: 1 });
-  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret' });
-  await store.gateway.setLine({ extension: '1002', upstreamUser: '41511', password: 'Up-41511-secret' });
-  // Ephemeral Contact off: only "separate ports" puts the connection's own port in the Contact.
-  await store.gateway.updateSettings({
-    mode: 'gateway', defaultDomain: 'upstream.test', transport: 'tcp', registerExpiresSec: 3600, separatePorts: true, tcpEphemeralContact: false, maxPendingRegistrations: 2,
-  });
+  ({ upstream, gw } = await startPair({
+    manualTime: true,
+    transport: 'tcp',
+    lines: [{ extension: '1001', upstreamUser: '41510' }, { extension: '1002', upstreamUser: '41511' }],
+    // Ephemeral Contact off: only "separate ports" puts the connection's own port in the Contact.
+    settings: { registerExpiresSec: 3600, separatePorts: true, tcpEphemeralContact: false, maxPendingRegistrations: 2 },
+  }));
 }, 30_000);
 
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.stop();
-});
+afterAll(() => stopAll(gw, upstream));
 
 describe('gateway lines on separate ports', () => {
   it('two lines register over two connections, each Contact with its own port', async () => {

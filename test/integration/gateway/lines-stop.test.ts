@@ -4,8 +4,9 @@
 // saying in one log line how many were not answered.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
 import { until } from '../lib/until.ts';
+import { startPair, stopAll } from './pair.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
@@ -14,23 +15,16 @@ let silent: Socket | undefined;
 const lines = () => gw.server.gateway.lines!;
 
 beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
-  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret' });
-  await upstream.server.store.users.add({ extension: '41511', password: 'Up-41511-secret' });
-  gw = await startTestServer({ manualTime: true, config: { sip: { domain: 'gw.test' } } });
-  const store = gw.server.store;
-  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
-  await store.users.add({ extension: '1002', password: 'Handset-1002-pw' });
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
-  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret' });
-  await store.gateway.setLine({ extension: '1002', upstreamUser: '41511', password: 'Up-41511-secret' });
-  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp', registerExpiresSec: 3600, maxPendingRegistrations: 1, mwi: false });
+  ({ upstream, gw } = await startPair({
+    manualTime: true,
+    lines: [{ extension: '1001', upstreamUser: '41510' }, { extension: '1002', upstreamUser: '41511' }],
+    settings: { registerExpiresSec: 3600, maxPendingRegistrations: 1, mwi: false },
+  }));
 }, 30_000);
 
 afterAll(async () => {
   silent?.close();
-  await gw?.stop();
-  await upstream?.stop();
+  await stopAll(gw, upstream);
 });
 
 describe('stopping gateway lines', () => {

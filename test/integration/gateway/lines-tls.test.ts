@@ -7,40 +7,26 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
-import { startTestServer, tempDataDir, type TestServer } from '../lib/server.ts';
+import { tempDataDir, type TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
+import { startPair, stopAll } from './pair.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
 
-async function until(check: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const status = () => gw.server.gateway.lines!.lineStatus('1001');
 
 beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
-  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret' });
-  gw = await startTestServer({ manualTime: true, config: { sip: { domain: 'gw.test' } } });
-  const store = gw.server.store;
-  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.tlsPort};transport=tls`, priority: 1 });
-  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret' });
-  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'tls', registerExpiresSec: 120 });
+  ({ upstream, gw } = await startPair({
+    manualTime: true, transport: 'tls', lines: [{ extension: '1001', upstreamUser: '41510' }], settings: { registerExpiresSec: 120 },
+  }));
 }, 30_000);
 
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.stop();
-});
+afterAll(() => stopAll(gw, upstream));
 
 describe('gateway line over TLS to an upstream with an untrusted CA', () => {
   it('says tls-trust naming the issuer, in the status and the log', async () => {
-    await until(() => status()?.failure?.code === 'tls-trust' && status()!.failure!.text.includes('issued by "'), 'tls-trust with the issuer');
+    await until(() => status()?.failure?.code === 'tls-trust' && status()!.failure!.text.includes('issued by "'), 'tls-trust with the issuer', 8000);
     const issuerCn = /CN=([^\n]+)/.exec(new X509Certificate(upstream.server.certificates.caCertPem).subject)![1]!;
     expect(status()!.failure!.text).toContain(issuerCn);
     expect(status()!.registration).toBe('failed');
@@ -62,7 +48,7 @@ describe('gateway line over TLS to an upstream with an untrusted CA', () => {
       process.stdout.write = write;
     }
     expect(code).toBe(0);
-    await until(() => status()?.registration === 'registered', '1001 registered over TLS');
+    await until(() => status()?.registration === 'registered', '1001 registered over TLS', 8000);
     expect(status()!.registeredVia).toBe(`tls:127.0.0.1:${upstream.tlsPort}`);
     expect(upstream.server.location.isRegistered('sip:41510@upstream.test')).toBe(true);
   });

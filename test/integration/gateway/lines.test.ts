@@ -7,9 +7,10 @@ import { askControlSocket, controlSocketPath } from '../../../src/pbx/status/con
 import type { GatewayStatus } from '../../../src/model/gateway.ts';
 import { refreshDelaySec } from '../../../src/sip/ua/register-client.ts';
 import { main } from '../../../src/cli/main.ts';
-import { startTestServer, type TestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
 import { until } from '../lib/until.ts';
 import { startWithApi, type ApiTestServer } from '../api/client.ts';
+import { addLines, GATEWAY_DOMAIN, startUpstream, startUpstreamAgain, stopAll, type PairLine } from './pair.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
@@ -17,26 +18,21 @@ let api: ApiTestServer;
 
 const lines = () => gw.server.gateway.lines!;
 const upstreamHas = (user: string) => upstream.server.location.isRegistered(`sip:${user}@upstream.test`);
+const upstreamConfig = { registrar: { minExpiresSec: 30 } };
+const LINES: PairLine[] = [
+  { extension: '1001', upstreamUser: '41510', ipei: '05003 0733588' },
+  // The upstream account's password is Up-41511-secret.
+  { extension: '1002', upstreamUser: '41511', password: 'not-the-password' },
+];
 
 beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' }, registrar: { minExpiresSec: 30 } } });
-  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret' });
-  await upstream.server.store.users.add({ extension: '41511', password: 'Up-41511-secret' });
-  api = await startWithApi({ sip: { domain: 'gw.test' } }, { manualTime: true });
+  upstream = await startUpstream(LINES, upstreamConfig);
+  api = await startWithApi({ sip: { domain: GATEWAY_DOMAIN } }, { manualTime: true });
   gw = api.ts;
-  const store = gw.server.store;
-  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
-  await store.users.add({ extension: '1002', password: 'Handset-1002-pw' });
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
-  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret', ipei: '05003 0733588' });
-  await store.gateway.setLine({ extension: '1002', upstreamUser: '41511', password: 'not-the-password' });
-  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp', registerExpiresSec: 60 });
+  await addLines(gw, { port: upstream.sipPort, lines: LINES, settings: { registerExpiresSec: 60 } });
 }, 30_000);
 
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.stop();
-});
+afterAll(() => stopAll(gw, upstream));
 
 describe('gateway lines against a Switchboard upstream', () => {
   it('registers the line on both sides and reports it', async () => {
@@ -109,16 +105,13 @@ describe('gateway lines against a Switchboard upstream', () => {
   });
 
   it('re-registers by itself when the upstream comes back', async () => {
-    const port = upstream.sipPort;
-    const tlsPort = upstream.tlsPort;
-    const dataDir = upstream.dataDir;
     await upstream.stop();
     // The next refresh finds nobody: failed with a reason, no operator action.
     await gw.advance(refreshDelaySec(60) * 1000 + 100);
     for (let i = 0; i < 10 && lines().lineStatus('1001')!.registration === 'registered'; i++) await gw.advance(17_000);
     await until(() => lines().lineStatus('1001')!.registration === 'failed', '1001 failed');
     expect(['no-answer', 'refused']).toContain(lines().lineStatus('1001')!.failure!.code);
-    upstream = await startTestServer({ dataDir, sipPort: port, tlsPort, config: { sip: { domain: 'upstream.test' }, registrar: { minExpiresSec: 30 } } });
+    upstream = await startUpstreamAgain(upstream, upstreamConfig);
     // Backoff is bounded (at most 5 minutes): time moves, the line comes back.
     for (let i = 0; i < 40 && lines().lineStatus('1001')!.registration !== 'registered'; i++) {
       await gw.advance(10_000);

@@ -4,90 +4,32 @@
 // upstream, and, without Send BYE with REFER, the upstream's sipfrag NOTIFYs
 // reach the handset's REFER subscription. Two Switchboards (the upstream
 // with desk phones, the gateway with a handset) and our own test phones on
-// loopback; the line is registered by a small in-test lines manager as in
-// calls.test.ts.
+// loopback; the line is registered by the in-test lines manager of pair.ts
+// as in calls.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from '../lib/server.ts';
 import type { TestServer } from '../lib/server.ts';
-import { TestPhone } from '../lib/phone.ts';
-import { until } from '../features/rig.ts';
-import type { GatewayLines, UpstreamRoute } from '../../../src/gateway/types.ts';
-import { gatewaySettingsSchema } from '../../../src/model/gateway.ts';
-import type { GatewaySettings } from '../../../src/model/gateway.ts';
-import type { SipRequest } from '../../../src/sip/message.ts';
-import type { Inbound } from '../../../src/sip/transport/types.ts';
-import { createRequest } from '../../../src/sip/serializer.ts';
-import { generateCallId, generateTag } from '../../../src/sip/ids.ts';
-import { newVia } from '../../../src/sip/dialog.ts';
-import { requestFinal } from '../../../src/sip/ua/uac.ts';
+import type { TestPhone } from '../lib/phone.ts';
+import { until } from '../lib/until.ts';
 import { tagOf } from '../../../src/sip/headers.ts';
 import { referToWithReplaces } from '../../../src/sip/ua/replaces.ts';
-import { DigestClient } from '../../../src/sip/digest-client.ts';
 import { sipUri } from '../../../src/pbx/routing/targets.ts';
 import type { CallView } from '../../../src/pbx/call/context.ts';
+import { addUsers, Endpoints, InTestLines, stopAll } from './pair.ts';
 
 const DOMAIN = 'test.local';
-const LINE = { user: '42510', password: 'pw-42510', contactUser: 'gw-42510' };
 const HANDSET = '2001';
+const LINE = { extension: HANDSET, displayName: 'Handset', user: '42510', password: 'pw-42510', contactUser: 'gw-42510', domain: DOMAIN };
 
 let up: TestServer;
 let gw: TestServer;
-const phones: TestPhone[] = [];
-
 /** The gateway side of one line (2001 ↔ 42510 at the upstream), over UDP. */
-class InTestLines implements GatewayLines {
-  settings: GatewaySettings = gatewaySettingsSchema.parse({ mode: 'gateway', transport: 'udp' });
-  isGatewayUser(ext: string): boolean {
-    return ext === HANDSET;
-  }
-  route(ext: string): UpstreamRoute | undefined {
-    if (ext !== HANDSET) return undefined;
-    return {
-      aor: { displayName: 'Handset', uri: sipUri(LINE.user, DOMAIN), params: new Map() },
-      requestUri: (d) => sipUri(d, DOMAIN),
-      dest: { transport: 'udp', address: '127.0.0.1', port: up.sipPort },
-      routes: [],
-      credentials: { username: LINE.user, password: LINE.password },
-      contact: { ...sipUri(LINE.contactUser, '127.0.0.1'), port: gw.sipPort },
-      secure: false,
-    };
-  }
-  fromUpstream(req: SipRequest, inbound: Inbound) {
-    return inbound.source.port === up.sipPort && req.uri.user === LINE.contactUser ? { extension: HANDSET, lineUser: LINE.contactUser } : undefined;
-  }
-  lineStatus() {
-    return undefined;
-  }
-  status(): never {
-    throw new Error('not used here');
-  }
-  reregister(): void {}
-  onChange() {
-    return () => {};
-  }
-  touch(): void {}
-}
-const lines = new InTestLines();
+let lines: InTestLines;
+const ends = new Endpoints();
 
 async function phone(ts: TestServer, ext: string): Promise<TestPhone> {
-  await ts.server.store.users.add({ extension: ext, password: `pw-${ext}`, name: `User ${ext}`, media: { security: 'disabled' } });
-  await ts.server.directory.poll();
-  const p = await TestPhone.start({ ext, password: `pw-${ext}`, server: { host: ts.host, port: ts.sipPort, domain: DOMAIN } });
-  phones.push(p);
-  expect((await p.register()).status).toBe(200);
-  return p;
-}
-
-/** The line's REGISTER, sent from the gateway's own UDP socket (as the lines manager does). */
-async function registerLine(): Promise<number> {
-  const aor = { uri: sipUri(LINE.user, DOMAIN), params: new Map() };
-  let cseq = 0;
-  const res = await requestFinal(createRequest({
-    method: 'REGISTER', uri: `sip:${DOMAIN}`, from: { ...aor, params: new Map([['tag', generateTag()]]) }, to: aor, callId: generateCallId(), cseq: ++cseq,
-    via: newVia('udp', { address: '127.0.0.1', port: gw.sipPort }),
-    contact: { uri: { ...sipUri(LINE.contactUser, '127.0.0.1'), port: gw.sipPort }, params: new Map([['expires', '3600']]) },
-  }), { transactions: gw.server.transactions, dest: { transport: 'udp', address: '127.0.0.1', port: up.sipPort }, credentials: new DigestClient({ username: LINE.user, password: LINE.password }), nextCSeq: () => ++cseq });
-  return res.status;
+  await addUsers(ts, [{ extension: ext, password: `pw-${ext}`, name: `User ${ext}`, media: { security: 'disabled' } }]);
+  return ends.phone(ts, ext, `pw-${ext}`, DOMAIN);
 }
 
 const connected = (ts: TestServer): CallView[] => [...ts.server.calls.calls()].filter((c) => c.state === 'connected');
@@ -102,20 +44,16 @@ beforeAll(async () => {
   up = await startTestServer({ config: { media: { relay: { portMin: 35000, portMax: 35999 } } } });
   gw = await startTestServer({ config: { media: { relay: { portMin: 36000, portMax: 36999 } } } });
   // The line's account at the upstream: SRTP only toward the gateway (its default offer is RTP/SAVP only).
-  await up.server.store.users.add({ extension: LINE.user, password: LINE.password, name: 'Line', media: { security: 'enforced' } });
-  await up.server.directory.poll();
+  await addUsers(up, [{ extension: LINE.user, password: LINE.password, name: 'Line', media: { security: 'enforced' } }]);
+  lines = new InTestLines(LINE, up, gw);
   gw.server.gatewayCalls.attach(lines);
-  expect(await registerLine()).toBe(200);
+  expect(await lines.register()).toBe(200);
   handset = await phone(gw, HANDSET);
   desk = await phone(up, '42520');
   desk2 = await phone(up, '42530');
 });
 
-afterAll(async () => {
-  for (const p of phones) await p.stop();
-  await gw?.stop();
-  await up?.stop();
-});
+afterAll(() => stopAll(ends, gw, up));
 
 describe('transfer through the gateway', () => {
   it('attended transfer by the handset between two upstream parties: the upstream joins them, the handset calls end', async () => {

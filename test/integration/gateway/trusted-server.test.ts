@@ -5,18 +5,17 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../lib/wait.ts';
 import { X509Certificate } from 'node:crypto';
 import { main } from '../../../src/cli/main.ts';
 import { addTrustedCas } from '../../../src/security/trust-store.ts';
 import { addTrustedPeer, removeTrustedPeer } from '../../../src/security/trusted-peers.ts';
 import { certificateNames } from '../../../src/sip/transport/tls-peer.ts';
 import { startTestServer, tempDataDir, type TestServer } from '../lib/server.ts';
+import { until } from '../lib/until.ts';
+import { addLines, startUpstream, stopAll, type PairLine } from './pair.ts';
 
-/** Waits (bounded) for a condition the servers reach on their own real-time polls; fails naming what is missing. */
-async function until(check: () => boolean, what: string | (() => string), ms = 15_000): Promise<void> {
-  if (!(await waitUntil(check, ms, 20))) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-}
+/** How long (real time) to wait for what the servers reach on their own polls and handshakes. */
+const WAIT_MS = 15_000;
 
 let upstream: TestServer;
 let gw: TestServer;
@@ -49,37 +48,45 @@ function identityName(server: TestServer): string {
 const peersChanged = (up: TestServer, has: (peers: string[]) => boolean) =>
   up.log.entries.some((e) => e.msg === 'trusted peers changed' && has((e.obj as { trustedPeers: string[] }).trustedPeers));
 
-beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
-  await upstream.server.store.users.add({ extension: '41510', password: 'Up-41510-secret-never-used' });
-  // The gateway trusts the upstream's CA from its first start; the upstream trusts the gateway's once it exists.
+/** A line with no password (trusted-server mode needs only the user name, B-19); its upstream account has one. */
+const trustedLine = (extension: string, upstreamUser: string): PairLine =>
+  ({ extension, upstreamUser, password: '', account: { password: `Up-${upstreamUser}-secret-never-used` } });
+
+/** A gateway whose data directory trusts the upstream's CA from its first start, and whose CA the upstream then trusts. */
+async function startTrustingGateway(up: TestServer, domain: string, manualTime = false): Promise<TestServer> {
   const gwDir = tempDataDir();
-  await addTrustedCas(gwDir, Buffer.from(upstream.server.certificates.caCertPem));
-  gw = await startTestServer({ dataDir: gwDir, config: { sip: { domain: 'gw.test' } } });
+  await addTrustedCas(gwDir, Buffer.from(up.server.certificates.caCertPem));
+  const started = await startTestServer({ dataDir: gwDir, manualTime, config: { sip: { domain } } });
   const caFile = join(tempDataDir(), 'gateway-ca.pem');
-  await writeFile(caFile, gw.server.certificates.caCertPem);
-  expect(await cli('cert', 'trust', 'add', caFile, '--data-dir', upstream.dataDir)).toBe(0);
+  await writeFile(caFile, started.server.certificates.caCertPem);
+  expect(await cli('cert', 'trust', 'add', caFile, '--data-dir', up.dataDir)).toBe(0);
+  return started;
+}
+
+/** Gives the gateway its trusted-server line over TLS to `up`, whose domain is `upstreamDomain`. */
+function addTrustedLine(gateway: TestServer, up: TestServer, line: PairLine, upstreamDomain: string): Promise<void> {
+  return addLines(gateway, {
+    port: up.tlsPort, transport: 'tls', lines: [line], settings: { defaultDomain: upstreamDomain, trustedServer: true, registerExpiresSec: 120 },
+  });
+}
+
+const LINE = trustedLine('1001', '41510');
+
+beforeAll(async () => {
+  upstream = await startUpstream([LINE]);
+  gw = await startTrustingGateway(upstream, 'gw.test');
   gwName = identityName(gw);
   await addTrustedPeer(upstream.server.store.admin.settings, gwName);
   // Its TLS listener asks for client certificates once it has seen the entry; a connection made before stays unverified.
-  await until(() => peersChanged(upstream, (p) => p.includes(gwName)), 'the upstream to list the peer');
-
-  const store = gw.server.store;
-  await store.users.add({ extension: '1001', password: 'Handset-1001-pw' });
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.tlsPort};transport=tls`, priority: 1 });
-  // No password: trusted-server mode needs only the user name (B-19).
-  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510' });
-  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'tls', trustedServer: true, registerExpiresSec: 120 });
+  await until(() => peersChanged(upstream, (p) => p.includes(gwName)), 'the upstream to list the peer', WAIT_MS);
+  await addTrustedLine(gw, upstream, LINE, 'upstream.test');
 }, 60_000);
 
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.stop();
-});
+afterAll(() => stopAll(gw, upstream));
 
 describe('gateway in trusted-server mode towards a Switchboard upstream', () => {
   it('registers a line with no password over mutual TLS, never challenged', async () => {
-    await until(() => status()?.registration === 'registered', () => `line 1001 registered (now ${JSON.stringify(status())})`);
+    await until(() => status()?.registration === 'registered', () => `line 1001 registered (now ${JSON.stringify(status())})`, WAIT_MS);
     expect(upstream.server.location.isRegistered('sip:41510@upstream.test')).toBe(true);
     expect(status()!.failure).toBeNull();
     expect(upstream.log.entries.filter((e) => e.msg?.startsWith('trusted server connected'))).toEqual([
@@ -93,9 +100,9 @@ describe('gateway in trusted-server mode towards a Switchboard upstream', () => 
   it('without the trusted-peer entry the upstream challenges and the line says it has no password', async () => {
     expect(await removeTrustedPeer(upstream.server.store.admin.settings, gwName)).toBe(true);
     // The upstream polls its store (every 50 ms here); registrations after it saw the change are challenged.
-    await until(() => peersChanged(upstream, (p) => p.length === 0), 'the upstream to drop the peer');
+    await until(() => peersChanged(upstream, (p) => p.length === 0), 'the upstream to drop the peer', WAIT_MS);
     gw.server.gateway.lines!.reregister(['1001']);
-    await until(() => status()?.failure !== null && status()?.failure !== undefined, 'line 1001 failed');
+    await until(() => status()?.failure !== null && status()?.failure !== undefined, 'line 1001 failed', WAIT_MS);
     // gw-lines' reason for a challenge answered with no password (FailureCode has no separate code for it).
     expect(status()!.failure).toMatchObject({ code: 'rejected', status: 401 });
     expect(status()!.failure!.text).toMatch(/asks for a password and the line has none.*trusted server upstream/);
@@ -110,40 +117,28 @@ describe('gateway in trusted-server mode listed upstream after it connected', ()
   const status2 = () => gw2.server.gateway.lines!.lineStatus('2001');
 
   beforeAll(async () => {
-    up2 = await startTestServer({ config: { sip: { domain: 'upstream2.test' } } });
-    await up2.server.store.users.add({ extension: '41520', password: 'Up-41520-secret-never-used' });
-    const gwDir = tempDataDir();
-    await addTrustedCas(gwDir, Buffer.from(up2.server.certificates.caCertPem));
-    gw2 = await startTestServer({ dataDir: gwDir, manualTime: true, config: { sip: { domain: 'gw2.test' } } });
-    const caFile = join(tempDataDir(), 'gateway2-ca.pem');
-    await writeFile(caFile, gw2.server.certificates.caCertPem);
-    expect(await cli('cert', 'trust', 'add', caFile, '--data-dir', up2.dataDir)).toBe(0);
-    const store = gw2.server.store;
-    await store.users.add({ extension: '2001', password: 'Handset-2001-pw' });
-    await store.gateway.addProxy({ uri: `sip:127.0.0.1:${up2.tlsPort};transport=tls`, priority: 1 });
-    await store.gateway.setLine({ extension: '2001', upstreamUser: '41520' });
-    await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream2.test', transport: 'tls', trustedServer: true, registerExpiresSec: 120 });
+    const line = trustedLine('2001', '41520');
+    up2 = await startUpstream([line], { sip: { domain: 'upstream2.test' } });
+    gw2 = await startTrustingGateway(up2, 'gw2.test', true);
+    await addTrustedLine(gw2, up2, line, 'upstream2.test');
   }, 60_000);
 
-  afterAll(async () => {
-    await gw2?.stop();
-    await up2?.stop();
-  });
+  afterAll(() => stopAll(gw2, up2));
 
   it('registers on its next attempt once listed, on a new connection, without a restart', async () => {
     // Not listed yet: challenged on the connection it opened (no client certificate asked for).
-    await until(() => status2()?.failure?.status === 401, () => `line 2001 challenged (now ${JSON.stringify(status2())})`);
+    await until(() => status2()?.failure?.status === 401, () => `line 2001 challenged (now ${JSON.stringify(status2())})`, WAIT_MS);
     const name = identityName(gw2);
     await addTrustedPeer(up2.server.store.admin.settings, name);
-    await until(() => peersChanged(up2, (p) => p.includes(name)), 'the upstream to list the peer');
+    await until(() => peersChanged(up2, (p) => p.includes(name)), 'the upstream to list the peer', WAIT_MS);
     // The next attempt (5 s of backoff on the gateway's clock) is challenged on the old connection,
     // closes it and registers at once on a new handshake that presents the certificate.
     await gw2.advance(5_001);
     const reconnected = () => gw2.log.entries.filter((e) => e.msg?.startsWith('gateway line: challenged in trusted-server mode')).length;
-    await until(() => reconnected() === 1, 'the line to close its old connection');
+    await until(() => reconnected() === 1, 'the line to close its old connection', WAIT_MS);
     // Its retry is due at once (a 0 ms timer: the gateway's clock moves only by advance()).
     await gw2.advance(1);
-    await until(() => status2()?.registration === 'registered', () => `line 2001 registered (now ${JSON.stringify(status2())})`);
+    await until(() => status2()?.registration === 'registered', () => `line 2001 registered (now ${JSON.stringify(status2())})`, WAIT_MS);
     expect(up2.server.location.isRegistered('sip:41520@upstream2.test')).toBe(true);
     expect(reconnected()).toBe(1);
     expect(up2.log.entries.filter((e) => e.msg?.startsWith('trusted server connected'))).toEqual([
