@@ -19,7 +19,7 @@ export interface KamailioHandle {
   readonly dir: string;
   /** 0 unless started with tls. */
   readonly tlsPort: number;
-  /** Self-signed certificate (PEM) the TLS listener presents; '' without tls. */
+  /** Certificate (PEM) the TLS listener presents; '' without tls. */
   readonly certFile: string;
   output(): string;
   stop(): Promise<void>;
@@ -37,8 +37,11 @@ export interface StartKamailioOptions {
   maxBuffer?: number;
   /** Default: a free port. */
   port?: number;
-  /** Also listen on TLS with a fresh self-signed certificate (openssl). */
-  tls?: boolean;
+  /**
+   * Also listen on TLS: true makes a fresh self-signed certificate (openssl);
+   * or the PEM certificate (chain) and key to present, e.g. issued by a CA the client trusts.
+   */
+  tls?: boolean | { certFile: string; keyFile: string };
   /** Also route calls as a stateful proxy (see proxy-route.ts). */
   proxy?: KamailioProxyOptions;
 }
@@ -102,6 +105,8 @@ export async function startKamailio(o: StartKamailioOptions): Promise<KamailioHa
     if (o.tls === true) {
       tls = { port: await freePort(), certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
       selfSignedCert(domain, tls.certFile, tls.keyFile);
+    } else if (o.tls !== undefined && o.tls !== false) {
+      tls = { port: await freePort(), ...o.tls };
     }
     ({ configFile } = writeKamailioConfig({
       dir, host: LOOPBACK, port, tcp: o.tcp ?? true, domain, users: o.users, children: o.children,

@@ -37,6 +37,9 @@ export function rtpRanges(): [PortRange, PortRange] {
 /** Packets each way that make "RTP flowed" unambiguous: ~1 s at 20 ms ptime. */
 export const MIN_PACKETS_EACH_WAY = 50;
 
+/** How long a test call stays up: well over MIN_PACKETS_EACH_WAY packets at 20 ms. */
+export const CALL_HOLD_MS = 3000;
+
 /**
  * A dials B, B answers, the call stays up for holdMs, A hangs up. Asserts the
  * signalling at both phones and that the media went A<->B directly, and
@@ -47,7 +50,7 @@ export async function baresipDirectCall(
   users: { a: TestUser; b: TestUser },
   transport: SipTransport,
   workDir: string,
-  holdMs = 3000,
+  holdMs = CALL_HOLD_MS,
 ): Promise<DirectCallResult> {
   const [ra, rb] = rtpRanges();
   const account = (u: TestUser) => ({

@@ -64,6 +64,8 @@ export async function startPcap(filter: string, workDir: string, name: string, d
       return true;
     },
     async stop() {
+      // Stopped already: a test may read the file before its fixture's teardown stops the capture again.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       // dumpcap reads the kernel's buffer in batches: what arrived in the last moments before
       // SIGINT would be lost, so let it catch up first.
       await new Promise((r) => setTimeout(r, 500));

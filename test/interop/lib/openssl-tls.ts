@@ -39,6 +39,10 @@ export async function presentedFingerprint(port: number, workDir: string, host =
 export interface OpensslIdentity {
   caPem: string;
   certPem: string;
+  /** The same as PEM files: the CA, the identity's certificate and its key (unencrypted). */
+  caFile: string;
+  certFile: string;
+  keyFile: string;
   /** The PKCS#12 file: key, certificate and the CA. */
   p12File: string;
   fingerprint: string;
@@ -60,5 +64,8 @@ export async function opensslP12(workDir: string, cn: string, names: string[], p
   await openssl(['pkcs12', '-export', '-inkey', at('p12-id.key'), '-in', at('p12-id.crt'), '-certfile', at('p12-ca.crt'), '-name', cn,
     '-passout', `pass:${password}`, '-out', at('identity.p12')]);
   const certPem = readFileSync(at('p12-id.crt'), 'utf8');
-  return { caPem: readFileSync(at('p12-ca.crt'), 'utf8'), certPem, p12File: at('identity.p12'), fingerprint: await opensslFingerprint(certPem, workDir) };
+  return {
+    caPem: readFileSync(at('p12-ca.crt'), 'utf8'), certPem, caFile: at('p12-ca.crt'), certFile: at('p12-id.crt'), keyFile: at('p12-id.key'),
+    p12File: at('identity.p12'), fingerprint: await opensslFingerprint(certPem, workDir),
+  };
 }
