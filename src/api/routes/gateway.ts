@@ -8,6 +8,7 @@ import {
 import { importGatewayLines } from '../../provisioning/gateway-lines-import.ts';
 import { GatewayUsersError, MAX_GATEWAY_FILE_BYTES } from '../../provisioning/gateway-users.ts';
 import { setLinesDisabled } from '../../store/gateway-bulk.ts';
+import { lineNotFound } from '../../store/gateway-rows.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
@@ -92,6 +93,20 @@ export function gatewayRoutes(t: RouteTable, ctx: ApiContext): void {
     summary: 'Gateway lines as stored (one per gateway user)',
     response: { description: 'every line, by extension; no passwords', schema: z.object({ items: z.array(lineViewSchema) }) },
     handler: async () => ({ items: await gw().listLines() }),
+  });
+
+  t.add({
+    method: 'GET', url: '/api/gateway/lines/:extension', tag: 'gateway', access: 'read',
+    summary: "A user's gateway line as stored",
+    description: '404 for an unknown extension and for a user without a line.',
+    params: lineParams,
+    response: { description: 'the line, as in the list; no password', schema: lineViewSchema },
+    errors: [404],
+    handler: async (req) => {
+      const line = await gw().getLine(req.params.extension);
+      if (!line) throw lineNotFound(req.params.extension);
+      return line;
+    },
   });
 
   t.add({
