@@ -28,7 +28,8 @@ const importRowSchema = z.object({
   passwordKept: z.boolean().optional(), needsPassword: z.boolean().optional(),
 });
 const importResultSchema = z.object({
-  dryRun: z.boolean(), rows: z.array(importRowSchema), added: z.number().int(), updated: z.number().int(), errors: z.number().int(),
+  dryRun: z.boolean(), rows: z.array(importRowSchema),
+  warnings: z.array(z.string()).describe('about the file as a whole: columns it sets that Switchboard does not hold'), added: z.number().int(), updated: z.number().int(), errors: z.number().int(),
 });
 
 export function gatewayRoutes(t: RouteTable, ctx: ApiContext): void {
@@ -172,8 +173,10 @@ export function gatewayRoutes(t: RouteTable, ctx: ApiContext): void {
     summary: 'Import a gateway users file into lines',
     description: 'The file GET /api/provisioning/gateway-users writes (CSV as text/csv, or JSON). Each record is the line of ' +
       'its extension (the username when there is no extension column). A record without a password keeps the stored ' +
-      'one; a new line without one starts disabled (needsPassword). An unguarded CSV cell starting with = + - or @ is ' +
-      'refused. Good rows are applied, bad ones reported; with dryRun=true nothing changes.',
+      'one; a new line without one starts disabled (needsPassword). callForward sets the user\'s unconditional forward ' +
+      '(empty: none; no such column: unchanged); dectToDect and adminRights are not held here and draw a warning. ' +
+      'An unguarded CSV cell starting with = + - or @ is refused. Good rows are applied, bad ones reported; with ' +
+      'dryRun=true nothing changes.',
     query: z.object({ dryRun: queryBool.default(false) }).strict(),
     docBody: {
       'text/csv': z.string().describe('ipei,accessCode,standbyText,username,domain,...,extension'),
