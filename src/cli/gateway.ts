@@ -220,6 +220,7 @@ export function registerGatewayCommands(program: Command): void {
           const note = row.error ?? [row.passwordKept && 'password kept', row.needsPassword && 'no password: disabled until one is set'].filter(Boolean).join(', ');
           print(`row ${row.row}\t${row.extension}\t${row.action}${note ? `\t${note}` : ''}`);
         }
+        for (const w of r.warnings) print(`warning: ${w}`);
         print(`${r.dryRun ? 'dry run: would have ' : ''}added ${r.added}, updated ${r.updated}, ${r.errors} error(s)${r.dryRun ? '; nothing was changed' : ''}`);
       }
       if (r.errors > 0) process.exitCode = 2;

@@ -20,6 +20,7 @@ import { ClusterStatus, mergeOverload } from './status.ts';
 import type { StatusReport, StatusRequest } from './status.ts';
 import { holdsSingletons } from './member.ts';
 import { WorkerLink } from './link.ts';
+import { ForwardedPeers } from './forwarded-peers.ts';
 import { WorkerRouter } from './router.ts';
 import { ClusterActivity } from './activity.ts';
 import type { ActivityUpdate } from './activity.ts';
@@ -64,6 +65,7 @@ export class ClusterNode {
   readonly link: WorkerLink;
   readonly router: WorkerRouter;
   readonly activity: ClusterActivity;
+  private readonly forwardedPeers = new ForwardedPeers();
   /** On the management worker: every worker's live status; elsewhere undefined. */
   readonly status: ClusterStatus | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -93,7 +95,7 @@ export class ClusterNode {
       self: deps.worker,
       log: deps.log,
       onFrame: (from, frame) => {
-        if (frame.kind === 'inbound') transport.receiveForwarded(frame.data, frame.source);
+        if (frame.kind === 'inbound') transport.receiveForwarded(frame.data, this.forwardedPeers.adopt(frame.source));
         else if (frame.kind === 'send') transport.sendForOwner(frame.data, frame.dest, frame.fallback);
         else if (frame.topic === 'location') {
           location.applyRemote(frame.body as LocationChange);

@@ -12,7 +12,8 @@
 // upstream leg is first re-INVITEd to hold; with Send BYE with REFER our call
 // ends as soon as the upstream accepts the REFER, else the handset's leg ends
 // and the upstream leg stays until the upstream ends it, its sipfrag NOTIFYs
-// relayed to the handset's REFER subscription.
+// relayed to the handset's REFER subscription for as long as that implicit
+// subscription lives (RFC 3515 §2.4.4, RFC 6665 §4.1.2.4).
 import type { SipRequest, SipResponse } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/transaction/types.ts';
 import { formatUri } from '../sip/uri.ts';
@@ -27,11 +28,18 @@ import type { Call, CallHooks } from '../pbx/call/call.ts';
 import type { CallContext } from '../pbx/call/context.ts';
 import type { Leg, LegEvents } from '../pbx/call/leg.ts';
 import { holdOffer } from '../pbx/media/placeholder.ts';
+import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
 import type { GatewayLines } from './types.ts';
 import { UPSTREAM } from './calls.ts';
 
 /** Calls with a transfer sent upstream and not yet over: one at a time per call (as features/transfer.ts). */
 const inProgress = new WeakSet<Call>();
+/**
+ * The longest an accepted transfer waits for the upstream's outcome, whatever
+ * expiry its NOTIFYs give: the handset cannot transfer again meanwhile, and
+ * our own REFER subscription with the handset lasts as long (180 s).
+ */
+const MAX_OUTCOME_WAIT_MS = 180_000;
 
 export type LegByDialog = (key: string) => { leg: Leg; call: Call } | undefined;
 
@@ -87,9 +95,15 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
       leg.bye();
       leg.close();
     };
-    const relay = s.byeWithRefer ? undefined : relayProgress(upstream, notifier, (ok) => {
+    const relay = s.byeWithRefer ? undefined : relayProgress(upstream, notifier, c.timers, 64 * c.transactions.t1, (outcome) => {
       inProgress.delete(call);
-      if (ok) leave();
+      if (outcome === 'transferred') return leave();
+      if (outcome !== 'expired' || leg.ended) return;
+      // The upstream's subscription ran out with no final NOTIFY: the transfer counts as failed, as when the upstream
+      // ends it without a final sipfrag. The handset keeps its call (and may transfer again): ending it on a guess
+      // would drop a caller whose transfer never happened, while one the upstream did carry out ends with its BYE.
+      c.log.info({ call: call.ref, by: ext }, 'gateway: transfer sent upstream had no outcome before its subscription ran out; counted as failed');
+      notifier.progress(408, 'Request Timeout');
     });
     void referUpstream(upstream, referTo, formatNameAddr(route.aor), s.holdBeforeRefer).then((res) => {
       if (res.status >= 300 || res.referSub === false) inProgress.delete(call);
@@ -106,7 +120,9 @@ export function upstreamRefer(lines: () => GatewayLines | undefined, ctx: () => 
         relay?.stop();
         notifier.progress(200, 'OK');
         leave();
+        return;
       }
+      relay?.accepted();
     });
   };
 }
@@ -134,35 +150,57 @@ function consultation(r: Replaces, call: Call, ext: string, legByDialog: LegByDi
  * RFC 3515 §2.4.4: the upstream's NOTIFYs for our REFER come in the upstream
  * leg's dialog; their sipfrag goes to the handset's subscription. The leg's
  * events are wrapped (the leg has already checked the CSeq) and restored once
- * a final status or a terminated subscription came.
+ * a final status or a terminated subscription came, or the subscription ran
+ * out: the expiry of the upstream's last NOTIFY (RFC 6665 §4.1.3), else
+ * `firstNotifyMs` after the REFER was accepted (a subscriber gives up on a
+ * first NOTIFY after 64*T1, §4.1.2.4), at most MAX_OUTCOME_WAIT_MS.
  */
-function relayProgress(upstream: Leg, notifier: ReferNotifier, over: (transferred: boolean) => void): { stop(): void } {
+function relayProgress(
+  upstream: Leg, notifier: ReferNotifier, timers: TimerQueue, firstNotifyMs: number, over: (outcome: 'transferred' | 'failed' | 'expired') => void,
+): { accepted(): void; stop(): void } {
   const inner: LegEvents = upstream.events;
   let stopped = false;
+  let expiry: TimerHandle | undefined;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
+    timers.cancel(expiry);
     if (upstream.events === wrapped) upstream.events = inner;
+  };
+  const expireIn = (ms: number): void => {
+    timers.cancel(expiry);
+    expiry = timers.schedule(Math.min(ms, MAX_OUTCOME_WAIT_MS), () => {
+      stop();
+      over('expired');
+    });
   };
   const wrapped: LegEvents = {
     onAck: (l, ack) => inner.onAck(l, ack),
     onLegFailed: (l, why) => inner.onLegFailed(l, why),
     onRequest: (l, req, tx) => {
       if (req.method !== 'NOTIFY' || parseEvent(getHeader(req, 'event'))?.package !== 'refer') return inner.onRequest(l, req, tx);
-      const transferred = onNotify(req, tx, notifier, stop);
-      if (stopped) over(transferred);
+      const r = onNotify(req, tx, notifier, stop);
+      if (stopped) over(r.transferred ? 'transferred' : 'failed');
+      else if (r.expiresSec !== undefined) expireIn(r.expiresSec * 1000);
     },
   };
   upstream.events = wrapped;
-  return { stop };
+  return {
+    stop,
+    // A NOTIFY may overtake the REFER's 2xx and have set the expiry already.
+    accepted: () => { if (!stopped && expiry === undefined) expireIn(firstNotifyMs); },
+  };
 }
 
-/** Answers one NOTIFY and passes its sipfrag on; true when it said the transfer succeeded (2xx, §2.4.5). */
-function onNotify(req: SipRequest, tx: ServerTransaction, notifier: ReferNotifier, stop: () => void): boolean {
+/**
+ * Answers one NOTIFY and passes its sipfrag on; `transferred` when it said the transfer succeeded (2xx, §2.4.5),
+ * `expiresSec` as its Subscription-State gave it.
+ */
+function onNotify(req: SipRequest, tx: ServerTransaction, notifier: ReferNotifier, stop: () => void): { transferred: boolean; expiresSec?: number } {
   const st = parseSubscriptionState(getHeader(req, 'subscription-state') ?? '');
   if (st === undefined) {
     tx.respond(createResponse(req, 400, 'Missing Subscription-State'));
-    return false;
+    return { transferred: false };
   }
   tx.respond(createResponse(req, 200));
   const frag = parseSipfrag(req.body);
@@ -171,7 +209,7 @@ function onNotify(req: SipRequest, tx: ServerTransaction, notifier: ReferNotifie
     if (frag === undefined || frag.status < 200) notifier.progress(487, 'Request Terminated');
     stop();
   }
-  return frag !== undefined && frag.status >= 200 && frag.status < 300;
+  return { transferred: frag !== undefined && frag.status >= 200 && frag.status < 300, expiresSec: st.expires };
 }
 
 /** Hold (when asked), then REFER in the upstream leg's dialog; resolves with the REFER's final response. */

@@ -19,7 +19,8 @@
 //   guard is taken off on reading; an unguarded one is refused.
 // - Reading (Appendix A #14): a record without a password keeps the stored
 //   password of the same username; a new user without one starts disabled and
-//   is reported as needing a password.
+//   is reported as needing a password. A callForward left out (no such column
+//   or key) is null, "not given"; an empty one means no forward.
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
@@ -63,7 +64,7 @@ export const gatewayUserSchema = z.object({
   displayName: userFieldSchemas.name,
   authUser: lineFieldSchemas.authUser,
   authPassword: lineFieldSchemas.password.min(1).nullable(),
-  callForward: orEmpty(targetSchema),
+  callForward: orEmpty(targetSchema).nullable(),
   disabled: z.boolean(),
   dectToDect: z.boolean(),
   adminRights: z.boolean(),
@@ -159,9 +160,13 @@ function csvRecord(cols: readonly Column[], cells: readonly string[]): Record<st
   return withDefaults(rec);
 }
 
-/** A field left out is empty (a flag false); an empty or absent password is "not given" (null). */
+/**
+ * A field left out is empty (a flag false); an empty or absent password is "not given" (null), and so is an absent
+ * callForward: a file without that column must not clear the users' forwards.
+ */
 function withDefaults(rec: Record<string, unknown>): Record<string, unknown> {
   const out = { ...rec };
+  if (out.callForward === undefined) out.callForward = null;
   for (const c of GATEWAY_USER_COLUMNS) if (out[c] === undefined) out[c] = FLAG_COLUMNS.includes(c) ? false : '';
   if (out.authPassword === '') out.authPassword = null;
   return out;

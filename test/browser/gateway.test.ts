@@ -249,7 +249,10 @@ describe('Gateway pages', () => {
     expect(at('authPassword')).toBe(-1);
     const edited = rows.map((r, i) => {
       const cells = r.split(',');
-      if (i > 0 && cells[at('extension')] === '4101') cells[at('standbyText')] = 'Ward desk';
+      if (i > 0 && cells[at('extension')] === '4101') {
+        cells[at('standbyText')] = 'Ward desk';
+        cells[at('dectToDect')] = 'true'; // not held here: the report names it
+      }
       return cells.join(',');
     }).join('\r\n');
     expect(edited).toContain('Ward desk');
@@ -259,6 +262,7 @@ describe('Gateway pages', () => {
     await page.getByRole('button', { name: 'Check file' }).click();
     await page.getByRole('heading', { name: 'Dry run: what the import would do' }).waitFor();
     expect(await page.locator('tr[data-import-row]').filter({ hasText: '4101' }).innerText()).toContain('updated');
+    expect(await page.locator('[data-import-warning]').innerText()).toMatch(/^dectToDect is set for 1 record\(s\) \(4101\) and was not imported/);
     expect((await line('4101'))?.standbyText).toBe('');
     await shots('import-dry-run');
 

@@ -8,6 +8,7 @@ import {
 import { importGatewayLines } from '../../provisioning/gateway-lines-import.ts';
 import { GatewayUsersError, MAX_GATEWAY_FILE_BYTES } from '../../provisioning/gateway-users.ts';
 import { setLinesDisabled } from '../../store/gateway-bulk.ts';
+import { lineNotFound } from '../../store/gateway-rows.ts';
 import { audit, type ApiContext } from '../context.ts';
 import { ApiError, validationError } from '../errors.ts';
 import type { RouteTable } from '../route.ts';
@@ -27,7 +28,8 @@ const importRowSchema = z.object({
   passwordKept: z.boolean().optional(), needsPassword: z.boolean().optional(),
 });
 const importResultSchema = z.object({
-  dryRun: z.boolean(), rows: z.array(importRowSchema), added: z.number().int(), updated: z.number().int(), errors: z.number().int(),
+  dryRun: z.boolean(), rows: z.array(importRowSchema),
+  warnings: z.array(z.string()).describe('about the file as a whole: columns it sets that Switchboard does not hold'), added: z.number().int(), updated: z.number().int(), errors: z.number().int(),
 });
 
 export function gatewayRoutes(t: RouteTable, ctx: ApiContext): void {
@@ -95,6 +97,20 @@ export function gatewayRoutes(t: RouteTable, ctx: ApiContext): void {
   });
 
   t.add({
+    method: 'GET', url: '/api/gateway/lines/:extension', tag: 'gateway', access: 'read',
+    summary: "A user's gateway line as stored",
+    description: '404 for an unknown extension and for a user without a line.',
+    params: lineParams,
+    response: { description: 'the line, as in the list; no password', schema: lineViewSchema },
+    errors: [404],
+    handler: async (req) => {
+      const line = await gw().getLine(req.params.extension);
+      if (!line) throw lineNotFound(req.params.extension);
+      return line;
+    },
+  });
+
+  t.add({
     method: 'PUT', url: '/api/gateway/lines/:extension', tag: 'gateway', access: 'write',
     summary: "Create or replace a user's gateway line",
     description: "Fields left out take their defaults, except password: left out, a replaced line keeps its password (\"\" clears it). " +
@@ -157,8 +173,10 @@ export function gatewayRoutes(t: RouteTable, ctx: ApiContext): void {
     summary: 'Import a gateway users file into lines',
     description: 'The file GET /api/provisioning/gateway-users writes (CSV as text/csv, or JSON). Each record is the line of ' +
       'its extension (the username when there is no extension column). A record without a password keeps the stored ' +
-      'one; a new line without one starts disabled (needsPassword). An unguarded CSV cell starting with = + - or @ is ' +
-      'refused. Good rows are applied, bad ones reported; with dryRun=true nothing changes.',
+      'one; a new line without one starts disabled (needsPassword). callForward sets the user\'s unconditional forward ' +
+      '(empty: none; no such column: unchanged); dectToDect and adminRights are not held here and draw a warning. ' +
+      'An unguarded CSV cell starting with = + - or @ is refused. Good rows are applied, bad ones reported; with ' +
+      'dryRun=true nothing changes.',
     query: z.object({ dryRun: queryBool.default(false) }).strict(),
     docBody: {
       'text/csv': z.string().describe('ipei,accessCode,standbyText,username,domain,...,extension'),

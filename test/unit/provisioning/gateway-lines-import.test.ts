@@ -3,7 +3,8 @@
 // trusted server's lines without one, and a dry run that keeps nothing.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importGatewayLines } from '../../../src/provisioning/gateway-lines-import.ts';
-import { GatewayUsersError } from '../../../src/provisioning/gateway-users.ts';
+import { GatewayUsersError, gatewayUsersToCsv, gatewayUsersToJson } from '../../../src/provisioning/gateway-users.ts';
+import { gatewayUsersFromStore } from '../../../src/provisioning/gateway-users-source.ts';
 import type { SqliteStore } from '../../../src/store/index.ts';
 import { tempStores } from '../store/helpers.ts';
 
@@ -52,5 +53,44 @@ describe('importGatewayLines', () => {
     expect(dry).toMatchObject({ dryRun: true, added: 2, updated: 1, errors: 1 });
     expect((await store.gateway.listLines()).map((l) => [l.extension, l.upstreamUser])).toEqual([['1001', 'old']]);
     await expect(importGatewayLines(store, 'colour\r\nred')).rejects.toThrow(GatewayUsersError);
+  });
+
+  it('round trip: callForward is the user\'s unconditional forward; export, clear, import gives the same file (CSV and JSON)', async () => {
+    await store.users.update('1001', { forwardUnconditional: '+4930123' });
+    await store.gateway.setLine({ extension: '1002', upstreamUser: '41511', password: 'Stored-2', ipei: '05003 0733588', standbyText: 'Ward 3' });
+    for (const [write, name] of [[gatewayUsersToCsv, 'csv'], [gatewayUsersToJson, 'json']] as const) {
+      const before = write(await gatewayUsersFromStore(store), true);
+      expect(before, name).toContain('+4930123');
+      for (const l of await store.gateway.listLines()) await store.gateway.removeLine(l.extension);
+      await store.users.update('1001', { forwardUnconditional: null });
+      const r = await importGatewayLines(store, before);
+      expect(r, name).toMatchObject({ errors: 0, warnings: [] });
+      expect(write(await gatewayUsersFromStore(store), true), name).toBe(before);
+      expect((await store.users.getByExtension('1001'))!.forwardUnconditional).toBe('+4930123');
+    }
+  });
+
+  it('an empty callForward clears the forward; a file without the column leaves it', async () => {
+    await store.users.update('1001', { forwardUnconditional: '2000' });
+    await importGatewayLines(store, 'extension,username\r\n1001,41510');
+    expect((await store.users.getByExtension('1001'))!.forwardUnconditional).toBe('2000');
+    await importGatewayLines(store, 'extension,username,callForward\r\n1001,41510,');
+    expect((await store.users.getByExtension('1001'))!.forwardUnconditional).toBeNull();
+    const dry = await importGatewayLines(store, 'extension,username,callForward\r\n1001,41510,3000', { dryRun: true });
+    expect(dry.errors).toBe(0);
+    expect((await store.users.getByExtension('1001'))!.forwardUnconditional).toBeNull();
+  });
+
+  it('dectToDect and adminRights, which Switchboard does not hold, draw one warning per column naming the records', async () => {
+    const file = [
+      'extension,username,dectToDect,adminRights',
+      '1001,41510,yes,yes', '1002,41511,yes,no', '1003,41513,no,no',
+    ].join('\r\n');
+    const r = await importGatewayLines(store, file);
+    expect(r.errors).toBe(0);
+    expect(r.warnings).toHaveLength(2);
+    expect(r.warnings[0]).toMatch(/^dectToDect is set for 2 record\(s\) \(1001, 1002\) and was not imported: /);
+    expect(r.warnings[1]).toMatch(/^adminRights is set for 1 record\(s\) \(1001\) and was not imported: /);
+    expect((await importGatewayLines(store, 'extension,username,dectToDect\r\n1003,41513,no')).warnings).toEqual([]);
   });
 });

@@ -128,11 +128,11 @@ describe('gateway users file', () => {
     expect(r.errors[4]!.message).toContain('appears twice');
   });
 
-  it('takes a hand-written JSON list: left-out fields empty, an empty password as not given', () => {
+  it('takes a hand-written JSON list: left-out fields empty, an empty password and a left-out callForward as not given', () => {
     const r = parseGatewayUsers('[{"username": "1001", "authPassword": ""}, {"username": "1002", "dectToDect": true}, 7]');
     expect(r.users).toEqual([
-      { ipei: '', accessCode: '', standbyText: '', username: '1001', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: false, adminRights: false, extension: '' },
-      { ipei: '', accessCode: '', standbyText: '', username: '1002', domain: '', displayName: '', authUser: '', authPassword: null, callForward: '', disabled: false, dectToDect: true, adminRights: false, extension: '' },
+      { ipei: '', accessCode: '', standbyText: '', username: '1001', domain: '', displayName: '', authUser: '', authPassword: null, callForward: null, disabled: false, dectToDect: false, adminRights: false, extension: '' },
+      { ipei: '', accessCode: '', standbyText: '', username: '1002', domain: '', displayName: '', authUser: '', authPassword: null, callForward: null, disabled: false, dectToDect: true, adminRights: false, extension: '' },
     ]);
     expect(r.errors.map((e) => e.row)).toEqual([3]);
   });

@@ -2,7 +2,8 @@
 // JSON, as Provisioning → Gateway users writes it) read into the lines, dry
 // run first: the report says row by row what was added, updated or refused.
 // A record without a password keeps the stored one; a new line without one
-// starts disabled and is marked as needing one.
+// starts disabled and is marked as needing one. Columns the file sets that
+// Switchboard does not hold (dectToDect, adminRights) are named above the rows.
 import { useState } from 'preact/hooks';
 import { describeError, query } from '../api.ts';
 import { plural } from '../format.ts';
@@ -13,7 +14,7 @@ import { CheckField, Fieldset, Notice, PageTitle, SubmitButton, useApp } from '.
 const MAX_FILE = 8 * 1024 * 1024;
 
 interface ImportRow { row: number; extension: string; action: 'added' | 'updated' | 'error'; error?: string; passwordKept?: boolean; needsPassword?: boolean }
-interface ImportResult { dryRun: boolean; rows: ImportRow[]; added: number; updated: number; errors: number }
+interface ImportResult { dryRun: boolean; rows: ImportRow[]; warnings: string[]; added: number; updated: number; errors: number }
 
 function note(r: ImportRow): string {
   if (r.action === 'error') return r.error ?? 'refused';
@@ -75,6 +76,7 @@ export function GatewayImportPage() {
             <li><strong>{result.updated}</strong> updated</li>
             <li class={result.errors > 0 ? 'has-alarms' : ''}><strong>{result.errors}</strong> {result.errors === 1 ? 'error' : 'errors'}</li>
           </ul>
+          {result.warnings.map((w) => <div key={w} data-import-warning><Notice kind="info">{w}</Notice></div>)}
           {result.rows.length === 0 ? <p class="muted">The file has no records.</p> : (
             <div class="table-wrap">
               <table class="responsive" aria-labelledby="gi-report-h">
