@@ -193,6 +193,37 @@ async function refreshChallenges(channels: Channel[]): Promise<string | undefine
   return undefined;
 }
 
+/** A server process that is gone: the supervisor or a worker crashed. */
+export function processFailures(pids: readonly number[], supervisor: number): string[] {
+  return pids.filter((p) => !alive(p)).map((p) => `server process ${p} ${p === supervisor ? '(supervisor)' : '(worker)'} exited`);
+}
+
+/** Any error line or stack trace in the server's log (bad input is a warning at most). */
+export function logFailures(watch: LogWatch): string[] {
+  return watch.counts.errors > 0 || watch.counts.stackTraces > 0 ? [`server logged an error or a stack trace: ${watch.firstBad}`] : [];
+}
+
+/**
+ * The end-of-run bounds: memory growth from the end of warm-up (not judged
+ * when the run never warmed up) and the log volume per minute of fuzzing.
+ */
+export function endFailures(o: Pick<NetworkFuzzOptions, 'rssGrowthMiB' | 'heapGrowthMiB' | 'logLinesPerMinute'>,
+  memory: { afterWarmup: Memory; end: Memory }, logLines: number, minutes: number): string[] {
+  const out: string[] = [];
+  const { afterWarmup: w, end: e } = memory;
+  if (w.rss > 0 && e.rss - w.rss > o.rssGrowthMiB) {
+    out.push(`RSS grew ${(e.rss - w.rss).toFixed(1)} MiB after warm-up (${w.rss.toFixed(1)} -> ${e.rss.toFixed(1)} MiB), more than ${o.rssGrowthMiB} MiB`);
+  }
+  if (w.heap > 0 && e.heap - w.heap > o.heapGrowthMiB) {
+    out.push(`V8 heap in use grew ${(e.heap - w.heap).toFixed(1)} MiB after warm-up (${w.heap.toFixed(1)} -> ${e.heap.toFixed(1)} MiB), more than ${o.heapGrowthMiB} MiB`);
+  }
+  const perMinute = logLines / minutes;
+  if (perMinute > o.logLinesPerMinute) {
+    out.push(`server logged ${logLines} lines in ${minutes.toFixed(1)} min (${perMinute.toFixed(0)}/min), more than ${o.logLinesPerMinute}/min`);
+  }
+  return out;
+}
+
 export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkReport> {
   const watch = new LogWatch(/^bench-memory: /);
   const hook = new GcHookReader();
@@ -250,8 +281,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   let fuzzMs = 0;
   let logAtStart = watch.snapshot();
   const check = (): void => {
-    for (const p of pids) if (!alive(p)) failures.push(`server process ${p} ${p === server.pid ? '(supervisor)' : '(worker)'} exited`);
-    if (watch.counts.errors > 0 || watch.counts.stackTraces > 0) failures.push(`server logged an error or a stack trace: ${watch.firstBad}`);
+    failures.push(...processFailures(pids, server.pid), ...logFailures(watch));
     for (const ch of appChannels) if (ch.received > 0) failures.push(`the media server's port answered ${ch.received} datagram(s) from outside the server (${ch.name})`);
     for (const ch of provisioningChannels) if (ch.leaks > 0) failures.push(`the provisioning server sent ${ch.name} a secret (a line or device password, a token) ${ch.leaks} time(s)`);
   };
@@ -331,19 +361,7 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
   const log = countsSince(watch.counts, logAtStart);
   const minutes = Math.max(1, (Date.now() - fuzzStart) / 60_000);
   const logLinesPerMinute = log.lines / minutes;
-  if (failures.length === 0) {
-    const growth = memory.end.rss - memory.afterWarmup.rss;
-    if (memory.afterWarmup.rss > 0 && growth > o.rssGrowthMiB) {
-      failures.push(`RSS grew ${growth.toFixed(1)} MiB after warm-up (${memory.afterWarmup.rss.toFixed(1)} -> ${memory.end.rss.toFixed(1)} MiB), more than ${o.rssGrowthMiB} MiB`);
-    }
-    const heapGrowth = memory.end.heap - memory.afterWarmup.heap;
-    if (memory.afterWarmup.heap > 0 && heapGrowth > o.heapGrowthMiB) {
-      failures.push(`V8 heap in use grew ${heapGrowth.toFixed(1)} MiB after warm-up (${memory.afterWarmup.heap.toFixed(1)} -> ${memory.end.heap.toFixed(1)} MiB), more than ${o.heapGrowthMiB} MiB`);
-    }
-    if (logLinesPerMinute > o.logLinesPerMinute) {
-      failures.push(`server logged ${log.lines} lines in ${minutes.toFixed(1)} min (${logLinesPerMinute.toFixed(0)}/min), more than ${o.logLinesPerMinute}/min`);
-    }
-  }
+  if (failures.length === 0) failures.push(...endFailures(o, memory, log.lines, minutes));
   const logTail = watch.tailText();
   await server.stop();
   const perChannel: NetworkReport['perChannel'] = {};

@@ -16,6 +16,7 @@ import { RtpPeer, toneShare } from '../lib/rtp-peer.ts';
 import { parseMessageSummary } from '../../../src/pbx/mwi/message-summary.ts';
 import { readWavAt } from '../../../src/media/wav.ts';
 import { waitUntil } from '../../lib/wait.ts';
+import { mountSmallDisk } from '../../interop/lib/small-disk.ts';
 
 const [OWNER, CALLER] = makeUsers(2, 4001);
 const servers: SwitchboardHandle[] = [];
@@ -30,7 +31,7 @@ afterAll(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-async function start(dataDir: string, onOutput?: (chunk: string) => void): Promise<SwitchboardHandle> {
+async function start(dataDir: string, onOutput?: (chunk: string) => void, readyTimeoutMs?: number): Promise<SwitchboardHandle> {
   const sb = await startSwitchboard({
     dataDir,
     users: servers.some((s) => s.dataDir === dataDir) ? undefined : [OWNER!, CALLER!],
@@ -38,6 +39,7 @@ async function start(dataDir: string, onOutput?: (chunk: string) => void): Promi
     workers: 1,
     config: { voicemail: { enabled: true, minMessageMs: 500 } },
     onOutput,
+    ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}),
   });
   servers.push(sb);
   return sb;
@@ -141,4 +143,29 @@ describe('voicemail on kill -9', () => {
     await sb.kill();
     await expectMessageKept(dataDir);
   }, 120_000);
+});
+
+describe('voicemail on a full disk', () => {
+  it('a message that cannot be stored is not acknowledged: the log says so once, and nothing half-stored appears when space returns', async () => {
+    const disk = mountSmallDisk(24);
+    try {
+      // A start takes over 30 s on a loaded machine; the start is not what is tested here.
+      const sb = await start(disk.dir, undefined, 90_000);
+      const { caller, media, call } = await reachBeep(sb);
+      disk.fill();
+      await media.tone(440, 3000);
+      expect((await caller.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+      const said = (re: RegExp): number => sb.output().split('\n').filter((l) => re.test(l)).length;
+      expect(await waitUntil(() => said(/"msg":"voicemail: message not stored"/) > 0, 10_000), sb.output()).toBe(true);
+      expect(said(/"msg":"voicemail: message not stored"/)).toBe(1);
+      expect(said(/"msg":"voicemail: message left"/)).toBe(0);
+      expect(sb.output()).toContain('"err":"database or disk is full","msg":"voicemail: message not stored"');
+      disk.free();
+      expect(await sb.stop()).toBe(0);
+      const list = await switchboardCli(['voicemail', 'list', '--ext', OWNER!.ext, '--json', '--data-dir', disk.dir]);
+      expect(JSON.parse(list.stdout)).toEqual([]);
+    } finally {
+      disk.unmount();
+    }
+  }, 180_000);
 });

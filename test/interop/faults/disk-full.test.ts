@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { ApiClient } from '../../integration/api/client.ts';
 import { TestPhone } from '../../integration/lib/phone.ts';
 import { waitUntil } from '../../lib/wait.ts';
-import { freePort, importUsers, startSwitchboard } from '../harness.ts';
+import { freePort, importUsers, processAlive as alive, startSwitchboard } from '../harness.ts';
+import { serverPids } from '../../fuzz/checks.ts';
 import type { SwitchboardHandle } from '../harness.ts';
 import { makeUsers } from '../users.ts';
 import { mountSmallDisk } from '../lib/small-disk.ts';
@@ -27,15 +28,24 @@ const ADMIN_PASSWORD = 'Disk-Full-Keeper-42';
 let disk: SmallDisk;
 let sb: SwitchboardHandle;
 let httpPort = 0;
+let api: ApiClient;
 const phones: TestPhone[] = [];
 
-function storedContacts(): number {
+function count(table: 'registrations' | 'cdrs'): number {
   const db = new Database(join(disk.dir, 'switchboard.db'), { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM registrations').get() as { n: number }).n;
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   } finally {
     db.close();
   }
+}
+const storedContacts = (): number => count('registrations');
+
+/** A call from phones[from] to phones[to], answered and hung up by the caller: a call record to write. */
+async function callAndHangUp(from: number, to: number): Promise<void> {
+  const call = phones[from]!.call(USERS[to]!.ext);
+  expect((await call.final).status).toBe(200);
+  expect((await phones[from]!.inDialog(call.dialog!, 'BYE')).status).toBe(200);
 }
 
 const lines = (pattern: RegExp): number => sb.output().split('\n').filter((l) => pattern.test(l)).length;
@@ -44,9 +54,10 @@ beforeAll(async () => {
   disk = mountSmallDisk(24);
   await importUsers(disk.dir, USERS);
   httpPort = await freePort();
-  sb = await startSwitchboard({ dataDir: disk.dir, http: `127.0.0.1:${httpPort}`, workers: 2 });
+  // A start takes over 30 s on a loaded machine (2 workers on 2 shared cores); the start is not what is tested here.
+  sb = await startSwitchboard({ dataDir: disk.dir, http: `127.0.0.1:${httpPort}`, workers: 2, readyTimeoutMs: 90_000 });
   const initial = /^Initial admin password: (\S+)$/m.exec(sb.output())?.[1] ?? '';
-  const api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(disk.dir, 'certs', 'ca.crt'), 'utf8'));
+  api = new ApiClient(`https://127.0.0.1:${httpPort}`, readFileSync(join(disk.dir, 'certs', 'ca.crt'), 'utf8'));
   await api.loginChanging('admin', initial, ADMIN_PASSWORD);
   for (const u of USERS) {
     phones.push(await TestPhone.start({ ext: u.ext, password: u.password, server: { host: '127.0.0.1', port: sb.udpPort, domain: sb.domain } }));
@@ -81,6 +92,10 @@ describe('the data disk fills up under a running server', () => {
       await tcp.stop();
     }
 
+    // Calls go on; the record of one that ended waits in the queue (its write fails and is retried).
+    await callAndHangUp(0, 1);
+    const cdrFailing = await waitUntil(async () => /call record writes failing/.test((await httpsGet(httpPort, '/healthz')).body), 10_000, 200);
+    expect(cdrFailing, sb.output()).toBe(true);
     const health = await httpsGet(httpPort, '/healthz');
     expect(health.status).toBe(503);
     expect(JSON.parse(health.body).checks.database).toEqual({ ok: false, detail: expect.stringMatching(/not writable.*SQLITE_FULL/) });
@@ -91,6 +106,10 @@ describe('the data disk fills up under a running server', () => {
     expect(login.status, login.text).toBe(503);
     expect(login.json.error).toBe('database-unavailable');
     expect(login.headers['retry-after']).toBe('30');
+    // An administrator's change cannot be stored with its audit entry: refused the same way, nothing half done.
+    const add = await api.post('/api/users', { extension: '21999', password: 'Disk-Full-New-User-1' });
+    expect(add.status, add.text).toBe(503);
+    expect(add.json.error).toBe('database-unavailable');
 
     // More attempts over a few seconds (the write-behind retries, more REGISTERs): still one line per worker.
     await Promise.all(phones.slice(20, 30).map((p) => p.register(3600)));
@@ -98,6 +117,7 @@ describe('the data disk fills up under a running server', () => {
     // The log line and the alarm it raises, once per worker (each writes its own registrations).
     expect(lines(/"msg":"registration writes failing: SQLITE_FULL/)).toBeGreaterThanOrEqual(1);
     expect(lines(/"msg":"registration writes failing/)).toBeLessThanOrEqual(2);
+    expect(lines(/"msg":"call record writes failing: SQLITE_FULL/)).toBe(1);
     expect(lines(/"msg":"alarm raised"/)).toBeLessThanOrEqual(2);
     expect(lines(/management API: database cannot take writes/)).toBeLessThanOrEqual(2);
     expect(sb.output()).not.toContain('"stack"');
@@ -111,6 +131,10 @@ describe('the data disk fills up under a running server', () => {
     const after = await Promise.all(phones.slice(20).map((p) => p.register(3600)));
     expect(after.map((r) => r.status)).toEqual(after.map(() => 200));
     expect(storedContacts()).toBe(40);
+    // The call record queued during the outage is written, and the refused change was never half applied.
+    expect(await waitUntil(() => count('cdrs') === 1, 10_000, 200)).toBe(true);
+    expect((await api.get('/api/users/21999')).status).toBe(404);
+    expect((await api.get('/api/audit?target=user:21999')).json.items).toEqual([]);
   });
 
   it('a SIGTERM while the disk is full names what it could not write, exits non-zero, and loses nothing acknowledged', async () => {
@@ -118,11 +142,17 @@ describe('the data disk fills up under a running server', () => {
     // Unregistrations the server cannot store: refused, queued, and unwritten at the stop.
     const refused = await Promise.all(phones.slice(30).map((p) => p.register(0)));
     expect(refused.map((r) => r.status)).toEqual(refused.map(() => 503));
+    await callAndHangUp(2, 3);
+    const pids = serverPids(sb.pid);
+    expect(pids).toHaveLength(3);
     const code = await sb.stop();
     // 1, not null: the process ended by itself within the stop's 5 s grace (no half-stopped process left to SIGKILL).
     expect(code).toBe(1);
     expect(sb.output()).toMatch(/not written before closing: \d+ registration change\(s\): SQLITE_FULL/);
+    expect(sb.output()).toMatch(/not written before closing: .*1 call record\(s\): SQLITE_FULL/);
     expect(sb.output()).toMatch(/did not stop cleanly/);
+    // No half-alive process: the workers are gone with the supervisor.
+    expect(pids.filter((p) => alive(p))).toEqual([]);
     disk.free();
     // Every registration answered 200 is on disk (the refused unregistrations were never acknowledged).
     expect(storedContacts()).toBe(40);

@@ -2,7 +2,8 @@
 // (logrotate, `systemctl reload`) reloads and never stops the server: the
 // log level and the TLS identity apply at once, established connections
 // keep going, settings that need a restart are named. SIGTERM drains: every
-// call ends with a BYE the phones see, instead of a 481 after the restart.
+// call ends with a BYE the phones see, instead of a 481 after the restart;
+// new calls meanwhile get 503, and a BYE left unanswered is said.
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,5 +124,25 @@ describe('SIGTERM', () => {
     for (const [i, p] of mine.entries()) expect(p.requests.some((r) => r.method === 'BYE'), `phone ${users[i]!.ext} got a BYE`).toBe(true);
     const ended = [...sb.output().matchAll(/ended (\d+) call\(s\) at shutdown; every BYE answered/g)].reduce((n, m) => n + Number(m[1]), 0);
     expect(ended).toBe(3);
+  });
+
+  it('says which BYEs went unanswered, and refuses a new call with 503 while it drains', async () => {
+    const users = Array.from({ length: 3 }, (_, i) => ({ ext: String(4201 + i), password: `drain-quiet-${'abc'[i]}` }));
+    const sb = await startSwitchboard({ users, workers: 1, tls: false });
+    servers.push(sb);
+    const [caller, callee, late] = await Promise.all(users.map((u) =>
+      TestPhone.start({ ...u, behaviour: 'answer', server: { host: '127.0.0.1', port: sb.udpPort, domain: sb.domain } })));
+    phones.push(caller!, late!);
+    for (const p of [caller!, callee!, late!]) expect((await p.register(600)).status).toBe(200);
+    expect((await caller!.call(users[1]!.ext).final).status).toBe(200);
+    // The callee's phone goes away without a word (its socket closed): its BYE can never be answered.
+    await callee!.stop();
+
+    const stopped = sb.stop();
+    // The drain has begun once the caller has its BYE; the server waits for the callee's answer meanwhile.
+    expect(await waitUntil(() => caller!.requests.some((r) => r.method === 'BYE'), 10_000, 20), sb.output()).toBe(true);
+    expect((await late!.call(users[0]!.ext).final).status).toBe(503);
+    expect(await stopped).toBe(0);
+    expect(lines(sb, /"msg":"ended 1 call\(s\) at shutdown; 1 request\(s\) unanswered after 2000 ms"/)).toBe(1);
   });
 });

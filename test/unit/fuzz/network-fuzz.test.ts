@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { HostileGenerator } from '../../fuzz/hostile.ts';
 import type { HostileTarget } from '../../fuzz/hostile.ts';
 import { LogWatch, countsSince } from '../../fuzz/log-watch.ts';
+import { endFailures, logFailures, processFailures, NETWORK_DEFAULTS } from '../../fuzz/network.ts';
+import { spawn } from 'node:child_process';
 import { makeRng } from '../../lib/prng.ts';
 import { parseMessage } from '../../../src/sip/parser.ts';
 import { getHeaders } from '../../../src/sip/headers.ts';
@@ -119,5 +121,38 @@ describe('log watch', () => {
     w.feed('TypeError: boom\n    at Object.<anonymous> (/x/y.js:10:5)\n', 'stderr');
     expect(w.counts.stackTraces).toBe(2);
     expect(w.tailText()).toContain('TypeError: boom');
+  });
+});
+
+describe('verdicts', () => {
+  it('a server process that exited fails the run, named supervisor or worker', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    const gone = await new Promise<number>((resolve) => child.once('exit', () => resolve(child.pid!)));
+    expect(processFailures([process.pid], process.pid)).toEqual([]);
+    expect(processFailures([process.pid, gone], process.pid)).toEqual([`server process ${gone} (worker) exited`]);
+    expect(processFailures([gone], gone)).toEqual([`server process ${gone} (supervisor) exited`]);
+  });
+
+  it('an error line or a stack trace fails the run; warnings do not', () => {
+    const w = new LogWatch();
+    w.feed('{"level":40,"msg":"SIP message dropped"}\n'.repeat(3));
+    expect(logFailures(w)).toEqual([]);
+    w.feed('TypeError: boom\n    at Object.<anonymous> (/x/y.js:10:5)\n', 'stderr');
+    expect(logFailures(w)).toEqual(['server logged an error or a stack trace:     at Object.<anonymous> (/x/y.js:10:5)']);
+  });
+
+  it('memory grown past its bounds after warm-up, or a log line per packet, fails the run', () => {
+    const mem = (rss: number, heap: number) => ({ rss, heap, external: 0 });
+    const warm = mem(380, 60);
+    const ok = { afterWarmup: warm, end: mem(380 + NETWORK_DEFAULTS.rssGrowthMiB, 60 + NETWORK_DEFAULTS.heapGrowthMiB) };
+    expect(endFailures(NETWORK_DEFAULTS, ok, 120, 2)).toEqual([]);
+    expect(endFailures(NETWORK_DEFAULTS, { afterWarmup: warm, end: mem(421, 60) }, 0, 1)).toEqual([
+      'RSS grew 41.0 MiB after warm-up (380.0 -> 421.0 MiB), more than 40 MiB']);
+    expect(endFailures(NETWORK_DEFAULTS, { afterWarmup: warm, end: mem(380, 70.5) }, 0, 1)).toEqual([
+      'V8 heap in use grew 10.5 MiB after warm-up (60.0 -> 70.5 MiB), more than 10 MiB']);
+    // A short run never warmed up: its memory is not judged, its log volume is.
+    expect(endFailures(NETWORK_DEFAULTS, { afterWarmup: mem(0, 0), end: mem(900, 300) }, 0, 1)).toEqual([]);
+    expect(endFailures(NETWORK_DEFAULTS, { afterWarmup: warm, end: warm }, 200_000, 2)).toEqual([
+      'server logged 200000 lines in 2.0 min (100000/min), more than 60/min']);
   });
 });
