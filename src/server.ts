@@ -24,6 +24,7 @@ import type { ListenerChange, TlsConsumer } from './security/tls-consumers.ts';
 import { isPostgresUrl, openStoreAt } from './store/open.ts';
 import type { ChangeWatcher, Store, User } from './store/types.ts';
 import { StoreWriteError } from './store/write-health.ts';
+import { StoreFileNotice } from './store/sqlite/file-checks.ts';
 import { Directory } from './pbx/directory/directory.ts';
 import { LocationService } from './pbx/registrar/location.ts';
 import type { LiveBinding } from './pbx/registrar/location.ts';
@@ -449,6 +450,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
         // Once when an outage starts and once a minute while it lasts (write-health.ts): no stack, the cause's code.
         log.error({ code: err.code }, err.message);
         writeBehind.failed(err);
+      } else if (err instanceof StoreFileNotice) {
+        log.warn({}, err.message);
       } else {
         log.error({ err }, 'store error');
       }

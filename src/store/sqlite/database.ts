@@ -17,7 +17,7 @@ import { SqliteTrunkRepository } from './trunks.ts';
 import { SqliteUserRepository } from './users.ts';
 import { SqliteVoicemailRepository } from './voicemail.ts';
 import { WriteHealth, closeQueues } from '../write-health.ts';
-import { ShmGuard, checkDatabaseFiles, describeOpenError } from './file-checks.ts';
+import { ShmGuard, StoreFileNotice, checkDatabaseFiles, describeOpenError } from './file-checks.ts';
 
 export const DATABASE_FILE = 'switchboard.db';
 
@@ -73,7 +73,7 @@ export function openSqliteStore(file: string, opts: StoreOptions = {}): SqliteSt
   }
   const now = opts.now ?? Date.now;
   const onError = opts.onError ?? warn;
-  const shmGuard = new ShmGuard(file, (_what, detail) => onError(new Error(detail)));
+  const shmGuard = new ShmGuard(file, (_what, detail) => onError(new StoreFileNotice(detail)));
   shmGuard.start();
   const changeLogKeep = Math.max(1, opts.changeLogKeep ?? 10_000);
   const users = new SqliteUserRepository(db, now, changeLogKeep, onError);

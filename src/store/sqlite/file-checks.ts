@@ -62,6 +62,21 @@ export function describeOpenError(file: string, err: unknown): Error {
  * the process. Its removal is reported: another process would then build a
  * second index, so the server should be restarted.
  */
+/**
+ * What the -shm guard saw: an operator's problem said in one line (no stack:
+ * the code path is always the guard's watcher and tells nothing).
+ */
+export class StoreFileNotice extends Error {
+  override readonly name = 'StoreFileNotice';
+}
+
+/**
+ * Puts a truncated -shm back to its size. It narrows the window, it cannot
+ * close it: a process of this server that reads the index between the cut and
+ * this watcher's turn dies of SIGBUS (the kernel's, for a mapping past the end
+ * of its file), and the supervisor starts that worker again; registrations
+ * were stored before their 200 OK (group commit), so none is lost.
+ */
 export class ShmGuard {
   private watcher: FSWatcher | undefined;
   private fd: number | undefined;
