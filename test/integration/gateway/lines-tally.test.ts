@@ -3,8 +3,9 @@
 // list through registration, a refused password, an upstream gone, a line
 // removed and one added, so a change that forgot to recount would show.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../lib/server.ts';
+import type { TestServer } from '../lib/server.ts';
 import { until } from '../lib/until.ts';
+import { handsetPassword, startPair, stopAll, upstreamPassword } from './pair.ts';
 
 let upstream: TestServer;
 let gw: TestServer;
@@ -22,22 +23,20 @@ function counted(): { registered: number; failed: number; total: number } {
 }
 
 beforeAll(async () => {
-  upstream = await startTestServer({ config: { sip: { domain: 'upstream.test' } } });
-  for (const u of ['41510', '41511', '41512', '41513']) await upstream.server.store.users.add({ extension: u, password: `Up-${u}-secret` });
-  gw = await startTestServer({ manualTime: true, config: { sip: { domain: 'gw.test' } } });
-  const store = gw.server.store;
-  for (const e of ['1001', '1002', '1003', '1004']) await store.users.add({ extension: e, password: `Handset-${e}-pw` });
-  await store.gateway.addProxy({ uri: `sip:127.0.0.1:${upstream.sipPort};transport=udp`, priority: 1 });
-  await store.gateway.setLine({ extension: '1001', upstreamUser: '41510', password: 'Up-41510-secret' });
-  await store.gateway.setLine({ extension: '1002', upstreamUser: '41511', password: 'Up-41511-secret' });
-  await store.gateway.setLine({ extension: '1003', upstreamUser: '41512', password: 'not-the-password' });
-  await store.gateway.updateSettings({ mode: 'gateway', defaultDomain: 'upstream.test', transport: 'udp', registerExpiresSec: 3600, maxPendingRegistrations: 1, mwi: false });
+  ({ upstream, gw } = await startPair({
+    manualTime: true,
+    lines: [
+      { extension: '1001', upstreamUser: '41510' },
+      { extension: '1002', upstreamUser: '41511' },
+      { extension: '1003', upstreamUser: '41512', password: 'not-the-password' },
+    ],
+    upstreamUsers: [{ extension: '41513', password: upstreamPassword('41513') }],
+    settings: { registerExpiresSec: 3600, maxPendingRegistrations: 1, mwi: false },
+  }));
+  await gw.server.store.users.add({ extension: '1004', password: handsetPassword('1004') });
 }, 30_000);
 
-afterAll(async () => {
-  await gw?.stop();
-  await upstream?.stop();
-});
+afterAll(() => stopAll(gw, upstream));
 
 describe('the gateway lines tally', () => {
   it('matches the status list after every kind of change', async () => {
