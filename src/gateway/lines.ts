@@ -63,6 +63,13 @@ export interface LineCounters {
  */
 const TRUSTED_RECONNECT_MIN_AGE_MS = 5_000;
 
+/**
+ * The wait between two outage probes (one REGISTER in flight for the whole
+ * gateway): with a backoff to the blacklist timeout an upstream back after a
+ * restart waited up to 30 s for the next probe (AC-14 (b) 21 s instead of 5).
+ */
+export const OUTAGE_PROBE_WAIT_MS = 5_000;
+
 /** How long stop() waits for unregister answers (real time) unless told otherwise. */
 export const STOP_WAIT_MS = 2_000;
 
@@ -89,8 +96,9 @@ export class GatewayLinesManager implements GatewayLines {
     this.counters = deps.counters ?? { registrationsSent: 0, failovers: 0 };
     this.targetLog = new OncePerInterval(60_000, deps.now);
     this.slots = new PendingSlots(deps.timers, this.current.maxPendingRegistrations, this.current.clientTransactionTimeoutMs * 2);
-    // Probes back off as any retry does, but never past the blacklist: a probe then goes when a target's ends.
-    this.outage = new OutageGate(deps.timers, (n) => Math.min(retryDelayMs('no-answer', n), Math.max(1, this.current.blacklistTimeoutSec) * 1000), deps.log);
+    // A probe is one REGISTER for the whole gateway, so it need not back off: a short fixed wait
+    // (never past the blacklist) brings every line back within seconds of the upstream's return.
+    this.outage = new OutageGate(deps.timers, () => Math.min(OUTAGE_PROBE_WAIT_MS, Math.max(1, this.current.blacklistTimeoutSec) * 1000), deps.log);
     this.keeper = new FlowKeeper(deps.timers, deps.now, () => this.current.keepaliveIntervalSec * 1000, (users, _flow, err) => {
       for (const ext of users) {
         const l = this.lines.get(ext);

@@ -1,7 +1,7 @@
 // Long outages of the upstream (B-01, B-02, B-30): once every target of a
 // scope (the proxies, or one registrar domain) is blacklisted, one line at a
-// time probes, in turn, paced by a backoff the caller caps at the blacklist
-// timeout; the other lines wait. The first answer of any kind ends the
+// time probes, in turn, paced by the wait the caller gives (lines.ts: 5 s,
+// never past the blacklist timeout); the other lines wait. The first answer of any kind ends the
 // outage and every waiting line goes at once (through the pending slots).
 // Without it, with one pending registration, each line's retry waited for
 // every other line's Timer F: lines × Timer F between two tries of a line.
@@ -12,7 +12,7 @@ interface Scope {
   down: boolean;
   /** The line whose attempt is the probe now. */
   prober: string | undefined;
-  /** Probes without an answer since the outage began (the pacing's backoff step). */
+  /** Probes without an answer since the outage began (given to the pacing). */
   failures: number;
   /** Until it fires, no new probe: the pacing wait after a failed one. */
   timer: TimerHandle | undefined;
