@@ -28,7 +28,9 @@ export function formatGatewayStatus(s: GatewayStatus): string[] {
 }
 
 function formatLine(l: LineStatus): string {
-  const parts = [`user ${l.extension}`, `upstream ${l.aor || l.upstreamUser}`, l.registration];
+  const parts = [`user ${l.extension}`, `upstream ${l.aor || l.upstreamUser}`];
+  if (l.displayName) parts.push(`name ${JSON.stringify(l.displayName)}${l.displayNameInherited ? " (the user's)" : ''}`);
+  parts.push(l.registration);
   if (l.registeredVia) parts.push(`via ${l.registeredVia}`, `until ${when(l.expiresAt)}`);
   parts.push(`mwi ${l.mwi}${l.messagesWaiting ? ' (messages waiting)' : ''}`, `handset ${l.subscribed ? 'subscribed' : 'not subscribed'}`, `activity ${when(l.latestActivity)}`);
   if (l.failure) parts.push(`reason ${l.failure.code}: ${l.failure.text}`);

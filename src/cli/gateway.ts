@@ -6,7 +6,7 @@
 // store's gateway feed, so a change applies without a restart.
 import { Option, type Command } from 'commander';
 import {
-  GATEWAY_DEFAULTS, gatewaySettingsSchema, type GatewaySettings, type GatewaySettingsPatch, type LineView, type ProxyView,
+  GATEWAY_DEFAULTS, gatewaySettingsSchema, inheritsUserName, lineDisplayName, type GatewaySettings, type GatewaySettingsPatch, type LineView, type ProxyView,
 } from '../model/gateway.ts';
 import { readFile } from 'node:fs/promises';
 import { GatewayUsersError, MAX_GATEWAY_FILE_BYTES } from '../provisioning/gateway-users.ts';
@@ -89,12 +89,13 @@ function proxyLine(p: ProxyView): string {
   return [String(p.id), p.uri, `priority=${p.priority}`, `weight=${p.weight}`].join('\t');
 }
 
-/** One line per gateway line: never the password, only whether there is one. */
+/** One line per gateway line: never the password, only whether there is one; the display name sent upstream. */
 export function lineText(l: LineView): string {
   return [
     l.extension, `upstream=${l.upstreamUser}${l.upstreamDomain ? `@${l.upstreamDomain}` : ''}`, `auth-user=${l.authUser || '-'}`,
     `password=${l.hasPassword ? 'set' : 'none'}`, `ipei=${l.ipei ?? '-'}`, `access-code=${l.accessCode ? 'set' : '-'}`,
     `standby=${JSON.stringify(l.standbyText)}`, l.disabled ? 'disabled' : 'enabled',
+    `display-name=${JSON.stringify(lineDisplayName(l))}${inheritsUserName(l) ? " (the user's name)" : ''}`,
   ].join('\t');
 }
 

@@ -1,7 +1,7 @@
 // RFC 5626 §4.4.1 CRLF keep-alive on the TCP/TLS flows of the lines: one
 // ping per flow per interval (however many lines share it); a flow that
-// closes, or leaves two pings unanswered, is reported dead so its lines
-// re-register over a new one.
+// closes, or leaves two pings unanswered (then closed here), is reported
+// dead so its lines re-register over a new one.
 import type { TimerHandle, TimerQueue } from '../lib/timer-queue.ts';
 import type { Flow } from '../sip/transport/types.ts';
 
@@ -79,6 +79,9 @@ export class FlowKeeper {
     if (!k) return;
     const users = [...k.users];
     this.forget(flow, k);
+    // Unanswered pings: the connection looks open but leads nowhere. Closed before the lines
+    // re-register, or the pool would hand them this one again until TCP gives up on it.
+    if (flow.open) flow.close();
     this.dead(users, flow, err);
   }
 

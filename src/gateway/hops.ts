@@ -10,21 +10,24 @@ import { createProxyChooser, type ProxyChooser } from './proxies.ts';
 export interface UpstreamHops {
   /**
    * Targets for a line now, best first, blacklisted ones left out; when every
-   * one is blacklisted, all of them: a line still probes at its own backoff
-   * (else the one line whose timeout re-arms the blacklist is the only one
-   * that ever sends, and every line queued behind it fails without trying).
+   * one is blacklisted, all of them, the soonest out of its blacklist first
+   * (the outage probe's order, outage-gate.ts).
    * `key` (the extension) keeps a line's weighted share stable.
    * @throws Error with a technician's sentence when nothing resolves
    */
   targets(domain: string, key: string): Promise<SipTarget[]>;
+  /** The lines that share a blacklist with `domain`'s: every line when proxies are set, else those of the domain. */
+  scopeOf(domain: string): string;
+  /** Every target of `domain`'s scope is blacklisted now. */
+  allBlacklisted(domain: string): boolean;
   /** No answer from target (B-02): blacklisted for blacklistTimeoutSec. */
   failed(domain: string, target: SipTarget, why: string): void;
   succeeded(domain: string, target: SipTarget): void;
   /** A better target than `current` available now (fail-back), if any. */
   betterThan(domain: string, current: SipTarget, key: string): SipTarget | undefined;
   status(): GatewayStatus['proxies'];
-  /** Settings or proxies changed: choosers start afresh. */
-  reload(settings: GatewaySettings, proxies: readonly ProxyView[]): void;
+  /** Settings or proxies changed: choosers start afresh (returns true then). */
+  reload(settings: GatewaySettings, proxies: readonly ProxyView[]): boolean;
   readonly failovers: number;
 }
 
@@ -36,20 +39,29 @@ export class ProxyHops implements UpstreamHops {
 
   constructor(private readonly resolver: SipResolver, private readonly now: () => number, private readonly log: Logger) {}
 
-  reload(settings: GatewaySettings, proxies: readonly ProxyView[]): void {
+  reload(settings: GatewaySettings, proxies: readonly ProxyView[]): boolean {
     const s = this.settings;
     const same = s !== undefined && s.dnsMethod === settings.dnsMethod && s.transport === settings.transport && s.sips === settings.sips &&
       s.blacklistTimeoutSec === settings.blacklistTimeoutSec && JSON.stringify(this.proxies) === JSON.stringify(proxies);
     this.settings = settings;
     this.proxies = proxies;
-    if (same) return;
+    if (same) return false;
     this.failoversBefore = this.failovers;
     this.choosers = new Map();
     this.resolver.flush();
+    return true;
+  }
+
+  scopeOf(domain: string): string {
+    return this.proxies.length > 0 ? '' : domain;
+  }
+
+  allBlacklisted(domain: string): boolean {
+    return this.chooser(domain).allBlacklisted();
   }
 
   private chooser(domain: string): ProxyChooser {
-    const key = this.proxies.length > 0 ? '' : domain;
+    const key = this.scopeOf(domain);
     let c = this.choosers.get(key);
     if (!c) {
       if (!this.settings) throw new Error('gateway hops used before the settings were loaded');
@@ -62,7 +74,7 @@ export class ProxyHops implements UpstreamHops {
   async targets(domain: string, key: string): Promise<SipTarget[]> {
     const c = this.chooser(domain);
     const available = await c.candidates(key);
-    return available.length > 0 ? available : c.ordered(key);
+    return available.length > 0 ? available : c.soonestFree(key);
   }
 
   failed(domain: string, target: SipTarget, why: string): void {

@@ -2,7 +2,7 @@
 // registrar domain, credentials, Contact user and instance id, from the
 // line and the gateway's settings; and whether it registers at all.
 import { createHash } from 'node:crypto';
-import type { GatewaySettings } from '../model/gateway.ts';
+import { lineDisplayName, type GatewaySettings } from '../model/gateway.ts';
 import type { LineWithSecret } from '../store/gateway-types.ts';
 
 export interface LinePlan {
@@ -14,6 +14,7 @@ export interface LinePlan {
   secure: boolean;
   /** Undefined in trusted-server mode (mutual TLS instead, D-06). */
   credentials: { username: string; password: string } | undefined;
+  /** The line's own display name, else the local user's name ('' when neither has one). */
   displayName: string;
   /**
    * Our Contact user: the upstream user itself. Registrars such as IP Office
@@ -41,13 +42,14 @@ export function planLine(line: LineWithSecret, s: GatewaySettings, gatewayUuid: 
   const credentials = s.trustedServer ? undefined : { username: line.authUser || line.upstreamUser, password: line.password };
   const aor = `${secure ? 'sips' : 'sip'}:${line.upstreamUser}@${domain}`;
   const instanceId = lineInstanceId(gatewayUuid, line.extension);
+  const displayName = lineDisplayName(line);
   // Settings that change the REGISTER or the way to the upstream; a change re-registers.
   const key = JSON.stringify([
-    aor, credentials?.username, credentials?.password, line.displayName, s.transport, s.dnsMethod, s.registerExpiresSec, s.gruu,
+    aor, credentials?.username, credentials?.password, displayName, s.transport, s.dnsMethod, s.registerExpiresSec, s.gruu,
     s.tlsAllowInsecure, s.legacyTls, s.tcpEphemeralContact, s.trustedServer, s.maxForwards, s.clientTransactionTimeoutMs, s.separatePorts,
   ]);
   return {
-    extension: line.extension, upstreamUser: line.upstreamUser, domain, aor, secure, credentials, displayName: line.displayName,
+    extension: line.extension, upstreamUser: line.upstreamUser, domain, aor, secure, credentials, displayName,
     contactUser: line.upstreamUser, instanceId, key,
   };
 }

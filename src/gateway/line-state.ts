@@ -1,6 +1,6 @@
 // One upstream line's runtime state (issue 15 items 1 and 5, B-32): where its
 // registration stands, why it failed, and how the status views show it.
-import type { LineStatus, MwiSubscriptionState } from '../model/gateway.ts';
+import { inheritsUserName, lineDisplayName, type LineStatus, type MwiSubscriptionState } from '../model/gateway.ts';
 import type { SipTarget } from '../sip/dns.ts';
 import type { TimerHandle } from '../lib/timer-queue.ts';
 import type { Flow } from '../sip/transport/types.ts';
@@ -53,6 +53,8 @@ export function lineStatusOf(l: Line, handsetRegistered: (extension: string) => 
     extension: l.extension,
     upstreamUser: l.line.upstreamUser,
     aor: typeof plan === 'string' ? '' : plan.aor,
+    displayName: lineDisplayName(l.line),
+    displayNameInherited: inheritsUserName(l.line),
     registration,
     registeredVia: l.registered ? hopName(l.registered.target) : null,
     expiresAt: l.registered?.ok.expiresAt ?? null,

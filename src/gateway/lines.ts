@@ -19,6 +19,7 @@ import { describeFailure, retryDelayMs, type LineFailure } from './failure-reaso
 import { FlowKeeper } from './flow-keeper.ts';
 import { planLine } from './line-plan.ts';
 import { fetchPeerIssuer } from './peer-issuer.ts';
+import { OutageGate } from './outage-gate.ts';
 import { PendingSlots } from './pending-slots.ts';
 import { hopName, isCertificateProblem, Line, lineStatusOf, samePlan, sameTarget } from './line-state.ts';
 import type { GatewayLines, UpstreamMatch, UpstreamRoute } from './types.ts';
@@ -62,6 +63,13 @@ export interface LineCounters {
  */
 const TRUSTED_RECONNECT_MIN_AGE_MS = 5_000;
 
+/**
+ * The wait between two outage probes (one REGISTER in flight for the whole
+ * gateway): with a backoff to the blacklist timeout an upstream back after a
+ * restart waited up to 30 s for the next probe (AC-14 (b) 21 s instead of 5).
+ */
+export const OUTAGE_PROBE_WAIT_MS = 5_000;
+
 /** How long stop() waits for unregister answers (real time) unless told otherwise. */
 export const STOP_WAIT_MS = 2_000;
 
@@ -71,6 +79,7 @@ export class GatewayLinesManager implements GatewayLines {
   /** Contact user → lines using it (fromUpstream). */
   private readonly byContactUser = new Map<string, Set<Line>>();
   private readonly slots: PendingSlots;
+  private readonly outage: OutageGate;
   private readonly keeper: FlowKeeper;
   private readonly listeners = new Set<(extension: string) => void>();
   /**
@@ -95,6 +104,9 @@ export class GatewayLinesManager implements GatewayLines {
     this.counters = deps.counters ?? { registrationsSent: 0, failovers: 0 };
     this.targetLog = new OncePerInterval(60_000, deps.now);
     this.slots = new PendingSlots(deps.timers, this.current.maxPendingRegistrations, this.current.clientTransactionTimeoutMs * 2);
+    // A probe is one REGISTER for the whole gateway, so it need not back off: a short fixed wait
+    // (never past the blacklist) brings every line back within seconds of the upstream's return.
+    this.outage = new OutageGate(deps.timers, () => Math.min(OUTAGE_PROBE_WAIT_MS, Math.max(1, this.current.blacklistTimeoutSec) * 1000), deps.log);
     this.keeper = new FlowKeeper(deps.timers, deps.now, () => this.current.keepaliveIntervalSec * 1000, (users, _flow, err) => {
       for (const ext of users) {
         const l = this.lines.get(ext);
@@ -142,6 +154,7 @@ export class GatewayLinesManager implements GatewayLines {
         void this.stopLine(l, false);
       }
     }
+    this.outage.clear();
     let timer: NodeJS.Timeout | undefined;
     const bound = giveUp ?? new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT_MS)));
     let over = false;
@@ -192,7 +205,8 @@ export class GatewayLinesManager implements GatewayLines {
     this.current = settings;
     // The hold outlasts an attempt's Timer F of the current settings, so a slow answer keeps its slot (B-01).
     this.slots.setLimit(settings.maxPendingRegistrations, settings.clientTransactionTimeoutMs * 2);
-    this.deps.hops.reload(settings, proxies);
+    // New proxies or blacklist settings: blacklists start afresh, so does any outage.
+    if (this.deps.hops.reload(settings, proxies)) this.outage.clear();
     const seen = new Set<string>();
     for (const row of lines) {
       seen.add(row.extension);
@@ -253,17 +267,34 @@ export class GatewayLinesManager implements GatewayLines {
     this.deps.timers.cancel(l.expiry);
     this.slots.release(l.extension);
     this.keeper.leave(l.extension);
-    if (typeof l.plan !== 'string') this.byContactUser.get(l.plan.contactUser)?.delete(l);
+    if (typeof l.plan !== 'string') {
+      this.byContactUser.get(l.plan.contactUser)?.delete(l);
+      this.outage.leave(this.deps.hops.scopeOf(l.plan.domain), l.extension);
+    }
     const c = l.client;
     l.client = undefined;
     if (c) await c.stop(unregister && l.registered !== undefined).catch(() => {});
     if (l.ownsFlow) l.flow?.close();
   }
 
-  /** The hop of the next attempt: waits for a pending slot (B-01), takes the best target not yet tried, opens its flow. */
+  /**
+   * The hop of the next attempt: waits for a pending slot (B-01) and, in an
+   * outage, for its turn to probe or a probe's answer (without holding a
+   * slot); takes the best target not yet tried, opens its flow.
+   */
   private async nextHop(l: Line): Promise<RegisterHop | undefined> {
     await this.slots.take(l.extension);
     if (l.stopped || typeof l.plan === 'string') return undefined;
+    const scope = this.deps.hops.scopeOf(l.plan.domain);
+    while (!l.stopped && !this.outage.mayTry(scope, l.extension)) {
+      this.slots.release(l.extension);
+      // A line that never got to try is failing all the same (the status, the alarm); a registered one stays so until its binding runs out.
+      if (!l.registered && !l.failure) this.record(l, { code: 'no-answer', status: 0, text: 'no answer from any proxy: waiting while another line probes' });
+      await this.outage.wait(scope, l.extension);
+      if (l.stopped) return undefined;
+      await this.slots.take(l.extension);
+    }
+    if (l.stopped) return undefined;
     const s = this.current;
     try {
       const all = await this.deps.hops.targets(l.plan.domain, l.extension);
@@ -345,6 +376,7 @@ export class GatewayLinesManager implements GatewayLines {
     this.slots.release(l.extension);
     if (!l.target || typeof l.plan === 'string') return;
     this.deps.hops.succeeded(l.plan.domain, l.target);
+    this.outage.answered(this.deps.hops.scopeOf(l.plan.domain));
     const wasFailed = l.failure !== undefined;
     l.registered = { target: l.target, hop: ok.hop, ok };
     this.armExpiry(l, ok);
@@ -385,9 +417,16 @@ export class GatewayLinesManager implements GatewayLines {
     // A flow that could not open comes back as no hop with the transport's error.
     const connection = (f.kind === 'transport' || (f.kind === 'no-hop' && f.error !== undefined && l.dnsError === undefined)) && !isCertificateProblem(f.error);
     const noAnswer = f.kind === 'timeout' || connection;
+    const scope = this.deps.hops.scopeOf(l.plan.domain);
     if (t && noAnswer) {
       l.tried.push(t);
       this.deps.hops.failed(l.plan.domain, t, f.reason);
+    } else if (t) {
+      // It answered (a refusal, a certificate we do not accept): alive, whatever it said.
+      this.deps.hops.succeeded(l.plan.domain, t);
+      this.outage.answered(scope);
+    } else if (this.outage.isDown(scope)) {
+      this.outage.noAnswer(scope, l.extension, false); // nothing resolved, no probe made: the turn passes on
     }
     l.registered = undefined;
     this.deps.timers.cancel(l.expiry);
@@ -399,13 +438,22 @@ export class GatewayLinesManager implements GatewayLines {
     l.consecutiveFailures++;
     this.record(l, failure);
     if (failure.code === 'tls-trust' && t && l.loggedCode !== 'tls-trust:issuer') void this.nameIssuer(l, t, f);
-    // Another target left in this round: try it now (B-02 failover).
-    if (noAnswer && l.targets.some((x) => !l.tried.some((y) => sameTarget(x, y)))) {
+    // Another target left in this round: try it now (B-02 failover); in an outage a probe is one attempt.
+    const down = this.outage.isDown(scope);
+    if (noAnswer && !down && l.targets.some((x) => !l.tried.some((y) => sameTarget(x, y)))) {
       this.counters.failovers++;
       this.deps.log.warn({ extension: l.extension, from: t && hopName(t) }, 'gateway line: no answer, trying the next proxy');
       return 0;
     }
     l.tried = [];
+    if (noAnswer) {
+      const all = this.deps.hops.allBlacklisted(l.plan.domain);
+      if (down || all) {
+        // Every proxy is down: the line waits at the gate at once (its turn to probe, or a probe's answer).
+        this.outage.noAnswer(scope, l.extension, all);
+        if (this.outage.isDown(scope)) return 0;
+      }
+    }
     return retryDelayMs(failure.code, l.consecutiveFailures);
   }
 

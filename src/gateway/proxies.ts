@@ -48,8 +48,14 @@ export interface ProxyChooser {
   next(key?: string): Promise<SipTarget | undefined>;
   /** Every target not blacklisted, best first (for trying the next one in a single attempt). */
   candidates(key?: string): Promise<SipTarget[]>;
-  /** Every target of the last resolution, best first, blacklisted ones included (call after candidates()). */
-  ordered(key?: string): SipTarget[];
+  /**
+   * Every target of the last resolution, blacklisted ones included (call
+   * after candidates()): the soonest out of its blacklist first, equal ends
+   * best first, so probes in an outage go round them.
+   */
+  soonestFree(key?: string): SipTarget[];
+  /** Every resolved target is blacklisted now (false before any resolution). */
+  allBlacklisted(): boolean;
   /** The target did not answer (time-out, connection refused): blacklist it for blacklistTimeoutSec. */
   failed(target: SipTarget, why: string): void;
   /** The target answered: it is off the blacklist if it was on it. */
@@ -217,7 +223,16 @@ export function createProxyChooser(o: ProxyChooserOptions): ProxyChooser {
   return {
     counters,
     candidates,
-    ordered: (key) => order(key).map((r) => r.target),
+    soonestFree(key) {
+      const end = (r: Ranked) => blacklist.get(r.text)?.until ?? 0;
+      // sort() is stable: equal ends keep the best-first order.
+      return order(key).sort((a, b) => end(a) - end(b)).map((r) => r.target);
+    },
+    allBlacklisted() {
+      sweep();
+      const all = order(undefined);
+      return all.length > 0 && !all.some(available);
+    },
     async next(key) {
       return (await candidates(key))[0];
     },

@@ -221,10 +221,22 @@ export const lineViewSchema = z.object({
   standbyText: z.string(),
   disabled: z.boolean(),
   handset: handsetInfoSchema,
+  /** The local user's name (read-only here): the display name upstream when the line has none. */
+  userName: z.string(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),
 });
 export type LineView = z.output<typeof lineViewSchema>;
+
+/** The display name a line uses upstream (REGISTER To/From, From of its calls): its own, else the local user's name. */
+export function lineDisplayName(l: Pick<LineView, 'displayName' | 'userName'>): string {
+  return l.displayName || l.userName;
+}
+
+/** The line has no display name of its own and uses the local user's name. */
+export function inheritsUserName(l: Pick<LineView, 'displayName' | 'userName'>): boolean {
+  return l.displayName === '' && l.userName !== '';
+}
 
 // --- runtime state (B-32, EC-04): what the lines manager reports -------------
 
@@ -257,6 +269,9 @@ export const lineStatusSchema = z.object({
   extension: z.string(),
   upstreamUser: z.string(),
   aor: z.string(),
+  /** The display name sent upstream (lineDisplayName); inherited: it is the local user's name (the line has none). */
+  displayName: z.string(),
+  displayNameInherited: z.boolean(),
   registration: z.enum(REGISTRATION_STATES),
   /** The proxy (or domain target) that accepted the registration, as "transport:host:port". */
   registeredVia: z.string().nullable(),

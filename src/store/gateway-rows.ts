@@ -28,6 +28,8 @@ export interface LineRow {
   handset: string;
   created_at: number;
   updated_at: number;
+  /** The user's name (joined). */
+  user_name: string;
 }
 
 export interface ProxyRow {
@@ -53,8 +55,8 @@ export const GW_SQL = {
   proxyById: 'SELECT id, uri, priority, weight FROM gateway_proxies WHERE id = ?',
   addProxy: 'INSERT INTO gateway_proxies (uri, priority, weight, created_at) VALUES (?, ?, ?, ?) RETURNING id, uri, priority, weight',
   removeProxy: 'DELETE FROM gateway_proxies WHERE id = ?',
-  lines: 'SELECT l.*, u.extension FROM gateway_lines l JOIN users u ON u.id = l.user_id ORDER BY length(u.extension), u.extension',
-  line: 'SELECT l.*, u.extension FROM gateway_lines l JOIN users u ON u.id = l.user_id WHERE u.extension = ?',
+  lines: 'SELECT l.*, u.extension, u.name AS user_name FROM gateway_lines l JOIN users u ON u.id = l.user_id ORDER BY length(u.extension), u.extension',
+  line: 'SELECT l.*, u.extension, u.name AS user_name FROM gateway_lines l JOIN users u ON u.id = l.user_id WHERE u.extension = ?',
   lineCount: 'SELECT COUNT(*) AS n FROM gateway_lines',
   userId: 'SELECT id FROM users WHERE extension = ?',
   ipeiHolder: 'SELECT u.extension FROM gateway_lines l JOIN users u ON u.id = l.user_id WHERE l.ipei = ? AND l.user_id <> ?',
@@ -158,6 +160,7 @@ export function toLine(r: LineRow): LineView {
     standbyText: r.standby_text,
     disabled: r.disabled !== 0,
     handset: handsetOf(r.handset),
+    userName: r.user_name,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -108,6 +108,10 @@ describe('Gateway pages', () => {
     const jim = await row('4101').innerText();
     expect(jim).toContain('41510@');
     expect(jim).toContain('05003 0733588');
+    // No display name on the line: the user's name is the one in use, and the page says whose it is.
+    const name = row('4101').locator('td[data-label="Display name"]');
+    expect(await name.getAttribute('data-inherited')).toBe('true');
+    expect(await name.innerText()).toMatch(/^Jim\s+the user's name$/);
     expect(await row('4103').locator('[data-enabled]').innerText()).toBe('No');
 
     // The counters match the API's (read again until the page's poll has caught up).

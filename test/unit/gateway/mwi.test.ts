@@ -37,7 +37,7 @@ class Lines implements GatewayLines {
     if (!l) return undefined;
     const last = this.reported.filter((r) => r.ext === ext).at(-1);
     return {
-      extension: ext, upstreamUser: `u${ext}`, aor: `sip:u${ext}@upstream.example`, registration: l.registration, registeredVia: null, expiresAt: null,
+      extension: ext, upstreamUser: `u${ext}`, aor: `sip:u${ext}@upstream.example`, displayName: '', displayNameInherited: false, registration: l.registration, registeredVia: null, expiresAt: null,
       failure: null, mwi: last?.state ?? 'off', messagesWaiting: last?.waiting ?? null, subscribed: false, latestActivity: null,
     };
   }

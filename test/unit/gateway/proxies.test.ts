@@ -106,6 +106,22 @@ describe('proxy chooser: priority, blacklist, failover, fail-back', () => {
     expect(text(await chooser.next())).toBe('tcp:10.0.0.1:5060');
   });
 
+  it('with every target blacklisted says so, and orders them by the end of their blacklist (the outage probe goes round them)', async () => {
+    const { chooser, clock } = setup(three);
+    const all = await chooser.candidates();
+    expect(chooser.allBlacklisted()).toBe(false);
+    // Blacklisted 2, then 1 and 3 ten seconds later: 2 is free first, then 1 before 3 (best first on equal ends).
+    chooser.failed(all[1]!, 'timeout');
+    clock.advance(10_000);
+    chooser.failed(all[0]!, 'timeout');
+    expect(chooser.allBlacklisted()).toBe(false);
+    chooser.failed(all[2]!, 'timeout');
+    expect(chooser.allBlacklisted()).toBe(true);
+    expect(chooser.soonestFree().map(targetText)).toEqual(['udp:10.0.0.2:5060', 'tcp:10.0.0.1:5060', 'udp:10.0.0.3:5060']);
+    clock.advance(20_000);
+    expect(chooser.allBlacklisted()).toBe(false);
+  });
+
   it('with a blacklist timeout of 0 never skips a target', async () => {
     const { chooser } = setup(three, { settings: { blacklistTimeoutSec: 0 } });
     const best = (await chooser.next())!;

@@ -5,7 +5,7 @@
 // line form (#/gateway/new, #/gateway/<extension>) whose messages are the
 // line model's (src/model/gateway.ts), as the server reports them.
 import { useEffect, useState } from 'preact/hooks';
-import type { LineStatus, LineView } from '../../../src/model/gateway.ts';
+import { inheritsUserName, lineDisplayName, type LineStatus, type LineView } from '../../../src/model/gateway.ts';
 import { asApiError, describeError, type ApiError } from '../api.ts';
 import { ago, dateTime, plural } from '../format.ts';
 import { href, navigate } from '../router.ts';
@@ -247,7 +247,12 @@ export function GatewayLinesPage({ edit }: { edit: string | undefined }) {
                             <span class="sub mono">{aorText(l, s)}</span>
                           </span>
                         </td>
-                        <td data-label="Display name">{l.displayName || <span class="muted">—</span>}</td>
+                        <td data-label="Display name" data-inherited={String(inheritsUserName(l))}>
+                          <span>
+                            {lineDisplayName(l) || <span class="muted">—</span>}
+                            {inheritsUserName(l) && <span class="sub muted">the user's name</span>}
+                          </span>
+                        </td>
                         <td data-label="IPEI" class="mono nowrap">{l.ipei ?? <span class="muted">—</span>}</td>
                         <td data-label="Handset">{l.handset.model || <span class="muted">—</span>}</td>
                         <td data-label="Firmware">{l.handset.firmware || <span class="muted">—</span>}</td>

@@ -55,7 +55,7 @@ export function gatewaySuite(engine: StoreEngine): void {
       expect(l).toEqual({
         extension: '1001', userId: l.userId, upstreamUser: '41510', upstreamDomain: '', authUser: '', hasPassword: true,
         displayName: '', ipei: '05003 0733588', accessCode: '', standbyText: '', disabled: false,
-        handset: { model: '', firmware: '', baseStation: '' }, createdAt: clock, updatedAt: clock,
+        handset: { model: '', firmware: '', baseStation: '' }, userName: 'User 1001', createdAt: clock, updatedAt: clock,
       });
       expect(JSON.stringify(await store.gateway.listLines())).not.toContain('s3cret');
       clock += 1000;
@@ -163,6 +163,7 @@ export function gatewaySuite(engine: StoreEngine): void {
         await store.users.update('1001', { name: 'Renamed' });
         await w.poll();
         expect(drain()).toEqual({ config: true, mwi: [] });
+        expect((await store.gateway.getLine('1001'))!.userName).toBe('Renamed');
         await store.users.update('1003', { name: 'No line' });
         expect(await w.poll()).toBe(false);
         await store.gateway.updateSettings({ mwi: false });
