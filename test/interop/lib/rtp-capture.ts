@@ -15,6 +15,19 @@ export interface UdpPacket {
   dport: number;
 }
 
+/** One end of a media path, "address:port", as an SDP's c= and m= lines name it (sip-tap.ts mediaEndOf). */
+export type MediaEnd = string;
+
+/**
+ * The packets (tshark rows or datagrams) sent from `src` to `dst` exactly:
+ * other tests on this machine run phones and relays in the same port ranges
+ * at the same time, so only the addresses and ports a call's own SDP named
+ * say which packets are its.
+ */
+export function between<T extends UdpPacket>(list: readonly T[], src: MediaEnd, dst: MediaEnd): T[] {
+  return list.filter((p) => `${p.src}:${p.sport}` === src && `${p.dst}:${p.dport}` === dst);
+}
+
 export interface Capture {
   file: string;
   /** Stops capturing and returns every packet captured. */

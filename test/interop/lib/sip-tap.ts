@@ -62,6 +62,15 @@ function describe(dir: 'in' | 'out', transport: string, peer: { address: string;
   };
 }
 
+/** Where a message's SDP asks for media ("address:port" of its c= and first m=audio); throws when it has none. */
+export function mediaEndOf(m: TappedMessage | undefined, what: string): string {
+  const sdp = m === undefined ? '' : bodyOf(m.text);
+  const address = /^c=IN IP[46] (\S+)/m.exec(sdp)?.[1];
+  const port = /^m=audio (\d+) /m.exec(sdp)?.[1];
+  if (address === undefined || port === undefined || port === '0') throw new Error(`no media address in ${what}:\n${sdp || '(no SDP)'}`);
+  return `${address}:${port}`;
+}
+
 export class SipTap {
   readonly messages: TappedMessage[] = [];
 
