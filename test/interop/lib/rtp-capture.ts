@@ -2,7 +2,9 @@
 // wrote) rather than by either phone: a capture filtered to the phones' RTP
 // port ranges, written to a pcap and read back as one row per packet. Any
 // packet between a phone's media port and a port outside the phones' ranges
-// (a relay) shows up as well, because the filter matches either end.
+// (a relay) shows up as well, because the filter matches either end. Port
+// ranges are shared with other tests running at the same time: a call's own
+// packets are those between the ends its SDP named (between, ofCall).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { PortRange } from './baresip-phone.ts';
@@ -15,8 +17,15 @@ export interface UdpPacket {
   dport: number;
 }
 
-/** One end of a media path, "address:port", as an SDP's c= and m= lines name it (sip-tap.ts mediaEndOf). */
+/** One end of a media path, "address:port", as an SDP's c= and m=audio lines name it. */
 export type MediaEnd = string;
+
+/** Where an SDP asks for audio (its c= and first m=audio port), or null (no audio, port 0, no c=). */
+export function sdpMediaEnd(sdp: string): MediaEnd | null {
+  const address = /^c=IN IP[46] (\S+)/m.exec(sdp)?.[1];
+  const port = /^m=audio (\d+) /m.exec(sdp)?.[1];
+  return address === undefined || port === undefined || port === '0' ? null : `${address}:${port}`;
+}
 
 /**
  * The packets (tshark rows or datagrams) sent from `src` to `dst` exactly:
@@ -26,6 +35,11 @@ export type MediaEnd = string;
  */
 export function between<T extends UdpPacket>(list: readonly T[], src: MediaEnd, dst: MediaEnd): T[] {
   return list.filter((p) => `${p.src}:${p.sport}` === src && `${p.dst}:${p.dport}` === dst);
+}
+
+/** The packets between two of a call's media ends (every end its SDPs named), for the same reason. */
+export function ofCall<T extends UdpPacket>(list: readonly T[], ends: ReadonlySet<MediaEnd>): T[] {
+  return list.filter((p) => ends.has(`${p.src}:${p.sport}`) && ends.has(`${p.dst}:${p.dport}`));
 }
 
 export interface Capture {

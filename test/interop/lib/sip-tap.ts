@@ -6,6 +6,8 @@
 // step); nothing in src/ knows about it.
 import { serializeMessage } from '../../../src/sip/serializer.ts';
 import type { Server } from '../../../src/server.ts';
+import { sdpMediaEnd } from './rtp-capture.ts';
+import type { MediaEnd } from './rtp-capture.ts';
 
 export interface TappedMessage {
   dir: 'in' | 'out';
@@ -62,13 +64,24 @@ function describe(dir: 'in' | 'out', transport: string, peer: { address: string;
   };
 }
 
-/** Where a message's SDP asks for media ("address:port" of its c= and first m=audio); throws when it has none. */
-export function mediaEndOf(m: TappedMessage | undefined, what: string): string {
+/** Where a message's SDP asks for media (sdpMediaEnd); throws when it has none. */
+export function mediaEndOf(m: TappedMessage | undefined, what: string): MediaEnd {
   const sdp = m === undefined ? '' : bodyOf(m.text);
-  const address = /^c=IN IP[46] (\S+)/m.exec(sdp)?.[1];
-  const port = /^m=audio (\d+) /m.exec(sdp)?.[1];
-  if (address === undefined || port === undefined || port === '0') throw new Error(`no media address in ${what}:\n${sdp || '(no SDP)'}`);
-  return `${address}:${port}`;
+  const end = sdpMediaEnd(sdp);
+  if (end === null) throw new Error(`no media address in ${what}:\n${sdp || '(no SDP)'}`);
+  return end;
+}
+
+/** Every media end the SDPs in these traces name since the marks: one call's, when the marks are its start. */
+export function callMediaEnds(traces: ReadonlyArray<{ tap: SipTap; since: number }>): Set<MediaEnd> {
+  const ends = new Set<MediaEnd>();
+  for (const { tap, since } of traces) {
+    for (const m of tap.find((x) => x.text.includes('\r\nm=audio '), since)) {
+      const end = sdpMediaEnd(bodyOf(m.text));
+      if (end !== null) ends.add(end);
+    }
+  }
+  return ends;
 }
 
 export class SipTap {
