@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { PortRange } from './baresip-phone.ts';
-import { appendCapped, describeRun, requireTool, runTool, stopChild } from '../process.ts';
+import { LOOPBACK, appendCapped, describeRun, requireTool, runTool, stopChild } from '../process.ts';
 
 export interface UdpPacket {
   src: string;
@@ -40,6 +40,35 @@ export function between<T extends UdpPacket>(list: readonly T[], src: MediaEnd, 
 /** The packets between two of a call's media ends (every end its SDPs named), for the same reason. */
 export function ofCall<T extends UdpPacket>(list: readonly T[], ends: ReadonlySet<MediaEnd>): T[] {
   return list.filter((p) => ends.has(`${p.src}:${p.sport}`) && ends.has(`${p.dst}:${p.dport}`));
+}
+
+/** The packets with at least one end among `ends` (a phone's own, whoever the other end is), for the same reason. */
+export function involving<T extends UdpPacket>(list: readonly T[], ends: ReadonlySet<MediaEnd>): T[] {
+  return list.filter((p) => ends.has(`${p.src}:${p.sport}`) || ends.has(`${p.dst}:${p.dport}`));
+}
+
+/**
+ * The UDP sockets process `pid` has bound now: a phone's own media ends while
+ * its call is up, the very ends its SDP names, for a phone whose SIP no tap
+ * here reads (a Switchboard or Kamailio in another process).
+ */
+const WILDCARD = new Set(['0.0.0.0', '*', '[::]']);
+
+export async function boundUdpEnds(pid: number): Promise<Set<MediaEnd>> {
+  const r = await runTool(requireTool('ss'), ['-Hunap'], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`ss could not list UDP sockets\n${describeRun(r)}`);
+  const ends = new Set<MediaEnd>();
+  for (const line of r.stdout.split('\n')) {
+    // "UNCONN 0 0 127.0.0.1:30002 0.0.0.0:* users:(("baresip",pid=123,fd=7))"
+    if (!line.includes(`pid=${pid},`)) continue;
+    const local = line.trim().split(/\s+/)[3];
+    if (local === undefined) continue;
+    const colon = local.lastIndexOf(':');
+    const address = local.slice(0, colon);
+    // baresip binds RTP on every address ("0.0.0.0:32020"): that port is its own on loopback, where the tests' media runs.
+    ends.add(WILDCARD.has(address) ? `${LOOPBACK}${local.slice(colon)}` : local);
+  }
+  return ends;
 }
 
 export interface Capture {

@@ -6,7 +6,7 @@ import { failureCauses } from '../../../bench/lib/call-load.ts';
 import type { SippRun } from '../../interop/sipp.ts';
 import { takeNetstrings } from '../../interop/lib/baresip-phone.ts';
 import { receivedResponses } from '../../interop/lib/call-flows.ts';
-import { between, captureFilter, countMedia, ofCall, parseFields, sdpMediaEnd } from '../../interop/lib/rtp-capture.ts';
+import { between, captureFilter, countMedia, involving, ofCall, parseFields, sdpMediaEnd } from '../../interop/lib/rtp-capture.ts';
 import { receivedRequestLines } from '../../interop/lib/sipp-calls.ts';
 import { makeUsers } from '../../interop/users.ts';
 
@@ -59,6 +59,7 @@ describe('RTP capture rows', () => {
     const all = [p('127.0.0.1', 30002, 30014), p('127.0.0.2', 30002, 30014), p('127.0.0.1', 30003, 30014), p('127.0.0.1', 30014, 30002)];
     expect(between(all, '127.0.0.1:30002', '127.0.0.1:30014')).toEqual([all[0]]);
     expect(ofCall(all, new Set(['127.0.0.1:30002', '127.0.0.1:30014']))).toEqual([all[0], all[3]]);
+    expect(involving(all, new Set(['127.0.0.1:30003']))).toEqual([all[2]]);
   });
 });
 
