@@ -81,7 +81,7 @@ export async function baresipDirectCall(
       expect(accept.ok, `accept refused: ${accept.data}\n${why()}`).toBe(true);
       await a.waitEvent('CALL_ESTABLISHED');
       await b.waitEvent('CALL_ESTABLISHED');
-      ends = new Set([...(await boundUdpEnds(a.pid)), ...(await boundUdpEnds(b.pid))]);
+      ends = await boundUdpEnds(a.pid, b.pid);
       await new Promise((r) => setTimeout(r, holdMs));
       const hangup = await a.command('hangup');
       expect(hangup.ok, why()).toBe(true);

@@ -48,19 +48,20 @@ export function involving<T extends UdpPacket>(list: readonly T[], ends: Readonl
 }
 
 /**
- * The UDP sockets process `pid` has bound now: a phone's own media ends while
- * its call is up, the very ends its SDP names, for a phone whose SIP no tap
- * here reads (a Switchboard or Kamailio in another process).
+ * The UDP sockets these processes have bound now: phones' own media ends
+ * while their call is up, the very ends their SDP names, for phones whose SIP
+ * no tap here reads (a Switchboard or Kamailio in another process).
  */
 const WILDCARD = new Set(['0.0.0.0', '*', '[::]']);
 
-export async function boundUdpEnds(pid: number): Promise<Set<MediaEnd>> {
+export async function boundUdpEnds(...pids: number[]): Promise<Set<MediaEnd>> {
+  const owners = pids.map((pid) => `pid=${pid},`);
   const r = await runTool(requireTool('ss'), ['-Hunap'], { timeoutMs: 10_000 });
   if (r.code !== 0) throw new Error(`ss could not list UDP sockets\n${describeRun(r)}`);
   const ends = new Set<MediaEnd>();
   for (const line of r.stdout.split('\n')) {
     // "UNCONN 0 0 127.0.0.1:30002 0.0.0.0:* users:(("baresip",pid=123,fd=7))"
-    if (!line.includes(`pid=${pid},`)) continue;
+    if (!owners.some((o) => line.includes(o))) continue;
     const local = line.trim().split(/\s+/)[3];
     if (local === undefined) continue;
     const colon = local.lastIndexOf(':');
