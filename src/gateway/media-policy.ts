@@ -18,12 +18,6 @@ export const GATEWAY_SDES_LIFETIME = '2^31';
  * The relay always anchors it: media never goes direct to the upstream.
  */
 export function gatewayMediaProfile(s: GatewaySettings, system: { suites: readonly string[] }): MediaProfile {
-  const codecs: string[] = [];
-  for (const c of s.codecs) {
-    codecs.push(c);
-    // G.729A is bitstream compatible with G.729: peers that name it so are understood when the alias is on.
-    if (c === 'G729' && s.g729a) codecs.push('G729A');
-  }
   return {
     security: !s.srtp ? 'disabled' : s.requireSrtp ? 'enforced' : 'best-effort',
     encryptedSrtcp: true,
@@ -32,7 +26,7 @@ export function gatewayMediaProfile(s: GatewaySettings, system: { suites: readon
     capneg: false,
     transport: s.transport === 'tls' ? 'tls' : 'any',
     suites: system.suites,
-    codecs,
+    codecs: s.codecs,
     sdes: {
       ...(s.sdesLifetime ? { lifetime: GATEWAY_SDES_LIFETIME } : {}),
       // D-09: a one-byte MKI whose value is 1 at session start.
@@ -42,5 +36,7 @@ export function gatewayMediaProfile(s: GatewaySettings, system: { suites: readon
     dtmfDurationMs: s.dtmfDurationMs,
     answerSingleCodec: s.answerSingleCodec,
     answerPreferredCodec: s.answerPreferredCodec,
+    // B-11 "Add G729A media type": G.729 is also offered, and understood, under the name G729A.
+    g729a: s.g729a,
   };
 }

@@ -18,7 +18,7 @@ import type { SwitchboardHandle } from './harness.ts';
 import { BaresipPhone } from './lib/baresip-phone.ts';
 import { rtpRanges } from './lib/baresip-calls.ts';
 import { LinphonePhone } from './lib/linphone-phone.ts';
-import { startCapture } from './lib/rtp-capture.ts';
+import { boundUdpEnds, startCapture } from './lib/rtp-capture.ts';
 import { opensslP12, presentedFingerprint } from './lib/openssl-tls.ts';
 import type { PortRange } from './lib/baresip-phone.ts';
 import { makeUsers } from './users.ts';
@@ -58,14 +58,17 @@ async function connectionsOf(pid: number, port: number): Promise<string[]> {
   return r.stdout.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/).slice(2, 4).join('->'));
 }
 
-const inRange = (p: number, r: PortRange): boolean => p >= r.min && p <= r.max;
-
-/** RTP packets A sent and received over `ms` of real time, whoever was on the other end (direct or relayed). */
-async function mediaOfA(a: PortRange, b: PortRange, dir: string, ms: number): Promise<{ sent: number; received: number }> {
+/**
+ * RTP packets phone A (its own sockets, not just its port range, which other
+ * tests' phones may share) sent and received over `ms` of real time, whoever
+ * was on the other end (direct or relayed).
+ */
+async function mediaOfA(phone: BaresipPhone, a: PortRange, b: PortRange, dir: string, ms: number): Promise<{ sent: number; received: number }> {
+  const ends = await boundUdpEnds(phone.pid);
   const capture = await startCapture([a, b], dir);
   await new Promise((r) => setTimeout(r, ms));
   const packets = await capture.stop();
-  return { sent: packets.filter((p) => inRange(p.sport, a)).length, received: packets.filter((p) => inRange(p.dport, a)).length };
+  return { sent: packets.filter((p) => ends.has(`${p.src}:${p.sport}`)).length, received: packets.filter((p) => ends.has(`${p.dst}:${p.dport}`)).length };
 }
 
 describe('the identity replaced on a running server', () => {
@@ -119,7 +122,7 @@ describe('the identity replaced on a running server', () => {
     expect(served).toContain('BEGIN CERTIFICATE');
 
     // The call goes on: media both ways, nobody hung up, the server still holds it.
-    const media = await mediaOfA(ra, rb, dir, 2000);
+    const media = await mediaOfA(a, ra, rb, dir, 2000);
     expect(media.sent, why()).toBeGreaterThanOrEqual(50);
     expect(media.received, why()).toBeGreaterThanOrEqual(50);
     expect(a.events.some((e) => e.type === 'CALL_CLOSED'), why()).toBe(false);

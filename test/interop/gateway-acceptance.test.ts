@@ -4,7 +4,8 @@
 // desk phone, reached over TLS only; the gateway holds the handset's line
 // (TLS to the upstream) and its local user. The handset and the desk phones
 // are baresip (TLS + SDES-SRTP). Both servers run in this process so their
-// SIP can be read (sip-tap.ts); media is counted by tshark on loopback.
+// SIP can be read (sip-tap.ts); media is counted by tshark on loopback,
+// only between the addresses and ports this call's SDP named.
 // Each AC is its own test; one that fails for a missing part stays failing.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +19,9 @@ import { LOOPBACK } from './process.ts';
 import { BaresipPhone } from './lib/baresip-phone.ts';
 import type { PortRange } from './lib/baresip-phone.ts';
 import { rtpRanges } from './lib/baresip-calls.ts';
-import { startCapture } from './lib/rtp-capture.ts';
-import type { UdpPacket } from './lib/rtp-capture.ts';
-import { SipTap, bodyOf, headerValues } from './lib/sip-tap.ts';
+import { ofCall, startCapture } from './lib/rtp-capture.ts';
+import type { Capture, UdpPacket } from './lib/rtp-capture.ts';
+import { SipTap, bodyOf, callMediaEnds, headerValues } from './lib/sip-tap.ts';
 import type { TappedMessage } from './lib/sip-tap.ts';
 
 const UP_DOMAIN = 'upstream.test';
@@ -186,9 +187,20 @@ function phoneMedia(packets: readonly UdpPacket[], r: PortRange): { sent: number
   return res;
 }
 
-/** caller dials `target`, callee answers, holdMs of media, caller hangs up; returns the packets captured. */
+/** Where the taps are now: what both servers' SDPs name from here on is one call's media. */
+function marks(e: Env): Array<{ tap: SipTap; since: number }> {
+  return [{ tap: e.gwTap, since: e.gwTap.mark() }, { tap: e.upTap, since: e.upTap.mark() }];
+}
+
+/** The captured packets of the call whose SDPs the taps hold since `from` (other tests use the same port ranges). */
+async function callPackets(capture: Capture, from: Array<{ tap: SipTap; since: number }>): Promise<UdpPacket[]> {
+  return ofCall(await capture.stop(), callMediaEnds(from));
+}
+
+/** caller dials `target`, callee answers, holdMs of media, caller hangs up; returns the call's packets captured. */
 async function call(e: Env, caller: BaresipPhone, callee: BaresipPhone, target: string, holdMs = 3000, during?: () => Promise<void>): Promise<UdpPacket[]> {
   const capture = await startCapture([e.ranges.handset, e.ranges.desk, e.ranges.desk2, UP_RELAY, GW_RELAY], e.work);
+  const from = marks(e);
   let packets: UdpPacket[] = [];
   try {
     const dial = await caller.command('dial', target);
@@ -208,7 +220,7 @@ async function call(e: Env, caller: BaresipPhone, callee: BaresipPhone, target: 
     await caller.waitEvent('CALL_CLOSED');
     await callee.waitEvent('CALL_CLOSED');
   } finally {
-    packets = await capture.stop();
+    packets = await callPackets(capture, from);
   }
   return packets;
 }
@@ -375,6 +387,7 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
   it('AC-10 hold/resume and blind transfer from the handset', async () => {
     const e = env.get();
     freshEvents(e);
+    const callFrom = marks(e);
     const since = e.upTap.mark();
     const dial = await e.handset.command('dial', `sip:${DESK.ext}@${GW_DOMAIN}`);
     expect(dial.ok).toBe(true);
@@ -405,7 +418,8 @@ describe('handset gateway acceptance against a Switchboard upstream', () => {
     // The transfer's outcome: the desk phone (still in its call) talks with desk2, both ways; the handset and its line are out of it.
     const capture = await startCapture([e.ranges.handset, e.ranges.desk, e.ranges.desk2, UP_RELAY, GW_RELAY], e.work);
     await new Promise((r) => setTimeout(r, 2000));
-    const packets = await capture.stop();
+    // Everything this test's calls named: the handset's ends too, so that its silence is measured.
+    const packets = await callPackets(capture, callFrom);
     expect(e.desk.events.some((ev) => ev.type === 'CALL_CLOSED' && ev.consumed !== true), `the desk phone lost its call in the transfer\n${why(e)}`).toBe(false);
     const [d, d2, h] = [phoneMedia(packets, e.ranges.desk), phoneMedia(packets, e.ranges.desk2), phoneMedia(packets, e.ranges.handset)];
     const detail = `desk ${JSON.stringify({ ...d, peers: [...d.peers] })}, desk2 ${JSON.stringify({ ...d2, peers: [...d2.peers] })}\n${why(e)}`;

@@ -12,6 +12,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKamailio } from '../../bench/kamailio/server.ts';
+import type { KamailioHandle } from '../../bench/kamailio/server.ts';
 import { startTestServer } from '../integration/lib/server.ts';
 import type { TestServer } from '../integration/lib/server.ts';
 import { parseRtpHeader } from '../../src/media/rtp.ts';
@@ -25,8 +27,10 @@ import type { UdpDatagram } from './lib/media-capture.ts';
 import { pcapFile, rtpStream } from './lib/rtp-pcap.ts';
 import { describeCall, registerPhone, runUac, startUas } from './lib/sipp-calls.ts';
 import type { SipServer } from './lib/sipp-calls.ts';
-import { SipTap, bodyOf } from './lib/sip-tap.ts';
+import { SipTap, mediaEndOf } from './lib/sip-tap.ts';
 import type { TappedMessage } from './lib/sip-tap.ts';
+import { between } from './lib/rtp-capture.ts';
+import type { MediaEnd } from './lib/rtp-capture.ts';
 
 const UP_DOMAIN = 'upstream.test';
 const GW_DOMAIN = 'gw.test';
@@ -106,9 +110,6 @@ const env = fixture<Env>(async () => {
   removeDir(e.work);
 });
 
-beforeAll(() => env.setup(), 60_000);
-afterAll(() => env.teardown(), 60_000);
-
 const rtp = (d: UdpDatagram): boolean => d.payload.length >= 12 && !isRtcp(d.payload);
 
 /** Payload type and payload of each RTP packet (the payload as sent: no padding in these). */
@@ -129,17 +130,6 @@ interface Media {
   upToGw: number[];
 }
 
-/** Where one side of a call's media is, as its SDP says (c= and the first m=audio). */
-type MediaEnd = string;
-
-function mediaEnd(m: TappedMessage | undefined, what: string): MediaEnd {
-  const sdp = m === undefined ? '' : bodyOf(m.text);
-  const address = /^c=IN IP4 (\S+)/m.exec(sdp)?.[1];
-  const port = /^m=audio (\d+) /m.exec(sdp)?.[1];
-  if (address === undefined || port === undefined || port === '0') throw new Error(`no media address in ${what}:\n${sdp || '(no SDP)'}`);
-  return `${address}:${port}`;
-}
-
 /** The two ends of each media path of one call: phone ↔ its server's relay, and the relays' upstream leg. */
 interface CallMedia {
   handset: MediaEnd;
@@ -158,12 +148,12 @@ function callMedia(e: Env, since: { gw: number; up: number }): CallMedia {
   const fromUp = (m: TappedMessage): boolean => m.peer.port === e.up.sipPort;
   const fromGw = (m: TappedMessage): boolean => m.peer.port === e.gw.sipPort;
   return {
-    handset: mediaEnd(gw.find((m) => m.dir === 'in' && !fromUp(m)), "the handset's SDP"),
-    gwToHandset: mediaEnd(gw.find((m) => m.dir === 'out' && !fromUp(m)), "the gateway's SDP to the handset"),
-    desk: mediaEnd(up.find((m) => m.dir === 'in' && !fromGw(m)), "the desk phone's SDP"),
-    upToDesk: mediaEnd(up.find((m) => m.dir === 'out' && !fromGw(m)), "the upstream's SDP to the desk phone"),
-    gwLeg: mediaEnd(gw.find((m) => m.dir === 'out' && fromUp(m)), "the gateway's SDP to the upstream"),
-    upLeg: mediaEnd(gw.find((m) => m.dir === 'in' && fromUp(m)), "the upstream's SDP to the gateway"),
+    handset: mediaEndOf(gw.find((m) => m.dir === 'in' && !fromUp(m)), "the handset's SDP"),
+    gwToHandset: mediaEndOf(gw.find((m) => m.dir === 'out' && !fromUp(m)), "the gateway's SDP to the handset"),
+    desk: mediaEndOf(up.find((m) => m.dir === 'in' && !fromGw(m)), "the desk phone's SDP"),
+    upToDesk: mediaEndOf(up.find((m) => m.dir === 'out' && !fromGw(m)), "the upstream's SDP to the desk phone"),
+    gwLeg: mediaEndOf(gw.find((m) => m.dir === 'out' && fromUp(m)), "the gateway's SDP to the upstream"),
+    upLeg: mediaEndOf(gw.find((m) => m.dir === 'in' && fromUp(m)), "the upstream's SDP to the gateway"),
   };
 }
 
@@ -174,7 +164,7 @@ function callMedia(e: Env, since: { gw: number; up: number }): CallMedia {
  */
 function split(all: readonly UdpDatagram[], c: CallMedia): Media {
   const r = all.filter(rtp);
-  const on = (src: MediaEnd, dst: MediaEnd) => r.filter((d) => `${d.src}:${d.sport}` === src && `${d.dst}:${d.dport}` === dst);
+  const on = (src: MediaEnd, dst: MediaEnd) => between(r, src, dst);
   const pts = (l: UdpDatagram[]): number[] => l.map((d) => (d.payload[1] as number) & 0x7f);
   return {
     toHandset: packets(on(c.gwToHandset, c.handset)),
@@ -185,13 +175,13 @@ function split(all: readonly UdpDatagram[], c: CallMedia): Media {
 }
 
 /** The codec each server's call status shows for its connected calls, polled until `done` settles. */
-async function codecsWhile(e: Env, done: Promise<unknown>): Promise<{ gw: Set<string | null>; up: Set<string | null> }> {
-  const seen = { gw: new Set<string | null>(), up: new Set<string | null>() };
+async function codecsWhile<K extends string>(servers: Record<K, TestServer>, done: Promise<unknown>): Promise<Record<K, Set<string | null>>> {
+  const seen = Object.fromEntries(Object.keys(servers).map((k) => [k, new Set<string | null>()])) as Record<K, Set<string | null>>;
   let settled = false;
   void done.finally(() => (settled = true)).catch(() => {});
   while (!settled) {
-    for (const [k, ts] of [['gw', e.gw], ['up', e.up]] as const) {
-      for (const c of ts.server.status.snapshot().calls) if (c.state === 'connected') seen[k].add(c.codec);
+    for (const k of Object.keys(servers) as K[]) {
+      for (const c of servers[k].server.status.snapshot().calls) if (c.state === 'connected') seen[k].add(c.codec);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -218,7 +208,7 @@ async function g729Call(e: Env, o: {
       server: o.callerServer, scenario: 'media_uac_g729.xml', callee: o.dialled, callers: [o.caller], calls: 1, rate: 1,
       holdMs: 2500, workDir: o.callerDir, timeoutMs: 60_000, traceMessages: true, extraArgs: ['-timeout', '40s'],
     });
-    codecs = await codecsWhile(e, uacRun);
+    codecs = await codecsWhile({ gw: e.gw, up: e.up }, uacRun);
     const uac = await uacRun;
     const uasRun = await uas.done;
     why = `${describeCall(o.callerServer, uac, uasRun)}\n--- ${o.calleeServer.name} ---\n${o.calleeServer.output()}`;
@@ -230,9 +220,9 @@ async function g729Call(e: Env, o: {
   return { media: split(await readUdp(pcap), callMedia(e, since)), codecs, why };
 }
 
-function expectPassedThrough(got: { pt: number; payload: string }[], sent: Buffer[], what: string, why: string): void {
+function expectPassedThrough(got: { pt: number; payload: string }[], sent: Buffer[], what: string, why: string, pt = G729): void {
   expect(got.length, `${what}: no RTP\n${why}`).toBeGreaterThan(0);
-  expect(new Set(got.map((p) => p.pt)), what).toEqual(new Set([G729]));
+  expect(new Set(got.map((p) => p.pt)), what).toEqual(new Set([pt]));
   // Byte for byte what the other phone sent, in its order: passed through, not transcoded.
   expect(got.map((p) => p.payload), what).toEqual(sent.map((b) => b.toString('hex')));
 }
@@ -249,6 +239,9 @@ function expectG729(r: Awaited<ReturnType<typeof g729Call>>, e: Env): void {
 }
 
 describe('AC-08 G.729 through the handset gateway (SIPp, pass-through)', () => {
+  beforeAll(() => env.setup(), 60_000);
+  afterAll(() => env.teardown(), 60_000);
+
   it.each(['handset → upstream desk phone', 'upstream desk phone → handset'] as const)('%s: PT 18 end to end through the anchored relays, status Codec G729', async (direction) => {
     const e = env.get();
     const handset = { server: sipp(e.gw, GW_DOMAIN, e.gwTap), user: HANDSET, dir: e.dirs.handset, number: LINE.ext };
@@ -259,5 +252,128 @@ describe('AC-08 G.729 through the handset gateway (SIPp, pass-through)', () => {
       calleeServer: to.server, callee: to.user, calleeDir: to.dir,
     });
     expectG729(r, e);
+  }, 120_000);
+});
+
+// B-11 "Add G729A media type", setting g729a on: the upstream is Kamailio (a
+// registrar and stateful proxy that leaves SDP alone) and its desk phone, a
+// SIPp phone that knows G.729 only as G729A/8000 on payload type 97 and
+// checks that it is offered (or answered) exactly that. The gateway offers
+// G.729 under both names (18 G729 and 97 G729A: the desk phone answers 97),
+// reads the desk phone's G729A offer as G.729 for the handset (PT 18, which
+// the handset's scenario checks), and its relay renumbers: the handset gets
+// PT 18 and the desk phone PT 97, each with the other's very frames. Plain
+// RTP upstream (SIPp has no SRTP; the SRTP leg is covered above).
+const DESK_G729A = 97;
+
+/** The first set-up with Kamailio in place of the upstream Switchboard. */
+interface EnvA extends Omit<Env, 'up' | 'upTap'> {
+  k: KamailioHandle;
+}
+
+const envA = fixture<EnvA>(async () => {
+  for (const t of ['sipp', 'tshark', 'kamailio']) requireTool(t);
+  const work = makeTempDir('gw-g729a');
+  const k = await startKamailio({ users: [LINE, DESK], domain: UP_DOMAIN, tcp: false, proxy: {} });
+  let gw: TestServer | undefined;
+  try {
+    gw = await startTestServer({ config: { sip: { domain: GW_DOMAIN }, media: { relay: { host: LOOPBACK, portMin: GW_RELAY.min, portMax: GW_RELAY.max } } } });
+    await gw.server.store.users.add({ extension: HANDSET.ext, password: HANDSET.password, name: 'Handset', media: { security: 'disabled' } });
+    await gw.server.directory.poll();
+    await gw.server.store.gateway.addProxy({ uri: `sip:${k.host}:${k.port};transport=udp`, priority: 1 });
+    await gw.server.store.gateway.setLine({ extension: HANDSET.ext, upstreamUser: LINE.ext, password: LINE.password });
+    await gw.server.store.gateway.updateSettings({
+      mode: 'gateway', transport: 'udp', defaultDomain: UP_DOMAIN, codecs: ['G729'], g729a: true, srtp: false, mwi: false,
+    });
+    const dirs = { handset: join(work, 'handset'), desk: join(work, 'desk') };
+    const f = { handset: frames(0xa1), desk: frames(0xd2) };
+    mkdirSync(dirs.handset);
+    mkdirSync(dirs.desk);
+    writeFileSync(join(dirs.handset, PCAP_NAME), pcapFile(rtpStream([{ frames: f.handset, payloadType: G729 }], 96)));
+    writeFileSync(join(dirs.desk, 'g729a.pcap'), pcapFile(rtpStream([{ frames: f.desk, payloadType: DESK_G729A }], 96)));
+    const deadline = Date.now() + 20_000;
+    while (gw.server.gateway.lines?.lineStatus(HANDSET.ext)?.registration !== 'registered') {
+      if (Date.now() > deadline) throw new Error(`the line did not register at Kamailio within 20 s\n${k.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { k, gw, gwTap: SipTap.attach(gw.server), work, dirs, frames: f };
+  } catch (err) {
+    await gw?.stop();
+    await k.stop();
+    removeDir(work);
+    throw err;
+  }
+}, async (e) => {
+  await e.gw.stop();
+  await e.k.stop();
+  removeDir(e.work);
+});
+
+/** One call between the handset and the G729A desk phone; what the gateway's relay sent each phone, and the SDP it sent upstream. */
+async function g729aCall(e: EnvA, handsetCalls: boolean) {
+  const kamailio: SipServer = { name: 'kamailio', host: e.k.host, udpPort: e.k.port, domain: UP_DOMAIN, output: e.k.output };
+  const handset = { server: sipp(e.gw, GW_DOMAIN, e.gwTap), user: HANDSET, dir: e.dirs.handset, number: LINE.ext, name: 'g729' };
+  const desk = { server: kamailio, user: DESK, dir: e.dirs.desk, number: DESK.ext, name: 'g729a' };
+  const [from, to] = handsetCalls ? [handset, desk] : [desk, handset];
+  const port = await registerPhone({ server: to.server, users: [to.user], workDir: to.dir, expires: 120 });
+  const uas = await startUas({ scenario: `media_uas_${to.name}.xml`, port, calls: 1, timeoutSec: 40, workDir: to.dir, traceMessages: true });
+  const pcap = await startPcap(`udp and portrange ${GW_RELAY.min}-${GW_RELAY.max}`, e.work, 'g729a');
+  const since = e.gwTap.mark();
+  let why = '';
+  let codecs;
+  try {
+    const uacRun = runUac({
+      server: from.server, scenario: `media_uac_${from.name}.xml`, callee: to.number, callers: [from.user], calls: 1, rate: 1,
+      holdMs: 2500, workDir: from.dir, timeoutMs: 60_000, traceMessages: true, extraArgs: ['-timeout', '40s'],
+    });
+    codecs = await codecsWhile({ gw: e.gw }, uacRun);
+    const uac = await uacRun;
+    const uasRun = await uas.done;
+    why = `${describeCall(from.server, uac, uasRun)}\n--- ${to.server.name} ---\n${to.server.output()}\n--- gateway ---\n${e.gwTap.dump({ last: 60 })}`;
+    expectScenarioOk(uasRun, `SIPp ${to.name} phone answering`, why);
+    expectScenarioOk(uac, `SIPp ${from.name} phone calling`, why);
+  } finally {
+    await pcap.stop();
+  }
+  const sdps = e.gwTap.find((m) => m.text.includes('\r\nm=audio '), since);
+  const upstream = (m: TappedMessage): boolean => m.peer.port === e.k.port;
+  const toUpstream = sdps.find((m) => m.dir === 'out' && upstream(m));
+  const ends = {
+    handset: mediaEndOf(sdps.find((m) => m.dir === 'in' && !upstream(m)), "the handset's SDP"),
+    gwToHandset: mediaEndOf(sdps.find((m) => m.dir === 'out' && !upstream(m)), "the gateway's SDP to the handset"),
+    // Kamailio passes the desk phone's SDP on untouched: the media goes between it and the gateway's relay.
+    desk: mediaEndOf(sdps.find((m) => m.dir === 'in' && upstream(m)), "the desk phone's SDP"),
+    gwToDesk: mediaEndOf(toUpstream, "the gateway's SDP to the upstream"),
+  };
+  const r = (await readUdp(pcap)).filter(rtp);
+  return {
+    toHandset: packets(between(r, ends.gwToHandset, ends.handset)),
+    toDesk: packets(between(r, ends.gwToDesk, ends.desk)),
+    sentUpstream: toUpstream?.text ?? '',
+    codecs,
+    why,
+  };
+}
+
+describe('B-11 g729a on: G.729 named G729A by the upstream (Kamailio, SIPp desk phone)', () => {
+  beforeAll(() => envA.setup(), 60_000);
+  afterAll(() => envA.teardown(), 60_000);
+
+  it.each(['handset → G729A desk phone', 'G729A desk phone → handset'] as const)('%s: the handset gets PT 18, the desk phone PT 97 G729A, frames byte for byte', async (direction) => {
+    const e = envA.get();
+    const handsetCalls = direction.startsWith('handset');
+    const r = await g729aCall(e, handsetCalls);
+    expectPassedThrough(r.toDesk, e.frames.handset, 'handset → desk (PT 97 from the gateway relay)', r.why, DESK_G729A);
+    expectPassedThrough(r.toHandset, e.frames.desk, 'desk → handset (PT 18 from the gateway relay)', r.why);
+    expect(r.codecs, r.why).toEqual({ gw: new Set(['G729']) });
+    if (handsetCalls) {
+      // Our offer: G.729 under both names, G729A on its own payload type right after 18.
+      expect(r.sentUpstream, r.why).toMatch(/\r\nm=audio \d+ RTP\/AVP 18 97[ \r]/);
+      expect(r.sentUpstream, r.why).toContain('a=rtpmap:18 G729/8000\r\n');
+      expect(r.sentUpstream, r.why).toContain('a=rtpmap:97 G729A/8000\r\n');
+    } else {
+      // Our answer in the desk phone's terms (its scenario checks this too).
+      expect(r.sentUpstream, r.why).toMatch(/\r\nm=audio \d+ RTP\/AVP 97\r\n/);
+    }
   }, 120_000);
 });

@@ -15,7 +15,7 @@ import { inRange, readSipOverTls, readUdp, rtpBetween, rtpPayloadTypes, startPca
 import type { MediaServer } from './lib/media-flows.ts';
 import { answeredCall, cryptoKeys, decryptWithBest, hangUp, Phones, RELAY_PORTS, setMedia, startMediaServer, status, waitMediaSecurity } from './lib/media-flows.ts';
 import { rtpKey } from './lib/media-srtp-check.ts';
-import { captureFilter, countMedia } from './lib/rtp-capture.ts';
+import { boundUdpEnds, captureFilter, countMedia, involving } from './lib/rtp-capture.ts';
 import { makeUsers } from './users.ts';
 import type { TestUser } from './users.ts';
 
@@ -66,12 +66,15 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
       const rtp = await startPcap(captureFilter([ra, rb]), workDir, 'direct-rtp');
       const sip = await startPcap(`tcp port ${s.tlsPort}`, workDir, 'direct-sip');
       let snapshot;
+      // The phones' own sockets: other tests' phones may use the same port ranges at the same time.
+      let ends = new Set<string>();
       try {
         const a = await phones.start(ms, { name: 'A', user: A1, transport: 'tls', srtp: true, rtpPorts: ra });
         const b = await phones.start(ms, { name: 'B', user: B1, transport: 'tls', srtp: true, rtpPorts: rb });
         await waitMediaSecurity(s, A1.ext, 'enforced');
         await waitMediaSecurity(s, B1.ext, 'enforced');
         await answeredCall(a, b, B1.ext, DOMAIN, why);
+        ends = await boundUdpEnds(a.pid, b.pid);
         await new Promise((r) => setTimeout(r, HOLD_MS));
         snapshot = await status(s);
         await hangUp(a, b, why);
@@ -79,7 +82,7 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
         await rtp.stop();
         await sip.stop();
       }
-      const udp = await readUdp(rtp);
+      const udp = involving(await readUdp(rtp), ends);
       const m = countMedia(udp, ra, rb);
       const detail = `A rtp ${ra.min}-${ra.max}, B rtp ${rb.min}-${rb.max}, relay ${RELAY_PORTS.min}-${RELAY_PORTS.max}: ` +
         `A->B ${m.aToB}, B->A ${m.bToA}, elsewhere ${m.stray.length} ${JSON.stringify(m.stray.slice(0, 5))}\n${why()}`;
@@ -123,12 +126,14 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
       const rtp = await startPcap(captureFilter([ra, rc]), workDir, 'relay-rtp');
       const sip = await startPcap(`tcp port ${s.tlsPort}`, workDir, 'relay-sip');
       let snapshot;
+      let ends = new Set<string>();
       try {
         const a = await phones.start(ms, { name: 'A', user: A2, transport: 'tls', srtp: true, rtpPorts: ra });
         const c = await phones.start(ms, { name: 'C', user: C2, transport: 'udp', srtp: false, rtpPorts: rc });
         await waitMediaSecurity(s, A2.ext, 'enforced');
         await waitMediaSecurity(s, C2.ext, 'disabled');
         await answeredCall(a, c, C2.ext, DOMAIN, why);
+        ends = await boundUdpEnds(a.pid, c.pid);
         await new Promise((r) => setTimeout(r, HOLD_MS));
         snapshot = await status(s);
         await hangUp(a, c, why);
@@ -136,7 +141,7 @@ describe('SRTP through Switchboard with baresip (TLS, mediaenc=srtp-mand)', () =
         await rtp.stop();
         await sip.stop();
       }
-      const udp = await readUdp(rtp);
+      const udp = involving(await readUdp(rtp), ends);
       const m = countMedia(udp, ra, rc);
       const aOut = rtpBetween(udp, ra, RELAY_PORTS);
       const aIn = rtpBetween(udp, RELAY_PORTS, ra);

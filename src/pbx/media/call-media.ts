@@ -24,7 +24,10 @@ import {
 } from '../../sdp/index.ts';
 import type { LegMediaStats, MediaSession, MediaSide, MediaVerdict } from '../call/media.ts';
 import type { MediaProfile } from './profile.ts';
-import { freeDynamicPt, hasCrypto, ptList, telephoneEventPt, withPayloadTypes, withSingleCodec, withTelephoneEvent, withoutCrypto, withoutPayload } from './sdp-edits.ts';
+import {
+  freeDynamicPt, g729aAsG729, hasCrypto, ptList, telephoneEventPt, withG729A, withOfferedG729A, withPayloadTypes, withSingleCodec, withTelephoneEvent,
+  withoutCrypto, withoutPayload,
+} from './sdp-edits.ts';
 import { canGoDirect } from './direct-media.ts';
 
 export interface CallMediaDeps {
@@ -86,7 +89,8 @@ export class CallMedia implements MediaSession {
       this.deps.log.info({ call: this.deps.label, reason: judged.reason }, 'offer refused by media security policy');
       return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     }
-    const mine = filterCodecs(parsed.sdp, f.codecs);
+    // A side that names G.729 "G729A" is read as plain G.729 (payload type 18) from here on; the relay renumbers its packets.
+    const mine = filterCodecs(f.g729a ? g729aAsG729(parsed.sdp) : parsed.sdp, f.codecs);
     const both = filterCodecs(mine.sdp, t.codecs);
     if (both.left === 0) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     // B-11 preferred codec: this side's order wins over the answerer's (the filter sorts by the list it is given).
@@ -153,6 +157,14 @@ export class CallMedia implements MediaSession {
         out = withTelephoneEvent(withoutPayload(out, i, te), i, want);
       }
     }
+    // B-11: the side that knows G.729 as G729A is offered that name too, on a dynamic payload type of its own.
+    if (t.g729a) {
+      for (const i of relayed) {
+        // Not the side's telephone-event number, which a later re-offer may bring.
+        const pt = freeDynamicPt(out, i, 96, t.dtmfPayloadType);
+        if (pt !== undefined) out = withG729A(out, i, pt);
+      }
+    }
     const secured = secureOffer(out, { policy: t.security, suites: t.suites, capneg: t.capneg, unencryptedSrtcp: !t.encryptedSrtcp, ...t.sdes });
     const sent = this.withOrigin(secured.sdp, toRole, relayed[0]);
     this.state = { mode: 'relay', from, to, decisions: judged.streams, sent, ourAnswer: new Map(), relayed, kinds, offered: parsed.sdp, addedTe };
@@ -216,7 +228,10 @@ export class CallMedia implements MediaSession {
     if (!this.relayable(parsed.sdp, st.relayed, 'answer')) return { ok: false, status: 488, reason: 'Not Acceptable Here' };
     const answerer = from.role;
     const offerer = to.role;
-    let out = parsed.sdp;
+    const offererG729a = profile(to).g729a === true;
+    // The offerer sees G.729 by the name it offered: G729 for a phone, G729A back to a side that offered only that.
+    const answerSdp = a.g729a ? g729aAsG729(parsed.sdp) : parsed.sdp;
+    let out = answerSdp;
     for (const i of st.relayed) {
       const rs = this.relays.get(i);
       if (!rs || i >= out.media.length) continue;
@@ -227,8 +242,8 @@ export class CallMedia implements MediaSession {
       const ours = ad?.mode === 'srtp' ? ad.offered : null;
       const first = i === st.relayed[0];
       // Each side receives payload types in its own numbering (an answerer may renumber dynamic types).
-      const offerPts = ptList(st.offered, i);
-      const answerPts = ptList(parsed.sdp, i);
+      const offerPts = ptList(st.offered, i, offererG729a);
+      const answerPts = ptList(parsed.sdp, i, a.g729a);
       rs.setTransforms(answerer, {
         inbound: this.inboundFor(from, to, parsed.sdp, i, theirs),
         outbound: remap(payloadTypeMap(offerPts, answerPts), this.outboundFor(rs, from, to, first ? parsed.sdp : undefined, i, this.srtp(ours, 'protect', from))),
@@ -244,12 +259,13 @@ export class CallMedia implements MediaSession {
         if (ourCrypto) st.ourAnswer.set(i, ourCrypto);
         (st.outboundSet ??= new Set()).add(i);
         const toOfferer = this.outboundFor(rs, to, from, i === st.relayed[0] ? st.offered : undefined, i, this.srtp(ourCrypto, 'protect', to));
-        rs.setTransforms(offerer, { outbound: remap(payloadTypeMap(ptList(parsed.sdp, i), ptList(st.offered, i)), toOfferer) });
+        rs.setTransforms(offerer, { outbound: remap(payloadTypeMap(answerPts, offerPts), toOfferer) });
       }
       this.secure[offerer] = ourCrypto !== null;
       const local = rs.local(offerer)!;
       // RFC 3264 §6.1: the offerer is answered in its own numbers (a handset's 101, not the upstream's 96); the relay renumbers the packets.
       out = withPayloadTypes(out, i, payloadTypeMap(answerPts, offerPts));
+      if (offererG729a) out = withOfferedG729A(out, st.offered, i);
       out = setConnection(out, i, local.address, local.rtpPort, { rtcpPort: local.rtcpPort });
       out = {
         ...out,
@@ -276,7 +292,7 @@ export class CallMedia implements MediaSession {
     }
     out = { ...out, attributes: stripCapNeg(out.attributes) };
     this.mode = 'relay';
-    this.codec = negotiatedCodec(parsed.sdp) ?? this.codec;
+    this.codec = negotiatedCodec(answerSdp) ?? this.codec;
     return { ok: true, body: Buffer.from(serializeSdp(this.withOrigin(out, offerer, st.relayed[0]))) };
   }
 

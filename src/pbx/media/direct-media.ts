@@ -14,6 +14,8 @@ export function canGoDirect(from: MediaSide, to: MediaSide, kinds: StreamSecurit
   const t = to.profile;
   if (!f.directMedia || !t.directMedia || from.natted || to.natted) return false;
   if (f.dtmf !== t.dtmf) return false;
+  // The G729A name is translated in the relay (payload types differ between the sides).
+  if (f.g729a === true || t.g729a === true) return false;
   if (f.security !== 'disabled' && t.security !== 'disabled' && f.encryptedSrtcp !== t.encryptedSrtcp) return false;
   for (const k of kinds) {
     switch (k.kind) {

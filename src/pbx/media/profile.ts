@@ -30,6 +30,12 @@ export interface MediaProfile {
   answerSingleCodec?: boolean;
   /** Offers from this side are passed on in this side's codec order, so the answer follows it (B-11). */
   answerPreferredCodec?: boolean;
+  /**
+   * This side also names G.729 "G729A" (B-11): offers to it list G.729 under
+   * both names, and its G729A is G.729 (payload type 18) to the other side.
+   * Payload types are then renumbered, so such a side is always relayed.
+   */
+  g729a?: boolean;
 }
 
 export function resolveProfile(system: SystemMedia, codecs: readonly string[], own: Readonly<UserMediaSettings> = {}): MediaProfile {

@@ -71,7 +71,7 @@ describe('gateway media profile from the settings', () => {
     expect(gatewayMediaProfile(settings({ requireSrtp: false }), { suites: [] }).security).toBe('best-effort');
     expect(gatewayMediaProfile(settings({ srtp: false }), { suites: [] }).security).toBe('disabled');
     expect(gatewayMediaProfile(settings({ dtmfInfo: true }), { suites: [] }).dtmf).toBe('info');
-    expect(gatewayMediaProfile(settings({ g729a: true }), { suites: [] }).codecs).toEqual(['PCMU', 'PCMA', 'G729', 'G729A']);
+    expect(gatewayMediaProfile(settings({ g729a: true }), { suites: [] })).toMatchObject({ codecs: ['PCMU', 'PCMA', 'G729'], g729a: true });
     expect(gatewayMediaProfile(settings({ sdesLifetime: true, sdesMki: true }), { suites: [] }).sdes).toEqual({ lifetime: '2^31', mkiLength: 1 });
     expect(gatewayMediaProfile(GATEWAY_DEFAULTS, { suites: [] }).sdes).toEqual({});
   });
@@ -224,5 +224,80 @@ describe('digits we generate toward the upstream (B-09)', () => {
     } finally {
       for (const s of sockets) s.close();
     }
+  });
+});
+
+describe('G.729 named G729A by the upstream (B-11 "Add G729A media type")', () => {
+  const bind = () => new Promise<dgram.Socket>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => resolve(s));
+  });
+  const sdpAt = (port: number, formats: string, maps: string[]) => Buffer.from([
+    'v=0', 'o=x 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP ${formats}`, ...maps, 'a=sendrecv', '',
+  ].join('\r\n'));
+  const handsetG729 = (port: number) => sdpAt(port, '18', ['a=rtpmap:18 G729/8000', 'a=fmtp:18 annexb=no']);
+  const upG729A = (port: number) => sdpAt(port, '97', ['a=rtpmap:97 G729A/8000', 'a=fmtp:97 annexb=no']);
+  const gw = (g729a: boolean) => gatewayMediaProfile(settings({ srtp: false, codecs: ['G729'], g729a }), { suites: DEFAULT_SRTP_SUITES });
+  const g729Handset: MediaProfile = { ...HANDSET, codecs: ['G729'] };
+  /** One RTP packet of payload type `pt` from `from` to the relay port `to` (named in the SDP `from` got); what `at` receives. */
+  async function through(from: dgram.Socket, to: number, at: dgram.Socket, pt: number): Promise<Buffer> {
+    const got = new Promise<Buffer>((resolve) => at.once('message', resolve));
+    const rtp = Buffer.concat([Buffer.from([0x80, pt, 0, 1, 0, 0, 0, 160, 0, 0, 0x12, 0x34]), Buffer.alloc(20, 0x5a)]);
+    from.send(rtp, to, '127.0.0.1');
+    return got;
+  }
+
+  it('on: an upstream offer of G729A alone on 97 reaches the handset as G729 on 18, is answered G729A on 97, and packets are renumbered each way', async () => {
+    const [ha, up] = await Promise.all([bind(), bind()]);
+    try {
+      const m = session();
+      const o = await m.offer(side('a', gw(true)), side('b', g729Handset), upG729A(up.address().port));
+      if (!o.ok) throw new Error(`offer refused: ${o.status}`);
+      expect(media0(o.body).formats).toEqual(['18']);
+      expect(attrs(o.body, 'rtpmap')).toEqual(['18 G729/8000']);
+      expect(attrs(o.body, 'fmtp')).toEqual(['18 annexb=no']);
+      const a = await m.answer(side('b', g729Handset), side('a', gw(true)), handsetG729(ha.address().port));
+      if (!a.ok) throw new Error(`answer refused: ${a.status}`);
+      expect(media0(a.body).formats).toEqual(['97']);
+      expect(attrs(a.body, 'rtpmap')).toEqual(['97 G729A/8000']);
+      expect(m.codec).toBe('G729');
+      const toHandset = await through(up, media0(a.body).port, ha, 97);
+      expect(toHandset[1]! & 0x7f).toBe(18);
+      expect(toHandset.subarray(12)).toEqual(Buffer.alloc(20, 0x5a));
+      const toUp = await through(ha, media0(o.body).port, up, 18);
+      expect(toUp[1]! & 0x7f).toBe(97);
+    } finally {
+      ha.close();
+      up.close();
+    }
+  });
+
+  it('on: our offer lists G729A on 97 beside 18; an answer of G729A alone reaches the handset as G729 on 18', async () => {
+    const [ha, up] = await Promise.all([bind(), bind()]);
+    try {
+      const m = session();
+      const o = await m.offer(side('a', g729Handset), side('b', gw(true)), handsetG729(ha.address().port));
+      if (!o.ok) throw new Error(`offer refused: ${o.status}`);
+      expect(media0(o.body).formats.slice(0, 2)).toEqual(['18', '97']);
+      expect(attrs(o.body, 'rtpmap')).toContain('97 G729A/8000');
+      expect(attrs(o.body, 'fmtp')).toContain('97 annexb=no');
+      const a = await m.answer(side('b', gw(true)), side('a', g729Handset), upG729A(up.address().port));
+      if (!a.ok) throw new Error(`answer refused: ${a.status}`);
+      expect(media0(a.body).formats).toEqual(['18']);
+      expect(attrs(a.body, 'rtpmap')).toEqual(['18 G729/8000']);
+      expect(m.codec).toBe('G729');
+      expect((await through(ha, media0(a.body).port, up, 18))[1]! & 0x7f).toBe(97);
+      expect((await through(up, media0(o.body).port, ha, 97))[1]! & 0x7f).toBe(18);
+    } finally {
+      ha.close();
+      up.close();
+    }
+  });
+
+  it('off: nothing changes (no G729A in our offers; a G729A-only upstream offer gets 488)', async () => {
+    const o = await session().offer(side('a', g729Handset), side('b', gw(false)), handsetG729(40000));
+    if (!o.ok) throw new Error('offer refused');
+    expect(o.body.toString()).not.toMatch(/G729A/i);
+    expect(await session().offer(side('a', gw(false)), side('b', g729Handset), upG729A(40002))).toMatchObject({ ok: false, status: 488 });
   });
 });

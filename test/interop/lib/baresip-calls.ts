@@ -7,7 +7,7 @@ import type { TestUser } from '../users.ts';
 import type { PortRange } from './baresip-phone.ts';
 import { BaresipPhone } from './baresip-phone.ts';
 import type { MediaCount } from './rtp-capture.ts';
-import { countMedia, startCapture } from './rtp-capture.ts';
+import { boundUdpEnds, countMedia, involving, startCapture } from './rtp-capture.ts';
 
 export interface PhoneServer {
   name: string;
@@ -71,6 +71,8 @@ export async function baresipDirectCall(
     const why = (): string => `${a.output()}\n${b.output()}\n--- ${server.name} ---\n${server.output()}`;
     const capture = await startCapture([ra, rb], workDir);
     let media: MediaCount;
+    // The phones' own sockets during the call: other tests' phones may use these port ranges at the same time.
+    let ends = new Set<string>();
     try {
       const dial = await a.command('dial', `sip:${users.b.ext}@${server.domain}`);
       expect(dial.ok, `dial refused: ${dial.data}\n${why()}`).toBe(true);
@@ -82,6 +84,7 @@ export async function baresipDirectCall(
       expect(accept.ok, `accept refused: ${accept.data}\n${why()}`).toBe(true);
       await a.waitEvent('CALL_ESTABLISHED');
       await b.waitEvent('CALL_ESTABLISHED');
+      ends = await boundUdpEnds(a.pid, b.pid);
       await new Promise((r) => setTimeout(r, holdMs));
       const hangup = await a.command('hangup');
       expect(hangup.ok, why()).toBe(true);
@@ -89,7 +92,7 @@ export async function baresipDirectCall(
       // B learns of the end from the BYE the server passed on.
       await b.waitEvent('CALL_CLOSED');
     } finally {
-      media = countMedia(await capture.stop(), ra, rb);
+      media = countMedia(involving(await capture.stop(), ends), ra, rb);
     }
     const detail = `A rtp ${ra.min}-${ra.max}, B rtp ${rb.min}-${rb.max}: A->B ${media.aToB}, B->A ${media.bToA}, ` +
       `other ${media.stray.length} ${JSON.stringify(media.stray.slice(0, 5))}\n${why()}`;

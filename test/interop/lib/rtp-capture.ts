@@ -2,17 +2,74 @@
 // wrote) rather than by either phone: a capture filtered to the phones' RTP
 // port ranges, written to a pcap and read back as one row per packet. Any
 // packet between a phone's media port and a port outside the phones' ranges
-// (a relay) shows up as well, because the filter matches either end.
+// (a relay) shows up as well, because the filter matches either end. Port
+// ranges are shared with other tests running at the same time: a call's own
+// packets are those between the ends its SDP named (between, ofCall).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { PortRange } from './baresip-phone.ts';
-import { appendCapped, describeRun, requireTool, runTool, stopChild } from '../process.ts';
+import { LOOPBACK, appendCapped, describeRun, requireTool, runTool, stopChild } from '../process.ts';
 
 export interface UdpPacket {
   src: string;
   sport: number;
   dst: string;
   dport: number;
+}
+
+/** One end of a media path, "address:port", as an SDP's c= and m=audio lines name it. */
+export type MediaEnd = string;
+
+/** Where an SDP asks for audio (its c= and first m=audio port), or null (no audio, port 0, no c=). */
+export function sdpMediaEnd(sdp: string): MediaEnd | null {
+  const address = /^c=IN IP[46] (\S+)/m.exec(sdp)?.[1];
+  const port = /^m=audio (\d+) /m.exec(sdp)?.[1];
+  return address === undefined || port === undefined || port === '0' ? null : `${address}:${port}`;
+}
+
+/**
+ * The packets (tshark rows or datagrams) sent from `src` to `dst` exactly:
+ * other tests on this machine run phones and relays in the same port ranges
+ * at the same time, so only the addresses and ports a call's own SDP named
+ * say which packets are its.
+ */
+export function between<T extends UdpPacket>(list: readonly T[], src: MediaEnd, dst: MediaEnd): T[] {
+  return list.filter((p) => `${p.src}:${p.sport}` === src && `${p.dst}:${p.dport}` === dst);
+}
+
+/** The packets between two of a call's media ends (every end its SDPs named), for the same reason. */
+export function ofCall<T extends UdpPacket>(list: readonly T[], ends: ReadonlySet<MediaEnd>): T[] {
+  return list.filter((p) => ends.has(`${p.src}:${p.sport}`) && ends.has(`${p.dst}:${p.dport}`));
+}
+
+/** The packets with at least one end among `ends` (a phone's own, whoever the other end is), for the same reason. */
+export function involving<T extends UdpPacket>(list: readonly T[], ends: ReadonlySet<MediaEnd>): T[] {
+  return list.filter((p) => ends.has(`${p.src}:${p.sport}`) || ends.has(`${p.dst}:${p.dport}`));
+}
+
+/**
+ * The UDP sockets these processes have bound now: phones' own media ends
+ * while their call is up, the very ends their SDP names, for phones whose SIP
+ * no tap here reads (a Switchboard or Kamailio in another process).
+ */
+const WILDCARD = new Set(['0.0.0.0', '*', '[::]']);
+
+export async function boundUdpEnds(...pids: number[]): Promise<Set<MediaEnd>> {
+  const owners = pids.map((pid) => `pid=${pid},`);
+  const r = await runTool(requireTool('ss'), ['-Hunap'], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`ss could not list UDP sockets\n${describeRun(r)}`);
+  const ends = new Set<MediaEnd>();
+  for (const line of r.stdout.split('\n')) {
+    // "UNCONN 0 0 127.0.0.1:30002 0.0.0.0:* users:(("baresip",pid=123,fd=7))"
+    if (!owners.some((o) => line.includes(o))) continue;
+    const local = line.trim().split(/\s+/)[3];
+    if (local === undefined) continue;
+    const colon = local.lastIndexOf(':');
+    const address = local.slice(0, colon);
+    // baresip binds RTP on every address ("0.0.0.0:32020"): that port is its own on loopback, where the tests' media runs.
+    ends.add(WILDCARD.has(address) ? `${LOOPBACK}${local.slice(colon)}` : local);
+  }
+  return ends;
 }
 
 export interface Capture {

@@ -6,6 +6,8 @@
 // step); nothing in src/ knows about it.
 import { serializeMessage } from '../../../src/sip/serializer.ts';
 import type { Server } from '../../../src/server.ts';
+import { sdpMediaEnd } from './rtp-capture.ts';
+import type { MediaEnd } from './rtp-capture.ts';
 
 export interface TappedMessage {
   dir: 'in' | 'out';
@@ -60,6 +62,26 @@ function describe(dir: 'in' | 'out', transport: string, peer: { address: string;
     reason: st?.[2] ?? '',
     callId: headerValues(text, 'call-id', 'i')[0] ?? '',
   };
+}
+
+/** Where a message's SDP asks for media (sdpMediaEnd); throws when it has none. */
+export function mediaEndOf(m: TappedMessage | undefined, what: string): MediaEnd {
+  const sdp = m === undefined ? '' : bodyOf(m.text);
+  const end = sdpMediaEnd(sdp);
+  if (end === null) throw new Error(`no media address in ${what}:\n${sdp || '(no SDP)'}`);
+  return end;
+}
+
+/** Every media end the SDPs in these traces name since the marks: one call's, when the marks are its start. */
+export function callMediaEnds(traces: ReadonlyArray<{ tap: SipTap; since: number }>): Set<MediaEnd> {
+  const ends = new Set<MediaEnd>();
+  for (const { tap, since } of traces) {
+    for (const m of tap.find((x) => x.text.includes('\r\nm=audio '), since)) {
+      const end = sdpMediaEnd(bodyOf(m.text));
+      if (end !== null) ends.add(end);
+    }
+  }
+  return ends;
 }
 
 export class SipTap {

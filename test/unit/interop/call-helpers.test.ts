@@ -6,7 +6,7 @@ import { failureCauses } from '../../../bench/lib/call-load.ts';
 import type { SippRun } from '../../interop/sipp.ts';
 import { takeNetstrings } from '../../interop/lib/baresip-phone.ts';
 import { receivedResponses } from '../../interop/lib/call-flows.ts';
-import { captureFilter, countMedia, parseFields } from '../../interop/lib/rtp-capture.ts';
+import { between, captureFilter, countMedia, involving, ofCall, parseFields, sdpMediaEnd } from '../../interop/lib/rtp-capture.ts';
 import { receivedRequestLines } from '../../interop/lib/sipp-calls.ts';
 import { makeUsers } from '../../interop/users.ts';
 
@@ -47,6 +47,19 @@ describe('RTP capture rows', () => {
     expect(c.aToB).toBe(2);
     expect(c.bToA).toBe(1);
     expect(c.stray).toEqual([p(30002, 40000), p(45000, 30014)]);
+  });
+
+  it("keeps only a call's own packets: between its SDP's exact ends, not whatever else used the ranges", () => {
+    const sdp = (addr: string, port: number) => `v=0\r\no=- 1 1 IN IP4 ${addr}\r\ns=-\r\nc=IN IP4 ${addr}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`;
+    expect(sdpMediaEnd(sdp('127.0.0.1', 30002))).toBe('127.0.0.1:30002');
+    expect(sdpMediaEnd(sdp('127.0.0.1', 0))).toBeNull();
+    expect(sdpMediaEnd('v=0\r\nm=audio 30002 RTP/AVP 0\r\n')).toBeNull();
+    const p = (src: string, sport: number, dport: number) => ({ src, sport, dst: '127.0.0.1', dport });
+    // Another test's phone on the same port, another address; another test's port in the same range.
+    const all = [p('127.0.0.1', 30002, 30014), p('127.0.0.2', 30002, 30014), p('127.0.0.1', 30003, 30014), p('127.0.0.1', 30014, 30002)];
+    expect(between(all, '127.0.0.1:30002', '127.0.0.1:30014')).toEqual([all[0]]);
+    expect(ofCall(all, new Set(['127.0.0.1:30002', '127.0.0.1:30014']))).toEqual([all[0], all[3]]);
+    expect(involving(all, new Set(['127.0.0.1:30003']))).toEqual([all[2]]);
   });
 });
 
