@@ -94,7 +94,9 @@ describe('the data disk fills up under a running server', () => {
 
     // Calls go on; the record of one that ended waits in the queue (its write fails and is retried).
     await callAndHangUp(0, 1);
-    const cdrFailing = await waitUntil(async () => /call record writes failing/.test((await httpsGet(httpPort, '/healthz')).body), 10_000, 200);
+    // Said by the worker that placed the call. /healthz is the management worker's (worker 1) and names its
+    // own queues: it names the call records only when the call was placed there.
+    const cdrFailing = await waitUntil(() => /call record writes failing/.test(sb.output()), 10_000, 200);
     expect(cdrFailing, sb.output()).toBe(true);
     const health = await httpsGet(httpPort, '/healthz');
     expect(health.status).toBe(503);
