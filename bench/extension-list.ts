@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { machineLines } from './lib/machine.ts';
 import { startTestServer } from '../test/integration/lib/server.ts';
+import { PRODUCTION_OVERLOAD } from '../test/lib/overload-config.ts';
 import type { ListQuery } from '../src/pbx/status/extension-view.ts';
 
 const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' } } });
@@ -16,7 +17,7 @@ const users = Number(values.users);
 if (!Number.isInteger(users) || users < 1 || users > 1_000_000) throw new Error('--users must be an integer in 1..1000000');
 
 for (const line of machineLines()) console.log(line);
-const ts = await startTestServer();
+const ts = await startTestServer({ config: { sip: { overload: PRODUCTION_OVERLOAD } } });
 try {
   const lines = ['extension,password'];
   for (let i = 0; i < users; i++) lines.push(`${100_000 + i},pw-${i}-long-enough`);

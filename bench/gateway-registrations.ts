@@ -14,6 +14,7 @@ import { intOption } from './lib/micro.ts';
 import { machineLines } from './lib/machine.ts';
 import { treeCpu, treePids } from './lib/cpu.ts';
 import { startTestServer } from '../test/integration/lib/server.ts';
+import { PRODUCTION_OVERLOAD } from '../test/lib/overload-config.ts';
 import { startKamailioRegistrar } from '../test/interop/lib/kamailio-registrar.ts';
 import { makeUsers, passwordOf } from '../test/interop/users.ts';
 
@@ -36,7 +37,7 @@ for (const line of machineLines()) console.log(line);
 const users = makeUsers(N, 41510);
 const kam = await startKamailioRegistrar({ users, domain: 'lab.test' });
 const GATEWAY_MAX = 4096;
-const gws = await Promise.all(Array.from({ length: Math.ceil(N / GATEWAY_MAX) }, () => startTestServer({ config: { sip: { domain: 'gw.test' } } })));
+const gws = await Promise.all(Array.from({ length: Math.ceil(N / GATEWAY_MAX) }, () => startTestServer({ config: { sip: { domain: 'gw.test', overload: PRODUCTION_OVERLOAD } } })));
 try {
   const share = Math.ceil(N / gws.length);
   await Promise.all(gws.map(async (gw, g) => {

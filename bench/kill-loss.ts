@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TestPhone } from '../test/integration/lib/phone.ts';
 import { importUsers, makeTempDir, removeDir, startSwitchboard } from '../test/interop/harness.ts';
+import { PRODUCTION_OVERLOAD } from '../test/lib/overload-config.ts';
 import { makeUsers } from '../test/interop/users.ts';
 import { machineLines } from './lib/machine.ts';
 
@@ -36,7 +37,7 @@ for (let round = 1; round <= rounds; round++) {
   const phones: TestPhone[] = [];
   try {
     await importUsers(dataDir, users);
-    const sb = await startSwitchboard({ dataDir, workers, tls: false, readyTimeoutMs: 60_000 });
+    const sb = await startSwitchboard({ dataDir, workers, tls: false, readyTimeoutMs: 60_000, config: { sip: { overload: PRODUCTION_OVERLOAD } } });
     for (const u of users) phones.push(await TestPhone.start({ ext: u.ext, password: u.password, server: { host: '127.0.0.1', port: sb.udpPort, domain: sb.domain } }));
     const acknowledged = new Set<string>();
     let answered = 0;

@@ -18,6 +18,7 @@ import { machineLines } from './lib/machine.ts';
 import type { LoadTarget, RampResult } from './lib/ramp.ts';
 import { ramp } from './lib/ramp.ts';
 import { makeTempDir, removeDir, requireTool, startSwitchboard } from '../test/interop/harness.ts';
+import { PRODUCTION_OVERLOAD } from '../test/lib/overload-config.ts';
 import type { SippTransport } from '../test/interop/sipp.ts';
 import type { TestUser } from '../test/interop/users.ts';
 import { makeUsers } from '../test/interop/users.ts';
@@ -88,7 +89,7 @@ async function withTarget(
       await k.stop();
     }
   }
-  const s = await startSwitchboard({ users, domain: DOMAIN, tls: false, tcp, workers: cfg.workers });
+  const s = await startSwitchboard({ users, domain: DOMAIN, tls: false, tcp, workers: cfg.workers, config: { sip: { overload: PRODUCTION_OVERLOAD } } });
   try {
     return await run({ name, host: s.host, port: s.udpPort || s.tcpPort, domain: DOMAIN, pid: s.pid });
   } finally {

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { GcHookReader, gcHookArgs } from '../../bench/lib/switchboard-proc.ts';
 import { freePort, processAlive as alive, startSwitchboard } from '../interop/harness.ts';
+import { PRODUCTION_OVERLOAD } from '../lib/overload-config.ts';
 import type { TestUser } from '../interop/users.ts';
 import { makeRng } from '../lib/prng.ts';
 import type { Rng } from '../lib/prng.ts';
@@ -243,6 +244,8 @@ export async function runNetworkFuzz(o: NetworkFuzzOptions): Promise<NetworkRepo
       devices = await addDevices(dataDir, [PROBE_DEVICE, ...VICTIM_DEVICES]);
     },
     readyTimeoutMs: 60_000,
+    // The production overload control: the fuzz run reports what it shed.
+    config: { sip: { overload: PRODUCTION_OVERLOAD } },
     nodeArgs: gcHookArgs(),
     onOutput: (c, stream) => {
       hook.feed(c);

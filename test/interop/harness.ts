@@ -11,6 +11,7 @@ import type { RunResult } from './process.ts';
 import { LOOPBACK, appendCapped, describeRun, freePort, makeTempDir, removeDir, runTool, stopChild } from './process.ts';
 import type { TestUser } from './users.ts';
 import { switchboardUsersCsv } from './users.ts';
+import { withTestOverload } from '../lib/overload-config.ts';
 
 export * from './process.ts';
 
@@ -131,12 +132,14 @@ async function launch(dataDir: string, domain: string, opts: StartOptions, ownsD
   {
     // No OPTIONS keepalive unless a test asks for it: a SIPp phone (uas_*.xml) takes an OPTIONS for a
     // call of its own and fails it ("unexpected message"), then never answers the INVITE it waits for.
-    // Voicemail coverage and music on hold are off unless a test is about them (they change what callers get).
+    // Voicemail coverage and music on hold are off unless a test is about them (they change what callers get);
+    // the overload limit is one for a shared CPU unless a test sets it (test/lib/overload-config.ts).
     const config = {
       ...opts.config,
       registrar: { keepaliveSec: 0, ...(opts.config?.registrar as object | undefined) },
       voicemail: { enabled: false, ...(opts.config?.voicemail as object | undefined) },
       calls: { musicOnHold: false, ...(opts.config?.calls as object | undefined) },
+      sip: withTestOverload(opts.config?.sip as object | undefined),
     };
     const file = join(dataDir, 'config.json');
     writeFileSync(file, JSON.stringify(config));

@@ -12,6 +12,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, freePort, makeTempDir, removeDir, requireTool, startSwitchboard } from './harness.ts';
+import { PRODUCTION_OVERLOAD } from '../lib/overload-config.ts';
 import { describeCall, registerPhone, runUac, startUas } from './lib/sipp-calls.ts';
 import { sipServer, userSet } from './lib/switchboard-admin.ts';
 import { makeUsers } from './users.ts';
@@ -51,7 +52,8 @@ const env = fixture(
         tls: false,
         // Plain HTTP on loopback for /metrics (live transactions).
         http: `127.0.0.1:${httpPort}`,
-        config: { http: { allowHttp: true } },
+        // The production overload control: it is what keeps the legitimate calls going.
+        config: { http: { allowHttp: true }, sip: { overload: PRODUCTION_OVERLOAD } },
         // At 25 calls/s with a 0.5 s hold the callee holds ~15 calls at once.
         beforeStart: (dataDir) => userSet(dataDir, CALLEE.ext, { callWaiting: true, maxCalls: 100 }),
       });

@@ -11,6 +11,7 @@ import type { Logger } from '../../../src/lib/log.ts';
 import { ManualClock } from '../../../src/lib/time.ts';
 import { ManualTimerQueue } from '../../../src/lib/timer-queue.ts';
 import type { TimerQueue } from '../../../src/lib/timer-queue.ts';
+import { withTestOverload } from '../../lib/overload-config.ts';
 
 /** A port free for both UDP and TCP on the host, so one number serves both listeners. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -133,7 +134,8 @@ async function startOnce(opts: TestServerOptions): Promise<TestServer> {
     // instead of a plain hold): off unless a test is about them.
     voicemail: { enabled: false, ...input.voicemail },
     calls: { musicOnHold: false, ...input.calls },
-    sip: { domain: 'test.local', ...input.sip, udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
+    // A test driving the overload control's clock (overloadTimers) is about it: the production limit.
+    sip: { domain: 'test.local', ...(opts.overloadTimers ? input.sip : withTestOverload(input.sip)), udp: hp(sipPort), tcp: hp(sipPort), tls: hp(tlsPort) },
     http: { ...input.http, listen: hp(opts.http ? await freePort(host) : 0) },
     // The provisioning server (default 0.0.0.0:7443) only when a test asks for it, on a fresh loopback port.
     provisioning: { ...input.provisioning, listen: input.provisioning?.listen ?? hp(opts.provisioning ? await freePort(host) : 0) },
