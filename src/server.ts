@@ -10,7 +10,7 @@ import { systemClock } from './lib/time.ts';
 import type { Clock } from './lib/time.ts';
 import type { Endpoint } from './sip/message.ts';
 import { TransactionLayer } from './sip/transaction/layer.ts';
-import { OverloadControl, probeRequest } from './sip/overload.ts';
+import { OverloadControl, isProbeShaped, probeRequest } from './sip/overload.ts';
 import { OverloadFeedback } from './sip/overload-client.ts';
 import { DigestServer } from './sip/digest.ts';
 import { AuthGuard } from './security/auth-guard.ts';
@@ -581,8 +581,7 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       sendProbe: (callId) => {
         const local = transport.localEndpoint('udp');
         if (local === undefined) return false;
-        transport.send(probeRequest(callId, local), { transport: 'udp', address: local.address, port: local.port });
-        return true;
+        return transport.sendOwn(probeRequest(callId, local), local);
       },
     })
     : undefined;
@@ -617,6 +616,8 @@ async function compose(opts: ServerOptions, components: ComponentList): Promise<
       if (!overload.isProbe(inbound.message)) transactions.receive(inbound);
     };
   transport.onInbound = deliver;
+  // The probes (this worker's or another's) are not SIP traffic: not in the message counters.
+  if (overload !== undefined) transport.isOwnMessage = isProbeShaped;
 
   const r = config.media.relay;
   // The relay keeps its own (real) clock: re-latching measures gaps between packets that really arrive.

@@ -118,6 +118,16 @@ class Share {
   }
 }
 
+const PROBE_USER = 'overload-probe';
+
+/**
+ * Whether a message has the shape of a probe of any process of ours (each
+ * tells its own by Call-ID; in a cluster a worker may read another's first).
+ */
+export function isProbeShaped(msg: SipMessage): boolean {
+  return msg.kind === 'request' && msg.method === 'OPTIONS' && msg.maxForwards === 0 && msg.from.uri.user === PROBE_USER;
+}
+
 /**
  * The probe the server sends itself: an OPTIONS (which any SIP server
  * answers harmlessly, should one ever reach the wrong place) from and to
@@ -125,7 +135,7 @@ class Share {
  */
 export function probeRequest(callId: string, local: { address: string; port: number }): SipRequest {
   const host = local.address.includes(':') ? `[${local.address}]` : local.address;
-  const self = { uri: { scheme: 'sip', user: 'overload-probe', host, port: local.port, params: new Map(), headers: new Map() }, params: new Map() };
+  const self = { uri: { scheme: 'sip', user: PROBE_USER, host, port: local.port, params: new Map(), headers: new Map() }, params: new Map() };
   return createRequest({
     method: 'OPTIONS',
     uri: self.uri,

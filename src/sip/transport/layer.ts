@@ -91,8 +91,15 @@ export interface RemoteConnections {
 export class TransportLayer implements MessageSender, FlowOpener {
   onInbound: (inbound: Inbound) => void = () => {};
   readonly stats: TransportStats;
-  /** Messages by method and status, in and out (parsed inbound messages; every outbound send). */
+  /** Messages by method and status, in and out (parsed inbound messages; every outbound send), but a process's own (isOwnMessage). */
   readonly messages = new MessageCounters();
+  /**
+   * Tells the messages a process of ours sends its own UDP listener (the
+   * overload control's probe, sendOwn) from traffic: they are delivered like
+   * any other but not counted in `messages`, which say what the server
+   * exchanged with others (ten probes a second are not OPTIONS traffic).
+   */
+  isOwnMessage: ((message: SipMessage) => boolean) | undefined;
   private udp?: UdpListener;
   private readonly streams = new Map<TransportName, StreamTransport>();
   private readonly locals = new Map<TransportName, Local>();
@@ -308,7 +315,7 @@ export class TransportLayer implements MessageSender, FlowOpener {
       return;
     }
     const message = result.message;
-    this.messages.countIn(message);
+    if (this.isOwnMessage === undefined || !this.isOwnMessage(message)) this.messages.countIn(message);
     if (message.kind === 'request') markReceived(message, source);
     try {
       this.onInbound({ message, source, local, data });
@@ -344,6 +351,14 @@ export class TransportLayer implements MessageSender, FlowOpener {
       dest = this.responseDestination(message.via[0], dest);
     }
     this.transmit(data, dest, onError, fallback);
+  }
+
+  /** Sends a message of the process's own over UDP (see isOwnMessage), uncounted; false without a UDP listener. */
+  sendOwn(message: SipMessage, dest: { address: string; port: number }): boolean {
+    if (!this.udp) return false;
+    this.stats.sent++;
+    this.udp.send(serializeMessage(message), dest.address, dest.port, (err) => this.sendFailed(err, undefined));
+    return true;
   }
 
   prepare(message: SipMessage, dest: Endpoint, onError?: (err: Error) => void): PreparedMessage | undefined {
