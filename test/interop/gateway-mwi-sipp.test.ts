@@ -63,7 +63,17 @@ describe('gateway MWI against a SIPp notifier', () => {
 
     // The refresh goes 32 s before the 600 s run out.
     await gw.advance((600 - 32) * 1000 + 100);
-    expect(await waitUntil(() => lamp() === 'no 0/4', 15_000)).toBe(true);
+    if (!(await waitUntil(() => lamp() === 'no 0/4', 15_000))) {
+      // What each side saw, for a failure that only a loaded machine shows.
+      const seen = `handset NOTIFYs: ${JSON.stringify(handset.notifiesOf(sub.sub.callId).map((n) => n.body))}\n` +
+        `line: ${JSON.stringify(lines().lineStatus('1001'))}\ngateway log:\n${gw.log.entries.map((e) => `${e.level} ${e.msg ?? ''} ${JSON.stringify(e.obj)}`).join('\n')}`;
+      await handset.stop();
+      handset = undefined;
+      await gw.stop();
+      gw = undefined;
+      const r = await run;
+      expect.fail(`the refreshed summary did not reach the handset\n${seen}\n${describeSipp(r)}\n${r.messages}`);
+    }
     expect(lines().lineStatus('1001')!.messagesWaiting).toBe(false);
 
     await handset.stop();
