@@ -91,7 +91,10 @@ export interface RemoteConnections {
 export class TransportLayer implements MessageSender, FlowOpener {
   onInbound: (inbound: Inbound) => void = () => {};
   readonly stats: TransportStats;
-  /** Messages by method and status, in and out (parsed inbound messages; every outbound send), but a process's own (isOwnMessage). */
+  /**
+   * Messages by method and status, in and out: each once in a cluster (by the process that read it off the
+   * wire, or made it), and not the process's own (isOwnMessage).
+   */
   readonly messages = new MessageCounters();
   /**
    * Tells the messages a process of ours sends its own UDP listener (the
@@ -296,7 +299,8 @@ export class TransportLayer implements MessageSender, FlowOpener {
     const local = this.locals.get(source.transport);
     if (!local) return;
     this.stats.received++;
-    this.handle(parseMessage(data, { limits: this.parseLimits, stream: source.transport !== 'udp' }), source, local, data);
+    // Counted in `messages` by the process that read it off the wire.
+    this.handle(parseMessage(data, { limits: this.parseLimits, stream: source.transport !== 'udp' }), source, local, data, false);
   }
 
   /**
@@ -306,16 +310,17 @@ export class TransportLayer implements MessageSender, FlowOpener {
   sendForOwner(data: Buffer, dest: Endpoint, fallback: Endpoint | undefined): void {
     const open = dest.connectionId !== undefined && this.streams.get(dest.transport)?.get(dest.connectionId);
     const to = open || fallback === undefined ? dest : fallback;
-    this.transmit(data, to, undefined);
+    // Counted in `messages` by the process that made it.
+    this.transmit(data, to, undefined, undefined, false);
   }
 
-  private handle(result: ReturnType<typeof parseMessage>, source: InboundSource, local: Local, data: Buffer): void {
+  private handle(result: ReturnType<typeof parseMessage>, source: InboundSource, local: Local, data: Buffer, count = true): void {
     if (!result.ok) {
       this.reject(result, source);
       return;
     }
     const message = result.message;
-    if (this.isOwnMessage === undefined || !this.isOwnMessage(message)) this.messages.countIn(message);
+    if (count && (this.isOwnMessage === undefined || !this.isOwnMessage(message))) this.messages.countIn(message);
     if (message.kind === 'request') markReceived(message, source);
     try {
       this.onInbound({ message, source, local, data });
@@ -388,18 +393,18 @@ export class TransportLayer implements MessageSender, FlowOpener {
     return dest.connectionId === undefined || ownerOfConnection(dest.connectionId) === localOwner();
   }
 
-  private transmit(data: Buffer, dest: Endpoint, onError: ((err: Error) => void) | undefined, fallback?: Endpoint): void {
+  private transmit(data: Buffer, dest: Endpoint, onError: ((err: Error) => void) | undefined, fallback?: Endpoint, count = true): void {
     const fail = (err: Error) => this.sendFailed(err, onError);
     if (dest.transport !== 'udp' && !this.isLocalConnection(dest) && this.config.remoteConnections) {
       this.stats.sent++;
-      this.messages.countOut(data);
+      if (count) this.messages.countOut(data);
       this.config.remoteConnections.send(ownerOfConnection(dest.connectionId!), data, dest, fallback);
       return;
     }
     if (dest.transport === 'udp') {
       if (!this.udp) return fail(new Error('UDP is not enabled'));
       this.stats.sent++;
-      this.messages.countOut(data);
+      if (count) this.messages.countOut(data);
       this.udp.send(data, dest.address, dest.port, fail);
       return;
     }
@@ -408,7 +413,7 @@ export class TransportLayer implements MessageSender, FlowOpener {
     const pinned = dest.connectionId !== undefined ? st.get(dest.connectionId) : undefined;
     if (pinned) {
       this.stats.sent++;
-      this.messages.countOut(data);
+      if (count) this.messages.countOut(data);
       pinned.write(data, fail);
       return;
     }
@@ -417,7 +422,7 @@ export class TransportLayer implements MessageSender, FlowOpener {
     st.connect(dest.address, dest.port, (err, conn) => {
       if (err || !conn) return fail(err ?? new Error('connect failed'));
       this.stats.sent++;
-      this.messages.countOut(data);
+      if (count) this.messages.countOut(data);
       conn.write(data, fail);
     });
   }

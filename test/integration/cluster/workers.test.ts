@@ -28,7 +28,7 @@ import { passwordOf } from '../../interop/users.ts';
 /** A short code as a phone puts it in a Request-URI: '#' is escaped (RFC 3261 §25.1). */
 const code = (s: string): string => s.replace(/#/g, '%23');
 
-const USERS = Array.from({ length: 22 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: passwordOf(ext) }));
+const USERS = Array.from({ length: 24 }, (_, i) => String(1001 + i)).map((ext) => ({ ext, password: passwordOf(ext) }));
 const password = (ext: string): string => USERS.find((u) => u.ext === ext)!.password;
 
 let sb: SwitchboardHandle;
@@ -307,6 +307,33 @@ describe('two workers on one SIP port', () => {
       const delay = new RegExp(`^switchboard_sip_receive_delay_seconds\\{worker="${w}"\\} (\\S+)`, 'm').exec(res.body);
       expect(Number(delay![1])).toBeLessThan(0.2);
     }
+  });
+
+  it('counts each SIP message once across the workers, though one worker read it and the other handled it', async () => {
+    // A (UDP, worker 1) calls B (TCP, worker 2): whichever worker holds the call, the other reads or writes some of its messages.
+    const a = await phoneOn(1, '1023');
+    const b = await phoneOn(2, '1024', 'tcp');
+    expect(await waitUntil(async () => (await workers()).every((w) => w.bindings >= 2), 10_000)).toBe(true);
+    /** switchboard_sip_requests_total summed over the workers, by "direction method". */
+    const requests = async (): Promise<Map<string, number>> => {
+      const sums = new Map<string, number>();
+      for (const m of (await getText('/metrics')).body.matchAll(/^switchboard_sip_requests_total\{([^}]*)\} (\S+)$/gm)) {
+        const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1];
+        const key = `${label('direction')} ${label('method')}`;
+        sums.set(key, (sums.get(key) ?? 0) + Number(m[2]));
+      }
+      return sums;
+    };
+    const before = await requests();
+    const call = a.call('1024');
+    expect((await call.final).status).toBe(200);
+    expect(await waitUntil(() => b.incoming[0]?.acked !== undefined, 5000)).toBe(true);
+    expect((await a.inDialog(call.dialog!, 'BYE')).status).toBe(200);
+    expect((await b.waitRequest('BYE')).callId).toBe(b.incoming[0]!.invite.callId);
+    const after = await requests();
+    const moved = Object.fromEntries([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, d]) => d !== 0));
+    // A's first INVITE is challenged (407, ACKed), the second connects; B gets one INVITE, ACK and BYE.
+    expect(moved).toEqual({ 'in INVITE': 2, 'out INVITE': 1, 'in ACK': 2, 'out ACK': 1, 'in BYE': 1, 'out BYE': 1 });
   });
 
   it('lists each worker in the management API\'s /api/status: what it holds and its overload state', async () => {
